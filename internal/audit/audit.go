@@ -1,0 +1,88 @@
+// Package audit holds the audit trail's entries and the rules that turn a
+// change of GMP data into them: one entry per changed field, old value and
+// new value, who, when, by which command, and why.
+package audit
+
+import "time"
+
+// Entry is one row of the audit trail.
+type Entry struct {
+	Seq       int64     `json:"seq"`
+	At        time.Time `json:"at"`
+	ActorID   string    `json:"actor_id"`
+	ActorName string    `json:"actor_name"`
+	SessionID string    `json:"session_id,omitempty"`
+	Address   string    `json:"address,omitempty"`
+	Command   string    `json:"command"`
+	Entity    string    `json:"entity"`
+	EntityID  string    `json:"entity_id"`
+	Field     string    `json:"field"`
+	Old       string    `json:"old"`
+	New       string    `json:"new"`
+	Reason    string    `json:"reason,omitempty"`
+	// ClientID is the client laboratory owning the entity, if any.
+	ClientID string `json:"client_id,omitempty"`
+}
+
+// Field is one named value of a record, in the form the trail shows it.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Change is what one command did to one field of one entity.
+type Change struct {
+	Entity   string
+	EntityID string
+	Field    string
+	Old      string
+	New      string
+}
+
+// Diff lists the changes between two versions of a record. A nil old means
+// the record is created (every non-empty field is recorded); a nil new means
+// it is removed. Fields are compared by name, in the order of the newer
+// version; a field that did not change gives no change.
+func Diff(entity, id string, old, new []Field) []Change {
+	var out []Change
+	switch {
+	case old == nil:
+		for _, f := range new {
+			if f.Value != "" {
+				out = append(out, Change{Entity: entity, EntityID: id, Field: f.Name, New: f.Value})
+			}
+		}
+	case new == nil:
+		for _, f := range old {
+			if f.Value != "" {
+				out = append(out, Change{Entity: entity, EntityID: id, Field: f.Name, Old: f.Value})
+			}
+		}
+	default:
+		was := make(map[string]string, len(old))
+		for _, f := range old {
+			was[f.Name] = f.Value
+		}
+		for _, f := range new {
+			if w := was[f.Name]; w != f.Value {
+				out = append(out, Change{Entity: entity, EntityID: id, Field: f.Name, Old: w, New: f.Value})
+			}
+		}
+	}
+	return out
+}
+
+// Filter selects audit entries.
+type Filter struct {
+	Entity   string
+	EntityID string
+	Actor    string
+	From     time.Time
+	To       time.Time
+	// AfterSeq pages forward: only entries with a greater sequence.
+	AfterSeq int64
+	Limit    int
+}
+
+// F builds a field.
+func F(name, value string) Field { return Field{Name: name, Value: value} }

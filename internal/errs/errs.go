@@ -1,0 +1,110 @@
+// Package errs holds galenix's one error type: a code that says what kind of
+// failure it is, a message safe to show to a person, and an internal cause
+// that is only ever logged.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error; the web layer maps each code to one HTTP status.
+type Code string
+
+// The error codes. Every error leaving a service carries one of them.
+const (
+	Invalid      Code = "invalid"
+	NotFound     Code = "not_found"
+	Conflict     Code = "conflict"
+	Forbidden    Code = "forbidden"
+	Unauthorized Code = "unauthorized"
+	TooLarge     Code = "too_large"
+	Internal     Code = "internal"
+)
+
+// Error is a failure with a code and a message written for a person, in
+// English and in French. Cause, when set, is the underlying error: it is
+// logged, never shown.
+type Error struct {
+	Code    Code
+	Message string
+	// MessageFR is the French message; the web layer picks by language.
+	MessageFR string
+	// Field names the input field at fault, when there is one.
+	Field string
+	Cause error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Cause)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// E builds an error with a code and its message in English and French.
+func E(code Code, en, fr string) *Error {
+	return &Error{Code: code, Message: en, MessageFR: fr}
+}
+
+// Field builds an invalid-input error naming the field at fault.
+func Field(field, en, fr string) *Error {
+	return &Error{Code: Invalid, Field: field, Message: en, MessageFR: fr}
+}
+
+// Wrap turns an unexpected error into an internal one, keeping the cause for
+// the log. An error that already carries a code is returned unchanged.
+func Wrap(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return &Error{Code: Internal, Message: internalEN, MessageFR: internalFR, Cause: fmt.Errorf("%s: %w", what, err)}
+}
+
+// CodeOf returns the code of err, or Internal when err has none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+const (
+	internalEN = "An internal error occurred; it has been logged."
+	internalFR = "Une erreur interne s'est produite ; elle a été journalisée."
+)
+
+// MessageOf returns the message of err that is safe to show, in French when
+// lang is "fr" and in English otherwise.
+func MessageOf(err error, lang string) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != Internal {
+		if lang == "fr" && e.MessageFR != "" {
+			return e.MessageFR
+		}
+		return e.Message
+	}
+	if lang == "fr" {
+		return internalFR
+	}
+	return internalEN
+}
+
+// FieldOf returns the field named by err, if any.
+func FieldOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
+// Is reports whether err carries the given code.
+func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }

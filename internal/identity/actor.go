@@ -1,0 +1,73 @@
+// Package identity holds who is acting: accounts, roles, the actor carried in
+// a request's context, and password hashing.
+package identity
+
+import "context"
+
+// Role names what an account may do. The fuller permission rules build on it.
+type Role string
+
+// The roles of the site.
+const (
+	RoleAdmin      Role = "admin"
+	RoleOperator   Role = "operator"
+	RoleSupervisor Role = "supervisor"
+	RoleQA         Role = "qa"
+	RoleQP         Role = "qp"
+	RoleLab        Role = "lab"
+	RoleSecurity   Role = "security"
+	RoleClient     Role = "client"
+)
+
+// Roles lists every known role, in display order.
+var Roles = []Role{RoleAdmin, RoleOperator, RoleSupervisor, RoleQA, RoleQP, RoleLab, RoleSecurity, RoleClient}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, k := range Roles {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor is who performs a command: a signed-in account or the system itself.
+// It travels in the context from the web layer down to the store.
+type Actor struct {
+	UserID   string
+	Username string
+	Name     string
+	Roles    []Role
+	// ClientID is set for a client laboratory's user.
+	ClientID string
+	// SessionID and Address identify where the request came from.
+	SessionID string
+	Address   string
+}
+
+// System is the actor of work galenix does on its own (migrations, demo).
+var System = Actor{UserID: "system", Username: "system", Name: "galenix"}
+
+// Has reports whether the actor holds the role.
+func (a Actor) Has(r Role) bool {
+	for _, k := range a.Roles {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
+
+type actorKey struct{}
+
+// WithActor returns a context carrying the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in the context, and whether there is one.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

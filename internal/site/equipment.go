@@ -1,0 +1,69 @@
+package site
+
+import (
+	"time"
+
+	"galenix/internal/errs"
+)
+
+// EquipmentStatus is the state of a piece of equipment.
+type EquipmentStatus string
+
+// The equipment statuses.
+const (
+	EquipmentClean       EquipmentStatus = "clean"
+	EquipmentInUse       EquipmentStatus = "in_use"
+	EquipmentDirty       EquipmentStatus = "dirty"
+	EquipmentMaintenance EquipmentStatus = "maintenance"
+)
+
+// EquipmentStatuses lists the statuses in display order.
+var EquipmentStatuses = []EquipmentStatus{EquipmentClean, EquipmentInUse, EquipmentDirty, EquipmentMaintenance}
+
+// Equipment is a piece of equipment on a line.
+type Equipment struct {
+	ID     string          `json:"id"`
+	Code   string          `json:"code"`
+	Name   string          `json:"name"`
+	Kind   string          `json:"kind"`
+	LineID string          `json:"line_id"`
+	Status EquipmentStatus `json:"status"`
+	// QualificationDue is the date the equipment's qualification lapses.
+	QualificationDue time.Time `json:"qualification_due"`
+}
+
+// Validate checks a piece of equipment's own fields.
+func (e *Equipment) Validate() error {
+	var err error
+	if e.Code, err = code("code", e.Code); err != nil {
+		return err
+	}
+	if e.Name, err = name("name", e.Name); err != nil {
+		return err
+	}
+	if e.Kind, err = name("kind", e.Kind); err != nil {
+		return errs.Field("kind", "Say what kind of equipment it is (for example: filler, autoclave).",
+			"Indiquez le type d'équipement (par exemple : remplisseuse, autoclave).")
+	}
+	if e.LineID == "" {
+		return errs.Field("line_id", "Choose the line the equipment belongs to.", "Choisissez la ligne de l'équipement.")
+	}
+	if e.Status == "" {
+		e.Status = EquipmentClean
+	}
+	if !oneOf(e.Status, EquipmentStatuses) {
+		return errs.Field("status", "The status must be one of: "+joined(EquipmentStatuses)+".",
+			"Le statut doit être l'un de : "+joined(EquipmentStatuses)+".")
+	}
+	if e.QualificationDue.IsZero() {
+		return errs.Field("qualification_due", "The date the qualification is due is required.",
+			"La date d'échéance de qualification est requise.")
+	}
+	e.QualificationDue = e.QualificationDue.UTC().Truncate(24 * time.Hour)
+	return nil
+}
+
+// QualifiedOn reports whether the equipment's qualification holds on day t.
+func (e *Equipment) QualifiedOn(t time.Time) bool {
+	return !t.After(e.QualificationDue.Add(24*time.Hour - 1))
+}

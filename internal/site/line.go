@@ -1,0 +1,140 @@
+package site
+
+import (
+	"fmt"
+	"strings"
+
+	"galenix/internal/errs"
+)
+
+// Form is a galenic form a line can produce.
+type Form string
+
+// The galenic forms; the first three are sterile.
+const (
+	FormAmpoule Form = "ampoule"
+	FormVial    Form = "vial"
+	FormSyringe Form = "prefilled_syringe"
+	FormTablet  Form = "tablet"
+	FormCapsule Form = "capsule"
+	FormDrops   Form = "drops"
+	FormLotion  Form = "lotion"
+	FormPaste   Form = "paste"
+	FormSyrup   Form = "syrup"
+)
+
+// Forms lists every galenic form, sterile ones first.
+var Forms = []Form{FormAmpoule, FormVial, FormSyringe, FormTablet, FormCapsule, FormDrops, FormLotion, FormPaste, FormSyrup}
+
+// Sterile reports whether the form is a sterile one.
+func (f Form) Sterile() bool { return f == FormAmpoule || f == FormVial || f == FormSyringe }
+
+// LineStatus is what a production line is doing.
+type LineStatus string
+
+// The statuses of a line.
+const (
+	LineAvailable   LineStatus = "available"
+	LineRunning     LineStatus = "running"
+	LineCleaning    LineStatus = "cleaning"
+	LineMaintenance LineStatus = "maintenance"
+	LineStopped     LineStatus = "stopped"
+)
+
+// LineStatuses lists the statuses in display order.
+var LineStatuses = []LineStatus{LineAvailable, LineRunning, LineCleaning, LineMaintenance, LineStopped}
+
+// Line is a production line.
+type Line struct {
+	ID         string     `json:"id"`
+	Code       string     `json:"code"`
+	Name       string     `json:"name"`
+	BuildingID string     `json:"building_id"`
+	RoomID     string     `json:"room_id"`
+	Sterile    bool       `json:"sterile"`
+	Forms      []Form     `json:"forms"`
+	Status     LineStatus `json:"status"`
+	// CapacityPerHour is the nominal output in units per hour.
+	CapacityPerHour int `json:"capacity_per_hour"`
+}
+
+// Validate checks a line's own fields.
+func (l *Line) Validate() error {
+	var err error
+	if l.Code, err = code("code", l.Code); err != nil {
+		return err
+	}
+	if l.Name, err = name("name", l.Name); err != nil {
+		return err
+	}
+	if l.RoomID == "" {
+		return errs.Field("room_id", "Choose the room the line stands in.", "Choisissez la salle où se trouve la ligne.")
+	}
+	if l.Status == "" {
+		l.Status = LineAvailable
+	}
+	if !oneOf(l.Status, LineStatuses) {
+		return errs.Field("status", "The status must be one of: "+joined(LineStatuses)+".",
+			"Le statut doit être l'un de : "+joined(LineStatuses)+".")
+	}
+	if len(l.Forms) == 0 {
+		return errs.Field("forms", "A line must be able to run at least one galenic form.",
+			"Une ligne doit pouvoir produire au moins une forme galénique.")
+	}
+	seen := map[Form]bool{}
+	for _, f := range l.Forms {
+		if !oneOf(f, Forms) {
+			return errs.Field("forms", fmt.Sprintf("Unknown galenic form %q; the forms are: %s.", f, joined(Forms)),
+				fmt.Sprintf("Forme galénique inconnue « %s » ; les formes sont : %s.", f, joined(Forms)))
+		}
+		if seen[f] {
+			return errs.Field("forms", fmt.Sprintf("The form %q is listed twice.", f), fmt.Sprintf("La forme « %s » figure deux fois.", f))
+		}
+		seen[f] = true
+		if f.Sterile() != l.Sterile {
+			if l.Sterile {
+				return errs.Field("forms", fmt.Sprintf("A sterile line cannot run the non-sterile form %q.", f),
+					fmt.Sprintf("Une ligne stérile ne peut pas produire la forme non stérile « %s ».", f))
+			}
+			return errs.Field("forms", fmt.Sprintf("A non-sterile line cannot run the sterile form %q.", f),
+				fmt.Sprintf("Une ligne non stérile ne peut pas produire la forme stérile « %s ».", f))
+		}
+	}
+	if l.CapacityPerHour < 0 || l.CapacityPerHour > 1_000_000 {
+		return errs.Field("capacity_per_hour", "The capacity must lie between 0 and 1,000,000 units per hour.",
+			"La cadence doit être comprise entre 0 et 1 000 000 unités par heure.")
+	}
+	return nil
+}
+
+// CheckRoom checks that the line may stand in the room: a sterile line only
+// in a room of grade A, B or C. It also takes the line's building from the
+// room's.
+func (l *Line) CheckRoom(r *Room) error {
+	if l.Sterile && !r.Grade.SterileCapable() {
+		return errs.Field("room_id", fmt.Sprintf("A sterile line must stand in a clean room of grade A, B or C; room %s is grade %s.", r.Code, r.Grade),
+			fmt.Sprintf("Une ligne stérile doit se trouver dans une salle propre de classe A, B ou C ; la salle %s est de classe %s.", r.Code, r.Grade))
+	}
+	l.BuildingID = r.BuildingID
+	return nil
+}
+
+// FormsText is the comma-separated list of forms, as stored and audited.
+func FormsText(forms []Form) string {
+	s := make([]string, len(forms))
+	for i, f := range forms {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ",")
+}
+
+// ParseForms reads a comma-separated list of forms.
+func ParseForms(s string) []Form {
+	var out []Form
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, Form(p))
+		}
+	}
+	return out
+}

@@ -1,0 +1,75 @@
+package site
+
+import (
+	"context"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+)
+
+// Service reads and changes the site model. Changes take a reason, required
+// once a record exists; creations take none.
+type Service interface {
+	Site(ctx context.Context) (*Site, error)
+
+	Buildings(ctx context.Context) ([]Building, error)
+	Building(ctx context.Context, id string) (*Building, error)
+	CreateBuilding(ctx context.Context, b *Building) error
+	UpdateBuilding(ctx context.Context, b *Building, reason string) error
+
+	Rooms(ctx context.Context, f RoomFilter) ([]Room, error)
+	Room(ctx context.Context, id string) (*Room, error)
+	CreateRoom(ctx context.Context, r *Room) error
+	UpdateRoom(ctx context.Context, r *Room, reason string) error
+
+	Lines(ctx context.Context, f LineFilter) ([]Line, error)
+	Line(ctx context.Context, id string) (*Line, error)
+	CreateLine(ctx context.Context, l *Line) error
+	UpdateLine(ctx context.Context, l *Line, reason string) error
+
+	Equipment(ctx context.Context, f EquipmentFilter) ([]Equipment, error)
+	EquipmentItem(ctx context.Context, id string) (*Equipment, error)
+	CreateEquipment(ctx context.Context, e *Equipment) error
+	UpdateEquipment(ctx context.Context, e *Equipment, reason string) error
+
+	Shifts(ctx context.Context) ([]Shift, error)
+	Shift(ctx context.Context, id string) (*Shift, error)
+	CreateShift(ctx context.Context, s *Shift) error
+	UpdateShift(ctx context.Context, s *Shift, reason string) error
+
+	Teams(ctx context.Context) ([]Team, error)
+	Team(ctx context.Context, id string) (*Team, error)
+	CreateTeam(ctx context.Context, t *Team) error
+	UpdateTeam(ctx context.Context, t *Team, reason string) error
+
+	People(ctx context.Context, f PersonFilter) ([]Person, error)
+	Person(ctx context.Context, id string) (*Person, error)
+	CreatePerson(ctx context.Context, p *Person) error
+	UpdatePerson(ctx context.Context, p *Person, reason string) error
+}
+
+// RoomFilter selects rooms; empty fields select all.
+type RoomFilter struct{ BuildingID string }
+
+// LineFilter selects lines; empty fields select all.
+type LineFilter struct{ BuildingID, RoomID string }
+
+// EquipmentFilter selects equipment; empty fields select all.
+type EquipmentFilter struct{ LineID string }
+
+// PersonFilter selects people; empty fields select all.
+type PersonFilter struct {
+	TeamID string
+	Limit  int
+	Offset int
+}
+
+// CanEdit says whether the actor may change the site model: the system
+// administrator and production supervisors.
+func CanEdit(a identity.Actor) error {
+	if a.UserID == identity.System.UserID || a.Has(identity.RoleAdmin) || a.Has(identity.RoleSupervisor) {
+		return nil
+	}
+	return errs.E(errs.Forbidden, "Only an administrator or a production supervisor may change the site model.",
+		"Seul un administrateur ou un superviseur de production peut modifier le modèle du site.")
+}

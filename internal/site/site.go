@@ -1,0 +1,98 @@
+// Package site models the production site: buildings, rooms with their
+// clean-room grade and pressure cascade, production lines, equipment, and the
+// people, teams and shifts who work there. It holds types and rules only.
+package site
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"galenix/internal/errs"
+)
+
+// Site is the production site, the root of the model.
+type Site struct {
+	ID       string `json:"id"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Timezone string `json:"timezone"`
+}
+
+// BuildingRole says what a building is for.
+type BuildingRole string
+
+// The building roles of a production site.
+const (
+	RoleSecurity          BuildingRole = "security"
+	RoleUtilities         BuildingRole = "utilities"
+	RoleLaboratory        BuildingRole = "laboratory"
+	RoleSterileProduction BuildingRole = "production_sterile"
+	RoleProduction        BuildingRole = "production_nonsterile"
+	RoleWarehouse         BuildingRole = "warehouse"
+	RoleOffices           BuildingRole = "offices"
+)
+
+// BuildingRoles lists the roles in display order.
+var BuildingRoles = []BuildingRole{RoleSecurity, RoleUtilities, RoleLaboratory, RoleSterileProduction, RoleProduction, RoleWarehouse, RoleOffices}
+
+// Building is one building of the site.
+type Building struct {
+	ID     string       `json:"id"`
+	SiteID string       `json:"site_id"`
+	Code   string       `json:"code"`
+	Name   string       `json:"name"`
+	Role   BuildingRole `json:"role"`
+}
+
+// Validate checks a building's own fields.
+func (b *Building) Validate() error {
+	var err error
+	if b.Code, err = code("code", b.Code); err != nil {
+		return err
+	}
+	if b.Name, err = name("name", b.Name); err != nil {
+		return err
+	}
+	if !oneOf(b.Role, BuildingRoles) {
+		return errs.Field("role", "The building's role must be one of: "+joined(BuildingRoles)+".",
+			"Le rôle du bâtiment doit être l'un de : "+joined(BuildingRoles)+".")
+	}
+	return nil
+}
+
+// code trims and checks a human code: 1 to 32 characters, no spaces.
+func code(field, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || utf8.RuneCountInString(v) > 32 || strings.ContainsAny(v, " \t\r\n") {
+		return v, errs.Field(field, "A code of 1 to 32 characters without spaces is required.",
+			"Un code de 1 à 32 caractères sans espace est requis.")
+	}
+	return v, nil
+}
+
+// name trims and checks a display name: 1 to 120 characters.
+func name(field, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || utf8.RuneCountInString(v) > 120 {
+		return v, errs.Field(field, "A name of 1 to 120 characters is required.",
+			"Un nom de 1 à 120 caractères est requis.")
+	}
+	return v, nil
+}
+
+func oneOf[T comparable](v T, set []T) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func joined[T ~string](set []T) string {
+	s := make([]string, len(set))
+	for i, v := range set {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,194 @@
+// Package store is the only code that speaks SQL. It keeps galenix's state in
+// one database, SQLite or PostgreSQL, chosen once at start; the differences
+// between the two stay in this package.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Dialect is the SQL dialect of the database in use.
+type Dialect string
+
+// The two supported databases.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is galenix's database. Writes go through Write, reads through Read.
+type DB struct {
+	dialect Dialect
+	// write is the pool that writes; on SQLite it holds one connection so
+	// that writers queue in Go instead of failing on a busy database.
+	write *sql.DB
+	// read is the pool that reads; the same as write on PostgreSQL.
+	read *sql.DB
+	pool *pgxpool.Pool
+	log  *slog.Logger
+	// Now is the clock; tests replace it. Each transaction reads it once.
+	Now func() time.Time
+}
+
+// Config says which database to open.
+type Config struct {
+	// DSN is a postgres:// URL; when empty, SQLite in DataDir is used.
+	DSN string
+	// DataDir holds the SQLite file.
+	DataDir string
+	Logger  *slog.Logger
+}
+
+// SQLiteFile is the name of the SQLite database in the data directory.
+const SQLiteFile = "galenix.db"
+
+// Open opens the database and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if cfg.DSN != "" {
+		err = db.openPostgres(ctx, cfg.DSN)
+	} else {
+		err = db.openSQLite(ctx, cfg.DataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openPostgres(ctx context.Context, dsn string) error {
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		return fmt.Errorf("the database DSN must be a postgres:// URL")
+	}
+	pcfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return fmt.Errorf("reading the PostgreSQL DSN: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return fmt.Errorf("opening PostgreSQL: %w", err)
+	}
+	db.dialect = Postgres
+	db.pool = pool
+	db.write = stdlib.OpenDBFromPool(pool)
+	db.read = db.write
+	return nil
+}
+
+func (db *DB) openSQLite(ctx context.Context, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("a data directory is required for SQLite")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+	path := filepath.Join(dir, SQLiteFile)
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_time_format", "sqlite")
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Set("_txlock", "immediate")
+	var err error
+	if db.write, err = sql.Open("sqlite", "file:"+path+"?"+wq.Encode()); err != nil {
+		return err
+	}
+	db.write.SetMaxOpenConns(1)
+	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode()); err != nil {
+		db.write.Close()
+		return err
+	}
+	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	db.dialect = SQLite
+	return db.write.PingContext(ctx)
+}
+
+// Migrate applies the pending embedded migrations, each in one transaction.
+func (db *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return err
+	}
+	gd := goose.DialectSQLite3
+	if db.dialect == Postgres {
+		gd = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(gd, db.write, sub)
+	if err != nil {
+		return fmt.Errorf("reading migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("migrating the database: %w", err)
+	}
+	for _, r := range res {
+		db.log.Info("migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path))
+	}
+	return nil
+}
+
+// Dialect returns the database in use.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Describe names the database for logs, without credentials.
+func (db *DB) Describe() string {
+	if db.dialect == Postgres {
+		c := db.pool.Config().ConnConfig
+		return fmt.Sprintf("PostgreSQL %s:%d/%s", c.Host, c.Port, c.Database)
+	}
+	return "SQLite"
+}
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// SQL returns the pool of connections, for metrics.
+func (db *DB) SQL() *sql.DB { return db.read }
+
+// Close closes the database; on SQLite it checkpoints the write-ahead log.
+func (db *DB) Close() error {
+	var errs []error
+	if db.dialect == SQLite {
+		if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, db.read.Close())
+	}
+	errs = append(errs, db.write.Close())
+	if db.pool != nil {
+		db.pool.Close()
+	}
+	return errors.Join(errs...)
+}

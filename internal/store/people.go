@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+
+	"galenix/internal/site"
+)
+
+var (
+	shiftTable  = table{"shifts", "shift", []string{"code", "name", "kind", "start_time", "end_time"}}
+	teamTable   = table{"teams", "team", []string{"code", "name", "building_id", "shift_id"}}
+	personTable = table{"people", "person", []string{"badge", "name", "job", "team_id"}}
+)
+
+// --- shifts
+
+const shiftCols = `id, code, name, kind, start_time, end_time`
+
+func scanShift(sc scanner, s *site.Shift) error {
+	return sc.Scan(&s.ID, &s.Code, &s.Name, &s.Kind, &s.Start, &s.End)
+}
+
+// Shifts lists the shifts by code.
+func (s *SiteStore) Shifts(ctx context.Context) ([]site.Shift, error) {
+	return list(ctx, s.db, `SELECT `+shiftCols+` FROM shifts ORDER BY code`, nil, scanShift)
+}
+
+// Shift returns one shift.
+func (s *SiteStore) Shift(ctx context.Context, id string) (*site.Shift, error) {
+	var sh site.Shift
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.shift(id, &sh) })
+	return &sh, err
+}
+
+func (tx *Tx) shift(id string, s *site.Shift) error {
+	return tx.byID(`SELECT `+shiftCols+` FROM shifts WHERE id = ?`, id, func(sc scanner) error { return scanShift(sc, s) }, "No such shift.", "Cet horaire n'existe pas.")
+}
+
+// CreateShift records a new shift.
+func (s *SiteStore) CreateShift(ctx context.Context, sh *site.Shift) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "shift.create", "", func(tx *Tx) error { return tx.CreateShift(sh) })
+}
+
+// CreateShift records a shift in this transaction.
+func (tx *Tx) CreateShift(s *site.Shift) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	s.ID = NewID()
+	return create(tx, shiftTable, s.ID, s, s.Code, s.Name, s.Kind, s.Start, s.End)
+}
+
+// UpdateShift changes a shift.
+func (s *SiteStore) UpdateShift(ctx context.Context, sh *site.Shift, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "shift.update", reason, func(tx *Tx) error {
+		if err := sh.Validate(); err != nil {
+			return err
+		}
+		var old site.Shift
+		if err := tx.shift(sh.ID, &old); err != nil {
+			return err
+		}
+		return update(tx, shiftTable, sh.ID, &old, sh, sh.Code, sh.Name, sh.Kind, sh.Start, sh.End)
+	})
+}
+
+// --- teams
+
+const teamCols = `id, code, name, COALESCE(building_id, ''), shift_id`
+
+func scanTeam(sc scanner, t *site.Team) error {
+	return sc.Scan(&t.ID, &t.Code, &t.Name, &t.BuildingID, &t.ShiftID)
+}
+
+// Teams lists the teams by code.
+func (s *SiteStore) Teams(ctx context.Context) ([]site.Team, error) {
+	return list(ctx, s.db, `SELECT `+teamCols+` FROM teams ORDER BY code`, nil, scanTeam)
+}
+
+// Team returns one team.
+func (s *SiteStore) Team(ctx context.Context, id string) (*site.Team, error) {
+	var t site.Team
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.team(id, &t) })
+	return &t, err
+}
+
+func (tx *Tx) team(id string, t *site.Team) error {
+	return tx.byID(`SELECT `+teamCols+` FROM teams WHERE id = ?`, id, func(sc scanner) error { return scanTeam(sc, t) }, "No such team.", "Cette équipe n'existe pas.")
+}
+
+// CreateTeam records a new team.
+func (s *SiteStore) CreateTeam(ctx context.Context, t *site.Team) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "team.create", "", func(tx *Tx) error { return tx.CreateTeam(t) })
+}
+
+// CreateTeam records a team in this transaction.
+func (tx *Tx) CreateTeam(t *site.Team) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if err := tx.checkTeam(t); err != nil {
+		return err
+	}
+	t.ID = NewID()
+	return create(tx, teamTable, t.ID, t, t.Code, t.Name, nullable(t.BuildingID), t.ShiftID)
+}
+
+// UpdateTeam changes a team.
+func (s *SiteStore) UpdateTeam(ctx context.Context, t *site.Team, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "team.update", reason, func(tx *Tx) error {
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		var old site.Team
+		if err := tx.team(t.ID, &old); err != nil {
+			return err
+		}
+		if err := tx.checkTeam(t); err != nil {
+			return err
+		}
+		return update(tx, teamTable, t.ID, &old, t, t.Code, t.Name, nullable(t.BuildingID), t.ShiftID)
+	})
+}
+
+func (tx *Tx) checkTeam(t *site.Team) error {
+	var sh site.Shift
+	if err := tx.shift(t.ShiftID, &sh); err != nil {
+		return asField(err, "shift_id")
+	}
+	if t.BuildingID != "" {
+		var b site.Building
+		if err := tx.building(t.BuildingID, &b); err != nil {
+			return asField(err, "building_id")
+		}
+	}
+	return nil
+}
+
+// --- people
+
+const personCols = `id, badge, name, job, COALESCE(team_id, '')`
+
+func scanPerson(sc scanner, p *site.Person) error {
+	return sc.Scan(&p.ID, &p.Badge, &p.Name, &p.Job, &p.TeamID)
+}
+
+// People lists staff by badge number, a page at a time when f.Limit is set.
+func (s *SiteStore) People(ctx context.Context, f site.PersonFilter) ([]site.Person, error) {
+	q, args := where(`SELECT `+personCols+` FROM people`, "team_id", f.TeamID)
+	q += ` ORDER BY badge`
+	if f.Limit > 0 {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, f.Limit, max(f.Offset, 0))
+	}
+	return list(ctx, s.db, q, args, scanPerson)
+}
+
+// Person returns one member of staff.
+func (s *SiteStore) Person(ctx context.Context, id string) (*site.Person, error) {
+	var p site.Person
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.person(id, &p) })
+	return &p, err
+}
+
+func (tx *Tx) person(id string, p *site.Person) error {
+	return tx.byID(`SELECT `+personCols+` FROM people WHERE id = ?`, id, func(sc scanner) error { return scanPerson(sc, p) }, "No such person.", "Cette personne n'existe pas.")
+}
+
+// CreatePerson records a new member of staff.
+func (s *SiteStore) CreatePerson(ctx context.Context, p *site.Person) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "person.create", "", func(tx *Tx) error { return tx.CreatePerson(p) })
+}
+
+// CreatePerson records a member of staff in this transaction.
+func (tx *Tx) CreatePerson(p *site.Person) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := tx.checkPerson(p); err != nil {
+		return err
+	}
+	p.ID = NewID()
+	return create(tx, personTable, p.ID, p, p.Badge, p.Name, p.Job, nullable(p.TeamID))
+}
+
+// UpdatePerson changes a member of staff.
+func (s *SiteStore) UpdatePerson(ctx context.Context, p *site.Person, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "person.update", reason, func(tx *Tx) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		var old site.Person
+		if err := tx.person(p.ID, &old); err != nil {
+			return err
+		}
+		if err := tx.checkPerson(p); err != nil {
+			return err
+		}
+		return update(tx, personTable, p.ID, &old, p, p.Badge, p.Name, p.Job, nullable(p.TeamID))
+	})
+}
+
+func (tx *Tx) checkPerson(p *site.Person) error {
+	if p.TeamID == "" {
+		return nil
+	}
+	var t site.Team
+	return asField(tx.team(p.TeamID, &t), "team_id")
+}

@@ -1,0 +1,403 @@
+package store
+
+import (
+	"context"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+// SiteStore implements site.Service.
+type SiteStore struct{ db *DB }
+
+// Site returns the site service of the database.
+func (db *DB) Site() *SiteStore { return &SiteStore{db: db} }
+
+var _ site.Service = (*SiteStore)(nil)
+
+var (
+	buildingTable  = table{"buildings", "building", []string{"site_id", "code", "name", "role"}}
+	roomTable      = table{"rooms", "room", []string{"building_id", "code", "name", "grade", "temp_min", "temp_max", "humidity_min", "humidity_max", "cascades_to", "pressure_diff_pa"}}
+	lineTable      = table{"lines", "line", []string{"code", "name", "building_id", "room_id", "sterile", "forms", "status", "capacity_per_hour"}}
+	equipmentTable = table{"equipment", "equipment", []string{"code", "name", "kind", "line_id", "status", "qualification_due"}}
+)
+
+// Site returns the site; there is one per database.
+func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
+	var st site.Site
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		return tx.queryRow(`SELECT id, code, name, timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone)
+	})
+	return &st, notFound(err, "The site is not set up yet.", "Le site n'est pas encore configuré.")
+}
+
+// CreateSite records the site, the root of the model.
+func (tx *Tx) CreateSite(st *site.Site) error {
+	st.ID = NewID()
+	_, err := tx.exec(`INSERT INTO sites (id, code, name, timezone) VALUES (?,?,?,?)`, st.ID, st.Code, st.Name, st.Timezone)
+	return err
+}
+
+// --- buildings
+
+const buildingCols = `id, site_id, code, name, role`
+
+func scanBuilding(sc scanner, b *site.Building) error {
+	return sc.Scan(&b.ID, &b.SiteID, &b.Code, &b.Name, &b.Role)
+}
+
+// Buildings lists the buildings by code.
+func (s *SiteStore) Buildings(ctx context.Context) ([]site.Building, error) {
+	return list(ctx, s.db, `SELECT `+buildingCols+` FROM buildings ORDER BY code`, nil, scanBuilding)
+}
+
+// Building returns one building.
+func (s *SiteStore) Building(ctx context.Context, id string) (*site.Building, error) {
+	var b site.Building
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.building(id, &b) })
+	return &b, err
+}
+
+func (tx *Tx) building(id string, b *site.Building) error {
+	return tx.byID(`SELECT `+buildingCols+` FROM buildings WHERE id = ?`, id, func(sc scanner) error { return scanBuilding(sc, b) }, "No such building.", "Ce bâtiment n'existe pas.")
+}
+
+// CreateBuilding records a new building of the site.
+func (s *SiteStore) CreateBuilding(ctx context.Context, b *site.Building) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "building.create", "", func(tx *Tx) error { return tx.CreateBuilding(b) })
+}
+
+// CreateBuilding records a building in this transaction.
+func (tx *Tx) CreateBuilding(b *site.Building) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if b.SiteID == "" {
+		if err := tx.queryRow(`SELECT id FROM sites ORDER BY code LIMIT 1`).Scan(&b.SiteID); err != nil {
+			return notFound(err, "Set up the site before its buildings.", "Configurez le site avant ses bâtiments.")
+		}
+	}
+	b.ID = NewID()
+	return create(tx, buildingTable, b.ID, b, b.SiteID, b.Code, b.Name, b.Role)
+}
+
+// UpdateBuilding changes a building.
+func (s *SiteStore) UpdateBuilding(ctx context.Context, b *site.Building, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "building.update", reason, func(tx *Tx) error {
+		if err := b.Validate(); err != nil {
+			return err
+		}
+		var old site.Building
+		if err := tx.building(b.ID, &old); err != nil {
+			return err
+		}
+		b.SiteID = old.SiteID
+		return update(tx, buildingTable, b.ID, &old, b, b.SiteID, b.Code, b.Name, b.Role)
+	})
+}
+
+// --- rooms
+
+const roomCols = `id, building_id, code, name, grade, temp_min, temp_max, humidity_min, humidity_max, COALESCE(cascades_to, ''), pressure_diff_pa`
+
+func scanRoom(sc scanner, r *site.Room) error {
+	return sc.Scan(&r.ID, &r.BuildingID, &r.Code, &r.Name, &r.Grade, &r.TempMin, &r.TempMax,
+		&r.HumidityMin, &r.HumidityMax, &r.CascadesTo, &r.PressureDiffPa)
+}
+
+// Rooms lists rooms by code.
+func (s *SiteStore) Rooms(ctx context.Context, f site.RoomFilter) ([]site.Room, error) {
+	q, args := where(`SELECT `+roomCols+` FROM rooms`, "building_id", f.BuildingID)
+	return list(ctx, s.db, q+` ORDER BY code`, args, scanRoom)
+}
+
+// Room returns one room.
+func (s *SiteStore) Room(ctx context.Context, id string) (*site.Room, error) {
+	var r site.Room
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.room(id, &r) })
+	return &r, err
+}
+
+func (tx *Tx) room(id string, r *site.Room) error {
+	return tx.byID(`SELECT `+roomCols+` FROM rooms WHERE id = ?`, id, func(sc scanner) error { return scanRoom(sc, r) }, "No such room.", "Cette salle n'existe pas.")
+}
+
+// CreateRoom records a new room.
+func (s *SiteStore) CreateRoom(ctx context.Context, r *site.Room) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "room.create", "", func(tx *Tx) error { return tx.CreateRoom(r) })
+}
+
+// CreateRoom records a room in this transaction.
+func (tx *Tx) CreateRoom(r *site.Room) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	r.ID = NewID()
+	if err := tx.checkRoom(r); err != nil {
+		return err
+	}
+	return create(tx, roomTable, r.ID, r, roomValues(r)...)
+}
+
+// UpdateRoom changes a room.
+func (s *SiteStore) UpdateRoom(ctx context.Context, r *site.Room, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "room.update", reason, func(tx *Tx) error {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		var old site.Room
+		if err := tx.room(r.ID, &old); err != nil {
+			return err
+		}
+		if err := tx.checkRoom(r); err != nil {
+			return err
+		}
+		return update(tx, roomTable, r.ID, &old, r, roomValues(r)...)
+	})
+}
+
+func roomValues(r *site.Room) []any {
+	return []any{r.BuildingID, r.Code, r.Name, r.Grade, r.TempMin, r.TempMax, r.HumidityMin, r.HumidityMax, nullable(r.CascadesTo), r.PressureDiffPa}
+}
+
+// checkRoom checks the room's building exists and its place in the cascade.
+func (tx *Tx) checkRoom(r *site.Room) error {
+	var b site.Building
+	if err := tx.building(r.BuildingID, &b); err != nil {
+		return asField(err, "building_id")
+	}
+	if r.CascadesTo == "" {
+		return nil
+	}
+	var to site.Room
+	if err := tx.room(r.CascadesTo, &to); err != nil {
+		return asField(err, "cascades_to")
+	}
+	return site.CheckCascade(r, &to, func(id string) (*site.Room, error) {
+		var n site.Room
+		return &n, tx.room(id, &n)
+	})
+}
+
+// --- lines
+
+const lineCols = `id, code, name, building_id, room_id, sterile, forms, status, capacity_per_hour`
+
+func scanLine(sc scanner, l *site.Line) error {
+	var forms string
+	err := sc.Scan(&l.ID, &l.Code, &l.Name, &l.BuildingID, &l.RoomID, &l.Sterile, &forms, &l.Status, &l.CapacityPerHour)
+	l.Forms = site.ParseForms(forms)
+	return err
+}
+
+// Lines lists production lines by code.
+func (s *SiteStore) Lines(ctx context.Context, f site.LineFilter) ([]site.Line, error) {
+	q, args := where(`SELECT `+lineCols+` FROM lines`, "building_id", f.BuildingID, "room_id", f.RoomID)
+	return list(ctx, s.db, q+` ORDER BY code`, args, scanLine)
+}
+
+// Line returns one production line.
+func (s *SiteStore) Line(ctx context.Context, id string) (*site.Line, error) {
+	var l site.Line
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.line(id, &l) })
+	return &l, err
+}
+
+func (tx *Tx) line(id string, l *site.Line) error {
+	return tx.byID(`SELECT `+lineCols+` FROM lines WHERE id = ?`, id, func(sc scanner) error { return scanLine(sc, l) }, "No such production line.", "Cette ligne de production n'existe pas.")
+}
+
+// CreateLine records a new production line.
+func (s *SiteStore) CreateLine(ctx context.Context, l *site.Line) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error { return tx.CreateLine(l) })
+}
+
+// CreateLine records a production line in this transaction.
+func (tx *Tx) CreateLine(l *site.Line) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if err := tx.checkLine(l); err != nil {
+		return err
+	}
+	l.ID = NewID()
+	return create(tx, lineTable, l.ID, l, lineValues(l)...)
+}
+
+// UpdateLine changes a production line.
+func (s *SiteStore) UpdateLine(ctx context.Context, l *site.Line, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "line.update", reason, func(tx *Tx) error {
+		if err := l.Validate(); err != nil {
+			return err
+		}
+		var old site.Line
+		if err := tx.line(l.ID, &old); err != nil {
+			return err
+		}
+		if err := tx.checkLine(l); err != nil {
+			return err
+		}
+		return update(tx, lineTable, l.ID, &old, l, lineValues(l)...)
+	})
+}
+
+func lineValues(l *site.Line) []any {
+	return []any{l.Code, l.Name, l.BuildingID, l.RoomID, l.Sterile, site.FormsText(l.Forms), l.Status, l.CapacityPerHour}
+}
+
+func (tx *Tx) checkLine(l *site.Line) error {
+	var r site.Room
+	if err := tx.room(l.RoomID, &r); err != nil {
+		return asField(err, "room_id")
+	}
+	return l.CheckRoom(&r)
+}
+
+// --- equipment
+
+const equipmentCols = `id, code, name, kind, line_id, status, qualification_due`
+
+func scanEquipment(sc scanner, e *site.Equipment) error {
+	err := sc.Scan(&e.ID, &e.Code, &e.Name, &e.Kind, &e.LineID, &e.Status, &e.QualificationDue)
+	e.QualificationDue = e.QualificationDue.UTC()
+	return err
+}
+
+// Equipment lists equipment by code.
+func (s *SiteStore) Equipment(ctx context.Context, f site.EquipmentFilter) ([]site.Equipment, error) {
+	q, args := where(`SELECT `+equipmentCols+` FROM equipment`, "line_id", f.LineID)
+	return list(ctx, s.db, q+` ORDER BY code`, args, scanEquipment)
+}
+
+// EquipmentItem returns one piece of equipment.
+func (s *SiteStore) EquipmentItem(ctx context.Context, id string) (*site.Equipment, error) {
+	var e site.Equipment
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.equipment(id, &e) })
+	return &e, err
+}
+
+func (tx *Tx) equipment(id string, e *site.Equipment) error {
+	return tx.byID(`SELECT `+equipmentCols+` FROM equipment WHERE id = ?`, id, func(sc scanner) error { return scanEquipment(sc, e) }, "No such equipment.", "Cet équipement n'existe pas.")
+}
+
+// CreateEquipment records a new piece of equipment.
+func (s *SiteStore) CreateEquipment(ctx context.Context, e *site.Equipment) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "equipment.create", "", func(tx *Tx) error { return tx.CreateEquipment(e) })
+}
+
+// CreateEquipment records a piece of equipment in this transaction.
+func (tx *Tx) CreateEquipment(e *site.Equipment) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	var l site.Line
+	if err := tx.line(e.LineID, &l); err != nil {
+		return asField(err, "line_id")
+	}
+	e.ID = NewID()
+	return create(tx, equipmentTable, e.ID, e, e.Code, e.Name, e.Kind, e.LineID, e.Status, e.QualificationDue)
+}
+
+// UpdateEquipment changes a piece of equipment.
+func (s *SiteStore) UpdateEquipment(ctx context.Context, e *site.Equipment, reason string) error {
+	if err := checkEdit(ctx); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "equipment.update", reason, func(tx *Tx) error {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		var old site.Equipment
+		if err := tx.equipment(e.ID, &old); err != nil {
+			return err
+		}
+		var l site.Line
+		if err := tx.line(e.LineID, &l); err != nil {
+			return asField(err, "line_id")
+		}
+		return update(tx, equipmentTable, e.ID, &old, e, e.Code, e.Name, e.Kind, e.LineID, e.Status, e.QualificationDue)
+	})
+}
+
+// --- shared helpers
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// list runs a query in a read transaction and scans each row.
+func list[T any](ctx context.Context, db *DB, q string, args []any, scan func(scanner, *T) error) ([]T, error) {
+	out := []T{}
+	err := db.Read(ctx, func(tx *Tx) error {
+		rows, err := tx.query(q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v T
+			if err := scan(rows, &v); err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// where appends "col = ?" conditions for the non-empty values of pairs
+// (column, value, column, value ...).
+func where(q string, pairs ...string) (string, []any) {
+	var args []any
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			continue
+		}
+		if len(args) == 0 {
+			q += " WHERE "
+		} else {
+			q += " AND "
+		}
+		q += pairs[i] + " = ?"
+		args = append(args, pairs[i+1])
+	}
+	return q, args
+}
+
+// checkEdit checks the actor may edit the site model.
+func checkEdit(ctx context.Context) error {
+	actor, _ := identity.ActorFrom(ctx)
+	return site.CanEdit(actor)
+}
+
+// asField turns a not-found reference into invalid input on that field: the
+// request names something that does not exist.
+func asField(err error, field string) error {
+	if errs.Is(err, errs.NotFound) {
+		return errs.Field(field, errs.MessageOf(err, "en")+" Check the "+field+" you gave.",
+			errs.MessageOf(err, "fr")+" Vérifiez le champ "+field+".")
+	}
+	return err
+}

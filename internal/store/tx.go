@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+)
+
+// Tx is one transaction: a named write command or a read. Now is fixed when
+// the transaction starts, so every row it writes carries the same time.
+type Tx struct {
+	tx      *sql.Tx
+	db      *DB
+	Now     time.Time
+	Actor   identity.Actor
+	command string
+	reason  string
+}
+
+// Write runs one named command in one transaction: fn applies the domain
+// rules and writes the rows through tx, whose helpers append the audit
+// entries in the same transaction; then it commits. If fn fails, nothing is
+// written. The actor comes from ctx: a write without one is refused, so that
+// every change is attributable.
+func (db *DB) Write(ctx context.Context, command, reason string, fn func(tx *Tx) error) error {
+	actor, ok := identity.ActorFrom(ctx)
+	if !ok || actor.UserID == "" {
+		return errs.Wrap(errors.New("write without an actor: "+command), "write")
+	}
+	return db.run(ctx, db.write, false, actor, command, strings.TrimSpace(reason), fn)
+}
+
+// Read runs fn in a read-only transaction, so its queries see one snapshot.
+func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
+	actor, _ := identity.ActorFrom(ctx)
+	return db.run(ctx, db.read, true, actor, "", "", fn)
+}
+
+func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identity.Actor, command, reason string, fn func(tx *Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: readOnly && db.dialect == Postgres}
+	stx, err := pool.BeginTx(ctx, opts)
+	if err != nil {
+		return errs.Wrap(err, "begin "+command)
+	}
+	tx := &Tx{tx: stx, db: db, Now: db.Now().UTC(), Actor: actor, command: command, reason: reason}
+	if err := fn(tx); err != nil {
+		_ = stx.Rollback()
+		return db.classify(err, command)
+	}
+	if err := stx.Commit(); err != nil {
+		return db.classify(err, "commit "+command)
+	}
+	return nil
+}
+
+// NewID returns a new UUIDv7, ordered by creation time.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// rebind turns the ? placeholders of a query into PostgreSQL's $n.
+func (db *DB) rebind(q string) string {
+	if db.dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
+	return tx.tx.Exec(tx.db.rebind(q), args...)
+}
+
+func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
+	return tx.tx.Query(tx.db.rebind(q), args...)
+}
+
+func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
+	return tx.tx.QueryRow(tx.db.rebind(q), args...)
+}
+
+// Audit appends audit entries for the changes, attributed to the
+// transaction's actor, command, time and reason. clientID names the client
+// owning the entity, if any.
+func (tx *Tx) Audit(changes []audit.Change, clientID string) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	if tx.command == "" {
+		return errors.New("audit entry outside a write command")
+	}
+	a := tx.Actor
+	name := a.Name
+	if name == "" {
+		name = a.Username
+	}
+	for _, c := range changes {
+		if _, err := tx.exec(`INSERT INTO audit_log (at, actor_id, actor_name, session_id, address, command,
+			entity, entity_id, field, old_value, new_value, reason, client_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			tx.Now, a.UserID, name, a.SessionID, a.Address, tx.command,
+			c.Entity, c.EntityID, c.Field, c.Old, c.New, tx.reason, nullable(clientID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// auditable is a record whose fields the audit trail records.
+type auditable interface {
+	AuditFields() []audit.Field
+}
+
+// table describes how a kind of record is stored: its table, the entity
+// name the audit trail gives it, and its columns other than id.
+type table struct {
+	name   string
+	entity string
+	cols   []string
+}
+
+// create inserts a record and audits each of its fields.
+func create(tx *Tx, t table, id string, rec auditable, vals ...any) error {
+	q := "INSERT INTO " + t.name + " (id, " + strings.Join(t.cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(t.cols)) + ")"
+	if _, err := tx.exec(q, append([]any{id}, vals...)...); err != nil {
+		return err
+	}
+	return tx.Audit(audit.Diff(t.entity, id, nil, rec.AuditFields()), "")
+}
+
+// update writes a record's new values and audits the fields that changed.
+// A change to a record after its first entry needs a reason (EU GMP Annex 11
+// §9, 21 CFR 11.10(e)); a change that changes nothing writes nothing.
+func update(tx *Tx, t table, id string, old, new auditable, vals ...any) error {
+	changes := audit.Diff(t.entity, id, old.AuditFields(), new.AuditFields())
+	if len(changes) == 0 {
+		return nil
+	}
+	if tx.reason == "" {
+		return errs.Field("reason", "Say why you make this change: a reason is required to change a record once it exists.",
+			"Indiquez pourquoi vous faites cette modification : une raison est exigée pour modifier un enregistrement existant.")
+	}
+	set := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		set[i] = c + " = ?"
+	}
+	if _, err := tx.exec("UPDATE "+t.name+" SET "+strings.Join(set, ", ")+" WHERE id = ?", append(vals, id)...); err != nil {
+		return err
+	}
+	return tx.Audit(changes, "")
+}
+
+// nullable stores an empty string as NULL, for optional references.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// byID runs a query for one record by its id and scans it. An id that is not
+// a UUID names no record: it is not found, without asking the database.
+func (tx *Tx) byID(q, id string, scan func(scanner) error, en, fr string) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return errs.E(errs.NotFound, en, fr)
+	}
+	return notFound(scan(tx.queryRow(q, id)), en, fr)
+}
+
+// notFound turns sql.ErrNoRows into a not-found error naming what is missing.
+func notFound(err error, en, fr string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.E(errs.NotFound, en, fr)
+	}
+	return err
+}

@@ -1,0 +1,216 @@
+// Package testpg starts a throwaway PostgreSQL cluster on loopback for tests
+// and hands out fresh, empty databases on it.
+//
+// The cluster is started lazily, once per test binary, in a temporary
+// directory, and is stopped and removed by Main after the tests have run.
+package testpg
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const notInstalled = "PostgreSQL not installed (pg_config/initdb not found): skipping; install the postgresql package"
+
+var (
+	bindirOnce sync.Once
+	bindir     string // PostgreSQL server binaries; empty if not found
+
+	startOnce sync.Once
+	startErr  error
+
+	mu      sync.Mutex // guards cl and counter, and serializes admin statements
+	cl      *cluster
+	counter int
+)
+
+// cluster is a running PostgreSQL server owned by this process.
+type cluster struct {
+	root   string // temporary directory created by us
+	data   string // data directory, also the unix socket directory
+	port   int
+	asUser bool // run server binaries as the postgres system user
+}
+
+// Main runs the package's tests (call it from TestMain), stops the cluster
+// if one was started, and exits with the tests' exit code.
+func Main(m *testing.M) {
+	code := m.Run()
+	mu.Lock()
+	if cl != nil {
+		cl.stop()
+		cl = nil
+	}
+	mu.Unlock()
+	os.Exit(code)
+}
+
+// Available reports whether the PostgreSQL server binaries are installed.
+// It does not start anything.
+func Available() bool {
+	bindirOnce.Do(func() {
+		out, err := exec.Command("pg_config", "--bindir").Output()
+		if err != nil {
+			return
+		}
+		dir := strings.TrimSpace(string(out))
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			bindir = dir
+		}
+	})
+	return bindir != ""
+}
+
+// DSN returns the DSN of a new, empty database on the test cluster, starting
+// the cluster on first use. The database is dropped when the test ends.
+// Without PostgreSQL binaries the test is skipped, or fails if the CI
+// environment variable is set.
+func DSN(t testing.TB) string {
+	t.Helper()
+	if !Available() {
+		if os.Getenv("CI") != "" {
+			t.Fatal(notInstalled + " (CI is set, so this is an error)")
+		}
+		t.Skip(notInstalled)
+	}
+	startOnce.Do(func() {
+		c, err := start()
+		mu.Lock()
+		cl, startErr = c, err
+		mu.Unlock()
+	})
+	if startErr != nil {
+		t.Fatalf("testpg: %v", startErr)
+	}
+
+	mu.Lock()
+	counter++
+	b := make([]byte, 4)
+	rand.Read(b)
+	name := fmt.Sprintf("t_%d_%s", counter, hex.EncodeToString(b))
+	c := cl
+	mu.Unlock()
+
+	if err := c.admin("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("testpg: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("testpg: drop database %s: %v", name, err)
+		}
+	})
+	return c.dsn(name)
+}
+
+// dsn returns the DSN of database db on the cluster.
+func (c *cluster) dsn(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
+}
+
+// admin runs one statement on the postgres database, one at a time.
+func (c *cluster) admin(sql string) error {
+	mu.Lock()
+	defer mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.dsn("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+// start creates, initializes and starts a cluster in a new temporary directory.
+func start() (*cluster, error) {
+	root, err := os.MkdirTemp("", "testpg-")
+	if err != nil {
+		return nil, err
+	}
+	c := &cluster{root: root, data: filepath.Join(root, "data"), asUser: os.Geteuid() == 0}
+	logPath := filepath.Join(c.data, "log")
+	fail := func(format string, args ...any) (*cluster, error) {
+		err := fmt.Errorf(format, args...)
+		if b, _ := os.ReadFile(logPath); len(b) > 0 {
+			err = fmt.Errorf("%w\nserver log tail:\n%s", err, b[max(0, len(b)-4096):])
+		}
+		c.stop()
+		return nil, err
+	}
+	if err := os.Chmod(root, 0o755); err != nil {
+		return fail("chmod %s: %v", root, err)
+	}
+	if err := os.Mkdir(c.data, 0o700); err != nil {
+		return fail("mkdir %s: %v", c.data, err)
+	}
+	if c.asUser {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return fail("running as root needs the postgres system user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(c.data, uid, gid); err != nil {
+			return fail("chown %s: %v", c.data, err)
+		}
+	}
+	if out, err := c.run("initdb", "-D", c.data, "-U", "postgres", "-A", "trust",
+		"--no-sync", "-E", "UTF8", "--locale=C"); err != nil {
+		return fail("initdb: %v\n%s", err, out)
+	}
+	if c.port, err = freePort(); err != nil {
+		return fail("pick port: %v", err)
+	}
+	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k '%s' -F -c fsync=off -c synchronous_commit=off"+
+		" -c full_page_writes=off -c max_connections=200", c.port, c.data)
+	if out, err := c.run("pg_ctl", "-D", c.data, "-l", logPath, "-w", "-o", opts, "start"); err != nil {
+		return fail("pg_ctl start: %v\n%s", err, out)
+	}
+	return c, nil
+}
+
+// stop stops the server, if running, and removes the temporary directory.
+func (c *cluster) stop() {
+	if _, err := os.Stat(filepath.Join(c.data, "postmaster.pid")); err == nil {
+		c.run("pg_ctl", "-D", c.data, "-m", "immediate", "stop")
+	}
+	os.RemoveAll(c.root)
+}
+
+// run runs a PostgreSQL binary, as the postgres user when we are root.
+func (c *cluster) run(name string, args ...string) ([]byte, error) {
+	path := filepath.Join(bindir, name)
+	var cmd *exec.Cmd
+	if c.asUser {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	} else {
+		cmd = exec.Command(path, args...)
+	}
+	cmd.Dir = c.root // the postgres user must be able to enter the working directory
+	return cmd.CombinedOutput()
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
