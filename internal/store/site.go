@@ -401,3 +401,11 @@ func asField(err error, field string) error {
 	}
 	return err
 }
+
+// HasSite reports whether the site is set up, that is whether the database
+// holds any site data yet.
+func (tx *Tx) HasSite() (bool, error) {
+	var n int
+	err := tx.queryRow(`SELECT COUNT(*) FROM sites`).Scan(&n)
+	return n > 0, err
+}
