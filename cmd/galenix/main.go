@@ -1,0 +1,177 @@
+// Command galenix is the operations information system of a pharmaceutical
+// production site: web UI, JSON API, command line and background work in one
+// binary.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"galenix/internal/app"
+	"galenix/internal/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `galenix — the operations information system of a pharmaceutical production site.
+
+Usage:
+  galenix <command> [flags]
+
+Commands:
+  serve     run the web UI, the JSON API and the background work
+  migrate   apply pending database migrations, then exit
+  version   print the version
+  help      show this help, or a command's help: galenix help <command>
+
+Every command takes --help. Flags also read GALENIX_* environment variables
+(a flag given on the command line wins).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(rest, stderr)
+	case "migrate":
+		err = migrate(rest, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "galenix", versionString())
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			return run([]string{rest[0], "--help"}, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "galenix: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		fmt.Fprintln(stderr, "galenix:", err)
+		return 1
+	}
+	return 0
+}
+
+// usageError marks a command line that could not be parsed; the flag
+// package has already explained it.
+type usageError struct{ error }
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// dbFlags are the flags that say which database to use.
+type dbFlags struct {
+	data string
+	dsn  string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.data, "data", envOr("GALENIX_DATA", "./galenix-data"), "data `directory`: the SQLite database and the site's keys (env GALENIX_DATA)")
+	fs.StringVar(&d.dsn, "db", os.Getenv("GALENIX_DB"), "PostgreSQL `DSN` (postgres://...); when empty, SQLite in the data directory (env GALENIX_DB)")
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: galenix %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "galenix %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return usageError{errors.New("unexpected argument")}
+	}
+	return nil
+}
+
+func logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs := newFlagSet("serve", "Runs the web UI, the JSON API and the background work until SIGINT or SIGTERM;\nthen lets in-flight requests finish and closes the database cleanly.", stderr)
+	var db dbFlags
+	db.register(fs)
+	addr := fs.String("addr", envOr("GALENIX_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env GALENIX_ADDR)")
+	demo := fs.Bool("demo", os.Getenv("GALENIX_DEMO") == "1" || os.Getenv("GALENIX_DEMO") == "true",
+		"on an empty database, load the demo site and its demo accounts; on a non-empty one, do nothing (env GALENIX_DEMO=1)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo}, logger(stderr))
+	defer m.Close()
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}
+
+func migrate(args []string, stderr io.Writer) error {
+	fs := newFlagSet("migrate", "Applies the pending database migrations, each in one transaction, then exits.\n(serve applies them too, at start.)", stderr)
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log := logger(stderr)
+	db, err := store.Open(context.Background(), store.Config{DSN: dbf.dsn, DataDir: dbf.data, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("database up to date", "database", db.Describe())
+	return db.Close()
+}

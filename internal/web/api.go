@@ -1,0 +1,257 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+// routesAPI registers the JSON API and the operational endpoints.
+func (s *Server) routesAPI() {
+	s.handle("GET", "/healthz", true, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.handle("GET", "/readyz", true, s.ready)
+	s.handle("GET", "/metrics", true, s.metricsHandler().ServeHTTP)
+
+	s.handle("POST", "/api/v1/login", true, s.apiLogin)
+	s.handle("POST", "/api/v1/logout", false, s.apiLogout)
+	s.handle("GET", "/api/v1/openapi.yaml", false, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+		_, _ = w.Write(s.OpenAPI)
+	})
+	s.handle("GET", "/api/v1/me", false, s.apiMe)
+
+	s.handle("GET", "/api/v1/site", false, get(s, func(ctx context.Context, _ string) (*site.Site, error) { return s.Site.Site(ctx) }))
+
+	s.handle("GET", "/api/v1/buildings", false, list(s, func(r *http.Request) ([]site.Building, error) { return s.Site.Buildings(r.Context()) }))
+	s.handle("POST", "/api/v1/buildings", false, create(s, s.Site.CreateBuilding))
+	s.handle("GET", "/api/v1/buildings/{id}", false, get(s, s.Site.Building))
+	s.handle("PUT", "/api/v1/buildings/{id}", false, update(s, func(b *site.Building, id string) { b.ID = id }, s.Site.UpdateBuilding))
+
+	s.handle("GET", "/api/v1/rooms", false, list(s, func(r *http.Request) ([]site.Room, error) {
+		return s.Site.Rooms(r.Context(), site.RoomFilter{BuildingID: r.URL.Query().Get("building_id")})
+	}))
+	s.handle("POST", "/api/v1/rooms", false, create(s, s.Site.CreateRoom))
+	s.handle("GET", "/api/v1/rooms/{id}", false, get(s, s.Site.Room))
+	s.handle("PUT", "/api/v1/rooms/{id}", false, update(s, func(v *site.Room, id string) { v.ID = id }, s.Site.UpdateRoom))
+
+	s.handle("GET", "/api/v1/lines", false, list(s, func(r *http.Request) ([]site.Line, error) {
+		q := r.URL.Query()
+		return s.Site.Lines(r.Context(), site.LineFilter{BuildingID: q.Get("building_id"), RoomID: q.Get("room_id")})
+	}))
+	s.handle("POST", "/api/v1/lines", false, create(s, s.Site.CreateLine))
+	s.handle("GET", "/api/v1/lines/{id}", false, get(s, s.Site.Line))
+	s.handle("PUT", "/api/v1/lines/{id}", false, update(s, func(v *site.Line, id string) { v.ID = id }, s.Site.UpdateLine))
+
+	s.handle("GET", "/api/v1/equipment", false, list(s, func(r *http.Request) ([]site.Equipment, error) {
+		return s.Site.Equipment(r.Context(), site.EquipmentFilter{LineID: r.URL.Query().Get("line_id")})
+	}))
+	s.handle("POST", "/api/v1/equipment", false, create(s, s.Site.CreateEquipment))
+	s.handle("GET", "/api/v1/equipment/{id}", false, get(s, s.Site.EquipmentItem))
+	s.handle("PUT", "/api/v1/equipment/{id}", false, update(s, func(v *site.Equipment, id string) { v.ID = id }, s.Site.UpdateEquipment))
+
+	s.handle("GET", "/api/v1/shifts", false, list(s, func(r *http.Request) ([]site.Shift, error) { return s.Site.Shifts(r.Context()) }))
+	s.handle("POST", "/api/v1/shifts", false, create(s, s.Site.CreateShift))
+	s.handle("GET", "/api/v1/shifts/{id}", false, get(s, s.Site.Shift))
+	s.handle("PUT", "/api/v1/shifts/{id}", false, update(s, func(v *site.Shift, id string) { v.ID = id }, s.Site.UpdateShift))
+
+	s.handle("GET", "/api/v1/teams", false, list(s, func(r *http.Request) ([]site.Team, error) { return s.Site.Teams(r.Context()) }))
+	s.handle("POST", "/api/v1/teams", false, create(s, s.Site.CreateTeam))
+	s.handle("GET", "/api/v1/teams/{id}", false, get(s, s.Site.Team))
+	s.handle("PUT", "/api/v1/teams/{id}", false, update(s, func(v *site.Team, id string) { v.ID = id }, s.Site.UpdateTeam))
+
+	s.handle("GET", "/api/v1/people", false, list(s, s.listPeople))
+	s.handle("POST", "/api/v1/people", false, create(s, s.Site.CreatePerson))
+	s.handle("GET", "/api/v1/people/{id}", false, get(s, s.Site.Person))
+	s.handle("PUT", "/api/v1/people/{id}", false, update(s, func(v *site.Person, id string) { v.ID = id }, s.Site.UpdatePerson))
+
+	s.handle("GET", "/api/v1/clients", false, list(s, func(r *http.Request) ([]clientItem, error) { return s.clients(r.Context()) }))
+	s.handle("GET", "/api/v1/clients/{id}", false, get(s, s.client))
+
+	s.handle("GET", "/api/v1/audit", false, list(s, s.listAudit))
+
+	s.handle("GET", "/api/", true, func(w http.ResponseWriter, r *http.Request) {
+		s.apiError(w, r, errs.E(errs.NotFound, "There is no such API endpoint; see /api/v1/openapi.yaml.",
+			"Ce point d'accès de l'API n'existe pas ; voir /api/v1/openapi.yaml."))
+	})
+}
+
+// ready answers 200 once the database answers.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.DB.Ping(ctx); err != nil {
+		s.log.Warn("not ready", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// list answers the items fn returns, in the list envelope.
+func list[T any](s *Server, fn func(r *http.Request) ([]T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		items, err := fn(r)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, itemsBody[T]{Items: items})
+	}
+}
+
+// get answers the item the path's id names.
+func get[T any](s *Server, fn func(ctx context.Context, id string) (*T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := fn(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// create decodes a new item, records it and answers it with 201.
+func create[T any](s *Server, fn func(ctx context.Context, v *T) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		if err := decode(w, r, &v); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if err := fn(r.Context(), &v); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, &v)
+	}
+}
+
+// update decodes the new version of the item the path names, with the
+// reason for the change, records it and answers it.
+func update[T any](s *Server, setID func(*T, string), fn func(ctx context.Context, v *T, reason string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		reason, err := decodeWithReason(w, r, &v)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		setID(&v, r.PathValue("id"))
+		if err := fn(r.Context(), &v, reason); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, &v)
+	}
+}
+
+func (s *Server) listPeople(r *http.Request) ([]site.Person, error) {
+	q := r.URL.Query()
+	f := site.PersonFilter{TeamID: q.Get("team_id"), Limit: 100}
+	var err error
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
+			return nil, errs.Field("limit", "The limit must be a whole number from 1 to 1000.", "La limite doit être un nombre entier de 1 à 1000.")
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if f.Offset, err = strconv.Atoi(v); err != nil || f.Offset < 0 {
+			return nil, errs.Field("offset", "The offset must be a whole number, 0 or more.", "Le décalage doit être un nombre entier positif ou nul.")
+		}
+	}
+	return s.Site.People(r.Context(), f)
+}
+
+func (s *Server) listAudit(r *http.Request) ([]audit.Entry, error) {
+	q := r.URL.Query()
+	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return nil, errs.Field(p.name, "Dates are written in RFC 3339, for example 2026-11-22T08:00:00Z.",
+					"Les dates s'écrivent au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+			}
+			*p.dst = t
+		}
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return nil, errs.Field("after", "after is a sequence number, 0 or more.", "after est un numéro de séquence positif ou nul.")
+		}
+		f.AfterSeq = n
+	}
+	return s.Audit.Entries(r.Context(), f)
+}
+
+// clientItem is a client laboratory as the API shows it: every
+// client-owned item carries client_id, the client itself included.
+type clientItem struct {
+	ID       string `json:"id"`
+	ClientID string `json:"client_id"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+}
+
+func (s *Server) clients(ctx context.Context) ([]clientItem, error) {
+	cs, err := s.Clients.Clients(ctx)
+	out := make([]clientItem, len(cs))
+	for i, c := range cs {
+		out[i] = clientItem{ID: c.ID, ClientID: c.ID, Code: c.Code, Name: c.Name}
+	}
+	return out, err
+}
+
+func (s *Server) client(ctx context.Context, id string) (*clientItem, error) {
+	c, err := s.Clients.Client(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &clientItem{ID: c.ID, ClientID: c.ID, Code: c.Code, Name: c.Name}, nil
+}
+
+// loginBody is what POST /api/v1/login takes.
+type loginBody struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
+	var in loginBody
+	if err := decode(w, r, &in); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	tok, _, err := s.Identity.Login(r.Context(), in.Username, in.Password, clientAddress(r))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
+}
+
+func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
+	if err := s.Identity.Logout(r.Context(), token(r)); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
+	a, _ := identity.ActorFrom(r.Context())
+	writeJSON(w, http.StatusOK, map[string]any{"id": a.UserID, "username": a.Username, "name": a.Name, "roles": a.Roles, "client_id": a.ClientID})
+}

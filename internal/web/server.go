@@ -1,0 +1,116 @@
+// Package web is galenix's HTTP face: the JSON API under /api/v1, the
+// server-rendered pages, health and metrics. Handlers parse the request,
+// call one domain service method and render; rules live in the services.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"galenix/internal/audit"
+	"galenix/internal/client"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+// AuditReader reads the audit trail.
+type AuditReader interface {
+	Entries(ctx context.Context, f audit.Filter) ([]audit.Entry, error)
+}
+
+// Pinger says whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the services the web layer calls.
+type Deps struct {
+	Site     site.Service
+	Clients  client.Service
+	Identity identity.Service
+	Audit    AuditReader
+	DB       Pinger
+	Log      *slog.Logger
+	// Registry receives the HTTP metrics; /metrics serves it.
+	Registry *prometheus.Registry
+	// Secure marks cookies Secure (when served over TLS).
+	Secure bool
+	// OpenAPI is the API description served at /api/v1/openapi.yaml.
+	OpenAPI []byte
+}
+
+// Server holds the handlers and their dependencies.
+type Server struct {
+	Deps
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []Route
+	metrics *httpMetrics
+	pages   *pages
+}
+
+// Route is one registered pattern, for documentation and tests.
+type Route struct {
+	Method string
+	Path   string
+	// Public routes need no signed-in actor.
+	Public bool
+}
+
+// New builds the server and registers every route.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, log: d.Log, mux: http.NewServeMux()}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.Registry == nil {
+		s.Registry = prometheus.NewRegistry()
+	}
+	s.metrics = newHTTPMetrics(s.Registry)
+	s.pages = newPages()
+	s.routesAPI()
+	s.routesPages()
+	return s
+}
+
+// Routes lists the registered routes, sorted by path then method.
+func (s *Server) Routes() []Route {
+	out := append([]Route(nil), s.routes...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// Handler returns the whole HTTP handler: security headers, metrics,
+// cross-origin write refusal, recovery and the router.
+func (s *Server) Handler() http.Handler {
+	var h http.Handler = s.mux
+	h = s.authenticate(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.recover(h)
+	h = s.metrics.wrap(h)
+	return securityHeaders(h)
+}
+
+// handle registers a route. Routes that are not public refuse a request
+// without a signed-in actor.
+func (s *Server) handle(method, path string, public bool, h http.HandlerFunc) {
+	s.routes = append(s.routes, Route{Method: method, Path: path, Public: public})
+	pattern := method + " " + path
+	var inner http.Handler = h
+	if !public {
+		inner = s.requireActor(h)
+	}
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		setRoute(r, pattern)
+		inner.ServeHTTP(w, r)
+	})
+}
