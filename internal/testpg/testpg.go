@@ -48,7 +48,7 @@ type cluster struct {
 
 // Main runs the package's tests (call it from TestMain), stops the cluster
 // if one was started, and exits with the tests' exit code.
-func Main(m *testing.M) {
+func Main(m interface{ Run() int }) {
 	code := m.Run()
 	mu.Lock()
 	if cl != nil {

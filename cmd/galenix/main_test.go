@@ -1,0 +1,299 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"galenix/internal/testpg"
+)
+
+// galenixBin builds the binary once for the end-to-end tests of this file.
+var galenixBin = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "galenix-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "galenix")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	testpg.Main(&binCleanup{m})
+}
+
+// binCleanup runs the tests, then removes the binary built for them.
+type binCleanup struct{ m *testing.M }
+
+func (b *binCleanup) Run() int {
+	code := b.m.Run()
+	if bin, err := galenixBin(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	return code
+}
+
+// server is a galenix process started by a test.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	log  bytes.Buffer
+	// lines receives each log line as it is written.
+	lines chan string
+}
+
+func startServer(t *testing.T, data string, args ...string) *server {
+	t.Helper()
+	bin, err := galenixBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s := &server{addr: addr, lines: make(chan string, 1024)}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr}, args...)...)
+	s.cmd.Env = append(os.Environ(), "GALENIX_DB=")
+	pr, pw := io.Pipe()
+	s.cmd.Stderr, s.cmd.Stdout = pw, pw
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.log.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			select {
+			case s.lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
+		}
+		pw.Close()
+	})
+	return s
+}
+
+func (s *server) logText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.log.String()
+}
+
+// waitLine waits for a log line containing want.
+func (s *server) waitLine(t *testing.T, want string) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case line := <-s.lines:
+			if strings.Contains(line, want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no log line %q within a minute; log:\n%s", want, s.logText())
+		}
+	}
+}
+
+func (s *server) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + s.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server not ready; log:\n%s", s.logText())
+}
+
+func (s *server) login(t *testing.T, user, password string) (int, string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, user, password)
+	resp, err := http.Post("http://"+s.addr+"/api/v1/login", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out.Token
+}
+
+func (s *server) count(t *testing.T, token, path string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+s.addr+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+	}
+	return len(out.Items)
+}
+
+// TestKilledDuringDemoLoad kills the process with SIGKILL while it loads the
+// demo, then starts it again: the database is consistent and the demo is
+// whole.
+func TestKilledDuringDemoLoad(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, data, "--demo")
+	s.waitLine(t, "database open")
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+	if strings.Contains(s.logText(), "demo site loaded") {
+		t.Fatalf("the demo finished loading before the kill; the test proves nothing. Log:\n%s", s.logText())
+	}
+
+	s = startServer(t, data, "--demo")
+	s.waitReady(t)
+	if !strings.Contains(s.logText(), "demo site loaded") {
+		t.Fatalf("the restart did not load the demo; log:\n%s", s.logText())
+	}
+	code, tok := s.login(t, "admin", "galenix-demo")
+	if code != 200 {
+		t.Fatalf("login after restart: %d", code)
+	}
+	for path, want := range map[string]int{"/api/v1/buildings": 7, "/api/v1/lines": 50, "/api/v1/clients": 3} {
+		if got := s.count(t, tok, path); got != want {
+			t.Errorf("%s: got %d items, want %d", path, got, want)
+		}
+	}
+}
+
+// TestServeDemoAccountsAndGracefulStop runs the README's demo: every demo
+// account signs in, a wrong password answers 401 with the error envelope,
+// and SIGTERM stops the server cleanly with exit status 0.
+func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, data, "--demo")
+	s.waitReady(t)
+	log := s.logText()
+	for _, want := range []string{"http://" + s.addr, "SQLite", "demo accounts"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log does not say %q:\n%s", want, log)
+		}
+	}
+	for _, u := range []string{"admin", "operator", "supervisor", "qa", "qp", "lab", "security", "client-alpha", "client-beta"} {
+		if code, tok := s.login(t, u, "galenix-demo"); code != 200 || tok == "" {
+			t.Errorf("demo account %s: login answered %d", u, code)
+		}
+	}
+	resp, err := http.Post("http://"+s.addr+"/api/v1/login", "application/json", strings.NewReader(`{"username":"admin","password":"wrong"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&env)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || env.Error.Code != "unauthorized" || env.Error.Message == "" {
+		t.Errorf("wrong password: %d %+v, want 401 with the error envelope", resp.StatusCode, env)
+	}
+
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("SIGTERM: %v; log:\n%s", err, s.logText())
+	}
+	// A clean close checkpoints the write-ahead log into the database file.
+	if fi, err := os.Stat(filepath.Join(data, "galenix.db-wal")); err == nil && fi.Size() != 0 {
+		t.Errorf("the WAL still holds %d bytes after a graceful stop", fi.Size())
+	}
+
+	// Starting again with --demo on the loaded database changes nothing.
+	s = startServer(t, data, "--demo")
+	s.waitReady(t)
+	if strings.Contains(s.logText(), "demo site loaded") {
+		t.Error("--demo reloaded a non-empty database")
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		contains string
+	}{
+		{[]string{"--help"}, 0, "serve"},
+		{[]string{"help", "serve"}, 0, "--demo"},
+		{[]string{"serve", "--help"}, 0, "GALENIX_ADDR"},
+		{[]string{"migrate", "--help"}, 0, "GALENIX_DB"},
+		{[]string{"version"}, 0, "galenix"},
+		{[]string{"nonsense"}, 2, "unknown command"},
+		{[]string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
+		{[]string{}, 2, "Usage"},
+		{[]string{"migrate", "--db", "mysql://x"}, 1, "postgres://"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tt.args, &out, &errOut)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, errOut.String())
+			}
+			if all := out.String() + errOut.String(); !strings.Contains(all, tt.contains) {
+				t.Errorf("output lacks %q:\n%s", tt.contains, all)
+			}
+		})
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	data := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"migrate", "--data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "migration applied") {
+		t.Errorf("first migrate applied nothing:\n%s", errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"migrate", "--data", data}, &out, &errOut); code != 0 || strings.Contains(errOut.String(), "migration applied") {
+		t.Errorf("second migrate: exit %d, log:\n%s", code, errOut.String())
+	}
+}
