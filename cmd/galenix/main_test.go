@@ -178,7 +178,9 @@ func (s *server) count(t *testing.T, token, path string) int {
 func TestKilledDuringDemoLoad(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data, "--demo")
-	s.waitLine(t, "database open")
+	// Kill it inside the demo's transaction: the people are written, the
+	// clients and accounts not yet, nothing is committed.
+	s.waitLine(t, "written=people")
 	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +262,7 @@ func TestCommandLine(t *testing.T) {
 		contains string
 	}{
 		{[]string{"--help"}, 0, "serve"},
-		{[]string{"help", "serve"}, 0, "--demo"},
+		{[]string{"help", "serve"}, 0, "-demo"},
 		{[]string{"serve", "--help"}, 0, "GALENIX_ADDR"},
 		{[]string{"migrate", "--help"}, 0, "GALENIX_DB"},
 		{[]string{"version"}, 0, "galenix"},

@@ -71,7 +71,9 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Log.Info("database open", "database", db.Describe())
 	if m.Config.Demo {
 		start := time.Now()
-		loaded, err := demo.Load(ctx, db)
+		loaded, err := demo.Load(ctx, db, func(stage string) {
+			m.Log.Info("loading the demo site", "written", stage)
+		})
 		if err != nil {
 			return fmt.Errorf("loading the demo site: %w", err)
 		}

@@ -51,3 +51,8 @@ func (t *Team) AuditFields() []audit.Field {
 func (p *Person) AuditFields() []audit.Field {
 	return []audit.Field{audit.F("badge", p.Badge), audit.F("name", p.Name), audit.F("job", p.Job), audit.F("team_id", p.TeamID)}
 }
+
+// AuditFields lists the site's fields for the audit trail.
+func (s *Site) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("code", s.Code), audit.F("name", s.Name), audit.F("timezone", s.Timezone)}
+}

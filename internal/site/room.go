@@ -65,7 +65,7 @@ func (r *Room) Validate() error {
 			"La classe doit être l'une de : "+joined(Grades)+".")
 	}
 	if r.TempMin < -80 || r.TempMax > 80 {
-		return errs.Field("temp_min", "Temperatures must lie between -80 °C and 80 °C.",
+		return errs.Field(outOfRange("temp_min", r.TempMin < -80, "temp_max"), "Temperatures must lie between -80 °C and 80 °C.",
 			"Les températures doivent être comprises entre -80 °C et 80 °C.")
 	}
 	if r.TempMin >= r.TempMax {
@@ -73,7 +73,7 @@ func (r *Room) Validate() error {
 			fmt.Sprintf("La température minimale (%g °C) doit être inférieure à la maximale (%g °C).", r.TempMin, r.TempMax))
 	}
 	if r.HumidityMin < 0 || r.HumidityMax > 100 {
-		return errs.Field("humidity_min", "Relative humidity must lie between 0 % and 100 %.",
+		return errs.Field(outOfRange("humidity_min", r.HumidityMin < 0, "humidity_max"), "Relative humidity must lie between 0 % and 100 %.",
 			"L'humidité relative doit être comprise entre 0 % et 100 %.")
 	}
 	if r.HumidityMin >= r.HumidityMax {
@@ -109,10 +109,13 @@ func CheckCascade(r *Room, to *Room, next func(id string) (*Room, error)) error 
 			fmt.Sprintf("La pression doit décroître des salles les plus propres vers les moins propres : une classe %s ne peut pas cascader vers une classe %s.", r.Grade, to.Grade))
 	}
 	seen := map[string]bool{r.ID: true}
-	for cur := to; cur != nil && cur.CascadesTo != ""; {
+	for cur := to; cur != nil; {
 		if seen[cur.ID] || cur.CascadesTo == r.ID {
 			return errs.Field("cascades_to", "This cascade would come back to the room itself.",
 				"Cette cascade reviendrait à la salle elle-même.")
+		}
+		if cur.CascadesTo == "" {
+			break
 		}
 		seen[cur.ID] = true
 		n, err := next(cur.CascadesTo)
@@ -122,6 +125,15 @@ func CheckCascade(r *Room, to *Room, next func(id string) (*Room, error)) error 
 		cur = n
 	}
 	return nil
+}
+
+// outOfRange names the field at fault of a min/max pair: the minimum when
+// it is the one out of range, else the maximum.
+func outOfRange(min string, minBad bool, max string) string {
+	if minBad {
+		return min
+	}
+	return max
 }
 
 func rank(g Grade) int {

@@ -5,6 +5,8 @@ package site
 
 import (
 	"strings"
+	"time"
+	_ "time/tzdata" // zone names resolve on any machine
 	"unicode/utf8"
 
 	"galenix/internal/errs"
@@ -16,6 +18,23 @@ type Site struct {
 	Code     string `json:"code"`
 	Name     string `json:"name"`
 	Timezone string `json:"timezone"`
+}
+
+// Validate checks the site's fields; the timezone must be a known IANA zone
+// name, the one the screens show times in.
+func (s *Site) Validate() error {
+	var err error
+	if s.Code, err = code("code", s.Code); err != nil {
+		return err
+	}
+	if s.Name, err = name("name", s.Name); err != nil {
+		return err
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" {
+		return errs.Field("timezone", "The time zone must be a zone name such as Europe/Paris.",
+			"Le fuseau horaire doit être un nom de zone tel que Europe/Paris.")
+	}
+	return nil
 }
 
 // BuildingRole says what a building is for.

@@ -31,7 +31,7 @@ func errBadCredentials() error {
 	return errs.E(errs.Unauthorized, "Wrong username or password.", "Identifiant ou mot de passe incorrect.")
 }
 
-const accountCols = `id, username, name, roles, COALESCE(client_id, ''), active, created_at`
+const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at`
 
 func scanAccount(sc scanner, a *identity.Account, extra ...any) error {
 	var roles string
@@ -88,7 +88,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var sessionID, address string
 	var lastSeen, expires time.Time
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		return notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(a.client_id, ''), a.active, a.created_at,
+		return notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at,
 			s.id, s.address, s.last_seen, s.expires_at
 			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum), &a, &sessionID, &address, &lastSeen, &expires), "no session", "")
 	})

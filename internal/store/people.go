@@ -72,7 +72,7 @@ func (s *SiteStore) UpdateShift(ctx context.Context, sh *site.Shift, reason stri
 
 // --- teams
 
-const teamCols = `id, code, name, COALESCE(building_id, ''), shift_id`
+const teamCols = `id, code, name, COALESCE(CAST(building_id AS TEXT), ''), shift_id`
 
 func scanTeam(sc scanner, t *site.Team) error {
 	return sc.Scan(&t.ID, &t.Code, &t.Name, &t.BuildingID, &t.ShiftID)
@@ -150,7 +150,7 @@ func (tx *Tx) checkTeam(t *site.Team) error {
 
 // --- people
 
-const personCols = `id, badge, name, job, COALESCE(team_id, '')`
+const personCols = `id, badge, name, job, COALESCE(CAST(team_id AS TEXT), '')`
 
 func scanPerson(sc scanner, p *site.Person) error {
 	return sc.Scan(&p.ID, &p.Badge, &p.Name, &p.Job, &p.TeamID)

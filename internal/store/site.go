@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -32,11 +34,15 @@ func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
 	return &st, notFound(err, "The site is not set up yet.", "Le site n'est pas encore configuré.")
 }
 
+var siteTable = table{"sites", "site", []string{"code", "name", "timezone"}}
+
 // CreateSite records the site, the root of the model.
 func (tx *Tx) CreateSite(st *site.Site) error {
+	if err := st.Validate(); err != nil {
+		return err
+	}
 	st.ID = NewID()
-	_, err := tx.exec(`INSERT INTO sites (id, code, name, timezone) VALUES (?,?,?,?)`, st.ID, st.Code, st.Name, st.Timezone)
-	return err
+	return create(tx, siteTable, st.ID, st, st.Code, st.Name, st.Timezone)
 }
 
 // --- buildings
@@ -105,7 +111,7 @@ func (s *SiteStore) UpdateBuilding(ctx context.Context, b *site.Building, reason
 
 // --- rooms
 
-const roomCols = `id, building_id, code, name, grade, temp_min, temp_max, humidity_min, humidity_max, COALESCE(cascades_to, ''), pressure_diff_pa`
+const roomCols = `id, building_id, code, name, grade, temp_min, temp_max, humidity_min, humidity_max, COALESCE(CAST(cascades_to AS TEXT), ''), pressure_diff_pa`
 
 func scanRoom(sc scanner, r *site.Room) error {
 	return sc.Scan(&r.ID, &r.BuildingID, &r.Code, &r.Name, &r.Grade, &r.TempMin, &r.TempMax,
@@ -368,17 +374,21 @@ func list[T any](ctx context.Context, db *DB, q string, args []any, scan func(sc
 }
 
 // where appends "col = ?" conditions for the non-empty values of pairs
-// (column, value, column, value ...).
+// (column, value, column, value ...). Every column is an id: a value that is
+// not a UUID names no record, so it matches nothing on both databases
+// (PostgreSQL would refuse to compare it with a uuid column).
 func where(q string, pairs ...string) (string, []any) {
 	var args []any
+	sep := " WHERE "
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if pairs[i+1] == "" {
 			continue
 		}
-		if len(args) == 0 {
-			q += " WHERE "
-		} else {
-			q += " AND "
+		q += sep
+		sep = " AND "
+		if _, err := uuid.Parse(pairs[i+1]); err != nil {
+			q += "1 = 0"
+			continue
 		}
 		q += pairs[i] + " = ?"
 		args = append(args, pairs[i+1])

@@ -1,0 +1,162 @@
+// Package demo loads the demo site: CENEXIS Fontenay-sous-Bois, its seven
+// buildings, clean rooms, fifty production lines and their equipment, its
+// shifts, teams and about 800 staff, three client laboratories and the demo
+// accounts of CONTRACT.md.
+//
+// Every name, code and count is fixed data, so two loads give the same site;
+// only the record ids, made by the store, differ.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+	"galenix/internal/store"
+)
+
+// Password is the password of every demo account.
+const Password = "galenix-demo"
+
+// reference is the day the demo's dates are reckoned from, so that the data
+// does not depend on the day it is loaded: qualification due dates spread
+// over the two years after it, a few already past.
+var reference = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Load loads the demo site into an empty database, in one write transaction:
+// a process killed while loading leaves the database empty, and the next
+// start loads it again. On a database that already has a site it does
+// nothing and returns false. The actor is the one in ctx, or the system.
+// after, when not nil, is called after each stage of the loading (site,
+// rooms, lines, people, clients, accounts), inside the transaction, before
+// the next stage begins: the server logs the progress with it, and tests
+// use it to stop a load half-way.
+func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, error) {
+	if _, ok := identity.ActorFrom(ctx); !ok {
+		ctx = identity.WithActor(ctx, identity.System)
+	}
+	// Look first, so that a start on a loaded database does not pay for
+	// hashing the password; the write transaction looks again.
+	var has bool
+	if err := db.Read(ctx, func(tx *store.Tx) (err error) { has, err = tx.HasSite(); return err }); err != nil {
+		return false, err
+	}
+	if has {
+		return false, nil
+	}
+	// One argon2id hash, salt included, shared by every demo account:
+	// argon2id is slow on purpose, and hashing nine times would slow the
+	// first start ninefold. Acceptable for demo accounts only, which share
+	// one published password anyway; real accounts each get their own salt.
+	hash, err := identity.HashPassword(Password)
+	if err != nil {
+		return false, fmt.Errorf("hashing the demo password: %w", err)
+	}
+	loaded := false
+	err = db.Write(ctx, "demo.load", "", func(tx *store.Tx) error {
+		has, err := tx.HasSite()
+		if err != nil || has {
+			return err
+		}
+		l := &loader{ctx: ctx, tx: tx, after: after, ids: map[string]string{}}
+		for _, s := range []struct {
+			name string
+			run  func() error
+		}{
+			{"site", l.site},
+			{"rooms", l.rooms},
+			{"lines", l.lines},
+			{"people", l.people},
+			{"clients", l.clients},
+			{"accounts", func() error { return l.accounts(hash) }},
+		} {
+			if err := s.run(); err != nil {
+				return fmt.Errorf("demo %s: %w", s.name, err)
+			}
+			if err := l.done(s.name); err != nil {
+				return err
+			}
+		}
+		loaded = true
+		return nil
+	})
+	if errs.Is(err, errs.Conflict) {
+		// Another process loaded the demo at the same time (PostgreSQL
+		// lets both transactions start): the site is there, which is
+		// what was asked.
+		if err := db.Read(ctx, func(tx *store.Tx) (err error) { has, err = tx.HasSite(); return err }); err == nil && has {
+			return false, nil
+		}
+	}
+	return loaded, err
+}
+
+// loader writes the demo data in one transaction. ids maps the codes of the
+// records written so far (buildings, rooms, lines, shifts, teams, clients) to
+// their ids; codes are unique across those kinds.
+type loader struct {
+	ctx   context.Context
+	tx    *store.Tx
+	after func(stage string)
+	ids   map[string]string
+}
+
+// done ends a stage: it calls the hook, then stops if ctx is done, so that
+// a cancelled load fails instead of committing.
+func (l *loader) done(stage string) error {
+	if l.after != nil {
+		l.after(stage)
+	}
+	return l.ctx.Err()
+}
+
+// id returns the id of the record with the code, written earlier.
+func (l *loader) id(code string) (string, error) {
+	id, ok := l.ids[code]
+	if !ok {
+		return "", fmt.Errorf("no demo record has the code %q", code)
+	}
+	return id, nil
+}
+
+// record notes the id of the record with the code. A code used twice is a
+// mistake in the demo's tables, which resolve references by code.
+func (l *loader) record(code, id string) error {
+	if _, ok := l.ids[code]; ok {
+		return fmt.Errorf("two demo records have the code %q", code)
+	}
+	l.ids[code] = id
+	return nil
+}
+
+// site writes the site and its buildings.
+func (l *loader) site() error {
+	st := &site.Site{Code: "FSB", Name: "CENEXIS Fontenay-sous-Bois", Timezone: "Europe/Paris"}
+	if err := l.tx.CreateSite(st); err != nil {
+		return err
+	}
+	for _, b := range buildings {
+		b.SiteID = st.ID
+		if err := l.tx.CreateBuilding(&b); err != nil {
+			return fmt.Errorf("building %s: %w", b.Code, err)
+		}
+		if err := l.record(b.Code, b.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// buildings are the seven buildings of BRIEF.md, with their roles.
+var buildings = []site.Building{
+	{Code: "PCS", Name: "PC Sécurité", Role: site.RoleSecurity},
+	{Code: "CHA", Name: "Chaufferie", Role: site.RoleUtilities},
+	{Code: "B25", Name: "Bâtiment 25", Role: site.RoleLaboratory},
+	{Code: "B30", Name: "Bâtiment 30", Role: site.RoleSterileProduction},
+	{Code: "B40", Name: "Bâtiment 40", Role: site.RoleProduction},
+	{Code: "B70", Name: "Bâtiment 70", Role: site.RoleWarehouse},
+	{Code: "B90", Name: "Bâtiment 90", Role: site.RoleOffices},
+}

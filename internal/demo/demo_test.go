@@ -1,0 +1,321 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+	"galenix/internal/store"
+	"galenix/internal/testpg"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+// opener opens a fresh, empty database.
+type opener func(t *testing.T) *store.DB
+
+// eachDB runs fn on SQLite and on PostgreSQL, side by side.
+func eachDB(t *testing.T, fn func(t *testing.T, open opener)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, func(t *testing.T) *store.DB { return open(t, store.Config{DataDir: t.TempDir()}) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, func(t *testing.T) *store.DB { return open(t, store.Config{DSN: testpg.DSN(t)}) })
+	})
+}
+
+func open(t *testing.T, cfg store.Config) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// mustLoad loads the demo and says how long it took.
+func mustLoad(t *testing.T, db *store.DB) {
+	t.Helper()
+	start := time.Now()
+	loaded, err := Load(context.Background(), db, nil)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if !loaded {
+		t.Fatal("Load on an empty database: loaded = false, want true")
+	}
+	t.Logf("Load on %s took %v", db.Describe(), time.Since(start).Round(time.Millisecond))
+}
+
+// TestLoad loads the demo into an empty database, checks what it holds and
+// that its accounts sign in, that a second load changes nothing, and that a
+// load into another empty database gives the same site.
+func TestLoad(t *testing.T) {
+	eachDB(t, func(t *testing.T, open opener) {
+		db := open(t)
+		mustLoad(t, db)
+		want := snapshot(t, db)
+
+		t.Run("content", func(t *testing.T) { checkContent(t, db) })
+		t.Run("again", func(t *testing.T) {
+			loaded, err := Load(context.Background(), db, nil)
+			if err != nil || loaded {
+				t.Fatalf("second Load = %v, %v; want false, nil", loaded, err)
+			}
+			if got := snapshot(t, db); !slices.Equal(got, want) {
+				t.Errorf("the second Load changed the database: %d records before, %d after", len(want), len(got))
+			}
+		})
+		t.Run("login", func(t *testing.T) { checkLogins(t, db) })
+		t.Run("deterministic", func(t *testing.T) {
+			other := open(t)
+			mustLoad(t, other)
+			got := snapshot(t, other)
+			for i := range min(len(got), len(want)) {
+				if got[i] != want[i] {
+					t.Fatalf("two loads differ at record %d:\n%s\n%s", i, want[i], got[i])
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("two loads differ: %d records, then %d", len(want), len(got))
+			}
+		})
+	})
+}
+
+// TestLoadFailed checks a load that fails half-way leaves the database as
+// empty as it found it, and that the next load then succeeds.
+func TestLoadFailed(t *testing.T) {
+	eachDB(t, func(t *testing.T, open opener) {
+		db := open(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		loaded, err := Load(ctx, db, func(stage string) {
+			if stage == "people" {
+				cancel()
+			}
+		})
+		if loaded || !errors.Is(err, context.Canceled) {
+			t.Fatalf("load cancelled after the people: %v, %v; want false, context.Canceled", loaded, err)
+		}
+		if got := snapshot(t, db); len(got) != 0 {
+			t.Fatalf("a failed load left %d records, first %s", len(got), got[0])
+		}
+		if _, err := db.Site().Site(context.Background()); !errs.Is(err, errs.NotFound) {
+			t.Errorf("site after a failed load: %v, want not found", err)
+		}
+		entries, err := db.Audit().Entries(context.Background(), audit.Filter{})
+		if err != nil || len(entries) != 0 {
+			t.Errorf("a failed load left %d audit entries (%v)", len(entries), err)
+		}
+
+		ctx, cancel2 := context.WithCancel(context.Background())
+		cancel2()
+		if loaded, err := Load(ctx, db, nil); loaded || err == nil {
+			t.Errorf("Load with a cancelled context = %v, %v; want an error", loaded, err)
+		}
+		mustLoad(t, db)
+	})
+}
+
+// TestLoadConcurrent starts two loads at once on one database, as two
+// instances of galenix started together would: one loads, the other finds
+// the site loaded, and neither fails.
+func TestLoadConcurrent(t *testing.T) {
+	eachDB(t, func(t *testing.T, open opener) {
+		db := open(t)
+		type result struct {
+			loaded bool
+			err    error
+		}
+		results := make(chan result, 2)
+		for range 2 {
+			go func() {
+				loaded, err := Load(context.Background(), db, nil)
+				results <- result{loaded, err}
+			}()
+		}
+		a, b := <-results, <-results
+		if a.err != nil || b.err != nil || a.loaded == b.loaded {
+			t.Fatalf("two loads at once: (%v, %v) and (%v, %v); want one true, one false, no error", a.loaded, a.err, b.loaded, b.err)
+		}
+		if n := len(read(t, db).lines); n != 50 {
+			t.Errorf("%d lines after two loads at once, want 50", n)
+		}
+	})
+}
+
+// checkContent checks the loaded demo is the site of BRIEF.md.
+func checkContent(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	d := read(t, db)
+
+	st, err := db.Site().Site(ctx)
+	if err != nil || st.Code != "FSB" || st.Name != "CENEXIS Fontenay-sous-Bois" || st.Timezone != "Europe/Paris" {
+		t.Errorf("site = %+v, %v", st, err)
+	}
+	entries, err := db.Audit().Entries(ctx, audit.Filter{Limit: 1})
+	if err != nil || len(entries) == 0 {
+		t.Fatalf("audit entries: %v, %v", entries, err)
+	}
+	if e := entries[0]; e.ActorID != identity.System.UserID || e.Command != "demo.load" {
+		t.Errorf("first audit entry by %q in %q, want %q in demo.load", e.ActorID, e.Command, identity.System.UserID)
+	}
+
+	wantBuildings := map[string]site.BuildingRole{"PC Sécurité": site.RoleSecurity, "Chaufferie": site.RoleUtilities,
+		"Bâtiment 25": site.RoleLaboratory, "Bâtiment 30": site.RoleSterileProduction, "Bâtiment 40": site.RoleProduction,
+		"Bâtiment 70": site.RoleWarehouse, "Bâtiment 90": site.RoleOffices}
+	building := map[string]site.Building{} // by id
+	for _, b := range d.buildings {
+		if want, ok := wantBuildings[b.Name]; !ok || b.Role != want {
+			t.Errorf("building %q has role %q, want %q", b.Name, b.Role, want)
+		}
+		building[b.ID] = b
+	}
+	if len(d.buildings) != 7 {
+		t.Errorf("%d buildings, want 7", len(d.buildings))
+	}
+
+	room := map[string]site.Room{} // by id
+	for _, r := range d.rooms {
+		room[r.ID] = r
+	}
+	grades := map[site.Grade]int{} // of the rooms of Bâtiment 30
+	var cold, servers int
+	for _, r := range d.rooms {
+		if building[r.BuildingID].Code == "B30" {
+			grades[r.Grade]++
+		}
+		if r.TempMin == 2 && r.TempMax == 8 {
+			cold++
+		}
+		if strings.HasPrefix(r.Name, "Salle serveurs") && r.TempMin == 18 && r.TempMax == 27 {
+			servers++
+		}
+		if r.CascadesTo != "" && (r.PressureDiffPa < 10 || r.PressureDiffPa > 15 || room[r.CascadesTo].BuildingID != r.BuildingID) {
+			t.Errorf("room %s cascades %g Pa to %s", r.Code, r.PressureDiffPa, room[r.CascadesTo].Code)
+		}
+		if r.Grade.Graded() && (r.TempMin < 18 || r.TempMax > 24 || r.HumidityMin < 30 || r.HumidityMax > 60) {
+			t.Errorf("clean room %s: %g–%g °C, %g–%g %%RH", r.Code, r.TempMin, r.TempMax, r.HumidityMin, r.HumidityMax)
+		}
+	}
+	if grades[site.GradeA] < 20 || grades[site.GradeB] == 0 || grades[site.GradeC] == 0 || grades[site.GradeD] == 0 {
+		t.Errorf("Bâtiment 30 rooms by grade: %v", grades)
+	}
+	if cold != 2 || servers < 1 {
+		t.Errorf("%d cold rooms at 2–8 °C, want 2; %d server rooms at 18–27 °C", cold, servers)
+	}
+
+	pieces := map[string]int{} // by line id
+	eqStatuses := map[site.EquipmentStatus]int{}
+	var overdue int
+	for _, e := range d.equipment {
+		pieces[e.LineID]++
+		eqStatuses[e.Status]++
+		if e.QualificationDue.Before(reference) {
+			overdue++
+		}
+		if e.QualificationDue.After(reference.AddDate(2, 0, 0)) || e.QualificationDue.Before(reference.AddDate(0, -6, 0)) {
+			t.Errorf("equipment %s qualification due %s", e.Code, e.QualificationDue.Format(time.DateOnly))
+		}
+	}
+	if len(eqStatuses) != len(site.EquipmentStatuses) || overdue == 0 || overdue > len(d.equipment)/10 {
+		t.Errorf("equipment statuses %v, %d of %d overdue", eqStatuses, overdue, len(d.equipment))
+	}
+
+	var sterile, nonSterile int
+	statuses := map[site.LineStatus]int{}
+	for _, l := range d.lines {
+		statuses[l.Status]++
+		r := room[l.RoomID]
+		switch b := building[l.BuildingID].Code; {
+		case l.Sterile && b == "B30" && r.Grade.SterileCapable() && strings.HasPrefix(l.Code, "L30-"):
+			sterile++
+		case !l.Sterile && b == "B40" && strings.HasPrefix(l.Code, "L40-"):
+			nonSterile++
+		default:
+			t.Errorf("line %s (sterile %v) in %s room %s grade %s", l.Code, l.Sterile, b, r.Code, r.Grade)
+		}
+		if n := pieces[l.ID]; n < 2 || n > 5 {
+			t.Errorf("line %s has %d pieces of equipment, want 2 to 5", l.Code, n)
+		}
+	}
+	if len(d.lines) != 50 || sterile != 20 || nonSterile != 30 {
+		t.Errorf("%d lines, %d sterile in B30, %d non-sterile in B40; want 50, 20, 30", len(d.lines), sterile, nonSterile)
+	}
+	if statuses[site.LineAvailable] < 25 || statuses[site.LineRunning] == 0 || statuses[site.LineCleaning] == 0 || statuses[site.LineMaintenance] == 0 {
+		t.Errorf("line statuses: %v", statuses)
+	}
+
+	kinds := map[site.ShiftKind]int{}
+	for _, sh := range d.shifts {
+		kinds[sh.Kind]++
+	}
+	if kinds[site.ShiftDay] == 0 || kinds[site.ShiftNight] == 0 || kinds[site.ShiftWeekend] < 2 {
+		t.Errorf("shifts by kind: %v", kinds)
+	}
+
+	if n := len(d.people); n < 780 || n > 820 {
+		t.Errorf("%d people, want 780 to 820", n)
+	}
+	badge := regexp.MustCompile(`^B[0-9]{6}$`)
+	names := map[string]bool{}
+	for _, p := range d.people {
+		if !badge.MatchString(p.Badge) || p.TeamID == "" || names[p.Name] {
+			t.Errorf("person %+v: bad badge, no team or a name already given", p)
+		}
+		names[p.Name] = true
+	}
+
+	client := map[string]string{} // code by id
+	var codes []string
+	for _, c := range d.clients {
+		client[c.ID] = c.Code
+		codes = append(codes, c.Code)
+	}
+	if !slices.Equal(codes, []string{"ALPHA", "BETA", "GAMMA"}) {
+		t.Errorf("clients = %v, want ALPHA, BETA, GAMMA", codes)
+	}
+
+	var got []string
+	for _, a := range d.accounts {
+		got = append(got, fmt.Sprintf("%s %v %s", a.Username, a.Roles, client[a.ClientID]))
+	}
+	want := []string{"admin [admin] ", "client-alpha [client] ALPHA", "client-beta [client] BETA", "lab [lab] ",
+		"operator [operator] ", "qa [qa] ", "qp [qp] ", "security [security] ", "supervisor [supervisor] "}
+	if !slices.Equal(got, want) {
+		t.Errorf("accounts:\n got %q\nwant %q", got, want)
+	}
+}
+
+// checkLogins checks every demo account signs in with Password, and with
+// its role.
+func checkLogins(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	for _, a := range accounts {
+		token, acc, err := db.Identity().Login(ctx, a.username, Password, "127.0.0.1")
+		if err != nil || token == "" || acc.Username != a.username {
+			t.Errorf("Login(%s) = %q, %+v, %v", a.username, token, acc, err)
+			continue
+		}
+		actor, err := db.Identity().Authenticate(ctx, token)
+		if err != nil || !actor.Has(a.role) {
+			t.Errorf("session of %s: %+v, %v; want role %s", a.username, actor, err, a.role)
+		}
+	}
+	if _, _, err := db.Identity().Login(ctx, "admin", "wrong", "127.0.0.1"); !errs.Is(err, errs.Unauthorized) {
+		t.Errorf("Login with a wrong password: %v, want unauthorized", err)
+	}
+}
