@@ -19,8 +19,13 @@ const (
 	Forbidden    Code = "forbidden"
 	Unauthorized Code = "unauthorized"
 	TooLarge     Code = "too_large"
-	Internal     Code = "internal"
+	// MethodNotAllowed: the resource exists but not for this method.
+	MethodNotAllowed Code = "method_not_allowed"
+	Internal         Code = "internal"
 )
+
+// Codes lists every code, in the order the API documents them.
+var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Forbidden, Unauthorized, TooLarge, Internal}
 
 // Error is a failure with a code and a message written for a person, in
 // English and in French. Cause, when set, is the underlying error: it is

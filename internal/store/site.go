@@ -82,11 +82,16 @@ func (tx *Tx) CreateBuilding(b *site.Building) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
-	if b.SiteID == "" {
-		if err := tx.queryRow(`SELECT id FROM sites ORDER BY code LIMIT 1`).Scan(&b.SiteID); err != nil {
-			return notFound(err, "Set up the site before its buildings.", "Configurez le site avant ses bâtiments.")
-		}
+	// There is one site per database: the building belongs to it.
+	var siteID string
+	if err := tx.queryRow(`SELECT id FROM sites ORDER BY code LIMIT 1`).Scan(&siteID); err != nil {
+		return notFound(err, "Set up the site before its buildings.", "Configurez le site avant ses bâtiments.")
 	}
+	if b.SiteID != "" && b.SiteID != siteID {
+		return errs.Field("site_id", "This is not the site's id; leave site_id out, buildings belong to the one site.",
+			"Ce n'est pas l'identifiant du site ; omettez site_id, les bâtiments appartiennent à l'unique site.")
+	}
+	b.SiteID = siteID
 	b.ID = NewID()
 	return create(tx, buildingTable, b.ID, b, b.SiteID, b.Code, b.Name, b.Role)
 }

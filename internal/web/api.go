@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"galenix/internal/audit"
@@ -77,10 +78,35 @@ func (s *Server) routesAPI() {
 
 	s.handle("GET", "/api/v1/audit", false, list(s, s.listAudit))
 
-	s.handle("GET", "/api/", true, func(w http.ResponseWriter, r *http.Request) {
-		s.apiError(w, r, errs.E(errs.NotFound, "There is no such API endpoint; see /api/v1/openapi.yaml.",
-			"Ce point d'accès de l'API n'existe pas ; voir /api/v1/openapi.yaml."))
-	})
+	for _, m := range apiMethods {
+		s.handle(m, "/api/", true, s.apiNoRoute)
+	}
+}
+
+// apiMethods are the methods the API answers.
+var apiMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// apiNoRoute answers, in the error envelope, a request that no API route
+// serves: 405 with the Allow header when the path exists for other
+// methods, 404 otherwise.
+func (s *Server) apiNoRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range apiMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != m+" /api/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.apiError(w, r, &errs.Error{Code: errs.MethodNotAllowed,
+			Message:   "This endpoint does not take " + r.Method + "; it takes " + strings.Join(allow, ", ") + ".",
+			MessageFR: "Ce point d'accès n'accepte pas " + r.Method + " ; il accepte " + strings.Join(allow, ", ") + "."})
+		return
+	}
+	s.apiError(w, r, errs.E(errs.NotFound, "There is no such API endpoint; see /api/v1/openapi.yaml.",
+		"Ce point d'accès de l'API n'existe pas ; voir /api/v1/openapi.yaml."))
 }
 
 // ready answers 200 once the database answers.
@@ -171,7 +197,14 @@ func (s *Server) listPeople(r *http.Request) ([]site.Person, error) {
 	return s.Site.People(r.Context(), f)
 }
 
-func (s *Server) listAudit(r *http.Request) ([]audit.Entry, error) {
+// auditItem is an audit entry as the API lists it: like every list item it
+// has an "id", here its sequence number written as text.
+type auditItem struct {
+	ID string `json:"id"`
+	audit.Entry
+}
+
+func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
 	q := r.URL.Query()
 	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
 	for _, p := range []struct {
@@ -194,7 +227,12 @@ func (s *Server) listAudit(r *http.Request) ([]audit.Entry, error) {
 		}
 		f.AfterSeq = n
 	}
-	return s.Audit.Entries(r.Context(), f)
+	entries, err := s.Audit.Entries(r.Context(), f)
+	items := make([]auditItem, len(entries))
+	for i, e := range entries {
+		items[i] = auditItem{ID: strconv.FormatInt(e.Seq, 10), Entry: e}
+	}
+	return items, err
 }
 
 // clientItem is a client laboratory as the API shows it: every

@@ -10,13 +10,14 @@ import (
 
 // statusOf maps each error code to its HTTP status: the one table of it.
 var statusOf = map[errs.Code]int{
-	errs.Invalid:      http.StatusBadRequest,
-	errs.NotFound:     http.StatusNotFound,
-	errs.Conflict:     http.StatusConflict,
-	errs.Forbidden:    http.StatusForbidden,
-	errs.Unauthorized: http.StatusUnauthorized,
-	errs.TooLarge:     http.StatusRequestEntityTooLarge,
-	errs.Internal:     http.StatusInternalServerError,
+	errs.Invalid:          http.StatusBadRequest,
+	errs.NotFound:         http.StatusNotFound,
+	errs.Conflict:         http.StatusConflict,
+	errs.Forbidden:        http.StatusForbidden,
+	errs.Unauthorized:     http.StatusUnauthorized,
+	errs.TooLarge:         http.StatusRequestEntityTooLarge,
+	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.Internal:         http.StatusInternalServerError,
 }
 
 // errorBody is the JSON error envelope of the API.

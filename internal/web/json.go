@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"galenix/internal/errs"
 )
@@ -47,6 +48,7 @@ func decodeStrict(b []byte, v any) error {
 func badJSON(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var date *time.ParseError
 	switch {
 	case errors.Is(err, io.EOF):
 		return errs.E(errs.Invalid, "The request body is empty; a JSON object is expected.", "Le corps de la requête est vide ; un objet JSON est attendu.")
@@ -58,6 +60,9 @@ func badJSON(err error) error {
 		return &errs.Error{Code: errs.Invalid, Field: typ.Field,
 			Message:   fmt.Sprintf("The field %q must be of type %s.", typ.Field, typ.Type),
 			MessageFR: fmt.Sprintf("Le champ « %s » doit être de type %s.", typ.Field, typ.Type)}
+	case errors.As(err, &date):
+		return errs.E(errs.Invalid, "A date in the request body is not in RFC 3339 form; write it like 2026-11-22T08:00:00Z.",
+			"Une date du corps de la requête n'est pas au format RFC 3339 ; écrivez-la comme 2026-11-22T08:00:00Z.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &errs.Error{Code: errs.Invalid, Field: f,

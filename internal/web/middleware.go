@@ -50,8 +50,10 @@ func (s *Server) recover(next http.Handler) http.Handler {
 // API, or the browser's session cookie.
 func token(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
-		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
+		// The scheme is case-insensitive (RFC 9110 §11.1): "bearer" is
+		// as good as "Bearer".
+		if len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
+			return strings.TrimSpace(h[len("Bearer "):])
 		}
 		return ""
 	}

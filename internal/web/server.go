@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
+	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
 )
@@ -94,10 +96,24 @@ func (s *Server) Routes() []Route {
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.mux
 	h = s.authenticate(h)
-	h = http.NewCrossOriginProtection().Handler(h)
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
+	h = csrf.Handler(h)
 	h = s.recover(h)
 	h = s.metrics.wrap(h)
 	return securityHeaders(h)
+}
+
+// crossOriginRefused answers a write that a browser sent from another site:
+// it is refused, whatever session cookie came with it (CSRF).
+func (s *Server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
+	err := errs.E(errs.Forbidden, "This request comes from another site and is refused.",
+		"Cette requête provient d'un autre site et est refusée.")
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		s.apiError(w, r, err)
+		return
+	}
+	http.Error(w, errs.MessageOf(err, langOf(r)), http.StatusForbidden)
 }
 
 // handle registers a route. Routes that are not public refuse a request

@@ -1,0 +1,352 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"galenix/docs"
+	"galenix/internal/audit"
+	"galenix/internal/client"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+	"galenix/internal/store"
+	"galenix/internal/testpg"
+	"galenix/internal/web"
+)
+
+func TestMain(m *testing.M) { testpg.Main(m) }
+
+const testPassword = "correct horse battery staple"
+
+// passwordHash is computed once: argon2id is slow on purpose, and slower
+// still under the race detector.
+var passwordHash = sync.OnceValues(func() (string, error) { return identity.HashPassword(testPassword) })
+
+// env is a running galenix on a fresh, seeded database.
+type env struct {
+	db  *store.DB
+	web *web.Server
+	srv *httptest.Server
+
+	building     site.Building
+	roomB, roomD site.Room // grade B and grade D, both in building
+	line         site.Line // sterile, in roomB
+	equipment    site.Equipment
+	shift        site.Shift
+	team         site.Team
+	person       site.Person
+	alpha, beta  client.Client
+	// accounts by username: admin, operator (no edit rights) and
+	// client-alpha (a user of the client alpha).
+	accounts map[string]identity.Account
+
+	mu     sync.Mutex
+	tokens map[string]string
+}
+
+// eachDB runs fn on a fresh, seeded galenix on SQLite and on PostgreSQL.
+func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, newEnv(t, d))
+		})
+	}
+}
+
+func newEnv(t *testing.T, d store.Dialect) *env {
+	t.Helper()
+	cfg := store.Config{DataDir: t.TempDir()}
+	if d == store.Postgres {
+		cfg = store.Config{DSN: testpg.DSN(t)}
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("open %s: %v", d, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	e := &env{db: db, accounts: map[string]identity.Account{}, tokens: map[string]string{}}
+	err = db.Write(identity.WithActor(ctx, identity.System), "test.seed", "", func(tx *store.Tx) error {
+		e.building = site.Building{Code: "B30", Name: "Bâtiment 30", Role: site.RoleSterileProduction}
+		e.roomB = site.Room{Code: "R-B", Name: "Aseptic filling", Grade: site.GradeB, TempMin: 18, TempMax: 24, HumidityMin: 30, HumidityMax: 60}
+		e.roomD = site.Room{Code: "R-D", Name: "Packaging", Grade: site.GradeD, TempMin: 15, TempMax: 25, HumidityMin: 20, HumidityMax: 70}
+		e.line = site.Line{Code: "L1", Name: "Vial filling", Sterile: true, Forms: []site.Form{site.FormVial}, CapacityPerHour: 6000}
+		e.equipment = site.Equipment{Code: "E1", Name: "Filler", Kind: "filler", QualificationDue: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC)}
+		e.shift = site.Shift{Code: "DAY", Name: "Day shift", Kind: site.ShiftDay, Start: "06:00", End: "14:00"}
+		e.team = site.Team{Code: "T1", Name: "Team one"}
+		e.person = site.Person{Badge: "0001", Name: "Claire Dubois", Job: "Operator"}
+		e.alpha = client.Client{Code: "ALPHA", Name: "Alpha Laboratories"}
+		e.beta = client.Client{Code: "BETA", Name: "Beta Pharma"}
+		steps := []func() error{
+			func() error {
+				return tx.CreateSite(&site.Site{Code: "GX", Name: "Test site", Timezone: "Europe/Paris"})
+			},
+			func() error { return tx.CreateBuilding(&e.building) },
+			func() error { e.roomB.BuildingID = e.building.ID; return tx.CreateRoom(&e.roomB) },
+			func() error { e.roomD.BuildingID = e.building.ID; return tx.CreateRoom(&e.roomD) },
+			func() error { e.line.RoomID = e.roomB.ID; return tx.CreateLine(&e.line) },
+			func() error { e.equipment.LineID = e.line.ID; return tx.CreateEquipment(&e.equipment) },
+			func() error { return tx.CreateShift(&e.shift) },
+			func() error {
+				e.team.BuildingID, e.team.ShiftID = e.building.ID, e.shift.ID
+				return tx.CreateTeam(&e.team)
+			},
+			func() error { e.person.TeamID = e.team.ID; return tx.CreatePerson(&e.person) },
+			func() error { return tx.CreateClient(&e.alpha) },
+			func() error { return tx.CreateClient(&e.beta) },
+		}
+		for _, a := range []identity.Account{
+			{Username: "admin", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}},
+			{Username: "operator", Name: "Otto Operator", Roles: []identity.Role{identity.RoleOperator}},
+			{Username: "client-alpha", Name: "Carla Client", Roles: []identity.Role{identity.RoleClient}},
+		} {
+			steps = append(steps, func() error {
+				if a.Username == "client-alpha" {
+					a.ClientID = e.alpha.ID
+				}
+				if err := tx.CreateAccount(&a, hash); err != nil {
+					return err
+				}
+				e.accounts[a.Username] = a
+				return nil
+			})
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+
+	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Audit: db.Audit(), DB: db, OpenAPI: docs.OpenAPI})
+	e.srv = httptest.NewServer(e.web.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// token signs who in through the API, once per environment.
+func (e *env) token(t *testing.T, who string) string {
+	t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if tok, ok := e.tokens[who]; ok {
+		return tok
+	}
+	r := e.call(t, "", "POST", "/api/v1/login", map[string]string{"username": who, "password": testPassword})
+	if r.status != http.StatusOK {
+		t.Fatalf("login %s: status %d: %s", who, r.status, r.body)
+	}
+	var out struct{ Token string }
+	r.decode(t, &out)
+	if out.Token == "" {
+		t.Fatalf("login %s: no token in %s", who, r.body)
+	}
+	e.tokens[who] = out.Token
+	return out.Token
+}
+
+// reply is an answer of the server.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// call sends a request signed in as who ("" for nobody) and returns the
+// answer. A string body is sent as it is, anything else as JSON. hdr holds
+// extra header name, value pairs.
+func (e *env) call(t *testing.T, who, method, path string, body any, hdr ...string) reply {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token(t, who))
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return e.do(t, req)
+}
+
+func (e *env) do(t *testing.T, req *http.Request) reply {
+	t.Helper()
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// decode decodes the JSON answer into v.
+func (r reply) decode(t *testing.T, v any) {
+	t.Helper()
+	if ct, _, _ := mime.ParseMediaType(r.header.Get("Content-Type")); ct != "application/json" {
+		t.Fatalf("Content-Type %q, want application/json (status %d, body %s)", r.header.Get("Content-Type"), r.status, r.body)
+	}
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// object decodes a JSON object answer.
+func (r reply) object(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.decode(t, &m)
+	return m
+}
+
+// items decodes a list answer, checking its envelope.
+func (r reply) items(t *testing.T) []map[string]any {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", r.status, r.body)
+	}
+	var env map[string]json.RawMessage
+	r.decode(t, &env)
+	raw, ok := env["items"]
+	if len(env) != 1 || !ok {
+		t.Fatalf("list answer %s, want exactly {\"items\": [...]}", r.body)
+	}
+	var items []map[string]any
+	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
+		t.Fatalf("items %s: want an array (never null): %v", raw, err)
+	}
+	return items
+}
+
+// apiError is the error envelope's content.
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field"`
+}
+
+// wantError checks the answer is the error envelope with the status, code
+// and field (field "" means none), and returns it.
+func (r reply) wantError(t *testing.T, status int, code, field string) apiError {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	var body map[string]json.RawMessage
+	r.decode(t, &body)
+	if len(body) != 1 || body["error"] == nil {
+		t.Fatalf("error answer %s, want exactly {\"error\": {...}}", r.body)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body["error"]))
+	dec.DisallowUnknownFields()
+	var got apiError
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("error envelope %s: %v", body["error"], err)
+	}
+	if got.Code != code || got.Field != field {
+		t.Errorf("error code %q field %q, want %q %q (message %q)", got.Code, got.Field, code, field, got.Message)
+	}
+	if got.Message == "" {
+		t.Errorf("error %s has no message", r.body)
+	}
+	return got
+}
+
+// tables are the tables whose rows a refused request must leave as they are.
+var tables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shifts", "teams", "people", "clients", "accounts", "sessions", "audit_log"}
+
+// snapshot counts the rows of every table and the audit entries.
+func (e *env) snapshot(t *testing.T) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]int{}
+	for _, tb := range tables {
+		var n int
+		if err := e.db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tb).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", tb, err)
+		}
+		out[tb] = n
+	}
+	out["audit entries"] = len(e.auditEntries(t, audit.Filter{}))
+	return out
+}
+
+// unchanged checks that nothing was written since the snapshot.
+func (e *env) unchanged(t *testing.T, before map[string]int) {
+	t.Helper()
+	after := e.snapshot(t)
+	for k, n := range before {
+		if after[k] != n {
+			t.Errorf("%s: %d rows, want %d unchanged: a refused request wrote", k, after[k], n)
+		}
+	}
+}
+
+func (e *env) auditEntries(t *testing.T, f audit.Filter) []audit.Entry {
+	t.Helper()
+	entries, err := e.db.Audit().Entries(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries
+}
+
+// withID puts id in place of the route pattern's {id}.
+func withID(path, id string) string { return strings.ReplaceAll(path, "{id}", id) }
+
+func newUUID(t *testing.T) string {
+	t.Helper()
+	return uuid.Must(uuid.NewV7()).String()
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
