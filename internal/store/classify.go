@@ -29,6 +29,11 @@ func (db *DB) classify(err error, what string) error {
 			return duplicate(pe.ConstraintName)
 		case "23503":
 			return badReference()
+		case "22P02":
+			// A malformed id, refused by a uuid column before any foreign
+			// key is checked: SQLite, storing ids as text, sees a missing
+			// reference instead, and so should the person.
+			return badReference()
 		}
 	}
 	var se *sqlite.Error

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"galenix/internal/audit"
 	"galenix/internal/client"
 	"galenix/internal/identity"
 )
@@ -51,5 +52,9 @@ func (tx *Tx) CreateClient(c *client.Client) error {
 		return err
 	}
 	c.ID = NewID()
-	return create(tx, clientTable, c.ID, c, c.Code, c.Name)
+	if _, err := tx.exec(`INSERT INTO clients (id, code, name) VALUES (?,?,?)`, c.ID, c.Code, c.Name); err != nil {
+		return err
+	}
+	// The client's own record belongs to it: its users see its trail.
+	return tx.Audit(audit.Diff(clientTable.entity, c.ID, nil, c.AuditFields()), c.ID)
 }

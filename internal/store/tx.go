@@ -18,7 +18,10 @@ import (
 // Tx is one transaction: a named write command or a read. Now is fixed when
 // the transaction starts, so every row it writes carries the same time.
 type Tx struct {
-	tx      *sql.Tx
+	tx *sql.Tx
+	// ctx is the command's context: cancelling it stops the statement
+	// under way, not only the next one.
+	ctx     context.Context
 	db      *DB
 	Now     time.Time
 	Actor   identity.Actor
@@ -51,7 +54,15 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	if err != nil {
 		return errs.Wrap(err, "begin "+command)
 	}
-	tx := &Tx{tx: stx, db: db, Now: db.Now().UTC(), Actor: actor, command: command, reason: reason}
+	tx := &Tx{tx: stx, ctx: ctx, db: db, Now: db.Now().UTC(), Actor: actor, command: command, reason: reason}
+	// A panic in fn must not leave the transaction open: it would hold its
+	// locks, and on SQLite the only writing connection, until the process ends.
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return db.classify(err, command)
@@ -86,15 +97,15 @@ func (db *DB) rebind(q string) string {
 }
 
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
-	return tx.tx.Exec(tx.db.rebind(q), args...)
+	return tx.tx.ExecContext(tx.ctx, tx.db.rebind(q), args...)
 }
 
 func (tx *Tx) query(q string, args ...any) (*sql.Rows, error) {
-	return tx.tx.Query(tx.db.rebind(q), args...)
+	return tx.tx.QueryContext(tx.ctx, tx.db.rebind(q), args...)
 }
 
 func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
-	return tx.tx.QueryRow(tx.db.rebind(q), args...)
+	return tx.tx.QueryRowContext(tx.ctx, tx.db.rebind(q), args...)
 }
 
 // Audit appends audit entries for the changes, attributed to the

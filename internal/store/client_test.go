@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"reflect"
+	"testing"
+
+	"galenix/internal/audit"
+	"galenix/internal/client"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/store"
+)
+
+func TestClientScope(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		sys := as(identity.System)
+		acme := client.Client{Code: "ACME", Name: "Acme Pharma"}
+		beta := client.Client{Code: "BETA", Name: "Beta Labs"}
+		for _, c := range []*client.Client{&beta, &acme} {
+			must(t, db.Write(sys, "client.create", "", func(tx *store.Tx) error { return tx.CreateClient(c) }))
+		}
+		t.Run("duplicate code", func(t *testing.T) {
+			before := counts(t, db)
+			err := db.Write(sys, "client.create", "", func(tx *store.Tx) error {
+				return tx.CreateClient(&client.Client{Code: "ACME", Name: "Acme again"})
+			})
+			wantErr(t, err, errs.Conflict, "code")
+			sameCounts(t, db, before)
+		})
+		// An account of each client: their audit entries belong to it.
+		for _, c := range []client.Client{acme, beta} {
+			newAccount(t, db, &identity.Account{Username: "qa-" + c.Code, Name: "QA of " + c.Name,
+				Roles: []identity.Role{identity.RoleClient}, ClientID: c.ID})
+		}
+
+		ofAcme := as(identity.Actor{UserID: store.NewID(), Username: "qa-ACME", Name: "QA of Acme",
+			Roles: []identity.Role{identity.RoleClient}, ClientID: acme.ID})
+		tests := []struct {
+			name  string
+			actor identity.Actor
+			want  []client.Client
+		}{
+			{"the site sees every client", alice, []client.Client{acme, beta}},
+			{"a client sees only itself", identity.Actor{UserID: "u", ClientID: acme.ID, Roles: []identity.Role{identity.RoleClient}}, []client.Client{acme}},
+			{"other client", identity.Actor{UserID: "v", ClientID: beta.ID, Roles: []identity.Role{identity.RoleClient}}, []client.Client{beta}},
+		}
+		for _, tt := range tests {
+			got, err := db.Clients().Clients(as(tt.actor))
+			must(t, err)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
+			}
+		}
+
+		got, err := db.Clients().Client(ofAcme, acme.ID)
+		if err != nil || *got != acme {
+			t.Errorf("own client: got %+v, %v; want %+v", got, err, acme)
+		}
+		_, err = db.Clients().Client(ofAcme, beta.ID)
+		wantErr(t, err, errs.NotFound, "")
+		if got, err := db.Clients().Client(as(alice), beta.ID); err != nil || *got != beta {
+			t.Errorf("the site reading a client: got %+v, %v; want %+v", got, err, beta)
+		}
+
+		es, err := db.Audit().Entries(ofAcme, audit.Filter{})
+		must(t, err)
+		if len(es) == 0 {
+			t.Error("a client sees none of its own audit entries")
+		}
+		for _, e := range es {
+			if e.ClientID != acme.ID {
+				t.Errorf("a client of %s sees entry %d of client %q", acme.Code, e.Seq, e.ClientID)
+			}
+		}
+		var accountEntries, clientEntries int
+		for _, e := range es {
+			switch e.Entity {
+			case "account":
+				accountEntries++
+			case "client":
+				clientEntries++
+			}
+		}
+		if clientEntries == 0 {
+			t.Error("a client does not see the trail of its own client record")
+		}
+		all, err := db.Audit().Entries(as(alice), audit.Filter{Entity: "account"})
+		must(t, err)
+		if len(all) != 2*accountEntries {
+			t.Errorf("account entries seen by the site: got %d, want %d", len(all), 2*accountEntries)
+		}
+	})
+}
