@@ -236,6 +236,20 @@ func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
 		t.Errorf("wrong password: %d %+v, want 401 with the error envelope", resp.StatusCode, env)
 	}
 
+	// The metrics carry the HTTP requests and the database pool.
+	mresp, err := http.Get("http://" + s.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`galenix_http_requests_total{code="200",route="POST /api/v1/login"}`,
+		"galenix_http_request_duration_seconds_bucket", `go_sql_open_connections{db_name="galenix"}`, "process_resident_memory_bytes"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
