@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -38,8 +39,14 @@ func (s *Server) recover(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				s.apiError(w, r, errs.Wrap(errs.E(errs.Internal, "panic", ""), "panic"))
+				// An internal error: answered in general words, logged
+				// once with the panic and its stack.
+				err := errs.Wrap(fmt.Errorf("panic: %v\n%s", v, debug.Stack()), "serving "+r.URL.Path)
+				if strings.HasPrefix(r.URL.Path, "/api/") {
+					s.apiError(w, r, err)
+					return
+				}
+				s.pageError(w, r, err)
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -1,21 +1,245 @@
 package web
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
 )
 
-// pages renders the server-rendered HTML pages.
-type pages struct{}
+//go:embed templates/*.html
+var templateFS embed.FS
 
-func newPages() *pages { return &pages{} }
+//go:embed assets
+var assetFS embed.FS
+
+// pages renders the server-rendered HTML pages. Each page is its own
+// template set (the layout, the shared parts and the page), parsed once per
+// language so that the templates translate with a plain {{t "key"}}.
+type pages struct {
+	sets map[string]map[string]*template.Template // language → page → set
+	// assets serves the embedded CSS, scripts and icons.
+	assets http.Handler
+	// version fingerprints each asset, so that it can be cached for good.
+	version map[string]string
+}
+
+// shared are the templates every page set includes.
+var shared = []string{"templates/layout.html", "templates/parts.html"}
+
+func newPages() *pages {
+	p := &pages{sets: map[string]map[string]*template.Template{}, version: map[string]string{}}
+	sub, err := fs.Sub(assetFS, "assets")
+	if err != nil {
+		panic(err)
+	}
+	_ = fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(sub, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		p.version[name] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	p.assets = http.StripPrefix("/assets/", http.FileServerFS(sub))
+
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, lang := range languages {
+		base := template.Must(template.New("").Funcs(p.funcs(lang)).ParseFS(templateFS, shared...))
+		set := map[string]*template.Template{}
+		for _, n := range names {
+			if isShared(n) {
+				continue
+			}
+			t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+			set[strings.TrimSuffix(path.Base(n), ".html")] = t
+		}
+		p.sets[lang] = set
+	}
+	return p
+}
+
+func isShared(name string) bool {
+	for _, s := range shared {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}
+
+// funcs are the template functions, bound to one language.
+func (p *pages) funcs(lang string) template.FuncMap {
+	return template.FuncMap{
+		"t":  func(key string) string { return tr(lang, key) },
+		"tf": func(key string, args ...any) string { return fmt.Sprintf(tr(lang, key), args...) },
+		// label is the display label of an enum value: label "grade" .Grade.
+		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
+		"num":   func(f float64) string { return formatDecimal(lang, f) },
+		"int":   func(n int) string { return formatInt(lang, n) },
+		"date":  func(t time.Time) string { return formatDate(lang, t) },
+		"asset": func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
+	}
+}
+
+// base is what the layout needs from every page.
+type base struct {
+	Lang string
+	// Path is the page's own address, where the language switch returns.
+	Path     string
+	Actor    identity.Actor
+	SignedIn bool
+	// CanEdit says whether to show the links that change the site model;
+	// the services check again on every change.
+	CanEdit bool
+	// Nav names the navigation entry of the page.
+	Nav string
+	// Saved shows the confirmation of a change just recorded.
+	Saved bool
+}
+
+func (s *Server) base(r *http.Request, nav string) base {
+	a, ok := identity.ActorFrom(r.Context())
+	return base{
+		Lang: langOf(r), Path: r.URL.RequestURI(), Actor: a, SignedIn: ok,
+		CanEdit: ok && site.CanEdit(a) == nil, Nav: nav, Saved: r.URL.Query().Get("saved") == "1",
+	}
+}
+
+// render writes the page with the status. The page is rendered into a
+// buffer first, so that a template failure gives a clean 500, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	t, ok := s.pages.sets[langOf(r)][page]
+	var buf bytes.Buffer
+	if !ok {
+		s.log.Error("no such page template", "page", page)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.log.Error("rendering a page", "page", page, "path", r.URL.Path, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// renderPart writes one template of a page's set without the layout: a
+// fragment that htmx puts in place in the page.
+func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, page, name string, data any) {
+	var buf bytes.Buffer
+	if err := s.pages.sets[langOf(r)][page].ExecuteTemplate(&buf, name, data); err != nil {
+		s.log.Error("rendering a fragment", "page", page, "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage is the page that explains a refusal or a failure.
+type errorPage struct {
+	base
+	Status  int
+	Message string
+}
+
+// pageError answers err as a page: not found, forbidden or internal, with
+// the status of its code and its message in the page's language.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	s.logIfInternal(r, err)
+	status, ok := statusOf[errs.CodeOf(err)]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	d := errorPage{base: s.base(r, ""), Status: status, Message: errs.MessageOf(err, langOf(r))}
+	if status == http.StatusNotFound {
+		d.Message = tr(d.Lang, "error.notfound") + " " + d.Message
+	}
+	s.render(w, r, status, "error", d)
+}
+
+// notFound is the page of an address no route serves.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	d := errorPage{base: s.base(r, ""), Status: http.StatusNotFound, Message: tr(langOf(r), "error.notfound")}
+	s.render(w, r, http.StatusNotFound, "error", d)
+}
 
 // routesPages registers the HTML pages.
 func (s *Server) routesPages() {
-	s.handle("GET", "/{$}", false, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte("<!doctype html><title>galenix</title><h1>galenix</h1>"))
-	})
+	s.handle("GET", "/assets/", true, s.serveAsset)
+	s.handle("GET", "/login", true, s.loginForm)
+	s.handle("POST", "/login", true, s.login)
+	s.handle("POST", "/logout", true, s.logout)
+	s.handle("GET", "/lang", true, s.setLang)
+	// Any other address is a page that does not exist.
+	s.handle("GET", "/", true, s.notFound)
+	s.handle("POST", "/", true, s.notFound)
+
+	s.handle("GET", "/{$}", false, s.overview)
+	s.handle("GET", "/lines/{id}", false, s.linePage)
+
+	routesEditor(s, "/buildings", buildingEditor(s))
+	routesEditor(s, "/rooms", roomEditor(s))
+	s.handle("GET", "/rooms/cascade-options", false, s.cascadeOptions)
+	routesEditor(s, "/lines", lineEditor(s))
+	routesEditor(s, "/equipment", equipmentEditor(s))
+
+	s.handle("GET", "/shifts", false, s.shiftsPage)
+	routesEditor(s, "/shifts", shiftEditor(s))
+	s.handle("GET", "/teams", false, s.teamsPage)
+	routesEditor(s, "/teams", teamEditor(s))
+	s.handle("GET", "/people", false, s.peoplePage)
+	routesEditor(s, "/people", personEditor(s))
+}
+
+// serveAsset serves an embedded asset. Its address carries its
+// fingerprint (see the asset template function), so it may be cached a year.
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.pages.version[strings.TrimPrefix(r.URL.Path, "/assets/")]; !ok {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	s.pages.assets.ServeHTTP(w, r)
+}
+
+// localPath returns next when it is a path on this site, "/" otherwise, so
+// that a link cannot send a signed-in person elsewhere (an open redirect).
+func localPath(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\\\r\n\t") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return "/"
+	}
+	return next
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -113,7 +113,7 @@ func (s *Server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	http.Error(w, errs.MessageOf(err, langOf(r)), http.StatusForbidden)
+	s.pageError(w, r, err)
 }
 
 // handle registers a route. Routes that are not public refuse a request
