@@ -15,24 +15,29 @@ var clients = []client.Client{
 }
 
 // account is a demo account; client is the code of the client laboratory
-// its user works for, if any.
+// its user works for, if any; assigned lists the clients a member of staff
+// is assigned to (need to know).
 type account struct {
 	username, name string
 	role           identity.Role
 	client         string
+	assigned       []string
 }
 
-// accounts are the demo accounts of CONTRACT.md, one per role.
+// accounts are the demo accounts of CONTRACT.md, one per role, and a few
+// more. Some staff are assigned to clients and some to none.
 var accounts = []account{
-	{"admin", "Julien Moreau", identity.RoleAdmin, ""},
-	{"operator", "Camille Lefèvre", identity.RoleOperator, ""},
-	{"supervisor", "Karim Benali", identity.RoleSupervisor, ""},
-	{"qa", "Isabelle Fontaine", identity.RoleQA, ""},
-	{"qp", "Hélène Rousseau", identity.RoleQP, ""},
-	{"lab", "Sébastien Nguyen", identity.RoleLab, ""},
-	{"security", "Franck Dumont", identity.RoleSecurity, ""},
-	{"client-alpha", "Sophie Marchand", identity.RoleClient, "ALPHA"},
-	{"client-beta", "Thomas Weber", identity.RoleClient, "BETA"},
+	{"admin", "Julien Moreau", identity.RoleAdmin, "", nil},
+	{"operator", "Camille Lefèvre", identity.RoleOperator, "", nil},
+	{"supervisor", "Karim Benali", identity.RoleSupervisor, "", []string{"ALPHA", "BETA"}},
+	{"maintenance", "Nicolas Garnier", identity.RoleMaintenance, "", nil},
+	{"qa", "Isabelle Fontaine", identity.RoleQA, "", []string{"ALPHA", "BETA", "GAMMA"}},
+	{"qp", "Hélène Rousseau", identity.RoleQP, "", []string{"ALPHA", "BETA", "GAMMA"}},
+	{"lab", "Sébastien Nguyen", identity.RoleLab, "", []string{"ALPHA", "GAMMA"}},
+	{"security", "Franck Dumont", identity.RoleSecurity, "", nil},
+	{"client-alpha", "Sophie Marchand", identity.RoleClientUser, "ALPHA", nil},
+	{"client-beta", "Thomas Weber", identity.RoleClientUser, "BETA", nil},
+	{"client-gamma", "Laura Schmitt", identity.RoleClientManager, "GAMMA", nil},
 }
 
 // clients writes the client laboratories.
@@ -60,6 +65,15 @@ func (l *loader) accounts(hash string) error {
 		}
 		if err := l.tx.CreateAccount(rec, hash); err != nil {
 			return fmt.Errorf("account %s: %w", a.username, err)
+		}
+		for _, c := range a.assigned {
+			id, err := l.id(c)
+			if err != nil {
+				return err
+			}
+			if err := l.tx.AssignClient(rec.ID, id); err != nil {
+				return fmt.Errorf("account %s assigned to %s: %w", a.username, c, err)
+			}
 		}
 	}
 	return nil

@@ -159,7 +159,7 @@ func TestLoadConcurrent(t *testing.T) {
 
 // checkContent checks the loaded demo is the site of BRIEF.md.
 func checkContent(t *testing.T, db *store.DB) {
-	ctx := context.Background()
+	ctx := identity.WithActor(context.Background(), identity.System)
 	d := read(t, db)
 
 	st, err := db.Site().Site(ctx)
@@ -293,7 +293,8 @@ func checkContent(t *testing.T, db *store.DB) {
 	for _, a := range d.accounts {
 		got = append(got, fmt.Sprintf("%s %v %s", a.Username, a.Roles, client[a.ClientID]))
 	}
-	want := []string{"admin [admin] ", "client-alpha [client] ALPHA", "client-beta [client] BETA", "lab [lab] ",
+	want := []string{"admin [admin] ", "client-alpha [client_user] ALPHA", "client-beta [client_user] BETA",
+		"client-gamma [client_manager] GAMMA", "lab [lab] ", "maintenance [maintenance] ",
 		"operator [operator] ", "qa [qa] ", "qp [qp] ", "security [security] ", "supervisor [supervisor] "}
 	if !slices.Equal(got, want) {
 		t.Errorf("accounts:\n got %q\nwant %q", got, want)

@@ -28,7 +28,7 @@ type siteData struct {
 // read lists everything the demo loads.
 func read(t *testing.T, db *store.DB) siteData {
 	t.Helper()
-	ctx := context.Background()
+	ctx := identity.WithActor(context.Background(), identity.System)
 	s := db.Site()
 	var d siteData
 	var err error

@@ -37,10 +37,25 @@ func (a *Account) Validate() error {
 	if len(a.Roles) == 0 {
 		return errs.Field("roles", "An account needs at least one role.", "Un compte doit avoir au moins un rôle.")
 	}
+	clientRoles := 0
 	for _, r := range a.Roles {
 		if !r.Valid() {
 			return errs.Field("roles", "Unknown role \""+string(r)+"\".", "Rôle inconnu « "+string(r)+" ».")
 		}
+		if r.Client() {
+			clientRoles++
+		}
+	}
+	switch {
+	case clientRoles > 0 && clientRoles < len(a.Roles):
+		return errs.Field("roles", "A client laboratory's account cannot also hold a site staff role.",
+			"Un compte de laboratoire client ne peut pas avoir aussi un rôle du personnel du site.")
+	case clientRoles > 0 && a.ClientID == "":
+		return errs.Field("client_id", "A client user's account must name its client laboratory.",
+			"Le compte d'un utilisateur client doit indiquer son laboratoire client.")
+	case clientRoles == 0 && a.ClientID != "":
+		return errs.Field("client_id", "Only a client laboratory's account belongs to a client; staff are assigned to clients instead.",
+			"Seul un compte de laboratoire client appartient à un client ; le personnel est affecté aux clients.")
 	}
 	return nil
 }

@@ -7,20 +7,26 @@ import "context"
 // Role names what an account may do. The fuller permission rules build on it.
 type Role string
 
-// The roles of the site.
+// The roles of the site. Client users and client managers belong to a
+// client laboratory; every other role is site staff.
 const (
-	RoleAdmin      Role = "admin"
-	RoleOperator   Role = "operator"
-	RoleSupervisor Role = "supervisor"
-	RoleQA         Role = "qa"
-	RoleQP         Role = "qp"
-	RoleLab        Role = "lab"
-	RoleSecurity   Role = "security"
-	RoleClient     Role = "client"
+	RoleAdmin         Role = "admin"
+	RoleOperator      Role = "operator"
+	RoleSupervisor    Role = "supervisor"
+	RoleMaintenance   Role = "maintenance"
+	RoleQA            Role = "qa"
+	RoleQP            Role = "qp"
+	RoleLab           Role = "lab"
+	RoleSecurity      Role = "security"
+	RoleClientUser    Role = "client_user"
+	RoleClientManager Role = "client_manager"
 )
 
 // Roles lists every known role, in display order.
-var Roles = []Role{RoleAdmin, RoleOperator, RoleSupervisor, RoleQA, RoleQP, RoleLab, RoleSecurity, RoleClient}
+var Roles = []Role{RoleAdmin, RoleOperator, RoleSupervisor, RoleMaintenance, RoleQA, RoleQP, RoleLab, RoleSecurity, RoleClientUser, RoleClientManager}
+
+// Client reports whether the role is one of a client laboratory's.
+func (r Role) Client() bool { return r == RoleClientUser || r == RoleClientManager }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -41,6 +47,9 @@ type Actor struct {
 	Roles    []Role
 	// ClientID is set for a client laboratory's user.
 	ClientID string
+	// Assigned lists the clients a member of staff is assigned to: the
+	// clients whose confidential data they may see (need to know).
+	Assigned []string
 	// SessionID and Address identify where the request came from.
 	SessionID string
 	Address   string

@@ -3,7 +3,6 @@ package site
 import (
 	"context"
 
-	"galenix/internal/errs"
 	"galenix/internal/identity"
 )
 
@@ -64,12 +63,13 @@ type PersonFilter struct {
 	Offset int
 }
 
-// CanEdit says whether the actor may change the site model: the system
-// administrator and production supervisors.
-func CanEdit(a identity.Actor) error {
-	if a.UserID == identity.System.UserID || a.Has(identity.RoleAdmin) || a.Has(identity.RoleSupervisor) {
-		return nil
-	}
-	return errs.E(errs.Forbidden, "Only an administrator or a production supervisor may change the site model.",
-		"Seul un administrateur ou un superviseur de production peut modifier le modèle du site.")
-}
+// CanEdit says whether the actor may change the site model (buildings,
+// rooms, lines, equipment).
+func CanEdit(a identity.Actor) error { return a.Require(identity.PermSiteEdit) }
+
+// CanEditStaff says whether the actor may change people, teams and shifts.
+func CanEditStaff(a identity.Actor) error { return a.Require(identity.PermStaffEdit) }
+
+// CanViewStaff says whether the actor may see people, teams and shifts:
+// site staff only, never a client laboratory's users.
+func CanViewStaff(a identity.Actor) error { return a.Require(identity.PermStaffView) }

@@ -87,10 +87,18 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var a identity.Account
 	var sessionID, address string
 	var lastSeen, expires time.Time
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		return notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at,
+	var assigned []string
+	// Finding who a token belongs to is galenix's own work, before there
+	// is an actor: it reads as the system.
+	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
+		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at,
 			s.id, s.address, s.last_seen, s.expires_at
 			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum), &a, &sessionID, &address, &lastSeen, &expires), "no session", "")
+		if err != nil {
+			return err
+		}
+		assigned, err = tx.assignments(a.ID)
+		return err
 	})
 	expired := errs.E(errs.Unauthorized, "Your session has ended; sign in again.", "Votre session a pris fin ; reconnectez-vous.")
 	if err != nil {
@@ -104,6 +112,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 		return identity.Actor{}, expired
 	}
 	actor := a.Actor()
+	actor.Assigned = assigned
 	actor.SessionID = sessionID
 	actor.Address = address
 	// Mark the session seen at most once a minute, not on every request.

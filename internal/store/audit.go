@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"galenix/internal/audit"
+	"galenix/internal/identity"
 )
 
 // AuditStore reads the audit trail.
@@ -15,9 +16,22 @@ func (db *DB) Audit() *AuditStore { return &AuditStore{db: db} }
 // Entries lists audit entries matching f, oldest first. A client's user sees
 // only the entries of its own laboratory's records.
 func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
-	q := `SELECT seq, at, actor_id, actor_name, session_id, address, command, entity, entity_id, field, old_value, new_value, reason, COALESCE(client_id, '') FROM audit_log WHERE seq > ?`
-	args := []any{f.AfterSeq}
-	for _, c := range []struct{ col, val string }{{"entity", f.Entity}, {"entity_id", f.EntityID}, {"actor_id", f.Actor}, {"client_id", clientScope(ctx)}} {
+	a := actorOf(ctx)
+	cond, args := inScope("client_id", a.ClientScope())
+	q := `SELECT seq, at, actor_id, actor_name, session_id, address, command, entity, entity_id, field, old_value, new_value, reason, COALESCE(client_id, '')
+		FROM audit_log WHERE seq > ? AND (` + cond
+	args = append([]any{f.AfterSeq}, args...)
+	// Site data's trail (no client) is for staff; the trail of accounts
+	// and access rights only for those who may see accounts.
+	if isStaff(a) {
+		q += ` OR (client_id IS NULL`
+		if !a.Can(identity.PermAccountsView) {
+			q += ` AND entity NOT IN ('account', 'api_token')`
+		}
+		q += `)`
+	}
+	q += `)`
+	for _, c := range []struct{ col, val string }{{"entity", f.Entity}, {"entity_id", f.EntityID}, {"actor_id", f.Actor}} {
 		if c.val != "" {
 			q += " AND " + c.col + " = ?"
 			args = append(args, c.val)

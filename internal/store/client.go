@@ -5,7 +5,6 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
-	"galenix/internal/identity"
 )
 
 // ClientStore implements client.Service.
@@ -20,28 +19,22 @@ var clientTable = table{"clients", "client", []string{"code", "name"}}
 
 func scanClient(sc scanner, c *client.Client) error { return sc.Scan(&c.ID, &c.Code, &c.Name) }
 
-// clientScope returns the client the actor is confined to, if any.
-func clientScope(ctx context.Context) string {
-	a, _ := identity.ActorFrom(ctx)
-	return a.ClientID
-}
-
-// Clients lists the client laboratories the actor may see, by code.
+// Clients lists the client laboratories the actor may see, by code: a
+// client's user sees their own; staff the clients they are assigned to, or
+// all of them with the client directory permission.
 func (s *ClientStore) Clients(ctx context.Context) ([]client.Client, error) {
-	q, args := where(`SELECT id, code, name FROM clients`, "id", clientScope(ctx))
-	return list(ctx, s.db, q+` ORDER BY code`, args, scanClient)
+	cond, args := inScope("id", actorOf(ctx).DirectoryScope())
+	return list(ctx, s.db, `SELECT id, code, name FROM clients WHERE `+cond+` ORDER BY code`, args, scanClient)
 }
 
-// Client returns one client laboratory, if the actor may see it.
+// Client returns one client laboratory, if the actor may see it; else it is
+// not found, so that its existence does not leak.
 func (s *ClientStore) Client(ctx context.Context, id string) (*client.Client, error) {
 	var c client.Client
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		scope := clientScope(ctx)
-		if scope != "" && scope != id {
-			id = ""
-		}
-		return tx.byID(`SELECT id, code, name FROM clients WHERE id = ?`, id,
-			func(sc scanner) error { return scanClient(sc, &c) }, "No such client.", "Ce client n'existe pas.")
+		cond, args := inScope("id", tx.Actor.DirectoryScope())
+		return tx.byID(`SELECT id, code, name FROM clients WHERE id = ? AND `+cond, id,
+			func(sc scanner) error { return scanClient(sc, &c) }, "No such client.", "Ce client n'existe pas.", args...)
 	})
 	return &c, err
 }

@@ -31,19 +31,19 @@ func TestClientScope(t *testing.T) {
 		// An account of each client: their audit entries belong to it.
 		for _, c := range []client.Client{acme, beta} {
 			newAccount(t, db, &identity.Account{Username: "qa-" + c.Code, Name: "QA of " + c.Name,
-				Roles: []identity.Role{identity.RoleClient}, ClientID: c.ID})
+				Roles: []identity.Role{identity.RoleClientUser}, ClientID: c.ID})
 		}
 
 		ofAcme := as(identity.Actor{UserID: store.NewID(), Username: "qa-ACME", Name: "QA of Acme",
-			Roles: []identity.Role{identity.RoleClient}, ClientID: acme.ID})
+			Roles: []identity.Role{identity.RoleClientUser}, ClientID: acme.ID})
 		tests := []struct {
 			name  string
 			actor identity.Actor
 			want  []client.Client
 		}{
 			{"the site sees every client", alice, []client.Client{acme, beta}},
-			{"a client sees only itself", identity.Actor{UserID: "u", ClientID: acme.ID, Roles: []identity.Role{identity.RoleClient}}, []client.Client{acme}},
-			{"other client", identity.Actor{UserID: "v", ClientID: beta.ID, Roles: []identity.Role{identity.RoleClient}}, []client.Client{beta}},
+			{"a client sees only itself", identity.Actor{UserID: "u", ClientID: acme.ID, Roles: []identity.Role{identity.RoleClientUser}}, []client.Client{acme}},
+			{"other client", identity.Actor{UserID: "v", ClientID: beta.ID, Roles: []identity.Role{identity.RoleClientUser}}, []client.Client{beta}},
 		}
 		for _, tt := range tests {
 			got, err := db.Clients().Clients(as(tt.actor))
@@ -85,7 +85,17 @@ func TestClientScope(t *testing.T) {
 		if clientEntries == 0 {
 			t.Error("a client does not see the trail of its own client record")
 		}
-		all, err := db.Audit().Entries(as(alice), audit.Filter{Entity: "account"})
+		// Staff see a client's trail only when assigned to it.
+		unassigned, err := db.Audit().Entries(as(alice), audit.Filter{Entity: "account"})
+		must(t, err)
+		for _, e := range unassigned {
+			if e.ClientID != "" {
+				t.Errorf("unassigned staff see entry %d of client %q", e.Seq, e.ClientID)
+			}
+		}
+		assigned := alice
+		assigned.Assigned = []string{acme.ID, beta.ID}
+		all, err := db.Audit().Entries(as(assigned), audit.Filter{Entity: "account"})
 		must(t, err)
 		if len(all) != 2*accountEntries {
 			t.Errorf("account entries seen by the site: got %d, want %d", len(all), 2*accountEntries)

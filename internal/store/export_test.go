@@ -1,16 +1,33 @@
 package store
 
-// ExecRaw runs one raw statement on the write pool, outside the audited
-// write path. Only tests have it: they use it to show that the database
-// itself refuses what the application must never do.
+import (
+	"context"
+
+	"galenix/internal/identity"
+)
+
+// ExecRaw runs one statement outside the write path, as the database owner
+// could: on PostgreSQL with the row-level security scope of galenix itself,
+// so that the statement reaches every row and only the triggers stand in its
+// way. Tests use it to try to tamper with the audit trail.
 func (db *DB) ExecRaw(q string, args ...any) error {
-	_, err := db.write.Exec(db.rebind(q), args...)
-	return err
+	tx, err := db.write.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if db.dialect == Postgres {
+		if _, err := tx.Exec(`SELECT set_config('galenix.all', 'on', true)`); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(db.rebind(q), args...); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
-// CountRows returns the number of rows in a table.
+// CountRows returns the number of rows in a table, all of them.
 func (db *DB) CountRows(table string) (int, error) {
-	var n int
-	err := db.read.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n)
-	return n, err
+	return db.Count(identity.WithActor(context.Background(), identity.System), table)
 }

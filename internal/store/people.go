@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"galenix/internal/errs"
+
 	"galenix/internal/site"
 )
 
@@ -22,11 +24,18 @@ func scanShift(sc scanner, s *site.Shift) error {
 
 // Shifts lists the shifts by code.
 func (s *SiteStore) Shifts(ctx context.Context) ([]site.Shift, error) {
+	if err := site.CanViewStaff(actorOf(ctx)); err != nil {
+		return nil, err
+	}
 	return list(ctx, s.db, `SELECT `+shiftCols+` FROM shifts ORDER BY code`, nil, scanShift)
 }
 
 // Shift returns one shift.
 func (s *SiteStore) Shift(ctx context.Context, id string) (*site.Shift, error) {
+	// Out of scope is not found: existence does not leak.
+	if site.CanViewStaff(actorOf(ctx)) != nil {
+		return nil, errs.E(errs.NotFound, "No such shift.", "Cet horaire n'existe pas.")
+	}
 	var sh site.Shift
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.shift(id, &sh) })
 	return &sh, err
@@ -38,7 +47,7 @@ func (tx *Tx) shift(id string, s *site.Shift) error {
 
 // CreateShift records a new shift.
 func (s *SiteStore) CreateShift(ctx context.Context, sh *site.Shift) error {
-	if err := checkEdit(ctx); err != nil {
+	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "shift.create", "", func(tx *Tx) error { return tx.CreateShift(sh) })
@@ -55,7 +64,7 @@ func (tx *Tx) CreateShift(s *site.Shift) error {
 
 // UpdateShift changes a shift.
 func (s *SiteStore) UpdateShift(ctx context.Context, sh *site.Shift, reason string) error {
-	if err := checkEdit(ctx); err != nil {
+	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "shift.update", reason, func(tx *Tx) error {
@@ -80,11 +89,18 @@ func scanTeam(sc scanner, t *site.Team) error {
 
 // Teams lists the teams by code.
 func (s *SiteStore) Teams(ctx context.Context) ([]site.Team, error) {
+	if err := site.CanViewStaff(actorOf(ctx)); err != nil {
+		return nil, err
+	}
 	return list(ctx, s.db, `SELECT `+teamCols+` FROM teams ORDER BY code`, nil, scanTeam)
 }
 
 // Team returns one team.
 func (s *SiteStore) Team(ctx context.Context, id string) (*site.Team, error) {
+	// Out of scope is not found: existence does not leak.
+	if site.CanViewStaff(actorOf(ctx)) != nil {
+		return nil, errs.E(errs.NotFound, "No such team.", "Cette équipe n'existe pas.")
+	}
 	var t site.Team
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.team(id, &t) })
 	return &t, err
@@ -96,7 +112,7 @@ func (tx *Tx) team(id string, t *site.Team) error {
 
 // CreateTeam records a new team.
 func (s *SiteStore) CreateTeam(ctx context.Context, t *site.Team) error {
-	if err := checkEdit(ctx); err != nil {
+	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "team.create", "", func(tx *Tx) error { return tx.CreateTeam(t) })
@@ -116,7 +132,7 @@ func (tx *Tx) CreateTeam(t *site.Team) error {
 
 // UpdateTeam changes a team.
 func (s *SiteStore) UpdateTeam(ctx context.Context, t *site.Team, reason string) error {
-	if err := checkEdit(ctx); err != nil {
+	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "team.update", reason, func(tx *Tx) error {
@@ -158,6 +174,9 @@ func scanPerson(sc scanner, p *site.Person) error {
 
 // People lists staff by badge number, a page at a time when f.Limit is set.
 func (s *SiteStore) People(ctx context.Context, f site.PersonFilter) ([]site.Person, error) {
+	if err := site.CanViewStaff(actorOf(ctx)); err != nil {
+		return nil, err
+	}
 	q, args := where(`SELECT `+personCols+` FROM people`, "team_id", f.TeamID)
 	q += ` ORDER BY badge`
 	if f.Limit > 0 {
@@ -169,6 +188,10 @@ func (s *SiteStore) People(ctx context.Context, f site.PersonFilter) ([]site.Per
 
 // Person returns one member of staff.
 func (s *SiteStore) Person(ctx context.Context, id string) (*site.Person, error) {
+	// Out of scope is not found: existence does not leak.
+	if site.CanViewStaff(actorOf(ctx)) != nil {
+		return nil, errs.E(errs.NotFound, "No such person.", "Cette personne n'existe pas.")
+	}
 	var p site.Person
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.person(id, &p) })
 	return &p, err
@@ -180,7 +203,7 @@ func (tx *Tx) person(id string, p *site.Person) error {
 
 // CreatePerson records a new member of staff.
 func (s *SiteStore) CreatePerson(ctx context.Context, p *site.Person) error {
-	if err := checkEdit(ctx); err != nil {
+	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "person.create", "", func(tx *Tx) error { return tx.CreatePerson(p) })
@@ -200,7 +223,7 @@ func (tx *Tx) CreatePerson(p *site.Person) error {
 
 // UpdatePerson changes a member of staff.
 func (s *SiteStore) UpdatePerson(ctx context.Context, p *site.Person, reason string) error {
-	if err := checkEdit(ctx); err != nil {
+	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "person.update", reason, func(tx *Tx) error {

@@ -6,7 +6,6 @@ import (
 	"github.com/google/uuid"
 
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/site"
 )
 
@@ -402,10 +401,10 @@ func where(q string, pairs ...string) (string, []any) {
 }
 
 // checkEdit checks the actor may edit the site model.
-func checkEdit(ctx context.Context) error {
-	actor, _ := identity.ActorFrom(ctx)
-	return site.CanEdit(actor)
-}
+func checkEdit(ctx context.Context) error { return site.CanEdit(actorOf(ctx)) }
+
+// checkEditStaff checks the actor may edit people, teams and shifts.
+func checkEditStaff(ctx context.Context) error { return site.CanEditStaff(actorOf(ctx)) }
 
 // asField turns a not-found reference into invalid input on that field: the
 // request names something that does not exist.

@@ -63,6 +63,10 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 			panic(p)
 		}
 	}()
+	if err := tx.setScope(); err != nil {
+		_ = stx.Rollback()
+		return db.classify(err, "scope "+command)
+	}
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return db.classify(err, command)
@@ -188,11 +192,12 @@ func nullable(s string) any {
 
 // byID runs a query for one record by its id and scans it. An id that is not
 // a UUID names no record: it is not found, without asking the database.
-func (tx *Tx) byID(q, id string, scan func(scanner) error, en, fr string) error {
+// Arguments after the id's follow it in the query.
+func (tx *Tx) byID(q, id string, scan func(scanner) error, en, fr string, args ...any) error {
 	if _, err := uuid.Parse(id); err != nil {
 		return errs.E(errs.NotFound, en, fr)
 	}
-	return notFound(scan(tx.queryRow(q, id)), en, fr)
+	return notFound(scan(tx.queryRow(q, append([]any{id}, args...)...)), en, fr)
 }
 
 // notFound turns sql.ErrNoRows into a not-found error naming what is missing.

@@ -64,14 +64,14 @@ func TestRefusedWritesChangeNothing(t *testing.T) {
 			{name: "account of a malformed client id",
 				write: func() error {
 					return db.Write(ctx, "account.create", "", func(tx *store.Tx) error {
-						return tx.CreateAccount(&identity.Account{Username: "eve", Name: "Eve", Roles: []identity.Role{identity.RoleClient}, ClientID: "nope"}, "x")
+						return tx.CreateAccount(&identity.Account{Username: "eve", Name: "Eve", Roles: []identity.Role{identity.RoleClientUser}, ClientID: "nope"}, "x")
 					})
 				},
 				code: errs.Invalid},
 			{name: "account of an unknown client",
 				write: func() error {
 					return db.Write(ctx, "account.create", "", func(tx *store.Tx) error {
-						return tx.CreateAccount(&identity.Account{Username: "eve", Name: "Eve", Roles: []identity.Role{identity.RoleClient}, ClientID: unknown}, "x")
+						return tx.CreateAccount(&identity.Account{Username: "eve", Name: "Eve", Roles: []identity.Role{identity.RoleClientUser}, ClientID: unknown}, "x")
 					})
 				},
 				code: errs.Invalid},

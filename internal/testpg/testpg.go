@@ -105,7 +105,7 @@ func DSN(t testing.TB) string {
 	c := cl
 	mu.Unlock()
 
-	if err := c.admin("CREATE DATABASE " + name); err != nil {
+	if err := c.admin("CREATE DATABASE " + name + " OWNER " + appRole); err != nil {
 		t.Fatalf("testpg: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -116,8 +116,18 @@ func DSN(t testing.TB) string {
 	return c.dsn(name)
 }
 
-// dsn returns the DSN of database db on the cluster.
+// appRole is the role galenix connects as in tests: it owns its database
+// but is no superuser, as in production, so that row-level security binds
+// it (a superuser bypasses every policy).
+const appRole = "galenix"
+
+// dsn returns the DSN of database db on the cluster, as the application role.
 func (c *cluster) dsn(db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", appRole, c.port, db)
+}
+
+// superDSN returns the DSN of database db as the postgres superuser.
+func (c *cluster) superDSN(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
 }
 
@@ -127,7 +137,7 @@ func (c *cluster) admin(sql string) error {
 	defer mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn("postgres"))
+	conn, err := pgx.Connect(ctx, c.superDSN("postgres"))
 	if err != nil {
 		return err
 	}
@@ -180,6 +190,9 @@ func start() (*cluster, error) {
 		" -c full_page_writes=off -c max_connections=200", c.port, c.data)
 	if out, err := c.run("pg_ctl", "-D", c.data, "-l", logPath, "-w", "-o", opts, "start"); err != nil {
 		return fail("pg_ctl start: %v\n%s", err, out)
+	}
+	if err := c.admin("CREATE ROLE " + appRole + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"); err != nil {
+		return fail("create role %s: %v", appRole, err)
 	}
 	return c, nil
 }

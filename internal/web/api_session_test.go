@@ -96,7 +96,7 @@ func TestLogin(t *testing.T) {
 		t.Run("me", func(t *testing.T) {
 			got := e.call(t, "client-alpha", "GET", "/api/v1/me", nil).object(t)
 			want := map[string]any{"id": e.accounts["client-alpha"].ID, "username": "client-alpha", "name": "Carla Client",
-				"roles": []any{"client"}, "client_id": e.alpha.ID}
+				"roles": []any{"client_user"}, "client_id": e.alpha.ID}
 			for k, v := range want {
 				if g, _ := json.Marshal(got[k]); string(g) != mustJSON(t, v) {
 					t.Errorf("me.%s: got %s, want %s", k, g, mustJSON(t, v))

@@ -116,7 +116,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 		for _, a := range []identity.Account{
 			{Username: "admin", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}},
 			{Username: "operator", Name: "Otto Operator", Roles: []identity.Role{identity.RoleOperator}},
-			{Username: "client-alpha", Name: "Carla Client", Roles: []identity.Role{identity.RoleClient}},
+			{Username: "client-alpha", Name: "Carla Client", Roles: []identity.Role{identity.RoleClientUser}},
 		} {
 			steps = append(steps, func() error {
 				if a.Username == "client-alpha" {
@@ -301,11 +301,11 @@ var tables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shif
 // snapshot counts the rows of every table and the audit entries.
 func (e *env) snapshot(t *testing.T) map[string]int {
 	t.Helper()
-	ctx := context.Background()
+	ctx := identity.WithActor(context.Background(), identity.System)
 	out := map[string]int{}
 	for _, tb := range tables {
-		var n int
-		if err := e.db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM "+tb).Scan(&n); err != nil {
+		n, err := e.db.Count(ctx, tb)
+		if err != nil {
 			t.Fatalf("count %s: %v", tb, err)
 		}
 		out[tb] = n
@@ -327,7 +327,7 @@ func (e *env) unchanged(t *testing.T, before map[string]int) {
 
 func (e *env) auditEntries(t *testing.T, f audit.Filter) []audit.Entry {
 	t.Helper()
-	entries, err := e.db.Audit().Entries(context.Background(), f)
+	entries, err := e.db.Audit().Entries(identity.WithActor(context.Background(), identity.System), f)
 	if err != nil {
 		t.Fatal(err)
 	}
