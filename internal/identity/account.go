@@ -10,12 +10,15 @@ import (
 
 // Account is a local sign-in account.
 type Account struct {
-	ID        string    `json:"id"`
-	Username  string    `json:"username"`
-	Name      string    `json:"name"`
-	Roles     []Role    `json:"roles"`
-	ClientID  string    `json:"client_id,omitempty"`
-	Active    bool      `json:"active"`
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Name     string `json:"name"`
+	Roles    []Role `json:"roles"`
+	ClientID string `json:"client_id,omitempty"`
+	Active   bool   `json:"active"`
+	// Source is where the account signs in: "local" (a password kept
+	// here) or "ldap" (the site's directory).
+	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

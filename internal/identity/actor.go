@@ -50,6 +50,10 @@ type Actor struct {
 	// Assigned lists the clients a member of staff is assigned to: the
 	// clients whose confidential data they may see (need to know).
 	Assigned []string
+	// Scopes are set for a machine (a sensor gateway, a badge reader)
+	// signed in with an API token: what the token may do. A machine has
+	// no roles.
+	Scopes []string
 	// SessionID and Address identify where the request came from.
 	SessionID string
 	Address   string
@@ -80,3 +84,7 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+// IsMachine reports whether the actor is a machine signed in with an API
+// token.
+func (a Actor) IsMachine() bool { return len(a.Scopes) > 0 }

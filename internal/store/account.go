@@ -15,10 +15,17 @@ import (
 )
 
 // IdentityStore implements identity.Service.
-type IdentityStore struct{ db *DB }
+type IdentityStore struct {
+	db *DB
+	// Policy is the sign-in policy.
+	Policy identity.Policy
+	// Directory, when set, signs people in against Active Directory/LDAP.
+	Directory identity.Directory
+}
 
-// Identity returns the identity service of the database.
-func (db *DB) Identity() *IdentityStore { return &IdentityStore{db: db} }
+// Identity returns the identity service of the database, with the default
+// policy and no directory.
+func (db *DB) Identity() *IdentityStore { return &IdentityStore{db: db, Policy: identity.DefaultPolicy()} }
 
 var _ identity.Service = (*IdentityStore)(nil)
 
@@ -31,11 +38,11 @@ func errBadCredentials() error {
 	return errs.E(errs.Unauthorized, "Wrong username or password.", "Identifiant ou mot de passe incorrect.")
 }
 
-const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at`
+const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at, source`
 
 func scanAccount(sc scanner, a *identity.Account, extra ...any) error {
 	var roles string
-	err := sc.Scan(append([]any{&a.ID, &a.Username, &a.Name, &roles, &a.ClientID, &a.Active, &a.CreatedAt}, extra...)...)
+	err := sc.Scan(append([]any{&a.ID, &a.Username, &a.Name, &roles, &a.ClientID, &a.Active, &a.CreatedAt, &a.Source}, extra...)...)
 	a.Roles = nil
 	for _, r := range strings.Split(roles, ",") {
 		if r != "" {
@@ -56,6 +63,11 @@ func (s *IdentityStore) Login(ctx context.Context, username, password, address s
 	})
 	if err != nil && !errs.Is(err, errs.NotFound) {
 		return "", nil, err
+	}
+	// People of the directory sign in against it: those it knows already,
+	// and those it has not seen yet.
+	if s.Directory != nil && (err != nil || a.Source == SourceLDAP) {
+		return s.directoryLogin(ctx, username, password, address)
 	}
 	if err != nil {
 		identity.CheckPassword(dummyHash, password)
@@ -83,6 +95,9 @@ func (s *IdentityStore) Login(ctx context.Context, username, password, address s
 
 // Authenticate returns the actor of a live session, and marks it seen.
 func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identity.Actor, error) {
+	if strings.HasPrefix(token, MachineTokenPrefix) {
+		return s.authenticateMachine(ctx, token)
+	}
 	sum := tokenHash(token)
 	var a identity.Account
 	var sessionID, address string
@@ -91,7 +106,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	// Finding who a token belongs to is galenix's own work, before there
 	// is an actor: it reads as the system.
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at,
+		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
 			s.id, s.address, s.last_seen, s.expires_at
 			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum), &a, &sessionID, &address, &lastSeen, &expires), "no session", "")
 		if err != nil {
@@ -151,12 +166,15 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 	a.ID = NewID()
 	a.Active = true
 	a.CreatedAt = tx.Now
+	if a.Source == "" {
+		a.Source = SourceLocal
+	}
 	roles := make([]string, len(a.Roles))
 	for i, r := range a.Roles {
 		roles[i] = string(r)
 	}
-	if _, err := tx.exec(`INSERT INTO accounts (id, username, name, password_hash, roles, client_id, active, created_at) VALUES (?,?,?,?,?,?,?,?)`,
-		a.ID, a.Username, a.Name, passwordHash, strings.Join(roles, ","), nullable(a.ClientID), a.Active, a.CreatedAt); err != nil {
+	if _, err := tx.exec(`INSERT INTO accounts (id, username, name, password_hash, roles, client_id, active, created_at, source) VALUES (?,?,?,?,?,?,?,?,?)`,
+		a.ID, a.Username, a.Name, passwordHash, strings.Join(roles, ","), nullable(a.ClientID), a.Active, a.CreatedAt, a.Source); err != nil {
 		return err
 	}
 	return tx.Audit(audit.Diff("account", a.ID, nil, []audit.Field{

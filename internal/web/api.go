@@ -9,7 +9,6 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/site"
 )
 
@@ -21,13 +20,10 @@ func (s *Server) routesAPI() {
 	s.handle("GET", "/readyz", true, s.ready)
 	s.handle("GET", "/metrics", true, s.metricsHandler().ServeHTTP)
 
-	s.handle("POST", "/api/v1/login", true, s.apiLogin)
-	s.handle("POST", "/api/v1/logout", false, s.apiLogout)
 	s.handle("GET", "/api/v1/openapi.yaml", false, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 		_, _ = w.Write(s.OpenAPI)
 	})
-	s.handle("GET", "/api/v1/me", false, s.apiMe)
 
 	s.handle("GET", "/api/v1/site", false, get(s, func(ctx context.Context, _ string) (*site.Site, error) { return s.Site.Site(ctx) }))
 
@@ -261,35 +257,3 @@ func (s *Server) client(ctx context.Context, id string) (*clientItem, error) {
 	return &clientItem{ID: c.ID, ClientID: c.ID, Code: c.Code, Name: c.Name}, nil
 }
 
-// loginBody is what POST /api/v1/login takes.
-type loginBody struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
-	var in loginBody
-	if err := decode(w, r, &in); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	tok, _, err := s.Identity.Login(r.Context(), in.Username, in.Password, clientAddress(r))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
-}
-
-func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.Identity.Logout(r.Context(), token(r)); err != nil {
-		s.apiError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) apiMe(w http.ResponseWriter, r *http.Request) {
-	a, _ := identity.ActorFrom(r.Context())
-	writeJSON(w, http.StatusOK, map[string]any{"id": a.UserID, "username": a.Username, "name": a.Name, "roles": a.Roles, "client_id": a.ClientID})
-}

@@ -87,10 +87,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // requireActor refuses a request without a signed-in actor: the API answers
-// 401, a page sends the browser to the login page.
-func (s *Server) requireActor(next http.Handler) http.Handler {
+// 401, a page sends the browser to the login page. A machine (API token)
+// reaches only the routes its scopes name.
+func (s *Server) requireActor(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := identity.ActorFrom(r.Context()); ok {
+		if a, ok := identity.ActorFrom(r.Context()); ok {
+			if a.IsMachine() && !s.machineMayUse(a, pattern) {
+				s.apiError(w, r, errs.E(errs.Forbidden, "This API token's scopes do not cover this request.",
+					"Les portées de ce jeton d'API ne couvrent pas cette requête."))
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

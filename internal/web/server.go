@@ -75,6 +75,8 @@ func New(d Deps) *Server {
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.pages = newPages()
 	s.routesAPI()
+	s.routesAuth()
+	s.routesAdmin()
 	s.routesPages()
 	return s
 }
@@ -123,7 +125,7 @@ func (s *Server) handle(method, path string, public bool, h http.HandlerFunc) {
 	pattern := method + " " + path
 	var inner http.Handler = h
 	if !public {
-		inner = s.requireActor(h)
+		inner = s.requireActor(pattern, h)
 	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r, pattern)
