@@ -22,6 +22,9 @@ type Entry struct {
 	Reason    string    `json:"reason,omitempty"`
 	// ClientID is the client laboratory owning the entity, if any.
 	ClientID string `json:"client_id,omitempty"`
+	// PrevHash and Hash link the entry into the chain (see chain.go).
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // Field is one named value of a record, in the form the trail shows it.

@@ -18,7 +18,7 @@ func (db *DB) Audit() *AuditStore { return &AuditStore{db: db} }
 func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	a := actorOf(ctx)
 	cond, args := inScope("client_id", a.ClientScope())
-	q := `SELECT seq, at, actor_id, actor_name, session_id, address, command, entity, entity_id, field, old_value, new_value, reason, COALESCE(client_id, '')
+	q := `SELECT seq, at, actor_id, actor_name, session_id, address, command, entity, entity_id, field, old_value, new_value, reason, COALESCE(client_id, ''), prev_hash, hash
 		FROM audit_log WHERE seq > ? AND (` + cond
 	args = append([]any{f.AfterSeq}, args...)
 	// Site data's trail (no client) is for staff; the trail of accounts
@@ -53,7 +53,7 @@ func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry
 	args = append(args, limit)
 	return list(ctx, s.db, q, args, func(sc scanner, e *audit.Entry) error {
 		err := sc.Scan(&e.Seq, &e.At, &e.ActorID, &e.ActorName, &e.SessionID, &e.Address, &e.Command,
-			&e.Entity, &e.EntityID, &e.Field, &e.Old, &e.New, &e.Reason, &e.ClientID)
+			&e.Entity, &e.EntityID, &e.Field, &e.Old, &e.New, &e.Reason, &e.ClientID, &e.PrevHash, &e.Hash)
 		e.At = e.At.UTC()
 		return err
 	})

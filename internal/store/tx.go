@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type Tx struct {
 	Actor   identity.Actor
 	command string
 	reason  string
+	// pending are the audit entries the command appends when it commits.
+	pending []audit.Entry
 }
 
 // Write runs one named command in one transaction: fn applies the domain
@@ -54,7 +57,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	if err != nil {
 		return errs.Wrap(err, "begin "+command)
 	}
-	tx := &Tx{tx: stx, ctx: ctx, db: db, Now: db.Now().UTC(), Actor: actor, command: command, reason: reason}
+	tx := &Tx{tx: stx, ctx: ctx, db: db, Now: db.Now().UTC().Truncate(time.Microsecond), Actor: actor, command: command, reason: reason}
 	// A panic in fn must not leave the transaction open: it would hold its
 	// locks, and on SQLite the only writing connection, until the process ends.
 	defer func() {
@@ -70,6 +73,10 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	if err := fn(tx); err != nil {
 		_ = stx.Rollback()
 		return db.classify(err, command)
+	}
+	if err := tx.flushAudit(); err != nil {
+		_ = stx.Rollback()
+		return db.classify(err, "audit "+command)
 	}
 	if err := stx.Commit(); err != nil {
 		return db.classify(err, "commit "+command)
@@ -114,7 +121,8 @@ func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
 
 // Audit appends audit entries for the changes, attributed to the
 // transaction's actor, command, time and reason. clientID names the client
-// owning the entity, if any.
+// owning the entity, if any. The entries join the hash chain when the
+// command commits (flushAudit).
 func (tx *Tx) Audit(changes []audit.Change, clientID string) error {
 	if len(changes) == 0 {
 		return nil
@@ -128,14 +136,67 @@ func (tx *Tx) Audit(changes []audit.Change, clientID string) error {
 		name = a.Username
 	}
 	for _, c := range changes {
-		if _, err := tx.exec(`INSERT INTO audit_log (at, actor_id, actor_name, session_id, address, command,
-			entity, entity_id, field, old_value, new_value, reason, client_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			tx.Now, a.UserID, name, a.SessionID, a.Address, tx.command,
-			c.Entity, c.EntityID, c.Field, c.Old, c.New, tx.reason, nullable(clientID)); err != nil {
+		tx.pending = append(tx.pending, audit.Entry{At: tx.Now, ActorID: a.UserID, ActorName: name, SessionID: a.SessionID,
+			Address: a.Address, Command: tx.command, Entity: c.Entity, EntityID: c.EntityID, Field: c.Field,
+			Old: c.Old, New: c.New, Reason: tx.reason, ClientID: clientID})
+	}
+	return nil
+}
+
+// auditColumns are the columns an audit entry is written with.
+const auditColumns = `seq, at, actor_id, actor_name, session_id, address, command, entity, entity_id, field, old_value, new_value, reason, client_id, prev_hash, hash`
+
+// auditBatch is how many entries one INSERT writes.
+const auditBatch = 60
+
+// flushAudit links the command's entries into the hash chain and writes
+// them, last thing before the commit: it locks the head of the chain, so
+// that transactions join the chain one at a time and the lock is held for
+// as short a time as possible. On SQLite the one writing connection is
+// lock enough.
+func (tx *Tx) flushAudit() error {
+	if len(tx.pending) == 0 {
+		return nil
+	}
+	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	var seq int64
+	var head string
+	if err := tx.queryRow(q).Scan(&seq, &head); err != nil {
+		return fmt.Errorf("reading the head of the audit chain: %w", err)
+	}
+	prev, err := audit.ParseHash(head)
+	if err != nil {
+		return err
+	}
+	insert := `INSERT INTO audit_log (` + auditColumns + `) `
+	if tx.db.dialect == Postgres {
+		insert += `OVERRIDING SYSTEM VALUE `
+	}
+	insert += `VALUES `
+	const row = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	for start := 0; start < len(tx.pending); start += auditBatch {
+		batch := tx.pending[start:min(start+auditBatch, len(tx.pending))]
+		args := make([]any, 0, 16*len(batch))
+		for i := range batch {
+			e := &batch[i]
+			seq++
+			e.Seq = seq
+			h := audit.Link(prev, e.Digest())
+			e.PrevHash, e.Hash = prev.String(), h.String()
+			prev = h
+			args = append(args, e.Seq, e.At, e.ActorID, e.ActorName, e.SessionID, e.Address, e.Command,
+				e.Entity, e.EntityID, e.Field, e.Old, e.New, e.Reason, nullable(e.ClientID), e.PrevHash, e.Hash)
+		}
+		if _, err := tx.exec(insert+row+strings.Repeat(","+row, len(batch)-1), args...); err != nil {
 			return err
 		}
 	}
-	return nil
+	tx.pending = nil
+	_, err = tx.exec(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, prev.String())
+	return err
 }
 
 // auditable is a record whose fields the audit trail records.

@@ -121,11 +121,24 @@ CREATE TABLE audit_log (
     old_value  TEXT NOT NULL,
     new_value  TEXT NOT NULL,
     reason     TEXT NOT NULL,
-    client_id  TEXT
+    client_id  TEXT,
+    -- The hash chain: hash = SHA-256(prev_hash || SHA-256(canonical entry)).
+    prev_hash  TEXT NOT NULL DEFAULT '',
+    hash       TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX audit_entity ON audit_log(entity, entity_id);
 CREATE INDEX audit_actor ON audit_log(actor_id);
 CREATE INDEX audit_at ON audit_log(at);
+
+-- The head of the chain: the last entry's sequence and hash. Appending
+-- locks this one row, so that entries join the chain one transaction at a
+-- time, in sequence order.
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 
 -- +goose StatementBegin
 CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
