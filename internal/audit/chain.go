@@ -83,7 +83,9 @@ type Broken struct {
 	Reason string
 }
 
-func (b *Broken) Error() string { return fmt.Sprintf("audit entry %d does not hold: %s", b.Seq, b.Reason) }
+func (b *Broken) Error() string {
+	return fmt.Sprintf("audit entry %d does not hold: %s", b.Seq, b.Reason)
+}
 
 // Verifier walks the chain in sequence order and finds the first entry
 // that does not hold: an edited entry (its hash no longer matches its

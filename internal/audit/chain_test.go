@@ -46,7 +46,10 @@ func TestChainFindsTampering(t *testing.T) {
 		wantSeq int64
 	}{
 		{"edited value", func(es []Entry, hs []Hash) ([]Entry, []Hash) { es[9].New = "forged"; return es, hs }, 10},
-		{"edited time", func(es []Entry, hs []Hash) ([]Entry, []Hash) { es[4].At = es[4].At.Add(time.Microsecond); return es, hs }, 5},
+		{"edited time", func(es []Entry, hs []Hash) ([]Entry, []Hash) {
+			es[4].At = es[4].At.Add(time.Microsecond)
+			return es, hs
+		}, 5},
 		{"deleted", func(es []Entry, hs []Hash) ([]Entry, []Hash) {
 			return append(es[:19:19], es[20:]...), append(hs[:19:19], hs[20:]...)
 		}, 20},

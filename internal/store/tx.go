@@ -171,11 +171,7 @@ func (tx *Tx) flushAudit() error {
 	if err != nil {
 		return err
 	}
-	insert := `INSERT INTO audit_log (` + auditColumns + `) `
-	if tx.db.dialect == Postgres {
-		insert += `OVERRIDING SYSTEM VALUE `
-	}
-	insert += `VALUES `
+	insert := `INSERT INTO audit_log (` + auditColumns + `) VALUES `
 	const row = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 	for start := 0; start < len(tx.pending); start += auditBatch {
 		batch := tx.pending[start:min(start+auditBatch, len(tx.pending))]

@@ -108,7 +108,7 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_account ON sessions(account_id);
 
 CREATE TABLE audit_log (
-    seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    seq        BIGINT PRIMARY KEY, -- given by the chain (audit_head), not by a sequence
     at         TIMESTAMPTZ NOT NULL,
     actor_id   TEXT NOT NULL,
     actor_name TEXT NOT NULL,
