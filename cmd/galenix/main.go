@@ -30,6 +30,7 @@ Usage:
 Commands:
   serve     run the web UI, the JSON API and the background work
   migrate   apply pending database migrations, then exit
+  cert      make a self-signed TLS certificate and key for a first install
   version   print the version
   help      show this help, or a command's help: galenix help <command>
 
@@ -54,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(rest, stderr)
 	case "migrate":
 		err = migrate(rest, stderr)
+	case "cert":
+		err = cert(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "galenix", versionString())
 	case "help", "-h", "-help", "--help":
@@ -147,12 +150,21 @@ func serve(args []string, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("GALENIX_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env GALENIX_ADDR)")
 	demo := fs.Bool("demo", os.Getenv("GALENIX_DEMO") == "1" || os.Getenv("GALENIX_DEMO") == "true",
 		"on an empty database, load the demo site and its demo accounts; on a non-empty one, do nothing (env GALENIX_DEMO=1)")
+	var tlsf tlsFlags
+	tlsf.register(fs)
+	var ldapf ldapFlags
+	ldapf.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ldapCfg, err := ldapf.config()
+	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo}, logger(stderr))
+	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
+		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg}, logger(stderr))
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

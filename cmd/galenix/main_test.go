@@ -61,6 +61,12 @@ type server struct {
 
 func startServer(t *testing.T, data string, args ...string) *server {
 	t.Helper()
+	return startServerEnv(t, data, nil, args...)
+}
+
+// startServerEnv starts galenix serve with extra environment variables.
+func startServerEnv(t *testing.T, data string, env []string, args ...string) *server {
+	t.Helper()
 	bin, err := galenixBin()
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +79,7 @@ func startServer(t *testing.T, data string, args ...string) *server {
 	l.Close()
 	s := &server{addr: addr, lines: make(chan string, 1024)}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr}, args...)...)
-	s.cmd.Env = append(os.Environ(), "GALENIX_DB=")
+	s.cmd.Env = append(append(os.Environ(), "GALENIX_DB="), env...)
 	pr, pw := io.Pipe()
 	s.cmd.Stderr, s.cmd.Stdout = pw, pw
 	go func() {
@@ -284,6 +290,16 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
 		{[]string{}, 2, "Usage"},
 		{[]string{"migrate", "--db", "mysql://x"}, 1, "postgres://"},
+		{[]string{"serve", "--help"}, 0, "GALENIX_TLS_CERT"},
+		{[]string{"serve", "--help"}, 0, "GALENIX_LDAP_BIND_PASSWORD_FILE"},
+		{[]string{"help", "cert"}, 0, "-host"},
+		{[]string{"cert"}, 2, "required"},
+		{[]string{"cert", "--host", "x", "--out", "/tmp", "--days", "0"}, 2, "--days"},
+		{[]string{"serve", "--tls-cert", "/nonexistent/cert.pem"}, 1, "--tls-key"},
+		{[]string{"serve", "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"}, 1, "TLS certificate"},
+		{[]string{"serve", "--ldap-url", "ldap://dc.example.com"}, 1, "user base"},
+		{[]string{"serve", "--ldap-url", "ldap://dc", "--ldap-user-base", "dc=x", "--ldap-group-roles", "g=boss"}, 1, "unknown role"},
+		{[]string{"serve", "--ldap-url", "ldap://dc", "--ldap-bind-dn", "cn=svc", "--ldap-bind-password-file", "/nonexistent"}, 1, "password file"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

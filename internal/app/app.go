@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"galenix/docs"
 	"galenix/internal/demo"
+	"galenix/internal/ldap"
 	"galenix/internal/store"
 	"galenix/internal/web"
 )
@@ -35,6 +37,13 @@ type Config struct {
 	// ShutdownTimeout bounds how long in-flight requests may take to
 	// finish once a stop is asked.
 	ShutdownTimeout time.Duration
+	// TLSCert and TLSKey are PEM files: when set, the server answers
+	// HTTPS only (TLS 1.2 or later), and cookies are Secure.
+	TLSCert string
+	TLSKey  string
+	// LDAP, when its URL is set, signs people in against the site's
+	// Active Directory or LDAP directory.
+	LDAP ldap.Config
 }
 
 // Main is a running galenix: its database and its HTTP server. The
@@ -47,6 +56,9 @@ type Main struct {
 	Web    *web.Server
 	ln     net.Listener
 	server *http.Server
+	// tls: the server answers HTTPS. (The server's own TLSConfig says
+	// nothing: serving plain HTTP fills it in for HTTP/2.)
+	tls bool
 }
 
 // New returns a galenix not yet started.
@@ -63,6 +75,17 @@ func New(cfg Config, log *slog.Logger) *Main {
 // Open opens and migrates the database, loads the demo if asked, and
 // starts listening. It does not serve yet: Run does.
 func (m *Main) Open(ctx context.Context) error {
+	// A configuration that cannot work is refused before any database work.
+	tlsConfig, err := m.tlsConfig()
+	if err != nil {
+		return err
+	}
+	var dir *ldap.Directory
+	if m.Config.LDAP.URL != "" {
+		if dir, err = ldap.New(m.Config.LDAP, m.Log); err != nil {
+			return err
+		}
+	}
 	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log})
 	if err != nil {
 		return err
@@ -81,21 +104,31 @@ func (m *Main) Open(ctx context.Context) error {
 			m.Log.Info("demo site loaded", "took", time.Since(start).Round(time.Millisecond))
 		}
 		m.Log.Info("demo mode: demo accounts exist (admin, operator, supervisor, qa, qp, lab, security, client-alpha, client-beta)", "password", demo.Password)
+		if p, err := db.Identity().SignInPolicy(ctx); err == nil && !p.AdminTOTP {
+			m.Log.Info("demo mode: administrators sign in without a second factor (sign-in policy admin_totp=false); a real site requires one")
+		}
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL(), "galenix"))
+	ids := db.Identity()
+	if dir != nil {
+		m.checkDirectory(ctx, dir)
+		ids.Directory = dir
+	}
 	m.Web = web.New(web.Deps{
-		Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Audit: db.Audit(), DB: db,
-		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI,
+		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
+		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil,
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
 	}
+	m.tls = tlsConfig != nil
 	m.server = &http.Server{
 		Handler:           m.Web.Handler(),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -104,15 +137,60 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
+// checkDirectory says in the log that directory sign-in is on, and whether
+// the directory answers. One that cannot be reached at start is only a
+// warning: it may come back, and local accounts still sign in.
+func (m *Main) checkDirectory(ctx context.Context, d *ldap.Directory) {
+	cfg := m.Config.LDAP
+	m.Log.Info("LDAP sign-in on", "url", cfg.URL, "user_base", cfg.UserBase, "group_base", cfg.GroupBase,
+		"starttls", cfg.StartTLS, "bind_dn", cfg.BindDN)
+	if !d.Encrypted() {
+		m.Log.Warn("LDAP without TLS: passwords cross the network in clear; use ldaps:// or --ldap-starttls")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := d.Check(cctx); err != nil {
+		m.Log.Warn("LDAP directory not reachable at start; directory sign-in fails until it is", "error", err)
+	}
+}
+
+// tlsConfig loads the certificate and its key, or returns nil when TLS is
+// off.
+func (m *Main) tlsConfig() (*tls.Config, error) {
+	cert, key := m.Config.TLSCert, m.Config.TLSKey
+	switch {
+	case cert == "" && key == "":
+		return nil, nil
+	case cert == "" || key == "":
+		return nil, errors.New("TLS needs both a certificate (--tls-cert) and its key (--tls-key)")
+	}
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}, nil
+}
+
 // URL is the address the server answers on.
-func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+func (m *Main) URL() string {
+	if m.tls {
+		return "https://" + m.ln.Addr().String()
+	}
+	return "http://" + m.ln.Addr().String()
+}
 
 // Run serves until ctx is done, then stops gracefully: it stops accepting,
 // lets in-flight requests finish (up to ShutdownTimeout), and returns.
 func (m *Main) Run(ctx context.Context) error {
 	m.Log.Info("galenix listening", "url", m.URL())
 	errc := make(chan error, 1)
-	go func() { errc <- m.server.Serve(m.ln) }()
+	go func() {
+		if m.tls {
+			errc <- m.server.ServeTLS(m.ln, "", "")
+			return
+		}
+		errc <- m.server.Serve(m.ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"galenix/internal/ldap"
+)
+
+// tlsFlags are serve's HTTPS flags.
+type tlsFlags struct {
+	cert, key string
+}
+
+func (f *tlsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cert, "tls-cert", os.Getenv("GALENIX_TLS_CERT"), "PEM certificate `FILE` (with its chain): serve HTTPS only, TLS 1.2 or later, with HSTS and Secure cookies (env GALENIX_TLS_CERT; galenix cert makes a self-signed one)")
+	fs.StringVar(&f.key, "tls-key", os.Getenv("GALENIX_TLS_KEY"), "PEM private key `FILE` of --tls-cert (env GALENIX_TLS_KEY)")
+}
+
+// ldapFlags are serve's Active Directory / LDAP flags.
+type ldapFlags struct {
+	url, bindDN, passwordFile         string
+	userBase, userFilter, userAttr    string
+	groupBase, groupFilter, groupRole string
+	caFile                            string
+	startTLS                          bool
+	timeout                           time.Duration
+}
+
+func (f *ldapFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "ldap-url", os.Getenv("GALENIX_LDAP_URL"), "sign people in against Active Directory / LDAP at this `URL` (ldaps://HOST or ldap://HOST); off when empty (env GALENIX_LDAP_URL)")
+	fs.StringVar(&f.bindDN, "ldap-bind-dn", os.Getenv("GALENIX_LDAP_BIND_DN"), "`DN` of the service account that searches the directory; anonymous when empty (env GALENIX_LDAP_BIND_DN)")
+	fs.StringVar(&f.passwordFile, "ldap-bind-password-file", os.Getenv("GALENIX_LDAP_BIND_PASSWORD_FILE"), "`FILE` holding the service account's password (env GALENIX_LDAP_BIND_PASSWORD_FILE; or the password itself in env GALENIX_LDAP_BIND_PASSWORD)")
+	fs.StringVar(&f.userBase, "ldap-user-base", os.Getenv("GALENIX_LDAP_USER_BASE"), "`DN` under which people are searched (env GALENIX_LDAP_USER_BASE)")
+	fs.StringVar(&f.userFilter, "ldap-user-filter", envOr("GALENIX_LDAP_USER_FILTER", ldap.DefaultUserFilter), "`FILTER` finding one person, %s standing for the username; Active Directory: (&(objectClass=user)(sAMAccountName=%s)) (env GALENIX_LDAP_USER_FILTER)")
+	fs.StringVar(&f.userAttr, "ldap-user-attr", envOr("GALENIX_LDAP_USER_ATTR", ldap.DefaultUserAttr), "`ATTRIBUTE` holding the username; Active Directory: sAMAccountName (env GALENIX_LDAP_USER_ATTR)")
+	fs.StringVar(&f.groupBase, "ldap-group-base", os.Getenv("GALENIX_LDAP_GROUP_BASE"), "`DN` under which groups are searched with --ldap-group-filter; when empty, only the person's memberOf is read (env GALENIX_LDAP_GROUP_BASE)")
+	fs.StringVar(&f.groupFilter, "ldap-group-filter", envOr("GALENIX_LDAP_GROUP_FILTER", ldap.DefaultGroupFilter), "`FILTER` finding a person's groups, %s standing for their DN (env GALENIX_LDAP_GROUP_FILTER)")
+	fs.StringVar(&f.groupRole, "ldap-group-roles", os.Getenv("GALENIX_LDAP_GROUP_ROLES"), "group → role `MAPPING`: GROUP=ROLE[,ROLE];GROUP=ROLE..., GROUP a group's DN or CN; a person in no mapped group cannot sign in (env GALENIX_LDAP_GROUP_ROLES)")
+	fs.StringVar(&f.caFile, "ldap-ca-file", os.Getenv("GALENIX_LDAP_CA_FILE"), "PEM `FILE` of the authorities that sign the directory's certificate; the system's when empty (env GALENIX_LDAP_CA_FILE)")
+	fs.BoolVar(&f.startTLS, "ldap-starttls", envBool("GALENIX_LDAP_STARTTLS"), "upgrade an ldap:// connection with StartTLS before any password is sent (env GALENIX_LDAP_STARTTLS=1)")
+	fs.DurationVar(&f.timeout, "ldap-timeout", envDuration("GALENIX_LDAP_TIMEOUT", ldap.DefaultTimeout), "bound on connecting to the directory and on each request (env GALENIX_LDAP_TIMEOUT)")
+}
+
+// config returns the directory's configuration, reading the service
+// account's password; an empty URL leaves directory sign-in off.
+func (f *ldapFlags) config() (ldap.Config, error) {
+	c := ldap.Config{
+		URL: f.url, StartTLS: f.startTLS, CAFile: f.caFile, BindDN: f.bindDN,
+		UserBase: f.userBase, UserFilter: f.userFilter, UserAttr: f.userAttr,
+		GroupBase: f.groupBase, GroupFilter: f.groupFilter, GroupRoles: f.groupRole, Timeout: f.timeout,
+	}
+	if c.URL == "" || c.BindDN == "" {
+		return c, nil
+	}
+	switch {
+	case f.passwordFile != "":
+		b, err := os.ReadFile(f.passwordFile)
+		if err != nil {
+			return c, fmt.Errorf("LDAP bind password file: %w", err)
+		}
+		c.BindPassword = ldap.Secret(strings.TrimRight(string(b), "\r\n"))
+		if c.BindPassword == "" {
+			return c, errors.New("LDAP bind password file " + f.passwordFile + " is empty")
+		}
+	default:
+		c.BindPassword = ldap.Secret(os.Getenv("GALENIX_LDAP_BIND_PASSWORD"))
+	}
+	return c, nil
+}
+
+// envBool reads a yes/no environment variable: 1 or true is yes.
+func envBool(key string) bool {
+	v := strings.ToLower(os.Getenv(key))
+	return v == "1" || v == "true" || v == "yes"
+}
+
+// envDuration reads a duration from the environment, or def when unset or
+// unreadable (the flag's parse then says nothing; the default stands).
+func envDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
