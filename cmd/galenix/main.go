@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 
 	"galenix/internal/app"
+	"galenix/internal/audit"
 	"galenix/internal/store"
 )
 
@@ -30,6 +32,8 @@ Usage:
 Commands:
   serve     run the web UI, the JSON API and the background work
   migrate   apply pending database migrations, then exit
+  audit     audit trail: "audit verify" checks the hash chain, the signed checkpoints
+            and every signature, and names the first entry that does not hold
   cert      make a self-signed TLS certificate and key for a first install
   version   print the version
   help      show this help, or a command's help: galenix help <command>
@@ -55,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serve(rest, stderr)
 	case "migrate":
 		err = migrate(rest, stderr)
+	case "audit":
+		err = auditCmd(rest, stdout, stderr)
 	case "cert":
 		err = cert(rest, stdout, stderr)
 	case "version":
@@ -76,7 +82,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &ue) {
 			return 2
 		}
-		fmt.Fprintln(stderr, "galenix:", err)
+		if err != errSilent {
+			fmt.Fprintln(stderr, "galenix:", err)
+		}
 		return 1
 	}
 	return 0
@@ -100,11 +108,22 @@ func versionString() string {
 type dbFlags struct {
 	data string
 	dsn  string
+	// key is the site's audit signing key; empty means the data directory's.
+	key string
+}
+
+// keyPath is where the site's audit signing key is.
+func (d *dbFlags) keyPath() string {
+	if d.key != "" {
+		return d.key
+	}
+	return filepath.Join(d.data, audit.KeyFile)
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.data, "data", envOr("GALENIX_DATA", "./galenix-data"), "data `directory`: the SQLite database and the site's keys (env GALENIX_DATA)")
 	fs.StringVar(&d.dsn, "db", os.Getenv("GALENIX_DB"), "PostgreSQL `DSN` (postgres://...); when empty, SQLite in the data directory (env GALENIX_DB)")
+	fs.StringVar(&d.key, "audit-key", os.Getenv("GALENIX_AUDIT_KEY"), "the site's Ed25519 audit signing key (PEM `file`); default: "+audit.KeyFile+" in the data directory, made at first start (env GALENIX_AUDIT_KEY)")
 }
 
 func envOr(key, def string) string {
@@ -164,7 +183,7 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
-		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg}, logger(stderr))
+		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath()}, logger(stderr))
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

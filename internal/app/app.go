@@ -5,18 +5,21 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"galenix/docs"
+	"galenix/internal/audit"
 	"galenix/internal/demo"
 	"galenix/internal/ldap"
 	"galenix/internal/store"
@@ -44,6 +47,12 @@ type Config struct {
 	// LDAP, when its URL is set, signs people in against the site's
 	// Active Directory or LDAP directory.
 	LDAP ldap.Config
+	// AuditKey is the PEM file of the site's Ed25519 key that signs the
+	// audit trail's checkpoints; made at first start when missing. Empty
+	// means audit-signing-key.pem in DataDir.
+	AuditKey string
+	// CheckpointEvery is how often the head of the audit chain is signed.
+	CheckpointEvery time.Duration
 }
 
 // Main is a running galenix: its database and its HTTP server. The
@@ -56,6 +65,8 @@ type Main struct {
 	Web    *web.Server
 	ln     net.Listener
 	server *http.Server
+	// auditKey signs the audit trail's checkpoints.
+	auditKey ed25519.PrivateKey
 	// tls: the server answers HTTPS. (The server's own TLSConfig says
 	// nothing: serving plain HTTP fills it in for HTTP/2.)
 	tls bool
@@ -65,6 +76,12 @@ type Main struct {
 func New(cfg Config, log *slog.Logger) *Main {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CheckpointEvery == 0 {
+		cfg.CheckpointEvery = time.Minute
+	}
+	if cfg.AuditKey == "" {
+		cfg.AuditKey = filepath.Join(cfg.DataDir, audit.KeyFile)
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
@@ -91,6 +108,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	if m.auditKey, err = audit.LoadOrCreateKey(m.Config.AuditKey); err != nil {
+		return fmt.Errorf("the audit signing key: %w", err)
+	}
 	m.Log.Info("database open", "database", db.Describe())
 	if m.Config.Demo {
 		start := time.Now()
@@ -191,6 +211,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		errc <- m.server.Serve(m.ln)
 	}()
+	cpDone := make(chan struct{})
+	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
+	go func() {
+		defer close(cpDone)
+		m.checkpoints(cpCtx)
+	}()
+	defer func() {
+		stopCheckpoints()
+		<-cpDone
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -204,6 +234,35 @@ func (m *Main) Run(ctx context.Context) error {
 		err = errors.Join(err, e)
 	}
 	return err
+}
+
+// checkpoints signs the head of the audit chain at regular intervals, and a
+// last time when the server stops.
+func (m *Main) checkpoints(ctx context.Context) {
+	t := time.NewTicker(m.Config.CheckpointEvery)
+	defer t.Stop()
+	sign := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cp, err := m.DB.Checkpoint(sctx, m.auditKey)
+		if err != nil {
+			m.Log.Error("signing an audit checkpoint", "err", err)
+			return
+		}
+		if cp != nil {
+			m.Log.Debug("audit checkpoint signed", "seq", cp.Seq)
+		}
+	}
+	sign()
+	for {
+		select {
+		case <-t.C:
+			sign()
+		case <-ctx.Done():
+			sign()
+			return
+		}
+	}
 }
 
 // Close closes the database cleanly.
