@@ -34,9 +34,12 @@ type Deps struct {
 	Site     site.Service
 	Clients  client.Service
 	Identity identity.Service
-	Audit    AuditReader
-	DB       Pinger
-	Log      *slog.Logger
+	// Admin administers accounts, client assignments and machine tokens.
+	// When nil, New takes the one the Identity service offers, if any.
+	Admin identity.Admin
+	Audit AuditReader
+	DB    Pinger
+	Log   *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -53,6 +56,8 @@ type Server struct {
 	routes  []Route
 	metrics *httpMetrics
 	pages   *pages
+	// loginLimit bounds sign-in attempts per client address (ratelimit.go).
+	loginLimit *rateLimiter
 }
 
 // Route is one registered pattern, for documentation and tests.
@@ -72,11 +77,18 @@ func New(d Deps) *Server {
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
+	if s.Admin == nil {
+		if p, ok := d.Identity.(interface{ Admin() identity.Admin }); ok {
+			s.Admin = p.Admin()
+		}
+	}
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.pages = newPages()
 	s.routesAPI()
 	s.routesAuth()
 	s.routesAdmin()
+	s.routesAuditExtras()
+	s.routesSignatures()
 	s.routesPages()
 	return s
 }

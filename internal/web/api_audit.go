@@ -1,0 +1,5 @@
+package web
+
+// routesAuditExtras registers the audit trail's exports and proofs.
+func (s *Server) routesAuditExtras() {
+}

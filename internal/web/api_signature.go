@@ -1,0 +1,5 @@
+package web
+
+// routesSignatures registers electronic signatures.
+func (s *Server) routesSignatures() {
+}
