@@ -47,7 +47,7 @@ func TestLDAPSignInOverHTTP(t *testing.T) {
 		cfg  func(t *testing.T) app.Config
 	}{
 		{"sqlite", func(t *testing.T) app.Config { return app.Config{DataDir: t.TempDir()} }},
-		{"postgres", func(t *testing.T) app.Config { return app.Config{DSN: testpg.DSN(t)} }},
+		{"postgres", func(t *testing.T) app.Config { return app.Config{DSN: testpg.DSN(t), DataDir: t.TempDir()} }},
 	} {
 		t.Run(db.name, func(t *testing.T) {
 			t.Parallel()

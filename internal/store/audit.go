@@ -7,6 +7,9 @@ import (
 	"galenix/internal/identity"
 )
 
+// accessEntities are the entities whose trail records access rights.
+const accessEntities = `('account', 'api_token')`
+
 // AuditStore reads the audit trail.
 type AuditStore struct{ db *DB }
 
@@ -22,13 +25,14 @@ func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry
 		FROM audit_log WHERE seq > ? AND (` + cond
 	args = append([]any{f.AfterSeq}, args...)
 	// Site data's trail (no client) is for staff; the trail of accounts
-	// and access rights only for those who may see accounts.
+	// and access rights is for those who may see accounts, whichever
+	// client an account belongs to (Annex 11 §12.3): it holds no client
+	// know-how.
 	if isStaff(a) {
-		q += ` OR (client_id IS NULL`
-		if !a.Can(identity.PermAccountsView) {
-			q += ` AND entity NOT IN ('account', 'api_token')`
-		}
-		q += `)`
+		q += ` OR (client_id IS NULL AND entity NOT IN ` + accessEntities + `)`
+	}
+	if a.Can(identity.PermAccountsView) {
+		q += ` OR entity IN ` + accessEntities
 	}
 	q += `)`
 	for _, c := range []struct{ col, val string }{{"entity", f.Entity}, {"entity_id", f.EntityID}, {"actor_id", f.Actor}} {

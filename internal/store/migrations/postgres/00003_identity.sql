@@ -89,7 +89,8 @@ ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_read ON audit_log FOR SELECT
     USING (galenix_in_scope(client_id)
-        OR (client_id IS NULL AND coalesce(current_setting('galenix.staff', true), '') = 'on'));
+        OR (client_id IS NULL AND coalesce(current_setting('galenix.staff', true), '') = 'on')
+        OR (entity IN ('account', 'api_token') AND coalesce(current_setting('galenix.accounts', true), '') = 'on'));
 CREATE POLICY audit_append ON audit_log FOR INSERT WITH CHECK (true);
 -- Updates and deletes reach the rows, so that the append-only triggers see
 -- them and refuse them loudly instead of matching nothing in silence.
