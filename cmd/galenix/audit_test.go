@@ -2,13 +2,22 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	_ "modernc.org/sqlite"
+
+	"galenix/internal/audit"
 )
 
 // TestAuditVerify runs the demo, then `galenix audit verify`: it holds; then
@@ -18,6 +27,7 @@ func TestAuditVerify(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data, "--demo")
 	s.waitReady(t)
+	bundle, clientID := fetchBundle(t, s)
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +62,138 @@ func TestAuditVerify(t *testing.T) {
 		t.Errorf("verify does not name entry 42: %s", out.String())
 	}
 
+	t.Run("bundle", func(t *testing.T) { testVerifyBundle(t, data, bundle, clientID) })
+
 	// Without the site's key there is nothing to check signatures with.
 	if code := run([]string{"audit", "verify", "--data", data, "--audit-key", filepath.Join(data, "nope.pem")}, &out, &errOut); code != 1 ||
 		!strings.Contains(errOut.String(), "audit signing key") {
 		t.Errorf("verify without a key: exit %d: %s", code, errOut.String())
+	}
+}
+
+// fetchBundle signs in as the demo's client-alpha and downloads the audit
+// bundle of its own laboratory's record, as a client would.
+func fetchBundle(t *testing.T, s *server) (bundle []byte, clientID string) {
+	t.Helper()
+	code, token := s.login(t, "client-alpha", "galenix-demo")
+	if code != http.StatusOK {
+		t.Fatalf("login client-alpha: %d", code)
+	}
+	get := func(path string) *http.Response {
+		req, _ := http.NewRequest("GET", "http://"+s.addr+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := get("/api/v1/clients")
+	var clients struct{ Items []struct{ ID string } }
+	err := json.NewDecoder(resp.Body).Decode(&clients)
+	resp.Body.Close()
+	if err != nil || len(clients.Items) != 1 {
+		t.Fatalf("client-alpha's clients: %+v %v", clients, err)
+	}
+	clientID = clients.Items[0].ID
+	resp = get("/api/v1/audit/bundle?entity=client&entity_id=" + clientID)
+	defer resp.Body.Close()
+	bundle, err = io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the bundle: %d %v\n%s", resp.StatusCode, err, bundle)
+	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.Contains(cd, "attachment") || !strings.Contains(cd, clientID+".json") {
+		t.Errorf("Content-Disposition %q", cd)
+	}
+	return bundle, clientID
+}
+
+// testVerifyBundle runs `galenix audit verify --bundle` with no database
+// and no data directory: the bundle holds; with one byte changed, or a value
+// edited, it does not, and the entry is named.
+func testVerifyBundle(t *testing.T, data string, bundle []byte, clientID string) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bundle.json")
+	if err := os.WriteFile(file, bundle, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key, err := audit.LoadOrCreateKey(filepath.Join(data, audit.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sitePub := filepath.Join(dir, "site.pem")
+	writePub(t, sitePub, key.Public().(ed25519.PublicKey))
+	otherPub := filepath.Join(dir, "other.pem")
+	other, _, _ := ed25519.GenerateKey(nil)
+	writePub(t, otherPub, other)
+	noData := filepath.Join(dir, "no-data-here")
+
+	verify := func(file string, extra ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(append([]string{"audit", "verify", "--bundle", file, "--data", noData, "--db", "postgres://nowhere.invalid/none"}, extra...), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := verify(file); code != 0 || !strings.Contains(out, "OK: the ") || !strings.Contains(out, "of client "+clientID+" hold") ||
+		!strings.Contains(out, audit.KeyFingerprint(key.Public().(ed25519.PublicKey))) {
+		t.Fatalf("verify --bundle: exit %d\n%s", code, out)
+	}
+	if code, out := verify(file, "--public-key", sitePub); code != 0 {
+		t.Errorf("verify --bundle with the site's key: exit %d\n%s", code, out)
+	}
+	if code, out := verify(file, "--public-key", otherPub); code != 1 || !strings.Contains(out, "another key") {
+		t.Errorf("verify --bundle with another site's key: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(noData); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("verify --bundle touched the data directory: %v", err)
+	}
+
+	// One byte of the laboratory's name changed.
+	i := bytes.Index(bundle, []byte("Laboratoires Alpha"))
+	if i < 0 {
+		t.Fatalf("the bundle lacks the client's name:\n%.2000s", bundle)
+	}
+	bad := bytes.Clone(bundle)
+	bad[i+3] ^= 0x01
+	badFile := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badFile, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var b audit.Bundle
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	var seq int64
+	for _, e := range b.Entries {
+		if strings.Contains(e.New, "Laboratoires Alpha") {
+			seq = e.Seq
+		}
+	}
+	code, out := verify(badFile)
+	if want := fmt.Sprintf("FAILED: audit entry %d does not hold", seq); code != 1 || !strings.Contains(out, want) {
+		t.Errorf("a changed byte: exit %d, want 1 and %q\n%s", code, want, out)
+	}
+	// A signature's byte: it fails too.
+	j := bytes.Index(bundle, []byte(`"signature": "`))
+	bad = bytes.Clone(bundle)
+	bad[j+20] ^= 0x01
+	if err := os.WriteFile(badFile, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verify(badFile); code != 1 || !strings.Contains(out, "FAILED") {
+		t.Errorf("a changed signature: exit %d\n%s", code, out)
+	}
+	if code, out := verify(filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(out, "missing.json") {
+		t.Errorf("a missing file: exit %d\n%s", code, out)
+	}
+}
+
+func writePub(t *testing.T, path string, pub ed25519.PublicKey) {
+	t.Helper()
+	pem, err := audit.PublicKeyPEM(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -108,6 +108,9 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+	if m.Config.DataDir == "" && m.Config.AuditKey == audit.KeyFile {
+		return errors.New("a data directory is needed for the audit signing key, or name the key file")
+	}
 	if m.auditKey, err = audit.LoadOrCreateKey(m.Config.AuditKey); err != nil {
 		return fmt.Errorf("the audit signing key: %w", err)
 	}
@@ -139,7 +142,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Web = web.New(web.Deps{
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
-		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil,
+		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {

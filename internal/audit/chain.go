@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"time"
 )
 
 // The audit trail is a hash chain. Each entry's hash is
@@ -31,12 +32,30 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 // ParseHash reads a hash written in hexadecimal.
 func ParseHash(s string) (Hash, error) {
 	var h Hash
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != HashSize {
+	if len(s) != 2*HashSize {
 		return h, fmt.Errorf("not a SHA-256 hash: %q", s)
 	}
-	copy(h[:], b)
+	for i := range h {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return Hash{}, fmt.Errorf("not a SHA-256 hash: %q", s)
+		}
+		h[i] = hi<<4 | lo
+	}
 	return h, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // TimeLayout is how the canonical bytes write the time: UTC, microseconds,
@@ -45,17 +64,109 @@ const TimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // AppendCanonical appends the canonical bytes of the entry to b: its fields
 // in a fixed order, each preceded by its length, so that no two entries
-// share their bytes.
+// share their bytes. The sequence is an unsigned varint; the time is
+// written in TimeLayout; every length is an unsigned varint.
+//
+// It is the hot path of verification, so it allocates nothing when b has
+// room, and writes the time by hand (appendTime) in exactly the bytes
+// time.AppendFormat would.
 func (e *Entry) AppendCanonical(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(e.Seq))
-	var ts [len(TimeLayout)]byte
-	b = appendField(b, e.At.UTC().AppendFormat(ts[:0], TimeLayout))
-	for _, f := range [...]string{e.ActorID, e.ActorName, e.SessionID, e.Address, e.Command,
-		e.Entity, e.EntityID, e.Field, e.Old, e.New, e.Reason, e.ClientID} {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
-	}
+	b = appendTime(b, e.At)
+	b = appendString(b, e.ActorID)
+	b = appendString(b, e.ActorName)
+	b = appendString(b, e.SessionID)
+	b = appendString(b, e.Address)
+	b = appendString(b, e.Command)
+	b = appendString(b, e.Entity)
+	b = appendString(b, e.EntityID)
+	b = appendString(b, e.Field)
+	b = appendString(b, e.Old)
+	b = appendString(b, e.New)
+	b = appendString(b, e.Reason)
+	b = appendString(b, e.ClientID)
 	return b
+}
+
+// appendString appends a field: its length as an unsigned varint, then its
+// bytes.
+func appendString(b []byte, s string) []byte {
+	if len(s) < 0x80 {
+		b = append(b, byte(len(s)))
+	} else {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+	}
+	return append(b, s...)
+}
+
+// The range of times appendTime writes by hand: years 1 to 9999, which
+// TimeLayout writes in four digits. Others go through time.AppendFormat.
+const (
+	firstSec = -62135596800 // 0001-01-01T00:00:00Z
+	lastSec  = 253402300799 // 9999-12-31T23:59:59Z
+)
+
+// appendTime appends the time as a field, its length then its bytes in
+// TimeLayout, UTC.
+func appendTime(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	sec := t.Unix()
+	if sec < firstSec || sec > lastSec {
+		var ts [len(TimeLayout) + 8]byte
+		return appendField(b, t.AppendFormat(ts[:0], TimeLayout))
+	}
+	// Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+	days := sec / 86400
+	rem := sec % 86400
+	if rem < 0 {
+		days--
+		rem += 86400
+	}
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if mp >= 10 {
+		m = mp - 9
+	}
+	if m <= 2 {
+		y++
+	}
+	us := t.Nanosecond() / 1000
+	var ts [1 + len(TimeLayout)]byte
+	ts[0] = byte(len(TimeLayout))
+	put2(ts[1:], int(y/100))
+	put2(ts[3:], int(y%100))
+	ts[5] = '-'
+	put2(ts[6:], int(m))
+	ts[8] = '-'
+	put2(ts[9:], int(d))
+	ts[11] = 'T'
+	put2(ts[12:], int(rem/3600))
+	ts[14] = ':'
+	put2(ts[15:], int(rem/60%60))
+	ts[17] = ':'
+	put2(ts[18:], int(rem%60))
+	ts[20] = '.'
+	put2(ts[21:], us/10000)
+	put2(ts[23:], us/100%100)
+	put2(ts[25:], us%100)
+	ts[27] = 'Z'
+	return append(b, ts[:]...)
+}
+
+// put2 writes a number from 0 to 99 in two digits.
+func put2(b []byte, n int) {
+	b[0] = byte('0' + n/10)
+	b[1] = byte('0' + n%10)
 }
 
 func appendField(b, f []byte) []byte {
@@ -115,6 +226,21 @@ func (v *Verifier) Add(e *Entry, prev, hash Hash) error {
 
 // AddDigest verifies the next entry known by its content digest only.
 func (v *Verifier) AddDigest(seq int64, digest, prev, hash Hash) error {
+	if err := v.check(seq, prev); err != nil {
+		return err
+	}
+	want := Link(prev, digest)
+	if hash != want {
+		return &Broken{seq, "its content does not match its hash: the entry was changed"}
+	}
+	v.prev, v.next = hash, seq+1
+	v.Count++
+	return nil
+}
+
+// check verifies that the entry seq, of stored previous hash prev, comes
+// next in the chain.
+func (v *Verifier) check(seq int64, prev Hash) error {
 	switch {
 	case seq < v.next:
 		return &Broken{seq, fmt.Sprintf("it comes after entry %d: an entry was inserted or moved", v.next-1)}
@@ -123,11 +249,5 @@ func (v *Verifier) AddDigest(seq int64, digest, prev, hash Hash) error {
 	case prev != v.prev:
 		return &Broken{seq, "its previous hash is not the hash of the entry before it: an entry was inserted, deleted or moved"}
 	}
-	want := Link(prev, digest)
-	if hash != want {
-		return &Broken{seq, "its content does not match its hash: the entry was changed"}
-	}
-	v.prev, v.next = hash, seq+1
-	v.Count++
 	return nil
 }

@@ -3,12 +3,15 @@
 //
 // The cluster is started lazily, once per test binary, in a temporary
 // directory, and is stopped and removed by Main after the tests have run.
+// Programs that need a cluster of their own, such as the benchmarks, start
+// one with Start.
 package testpg
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -33,17 +36,29 @@ var (
 	startOnce sync.Once
 	startErr  error
 
-	mu      sync.Mutex // guards cl and counter, and serializes admin statements
-	cl      *cluster
+	mu      sync.Mutex // guards cl and counter
+	cl      *Cluster
 	counter int
 )
 
-// cluster is a running PostgreSQL server owned by this process.
-type cluster struct {
+// Cluster is a running PostgreSQL server owned by this process, in a
+// temporary directory, listening on 127.0.0.1.
+type Cluster struct {
 	root   string // temporary directory created by us
 	data   string // data directory, also the unix socket directory
 	port   int
-	asUser bool // run server binaries as the postgres system user
+	asUser bool       // run server binaries as the postgres system user
+	mu     sync.Mutex // serializes admin statements
+}
+
+// Options say how to start a cluster.
+type Options struct {
+	// Durable keeps PostgreSQL's defaults for durability (fsync,
+	// synchronous commit, full page writes), as in production, for
+	// measures that must be honest. Tests run without them, for speed.
+	Durable bool
+	// Settings are more server settings, each "name=value".
+	Settings []string
 }
 
 // Main runs the package's tests (call it from TestMain), stops the cluster
@@ -52,7 +67,7 @@ func Main(m interface{ Run() int }) {
 	code := m.Run()
 	mu.Lock()
 	if cl != nil {
-		cl.stop()
+		cl.Stop()
 		cl = nil
 	}
 	mu.Unlock()
@@ -88,7 +103,7 @@ func DSN(t testing.TB) string {
 		t.Skip(notInstalled)
 	}
 	startOnce.Do(func() {
-		c, err := start()
+		c, err := Start(Options{})
 		mu.Lock()
 		cl, startErr = c, err
 		mu.Unlock()
@@ -105,36 +120,51 @@ func DSN(t testing.TB) string {
 	c := cl
 	mu.Unlock()
 
-	if err := c.admin("CREATE DATABASE " + name + " OWNER " + appRole); err != nil {
+	dsn, err := c.CreateDatabase(name)
+	if err != nil {
 		t.Fatalf("testpg: create database: %v", err)
 	}
 	t.Cleanup(func() {
-		if err := c.admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+		if err := c.DropDatabase(name); err != nil {
 			t.Errorf("testpg: drop database %s: %v", name, err)
 		}
 	})
-	return c.dsn(name)
+	return dsn
 }
 
-// appRole is the role galenix connects as in tests: it owns its database
-// but is no superuser, as in production, so that row-level security binds
-// it (a superuser bypasses every policy).
+// CreateDatabase creates an empty database owned by the application role
+// and returns its DSN. name is a plain SQL identifier.
+func (c *Cluster) CreateDatabase(name string) (string, error) {
+	if err := c.admin("CREATE DATABASE " + name + " OWNER " + appRole); err != nil {
+		return "", err
+	}
+	return c.dsn(name), nil
+}
+
+// DropDatabase drops a database, closing its connections.
+func (c *Cluster) DropDatabase(name string) error {
+	return c.admin("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+}
+
+// appRole is the role galenix connects as: it owns its database but is no
+// superuser, as in production, so that row-level security binds it (a
+// superuser bypasses every policy).
 const appRole = "galenix"
 
 // dsn returns the DSN of database db on the cluster, as the application role.
-func (c *cluster) dsn(db string) string {
+func (c *Cluster) dsn(db string) string {
 	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", appRole, c.port, db)
 }
 
 // superDSN returns the DSN of database db as the postgres superuser.
-func (c *cluster) superDSN(db string) string {
+func (c *Cluster) superDSN(db string) string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, db)
 }
 
 // admin runs one statement on the postgres database, one at a time.
-func (c *cluster) admin(sql string) error {
-	mu.Lock()
-	defer mu.Unlock()
+func (c *Cluster) admin(sql string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, c.superDSN("postgres"))
@@ -146,20 +176,26 @@ func (c *cluster) admin(sql string) error {
 	return err
 }
 
-// start creates, initializes and starts a cluster in a new temporary directory.
-func start() (*cluster, error) {
+// Start creates, initializes and starts a cluster in a new temporary
+// directory, with a login role that owns the databases CreateDatabase makes
+// but is no superuser. Stop it when done. The PostgreSQL server binaries
+// must be installed (Available); as root, they run as the postgres user.
+func Start(opts Options) (*Cluster, error) {
+	if !Available() {
+		return nil, errors.New(notInstalled)
+	}
 	root, err := os.MkdirTemp("", "testpg-")
 	if err != nil {
 		return nil, err
 	}
-	c := &cluster{root: root, data: filepath.Join(root, "data"), asUser: os.Geteuid() == 0}
+	c := &Cluster{root: root, data: filepath.Join(root, "data"), asUser: os.Geteuid() == 0}
 	logPath := filepath.Join(c.data, "log")
-	fail := func(format string, args ...any) (*cluster, error) {
+	fail := func(format string, args ...any) (*Cluster, error) {
 		err := fmt.Errorf(format, args...)
 		if b, _ := os.ReadFile(logPath); len(b) > 0 {
 			err = fmt.Errorf("%w\nserver log tail:\n%s", err, b[max(0, len(b)-4096):])
 		}
-		c.stop()
+		c.Stop()
 		return nil, err
 	}
 	if err := os.Chmod(root, 0o755); err != nil {
@@ -186,9 +222,14 @@ func start() (*cluster, error) {
 	if c.port, err = freePort(); err != nil {
 		return fail("pick port: %v", err)
 	}
-	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k '%s' -F -c fsync=off -c synchronous_commit=off"+
-		" -c full_page_writes=off -c max_connections=200", c.port, c.data)
-	if out, err := c.run("pg_ctl", "-D", c.data, "-l", logPath, "-w", "-o", opts, "start"); err != nil {
+	server := fmt.Sprintf("-h 127.0.0.1 -p %d -k '%s' -c max_connections=200", c.port, c.data)
+	if !opts.Durable {
+		server += " -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
+	for _, set := range opts.Settings {
+		server += " -c " + set
+	}
+	if out, err := c.run("pg_ctl", "-D", c.data, "-l", logPath, "-w", "-o", server, "start"); err != nil {
 		return fail("pg_ctl start: %v\n%s", err, out)
 	}
 	if err := c.admin("CREATE ROLE " + appRole + " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS"); err != nil {
@@ -197,8 +238,8 @@ func start() (*cluster, error) {
 	return c, nil
 }
 
-// stop stops the server, if running, and removes the temporary directory.
-func (c *cluster) stop() {
+// Stop stops the server, if running, and removes its temporary directory.
+func (c *Cluster) Stop() {
 	if _, err := os.Stat(filepath.Join(c.data, "postmaster.pid")); err == nil {
 		c.run("pg_ctl", "-D", c.data, "-m", "immediate", "stop")
 	}
@@ -206,7 +247,7 @@ func (c *cluster) stop() {
 }
 
 // run runs a PostgreSQL binary, as the postgres user when we are root.
-func (c *cluster) run(name string, args ...string) ([]byte, error) {
+func (c *Cluster) run(name string, args ...string) ([]byte, error) {
 	path := filepath.Join(bindir, name)
 	var cmd *exec.Cmd
 	if c.asUser {
