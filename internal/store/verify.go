@@ -60,7 +60,8 @@ type VerifyReport struct {
 }
 
 // VerifyAudit walks the whole audit trail in sequence order and checks the
-// hash chain, every signed checkpoint and the head of the chain. It returns
+// hash chain, every signed checkpoint, the head of the chain and every
+// electronic signature against its audit entry. It returns
 // an *audit.Broken naming the first entry that does not hold. progress,
 // when set, is told how far the walk is.
 func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress func(done, total int64)) (VerifyReport, error) {
@@ -91,6 +92,7 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress f
 		}
 		defer rows.Close()
 		v := audit.NewVerifier()
+		signed := signatureEntries{}
 		var e audit.Entry
 		var client sql.NullString
 		for rows.Next() {
@@ -107,6 +109,7 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress f
 			if err := v.Add(&e, prev, hash); err != nil {
 				return err
 			}
+			signed.add(&e)
 			if cp := at[e.Seq]; cp != nil && cp.Hash != e.Hash {
 				return &audit.Broken{Seq: e.Seq, Reason: "its hash differs from the one the signed checkpoint holds: the chain was rewritten"}
 			}
@@ -125,6 +128,10 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress f
 		}
 		if headSeq != last || headHash != lastHash.String() {
 			return &audit.Broken{Seq: last + 1, Reason: fmt.Sprintf("the chain ends at entry %d but its head says %d: entries were deleted at the end", last, headSeq)}
+		}
+		// Every signature against the entry that recorded it.
+		if err := tx.verifySignatures(signed, last); err != nil {
+			return err
 		}
 		if progress != nil {
 			progress(v.Count, total)

@@ -1,0 +1,49 @@
+package esign
+
+import (
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+)
+
+// Period is a span of whole days of the audit trail, in the site's zone,
+// that quality assurance reviews and signs.
+type Period struct {
+	// ID is the period as written: "2026-11-01/2026-11-30".
+	ID string
+	// From is the start of the first day; To the start of the day after
+	// the last, exclusive.
+	From, To time.Time
+}
+
+// ParsePeriod reads a period written "YYYY-MM-DD/YYYY-MM-DD": its first and
+// last days, both included, in the site's zone.
+func ParsePeriod(s string) (Period, error) {
+	bad := errs.Field("entity_id", "A period of the audit trail is written as its first and last days, for example 2026-11-01/2026-11-30.",
+		"Une période de la piste d'audit s'écrit avec son premier et son dernier jour, par exemple 2026-11-01/2026-11-30.")
+	first, last, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Period{}, bad
+	}
+	from, err1 := time.ParseInLocation(time.DateOnly, first, Zone)
+	to, err2 := time.ParseInLocation(time.DateOnly, last, Zone)
+	if err1 != nil || err2 != nil {
+		return Period{}, bad
+	}
+	if to.Before(from) {
+		return Period{}, errs.Field("entity_id", "The period ends before it starts; write its first day first.",
+			"La période se termine avant de commencer ; écrivez d'abord son premier jour.")
+	}
+	return Period{ID: first + "/" + last, From: from, To: to.AddDate(0, 0, 1)}, nil
+}
+
+// Ended refuses a period that is not over at now: entries still to come in
+// it, the review's own among them, would break the signature at once.
+func (p Period) Ended(now time.Time) error {
+	if now.Before(p.To) {
+		return errs.Field("entity_id", "This period is not over yet: review it once its last day has ended.",
+			"Cette période n'est pas encore terminée : revoyez-la une fois son dernier jour écoulé.")
+	}
+	return nil
+}

@@ -1,0 +1,376 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+)
+
+// SignatureStore implements esign.Service: electronic signatures bound to
+// the content of the records they sign, each written with its audit entry.
+type SignatureStore struct {
+	db *DB
+	// ids records a wrong password given when signing as a failed
+	// sign-in, with the site's policy.
+	ids *IdentityStore
+}
+
+// Signatures returns the electronic signature service. It re-checks
+// credentials as this identity store signs people in, with its policy.
+func (s *IdentityStore) Signatures() esign.Service { return &SignatureStore{db: s.db, ids: s} }
+
+var _ esign.Service = (*SignatureStore)(nil)
+
+// The commands of signing. signCommand's audit entries are those that
+// VerifyAudit checks every signature against.
+const (
+	signCommand      = "signature.sign"
+	refusedCommand   = "signature.refused"
+	challengeCommand = "signature.challenge"
+)
+
+// maxReason bounds a signer's comment, in characters.
+const maxReason = 2000
+
+// signerOf returns the actor of ctx if they may sign: a person signed in,
+// in a session that a challenge can be bound to.
+func signerOf(ctx context.Context) (identity.Actor, error) {
+	a := actorOf(ctx)
+	if err := esign.CanSign(a); err != nil {
+		return a, err
+	}
+	if a.SessionID == "" {
+		return a, errs.E(errs.Unauthorized, "Signing needs a signed-in session: sign in again.",
+			"Signer exige une session ouverte : reconnectez-vous.")
+	}
+	return a, nil
+}
+
+func errNoRecord() error {
+	return errs.E(errs.NotFound, "No such record to sign.", "Cet enregistrement à signer n'existe pas.")
+}
+
+// errSignCredentials refuses a signature whose credentials do not hold; it
+// says not which part was wrong, nor that the account is locked.
+func errSignCredentials() error {
+	return errs.E(errs.Unauthorized, "Wrong username or password: nothing was signed.",
+		"Identifiant ou mot de passe incorrect : rien n'a été signé.")
+}
+
+// signTarget is what a signature is about: the record, its client, its
+// current content hash and the signatures it already carries.
+type signTarget struct {
+	entity, entityID string
+	meaning          esign.Meaning
+	clientID         string
+	hash             string
+	existing         []esign.Signature
+}
+
+// target resolves the record and its current content. A record the actor
+// may not see, or an entity that cannot be signed, is not found. For
+// signing, a period of the audit trail must be over and hold entries.
+func (tx *Tx) target(entity, entityID string, m esign.Meaning, signing bool) (*signTarget, error) {
+	t := &signTarget{entity: entity, entityID: entityID, meaning: m}
+	if entity == esign.EntityAuditPeriod {
+		p, err := esign.ParsePeriod(entityID)
+		if err != nil {
+			return nil, err
+		}
+		if !isStaff(tx.Actor) || !tx.Actor.Can(identity.PermAuditSite) {
+			return nil, errNoRecord()
+		}
+		t.entityID = p.ID
+		if signing {
+			if err := p.Ended(tx.Now); err != nil {
+				return nil, err
+			}
+		}
+		if t.hash, err = tx.periodHash(p); err != nil {
+			return nil, err
+		}
+		if signing && t.hash == "" {
+			return nil, errs.Field("entity_id", "There is no audit entry in this period to review.",
+				"Il n'y a aucune entrée d'audit dans cette période à revoir.")
+		}
+	} else {
+		load, ok := signables[entity]
+		if !ok {
+			return nil, errNoRecord()
+		}
+		fields, clientID, err := load(tx, entityID)
+		if err != nil {
+			if errs.Is(err, errs.NotFound) {
+				return nil, errNoRecord()
+			}
+			return nil, err
+		}
+		t.clientID = clientID
+		t.hash = esign.ContentHash(entity, entityID, fields)
+	}
+	var err error
+	t.existing, err = tx.signaturesOf(t.entity, t.entityID)
+	return t, err
+}
+
+// periodHash returns the hash of the audit chain at the last entry of the
+// period, "" when the period holds none. The review covers the whole trail,
+// every client's entries included, whatever the reviewer's own scope: the
+// hash reveals nothing of any entry.
+func (tx *Tx) periodHash(p esign.Period) (string, error) {
+	var h string
+	err := tx.unscoped(func() error {
+		return tx.queryRow(`SELECT hash FROM audit_log WHERE at >= ? AND at < ? ORDER BY seq DESC LIMIT 1`, p.From.UTC(), p.To.UTC()).Scan(&h)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return h, err
+}
+
+// unscoped runs fn past PostgreSQL's row-level security, then restores the
+// actor's scope. Only for queries whose answer reveals no client's data.
+func (tx *Tx) unscoped(fn func() error) error {
+	if tx.db.dialect != Postgres {
+		return fn()
+	}
+	if _, err := tx.exec(`SELECT set_config('galenix.all', 'on', true)`); err != nil {
+		return err
+	}
+	err := fn()
+	if _, rerr := tx.exec(`SELECT set_config('galenix.all', ?, true)`, onOff(tx.Actor.ClientScope().All)); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
+}
+
+const signatureCols = `id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, COALESCE(client_id, '')`
+
+func scanSignature(sc scanner, s *esign.Signature) error {
+	err := sc.Scan(&s.ID, &s.Entity, &s.EntityID, &s.Meaning, &s.SignerID, &s.SignerName, &s.SignedAt, &s.ContentHash, &s.Reason, &s.ClientID)
+	s.SignedAt = s.SignedAt.UTC()
+	return err
+}
+
+// signaturesOf lists the signatures of a record, oldest first.
+func (tx *Tx) signaturesOf(entity, entityID string) ([]esign.Signature, error) {
+	rows, err := tx.query(`SELECT `+signatureCols+` FROM signatures WHERE entity = ? AND entity_id = ? ORDER BY signed_at, id`, entity, entityID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []esign.Signature{}
+	for rows.Next() {
+		var s esign.Signature
+		if err := scanSignature(rows, &s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// Signatures lists the signatures of a record, oldest first: "valid" while
+// the record's content is the one signed, "broken" once it changed.
+func (s *SignatureStore) Signatures(ctx context.Context, entity, entityID string) ([]esign.Signature, error) {
+	entity, entityID = strings.TrimSpace(entity), strings.TrimSpace(entityID)
+	if err := needTarget(entity, entityID); err != nil {
+		return nil, err
+	}
+	var out []esign.Signature
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		t, err := tx.target(entity, entityID, "", false)
+		if err != nil {
+			return err
+		}
+		out = t.existing
+		for i := range out {
+			out[i].Status = esign.StatusOf(out[i].ContentHash, t.hash)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func needTarget(entity, entityID string) error {
+	if entity == "" {
+		return errs.Field("entity", "Name the kind of record signed, for example line or audit_period.",
+			"Indiquez le type d'enregistrement signé, par exemple line ou audit_period.")
+	}
+	if entityID == "" {
+		return errs.Field("entity_id", "Name the record signed by its id.", "Indiquez l'enregistrement signé par son identifiant.")
+	}
+	return nil
+}
+
+// signerAccount is what signing needs to know of the signer's account.
+type signerAccount struct {
+	username, name, hash, source string
+	locked                       sql.NullTime
+}
+
+func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
+	var a signerAccount
+	var active bool
+	err := tx.byID(`SELECT username, name, password_hash, source, active, locked_until FROM accounts WHERE id = ?`, id,
+		func(sc scanner) error { return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked) },
+		"Your account no longer exists.", "Votre compte n'existe plus.")
+	if err == nil && !active {
+		err = errs.E(errs.Unauthorized, "Your account is withdrawn: it cannot sign.", "Votre compte est retiré : il ne peut pas signer.")
+	}
+	if err == nil && a.source == SourceLDAP {
+		err = errs.E(errs.Forbidden, "Electronic signatures are not yet available to directory (Active Directory/LDAP) accounts: ask for a local account to sign.",
+			"Les signatures électroniques ne sont pas encore disponibles pour les comptes de l'annuaire (Active Directory/LDAP) : demandez un compte local pour signer.")
+	}
+	return &a, err
+}
+
+// Sign records an electronic signature of the actor on a record. The
+// signer enters their username and password again (11.200(a)), carries a
+// challenge issued to their session for this record and meaning, and
+// passes the rules of signing (esign.Check). The signature is bound to the
+// SHA-256 of the record's current content and written, with its audit
+// entry, in one command ("signature.sign"). A wrong password, a username
+// not the signer's, or a challenge that does not hold signs nothing; the
+// attempt is audited ("signature.refused"), and a wrong password counts as
+// a failed sign-in of the account, towards its lock.
+func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.Signature, error) {
+	a, err := signerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entity, entityID := strings.TrimSpace(r.Entity), strings.TrimSpace(r.EntityID)
+	if err := needTarget(entity, entityID); err != nil {
+		return nil, err
+	}
+	m, err := esign.ParseMeaning(r.Meaning)
+	if err != nil {
+		return nil, err
+	}
+	username := strings.TrimSpace(r.Username)
+	reason := strings.TrimSpace(r.Reason)
+	switch {
+	case username == "":
+		return nil, errs.Field("username", "Enter your username to sign.", "Saisissez votre identifiant pour signer.")
+	case r.Password == "":
+		return nil, errs.Field("password", "Enter your password to sign: every signature asks for it again.",
+			"Saisissez votre mot de passe pour signer : chaque signature le redemande.")
+	case strings.TrimSpace(r.Challenge) == "":
+		return nil, errs.Field("challenge", "Ask for a challenge (POST /api/v1/signatures/challenge), then sign with it.",
+			"Demandez un défi (POST /api/v1/signatures/challenge), puis signez avec.")
+	case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxReason:
+		return nil, errs.Field("reason", "The comment must be text of at most "+strconv.Itoa(maxReason)+" characters.",
+			"Le commentaire doit être un texte d'au plus "+strconv.Itoa(maxReason)+" caractères.")
+	}
+
+	// What is signed, by whom, with which challenge; the password is
+	// checked outside any write, argon2id being slow on purpose.
+	var acc *signerAccount
+	var t *signTarget
+	var ch *issued
+	err = s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		if acc, err = tx.signerAccount(a.UserID); err != nil {
+			return err
+		}
+		if t, err = tx.target(entity, entityID, m, true); err != nil {
+			return err
+		}
+		ch, err = tx.challenge(r.Challenge)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := esign.Check(a, t.entity, m, t.existing); err != nil {
+		return nil, err
+	}
+	if username != acc.username {
+		if err := s.refuse(ctx, t, ch.ownedBy(a), "username is not the signer's own"); err != nil {
+			return nil, err
+		}
+		return nil, &errs.Error{Code: errs.Unauthorized, Field: "username",
+			Message:   "Sign with your own username and password: you are signed in as " + acc.username + ". Nothing was signed.",
+			MessageFR: "Signez avec votre propre identifiant et mot de passe : vous êtes connecté en tant que " + acc.username + ". Rien n'a été signé."}
+	}
+	if why, refusal := ch.refusal(a, t, s.db.Now().UTC()); refusal != nil {
+		// A challenge of another session is not this one's to spend.
+		if err := s.refuse(ctx, t, nil, why); err != nil {
+			return nil, err
+		}
+		return nil, refusal
+	}
+	passwordOK := identity.CheckPassword(acc.hash, r.Password)
+	locked := acc.locked.Valid && s.db.Now().Before(acc.locked.Time)
+	if !passwordOK || locked {
+		why, f := "wrong password", failure{kind: identity.EventLoginFailed, audit: "wrong password when signing", count: true}
+		if locked {
+			why, f = "account locked", failure{kind: identity.EventLoginLocked, audit: "account locked, when signing", detail: "locked until " + auditAt(acc.locked.Time)}
+		}
+		if err := s.refuse(ctx, t, ch.ownedBy(a), why); err != nil {
+			return nil, err
+		}
+		who := identity.Account{ID: a.UserID, Username: acc.username}
+		if err := s.ids.recordFailure(ctx, a, &who, acc.username, f); err != nil {
+			return nil, err
+		}
+		return nil, errSignCredentials()
+	}
+
+	var sig *esign.Signature
+	err = s.db.Write(ctx, signCommand, reason, func(tx *Tx) error {
+		// Everything again, in the transaction that signs: the record may
+		// have changed, and the challenge been spent, since it was read.
+		t, err := tx.target(entity, entityID, m, true)
+		if err != nil {
+			return err
+		}
+		if err := esign.Check(a, t.entity, m, t.existing); err != nil {
+			return err
+		}
+		ch, err := tx.challenge(r.Challenge)
+		if err != nil {
+			return err
+		}
+		if _, refusal := ch.refusal(a, t, tx.Now); refusal != nil {
+			return refusal
+		}
+		if err := tx.spend(ch); err != nil {
+			return err
+		}
+		sig = &esign.Signature{ID: NewID(), Entity: t.entity, EntityID: t.entityID, Meaning: m, SignerID: a.UserID,
+			SignerName: acc.name, SignedAt: tx.Now, ContentHash: t.hash, Reason: reason, ClientID: t.clientID, Status: esign.Valid}
+		if _, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, sig.Reason, nullable(sig.ClientID), a.SessionID); err != nil {
+			return err
+		}
+		return tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return sig, nil
+}
+
+// refuse audits a refused signature ("signature.refused") on its record,
+// and spends the challenge it came with, if any: a challenge is good for
+// one attempt.
+func (s *SignatureStore) refuse(ctx context.Context, t *signTarget, ch *issued, why string) error {
+	return s.db.Write(ctx, refusedCommand, "", func(tx *Tx) error {
+		if ch != nil && !ch.used.Valid {
+			if _, err := tx.exec(`UPDATE signature_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.Now, ch.id); err != nil {
+				return err
+			}
+		}
+		return tx.Audit([]audit.Change{{Entity: t.entity, EntityID: t.entityID, Field: "signature",
+			New: "refused " + string(t.meaning) + ": " + why}}, t.clientID)
+	})
+}

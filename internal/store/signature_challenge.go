@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+)
+
+// Replay protection: a signature carries a one-time challenge, issued to
+// the signer's session for one record and one meaning, good for one attempt
+// within esign.ChallengeTTL.
+
+// Challenge issues a one-time challenge for the actor's session to sign a
+// record with a meaning, once the record is found and the rules allow it.
+// Only the SHA-256 of the challenge is kept. Challenges are not GMP data:
+// issuing one writes no audit entry; the signature, or its refusal, does.
+func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest) (*esign.Challenge, error) {
+	a, err := signerOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	entity, entityID := strings.TrimSpace(r.Entity), strings.TrimSpace(r.EntityID)
+	if err := needTarget(entity, entityID); err != nil {
+		return nil, err
+	}
+	m, err := esign.ParseMeaning(r.Meaning)
+	if err != nil {
+		return nil, err
+	}
+	var c *esign.Challenge
+	err = s.db.Write(ctx, challengeCommand, "", func(tx *Tx) error {
+		if _, err := tx.signerAccount(a.UserID); err != nil {
+			return err
+		}
+		t, err := tx.target(entity, entityID, m, true)
+		if err != nil {
+			return err
+		}
+		if err := esign.Check(a, t.entity, m, t.existing); err != nil {
+			return err
+		}
+		token, sum, err := newToken()
+		if err != nil {
+			return err
+		}
+		// Challenges long past are of no use to anyone.
+		if _, err := tx.exec(`DELETE FROM signature_challenges WHERE expires_at < ?`, tx.Now.Add(-time.Hour)); err != nil {
+			return err
+		}
+		c = &esign.Challenge{Challenge: token, Entity: t.entity, EntityID: t.entityID, Meaning: m, ExpiresAt: tx.Now.Add(esign.ChallengeTTL)}
+		_, err = tx.exec(`INSERT INTO signature_challenges (id, token_hash, session_id, account_id, entity, entity_id, meaning, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+			NewID(), sum, a.SessionID, a.UserID, c.Entity, c.EntityID, string(m), tx.Now, c.ExpiresAt)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// issued is a challenge as stored.
+type issued struct {
+	id, sessionID, accountID, entity, entityID, meaning string
+	expires                                             time.Time
+	used                                                sql.NullTime
+}
+
+// challenge finds a challenge by its token; nil when there is none.
+func (tx *Tx) challenge(token string) (*issued, error) {
+	var c issued
+	err := tx.queryRow(`SELECT id, session_id, account_id, entity, entity_id, meaning, expires_at, used_at FROM signature_challenges WHERE token_hash = ?`,
+		tokenHash(token)).Scan(&c.id, &c.sessionID, &c.accountID, &c.entity, &c.entityID, &c.meaning, &c.expires, &c.used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return &c, err
+}
+
+func errChallenge(en, fr string) error {
+	return &errs.Error{Code: errs.Forbidden, Field: "challenge", Message: en, MessageFR: fr}
+}
+
+func errReplayed() error {
+	return errChallenge("This challenge was already used: a signature cannot be replayed. Ask for a new challenge and sign again.",
+		"Ce défi a déjà été utilisé : une signature ne peut pas être rejouée. Demandez un nouveau défi et signez à nouveau.")
+}
+
+// ownedBy returns the challenge if it was issued to the actor's session,
+// nil otherwise: only one's own challenge is spent by a failed attempt.
+func (c *issued) ownedBy(a identity.Actor) *issued {
+	if c == nil || c.sessionID != a.SessionID || c.accountID != a.UserID {
+		return nil
+	}
+	return c
+}
+
+// refusal says why the challenge c (nil when unknown) does not admit the
+// actor's signature of t at now, in words for the audit trail and as an
+// error for the signer; "" and nil when it does.
+func (c *issued) refusal(a identity.Actor, t *signTarget, now time.Time) (string, error) {
+	switch {
+	case c == nil:
+		return "unknown challenge", errChallenge("This challenge is unknown: ask for a challenge, then sign.",
+			"Ce défi est inconnu : demandez un défi, puis signez.")
+	case c.sessionID != a.SessionID || c.accountID != a.UserID:
+		return "challenge of another session", errChallenge("This challenge was issued to another session: ask for one in your own session.",
+			"Ce défi a été émis pour une autre session : demandez-en un dans votre propre session.")
+	case c.entity != t.entity || c.entityID != t.entityID || c.meaning != string(t.meaning):
+		return "challenge issued for another record or meaning", errChallenge("This challenge was issued to sign another record or with another meaning: ask for one for this signature.",
+			"Ce défi a été émis pour signer un autre enregistrement ou avec une autre signification : demandez-en un pour cette signature.")
+	case c.used.Valid:
+		return "challenge already used (replayed signature)", errReplayed()
+	case !now.Before(c.expires):
+		return "challenge expired", errChallenge("This challenge has expired (a challenge lasts 5 minutes): ask for a new one and sign again.",
+			"Ce défi a expiré (un défi dure 5 minutes) : demandez-en un nouveau et signez à nouveau.")
+	}
+	return "", nil
+}
+
+// spend marks a challenge used. One spent meanwhile by another request
+// is refused: a challenge signs once.
+func (tx *Tx) spend(c *issued) error {
+	res, err := tx.exec(`UPDATE signature_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.Now, c.id)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n != 1 {
+		err = errReplayed()
+	}
+	return err
+}
