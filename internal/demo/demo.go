@@ -80,6 +80,17 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 				return err
 			}
 		}
+		// The demo accounts sign in with their password alone
+		// (CONTRACT.md): the demo's policy does not require a second
+		// factor of administrators, as a real site's does.
+		policy, err := tx.Policy()
+		if err != nil {
+			return err
+		}
+		policy.AdminTOTP = false
+		if err := tx.SetPolicy(policy); err != nil {
+			return fmt.Errorf("demo sign-in policy: %w", err)
+		}
 		loaded = true
 		return nil
 	})

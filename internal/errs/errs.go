@@ -21,11 +21,13 @@ const (
 	TooLarge     Code = "too_large"
 	// MethodNotAllowed: the resource exists but not for this method.
 	MethodNotAllowed Code = "method_not_allowed"
-	Internal         Code = "internal"
+	// RateLimited: too many attempts from one place; wait and try again.
+	RateLimited Code = "rate_limited"
+	Internal    Code = "internal"
 )
 
 // Codes lists every code, in the order the API documents them.
-var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Forbidden, Unauthorized, TooLarge, Internal}
+var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Forbidden, Unauthorized, TooLarge, RateLimited, Internal}
 
 // Error is a failure with a code and a message written for a person, in
 // English and in French. Cause, when set, is the underlying error: it is

@@ -57,6 +57,10 @@ type Actor struct {
 	// SessionID and Address identify where the request came from.
 	SessionID string
 	Address   string
+	// Pending, when set, is what the person must do before anything else:
+	// change an expired password, or set up the second factor the policy
+	// requires of them. The session is good for that step alone.
+	Pending Pending
 }
 
 // System is the actor of work galenix does on its own (migrations, demo).

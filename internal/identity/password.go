@@ -33,31 +33,30 @@ func HashPassword(password string) (string, error) {
 }
 
 // CheckPassword reports whether password matches the PHC-format hash. A
-// malformed hash never matches.
+// malformed hash never matches: the parameters must be written exactly as
+// HashPassword writes them, and stay within bounds that keep one check
+// from taking the machine's memory or minutes of its time.
 func CheckPassword(hash, password string) bool {
 	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return false
 	}
 	var memory, time uint32
 	var threads uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", memory, time, threads) {
 		return false
 	}
-	if memory == 0 || memory > 1<<20 || time == 0 || time > 16 || threads == 0 {
+	if memory == 0 || memory > 1<<20 || time == 0 || time > 16 || threads == 0 || threads > 64 {
 		return false
 	}
-	b64 := base64.RawStdEncoding
+	b64 := base64.RawStdEncoding.Strict()
 	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
+	if err != nil || len(salt) < 8 || len(salt) > 64 {
 		return false
 	}
 	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 || len(want) > 64 {
+	if err != nil || len(want) < 16 || len(want) > 64 {
 		return false
 	}
 	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))

@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -41,13 +43,124 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// CheckPassword checks a new password against the policy.
+// The bounds an administrator's policy must stay within: a policy can be
+// tightened freely, loosened only so far. The floor of 12 characters is the
+// issue's and ANSSI's; the others keep lockout and sessions meaningful.
+const (
+	minMinLength = 12
+	maxMinLength = 128
+	maxHistory   = 24
+	maxMaxAge    = 3 * 365 * 24 * time.Hour
+	maxLockFor   = 24 * time.Hour
+	maxIdle      = 12 * time.Hour
+	maxAbsolute  = 7 * 24 * time.Hour
+	// MaxPasswordLength bounds a password, so that nobody hashes a
+	// megabyte on every sign-in.
+	MaxPasswordLength = 256
+)
+
+// Validate checks that the policy stays within safe bounds. The fields it
+// names are those of the policy's JSON form (the API's and the pages').
+func (p Policy) Validate() error {
+	bad := func(field, en, fr string, args ...any) error {
+		return errs.Field(field, fmt.Sprintf(en, args...), fmt.Sprintf(fr, args...))
+	}
+	switch {
+	case p.MinLength < minMinLength || p.MinLength > maxMinLength:
+		return bad("min_length", "The least length of a password must be from %d to %d characters.",
+			"La longueur minimale d'un mot de passe doit être comprise entre %d et %d caractères.", minMinLength, maxMinLength)
+	case p.History < 0 || p.History > maxHistory:
+		return bad("history", "The number of previous passwords refused must be from 0 to %d.",
+			"Le nombre d'anciens mots de passe refusés doit être compris entre 0 et %d.", maxHistory)
+	case p.MaxAge < 0 || (p.MaxAge > 0 && p.MaxAge < 24*time.Hour) || p.MaxAge > maxMaxAge:
+		return bad("max_age_days", "A password's lifetime must be 0 (it does not expire) or from 1 to %d days.",
+			"La durée de vie d'un mot de passe doit être 0 (il n'expire pas) ou comprise entre 1 et %d jours.", int(maxMaxAge/(24*time.Hour)))
+	case p.LockAfter < 3 || p.LockAfter > 20:
+		return bad("lock_after", "An account must lock after 3 to 20 failed sign-ins in a row.",
+			"Un compte doit se verrouiller après 3 à 20 échecs de connexion consécutifs.")
+	case p.LockFor < time.Minute || p.LockFor > maxLockFor:
+		return bad("lock_for_minutes", "An account must stay locked from 1 minute to %d minutes.",
+			"Un compte doit rester verrouillé de 1 à %d minutes.", int(maxLockFor/time.Minute))
+	case p.Idle < time.Minute || p.Idle > maxIdle:
+		return bad("idle_minutes", "A session's idle timeout must be from 1 to %d minutes.",
+			"Le délai d'inactivité d'une session doit être compris entre 1 et %d minutes.", int(maxIdle/time.Minute))
+	case p.ShopfloorIdle < time.Minute || p.ShopfloorIdle > p.Idle:
+		return bad("shopfloor_idle_minutes", "A shop-floor session's idle timeout must be from 1 minute to the idle timeout of other sessions.",
+			"Le délai d'inactivité d'un poste d'atelier doit être compris entre 1 minute et celui des autres sessions.")
+	case p.Absolute < p.Idle || p.Absolute > maxAbsolute:
+		return bad("absolute_minutes", "A session's absolute timeout must be from its idle timeout to %d minutes.",
+			"La durée maximale d'une session doit être comprise entre son délai d'inactivité et %d minutes.", int(maxAbsolute/time.Minute))
+	}
+	return nil
+}
+
+// CheckPassword checks a new password against the policy: its length, the
+// list of common passwords, and the username. The history of the account's
+// passwords is the store's to check.
 func (p Policy) CheckPassword(password, username string) error {
-	if utf8.RuneCountInString(password) < p.MinLength {
+	n := utf8.RuneCountInString(password)
+	if n < p.MinLength {
 		return errs.Field("password", fmt.Sprintf("A password needs at least %d characters.", p.MinLength),
 			fmt.Sprintf("Un mot de passe doit compter au moins %d caractères.", p.MinLength))
 	}
+	if n > MaxPasswordLength {
+		return errs.Field("password", fmt.Sprintf("A password has at most %d characters.", MaxPasswordLength),
+			fmt.Sprintf("Un mot de passe compte au plus %d caractères.", MaxPasswordLength))
+	}
+	// A username of one or two letters ("qa") would refuse half the
+	// dictionary while protecting nothing.
+	if u := strings.ToLower(strings.TrimSpace(username)); utf8.RuneCountInString(u) >= 3 && strings.Contains(strings.ToLower(password), u) {
+		return errs.Field("password", "A password must not contain the username.",
+			"Un mot de passe ne doit pas contenir l'identifiant.")
+	}
+	if IsCommonPassword(password) {
+		return errs.Field("password", "This password is too common: it is among the first that attackers try. Choose another one, for example a few unrelated words.",
+			"Ce mot de passe est trop courant : il fait partie des premiers qu'essaient les attaquants. Choisissez-en un autre, par exemple quelques mots sans rapport entre eux.")
+	}
 	return nil
+}
+
+// ErrPasswordReused is the refusal of a password among the last ones used.
+func ErrPasswordReused(history int) error {
+	return errs.Field("password", fmt.Sprintf("This password was used recently; choose one that is not among your last %d.", history),
+		fmt.Sprintf("Ce mot de passe a déjà servi récemment ; choisissez-en un qui ne soit pas parmi vos %d derniers.", history))
+}
+
+// IdleFor is the idle timeout of a session of the kind.
+func (p Policy) IdleFor(kind string) time.Duration {
+	if kind == DeviceShopfloor {
+		return p.ShopfloorIdle
+	}
+	return p.Idle
+}
+
+// PasswordExpired reports whether a password set at changed has expired at
+// now.
+func (p Policy) PasswordExpired(changed, now time.Time) bool {
+	return p.MaxAge > 0 && !now.Before(changed.Add(p.MaxAge))
+}
+
+// PasswordExpires is when a password set at changed expires; zero when it
+// does not.
+func (p Policy) PasswordExpires(changed time.Time) time.Time {
+	if p.MaxAge <= 0 {
+		return time.Time{}
+	}
+	return changed.Add(p.MaxAge)
+}
+
+// PendingFor is the step the policy makes a person take before anything
+// else, if any: changing an expired password (kept here, not in the
+// directory) comes first, then setting up the second factor it requires of
+// administrators.
+func (p Policy) PendingFor(roles []Role, localPassword, totpEnabled bool, passwordChanged, now time.Time) Pending {
+	if localPassword && p.PasswordExpired(passwordChanged, now) {
+		return PendingPassword
+	}
+	if p.AdminTOTP && !totpEnabled && slices.Contains(roles, RoleAdmin) {
+		return PendingTOTP
+	}
+	return ""
 }
 
 // Directory signs people in against an external directory (Active

@@ -2,12 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
+	"database/sql"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
@@ -17,7 +16,8 @@ import (
 // IdentityStore implements identity.Service.
 type IdentityStore struct {
 	db *DB
-	// Policy is the sign-in policy.
+	// Policy is the default sign-in policy: each field the settings table
+	// holds (see Tx.Policy) overrides it.
 	Policy identity.Policy
 	// Directory, when set, signs people in against Active Directory/LDAP.
 	Directory identity.Directory
@@ -25,7 +25,9 @@ type IdentityStore struct {
 
 // Identity returns the identity service of the database, with the default
 // policy and no directory.
-func (db *DB) Identity() *IdentityStore { return &IdentityStore{db: db, Policy: identity.DefaultPolicy()} }
+func (db *DB) Identity() *IdentityStore {
+	return &IdentityStore{db: db, Policy: identity.DefaultPolicy()}
+}
 
 var _ identity.Service = (*IdentityStore)(nil)
 
@@ -36,6 +38,23 @@ const dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$9bunxaL1koFdlL/M7yly2A$q33h+hR
 
 func errBadCredentials() error {
 	return errs.E(errs.Unauthorized, "Wrong username or password.", "Identifiant ou mot de passe incorrect.")
+}
+
+// errTOTPNeeded asks for the second factor: the password was right.
+func errTOTPNeeded() error {
+	return &errs.Error{Code: errs.Unauthorized, Field: "totp",
+		Message:   "Enter the 6-digit code of your authenticator app to sign in.",
+		MessageFR: "Saisissez le code à 6 chiffres de votre application d'authentification pour vous connecter."}
+}
+
+func errTOTPWrong() error {
+	return &errs.Error{Code: errs.Unauthorized, Field: "totp",
+		Message:   "The code is wrong or has expired; enter the one your authenticator app shows now.",
+		MessageFR: "Le code est incorrect ou a expiré ; saisissez celui qu'affiche maintenant votre application d'authentification."}
+}
+
+func errSessionEnded() error {
+	return errs.E(errs.Unauthorized, "Your session has ended; sign in again.", "Votre session a pris fin ; reconnectez-vous.")
 }
 
 const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at, source`
@@ -53,102 +72,105 @@ func scanAccount(sc scanner, a *identity.Account, extra ...any) error {
 	return err
 }
 
-// Login checks the credentials and opens a session.
+// signInState is what signing in needs to know of an account.
+type signInState struct {
+	identity.Account
+	hash        string
+	lockedUntil sql.NullTime
+	totpSecret  string
+	totpEnabled bool
+}
+
+// usableUsername reports whether a username may be looked up at all: text
+// that PostgreSQL accepts (valid UTF-8 without NUL) of a sane length.
+func usableUsername(u string) bool {
+	return u != "" && len(u) <= 256 && utf8.ValidString(u) && !strings.ContainsRune(u, 0)
+}
+
+// Login checks the credentials and opens a browser session.
 func (s *IdentityStore) Login(ctx context.Context, username, password, address string) (string, *identity.Account, error) {
-	var a identity.Account
-	var hash string
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash FROM accounts WHERE username = ?`,
-			strings.TrimSpace(username)), &a, &hash), "no account", "")
-	})
-	if err != nil && !errs.Is(err, errs.NotFound) {
-		return "", nil, err
+	return s.SignIn(ctx, identity.Credentials{Username: username, Password: password, Address: address, Device: identity.DeviceBrowser})
+}
+
+// SignIn checks the credentials and opens a session of the device's kind.
+// Every refusal of a known account is audited ("session.login_failed") and
+// raised to the security role; so is a username no account has. LockAfter
+// failures in a row lock the account for LockFor ("account.locked"); while
+// locked it is refused with the message of a wrong password, so that the
+// lock says nothing to whoever is guessing.
+func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (string, *identity.Account, error) {
+	device := c.Device
+	if device == "" {
+		device = identity.DeviceBrowser
+	}
+	if !identity.ValidDevice(device) {
+		return "", nil, errs.Field("device", `The device must be "browser", "shopfloor" or "api".`,
+			`L'appareil doit être « browser », « shopfloor » ou « api ».`)
+	}
+	username := strings.TrimSpace(c.Username)
+	var st signInState
+	var found error = errs.E(errs.NotFound, "no account", "")
+	if usableUsername(username) {
+		found = s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
+			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled
+				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "no account", "")
+		})
+	}
+	if found != nil && !errs.Is(found, errs.NotFound) {
+		return "", nil, found
 	}
 	// People of the directory sign in against it: those it knows already,
 	// and those it has not seen yet.
-	if s.Directory != nil && (err != nil || a.Source == SourceLDAP) {
-		return s.directoryLogin(ctx, username, password, address)
+	if s.Directory != nil && (found != nil || st.Source == SourceLDAP) {
+		return s.directoryLogin(ctx, c.Username, c.Password, c.Address)
 	}
-	if err != nil {
-		identity.CheckPassword(dummyHash, password)
+	sys := identity.System
+	sys.Address = c.Address
+	if found != nil {
+		identity.CheckPassword(dummyHash, c.Password)
+		if err := s.recordFailure(ctx, sys, nil, username, failure{kind: identity.EventUnknownUser, audit: "unknown username"}); err != nil {
+			return "", nil, err
+		}
 		return "", nil, errBadCredentials()
 	}
-	if !identity.CheckPassword(hash, password) || !a.Active {
+	now := s.db.Now().UTC()
+	passwordOK := identity.CheckPassword(st.hash, c.Password)
+	if st.lockedUntil.Valid && now.Before(st.lockedUntil.Time) {
+		f := failure{kind: identity.EventLoginLocked, audit: "account locked", detail: "locked until " + auditAt(st.lockedUntil.Time)}
+		if err := s.recordFailure(ctx, sys, &st.Account, username, f); err != nil {
+			return "", nil, err
+		}
 		return "", nil, errBadCredentials()
 	}
-	token, sum, err := newToken()
-	if err != nil {
-		return "", nil, errs.Wrap(err, "session token")
+	if !passwordOK {
+		if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventLoginFailed, audit: "wrong password", count: true}); err != nil {
+			return "", nil, err
+		}
+		return "", nil, errBadCredentials()
 	}
-	actor := a.Actor()
-	actor.Address = address
-	err = s.db.Write(identity.WithActor(ctx, actor), "session.open", "", func(tx *Tx) error {
-		_, err := tx.exec(`INSERT INTO sessions (id, token_hash, account_id, address, created_at, last_seen, expires_at) VALUES (?,?,?,?,?,?,?)`,
-			NewID(), sum, a.ID, address, tx.Now, tx.Now, tx.Now.Add(identity.SessionAbsolute))
-		return err
-	})
+	if !st.Active {
+		if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventLoginInactive, audit: "account withdrawn"}); err != nil {
+			return "", nil, err
+		}
+		return "", nil, errBadCredentials()
+	}
+	if st.totpEnabled {
+		if strings.TrimSpace(c.TOTP) == "" {
+			return "", nil, errTOTPNeeded()
+		}
+		if !identity.CheckTOTP(st.totpSecret, c.TOTP, now) {
+			if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventTOTPFailed, audit: "wrong second-factor code", count: true}); err != nil {
+				return "", nil, err
+			}
+			return "", nil, errTOTPWrong()
+		}
+	}
+	token, err := s.openSession(ctx, &st.Account, c.Address, device)
 	if err != nil {
 		return "", nil, err
 	}
+	a := st.Account
 	return token, &a, nil
-}
-
-// Authenticate returns the actor of a live session, and marks it seen.
-func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identity.Actor, error) {
-	if strings.HasPrefix(token, MachineTokenPrefix) {
-		return s.authenticateMachine(ctx, token)
-	}
-	sum := tokenHash(token)
-	var a identity.Account
-	var sessionID, address string
-	var lastSeen, expires time.Time
-	var assigned []string
-	// Finding who a token belongs to is galenix's own work, before there
-	// is an actor: it reads as the system.
-	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
-			s.id, s.address, s.last_seen, s.expires_at
-			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum), &a, &sessionID, &address, &lastSeen, &expires), "no session", "")
-		if err != nil {
-			return err
-		}
-		assigned, err = tx.assignments(a.ID)
-		return err
-	})
-	expired := errs.E(errs.Unauthorized, "Your session has ended; sign in again.", "Votre session a pris fin ; reconnectez-vous.")
-	if err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return identity.Actor{}, expired
-		}
-		return identity.Actor{}, err
-	}
-	now := s.db.Now().UTC()
-	if !a.Active || now.After(expires) || now.Sub(lastSeen) > identity.SessionIdle {
-		return identity.Actor{}, expired
-	}
-	actor := a.Actor()
-	actor.Assigned = assigned
-	actor.SessionID = sessionID
-	actor.Address = address
-	// Mark the session seen at most once a minute, not on every request.
-	if now.Sub(lastSeen) > time.Minute {
-		err := s.db.Write(identity.WithActor(ctx, actor), "session.touch", "", func(tx *Tx) error {
-			_, err := tx.exec(`UPDATE sessions SET last_seen = ? WHERE id = ?`, tx.Now, sessionID)
-			return err
-		})
-		if err != nil {
-			return identity.Actor{}, err
-		}
-	}
-	return actor, nil
-}
-
-// Logout ends the session of the token.
-func (s *IdentityStore) Logout(ctx context.Context, token string) error {
-	return s.db.Write(ctx, "session.close", "", func(tx *Tx) error {
-		_, err := tx.exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash(token))
-		return err
-	})
 }
 
 // Accounts lists the accounts by username.
@@ -158,7 +180,8 @@ func (s *IdentityStore) Accounts(ctx context.Context) ([]identity.Account, error
 }
 
 // CreateAccount records an account with its password hash in this
-// transaction; the hash itself never enters the audit trail.
+// transaction; the hash itself never enters the audit trail. The password
+// starts the account's password history and its age.
 func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 	if err := a.Validate(); err != nil {
 		return err
@@ -173,26 +196,45 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 	for i, r := range a.Roles {
 		roles[i] = string(r)
 	}
-	if _, err := tx.exec(`INSERT INTO accounts (id, username, name, password_hash, roles, client_id, active, created_at, source) VALUES (?,?,?,?,?,?,?,?,?)`,
-		a.ID, a.Username, a.Name, passwordHash, strings.Join(roles, ","), nullable(a.ClientID), a.Active, a.CreatedAt, a.Source); err != nil {
+	if _, err := tx.exec(`INSERT INTO accounts (id, username, name, password_hash, roles, client_id, active, created_at, source, password_changed_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		a.ID, a.Username, a.Name, passwordHash, strings.Join(roles, ","), nullable(a.ClientID), a.Active, a.CreatedAt, a.Source, a.CreatedAt); err != nil {
 		return err
+	}
+	if strings.HasPrefix(passwordHash, "$argon2id$") {
+		if _, err := tx.exec(`INSERT INTO password_history (account_id, password_hash, created_at) VALUES (?,?,?)`, a.ID, passwordHash, tx.Now); err != nil {
+			return err
+		}
 	}
 	return tx.Audit(audit.Diff("account", a.ID, nil, []audit.Field{
 		audit.F("username", a.Username), audit.F("name", a.Name), audit.F("roles", strings.Join(roles, ",")),
 		audit.F("client_id", a.ClientID), audit.F("active", "true")}), a.ClientID)
 }
 
-// newToken returns a random session token and the hash stored for it.
-func newToken() (token, sum string, err error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
+// Unlock ends an account's lock and its run of failed sign-ins, for an
+// administrator who has checked who is asking.
+func (tx *Tx) Unlock(accountID string) error {
+	var failed int
+	var locked sql.NullTime
+	err := tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,
+		func(sc scanner) error { return sc.Scan(&failed, &locked) }, "No such account.", "Ce compte n'existe pas.")
+	if err != nil || (failed == 0 && !locked.Valid) {
+		return err
 	}
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, tokenHash(token), nil
+	if _, err := tx.exec(`UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?`, accountID); err != nil {
+		return err
+	}
+	changes := audit.Diff("account", accountID,
+		[]audit.Field{audit.F("failed_logins", strconv.Itoa(failed)), audit.F("locked_until", auditNullTime(locked))},
+		[]audit.Field{audit.F("failed_logins", "0"), audit.F("locked_until", "")})
+	return tx.Audit(changes, "")
 }
 
-func tokenHash(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
+// auditTime writes a time as the audit trail shows it.
+func auditAt(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func auditNullTime(t sql.NullTime) string {
+	if !t.Valid {
+		return ""
+	}
+	return auditAt(t.Time)
 }

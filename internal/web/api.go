@@ -256,4 +256,3 @@ func (s *Server) client(ctx context.Context, id string) (*clientItem, error) {
 	}
 	return &clientItem{ID: c.ID, ClientID: c.ID, Code: c.Code, Name: c.Name}, nil
 }
-

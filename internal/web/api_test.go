@@ -50,6 +50,11 @@ type env struct {
 	// accounts by username: admin, operator (no edit rights) and
 	// client-alpha (a user of the client alpha).
 	accounts map[string]identity.Account
+	// adminBeta assigns the admin to the client beta; machine is a
+	// machine token of scope site:read, and machineSecret its secret.
+	adminBeta     identity.Assignment
+	machine       identity.Token
+	machineSecret string
 
 	mu     sync.Mutex
 	tokens map[string]string
@@ -112,6 +117,9 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 			func() error { e.person.TeamID = e.team.ID; return tx.CreatePerson(&e.person) },
 			func() error { return tx.CreateClient(&e.alpha) },
 			func() error { return tx.CreateClient(&e.beta) },
+			// The tests sign the administrator in with a password alone,
+			// as the demo does; TestAdminTOTPGate turns the requirement on.
+			func() error { p := identity.DefaultPolicy(); p.AdminTOTP = false; return tx.SetPolicy(p) },
 		}
 		for _, a := range []identity.Account{
 			{Username: "admin", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}},
@@ -138,6 +146,15 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 	})
 	if err != nil {
 		t.Fatalf("seed: %v", err)
+	}
+	sys := identity.WithActor(ctx, identity.System)
+	e.adminBeta = identity.Assignment{AccountID: e.accounts["admin"].ID, ClientID: e.beta.ID}
+	if err := db.Identity().Admin().Assign(sys, &e.adminBeta, ""); err != nil {
+		t.Fatalf("seed assignment: %v", err)
+	}
+	e.machine = identity.Token{Name: "Gateway B30", Scopes: []identity.TokenScope{identity.ScopeSiteRead}}
+	if e.machineSecret, err = db.Identity().Admin().CreateToken(sys, &e.machine, ""); err != nil {
+		t.Fatalf("seed machine token: %v", err)
 	}
 
 	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Audit: db.Audit(), DB: db, OpenAPI: docs.OpenAPI})

@@ -17,6 +17,7 @@ var statusOf = map[errs.Code]int{
 	errs.Unauthorized:     http.StatusUnauthorized,
 	errs.TooLarge:         http.StatusRequestEntityTooLarge,
 	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.RateLimited:      http.StatusTooManyRequests,
 	errs.Internal:         http.StatusInternalServerError,
 }
 

@@ -97,6 +97,12 @@ func (s *Server) requireActor(pattern string, next http.Handler) http.Handler {
 					"Les portées de ce jeton d'API ne couvrent pas cette requête."))
 				return
 			}
+			// An expired password or a second factor still to set up
+			// leaves the session good for that step alone (pending.go).
+			if a.Pending != "" && !pendingAllows(a.Pending, pattern) {
+				s.pendingRefused(w, r, a.Pending)
+				return
+			}
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -14,6 +14,10 @@ type loginPage struct {
 	Username string
 	Next     string
 	Error    string
+	// NeedCode shows the second factor's field: the account has one.
+	NeedCode bool
+	// Shopfloor keeps the "shared shop-floor device" box ticked.
+	Shopfloor bool
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -21,31 +25,64 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // login checks the credentials, opens a session kept in a cookie the page
-// scripts cannot read, and goes back to the page asked for.
+// scripts cannot read, and goes back to the page asked for, or first to
+// the step the policy makes the person take (an expired password, a
+// second factor to set up). Attempts are limited per address.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
 		s.pageError(w, r, errs.E(errs.Invalid, tr(langEN, "error.form"), tr(langFR, "error.form")))
 		return
 	}
-	d := loginPage{base: s.base(r, ""), Username: r.PostForm.Get("username"), Next: localPath(r.PostForm.Get("next"))}
+	d := loginPage{base: s.base(r, ""), Username: r.PostForm.Get("username"), Next: localPath(r.PostForm.Get("next")),
+		Shopfloor: r.PostForm.Get("shopfloor") != "", NeedCode: r.PostForm.Get("totp") != ""}
 	d.Path = "/login?next=" + urlQueryEscape(d.Next)
-	tok, _, err := s.Identity.Login(r.Context(), d.Username, r.PostForm.Get("password"), clientAddress(r))
-	if err != nil {
+	addr := clientAddress(r)
+	fail := func(err error) {
 		s.logIfInternal(r, err)
 		d.Error = errs.MessageOf(err, d.Lang)
+		d.NeedCode = d.NeedCode || errs.FieldOf(err) == "totp"
 		status, ok := statusOf[errs.CodeOf(err)]
 		if !ok {
 			status = http.StatusInternalServerError
 		}
 		s.render(w, r, status, "login", d)
+	}
+	if ok, wait := s.loginLimit.take(addr); !ok {
+		retryAfter(w, wait)
+		fail(errRateLimited())
 		return
+	}
+	device := identity.DeviceBrowser
+	if d.Shopfloor {
+		device = identity.DeviceShopfloor
+	}
+	ctx := r.Context()
+	tok, _, err := s.Identity.SignIn(ctx, identity.Credentials{Username: d.Username, Password: r.PostForm.Get("password"),
+		TOTP: r.PostForm.Get("totp"), Device: device, Address: addr})
+	if err != nil {
+		fail(err)
+		return
+	}
+	s.loginLimit.give(addr)
+	// The cookie lives as long as the session may; a shared device's
+	// cookie ends with the browser, besides.
+	maxAge := int(identity.SessionAbsolute / time.Second)
+	if p, err := s.Identity.SignInPolicy(ctx); err == nil {
+		maxAge = int(p.Absolute / time.Second)
+	}
+	if d.Shopfloor {
+		maxAge = 0
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: tok, Path: "/",
-		MaxAge: int(identity.SessionAbsolute / time.Second), HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode,
+		MaxAge: maxAge, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode,
 	})
-	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+	next := d.Next
+	if a, err := s.Identity.Authenticate(ctx, tok); err == nil && a.Pending != "" {
+		next = pendingPage[a.Pending] + "?next=" + urlQueryEscape(d.Next)
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // logout ends the session, if any, and forgets the cookie.
@@ -58,8 +95,13 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode})
+	forgetSession(w, s.Secure)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// forgetSession removes the session cookie from the browser.
+func forgetSession(w http.ResponseWriter, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 }
 
 // setLang keeps the chosen language in a cookie and goes back to the page.

@@ -106,6 +106,8 @@ func newPageEnv(t *testing.T) *pageEnv {
 		} {
 			steps = append(steps, func() error { return tx.CreateAccount(&a, hash) })
 		}
+		// The administrator signs in with a password alone, as in the demo.
+		steps = append(steps, func() error { p := identity.DefaultPolicy(); p.AdminTOTP = false; return tx.SetPolicy(p) })
 		for _, step := range steps {
 			if err := step(); err != nil {
 				return err
@@ -383,6 +385,11 @@ func TestOverviewWithoutSite(t *testing.T) {
 	defer db.Close()
 	hash, _ := pageHash()
 	if err := db.Write(identity.WithActor(ctx, identity.System), "test.seed", "", func(tx *store.Tx) error {
+		p := identity.DefaultPolicy()
+		p.AdminTOTP = false // the administrator signs in with a password alone, as in the demo
+		if err := tx.SetPolicy(p); err != nil {
+			return err
+		}
 		return tx.CreateAccount(&identity.Account{Username: "admin", Name: "Ada", Roles: []identity.Role{identity.RoleAdmin}}, hash)
 	}); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -46,6 +47,10 @@ type Deps struct {
 	Secure bool
 	// OpenAPI is the API description served at /api/v1/openapi.yaml.
 	OpenAPI []byte
+	// AuditKey is the site's Ed25519 key that signs the audit trail's
+	// checkpoints: an audit bundle export signs one when none covers the
+	// record's last entry yet.
+	AuditKey ed25519.PrivateKey
 }
 
 // Server holds the handlers and their dependencies.

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+)
+
+// EnrollTOTP starts setting up the actor's second factor
+// ("account.totp.enroll"): a new secret is kept, not yet asked for at
+// sign-in. Asked again before confirming, it answers the same secret, so
+// that an app already set up with it keeps working. The audit trail records
+// that a secret was made, never the secret.
+func (s *IdentityStore) EnrollTOTP(ctx context.Context) (identity.TOTPEnrollment, error) {
+	a, err := signedInPerson(ctx)
+	if err != nil {
+		return identity.TOTPEnrollment{}, err
+	}
+	var out identity.TOTPEnrollment
+	err = s.db.Write(ctx, "account.totp.enroll", "", func(tx *Tx) error {
+		username, secret, enabled, err := tx.totpState(a.UserID)
+		if err != nil {
+			return err
+		}
+		if enabled {
+			return errs.E(errs.Conflict, "Your second factor is already set up. If you lost it, an administrator can reset it.",
+				"Votre second facteur est déjà configuré. Si vous l'avez perdu, un administrateur peut le réinitialiser.")
+		}
+		if secret != "" {
+			out, err = identity.TOTPFor(username, secret)
+			return errs.Wrap(err, "second-factor address")
+		}
+		if out, err = identity.NewTOTP(username); err != nil {
+			return errs.Wrap(err, "second-factor secret")
+		}
+		if _, err := tx.exec(`UPDATE accounts SET totp_secret = ? WHERE id = ?`, out.Secret, a.UserID); err != nil {
+			return err
+		}
+		return tx.Audit([]audit.Change{{Entity: "account", EntityID: a.UserID, Field: "totp_secret", New: "***"}}, "")
+	})
+	return out, err
+}
+
+// ConfirmTOTP turns the actor's second factor on ("account.totp.confirm"),
+// given a code of the secret that EnrollTOTP made: proof that their app
+// holds it. From then on every sign-in asks for a code.
+func (s *IdentityStore) ConfirmTOTP(ctx context.Context, code string) error {
+	a, err := signedInPerson(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "account.totp.confirm", "", func(tx *Tx) error {
+		_, secret, enabled, err := tx.totpState(a.UserID)
+		switch {
+		case err != nil:
+			return err
+		case enabled:
+			return errs.E(errs.Conflict, "Your second factor is already set up.", "Votre second facteur est déjà configuré.")
+		case secret == "":
+			return errs.Field("code", "Start setting up the second factor first: no secret was made yet.",
+				"Commencez d'abord la configuration du second facteur : aucun secret n'a encore été créé.")
+		case !identity.CheckTOTP(secret, code, tx.Now):
+			return errs.Field("code", "The code is wrong or has expired; enter the 6-digit code your app shows now.",
+				"Le code est incorrect ou a expiré ; saisissez le code à 6 chiffres qu'affiche maintenant votre application.")
+		}
+		if _, err := tx.exec(`UPDATE accounts SET totp_enabled = ? WHERE id = ?`, true, a.UserID); err != nil {
+			return err
+		}
+		return tx.Audit([]audit.Change{{Entity: "account", EntityID: a.UserID, Field: "totp_enabled", Old: "false", New: "true"}}, "")
+	})
+}
+
+// ResetTOTP removes an account's second factor in this transaction, for an
+// administrator helping someone who lost theirs: the person sets up a new
+// one (an administrator must, before doing anything else).
+func (tx *Tx) ResetTOTP(accountID string) error {
+	var secret string
+	var enabled bool
+	err := tx.byID(`SELECT totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,
+		func(sc scanner) error { return sc.Scan(&secret, &enabled) }, "No such account.", "Ce compte n'existe pas.")
+	if err != nil || (secret == "" && !enabled) {
+		return err
+	}
+	if _, err := tx.exec(`UPDATE accounts SET totp_secret = '', totp_enabled = ? WHERE id = ?`, false, accountID); err != nil {
+		return err
+	}
+	changes := []audit.Change{{Entity: "account", EntityID: accountID, Field: "totp_secret", Old: "***"}}
+	if enabled {
+		changes = append(changes, audit.Change{Entity: "account", EntityID: accountID, Field: "totp_enabled", Old: "true", New: "false"})
+	}
+	return tx.Audit(changes, "")
+}
+
+// totpState returns an account's username and second factor.
+func (tx *Tx) totpState(accountID string) (username, secret string, enabled bool, err error) {
+	err = tx.byID(`SELECT username, totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,
+		func(sc scanner) error { return sc.Scan(&username, &secret, &enabled) }, "No such account.", "Ce compte n'existe pas.")
+	return
+}
+
+// MyAccount returns what the actor sees of their own sign-in: password age,
+// second factor, and the sessions still open.
+func (s *IdentityStore) MyAccount(ctx context.Context) (identity.AccountSecurity, error) {
+	a, err := signedInPerson(ctx)
+	if err != nil {
+		return identity.AccountSecurity{}, err
+	}
+	var out identity.AccountSecurity
+	err = s.db.Read(ctx, func(tx *Tx) error {
+		policy, err := tx.policyOver(s.Policy)
+		if err != nil {
+			return err
+		}
+		var source string
+		var created time.Time
+		var changed sql.NullTime
+		err = tx.byID(`SELECT source, created_at, password_changed_at, totp_enabled FROM accounts WHERE id = ?`, a.UserID,
+			func(sc scanner) error { return sc.Scan(&source, &created, &changed, &out.TOTPEnabled) }, "No such account.", "Ce compte n'existe pas.")
+		if err != nil {
+			return err
+		}
+		out.Local = source != SourceLDAP
+		out.PasswordChangedAt = created.UTC()
+		if changed.Valid {
+			out.PasswordChangedAt = changed.Time.UTC()
+		}
+		if out.Local {
+			out.PasswordExpiresAt = policy.PasswordExpires(out.PasswordChangedAt)
+		}
+		out.TOTPRequired = policy.AdminTOTP && a.Has(identity.RoleAdmin)
+		sessions, err := tx.liveSessions(a.UserID, s.Policy)
+		for _, si := range sessions {
+			si.Current = si.ID == a.SessionID
+			out.Sessions = append(out.Sessions, si)
+		}
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,46 @@
+package web_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"galenix/docs"
+	"galenix/internal/demo"
+	"galenix/internal/store"
+	"galenix/internal/testpg"
+	"galenix/internal/web"
+)
+
+// TestDemoSignsIn checks that every demo account signs in with its username
+// and password alone, and may then work: the demo's policy asks no second
+// factor of its administrator (CONTRACT.md).
+func TestDemoSignsIn(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			cfg := store.Config{DataDir: t.TempDir()}
+			if d == store.Postgres {
+				cfg = store.Config{DSN: testpg.DSN(t)}
+			}
+			db, err := store.Open(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if _, err := demo.Load(context.Background(), db, nil); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Audit: db.Audit(), DB: db, OpenAPI: docs.OpenAPI}).Handler())
+			t.Cleanup(srv.Close)
+			e := &env{db: db, srv: srv, tokens: map[string]string{}}
+			for _, u := range []string{"admin", "operator", "supervisor", "maintenance", "qa", "qp", "lab", "security", "client-alpha", "client-beta", "client-gamma"} {
+				tok := tokenOf(t, e.login(t, "username", u, "password", demo.Password))
+				if me := e.with(t, tok, "GET", "/api/v1/me", nil).object(t); me["username"] != u || me["pending"] != "" {
+					t.Errorf("%s: me %v", u, me)
+				}
+				e.with(t, tok, "GET", "/api/v1/lines", nil).items(t)
+			}
+		})
+	}
+}
