@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -201,27 +202,9 @@ type auditItem struct {
 }
 
 func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
-	q := r.URL.Query()
-	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return nil, errs.Field(p.name, "Dates are written in RFC 3339, for example 2026-11-22T08:00:00Z.",
-					"Les dates s'écrivent au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
-			}
-			*p.dst = t
-		}
-	}
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return nil, errs.Field("after", "after is a sequence number, 0 or more.", "after est un numéro de séquence positif ou nul.")
-		}
-		f.AfterSeq = n
+	f, err := auditFilter(r.URL.Query(), false)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := s.Audit.Entries(r.Context(), f)
 	items := make([]auditItem, len(entries))
@@ -229,6 +212,50 @@ func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
 		items[i] = auditItem{ID: strconv.FormatInt(e.Seq, 10), Entry: e}
 	}
 	return items, err
+}
+
+// auditFilter reads the filters of the audit trail from a query: entity,
+// entity_id, actor, from, to (RFC 3339) and after. With days, from and to
+// may also be calendar days, YYYY-MM-DD, in Europe/Paris: from the start of
+// the day from, up to the end of the day to (both included).
+func auditFilter(q url.Values, days bool) (audit.Filter, error) {
+	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil && days {
+			var d time.Time
+			if d, err = time.ParseInLocation(time.DateOnly, v, paris); err == nil {
+				t = d
+				if p.name == "to" {
+					t = d.AddDate(0, 0, 1)
+				}
+			}
+		}
+		if err != nil {
+			if days {
+				return f, errs.Field(p.name, "Dates are written as a day, 2026-11-22, or in RFC 3339, for example 2026-11-22T08:00:00Z.",
+					"Les dates s'écrivent comme un jour, 2026-11-22, ou au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+			}
+			return f, errs.Field(p.name, "Dates are written in RFC 3339, for example 2026-11-22T08:00:00Z.",
+				"Les dates s'écrivent au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+		}
+		*p.dst = t
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return f, errs.Field("after", "after is a sequence number, 0 or more.", "after est un numéro de séquence positif ou nul.")
+		}
+		f.AfterSeq = n
+	}
+	return f, nil
 }
 
 // clientItem is a client laboratory as the API shows it: every

@@ -15,6 +15,7 @@ import (
 // routesAuditExtras registers the audit trail's exports and proofs.
 func (s *Server) routesAuditExtras() {
 	s.handle("GET", "/api/v1/audit/bundle", false, s.auditBundle)
+	s.routesAuditPages()
 }
 
 // auditBundler builds the proof bundle of one record's audit entries; the

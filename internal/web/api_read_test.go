@@ -36,7 +36,9 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// The signatures of one record, named in the query: TestSignatureAPI reads them.
 	"/api/v1/signatures",
 	// The proof bundle of one record, a file: TestAuditBundleAPI reads it.
-	"/api/v1/audit/bundle"}
+	"/api/v1/audit/bundle",
+	// The audit trail as a CSV file: TestAuditCSV reads it.
+	"/api/v1/audit/export.csv"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

@@ -1,0 +1,192 @@
+package web
+
+import (
+	"encoding/csv"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+)
+
+// routesAuditPages registers the audit trail's page and its CSV export.
+func (s *Server) routesAuditPages() {
+	s.handle("GET", "/audit", false, s.auditPage)
+	s.handle("GET", "/api/v1/audit/export.csv", false, s.auditCSV)
+}
+
+// auditStoreLimit is the most entries the audit reader answers at a time.
+const auditStoreLimit = 1000
+
+// auditPageSize is how many entries the audit page shows at a time.
+const auditPageSize = 200
+
+// auditView is the audit trail page: its filters, one page of entries and
+// the links to the next page and to the CSV export of the same filters.
+type auditView struct {
+	base
+	Entity, EntityID, ActorID, From, To string
+	After                               int64
+	Entries                             []auditRow
+	// Next reads on after the last entry shown; First goes back to the
+	// start; Export downloads the entries of the filters as CSV.
+	Next, First, Export string
+}
+
+type auditRow struct {
+	audit.Entry
+	When string
+	// Modified marks the entry of a record changed after its first entry
+	// (Annex 11 §8.2).
+	Modified bool
+}
+
+// modifies reports whether the entry records a change to an existing
+// record rather than its creation.
+func modifies(e audit.Entry) bool {
+	return strings.HasSuffix(e.Command, ".update") || e.Old != ""
+}
+
+// formatStamp writes t in Europe/Paris to the second, with its zone.
+func formatStamp(lang string, t time.Time) string {
+	if lang == langEN {
+		return t.In(paris).Format("2006-01-02 15:04:05 MST")
+	}
+	return t.In(paris).Format("02/01/2006 15:04:05 MST")
+}
+
+func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
+	a, _ := identity.ActorFrom(r.Context())
+	if !a.Can(identity.PermAuditSite) {
+		s.pageError(w, r, errs.E(errs.Forbidden, "You may not read the audit trail.", "Vous n'êtes pas autorisé à consulter la piste d'audit."))
+		return
+	}
+	q := r.URL.Query()
+	f, err := auditFilter(q, true)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	f.Limit = auditPageSize
+	entries, err := s.Audit.Entries(r.Context(), f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := auditView{base: s.base(r, "audit"), Entity: f.Entity, EntityID: f.EntityID, ActorID: f.Actor,
+		From: q.Get("from"), To: q.Get("to"), After: f.AfterSeq}
+	for _, e := range entries {
+		d.Entries = append(d.Entries, auditRow{Entry: e, When: formatStamp(d.Lang, e.At), Modified: modifies(e)})
+	}
+	filters := url.Values{}
+	for _, k := range []string{"entity", "entity_id", "actor", "from", "to"} {
+		if v := q.Get(k); v != "" {
+			filters.Set(k, v)
+		}
+	}
+	if len(entries) == auditPageSize {
+		next := cloneValues(filters)
+		next.Set("after", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
+		d.Next = "/audit?" + next.Encode()
+	}
+	if f.AfterSeq > 0 {
+		d.First = "/audit"
+		if len(filters) > 0 {
+			d.First += "?" + filters.Encode()
+		}
+	}
+	export := cloneValues(filters)
+	export.Set("lang", d.Lang)
+	d.Export = "/api/v1/audit/export.csv?" + export.Encode()
+	s.render(w, r, http.StatusOK, "audit", d)
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// csvLang is the language of the CSV export: the lang query parameter,
+// else the page's lang cookie, else the Accept-Language header.
+func csvLang(r *http.Request) string {
+	switch v := r.URL.Query().Get("lang"); v {
+	case langFR, langEN:
+		return v
+	}
+	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langFR || c.Value == langEN) {
+		return c.Value
+	}
+	if apiLang(r) == "fr" {
+		return langFR
+	}
+	return langEN
+}
+
+// csvColumns are the catalogue keys of the CSV export's header row.
+var csvColumns = []string{"audit.csv.seq", "audit.csv.at", "audit.csv.who", "audit.csv.command", "audit.csv.entity",
+	"audit.csv.entity_id", "audit.csv.field", "audit.csv.old", "audit.csv.new", "audit.csv.reason", "audit.csv.modified"}
+
+// csvSafe keeps a spreadsheet from reading a value as a formula (CSV
+// injection): a value starting with =, +, -, @, a tab or a carriage return
+// gets a leading apostrophe.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// auditCSV answers the audit entries of the filters of GET /api/v1/audit,
+// all of them, as a CSV file a person reads in a spreadsheet (Annex 11 §9).
+func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
+	f, err := auditFilter(r.URL.Query(), true)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	// Read everything before writing, so that a failure is a clean error.
+	var all []audit.Entry
+	for {
+		entries, err := s.Audit.Entries(r.Context(), f)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		all = append(all, entries...)
+		if len(entries) < auditStoreLimit {
+			break
+		}
+		f.AfterSeq = entries[len(entries)-1].Seq
+	}
+	lang := csvLang(r)
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", lang)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": tr(lang, "audit.csv.file")}))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("\uFEFF"))
+	cw := csv.NewWriter(w)
+	header := make([]string, len(csvColumns))
+	for i, k := range csvColumns {
+		header[i] = tr(lang, k)
+	}
+	_ = cw.Write(header)
+	for _, e := range all {
+		mod := tr(lang, "audit.csv.no")
+		if modifies(e) {
+			mod = tr(lang, "audit.csv.yes")
+		}
+		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), formatStamp(lang, e.At), csvSafe(e.ActorName), csvSafe(e.Command),
+			csvSafe(e.Entity), csvSafe(e.EntityID), csvSafe(e.Field), csvSafe(e.Old), csvSafe(e.New), csvSafe(e.Reason), mod})
+	}
+	cw.Flush()
+}

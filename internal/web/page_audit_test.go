@@ -1,0 +1,191 @@
+package web_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"testing"
+
+	"galenix/internal/site"
+	"galenix/internal/store"
+)
+
+// csvRows reads a CSV export, checking its type, its byte order mark and
+// that it is a file to download; the header row comes first.
+func csvRows(t *testing.T, r reply) [][]string {
+	t.Helper()
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", r.status, r.body)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type %q, want text/csv; charset=utf-8", ct)
+	}
+	if cd := r.header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment;") {
+		t.Errorf("Content-Disposition %q, want an attachment", cd)
+	}
+	body, ok := bytes.CutPrefix(r.body, []byte("\xef\xbb\xbf"))
+	if !ok {
+		t.Fatalf("no UTF-8 byte order mark: %q", r.body[:min(20, len(r.body))])
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatalf("reading the CSV: %v\n%s", err, body)
+	}
+	if len(rows) == 0 {
+		t.Fatal("no header row")
+	}
+	return rows
+}
+
+func TestAuditPage(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	p := e.call(t, "admin", "GET", "/audit", nil)
+	if p.status != http.StatusOK {
+		t.Fatalf("status %d: %s", p.status, p.body)
+	}
+	for _, s := range []string{"Piste d&#39;audit", "Bâtiment 30", "Exporter en CSV", `href="/audit"`, "/api/v1/audit/export.csv?lang=fr"} {
+		if !strings.Contains(string(p.body), s) {
+			t.Errorf("the page lacks %q", s)
+		}
+	}
+	// A change after the record's first entry is marked.
+	r := e.call(t, "admin", "PUT", "/api/v1/buildings/"+e.building.ID, map[string]any{"code": "B30", "name": "Bâtiment 30 bis",
+		"role": string(site.RoleSterileProduction), "reason": "Renommage"})
+	if r.status != http.StatusOK {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	p = e.call(t, "admin", "GET", "/audit?entity=building&entity_id="+e.building.ID, nil)
+	body := string(p.body)
+	if p.status != http.StatusOK || !strings.Contains(body, "Bâtiment 30 bis") || !strings.Contains(body, `<span class="pill">modification</span>`) {
+		t.Errorf("the building's trail lacks its change: %d\n%s", p.status, body)
+	}
+	if strings.Contains(body, "Aseptic filling") || strings.Contains(body, "Claire Dubois") {
+		t.Error("filtered by the building, the page shows other records")
+	}
+	if !strings.Contains(body, "entity=building") || !strings.Contains(body, "entity_id="+e.building.ID) {
+		t.Error("the export link does not carry the filters")
+	}
+	// Filters by day: nothing before 2000, everything up to 2999.
+	if p := e.call(t, "admin", "GET", "/audit?to=2000-01-01", nil); p.status != http.StatusOK || strings.Contains(string(p.body), "Bâtiment 30") {
+		t.Errorf("to=2000-01-01: %d, shows entries", p.status)
+	}
+	if p := e.call(t, "admin", "GET", "/audit?from=2000-01-01&to=2999-12-31", nil); p.status != http.StatusOK || !strings.Contains(string(p.body), "Bâtiment 30") {
+		t.Errorf("from 2000 to 2999: %d, shows no entries", p.status)
+	}
+	if p := e.call(t, "admin", "GET", "/audit?from=hier", nil); p.status != http.StatusBadRequest {
+		t.Errorf("from=hier: status %d, want 400", p.status)
+	}
+	// The English page says "change".
+	p = e.call(t, "admin", "GET", "/audit?entity=building", nil, "Cookie", "lang=en")
+	if !strings.Contains(string(p.body), `<span class="pill">change</span>`) || !strings.Contains(string(p.body), "Audit trail") {
+		t.Error("the English page does not mark the change")
+	}
+}
+
+func TestAuditPageScope(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	// A client's user may not read the page, nor sees its link.
+	if p := e.call(t, "client-alpha", "GET", "/audit", nil); p.status != http.StatusForbidden {
+		t.Errorf("client user: status %d, want 403", p.status)
+	}
+	if p := e.call(t, "client-alpha", "GET", "/{$}", nil); strings.Contains(string(p.body), `href="/audit"`) {
+		t.Error("a client user sees the link to the audit page")
+	}
+	// An operator sees the site's trail, not the clients' nor the accounts'.
+	p := e.call(t, "operator", "GET", "/audit", nil)
+	body := string(p.body)
+	if p.status != http.StatusOK || !strings.Contains(body, "Bâtiment 30") {
+		t.Fatalf("operator: %d, the site's trail missing", p.status)
+	}
+	for _, s := range []string{"Alpha Laboratories", "Beta Pharma", "Carla Client"} {
+		if strings.Contains(body, s) {
+			t.Errorf("the operator's page shows %q", s)
+		}
+	}
+	// Without a session, the page leads to signing in.
+	if p := e.call(t, "", "GET", "/audit", nil); strings.Contains(string(p.body), "Bâtiment 30") {
+		t.Error("the audit page shows the trail without a session")
+	}
+}
+
+func TestAuditCSV(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "POST", "/api/v1/buildings", map[string]any{"code": "B99",
+			"name": `=HYPERLINK("http://evil.example","x")`, "role": string(site.RoleProduction)})
+		if r.status != http.StatusCreated && r.status != http.StatusOK {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		for _, who := range []string{"admin", "operator", "client-alpha"} {
+			n := len(e.call(t, who, "GET", "/api/v1/audit", nil).items(t))
+			rows := csvRows(t, e.call(t, who, "GET", "/api/v1/audit/export.csv", nil))
+			if len(rows)-1 != n {
+				t.Errorf("%s: %d rows, /api/v1/audit lists %d", who, len(rows)-1, n)
+			}
+		}
+
+		fr := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv", nil, "Accept-Language", "fr-FR,fr;q=0.9"))
+		want := "séquence,date et heure (Europe/Paris),utilisateur,commande,enregistrement,identifiant,champ,ancienne valeur,nouvelle valeur,raison,modification"
+		if got := strings.Join(fr[0], ","); got != want {
+			t.Errorf("French header %q, want %q", got, want)
+		}
+		if got := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv?lang=fr", nil))[0][0]; got != "séquence" {
+			t.Errorf("lang=fr: header starts %q", got)
+		}
+		if got := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv", nil, "Cookie", "lang=fr"))[0][0]; got != "séquence" {
+			t.Errorf("lang cookie fr: header starts %q", got)
+		}
+		en := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv", nil))
+		if got := strings.Join(en[0], ","); got != "sequence,date and time (Europe/Paris),user,command,record,id,field,old value,new value,reason,change" {
+			t.Errorf("English header %q", got)
+		}
+
+		// The formula is written as text.
+		found := false
+		for _, row := range fr[1:] {
+			for _, v := range row {
+				if strings.HasPrefix(v, "=") || strings.HasPrefix(v, "+") || strings.HasPrefix(v, "@") || (strings.HasPrefix(v, "-") && v != "-") {
+					t.Errorf("a value starts a formula: %q", v)
+				}
+				if v == `'=HYPERLINK("http://evil.example","x")` {
+					found = true
+				}
+			}
+			if row[10] != "oui" && row[10] != "non" {
+				t.Errorf("modification %q, want oui or non", row[10])
+			}
+		}
+		if !found {
+			t.Error("the building's name is not in the export, neutralised")
+		}
+
+		// Filters are those of /api/v1/audit.
+		q := "?entity=building&entity_id=" + e.building.ID
+		rows := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv"+q, nil))
+		if n := len(e.call(t, "admin", "GET", "/api/v1/audit"+q, nil).items(t)); len(rows)-1 != n || n == 0 {
+			t.Errorf("filtered: %d rows, /api/v1/audit lists %d", len(rows)-1, n)
+		}
+		for _, row := range rows[1:] {
+			if row[4] != "building" || row[5] != e.building.ID {
+				t.Errorf("filtered by the building, the export holds %v", row)
+			}
+		}
+
+		// A client's user reads only its laboratory's trail.
+		for _, row := range csvRows(t, e.call(t, "client-alpha", "GET", "/api/v1/audit/export.csv", nil))[1:] {
+			line := strings.Join(row, ",")
+			if strings.Contains(line, "Beta Pharma") || strings.Contains(line, e.beta.ID) || strings.Contains(line, "Bâtiment 30") {
+				t.Errorf("the client user's export holds another's data: %s", line)
+			}
+		}
+		for _, row := range csvRows(t, e.call(t, "operator", "GET", "/api/v1/audit/export.csv", nil))[1:] {
+			line := strings.Join(row, ",")
+			if strings.Contains(line, "Beta Pharma") || strings.Contains(line, "Alpha Laboratories") {
+				t.Errorf("the operator's export holds a client's data: %s", line)
+			}
+		}
+
+		e.call(t, "", "GET", "/api/v1/audit/export.csv", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		e.call(t, "admin", "GET", "/api/v1/audit/export.csv?from=yesterday", nil).wantError(t, http.StatusBadRequest, "invalid", "from")
+	})
+}
