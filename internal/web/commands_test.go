@@ -1,0 +1,329 @@
+package web_test
+
+import (
+	"context"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/docs"
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/web"
+)
+
+// notGMPData lists the write commands of the store that write no audit entry
+// on purpose: none of them changes GMP data. Every other command must leave
+// audit entries, and the scenario below must exercise it.
+var notGMPData = map[string]string{
+	"session.touch":       "marks a session seen (idle timeout bookkeeping), not GMP data",
+	"session.close":       "deletes the caller's own session row at sign-out, not GMP data",
+	"token.touch":         "marks a machine token used (last_used_at), not GMP data",
+	"signature.challenge": "stores a one-time challenge; the signature itself is audited (signature.sign/refused)",
+	"audit.checkpoint":    "signs the trail itself; an entry would change what the checkpoint signs",
+}
+
+// storeCommands parses the store's source and returns the command of every
+// call db.Write(ctx, command, reason, fn) and tx.auditAs(command, ...), with
+// the place of its first use. A command that is not a string literal or a
+// package string constant fails the test: nothing escapes the enumeration.
+func storeCommands(t *testing.T) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "store", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var parsed []*ast.File
+	consts := map[string]string{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, af)
+		for _, d := range af.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, sp := range gd.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if bl, ok := vs.Values[i].(*ast.BasicLit); ok && bl.Kind == token.STRING {
+							consts[n.Name], _ = strconv.Unquote(bl.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	out := map[string]string{}
+	for _, af := range parsed {
+		ast.Inspect(af, func(n ast.Node) bool {
+			// tx.command is set only by Tx.run and Tx.auditAs.
+			if fd, ok := n.(*ast.FuncDecl); ok && fd.Name.Name == "auditAs" {
+				return false
+			}
+			if as, ok := n.(*ast.AssignStmt); ok {
+				for _, l := range as.Lhs {
+					if se, ok := l.(*ast.SelectorExpr); ok && se.Sel.Name == "command" {
+						t.Errorf("%s: assigns a transaction's command outside auditAs: the enumeration cannot see it", fset.Position(as.Pos()))
+					}
+				}
+			}
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			var arg ast.Expr
+			switch {
+			case sel.Sel.Name == "Write" && len(call.Args) == 4:
+				arg = call.Args[1]
+			case sel.Sel.Name == "auditAs" && len(call.Args) == 3:
+				arg = call.Args[0]
+			default:
+				return true
+			}
+			pos := fset.Position(call.Pos())
+			where := filepath.Base(pos.Filename) + ":" + strconv.Itoa(pos.Line)
+			var cmd string
+			switch a := arg.(type) {
+			case *ast.BasicLit:
+				if a.Kind == token.STRING {
+					cmd, _ = strconv.Unquote(a.Value)
+				}
+			case *ast.Ident:
+				cmd = consts[a.Name]
+			}
+			if cmd == "" {
+				t.Errorf("%s: %s with a command that is not a string literal or constant", where, sel.Sel.Name)
+				return true
+			}
+			if _, ok := out[cmd]; !ok {
+				out[cmd] = where
+			}
+			return true
+		})
+	}
+	if len(out) == 0 {
+		t.Fatal("no write command found in internal/store")
+	}
+	return out
+}
+
+// fakeDirectory knows one person, whatever their password.
+type fakeDirectory struct{}
+
+func (fakeDirectory) Authenticate(_ context.Context, username, _ string) (*identity.DirectoryUser, error) {
+	if username != "dora" {
+		return nil, errs.E(errs.Unauthorized, "unknown", "inconnu")
+	}
+	return &identity.DirectoryUser{Username: "dora", Name: "Dora Directory", Roles: []identity.Role{identity.RoleOperator}}, nil
+}
+
+// TestEveryWriteCommandIsAudited enumerates the store's write commands from
+// its source, runs each audited one through the API and finds its entries,
+// attributed and timed, in the trail; and checks that every PUT without a
+// reason is refused and writes nothing.
+func TestEveryWriteCommandIsAudited(t *testing.T) {
+	commands := storeCommands(t)
+	for c := range notGMPData {
+		if _, ok := commands[c]; !ok {
+			t.Errorf("exempt command %q is no longer a write command of the store: remove it", c)
+		}
+	}
+	t.Logf("write commands: %v", slices.Sorted(maps.Keys(commands)))
+
+	eachDB(t, func(t *testing.T, e *env) {
+		// Every PUT route: a change without a reason is refused, and
+		// nothing is written. A PUT route missing here fails the test.
+		puts := map[string]struct {
+			id    string
+			field string
+			value any
+		}{
+			"/api/v1/buildings/{id}": {e.building.ID, "name", "Renamed building"},
+			"/api/v1/rooms/{id}":     {e.roomD.ID, "name", "Renamed room"},
+			"/api/v1/lines/{id}":     {e.line.ID, "name", "Renamed line"},
+			"/api/v1/equipment/{id}": {e.equipment.ID, "name", "Renamed equipment"},
+			"/api/v1/shifts/{id}":    {e.shift.ID, "name", "Renamed shift"},
+			"/api/v1/teams/{id}":     {e.team.ID, "name", "Renamed team"},
+			"/api/v1/people/{id}":    {e.person.ID, "name", "Renamed person"},
+			"/api/v1/accounts/{id}":  {e.accounts["operator"].ID, "name", "Renamed operator"},
+			"/api/v1/policy":         {"", "history", 7},
+		}
+		seen := 0
+		for _, r := range e.web.Routes() {
+			// "/api/" is the catch-all that answers 404 to unknown routes.
+			if r.Method != "PUT" || r.Path == "/api/" {
+				continue
+			}
+			p, ok := puts[r.Path]
+			if !ok {
+				t.Errorf("PUT %s: no case in the reason check: add one", r.Path)
+				continue
+			}
+			seen++
+			path := withID(r.Path, p.id)
+			got := e.call(t, "admin", "GET", path, nil)
+			if got.status != http.StatusOK {
+				t.Fatalf("GET %s: status %d: %s", path, got.status, got.body)
+			}
+			body := got.object(t)
+			body[p.field] = p.value
+			delete(body, "reason")
+			before := e.snapshot(t)
+			e.call(t, "admin", "PUT", path, body).wantError(t, http.StatusBadRequest, "invalid", "reason")
+			e.unchanged(t, before)
+		}
+		if seen != len(puts) {
+			t.Errorf("%d PUT routes checked, the table has %d: a route was removed", seen, len(puts))
+		}
+
+		start := time.Now().UTC().Truncate(time.Microsecond)
+		ok := func(r reply, status int, what string) reply {
+			t.Helper()
+			if r.status != status {
+				t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.body)
+			}
+			return r
+		}
+
+		// Site model: create and change each kind of record.
+		for _, c := range []struct {
+			path   string
+			create map[string]any
+		}{
+			{"/api/v1/buildings", map[string]any{"code": "B40", "name": "Bâtiment 40", "role": "production_nonsterile"}},
+			{"/api/v1/rooms", map[string]any{"building_id": e.building.ID, "code": "R-C", "name": "Terminal sterilisation", "grade": "C",
+				"temp_min": 18, "temp_max": 24, "humidity_min": 30, "humidity_max": 60}},
+			{"/api/v1/lines", map[string]any{"code": "L2", "name": "Tablets", "room_id": e.roomD.ID, "forms": []string{"tablet"}}},
+			{"/api/v1/equipment", map[string]any{"code": "E2", "name": "Autoclave", "kind": "autoclave", "line_id": e.line.ID,
+				"qualification_due": "2027-06-30T00:00:00Z"}},
+			{"/api/v1/shifts", map[string]any{"code": "NIGHT", "name": "Night", "kind": "night", "start": "21:00", "end": "05:00"}},
+			{"/api/v1/teams", map[string]any{"code": "T2", "name": "Team two", "shift_id": e.shift.ID}},
+			{"/api/v1/people", map[string]any{"badge": "0002", "name": "Jean Martin", "job": "Technician", "team_id": e.team.ID}},
+		} {
+			created := ok(e.call(t, "admin", "POST", c.path, c.create), http.StatusCreated, "create "+c.path).object(t)
+			created["name"] = "Changed " + c.path
+			created["reason"] = "Change request CR-1"
+			ok(e.call(t, "admin", "PUT", c.path+"/"+created["id"].(string), created), http.StatusOK, "update "+c.path)
+		}
+
+		// Accounts: create, a failed then a good sign-in, own password,
+		// sessions, second factor, lock-out and its acknowledgement.
+		acc := ok(e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{"username": "auditee", "name": "Audrey Auditee",
+			"roles": []string{"operator"}, "password": testPassword, "reason": "New starter"}), http.StatusCreated, "create account").object(t)
+		accID := acc["id"].(string)
+		e.login(t, "username", "auditee", "password", "not the password").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		tok := tokenOf(t, e.login(t, "username", "auditee", "password", testPassword))
+		newPassword := testPassword + " again"
+		ok(e.with(t, tok, "POST", "/api/v1/password", map[string]string{"current": testPassword, "new": newPassword}), http.StatusNoContent, "change password")
+		tok = tokenOf(t, e.login(t, "username", "auditee", "password", newPassword))
+		ok(e.with(t, tok, "POST", "/api/v1/sessions/revoke-all", nil), http.StatusOK, "revoke sessions")
+		tok = tokenOf(t, e.login(t, "username", "auditee", "password", newPassword))
+		var en identity.TOTPEnrollment
+		ok(e.with(t, tok, "POST", "/api/v1/totp/enroll", nil), http.StatusOK, "enroll TOTP").decode(t, &en)
+		code, err := identity.TOTPCode(en.Secret, e.db.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok(e.with(t, tok, "POST", "/api/v1/totp/confirm", map[string]string{"code": code}), http.StatusNoContent, "confirm TOTP")
+		for range 5 {
+			e.login(t, "username", "auditee", "password", "not the password").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		}
+		events := e.call(t, "admin", "GET", "/api/v1/security/events", nil).items(t)
+		if len(events) == 0 {
+			t.Fatal("no security event after the lock-out")
+		}
+		ok(e.call(t, "admin", "POST", "/api/v1/security/events/"+events[0]["id"].(string)+"/acknowledge", nil), http.StatusOK, "acknowledge")
+		ok(e.call(t, "admin", "POST", "/api/v1/accounts/"+accID+"/password", map[string]string{"password": testPassword + " reset", "reason": "Locked out"}),
+			http.StatusNoContent, "reset password")
+		acc["name"], acc["reason"] = "Audrey Auditée", "Spelling"
+		ok(e.call(t, "admin", "PUT", "/api/v1/accounts/"+accID, acc), http.StatusOK, "update account")
+
+		// Assignments and machine tokens.
+		as := ok(e.call(t, "admin", "POST", "/api/v1/assignments", map[string]string{"account_id": e.accounts["operator"].ID,
+			"client_id": e.alpha.ID, "reason": "Campaign ALPHA"}), http.StatusCreated, "assign").object(t)
+		ok(e.call(t, "admin", "POST", "/api/v1/assignments/"+as["id"].(string)+"/withdraw", map[string]string{"reason": "Campaign over"}),
+			http.StatusNoContent, "unassign")
+		tk := ok(e.call(t, "admin", "POST", "/api/v1/tokens", map[string]any{"name": "Gateway B40", "scopes": []string{"site:read"},
+			"reason": "New gateway"}), http.StatusCreated, "create token").object(t)
+		ok(e.call(t, "", "GET", "/api/v1/lines", nil, "Authorization", "Bearer "+tk["secret"].(string)), http.StatusOK, "use token")
+		ok(e.call(t, "admin", "POST", "/api/v1/tokens/"+tk["id"].(string)+"/revoke", map[string]string{"reason": "Gateway replaced"}),
+			http.StatusOK, "revoke token")
+
+		// Policy.
+		pol := ok(e.call(t, "admin", "GET", "/api/v1/policy", nil), http.StatusOK, "policy").object(t)
+		pol["history"], pol["reason"] = 6, "SOP-SEC-3 rev. 2"
+		ok(e.call(t, "admin", "PUT", "/api/v1/policy", pol), http.StatusOK, "set policy")
+
+		// Electronic signatures: one refused (wrong password), one signed.
+		challenge := func() string {
+			c := ok(e.call(t, "operator", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": e.line.ID,
+				"meaning": "performed"}), http.StatusCreated, "challenge").object(t)
+			return c["challenge"].(string)
+		}
+		body := signBody("operator", "line", e.line.ID, "performed", challenge())
+		body["password"] = "not the password"
+		e.call(t, "operator", "POST", "/api/v1/signatures", body).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		ok(e.call(t, "operator", "POST", "/api/v1/signatures", signBody("operator", "line", e.line.ID, "performed", challenge())),
+			http.StatusCreated, "sign")
+
+		// A person of the directory signs in for the first time.
+		ids := e.db.Identity()
+		ids.Directory = fakeDirectory{}
+		dir := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: ids, Audit: e.db.Audit(),
+			DB: e.db, OpenAPI: docs.OpenAPI}).Handler())
+		defer dir.Close()
+		de := &env{db: e.db, srv: dir, tokens: map[string]string{}}
+		ok(de.login(t, "username", "dora", "password", "directory password"), http.StatusOK, "directory sign-in")
+
+		// Finally the account leaves.
+		ok(e.call(t, "admin", "POST", "/api/v1/accounts/"+accID+"/withdraw", map[string]string{"reason": "Left the company"}),
+			http.StatusOK, "withdraw account")
+
+		// The trail: every audited command has attributed entries from
+		// the scenario.
+		found := map[string]int{}
+		for _, en := range e.auditEntries(t, audit.Filter{}) {
+			if en.At.Before(start) {
+				continue
+			}
+			if en.ActorID == "" || en.ActorName == "" {
+				t.Errorf("entry %d (%s %s.%s): actor id %q name %q", en.Seq, en.Command, en.Entity, en.Field, en.ActorID, en.ActorName)
+			}
+			if _, exempt := notGMPData[en.Command]; exempt {
+				t.Logf("exempt command %s wrote entry %d (%s.%s)", en.Command, en.Seq, en.Entity, en.Field)
+			}
+			found[en.Command]++
+		}
+		for _, c := range slices.Sorted(maps.Keys(commands)) {
+			if _, exempt := notGMPData[c]; exempt {
+				continue
+			}
+			if found[c] == 0 {
+				t.Errorf("write command %q (%s) left no audit entry in the scenario: audit it, or add a scenario step", c, commands[c])
+			}
+		}
+	})
+}
