@@ -38,7 +38,9 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// The proof bundle of one record, a file: TestAuditBundleAPI reads it.
 	"/api/v1/audit/bundle",
 	// The audit trail as a CSV file: TestAuditCSV reads it.
-	"/api/v1/audit/export.csv"}
+	"/api/v1/audit/export.csv",
+	// The audit trail as a PDF file: TestAuditPDF reads it.
+	"/api/v1/audit/export.pdf"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

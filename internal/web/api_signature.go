@@ -22,10 +22,7 @@ func newSignatureItem(s esign.Signature) signatureItem {
 // routesSignatures registers electronic signatures. The service is the
 // identity service's: signing checks credentials again, as signing in does.
 func (s *Server) routesSignatures() {
-	var svc esign.Service
-	if p, ok := s.Identity.(interface{ Signatures() esign.Service }); ok {
-		svc = p.Signatures()
-	}
+	svc := s.signatureService()
 	ready := func(w http.ResponseWriter, r *http.Request) bool {
 		if svc == nil {
 			s.apiError(w, r, errs.Wrap(errNoSignatures, "signatures"))

@@ -14,10 +14,12 @@ import (
 	"galenix/internal/identity"
 )
 
-// routesAuditPages registers the audit trail's page and its CSV export.
+// routesAuditPages registers the audit trail's page and its CSV and PDF
+// exports.
 func (s *Server) routesAuditPages() {
 	s.handle("GET", "/audit", false, s.auditPage)
 	s.handle("GET", "/api/v1/audit/export.csv", false, s.auditCSV)
+	s.handle("GET", "/api/v1/audit/export.pdf", false, s.auditPDF)
 }
 
 // auditStoreLimit is the most entries the audit reader answers at a time.
@@ -34,8 +36,9 @@ type auditView struct {
 	After                               int64
 	Entries                             []auditRow
 	// Next reads on after the last entry shown; First goes back to the
-	// start; Export downloads the entries of the filters as CSV.
-	Next, First, Export string
+	// start; Export downloads the entries of the filters as CSV, ExportPDF
+	// as PDF.
+	Next, First, Export, ExportPDF string
 }
 
 type auditRow struct {
@@ -103,6 +106,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	export := cloneValues(filters)
 	export.Set("lang", d.Lang)
 	d.Export = "/api/v1/audit/export.csv?" + export.Encode()
+	d.ExportPDF = "/api/v1/audit/export.pdf?" + export.Encode()
 	s.render(w, r, http.StatusOK, "audit", d)
 }
 
@@ -144,27 +148,35 @@ func csvSafe(v string) string {
 	return v
 }
 
-// auditCSV answers the audit entries of the filters of GET /api/v1/audit,
-// all of them, as a CSV file a person reads in a spreadsheet (Annex 11 §9).
-func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
+// auditExportEntries reads all the audit entries of the export's filters
+// (those of GET /api/v1/audit, with calendar days), not 1000 at a time.
+func (s *Server) auditExportEntries(r *http.Request) ([]audit.Entry, error) {
 	f, err := auditFilter(r.URL.Query(), true)
 	if err != nil {
-		s.apiError(w, r, err)
-		return
+		return nil, err
 	}
-	// Read everything before writing, so that a failure is a clean error.
 	var all []audit.Entry
 	for {
 		entries, err := s.Audit.Entries(r.Context(), f)
 		if err != nil {
-			s.apiError(w, r, err)
-			return
+			return nil, err
 		}
 		all = append(all, entries...)
 		if len(entries) < auditStoreLimit {
-			break
+			return all, nil
 		}
 		f.AfterSeq = entries[len(entries)-1].Seq
+	}
+}
+
+// auditCSV answers the audit entries of the filters of GET /api/v1/audit,
+// all of them, as a CSV file a person reads in a spreadsheet (Annex 11 §9).
+func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
+	// Read everything before writing, so that a failure is a clean error.
+	all, err := s.auditExportEntries(r)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
 	}
 	lang := csvLang(r)
 	h := w.Header()
