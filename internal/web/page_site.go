@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/site"
 )
 
@@ -104,6 +105,9 @@ type linePage struct {
 	Building  *site.Building
 	Room      *site.Room
 	Equipment []equipmentRow
+	// Signatures are the line record's electronic signatures, as every
+	// screen shows them (21 CFR 11.50).
+	Signatures []esign.Signature
 }
 
 type equipmentRow struct {
@@ -136,6 +140,12 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	for _, e := range eq {
 		d.Equipment = append(d.Equipment, equipmentRow{Equipment: e, Overdue: !e.QualifiedOn(now)})
+	}
+	if sigs := s.signatureService(); sigs != nil {
+		if d.Signatures, err = sigs.Signatures(ctx, "line", l.ID); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 	}
 	s.render(w, r, http.StatusOK, "line", d)
 }
