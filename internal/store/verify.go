@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"math"
 
 	"galenix/internal/audit"
 	"galenix/internal/identity"
@@ -52,6 +54,9 @@ func (db *DB) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
 		})
 }
 
+// verifyBatch is how many entries VerifyAudit hashes at once.
+const verifyBatch = 8192
+
 // VerifyReport says what a verification walked.
 type VerifyReport struct {
 	Entries     int64
@@ -93,9 +98,41 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress f
 		defer rows.Close()
 		v := audit.NewVerifier()
 		signed := signatureEntries{}
-		var e audit.Entry
+		// Entries are verified a batch at a time, hashed on every CPU
+		// (audit.Verifier.AddBatch); the first entry that does not hold
+		// is named all the same.
+		es := make([]audit.Entry, 0, verifyBatch)
+		prevs := make([]audit.Hash, 0, verifyBatch)
+		hashes := make([]audit.Hash, 0, verifyBatch)
+		flush := func() error {
+			err := v.AddBatch(es, prevs, hashes)
+			upTo := int64(math.MaxInt64)
+			var b *audit.Broken
+			if errors.As(err, &b) {
+				upTo = b.Seq
+			}
+			for i := range es {
+				if es[i].Seq >= upTo {
+					break
+				}
+				if cp := at[es[i].Seq]; cp != nil && cp.Hash != es[i].Hash {
+					return &audit.Broken{Seq: es[i].Seq, Reason: "its hash differs from the one the signed checkpoint holds: the chain was rewritten"}
+				}
+				signed.add(&es[i])
+			}
+			if err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(v.Count, total)
+			}
+			es, prevs, hashes = es[:0], prevs[:0], hashes[:0]
+			return nil
+		}
 		var client sql.NullString
 		for rows.Next() {
+			es = append(es, audit.Entry{})
+			e := &es[len(es)-1]
 			if err := rows.Scan(&e.Seq, &e.At, &e.ActorID, &e.ActorName, &e.SessionID, &e.Address, &e.Command,
 				&e.Entity, &e.EntityID, &e.Field, &e.Old, &e.New, &e.Reason, &client, &e.PrevHash, &e.Hash); err != nil {
 				return err
@@ -104,18 +141,21 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress f
 			prev, err1 := audit.ParseHash(e.PrevHash)
 			hash, err2 := audit.ParseHash(e.Hash)
 			if err1 != nil || err2 != nil {
+				es = es[:len(es)-1]
+				if err := flush(); err != nil {
+					return err
+				}
 				return &audit.Broken{Seq: e.Seq, Reason: "its stored hashes are not SHA-256 hashes"}
 			}
-			if err := v.Add(&e, prev, hash); err != nil {
-				return err
+			prevs, hashes = append(prevs, prev), append(hashes, hash)
+			if len(es) == verifyBatch {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			signed.add(&e)
-			if cp := at[e.Seq]; cp != nil && cp.Hash != e.Hash {
-				return &audit.Broken{Seq: e.Seq, Reason: "its hash differs from the one the signed checkpoint holds: the chain was rewritten"}
-			}
-			if progress != nil && v.Count%4096 == 0 {
-				progress(v.Count, total)
-			}
+		}
+		if err := flush(); err != nil {
+			return err
 		}
 		if err := rows.Err(); err != nil {
 			return err
