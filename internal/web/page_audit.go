@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -150,7 +151,9 @@ func csvSafe(v string) string {
 
 // auditExportEntries reads all the audit entries of the export's filters
 // (those of GET /api/v1/audit, with calendar days), not 1000 at a time.
-func (s *Server) auditExportEntries(r *http.Request) ([]audit.Entry, error) {
+// An export holds at most limit entries; more asks the person to narrow
+// the filters, rather than building a file no one can read or hold.
+func (s *Server) auditExportEntries(r *http.Request, limit int) ([]audit.Entry, error) {
 	f, err := auditFilter(r.URL.Query(), true)
 	if err != nil {
 		return nil, err
@@ -162,6 +165,11 @@ func (s *Server) auditExportEntries(r *http.Request) ([]audit.Entry, error) {
 			return nil, err
 		}
 		all = append(all, entries...)
+		if len(all) > limit {
+			return nil, errs.E(errs.Invalid,
+				fmt.Sprintf("More than %d entries match; narrow the filters (record, person, dates) to export them.", limit),
+				fmt.Sprintf("Plus de %d entrées correspondent ; affinez les filtres (enregistrement, personne, dates) pour les exporter.", limit))
+		}
 		if len(entries) < auditStoreLimit {
 			return all, nil
 		}
@@ -169,11 +177,18 @@ func (s *Server) auditExportEntries(r *http.Request) ([]audit.Entry, error) {
 	}
 }
 
+// The most entries an export holds: a PDF is read by a person, a CSV by a
+// spreadsheet.
+const (
+	maxPDFEntries = 2000
+	maxCSVEntries = 200000
+)
+
 // auditCSV answers the audit entries of the filters of GET /api/v1/audit,
 // all of them, as a CSV file a person reads in a spreadsheet (Annex 11 §9).
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	// Read everything before writing, so that a failure is a clean error.
-	all, err := s.auditExportEntries(r)
+	all, err := s.auditExportEntries(r, maxCSVEntries)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -69,7 +69,7 @@ type recordKey struct{ entity, id string }
 // after their first entry marked (Annex 11 §8.2); and the electronic
 // signatures of the records in it, with their status (21 CFR 11.50).
 func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
-	all, err := s.auditExportEntries(r)
+	all, err := s.auditExportEntries(r, maxPDFEntries)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
