@@ -127,7 +127,11 @@ func (db *DB) openSQLite(ctx context.Context, dir string) error {
 		return err
 	}
 	db.write.SetMaxOpenConns(1)
-	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode()); err != nil {
+	// The reading pool cannot write: a write outside db.Write, and so
+	// outside the audit trail, fails instead of going through.
+	rq := url.Values{"_time_format": q["_time_format"]}
+	rq["_pragma"] = append(append([]string(nil), q["_pragma"]...), "query_only(1)")
+	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+rq.Encode()); err != nil {
 		db.write.Close()
 		return err
 	}

@@ -40,3 +40,12 @@ func (db *DB) CountUnfiltered(ctx context.Context, table string) (int, error) {
 	err := db.Read(ctx, func(tx *Tx) error { return tx.queryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n) })
 	return n, err
 }
+
+// ReadExec runs a statement inside a read transaction, as a mistaken store
+// method would.
+func (db *DB) ReadExec(ctx context.Context, q string) error {
+	return db.Read(ctx, func(tx *Tx) error {
+		_, err := tx.exec(q)
+		return err
+	})
+}

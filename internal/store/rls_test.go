@@ -85,3 +85,17 @@ func TestRowLevelSecurity(t *testing.T) {
 		}
 	})
 }
+
+// TestReadCannotWrite: a read transaction cannot write, so no write escapes
+// the single write path and its audit trail.
+func TestReadCannotWrite(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		err := db.ReadExec(as(identity.System), `INSERT INTO settings (key, value) VALUES ('x', 'y')`)
+		if err == nil {
+			t.Fatal("a read transaction wrote a row")
+		}
+		if n, err := db.CountRows("settings"); err != nil || n != 0 {
+			t.Errorf("settings: %d rows, %v", n, err)
+		}
+	})
+}

@@ -200,6 +200,22 @@ func (s *SignatureStore) Signatures(ctx context.Context, entity, entityID string
 	return out, err
 }
 
+// signRequestOf reads what a challenge and a signature share: the signer
+// (the actor, who must be able to sign), the record named by entity and id,
+// and the meaning.
+func signRequestOf(ctx context.Context, entity, entityID, meaning string) (identity.Actor, string, string, esign.Meaning, error) {
+	a, err := signerOf(ctx)
+	if err != nil {
+		return a, "", "", "", err
+	}
+	entity, entityID = strings.TrimSpace(entity), strings.TrimSpace(entityID)
+	if err := needTarget(entity, entityID); err != nil {
+		return a, "", "", "", err
+	}
+	m, err := esign.ParseMeaning(meaning)
+	return a, entity, entityID, m, err
+}
+
 func needTarget(entity, entityID string) error {
 	if entity == "" {
 		return errs.Field("entity", "Name the kind of record signed, for example line or audit_period.",
@@ -243,15 +259,7 @@ func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
 // attempt is audited ("signature.refused"), and a wrong password counts as
 // a failed sign-in of the account, towards its lock.
 func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.Signature, error) {
-	a, err := signerOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	entity, entityID := strings.TrimSpace(r.Entity), strings.TrimSpace(r.EntityID)
-	if err := needTarget(entity, entityID); err != nil {
-		return nil, err
-	}
-	m, err := esign.ParseMeaning(r.Meaning)
+	a, entity, entityID, m, err := signRequestOf(ctx, r.Entity, r.EntityID, r.Meaning)
 	if err != nil {
 		return nil, err
 	}

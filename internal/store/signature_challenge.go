@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strings"
 	"time"
 
 	"galenix/internal/errs"
@@ -21,15 +20,7 @@ import (
 // Only the SHA-256 of the challenge is kept. Challenges are not GMP data:
 // issuing one writes no audit entry; the signature, or its refusal, does.
 func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest) (*esign.Challenge, error) {
-	a, err := signerOf(ctx)
-	if err != nil {
-		return nil, err
-	}
-	entity, entityID := strings.TrimSpace(r.Entity), strings.TrimSpace(r.EntityID)
-	if err := needTarget(entity, entityID); err != nil {
-		return nil, err
-	}
-	m, err := esign.ParseMeaning(r.Meaning)
+	a, entity, entityID, m, err := signRequestOf(ctx, r.Entity, r.EntityID, r.Meaning)
 	if err != nil {
 		return nil, err
 	}
