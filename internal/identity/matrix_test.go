@@ -30,6 +30,15 @@ var meanings = map[Permission]string{
 	PermSecurityEvents:  "see and acknowledge security events (failed sign-ins, locked accounts)",
 	PermBatchRelease:    "release or reject a batch (Qualified Person)",
 	PermClientUsers:     "list, create and withdraw the client user accounts of one's own laboratory",
+	PermProductionView:  "see the products, orders and batches of the clients in scope (client users: their own, without operator names)",
+	PermProductionPlan:  "create products and orders, schedule batches on lines, release them to the floor",
+	PermLineMaintenance: "plan maintenance windows of the lines",
+	PermMasterEdit:      "write master batch records and submit them for review",
+	PermMasterApprove:   "approve master batch records by signature, make them effective, retire them",
+	PermBatchExecute:    "execute batches on the shop floor: line clearance, steps, completion",
+	PermBatchReview:     "review batch records by exception, export them to PDF",
+	PermStockEdit:       "record materials and received lots",
+	PermLotStatus:       "release, quarantine or reject material lots",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

@@ -42,11 +42,37 @@ const (
 	PermBatchRelease Permission = "batch.release"
 	// PermClientUsers: manage one's own laboratory's users.
 	PermClientUsers Permission = "client.users"
+	// PermProductionView: see products, orders and batches of the
+	// clients in one's scope (a client's users: their own, without the
+	// names of the operators).
+	PermProductionView Permission = "production.view"
+	// PermProductionPlan: create products and orders, schedule batches on
+	// lines and release them to the floor.
+	PermProductionPlan Permission = "production.plan"
+	// PermLineMaintenance: plan the maintenance windows of the lines.
+	PermLineMaintenance Permission = "line.maintenance"
+	// PermMasterEdit: write master batch records and submit them for
+	// review.
+	PermMasterEdit Permission = "master.edit"
+	// PermMasterApprove: approve master batch records (by signature),
+	// make them effective, retire them.
+	PermMasterApprove Permission = "master.approve"
+	// PermBatchExecute: execute batches on the shop floor: line
+	// clearance, steps, completion.
+	PermBatchExecute Permission = "batch.execute"
+	// PermBatchReview: review batch records by exception and export them.
+	PermBatchReview Permission = "batch.review"
+	// PermStockEdit: record materials and received lots.
+	PermStockEdit Permission = "stock.edit"
+	// PermLotStatus: release, quarantine or reject a material lot.
+	PermLotStatus Permission = "lot.status"
 )
 
 // Permissions lists every permission, in display order.
 var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermStaffEdit, PermClientDirectory,
-	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers}
+	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
+	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
+	PermBatchReview, PermStockEdit, PermLotStatus}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -54,16 +80,16 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 // grants is the permission matrix: what each role may do. docs/security.md
 // shows it, and a test keeps the two equal.
 var grants = map[Role][]Permission{
-	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents}, staffView...),
-	RoleOperator:      staffView,
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit}, staffView...),
-	RoleMaintenance:   staffView,
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView}, staffView...),
-	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease}, staffView...),
-	RoleLab:           staffView,
+	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView}, staffView...),
+	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit}, staffView...),
+	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus}, staffView...),
+	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview}, staffView...),
+	RoleLab:           append([]Permission{PermProductionView}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
-	RoleClientUser:    {PermSiteView},
-	RoleClientManager: {PermSiteView, PermClientUsers},
+	RoleClientUser:    {PermSiteView, PermProductionView},
+	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView},
 }
 
 // Grants reports whether the role holds the permission.
@@ -105,13 +131,22 @@ func (a Actor) Require(p Permission) error {
 type refusal struct{ en, fr string }
 
 var refusals = map[Permission]refusal{
-	PermSiteEdit:       {"Only an administrator or a production supervisor may change the site model.", "Seul un administrateur ou un superviseur de production peut modifier le modèle du site."},
-	PermStaffView:      {"Staff records are for site staff only.", "Les données du personnel sont réservées au personnel du site."},
-	PermStaffEdit:      {"Only an administrator or a production supervisor may change staff, teams and shifts.", "Seul un administrateur ou un superviseur de production peut modifier le personnel, les équipes et les horaires."},
-	PermAccountsView:   {"Only administrators, quality assurance and security may see accounts.", "Seuls les administrateurs, l'assurance qualité et la sécurité peuvent voir les comptes."},
-	PermAccountsAdmin:  {"Only an administrator may manage accounts, roles and access rights.", "Seul un administrateur peut gérer les comptes, les rôles et les droits d'accès."},
-	PermSecurityEvents: {"Only security and administrators may see security events.", "Seuls la sécurité et les administrateurs peuvent voir les événements de sécurité."},
-	PermBatchRelease:   {"Only a Qualified Person may release a batch.", "Seule une personne qualifiée peut libérer un lot."},
+	PermSiteEdit:        {"Only an administrator or a production supervisor may change the site model.", "Seul un administrateur ou un superviseur de production peut modifier le modèle du site."},
+	PermStaffView:       {"Staff records are for site staff only.", "Les données du personnel sont réservées au personnel du site."},
+	PermStaffEdit:       {"Only an administrator or a production supervisor may change staff, teams and shifts.", "Seul un administrateur ou un superviseur de production peut modifier le personnel, les équipes et les horaires."},
+	PermAccountsView:    {"Only administrators, quality assurance and security may see accounts.", "Seuls les administrateurs, l'assurance qualité et la sécurité peuvent voir les comptes."},
+	PermAccountsAdmin:   {"Only an administrator may manage accounts, roles and access rights.", "Seul un administrateur peut gérer les comptes, les rôles et les droits d'accès."},
+	PermSecurityEvents:  {"Only security and administrators may see security events.", "Seuls la sécurité et les administrateurs peuvent voir les événements de sécurité."},
+	PermBatchRelease:    {"Only a Qualified Person may release a batch.", "Seule une personne qualifiée peut libérer un lot."},
+	PermProductionView:  {"Production data is for production, quality and the client laboratories.", "Les données de production sont réservées à la production, à la qualité et aux laboratoires clients."},
+	PermProductionPlan:  {"Only a production supervisor may create products and orders, schedule batches or release them to the floor.", "Seul un superviseur de production peut créer produits et ordres, planifier des lots ou les lancer en atelier."},
+	PermLineMaintenance: {"Only maintenance or a production supervisor may plan maintenance windows.", "Seuls la maintenance ou un superviseur de production peuvent planifier des fenêtres de maintenance."},
+	PermMasterEdit:      {"Only a production supervisor may write master batch records.", "Seul un superviseur de production peut rédiger des dossiers de lot maîtres."},
+	PermMasterApprove:   {"Only quality assurance may approve, bring into effect or retire a master batch record.", "Seule l'assurance qualité peut approuver, mettre en vigueur ou retirer un dossier de lot maître."},
+	PermBatchExecute:    {"Only production operators and supervisors may execute a batch.", "Seuls les opérateurs et superviseurs de production peuvent exécuter un lot."},
+	PermBatchReview:     {"Only quality assurance and Qualified Persons may review batch records.", "Seules l'assurance qualité et les personnes qualifiées peuvent revoir les dossiers de lot."},
+	PermStockEdit:       {"Only a production supervisor or quality assurance may record materials and lots.", "Seuls un superviseur de production ou l'assurance qualité peuvent enregistrer matières et lots."},
+	PermLotStatus:       {"Only quality assurance may release, quarantine or reject a lot.", "Seule l'assurance qualité peut libérer, mettre en quarantaine ou refuser un lot."},
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

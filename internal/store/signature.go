@@ -360,7 +360,13 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 			sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, sig.Reason, nullable(sig.ClientID), a.SessionID); err != nil {
 			return err
 		}
-		return tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID)
+		if err := tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID); err != nil {
+			return err
+		}
+		if hook := signHooks[sig.Entity]; hook != nil {
+			return hook(tx, sig)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,198 @@
+package production
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+)
+
+// Order is a client's order for a product: a quantity due on a date. It
+// becomes as many batches as the effective master's batch size needs.
+type Order struct {
+	ID        string    `json:"id"`
+	ClientID  string    `json:"client_id"`
+	ProductID string    `json:"product_id"`
+	MasterID  string    `json:"master_id"`
+	Code      string    `json:"code"`
+	Quantity  float64   `json:"quantity"`
+	Unit      string    `json:"unit"`
+	DueOn     time.Time `json:"due_on"`
+	// Batches lists the order's batches, when read with them.
+	Batches []Batch `json:"batches,omitempty"`
+}
+
+// MaxBatchesPerOrder bounds how many batches one order may make.
+const MaxBatchesPerOrder = 50
+
+// Validate checks an order's own fields.
+func (o *Order) Validate(now time.Time) error {
+	if o.ProductID == "" {
+		return errs.Field("product_id", "Choose the product ordered.", "Choisissez le produit commandé.")
+	}
+	if !finite(o.Quantity) || o.Quantity <= 0 || o.Quantity > 1e12 {
+		return errs.Field("quantity", "The quantity ordered must be a positive number.", "La quantité commandée doit être un nombre positif.")
+	}
+	if o.DueOn.IsZero() {
+		return errs.Field("due_on", "Give the due date (YYYY-MM-DD).", "Indiquez la date d'échéance (AAAA-MM-JJ).")
+	}
+	o.DueOn = day(o.DueOn)
+	if o.DueOn.Before(day(now)) {
+		return errs.Field("due_on", "The due date cannot be in the past.", "La date d'échéance ne peut pas être passée.")
+	}
+	return nil
+}
+
+// BatchCount is how many batches of the master's size make the quantity.
+func (o *Order) BatchCount(m *Master) (int, error) {
+	n := int(math.Ceil(o.Quantity/m.BatchSize - 1e-9))
+	if n < 1 {
+		n = 1
+	}
+	if n > MaxBatchesPerOrder {
+		return 0, errs.Field("quantity", fmt.Sprintf("This quantity needs %d batches of %s %s; one order makes at most %d.", n, formatNumber(m.BatchSize), m.Unit, MaxBatchesPerOrder),
+			fmt.Sprintf("Cette quantité demande %d lots de %s %s ; un ordre en fait au plus %d.", n, formatNumber(m.BatchSize), m.Unit, MaxBatchesPerOrder))
+	}
+	return n, nil
+}
+
+// AuditFields lists the order's fields for the audit trail.
+func (o *Order) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("client_id", o.ClientID), audit.F("product_id", o.ProductID), audit.F("master_id", o.MasterID),
+		audit.F("code", o.Code), audit.F("quantity", formatNumber(o.Quantity)), audit.F("unit", o.Unit), audit.F("due_on", o.DueOn.Format(time.DateOnly))}
+}
+
+// BatchState is where a batch is in its life.
+type BatchState string
+
+// The states of a batch, in order. Release by the Qualified Person comes
+// after the QA review.
+const (
+	BatchPlanned    BatchState = "planned"
+	BatchScheduled  BatchState = "scheduled"
+	BatchReleased   BatchState = "released" // released to the floor
+	BatchInProgress BatchState = "in_progress"
+	BatchCompleted  BatchState = "completed"
+	BatchInReview   BatchState = "in_review"
+)
+
+// BatchStates lists the states in order.
+var BatchStates = []BatchState{BatchPlanned, BatchScheduled, BatchReleased, BatchInProgress, BatchCompleted, BatchInReview}
+
+// Batch is one batch of an order, made on one line from one version of the
+// master batch record, which it keeps whatever happens to the master later.
+// It names no person: a client's users see it whole.
+type Batch struct {
+	ID        string     `json:"id"`
+	ClientID  string     `json:"client_id"`
+	OrderID   string     `json:"order_id"`
+	ProductID string     `json:"product_id"`
+	MasterID  string     `json:"master_id"`
+	Lot       string     `json:"lot"`
+	Quantity  float64    `json:"quantity"`
+	Unit      string     `json:"unit"`
+	State     BatchState `json:"state"`
+	LineID    string     `json:"line_id,omitempty"`
+	Start     *time.Time `json:"start,omitempty"`
+	End       *time.Time `json:"end,omitempty"`
+	// StepsTotal and StepsDone give the progress; Exceptions counts the
+	// steps flagged out of limits.
+	StepsTotal int `json:"steps_total"`
+	StepsDone  int `json:"steps_done"`
+	Exceptions int `json:"exceptions"`
+	// Read with the batch, for display.
+	Product     string       `json:"product"`
+	ProductCode string       `json:"product_code"`
+	Form        string       `json:"form"`
+	Class       SpecialClass `json:"special_class"`
+	MasterCode  string       `json:"master_code"`
+	Version     int          `json:"master_version"`
+	LineCode    string       `json:"line_code,omitempty"`
+	DueOn       time.Time    `json:"due_on"`
+	Hours       float64      `json:"hours"`
+	Sterile     bool         `json:"sterile"`
+	Updated     time.Time    `json:"updated_at"`
+}
+
+// AuditFields lists the batch's own fields for the audit trail.
+func (b *Batch) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("client_id", b.ClientID), audit.F("order_id", b.OrderID), audit.F("product_id", b.ProductID),
+		audit.F("master_id", b.MasterID), audit.F("lot", b.Lot), audit.F("quantity", formatNumber(b.Quantity)), audit.F("unit", b.Unit),
+		audit.F("state", string(b.State)), audit.F("line_id", b.LineID), audit.F("start", timeText(b.Start)), audit.F("end", timeText(b.End))}
+}
+
+// Progress is the share of steps done, in percent.
+func (b *Batch) Progress() int {
+	if b.StepsTotal == 0 {
+		return 0
+	}
+	return b.StepsDone * 100 / b.StepsTotal
+}
+
+func timeText(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// BatchMove is a command that changes a batch's state.
+type BatchMove string
+
+// The moves a person asks for. A batch goes in progress by itself when its
+// line clearance is recorded.
+const (
+	MoveSchedule   BatchMove = "schedule"   // planned or scheduled → scheduled (on a line, at a time)
+	MoveUnschedule BatchMove = "unschedule" // scheduled → planned
+	MoveRelease    BatchMove = "release"    // scheduled → released to the floor
+	MoveComplete   BatchMove = "complete"   // in progress → completed, every step done
+	MoveReview     BatchMove = "review"     // completed → in QA review
+)
+
+// Allowed returns the state a move leads to, or a conflict naming the rule.
+func (s BatchState) Allowed(mv BatchMove) (BatchState, error) {
+	from := map[BatchMove][]BatchState{
+		MoveSchedule:   {BatchPlanned, BatchScheduled},
+		MoveUnschedule: {BatchScheduled},
+		MoveRelease:    {BatchScheduled},
+		MoveComplete:   {BatchInProgress},
+		MoveReview:     {BatchCompleted},
+	}
+	to := map[BatchMove]BatchState{MoveSchedule: BatchScheduled, MoveUnschedule: BatchPlanned, MoveRelease: BatchReleased,
+		MoveComplete: BatchCompleted, MoveReview: BatchInReview}
+	if !oneOf(s, from[mv]) {
+		return s, errs.E(errs.Conflict, fmt.Sprintf("A batch that is %s cannot be moved by %q; that needs a batch that is %s.", s, mv, joined(from[mv])),
+			fmt.Sprintf("Un lot au statut %s ne peut pas recevoir l'action « %s » ; il faut un lot au statut %s.", s, mv, joined(from[mv])))
+	}
+	return to[mv], nil
+}
+
+// LotCode is a batch's readable lot number: the year and month it was
+// ordered, then a sequence number of the site, "L2611-0042".
+func LotCode(now time.Time, seq int) string {
+	return "L" + now.UTC().Format("0601") + "-" + fmt.Sprintf("%04d", seq)
+}
+
+// OrderCode is an order's readable number, "OF2611-0007".
+func OrderCode(now time.Time, seq int) string {
+	return "OF" + now.UTC().Format("0601") + "-" + fmt.Sprintf("%04d", seq)
+}
+
+// DeviationCode is a deviation's readable number, "DEV2611-0003".
+func DeviationCode(now time.Time, seq int) string {
+	return "DEV" + now.UTC().Format("0601") + "-" + fmt.Sprintf("%04d", seq)
+}
+
+// SeqOf reads the sequence number at the end of a code, 0 if none.
+func SeqOf(code string) int {
+	i := strings.LastIndexByte(code, '-')
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(code[i+1:])
+	return n
+}

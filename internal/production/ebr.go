@@ -1,0 +1,312 @@
+package production
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/site"
+)
+
+// StepState is where a step of a batch record is.
+type StepState string
+
+// The states of a batch step: pending, then recorded when its entry is
+// made, then done once the signatures it needs are given (at once, for a
+// step that needs none).
+const (
+	StepPending  StepState = "pending"
+	StepRecorded StepState = "recorded"
+	StepDone     StepState = "done"
+)
+
+// StepRecord is one step of a batch's record: the master's step, copied
+// when the batch is released to the floor, and what was entered.
+type StepRecord struct {
+	ID       string `json:"id"`
+	BatchID  string `json:"batch_id"`
+	ClientID string `json:"client_id"`
+	// Seq orders the steps of the batch, from 1; Op and Step.No number it
+	// within the master ("3.2").
+	Seq     int       `json:"seq"`
+	Op      int       `json:"op"`
+	OpTitle string    `json:"op_title"`
+	Step    Step      `json:"step"`
+	State   StepState `json:"state"`
+	// Value is the entry as recorded, in words; Number the numeric value
+	// or the material quantity.
+	Value       string   `json:"value,omitempty"`
+	Number      *float64 `json:"number,omitempty"`
+	LotID       string   `json:"lot_id,omitempty"`
+	LotCode     string   `json:"lot_code,omitempty"`
+	EquipmentID string   `json:"equipment_id,omitempty"`
+	Equipment   string   `json:"equipment_code,omitempty"`
+	Comment     string   `json:"comment,omitempty"`
+	// Exception is set when the value is outside its limits (or the
+	// quantity outside its tolerance); Why says how.
+	Exception   bool   `json:"exception"`
+	Why         string `json:"exception_text,omitempty"`
+	DeviationID string `json:"deviation_id,omitempty"`
+	// PerformedBy is the account that recorded the step; the client's
+	// users never see it (the API blanks it for them).
+	PerformedBy   string     `json:"performed_by,omitempty"`
+	PerformedName string     `json:"performed_name,omitempty"`
+	PerformedAt   *time.Time `json:"performed_at,omitempty"`
+	// Corrections counts changes of the entry after it was first made.
+	Corrections int `json:"corrections"`
+	// Signatures are the step's signatures, when read with them.
+	Signatures []esign.Signature `json:"signatures,omitempty"`
+}
+
+// Label numbers the step as the master does: "3.2".
+func (r *StepRecord) Label() string { return strconv.Itoa(r.Op) + "." + strconv.Itoa(r.Step.No) }
+
+// Needs lists the signatures the step needs before it is done.
+func (s *Step) Needs() []esign.Meaning {
+	switch {
+	case s.Critical:
+		return []esign.Meaning{esign.Performed, esign.Verified}
+	case s.Sign:
+		return []esign.Meaning{esign.Performed}
+	}
+	return nil
+}
+
+// Complete reports whether the signatures cover what the step needs:
+// valid ones only, since a change of the entry breaks them.
+func (s *Step) Complete(sigs []esign.Signature) bool {
+	for _, m := range s.Needs() {
+		ok := false
+		for _, g := range sigs {
+			if g.Meaning == m && g.Status == esign.Valid {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// SignedFields is the step's content as a signature binds it: what was
+// entered, by whom and when; never its state, which a signature changes.
+func (r *StepRecord) SignedFields() []audit.Field {
+	num := ""
+	if r.Number != nil {
+		num = formatNumber(*r.Number)
+	}
+	at := ""
+	if r.PerformedAt != nil {
+		at = r.PerformedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return []audit.Field{audit.F("batch_id", r.BatchID), audit.F("seq", strconv.Itoa(r.Seq)), audit.F("step", r.Label()),
+		audit.F("text", r.Step.Text), audit.F("value", r.Value), audit.F("number", num), audit.F("lot_id", r.LotID),
+		audit.F("equipment_id", r.EquipmentID), audit.F("comment", r.Comment), audit.F("exception", strconv.FormatBool(r.Exception)),
+		audit.F("performed_by", r.PerformedBy), audit.F("performed_at", at)}
+}
+
+// AuditFields lists the step's fields for the audit trail.
+func (r *StepRecord) AuditFields() []audit.Field {
+	return append(r.SignedFields(), audit.F("state", string(r.State)), audit.F("corrections", strconv.Itoa(r.Corrections)))
+}
+
+// Entry is what an operator enters for a step. Which fields count depends
+// on the step's kind.
+type Entry struct {
+	// StepID names the step the operator sees as next; it must be the
+	// batch's next step.
+	StepID string `json:"step_id"`
+	// Value: a numeric entry as typed ("7,42" or "7.42"), or a sample's
+	// identifier.
+	Value string `json:"value,omitempty"`
+	// Confirm: an instruction confirmed.
+	Confirm bool `json:"confirm,omitempty"`
+	// Checked: the clearance checklist's items, each ticked or not.
+	Checked []bool `json:"checked,omitempty"`
+	// Lot and Quantity: a material addition's lot code and quantity.
+	Lot      string `json:"lot,omitempty"`
+	Quantity string `json:"quantity,omitempty"`
+	// Equipment: the code of the piece of equipment checked.
+	Equipment string `json:"equipment,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+}
+
+// Recorded is an entry checked against its step: what to record.
+type Recorded struct {
+	Value     string
+	Number    *float64
+	Exception bool
+	// Why says, in English and French, how the value is out of limits.
+	Why, WhyFR string
+	Comment    string
+}
+
+// ParseNumber reads a number as typed on a French or English keyboard.
+func ParseNumber(field, s string) (float64, error) {
+	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), ",", "."))
+	f, err := strconv.ParseFloat(s, 64)
+	if s == "" || err != nil || !finite(f) {
+		return 0, errs.Field(field, "Enter a number, for example 7.42.", "Saisissez un nombre, par exemple 7,42.")
+	}
+	return f, nil
+}
+
+// Check reads an entry for the step: a malformed entry is refused; a value
+// outside its limits is recorded, flagged as an exception.
+func (s *Step) Check(e Entry) (*Recorded, error) {
+	comment, err := textField("comment", e.Comment, 0, 1000)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.check(e)
+	if r != nil {
+		r.Comment = comment
+	}
+	return r, err
+}
+
+func (s *Step) check(e Entry) (*Recorded, error) {
+	switch s.Kind {
+	case StepInstruction:
+		if !e.Confirm {
+			return nil, errs.Field("confirm", "Confirm that the instruction was carried out.", "Confirmez que l'instruction a été exécutée.")
+		}
+		return &Recorded{Value: "confirmed"}, nil
+	case StepClearance:
+		if len(e.Checked) != len(s.Checklist) {
+			return nil, errs.Field("checked", fmt.Sprintf("The line clearance has %d items; tick each of them.", len(s.Checklist)),
+				fmt.Sprintf("Le vide de ligne compte %d points ; cochez chacun d'eux.", len(s.Checklist)))
+		}
+		for i, ok := range e.Checked {
+			if !ok {
+				return nil, errs.Field("checked", fmt.Sprintf("Item %d of the line clearance is not ticked: %s. The line is not cleared.", i+1, s.Checklist[i]),
+					fmt.Sprintf("Le point %d du vide de ligne n'est pas coché : %s. La ligne n'est pas libérée.", i+1, s.Checklist[i]))
+			}
+		}
+		return &Recorded{Value: fmt.Sprintf("%d/%d checked", len(e.Checked), len(s.Checklist))}, nil
+	case StepNumeric:
+		v, err := ParseNumber("value", e.Value)
+		if err != nil {
+			return nil, err
+		}
+		p := math.Pow(10, float64(s.Decimals))
+		v = math.Round(v*p) / p
+		r := &Recorded{Value: strconv.FormatFloat(v, 'f', s.Decimals, 64) + " " + s.Unit, Number: &v}
+		if v < *s.Low || v > *s.High {
+			lim := fmt.Sprintf("[%s ; %s] %s", strconv.FormatFloat(*s.Low, 'f', s.Decimals, 64), strconv.FormatFloat(*s.High, 'f', s.Decimals, 64), s.Unit)
+			r.Exception = true
+			r.Why = fmt.Sprintf("%s is outside the limits %s.", r.Value, lim)
+			r.WhyFR = fmt.Sprintf("%s est hors des limites %s.", r.Value, lim)
+		}
+		return r, nil
+	case StepMaterial:
+		if strings.TrimSpace(e.Lot) == "" {
+			return nil, errs.Field("lot", "Enter or scan the lot of the material added.", "Saisissez ou scannez le lot de la matière ajoutée.")
+		}
+		q, err := ParseNumber("quantity", e.Quantity)
+		if err != nil {
+			return nil, err
+		}
+		if q <= 0 {
+			return nil, errs.Field("quantity", "The quantity added must be positive.", "La quantité ajoutée doit être positive.")
+		}
+		r := &Recorded{Number: &q}
+		tol := s.Quantity * s.Tolerance / 100
+		if math.Abs(q-s.Quantity) > tol+1e-9 {
+			r.Exception = true
+			r.Why = fmt.Sprintf("%s added, outside %s ± %s %%.", formatNumber(q), formatNumber(s.Quantity), formatNumber(s.Tolerance))
+			r.WhyFR = fmt.Sprintf("%s ajouté, hors de %s ± %s %%.", formatNumber(q), formatNumber(s.Quantity), formatNumber(s.Tolerance))
+		}
+		return r, nil
+	case StepEquipment:
+		if strings.TrimSpace(e.Equipment) == "" {
+			return nil, errs.Field("equipment", "Enter or scan the code of the equipment checked.", "Saisissez ou scannez le code de l'équipement vérifié.")
+		}
+		return &Recorded{Value: "clean, qualified"}, nil
+	case StepSampling:
+		v, err := textField("value", e.Value, 1, 60)
+		if err != nil {
+			return nil, errs.Field("value", "Enter the sample's label (1 to 60 characters).", "Saisissez l'étiquette de l'échantillon (1 à 60 caractères).")
+		}
+		return &Recorded{Value: v}, nil
+	}
+	return nil, errs.E(errs.Internal, "unknown step kind", "type d'étape inconnu")
+}
+
+// CheckLot refuses a lot that is not of the step's material, not usable,
+// or without the stock for the quantity.
+func (s *Step) CheckLot(l *Lot, qty float64, now time.Time) error {
+	if l.MaterialID != s.MaterialID {
+		return errs.Field("lot", fmt.Sprintf("Lot %s is of %s, not of the material this step adds.", l.Code, l.Material),
+			fmt.Sprintf("Le lot %s est de la matière %s, pas de celle que cette étape ajoute.", l.Code, l.Material))
+	}
+	if err := l.Usable(now); err != nil {
+		return err
+	}
+	if qty > l.Quantity+1e-9 {
+		return errs.Field("quantity", fmt.Sprintf("Lot %s holds %s %s in stock, less than the %s asked.", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty)),
+			fmt.Sprintf("Le lot %s n'a que %s %s en stock, moins que les %s demandés.", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty)))
+	}
+	return nil
+}
+
+// CheckEquipment refuses a piece of equipment of another class, of another
+// line, not clean, or past its qualification.
+func (s *Step) CheckEquipment(eq *site.Equipment, lineID string, now time.Time) error {
+	switch {
+	case eq.Kind != s.EquipmentKind:
+		return errs.Field("equipment", fmt.Sprintf("%s is a %s; this step checks a %s.", eq.Code, eq.Kind, s.EquipmentKind),
+			fmt.Sprintf("%s est un(e) %s ; cette étape vérifie un(e) %s.", eq.Code, eq.Kind, s.EquipmentKind))
+	case eq.LineID != lineID:
+		return errs.Field("equipment", fmt.Sprintf("%s belongs to another line.", eq.Code), fmt.Sprintf("%s appartient à une autre ligne.", eq.Code))
+	case eq.Status != site.EquipmentClean:
+		return errs.E(errs.Conflict, fmt.Sprintf("%s is %s, not clean: it may not be used.", eq.Code, eq.Status),
+			fmt.Sprintf("%s est au statut %s, pas propre : il ne peut pas être utilisé.", eq.Code, eq.Status))
+	case !now.Before(eq.QualificationDue.AddDate(0, 0, 1)):
+		return errs.E(errs.Conflict, fmt.Sprintf("%s is past its qualification (due %s): it may not be used.", eq.Code, eq.QualificationDue.Format("02/01/2006")),
+			fmt.Sprintf("%s a dépassé sa qualification (échéance %s) : il ne peut pas être utilisé.", eq.Code, eq.QualificationDue.Format("02/01/2006")))
+	}
+	return nil
+}
+
+// Deviation is a deviation record opened by an exception; its workflow
+// (investigation, CAPA, closure) belongs to quality.
+type Deviation struct {
+	ID       string    `json:"id"`
+	ClientID string    `json:"client_id"`
+	Code     string    `json:"code"`
+	BatchID  string    `json:"batch_id"`
+	StepID   string    `json:"step_id"`
+	Title    string    `json:"title"`
+	Status   string    `json:"status"`
+	OpenedAt time.Time `json:"opened_at"`
+}
+
+// AuditFields lists the deviation's fields for the audit trail.
+func (d *Deviation) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("client_id", d.ClientID), audit.F("code", d.Code), audit.F("batch_id", d.BatchID),
+		audit.F("step_id", d.StepID), audit.F("title", d.Title), audit.F("status", d.Status)}
+}
+
+// Consumption is a material lot consumed by a batch: a link of the
+// genealogy.
+type Consumption struct {
+	ID         string    `json:"id"`
+	ClientID   string    `json:"client_id"`
+	BatchID    string    `json:"batch_id"`
+	BatchLot   string    `json:"batch_lot"`
+	StepID     string    `json:"step_id"`
+	LotID      string    `json:"lot_id"`
+	LotCode    string    `json:"lot_code"`
+	MaterialID string    `json:"material_id"`
+	Material   string    `json:"material"`
+	Quantity   float64   `json:"quantity"`
+	Unit       string    `json:"unit"`
+	At         time.Time `json:"at"`
+}

@@ -1,0 +1,268 @@
+// Package production models what the site makes and how: the client-owned
+// products, the materials and their lots, the versioned master batch
+// records, the orders and their batches, the schedule of the lines and the
+// electronic batch record executed on the shop floor. It holds types and
+// rules only: no SQL, no HTTP.
+package production
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/site"
+)
+
+// SpecialClass is a class of product that needs special handling: its own
+// campaign, longer cleaning, a register.
+type SpecialClass string
+
+// The special classes.
+const (
+	ClassNone      SpecialClass = "none"
+	ClassHormone   SpecialClass = "hormone"
+	ClassNarcotic  SpecialClass = "narcotic"
+	ClassBiologic  SpecialClass = "biologic"
+	ClassCytotoxic SpecialClass = "cytotoxic"
+)
+
+// SpecialClasses lists the classes in display order.
+var SpecialClasses = []SpecialClass{ClassNone, ClassHormone, ClassNarcotic, ClassBiologic, ClassCytotoxic}
+
+// Product is a medicine a client laboratory has the site make. Sterile
+// follows from its form.
+type Product struct {
+	ID           string       `json:"id"`
+	ClientID     string       `json:"client_id"`
+	Code         string       `json:"code"`
+	Name         string       `json:"name"`
+	Form         site.Form    `json:"form"`
+	Sterile      bool         `json:"sterile"`
+	Strength     string       `json:"strength"`
+	Presentation string       `json:"presentation"`
+	SpecialClass SpecialClass `json:"special_class"`
+	// Storage is the storage condition, for example "2–8 °C".
+	Storage string `json:"storage"`
+}
+
+// Validate checks a product's fields and sets Sterile from the form.
+func (p *Product) Validate() error {
+	var err error
+	if p.ClientID == "" {
+		return errs.Field("client_id", "Choose the client laboratory that owns the product.", "Choisissez le laboratoire client propriétaire du produit.")
+	}
+	if p.Code, err = codeField("code", p.Code); err != nil {
+		return err
+	}
+	if p.Name, err = textField("name", p.Name, 1, 120); err != nil {
+		return err
+	}
+	if !oneOf(p.Form, site.Forms) {
+		return errs.Field("form", "The galenic form must be one of: "+joined(site.Forms)+".",
+			"La forme galénique doit être l'une de : "+joined(site.Forms)+".")
+	}
+	p.Sterile = p.Form.Sterile()
+	if p.Strength, err = textField("strength", p.Strength, 1, 60); err != nil {
+		return err
+	}
+	if p.Presentation, err = textField("presentation", p.Presentation, 1, 120); err != nil {
+		return err
+	}
+	if p.SpecialClass == "" {
+		p.SpecialClass = ClassNone
+	}
+	if !oneOf(p.SpecialClass, SpecialClasses) {
+		return errs.Field("special_class", "The special class must be one of: "+joined(SpecialClasses)+".",
+			"La classe particulière doit être l'une de : "+joined(SpecialClasses)+".")
+	}
+	if p.Storage, err = textField("storage", p.Storage, 1, 60); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AuditFields lists the product's fields for the audit trail.
+func (p *Product) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("client_id", p.ClientID), audit.F("code", p.Code), audit.F("name", p.Name),
+		audit.F("form", string(p.Form)), audit.F("sterile", strconv.FormatBool(p.Sterile)), audit.F("strength", p.Strength),
+		audit.F("presentation", p.Presentation), audit.F("special_class", string(p.SpecialClass)), audit.F("storage", p.Storage)}
+}
+
+// MaterialKind says what a material is.
+type MaterialKind string
+
+// The kinds of material.
+const (
+	MaterialRaw       MaterialKind = "raw"       // active substance, excipient, solvent
+	MaterialComponent MaterialKind = "component" // ampoule, vial, stopper, blister foil, box
+)
+
+// MaterialKinds lists the kinds in display order.
+var MaterialKinds = []MaterialKind{MaterialRaw, MaterialComponent}
+
+// Material is a raw material or a component, held in stock as lots. It is
+// the site's, not a client's.
+type Material struct {
+	ID   string       `json:"id"`
+	Code string       `json:"code"`
+	Name string       `json:"name"`
+	Kind MaterialKind `json:"kind"`
+	// Unit is the unit its quantities are counted in (kg, g, L, mL, units).
+	Unit string `json:"unit"`
+}
+
+// Validate checks a material's fields.
+func (m *Material) Validate() error {
+	var err error
+	if m.Code, err = codeField("code", m.Code); err != nil {
+		return err
+	}
+	if m.Name, err = textField("name", m.Name, 1, 120); err != nil {
+		return err
+	}
+	if !oneOf(m.Kind, MaterialKinds) {
+		return errs.Field("kind", "The kind must be one of: "+joined(MaterialKinds)+".", "Le type doit être l'un de : "+joined(MaterialKinds)+".")
+	}
+	if m.Unit, err = textField("unit", m.Unit, 1, 12); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AuditFields lists the material's fields for the audit trail.
+func (m *Material) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("code", m.Code), audit.F("name", m.Name), audit.F("kind", string(m.Kind)), audit.F("unit", m.Unit)}
+}
+
+// LotStatus is the quality status of a material lot.
+type LotStatus string
+
+// The statuses of a lot: only a released lot may be used.
+const (
+	LotQuarantine LotStatus = "quarantine"
+	LotReleased   LotStatus = "released"
+	LotRejected   LotStatus = "rejected"
+)
+
+// LotStatuses lists the statuses in display order.
+var LotStatuses = []LotStatus{LotQuarantine, LotReleased, LotRejected}
+
+// Lot is a received lot of a material, with the quantity left in stock.
+type Lot struct {
+	ID         string    `json:"id"`
+	MaterialID string    `json:"material_id"`
+	Code       string    `json:"code"`
+	Status     LotStatus `json:"status"`
+	Quantity   float64   `json:"quantity"`
+	// ExpiresOn is the expiry (or retest) date.
+	ExpiresOn time.Time `json:"expires_on"`
+	// Material and Unit are read with the lot, for display.
+	Material string `json:"material,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+}
+
+// Validate checks a lot's fields.
+func (l *Lot) Validate() error {
+	var err error
+	if l.MaterialID == "" {
+		return errs.Field("material_id", "Choose the material of the lot.", "Choisissez la matière du lot.")
+	}
+	if l.Code, err = codeField("code", l.Code); err != nil {
+		return err
+	}
+	if l.Status == "" {
+		l.Status = LotQuarantine
+	}
+	if !oneOf(l.Status, LotStatuses) {
+		return errs.Field("status", "The status must be one of: "+joined(LotStatuses)+".", "Le statut doit être l'un de : "+joined(LotStatuses)+".")
+	}
+	if !finite(l.Quantity) || l.Quantity < 0 || l.Quantity > 1e9 {
+		return errs.Field("quantity", "The quantity must be a number between 0 and 1,000,000,000.", "La quantité doit être un nombre entre 0 et 1 000 000 000.")
+	}
+	if l.ExpiresOn.IsZero() {
+		return errs.Field("expires_on", "Give the lot's expiry date (YYYY-MM-DD).", "Indiquez la date de péremption du lot (AAAA-MM-JJ).")
+	}
+	l.ExpiresOn = day(l.ExpiresOn)
+	return nil
+}
+
+// AuditFields lists the lot's fields for the audit trail.
+func (l *Lot) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("material_id", l.MaterialID), audit.F("code", l.Code), audit.F("status", string(l.Status)),
+		audit.F("quantity", formatNumber(l.Quantity)), audit.F("expires_on", l.ExpiresOn.Format(time.DateOnly))}
+}
+
+// Usable refuses a lot that may not be used at time now: not released, or
+// expired. The message names the lot, for the operator who scanned it.
+func (l *Lot) Usable(now time.Time) error {
+	switch l.Status {
+	case LotReleased:
+	case LotQuarantine:
+		return errs.Field("lot", fmt.Sprintf("Lot %s is in quarantine: it may not be used until quality releases it.", l.Code),
+			fmt.Sprintf("Le lot %s est en quarantaine : il ne peut pas être utilisé avant sa libération par la qualité.", l.Code))
+	default:
+		return errs.Field("lot", fmt.Sprintf("Lot %s is %s: it may not be used.", l.Code, l.Status),
+			fmt.Sprintf("Le lot %s est au statut %s : il ne peut pas être utilisé.", l.Code, l.Status))
+	}
+	if !now.Before(l.ExpiresOn.AddDate(0, 0, 1)) {
+		return errs.Field("lot", fmt.Sprintf("Lot %s expired on %s: it may not be used.", l.Code, l.ExpiresOn.Format("02/01/2006")),
+			fmt.Sprintf("Le lot %s est périmé depuis le %s : il ne peut pas être utilisé.", l.Code, l.ExpiresOn.Format("02/01/2006")))
+	}
+	return nil
+}
+
+// --- field helpers
+
+func codeField(field, v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || utf8.RuneCountInString(v) > 40 || strings.ContainsAny(v, " \t\r\n") {
+		return v, errs.Field(field, "A code of 1 to 40 characters without spaces is required.", "Un code de 1 à 40 caractères sans espace est requis.")
+	}
+	return v, nil
+}
+
+func textField(field, v string, minLen, maxLen int) (string, error) {
+	v = strings.TrimSpace(v)
+	n := utf8.RuneCountInString(v)
+	if !utf8.ValidString(v) || n < minLen || n > maxLen {
+		if minLen == 0 {
+			return v, errs.Field(field, fmt.Sprintf("At most %d characters.", maxLen), fmt.Sprintf("Au plus %d caractères.", maxLen))
+		}
+		return v, errs.Field(field, fmt.Sprintf("A text of %d to %d characters is required.", minLen, maxLen),
+			fmt.Sprintf("Un texte de %d à %d caractères est requis.", minLen, maxLen))
+	}
+	return v, nil
+}
+
+func oneOf[T comparable](v T, set []T) bool {
+	for _, s := range set {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func joined[T ~string](set []T) string {
+	s := make([]string, len(set))
+	for i, v := range set {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ", ")
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// day keeps the date of t, at midnight UTC.
+func day(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// formatNumber writes a quantity as the audit trail records it.
+func formatNumber(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

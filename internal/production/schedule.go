@@ -1,0 +1,250 @@
+package production
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/site"
+)
+
+// Slot is a batch's place in a line's schedule, as the rules see it.
+type Slot struct {
+	BatchID   string       `json:"batch_id"`
+	Lot       string       `json:"lot"`
+	ClientID  string       `json:"client_id"`
+	ProductID string       `json:"product_id"`
+	Class     SpecialClass `json:"special_class"`
+	LineID    string       `json:"line_id"`
+	Start     time.Time    `json:"start"`
+	End       time.Time    `json:"end"`
+	// Hidden: the batch belongs to a client outside the reader's scope;
+	// its lot, client and product are blanked, the slot shows as reserved.
+	Hidden bool `json:"reserved,omitempty"`
+}
+
+// Window is a maintenance window of a line: no batch runs in it.
+type Window struct {
+	ID     string    `json:"id"`
+	LineID string    `json:"line_id"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Reason string    `json:"reason"`
+}
+
+// Validate checks a window's fields.
+func (w *Window) Validate() error {
+	var err error
+	if w.LineID == "" {
+		return errs.Field("line_id", "Choose the line under maintenance.", "Choisissez la ligne en maintenance.")
+	}
+	if w.Start.IsZero() || w.End.IsZero() || !w.End.After(w.Start) {
+		return errs.Field("end", "A maintenance window ends after it starts.", "Une fenêtre de maintenance finit après son début.")
+	}
+	if w.End.Sub(w.Start) > 60*24*time.Hour {
+		return errs.Field("end", "A maintenance window lasts at most 60 days.", "Une fenêtre de maintenance dure au plus 60 jours.")
+	}
+	if w.Reason, err = textField("reason", w.Reason, 1, 200); err != nil {
+		return err
+	}
+	w.Start, w.End = w.Start.UTC(), w.End.UTC()
+	return nil
+}
+
+// AuditFields lists the window's fields for the audit trail.
+func (w *Window) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("line_id", w.LineID), audit.F("start", w.Start.Format(time.RFC3339)),
+		audit.F("end", w.End.Format(time.RFC3339)), audit.F("reason", w.Reason)}
+}
+
+// The changeover and cleaning times between two batches on a line.
+const (
+	// ChangeoverSameProduct: line clearance between two batches of one
+	// product (a campaign).
+	ChangeoverSameProduct = 2 * time.Hour
+	// ChangeoverSameClient: product change within one client's products.
+	ChangeoverSameClient = 4 * time.Hour
+	// ChangeoverFull: full cleaning and its verification, between
+	// different clients or when a special class (hormone, narcotic,
+	// biologic, cytotoxic) comes or goes.
+	ChangeoverFull = 8 * time.Hour
+)
+
+// Changeover is the time a line needs between batch a and batch b, in
+// either order.
+func Changeover(a, b Slot) time.Duration {
+	switch {
+	case a.ClientID != b.ClientID || a.Class != b.Class:
+		return ChangeoverFull
+	case a.ProductID != b.ProductID:
+		return ChangeoverSameClient
+	}
+	return ChangeoverSameProduct
+}
+
+// RuleError is a refusal to schedule: a conflict naming its rule and the
+// batch or window in the way.
+func ruleError(rule, en, fr string) error {
+	return &errs.Error{Code: errs.Conflict, Field: "rule:" + rule,
+		Message: "Scheduling rule “" + rule + "”: " + en, MessageFR: "Règle de planification « " + rule + " » : " + fr}
+}
+
+// The scheduling rules, by name.
+const (
+	RuleLineForm    = "line_form"
+	RuleOverlap     = "overlap"
+	RuleChangeover  = "changeover"
+	RuleMaintenance = "maintenance_window"
+	RuleCalendar    = "shift_calendar"
+	RulePast        = "past"
+)
+
+// CanRun refuses a line that cannot make the product: its form, and
+// sterile products on sterile lines only.
+func CanRun(l *site.Line, p *Product) error {
+	if p.Sterile != l.Sterile {
+		if p.Sterile {
+			return ruleError(RuleLineForm, fmt.Sprintf("%s is sterile; line %s is not a sterile line.", p.Code, l.Code),
+				fmt.Sprintf("%s est stérile ; la ligne %s n'est pas une ligne stérile.", p.Code, l.Code))
+		}
+		return ruleError(RuleLineForm, fmt.Sprintf("%s is not sterile; sterile line %s runs sterile products only.", p.Code, l.Code),
+			fmt.Sprintf("%s n'est pas stérile ; la ligne stérile %s ne produit que des produits stériles.", p.Code, l.Code))
+	}
+	if !slices.Contains(l.Forms, p.Form) {
+		return ruleError(RuleLineForm, fmt.Sprintf("line %s cannot run the form %s of %s; it runs %s.", l.Code, p.Form, p.Code, joined(l.Forms)),
+			fmt.Sprintf("la ligne %s ne peut pas produire la forme %s de %s ; elle produit %s.", l.Code, p.Form, p.Code, joined(l.Forms)))
+	}
+	return nil
+}
+
+// CheckSlot applies the rules of the schedule to slot s on its line: no
+// overlap with another batch, the changeover time kept on each side, no
+// maintenance window crossed, every hour staffed by a shift of the
+// calendar. others are the line's other slots; a hidden one is named as a
+// reserved slot, not by its lot.
+func CheckSlot(s Slot, others []Slot, windows []Window, cal Calendar, now time.Time) error {
+	if s.Start.Before(now.Add(-time.Minute)) {
+		return ruleError(RulePast, "a batch cannot be scheduled to start in the past.", "un lot ne peut pas être planifié dans le passé.")
+	}
+	for _, o := range others {
+		if o.BatchID == s.BatchID {
+			continue
+		}
+		name, nameFR := "batch "+o.Lot, "le lot "+o.Lot
+		if o.Hidden {
+			name, nameFR = "a reserved slot", "un créneau réservé"
+		}
+		span := fmt.Sprintf(" (%s – %s)", local(o.Start), local(o.End))
+		if s.Start.Before(o.End) && o.Start.Before(s.End) {
+			return ruleError(RuleOverlap, "the line is taken by "+name+span+".", "la ligne est occupée par "+nameFR+span+".")
+		}
+		gap := Changeover(o, s)
+		if s.Start.Before(o.End.Add(gap)) && o.Start.Before(s.End.Add(gap)) {
+			h := int(gap.Hours())
+			return ruleError(RuleChangeover, fmt.Sprintf("%d h of changeover and cleaning are needed between this batch and %s%s.", h, name, span),
+				fmt.Sprintf("%d h de changement et de nettoyage sont nécessaires entre ce lot et %s%s.", h, nameFR, span))
+		}
+	}
+	for _, w := range windows {
+		if s.Start.Before(w.End) && w.Start.Before(s.End) {
+			span := fmt.Sprintf("%s – %s", local(w.Start), local(w.End))
+			return ruleError(RuleMaintenance, "the line is under maintenance "+span+" ("+w.Reason+").",
+				"la ligne est en maintenance "+span+" ("+w.Reason+").")
+		}
+	}
+	if gap, ok := cal.Covers(s.Start, s.End); !ok {
+		return ruleError(RuleCalendar, "no shift is staffed at "+local(gap)+"; the batch would run unattended.",
+			"aucune équipe n'est en poste le "+local(gap)+" ; le lot tournerait sans personne.")
+	}
+	return nil
+}
+
+// local writes a time in the site's zone, as the screens show it.
+func local(t time.Time) string { return t.In(Zone).Format("02/01/2006 15:04") }
+
+// Zone is the site's time zone: shifts and screens are in local time.
+var Zone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// Calendar is the site's shift calendar: day and night shifts run Monday
+// to Friday (a night shift starting on Friday ends on Saturday morning),
+// weekend shifts on Saturday and Sunday.
+type Calendar struct {
+	Shifts []site.Shift
+}
+
+// calendarStep is the resolution at which the calendar is checked.
+const calendarStep = 15 * time.Minute
+
+// Covers reports whether every moment from start to end falls within a
+// staffed shift; if not, it returns the first moment that does not.
+func (c Calendar) Covers(start, end time.Time) (time.Time, bool) {
+	if len(c.Shifts) == 0 {
+		return time.Time{}, true // no calendar set up: the rule does not apply
+	}
+	for t := start; t.Before(end); t = t.Add(calendarStep) {
+		if !c.Staffed(t) {
+			return t, false
+		}
+	}
+	return time.Time{}, true
+}
+
+// Staffed reports whether a shift is at work at time t.
+func (c Calendar) Staffed(t time.Time) bool {
+	lt := t.In(Zone)
+	mins := lt.Hour()*60 + lt.Minute()
+	for _, s := range c.Shifts {
+		from, ok1 := clock(s.Start)
+		to, ok2 := clock(s.End)
+		if !ok1 || !ok2 {
+			continue
+		}
+		// The day the shift started: today, or yesterday for the
+		// morning part of a shift that crosses midnight.
+		var started time.Weekday
+		switch {
+		case from < to && mins >= from && mins < to:
+			started = lt.Weekday()
+		case from >= to && mins >= from:
+			started = lt.Weekday()
+		case from >= to && mins < to:
+			started = lt.AddDate(0, 0, -1).Weekday()
+		default:
+			continue
+		}
+		weekend := started == time.Saturday || started == time.Sunday
+		if (s.Kind == site.ShiftWeekend) == weekend {
+			return true
+		}
+	}
+	return false
+}
+
+// clock reads "HH:MM" as minutes after midnight.
+func clock(s string) (int, bool) {
+	var h, m int
+	if _, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// StaffedHours counts the staffed hours of a week starting at monday.
+func (c Calendar) StaffedHours(from, to time.Time) float64 {
+	n := 0
+	for t := from; t.Before(to); t = t.Add(calendarStep) {
+		if c.Staffed(t) {
+			n++
+		}
+	}
+	return float64(n) * calendarStep.Hours()
+}

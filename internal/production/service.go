@@ -1,0 +1,180 @@
+package production
+
+import (
+	"context"
+	"time"
+
+	"galenix/internal/esign"
+	"galenix/internal/site"
+)
+
+// ProductFilter narrows a list of products.
+type ProductFilter struct {
+	ClientID string
+}
+
+// LotFilter narrows a list of lots.
+type LotFilter struct {
+	MaterialID string
+	Code       string
+}
+
+// MasterFilter narrows a list of master batch records.
+type MasterFilter struct {
+	ProductID string
+	Status    MasterStatus
+}
+
+// BatchFilter narrows a list of batches.
+type BatchFilter struct {
+	ClientID string
+	LineID   string
+	State    BatchState
+	OrderID  string
+}
+
+// ScheduleFilter asks for the schedule of a building's lines (or all of
+// them) over a period.
+type ScheduleFilter struct {
+	BuildingID string
+	From, To   time.Time
+}
+
+// ScheduleRequest places a batch on a line at a time.
+type ScheduleRequest struct {
+	LineID string    `json:"line_id"`
+	Start  time.Time `json:"start"`
+}
+
+// Schedule is the plan of a building's lines over a period: for the Gantt
+// page.
+type Schedule struct {
+	From    time.Time      `json:"from"`
+	To      time.Time      `json:"to"`
+	Lines   []ScheduleLine `json:"lines"`
+	Windows []Window       `json:"windows"`
+}
+
+// ScheduleLine is one line of the Gantt: its batches, in time order.
+type ScheduleLine struct {
+	Line  site.Line `json:"line"`
+	Slots []Slot    `json:"slots"`
+}
+
+// Capacity is the load of the lines over one week: hours staffed by the
+// shift calendar, less maintenance, against hours booked by batches with
+// their changeovers.
+type Capacity struct {
+	Week  time.Time      `json:"week"`
+	Lines []LineCapacity `json:"lines"`
+}
+
+// LineCapacity is one line's week.
+type LineCapacity struct {
+	Line        site.Line `json:"line"`
+	Available   float64   `json:"available_hours"`
+	Maintenance float64   `json:"maintenance_hours"`
+	Booked      float64   `json:"booked_hours"`
+	Batches     int       `json:"batches"`
+}
+
+// Floor is what a line's tablet shows: the batch on the line and its next
+// step. Reserved says the line is busy with a batch of a client outside
+// the reader's scope: nothing of it is shown.
+type Floor struct {
+	Line     site.Line    `json:"line"`
+	Batch    *Batch       `json:"batch,omitempty"`
+	Reserved bool         `json:"reserved"`
+	Next     *StepRecord  `json:"next,omitempty"`
+	Recent   []StepRecord `json:"recent"`
+	// Upcoming are the next batches scheduled or released on the line.
+	Upcoming []Batch `json:"upcoming"`
+}
+
+// Record is a batch's whole electronic record.
+type Record struct {
+	Batch      Batch             `json:"batch"`
+	Master     Master            `json:"master"`
+	Steps      []StepRecord      `json:"steps"`
+	Deviations []Deviation       `json:"deviations"`
+	Consumed   []Consumption     `json:"consumed"`
+	Signatures []esign.Signature `json:"signatures"`
+}
+
+// Review is the QA view of a batch by exception: only what needs a look.
+type Review struct {
+	Batch Batch `json:"batch"`
+	// Exceptions are the steps flagged out of limits.
+	Exceptions []StepRecord `json:"exceptions"`
+	Deviations []Deviation  `json:"deviations"`
+	// Corrected are the steps whose entry changed after it was first made.
+	Corrected []StepRecord `json:"corrected"`
+	// Signatures are the signatures to check: of critical and signed
+	// steps, and on the batch itself; broken ones first.
+	Signatures []esign.Signature `json:"signatures"`
+}
+
+// Service is the production context: every read scoped to the actor's
+// clients, every write one audited command.
+type Service interface {
+	Products(ctx context.Context, f ProductFilter) ([]Product, error)
+	Product(ctx context.Context, id string) (*Product, error)
+	CreateProduct(ctx context.Context, p *Product) error
+	UpdateProduct(ctx context.Context, p *Product, reason string) error
+
+	Materials(ctx context.Context) ([]Material, error)
+	Material(ctx context.Context, id string) (*Material, error)
+	CreateMaterial(ctx context.Context, m *Material) error
+	Lots(ctx context.Context, f LotFilter) ([]Lot, error)
+	Lot(ctx context.Context, id string) (*Lot, error)
+	CreateLot(ctx context.Context, l *Lot) error
+	// SetLotStatus releases, quarantines or rejects a lot (quality).
+	SetLotStatus(ctx context.Context, id string, status LotStatus, reason string) (*Lot, error)
+
+	Masters(ctx context.Context, f MasterFilter) ([]Master, error)
+	// Master returns one version with its operations.
+	Master(ctx context.Context, id string) (*Master, error)
+	// CreateMaster records a draft, the next version of its code.
+	CreateMaster(ctx context.Context, m *Master) error
+	// UpdateMaster changes a draft.
+	UpdateMaster(ctx context.Context, m *Master, reason string) error
+	// MoveMaster applies a move of the life cycle (not approval, which is
+	// QA's signature).
+	MoveMaster(ctx context.Context, id string, mv MasterMove, reason string) (*Master, error)
+
+	Orders(ctx context.Context) ([]Order, error)
+	Order(ctx context.Context, id string) (*Order, error)
+	// CreateOrder records the order and its planned batches, from the
+	// product's effective master.
+	CreateOrder(ctx context.Context, o *Order) error
+
+	Batches(ctx context.Context, f BatchFilter) ([]Batch, error)
+	Batch(ctx context.Context, id string) (*Batch, error)
+	ScheduleBatch(ctx context.Context, id string, r ScheduleRequest, reason string) (*Batch, error)
+	// MoveBatch applies a move other than scheduling.
+	MoveBatch(ctx context.Context, id string, mv BatchMove, reason string) (*Batch, error)
+
+	// Record is the batch's whole record (staff only).
+	Record(ctx context.Context, batchID string) (*Record, error)
+	// RecordStep enters the batch's next step.
+	RecordStep(ctx context.Context, batchID string, e Entry) (*StepRecord, error)
+	// CorrectStep changes an entry already made, with a reason; its
+	// signatures break and must be given again.
+	CorrectStep(ctx context.Context, batchID string, e Entry, reason string) (*StepRecord, error)
+	Review(ctx context.Context, batchID string) (*Review, error)
+
+	// Floor is what the line's tablet shows.
+	Floor(ctx context.Context, lineID string) (*Floor, error)
+	Schedule(ctx context.Context, f ScheduleFilter) (*Schedule, error)
+	Capacity(ctx context.Context, buildingID string, week time.Time) (*Capacity, error)
+	Windows(ctx context.Context, lineID string) ([]Window, error)
+	CreateWindow(ctx context.Context, w *Window) error
+
+	// LotUses is the forward genealogy: every batch that consumed the lot.
+	LotUses(ctx context.Context, lotID string) ([]Consumption, error)
+	// BatchInputs is the backward genealogy: every lot the batch consumed.
+	BatchInputs(ctx context.Context, batchID string) ([]Consumption, error)
+	// Changed returns a mark that changes whenever a batch in the actor's
+	// scope changes: live views poll it cheaply.
+	Changed(ctx context.Context) (string, error)
+}
