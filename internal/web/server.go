@@ -17,6 +17,7 @@ import (
 	"galenix/internal/client"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/production"
 	"galenix/internal/site"
 )
 
@@ -39,8 +40,11 @@ type Deps struct {
 	// When nil, New takes the one the Identity service offers, if any.
 	Admin identity.Admin
 	Audit AuditReader
-	DB    Pinger
-	Log   *slog.Logger
+	// Production is the production context: products, masters, orders,
+	// batches, the schedule and the electronic batch record.
+	Production production.Service
+	DB         Pinger
+	Log        *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -94,7 +98,9 @@ func New(d Deps) *Server {
 	s.routesAdmin()
 	s.routesAuditExtras()
 	s.routesSignatures()
+	s.routesProduction()
 	s.routesPages()
+	s.routesProductionPages()
 	return s
 }
 

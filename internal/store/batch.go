@@ -1,0 +1,715 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+	"galenix/internal/site"
+)
+
+// --- orders
+
+const orderCols = `id, client_id, product_id, master_id, code, quantity, unit, due_on`
+
+func scanOrder(sc scanner, o *production.Order) error {
+	err := sc.Scan(&o.ID, &o.ClientID, &o.ProductID, &o.MasterID, &o.Code, &o.Quantity, &o.Unit, &o.DueOn)
+	o.DueOn = o.DueOn.UTC()
+	return err
+}
+
+// Orders lists the orders of the clients in the actor's scope, newest
+// first.
+func (s *ProductionStore) Orders(ctx context.Context) ([]production.Order, error) {
+	a := actorOf(ctx)
+	if err := needProductionView(a); err != nil {
+		return nil, err
+	}
+	cond, args := inScope("client_id", a.ClientScope())
+	return list(ctx, s.db, `SELECT `+orderCols+` FROM orders WHERE `+cond+` ORDER BY created_at DESC, code DESC`, args, scanOrder)
+}
+
+// Order returns one order with its batches.
+func (s *ProductionStore) Order(ctx context.Context, id string) (*production.Order, error) {
+	var o production.Order
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.Actor); err != nil {
+			return err
+		}
+		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		if err := tx.byID(`SELECT `+orderCols+` FROM orders WHERE id = ? AND `+cond, id, func(sc scanner) error { return scanOrder(sc, &o) },
+			"No such order.", "Cet ordre n'existe pas.", args...); err != nil {
+			return err
+		}
+		var err error
+		o.Batches, err = tx.batches(production.BatchFilter{OrderID: o.ID})
+		return err
+	})
+	return &o, err
+}
+
+// CreateOrder records an order and its planned batches.
+func (s *ProductionStore) CreateOrder(ctx context.Context, o *production.Order) error {
+	return s.db.Write(ctx, "order.create", "", func(tx *Tx) error {
+		if err := require(tx, identity.PermProductionPlan); err != nil {
+			return err
+		}
+		if err := o.Validate(tx.Now); err != nil {
+			return err
+		}
+		return tx.CreateOrder(o)
+	})
+}
+
+// CreateOrder records an order of a product from its effective master
+// batch record, and as many planned batches as the master's batch size
+// needs, each with its lot number.
+func (tx *Tx) CreateOrder(o *production.Order) error {
+	if o.DueOn.IsZero() {
+		return errs.Field("due_on", "Give the due date (YYYY-MM-DD).", "Indiquez la date d'échéance (AAAA-MM-JJ).")
+	}
+	var p production.Product
+	if err := tx.ProductByID(o.ProductID, &p); err != nil {
+		return asField(err, "product_id")
+	}
+	m, err := tx.EffectiveMaster(p.ID)
+	if err != nil {
+		return err
+	}
+	n, err := o.BatchCount(m)
+	if err != nil {
+		return err
+	}
+	seq, err := tx.nextNumber("order")
+	if err != nil {
+		return err
+	}
+	o.ID, o.ClientID, o.MasterID, o.Unit, o.Code = NewID(), p.ClientID, m.ID, m.Unit, production.OrderCode(tx.Now, seq)
+	if _, err := tx.exec(`INSERT INTO orders (`+orderCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+		o.ID, o.ClientID, o.ProductID, o.MasterID, o.Code, o.Quantity, o.Unit, o.DueOn, tx.Now); err != nil {
+		return err
+	}
+	if err := tx.Audit(audit.Diff(orderTable.entity, o.ID, nil, o.AuditFields()), o.ClientID); err != nil {
+		return err
+	}
+	o.Batches = nil
+	left := o.Quantity
+	for i := 0; i < n; i++ {
+		q := min(left, m.BatchSize)
+		left -= q
+		lot, err := tx.nextNumber("lot")
+		if err != nil {
+			return err
+		}
+		b := production.Batch{ID: NewID(), ClientID: o.ClientID, OrderID: o.ID, ProductID: p.ID, MasterID: m.ID,
+			Lot: production.LotCode(tx.Now, lot), Quantity: q, Unit: m.Unit, State: production.BatchPlanned, StepsTotal: m.Steps}
+		if _, err := tx.exec(`INSERT INTO batches (id, client_id, order_id, product_id, master_id, lot, quantity, unit, state, steps_total, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, b.ID, b.ClientID, b.OrderID, b.ProductID, b.MasterID, b.Lot, b.Quantity, b.Unit, string(b.State), b.StepsTotal, tx.Now); err != nil {
+			return err
+		}
+		if err := tx.Audit(audit.Diff(batchTable.entity, b.ID, nil, b.AuditFields()), b.ClientID); err != nil {
+			return err
+		}
+		full, err := tx.batch(b.ID)
+		if err != nil {
+			return err
+		}
+		o.Batches = append(o.Batches, *full)
+	}
+	return nil
+}
+
+// --- batches
+
+const batchSelect = `SELECT b.id, b.client_id, b.order_id, b.product_id, b.master_id, b.lot, b.quantity, b.unit, b.state,
+	COALESCE(CAST(b.line_id AS TEXT), ''), b.start_at, b.end_at, b.steps_total, b.steps_done, b.exceptions,
+	p.name, p.code, p.form, p.special_class, p.sterile, m.code, m.version, m.hours, COALESCE(l.code, ''), o.due_on, b.updated_at
+	FROM batches b JOIN products p ON p.id = b.product_id JOIN masters m ON m.id = b.master_id
+	JOIN orders o ON o.id = b.order_id LEFT JOIN lines l ON l.id = b.line_id`
+
+func scanBatch(sc scanner, b *production.Batch) error {
+	var start, end sql.NullTime
+	err := sc.Scan(&b.ID, &b.ClientID, &b.OrderID, &b.ProductID, &b.MasterID, &b.Lot, &b.Quantity, &b.Unit, &b.State,
+		&b.LineID, &start, &end, &b.StepsTotal, &b.StepsDone, &b.Exceptions,
+		&b.Product, &b.ProductCode, &b.Form, &b.Class, &b.Sterile, &b.MasterCode, &b.Version, &b.Hours, &b.LineCode, &b.DueOn, &b.Updated)
+	b.Start, b.End = timePtr(start), timePtr(end)
+	b.DueOn, b.Updated = b.DueOn.UTC(), b.Updated.UTC()
+	return err
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+// Batches lists the batches of the clients in the actor's scope.
+func (s *ProductionStore) Batches(ctx context.Context, f production.BatchFilter) ([]production.Batch, error) {
+	var out []production.Batch
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.Actor); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.batches(f)
+		return err
+	})
+	return out, err
+}
+
+// batches lists the batches in the actor's scope matching the filter, in
+// schedule order (unscheduled last), then by lot.
+func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
+	cond, args := inScope("b.client_id", tx.Actor.ClientScope())
+	q := batchSelect + ` WHERE ` + cond
+	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.state", string(f.State)}, {"b.order_id", f.OrderID}} {
+		if p.v != "" {
+			q += ` AND ` + p.col + ` = ?`
+			args = append(args, p.v)
+		}
+	}
+	q += ` ORDER BY CASE WHEN b.start_at IS NULL THEN 1 ELSE 0 END, b.start_at, b.lot`
+	return collect(tx, q, args, scanBatch)
+}
+
+// collect runs a query in this transaction and scans each row.
+func collect[T any](tx *Tx, q string, args []any, scan func(scanner, *T) error) ([]T, error) {
+	rows, err := tx.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// Batch returns one batch in the actor's scope.
+func (s *ProductionStore) Batch(ctx context.Context, id string) (*production.Batch, error) {
+	var b *production.Batch
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.Actor); err != nil {
+			return err
+		}
+		var err error
+		b, err = tx.batch(id)
+		return err
+	})
+	return b, err
+}
+
+// batch reads a batch in the actor's scope; outside, it is not found.
+func (tx *Tx) batch(id string) (*production.Batch, error) {
+	var b production.Batch
+	cond, args := inScope("b.client_id", tx.Actor.ClientScope())
+	err := tx.byID(batchSelect+` WHERE b.id = ? AND `+cond, id, func(sc scanner) error { return scanBatch(sc, &b) },
+		"No such batch.", "Ce lot n'existe pas.", args...)
+	return &b, err
+}
+
+// saveBatch writes a batch's changed fields and audits them.
+func (tx *Tx) saveBatch(old, b *production.Batch) error {
+	if _, err := tx.exec(`UPDATE batches SET state = ?, line_id = ?, start_at = ?, end_at = ?, steps_done = ?, exceptions = ?, updated_at = ? WHERE id = ?`,
+		string(b.State), nullable(b.LineID), b.Start, b.End, b.StepsDone, b.Exceptions, tx.Now, b.ID); err != nil {
+		return err
+	}
+	b.Updated = tx.Now
+	return tx.Audit(audit.Diff(batchTable.entity, b.ID, old.AuditFields(), b.AuditFields()), b.ClientID)
+}
+
+// ScheduleBatch places a batch on a line at a time, by the rules of the
+// schedule; a start in the past is refused.
+func (s *ProductionStore) ScheduleBatch(ctx context.Context, id string, r production.ScheduleRequest, reason string) (*production.Batch, error) {
+	var b *production.Batch
+	err := s.db.Write(ctx, "batch.schedule", reason, func(tx *Tx) error {
+		if err := require(tx, identity.PermProductionPlan); err != nil {
+			return err
+		}
+		if !r.Start.IsZero() && r.Start.Before(tx.Now.Add(-time.Minute)) {
+			return errs.E(errs.Conflict, "Scheduling rule “past”: a batch cannot be scheduled to start in the past.",
+				"Règle de planification « past » : un lot ne peut pas être planifié dans le passé.")
+		}
+		var err error
+		b, err = tx.ScheduleBatch(id, r)
+		return err
+	})
+	return b, err
+}
+
+// ScheduleBatch places a batch on a line at a time: the line must run the
+// product, and the slot keep clear of other batches (with their
+// changeovers), of maintenance windows, and within the shift calendar.
+// Unlike the service, it accepts a start in the past (the demo's history).
+func (tx *Tx) ScheduleBatch(id string, r production.ScheduleRequest) (*production.Batch, error) {
+	b, err := tx.batch(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := b.State.Allowed(production.MoveSchedule); err != nil {
+		return nil, err
+	}
+	if r.LineID == "" {
+		return nil, errs.Field("line_id", "Choose the line to run the batch on.", "Choisissez la ligne qui produira le lot.")
+	}
+	if r.Start.IsZero() {
+		return nil, errs.Field("start", "Give the start date and time.", "Indiquez la date et l'heure de début.")
+	}
+	var line site.Line
+	if err := tx.line(r.LineID, &line); err != nil {
+		return nil, asField(err, "line_id")
+	}
+	var p production.Product
+	if err := tx.ProductByID(b.ProductID, &p); err != nil {
+		return nil, err
+	}
+	if err := production.CanRun(&line, &p); err != nil {
+		return nil, err
+	}
+	start := r.Start.UTC().Truncate(time.Minute)
+	end := start.Add(time.Duration(b.Hours * float64(time.Hour)))
+	slot := production.Slot{BatchID: b.ID, Lot: b.Lot, ClientID: b.ClientID, ProductID: b.ProductID, Class: b.Class, LineID: line.ID, Start: start, End: end}
+	margin := production.ChangeoverFull
+	others, err := tx.slots([]string{line.ID}, start.Add(-margin), end.Add(margin))
+	if err != nil {
+		return nil, err
+	}
+	windows, err := tx.windows([]string{line.ID}, start, end)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := tx.calendar()
+	if err != nil {
+		return nil, err
+	}
+	if err := production.CheckSlot(slot, others, windows, cal, time.Time{}); err != nil {
+		return nil, err
+	}
+	old := *b
+	b.State, b.LineID, b.Start, b.End, b.LineCode = production.BatchScheduled, line.ID, &start, &end, line.Code
+	if err := tx.saveBatch(&old, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// slots reads the batches placed on the lines over a period, every
+// client's: the rules of the schedule must see them all. A batch outside
+// the actor's scope is hidden: its lot, client and product are blanked.
+func (tx *Tx) slots(lines []string, from, to time.Time) ([]production.Slot, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	args := []any{}
+	for _, l := range lines {
+		args = append(args, l)
+	}
+	args = append(args, to, from)
+	q := `SELECT b.id, b.lot, b.client_id, b.product_id, p.special_class, CAST(b.line_id AS TEXT), b.start_at, b.end_at
+		FROM batches b JOIN products p ON p.id = b.product_id
+		WHERE b.line_id IN (?` + strings.Repeat(", ?", len(lines)-1) + `) AND b.start_at < ? AND b.end_at > ? ORDER BY b.start_at`
+	var out []production.Slot
+	err := tx.unscoped(func() error {
+		var err error
+		out, err = collect(tx, q, args, func(sc scanner, s *production.Slot) error {
+			err := sc.Scan(&s.BatchID, &s.Lot, &s.ClientID, &s.ProductID, &s.Class, &s.LineID, &s.Start, &s.End)
+			s.Start, s.End = s.Start.UTC(), s.End.UTC()
+			return err
+		})
+		return err
+	})
+	scope := tx.Actor.ClientScope()
+	for i := range out {
+		if !scope.Has(out[i].ClientID) {
+			// The rules compared it whole; the reader sees a reserved slot.
+			out[i].Hidden = true
+		}
+	}
+	return out, err
+}
+
+// hide blanks what a hidden slot must not show.
+func hide(s []production.Slot) []production.Slot {
+	for i := range s {
+		if s[i].Hidden {
+			s[i].BatchID, s[i].Lot, s[i].ClientID, s[i].ProductID, s[i].Class = "", "", "", "", ""
+		}
+	}
+	return s
+}
+
+const windowCols = `id, line_id, start_at, end_at, reason`
+
+func scanWindow(sc scanner, w *production.Window) error {
+	err := sc.Scan(&w.ID, &w.LineID, &w.Start, &w.End, &w.Reason)
+	w.Start, w.End = w.Start.UTC(), w.End.UTC()
+	return err
+}
+
+// windows reads the maintenance windows of the lines over a period.
+func (tx *Tx) windows(lines []string, from, to time.Time) ([]production.Window, error) {
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	args := []any{}
+	for _, l := range lines {
+		args = append(args, l)
+	}
+	args = append(args, to, from)
+	return collect(tx, `SELECT `+windowCols+` FROM line_windows WHERE line_id IN (?`+strings.Repeat(", ?", len(lines)-1)+`) AND start_at < ? AND end_at > ? ORDER BY start_at`, args, scanWindow)
+}
+
+// calendar reads the site's shift calendar.
+func (tx *Tx) calendar() (production.Calendar, error) {
+	shifts, err := collect(tx, `SELECT `+shiftCols+` FROM shifts ORDER BY code`, nil, scanShift)
+	return production.Calendar{Shifts: shifts}, err
+}
+
+// MoveBatch applies a move to a batch: unschedule, release to the floor,
+// complete, take into QA review.
+func (s *ProductionStore) MoveBatch(ctx context.Context, id string, mv production.BatchMove, reason string) (*production.Batch, error) {
+	var b *production.Batch
+	err := s.db.Write(ctx, "batch.move", reason, func(tx *Tx) error {
+		var err error
+		b, err = tx.MoveBatch(id, mv)
+		return err
+	})
+	return b, err
+}
+
+// movePermission is who may ask for each move.
+var movePermission = map[production.BatchMove]identity.Permission{
+	production.MoveUnschedule: identity.PermProductionPlan,
+	production.MoveRelease:    identity.PermProductionPlan,
+	production.MoveComplete:   identity.PermBatchExecute,
+	production.MoveReview:     identity.PermBatchReview,
+}
+
+// MoveBatch applies a move other than scheduling, by its rules: release
+// copies the master's steps into the batch's record; completion needs
+// every step done and leaves the equipment used dirty.
+func (tx *Tx) MoveBatch(id string, mv production.BatchMove) (*production.Batch, error) {
+	perm, ok := movePermission[mv]
+	if !ok {
+		return nil, errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
+			"L'action doit être l'une de : unschedule, release, complete, review.")
+	}
+	if err := require(tx, perm); err != nil {
+		return nil, err
+	}
+	b, err := tx.batch(id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := b.State.Allowed(mv)
+	if err != nil {
+		return nil, err
+	}
+	old := *b
+	b.State = to
+	switch mv {
+	case production.MoveUnschedule:
+		b.LineID, b.LineCode, b.Start, b.End = "", "", nil, nil
+	case production.MoveRelease:
+		if err := tx.releaseSteps(b); err != nil {
+			return nil, err
+		}
+	case production.MoveComplete:
+		next, err := tx.NextStep(b.ID)
+		if err != nil {
+			return nil, err
+		}
+		if next != nil {
+			return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is not done yet: a batch is completed once every step is done and signed.", next.Label()),
+				fmt.Sprintf("L'étape %s n'est pas terminée : un lot n'est terminé qu'une fois chaque étape faite et signée.", next.Label()))
+		}
+		if err := tx.equipmentAfterUse(b); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.saveBatch(&old, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// equipmentAfterUse marks dirty the equipment a completed batch used.
+func (tx *Tx) equipmentAfterUse(b *production.Batch) error {
+	ids, err := collect(tx, `SELECT DISTINCT CAST(equipment_id AS TEXT) FROM batch_steps WHERE batch_id = ? AND equipment_id IS NOT NULL`, []any{b.ID},
+		func(sc scanner, s *string) error { return sc.Scan(s) })
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := tx.setEquipmentStatus(id, site.EquipmentDirty); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setEquipmentStatus follows a piece of equipment's use: clean → in use →
+// dirty.
+func (tx *Tx) setEquipmentStatus(id string, to site.EquipmentStatus) error {
+	var e site.Equipment
+	if err := tx.equipment(id, &e); err != nil {
+		return err
+	}
+	if e.Status == to {
+		return nil
+	}
+	if _, err := tx.exec(`UPDATE equipment SET status = ? WHERE id = ?`, string(to), id); err != nil {
+		return err
+	}
+	return tx.Audit([]audit.Change{{Entity: equipmentTable.entity, EntityID: id, Field: "status", Old: string(e.Status), New: string(to)}}, "")
+}
+
+// releaseSteps copies the steps of the batch's master version into its
+// record: the batch keeps them whatever happens to the master later.
+func (tx *Tx) releaseSteps(b *production.Batch) error {
+	var m production.Master
+	if err := tx.MasterByID(b.MasterID, &m); err != nil {
+		return err
+	}
+	const row = `(?,?,?,?,?,?,?,?)`
+	var args []any
+	n, seq := 0, 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		_, err := tx.exec(`INSERT INTO batch_steps (id, batch_id, client_id, seq, op, op_title, step, state) VALUES `+row+strings.Repeat(","+row, n-1), args...)
+		args, n = args[:0], 0
+		return err
+	}
+	for _, op := range m.Operations {
+		for _, st := range op.Steps {
+			seq++
+			body, err := stepJSON(st)
+			if err != nil {
+				return err
+			}
+			args = append(args, NewID(), b.ID, b.ClientID, seq, op.No, op.Title, body, string(production.StepPending))
+			if n++; n == 50 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	b.StepsTotal, b.StepsDone, b.Exceptions = seq, 0, 0
+	if _, err := tx.exec(`UPDATE batches SET steps_total = ? WHERE id = ?`, seq, b.ID); err != nil {
+		return err
+	}
+	return tx.Audit([]audit.Change{{Entity: batchTable.entity, EntityID: b.ID, Field: "record",
+		New: fmt.Sprintf("%d steps from master %s version %d", seq, m.Code, m.Version)}}, b.ClientID)
+}
+
+// --- maintenance windows
+
+// Windows lists a line's maintenance windows (all lines' when lineID is
+// empty), from a week ago on.
+func (s *ProductionStore) Windows(ctx context.Context, lineID string) ([]production.Window, error) {
+	var out []production.Window
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if !isStaff(tx.Actor) {
+			out = []production.Window{}
+			return nil
+		}
+		q, args := where(`SELECT `+windowCols+` FROM line_windows`, "line_id", lineID)
+		var err error
+		out, err = collect(tx, q+` ORDER BY start_at`, args, scanWindow)
+		return err
+	})
+	return out, err
+}
+
+// CreateWindow plans a maintenance window on a line; a batch scheduled in
+// it must move first.
+func (s *ProductionStore) CreateWindow(ctx context.Context, w *production.Window) error {
+	return s.db.Write(ctx, "line_window.create", "", func(tx *Tx) error {
+		if err := require(tx, identity.PermLineMaintenance); err != nil {
+			return err
+		}
+		return tx.CreateWindow(w)
+	})
+}
+
+// CreateWindow records a maintenance window in this transaction.
+func (tx *Tx) CreateWindow(w *production.Window) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	var line site.Line
+	if err := tx.line(w.LineID, &line); err != nil {
+		return asField(err, "line_id")
+	}
+	slots, err := tx.slots([]string{line.ID}, w.Start, w.End)
+	if err != nil {
+		return err
+	}
+	for _, s := range slots {
+		name, nameFR := "batch "+s.Lot, "le lot "+s.Lot
+		if s.Hidden {
+			name, nameFR = "a reserved slot", "un créneau réservé"
+		}
+		return &errs.Error{Code: errs.Conflict, Field: "rule:" + production.RuleMaintenance,
+			Message:   "Scheduling rule “" + production.RuleMaintenance + "”: " + name + " is scheduled on line " + line.Code + " in this window; move it first.",
+			MessageFR: "Règle de planification « " + production.RuleMaintenance + " » : " + nameFR + " est planifié sur la ligne " + line.Code + " dans cette fenêtre ; déplacez-le d'abord."}
+	}
+	w.ID = NewID()
+	return create(tx, windowTable, w.ID, w, w.LineID, w.Start, w.End, w.Reason)
+}
+
+// --- the schedule and its capacity
+
+// buildingLines lists the lines of a building (every line when empty).
+func (tx *Tx) buildingLines(buildingID string) ([]site.Line, error) {
+	q, args := where(`SELECT `+lineCols+` FROM lines`, "building_id", buildingID)
+	return collect(tx, q+` ORDER BY code`, args, scanLine)
+}
+
+func lineIDs(lines []site.Line) []string {
+	ids := make([]string, len(lines))
+	for i, l := range lines {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
+// Schedule returns the plan of a building's lines over a period: every
+// batch placed on them, those of clients outside the actor's scope as
+// reserved slots, and the maintenance windows.
+func (s *ProductionStore) Schedule(ctx context.Context, f production.ScheduleFilter) (*production.Schedule, error) {
+	out := &production.Schedule{From: f.From.UTC(), To: f.To.UTC(), Lines: []production.ScheduleLine{}, Windows: []production.Window{}}
+	if !f.To.After(f.From) || f.To.Sub(f.From) > 92*24*time.Hour {
+		return nil, errs.Field("to", "The period must end after it starts and last at most 92 days.",
+			"La période doit finir après son début et durer au plus 92 jours.")
+	}
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
+			return errs.E(errs.Forbidden, "The schedule of the lines is for site staff.", "Le planning des lignes est réservé au personnel du site.")
+		}
+		lines, err := tx.buildingLines(f.BuildingID)
+		if err != nil {
+			return err
+		}
+		slots, err := tx.slots(lineIDs(lines), out.From, out.To)
+		if err != nil {
+			return err
+		}
+		hide(slots)
+		by := map[string][]production.Slot{}
+		for _, sl := range slots {
+			by[sl.LineID] = append(by[sl.LineID], sl)
+		}
+		for _, l := range lines {
+			out.Lines = append(out.Lines, production.ScheduleLine{Line: l, Slots: append([]production.Slot{}, by[l.ID]...)})
+		}
+		w, err := tx.windows(lineIDs(lines), out.From, out.To)
+		if w != nil {
+			out.Windows = w
+		}
+		return err
+	})
+	return out, err
+}
+
+// Capacity returns the load of a building's lines over the week holding
+// the given day (from Monday 00:00, site time).
+func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week time.Time) (*production.Capacity, error) {
+	lt := week.In(production.Zone)
+	monday := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, production.Zone).AddDate(0, 0, -((int(lt.Weekday()) + 6) % 7))
+	from, to := monday.UTC(), monday.AddDate(0, 0, 7).UTC()
+	out := &production.Capacity{Week: from, Lines: []production.LineCapacity{}}
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
+			return errs.E(errs.Forbidden, "The capacity of the lines is for site staff.", "La capacité des lignes est réservée au personnel du site.")
+		}
+		lines, err := tx.buildingLines(buildingID)
+		if err != nil {
+			return err
+		}
+		cal, err := tx.calendar()
+		if err != nil {
+			return err
+		}
+		staffed := cal.StaffedHours(from, to)
+		if len(cal.Shifts) == 0 {
+			staffed = to.Sub(from).Hours()
+		}
+		slots, err := tx.slots(lineIDs(lines), from, to)
+		if err != nil {
+			return err
+		}
+		windows, err := tx.windows(lineIDs(lines), from, to)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			c := production.LineCapacity{Line: l, Available: staffed}
+			for _, w := range windows {
+				if w.LineID == l.ID {
+					c.Maintenance += overlap(w.Start, w.End, from, to)
+				}
+			}
+			c.Available -= c.Maintenance
+			for _, sl := range slots {
+				if sl.LineID == l.ID {
+					c.Booked += overlap(sl.Start, sl.End, from, to)
+					c.Batches++
+				}
+			}
+			out.Lines = append(out.Lines, c)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// overlap is how many hours [a, b) and [from, to) share.
+func overlap(a, b, from, to time.Time) float64 {
+	if a.Before(from) {
+		a = from
+	}
+	if b.After(to) {
+		b = to
+	}
+	if !b.After(a) {
+		return 0
+	}
+	return b.Sub(a).Hours()
+}
+
+// Changed returns a mark of the batches in the actor's scope: it changes
+// whenever one of them does.
+func (s *ProductionStore) Changed(ctx context.Context) (string, error) {
+	var n, done, exc int64
+	var last sql.NullString
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.Actor); err != nil {
+			return err
+		}
+		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		return tx.queryRow(`SELECT COUNT(*), COALESCE(SUM(steps_done), 0), COALESCE(SUM(exceptions), 0), CAST(MAX(updated_at) AS TEXT) FROM batches WHERE `+cond, args...).
+			Scan(&n, &done, &exc, &last)
+	})
+	return strconv.FormatInt(n, 10) + "/" + strconv.FormatInt(done, 10) + "/" + strconv.FormatInt(exc, 10) + "/" + last.String, err
+}

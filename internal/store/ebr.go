@@ -1,0 +1,662 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+	"galenix/internal/site"
+)
+
+func init() {
+	signables[stepTable.entity] = signableStep
+	signHooks[stepTable.entity] = func(tx *Tx, sig *esign.Signature) error { return tx.stepSigned(sig, true) }
+}
+
+func stepJSON(st production.Step) (string, error) {
+	b, err := json.Marshal(st)
+	return string(b), err
+}
+
+const stepCols = `s.id, s.batch_id, s.client_id, s.seq, s.op, s.op_title, s.step, s.state, s.value, s.number,
+	COALESCE(CAST(s.lot_id AS TEXT), ''), COALESCE(ml.code, ''), COALESCE(CAST(s.equipment_id AS TEXT), ''), COALESCE(e.code, ''),
+	s.comment, s.exception, s.why, COALESCE(CAST(s.deviation_id AS TEXT), ''), s.performed_by, s.performed_name, s.performed_at, s.corrections`
+
+const stepFrom = ` FROM batch_steps s LEFT JOIN material_lots ml ON ml.id = s.lot_id LEFT JOIN equipment e ON e.id = s.equipment_id`
+
+func scanStep(sc scanner, r *production.StepRecord) error {
+	var body string
+	var num sql.NullFloat64
+	var at sql.NullTime
+	err := sc.Scan(&r.ID, &r.BatchID, &r.ClientID, &r.Seq, &r.Op, &r.OpTitle, &body, &r.State, &r.Value, &num,
+		&r.LotID, &r.LotCode, &r.EquipmentID, &r.Equipment, &r.Comment, &r.Exception, &r.Why, &r.DeviationID,
+		&r.PerformedBy, &r.PerformedName, &at, &r.Corrections)
+	if err != nil {
+		return err
+	}
+	if num.Valid {
+		r.Number = &num.Float64
+	}
+	r.PerformedAt = timePtr(at)
+	return json.Unmarshal([]byte(body), &r.Step)
+}
+
+// steps reads a batch's steps in order.
+func (tx *Tx) steps(batchID string) ([]production.StepRecord, error) {
+	return collect(tx, `SELECT `+stepCols+stepFrom+` WHERE s.batch_id = ? ORDER BY s.seq`, []any{batchID}, scanStep)
+}
+
+// step reads one step in the actor's scope.
+func (tx *Tx) step(id string) (*production.StepRecord, error) {
+	var r production.StepRecord
+	cond, args := inScope("s.client_id", tx.Actor.ClientScope())
+	err := tx.byID(`SELECT `+stepCols+stepFrom+` WHERE s.id = ? AND `+cond, id, func(sc scanner) error { return scanStep(sc, &r) },
+		"No such step.", "Cette étape n'existe pas.", args...)
+	return &r, err
+}
+
+// NextStep returns the batch's next step: the first not done, which may
+// be recorded and waiting for its signatures; nil when every step is done.
+func (tx *Tx) NextStep(batchID string) (*production.StepRecord, error) {
+	var r production.StepRecord
+	err := scanStep(tx.queryRow(`SELECT `+stepCols+stepFrom+` WHERE s.batch_id = ? AND s.state <> ? ORDER BY s.seq LIMIT 1`, batchID, string(production.StepDone)), &r)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return &r, err
+}
+
+// stepSigned checks a signature just written on a step, and marks the step
+// done once the signatures it needs are all given and valid. checkSigner
+// applies the rules of who signs: the performer signs as performed; the
+// verifier is another person.
+func (tx *Tx) stepSigned(sig *esign.Signature, checkSigner bool) error {
+	r, err := tx.step(sig.EntityID)
+	if err != nil {
+		return err
+	}
+	needed := r.Step.Needs()
+	wanted := false
+	for _, m := range needed {
+		wanted = wanted || m == sig.Meaning
+	}
+	if !wanted {
+		return errs.Field("meaning", fmt.Sprintf("Step %s is not signed as %s.", r.Label(), sig.Meaning),
+			fmt.Sprintf("L'étape %s ne se signe pas comme %s.", r.Label(), sig.Meaning.Labels()))
+	}
+	if r.State != production.StepRecorded {
+		return errs.E(errs.Conflict, fmt.Sprintf("Step %s is %s: there is nothing to sign.", r.Label(), r.State),
+			fmt.Sprintf("L'étape %s est au statut %s : il n'y a rien à signer.", r.Label(), r.State))
+	}
+	if checkSigner {
+		a := tx.Actor
+		if !a.Can(identity.PermBatchExecute) && !a.Can(identity.PermBatchReview) {
+			return a.Require(identity.PermBatchExecute)
+		}
+		switch {
+		case sig.Meaning == esign.Performed && sig.SignerID != r.PerformedBy:
+			return errs.E(errs.Forbidden, "Only the person who recorded the step signs it as performed.",
+				"Seule la personne qui a enregistré l'étape la signe comme réalisée.")
+		case sig.Meaning == esign.Verified && sig.SignerID == r.PerformedBy:
+			return errs.E(errs.Forbidden, "You performed this step: its verification must be signed by another person.",
+				"Vous avez réalisé cette étape : sa vérification doit être signée par une autre personne.")
+		}
+	}
+	sigs, err := tx.signaturesOf(stepTable.entity, r.ID)
+	if err != nil {
+		return err
+	}
+	hash := esign.ContentHash(stepTable.entity, r.ID, r.SignedFields())
+	for i := range sigs {
+		sigs[i].Status = esign.StatusOf(sigs[i].ContentHash, hash)
+	}
+	if !r.Step.Complete(sigs) {
+		return nil
+	}
+	return tx.markDone(r)
+}
+
+// markDone moves a recorded step to done and counts it in its batch.
+func (tx *Tx) markDone(r *production.StepRecord) error {
+	if _, err := tx.exec(`UPDATE batch_steps SET state = ? WHERE id = ?`, string(production.StepDone), r.ID); err != nil {
+		return err
+	}
+	if err := tx.Audit([]audit.Change{{Entity: stepTable.entity, EntityID: r.ID, Field: "state", Old: string(r.State), New: string(production.StepDone)}}, r.ClientID); err != nil {
+		return err
+	}
+	r.State = production.StepDone
+	return tx.countSteps(r.BatchID)
+}
+
+// countSteps recounts a batch's steps done and exceptions.
+func (tx *Tx) countSteps(batchID string) error {
+	b, err := tx.batch(batchID)
+	if err != nil {
+		return err
+	}
+	old := *b
+	if err := tx.queryRow(`SELECT COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN exception THEN 1 ELSE 0 END), 0) FROM batch_steps WHERE batch_id = ?`,
+		string(production.StepDone), batchID).Scan(&b.StepsDone, &b.Exceptions); err != nil {
+		return err
+	}
+	if b.StepsDone == old.StepsDone && b.Exceptions == old.Exceptions && b.State == old.State {
+		_, err := tx.exec(`UPDATE batches SET updated_at = ? WHERE id = ?`, tx.Now, b.ID)
+		return err
+	}
+	// Progress is not one of the batch's audited fields: the steps' own
+	// entries record it.
+	_, err = tx.exec(`UPDATE batches SET steps_done = ?, exceptions = ?, updated_at = ? WHERE id = ?`, b.StepsDone, b.Exceptions, tx.Now, b.ID)
+	return err
+}
+
+// signableStep reads a step's signed content: for site staff whose scope
+// holds its client.
+func signableStep(tx *Tx, id string) ([]audit.Field, string, error) {
+	if !isStaff(tx.Actor) {
+		return nil, "", errNoRecord()
+	}
+	r, err := tx.step(id)
+	if err != nil {
+		return nil, "", err
+	}
+	return r.SignedFields(), r.ClientID, nil
+}
+
+// DemoSign records a signature on a step without credentials, for the
+// demo loader only (the demo cannot type passwords): the signature is
+// bound to the step's content like any other, attributed to the named
+// account, and audited.
+func (tx *Tx) DemoSign(stepID string, m esign.Meaning, signerID, signerName string) error {
+	r, err := tx.step(stepID)
+	if err != nil {
+		return err
+	}
+	sig := &esign.Signature{ID: NewID(), Entity: stepTable.entity, EntityID: r.ID, Meaning: m, SignerID: signerID, SignerName: signerName,
+		SignedAt: tx.Now, ContentHash: esign.ContentHash(stepTable.entity, r.ID, r.SignedFields()), ClientID: r.ClientID, Status: esign.Valid}
+	if _, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, "", sig.ClientID, "demo"); err != nil {
+		return err
+	}
+	if err := tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID); err != nil {
+		return err
+	}
+	return tx.stepSigned(sig, false)
+}
+
+// RecordStep enters the batch's next step.
+func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e production.Entry) (*production.StepRecord, error) {
+	var r *production.StepRecord
+	err := s.db.Write(ctx, "batch.step.record", "", func(tx *Tx) error {
+		var err error
+		r, err = tx.RecordStep(batchID, e)
+		return err
+	})
+	return r, err
+}
+
+// RecordStep records the entry of the batch's next step, in order
+// (21 CFR 11.10(f)): the step named must be the next one, and pending. Of
+// two tablets recording the same step, one changes its row; the other gets
+// a conflict. A value out of limits is recorded, flagged as an exception,
+// and opens a deviation; a material added consumes its lot; an equipment
+// checked goes in use. The first step, the line clearance, starts the
+// batch.
+func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRecord, error) {
+	if err := require(tx, identity.PermBatchExecute); err != nil {
+		return nil, err
+	}
+	b, err := tx.batch(batchID)
+	if err != nil {
+		return nil, err
+	}
+	if b.State != production.BatchReleased && b.State != production.BatchInProgress {
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: steps are recorded only once it is released to the floor and until it is completed.", b.Lot, b.State),
+			fmt.Sprintf("Le lot %s est au statut %s : les étapes ne s'enregistrent qu'une fois le lot lancé en atelier et jusqu'à sa fin.", b.Lot, b.State))
+	}
+	next, err := tx.NextStep(b.ID)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case next == nil:
+		return nil, errs.E(errs.Conflict, "Every step of this batch is done.", "Toutes les étapes de ce lot sont faites.")
+	case strings.TrimSpace(e.StepID) != next.ID:
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("This is not the batch's next step, or it was just recorded on another device: the next step is %s (%s).", next.Label(), next.Step.Text),
+			fmt.Sprintf("Ce n'est pas l'étape suivante du lot, ou elle vient d'être enregistrée sur un autre poste : l'étape suivante est %s (%s).", next.Label(), next.Step.Text))
+	case next.State == production.StepRecorded:
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is recorded and waits for its signatures before the batch goes on.", next.Label()),
+			fmt.Sprintf("L'étape %s est enregistrée et attend ses signatures avant que le lot continue.", next.Label()))
+	}
+	rec, err := next.Step.Check(e)
+	if err != nil {
+		return nil, err
+	}
+	r := *next
+	r.Value, r.Number, r.Comment, r.Exception = rec.Value, rec.Number, rec.Comment, rec.Exception
+	if rec.Exception {
+		r.Why = rec.Why
+	}
+	r.PerformedBy, r.PerformedName = tx.Actor.UserID, actorName(tx.Actor)
+	now := tx.Now
+	r.PerformedAt = &now
+	r.State = production.StepDone
+	if len(r.Step.Needs()) > 0 {
+		r.State = production.StepRecorded
+	}
+	// Claim the step first: of two transactions, one changes the row.
+	res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, performed_by = ?, performed_name = ?, performed_at = ?
+		WHERE id = ? AND state = ?`, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why, r.PerformedBy, r.PerformedName, r.PerformedAt,
+		r.ID, string(production.StepPending))
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s was just recorded on another device.", r.Label()),
+			fmt.Sprintf("L'étape %s vient d'être enregistrée sur un autre poste.", r.Label()))
+	}
+	switch r.Step.Kind {
+	case production.StepMaterial:
+		lot, err := tx.LotByCode(e.Lot)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Step.CheckLot(lot, *r.Number, tx.Now); err != nil {
+			return nil, err
+		}
+		if err := tx.ConsumeLot(lot.ID, *r.Number); err != nil {
+			return nil, err
+		}
+		r.LotID, r.LotCode = lot.ID, lot.Code
+		r.Value = fmt.Sprintf("%s %s, lot %s", formatQty(*r.Number), lot.Unit, lot.Code)
+		if _, err := tx.exec(`UPDATE batch_steps SET lot_id = ?, value = ? WHERE id = ?`, lot.ID, r.Value, r.ID); err != nil {
+			return nil, err
+		}
+		if _, err := tx.exec(`INSERT INTO consumptions (id, client_id, batch_id, step_id, lot_id, quantity, at) VALUES (?,?,?,?,?,?,?)`,
+			NewID(), b.ClientID, b.ID, r.ID, lot.ID, *r.Number, tx.Now); err != nil {
+			return nil, err
+		}
+	case production.StepEquipment:
+		var eq site.Equipment
+		err := scanEquipment(tx.queryRow(`SELECT `+equipmentCols+` FROM equipment WHERE code = ?`, strings.TrimSpace(e.Equipment)), &eq)
+		if err == sql.ErrNoRows {
+			return nil, errs.Field("equipment", fmt.Sprintf("Equipment %s is unknown: check the code.", strings.TrimSpace(e.Equipment)),
+				fmt.Sprintf("L'équipement %s est inconnu : vérifiez le code.", strings.TrimSpace(e.Equipment)))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Step.CheckEquipment(&eq, b.LineID, tx.Now); err != nil {
+			return nil, err
+		}
+		if err := tx.setEquipmentStatus(eq.ID, site.EquipmentInUse); err != nil {
+			return nil, err
+		}
+		r.EquipmentID, r.Equipment = eq.ID, eq.Code
+		r.Value = eq.Code + ": " + r.Value
+		if _, err := tx.exec(`UPDATE batch_steps SET equipment_id = ?, value = ? WHERE id = ?`, eq.ID, r.Value, r.ID); err != nil {
+			return nil, err
+		}
+	}
+	if r.Exception {
+		if err := tx.openDeviation(b, &r, rec); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Audit(audit.Diff(stepTable.entity, r.ID, next.AuditFields(), r.AuditFields()), r.ClientID); err != nil {
+		return nil, err
+	}
+	if b.State == production.BatchReleased {
+		old := *b
+		b.State = production.BatchInProgress
+		if err := tx.saveBatch(&old, b); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.countSteps(b.ID); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+func actorName(a identity.Actor) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Username
+}
+
+func formatQty(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.6f", f), "0"), ".")
+}
+
+// openDeviation opens the deviation an exception calls for, linked to its
+// step; its investigation belongs to quality.
+func (tx *Tx) openDeviation(b *production.Batch, r *production.StepRecord, rec *production.Recorded) error {
+	seq, err := tx.nextNumber("deviation")
+	if err != nil {
+		return err
+	}
+	d := production.Deviation{ID: NewID(), ClientID: b.ClientID, Code: production.DeviationCode(tx.Now, seq), BatchID: b.ID, StepID: r.ID,
+		Title: fmt.Sprintf("Lot %s, étape %s : %s", b.Lot, r.Label(), rec.WhyFR), Status: "open", OpenedAt: tx.Now}
+	if _, err := tx.exec(`INSERT INTO deviations (id, client_id, code, batch_id, step_id, title, status, opened_at) VALUES (?,?,?,?,?,?,?,?)`,
+		d.ID, d.ClientID, d.Code, d.BatchID, d.StepID, d.Title, d.Status, d.OpenedAt); err != nil {
+		return err
+	}
+	if _, err := tx.exec(`UPDATE batch_steps SET deviation_id = ? WHERE id = ?`, d.ID, r.ID); err != nil {
+		return err
+	}
+	r.DeviationID = d.ID
+	return tx.Audit(audit.Diff(deviationTable.entity, d.ID, nil, d.AuditFields()), d.ClientID)
+}
+
+// CorrectStep changes a step's entry after it was made, with a reason:
+// the change is audited, the step counts a correction, its signatures
+// break and must be given again before the batch goes on.
+func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e production.Entry, reason string) (*production.StepRecord, error) {
+	var r *production.StepRecord
+	err := s.db.Write(ctx, "batch.step.correct", reason, func(tx *Tx) error {
+		if err := require(tx, identity.PermBatchExecute); err != nil {
+			return err
+		}
+		if tx.reason == "" {
+			return errs.Field("reason", "Say why you correct this entry: a reason is required to change a record once it exists.",
+				"Indiquez pourquoi vous corrigez cette saisie : une raison est exigée pour modifier un enregistrement existant.")
+		}
+		b, err := tx.batch(batchID)
+		if err != nil {
+			return err
+		}
+		if b.State != production.BatchInProgress {
+			return errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: entries are corrected only while it is in progress.", b.Lot, b.State),
+				fmt.Sprintf("Le lot %s est au statut %s : les saisies ne se corrigent que pendant sa fabrication.", b.Lot, b.State))
+		}
+		old, err := tx.step(strings.TrimSpace(e.StepID))
+		if err != nil || old.BatchID != b.ID {
+			return errs.E(errs.NotFound, "No such step in this batch.", "Cette étape n'existe pas dans ce lot.")
+		}
+		if old.State == production.StepPending {
+			return errs.E(errs.Conflict, fmt.Sprintf("Step %s has no entry yet: record it instead.", old.Label()),
+				fmt.Sprintf("L'étape %s n'a pas encore de saisie : enregistrez-la plutôt.", old.Label()))
+		}
+		if old.Step.Kind != production.StepNumeric && old.Step.Kind != production.StepSampling {
+			return errs.E(errs.Conflict, "Only numeric entries and sample labels are corrected; for a material, an equipment or a checklist, open a deviation.",
+				"Seules les saisies numériques et les étiquettes d'échantillon se corrigent ; pour une matière, un équipement ou une liste de contrôle, ouvrez une déviation.")
+		}
+		rec, err := old.Step.Check(e)
+		if err != nil {
+			return err
+		}
+		n := *old
+		n.Value, n.Number, n.Exception, n.Why, n.Corrections = rec.Value, rec.Number, rec.Exception, rec.Why, old.Corrections+1
+		if rec.Comment != "" {
+			n.Comment = rec.Comment
+		}
+		if len(n.Step.Needs()) > 0 {
+			n.State = production.StepRecorded
+		}
+		if _, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, corrections = ? WHERE id = ?`,
+			string(n.State), n.Value, n.Number, n.Comment, n.Exception, n.Why, n.Corrections, n.ID); err != nil {
+			return err
+		}
+		if n.Exception && old.DeviationID == "" {
+			if err := tx.openDeviation(b, &n, rec); err != nil {
+				return err
+			}
+		}
+		if err := tx.Audit(audit.Diff(stepTable.entity, n.ID, old.AuditFields(), n.AuditFields()), n.ClientID); err != nil {
+			return err
+		}
+		r = &n
+		return tx.countSteps(b.ID)
+	})
+	return r, err
+}
+
+// --- reading the record
+
+// staffRecord refuses the detail of a batch record to those who are not
+// site staff: a client's users see its progress, not its operators.
+func staffOnly(a identity.Actor) error {
+	if !isStaff(a) || needProductionView(a) != nil {
+		return errs.E(errs.NotFound, "No such batch.", "Ce lot n'existe pas.")
+	}
+	return nil
+}
+
+// Record returns the batch's whole electronic record.
+func (s *ProductionStore) Record(ctx context.Context, batchID string) (*production.Record, error) {
+	var rec *production.Record
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		rec, err = tx.record(batchID)
+		return err
+	})
+	return rec, err
+}
+
+func (tx *Tx) record(batchID string) (*production.Record, error) {
+	if err := staffOnly(tx.Actor); err != nil {
+		return nil, err
+	}
+	b, err := tx.batch(batchID)
+	if err != nil {
+		return nil, err
+	}
+	rec := &production.Record{Batch: *b, Signatures: []esign.Signature{}}
+	if err := tx.MasterByID(b.MasterID, &rec.Master); err != nil {
+		return nil, err
+	}
+	if rec.Steps, err = tx.steps(b.ID); err != nil {
+		return nil, err
+	}
+	if rec.Deviations, err = collect(tx, `SELECT id, client_id, code, batch_id, step_id, title, status, opened_at FROM deviations WHERE batch_id = ? ORDER BY code`,
+		[]any{b.ID}, scanDeviation); err != nil {
+		return nil, err
+	}
+	if rec.Consumed, err = tx.consumptions(`c.batch_id = ?`, b.ID); err != nil {
+		return nil, err
+	}
+	sigs, err := collect(tx, `SELECT `+signatureCols+` FROM signatures WHERE entity = ? AND entity_id IN (SELECT CAST(id AS TEXT) FROM batch_steps WHERE batch_id = ?) ORDER BY signed_at, id`,
+		[]any{stepTable.entity, b.ID}, scanSignature)
+	if err != nil {
+		return nil, err
+	}
+	by := map[string][]esign.Signature{}
+	for _, sg := range sigs {
+		by[sg.EntityID] = append(by[sg.EntityID], sg)
+	}
+	for i := range rec.Steps {
+		st := &rec.Steps[i]
+		hash := esign.ContentHash(stepTable.entity, st.ID, st.SignedFields())
+		for _, sg := range by[st.ID] {
+			sg.Status = esign.StatusOf(sg.ContentHash, hash)
+			st.Signatures = append(st.Signatures, sg)
+			rec.Signatures = append(rec.Signatures, sg)
+		}
+	}
+	return rec, nil
+}
+
+func scanDeviation(sc scanner, d *production.Deviation) error {
+	err := sc.Scan(&d.ID, &d.ClientID, &d.Code, &d.BatchID, &d.StepID, &d.Title, &d.Status, &d.OpenedAt)
+	d.OpenedAt = d.OpenedAt.UTC()
+	return err
+}
+
+// Review returns the QA view of a batch by exception.
+func (s *ProductionStore) Review(ctx context.Context, batchID string) (*production.Review, error) {
+	var rv *production.Review
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := staffOnly(tx.Actor); err != nil {
+			return err
+		}
+		if err := require(tx, identity.PermBatchReview); err != nil {
+			return err
+		}
+		rec, err := tx.record(batchID)
+		if err != nil {
+			return err
+		}
+		rv = &production.Review{Batch: rec.Batch, Exceptions: []production.StepRecord{}, Deviations: rec.Deviations,
+			Corrected: []production.StepRecord{}, Signatures: []esign.Signature{}}
+		for _, st := range rec.Steps {
+			if st.Exception {
+				rv.Exceptions = append(rv.Exceptions, st)
+			}
+			if st.Corrections > 0 {
+				rv.Corrected = append(rv.Corrected, st)
+			}
+		}
+		// Broken signatures first: they need a look before any other.
+		for _, want := range []esign.Status{esign.Broken, esign.Valid} {
+			for _, sg := range rec.Signatures {
+				if sg.Status == want {
+					rv.Signatures = append(rv.Signatures, sg)
+				}
+			}
+		}
+		return nil
+	})
+	return rv, err
+}
+
+// --- the shop floor
+
+// Floor returns what a line's tablet shows: the batch released or in
+// progress on the line, its next step and its last ones, and the batches
+// to come. A batch of a client outside the actor's scope shows only as
+// "reserved".
+func (s *ProductionStore) Floor(ctx context.Context, lineID string) (*production.Floor, error) {
+	var f production.Floor
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
+			return errs.E(errs.Forbidden, "The shop floor is for site staff.", "L'atelier est réservé au personnel du site.")
+		}
+		if err := tx.line(lineID, &f.Line); err != nil {
+			return err
+		}
+		f.Recent, f.Upcoming = []production.StepRecord{}, []production.Batch{}
+		var current string
+		var clientID string
+		err := tx.unscoped(func() error {
+			err := tx.queryRow(`SELECT id, client_id FROM batches WHERE line_id = ? AND state IN (?, ?) ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, start_at LIMIT 1`,
+				lineID, string(production.BatchInProgress), string(production.BatchReleased), string(production.BatchInProgress)).Scan(&current, &clientID)
+			if err == sql.ErrNoRows {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if current != "" {
+			if !tx.Actor.ClientScope().Has(clientID) {
+				f.Reserved = true
+			} else {
+				if f.Batch, err = tx.batch(current); err != nil {
+					return err
+				}
+				if f.Next, err = tx.NextStep(current); err != nil {
+					return err
+				}
+				if f.Next != nil {
+					if err := tx.withSignatures(f.Next); err != nil {
+						return err
+					}
+				}
+				if f.Recent, err = collect(tx, `SELECT `+stepCols+stepFrom+` WHERE s.batch_id = ? AND s.state = ? ORDER BY s.seq DESC LIMIT 5`,
+					[]any{current, string(production.StepDone)}, scanStep); err != nil {
+					return err
+				}
+			}
+		}
+		up, err := tx.batches(production.BatchFilter{LineID: lineID})
+		if err != nil {
+			return err
+		}
+		for _, b := range up {
+			if (b.State == production.BatchScheduled || b.State == production.BatchReleased) && b.ID != current && len(f.Upcoming) < 5 {
+				f.Upcoming = append(f.Upcoming, b)
+			}
+		}
+		return nil
+	})
+	return &f, err
+}
+
+// withSignatures reads a step's signatures with their status.
+func (tx *Tx) withSignatures(r *production.StepRecord) error {
+	sigs, err := tx.signaturesOf(stepTable.entity, r.ID)
+	if err != nil {
+		return err
+	}
+	hash := esign.ContentHash(stepTable.entity, r.ID, r.SignedFields())
+	for i := range sigs {
+		sigs[i].Status = esign.StatusOf(sigs[i].ContentHash, hash)
+	}
+	r.Signatures = sigs
+	return nil
+}
+
+// --- genealogy
+
+const consumptionSelect = `SELECT c.id, c.client_id, c.batch_id, b.lot, c.step_id, c.lot_id, ml.code, ml.material_id, m.name, c.quantity, m.unit, c.at
+	FROM consumptions c JOIN batches b ON b.id = c.batch_id JOIN material_lots ml ON ml.id = c.lot_id JOIN materials m ON m.id = ml.material_id`
+
+func scanConsumption(sc scanner, c *production.Consumption) error {
+	err := sc.Scan(&c.ID, &c.ClientID, &c.BatchID, &c.BatchLot, &c.StepID, &c.LotID, &c.LotCode, &c.MaterialID, &c.Material, &c.Quantity, &c.Unit, &c.At)
+	c.At = c.At.UTC()
+	return err
+}
+
+// consumptions reads the consumptions matching a condition, in the
+// actor's client scope.
+func (tx *Tx) consumptions(cond string, arg any) ([]production.Consumption, error) {
+	scope, args := inScope("c.client_id", tx.Actor.ClientScope())
+	return collect(tx, consumptionSelect+` WHERE `+cond+` AND `+scope+` ORDER BY c.at, b.lot`, append([]any{arg}, args...), scanConsumption)
+}
+
+// LotUses is the forward genealogy: every batch, in the actor's scope,
+// that consumed the lot. Lots are the site's: for staff.
+func (s *ProductionStore) LotUses(ctx context.Context, lotID string) ([]production.Consumption, error) {
+	var out []production.Consumption
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := staffOnly(tx.Actor); err != nil {
+			return errs.E(errs.NotFound, "No such lot.", "Ce lot de matière n'existe pas.")
+		}
+		var l production.Lot
+		if err := tx.LotByID(lotID, &l); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.consumptions(`c.lot_id = ?`, l.ID)
+		return err
+	})
+	return out, err
+}
+
+// BatchInputs is the backward genealogy: every lot the batch consumed.
+func (s *ProductionStore) BatchInputs(ctx context.Context, batchID string) ([]production.Consumption, error) {
+	var out []production.Consumption
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.Actor); err != nil {
+			return err
+		}
+		b, err := tx.batch(batchID)
+		if err != nil {
+			return err
+		}
+		out, err = tx.consumptions(`c.batch_id = ?`, b.ID)
+		return err
+	})
+	return out, err
+}
+
+var _ production.Service = (*ProductionStore)(nil)

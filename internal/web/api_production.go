@@ -1,0 +1,384 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// routesProduction registers the production JSON API: products, materials
+// and lots, master batch records, orders, batches, the schedule, the shop
+// floor and the genealogy. The production service checks every permission
+// and scope; the handlers only translate. Every successful write wakes the
+// live streams of batches (api_events.go).
+func (s *Server) routesProduction() {
+	if s.Production == nil {
+		s.Production = noProduction{}
+	}
+	p := s.Production
+	live := newNotifier()
+	// write registers a route that changes production data.
+	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, live.after(h)) }
+
+	s.handle("GET", "/api/v1/products", false, list(s, func(r *http.Request) ([]production.Product, error) {
+		return p.Products(r.Context(), production.ProductFilter{ClientID: r.URL.Query().Get("client_id")})
+	}))
+	write("POST", "/api/v1/products", create(s, p.CreateProduct))
+	s.handle("GET", "/api/v1/products/{id}", false, get(s, p.Product))
+	write("PUT", "/api/v1/products/{id}", update(s, func(v *production.Product, id string) { v.ID = id }, p.UpdateProduct))
+
+	s.handle("GET", "/api/v1/materials", false, list(s, func(r *http.Request) ([]production.Material, error) {
+		return p.Materials(r.Context())
+	}))
+	write("POST", "/api/v1/materials", create(s, p.CreateMaterial))
+	s.handle("GET", "/api/v1/materials/{id}", false, get(s, p.Material))
+
+	s.handle("GET", "/api/v1/lots", false, list(s, func(r *http.Request) ([]production.Lot, error) {
+		q := r.URL.Query()
+		return p.Lots(r.Context(), production.LotFilter{MaterialID: q.Get("material_id"), Code: q.Get("code")})
+	}))
+	write("POST", "/api/v1/lots", create(s, p.CreateLot))
+	s.handle("GET", "/api/v1/lots/{id}", false, get(s, p.Lot))
+	write("POST", "/api/v1/lots/{id}/status", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Status production.LotStatus `json:"status"`
+			Reason string               `json:"reason"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		l, err := p.SetLotStatus(r.Context(), r.PathValue("id"), in.Status, in.Reason)
+		s.answer(w, r, http.StatusOK, l, err)
+	})
+	s.handle("GET", "/api/v1/lots/{id}/genealogy", false, list(s, func(r *http.Request) ([]production.Consumption, error) {
+		return p.LotUses(r.Context(), r.PathValue("id"))
+	}))
+
+	s.handle("GET", "/api/v1/masters", false, list(s, func(r *http.Request) ([]production.Master, error) {
+		q := r.URL.Query()
+		return p.Masters(r.Context(), production.MasterFilter{ProductID: q.Get("product_id"), Status: production.MasterStatus(q.Get("status"))})
+	}))
+	write("POST", "/api/v1/masters", create(s, p.CreateMaster))
+	s.handle("GET", "/api/v1/masters/{id}", false, get(s, p.Master))
+	write("PUT", "/api/v1/masters/{id}", update(s, func(v *production.Master, id string) { v.ID = id }, p.UpdateMaster))
+	write("POST", "/api/v1/masters/{id}/move", func(w http.ResponseWriter, r *http.Request) {
+		var in moveBody
+		if err := decode(w, r, &in); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		mv, err := production.ParseMove(in.Action)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		m, err := p.MoveMaster(r.Context(), r.PathValue("id"), mv, in.Reason)
+		s.answer(w, r, http.StatusOK, m, err)
+	})
+
+	s.handle("GET", "/api/v1/orders", false, list(s, func(r *http.Request) ([]production.Order, error) { return p.Orders(r.Context()) }))
+	write("POST", "/api/v1/orders", s.apiCreateOrder)
+	s.handle("GET", "/api/v1/orders/{id}", false, get(s, p.Order))
+
+	s.handle("GET", "/api/v1/batches", false, list(s, func(r *http.Request) ([]production.Batch, error) {
+		return p.Batches(r.Context(), batchFilter(r))
+	}))
+	// The live stream is registered before {id}; the more specific
+	// pattern wins whatever the order, this only reads better.
+	s.handle("GET", "/api/v1/batches/events", false, s.batchEvents(live))
+	s.handle("GET", "/api/v1/batches/{id}", false, get(s, p.Batch))
+	write("POST", "/api/v1/batches/{id}/schedule", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			LineID string    `json:"line_id"`
+			Start  time.Time `json:"start"`
+			Reason string    `json:"reason"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		b, err := p.ScheduleBatch(r.Context(), r.PathValue("id"), production.ScheduleRequest{LineID: in.LineID, Start: in.Start}, in.Reason)
+		s.answer(w, r, http.StatusOK, b, err)
+	})
+	write("POST", "/api/v1/batches/{id}/move", func(w http.ResponseWriter, r *http.Request) {
+		var in moveBody
+		if err := decode(w, r, &in); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		mv, err := parseBatchMove(in.Action)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		b, err := p.MoveBatch(r.Context(), r.PathValue("id"), mv, in.Reason)
+		s.answer(w, r, http.StatusOK, b, err)
+	})
+	s.handle("GET", "/api/v1/batches/{id}/record", false, get(s, func(ctx context.Context, id string) (*production.Record, error) {
+		rec, err := p.Record(ctx, id)
+		if err == nil && !seesNames(ctx) {
+			rec.Steps = anonymousSteps(rec.Steps)
+			rec.Signatures = anonymousSignatures(rec.Signatures)
+		}
+		return rec, err
+	}))
+	write("POST", "/api/v1/batches/{id}/steps", func(w http.ResponseWriter, r *http.Request) {
+		var in production.Entry
+		if err := decode(w, r, &in); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		st, err := p.RecordStep(r.Context(), r.PathValue("id"), in)
+		s.answer(w, r, http.StatusOK, anonymousStep(r.Context(), st), err)
+	})
+	write("PUT", "/api/v1/batches/{id}/steps/{step_id}", func(w http.ResponseWriter, r *http.Request) {
+		var in production.Entry
+		reason, err := decodeWithReason(w, r, &in)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		in.StepID = r.PathValue("step_id")
+		st, err := p.CorrectStep(r.Context(), r.PathValue("id"), in, reason)
+		s.answer(w, r, http.StatusOK, anonymousStep(r.Context(), st), err)
+	})
+	s.handle("GET", "/api/v1/batches/{id}/review", false, get(s, func(ctx context.Context, id string) (*production.Review, error) {
+		rv, err := p.Review(ctx, id)
+		if err == nil && !seesNames(ctx) {
+			rv.Exceptions = anonymousSteps(rv.Exceptions)
+			rv.Corrected = anonymousSteps(rv.Corrected)
+			rv.Signatures = anonymousSignatures(rv.Signatures)
+		}
+		return rv, err
+	}))
+	s.handle("GET", "/api/v1/batches/{id}/genealogy", false, list(s, func(r *http.Request) ([]production.Consumption, error) {
+		return p.BatchInputs(r.Context(), r.PathValue("id"))
+	}))
+
+	s.handle("GET", "/api/v1/lines/{id}/floor", false, get(s, func(ctx context.Context, id string) (*production.Floor, error) {
+		f, err := p.Floor(ctx, id)
+		if err == nil && !seesNames(ctx) {
+			f.Next = anonymousStep(ctx, f.Next)
+			f.Recent = anonymousSteps(f.Recent)
+		}
+		return f, err
+	}))
+	s.handle("GET", "/api/v1/schedule", false, s.apiSchedule)
+	s.handle("GET", "/api/v1/capacity", false, s.apiCapacity)
+
+	s.handle("GET", "/api/v1/windows", false, list(s, func(r *http.Request) ([]production.Window, error) {
+		return p.Windows(r.Context(), r.URL.Query().Get("line_id"))
+	}))
+	write("POST", "/api/v1/windows", create(s, p.CreateWindow))
+}
+
+// noProduction stands for a production service not wired (a server built
+// for a test of another context): the routes exist, and answer an internal
+// error.
+type noProduction struct{ production.Service }
+
+// answer writes v with the status, or the error.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// moveBody is what the moves of a master or a batch take: the action and
+// why.
+type moveBody struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// parseBatchMove reads the action of POST /api/v1/batches/{id}/move.
+// Scheduling has its own route: it needs a line and a time.
+func parseBatchMove(s string) (production.BatchMove, error) {
+	mv := production.BatchMove(strings.TrimSpace(s))
+	switch mv {
+	case production.MoveUnschedule, production.MoveRelease, production.MoveComplete, production.MoveReview:
+		return mv, nil
+	case production.MoveSchedule:
+		return mv, errs.Field("action", "A batch is scheduled with POST /api/v1/batches/{id}/schedule, which names the line and the start.",
+			"Un lot se planifie par POST /api/v1/batches/{id}/schedule, qui indique la ligne et le début.")
+	}
+	return mv, errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
+		"L'action doit être l'une de : unschedule, release, complete, review.")
+}
+
+// batchFilter reads the filters of the batches from the query.
+func batchFilter(r *http.Request) production.BatchFilter {
+	q := r.URL.Query()
+	return production.BatchFilter{ClientID: q.Get("client_id"), LineID: q.Get("line_id"),
+		State: production.BatchState(q.Get("state")), OrderID: q.Get("order_id")}
+}
+
+// orderBody is what POST /api/v1/orders takes: the due date is a day.
+type orderBody struct {
+	ProductID string  `json:"product_id"`
+	Quantity  float64 `json:"quantity"`
+	DueOn     string  `json:"due_on"`
+}
+
+func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) {
+	var in orderBody
+	if err := decode(w, r, &in); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	o := production.Order{ProductID: in.ProductID, Quantity: in.Quantity}
+	if in.DueOn != "" {
+		d, err := time.Parse(time.DateOnly, in.DueOn)
+		if err != nil {
+			s.apiError(w, r, errs.Field("due_on", "The due date is a day written 2026-11-22.", "La date d'échéance est un jour écrit 2026-11-22."))
+			return
+		}
+		o.DueOn = d
+	}
+	if err := s.Production.CreateOrder(r.Context(), &o); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if o.Batches == nil {
+		// The order is answered with its batches, as GET reads it.
+		if got, err := s.Production.Order(r.Context(), o.ID); err == nil {
+			o = *got
+		}
+	}
+	writeJSON(w, http.StatusCreated, &o)
+}
+
+// weekZone is where the weeks and days of the schedule begin: the site's.
+var weekZone = production.Zone
+
+// monday returns the start of the week holding t, Monday 00:00 in the
+// site's zone.
+func monday(t time.Time) time.Time {
+	t = t.In(weekZone)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, weekZone)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// maxSchedule bounds the period of one schedule request.
+const maxSchedule = 183 * 24 * time.Hour
+
+// scheduleFilter reads the schedule's building and period: from and to as
+// days (YYYY-MM-DD, in the site's zone, to included) or RFC 3339 times; by
+// default this week and the next three.
+func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, error) {
+	q := r.URL.Query()
+	f := production.ScheduleFilter{BuildingID: q.Get("building_id")}
+	f.From = monday(now)
+	f.To = f.From.AddDate(0, 0, 28)
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			var d time.Time
+			if d, err = time.ParseInLocation(time.DateOnly, v, weekZone); err == nil {
+				t = d
+				if p.name == "to" {
+					t = d.AddDate(0, 0, 1)
+				}
+			}
+		}
+		if err != nil {
+			return f, errs.Field(p.name, "Dates are written as a day, 2026-11-22, or in RFC 3339, for example 2026-11-22T08:00:00Z.",
+				"Les dates s'écrivent comme un jour, 2026-11-22, ou au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+		}
+		*p.dst = t
+	}
+	if q.Get("from") != "" && q.Get("to") == "" {
+		f.To = f.From.AddDate(0, 0, 28)
+	}
+	if !f.To.After(f.From) {
+		return f, errs.Field("to", "The end of the period comes after its start.", "La fin de la période vient après son début.")
+	}
+	if f.To.Sub(f.From) > maxSchedule {
+		return f, errs.Field("to", "A schedule covers at most 26 weeks at once.", "Un planning couvre au plus 26 semaines à la fois.")
+	}
+	f.From, f.To = f.From.UTC(), f.To.UTC()
+	return f, nil
+}
+
+func (s *Server) apiSchedule(w http.ResponseWriter, r *http.Request) {
+	f, err := scheduleFilter(r, time.Now())
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	sc, err := s.Production.Schedule(r.Context(), f)
+	s.answer(w, r, http.StatusOK, sc, err)
+}
+
+func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	week := monday(time.Now())
+	if v := q.Get("week"); v != "" {
+		d, err := time.ParseInLocation(time.DateOnly, v, weekZone)
+		if err != nil {
+			s.apiError(w, r, errs.Field("week", "The week is named by one of its days, written 2026-11-22.",
+				"La semaine se désigne par l'un de ses jours, écrit 2026-11-22."))
+			return
+		}
+		week = monday(d)
+	}
+	c, err := s.Production.Capacity(r.Context(), q.Get("building_id"), week)
+	s.answer(w, r, http.StatusOK, c, err)
+}
+
+// seesNames reports whether the actor may see who performed and signed
+// the steps of a batch record: site staff, never a client's user. The
+// service keeps the record from a client's users already; this is the
+// second wall, for every answer that carries steps or signatures.
+func seesNames(ctx context.Context) bool {
+	a, ok := identity.ActorFrom(ctx)
+	return ok && !a.IsClient() && (a.IsSystem() || len(a.Roles) > 0)
+}
+
+// anonymousStep blanks who performed the step and who signed it, for an
+// actor who may not see names.
+func anonymousStep(ctx context.Context, st *production.StepRecord) *production.StepRecord {
+	if st == nil || seesNames(ctx) {
+		return st
+	}
+	c := anonymousSteps([]production.StepRecord{*st})[0]
+	return &c
+}
+
+func anonymousSteps(steps []production.StepRecord) []production.StepRecord {
+	out := make([]production.StepRecord, len(steps))
+	for i, st := range steps {
+		st.PerformedBy, st.PerformedName = "", ""
+		st.Signatures = anonymousSignatures(st.Signatures)
+		out[i] = st
+	}
+	return out
+}
+
+func anonymousSignatures(sigs []esign.Signature) []esign.Signature {
+	if sigs == nil {
+		return nil
+	}
+	out := make([]esign.Signature, len(sigs))
+	for i, g := range sigs {
+		g.SignerID, g.SignerName = "", ""
+		out[i] = g
+	}
+	return out
+}

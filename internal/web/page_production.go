@@ -1,0 +1,446 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// routesProductionPages registers the production pages: the shop floor's
+// tablet pages, batches, the QA review, the schedule and the genealogy.
+// Every page asks the production service, which checks the permissions and
+// the client scope; the pages only hide what would be refused anyway.
+func (s *Server) routesProductionPages() {
+	s.handle("GET", "/floor", false, s.floorPage)
+	s.handle("GET", "/floor/lines/{id}", false, s.floorLinePage)
+	s.handle("POST", "/floor/lines/{id}/step", false, s.floorStep)
+	s.handle("POST", "/floor/lines/{id}/sign", false, s.floorSign)
+	s.handle("POST", "/floor/lines/{id}/complete", false, s.floorComplete)
+
+	s.handle("GET", "/batches", false, s.batchesPage)
+	s.handle("GET", "/batches/{id}", false, s.batchPage)
+	s.handle("GET", "/batches/{id}/review", false, s.batchReviewPage)
+	s.handle("GET", "/batches/{id}/record.pdf", false, s.batchRecordPDF)
+
+	s.handle("GET", "/schedule", false, s.schedulePage)
+	s.handle("GET", "/capacity", false, s.capacityPage)
+	s.handle("GET", "/genealogy", false, s.genealogyPage)
+
+	s.handle("GET", "/products", false, s.productsPage)
+	s.handle("GET", "/lots", false, s.lotsPage)
+	s.handle("GET", "/masters", false, s.mastersPage)
+	s.handle("GET", "/masters/{id}", false, s.masterPage)
+	s.handle("POST", "/masters/{id}/sign", false, s.masterSign)
+	s.handle("POST", "/masters/{id}/move", false, s.masterMove)
+}
+
+// errProductionUnwired: galenix was wired without a production service.
+var errProductionUnwired = errors.New("no production service is wired")
+
+// productionReady answers an internal error when no production service is
+// wired, rather than failing on a nil one.
+func (s *Server) productionReady(w http.ResponseWriter, r *http.Request) bool {
+	if s.Production == nil {
+		s.pageError(w, r, errs.Wrap(errProductionUnwired, "production pages"))
+		return false
+	}
+	return true
+}
+
+// prodBase is what every production page has: the layout's base, the
+// production tabs, and helpers that write times and numbers in the page's
+// language.
+type prodBase struct {
+	base
+	Tabs []prodTab
+	// Client says the reader is a client laboratory's user: no names of
+	// operators are shown to them, anywhere.
+	Client bool
+}
+
+// prodTab is one tab of the production pages' navigation.
+type prodTab struct {
+	Href, Key string
+	Current   bool
+}
+
+func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
+	b := s.base(r, nav)
+	p := prodBase{base: b, Client: b.Actor.IsClient()}
+	a := b.Actor
+	if !a.Can(identity.PermProductionView) {
+		return p
+	}
+	staff := !a.IsClient()
+	for _, t := range []struct {
+		href, key string
+		show      bool
+	}{
+		{"/floor", "floor", a.Can(identity.PermBatchExecute)},
+		{"/batches", "batches", true},
+		{"/schedule", "schedule", staff},
+		{"/capacity", "capacity", staff},
+		{"/products", "products", true},
+		{"/masters", "masters", staff},
+		{"/lots", "lots", staff},
+		{"/genealogy", "genealogy", staff},
+	} {
+		if t.show {
+			p.Tabs = append(p.Tabs, prodTab{Href: t.href, Key: "prod.tab." + t.key, Current: t.key == tab})
+		}
+	}
+	return p
+}
+
+// When writes a time (time.Time or *time.Time) in Europe/Paris to the
+// minute; "—" when there is none.
+func (p prodBase) When(v any) string { return prodWhen(p.Lang, v) }
+
+// Num writes a number the way the page's language does.
+func (p prodBase) Num(f float64) string { return formatDecimal(p.Lang, f) }
+
+// Hours writes a duration in hours with one decimal.
+func (p prodBase) Hours(f float64) string {
+	return formatDecimal(p.Lang, float64(int(f*10+0.5))/10)
+}
+
+func prodWhen(lang string, v any) string {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x
+	case *time.Time:
+		if x != nil {
+			t = *x
+		}
+	}
+	if t.IsZero() {
+		return "—"
+	}
+	if lang == langEN {
+		return t.In(paris).Format("2006-01-02 15:04")
+	}
+	return t.In(paris).Format("02/01/2006 15:04")
+}
+
+// stepSpec writes what a step expects, in the language: the limits of a
+// numeric entry, the quantity of a material, the class of equipment, the
+// sampling point.
+func stepSpec(lang string, st *production.Step, materials map[string]production.Material) string {
+	switch st.Kind {
+	case production.StepNumeric:
+		if st.Low == nil || st.High == nil || st.Target == nil {
+			return ""
+		}
+		f := func(v float64) string { return decimals(lang, v, st.Decimals) }
+		return tr(lang, "step.target") + " " + f(*st.Target) + " " + st.Unit + " — " + tr(lang, "step.limits") + " [" + f(*st.Low) + " ; " + f(*st.High) + "] " + st.Unit
+	case production.StepMaterial:
+		m := materials[st.MaterialID]
+		name := m.Name
+		if m.Code != "" {
+			name = m.Code + " " + m.Name
+		}
+		return strings.TrimSpace(name + " " + formatDecimal(lang, st.Quantity) + " " + m.Unit + " ± " + formatDecimal(lang, st.Tolerance) + " %")
+	case production.StepEquipment:
+		return st.EquipmentKind
+	case production.StepSampling:
+		return st.SamplePoint
+	case production.StepClearance:
+		return strconv.Itoa(len(st.Checklist)) + " " + tr(lang, "step.items")
+	}
+	return ""
+}
+
+// decimals writes v with n decimals in the language.
+func decimals(lang string, v float64, n int) string {
+	s := strconv.FormatFloat(v, 'f', n, 64)
+	if lang == langFR {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// materialsByID reads the site's materials once, for the steps that name
+// them.
+func (s *Server) materialsByID(r *http.Request) (map[string]production.Material, error) {
+	ms, err := s.Production.Materials(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]production.Material, len(ms))
+	for _, m := range ms {
+		out[m.ID] = m
+	}
+	return out, nil
+}
+
+// --- batches
+
+// batchesPage is the list of batches in scope, live for the client's users
+// through the server-sent events of /api/v1/batches/events.
+type batchesPage struct {
+	prodBase
+	Batches []production.Batch
+	State   string
+	States  []production.BatchState
+	// StateLabels are the states' labels, for the live updates' script.
+	StateLabels string
+}
+
+func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	state := r.URL.Query().Get("state")
+	bs, err := s.Production.Batches(r.Context(), production.BatchFilter{State: production.BatchState(state)})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), Batches: bs, State: state, States: production.BatchStates}
+	labels := map[string]string{}
+	for _, st := range production.BatchStates {
+		labels[string(st)] = tr(d.Lang, "batchstate."+string(st))
+	}
+	j, _ := json.Marshal(labels)
+	d.StateLabels = string(j)
+	s.render(w, r, http.StatusOK, "batches", d)
+}
+
+// batchPage is a batch's record for staff; for a client's user, its
+// summary only (state, progress, exceptions), without names.
+type batchPage struct {
+	prodBase
+	Batch      *production.Batch
+	Record     *production.Record
+	Steps      []batchStepRow
+	BatchSigs  []esign.Signature
+	Deviations []production.Deviation
+	Consumed   []production.Consumption
+	CanReview  bool
+	CanPDF     bool
+}
+
+// batchStepRow is one step of the record as the page shows it.
+type batchStepRow struct {
+	production.StepRecord
+	Spec      string
+	Sigs      []esign.Signature
+	Deviation string
+}
+
+func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	id := r.PathValue("id")
+	d := batchPage{prodBase: s.prodBase(r, "batches", "batches")}
+	if d.Client {
+		b, err := s.Production.Batch(ctx, id)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		d.Batch = b
+		s.render(w, r, http.StatusOK, "batch", d)
+		return
+	}
+	rec, err := s.Production.Record(ctx, id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	mats, err := s.materialsByID(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Batch, d.Record, d.Deviations, d.Consumed = &rec.Batch, rec, rec.Deviations, rec.Consumed
+	d.CanReview = d.Actor.Can(identity.PermBatchReview)
+	d.CanPDF = mayPrintRecord(d.Actor)
+	d.Steps, d.BatchSigs = recordRows(d.Lang, rec, mats)
+	s.render(w, r, http.StatusOK, "batch", d)
+}
+
+// recordRows puts each signature and deviation of a record with its step;
+// the signatures of no step (of the batch itself) are returned apart.
+func recordRows(lang string, rec *production.Record, mats map[string]production.Material) ([]batchStepRow, []esign.Signature) {
+	devs := map[string]string{}
+	for _, dv := range rec.Deviations {
+		devs[dv.ID] = dv.Code
+	}
+	byStep := map[string][]esign.Signature{}
+	seen := map[string]bool{}
+	steps := map[string]bool{}
+	for _, st := range rec.Steps {
+		steps[st.ID] = true
+		for _, sg := range st.Signatures {
+			if !seen[sg.ID] {
+				seen[sg.ID] = true
+				byStep[st.ID] = append(byStep[st.ID], sg)
+			}
+		}
+	}
+	var batchSigs []esign.Signature
+	for _, sg := range rec.Signatures {
+		if seen[sg.ID] {
+			continue
+		}
+		seen[sg.ID] = true
+		if sg.Entity == "batch_step" && steps[sg.EntityID] {
+			byStep[sg.EntityID] = append(byStep[sg.EntityID], sg)
+			continue
+		}
+		batchSigs = append(batchSigs, sg)
+	}
+	rows := make([]batchStepRow, len(rec.Steps))
+	for i, st := range rec.Steps {
+		rows[i] = batchStepRow{StepRecord: st, Spec: stepSpec(lang, &rec.Steps[i].Step, mats), Sigs: byStep[st.ID], Deviation: devs[st.DeviationID]}
+	}
+	return rows, batchSigs
+}
+
+// mayPrintRecord says who prints the whole batch record: quality (QA and
+// Qualified Persons, who review it) and production supervisors (who plan
+// and run the batches); not operators, nor the client's users, who see the
+// batch's summary.
+func mayPrintRecord(a identity.Actor) bool {
+	return !a.IsClient() && (a.Can(identity.PermBatchReview) || a.Can(identity.PermProductionPlan))
+}
+
+// reviewPage is QA's review of a batch by exception.
+type reviewPage struct {
+	prodBase
+	Review *production.Review
+	Broken int
+	// Deviations names the deviations by id, for the exceptions.
+	DevCodes map[string]string
+}
+
+func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	rv, err := s.Production.Review(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := reviewPage{prodBase: s.prodBase(r, "batches", "batches"), Review: rv, DevCodes: map[string]string{}}
+	for _, sg := range rv.Signatures {
+		if sg.Status != esign.Valid {
+			d.Broken++
+		}
+	}
+	for _, dv := range rv.Deviations {
+		d.DevCodes[dv.ID] = dv.Code
+	}
+	s.render(w, r, http.StatusOK, "batch_review", d)
+}
+
+// --- genealogy
+
+// genealogyPage follows a material lot forward to the batches that
+// consumed it, or a batch backward to the lots it consumed.
+type genealogyPage struct {
+	prodBase
+	Code    string
+	Lots    []genealogyLot
+	Batch   *production.Batch
+	Inputs  []production.Consumption
+	Message string
+}
+
+type genealogyLot struct {
+	production.Lot
+	Uses []production.Consumption
+}
+
+func (s *Server) genealogyPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := genealogyPage{prodBase: s.prodBase(r, "batches", "genealogy"), Code: strings.TrimSpace(q.Get("lot"))}
+	if !d.Actor.Can(identity.PermProductionView) {
+		s.pageError(w, r, d.Actor.Require(identity.PermProductionView))
+		return
+	}
+	if id := q.Get("batch"); id != "" {
+		b, err := s.Production.Batch(ctx, id)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if d.Inputs, err = s.Production.BatchInputs(ctx, id); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		d.Batch = b
+	}
+	if d.Code != "" {
+		lots, err := s.Production.Lots(ctx, production.LotFilter{Code: d.Code})
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		for _, l := range lots {
+			uses, err := s.Production.LotUses(ctx, l.ID)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			d.Lots = append(d.Lots, genealogyLot{Lot: l, Uses: uses})
+		}
+		if len(lots) == 0 {
+			d.Message = tr(d.Lang, "genealogy.nolot")
+		}
+	}
+	s.render(w, r, http.StatusOK, "genealogy", d)
+}
+
+// --- the catalogue: products, material lots
+
+type productsPage struct {
+	prodBase
+	Products []production.Product
+}
+
+func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ps, err := s.Production.Products(r.Context(), production.ProductFilter{})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "products", productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps})
+}
+
+type lotsPage struct {
+	prodBase
+	Lots []production.Lot
+}
+
+func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ls, err := s.Production.Lots(r.Context(), production.LotFilter{})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "lots", lotsPage{prodBase: s.prodBase(r, "batches", "lots"), Lots: ls})
+}
