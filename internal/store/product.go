@@ -51,7 +51,7 @@ func (s *ProductionStore) Products(ctx context.Context, f production.ProductFilt
 		return nil, err
 	}
 	cond, args := inScope("client_id", a.ClientScope())
-	q, args := andIDs(`SELECT `+productCols+` FROM products WHERE `+cond, args, "client_id", f.ClientID)
+	q, args := andIDFilters(`SELECT `+productCols+` FROM products WHERE `+cond, args, "client_id", f.ClientID)
 	return list(ctx, s.db, q+` ORDER BY code`, args, scanProduct)
 }
 
@@ -166,7 +166,7 @@ func (s *ProductionStore) Materials(ctx context.Context) ([]production.Material,
 // Material returns one material.
 func (s *ProductionStore) Material(ctx context.Context, id string) (*production.Material, error) {
 	if ok, err := siteStock(actorOf(ctx)); !ok {
-		return nil, firstErr(err, errNoMaterial())
+		return nil, refusalOr(err, errNoMaterial())
 	}
 	var m production.Material
 	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.MaterialByID(id, &m) }); err != nil {
@@ -222,7 +222,7 @@ func (s *ProductionStore) Lots(ctx context.Context, f production.LotFilter) ([]p
 	if ok, err := siteStock(actorOf(ctx)); !ok {
 		return []production.Lot{}, err
 	}
-	q, args := andIDs(`SELECT `+lotCols+lotFrom+` WHERE 1 = 1`, nil, "l.material_id", f.MaterialID)
+	q, args := andIDFilters(`SELECT `+lotCols+lotFrom+` WHERE 1 = 1`, nil, "l.material_id", f.MaterialID)
 	if code := strings.TrimSpace(f.Code); code != "" {
 		q += ` AND l.code = ?`
 		args = append(args, code)
@@ -233,7 +233,7 @@ func (s *ProductionStore) Lots(ctx context.Context, f production.LotFilter) ([]p
 // Lot returns one material lot.
 func (s *ProductionStore) Lot(ctx context.Context, id string) (*production.Lot, error) {
 	if ok, err := siteStock(actorOf(ctx)); !ok {
-		return nil, firstErr(err, errNoLot())
+		return nil, refusalOr(err, errNoLot())
 	}
 	var l production.Lot
 	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.LotByID(id, &l) }); err != nil {
@@ -367,10 +367,13 @@ func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 	// Quantities are kept to a millionth of their unit, so that repeated
 	// subtractions do not drift.
 	left := math.Round((l.Quantity-qty)*1e6) / 1e6
+	if left == 0 {
+		left = 0 // not -0
+	}
 	if left < 0 {
 		return errs.E(errs.Conflict,
-			fmt.Sprintf("Lot %s holds %s %s: not enough for %s %s.", l.Code, number(l.Quantity, "en"), l.Unit, number(qty, "en"), l.Unit),
-			fmt.Sprintf("Le lot %s contient %s %s : pas assez pour %s %s.", l.Code, number(l.Quantity, "fr"), l.Unit, number(qty, "fr"), l.Unit))
+			fmt.Sprintf("Lot %s holds %s %s: not enough for %s %s.", l.Code, quantityText(l.Quantity, "en"), l.Unit, quantityText(qty, "en"), l.Unit),
+			fmt.Sprintf("Le lot %s contient %s %s : pas assez pour %s %s.", l.Code, quantityText(l.Quantity, "fr"), l.Unit, quantityText(qty, "fr"), l.Unit))
 	}
 	old := l
 	l.Quantity = left
@@ -380,8 +383,8 @@ func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 	return tx.Audit(audit.Diff(lotTable.entity, l.ID, old.AuditFields(), l.AuditFields()), "")
 }
 
-// number writes a quantity for a message, with the language's decimal mark.
-func number(f float64, lang string) string {
+// quantityText writes a quantity for a message, with the language's decimal mark.
+func quantityText(f float64, lang string) string {
 	s := strconv.FormatFloat(f, 'f', -1, 64)
 	if lang == "fr" {
 		s = strings.Replace(s, ".", ",", 1)
@@ -430,7 +433,7 @@ func (s *ProductionStore) Masters(ctx context.Context, f production.MasterFilter
 		return []production.Master{}, err
 	}
 	cond, args := inScope("client_id", a.ClientScope())
-	q, args := andIDs(`SELECT `+masterHeadCols+` FROM masters WHERE `+cond, args, "product_id", f.ProductID)
+	q, args := andIDFilters(`SELECT `+masterHeadCols+` FROM masters WHERE `+cond, args, "product_id", f.ProductID)
 	if f.Status != "" {
 		q += ` AND status = ?`
 		args = append(args, string(f.Status))
@@ -441,7 +444,7 @@ func (s *ProductionStore) Masters(ctx context.Context, f production.MasterFilter
 // Master returns one version with its operations.
 func (s *ProductionStore) Master(ctx context.Context, id string) (*production.Master, error) {
 	if ok, err := siteMasters(actorOf(ctx)); !ok {
-		return nil, firstErr(err, errNoMaster())
+		return nil, refusalOr(err, errNoMaster())
 	}
 	var m production.Master
 	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.MasterByID(id, &m) }); err != nil {
@@ -777,10 +780,10 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 	return tx.Audit(changes, clientID)
 }
 
-// andIDs appends "AND col = ?" to a query that has a WHERE clause, for the
+// andIDFilters appends "AND col = ?" to a query that has a WHERE clause, for the
 // non-empty values of pairs (column, value ...). A value that is not a
 // UUID names no record: it matches nothing.
-func andIDs(q string, args []any, pairs ...string) (string, []any) {
+func andIDFilters(q string, args []any, pairs ...string) (string, []any) {
 	for i := 0; i+1 < len(pairs); i += 2 {
 		v := pairs[i+1]
 		if v == "" {
@@ -796,8 +799,9 @@ func andIDs(q string, args []any, pairs ...string) (string, []any) {
 	return q, args
 }
 
-// firstErr returns err if set, else otherwise.
-func firstErr(err, otherwise error) error {
+// refusalOr returns err if set, else otherwise: a refusal of the actor
+// comes before a not-found.
+func refusalOr(err, otherwise error) error {
 	if err != nil {
 		return err
 	}
