@@ -49,6 +49,11 @@ func (db *DB) classify(err error, what string) error {
 }
 
 func duplicate(detail string) error {
+	if strings.Contains(detail, "masters_one_effective") || strings.Contains(detail, "masters.product_id") {
+		// Two versions of one product made effective at the same moment.
+		return errs.E(errs.Conflict, "Another version of this product's master batch record was just made effective; reload and try again.",
+			"Une autre version du dossier de lot maître de ce produit vient d'être mise en vigueur ; rechargez et réessayez.")
+	}
 	field := "code"
 	for _, f := range []string{"username", "badge", "token_hash"} {
 		if strings.Contains(detail, f) {
