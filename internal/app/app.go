@@ -143,6 +143,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Web = web.New(web.Deps{
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
+		Production: db.Production(),
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {

@@ -28,7 +28,7 @@ type account struct {
 // more. Some staff are assigned to clients and some to none.
 var accounts = []account{
 	{"admin", "Julien Moreau", identity.RoleAdmin, "", nil},
-	{"operator", "Camille Lefèvre", identity.RoleOperator, "", nil},
+	{"operator", "Camille Lefèvre", identity.RoleOperator, "", []string{"ALPHA"}},
 	{"supervisor", "Karim Benali", identity.RoleSupervisor, "", []string{"ALPHA", "BETA"}},
 	{"maintenance", "Nicolas Garnier", identity.RoleMaintenance, "", nil},
 	{"qa", "Isabelle Fontaine", identity.RoleQA, "", []string{"ALPHA", "BETA", "GAMMA"}},
@@ -65,6 +65,9 @@ func (l *loader) accounts(hash string) error {
 		}
 		if err := l.tx.CreateAccount(rec, hash); err != nil {
 			return fmt.Errorf("account %s: %w", a.username, err)
+		}
+		if err := l.record("account:"+a.username, rec.ID); err != nil {
+			return err
 		}
 		for _, c := range a.assigned {
 			id, err := l.id(c)

@@ -1,10 +1,14 @@
 // Package demo loads the demo site: CENEXIS Fontenay-sous-Bois, its seven
 // buildings, clean rooms, fifty production lines and their equipment, its
 // shifts, teams and about 800 staff, three client laboratories and the demo
-// accounts of CONTRACT.md.
+// accounts of CONTRACT.md; then production: materials and lots, the
+// clients' products and master batch records, batches executed in the last
+// days and a schedule filling the lines for the coming weeks.
 //
 // Every name, code and count is fixed data, so two loads give the same site;
-// only the record ids, made by the store, differ.
+// only the record ids, made by the store, differ. The production dates are
+// reckoned from the day of the load, and the lines its batches run on from
+// the equipment then clean and qualified.
 package demo
 
 import (
@@ -21,17 +25,23 @@ import (
 // Password is the password of every demo account.
 const Password = "galenix-demo"
 
-// reference is the day the demo's dates are reckoned from, so that the data
-// does not depend on the day it is loaded: qualification due dates spread
-// over the two years after it, a few already past.
-var reference = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
+// reference is the day the demo's dates are reckoned from: qualification
+// due dates spread over the two years after it, a few already past. It is
+// the first of the month the program started in, so that two loads of a
+// month give the same site, and a demo loaded any day finds its equipment
+// mostly qualified: the batches it executes need clean, qualified
+// equipment (a fixed day would leave, a year on, every piece overdue).
+var reference = func() time.Time {
+	now := time.Now().UTC()
+	return time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+}()
 
 // Load loads the demo site into an empty database, in one write transaction:
 // a process killed while loading leaves the database empty, and the next
 // start loads it again. On a database that already has a site it does
 // nothing and returns false. The actor is the one in ctx, or the system.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts), inside the transaction, before
+// rooms, lines, people, clients, accounts, production), inside the transaction, before
 // the next stage begins: the server logs the progress with it, and tests
 // use it to stop a load half-way.
 func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, error) {
@@ -72,6 +82,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"people", l.people},
 			{"clients", l.clients},
 			{"accounts", func() error { return l.accounts(hash) }},
+			{"production", l.production},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)

@@ -151,6 +151,13 @@ func (s *Server) routesProduction() {
 	})
 	s.handle("GET", "/api/v1/batches/{id}/review", false, get(s, func(ctx context.Context, id string) (*production.Review, error) {
 		rv, err := p.Review(ctx, id)
+		if errs.CodeOf(err) == errs.Forbidden {
+			// A batch that does not exist, or not for the caller, is not
+			// found, whoever asks.
+			if _, nf := p.Batch(ctx, id); errs.CodeOf(nf) == errs.NotFound {
+				err = nf
+			}
+		}
 		if err == nil && !seesNames(ctx) {
 			rv.Exceptions = anonymousSteps(rv.Exceptions)
 			rv.Corrected = anonymousSteps(rv.Corrected)
@@ -268,12 +275,9 @@ func monday(t time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
-// maxSchedule bounds the period of one schedule request.
-const maxSchedule = 183 * 24 * time.Hour
-
 // scheduleFilter reads the schedule's building and period: from and to as
 // days (YYYY-MM-DD, in the site's zone, to included) or RFC 3339 times; by
-// default this week and the next three.
+// default this week and the next three, and four weeks from a from alone.
 func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, error) {
 	q := r.URL.Query()
 	f := production.ScheduleFilter{BuildingID: q.Get("building_id")}
@@ -306,12 +310,7 @@ func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, 
 	if q.Get("from") != "" && q.Get("to") == "" {
 		f.To = f.From.AddDate(0, 0, 28)
 	}
-	if !f.To.After(f.From) {
-		return f, errs.Field("to", "The end of the period comes after its start.", "La fin de la période vient après son début.")
-	}
-	if f.To.Sub(f.From) > maxSchedule {
-		return f, errs.Field("to", "A schedule covers at most 26 weeks at once.", "Un planning couvre au plus 26 semaines à la fois.")
-	}
+	// The service bounds the period.
 	f.From, f.To = f.From.UTC(), f.To.UTC()
 	return f, nil
 }

@@ -40,7 +40,14 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// The audit trail as a CSV file: TestAuditCSV reads it.
 	"/api/v1/audit/export.csv",
 	// The audit trail as a PDF file: TestAuditPDF reads it.
-	"/api/v1/audit/export.pdf"}
+	"/api/v1/audit/export.pdf",
+	// Production's lists, empty on this seed: TestProductsAPI and
+	// TestBatchRecordAPI read them.
+	"/api/v1/products", "/api/v1/materials", "/api/v1/lots", "/api/v1/masters", "/api/v1/orders", "/api/v1/batches", "/api/v1/windows",
+	// The plan of the lines over a period and the load of a week, one
+	// object each, and the live stream of batches: TestBatchRecordAPI
+	// and TestBatchEventsAPI read them.
+	"/api/v1/schedule", "/api/v1/capacity", "/api/v1/batches/events"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

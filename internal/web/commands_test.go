@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"cmp"
 	"context"
 	"go/ast"
 	"go/parser"
@@ -154,22 +155,36 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 	t.Logf("write commands: %v", slices.Sorted(maps.Keys(commands)))
 
 	eachDB(t, func(t *testing.T, e *env) {
+		start := time.Now().UTC().Truncate(time.Microsecond)
+		// Production: every command, and what the PUT routes below change.
+		prod := exerciseProduction(t, e)
+
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.
+		// who changes the record ("admin" when not named); the path's
+		// {step_id} is step; body, when set, is sent instead of the
+		// record as GET answers it.
 		puts := map[string]struct {
 			id    string
 			field string
 			value any
+			who   string
+			step  string
+			body  map[string]any
 		}{
-			"/api/v1/buildings/{id}": {e.building.ID, "name", "Renamed building"},
-			"/api/v1/rooms/{id}":     {e.roomD.ID, "name", "Renamed room"},
-			"/api/v1/lines/{id}":     {e.line.ID, "name", "Renamed line"},
-			"/api/v1/equipment/{id}": {e.equipment.ID, "name", "Renamed equipment"},
-			"/api/v1/shifts/{id}":    {e.shift.ID, "name", "Renamed shift"},
-			"/api/v1/teams/{id}":     {e.team.ID, "name", "Renamed team"},
-			"/api/v1/people/{id}":    {e.person.ID, "name", "Renamed person"},
-			"/api/v1/accounts/{id}":  {e.accounts["operator"].ID, "name", "Renamed operator"},
-			"/api/v1/policy":         {"", "history", 7},
+			"/api/v1/buildings/{id}": {id: e.building.ID, field: "name", value: "Renamed building"},
+			"/api/v1/rooms/{id}":     {id: e.roomD.ID, field: "name", value: "Renamed room"},
+			"/api/v1/lines/{id}":     {id: e.line.ID, field: "name", value: "Renamed line"},
+			"/api/v1/equipment/{id}": {id: e.equipment.ID, field: "name", value: "Renamed equipment"},
+			"/api/v1/shifts/{id}":    {id: e.shift.ID, field: "name", value: "Renamed shift"},
+			"/api/v1/teams/{id}":     {id: e.team.ID, field: "name", value: "Renamed team"},
+			"/api/v1/people/{id}":    {id: e.person.ID, field: "name", value: "Renamed person"},
+			"/api/v1/accounts/{id}":  {id: e.accounts["operator"].ID, field: "name", value: "Renamed operator"},
+			"/api/v1/policy":         {field: "history", value: 7},
+			"/api/v1/products/{id}":  {id: prod.product, field: "name", value: "Renamed product", who: "supervisor"},
+			"/api/v1/masters/{id}":   {id: prod.draft, field: "title", value: "Renamed master", who: "supervisor"},
+			"/api/v1/batches/{id}/steps/{step_id}": {id: prod.batch, step: prod.numericStep, who: "supervisor",
+				body: map[string]any{"value": "7.30"}},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {
@@ -183,23 +198,26 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 				continue
 			}
 			seen++
-			path := withID(r.Path, p.id)
-			got := e.call(t, "admin", "GET", path, nil)
-			if got.status != http.StatusOK {
-				t.Fatalf("GET %s: status %d: %s", path, got.status, got.body)
+			who := cmp.Or(p.who, "admin")
+			path := strings.ReplaceAll(withID(r.Path, p.id), "{step_id}", p.step)
+			body := p.body
+			if body == nil {
+				got := e.call(t, who, "GET", path, nil)
+				if got.status != http.StatusOK {
+					t.Fatalf("GET %s: status %d: %s", path, got.status, got.body)
+				}
+				body = got.object(t)
+				body[p.field] = p.value
 			}
-			body := got.object(t)
-			body[p.field] = p.value
 			delete(body, "reason")
 			before := e.snapshot(t)
-			e.call(t, "admin", "PUT", path, body).wantError(t, http.StatusBadRequest, "invalid", "reason")
+			e.call(t, who, "PUT", path, body).wantError(t, http.StatusBadRequest, "invalid", "reason")
 			e.unchanged(t, before)
 		}
 		if seen != len(puts) {
 			t.Errorf("%d PUT routes checked, the table has %d: a route was removed", seen, len(puts))
 		}
 
-		start := time.Now().UTC().Truncate(time.Microsecond)
 		ok := func(r reply, status int, what string) reply {
 			t.Helper()
 			if r.status != status {
@@ -293,7 +311,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		ids := e.db.Identity()
 		ids.Directory = fakeDirectory{}
 		dir := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: ids, Audit: e.db.Audit(),
-			DB: e.db, OpenAPI: docs.OpenAPI}).Handler())
+			Production: e.db.Production(), DB: e.db, OpenAPI: docs.OpenAPI}).Handler())
 		defer dir.Close()
 		de := &env{db: e.db, srv: dir, tokens: map[string]string{}}
 		ok(de.login(t, "username", "dora", "password", "directory password"), http.StatusOK, "directory sign-in")

@@ -48,7 +48,7 @@ var errProductionUnwired = errors.New("no production service is wired")
 // productionReady answers an internal error when no production service is
 // wired, rather than failing on a nil one.
 func (s *Server) productionReady(w http.ResponseWriter, r *http.Request) bool {
-	if s.Production == nil {
+	if _, unwired := s.Production.(noProduction); unwired || s.Production == nil {
 		s.pageError(w, r, errs.Wrap(errProductionUnwired, "production pages"))
 		return false
 	}
@@ -106,6 +106,31 @@ func (p prodBase) When(v any) string { return prodWhen(p.Lang, v) }
 
 // Num writes a number the way the page's language does.
 func (p prodBase) Num(f float64) string { return formatDecimal(p.Lang, f) }
+
+// Opt writes an optional number; "—" when there is none.
+func (p prodBase) Opt(f *float64) string {
+	if f == nil {
+		return "—"
+	}
+	return formatDecimal(p.Lang, *f)
+}
+
+// Why says how a step's value is out of its limits, in the page's
+// language.
+func (p prodBase) Why(r production.StepRecord) string { return stepWhy(p.Lang, &r) }
+
+// stepWhy says how a step's value is out of its limits, in the language.
+// The record keeps the rule's English words; the French ones are the
+// rule's own, found again from the value recorded.
+func stepWhy(lang string, r *production.StepRecord) string {
+	if lang == langFR && r.Number != nil && r.Exception {
+		n := strconv.FormatFloat(*r.Number, 'f', -1, 64)
+		if rec, err := r.Step.Check(production.Entry{Value: n, Lot: "-", Quantity: n}); err == nil && rec.Exception && rec.WhyFR != "" {
+			return rec.WhyFR
+		}
+	}
+	return r.Why
+}
 
 // Hours writes a duration in hours with one decimal.
 func (p prodBase) Hours(f float64) string {
@@ -331,6 +356,13 @@ func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rv, err := s.Production.Review(r.Context(), r.PathValue("id"))
+	if errs.Is(err, errs.Forbidden) {
+		// A batch that does not exist, or not for the reader, is not
+		// found, whoever asks: the refusal would tell it exists.
+		if _, nf := s.Production.Batch(r.Context(), r.PathValue("id")); errs.Is(nf, errs.NotFound) {
+			err = nf
+		}
+	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -1,0 +1,309 @@
+package demo
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/internal/identity"
+	"galenix/internal/production"
+	"galenix/internal/site"
+	"galenix/internal/store"
+)
+
+// TestProductionDemo loads the demo on SQLite and checks its production:
+// products of every form for every client, masters of realistic length,
+// batches in every state, partly recorded batches in progress, the lines
+// filled for the coming weeks without a broken rule of the schedule, and
+// the batches the browser tests use. The PostgreSQL load is TestLoad's.
+func TestProductionDemo(t *testing.T) {
+	db := open(t, store.Config{DataDir: t.TempDir()})
+	mustLoad(t, db)
+	ctx := identity.WithActor(context.Background(), identity.System)
+	ps := db.Production()
+	d := read(t, db)
+
+	products, err := ps.Products(ctx, production.ProductFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientCode := map[string]string{}
+	for _, c := range d.clients {
+		clientCode[c.ID] = c.Code
+	}
+	forms := map[site.Form]int{}
+	classes := map[production.SpecialClass]int{}
+	perClient := map[string]map[site.Form]bool{}
+	for _, p := range products {
+		forms[p.Form]++
+		classes[p.SpecialClass]++
+		c := clientCode[p.ClientID]
+		if perClient[c] == nil {
+			perClient[c] = map[site.Form]bool{}
+		}
+		perClient[c][p.Form] = true
+	}
+	for _, f := range site.Forms {
+		if forms[f] == 0 {
+			t.Errorf("no product of the form %s", f)
+		}
+	}
+	for _, c := range []production.SpecialClass{production.ClassHormone, production.ClassNarcotic, production.ClassBiologic} {
+		if classes[c] == 0 {
+			t.Errorf("no product of the special class %s", c)
+		}
+	}
+	for _, c := range d.clients {
+		if n := len(perClient[c.Code]); n < 3 {
+			t.Errorf("client %s has products in %d forms, want several", c.Code, n)
+		}
+	}
+
+	masters, err := ps.Masters(ctx, production.MasterFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	masterByID := map[string]production.Master{}
+	statuses := map[production.MasterStatus]int{}
+	for _, m := range masters {
+		masterByID[m.ID] = m
+		statuses[m.Status]++
+	}
+	for _, s := range []production.MasterStatus{production.MasterEffective, production.MasterSuperseded, production.MasterDraft, production.MasterInReview} {
+		if statuses[s] == 0 {
+			t.Errorf("no master %s: %v", s, statuses)
+		}
+	}
+	if statuses[production.MasterEffective] != len(products) {
+		t.Errorf("%d effective masters for %d products", statuses[production.MasterEffective], len(products))
+	}
+
+	batches, err := ps.Batches(ctx, production.BatchFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[production.BatchState]int{}
+	used := map[string]bool{}
+	var recorded, exceptions int
+	var low, high int // batches in progress below and above half done
+	for _, b := range batches {
+		states[b.State]++
+		used[b.MasterID] = true
+		recorded += b.StepsDone
+		exceptions += b.Exceptions
+		switch b.State {
+		case production.BatchInProgress:
+			if b.StepsDone == 0 || b.StepsDone >= b.StepsTotal {
+				t.Errorf("batch %s in progress has %d of %d steps done", b.Lot, b.StepsDone, b.StepsTotal)
+			}
+			if 2*b.StepsDone < b.StepsTotal {
+				low++
+			} else {
+				high++
+			}
+		case production.BatchCompleted, production.BatchInReview:
+			if b.StepsDone != b.StepsTotal || b.End == nil || !b.End.Before(time.Now()) {
+				t.Errorf("batch %s %s: %d of %d steps done, ends %v", b.Lot, b.State, b.StepsDone, b.StepsTotal, b.End)
+			}
+		}
+	}
+	for _, s := range production.BatchStates {
+		if states[s] == 0 {
+			t.Errorf("no batch %s", s)
+		}
+	}
+	if states[production.BatchInProgress] < 6 || low == 0 || high == 0 {
+		t.Errorf("%d batches in progress, %d under half done, %d over; want at least 6, some of each", states[production.BatchInProgress], low, high)
+	}
+	if exceptions < 2 {
+		t.Errorf("%d exceptions recorded, want at least 2 for quality to review", exceptions)
+	}
+	t.Logf("%d products, %d masters %v, %d batches %v, %d steps done, %d exceptions",
+		len(products), len(masters), statuses, len(batches), states, recorded, exceptions)
+
+	for id := range used {
+		m, err := ps.Master(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Steps < 30 || m.Steps > 150 || m.Operations[0].Steps[0].Kind != production.StepClearance {
+			t.Errorf("master %s v%d: %d steps, first %s; want 30 to 150, a line clearance first", m.Code, m.Version, m.Steps, m.Operations[0].Steps[0].Kind)
+		}
+		if m.Hours < 8 || m.Hours > 48 {
+			t.Errorf("master %s: %g h per batch", m.Code, m.Hours)
+		}
+	}
+
+	checkSchedule(t, batches)
+	checkBrowserBatches(t, ctx, ps, batches)
+}
+
+// checkSchedule checks that most lines have batches in the coming two
+// weeks, and that no two batches of a line overlap or skip the changeover
+// the rules ask between them.
+func checkSchedule(t *testing.T, batches []production.Batch) {
+	t.Helper()
+	byLine := map[string][]production.Batch{}
+	soon := map[string]bool{}
+	now := time.Now()
+	for _, b := range batches {
+		if b.Start == nil {
+			continue
+		}
+		byLine[b.LineCode] = append(byLine[b.LineCode], b)
+		if b.Start.After(now) && b.Start.Before(now.AddDate(0, 0, 14)) {
+			soon[b.LineCode] = true
+		}
+	}
+	if len(soon) < 45 {
+		t.Errorf("%d lines have batches in the coming two weeks, want at least 45", len(soon))
+	}
+	slot := func(b production.Batch) production.Slot {
+		return production.Slot{ClientID: b.ClientID, ProductID: b.ProductID, Class: b.Class, Start: *b.Start, End: *b.End}
+	}
+	for line, bs := range byLine {
+		for i := range bs {
+			for j := i + 1; j < len(bs); j++ {
+				a, b := slot(bs[i]), slot(bs[j])
+				gap := production.Changeover(a, b)
+				if a.Start.Before(b.End.Add(gap)) && b.Start.Before(a.End.Add(gap)) {
+					t.Errorf("line %s: batches %s (%s – %s) and %s (%s – %s) overlap or lack %v of changeover", line,
+						bs[i].Lot, a.Start.Format(time.RFC3339), a.End.Format(time.RFC3339), bs[j].Lot, b.Start.Format(time.RFC3339), b.End.Format(time.RFC3339), gap)
+				}
+			}
+		}
+	}
+}
+
+// checkBrowserBatches checks the Alpha batches of Bâtiment 30 the browser
+// tests use: the first released one on the line of lowest code has its
+// line clearance to do, and one in progress has a numeric entry next.
+func checkBrowserBatches(t *testing.T, ctx context.Context, ps *store.ProductionStore, batches []production.Batch) {
+	t.Helper()
+	var released, running []production.Batch
+	for _, b := range batches {
+		if !strings.HasPrefix(b.LineCode, "L30-") || !strings.HasPrefix(b.ProductCode, "ALP-") {
+			continue
+		}
+		switch b.State {
+		case production.BatchReleased:
+			released = append(released, b)
+		case production.BatchInProgress:
+			running = append(running, b)
+		}
+	}
+	if len(released) == 0 {
+		t.Fatal("no Alpha batch released to the floor in Bâtiment 30")
+	}
+	sort.SliceStable(released, func(i, j int) bool { return released[i].LineCode < released[j].LineCode })
+	b := released[0]
+	rec, err := ps.Record(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.StepsDone != 0 || rec.Steps[0].Step.Kind != production.StepClearance || rec.Steps[0].State != production.StepPending {
+		t.Errorf("released batch %s: %d steps done, first step %s %s", b.Lot, b.StepsDone, rec.Steps[0].Step.Kind, rec.Steps[0].State)
+	}
+	next := slices.IndexFunc(rec.Steps[1:], func(s production.StepRecord) bool { return s.Step.Kind == production.StepNumeric })
+	t.Logf("released Alpha batch for the browser tests: lot %s, %s, line %s; first numeric step %d", b.Lot, b.ProductCode, b.LineCode, next+2)
+
+	found := false
+	for _, b := range running {
+		rec, err := ps.Record(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(rec.Steps, func(s production.StepRecord) bool { return s.State != production.StepDone })
+		if i >= 0 && i+3 <= len(rec.Steps) && slices.ContainsFunc(rec.Steps[i:i+3], func(s production.StepRecord) bool { return s.Step.Kind == production.StepNumeric }) {
+			t.Logf("Alpha batch in progress: lot %s, %s, line %s, %d of %d steps done, next %s (%s)",
+				b.Lot, b.ProductCode, b.LineCode, b.StepsDone, b.StepsTotal, rec.Steps[i].Label(), rec.Steps[i].Step.Kind)
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Error("no Alpha batch in progress in Bâtiment 30 with a numeric entry among its next steps")
+	}
+}
+
+// TestMasters checks the masters generated for every demo product, without
+// a database: valid, 30 to 150 steps, sterile ones longer, a line clearance
+// first, and every kind of step.
+func TestMasters(t *testing.T) {
+	mat := func(code string) string {
+		if _, ok := materialNames[code]; !ok {
+			t.Errorf("unknown material %s", code)
+		}
+		return "id-" + code
+	}
+	kinds := map[production.StepKind]int{}
+	for _, s := range productSpecs {
+		m := production.Master{ProductID: "p", Code: "DLM-" + s.Code, Title: "t", BatchSize: s.size, Unit: s.unit, Hours: s.hours,
+			Operations: operations(s.Form, s.SpecialClass, s.formula, mat)}
+		if err := m.Validate(); err != nil {
+			t.Errorf("master of %s: %v", s.Code, err)
+			continue
+		}
+		lo, hi := 30, 90
+		if s.Form.Sterile() {
+			lo, hi = 90, 150
+		}
+		if m.Steps < lo || m.Steps > hi {
+			t.Errorf("master of %s (%s): %d steps, want %d to %d", s.Code, s.Form, m.Steps, lo, hi)
+		}
+		var critical, signed int
+		for _, st := range steps(&m) {
+			kinds[st.Kind]++
+			if st.Critical {
+				critical++
+			}
+			if st.Sign {
+				signed++
+			}
+		}
+		if critical == 0 || signed < 4 {
+			t.Errorf("master of %s: %d critical steps, %d signed", s.Code, critical, signed)
+		}
+		t.Logf("%-14s %-18s %3d steps in %d operations, %d signed, %d critical, %g h", s.Code, s.Form, m.Steps, len(m.Operations), signed, critical, s.hours)
+	}
+	for _, k := range production.StepKinds {
+		if kinds[k] == 0 {
+			t.Errorf("no step of the kind %s", k)
+		}
+	}
+}
+
+// TestLineTable checks the production stage sees the lines' equipment as
+// the lines stage wrote it.
+func TestLineTable(t *testing.T) {
+	db := open(t, store.Config{DataDir: t.TempDir()})
+	mustLoad(t, db)
+	d := read(t, db)
+	f := &factory{loader: &loader{ids: map[string]string{}}}
+	for _, l := range d.lines {
+		f.ids[l.Code] = l.ID
+	}
+	if err := f.lineTable(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]site.Equipment{}
+	for _, e := range d.equipment {
+		want[e.Code] = e
+	}
+	n := 0
+	for _, ln := range f.lines {
+		for _, e := range ln.equipment {
+			n++
+			w, ok := want[e.Code]
+			if !ok || w.Kind != e.Kind || w.LineID != ln.id || !w.QualificationDue.Equal(e.QualificationDue) {
+				t.Errorf("equipment %s %s due %s; loaded %+v", e.Code, e.Kind, e.QualificationDue, w)
+			}
+		}
+	}
+	if n != len(d.equipment) {
+		t.Errorf("%d pieces of equipment seen, %d loaded", n, len(d.equipment))
+	}
+}

@@ -1,0 +1,239 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/production"
+)
+
+// The live stream of batches (server-sent events): GET
+// /api/v1/batches/events sends the batches in the caller's scope at once,
+// then again whenever they change. A stream learns of a change in two
+// ways: it polls the service's change mark (which sees the writes of every
+// node), and the production write handlers of this node wake it at once
+// through a notifier.
+
+const (
+	// eventsPoll is how often a stream reads the change mark.
+	eventsPoll = 2 * time.Second
+	// eventsPing is how often a stream sends a comment to keep proxies
+	// from closing it.
+	eventsPing = 15 * time.Second
+	// eventsGap is the shortest time between two reads of the mark by one
+	// stream, however many writes wake it: a burst of steps recorded on
+	// fifty lines costs each stream one read, not fifty.
+	eventsGap = 500 * time.Millisecond
+	// eventsWriteTimeout bounds the write of one event to a client that
+	// no longer reads.
+	eventsWriteTimeout = 30 * time.Second
+)
+
+// notifier wakes the live streams of one server after a write. It is a
+// broadcast: wait returns a channel that the next signal closes.
+type notifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+	// stops holds, per HTTP server serving the streams, a channel closed
+	// when that server shuts down: the streams end, so that a graceful
+	// stop does not wait for them.
+	stops map[*http.Server]chan struct{}
+}
+
+func newNotifier() *notifier {
+	return &notifier{ch: make(chan struct{}), stops: map[*http.Server]chan struct{}{}}
+}
+
+// wait returns a channel closed at the next signal.
+func (n *notifier) wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ch
+}
+
+// signal wakes every stream waiting.
+func (n *notifier) signal() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	close(n.ch)
+	n.ch = make(chan struct{})
+}
+
+// stopping returns a channel closed when the HTTP server serving r shuts
+// down (nil, never closed, outside an http.Server). http.Server.Shutdown
+// waits for active requests but does not cancel them; a stream never ends
+// by itself, so it must be told.
+func (n *notifier) stopping(r *http.Request) <-chan struct{} {
+	srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server)
+	if !ok || srv == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ch, ok := n.stops[srv]
+	if !ok {
+		ch = make(chan struct{})
+		n.stops[srv] = ch
+		srv.RegisterOnShutdown(func() { close(ch) })
+	}
+	return ch
+}
+
+// after wraps a write handler: once it has answered with success, the
+// streams wake.
+func (n *notifier) after(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h(sw, r)
+		if sw.status < http.StatusMultipleChoices {
+			n.signal()
+		}
+	}
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// batchSummary is a batch as the live stream sends it: its progress, and
+// never a person's name.
+type batchSummary struct {
+	ID         string                `json:"id"`
+	Lot        string                `json:"lot"`
+	ClientID   string                `json:"client_id"`
+	Product    string                `json:"product"`
+	State      production.BatchState `json:"state"`
+	StepsDone  int                   `json:"steps_done"`
+	StepsTotal int                   `json:"steps_total"`
+	Exceptions int                   `json:"exceptions"`
+	LineCode   string                `json:"line_code,omitempty"`
+	Start      *time.Time            `json:"start,omitempty"`
+	End        *time.Time            `json:"end,omitempty"`
+}
+
+// batchesEvent reads the batches and writes them as one event "batches".
+func (s *Server) batchesEvent(ctx context.Context, f production.BatchFilter) ([]byte, error) {
+	bs, err := s.Production.Batches(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]batchSummary, len(bs))
+	for i, b := range bs {
+		items[i] = batchSummary{ID: b.ID, Lot: b.Lot, ClientID: b.ClientID, Product: b.Product, State: b.State,
+			StepsDone: b.StepsDone, StepsTotal: b.StepsTotal, Exceptions: b.Exceptions, LineCode: b.LineCode, Start: b.Start, End: b.End}
+	}
+	data, err := json.Marshal(itemsBody[batchSummary]{Items: items})
+	if err != nil {
+		return nil, errs.Wrap(err, "encoding the batches event")
+	}
+	out := make([]byte, 0, len(data)+32)
+	out = append(out, "event: batches\ndata: "...)
+	out = append(out, data...)
+	return append(out, "\n\n"...), nil
+}
+
+// batchEvents serves the live stream of batches, with the filters of the
+// list of batches.
+func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		f := batchFilter(r)
+		// The wake channel is taken before the mark is read: a write
+		// after the read wakes the stream again.
+		wake := n.wait()
+		mark, err := s.Production.Changed(ctx)
+		var event []byte
+		if err == nil {
+			event, err = s.batchesEvent(ctx, f)
+		}
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		stop := n.stopping(r)
+		// net/http lifts the read deadline once the request is read; each
+		// write of the stream has its own deadline.
+		rc := http.NewResponseController(w)
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream; charset=utf-8")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+		w.WriteHeader(http.StatusOK)
+		send := func(b []byte) bool {
+			_ = rc.SetWriteDeadline(time.Now().Add(eventsWriteTimeout))
+			if _, err := w.Write(b); err != nil {
+				return false
+			}
+			return rc.Flush() == nil
+		}
+		if !send(append([]byte("retry: 3000\n\n"), event...)) {
+			return
+		}
+		poll := time.NewTicker(eventsPoll)
+		defer poll.Stop()
+		ping := time.NewTicker(eventsPing)
+		defer ping.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			case <-ping.C:
+				if !send([]byte(": ping\n\n")) {
+					return
+				}
+				continue
+			case <-poll.C:
+			case <-wake:
+				if d := time.Until(last.Add(eventsGap)); d > 0 {
+					t := time.NewTimer(d)
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return
+					case <-stop:
+						t.Stop()
+						return
+					case <-t.C:
+					}
+				}
+			}
+			wake = n.wait()
+			last = time.Now()
+			m, err := s.Production.Changed(ctx)
+			if err == nil && m != mark {
+				event, err = s.batchesEvent(ctx, f)
+				if err == nil {
+					mark = m
+					if !send(event) {
+						return
+					}
+				}
+			}
+			if err != nil {
+				// The stream ends; the browser's EventSource comes back
+				// by itself.
+				if !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+					s.logIfInternal(r, err)
+				}
+				return
+			}
+		}
+	}
+}

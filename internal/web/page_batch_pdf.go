@@ -1,0 +1,224 @@
+package web
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/johnfercher/maroto/v2"
+	"github.com/johnfercher/maroto/v2/pkg/components/col"
+	"github.com/johnfercher/maroto/v2/pkg/components/text"
+	"github.com/johnfercher/maroto/v2/pkg/config"
+	"github.com/johnfercher/maroto/v2/pkg/consts/border"
+	"github.com/johnfercher/maroto/v2/pkg/consts/breakline"
+	"github.com/johnfercher/maroto/v2/pkg/consts/fontfamily"
+	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
+	"github.com/johnfercher/maroto/v2/pkg/consts/orientation"
+	"github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
+	"github.com/johnfercher/maroto/v2/pkg/core"
+	"github.com/johnfercher/maroto/v2/pkg/props"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+)
+
+// recordPDFColumns are the columns of the steps' table: catalogue key of
+// the heading and width in grid columns.
+var recordPDFColumns = []struct {
+	key  string
+	size int
+}{
+	{"record.col.step", 2}, {"record.col.instruction", 7}, {"record.col.spec", 4}, {"record.col.value", 4},
+	{"record.col.by", 4}, {"record.col.marks", 3},
+}
+
+// batchRecordPDF answers the batch's whole record as a PDF to print and
+// keep (EU GMP Annex 11 §8, 21 CFR 11.10(b)): a heading with the client,
+// the product, the lot, the master's code and version, the line and the
+// dates; every step with its limits, value, lot or equipment, performer and
+// time, its exception and the values changed after their first entry, each
+// with the manifestations of its signatures (11.50); the deviations; and
+// the lots consumed. It is for quality (QA, Qualified Persons) and
+// production supervisors (mayPrintRecord); the record itself is staff's.
+func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	a, _ := identity.ActorFrom(ctx)
+	rec, err := s.Production.Record(ctx, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if !mayPrintRecord(a) {
+		s.pageError(w, r, errs.E(errs.Forbidden, "Only quality assurance, Qualified Persons and production supervisors print the batch record.",
+			"Seuls l'assurance qualité, les personnes qualifiées et les superviseurs de production impriment le dossier de lot."))
+		return
+	}
+	mats, err := s.materialsByID(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	lang := csvLang(r)
+	b := &rec.Batch
+	clientName := b.ClientID
+	if c, err := s.Clients.Client(ctx, b.ClientID); err == nil {
+		clientName = c.Name + " (" + c.Code + ")"
+	}
+	rows, batchSigs := recordRows(lang, rec, mats)
+
+	cfg := config.NewBuilder().
+		WithPageSize(pagesize.A4).
+		WithOrientation(orientation.Horizontal).
+		WithLeftMargin(10).WithTopMargin(10).WithRightMargin(10).
+		WithMaxGridSize(pdfGrid).
+		WithSequentialMode().
+		WithTitle(tr(lang, "record.pdf.title")+" "+b.Lot, true).
+		WithCreator("galenix", false).
+		WithDefaultFont(&props.Font{Family: fontfamily.Helvetica, Size: 8}).
+		WithPageNumber(props.PageNumber{Pattern: b.Lot + " — " + tr(lang, "audit.pdf.page"), Place: props.RightBottom,
+			Family: fontfamily.Helvetica, Size: 8}).
+		Build()
+	m := maroto.New(cfg)
+
+	printedBy := a.Name
+	if printedBy == "" {
+		printedBy = a.Username
+	}
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.pdf.title")+" — "+b.Lot), props.Text{Size: 14, Style: fontstyle.Bold}))
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now()), printedBy)),
+		props.Text{Top: 1, Bottom: 3}))
+
+	head := [][2]string{
+		{tr(lang, "record.client"), clientName},
+		{tr(lang, "record.product"), b.ProductCode + " — " + b.Product + " (" + tr(lang, "form."+b.Form) + ")"},
+		{tr(lang, "record.lot"), b.Lot + " — " + formatDecimal(lang, b.Quantity) + " " + b.Unit},
+		{tr(lang, "record.master"), rec.Master.Code + " " + tr(lang, "record.version") + " " + strconv.Itoa(rec.Master.Version) + " — " + rec.Master.Title},
+		{tr(lang, "record.line"), b.LineCode},
+		{tr(lang, "record.state"), tr(lang, "batchstate."+string(b.State))},
+		{tr(lang, "record.start"), prodWhen(lang, b.Start) + " → " + prodWhen(lang, b.End)},
+		{tr(lang, "record.zone"), tr(lang, "record.zone_text")},
+		{tr(lang, "record.progress"), fmt.Sprintf(tr(lang, "record.progress_of"), b.StepsDone, b.StepsTotal) + " — " +
+			fmt.Sprintf(tr(lang, "record.exceptions_n"), b.Exceptions)},
+	}
+	for _, h := range head {
+		m.AddAutoRow(text.NewCol(5, pdfText(h[0]), props.Text{Style: fontstyle.Bold}), text.NewCol(pdfGrid-5, pdfText(h[1])))
+	}
+
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.steps")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	cols := make([]core.Col, len(recordPDFColumns))
+	for i, c := range recordPDFColumns {
+		cols[i] = text.NewCol(c.size, pdfText(tr(lang, c.key)), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
+	}
+	m.AddAutoRow(cols...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
+
+	cell := props.Text{Size: 7, Left: 1, Right: 1, Top: 1, Bottom: 1}
+	mark := props.Text{Size: 7, Left: 1, Right: 1, Top: 1, Style: fontstyle.Bold, Color: pdfRed}
+	op := 0
+	for _, st := range rows {
+		if st.Op != op {
+			op = st.Op
+			m.AddAutoRow(text.NewCol(pdfGrid, pdfText(strconv.Itoa(st.Op)+". "+st.OpTitle), props.Text{Style: fontstyle.Bold, Top: 2, Bottom: 1}))
+		}
+		who := tr(lang, "record.pending")
+		if st.PerformedAt != nil {
+			who = st.PerformedName + " — " + prodWhen(lang, st.PerformedAt)
+		}
+		value := entryText(lang, &st.StepRecord)
+		if st.Comment != "" {
+			value += " — " + st.Comment
+		}
+		marks := col.New(recordPDFColumns[5].size)
+		if st.Exception {
+			marks.Add(text.New(pdfText(tr(lang, "record.pdf.exception")), mark))
+		}
+		if st.Corrections > 0 {
+			p := mark
+			if st.Exception {
+				p.Top = 4.5
+			}
+			marks.Add(text.New(pdfText(tr(lang, "record.pdf.changed")), p))
+		}
+		values := []string{st.Label(), st.Step.Text, st.Spec, value, who}
+		row := make([]core.Col, 0, len(values)+1)
+		for i, v := range values {
+			p := cell
+			if longestWord(v) > 24 {
+				p.BreakLineStrategy = breakline.DashStrategy
+			}
+			row = append(row, text.NewCol(recordPDFColumns[i].size, pdfText(v), p))
+		}
+		row = append(row, marks)
+		m.AddAutoRow(row...).WithStyle(&props.Cell{BorderType: border.Bottom, BorderColor: pdfGrey, BorderThickness: 0.2})
+		note := props.Text{Size: 7, Color: pdfRed}
+		if st.Exception {
+			line := tr(lang, "record.pdf.exception") + " — " + stepWhy(lang, &st.StepRecord)
+			if st.Deviation != "" {
+				line += " — " + tr(lang, "record.deviation") + " " + st.Deviation
+			}
+			m.AddAutoRow(text.NewCol(2, ""), text.NewCol(pdfGrid-2, pdfText(line), note))
+		}
+		if st.Corrections > 0 {
+			m.AddAutoRow(text.NewCol(2, ""), text.NewCol(pdfGrid-2, pdfText(fmt.Sprintf(tr(lang, "record.pdf.changed_n"), st.Corrections)), note))
+		}
+		for _, sg := range st.Sigs {
+			addSignatureRow(m, lang, sg)
+		}
+	}
+	if len(batchSigs) > 0 {
+		m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "audit.pdf.sigs"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+		for _, sg := range batchSigs {
+			addSignatureRow(m, lang, sg)
+		}
+	}
+
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.deviations")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	if len(rec.Deviations) == 0 {
+		m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.nodeviation"))))
+	}
+	for _, dv := range rec.Deviations {
+		m.AddAutoRow(text.NewCol(4, pdfText(dv.Code), props.Text{Style: fontstyle.Bold}), text.NewCol(14, pdfText(dv.Title)),
+			text.NewCol(3, pdfText(dv.Status)), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt))))
+	}
+
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.consumed")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	if len(rec.Consumed) == 0 {
+		m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.noconsumed"))))
+	}
+	for _, c := range rec.Consumed {
+		m.AddAutoRow(text.NewCol(4, pdfText(c.LotCode), props.Text{Style: fontstyle.Bold}), text.NewCol(11, pdfText(c.Material)),
+			text.NewCol(5, pdfText(formatDecimal(lang, c.Quantity)+" "+c.Unit)), text.NewCol(4, pdfText(prodWhen(lang, c.At))))
+	}
+
+	doc, err := m.Generate()
+	if err != nil {
+		s.pageError(w, r, errs.Wrap(err, "batch record PDF"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", lang)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf(tr(lang, "record.pdf.file"), b.Lot)}))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc.GetBytes())
+}
+
+// addSignatureRow writes a signature's manifestation under its step:
+// printed name, date and time with the zone, meaning; and its status.
+func addSignatureRow(m core.Maroto, lang string, sg esign.Signature) {
+	status, st := tr(lang, "audit.pdf.valid"), props.Text{Size: 7, Left: 1}
+	if sg.Status != esign.Valid {
+		status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
+	}
+	line := tr(lang, "record.signature") + " " + sg.Display()
+	if sg.Reason != "" {
+		line += " — " + sg.Reason
+	}
+	m.AddAutoRow(text.NewCol(2, ""), text.NewCol(15, pdfText(line), props.Text{Size: 7}), text.NewCol(7, pdfText(status), st))
+}

@@ -1,0 +1,244 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// The master batch records' pages: the list, and one version with its
+// operations, its signatures, QA's approval by signature and the moves of
+// its life cycle. Masters are written through the API.
+
+type mastersPage struct {
+	prodBase
+	Masters []production.Master
+	// Products names the products by id.
+	Products map[string]production.Product
+}
+
+func (s *Server) mastersPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	ms, err := s.Production.Masters(ctx, production.MasterFilter{Status: production.MasterStatus(r.URL.Query().Get("status"))})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	ps, err := s.Production.Products(ctx, production.ProductFilter{})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := mastersPage{prodBase: s.prodBase(r, "batches", "masters"), Masters: ms, Products: map[string]production.Product{}}
+	for _, p := range ps {
+		d.Products[p.ID] = p
+	}
+	s.render(w, r, http.StatusOK, "masters", d)
+}
+
+// masterPage is one version of a master batch record.
+type masterPage struct {
+	prodBase
+	Master     *production.Master
+	Product    *production.Product
+	Ops        []masterOp
+	Signatures []esign.Signature
+	// CanApprove shows QA's signing form; Moves the moves the reader may
+	// apply in the master's status.
+	CanApprove bool
+	Moves      []production.MasterMove
+	// Sign is the signing form, Move the form of the moves, each with what
+	// was typed and the refusal, if any.
+	Sign, Move *form
+	// Notice confirms what was just done; Error is a refusal whose form
+	// is not shown.
+	Notice, Error string
+}
+
+type masterOp struct {
+	production.Operation
+	Steps []masterStep
+}
+
+type masterStep struct {
+	production.Step
+	Spec string
+}
+
+// masterMoves are the moves of the life cycle by status, with the
+// permission each needs.
+var masterMoves = []struct {
+	from production.MasterStatus
+	mv   production.MasterMove
+	perm identity.Permission
+}{
+	{production.MasterDraft, production.MoveSubmit, identity.PermMasterEdit},
+	{production.MasterInReview, production.MoveReject, identity.PermMasterApprove},
+	{production.MasterApproved, production.MoveEffect, identity.PermMasterApprove},
+	{production.MasterApproved, production.MoveRetire, identity.PermMasterApprove},
+	{production.MasterEffective, production.MoveRetire, identity.PermMasterApprove},
+}
+
+func (s *Server) masterPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	s.renderMaster(w, r, http.StatusOK, nil, nil, r.URL.Query().Get("done"))
+}
+
+// renderMaster draws the master's page, with the signing and move forms as
+// typed and their refusal, if any.
+func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int, sign, move *form, notice string) {
+	ctx := r.Context()
+	m, err := s.Production.Master(ctx, r.PathValue("id"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := masterPage{prodBase: s.prodBase(r, "batches", "masters"), Master: m, Sign: sign, Move: move}
+	if r.Method == http.MethodPost {
+		d.Path = "/masters/" + url.PathEscape(m.ID) // where the language switch returns
+	}
+	switch notice {
+	case "signed", "moved":
+		d.Notice = tr(d.Lang, "master.notice."+notice)
+	}
+	if d.Sign == nil {
+		d.Sign = &form{Values: url.Values{}, lang: d.Lang}
+	}
+	if d.Move == nil {
+		d.Move = &form{Values: url.Values{}, lang: d.Lang}
+	}
+	if d.Product, err = s.Production.Product(ctx, m.ProductID); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	mats, err := s.materialsByID(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	for _, op := range m.Operations {
+		o := masterOp{Operation: op}
+		for i := range op.Steps {
+			o.Steps = append(o.Steps, masterStep{Step: op.Steps[i], Spec: stepSpec(d.Lang, &op.Steps[i], mats)})
+		}
+		d.Ops = append(d.Ops, o)
+	}
+	if svc := s.signatureService(); svc != nil {
+		if d.Signatures, err = svc.Signatures(ctx, "master", m.ID); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	d.CanApprove = m.Status == production.MasterInReview && d.Actor.Can(identity.PermMasterApprove)
+	for _, mv := range masterMoves {
+		if mv.from == m.Status && d.Actor.Can(mv.perm) {
+			d.Moves = append(d.Moves, mv.mv)
+		}
+	}
+	// A refusal whose form is no longer shown shows on its own.
+	if sign != nil && sign.Err != nil && !d.CanApprove {
+		d.Error = errs.MessageOf(sign.Err, d.Lang)
+	}
+	if move != nil && move.Err != nil && len(d.Moves) == 0 {
+		d.Error = errs.MessageOf(move.Err, d.Lang)
+	}
+	s.render(w, r, status, "master", d)
+}
+
+// masterSign signs the master as approved, QA's approval (21 CFR 11.200:
+// username and password at every signing).
+func (s *Server) masterSign(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	vals, err := postForm(w, r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.signRecord(r, "master", id, string(esign.Approved), vals); err != nil {
+		s.logIfInternal(r, err)
+		vals.Del("password")
+		s.renderMaster(w, r, refusalStatus(err), &form{Values: vals, Err: err, lang: langOf(r), shown: signFields}, nil, "")
+		return
+	}
+	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=signed", http.StatusSeeOther)
+}
+
+// masterMove applies a move of the master's life cycle: submit, reject,
+// make effective, retire.
+func (s *Server) masterMove(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	vals, err := postForm(w, r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	mv, err := production.ParseMove(vals.Get("action"))
+	if err == nil {
+		_, err = s.Production.MoveMaster(r.Context(), id, mv, vals.Get("reason"))
+	}
+	if err != nil {
+		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
+			s.pageError(w, r, err)
+			return
+		}
+		s.logIfInternal(r, err)
+		s.renderMaster(w, r, refusalStatus(err), nil, &form{Values: vals, Err: err, lang: langOf(r), shown: []string{"reason"}}, "")
+		return
+	}
+	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=moved", http.StatusSeeOther)
+}
+
+// signFields are the fields of the signing form that show their own error.
+var signFields = []string{"username", "password", "meaning", "reason"}
+
+// signRecord signs a record through the signature service, as the signing
+// forms of the pages ask: a challenge for this session, then the signature
+// with the credentials typed again.
+func (s *Server) signRecord(r *http.Request, entity, id, meaning string, vals url.Values) (*esign.Signature, error) {
+	svc := s.signatureService()
+	if svc == nil {
+		return nil, errs.Wrap(errNoSignatures, "signatures")
+	}
+	ctx := r.Context()
+	ch, err := svc.Challenge(ctx, esign.ChallengeRequest{Entity: entity, EntityID: id, Meaning: meaning})
+	if err != nil {
+		return nil, err
+	}
+	return svc.Sign(ctx, esign.SignRequest{Entity: entity, EntityID: id, Meaning: meaning, Username: vals.Get("username"),
+		Password: vals.Get("password"), Reason: vals.Get("reason"), Challenge: ch.Challenge})
+}
+
+// refusalStatus is the HTTP status of a refusal.
+func refusalStatus(err error) int {
+	if st, ok := statusOf[errs.CodeOf(err)]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// missingMeanings lists the meanings a step still needs signed.
+func missingMeanings(st *production.Step, sigs []esign.Signature) []esign.Meaning {
+	var out []esign.Meaning
+	for _, m := range st.Needs() {
+		if !slices.ContainsFunc(sigs, func(g esign.Signature) bool { return g.Meaning == m && g.Status == esign.Valid }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,318 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/internal/store"
+)
+
+// floorEnv is a batch of the client alpha released to the floor of the
+// sterile line, from an effective master of 8 steps (prodEnv.masterBody),
+// with the ids of its steps in order.
+type floorEnv struct {
+	*prodEnv
+	product, master, batch, lot string
+	stepIDs                     []string
+	monday                      time.Time
+}
+
+func newFloorEnv(t *testing.T) *floorEnv {
+	t.Helper()
+	e := newEnv(t, store.SQLite)
+	f := &floorEnv{prodEnv: newProdEnv(t, e, "operator")}
+	f.product = f.created(t, "supervisor", "/api/v1/products", f.productBody("CEF-1G"))
+	f.master = f.effectiveMaster(t, f.product, "MBR-CEF")
+	f.batch = f.order(t, f.product, 1)[0]
+	start := slot(time.Tuesday, 7)
+	f.monday = start.AddDate(0, 0, -1)
+	f.ok(t, f.schedule(t, f.batch, e.line.ID, start), http.StatusOK, "schedule the batch")
+	f.move(t, "supervisor", "/api/v1/batches/"+f.batch, "release", "released")
+	f.lot = f.batchLot(t, f.batch)
+	for _, st := range f.steps(t, f.batch) {
+		f.stepIDs = append(f.stepIDs, st["id"].(string))
+	}
+	if len(f.stepIDs) != 8 {
+		t.Fatalf("the batch has %d steps, want 8", len(f.stepIDs))
+	}
+	return f
+}
+
+// lacks fails the test if the page shows any of the phrases.
+func (p webPage) lacks(t *testing.T, phrases ...string) {
+	t.Helper()
+	for _, ph := range phrases {
+		if strings.Contains(p.text, ph) || strings.Contains(p.body, ph) {
+			t.Errorf("the page shows %q; it should not", ph)
+		}
+	}
+}
+
+// follow loads the page a post redirected to.
+func (b *webBrowser) follow(t *testing.T, p webPage) webPage {
+	t.Helper()
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("status %d, want a redirect (303):\n%s", p.status, p.text)
+	}
+	return b.get(p.location)
+}
+
+// TestFloorTabletPage runs a batch on the line's tablet page as the
+// operator: the line clearance refused with an item unticked then
+// recorded, a step recorded meanwhile on another device, a quarantined
+// lot refused, a value out of limits recorded as an exception with its
+// deviation, and a critical step signed as performed and, by another
+// person only, as verified.
+func TestFloorTabletPage(t *testing.T) {
+	f := newFloorEnv(t)
+	op := f.browserWith(t, "operator", testPassword, "")
+	line := "/floor/lines/" + f.line.ID
+	step := func(i int, more url.Values) url.Values {
+		v := url.Values{"batch_id": {f.batch}, "step_id": {f.stepIDs[i]}}
+		for k, vs := range more {
+			v[k] = vs
+		}
+		return v
+	}
+
+	op.get("/floor").has(t, http.StatusOK, "Atelier", "Bâtiment 30", "L1", f.lot, `href="`+line+`"`)
+	p := op.get(line)
+	p.has(t, http.StatusOK, "L1 — Vial filling", f.lot, "Ceftriaxone 1 g", "MBR-CEF", "Lancé en atelier", "0 étapes faites sur 8",
+		"Étape 1.1", "Vide de ligne", "Clear the line", "Previous batch removed", "Line clean", "Ligne libérée",
+		`name="step_id" value="`+f.stepIDs[0]+`"`, `name="check" value="1"`)
+
+	t.Run("an item unticked is refused", func(t *testing.T) {
+		before := f.prodSnapshot(t)
+		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0"}}))
+		p.has(t, http.StatusBadRequest, "Le point 2 du vide de ligne n'est pas coché : Line clean. La ligne n'est pas libérée.",
+			"Clear the line", `value="0" checked`)
+		f.prodUnchanged(t, before)
+	})
+
+	t.Run("the clearance recorded, the page moves on", func(t *testing.T) {
+		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0", "1"}}))
+		if !strings.Contains(p.location, "done=recorded") {
+			t.Errorf("recorded: went to %q", p.location)
+		}
+		op.follow(t, p).has(t, http.StatusOK, "Étape enregistrée.", "En cours", "1 étapes faites sur 8", "Étape 1.2",
+			"Add the active substance", "Quantité attendue", "M-API", `id="f-lot"`, `name="step_id" value="`+f.stepIDs[1]+`"`,
+			"Dernières étapes faites", "Otto Operator")
+	})
+
+	t.Run("a step recorded on another device", func(t *testing.T) {
+		before := f.prodSnapshot(t)
+		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0", "1"}}))
+		p.has(t, http.StatusConflict, "Cette étape vient d'être enregistrée sur un autre poste.", "Add the active substance",
+			`name="step_id" value="`+f.stepIDs[1]+`"`)
+		f.prodUnchanged(t, before)
+	})
+
+	t.Run("a quarantined lot is refused", func(t *testing.T) {
+		before := f.prodSnapshot(t)
+		p := op.post(line+"/step", step(1, url.Values{"lot": {"LOT-Q"}, "quantity": {"10"}}))
+		p.has(t, http.StatusBadRequest, "Le lot LOT-Q est en quarantaine", `value="LOT-Q"`)
+		f.prodUnchanged(t, before)
+	})
+
+	for i, entry := range []url.Values{
+		{"lot": {"LOT-A"}, "quantity": {"10"}},
+		{"lot": {"LOT-B"}, "quantity": {"20,0"}},
+		{"equipment": {"E1"}},
+	} {
+		p := op.post(line+"/step", step(i+1, entry))
+		if p.status != http.StatusSeeOther {
+			t.Fatalf("step %d: status %d:\n%s", i+2, p.status, p.text)
+		}
+	}
+
+	t.Run("a value out of limits", func(t *testing.T) {
+		p := op.get(line)
+		p.has(t, http.StatusOK, "Measure the pH", "Cible", "6,5", "7,5", `data-low="6.5"`, `data-high="7.5"`, `id="limit-hint"`, "Hors limites")
+		p = op.post(line+"/step", step(4, url.Values{"value": {"8,2"}}))
+		if !strings.Contains(p.location, "step="+f.stepIDs[4]) {
+			t.Errorf("an exception: went to %q", p.location)
+		}
+		p = op.follow(t, p)
+		p.has(t, http.StatusOK, "Valeur hors limites enregistrée comme exception.", "8.20 pH", "8.20 pH est hors des limites [6.50 ; 7.50] pH.",
+			"La déviation DEV", "Check the stoppering")
+		devs := f.call(t, "qa", "GET", "/api/v1/batches/"+f.batch+"/review", nil).object(t)["deviations"].([]any)
+		if len(devs) != 1 || !strings.Contains(p.text, devs[0].(map[string]any)["code"].(string)) {
+			t.Errorf("the exception does not name its deviation %v", devs)
+		}
+	})
+
+	t.Run("a critical step is signed by two people", func(t *testing.T) {
+		p := op.follow(t, op.post(line+"/step", step(5, url.Values{"confirm": {"true"}})))
+		p.has(t, http.StatusOK, "Check the stoppering", "Signature électronique", "Réalisé / Performed", "Vérifié / Verified",
+			`name="meaning" value="performed"`, `id="s-password"`)
+		sign := func(who, meaning, password string) url.Values {
+			return url.Values{"step_id": {f.stepIDs[5]}, "meaning": {meaning}, "username": {who}, "password": {password}}
+		}
+		p = op.post(line+"/sign", sign("operator", "performed", "not my password"))
+		p.has(t, http.StatusUnauthorized, "Identifiant ou mot de passe incorrect : rien n'a été signé.", "Check the stoppering")
+		if strings.Contains(p.body, "not my password") {
+			t.Error("the refused signing form shows the password typed")
+		}
+		p = op.follow(t, op.post(line+"/sign", sign("operator", "performed", testPassword)))
+		p.has(t, http.StatusOK, "Signature enregistrée.", "Otto Operator — ", "(Europe/Paris, UTC", "Réalisé / Performed", "Vérifié / Verified")
+		p = op.post(line+"/sign", sign("operator", "verified", testPassword))
+		p.has(t, http.StatusForbidden, "autre personne")
+
+		sup := f.browserWith(t, "supervisor", testPassword, "")
+		sup.follow(t, sup.post(line+"/sign", sign("supervisor", "verified", testPassword))).has(t, http.StatusOK,
+			"Signature enregistrée.", "Take the sample", "Filler outlet", `id="f-sample"`)
+		op.get(line).has(t, http.StatusOK, "6 étapes faites sur 8", "Take the sample")
+	})
+
+	t.Run("in English", func(t *testing.T) {
+		en := f.browserWith(t, "operator", testPassword, "en")
+		en.get(line).has(t, http.StatusOK, "Shop floor", "Step 2.3", "Sampling point:", "Sample label", "6 of 8 steps done")
+	})
+}
+
+// TestBatchPages: the batch's record for staff, its summary for its
+// client's users without names, nothing for another client; QA's review by
+// exception; the record as PDF; the schedule, the capacity, the genealogy
+// and the lists.
+func TestBatchPages(t *testing.T) {
+	f := newFloorEnv(t)
+	// The steps through the API, one out of limits and one signed.
+	for i, entry := range []map[string]any{
+		{"checked": []bool{true, true}},
+		{"lot": "LOT-A", "quantity": "10"},
+		{"lot": "LOT-B", "quantity": "20"},
+		{"equipment": "E1"},
+		{"value": "6.1"},
+		{"confirm": true},
+	} {
+		f.ok(t, f.record(t, "operator", f.batch, map[string]any{"id": f.stepIDs[i]}, entry), http.StatusOK, "record a step")
+	}
+	f.ok(t, f.sign(t, "operator", "batch_step", f.stepIDs[5], "performed"), http.StatusCreated, "sign as performed")
+	f.ok(t, f.sign(t, "supervisor", "batch_step", f.stepIDs[5], "verified"), http.StatusCreated, "sign as verified")
+
+	qa := f.browserWith(t, "qa", testPassword, "")
+	batch := "/batches/" + f.batch
+
+	t.Run("the record", func(t *testing.T) {
+		p := qa.get(batch)
+		p.has(t, http.StatusOK, f.lot, "Ceftriaxone 1 g", "MBR-CEF", "6 étapes faites sur 8", "Dossier de lot électronique",
+			"1. Preparation", "2. Filling", "Measure the pH", "6.10 pH", "6.10 pH est hors des limites", "DEV", "Otto Operator",
+			"Sonia Superviseure — ", "Vérifié / Verified", "LOT-A", "Active substance", `href="`+batch+`/review"`, `href="`+batch+`/record.pdf?lang=fr"`,
+			`href="/genealogy?batch=`+f.batch+`"`)
+		p.lacks(t, "modifié après saisie")
+	})
+
+	t.Run("the client's summary", func(t *testing.T) {
+		alpha := f.browserWith(t, "client-alpha", testPassword, "")
+		p := alpha.get(batch)
+		p.has(t, http.StatusOK, f.lot, "Ceftriaxone 1 g", "6 étapes faites sur 8", `<progress max="8" value="6">`)
+		p.lacks(t, append(staffNames, "Measure the pH", "/review", "record.pdf")...)
+		list := alpha.get("/batches")
+		list.has(t, http.StatusOK, f.lot, `id="batch-`+f.batch+`"`, "6 / 8", `data-live="/api/v1/batches/events"`, "batches.js")
+		list.lacks(t, staffNames...)
+		alpha.get(batch+"/review").has(t, http.StatusNotFound)
+		alpha.get(batch+"/record.pdf").has(t, http.StatusNotFound)
+		alpha.get("/floor").has(t, http.StatusForbidden)
+
+		beta := f.browserWith(t, "client-beta", testPassword, "")
+		for _, path := range []string{batch, batch + "/review", batch + "/record.pdf", "/genealogy?batch=" + f.batch} {
+			p := beta.get(path)
+			p.has(t, http.StatusNotFound, "Page introuvable")
+			p.lacks(t, f.lot)
+		}
+		beta.get("/batches").lacks(t, f.lot)
+	})
+
+	t.Run("the review by exception", func(t *testing.T) {
+		p := qa.get(batch + "/review")
+		p.has(t, http.StatusOK, "Revue par exception", f.lot, "Measure the pH", "6.10 pH", "DEV", "Signatures à contrôler",
+			"Otto Operator — ", "Sonia Superviseure — ", "0 signatures rompues")
+		p.lacks(t, "Add the water")
+		if n := strings.Count(p.body, `<tr class="overdue">`); n != 1 {
+			t.Errorf("the review lists %d exceptions, want 1", n)
+		}
+		op := f.browserWith(t, "operator", testPassword, "")
+		op.get(batch+"/review").has(t, http.StatusForbidden)
+		op.get(batch+"/record.pdf").has(t, http.StatusForbidden, "impriment le dossier de lot")
+	})
+
+	t.Run("the record as PDF", func(t *testing.T) {
+		txt := pdfText(t, f.call(t, "qa", "GET", batch+"/record.pdf?lang=fr", nil))
+		for _, s := range []string{"Dossier de lot / Batch record", f.lot, "Alpha Laboratories (ALPHA)", "MBR-CEF version 1", "L1",
+			"Clear the line", "Measure the pH", "6.10 pH", "EXCEPTION", "6.10 pH est hors des limites", "Otto Operator", "Sonia Superviseure",
+			"Réalisé / Performed", "Vérifié / Verified", "(Europe/Paris, UTC", "valide", "DEV", "LOT-A", "Active substance", "page 1 /"} {
+			if !strings.Contains(txt, s) {
+				t.Errorf("the PDF lacks %q:\n%s", s, txt)
+			}
+		}
+		// A value changed after its first entry is marked, with the count.
+		f.ok(t, f.call(t, "supervisor", "PUT", "/api/v1/batches/"+f.batch+"/steps/"+f.stepIDs[4],
+			map[string]any{"value": "6.9", "comment": "Probe recalibrated", "reason": "Wrong probe reading"}), http.StatusOK, "correct a step")
+		txt = pdfText(t, f.call(t, "supervisor", "GET", batch+"/record.pdf?lang=en", nil))
+		for _, s := range []string{"CHANGED AFTER ENTRY: 1 correction(s)", "6.90 pH", "Probe recalibrated", "Performed by", "Performed", "valid"} {
+			if !strings.Contains(txt, s) {
+				t.Errorf("the PDF lacks %q:\n%s", s, txt)
+			}
+		}
+		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction(s))", "6.90 pH")
+		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signatures rompues")
+	})
+
+	t.Run("the schedule and the capacity", func(t *testing.T) {
+		week := f.monday.Format(time.DateOnly)
+		p := qa.get("/schedule?from=" + week)
+		p.has(t, http.StatusOK, "Planning des lignes — Bâtiment 30", "L1", `class="gantt-bar" href="`+batch+`"`, f.lot, "mar. ")
+		if !strings.Contains(p.body, `class="gantt-weekend"`) {
+			t.Error("the schedule shades no weekend")
+		}
+		p = qa.get("/capacity?building=" + f.building.ID + "&week=" + week)
+		p.has(t, http.StatusOK, "Capacité des lignes", "L1", "Disponible", "Charge", "<meter")
+		qa.get("/schedule?from=yesterday").has(t, http.StatusBadRequest, "AAAA-MM-JJ")
+	})
+
+	t.Run("the genealogy and the lists", func(t *testing.T) {
+		qa.get("/genealogy?lot=LOT-A").has(t, http.StatusOK, "LOT-A", "Active substance", f.lot, `href="`+batch+`"`)
+		qa.get("/genealogy?batch="+f.batch).has(t, http.StatusOK, f.lot, "LOT-A", "LOT-B", "Water for injections")
+		qa.get("/genealogy?lot=NOPE").has(t, http.StatusOK, "Aucun lot de matière ne porte ce code.")
+		qa.get("/products").has(t, http.StatusOK, "CEF-1G", "Ceftriaxone 1 g", "flacon")
+		qa.get("/lots").has(t, http.StatusOK, "LOT-A", "LOT-Q", "Quarantaine", "Libéré")
+		qa.get("/masters").has(t, http.StatusOK, "MBR-CEF", "En vigueur", `href="/masters/`+f.master+`"`)
+		qa.get("/masters/"+f.master).has(t, http.StatusOK, "MBR-CEF", "1. Preparation", "Previous batch removed", "Critique",
+			"Quentin Qualité — ", "Approuvé / Approved", "Retirer")
+		qa.get("/batches").has(t, http.StatusOK, f.lot, "6 / 8")
+	})
+}
+
+// TestMasterApprovalPage: quality assurance approves a master in review
+// by signing on its page, then makes it effective; each refusal says why.
+func TestMasterApprovalPage(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	f := newProdEnv(t, e, "operator")
+	product := f.created(t, "supervisor", "/api/v1/products", f.productBody("CEF-1G"))
+	id := f.created(t, "supervisor", "/api/v1/masters", f.masterBody(product, "MBR-CEF"))
+	f.move(t, "supervisor", "/api/v1/masters/"+id, "submit", "in_review")
+	page := "/masters/" + id
+
+	sup := f.browserWith(t, "supervisor", testPassword, "")
+	sup.get(page).has(t, http.StatusOK, "En revue", "Measure the pH")
+	sup.get(page).lacks(t, "Signer l'approbation", "Renvoyer")
+
+	qa := f.browserWith(t, "qa", testPassword, "")
+	qa.get(page).has(t, http.StatusOK, "En revue", "Signer l'approbation", "Renvoyer en brouillon")
+	p := qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {"wrong"}})
+	p.has(t, http.StatusUnauthorized, "Identifiant ou mot de passe incorrect")
+	p = qa.post(page+"/sign", url.Values{"username": {"supervisor"}, "password": {testPassword}})
+	p.has(t, http.StatusUnauthorized, "Signez avec votre propre identifiant")
+	qa.follow(t, qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "reason": {"Conforme au dossier"}})).
+		has(t, http.StatusOK, "Approbation signée.", "Approuvé", "Quentin Qualité — ", "Approuvé / Approved", "Conforme au dossier", "Mettre en vigueur")
+
+	before := f.prodSnapshot(t)
+	qa.post(page+"/move", url.Values{"action": {"effective"}}).has(t, http.StatusBadRequest, "une raison est exigée")
+	sup.post(page+"/move", url.Values{"action": {"effective"}, "reason": {"x"}}).has(t, http.StatusForbidden, "Seule l'assurance qualité")
+	f.prodUnchanged(t, before)
+	qa.follow(t, qa.post(page+"/move", url.Values{"action": {"effective"}, "reason": {"Formation faite"}})).
+		has(t, http.StatusOK, "Statut du dossier maître modifié.", "En vigueur")
+}

@@ -1,0 +1,270 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/production"
+	"galenix/internal/site"
+)
+
+// The schedule of a building's lines as a Gantt chart, and their load week
+// by week. The chart is plain SVG: bars placed in percent of the period,
+// no script and no inline style (the CSP forbids them).
+
+// schedulePage is the Gantt chart of a building's lines.
+type schedulePage struct {
+	prodBase
+	Buildings []site.Building
+	Building  *site.Building
+	From, To  time.Time
+	Weeks     int
+	Days      []ganttDay
+	Rows      []ganttRow
+	// NowX places the line of the present moment, if within the period.
+	NowX string
+	// Prev, Next and Today move the period.
+	Prev, Next, Today string
+}
+
+// ganttDay is one day column of the chart.
+type ganttDay struct {
+	X, W, Mid string
+	Label     string
+	Weekend   bool
+}
+
+// ganttRow is one line of the chart.
+type ganttRow struct {
+	Line    site.Line
+	Bars    []ganttBar
+	Windows []ganttBar
+}
+
+// ganttBar is a batch (or a maintenance window) on the chart: its place
+// and width in percent of the period, what it says, where it leads.
+type ganttBar struct {
+	X, W, TextX string
+	Label       string
+	Title       string
+	Href        string
+	Reserved    bool
+}
+
+// The weeks a chart may span.
+const (
+	scheduleWeeks    = 3
+	scheduleMinWeeks = 2
+	scheduleMaxWeeks = 4
+	// ganttLabelWidth is the narrowest bar, in percent of the chart,
+	// that holds a lot number.
+	ganttLabelWidth = 6.5
+)
+
+// weekMonday is the Monday 00:00, site time, of the week holding t.
+func weekMonday(t time.Time) time.Time {
+	lt := t.In(paris)
+	d := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, paris)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// queryDay reads a day (YYYY-MM-DD) of the query as midnight, site time;
+// the fallback when absent.
+func queryDay(q url.Values, name string, fallback time.Time) (time.Time, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return fallback, nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, v, paris)
+	if err != nil {
+		return time.Time{}, errs.Field(name, "Give the date as YYYY-MM-DD.", "Indiquez la date au format AAAA-MM-JJ.")
+	}
+	return t, nil
+}
+
+// ganttPct writes the place of t within [from, to) in percent, bounded.
+func ganttPct(t, from, to time.Time) float64 {
+	p := float64(t.Sub(from)) / float64(to.Sub(from)) * 100
+	return min(max(p, 0), 100)
+}
+
+func ganttPctText(f float64) string { return strconv.FormatFloat(f, 'f', 3, 64) + "%" }
+
+func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := schedulePage{prodBase: s.prodBase(r, "batches", "schedule"), Weeks: scheduleWeeks}
+	if n, err := strconv.Atoi(q.Get("weeks")); err == nil {
+		d.Weeks = min(max(n, scheduleMinWeeks), scheduleMaxWeeks)
+	}
+	from, err := queryDay(q, "from", weekMonday(time.Now()))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.From, d.To = from, from.AddDate(0, 0, 7*d.Weeks)
+	if d.Buildings, d.Building, err = s.productionBuildings(ctx, q.Get("building")); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if d.Building == nil {
+		s.render(w, r, http.StatusOK, "schedule", d)
+		return
+	}
+	sc, err := s.Production.Schedule(ctx, production.ScheduleFilter{BuildingID: d.Building.ID, From: d.From, To: d.To})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	products, err := s.Production.Products(ctx, production.ProductFilter{})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	names := map[string]string{}
+	for _, p := range products {
+		names[p.ID] = p.Code + " " + p.Name
+	}
+
+	link := func(from time.Time) string {
+		v := url.Values{"building": {d.Building.ID}, "from": {from.Format(time.DateOnly)}}
+		if d.Weeks != scheduleWeeks {
+			v.Set("weeks", strconv.Itoa(d.Weeks))
+		}
+		return "/schedule?" + v.Encode()
+	}
+	d.Prev, d.Next, d.Today = link(d.From.AddDate(0, 0, -7)), link(d.From.AddDate(0, 0, 7)), link(weekMonday(time.Now()))
+	if now := time.Now(); !now.Before(d.From) && now.Before(d.To) {
+		d.NowX = ganttPctText(ganttPct(now, d.From, d.To))
+	}
+	for day := d.From; day.Before(d.To); day = day.AddDate(0, 0, 1) {
+		x, end := ganttPct(day, d.From, d.To), ganttPct(day.AddDate(0, 0, 1), d.From, d.To)
+		wd := day.Weekday()
+		d.Days = append(d.Days, ganttDay{X: ganttPctText(x), W: ganttPctText(end - x), Mid: ganttPctText((x + end) / 2),
+			Label: tr(d.Lang, "weekday."+strconv.Itoa(int(wd))) + " " + day.Format("02"), Weekend: wd == time.Saturday || wd == time.Sunday})
+	}
+	span := func(a, b time.Time) string { return prodWhen(d.Lang, a) + " → " + prodWhen(d.Lang, b) }
+	place := func(a, b time.Time) (ganttBar, bool) {
+		x, end := ganttPct(a, d.From, d.To), ganttPct(b, d.From, d.To)
+		return ganttBar{X: ganttPctText(x), W: ganttPctText(end - x), TextX: ganttPctText(x + 0.3)}, end > x
+	}
+	rows := map[string]*ganttRow{}
+	for _, l := range sc.Lines {
+		row := ganttRow{Line: l.Line}
+		for _, sl := range l.Slots {
+			bar, ok := place(sl.Start, sl.End)
+			if !ok {
+				continue
+			}
+			if sl.Hidden {
+				bar.Reserved = true
+				bar.Title = tr(d.Lang, "schedule.reserved") + " — " + span(sl.Start, sl.End)
+			} else {
+				bar.Href = "/batches/" + url.PathEscape(sl.BatchID)
+				bar.Label = sl.Lot
+				bar.Title = strings.TrimSpace(sl.Lot + " — " + names[sl.ProductID] + " — " + span(sl.Start, sl.End))
+			}
+			// A label only where the bar is wide enough to hold it.
+			if ganttPct(sl.End, d.From, d.To)-ganttPct(sl.Start, d.From, d.To) < ganttLabelWidth {
+				bar.Label = ""
+			}
+			row.Bars = append(row.Bars, bar)
+		}
+		d.Rows = append(d.Rows, row)
+		rows[l.Line.ID] = &d.Rows[len(d.Rows)-1]
+	}
+	for _, win := range sc.Windows {
+		row := rows[win.LineID]
+		if row == nil {
+			continue
+		}
+		if bar, ok := place(win.Start, win.End); ok {
+			bar.Title = tr(d.Lang, "schedule.maintenance") + " — " + win.Reason + " — " + span(win.Start, win.End)
+			row.Windows = append(row.Windows, bar)
+		}
+	}
+	s.render(w, r, http.StatusOK, "schedule", d)
+}
+
+// capacityPage is the load of a building's lines over one week.
+type capacityPage struct {
+	prodBase
+	Buildings []site.Building
+	Building  *site.Building
+	Week      time.Time
+	WeekEnd   time.Time
+	Rows      []capacityRow
+	Total     capacityRow
+	// Prev, Next and This move the week.
+	Prev, Next, This string
+}
+
+// capacityRow is one line's week: its load is the hours booked over the
+// hours available (staffed by the shift calendar, less maintenance).
+type capacityRow struct {
+	production.LineCapacity
+	Load int
+}
+
+func newCapacityRow(c production.LineCapacity) capacityRow {
+	row := capacityRow{LineCapacity: c}
+	if c.Available > 0 {
+		row.Load = int(c.Booked/c.Available*100 + 0.5)
+	} else if c.Booked > 0 {
+		row.Load = 100
+	}
+	return row
+}
+
+// Meter is the load as the meter shows it, at most 100 %.
+func (c capacityRow) Meter() int { return min(c.Load, 100) }
+
+func (s *Server) capacityPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	d := capacityPage{prodBase: s.prodBase(r, "batches", "capacity")}
+	week, err := queryDay(q, "week", time.Now())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Week = weekMonday(week)
+	d.WeekEnd = d.Week.AddDate(0, 0, 6)
+	if d.Buildings, d.Building, err = s.productionBuildings(ctx, q.Get("building")); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if d.Building == nil {
+		s.render(w, r, http.StatusOK, "capacity", d)
+		return
+	}
+	c, err := s.Production.Capacity(ctx, d.Building.ID, d.Week)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	link := func(t time.Time) string {
+		return "/capacity?" + url.Values{"building": {d.Building.ID}, "week": {t.Format(time.DateOnly)}}.Encode()
+	}
+	d.Prev, d.Next, d.This = link(d.Week.AddDate(0, 0, -7)), link(d.Week.AddDate(0, 0, 7)), link(weekMonday(time.Now()))
+	var total production.LineCapacity
+	for _, lc := range c.Lines {
+		d.Rows = append(d.Rows, newCapacityRow(lc))
+		total.Available += lc.Available
+		total.Maintenance += lc.Maintenance
+		total.Booked += lc.Booked
+		total.Batches += lc.Batches
+	}
+	d.Total = newCapacityRow(total)
+	s.render(w, r, http.StatusOK, "capacity", d)
+}
