@@ -13,11 +13,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"galenix/internal/production"
 )
 
 type options struct {
@@ -25,6 +28,7 @@ type options struct {
 	rate                                 float64
 	lines, readers, sessions             int
 	db                                   string
+	cpuProfile                           string
 }
 
 func main() {
@@ -38,6 +42,7 @@ func main() {
 	flag.IntVar(&o.sessions, "sessions", 0, "sessions the readers sign in (one argon2id each); readers beyond share them (default: one per reader)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one request")
 	flag.StringVar(&o.db, "db", "both", "database: sqlite, postgres or both")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and load generator, one process) to this `file`")
 	flag.Parse()
 	if o.sessions <= 0 || o.sessions > o.readers {
 		o.sessions = o.readers
@@ -93,6 +98,7 @@ func run(o options) error {
 	fmt.Printf("electronic batch record load: %d CPUs, %s %s/%s, load average %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAvg())
 	fmt.Printf("%d lines (one operator each, a step every %v), %d readers on %d sessions; %.0f requests/s that do not sign, open loop; %v per database (%v warm-up)\n\n",
 		o.lines, o.stepEvery, o.readers, o.sessions, o.rate, o.duration, o.warmup)
+	fmt.Printf("readers' mix: staff %s; client users %s\n", mixText(staffMix), mixText(clientMix))
 	argon, err := measureArgon()
 	if err != nil {
 		return err
@@ -181,6 +187,13 @@ func runDatabase(name string, o options) (dbResult, error) {
 		fig.totalTime.Round(time.Millisecond), fig.created, fig.logins, fig.loginTime.Round(time.Millisecond),
 		float64(fig.logins)/fig.loginTime.Seconds(), fig.fixed)
 
+	var states []string
+	total := 0
+	for _, st := range production.BatchStates {
+		states = append(states, fmt.Sprintf("%d %s", fig.batches[st], st))
+		total += fig.batches[st]
+	}
+	fmt.Printf("  the demo's batches: %d (%s)\n", total, strings.Join(states, ", "))
 	w.probe(ctx, 15)
 	res := w.load(ctx, title)
 	fmt.Printf("  work done: %d steps recorded (%d out of limits), %d signatures, %d batches completed, %d released, %d pieces of equipment cleaned, %d lots received; %d lines ran out of batches, %d stopped\n",
@@ -213,6 +226,17 @@ func (w *world) load(ctx context.Context, title string) dbResult {
 	// Requests still in flight at the deadline get their timeout to end.
 	runCtx, cancel := context.WithTimeout(ctx, o.duration+o.timeout+5*time.Second)
 	defer cancel()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			if err = pprof.StartCPUProfile(f); err == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/ebr: CPU profile:", err)
+		}
+	}
 	var credit atomic.Int64
 	var wg sync.WaitGroup
 	for i, l := range w.lines {
@@ -247,6 +271,19 @@ func (w *world) load(ctx context.Context, title string) dbResult {
 				time.Since(start).Seconds(), n, e, w.work.steps.Load(), w.work.signatures.Load(), loadAvg())
 		}
 	}
+}
+
+// mixText shows a mix of reads in percent.
+func mixText(mix []weighted) string {
+	total := 0
+	for _, m := range mix {
+		total += m.weight
+	}
+	var parts []string
+	for _, m := range mix {
+		parts = append(parts, fmt.Sprintf("%s %d%%", m.kind, m.weight*100/total))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func goal(ok bool) string {

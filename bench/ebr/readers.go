@@ -23,8 +23,8 @@ type weighted struct {
 // records are for staff). The lists answer every batch in the reader's
 // scope at once, hundreds: they are the dearest reads, and the rarest.
 var (
-	staffMix = []weighted{{kindFloor, 30}, {kindPageFloor, 15}, {kindGet, 20}, {kindRecord, 10}, {kindList, 10},
-		{kindPageList, 5}, {kindSchedule, 10}}
+	staffMix = []weighted{{kindFloor, 35}, {kindPageFloor, 15}, {kindGet, 20}, {kindRecord, 10}, {kindList, 10},
+		{kindPageList, 5}, {kindSchedule, 5}}
 	clientMix = []weighted{{kindGet, 60}, {kindList, 25}, {kindPageList, 15}}
 )
 

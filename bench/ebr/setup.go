@@ -66,6 +66,7 @@ type reader struct {
 
 // setupFigures says what the setup did and how long it took.
 type setupFigures struct {
+	batches              map[production.BatchState]int
 	created, logins      int
 	loginTime, totalTime time.Duration
 	fixed                int
@@ -224,6 +225,15 @@ func setup(ctx context.Context, c *client, o options) (*world, setupFigures, err
 	for i := len(w.readers); i < o.readers; i++ {
 		r := *w.readers[i%len(sessions)]
 		w.readers = append(w.readers, &r)
+	}
+
+	var all items[production.Batch]
+	if err := c.call(ctx, w.qa, "GET", "/api/v1/batches", nil, &all); err != nil {
+		return nil, fig, err
+	}
+	fig.batches = map[production.BatchState]int{}
+	for _, b := range all.Items {
+		fig.batches[b.State]++
 	}
 
 	// The lines' equipment starts clean and qualified: the demo leaves

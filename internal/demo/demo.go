@@ -41,9 +41,9 @@ var reference = func() time.Time {
 // start loads it again. On a database that already has a site it does
 // nothing and returns false. The actor is the one in ctx, or the system.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts, production), inside the transaction, before
-// the next stage begins: the server logs the progress with it, and tests
-// use it to stop a load half-way.
+// rooms, lines, people, clients, accounts, production), inside the
+// transaction, before the next stage begins: the server logs the progress
+// with it, and tests use it to stop a load half-way.
 func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, error) {
 	if _, ok := identity.ActorFrom(ctx); !ok {
 		ctx = identity.WithActor(ctx, identity.System)

@@ -172,7 +172,9 @@ type demoProduct struct {
 	spec   *productSpec
 	p      production.Product
 	master production.Master
-	runs   int // batches executed
+	// executed counts its batches executed, so that the runs spread
+	// over the products.
+	executed int
 }
 
 // demoLine is a line as the stage sees it: its forms and its equipment.
@@ -231,7 +233,7 @@ func (p *factory) materials() error {
 			return fmt.Errorf("material %s: %w", m.Code, err)
 		}
 		lots := []production.Lot{{Status: production.LotReleased, Quantity: stock(need[m.Code] * 60), ExpiresOn: p.now.AddDate(1, 6+i%12, 0)}}
-		if i%3 == 1 {
+		if i%6 == 1 {
 			lots = append(lots, production.Lot{Status: production.LotQuarantine, Quantity: stock(need[m.Code] * 20), ExpiresOn: p.now.AddDate(3, i%6, 0)})
 		}
 		if m.Code == "MP-ONDA" {
@@ -314,7 +316,11 @@ func (p *factory) revise() error {
 		if d.p.Code != revised && !draft {
 			continue
 		}
-		m, err := p.master(d, d.spec.formula, 2)
+		f := d.spec.formula
+		if draft {
+			f.ipc += 2 // the revision under way adds in-process controls
+		}
+		m, err := p.master(d, f, 2)
 		if err != nil {
 			return err
 		}
@@ -488,7 +494,8 @@ func later(a, b time.Time) time.Time {
 }
 
 // order orders n batches of the product, due a week after the last one
-// ends, and places the first of them at starts; the others stay planned.
+// ends, and schedules the first ones on the line, one at each of starts;
+// the others stay planned.
 func (p *factory) order(d *demoProduct, n int, ln *demoLine, starts []time.Time) ([]production.Batch, error) {
 	due := p.now
 	if len(starts) > 0 {
@@ -713,23 +720,27 @@ var runs = []run{
 	{state: production.BatchInReview, offset: 11 * day24},
 	{state: production.BatchCompleted, offset: 3*day24 + 12*time.Hour},
 	{state: production.BatchInProgress, share: 0.6},
-	{state: production.BatchInProgress, share: 0.2, numeric: true},
+	{state: production.BatchInProgress, building: "L40-", share: 0.2, numeric: true},
 	{state: production.BatchInProgress, share: 0.25, numeric: true},
-	{state: production.BatchInProgress, share: 0.3},
-	{state: production.BatchInProgress, share: 0.5},
+	{state: production.BatchInProgress, building: "L40-", share: 0.3},
+	{state: production.BatchInProgress, building: "L40-", share: 0.5},
 	{state: production.BatchReleased, building: "L40-", offset: 2 * time.Hour},
 	{state: production.BatchReleased, building: "L40-", offset: 5 * time.Hour},
 	{state: production.BatchReleased, client: "BETA", offset: 8 * time.Hour},
 }
 
 // history executes the runs, each on a line of its own whose equipment
-// lets it record its steps: a batch in progress takes a running line
-// first, the others an available one.
+// lets it record its steps; a run asking for more than any line allows
+// asks again for less (any line, any building) before it is left out.
 func (p *factory) history() error {
 	for _, r := range runs {
 		ln, d, done := p.pick(r)
 		if ln == nil && r.whole {
 			r.whole = false
+			ln, d, done = p.pick(r)
+		}
+		if ln == nil && r.client == "" && r.building != "" {
+			r.building = ""
 			ln, d, done = p.pick(r)
 		}
 		if ln == nil {
@@ -770,7 +781,7 @@ func (p *factory) pick(r run) (*demoLine, *demoProduct, int) {
 					cands = append(cands, d)
 				}
 			}
-			slices.SortStableFunc(cands, func(a, b *demoProduct) int { return a.runs - b.runs })
+			slices.SortStableFunc(cands, func(a, b *demoProduct) int { return a.executed - b.executed })
 			for _, d := range cands {
 				done, ok := p.fits(r, ln, d)
 				if ok && !p.inWindow(ln, d.slot(p.start(r, d, done))) {
@@ -881,6 +892,6 @@ func (p *factory) run(r run, ln *demoLine, d *demoProduct, done int) error {
 		}
 	}
 	ln.used = true
-	d.runs++
+	d.executed++
 	return nil
 }

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -95,7 +96,10 @@ func TestProductionDemo(t *testing.T) {
 		recorded += b.StepsDone
 		exceptions += b.Exceptions
 		switch b.State {
+		case production.BatchReleased:
+			t.Logf("%-11s %s %-13s v%d on %s, starts %s", b.State, b.Lot, b.ProductCode, b.Version, b.LineCode, b.Start.Format(time.RFC3339))
 		case production.BatchInProgress:
+			t.Logf("%-11s %s %-13s v%d on %s, %d/%d steps, %d exceptions", b.State, b.Lot, b.ProductCode, b.Version, b.LineCode, b.StepsDone, b.StepsTotal, b.Exceptions)
 			if b.StepsDone == 0 || b.StepsDone >= b.StepsTotal {
 				t.Errorf("batch %s in progress has %d of %d steps done", b.Lot, b.StepsDone, b.StepsTotal)
 			}
@@ -105,6 +109,7 @@ func TestProductionDemo(t *testing.T) {
 				high++
 			}
 		case production.BatchCompleted, production.BatchInReview:
+			t.Logf("%-11s %s %-13s v%d on %s, %d/%d steps, %d exceptions", b.State, b.Lot, b.ProductCode, b.Version, b.LineCode, b.StepsDone, b.StepsTotal, b.Exceptions)
 			if b.StepsDone != b.StepsTotal || b.End == nil || !b.End.Before(time.Now()) {
 				t.Errorf("batch %s %s: %d of %d steps done, ends %v", b.Lot, b.State, b.StepsDone, b.StepsTotal, b.End)
 			}
@@ -139,6 +144,7 @@ func TestProductionDemo(t *testing.T) {
 
 	checkSchedule(t, batches)
 	checkBrowserBatches(t, ctx, ps, batches)
+	checkLineTable(t, d)
 }
 
 // checkSchedule checks that most lines have batches in the coming two
@@ -161,6 +167,17 @@ func checkSchedule(t *testing.T, batches []production.Batch) {
 	if len(soon) < 45 {
 		t.Errorf("%d lines have batches in the coming two weeks, want at least 45", len(soon))
 	}
+	var idle []string
+	for i := 1; i <= 30; i++ {
+		for _, code := range []string{fmt.Sprintf("L30-%02d", i), fmt.Sprintf("L40-%02d", i)} {
+			if i <= 20 || strings.HasPrefix(code, "L40") {
+				if !soon[code] {
+					idle = append(idle, code)
+				}
+			}
+		}
+	}
+	t.Logf("%d lines with batches in the coming two weeks; without: %v", len(soon), idle)
 	slot := func(b production.Batch) production.Slot {
 		return production.Slot{ClientID: b.ClientID, ProductID: b.ProductID, Class: b.Class, Start: *b.Start, End: *b.End}
 	}
@@ -209,6 +226,13 @@ func checkBrowserBatches(t *testing.T, ctx context.Context, ps *store.Production
 	}
 	next := slices.IndexFunc(rec.Steps[1:], func(s production.StepRecord) bool { return s.Step.Kind == production.StepNumeric })
 	t.Logf("released Alpha batch for the browser tests: lot %s, %s, line %s; first numeric step %d", b.Lot, b.ProductCode, b.LineCode, next+2)
+	floor, err := ps.Floor(ctx, b.LineID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if floor.Batch == nil || floor.Batch.ID != b.ID || floor.Next == nil || floor.Next.Step.Kind != production.StepClearance {
+		t.Errorf("the tablet of line %s does not show batch %s at its line clearance: %+v", b.LineCode, b.Lot, floor.Batch)
+	}
 
 	found := false
 	for _, b := range running {
@@ -276,12 +300,10 @@ func TestMasters(t *testing.T) {
 	}
 }
 
-// TestLineTable checks the production stage sees the lines' equipment as
-// the lines stage wrote it.
-func TestLineTable(t *testing.T) {
-	db := open(t, store.Config{DataDir: t.TempDir()})
-	mustLoad(t, db)
-	d := read(t, db)
+// checkLineTable checks the production stage sees the lines' equipment as
+// the lines stage wrote it: codes, kinds, lines and qualification dates.
+func checkLineTable(t *testing.T, d siteData) {
+	t.Helper()
 	f := &factory{loader: &loader{ids: map[string]string{}}}
 	for _, l := range d.lines {
 		f.ids[l.Code] = l.ID

@@ -389,6 +389,39 @@ func TestBatchRecordAPI(t *testing.T) {
 		batches := p.order(t, product, 2)
 		b1, b2 := batches[0], batches[1]
 
+		// Bad input anywhere: 400 naming the field, nothing written.
+		noClearance := p.masterBody(product, "MBR-BAD")
+		ops := noClearance["operations"].([]any)
+		first := ops[0].(map[string]any)
+		first["steps"] = first["steps"].([]any)[1:]
+		for _, tt := range []struct {
+			name, who, method, path string
+			body                    any
+			field                   string
+		}{
+			{"master without line clearance", "supervisor", "POST", "/api/v1/masters", noClearance, "operations"},
+			{"master without title", "supervisor", "POST", "/api/v1/masters", func() map[string]any { b := p.masterBody(product, "MBR-BAD"); b["title"] = ""; return b }(), "title"},
+			{"master of an unknown product", "supervisor", "POST", "/api/v1/masters", p.masterBody(newUUID(t), "MBR-BAD"), "product_id"},
+			{"order due on no day", "supervisor", "POST", "/api/v1/orders", map[string]any{"product_id": product, "quantity": 1000, "due_on": "soon"}, "due_on"},
+			{"order due in the past", "supervisor", "POST", "/api/v1/orders", map[string]any{"product_id": product, "quantity": 1000, "due_on": "2020-01-01"}, "due_on"},
+			{"order of nothing", "supervisor", "POST", "/api/v1/orders", map[string]any{"product_id": product, "quantity": 0, "due_on": "2099-01-01"}, "quantity"},
+			{"order of too many batches", "supervisor", "POST", "/api/v1/orders", map[string]any{"product_id": product, "quantity": 51000, "due_on": "2099-01-01"}, "quantity"},
+			{"order with a reason", "supervisor", "POST", "/api/v1/orders", map[string]any{"product_id": product, "quantity": 1000, "due_on": "2099-01-01", "reason": "x"}, "reason"},
+			{"lot status unknown", "qa", "POST", "/api/v1/lots/" + p.lotQ + "/status", map[string]any{"status": "lost", "reason": "x"}, "status"},
+			{"lot status without reason", "qa", "POST", "/api/v1/lots/" + p.lotQ + "/status", map[string]any{"status": "released"}, "reason"},
+			{"window ending before it starts", "supervisor", "POST", "/api/v1/windows", map[string]any{"line_id": e.line.ID,
+				"start": slot(time.Friday, 8).Format(time.RFC3339), "end": slot(time.Friday, 7).Format(time.RFC3339), "reason": "x"}, "end"},
+			{"schedule without a line", "supervisor", "POST", "/api/v1/batches/" + b1 + "/schedule", map[string]any{"start": slot(time.Friday, 8).Format(time.RFC3339)}, "line_id"},
+			{"schedule at no time", "supervisor", "POST", "/api/v1/batches/" + b1 + "/schedule", map[string]any{"line_id": e.line.ID, "start": "friday"}, ""},
+			{"move of no kind", "supervisor", "POST", "/api/v1/batches/" + b1 + "/move", map[string]any{"action": "launch"}, "action"},
+		} {
+			t.Run("bad/"+tt.name, func(t *testing.T) {
+				before := p.prodSnapshot(t)
+				p.call(t, tt.who, tt.method, tt.path, tt.body).wantError(t, http.StatusBadRequest, "invalid", tt.field)
+				p.prodUnchanged(t, before)
+			})
+		}
+
 		// The rules of the schedule, each refused with its name.
 		tue := func(h int) time.Time { return slot(time.Tuesday, h) }
 		p.ok(t, p.call(t, "supervisor", "POST", "/api/v1/windows", map[string]any{"line_id": e.line.ID,

@@ -120,6 +120,8 @@ type floorLinePage struct {
 	// it still needs.
 	StepSigs []esign.Signature
 	Missing  []esign.Meaning
+	// Meaning is the meaning the signing form offers first.
+	Meaning string
 	// Step is the entry form, Sign the signing form: what was typed and
 	// the refusal, if any.
 	Step, Sign *form
@@ -235,6 +237,17 @@ func (s *Server) prepareNext(ctx context.Context, d *floorLinePage, n *productio
 	// The floor reads the step with its signatures and their status.
 	d.StepSigs = n.Signatures
 	d.Missing = missingMeanings(st, d.StepSigs)
+	// The meaning chosen first: performed for the one who recorded the
+	// step, verified for anyone else.
+	for _, m := range d.Missing {
+		if (m == esign.Performed) == (d.Actor.UserID == n.PerformedBy) {
+			d.Meaning = string(m)
+			break
+		}
+	}
+	if d.Meaning == "" && len(d.Missing) > 0 {
+		d.Meaning = string(d.Missing[0])
+	}
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"galenix/internal/errs"
-	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
 )
@@ -28,6 +26,7 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/batches", false, s.batchesPage)
 	s.handle("GET", "/batches/{id}", false, s.batchPage)
 	s.handle("GET", "/batches/{id}/review", false, s.batchReviewPage)
+	s.handle("POST", "/batches/{id}/review", false, s.batchTakeReview)
 	s.handle("GET", "/batches/{id}/record.pdf", false, s.batchRecordPDF)
 
 	s.handle("GET", "/schedule", false, s.schedulePage)
@@ -205,178 +204,6 @@ func (s *Server) materialsByID(r *http.Request) (map[string]production.Material,
 		out[m.ID] = m
 	}
 	return out, nil
-}
-
-// --- batches
-
-// batchesPage is the list of batches in scope, live for the client's users
-// through the server-sent events of /api/v1/batches/events.
-type batchesPage struct {
-	prodBase
-	Batches []production.Batch
-	State   string
-	States  []production.BatchState
-	// StateLabels are the states' labels, for the live updates' script.
-	StateLabels string
-}
-
-func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	state := r.URL.Query().Get("state")
-	bs, err := s.Production.Batches(r.Context(), production.BatchFilter{State: production.BatchState(state)})
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), Batches: bs, State: state, States: production.BatchStates}
-	labels := map[string]string{}
-	for _, st := range production.BatchStates {
-		labels[string(st)] = tr(d.Lang, "batchstate."+string(st))
-	}
-	j, _ := json.Marshal(labels)
-	d.StateLabels = string(j)
-	s.render(w, r, http.StatusOK, "batches", d)
-}
-
-// batchPage is a batch's record for staff; for a client's user, its
-// summary only (state, progress, exceptions), without names.
-type batchPage struct {
-	prodBase
-	Batch      *production.Batch
-	Record     *production.Record
-	Steps      []batchStepRow
-	BatchSigs  []esign.Signature
-	Deviations []production.Deviation
-	Consumed   []production.Consumption
-	CanReview  bool
-	CanPDF     bool
-}
-
-// batchStepRow is one step of the record as the page shows it.
-type batchStepRow struct {
-	production.StepRecord
-	Spec      string
-	Sigs      []esign.Signature
-	Deviation string
-}
-
-func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	ctx := r.Context()
-	id := r.PathValue("id")
-	d := batchPage{prodBase: s.prodBase(r, "batches", "batches")}
-	if d.Client {
-		b, err := s.Production.Batch(ctx, id)
-		if err != nil {
-			s.pageError(w, r, err)
-			return
-		}
-		d.Batch = b
-		s.render(w, r, http.StatusOK, "batch", d)
-		return
-	}
-	rec, err := s.Production.Record(ctx, id)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	mats, err := s.materialsByID(r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	d.Batch, d.Record, d.Deviations, d.Consumed = &rec.Batch, rec, rec.Deviations, rec.Consumed
-	d.CanReview = d.Actor.Can(identity.PermBatchReview)
-	d.CanPDF = mayPrintRecord(d.Actor)
-	d.Steps, d.BatchSigs = recordRows(d.Lang, rec, mats)
-	s.render(w, r, http.StatusOK, "batch", d)
-}
-
-// recordRows puts each signature and deviation of a record with its step;
-// the signatures of no step (of the batch itself) are returned apart.
-func recordRows(lang string, rec *production.Record, mats map[string]production.Material) ([]batchStepRow, []esign.Signature) {
-	devs := map[string]string{}
-	for _, dv := range rec.Deviations {
-		devs[dv.ID] = dv.Code
-	}
-	byStep := map[string][]esign.Signature{}
-	seen := map[string]bool{}
-	steps := map[string]bool{}
-	for _, st := range rec.Steps {
-		steps[st.ID] = true
-		for _, sg := range st.Signatures {
-			if !seen[sg.ID] {
-				seen[sg.ID] = true
-				byStep[st.ID] = append(byStep[st.ID], sg)
-			}
-		}
-	}
-	var batchSigs []esign.Signature
-	for _, sg := range rec.Signatures {
-		if seen[sg.ID] {
-			continue
-		}
-		seen[sg.ID] = true
-		if sg.Entity == "batch_step" && steps[sg.EntityID] {
-			byStep[sg.EntityID] = append(byStep[sg.EntityID], sg)
-			continue
-		}
-		batchSigs = append(batchSigs, sg)
-	}
-	rows := make([]batchStepRow, len(rec.Steps))
-	for i, st := range rec.Steps {
-		rows[i] = batchStepRow{StepRecord: st, Spec: stepSpec(lang, &rec.Steps[i].Step, mats), Sigs: byStep[st.ID], Deviation: devs[st.DeviationID]}
-	}
-	return rows, batchSigs
-}
-
-// mayPrintRecord says who prints the whole batch record: quality (QA and
-// Qualified Persons, who review it) and production supervisors (who plan
-// and run the batches); not operators, nor the client's users, who see the
-// batch's summary.
-func mayPrintRecord(a identity.Actor) bool {
-	return !a.IsClient() && (a.Can(identity.PermBatchReview) || a.Can(identity.PermProductionPlan))
-}
-
-// reviewPage is QA's review of a batch by exception.
-type reviewPage struct {
-	prodBase
-	Review *production.Review
-	Broken int
-	// Deviations names the deviations by id, for the exceptions.
-	DevCodes map[string]string
-}
-
-func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	rv, err := s.Production.Review(r.Context(), r.PathValue("id"))
-	if errs.Is(err, errs.Forbidden) {
-		// A batch that does not exist, or not for the reader, is not
-		// found, whoever asks: the refusal would tell it exists.
-		if _, nf := s.Production.Batch(r.Context(), r.PathValue("id")); errs.Is(nf, errs.NotFound) {
-			err = nf
-		}
-	}
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	d := reviewPage{prodBase: s.prodBase(r, "batches", "batches"), Review: rv, DevCodes: map[string]string{}}
-	for _, sg := range rv.Signatures {
-		if sg.Status != esign.Valid {
-			d.Broken++
-		}
-	}
-	for _, dv := range rv.Deviations {
-		d.DevCodes[dv.ID] = dv.Code
-	}
-	s.render(w, r, http.StatusOK, "batch_review", d)
 }
 
 // --- genealogy

@@ -171,6 +171,20 @@ func TestFloorTabletPage(t *testing.T) {
 		en := f.browserWith(t, "operator", testPassword, "en")
 		en.get(line).has(t, http.StatusOK, "Shop floor", "Step 2.3", "Sampling point:", "Sample label", "6 of 8 steps done")
 	})
+
+	t.Run("the batch completed and taken into review", func(t *testing.T) {
+		op.follow(t, op.post(line+"/step", step(6, url.Values{"value": {"ECH-001"}}))).has(t, http.StatusOK, "Close the batch")
+		p := op.follow(t, op.post(line+"/step", step(7, url.Values{"confirm": {"true"}})))
+		p.has(t, http.StatusOK, "8 étapes faites sur 8", "Toutes les étapes de ce lot sont faites.", "Terminer le lot")
+		op.follow(t, op.post(line+"/complete", url.Values{"batch_id": {f.batch}})).has(t, http.StatusOK, "Lot terminé", "Aucun lot n'est lancé sur cette ligne")
+
+		qa := f.browserWith(t, "qa", testPassword, "")
+		review := "/batches/" + f.batch + "/review"
+		qa.get(review).has(t, http.StatusOK, "Terminé", "Prendre le lot en revue", "1 Exceptions")
+		op.post(review, nil).has(t, http.StatusForbidden)
+		qa.follow(t, qa.post(review, nil)).has(t, http.StatusOK, "Le lot est en revue qualité.", "En revue qualité")
+		qa.get(review).lacks(t, "Prendre le lot en revue")
+	})
 }
 
 // TestBatchPages: the batch's record for staff, its summary for its
@@ -259,6 +273,19 @@ func TestBatchPages(t *testing.T) {
 		}
 		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction(s))", "6.90 pH")
 		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signatures rompues")
+	})
+
+	t.Run("a line reserved for another client", func(t *testing.T) {
+		// The administrator is assigned to the client beta only.
+		admin := f.browserWith(t, "admin", testPassword, "")
+		p := admin.get("/floor/lines/" + f.line.ID)
+		p.has(t, http.StatusOK, "L1 — Vial filling", "Ligne réservée")
+		p.lacks(t, f.lot, "Ceftriaxone", "Measure the pH", "Otto Operator")
+		admin.get("/floor").has(t, http.StatusOK, "Ligne réservée")
+		p = admin.get("/schedule?from=" + f.monday.Format(time.DateOnly))
+		p.has(t, http.StatusOK, `class="gantt-bar reserved"`, "Réservé")
+		p.lacks(t, f.lot, batch)
+		admin.get(batch).has(t, http.StatusNotFound)
 	})
 
 	t.Run("the schedule and the capacity", func(t *testing.T) {

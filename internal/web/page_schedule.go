@@ -62,7 +62,7 @@ const (
 	scheduleMaxWeeks = 4
 	// ganttLabelWidth is the narrowest bar, in percent of the chart,
 	// that holds a lot number.
-	ganttLabelWidth = 6.5
+	ganttLabelWidth = 7.5
 )
 
 // weekMonday is the Monday 00:00, site time, of the week holding t.

@@ -1,0 +1,257 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// The batches' pages: the live list, a batch's record (its summary for
+// the client's users) and QA's review by exception.
+
+// batchesPage is the list of batches in scope, live for the client's users
+// through the server-sent events of /api/v1/batches/events.
+type batchesPage struct {
+	prodBase
+	Batches []production.Batch
+	State   string
+	States  []production.BatchState
+	// StateLabels are the states' labels, for the live updates' script.
+	StateLabels string
+}
+
+func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	state := r.URL.Query().Get("state")
+	f := production.BatchFilter{}
+	if state != batchesActive && state != batchesAll {
+		f.State = production.BatchState(state)
+	}
+	bs, err := s.Production.Batches(r.Context(), f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if state == batchesActive {
+		// The batches on the floor and in their record's review: what a
+		// client follows, without the months of planning ahead.
+		bs = slices.DeleteFunc(bs, func(b production.Batch) bool {
+			return b.State == production.BatchPlanned || b.State == production.BatchScheduled
+		})
+	}
+	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), Batches: bs, State: state, States: production.BatchStates}
+	labels := map[string]string{}
+	for _, st := range production.BatchStates {
+		labels[string(st)] = tr(d.Lang, "batchstate."+string(st))
+	}
+	j, _ := json.Marshal(labels)
+	d.StateLabels = string(j)
+	s.render(w, r, http.StatusOK, "batches", d)
+}
+
+// The views of the list of batches besides one state: those released to
+// the floor or further (the default), and all.
+const (
+	batchesActive = ""
+	batchesAll    = "all"
+)
+
+// batchPage is a batch's record for staff; for a client's user, its
+// summary only (state, progress, exceptions), without names.
+type batchPage struct {
+	prodBase
+	Batch      *production.Batch
+	Record     *production.Record
+	Steps      []batchStepRow
+	BatchSigs  []esign.Signature
+	Deviations []production.Deviation
+	Consumed   []production.Consumption
+	CanReview  bool
+	CanPDF     bool
+}
+
+// batchStepRow is one step of the record as the page shows it.
+type batchStepRow struct {
+	production.StepRecord
+	Spec      string
+	Sigs      []esign.Signature
+	Deviation string
+}
+
+func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	ctx := r.Context()
+	id := r.PathValue("id")
+	d := batchPage{prodBase: s.prodBase(r, "batches", "batches")}
+	if d.Client {
+		b, err := s.Production.Batch(ctx, id)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		d.Batch = b
+		s.render(w, r, http.StatusOK, "batch", d)
+		return
+	}
+	rec, err := s.Production.Record(ctx, id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	mats, err := s.materialsByID(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Batch, d.Record, d.Deviations, d.Consumed = &rec.Batch, rec, rec.Deviations, rec.Consumed
+	d.CanReview = d.Actor.Can(identity.PermBatchReview)
+	d.CanPDF = mayPrintRecord(d.Actor)
+	d.Steps, d.BatchSigs = recordRows(d.Lang, rec, mats)
+	s.render(w, r, http.StatusOK, "batch", d)
+}
+
+// recordRows puts each signature and deviation of a record with its step;
+// the signatures of no step (of the batch itself) are returned apart.
+func recordRows(lang string, rec *production.Record, mats map[string]production.Material) ([]batchStepRow, []esign.Signature) {
+	devs := map[string]string{}
+	for _, dv := range rec.Deviations {
+		devs[dv.ID] = dv.Code
+	}
+	byStep := map[string][]esign.Signature{}
+	seen := map[string]bool{}
+	steps := map[string]bool{}
+	for _, st := range rec.Steps {
+		steps[st.ID] = true
+		for _, sg := range st.Signatures {
+			if !seen[sg.ID] {
+				seen[sg.ID] = true
+				byStep[st.ID] = append(byStep[st.ID], sg)
+			}
+		}
+	}
+	var batchSigs []esign.Signature
+	for _, sg := range rec.Signatures {
+		if seen[sg.ID] {
+			continue
+		}
+		seen[sg.ID] = true
+		if sg.Entity == "batch_step" && steps[sg.EntityID] {
+			byStep[sg.EntityID] = append(byStep[sg.EntityID], sg)
+			continue
+		}
+		batchSigs = append(batchSigs, sg)
+	}
+	rows := make([]batchStepRow, len(rec.Steps))
+	for i, st := range rec.Steps {
+		rows[i] = batchStepRow{StepRecord: st, Spec: stepSpec(lang, &rec.Steps[i].Step, mats), Sigs: byStep[st.ID], Deviation: devs[st.DeviationID]}
+	}
+	return rows, batchSigs
+}
+
+// mayPrintRecord says who prints the whole batch record: quality (QA and
+// Qualified Persons, who review it) and production supervisors (who plan
+// and run the batches); not operators, nor the client's users, who see the
+// batch's summary.
+func mayPrintRecord(a identity.Actor) bool {
+	return !a.IsClient() && (a.Can(identity.PermBatchReview) || a.Can(identity.PermProductionPlan))
+}
+
+// reviewPage is QA's review of a batch by exception.
+type reviewPage struct {
+	prodBase
+	Review *production.Review
+	Broken int
+	// DevCodes names the deviations by id, for the exceptions; Steps
+	// the steps by id, for the signatures.
+	DevCodes, Steps map[string]string
+	// Notice confirms the batch was taken into review; Error is the
+	// refusal to.
+	Notice bool
+	Error  string
+}
+
+func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	s.renderReview(w, r, http.StatusOK, nil)
+}
+
+// renderReview draws the review of the batch, with the refusal of taking
+// it into review, if any.
+func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int, refusal error) {
+	ctx := r.Context()
+	id := r.PathValue("id")
+	rv, err := s.Production.Review(ctx, id)
+	if errs.Is(err, errs.Forbidden) {
+		// A batch that does not exist, or not for the reader, is not
+		// found, whoever asks: the refusal would tell it exists.
+		if _, nf := s.Production.Batch(ctx, id); errs.Is(nf, errs.NotFound) {
+			err = nf
+		}
+	}
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := reviewPage{prodBase: s.prodBase(r, "batches", "batches"), Review: rv, DevCodes: map[string]string{}, Steps: map[string]string{}}
+	if r.Method == http.MethodPost {
+		d.Path = "/batches/" + url.PathEscape(id) + "/review" // where the language switch returns
+	}
+	if refusal != nil {
+		d.Error = errs.MessageOf(refusal, d.Lang)
+	}
+	d.Notice = r.URL.Query().Get("done") == "review"
+	// The steps' numbers and texts, to say which step each signature is
+	// on.
+	rec, err := s.Production.Record(ctx, rv.Batch.ID)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	for i := range rec.Steps {
+		d.Steps[rec.Steps[i].ID] = rec.Steps[i].Label() + " " + rec.Steps[i].Step.Text
+	}
+	for _, sg := range rv.Signatures {
+		if sg.Status != esign.Valid {
+			d.Broken++
+		}
+	}
+	for _, dv := range rv.Deviations {
+		d.DevCodes[dv.ID] = dv.Code
+	}
+	s.render(w, r, status, "batch_review", d)
+}
+
+// batchTakeReview takes a completed batch into QA review.
+func (s *Server) batchTakeReview(w http.ResponseWriter, r *http.Request) {
+	if !s.productionReady(w, r) {
+		return
+	}
+	vals, err := postForm(w, r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if _, err := s.Production.MoveBatch(r.Context(), id, production.MoveReview, vals.Get("reason")); err != nil {
+		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
+			s.pageError(w, r, err)
+			return
+		}
+		s.logIfInternal(r, err)
+		s.renderReview(w, r, refusalStatus(err), err)
+		return
+	}
+	http.Redirect(w, r, "/batches/"+url.PathEscape(id)+"/review?done=review", http.StatusSeeOther)
+}
