@@ -241,8 +241,9 @@ func (s *ProductionStore) ScheduleBatch(ctx context.Context, id string, r produc
 			return err
 		}
 		if !r.Start.IsZero() && r.Start.Before(tx.Now.Add(-time.Minute)) {
-			return errs.E(errs.Conflict, "Scheduling rule “past”: a batch cannot be scheduled to start in the past.",
-				"Règle de planification « past » : un lot ne peut pas être planifié dans le passé.")
+			return &errs.Error{Code: errs.Conflict, Field: "rule:" + production.RulePast,
+				Message:   "Scheduling rule “past”: a batch cannot be scheduled to start in the past.",
+				MessageFR: "Règle de planification « past » : un lot ne peut pas être planifié dans le passé."}
 		}
 		var err error
 		b, err = tx.ScheduleBatch(id, r)

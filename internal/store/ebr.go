@@ -184,7 +184,13 @@ func (tx *Tx) DemoSign(stepID string, m esign.Meaning, signerID, signerName stri
 		sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, "", sig.ClientID, "demo"); err != nil {
 		return err
 	}
-	if err := tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID); err != nil {
+	// The entry is the signature's, as Sign writes it: its command, by its
+	// signer, so that galenix audit verify links the two.
+	actor, command := tx.Actor, tx.command
+	tx.Actor, tx.command = identity.Actor{UserID: signerID, Name: signerName, SessionID: "demo"}, signCommand
+	err = tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID)
+	tx.Actor, tx.command = actor, command
+	if err != nil {
 		return err
 	}
 	return tx.stepSigned(sig, false)
@@ -495,6 +501,10 @@ func (s *ProductionStore) Review(ctx context.Context, batchID string) (*producti
 	var rv *production.Review
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		if err := staffOnly(tx.Actor); err != nil {
+			return err
+		}
+		// A batch out of scope is not found before anything is refused.
+		if _, err := tx.batch(batchID); err != nil {
 			return err
 		}
 		if err := require(tx, identity.PermBatchReview); err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -31,21 +32,40 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	state := r.URL.Query().Get("state")
-	f := production.BatchFilter{}
-	if state != batchesActive && state != batchesAll {
-		f.State = production.BatchState(state)
-	}
-	bs, err := s.Production.Batches(r.Context(), f)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	if state == batchesActive {
+	var bs []production.Batch
+	switch state {
+	case batchesActive:
 		// The batches on the floor and in their record's review: what a
-		// client follows, without the months of planning ahead.
-		bs = slices.DeleteFunc(bs, func(b production.Batch) bool {
-			return b.State == production.BatchPlanned || b.State == production.BatchScheduled
+		// client follows, without the months of planning ahead. One read
+		// per state: each is few, the planned ones many.
+		for _, st := range activeStates {
+			part, err := s.Production.Batches(r.Context(), production.BatchFilter{State: st})
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			bs = append(bs, part...)
+		}
+		// In schedule order, as the service lists them.
+		slices.SortStableFunc(bs, func(a, b production.Batch) int {
+			switch {
+			case a.Start == nil || b.Start == nil:
+				return cmp.Compare(boolInt(a.Start == nil), boolInt(b.Start == nil))
+			case !a.Start.Equal(*b.Start):
+				return a.Start.Compare(*b.Start)
+			}
+			return cmp.Compare(a.Lot, b.Lot)
 		})
+	default:
+		f := production.BatchFilter{}
+		if state != batchesAll {
+			f.State = production.BatchState(state)
+		}
+		var err error
+		if bs, err = s.Production.Batches(r.Context(), f); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 	}
 	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), Batches: bs, State: state, States: production.BatchStates}
 	labels := map[string]string{}
@@ -63,6 +83,16 @@ const (
 	batchesActive = ""
 	batchesAll    = "all"
 )
+
+// activeStates are the states the default view of the list shows.
+var activeStates = []production.BatchState{production.BatchReleased, production.BatchInProgress, production.BatchCompleted, production.BatchInReview}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // batchPage is a batch's record for staff; for a client's user, its
 // summary only (state, progress, exceptions), without names.

@@ -162,6 +162,7 @@ func TestFloorTabletPage(t *testing.T) {
 		p.has(t, http.StatusForbidden, "autre personne")
 
 		sup := f.browserWith(t, "supervisor", testPassword, "")
+		sup.get(line).has(t, http.StatusOK, `name="meaning" value="verified" checked`)
 		sup.follow(t, sup.post(line+"/sign", sign("supervisor", "verified", testPassword))).has(t, http.StatusOK,
 			"Signature enregistrée.", "Take the sample", "Filler outlet", `id="f-sample"`)
 		op.get(line).has(t, http.StatusOK, "6 étapes faites sur 8", "Take the sample")
