@@ -42,7 +42,7 @@ func main() {
 	flag.IntVar(&o.sessions, "sessions", 0, "sessions the readers sign in (one argon2id each); readers beyond share them (default: one per reader)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one request")
 	flag.StringVar(&o.db, "db", "both", "database: sqlite, postgres or both")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load (server and load generator, one process) to this `file`")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each load (server and load generator, one process) to `file`.sqlite and file.postgres")
 	flag.Parse()
 	if o.sessions <= 0 || o.sessions > o.readers {
 		o.sessions = o.readers
@@ -142,7 +142,7 @@ func overallP99(r dbResult) time.Duration {
 	var all []time.Duration
 	for _, s := range r.kinds {
 		if !s.signing {
-			all = append(all, s.sortedForPercentiles...)
+			all = append(all, s.sorted...)
 		}
 	}
 	sortDurations(all)
@@ -195,7 +195,7 @@ func runDatabase(name string, o options) (dbResult, error) {
 	}
 	fmt.Printf("  the demo's batches: %d (%s)\n", total, strings.Join(states, ", "))
 	w.probe(ctx, 15)
-	res := w.load(ctx, title)
+	res := w.load(ctx, name, title)
 	fmt.Printf("  work done: %d steps recorded (%d out of limits), %d signatures, %d batches completed, %d released, %d pieces of equipment cleaned, %d lots received; %d lines ran out of batches, %d stopped\n",
 		w.work.steps.Load(), w.work.exceptions.Load(), w.work.signatures.Load(), w.work.completed.Load(), w.work.released.Load(),
 		w.work.cleaned.Load(), w.work.restocked.Load(), w.work.idle.Load(), w.work.stuck.Load())
@@ -218,7 +218,7 @@ func runDatabase(name string, o options) (dbResult, error) {
 }
 
 // load runs the operators and the readers until the end of the run.
-func (w *world) load(ctx context.Context, title string) dbResult {
+func (w *world) load(ctx context.Context, name, title string) dbResult {
 	o := w.o
 	start := time.Now().Add(500 * time.Millisecond)
 	deadline := start.Add(o.duration)
@@ -227,7 +227,7 @@ func (w *world) load(ctx context.Context, title string) dbResult {
 	runCtx, cancel := context.WithTimeout(ctx, o.duration+o.timeout+5*time.Second)
 	defer cancel()
 	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
+		f, err := os.Create(o.cpuProfile + "." + name)
 		if err == nil {
 			if err = pprof.StartCPUProfile(f); err == nil {
 				defer func() { pprof.StopCPUProfile(); f.Close() }()
@@ -237,6 +237,7 @@ func (w *world) load(ctx context.Context, title string) dbResult {
 			fmt.Fprintln(os.Stderr, "bench/ebr: CPU profile:", err)
 		}
 	}
+	cpu0 := sampleCPU()
 	var credit atomic.Int64
 	var wg sync.WaitGroup
 	for i, l := range w.lines {
@@ -259,7 +260,12 @@ func (w *world) load(ctx context.Context, title string) dbResult {
 	for {
 		select {
 		case <-done:
-			return w.c.rec.result(title)
+			res := w.c.rec.result(title)
+			w.c.rec.mu.Lock()
+			n := w.c.rec.issued
+			w.c.rec.mu.Unlock()
+			fmt.Println("  " + cpuUse(cpu0, sampleCPU(), n, runtime.NumCPU()))
+			return res
 		case <-tick.C:
 			w.c.rec.mu.Lock()
 			n, e := 0, w.c.rec.errors

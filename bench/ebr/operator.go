@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -41,6 +42,9 @@ func (w *world) operate(ctx context.Context, l *line, start, deadline time.Time,
 		case err == errIdle:
 			w.work.idle.Add(1)
 			return
+		case err != nil && !refused(err):
+			// A timeout or a server error is counted already; the
+			// operator tries again at the next step.
 		case err != nil:
 			failures++
 			if failures >= maxFailures {
@@ -60,6 +64,30 @@ func (w *world) operate(ctx context.Context, l *line, start, deadline time.Time,
 	}
 }
 
+// requestError is a request of the operator that failed; a refusal (4xx)
+// stops the line if it keeps coming, a timeout or a server error does not.
+type requestError struct {
+	msg     string
+	refusal bool
+}
+
+func (e *requestError) Error() string { return e.msg }
+
+// failed describes the failed answer to the operator's request.
+func failed(what string, a answer) error {
+	return &requestError{msg: what + ": " + a.failure(), refusal: a.err == nil && a.status >= 400 && a.status < 500}
+}
+
+// refused reports whether the error is a refusal of galenix or a fault of
+// the benchmark: what the operator cannot get past by trying again.
+func refused(err error) bool {
+	var re *requestError
+	if errors.As(err, &re) {
+		return re.refusal
+	}
+	return true
+}
+
 // errIdle: the line has no batch left to work.
 var errIdle = fmt.Errorf("no batch left on the line")
 
@@ -70,7 +98,7 @@ func (w *world) act(ctx context.Context, l *line, sched time.Time, credit *atomi
 	credit.Add(1)
 	a := w.c.timed(ctx, kindOpFloor, sched, l.op, "GET", "/api/v1/lines/"+l.ID+"/floor", nil, false, false)
 	if !a.ok() {
-		return false, fmt.Errorf("floor: %s", a.failure())
+		return false, failed("floor", a)
 	}
 	var f production.Floor
 	if err := jsonDecode(a.body, &f); err != nil {
@@ -86,7 +114,7 @@ func (w *world) act(ctx context.Context, l *line, sched time.Time, credit *atomi
 		a := w.c.timed(ctx, kindComplete, time.Now(), l.op, "POST", "/api/v1/batches/"+f.Batch.ID+"/move",
 			map[string]string{"action": "complete", "reason": "bench/ebr: every step done"}, false, false)
 		if !a.ok() {
-			return false, fmt.Errorf("completing %s: %s", f.Batch.Lot, a.failure())
+			return false, failed(fmt.Sprintf("completing %s", f.Batch.Lot), a)
 		}
 		w.work.completed.Add(1)
 		return false, nil
@@ -103,7 +131,7 @@ func (w *world) act(ctx context.Context, l *line, sched time.Time, credit *atomi
 		return false, nil // another tablet was first: the next read shows what is next
 	}
 	if !a.ok() {
-		return false, fmt.Errorf("step %s of %s: %s", f.Next.Label(), f.Batch.Lot, a.failure())
+		return false, failed(fmt.Sprintf("step %s of %s", f.Next.Label(), f.Batch.Lot), a)
 	}
 	var st production.StepRecord
 	if err := jsonDecode(a.body, &st); err != nil {
@@ -138,7 +166,7 @@ func (w *world) release(ctx context.Context, l *line, upcoming []production.Batc
 	a := w.c.timed(ctx, kindRelease, time.Now(), w.supervisor, "POST", "/api/v1/batches/"+next.ID+"/move",
 		map[string]string{"action": "release", "reason": "bench/ebr: next batch of the line"}, false, false)
 	if !a.ok() {
-		return fmt.Errorf("releasing %s: %s", next.Lot, a.failure())
+		return failed(fmt.Sprintf("releasing %s", next.Lot), a)
 	}
 	w.work.released.Add(1)
 	return nil
@@ -192,7 +220,7 @@ func (w *world) pickLot(ctx context.Context, l *line, materialID string, qty flo
 	credit.Add(1)
 	a := w.c.timed(ctx, kindOpLookup, time.Now(), l.op, "GET", "/api/v1/lots?material_id="+materialID, nil, false, false)
 	if !a.ok() {
-		return "", fmt.Errorf("lots of material %s: %s", materialID, a.failure())
+		return "", failed(fmt.Sprintf("lots of material %s", materialID), a)
 	}
 	var lots items[production.Lot]
 	if err := jsonDecode(a.body, &lots); err != nil {
@@ -219,7 +247,7 @@ func (w *world) pickLot(ctx context.Context, l *line, materialID string, qty flo
 		"quantity": max(qty*500, 1), "expires_on": time.Now().UTC().AddDate(2, 0, 0).Truncate(24 * time.Hour)}
 	a = w.c.timed(ctx, kindRestock, time.Now(), w.qa, "POST", "/api/v1/lots", body, false, false)
 	if !a.ok() {
-		return "", fmt.Errorf("receiving a lot of material %s: %s", materialID, a.failure())
+		return "", failed(fmt.Sprintf("receiving a lot of material %s", materialID), a)
 	}
 	w.work.restocked.Add(1)
 	return code, nil
@@ -232,7 +260,7 @@ func (w *world) pickEquipment(ctx context.Context, l *line, kind string, credit 
 	credit.Add(1)
 	a := w.c.timed(ctx, kindOpLookup, time.Now(), l.op, "GET", "/api/v1/equipment?line_id="+l.ID, nil, false, false)
 	if !a.ok() {
-		return "", fmt.Errorf("equipment of line %s: %s", l.Code, a.failure())
+		return "", failed(fmt.Sprintf("equipment of line %s", l.Code), a)
 	}
 	var eq items[site.Equipment]
 	if err := jsonDecode(a.body, &eq); err != nil {
@@ -263,7 +291,7 @@ func (w *world) pickEquipment(ctx context.Context, l *line, kind string, credit 
 	}
 	a = w.c.timed(ctx, kindClean, t, w.supervisor, "PUT", "/api/v1/equipment/"+e.ID, equipmentBody(e, "bench/ebr: cleaned after the last batch"), false, false)
 	if !a.ok() {
-		return "", fmt.Errorf("cleaning %s: %s", e.Code, a.failure())
+		return "", failed(fmt.Sprintf("cleaning %s", e.Code), a)
 	}
 	w.work.cleaned.Add(1)
 	return e.Code, nil
@@ -291,7 +319,7 @@ func (w *world) signStep(ctx context.Context, l *line, st *production.StepRecord
 		target := map[string]string{"entity": "batch_step", "entity_id": st.ID, "meaning": string(m)}
 		a := w.c.timed(ctx, kindChallenge, time.Now(), signer, "POST", "/api/v1/signatures/challenge", target, false, false)
 		if !a.ok() {
-			return fmt.Errorf("challenge to sign step %s as %s: %s", st.Label(), m, a.failure())
+			return failed(fmt.Sprintf("challenge to sign step %s as %s", st.Label(), m), a)
 		}
 		var ch esign.Challenge
 		if err := jsonDecode(a.body, &ch); err != nil {
@@ -301,7 +329,7 @@ func (w *world) signStep(ctx context.Context, l *line, st *production.StepRecord
 			"username": signer.username, "password": signer.password, "challenge": ch.Challenge}
 		a = w.c.timed(ctx, kindSign, time.Now(), signer, "POST", "/api/v1/signatures", body, false, false)
 		if !a.ok() {
-			return fmt.Errorf("signing step %s as %s: %s", st.Label(), m, a.failure())
+			return failed(fmt.Sprintf("signing step %s as %s", st.Label(), m), a)
 		}
 		w.work.signatures.Add(1)
 	}

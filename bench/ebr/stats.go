@@ -48,6 +48,7 @@ type recorder struct {
 	kinds     map[string]*kindStats
 	errors    int
 	conflicts int
+	issued    int      // every request recorded, warm-up and failures included
 	samples   []string // the first errors, for the report
 }
 
@@ -76,6 +77,7 @@ func (r *recorder) add(kind string, sched, end time.Time, status int, err error,
 		k = &kindStats{}
 		r.kinds[kind] = k
 	}
+	r.issued++
 	failed := err != nil || status < 200 || status > 299
 	switch {
 	case failed && status == 409 && kind == kindStep:
@@ -123,15 +125,14 @@ func clip(s string, n int) string {
 
 // summary is the figures of one kind.
 type summary struct {
-	kind                 string
-	count                int
-	perSec               float64
-	p50, p99, max        time.Duration
-	errors, conflicts    int
-	signing              bool
-	measuredOver         time.Duration
-	hasLatency           bool
-	sortedForPercentiles []time.Duration
+	kind              string
+	count             int
+	perSec            float64
+	p50, p99, max     time.Duration
+	errors, conflicts int
+	signing           bool
+	hasLatency        bool
+	sorted            []time.Duration // the latencies, sorted
 }
 
 // summaries returns the figures of every kind seen, in print order.
@@ -153,7 +154,7 @@ func (r *recorder) summaries() []summary {
 	})
 	for _, name := range names {
 		k := r.kinds[name]
-		s := summary{kind: name, count: len(k.lat), errors: k.errors, conflicts: k.conflicts, signing: signing(name), measuredOver: window}
+		s := summary{kind: name, count: len(k.lat), errors: k.errors, conflicts: k.conflicts, signing: signing(name)}
 		if window > 0 {
 			s.perSec = float64(len(k.lat)) / window.Seconds()
 		}
@@ -162,7 +163,7 @@ func (r *recorder) summaries() []summary {
 			slices.Sort(lat)
 			s.p50, s.p99, s.max = percentile(lat, 0.50), percentile(lat, 0.99), lat[len(lat)-1]
 			s.hasLatency = true
-			s.sortedForPercentiles = lat
+			s.sorted = lat
 		}
 		out = append(out, s)
 	}
@@ -210,7 +211,7 @@ func (r *recorder) result(name string) dbResult {
 			continue
 		}
 		res.rate += s.perSec
-		all = append(all, s.sortedForPercentiles...)
+		all = append(all, s.sorted...)
 		if s.hasLatency && s.p99 > res.p99 {
 			res.p99, res.worstKind = s.p99, s.kind
 		}

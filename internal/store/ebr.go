@@ -186,10 +186,10 @@ func (tx *Tx) DemoSign(stepID string, m esign.Meaning, signerID, signerName stri
 	}
 	// The entry is the signature's, as Sign writes it: its command, by its
 	// signer, so that galenix audit verify links the two.
-	actor, command := tx.Actor, tx.command
-	tx.Actor, tx.command = identity.Actor{UserID: signerID, Name: signerName, SessionID: "demo"}, signCommand
-	err = tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID)
-	tx.Actor, tx.command = actor, command
+	actor := tx.Actor
+	tx.Actor = identity.Actor{UserID: signerID, Name: signerName, SessionID: "demo"}
+	err = tx.auditAs(signCommand, []audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID)
+	tx.Actor = actor
 	if err != nil {
 		return err
 	}
