@@ -53,7 +53,7 @@ func sampleCPU() cpuSample {
 
 // cpuUse says how many cores this process and the others used between two
 // samples, and the process's CPU time per request.
-func cpuUse(a, b cpuSample, requests int, cores int) string {
+func cpuUse(a, b cpuSample, requests int, cores int, others string) string {
 	wall := b.at.Sub(a.at).Seconds()
 	self := (b.self - a.self).Seconds()
 	out := fmt.Sprintf("CPU during the run: this process (galenix and the load generator) %.2f of %d cores", self/wall, cores)
@@ -62,7 +62,7 @@ func cpuUse(a, b cpuSample, requests int, cores int) string {
 	}
 	if a.machineReading && b.machineReading && b.total > a.total {
 		machine := (b.busy - a.busy) / (b.total - a.total) * float64(cores)
-		out += fmt.Sprintf("; the machine %.2f cores busy, other processes %.2f", machine, max(0, machine-self/wall))
+		out += fmt.Sprintf("; the machine %.2f cores busy, other processes%s %.2f", machine, others, max(0, machine-self/wall))
 	}
 	return out
 }

@@ -264,7 +264,11 @@ func (w *world) load(ctx context.Context, name, title string) dbResult {
 			w.c.rec.mu.Lock()
 			n := w.c.rec.issued
 			w.c.rec.mu.Unlock()
-			fmt.Println("  " + cpuUse(cpu0, sampleCPU(), n, runtime.NumCPU()))
+			others := ""
+			if name == "postgres" {
+				others = " (PostgreSQL's server among them)"
+			}
+			fmt.Println("  " + cpuUse(cpu0, sampleCPU(), n, runtime.NumCPU(), others))
 			return res
 		case <-tick.C:
 			w.c.rec.mu.Lock()
