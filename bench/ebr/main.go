@@ -212,8 +212,8 @@ func runDatabase(name string, o options) (dbResult, error) {
 			fmt.Println("   ", l)
 		}
 	}
-	fmt.Printf("  %s: %.1f req/s that do not sign (goal %.0f), p99 %.1f ms all together, worst kind %s at %.1f ms; %d errors, %d conflicts; sign p50 %.0f ms\n\n",
-		title, res.rate, o.rate, ms(overallP99(res)), res.worstKind, ms(res.p99), res.errors, res.conflicts, ms(res.signP50))
+	fmt.Printf("  %s: %.1f req/s that do not sign (goal %.0f; operators %.1f, readers %.1f), p99 %.1f ms all together, worst kind %s at %.1f ms; %d errors, %d conflicts; sign p50 %.0f ms\n\n",
+		title, res.rate, o.rate, res.opRate, res.rate-res.opRate, ms(overallP99(res)), res.worstKind, ms(res.p99), res.errors, res.conflicts, ms(res.signP50))
 	return res, nil
 }
 

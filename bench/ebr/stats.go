@@ -32,6 +32,11 @@ const (
 	kindPageFloor = "page_floor"
 )
 
+// operator reports whether the kind is an operator's request.
+func operator(kind string) bool {
+	return slices.Contains([]string{kindOpFloor, kindOpLookup, kindStep, kindChallenge, kindComplete, kindRelease, kindClean, kindRestock}, kind)
+}
+
 // signing reports whether requests of the kind check a password.
 func signing(kind string) bool { return kind == kindSign || kind == kindLogin }
 
@@ -185,6 +190,7 @@ type dbResult struct {
 	name      string
 	kinds     []summary
 	rate      float64 // non-signing requests per second, achieved
+	opRate    float64 // of which the operators'
 	p50, p99  time.Duration
 	worstKind string
 	errors    int
@@ -211,6 +217,9 @@ func (r *recorder) result(name string) dbResult {
 			continue
 		}
 		res.rate += s.perSec
+		if operator(s.kind) {
+			res.opRate += s.perSec
+		}
 		all = append(all, s.sorted...)
 		if s.hasLatency && s.p99 > res.p99 {
 			res.p99, res.worstKind = s.p99, s.kind

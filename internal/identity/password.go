@@ -5,7 +5,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -19,6 +21,32 @@ const (
 	argonSaltLen = 16
 )
 
+// hashSlots bounds how many argon2id computations run at once: each takes
+// 64 MiB and argonThreads cores, so that a burst of sign-ins or signatures
+// (every batch starts with a signed line clearance) queues here instead of
+// taking every core from the requests that read, and the memory stays
+// bounded. One computation per argonThreads cores.
+var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/argonThreads))
+
+// hashing counts the computations under way, and hashingPeak the most seen
+// at once (for tests).
+var hashing, hashingPeak atomic.Int32
+
+// idKey computes an argon2id key within the bound of hashSlots.
+func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	n := hashing.Add(1)
+	defer hashing.Add(-1)
+	for {
+		peak := hashingPeak.Load()
+		if n <= peak || hashingPeak.CompareAndSwap(peak, n) {
+			break
+		}
+	}
+	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+}
+
 // HashPassword returns the argon2id hash of password in the PHC string
 // format, with a fresh random salt.
 func HashPassword(password string) (string, error) {
@@ -26,7 +54,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -59,6 +87,6 @@ func CheckPassword(hash, password string) bool {
 	if err != nil || len(want) < 16 || len(want) > 64 {
 		return false
 	}
-	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	got := idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -62,5 +63,33 @@ func TestAccountValidate(t *testing.T) {
 		if err := a.Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestHashingBounded runs more password checks at once than the machine
+// has slots for: no more than the bound run together, and all answer.
+func TestHashingBounded(t *testing.T) {
+	hash, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashingPeak.Store(0)
+	var wg sync.WaitGroup
+	ok := make([]bool, 2*cap(hashSlots)+2)
+	for i := range ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[i] = CheckPassword(hash, "correct horse battery staple")
+		}()
+	}
+	wg.Wait()
+	for i, v := range ok {
+		if !v {
+			t.Errorf("check %d failed", i)
+		}
+	}
+	if peak := hashingPeak.Load(); peak < 1 || int(peak) > cap(hashSlots) {
+		t.Errorf("%d argon2id computations ran at once; the bound is %d", peak, cap(hashSlots))
 	}
 }
