@@ -3,6 +3,7 @@ package production
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -164,7 +165,7 @@ func (s BatchState) Allowed(mv BatchMove) (BatchState, error) {
 	}
 	to := map[BatchMove]BatchState{MoveSchedule: BatchScheduled, MoveUnschedule: BatchPlanned, MoveRelease: BatchReleased,
 		MoveComplete: BatchCompleted, MoveReview: BatchInReview}
-	if !oneOf(s, from[mv]) {
+	if !slices.Contains(from[mv], s) {
 		return s, errs.E(errs.Conflict, fmt.Sprintf("A batch that is %s cannot be moved by %q; that needs a batch that is %s.", s, mv, joined(from[mv])),
 			fmt.Sprintf("Un lot au statut %s ne peut pas recevoir l'action « %s » ; il faut un lot au statut %s.", s, mv, joined(from[mv])))
 	}

@@ -8,6 +8,7 @@ package production
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,7 @@ func (p *Product) Validate() error {
 	if p.Name, err = textField("name", p.Name, 1, 120); err != nil {
 		return err
 	}
-	if !oneOf(p.Form, site.Forms) {
+	if !slices.Contains(site.Forms, p.Form) {
 		return errs.Field("form", "The galenic form must be one of: "+joined(site.Forms)+".",
 			"La forme galénique doit être l'une de : "+joined(site.Forms)+".")
 	}
@@ -76,7 +77,7 @@ func (p *Product) Validate() error {
 	if p.SpecialClass == "" {
 		p.SpecialClass = ClassNone
 	}
-	if !oneOf(p.SpecialClass, SpecialClasses) {
+	if !slices.Contains(SpecialClasses, p.SpecialClass) {
 		return errs.Field("special_class", "The special class must be one of: "+joined(SpecialClasses)+".",
 			"La classe particulière doit être l'une de : "+joined(SpecialClasses)+".")
 	}
@@ -125,7 +126,7 @@ func (m *Material) Validate() error {
 	if m.Name, err = textField("name", m.Name, 1, 120); err != nil {
 		return err
 	}
-	if !oneOf(m.Kind, MaterialKinds) {
+	if !slices.Contains(MaterialKinds, m.Kind) {
 		return errs.Field("kind", "The kind must be one of: "+joined(MaterialKinds)+".", "Le type doit être l'un de : "+joined(MaterialKinds)+".")
 	}
 	if m.Unit, err = textField("unit", m.Unit, 1, 12); err != nil {
@@ -178,7 +179,7 @@ func (l *Lot) Validate() error {
 	if l.Status == "" {
 		l.Status = LotQuarantine
 	}
-	if !oneOf(l.Status, LotStatuses) {
+	if !slices.Contains(LotStatuses, l.Status) {
 		return errs.Field("status", "The status must be one of: "+joined(LotStatuses)+".", "Le statut doit être l'un de : "+joined(LotStatuses)+".")
 	}
 	if !finite(l.Quantity) || l.Quantity < 0 || l.Quantity > 1e9 {
@@ -237,15 +238,6 @@ func textField(field, v string, minLen, maxLen int) (string, error) {
 			fmt.Sprintf("Un texte de %d à %d caractères est requis.", minLen, maxLen))
 	}
 	return v, nil
-}
-
-func oneOf[T comparable](v T, set []T) bool {
-	for _, s := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 func joined[T ~string](set []T) string {

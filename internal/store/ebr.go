@@ -427,7 +427,7 @@ func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e pro
 
 // --- reading the record
 
-// staffRecord refuses the detail of a batch record to those who are not
+// staffOnly refuses the detail of a batch record to those who are not
 // site staff: a client's users see its progress, not its operators.
 func staffOnly(a identity.Actor) error {
 	if !isStaff(a) || needProductionView(a) != nil {

@@ -151,13 +151,6 @@ func (s *Server) routesProduction() {
 	})
 	s.handle("GET", "/api/v1/batches/{id}/review", false, get(s, func(ctx context.Context, id string) (*production.Review, error) {
 		rv, err := p.Review(ctx, id)
-		if errs.CodeOf(err) == errs.Forbidden {
-			// A batch that does not exist, or not for the caller, is not
-			// found, whoever asks.
-			if _, nf := p.Batch(ctx, id); errs.CodeOf(nf) == errs.NotFound {
-				err = nf
-			}
-		}
 		if err == nil && !seesNames(ctx) {
 			rv.Exceptions = anonymousSteps(rv.Exceptions)
 			rv.Corrected = anonymousSteps(rv.Corrected)

@@ -222,14 +222,9 @@ func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int, refusal error) {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	// The service answers not found, before any refusal, for a batch that
+	// does not exist or is not the reader's.
 	rv, err := s.Production.Review(ctx, id)
-	if errs.Is(err, errs.Forbidden) {
-		// A batch that does not exist, or not for the reader, is not
-		// found, whoever asks: the refusal would tell it exists.
-		if _, nf := s.Production.Batch(ctx, id); errs.Is(nf, errs.NotFound) {
-			err = nf
-		}
-	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return
