@@ -748,38 +748,6 @@ func signableLot(tx *Tx, id string) ([]audit.Field, string, error) {
 
 // --- shared helpers
 
-// createClientRecord inserts a client-owned record and audits each of its
-// fields as that client's.
-func createClientRecord(tx *Tx, t table, id, clientID string, rec auditable, vals ...any) error {
-	q := "INSERT INTO " + t.name + " (id, " + strings.Join(t.cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(t.cols)) + ")"
-	if _, err := tx.exec(q, append([]any{id}, vals...)...); err != nil {
-		return err
-	}
-	return tx.Audit(audit.Diff(t.entity, id, nil, rec.AuditFields()), clientID)
-}
-
-// updateClientRecord is update for a client-owned record: the fields that
-// changed are audited as the client's. A change needs a reason; one that
-// changes nothing writes nothing.
-func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable, vals ...any) error {
-	changes := audit.Diff(t.entity, id, old.AuditFields(), new.AuditFields())
-	if len(changes) == 0 {
-		return nil
-	}
-	if tx.reason == "" {
-		return errs.Field("reason", "Say why you make this change: a reason is required to change a record once it exists.",
-			"Indiquez pourquoi vous faites cette modification : une raison est exigée pour modifier un enregistrement existant.")
-	}
-	set := make([]string, len(t.cols))
-	for i, c := range t.cols {
-		set[i] = c + " = ?"
-	}
-	if _, err := tx.exec("UPDATE "+t.name+" SET "+strings.Join(set, ", ")+" WHERE id = ?", append(vals, id)...); err != nil {
-		return err
-	}
-	return tx.Audit(changes, clientID)
-}
-
 // andIDFilters appends "AND col = ?" to a query that has a WHERE clause, for the
 // non-empty values of pairs (column, value ...). A value that is not a
 // UUID names no record: it matches nothing.

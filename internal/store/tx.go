@@ -210,17 +210,30 @@ type table struct {
 
 // create inserts a record and audits each of its fields.
 func create(tx *Tx, t table, id string, rec auditable, vals ...any) error {
-	q := "INSERT INTO " + t.name + " (id, " + strings.Join(t.cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(t.cols)) + ")"
-	if _, err := tx.exec(q, append([]any{id}, vals...)...); err != nil {
-		return err
-	}
-	return tx.Audit(audit.Diff(t.entity, id, nil, rec.AuditFields()), "")
+	return createClientRecord(tx, t, id, "", rec, vals...)
 }
 
 // update writes a record's new values and audits the fields that changed.
 // A change to a record after its first entry needs a reason (EU GMP Annex 11
 // §9, 21 CFR 11.10(e)); a change that changes nothing writes nothing.
 func update(tx *Tx, t table, id string, old, new auditable, vals ...any) error {
+	return updateClientRecord(tx, t, id, "", old, new, vals...)
+}
+
+// createClientRecord inserts a client-owned record and audits each of its
+// fields as that client's.
+func createClientRecord(tx *Tx, t table, id, clientID string, rec auditable, vals ...any) error {
+	q := "INSERT INTO " + t.name + " (id, " + strings.Join(t.cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(t.cols)) + ")"
+	if _, err := tx.exec(q, append([]any{id}, vals...)...); err != nil {
+		return err
+	}
+	return tx.Audit(audit.Diff(t.entity, id, nil, rec.AuditFields()), clientID)
+}
+
+// updateClientRecord is update for a client-owned record: the fields that
+// changed are audited as the client's. A change needs a reason; one that
+// changes nothing writes nothing.
+func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable, vals ...any) error {
 	changes := audit.Diff(t.entity, id, old.AuditFields(), new.AuditFields())
 	if len(changes) == 0 {
 		return nil
@@ -236,7 +249,7 @@ func update(tx *Tx, t table, id string, old, new auditable, vals ...any) error {
 	if _, err := tx.exec("UPDATE "+t.name+" SET "+strings.Join(set, ", ")+" WHERE id = ?", append(vals, id)...); err != nil {
 		return err
 	}
-	return tx.Audit(changes, "")
+	return tx.Audit(changes, clientID)
 }
 
 // nullable stores an empty string as NULL, for optional references.
