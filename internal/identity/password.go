@@ -12,21 +12,27 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Argon2id parameters (RFC 9106's second recommended option, with 2 lanes).
+// Argon2id parameters: RFC 9106's second recommended option (64 MiB, 3
+// passes) on one lane. The lanes change the latency of a check, not the
+// work a guess costs (memory × passes), so one lane keeps a check to one
+// core: a signature on the shop floor leaves the other cores to the
+// requests that read. Hashes made with other parameters (earlier ones had
+// 2 lanes) still verify: a hash carries its parameters.
 const (
 	argonTime    = 3
 	argonMemory  = 64 * 1024
-	argonThreads = 2
+	argonThreads = 1
 	argonKeyLen  = 32
 	argonSaltLen = 16
 )
 
 // hashSlots bounds how many argon2id computations run at once: each takes
-// 64 MiB and argonThreads cores, so that a burst of sign-ins or signatures
+// 64 MiB and a core per lane, so that a burst of sign-ins or signatures
 // (every batch starts with a signed line clearance) queues here instead of
 // taking every core from the requests that read, and the memory stays
-// bounded. One computation per argonThreads cores.
-var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/argonThreads))
+// bounded. One computation per two cores: hashing never holds more than
+// half the machine.
+var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/2))
 
 // hashing counts the computations under way, and hashingPeak the most seen
 // at once (for tests).

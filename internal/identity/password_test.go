@@ -11,7 +11,7 @@ func TestPasswordHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=2$") {
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=1$") {
 		t.Errorf("hash %q is not an argon2id PHC string with the chosen parameters", h)
 	}
 	if !CheckPassword(h, "correct horse battery staple") {

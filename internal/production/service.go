@@ -29,8 +29,12 @@ type MasterFilter struct {
 type BatchFilter struct {
 	ClientID string
 	LineID   string
-	State    BatchState
-	OrderID  string
+	// States keeps the batches in one of these states; none keeps all.
+	States  []BatchState
+	OrderID string
+	// Limit is how many batches at most, a page (0: all of them); Offset
+	// how many to pass over first.
+	Limit, Offset int
 }
 
 // ScheduleFilter asks for the schedule of a building's lines (or all of

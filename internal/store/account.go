@@ -34,7 +34,7 @@ var _ identity.Service = (*IdentityStore)(nil)
 // dummyHash is checked against when the username is unknown, so that a
 // wrong username takes as long as a wrong password. It is the hash of a
 // password no account has, made once with identity.HashPassword.
-const dummyHash = "$argon2id$v=19$m=65536,t=3,p=2$9bunxaL1koFdlL/M7yly2A$q33h+hR1rl+akY6LO5sldxuhGpJsW+wXaQiubX8Bqq0"
+const dummyHash = "$argon2id$v=19$m=65536,t=3,p=1$f+WRKKyqkjrGyEfq7g7Vkw$yueMnXKdlSzblEwUGgYJUQ1QJQnSiPzCKovqYo6nrts"
 
 func errBadCredentials() error {
 	return errs.E(errs.Unauthorized, "Wrong username or password.", "Identifiant ou mot de passe incorrect.")

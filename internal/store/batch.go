@@ -171,13 +171,23 @@ func (s *ProductionStore) Batches(ctx context.Context, f production.BatchFilter)
 func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
 	cond, args := inScope("b.client_id", tx.Actor.ClientScope())
 	q := batchSelect + ` WHERE ` + cond
-	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.state", string(f.State)}, {"b.order_id", f.OrderID}} {
+	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.order_id", f.OrderID}} {
 		if p.v != "" {
 			q += ` AND ` + p.col + ` = ?`
 			args = append(args, p.v)
 		}
 	}
+	if len(f.States) > 0 {
+		q += ` AND b.state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
+		for _, st := range f.States {
+			args = append(args, string(st))
+		}
+	}
 	q += ` ORDER BY CASE WHEN b.start_at IS NULL THEN 1 ELSE 0 END, b.start_at, b.lot`
+	if f.Limit > 0 {
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, f.Limit, max(f.Offset, 0))
+	}
 	return collect(tx, q, args, scanBatch)
 }
 

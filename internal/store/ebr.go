@@ -587,12 +587,13 @@ func (s *ProductionStore) Floor(ctx context.Context, lineID string) (*production
 				}
 			}
 		}
-		up, err := tx.batches(production.BatchFilter{LineID: lineID})
+		// The next five besides the current one.
+		up, err := tx.batches(production.BatchFilter{LineID: lineID, States: []production.BatchState{production.BatchScheduled, production.BatchReleased}, Limit: 6})
 		if err != nil {
 			return err
 		}
 		for _, b := range up {
-			if (b.State == production.BatchScheduled || b.State == production.BatchReleased) && b.ID != current && len(f.Upcoming) < 5 {
+			if b.ID != current && len(f.Upcoming) < 5 {
 				f.Upcoming = append(f.Upcoming, b)
 			}
 		}

@@ -49,3 +49,7 @@ func (db *DB) ReadExec(ctx context.Context, q string) error {
 		return err
 	})
 }
+
+// DummyHash is the hash a sign-in with an unknown username is checked
+// against.
+const DummyHash = dummyHash

@@ -397,3 +397,21 @@ func TestPasswordExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestDummyHashParameters: the hash an unknown username is checked against
+// has the parameters of the hashes galenix makes, so that it costs what a
+// wrong password costs and the time of an answer does not tell whether a
+// username exists.
+func TestDummyHashParameters(t *testing.T) {
+	h, err := identity.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := func(h string) string { return strings.Join(strings.Split(h, "$")[:4], "$") }
+	if got, want := params(store.DummyHash), params(h); got != want {
+		t.Errorf("the unknown username's hash has parameters %q, the hashes galenix makes %q", got, want)
+	}
+	if identity.CheckPassword(store.DummyHash, password) {
+		t.Error("the unknown username's hash matches a password an account may have")
+	}
+}

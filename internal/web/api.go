@@ -179,19 +179,29 @@ func update[T any](s *Server, setID func(*T, string), fn func(ctx context.Contex
 
 func (s *Server) listPeople(r *http.Request) ([]site.Person, error) {
 	q := r.URL.Query()
-	f := site.PersonFilter{TeamID: q.Get("team_id"), Limit: 100}
+	f := site.PersonFilter{TeamID: q.Get("team_id")}
 	var err error
+	if f.Limit, f.Offset, err = pageOf(q); err != nil {
+		return nil, err
+	}
+	return s.Site.People(r.Context(), f)
+}
+
+// pageOf reads the page of a list the query asks for: at most limit items
+// (100 unless told, 1,000 at most) after offset items.
+func pageOf(q url.Values) (limit, offset int, err error) {
+	limit = 100
 	if v := q.Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
-			return nil, errs.Field("limit", "The limit must be a whole number from 1 to 1000.", "La limite doit être un nombre entier de 1 à 1000.")
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			return 0, 0, errs.Field("limit", "The limit must be a whole number from 1 to 1000.", "La limite doit être un nombre entier de 1 à 1000.")
 		}
 	}
 	if v := q.Get("offset"); v != "" {
-		if f.Offset, err = strconv.Atoi(v); err != nil || f.Offset < 0 {
-			return nil, errs.Field("offset", "The offset must be a whole number, 0 or more.", "Le décalage doit être un nombre entier positif ou nul.")
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, errs.Field("offset", "The offset must be a whole number, 0 or more.", "Le décalage doit être un nombre entier positif ou nul.")
 		}
 	}
-	return s.Site.People(r.Context(), f)
+	return limit, offset, nil
 }
 
 // auditItem is an audit entry as the API lists it: like every list item it

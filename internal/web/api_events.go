@@ -151,7 +151,11 @@ func (s *Server) batchesEvent(ctx context.Context, f production.BatchFilter) ([]
 func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		f := batchFilter(r)
+		f, err := batchFilter(r)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
 		// The wake channel is taken before the mark is read: a write
 		// after the read wakes the stream again.
 		wake := n.wait()

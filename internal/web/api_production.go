@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +89,11 @@ func (s *Server) routesProduction() {
 	s.handle("GET", "/api/v1/orders/{id}", false, get(s, p.Order))
 
 	s.handle("GET", "/api/v1/batches", false, list(s, func(r *http.Request) ([]production.Batch, error) {
-		return p.Batches(r.Context(), batchFilter(r))
+		f, err := batchFilter(r)
+		if err != nil {
+			return nil, err
+		}
+		return p.Batches(r.Context(), f)
 	}))
 	// The live stream is registered before {id}; the more specific
 	// pattern wins whatever the order, this only reads better.
@@ -215,11 +220,41 @@ func parseBatchMove(s string) (production.BatchMove, error) {
 		"L'action doit être l'une de : unschedule, release, complete, review.")
 }
 
-// batchFilter reads the filters of the batches from the query.
-func batchFilter(r *http.Request) production.BatchFilter {
+// batchFilter reads the filters of the batches from the query: the states
+// are a list separated by commas, and the list comes a page at a time.
+func batchFilter(r *http.Request) (production.BatchFilter, error) {
 	q := r.URL.Query()
-	return production.BatchFilter{ClientID: q.Get("client_id"), LineID: q.Get("line_id"),
-		State: production.BatchState(q.Get("state")), OrderID: q.Get("order_id")}
+	f := production.BatchFilter{ClientID: q.Get("client_id"), LineID: q.Get("line_id"), OrderID: q.Get("order_id")}
+	var err error
+	if f.States, err = parseBatchStates(q.Get("state")); err != nil {
+		return f, err
+	}
+	f.Limit, f.Offset, err = pageOf(q)
+	return f, err
+}
+
+// parseBatchStates reads a list of batch states separated by commas; an
+// empty list is every state.
+func parseBatchStates(v string) ([]production.BatchState, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var out []production.BatchState
+	for _, part := range strings.Split(v, ",") {
+		st := production.BatchState(strings.TrimSpace(part))
+		if !slices.Contains(production.BatchStates, st) {
+			names := make([]string, len(production.BatchStates))
+			for i, s := range production.BatchStates {
+				names[i] = string(s)
+			}
+			return nil, errs.Field("state", "The state must be one of: "+strings.Join(names, ", ")+" (several separated by commas).",
+				"L'état doit être l'un de : "+strings.Join(names, ", ")+" (plusieurs séparés par des virgules).")
+		}
+		if !slices.Contains(out, st) {
+			out = append(out, st)
+		}
+	}
+	return out, nil
 }
 
 // orderBody is what POST /api/v1/orders takes: the due date is a day.

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -620,6 +621,34 @@ func TestBatchRecordAPI(t *testing.T) {
 		p.clientSeesNoNames(t, b1, stepID, e.line.ID)
 		if items := p.call(t, "client-alpha", "GET", "/api/v1/batches?state=in_review", nil).items(t); len(items) != 1 || items[0]["id"] != b1 {
 			t.Errorf("alpha's batches in review: %v", items)
+		}
+		// The list: several states at once, a page at a time.
+		ids := func(items []map[string]any) []string {
+			var out []string
+			for _, it := range items {
+				out = append(out, it["id"].(string))
+			}
+			return out
+		}
+		all := ids(p.call(t, "qa", "GET", "/api/v1/batches", nil).items(t))
+		if len(all) < 2 {
+			t.Fatalf("qa's batches: %v", all)
+		}
+		page1, page2 := ids(p.call(t, "qa", "GET", "/api/v1/batches?limit=1", nil).items(t)), ids(p.call(t, "qa", "GET", "/api/v1/batches?limit=1&offset=1", nil).items(t))
+		if !slices.Equal(append(page1, page2...), all[:2]) {
+			t.Errorf("the first two pages of one batch: %v and %v, want %v", page1, page2, all[:2])
+		}
+		if got := ids(p.call(t, "qa", "GET", "/api/v1/batches?limit=5&offset="+strconv.Itoa(len(all)), nil).items(t)); len(got) != 0 {
+			t.Errorf("a page past the end: %v", got)
+		}
+		if got := ids(p.call(t, "qa", "GET", "/api/v1/batches?state=in_review,planned", nil).items(t)); !slices.Contains(got, b1) ||
+			len(got) != len(ids(p.call(t, "qa", "GET", "/api/v1/batches?state=in_review", nil).items(t)))+len(ids(p.call(t, "qa", "GET", "/api/v1/batches?state=planned", nil).items(t))) {
+			t.Errorf("batches in review or planned: %v", got)
+		}
+		for _, q := range []string{"state=shipped", "state=in_review,", "state=in_review,shipped", "limit=0", "limit=1001", "offset=-3"} {
+			field := strings.SplitN(q, "=", 2)[0]
+			p.call(t, "qa", "GET", "/api/v1/batches?"+q, nil).wantError(t, http.StatusBadRequest, "invalid", field)
+			p.call(t, "qa", "GET", "/api/v1/batches/events?"+q, nil).wantError(t, http.StatusBadRequest, "invalid", field)
 		}
 		if items := p.call(t, "client-alpha", "GET", "/api/v1/batches/"+b1+"/genealogy", nil).items(t); len(items) != 2 {
 			t.Errorf("alpha's genealogy of its batch: %v", items)

@@ -1,11 +1,12 @@
 package web
 
 import (
-	"cmp"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -16,58 +17,79 @@ import (
 // The batches' pages: the live list, a batch's record (its summary for
 // the client's users) and QA's review by exception.
 
-// batchesPage is the list of batches in scope, live for the client's users
-// through the server-sent events of /api/v1/batches/events.
+// batchesPage is one page of the list of batches in scope, live for the
+// client's users through the server-sent events of /api/v1/batches/events.
 type batchesPage struct {
 	prodBase
+	Pager
 	Batches []production.Batch
 	State   string
 	States  []production.BatchState
+	// Live is the address of the page's live stream: the same filter and
+	// page.
+	Live string
 	// StateLabels are the states' labels, for the live updates' script.
 	StateLabels string
 }
+
+// batchesPageSize is how many batches a page of the list shows.
+const batchesPageSize = 100
 
 func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 	if !s.productionReady(w, r) {
 		return
 	}
-	state := r.URL.Query().Get("state")
-	var bs []production.Batch
+	q := r.URL.Query()
+	state, page := q.Get("state"), pageNumber(q)
+	var f production.BatchFilter
 	switch state {
 	case batchesActive:
 		// The batches on the floor and in their record's review: what a
-		// client follows, without the months of planning ahead. One read
-		// per state: each is few, the planned ones many.
-		for _, st := range activeStates {
-			part, err := s.Production.Batches(r.Context(), production.BatchFilter{State: st})
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			bs = append(bs, part...)
-		}
-		// In schedule order, as the service lists them.
-		slices.SortStableFunc(bs, func(a, b production.Batch) int {
-			switch {
-			case a.Start == nil || b.Start == nil:
-				return cmp.Compare(boolInt(a.Start == nil), boolInt(b.Start == nil))
-			case !a.Start.Equal(*b.Start):
-				return a.Start.Compare(*b.Start)
-			}
-			return cmp.Compare(a.Lot, b.Lot)
-		})
+		// client follows, without the months of planning ahead.
+		f.States = activeStates
+	case batchesAll:
 	default:
-		f := production.BatchFilter{}
-		if state != batchesAll {
-			f.State = production.BatchState(state)
-		}
-		var err error
-		if bs, err = s.Production.Batches(r.Context(), f); err != nil {
-			s.pageError(w, r, err)
+		st := production.BatchState(state)
+		if !slices.Contains(production.BatchStates, st) {
+			s.notFound(w, r)
 			return
 		}
+		f.States = []production.BatchState{st}
 	}
-	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), Batches: bs, State: state, States: production.BatchStates}
+	// One more than a page, to know whether a next page exists.
+	f.Limit, f.Offset = batchesPageSize+1, (page-1)*batchesPageSize
+	bs, err := s.Production.Batches(r.Context(), f)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), State: state, States: production.BatchStates}
+	link := func(p int) string {
+		v := url.Values{}
+		if state != batchesActive {
+			v.Set("state", state)
+		}
+		if p > 1 {
+			v.Set("page", strconv.Itoa(p))
+		}
+		if len(v) == 0 {
+			return "/batches"
+		}
+		return "/batches?" + v.Encode()
+	}
+	d.Batches, d.Pager = paginate(bs, page, batchesPageSize, link)
+	live := url.Values{"limit": {strconv.Itoa(batchesPageSize)}}
+	if len(f.States) > 0 {
+		names := make([]string, len(f.States))
+		for i, st := range f.States {
+			names[i] = string(st)
+		}
+		live.Set("state", strings.Join(names, ","))
+	}
+	if f.Offset > 0 {
+		live.Set("offset", strconv.Itoa(f.Offset))
+	}
+	d.Live = "/api/v1/batches/events?" + live.Encode()
 	labels := map[string]string{}
 	for _, st := range production.BatchStates {
 		labels[string(st)] = tr(d.Lang, "batchstate."+string(st))
@@ -86,13 +108,6 @@ const (
 
 // activeStates are the states the default view of the list shows.
 var activeStates = []production.BatchState{production.BatchReleased, production.BatchInProgress, production.BatchCompleted, production.BatchInReview}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // batchPage is a batch's record for staff; for a client's user, its
 // summary only (state, progress, exceptions), without names.

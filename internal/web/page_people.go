@@ -128,31 +128,23 @@ const peoplePageSize = 50
 // peoplePage is one page of the staff list, optionally of one team.
 type peoplePage struct {
 	base
+	Pager
 	People []site.Person
 	Teams  []site.Team
 	TeamOf map[string]*site.Team
 	TeamID string
-	Page   int
-	First  int
-	Last   int
-	// Prev and Next are the addresses of the neighbouring pages, if any.
-	Prev, Next string
 }
 
 func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	page, err := strconv.Atoi(q.Get("page"))
-	if err != nil || page < 1 || page > 100000 {
-		page = 1
-	}
+	page := pageNumber(q)
 	teamID := q.Get("team_id")
 	teams, err := s.Site.Teams(r.Context())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d := peoplePage{base: s.base(r, "people"), Teams: teams, TeamOf: byID(teams, func(t site.Team) string { return t.ID }),
-		TeamID: teamID, Page: page, First: (page-1)*peoplePageSize + 1}
+	d := peoplePage{base: s.base(r, "people"), Teams: teams, TeamOf: byID(teams, func(t site.Team) string { return t.ID }), TeamID: teamID}
 	if _, ok := d.TeamOf[teamID]; teamID != "" && !ok {
 		s.notFound(w, r)
 		return
@@ -163,22 +155,13 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	link := func(p int) string {
+	d.People, d.Pager = paginate(people, page, peoplePageSize, func(p int) string {
 		v := url.Values{"page": {strconv.Itoa(p)}}
 		if teamID != "" {
 			v.Set("team_id", teamID)
 		}
 		return "/people?" + v.Encode()
-	}
-	if len(people) > peoplePageSize {
-		people = people[:peoplePageSize]
-		d.Next = link(page + 1)
-	}
-	if page > 1 {
-		d.Prev = link(page - 1)
-	}
-	d.People = people
-	d.Last = d.First + len(people) - 1
+	})
 	s.render(w, r, http.StatusOK, "people", d)
 }
 

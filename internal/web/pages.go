@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,3 +244,36 @@ func localPath(next string) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// Pager places a page of a long list: its number, the positions of its
+// first and last items, and the addresses of the pages before and after,
+// if any.
+type Pager struct {
+	Page, First, Last int
+	Prev, Next        string
+}
+
+// pageNumber reads the page a list page asks for, 1 unless told.
+func pageNumber(q url.Values) int {
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 1 || page > 100000 {
+		return 1
+	}
+	return page
+}
+
+// paginate keeps the page of items read for it: read one more than size,
+// so that a page after this one shows when the extra item is there. link
+// gives the address of another page.
+func paginate[T any](items []T, page, size int, link func(page int) string) ([]T, Pager) {
+	p := Pager{Page: page, First: (page-1)*size + 1}
+	if len(items) > size {
+		items = items[:size]
+		p.Next = link(page + 1)
+	}
+	if page > 1 {
+		p.Prev = link(page - 1)
+	}
+	p.Last = p.First + len(items) - 1
+	return items, p
+}

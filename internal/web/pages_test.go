@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -885,5 +887,25 @@ func TestFormatting(t *testing.T) {
 	// Late in the evening UTC is already the next day in Paris.
 	if got := formatDate(langFR, time.Date(2026, 6, 30, 22, 30, 0, 0, time.UTC)); got != "01/07/2026" {
 		t.Errorf("formatDate in Paris = %q, want 01/07/2026", got)
+	}
+}
+
+// TestPaginate: a page read with one item more than its size shows a link
+// to the next page, and every page after the first a link back.
+func TestPaginate(t *testing.T) {
+	link := func(p int) string { return "/x?page=" + strconv.Itoa(p) }
+	items, p := paginate([]int{1, 2, 3}, 1, 2, link)
+	if want := (Pager{Page: 1, First: 1, Last: 2, Next: "/x?page=2"}); !slices.Equal(items, []int{1, 2}) || p != want {
+		t.Errorf("page 1: %v %+v, want [1 2] %+v", items, p, want)
+	}
+	items, p = paginate([]int{3}, 2, 2, link)
+	if want := (Pager{Page: 2, First: 3, Last: 3, Prev: "/x?page=1"}); !slices.Equal(items, []int{3}) || p != want {
+		t.Errorf("page 2: %v %+v, want [3] %+v", items, p, want)
+	}
+	for q, want := range map[string]int{"": 1, "page=3": 3, "page=0": 1, "page=-2": 1, "page=x": 1, "page=100001": 1} {
+		v, _ := url.ParseQuery(q)
+		if got := pageNumber(v); got != want {
+			t.Errorf("pageNumber(%q) = %d, want %d", q, got, want)
+		}
 	}
 }
