@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,20 +83,32 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var policy identity.Policy
 	// Finding who a token belongs to is galenix's own work, before there
 	// is an actor: it reads as the system.
+	// Every request asks this, so it is one query: the session, its
+	// account, the account's assignments and the site's policy settings.
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-		var err error
-		if policy, err = tx.policyOver(s.Policy); err != nil {
-			return err
-		}
-		err = notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
-			a.totp_enabled, a.password_changed_at, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at
-			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum),
-			&a, &totpEnabled, &changed, &sessionID, &address, &kind, &created, &lastSeen, &expires), "no session", "")
+		var clients, settings sql.NullString
+		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
+			a.totp_enabled, a.password_changed_at, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
+			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = a.id),
+			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE ?)
+			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, policyPrefix+"%", sum),
+			&a, &totpEnabled, &changed, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "no session", "")
 		if err != nil {
 			return err
 		}
-		assigned, err = tx.assignments(a.ID)
-		return err
+		if clients.String != "" {
+			assigned = strings.Split(clients.String, ",")
+			slices.Sort(assigned)
+		}
+		policy = s.Policy
+		for _, kv := range strings.Split(settings.String, "\n") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				if err := setPolicyField(&policy, strings.TrimPrefix(k, policyPrefix), v); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {

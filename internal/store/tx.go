@@ -107,6 +107,16 @@ func (db *DB) rebind(q string) string {
 	return b.String()
 }
 
+// joined is the aggregate that joins the text values of expr with the
+// character sep in between (in no particular order), or NULL when there
+// are none.
+func (db *DB) joined(expr string, sep byte) string {
+	if db.dialect == Postgres {
+		return "string_agg(" + expr + ", chr(" + strconv.Itoa(int(sep)) + "))"
+	}
+	return "group_concat(" + expr + ", char(" + strconv.Itoa(int(sep)) + "))"
+}
+
 func (tx *Tx) exec(q string, args ...any) (sql.Result, error) {
 	return tx.tx.ExecContext(tx.ctx, tx.db.rebind(q), args...)
 }
