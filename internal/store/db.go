@@ -22,7 +22,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // Dialect is the SQL dialect of the database in use.
@@ -122,20 +121,27 @@ func (db *DB) openSQLite(ctx context.Context, dir string) error {
 		wq[k] = v
 	}
 	wq.Set("_txlock", "immediate")
-	var err error
-	if db.write, err = sql.Open("sqlite", "file:"+path+"?"+wq.Encode()); err != nil {
+	wc, err := newKeepingConnector("file:" + path + "?" + wq.Encode())
+	if err != nil {
 		return err
 	}
+	db.write = sql.OpenDB(wc)
 	db.write.SetMaxOpenConns(1)
 	// The reading pool cannot write: a write outside db.Write, and so
 	// outside the audit trail, fails instead of going through.
 	rq := url.Values{"_time_format": q["_time_format"]}
 	rq["_pragma"] = append(append([]string(nil), q["_pragma"]...), "query_only(1)")
-	if db.read, err = sql.Open("sqlite", "file:"+path+"?"+rq.Encode()); err != nil {
+	rc, err := newKeepingConnector("file:" + path + "?" + rq.Encode())
+	if err != nil {
 		db.write.Close()
 		return err
 	}
-	db.read.SetMaxOpenConns(max(4, runtime.NumCPU()))
+	db.read = sql.OpenDB(rc)
+	// Every connection stays open: a new one reads the schema again and
+	// has no statements kept.
+	n := max(4, runtime.NumCPU())
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
 	db.dialect = SQLite
 	return db.write.PingContext(ctx)
 }

@@ -90,8 +90,8 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
 			a.totp_enabled, a.password_changed_at, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
 			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = a.id),
-			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE ?)
-			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, policyPrefix+"%", sum),
+			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE '`+policyPrefix+`%')
+			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum),
 			&a, &totpEnabled, &changed, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "no session", "")
 		if err != nil {
 			return err

@@ -74,7 +74,9 @@ func (tx *Tx) Policy() (identity.Policy, error) {
 
 // policyOver returns the stored settings over the given defaults.
 func (tx *Tx) policyOver(p identity.Policy) (identity.Policy, error) {
-	rows, err := tx.query(`SELECT key, value FROM settings WHERE key LIKE ?`, policyPrefix+"%")
+	// The pattern is written in the query: SQLite prepares a query again
+	// each time a LIKE pattern is bound.
+	rows, err := tx.query(`SELECT key, value FROM settings WHERE key LIKE '` + policyPrefix + `%'`)
 	if err != nil {
 		return p, err
 	}
