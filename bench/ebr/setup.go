@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -207,12 +208,12 @@ func setup(ctx context.Context, c *client, o options) (*world, setupFigures, err
 			w.readers = append(w.readers, &reader{s: s, staff: staff[i], batches: r.batches, records: r.records})
 			continue
 		}
-		var batches items[production.Batch]
-		if err := c.call(ctx, s, "GET", "/api/v1/batches", nil, &batches); err != nil {
+		batches, err := allBatches(ctx, c, s)
+		if err != nil {
 			return nil, fig, err
 		}
 		r := &reader{s: s, staff: staff[i]}
-		for _, b := range batches.Items {
+		for _, b := range batches {
 			r.batches = append(r.batches, b.ID)
 			if b.State != production.BatchPlanned && b.State != production.BatchScheduled {
 				r.records = append(r.records, b.ID)
@@ -227,12 +228,12 @@ func setup(ctx context.Context, c *client, o options) (*world, setupFigures, err
 		w.readers = append(w.readers, &r)
 	}
 
-	var all items[production.Batch]
-	if err := c.call(ctx, w.qa, "GET", "/api/v1/batches", nil, &all); err != nil {
+	all, err := allBatches(ctx, c, w.qa)
+	if err != nil {
 		return nil, fig, err
 	}
 	fig.batches = map[production.BatchState]int{}
-	for _, b := range all.Items {
+	for _, b := range all {
 		fig.batches[b.State]++
 	}
 
@@ -355,4 +356,20 @@ func parallel(k, n int, fn func(i int) error) error {
 	}
 	wg.Wait()
 	return first
+}
+
+// allBatches reads every batch the session sees, a page of 1,000 at a
+// time.
+func allBatches(ctx context.Context, c *client, s *session) ([]production.Batch, error) {
+	var out []production.Batch
+	for {
+		var page items[production.Batch]
+		if err := c.call(ctx, s, "GET", "/api/v1/batches?limit=1000&offset="+strconv.Itoa(len(out)), nil, &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if len(page.Items) < 1000 {
+			return out, nil
+		}
+	}
 }

@@ -48,6 +48,8 @@ type DB struct {
 	log  *slog.Logger
 	// Now is the clock; tests replace it. Each transaction reads it once.
 	Now func() time.Time
+	// seen are the sessions seen, still to be written.
+	seen seenSessions
 }
 
 // Config says which database to open.
@@ -190,6 +192,7 @@ func (db *DB) SQL() *sql.DB { return db.read }
 
 // Close closes the database; on SQLite it checkpoints the write-ahead log.
 func (db *DB) Close() error {
+	db.seen.wait()
 	var errs []error
 	if db.dialect == SQLite {
 		if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"galenix/internal/identity"
 )
@@ -53,3 +54,12 @@ func (db *DB) ReadExec(ctx context.Context, q string) error {
 // DummyHash is the hash a sign-in with an unknown username is checked
 // against.
 const DummyHash = dummyHash
+
+// LastSeen reads the time the token's session was last seen, as written in
+// the table, once the times pending are written.
+func (db *DB) LastSeen(token string) (time.Time, error) {
+	db.seen.wait()
+	var t time.Time
+	err := db.read.QueryRow(db.rebind(`SELECT last_seen FROM sessions WHERE token_hash = ?`), tokenHash(token)).Scan(&t)
+	return t.UTC(), err
+}

@@ -7,9 +7,11 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"galenix/internal/audit"
@@ -83,6 +85,9 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var policy identity.Policy
 	// Finding who a token belongs to is galenix's own work, before there
 	// is an actor: it reads as the system.
+	// A time seen still to be written is read first: written since, the
+	// query finds it.
+	seen := s.db.seen.latest(sum)
 	// Every request asks this, so it is one query: the session, its
 	// account, the account's assignments and the site's policy settings.
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
@@ -118,6 +123,9 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	}
 	now := s.db.Now().UTC()
 	idle := policy.IdleFor(kind)
+	if seen.After(lastSeen) {
+		lastSeen = seen
+	}
 	if !a.Active || now.After(expires) || now.Sub(created) > policy.Absolute || now.Sub(lastSeen) > idle {
 		return identity.Actor{}, errSessionEnded()
 	}
@@ -132,16 +140,95 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	// Mark the session seen at most once a minute (more often for a short
 	// idle timeout), not on every request.
 	if now.Sub(lastSeen) > min(time.Minute, idle/5) {
-		err := s.db.Write(identity.WithActor(ctx, actor), "session.touch", "", func(tx *Tx) error {
-			_, err := tx.exec(`UPDATE sessions SET last_seen = ? WHERE id = ?`, tx.Now, sessionID)
-			return err
-		})
-		if err != nil {
-			return identity.Actor{}, err
-		}
+		s.db.seen.mark(s.db, sum, sessionID, now)
 	}
 	return actor, nil
 }
+
+// seenSessions holds the times sessions were last seen until they are
+// written: a request does not wait for that write, which on SQLite queues
+// behind every other write. Authenticate reads these times over the
+// table's. One goroutine at a time writes those pending, all in one
+// command.
+type seenSessions struct {
+	mu sync.Mutex
+	// pending are the times to write, by the sessions' token hashes.
+	pending map[string]seenAt
+	writing sync.WaitGroup
+	active  bool
+}
+
+type seenAt struct {
+	id string
+	at time.Time
+}
+
+// latest returns the time the session of the token hash was seen, if that
+// is still to be written.
+func (s *seenSessions) latest(tokenHash string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pending[tokenHash].at
+}
+
+// mark records the session seen at the time, and starts the writer if it
+// is not running.
+func (s *seenSessions) mark(db *DB, tokenHash, sessionID string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[string]seenAt{}
+	}
+	if at.After(s.pending[tokenHash].at) {
+		s.pending[tokenHash] = seenAt{id: sessionID, at: at}
+	}
+	if s.active {
+		return
+	}
+	s.active = true
+	s.writing.Add(1)
+	go s.write(db)
+}
+
+// write writes the pending times until none is left. A time that does not
+// get written (the database failing) is dropped after being logged: the
+// session then ends at its idle timeout from the time written before.
+func (s *seenSessions) write(db *DB) {
+	defer s.writing.Done()
+	for {
+		// The times stay pending until written, so that Authenticate
+		// finds each in one place or the other.
+		s.mu.Lock()
+		if len(s.pending) == 0 {
+			s.active = false
+			s.mu.Unlock()
+			return
+		}
+		batch := maps.Clone(s.pending)
+		s.mu.Unlock()
+		err := db.Write(identity.WithActor(context.Background(), identity.System), "session.touch", "", func(tx *Tx) error {
+			for _, p := range batch {
+				if _, err := tx.exec(`UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen < ?`, p.at, p.id, p.at); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			db.log.Warn("marking sessions seen", "sessions", len(batch), "err", err)
+		}
+		s.mu.Lock()
+		for h, p := range batch {
+			if s.pending[h] == p {
+				delete(s.pending, h)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// wait waits for the pending times to be written.
+func (s *seenSessions) wait() { s.writing.Wait() }
 
 // Logout ends the session of the token.
 func (s *IdentityStore) Logout(ctx context.Context, token string) error {
@@ -180,7 +267,7 @@ func (tx *Tx) liveSessions(accountID string, defaults identity.Policy) ([]identi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.query(`SELECT id, kind, address, created_at, last_seen, expires_at FROM sessions WHERE account_id = ? ORDER BY created_at DESC`, accountID)
+	rows, err := tx.query(`SELECT id, kind, address, created_at, last_seen, expires_at, token_hash FROM sessions WHERE account_id = ? ORDER BY created_at DESC`, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -189,8 +276,12 @@ func (tx *Tx) liveSessions(accountID string, defaults identity.Policy) ([]identi
 	for rows.Next() {
 		var si identity.SessionInfo
 		var expires time.Time
-		if err := rows.Scan(&si.ID, &si.Kind, &si.Address, &si.CreatedAt, &si.LastSeen, &expires); err != nil {
+		var sum string
+		if err := rows.Scan(&si.ID, &si.Kind, &si.Address, &si.CreatedAt, &si.LastSeen, &expires, &sum); err != nil {
 			return nil, err
+		}
+		if seen := tx.db.seen.latest(sum); seen.After(si.LastSeen) {
+			si.LastSeen = seen
 		}
 		si.CreatedAt, si.LastSeen = si.CreatedAt.UTC(), si.LastSeen.UTC()
 		if tx.Now.After(expires) || tx.Now.Sub(si.CreatedAt) > policy.Absolute || tx.Now.Sub(si.LastSeen) > policy.IdleFor(si.Kind) {

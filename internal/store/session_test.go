@@ -90,6 +90,17 @@ func TestSessionTimeouts(t *testing.T) {
 			setPolicy(t, db, p)
 		})
 
+		t.Run("the time seen is written", func(t *testing.T) {
+			tok := open(identity.DeviceBrowser)
+			c.add(5 * time.Minute)
+			if !live(tok) {
+				t.Fatal("ended early")
+			}
+			if at, err := db.LastSeen(tok); err != nil || !at.Equal(c.at.UTC().Truncate(time.Microsecond)) {
+				t.Errorf("last seen %v (%v), want %v", at, err, c.at)
+			}
+		})
+
 		t.Run("bad device", func(t *testing.T) {
 			_, _, err := ids.SignIn(ctx, identity.Credentials{Username: "claire", Password: password, Device: "toaster"})
 			wantErr(t, err, errs.Invalid, "device")
