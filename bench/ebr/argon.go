@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +13,7 @@ import (
 // argonFigures are galenix's argon2id parameters, read from a hash it
 // makes, and the time of one check on an idle process.
 type argonFigures struct {
-	params  string // "m=65536,t=3,p=2"
+	params  string // "m=65536,t=3,p=1"
 	memory  int    // KiB
 	time    int
 	threads int
@@ -45,8 +46,8 @@ func measureArgon() (argonFigures, error) {
 	}
 	slices.Sort(times)
 	a.alone = times[len(times)/2]
-	fmt.Printf("argon2id as galenix uses it: %s (memory %d MiB, %d passes, %d lanes); one check alone on this machine: %.0f ms\n\n",
-		a.params, a.memory/1024, a.time, a.threads, ms(a.alone))
+	fmt.Printf("argon2id as galenix uses it: %s (memory %d MiB, %d passes, %s); one check alone on this machine: %.0f ms\n\n",
+		a.params, a.memory/1024, a.time, plural(a.threads, "lane"), ms(a.alone))
 	return a, nil
 }
 
@@ -55,11 +56,20 @@ func printArgon(a argonFigures, signP50 time.Duration) {
 	fmt.Printf("what signing costs: p50 %.0f ms under load, against %.0f ms for one argon2id check alone.\n", ms(signP50), ms(a.alone))
 	fmt.Printf("  Every signature asks for the password again and checks it with argon2id (21 CFR 11.200(a): both components, username\n")
 	fmt.Printf("  and password, at each signing), with the parameters of sign-in: %s, that is %d MiB of memory filled and read\n", a.params, a.memory/1024)
-	fmt.Printf("  %d times over %d lanes. The cost is deliberate (RFC 9106: it is what makes a stolen hash slow to guess) and it is\n", a.time, a.threads)
-	fmt.Printf("  CPU and memory bandwidth: each check holds %d MiB while it runs and keeps %d cores busy for about %.0f ms, so on\n",
-		a.memory/1024, a.threads, ms(a.alone))
-	fmt.Printf("  this machine at most about %.0f checks a second go through with nothing else running; beyond, they queue and\n", 1/a.alone.Seconds())
-	fmt.Printf("  take the CPU from every other request. Signing is therefore measured apart and kept out of the latency goal.\n\n")
+	fmt.Printf("  %d times over %s. The cost is deliberate (RFC 9106: memory times passes is what makes a stolen hash slow to\n", a.time, plural(a.threads, "lane"))
+	fmt.Printf("  guess) and it is CPU and memory bandwidth: each check holds %d MiB while it runs and keeps %s busy for about\n",
+		a.memory/1024, plural(a.threads, "core"))
+	fmt.Printf("  %.0f ms. galenix runs at most one check per two cores at once (the others queue), so that signatures never take\n", ms(a.alone))
+	fmt.Printf("  more than half the machine from the requests that read: on this machine about %.0f checks a second at most.\n", float64(max(1, runtime.NumCPU()/2))/a.alone.Seconds())
+	fmt.Printf("  Signing is therefore measured apart and kept out of the latency goal.\n\n")
+}
+
+// plural writes a count of things, "1 lane", "2 lanes".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func sortDurations(d []time.Duration) { slices.Sort(d) }
