@@ -7,20 +7,17 @@ import (
 	"galenix/internal/identity"
 )
 
-// setScope tells PostgreSQL's row-level security policies, for this
-// transaction only, what its actor may see: the second wall behind the
-// query filters. SQLite has no such policies; the filters stand alone.
-func (tx *Tx) setScope() error {
-	if tx.db.dialect != Postgres {
-		return nil
-	}
-	a := tx.Actor
+// scopeSettings is the statement that tells PostgreSQL's row-level
+// security policies, for one transaction only, what its actor may see: the
+// second wall behind the query filters. SQLite has no such policies; the
+// filters stand alone. The transaction runs it as it begins
+// (beginPostgres).
+func scopeSettings(a identity.Actor) (string, []any) {
 	scope := a.ClientScope()
-	_, err := tx.exec(`SELECT set_config('galenix.all', ?, true), set_config('galenix.staff', ?, true),
-		set_config('galenix.clients', ?, true), set_config('galenix.directory', ?, true), set_config('galenix.accounts', ?, true)`,
-		onOff(scope.All), onOff(isStaff(a)), strings.Join(scope.Clients, ","),
-		onOff(a.DirectoryScope().All), onOff(a.Can(identity.PermAccountsView)))
-	return err
+	return `SELECT set_config('galenix.all', $1, true), set_config('galenix.staff', $2, true),
+		set_config('galenix.clients', $3, true), set_config('galenix.directory', $4, true), set_config('galenix.accounts', $5, true)`,
+		[]any{onOff(scope.All), onOff(isStaff(a)), strings.Join(scope.Clients, ","),
+			onOff(a.DirectoryScope().All), onOff(a.Can(identity.PermAccountsView))}
 }
 
 func onOff(b bool) string {

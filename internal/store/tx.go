@@ -19,7 +19,7 @@ import (
 // Tx is one transaction: a named write command or a read. Now is fixed when
 // the transaction starts, so every row it writes carries the same time.
 type Tx struct {
-	tx *sql.Tx
+	tx txConn
 	// ctx is the command's context: cancelling it stops the statement
 	// under way, not only the next one.
 	ctx     context.Context
@@ -52,33 +52,44 @@ func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identity.Actor, command, reason string, fn func(tx *Tx) error) error {
-	opts := &sql.TxOptions{ReadOnly: readOnly && db.dialect == Postgres}
-	stx, err := pool.BeginTx(ctx, opts)
-	if err != nil {
-		return errs.Wrap(err, "begin "+command)
+	var conn txConn
+	var end func(commit bool) error
+	if db.dialect == Postgres {
+		c, e, err := db.beginPostgres(ctx, readOnly, actor)
+		if err != nil {
+			return db.classify(err, "begin "+command)
+		}
+		conn, end = c, e
+	} else {
+		stx, err := pool.BeginTx(ctx, nil)
+		if err != nil {
+			return errs.Wrap(err, "begin "+command)
+		}
+		conn, end = stx, func(commit bool) error {
+			if commit {
+				return stx.Commit()
+			}
+			return stx.Rollback()
+		}
 	}
-	tx := &Tx{tx: stx, ctx: ctx, db: db, Now: db.Now().UTC().Truncate(time.Microsecond), Actor: actor, command: command, reason: reason}
+	tx := &Tx{tx: conn, ctx: ctx, db: db, Now: db.Now().UTC().Truncate(time.Microsecond), Actor: actor, command: command, reason: reason}
 	// A panic in fn must not leave the transaction open: it would hold its
 	// locks, and on SQLite the only writing connection, until the process ends.
 	defer func() {
 		if p := recover(); p != nil {
-			_ = stx.Rollback()
+			_ = end(false)
 			panic(p)
 		}
 	}()
-	if err := tx.setScope(); err != nil {
-		_ = stx.Rollback()
-		return db.classify(err, "scope "+command)
-	}
 	if err := fn(tx); err != nil {
-		_ = stx.Rollback()
+		_ = end(false)
 		return db.classify(err, command)
 	}
 	if err := tx.flushAudit(); err != nil {
-		_ = stx.Rollback()
+		_ = end(false)
 		return db.classify(err, "audit "+command)
 	}
-	if err := stx.Commit(); err != nil {
+	if err := end(true); err != nil {
 		return db.classify(err, "commit "+command)
 	}
 	return nil
