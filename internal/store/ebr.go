@@ -469,10 +469,20 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 	if rec.Consumed, err = tx.consumptions(`c.batch_id = ?`, b.ID); err != nil {
 		return nil, err
 	}
-	sigs, err := collect(tx, `SELECT `+signatureCols+` FROM signatures WHERE entity = ? AND entity_id IN (SELECT CAST(id AS TEXT) FROM batch_steps WHERE batch_id = ?) ORDER BY signed_at, id`,
-		[]any{stepTable.entity, b.ID}, scanSignature)
-	if err != nil {
-		return nil, err
+	// The steps' ids are written in the query, so that PostgreSQL looks
+	// each up in the index of signatures (a subquery made it read them all
+	// through the row-level security policy).
+	var sigs []esign.Signature
+	if len(rec.Steps) > 0 {
+		args := []any{stepTable.entity}
+		for _, st := range rec.Steps {
+			args = append(args, st.ID)
+		}
+		sigs, err = collect(tx, `SELECT `+signatureCols+` FROM signatures WHERE entity = ? AND entity_id IN (?`+strings.Repeat(", ?", len(rec.Steps)-1)+`) ORDER BY signed_at, id`,
+			args, scanSignature)
+		if err != nil {
+			return nil, err
+		}
 	}
 	by := map[string][]esign.Signature{}
 	for _, sg := range sigs {
