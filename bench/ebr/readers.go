@@ -18,7 +18,7 @@ type weighted struct {
 
 // The readers' mix. Site staff mostly watch the shop floor (the tablets'
 // and the floor pages poll the next step), open batches and their records,
-// and now and then the whole list of batches or a building's schedule; a
+// and now and then the list of batches (its first page) or a building's schedule; a
 // client laboratory's users follow their own batches (the floor and the
 // records are for staff). The lists answer every batch in the reader's
 // scope at once, hundreds: they are the dearest reads, and the rarest.
