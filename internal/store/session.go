@@ -83,13 +83,13 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var totpEnabled bool
 	var assigned []string
 	var policy identity.Policy
-	// Finding who a token belongs to is galenix's own work, before there
-	// is an actor: it reads as the system.
 	// A time seen still to be written is read first: written since, the
 	// query finds it.
 	seen := s.db.seen.latest(sum)
-	// Every request asks this, so it is one query: the session, its
-	// account, the account's assignments and the site's policy settings.
+	// Finding who a token belongs to is galenix's own work, before there
+	// is an actor: it reads as the system. Every request asks this, so it
+	// is one query: the session, its account, the account's assignments
+	// and the site's policy settings.
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 		var clients, settings sql.NullString
 		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
