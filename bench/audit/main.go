@@ -12,10 +12,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
+	"galenix/bench/internal/machine"
 	"galenix/internal/store"
 	"galenix/internal/testpg"
 )
@@ -65,7 +65,7 @@ func run(o options) error {
 		cleanup()
 		os.Exit(130)
 	}()
-	fmt.Printf("audit trail benchmark: %d CPUs, %s %s/%s, load average %s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAvg())
+	fmt.Printf("audit trail benchmark: %d CPUs, %s %s/%s, load average %s\n\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, machine.LoadAvg())
 	dir, err := os.MkdirTemp("", "galenix-bench-audit-")
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func run(o options) error {
 		return err
 	}
 	printAppends("PostgreSQL (fsync on, synchronous_commit on)", pgApp)
-	fmt.Printf("  goal: >= 5000 committed entries/s on PostgreSQL: %s\n\n", goal(pgApp.perSecond() >= 5000))
+	fmt.Printf("  goal: >= 5000 committed entries/s on PostgreSQL: %s\n\n", machine.Goal(pgApp.perSecond() >= 5000))
 	if err := diagnoseAppends(pg, dsn, pgApp, waits, o); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("load average at the end: %s\n", loadAvg())
+	fmt.Printf("load average at the end: %s\n", machine.LoadAvg())
 	fmt.Printf("RESULT append_per_s=%.0f verify_per_s=%.0f verify_vs_openssl=%.2f\n", pgApp.perSecond(), v.perSecond, v.ratio)
 	return nil
 }
@@ -127,27 +127,6 @@ func run(o options) error {
 func printAppends(name string, r appendResult) {
 	fmt.Printf("  %-46s %8.0f entries/s  (%d entries, %.0f commands/s, latency p50 %v p99 %v)\n", name, r.perSecond(), r.entries,
 		float64(r.commands)/r.elapsed.Seconds(), r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond))
-}
-
-func goal(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "NOT met"
-}
-
-// loadAvg reads the load average: the machine may be shared, and the
-// figures mean less on a busy one.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // startPostgres starts a throwaway PostgreSQL cluster with durability on,

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"galenix/bench/internal/machine"
 	"galenix/internal/production"
 )
 
@@ -95,7 +96,7 @@ func run(o options) error {
 		cleanup()
 		os.Exit(130)
 	}()
-	fmt.Printf("electronic batch record load: %d CPUs, %s %s/%s, load average %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, loadAvg())
+	fmt.Printf("electronic batch record load: %d CPUs, %s %s/%s, load average %s\n", runtime.NumCPU(), runtime.Version(), runtime.GOOS, runtime.GOARCH, machine.LoadAvg())
 	fmt.Printf("%d lines (one operator each, a step every %v), %d readers on %d sessions; %.0f requests/s that do not sign, open loop; %v per database (%v warm-up)\n\n",
 		o.lines, o.stepEvery, o.readers, o.sessions, o.rate, o.duration, o.warmup)
 	fmt.Printf("readers' mix: staff %s; client users %s\n", mixText(staffMix), mixText(clientMix))
@@ -128,9 +129,9 @@ func run(o options) error {
 		conflicts += r.conflicts
 	}
 	ok := worst < 50*time.Millisecond && rate >= 0.98*o.rate && errors == 0
-	fmt.Printf("  goal: p99 < 50 ms for every kind that does not sign, at %.0f req/s, with no error: %s\n\n", o.rate, goal(ok))
+	fmt.Printf("  goal: p99 < 50 ms for every kind that does not sign, at %.0f req/s, with no error: %s\n\n", o.rate, machine.Goal(ok))
 	printArgon(argon, signP50)
-	fmt.Printf("load average at the end: %s\n", loadAvg())
+	fmt.Printf("load average at the end: %s\n", machine.LoadAvg())
 	fmt.Printf("RESULT p99_ms=%.1f rps=%.1f errors=%d sign_p50_ms=%.0f sign_p99_ms=%.0f conflicts=%d\n",
 		ms(worst), rate, errors, ms(signP50), ms(signP99), conflicts)
 	return nil
@@ -278,7 +279,7 @@ func (w *world) load(ctx context.Context, name, title string) dbResult {
 			}
 			w.c.rec.mu.Unlock()
 			fmt.Printf("  %3.0f s: %d requests timed, %d errors, %d steps, %d signatures, load average %s\n",
-				time.Since(start).Seconds(), n, e, w.work.steps.Load(), w.work.signatures.Load(), loadAvg())
+				time.Since(start).Seconds(), n, e, w.work.steps.Load(), w.work.signatures.Load(), machine.LoadAvg())
 		}
 	}
 }
@@ -294,25 +295,4 @@ func mixText(mix []weighted) string {
 		parts = append(parts, fmt.Sprintf("%s %d%%", m.kind, m.weight*100/total))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func goal(ok bool) string {
-	if ok {
-		return "met"
-	}
-	return "NOT met"
-}
-
-// loadAvg reads the load average: the machine may be shared, and the
-// figures mean less on a busy one.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
 }
