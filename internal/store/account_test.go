@@ -29,8 +29,7 @@ func newAccount(t *testing.T, db *store.DB, a *identity.Account) (hash string) {
 func TestLoginAndSessions(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		clock := now
-		db.Now = func() time.Time { return clock }
+		c := newClock(db)
 		ids := db.Identity()
 		ctx := context.Background()
 		acc := identity.Account{Username: "claire", Name: "Claire Dubois", Roles: []identity.Role{identity.RoleQA, identity.RoleSupervisor}}
@@ -124,18 +123,18 @@ func TestLoginAndSessions(t *testing.T) {
 		})
 
 		t.Run("idle and absolute limits", func(t *testing.T) {
-			start := clock
+			start := c.now()
 			token, _, err := ids.Login(ctx, "claire", password, "10.0.0.9")
 			must(t, err)
 			// A session used within the idle limit lives on, each use
 			// moving the limit, until its absolute lifetime ends.
 			step := identity.SessionIdle - time.Minute
 			for {
-				clock = clock.Add(step)
+				c.add(step)
 				_, err := ids.Authenticate(ctx, token)
-				if clock.Sub(start) <= identity.SessionAbsolute {
+				if c.now().Sub(start) <= identity.SessionAbsolute {
 					if err != nil {
-						t.Fatalf("session used every %v refused after %v: %v", step, clock.Sub(start), err)
+						t.Fatalf("session used every %v refused after %v: %v", step, c.now().Sub(start), err)
 					}
 					continue
 				}
@@ -143,10 +142,10 @@ func TestLoginAndSessions(t *testing.T) {
 				break
 			}
 
-			clock = start
+			c.set(start)
 			token, _, err = ids.Login(ctx, "claire", password, "10.0.0.9")
 			must(t, err)
-			clock = clock.Add(identity.SessionIdle + time.Second)
+			c.add(identity.SessionIdle + time.Second)
 			_, err = ids.Authenticate(ctx, token)
 			wantErr(t, err, errs.Unauthorized, "")
 		})

@@ -17,8 +17,7 @@ import (
 func TestMachineTokens(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		clock := now
-		db.Now = func() time.Time { return clock }
+		c := newClock(db)
 		f := newAdminFixture(t, db)
 		adm := db.Identity().Admin()
 		ids := db.Identity()
@@ -84,22 +83,22 @@ func TestMachineTokens(t *testing.T) {
 				must(t, err)
 				return got.LastUsedAt
 			}
-			if !used().Equal(clock) {
-				t.Errorf("last use %v, want %v", used(), clock)
+			if !used().Equal(c.now()) {
+				t.Errorf("last use %v, want %v", used(), c.now())
 			}
 			// Marked used at most once a minute.
-			first := clock
-			clock = clock.Add(30 * time.Second)
+			first := c.now()
+			c.add(30 * time.Second)
 			_, err = ids.Authenticate(ctx, secret)
 			must(t, err)
 			if !used().Equal(first) {
 				t.Errorf("last use moved to %v within a minute", used())
 			}
-			clock = clock.Add(2 * time.Minute)
+			c.add(2 * time.Minute)
 			_, err = ids.Authenticate(ctx, secret)
 			must(t, err)
-			if !used().Equal(clock) {
-				t.Errorf("last use %v, want %v", used(), clock)
+			if !used().Equal(c.now()) {
+				t.Errorf("last use %v, want %v", used(), c.now())
 			}
 		})
 
@@ -121,15 +120,15 @@ func TestMachineTokens(t *testing.T) {
 		})
 
 		t.Run("expiry", func(t *testing.T) {
-			short := identity.Token{Name: "Badge reader gate 1", Scopes: []identity.TokenScope{identity.ScopeAccessWrite}, ExpiresAt: clock.Add(time.Hour)}
+			short := identity.Token{Name: "Badge reader gate 1", Scopes: []identity.TokenScope{identity.ScopeAccessWrite}, ExpiresAt: c.now().Add(time.Hour)}
 			s, err := adm.CreateToken(f.ctx("admin"), &short, "")
 			must(t, err)
-			if !short.ExpiresAt.Equal(clock.Add(time.Hour)) {
+			if !short.ExpiresAt.Equal(c.now().Add(time.Hour)) {
 				t.Errorf("expires %v", short.ExpiresAt)
 			}
 			_, err = ids.Authenticate(ctx, s)
 			must(t, err)
-			clock = clock.Add(time.Hour)
+			c.add(time.Hour)
 			_, err = ids.Authenticate(ctx, s)
 			wantErr(t, err, errs.Unauthorized, "")
 		})
@@ -197,10 +196,10 @@ func TestMachineTokens(t *testing.T) {
 			seq := lastSeqAll(t, db)
 			got, err := adm.RevokeToken(f.ctx("admin"), tok.ID, "gateway replaced")
 			must(t, err)
-			if !got.RevokedAt.Equal(clock) {
-				t.Errorf("revoked at %v, want %v", got.RevokedAt, clock)
+			if !got.RevokedAt.Equal(c.now()) {
+				t.Errorf("revoked at %v, want %v", got.RevokedAt, c.now())
 			}
-			wantFields(t, trail(t, db, "api_token", tok.ID, seq), "token.revoke revoked_at →"+clock.UTC().Format(time.RFC3339)+" [gateway replaced]")
+			wantFields(t, trail(t, db, "api_token", tok.ID, seq), "token.revoke revoked_at →"+c.now().UTC().Format(time.RFC3339)+" [gateway replaced]")
 			_, err = ids.Authenticate(ctx, secret)
 			wantErr(t, err, errs.Unauthorized, "")
 			before := adminCounts(t, db)

@@ -77,7 +77,7 @@ func (e *sigEnv) challenge(t *testing.T, ctx context.Context, entity, id string,
 	if err != nil {
 		t.Fatalf("challenge to sign %s %s %s: %v", entity, id, m, err)
 	}
-	if len(c.Challenge) < 32 || !c.ExpiresAt.Equal(e.clock.at.Add(5*time.Minute)) {
+	if len(c.Challenge) < 32 || !c.ExpiresAt.Equal(e.clock.now().Add(5*time.Minute)) {
 		t.Errorf("challenge %+v", c)
 	}
 	return c.Challenge

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,17 +19,37 @@ import (
 var guard = identity.Actor{UserID: "0195f1a2-0000-7000-8000-000000009a4d", Username: "guard", Name: "Gaston Garde",
 	Roles: []identity.Role{identity.RoleSecurity}}
 
-// clock is a test database's clock, moved by hand.
-type clock struct{ at time.Time }
+// clock is a test database's clock, moved by hand. The database reads it
+// from its own goroutines too (the writer of the times sessions were
+// seen), hence the lock.
+type clock struct {
+	mu sync.Mutex
+	at time.Time
+}
 
 // newClock fixes the database's clock at now and returns it.
 func newClock(db *store.DB) *clock {
 	c := &clock{at: now}
-	db.Now = func() time.Time { return c.at }
+	db.Now = c.now
 	return c
 }
 
-func (c *clock) add(d time.Duration) { c.at = c.at.Add(d) }
+// now is the clock's time.
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.at
+}
+
+// set moves the clock to the time.
+func (c *clock) set(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = at
+}
+
+// add moves the clock by d.
+func (c *clock) add(d time.Duration) { c.set(c.now().Add(d)) }
 
 // setPolicy stores the sign-in policy, as galenix setting up a site does.
 func setPolicy(t *testing.T, db *store.DB, p identity.Policy) {
@@ -145,7 +166,7 @@ func TestLockout(t *testing.T) {
 		})
 
 		t.Run("unlocked after the lock", func(t *testing.T) {
-			c.at = now.Add(15 * time.Minute)
+			c.set(now.Add(15 * time.Minute))
 			s := lastSeq(t, db)
 			if _, _, err := ids.Login(ctx, "claire", password, "10.0.0.9"); err != nil {
 				t.Fatalf("after 15 minutes: %v", err)
@@ -392,7 +413,7 @@ func TestPasswordExpiry(t *testing.T) {
 		}
 		my, err := ids.MyAccount(identity.WithActor(context.Background(), a))
 		must(t, err)
-		if !my.PasswordChangedAt.Equal(c.at) || !my.PasswordExpiresAt.Equal(c.at.Add(p.MaxAge)) {
+		if !my.PasswordChangedAt.Equal(c.now()) || !my.PasswordExpiresAt.Equal(c.now().Add(p.MaxAge)) {
 			t.Errorf("my account: changed %v expires %v", my.PasswordChangedAt, my.PasswordExpiresAt)
 		}
 	})

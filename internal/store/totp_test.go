@@ -49,17 +49,17 @@ func TestTOTP(t *testing.T) {
 		// Until confirmed, the factor is not asked for.
 		signIn(t, ids, creds)
 
-		for _, bad := range []string{"", "12345", "abcdef", "1234567", code(en.Secret, c.at.Add(-90*time.Second))} {
+		for _, bad := range []string{"", "12345", "abcdef", "1234567", code(en.Secret, c.now().Add(-90*time.Second))} {
 			before := counts(t, db)
 			wantErr(t, ids.ConfirmTOTP(ctx, bad), errs.Invalid, "code")
 			sameCounts(t, db, before)
 		}
 		seq = lastSeq(t, db)
-		must(t, ids.ConfirmTOTP(ctx, code(en.Secret, c.at)))
+		must(t, ids.ConfirmTOTP(ctx, code(en.Secret, c.now())))
 		if es := entries(t, db, "account", acc.ID, seq); len(es) != 1 || es[0].Field != "totp_enabled" || es[0].New != "true" {
 			t.Errorf("confirmation audited as %+v", es)
 		}
-		wantErr(t, ids.ConfirmTOTP(ctx, code(en.Secret, c.at)), errs.Conflict, "")
+		wantErr(t, ids.ConfirmTOTP(ctx, code(en.Secret, c.now())), errs.Conflict, "")
 		_, err = ids.EnrollTOTP(ctx)
 		wantErr(t, err, errs.Conflict, "")
 
@@ -67,12 +67,12 @@ func TestTOTP(t *testing.T) {
 			_, _, err := ids.SignIn(context.Background(), creds)
 			wantErr(t, err, errs.Unauthorized, "totp")
 			// A wrong password says nothing of a code.
-			_, _, err = ids.SignIn(context.Background(), identity.Credentials{Username: "claire", Password: "wrong", TOTP: code(en.Secret, c.at)})
+			_, _, err = ids.SignIn(context.Background(), identity.Credentials{Username: "claire", Password: "wrong", TOTP: code(en.Secret, c.now())})
 			wantErr(t, err, errs.Unauthorized, "")
 		})
 
 		t.Run("a wrong code is refused and counted", func(t *testing.T) {
-			for _, bad := range []string{"000000", "12 34", code(en.Secret, c.at.Add(2*time.Minute))} {
+			for _, bad := range []string{"000000", "12 34", code(en.Secret, c.now().Add(2*time.Minute))} {
 				with := creds
 				with.TOTP = bad
 				_, _, err := ids.SignIn(context.Background(), with)
@@ -84,7 +84,7 @@ func TestTOTP(t *testing.T) {
 		})
 
 		t.Run("a valid code signs in", func(t *testing.T) {
-			for _, at := range []time.Time{c.at, c.at.Add(-30 * time.Second), c.at.Add(30 * time.Second)} {
+			for _, at := range []time.Time{c.now(), c.now().Add(-30 * time.Second), c.now().Add(30 * time.Second)} {
 				with := creds
 				with.TOTP = code(en.Secret, at)
 				if _, a := signIn(t, ids, with); a.UserID != acc.ID || a.Pending != "" {
@@ -92,7 +92,7 @@ func TestTOTP(t *testing.T) {
 				}
 			}
 			with := creds
-			with.TOTP = " " + code(en.Secret, c.at)[:3] + " " + code(en.Secret, c.at)[3:] + " "
+			with.TOTP = " " + code(en.Secret, c.now())[:3] + " " + code(en.Secret, c.now())[3:] + " "
 			signIn(t, ids, with)
 		})
 
@@ -142,7 +142,7 @@ func TestAdminTOTP(t *testing.T) {
 		ctx := identity.WithActor(context.Background(), a)
 		en, err := ids.EnrollTOTP(ctx)
 		must(t, err)
-		code, err := identity.TOTPCode(en.Secret, c.at)
+		code, err := identity.TOTPCode(en.Secret, c.now())
 		must(t, err)
 		must(t, ids.ConfirmTOTP(ctx, code))
 		creds.TOTP = code
@@ -253,7 +253,7 @@ func TestSecurityEvents(t *testing.T) {
 		seq := lastSeq(t, db)
 		got, err := ids.AcknowledgeEvent(as(guard), evs[0].ID)
 		must(t, err)
-		if got.AcknowledgedBy != "guard" || got.AcknowledgedAt == nil || !got.AcknowledgedAt.Equal(c.at) {
+		if got.AcknowledgedBy != "guard" || got.AcknowledgedAt == nil || !got.AcknowledgedAt.Equal(c.now()) {
 			t.Errorf("acknowledged %+v", got)
 		}
 		es := entries(t, db, "security_event", evs[0].ID, seq)
