@@ -63,3 +63,29 @@ func (db *DB) LastSeen(token string) (time.Time, error) {
 	err := db.read.QueryRow(db.rebind(`SELECT last_seen FROM sessions WHERE token_hash = ?`), tokenHash(token)).Scan(&t)
 	return t.UTC(), err
 }
+
+// Count counts a table's rows within the transaction.
+func (tx *Tx) Count(table string) (int, error) {
+	var n int
+	err := tx.queryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
+	return n, err
+}
+
+// Policies returns the row-level security policies of PostgreSQL's
+// catalogue, by "table.policy", each as its conditions' text.
+func (db *DB) Policies() (map[string]string, error) {
+	rows, err := db.read.Query(`SELECT tablename || '.' || policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '') FROM pg_policies`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, cond string
+		if err := rows.Scan(&name, &cond); err != nil {
+			return nil, err
+		}
+		out[name] = cond
+	}
+	return out, rows.Err()
+}

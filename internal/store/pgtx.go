@@ -39,9 +39,13 @@ func (db *DB) beginPostgres(ctx context.Context, readOnly bool, a identity.Actor
 		return nil, nil, err
 	}
 	end := func(commit bool) error { return endPostgres(ctx, conn, commit) }
+	// A read sees one snapshot, as on SQLite: under PostgreSQL's default
+	// (read committed) each statement would see its own, and a batch
+	// record read in three queries could mix two states of the batch. A
+	// read-only transaction in repeatable read never fails to serialize.
 	begin := "BEGIN"
 	if readOnly {
-		begin = "BEGIN READ ONLY"
+		begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 	}
 	q, args := scopeSettings(a)
 	err = conn.Raw(func(dc any) error {

@@ -1,13 +1,16 @@
 package store_test
 
 import (
+	"context"
+	"regexp"
+	"strings"
 	"testing"
 
 	"galenix/internal/audit"
-
 	"galenix/internal/client"
 	"galenix/internal/identity"
 	"galenix/internal/store"
+	"galenix/internal/testpg"
 )
 
 // TestRowLevelSecurity: on PostgreSQL a query written without the client
@@ -98,4 +101,84 @@ func TestReadCannotWrite(t *testing.T) {
 			t.Errorf("settings: %d rows, %v", n, err)
 		}
 	})
+}
+
+// TestReadSeesOneSnapshot: the queries of one read see the database as it
+// was at its first, whatever commits meanwhile: a batch record read in
+// several queries never mixes two states of the batch.
+func TestReadSeesOneSnapshot(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		var before, during int
+		err := db.Read(as(identity.System), func(tx *store.Tx) error {
+			var err error
+			if before, err = tx.Count("settings"); err != nil {
+				return err
+			}
+			if err := db.ExecRaw(`INSERT INTO settings (key, value) VALUES ('test.snapshot', 'x')`); err != nil {
+				return err
+			}
+			during, err = tx.Count("settings")
+			return err
+		})
+		must(t, err)
+		after, err := db.CountRows("settings")
+		must(t, err)
+		if during != before || after != before+1 {
+			t.Errorf("settings: %d rows before, %d in the same read after a commit, %d after the read; want %d, %d, %d",
+				before, during, after, before, before, before+1)
+		}
+	})
+}
+
+// TestProductionRowLevelSecurity: on PostgreSQL, a query of production data
+// written without the client filter sees the actor's clients' rows only.
+func TestProductionRowLevelSecurity(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, store.Config{DSN: testpg.DSN(t)})
+	e := newProdEnv(t, db)
+	e.order(t, e.vial, 10000)
+	e.order(t, e.vial, 10000)
+	beta := identity.Actor{UserID: store.NewID(), Username: "bert", Roles: []identity.Role{identity.RoleClientUser}, ClientID: e.beta.ID}
+	unassigned := identity.Actor{UserID: store.NewID(), Username: "sacha", Roles: []identity.Role{identity.RoleSupervisor}}
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		want map[string]int
+	}{
+		{"alpha's user", e.ctx("carla"), map[string]int{"products": 2, "masters": 2, "orders": 2, "batches": 2}},
+		{"staff assigned to alpha", e.ctx("victor"), map[string]int{"products": 2, "masters": 2, "orders": 2, "batches": 2}},
+		{"beta's user", as(beta), map[string]int{"products": 1, "masters": 1, "orders": 0, "batches": 0}},
+		{"unassigned staff", as(unassigned), map[string]int{"products": 0, "masters": 0, "orders": 0, "batches": 0}},
+		{"galenix", as(identity.System), map[string]int{"products": 3, "masters": 3, "orders": 2, "batches": 2}},
+		{"no actor", context.Background(), map[string]int{"products": 0, "masters": 0, "orders": 0, "batches": 0}},
+	} {
+		for tb, want := range tt.want {
+			if got, err := db.CountUnfiltered(tt.ctx, tb); err != nil || got != want {
+				t.Errorf("%s, unfiltered SELECT on %s: %d rows (%v), want %d", tt.name, tb, got, err, want)
+			}
+		}
+	}
+}
+
+// TestPoliciesReadTheScopeOnce: every row-level security policy reads the
+// actor's scope in a scalar subquery, which PostgreSQL runs once per
+// statement; read in the condition itself, it was read again for every
+// row, and the planner, misled, chose nested loops (migration 00009).
+func TestPoliciesReadTheScopeOnce(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, store.Config{DSN: testpg.DSN(t)})
+	ps, err := db.Policies()
+	must(t, err)
+	if len(ps) < 20 {
+		t.Fatalf("%d policies, want the 20 of the migrations at least: %v", len(ps), ps)
+	}
+	call := regexp.MustCompile(`(\w+\s+)?(galenix_on|galenix_clients|galenix_in_scope|current_setting)\(`)
+	for name, cond := range ps {
+		for _, m := range call.FindAllStringSubmatch(cond, -1) {
+			if strings.TrimSpace(m[1]) != "SELECT" || m[2] == "galenix_in_scope" || m[2] == "current_setting" {
+				t.Errorf("policy %s reads the scope row by row (%s): %s", name, strings.TrimSpace(m[0]), cond)
+			}
+		}
+	}
 }
