@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -50,6 +51,8 @@ type DB struct {
 	Now func() time.Time
 	// seen are the sessions seen, still to be written.
 	seen seenSessions
+	// ending are PostgreSQL's read transactions still ending.
+	ending sync.WaitGroup
 }
 
 // Config says which database to open.
@@ -193,6 +196,7 @@ func (db *DB) SQL() *sql.DB { return db.read }
 // Close closes the database; on SQLite it checkpoints the write-ahead log.
 func (db *DB) Close() error {
 	db.seen.wait()
+	db.ending.Wait()
 	var errs []error
 	if db.dialect == SQLite {
 		if _, err := db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {

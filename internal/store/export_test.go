@@ -89,3 +89,10 @@ func (db *DB) Policies() (map[string]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// NewConnections returns how many connections PostgreSQL's pool has opened,
+// once the reads under way have ended.
+func (db *DB) NewConnections() int64 {
+	db.ending.Wait()
+	return db.pool.Stat().NewConnsCount()
+}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,6 +130,29 @@ func TestReadSeesOneSnapshot(t *testing.T) {
 				before, during, after, before, before, before+1)
 		}
 	})
+}
+
+// TestReadsEndInTheBackground: on PostgreSQL a read returns before the
+// round trip that ends its transaction; each connection still goes back to
+// the pool out of its transaction, so the reads that follow reuse it
+// instead of opening new ones, and the next read sees what was committed
+// in between.
+func TestReadsEndInTheBackground(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, store.Config{DSN: testpg.DSN(t)})
+	ctx := as(identity.System)
+	before := db.NewConnections()
+	for i := range 50 {
+		n, err := db.Count(ctx, "settings")
+		must(t, err)
+		if n != i {
+			t.Fatalf("read %d: %d settings, want %d", i, n, i)
+		}
+		must(t, db.ExecRaw(`INSERT INTO settings (key, value) VALUES (?, 'x')`, "test.read."+strconv.Itoa(i)))
+	}
+	if opened := db.NewConnections() - before; opened > 4 {
+		t.Errorf("100 transactions opened %d connections: the reads left theirs unusable", opened)
+	}
 }
 
 // TestProductionRowLevelSecurity: on PostgreSQL, a query of production data

@@ -89,6 +89,20 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 		_ = end(false)
 		return db.classify(err, "audit "+command)
 	}
+	if readOnly && db.dialect == Postgres {
+		// A read has nothing to commit: the request does not wait for the
+		// round trip that ends it (a rollback, the same for a read and
+		// indifferent to the request being gone); the connection goes back
+		// to the pool once it is done.
+		db.ending.Add(1)
+		go func() {
+			defer db.ending.Done()
+			if err := end(false); err != nil {
+				db.log.Warn("ending a read transaction", "err", err)
+			}
+		}()
+		return nil
+	}
 	if err := end(true); err != nil {
 		return db.classify(err, "commit "+command)
 	}
