@@ -61,7 +61,9 @@ func printArgon(a argonFigures, signP50 time.Duration) {
 		a.memory/1024, plural(a.threads, "core"))
 	fmt.Printf("  %.0f ms. galenix runs at most one check per two cores at once (the others queue), so that signatures never take\n", ms(a.alone))
 	fmt.Printf("  more than half the machine from the requests that read: on this machine about %.0f checks a second at most.\n", float64(max(1, runtime.NumCPU()/2))/a.alone.Seconds())
-	fmt.Printf("  Signing is therefore measured apart and kept out of the latency goal.\n\n")
+	fmt.Printf("  The checks run in worker processes at nice %d: on a busy machine they give way to the requests and to the\n", identity.KeyWorkerNice)
+	fmt.Printf("  database, which is why a signature under load takes longer than one check alone. Signing is therefore\n")
+	fmt.Printf("  measured apart and kept out of the latency goal.\n\n")
 }
 
 // plural writes a count of things, "1 lane", "2 lanes".

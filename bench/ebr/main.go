@@ -265,9 +265,9 @@ func (w *world) load(ctx context.Context, name, title string) dbResult {
 			w.c.rec.mu.Lock()
 			n := w.c.rec.issued
 			w.c.rec.mu.Unlock()
-			others := ""
+			others := " (galenix's argon2id workers among them)"
 			if name == "postgres" {
-				others = " (PostgreSQL's server among them)"
+				others = " (galenix's argon2id workers and PostgreSQL's server among them)"
 			}
 			fmt.Println("  " + cpuUse(cpu0, sampleCPU(), n, runtime.NumCPU(), others))
 			return res

@@ -21,6 +21,7 @@ import (
 	"galenix/docs"
 	"galenix/internal/audit"
 	"galenix/internal/demo"
+	"galenix/internal/identity"
 	"galenix/internal/ldap"
 	"galenix/internal/store"
 	"galenix/internal/web"
@@ -96,6 +97,11 @@ func (m *Main) Open(ctx context.Context) error {
 	tlsConfig, err := m.tlsConfig()
 	if err != nil {
 		return err
+	}
+	// Passwords are checked in worker processes at a lower priority, so
+	// that a burst of signatures gives way to the requests under way.
+	if err := identity.UseKeyWorkers(); err != nil {
+		m.Log.Warn("passwords are checked in the server's process", "err", err)
 	}
 	var dir *ldap.Directory
 	if m.Config.LDAP.URL != "" {

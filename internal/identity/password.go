@@ -31,8 +31,15 @@ const (
 // (every batch starts with a signed line clearance) queues here instead of
 // taking every core from the requests that read, and the memory stays
 // bounded. One computation per two cores: hashing never holds more than
-// half the machine.
-var hashSlots = make(chan struct{}, max(1, runtime.NumCPU()/2))
+// half the machine. Each slot holds its worker process (keyworker.go), nil
+// until one is needed.
+var hashSlots = func() chan *keyWorker {
+	c := make(chan *keyWorker, max(1, runtime.NumCPU()/2))
+	for range cap(c) {
+		c <- nil // a slot's worker starts when first needed
+	}
+	return c
+}()
 
 // hashing counts the computations under way, and hashingPeak the most seen
 // at once (for tests).
@@ -40,8 +47,8 @@ var hashing, hashingPeak atomic.Int32
 
 // idKey computes an argon2id key within the bound of hashSlots.
 func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	hashSlots <- struct{}{}
-	defer func() { <-hashSlots }()
+	w := <-hashSlots
+	defer func() { hashSlots <- w }()
 	n := hashing.Add(1)
 	defer hashing.Add(-1)
 	for {
@@ -50,7 +57,24 @@ func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uin
 			break
 		}
 	}
-	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	path := keyWorkerPath.Load()
+	if path == nil || len(password) > maxKeyInput || len(salt) > maxKeyInput {
+		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	}
+	if w == nil {
+		var err error
+		if w, err = startKeyWorker(*path); err != nil {
+			return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+		}
+	}
+	key, err := w.key(password, salt, time, memory, threads, keyLen)
+	if err != nil {
+		// The worker failed: it is replaced at the next computation.
+		w.stop()
+		w = nil
+		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
+	}
+	return key
 }
 
 // HashPassword returns the argon2id hash of password in the PHC string

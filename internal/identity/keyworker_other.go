@@ -1,0 +1,7 @@
+//go:build !linux
+
+package identity
+
+const keyWorkersSupported = false
+
+func keyWorkerLowerPriority() {}
