@@ -50,8 +50,10 @@ func UseKeyWorkers() error {
 	if !keyWorkersSupported {
 		return errors.New("argon2id worker processes are not supported on this system")
 	}
-	exe, err := os.Executable()
-	if err != nil {
+	// The running program itself, even if its file has been replaced
+	// since (an upgrade): a worker always speaks the server's protocol.
+	exe := keyWorkerProgram
+	if _, err := os.Stat(exe); err != nil {
 		return fmt.Errorf("finding the program to start argon2id workers: %w", err)
 	}
 	keyWorkerPath.Store(&exe)

@@ -8,6 +8,9 @@ import (
 
 const keyWorkersSupported = true
 
+// keyWorkerProgram is the running program's file.
+const keyWorkerProgram = "/proc/self/exe"
+
 // keyWorkerLowerPriority lowers the priority of every thread of the
 // process (on Linux a thread has its own); threads started later inherit
 // it from the thread that starts them.

@@ -4,4 +4,6 @@ package identity
 
 const keyWorkersSupported = false
 
+const keyWorkerProgram = ""
+
 func keyWorkerLowerPriority() {}
