@@ -46,27 +46,19 @@ ALTER POLICY signatures_read ON signatures
 ALTER POLICY signatures_append ON signatures
     WITH CHECK (client_id IS NULL OR (SELECT galenix_on('galenix.all')) OR client_id = ANY ((SELECT galenix_clients())::text[]));
 
-ALTER POLICY products_scope ON products
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
-ALTER POLICY masters_scope ON masters
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
-ALTER POLICY orders_scope ON orders
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
-ALTER POLICY batches_scope ON batches
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
-ALTER POLICY batch_steps_scope ON batch_steps
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
-ALTER POLICY consumptions_scope ON consumptions
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
-ALTER POLICY deviations_scope ON deviations
-    USING ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]))
-    WITH CHECK ((SELECT galenix_on('galenix.all')) OR client_id::text = ANY ((SELECT galenix_clients())::text[]));
+-- The production tables of 00008, each with one policy "<table>_scope".
+-- +goose StatementBegin
+DO $$
+DECLARE
+    t TEXT;
+    cond CONSTANT TEXT := '(SELECT galenix_on(''galenix.all'')) OR client_id::text = ANY ((SELECT galenix_clients())::text[])';
+BEGIN
+    FOREACH t IN ARRAY ARRAY['products', 'masters', 'orders', 'batches', 'batch_steps', 'consumptions', 'deviations'] LOOP
+        EXECUTE format('ALTER POLICY %I ON %I USING (%s) WITH CHECK (%s)', t || '_scope', t, cond, cond);
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
 
 -- No policy calls it any more; dropping it proves so.
 DROP FUNCTION galenix_in_scope(TEXT);
