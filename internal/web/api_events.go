@@ -16,11 +16,12 @@ import (
 // /api/v1/batches/events sends the batches in the caller's scope at once,
 // then again whenever they change. A stream learns of a change in two
 // ways: it polls the service's change mark (which sees the writes of every
-// node), and the production write handlers of this node wake it at once
-// through a notifier.
+// node), and the production writes of this node, through the API or a
+// page's form, wake it at once through a notifier.
 
 const (
-	// eventsPoll is how often a stream reads the change mark.
+	// eventsPoll is how often a stream reads the change mark
+	// (Server.eventsPoll).
 	eventsPoll = 2 * time.Second
 	// eventsPing is how often a stream sends a comment to keep proxies
 	// from closing it.
@@ -84,13 +85,13 @@ func (n *notifier) stopping(r *http.Request) <-chan struct{} {
 	return ch
 }
 
-// after wraps a write handler: once it has answered with success, the
-// streams wake.
+// after wraps a write handler: once it has answered with success (a 2xx
+// of the API, a page's redirect after its form), the streams wake.
 func (n *notifier) after(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h(sw, r)
-		if sw.status < http.StatusMultipleChoices {
+		if sw.status < http.StatusBadRequest {
 			n.signal()
 		}
 	}
@@ -187,7 +188,7 @@ func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 		if !send(append([]byte("retry: 3000\n\n"), event...)) {
 			return
 		}
-		poll := time.NewTicker(eventsPoll)
+		poll := time.NewTicker(s.eventsPoll)
 		defer poll.Stop()
 		ping := time.NewTicker(eventsPing)
 		defer ping.Stop()

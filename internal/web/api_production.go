@@ -23,9 +23,8 @@ func (s *Server) routesProduction() {
 		s.Production = noProduction{}
 	}
 	p := s.Production
-	live := newNotifier()
 	// write registers a route that changes production data.
-	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, live.after(h)) }
+	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, s.live.after(h)) }
 
 	s.handle("GET", "/api/v1/products", false, list(s, func(r *http.Request) ([]production.Product, error) {
 		return p.Products(r.Context(), production.ProductFilter{ClientID: r.URL.Query().Get("client_id")})
@@ -97,7 +96,7 @@ func (s *Server) routesProduction() {
 	}))
 	// The live stream is registered before {id}; the more specific
 	// pattern wins whatever the order, this only reads better.
-	s.handle("GET", "/api/v1/batches/events", false, s.batchEvents(live))
+	s.handle("GET", "/api/v1/batches/events", false, s.batchEvents(s.live))
 	s.handle("GET", "/api/v1/batches/{id}", false, get(s, p.Batch))
 	write("POST", "/api/v1/batches/{id}/schedule", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

@@ -17,16 +17,19 @@ import (
 // Every page asks the production service, which checks the permissions and
 // the client scope; the pages only hide what would be refused anyway.
 func (s *Server) routesProductionPages() {
+	// write registers a form that changes production data: as the API's
+	// writes, it wakes the live streams of batches once it succeeds.
+	write := func(path string, h http.HandlerFunc) { s.handle("POST", path, false, s.live.after(h)) }
 	s.handle("GET", "/floor", false, s.floorPage)
 	s.handle("GET", "/floor/lines/{id}", false, s.floorLinePage)
-	s.handle("POST", "/floor/lines/{id}/step", false, s.floorStep)
-	s.handle("POST", "/floor/lines/{id}/sign", false, s.floorSign)
-	s.handle("POST", "/floor/lines/{id}/complete", false, s.floorComplete)
+	write("/floor/lines/{id}/step", s.floorStep)
+	write("/floor/lines/{id}/sign", s.floorSign)
+	write("/floor/lines/{id}/complete", s.floorComplete)
 
 	s.handle("GET", "/batches", false, s.batchesPage)
 	s.handle("GET", "/batches/{id}", false, s.batchPage)
 	s.handle("GET", "/batches/{id}/review", false, s.batchReviewPage)
-	s.handle("POST", "/batches/{id}/review", false, s.batchTakeReview)
+	write("/batches/{id}/review", s.batchTakeReview)
 	s.handle("GET", "/batches/{id}/record.pdf", false, s.batchRecordPDF)
 
 	s.handle("GET", "/schedule", false, s.schedulePage)
@@ -37,8 +40,8 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/lots", false, s.lotsPage)
 	s.handle("GET", "/masters", false, s.mastersPage)
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
-	s.handle("POST", "/masters/{id}/sign", false, s.masterSign)
-	s.handle("POST", "/masters/{id}/move", false, s.masterMove)
+	write("/masters/{id}/sign", s.masterSign)
+	write("/masters/{id}/move", s.masterMove)
 }
 
 // errProductionUnwired: galenix was wired without a production service.

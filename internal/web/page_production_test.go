@@ -60,6 +60,31 @@ func (b *webBrowser) follow(t *testing.T, p webPage) webPage {
 	return b.get(p.location)
 }
 
+// TestPageWritesWakeTheStreams: a step recorded on the tablet's page, as
+// one through the API, reaches the live streams at once, not at their next
+// reading of the change mark (here set beyond the test's length); a form
+// refused wakes nobody for nothing.
+func TestPageWritesWakeTheStreams(t *testing.T) {
+	f := newFloorEnv(t)
+	f.web.SetEventsPoll(time.Hour)
+	stream := openEvents(t, f.srv.URL, f.token(t, "supervisor"))
+	if items, ok := stream.next(t, 5*time.Second); !ok || len(items) != 1 || items[0]["steps_done"] != float64(0) {
+		t.Fatalf("first event: %v %v", items, ok)
+	}
+	op := f.browserWith(t, "operator", testPassword, "")
+	line := "/floor/lines/" + f.line.ID
+	refused := op.post(line+"/step", url.Values{"batch_id": {f.batch}, "step_id": {f.stepIDs[0]}, "items": {"2"}, "check": {"0"}})
+	refused.has(t, http.StatusBadRequest, "Le point 2 du vide de ligne n'est pas coché")
+	p := op.post(line+"/step", url.Values{"batch_id": {f.batch}, "step_id": {f.stepIDs[0]}, "items": {"2"}, "check": {"0", "1"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("the line clearance: status %d:\n%s", p.status, p.text)
+	}
+	items, ok := stream.next(t, 10*time.Second)
+	if !ok || len(items) != 1 || items[0]["steps_done"] != float64(1) || items[0]["state"] != "in_progress" {
+		t.Fatalf("the event after the clearance recorded on the page: %v %v", items, ok)
+	}
+}
+
 // TestFloorTabletPage runs a batch on the line's tablet page as the
 // operator: the line clearance refused with an item unticked then
 // recorded, a step recorded meanwhile on another device, a quarantined

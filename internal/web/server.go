@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -67,6 +68,11 @@ type Server struct {
 	pages   *pages
 	// loginLimit bounds sign-in attempts per client address (ratelimit.go).
 	loginLimit *rateLimiter
+	// live wakes the live streams of batches after a production write,
+	// through the API or a page (api_events.go).
+	live *notifier
+	// eventsPoll is how often a live stream reads the change mark.
+	eventsPoll time.Duration
 }
 
 // Route is one registered pattern, for documentation and tests.
@@ -79,7 +85,7 @@ type Route struct {
 
 // New builds the server and registers every route.
 func New(d Deps) *Server {
-	s := &Server{Deps: d, log: d.Log, mux: http.NewServeMux()}
+	s := &Server{Deps: d, log: d.Log, mux: http.NewServeMux(), live: newNotifier(), eventsPoll: eventsPoll}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
