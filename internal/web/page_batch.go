@@ -274,15 +274,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 }
 
 // batchTakeReview takes a completed batch into QA review.
-func (s *Server) batchTakeReview(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	vals, err := postForm(w, r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+func (s *Server) batchTakeReview(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	id := r.PathValue("id")
 	if _, err := s.Production.MoveBatch(r.Context(), id, production.MoveReview, vals.Get("reason")); err != nil {
 		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {

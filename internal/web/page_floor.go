@@ -288,15 +288,7 @@ func entryText(lang string, r *production.StepRecord) string {
 // floorStep records the step shown as next with what was entered. If the
 // step was recorded meanwhile on another device, the page comes back
 // fresh, saying so.
-func (s *Server) floorStep(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	vals, err := postForm(w, r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	lineID := r.PathValue("id")
 	e := production.Entry{StepID: vals.Get("step_id"), Value: vals.Get("value"), Confirm: checked(vals, "confirm"),
 		Lot: vals.Get("lot"), Quantity: vals.Get("quantity"), Equipment: vals.Get("equipment"), Comment: vals.Get("comment")}
@@ -343,15 +335,7 @@ func (s *Server) movedOn(ctx context.Context, lineID, stepID string) bool {
 // floorSign signs the next step with the meaning chosen: performed by the
 // operator, verified by a second person. Username and password are asked
 // at every signing (21 CFR 11.200).
-func (s *Server) floorSign(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	vals, err := postForm(w, r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+func (s *Server) floorSign(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	if _, err := s.signRecord(r, "batch_step", vals.Get("step_id"), vals.Get("meaning"), vals); err != nil {
 		s.logIfInternal(r, err)
 		vals.Del("password")
@@ -362,15 +346,7 @@ func (s *Server) floorSign(w http.ResponseWriter, r *http.Request) {
 }
 
 // floorComplete completes the batch on the line once every step is done.
-func (s *Server) floorComplete(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	vals, err := postForm(w, r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+func (s *Server) floorComplete(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	if _, err := s.Production.MoveBatch(r.Context(), vals.Get("batch_id"), production.MoveComplete, vals.Get("reason")); err != nil {
 		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
 			s.pageError(w, r, err)

@@ -157,15 +157,7 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 
 // masterSign signs the master as approved, QA's approval (21 CFR 11.200:
 // username and password at every signing).
-func (s *Server) masterSign(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	vals, err := postForm(w, r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+func (s *Server) masterSign(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	id := r.PathValue("id")
 	if _, err := s.signRecord(r, "master", id, string(esign.Approved), vals); err != nil {
 		s.logIfInternal(r, err)
@@ -178,15 +170,7 @@ func (s *Server) masterSign(w http.ResponseWriter, r *http.Request) {
 
 // masterMove applies a move of the master's life cycle: submit, reject,
 // make effective, retire.
-func (s *Server) masterMove(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
-	vals, err := postForm(w, r)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+func (s *Server) masterMove(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	id := r.PathValue("id")
 	mv, err := production.ParseMove(vals.Get("action"))
 	if err == nil {

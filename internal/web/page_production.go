@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,9 +18,22 @@ import (
 // Every page asks the production service, which checks the permissions and
 // the client scope; the pages only hide what would be refused anyway.
 func (s *Server) routesProductionPages() {
-	// write registers a form that changes production data: as the API's
+	// write registers a form that changes production data: h gets the
+	// form's values, once the service is known to be wired; as the API's
 	// writes, it wakes the live streams of batches once it succeeds.
-	write := func(path string, h http.HandlerFunc) { s.handle("POST", path, false, s.live.after(h)) }
+	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
+		s.handle("POST", path, false, s.live.after(func(w http.ResponseWriter, r *http.Request) {
+			if !s.productionReady(w, r) {
+				return
+			}
+			vals, err := postForm(w, r)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			h(w, r, vals)
+		}))
+	}
 	s.handle("GET", "/floor", false, s.floorPage)
 	s.handle("GET", "/floor/lines/{id}", false, s.floorLinePage)
 	write("/floor/lines/{id}/step", s.floorStep)
