@@ -234,29 +234,13 @@ func auditFilter(q url.Values, days bool) (audit.Filter, error) {
 		name string
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil && days {
-			var d time.Time
-			if d, err = time.ParseInLocation(time.DateOnly, v, paris); err == nil {
-				t = d
-				if p.name == "to" {
-					t = d.AddDate(0, 0, 1)
-				}
-			}
-		}
+		t, ok, err := timeParam(q, p.name, days, paris)
 		if err != nil {
-			if days {
-				return f, errs.Field(p.name, "Dates are written as a day, 2026-11-22, or in RFC 3339, for example 2026-11-22T08:00:00Z.",
-					"Les dates s'écrivent comme un jour, 2026-11-22, ou au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
-			}
-			return f, errs.Field(p.name, "Dates are written in RFC 3339, for example 2026-11-22T08:00:00Z.",
-				"Les dates s'écrivent au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+			return f, err
 		}
-		*p.dst = t
+		if ok {
+			*p.dst = t
+		}
 	}
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -266,6 +250,32 @@ func auditFilter(q url.Values, days bool) (audit.Filter, error) {
 		f.AfterSeq = n
 	}
 	return f, nil
+}
+
+// timeParam reads the query's time name, in RFC 3339; with days, also as
+// a calendar day, YYYY-MM-DD, in zone: "from" its start, "to" its end. ok
+// is false when the query has none.
+func timeParam(q url.Values, name string, days bool, zone *time.Location) (t time.Time, ok bool, err error) {
+	v := q.Get(name)
+	if v == "" {
+		return time.Time{}, false, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, true, nil
+	}
+	if !days {
+		return time.Time{}, false, errs.Field(name, "Dates are written in RFC 3339, for example 2026-11-22T08:00:00Z.",
+			"Les dates s'écrivent au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, zone)
+	if err != nil {
+		return time.Time{}, false, errs.Field(name, "Dates are written as a day, 2026-11-22, or in RFC 3339, for example 2026-11-22T08:00:00Z.",
+			"Les dates s'écrivent comme un jour, 2026-11-22, ou au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+	}
+	if name == "to" {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, true, nil
 }
 
 // clientItem is a client laboratory as the API shows it: every

@@ -314,25 +314,13 @@ func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, 
 		name string
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, v)
+		t, ok, err := timeParam(q, p.name, true, weekZone)
 		if err != nil {
-			var d time.Time
-			if d, err = time.ParseInLocation(time.DateOnly, v, weekZone); err == nil {
-				t = d
-				if p.name == "to" {
-					t = d.AddDate(0, 0, 1)
-				}
-			}
+			return f, err
 		}
-		if err != nil {
-			return f, errs.Field(p.name, "Dates are written as a day, 2026-11-22, or in RFC 3339, for example 2026-11-22T08:00:00Z.",
-				"Les dates s'écrivent comme un jour, 2026-11-22, ou au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+		if ok {
+			*p.dst = t
 		}
-		*p.dst = t
 	}
 	if q.Get("from") != "" && q.Get("to") == "" {
 		f.To = f.From.AddDate(0, 0, 28)
