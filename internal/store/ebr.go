@@ -109,15 +109,10 @@ func (tx *Tx) stepSigned(sig *esign.Signature, checkSigner bool) error {
 				"Vous avez réalisé cette étape : sa vérification doit être signée par une autre personne.")
 		}
 	}
-	sigs, err := tx.signaturesOf(stepTable.entity, r.ID)
-	if err != nil {
+	if err := tx.withSignatures(r); err != nil {
 		return err
 	}
-	hash := esign.ContentHash(stepTable.entity, r.ID, r.SignedFields())
-	for i := range sigs {
-		sigs[i].Status = esign.StatusOf(sigs[i].ContentHash, hash)
-	}
-	if !r.Step.Complete(sigs) {
+	if !r.Step.Complete(r.Signatures) {
 		return nil
 	}
 	return tx.markDone(r)
