@@ -145,7 +145,7 @@ func loadKey(path string) (ed25519.PublicKey, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("the site's audit signing key %s cannot be read (%v); give it with --audit-key", path, err)
 	}
-	k, err := audit.LoadOrCreateKey(path)
+	k, err := audit.LoadKey(path)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -117,8 +118,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.DataDir == "" && m.Config.AuditKey == audit.KeyFile {
 		return errors.New("a data directory is needed for the audit signing key, or name the key file")
 	}
-	if m.auditKey, err = audit.LoadOrCreateKey(m.Config.AuditKey); err != nil {
-		return fmt.Errorf("the audit signing key: %w", err)
+	if m.auditKey, err = siteKey(ctx, db, m.Config.AuditKey); err != nil {
+		return err
 	}
 	m.Log.Info("database open", "database", db.Describe())
 	if m.Config.Demo {
@@ -165,6 +166,33 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// siteKey loads the site's audit signing key and checks that it is the key
+// that signed the database's latest checkpoint. A key is made only for a
+// database that has no checkpoint yet: a node given no key, or another key,
+// beside a signed trail would sign checkpoints that break it for good.
+func siteKey(ctx context.Context, db *store.DB, path string) (ed25519.PrivateKey, error) {
+	last, err := db.LastCheckpoint(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the audit trail's last checkpoint: %w", err)
+	}
+	key, err := audit.LoadKey(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist) && last == nil:
+		return audit.CreateKey(path)
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("the audit trail of this database is signed with the site's key, and this node has none at %s: "+
+			"copy the site's key file there (docs/operations.md, \"The site's audit key\") or name it with --audit-key; "+
+			"a new key would break the trail", path)
+	case err != nil:
+		return nil, fmt.Errorf("the audit signing key: %w", err)
+	}
+	if last != nil && last.Verify(key.Public().(ed25519.PublicKey)) != nil {
+		return nil, fmt.Errorf("the audit signing key %s is not the key that signed this database's audit trail "+
+			"(its last checkpoint, at entry %d, does not verify with it): give this node the site's key with --audit-key", path, last.Seq)
+	}
+	return key, nil
 }
 
 // checkDirectory says in the log that directory sign-in is on, and whether

@@ -45,12 +45,20 @@ func (c *Checkpoint) Verify(pub ed25519.PublicKey) error {
 const KeyFile = "audit-signing-key.pem"
 
 // LoadOrCreateKey reads the site's Ed25519 signing key from path, creating
-// it (mode 0600) when there is none yet.
+// it (mode 0600) when there is none yet. A node of a running site uses
+// LoadKey instead: a new key beside existing checkpoints breaks the trail.
 func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	key, err := LoadKey(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return createKey(path)
+		return CreateKey(path)
 	}
+	return key, err
+}
+
+// LoadKey reads the site's Ed25519 signing key from path; the error wraps
+// os.ErrNotExist when there is no such file.
+func LoadKey(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +77,9 @@ func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-func createKey(path string) (ed25519.PrivateKey, error) {
+// CreateKey makes a new signing key and writes it to path (mode 0600); it
+// never replaces an existing file.
+func CreateKey(path string) (ed25519.PrivateKey, error) {
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return nil, err

@@ -41,17 +41,28 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey) (*audit.Ch
 
 // Checkpoints lists the signed checkpoints, oldest first.
 func (db *DB) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
-	return list(identity.WithActor(ctx, identity.System), db, `SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq`, nil,
-		func(sc scanner, c *audit.Checkpoint) error {
-			var sig string
-			if err := sc.Scan(&c.Seq, &c.Hash, &c.At, &sig); err != nil {
-				return err
-			}
-			c.At = c.At.UTC()
-			var err error
-			c.Signature, err = base64.StdEncoding.DecodeString(sig)
-			return err
-		})
+	return list(identity.WithActor(ctx, identity.System), db, `SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq`, nil, scanCheckpoint)
+}
+
+// LastCheckpoint returns the latest signed checkpoint, or nil when none was
+// signed yet.
+func (db *DB) LastCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
+	cps, err := list(identity.WithActor(ctx, identity.System), db, `SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`, nil, scanCheckpoint)
+	if err != nil || len(cps) == 0 {
+		return nil, err
+	}
+	return &cps[0], nil
+}
+
+func scanCheckpoint(sc scanner, c *audit.Checkpoint) error {
+	var sig string
+	if err := sc.Scan(&c.Seq, &c.Hash, &c.At, &sig); err != nil {
+		return err
+	}
+	c.At = c.At.UTC()
+	var err error
+	c.Signature, err = base64.StdEncoding.DecodeString(sig)
+	return err
 }
 
 // verifyBatch is how many entries VerifyAudit hashes at once.
