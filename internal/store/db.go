@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 // Dialect is the SQL dialect of the database in use.
@@ -158,12 +159,24 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	gd := goose.DialectSQLite3
+	var opts []goose.ProviderOption
 	if db.dialect == Postgres {
 		gd = goose.DialectPostgres
+		// Nodes starting together migrate one after the other: the first
+		// holds a session advisory lock, the others wait (up to a minute),
+		// then find nothing left to apply.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 60))
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, db.write, sub)
+	p, err := goose.NewProvider(gd, db.write, sub, opts...)
 	if err != nil {
 		return fmt.Errorf("reading migrations: %w", err)
+	}
+	if err := db.knowsSchema(ctx, p); err != nil {
+		return err
 	}
 	res, err := p.Up(ctx)
 	if err != nil {
@@ -171,6 +184,34 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	for _, r := range res {
 		db.log.Info("migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path))
+	}
+	return nil
+}
+
+// SchemaTooNew is the error of a node older than its database: another
+// node, of a later version, migrated it past what this one knows.
+type SchemaTooNew struct{ Database, Known int64 }
+
+func (e *SchemaTooNew) Error() string {
+	return fmt.Sprintf("the database is at schema version %d and this galenix knows versions up to %d: "+
+		"a newer galenix migrated it; run that version (or newer) on this node", e.Database, e.Known)
+}
+
+// knowsSchema refuses a database migrated past the newest migration this
+// binary carries: serving it would write rows its schema does not expect.
+func (db *DB) knowsSchema(ctx context.Context, p *goose.Provider) error {
+	srcs := p.ListSources()
+	if len(srcs) == 0 {
+		return nil
+	}
+	known := srcs[len(srcs)-1].Version
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		// A fresh database has no version table yet.
+		return nil
+	}
+	if current > known {
+		return &SchemaTooNew{Database: current, Known: known}
 	}
 	return nil
 }

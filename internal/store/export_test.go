@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"galenix/internal/identity"
@@ -96,3 +97,7 @@ func (db *DB) NewConnections() int64 {
 	db.ending.Wait()
 	return db.pool.Stat().NewConnsCount()
 }
+
+// QueryRowForTest runs one query in the transaction, for tests that look
+// at tables no store method reads.
+func (tx *Tx) QueryRowForTest(q string, args ...any) *sql.Row { return tx.queryRow(q, args...) }

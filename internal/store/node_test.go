@@ -1,0 +1,71 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"galenix/internal/store"
+	"galenix/internal/testpg"
+)
+
+// TestNodesStartingTogetherMigrateOnce: several nodes opening one fresh
+// PostgreSQL database at once never race on its migrations: every one
+// opens, and the history holds each migration once.
+func TestNodesStartingTogetherMigrateOnce(t *testing.T) {
+	t.Parallel()
+	dsn := testpg.DSN(t)
+	const nodes = 4
+	var wg sync.WaitGroup
+	dbs := make([]*store.DB, nodes)
+	errs := make([]error, nodes)
+	for i := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dbs[i], errs[i] = store.Open(context.Background(), store.Config{DSN: dsn})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("node %d: %v", i, err)
+			continue
+		}
+		defer dbs[i].Close()
+	}
+	if t.Failed() {
+		return
+	}
+	var applied, distinct int
+	must(t, dbs[0].Read(as(alice), func(tx *store.Tx) error {
+		return tx.QueryRowForTest(`SELECT COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version WHERE is_applied`).Scan(&applied, &distinct)
+	}))
+	if applied != distinct {
+		t.Errorf("migration history: %d applied rows for %d versions; a migration ran twice", applied, distinct)
+	}
+}
+
+// TestNodeRefusesANewerSchema: a node refuses a database that a newer
+// galenix migrated past what it knows, on both databases.
+func TestNodeRefusesANewerSchema(t *testing.T) {
+	t.Parallel()
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := d.cfg(t)
+			db, err := store.Open(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(t, db.ExecRaw(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (99999, TRUE)`))
+			must(t, db.Close())
+			_, err = store.Open(context.Background(), cfg)
+			var tooNew *store.SchemaTooNew
+			if !errors.As(err, &tooNew) || tooNew.Database != 99999 {
+				t.Fatalf("a node opened a database migrated past it: %v", err)
+			}
+		})
+	}
+}
