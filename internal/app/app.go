@@ -110,7 +110,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log})
+	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true})
 	if err != nil {
 		return err
 	}

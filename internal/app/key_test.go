@@ -74,3 +74,28 @@ func TestNodeRefusesAForeignAuditKey(t *testing.T) {
 	}
 	m.Close()
 }
+
+// TestSQLiteDataDirectoryIsLocked: a second node on the SQLite data
+// directory of a serving node is refused; once the first stops, it opens.
+func TestSQLiteDataDirectoryIsLocked(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	first := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: dir}, nil)
+	if err := first.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	second := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: dir}, nil)
+	err := second.Open(ctx)
+	second.Close()
+	if err == nil || !strings.Contains(err.Error(), "already serving") {
+		t.Fatalf("a second node opened a served data directory: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	third := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: dir}, nil)
+	if err := third.Open(ctx); err != nil {
+		t.Fatalf("the directory stayed locked after its node closed: %v", err)
+	}
+	third.Close()
+}

@@ -54,6 +54,8 @@ type DB struct {
 	seen seenSessions
 	// ending are PostgreSQL's read transactions still ending.
 	ending sync.WaitGroup
+	// dirLock is the SQLite data directory's lock of a serving node.
+	dirLock *os.File
 }
 
 // Config says which database to open.
@@ -63,6 +65,10 @@ type Config struct {
 	// DataDir holds the SQLite file.
 	DataDir string
 	Logger  *slog.Logger
+	// Serve marks the database of a serving node: on SQLite it locks the
+	// data directory, so that a second node on it is refused. Tools run
+	// beside a node (audit verify, account commands) leave it off.
+	Serve bool
 }
 
 // SQLiteFile is the name of the SQLite database in the data directory.
@@ -78,7 +84,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.DSN != "" {
 		err = db.openPostgres(ctx, cfg.DSN)
 	} else {
-		err = db.openSQLite(ctx, cfg.DataDir)
+		err = db.openSQLite(ctx, cfg.DataDir, cfg.Serve)
 	}
 	if err != nil {
 		return nil, err
@@ -90,6 +96,15 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	return db, nil
 }
 
+// PostgresTimeouts are the session settings every connection starts with,
+// in milliseconds: a statement is cut after 15 s, a lock waited for 5 s, a
+// transaction left idle for a minute.
+var PostgresTimeouts = map[string]string{
+	"statement_timeout":                   "15000",
+	"lock_timeout":                        "5000",
+	"idle_in_transaction_session_timeout": "60000",
+}
+
 func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
 		return fmt.Errorf("the database DSN must be a postgres:// URL")
@@ -97,6 +112,14 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	pcfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return fmt.Errorf("reading the PostgreSQL DSN: %w", err)
+	}
+	// Bounded times: a frozen database, a held lock or a transaction left
+	// open never holds a request, or a connection, without end. A DSN that
+	// names its own value keeps it.
+	for k, v := range PostgresTimeouts {
+		if _, set := pcfg.ConnConfig.RuntimeParams[k]; !set {
+			pcfg.ConnConfig.RuntimeParams[k] = v
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -109,16 +132,26 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	return nil
 }
 
-func (db *DB) openSQLite(ctx context.Context, dir string) error {
+func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	if dir == "" {
 		return fmt.Errorf("a data directory is required for SQLite")
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
+	if serve {
+		l, err := lockDataDir(dir)
+		if err != nil {
+			return err
+		}
+		db.dirLock = l
+	}
 	path := filepath.Join(dir, SQLiteFile)
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+	// synchronous=FULL: a commit is synced to disk before it is
+	// acknowledged, so that a power loss never rolls an acknowledged write
+	// back (NORMAL in WAL mode only survives a process crash).
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_time_format", "sqlite")
@@ -248,6 +281,9 @@ func (db *DB) Close() error {
 	errs = append(errs, db.write.Close())
 	if db.pool != nil {
 		db.pool.Close()
+	}
+	if db.dirLock != nil {
+		errs = append(errs, db.dirLock.Close())
 	}
 	return errors.Join(errs...)
 }

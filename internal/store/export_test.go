@@ -101,3 +101,9 @@ func (db *DB) NewConnections() int64 {
 // QueryRowForTest runs one query in the transaction, for tests that look
 // at tables no store method reads.
 func (tx *Tx) QueryRowForTest(q string, args ...any) *sql.Row { return tx.queryRow(q, args...) }
+
+// WritePragma reads one SQLite pragma on the writing connection.
+func (db *DB) WritePragma(name string) (v string, err error) {
+	err = db.write.QueryRow(`PRAGMA ` + name).Scan(&v)
+	return v, err
+}

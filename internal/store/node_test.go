@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"galenix/internal/store"
 	"galenix/internal/testpg"
@@ -67,5 +68,47 @@ func TestNodeRefusesANewerSchema(t *testing.T) {
 				t.Fatalf("a node opened a database migrated past it: %v", err)
 			}
 		})
+	}
+}
+
+// TestSQLiteCommitsAreDurable: SQLite's writing connection syncs every
+// commit to disk (synchronous=FULL, 2) in WAL mode, so that an acknowledged
+// write survives a power loss, not only a process crash.
+func TestSQLiteCommitsAreDurable(t *testing.T) {
+	db := openDB(t, store.Config{DataDir: t.TempDir()})
+	for pragma, want := range map[string]string{"synchronous": "2", "journal_mode": "wal"} {
+		got, err := db.WritePragma(pragma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}
+
+// TestPostgresStatementsAreBounded: a statement that would run longer than
+// the statement timeout is cut, so a frozen database never holds a request
+// without end; a DSN may name its own bound.
+func TestPostgresStatementsAreBounded(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, store.Config{DSN: testpg.DSN(t) + "&statement_timeout=300"})
+	start := time.Now()
+	err := db.Read(as(alice), func(tx *store.Tx) error {
+		var v any
+		return tx.QueryRowForTest(`SELECT pg_sleep(5)`).Scan(&v)
+	})
+	if err == nil {
+		t.Fatal("a 5 s statement ran to its end under a 300 ms bound")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("the statement was cut after %v", took)
+	}
+	for k := range store.PostgresTimeouts {
+		var v string
+		must(t, db.Read(as(alice), func(tx *store.Tx) error { return tx.QueryRowForTest(`SELECT current_setting('` + k + `')`).Scan(&v) }))
+		if v == "0" || v == "" {
+			t.Errorf("%s is not set on the connections", k)
+		}
 	}
 }
