@@ -83,7 +83,7 @@ func run(o options) error {
 	if err != nil {
 		return fmt.Errorf("SQLite appends: %w", err)
 	}
-	printAppends("SQLite (WAL, synchronous=NORMAL)", liteApp)
+	printAppends("SQLite (WAL, synchronous=FULL)", liteApp)
 
 	pg, dsn, err := startPostgres()
 	if err != nil {
