@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,8 @@ type Main struct {
 	server *http.Server
 	// auditKey signs the audit trail's checkpoints.
 	auditKey ed25519.PrivateKey
+	// leading: this node holds the lead and runs the once-only work.
+	leading atomic.Bool
 	// tls: the server answers HTTPS. (The server's own TLSConfig says
 	// nothing: serving plain HTTP fills it in for HTTP/2.)
 	tls bool
@@ -142,6 +145,7 @@ func (m *Main) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL(), "galenix"))
+	reg.MustRegister(m.leaderMetrics()...)
 	ids := db.Identity()
 	if dir != nil {
 		m.checkDirectory(ctx, dir)
@@ -249,15 +253,15 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		errc <- m.server.Serve(m.ln)
 	}()
-	cpDone := make(chan struct{})
-	cpCtx, stopCheckpoints := context.WithCancel(context.Background())
+	leadDone := make(chan struct{})
+	leadCtx, stopLeading := context.WithCancel(context.Background())
 	go func() {
-		defer close(cpDone)
-		m.checkpoints(cpCtx)
+		defer close(leadDone)
+		m.lead(leadCtx)
 	}()
 	defer func() {
-		stopCheckpoints()
-		<-cpDone
+		stopLeading()
+		<-leadDone
 	}()
 	select {
 	case err := <-errc:
@@ -272,35 +276,6 @@ func (m *Main) Run(ctx context.Context) error {
 		err = errors.Join(err, e)
 	}
 	return err
-}
-
-// checkpoints signs the head of the audit chain at regular intervals, and a
-// last time when the server stops.
-func (m *Main) checkpoints(ctx context.Context) {
-	t := time.NewTicker(m.Config.CheckpointEvery)
-	defer t.Stop()
-	sign := func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cp, err := m.DB.Checkpoint(sctx, m.auditKey)
-		if err != nil {
-			m.Log.Error("signing an audit checkpoint", "err", err)
-			return
-		}
-		if cp != nil {
-			m.Log.Debug("audit checkpoint signed", "seq", cp.Seq)
-		}
-	}
-	sign()
-	for {
-		select {
-		case <-t.C:
-			sign()
-		case <-ctx.Done():
-			sign()
-			return
-		}
-	}
 }
 
 // Close closes the database cleanly.

@@ -54,6 +54,9 @@ type DB struct {
 	seen seenSessions
 	// ending are PostgreSQL's read transactions still ending.
 	ending sync.WaitGroup
+	// leader is this node's leadership, made once.
+	leader     *Leader
+	leaderOnce sync.Once
 	// dirLock is the SQLite data directory's lock of a serving node.
 	dirLock *os.File
 }
@@ -269,6 +272,9 @@ func (db *DB) SQL() *sql.DB { return db.read }
 
 // Close closes the database; on SQLite it checkpoints the write-ahead log.
 func (db *DB) Close() error {
+	if db.leader != nil {
+		db.leader.Release()
+	}
 	db.seen.wait()
 	db.ending.Wait()
 	var errs []error

@@ -107,3 +107,17 @@ func (db *DB) WritePragma(name string) (v string, err error) {
 	err = db.write.QueryRow(`PRAGMA ` + name).Scan(&v)
 	return v, err
 }
+
+// TerminateLeaderForTest ends, from another connection, the connection that
+// holds l's advisory lock, as the death of its node would.
+func (db *DB) TerminateLeaderForTest(l *Leader) error {
+	l.mu.Lock()
+	var pid int
+	err := l.conn.QueryRowContext(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid)
+	l.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = db.write.Exec(`SELECT pg_terminate_backend($1)`, pid)
+	return err
+}

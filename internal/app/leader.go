@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// LeaderEvery is how often a node tries to take the lead, and the leader
+// checks it still holds it: a leading node that dies is replaced within
+// about this long.
+var LeaderEvery = 2 * time.Second
+
+// job is work of the site that must run once, not once per node: it runs
+// on the leading node only.
+type job struct {
+	name  string
+	every time.Duration
+	run   func(ctx context.Context) error
+	// final: run once more when the leading node stops.
+	final bool
+	last  time.Time
+}
+
+// jobs lists the site's once-only work. A later periodic job is one more
+// entry here.
+func (m *Main) jobs() []*job {
+	return []*job{
+		{name: "audit.checkpoint", every: m.Config.CheckpointEvery, run: m.signCheckpoint, final: true},
+	}
+}
+
+// lead tries to take the lead every LeaderEvery and, while this node holds
+// it, runs the jobs that are due; it gives the lead up when ctx ends.
+func (m *Main) lead(ctx context.Context) {
+	leader := m.DB.Leader()
+	defer leader.Release()
+	jobs := m.jobs()
+	tick := LeaderEvery
+	for _, j := range jobs {
+		tick = min(tick, j.every)
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	held := false
+	for {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		now, err := leader.Try(tctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			m.Log.Warn("leadership: the database does not answer", "err", err)
+		}
+		if now != held {
+			held = now
+			if held {
+				m.Log.Info("this node leads: it runs the site's once-only work")
+			} else {
+				m.Log.Warn("this node no longer leads")
+			}
+		}
+		m.leading.Store(held)
+		if held {
+			for _, j := range jobs {
+				if time.Since(j.last) >= j.every {
+					m.runJob(j)
+				}
+			}
+		}
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			if held {
+				for _, j := range jobs {
+					if j.final {
+						m.runJob(j)
+					}
+				}
+			}
+			m.leading.Store(false)
+			return
+		}
+	}
+}
+
+// runJob runs one job, bounded in time; a failure is logged and the job
+// runs again when next due.
+func (m *Main) runJob(j *job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	j.last = time.Now()
+	if err := j.run(ctx); err != nil {
+		m.Log.Error("running the site's periodic work", "job", j.name, "err", err)
+	}
+}
+
+// signCheckpoint signs the head of the audit chain, if it grew.
+func (m *Main) signCheckpoint(ctx context.Context) error {
+	cp, err := m.DB.Checkpoint(ctx, m.auditKey)
+	if err == nil && cp != nil {
+		m.Log.Debug("audit checkpoint signed", "seq", cp.Seq)
+	}
+	return err
+}
+
+// Leading reports whether this node leads now.
+func (m *Main) Leading() bool { return m.leading.Load() }
+
+// leaderMetrics are what IT watches of the once-only work: whether this
+// node leads (exactly one node of a cluster should), and how old the
+// site's last signed checkpoint is (it should stay near CheckpointEvery).
+func (m *Main) leaderMetrics() []prometheus.Collector {
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "galenix_leader",
+			Help: "1 when this node leads and runs the site's once-only work (checkpoint signing, purges), else 0."},
+			func() float64 {
+				if m.leading.Load() {
+					return 1
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "galenix_audit_checkpoint_age_seconds",
+			Help: "Seconds since the site's last signed audit checkpoint; NaN when none is signed yet or the database does not answer."},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				cp, err := m.DB.LastCheckpoint(ctx)
+				if err != nil || cp == nil {
+					return math.NaN()
+				}
+				return time.Since(cp.At).Seconds()
+			}),
+	}
+}
