@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"galenix/internal/app"
 	"galenix/internal/audit"
@@ -169,12 +170,19 @@ func serve(args []string, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("GALENIX_ADDR", "127.0.0.1:8080"), "`HOST:PORT` to listen on (env GALENIX_ADDR)")
 	demo := fs.Bool("demo", os.Getenv("GALENIX_DEMO") == "1" || os.Getenv("GALENIX_DEMO") == "true",
 		"on an empty database, load the demo site and its demo accounts; on a non-empty one, do nothing (env GALENIX_DEMO=1)")
+	requestTimeout := fs.Duration("request-timeout", envDuration("GALENIX_REQUEST_TIMEOUT", 15*time.Second),
+		"bound on each request (live streams excepted): past it the request answers 503 rather than hang on a frozen database (env GALENIX_REQUEST_TIMEOUT)")
+	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
+		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
 	var tlsf tlsFlags
 	tlsf.register(fs)
 	var ldapf ldapFlags
 	ldapf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *drain == 0 {
+		*drain = -1
 	}
 	ldapCfg, err := ldapf.config()
 	if err != nil {
@@ -183,7 +191,8 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
-		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath()}, logger(stderr))
+		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(),
+		RequestTimeout: *requestTimeout, DrainTimeout: *drain}, logger(stderr))
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

@@ -79,7 +79,7 @@ func startServerEnv(t *testing.T, data string, env []string, args ...string) *se
 	l.Close()
 	s := &server{addr: addr, lines: make(chan string, 1024)}
 	s.cmd = exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr}, args...)...)
-	s.cmd.Env = append(append(os.Environ(), "GALENIX_DB="), env...)
+	s.cmd.Env = append(append(os.Environ(), "GALENIX_DB=", "GALENIX_DRAIN_TIMEOUT=0"), env...)
 	pr, pw := io.Pipe()
 	s.cmd.Stderr, s.cmd.Stdout = pw, pw
 	go func() {

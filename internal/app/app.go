@@ -56,6 +56,14 @@ type Config struct {
 	AuditKey string
 	// CheckpointEvery is how often the head of the audit chain is signed.
 	CheckpointEvery time.Duration
+	// RequestTimeout bounds each request (live streams excepted): past it
+	// the request answers 503 instead of hanging on a frozen database.
+	// 0 means 15 s.
+	RequestTimeout time.Duration
+	// DrainTimeout is how long a stopping node keeps serving with /readyz
+	// at 503, so that the balancer moves traffic away before connections
+	// close. 0 means 5 s; a negative value, no drain.
+	DrainTimeout time.Duration
 }
 
 // Main is a running galenix: its database and its HTTP server. The
@@ -90,6 +98,12 @@ func New(cfg Config, log *slog.Logger) *Main {
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 15 * time.Second
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 5 * time.Second
 	}
 	return &Main{Config: cfg, Log: log}
 }
@@ -154,7 +168,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Web = web.New(web.Deps{
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
-		Production: db.Production(),
+		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout,
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
@@ -197,6 +211,24 @@ func siteKey(ctx context.Context, db *store.DB, path string) (ed25519.PrivateKey
 			"(its last checkpoint, at entry %d, does not verify with it): give this node the site's key with --audit-key", path, last.Seq)
 	}
 	return key, nil
+}
+
+// readyChecks are what /readyz checks before a balancer sends work here.
+func (m *Main) readyChecks() []web.ReadyCheck {
+	return []web.ReadyCheck{
+		{Name: "database", Check: m.DB.Ping},
+		{Name: "writable", Check: m.DB.Writable},
+		{Name: "migrations", Check: m.DB.SchemaCurrent},
+		{Name: "audit_key", Check: func(ctx context.Context) error {
+			// Another node may have rotated the site's key since this one
+			// started: it would sign checkpoints the trail refuses.
+			last, err := m.DB.LastCheckpoint(ctx)
+			if err != nil || last == nil {
+				return err
+			}
+			return last.Verify(m.auditKey.Public().(ed25519.PublicKey))
+		}},
+	}
 }
 
 // checkDirectory says in the log that directory sign-in is on, and whether
@@ -267,6 +299,15 @@ func (m *Main) Run(ctx context.Context) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if d := m.Config.DrainTimeout; d > 0 {
+		m.Log.Info("stopping: draining, /readyz answers 503 while requests are still served", "for", d)
+		m.Web.Drain()
+		select {
+		case <-time.After(d):
+		case err := <-errc:
+			return err
+		}
 	}
 	m.Log.Info("stopping: letting in-flight requests finish")
 	sctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)

@@ -23,11 +23,15 @@ const (
 	MethodNotAllowed Code = "method_not_allowed"
 	// RateLimited: too many attempts from one place; wait and try again.
 	RateLimited Code = "rate_limited"
+	// Unavailable: the database cannot take the request now (a failover,
+	// an outage, a full disk, a bound reached); nothing was changed, and
+	// the same request may be sent again in a few seconds.
+	Unavailable Code = "unavailable"
 	Internal    Code = "internal"
 )
 
 // Codes lists every code, in the order the API documents them.
-var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Forbidden, Unauthorized, TooLarge, RateLimited, Internal}
+var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Forbidden, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
 
 // Error is a failure with a code and a message written for a person, in
 // English and in French. Cause, when set, is the underlying error: it is
@@ -72,6 +76,14 @@ func Wrap(err error, what string) error {
 		return err
 	}
 	return &Error{Code: Internal, Message: internalEN, MessageFR: internalFR, Cause: fmt.Errorf("%s: %w", what, err)}
+}
+
+// Unavailability builds the error of a request the database could not take
+// now, keeping the cause for the log.
+func Unavailability(cause error) *Error {
+	return &Error{Code: Unavailable, Cause: cause,
+		Message:   "The site is in a degraded state: its database cannot take this request right now. Nothing was lost; try again in a few seconds.",
+		MessageFR: "Le site fonctionne en mode dégradé : sa base de données ne peut pas traiter cette demande pour l'instant. Rien n'est perdu ; réessayez dans quelques secondes."}
 }
 
 // CodeOf returns the code of err, or Internal when err has none.

@@ -1,8 +1,15 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -21,6 +28,9 @@ func (db *DB) classify(err error, what string) error {
 	var e *errs.Error
 	if errors.As(err, &e) {
 		return err
+	}
+	if unavailable(err) {
+		return errs.Unavailability(fmt.Errorf("%s: %w", what, err))
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
@@ -46,6 +56,43 @@ func (db *DB) classify(err error, what string) error {
 		}
 	}
 	return errs.Wrap(err, what)
+}
+
+// unavailable tells a failure of the database itself, which a retry may
+// get past, from a failure of the request: the server unreachable or
+// restarting, a standby that cannot write (a failover under way), a full
+// disk, too many connections, a statement or lock wait cut by its bound,
+// the request's own time bound reached.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			strings.HasPrefix(pe.Code, "53"), // insufficient resources: disk full, too many connections
+			strings.HasPrefix(pe.Code, "57"), // operator intervention: shutdown, cannot connect now, statement timeout
+			pe.Code == "25006",               // read-only transaction: a standby, or a primary being demoted
+			pe.Code == "55P03",               // lock not available within lock_timeout
+			pe.Code == "58030":               // I/O error
+			return true
+		}
+		return false
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOMEM:
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ENOSPC) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
 }
 
 func duplicate(detail string) error {

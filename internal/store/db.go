@@ -57,6 +57,8 @@ type DB struct {
 	// leader is this node's leadership, made once.
 	leader     *Leader
 	leaderOnce sync.Once
+	// dir is SQLite's data directory.
+	dir string
 	// dirLock is the SQLite data directory's lock of a serving node.
 	dirLock *os.File
 }
@@ -142,6 +144,7 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("creating the data directory: %w", err)
 	}
+	db.dir = dir
 	if serve {
 		l, err := lockDataDir(dir)
 		if err != nil {

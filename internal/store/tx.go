@@ -63,7 +63,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	} else {
 		stx, err := pool.BeginTx(ctx, nil)
 		if err != nil {
-			return errs.Wrap(err, "begin "+command)
+			return db.classify(err, "begin "+command)
 		}
 		conn, end = stx, func(commit bool) error {
 			if commit {

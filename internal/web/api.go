@@ -106,18 +106,6 @@ func (s *Server) apiNoRoute(w http.ResponseWriter, r *http.Request) {
 		"Ce point d'accès de l'API n'existe pas ; voir /api/v1/openapi.yaml."))
 }
 
-// ready answers 200 once the database answers.
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.DB.Ping(ctx); err != nil {
-		s.log.Warn("not ready", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
 // list answers the items fn returns, in the list envelope.
 func list[T any](s *Server, fn func(r *http.Request) ([]T, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 	tok, _, err := s.Identity.SignIn(r.Context(), identity.Credentials{Username: in.Username, Password: in.Password,
 		TOTP: in.TOTP, Device: in.Device, Address: addr})
 	if err != nil {
+		s.loginLimit.settle(addr, err)
 		s.apiError(w, r, err)
 		return
 	}

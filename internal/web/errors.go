@@ -18,6 +18,7 @@ var statusOf = map[errs.Code]int{
 	errs.TooLarge:         http.StatusRequestEntityTooLarge,
 	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
 	errs.RateLimited:      http.StatusTooManyRequests,
+	errs.Unavailable:      http.StatusServiceUnavailable,
 	errs.Internal:         http.StatusInternalServerError,
 }
 
@@ -40,19 +41,24 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if code == errs.Internal {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+	s.logIfInternal(r, err)
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: errs.MessageOf(err, apiLang(r)), Field: errs.FieldOf(err)}})
 }
 
-// logIfInternal logs an internal error; pages use it before showing a
-// generic message.
+// logIfInternal logs an internal error, and a database that could not
+// take the request as a warning (the site is degraded, the request may be
+// sent again); pages use it before showing a generic message.
 func (s *Server) logIfInternal(r *http.Request, err error) {
-	if errs.CodeOf(err) == errs.Internal {
-		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+	level := slog.LevelError
+	switch errs.CodeOf(err) {
+	case errs.Internal:
+	case errs.Unavailable:
+		level = slog.LevelWarn
+	default:
+		return
 	}
+	s.log.LogAttrs(r.Context(), level, "request failed",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 }
 
 var errNoRoute = errors.New("no route")

@@ -152,6 +152,7 @@ var catalogue = map[string]msg{
 	"error.title.409": {"Conflit", "Conflict"},
 	"error.title.413": {"Demande trop volumineuse", "Request too large"},
 	"error.title.500": {"Erreur interne", "Internal error"},
+	"error.title.503": {"Site en mode dégradé", "Site in a degraded state"},
 	"error.notfound":  {"Cette page n'existe pas, ou l'élément demandé a été déplacé.", "This page does not exist, or the item asked for has moved."},
 	"error.form":      {"Le formulaire n'a pas pu être lu.", "The form could not be read."},
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -78,13 +79,22 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			if a, err := s.Identity.Authenticate(r.Context(), t); err == nil {
 				a.Address = clientAddress(r)
 				r = r.WithContext(identity.WithActor(r.Context(), a))
-			} else {
+			} else if c := errs.CodeOf(err); c == errs.Unavailable || c == errs.Internal {
+				// The session could not be looked up: it may well be valid.
+				// A route that needs it answers this failure, never "sign
+				// in first", so that clients keep their tokens; a public
+				// route goes on without it.
 				s.logIfInternal(r, err)
+				r = r.WithContext(context.WithValue(r.Context(), lookupFailedKey{}, err))
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// lookupFailedKey marks in a request's context that its session could not
+// be looked up (the database failed), with the error.
+type lookupFailedKey struct{}
 
 // requireActor refuses a request without a signed-in actor: the API answers
 // 401, a page sends the browser to the login page. A machine (API token)
@@ -104,6 +114,14 @@ func (s *Server) requireActor(pattern string, next http.Handler) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r)
+			return
+		}
+		if err, failed := r.Context().Value(lookupFailedKey{}).(error); failed {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				s.apiError(w, r, err)
+			} else {
+				s.pageError(w, r, err)
+			}
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/api/") {

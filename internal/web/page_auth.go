@@ -61,6 +61,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	tok, _, err := s.Identity.SignIn(ctx, identity.Credentials{Username: d.Username, Password: r.PostForm.Get("password"),
 		TOTP: r.PostForm.Get("totp"), Device: device, Address: addr})
 	if err != nil {
+		s.loginLimit.settle(addr, err)
 		fail(err)
 		return
 	}

@@ -119,6 +119,17 @@ func (l *rateLimiter) size() int {
 	return len(l.buckets)
 }
 
+// settle gives back the token of a sign-in that failed for another reason
+// than refused credentials: a database that could not answer (a restart, a
+// failover) is no guess, and must not lock a whole shift's gateway out.
+func (l *rateLimiter) settle(addr string, err error) {
+	switch errs.CodeOf(err) {
+	case errs.Unauthorized, errs.Forbidden, errs.Invalid:
+	default:
+		l.give(addr)
+	}
+}
+
 // errRateLimited refuses a sign-in attempt over the limit.
 func errRateLimited() error {
 	return errs.E(errs.RateLimited, "Too many sign-in attempts from your address; wait a minute and try again.",

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,10 @@ type Deps struct {
 	Secure bool
 	// OpenAPI is the API description served at /api/v1/openapi.yaml.
 	OpenAPI []byte
+	// Checks are what /readyz checks; nil: only that the database answers.
+	Checks []ReadyCheck
+	// RequestTimeout bounds each request (live streams excepted); 0: none.
+	RequestTimeout time.Duration
 	// AuditKey is the site's Ed25519 key that signs the audit trail's
 	// checkpoints: an audit bundle export signs one when none covers the
 	// record's last entry yet.
@@ -73,6 +78,8 @@ type Server struct {
 	live *notifier
 	// eventsPoll is how often a live stream reads the change mark.
 	eventsPoll time.Duration
+	// draining: the node is stopping; /readyz answers 503.
+	draining atomic.Bool
 }
 
 // Route is one registered pattern, for documentation and tests.
@@ -130,7 +137,9 @@ func (s *Server) Handler() http.Handler {
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
 	h = csrf.Handler(h)
+	h = s.bounded(h)
 	h = s.recover(h)
+	h = retryAfterOn503(h)
 	h = s.metrics.wrap(h)
 	return securityHeaders(h)
 }
