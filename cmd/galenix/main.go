@@ -178,8 +178,18 @@ func serve(args []string, stderr io.Writer) error {
 	tlsf.register(fs)
 	var ldapf ldapFlags
 	ldapf.register(fs)
+	var opsf opsFlags
+	opsf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	log, err := opsf.logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	proxies, err := opsf.proxies()
+	if err != nil {
+		return usageError{err}
 	}
 	if *drain == 0 {
 		*drain = -1
@@ -192,7 +202,7 @@ func serve(args []string, stderr io.Writer) error {
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
 		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(),
-		RequestTimeout: *requestTimeout, DrainTimeout: *drain}, logger(stderr))
+		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

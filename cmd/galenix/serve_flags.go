@@ -4,6 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -86,4 +89,52 @@ func envDuration(key string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// opsFlags are serve's flags for what the site's IT team runs it with:
+// its logs and the balancers in front of it.
+type opsFlags struct {
+	logFormat, logLevel, trustedProxies string
+}
+
+func (f *opsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.logFormat, "log-format", envOr("GALENIX_LOG_FORMAT", "text"), "log line `FORMAT`: text (key=value) or json, one object a line (env GALENIX_LOG_FORMAT)")
+	fs.StringVar(&f.logLevel, "log-level", envOr("GALENIX_LOG_LEVEL", "info"), "least `LEVEL` logged: debug, info, warn or error (env GALENIX_LOG_LEVEL)")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", os.Getenv("GALENIX_TRUSTED_PROXIES"), "comma-separated `CIDRS` of the balancers (HAProxy) whose X-Forwarded-For gives the client's address; from anyone else the header is ignored (env GALENIX_TRUSTED_PROXIES)")
+}
+
+// logger is the server's logger in the chosen format and level.
+func (f *opsFlags) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: say debug, info, warn or error", f.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch f.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: say text or json", f.logFormat)
+}
+
+// proxies reads --trusted-proxies; a lone address is a /32 (or /128).
+func (f *opsFlags) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range strings.Split(f.trustedProxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -60,6 +61,9 @@ type Config struct {
 	// the request answers 503 instead of hanging on a frozen database.
 	// 0 means 15 s.
 	RequestTimeout time.Duration
+	// TrustedProxies are the balancers whose X-Forwarded-For gives the
+	// client's address.
+	TrustedProxies []netip.Prefix
 	// DrainTimeout is how long a stopping node keeps serving with /readyz
 	// at 503, so that the balancer moves traffic away before connections
 	// close. 0 means 5 s; a negative value, no drain.
@@ -159,6 +163,10 @@ func (m *Main) Open(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db.SQL(), "galenix"))
+	if db.Dialect() == store.SQLite {
+		// SQLite's single writing connection: its waits are the writers'.
+		reg.MustRegister(collectors.NewDBStatsCollector(db.WriteSQL(), "galenix_write"))
+	}
 	reg.MustRegister(m.leaderMetrics()...)
 	ids := db.Identity()
 	if dir != nil {
@@ -169,6 +177,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
 		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout,
+		TrustedProxies: m.Config.TrustedProxies,
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {

@@ -273,6 +273,10 @@ func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) 
 // SQL returns the pool of connections, for metrics.
 func (db *DB) SQL() *sql.DB { return db.read }
 
+// WriteSQL returns the pool that writes, for metrics: on SQLite its one
+// connection, the one writers wait for; on PostgreSQL the same as SQL.
+func (db *DB) WriteSQL() *sql.DB { return db.write }
+
 // Close closes the database; on SQLite it checkpoints the write-ahead log.
 func (db *DB) Close() error {
 	if db.leader != nil {

@@ -52,6 +52,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 	addr := clientAddress(r)
 	if ok, wait := s.loginLimit.take(addr); !ok {
 		retryAfter(w, wait)
+		s.metrics.signinFailures.WithLabelValues(string(errs.RateLimited)).Inc()
 		s.apiError(w, r, errRateLimited())
 		return
 	}
@@ -61,7 +62,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 	tok, _, err := s.Identity.SignIn(r.Context(), identity.Credentials{Username: in.Username, Password: in.Password,
 		TOTP: in.TOTP, Device: in.Device, Address: addr})
 	if err != nil {
-		s.loginLimit.settle(addr, err)
+		s.signinFailed(addr, err)
 		s.apiError(w, r, err)
 		return
 	}

@@ -32,12 +32,12 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 		metrics := string(r.body)
 		for _, want := range []string{
-			`galenix_http_requests_total{code="200",route="GET /api/v1/lines"} 1`,
-			`galenix_http_requests_total{code="200",route="GET /api/v1/lines/{id}"} 1`,
-			`galenix_http_requests_total{code="404",route="GET /api/v1/lines/{id}"} 1`,
-			`galenix_http_requests_total{code="200",route="POST /api/v1/login"} 1`,
-			`galenix_http_request_duration_seconds_bucket{route="GET /api/v1/lines",le="`,
-			`galenix_http_request_duration_seconds_count{route="GET /api/v1/lines"} 1`,
+			`galenix_http_requests_total{code="200",method="GET",route="/api/v1/lines"} 1`,
+			`galenix_http_requests_total{code="200",method="GET",route="/api/v1/lines/{id}"} 1`,
+			`galenix_http_requests_total{code="404",method="GET",route="/api/v1/lines/{id}"} 1`,
+			`galenix_http_requests_total{code="200",method="POST",route="/api/v1/login"} 1`,
+			`galenix_http_request_duration_seconds_bucket{method="GET",route="/api/v1/lines",le="`,
+			`galenix_http_request_duration_seconds_count{method="GET",route="/api/v1/lines"} 1`,
 		} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("/metrics lacks %s", want)

@@ -42,7 +42,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		err := c.Check(ctx)
 		cancel()
 		if err != nil {
-			s.log.Warn("not ready", "check", c.Name, "err", err)
+			s.log.WarnContext(r.Context(), "not ready", "check", c.Name, "err", err)
 			status, results[c.Name] = http.StatusServiceUnavailable, "failing"
 			continue
 		}

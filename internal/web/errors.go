@@ -31,6 +31,8 @@ type errorDetail struct {
 	Code    errs.Code `json:"code"`
 	Message string    `json:"message"`
 	Field   string    `json:"field,omitempty"`
+	// RequestID is the request's X-Request-Id, to find its log lines.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // apiError answers err in the error envelope, in the request's language.
@@ -42,7 +44,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 	}
 	s.logIfInternal(r, err)
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: errs.MessageOf(err, apiLang(r)), Field: errs.FieldOf(err)}})
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: errs.MessageOf(err, apiLang(r)), Field: errs.FieldOf(err), RequestID: RequestID(r.Context())}})
 }
 
 // logIfInternal logs an internal error, and a database that could not

@@ -78,6 +78,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if t := token(r); t != "" && len(t) <= 256 {
 			if a, err := s.Identity.Authenticate(r.Context(), t); err == nil {
 				a.Address = clientAddress(r)
+				noteActor(r, a)
 				r = r.WithContext(identity.WithActor(r.Context(), a))
 			} else if c := errs.CodeOf(err); c == errs.Unavailable || c == errs.Internal {
 				// The session could not be looked up: it may well be valid.
@@ -133,8 +134,12 @@ func (s *Server) requireActor(pattern string, next http.Handler) http.Handler {
 	})
 }
 
-// clientAddress is the address the request came from.
+// clientAddress is the address the request came from: the one observe
+// found (behind a trusted proxy, the client's), else the peer's.
 func clientAddress(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddrKey{}).(string); ok {
+		return a
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

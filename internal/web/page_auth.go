@@ -50,6 +50,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if ok, wait := s.loginLimit.take(addr); !ok {
 		retryAfter(w, wait)
+		s.metrics.signinFailures.WithLabelValues(string(errs.RateLimited)).Inc()
 		fail(errRateLimited())
 		return
 	}
@@ -61,7 +62,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	tok, _, err := s.Identity.SignIn(ctx, identity.Credentials{Username: d.Username, Password: r.PostForm.Get("password"),
 		TOTP: r.PostForm.Get("totp"), Device: device, Address: addr})
 	if err != nil {
-		s.loginLimit.settle(addr, err)
+		s.signinFailed(addr, err)
 		fail(err)
 		return
 	}

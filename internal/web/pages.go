@@ -132,12 +132,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	t, ok := s.pages.sets[langOf(r)][page]
 	var buf bytes.Buffer
 	if !ok {
-		s.log.Error("no such page template", "page", page)
+		s.log.ErrorContext(r.Context(), "no such page template", "page", page)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		s.log.Error("rendering a page", "page", page, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "rendering a page", "page", page, "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -153,7 +153,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 func (s *Server) renderPart(w http.ResponseWriter, r *http.Request, page, name string, data any) {
 	var buf bytes.Buffer
 	if err := s.pages.sets[langOf(r)][page].ExecuteTemplate(&buf, name, data); err != nil {
-		s.log.Error("rendering a fragment", "page", page, "template", name, "err", err)
+		s.log.ErrorContext(r.Context(), "rendering a fragment", "page", page, "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

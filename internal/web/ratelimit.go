@@ -130,6 +130,13 @@ func (l *rateLimiter) settle(addr string, err error) {
 	}
 }
 
+// signinFailed counts a failed sign-in by its reason, and gives its
+// attempt back when the credentials were not what failed.
+func (s *Server) signinFailed(addr string, err error) {
+	s.metrics.signinFailures.WithLabelValues(string(errs.CodeOf(err))).Inc()
+	s.loginLimit.settle(addr, err)
+}
+
 // errRateLimited refuses a sign-in attempt over the limit.
 func errRateLimited() error {
 	return errs.E(errs.RateLimited, "Too many sign-in attempts from your address; wait a minute and try again.",

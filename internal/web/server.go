@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -55,6 +56,8 @@ type Deps struct {
 	OpenAPI []byte
 	// Checks are what /readyz checks; nil: only that the database answers.
 	Checks []ReadyCheck
+	// TrustedProxies are the balancers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// RequestTimeout bounds each request (live streams excepted); 0: none.
 	RequestTimeout time.Duration
 	// AuditKey is the site's Ed25519 key that signs the audit trail's
@@ -96,6 +99,7 @@ func New(d Deps) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.log = slog.New(LogHandler(s.log.Handler()))
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
 	}
@@ -140,7 +144,7 @@ func (s *Server) Handler() http.Handler {
 	h = s.bounded(h)
 	h = s.recover(h)
 	h = retryAfterOn503(h)
-	h = s.metrics.wrap(h)
+	h = s.observe(h)
 	return securityHeaders(h)
 }
 
