@@ -283,6 +283,8 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field"`
+	// RequestID is the answer's X-Request-Id.
+	RequestID string `json:"request_id"`
 }
 
 // wantError checks the answer is the error envelope with the status, code
@@ -305,6 +307,9 @@ func (r reply) wantError(t *testing.T, status int, code, field string) apiError 
 	}
 	if got.Code != code || got.Field != field {
 		t.Errorf("error code %q field %q, want %q %q (message %q)", got.Code, got.Field, code, field, got.Message)
+	}
+	if got.RequestID == "" || got.RequestID != r.header.Get("X-Request-Id") {
+		t.Errorf("error %s: request_id is not the answer's X-Request-Id %q", r.body, r.header.Get("X-Request-Id"))
 	}
 	if got.Message == "" {
 		t.Errorf("error %s has no message", r.body)

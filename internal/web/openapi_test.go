@@ -194,7 +194,7 @@ func TestOpenAPIComponents(t *testing.T) {
 
 	t.Run("error envelope", func(t *testing.T) {
 		detail := at(t, schemas, "Error", "properties", "error", "properties").(map[string]any)
-		if got := slices.Sorted(maps.Keys(detail)); !slices.Equal(got, []string{"code", "field", "message"}) {
+		if got := slices.Sorted(maps.Keys(detail)); !slices.Equal(got, []string{"code", "field", "message", "request_id"}) {
 			t.Errorf("error detail properties %v", got)
 		}
 		responses := at(t, doc, "components", "responses").(map[string]any)
