@@ -249,7 +249,7 @@ func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
 	}
 	metrics, _ := io.ReadAll(mresp.Body)
 	mresp.Body.Close()
-	for _, want := range []string{`galenix_http_requests_total{code="200",route="POST /api/v1/login"}`,
+	for _, want := range []string{`galenix_http_requests_total{code="200",method="POST",route="/api/v1/login"}`,
 		"galenix_http_request_duration_seconds_bucket", `go_sql_open_connections{db_name="galenix"}`, "process_resident_memory_bytes"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)

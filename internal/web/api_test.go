@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -285,6 +286,16 @@ type apiError struct {
 	Field   string `json:"field"`
 	// RequestID is the answer's X-Request-Id.
 	RequestID string `json:"request_id"`
+}
+
+// requestIDField is the request id of an error envelope, which differs
+// from one request to the next.
+var requestIDField = regexp.MustCompile(`,"request_id":"[^"]*"`)
+
+// sameAnswer reports whether two error answers are the same but for their
+// request ids: an answer must not tell one refusal from another.
+func sameAnswer(a, b []byte) bool {
+	return bytes.Equal(requestIDField.ReplaceAll(a, nil), requestIDField.ReplaceAll(b, nil))
 }
 
 // wantError checks the answer is the error envelope with the status, code
