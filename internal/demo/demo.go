@@ -67,6 +67,9 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 	}
 	loaded := false
 	err = db.Write(ctx, "demo.load", "", func(tx *store.Tx) error {
+		if err := tx.BulkWrite(); err != nil {
+			return err
+		}
 		has, err := tx.HasSite()
 		if err != nil || has {
 			return err

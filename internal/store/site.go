@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -422,4 +423,30 @@ func (tx *Tx) HasSite() (bool, error) {
 	var n int
 	err := tx.queryRow(`SELECT COUNT(*) FROM sites`).Scan(&n)
 	return n > 0, err
+}
+
+// bulkLockKey is the PostgreSQL advisory lock that one-time bulk writes
+// (loading the demo site) take, so that two nodes starting together run
+// them one after the other. "galenixb" in ASCII.
+const bulkLockKey = 0x67616c656e697862
+
+// BulkWrite marks the transaction as a one-time bulk write: on PostgreSQL
+// it waits for any other bulk write to end, and lifts the bounds that keep
+// a request's statements short (statement_timeout, lock_timeout), which a
+// load of the whole site in one transaction can exceed on a slow machine.
+// Call it first in the transaction. SQLite already runs one write at a time.
+func (tx *Tx) BulkWrite() error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	for _, q := range []string{
+		`SET LOCAL statement_timeout = 0`,
+		`SET LOCAL lock_timeout = 0`,
+		`SELECT pg_advisory_xact_lock(` + strconv.FormatInt(bulkLockKey, 10) + `)`,
+	} {
+		if _, err := tx.exec(q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
