@@ -177,6 +177,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
 		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout,
+		Idempotency:    db.Idempotency(),
 		TrustedProxies: m.Config.TrustedProxies,
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)

@@ -14,6 +14,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/idem"
 )
 
 // Tx is one transaction: a named write command or a read. Now is fixed when
@@ -81,6 +82,18 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 			panic(p)
 		}
 	}()
+	claim := idem.From(ctx)
+	if readOnly || (claim != nil && claim.Committed()) {
+		claim = nil
+	}
+	if claim != nil {
+		// The key first: a second request with the same key waits here
+		// for the first to end, then finds the key taken.
+		if err := tx.claim(claim); err != nil {
+			_ = end(false)
+			return err
+		}
+	}
 	if err := fn(tx); err != nil {
 		_ = end(false)
 		return db.classify(err, command)
@@ -105,6 +118,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	}
 	if err := end(true); err != nil {
 		return db.classify(err, "commit "+command)
+	}
+	if claim != nil {
+		claim.MarkCommitted()
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ type errorDetail struct {
 // apiError answers err in the error envelope, in the request's language.
 // Only internal errors are logged; their detail never reaches the client.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	if noteTaken(w, err) {
+		return
+	}
 	code := errs.CodeOf(err)
 	status, ok := statusOf[code]
 	if !ok {

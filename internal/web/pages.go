@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
+	"github.com/google/uuid"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -99,6 +100,9 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		"int":   func(n int) string { return formatInt(lang, n) },
 		"date":  func(t time.Time) string { return formatDate(lang, t) },
 		"asset": func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
+		// idemKey is a fresh idempotency key for a form: submitted twice,
+		// the form is applied once (idempotency.go).
+		"idemKey": func() string { return uuid.NewString() },
 	}
 }
 
@@ -172,6 +176,9 @@ type errorPage struct {
 // pageError answers err as a page: not found, forbidden or internal, with
 // the status of its code and its message in the page's language.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	if noteTaken(w, err) {
+		return
+	}
 	s.logIfInternal(r, err)
 	status, ok := statusOf[errs.CodeOf(err)]
 	if !ok {

@@ -64,6 +64,9 @@ type Deps struct {
 	// checkpoints: an audit bundle export signs one when none covers the
 	// record's last entry yet.
 	AuditKey ed25519.PrivateKey
+	// Idempotency keeps the first answers of writes sent with a key; nil:
+	// keys are ignored.
+	Idempotency IdempotencyKeeper
 }
 
 // Server holds the handlers and their dependencies.
@@ -167,6 +170,9 @@ func (s *Server) handle(method, path string, public bool, h http.HandlerFunc) {
 	pattern := method + " " + path
 	var inner http.Handler = h
 	if !public {
+		if method != http.MethodGet {
+			h = s.idempotent(h)
+		}
 		inner = s.requireActor(pattern, h)
 	}
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/idem"
+)
+
+// claim records the request's key in the write's transaction. A key taken
+// gives idem.ErrTaken (as a conflict), which the web layer turns into the
+// first request's answer.
+func (tx *Tx) claim(c *idem.Claim) error {
+	_, err := tx.exec(`INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES (?, ?, ?, ?)`,
+		c.Principal, c.Key, c.Hash, tx.Now)
+	if err == nil {
+		return nil
+	}
+	if e := tx.db.classify(err, "idempotency key"); errs.CodeOf(e) == errs.Conflict {
+		return &errs.Error{Code: errs.Conflict, Cause: idem.ErrTaken,
+			Message:   "A request with this Idempotency-Key is already being applied; send it again in a moment to get its answer.",
+			MessageFR: "Une requête portant cette clé d'idempotence est déjà en cours ; renvoyez-la dans un instant pour obtenir sa réponse."}
+	} else {
+		return e
+	}
+}
+
+// IdempotencyStore keeps the first answers of claimed requests.
+type IdempotencyStore struct{ db *DB }
+
+// Idempotency returns the database's idempotency keys.
+func (db *DB) Idempotency() *IdempotencyStore { return &IdempotencyStore{db} }
+
+// Answer returns the answer recorded for an account's key, or nil when the
+// key was never committed.
+func (s *IdempotencyStore) Answer(ctx context.Context, principal, key string) (*idem.Answer, error) {
+	var a idem.Answer
+	err := s.db.write.QueryRowContext(ctx, s.db.rebind(`SELECT request_hash, status, content_type, location, body FROM idempotency_keys WHERE principal = ? AND key = ?`),
+		principal, key).Scan(&a.Hash, &a.Status, &a.ContentType, &a.Location, &a.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.db.classify(err, "reading an idempotency key")
+	}
+	return &a, nil
+}
+
+// Record stores the first answer of a committed claim.
+func (s *IdempotencyStore) Record(ctx context.Context, principal, key string, a idem.Answer) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.rebind(`UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, body = ? WHERE principal = ? AND key = ?`),
+		a.Status, a.ContentType, a.Location, a.Body, principal, key)
+	if err != nil {
+		return s.db.classify(err, "recording an idempotent answer")
+	}
+	return nil
+}
+
+// Purge deletes the keys older than before; it returns how many.
+func (s *IdempotencyStore) Purge(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.write.ExecContext(ctx, s.db.rebind(`DELETE FROM idempotency_keys WHERE created_at < ?`), before.UTC())
+	if err != nil {
+		return 0, s.db.classify(err, "purging idempotency keys")
+	}
+	return res.RowsAffected()
+}
