@@ -29,7 +29,21 @@ type job struct {
 func (m *Main) jobs() []*job {
 	return []*job{
 		{name: "audit.checkpoint", every: m.Config.CheckpointEvery, run: m.signCheckpoint, final: true},
+		{name: "idempotency.purge", every: time.Hour, run: m.purgeIdempotencyKeys},
 	}
+}
+
+// IdempotencyKeep is how long a write's idempotency key and first answer
+// are kept: a client retries within minutes, a day is ample.
+const IdempotencyKeep = 24 * time.Hour
+
+// purgeIdempotencyKeys deletes the keys older than IdempotencyKeep.
+func (m *Main) purgeIdempotencyKeys(ctx context.Context) error {
+	n, err := m.DB.Idempotency().Purge(ctx, m.DB.Now().Add(-IdempotencyKeep))
+	if err == nil && n > 0 {
+		m.Log.Info("idempotency keys purged", "count", n)
+	}
+	return err
 }
 
 // lead tries to take the lead every LeaderEvery and, while this node holds

@@ -13,8 +13,8 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/idem"
+	"galenix/internal/identity"
 )
 
 // Tx is one transaction: a named write command or a read. Now is fixed when

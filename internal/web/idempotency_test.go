@@ -28,6 +28,9 @@ func writeRoutes(t *testing.T) []struct{ method, path string } {
 			if sec, ok := v.(map[string]any)["security"]; ok && fmt.Sprint(sec) == "[]" {
 				continue // public: no account to scope a key by (sign-in)
 			}
+			if !strings.Contains(fmt.Sprint(v.(map[string]any)["parameters"]), "#/components/parameters/IdempotencyKey") {
+				t.Errorf("%s %s does not document the Idempotency-Key header", strings.ToUpper(k), path)
+			}
 			out = append(out, struct{ method, path string }{strings.ToUpper(k), path})
 		}
 	}
