@@ -27,11 +27,14 @@ const (
 	// an outage, a full disk, a bound reached); nothing was changed, and
 	// the same request may be sent again in a few seconds.
 	Unavailable Code = "unavailable"
-	Internal    Code = "internal"
+	// Stale: the update names a version of the record that is no longer
+	// the current one (someone changed it meanwhile); nothing was changed.
+	Stale    Code = "stale"
+	Internal Code = "internal"
 )
 
 // Codes lists every code, in the order the API documents them.
-var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Forbidden, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
+var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Stale, Forbidden, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
 
 // Error is a failure with a code and a message written for a person, in
 // English and in French. Cause, when set, is the underlying error: it is
@@ -43,7 +46,9 @@ type Error struct {
 	MessageFR string
 	// Field names the input field at fault, when there is one.
 	Field string
-	Cause error
+	// Version is, for Stale, the record's current version.
+	Version int
+	Cause   error
 }
 
 func (e *Error) Error() string {
@@ -127,3 +132,22 @@ func FieldOf(err error) string {
 
 // Is reports whether err carries the given code.
 func Is(err error, code Code) bool { return err != nil && CodeOf(err) == code }
+
+// StaleVersion is the error of an update that names version asked of a
+// record now at version current.
+func StaleVersion(asked, current int) *Error {
+	return &Error{Code: Stale, Version: current,
+		Message: fmt.Sprintf("Someone else changed this record meanwhile: you edited version %d, it is now at version %d. "+
+			"Nothing was changed; look at the current record and make your change again.", asked, current),
+		MessageFR: fmt.Sprintf("Quelqu'un d'autre a modifié cet enregistrement entre-temps : vous avez modifié la version %d, il en est à la version %d. "+
+			"Rien n'a été modifié ; consultez l'enregistrement actuel et refaites votre modification.", asked, current)}
+}
+
+// VersionOf returns the current version a Stale error carries, or 0.
+func VersionOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Version
+	}
+	return 0
+}

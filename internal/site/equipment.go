@@ -22,12 +22,15 @@ var EquipmentStatuses = []EquipmentStatus{EquipmentClean, EquipmentInUse, Equipm
 
 // Equipment is a piece of equipment on a line.
 type Equipment struct {
-	ID     string          `json:"id"`
-	Code   string          `json:"code"`
-	Name   string          `json:"name"`
-	Kind   string          `json:"kind"`
-	LineID string          `json:"line_id"`
-	Status EquipmentStatus `json:"status"`
+	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version int             `json:"version,omitempty"`
+	Code    string          `json:"code"`
+	Name    string          `json:"name"`
+	Kind    string          `json:"kind"`
+	LineID  string          `json:"line_id"`
+	Status  EquipmentStatus `json:"status"`
 	// QualificationDue is the date the equipment's qualification lapses.
 	QualificationDue time.Time `json:"qualification_due"`
 }

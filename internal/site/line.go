@@ -46,7 +46,10 @@ var LineStatuses = []LineStatus{LineAvailable, LineRunning, LineCleaning, LineMa
 
 // Line is a production line.
 type Line struct {
-	ID         string     `json:"id"`
+	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version    int        `json:"version,omitempty"`
 	Code       string     `json:"code"`
 	Name       string     `json:"name"`
 	BuildingID string     `json:"building_id"`

@@ -22,12 +22,15 @@ var ShiftKinds = []ShiftKind{ShiftDay, ShiftNight, ShiftWeekend}
 
 // Shift is a working period; End before Start means it runs past midnight.
 type Shift struct {
-	ID    string    `json:"id"`
-	Code  string    `json:"code"`
-	Name  string    `json:"name"`
-	Kind  ShiftKind `json:"kind"`
-	Start string    `json:"start"`
-	End   string    `json:"end"`
+	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version int       `json:"version,omitempty"`
+	Code    string    `json:"code"`
+	Name    string    `json:"name"`
+	Kind    ShiftKind `json:"kind"`
+	Start   string    `json:"start"`
+	End     string    `json:"end"`
 }
 
 var clock = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
@@ -59,7 +62,10 @@ func (s *Shift) Validate() error {
 
 // Team is a group of people working the same shift, in a building.
 type Team struct {
-	ID         string `json:"id"`
+	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version    int    `json:"version,omitempty"`
 	Code       string `json:"code"`
 	Name       string `json:"name"`
 	BuildingID string `json:"building_id"`
@@ -84,6 +90,9 @@ func (t *Team) Validate() error {
 // Person is a member of staff.
 type Person struct {
 	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version int `json:"version,omitempty"`
 	// Badge is the staff number printed on the access badge.
 	Badge  string `json:"badge"`
 	Name   string `json:"name"`

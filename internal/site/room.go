@@ -32,7 +32,10 @@ func (g Grade) SterileCapable() bool { return g == GradeA || g == GradeB || g ==
 
 // Room is a room of a building, with its environmental targets.
 type Room struct {
-	ID          string  `json:"id"`
+	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version     int     `json:"version,omitempty"`
 	BuildingID  string  `json:"building_id"`
 	Code        string  `json:"code"`
 	Name        string  `json:"name"`

@@ -4,6 +4,7 @@
 package site
 
 import (
+	"reflect"
 	"strings"
 	"time"
 	_ "time/tzdata" // zone names resolve on any machine
@@ -56,11 +57,14 @@ var BuildingRoles = []BuildingRole{RoleSecurity, RoleUtilities, RoleLaboratory, 
 
 // Building is one building of the site.
 type Building struct {
-	ID     string       `json:"id"`
-	SiteID string       `json:"site_id"`
-	Code   string       `json:"code"`
-	Name   string       `json:"name"`
-	Role   BuildingRole `json:"role"`
+	ID string `json:"id"`
+	// Version counts the record's changes: 1 when created. An update
+	// that names a version (If-Match, or this field) applies only to it.
+	Version int          `json:"version,omitempty"`
+	SiteID  string       `json:"site_id"`
+	Code    string       `json:"code"`
+	Name    string       `json:"name"`
+	Role    BuildingRole `json:"role"`
 }
 
 // Validate checks a building's own fields.
@@ -114,4 +118,22 @@ func joined[T ~string](set []T) string {
 		s[i] = string(v)
 	}
 	return strings.Join(s, ", ")
+}
+
+// VersionField returns the address of a record's Version field, or nil
+// for a record without one.
+func VersionField(rec any) *int {
+	v := reflect.ValueOf(rec)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil
+	}
+	v = v.Elem()
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.FieldByName("Version")
+	if !f.IsValid() || f.Kind() != reflect.Int || !f.CanAddr() {
+		return nil
+	}
+	return f.Addr().Interface().(*int)
 }

@@ -16,10 +16,10 @@ var (
 
 // --- shifts
 
-const shiftCols = `id, code, name, kind, start_time, end_time`
+const shiftCols = `id, code, name, kind, start_time, end_time, version`
 
 func scanShift(sc scanner, s *site.Shift) error {
-	return sc.Scan(&s.ID, &s.Code, &s.Name, &s.Kind, &s.Start, &s.End)
+	return sc.Scan(&s.ID, &s.Code, &s.Name, &s.Kind, &s.Start, &s.End, &s.Version)
 }
 
 // Shifts lists the shifts by code.
@@ -81,10 +81,10 @@ func (s *SiteStore) UpdateShift(ctx context.Context, sh *site.Shift, reason stri
 
 // --- teams
 
-const teamCols = `id, code, name, COALESCE(CAST(building_id AS TEXT), ''), shift_id`
+const teamCols = `id, code, name, COALESCE(CAST(building_id AS TEXT), ''), shift_id, version`
 
 func scanTeam(sc scanner, t *site.Team) error {
-	return sc.Scan(&t.ID, &t.Code, &t.Name, &t.BuildingID, &t.ShiftID)
+	return sc.Scan(&t.ID, &t.Code, &t.Name, &t.BuildingID, &t.ShiftID, &t.Version)
 }
 
 // Teams lists the teams by code.
@@ -166,10 +166,10 @@ func (tx *Tx) checkTeam(t *site.Team) error {
 
 // --- people
 
-const personCols = `id, badge, name, job, COALESCE(CAST(team_id AS TEXT), '')`
+const personCols = `id, badge, name, job, COALESCE(CAST(team_id AS TEXT), ''), version`
 
 func scanPerson(sc scanner, p *site.Person) error {
-	return sc.Scan(&p.ID, &p.Badge, &p.Name, &p.Job, &p.TeamID)
+	return sc.Scan(&p.ID, &p.Badge, &p.Name, &p.Job, &p.TeamID, &p.Version)
 }
 
 // People lists staff by badge number, a page at a time when f.Limit is set.

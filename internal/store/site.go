@@ -47,10 +47,10 @@ func (tx *Tx) CreateSite(st *site.Site) error {
 
 // --- buildings
 
-const buildingCols = `id, site_id, code, name, role`
+const buildingCols = `id, site_id, code, name, role, version`
 
 func scanBuilding(sc scanner, b *site.Building) error {
-	return sc.Scan(&b.ID, &b.SiteID, &b.Code, &b.Name, &b.Role)
+	return sc.Scan(&b.ID, &b.SiteID, &b.Code, &b.Name, &b.Role, &b.Version)
 }
 
 // Buildings lists the buildings by code.
@@ -116,11 +116,11 @@ func (s *SiteStore) UpdateBuilding(ctx context.Context, b *site.Building, reason
 
 // --- rooms
 
-const roomCols = `id, building_id, code, name, grade, temp_min, temp_max, humidity_min, humidity_max, COALESCE(CAST(cascades_to AS TEXT), ''), pressure_diff_pa`
+const roomCols = `id, building_id, code, name, grade, temp_min, temp_max, humidity_min, humidity_max, COALESCE(CAST(cascades_to AS TEXT), ''), pressure_diff_pa, version`
 
 func scanRoom(sc scanner, r *site.Room) error {
 	return sc.Scan(&r.ID, &r.BuildingID, &r.Code, &r.Name, &r.Grade, &r.TempMin, &r.TempMax,
-		&r.HumidityMin, &r.HumidityMax, &r.CascadesTo, &r.PressureDiffPa)
+		&r.HumidityMin, &r.HumidityMax, &r.CascadesTo, &r.PressureDiffPa, &r.Version)
 }
 
 // Rooms lists rooms by code.
@@ -205,11 +205,11 @@ func (tx *Tx) checkRoom(r *site.Room) error {
 
 // --- lines
 
-const lineCols = `id, code, name, building_id, room_id, sterile, forms, status, capacity_per_hour`
+const lineCols = `id, code, name, building_id, room_id, sterile, forms, status, capacity_per_hour, version`
 
 func scanLine(sc scanner, l *site.Line) error {
 	var forms string
-	err := sc.Scan(&l.ID, &l.Code, &l.Name, &l.BuildingID, &l.RoomID, &l.Sterile, &forms, &l.Status, &l.CapacityPerHour)
+	err := sc.Scan(&l.ID, &l.Code, &l.Name, &l.BuildingID, &l.RoomID, &l.Sterile, &forms, &l.Status, &l.CapacityPerHour, &l.Version)
 	l.Forms = site.ParseForms(forms)
 	return err
 }
@@ -285,10 +285,10 @@ func (tx *Tx) checkLine(l *site.Line) error {
 
 // --- equipment
 
-const equipmentCols = `id, code, name, kind, line_id, status, qualification_due`
+const equipmentCols = `id, code, name, kind, line_id, status, qualification_due, version`
 
 func scanEquipment(sc scanner, e *site.Equipment) error {
-	err := sc.Scan(&e.ID, &e.Code, &e.Name, &e.Kind, &e.LineID, &e.Status, &e.QualificationDue)
+	err := sc.Scan(&e.ID, &e.Code, &e.Name, &e.Kind, &e.LineID, &e.Status, &e.QualificationDue, &e.Version)
 	e.QualificationDue = e.QualificationDue.UTC()
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/idem"
 	"galenix/internal/identity"
+	"galenix/internal/site"
 )
 
 // Tx is one transaction: a named write command or a read. Now is fixed when
@@ -278,15 +279,30 @@ func createClientRecord(tx *Tx, t table, id, clientID string, rec auditable, val
 	if _, err := tx.exec(q, append([]any{id}, vals...)...); err != nil {
 		return err
 	}
+	if v := site.VersionField(rec); v != nil {
+		*v = 1 // the column's default
+	}
 	return tx.Audit(audit.Diff(t.entity, id, nil, rec.AuditFields()), clientID)
 }
 
 // updateClientRecord is update for a client-owned record: the fields that
 // changed are audited as the client's. A change needs a reason; one that
 // changes nothing writes nothing.
+//
+// A record with a version (site.VersionField) is updated only at the
+// version the update names, if it names one (0: any): the check is in the
+// UPDATE statement itself, so of two concurrent edits of one version the
+// second finds none and is refused as stale. The new version is set on new.
 func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable, vals ...any) error {
+	oldVersion, newVersion := site.VersionField(old), site.VersionField(new)
+	if oldVersion != nil && newVersion != nil && *newVersion != 0 && *newVersion != *oldVersion {
+		return errs.StaleVersion(*newVersion, *oldVersion)
+	}
 	changes := audit.Diff(t.entity, id, old.AuditFields(), new.AuditFields())
 	if len(changes) == 0 {
+		if oldVersion != nil && newVersion != nil {
+			*newVersion = *oldVersion
+		}
 		return nil
 	}
 	if tx.reason == "" {
@@ -297,8 +313,31 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 	for i, c := range t.cols {
 		set[i] = c + " = ?"
 	}
-	if _, err := tx.exec("UPDATE "+t.name+" SET "+strings.Join(set, ", ")+" WHERE id = ?", append(vals, id)...); err != nil {
+	q, args := "UPDATE "+t.name+" SET "+strings.Join(set, ", "), append(vals, id)
+	if oldVersion != nil {
+		q += ", version = version + 1 WHERE id = ? AND version = ?"
+		args = append(args, *oldVersion)
+	} else {
+		q += " WHERE id = ?"
+	}
+	res, err := tx.exec(q, args...)
+	if err != nil {
 		return err
+	}
+	if oldVersion != nil {
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// Changed by another transaction since it was read.
+			var current int
+			if err := tx.queryRow("SELECT version FROM "+t.name+" WHERE id = ?", id).Scan(&current); err != nil {
+				return err
+			}
+			return errs.StaleVersion(*oldVersion, current)
+		}
+		if newVersion != nil {
+			*newVersion = *oldVersion + 1
+		}
 	}
 	return tx.Audit(changes, clientID)
 }

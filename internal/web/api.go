@@ -126,6 +126,7 @@ func get[T any](s *Server, fn func(ctx context.Context, id string) (*T, error)) 
 			s.apiError(w, r, err)
 			return
 		}
+		setETag(w, v)
 		writeJSON(w, http.StatusOK, v)
 	}
 }
@@ -157,10 +158,15 @@ func update[T any](s *Server, setID func(*T, string), fn func(ctx context.Contex
 			return
 		}
 		setID(&v, r.PathValue("id"))
+		if err := ifMatch(r, &v); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
 		if err := fn(r.Context(), &v, reason); err != nil {
 			s.apiError(w, r, err)
 			return
 		}
+		setETag(w, &v)
 		writeJSON(w, http.StatusOK, &v)
 	}
 }
@@ -290,4 +296,32 @@ func (s *Server) client(ctx context.Context, id string) (*clientItem, error) {
 		return nil, err
 	}
 	return &clientItem{ID: c.ID, ClientID: c.ID, Code: c.Code, Name: c.Name}, nil
+}
+
+// etag is the entity tag of a record's version.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// setETag answers the version of a record that has one as its ETag.
+func setETag(w http.ResponseWriter, rec any) {
+	if v := site.VersionField(rec); v != nil && *v > 0 {
+		w.Header().Set("ETag", etag(*v))
+	}
+}
+
+// ifMatch reads the If-Match header of an update: the version the client
+// edited, which the update then requires. The header wins over a version
+// in the body; "*" (or no header) asks for none.
+func ifMatch(r *http.Request, rec any) error {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	v := site.VersionField(rec)
+	if h == "" || h == "*" || v == nil {
+		return nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`))
+	if err != nil || n < 1 || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) || len(h) < 3 {
+		return errs.E(errs.Invalid, `If-Match must be the record's ETag as GET answered it, a version number in quotes ("3"), or *.`,
+			`If-Match doit être l'ETag de l'enregistrement tel que GET l'a donné, un numéro de version entre guillemets ("3"), ou *.`)
+	}
+	*v = n
+	return nil
 }

@@ -273,6 +273,7 @@ func TestCreateAndUpdate(t *testing.T) {
 				updated := r.object(t)
 				delete(changed, "reason")
 				changed["id"] = id
+				changed["version"] = created["version"].(float64) + 1
 				if mustJSON(t, updated) != mustJSON(t, changed) {
 					t.Errorf("updated: got %s, want %s", mustJSON(t, updated), mustJSON(t, changed))
 				}

@@ -13,6 +13,7 @@ var statusOf = map[errs.Code]int{
 	errs.Invalid:          http.StatusBadRequest,
 	errs.NotFound:         http.StatusNotFound,
 	errs.Conflict:         http.StatusConflict,
+	errs.Stale:            http.StatusPreconditionFailed,
 	errs.Forbidden:        http.StatusForbidden,
 	errs.Unauthorized:     http.StatusUnauthorized,
 	errs.TooLarge:         http.StatusRequestEntityTooLarge,
@@ -47,6 +48,9 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 	}
 	s.logIfInternal(r, err)
+	if v := errs.VersionOf(err); v > 0 {
+		w.Header().Set("ETag", etag(v))
+	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: errs.MessageOf(err, apiLang(r)), Field: errs.FieldOf(err), RequestID: RequestID(r.Context())}})
 }
 

@@ -146,6 +146,9 @@ type formPage struct {
 	Edit   bool
 	Form   *form
 	Fields []fieldView
+	// Version is the version of the record edited: the update applies
+	// only to it (a stale one shows the current record again).
+	Version string
 }
 
 // routesEditor registers the four routes of an editor under prefix:
@@ -186,7 +189,7 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 			s.pageError(w, r, err)
 			return
 		}
-		renderForm(s, w, r, e, http.StatusOK, prefix, r.PathValue("id"), e.values(v), nil)
+		renderForm(s, w, r, e, http.StatusOK, prefix, r.PathValue("id"), valuesOf(e, v), nil)
 	})
 	s.handle("POST", prefix+"/{id}", false, func(w http.ResponseWriter, r *http.Request) {
 		vals, err := postForm(w, r)
@@ -198,7 +201,21 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 		v, err := e.parse(vals)
 		if err == nil {
 			e.setID(v, id)
+			if p := site.VersionField(v); p != nil {
+				*p, _ = strconv.Atoi(vals.Get("version"))
+			}
 			err = e.update(r.Context(), v, vals.Get("reason"))
+		}
+		if errs.Is(err, errs.Stale) {
+			// Someone else saved the record meanwhile: show it as it is
+			// now, with the reason why nothing was saved.
+			cur, gerr := e.get(r.Context(), id)
+			if gerr != nil {
+				s.pageError(w, r, gerr)
+				return
+			}
+			renderForm(s, w, r, e, http.StatusPreconditionFailed, prefix, id, valuesOf(e, cur), err)
+			return
 		}
 		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
 			// The record itself does not exist.
@@ -258,6 +275,7 @@ func renderForm[T any](s *Server, w http.ResponseWriter, r *http.Request, e *edi
 	}
 	fields := e.fields
 	if d.Edit {
+		d.Version = vals.Get("version")
 		d.Action = prefix + "/" + url.PathEscape(id)
 		d.Title = tr(b.Lang, e.entity+".edit")
 		fields = append(slices.Clip(fields), fieldSpec{Name: "reason", Kind: "textarea", Required: true, Wide: true, Max: 500})
@@ -267,6 +285,15 @@ func renderForm[T any](s *Server, w http.ResponseWriter, r *http.Request, e *edi
 		d.Fields = append(d.Fields, newField(b.Lang, f, e.entity, fs, choices))
 	}
 	s.render(w, r, status, "form", d)
+}
+
+// valuesOf is the form's values of a record, with its version.
+func valuesOf[T any](e *editor[T], v *T) url.Values {
+	vals := e.values(v)
+	if p := site.VersionField(v); p != nil && *p > 0 {
+		vals.Set("version", strconv.Itoa(*p))
+	}
+	return vals
 }
 
 // postForm reads a posted form of at most MaxBody bytes.
