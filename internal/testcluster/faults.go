@@ -89,8 +89,9 @@ func (c *Cluster) signIn(ctx context.Context, client *http.Client) (string, erro
 }
 
 type answerError struct {
-	status int
-	body   string
+	status   int
+	body     string
+	replayed bool // Idempotent-Replayed: the outcome of an earlier attempt
 }
 
 func (e *answerError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.status, e.body) }
@@ -122,7 +123,7 @@ func call(ctx context.Context, client *http.Client, method, url, token, key stri
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
-		return &answerError{resp.StatusCode, strings.TrimSpace(string(b))}
+		return &answerError{resp.StatusCode, strings.TrimSpace(string(b)), resp.Header.Get("Idempotent-Replayed") == "true"}
 	}
 	if out != nil {
 		return json.Unmarshal(b, out)
@@ -160,10 +161,10 @@ func (l *load) write(ctx context.Context, code string) {
 		case err == nil:
 			l.ok(code)
 			return
-		case errors.As(err, &ae) && ae.status == http.StatusConflict && attempt > 1:
-			// The first attempt was committed but its answer lost, and
-			// the retry was not recognised as the same write: the team
-			// exists once (the database checks below say so).
+		case errors.As(err, &ae) && ae.status == http.StatusConflict && ae.replayed:
+			// The first attempt was committed but its answer never
+			// recorded (the database failed over in between): galenix
+			// says it was applied, and applies nothing again.
 			l.ok(code)
 			return
 		case errors.As(err, &ae) && ae.status < 500:

@@ -65,19 +65,20 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 		if rec.taken && s.replayTaken(rec, r, api, principal, key, hash) {
 			return
 		}
+		if claim.Committed() {
+			// The write is committed: keep its answer for a retry,
+			// before the client can see it. The request's own context
+			// may be ending; the record must not.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+			a := idem.Answer{Status: rec.status, ContentType: rec.Header().Get("Content-Type"),
+				Location: rec.Header().Get("Location"), Body: rec.body.Bytes()}
+			if err := s.Idempotency.Record(ctx, principal, key, a); err != nil {
+				// The write stands; a retry is told it was applied.
+				s.log.Warn("recording an idempotent answer", "err", err, "request_id", RequestID(r.Context()))
+			}
+			cancel()
+		}
 		rec.flush()
-		if !claim.Committed() {
-			return
-		}
-		// The write is committed: keep its answer for a retry. The
-		// request's own context may be ending; the record must not.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-		defer cancel()
-		a := idem.Answer{Status: rec.status, ContentType: rec.Header().Get("Content-Type"),
-			Location: rec.Header().Get("Location"), Body: rec.body.Bytes()}
-		if err := s.Idempotency.Record(ctx, principal, key, a); err != nil {
-			s.log.Warn("recording an idempotent answer", "err", err, "request_id", RequestID(r.Context()))
-		}
 	}
 }
 
@@ -156,6 +157,8 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, princi
 			return true
 		}
 		if time.Now().After(deadline) {
+			// Still a replay of the first request's outcome: applied.
+			w.Header().Set("Idempotent-Replayed", "true")
 			s.answerError(w, r, api, errs.E(errs.Conflict,
 				"This request was already applied, but its answer was lost (the server stopped just after the write). Nothing was applied twice; reload the record to see it.",
 				"Cette requête a déjà été appliquée, mais sa réponse a été perdue (le serveur s'est arrêté juste après l'écriture). Rien n'a été appliqué deux fois ; rechargez l'enregistrement pour le voir."))

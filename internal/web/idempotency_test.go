@@ -221,7 +221,7 @@ func TestIdempotencyCommittedButUnanswered(t *testing.T) {
 		before := len(e.auditEntries(t, audit.Filter{Limit: 100000}))
 		r := e.call(t, "admin", "POST", "/api/v1/teams", body, "Idempotency-Key", key)
 		r.wantError(t, http.StatusConflict, "conflict", "")
-		if !strings.Contains(string(r.body), "already applied") {
+		if !strings.Contains(string(r.body), "already applied") || r.header.Get("Idempotent-Replayed") != "true" {
 			t.Errorf("the retry is not told its write was applied: %s", r.body)
 		}
 		if after := len(e.auditEntries(t, audit.Filter{Limit: 100000})); after != before {
