@@ -120,20 +120,37 @@ func joined[T ~string](set []T) string {
 	return strings.Join(s, ", ")
 }
 
-// VersionField returns the address of a record's Version field, or nil
-// for a record without one.
+// Versioned is a record that counts its changes: an update names the
+// version it edited and applies only to it.
+type Versioned interface{ VersionRef() *int }
+
+// VersionRef returns the address of the record's version.
+func (b *Building) VersionRef() *int { return &b.Version }
+
+// VersionRef returns the address of the record's version.
+func (r *Room) VersionRef() *int { return &r.Version }
+
+// VersionRef returns the address of the record's version.
+func (l *Line) VersionRef() *int { return &l.Version }
+
+// VersionRef returns the address of the record's version.
+func (e *Equipment) VersionRef() *int { return &e.Version }
+
+// VersionRef returns the address of the record's version.
+func (s *Shift) VersionRef() *int { return &s.Version }
+
+// VersionRef returns the address of the record's version.
+func (t *Team) VersionRef() *int { return &t.Version }
+
+// VersionRef returns the address of the record's version.
+func (p *Person) VersionRef() *int { return &p.Version }
+
+// VersionField returns the address of a versioned record's version, or nil
+// for any other value (a nil record included).
 func VersionField(rec any) *int {
-	v := reflect.ValueOf(rec)
-	if v.Kind() != reflect.Pointer || v.IsNil() {
+	v, ok := rec.(Versioned)
+	if !ok || reflect.ValueOf(v).IsNil() {
 		return nil
 	}
-	v = v.Elem()
-	if v.Kind() != reflect.Struct {
-		return nil
-	}
-	f := v.FieldByName("Version")
-	if !f.IsValid() || f.Kind() != reflect.Int || !f.CanAddr() {
-		return nil
-	}
-	return f.Addr().Interface().(*int)
+	return v.VersionRef()
 }
