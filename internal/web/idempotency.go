@@ -35,7 +35,7 @@ const (
 // idempotent applies a write once per key: a request that carries a key
 // (the Idempotency-Key header, or a form's hidden idempotency_key) claims it
 // in the same transaction as its write (the store does, see idem.Claim);
-// the answer is recorded after the commit. The same key sent again by the
+// the answer is recorded after the commit, before the client sees it. The same key sent again by the
 // same account gets that first answer, marked Idempotent-Replayed, and
 // changes nothing; the same key with another request is refused.
 func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
@@ -56,7 +56,7 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		principal := actor.UserID
-		if s.replay(w, r, api, principal, key, hash, false) {
+		if s.replay(w, r, api, principal, key, hash) {
 			return
 		}
 		claim := &idem.Claim{Principal: principal, Key: key, Hash: hash}
@@ -122,10 +122,10 @@ func requestKey(w http.ResponseWriter, r *http.Request, api bool) (key, hash str
 	return key, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// replay answers a request whose key was already committed; wait makes it
-// wait for the answer of a write committed a moment ago. It reports
+// replay answers a request whose key was already committed, waiting up to
+// replayWait for the answer of a write committed a moment ago. It reports
 // whether it answered.
-func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, principal, key, hash string, wait bool) bool {
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, principal, key, hash string) bool {
 	deadline := time.Now().Add(replayWait)
 	for {
 		a, err := s.Idempotency.Answer(r.Context(), principal, key)
@@ -177,7 +177,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, princi
 // write found its key taken by a concurrent request with the same key.
 func (s *Server) replayTaken(rec *recorder, r *http.Request, api bool, principal, key, hash string) bool {
 	rec.body.Reset()
-	return s.replay(rec.ResponseWriter, r, api, principal, key, hash, true)
+	return s.replay(rec.ResponseWriter, r, api, principal, key, hash)
 }
 
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, api bool, err error) {
