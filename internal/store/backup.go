@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"modernc.org/sqlite"
 
 	"galenix/internal/backup"
@@ -130,4 +131,24 @@ func InspectSQLite(ctx context.Context, path string) (schema int64, h backup.Hea
 	}
 	h, f, err = db.Figures(ctx)
 	return schema, h, f, err
+}
+
+// Promoted reports, as nil, that the PostgreSQL server of dsn has ended
+// its recovery and takes writes: a restore replayed to its point.
+func Promoted(ctx context.Context, dsn string) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	var recovery bool
+	if err := conn.QueryRow(cctx, `SELECT pg_is_in_recovery()`).Scan(&recovery); err != nil {
+		return err
+	}
+	if recovery {
+		return errors.New("still replaying the archived log")
+	}
+	return nil
 }
