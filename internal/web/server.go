@@ -64,6 +64,9 @@ type Deps struct {
 	// checkpoints: an audit bundle export signs one when none covers the
 	// record's last entry yet.
 	AuditKey ed25519.PrivateKey
+	// Drills lists the restore drills of the site's backups. When nil, New
+	// takes the DB when it is one.
+	Drills DrillReader
 }
 
 // Server holds the handlers and their dependencies.
@@ -108,6 +111,11 @@ func New(d Deps) *Server {
 			s.Admin = p.Admin()
 		}
 	}
+	if s.Drills == nil {
+		if dr, ok := d.DB.(DrillReader); ok {
+			s.Drills = dr
+		}
+	}
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.pages = newPages()
 	s.routesAPI()
@@ -118,6 +126,7 @@ func New(d Deps) *Server {
 	s.routesProduction()
 	s.routesPages()
 	s.routesProductionPages()
+	s.routesBackup()
 	return s
 }
 
