@@ -66,7 +66,8 @@ type Server struct {
 }
 
 // StartServer starts PostgreSQL on the restored data directory data and
-// waits until it accepts connections. The data directory lacking
+// waits, up to an hour, until it has replayed the archived log and accepts
+// connections. The data directory lacking
 // PostgreSQL's configuration files (kept in /etc/postgresql on Debian)
 // gets minimal ones: nothing but loopback connections with a password.
 func StartServer(ctx context.Context, bindir, data, as string) (*Server, error) {
@@ -91,8 +92,12 @@ func StartServer(ctx context.Context, bindir, data, as string) (*Server, error) 
 	}
 	s.Port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k '%s' -c archive_mode=off -c cluster_name=galenix-drill", s.Port, data)
-	out, err := s.pgctl(ctx, "-D", data, "-l", s.log, "-w", "-t", "600", "-o", opts, "start")
+	// hot_standby off: the server opens only once it has replayed the log
+	// to the point, so that nothing reads a restore half-way; and a
+	// restore may then run with settings lower than the primary's
+	// (max_connections ...), which a hot standby refuses.
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k '%s' -c archive_mode=off -c hot_standby=off -c cluster_name=galenix-drill", s.Port, data)
+	out, err := s.pgctl(ctx, "-D", data, "-l", s.log, "-w", "-t", "3600", "-o", opts, "start")
 	if err != nil {
 		return nil, fmt.Errorf("starting PostgreSQL on the restore: %v\n%s%s", err, out, s.LogTail())
 	}
