@@ -274,7 +274,7 @@ func TestRestoreDrillPostgres(t *testing.T) {
 	var written atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	var loadErr error
+	var loadErr atomic.Pointer[error]
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -287,7 +287,7 @@ func TestRestoreDrillPostgres(t *testing.T) {
 			}
 			p := &site.Person{Badge: fmt.Sprintf("LOAD-%05d", i), Name: "Charge " + strconv.Itoa(i), Job: "Opérateur", TeamID: team.ID}
 			if err := db.Site().CreatePerson(ctx, p); err != nil {
-				loadErr = err
+				loadErr.Store(&err)
 				return
 			}
 			written.Add(1)
@@ -297,7 +297,7 @@ func TestRestoreDrillPostgres(t *testing.T) {
 		t.Helper()
 		for deadline := time.Now().Add(time.Minute); written.Load() < n; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d writes in a minute: %v", written.Load(), loadErr)
+				t.Fatalf("%d writes in a minute: %v", written.Load(), loadErr.Load())
 			}
 		}
 	}
@@ -310,8 +310,8 @@ func TestRestoreDrillPostgres(t *testing.T) {
 	waitWritten(written.Load() + 3)
 	close(stop)
 	wg.Wait()
-	if loadErr != nil {
-		t.Fatal(loadErr)
+	if err := loadErr.Load(); err != nil {
+		t.Fatal(*err)
 	}
 	if !strings.Contains(out, "OK: restore drill") {
 		t.Errorf("the drill says:\n%s", out)
