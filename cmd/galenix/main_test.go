@@ -304,6 +304,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve", "--ldap-url", "ldap://dc", "--ldap-user-base", "dc=x", "--ldap-group-roles", "g=boss"}, 1, "unknown role"},
 		{[]string{"serve", "--ldap-url", "ldap://dc", "--ldap-bind-dn", "cn=svc", "--ldap-bind-password-file", "/nonexistent"}, 1, "password file"},
 		{[]string{"backup", "--help"}, 0, "GALENIX_PGBACKREST_STANZA"},
+		{[]string{"backup", "--data", "/nonexistent/galenix-data"}, 1, "no galenix database in /nonexistent/galenix-data"},
 		{[]string{"backup", "drill", "--help"}, 0, "GALENIX_DRILL_DIR"},
 		{[]string{"backup", "help"}, 0, "drill"},
 		{[]string{"help", "restore"}, 0, "-to-time"},

@@ -62,12 +62,25 @@ func RunBackup(ctx context.Context, cfg BackupConfig) (*Backup, error) {
 			return nil, err
 		}
 	}
-	db, err := store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Logger: cfg.Log})
+	db, err := openLive(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
 	return runBackup(ctx, db, cfg)
+}
+
+// openLive opens the live database beside the node that serves it. A data
+// directory without a galenix database is refused: opening it would make
+// an empty one, and back that up.
+func openLive(ctx context.Context, cfg BackupConfig) (*store.DB, error) {
+	if cfg.DSN == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, store.SQLiteFile)); err != nil {
+			return nil, &backup.Problem{Msg: fmt.Sprintf("no galenix database in %s (%s is missing): name the data directory with --data, or PostgreSQL with --db",
+				cfg.DataDir, store.SQLiteFile)}
+		}
+	}
+	return store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Logger: cfg.Log})
 }
 
 func runBackup(ctx context.Context, db *store.DB, cfg BackupConfig) (*Backup, error) {

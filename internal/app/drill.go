@@ -64,7 +64,7 @@ func RunDrill(ctx context.Context, cfg DrillConfig) (*backup.Drill, error) {
 			}
 		}
 	}
-	db, err := store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Logger: cfg.Log})
+	db, err := openLive(ctx, cfg.BackupConfig)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,11 @@ func TestDrillRecord(t *testing.T) {
 		again := &backup.Drill{ID: d.ID}
 		again.Finish(end, nil, 1, backup.Fail(backup.FailRestore, "forged"))
 		wantErr(t, db.FinishDrill(ctx, again), errs.Conflict, "")
-		for _, q := range []string{`UPDATE backup_drills SET result = 'failed'`, `DELETE FROM backup_drills`} {
+		refused := []string{`UPDATE backup_drills SET result = 'failed'`, `DELETE FROM backup_drills`}
+		if db.Dialect() == store.Postgres {
+			refused = append(refused, `TRUNCATE backup_drills`)
+		}
+		for _, q := range refused {
 			if err := db.ExecRaw(q); err == nil {
 				t.Errorf("%s: went through", q)
 			}
