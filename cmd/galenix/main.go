@@ -35,6 +35,10 @@ Commands:
   migrate   apply pending database migrations, then exit
   audit     audit trail: "audit verify" checks the hash chain, the signed checkpoints
             and every signature, and names the first entry that does not hold
+  backup    back the database up while galenix serves it (SQLite: an online copy
+            with its manifest; PostgreSQL: pgBackRest); "backup drill" tests a
+            restore under load and records it as a GMP event
+  restore   restore a backup into a fresh place (PostgreSQL: to a point in time)
   cert      make a self-signed TLS certificate and key for a first install
   version   print the version
   help      show this help, or a command's help: galenix help <command>
@@ -62,6 +66,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(rest, stderr)
 	case "audit":
 		err = auditCmd(rest, stdout, stderr)
+	case "backup":
+		err = backupCmd(rest, stdout, stderr)
+	case "restore":
+		err = restoreCmd(rest, stdout, stderr)
 	case "cert":
 		err = cert(rest, stdout, stderr)
 	case "version":

@@ -303,6 +303,15 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve", "--ldap-url", "ldap://dc.example.com"}, 1, "user base"},
 		{[]string{"serve", "--ldap-url", "ldap://dc", "--ldap-user-base", "dc=x", "--ldap-group-roles", "g=boss"}, 1, "unknown role"},
 		{[]string{"serve", "--ldap-url", "ldap://dc", "--ldap-bind-dn", "cn=svc", "--ldap-bind-password-file", "/nonexistent"}, 1, "password file"},
+		{[]string{"backup", "--help"}, 0, "GALENIX_PGBACKREST_STANZA"},
+		{[]string{"backup", "--data", "/nonexistent/galenix-data"}, 1, "no galenix database in /nonexistent/galenix-data"},
+		{[]string{"backup", "drill", "--help"}, 0, "GALENIX_DRILL_DIR"},
+		{[]string{"backup", "help"}, 0, "drill"},
+		{[]string{"help", "restore"}, 0, "-to-time"},
+		{[]string{"restore"}, 2, "--from BACKUP"},
+		{[]string{"restore", "--data", "x", "--pg-data", "y"}, 2, "not both"},
+		{[]string{"restore", "--pg-data", "/nonexistent", "--to-time", "yesterday"}, 2, "RFC 3339"},
+		{[]string{"backup", "--db", "postgres://x@127.0.0.1:1/x", "--pgbackrest", "/nonexistent/pgbackrest"}, 1, "pgBackRest is not installed"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -3,7 +3,8 @@
 // shifts, teams and about 800 staff, three client laboratories and the demo
 // accounts of CONTRACT.md; then production: materials and lots, the
 // clients' products and master batch records, batches executed in the last
-// days and a schedule filling the lines for the coming weeks.
+// days and a schedule filling the lines for the coming weeks; and two past
+// restore drills of the site's backups.
 //
 // Every name, code and count is fixed data, so two loads give the same site;
 // only the record ids, made by the store, differ. The production dates are
@@ -41,7 +42,7 @@ var reference = func() time.Time {
 // start loads it again. On a database that already has a site it does
 // nothing and returns false. The actor is the one in ctx, or the system.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts, production), inside the
+// rooms, lines, people, clients, accounts, production, drills), inside the
 // transaction, before the next stage begins: the server logs the progress
 // with it, and tests use it to stop a load half-way.
 func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, error) {
@@ -74,7 +75,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 		if err != nil || has {
 			return err
 		}
-		l := &loader{ctx: ctx, tx: tx, after: after, ids: map[string]string{}}
+		l := &loader{ctx: ctx, tx: tx, after: after, ids: map[string]string{}, dialect: db.Dialect()}
 		for _, s := range []struct {
 			name string
 			run  func() error
@@ -86,6 +87,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"clients", l.clients},
 			{"accounts", func() error { return l.accounts(hash) }},
 			{"production", l.production},
+			{"drills", l.drills},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)
@@ -127,6 +129,8 @@ type loader struct {
 	tx    *store.Tx
 	after func(stage string)
 	ids   map[string]string
+	// dialect is the database's, for the past drills' kind.
+	dialect store.Dialect
 }
 
 // done ends a stage: it calls the hook, then stops if ctx is done, so that

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/backup"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -165,6 +166,15 @@ func checkContent(t *testing.T, db *store.DB) {
 	st, err := db.Site().Site(ctx)
 	if err != nil || st.Code != "FSB" || st.Name != "CENEXIS Fontenay-sous-Bois" || st.Timezone != "Europe/Paris" {
 		t.Errorf("site = %+v, %v", st, err)
+	}
+	drills, err := db.Drills(ctx, 0)
+	if err != nil || len(drills) != 2 {
+		t.Errorf("restore drills: %+v, %v", drills, err)
+	}
+	for _, d := range drills {
+		if d.Result != backup.OK || d.FinishedAt == nil || d.Database != string(db.Dialect()) || d.Expected["people"] == 0 {
+			t.Errorf("restore drill: %+v", d)
+		}
 	}
 	entries, err := db.Audit().Entries(ctx, audit.Filter{Limit: 1})
 	if err != nil || len(entries) == 0 {

@@ -39,6 +39,7 @@ var meanings = map[Permission]string{
 	PermBatchReview:     "review batch records by exception, export them to PDF",
 	PermStockEdit:       "record materials and received lots",
 	PermLotStatus:       "release, quarantine or reject material lots",
+	PermBackupView:      "see the restore drills of the site's backups (EU GMP Annex 11 §7.2)",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

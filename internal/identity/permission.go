@@ -66,13 +66,16 @@ const (
 	PermStockEdit Permission = "stock.edit"
 	// PermLotStatus: release, quarantine or reject a material lot.
 	PermLotStatus Permission = "lot.status"
+	// PermBackupView: see the restore drills of the site's backups (EU GMP
+	// Annex 11 §7.2): IT's administrators and quality assurance.
+	PermBackupView Permission = "backup.view"
 )
 
 // Permissions lists every permission, in display order.
 var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermStaffEdit, PermClientDirectory,
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
-	PermBatchReview, PermStockEdit, PermLotStatus}
+	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -80,11 +83,11 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 // grants is the permission matrix: what each role may do. docs/security.md
 // shows it, and a test keeps the two equal.
 var grants = map[Role][]Permission{
-	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView}, staffView...),
+	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
 	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit}, staffView...),
 	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView}, staffView...),
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
@@ -147,6 +150,7 @@ var refusals = map[Permission]refusal{
 	PermBatchReview:     {"Only quality assurance and Qualified Persons may review batch records.", "Seules l'assurance qualité et les personnes qualifiées peuvent revoir les dossiers de lot."},
 	PermStockEdit:       {"Only a production supervisor or quality assurance may record materials and lots.", "Seuls un superviseur de production ou l'assurance qualité peuvent enregistrer matières et lots."},
 	PermLotStatus:       {"Only quality assurance may release, quarantine or reject a lot.", "Seule l'assurance qualité peut libérer, mettre en quarantaine ou refuser un lot."},
+	PermBackupView:      {"Only administrators and quality assurance may see the restore drills.", "Seuls les administrateurs et l'assurance qualité peuvent voir les exercices de restauration."},
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

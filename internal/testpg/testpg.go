@@ -90,11 +90,10 @@ func Available() bool {
 	return bindir != ""
 }
 
-// DSN returns the DSN of a new, empty database on the test cluster, starting
-// the cluster on first use. The database is dropped when the test ends.
-// Without PostgreSQL binaries the test is skipped, or fails if the CI
-// environment variable is set.
-func DSN(t testing.TB) string {
+// Need skips the test when the PostgreSQL server binaries are not
+// installed, or fails it if the CI environment variable is set: CI never
+// passes by skipping.
+func Need(t testing.TB) {
 	t.Helper()
 	if !Available() {
 		if os.Getenv("CI") != "" {
@@ -102,6 +101,32 @@ func DSN(t testing.TB) string {
 		}
 		t.Skip(notInstalled)
 	}
+}
+
+const noPGBackRest = "pgBackRest not installed (pgbackrest not found on the PATH): skipping; install the pgbackrest package"
+
+// PGBackRest returns the path of the pgbackrest program. Without it, or
+// without PostgreSQL, the test is skipped, or fails if CI is set.
+func PGBackRest(t testing.TB) string {
+	t.Helper()
+	Need(t)
+	p, err := exec.LookPath("pgbackrest")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(noPGBackRest + " (CI is set, so this is an error)")
+		}
+		t.Skip(noPGBackRest)
+	}
+	return p
+}
+
+// DSN returns the DSN of a new, empty database on the test cluster, starting
+// the cluster on first use. The database is dropped when the test ends.
+// Without PostgreSQL binaries the test is skipped, or fails if the CI
+// environment variable is set.
+func DSN(t testing.TB) string {
+	t.Helper()
+	Need(t)
 	startOnce.Do(func() {
 		c, err := Start(Options{})
 		mu.Lock()
@@ -139,6 +164,27 @@ func (c *Cluster) CreateDatabase(name string) (string, error) {
 		return "", err
 	}
 	return c.dsn(name), nil
+}
+
+// DataDir is the cluster's data directory, also its socket directory.
+func (c *Cluster) DataDir() string { return c.data }
+
+// Port is the port the cluster listens on, on 127.0.0.1.
+func (c *Cluster) Port() int { return c.port }
+
+// User is the system user the server runs as when it is not the test's
+// own: postgres when the tests run as root, empty otherwise.
+func (c *Cluster) User() string {
+	if c.asUser {
+		return "postgres"
+	}
+	return ""
+}
+
+// Bindir is the directory of the PostgreSQL server binaries.
+func Bindir() string {
+	Available()
+	return bindir
 }
 
 // DropDatabase drops a database, closing its connections.

@@ -18,6 +18,7 @@ import (
 
 	"galenix/docs"
 	"galenix/internal/audit"
+	"galenix/internal/backup"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/web"
@@ -294,6 +295,18 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		pol := ok(e.call(t, "admin", "GET", "/api/v1/policy", nil), http.StatusOK, "policy").object(t)
 		pol["history"], pol["reason"] = 6, "SOP-SEC-3 rev. 2"
 		ok(e.call(t, "admin", "PUT", "/api/v1/policy", pol), http.StatusOK, "set policy")
+
+		// A restore drill, recorded by `galenix backup drill` (no API
+		// writes it): its start and its end.
+		sys := identity.WithActor(context.Background(), identity.System)
+		drill := &backup.Drill{Database: backup.SQLite, BackupID: "scenario", Target: backup.Target{Kind: backup.TargetBackup, Time: time.Now()}}
+		if err := e.db.StartDrill(sys, drill); err != nil {
+			t.Fatal(err)
+		}
+		drill.Finish(time.Now(), nil, 1, nil)
+		if err := e.db.FinishDrill(sys, drill); err != nil {
+			t.Fatal(err)
+		}
 
 		// Electronic signatures: one refused (wrong password), one signed.
 		challenge := func() string {

@@ -13,6 +13,7 @@ import (
 
 	"galenix/docs"
 	"galenix/internal/audit"
+	"galenix/internal/backup"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -150,6 +151,7 @@ func TestOpenAPIComponents(t *testing.T) {
 		for name, v := range map[string]any{
 			"Site": site.Site{}, "Building": site.Building{}, "Room": site.Room{}, "Line": site.Line{},
 			"Equipment": site.Equipment{}, "Shift": site.Shift{}, "Team": site.Team{}, "Person": site.Person{},
+			"BackupDrill": backup.Drill{}, "BackupDrillTarget": backup.Target{}, "BackupDrillFailure": backup.Failure{},
 			"AuditEntry": struct {
 				ID string `json:"id"`
 				audit.Entry

@@ -67,6 +67,9 @@ type Deps struct {
 	// Idempotency keeps the first answers of writes sent with a key; nil:
 	// keys are ignored.
 	Idempotency IdempotencyKeeper
+	// Drills lists the restore drills of the site's backups. When nil, New
+	// takes the DB when it is one.
+	Drills DrillReader
 }
 
 // Server holds the handlers and their dependencies.
@@ -111,6 +114,11 @@ func New(d Deps) *Server {
 			s.Admin = p.Admin()
 		}
 	}
+	if s.Drills == nil {
+		if dr, ok := d.DB.(DrillReader); ok {
+			s.Drills = dr
+		}
+	}
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.pages = newPages()
 	s.routesAPI()
@@ -121,6 +129,7 @@ func New(d Deps) *Server {
 	s.routesProduction()
 	s.routesPages()
 	s.routesProductionPages()
+	s.routesBackup()
 	return s
 }
 
