@@ -150,6 +150,7 @@ var catalogue = map[string]msg{
 	"error.title.404": {"Page introuvable", "Page not found"},
 	"error.title.405": {"Méthode non autorisée", "Method not allowed"},
 	"error.title.409": {"Conflit", "Conflict"},
+	"error.title.412": {"Enregistrement modifié entre-temps", "Changed meanwhile"},
 	"error.title.413": {"Demande trop volumineuse", "Request too large"},
 	"error.title.500": {"Erreur interne", "Internal error"},
 	"error.title.503": {"Site en mode dégradé", "Site in a degraded state"},
