@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +116,7 @@ func TestIdempotencyEveryWriteRoute(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		cases := idemCases(t, e)
 		seen := map[string]bool{}
+		replays, counted := 0, replayCount(t, e)
 		for _, op := range writeOps(t) {
 			if op.public {
 				continue
@@ -172,6 +175,7 @@ func TestIdempotencyEveryWriteRoute(t *testing.T) {
 					if second.header.Get("Idempotent-Replayed") != "true" {
 						t.Errorf("the replay is not marked Idempotent-Replayed")
 					}
+					replays++
 					for _, h := range []string{"Content-Type", "Location", "ETag"} {
 						if second.header.Get(h) != first.header.Get(h) {
 							t.Errorf("replayed %s %q, first %q", h, second.header.Get(h), first.header.Get(h))
@@ -185,7 +189,22 @@ func TestIdempotencyEveryWriteRoute(t *testing.T) {
 				t.Errorf("case %s names no write operation of the document: remove it", id)
 			}
 		}
+		if got := replayCount(t, e) - counted; got != replays {
+			t.Errorf("galenix_idempotent_replays_total grew by %d, want %d (the replays)", got, replays)
+		}
 	})
+}
+
+// replayCount reads galenix_idempotent_replays_total from /metrics.
+func replayCount(t *testing.T, e *env) int {
+	t.Helper()
+	r := e.call(t, "", "GET", "/metrics", nil)
+	m := regexp.MustCompile(`(?m)^galenix_idempotent_replays_total (\d+)$`).FindSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no galenix_idempotent_replays_total in /metrics")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
 }
 
 // idemCases are, by operationId, functions that prepare what one write
