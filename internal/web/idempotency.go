@@ -57,6 +57,10 @@ const (
 //     node that stops between the commit and the record leaves a key without
 //     an answer: its retry is told that the request was applied, with 409
 //     idempotency_applied, and the write is never applied again.
+//   - A write committed whose answer is a failure (5xx: the request's time
+//     ran out after the commit, a read after the write failed) is not
+//     replayed, which would have the client retry forever: its retry is
+//     told it was applied (409 idempotency_applied).
 //   - An answer marked Cache-Control: no-store holds a secret shown only
 //     once (a machine token, a second factor's seed): its body is not kept,
 //     and a retry is told it was applied (409 idempotency_applied).
@@ -91,7 +95,15 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			// not this one's refusal.
 			return
 		}
-		if claim.Committed() {
+		if claim.Committed() && rec.status >= http.StatusInternalServerError {
+			// The write is committed but the answer is a failure after it
+			// (the request's time ran out, a read after the write failed).
+			// Replaying it would send the client retrying forever: the key
+			// stays without an answer, and the retry is told the request
+			// was applied (409 idempotency_applied).
+			s.log.WarnContext(r.Context(), "a write committed with its idempotency key answered a failure; its retry will be told it was applied",
+				"status", rec.status)
+		} else if claim.Committed() {
 			// The write is committed: keep its answer for a retry before
 			// sending it. The request's own context may be ending (a
 			// timeout); the record must not.

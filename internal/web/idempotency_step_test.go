@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"galenix/docs"
+	"galenix/internal/errs"
 	"galenix/internal/idem"
+	"galenix/internal/production"
 	"galenix/internal/web"
 )
 
@@ -208,4 +210,42 @@ func TestEveryPostFormCarriesAKey(t *testing.T) {
 	if posts < 15 {
 		t.Errorf("only %d posting forms found", posts)
 	}
+}
+
+// failsAfterCommit records steps, then answers a failure, as a request
+// whose time runs out just after its write committed.
+type failsAfterCommit struct{ production.Service }
+
+func (f failsAfterCommit) RecordStep(ctx context.Context, batchID string, e production.Entry) (*production.StepRecord, error) {
+	if _, err := f.Service.RecordStep(ctx, batchID, e); err != nil {
+		return nil, err
+	}
+	return nil, errs.Unavailability(context.DeadlineExceeded)
+}
+
+// TestIdempotencyFailureAfterCommit: a step recorded whose request then
+// failed (503: its time ran out after the commit) is not applied again by
+// the client's retry, nor is the failure replayed (the client would retry
+// for ever): the retry is told the step was applied.
+func TestIdempotencyFailureAfterCommit(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		p := newProdEnv(t, e, "supervisor")
+		b, steps := releasedBatch(t, p)
+		slow := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: e.db.Identity(), Audit: e.db.Audit(),
+			Production: failsAfterCommit{e.db.Production()}, DB: e.db, OpenAPI: docs.OpenAPI, Idempotency: e.db.Idempotency()}).Handler())
+		defer slow.Close()
+		key := newUUID(t)
+		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}
+		sl := &env{db: e.db, srv: slow, tokens: map[string]string{"supervisor": e.token(t, "supervisor")}}
+		before := e.rows(t)
+		sl.call(t, "supervisor", "POST", "/api/v1/batches/"+b+"/steps", body, "Idempotency-Key", key).wantError(t, http.StatusServiceUnavailable, "unavailable", "")
+		applied := e.rows(t)
+		if maps.Equal(applied, before) {
+			t.Fatal("the step was not recorded")
+		}
+		e.call(t, "supervisor", "POST", "/api/v1/batches/"+b+"/steps", body, "Idempotency-Key", key).wantError(t, http.StatusConflict, "idempotency_applied", "")
+		if after := e.rows(t); !maps.Equal(after, applied) {
+			t.Errorf("the retry wrote: %v, after the step %v", after, applied)
+		}
+	})
 }
