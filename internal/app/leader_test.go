@@ -11,6 +11,7 @@ import (
 
 	"galenix/internal/app"
 	"galenix/internal/audit"
+	"galenix/internal/idem"
 	"galenix/internal/identity"
 	"galenix/internal/store"
 	"galenix/internal/testpg"
@@ -111,5 +112,53 @@ func TestTwoNodesOneCheckpointSigner(t *testing.T) {
 	key, _ := audit.LoadKey(keyPath)
 	if _, err := nodes[follower].DB.VerifyAudit(ctx, key.Public().(ed25519.PublicKey), nil); err != nil {
 		t.Fatalf("the trail of two nodes does not verify: %v", err)
+	}
+}
+
+// TestLeaderPurgesIdempotencyKeys: the leading node purges the idempotency
+// keys older than a day, and keeps the younger ones.
+func TestLeaderPurgesIdempotencyKeys(t *testing.T) {
+	defer func(d time.Duration) { app.LeaderEvery = d }(app.LeaderEvery)
+	app.LeaderEvery = 50 * time.Millisecond
+	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), DrainTimeout: -1}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	sys := identity.WithActor(ctx, identity.System)
+	claim := func(key string, at time.Time) {
+		t.Helper()
+		m.DB.Now = func() time.Time { return at }
+		c := &idem.Claim{Principal: "p", Key: key, Hash: "h"}
+		if err := m.DB.Write(idem.With(sys, c), "test.entry", "", func(tx *store.Tx) error { return nil }); err != nil || !c.Committed() {
+			t.Fatalf("claim %s: %v", key, err)
+		}
+	}
+	now := time.Now().UTC()
+	claim("old", now.Add(-app.IdempotencyKeep-time.Minute))
+	claim("young", now.Add(-app.IdempotencyKeep+time.Hour))
+	m.DB.Now = func() time.Time { return time.Now().UTC() }
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	keys := m.DB.Idempotency()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if a, err := keys.Answer(sys, "p", "old"); err != nil {
+			t.Fatal(err)
+		} else if a == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the leader did not purge a key older than a day within 5 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if a, err := keys.Answer(sys, "p", "young"); err != nil || a == nil {
+		t.Errorf("the leader purged a key younger than a day: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

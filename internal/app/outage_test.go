@@ -22,7 +22,7 @@ func outageNode(t *testing.T) (*app.Main, *testpg.Proxy, string) {
 	t.Helper()
 	proxy, dsn := testpg.NewProxy(t, testpg.DSN(t))
 	m := app.New(app.Config{Addr: "127.0.0.1:0", DSN: dsn, DataDir: t.TempDir(),
-		RequestTimeout: 2 * time.Second, DrainTimeout: -1}, nil)
+		RequestTimeout: 3 * time.Second, DrainTimeout: -1}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
 		t.Fatal(err)

@@ -31,10 +31,19 @@ const (
 	// the current one (someone changed it meanwhile); nothing was changed.
 	Stale    Code = "stale"
 	Internal Code = "internal"
+
+	// IdempotencyMismatch: an Idempotency-Key sent again with another
+	// request than the one it was first sent with; nothing was applied.
+	IdempotencyMismatch Code = "idempotency_mismatch"
+	// IdempotencyApplied: the request sent with this Idempotency-Key was
+	// applied, once, and its first answer cannot be given again (lost when
+	// a node stopped just after the write, or withheld because it held a
+	// secret shown only once). Nothing was applied twice.
+	IdempotencyApplied Code = "idempotency_applied"
 )
 
 // Codes lists every code, in the order the API documents them.
-var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Stale, Forbidden, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
+var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Stale, IdempotencyApplied, IdempotencyMismatch, Forbidden, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
 
 // Error is a failure with a code and a message written for a person, in
 // English and in French. Cause, when set, is the underlying error: it is

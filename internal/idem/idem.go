@@ -18,6 +18,7 @@ const MaxKey = 200
 type Claim struct {
 	Principal, Key, Hash string
 	committed            atomic.Bool
+	taken                atomic.Bool
 }
 
 // Committed reports whether a write committed the claim.
@@ -26,6 +27,15 @@ func (c *Claim) Committed() bool { return c.committed.Load() }
 // MarkCommitted records that a write committed the claim: the store calls
 // it after the commit.
 func (c *Claim) MarkCommitted() { c.committed.Store(true) }
+
+// Taken reports whether a write found the key already claimed by another
+// request of the same account (committed, or committing at the same time):
+// the request is then answered with that request's answer.
+func (c *Claim) Taken() bool { return c.taken.Load() }
+
+// MarkTaken records that the key was found claimed: the store calls it
+// when its claim conflicts, and the write is refused.
+func (c *Claim) MarkTaken() { c.taken.Store(true) }
 
 type ctxKey struct{}
 
@@ -39,23 +49,30 @@ func From(ctx context.Context) *Claim {
 }
 
 // Answer is the first answer to a claimed request, replayed to retries.
-// Status 0: the write committed but its answer was never stored.
+// Status 0: the write committed but its answer was never stored (the node
+// stopped between the commit and the record, or is recording it now).
 type Answer struct {
 	Hash        string
 	Status      int
 	ContentType string
 	Location    string
+	ETag        string
 	Body        []byte
+	// Withheld: the answer held a secret shown only once (a machine
+	// token, a second factor's seed; the handler marked it
+	// Cache-Control: no-store), so only its status is kept, never its body.
+	Withheld bool
 }
 
 // ValidKey reports whether k is a key galenix takes: 1 to MaxKey
-// printable ASCII characters.
+// printable ASCII characters (space included, as in a structured-field
+// string of the IETF Idempotency-Key header draft).
 func ValidKey(k string) bool {
 	if k == "" || len(k) > MaxKey {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
-		if k[i] < 0x21 || k[i] > 0x7e {
+		if k[i] < 0x20 || k[i] > 0x7e {
 			return false
 		}
 	}

@@ -20,6 +20,7 @@ func (tx *Tx) claim(c *idem.Claim) error {
 		return nil
 	}
 	if e := tx.db.classify(err, "idempotency key"); errs.CodeOf(e) == errs.Conflict {
+		c.MarkTaken()
 		return &errs.Error{Code: errs.Conflict, Cause: idem.ErrTaken,
 			Message:   "A request with this Idempotency-Key is already being applied; send it again in a moment to get its answer.",
 			MessageFR: "Une requête portant cette clé d'idempotence est déjà en cours ; renvoyez-la dans un instant pour obtenir sa réponse."}
@@ -35,11 +36,12 @@ type IdempotencyStore struct{ db *DB }
 func (db *DB) Idempotency() *IdempotencyStore { return &IdempotencyStore{db} }
 
 // Answer returns the answer recorded for an account's key, or nil when the
-// key was never committed.
+// key was never committed. It reads through the reading pool: on SQLite a
+// retry waiting for an answer does not hold the one writing connection.
 func (s *IdempotencyStore) Answer(ctx context.Context, principal, key string) (*idem.Answer, error) {
 	var a idem.Answer
-	err := s.db.write.QueryRowContext(ctx, s.db.rebind(`SELECT request_hash, status, content_type, location, body FROM idempotency_keys WHERE principal = ? AND key = ?`),
-		principal, key).Scan(&a.Hash, &a.Status, &a.ContentType, &a.Location, &a.Body)
+	err := s.db.read.QueryRowContext(ctx, s.db.rebind(`SELECT request_hash, status, content_type, location, etag, withheld, body FROM idempotency_keys WHERE principal = ? AND key = ?`),
+		principal, key).Scan(&a.Hash, &a.Status, &a.ContentType, &a.Location, &a.ETag, &a.Withheld, &a.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -49,10 +51,14 @@ func (s *IdempotencyStore) Answer(ctx context.Context, principal, key string) (*
 	return &a, nil
 }
 
-// Record stores the first answer of a committed claim.
+// Record stores the first answer of a committed claim; a withheld answer
+// keeps its status and headers, never its body.
 func (s *IdempotencyStore) Record(ctx context.Context, principal, key string, a idem.Answer) error {
-	_, err := s.db.write.ExecContext(ctx, s.db.rebind(`UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, body = ? WHERE principal = ? AND key = ?`),
-		a.Status, a.ContentType, a.Location, a.Body, principal, key)
+	if a.Withheld {
+		a.Body = nil
+	}
+	_, err := s.db.write.ExecContext(ctx, s.db.rebind(`UPDATE idempotency_keys SET status = ?, content_type = ?, location = ?, etag = ?, withheld = ?, body = ? WHERE principal = ? AND key = ?`),
+		a.Status, a.ContentType, a.Location, a.ETag, a.Withheld, a.Body, principal, key)
 	if err != nil {
 		return s.db.classify(err, "recording an idempotent answer")
 	}

@@ -42,13 +42,22 @@ func TestIdempotencyClaimAndPurge(t *testing.T) {
 		again := &idem.Claim{Principal: "p1", Key: "k1", Hash: "h1"}
 		ran := false
 		err = db.Write(idem.With(ctx, again), "test.again", "", func(tx *store.Tx) error { ran = true; return nil })
-		if !errors.Is(err, idem.ErrTaken) || ran || again.Committed() {
-			t.Fatalf("second write with the key: %v, ran %v", err, ran)
+		if !errors.Is(err, idem.ErrTaken) || ran || again.Committed() || !again.Taken() {
+			t.Fatalf("second write with the key: %v, ran %v, taken %v", err, ran, again.Taken())
 		}
 		// Another principal's same key is its own.
 		other := &idem.Claim{Principal: "p2", Key: "k1", Hash: "h9"}
-		if err := db.Write(idem.With(ctx, other), "test.other", "", func(tx *store.Tx) error { return nil }); err != nil {
+		if err := db.Write(idem.With(ctx, other), "test.other", "", func(tx *store.Tx) error { return nil }); err != nil || other.Taken() {
 			t.Fatalf("another principal's key: %v", err)
+		}
+		// An answer that held a secret keeps its status and headers, never
+		// its body; an ETag is kept.
+		if err := keys.Record(ctx, "p2", "k1", idem.Answer{Status: 201, ContentType: "application/json", ETag: `"v1"`,
+			Body: []byte(`{"secret":"s"}`), Withheld: true}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := keys.Answer(ctx, "p2", "k1"); err != nil || !a.Withheld || a.Body != nil || a.ETag != `"v1"` || a.Status != 201 {
+			t.Fatalf("withheld answer = %+v, %v", a, err)
 		}
 
 		if n, err := keys.Purge(ctx, now.Add(-time.Hour)); err != nil || n != 0 {

@@ -161,7 +161,7 @@ func (l *load) write(ctx context.Context, code string) {
 		case err == nil:
 			l.ok(code)
 			return
-		case errors.As(err, &ae) && ae.status == http.StatusConflict && ae.replayed:
+		case errors.As(err, &ae) && ae.status == http.StatusConflict && (ae.replayed || strings.Contains(ae.body, `"idempotency_applied"`)):
 			// The first attempt was committed but its answer never
 			// recorded (the database failed over in between): galenix
 			// says it was applied, and applies nothing again.

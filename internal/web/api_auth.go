@@ -136,6 +136,9 @@ func (s *Server) apiEnrollTOTP(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	// The second factor's seed must not linger in any cache, nor be kept
+	// for a retry (idempotency.go).
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, en)
 }
 

@@ -21,6 +21,13 @@ var statusOf = map[errs.Code]int{
 	errs.RateLimited:      http.StatusTooManyRequests,
 	errs.Unavailable:      http.StatusServiceUnavailable,
 	errs.Internal:         http.StatusInternalServerError,
+
+	// A key already applied: 409, the conflict it is with the first
+	// request; a key reused for another request: 422, a well-formed
+	// request that cannot be processed with that key (IETF Idempotency-Key
+	// header draft, "Error Scenarios").
+	errs.IdempotencyApplied:  http.StatusConflict,
+	errs.IdempotencyMismatch: http.StatusUnprocessableEntity,
 }
 
 // errorBody is the JSON error envelope of the API.
@@ -39,9 +46,6 @@ type errorDetail struct {
 // apiError answers err in the error envelope, in the request's language.
 // Only internal errors are logged; their detail never reaches the client.
 func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
-	if noteTaken(w, err) {
-		return
-	}
 	code := errs.CodeOf(err)
 	status, ok := statusOf[code]
 	if !ok {

@@ -157,6 +157,23 @@ var catalogue = map[string]msg{
 	"error.notfound":  {"Cette page n'existe pas, ou l'élément demandé a été déplacé.", "This page does not exist, or the item asked for has moved."},
 	"error.form":      {"Le formulaire n'a pas pu être lu.", "The form could not be read."},
 
+	// idempotency keys (idempotency.go): the API's words, then the pages'
+	"error.title.422": {"Demande déjà envoyée autrement", "Request already sent otherwise"},
+	"error.idem.mismatch": {"Cette clé d'idempotence (Idempotency-Key) a déjà servi à une autre requête (méthode, chemin ou corps différents) ; rien n'a été appliqué. Envoyez une nouvelle clé avec chaque nouvelle requête.",
+		"This Idempotency-Key was already used for another request (another method, path or body); nothing was applied. Send a new key with each new request."},
+	"error.idem.withheld": {"Cette requête a déjà été appliquée, une seule fois. Sa réponse contenait un secret montré une seule fois (le secret d'un jeton, la clé d'un second facteur), qui n'est pas conservé : révoquez ce qu'elle a créé et recommencez avec une nouvelle clé.",
+		"This request was already applied, once. Its answer held a secret shown only once (a token's secret, a second factor's key), which is not kept: revoke what it created and start again with a new key."},
+	"error.idem.lost": {"Cette requête a déjà été appliquée, une seule fois, mais sa réponse a été perdue (le serveur s'est arrêté juste après l'écriture). Elle ne sera pas appliquée de nouveau ; relisez l'enregistrement pour voir son état.",
+		"This request was already applied, once, but its answer was lost (the server stopped just after the write). It will not be applied again; read the record to see its state."},
+	"error.idem.key": {"La clé d'idempotence du formulaire n'est pas valable. Rechargez la page et recommencez.",
+		"The form's idempotency key is not valid. Reload the page and start again."},
+	"error.idem.page.mismatch": {"Ce formulaire a déjà été envoyé avec d'autres valeurs ; rien n'a été appliqué cette fois. Rechargez la page pour l'envoyer de nouveau.",
+		"This form was already sent with other values; nothing was applied this time. Reload the page to send it again."},
+	"error.idem.page.withheld": {"Ce formulaire a déjà été envoyé et appliqué. Sa réponse contenait un secret montré une seule fois, qui n'est pas conservé : révoquez ce qui a été créé et recommencez.",
+		"This form was already sent and applied. Its answer held a secret shown only once, which is not kept: revoke what was created and start again."},
+	"error.idem.page.lost": {"Ce formulaire a déjà été envoyé et appliqué, une seule fois, mais la réponse a été perdue. Il ne sera pas appliqué de nouveau ; rechargez la page pour voir où en est l'enregistrement.",
+		"This form was already sent and applied, once, but its answer was lost. It will not be applied again; reload the page to see where the record stands."},
+
 	// overview
 	"overview.title":        {"Vue du site", "Site overview"},
 	"overview.nosite":       {"Le site n'est pas encore configuré.", "The site is not set up yet."},

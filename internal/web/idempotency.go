@@ -3,10 +3,13 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -27,17 +30,42 @@ type IdempotencyKeeper interface {
 const (
 	IdempotencyHeader    = "Idempotency-Key"
 	formFieldIdempotency = "idempotency_key"
+	// ReplayedHeader marks an answer given again to a retry.
+	ReplayedHeader = "Idempotent-Replayed"
 	// replayWait is how long a retry waits for the answer of a write that
-	// committed a moment ago and is still writing it.
+	// committed a moment ago and is still recording it.
 	replayWait = 2 * time.Second
 )
 
-// idempotent applies a write once per key: a request that carries a key
-// (the Idempotency-Key header, or a form's hidden idempotency_key) claims it
-// in the same transaction as its write (the store does, see idem.Claim);
-// the answer is recorded after the commit, before the client sees it. The same key sent again by the
-// same account gets that first answer, marked Idempotent-Replayed, and
-// changes nothing; the same key with another request is refused.
+// idempotent applies a write once per key. The design, and why:
+//
+//   - A request that carries a key (the Idempotency-Key header, or a form's
+//     hidden idempotency_key) puts a claim in its context; the store inserts
+//     it in the same transaction as the request's first write (Tx.claim),
+//     before the write's own statements. The claim commits with the write
+//     or not at all: a committed write always has its key, a refused or
+//     failed one never (the client may correct it and send it again).
+//     Keys are scoped by the account (or machine token) that sent them.
+//   - Two requests with one key at once: the primary key (principal, key)
+//     makes the second wait for the first's transaction; once it has
+//     committed, the second finds the key taken, applies nothing and is
+//     answered with the first's answer (or, if the first rolled back,
+//     applies itself).
+//   - The answer is known only once the handler has written it, after the
+//     commit (a handler reads after it writes, on other connections): it is
+//     held in a buffer, recorded in the key's row, and only then sent. A
+//     node that stops between the commit and the record leaves a key without
+//     an answer: its retry is told that the request was applied, with 409
+//     idempotency_applied, and the write is never applied again.
+//   - A write committed whose answer is a failure (5xx: the request's time
+//     ran out after the commit, a read after the write failed) is not
+//     replayed, which would have the client retry forever: its retry is
+//     told it was applied (409 idempotency_applied).
+//   - An answer marked Cache-Control: no-store holds a secret shown only
+//     once (a machine token, a second factor's seed): its body is not kept,
+//     and a retry is told it was applied (409 idempotency_applied).
+//   - The same key with another request (method, path or body) answers 422
+//     idempotency_mismatch and changes nothing.
 func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.Idempotency == nil {
@@ -45,7 +73,7 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		api := strings.HasPrefix(r.URL.Path, "/api/")
-		key, hash, err := requestKey(w, r, api)
+		key, hash, err := s.requestKey(w, r, api)
 		if err != nil {
 			s.answerError(w, r, api, err)
 			return
@@ -60,21 +88,31 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		claim := &idem.Claim{Principal: principal, Key: key, Hash: hash}
-		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &recorder{ResponseWriter: w, header: http.Header{}, status: http.StatusOK}
 		next(rec, r.WithContext(idem.With(r.Context(), claim)))
-		if rec.taken && s.replayTaken(rec, r, api, principal, key, hash) {
+		if claim.Taken() && !claim.Committed() && s.replay(w, r, api, principal, key, hash) {
+			// A request with the same key committed first: its answer,
+			// not this one's refusal.
 			return
 		}
-		if claim.Committed() {
-			// The write is committed: keep its answer for a retry,
-			// before the client can see it. The request's own context
-			// may be ending; the record must not.
+		if claim.Committed() && rec.status >= http.StatusInternalServerError {
+			// The write is committed but the answer is a failure after it
+			// (the request's time ran out, a read after the write failed).
+			// Replaying it would send the client retrying forever: the key
+			// stays without an answer, and the retry is told the request
+			// was applied (409 idempotency_applied).
+			s.log.WarnContext(r.Context(), "a write committed with its idempotency key answered a failure; its retry will be told it was applied",
+				"status", rec.status)
+		} else if claim.Committed() {
+			// The write is committed: keep its answer for a retry before
+			// sending it. The request's own context may be ending (a
+			// timeout); the record must not.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-			a := idem.Answer{Status: rec.status, ContentType: rec.Header().Get("Content-Type"),
-				Location: rec.Header().Get("Location"), Body: rec.body.Bytes()}
+			a := idem.Answer{Status: rec.status, ContentType: rec.header.Get("Content-Type"),
+				Location: rec.header.Get("Location"), ETag: rec.header.Get("ETag"), Body: rec.body.Bytes(),
+				Withheld: noStore(rec.header)}
 			if err := s.Idempotency.Record(ctx, principal, key, a); err != nil {
-				// The write stands; a retry is told it was applied.
-				s.log.Warn("recording an idempotent answer", "err", err, "request_id", RequestID(r.Context()))
+				s.log.WarnContext(r.Context(), "recording an idempotent answer", "err", err)
 			}
 			cancel()
 		}
@@ -82,15 +120,47 @@ func (s *Server) idempotent(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// noStore reports whether an answer may not be kept: it holds a secret.
+func noStore(h http.Header) bool {
+	for _, v := range h.Values("Cache-Control") {
+		if strings.Contains(strings.ToLower(v), "no-store") {
+			return true
+		}
+	}
+	return false
+}
+
+// requestHashKey is the key of the requests' hashes. A request's hash is an
+// HMAC, not a bare SHA-256: the body of a signature or of a password change
+// holds a password, and its bare hash, kept a day, would let whoever reads
+// the database guess the password far faster than argon2id allows. Every
+// node of a site derives the same key from the site's audit key (HKDF, a
+// key of its own for this use), so that a retry sent to another node is
+// known. A server given no audit key (tests) uses a fixed key: its hashes
+// still match across nodes, but protect nothing.
+func requestHashKey(auditKey ed25519.PrivateKey) []byte {
+	if len(auditKey) == ed25519.PrivateKeySize {
+		if k, err := hkdf.Key(sha256.New, auditKey.Seed(), nil, "galenix idempotency request hash", 32); err == nil {
+			return k
+		}
+	}
+	return []byte("galenix idempotency request hash, no site key")
+}
+
 // requestKey reads the request's key, if any, and the hash of what the
-// request asks: method, path and body.
-func requestKey(w http.ResponseWriter, r *http.Request, api bool) (key, hash string, err error) {
-	h := sha256.New()
+// request asks: method, path and body (a form's values, sorted).
+func (s *Server) requestKey(w http.ResponseWriter, r *http.Request, api bool) (key, hash string, err error) {
+	h := hmac.New(sha256.New, s.idemHashKey)
 	h.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
 	if api {
 		key = r.Header.Get(IdempotencyHeader)
-		if key == "" {
+		if _, sent := r.Header[IdempotencyHeader]; !sent {
 			return "", "", nil
+		}
+		if !idem.ValidKey(key) {
+			return "", "", errs.Field(IdempotencyHeader,
+				"The Idempotency-Key header must be 1 to 200 printable ASCII characters (a UUID, say).",
+				"L'en-tête Idempotency-Key doit compter de 1 à 200 caractères ASCII imprimables (un UUID par exemple).")
 		}
 		// The body is read for its hash and given back to the handler,
 		// which bounds its size as before.
@@ -108,23 +178,21 @@ func requestKey(w http.ResponseWriter, r *http.Request, api bool) (key, hash str
 		if perr := r.ParseForm(); perr != nil {
 			return "", "", nil // the handler answers the bad form
 		}
-		key = r.PostForm.Get(formFieldIdempotency)
-		if key == "" {
+		if _, sent := r.PostForm[formFieldIdempotency]; !sent {
 			return "", "", nil
 		}
+		key = r.PostForm.Get(formFieldIdempotency)
+		if !idem.ValidKey(key) {
+			return "", "", errs.E(errs.Invalid, tr(langEN, "error.idem.key"), tr(langFR, "error.idem.key"))
+		}
 		h.Write([]byte(r.PostForm.Encode()))
-	}
-	if !idem.ValidKey(key) {
-		return "", "", errs.E(errs.Invalid,
-			"The Idempotency-Key must be 1 to 200 printable ASCII characters without spaces (a UUID, say).",
-			"La clé d'idempotence (Idempotency-Key) doit compter de 1 à 200 caractères ASCII imprimables, sans espace (un UUID par exemple).")
 	}
 	return key, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// replay answers a request whose key was already committed, waiting up to
-// replayWait for the answer of a write committed a moment ago. It reports
-// whether it answered.
+// replay answers a request whose key was already committed, waiting a
+// moment for the answer of a write committed but still recording it. It
+// reports whether it answered.
 func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, principal, key, hash string) bool {
 	deadline := time.Now().Add(replayWait)
 	for {
@@ -136,32 +204,27 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, princi
 		if a == nil {
 			return false
 		}
-		if a.Hash != hash {
-			s.answerError(w, r, api, errs.E(errs.Conflict,
-				"This Idempotency-Key was already used for another request; send a new key with each new request.",
-				"Cette clé d'idempotence a déjà servi à une autre requête ; envoyez une nouvelle clé avec chaque nouvelle requête."))
+		switch {
+		case a.Hash != hash:
+			s.answerError(w, r, api, idemError(api, errs.IdempotencyMismatch, "mismatch"))
 			return true
-		}
-		if a.Status != 0 {
+		case a.Withheld:
+			s.answerError(w, r, api, idemError(api, errs.IdempotencyApplied, "withheld"))
+			return true
+		case a.Status != 0:
 			s.metrics.replays.Inc()
 			h := w.Header()
-			if a.ContentType != "" {
-				h.Set("Content-Type", a.ContentType)
+			for name, v := range map[string]string{"Content-Type": a.ContentType, "Location": a.Location, "ETag": a.ETag} {
+				if v != "" {
+					h.Set(name, v)
+				}
 			}
-			if a.Location != "" {
-				h.Set("Location", a.Location)
-			}
-			h.Set("Idempotent-Replayed", "true")
+			h.Set(ReplayedHeader, "true")
 			w.WriteHeader(a.Status)
 			_, _ = w.Write(a.Body)
 			return true
-		}
-		if time.Now().After(deadline) {
-			// Still a replay of the first request's outcome: applied.
-			w.Header().Set("Idempotent-Replayed", "true")
-			s.answerError(w, r, api, errs.E(errs.Conflict,
-				"This request was already applied, but its answer was lost (the server stopped just after the write). Nothing was applied twice; reload the record to see it.",
-				"Cette requête a déjà été appliquée, mais sa réponse a été perdue (le serveur s'est arrêté juste après l'écriture). Rien n'a été appliqué deux fois ; rechargez l'enregistrement pour le voir."))
+		case time.Now().After(deadline):
+			s.answerError(w, r, api, idemError(api, errs.IdempotencyApplied, "lost"))
 			return true
 		}
 		select {
@@ -173,11 +236,14 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, api bool, princi
 	}
 }
 
-// replayTaken answers, with the first request's answer, a request whose
-// write found its key taken by a concurrent request with the same key.
-func (s *Server) replayTaken(rec *recorder, r *http.Request, api bool, principal, key, hash string) bool {
-	rec.body.Reset()
-	return s.replay(rec.ResponseWriter, r, api, principal, key, hash)
+// idemError is the refusal of a retry, in the API's words or the pages'
+// (messages error.idem.<what> and error.idem.page.<what>).
+func idemError(api bool, code errs.Code, what string) error {
+	k := "error.idem." + what
+	if !api {
+		k = "error.idem.page." + what
+	}
+	return errs.E(code, tr(langEN, k), tr(langFR, k))
 }
 
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, api bool, err error) {
@@ -188,17 +254,18 @@ func (s *Server) answerError(w http.ResponseWriter, r *http.Request, api bool, e
 	s.pageError(w, r, err)
 }
 
-// recorder holds a write's answer until the handler is done, so that the
-// answer can be recorded for a retry, or replaced by the first answer when
-// the key turns out taken.
+// recorder holds a write's answer, headers included, until the handler is
+// done: the answer is recorded for a retry before it is sent, or dropped
+// for the first request's answer when the key turns out taken.
 type recorder struct {
 	http.ResponseWriter
-	status  int
-	wrote   bool
-	body    bytes.Buffer
-	taken   bool
-	flushed bool
+	header http.Header
+	status int
+	wrote  bool
+	body   bytes.Buffer
 }
+
+func (rec *recorder) Header() http.Header { return rec.header }
 
 func (rec *recorder) WriteHeader(status int) {
 	if !rec.wrote {
@@ -213,21 +280,7 @@ func (rec *recorder) Write(b []byte) (int, error) {
 
 // flush sends the recorded answer.
 func (rec *recorder) flush() {
-	if rec.flushed {
-		return
-	}
-	rec.flushed = true
+	maps.Copy(rec.ResponseWriter.Header(), rec.header)
 	rec.ResponseWriter.WriteHeader(rec.status)
 	_, _ = rec.ResponseWriter.Write(rec.body.Bytes())
-}
-
-// noteTaken is called by the error writers: a write refused because its
-// key was taken is answered with the first request's answer instead.
-func noteTaken(w http.ResponseWriter, err error) bool {
-	rec, ok := w.(*recorder)
-	if !ok || !errors.Is(err, idem.ErrTaken) {
-		return false
-	}
-	rec.taken = true
-	return true
 }

@@ -176,9 +176,6 @@ type errorPage struct {
 // pageError answers err as a page: not found, forbidden or internal, with
 // the status of its code and its message in the page's language.
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
-	if noteTaken(w, err) {
-		return
-	}
 	s.logIfInternal(r, err)
 	status, ok := statusOf[errs.CodeOf(err)]
 	if !ok {

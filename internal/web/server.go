@@ -89,6 +89,9 @@ type Server struct {
 	eventsPoll time.Duration
 	// draining: the node is stopping; /readyz answers 503.
 	draining atomic.Bool
+	// idemHashKey keys the hashes of requests sent with an idempotency
+	// key (idempotency.go).
+	idemHashKey []byte
 }
 
 // Route is one registered pattern, for documentation and tests.
@@ -119,6 +122,7 @@ func New(d Deps) *Server {
 			s.Drills = dr
 		}
 	}
+	s.idemHashKey = requestHashKey(d.AuditKey)
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.pages = newPages()
 	s.routesAPI()
