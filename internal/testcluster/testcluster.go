@@ -60,7 +60,7 @@ type Options struct {
 	// Dir is the cluster's own directory; a temporary one when empty.
 	Dir string
 	// BasePort is the first of the ~60 loopback ports the cluster uses
-	// (deploy/ha/cluster lists them); 7400 + a value of the process when 0.
+	// (deploy/ha/cluster lists them); when 0, one from 10000 to 31900 chosen by the process, below the ephemeral ports.
 	BasePort int
 	// Nodes is the number of galenix nodes (2 when 0).
 	Nodes int
@@ -97,8 +97,10 @@ func Start(opts Options) (*Cluster, error) {
 		c.Nodes = 2
 	}
 	if c.Base == 0 {
-		// Spread concurrent test binaries over the port space.
-		c.Base = 20000 + (os.Getpid()%300)*100
+		// Spread concurrent test binaries over the ports below Linux's
+		// ephemeral range (32768 and up), where an outgoing connection
+		// could already hold one of ours.
+		c.Base = 10000 + (os.Getpid()%220)*100
 	}
 	if c.log == nil {
 		c.log = func(string) {}
