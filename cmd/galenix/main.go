@@ -20,6 +20,7 @@ import (
 	"galenix/internal/app"
 	"galenix/internal/audit"
 	"galenix/internal/store"
+	"galenix/internal/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -180,6 +181,10 @@ func serve(args []string, stderr io.Writer) error {
 		"on an empty database, load the demo site and its demo accounts; on a non-empty one, do nothing (env GALENIX_DEMO=1)")
 	requestTimeout := fs.Duration("request-timeout", envDuration("GALENIX_REQUEST_TIMEOUT", 15*time.Second),
 		"bound on each request (live streams excepted): past it the request answers 503 rather than hang on a frozen database (env GALENIX_REQUEST_TIMEOUT)")
+	maxActive := fs.Int("max-active", envInt("GALENIX_MAX_ACTIVE", 0),
+		"requests served at once; more wait in line, the shop floor's writes and tablets first, and past the line's bound answer 503 at once; 0: four per core, at least 8; -1: no bound (env GALENIX_MAX_ACTIVE)")
+	readWait := fs.Duration("read-wait", envDuration("GALENIX_READ_WAIT", 250*time.Millisecond),
+		"at capacity, the longest a read waits for its turn before it answers 503 (env GALENIX_READ_WAIT)")
 	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
 	var tlsf tlsFlags
@@ -210,7 +215,8 @@ func serve(args []string, stderr io.Writer) error {
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
 		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(),
-		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies}, log)
+		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
+		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

@@ -61,6 +61,9 @@ type Config struct {
 	// the request answers 503 instead of hanging on a frozen database.
 	// 0 means 15 s.
 	RequestTimeout time.Duration
+	// Admission bounds the requests served at once and the lines of those
+	// waiting, the shop floor's first; zero fields take their defaults.
+	Admission web.AdmissionLimits
 	// TrustedProxies are the balancers whose X-Forwarded-For gives the
 	// client's address.
 	TrustedProxies []netip.Prefix
@@ -176,7 +179,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Web = web.New(web.Deps{
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
-		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout,
+		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
 		TrustedProxies: m.Config.TrustedProxies,
 	})

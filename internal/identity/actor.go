@@ -57,6 +57,9 @@ type Actor struct {
 	// SessionID and Address identify where the request came from.
 	SessionID string
 	Address   string
+	// Device is the kind of device the session was opened on
+	// (DeviceBrowser, DeviceShopfloor, DeviceAPI).
+	Device string
 	// Pending, when set, is what the person must do before anything else:
 	// change an expired password, or set up the second factor the policy
 	// requires of them. The session is good for that step alone.

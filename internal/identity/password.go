@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -8,8 +9,11 @@ import (
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"galenix/internal/errs"
 )
 
 // Argon2id parameters: RFC 9106's second recommended option (64 MiB, 3
@@ -45,9 +49,61 @@ var hashSlots = func() chan *keyWorker {
 // at once (for tests).
 var hashing, hashingPeak atomic.Int32
 
-// idKey computes an argon2id key within the bound of hashSlots.
+// The queue for hashSlots is bounded too: past HashQueue computations
+// waiting, or HashWait spent waiting, a password check answers ErrBusy at
+// once (503, to try again in a moment) rather than a late answer to
+// everyone: a burst of sign-ins cannot hold the shop floor's signatures
+// for minutes. A busy check is never a refused password: it counts toward
+// no lock and no sign-in limit.
+var (
+	HashQueue = 8 * cap(hashSlots)
+	HashWait  = 3 * time.Second
+)
+
+// hashWaiting counts the computations waiting for a slot.
+var hashWaiting atomic.Int32
+
+// ErrBusy is a password check given up because too many were waiting.
+var ErrBusy = errs.E(errs.Unavailable, "The server is busy checking other passwords: try again in a moment. Nothing was done.",
+	"Le serveur est occupé à vérifier d'autres mots de passe : réessayez dans un instant. Rien n'a été fait.")
+
+// takeSlot waits for a slot of hashSlots within the queue's bounds and the
+// context's; while it waits and computes, the request gives its place to
+// others (WithYield).
+func takeSlot(ctx context.Context) (*keyWorker, func(), error) {
+	if int(hashWaiting.Add(1)) > HashQueue {
+		hashWaiting.Add(-1)
+		return nil, nil, ErrBusy
+	}
+	resume := Yield(ctx)
+	timer := time.NewTimer(HashWait)
+	defer timer.Stop()
+	var w *keyWorker
+	var err error
+	select {
+	case w = <-hashSlots:
+	case <-timer.C:
+		err = ErrBusy
+	case <-ctx.Done():
+		err = errs.Wrap(ctx.Err(), "waiting to check a password")
+	}
+	hashWaiting.Add(-1)
+	if err != nil {
+		resume()
+		return nil, nil, err
+	}
+	return w, resume, nil
+}
+
+// idKey computes an argon2id key within the bound of hashSlots, waiting
+// as long as it takes.
 func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	w := <-hashSlots
+	return computeKey(<-hashSlots, password, salt, time, memory, threads, keyLen)
+}
+
+// computeKey computes an argon2id key on the slot's worker w, then gives
+// the slot back.
+func computeKey(w *keyWorker, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	defer func() { hashSlots <- w }()
 	n := hashing.Add(1)
 	defer hashing.Add(-1)
@@ -95,28 +151,70 @@ func HashPassword(password string) (string, error) {
 // HashPassword writes them, and stay within bounds that keep one check
 // from taking the machine's memory or minutes of its time.
 func CheckPassword(hash, password string) bool {
+	ok, _ := checkPassword(context.Background(), hash, password, false)
+	return ok
+}
+
+// VerifyPassword is CheckPassword for a request: it waits for its turn
+// within the bounds of HashQueue and HashWait, and answers ErrBusy past
+// them (nothing is known of the password then), or the context's error.
+func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
+	return checkPassword(ctx, hash, password, true)
+}
+
+func checkPassword(ctx context.Context, hash, password string, bounded bool) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return false
+		return false, nil
 	}
 	var memory, time uint32
 	var threads uint8
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil ||
 		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", memory, time, threads) {
-		return false
+		return false, nil
 	}
 	if memory == 0 || memory > 1<<20 || time == 0 || time > 16 || threads == 0 || threads > 64 {
-		return false
+		return false, nil
 	}
 	b64 := base64.RawStdEncoding.Strict()
 	salt, err := b64.DecodeString(parts[4])
 	if err != nil || len(salt) < 8 || len(salt) > 64 {
-		return false
+		return false, nil
 	}
 	want, err := b64.DecodeString(parts[5])
 	if err != nil || len(want) < 16 || len(want) > 64 {
-		return false
+		return false, nil
 	}
-	got := idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	var got []byte
+	if bounded {
+		w, resume, err := takeSlot(ctx)
+		if err != nil {
+			return false, err
+		}
+		got = computeKey(w, []byte(password), salt, time, memory, threads, uint32(len(want)))
+		resume()
+	} else {
+		got = idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	}
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+type yieldKey struct{}
+
+// WithYield returns a context whose password checks call give before they
+// wait for their turn and the computation, and the function give returns
+// once it is done: the web layer gives the request's place among those
+// served at once (admission) to others meanwhile, for a check spends its
+// time waiting and in a low-priority worker, not on the server's cores.
+func WithYield(ctx context.Context, give func() (resume func())) context.Context {
+	return context.WithValue(ctx, yieldKey{}, give)
+}
+
+// Yield gives the request's place, if the context says how, and returns
+// the function that takes it back.
+func Yield(ctx context.Context) func() {
+	if give, ok := ctx.Value(yieldKey{}).(func() func()); ok {
+		return give()
+	}
+	return func() {}
 }

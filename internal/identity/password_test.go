@@ -1,9 +1,14 @@
 package identity
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"galenix/internal/errs"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -91,5 +96,69 @@ func TestHashingBounded(t *testing.T) {
 	}
 	if peak := hashingPeak.Load(); peak < 1 || int(peak) > cap(hashSlots) {
 		t.Errorf("%d argon2id computations ran at once; the bound is %d", peak, cap(hashSlots))
+	}
+}
+
+// TestPasswordQueueBounded fills every slot: a check waits at most
+// HashWait, one past HashQueue answers busy at once, neither says anything
+// of the password, and a check given its turn in time answers as usual.
+func TestPasswordQueueBounded(t *testing.T) {
+	hash, err := HashPassword("correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldQueue, oldWait := HashQueue, HashWait
+	HashQueue, HashWait = 1, 200*time.Millisecond
+	defer func() { HashQueue, HashWait = oldQueue, oldWait }()
+	var held []*keyWorker
+	for range cap(hashSlots) {
+		held = append(held, <-hashSlots)
+	}
+	give := func() {
+		for _, w := range held {
+			hashSlots <- w
+		}
+		held = nil
+	}
+	defer func() { give() }()
+
+	yielded, resumed := 0, 0
+	ctx := WithYield(context.Background(), func() func() { yielded++; return func() { resumed++ } })
+	first := make(chan error, 1)
+	t0 := time.Now()
+	go func() { _, err := VerifyPassword(ctx, hash, "correct horse battery staple"); first <- err }()
+	for hashWaiting.Load() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := VerifyPassword(context.Background(), hash, "correct horse battery staple"); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a check past the queue answered %v, want busy at once", err)
+	}
+	if d := time.Since(t0); d > 150*time.Millisecond {
+		t.Fatalf("the check past the queue took %v", d)
+	}
+	if err := <-first; !errors.Is(err, ErrBusy) || time.Since(t0) < 200*time.Millisecond {
+		t.Fatalf("a waiting check answered %v after %v; want busy after 200 ms", err, time.Since(t0))
+	}
+	if errs.CodeOf(ErrBusy) != errs.Unavailable {
+		t.Fatalf("busy is %s, want unavailable (503)", errs.CodeOf(ErrBusy))
+	}
+	if yielded != 1 || resumed != 1 {
+		t.Fatalf("the check gave its place %d times and took it back %d times, want once each", yielded, resumed)
+	}
+	// A cancelled request stops waiting.
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := VerifyPassword(cctx, hash, "x"); err == nil || errors.Is(err, ErrBusy) {
+		t.Fatalf("a cancelled check answered %v", err)
+	}
+	give()
+	for _, pw := range []string{"correct horse battery staple", "wrong"} {
+		ok, err := VerifyPassword(ctx, hash, pw)
+		if err != nil || ok != (pw != "wrong") {
+			t.Fatalf("with a slot free, %q checked %v, %v", pw, ok, err)
+		}
+	}
+	if hashWaiting.Load() != 0 {
+		t.Fatalf("%d checks still counted as waiting", hashWaiting.Load())
 	}
 }

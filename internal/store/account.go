@@ -127,14 +127,19 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 	sys := identity.System
 	sys.Address = c.Address
 	if found != nil {
-		identity.CheckPassword(dummyHash, c.Password)
+		if _, err := identity.VerifyPassword(ctx, dummyHash, c.Password); err != nil {
+			return "", nil, err // busy: nothing is known yet, nothing counted
+		}
 		if err := s.recordFailure(ctx, sys, nil, username, failure{kind: identity.EventUnknownUser, audit: "unknown username"}); err != nil {
 			return "", nil, err
 		}
 		return "", nil, errBadCredentials()
 	}
 	now := s.db.Now().UTC()
-	passwordOK := identity.CheckPassword(st.hash, c.Password)
+	passwordOK, err := identity.VerifyPassword(ctx, st.hash, c.Password)
+	if err != nil {
+		return "", nil, err // busy: neither a failure nor a success
+	}
 	if st.lockedUntil.Valid && now.Before(st.lockedUntil.Time) {
 		f := failure{kind: identity.EventLoginLocked, audit: "account locked", detail: "locked until " + auditAt(st.lockedUntil.Time)}
 		if err := s.recordFailure(ctx, sys, &st.Account, username, f); err != nil {

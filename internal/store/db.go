@@ -61,6 +61,8 @@ type DB struct {
 	dir string
 	// dirLock is the SQLite data directory's lock of a serving node.
 	dirLock *os.File
+	// poolWait bounds the wait for a connection of a pool.
+	poolWait time.Duration
 }
 
 // Config says which database to open.
@@ -74,14 +76,26 @@ type Config struct {
 	// data directory, so that a second node on it is refused. Tools run
 	// beside a node (audit verify, account commands) leave it off.
 	Serve bool
+	// PoolWait bounds how long a transaction waits for a connection of
+	// the pool: past it, the request answers 503 (busy) at once rather
+	// than queue without end. 0 means DefaultPoolWait.
+	PoolWait time.Duration
 }
+
+// DefaultPoolWait is the wait for a connection when Config names none.
+// Admission (the web layer) keeps the requests served at once near the
+// pool's size, so that a wait this long means the database itself is slow.
+const DefaultPoolWait = 2 * time.Second
 
 // SQLiteFile is the name of the SQLite database in the data directory.
 const SQLiteFile = "galenix.db"
 
 // Open opens the database and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }, poolWait: cfg.PoolWait}
+	if db.poolWait <= 0 {
+		db.poolWait = DefaultPoolWait
+	}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -133,6 +147,12 @@ func (db *DB) openPostgres(ctx context.Context, dsn string) error {
 	db.dialect = Postgres
 	db.pool = pool
 	db.write = stdlib.OpenDBFromPool(pool)
+	// database/sql holds the line for the pool's connections, so that a
+	// wait for one is bounded (conn) and counted (its statistics, in the
+	// metrics), rather than hidden in pgxpool.
+	n := int(pcfg.MaxConns)
+	db.write.SetMaxOpenConns(n)
+	db.write.SetMaxIdleConns(n)
 	db.read = db.write
 	return nil
 }

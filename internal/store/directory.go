@@ -30,7 +30,9 @@ func (s *IdentityStore) directoryLogin(ctx context.Context, username, password, 
 	// A refusal costs the time of a local one, so that timing does not
 	// tell a local account from the directory's people.
 	refuse := func() (string, *identity.Account, error) {
-		identity.CheckPassword(dummyHash, password)
+		if _, err := identity.VerifyPassword(ctx, dummyHash, password); err != nil {
+			return "", nil, err
+		}
 		return "", nil, errBadCredentials()
 	}
 	if password == "" {

@@ -115,7 +115,11 @@ func (s *IdentityStore) ChangePassword(ctx context.Context, current, next string
 		return errs.Field("current", "This account signs in with the site's directory: its password is changed there.",
 			"Ce compte se connecte avec l'annuaire du site : son mot de passe se change là.")
 	}
-	if !identity.CheckPassword(hash, current) {
+	ok, err := identity.VerifyPassword(ctx, hash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		if err := s.recordFailure(ctx, a, &acc, acc.Username, failure{kind: identity.EventLoginFailed,
 			audit: "wrong current password when changing it", count: true}); err != nil {
 			return err

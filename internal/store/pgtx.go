@@ -34,7 +34,7 @@ var errRolledBack = errors.New("the transaction failed and was rolled back")
 // actor's scope. It returns the connection and the function that ends the
 // transaction (commit or rollback) and gives the connection back.
 func (db *DB) beginPostgres(ctx context.Context, readOnly bool, a identity.Actor) (*sql.Conn, func(commit bool) error, error) {
-	conn, err := db.write.Conn(ctx)
+	conn, err := db.conn(ctx, db.write)
 	if err != nil {
 		return nil, nil, err
 	}

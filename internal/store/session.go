@@ -135,6 +135,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	actor := a.Actor()
 	actor.Assigned = assigned
 	actor.SessionID = sessionID
+	actor.Device = kind
 	actor.Address = address
 	actor.Pending = policy.PendingFor(a.Roles, a.Source != SourceLDAP, totpEnabled, changed.Time, now)
 	// Mark the session seen at most once a minute (more often for a short

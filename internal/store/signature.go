@@ -316,7 +316,10 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		}
 		return nil, refusal
 	}
-	passwordOK := identity.CheckPassword(acc.hash, r.Password)
+	passwordOK, err := identity.VerifyPassword(ctx, acc.hash, r.Password)
+	if err != nil {
+		return nil, err // busy: nothing signed, nothing counted against the signer
+	}
 	locked := acc.locked.Valid && s.db.Now().Before(acc.locked.Time)
 	if !passwordOK || locked {
 		why, f := "wrong password", failure{kind: identity.EventLoginFailed, audit: "wrong password when signing", count: true}

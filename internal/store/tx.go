@@ -63,11 +63,17 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 		}
 		conn, end = c, e
 	} else {
-		stx, err := pool.BeginTx(ctx, nil)
+		c, err := db.conn(ctx, pool)
 		if err != nil {
 			return db.classify(err, "begin "+command)
 		}
+		stx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			c.Close()
+			return db.classify(err, "begin "+command)
+		}
 		conn, end = stx, func(commit bool) error {
+			defer c.Close()
 			if commit {
 				return stx.Commit()
 			}
@@ -124,6 +130,24 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 		claim.MarkCommitted()
 	}
 	return nil
+}
+
+// conn takes a connection of the pool, waiting at most poolWait: past it the
+// database is busy (errBusy), and the request answers 503 at once.
+func (db *DB) conn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	wctx, cancel := context.WithTimeout(ctx, db.poolWait)
+	defer cancel()
+	c, err := pool.Conn(wctx)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return nil, errBusy()
+	}
+	return c, err
+}
+
+// errBusy is a transaction that found no connection free in time.
+func errBusy() error {
+	return errs.E(errs.Unavailable, "The database is busy: try again in a moment. Nothing was done.",
+		"La base de données est occupée : réessayez dans un instant. Rien n'a été fait.")
 }
 
 // NewID returns a new UUIDv7, ordered by creation time.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -60,6 +61,9 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// RequestTimeout bounds each request (live streams excepted); 0: none.
 	RequestTimeout time.Duration
+	// Admission bounds the requests served at once and the lines of those
+	// waiting (admission.go); zero fields take their defaults.
+	Admission AdmissionLimits
 	// AuditKey is the site's Ed25519 key that signs the audit trail's
 	// checkpoints: an audit bundle export signs one when none covers the
 	// record's last entry yet.
@@ -89,6 +93,8 @@ type Server struct {
 	eventsPoll time.Duration
 	// draining: the node is stopping; /readyz answers 503.
 	draining atomic.Bool
+	// admission bounds the requests served at once (admission.go).
+	admission *admission
 	// idemHashKey keys the hashes of requests sent with an idempotency
 	// key (idempotency.go).
 	idemHashKey []byte
@@ -124,6 +130,7 @@ func New(d Deps) *Server {
 	}
 	s.idemHashKey = requestHashKey(d.AuditKey)
 	s.metrics = newHTTPMetrics(s.Registry)
+	s.admission = newAdmission(d.Admission, runtime.NumCPU(), s.Registry)
 	s.pages = newPages()
 	s.routesAPI()
 	s.routesAuth()
@@ -150,7 +157,8 @@ func (s *Server) Routes() []Route {
 }
 
 // Handler returns the whole HTTP handler: security headers, metrics,
-// cross-origin write refusal, recovery and the router.
+// recovery, admission, the request's time bound, cross-origin write
+// refusal, authentication and the router.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.mux
 	h = s.authenticate(h)
@@ -158,6 +166,7 @@ func (s *Server) Handler() http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
 	h = csrf.Handler(h)
 	h = s.bounded(h)
+	h = s.admit(h)
 	h = s.recover(h)
 	h = retryAfterOn503(h)
 	h = s.observe(h)
