@@ -16,6 +16,9 @@ type session struct {
 	username, password string
 	accountID          string
 	token              string
+	// device is the kind of session to open ("shopfloor" for a line's
+	// tablet); empty: the API's default.
+	device string
 }
 
 // client sends the benchmark's requests to one server and records them.
@@ -36,8 +39,10 @@ func newClient(base string, timeout time.Duration) *client {
 // answer is a request's outcome.
 type answer struct {
 	status int
-	body   []byte
-	err    error
+	// shed: refused at capacity (503 with Retry-After).
+	shed bool
+	body []byte
+	err  error
 }
 
 func (a answer) ok() bool { return a.err == nil && a.status >= 200 && a.status <= 299 }
@@ -82,7 +87,7 @@ func (c *client) send(ctx context.Context, s *session, method, path string, body
 		return answer{err: err}
 	}
 	defer resp.Body.Close()
-	a := answer{status: resp.StatusCode}
+	a := answer{status: resp.StatusCode, shed: resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != ""}
 	ok := a.ok()
 	if discard && ok {
 		_, a.err = io.Copy(io.Discard, resp.Body)
@@ -101,7 +106,7 @@ func (c *client) timed(ctx context.Context, kind string, sched time.Time, s *ses
 		// failure.
 		return a
 	}
-	c.rec.add(kind, sched, time.Now(), a.status, a.err, method+" "+path, a.body)
+	c.rec.add(kind, sched, time.Now(), a.status, a.shed, a.err, method+" "+path, a.body)
 	return a
 }
 
@@ -130,7 +135,11 @@ func (c *client) login(ctx context.Context, s *session) error {
 	var out struct {
 		Token string `json:"token"`
 	}
-	err := c.call(ctx, nil, "POST", "/api/v1/login", map[string]string{"username": s.username, "password": s.password}, &out)
+	body := map[string]string{"username": s.username, "password": s.password}
+	if s.device != "" {
+		body["device"] = s.device
+	}
+	err := c.call(ctx, nil, "POST", "/api/v1/login", body, &out)
 	if err != nil {
 		return fmt.Errorf("signing in as %s: %w", s.username, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"galenix/internal/app"
 	"galenix/internal/testpg"
+	"galenix/internal/web"
 )
 
 // server is galenix running in this process on a fresh database with the
@@ -29,7 +30,7 @@ type server struct {
 // startServer opens a fresh database (SQLite in dir, or PostgreSQL when dsn
 // is set), loads the demo and serves on a free loopback port. Its log goes
 // to a file in dir, warnings and errors only.
-func startServer(dir, dsn string) (*server, time.Duration, error) {
+func startServer(dir, dsn string, limits web.AdmissionLimits) (*server, time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, err
 	}
@@ -39,7 +40,7 @@ func startServer(dir, dsn string) (*server, time.Duration, error) {
 		return nil, 0, err
 	}
 	log := slog.New(slog.NewTextHandler(s.logFile, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s.m = app.New(app.Config{Addr: "127.0.0.1:0", DataDir: dir, DSN: dsn, Demo: true}, log)
+	s.m = app.New(app.Config{Addr: "127.0.0.1:0", DataDir: dir, DSN: dsn, Demo: true, Admission: limits}, log)
 	t0 := time.Now()
 	if err := s.m.Open(context.Background()); err != nil {
 		s.m.Close()

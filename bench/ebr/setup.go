@@ -119,7 +119,8 @@ func setup(ctx context.Context, c *client, o options) (*world, setupFigures, err
 	}
 	var todo []newAccount
 	for i := range o.lines {
-		todo = append(todo, newAccount{&session{username: fmt.Sprintf("bench-op-%02d", i+1), password: benchPassword},
+		// An operator works on the line's tablet: a shop-floor session.
+		todo = append(todo, newAccount{&session{username: fmt.Sprintf("bench-op-%02d", i+1), password: benchPassword, device: "shopfloor"},
 			fmt.Sprintf("Opérateur banc %02d", i+1), "operator"})
 	}
 	w.supervisor = &session{username: "bench-supervisor", password: benchPassword}

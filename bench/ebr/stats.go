@@ -53,6 +53,7 @@ type recorder struct {
 	kinds     map[string]*kindStats
 	errors    int
 	conflicts int
+	shed      int      // answered 503 at capacity (Retry-After), not errors
 	issued    int      // every request recorded, warm-up and failures included
 	samples   []string // the first errors, for the report
 }
@@ -61,6 +62,7 @@ type kindStats struct {
 	lat       []time.Duration
 	errors    int
 	conflicts int
+	shed      int
 }
 
 func newRecorder(from, until time.Time) *recorder {
@@ -74,7 +76,7 @@ const maxSamples = 8
 // end. A 409 of a step is expected when two tablets race; it is counted
 // apart, never as an error (each line has one operator here, so there
 // should be none).
-func (r *recorder) add(kind string, sched, end time.Time, status int, err error, what string, body []byte) {
+func (r *recorder) add(kind string, sched, end time.Time, status int, shed bool, err error, what string, body []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := r.kinds[kind]
@@ -88,6 +90,15 @@ func (r *recorder) add(kind string, sched, end time.Time, status int, err error,
 	case failed && status == 409 && kind == kindStep:
 		k.conflicts++
 		r.conflicts++
+	case failed && err == nil && shed:
+		// Refused at capacity, at once, with Retry-After: the server
+		// keeps its pace for the others. Counted apart from errors; the
+		// shop floor's are shown, for they should not happen.
+		k.shed++
+		r.shed++
+		if operator(kind) && len(r.samples) < maxSamples {
+			r.samples = append(r.samples, fmt.Sprintf("%s %s: refused at capacity: %s", kind, what, clip(string(body), 300)))
+		}
 	case failed:
 		k.errors++
 		r.errors++
@@ -130,14 +141,14 @@ func clip(s string, n int) string {
 
 // summary is the figures of one kind.
 type summary struct {
-	kind              string
-	count             int
-	perSec            float64
-	p50, p99, max     time.Duration
-	errors, conflicts int
-	signing           bool
-	hasLatency        bool
-	sorted            []time.Duration // the latencies, sorted
+	kind                    string
+	count                   int
+	perSec                  float64
+	p50, p99, max           time.Duration
+	errors, conflicts, shed int
+	signing                 bool
+	hasLatency              bool
+	sorted                  []time.Duration // the latencies, sorted
 }
 
 // summaries returns the figures of every kind seen, in print order.
@@ -159,7 +170,7 @@ func (r *recorder) summaries() []summary {
 	})
 	for _, name := range names {
 		k := r.kinds[name]
-		s := summary{kind: name, count: len(k.lat), errors: k.errors, conflicts: k.conflicts, signing: signing(name)}
+		s := summary{kind: name, count: len(k.lat), errors: k.errors, conflicts: k.conflicts, shed: k.shed, signing: signing(name)}
 		if window > 0 {
 			s.perSec = float64(len(k.lat)) / window.Seconds()
 		}
@@ -195,9 +206,15 @@ type dbResult struct {
 	worstKind string
 	errors    int
 	conflicts int
-	signP50   time.Duration
-	signP99   time.Duration
-	signs     int
+	shed      int
+	// The shop floor's requests (the operators' that do not sign): their
+	// p99, and those refused at capacity or failed.
+	floorP99    time.Duration
+	floorShed   int
+	floorErrors int
+	signP50     time.Duration
+	signP99     time.Duration
+	signs       int
 }
 
 // result computes the database's figures from its kinds: all non-signing
@@ -206,9 +223,9 @@ type dbResult struct {
 func (r *recorder) result(name string) dbResult {
 	res := dbResult{name: name, kinds: r.summaries()}
 	r.mu.Lock()
-	res.errors, res.conflicts = r.errors, r.conflicts
+	res.errors, res.conflicts, res.shed = r.errors, r.conflicts, r.shed
 	r.mu.Unlock()
-	var all []time.Duration
+	var all, floor []time.Duration
 	for _, s := range res.kinds {
 		if s.signing {
 			if s.kind == kindSign {
@@ -219,6 +236,9 @@ func (r *recorder) result(name string) dbResult {
 		res.rate += s.perSec
 		if operator(s.kind) {
 			res.opRate += s.perSec
+			floor = append(floor, s.sorted...)
+			res.floorShed += s.shed
+			res.floorErrors += s.errors
 		}
 		all = append(all, s.sorted...)
 		if s.hasLatency && s.p99 > res.p99 {
@@ -227,6 +247,8 @@ func (r *recorder) result(name string) dbResult {
 	}
 	slices.Sort(all)
 	res.p50 = percentile(all, 0.5)
+	slices.Sort(floor)
+	res.floorP99 = percentile(floor, 0.99)
 	return res
 }
 
@@ -234,16 +256,16 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // printKinds prints the table of one database's kinds.
 func printKinds(res dbResult) {
-	fmt.Printf("  %-13s %8s %8s %9s %9s %9s %7s %9s\n", "kind", "count", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "conflicts")
+	fmt.Printf("  %-13s %8s %8s %9s %9s %9s %7s %9s %6s\n", "kind", "count", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "conflicts", "shed")
 	for _, s := range res.kinds {
 		mark := ""
 		if s.signing {
 			mark = "  (argon2id; not in the goal)"
 		}
 		if !s.hasLatency {
-			fmt.Printf("  %-13s %8d %8s %9s %9s %9s %7d %9d%s\n", s.kind, 0, "-", "-", "-", "-", s.errors, s.conflicts, mark)
+			fmt.Printf("  %-13s %8d %8s %9s %9s %9s %7d %9d %6d%s\n", s.kind, 0, "-", "-", "-", "-", s.errors, s.conflicts, s.shed, mark)
 			continue
 		}
-		fmt.Printf("  %-13s %8d %8.1f %9.1f %9.1f %9.1f %7d %9d%s\n", s.kind, s.count, s.perSec, ms(s.p50), ms(s.p99), ms(s.max), s.errors, s.conflicts, mark)
+		fmt.Printf("  %-13s %8d %8.1f %9.1f %9.1f %9.1f %7d %9d %6d%s\n", s.kind, s.count, s.perSec, ms(s.p50), ms(s.p99), ms(s.max), s.errors, s.conflicts, s.shed, mark)
 	}
 }

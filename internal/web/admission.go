@@ -17,14 +17,15 @@ import (
 )
 
 // Admission keeps a node's latency when more work comes than its cores can
-// take. At most Limit requests are served at once; the others wait in line,
-// one line per class, and the shop floor's line goes first: its writes (a
-// step, a signature, a movement: every request that is not a read) and
-// everything a shop-floor tablet's session asks. Reads wait a short while
-// in a short line; past it they are answered 503 with Retry-After at once,
-// so that the requests served keep their speed instead of every request
-// answering late. An operator's tablet therefore keeps its pace when the
-// offices' screens ask more than the node can serve.
+// take. At most Active requests are served at once, and reads leave some of
+// those places to the shop floor: its writes (a step, a signature, a
+// movement: every request that is not a read) and everything a shop-floor
+// tablet's session asks. The others wait in line, one line per class, and
+// the shop floor's line goes first. Reads wait a short while in a short
+// line; past it they are answered 503 with Retry-After at once, so that the
+// requests served keep their speed instead of every request answering
+// late. An operator's tablet therefore keeps its pace when the offices'
+// screens ask more than the node can serve.
 //
 // A request that checks a password gives its place while it waits for and
 // computes the argon2id key (identity.WithYield): the key is computed in a
@@ -47,6 +48,9 @@ type AdmissionLimits struct {
 	// Active is how many requests are served at once; negative: no
 	// admission control at all.
 	Active int
+	// FloorReserve is how many of those places reads leave to the shop
+	// floor.
+	FloorReserve int
 	// FloorWait and ReadWait are the longest a request of the class
 	// waits for its turn.
 	FloorWait, ReadWait time.Duration
@@ -58,11 +62,17 @@ type AdmissionLimits struct {
 // withDefaults fills the zero fields for a machine of cpus cores.
 func (l AdmissionLimits) withDefaults(cpus int) AdmissionLimits {
 	if l.Active == 0 {
-		// A request spends part of its time waiting for the database:
-		// a few per core keep the cores busy without sharing them so
-		// thinly that every request slows down.
-		l.Active = max(8, 4*cpus)
+		// A request spends part of its time waiting for the database
+		// (a commit's fsync): two per core keep the cores busy without
+		// sharing them so thinly that every request slows down
+		// (bench/ebr -sweep: with four per core, the shop floor's p99
+		// doubled past capacity).
+		l.Active = max(4, 2*cpus)
 	}
+	if l.FloorReserve == 0 {
+		l.FloorReserve = max(1, l.Active/4)
+	}
+	l.FloorReserve = min(l.FloorReserve, l.Active-1)
 	if l.FloorWait == 0 {
 		l.FloorWait = 5 * time.Second
 	}
@@ -83,9 +93,10 @@ func (l AdmissionLimits) withDefaults(cpus int) AdmissionLimits {
 type admission struct {
 	limits AdmissionLimits
 
-	mu     sync.Mutex
-	active int
-	lines  [nClasses][]*admitWaiter
+	mu sync.Mutex
+	// active counts the requests served, reads the reads among them.
+	active, reads int
+	lines         [nClasses][]*admitWaiter
 
 	// floorSessions remembers the (hashed) tokens of shop-floor sessions
 	// that authenticated, so that their reads join the floor's line
@@ -138,8 +149,8 @@ func newAdmission(l AdmissionLimits, cpus int, reg *prometheus.Registry) *admiss
 func (a *admission) acquire(ctx context.Context, c admitClass) bool {
 	start := time.Now()
 	a.mu.Lock()
-	if a.active < a.limits.Active && a.noneAhead(c) {
-		a.active++
+	if a.room(c) && a.noneAhead(c) {
+		a.take(c)
 		a.mu.Unlock()
 		a.waited.WithLabelValues(c.String()).Observe(0)
 		return true
@@ -188,35 +199,57 @@ func (a *admission) noneAhead(c admitClass) bool {
 	return true
 }
 
-// release gives a place back: to the first request of the first line that
-// has one, else to the pool.
-func (a *admission) release() {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.active > a.limits.Active {
-		// Taken back past the limit (resume): the excess goes first.
-		a.active--
-		return
+// room reports whether a request of class c may be served now. Under a.mu.
+func (a *admission) room(c admitClass) bool {
+	if a.active >= a.limits.Active {
+		return false
 	}
-	for c := range nClasses {
-		if len(a.lines[c]) > 0 {
-			w := a.lines[c][0]
-			a.lines[c] = slices.Delete(a.lines[c], 0, 1)
-			w.granted = true
-			close(w.ready)
-			return
-		}
-	}
-	a.active--
+	return c == classFloor || a.reads < a.limits.Active-a.limits.FloorReserve
 }
 
-// resume takes a place back after a request gave it (a password check),
-// without waiting: the request is under way and must end. The place may be
-// one past the limit for a moment.
-func (a *admission) resume() {
-	a.mu.Lock()
+// take counts a request of class c served. Under a.mu.
+func (a *admission) take(c admitClass) {
 	a.active++
+	if c == classRead {
+		a.reads++
+	}
+}
+
+// release gives the place of a request of class c back, and serves those
+// waiting that now may be: the shop floor's line first.
+func (a *admission) release(c admitClass) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.active--
+	if c == classRead {
+		a.reads--
+	}
+	for k := range nClasses {
+		for len(a.lines[k]) > 0 && a.room(k) {
+			w := a.lines[k][0]
+			a.lines[k] = slices.Delete(a.lines[k], 0, 1)
+			a.take(k)
+			w.granted = true
+			close(w.ready)
+		}
+	}
+}
+
+// resume takes a place back after a request of class c gave it (a password
+// check), without waiting: the request is under way and must end. The
+// places may be one past the limit for a moment.
+func (a *admission) resume(c admitClass) {
+	a.mu.Lock()
+	a.take(c)
 	a.mu.Unlock()
+}
+
+// signedIn tells admission of a session just opened: a shop-floor tablet's
+// requests join the floor's line from the first.
+func (s *Server) signedIn(tok, device string) {
+	if device == identity.DeviceShopfloor && s.admission != nil {
+		s.admission.noteFloorSession(tok)
+	}
 }
 
 // sessionKey is the key a token is remembered under.
@@ -295,12 +328,12 @@ func (s *Server) admit(next http.Handler) http.Handler {
 				return func() {}
 			}
 			held = false
-			a.release()
+			a.release(c)
 			return func() {
 				mu.Lock()
 				defer mu.Unlock()
 				held = true
-				a.resume()
+				a.resume(c)
 			}
 		}
 		defer func() {
@@ -308,7 +341,7 @@ func (s *Server) admit(next http.Handler) http.Handler {
 			defer mu.Unlock()
 			if held {
 				held = false
-				a.release()
+				a.release(c)
 			}
 		}()
 		next.ServeHTTP(w, r.WithContext(identity.WithYield(r.Context(), give)))

@@ -119,6 +119,36 @@ func TestAdmissionServesTheFloorFirst(t *testing.T) {
 	}
 }
 
+// Reads leave places to the shop floor: a step gets in at once while reads
+// wait.
+func TestAdmissionKeepsPlacesForTheFloor(t *testing.T) {
+	g := newGate(t, AdmissionLimits{Active: 3, FloorReserve: 1, ReadWait: 10 * time.Second})
+	r1, r2 := g.send("GET", "/api/v1/batches"), g.send("GET", "/api/v1/lines")
+	g.waitEntered(t)
+	g.waitEntered(t)
+	r3 := g.send("GET", "/api/v1/rooms")
+	g.waitLine(t, classRead, 1)
+	step := g.send("POST", "/api/v1/batches/x/steps")
+	if got := g.waitEntered(t); got != "POST /api/v1/batches/x/steps" {
+		t.Fatalf("%q got in; the step should have, at once", got)
+	}
+	// Two of the three end: at least one was a read, and the waiting read
+	// goes in.
+	g.free <- struct{}{}
+	g.free <- struct{}{}
+	if got := g.waitEntered(t); got != "GET /api/v1/rooms" {
+		t.Fatalf("%q got in, want the waiting read", got)
+	}
+	for range 2 {
+		g.free <- struct{}{}
+	}
+	for _, c := range []<-chan *httptest.ResponseRecorder{r1, r2, r3, step} {
+		if w := <-c; w.Code != http.StatusNoContent {
+			t.Fatalf("answered %d", w.Code)
+		}
+	}
+}
+
 // At capacity a read waits its short while, then answers 503 with
 // Retry-After and the error envelope; one past the line's length answers
 // at once. A write waits its turn and is served.
@@ -275,7 +305,7 @@ func TestAdmissionUnderContention(t *testing.T) {
 			mu.Lock()
 			in--
 			mu.Unlock()
-			a.release()
+			a.release(c)
 		}()
 	}
 	wg.Wait()

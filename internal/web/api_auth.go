@@ -67,6 +67,7 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.loginLimit.give(addr)
+	s.signedIn(tok, in.Device)
 	writeJSON(w, http.StatusOK, map[string]string{"token": tok})
 }
 

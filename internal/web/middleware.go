@@ -78,9 +78,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if t := token(r); t != "" && len(t) <= 256 {
 			if a, err := s.Identity.Authenticate(r.Context(), t); err == nil {
 				a.Address = clientAddress(r)
-				if a.Device == identity.DeviceShopfloor && s.admission != nil {
-					s.admission.noteFloorSession(t)
-				}
+				s.signedIn(t, a.Device)
 				noteActor(r, a)
 				r = r.WithContext(identity.WithActor(r.Context(), a))
 			} else if c := errs.CodeOf(err); c == errs.Unavailable || c == errs.Internal {

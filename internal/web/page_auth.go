@@ -67,6 +67,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.loginLimit.give(addr)
+	s.signedIn(tok, device)
 	// The cookie lives as long as the session may; a shared device's
 	// cookie ends with the browser, besides.
 	maxAge := int(identity.SessionAbsolute / time.Second)
