@@ -106,7 +106,7 @@ func TestLoginAndSessions(t *testing.T) {
 				t.Errorf("session id %q: %v", actor.SessionID, err)
 			}
 			want := identity.Actor{UserID: acc.ID, Username: "claire", Name: "Claire Dubois", Roles: acc.Roles,
-				SessionID: actor.SessionID, Address: "10.0.0.9"}
+				SessionID: actor.SessionID, Address: "10.0.0.9", Device: identity.DeviceBrowser}
 			if !reflect.DeepEqual(actor, want) {
 				t.Errorf("actor:\n got %+v\nwant %+v", actor, want)
 			}

@@ -135,7 +135,11 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 // conn takes a connection of the pool, waiting at most poolWait: past it the
 // database is busy (errBusy), and the request answers 503 at once.
 func (db *DB) conn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
-	wctx, cancel := context.WithTimeout(ctx, db.poolWait)
+	wait := db.poolWait
+	if wait <= 0 {
+		wait = DefaultPoolWait // a DB made by hand (a backup's inspection)
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	c, err := pool.Conn(wctx)
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
