@@ -33,11 +33,30 @@ const keyWorkerEnv = "GALENIX_ARGON2_WORKER"
 // times as much for the kernel's scheduler.
 const KeyWorkerNice = 10
 
+// urgentWorkerEnv is keyWorkerEnv's value for a worker at the server's own
+// priority: it computes the keys of checks that queue (takeSlot).
+const urgentWorkerEnv = "urgent"
+
 func init() {
-	if os.Getenv(keyWorkerEnv) == "1" {
+	switch os.Getenv(keyWorkerEnv) {
+	case "1":
+		keyWorkerLowerPriority()
+		os.Exit(serveKeys(os.Stdin, os.Stdout))
+	case urgentWorkerEnv:
 		os.Exit(serveKeys(os.Stdin, os.Stdout))
 	}
 }
+
+// urgentWorkers hold a worker at the server's priority for each slot of
+// hashSlots: only a computation holding a slot takes one, so that it never
+// waits. nil until one is needed.
+var urgentWorkers = func() chan *keyWorker {
+	c := make(chan *keyWorker, cap(hashSlots))
+	for range cap(c) {
+		c <- nil
+	}
+	return c
+}()
 
 // keyWorkerPath is the program started as a worker; empty, keys are
 // computed in the process.
@@ -63,15 +82,17 @@ func UseKeyWorkers() error {
 // stopKeyWorkers stops the workers and computes keys in the process again.
 func stopKeyWorkers() {
 	keyWorkerPath.Store(nil)
-	var all []*keyWorker
-	for range cap(hashSlots) {
-		all = append(all, <-hashSlots)
-	}
-	for _, w := range all {
-		if w != nil {
-			w.stop()
+	for _, pool := range []chan *keyWorker{hashSlots, urgentWorkers} {
+		var all []*keyWorker
+		for range cap(pool) {
+			all = append(all, <-pool)
 		}
-		hashSlots <- nil
+		for _, w := range all {
+			if w != nil {
+				w.stop()
+			}
+			pool <- nil
+		}
 	}
 }
 
@@ -82,10 +103,15 @@ type keyWorker struct {
 	out *bufio.Reader
 }
 
-// startKeyWorker starts a worker of the program at path.
-func startKeyWorker(path string) (*keyWorker, error) {
+// startKeyWorker starts a worker of the program at path: at low priority,
+// or at the server's when urgent.
+func startKeyWorker(path string, urgent bool) (*keyWorker, error) {
 	cmd := exec.Command(path)
-	cmd.Env = []string{keyWorkerEnv + "=1"} // nothing of the server's environment
+	kind := "1"
+	if urgent {
+		kind = urgentWorkerEnv
+	}
+	cmd.Env = []string{keyWorkerEnv + "=" + kind} // nothing of the server's environment
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -145,7 +171,6 @@ const (
 // serveKeys is a worker's loop: it reads requests from in and writes each
 // key to out until in closes. It returns the exit status.
 func serveKeys(in io.Reader, out io.Writer) int {
-	keyWorkerLowerPriority()
 	r := bufio.NewReader(in)
 	var head [13]byte
 	for {

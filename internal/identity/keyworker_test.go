@@ -146,3 +146,39 @@ func TestServeKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestUrgentKeyWorker: a check that queued computes its key in a worker at
+// the server's own priority, not the low-priority one, and gets the same
+// key.
+func TestUrgentKeyWorker(t *testing.T) {
+	if !keyWorkersSupported {
+		t.Skip("argon2id workers run on Linux only")
+	}
+	if err := UseKeyWorkers(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopKeyWorkers)
+	password, salt := []byte("correct horse battery staple"), []byte("0123456789abcdef")
+	want := argon2.IDKey(password, salt, 1, 1024, 1, 32)
+	if got := computeKey(<-hashSlots, true, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
+		t.Fatalf("urgent worker's key %x, want %x", got, want)
+	}
+	if len(workers(t)) != 0 {
+		t.Error("an urgent check started a low-priority worker")
+	}
+	var urgent []*keyWorker
+	for range cap(urgentWorkers) {
+		if w := <-urgentWorkers; w != nil {
+			urgent = append(urgent, w)
+			defer func() { urgentWorkers <- w }()
+		} else {
+			defer func() { urgentWorkers <- nil }()
+		}
+	}
+	if len(urgent) != 1 {
+		t.Fatalf("%d urgent workers after one urgent computation, want 1", len(urgent))
+	}
+	if got, own := niceness(t, urgent[0].cmd.Process.Pid), niceness(t, os.Getpid()); got != own {
+		t.Errorf("urgent worker's nice value %s, want the server's %s", got, own)
+	}
+}

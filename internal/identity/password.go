@@ -69,17 +69,26 @@ var ErrBusy = errs.E(errs.Unavailable, "The server is busy checking other passwo
 
 // takeSlot waits for a slot of hashSlots within the queue's bounds and the
 // context's; while it waits and computes, the request gives its place to
-// others (WithYield).
-func takeSlot(ctx context.Context) (*keyWorker, func(), error) {
+// others (WithYield). urgent says that checks queue: the key is then
+// computed by a worker at the server's own priority, not the low-priority
+// one, for on a machine busy with reads a worker at nice 10 gets a tenth of
+// a core, and the line of signatures would only grow. The slots keep that
+// to one core in two.
+func takeSlot(ctx context.Context) (w *keyWorker, resume func(), urgent bool, err error) {
 	if int(hashWaiting.Add(1)) > HashQueue {
 		hashWaiting.Add(-1)
-		return nil, nil, ErrBusy
+		return nil, nil, false, ErrBusy
 	}
-	resume := Yield(ctx)
+	select {
+	case w = <-hashSlots:
+		// A slot free at once: no line.
+		hashWaiting.Add(-1)
+		return w, Yield(ctx), false, nil
+	default:
+	}
+	resume = Yield(ctx)
 	timer := time.NewTimer(HashWait)
 	defer timer.Stop()
-	var w *keyWorker
-	var err error
 	select {
 	case w = <-hashSlots:
 	case <-timer.C:
@@ -90,20 +99,20 @@ func takeSlot(ctx context.Context) (*keyWorker, func(), error) {
 	hashWaiting.Add(-1)
 	if err != nil {
 		resume()
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return w, resume, nil
+	return w, resume, true, nil
 }
 
 // idKey computes an argon2id key within the bound of hashSlots, waiting
 // as long as it takes.
 func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	return computeKey(<-hashSlots, password, salt, time, memory, threads, keyLen)
+	return computeKey(<-hashSlots, false, password, salt, time, memory, threads, keyLen)
 }
 
-// computeKey computes an argon2id key on the slot's worker w, then gives
-// the slot back.
-func computeKey(w *keyWorker, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+// computeKey computes an argon2id key on the slot's worker w (in the
+// process when urgent, or without workers), then gives the slot back.
+func computeKey(w *keyWorker, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	defer func() { hashSlots <- w }()
 	n := hashing.Add(1)
 	defer hashing.Add(-1)
@@ -117,17 +126,29 @@ func computeKey(w *keyWorker, password, salt []byte, time, memory uint32, thread
 	if path == nil || len(password) > maxKeyInput || len(salt) > maxKeyInput {
 		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 	}
-	if w == nil {
+	if urgent {
+		u := <-urgentWorkers // never waits: this computation holds a slot
+		defer func() { urgentWorkers <- u }()
+		return workerKey(&u, *path, true, password, salt, time, memory, threads, keyLen)
+	}
+	return workerKey(&w, *path, false, password, salt, time, memory, threads, keyLen)
+}
+
+// workerKey computes a key on the worker *w, started first if nil; a
+// worker that fails is stopped (*w nil: replaced next time) and the key
+// computed in the process.
+func workerKey(w **keyWorker, path string, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	if *w == nil {
 		var err error
-		if w, err = startKeyWorker(*path); err != nil {
+		if *w, err = startKeyWorker(path, urgent); err != nil {
+			*w = nil
 			return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 		}
 	}
-	key, err := w.key(password, salt, time, memory, threads, keyLen)
+	key, err := (*w).key(password, salt, time, memory, threads, keyLen)
 	if err != nil {
-		// The worker failed: it is replaced at the next computation.
-		w.stop()
-		w = nil
+		(*w).stop()
+		*w = nil
 		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 	}
 	return key
@@ -187,11 +208,11 @@ func checkPassword(ctx context.Context, hash, password string, bounded bool) (bo
 	}
 	var got []byte
 	if bounded {
-		w, resume, err := takeSlot(ctx)
+		w, resume, urgent, err := takeSlot(ctx)
 		if err != nil {
 			return false, err
 		}
-		got = computeKey(w, []byte(password), salt, time, memory, threads, uint32(len(want)))
+		got = computeKey(w, urgent, []byte(password), salt, time, memory, threads, uint32(len(want)))
 		resume()
 	} else {
 		got = idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
