@@ -20,7 +20,13 @@ type Account struct {
 	// here) or "ldap" (the site's directory).
 	Source    string    `json:"source"`
 	CreatedAt time.Time `json:"created_at"`
+	// Version counts the account's changes (name, roles, active): an
+	// update names the version it edited (If-Match) and applies only to it.
+	Version int `json:"version"`
 }
+
+// VersionRef returns the address of the account's version.
+func (a *Account) VersionRef() *int { return &a.Version }
 
 // Actor returns the actor that acts for this account.
 func (a *Account) Actor() Actor {

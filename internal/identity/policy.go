@@ -14,6 +14,10 @@ import (
 // Policy is the site's sign-in policy. An administrator may change it; the
 // defaults follow ANSSI and NIST SP 800-63B guidance.
 type Policy struct {
+	// Version counts the stored policy's changes (0 or 1: never
+	// changed): a change names the version it edited (If-Match) and
+	// applies only to it.
+	Version int
 	// MinLength is the least number of characters of a password.
 	MinLength int
 	// History is how many previous passwords may not be used again.

@@ -59,9 +59,16 @@ type StepRecord struct {
 	PerformedAt   *time.Time `json:"performed_at,omitempty"`
 	// Corrections counts changes of the entry after it was first made.
 	Corrections int `json:"corrections"`
+	// Version counts the changes of the entry (1: none yet; its first
+	// entry, then each correction): a correction names the version it
+	// corrected (If-Match) and applies only to it.
+	Version int `json:"version"`
 	// Signatures are the step's signatures, when read with them.
 	Signatures []esign.Signature `json:"signatures,omitempty"`
 }
+
+// VersionRef returns the address of the step's version.
+func (r *StepRecord) VersionRef() *int { return &r.Version }
 
 // Label numbers the step as the master does: "3.2".
 func (r *StepRecord) Label() string { return strconv.Itoa(r.Op) + "." + strconv.Itoa(r.Step.No) }
@@ -135,7 +142,13 @@ type Entry struct {
 	// Equipment: the code of the piece of equipment checked.
 	Equipment string `json:"equipment,omitempty"`
 	Comment   string `json:"comment,omitempty"`
+	// Version, in a correction, is the version of the entry corrected
+	// (0: any); If-Match says it too.
+	Version int `json:"version,omitempty"`
 }
+
+// VersionRef returns the address of the version a correction names.
+func (e *Entry) VersionRef() *int { return &e.Version }
 
 // Recorded is an entry checked against its step: what to record.
 type Recorded struct {

@@ -102,6 +102,10 @@ type Master struct {
 	ProductID string       `json:"product_id"`
 	Code      string       `json:"code"`
 	Version   int          `json:"version"`
+	// Revision counts the changes of this version of the master (its
+	// edition is Version): an update names the revision it edited
+	// (If-Match) and applies only to it.
+	Revision int `json:"revision"`
 	Title     string       `json:"title"`
 	Status    MasterStatus `json:"status"`
 	// BatchSize is the quantity of one batch, in Unit.
@@ -230,6 +234,10 @@ func (st *Step) validate() *errs.Error {
 	}
 	return nil
 }
+
+// VersionRef returns the address of the master's revision: the counter of
+// its changes (site.Versioned).
+func (m *Master) VersionRef() *int { return &m.Revision }
 
 // Body is the master's operations as stored and signed: canonical JSON.
 func (m *Master) Body() string {

@@ -49,7 +49,13 @@ type Product struct {
 	SpecialClass SpecialClass `json:"special_class"`
 	// Storage is the storage condition, for example "2–8 °C".
 	Storage string `json:"storage"`
+	// Version counts the product's changes: an update names the version
+	// it edited (If-Match) and applies only to it.
+	Version int `json:"version"`
 }
+
+// VersionRef returns the address of the product's version.
+func (p *Product) VersionRef() *int { return &p.Version }
 
 // Validate checks a product's fields and sets Sterile from the form.
 func (p *Product) Validate() error {

@@ -57,11 +57,11 @@ func errSessionEnded() error {
 	return errs.E(errs.Unauthorized, "Your session has ended; sign in again.", "Votre session a pris fin ; reconnectez-vous.")
 }
 
-const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at, source`
+const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at, source, version`
 
 func scanAccount(sc scanner, a *identity.Account, extra ...any) error {
 	var roles string
-	err := sc.Scan(append([]any{&a.ID, &a.Username, &a.Name, &roles, &a.ClientID, &a.Active, &a.CreatedAt, &a.Source}, extra...)...)
+	err := sc.Scan(append([]any{&a.ID, &a.Username, &a.Name, &roles, &a.ClientID, &a.Active, &a.CreatedAt, &a.Source, &a.Version}, extra...)...)
 	a.Roles = nil
 	for _, r := range strings.Split(roles, ",") {
 		if r != "" {
@@ -194,6 +194,7 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 	a.ID = NewID()
 	a.Active = true
 	a.CreatedAt = tx.Now
+	a.Version = 1 // the column's default
 	if a.Source == "" {
 		a.Source = SourceLocal
 	}

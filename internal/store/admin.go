@@ -174,18 +174,37 @@ func (s *AdminStore) UpdateAccount(ctx context.Context, a *identity.Account, rea
 // audits each field that changed, with the client's id when the account is
 // a client's user (its laboratory sees its own users' trail). A change needs
 // a reason; one that changes nothing writes nothing.
+//
+// An update that names a version (new.Version, 0: any) applies only to it:
+// the check is in the UPDATE itself, so that of two concurrent edits of one
+// version the second is refused as stale.
 func (tx *Tx) changeAccount(old, new *identity.Account) error {
+	if new.Version != 0 && new.Version != old.Version {
+		return errs.StaleVersion(new.Version, old.Version)
+	}
 	changes := audit.Diff("account", old.ID, identity.AccountFields(old), identity.AccountFields(new))
 	if len(changes) == 0 {
+		new.Version = old.Version
 		return nil
 	}
 	if tx.reason == "" {
 		return errReasonRequired()
 	}
-	if _, err := tx.exec(`UPDATE accounts SET name = ?, roles = ?, active = ? WHERE id = ?`,
-		new.Name, identity.RolesText(new.Roles), new.Active, old.ID); err != nil {
+	res, err := tx.exec(`UPDATE accounts SET name = ?, roles = ?, active = ?, version = version + 1 WHERE id = ? AND version = ?`,
+		new.Name, identity.RolesText(new.Roles), new.Active, old.ID, old.Version)
+	if err != nil {
 		return err
 	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		var current int
+		if err := tx.queryRow(`SELECT version FROM accounts WHERE id = ?`, old.ID).Scan(&current); err != nil {
+			return err
+		}
+		return errs.StaleVersion(old.Version, current)
+	}
+	new.Version = old.Version + 1
 	if !new.Active {
 		// A withdrawn account's sessions end at once.
 		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ?`, old.ID); err != nil {

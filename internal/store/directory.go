@@ -139,9 +139,10 @@ func (tx *Tx) updateDirectoryAccount(a *identity.Account, du *identity.Directory
 	if len(changes) == 0 {
 		return nil
 	}
-	if _, err := tx.exec(`UPDATE accounts SET name = ?, roles = ? WHERE id = ?`, next.Name, joinRoles(next.Roles), a.ID); err != nil {
+	if _, err := tx.exec(`UPDATE accounts SET name = ?, roles = ?, version = version + 1 WHERE id = ?`, next.Name, joinRoles(next.Roles), a.ID); err != nil {
 		return err
 	}
+	next.Version++
 	*a = next
 	return tx.Audit(changes, "")
 }

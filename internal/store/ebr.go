@@ -27,7 +27,7 @@ func stepJSON(st production.Step) (string, error) {
 
 const stepCols = `s.id, s.batch_id, s.client_id, s.seq, s.op, s.op_title, s.step, s.state, s.value, s.number,
 	COALESCE(CAST(s.lot_id AS TEXT), ''), COALESCE(ml.code, ''), COALESCE(CAST(s.equipment_id AS TEXT), ''), COALESCE(e.code, ''),
-	s.comment, s.exception, s.why, COALESCE(CAST(s.deviation_id AS TEXT), ''), s.performed_by, s.performed_name, s.performed_at, s.corrections`
+	s.comment, s.exception, s.why, COALESCE(CAST(s.deviation_id AS TEXT), ''), s.performed_by, s.performed_name, s.performed_at, s.corrections, s.version`
 
 const stepFrom = ` FROM batch_steps s LEFT JOIN material_lots ml ON ml.id = s.lot_id LEFT JOIN equipment e ON e.id = s.equipment_id`
 
@@ -37,7 +37,7 @@ func scanStep(sc scanner, r *production.StepRecord) error {
 	var at sql.NullTime
 	err := sc.Scan(&r.ID, &r.BatchID, &r.ClientID, &r.Seq, &r.Op, &r.OpTitle, &body, &r.State, &r.Value, &num,
 		&r.LotID, &r.LotCode, &r.EquipmentID, &r.Equipment, &r.Comment, &r.Exception, &r.Why, &r.DeviationID,
-		&r.PerformedBy, &r.PerformedName, &at, &r.Corrections)
+		&r.PerformedBy, &r.PerformedName, &at, &r.Corrections, &r.Version)
 	if err != nil {
 		return err
 	}
@@ -252,8 +252,8 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 		r.State = production.StepRecorded
 	}
 	// Claim the step first: of two transactions, one changes the row.
-	res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, performed_by = ?, performed_name = ?, performed_at = ?
-		WHERE id = ? AND state = ?`, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why, r.PerformedBy, r.PerformedName, r.PerformedAt,
+	res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, performed_by = ?, performed_name = ?, performed_at = ?,
+		version = version + 1 WHERE id = ? AND state = ?`, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why, r.PerformedBy, r.PerformedName, r.PerformedAt,
 		r.ID, string(production.StepPending))
 	if err != nil {
 		return nil, err
@@ -262,6 +262,7 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s was just recorded on another device.", r.Label()),
 			fmt.Sprintf("L'étape %s vient d'être enregistrée sur un autre poste.", r.Label()))
 	}
+	r.Version++
 	switch r.Step.Kind {
 	case production.StepMaterial:
 		lot, err := tx.LotByCode(e.Lot)
@@ -390,6 +391,9 @@ func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e pro
 			return errs.E(errs.Conflict, "Only numeric entries and sample labels are corrected; for a material, an equipment or a checklist, open a deviation.",
 				"Seules les saisies numériques et les étiquettes d'échantillon se corrigent ; pour une matière, un équipement ou une liste de contrôle, ouvrez une déviation.")
 		}
+		if e.Version != 0 && e.Version != old.Version {
+			return errs.StaleVersion(e.Version, old.Version)
+		}
 		rec, err := old.Step.Check(e)
 		if err != nil {
 			return err
@@ -402,10 +406,23 @@ func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e pro
 		if len(n.Step.Needs()) > 0 {
 			n.State = production.StepRecorded
 		}
-		if _, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, corrections = ? WHERE id = ?`,
-			string(n.State), n.Value, n.Number, n.Comment, n.Exception, n.Why, n.Corrections, n.ID); err != nil {
+		// Of two corrections of one version, the second finds none.
+		res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, corrections = ?,
+			version = version + 1 WHERE id = ? AND version = ?`,
+			string(n.State), n.Value, n.Number, n.Comment, n.Exception, n.Why, n.Corrections, n.ID, old.Version)
+		if err != nil {
 			return err
 		}
+		if k, err := res.RowsAffected(); err != nil {
+			return err
+		} else if k == 0 {
+			var current int
+			if err := tx.queryRow(`SELECT version FROM batch_steps WHERE id = ?`, n.ID).Scan(&current); err != nil {
+				return err
+			}
+			return errs.StaleVersion(old.Version, current)
+		}
+		n.Version = old.Version + 1
 		if n.Exception && old.DeviationID == "" {
 			if err := tx.openDeviation(b, &n, rec); err != nil {
 				return err

@@ -34,10 +34,10 @@ func init() {
 
 // --- products
 
-const productCols = `id, client_id, code, name, form, sterile, strength, presentation, special_class, storage`
+const productCols = `id, client_id, code, name, form, sterile, strength, presentation, special_class, storage, version`
 
 func scanProduct(sc scanner, p *production.Product) error {
-	return sc.Scan(&p.ID, &p.ClientID, &p.Code, &p.Name, &p.Form, &p.Sterile, &p.Strength, &p.Presentation, &p.SpecialClass, &p.Storage)
+	return sc.Scan(&p.ID, &p.ClientID, &p.Code, &p.Name, &p.Form, &p.Sterile, &p.Strength, &p.Presentation, &p.SpecialClass, &p.Storage, &p.Version)
 }
 
 func productValues(p *production.Product) []any {
@@ -397,17 +397,17 @@ func quantityText(f float64, lang string) string {
 // masterHeadCols are a master's columns but its body: a list shows its
 // steps' count, not its steps.
 const (
-	masterHeadCols = `id, client_id, product_id, code, version, title, status, batch_size, unit, hours, steps`
+	masterHeadCols = `id, client_id, product_id, code, version, title, status, batch_size, unit, hours, steps, revision`
 	masterCols     = masterHeadCols + `, body`
 )
 
 func scanMasterHead(sc scanner, m *production.Master) error {
-	return sc.Scan(&m.ID, &m.ClientID, &m.ProductID, &m.Code, &m.Version, &m.Title, &m.Status, &m.BatchSize, &m.Unit, &m.Hours, &m.Steps)
+	return sc.Scan(&m.ID, &m.ClientID, &m.ProductID, &m.Code, &m.Version, &m.Title, &m.Status, &m.BatchSize, &m.Unit, &m.Hours, &m.Steps, &m.Revision)
 }
 
 func scanMaster(sc scanner, m *production.Master) error {
 	var body string
-	if err := sc.Scan(&m.ID, &m.ClientID, &m.ProductID, &m.Code, &m.Version, &m.Title, &m.Status, &m.BatchSize, &m.Unit, &m.Hours, &m.Steps, &body); err != nil {
+	if err := sc.Scan(&m.ID, &m.ClientID, &m.ProductID, &m.Code, &m.Version, &m.Title, &m.Status, &m.BatchSize, &m.Unit, &m.Hours, &m.Steps, &m.Revision, &body); err != nil {
 		return err
 	}
 	m.Operations = nil
@@ -670,7 +670,7 @@ func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
 }
 
 func (tx *Tx) writeMasterStatus(id string, from, to production.MasterStatus, clientID string) error {
-	if _, err := tx.exec(`UPDATE masters SET status = ? WHERE id = ?`, string(to), id); err != nil {
+	if _, err := tx.exec(`UPDATE masters SET status = ?, revision = revision + 1 WHERE id = ?`, string(to), id); err != nil {
 		return err
 	}
 	return tx.Audit([]audit.Change{{Entity: masterTable.entity, EntityID: id, Field: "status", Old: string(from), New: string(to)}}, clientID)

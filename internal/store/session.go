@@ -92,7 +92,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	// and the site's policy settings.
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 		var clients, settings sql.NullString
-		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source,
+		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source, a.version,
 			a.totp_enabled, a.password_changed_at, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
 			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = a.id),
 			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE '`+policyPrefix+`%')

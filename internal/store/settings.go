@@ -59,6 +59,8 @@ func setPolicyField(p *identity.Policy, field, value string) error {
 		dur(&p.Absolute)
 	case "admin_totp":
 		p.AdminTOTP, err = strconv.ParseBool(value)
+	case "version":
+		num(&p.Version)
 	}
 	if err != nil {
 		return fmt.Errorf("setting %s%s = %q: %w", policyPrefix, field, value, err)
@@ -90,6 +92,7 @@ func (tx *Tx) policyOver(p identity.Policy) (identity.Policy, error) {
 			return p, err
 		}
 	}
+	p.Version = max(p.Version, 1) // never changed: its first version
 	return p, rows.Err()
 }
 
@@ -109,9 +112,31 @@ func (tx *Tx) setPolicy(p identity.Policy, needReason bool) error {
 	if err != nil {
 		return err
 	}
+	if p.Version != 0 && p.Version != old.Version {
+		return errs.StaleVersion(p.Version, old.Version)
+	}
 	changes := audit.Diff("policy", "sign-in", policyFields(old), policyFields(p))
 	if len(changes) > 0 && needReason && tx.reason == "" {
 		return errReasonForPolicy()
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	// The version first, counted only if it is still the one read: of two
+	// concurrent changes of one version, the second finds it moved.
+	res, err := tx.exec(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE settings.value = ?`,
+		policyPrefix+"version", strconv.Itoa(old.Version+1), strconv.Itoa(old.Version))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		cur, err := tx.Policy()
+		if err != nil {
+			return err
+		}
+		return errs.StaleVersion(old.Version, cur.Version)
 	}
 	for _, c := range changes {
 		if _, err := tx.exec(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,

@@ -288,6 +288,10 @@ type table struct {
 	cols   []string
 }
 
+// versionCols name the column counting a versioned record's changes where
+// it is not "version": a master's version is its edition.
+var versionCols = map[string]string{"masters": "revision"}
+
 // create inserts a record and audits each of its fields.
 func create(tx *Tx, t table, id string, rec auditable, vals ...any) error {
 	return createClientRecord(tx, t, id, "", rec, vals...)
@@ -342,8 +346,12 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 		set[i] = c + " = ?"
 	}
 	q, args := "UPDATE "+t.name+" SET "+strings.Join(set, ", "), append(vals, id)
+	vcol := versionCols[t.name]
+	if vcol == "" {
+		vcol = "version"
+	}
 	if oldVersion != nil {
-		q += ", version = version + 1 WHERE id = ? AND version = ?"
+		q += ", " + vcol + " = " + vcol + " + 1 WHERE id = ? AND " + vcol + " = ?"
 		args = append(args, *oldVersion)
 	} else {
 		q += " WHERE id = ?"
@@ -358,7 +366,7 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 		} else if n == 0 {
 			// Changed by another transaction since it was read.
 			var current int
-			if err := tx.queryRow("SELECT version FROM "+t.name+" WHERE id = ?", id).Scan(&current); err != nil {
+			if err := tx.queryRow("SELECT "+vcol+" FROM "+t.name+" WHERE id = ?", id).Scan(&current); err != nil {
 				return err
 			}
 			return errs.StaleVersion(*oldVersion, current)

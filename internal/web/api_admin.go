@@ -80,6 +80,7 @@ type accountUpdateBody struct {
 	Active    *bool           `json:"active"`
 	Source    string          `json:"source"`
 	CreatedAt time.Time       `json:"created_at"`
+	Version   int             `json:"version"`
 	Reason    string          `json:"reason"`
 }
 
@@ -94,11 +95,17 @@ func (s *Server) apiUpdateAccount(w http.ResponseWriter, r *http.Request) {
 			"Indiquez si le compte est actif (true ou false)."))
 		return
 	}
-	a := identity.Account{ID: r.PathValue("id"), Username: in.Username, Name: in.Name, Roles: in.Roles, ClientID: in.ClientID, Active: *in.Active}
+	a := identity.Account{ID: r.PathValue("id"), Username: in.Username, Name: in.Name, Roles: in.Roles, ClientID: in.ClientID,
+		Active: *in.Active, Version: in.Version}
+	if err := ifMatch(r, &a); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	if err := s.Admin.UpdateAccount(r.Context(), &a, in.Reason); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
+	setETag(w, &a)
 	writeJSON(w, http.StatusOK, &a)
 }
 

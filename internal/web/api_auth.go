@@ -170,14 +170,19 @@ type policyBody struct {
 	ShopfloorIdleMinutes int  `json:"shopfloor_idle_minutes"`
 	AbsoluteMinutes      int  `json:"absolute_minutes"`
 	AdminTOTP            bool `json:"admin_totp"`
+	Version              int  `json:"version"`
 }
+
+// VersionRef returns the address of the policy's version (ETag).
+func (p *policyBody) VersionRef() *int { return &p.Version }
 
 const policyDay = 24 * time.Hour
 
 func policyOut(p identity.Policy) policyBody {
 	return policyBody{MinLength: p.MinLength, History: p.History, MaxAgeDays: int(p.MaxAge / policyDay), LockAfter: p.LockAfter,
 		LockForMinutes: int(p.LockFor / time.Minute), IdleMinutes: int(p.Idle / time.Minute),
-		ShopfloorIdleMinutes: int(p.ShopfloorIdle / time.Minute), AbsoluteMinutes: int(p.Absolute / time.Minute), AdminTOTP: p.AdminTOTP}
+		ShopfloorIdleMinutes: int(p.ShopfloorIdle / time.Minute), AbsoluteMinutes: int(p.Absolute / time.Minute), AdminTOTP: p.AdminTOTP,
+		Version: p.Version}
 }
 
 // policyIn is what PUT /api/v1/policy takes: every field of policyBody,
@@ -192,7 +197,13 @@ type policyIn struct {
 	ShopfloorIdleMinutes *int  `json:"shopfloor_idle_minutes"`
 	AbsoluteMinutes      *int  `json:"absolute_minutes"`
 	AdminTOTP            *bool `json:"admin_totp"`
+	// Version is the version of the policy changed (0: any); If-Match
+	// says it too.
+	Version int `json:"version"`
 }
+
+// VersionRef returns the address of the version a change names.
+func (in *policyIn) VersionRef() *int { return &in.Version }
 
 func (in policyIn) policy() (identity.Policy, error) {
 	var p identity.Policy
@@ -238,7 +249,9 @@ func (s *Server) apiPolicy(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, policyOut(p))
+	out := policyOut(p)
+	setETag(w, &out)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) apiSetPolicy(w http.ResponseWriter, r *http.Request) {
@@ -248,16 +261,23 @@ func (s *Server) apiSetPolicy(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	if err := ifMatch(r, &in); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	p, err := in.policy()
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
+	p.Version = in.Version
 	if p, err = s.Identity.SetSignInPolicy(r.Context(), p, reason); err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, policyOut(p))
+	out := policyOut(p)
+	setETag(w, &out)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) apiSecurityEvents(w http.ResponseWriter, r *http.Request) {

@@ -150,7 +150,14 @@ func (s *Server) routesProduction() {
 			return
 		}
 		in.StepID = r.PathValue("step_id")
+		if err := ifMatch(r, &in); err != nil {
+			s.apiError(w, r, err)
+			return
+		}
 		st, err := p.CorrectStep(r.Context(), r.PathValue("id"), in, reason)
+		if err == nil {
+			setETag(w, st)
+		}
 		s.answer(w, r, http.StatusOK, anonymousStep(r.Context(), st), err)
 	})
 	s.handle("GET", "/api/v1/batches/{id}/review", false, get(s, func(ctx context.Context, id string) (*production.Review, error) {

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"slices"
 	"time"
 
@@ -225,6 +226,8 @@ type accountFormPage struct {
 	Form    *form
 	Fields  []fieldView
 	Comment fieldView
+	// Version is the version of the account edited.
+	Version string
 }
 
 var (
@@ -273,6 +276,7 @@ func (s *Server) renderAccountForm(w http.ResponseWriter, r *http.Request, statu
 	d.Title = tr(d.Lang, "account.new")
 	if d.Edit {
 		specs = editAccountFields
+		d.Version = vals.Get("version")
 		d.Title = tr(d.Lang, "account.edit")
 		d.Action = "/admin/accounts/" + url.PathEscape(id)
 		d.Cancel = d.Action
@@ -343,14 +347,20 @@ func (s *Server) adminAccountEdit(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	vals := url.Values{"name": {a.Name}}
+	s.renderAccountForm(w, r, http.StatusOK, a.ID, accountValues(a), nil)
+}
+
+// accountValues are the edit form's values of an account, with its
+// version.
+func accountValues(a *identity.Account) url.Values {
+	vals := url.Values{"name": {a.Name}, "version": {strconv.Itoa(a.Version)}}
 	for _, role := range a.Roles {
 		vals.Add("roles", string(role))
 	}
 	if a.Active {
 		vals.Set("active", "on")
 	}
-	s.renderAccountForm(w, r, http.StatusOK, a.ID, vals, nil)
+	return vals
 }
 
 func (s *Server) adminAccountUpdate(w http.ResponseWriter, r *http.Request) {
@@ -360,10 +370,22 @@ func (s *Server) adminAccountUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := identity.Account{ID: r.PathValue("id"), Name: vals.Get("name"), Active: checked(vals, "active")}
+	a.Version, _ = strconv.Atoi(vals.Get("version"))
 	for _, role := range vals["roles"] {
 		a.Roles = append(a.Roles, identity.Role(role))
 	}
 	err = s.Admin.UpdateAccount(r.Context(), &a, vals.Get("reason"))
+	if errs.Is(err, errs.Stale) {
+		// Someone else saved the account meanwhile: show it as it is now,
+		// with the reason why nothing was saved.
+		cur, gerr := s.Admin.Account(r.Context(), a.ID)
+		if gerr != nil {
+			s.pageError(w, r, gerr)
+			return
+		}
+		s.renderAccountForm(w, r, http.StatusPreconditionFailed, a.ID, accountValues(cur), err)
+		return
+	}
 	if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
 		s.pageError(w, r, err)
 		return
