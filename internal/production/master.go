@@ -97,17 +97,17 @@ var MasterStatuses = []MasterStatus{MasterDraft, MasterInReview, MasterApproved,
 // is made, as operations of steps. A batch keeps the version it started
 // with.
 type Master struct {
-	ID        string       `json:"id"`
-	ClientID  string       `json:"client_id"`
-	ProductID string       `json:"product_id"`
-	Code      string       `json:"code"`
-	Version   int          `json:"version"`
+	ID        string `json:"id"`
+	ClientID  string `json:"client_id"`
+	ProductID string `json:"product_id"`
+	Code      string `json:"code"`
+	Version   int    `json:"version"`
 	// Revision counts the changes of this version of the master (its
 	// edition is Version): an update names the revision it edited
 	// (If-Match) and applies only to it.
-	Revision int `json:"revision"`
-	Title     string       `json:"title"`
-	Status    MasterStatus `json:"status"`
+	Revision int          `json:"revision"`
+	Title    string       `json:"title"`
+	Status   MasterStatus `json:"status"`
 	// BatchSize is the quantity of one batch, in Unit.
 	BatchSize float64 `json:"batch_size"`
 	Unit      string  `json:"unit"`
