@@ -1005,6 +1005,7 @@ func TestOpenAPIProductionSchemas(t *testing.T) {
 // numeric step, recorded.
 type prodWorld struct {
 	product, draft, batch, numericStep string
+	p                                  *prodEnv
 }
 
 // exerciseProduction runs every write command of production through the
@@ -1013,7 +1014,7 @@ type prodWorld struct {
 func exerciseProduction(t *testing.T, e *env) prodWorld {
 	t.Helper()
 	p := newProdEnv(t, e, "supervisor")
-	var w prodWorld
+	w := prodWorld{p: p}
 	w.product = p.created(t, "supervisor", "/api/v1/products", p.productBody("CEF-1G"))
 	pr := p.call(t, "supervisor", "GET", "/api/v1/products/"+w.product, nil).object(t)
 	pr["storage"], pr["reason"] = "2–8 °C", "Stability data"

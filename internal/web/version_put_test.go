@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,6 +185,114 @@ func TestVersionedPUT(t *testing.T) {
 		}
 		if seen != len(cases) {
 			t.Errorf("%d PUT routes checked, the table has %d: a route was removed", seen, len(cases))
+		}
+	})
+}
+
+// TestStepCorrectionVersion: an entry's version is one more at its first
+// entry and at each correction; a correction of a version someone else
+// corrected meanwhile answers 412 with the current version and changes
+// nothing; of ten corrections of one version at once, one applies.
+func TestStepCorrectionVersion(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		w := exerciseProduction(t, e)
+		p := w.p
+		path := "/api/v1/batches/" + w.batch + "/steps/" + w.numericStep
+		version := func() int {
+			for _, st := range p.steps(t, w.batch) {
+				if st["id"] == w.numericStep {
+					return int(st["version"].(float64))
+				}
+			}
+			t.Fatal("the step is not in its batch")
+			return 0
+		}
+		v := version()
+		if v != 3 { // 1 pending, 2 recorded, 3 corrected once
+			t.Fatalf("a step recorded then corrected once is at version %d, want 3", v)
+		}
+		r := p.call(t, "supervisor", "PUT", path, map[string]any{"value": "7.41", "reason": "Second reading"}, "If-Match", `"3"`)
+		p.ok(t, r, http.StatusOK, "correct with the current version")
+		if etagOf(t, r) != 4 || r.object(t)["version"] != float64(4) {
+			t.Fatalf("correction answered ETag %s, body %s; want version 4", r.header.Get("ETag"), r.body)
+		}
+		before := e.snapshot(t)
+		trail := len(e.auditEntries(t, audit.Filter{EntityID: w.numericStep}))
+		stale := p.call(t, "supervisor", "PUT", path, map[string]any{"value": "7.39", "reason": "Stale screen"}, "If-Match", `"3"`)
+		stale.wantError(t, http.StatusPreconditionFailed, "stale", "")
+		if etagOf(t, stale) != 4 {
+			t.Errorf("stale correction answered ETag %s, want the current 4", stale.header.Get("ETag"))
+		}
+		p.call(t, "supervisor", "PUT", path, map[string]any{"value": "7.39", "reason": "Stale body", "version": 3}).
+			wantError(t, http.StatusPreconditionFailed, "stale", "")
+		p.call(t, "supervisor", "PUT", path, map[string]any{"value": "7.39", "reason": "Bad tag"}, "If-Match", "4").
+			wantError(t, http.StatusBadRequest, "invalid", "")
+		e.unchanged(t, before)
+		if n := len(e.auditEntries(t, audit.Filter{EntityID: w.numericStep})); n != trail {
+			t.Errorf("refused corrections wrote %d audit entries", n-trail)
+		}
+
+		// Ten corrections of version 4 at once: one applies.
+		answers := make(chan int, 10)
+		for i := range 10 {
+			go func() {
+				r := p.call(t, "supervisor", "PUT", path, map[string]any{"value": fmt.Sprintf("7.%d", 30+i), "reason": "Race"}, "If-Match", `"4"`)
+				answers <- r.status
+			}()
+		}
+		ok, refused := 0, 0
+		for range 10 {
+			switch s := <-answers; s {
+			case http.StatusOK:
+				ok++
+			case http.StatusPreconditionFailed:
+				refused++
+			default:
+				t.Errorf("a concurrent correction answered %d", s)
+			}
+		}
+		if ok != 1 || refused != 9 || version() != 5 {
+			t.Errorf("10 concurrent corrections of version 4: %d applied, %d stale, now at version %d; want 1, 9, 5", ok, refused, version())
+		}
+	})
+}
+
+// TestStaleAccountForm: the account form carries the account's version; saved
+// after someone else changed the account, it is refused (412), shows the
+// account as it is now with the reason, and changes nothing.
+func TestStaleAccountForm(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		op := e.accounts["operator"]
+		page := e.call(t, "admin", "GET", "/admin/accounts/"+op.ID+"/edit", nil)
+		if !strings.Contains(string(page.body), `name="version" value="1"`) {
+			t.Fatalf("the account form does not carry the version: %.2000s", page.body)
+		}
+		if r := e.call(t, "admin", "PUT", "/api/v1/accounts/"+op.ID, map[string]any{"name": "Otto Renamed", "roles": []string{"operator"},
+			"active": true, "reason": "other desk"}); r.status != http.StatusOK {
+			t.Fatalf("the other edit: %d %s", r.status, r.body)
+		}
+		before := len(e.auditEntries(t, audit.Filter{Limit: 100000}))
+		form := url.Values{"version": {"1"}, "name": {"Mine"}, "roles": {"operator"}, "active": {"on"}, "reason": {"my edit"}}
+		r := e.call(t, "admin", "POST", "/admin/accounts/"+op.ID, form.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Accept-Language", "fr")
+		if r.status != http.StatusPreconditionFailed {
+			t.Fatalf("stale account form: %d, want 412: %.500s", r.status, r.body)
+		}
+		for _, want := range []string{"Quelqu&#39;un d&#39;autre a modifié cet enregistrement", "Otto Renamed", `name="version" value="2"`} {
+			if !strings.Contains(string(r.body), want) {
+				t.Errorf("the refused form lacks %q", want)
+			}
+		}
+		if after := len(e.auditEntries(t, audit.Filter{Limit: 100000})); after != before {
+			t.Errorf("the stale form wrote %d audit entries", after-before)
+		}
+		// The current version saves (and the browser is sent to the
+		// account's page).
+		form.Set("version", "2")
+		if r := e.call(t, "admin", "POST", "/admin/accounts/"+op.ID, form.Encode(), "Content-Type", "application/x-www-form-urlencoded"); r.status != http.StatusOK {
+			t.Fatalf("the form at the current version: %d %.300s", r.status, r.body)
+		}
+		if got := e.call(t, "admin", "GET", "/api/v1/accounts/"+op.ID, nil).object(t); got["name"] != "Mine" || got["version"] != float64(3) {
+			t.Fatalf("after the form at the current version: %v", got)
 		}
 	})
 }
