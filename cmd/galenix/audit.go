@@ -7,25 +7,35 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/schollz/progressbar/v3"
 
+	"galenix/internal/app"
 	"galenix/internal/audit"
+	"galenix/internal/identity"
 	"galenix/internal/store"
 )
 
 const auditUsage = `Usage: galenix audit verify [flags]
        galenix audit verify --bundle FILE [--public-key FILE]
+       galenix audit rotate-key --new-key FILE --reason TEXT [flags]
 
 Commands:
-  verify    check the whole audit trail: the hash chain, the signed checkpoints
-            and every signature. Exits 0 when all of it holds; otherwise exits 1
-            and names the first entry (its sequence number) that does not hold.
-            With --bundle, check instead, offline and without any database, a
-            record's audit bundle (GET /api/v1/audit/bundle).
+  verify      check the whole audit trail: the hash chain, the signed checkpoints
+              and every signature. Exits 0 when all of it holds; otherwise exits 1
+              and names the first entry (its sequence number) that does not hold.
+              With --bundle, check instead, offline and without any database, a
+              record's audit bundle (GET /api/v1/audit/bundle).
+  rotate-key  hand the site's audit signing over to a new key: a handover
+              checkpoint signed by the key of today and the new one, and the
+              rotation recorded in the audit trail.
 `
 
 func auditCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rotate-key" {
+		return auditRotateKey(args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
 			fmt.Fprint(stdout, auditUsage)
@@ -35,6 +45,79 @@ func auditCmd(args []string, stdout, stderr io.Writer) error {
 		return usageError{errors.New("audit needs a command")}
 	}
 	return auditVerify(args[1:], stdout, stderr)
+}
+
+// auditRotateKey hands the site's audit signing over to a new key
+// (docs/operations.md, "Rotating the site's audit key").
+func auditRotateKey(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit rotate-key", "Hands the site's audit signing over to a new key. In one transaction it records the\nrotation in the audit trail (who, when, why, both keys' fingerprints) and appends a\nhandover checkpoint signed by the key of today (--audit-key) and by the new one.\nFrom then on only the new key signs: give it to every node and restart them one at a\ntime; a node still holding the old key turns not ready and refuses to start.\nThe new key file is made (mode 0600) when it does not exist.", stderr)
+	var dbf dbFlags
+	dbf.register(fs)
+	newKey := fs.String("new-key", "", "the new key (PEM `file`); made when it does not exist, never overwritten")
+	reason := fs.String("reason", "", "why the key is rotated (kept in the audit trail; required)")
+	by := fs.String("by", "", "who rotates it, for the audit trail (default: the system user and host)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *newKey == "" {
+		return usageError{errors.New("--new-key is required: the file of the new key (made when it does not exist)")}
+	}
+	if *reason == "" {
+		return usageError{errors.New("--reason is required: why the key is rotated, kept in the audit trail")}
+	}
+	if abs(*newKey) == abs(dbf.keyPath()) {
+		return usageError{errors.New("--new-key names the key of today: give the new key another file")}
+	}
+	key, err := audit.LoadKey(dbf.keyPath())
+	if err != nil {
+		return fmt.Errorf("the site's audit key of today %s cannot be read (%v); give it with --audit-key", dbf.keyPath(), err)
+	}
+	next, made, err := loadOrMakeKey(*newKey)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Config{DSN: dbf.dsn, DataDir: dbf.data})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cp, err := db.RotateAuditKey(identity.WithActor(ctx, app.CLIActor(*by, "galenix audit rotate-key")), key, next, *reason)
+	if err != nil {
+		if made {
+			os.Remove(*newKey) // nothing was rotated: the new key was never used
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "OK: from audit entry %d the site's audit key is %s (was %s).\n", cp.Seq, audit.KeyFingerprintOf(next), audit.KeyFingerprintOf(key))
+	fmt.Fprintf(stdout, "Give %s to every node as its --audit-key and restart them one at a time; keep the old key offline (the trail before entry %d is signed with it).\n", *newKey, cp.Seq)
+	return nil
+}
+
+// loadOrMakeKey reads the Ed25519 key of path, or makes it (mode 0600) when
+// there is no such file. A key file others may read is refused.
+func loadOrMakeKey(path string) (key ed25519.PrivateKey, made bool, err error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key, err = audit.CreateKey(path)
+		return key, err == nil, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("%s may be read by others (mode %o): a signing key must be the owner's alone (chmod 600)", path, fi.Mode().Perm())
+	}
+	key, err = audit.LoadKey(path)
+	return key, false, err
+}
+
+// abs is path made absolute, or path itself.
+func abs(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return path
 }
 
 func auditVerify(args []string, stdout, stderr io.Writer) error {

@@ -219,9 +219,10 @@ func siteKey(ctx context.Context, db *store.DB, path string) (ed25519.PrivateKey
 	case err != nil:
 		return nil, fmt.Errorf("the audit signing key: %w", err)
 	}
-	if last != nil && last.Verify(key.Public().(ed25519.PublicKey)) != nil {
-		return nil, fmt.Errorf("the audit signing key %s is not the key that signed this database's audit trail "+
-			"(its last checkpoint, at entry %d, does not verify with it): give this node the site's key with --audit-key", path, last.Seq)
+	if last != nil && last.SignsNext(key.Public().(ed25519.PublicKey)) != nil {
+		return nil, fmt.Errorf("the audit signing key %s is not the key that signs this database's audit trail "+
+			"(its last checkpoint, at entry %d, is signed by another, or hands the signing over to another after a rotation): "+
+			"give this node the site's key with --audit-key", path, last.Seq)
 	}
 	return key, nil
 }
@@ -239,7 +240,7 @@ func (m *Main) readyChecks() []web.ReadyCheck {
 			if err != nil || last == nil {
 				return err
 			}
-			return last.Verify(m.auditKey.Public().(ed25519.PublicKey))
+			return last.SignsNext(m.auditKey.Public().(ed25519.PublicKey))
 		}},
 	}
 }

@@ -139,7 +139,12 @@ func RunDrill(ctx context.Context, cfg DrillConfig) (*backup.Drill, error) {
 
 // drillActor is who the drill's record names: the person given, or the
 // system user on this host, acting as galenix.
-func drillActor(by string) identity.Actor {
+func drillActor(by string) identity.Actor { return CLIActor(by, "galenix backup drill") }
+
+// CLIActor is the actor of a command run from the shell: the system,
+// named after the person who ran it (by, else the system user and host)
+// and the command.
+func CLIActor(by, command string) identity.Actor {
 	a := identity.System
 	if by == "" {
 		by = "?"
@@ -150,7 +155,7 @@ func drillActor(by string) identity.Actor {
 			by += "@" + h
 		}
 	}
-	a.Name = by + " (galenix backup drill)"
+	a.Name = by + " (" + command + ")"
 	return a
 }
 

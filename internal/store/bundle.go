@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -120,15 +119,14 @@ func (s *AuditStore) covered(ctx context.Context, seq int64, key ed25519.Private
 func (tx *Tx) segment(mine []audit.Entry) (audit.Segment, int, error) {
 	seg := audit.Segment{First: mine[0].Seq, PrevHash: mine[0].PrevHash, Others: []audit.Sealed{}}
 	cp := &seg.Checkpoint
-	var sig string
-	err := tx.queryRow(`SELECT seq, hash, at, signature FROM audit_checkpoints WHERE seq >= ? ORDER BY seq LIMIT 1`, seg.First).
-		Scan(&cp.Seq, &cp.Hash, &cp.At, &sig)
+	// A checkpoint of the site's key of today: after a rotation, the
+	// entries before it are sealed up to the handover (which the new key
+	// co-signed) or a later checkpoint, so that the bundle verifies with
+	// the one key it carries.
+	err := scanCheckpoint(tx.queryRow(`SELECT `+checkpointCols+` FROM audit_checkpoints
+		WHERE seq >= ? AND seq >= (SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoints WHERE next_key <> '') ORDER BY seq LIMIT 1`, seg.First), cp)
 	if err != nil {
 		return seg, 0, fmt.Errorf("the checkpoint after audit entry %d: %w", seg.First, err)
-	}
-	cp.At = cp.At.UTC()
-	if cp.Signature, err = base64.StdEncoding.DecodeString(sig); err != nil {
-		return seg, 0, fmt.Errorf("the checkpoint at audit entry %d: %w", cp.Seq, err)
 	}
 	n := 0
 	for n < len(mine) && mine[n].Seq <= cp.Seq {

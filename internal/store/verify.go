@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"galenix/internal/audit"
+	"galenix/internal/errs"
 	"galenix/internal/identity"
 )
 
@@ -30,24 +32,110 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey) (*audit.Ch
 		if seq == 0 || seq <= last {
 			return nil
 		}
+		// Never sign with a key the site no longer signs with: another
+		// node may have rotated it since this one started.
+		if err := tx.keySignsNext(key); err != nil {
+			return err
+		}
 		cp = &audit.Checkpoint{Seq: seq, Hash: hash, At: tx.Now}
 		cp.Sign(key)
-		_, err := tx.exec(`INSERT INTO audit_checkpoints (seq, hash, at, signature) VALUES (?,?,?,?)`,
-			cp.Seq, cp.Hash, cp.At, base64.StdEncoding.EncodeToString(cp.Signature))
-		return err
+		return tx.insertCheckpoint(cp)
 	})
 	return cp, err
 }
 
+// keySignsNext checks that key is the one that signs the next checkpoint:
+// the key of the latest checkpoint, or the key its handover hands over to.
+func (tx *Tx) keySignsNext(key ed25519.PrivateKey) error {
+	var last audit.Checkpoint
+	err := scanCheckpoint(tx.queryRow(`SELECT `+checkpointCols+` FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`), &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := last.SignsNext(key.Public().(ed25519.PublicKey)); err != nil {
+		return fmt.Errorf("this node's audit key is not the site's (the checkpoint at entry %d is signed by, or hands over to, another): "+
+			"give it the site's key (docs/operations.md, \"Rotating the site's audit key\"): %w", last.Seq, err)
+	}
+	return nil
+}
+
+// insertCheckpoint appends a signed checkpoint.
+func (tx *Tx) insertCheckpoint(cp *audit.Checkpoint) error {
+	b64 := base64.StdEncoding
+	_, err := tx.exec(`INSERT INTO audit_checkpoints (seq, hash, at, signature, key, next_key, next_signature) VALUES (?,?,?,?,?,?,?)`,
+		cp.Seq, cp.Hash, cp.At, b64.EncodeToString(cp.Signature), b64.EncodeToString(cp.Key), b64.EncodeToString(cp.NextKey),
+		b64.EncodeToString(cp.NextSignature))
+	return err
+}
+
+// RotateAuditKey hands the site's audit signing over from key to next: in
+// one transaction it records the rotation in the audit trail (who, when,
+// why, the two keys' fingerprints) and appends the handover checkpoint over
+// the head of the chain, that entry included, signed by both keys. From
+// then on checkpoints are signed with next; a node still holding key
+// refuses to sign, and to start. key must be the site's key of today, and
+// next another.
+func (db *DB) RotateAuditKey(ctx context.Context, key, next ed25519.PrivateKey, reason string) (*audit.Checkpoint, error) {
+	a := actorOf(ctx)
+	if err := a.Require(identity.PermAccountsAdmin); err != nil && a.UserID != identity.System.UserID {
+		return nil, err
+	}
+	if len(key) != ed25519.PrivateKeySize || len(next) != ed25519.PrivateKeySize {
+		return nil, errs.Field("key", "Both the site's key and the new key are needed.", "La clé du site et la nouvelle clé sont toutes deux requises.")
+	}
+	if key.Public().(ed25519.PublicKey).Equal(next.Public()) {
+		return nil, errs.Field("new_key", "The new key is the site's key of today: make a new one.",
+			"La nouvelle clé est la clé actuelle du site : créez-en une nouvelle.")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return nil, errs.Field("reason", "Say why the site's audit key is rotated: a reason is required, and kept in the audit trail.",
+			"Indiquez pourquoi la clé d'audit du site est renouvelée : une raison est exigée et conservée dans la piste d'audit.")
+	}
+	var cp *audit.Checkpoint
+	err := db.Write(ctx, "audit.key.rotate", reason, func(tx *Tx) error {
+		if err := tx.keySignsNext(key); err != nil {
+			return errs.Field("key", "This key is not the site's audit key of today: rotate with the key that signs the trail now. "+err.Error(),
+				"Cette clé n'est pas la clé d'audit actuelle du site : renouvelez avec la clé qui signe la piste aujourd'hui.")
+		}
+		if err := tx.Audit([]audit.Change{{Entity: "audit_key", EntityID: "site", Field: "fingerprint",
+			Old: audit.KeyFingerprintOf(key), New: audit.KeyFingerprintOf(next)}}, ""); err != nil {
+			return err
+		}
+		// The rotation's own entry joins the chain now, so that the
+		// handover covers it.
+		if err := tx.flushAudit(); err != nil {
+			return err
+		}
+		var seq int64
+		var hash string
+		if err := tx.queryRow(`SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
+			return err
+		}
+		cp = &audit.Checkpoint{Seq: seq, Hash: hash, At: tx.Now}
+		cp.SignHandover(key, next)
+		return tx.insertCheckpoint(cp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cp, nil
+}
+
+// checkpointCols are a checkpoint's columns, as scanCheckpoint reads them.
+const checkpointCols = `seq, hash, at, signature, key, next_key, next_signature`
+
 // Checkpoints lists the signed checkpoints, oldest first.
 func (db *DB) Checkpoints(ctx context.Context) ([]audit.Checkpoint, error) {
-	return list(identity.WithActor(ctx, identity.System), db, `SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq`, nil, scanCheckpoint)
+	return list(identity.WithActor(ctx, identity.System), db, `SELECT `+checkpointCols+` FROM audit_checkpoints ORDER BY seq`, nil, scanCheckpoint)
 }
 
 // LastCheckpoint returns the latest signed checkpoint, or nil when none was
 // signed yet.
 func (db *DB) LastCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
-	cps, err := list(identity.WithActor(ctx, identity.System), db, `SELECT seq, hash, at, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`, nil, scanCheckpoint)
+	cps, err := list(identity.WithActor(ctx, identity.System), db, `SELECT `+checkpointCols+` FROM audit_checkpoints ORDER BY seq DESC LIMIT 1`, nil, scanCheckpoint)
 	if err != nil || len(cps) == 0 {
 		return nil, err
 	}
@@ -55,14 +143,28 @@ func (db *DB) LastCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
 }
 
 func scanCheckpoint(sc scanner, c *audit.Checkpoint) error {
-	var sig string
-	if err := sc.Scan(&c.Seq, &c.Hash, &c.At, &sig); err != nil {
+	var sig, key, next, nextSig string
+	if err := sc.Scan(&c.Seq, &c.Hash, &c.At, &sig, &key, &next, &nextSig); err != nil {
 		return err
 	}
 	c.At = c.At.UTC()
-	var err error
-	c.Signature, err = base64.StdEncoding.DecodeString(sig)
-	return err
+	b64 := base64.StdEncoding
+	var bad [4]error
+	c.Signature, bad[0] = b64.DecodeString(sig)
+	c.Key, bad[1] = b64.DecodeString(key)
+	c.NextKey, bad[2] = b64.DecodeString(next)
+	c.NextSignature, bad[3] = b64.DecodeString(nextSig)
+	for _, err := range bad {
+		if err != nil {
+			return fmt.Errorf("the checkpoint at audit entry %d: %w", c.Seq, err)
+		}
+	}
+	for _, b := range []*[]byte{&c.Key, &c.NextKey, &c.NextSignature} {
+		if len(*b) == 0 {
+			*b = nil
+		}
+	}
+	return nil
 }
 
 // verifyBatch is how many entries VerifyAudit hashes at once.
@@ -86,11 +188,11 @@ func (db *DB) VerifyAudit(ctx context.Context, pub ed25519.PublicKey, progress f
 	if err != nil {
 		return rep, err
 	}
+	if err := audit.VerifyCheckpoints(cps, pub); err != nil {
+		return rep, err
+	}
 	at := make(map[int64]*audit.Checkpoint, len(cps))
 	for i := range cps {
-		if err := cps[i].Verify(pub); err != nil {
-			return rep, err
-		}
 		at[cps[i].Seq] = &cps[i]
 	}
 	err = db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
