@@ -110,8 +110,9 @@ func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uin
 	return computeKey(<-hashSlots, false, password, salt, time, memory, threads, keyLen)
 }
 
-// computeKey computes an argon2id key on the slot's worker w (in the
-// process when urgent, or without workers), then gives the slot back.
+// computeKey computes an argon2id key on the slot's worker w, or on the
+// slot's worker at the server's priority when urgent (in the process when
+// there are no workers), then gives the slot back.
 func computeKey(w *keyWorker, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	defer func() { hashSlots <- w }()
 	n := hashing.Add(1)
