@@ -86,7 +86,9 @@ func TestAuditRotateKey(t *testing.T) {
 	go func() { done <- old.cmd.Wait() }()
 	select {
 	case err := <-done:
-		said := func() bool { return strings.Contains(old.logText(), "hands the signing over to another after a rotation") }
+		said := func() bool {
+			return strings.Contains(old.logText(), "hands the signing over to another after a rotation")
+		}
 		for deadline := time.Now().Add(5 * time.Second); !said() && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}

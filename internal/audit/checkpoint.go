@@ -2,9 +2,9 @@ package audit
 
 import (
 	"crypto/ed25519"
-	"encoding/base64"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
