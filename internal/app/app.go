@@ -220,8 +220,8 @@ func siteKey(ctx context.Context, db *store.DB, path string) (ed25519.PrivateKey
 		return nil, fmt.Errorf("the audit signing key: %w", err)
 	}
 	if last != nil && last.SignsNext(key.Public().(ed25519.PublicKey)) != nil {
-		return nil, fmt.Errorf("the audit signing key %s is not the key that signs this database's audit trail "+
-			"(its last checkpoint, at entry %d, is signed by another, or hands the signing over to another after a rotation): "+
+		return nil, fmt.Errorf("the audit signing key %s is not the key that signed this database's audit trail last "+
+			"(its last checkpoint, at entry %d, is signed by another key, or hands the signing over to another after a rotation): "+
 			"give this node the site's key with --audit-key", path, last.Seq)
 	}
 	return key, nil

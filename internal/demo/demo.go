@@ -67,7 +67,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 		return false, fmt.Errorf("hashing the demo password: %w", err)
 	}
 	loaded := false
-	err = db.Write(ctx, "demo.load", "", func(tx *store.Tx) error {
+	err = db.Write(store.Patient(ctx), "demo.load", "", func(tx *store.Tx) error {
 		if err := tx.BulkWrite(); err != nil {
 			return err
 		}

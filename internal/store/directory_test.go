@@ -58,7 +58,7 @@ func TestDirectoryLogin(t *testing.T) {
 		token, a, err := ids.Login(ctx, "alice", alicePassword, "10.0.0.7")
 		must(t, err)
 		want := identity.Account{ID: a.ID, Username: "alice", Name: "Alice Martin", Source: store.SourceLDAP, Active: true,
-			Roles: []identity.Role{identity.RoleOperator, identity.RoleQA}, CreatedAt: now}
+			Roles: []identity.Role{identity.RoleOperator, identity.RoleQA}, CreatedAt: now, Version: 1}
 		if !reflect.DeepEqual(*a, want) {
 			t.Fatalf("first sign-in:\n got %+v\nwant %+v", *a, want)
 		}

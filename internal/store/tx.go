@@ -135,6 +135,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 // conn takes a connection of the pool, waiting at most poolWait: past it the
 // database is busy (errBusy), and the request answers 503 at once.
 func (db *DB) conn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	if ctx.Value(patientKey{}) != nil {
+		return pool.Conn(ctx)
+	}
 	wait := db.poolWait
 	if wait <= 0 {
 		wait = DefaultPoolWait // a DB made by hand (a backup's inspection)
@@ -147,6 +150,14 @@ func (db *DB) conn(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
 	}
 	return c, err
 }
+
+type patientKey struct{}
+
+// Patient returns a context whose transactions wait for a connection as
+// long as the context allows, not DefaultPoolWait: for one-time work that
+// must not give up because another holds the writer (two nodes loading the
+// demo at once on one SQLite file wait for each other).
+func Patient(ctx context.Context) context.Context { return context.WithValue(ctx, patientKey{}, true) }
 
 // errBusy is a transaction that found no connection free in time.
 func errBusy() error {
