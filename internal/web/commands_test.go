@@ -3,6 +3,7 @@ package web_test
 import (
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -332,6 +333,15 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// Finally the account leaves.
 		ok(e.call(t, "admin", "POST", "/api/v1/accounts/"+accID+"/withdraw", map[string]string{"reason": "Left the company"}),
 			http.StatusOK, "withdraw account")
+
+		// The site's audit key is rotated (`galenix audit rotate-key`;
+		// no API does it), last: no checkpoint is signed after it here.
+		_, key, _ := ed25519.GenerateKey(nil)
+		_, next, _ := ed25519.GenerateKey(nil)
+		if _, err := e.db.RotateAuditKey(identity.WithActor(context.Background(), identity.System),
+			key, next, "Yearly rotation"); err != nil {
+			t.Fatal(err)
+		}
 
 		// The trail: every audited command has attributed entries from
 		// the scenario.

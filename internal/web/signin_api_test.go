@@ -310,7 +310,7 @@ func TestSessionsAPI(t *testing.T) {
 func TestPolicyAPI(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		got := e.call(t, "client-alpha", "GET", "/api/v1/policy", nil).object(t)
-		if mustJSON(t, got) != `{"absolute_minutes":720,"admin_totp":false,"history":5,"idle_minutes":30,"lock_after":5,"lock_for_minutes":15,"max_age_days":0,"min_length":12,"shopfloor_idle_minutes":5}` {
+		if mustJSON(t, got) != `{"absolute_minutes":720,"admin_totp":false,"history":5,"idle_minutes":30,"lock_after":5,"lock_for_minutes":15,"max_age_days":0,"min_length":12,"shopfloor_idle_minutes":5,"version":2}` {
 			t.Errorf("policy %s", mustJSON(t, got))
 		}
 		full := func(change map[string]any) map[string]any {
