@@ -366,5 +366,8 @@ func (s *Server) busy(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	s.pageError(w, r, err)
+	// Not the outage's "degraded state": the site works, it is busy.
+	d := errorPage{base: s.base(r, ""), Status: http.StatusServiceUnavailable, Message: errs.MessageOf(err, langOf(r)),
+		Title: "error.title.capacity"}
+	s.render(w, r, http.StatusServiceUnavailable, "error", d)
 }

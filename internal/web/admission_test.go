@@ -182,7 +182,8 @@ func TestAdmissionShedsReadsQuickly(t *testing.T) {
 	}
 	// A page is told in the reader's language.
 	page := <-g.send("GET", "/batches", "Accept-Language", "fr")
-	if page.Code != http.StatusServiceUnavailable || !strings.Contains(page.Body.String(), "pleine charge") {
+	if page.Code != http.StatusServiceUnavailable || !strings.Contains(page.Body.String(), "<h1>Serveur à pleine charge</h1>") ||
+		strings.Contains(page.Body.String(), "mode dégradé") {
 		t.Errorf("a page at capacity answered %d: %.300s", page.Code, page.Body)
 	}
 

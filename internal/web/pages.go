@@ -171,6 +171,8 @@ type errorPage struct {
 	base
 	Status  int
 	Message string
+	// Title is the i18n key of the page's title; empty, the status's.
+	Title string
 }
 
 // pageError answers err as a page: not found, forbidden or internal, with
