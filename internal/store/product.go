@@ -669,9 +669,20 @@ func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
 	return tx.writeMasterStatus(m.ID, m.Status, to, m.ClientID)
 }
 
+// writeMasterStatus moves a master from one status to another. The status
+// it was read in is checked in the UPDATE itself: of two moves of one
+// master at once, the second finds it moved and is refused, never applied
+// (and audited) twice.
 func (tx *Tx) writeMasterStatus(id string, from, to production.MasterStatus, clientID string) error {
-	if _, err := tx.exec(`UPDATE masters SET status = ?, revision = revision + 1 WHERE id = ?`, string(to), id); err != nil {
+	res, err := tx.exec(`UPDATE masters SET status = ?, revision = revision + 1 WHERE id = ? AND status = ?`, string(to), id, string(from))
+	if err != nil {
 		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errs.E(errs.Conflict, "Someone else moved this master batch record meanwhile: nothing was changed; look at it again.",
+			"Quelqu'un d'autre a changé le statut de ce dossier de lot maître entre-temps : rien n'a été modifié ; consultez-le à nouveau.")
 	}
 	return tx.Audit([]audit.Change{{Entity: masterTable.entity, EntityID: id, Field: "status", Old: string(from), New: string(to)}}, clientID)
 }

@@ -296,3 +296,40 @@ func TestStaleAccountForm(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentMasterMoves: eight submissions of one draft at once: one
+// moves it, the others are refused, and the trail holds one move.
+func TestConcurrentMasterMoves(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		p := newProdEnv(t, e, "supervisor")
+		product := p.created(t, "supervisor", "/api/v1/products", p.productBody("CEF-2G"))
+		draft := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, "MBR-CEF2"))
+		answers := make(chan int, 8)
+		for range 8 {
+			go func() {
+				answers <- p.call(t, "supervisor", "POST", "/api/v1/masters/"+draft+"/move",
+					map[string]string{"action": "submit", "reason": "Ready for review"}).status
+			}()
+		}
+		ok, refused := 0, 0
+		for range 8 {
+			switch s := <-answers; s {
+			case http.StatusOK:
+				ok++
+			case http.StatusConflict:
+				refused++
+			default:
+				t.Errorf("a concurrent move answered %d", s)
+			}
+		}
+		moves := 0
+		for _, en := range e.auditEntries(t, audit.Filter{Entity: "master", EntityID: draft}) {
+			if en.Field == "status" && en.New == "in_review" {
+				moves++
+			}
+		}
+		if ok != 1 || refused != 7 || moves != 1 {
+			t.Errorf("8 submissions at once: %d applied, %d refused, %d status changes audited; want 1, 7, 1", ok, refused, moves)
+		}
+	})
+}
