@@ -26,7 +26,7 @@ import (
 )
 
 // Binaries are the programs the cluster needs, from Debian's packages.
-var Binaries = []string{"etcd", "patroni", "patronictl", "haproxy", "curl"}
+var Binaries = []string{"etcd", "patroni", "patronictl", "haproxy", "curl", "pgbackrest"}
 
 // Missing names the first program the cluster needs that is not
 // installed, or "" when all are.
@@ -47,7 +47,7 @@ func Missing() string {
 func Require(t testing.TB) {
 	t.Helper()
 	if m := Missing(); m != "" {
-		msg := "testcluster: " + m + " is not installed (apt-get install postgresql patroni etcd-server etcd-client haproxy curl)"
+		msg := "testcluster: " + m + " is not installed (apt-get install postgresql patroni etcd-server etcd-client haproxy curl pgbackrest)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg + " (CI is set, so this is an error)")
 		}
