@@ -123,8 +123,8 @@ func PruneBackups(ctx context.Context, cfg PruneConfig) ([]string, error) {
 			if cfg.KeepDiff > 0 {
 				return nil, &backup.Problem{Msg: "--keep-diff is for PostgreSQL: a SQLite backup is a whole copy (use --keep)"}
 			}
-			if err := backup.CheckKeep("--keep", cfg.Keep); err != nil {
-				return nil, err
+			if cfg.Keep == 0 {
+				return nil, &backup.Problem{Msg: "say how many backups to keep (--keep N) or which one to remove (--backup ID)"}
 			}
 		}
 		return pruneSQLite(cfg.Out, cfg.Keep, cfg.Backup, cfg.logger())
