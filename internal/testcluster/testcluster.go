@@ -8,7 +8,6 @@ package testcluster
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -227,23 +226,13 @@ func (c *Cluster) Verify(ctx context.Context) (string, error) {
 // Primary names the PostgreSQL member that leads ("pg1" or "pg2"), as
 // Patroni says.
 func (c *Cluster) Primary() (string, error) {
-	for i := 1; i <= 2; i++ {
-		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(c.Base+20+i) + "/cluster")
-		if err != nil {
-			continue
-		}
-		var cl struct {
-			Members []struct{ Name, Role, State string }
-		}
-		err = json.NewDecoder(resp.Body).Decode(&cl)
-		resp.Body.Close()
-		if err != nil {
-			continue
-		}
-		for _, m := range cl.Members {
-			if m.Role == "leader" && m.State == "running" {
-				return m.Name, nil
-			}
+	ms, err := c.members()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.Role == "leader" && m.State == "running" {
+			return m.Name, nil
 		}
 	}
 	return "", errors.New("no PostgreSQL member leads")
