@@ -229,7 +229,7 @@ func parseTime(s string) (time.Time, error) {
 
 func drillCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup drill", "The restore drill (EU GMP Annex 11 §7.2), run while galenix serves and writes go on:\n"+
-		"  1. back up (or take the backup --from names);\n"+
+		"  1. back up (or take the backup --from names; --from latest: the newest there is);\n"+
 		"  2. record the drill in the live database, with its target point: SQLite, the backup's\n"+
 		"     point; PostgreSQL, the present instant, after the backup (the audit chain's head is\n"+
 		"     locked for the instant the counts are read);\n"+
@@ -243,7 +243,7 @@ func drillCmd(args []string, stdout, stderr io.Writer) error {
 	var dbf dbFlags
 	dbf.register(fs)
 	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` the drill's backup goes in (env GALENIX_BACKUP_DIR)")
-	from := fs.String("from", "", "restore this backup instead of making one: a SQLite backup's `DIRECTORY`, or a pgBackRest label")
+	from := fs.String("from", "", "restore this backup instead of making one: a SQLite backup's `DIRECTORY`, a pgBackRest label, or latest (the newest backup of --out, or of the repository)")
 	work := fs.String("work", os.Getenv("GALENIX_DRILL_DIR"), "the `DIRECTORY` the restore goes in, in a new directory removed after; the system's temporary directory when empty (env GALENIX_DRILL_DIR)")
 	by := fs.String("by", os.Getenv("GALENIX_DRILL_BY"), "`NAME` of who runs the drill, recorded with it; the system user and host when empty (env GALENIX_DRILL_BY)")
 	typ := fs.String("type", "full", "PostgreSQL: the type of the drill's backup: full, diff or incr")

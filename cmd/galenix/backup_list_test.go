@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"galenix/internal/audit"
 	"galenix/internal/backup"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -67,6 +68,9 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	if _, err := audit.CreateKey(filepath.Join(data, audit.KeyFile)); err != nil {
+		t.Fatal(err)
+	}
 
 	// One backup: it cannot be removed.
 	runOK(t, "backup", "--data", data, "--out", bk)
@@ -170,6 +174,18 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(bk, d)); err != nil {
 			t.Errorf("%s: %v", d, err)
 		}
+	}
+
+	// The drill of the newest backup there is.
+	newest := listedIDs(listJSON(t, "--out", bk))[0]
+	if got := runOK(t, "backup", "drill", "--data", data, "--out", bk, "--from", "latest", "--work", t.TempDir()); !strings.Contains(got, "OK: restore drill") ||
+		!strings.Contains(got, "of backup "+newest+" (sqlite)") {
+		t.Errorf("drill --from latest says:\n%s", got)
+	}
+	var dout, derr bytes.Buffer
+	if code := run([]string{"backup", "drill", "--data", data, "--out", t.TempDir(), "--from", "latest"}, &dout, &derr); code != 1 ||
+		!strings.Contains(dout.String(), "no backup in") {
+		t.Errorf("drill --from latest without a backup: exit %d\n%s%s", code, dout.String(), derr.String())
 	}
 
 	var mout, merr bytes.Buffer

@@ -41,9 +41,9 @@ func TestClusterBackupPointInTime(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	writeTeams(t, c.URL(), token, shift, fmt.Sprintf("PITR-%d-B", run), 5)
 
-	// The drill: from the backup to the instant it starts, after both
-	// series; it archives the log up to there.
-	d := clusterDrill(ctx, t, c, token, label)
+	// The drill: from the newest backup (this one) to the instant it
+	// starts, after both series; it archives the log up to there.
+	d := clusterDrill(ctx, t, c, token, "latest", label)
 	if d.Target.Time.Before(point) {
 		t.Errorf("the drill's point %s is before the writes", d.Target.Time)
 	}
@@ -110,16 +110,17 @@ func clusterBackup(ctx context.Context, t *testing.T, c *testcluster.Cluster, ty
 	return m[1]
 }
 
-// clusterDrill runs galenix backup drill from the backup label and returns
-// its record as the API shows it, after checking it passed.
-func clusterDrill(ctx context.Context, t *testing.T, c *testcluster.Cluster, token, label string) backup.Drill {
+// clusterDrill runs galenix backup drill --from from, which must restore
+// the backup label, and returns its record as the API shows it, after
+// checking it passed.
+func clusterDrill(ctx context.Context, t *testing.T, c *testcluster.Cluster, token, from, label string) backup.Drill {
 	t.Helper()
 	start := time.Now()
-	out, err := c.GalenixEnv(ctx, "backup", "drill", "--from", label, "--by", "deploy/ha tests")
+	out, err := c.GalenixEnv(ctx, "backup", "drill", "--from", from, "--by", "deploy/ha tests")
 	if err != nil || !strings.Contains(out, "OK: restore drill") {
-		t.Fatalf("galenix backup drill --from %s: %v\n%s", label, err, out)
+		t.Fatalf("galenix backup drill --from %s: %v\n%s", from, err, out)
 	}
-	t.Logf("galenix backup drill --from %s: %.1f s", label, time.Since(start).Seconds())
+	t.Logf("galenix backup drill --from %s: %.1f s", from, time.Since(start).Seconds())
 	var drills struct{ Items []backup.Drill }
 	if err := get(c.URL()+"/api/v1/backup-drills", token, &drills); err != nil || len(drills.Items) == 0 {
 		t.Fatalf("GET /api/v1/backup-drills: %v", err)

@@ -141,7 +141,7 @@ func TestClusterArchiveFollowsFailover(t *testing.T) {
 	if listed(l, before) == nil {
 		t.Fatalf("the backup %s from before the failover is no longer listed: %+v", before, l)
 	}
-	d := clusterDrill(ctx, t, c, signIn(t, c.URL()), before)
+	d := clusterDrill(ctx, t, c, signIn(t, c.URL()), before, before)
 	t.Logf("drill from %s (timeline %d) to %s on timeline %d: audit entry %d, restored in %d ms",
 		before, walTimeline(listed(l, before).WALStart), d.Target.Time.Format(time.RFC3339), tl, d.Target.AuditSeq, d.RestoreMillis)
 }

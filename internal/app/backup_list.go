@@ -47,6 +47,33 @@ func ListBackups(ctx context.Context, cfg BackupConfig) (*backup.Listing, error)
 	return l, nil
 }
 
+// Latest names, for a drill, the newest backup there is: the one a
+// restore would start from tonight.
+const Latest = "latest"
+
+// latestBackup finds the newest backup: a SQLite backup's directory in
+// cfg.Out, or the stanza's newest label.
+func latestBackup(ctx context.Context, cfg BackupConfig, database string) (string, error) {
+	if database == backup.SQLite {
+		l, _, err := listSQLite(cfg.Out)
+		if err != nil {
+			return "", err
+		}
+		if len(l.Backups) == 0 {
+			return "", &backup.Problem{Msg: fmt.Sprintf("no backup in %s yet: run galenix backup first", cfg.Out)}
+		}
+		return filepath.Join(cfg.Out, l.Backups[len(l.Backups)-1].ID), nil
+	}
+	sets, err := cfg.PG.Info(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(sets) == 0 {
+		return "", &backup.Problem{Msg: "the repository holds no backup yet: run galenix backup first"}
+	}
+	return sets[len(sets)-1].Label, nil
+}
+
 // removingPrefix marks a SQLite backup's directory being removed: renamed
 // first, so that a removal cut short leaves no half backup that looks
 // whole.
