@@ -79,7 +79,7 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 		"galenix backup list lists the backups; galenix backup drill tests a restore and records it.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
-	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` backups go in, one new directory each (env GALENIX_BACKUP_DIR)")
+	out := backupDirFlag(fs, "backups go in, one new directory each")
 	typ := fs.String("type", envOr("GALENIX_BACKUP_TYPE", "full"), "PostgreSQL: the backup's `TYPE`: full, diff, incr, or auto (full when no full backup ended within --full-every, diff otherwise) (env GALENIX_BACKUP_TYPE)")
 	fullEvery := fs.Duration("full-every", envDuration("GALENIX_BACKUP_FULL_EVERY", 7*24*time.Hour), "PostgreSQL, --type auto: how old the newest full backup may be before another is made (env GALENIX_BACKUP_FULL_EVERY)")
 	var rf retentionFlags
@@ -124,6 +124,12 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "    retention: removed %s\n", strings.Join(b.Removed, ", "))
 	}
 	return nil
+}
+
+// backupDirFlag registers --out, the directory of the SQLite backups; what
+// says what the command does with it.
+func backupDirFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` "+what+" (env GALENIX_BACKUP_DIR)")
 }
 
 // problemOr says a refusal in one line (FAILED: ...) and fails silently;
@@ -242,7 +248,7 @@ func drillCmd(args []string, stdout, stderr io.Writer) error {
 		"and GET /api/v1/backup-drills.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
-	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` the drill's backup goes in (env GALENIX_BACKUP_DIR)")
+	out := backupDirFlag(fs, "the drill's backup goes in, or --from latest takes the newest of")
 	from := fs.String("from", "", "restore this backup instead of making one: a SQLite backup's `DIRECTORY`, a pgBackRest label, or latest (the newest backup of --out, or of the repository)")
 	work := fs.String("work", os.Getenv("GALENIX_DRILL_DIR"), "the `DIRECTORY` the restore goes in, in a new directory removed after; the system's temporary directory when empty (env GALENIX_DRILL_DIR)")
 	by := fs.String("by", os.Getenv("GALENIX_DRILL_BY"), "`NAME` of who runs the drill, recorded with it; the system user and host when empty (env GALENIX_DRILL_BY)")

@@ -62,7 +62,7 @@ func listCmd(args []string, stdout, stderr io.Writer) error {
 		"instant from its stop to the last commit archived. Reads no database.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
-	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` the backups are in (env GALENIX_BACKUP_DIR)")
+	out := backupDirFlag(fs, "the backups are in")
 	asJSON := fs.Bool("json", false, "print the list as JSON, for scripts and monitoring")
 	var pgf pgbackrestFlags
 	pgf.register(fs)
@@ -147,7 +147,7 @@ func pruneCmd(args []string, stdout, stderr io.Writer) error {
 		"refused, and nothing is removed.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
-	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` the backups are in (env GALENIX_BACKUP_DIR)")
+	out := backupDirFlag(fs, "the backups are in")
 	var rf retentionFlags
 	rf.register(fs, "the `NUMBER` of backups kept, the newest: SQLite backups, or PostgreSQL full backups")
 	one := fs.String("backup", "", "remove this one backup: a SQLite backup's directory name (`ID`), or a pgBackRest label")

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"galenix/internal/store"
 )
 
 // EnvFile holds the settings galenix backup, backup list and backup drill
@@ -133,20 +135,4 @@ func (c *Cluster) Switchover(ctx context.Context) error {
 }
 
 // writable reports whether the database through HAProxy takes writes.
-func (c *Cluster) writable(ctx context.Context) error {
-	db, err := c.Open()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	var recovery bool
-	if err := db.QueryRowContext(cctx, `SELECT pg_is_in_recovery()`).Scan(&recovery); err != nil {
-		return err
-	}
-	if recovery {
-		return fmt.Errorf("the database through HAProxy is a standby")
-	}
-	return nil
-}
+func (c *Cluster) writable(ctx context.Context) error { return store.Promoted(ctx, c.DSN()) }
