@@ -30,6 +30,8 @@ func (f *pgbackrestFlags) register(fs *flag.FlagSet) {
 }
 
 const backupUsage = `Usage: galenix backup [flags]
+       galenix backup list [flags]
+       galenix backup prune [flags]
        galenix backup drill [flags]
 
 Commands:
@@ -37,18 +39,30 @@ Commands:
             online copy into a new directory of --out, with its manifest
             (SHA-256, schema version, head of the audit chain, counts); on
             PostgreSQL (--db) a pgBackRest backup of the stanza, full by default.
+            --keep N then removes the backups beyond the newest N.
+  list      the backups there are: type, start and stop, size, and the points
+            in time each restores to (PostgreSQL: the archived log's range).
+  prune     remove the backups beyond a retention (--keep N), or one backup
+            (--backup ID); never the only one.
   drill     the restore drill: back up (or take --from), keep serving, restore
             into a fresh place (SQLite: to the backup's point; PostgreSQL: to
             a point in time after the backup), open galenix on the restore,
             verify its audit trail and compare its counts with the point's.
             The drill is recorded in the live database, ok or failed with why.
 
-Run galenix backup --help or galenix backup drill --help for the flags.
+Run galenix backup CMD --help for a command's flags.
 `
 
 func backupCmd(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "drill" {
-		return drillCmd(args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "drill":
+			return drillCmd(args[1:], stdout, stderr)
+		case "list":
+			return listCmd(args[1:], stdout, stderr)
+		case "prune":
+			return pruneCmd(args[1:], stdout, stderr)
+		}
 	}
 	if len(args) > 0 && args[0] == "help" {
 		fmt.Fprint(stdout, backupUsage)
@@ -59,22 +73,42 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 		"with the site's audit key when it is the data directory's, and a manifest (JSON: created_at,\n"+
 		"schema version, head of the audit chain, counts, SHA-256 of each file).\n"+
 		"PostgreSQL (--db): a pgBackRest backup of the stanza (created if needed), full by default;\n"+
-		"PostgreSQL archives its write-ahead log to pgBackRest (docs/operations.md, \"Backup and restore\").\n\n"+
-		"galenix backup drill tests a restore and records it; see galenix backup drill --help.", stderr)
+		"PostgreSQL archives its write-ahead log to pgBackRest (docs/operations.md, \"Backup and restore\").\n"+
+		"With --keep N, the backups beyond the newest N are removed once the new one is whole (as\n"+
+		"galenix backup prune --keep N does).\n\n"+
+		"galenix backup list lists the backups; galenix backup drill tests a restore and records it.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
-	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` backups go in, one new directory each (env GALENIX_BACKUP_DIR)")
-	typ := fs.String("type", "full", "PostgreSQL: the backup's `TYPE`: full, diff or incr")
+	out := backupDirFlag(fs, "backups go in, one new directory each")
+	typ := fs.String("type", envOr("GALENIX_BACKUP_TYPE", "full"), "PostgreSQL: the backup's `TYPE`: full, diff, incr, or auto (full when no full backup ended within --full-every, diff otherwise) (env GALENIX_BACKUP_TYPE)")
+	fullEvery := fs.Duration("full-every", envDuration("GALENIX_BACKUP_FULL_EVERY", 7*24*time.Hour), "PostgreSQL, --type auto: how old the newest full backup may be before another is made (env GALENIX_BACKUP_FULL_EVERY)")
+	var rf retentionFlags
+	rf.register(fs, "after the backup, keep this `NUMBER` of backups, the newest, and remove the others: SQLite backups, or PostgreSQL full backups; 0: remove none (PostgreSQL: pgBackRest's configured retention applies)")
 	var pgf pgbackrestFlags
 	pgf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := rf.fromEnv(fs); err != nil {
+		fmt.Fprintln(stderr, "galenix backup:", err)
+		return usageError{err}
+	}
+	switch *typ {
+	case backup.Full, backup.Diff, backup.Incr, backup.Auto:
+	default:
+		fmt.Fprintf(stderr, "galenix backup: --type %q: say full, diff, incr or auto\n", *typ)
+		return usageError{fmt.Errorf("--type %q", *typ)}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b, err := app.RunBackup(ctx, app.BackupConfig{DataDir: dbf.data, DSN: dbf.dsn, AuditKey: dbf.keyPath(), Out: *out,
-		PG: pgf.cfg, Type: *typ, Version: versionString(), Log: logger(stderr)})
+		PG: pgf.cfg, Type: *typ, FullEvery: *fullEvery, Keep: rf.keep, KeepDiff: rf.keepDiff, Version: versionString(), Log: logger(stderr)})
 	if err != nil {
+		if b != nil {
+			// The backup is made; the retention after it failed.
+			fmt.Fprintf(stdout, "OK: backup %s made\n", b.ID)
+			writeRemoved(stdout, b.Removed)
+		}
 		return problemOr(err, stdout)
 	}
 	if m := b.Manifest; m != nil {
@@ -83,10 +117,19 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 		if m.KeyFile == "" {
 			fmt.Fprintln(stdout, "    the site's audit key is not in the data directory: keep it safe apart, a restore needs it")
 		}
-		return nil
+	} else {
+		fmt.Fprintf(stdout, "OK: pgBackRest backup %s (%s), ended %s\n", b.Set.Label, b.Set.Type, b.Set.Stop.Format(time.RFC3339))
 	}
-	fmt.Fprintf(stdout, "OK: pgBackRest backup %s (%s), ended %s\n", b.Set.Label, b.Set.Type, b.Set.Stop.Format(time.RFC3339))
+	if len(b.Removed) > 0 {
+		fmt.Fprintf(stdout, "    retention: removed %s\n", strings.Join(b.Removed, ", "))
+	}
 	return nil
+}
+
+// backupDirFlag registers --out, the directory of the SQLite backups; what
+// says what the command does with it.
+func backupDirFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` "+what+" (env GALENIX_BACKUP_DIR)")
 }
 
 // problemOr says a refusal in one line (FAILED: ...) and fails silently;
@@ -192,7 +235,7 @@ func parseTime(s string) (time.Time, error) {
 
 func drillCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup drill", "The restore drill (EU GMP Annex 11 §7.2), run while galenix serves and writes go on:\n"+
-		"  1. back up (or take the backup --from names);\n"+
+		"  1. back up (or take the backup --from names; --from latest: the newest there is);\n"+
 		"  2. record the drill in the live database, with its target point: SQLite, the backup's\n"+
 		"     point; PostgreSQL, the present instant, after the backup (the audit chain's head is\n"+
 		"     locked for the instant the counts are read);\n"+
@@ -205,8 +248,8 @@ func drillCmd(args []string, stdout, stderr io.Writer) error {
 		"and GET /api/v1/backup-drills.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
-	out := fs.String("out", envOr("GALENIX_BACKUP_DIR", "./galenix-backups"), "SQLite: the `DIRECTORY` the drill's backup goes in (env GALENIX_BACKUP_DIR)")
-	from := fs.String("from", "", "restore this backup instead of making one: a SQLite backup's `DIRECTORY`, or a pgBackRest label")
+	out := backupDirFlag(fs, "the drill's backup goes in, or --from latest takes the newest of")
+	from := fs.String("from", "", "restore this backup instead of making one: a SQLite backup's `DIRECTORY`, a pgBackRest label, or latest (the newest backup of --out, or of the repository)")
 	work := fs.String("work", os.Getenv("GALENIX_DRILL_DIR"), "the `DIRECTORY` the restore goes in, in a new directory removed after; the system's temporary directory when empty (env GALENIX_DRILL_DIR)")
 	by := fs.String("by", os.Getenv("GALENIX_DRILL_BY"), "`NAME` of who runs the drill, recorded with it; the system user and host when empty (env GALENIX_DRILL_BY)")
 	typ := fs.String("type", "full", "PostgreSQL: the type of the drill's backup: full, diff or incr")

@@ -99,6 +99,53 @@ func TestClusterFaults(t *testing.T) {
 	}
 }
 
+// TestClusterArchiveFollowsFailover comes after TestClusterFaults (go test
+// runs a file's tests in order), whose primary's loss promoted the
+// standby: archiving followed the new primary. A backup taken now
+// succeeds (pgBackRest backs up whichever member leads, and waits for its
+// log to be archived), and a drill from a backup made before the failover
+// restores to a point after it (the archive has no hole at the failover).
+// Run alone, it makes a backup and switches over first.
+func TestClusterArchiveFollowsFailover(t *testing.T) {
+	c := testcluster.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	tl, err := c.Timeline()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A backup from before the failover: on an older timeline.
+	var before string
+	for _, b := range clusterList(ctx, t, c).Backups {
+		if b.Type == "full" && walTimeline(b.WALStart) < tl {
+			before = b.ID
+			break
+		}
+	}
+	if before == "" {
+		before = clusterBackup(ctx, t, c, "full")
+		start := time.Now()
+		if err := c.Switchover(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("no failover since a backup: switched over in %.1f s", time.Since(start).Seconds())
+		if tl, err = c.Timeline(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := clusterBackup(ctx, t, c, "diff")
+	l := clusterList(ctx, t, c)
+	if b := listed(l, after); b == nil || walTimeline(b.WALStart) != tl || walTimeline(l.ArchiveMax) != tl {
+		t.Errorf("the backup after the failover (timeline %d): %+v, archive to %s", tl, b, l.ArchiveMax)
+	}
+	if listed(l, before) == nil {
+		t.Fatalf("the backup %s from before the failover is no longer listed: %+v", before, l)
+	}
+	d := clusterDrill(ctx, t, c, signIn(t, c.URL()), before, before)
+	t.Logf("drill from %s (timeline %d) to %s on timeline %d: audit entry %d, restored in %d ms",
+		before, walTimeline(listed(l, before).WALStart), d.Target.Time.Format(time.RFC3339), tl, d.Target.AuditSeq, d.RestoreMillis)
+}
+
 func signIn(t *testing.T, base string) string {
 	t.Helper()
 	resp, err := http.Post(base+"/api/v1/login", "application/json", strings.NewReader(`{"username":"admin","password":"galenix-demo"}`))

@@ -28,8 +28,16 @@ type BackupConfig struct {
 	Out string
 	// PG drives pgBackRest, for PostgreSQL.
 	PG pgbackrest.Config
-	// Type is the PostgreSQL backup's type: full (default), diff or incr.
-	Type string
+	// Type is the PostgreSQL backup's type: full (default), diff, incr,
+	// or auto: full when no full backup ended within FullEvery, diff
+	// otherwise.
+	Type      string
+	FullEvery time.Duration
+	// Keep, when above 0, is the retention applied after the backup: the
+	// newest Keep SQLite backups are kept, or on PostgreSQL the newest
+	// Keep full backups (pgBackRest's repo1-retention-full), and KeepDiff
+	// differential ones.
+	Keep, KeepDiff int
 	// Version is galenix's version, written in the manifest.
 	Version string
 	Log     *slog.Logger
@@ -51,6 +59,9 @@ type Backup struct {
 	Manifest *backup.Manifest
 	// Set is the PostgreSQL backup.
 	Set *pgbackrest.Set
+	// Removed are the backups the retention removed after it, oldest
+	// first.
+	Removed []string
 }
 
 // RunBackup makes a consistent backup of the live database while it is
@@ -84,10 +95,19 @@ func openLive(ctx context.Context, cfg BackupConfig) (*store.DB, error) {
 }
 
 func runBackup(ctx context.Context, db *store.DB, cfg BackupConfig) (*Backup, error) {
+	if err := backup.CheckRetention(cfg.Keep, cfg.KeepDiff); err != nil {
+		return nil, err
+	}
 	if db.Dialect() == store.Postgres {
 		return backupPostgres(ctx, db, cfg)
 	}
-	return backupSQLite(ctx, db, cfg)
+	b, err := backupSQLite(ctx, db, cfg)
+	if err != nil || cfg.Keep == 0 {
+		return b, err
+	}
+	// The retention, once the new backup is whole.
+	b.Removed, err = pruneSQLite(cfg.Out, cfg.Keep, "", cfg.logger())
+	return b, err
 }
 
 // backupSQLite copies the database into a new directory of cfg.Out, with
@@ -180,17 +200,38 @@ func backupPostgres(ctx context.Context, db *store.DB, cfg BackupConfig) (*Backu
 	if err != nil {
 		return nil, err
 	}
-	typ := cfg.Type
-	if typ == "" {
-		typ = "full"
+	before, err := cfg.PG.Info(ctx)
+	if err != nil {
+		return nil, err
 	}
-	set, err := cfg.PG.Backup(ctx, typ, map[string]string{
+	typ := cfg.Type
+	switch typ {
+	case "":
+		typ = backup.Full
+	case backup.Auto:
+		var lastFull time.Time
+		for _, s := range before {
+			if s.Type == backup.Full {
+				lastFull = s.Stop
+			}
+		}
+		if typ, err = backup.ChooseType(lastFull, time.Now(), cfg.FullEvery); err != nil {
+			return nil, &backup.Problem{Msg: err.Error()}
+		}
+	}
+	pg := cfg.PG
+	pg.RetentionFull, pg.RetentionDiff = cfg.Keep, cfg.KeepDiff
+	set, err := pg.Backup(ctx, typ, map[string]string{
 		"galenix-schema": fmt.Sprint(schema), "galenix-audit-seq": fmt.Sprint(head.Seq), "galenix-version": cfg.Version})
 	if err != nil {
 		return nil, err
 	}
 	cfg.logger().Info("backup made", "label", set.Label, "type", set.Type, "stop", set.Stop)
-	return &Backup{ID: set.Label, Set: set}, nil
+	b := &Backup{ID: set.Label, Set: set}
+	if after, err := pg.Info(ctx); err == nil {
+		b.Removed = gone(before, after)
+	}
+	return b, nil
 }
 
 // RestoreSQLite restores the SQLite backup in dir into the data directory

@@ -25,7 +25,8 @@ import (
 type DrillConfig struct {
 	BackupConfig
 	// From is the backup to restore (a SQLite backup's directory, or a
-	// pgBackRest label); empty: one is made first.
+	// pgBackRest label; Latest: the newest there is); empty: one is made
+	// first.
 	From string
 	// Work is where the restore goes, in a new directory removed after;
 	// the system's temporary directory when empty.
@@ -79,6 +80,11 @@ func RunDrill(ctx context.Context, cfg DrillConfig) (*backup.Drill, error) {
 	}
 	var b *Backup
 	var failure *backup.Failure
+	if cfg.From == Latest {
+		if cfg.From, err = latestBackup(ctx, cfg.BackupConfig, d.Database); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case cfg.From != "" && d.Database == backup.SQLite:
 		m, err := backup.ReadManifest(cfg.From)

@@ -35,6 +35,15 @@ type Config struct {
 	// galenix run as root switches to it with runuser. Empty: the user
 	// galenix runs as.
 	User string
+	// RetentionFull, when above 0, is how many full backups the
+	// repository keeps (repo1-retention-full), overriding the
+	// configuration file for backup and expire: when a full backup
+	// expires, the differential and incremental ones that depend on it
+	// and the archived log only it needed go with it.
+	RetentionFull int
+	// RetentionDiff, when above 0, is how many differential backups are
+	// kept (repo1-retention-diff).
+	RetentionDiff int
 }
 
 // Set is one backup in the repository.
@@ -46,6 +55,23 @@ type Set struct {
 	// a restore reaches points in time from Stop on.
 	Start, Stop time.Time
 	Annotation  map[string]string
+	// Prior is the backup a diff or incr is based on; empty for a full.
+	Prior string
+	// WALStart and WALStop are the first and last segments of the
+	// write-ahead log the backup needs to be consistent.
+	WALStart, WALStop string
+	// Size is the size of the database backed up; RepoSize what this
+	// backup adds to the repository (compressed, its changes only).
+	Size, RepoSize int64
+}
+
+// Stanza is what the repository holds for the stanza: its backups, oldest
+// first, and the range of the archived write-ahead log.
+type Stanza struct {
+	Sets []Set
+	// ArchiveMin and ArchiveMax are the oldest and newest segments
+	// archived (for the current database); empty when none is.
+	ArchiveMin, ArchiveMax string
 }
 
 // Error is pgBackRest's refusal or failure, with what it said.
@@ -72,6 +98,14 @@ func (c Config) args(cmd string, extra ...string) []string {
 		a = append(a, "--config="+c.ConfigFile)
 	}
 	a = append(a, "--log-level-console=error", "--log-level-stderr=off")
+	if cmd == "backup" || cmd == "expire" {
+		if c.RetentionFull > 0 {
+			a = append(a, "--repo1-retention-full="+strconv.Itoa(c.RetentionFull))
+		}
+		if c.RetentionDiff > 0 {
+			a = append(a, "--repo1-retention-diff="+strconv.Itoa(c.RetentionDiff))
+		}
+	}
 	a = append(a, extra...)
 	return append(a, cmd)
 }
@@ -81,6 +115,9 @@ func (c Config) args(cmd string, extra ...string) []string {
 func (c Config) Check() error {
 	if c.Stanza == "" {
 		return errors.New("name the pgBackRest stanza of the database (--pgbackrest-stanza or GALENIX_PGBACKREST_STANZA)")
+	}
+	if c.RetentionFull < 0 || c.RetentionDiff < 0 {
+		return fmt.Errorf("a retention counts the backups kept: %d full, %d differential is not one", c.RetentionFull, c.RetentionDiff)
 	}
 	if _, err := exec.LookPath(c.bin()); err != nil {
 		return fmt.Errorf("pgBackRest is not installed (%s: %v): install the Debian package pgbackrest, or name the program with --pgbackrest", c.bin(), err)
@@ -200,47 +237,114 @@ type info struct {
 		Code    int    `json:"code"`
 		Message string `json:"message"`
 	} `json:"status"`
+	Archive []struct {
+		ID       string `json:"id"`
+		Database struct {
+			ID int `json:"id"`
+		} `json:"database"`
+		Min string `json:"min"`
+		Max string `json:"max"`
+	} `json:"archive"`
+	DB []struct {
+		ID int `json:"id"`
+	} `json:"db"`
 	Backup []struct {
 		Label      string            `json:"label"`
 		Type       string            `json:"type"`
 		Error      bool              `json:"error"`
+		Prior      *string           `json:"prior"`
 		Annotation map[string]string `json:"annotation"`
 		Timestamp  struct {
 			Start int64 `json:"start"`
 			Stop  int64 `json:"stop"`
 		} `json:"timestamp"`
+		Archive struct {
+			Start string `json:"start"`
+			Stop  string `json:"stop"`
+		} `json:"archive"`
+		Info struct {
+			Size       int64 `json:"size"`
+			Repository struct {
+				Delta int64 `json:"delta"`
+			} `json:"repository"`
+		} `json:"info"`
 	} `json:"backup"`
 }
 
 // Info lists the stanza's backups, oldest first. A stanza with no backup
 // yet has none.
 func (c Config) Info(ctx context.Context) ([]Set, error) {
+	st, err := c.Repository(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Sets, nil
+}
+
+// Repository reads what the repository holds for the stanza: its backups,
+// oldest first, and the range of the archived log.
+func (c Config) Repository(ctx context.Context) (*Stanza, error) {
 	out, err := c.run(ctx, c.args("info", "--output=json")...)
 	if err != nil {
 		return nil, err
 	}
+	return parseInfo(out, c.Stanza)
+}
+
+// parseInfo reads `pgbackrest info --output=json` for the stanza.
+func parseInfo(out []byte, stanza string) (*Stanza, error) {
 	var infos []info
 	if err := json.Unmarshal(out, &infos); err != nil {
 		return nil, fmt.Errorf("reading pgbackrest info: %w", err)
 	}
-	var sets []Set
+	st := &Stanza{}
 	for _, in := range infos {
-		if in.Name != c.Stanza {
+		if in.Name != stanza {
 			continue
 		}
 		// 0 ok; 2 no valid backups yet.
 		if in.Status.Code != 0 && in.Status.Code != 2 {
-			return nil, fmt.Errorf("pgBackRest's stanza %s: %s (status %d)", c.Stanza, in.Status.Message, in.Status.Code)
+			return nil, fmt.Errorf("pgBackRest's stanza %s: %s (status %d)", stanza, in.Status.Message, in.Status.Code)
+		}
+		// The archive of the current database (the newest db entry): an
+		// upgraded cluster's older archive restores nothing into it.
+		current := 0
+		for _, db := range in.DB {
+			current = max(current, db.ID)
+		}
+		for _, a := range in.Archive {
+			if a.Database.ID == current {
+				st.ArchiveMin, st.ArchiveMax = a.Min, a.Max
+			}
 		}
 		for _, b := range in.Backup {
 			if b.Error {
 				continue
 			}
-			sets = append(sets, Set{Label: b.Label, Type: b.Type, Start: time.Unix(b.Timestamp.Start, 0).UTC(),
-				Stop: time.Unix(b.Timestamp.Stop, 0).UTC(), Annotation: b.Annotation})
+			set := Set{Label: b.Label, Type: b.Type, Start: time.Unix(b.Timestamp.Start, 0).UTC(),
+				Stop: time.Unix(b.Timestamp.Stop, 0).UTC(), Annotation: b.Annotation,
+				WALStart: b.Archive.Start, WALStop: b.Archive.Stop, Size: b.Info.Size, RepoSize: b.Info.Repository.Delta}
+			if b.Prior != nil {
+				set.Prior = *b.Prior
+			}
+			st.Sets = append(st.Sets, set)
 		}
 	}
-	return sets, nil
+	return st, nil
+}
+
+// Expire has pgBackRest remove what the retention no longer keeps
+// (RetentionFull, RetentionDiff, else the configuration's); with a label,
+// that backup and the backups that depend on it, whatever the retention
+// (pgBackRest keeps at least one full backup). The archived log that no
+// remaining backup needs goes too.
+func (c Config) Expire(ctx context.Context, label string) error {
+	var extra []string
+	if label != "" {
+		extra = append(extra, "--set="+label)
+	}
+	_, err := c.run(ctx, c.args("expire", extra...)...)
+	return err
 }
 
 // Find returns the set with the label, or nil.

@@ -75,6 +75,7 @@ func StartServer(ctx context.Context, bindir, data, as string) (*Server, error) 
 	for name, body := range map[string]string{
 		"postgresql.conf": "# written by galenix backup drill: the restore's data directory had none\n",
 		"pg_hba.conf":     "# written by galenix backup drill: the restore's data directory had none\nhost all all 127.0.0.1/32 scram-sha-256\n",
+		"pg_ident.conf":   "# written by galenix backup drill: the restore's data directory had none\n",
 	} {
 		p := filepath.Join(data, name)
 		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
@@ -96,7 +97,14 @@ func StartServer(ctx context.Context, bindir, data, as string) (*Server, error) 
 	// to the point, so that nothing reads a restore half-way; and a
 	// restore may then run with settings lower than the primary's
 	// (max_connections ...), which a hot standby refuses.
-	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k '%s' -c archive_mode=off -c hot_standby=off -c cluster_name=galenix-drill", s.Port, data)
+	//
+	// A restore of a Patroni member carries the settings Patroni wrote into
+	// its postgresql.conf: the synchronous standby's name (a commit would
+	// wait for ever for a standby the drill does not have) and the paths of
+	// the live member's pg_hba.conf and pg_ident.conf. The restore's own
+	// files are used instead.
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k '%[2]s' -c archive_mode=off -c hot_standby=off -c cluster_name=galenix-drill"+
+		" -c synchronous_standby_names= -c hba_file='%[2]s/pg_hba.conf' -c ident_file='%[2]s/pg_ident.conf'", s.Port, data)
 	out, err := s.pgctl(ctx, "-D", data, "-l", s.log, "-w", "-t", "3600", "-o", opts, "start")
 	if err != nil {
 		return nil, fmt.Errorf("starting PostgreSQL on the restore: %v\n%s%s", err, out, s.LogTail())

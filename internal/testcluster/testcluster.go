@@ -8,7 +8,6 @@ package testcluster
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,7 +25,7 @@ import (
 )
 
 // Binaries are the programs the cluster needs, from Debian's packages.
-var Binaries = []string{"etcd", "patroni", "patronictl", "haproxy", "curl"}
+var Binaries = []string{"etcd", "patroni", "patronictl", "haproxy", "curl", "pgbackrest"}
 
 // Missing names the first program the cluster needs that is not
 // installed, or "" when all are.
@@ -47,7 +46,7 @@ func Missing() string {
 func Require(t testing.TB) {
 	t.Helper()
 	if m := Missing(); m != "" {
-		msg := "testcluster: " + m + " is not installed (apt-get install postgresql patroni etcd-server etcd-client haproxy curl)"
+		msg := "testcluster: " + m + " is not installed (apt-get install postgresql patroni etcd-server etcd-client haproxy curl pgbackrest)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg + " (CI is set, so this is an error)")
 		}
@@ -227,23 +226,13 @@ func (c *Cluster) Verify(ctx context.Context) (string, error) {
 // Primary names the PostgreSQL member that leads ("pg1" or "pg2"), as
 // Patroni says.
 func (c *Cluster) Primary() (string, error) {
-	for i := 1; i <= 2; i++ {
-		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(c.Base+20+i) + "/cluster")
-		if err != nil {
-			continue
-		}
-		var cl struct {
-			Members []struct{ Name, Role, State string }
-		}
-		err = json.NewDecoder(resp.Body).Decode(&cl)
-		resp.Body.Close()
-		if err != nil {
-			continue
-		}
-		for _, m := range cl.Members {
-			if m.Role == "leader" && m.State == "running" {
-				return m.Name, nil
-			}
+	ms, err := c.members()
+	if err != nil {
+		return "", err
+	}
+	for _, m := range ms {
+		if m.Role == "leader" && m.State == "running" {
+			return m.Name, nil
 		}
 	}
 	return "", errors.New("no PostgreSQL member leads")
