@@ -26,6 +26,8 @@ type client struct {
 	base string
 	http *http.Client
 	rec  *recorder
+	// serverPID is galenix's process, for the CPU it uses.
+	serverPID int
 }
 
 func newClient(base string, timeout time.Duration) *client {

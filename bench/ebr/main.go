@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +38,9 @@ type options struct {
 }
 
 func main() {
+	if cfg := os.Getenv(serverEnv); cfg != "" {
+		os.Exit(serveChild(cfg))
+	}
 	var o options
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "how long the load runs on each database (warm-up included)")
 	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "the first part of the run, not counted in the figures")
@@ -56,7 +58,7 @@ func main() {
 	flag.DurationVar(&o.sweepEach, "sweep-each", 10*time.Second, "how long each rate of the sweep runs (its first fifth is warm-up); the load at 1.5 times the knee runs three times as long, 30 s at least")
 	flag.IntVar(&o.maxActive, "max-active", 0, "galenix's bound on the requests it serves at once (serve --max-active); 0: its default")
 	flag.IntVar(&o.floorReserve, "floor-reserve", 0, "of those, the places reads leave to the shop floor; 0: galenix's default")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of each load (server and load generator, one process) to `file`.sqlite and file.postgres")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write galenix's CPU profile on each database (its whole life, setup included; the load generator is another process) to `file`.sqlite and file.postgres")
 	flag.Parse()
 	if o.sessions <= 0 || o.sessions > o.readers {
 		o.sessions = o.readers
@@ -210,7 +212,11 @@ func prepare(name string, o options) (p *prepared, err error) {
 		}
 		p.closers = append(p.closers, stop)
 	}
-	srv, loaded, err := startServer(dir, dsn, web.AdmissionLimits{Active: o.maxActive, FloorReserve: o.floorReserve})
+	profile := ""
+	if o.cpuProfile != "" {
+		profile = o.cpuProfile + "." + name
+	}
+	srv, loaded, err := startServer(dir, dsn, web.AdmissionLimits{Active: o.maxActive, FloorReserve: o.floorReserve}, profile)
 	if err != nil {
 		return p, err
 	}
@@ -220,6 +226,7 @@ func prepare(name string, o options) (p *prepared, err error) {
 
 	ctx := context.Background()
 	p.c = newClient(srv.URL(), o.timeout)
+	p.c.serverPID = srv.pid()
 	w, fig, err := setup(ctx, p.c, o)
 	if err != nil {
 		return p, fmt.Errorf("setting up: %w", err)
@@ -291,18 +298,7 @@ func (w *world) load(ctx context.Context, name, title string, verbose bool) dbRe
 	// Requests still in flight at the deadline get their timeout to end.
 	runCtx, cancel := context.WithTimeout(ctx, o.duration+o.timeout+5*time.Second)
 	defer cancel()
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile + "." + name)
-		if err == nil {
-			if err = pprof.StartCPUProfile(f); err == nil {
-				defer func() { pprof.StopCPUProfile(); f.Close() }()
-			}
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench/ebr: CPU profile:", err)
-		}
-	}
-	cpu0 := sampleCPU()
+	cpu0 := sampleCPU(w.c.serverPID)
 	var credit atomic.Int64
 	var wg sync.WaitGroup
 	for i, l := range w.lines {
@@ -336,7 +332,7 @@ func (w *world) load(ctx context.Context, name, title string, verbose bool) dbRe
 			if name == "postgres" {
 				others = " (galenix's argon2id workers and PostgreSQL's server among them)"
 			}
-			fmt.Println("  " + cpuUse(cpu0, sampleCPU(), n, runtime.NumCPU(), others))
+			fmt.Println("  " + cpuUse(cpu0, sampleCPU(w.c.serverPID), n, runtime.NumCPU(), others))
 			return res
 		case <-tick.C:
 			if !verbose {

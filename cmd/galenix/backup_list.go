@@ -144,13 +144,15 @@ func pruneCmd(args []string, stdout, stderr io.Writer) error {
 		"retention of pgBackRest's configuration (repo1-retention-full) applies.\n"+
 		"--backup ID removes that backup (PostgreSQL: and those that depend on it) whatever the\n"+
 		"retention. A negative retention, --keep 0, an unknown backup or the only backup are\n"+
-		"refused, and nothing is removed.", stderr)
+		"refused, and nothing is removed. Each backup removed is recorded in the audit trail (who, when,\n"+
+		"which, by which retention): the live database (--data or --db) must be reachable.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
 	out := backupDirFlag(fs, "the backups are in")
 	var rf retentionFlags
 	rf.register(fs, "the `NUMBER` of backups kept, the newest: SQLite backups, or PostgreSQL full backups")
 	one := fs.String("backup", "", "remove this one backup: a SQLite backup's directory name (`ID`), or a pgBackRest label")
+	by := fs.String("by", os.Getenv("GALENIX_BY"), "`NAME` of who removes the backups, recorded in the audit trail; the system user and host when empty (env GALENIX_BY)")
 	var pgf pgbackrestFlags
 	pgf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -169,8 +171,8 @@ func pruneCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	removed, err := app.PruneBackups(ctx, app.PruneConfig{Backup: *one,
-		BackupConfig: app.BackupConfig{DSN: dbf.dsn, Out: *out, PG: pgf.cfg, Keep: rf.keep, KeepDiff: rf.keepDiff, Log: logger(stderr)}})
+	removed, err := app.PruneBackups(ctx, app.PruneConfig{Backup: *one, By: *by, Command: "galenix backup prune",
+		BackupConfig: app.BackupConfig{DataDir: dbf.data, DSN: dbf.dsn, Out: *out, PG: pgf.cfg, Keep: rf.keep, KeepDiff: rf.keepDiff, Log: logger(stderr)}})
 	if err != nil {
 		if len(removed) > 0 {
 			fmt.Fprintf(stdout, "removed before the failure: %s\n", strings.Join(removed, ", "))

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"galenix/internal/backup"
+	"galenix/internal/store"
 )
 
 // TestBackupListAndPrunePostgres lists pgBackRest's backups with their
@@ -107,6 +108,7 @@ func TestBackupListAndPrunePostgres(t *testing.T) {
 		t.Errorf("after prune --keep 1: %v, archive %s to %s (before %s to %s; %s starts at %s)", listedIDs(after),
 			after.ArchiveMin, after.ArchiveMax, l.ArchiveMin, l.ArchiveMax, full2.ID, full2.WALStart)
 	}
+	wantRemovedInTrail(t, store.Config{DSN: a.dsn}, []removal{{"postgres:" + full1.ID, "--keep 1", ""}, {"postgres:" + diff1.ID, "--keep 1", ""}})
 	var rout, rerr bytes.Buffer
 	if code := run(append([]string{"backup", "prune", "--backup", full2.ID, "--db", a.dsn}, flags...), &rout, &rerr); code != 1 ||
 		!strings.Contains(rout.String(), "is the only full backup") || !slices.Equal(labels(), []string{full2.ID}) {
@@ -120,4 +122,6 @@ func TestBackupListAndPrunePostgres(t *testing.T) {
 	if len(now) != 1 || now[0] == full2.ID || !strings.Contains(out, "retention: removed "+full2.ID) {
 		t.Errorf("backup --keep 1: %v\n%s", now, out)
 	}
+	wantRemovedInTrail(t, store.Config{DSN: a.dsn}, []removal{{"postgres:" + full1.ID, "--keep 1", ""}, {"postgres:" + diff1.ID, "--keep 1", ""},
+		{"postgres:" + full2.ID, "--keep 1", ""}})
 }

@@ -76,7 +76,7 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 	runOK(t, "backup", "--data", data, "--out", bk)
 	only := listedIDs(listJSON(t, "--out", bk))
 	var out, errOut bytes.Buffer
-	if code := run([]string{"backup", "prune", "--out", bk, "--backup", only[0]}, &out, &errOut); code != 1 ||
+	if code := run([]string{"backup", "prune", "--data", data, "--out", bk, "--backup", only[0]}, &out, &errOut); code != 1 ||
 		!strings.Contains(out.String(), "is the only backup") {
 		t.Errorf("removing the only backup: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
@@ -121,10 +121,11 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 		{"diff on SQLite", []string{"--keep-diff", "2"}, 1, "--keep-diff is for PostgreSQL"},
 		{"nothing said", nil, 1, "say how many backups to keep (--keep N)"},
 		{"not a number", []string{"--keep", "two"}, 2, "invalid value"},
+		{"no database", []string{"--data", t.TempDir(), "--keep", "1"}, 1, "no galenix database in"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			if code := run(append([]string{"backup", "prune", "--out", bk}, c.args...), &out, &errOut); code != c.code ||
+			if code := run(append([]string{"backup", "prune", "--data", data, "--out", bk}, c.args...), &out, &errOut); code != c.code ||
 				!strings.Contains(out.String()+errOut.String(), c.says) {
 				t.Errorf("exit %d (want %d), output lacks %q:\n%s%s", code, c.code, c.says, out.String(), errOut.String())
 			}
@@ -139,28 +140,30 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 		t.Errorf("backup --keep -2: exit %d, backups %v\n%s%s", code, dirNames(t, bk), eout.String(), eerr.String())
 	}
 	t.Setenv("GALENIX_BACKUP_KEEP", "-3")
-	if code := run([]string{"backup", "prune", "--out", bk}, &eout, &eerr); code != 1 || !slices.Equal(dirNames(t, bk), before) {
+	if code := run([]string{"backup", "prune", "--data", data, "--out", bk}, &eout, &eerr); code != 1 || !slices.Equal(dirNames(t, bk), before) {
 		t.Errorf("GALENIX_BACKUP_KEEP=-3: exit %d, backups %v", code, dirNames(t, bk))
 	}
 	os.Unsetenv("GALENIX_BACKUP_KEEP")
 
 	// The newest two are kept; the stranger and the backup being made too.
 	out.Reset()
-	if got := runOK(t, "backup", "prune", "--out", bk, "--keep", "2"); !strings.Contains(got, "OK: 2 backup(s) removed: "+ids[0]+", "+ids[1]) {
+	if got := runOK(t, "backup", "prune", "--data", data, "--out", bk, "--by", "Marie Curie", "--keep", "2"); !strings.Contains(got, "OK: 2 backup(s) removed: "+ids[0]+", "+ids[1]) {
 		t.Errorf("prune --keep 2 says:\n%s", got)
 	}
 	if got := listJSON(t, "--out", bk); !slices.Equal(listedIDs(got), ids[2:]) || len(got.Ignored) != 2 {
 		t.Errorf("after prune --keep 2: %v, ignored %v", listedIDs(got), got.Ignored)
 	}
-	if got := runOK(t, "backup", "prune", "--out", bk, "--keep", "2"); !strings.Contains(got, "OK: no backup removed") {
+	if got := runOK(t, "backup", "prune", "--data", data, "--out", bk, "--by", "Marie Curie", "--keep", "2"); !strings.Contains(got, "OK: no backup removed") {
 		t.Errorf("prune --keep 2 again says:\n%s", got)
 	}
 
 	// One named.
-	runOK(t, "backup", "prune", "--out", bk, "--backup", ids[2])
+	runOK(t, "backup", "prune", "--data", data, "--out", bk, "--backup", ids[2])
 	if got := listedIDs(listJSON(t, "--out", bk)); !slices.Equal(got, ids[3:]) {
 		t.Errorf("after removing %s: %v", ids[2], got)
 	}
+	wantRemovedInTrail(t, store.Config{DataDir: data}, []removal{
+		{"sqlite:" + ids[0], "--keep 2", "Marie Curie"}, {"sqlite:" + ids[1], "--keep 2", "Marie Curie"}, {"sqlite:" + ids[2], "--backup " + ids[2], ""}})
 
 	// A backup with its retention: the new one and the newest before it.
 	got := runOK(t, "backup", "--data", data, "--out", bk, "--keep", "1")
@@ -170,6 +173,9 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 	if l := listJSON(t, "--out", bk); len(l.Backups) != 1 || l.Backups[0].ID == ids[3] {
 		t.Errorf("after backup --keep 1: %v", listedIDs(l))
 	}
+	wantRemovedInTrail(t, store.Config{DataDir: data}, []removal{
+		{"sqlite:" + ids[0], "--keep 2", "Marie Curie"}, {"sqlite:" + ids[1], "--keep 2", "Marie Curie"}, {"sqlite:" + ids[2], "--backup " + ids[2], ""},
+		{"sqlite:" + ids[3], "--keep 1", ""}})
 	for _, d := range []string{"20990101T000000.000000Z", "notes"} {
 		if _, err := os.Stat(filepath.Join(bk, d)); err != nil {
 			t.Errorf("%s: %v", d, err)
@@ -191,5 +197,37 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 	var mout, merr bytes.Buffer
 	if code := run([]string{"backup", "list", "--out", filepath.Join(bk, "nope")}, &mout, &merr); code != 1 || !strings.Contains(mout.String(), "does not exist") {
 		t.Errorf("list of no directory: exit %d\n%s%s", code, mout.String(), merr.String())
+	}
+}
+
+// removal is a backup removed as the audit trail tells it.
+type removal struct{ backup, how, by string }
+
+// wantRemovedInTrail checks the audit trail's record of the backups
+// removed, oldest first: each by the system, as the person named (when
+// by is set) with the command's name, for the reason of the retention.
+func wantRemovedInTrail(t *testing.T, cfg store.Config, want []removal) {
+	t.Helper()
+	ctx := identity.WithActor(context.Background(), identity.System)
+	db, err := store.Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	es, err := db.Audit().Entries(ctx, audit.Filter{Entity: "backup", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(es, func(a, b audit.Entry) int { return int(a.Seq - b.Seq) })
+	if len(es) != len(want) {
+		t.Fatalf("the audit trail records %d backups removed, want %d: %+v", len(es), len(want), es)
+	}
+	for i, w := range want {
+		e := es[i]
+		if e.EntityID != w.backup || e.Field != "state" || e.Old != "kept" || e.New != "removed" || e.Reason != w.how ||
+			e.ActorID != identity.System.UserID || !strings.Contains(e.ActorName, "galenix backup") ||
+			(w.by != "" && !strings.Contains(e.ActorName, w.by)) {
+			t.Errorf("entry %d: %+v, want %+v", i, e, w)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -115,6 +116,24 @@ func New(cfg Config, log *slog.Logger) *Main {
 	return &Main{Config: cfg, Log: log}
 }
 
+// baseProcs is the runtime's own GOMAXPROCS, read once at start: the cores
+// the process may use (a container's CPU limit included).
+var baseProcs = runtime.GOMAXPROCS(0)
+
+// serveProcs gives a serving process one scheduler thread more than its
+// cores, unless GOMAXPROCS is set. With one per core, a request the
+// network wakes waits for a core that Go's scheduler hands over only when
+// the goroutine on it blocks or has run 10 ms; with one more, the kernel's
+// scheduler, whose slices are shorter and which runs a thread that just
+// woke soon, interleaves it. Measured on two busy cores past capacity
+// (bench/ebr, SQLite, at 1,088 requests/s): the shop floor's p99 fell from
+// 40-70 ms to about 20 ms at the same throughput.
+func serveProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(baseProcs + 1)
+	}
+}
+
 // Open opens and migrates the database, loads the demo if asked, and
 // starts listening. It does not serve yet: Run does.
 func (m *Main) Open(ctx context.Context) error {
@@ -128,6 +147,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := identity.UseKeyWorkers(); err != nil {
 		m.Log.Warn("passwords are checked in the server's process", "err", err)
 	}
+	serveProcs()
 	var dir *ldap.Directory
 	if m.Config.LDAP.URL != "" {
 		if dir, err = ldap.New(m.Config.LDAP, m.Log); err != nil {

@@ -107,7 +107,7 @@ func runBackup(ctx context.Context, db *store.DB, cfg BackupConfig) (*Backup, er
 	}
 	// The retention, once the new backup is whole.
 	b.Removed, err = pruneSQLite(cfg.Out, cfg.Keep, "", cfg.logger())
-	return b, err
+	return b, errors.Join(err, recordRemoved(ctx, db, backup.SQLite, b.Removed, PruneConfig{BackupConfig: cfg, Command: "galenix backup"}))
 }
 
 // backupSQLite copies the database into a new directory of cfg.Out, with
@@ -231,7 +231,7 @@ func backupPostgres(ctx context.Context, db *store.DB, cfg BackupConfig) (*Backu
 	if after, err := pg.Info(ctx); err == nil {
 		b.Removed = gone(before, after)
 	}
-	return b, nil
+	return b, recordRemoved(ctx, db, backup.Postgres, b.Removed, PruneConfig{BackupConfig: cfg, Command: "galenix backup"})
 }
 
 // RestoreSQLite restores the SQLite backup in dir into the data directory

@@ -12,7 +12,9 @@ import (
 	"strings"
 
 	"galenix/internal/backup"
+	"galenix/internal/identity"
 	"galenix/internal/pgbackrest"
+	"galenix/internal/store"
 )
 
 // ListBackups lists the backups there are (SQLite: the directories of
@@ -130,6 +132,9 @@ type PruneConfig struct {
 	// Backup names the one backup to remove (a SQLite backup's
 	// directory name, or pgBackRest's label), instead of a retention.
 	Backup string
+	// By names who runs the command, recorded with the removal (the
+	// system user and host when empty); Command is the command's name.
+	By, Command string
 }
 
 // PruneBackups removes the backups the retention no longer keeps
@@ -145,18 +150,50 @@ func PruneBackups(ctx context.Context, cfg PruneConfig) ([]string, error) {
 	if cfg.Backup != "" && (cfg.Keep > 0 || cfg.KeepDiff > 0) {
 		return nil, &backup.Problem{Msg: "give either a retention (--keep) or one backup to remove (--backup), not both"}
 	}
-	if cfg.DSN == "" {
-		if cfg.Backup == "" {
-			if cfg.KeepDiff > 0 {
-				return nil, &backup.Problem{Msg: "--keep-diff is for PostgreSQL: a SQLite backup is a whole copy (use --keep)"}
-			}
-			if cfg.Keep == 0 {
-				return nil, &backup.Problem{Msg: "say how many backups to keep (--keep N) or which one to remove (--backup ID)"}
-			}
+	if cfg.DSN == "" && cfg.Backup == "" {
+		if cfg.KeepDiff > 0 {
+			return nil, &backup.Problem{Msg: "--keep-diff is for PostgreSQL: a SQLite backup is a whole copy (use --keep)"}
 		}
-		return pruneSQLite(cfg.Out, cfg.Keep, cfg.Backup, cfg.logger())
+		if cfg.Keep == 0 {
+			return nil, &backup.Problem{Msg: "say how many backups to keep (--keep N) or which one to remove (--backup ID)"}
+		}
 	}
-	return prunePostgres(ctx, cfg)
+	// Every removal goes into the audit trail: without the live
+	// database, nothing is removed.
+	db, err := openLive(ctx, cfg.BackupConfig)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	var removed []string
+	database := backup.SQLite
+	if cfg.DSN == "" {
+		removed, err = pruneSQLite(cfg.Out, cfg.Keep, cfg.Backup, cfg.logger())
+	} else {
+		database = backup.Postgres
+		removed, err = prunePostgres(ctx, cfg)
+	}
+	return removed, errors.Join(err, recordRemoved(ctx, db, database, removed, cfg))
+}
+
+// recordRemoved writes the backups removed in the audit trail, as the
+// person who ran the command.
+func recordRemoved(ctx context.Context, db *store.DB, database string, removed []string, cfg PruneConfig) error {
+	how := "--backup " + cfg.Backup
+	if cfg.Backup == "" {
+		how = fmt.Sprintf("--keep %d", cfg.Keep)
+		if cfg.Keep == 0 {
+			how = "repo1-retention-full"
+		}
+		if cfg.KeepDiff > 0 {
+			how += fmt.Sprintf(" --keep-diff %d", cfg.KeepDiff)
+		}
+	}
+	ctx = identity.WithActor(ctx, CLIActor(cfg.By, cfg.Command))
+	if err := db.RecordBackupsRemoved(ctx, database, removed, how); err != nil {
+		return fmt.Errorf("the backups %s were removed, but recording it in the audit trail failed: %w", strings.Join(removed, ", "), err)
+	}
+	return nil
 }
 
 // pruneSQLite removes the SQLite backups of dir beyond the newest keep, or

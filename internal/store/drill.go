@@ -193,3 +193,25 @@ func scanDrill(sc scanner, d *backup.Drill) error {
 	}
 	return nil
 }
+
+// RecordBackupsRemoved writes in the audit trail that backups were removed
+// (a retention, or one named): one entry per backup, its label the record,
+// by the actor in ctx, which must be the system (the command line). how
+// says what removed them ("--keep 3", "--backup LABEL"). A backup is a
+// copy of GMP records: an inspector sees which ones the site no longer
+// holds, when and by whose command (EU GMP Annex 11 §7.1, §17).
+func (db *DB) RecordBackupsRemoved(ctx context.Context, database string, removed []string, how string) error {
+	if actorOf(ctx).UserID != identity.System.UserID {
+		return errs.E(errs.Forbidden, "Backups are removed from the command line only.", "Les sauvegardes ne se suppriment qu'en ligne de commande.")
+	}
+	if len(removed) == 0 {
+		return nil
+	}
+	return db.Write(ctx, "backup.remove", how, func(tx *Tx) error {
+		changes := make([]audit.Change, len(removed))
+		for i, label := range removed {
+			changes[i] = audit.Change{Entity: "backup", EntityID: database + ":" + label, Field: "state", Old: "kept", New: "removed"}
+		}
+		return tx.Audit(changes, "")
+	})
+}

@@ -368,6 +368,6 @@ func (s *Server) busy(w http.ResponseWriter, r *http.Request) {
 	}
 	// Not the outage's "degraded state": the site works, it is busy.
 	d := errorPage{base: s.base(r, ""), Status: http.StatusServiceUnavailable, Message: errs.MessageOf(err, langOf(r)),
-		Title: "error.title.capacity"}
+		Title: "error.title.capacity", Retry: retryOf(r, http.StatusServiceUnavailable)}
 	s.render(w, r, http.StatusServiceUnavailable, "error", d)
 }

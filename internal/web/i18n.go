@@ -129,6 +129,7 @@ var catalogue = map[string]msg{
 	"common.choose":    {"— choisir —", "— choose —"},
 	"common.saved":     {"Modifications enregistrées.", "Changes saved."},
 	"common.back_site": {"Retour au site", "Back to the site"},
+	"common.retry":     {"Réessayer", "Try again"},
 	"common.previous":  {"← Précédents", "← Previous"},
 	"common.next":      {"Suivants →", "Next →"},
 	"common.all":       {"Toutes", "All"},
@@ -157,6 +158,7 @@ var catalogue = map[string]msg{
 	"error.title.capacity": {"Serveur à pleine charge", "Server at capacity"},
 	"error.notfound":       {"Cette page n'existe pas, ou l'élément demandé a été déplacé.", "This page does not exist, or the item asked for has moved."},
 	"error.form":           {"Le formulaire n'a pas pu être lu.", "The form could not be read."},
+	"error.form.version":   {"Le formulaire ne dit pas quelle version de l'enregistrement il modifie : rouvrez l'enregistrement et recommencez. Rien n'a été enregistré.", "The form does not say which version of the record it changes: open the record again and start over. Nothing was saved."},
 
 	// idempotency keys (idempotency.go): the API's words, then the pages'
 	"error.title.422": {"Demande déjà envoyée autrement", "Request already sent otherwise"},

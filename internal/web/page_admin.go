@@ -370,7 +370,10 @@ func (s *Server) adminAccountUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := identity.Account{ID: r.PathValue("id"), Name: vals.Get("name"), Active: checked(vals, "active")}
-	a.Version, _ = strconv.Atoi(vals.Get("version"))
+	if a.Version, err = formVersion(vals); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	for _, role := range vals["roles"] {
 		a.Roles = append(a.Roles, identity.Role(role))
 	}
@@ -383,7 +386,9 @@ func (s *Server) adminAccountUpdate(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, gerr)
 			return
 		}
-		s.renderAccountForm(w, r, http.StatusPreconditionFailed, a.ID, accountValues(cur), err)
+		cv := accountValues(cur)
+		cv.Set("reason", vals.Get("reason"))
+		s.renderAccountForm(w, r, http.StatusPreconditionFailed, a.ID, cv, err)
 		return
 	}
 	if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {

@@ -202,19 +202,25 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 		if err == nil {
 			e.setID(v, id)
 			if p := site.VersionField(v); p != nil {
-				*p, _ = strconv.Atoi(vals.Get("version"))
+				if *p, err = formVersion(vals); err != nil {
+					s.pageError(w, r, err)
+					return
+				}
 			}
 			err = e.update(r.Context(), v, vals.Get("reason"))
 		}
 		if errs.Is(err, errs.Stale) {
 			// Someone else saved the record meanwhile: show it as it is
-			// now, with the reason why nothing was saved.
+			// now, with the reason why nothing was saved, and the reason
+			// typed kept for the next try.
 			cur, gerr := e.get(r.Context(), id)
 			if gerr != nil {
 				s.pageError(w, r, gerr)
 				return
 			}
-			renderForm(s, w, r, e, http.StatusPreconditionFailed, prefix, id, valuesOf(e, cur), err)
+			cv := valuesOf(e, cur)
+			cv.Set("reason", vals.Get("reason"))
+			renderForm(s, w, r, e, http.StatusPreconditionFailed, prefix, id, cv, err)
 			return
 		}
 		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
@@ -294,6 +300,17 @@ func valuesOf[T any](e *editor[T], v *T) url.Values {
 		vals.Set("version", strconv.Itoa(*p))
 	}
 	return vals
+}
+
+// formVersion reads the version an edit form was opened at. A form without
+// one, or with one that is not a version, is refused rather than saved
+// over whatever the record has become.
+func formVersion(vals url.Values) (int, error) {
+	n, err := strconv.Atoi(vals.Get("version"))
+	if err != nil || n < 1 {
+		return 0, errs.E(errs.Invalid, tr(langEN, "error.form.version"), tr(langFR, "error.form.version"))
+	}
+	return n, nil
 }
 
 // postForm reads a posted form of at most MaxBody bytes.

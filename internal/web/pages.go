@@ -173,6 +173,18 @@ type errorPage struct {
 	Message string
 	// Title is the i18n key of the page's title; empty, the status's.
 	Title string
+	// Retry, for a page that could not be served for the moment (503),
+	// is the address to ask again: the same page.
+	Retry string
+}
+
+// retryOf is the address a 503 page offers to ask again: the page asked
+// for, when it was a page (a refused form is sent again from the form).
+func retryOf(r *http.Request, status int) string {
+	if status != http.StatusServiceUnavailable || r.Method != http.MethodGet {
+		return ""
+	}
+	return r.URL.RequestURI()
 }
 
 // pageError answers err as a page: not found, forbidden or internal, with
@@ -183,7 +195,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	d := errorPage{base: s.base(r, ""), Status: status, Message: errs.MessageOf(err, langOf(r))}
+	d := errorPage{base: s.base(r, ""), Status: status, Message: errs.MessageOf(err, langOf(r)), Retry: retryOf(r, status)}
 	if status == http.StatusNotFound {
 		d.Message = tr(d.Lang, "error.notfound") + " " + d.Message
 	}

@@ -277,13 +277,28 @@ func TestStaleAccountForm(t *testing.T) {
 		if r.status != http.StatusPreconditionFailed {
 			t.Fatalf("stale account form: %d, want 412: %.500s", r.status, r.body)
 		}
-		for _, want := range []string{"Quelqu&#39;un d&#39;autre a modifié cet enregistrement", "Otto Renamed", `name="version" value="2"`} {
+		for _, want := range []string{"Quelqu&#39;un d&#39;autre a modifié cet enregistrement", "Otto Renamed", `name="version" value="2"`, ">my edit</textarea>"} {
 			if !strings.Contains(string(r.body), want) {
 				t.Errorf("the refused form lacks %q", want)
 			}
 		}
 		if after := len(e.auditEntries(t, audit.Filter{Limit: 100000})); after != before {
 			t.Errorf("the stale form wrote %d audit entries", after-before)
+		}
+		// A form whose version is missing or damaged is refused, never
+		// saved over whatever the record has become.
+		for _, bad := range []string{"", "0", "-1", "two", "2.0", "99999999999999999999"} {
+			f := url.Values{"name": {"Mine"}, "roles": {"operator"}, "active": {"on"}, "reason": {"my edit"}}
+			if bad != "" {
+				f.Set("version", bad)
+			}
+			r := e.call(t, "admin", "POST", "/admin/accounts/"+op.ID, f.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "quelle version de l&#39;enregistrement") {
+				t.Errorf("account form with version %q: %d, want 400 saying the version is missing: %.300s", bad, r.status, r.body)
+			}
+		}
+		if after := len(e.auditEntries(t, audit.Filter{Limit: 100000})); after != before {
+			t.Errorf("the refused forms wrote %d audit entries", after-before)
 		}
 		// The current version saves (and the browser is sent to the
 		// account's page).

@@ -108,13 +108,25 @@ func TestStaleFormShowsTheCurrentRecord(t *testing.T) {
 		if r.status != http.StatusPreconditionFailed {
 			t.Fatalf("stale form: %d, want 412", r.status)
 		}
-		for _, want := range []string{"Quelqu&#39;un d&#39;autre a modifié cet enregistrement", "Renamed elsewhere", `name="version" value="2"`} {
+		for _, want := range []string{"Quelqu&#39;un d&#39;autre a modifié cet enregistrement", "Renamed elsewhere", `name="version" value="2"`, ">my edit</textarea>"} {
 			if !strings.Contains(string(r.body), want) {
 				t.Errorf("the refused form lacks %q", want)
 			}
 		}
+		// A form without its version, or with a damaged one, is refused
+		// in the reader's language.
+		for _, bad := range []string{"", "0", "abc", "1e3"} {
+			form.Set("version", bad)
+			if bad == "" {
+				form.Del("version")
+			}
+			r := e.call(t, "admin", "POST", "/teams/"+e.team.ID, form.Encode(), "Content-Type", "application/x-www-form-urlencoded", "Accept-Language", "fr")
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), "quelle version de l&#39;enregistrement") {
+				t.Errorf("form with version %q: %d, want 400 saying the version is missing: %.300s", bad, r.status, r.body)
+			}
+		}
 		if after := len(e.auditEntries(t, audit.Filter{Limit: 100000})); after != before {
-			t.Errorf("the stale form wrote %d audit entries", after-before)
+			t.Errorf("the stale and damaged forms wrote %d audit entries", after-before)
 		}
 	})
 }

@@ -36,9 +36,14 @@ func chromium(t *testing.T) string {
 
 // startGalenix runs the real application on loopback with the demo site, as
 // `galenix serve --demo` does, and stops it when the test ends.
-func startGalenix(t *testing.T, ctx context.Context) string {
+// Options change the configuration first.
+func startGalenix(t *testing.T, ctx context.Context, options ...func(*app.Config)) string {
 	t.Helper()
-	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ShutdownTimeout: 5 * time.Second}, nil)
+	cfg := app.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Demo: true, ShutdownTimeout: 5 * time.Second}
+	for _, o := range options {
+		o(&cfg)
+	}
+	m := app.New(cfg, nil)
 	if err := m.Open(ctx); err != nil {
 		t.Fatalf("open galenix: %v", err)
 	}
