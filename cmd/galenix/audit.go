@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/schollz/progressbar/v3"
 
@@ -19,6 +20,7 @@ import (
 
 const auditUsage = `Usage: galenix audit verify [flags]
        galenix audit verify --bundle FILE [--public-key FILE]
+       galenix audit new-key FILE
        galenix audit rotate-key --new-key FILE --reason TEXT [flags]
 
 Commands:
@@ -27,14 +29,21 @@ Commands:
               and names the first entry (its sequence number) that does not hold.
               With --bundle, check instead, offline and without any database, a
               record's audit bundle (GET /api/v1/audit/bundle).
+  new-key     make a new Ed25519 key file (mode 0600) for a rotation, to put in
+              every node's key file before rotate-key; an existing file is never
+              overwritten.
   rotate-key  hand the site's audit signing over to a new key: a handover
               checkpoint signed by the key of today and the new one, and the
-              rotation recorded in the audit trail.
+              rotation recorded in the audit trail. Running nodes whose key file
+              holds the new key take it without a restart.
 `
 
 func auditCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "rotate-key" {
 		return auditRotateKey(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "new-key" {
+		return auditNewKey(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "verify" {
 		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
@@ -50,7 +59,7 @@ func auditCmd(args []string, stdout, stderr io.Writer) error {
 // auditRotateKey hands the site's audit signing over to a new key
 // (docs/operations.md, "Rotating the site's audit key").
 func auditRotateKey(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("audit rotate-key", "Hands the site's audit signing over to a new key. In one transaction it records the\nrotation in the audit trail (who, when, why, both keys' fingerprints) and appends a\nhandover checkpoint signed by the key of today (--audit-key) and by the new one.\nFrom then on only the new key signs: give it to every node and restart them one at a\ntime; a node still holding the old key turns not ready and refuses to start.\nThe new key file is made (mode 0600) when it does not exist.", stderr)
+	fs := newFlagSet("audit rotate-key", "Hands the site's audit signing over to a new key. In one transaction it records the\nrotation in the audit trail (who, when, why, both keys' fingerprints) and appends a\nhandover checkpoint signed by the key of today (--audit-key) and by the new one.\nFrom then on only the new key signs: a running node whose key file holds the new key\ntakes it within seconds, without a restart; one whose file still holds the old key\nturns not ready, and refuses to start.\nThe new key file is made (mode 0600) when it does not exist.", stderr)
 	var dbf dbFlags
 	dbf.register(fs)
 	newKey := fs.String("new-key", "", "the new key (PEM `file`); made when it does not exist, never overwritten")
@@ -90,7 +99,31 @@ func auditRotateKey(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "OK: from audit entry %d the site's audit key is %s (was %s).\n", cp.Seq, audit.KeyFingerprintOf(next), audit.KeyFingerprintOf(key))
-	fmt.Fprintf(stdout, "Give %s to every node as its --audit-key and restart them one at a time; keep the old key offline (the trail before entry %d is signed with it).\n", *newKey, cp.Seq)
+	fmt.Fprintf(stdout, "Every node whose key file holds %s now signs with it, without a restart; keep the old key offline (the trail before entry %d is signed with it).\n", *newKey, cp.Seq)
+	return nil
+}
+
+// auditNewKey makes the key of a coming rotation.
+func auditNewKey(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit new-key FILE", "Makes a new Ed25519 audit signing key in FILE (mode 0600) for a rotation: put it in every\nnode's key file, then run audit rotate-key with it as --new-key. An existing file is never\noverwritten.", stderr)
+	path := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		path, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if path == "" {
+		return usageError{errors.New("audit new-key needs the FILE to make")}
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s exists: a key file is never overwritten; name another", path)
+	}
+	key, err := audit.CreateKey(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "OK: new audit key %s in %s (mode 0600).\n", audit.KeyFingerprintOf(key), path)
 	return nil
 }
 

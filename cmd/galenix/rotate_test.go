@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"galenix/internal/audit"
 )
 
 // TestAuditRotateKey runs the demo, rotates the site's audit key with
@@ -129,4 +131,29 @@ func writeReadable(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestAuditNewKey: audit new-key makes a key file only the owner reads,
+// which rotate-key then takes as the new key; it never overwrites a file
+// and wants the file named.
+func TestAuditNewKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "next.pem")
+	out := runOK(t, "audit", "new-key", path)
+	key, err := audit.LoadKey(path)
+	if err != nil || !strings.Contains(out, "OK: new audit key "+audit.KeyFingerprintOf(key)) {
+		t.Fatalf("new-key says %q; the key: %v", out, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the key file: %v %v", fi, err)
+	}
+	before, _ := os.ReadFile(path)
+	for _, args := range [][]string{{"audit", "new-key", path}, {"audit", "new-key"}, {"audit", "new-key", path, "extra"}} {
+		var o, e bytes.Buffer
+		if code := run(args, &o, &e); code == 0 {
+			t.Errorf("galenix %s: exit 0\n%s", strings.Join(args, " "), o.String())
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("an existing key file was overwritten")
+	}
 }

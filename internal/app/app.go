@@ -84,8 +84,8 @@ type Main struct {
 	Web    *web.Server
 	ln     net.Listener
 	server *http.Server
-	// auditKey signs the audit trail's checkpoints.
-	auditKey ed25519.PrivateKey
+	// siteKey holds the key that signs the audit trail's checkpoints.
+	siteKey *siteKeyHolder
 	// leading: this node holds the lead and runs the once-only work.
 	leading atomic.Bool
 	// tls: the server answers HTTPS. (The server's own TLSConfig says
@@ -162,8 +162,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.DataDir == "" && m.Config.AuditKey == audit.KeyFile {
 		return errors.New("a data directory is needed for the audit signing key, or name the key file")
 	}
-	if m.auditKey, err = siteKey(ctx, db, m.Config.AuditKey); err != nil {
+	key, err := siteKey(ctx, db, m.Config.AuditKey)
+	if err != nil {
 		return err
+	}
+	m.siteKey = newSiteKeyHolder(m.Config.AuditKey, key, m.Log)
+	hashKey, err := db.RequestHashKey(ctx, key)
+	if err != nil {
+		return fmt.Errorf("the idempotency hash key: %w", err)
 	}
 	m.Log.Info("database open", "database", db.Describe())
 	if m.Config.Demo {
@@ -198,7 +204,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.Web = web.New(web.Deps{
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
-		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.auditKey,
+		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
 		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
 		TrustedProxies: m.Config.TrustedProxies,
@@ -254,13 +260,12 @@ func (m *Main) readyChecks() []web.ReadyCheck {
 		{Name: "writable", Check: m.DB.Writable},
 		{Name: "migrations", Check: m.DB.SchemaCurrent},
 		{Name: "audit_key", Check: func(ctx context.Context) error {
-			// Another node may have rotated the site's key since this one
-			// started: it would sign checkpoints the trail refuses.
-			last, err := m.DB.LastCheckpoint(ctx)
-			if err != nil || last == nil {
-				return err
-			}
-			return last.SignsNext(m.auditKey.Public().(ed25519.PublicKey))
+			// The site's key may have been rotated since this node
+			// started: it then takes the new key from its key file, or
+			// is not ready, for it would sign checkpoints the trail
+			// refuses.
+			_, err := m.siteKey.current(ctx, m.DB)
+			return err
 		}},
 	}
 }

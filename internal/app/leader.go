@@ -111,7 +111,11 @@ func (m *Main) runJob(j *job) {
 
 // signCheckpoint signs the head of the audit chain, if it grew.
 func (m *Main) signCheckpoint(ctx context.Context) error {
-	cp, err := m.DB.Checkpoint(ctx, m.auditKey)
+	key, err := m.siteKey.current(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	cp, err := m.DB.Checkpoint(ctx, key)
 	if err == nil && cp != nil {
 		m.Log.Debug("audit checkpoint signed", "seq", cp.Seq)
 	}

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"galenix/internal/errs"
@@ -72,4 +74,76 @@ func (s *IdempotencyStore) Purge(ctx context.Context, before time.Time) (int64, 
 		return 0, s.db.classify(err, "purging idempotency keys")
 	}
 	return res.RowsAffected()
+}
+
+// hashKeySetting is the settings' row holding the requests' hash key,
+// wrapped under the site's audit key (idem.WrapHashKey).
+const hashKeySetting = "idempotency.hash_key"
+
+// RequestHashKey returns the key of the hashes that recognize a request
+// sent again, opened with the site's audit key. A site without one keeps
+// the one its nodes derived from the key so far (idem.FirstHashKey), so
+// that the hashes stored before still match; nodes starting together
+// keep the same.
+func (db *DB) RequestHashKey(ctx context.Context, siteKey ed25519.PrivateKey) ([]byte, error) {
+	wrapped, err := db.setting(ctx, hashKeySetting)
+	if err != nil {
+		return nil, err
+	}
+	if wrapped == "" {
+		first, err := idem.FirstHashKey(siteKey)
+		if err != nil {
+			return nil, err
+		}
+		w, err := idem.WrapHashKey(siteKey, first)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := db.write.ExecContext(ctx, db.rebind(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`),
+			hashKeySetting, w); err != nil {
+			return nil, db.classify(err, "keeping the idempotency hash key")
+		}
+		// Another node may have kept its own first: the one kept counts.
+		if wrapped, err = db.setting(ctx, hashKeySetting); err != nil {
+			return nil, err
+		}
+	}
+	return idem.UnwrapHashKey(siteKey, wrapped)
+}
+
+// setting reads one row of the settings, "" when there is none.
+func (db *DB) setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.read.QueryRowContext(ctx, db.rebind(`SELECT value FROM settings WHERE key = ?`), key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", db.classify(err, "reading a setting")
+	}
+	return v, nil
+}
+
+// rewrapHashKey wraps the requests' hash key again under the next audit
+// key, in the rotation's transaction: retries that straddle the rotation
+// are still recognized.
+func (tx *Tx) rewrapHashKey(key, next ed25519.PrivateKey) error {
+	var wrapped string
+	err := tx.queryRow(`SELECT value FROM settings WHERE key = ?`, hashKeySetting).Scan(&wrapped)
+	var hashKey []byte
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		hashKey, err = idem.FirstHashKey(key)
+	case err == nil:
+		hashKey, err = idem.UnwrapHashKey(key, wrapped)
+	}
+	if err != nil {
+		return fmt.Errorf("opening the idempotency hash key with the site's key: %w", err)
+	}
+	w, err := idem.WrapHashKey(next, hashKey)
+	if err != nil {
+		return err
+	}
+	_, err = tx.exec(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, hashKeySetting, w)
+	return err
 }

@@ -1,14 +1,17 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"testing"
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/idem"
 	"galenix/internal/site"
 	"galenix/internal/store"
 )
@@ -28,6 +31,12 @@ func TestRotateAuditKey(t *testing.T) {
 
 		trail := func() int { return len(auditOf(t, db)) }
 		cps := func() int { c, err := db.Checkpoints(context.Background()); must(t, err); return len(c) }
+		// The requests' hash key, as the nodes hold it before.
+		hashKey, err := db.RequestHashKey(context.Background(), key)
+		must(t, err)
+		if again, err := db.RequestHashKey(context.Background(), key); err != nil || !bytes.Equal(again, hashKey) {
+			t.Fatalf("a second node's hash key differs: %x %v", again, err)
+		}
 		n, c := trail(), cps()
 		for name, try := range map[string]func() error{
 			"the same key":   func() error { _, err := db.RotateAuditKey(sys, key, key, "yearly"); return err },
@@ -60,6 +69,16 @@ func TestRotateAuditKey(t *testing.T) {
 			t.Errorf("the rotation's entry: %+v", last)
 		}
 
+		// The same hash key, now opened with the new key only: a retry
+		// that straddles the rotation is recognized on a node started
+		// after it.
+		if after, err := db.RequestHashKey(context.Background(), next); err != nil || !bytes.Equal(after, hashKey) {
+			t.Errorf("after the rotation the hash key is %x (%v), want %x", after, err, hashKey)
+		}
+		if _, err := db.RequestHashKey(context.Background(), key); !errors.Is(err, idem.ErrWrongSiteKey) {
+			t.Errorf("the old key still opens the hash key: %v", err)
+		}
+
 		// More work: the old key no longer signs, the new one does.
 		must(t, db.Site().CreatePerson(as(alice), &site.Person{Badge: "R01", Name: "Après", Job: "Opérateur"}))
 		if cp, err := db.Checkpoint(context.Background(), key); err == nil || cp != nil {
@@ -81,6 +100,9 @@ func TestRotateAuditKey(t *testing.T) {
 		}
 		_, err = db.RotateAuditKey(sys, next, third, "Second rotation")
 		must(t, err)
+		if after, err := db.RequestHashKey(context.Background(), third); err != nil || !bytes.Equal(after, hashKey) {
+			t.Errorf("after two rotations the hash key is %x (%v), want %x", after, err, hashKey)
+		}
 		if _, b := verify(t, db, third); b != nil {
 			t.Fatalf("verify across two rotations: %v", b)
 		}

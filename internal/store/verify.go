@@ -104,6 +104,9 @@ func (db *DB) RotateAuditKey(ctx context.Context, key, next ed25519.PrivateKey, 
 			Old: audit.KeyFingerprintOf(key), New: audit.KeyFingerprintOf(next)}}, ""); err != nil {
 			return err
 		}
+		if err := tx.rewrapHashKey(key, next); err != nil {
+			return err
+		}
 		// The rotation's own entry joins the chain now, so that the
 		// handover covers it.
 		if err := tx.flushAudit(); err != nil {

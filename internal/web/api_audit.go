@@ -30,11 +30,11 @@ type auditBundler interface {
 func (s *Server) auditBundle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	bundler, ok := s.Audit.(auditBundler)
-	if !ok || s.AuditKey == nil {
+	if !ok || s.AuditKey == nil || s.AuditKey() == nil {
 		s.apiError(w, r, errs.Wrap(errors.New("audit bundles need the audit reader of the store and the site's key"), "audit bundle"))
 		return
 	}
-	b, err := bundler.Bundle(r.Context(), q.Get("entity"), q.Get("entity_id"), s.AuditKey)
+	b, err := bundler.Bundle(r.Context(), q.Get("entity"), q.Get("entity_id"), s.AuditKey())
 	if err != nil {
 		s.apiError(w, r, err)
 		return

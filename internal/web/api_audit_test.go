@@ -22,7 +22,7 @@ func withAuditKey(t *testing.T, e *env) ed25519.PrivateKey {
 		t.Fatal(err)
 	}
 	d := e.web.Deps
-	d.AuditKey = key
+	d.AuditKey = func() ed25519.PrivateKey { return key }
 	d.Registry = nil // New registers its metrics on a fresh one
 	e.web = web.New(d)
 	e.srv = httptest.NewServer(e.web.Handler())

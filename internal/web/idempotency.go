@@ -3,8 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -128,23 +126,6 @@ func noStore(h http.Header) bool {
 		}
 	}
 	return false
-}
-
-// requestHashKey is the key of the requests' hashes. A request's hash is an
-// HMAC, not a bare SHA-256: the body of a signature or of a password change
-// holds a password, and its bare hash, kept a day, would let whoever reads
-// the database guess the password far faster than argon2id allows. Every
-// node of a site derives the same key from the site's audit key (HKDF, a
-// key of its own for this use), so that a retry sent to another node is
-// known. A server given no audit key (tests) uses a fixed key: its hashes
-// still match across nodes, but protect nothing.
-func requestHashKey(auditKey ed25519.PrivateKey) []byte {
-	if len(auditKey) == ed25519.PrivateKeySize {
-		if k, err := hkdf.Key(sha256.New, auditKey.Seed(), nil, "galenix idempotency request hash", 32); err == nil {
-			return k
-		}
-	}
-	return []byte("galenix idempotency request hash, no site key")
 }
 
 // requestKey reads the request's key, if any, and the hash of what the

@@ -7,12 +7,15 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"galenix/internal/idem"
 )
 
 // TestRequestHashIsKeyed: the hash kept with an idempotency key is an HMAC
-// under a key derived from the site's audit key, never the bare SHA-256 of
-// the request, whose body may hold a password: reading the database does
-// not let one guess it. Nodes sharing the site's key agree on it.
+// under the site's hash key (kept wrapped under the site's audit key),
+// never the bare SHA-256 of the request, whose body may hold a password:
+// reading the database does not let one guess it. Nodes sharing the key
+// agree on it.
 func TestRequestHashIsKeyed(t *testing.T) {
 	body := `{"username":"operator","password":"correct horse battery staple"}`
 	hash := func(s *Server) string {
@@ -27,7 +30,9 @@ func TestRequestHashIsKeyed(t *testing.T) {
 	}
 	_, site, _ := ed25519.GenerateKey(nil)
 	_, other, _ := ed25519.GenerateKey(nil)
-	a, b, c := &Server{idemHashKey: requestHashKey(site)}, &Server{idemHashKey: requestHashKey(site)}, &Server{idemHashKey: requestHashKey(other)}
+	siteHash, _ := idem.FirstHashKey(site)
+	otherHash, _ := idem.FirstHashKey(other)
+	a, b, c := &Server{idemHashKey: siteHash}, &Server{idemHashKey: siteHash}, &Server{idemHashKey: otherHash}
 	bare := sha256.Sum256([]byte("POST /api/v1/signatures\n" + body))
 	switch {
 	case hash(a) != hash(b):

@@ -64,10 +64,16 @@ type Deps struct {
 	// Admission bounds the requests served at once and the lines of those
 	// waiting (admission.go); zero fields take their defaults.
 	Admission AdmissionLimits
-	// AuditKey is the site's Ed25519 key that signs the audit trail's
-	// checkpoints: an audit bundle export signs one when none covers the
-	// record's last entry yet.
-	AuditKey ed25519.PrivateKey
+	// AuditKey gives the site's Ed25519 key that signs the audit trail's
+	// checkpoints, as the node holds it now (a rotation changes it while
+	// the node runs): an audit bundle export signs one when none covers
+	// the record's last entry yet.
+	AuditKey func() ed25519.PrivateKey
+	// RequestHashKey keys the hashes that recognize a request sent again
+	// with its idempotency key (the store keeps it, wrapped under the
+	// site's key); nil, a fixed key (tests): hashes still match across
+	// nodes, but protect nothing.
+	RequestHashKey []byte
 	// Idempotency keeps the first answers of writes sent with a key; nil:
 	// keys are ignored.
 	Idempotency IdempotencyKeeper
@@ -128,7 +134,10 @@ func New(d Deps) *Server {
 			s.Drills = dr
 		}
 	}
-	s.idemHashKey = requestHashKey(d.AuditKey)
+	s.idemHashKey = d.RequestHashKey
+	if s.idemHashKey == nil {
+		s.idemHashKey = []byte("galenix idempotency request hash, no site key")
+	}
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.admission = newAdmission(d.Admission, runtime.NumCPU(), s.Registry)
 	s.pages = newPages()
