@@ -10,8 +10,8 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/idem"
+	"galenix/internal/identity"
 	"galenix/internal/site"
 	"galenix/internal/store"
 )
