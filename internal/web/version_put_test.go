@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"galenix/internal/audit"
+	"galenix/internal/identity"
+	"galenix/internal/store"
 )
 
 // versionedElsewhere are the PUT routes of the OpenAPI document that
@@ -346,5 +349,65 @@ func TestConcurrentMasterMoves(t *testing.T) {
 		if ok != 1 || refused != 7 || moves != 1 {
 			t.Errorf("8 submissions at once: %d applied, %d refused, %d status changes audited; want 1, 7, 1", ok, refused, moves)
 		}
+	})
+}
+
+// TestVersionedPUTRevealsNothing: a version check never tells what the
+// sender may not know. A supervisor not assigned to the product's client,
+// another client's user, the client's own (read-only) user and roles
+// without the right, each sending a PUT with a stale or a current
+// If-Match, are refused as they would be without it (not found,
+// forbidden), with no ETag and no version in the answer, and nothing
+// changes.
+func TestVersionedPUTRevealsNothing(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		p := newProdEnv(t, e, "supervisor")
+		hash, err := passwordHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.db.Write(identity.WithActor(context.Background(), identity.System), "test.seed", "", func(tx *store.Tx) error {
+			return tx.CreateAccount(&identity.Account{Username: "supervisor-b", Name: "Berthe Superviseure", Roles: []identity.Role{identity.RoleSupervisor}}, hash)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		product := p.created(t, "supervisor", "/api/v1/products", p.productBody("CEF-3G"))
+		bodyOf := func(path string) map[string]any {
+			b := e.call(t, "admin", "GET", path, nil).object(t)
+			if strings.Contains(path, "products") {
+				b = e.call(t, "supervisor", "GET", path, nil).object(t)
+			}
+			b["name"], b["reason"] = "Renamed by a stranger", "hostile"
+			return b
+		}
+		cases := []struct {
+			who, path string
+			status    int
+		}{
+			{"supervisor-b", "/api/v1/products/" + product, http.StatusNotFound},
+			{"client-beta", "/api/v1/products/" + product, http.StatusForbidden},
+			{"client-alpha", "/api/v1/products/" + product, http.StatusForbidden},
+			{"operator", "/api/v1/products/" + product, http.StatusForbidden},
+			{"operator", "/api/v1/buildings/" + e.building.ID, http.StatusForbidden},
+			{"client-beta", "/api/v1/accounts/" + e.accounts["operator"].ID, http.StatusForbidden},
+		}
+		bodies := map[string]map[string]any{}
+		for _, c := range cases {
+			bodies[c.path] = bodyOf(c.path)
+			e.token(t, c.who) // signed in before the snapshot
+		}
+		before := e.snapshot(t)
+		for _, c := range cases {
+			for _, match := range []string{`"1"`, `"99"`} {
+				r := p.call(t, c.who, "PUT", c.path, bodies[c.path], "If-Match", match)
+				if r.status != c.status {
+					t.Errorf("%s PUT %s If-Match %s: %d, want %d: %s", c.who, c.path, match, r.status, c.status, r.body)
+				}
+				if et := r.header.Get("ETag"); et != "" || strings.Contains(string(r.body), `"version"`) || strings.Contains(string(r.body), "stale") {
+					t.Errorf("%s PUT %s If-Match %s tells a version: ETag %q, body %s", c.who, c.path, match, et, r.body)
+				}
+			}
+		}
+		e.unchanged(t, before)
 	})
 }
