@@ -262,7 +262,7 @@ func (s *Step) CheckLot(l *Lot, qty float64, now time.Time) error {
 	if err := l.Usable(now); err != nil {
 		return err
 	}
-	if qty > l.Quantity+1e-9 {
+	if _, ok := l.Remaining(qty); !ok {
 		return errs.Field("quantity", fmt.Sprintf("Lot %s holds %s %s in stock, less than the %s asked.", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty)),
 			fmt.Sprintf("Le lot %s n'a que %s %s en stock, moins que les %s demandés.", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty)))
 	}

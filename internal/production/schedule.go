@@ -126,8 +126,8 @@ func CanRun(l *site.Line, p *Product) error {
 // calendar. others are the line's other slots; a hidden one is named as a
 // reserved slot, not by its lot.
 func CheckSlot(s Slot, others []Slot, windows []Window, cal Calendar, now time.Time) error {
-	if s.Start.Before(now.Add(-time.Minute)) {
-		return ruleError(RulePast, "a batch cannot be scheduled to start in the past.", "un lot ne peut pas être planifié dans le passé.")
+	if err := notPast(s.Start, now); err != nil {
+		return err
 	}
 	for _, o := range others {
 		if o.BatchID == s.BatchID {

@@ -247,75 +247,58 @@ func (tx *Tx) saveBatch(old, b *production.Batch) error {
 func (s *ProductionStore) ScheduleBatch(ctx context.Context, id string, r production.ScheduleRequest, reason string) (*production.Batch, error) {
 	var b *production.Batch
 	err := s.db.Write(ctx, "batch.schedule", reason, func(tx *Tx) error {
-		if err := require(tx, identity.PermProductionPlan); err != nil {
-			return err
-		}
-		if !r.Start.IsZero() && r.Start.Before(tx.Now.Add(-time.Minute)) {
-			return &errs.Error{Code: errs.Conflict, Field: "rule:" + production.RulePast,
-				Message:   "Scheduling rule “past”: a batch cannot be scheduled to start in the past.",
-				MessageFR: "Règle de planification « past » : un lot ne peut pas être planifié dans le passé."}
-		}
 		var err error
-		b, err = tx.ScheduleBatch(id, r)
+		b, err = tx.scheduleBatch(id, r, false)
 		return err
 	})
 	return b, err
 }
 
-// ScheduleBatch places a batch on a line at a time: the line must run the
-// product, and the slot keep clear of other batches (with their
-// changeovers), of maintenance windows, and within the shift calendar.
-// Unlike the service, it accepts a start in the past (the demo's history).
+// ScheduleBatch places a batch on a line at a time as the demo's history
+// has it: a start in the past is accepted.
 func (tx *Tx) ScheduleBatch(id string, r production.ScheduleRequest) (*production.Batch, error) {
+	return tx.scheduleBatch(id, r, true)
+}
+
+// scheduleBatch reads what placing the batch needs (production.PlanSlot,
+// production.PlaceBatch) and saves the batch placed.
+func (tx *Tx) scheduleBatch(id string, r production.ScheduleRequest, history bool) (*production.Batch, error) {
+	if err := production.MaySchedule(tx.Actor, r, tx.Now, history); err != nil {
+		return nil, err
+	}
 	b, err := tx.batch(id)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := b.State.Allowed(production.MoveSchedule); err != nil {
+	slot, err := production.PlanSlot(tx.Actor, b, r, tx.Now, history)
+	if err != nil {
 		return nil, err
 	}
-	if r.LineID == "" {
-		return nil, errs.Field("line_id", "Choose the line to run the batch on.", "Choisissez la ligne qui produira le lot.")
-	}
-	if r.Start.IsZero() {
-		return nil, errs.Field("start", "Give the start date and time.", "Indiquez la date et l'heure de début.")
-	}
-	var line site.Line
-	if err := tx.line(r.LineID, &line); err != nil {
+	var c production.Scheduling
+	if err := tx.line(r.LineID, &c.Line); err != nil {
 		return nil, asField(err, "line_id")
 	}
-	var p production.Product
-	if err := tx.ProductByID(b.ProductID, &p); err != nil {
+	if err := tx.ProductByID(b.ProductID, &c.Product); err != nil {
 		return nil, err
 	}
-	if err := production.CanRun(&line, &p); err != nil {
+	from, to := slot.Around()
+	if c.Others, err = tx.slots([]string{c.Line.ID}, from, to); err != nil {
 		return nil, err
 	}
-	start := r.Start.UTC().Truncate(time.Minute)
-	end := start.Add(time.Duration(b.Hours * float64(time.Hour)))
-	slot := production.Slot{BatchID: b.ID, Lot: b.Lot, ClientID: b.ClientID, ProductID: b.ProductID, Class: b.Class, LineID: line.ID, Start: start, End: end}
-	margin := production.ChangeoverFull
-	others, err := tx.slots([]string{line.ID}, start.Add(-margin), end.Add(margin))
+	if c.Windows, err = tx.windows([]string{c.Line.ID}, slot.Start, slot.End); err != nil {
+		return nil, err
+	}
+	if c.Calendar, err = tx.calendar(); err != nil {
+		return nil, err
+	}
+	placed, err := production.PlaceBatch(*b, slot, c)
 	if err != nil {
 		return nil, err
 	}
-	windows, err := tx.windows([]string{line.ID}, start, end)
-	if err != nil {
+	if err := tx.saveBatch(b, &placed); err != nil {
 		return nil, err
 	}
-	cal, err := tx.calendar()
-	if err != nil {
-		return nil, err
-	}
-	if err := production.CheckSlot(slot, others, windows, cal, time.Time{}); err != nil {
-		return nil, err
-	}
-	old := *b
-	b.State, b.LineID, b.Start, b.End, b.LineCode = production.BatchScheduled, line.ID, &start, &end, line.Code
-	if err := tx.saveBatch(&old, b); err != nil {
-		return nil, err
-	}
-	return b, nil
+	return &placed, nil
 }
 
 // slots reads the batches placed on the lines over a period, every
@@ -402,60 +385,42 @@ func (s *ProductionStore) MoveBatch(ctx context.Context, id string, mv productio
 	return b, err
 }
 
-// movePermission is who may ask for each move.
-var movePermission = map[production.BatchMove]identity.Permission{
-	production.MoveUnschedule: identity.PermProductionPlan,
-	production.MoveRelease:    identity.PermProductionPlan,
-	production.MoveComplete:   identity.PermBatchExecute,
-	production.MoveReview:     identity.PermBatchReview,
-}
-
-// MoveBatch applies a move other than scheduling, by its rules: release
-// copies the master's steps into the batch's record; completion needs
-// every step done and leaves the equipment used dirty.
+// MoveBatch applies a move other than scheduling as the domain decides it
+// (production.MoveBatch): release copies the master's steps into the
+// batch's record; completion leaves the equipment used dirty.
 func (tx *Tx) MoveBatch(id string, mv production.BatchMove) (*production.Batch, error) {
-	perm, ok := movePermission[mv]
-	if !ok {
-		return nil, errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
-			"L'action doit être l'une de : unschedule, release, complete, review.")
-	}
-	if err := require(tx, perm); err != nil {
+	if err := production.MayMove(tx.Actor, mv); err != nil {
 		return nil, err
 	}
 	b, err := tx.batch(id)
 	if err != nil {
 		return nil, err
 	}
-	to, err := b.State.Allowed(mv)
+	c := production.Moving{Actor: tx.Actor, Batch: *b}
+	if mv == production.MoveComplete {
+		if c.Next, err = tx.NextStep(b.ID); err != nil {
+			return nil, err
+		}
+	}
+	out, err := production.MoveBatch(c, mv)
 	if err != nil {
 		return nil, err
 	}
-	old := *b
-	b.State = to
-	switch mv {
-	case production.MoveUnschedule:
-		b.LineID, b.LineCode, b.Start, b.End = "", "", nil, nil
-	case production.MoveRelease:
-		if err := tx.releaseSteps(b); err != nil {
-			return nil, err
-		}
-	case production.MoveComplete:
-		next, err := tx.NextStep(b.ID)
-		if err != nil {
-			return nil, err
-		}
-		if next != nil {
-			return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is not done yet: a batch is completed once every step is done and signed.", next.Label()),
-				fmt.Sprintf("L'étape %s n'est pas terminée : un lot n'est terminé qu'une fois chaque étape faite et signée.", next.Label()))
-		}
-		if err := tx.equipmentAfterUse(b); err != nil {
+	moved := &out.Batch
+	if out.Release {
+		if err := tx.releaseSteps(moved); err != nil {
 			return nil, err
 		}
 	}
-	if err := tx.saveBatch(&old, b); err != nil {
+	if out.Dirty {
+		if err := tx.equipmentAfterUse(moved); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.saveBatch(b, moved); err != nil {
 		return nil, err
 	}
-	return b, nil
+	return moved, nil
 }
 
 // equipmentAfterUse marks dirty the equipment a completed batch used.
@@ -646,9 +611,7 @@ func (s *ProductionStore) Schedule(ctx context.Context, f production.ScheduleFil
 // Capacity returns the load of a building's lines over the week holding
 // the given day (from Monday 00:00, site time).
 func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week time.Time) (*production.Capacity, error) {
-	lt := week.In(production.Zone)
-	monday := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, production.Zone).AddDate(0, 0, -((int(lt.Weekday()) + 6) % 7))
-	from, to := monday.UTC(), monday.AddDate(0, 0, 7).UTC()
+	from, to := production.WeekOf(week)
 	out := &production.Capacity{Week: from, Lines: []production.LineCapacity{}}
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
@@ -662,10 +625,6 @@ func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week 
 		if err != nil {
 			return err
 		}
-		staffed := cal.StaffedHours(from, to)
-		if len(cal.Shifts) == 0 {
-			staffed = to.Sub(from).Hours()
-		}
 		slots, err := tx.slots(lineIDs(lines), from, to)
 		if err != nil {
 			return err
@@ -674,39 +633,10 @@ func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week 
 		if err != nil {
 			return err
 		}
-		for _, l := range lines {
-			c := production.LineCapacity{Line: l, Available: staffed}
-			for _, w := range windows {
-				if w.LineID == l.ID {
-					c.Maintenance += overlap(w.Start, w.End, from, to)
-				}
-			}
-			c.Available -= c.Maintenance
-			for _, sl := range slots {
-				if sl.LineID == l.ID {
-					c.Booked += overlap(sl.Start, sl.End, from, to)
-					c.Batches++
-				}
-			}
-			out.Lines = append(out.Lines, c)
-		}
+		out.Lines = production.Load(lines, cal, slots, windows, from, to)
 		return nil
 	})
 	return out, err
-}
-
-// overlap is how many hours [a, b) and [from, to) share.
-func overlap(a, b, from, to time.Time) float64 {
-	if a.Before(from) {
-		a = from
-	}
-	if b.After(to) {
-		b = to
-	}
-	if !b.After(a) {
-		return 0
-	}
-	return b.Sub(a).Hours()
 }
 
 // Changed returns a mark of the batches in the actor's scope: it changes

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -73,47 +74,21 @@ func (tx *Tx) NextStep(batchID string) (*production.StepRecord, error) {
 	return &r, err
 }
 
-// stepSigned checks a signature just written on a step, and marks the step
-// done once the signatures it needs are all given and valid. checkSigner
-// applies the rules of who signs: the performer signs as performed; the
-// verifier is another person.
+// stepSigned checks a signature just written on a step
+// (production.SignStep), and marks the step done once the signatures it
+// needs are all given and valid. checkSigner applies the rules of who
+// signs.
 func (tx *Tx) stepSigned(sig *esign.Signature, checkSigner bool) error {
 	r, err := tx.step(sig.EntityID)
 	if err != nil {
 		return err
 	}
-	needed := r.Step.Needs()
-	wanted := false
-	for _, m := range needed {
-		wanted = wanted || m == sig.Meaning
-	}
-	if !wanted {
-		return errs.Field("meaning", fmt.Sprintf("Step %s is not signed as %s.", r.Label(), sig.Meaning),
-			fmt.Sprintf("L'étape %s ne se signe pas comme %s.", r.Label(), sig.Meaning.Labels()))
-	}
-	if r.State != production.StepRecorded {
-		return errs.E(errs.Conflict, fmt.Sprintf("Step %s is %s: there is nothing to sign.", r.Label(), r.State),
-			fmt.Sprintf("L'étape %s est au statut %s : il n'y a rien à signer.", r.Label(), r.State))
-	}
-	if checkSigner {
-		a := tx.Actor
-		if !a.Can(identity.PermBatchExecute) && !a.Can(identity.PermBatchReview) {
-			return a.Require(identity.PermBatchExecute)
-		}
-		switch {
-		case sig.Meaning == esign.Performed && sig.SignerID != r.PerformedBy:
-			return errs.E(errs.Forbidden, "Only the person who recorded the step signs it as performed.",
-				"Seule la personne qui a enregistré l'étape la signe comme réalisée.")
-		case sig.Meaning == esign.Verified && sig.SignerID == r.PerformedBy:
-			return errs.E(errs.Forbidden, "You performed this step: its verification must be signed by another person.",
-				"Vous avez réalisé cette étape : sa vérification doit être signée par une autre personne.")
-		}
-	}
 	if err := tx.withSignatures(r); err != nil {
 		return err
 	}
-	if !r.Step.Complete(r.Signatures) {
-		return nil
+	done, err := production.SignStep(production.Signing{Actor: tx.Actor, Step: *r, Signature: *sig, Signatures: r.Signatures, CheckSigner: checkSigner})
+	if err != nil || !done {
+		return err
 	}
 	return tx.markDone(r)
 }
@@ -202,13 +177,10 @@ func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e prod
 	return r, err
 }
 
-// RecordStep records the entry of the batch's next step, in order
-// (21 CFR 11.10(f)): the step named must be the next one, and pending. Of
-// two tablets recording the same step, one changes its row; the other gets
-// a conflict. A value out of limits is recorded, flagged as an exception,
-// and opens a deviation; a material added consumes its lot; an equipment
-// checked goes in use. The first step, the line clearance, starts the
-// batch.
+// RecordStep records the entry of the batch's next step as the domain
+// decides it (production.RecordStep), reading what the decision needs and
+// persisting its outcome. Of two tablets recording the same step, one
+// changes its row; the other gets a conflict.
 func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRecord, error) {
 	if err := require(tx, identity.PermBatchExecute); err != nil {
 		return nil, err
@@ -217,44 +189,30 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 	if err != nil {
 		return nil, err
 	}
-	if b.State != production.BatchReleased && b.State != production.BatchInProgress {
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: steps are recorded only once it is released to the floor and until it is completed.", b.Lot, b.State),
-			fmt.Sprintf("Le lot %s est au statut %s : les étapes ne s'enregistrent qu'une fois le lot lancé en atelier et jusqu'à sa fin.", b.Lot, b.State))
+	c := production.Recording{Actor: tx.Actor, Batch: *b, Now: tx.Now}
+	if c.Next, err = tx.NextStep(b.ID); err != nil {
+		return nil, err
 	}
-	next, err := tx.NextStep(b.ID)
+	lotCode, equipmentCode := production.StepInputs(c.Next, e)
+	if lotCode != "" {
+		if c.Lot, err = tx.lotByCode(lotCode); err != nil {
+			return nil, err
+		}
+	}
+	if equipmentCode != "" {
+		if c.Equipment, err = tx.equipmentByCode(equipmentCode); err != nil {
+			return nil, err
+		}
+	}
+	out, err := production.RecordStep(c, e)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case next == nil:
-		return nil, errs.E(errs.Conflict, "Every step of this batch is done.", "Toutes les étapes de ce lot sont faites.")
-	case strings.TrimSpace(e.StepID) != next.ID:
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("This is not the batch's next step, or it was just recorded on another device: the next step is %s (%s).", next.Label(), next.Step.Text),
-			fmt.Sprintf("Ce n'est pas l'étape suivante du lot, ou elle vient d'être enregistrée sur un autre poste : l'étape suivante est %s (%s).", next.Label(), next.Step.Text))
-	case next.State == production.StepRecorded:
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is recorded and waits for its signatures before the batch goes on.", next.Label()),
-			fmt.Sprintf("L'étape %s est enregistrée et attend ses signatures avant que le lot continue.", next.Label()))
-	}
-	rec, err := next.Step.Check(e)
-	if err != nil {
-		return nil, err
-	}
-	r := *next
-	r.Value, r.Number, r.Comment, r.Exception = rec.Value, rec.Number, rec.Comment, rec.Exception
-	if rec.Exception {
-		r.Why = rec.Why
-	}
-	r.PerformedBy, r.PerformedName = tx.Actor.UserID, actorName(tx.Actor)
-	now := tx.Now
-	r.PerformedAt = &now
-	r.State = production.StepDone
-	if len(r.Step.Needs()) > 0 {
-		r.State = production.StepRecorded
-	}
+	r := &out.Step
 	// Claim the step first: of two transactions, one changes the row.
 	res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, performed_by = ?, performed_name = ?, performed_at = ?,
-		version = version + 1 WHERE id = ? AND state = ?`, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why, r.PerformedBy, r.PerformedName, r.PerformedAt,
-		r.ID, string(production.StepPending))
+		lot_id = ?, equipment_id = ?, version = version + 1 WHERE id = ? AND state = ?`, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why,
+		r.PerformedBy, r.PerformedName, r.PerformedAt, nullable(r.LotID), nullable(r.EquipmentID), r.ID, string(production.StepPending))
 	if err != nil {
 		return nil, err
 	}
@@ -262,59 +220,10 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s was just recorded on another device.", r.Label()),
 			fmt.Sprintf("L'étape %s vient d'être enregistrée sur un autre poste.", r.Label()))
 	}
-	r.Version++
-	switch r.Step.Kind {
-	case production.StepMaterial:
-		lot, err := tx.LotByCode(e.Lot)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Step.CheckLot(lot, *r.Number, tx.Now); err != nil {
-			return nil, err
-		}
-		if err := tx.ConsumeLot(lot.ID, *r.Number); err != nil {
-			return nil, err
-		}
-		r.LotID, r.LotCode = lot.ID, lot.Code
-		r.Value = fmt.Sprintf("%s %s, lot %s", formatQty(*r.Number), lot.Unit, lot.Code)
-		if _, err := tx.exec(`UPDATE batch_steps SET lot_id = ?, value = ? WHERE id = ?`, lot.ID, r.Value, r.ID); err != nil {
-			return nil, err
-		}
-		if _, err := tx.exec(`INSERT INTO consumptions (id, client_id, batch_id, step_id, lot_id, quantity, at) VALUES (?,?,?,?,?,?,?)`,
-			NewID(), b.ClientID, b.ID, r.ID, lot.ID, *r.Number, tx.Now); err != nil {
-			return nil, err
-		}
-	case production.StepEquipment:
-		var eq site.Equipment
-		err := scanEquipment(tx.queryRow(`SELECT `+equipmentCols+` FROM equipment WHERE code = ?`, strings.TrimSpace(e.Equipment)), &eq)
-		if err == sql.ErrNoRows {
-			return nil, errs.Field("equipment", fmt.Sprintf("Equipment %s is unknown: check the code.", strings.TrimSpace(e.Equipment)),
-				fmt.Sprintf("L'équipement %s est inconnu : vérifiez le code.", strings.TrimSpace(e.Equipment)))
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Step.CheckEquipment(&eq, b.LineID, tx.Now); err != nil {
-			return nil, err
-		}
-		if err := tx.setEquipmentStatus(eq.ID, site.EquipmentInUse); err != nil {
-			return nil, err
-		}
-		r.EquipmentID, r.Equipment = eq.ID, eq.Code
-		r.Value = eq.Code + ": " + r.Value
-		if _, err := tx.exec(`UPDATE batch_steps SET equipment_id = ?, value = ? WHERE id = ?`, eq.ID, r.Value, r.ID); err != nil {
-			return nil, err
-		}
-	}
-	if r.Exception {
-		if err := tx.openDeviation(b, &r, rec); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.Audit(audit.Diff(stepTable.entity, r.ID, next.AuditFields(), r.AuditFields()), r.ClientID); err != nil {
+	if err := tx.persistStep(b, out); err != nil {
 		return nil, err
 	}
-	if b.State == production.BatchReleased {
+	if out.Start {
 		old := *b
 		b.State = production.BatchInProgress
 		if err := tx.saveBatch(&old, b); err != nil {
@@ -324,29 +233,58 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 	if err := tx.countSteps(b.ID); err != nil {
 		return nil, err
 	}
-	return &r, nil
+	return r, nil
 }
 
-func actorName(a identity.Actor) string {
-	if a.Name != "" {
-		return a.Name
+// persistStep writes what recording or correcting a step changed beyond
+// its row: the lot's stock and the consumption, the equipment in use, the
+// deviation, and the step's audit entries.
+func (tx *Tx) persistStep(b *production.Batch, out *production.StepOutcome) error {
+	r := &out.Step
+	if u := out.Use; u != nil {
+		if err := tx.ConsumeLot(u.LotID, u.Quantity); err != nil {
+			return err
+		}
+		if _, err := tx.exec(`INSERT INTO consumptions (id, client_id, batch_id, step_id, lot_id, quantity, at) VALUES (?,?,?,?,?,?,?)`,
+			NewID(), b.ClientID, b.ID, r.ID, u.LotID, u.Quantity, tx.Now); err != nil {
+			return err
+		}
 	}
-	return a.Username
+	if out.InUse != "" {
+		if err := tx.setEquipmentStatus(out.InUse, site.EquipmentInUse); err != nil {
+			return err
+		}
+	}
+	if out.Deviation != nil {
+		if err := tx.openDeviation(out.Deviation, r); err != nil {
+			return err
+		}
+	}
+	return tx.Audit(audit.Diff(stepTable.entity, r.ID, out.Before.AuditFields(), r.AuditFields()), r.ClientID)
 }
 
-func formatQty(f float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.6f", f), "0"), ".")
+// equipmentByCode finds the equipment an operator entered or scanned; nil
+// when no equipment has that code.
+func (tx *Tx) equipmentByCode(code string) (*site.Equipment, error) {
+	var eq site.Equipment
+	err := scanEquipment(tx.queryRow(`SELECT `+equipmentCols+` FROM equipment WHERE code = ?`, code), &eq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &eq, nil
 }
 
-// openDeviation opens the deviation an exception calls for, linked to its
-// step; its investigation belongs to quality.
-func (tx *Tx) openDeviation(b *production.Batch, r *production.StepRecord, rec *production.Recorded) error {
+// openDeviation opens the deviation an exception calls for, numbered, and
+// links it to its step.
+func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) error {
 	seq, err := tx.nextNumber("deviation")
 	if err != nil {
 		return err
 	}
-	d := production.Deviation{ID: NewID(), ClientID: b.ClientID, Code: production.DeviationCode(tx.Now, seq), BatchID: b.ID, StepID: r.ID,
-		Title: fmt.Sprintf("Lot %s, étape %s : %s", b.Lot, r.Label(), rec.WhyFR), Status: "open", OpenedAt: tx.Now}
+	d.ID, d.Code = NewID(), production.DeviationCode(tx.Now, seq)
 	if _, err := tx.exec(`INSERT INTO deviations (id, client_id, code, batch_id, step_id, title, status, opened_at) VALUES (?,?,?,?,?,?,?,?)`,
 		d.ID, d.ClientID, d.Code, d.BatchID, d.StepID, d.Title, d.Status, d.OpenedAt); err != nil {
 		return err
@@ -367,45 +305,21 @@ func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e pro
 		if err := require(tx, identity.PermBatchExecute); err != nil {
 			return err
 		}
-		if tx.reason == "" {
-			return errs.Field("reason", "Say why you correct this entry: a reason is required to change a record once it exists.",
-				"Indiquez pourquoi vous corrigez cette saisie : une raison est exigée pour modifier un enregistrement existant.")
-		}
 		b, err := tx.batch(batchID)
 		if err != nil {
 			return err
 		}
-		if b.State != production.BatchInProgress {
-			return errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: entries are corrected only while it is in progress.", b.Lot, b.State),
-				fmt.Sprintf("Le lot %s est au statut %s : les saisies ne se corrigent que pendant sa fabrication.", b.Lot, b.State))
+		c := production.Correcting{Actor: tx.Actor, Batch: *b, Reason: tx.reason, Now: tx.Now}
+		if c.Step, err = tx.step(strings.TrimSpace(e.StepID)); errs.Is(err, errs.NotFound) {
+			c.Step = nil
+		} else if err != nil {
+			return err
 		}
-		old, err := tx.step(strings.TrimSpace(e.StepID))
-		if err != nil || old.BatchID != b.ID {
-			return errs.E(errs.NotFound, "No such step in this batch.", "Cette étape n'existe pas dans ce lot.")
-		}
-		if old.State == production.StepPending {
-			return errs.E(errs.Conflict, fmt.Sprintf("Step %s has no entry yet: record it instead.", old.Label()),
-				fmt.Sprintf("L'étape %s n'a pas encore de saisie : enregistrez-la plutôt.", old.Label()))
-		}
-		if old.Step.Kind != production.StepNumeric && old.Step.Kind != production.StepSampling {
-			return errs.E(errs.Conflict, "Only numeric entries and sample labels are corrected; for a material, an equipment or a checklist, open a deviation.",
-				"Seules les saisies numériques et les étiquettes d'échantillon se corrigent ; pour une matière, un équipement ou une liste de contrôle, ouvrez une déviation.")
-		}
-		if e.Version != 0 && e.Version != old.Version {
-			return errs.StaleVersion(e.Version, old.Version)
-		}
-		rec, err := old.Step.Check(e)
+		out, err := production.CorrectStep(c, e)
 		if err != nil {
 			return err
 		}
-		n := *old
-		n.Value, n.Number, n.Exception, n.Why, n.Corrections = rec.Value, rec.Number, rec.Exception, rec.Why, old.Corrections+1
-		if rec.Comment != "" {
-			n.Comment = rec.Comment
-		}
-		if len(n.Step.Needs()) > 0 {
-			n.State = production.StepRecorded
-		}
+		n, old := &out.Step, &out.Before
 		// Of two corrections of one version, the second finds none.
 		res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, corrections = ?,
 			version = version + 1 WHERE id = ? AND version = ?`,
@@ -422,16 +336,10 @@ func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e pro
 			}
 			return errs.StaleVersion(old.Version, current)
 		}
-		n.Version = old.Version + 1
-		if n.Exception && old.DeviationID == "" {
-			if err := tx.openDeviation(b, &n, rec); err != nil {
-				return err
-			}
-		}
-		if err := tx.Audit(audit.Diff(stepTable.entity, n.ID, old.AuditFields(), n.AuditFields()), n.ClientID); err != nil {
+		if err := tx.persistStep(b, out); err != nil {
 			return err
 		}
-		r = &n
+		r = n
 		return tx.countSteps(b.ID)
 	})
 	return r, err

@@ -253,19 +253,13 @@ func (tx *Tx) LotByID(id string, l *production.Lot) error {
 		func(sc scanner) error { return scanLot(sc, l) }, "No such material lot.", "Ce lot de matière n'existe pas.")
 }
 
-// LotByCode finds a lot by the code an operator entered or scanned, with
-// its material's name and unit. An unknown code is the operator's entry at
-// fault: invalid input on the field "lot", not a missing resource.
-func (tx *Tx) LotByCode(code string) (*production.Lot, error) {
-	code = strings.TrimSpace(code)
-	if code == "" {
-		return nil, errs.Field("lot", "Enter or scan the lot's code.", "Saisissez ou scannez le code du lot.")
-	}
+// lotByCode finds a lot by the code an operator entered or scanned, with
+// its material's name and unit; nil when no lot has that code.
+func (tx *Tx) lotByCode(code string) (*production.Lot, error) {
 	var l production.Lot
-	err := scanLot(tx.queryRow(`SELECT `+lotCols+lotFrom+` WHERE l.code = ?`, code), &l)
+	err := scanLot(tx.queryRow(`SELECT `+lotCols+lotFrom+` WHERE l.code = ?`, strings.TrimSpace(code)), &l)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.Field("lot", fmt.Sprintf("Lot %s is unknown: check the code entered or scanned.", code),
-			fmt.Sprintf("Le lot %s est inconnu : vérifiez le code saisi ou scanné.", code))
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
@@ -364,13 +358,9 @@ func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 	if err := tx.LotByID(lotID, &l); err != nil {
 		return err
 	}
-	// Quantities are kept to a millionth of their unit, so that repeated
-	// subtractions do not drift.
-	left := math.Round((l.Quantity-qty)*1e6) / 1e6
-	if left == 0 {
-		left = 0 // not -0
-	}
-	if left < 0 {
+	// The stock may have gone down since the addition was decided.
+	left, ok := l.Remaining(qty)
+	if !ok {
 		return errs.E(errs.Conflict,
 			fmt.Sprintf("Lot %s holds %s %s: not enough for %s %s.", l.Code, quantityText(l.Quantity, "en"), l.Unit, quantityText(qty, "en"), l.Unit),
 			fmt.Sprintf("Le lot %s contient %s %s : pas assez pour %s %s.", l.Code, quantityText(l.Quantity, "fr"), l.Unit, quantityText(qty, "fr"), l.Unit))

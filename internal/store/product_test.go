@@ -332,26 +332,6 @@ func TestMaterialsAndLots(t *testing.T) {
 			sameCatalogue(t, db, before)
 		})
 
-		t.Run("by code", func(t *testing.T) {
-			must(t, db.Read(e.as("olga"), func(tx *store.Tx) error {
-				got, err := tx.LotByCode(" WFI-2603-01 ")
-				if err != nil {
-					return err
-				}
-				if got.ID != lot.ID || got.Material != "Water for injection" || got.Unit != "L" {
-					t.Errorf("lot by code: %+v", got)
-				}
-				_, err = tx.LotByCode("WFI-9999")
-				wantErr(t, err, errs.Invalid, "lot")
-				if msg := errs.MessageOf(err, "en"); msg != "Lot WFI-9999 is unknown: check the code entered or scanned." {
-					t.Errorf("message %q", msg)
-				}
-				_, err = tx.LotByCode("")
-				wantErr(t, err, errs.Invalid, "lot")
-				return nil
-			}))
-		})
-
 		t.Run("consume", func(t *testing.T) {
 			olga := e.as("olga")
 			seq := lastSeqAll(t, db)

@@ -1,0 +1,208 @@
+package production
+
+import (
+	"fmt"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+// The batch's moves and its place on the schedule, decided here; the store
+// reads what the decisions need and persists their outcome.
+
+// movePermission is who may ask for each move but scheduling.
+var movePermission = map[BatchMove]identity.Permission{
+	MoveUnschedule: identity.PermProductionPlan,
+	MoveRelease:    identity.PermProductionPlan,
+	MoveComplete:   identity.PermBatchExecute,
+	MoveReview:     identity.PermBatchReview,
+}
+
+// Moving is what a move needs to know.
+type Moving struct {
+	Actor identity.Actor
+	Batch Batch
+	// Next is the batch's first step not done, nil when every step is
+	// done: a batch completes only then.
+	Next *StepRecord
+}
+
+// MoveOutcome is what a move changes.
+type MoveOutcome struct {
+	// Batch is the batch after the move.
+	Batch Batch
+	// Release: the master's steps are copied into the batch's record,
+	// which keeps them whatever happens to the master later.
+	Release bool
+	// Dirty: the equipment the batch used is left dirty.
+	Dirty bool
+}
+
+// MayMove refuses a move that is not one, or that the actor may not ask
+// for, whatever the batch: checked before the batch is read, so that who
+// may not move batches learns nothing of one.
+func MayMove(a identity.Actor, mv BatchMove) error {
+	perm, ok := movePermission[mv]
+	if !ok {
+		return errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
+			"L'action doit être l'une de : unschedule, release, complete, review.")
+	}
+	return a.Require(perm)
+}
+
+// MoveBatch decides a move other than scheduling, by its rules: who may
+// ask for it, from which state; release copies the master's steps;
+// completion needs every step done and leaves the equipment used dirty.
+func MoveBatch(c Moving, mv BatchMove) (*MoveOutcome, error) {
+	if err := MayMove(c.Actor, mv); err != nil {
+		return nil, err
+	}
+	to, err := c.Batch.State.Allowed(mv)
+	if err != nil {
+		return nil, err
+	}
+	out := &MoveOutcome{Batch: c.Batch}
+	b := &out.Batch
+	b.State = to
+	switch mv {
+	case MoveUnschedule:
+		b.LineID, b.LineCode, b.Start, b.End = "", "", nil, nil
+	case MoveRelease:
+		out.Release = true
+	case MoveComplete:
+		if c.Next != nil {
+			return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is not done yet: a batch is completed once every step is done and signed.", c.Next.Label()),
+				fmt.Sprintf("L'étape %s n'est pas terminée : un lot n'est terminé qu'une fois chaque étape faite et signée.", c.Next.Label()))
+		}
+		out.Dirty = true
+	}
+	return out, nil
+}
+
+// MaySchedule refuses, whatever the batch, a request to schedule that the
+// actor may not make or that starts in the past (unless history, the
+// demo's past).
+func MaySchedule(a identity.Actor, r ScheduleRequest, now time.Time, history bool) error {
+	if err := a.Require(identity.PermProductionPlan); err != nil {
+		return err
+	}
+	if !history && !r.Start.IsZero() {
+		return notPast(r.Start, now)
+	}
+	return nil
+}
+
+// PlanSlot reads a request to place a batch on a line at a time: who may
+// ask, a start not in the past (unless history, the demo's past), a batch
+// whose state allows it, the line and the start given. It returns the slot
+// asked for, for the store to read what lies around it (PlaceBatch).
+func PlanSlot(a identity.Actor, b *Batch, r ScheduleRequest, now time.Time, history bool) (Slot, error) {
+	if err := MaySchedule(a, r, now, history); err != nil {
+		return Slot{}, err
+	}
+	if _, err := b.State.Allowed(MoveSchedule); err != nil {
+		return Slot{}, err
+	}
+	if r.LineID == "" {
+		return Slot{}, errs.Field("line_id", "Choose the line to run the batch on.", "Choisissez la ligne qui produira le lot.")
+	}
+	if r.Start.IsZero() {
+		return Slot{}, errs.Field("start", "Give the start date and time.", "Indiquez la date et l'heure de début.")
+	}
+	start := r.Start.UTC().Truncate(time.Minute)
+	end := start.Add(time.Duration(b.Hours * float64(time.Hour)))
+	return Slot{BatchID: b.ID, Lot: b.Lot, ClientID: b.ClientID, ProductID: b.ProductID, Class: b.Class, LineID: r.LineID, Start: start, End: end}, nil
+}
+
+// Around is the period whose slots a slot's rules look at: the changeover
+// before and after it.
+func (s Slot) Around() (from, to time.Time) {
+	return s.Start.Add(-ChangeoverFull), s.End.Add(ChangeoverFull)
+}
+
+// Scheduling is what placing a batch needs to know beyond its slot.
+type Scheduling struct {
+	Line    site.Line
+	Product Product
+	// Others are the line's slots around it (Slot.Around), every
+	// client's; Windows its maintenance windows over the slot.
+	Others   []Slot
+	Windows  []Window
+	Calendar Calendar
+}
+
+// PlaceBatch places the batch on its slot by the rules of the schedule: the
+// line must run the product, and the slot keep clear of other batches
+// (with their changeovers), of maintenance windows, and within the shift
+// calendar. It returns the batch as scheduled.
+func PlaceBatch(b Batch, s Slot, c Scheduling) (Batch, error) {
+	if err := CanRun(&c.Line, &c.Product); err != nil {
+		return b, err
+	}
+	if err := CheckSlot(s, c.Others, c.Windows, c.Calendar, time.Time{}); err != nil {
+		return b, err
+	}
+	start, end := s.Start, s.End
+	b.State, b.LineID, b.Start, b.End, b.LineCode = BatchScheduled, c.Line.ID, &start, &end, c.Line.Code
+	return b, nil
+}
+
+// notPast refuses a start before now (a minute's grace: the form was
+// filled a moment ago).
+func notPast(start, now time.Time) error {
+	if start.Before(now.Add(-time.Minute)) {
+		return ruleError(RulePast, "a batch cannot be scheduled to start in the past.", "un lot ne peut pas être planifié dans le passé.")
+	}
+	return nil
+}
+
+// WeekOf is the week holding t, from Monday 00:00 site time.
+func WeekOf(t time.Time) (from, to time.Time) {
+	lt := t.In(Zone)
+	monday := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, Zone).AddDate(0, 0, -((int(lt.Weekday()) + 6) % 7))
+	return monday.UTC(), monday.AddDate(0, 0, 7).UTC()
+}
+
+// Load is the capacity of each line over [from, to): the hours staffed by
+// the calendar's shifts (every hour when it has none), less the
+// maintenance windows, and the hours and batches booked.
+func Load(lines []site.Line, cal Calendar, slots []Slot, windows []Window, from, to time.Time) []LineCapacity {
+	staffed := cal.StaffedHours(from, to)
+	if len(cal.Shifts) == 0 {
+		staffed = to.Sub(from).Hours()
+	}
+	out := make([]LineCapacity, 0, len(lines))
+	for _, l := range lines {
+		c := LineCapacity{Line: l, Available: staffed}
+		for _, w := range windows {
+			if w.LineID == l.ID {
+				c.Maintenance += overlap(w.Start, w.End, from, to)
+			}
+		}
+		c.Available -= c.Maintenance
+		for _, sl := range slots {
+			if sl.LineID == l.ID {
+				c.Booked += overlap(sl.Start, sl.End, from, to)
+				c.Batches++
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// overlap is how many hours [a, b) and [from, to) share.
+func overlap(a, b, from, to time.Time) float64 {
+	if a.Before(from) {
+		a = from
+	}
+	if b.After(to) {
+		b = to
+	}
+	if !b.After(a) {
+		return 0
+	}
+	return b.Sub(a).Hours()
+}

@@ -1,0 +1,172 @@
+package production
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+var (
+	paul  = identity.Actor{UserID: "paul", Name: "Paul Planificateur", Roles: []identity.Role{identity.RoleSupervisor}}
+	quinn = identity.Actor{UserID: "quinn", Name: "Quinn QA", Roles: []identity.Role{identity.RoleQA}}
+)
+
+func TestMoveBatch(t *testing.T) {
+	at := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	scheduled := batchIn(BatchScheduled)
+	scheduled.LineCode, scheduled.Start, scheduled.End = "L1", &at, &at
+	cases := []struct {
+		name  string
+		c     Moving
+		mv    BatchMove
+		code  errs.Code
+		field string
+		says  string
+	}{
+		{"not a move", Moving{Actor: paul, Batch: scheduled}, "dance", errs.Invalid, "action", "must be one of"},
+		{"scheduling is not a move here", Moving{Actor: paul, Batch: scheduled}, MoveSchedule, errs.Invalid, "action", "must be one of"},
+		{"an operator releases", Moving{Actor: olga, Batch: scheduled}, MoveRelease, errs.Forbidden, "", ""},
+		{"a client completes", Moving{Actor: claire, Batch: batchIn(BatchInProgress)}, MoveComplete, errs.Forbidden, "", ""},
+		{"an operator sends to review", Moving{Actor: olga, Batch: batchIn(BatchCompleted)}, MoveReview, errs.Forbidden, "", ""},
+		{"release of a planned batch", Moving{Actor: paul, Batch: batchIn(BatchPlanned)}, MoveRelease, errs.Conflict, "", "needs a batch that is scheduled"},
+		{"completion with a step left", Moving{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(2, 1, StepRecorded)}, MoveComplete, errs.Conflict, "", "Step 2.1 is not done yet"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, err := MoveBatch(c.c, c.mv)
+			if out != nil {
+				t.Errorf("an outcome for a refusal: %+v", out)
+			}
+			refused(t, err, c.code, c.field, c.says)
+			// What the batch is does not matter to who may not move it.
+			if c.code == errs.Forbidden || c.field == "action" {
+				if err := MayMove(c.c.Actor, c.mv); errs.CodeOf(err) != c.code {
+					t.Errorf("MayMove: %v, want %s", err, c.code)
+				}
+			}
+		})
+	}
+	for _, c := range []struct {
+		name           string
+		c              Moving
+		mv             BatchMove
+		to             BatchState
+		release, dirty bool
+	}{
+		{"unschedule", Moving{Actor: paul, Batch: scheduled}, MoveUnschedule, BatchPlanned, false, false},
+		{"release", Moving{Actor: paul, Batch: scheduled}, MoveRelease, BatchReleased, true, false},
+		{"complete", Moving{Actor: olga, Batch: batchIn(BatchInProgress)}, MoveComplete, BatchCompleted, false, true},
+		{"review", Moving{Actor: quinn, Batch: batchIn(BatchCompleted)}, MoveReview, BatchInReview, false, false},
+	} {
+		out, err := MoveBatch(c.c, c.mv)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if out.Batch.State != c.to || out.Release != c.release || out.Dirty != c.dirty {
+			t.Errorf("%s: %+v", c.name, out)
+		}
+		if c.mv == MoveUnschedule && (out.Batch.LineID != "" || out.Batch.LineCode != "" || out.Batch.Start != nil || out.Batch.End != nil) {
+			t.Errorf("unscheduled, the batch keeps its place: %+v", out.Batch)
+		}
+		if c.c.Batch.State == out.Batch.State {
+			t.Errorf("%s: the batch read was changed in place", c.name)
+		}
+	}
+}
+
+func TestScheduleDecisions(t *testing.T) {
+	now := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC) // Monday 06:00 in Paris
+	b := batchIn(BatchPlanned)
+	b.Hours, b.ProductID, b.Class = 6, "p1", ClassNone
+	r := ScheduleRequest{LineID: "line", Start: now.Add(2 * time.Hour).Add(30 * time.Second)}
+	for _, c := range []struct {
+		name    string
+		a       identity.Actor
+		b       Batch
+		r       ScheduleRequest
+		history bool
+		code    errs.Code
+		field   string
+	}{
+		{"an operator", olga, b, r, false, errs.Forbidden, ""},
+		{"a start in the past", paul, b, ScheduleRequest{LineID: "line", Start: now.Add(-2 * time.Minute)}, false, errs.Conflict, "rule:" + RulePast},
+		{"a batch in progress", paul, batchIn(BatchInProgress), r, false, errs.Conflict, ""},
+		{"no line", paul, b, ScheduleRequest{Start: r.Start}, false, errs.Invalid, "line_id"},
+		{"no start", paul, b, ScheduleRequest{LineID: "line"}, false, errs.Invalid, "start"},
+	} {
+		if _, err := PlanSlot(c.a, &c.b, c.r, now, c.history); !errs.Is(err, c.code) || errs.FieldOf(err) != c.field {
+			t.Errorf("%s: %v (field %q), want %s %q", c.name, err, errs.FieldOf(err), c.code, c.field)
+		}
+	}
+	// The demo's history places a batch in the past; a minute's grace.
+	if _, err := PlanSlot(paul, &b, ScheduleRequest{LineID: "line", Start: now.AddDate(0, 0, -3)}, now, true); err != nil {
+		t.Errorf("history: %v", err)
+	}
+	if _, err := PlanSlot(paul, &b, ScheduleRequest{LineID: "line", Start: now.Add(-30 * time.Second)}, now, false); err != nil {
+		t.Errorf("half a minute ago: %v", err)
+	}
+	s, err := PlanSlot(paul, &b, r, now, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Start.Equal(now.Add(2*time.Hour)) || s.End.Sub(s.Start) != 6*time.Hour || s.LineID != "line" || s.BatchID != "b" {
+		t.Errorf("slot %+v", s)
+	}
+	if from, to := s.Around(); s.Start.Sub(from) != ChangeoverFull || to.Sub(s.End) != ChangeoverFull {
+		t.Errorf("around: %v %v", from, to)
+	}
+	line := site.Line{ID: "line", Code: "L1", Forms: []site.Form{site.FormTablet}}
+	tablets := Product{ID: "p1", Code: "P1", Form: site.FormTablet}
+	cal := Calendar{Shifts: demoShifts}
+	placed, err := PlaceBatch(b, s, Scheduling{Line: line, Product: tablets, Calendar: cal})
+	if err != nil || placed.State != BatchScheduled || placed.LineID != "line" || placed.LineCode != "L1" || !placed.Start.Equal(s.Start) || !placed.End.Equal(s.End) {
+		t.Errorf("placed %+v %v", placed, err)
+	}
+	if b.State != BatchPlanned {
+		t.Error("the batch read was changed in place")
+	}
+	sterile := tablets
+	sterile.Sterile = true
+	if _, err := PlaceBatch(b, s, Scheduling{Line: line, Product: sterile, Calendar: cal}); errs.FieldOf(err) != "rule:"+RuleLineForm {
+		t.Errorf("a sterile product on a non-sterile line: %v", err)
+	}
+	other := Slot{BatchID: "o", Lot: "L2603-0009", ClientID: "c2", ProductID: "p9", LineID: "line", Start: s.End.Add(time.Hour), End: s.End.Add(5 * time.Hour)}
+	if _, err := PlaceBatch(b, s, Scheduling{Line: line, Product: tablets, Calendar: cal, Others: []Slot{other}}); errs.FieldOf(err) != "rule:"+RuleChangeover ||
+		!strings.Contains(errs.MessageOf(err, "en"), "L2603-0009") {
+		t.Errorf("another client's batch an hour after: %v", err)
+	}
+}
+
+func TestLoadAndWeek(t *testing.T) {
+	// Wednesday 4 March 2026 14:00 in Paris: the week from Monday 2 March
+	// 00:00 Paris (1 March 23:00 UTC).
+	from, to := WeekOf(time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC))
+	if !from.Equal(time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)) || to.Sub(from) != 7*24*time.Hour {
+		t.Fatalf("week %v to %v", from, to)
+	}
+	// A Sunday belongs to the week that started the Monday before.
+	if f, _ := WeekOf(time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)); !f.Equal(from) {
+		t.Errorf("Sunday's week starts %v", f)
+	}
+	lines := []site.Line{{ID: "l1", Code: "L1"}, {ID: "l2", Code: "L2"}}
+	slots := []Slot{
+		{LineID: "l1", Start: from.Add(10 * time.Hour), End: from.Add(18 * time.Hour)},
+		// Half of it before the week: 4 of its 8 hours count.
+		{LineID: "l1", Start: from.Add(-4 * time.Hour), End: from.Add(4 * time.Hour)},
+	}
+	windows := []Window{{LineID: "l2", Start: to.Add(-2 * time.Hour), End: to.Add(2 * time.Hour)}}
+	got := Load(lines, Calendar{}, slots, windows, from, to)
+	if len(got) != 2 || got[0].Available != 168 || got[0].Booked != 12 || got[0].Batches != 2 || got[0].Maintenance != 0 ||
+		got[1].Available != 166 || got[1].Maintenance != 2 || got[1].Booked != 0 || got[1].Batches != 0 {
+		t.Errorf("load %+v", got)
+	}
+	staffed := Load(lines[:1], Calendar{Shifts: demoShifts[:3]}, nil, nil, from, to)
+	if h := staffed[0].Available; h <= 0 || h >= 168 {
+		t.Errorf("weekday shifts staff %v hours of 168", h)
+	}
+}

@@ -1,0 +1,294 @@
+package production
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+// The batch record's rules, decided here over the records they need and
+// returning what changes; the store reads those records in the write's
+// transaction, persists the outcome with its audit entries, and applies the
+// checks that need a lock (a step claimed once, a lot's stock taken under
+// its row lock) with the same rules.
+
+// StepInputs names what an entry refers to beyond its step, for the store
+// to read before the decision: the lot a material addition takes, the
+// equipment a check names; "" when the step takes none.
+func StepInputs(next *StepRecord, e Entry) (lotCode, equipmentCode string) {
+	if next == nil {
+		return "", ""
+	}
+	switch next.Step.Kind {
+	case StepMaterial:
+		return strings.TrimSpace(e.Lot), ""
+	case StepEquipment:
+		return "", strings.TrimSpace(e.Equipment)
+	}
+	return "", ""
+}
+
+// Recording is what recording a batch's next step needs to know.
+type Recording struct {
+	Actor identity.Actor
+	Batch Batch
+	// Next is the batch's next step, the first not done; nil when every
+	// step is done.
+	Next *StepRecord
+	// Lot and Equipment are those the entry names (StepInputs); nil when
+	// none has the code entered.
+	Lot       *Lot
+	Equipment *site.Equipment
+	Now       time.Time
+}
+
+// StepOutcome is what recording (or correcting) a step changes.
+type StepOutcome struct {
+	// Before is the step as it was, Step as it is now.
+	Before, Step StepRecord
+	// Use is what a material addition takes from its lot; nil otherwise.
+	Use *LotUse
+	// InUse is the equipment a check puts in use; "" otherwise.
+	InUse string
+	// Deviation is the deviation an exception opens (its id and code are
+	// the store's to give); nil when the entry opens none.
+	Deviation *Deviation
+	// Start says that the batch starts with this step: released to the
+	// floor, now in progress.
+	Start bool
+}
+
+// LotUse is a quantity a batch takes from a lot.
+type LotUse struct {
+	LotID    string
+	Quantity float64
+}
+
+// RecordStep decides the entry of the batch's next step, in order (21 CFR
+// 11.10(f)): the step named must be the next one, and pending. A value out
+// of limits is recorded, flagged as an exception, and opens a deviation; a
+// material added takes from its lot; an equipment checked goes in use. The
+// first step, the line clearance, starts the batch.
+func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
+	if err := c.Actor.Require(identity.PermBatchExecute); err != nil {
+		return nil, err
+	}
+	b := c.Batch
+	if b.State != BatchReleased && b.State != BatchInProgress {
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: steps are recorded only once it is released to the floor and until it is completed.", b.Lot, b.State),
+			fmt.Sprintf("Le lot %s est au statut %s : les étapes ne s'enregistrent qu'une fois le lot lancé en atelier et jusqu'à sa fin.", b.Lot, b.State))
+	}
+	next := c.Next
+	switch {
+	case next == nil:
+		return nil, errs.E(errs.Conflict, "Every step of this batch is done.", "Toutes les étapes de ce lot sont faites.")
+	case strings.TrimSpace(e.StepID) != next.ID:
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("This is not the batch's next step, or it was just recorded on another device: the next step is %s (%s).", next.Label(), next.Step.Text),
+			fmt.Sprintf("Ce n'est pas l'étape suivante du lot, ou elle vient d'être enregistrée sur un autre poste : l'étape suivante est %s (%s).", next.Label(), next.Step.Text))
+	case next.State == StepRecorded:
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is recorded and waits for its signatures before the batch goes on.", next.Label()),
+			fmt.Sprintf("L'étape %s est enregistrée et attend ses signatures avant que le lot continue.", next.Label()))
+	}
+	rec, err := next.Step.Check(e)
+	if err != nil {
+		return nil, err
+	}
+	out := &StepOutcome{Before: *next, Step: *next, Start: b.State == BatchReleased}
+	r := &out.Step
+	r.Value, r.Number, r.Comment, r.Exception = rec.Value, rec.Number, rec.Comment, rec.Exception
+	if rec.Exception {
+		r.Why = rec.Why
+	}
+	r.PerformedBy, r.PerformedName = c.Actor.UserID, performerName(c.Actor)
+	now := c.Now
+	r.PerformedAt = &now
+	r.State = StepDone
+	if len(r.Step.Needs()) > 0 {
+		r.State = StepRecorded
+	}
+	r.Version++
+	switch r.Step.Kind {
+	case StepMaterial:
+		lot := c.Lot
+		if lot == nil {
+			code := strings.TrimSpace(e.Lot)
+			return nil, errs.Field("lot", fmt.Sprintf("Lot %s is unknown: check the code entered or scanned.", code),
+				fmt.Sprintf("Le lot %s est inconnu : vérifiez le code saisi ou scanné.", code))
+		}
+		if err := r.Step.CheckLot(lot, *r.Number, c.Now); err != nil {
+			return nil, err
+		}
+		r.LotID, r.LotCode = lot.ID, lot.Code
+		r.Value = fmt.Sprintf("%s %s, lot %s", formatQty(*r.Number), lot.Unit, lot.Code)
+		out.Use = &LotUse{LotID: lot.ID, Quantity: *r.Number}
+	case StepEquipment:
+		eq := c.Equipment
+		if eq == nil {
+			code := strings.TrimSpace(e.Equipment)
+			return nil, errs.Field("equipment", fmt.Sprintf("Equipment %s is unknown: check the code.", code),
+				fmt.Sprintf("L'équipement %s est inconnu : vérifiez le code.", code))
+		}
+		if err := r.Step.CheckEquipment(eq, b.LineID, c.Now); err != nil {
+			return nil, err
+		}
+		r.EquipmentID, r.Equipment = eq.ID, eq.Code
+		r.Value = eq.Code + ": " + r.Value
+		out.InUse = eq.ID
+	}
+	if r.Exception {
+		out.Deviation = deviationFor(&b, r, rec, c.Now)
+	}
+	return out, nil
+}
+
+// Correcting is what correcting a step's entry needs to know.
+type Correcting struct {
+	Actor identity.Actor
+	Batch Batch
+	// Step is the step named, nil when the batch has no such step.
+	Step *StepRecord
+	// Reason is why the entry is corrected.
+	Reason string
+	Now    time.Time
+}
+
+// CorrectStep decides the change of a step's entry after it was made: with
+// a reason, only while the batch is in progress, only for numeric entries
+// and sample labels, at the version the correction names. The step counts
+// a correction; it needs its signatures again; an exception that appears
+// opens a deviation.
+func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
+	if err := c.Actor.Require(identity.PermBatchExecute); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(c.Reason) == "" {
+		return nil, errs.Field("reason", "Say why you correct this entry: a reason is required to change a record once it exists.",
+			"Indiquez pourquoi vous corrigez cette saisie : une raison est exigée pour modifier un enregistrement existant.")
+	}
+	b := c.Batch
+	if b.State != BatchInProgress {
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: entries are corrected only while it is in progress.", b.Lot, b.State),
+			fmt.Sprintf("Le lot %s est au statut %s : les saisies ne se corrigent que pendant sa fabrication.", b.Lot, b.State))
+	}
+	old := c.Step
+	if old == nil || old.BatchID != b.ID {
+		return nil, errs.E(errs.NotFound, "No such step in this batch.", "Cette étape n'existe pas dans ce lot.")
+	}
+	if old.State == StepPending {
+		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s has no entry yet: record it instead.", old.Label()),
+			fmt.Sprintf("L'étape %s n'a pas encore de saisie : enregistrez-la plutôt.", old.Label()))
+	}
+	if old.Step.Kind != StepNumeric && old.Step.Kind != StepSampling {
+		return nil, errs.E(errs.Conflict, "Only numeric entries and sample labels are corrected; for a material, an equipment or a checklist, open a deviation.",
+			"Seules les saisies numériques et les étiquettes d'échantillon se corrigent ; pour une matière, un équipement ou une liste de contrôle, ouvrez une déviation.")
+	}
+	if e.Version != 0 && e.Version != old.Version {
+		return nil, errs.StaleVersion(e.Version, old.Version)
+	}
+	rec, err := old.Step.Check(e)
+	if err != nil {
+		return nil, err
+	}
+	out := &StepOutcome{Before: *old, Step: *old}
+	n := &out.Step
+	n.Value, n.Number, n.Exception, n.Why, n.Corrections = rec.Value, rec.Number, rec.Exception, rec.Why, old.Corrections+1
+	if rec.Comment != "" {
+		n.Comment = rec.Comment
+	}
+	if len(n.Step.Needs()) > 0 {
+		n.State = StepRecorded
+	}
+	n.Version = old.Version + 1
+	if n.Exception && old.DeviationID == "" {
+		out.Deviation = deviationFor(&b, n, rec, c.Now)
+	}
+	return out, nil
+}
+
+// deviationFor is the deviation an exception opens, linked to its step;
+// its investigation belongs to quality.
+func deviationFor(b *Batch, r *StepRecord, rec *Recorded, now time.Time) *Deviation {
+	return &Deviation{ClientID: b.ClientID, BatchID: b.ID, StepID: r.ID,
+		Title: fmt.Sprintf("Lot %s, étape %s : %s", b.Lot, r.Label(), rec.WhyFR), Status: "open", OpenedAt: now}
+}
+
+// Signing is what a signature just given on a step needs to be checked
+// against.
+type Signing struct {
+	Actor identity.Actor
+	Step  StepRecord
+	// Signature is the one just given; Signatures the step's valid ones,
+	// that one included.
+	Signature  esign.Signature
+	Signatures []esign.Signature
+	// CheckSigner applies the rules of who signs (the demo's loader,
+	// writing a history, does not).
+	CheckSigner bool
+}
+
+// SignStep decides a signature given on a step: the step must need that
+// meaning and be recorded; the performer signs as performed; the verifier
+// is another person. It reports whether the step is now done: every
+// signature it needs given and valid.
+func SignStep(c Signing) (done bool, err error) {
+	r, sig := &c.Step, c.Signature
+	wanted := false
+	for _, m := range r.Step.Needs() {
+		wanted = wanted || m == sig.Meaning
+	}
+	if !wanted {
+		return false, errs.Field("meaning", fmt.Sprintf("Step %s is not signed as %s.", r.Label(), sig.Meaning),
+			fmt.Sprintf("L'étape %s ne se signe pas comme %s.", r.Label(), sig.Meaning.Labels()))
+	}
+	if r.State != StepRecorded {
+		return false, errs.E(errs.Conflict, fmt.Sprintf("Step %s is %s: there is nothing to sign.", r.Label(), r.State),
+			fmt.Sprintf("L'étape %s est au statut %s : il n'y a rien à signer.", r.Label(), r.State))
+	}
+	if c.CheckSigner {
+		a := c.Actor
+		if !a.Can(identity.PermBatchExecute) && !a.Can(identity.PermBatchReview) {
+			return false, a.Require(identity.PermBatchExecute)
+		}
+		switch {
+		case sig.Meaning == esign.Performed && sig.SignerID != r.PerformedBy:
+			return false, errs.E(errs.Forbidden, "Only the person who recorded the step signs it as performed.",
+				"Seule la personne qui a enregistré l'étape la signe comme réalisée.")
+		case sig.Meaning == esign.Verified && sig.SignerID == r.PerformedBy:
+			return false, errs.E(errs.Forbidden, "You performed this step: its verification must be signed by another person.",
+				"Vous avez réalisé cette étape : sa vérification doit être signée par une autre personne.")
+		}
+	}
+	return r.Step.Complete(c.Signatures), nil
+}
+
+// Remaining is what is left of the lot once qty is taken from it, kept to
+// a millionth of its unit so that repeated takes do not drift; ok is false
+// when the lot holds less than qty. It is the one stock rule: applied when
+// an addition is decided (CheckLot), and again under the lot's lock when
+// its stock goes down.
+func (l *Lot) Remaining(qty float64) (left float64, ok bool) {
+	left = math.Round((l.Quantity-qty)*1e6) / 1e6
+	if left == 0 {
+		left = 0 // not -0
+	}
+	return left, left >= 0
+}
+
+// performerName is how a step's performer is named in the record.
+func performerName(a identity.Actor) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Username
+}
+
+// formatQty writes a quantity to a millionth, without trailing zeros.
+func formatQty(f float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.6f", f), "0"), ".")
+}

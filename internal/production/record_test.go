@@ -1,0 +1,327 @@
+package production
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/site"
+)
+
+// The batch record's rules, without a database: each case builds what the
+// store would read, decides, and checks the outcome or the refusal.
+
+var (
+	now      = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	olga     = identity.Actor{UserID: "olga", Name: "Olga Opératrice", Roles: []identity.Role{identity.RoleOperator}}
+	victor   = identity.Actor{UserID: "victor", Name: "Victor Vérificateur", Roles: []identity.Role{identity.RoleOperator}}
+	quentin  = identity.Actor{UserID: "quentin", Name: "Quentin QA", Roles: []identity.Role{identity.RoleQA}}
+	claire   = identity.Actor{UserID: "claire", Name: "Claire Client", Roles: []identity.Role{identity.RoleClientUser}, ClientID: "c"}
+	maintena = identity.Actor{UserID: "marc", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}}
+)
+
+// stepOf is step (op, no) of the test master as a batch's record holds it.
+func stepOf(op, no int, state StepState) *StepRecord {
+	m := master()
+	if err := m.Validate(); err != nil {
+		panic(err)
+	}
+	st, _ := m.StepAt(op, no)
+	return &StepRecord{ID: "s" + string(rune('0'+op)) + string(rune('0'+no)), BatchID: "b", ClientID: "c", Op: op, Step: *st, State: state, Version: 1}
+}
+
+func batchIn(state BatchState) Batch {
+	return Batch{ID: "b", ClientID: "c", Lot: "L2603", State: state, LineID: "line"}
+}
+
+func releasedLot() *Lot {
+	return &Lot{ID: "lot", MaterialID: "m", Material: "Principe actif", Code: "API-01", Status: LotReleased, Quantity: 25, Unit: "g",
+		ExpiresOn: now.AddDate(1, 0, 0)}
+}
+
+func filler() *site.Equipment {
+	return &site.Equipment{ID: "eq", Code: "REMP-1", Kind: "filler", LineID: "line", Status: site.EquipmentClean, QualificationDue: now.AddDate(0, 6, 0)}
+}
+
+// refused checks an error's code, field and that its message names want.
+func refused(t *testing.T, err error, code errs.Code, field, want string) {
+	t.Helper()
+	if !errs.Is(err, code) || errs.FieldOf(err) != field || !strings.Contains(errs.MessageOf(err, "en"), want) ||
+		errs.MessageOf(err, "fr") == errs.MessageOf(err, "en") {
+		t.Errorf("got %v (field %q), want %s on %q saying %q in both languages", err, errs.FieldOf(err), code, field, want)
+	}
+}
+
+func TestRecordStepRefusals(t *testing.T) {
+	clearance := stepOf(1, 1, StepPending)
+	pending := stepOf(1, 3, StepPending)
+	cases := map[string]struct {
+		c            Recording
+		e            Entry
+		code         errs.Code
+		field, names string
+	}{
+		"a client's user":          {Recording{Actor: claire, Batch: batchIn(BatchInProgress), Next: clearance}, Entry{StepID: clearance.ID}, errs.Forbidden, "", ""},
+		"maintenance":              {Recording{Actor: maintena, Batch: batchIn(BatchInProgress), Next: clearance}, Entry{StepID: clearance.ID}, errs.Forbidden, "", ""},
+		"a batch not on the floor": {Recording{Actor: olga, Batch: batchIn(BatchScheduled), Next: clearance}, Entry{StepID: clearance.ID}, errs.Conflict, "", "released to the floor"},
+		"a completed batch":        {Recording{Actor: olga, Batch: batchIn(BatchCompleted), Next: clearance}, Entry{StepID: clearance.ID}, errs.Conflict, "", "until it is completed"},
+		"every step done":          {Recording{Actor: olga, Batch: batchIn(BatchInProgress)}, Entry{StepID: "x"}, errs.Conflict, "", "Every step"},
+		"not the next step":        {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending}, Entry{StepID: clearance.ID}, errs.Conflict, "", "the next step is 1.3"},
+		"waiting for signatures":   {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepRecorded)}, Entry{StepID: "s14"}, errs.Conflict, "", "waits for its signatures"},
+		"a clearance not ticked":   {Recording{Actor: olga, Batch: batchIn(BatchReleased), Next: clearance}, Entry{StepID: clearance.ID, Checked: []bool{false}}, errs.Invalid, "checked", "not ticked"},
+		"an unknown lot": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending},
+			Entry{StepID: pending.ID, Lot: " API-99 ", Quantity: "10"}, errs.Invalid, "lot", "Lot API-99 is unknown"},
+		"a lot of another material": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: func() *Lot { l := releasedLot(); l.MaterialID = "x"; return l }()},
+			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "10"}, errs.Invalid, "lot", "not of the material"},
+		"a lot in quarantine": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: func() *Lot { l := releasedLot(); l.Status = LotQuarantine; return l }()},
+			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "10"}, errs.Invalid, "lot", "quarantine"},
+		"an expired lot": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: func() *Lot { l := releasedLot(); l.ExpiresOn = now.AddDate(0, 0, -1); return l }()},
+			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "10"}, errs.Invalid, "lot", "expired"},
+		"a lot without the stock": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: func() *Lot { l := releasedLot(); l.Quantity = 9.9; return l }()},
+			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "10"}, errs.Invalid, "quantity", "less than the 10 asked"},
+		"an unknown equipment": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepPending)},
+			Entry{StepID: "s14", Equipment: "NOPE"}, errs.Invalid, "equipment", "Equipment NOPE is unknown"},
+		"an equipment of another line": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepPending), Equipment: func() *site.Equipment { e := filler(); e.LineID = "other"; return e }()},
+			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Invalid, "equipment", "another line"},
+		"a dirty equipment": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepPending), Equipment: func() *site.Equipment { e := filler(); e.Status = site.EquipmentDirty; return e }()},
+			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Conflict, "", "not clean"},
+		"an equipment past its qualification": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepPending), Equipment: func() *site.Equipment { e := filler(); e.QualificationDue = now.AddDate(0, 0, -1); return e }()},
+			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Conflict, "", "past its qualification"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			c.c.Now = now
+			out, err := RecordStep(c.c, c.e)
+			if out != nil {
+				t.Errorf("an outcome for a refusal: %+v", out)
+			}
+			refused(t, err, c.code, c.field, c.names)
+		})
+	}
+}
+
+func TestRecordStepOutcomes(t *testing.T) {
+	t.Run("the line clearance starts the batch", func(t *testing.T) {
+		next := stepOf(1, 1, StepPending)
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchReleased), Next: next, Now: now}, Entry{StepID: next.ID, Checked: []bool{true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := out.Step
+		if !out.Start || s.State != StepDone || s.Value != "1/1 checked" || s.PerformedBy != "olga" || s.PerformedName != "Olga Opératrice" ||
+			!s.PerformedAt.Equal(now) || s.Version != 2 || out.Use != nil || out.InUse != "" || out.Deviation != nil || out.Before.State != StepPending {
+			t.Errorf("outcome %+v", out)
+		}
+	})
+	t.Run("a value out of limits is recorded and opens a deviation", func(t *testing.T) {
+		next := stepOf(1, 2, StepPending)
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now}, Entry{StepID: next.ID, Value: "7,46"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, d := out.Step, out.Deviation
+		if out.Start || s.Value != "7.5 pH" || *s.Number != 7.5 || !s.Exception || !strings.Contains(s.Why, "outside the limits [6.8 ; 7.2] pH") ||
+			d == nil || d.BatchID != "b" || d.StepID != next.ID || d.ClientID != "c" || d.Status != "open" || !d.OpenedAt.Equal(now) ||
+			!strings.Contains(d.Title, "Lot L2603, étape 1.2") {
+			t.Errorf("outcome %+v, deviation %+v", out, d)
+		}
+	})
+	t.Run("a value within limits opens nothing", func(t *testing.T) {
+		next := stepOf(1, 2, StepPending)
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now}, Entry{StepID: next.ID, Value: "7.0"})
+		if err != nil || out.Step.Exception || out.Deviation != nil {
+			t.Errorf("outcome %+v %v", out, err)
+		}
+	})
+	t.Run("a material addition takes from its lot", func(t *testing.T) {
+		next := stepOf(1, 3, StepPending)
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Lot: releasedLot(), Now: now},
+			Entry{StepID: next.ID, Lot: "API-01", Quantity: "10,1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Use == nil || *out.Use != (LotUse{LotID: "lot", Quantity: 10.1}) || out.Step.LotID != "lot" || out.Step.LotCode != "API-01" ||
+			out.Step.Value != "10.1 g, lot API-01" || out.Step.Exception {
+			t.Errorf("outcome %+v", out)
+		}
+	})
+	t.Run("a quantity outside the tolerance", func(t *testing.T) {
+		next := stepOf(1, 3, StepPending)
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Lot: releasedLot(), Now: now},
+			Entry{StepID: next.ID, Lot: "API-01", Quantity: "10.5"})
+		if err != nil || !out.Step.Exception || out.Deviation == nil || out.Use.Quantity != 10.5 {
+			t.Errorf("outcome %+v %v", out, err)
+		}
+	})
+	t.Run("an equipment checked goes in use, and the step waits for its signatures", func(t *testing.T) {
+		next := stepOf(1, 4, StepPending)
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Equipment: filler(), Now: now},
+			Entry{StepID: next.ID, Equipment: " REMP-1 "})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.InUse != "eq" || out.Step.EquipmentID != "eq" || out.Step.Equipment != "REMP-1" || out.Step.State != StepRecorded ||
+			!strings.HasPrefix(out.Step.Value, "REMP-1: ") {
+			t.Errorf("outcome %+v", out)
+		}
+	})
+}
+
+func TestStepInputs(t *testing.T) {
+	e := Entry{Lot: " API-01 ", Equipment: " REMP-1 "}
+	for _, c := range []struct {
+		next           *StepRecord
+		lot, equipment string
+	}{
+		{nil, "", ""},
+		{stepOf(1, 1, StepPending), "", ""},
+		{stepOf(1, 3, StepPending), "API-01", ""},
+		{stepOf(1, 4, StepPending), "", "REMP-1"},
+	} {
+		if lot, eq := StepInputs(c.next, e); lot != c.lot || eq != c.equipment {
+			t.Errorf("%+v: %q %q, want %q %q", c.next, lot, eq, c.lot, c.equipment)
+		}
+	}
+}
+
+func TestCorrectStep(t *testing.T) {
+	recorded := func() *StepRecord {
+		s := stepOf(1, 2, StepDone)
+		v := 7.0
+		s.Value, s.Number, s.PerformedBy, s.Version = "7.0 pH", &v, "olga", 2
+		return s
+	}
+	ok := Correcting{Actor: olga, Batch: batchIn(BatchInProgress), Step: recorded(), Reason: "Typo on the tablet", Now: now}
+	cases := map[string]struct {
+		change       func(c *Correcting, e *Entry)
+		code         errs.Code
+		field, names string
+	}{
+		"a client's user":      {func(c *Correcting, e *Entry) { c.Actor = claire }, errs.Forbidden, "", ""},
+		"no reason":            {func(c *Correcting, e *Entry) { c.Reason = "  " }, errs.Invalid, "reason", "a reason is required"},
+		"a batch completed":    {func(c *Correcting, e *Entry) { c.Batch.State = BatchCompleted }, errs.Conflict, "", "only while it is in progress"},
+		"no such step":         {func(c *Correcting, e *Entry) { c.Step = nil }, errs.NotFound, "", "No such step"},
+		"another batch's step": {func(c *Correcting, e *Entry) { c.Step.BatchID = "other" }, errs.NotFound, "", "No such step"},
+		"a step not recorded":  {func(c *Correcting, e *Entry) { c.Step.State = StepPending }, errs.Conflict, "", "record it instead"},
+		"a material addition":  {func(c *Correcting, e *Entry) { c.Step = stepOf(1, 3, StepDone) }, errs.Conflict, "", "open a deviation"},
+		"a stale version":      {func(c *Correcting, e *Entry) { e.Version = 1 }, errs.Stale, "", ""},
+		"a value not a number": {func(c *Correcting, e *Entry) { e.Value = "sept" }, errs.Invalid, "value", "Enter a number"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			cc := ok
+			cc.Step = recorded()
+			e := Entry{StepID: cc.Step.ID, Value: "7.1", Version: 2}
+			c.change(&cc, &e)
+			out, err := CorrectStep(cc, e)
+			if out != nil {
+				t.Errorf("an outcome for a refusal: %+v", out)
+			}
+			if c.code == errs.Stale {
+				if !errs.Is(err, errs.Stale) {
+					t.Errorf("got %v, want stale", err)
+				}
+				return
+			}
+			refused(t, err, c.code, c.field, c.names)
+		})
+	}
+	t.Run("a correction out of limits counts, and opens a deviation once", func(t *testing.T) {
+		cc := ok
+		cc.Step = recorded()
+		out, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.3", Version: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Step.Corrections != 1 || out.Step.Version != 3 || !out.Step.Exception || out.Deviation == nil || out.Before.Value != "7.0 pH" {
+			t.Errorf("outcome %+v", out)
+		}
+		cc.Step = &out.Step
+		cc.Step.DeviationID = "dev"
+		again, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.4"})
+		if err != nil || again.Deviation != nil || again.Step.Corrections != 2 {
+			t.Errorf("a second correction out of limits: %+v %v", again, err)
+		}
+	})
+	t.Run("a step that needs signatures needs them again", func(t *testing.T) {
+		cc := ok
+		cc.Step = stepOf(2, 1, StepDone)
+		cc.Step.Step.Sign = true
+		out, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "ECH-2"})
+		if err != nil || out.Step.State != StepRecorded || out.Step.Value != "ECH-2" {
+			t.Errorf("outcome %+v %v", out, err)
+		}
+	})
+}
+
+func TestSignStep(t *testing.T) {
+	critical := func() StepRecord {
+		s := stepOf(1, 4, StepRecorded)
+		s.PerformedBy = "olga"
+		return *s
+	}
+	sig := func(m esign.Meaning, by string) esign.Signature {
+		return esign.Signature{Meaning: m, SignerID: by, Status: esign.Valid}
+	}
+	cases := map[string]struct {
+		c            Signing
+		code         errs.Code
+		field, names string
+	}{
+		"a meaning the step does not take": {Signing{Actor: olga, Step: critical(), Signature: sig(esign.Approved, "olga"), CheckSigner: true}, errs.Invalid, "meaning", "is not signed as"},
+		"a step not recorded": {Signing{Actor: olga, Step: func() StepRecord { s := critical(); s.State = StepDone; return s }(), Signature: sig(esign.Performed, "olga"), CheckSigner: true},
+			errs.Conflict, "", "nothing to sign"},
+		"performed by another":      {Signing{Actor: victor, Step: critical(), Signature: sig(esign.Performed, "victor"), CheckSigner: true}, errs.Forbidden, "", "Only the person who recorded"},
+		"verified by its performer": {Signing{Actor: olga, Step: critical(), Signature: sig(esign.Verified, "olga"), CheckSigner: true}, errs.Forbidden, "", "another person"},
+		"a role that signs no step": {Signing{Actor: maintena, Step: critical(), Signature: sig(esign.Verified, "marc"), CheckSigner: true}, errs.Forbidden, "", ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			done, err := SignStep(c.c)
+			if done {
+				t.Error("done on a refusal")
+			}
+			refused(t, err, c.code, c.field, c.names)
+		})
+	}
+	performed, verified := sig(esign.Performed, "olga"), sig(esign.Verified, "victor")
+	if done, err := SignStep(Signing{Actor: olga, Step: critical(), Signature: performed, Signatures: []esign.Signature{performed}, CheckSigner: true}); err != nil || done {
+		t.Errorf("performed alone: done %v, %v; want waiting for the verification", done, err)
+	}
+	if done, err := SignStep(Signing{Actor: victor, Step: critical(), Signature: verified, Signatures: []esign.Signature{performed, verified}, CheckSigner: true}); err != nil || !done {
+		t.Errorf("performed and verified: done %v, %v", done, err)
+	}
+	if done, err := SignStep(Signing{Actor: quentin, Step: critical(), Signature: sig(esign.Verified, "quentin"), Signatures: []esign.Signature{performed, sig(esign.Verified, "quentin")}, CheckSigner: true}); err != nil || !done {
+		t.Errorf("verified by QA: done %v, %v", done, err)
+	}
+	// The demo's loader writes a history without the signer's rules.
+	if done, err := SignStep(Signing{Step: critical(), Signature: sig(esign.Verified, "olga"), Signatures: []esign.Signature{performed, sig(esign.Verified, "olga")}}); err != nil || !done {
+		t.Errorf("a history: done %v, %v", done, err)
+	}
+}
+
+func TestLotRemaining(t *testing.T) {
+	l := &Lot{Quantity: 22.4}
+	for _, c := range []struct {
+		take, left float64
+		ok         bool
+	}{
+		{2.4, 20, true}, {22.4, 0, true}, {22.5, 0, false}, {0.1, 22.3, true}, {22.400001, 0, false}, {22.4000001, 0, true},
+	} {
+		left, ok := l.Remaining(c.take)
+		if ok != c.ok || (ok && left != c.left) {
+			t.Errorf("take %v from 22.4: %v %v, want %v %v", c.take, left, ok, c.left, c.ok)
+		}
+	}
+	// Repeated takes do not drift.
+	l.Quantity = 1
+	for range 10 {
+		l.Quantity, _ = l.Remaining(0.1)
+	}
+	if l.Quantity != 0 {
+		t.Errorf("ten takes of 0.1 from 1 leave %v", l.Quantity)
+	}
+}
