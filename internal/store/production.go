@@ -35,8 +35,13 @@ var (
 // (a master approved, a step done).
 type signHook func(tx *Tx, sig *esign.Signature) error
 
-// signHooks are the hooks by entity; a file registers its own in init.
-var signHooks = map[string]signHook{}
+// signHooks are the hooks by entity, all of them here: a step's
+// signatures complete it (production.SignStep), quality assurance's
+// approval moves a master in review to approved.
+var signHooks = map[string]signHook{
+	stepTable.entity:   func(tx *Tx, sig *esign.Signature) error { return tx.stepSigned(sig, true) },
+	masterTable.entity: approveMaster,
+}
 
 // require refuses an actor without the permission.
 func require(tx *Tx, p identity.Permission) error { return tx.Actor.Require(p) }

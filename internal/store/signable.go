@@ -51,6 +51,11 @@ var signables = map[string]signable{
 	}),
 	clientTable.entity: signableClient,
 	"account":          signableAccount,
+	// Production's records.
+	productTable.entity: signableProduct,
+	masterTable.entity:  signableMaster,
+	lotTable.entity:     signableLot,
+	stepTable.entity:    signableStep,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

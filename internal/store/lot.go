@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// The site's materials and their lots: staff only; a lot's status is
+// quality's decision, its stock goes down as batches use it.
+
+// --- materials
+
+const materialCols = `id, code, name, kind, unit`
+
+func scanMaterial(sc scanner, m *production.Material) error {
+	return sc.Scan(&m.ID, &m.Code, &m.Name, &m.Kind, &m.Unit)
+}
+
+// siteStock checks the actor may see the site's materials and lots: staff
+// with the production view. ok is false for a client laboratory's user, who
+// sees none.
+func siteStock(a identity.Actor) (ok bool, err error) {
+	if err := needProductionView(a); err != nil {
+		return false, err
+	}
+	return isStaff(a), nil
+}
+
+// Materials lists the site's materials by code (none for a client's user).
+func (s *ProductionStore) Materials(ctx context.Context) ([]production.Material, error) {
+	if ok, err := siteStock(actorOf(ctx)); !ok {
+		return []production.Material{}, err
+	}
+	return list(ctx, s.db, `SELECT `+materialCols+` FROM materials ORDER BY code`, nil, scanMaterial)
+}
+
+// Material returns one material.
+func (s *ProductionStore) Material(ctx context.Context, id string) (*production.Material, error) {
+	if ok, err := siteStock(actorOf(ctx)); !ok {
+		return nil, refusalOr(err, errNoMaterial())
+	}
+	var m production.Material
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.MaterialByID(id, &m) }); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func errNoMaterial() error {
+	return errs.E(errs.NotFound, "No such material.", "Cette matière n'existe pas.")
+}
+
+// MaterialByID reads a material. Materials are the site's: the caller
+// checks who may see them.
+func (tx *Tx) MaterialByID(id string, m *production.Material) error {
+	return tx.byID(`SELECT `+materialCols+` FROM materials WHERE id = ?`, id,
+		func(sc scanner) error { return scanMaterial(sc, m) }, "No such material.", "Cette matière n'existe pas.")
+}
+
+// CreateMaterial records a material of the site.
+func (s *ProductionStore) CreateMaterial(ctx context.Context, m *production.Material) error {
+	if err := actorOf(ctx).Require(identity.PermStockEdit); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "material.create", "", func(tx *Tx) error { return tx.CreateMaterial(m) })
+}
+
+// CreateMaterial records a material in this transaction.
+func (tx *Tx) CreateMaterial(m *production.Material) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	m.ID = NewID()
+	return create(tx, materialTable, m.ID, m, m.Code, m.Name, string(m.Kind), m.Unit)
+}
+
+// --- lots
+
+// lotCols read a lot with its material's name and unit, from lotFrom.
+const (
+	lotCols = `l.id, l.material_id, l.code, l.status, l.quantity, l.expires_on, m.name, m.unit`
+	lotFrom = ` FROM material_lots l JOIN materials m ON m.id = l.material_id`
+)
+
+func scanLot(sc scanner, l *production.Lot) error {
+	err := sc.Scan(&l.ID, &l.MaterialID, &l.Code, &l.Status, &l.Quantity, &l.ExpiresOn, &l.Material, &l.Unit)
+	l.ExpiresOn = l.ExpiresOn.UTC()
+	return err
+}
+
+// Lots lists the site's material lots by code (none for a client's user).
+func (s *ProductionStore) Lots(ctx context.Context, f production.LotFilter) ([]production.Lot, error) {
+	if ok, err := siteStock(actorOf(ctx)); !ok {
+		return []production.Lot{}, err
+	}
+	q, args := andIDFilters(`SELECT `+lotCols+lotFrom+` WHERE 1 = 1`, nil, "l.material_id", f.MaterialID)
+	if code := strings.TrimSpace(f.Code); code != "" {
+		q += ` AND l.code = ?`
+		args = append(args, code)
+	}
+	return list(ctx, s.db, q+` ORDER BY l.code`, args, scanLot)
+}
+
+// Lot returns one material lot.
+func (s *ProductionStore) Lot(ctx context.Context, id string) (*production.Lot, error) {
+	if ok, err := siteStock(actorOf(ctx)); !ok {
+		return nil, refusalOr(err, errNoLot())
+	}
+	var l production.Lot
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.LotByID(id, &l) }); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+func errNoLot() error {
+	return errs.E(errs.NotFound, "No such material lot.", "Ce lot de matière n'existe pas.")
+}
+
+// LotByID reads a lot with its material's name and unit. Lots are the
+// site's: the caller checks who may see them.
+func (tx *Tx) LotByID(id string, l *production.Lot) error {
+	return tx.byID(`SELECT `+lotCols+lotFrom+` WHERE l.id = ?`, id,
+		func(sc scanner) error { return scanLot(sc, l) }, "No such material lot.", "Ce lot de matière n'existe pas.")
+}
+
+// lotByCode finds a lot by the code an operator entered or scanned, with
+// its material's name and unit; nil when no lot has that code.
+func (tx *Tx) lotByCode(code string) (*production.Lot, error) {
+	var l production.Lot
+	err := scanLot(tx.queryRow(`SELECT `+lotCols+lotFrom+` WHERE l.code = ?`, strings.TrimSpace(code)), &l)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// CreateLot records a received lot.
+func (s *ProductionStore) CreateLot(ctx context.Context, l *production.Lot) error {
+	if err := actorOf(ctx).Require(identity.PermStockEdit); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "lot.create", "", func(tx *Tx) error { return tx.CreateLot(l) })
+}
+
+// CreateLot records a lot in this transaction. A received lot starts in
+// quarantine; only those who decide a lot's status (quality assurance,
+// galenix itself loading data) may record it otherwise.
+func (tx *Tx) CreateLot(l *production.Lot) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	if l.Status != production.LotQuarantine && !tx.Actor.Can(identity.PermLotStatus) {
+		return errs.E(errs.Forbidden, "A received lot starts in quarantine: only quality assurance may release or reject it.",
+			"Un lot reçu commence en quarantaine : seule l'assurance qualité peut le libérer ou le refuser.")
+	}
+	var m production.Material
+	if err := tx.MaterialByID(l.MaterialID, &m); err != nil {
+		return asField(err, "material_id")
+	}
+	l.ID, l.Material, l.Unit = NewID(), m.Name, m.Unit
+	return create(tx, lotTable, l.ID, l, l.MaterialID, l.Code, string(l.Status), l.Quantity, l.ExpiresOn)
+}
+
+// SetLotStatus releases, quarantines or rejects a lot: a quality decision,
+// always with its reason.
+func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status production.LotStatus, reason string) (*production.Lot, error) {
+	if err := actorOf(ctx).Require(identity.PermLotStatus); err != nil {
+		return nil, err
+	}
+	var l production.Lot
+	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error {
+		if !validLotStatus(status) {
+			return errs.Field("status", "The status must be one of: quarantine, released, rejected.",
+				"Le statut doit être l'un de : quarantine, released, rejected.")
+		}
+		if tx.reason == "" {
+			return errs.Field("reason", "Say why: a lot's status is a quality decision and needs its reason.",
+				"Indiquez pourquoi : le statut d'un lot est une décision qualité et exige sa raison.")
+		}
+		if err := tx.LotByID(id, &l); err != nil {
+			return err
+		}
+		old := l
+		l.Status = status
+		changes := audit.Diff(lotTable.entity, l.ID, old.AuditFields(), l.AuditFields())
+		if len(changes) == 0 {
+			return nil
+		}
+		if _, err := tx.exec(`UPDATE material_lots SET status = ? WHERE id = ?`, string(l.Status), l.ID); err != nil {
+			return err
+		}
+		return tx.Audit(changes, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+func validLotStatus(s production.LotStatus) bool {
+	for _, v := range production.LotStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ConsumeLot takes a quantity out of a lot's stock, as a material addition
+// of a batch uses it; a lot without enough stock is refused.
+func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
+	if math.IsNaN(qty) || math.IsInf(qty, 0) || qty <= 0 {
+		return errs.Field("quantity", "The quantity used must be a positive number.", "La quantité utilisée doit être un nombre positif.")
+	}
+	if tx.db.dialect == Postgres {
+		// Two additions from one lot at once: the second waits, then
+		// reads the stock the first left.
+		if _, err := uuid.Parse(lotID); err == nil {
+			if _, err := tx.exec(`SELECT id FROM material_lots WHERE id = ? FOR UPDATE`, lotID); err != nil {
+				return err
+			}
+		}
+	}
+	var l production.Lot
+	if err := tx.LotByID(lotID, &l); err != nil {
+		return err
+	}
+	// The stock may have gone down since the addition was decided.
+	left, ok := l.Remaining(qty)
+	if !ok {
+		return errs.E(errs.Conflict,
+			fmt.Sprintf("Lot %s holds %s %s: not enough for %s %s.", l.Code, quantityText(l.Quantity, "en"), l.Unit, quantityText(qty, "en"), l.Unit),
+			fmt.Sprintf("Le lot %s contient %s %s : pas assez pour %s %s.", l.Code, quantityText(l.Quantity, "fr"), l.Unit, quantityText(qty, "fr"), l.Unit))
+	}
+	old := l
+	l.Quantity = left
+	if _, err := tx.exec(`UPDATE material_lots SET quantity = ? WHERE id = ?`, l.Quantity, l.ID); err != nil {
+		return err
+	}
+	return tx.Audit(audit.Diff(lotTable.entity, l.ID, old.AuditFields(), l.AuditFields()), "")
+}
+
+// quantityText writes a quantity for a message, with the language's decimal mark.
+func quantityText(f float64, lang string) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if lang == "fr" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// signableLot reads a lot for a signature, staff only. Its quantity is
+// left out of what is signed: using the lot does not break the signature
+// of its release.
+func signableLot(tx *Tx, id string) ([]audit.Field, string, error) {
+	if ok, _ := siteStock(tx.Actor); !ok {
+		return nil, "", errNoRecord()
+	}
+	var l production.Lot
+	if err := tx.LotByID(id, &l); err != nil {
+		return nil, "", err
+	}
+	var fields []audit.Field
+	for _, f := range l.AuditFields() {
+		if f.Name != "quantity" {
+			fields = append(fields, f)
+		}
+	}
+	return fields, "", nil
+}

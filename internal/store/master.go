@@ -1,0 +1,350 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// The versioned master batch records of the clients' products, for staff:
+// a client laboratory sees its products and batches, not how they are made.
+
+// --- master batch records
+
+// masterHeadCols are a master's columns but its body: a list shows its
+// steps' count, not its steps.
+const (
+	masterHeadCols = `id, client_id, product_id, code, version, title, status, batch_size, unit, hours, steps, revision`
+	masterCols     = masterHeadCols + `, body`
+)
+
+func scanMasterHead(sc scanner, m *production.Master) error {
+	return sc.Scan(&m.ID, &m.ClientID, &m.ProductID, &m.Code, &m.Version, &m.Title, &m.Status, &m.BatchSize, &m.Unit, &m.Hours, &m.Steps, &m.Revision)
+}
+
+func scanMaster(sc scanner, m *production.Master) error {
+	var body string
+	if err := sc.Scan(&m.ID, &m.ClientID, &m.ProductID, &m.Code, &m.Version, &m.Title, &m.Status, &m.BatchSize, &m.Unit, &m.Hours, &m.Steps, &m.Revision, &body); err != nil {
+		return err
+	}
+	m.Operations = nil
+	if err := json.Unmarshal([]byte(body), &m.Operations); err != nil {
+		return fmt.Errorf("master %s: decoding its body: %w", m.ID, err)
+	}
+	return nil
+}
+
+func masterValues(m *production.Master) []any {
+	return []any{m.ClientID, m.ProductID, m.Code, m.Version, m.Title, string(m.Status), m.BatchSize, m.Unit, m.Hours, m.Body(), m.Steps}
+}
+
+// siteMasters checks the actor may see master batch records: staff with
+// the production view. ok is false for a client laboratory's user.
+func siteMasters(a identity.Actor) (ok bool, err error) { return siteStock(a) }
+
+// Masters lists the master batch records in the actor's scope, without
+// their operations, by code and version.
+func (s *ProductionStore) Masters(ctx context.Context, f production.MasterFilter) ([]production.Master, error) {
+	a := actorOf(ctx)
+	if ok, err := siteMasters(a); !ok {
+		return []production.Master{}, err
+	}
+	cond, args := inScope("client_id", a.ClientScope())
+	q, args := andIDFilters(`SELECT `+masterHeadCols+` FROM masters WHERE `+cond, args, "product_id", f.ProductID)
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	return list(ctx, s.db, q+` ORDER BY code, version`, args, scanMasterHead)
+}
+
+// Master returns one version with its operations.
+func (s *ProductionStore) Master(ctx context.Context, id string) (*production.Master, error) {
+	if ok, err := siteMasters(actorOf(ctx)); !ok {
+		return nil, refusalOr(err, errNoMaster())
+	}
+	var m production.Master
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.MasterByID(id, &m) }); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func errNoMaster() error {
+	return errs.E(errs.NotFound, "No such master batch record.", "Ce dossier de lot maître n'existe pas.")
+}
+
+// MasterByID reads a master of a client in the actor's scope, with its
+// operations; any other is not found.
+func (tx *Tx) MasterByID(id string, m *production.Master) error {
+	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+cond, id,
+		func(sc scanner) error { return scanMaster(sc, m) }, "No such master batch record.", "Ce dossier de lot maître n'existe pas.", args...)
+}
+
+// masterHead reads a master in the actor's scope without its operations.
+func (tx *Tx) masterHead(id string, m *production.Master) error {
+	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	return tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ? AND `+cond, id,
+		func(sc scanner) error { return scanMasterHead(sc, m) }, "No such master batch record.", "Ce dossier de lot maître n'existe pas.", args...)
+}
+
+// EffectiveMaster returns the product's effective version with its
+// operations: the one new orders are made from.
+func (tx *Tx) EffectiveMaster(productID string) (*production.Master, error) {
+	var p production.Product
+	if err := tx.ProductByID(productID, &p); err != nil {
+		return nil, err
+	}
+	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	var m production.Master
+	err := scanMaster(tx.queryRow(`SELECT `+masterCols+` FROM masters WHERE product_id = ? AND status = ? AND `+cond,
+		append([]any{p.ID, string(production.MasterEffective)}, args...)...), &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(errs.Conflict,
+			fmt.Sprintf("Product %s has no effective master batch record: a version must be approved and made effective before a batch of it is ordered.", p.Code),
+			fmt.Sprintf("Le produit %s n'a aucun dossier de lot maître en vigueur : une version doit être approuvée et mise en vigueur avant de commander un lot.", p.Code))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// CreateMaster records a draft, the next version of its code.
+func (s *ProductionStore) CreateMaster(ctx context.Context, m *production.Master) error {
+	if err := actorOf(ctx).Require(identity.PermMasterEdit); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "master.create", "", func(tx *Tx) error { return tx.CreateMaster(m) })
+}
+
+// CreateMaster records a master in this transaction: a draft of the
+// product (of a client in the actor's scope), the next version of its
+// code. A code belongs to one product.
+func (tx *Tx) CreateMaster(m *production.Master) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	var p production.Product
+	if err := tx.ProductByID(m.ProductID, &p); err != nil {
+		return asField(err, "product_id")
+	}
+	if err := tx.checkMaterials(m); err != nil {
+		return err
+	}
+	// The code's versions, whoever's product holds it: the code is unique
+	// across the site. The answer says no more than that it is taken.
+	var owner string
+	var last int
+	err := tx.unscoped(func() error {
+		return tx.queryRow(`SELECT product_id, version FROM masters WHERE code = ? ORDER BY version DESC LIMIT 1`, m.Code).Scan(&owner, &last)
+	})
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		last = 0
+	case err != nil:
+		return err
+	case owner != p.ID:
+		return errs.Field("code", fmt.Sprintf("The code %s is already used by the master batch record of another product; choose another.", m.Code),
+			fmt.Sprintf("Le code %s est déjà utilisé par le dossier de lot maître d'un autre produit ; choisissez-en un autre.", m.Code))
+	}
+	m.ID, m.ClientID, m.Version, m.Status = NewID(), p.ClientID, last+1, production.MasterDraft
+	return createClientRecord(tx, masterTable, m.ID, m.ClientID, m, masterValues(m)...)
+}
+
+// checkMaterials checks every material addition of a master names a
+// material of the site.
+func (tx *Tx) checkMaterials(m *production.Master) error {
+	for _, op := range m.Operations {
+		for _, st := range op.Steps {
+			if st.Kind != production.StepMaterial {
+				continue
+			}
+			var mat production.Material
+			if err := tx.MaterialByID(st.MaterialID, &mat); err != nil {
+				if errs.Is(err, errs.NotFound) {
+					return errs.Field("operations", fmt.Sprintf("Step %d.%d adds a material that does not exist.", op.No, st.No),
+						fmt.Sprintf("L'étape %d.%d ajoute une matière qui n'existe pas.", op.No, st.No))
+				}
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// UpdateMaster changes a draft; its code, product and version stay.
+func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master, reason string) error {
+	if err := actorOf(ctx).Require(identity.PermMasterEdit); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "master.update", reason, func(tx *Tx) error {
+		var old production.Master
+		if err := tx.MasterByID(m.ID, &old); err != nil {
+			return err
+		}
+		if old.Status != production.MasterDraft {
+			return errs.E(errs.Conflict,
+				fmt.Sprintf("Master batch record %s version %d is %s: only a draft may be changed; write a new version instead.", old.Code, old.Version, old.Status),
+				fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seul un brouillon peut être modifié ; rédigez plutôt une nouvelle version.", old.Code, old.Version, old.Status))
+		}
+		if code := strings.TrimSpace(m.Code); code != "" && code != old.Code {
+			return errs.Field("code", "A version keeps its code: write a new master batch record for another code.",
+				"Une version garde son code : rédigez un nouveau dossier de lot maître pour un autre code.")
+		}
+		if m.ProductID != "" && m.ProductID != old.ProductID {
+			return errs.Field("product_id", "A version keeps its product: write a new master batch record for another product.",
+				"Une version garde son produit : rédigez un nouveau dossier de lot maître pour un autre produit.")
+		}
+		m.ClientID, m.ProductID, m.Code, m.Version, m.Status = old.ClientID, old.ProductID, old.Code, old.Version, old.Status
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		if err := tx.checkMaterials(m); err != nil {
+			return err
+		}
+		return updateClientRecord(tx, masterTable, m.ID, m.ClientID, &old, m, masterValues(m)...)
+	})
+}
+
+// MoveMaster applies a move of the life cycle: submit (by those who write
+// masters), reject, effective or retire (quality assurance). Approval is a
+// signature, not a move. A move changes a record that exists: it needs a
+// reason.
+func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv production.MasterMove, reason string) (*production.Master, error) {
+	if _, err := production.ParseMove(string(mv)); err != nil {
+		return nil, err
+	}
+	perm := identity.PermMasterApprove
+	if mv == production.MoveSubmit {
+		perm = identity.PermMasterEdit
+	}
+	if err := actorOf(ctx).Require(perm); err != nil {
+		return nil, err
+	}
+	var m production.Master
+	err := s.db.Write(ctx, "master.move", reason, func(tx *Tx) error {
+		if err := tx.masterHead(id, &m); err != nil {
+			return err
+		}
+		to, err := m.Status.Next(mv)
+		if err != nil {
+			return err
+		}
+		if tx.reason == "" {
+			return errs.Field("reason", "Say why you move this master batch record: a reason is required to change a record once it exists.",
+				"Indiquez pourquoi vous faites évoluer ce dossier de lot maître : une raison est exigée pour modifier un enregistrement existant.")
+		}
+		if err := tx.SetMasterStatus(m.ID, to); err != nil {
+			return err
+		}
+		return tx.MasterByID(m.ID, &m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// SetMasterStatus sets a master's status, audited as its client's, without
+// checking the life cycle (the callers do: MoveMaster, the approval's
+// signature, the demo loader). A master made effective supersedes the
+// product's effective version, in the same transaction.
+func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
+	known := false
+	for _, s := range production.MasterStatuses {
+		known = known || s == to
+	}
+	if !known {
+		return errs.Field("status", "Unknown status of a master batch record.", "Statut de dossier de lot maître inconnu.")
+	}
+	var m production.Master
+	if err := tx.masterHead(id, &m); err != nil {
+		return err
+	}
+	if m.Status == to {
+		return nil
+	}
+	if to == production.MasterEffective {
+		// First the version in effect steps down: one effective version
+		// per product, which a unique index keeps too.
+		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		var prev string
+		err := tx.queryRow(`SELECT id FROM masters WHERE product_id = ? AND status = ? AND id <> ? AND `+cond,
+			append([]any{m.ProductID, string(production.MasterEffective), m.ID}, args...)...).Scan(&prev)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			if err := tx.writeMasterStatus(prev, production.MasterEffective, production.MasterSuperseded, m.ClientID); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.writeMasterStatus(m.ID, m.Status, to, m.ClientID)
+}
+
+// writeMasterStatus moves a master from one status to another. The status
+// it was read in is checked in the UPDATE itself: of two moves of one
+// master at once, the second finds it moved and is refused, never applied
+// (and audited) twice.
+func (tx *Tx) writeMasterStatus(id string, from, to production.MasterStatus, clientID string) error {
+	res, err := tx.exec(`UPDATE masters SET status = ?, revision = revision + 1 WHERE id = ? AND status = ?`, string(to), id, string(from))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return errs.E(errs.Conflict, "Someone else moved this master batch record meanwhile: nothing was changed; look at it again.",
+			"Quelqu'un d'autre a changé le statut de ce dossier de lot maître entre-temps : rien n'a été modifié ; consultez-le à nouveau.")
+	}
+	return tx.Audit([]audit.Change{{Entity: masterTable.entity, EntityID: id, Field: "status", Old: string(from), New: string(to)}}, clientID)
+}
+
+// approveMaster is the hook of a signature on a master: one meaning
+// "approved" is quality assurance's approval of a version in review, which
+// it moves to approved. Other meanings change nothing.
+func approveMaster(tx *Tx, sig *esign.Signature) error {
+	if sig.Meaning != esign.Approved {
+		return nil
+	}
+	if err := tx.Actor.Require(identity.PermMasterApprove); err != nil {
+		return err
+	}
+	var m production.Master
+	if err := tx.masterHead(sig.EntityID, &m); err != nil {
+		return err
+	}
+	if m.Status != production.MasterInReview {
+		return errs.E(errs.Conflict,
+			fmt.Sprintf("Master batch record %s version %d is %s: only a version in review is approved.", m.Code, m.Version, m.Status),
+			fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seule une version en revue peut être approuvée.", m.Code, m.Version, m.Status))
+	}
+	return tx.SetMasterStatus(m.ID, production.MasterApproved)
+}
+
+// signableMaster reads a master for a signature, staff only: what the
+// approval signs is its content, not its status, which the approval
+// itself changes.
+func signableMaster(tx *Tx, id string) ([]audit.Field, string, error) {
+	if ok, _ := siteMasters(tx.Actor); !ok {
+		return nil, "", errNoRecord()
+	}
+	var m production.Master
+	if err := tx.MasterByID(id, &m); err != nil {
+		return nil, "", err
+	}
+	return m.SignedFields(), m.ClientID, nil
+}

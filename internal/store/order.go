@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+)
+
+// --- orders
+
+const orderCols = `id, client_id, product_id, master_id, code, quantity, unit, due_on`
+
+func scanOrder(sc scanner, o *production.Order) error {
+	err := sc.Scan(&o.ID, &o.ClientID, &o.ProductID, &o.MasterID, &o.Code, &o.Quantity, &o.Unit, &o.DueOn)
+	o.DueOn = o.DueOn.UTC()
+	return err
+}
+
+// Orders lists the orders of the clients in the actor's scope, newest
+// first.
+func (s *ProductionStore) Orders(ctx context.Context) ([]production.Order, error) {
+	a := actorOf(ctx)
+	if err := needProductionView(a); err != nil {
+		return nil, err
+	}
+	cond, args := inScope("client_id", a.ClientScope())
+	return list(ctx, s.db, `SELECT `+orderCols+` FROM orders WHERE `+cond+` ORDER BY created_at DESC, code DESC`, args, scanOrder)
+}
+
+// Order returns one order with its batches.
+func (s *ProductionStore) Order(ctx context.Context, id string) (*production.Order, error) {
+	var o production.Order
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.Actor); err != nil {
+			return err
+		}
+		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		if err := tx.byID(`SELECT `+orderCols+` FROM orders WHERE id = ? AND `+cond, id, func(sc scanner) error { return scanOrder(sc, &o) },
+			"No such order.", "Cet ordre n'existe pas.", args...); err != nil {
+			return err
+		}
+		var err error
+		o.Batches, err = tx.batches(production.BatchFilter{OrderID: o.ID})
+		return err
+	})
+	return &o, err
+}
+
+// CreateOrder records an order and its planned batches.
+func (s *ProductionStore) CreateOrder(ctx context.Context, o *production.Order) error {
+	return s.db.Write(ctx, "order.create", "", func(tx *Tx) error {
+		if err := require(tx, identity.PermProductionPlan); err != nil {
+			return err
+		}
+		if err := o.Validate(tx.Now); err != nil {
+			return err
+		}
+		return tx.CreateOrder(o)
+	})
+}
+
+// CreateOrder records an order of a product from its effective master
+// batch record, and as many planned batches as the master's batch size
+// needs, each with its lot number.
+func (tx *Tx) CreateOrder(o *production.Order) error {
+	if o.DueOn.IsZero() {
+		return errs.Field("due_on", "Give the due date (YYYY-MM-DD).", "Indiquez la date d'échéance (AAAA-MM-JJ).")
+	}
+	var p production.Product
+	if err := tx.ProductByID(o.ProductID, &p); err != nil {
+		return asField(err, "product_id")
+	}
+	m, err := tx.EffectiveMaster(p.ID)
+	if err != nil {
+		return err
+	}
+	n, err := o.BatchCount(m)
+	if err != nil {
+		return err
+	}
+	seq, err := tx.nextNumber("order")
+	if err != nil {
+		return err
+	}
+	o.ID, o.ClientID, o.MasterID, o.Unit, o.Code = NewID(), p.ClientID, m.ID, m.Unit, production.OrderCode(tx.Now, seq)
+	if _, err := tx.exec(`INSERT INTO orders (`+orderCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+		o.ID, o.ClientID, o.ProductID, o.MasterID, o.Code, o.Quantity, o.Unit, o.DueOn, tx.Now); err != nil {
+		return err
+	}
+	if err := tx.Audit(audit.Diff(orderTable.entity, o.ID, nil, o.AuditFields()), o.ClientID); err != nil {
+		return err
+	}
+	o.Batches = nil
+	left := o.Quantity
+	for i := 0; i < n; i++ {
+		q := min(left, m.BatchSize)
+		left -= q
+		lot, err := tx.nextNumber("lot")
+		if err != nil {
+			return err
+		}
+		b := production.Batch{ID: NewID(), ClientID: o.ClientID, OrderID: o.ID, ProductID: p.ID, MasterID: m.ID,
+			Lot: production.LotCode(tx.Now, lot), Quantity: q, Unit: m.Unit, State: production.BatchPlanned, StepsTotal: m.Steps}
+		if _, err := tx.exec(`INSERT INTO batches (id, client_id, order_id, product_id, master_id, lot, quantity, unit, state, steps_total, updated_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, b.ID, b.ClientID, b.OrderID, b.ProductID, b.MasterID, b.Lot, b.Quantity, b.Unit, string(b.State), b.StepsTotal, tx.Now); err != nil {
+			return err
+		}
+		if err := tx.Audit(audit.Diff(batchTable.entity, b.ID, nil, b.AuditFields()), b.ClientID); err != nil {
+			return err
+		}
+		full, err := tx.batch(b.ID)
+		if err != nil {
+			return err
+		}
+		o.Batches = append(o.Batches, *full)
+	}
+	return nil
+}
