@@ -2,9 +2,12 @@ package production
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/site"
 )
@@ -205,4 +208,73 @@ func overlap(a, b, from, to time.Time) float64 {
 		return 0
 	}
 	return b.Sub(a).Hours()
+}
+
+// MayMoveMaster refuses a master move that is not one, or that the actor
+// may not ask for: those who write masters submit them; quality assurance
+// rejects, makes effective and retires. Checked before the master is read.
+func MayMoveMaster(a identity.Actor, mv MasterMove) error {
+	if _, err := ParseMove(string(mv)); err != nil {
+		return err
+	}
+	perm := identity.PermMasterApprove
+	if mv == MoveSubmit {
+		perm = identity.PermMasterEdit
+	}
+	return a.Require(perm)
+}
+
+// MoveMaster decides a move of a master's life cycle: the status it leads
+// to from the master's. A move changes a record that exists: it needs a
+// reason. Making a version effective supersedes the product's effective
+// one: the store does it in the same transaction.
+func MoveMaster(a identity.Actor, m *Master, mv MasterMove, reason string) (MasterStatus, error) {
+	if err := MayMoveMaster(a, mv); err != nil {
+		return m.Status, err
+	}
+	to, err := m.Status.Next(mv)
+	if err != nil {
+		return m.Status, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return m.Status, errs.Field("reason", "Say why you move this master batch record: a reason is required to change a record once it exists.",
+			"Indiquez pourquoi vous faites évoluer ce dossier de lot maître : une raison est exigée pour modifier un enregistrement existant.")
+	}
+	return to, nil
+}
+
+// ApproveMaster decides what a signature on a master does: one meaning
+// "approved" is quality assurance's approval of a version in review, which
+// it moves to approved (ok); other meanings change nothing.
+func ApproveMaster(a identity.Actor, m *Master, meaning esign.Meaning) (approve bool, err error) {
+	if meaning != esign.Approved {
+		return false, nil
+	}
+	if err := a.Require(identity.PermMasterApprove); err != nil {
+		return false, err
+	}
+	if m.Status != MasterInReview {
+		return false, errs.E(errs.Conflict,
+			fmt.Sprintf("Master batch record %s version %d is %s: only a version in review is approved.", m.Code, m.Version, m.Status),
+			fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seule une version en revue peut être approuvée.", m.Code, m.Version, m.Status))
+	}
+	return true, nil
+}
+
+// MayChangeLotStatus refuses a change of a lot's status that the actor may
+// not make, to a status that is not one, or without its reason: a lot's
+// status (released, quarantined, rejected) is a quality decision.
+func MayChangeLotStatus(a identity.Actor, status LotStatus, reason string) error {
+	if err := a.Require(identity.PermLotStatus); err != nil {
+		return err
+	}
+	if !slices.Contains(LotStatuses, status) {
+		return errs.Field("status", "The status must be one of: quarantine, released, rejected.",
+			"Le statut doit être l'un de : quarantine, released, rejected.")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return errs.Field("reason", "Say why: a lot's status is a quality decision and needs its reason.",
+			"Indiquez pourquoi : le statut d'un lot est une décision qualité et exige sa raison.")
+	}
+	return nil
 }

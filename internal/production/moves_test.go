@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/site"
 )
@@ -168,5 +169,76 @@ func TestLoadAndWeek(t *testing.T) {
 	staffed := Load(lines[:1], Calendar{Shifts: demoShifts[:3]}, nil, nil, from, to)
 	if h := staffed[0].Available; h <= 0 || h >= 168 {
 		t.Errorf("weekday shifts staff %v hours of 168", h)
+	}
+}
+
+func TestMasterMovesAndApproval(t *testing.T) {
+	editor := identity.Actor{UserID: "sam", Roles: []identity.Role{identity.RoleSupervisor}}
+	for _, c := range []struct {
+		name   string
+		a      identity.Actor
+		status MasterStatus
+		mv     MasterMove
+		reason string
+		to     MasterStatus
+		code   errs.Code
+	}{
+		{"submit a draft", editor, MasterDraft, MoveSubmit, "Ready", MasterInReview, ""},
+		{"QA rejects", quinn, MasterInReview, MoveReject, "Step 2.1 unclear", MasterDraft, ""},
+		{"QA makes effective", quinn, MasterApproved, MoveEffect, "Training done", MasterEffective, ""},
+		{"QA retires", quinn, MasterEffective, MoveRetire, "Product withdrawn", MasterRetired, ""},
+		{"an operator submits", olga, MasterDraft, MoveSubmit, "Ready", "", errs.Forbidden},
+		{"the editor makes effective", editor, MasterApproved, MoveEffect, "Now", "", errs.Forbidden},
+		{"approval is a signature", quinn, MasterInReview, MoveApproved, "OK", "", errs.Invalid},
+		{"not a move", quinn, MasterInReview, "dance", "OK", "", errs.Invalid},
+		{"a draft made effective", quinn, MasterDraft, MoveEffect, "Now", "", errs.Conflict},
+		{"no reason", editor, MasterDraft, MoveSubmit, "  ", "", errs.Invalid},
+	} {
+		m := &Master{Code: "MBR-1", Version: 2, Status: c.status}
+		to, err := MoveMaster(c.a, m, c.mv, c.reason)
+		switch {
+		case c.code == "" && (err != nil || to != c.to):
+			t.Errorf("%s: %v %v, want %s", c.name, to, err, c.to)
+		case c.code != "" && !errs.Is(err, c.code):
+			t.Errorf("%s: %v, want %s", c.name, err, c.code)
+		}
+		if m.Status != c.status {
+			t.Errorf("%s: the master read was changed", c.name)
+		}
+	}
+	inReview := &Master{Code: "MBR-1", Version: 2, Status: MasterInReview}
+	if ok, err := ApproveMaster(quinn, inReview, esign.Approved); !ok || err != nil {
+		t.Errorf("QA approves a version in review: %v %v", ok, err)
+	}
+	if ok, err := ApproveMaster(editor, inReview, esign.Reviewed); ok || err != nil {
+		t.Errorf("another meaning changes nothing: %v %v", ok, err)
+	}
+	if _, err := ApproveMaster(editor, inReview, esign.Approved); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("the editor approves: %v", err)
+	}
+	if _, err := ApproveMaster(quinn, &Master{Code: "MBR-1", Version: 2, Status: MasterDraft}, esign.Approved); !errs.Is(err, errs.Conflict) ||
+		!strings.Contains(errs.MessageOf(err, "en"), "only a version in review") {
+		t.Errorf("a draft approved: %v", err)
+	}
+}
+
+func TestMayChangeLotStatus(t *testing.T) {
+	if err := MayChangeLotStatus(quinn, LotReleased, "CoA conforms"); err != nil {
+		t.Errorf("QA releases: %v", err)
+	}
+	for _, c := range []struct {
+		a      identity.Actor
+		status LotStatus
+		reason string
+		code   errs.Code
+		field  string
+	}{
+		{olga, LotReleased, "CoA conforms", errs.Forbidden, ""},
+		{quinn, "lost", "CoA conforms", errs.Invalid, "status"},
+		{quinn, LotRejected, " ", errs.Invalid, "reason"},
+	} {
+		if err := MayChangeLotStatus(c.a, c.status, c.reason); !errs.Is(err, c.code) || errs.FieldOf(err) != c.field {
+			t.Errorf("%s %s %q: %v", c.a.UserID, c.status, c.reason, err)
+		}
 	}
 }

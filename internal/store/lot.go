@@ -180,18 +180,10 @@ func (tx *Tx) CreateLot(l *production.Lot) error {
 // SetLotStatus releases, quarantines or rejects a lot: a quality decision,
 // always with its reason.
 func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status production.LotStatus, reason string) (*production.Lot, error) {
-	if err := actorOf(ctx).Require(identity.PermLotStatus); err != nil {
-		return nil, err
-	}
 	var l production.Lot
 	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error {
-		if !validLotStatus(status) {
-			return errs.Field("status", "The status must be one of: quarantine, released, rejected.",
-				"Le statut doit être l'un de : quarantine, released, rejected.")
-		}
-		if tx.reason == "" {
-			return errs.Field("reason", "Say why: a lot's status is a quality decision and needs its reason.",
-				"Indiquez pourquoi : le statut d'un lot est une décision qualité et exige sa raison.")
+		if err := production.MayChangeLotStatus(tx.Actor, status, tx.reason); err != nil {
+			return err
 		}
 		if err := tx.LotByID(id, &l); err != nil {
 			return err
@@ -211,15 +203,6 @@ func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status pr
 		return nil, err
 	}
 	return &l, nil
-}
-
-func validLotStatus(s production.LotStatus) bool {
-	for _, v := range production.LotStatuses {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ConsumeLot takes a quantity out of a lot's stock, as a material addition

@@ -222,14 +222,7 @@ func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master
 // signature, not a move. A move changes a record that exists: it needs a
 // reason.
 func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv production.MasterMove, reason string) (*production.Master, error) {
-	if _, err := production.ParseMove(string(mv)); err != nil {
-		return nil, err
-	}
-	perm := identity.PermMasterApprove
-	if mv == production.MoveSubmit {
-		perm = identity.PermMasterEdit
-	}
-	if err := actorOf(ctx).Require(perm); err != nil {
+	if err := production.MayMoveMaster(actorOf(ctx), mv); err != nil {
 		return nil, err
 	}
 	var m production.Master
@@ -237,13 +230,9 @@ func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv producti
 		if err := tx.masterHead(id, &m); err != nil {
 			return err
 		}
-		to, err := m.Status.Next(mv)
+		to, err := production.MoveMaster(tx.Actor, &m, mv, tx.reason)
 		if err != nil {
 			return err
-		}
-		if tx.reason == "" {
-			return errs.Field("reason", "Say why you move this master batch record: a reason is required to change a record once it exists.",
-				"Indiquez pourquoi vous faites évoluer ce dossier de lot maître : une raison est exigée pour modifier un enregistrement existant.")
 		}
 		if err := tx.SetMasterStatus(m.ID, to); err != nil {
 			return err
@@ -317,20 +306,15 @@ func (tx *Tx) writeMasterStatus(id string, from, to production.MasterStatus, cli
 // "approved" is quality assurance's approval of a version in review, which
 // it moves to approved. Other meanings change nothing.
 func approveMaster(tx *Tx, sig *esign.Signature) error {
-	if sig.Meaning != esign.Approved {
-		return nil
-	}
-	if err := tx.Actor.Require(identity.PermMasterApprove); err != nil {
-		return err
-	}
 	var m production.Master
-	if err := tx.masterHead(sig.EntityID, &m); err != nil {
-		return err
+	if sig.Meaning == esign.Approved {
+		if err := tx.masterHead(sig.EntityID, &m); err != nil {
+			return err
+		}
 	}
-	if m.Status != production.MasterInReview {
-		return errs.E(errs.Conflict,
-			fmt.Sprintf("Master batch record %s version %d is %s: only a version in review is approved.", m.Code, m.Version, m.Status),
-			fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seule une version en revue peut être approuvée.", m.Code, m.Version, m.Status))
+	approve, err := production.ApproveMaster(tx.Actor, &m, sig.Meaning)
+	if err != nil || !approve {
+		return err
 	}
 	return tx.SetMasterStatus(m.ID, production.MasterApproved)
 }
