@@ -40,6 +40,7 @@ var meanings = map[Permission]string{
 	PermStockEdit:       "record materials and received lots",
 	PermLotStatus:       "release, quarantine or reject material lots",
 	PermBackupView:      "see the restore drills of the site's backups (EU GMP Annex 11 §7.2)",
+	PermRecordPrint:     "print a whole batch record (PDF), with its operators and signatures",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

@@ -69,13 +69,17 @@ const (
 	// PermBackupView: see the restore drills of the site's backups (EU GMP
 	// Annex 11 §7.2): IT's administrators and quality assurance.
 	PermBackupView Permission = "backup.view"
+	// PermRecordPrint: print a whole batch record (PDF): quality, who
+	// reviews it, and production supervisors, who run the batches; not
+	// operators, nor the client's users, who see the batch's summary.
+	PermRecordPrint Permission = "batch.record.print"
 )
 
 // Permissions lists every permission, in display order.
 var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermStaffEdit, PermClientDirectory,
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
-	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView}
+	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -85,10 +89,10 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 var grants = map[Role][]Permission{
 	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint}, staffView...),
 	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView}, staffView...),
-	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint}, staffView...),
+	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
 	RoleClientUser:    {PermSiteView, PermProductionView},

@@ -169,6 +169,8 @@ type Service interface {
 
 	// Floor is what the line's tablet shows.
 	Floor(ctx context.Context, lineID string) (*Floor, error)
+	// Floors is Floor for every line of a building, in one snapshot.
+	Floors(ctx context.Context, buildingID string) ([]*Floor, error)
 	Schedule(ctx context.Context, f ScheduleFilter) (*Schedule, error)
 	Capacity(ctx context.Context, buildingID string, week time.Time) (*Capacity, error)
 	Windows(ctx context.Context, lineID string) ([]Window, error)

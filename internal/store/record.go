@@ -140,62 +140,104 @@ func (s *ProductionStore) Review(ctx context.Context, batchID string) (*producti
 // to come. A batch of a client outside the actor's scope shows only as
 // "reserved".
 func (s *ProductionStore) Floor(ctx context.Context, lineID string) (*production.Floor, error) {
-	var f production.Floor
+	var f *production.Floor
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
-			return errs.E(errs.Forbidden, "The shop floor is for site staff.", "L'atelier est réservé au personnel du site.")
-		}
-		if err := tx.line(lineID, &f.Line); err != nil {
+		if err := floorReader(tx.Actor); err != nil {
 			return err
 		}
-		f.Recent, f.Upcoming = []production.StepRecord{}, []production.Batch{}
-		var current string
-		var clientID string
-		err := tx.unscoped(func() error {
-			err := tx.queryRow(`SELECT id, client_id FROM batches WHERE line_id = ? AND state IN (?, ?) ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, start_at LIMIT 1`,
-				lineID, string(production.BatchInProgress), string(production.BatchReleased), string(production.BatchInProgress)).Scan(&current, &clientID)
-			if err == sql.ErrNoRows {
-				return nil
-			}
+		var err error
+		f, err = tx.floor(lineID)
+		return err
+	})
+	return f, err
+}
+
+// Floors returns what the tablets of a building's lines show, every line
+// read in one transaction: one snapshot of the building's floor.
+func (s *ProductionStore) Floors(ctx context.Context, buildingID string) ([]*production.Floor, error) {
+	var out []*production.Floor
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := floorReader(tx.Actor); err != nil {
 			return err
-		})
+		}
+		lines, err := tx.buildingLines(buildingID)
 		if err != nil {
 			return err
 		}
-		if current != "" {
-			if !tx.Actor.ClientScope().Has(clientID) {
-				f.Reserved = true
-			} else {
-				if f.Batch, err = tx.batch(current); err != nil {
-					return err
-				}
-				if f.Next, err = tx.NextStep(current); err != nil {
-					return err
-				}
-				if f.Next != nil {
-					if err := tx.withSignatures(f.Next); err != nil {
-						return err
-					}
-				}
-				if f.Recent, err = collect(tx, `SELECT `+stepCols+stepFrom+` WHERE s.batch_id = ? AND s.state = ? ORDER BY s.seq DESC LIMIT 5`,
-					[]any{current, string(production.StepDone)}, scanStep); err != nil {
-					return err
-				}
+		for _, l := range lines {
+			f, err := tx.floor(l.ID)
+			if err != nil {
+				return err
 			}
-		}
-		// The next five besides the current one.
-		up, err := tx.batches(production.BatchFilter{LineID: lineID, States: []production.BatchState{production.BatchScheduled, production.BatchReleased}, Limit: 6})
-		if err != nil {
-			return err
-		}
-		for _, b := range up {
-			if b.ID != current && len(f.Upcoming) < 5 {
-				f.Upcoming = append(f.Upcoming, b)
-			}
+			out = append(out, f)
 		}
 		return nil
 	})
-	return &f, err
+	return out, err
+}
+
+// floorReader refuses the shop floor to those who are not site staff.
+func floorReader(a identity.Actor) error {
+	if !isStaff(a) || needProductionView(a) != nil {
+		return errs.E(errs.Forbidden, "The shop floor is for site staff.", "L'atelier est réservé au personnel du site.")
+	}
+	return nil
+}
+
+// floor reads a line's tablet: the batch on it (reserved, when of a
+// client outside the actor's scope), its next step with its signatures,
+// the last steps done, and the next batches.
+func (tx *Tx) floor(lineID string) (*production.Floor, error) {
+	var f production.Floor
+	if err := tx.line(lineID, &f.Line); err != nil {
+		return nil, err
+	}
+	f.Recent, f.Upcoming = []production.StepRecord{}, []production.Batch{}
+	var current string
+	var clientID string
+	err := tx.unscoped(func() error {
+		err := tx.queryRow(`SELECT id, client_id FROM batches WHERE line_id = ? AND state IN (?, ?) ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, start_at LIMIT 1`,
+			lineID, string(production.BatchInProgress), string(production.BatchReleased), string(production.BatchInProgress)).Scan(&current, &clientID)
+		if err == sql.ErrNoRows {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if current != "" {
+		if !tx.Actor.ClientScope().Has(clientID) {
+			f.Reserved = true
+		} else {
+			if f.Batch, err = tx.batch(current); err != nil {
+				return nil, err
+			}
+			if f.Next, err = tx.NextStep(current); err != nil {
+				return nil, err
+			}
+			if f.Next != nil {
+				if err := tx.withSignatures(f.Next); err != nil {
+					return nil, err
+				}
+			}
+			if f.Recent, err = collect(tx, `SELECT `+stepCols+stepFrom+` WHERE s.batch_id = ? AND s.state = ? ORDER BY s.seq DESC LIMIT 5`,
+				[]any{current, string(production.StepDone)}, scanStep); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// The next five besides the current one.
+	up, err := tx.batches(production.BatchFilter{LineID: lineID, States: []production.BatchState{production.BatchScheduled, production.BatchReleased}, Limit: 6})
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range up {
+		if b.ID != current && len(f.Upcoming) < 5 {
+			f.Upcoming = append(f.Upcoming, b)
+		}
+	}
+	return &f, nil
 }
 
 // withSignatures reads a step's signatures with their status.

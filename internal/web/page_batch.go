@@ -160,7 +160,7 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Batch, d.Record, d.Deviations, d.Consumed = &rec.Batch, rec, rec.Deviations, rec.Consumed
 	d.CanReview = d.Actor.Can(identity.PermBatchReview)
-	d.CanPDF = mayPrintRecord(d.Actor)
+	d.CanPDF = d.Actor.Can(identity.PermRecordPrint)
 	d.Steps, d.BatchSigs = recordRows(d.Lang, rec, mats)
 	s.render(w, r, http.StatusOK, "batch", d)
 }
@@ -201,14 +201,6 @@ func recordRows(lang string, rec *production.Record, mats map[string]production.
 		rows[i] = batchStepRow{StepRecord: st, Spec: stepSpec(lang, &rec.Steps[i].Step, mats), Sigs: byStep[st.ID], Deviation: devs[st.DeviationID]}
 	}
 	return rows, batchSigs
-}
-
-// mayPrintRecord says who prints the whole batch record: quality (QA and
-// Qualified Persons, who review it) and production supervisors (who plan
-// and run the batches); not operators, nor the client's users, who see the
-// batch's summary.
-func mayPrintRecord(a identity.Actor) bool {
-	return !a.IsClient() && (a.Can(identity.PermBatchReview) || a.Can(identity.PermProductionPlan))
 }
 
 // reviewPage is QA's review of a batch by exception.

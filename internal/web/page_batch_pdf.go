@@ -42,7 +42,7 @@ var recordPDFColumns = []struct {
 // time, its exception and the values changed after their first entry, each
 // with the manifestations of its signatures (11.50); the deviations; and
 // the lots consumed. It is for quality (QA, Qualified Persons) and
-// production supervisors (mayPrintRecord); the record itself is staff's.
+// production supervisors (identity.PermRecordPrint); the record itself is staff's.
 func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	if !s.productionReady(w, r) {
 		return
@@ -54,7 +54,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	if !mayPrintRecord(a) {
+	if !a.Can(identity.PermRecordPrint) {
 		s.pageError(w, r, errs.E(errs.Forbidden, "Only quality assurance, Qualified Persons and production supervisors print the batch record.",
 			"Seuls l'assurance qualité, les personnes qualifiées et les superviseurs de production impriment le dossier de lot."))
 		return

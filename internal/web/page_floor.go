@@ -26,12 +26,9 @@ type floorListPage struct {
 	Lines     []*production.Floor
 }
 
-// defaultBuilding is the building the floor and the schedule show first:
-// Bâtiment 30, the sterile production, when there is one.
-const defaultBuilding = "B30"
-
 // productionBuildings are the buildings with lines, and the one asked for
-// (by id), else the default one, else the first.
+// (by id), else the first of the sterile production (the site's most
+// watched floor), else the first.
 func (s *Server) productionBuildings(ctx context.Context, id string) ([]site.Building, *site.Building, error) {
 	bs, err := s.Site.Buildings(ctx)
 	if err != nil {
@@ -57,7 +54,7 @@ func (s *Server) productionBuildings(ctx context.Context, id string) ([]site.Bui
 		switch {
 		case out[i].ID == id:
 			chosen = &out[i]
-		case out[i].Code == defaultBuilding && fallback == nil:
+		case out[i].Role == site.RoleSterileProduction && fallback == nil:
 			fallback = &out[i]
 		}
 	}
@@ -85,18 +82,9 @@ func (s *Server) floorPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d.Building != nil {
-		lines, err := s.Site.Lines(ctx, site.LineFilter{BuildingID: d.Building.ID})
-		if err != nil {
+		if d.Lines, err = s.Production.Floors(ctx, d.Building.ID); err != nil {
 			s.pageError(w, r, err)
 			return
-		}
-		for _, l := range lines {
-			f, err := s.Production.Floor(ctx, l.ID)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			d.Lines = append(d.Lines, f)
 		}
 	}
 	s.render(w, r, http.StatusOK, "floor", d)
