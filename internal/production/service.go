@@ -119,8 +119,19 @@ type Review struct {
 }
 
 // Service is the production context: every read scoped to the actor's
-// clients, every write one audited command.
+// clients, every write one audited command. It is made of the services
+// below, split by use, so that a handler, or its test, needs only the
+// part it uses.
 type Service interface {
+	Catalogue
+	Planning
+	Execution
+	Genealogy
+}
+
+// Catalogue is what production makes, and from what: the clients'
+// products, the site's materials and their lots, the master batch records.
+type Catalogue interface {
 	Products(ctx context.Context, f ProductFilter) ([]Product, error)
 	Product(ctx context.Context, id string) (*Product, error)
 	CreateProduct(ctx context.Context, p *Product) error
@@ -145,7 +156,11 @@ type Service interface {
 	// MoveMaster applies a move of the life cycle (not approval, which is
 	// QA's signature).
 	MoveMaster(ctx context.Context, id string, mv MasterMove, reason string) (*Master, error)
+}
 
+// Planning is when and where batches are made: orders, batches and their
+// moves, the schedule of the lines, their capacity and maintenance windows.
+type Planning interface {
 	Orders(ctx context.Context) ([]Order, error)
 	Order(ctx context.Context, id string) (*Order, error)
 	// CreateOrder records the order and its planned batches, from the
@@ -158,29 +173,36 @@ type Service interface {
 	// MoveBatch applies a move other than scheduling.
 	MoveBatch(ctx context.Context, id string, mv BatchMove, reason string) (*Batch, error)
 
-	// Record is the batch's whole record (staff only).
-	Record(ctx context.Context, batchID string) (*Record, error)
+	Schedule(ctx context.Context, f ScheduleFilter) (*Schedule, error)
+	Capacity(ctx context.Context, buildingID string, week time.Time) (*Capacity, error)
+	Windows(ctx context.Context, lineID string) ([]Window, error)
+	CreateWindow(ctx context.Context, w *Window) error
+	// Changed returns a mark that changes whenever a batch in the actor's
+	// scope changes: live views poll it cheaply.
+	Changed(ctx context.Context) (string, error)
+}
+
+// Execution is the electronic batch record: the floor's tablets, the
+// steps recorded and corrected, the whole record and its review.
+type Execution interface {
+	// Floor is what the line's tablet shows.
+	Floor(ctx context.Context, lineID string) (*Floor, error)
+	// Floors is Floor for every line of a building, in one snapshot.
+	Floors(ctx context.Context, buildingID string) ([]*Floor, error)
 	// RecordStep enters the batch's next step.
 	RecordStep(ctx context.Context, batchID string, e Entry) (*StepRecord, error)
 	// CorrectStep changes an entry already made, with a reason; its
 	// signatures break and must be given again.
 	CorrectStep(ctx context.Context, batchID string, e Entry, reason string) (*StepRecord, error)
+	// Record is the batch's whole record (staff only).
+	Record(ctx context.Context, batchID string) (*Record, error)
 	Review(ctx context.Context, batchID string) (*Review, error)
+}
 
-	// Floor is what the line's tablet shows.
-	Floor(ctx context.Context, lineID string) (*Floor, error)
-	// Floors is Floor for every line of a building, in one snapshot.
-	Floors(ctx context.Context, buildingID string) ([]*Floor, error)
-	Schedule(ctx context.Context, f ScheduleFilter) (*Schedule, error)
-	Capacity(ctx context.Context, buildingID string, week time.Time) (*Capacity, error)
-	Windows(ctx context.Context, lineID string) ([]Window, error)
-	CreateWindow(ctx context.Context, w *Window) error
-
+// Genealogy links lots and batches, both ways.
+type Genealogy interface {
 	// LotUses is the forward genealogy: every batch that consumed the lot.
 	LotUses(ctx context.Context, lotID string) ([]Consumption, error)
 	// BatchInputs is the backward genealogy: every lot the batch consumed.
 	BatchInputs(ctx context.Context, batchID string) ([]Consumption, error)
-	// Changed returns a mark that changes whenever a batch in the actor's
-	// scope changes: live views poll it cheaply.
-	Changed(ctx context.Context) (string, error)
 }
