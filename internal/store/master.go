@@ -234,7 +234,7 @@ func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv producti
 		if err != nil {
 			return err
 		}
-		if err := tx.SetMasterStatus(m.ID, to); err != nil {
+		if err := tx.moveMasterStatus(&m, to); err != nil {
 			return err
 		}
 		return tx.MasterByID(m.ID, &m)
@@ -264,6 +264,15 @@ func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
 	if m.Status == to {
 		return nil
 	}
+	return tx.moveMasterStatus(&m, to)
+}
+
+// moveMasterStatus moves a master from the status it was read in (m) to
+// another, never from a status read again: of two moves decided on one
+// reading, the second finds the master moved and is refused. A master made
+// effective supersedes the product's effective version, in the same
+// transaction.
+func (tx *Tx) moveMasterStatus(m *production.Master, to production.MasterStatus) error {
 	if to == production.MasterEffective {
 		// First the version in effect steps down: one effective version
 		// per product, which a unique index keeps too.
@@ -316,7 +325,7 @@ func approveMaster(tx *Tx, sig *esign.Signature) error {
 	if err != nil || !approve {
 		return err
 	}
-	return tx.SetMasterStatus(m.ID, production.MasterApproved)
+	return tx.moveMasterStatus(&m, production.MasterApproved)
 }
 
 // signableMaster reads a master for a signature, staff only: what the

@@ -308,6 +308,10 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		if err := e.db.FinishDrill(sys, drill); err != nil {
 			t.Fatal(err)
 		}
+		// Backups removed by a retention (`galenix backup prune`).
+		if err := e.db.RecordBackupsRemoved(sys, backup.SQLite, []string{"20260101T000000.000000Z"}, "--keep 4"); err != nil {
+			t.Fatal(err)
+		}
 
 		// Electronic signatures: one refused (wrong password), one signed.
 		challenge := func() string {

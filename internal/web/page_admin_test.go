@@ -121,7 +121,7 @@ func TestAdminPages(t *testing.T) {
 
 		t.Run("edit", func(t *testing.T) {
 			b.get("/admin/accounts/"+id+"/edit").has(t, http.StatusOK, "Modifier le compte", "Compte actif", "Raison de la modification")
-			change := url.Values{"name": {"Bruno Petit"}, "roles": {"supervisor"}, "active": {"on"}}
+			change := url.Values{"version": {"1"}, "name": {"Bruno Petit"}, "roles": {"supervisor"}, "active": {"on"}}
 			before := e.adminSnapshot(t)
 			b.post("/admin/accounts/"+id, change).has(t, http.StatusBadRequest, "une raison est exigée")
 			e.adminUnchanged(t, before)

@@ -203,6 +203,10 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 			e.setID(v, id)
 			if p := site.VersionField(v); p != nil {
 				if *p, err = formVersion(vals); err != nil {
+					// A record that does not exist is said first.
+					if _, gerr := e.get(r.Context(), id); gerr != nil {
+						err = gerr
+					}
 					s.pageError(w, r, err)
 					return
 				}

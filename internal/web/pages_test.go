@@ -568,7 +568,7 @@ func TestEditNeedsAReason(t *testing.T) {
 		t.Errorf("the edit form does not show the building's values")
 	}
 
-	form := url.Values{"code": {"B30"}, "name": {"Bâtiment 30 — stérile"}, "role": {"production_sterile"}}
+	form := url.Values{"version": {"1"}, "code": {"B30"}, "name": {"Bâtiment 30 — stérile"}, "role": {"production_sterile"}}
 	before := e.counts(t)
 	p = b.post("/buildings/"+e.b30.ID, form)
 	p.want(t, http.StatusBadRequest, "Indiquez pourquoi vous faites cette modification")
@@ -606,7 +606,7 @@ func TestEditNeedsAReason(t *testing.T) {
 				t.Errorf("the line's edit form lacks %s", s)
 			}
 		}
-		loc := b.post("/lines/"+e.sterile.ID, url.Values{"code": {"L30-01"}, "name": {"Ligne flacons 1"}, "room_id": {e.roomB.ID},
+		loc := b.post("/lines/"+e.sterile.ID, url.Values{"version": {"1"}, "code": {"L30-01"}, "name": {"Ligne flacons 1"}, "room_id": {e.roomB.ID},
 			"sterile": {"on"}, "forms": {"vial"}, "status": {"maintenance"}, "capacity_per_hour": {"12 000"}, "reason": {"Révision annuelle"}}).location(t)
 		if want := "/lines/" + e.sterile.ID + "?saved=1"; loc != want {
 			t.Errorf("went to %q, want %q", loc, want)
@@ -620,7 +620,7 @@ func TestEditNeedsAReason(t *testing.T) {
 		if !strings.Contains(p.body, `value="2020-01-15"`) {
 			t.Errorf("the due date is not in the date field")
 		}
-		b.post("/equipment/"+e.overdue.ID, url.Values{"line_id": {e.sterile.ID}, "code": {"L30-01-E2"}, "name": {"Autoclave"}, "kind": {"autoclave"},
+		b.post("/equipment/"+e.overdue.ID, url.Values{"version": {"1"}, "line_id": {e.sterile.ID}, "code": {"L30-01-E2"}, "name": {"Autoclave"}, "kind": {"autoclave"},
 			"status": {"clean"}, "qualification_due": {"2099-06-30"}, "reason": {"Requalification faite"}}).location(t)
 		got, err := e.db.Site().EquipmentItem(ctx, e.overdue.ID)
 		if err != nil {
