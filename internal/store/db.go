@@ -63,6 +63,8 @@ type DB struct {
 	dirLock *os.File
 	// poolWait bounds the wait for a connection of a pool.
 	poolWait time.Duration
+	// events are the reactions to domain events (events.go).
+	events handlers
 }
 
 // Config says which database to open.
@@ -96,6 +98,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if db.poolWait <= 0 {
 		db.poolWait = DefaultPoolWait
 	}
+	db.onSigned()
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"galenix/internal/errs"
-	"galenix/internal/esign"
 	"galenix/internal/identity"
 )
 
@@ -28,20 +27,6 @@ var (
 	deviationTable = table{"deviations", "deviation", nil}
 	windowTable    = table{"line_windows", "line_window", []string{"line_id", "start_at", "end_at", "reason"}}
 )
-
-// signHook runs in the transaction that records a signature on a record
-// of its entity, after the signature is written: it may refuse the
-// signature (the whole command then writes nothing) or move the record on
-// (a master approved, a step done).
-type signHook func(tx *Tx, sig *esign.Signature) error
-
-// signHooks are the hooks by entity, all of them here: a step's
-// signatures complete it (production.SignStep), quality assurance's
-// approval moves a master in review to approved.
-var signHooks = map[string]signHook{
-	stepTable.entity:   func(tx *Tx, sig *esign.Signature) error { return tx.stepSigned(sig, true) },
-	masterTable.entity: approveMaster,
-}
 
 // require refuses an actor without the permission.
 func require(tx *Tx, p identity.Permission) error { return tx.Actor.Require(p) }

@@ -366,10 +366,7 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		if err := tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID); err != nil {
 			return err
 		}
-		if hook := signHooks[sig.Entity]; hook != nil {
-			return hook(tx, sig)
-		}
-		return nil
+		return tx.publish(Event{Kind: SignatureGiven, Entity: sig.Entity, Signature: sig})
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"sync"
+
+	"galenix/internal/esign"
+)
+
+// Domain events: what a command did that another context reacts to, in the
+// command's own transaction, so that the reaction commits with it or the
+// whole command is refused. A signature completing a step, a QA approval
+// moving a master on, and soon a controlled lot consumed feeding the
+// narcotics register or a batch waiting on the laboratory: the context
+// that reacts subscribes (DB.On), the one that acts only publishes. What
+// must happen after the commit (notifications, live streams) goes through
+// the outbox instead (DESIGN.md).
+
+// EventKind names a kind of event.
+type EventKind string
+
+// The events published so far.
+const (
+	// SignatureGiven: a signature was written on a record (Event.Signature).
+	SignatureGiven EventKind = "signature.given"
+)
+
+// Event is one thing a command did.
+type Event struct {
+	Kind EventKind
+	// Entity is the kind of record it happened to, as the audit trail
+	// names it; a handler subscribed for another entity is not called.
+	Entity    string
+	Signature *esign.Signature
+}
+
+// Handler reacts to an event in the command's transaction; an error
+// refuses the whole command.
+type Handler func(tx *Tx, ev Event) error
+
+// handlers are a database's subscriptions, by kind and entity.
+type handlers struct {
+	mu sync.RWMutex
+	by map[EventKind]map[string][]Handler
+}
+
+// On subscribes h to the events of a kind on records of an entity. Call it
+// while wiring, before the database serves: app registers the reactions of
+// each context there; Open registers production's own (onSigned).
+func (db *DB) On(kind EventKind, entity string, h Handler) {
+	db.events.mu.Lock()
+	defer db.events.mu.Unlock()
+	if db.events.by == nil {
+		db.events.by = map[EventKind]map[string][]Handler{}
+	}
+	if db.events.by[kind] == nil {
+		db.events.by[kind] = map[string][]Handler{}
+	}
+	db.events.by[kind][entity] = append(db.events.by[kind][entity], h)
+}
+
+// publish runs the handlers subscribed to ev, in the order they were
+// subscribed, in this transaction.
+func (tx *Tx) publish(ev Event) error {
+	tx.db.events.mu.RLock()
+	hs := tx.db.events.by[ev.Kind][ev.Entity]
+	tx.db.events.mu.RUnlock()
+	for _, h := range hs {
+		if err := h(tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onSigned subscribes production's reactions to signatures: a step's
+// signatures complete it (production.SignStep), quality assurance's
+// approval moves a master in review to approved.
+func (db *DB) onSigned() {
+	db.On(SignatureGiven, stepTable.entity, func(tx *Tx, ev Event) error { return tx.stepSigned(ev.Signature, true) })
+	db.On(SignatureGiven, masterTable.entity, func(tx *Tx, ev Event) error { return approveMaster(tx, ev.Signature) })
+}
