@@ -460,3 +460,52 @@ func TestAuditPeriodReview(t *testing.T) {
 		}
 	})
 }
+
+// TestSignaturePublishesItsEvent: a signature publishes SignatureGiven in
+// its transaction to the handlers subscribed for its entity, in order; a
+// handler that refuses refuses the whole signature: nothing is written, its
+// audit entry included.
+func TestSignaturePublishesItsEvent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newSigEnv(t, db)
+		line := e.f.line
+		var seen []string
+		db.On(store.SignatureGiven, "line", func(tx *store.Tx, ev store.Event) error {
+			seen = append(seen, "first "+string(ev.Signature.Meaning)+" "+ev.Signature.EntityID)
+			return nil
+		})
+		refuse := false
+		db.On(store.SignatureGiven, "line", func(tx *store.Tx, ev store.Event) error {
+			seen = append(seen, "second")
+			if refuse {
+				return errs.E(errs.Conflict, "The line is not ready.", "La ligne n'est pas prête.")
+			}
+			return nil
+		})
+		db.On(store.SignatureGiven, "room", func(*store.Tx, store.Event) error {
+			t.Error("a handler of another entity was called")
+			return nil
+		})
+		ctx := e.ctx("olga")
+		sign := func() error {
+			_, err := e.svc.Sign(ctx, esign.SignRequest{Entity: "line", EntityID: line.ID, Meaning: "performed", Username: "olga",
+				Password: password, Reason: "Line clearance done", Challenge: e.challenge(t, ctx, "line", line.ID, esign.Performed)})
+			return err
+		}
+		must(t, sign())
+		if len(seen) != 2 || seen[0] != "first performed "+line.ID || seen[1] != "second" {
+			t.Fatalf("handlers saw %v", seen)
+		}
+		refuse, seen = true, nil
+		before := lastSeqAll(t, db)
+		if err := sign(); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("a refusing handler: %v", err)
+		}
+		if got := lastSeqAll(t, db); got != before {
+			t.Errorf("the refused signature wrote %d audit entries", got-before)
+		}
+		if sigs := e.list(t, e.ctx("victor"), "line", line.ID); len(sigs) != 1 {
+			t.Errorf("the refused signature was kept: %d signatures", len(sigs))
+		}
+	})
+}
