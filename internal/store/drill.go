@@ -96,9 +96,10 @@ func (tx *Tx) CreateDrill(d *backup.Drill) error {
 		return err
 	}
 	code, params := failureColumns(d.Failure)
-	return create(tx, drillTable, d.ID, d, d.StartedAt, finishedAt(d), d.PerformedBy, d.PerformedByName, d.Database, d.BackupID,
-		d.Target.Kind, d.Target.Time, d.Target.AuditSeq, d.Target.AuditHash, string(d.Result), jsonOf(d.Expected), jsonOf(d.Restored),
-		d.RestoreMillis, code, params)
+	return create(tx, drillTable, d.ID, d, row{"started_at": d.StartedAt, "finished_at": finishedAt(d), "performed_by": d.PerformedBy,
+		"performed_by_name": d.PerformedByName, "database_kind": d.Database, "backup_id": d.BackupID, "target_kind": d.Target.Kind,
+		"target_time": d.Target.Time, "target_seq": d.Target.AuditSeq, "target_hash": d.Target.AuditHash, "result": string(d.Result),
+		"expected": jsonOf(d.Expected), "restored": jsonOf(d.Restored), "restore_ms": d.RestoreMillis, "failure_code": code, "failure_params": params})
 }
 
 // FinishDrill completes a running drill with its result, its restored

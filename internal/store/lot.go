@@ -83,7 +83,7 @@ func (tx *Tx) CreateMaterial(m *production.Material) error {
 		return err
 	}
 	m.ID = NewID()
-	return create(tx, materialTable, m.ID, m, m.Code, m.Name, string(m.Kind), m.Unit)
+	return create(tx, materialTable, m.ID, m, row{"code": m.Code, "name": m.Name, "kind": string(m.Kind), "unit": m.Unit})
 }
 
 // --- lots
@@ -174,7 +174,7 @@ func (tx *Tx) CreateLot(l *production.Lot) error {
 		return asField(err, "material_id")
 	}
 	l.ID, l.Material, l.Unit = NewID(), m.Name, m.Unit
-	return create(tx, lotTable, l.ID, l, l.MaterialID, l.Code, string(l.Status), l.Quantity, l.ExpiresOn)
+	return create(tx, lotTable, l.ID, l, row{"material_id": l.MaterialID, "code": l.Code, "status": string(l.Status), "quantity": l.Quantity, "expires_on": l.ExpiresOn})
 }
 
 // SetLotStatus releases, quarantines or rejects a lot: a quality decision,

@@ -43,8 +43,9 @@ func scanMaster(sc scanner, m *production.Master) error {
 	return nil
 }
 
-func masterValues(m *production.Master) []any {
-	return []any{m.ClientID, m.ProductID, m.Code, m.Version, m.Title, string(m.Status), m.BatchSize, m.Unit, m.Hours, m.Body(), m.Steps}
+func masterRow(m *production.Master) row {
+	return row{"client_id": m.ClientID, "product_id": m.ProductID, "code": m.Code, "version": m.Version, "title": m.Title, "status": string(m.Status),
+		"batch_size": m.BatchSize, "unit": m.Unit, "hours": m.Hours, "body": m.Body(), "steps": m.Steps}
 }
 
 // siteMasters checks the actor may see master batch records: staff with
@@ -159,7 +160,7 @@ func (tx *Tx) CreateMaster(m *production.Master) error {
 			fmt.Sprintf("Le code %s est déjà utilisé par le dossier de lot maître d'un autre produit ; choisissez-en un autre.", m.Code))
 	}
 	m.ID, m.ClientID, m.Version, m.Status = NewID(), p.ClientID, last+1, production.MasterDraft
-	return createClientRecord(tx, masterTable, m.ID, m.ClientID, m, masterValues(m)...)
+	return createClientRecord(tx, masterTable, m.ID, m.ClientID, m, masterRow(m))
 }
 
 // checkMaterials checks every material addition of a master names a
@@ -213,7 +214,7 @@ func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master
 		if err := tx.checkMaterials(m); err != nil {
 			return err
 		}
-		return updateClientRecord(tx, masterTable, m.ID, m.ClientID, &old, m, masterValues(m)...)
+		return updateClientRecord(tx, masterTable, m.ID, m.ClientID, &old, m, masterRow(m))
 	})
 }
 

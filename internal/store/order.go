@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
@@ -86,11 +87,7 @@ func (tx *Tx) CreateOrder(o *production.Order) error {
 		return err
 	}
 	o.ID, o.ClientID, o.MasterID, o.Unit, o.Code = NewID(), p.ClientID, m.ID, m.Unit, production.OrderCode(tx.Now, seq)
-	if _, err := tx.exec(`INSERT INTO orders (`+orderCols+`, created_at) VALUES (?,?,?,?,?,?,?,?,?)`,
-		o.ID, o.ClientID, o.ProductID, o.MasterID, o.Code, o.Quantity, o.Unit, o.DueOn, tx.Now); err != nil {
-		return err
-	}
-	if err := tx.Audit(audit.Diff(orderTable.entity, o.ID, nil, o.AuditFields()), o.ClientID); err != nil {
+	if err := createClientRecord(tx, orderTable, o.ID, o.ClientID, o, orderRow(o, tx.Now)); err != nil {
 		return err
 	}
 	o.Batches = nil
@@ -118,4 +115,9 @@ func (tx *Tx) CreateOrder(o *production.Order) error {
 		o.Batches = append(o.Batches, *full)
 	}
 	return nil
+}
+
+func orderRow(o *production.Order, created time.Time) row {
+	return row{"client_id": o.ClientID, "product_id": o.ProductID, "master_id": o.MasterID, "code": o.Code, "quantity": o.Quantity,
+		"unit": o.Unit, "due_on": o.DueOn, "created_at": created}
 }

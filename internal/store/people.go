@@ -59,7 +59,7 @@ func (tx *Tx) CreateShift(s *site.Shift) error {
 		return err
 	}
 	s.ID = NewID()
-	return create(tx, shiftTable, s.ID, s, s.Code, s.Name, s.Kind, s.Start, s.End)
+	return create(tx, shiftTable, s.ID, s, shiftRow(s))
 }
 
 // UpdateShift changes a shift.
@@ -75,7 +75,7 @@ func (s *SiteStore) UpdateShift(ctx context.Context, sh *site.Shift, reason stri
 		if err := tx.shift(sh.ID, &old); err != nil {
 			return err
 		}
-		return update(tx, shiftTable, sh.ID, &old, sh, sh.Code, sh.Name, sh.Kind, sh.Start, sh.End)
+		return update(tx, shiftTable, sh.ID, &old, sh, shiftRow(sh))
 	})
 }
 
@@ -127,7 +127,7 @@ func (tx *Tx) CreateTeam(t *site.Team) error {
 		return err
 	}
 	t.ID = NewID()
-	return create(tx, teamTable, t.ID, t, t.Code, t.Name, nullable(t.BuildingID), t.ShiftID)
+	return create(tx, teamTable, t.ID, t, teamRow(t))
 }
 
 // UpdateTeam changes a team.
@@ -146,7 +146,7 @@ func (s *SiteStore) UpdateTeam(ctx context.Context, t *site.Team, reason string)
 		if err := tx.checkTeam(t); err != nil {
 			return err
 		}
-		return update(tx, teamTable, t.ID, &old, t, t.Code, t.Name, nullable(t.BuildingID), t.ShiftID)
+		return update(tx, teamTable, t.ID, &old, t, teamRow(t))
 	})
 }
 
@@ -218,7 +218,7 @@ func (tx *Tx) CreatePerson(p *site.Person) error {
 		return err
 	}
 	p.ID = NewID()
-	return create(tx, personTable, p.ID, p, p.Badge, p.Name, p.Job, nullable(p.TeamID))
+	return create(tx, personTable, p.ID, p, personRow(p))
 }
 
 // UpdatePerson changes a member of staff.
@@ -237,7 +237,7 @@ func (s *SiteStore) UpdatePerson(ctx context.Context, p *site.Person, reason str
 		if err := tx.checkPerson(p); err != nil {
 			return err
 		}
-		return update(tx, personTable, p.ID, &old, p, p.Badge, p.Name, p.Job, nullable(p.TeamID))
+		return update(tx, personTable, p.ID, &old, p, personRow(p))
 	})
 }
 
@@ -247,4 +247,16 @@ func (tx *Tx) checkPerson(p *site.Person) error {
 	}
 	var t site.Team
 	return asField(tx.team(p.TeamID, &t), "team_id")
+}
+
+func shiftRow(s *site.Shift) row {
+	return row{"code": s.Code, "name": s.Name, "kind": s.Kind, "start_time": s.Start, "end_time": s.End}
+}
+
+func teamRow(t *site.Team) row {
+	return row{"code": t.Code, "name": t.Name, "building_id": nullable(t.BuildingID), "shift_id": t.ShiftID}
+}
+
+func personRow(p *site.Person) row {
+	return row{"badge": p.Badge, "name": p.Name, "job": p.Job, "team_id": nullable(p.TeamID)}
 }

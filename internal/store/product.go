@@ -25,8 +25,9 @@ func scanProduct(sc scanner, p *production.Product) error {
 	return sc.Scan(&p.ID, &p.ClientID, &p.Code, &p.Name, &p.Form, &p.Sterile, &p.Strength, &p.Presentation, &p.SpecialClass, &p.Storage, &p.Version)
 }
 
-func productValues(p *production.Product) []any {
-	return []any{p.ClientID, p.Code, p.Name, string(p.Form), p.Sterile, p.Strength, p.Presentation, string(p.SpecialClass), p.Storage}
+func productRow(p *production.Product) row {
+	return row{"client_id": p.ClientID, "code": p.Code, "name": p.Name, "form": string(p.Form), "sterile": p.Sterile, "strength": p.Strength,
+		"presentation": p.Presentation, "special_class": string(p.SpecialClass), "storage": p.Storage}
 }
 
 // Products lists the products of the clients in the actor's scope, by code.
@@ -78,7 +79,7 @@ func (tx *Tx) CreateProduct(p *production.Product) error {
 		return err
 	}
 	p.ID = NewID()
-	return createClientRecord(tx, productTable, p.ID, p.ClientID, p, productValues(p)...)
+	return createClientRecord(tx, productTable, p.ID, p.ClientID, p, productRow(p))
 }
 
 // UpdateProduct changes a product; it stays with its client.
@@ -101,7 +102,7 @@ func (s *ProductionStore) UpdateProduct(ctx context.Context, p *production.Produ
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		return updateClientRecord(tx, productTable, p.ID, old.ClientID, &old, p, productValues(p)...)
+		return updateClientRecord(tx, productTable, p.ID, old.ClientID, &old, p, productRow(p))
 	})
 }
 

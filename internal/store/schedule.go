@@ -65,7 +65,7 @@ func (tx *Tx) CreateWindow(w *production.Window) error {
 			MessageFR: "Règle de planification « " + production.RuleMaintenance + " » : " + nameFR + " est planifié sur la ligne " + line.Code + " dans cette fenêtre ; déplacez-le d'abord."}
 	}
 	w.ID = NewID()
-	return create(tx, windowTable, w.ID, w, w.LineID, w.Start, w.End, w.Reason)
+	return create(tx, windowTable, w.ID, w, row{"line_id": w.LineID, "start_at": w.Start, "end_at": w.End, "reason": w.Reason})
 }
 
 // --- the schedule and its capacity

@@ -42,7 +42,7 @@ func (tx *Tx) CreateSite(st *site.Site) error {
 		return err
 	}
 	st.ID = NewID()
-	return create(tx, siteTable, st.ID, st, st.Code, st.Name, st.Timezone)
+	return create(tx, siteTable, st.ID, st, row{"code": st.Code, "name": st.Name, "timezone": st.Timezone})
 }
 
 // --- buildings
@@ -93,7 +93,7 @@ func (tx *Tx) CreateBuilding(b *site.Building) error {
 	}
 	b.SiteID = siteID
 	b.ID = NewID()
-	return create(tx, buildingTable, b.ID, b, b.SiteID, b.Code, b.Name, b.Role)
+	return create(tx, buildingTable, b.ID, b, buildingRow(b))
 }
 
 // UpdateBuilding changes a building.
@@ -110,7 +110,7 @@ func (s *SiteStore) UpdateBuilding(ctx context.Context, b *site.Building, reason
 			return err
 		}
 		b.SiteID = old.SiteID
-		return update(tx, buildingTable, b.ID, &old, b, b.SiteID, b.Code, b.Name, b.Role)
+		return update(tx, buildingTable, b.ID, &old, b, buildingRow(b))
 	})
 }
 
@@ -157,7 +157,7 @@ func (tx *Tx) CreateRoom(r *site.Room) error {
 	if err := tx.checkRoom(r); err != nil {
 		return err
 	}
-	return create(tx, roomTable, r.ID, r, roomValues(r)...)
+	return create(tx, roomTable, r.ID, r, roomRow(r))
 }
 
 // UpdateRoom changes a room.
@@ -176,12 +176,17 @@ func (s *SiteStore) UpdateRoom(ctx context.Context, r *site.Room, reason string)
 		if err := tx.checkRoom(r); err != nil {
 			return err
 		}
-		return update(tx, roomTable, r.ID, &old, r, roomValues(r)...)
+		return update(tx, roomTable, r.ID, &old, r, roomRow(r))
 	})
 }
 
-func roomValues(r *site.Room) []any {
-	return []any{r.BuildingID, r.Code, r.Name, r.Grade, r.TempMin, r.TempMax, r.HumidityMin, r.HumidityMax, nullable(r.CascadesTo), r.PressureDiffPa}
+func roomRow(r *site.Room) row {
+	return row{"building_id": r.BuildingID, "code": r.Code, "name": r.Name, "grade": r.Grade, "temp_min": r.TempMin, "temp_max": r.TempMax,
+		"humidity_min": r.HumidityMin, "humidity_max": r.HumidityMax, "cascades_to": nullable(r.CascadesTo), "pressure_diff_pa": r.PressureDiffPa}
+}
+
+func buildingRow(b *site.Building) row {
+	return row{"site_id": b.SiteID, "code": b.Code, "name": b.Name, "role": b.Role}
 }
 
 // checkRoom checks the room's building exists and its place in the cascade.
@@ -248,7 +253,7 @@ func (tx *Tx) CreateLine(l *site.Line) error {
 		return err
 	}
 	l.ID = NewID()
-	return create(tx, lineTable, l.ID, l, lineValues(l)...)
+	return create(tx, lineTable, l.ID, l, lineRow(l))
 }
 
 // UpdateLine changes a production line.
@@ -267,12 +272,17 @@ func (s *SiteStore) UpdateLine(ctx context.Context, l *site.Line, reason string)
 		if err := tx.checkLine(l); err != nil {
 			return err
 		}
-		return update(tx, lineTable, l.ID, &old, l, lineValues(l)...)
+		return update(tx, lineTable, l.ID, &old, l, lineRow(l))
 	})
 }
 
-func lineValues(l *site.Line) []any {
-	return []any{l.Code, l.Name, l.BuildingID, l.RoomID, l.Sterile, site.FormsText(l.Forms), l.Status, l.CapacityPerHour}
+func lineRow(l *site.Line) row {
+	return row{"code": l.Code, "name": l.Name, "building_id": l.BuildingID, "room_id": l.RoomID, "sterile": l.Sterile,
+		"forms": site.FormsText(l.Forms), "status": l.Status, "capacity_per_hour": l.CapacityPerHour}
+}
+
+func equipmentRow(e *site.Equipment) row {
+	return row{"code": e.Code, "name": e.Name, "kind": e.Kind, "line_id": e.LineID, "status": e.Status, "qualification_due": e.QualificationDue}
 }
 
 func (tx *Tx) checkLine(l *site.Line) error {
@@ -328,7 +338,7 @@ func (tx *Tx) CreateEquipment(e *site.Equipment) error {
 		return asField(err, "line_id")
 	}
 	e.ID = NewID()
-	return create(tx, equipmentTable, e.ID, e, e.Code, e.Name, e.Kind, e.LineID, e.Status, e.QualificationDue)
+	return create(tx, equipmentTable, e.ID, e, equipmentRow(e))
 }
 
 // UpdateEquipment changes a piece of equipment.
@@ -348,7 +358,7 @@ func (s *SiteStore) UpdateEquipment(ctx context.Context, e *site.Equipment, reas
 		if err := tx.line(e.LineID, &l); err != nil {
 			return asField(err, "line_id")
 		}
-		return update(tx, equipmentTable, e.ID, &old, e, e.Code, e.Name, e.Kind, e.LineID, e.Status, e.QualificationDue)
+		return update(tx, equipmentTable, e.ID, &old, e, equipmentRow(e))
 	})
 }
 

@@ -303,21 +303,48 @@ type table struct {
 // it is not "version": a master's version is its edition.
 var versionCols = map[string]string{"masters": "revision"}
 
+// row is a record's values by column name: INSERT and UPDATE write a
+// table's columns by name from it, so that no value lands in another
+// column.
+type row map[string]any
+
+// values are the row's values in the order of the table's columns. A column
+// without a value, or a value for no column, is the code's mistake: refused
+// before anything is written (and TestRowsNameTheirColumns finds it first).
+func (t table) values(r row) ([]any, error) {
+	if len(r) != len(t.cols) {
+		return nil, fmt.Errorf("%s: a row of %d values for %d columns", t.name, len(r), len(t.cols))
+	}
+	vals := make([]any, len(t.cols))
+	for i, c := range t.cols {
+		v, ok := r[c]
+		if !ok {
+			return nil, fmt.Errorf("%s: the row has no value for column %s", t.name, c)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
 // create inserts a record and audits each of its fields.
-func create(tx *Tx, t table, id string, rec auditable, vals ...any) error {
-	return createClientRecord(tx, t, id, "", rec, vals...)
+func create(tx *Tx, t table, id string, rec auditable, r row) error {
+	return createClientRecord(tx, t, id, "", rec, r)
 }
 
 // update writes a record's new values and audits the fields that changed.
 // A change to a record after its first entry needs a reason (EU GMP Annex 11
 // §9, 21 CFR 11.10(e)); a change that changes nothing writes nothing.
-func update(tx *Tx, t table, id string, old, new auditable, vals ...any) error {
-	return updateClientRecord(tx, t, id, "", old, new, vals...)
+func update(tx *Tx, t table, id string, old, new auditable, r row) error {
+	return updateClientRecord(tx, t, id, "", old, new, r)
 }
 
 // createClientRecord inserts a client-owned record and audits each of its
 // fields as that client's.
-func createClientRecord(tx *Tx, t table, id, clientID string, rec auditable, vals ...any) error {
+func createClientRecord(tx *Tx, t table, id, clientID string, rec auditable, r row) error {
+	vals, err := t.values(r)
+	if err != nil {
+		return err
+	}
 	q := "INSERT INTO " + t.name + " (id, " + strings.Join(t.cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(t.cols)) + ")"
 	if _, err := tx.exec(q, append([]any{id}, vals...)...); err != nil {
 		return err
@@ -336,7 +363,11 @@ func createClientRecord(tx *Tx, t table, id, clientID string, rec auditable, val
 // version the update names, if it names one (0: any): the check is in the
 // UPDATE statement itself, so of two concurrent edits of one version the
 // second finds none and is refused as stale. The new version is set on new.
-func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable, vals ...any) error {
+func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable, r row) error {
+	vals, err := t.values(r)
+	if err != nil {
+		return err
+	}
 	oldVersion, newVersion := site.VersionField(old), site.VersionField(new)
 	if oldVersion != nil && newVersion != nil && *newVersion != 0 && *newVersion != *oldVersion {
 		return errs.StaleVersion(*newVersion, *oldVersion)

@@ -1,0 +1,46 @@
+package store
+
+import (
+	"testing"
+	"time"
+
+	"galenix/internal/production"
+	"galenix/internal/site"
+)
+
+// TestRowsNameTheirColumns: the row of every entity written through
+// create and update names exactly its table's columns, so that a value
+// never lands in another column and none is forgotten.
+func TestRowsNameTheirColumns(t *testing.T) {
+	rows := map[string]struct {
+		t table
+		r row
+	}{
+		"building":  {buildingTable, buildingRow(&site.Building{})},
+		"room":      {roomTable, roomRow(&site.Room{})},
+		"line":      {lineTable, lineRow(&site.Line{})},
+		"equipment": {equipmentTable, equipmentRow(&site.Equipment{})},
+		"shift":     {shiftTable, shiftRow(&site.Shift{})},
+		"team":      {teamTable, teamRow(&site.Team{})},
+		"person":    {personTable, personRow(&site.Person{})},
+		"product":   {productTable, productRow(&production.Product{})},
+		"master":    {masterTable, masterRow(&production.Master{})},
+		"order":     {orderTable, orderRow(&production.Order{}, time.Now())},
+	}
+	for name, c := range rows {
+		if _, err := c.t.values(c.r); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// A row that misses a column, or names one the table has not, is
+	// refused.
+	r := buildingRow(&site.Building{})
+	delete(r, "role")
+	if _, err := buildingTable.values(r); err == nil {
+		t.Error("a row without a column was accepted")
+	}
+	r["rôle"] = "offices"
+	if _, err := buildingTable.values(r); err == nil {
+		t.Error("a row with a stranger column was accepted")
+	}
+}
