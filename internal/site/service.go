@@ -9,6 +9,13 @@ import (
 // Service reads and changes the site model. Changes take a reason, required
 // once a record exists; creations take none.
 type Service interface {
+	Plant
+	Staff
+}
+
+// Plant is the site's physical model: its buildings, rooms, lines and
+// equipment.
+type Plant interface {
 	Site(ctx context.Context) (*Site, error)
 
 	Buildings(ctx context.Context) ([]Building, error)
@@ -30,7 +37,10 @@ type Service interface {
 	EquipmentItem(ctx context.Context, id string) (*Equipment, error)
 	CreateEquipment(ctx context.Context, e *Equipment) error
 	UpdateEquipment(ctx context.Context, e *Equipment, reason string) error
+}
 
+// Staff is who works on the site: shifts, teams and people.
+type Staff interface {
 	Shifts(ctx context.Context) ([]Shift, error)
 	Shift(ctx context.Context, id string) (*Shift, error)
 	CreateShift(ctx context.Context, s *Shift) error
