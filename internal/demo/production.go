@@ -150,7 +150,7 @@ const horizon = 21 * 24 * time.Hour
 // factory holds what the production stage has written so far.
 type factory struct {
 	*loader
-	// now is the load's clock; the stage moves tx.Now back to date the
+	// now is the load's clock; the stage moves the transaction's clock back (Backdate) to date the
 	// batches of the past, and puts it back after.
 	now time.Time
 	// lotOf is the lot a material addition takes, by material id.
@@ -192,9 +192,9 @@ type demoLine struct {
 // progress, released to the floor), and a schedule filling the lines for
 // the coming weeks.
 func (l *loader) production() error {
-	p := &factory{loader: l, now: l.tx.Now, lotOf: map[string]string{}, windows: map[string][]production.Window{},
+	p := &factory{loader: l, now: l.tx.Now(), lotOf: map[string]string{}, windows: map[string][]production.Window{},
 		last: map[string]production.Slot{}, free: map[string]time.Time{}}
-	defer func() { l.tx.Now = p.now }()
+	defer func() { l.tx.Backdate(p.now) }()
 	var err error
 	if p.operator.id, err = l.id("account:operator"); err != nil {
 		return err
@@ -589,7 +589,12 @@ func (p *factory) backlog() error {
 }
 
 // at sets the transaction's clock, to date what follows.
-func (p *factory) at(t time.Time) { p.tx.Now = t.UTC().Truncate(time.Microsecond) }
+func (p *factory) at(t time.Time) {
+	// Only a history load dates what it writes: Load opens one.
+	if err := p.tx.Backdate(t); err != nil {
+		panic(err)
+	}
+}
 
 // value is the reading entered for a numeric step: near the target,
 // varying from one step to the next within the limits; out of them when
@@ -629,7 +634,7 @@ func (p *factory) entry(r *production.StepRecord, lot string, ln *demoLine, wron
 	case production.StepMaterial:
 		e.Lot, e.Quantity = p.lotOf[s.MaterialID], strconv.FormatFloat(s.Quantity, 'f', -1, 64)
 	case production.StepEquipment:
-		code, ok := ln.usable(s.EquipmentKind, p.tx.Now)
+		code, ok := ln.usable(s.EquipmentKind, p.tx.Now())
 		if !ok {
 			return e, fmt.Errorf("no %s usable on line %s", s.EquipmentKind, ln.code)
 		}
@@ -644,7 +649,7 @@ func (p *factory) entry(r *production.StepRecord, lot string, ln *demoLine, wron
 // the supervisor's for a critical step.
 func (p *factory) sign(r *production.StepRecord) error {
 	for _, m := range r.Step.Needs() {
-		p.at(p.tx.Now.Add(time.Minute))
+		p.at(p.tx.Now().Add(time.Minute))
 		who := p.operator
 		if m == esign.Verified {
 			who = p.supervisor

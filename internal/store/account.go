@@ -193,7 +193,7 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 	}
 	a.ID = NewID()
 	a.Active = true
-	a.CreatedAt = tx.Now
+	a.CreatedAt = tx.now
 	a.Version = 1 // the column's default
 	if a.Source == "" {
 		a.Source = SourceLocal
@@ -207,7 +207,7 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 		return err
 	}
 	if strings.HasPrefix(passwordHash, "$argon2id$") {
-		if _, err := tx.exec(`INSERT INTO password_history (account_id, password_hash, created_at) VALUES (?,?,?)`, a.ID, passwordHash, tx.Now); err != nil {
+		if _, err := tx.exec(`INSERT INTO password_history (account_id, password_hash, created_at) VALUES (?,?,?)`, a.ID, passwordHash, tx.now); err != nil {
 			return err
 		}
 	}

@@ -76,7 +76,7 @@ func (s *AdminStore) Account(ctx context.Context, id string) (*identity.Account,
 
 // seenAccount reads an account the transaction's actor may see.
 func (tx *Tx) seenAccount(id string, a *identity.Account) error {
-	sight, err := tx.Actor.AccountSight()
+	sight, err := tx.actor.AccountSight()
 	if err != nil {
 		return errNoAccount()
 	}
@@ -127,7 +127,7 @@ func (tx *Tx) clientExists(id string) error {
 	if _, err := uuid.Parse(id); err != nil {
 		return missing
 	}
-	cond, args := inScope("id", tx.Actor.DirectoryScope())
+	cond, args := inScope("id", tx.actor.DirectoryScope())
 	var n int
 	if err := tx.queryRow(`SELECT COUNT(*) FROM clients WHERE id = ? AND `+cond, append([]any{id}, args...)...).Scan(&n); err != nil {
 		return err
@@ -163,7 +163,7 @@ func (s *AdminStore) UpdateAccount(ctx context.Context, a *identity.Account, rea
 		if err := a.Validate(); err != nil {
 			return err
 		}
-		if err := tx.Actor.CheckAccountChange(&old, a); err != nil {
+		if err := tx.actor.CheckAccountChange(&old, a); err != nil {
 			return err
 		}
 		return tx.changeAccount(&old, a)
@@ -225,7 +225,7 @@ func (s *AdminStore) WithdrawAccount(ctx context.Context, id, reason string) (*i
 		if err := tx.seenAccount(id, &a); err != nil {
 			return err
 		}
-		if err := tx.Actor.CheckWithdraw(&a); err != nil {
+		if err := tx.actor.CheckWithdraw(&a); err != nil {
 			return err
 		}
 		if !a.Active {

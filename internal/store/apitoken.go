@@ -106,7 +106,7 @@ func (s *IdentityStore) authenticateMachine(ctx context.Context, token string) (
 	actor := t.MachineActor()
 	if t.LastUsedAt.IsZero() || now.Sub(t.LastUsedAt) > time.Minute {
 		err := s.db.Write(identity.WithActor(ctx, actor), "token.touch", "", func(tx *Tx) error {
-			_, err := tx.exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, tx.Now, t.ID)
+			_, err := tx.exec(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, tx.now, t.ID)
 			return err
 		})
 		if err != nil {
@@ -134,7 +134,7 @@ func (s *AdminStore) Token(ctx context.Context, id string) (*identity.Token, err
 }
 
 func (tx *Tx) token(id string, t *identity.Token) error {
-	if _, err := uuid.Parse(id); err != nil || !tx.Actor.Can(identity.PermAccountsView) {
+	if _, err := uuid.Parse(id); err != nil || !tx.actor.Can(identity.PermAccountsView) {
 		return errNoToken()
 	}
 	err := scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.id = ?`, id), t)
@@ -155,11 +155,11 @@ func (s *AdminStore) CreateToken(ctx context.Context, t *identity.Token, reason 
 		return "", errs.Wrap(err, "machine token")
 	}
 	err = s.db.Write(ctx, "token.create", reason, func(tx *Tx) error {
-		if err := t.Validate(tx.Now); err != nil {
+		if err := t.Validate(tx.now); err != nil {
 			return err
 		}
 		t.ID = NewID()
-		t.CreatedBy, t.CreatedByName, t.CreatedAt = tx.Actor.UserID, tx.Actor.Name, tx.Now
+		t.CreatedBy, t.CreatedByName, t.CreatedAt = tx.actor.UserID, tx.actor.Name, tx.now
 		t.RevokedAt, t.LastUsedAt = time.Time{}, time.Time{}
 		if !t.ExpiresAt.IsZero() {
 			t.ExpiresAt = t.ExpiresAt.UTC()
@@ -194,7 +194,7 @@ func (s *AdminStore) RevokeToken(ctx context.Context, id, reason string) (*ident
 			return errReasonRequired()
 		}
 		old := t
-		t.RevokedAt = tx.Now
+		t.RevokedAt = tx.now
 		if _, err := tx.exec(`UPDATE api_tokens SET revoked_at = ? WHERE id = ?`, t.RevokedAt, t.ID); err != nil {
 			return err
 		}

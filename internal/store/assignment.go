@@ -59,7 +59,7 @@ func (tx *Tx) assign(accountID, clientID string) (string, error) {
 			MessageFR: "Cette personne est déjà affectée à ce client."}
 	}
 	id := NewID()
-	if _, err := tx.exec(`INSERT INTO client_assignments (id, account_id, client_id, created_at) VALUES (?,?,?,?)`, id, accountID, clientID, tx.Now); err != nil {
+	if _, err := tx.exec(`INSERT INTO client_assignments (id, account_id, client_id, created_at) VALUES (?,?,?,?)`, id, accountID, clientID, tx.now); err != nil {
 		return "", err
 	}
 	return id, tx.Audit([]audit.Change{{Entity: "account", EntityID: accountID, Field: "assigned_client", New: clientID}}, clientID)
@@ -131,10 +131,10 @@ func (s *AdminStore) Assignment(ctx context.Context, id string) (*identity.Assig
 }
 
 func (tx *Tx) assignment(id string, as *identity.Assignment) error {
-	if _, err := uuid.Parse(id); err != nil || !tx.Actor.Can(identity.PermAccountsView) {
+	if _, err := uuid.Parse(id); err != nil || !tx.actor.Can(identity.PermAccountsView) {
 		return errNoAssignment()
 	}
-	cond, args := inScope("c.id", tx.Actor.DirectoryScope())
+	cond, args := inScope("c.id", tx.actor.DirectoryScope())
 	err := scanAssignment(tx.queryRow(assignmentSelect(cond)+` WHERE s.id = ?`, append(args, id)...), as)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errNoAssignment()

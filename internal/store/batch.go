@@ -42,7 +42,7 @@ func timePtr(t sql.NullTime) *time.Time {
 func (s *ProductionStore) Batches(ctx context.Context, f production.BatchFilter) ([]production.Batch, error) {
 	var out []production.Batch
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := needProductionView(tx.Actor); err != nil {
+		if err := needProductionView(tx.actor); err != nil {
 			return err
 		}
 		var err error
@@ -55,7 +55,7 @@ func (s *ProductionStore) Batches(ctx context.Context, f production.BatchFilter)
 // batches lists the batches in the actor's scope matching the filter, in
 // schedule order (unscheduled last), then by lot.
 func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
-	cond, args := inScope("b.client_id", tx.Actor.ClientScope())
+	cond, args := inScope("b.client_id", tx.actor.ClientScope())
 	q := batchSelect + ` WHERE ` + cond
 	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.order_id", f.OrderID}} {
 		if p.v != "" {
@@ -99,7 +99,7 @@ func collect[T any](tx *Tx, q string, args []any, scan func(scanner, *T) error) 
 func (s *ProductionStore) Batch(ctx context.Context, id string) (*production.Batch, error) {
 	var b *production.Batch
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := needProductionView(tx.Actor); err != nil {
+		if err := needProductionView(tx.actor); err != nil {
 			return err
 		}
 		var err error
@@ -112,7 +112,7 @@ func (s *ProductionStore) Batch(ctx context.Context, id string) (*production.Bat
 // batch reads a batch in the actor's scope; outside, it is not found.
 func (tx *Tx) batch(id string) (*production.Batch, error) {
 	var b production.Batch
-	cond, args := inScope("b.client_id", tx.Actor.ClientScope())
+	cond, args := inScope("b.client_id", tx.actor.ClientScope())
 	err := tx.byID(batchSelect+` WHERE b.id = ? AND `+cond, id, func(sc scanner) error { return scanBatch(sc, &b) },
 		"No such batch.", "Ce lot n'existe pas.", args...)
 	return &b, err
@@ -121,10 +121,10 @@ func (tx *Tx) batch(id string) (*production.Batch, error) {
 // saveBatch writes a batch's changed fields and audits them.
 func (tx *Tx) saveBatch(old, b *production.Batch) error {
 	if _, err := tx.exec(`UPDATE batches SET state = ?, line_id = ?, start_at = ?, end_at = ?, steps_done = ?, exceptions = ?, updated_at = ? WHERE id = ?`,
-		string(b.State), nullable(b.LineID), b.Start, b.End, b.StepsDone, b.Exceptions, tx.Now, b.ID); err != nil {
+		string(b.State), nullable(b.LineID), b.Start, b.End, b.StepsDone, b.Exceptions, tx.now, b.ID); err != nil {
 		return err
 	}
-	b.Updated = tx.Now
+	b.Updated = tx.now
 	return tx.Audit(audit.Diff(batchTable.entity, b.ID, old.AuditFields(), b.AuditFields()), b.ClientID)
 }
 
@@ -149,14 +149,14 @@ func (tx *Tx) ScheduleBatch(id string, r production.ScheduleRequest) (*productio
 // scheduleBatch reads what placing the batch needs (production.PlanSlot,
 // production.PlaceBatch) and saves the batch placed.
 func (tx *Tx) scheduleBatch(id string, r production.ScheduleRequest, history bool) (*production.Batch, error) {
-	if err := production.MaySchedule(tx.Actor, r, tx.Now, history); err != nil {
+	if err := production.MaySchedule(tx.actor, r, tx.now, history); err != nil {
 		return nil, err
 	}
 	b, err := tx.batch(id)
 	if err != nil {
 		return nil, err
 	}
-	slot, err := production.PlanSlot(tx.Actor, b, r, tx.Now, history)
+	slot, err := production.PlanSlot(tx.actor, b, r, tx.now, history)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (tx *Tx) slots(lines []string, from, to time.Time) ([]production.Slot, erro
 		})
 		return err
 	})
-	scope := tx.Actor.ClientScope()
+	scope := tx.actor.ClientScope()
 	for i := range out {
 		if !scope.Has(out[i].ClientID) {
 			// The rules compared it whole; the reader sees a reserved slot.
@@ -275,14 +275,14 @@ func (s *ProductionStore) MoveBatch(ctx context.Context, id string, mv productio
 // (production.MoveBatch): release copies the master's steps into the
 // batch's record; completion leaves the equipment used dirty.
 func (tx *Tx) MoveBatch(id string, mv production.BatchMove) (*production.Batch, error) {
-	if err := production.MayMove(tx.Actor, mv); err != nil {
+	if err := production.MayMove(tx.actor, mv); err != nil {
 		return nil, err
 	}
 	b, err := tx.batch(id)
 	if err != nil {
 		return nil, err
 	}
-	c := production.Moving{Actor: tx.Actor, Batch: *b}
+	c := production.Moving{Actor: tx.actor, Batch: *b}
 	if mv == production.MoveComplete {
 		if c.Next, err = tx.NextStep(b.ID); err != nil {
 			return nil, err

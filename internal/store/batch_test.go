@@ -37,7 +37,8 @@ func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 	e.tablet = production.Product{ClientID: e.alpha.ID, Code: "ALP-TAB", Name: "Alphadol 500 mg", Form: site.FormTablet, Strength: "500 mg", Presentation: "Boîte de 30", Storage: "< 25 °C"}
 	e.betaSyrup = production.Product{ClientID: e.beta.ID, Code: "BET-SYR", Name: "Betasirop", Form: site.FormSyrup, Strength: "5 mg/mL", Presentation: "Flacon 150 mL", Storage: "< 25 °C"}
 	e.api = production.Material{Code: "API-1", Name: "Alphacaïne base", Kind: production.MaterialRaw, Unit: "kg"}
-	must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error {
+	// A history load: the masters are effective before the test begins.
+	must(t, db.WriteHistory(as(identity.System), "test.seed", func(tx *store.Tx) error {
 		for _, p := range []*production.Product{&e.vial, &e.tablet, &e.betaSyrup} {
 			if err := tx.CreateProduct(p); err != nil {
 				return err

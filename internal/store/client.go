@@ -32,7 +32,7 @@ func (s *ClientStore) Clients(ctx context.Context) ([]client.Client, error) {
 func (s *ClientStore) Client(ctx context.Context, id string) (*client.Client, error) {
 	var c client.Client
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		cond, args := inScope("id", tx.Actor.DirectoryScope())
+		cond, args := inScope("id", tx.actor.DirectoryScope())
 		return tx.byID(`SELECT id, code, name FROM clients WHERE id = ? AND `+cond, id,
 			func(sc scanner) error { return scanClient(sc, &c) }, "No such client.", "Ce client n'existe pas.", args...)
 	})

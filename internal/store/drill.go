@@ -48,7 +48,7 @@ func (db *DB) Drills(ctx context.Context, limit int) ([]backup.Drill, error) {
 func (db *DB) StartDrill(ctx context.Context, d *backup.Drill) error {
 	return db.Write(ctx, "backup.drill.start", "", func(tx *Tx) error {
 		if d.StartedAt.IsZero() {
-			d.StartedAt = tx.Now
+			d.StartedAt = tx.now
 		}
 		if d.Target.Kind == backup.TargetTime && d.Target.Time.IsZero() {
 			if err := tx.markPoint(d); err != nil {
@@ -88,9 +88,9 @@ func (tx *Tx) CreateDrill(d *backup.Drill) error {
 	if d.ID == "" {
 		d.ID = NewID()
 	}
-	d.PerformedBy, d.PerformedByName = tx.Actor.UserID, tx.Actor.Name
+	d.PerformedBy, d.PerformedByName = tx.actor.UserID, tx.actor.Name
 	if d.PerformedByName == "" {
-		d.PerformedByName = tx.Actor.Username
+		d.PerformedByName = tx.actor.Username
 	}
 	if err := d.Validate(); err != nil {
 		return err

@@ -17,7 +17,7 @@ import (
 // first request's answer.
 func (tx *Tx) claim(c *idem.Claim) error {
 	_, err := tx.exec(`INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES (?, ?, ?, ?)`,
-		c.Principal, c.Key, c.Hash, tx.Now)
+		c.Principal, c.Key, c.Hash, tx.now)
 	if err == nil {
 		return nil
 	}

@@ -165,7 +165,7 @@ func (tx *Tx) CreateLot(l *production.Lot) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
-	if l.Status != production.LotQuarantine && !tx.Actor.Can(identity.PermLotStatus) {
+	if l.Status != production.LotQuarantine && !tx.actor.Can(identity.PermLotStatus) {
 		return errs.E(errs.Forbidden, "A received lot starts in quarantine: only quality assurance may release or reject it.",
 			"Un lot reçu commence en quarantaine : seule l'assurance qualité peut le libérer ou le refuser.")
 	}
@@ -182,7 +182,7 @@ func (tx *Tx) CreateLot(l *production.Lot) error {
 func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status production.LotStatus, reason string) (*production.Lot, error) {
 	var l production.Lot
 	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error {
-		if err := production.MayChangeLotStatus(tx.Actor, status, tx.reason); err != nil {
+		if err := production.MayChangeLotStatus(tx.actor, status, tx.reason); err != nil {
 			return err
 		}
 		if err := tx.LotByID(id, &l); err != nil {
@@ -252,7 +252,7 @@ func quantityText(f float64, lang string) string {
 // left out of what is signed: using the lot does not break the signature
 // of its release.
 func signableLot(tx *Tx, id string) ([]audit.Field, string, error) {
-	if ok, _ := siteStock(tx.Actor); !ok {
+	if ok, _ := siteStock(tx.actor); !ok {
 		return nil, "", errNoRecord()
 	}
 	var l production.Lot

@@ -87,14 +87,14 @@ func errNoMaster() error {
 // MasterByID reads a master of a client in the actor's scope, with its
 // operations; any other is not found.
 func (tx *Tx) MasterByID(id string, m *production.Master) error {
-	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+cond, id,
 		func(sc scanner) error { return scanMaster(sc, m) }, "No such master batch record.", "Ce dossier de lot maître n'existe pas.", args...)
 }
 
 // masterHead reads a master in the actor's scope without its operations.
 func (tx *Tx) masterHead(id string, m *production.Master) error {
-	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ? AND `+cond, id,
 		func(sc scanner) error { return scanMasterHead(sc, m) }, "No such master batch record.", "Ce dossier de lot maître n'existe pas.", args...)
 }
@@ -106,7 +106,7 @@ func (tx *Tx) EffectiveMaster(productID string) (*production.Master, error) {
 	if err := tx.ProductByID(productID, &p); err != nil {
 		return nil, err
 	}
-	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	cond, args := inScope("client_id", tx.actor.ClientScope())
 	var m production.Master
 	err := scanMaster(tx.queryRow(`SELECT `+masterCols+` FROM masters WHERE product_id = ? AND status = ? AND `+cond,
 		append([]any{p.ID, string(production.MasterEffective)}, args...)...), &m)
@@ -231,7 +231,7 @@ func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv producti
 		if err := tx.masterHead(id, &m); err != nil {
 			return err
 		}
-		to, err := production.MoveMaster(tx.Actor, &m, mv, tx.reason)
+		to, err := production.MoveMaster(tx.actor, &m, mv, tx.reason)
 		if err != nil {
 			return err
 		}
@@ -246,11 +246,14 @@ func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv producti
 	return &m, nil
 }
 
-// SetMasterStatus sets a master's status, audited as its client's, without
-// checking the life cycle (the callers do: MoveMaster, the approval's
-// signature, the demo loader). A master made effective supersedes the
-// product's effective version, in the same transaction.
+// SetMasterStatus sets a master's status as a history has it, audited as
+// its client's, without the life cycle's moves: for a history load only
+// (the demo's masters, approved and effective before it begins). A master
+// made effective supersedes the product's effective version.
 func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
+	if err := tx.historyOnly("setting a master's status"); err != nil {
+		return err
+	}
 	known := false
 	for _, s := range production.MasterStatuses {
 		known = known || s == to
@@ -277,7 +280,7 @@ func (tx *Tx) moveMasterStatus(m *production.Master, to production.MasterStatus)
 	if to == production.MasterEffective {
 		// First the version in effect steps down: one effective version
 		// per product, which a unique index keeps too.
-		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		cond, args := inScope("client_id", tx.actor.ClientScope())
 		var prev string
 		err := tx.queryRow(`SELECT id FROM masters WHERE product_id = ? AND status = ? AND id <> ? AND `+cond,
 			append([]any{m.ProductID, string(production.MasterEffective), m.ID}, args...)...).Scan(&prev)
@@ -322,7 +325,7 @@ func approveMaster(tx *Tx, sig *esign.Signature) error {
 			return err
 		}
 	}
-	approve, err := production.ApproveMaster(tx.Actor, &m, sig.Meaning)
+	approve, err := production.ApproveMaster(tx.actor, &m, sig.Meaning)
 	if err != nil || !approve {
 		return err
 	}
@@ -333,7 +336,7 @@ func approveMaster(tx *Tx, sig *esign.Signature) error {
 // approval signs is its content, not its status, which the approval
 // itself changes.
 func signableMaster(tx *Tx, id string) ([]audit.Field, string, error) {
-	if ok, _ := siteMasters(tx.Actor); !ok {
+	if ok, _ := siteMasters(tx.actor); !ok {
 		return nil, "", errNoRecord()
 	}
 	var m production.Master

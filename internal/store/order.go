@@ -35,10 +35,10 @@ func (s *ProductionStore) Orders(ctx context.Context) ([]production.Order, error
 func (s *ProductionStore) Order(ctx context.Context, id string) (*production.Order, error) {
 	var o production.Order
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := needProductionView(tx.Actor); err != nil {
+		if err := needProductionView(tx.actor); err != nil {
 			return err
 		}
-		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		cond, args := inScope("client_id", tx.actor.ClientScope())
 		if err := tx.byID(`SELECT `+orderCols+` FROM orders WHERE id = ? AND `+cond, id, func(sc scanner) error { return scanOrder(sc, &o) },
 			"No such order.", "Cet ordre n'existe pas.", args...); err != nil {
 			return err
@@ -56,7 +56,7 @@ func (s *ProductionStore) CreateOrder(ctx context.Context, o *production.Order) 
 		if err := require(tx, identity.PermProductionPlan); err != nil {
 			return err
 		}
-		if err := o.Validate(tx.Now); err != nil {
+		if err := o.Validate(tx.now); err != nil {
 			return err
 		}
 		return tx.CreateOrder(o)
@@ -86,8 +86,8 @@ func (tx *Tx) CreateOrder(o *production.Order) error {
 	if err != nil {
 		return err
 	}
-	o.ID, o.ClientID, o.MasterID, o.Unit, o.Code = NewID(), p.ClientID, m.ID, m.Unit, production.OrderCode(tx.Now, seq)
-	if err := createClientRecord(tx, orderTable, o.ID, o.ClientID, o, orderRow(o, tx.Now)); err != nil {
+	o.ID, o.ClientID, o.MasterID, o.Unit, o.Code = NewID(), p.ClientID, m.ID, m.Unit, production.OrderCode(tx.now, seq)
+	if err := createClientRecord(tx, orderTable, o.ID, o.ClientID, o, orderRow(o, tx.now)); err != nil {
 		return err
 	}
 	o.Batches = nil
@@ -100,9 +100,9 @@ func (tx *Tx) CreateOrder(o *production.Order) error {
 			return err
 		}
 		b := production.Batch{ID: NewID(), ClientID: o.ClientID, OrderID: o.ID, ProductID: p.ID, MasterID: m.ID,
-			Lot: production.LotCode(tx.Now, lot), Quantity: q, Unit: m.Unit, State: production.BatchPlanned, StepsTotal: m.Steps}
+			Lot: production.LotCode(tx.now, lot), Quantity: q, Unit: m.Unit, State: production.BatchPlanned, StepsTotal: m.Steps}
 		if _, err := tx.exec(`INSERT INTO batches (id, client_id, order_id, product_id, master_id, lot, quantity, unit, state, steps_total, updated_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, b.ID, b.ClientID, b.OrderID, b.ProductID, b.MasterID, b.Lot, b.Quantity, b.Unit, string(b.State), b.StepsTotal, tx.Now); err != nil {
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, b.ID, b.ClientID, b.OrderID, b.ProductID, b.MasterID, b.Lot, b.Quantity, b.Unit, string(b.State), b.StepsTotal, tx.now); err != nil {
 			return err
 		}
 		if err := tx.Audit(audit.Diff(batchTable.entity, b.ID, nil, b.AuditFields()), b.ClientID); err != nil {

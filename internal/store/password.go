@@ -58,17 +58,17 @@ func (tx *Tx) SetPassword(accountID, password string, policy identity.Policy) er
 	if err != nil {
 		return errs.Wrap(err, "hashing a password")
 	}
-	if _, err := tx.exec(`UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?`, hash, tx.Now, accountID); err != nil {
+	if _, err := tx.exec(`UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?`, hash, tx.now, accountID); err != nil {
 		return err
 	}
-	if _, err := tx.exec(`INSERT INTO password_history (account_id, password_hash, created_at) VALUES (?,?,?)`, accountID, hash, tx.Now); err != nil {
+	if _, err := tx.exec(`INSERT INTO password_history (account_id, password_hash, created_at) VALUES (?,?,?)`, accountID, hash, tx.now); err != nil {
 		return err
 	}
 	if _, err := tx.exec(`DELETE FROM password_history WHERE account_id = ? AND created_at < (SELECT MIN(created_at) FROM
 		(SELECT created_at FROM password_history WHERE account_id = ? ORDER BY created_at DESC LIMIT ?) AS kept)`, accountID, accountID, keptPasswords); err != nil {
 		return err
 	}
-	if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND CAST(id AS TEXT) <> ?`, accountID, tx.Actor.SessionID); err != nil {
+	if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND CAST(id AS TEXT) <> ?`, accountID, tx.actor.SessionID); err != nil {
 		return err
 	}
 	return tx.Audit([]audit.Change{{Entity: "account", EntityID: accountID, Field: "password", Old: "***", New: "***"}}, clientID)

@@ -56,7 +56,7 @@ func (s *ProductionStore) Product(ctx context.Context, id string) (*production.P
 // ProductByID reads a product of a client in the actor's scope; any other
 // is not found.
 func (tx *Tx) ProductByID(id string, p *production.Product) error {
-	cond, args := inScope("client_id", tx.Actor.ClientScope())
+	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+productCols+` FROM products WHERE id = ? AND `+cond, id,
 		func(sc scanner) error { return scanProduct(sc, p) }, "No such product.", "Ce produit n'existe pas.", args...)
 }
@@ -109,7 +109,7 @@ func (s *ProductionStore) UpdateProduct(ctx context.Context, p *production.Produ
 // clientOfScope checks that a client-owned record names an existing client
 // of the actor's scope.
 func (tx *Tx) clientOfScope(clientID string) error {
-	if _, err := uuid.Parse(clientID); err != nil || !tx.Actor.ClientScope().Has(clientID) {
+	if _, err := uuid.Parse(clientID); err != nil || !tx.actor.ClientScope().Has(clientID) {
 		return errs.Field("client_id", "Choose a client laboratory you are assigned to.",
 			"Choisissez un laboratoire client auquel vous êtes affecté.")
 	}
@@ -125,7 +125,7 @@ func (tx *Tx) clientOfScope(clientID string) error {
 
 // signableProduct reads a product for a signature: for those who see it.
 func signableProduct(tx *Tx, id string) ([]audit.Field, string, error) {
-	if needProductionView(tx.Actor) != nil {
+	if needProductionView(tx.actor) != nil {
 		return nil, "", errNoRecord()
 	}
 	var p production.Product

@@ -601,7 +601,16 @@ func TestMasterLifeCycle(t *testing.T) {
 		t.Run("loaded effective by galenix", func(t *testing.T) {
 			sys := as(identity.System)
 			m := newMaster(e.betaProd.ID, e.water.ID, "MBR-BETA")
-			must(t, db.Write(sys, "test.load", "", func(tx *store.Tx) error {
+			// Outside a history load, a master's status moves only by its
+			// life cycle.
+			err := db.Write(sys, "test.load", "", func(tx *store.Tx) error {
+				if err := tx.CreateMaster(&m); err != nil {
+					return err
+				}
+				return tx.SetMasterStatus(m.ID, production.MasterEffective)
+			})
+			wantErr(t, err, errs.Internal, "")
+			must(t, db.WriteHistory(sys, "test.load", func(tx *store.Tx) error {
 				if err := tx.CreateMaster(&m); err != nil {
 					return err
 				}

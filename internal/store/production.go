@@ -29,7 +29,7 @@ var (
 )
 
 // require refuses an actor without the permission.
-func require(tx *Tx, p identity.Permission) error { return tx.Actor.Require(p) }
+func require(tx *Tx, p identity.Permission) error { return tx.actor.Require(p) }
 
 // nextNumber draws the next value of a named counter (lot, order and
 // deviation numbers), in the command's transaction.

@@ -34,7 +34,7 @@ func (s *ProductionStore) Record(ctx context.Context, batchID string) (*producti
 }
 
 func (tx *Tx) record(batchID string) (*production.Record, error) {
-	if err := staffOnly(tx.Actor); err != nil {
+	if err := staffOnly(tx.actor); err != nil {
 		return nil, err
 	}
 	b, err := tx.batch(batchID)
@@ -96,7 +96,7 @@ func scanDeviation(sc scanner, d *production.Deviation) error {
 func (s *ProductionStore) Review(ctx context.Context, batchID string) (*production.Review, error) {
 	var rv *production.Review
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := staffOnly(tx.Actor); err != nil {
+		if err := staffOnly(tx.actor); err != nil {
 			return err
 		}
 		// A batch out of scope is not found before anything is refused.
@@ -142,7 +142,7 @@ func (s *ProductionStore) Review(ctx context.Context, batchID string) (*producti
 func (s *ProductionStore) Floor(ctx context.Context, lineID string) (*production.Floor, error) {
 	var f *production.Floor
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := floorReader(tx.Actor); err != nil {
+		if err := floorReader(tx.actor); err != nil {
 			return err
 		}
 		var err error
@@ -157,7 +157,7 @@ func (s *ProductionStore) Floor(ctx context.Context, lineID string) (*production
 func (s *ProductionStore) Floors(ctx context.Context, buildingID string) ([]*production.Floor, error) {
 	var out []*production.Floor
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := floorReader(tx.Actor); err != nil {
+		if err := floorReader(tx.actor); err != nil {
 			return err
 		}
 		lines, err := tx.buildingLines(buildingID)
@@ -207,7 +207,7 @@ func (tx *Tx) floor(lineID string) (*production.Floor, error) {
 		return nil, err
 	}
 	if current != "" {
-		if !tx.Actor.ClientScope().Has(clientID) {
+		if !tx.actor.ClientScope().Has(clientID) {
 			f.Reserved = true
 		} else {
 			if f.Batch, err = tx.batch(current); err != nil {
@@ -268,7 +268,7 @@ func scanConsumption(sc scanner, c *production.Consumption) error {
 // consumptions reads the consumptions matching a condition, in the
 // actor's client scope.
 func (tx *Tx) consumptions(cond string, arg any) ([]production.Consumption, error) {
-	scope, args := inScope("c.client_id", tx.Actor.ClientScope())
+	scope, args := inScope("c.client_id", tx.actor.ClientScope())
 	return collect(tx, consumptionSelect+` WHERE `+cond+` AND `+scope+` ORDER BY c.at, b.lot`, append([]any{arg}, args...), scanConsumption)
 }
 
@@ -277,7 +277,7 @@ func (tx *Tx) consumptions(cond string, arg any) ([]production.Consumption, erro
 func (s *ProductionStore) LotUses(ctx context.Context, lotID string) ([]production.Consumption, error) {
 	var out []production.Consumption
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := staffOnly(tx.Actor); err != nil {
+		if err := staffOnly(tx.actor); err != nil {
 			return errs.E(errs.NotFound, "No such lot.", "Ce lot de matière n'existe pas.")
 		}
 		var l production.Lot
@@ -295,7 +295,7 @@ func (s *ProductionStore) LotUses(ctx context.Context, lotID string) ([]producti
 func (s *ProductionStore) BatchInputs(ctx context.Context, batchID string) ([]production.Consumption, error) {
 	var out []production.Consumption
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := needProductionView(tx.Actor); err != nil {
+		if err := needProductionView(tx.actor); err != nil {
 			return err
 		}
 		b, err := tx.batch(batchID)

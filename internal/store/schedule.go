@@ -19,7 +19,7 @@ import (
 func (s *ProductionStore) Windows(ctx context.Context, lineID string) ([]production.Window, error) {
 	var out []production.Window
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if !isStaff(tx.Actor) {
+		if !isStaff(tx.actor) {
 			out = []production.Window{}
 			return nil
 		}
@@ -94,7 +94,7 @@ func (s *ProductionStore) Schedule(ctx context.Context, f production.ScheduleFil
 			"La période doit finir après son début et durer au plus 92 jours.")
 	}
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
+		if !isStaff(tx.actor) || needProductionView(tx.actor) != nil {
 			return errs.E(errs.Forbidden, "The schedule of the lines is for site staff.", "Le planning des lignes est réservé au personnel du site.")
 		}
 		lines, err := tx.buildingLines(f.BuildingID)
@@ -128,7 +128,7 @@ func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week 
 	from, to := production.WeekOf(week)
 	out := &production.Capacity{Week: from, Lines: []production.LineCapacity{}}
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if !isStaff(tx.Actor) || needProductionView(tx.Actor) != nil {
+		if !isStaff(tx.actor) || needProductionView(tx.actor) != nil {
 			return errs.E(errs.Forbidden, "The capacity of the lines is for site staff.", "La capacité des lignes est réservée au personnel du site.")
 		}
 		lines, err := tx.buildingLines(buildingID)
@@ -159,10 +159,10 @@ func (s *ProductionStore) Changed(ctx context.Context) (string, error) {
 	var n, done, exc int64
 	var last sql.NullString
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := needProductionView(tx.Actor); err != nil {
+		if err := needProductionView(tx.actor); err != nil {
 			return err
 		}
-		cond, args := inScope("client_id", tx.Actor.ClientScope())
+		cond, args := inScope("client_id", tx.actor.ClientScope())
 		return tx.queryRow(`SELECT COUNT(*), COALESCE(SUM(steps_done), 0), COALESCE(SUM(exceptions), 0), CAST(MAX(updated_at) AS TEXT) FROM batches WHERE `+cond, args...).
 			Scan(&n, &done, &exc, &last)
 	})

@@ -67,7 +67,7 @@ func (s *IdentityStore) recordFailure(ctx context.Context, actor identity.Actor,
 		if !f.count || n < policy.LockAfter {
 			return nil
 		}
-		until := tx.Now.Add(policy.LockFor)
+		until := tx.now.Add(policy.LockFor)
 		if _, err := tx.exec(`UPDATE accounts SET locked_until = ?, failed_logins = 0 WHERE id = ?`, until, acc.ID); err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func (tx *Tx) auditAs(command string, changes []audit.Change, clientID string) e
 // its actor's address.
 func (tx *Tx) raise(kind, username, accountID, detail string) error {
 	_, err := tx.exec(`INSERT INTO security_events (id, at, kind, username, account_id, address, detail) VALUES (?,?,?,?,?,?,?)`,
-		NewID(), tx.Now, kind, printable(username, 64), nullable(accountID), printable(tx.Actor.Address, 64), detail)
+		NewID(), tx.now, kind, printable(username, 64), nullable(accountID), printable(tx.actor.Address, 64), detail)
 	return err
 }
 
@@ -172,10 +172,10 @@ func (s *IdentityStore) AcknowledgeEvent(ctx context.Context, id string) (*ident
 			return errs.E(errs.Conflict, "This security event was already acknowledged by "+e.AcknowledgedBy+".",
 				"Cet événement de sécurité a déjà été pris en compte par "+e.AcknowledgedBy+".")
 		}
-		if _, err := tx.exec(`UPDATE security_events SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?`, a.Username, tx.Now, e.ID); err != nil {
+		if _, err := tx.exec(`UPDATE security_events SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?`, a.Username, tx.now, e.ID); err != nil {
 			return err
 		}
-		at := tx.Now
+		at := tx.now
 		e.AcknowledgedBy, e.AcknowledgedAt = a.Username, &at
 		return tx.Audit([]audit.Change{{Entity: "security_event", EntityID: e.ID, Field: "acknowledged_by", New: a.Username}}, "")
 	})

@@ -54,11 +54,11 @@ func (s *IdentityStore) openSession(ctx context.Context, a *identity.Account, ad
 				return err
 			}
 		}
-		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND expires_at < ?`, a.ID, tx.Now); err != nil {
+		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND expires_at < ?`, a.ID, tx.now); err != nil {
 			return err
 		}
 		_, err = tx.exec(`INSERT INTO sessions (id, token_hash, account_id, address, created_at, last_seen, expires_at, kind) VALUES (?,?,?,?,?,?,?,?)`,
-			NewID(), sum, a.ID, address, tx.Now, tx.Now, tx.Now.Add(policy.Absolute), kind)
+			NewID(), sum, a.ID, address, tx.now, tx.now, tx.now.Add(policy.Absolute), kind)
 		return err
 	})
 	if err != nil {
@@ -285,7 +285,7 @@ func (tx *Tx) liveSessions(accountID string, defaults identity.Policy) ([]identi
 			si.LastSeen = seen
 		}
 		si.CreatedAt, si.LastSeen = si.CreatedAt.UTC(), si.LastSeen.UTC()
-		if tx.Now.After(expires) || tx.Now.Sub(si.CreatedAt) > policy.Absolute || tx.Now.Sub(si.LastSeen) > policy.IdleFor(si.Kind) {
+		if tx.now.After(expires) || tx.now.Sub(si.CreatedAt) > policy.Absolute || tx.now.Sub(si.LastSeen) > policy.IdleFor(si.Kind) {
 			continue
 		}
 		out = append(out, si)

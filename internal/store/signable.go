@@ -62,7 +62,7 @@ var signables = map[string]signable{
 // audit trail, are for site staff.
 func siteRecord(load func(tx *Tx, id string) (auditable, error)) signable {
 	return func(tx *Tx, id string) ([]audit.Field, string, error) {
-		if !isStaff(tx.Actor) {
+		if !isStaff(tx.actor) {
 			return nil, "", errNoRecord()
 		}
 		rec, err := load(tx, id)
@@ -77,7 +77,7 @@ func siteRecord(load func(tx *Tx, id string) (auditable, error)) signable {
 // staff.
 func staffRecord(load func(tx *Tx, id string) (auditable, error)) signable {
 	return func(tx *Tx, id string) ([]audit.Field, string, error) {
-		if site.CanViewStaff(tx.Actor) != nil {
+		if site.CanViewStaff(tx.actor) != nil {
 			return nil, "", errNoRecord()
 		}
 		rec, err := load(tx, id)
@@ -91,7 +91,7 @@ func staffRecord(load func(tx *Tx, id string) (auditable, error)) signable {
 // signableClient reads a client laboratory's own record, which belongs to
 // it: for those whose client scope holds it.
 func signableClient(tx *Tx, id string) ([]audit.Field, string, error) {
-	if !tx.Actor.ClientScope().Has(id) {
+	if !tx.actor.ClientScope().Has(id) {
 		return nil, "", errNoRecord()
 	}
 	var c client.Client
@@ -107,7 +107,7 @@ func signableClient(tx *Tx, id string) ([]audit.Field, string, error) {
 // those who may see accounts, and one's own. A client laboratory's account
 // belongs to it, and needs that client in scope too, as its trail does.
 func signableAccount(tx *Tx, id string) ([]audit.Field, string, error) {
-	a := tx.Actor
+	a := tx.actor
 	if !a.Can(identity.PermAccountsView) && a.UserID != id {
 		return nil, "", errNoRecord()
 	}

@@ -85,12 +85,12 @@ func (tx *Tx) target(entity, entityID string, m esign.Meaning, signing bool) (*s
 		if err != nil {
 			return nil, err
 		}
-		if !isStaff(tx.Actor) || !tx.Actor.Can(identity.PermAuditSite) {
+		if !isStaff(tx.actor) || !tx.actor.Can(identity.PermAuditSite) {
 			return nil, errNoRecord()
 		}
 		t.entityID = p.ID
 		if signing {
-			if err := p.Ended(tx.Now); err != nil {
+			if err := p.Ended(tx.now); err != nil {
 				return nil, err
 			}
 		}
@@ -146,7 +146,7 @@ func (tx *Tx) unscoped(fn func() error) error {
 		return err
 	}
 	err := fn()
-	if _, rerr := tx.exec(`SELECT set_config('galenix.all', ?, true)`, onOff(tx.Actor.ClientScope().All)); rerr != nil && err == nil {
+	if _, rerr := tx.exec(`SELECT set_config('galenix.all', ?, true)`, onOff(tx.actor.ClientScope().All)); rerr != nil && err == nil {
 		err = rerr
 	}
 	return err
@@ -351,14 +351,14 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		if err != nil {
 			return err
 		}
-		if _, refusal := ch.refusal(a, t, tx.Now); refusal != nil {
+		if _, refusal := ch.refusal(a, t, tx.now); refusal != nil {
 			return refusal
 		}
 		if err := tx.spend(ch); err != nil {
 			return err
 		}
 		sig = &esign.Signature{ID: NewID(), Entity: t.entity, EntityID: t.entityID, Meaning: m, SignerID: a.UserID,
-			SignerName: acc.name, SignedAt: tx.Now, ContentHash: t.hash, Reason: reason, ClientID: t.clientID, Status: esign.Valid}
+			SignerName: acc.name, SignedAt: tx.now, ContentHash: t.hash, Reason: reason, ClientID: t.clientID, Status: esign.Valid}
 		if _, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 			sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, sig.Reason, nullable(sig.ClientID), a.SessionID); err != nil {
 			return err
@@ -380,7 +380,7 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 func (s *SignatureStore) refuse(ctx context.Context, t *signTarget, ch *issued, why string) error {
 	return s.db.Write(ctx, refusedCommand, "", func(tx *Tx) error {
 		if ch != nil && !ch.used.Valid {
-			if _, err := tx.exec(`UPDATE signature_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.Now, ch.id); err != nil {
+			if _, err := tx.exec(`UPDATE signature_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.now, ch.id); err != nil {
 				return err
 			}
 		}

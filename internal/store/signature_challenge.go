@@ -41,12 +41,12 @@ func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest
 			return err
 		}
 		// Challenges long past are of no use to anyone.
-		if _, err := tx.exec(`DELETE FROM signature_challenges WHERE expires_at < ?`, tx.Now.Add(-time.Hour)); err != nil {
+		if _, err := tx.exec(`DELETE FROM signature_challenges WHERE expires_at < ?`, tx.now.Add(-time.Hour)); err != nil {
 			return err
 		}
-		c = &esign.Challenge{Challenge: token, Entity: t.entity, EntityID: t.entityID, Meaning: m, ExpiresAt: tx.Now.Add(esign.ChallengeTTL)}
+		c = &esign.Challenge{Challenge: token, Entity: t.entity, EntityID: t.entityID, Meaning: m, ExpiresAt: tx.now.Add(esign.ChallengeTTL)}
 		_, err = tx.exec(`INSERT INTO signature_challenges (id, token_hash, session_id, account_id, entity, entity_id, meaning, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?)`,
-			NewID(), sum, a.SessionID, a.UserID, c.Entity, c.EntityID, string(m), tx.Now, c.ExpiresAt)
+			NewID(), sum, a.SessionID, a.UserID, c.Entity, c.EntityID, string(m), tx.now, c.ExpiresAt)
 		return err
 	})
 	if err != nil {
@@ -117,7 +117,7 @@ func (c *issued) refusal(a identity.Actor, t *signTarget, now time.Time) (string
 // spend marks a challenge used. One spent meanwhile by another request
 // is refused: a challenge signs once.
 func (tx *Tx) spend(c *issued) error {
-	res, err := tx.exec(`UPDATE signature_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.Now, c.id)
+	res, err := tx.exec(`UPDATE signature_challenges SET used_at = ? WHERE id = ? AND used_at IS NULL`, tx.now, c.id)
 	if err != nil {
 		return err
 	}

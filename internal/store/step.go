@@ -52,7 +52,7 @@ func (tx *Tx) steps(batchID string) ([]production.StepRecord, error) {
 // step reads one step in the actor's scope.
 func (tx *Tx) step(id string) (*production.StepRecord, error) {
 	var r production.StepRecord
-	cond, args := inScope("s.client_id", tx.Actor.ClientScope())
+	cond, args := inScope("s.client_id", tx.actor.ClientScope())
 	err := tx.byID(`SELECT `+stepCols+stepFrom+` WHERE s.id = ? AND `+cond, id, func(sc scanner) error { return scanStep(sc, &r) },
 		"No such step.", "Cette étape n'existe pas.", args...)
 	return &r, err
@@ -81,7 +81,7 @@ func (tx *Tx) stepSigned(sig *esign.Signature, checkSigner bool) error {
 	if err := tx.withSignatures(r); err != nil {
 		return err
 	}
-	done, err := production.SignStep(production.Signing{Actor: tx.Actor, Step: *r, Signature: *sig, Signatures: r.Signatures, CheckSigner: checkSigner})
+	done, err := production.SignStep(production.Signing{Actor: tx.actor, Step: *r, Signature: *sig, Signatures: r.Signatures, CheckSigner: checkSigner})
 	if err != nil || !done {
 		return err
 	}
@@ -112,19 +112,19 @@ func (tx *Tx) countSteps(batchID string) error {
 		return err
 	}
 	if b.StepsDone == old.StepsDone && b.Exceptions == old.Exceptions && b.State == old.State {
-		_, err := tx.exec(`UPDATE batches SET updated_at = ? WHERE id = ?`, tx.Now, b.ID)
+		_, err := tx.exec(`UPDATE batches SET updated_at = ? WHERE id = ?`, tx.now, b.ID)
 		return err
 	}
 	// Progress is not one of the batch's audited fields: the steps' own
 	// entries record it.
-	_, err = tx.exec(`UPDATE batches SET steps_done = ?, exceptions = ?, updated_at = ? WHERE id = ?`, b.StepsDone, b.Exceptions, tx.Now, b.ID)
+	_, err = tx.exec(`UPDATE batches SET steps_done = ?, exceptions = ?, updated_at = ? WHERE id = ?`, b.StepsDone, b.Exceptions, tx.now, b.ID)
 	return err
 }
 
 // signableStep reads a step's signed content: for site staff whose scope
 // holds its client.
 func signableStep(tx *Tx, id string) ([]audit.Field, string, error) {
-	if !isStaff(tx.Actor) {
+	if !isStaff(tx.actor) {
 		return nil, "", errNoRecord()
 	}
 	r, err := tx.step(id)
@@ -134,27 +134,30 @@ func signableStep(tx *Tx, id string) ([]audit.Field, string, error) {
 	return r.SignedFields(), r.ClientID, nil
 }
 
-// DemoSign records a signature on a step without credentials, for the
-// demo loader only (the demo cannot type passwords): the signature is
+// DemoSign records a past signature on a step without credentials, in a
+// history load only (the demo cannot type passwords): the signature is
 // bound to the step's content like any other, attributed to the named
 // account, and audited.
 func (tx *Tx) DemoSign(stepID string, m esign.Meaning, signerID, signerName string) error {
+	if err := tx.historyOnly("demo signature"); err != nil {
+		return err
+	}
 	r, err := tx.step(stepID)
 	if err != nil {
 		return err
 	}
 	sig := &esign.Signature{ID: NewID(), Entity: stepTable.entity, EntityID: r.ID, Meaning: m, SignerID: signerID, SignerName: signerName,
-		SignedAt: tx.Now, ContentHash: esign.ContentHash(stepTable.entity, r.ID, r.SignedFields()), ClientID: r.ClientID, Status: esign.Valid}
+		SignedAt: tx.now, ContentHash: esign.ContentHash(stepTable.entity, r.ID, r.SignedFields()), ClientID: r.ClientID, Status: esign.Valid}
 	if _, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, "", sig.ClientID, "demo"); err != nil {
 		return err
 	}
 	// The entry is the signature's, as Sign writes it: its command, by its
 	// signer, so that galenix audit verify links the two.
-	actor := tx.Actor
-	tx.Actor = identity.Actor{UserID: signerID, Name: signerName, SessionID: "demo"}
+	actor := tx.actor
+	tx.actor = identity.Actor{UserID: signerID, Name: signerName, SessionID: "demo"}
 	err = tx.auditAs(signCommand, []audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID)
-	tx.Actor = actor
+	tx.actor = actor
 	if err != nil {
 		return err
 	}
@@ -184,7 +187,7 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 	if err != nil {
 		return nil, err
 	}
-	c := production.Recording{Actor: tx.Actor, Batch: *b, Now: tx.Now}
+	c := production.Recording{Actor: tx.actor, Batch: *b, Now: tx.now}
 	if c.Next, err = tx.NextStep(b.ID); err != nil {
 		return nil, err
 	}
@@ -241,7 +244,7 @@ func (tx *Tx) persistStep(b *production.Batch, out *production.StepOutcome) erro
 			return err
 		}
 		if _, err := tx.exec(`INSERT INTO consumptions (id, client_id, batch_id, step_id, lot_id, quantity, at) VALUES (?,?,?,?,?,?,?)`,
-			NewID(), b.ClientID, b.ID, r.ID, u.LotID, u.Quantity, tx.Now); err != nil {
+			NewID(), b.ClientID, b.ID, r.ID, u.LotID, u.Quantity, tx.now); err != nil {
 			return err
 		}
 	}
@@ -279,7 +282,7 @@ func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) e
 	if err != nil {
 		return err
 	}
-	d.ID, d.Code = NewID(), production.DeviationCode(tx.Now, seq)
+	d.ID, d.Code = NewID(), production.DeviationCode(tx.now, seq)
 	if _, err := tx.exec(`INSERT INTO deviations (id, client_id, code, batch_id, step_id, title, status, opened_at) VALUES (?,?,?,?,?,?,?,?)`,
 		d.ID, d.ClientID, d.Code, d.BatchID, d.StepID, d.Title, d.Status, d.OpenedAt); err != nil {
 		return err
@@ -304,7 +307,7 @@ func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e pro
 		if err != nil {
 			return err
 		}
-		c := production.Correcting{Actor: tx.Actor, Batch: *b, Reason: tx.reason, Now: tx.Now}
+		c := production.Correcting{Actor: tx.actor, Batch: *b, Reason: tx.reason, Now: tx.now}
 		if c.Step, err = tx.step(strings.TrimSpace(e.StepID)); errs.Is(err, errs.NotFound) {
 			c.Step = nil
 		} else if err != nil {

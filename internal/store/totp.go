@@ -63,7 +63,7 @@ func (s *IdentityStore) ConfirmTOTP(ctx context.Context, code string) error {
 		case secret == "":
 			return errs.Field("code", "Start setting up the second factor first: no secret was made yet.",
 				"Commencez d'abord la configuration du second facteur : aucun secret n'a encore été créé.")
-		case !identity.CheckTOTP(secret, code, tx.Now):
+		case !identity.CheckTOTP(secret, code, tx.now):
 			return errs.Field("code", "The code is wrong or has expired; enter the 6-digit code your app shows now.",
 				"Le code est incorrect ou a expiré ; saisissez le code à 6 chiffres qu'affiche maintenant votre application.")
 		}

@@ -24,10 +24,14 @@ type Tx struct {
 	tx txConn
 	// ctx is the command's context: cancelling it stops the statement
 	// under way, not only the next one.
-	ctx     context.Context
-	db      *DB
-	Now     time.Time
-	Actor   identity.Actor
+	ctx context.Context
+	db  *DB
+	// now is the transaction's clock, read once when it begins, and
+	// actor who runs it: fixed for the transaction. Only a history load
+	// (DB.WriteHistory) dates what it writes otherwise (Backdate).
+	now     time.Time
+	actor   identity.Actor
+	history bool
 	command string
 	reason  string
 	// pending are the audit entries the command appends when it commits.
@@ -80,7 +84,7 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 			return stx.Rollback()
 		}
 	}
-	tx := &Tx{tx: conn, ctx: ctx, db: db, Now: db.Now().UTC().Truncate(time.Microsecond), Actor: actor, command: command, reason: reason}
+	tx := &Tx{tx: conn, ctx: ctx, db: db, now: db.Now().UTC().Truncate(time.Microsecond), actor: actor, command: command, reason: reason}
 	// A panic in fn must not leave the transaction open: it would hold its
 	// locks, and on SQLite the only writing connection, until the process ends.
 	defer func() {
@@ -221,13 +225,13 @@ func (tx *Tx) Audit(changes []audit.Change, clientID string) error {
 	if tx.command == "" {
 		return errors.New("audit entry outside a write command")
 	}
-	a := tx.Actor
+	a := tx.actor
 	name := a.Name
 	if name == "" {
 		name = a.Username
 	}
 	for _, c := range changes {
-		tx.pending = append(tx.pending, audit.Entry{At: tx.Now, ActorID: a.UserID, ActorName: name, SessionID: a.SessionID,
+		tx.pending = append(tx.pending, audit.Entry{At: tx.now, ActorID: a.UserID, ActorName: name, SessionID: a.SessionID,
 			Address: a.Address, Command: tx.command, Entity: c.Entity, EntityID: c.EntityID, Field: c.Field,
 			Old: c.Old, New: c.New, Reason: tx.reason, ClientID: clientID})
 	}
@@ -444,4 +448,47 @@ func notFound(err error, en, fr string) error {
 		return errs.E(errs.NotFound, en, fr)
 	}
 	return err
+}
+
+// Now is the transaction's time: every row and audit entry it writes
+// carries it.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// Actor is who runs the transaction.
+func (tx *Tx) Actor() identity.Actor { return tx.actor }
+
+// WriteHistory is Write for loading a history that happened before it is
+// written (the demo site's past batches): its transaction may date what it
+// writes earlier (Backdate), write a past signature (DemoSign) and set a
+// master's status as the history has it (SetMasterStatus). Only the system
+// loads history, and its command names it ("demo.load"): the audit trail
+// shows every entry it wrote as that command's, by the system, or by the
+// history's signers in the session "demo".
+func (db *DB) WriteHistory(ctx context.Context, command string, fn func(tx *Tx) error) error {
+	actor, _ := identity.ActorFrom(ctx)
+	if !actor.IsSystem() {
+		return errs.Wrap(errors.New("a history is loaded by the system only: "+command), "write history")
+	}
+	return db.run(ctx, db.write, false, actor, command, "", func(tx *Tx) error {
+		tx.history = true
+		return fn(tx)
+	})
+}
+
+// Backdate dates what the transaction writes from now on at t: for a
+// history load only.
+func (tx *Tx) Backdate(t time.Time) error {
+	if !tx.history {
+		return errs.Wrap(errors.New("backdating outside a history load"), "backdate")
+	}
+	tx.now = t.UTC().Truncate(time.Microsecond)
+	return nil
+}
+
+// historyOnly refuses what only a history load may do.
+func (tx *Tx) historyOnly(what string) error {
+	if !tx.history {
+		return errs.Wrap(errors.New(what+" outside a history load"), what)
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func (db *DB) Checkpoint(ctx context.Context, key ed25519.PrivateKey) (*audit.Ch
 		if err := tx.keySignsNext(key); err != nil {
 			return err
 		}
-		cp = &audit.Checkpoint{Seq: seq, Hash: hash, At: tx.Now}
+		cp = &audit.Checkpoint{Seq: seq, Hash: hash, At: tx.now}
 		cp.Sign(key)
 		return tx.insertCheckpoint(cp)
 	})
@@ -117,7 +117,7 @@ func (db *DB) RotateAuditKey(ctx context.Context, key, next ed25519.PrivateKey, 
 		if err := tx.queryRow(`SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &hash); err != nil {
 			return err
 		}
-		cp = &audit.Checkpoint{Seq: seq, Hash: hash, At: tx.Now}
+		cp = &audit.Checkpoint{Seq: seq, Hash: hash, At: tx.now}
 		cp.SignHandover(key, next)
 		return tx.insertCheckpoint(cp)
 	})
