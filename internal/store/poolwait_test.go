@@ -33,7 +33,7 @@ func TestPoolWaitBounded(t *testing.T) {
 			}
 			db := openDB(t, cfg)
 			ctx := as(alice)
-			before := counts(t, db)
+			before := patientCounts(t, db)
 			release := make(chan struct{})
 			let := sync.OnceFunc(func() { close(release) })
 			defer let() // a failed test must not leave the holders waiting
@@ -69,7 +69,7 @@ func TestPoolWaitBounded(t *testing.T) {
 					t.Fatalf("holding write: %v", err)
 				}
 			}
-			after := counts(t, db)
+			after := patientCounts(t, db)
 			for k, v := range before {
 				if after[k] != v {
 					t.Errorf("%s: %d rows, then %d: the busy write changed something", k, v, after[k])
@@ -80,4 +80,27 @@ func TestPoolWaitBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// patientCounts is counts on a database whose pool waits only 150 ms for a
+// connection: a count that finds the pool still opening its connections
+// (a busy machine) tries again, for 10 s at most.
+func patientCounts(t *testing.T, db *store.DB) map[string]int {
+	t.Helper()
+	out := make(map[string]int, len(tables))
+	for _, tb := range tables {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := db.CountRows(tb)
+			if err == nil {
+				out[tb] = n
+				break
+			}
+			if errs.CodeOf(err) != errs.Unavailable || time.Now().After(deadline) {
+				t.Fatalf("count %s: %v", tb, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return out
 }
