@@ -26,6 +26,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/demo"
 	"galenix/internal/identity"
+	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
 	"galenix/internal/store"
 	"galenix/internal/web"
@@ -91,6 +92,9 @@ type Main struct {
 	// tls: the server answers HTTPS. (The server's own TLSConfig says
 	// nothing: serving plain HTTP fills it in for HTTP/2.)
 	tls bool
+	// keys: the argon2id worker processes, nil if keys are computed in
+	// the process.
+	keys *keyworker.Pool
 }
 
 // New returns a galenix not yet started.
@@ -143,9 +147,14 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	// Passwords are checked in worker processes at a lower priority, so
-	// that a burst of signatures gives way to the requests under way.
-	if err := identity.UseKeyWorkers(); err != nil {
+	// that a burst of signatures gives way to the requests under way. The
+	// program started them as workers (keyworker.ServeIfWorker in main);
+	// identity computes every key with the pool from now on.
+	if keys, err := keyworker.Start(identity.HashSlots()); err != nil {
 		m.Log.Warn("passwords are checked in the server's process", "err", err)
+	} else {
+		m.keys = keys
+		identity.UseKeyDeriver(keys)
 	}
 	serveProcs()
 	var dir *ldap.Directory
@@ -362,6 +371,11 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) Close() error {
 	if m.ln != nil && m.server == nil {
 		m.ln.Close()
+	}
+	if m.keys != nil {
+		// A check still under way finishes; any later one is computed in
+		// the process.
+		m.keys.Close()
 	}
 	if m.DB != nil {
 		return m.DB.Close()
