@@ -211,8 +211,11 @@ func (m *Main) Open(ctx context.Context) error {
 		m.checkDirectory(ctx, dir)
 		ids.Directory = dir
 	}
+	// Every service the server uses is named here, none found by a type
+	// assertion on another.
 	m.Web = web.New(web.Deps{
-		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
+		Site: db.Site(), Clients: db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(),
+		Audit: db.Audit(), AuditBundles: db.Audit(), Drills: db, DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
 		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
