@@ -148,13 +148,14 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	// Passwords are checked in worker processes at a lower priority, so
 	// that a burst of signatures gives way to the requests under way. The
-	// program started them as workers (keyworker.ServeIfWorker in main);
-	// identity computes every key with the pool from now on.
-	if keys, err := keyworker.Start(identity.HashSlots()); err != nil {
+	// program serves keys when started as a worker (keyworker.ServeIfWorker
+	// in main); the store's password checks compute every key with the
+	// pool.
+	var keys identity.KeyDeriver // nil, not a nil *Pool: in the process
+	if pool, err := keyworker.Start(identity.HashSlots()); err != nil {
 		m.Log.Warn("passwords are checked in the server's process", "err", err)
 	} else {
-		m.keys = keys
-		identity.UseKeyDeriver(keys)
+		m.keys, keys = pool, pool
 	}
 	serveProcs()
 	var dir *ldap.Directory
@@ -163,7 +164,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true})
+	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys})
 	if err != nil {
 		return err
 	}
@@ -376,8 +377,8 @@ func (m *Main) Close() error {
 		m.ln.Close()
 	}
 	if m.keys != nil {
-		// A check still under way finishes; any later one is computed in
-		// the process.
+		// A check still under way finishes; any later one (the database
+		// is closed next) is computed in the process.
 		m.keys.Close()
 	}
 	if m.DB != nil {

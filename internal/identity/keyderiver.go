@@ -1,10 +1,6 @@
 package identity
 
-import (
-	"sync/atomic"
-
-	"golang.org/x/crypto/argon2"
-)
+import "golang.org/x/crypto/argon2"
 
 // KeyDeriver computes argon2id keys. The password checks of this package
 // ask it for every key, within the bound of hashSlots: a KeyDeriver is
@@ -27,31 +23,19 @@ func (InProcess) IDKey(_ bool, password, salt []byte, time, memory uint32, threa
 	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 }
 
-// deriver holds the KeyDeriver in use; nil, InProcess. The hashing bound
-// (hashSlots) is the process's, and so is the deriver next to it: the
-// program's wiring (internal/app) sets it once at start with
-// UseKeyDeriver, and every password check of the process uses it.
-var deriver atomic.Pointer[KeyDeriver]
-
-// UseKeyDeriver makes the password checks compute their keys with d; nil
-// puts back the in-process default. It returns the deriver used before,
-// so that a test can put it back.
-func UseKeyDeriver(d KeyDeriver) KeyDeriver {
-	var old *KeyDeriver
-	if d == nil {
-		old = deriver.Swap(nil)
-	} else {
-		old = deriver.Swap(&d)
-	}
-	if old == nil {
-		return nil
-	}
-	return *old
+// Passwords hashes and checks passwords, computing the argon2id keys with
+// Keys, or in the process when Keys is nil. The bound on computations
+// (hashSlots, HashQueue, HashWait) is the process's whatever the deriver:
+// it bounds the memory and cores the process gives to argon2id. The
+// program's wiring (internal/app) builds the server's with the keyworker
+// pool and hands it to the store.
+type Passwords struct {
+	Keys KeyDeriver
 }
 
-func keyDeriver() KeyDeriver {
-	if d := deriver.Load(); d != nil {
-		return *d
+func (p Passwords) keys() KeyDeriver {
+	if p.Keys == nil {
+		return InProcess{}
 	}
-	return InProcess{}
+	return p.Keys
 }

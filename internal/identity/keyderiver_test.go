@@ -24,20 +24,18 @@ func (d *recordingDeriver) IDKey(urgent bool, password, salt []byte, time, memor
 	return argon2.IDKey(password, salt, time, memory, threads, keyLen)
 }
 
-// TestKeyDeriverUrgent: the password checks compute their keys with the
-// KeyDeriver in use; a check that found a slot free asks for its key at
-// low priority, one that queued asks for it as urgent; UseKeyDeriver(nil)
-// puts back the in-process default.
+// TestKeyDeriverUrgent: Passwords computes its keys with its KeyDeriver;
+// a check that found a slot free asks for its key at low priority, one
+// that queued asks for it as urgent; without a deriver, keys are computed
+// in the process.
 func TestKeyDeriverUrgent(t *testing.T) {
-	hash, err := HashPassword("correct horse battery staple")
+	d := &recordingDeriver{}
+	pw := Passwords{Keys: d}
+	hash, err := pw.Hash("correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &recordingDeriver{}
-	old := UseKeyDeriver(d)
-	defer UseKeyDeriver(old)
-
-	if ok, err := VerifyPassword(context.Background(), hash, "correct horse battery staple"); !ok || err != nil {
+	if ok, err := pw.Verify(context.Background(), hash, "correct horse battery staple"); !ok || err != nil {
 		t.Fatalf("check with a slot free: %v, %v", ok, err)
 	}
 	var held []struct{}
@@ -46,7 +44,7 @@ func TestKeyDeriverUrgent(t *testing.T) {
 	}
 	done := make(chan bool, 1)
 	go func() {
-		ok, _ := VerifyPassword(context.Background(), hash, "correct horse battery staple")
+		ok, _ := pw.Verify(context.Background(), hash, "correct horse battery staple")
 		done <- ok
 	}()
 	for hashWaiting.Load() != 1 {
@@ -61,18 +59,17 @@ func TestKeyDeriverUrgent(t *testing.T) {
 	d.mu.Lock()
 	got := d.urgent
 	d.mu.Unlock()
-	if len(got) != 2 || got[0] || !got[1] {
-		t.Fatalf("urgency asked %v, want [false true]", got)
+	if len(got) != 3 || got[0] || got[1] || !got[2] {
+		t.Fatalf("urgency asked %v, want [false false true] (hash, free check, queued check)", got)
 	}
-
-	if prev := UseKeyDeriver(nil); prev != d {
-		t.Fatalf("UseKeyDeriver returned %v, want the deriver in use", prev)
+	if !CheckPassword(hash, "correct horse battery staple") {
+		t.Fatal("the deriver's hash does not check in the process")
 	}
-	if _, ok := keyDeriver().(InProcess); !ok {
+	if _, ok := (Passwords{}).keys().(InProcess); !ok {
 		t.Fatal("without a deriver, keys are not computed in the process")
 	}
 	salt := []byte("0123456789abcdef")
-	if got := idKey([]byte("pw"), salt, 1, 64, 1, 16); !bytes.Equal(got, argon2.IDKey([]byte("pw"), salt, 1, 64, 1, 16)) {
+	if got := idKey(InProcess{}, []byte("pw"), salt, 1, 64, 1, 16); !bytes.Equal(got, argon2.IDKey([]byte("pw"), salt, 1, 64, 1, 16)) {
 		t.Fatal("the in-process key differs")
 	}
 }

@@ -108,16 +108,16 @@ func takeSlot(ctx context.Context) (resume func(), urgent bool, err error) {
 	return resume, true, nil
 }
 
-// idKey computes an argon2id key within the bound of hashSlots, waiting
-// as long as it takes.
-func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+// idKey computes an argon2id key with d within the bound of hashSlots,
+// waiting as long as it takes.
+func idKey(d KeyDeriver, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	<-hashSlots
-	return computeKey(false, password, salt, time, memory, threads, keyLen)
+	return computeKey(d, false, password, salt, time, memory, threads, keyLen)
 }
 
-// computeKey computes an argon2id key with the KeyDeriver in use, urgent
-// if the check queued, then gives back the slot its caller holds.
-func computeKey(urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+// computeKey computes an argon2id key with d, urgent if the check queued,
+// then gives back the slot its caller holds.
+func computeKey(d KeyDeriver, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 	defer func() { hashSlots <- struct{}{} }()
 	n := hashing.Add(1)
 	defer hashing.Add(-1)
@@ -127,39 +127,52 @@ func computeKey(urgent bool, password, salt []byte, time, memory uint32, threads
 			break
 		}
 	}
-	return keyDeriver().IDKey(urgent, password, salt, time, memory, threads, keyLen)
+	return d.IDKey(urgent, password, salt, time, memory, threads, keyLen)
 }
 
 // HashPassword returns the argon2id hash of password in the PHC string
-// format, with a fresh random salt.
-func HashPassword(password string) (string, error) {
+// format, with a fresh random salt, computed in the process (Passwords.Hash
+// with no deriver).
+func HashPassword(password string) (string, error) { return Passwords{}.Hash(password) }
+
+// CheckPassword is Passwords.Check computed in the process.
+func CheckPassword(hash, password string) bool { return Passwords{}.Check(hash, password) }
+
+// VerifyPassword is Passwords.Verify computed in the process.
+func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
+	return Passwords{}.Verify(ctx, hash, password)
+}
+
+// Hash returns the argon2id hash of password in the PHC string format,
+// with a fresh random salt.
+func (p Passwords) Hash(password string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey(p.keys(), []byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// CheckPassword reports whether password matches the PHC-format hash. A
-// malformed hash never matches: the parameters must be written exactly as
-// HashPassword writes them, and stay within bounds that keep one check
-// from taking the machine's memory or minutes of its time.
-func CheckPassword(hash, password string) bool {
-	ok, _ := checkPassword(context.Background(), hash, password, false)
+// Check reports whether password matches the PHC-format hash. A malformed
+// hash never matches: the parameters must be written exactly as Hash
+// writes them, and stay within bounds that keep one check from taking the
+// machine's memory or minutes of its time.
+func (p Passwords) Check(hash, password string) bool {
+	ok, _ := p.check(context.Background(), hash, password, false)
 	return ok
 }
 
-// VerifyPassword is CheckPassword for a request: it waits for its turn
-// within the bounds of HashQueue and HashWait, and answers ErrBusy past
-// them (nothing is known of the password then), or the context's error.
-func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
-	return checkPassword(ctx, hash, password, true)
+// Verify is Check for a request: it waits for its turn within the bounds
+// of HashQueue and HashWait, and answers ErrBusy past them (nothing is
+// known of the password then), or the context's error.
+func (p Passwords) Verify(ctx context.Context, hash, password string) (bool, error) {
+	return p.check(ctx, hash, password, true)
 }
 
-func checkPassword(ctx context.Context, hash, password string, bounded bool) (bool, error) {
+func (p Passwords) check(ctx context.Context, hash, password string, bounded bool) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return false, nil
@@ -188,10 +201,10 @@ func checkPassword(ctx context.Context, hash, password string, bounded bool) (bo
 		if err != nil {
 			return false, err
 		}
-		got = computeKey(urgent, []byte(password), salt, time, memory, threads, uint32(len(want)))
+		got = computeKey(p.keys(), urgent, []byte(password), salt, time, memory, threads, uint32(len(want)))
 		resume()
 	} else {
-		got = idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+		got = idKey(p.keys(), []byte(password), salt, time, memory, threads, uint32(len(want)))
 	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

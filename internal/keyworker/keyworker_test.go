@@ -50,8 +50,8 @@ func niceness(t *testing.T, pid int) string {
 	return fields[16] // field 19 of proc(5), counted after the command
 }
 
-// start starts a pool of identity.HashSlots workers, makes it identity's
-// KeyDeriver, and undoes both at the test's end.
+// start starts a pool of identity.HashSlots workers, closed at the test's
+// end.
 func start(t *testing.T) *Pool {
 	t.Helper()
 	if !supported {
@@ -61,11 +61,7 @@ func start(t *testing.T) *Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := identity.UseKeyDeriver(p)
-	t.Cleanup(func() {
-		identity.UseKeyDeriver(old)
-		p.Close()
-	})
+	t.Cleanup(p.Close)
 	return p
 }
 
@@ -92,11 +88,12 @@ func TestKeyWorkers(t *testing.T) {
 	}
 
 	// identity's checks go through the pool.
-	hash, err := identity.HashPassword(string(password))
+	passwords := identity.Passwords{Keys: p}
+	hash, err := passwords.Hash(string(password))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !identity.CheckPassword(hash, string(password)) || identity.CheckPassword(hash, "wrong horse battery staple") {
+	if !passwords.Check(hash, string(password)) || passwords.Check(hash, "wrong horse battery staple") {
 		t.Fatal("a worker's hash does not check as it should")
 	}
 	if ws := idle(t, p.idle); len(ws) != 1 || ws[0].cmd.Process.Pid != first {
@@ -109,7 +106,7 @@ func TestKeyWorkers(t *testing.T) {
 		_ = w.cmd.Process.Kill()
 		_ = w.cmd.Wait()
 	}
-	if !identity.CheckPassword(hash, string(password)) {
+	if !passwords.Check(hash, string(password)) {
 		t.Fatal("the check that found its worker dead failed")
 	}
 	if got := p.IDKey(false, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {

@@ -10,7 +10,7 @@ import (
 )
 
 // Bounds of a request a worker accepts: the parameters those of
-// identity.CheckPassword; a longer password is hashed in the process.
+// identity.Passwords.Check; a longer password is hashed in the process.
 const (
 	maxKeyMemory = 1 << 20
 	maxKeyTime   = 16
