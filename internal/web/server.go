@@ -84,7 +84,8 @@ type Deps struct {
 	// Idempotency keeps the first answers of writes sent with a key; nil:
 	// keys are ignored.
 	Idempotency IdempotencyKeeper
-	// Drills lists the restore drills of the site's backups; nil: none.
+	// Drills lists the restore drills of the site's backups; nil: their
+	// list answers an internal error.
 	Drills DrillReader
 }
 
