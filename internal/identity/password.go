@@ -73,9 +73,9 @@ var ErrBusy = errs.E(errs.Unavailable, "The server is busy checking other passwo
 
 // takeSlot waits for a slot of hashSlots within the queue's bounds and the
 // context's; while it waits and computes, the request gives its place to
-// others (WithYield). urgent says that checks queue: the key is then
-// computed by a worker at the server's own priority, not the low-priority
-// one, for on a machine busy with reads a worker at nice 10 gets a tenth of
+// others (WithYield). urgent says that checks queue: the KeyDeriver then
+// computes the key at the server's own priority (keyworker: a worker at
+// nice 0, not the low-priority one), for on a machine busy with reads a worker at nice 10 gets a tenth of
 // a core, and the line of signatures would only grow. The slots keep that
 // to one core in two.
 func takeSlot(ctx context.Context) (resume func(), urgent bool, err error) {
