@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"galenix/internal/identity"
+	"galenix/internal/keyworker"
 )
 
 // argonFigures are galenix's argon2id parameters, read from a hash it
@@ -61,7 +62,7 @@ func printArgon(a argonFigures, signP50 time.Duration) {
 		a.memory/1024, plural(a.threads, "core"))
 	fmt.Printf("  %.0f ms. galenix runs at most one check per two cores at once (the others queue), so that signatures never take\n", ms(a.alone))
 	fmt.Printf("  more than half the machine from the requests that read: on this machine about %.0f checks a second at most.\n", float64(max(1, runtime.NumCPU()/2))/a.alone.Seconds())
-	fmt.Printf("  The checks run in worker processes at nice %d: on a busy machine they give way to the requests and to the\n", identity.KeyWorkerNice)
+	fmt.Printf("  The checks run in worker processes at nice %d: on a busy machine they give way to the requests and to the\n", keyworker.Nice)
 	fmt.Printf("  database, which is why a signature under load takes longer than one check alone. Signing is therefore\n")
 	fmt.Printf("  measured apart and kept out of the latency goal.\n\n")
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"galenix/bench/internal/machine"
+	"galenix/internal/keyworker"
 	"galenix/internal/production"
 	"galenix/internal/web"
 )
@@ -38,6 +39,9 @@ type options struct {
 }
 
 func main() {
+	// The server child (serveChild) starts argon2id workers of this same
+	// program: started as one, it serves keys and exits here.
+	keyworker.ServeIfWorker()
 	if cfg := os.Getenv(serverEnv); cfg != "" {
 		os.Exit(serveChild(cfg))
 	}

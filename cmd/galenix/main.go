@@ -19,6 +19,7 @@ import (
 
 	"galenix/internal/app"
 	"galenix/internal/audit"
+	"galenix/internal/keyworker"
 	"galenix/internal/store"
 	"galenix/internal/web"
 )
@@ -49,6 +50,9 @@ Every command takes --help. Flags also read GALENIX_* environment variables
 `
 
 func main() {
+	// Started as an argon2id worker (internal/keyworker), the program
+	// serves keys and exits here.
+	keyworker.ServeIfWorker()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

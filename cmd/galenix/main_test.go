@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"galenix/internal/keyworker"
 	"galenix/internal/testpg"
 )
 
@@ -35,6 +36,9 @@ var galenixBin = sync.OnceValues(func() (string, error) {
 })
 
 func TestMain(m *testing.M) {
+	// run("serve") in this process starts argon2id workers of the test
+	// binary.
+	keyworker.ServeIfWorker()
 	testpg.Main(&binCleanup{m})
 }
 

@@ -26,6 +26,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/demo"
 	"galenix/internal/identity"
+	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
 	"galenix/internal/store"
 	"galenix/internal/web"
@@ -91,6 +92,9 @@ type Main struct {
 	// tls: the server answers HTTPS. (The server's own TLSConfig says
 	// nothing: serving plain HTTP fills it in for HTTP/2.)
 	tls bool
+	// keys: the argon2id worker processes, nil if keys are computed in
+	// the process.
+	keys *keyworker.Pool
 }
 
 // New returns a galenix not yet started.
@@ -143,9 +147,15 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	// Passwords are checked in worker processes at a lower priority, so
-	// that a burst of signatures gives way to the requests under way.
-	if err := identity.UseKeyWorkers(); err != nil {
+	// that a burst of signatures gives way to the requests under way. The
+	// program serves keys when started as a worker (keyworker.ServeIfWorker
+	// in main); the store's password checks compute every key with the
+	// pool.
+	var keys identity.KeyDeriver // nil, not a nil *Pool: in the process
+	if pool, err := keyworker.Start(identity.HashSlots()); err != nil {
 		m.Log.Warn("passwords are checked in the server's process", "err", err)
+	} else {
+		m.keys, keys = pool, pool
 	}
 	serveProcs()
 	var dir *ldap.Directory
@@ -154,7 +164,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true})
+	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys})
 	if err != nil {
 		return err
 	}
@@ -202,8 +212,11 @@ func (m *Main) Open(ctx context.Context) error {
 		m.checkDirectory(ctx, dir)
 		ids.Directory = dir
 	}
+	// Every service the server uses is named here, none found by a type
+	// assertion on another.
 	m.Web = web.New(web.Deps{
-		Site: db.Site(), Clients: db.Clients(), Identity: ids, Audit: db.Audit(), DB: db,
+		Site: db.Site(), Clients: db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(),
+		Audit: db.Audit(), AuditBundles: db.Audit(), Drills: db, DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
 		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
@@ -362,6 +375,11 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) Close() error {
 	if m.ln != nil && m.server == nil {
 		m.ln.Close()
+	}
+	if m.keys != nil {
+		// A check still under way finishes; any later one (the database
+		// is closed next) is computed in the process.
+		m.keys.Close()
 	}
 	if m.DB != nil {
 		return m.DB.Close()

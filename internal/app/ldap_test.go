@@ -13,12 +13,18 @@ import (
 	"time"
 
 	"galenix/internal/app"
+	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
 	"galenix/internal/testldap"
 	"galenix/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+// TestMain: the test binary is also the argon2id worker the servers of
+// these tests start (keyworker).
+func TestMain(m *testing.M) {
+	keyworker.ServeIfWorker()
+	testpg.Main(m)
+}
 
 // withoutRequestID strips an error envelope's request id, which differs
 // from one request to the next.

@@ -35,15 +35,19 @@ const (
 // (every batch starts with a signed line clearance) queues here instead of
 // taking every core from the requests that read, and the memory stays
 // bounded. One computation per two cores: hashing never holds more than
-// half the machine. Each slot holds its worker process (keyworker.go), nil
-// until one is needed.
-var hashSlots = func() chan *keyWorker {
-	c := make(chan *keyWorker, max(1, runtime.NumCPU()/2))
+// half the machine. The bound is the process's, wherever the key is
+// computed (the KeyDeriver's worker processes or the process itself).
+var hashSlots = func() chan struct{} {
+	c := make(chan struct{}, max(1, runtime.NumCPU()/2))
 	for range cap(c) {
-		c <- nil // a slot's worker starts when first needed
+		c <- struct{}{}
 	}
 	return c
 }()
+
+// HashSlots is how many argon2id computations run at once: a KeyDeriver
+// never has more than that many keys asked of it at a time.
+func HashSlots() int { return cap(hashSlots) }
 
 // hashing counts the computations under way, and hashingPeak the most seen
 // at once (for tests).
@@ -69,28 +73,28 @@ var ErrBusy = errs.E(errs.Unavailable, "The server is busy checking other passwo
 
 // takeSlot waits for a slot of hashSlots within the queue's bounds and the
 // context's; while it waits and computes, the request gives its place to
-// others (WithYield). urgent says that checks queue: the key is then
-// computed by a worker at the server's own priority, not the low-priority
-// one, for on a machine busy with reads a worker at nice 10 gets a tenth of
+// others (WithYield). urgent says that checks queue: the KeyDeriver then
+// computes the key at the server's own priority (keyworker: a worker at
+// nice 0, not the low-priority one), for on a machine busy with reads a worker at nice 10 gets a tenth of
 // a core, and the line of signatures would only grow. The slots keep that
 // to one core in two.
-func takeSlot(ctx context.Context) (w *keyWorker, resume func(), urgent bool, err error) {
+func takeSlot(ctx context.Context) (resume func(), urgent bool, err error) {
 	if int(hashWaiting.Add(1)) > HashQueue {
 		hashWaiting.Add(-1)
-		return nil, nil, false, ErrBusy
+		return nil, false, ErrBusy
 	}
 	select {
-	case w = <-hashSlots:
+	case <-hashSlots:
 		// A slot free at once: no line.
 		hashWaiting.Add(-1)
-		return w, Yield(ctx), false, nil
+		return Yield(ctx), false, nil
 	default:
 	}
 	resume = Yield(ctx)
 	timer := time.NewTimer(HashWait)
 	defer timer.Stop()
 	select {
-	case w = <-hashSlots:
+	case <-hashSlots:
 	case <-timer.C:
 		err = ErrBusy
 	case <-ctx.Done():
@@ -99,22 +103,22 @@ func takeSlot(ctx context.Context) (w *keyWorker, resume func(), urgent bool, er
 	hashWaiting.Add(-1)
 	if err != nil {
 		resume()
-		return nil, nil, false, err
+		return nil, false, err
 	}
-	return w, resume, true, nil
+	return resume, true, nil
 }
 
-// idKey computes an argon2id key within the bound of hashSlots, waiting
-// as long as it takes.
-func idKey(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	return computeKey(<-hashSlots, false, password, salt, time, memory, threads, keyLen)
+// idKey computes an argon2id key with d within the bound of hashSlots,
+// waiting as long as it takes.
+func idKey(d KeyDeriver, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	<-hashSlots
+	return computeKey(d, false, password, salt, time, memory, threads, keyLen)
 }
 
-// computeKey computes an argon2id key on the slot's worker w, or on the
-// slot's worker at the server's priority when urgent (in the process when
-// there are no workers), then gives the slot back.
-func computeKey(w *keyWorker, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	defer func() { hashSlots <- w }()
+// computeKey computes an argon2id key with d, urgent if the check queued,
+// then gives back the slot its caller holds.
+func computeKey(d KeyDeriver, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	defer func() { hashSlots <- struct{}{} }()
 	n := hashing.Add(1)
 	defer hashing.Add(-1)
 	for {
@@ -123,68 +127,52 @@ func computeKey(w *keyWorker, urgent bool, password, salt []byte, time, memory u
 			break
 		}
 	}
-	path := keyWorkerPath.Load()
-	if path == nil || len(password) > maxKeyInput || len(salt) > maxKeyInput {
-		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
-	}
-	if urgent {
-		u := <-urgentWorkers // never waits: this computation holds a slot
-		defer func() { urgentWorkers <- u }()
-		return workerKey(&u, *path, true, password, salt, time, memory, threads, keyLen)
-	}
-	return workerKey(&w, *path, false, password, salt, time, memory, threads, keyLen)
-}
-
-// workerKey computes a key on the worker *w, started first if nil; a
-// worker that fails is stopped (*w nil: replaced next time) and the key
-// computed in the process.
-func workerKey(w **keyWorker, path string, urgent bool, password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
-	if *w == nil {
-		var err error
-		if *w, err = startKeyWorker(path, urgent); err != nil {
-			*w = nil
-			return argon2.IDKey(password, salt, time, memory, threads, keyLen)
-		}
-	}
-	key, err := (*w).key(password, salt, time, memory, threads, keyLen)
-	if err != nil {
-		(*w).stop()
-		*w = nil
-		return argon2.IDKey(password, salt, time, memory, threads, keyLen)
-	}
-	return key
+	return d.IDKey(urgent, password, salt, time, memory, threads, keyLen)
 }
 
 // HashPassword returns the argon2id hash of password in the PHC string
-// format, with a fresh random salt.
-func HashPassword(password string) (string, error) {
+// format, with a fresh random salt, computed in the process (Passwords.Hash
+// with no deriver).
+func HashPassword(password string) (string, error) { return Passwords{}.Hash(password) }
+
+// CheckPassword is Passwords.Check computed in the process.
+func CheckPassword(hash, password string) bool { return Passwords{}.Check(hash, password) }
+
+// VerifyPassword is Passwords.Verify computed in the process.
+func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
+	return Passwords{}.Verify(ctx, hash, password)
+}
+
+// Hash returns the argon2id hash of password in the PHC string format,
+// with a fresh random salt.
+func (p Passwords) Hash(password string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey(p.keys(), []byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// CheckPassword reports whether password matches the PHC-format hash. A
-// malformed hash never matches: the parameters must be written exactly as
-// HashPassword writes them, and stay within bounds that keep one check
-// from taking the machine's memory or minutes of its time.
-func CheckPassword(hash, password string) bool {
-	ok, _ := checkPassword(context.Background(), hash, password, false)
+// Check reports whether password matches the PHC-format hash. A malformed
+// hash never matches: the parameters must be written exactly as Hash
+// writes them, and stay within bounds that keep one check from taking the
+// machine's memory or minutes of its time.
+func (p Passwords) Check(hash, password string) bool {
+	ok, _ := p.check(context.Background(), hash, password, false)
 	return ok
 }
 
-// VerifyPassword is CheckPassword for a request: it waits for its turn
-// within the bounds of HashQueue and HashWait, and answers ErrBusy past
-// them (nothing is known of the password then), or the context's error.
-func VerifyPassword(ctx context.Context, hash, password string) (bool, error) {
-	return checkPassword(ctx, hash, password, true)
+// Verify is Check for a request: it waits for its turn within the bounds
+// of HashQueue and HashWait, and answers ErrBusy past them (nothing is
+// known of the password then), or the context's error.
+func (p Passwords) Verify(ctx context.Context, hash, password string) (bool, error) {
+	return p.check(ctx, hash, password, true)
 }
 
-func checkPassword(ctx context.Context, hash, password string, bounded bool) (bool, error) {
+func (p Passwords) check(ctx context.Context, hash, password string, bounded bool) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return false, nil
@@ -209,14 +197,14 @@ func checkPassword(ctx context.Context, hash, password string, bounded bool) (bo
 	}
 	var got []byte
 	if bounded {
-		w, resume, urgent, err := takeSlot(ctx)
+		resume, urgent, err := takeSlot(ctx)
 		if err != nil {
 			return false, err
 		}
-		got = computeKey(w, urgent, []byte(password), salt, time, memory, threads, uint32(len(want)))
+		got = computeKey(p.keys(), urgent, []byte(password), salt, time, memory, threads, uint32(len(want)))
 		resume()
 	} else {
-		got = idKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+		got = idKey(p.keys(), []byte(password), salt, time, memory, threads, uint32(len(want)))
 	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

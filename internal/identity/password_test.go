@@ -110,13 +110,13 @@ func TestPasswordQueueBounded(t *testing.T) {
 	oldQueue, oldWait := HashQueue, HashWait
 	HashQueue, HashWait = 1, 200*time.Millisecond
 	defer func() { HashQueue, HashWait = oldQueue, oldWait }()
-	var held []*keyWorker
+	var held []struct{}
 	for range cap(hashSlots) {
 		held = append(held, <-hashSlots)
 	}
 	give := func() {
-		for _, w := range held {
-			hashSlots <- w
+		for _, s := range held {
+			hashSlots <- s
 		}
 		held = nil
 	}

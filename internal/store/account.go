@@ -127,7 +127,7 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 	sys := identity.System
 	sys.Address = c.Address
 	if found != nil {
-		if _, err := identity.VerifyPassword(ctx, dummyHash, c.Password); err != nil {
+		if _, err := s.db.passwords.Verify(ctx, dummyHash, c.Password); err != nil {
 			return "", nil, err // busy: nothing is known yet, nothing counted
 		}
 		if err := s.recordFailure(ctx, sys, nil, username, failure{kind: identity.EventUnknownUser, audit: "unknown username"}); err != nil {
@@ -136,7 +136,7 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 		return "", nil, errBadCredentials()
 	}
 	now := s.db.Now().UTC()
-	passwordOK, err := identity.VerifyPassword(ctx, st.hash, c.Password)
+	passwordOK, err := s.db.passwords.Verify(ctx, st.hash, c.Password)
 	if err != nil {
 		return "", nil, err // busy: neither a failure nor a success
 	}

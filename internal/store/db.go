@@ -24,6 +24,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+
+	"galenix/internal/identity"
 )
 
 // Dialect is the SQL dialect of the database in use.
@@ -65,6 +67,8 @@ type DB struct {
 	poolWait time.Duration
 	// events are the reactions to domain events (events.go).
 	events handlers
+	// passwords hashes and checks the passwords (Config.Keys).
+	passwords identity.Passwords
 }
 
 // Config says which database to open.
@@ -82,6 +86,10 @@ type Config struct {
 	// the pool: past it, the request answers 503 (busy) at once rather
 	// than queue without end. 0 means DefaultPoolWait.
 	PoolWait time.Duration
+	// Keys computes the argon2id keys of password checks and hashes; nil:
+	// in the process. A serving node's are its worker processes
+	// (internal/keyworker), handed by internal/app.
+	Keys identity.KeyDeriver
 }
 
 // DefaultPoolWait is the wait for a connection when Config names none.
@@ -94,7 +102,8 @@ const SQLiteFile = "galenix.db"
 
 // Open opens the database and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
-	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }, poolWait: cfg.PoolWait}
+	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }, poolWait: cfg.PoolWait,
+		passwords: identity.Passwords{Keys: cfg.Keys}}
 	if db.poolWait <= 0 {
 		db.poolWait = DefaultPoolWait
 	}

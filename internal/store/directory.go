@@ -30,7 +30,7 @@ func (s *IdentityStore) directoryLogin(ctx context.Context, username, password, 
 	// A refusal costs the time of a local one, so that timing does not
 	// tell a local account from the directory's people.
 	refuse := func() (string, *identity.Account, error) {
-		if _, err := identity.VerifyPassword(ctx, dummyHash, password); err != nil {
+		if _, err := s.db.passwords.Verify(ctx, dummyHash, password); err != nil {
 			return "", nil, err
 		}
 		return "", nil, errBadCredentials()
@@ -79,7 +79,7 @@ func (s *IdentityStore) syncDirectoryAccount(ctx context.Context, du *identity.D
 		return notFound(tx.queryRow(`SELECT id FROM accounts WHERE username = ?`, du.Username).Scan(&id), "no account", "")
 	})
 	if errs.Is(err, errs.NotFound) {
-		if hash, err = unusableHash(); err != nil {
+		if hash, err = s.db.unusableHash(); err != nil {
 			return nil, err
 		}
 	} else if err != nil {
@@ -116,12 +116,12 @@ func (s *IdentityStore) syncDirectoryAccount(ctx context.Context, du *identity.D
 
 // unusableHash is the password hash of a directory account: the hash of a
 // random password no one knows, well-formed and matching nothing.
-func unusableHash() (string, error) {
+func (db *DB) unusableHash() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", errs.Wrap(err, "random password")
 	}
-	hash, err := identity.HashPassword(base64.RawStdEncoding.EncodeToString(b))
+	hash, err := db.passwords.Hash(base64.RawStdEncoding.EncodeToString(b))
 	return hash, errs.Wrap(err, "hash")
 }
 

@@ -49,12 +49,12 @@ func (tx *Tx) SetPassword(accountID, password string, policy identity.Policy) er
 				continue
 			}
 			seen[h] = true
-			if identity.CheckPassword(h, password) {
+			if tx.db.passwords.Check(h, password) {
 				return identity.ErrPasswordReused(policy.History)
 			}
 		}
 	}
-	hash, err := identity.HashPassword(password)
+	hash, err := tx.db.passwords.Hash(password)
 	if err != nil {
 		return errs.Wrap(err, "hashing a password")
 	}
@@ -115,7 +115,7 @@ func (s *IdentityStore) ChangePassword(ctx context.Context, current, next string
 		return errs.Field("current", "This account signs in with the site's directory: its password is changed there.",
 			"Ce compte se connecte avec l'annuaire du site : son mot de passe se change là.")
 	}
-	ok, err := identity.VerifyPassword(ctx, hash, current)
+	ok, err := s.db.passwords.Verify(ctx, hash, current)
 	if err != nil {
 		return err
 	}

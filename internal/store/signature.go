@@ -316,7 +316,7 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		}
 		return nil, refusal
 	}
-	passwordOK, err := identity.VerifyPassword(ctx, acc.hash, r.Password)
+	passwordOK, err := s.db.passwords.Verify(ctx, acc.hash, r.Password)
 	if err != nil {
 		return nil, err // busy: nothing signed, nothing counted against the signer
 	}

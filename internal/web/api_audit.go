@@ -18,9 +18,9 @@ func (s *Server) routesAuditExtras() {
 	s.routesAuditPages()
 }
 
-// auditBundler builds the proof bundle of one record's audit entries; the
+// AuditBundler builds the proof bundle of one record's audit entries; the
 // store's audit reader is one.
-type auditBundler interface {
+type AuditBundler interface {
 	Bundle(ctx context.Context, entity, entityID string, key ed25519.PrivateKey) (*audit.Bundle, error)
 }
 
@@ -29,8 +29,8 @@ type auditBundler interface {
 // `galenix audit verify --bundle FILE`.
 func (s *Server) auditBundle(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	bundler, ok := s.Audit.(auditBundler)
-	if !ok || s.AuditKey == nil || s.AuditKey() == nil {
+	bundler := s.AuditBundles
+	if bundler == nil || s.AuditKey == nil || s.AuditKey() == nil {
 		s.apiError(w, r, errs.Wrap(errors.New("audit bundles need the audit reader of the store and the site's key"), "audit bundle"))
 		return
 	}

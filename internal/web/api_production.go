@@ -19,9 +19,6 @@ import (
 // and scope; the handlers only translate. Every successful write wakes the
 // live streams of batches (api_events.go).
 func (s *Server) routesProduction() {
-	if s.Production == nil {
-		s.Production = noProduction{}
-	}
 	p := s.Production
 	// write registers a route that changes production data.
 	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, s.live.after(h)) }
@@ -189,11 +186,6 @@ func (s *Server) routesProduction() {
 	}))
 	write("POST", "/api/v1/windows", create(s, p.CreateWindow))
 }
-
-// noProduction stands for a production service not wired (a server built
-// for a test of another context): the routes exist, and answer an internal
-// error.
-type noProduction struct{ production.Service }
 
 // answer writes v with the status, or the error.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, status int, v any, err error) {

@@ -22,7 +22,7 @@ func newSignatureItem(s esign.Signature) signatureItem {
 // routesSignatures registers electronic signatures. The service is the
 // identity service's: signing checks credentials again, as signing in does.
 func (s *Server) routesSignatures() {
-	svc := s.signatureService()
+	svc := s.Signatures
 	ready := func(w http.ResponseWriter, r *http.Request) bool {
 		if svc == nil {
 			s.apiError(w, r, errs.Wrap(errNoSignatures, "signatures"))

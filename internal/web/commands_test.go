@@ -328,8 +328,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// A person of the directory signs in for the first time.
 		ids := e.db.Identity()
 		ids.Directory = fakeDirectory{}
-		dir := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: ids, Audit: e.db.Audit(),
-			Production: e.db.Production(), DB: e.db, OpenAPI: docs.OpenAPI}).Handler())
+		dir := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(), Audit: e.db.Audit(), AuditBundles: e.db.Audit(),
+			Production: e.db.Production(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI}).Handler())
 		defer dir.Close()
 		de := &env{db: e.db, srv: dir, tokens: map[string]string{}}
 		ok(de.login(t, "username", "dora", "password", "directory password"), http.StatusOK, "directory sign-in")

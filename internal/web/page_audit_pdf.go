@@ -26,15 +26,6 @@ import (
 	"galenix/internal/identity"
 )
 
-// signatureService is the identity service's signature service, nil when it
-// has none.
-func (s *Server) signatureService() esign.Service {
-	if p, ok := s.Identity.(interface{ Signatures() esign.Service }); ok {
-		return p.Signatures()
-	}
-	return nil
-}
-
 // pdfGrid is the number of grid columns of the PDF's rows.
 const pdfGrid = 24
 
@@ -104,7 +95,7 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	// Their signatures, through the same scoped service as the API's.
 	sigs := map[recordKey][]esign.Signature{}
-	if svc := s.signatureService(); svc != nil {
+	if svc := s.Signatures; svc != nil {
 		for _, k := range records {
 			list, err := svc.Signatures(ctx, k.entity, k.id)
 			if err != nil {

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
-	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/production"
 )
@@ -23,9 +21,6 @@ func (s *Server) routesProductionPages() {
 	// writes, it wakes the live streams of batches once it succeeds.
 	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
 		s.handle("POST", path, false, s.live.after(func(w http.ResponseWriter, r *http.Request) {
-			if !s.productionReady(w, r) {
-				return
-			}
 			vals, err := postForm(w, r)
 			if err != nil {
 				s.pageError(w, r, err)
@@ -56,19 +51,6 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
 	write("/masters/{id}/sign", s.masterSign)
 	write("/masters/{id}/move", s.masterMove)
-}
-
-// errProductionUnwired: galenix was wired without a production service.
-var errProductionUnwired = errors.New("no production service is wired")
-
-// productionReady answers an internal error when no production service is
-// wired, rather than failing on a nil one.
-func (s *Server) productionReady(w http.ResponseWriter, r *http.Request) bool {
-	if _, unwired := s.Production.(noProduction); unwired || s.Production == nil {
-		s.pageError(w, r, errs.Wrap(errProductionUnwired, "production pages"))
-		return false
-	}
-	return true
 }
 
 // prodBase is what every production page has: the layout's base, the
@@ -242,9 +224,6 @@ type genealogyLot struct {
 }
 
 func (s *Server) genealogyPage(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
 	ctx := r.Context()
 	q := r.URL.Query()
 	d := genealogyPage{prodBase: s.prodBase(r, "batches", "genealogy"), Code: strings.TrimSpace(q.Get("lot"))}
@@ -293,9 +272,6 @@ type productsPage struct {
 }
 
 func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
 	ps, err := s.Production.Products(r.Context(), production.ProductFilter{})
 	if err != nil {
 		s.pageError(w, r, err)
@@ -310,9 +286,6 @@ type lotsPage struct {
 }
 
 func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
-	if !s.productionReady(w, r) {
-		return
-	}
 	ls, err := s.Production.Lots(r.Context(), production.LotFilter{})
 	if err != nil {
 		s.pageError(w, r, err)

@@ -141,7 +141,7 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request) {
 	for _, e := range eq {
 		d.Equipment = append(d.Equipment, equipmentRow{Equipment: e, Overdue: !e.QualifiedOn(now)})
 	}
-	if sigs := s.signatureService(); sigs != nil {
+	if sigs := s.Signatures; sigs != nil {
 		if d.Signatures, err = sigs.Signatures(ctx, "line", l.ID); err != nil {
 			s.pageError(w, r, err)
 			return

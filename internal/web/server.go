@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -20,6 +21,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/client"
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
@@ -41,9 +43,14 @@ type Deps struct {
 	Clients  client.Service
 	Identity identity.Service
 	// Admin administers accounts, client assignments and machine tokens.
-	// When nil, New takes the one the Identity service offers, if any.
 	Admin identity.Admin
-	Audit AuditReader
+	// Signatures signs records; nil: the signature routes answer an
+	// internal error.
+	Signatures esign.Service
+	Audit      AuditReader
+	// AuditBundles builds the proof bundles of the audit entries; nil: the
+	// bundle export answers an internal error.
+	AuditBundles AuditBundler
 	// Production is the production context: products, masters, orders,
 	// batches, the schedule and the electronic batch record.
 	Production production.Service
@@ -77,9 +84,36 @@ type Deps struct {
 	// Idempotency keeps the first answers of writes sent with a key; nil:
 	// keys are ignored.
 	Idempotency IdempotencyKeeper
-	// Drills lists the restore drills of the site's backups. When nil, New
-	// takes the DB when it is one.
+	// Drills lists the restore drills of the site's backups; nil: their
+	// list answers an internal error.
 	Drills DrillReader
+}
+
+// required names the dependencies every server needs: their handlers call
+// them without looking, so New refuses to build a server without them
+// rather than one whose first request panics.
+func (d Deps) required() error {
+	var missing []string
+	for _, dep := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Site", d.Site == nil},
+		{"Clients", d.Clients == nil},
+		{"Identity", d.Identity == nil},
+		{"Admin", d.Admin == nil},
+		{"Audit", d.Audit == nil},
+		{"Production", d.Production == nil},
+		{"DB", d.DB == nil},
+	} {
+		if dep.nil {
+			missing = append(missing, dep.name)
+		}
+	}
+	if missing != nil {
+		return fmt.Errorf("web.New: missing dependencies %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Server holds the handlers and their dependencies.
@@ -114,8 +148,13 @@ type Route struct {
 	Public bool
 }
 
-// New builds the server and registers every route.
+// New builds the server and registers every route. It panics if a
+// required dependency is missing (Deps.required): a wiring error, found
+// at start, never by a request.
 func New(d Deps) *Server {
+	if err := d.required(); err != nil {
+		panic(err)
+	}
 	s := &Server{Deps: d, log: d.Log, mux: http.NewServeMux(), live: newNotifier(), eventsPoll: eventsPoll}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -123,16 +162,6 @@ func New(d Deps) *Server {
 	s.log = slog.New(LogHandler(s.log.Handler()))
 	if s.Registry == nil {
 		s.Registry = prometheus.NewRegistry()
-	}
-	if s.Admin == nil {
-		if p, ok := d.Identity.(interface{ Admin() identity.Admin }); ok {
-			s.Admin = p.Admin()
-		}
-	}
-	if s.Drills == nil {
-		if dr, ok := d.DB.(DrillReader); ok {
-			s.Drills = dr
-		}
 	}
 	s.idemHashKey = d.RequestHashKey
 	if s.idemHashKey == nil {

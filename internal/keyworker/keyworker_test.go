@@ -1,4 +1,4 @@
-package identity
+package keyworker
 
 import (
 	"bytes"
@@ -9,24 +9,33 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/argon2"
+
+	"galenix/internal/identity"
 )
 
-// workers takes every slot of hashSlots, returns the workers running and
-// gives the slots back.
-func workers(t *testing.T) []*keyWorker {
+// TestMain: the test binary is the program the workers run.
+func TestMain(m *testing.M) {
+	ServeIfWorker()
+	os.Exit(m.Run())
+}
+
+// idle takes every idle worker of c, returns them and gives them back.
+func idle(t *testing.T, c chan *worker) []*worker {
 	t.Helper()
-	var all, running []*keyWorker
-	for range cap(hashSlots) {
-		w := <-hashSlots
-		all = append(all, w)
-		if w != nil {
-			running = append(running, w)
+	var all []*worker
+	for {
+		select {
+		case w := <-c:
+			all = append(all, w)
+			continue
+		default:
 		}
+		break
 	}
 	for _, w := range all {
-		hashSlots <- w
+		c <- w
 	}
-	return running
+	return all
 }
 
 // niceness reads a process's nice value from /proc.
@@ -41,23 +50,32 @@ func niceness(t *testing.T, pid int) string {
 	return fields[16] // field 19 of proc(5), counted after the command
 }
 
+// start starts a pool of identity.HashSlots workers, closed at the test's
+// end.
+func start(t *testing.T) *Pool {
+	t.Helper()
+	if !supported {
+		t.Skip("argon2id workers run on Linux only")
+	}
+	p, err := Start(identity.HashSlots())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
 // TestKeyWorkers: with workers, a key is the one computed in the process;
 // the workers run at nice 10; a worker killed is replaced, and the check
 // that found it dead still answers right.
 func TestKeyWorkers(t *testing.T) {
-	if !keyWorkersSupported {
-		t.Skip("argon2id workers run on Linux only")
-	}
-	if err := UseKeyWorkers(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopKeyWorkers)
+	p := start(t)
 	password, salt := []byte("correct horse battery staple"), []byte("0123456789abcdef")
 	want := argon2.IDKey(password, salt, 1, 1024, 1, 32)
-	if got := idKey(password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
+	if got := p.IDKey(false, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
 		t.Fatalf("worker's key %x, want %x", got, want)
 	}
-	ws := workers(t)
+	ws := idle(t, p.idle)
 	if len(ws) != 1 {
 		t.Fatalf("%d workers after one computation, want 1", len(ws))
 	}
@@ -69,38 +87,55 @@ func TestKeyWorkers(t *testing.T) {
 		t.Errorf("worker's nice value %s, want 10", n)
 	}
 
-	hash, err := HashPassword(string(password))
+	// identity's checks go through the pool.
+	passwords := identity.Passwords{Keys: p}
+	hash, err := passwords.Hash(string(password))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !CheckPassword(hash, string(password)) || CheckPassword(hash, "wrong horse battery staple") {
+	if !passwords.Check(hash, string(password)) || passwords.Check(hash, "wrong horse battery staple") {
 		t.Fatal("a worker's hash does not check as it should")
+	}
+	if ws := idle(t, p.idle); len(ws) != 1 || ws[0].cmd.Process.Pid != first {
+		t.Fatalf("identity's checks did not use the pool's worker: %d idle", len(ws))
 	}
 
 	// A worker that dies: the check in flight answers from the process,
 	// the next one starts a new worker.
-	for _, w := range workers(t) {
+	for _, w := range idle(t, p.idle) {
 		_ = w.cmd.Process.Kill()
 		_ = w.cmd.Wait()
 	}
-	if !CheckPassword(hash, string(password)) {
+	if !passwords.Check(hash, string(password)) {
 		t.Fatal("the check that found its worker dead failed")
 	}
-	if got := idKey(password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
+	if got := p.IDKey(false, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
 		t.Fatalf("key after a worker died %x, want %x", got, want)
 	}
-	ws = workers(t)
+	ws = idle(t, p.idle)
 	if len(ws) != 1 || ws[0].cmd.Process.Pid == first {
 		t.Errorf("the dead worker was not replaced: %d workers", len(ws))
 	}
 
 	// A password beyond what a worker accepts is hashed in the process.
 	long := bytes.Repeat([]byte("x"), maxKeyInput+1)
-	if got := idKey(long, salt, 1, 1024, 1, 32); !bytes.Equal(got, argon2.IDKey(long, salt, 1, 1024, 1, 32)) {
+	if got := p.IDKey(false, long, salt, 1, 1024, 1, 32); !bytes.Equal(got, argon2.IDKey(long, salt, 1, 1024, 1, 32)) {
 		t.Error("a long password's key differs")
 	}
-	if ws2 := workers(t); len(ws2) != 1 || ws2[0] != ws[0] {
+	if ws2 := idle(t, p.idle); len(ws2) != 1 || ws2[0] != ws[0] {
 		t.Error("a long password cost a worker")
+	}
+
+	// A closed pool stops its workers and computes in the process.
+	p.Close()
+	if ws := idle(t, p.idle); len(ws) != 0 {
+		t.Errorf("%d workers left after Close", len(ws))
+	}
+	if got := p.IDKey(false, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
+		t.Fatalf("closed pool's key %x, want %x", got, want)
+	}
+	if ws := idle(t, p.idle); len(ws) != 0 {
+		t.Error("a closed pool started a worker")
 	}
 }
 
@@ -119,7 +154,7 @@ func request(time, memory uint32, threads uint8, keyLen uint32, password, salt [
 
 // TestServeKeys: a worker answers each request with its key, stops at the
 // end of its input, and refuses (exit status 2, nothing written) a request
-// beyond the bounds of CheckPassword or cut short.
+// beyond the bounds of identity.CheckPassword or cut short.
 func TestServeKeys(t *testing.T) {
 	pw, salt := []byte("pw"), []byte("saltsaltsalt")
 	in := append(request(1, 64, 1, 16, pw, salt), request(2, 128, 2, 32, pw, salt)...)
@@ -147,38 +182,38 @@ func TestServeKeys(t *testing.T) {
 	}
 }
 
-// TestUrgentKeyWorker: a check that queued computes its key in a worker at
-// the server's own priority, not the low-priority one, and gets the same
-// key.
+// TestUrgentKeyWorker: a key asked as urgent (its check queued) is
+// computed in a worker at the server's own priority, not the low-priority
+// one, and is the same key.
 func TestUrgentKeyWorker(t *testing.T) {
-	if !keyWorkersSupported {
-		t.Skip("argon2id workers run on Linux only")
-	}
-	if err := UseKeyWorkers(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stopKeyWorkers)
+	p := start(t)
 	password, salt := []byte("correct horse battery staple"), []byte("0123456789abcdef")
 	want := argon2.IDKey(password, salt, 1, 1024, 1, 32)
-	if got := computeKey(<-hashSlots, true, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
+	if got := p.IDKey(true, password, salt, 1, 1024, 1, 32); !bytes.Equal(got, want) {
 		t.Fatalf("urgent worker's key %x, want %x", got, want)
 	}
-	if len(workers(t)) != 0 {
+	if len(idle(t, p.idle)) != 0 {
 		t.Error("an urgent check started a low-priority worker")
 	}
-	var urgent []*keyWorker
-	for range cap(urgentWorkers) {
-		if w := <-urgentWorkers; w != nil {
-			urgent = append(urgent, w)
-			defer func() { urgentWorkers <- w }()
-		} else {
-			defer func() { urgentWorkers <- nil }()
-		}
-	}
+	urgent := idle(t, p.idleUrgent)
 	if len(urgent) != 1 {
 		t.Fatalf("%d urgent workers after one urgent computation, want 1", len(urgent))
 	}
 	if got, own := niceness(t, urgent[0].cmd.Process.Pid), niceness(t, os.Getpid()); got != own {
 		t.Errorf("urgent worker's nice value %s, want the server's %s", got, own)
+	}
+}
+
+// TestStartNeedsServeIfWorker: a program that would not serve keys when
+// started as a worker gets no pool, for each worker would run its main.
+func TestStartNeedsServeIfWorker(t *testing.T) {
+	if !supported {
+		t.Skip("argon2id workers run on Linux only")
+	}
+	served = false
+	defer func() { served = true }()
+	if p, err := Start(1); err == nil {
+		p.Close()
+		t.Fatal("Start without ServeIfWorker gave a pool")
 	}
 }

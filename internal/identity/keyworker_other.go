@@ -1,9 +1,0 @@
-//go:build !linux
-
-package identity
-
-const keyWorkersSupported = false
-
-const keyWorkerProgram = ""
-
-func keyWorkerLowerPriority() {}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package keyworker
+
+const supported = false
+
+const program = ""
+
+func lowerPriority() {}
