@@ -19,6 +19,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 //go:embed templates/*.html
@@ -93,7 +94,7 @@ func isShared(name string) bool {
 func (p *pages) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":  func(key string) string { return tr(lang, key) },
-		"tf": func(key string, args ...any) string { return fmt.Sprintf(tr(lang, key), args...) },
+		"tf": func(key string, args ...any) string { return text.Render(lang, key, args...) },
 		// label is the display label of an enum value: label "grade" .Grade.
 		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
 		"num":   func(f float64) string { return formatDecimal(lang, f) },

@@ -22,6 +22,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 const pageTestPassword = "correct horse battery staple"
@@ -808,9 +809,9 @@ func TestPageRoutes(t *testing.T) {
 // TestCatalogue checks that every message the templates ask for exists in
 // both languages, and that every enum value has its labels.
 func TestCatalogue(t *testing.T) {
-	for k, m := range catalogue {
-		if m.fr == "" || m.en == "" {
-			t.Errorf("message %q lacks a language: %+v", k, m)
+	for _, k := range text.Keys(text.FR) {
+		if fr, en := tr(langFR, k), tr(langEN, k); fr == "" || en == "" {
+			t.Errorf("message %q lacks a language: %q %q", k, fr, en)
 		}
 	}
 	use := regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"([^"]+)"`)
