@@ -67,6 +67,5 @@ func ParseMeaning(s string) (Meaning, error) {
 	for i, k := range Meanings {
 		names[i] = string(k)
 	}
-	return "", errs.Field("meaning", "The meaning of a signature must be one of: "+strings.Join(names, ", ")+".",
-		"La signification d'une signature doit être l'une de : "+strings.Join(names, ", ")+".")
+	return "", errs.Field("meaning", "esign.meaning_signature_must", strings.Join(names, ", "))
 }

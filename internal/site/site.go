@@ -32,8 +32,7 @@ func (s *Site) Validate() error {
 		return err
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" {
-		return errs.Field("timezone", "The time zone must be a zone name such as Europe/Paris.",
-			"Le fuseau horaire doit être un nom de zone tel que Europe/Paris.")
+		return errs.Field("timezone", "site.time_zone_must_zone")
 	}
 	return nil
 }
@@ -77,8 +76,7 @@ func (b *Building) Validate() error {
 		return err
 	}
 	if !oneOf(b.Role, BuildingRoles) {
-		return errs.Field("role", "The building's role must be one of: "+joined(BuildingRoles)+".",
-			"Le rôle du bâtiment doit être l'un de : "+joined(BuildingRoles)+".")
+		return errs.Field("role", "site.building_role_must", joined(BuildingRoles))
 	}
 	return nil
 }
@@ -87,8 +85,7 @@ func (b *Building) Validate() error {
 func code(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || utf8.RuneCountInString(v) > 32 || strings.ContainsAny(v, " \t\r\n") {
-		return v, errs.Field(field, "A code of 1 to 32 characters without spaces is required.",
-			"Un code de 1 à 32 caractères sans espace est requis.")
+		return v, errs.Field(field, "client.code_1_32_characters")
 	}
 	return v, nil
 }
@@ -97,8 +94,7 @@ func code(field, v string) (string, error) {
 func name(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || utf8.RuneCountInString(v) > 120 {
-		return v, errs.Field(field, "A name of 1 to 120 characters is required.",
-			"Un nom de 1 à 120 caractères est requis.")
+		return v, errs.Field(field, "client.name_1_120_characters")
 	}
 	return v, nil
 }

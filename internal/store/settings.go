@@ -149,8 +149,7 @@ func (tx *Tx) setPolicy(p identity.Policy, needReason bool) error {
 
 // errReasonForPolicy asks for the reason of a policy change.
 func errReasonForPolicy() error {
-	return errs.Field("reason", "Say why you change the sign-in policy: a reason is required, and kept in the audit trail.",
-		"Indiquez pourquoi vous modifiez la politique de connexion : une raison est exigée et conservée dans la piste d'audit.")
+	return errs.Field("reason", "store.say_why_you_change")
 }
 
 // SignInPolicy returns the site's sign-in policy. It is no secret: anyone may

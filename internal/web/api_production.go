@@ -219,11 +219,9 @@ func parseBatchMove(s string) (production.BatchMove, error) {
 	case production.MoveUnschedule, production.MoveRelease, production.MoveComplete, production.MoveReview:
 		return mv, nil
 	case production.MoveSchedule:
-		return mv, errs.Field("action", "A batch is scheduled with POST /api/v1/batches/{id}/schedule, which names the line and the start.",
-			"Un lot se planifie par POST /api/v1/batches/{id}/schedule, qui indique la ligne et le début.")
+		return mv, errs.Field("action", "web.batch_scheduled_post_api")
 	}
-	return mv, errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
-		"L'action doit être l'une de : unschedule, release, complete, review.")
+	return mv, errs.Field("action", "web.action_must_unschedule_release")
 }
 
 // batchFilter reads the filters of the batches from the query: the states
@@ -253,8 +251,7 @@ func parseBatchStates(v string) ([]production.BatchState, error) {
 			for i, s := range production.BatchStates {
 				names[i] = string(s)
 			}
-			return nil, errs.Field("state", "The state must be one of: "+strings.Join(names, ", ")+" (several separated by commas).",
-				"L'état doit être l'un de : "+strings.Join(names, ", ")+" (plusieurs séparés par des virgules).")
+			return nil, errs.Field("state", "web.state_must_several_separated", strings.Join(names, ", "))
 		}
 		if !slices.Contains(out, st) {
 			out = append(out, st)
@@ -280,7 +277,7 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) {
 	if in.DueOn != "" {
 		d, err := time.Parse(time.DateOnly, in.DueOn)
 		if err != nil {
-			s.apiError(w, r, errs.Field("due_on", "The due date is a day written 2026-11-22.", "La date d'échéance est un jour écrit 2026-11-22."))
+			s.apiError(w, r, errs.Field("due_on", "web.due_date_day_written"))
 			return
 		}
 		o.DueOn = d
@@ -353,8 +350,7 @@ func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("week"); v != "" {
 		d, err := time.ParseInLocation(time.DateOnly, v, weekZone)
 		if err != nil {
-			s.apiError(w, r, errs.Field("week", "The week is named by one of its days, written 2026-11-22.",
-				"La semaine se désigne par l'un de ses jours, écrit 2026-11-22."))
+			s.apiError(w, r, errs.Field("week", "web.week_named_days_written"))
 			return
 		}
 		week = monday(d)

@@ -101,7 +101,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	next := r.PostForm.Get("new")
 	var err error
 	if next != r.PostForm.Get("confirm") {
-		err = errs.Field("confirm", "The two new passwords differ.", "Les deux nouveaux mots de passe diffèrent.")
+		err = errs.Field("confirm", "web.two_new_passwords_differ")
 	} else {
 		err = s.Identity.ChangePassword(r.Context(), r.PostForm.Get("current"), next)
 	}
@@ -220,7 +220,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Invalid, tr(langEN, "error.form"), tr(langFR, "error.form"))
+		return errs.E(errs.Invalid, "error.form")
 	}
 	return nil
 }

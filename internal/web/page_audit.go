@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/csv"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -67,7 +66,7 @@ func formatStamp(lang string, t time.Time) string {
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	a, _ := identity.ActorFrom(r.Context())
 	if !a.Can(identity.PermAuditSite) {
-		s.pageError(w, r, errs.E(errs.Forbidden, "You may not read the audit trail.", "Vous n'êtes pas autorisé à consulter la piste d'audit."))
+		s.pageError(w, r, errs.E(errs.Forbidden, "web.you_may_not_read"))
 		return
 	}
 	q := r.URL.Query()
@@ -166,9 +165,7 @@ func (s *Server) auditExportEntries(r *http.Request, limit int) ([]audit.Entry, 
 		}
 		all = append(all, entries...)
 		if len(all) > limit {
-			return nil, errs.E(errs.Invalid,
-				fmt.Sprintf("More than %d entries match; narrow the filters (record, person, dates) to export them.", limit),
-				fmt.Sprintf("Plus de %d entrées correspondent ; affinez les filtres (enregistrement, personne, dates) pour les exporter.", limit))
+			return nil, errs.E(errs.Invalid, "web.more_than_entries_match", limit)
 		}
 		if len(entries) < auditStoreLimit {
 			return all, nil

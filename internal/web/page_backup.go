@@ -38,7 +38,7 @@ func (s *Server) listDrills(r *http.Request) ([]backup.Drill, error) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return nil, errs.Field("limit", "The limit must be a whole number from 1 to 1000.", "La limite doit être un nombre entier de 1 à 1000.")
+			return nil, errs.Field("limit", "web.limit_must_whole_number")
 		}
 		limit = n
 	}

@@ -55,8 +55,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !mayPrintRecord(a) {
-		s.pageError(w, r, errs.E(errs.Forbidden, "Only quality assurance, Qualified Persons and production supervisors print the batch record.",
-			"Seuls l'assurance qualité, les personnes qualifiées et les superviseurs de production impriment le dossier de lot."))
+		s.pageError(w, r, errs.E(errs.Forbidden, "web.only_quality_assurance_qualified"))
 		return
 	}
 	mats, err := s.materialsByID(r)

@@ -81,7 +81,7 @@ func queryDay(q url.Values, name string, fallback time.Time) (time.Time, error) 
 	}
 	t, err := time.ParseInLocation(time.DateOnly, v, paris)
 	if err != nil {
-		return time.Time{}, errs.Field(name, "Give the date as YYYY-MM-DD.", "Indiquez la date au format AAAA-MM-JJ.")
+		return time.Time{}, errs.Field(name, "web.give_date_yyyy_mm")
 	}
 	return t, nil
 }
