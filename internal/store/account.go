@@ -110,7 +110,7 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 	if usableUsername(username) {
 		found = s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled
-				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account_2", "")
+				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account", "")
 		})
 	}
 	if found != nil && !errs.Is(found, errs.NotFound) {

@@ -88,7 +88,7 @@ func errNoAssignment() error {
 }
 
 func errReasonRequired() error {
-	return errs.Field("reason", "store.say_why_you_make")
+	return errs.Field("reason", "reason.required_access")
 }
 
 // --- the administration of assignments

@@ -10,6 +10,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // The sign-in policy lives in the settings table, one row per field, under
@@ -149,7 +150,7 @@ func (tx *Tx) setPolicy(p identity.Policy, needReason bool) error {
 
 // errReasonForPolicy asks for the reason of a policy change.
 func errReasonForPolicy() error {
-	return errs.Field("reason", "store.say_why_you_change")
+	return errs.Field("reason", "reason.required_kept", text.Key("reason.what.policy"))
 }
 
 // SignInPolicy returns the site's sign-in policy. It is no secret: anyone may

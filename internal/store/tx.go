@@ -16,6 +16,7 @@ import (
 	"galenix/internal/idem"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // Tx is one transaction: a named write command or a read. Now is fixed when
@@ -348,7 +349,7 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 		return nil
 	}
 	if tx.reason == "" {
-		return errs.Field("reason", "store.say_why_you_make_2")
+		return errs.Field("reason", "reason.required", text.Key("reason.what.change"))
 	}
 	set := make([]string, len(t.cols))
 	for i, c := range t.cols {

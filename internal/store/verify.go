@@ -13,6 +13,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // Checkpoint signs the head of the audit chain with the site's key, if the
@@ -90,7 +91,7 @@ func (db *DB) RotateAuditKey(ctx context.Context, key, next ed25519.PrivateKey, 
 		return nil, errs.Field("new_key", "store.new_key_site_key")
 	}
 	if strings.TrimSpace(reason) == "" {
-		return nil, errs.Field("reason", "store.say_why_site_audit")
+		return nil, errs.Field("reason", "reason.required_kept", text.Key("reason.what.key_rotation"))
 	}
 	var cp *audit.Checkpoint
 	err := db.Write(ctx, "audit.key.rotate", reason, func(tx *Tx) error {
