@@ -21,6 +21,32 @@ type Site struct {
 	Timezone string `json:"timezone"`
 }
 
+// DefaultTimezone is the zone of a site whose settings name none.
+const DefaultTimezone = "Europe/Paris"
+
+// DefaultLocation is the zone of a site whose settings name none.
+func DefaultLocation() *time.Location {
+	loc, err := time.LoadLocation(DefaultTimezone)
+	if err != nil { // cannot happen: time/tzdata is linked in
+		return time.UTC
+	}
+	return loc
+}
+
+// Location is the site's time zone, which screens, documents and the days
+// of queries are in: the zone its settings name, or DefaultTimezone for a
+// site without one (or one this machine cannot resolve).
+func (s *Site) Location() *time.Location {
+	if s == nil || s.Timezone == "" {
+		return DefaultLocation()
+	}
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return DefaultLocation()
+	}
+	return loc
+}
+
 // Validate checks the site's fields; the timezone must be a known IANA zone
 // name, the one the screens show times in.
 func (s *Site) Validate() error {

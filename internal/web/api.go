@@ -204,7 +204,7 @@ type auditItem struct {
 }
 
 func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
-	f, err := auditFilter(r.URL.Query(), false)
+	f, err := auditFilter(r.URL.Query(), false, s.zone())
 	if err != nil {
 		return nil, err
 	}
@@ -218,15 +218,15 @@ func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
 
 // auditFilter reads the filters of the audit trail from a query: entity,
 // entity_id, actor, from, to (RFC 3339) and after. With days, from and to
-// may also be calendar days, YYYY-MM-DD, in Europe/Paris: from the start of
+// may also be calendar days, YYYY-MM-DD, in the site's zone: from the start of
 // the day from, up to the end of the day to (both included).
-func auditFilter(q url.Values, days bool) (audit.Filter, error) {
+func auditFilter(q url.Values, days bool, zone *time.Location) (audit.Filter, error) {
 	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		t, ok, err := timeParam(q, p.name, days, paris)
+		t, ok, err := timeParam(q, p.name, days, zone)
 		if err != nil {
 			return f, err
 		}

@@ -295,30 +295,27 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, &o)
 }
 
-// weekZone is where the weeks and days of the schedule begin: the site's.
-var weekZone = production.Zone
-
 // monday returns the start of the week holding t, Monday 00:00 in the
 // site's zone.
-func monday(t time.Time) time.Time {
-	t = t.In(weekZone)
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, weekZone)
+func monday(t time.Time, zone *time.Location) time.Time {
+	t = t.In(zone)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
 // scheduleFilter reads the schedule's building and period: from and to as
 // days (YYYY-MM-DD, in the site's zone, to included) or RFC 3339 times; by
 // default this week and the next three, and four weeks from a from alone.
-func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, error) {
+func scheduleFilter(r *http.Request, now time.Time, zone *time.Location) (production.ScheduleFilter, error) {
 	q := r.URL.Query()
 	f := production.ScheduleFilter{BuildingID: q.Get("building_id")}
-	f.From = monday(now)
+	f.From = monday(now, zone)
 	f.To = f.From.AddDate(0, 0, 28)
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		t, ok, err := timeParam(q, p.name, true, weekZone)
+		t, ok, err := timeParam(q, p.name, true, zone)
 		if err != nil {
 			return f, err
 		}
@@ -335,7 +332,7 @@ func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, 
 }
 
 func (s *Server) apiSchedule(w http.ResponseWriter, r *http.Request) {
-	f, err := scheduleFilter(r, time.Now())
+	f, err := scheduleFilter(r, time.Now(), s.zone())
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -346,14 +343,14 @@ func (s *Server) apiSchedule(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	week := monday(time.Now())
+	week := monday(time.Now(), s.zone())
 	if v := q.Get("week"); v != "" {
-		d, err := time.ParseInLocation(time.DateOnly, v, weekZone)
+		d, err := time.ParseInLocation(time.DateOnly, v, s.zone())
 		if err != nil {
 			s.apiError(w, r, errs.Field("week", "web.week_named_days_written"))
 			return
 		}
-		week = monday(d)
+		week = monday(d, s.zone())
 	}
 	c, err := s.Production.Capacity(r.Context(), q.Get("building_id"), week)
 	s.answer(w, r, http.StatusOK, c, err)

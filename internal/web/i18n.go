@@ -5,6 +5,7 @@ import (
 	"time"
 	_ "time/tzdata" // Europe/Paris exists on any machine, even without a zoneinfo database
 
+	"galenix/internal/site"
 	"galenix/internal/text"
 )
 
@@ -29,15 +30,14 @@ func langOf(r *http.Request) string {
 	return langFR
 }
 
-// paris is the zone every time on the pages is shown in.
-var paris = mustZone("Europe/Paris")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic("web: time zone " + name + ": " + err.Error())
+// zone is the site's time zone, which every time on the pages is shown in
+// and the days of the queries are read in: Deps.Zone, given by app from the
+// site's settings, or the default zone of a site without one.
+func (s *Server) zone() *time.Location {
+	if s.Zone != nil {
+		return s.Zone
 	}
-	return loc
+	return site.DefaultLocation()
 }
 
 // tr returns the message of key in lang from the catalogue (internal/text);
@@ -57,4 +57,6 @@ func formatDecimal(lang string, f float64) string { return text.FormatDecimal(la
 func formatInt(lang string, n int) string { return text.FormatInt(lang, n) }
 
 // formatDate writes the calendar day of t in the site's zone.
-func formatDate(lang string, t time.Time) string { return text.FormatDate(lang, t, paris) }
+func formatDate(lang string, t time.Time, zone *time.Location) string {
+	return text.FormatDate(lang, t, zone)
+}

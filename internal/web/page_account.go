@@ -48,12 +48,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := accountView{base: s.base(r, "account"), Info: info}
-	d.Changed = formatDateTime(d.Lang, info.PasswordChangedAt)
+	d.Changed = formatDateTime(d.Lang, info.PasswordChangedAt, s.zone())
 	if !info.PasswordExpiresAt.IsZero() {
-		d.Expires = formatDateTime(d.Lang, info.PasswordExpiresAt)
+		d.Expires = formatDateTime(d.Lang, info.PasswordExpiresAt, s.zone())
 	}
 	for _, si := range info.Sessions {
-		d.Sessions = append(d.Sessions, sessionRow{SessionInfo: si, Opened: formatDateTime(d.Lang, si.CreatedAt), Seen: formatDateTime(d.Lang, si.LastSeen)})
+		d.Sessions = append(d.Sessions, sessionRow{SessionInfo: si, Opened: formatDateTime(d.Lang, si.CreatedAt, s.zone()), Seen: formatDateTime(d.Lang, si.LastSeen, s.zone())})
 	}
 	s.render(w, r, http.StatusOK, "account", d)
 }
@@ -246,12 +246,12 @@ func qrCode(url string) template.URL {
 }
 
 // formatDateTime writes a moment in Europe/Paris, to the minute.
-func formatDateTime(lang string, t time.Time) string {
+func formatDateTime(lang string, t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if lang == langEN {
-		return t.In(paris).Format("2 Jan 2006 15:04")
+		return t.In(zone).Format("2 Jan 2006 15:04")
 	}
-	return t.In(paris).Format("02/01/2006 15:04")
+	return t.In(zone).Format("02/01/2006 15:04")
 }

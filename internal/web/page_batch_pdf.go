@@ -90,7 +90,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		printedBy = a.Username
 	}
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.pdf.title")+" — "+b.Lot), props.Text{Size: 14, Style: fontstyle.Bold}))
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now()), printedBy)),
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy)),
 		props.Text{Top: 1, Bottom: 3}))
 
 	head := [][2]string{
@@ -100,7 +100,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		{tr(lang, "record.master"), rec.Master.Code + " " + tr(lang, "record.version") + " " + strconv.Itoa(rec.Master.Version) + " — " + rec.Master.Title},
 		{tr(lang, "record.line"), b.LineCode},
 		{tr(lang, "record.state"), tr(lang, "batchstate."+string(b.State))},
-		{tr(lang, "record.start"), prodWhen(lang, b.Start) + " → " + prodWhen(lang, b.End)},
+		{tr(lang, "record.start"), prodWhen(lang, b.Start, s.zone()) + " → " + prodWhen(lang, b.End, s.zone())},
 		{tr(lang, "record.zone"), tr(lang, "record.zone_text")},
 		{tr(lang, "record.progress"), fmt.Sprintf(tr(lang, "record.progress_of"), b.StepsDone, b.StepsTotal) + " — " +
 			fmt.Sprintf(tr(lang, "record.exceptions_n"), b.Exceptions)},
@@ -126,7 +126,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		}
 		who := tr(lang, "record.pending")
 		if st.PerformedAt != nil {
-			who = st.PerformedName + " — " + prodWhen(lang, st.PerformedAt)
+			who = st.PerformedName + " — " + prodWhen(lang, st.PerformedAt, s.zone())
 		}
 		value := entryText(lang, &st.StepRecord)
 		if st.Comment != "" {
@@ -182,7 +182,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, dv := range rec.Deviations {
 		m.AddAutoRow(text.NewCol(4, pdfText(dv.Code), props.Text{Style: fontstyle.Bold}), text.NewCol(14, pdfText(dv.Title)),
-			text.NewCol(3, pdfText(dv.Status)), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt))))
+			text.NewCol(3, pdfText(dv.Status)), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt, s.zone()))))
 	}
 
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.consumed")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
@@ -191,7 +191,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range rec.Consumed {
 		m.AddAutoRow(text.NewCol(4, pdfText(c.LotCode), props.Text{Style: fontstyle.Bold}), text.NewCol(11, pdfText(c.Material)),
-			text.NewCol(5, pdfText(formatDecimal(lang, c.Quantity)+" "+c.Unit)), text.NewCol(4, pdfText(prodWhen(lang, c.At))))
+			text.NewCol(5, pdfText(formatDecimal(lang, c.Quantity)+" "+c.Unit)), text.NewCol(4, pdfText(prodWhen(lang, c.At, s.zone()))))
 	}
 
 	doc, err := m.Generate()

@@ -37,6 +37,8 @@ type pages struct {
 	assets http.Handler
 	// version fingerprints each asset, so that it can be cached for good.
 	version map[string]string
+	// zone is the site's time zone, for the templates' dates.
+	zone *time.Location
 }
 
 // shared are the templates every page set includes.
@@ -99,7 +101,7 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
 		"int":   func(n int) string { return formatInt(lang, n) },
-		"date":  func(t time.Time) string { return formatDate(lang, t) },
+		"date":  func(t time.Time) string { return formatDate(lang, t, p.zone) },
 		"asset": func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
 		// idemKey is a fresh idempotency key for a form: submitted twice,
 		// the form is applied once (idempotency.go).
@@ -211,6 +213,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // routesPages registers the HTML pages.
 func (s *Server) routesPages() {
+	s.pages.zone = s.zone()
 	s.handle("GET", "/assets/", true, s.serveAsset)
 	s.handle("GET", "/login", true, s.loginForm)
 	s.handle("POST", "/login", true, s.login)

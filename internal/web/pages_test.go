@@ -886,7 +886,7 @@ func TestFormatting(t *testing.T) {
 		t.Errorf("formatDecimal(fr, 24.5) = %q", got)
 	}
 	// Late in the evening UTC is already the next day in Paris.
-	if got := formatDate(langFR, time.Date(2026, 6, 30, 22, 30, 0, 0, time.UTC)); got != "01/07/2026" {
+	if got := formatDate(langFR, time.Date(2026, 6, 30, 22, 30, 0, 0, time.UTC), site.DefaultLocation()); got != "01/07/2026" {
 		t.Errorf("formatDate in Paris = %q, want 01/07/2026", got)
 	}
 }
