@@ -19,14 +19,14 @@ type Period struct {
 
 // ParsePeriod reads a period written "YYYY-MM-DD/YYYY-MM-DD": its first and
 // last days, both included, in the site's zone.
-func ParsePeriod(s string) (Period, error) {
+func ParsePeriod(s string, zone *time.Location) (Period, error) {
 	bad := errs.Field("entity_id", "esign.period_audit_trail_written")
 	first, last, ok := strings.Cut(strings.TrimSpace(s), "/")
 	if !ok {
 		return Period{}, bad
 	}
-	from, err1 := time.ParseInLocation(time.DateOnly, first, Zone)
-	to, err2 := time.ParseInLocation(time.DateOnly, last, Zone)
+	from, err1 := time.ParseInLocation(time.DateOnly, first, zone)
+	to, err2 := time.ParseInLocation(time.DateOnly, last, zone)
 	if err1 != nil || err2 != nil {
 		return Period{}, bad
 	}

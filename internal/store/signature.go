@@ -79,7 +79,7 @@ type signTarget struct {
 func (tx *Tx) target(entity, entityID string, m esign.Meaning, signing bool) (*signTarget, error) {
 	t := &signTarget{entity: entity, entityID: entityID, meaning: m}
 	if entity == esign.EntityAuditPeriod {
-		p, err := esign.ParsePeriod(entityID)
+		p, err := esign.ParsePeriod(entityID, tx.siteZone())
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -32,6 +33,16 @@ func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
 		return tx.queryRow(`SELECT id, code, name, timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone)
 	})
 	return &st, notFound(err, "overview.nosite", "")
+}
+
+// siteZone is the site's time zone, from its settings; the default zone
+// (site.DefaultTimezone) before the site is set up.
+func (tx *Tx) siteZone() *time.Location {
+	var st site.Site
+	if err := tx.queryRow(`SELECT timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.Timezone); err != nil {
+		return site.DefaultLocation()
+	}
+	return st.Location()
 }
 
 var siteTable = table{"sites", "site", []string{"code", "name", "timezone"}}

@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 	"time"
-	_ "time/tzdata" // Europe/Paris exists on any machine, even without a zoneinfo database
+	_ "time/tzdata" // the site's zone exists on any machine, even without a zoneinfo database
 
 	"galenix/internal/site"
 	"galenix/internal/text"

@@ -245,7 +245,7 @@ func qrCode(url string) template.URL {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 }
 
-// formatDateTime writes a moment in Europe/Paris, to the minute.
+// formatDateTime writes a moment in the site's zone, to the minute.
 func formatDateTime(lang string, t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "—"

@@ -114,7 +114,7 @@ type trailRow struct {
 	When string
 }
 
-// adminDateTime writes t, to the second, in Europe/Paris.
+// adminDateTime writes t, to the second, in the site's zone.
 func adminDateTime(lang string, t time.Time, zone *time.Location) string {
 	if lang == langEN {
 		return t.In(zone).Format("2 Jan 2006 15:04:05")

@@ -55,7 +55,7 @@ func modifies(e audit.Entry) bool {
 	return strings.HasSuffix(e.Command, ".update") || e.Old != ""
 }
 
-// formatStamp writes t in Europe/Paris to the second, with its zone.
+// formatStamp writes t in the site's zone to the second, with its zone.
 func formatStamp(lang string, t time.Time, zone *time.Location) string {
 	if lang == langEN {
 		return t.In(zone).Format("2006-01-02 15:04:05 MST")

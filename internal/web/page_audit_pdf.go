@@ -191,7 +191,7 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 				if sg.Status != esign.Valid {
 					status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
 				}
-				m.AddAutoRow(text.NewCol(16, pdfText(sg.Display()), props.Text{Size: 8, Left: 4}), text.NewCol(8, pdfText(status), st))
+				m.AddAutoRow(text.NewCol(16, pdfText(sg.DisplayIn(s.zone())), props.Text{Size: 8, Left: 4}), text.NewCol(8, pdfText(status), st))
 			}
 		}
 	}

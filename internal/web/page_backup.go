@@ -132,7 +132,7 @@ func drillFailure(lang string, f *backup.Failure) string {
 	return fmt.Sprintf(tr(lang, key), args...)
 }
 
-// formatSeconds writes t to the second, in Europe/Paris.
+// formatSeconds writes t to the second, in the site's zone.
 func formatSeconds(lang string, t time.Time, zone *time.Location) string {
 	if lang == langEN {
 		return t.In(zone).Format("2 Jan 2006 15:04:05")

@@ -166,13 +166,13 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 			m.AddAutoRow(text.NewCol(2, ""), text.NewCol(pdfGrid-2, pdfText(fmt.Sprintf(tr(lang, "record.pdf.changed_n"), st.Corrections)), note))
 		}
 		for _, sg := range st.Sigs {
-			addSignatureRow(m, lang, sg)
+			addSignatureRow(m, lang, sg, s.zone())
 		}
 	}
 	if len(batchSigs) > 0 {
 		m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "audit.pdf.sigs"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
 		for _, sg := range batchSigs {
-			addSignatureRow(m, lang, sg)
+			addSignatureRow(m, lang, sg, s.zone())
 		}
 	}
 
@@ -210,12 +210,12 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 
 // addSignatureRow writes a signature's manifestation under its step:
 // printed name, date and time with the zone, meaning; and its status.
-func addSignatureRow(m core.Maroto, lang string, sg esign.Signature) {
+func addSignatureRow(m core.Maroto, lang string, sg esign.Signature, zone *time.Location) {
 	status, st := tr(lang, "audit.pdf.valid"), props.Text{Size: 7, Left: 1}
 	if sg.Status != esign.Valid {
 		status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
 	}
-	line := tr(lang, "record.signature") + " " + sg.Display()
+	line := tr(lang, "record.signature") + " " + sg.DisplayIn(zone)
 	if sg.Reason != "" {
 		line += " — " + sg.Reason
 	}

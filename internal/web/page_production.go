@@ -118,7 +118,7 @@ func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
 	return p
 }
 
-// When writes a time (time.Time or *time.Time) in Europe/Paris to the
+// When writes a time (time.Time or *time.Time) in the site's zone to the
 // minute; "—" when there is none.
 func (p prodBase) When(v any) string { return prodWhen(p.Lang, v, p.zone) }
 

@@ -102,7 +102,10 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
 		"int":   func(n int) string { return formatInt(lang, n) },
 		"date":  func(t time.Time) string { return formatDate(lang, t, p.zone) },
-		"asset": func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
+		// signed is a signature's manifestation, in the site's zone:
+		// signed . for a value holding an esign.Signature.
+		"signed": func(sg interface{ DisplayIn(*time.Location) string }) string { return sg.DisplayIn(p.zone) },
+		"asset":  func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
 		// idemKey is a fresh idempotency key for a form: submitted twice,
 		// the form is applied once (idempotency.go).
 		"idemKey": func() string { return uuid.NewString() },
