@@ -98,6 +98,10 @@ func (e *Error) Text(lang string) string {
 	return text.Render(lang, e.Key, e.Args...)
 }
 
+// Localize renders the error's message in lang: an error given as the
+// argument of another's message is written in the reader's language too.
+func (e *Error) Localize(lang string) string { return e.Text(lang) }
+
 // E builds an error with a code and its message: a catalogue key and the
 // message's arguments.
 //

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -420,8 +421,9 @@ func checkEditStaff(ctx context.Context) error { return site.CanEditStaff(actorO
 // asField turns a not-found reference into invalid input on that field: the
 // request names something that does not exist.
 func asField(err error, field string) error {
-	if errs.Is(err, errs.NotFound) {
-		return errs.Field(field, "store.check_you_gave", errs.MessageOf(err, "en"), field, errs.MessageOf(err, "fr"))
+	var e *errs.Error
+	if errors.As(err, &e) && e.Code == errs.NotFound {
+		return errs.Field(field, "store.check_you_gave", e, field)
 	}
 	return err
 }
