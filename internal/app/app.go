@@ -220,6 +220,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
 		Production: db.Production(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
+		Zone:           siteZone(ctx, db, m.Log),
 		TrustedProxies: m.Config.TrustedProxies,
 	})
 	m.ln, err = net.Listen("tcp", m.Config.Addr)

@@ -142,15 +142,15 @@ type Drill struct {
 func (d *Drill) Validate() error {
 	switch {
 	case d.Database != SQLite && d.Database != Postgres:
-		return errs.Field("database", "A drill names the kind of database it restores.", "Un exercice indique le type de base qu'il restaure.")
+		return errs.Field("database", "backup.drill_names_kind_database")
 	case d.BackupID == "" || len(d.BackupID) > 200:
-		return errs.Field("backup_id", "Name the backup the drill restores (at most 200 characters).", "Indiquez la sauvegarde que l'exercice restaure (200 caractères au plus).")
+		return errs.Field("backup_id", "backup.name_backup_drill_restores")
 	case d.Target.Kind != TargetBackup && d.Target.Kind != TargetTime:
-		return errs.Field("target", "A drill restores to the backup's point or to a point in time.", "Un exercice restaure au point de la sauvegarde ou à un instant donné.")
+		return errs.Field("target", "backup.drill_restores_backup_point")
 	case d.Target.Time.IsZero():
-		return errs.Field("target", "A drill's target has a time.", "La cible d'un exercice a une date.")
+		return errs.Field("target", "backup.drill_target_time")
 	case d.StartedAt.IsZero():
-		return errs.Field("started_at", "A drill has a start time.", "Un exercice a une heure de début.")
+		return errs.Field("started_at", "backup.drill_start_time")
 	}
 	if d.Result == "" {
 		d.Result = Running
@@ -169,7 +169,7 @@ func (d *Drill) Validate() error {
 // evidence, written once.
 func (d *Drill) MayFinish() error {
 	if d.Result != Running {
-		return errs.E(errs.Conflict, "This drill has already ended; its record is not changed.", "Cet exercice est déjà terminé ; son enregistrement n'est pas modifié.")
+		return errs.E(errs.Conflict, "backup.drill_already_ended_record")
 	}
 	return nil
 }

@@ -23,11 +23,10 @@ func (c *Client) Validate() error {
 	c.Code = strings.TrimSpace(c.Code)
 	c.Name = strings.TrimSpace(c.Name)
 	if c.Code == "" || utf8.RuneCountInString(c.Code) > 32 || strings.ContainsAny(c.Code, " \t") {
-		return errs.Field("code", "A code of 1 to 32 characters without spaces is required.",
-			"Un code de 1 à 32 caractères sans espace est requis.")
+		return errs.Field("code", "client.code_1_32_characters")
 	}
 	if c.Name == "" || utf8.RuneCountInString(c.Name) > 120 {
-		return errs.Field("name", "A name of 1 to 120 characters is required.", "Un nom de 1 à 120 caractères est requis.")
+		return errs.Field("name", "client.name_1_120_characters")
 	}
 	return nil
 }

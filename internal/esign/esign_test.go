@@ -9,6 +9,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/site"
 )
 
 var (
@@ -155,7 +156,7 @@ func TestVerifierIsNotPerformer(t *testing.T) {
 }
 
 func TestParsePeriod(t *testing.T) {
-	p, err := esign.ParsePeriod("2026-03-01/2026-03-31")
+	p, err := esign.ParsePeriod("2026-03-01/2026-03-31", site.DefaultLocation())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func TestParsePeriod(t *testing.T) {
 		t.Errorf("a period over: %v", err)
 	}
 	for _, bad := range []string{"", "2026-03-01", "2026-03-31/2026-03-01", "2026-3-1/2026-03-02", "2026-03-01/2026-02-30", "a/b"} {
-		if _, err := esign.ParsePeriod(bad); errs.CodeOf(err) != errs.Invalid || errs.FieldOf(err) != "entity_id" {
+		if _, err := esign.ParsePeriod(bad, site.DefaultLocation()); errs.CodeOf(err) != errs.Invalid || errs.FieldOf(err) != "entity_id" {
 			t.Errorf("ParsePeriod(%q): %v", bad, err)
 		}
 	}

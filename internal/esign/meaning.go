@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"galenix/internal/errs"
+	"galenix/internal/text"
 )
 
 // Meaning is what a signature says its signer did (11.50(a)(3)).
@@ -27,34 +28,29 @@ const (
 // Meanings lists every meaning, in display order.
 var Meanings = []Meaning{Performed, Verified, Reviewed, Approved, Released, Rejected, Acknowledged}
 
-// labels are the meanings as people read them: French first, English second.
-var labels = map[Meaning]struct{ fr, en string }{
-	Performed:    {"Réalisé", "Performed"},
-	Verified:     {"Vérifié", "Verified"},
-	Reviewed:     {"Revu", "Reviewed"},
-	Approved:     {"Approuvé", "Approved"},
-	Released:     {"Libéré", "Released"},
-	Rejected:     {"Rejeté", "Rejected"},
-	Acknowledged: {"Pris en compte", "Acknowledged"},
-}
-
 // Valid reports whether m is a known meaning.
 func (m Meaning) Valid() bool {
-	_, ok := labels[m]
-	return ok
+	for _, k := range Meanings {
+		if m == k {
+			return true
+		}
+	}
+	return false
 }
 
+// Key is the catalogue key of the meaning's label: "meaning.verified".
+func (m Meaning) Key() string { return "meaning." + string(m) }
+
 // Label returns the meaning in French when lang is "fr", in English
-// otherwise.
+// otherwise, from the catalogue (internal/text).
 func (m Meaning) Label(lang string) string {
-	l, ok := labels[m]
-	if !ok {
+	if !m.Valid() {
 		return string(m)
 	}
-	if lang == "fr" {
-		return l.fr
+	if lang != text.FR {
+		lang = text.EN
 	}
-	return l.en
+	return text.Render(lang, m.Key())
 }
 
 // Labels returns the meaning in both languages, as signatures show it:
@@ -71,6 +67,5 @@ func ParseMeaning(s string) (Meaning, error) {
 	for i, k := range Meanings {
 		names[i] = string(k)
 	}
-	return "", errs.Field("meaning", "The meaning of a signature must be one of: "+strings.Join(names, ", ")+".",
-		"La signification d'une signature doit être l'une de : "+strings.Join(names, ", ")+".")
+	return "", errs.Field("meaning", "esign.meaning_signature_must", strings.Join(names, ", "))
 }

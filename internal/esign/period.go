@@ -19,21 +19,19 @@ type Period struct {
 
 // ParsePeriod reads a period written "YYYY-MM-DD/YYYY-MM-DD": its first and
 // last days, both included, in the site's zone.
-func ParsePeriod(s string) (Period, error) {
-	bad := errs.Field("entity_id", "A period of the audit trail is written as its first and last days, for example 2026-11-01/2026-11-30.",
-		"Une période de la piste d'audit s'écrit avec son premier et son dernier jour, par exemple 2026-11-01/2026-11-30.")
+func ParsePeriod(s string, zone *time.Location) (Period, error) {
+	bad := errs.Field("entity_id", "esign.period_audit_trail_written")
 	first, last, ok := strings.Cut(strings.TrimSpace(s), "/")
 	if !ok {
 		return Period{}, bad
 	}
-	from, err1 := time.ParseInLocation(time.DateOnly, first, Zone)
-	to, err2 := time.ParseInLocation(time.DateOnly, last, Zone)
+	from, err1 := time.ParseInLocation(time.DateOnly, first, zone)
+	to, err2 := time.ParseInLocation(time.DateOnly, last, zone)
 	if err1 != nil || err2 != nil {
 		return Period{}, bad
 	}
 	if to.Before(from) {
-		return Period{}, errs.Field("entity_id", "The period ends before it starts; write its first day first.",
-			"La période se termine avant de commencer ; écrivez d'abord son premier jour.")
+		return Period{}, errs.Field("entity_id", "esign.period_ends_before_starts")
 	}
 	return Period{ID: first + "/" + last, From: from, To: to.AddDate(0, 0, 1)}, nil
 }
@@ -42,8 +40,7 @@ func ParsePeriod(s string) (Period, error) {
 // it, the review's own among them, would break the signature at once.
 func (p Period) Ended(now time.Time) error {
 	if now.Before(p.To) {
-		return errs.Field("entity_id", "This period is not over yet: review it once its last day has ended.",
-			"Cette période n'est pas encore terminée : revoyez-la une fois son dernier jour écoulé.")
+		return errs.Field("entity_id", "esign.period_not_over_yet")
 	}
 	return nil
 }

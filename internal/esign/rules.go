@@ -14,11 +14,9 @@ const EntityAuditPeriod = "audit_period"
 func CanSign(a identity.Actor) error {
 	switch {
 	case a.UserID == "":
-		return errs.E(errs.Unauthorized, "Sign in first: only a person signed in may sign.",
-			"Connectez-vous d'abord : seule une personne connectée peut signer.")
+		return errs.E(errs.Unauthorized, "esign.sign_first_only_person")
 	case a.IsSystem() || a.IsMachine():
-		return errs.E(errs.Forbidden, "Only a person may sign electronically, not galenix itself nor a machine.",
-			"Seule une personne peut signer électroniquement, ni galenix lui-même ni une machine.")
+		return errs.E(errs.Forbidden, "esign.only_person_may_sign")
 	}
 	return nil
 }
@@ -37,17 +35,14 @@ func Permit(a identity.Actor, entity string, m Meaning) error {
 	}
 	if entity == EntityAuditPeriod {
 		if m != Reviewed {
-			return errs.Field("meaning", "A period of the audit trail is signed as reviewed, and with no other meaning.",
-				"Une période de la piste d'audit se signe comme revue, et avec aucune autre signification.")
+			return errs.Field("meaning", "esign.period_audit_trail_signed")
 		}
 		if !a.Has(identity.RoleQA) {
-			return errs.E(errs.Forbidden, "Only quality assurance may sign the review of the audit trail.",
-				"Seule l'assurance qualité peut signer la revue de la piste d'audit.")
+			return errs.E(errs.Forbidden, "esign.only_quality_assurance_may")
 		}
 	}
 	if m == Released && !a.Can(identity.PermBatchRelease) {
-		return errs.E(errs.Forbidden, "Only a Qualified Person may sign a release.",
-			"Seule une personne qualifiée peut signer une libération.")
+		return errs.E(errs.Forbidden, "esign.only_qualified_person_may")
 	}
 	return nil
 }
@@ -71,11 +66,9 @@ func NotPerformer(signerID string, m Meaning, existing []Signature) error {
 			continue
 		}
 		if m == Verified {
-			return errs.E(errs.Forbidden, "You signed this record as performed: its verification must be signed by another person.",
-				"Vous avez signé cet enregistrement comme réalisé : sa vérification doit être signée par une autre personne.")
+			return errs.E(errs.Forbidden, "esign.you_signed_record_performed")
 		}
-		return errs.E(errs.Forbidden, "You signed this record as verified: the person who performed it must be another.",
-			"Vous avez signé cet enregistrement comme vérifié : la personne qui l'a réalisé doit être une autre.")
+		return errs.E(errs.Forbidden, "esign.you_signed_record_verified")
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package esign
 import (
 	"context"
 	"time"
-	_ "time/tzdata" // Europe/Paris exists on any machine, even without a zoneinfo database
+	_ "time/tzdata" // the site's zone exists on any machine, even without a zoneinfo database
+
+	"galenix/internal/site"
 )
 
 // Signature is an electronic signature: who signed (their printed name,
@@ -52,25 +54,19 @@ func StatusOf(signed, current string) Status {
 	return Broken
 }
 
-// Zone is where signatures are shown: the site's time zone.
-var Zone = mustZone("Europe/Paris")
-
-func mustZone(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
-
-// Display writes the signature as every screen and printout shows it:
-// printed name, date and time with the zone, and meaning (11.50(b)):
+// DisplayIn writes the signature as every screen and printout shows it, in
+// the site's time zone zone: printed name, date and time with the zone, and
+// meaning (11.50(b)):
 //
 //	Printed Name — 22/11/2026 14:03 (Europe/Paris, UTC+01:00) — Vérifié / Verified
-func (s *Signature) Display() string {
-	t := s.SignedAt.In(Zone)
-	return s.SignerName + " — " + t.Format("02/01/2006 15:04") + " (" + Zone.String() + ", UTC" + t.Format("-07:00") + ") — " + s.Meaning.Labels()
+func (s *Signature) DisplayIn(zone *time.Location) string {
+	t := s.SignedAt.In(zone)
+	return s.SignerName + " — " + t.Format("02/01/2006 15:04") + " (" + zone.String() + ", UTC" + t.Format("-07:00") + ") — " + s.Meaning.Labels()
 }
+
+// Display writes the signature as DisplayIn does, in the default zone of a
+// site (site.DefaultTimezone).
+func (s *Signature) Display() string { return s.DisplayIn(site.DefaultLocation()) }
 
 // ChallengeTTL is how long a signing challenge may be used.
 const ChallengeTTL = 5 * time.Minute

@@ -38,18 +38,18 @@ func (a *Account) Validate() error {
 	a.Username = strings.TrimSpace(a.Username)
 	a.Name = strings.TrimSpace(a.Name)
 	if a.Username == "" || utf8.RuneCountInString(a.Username) > 64 {
-		return errs.Field("username", "A username of 1 to 64 characters is required.", "Un identifiant de 1 à 64 caractères est requis.")
+		return errs.Field("username", "identity.username_1_64_characters")
 	}
 	if a.Name == "" {
-		return errs.Field("name", "The person's printed name is required.", "Le nom de la personne est requis.")
+		return errs.Field("name", "identity.person_printed_name_required")
 	}
 	if len(a.Roles) == 0 {
-		return errs.Field("roles", "An account needs at least one role.", "Un compte doit avoir au moins un rôle.")
+		return errs.Field("roles", "identity.account_needs_least_role")
 	}
 	clientRoles := 0
 	for _, r := range a.Roles {
 		if !r.Valid() {
-			return errs.Field("roles", "Unknown role \""+string(r)+"\".", "Rôle inconnu « "+string(r)+" ».")
+			return errs.Field("roles", "identity.unknown_role", string(r))
 		}
 		if r.Client() {
 			clientRoles++
@@ -57,14 +57,11 @@ func (a *Account) Validate() error {
 	}
 	switch {
 	case clientRoles > 0 && clientRoles < len(a.Roles):
-		return errs.Field("roles", "A client laboratory's account cannot also hold a site staff role.",
-			"Un compte de laboratoire client ne peut pas avoir aussi un rôle du personnel du site.")
+		return errs.Field("roles", "identity.client_laboratory_account_cannot")
 	case clientRoles > 0 && a.ClientID == "":
-		return errs.Field("client_id", "A client user's account must name its client laboratory.",
-			"Le compte d'un utilisateur client doit indiquer son laboratoire client.")
+		return errs.Field("client_id", "identity.client_user_account_must")
 	case clientRoles == 0 && a.ClientID != "":
-		return errs.Field("client_id", "Only a client laboratory's account belongs to a client; staff are assigned to clients instead.",
-			"Seul un compte de laboratoire client appartient à un client ; le personnel est affecté aux clients.")
+		return errs.Field("client_id", "identity.only_client_laboratory_account")
 	}
 	return nil
 }

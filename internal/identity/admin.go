@@ -127,9 +127,7 @@ func (a Actor) MayManageAccounts() error {
 	return a.Require(PermAccountsAdmin)
 }
 
-var errClientManagerScope = errs.E(errs.Forbidden,
-	"A client manager may create and withdraw only client user accounts of their own laboratory.",
-	"Un responsable client ne peut créer et retirer que des comptes d'utilisateur client de son propre laboratoire.")
+var errClientManagerScope = errs.E(errs.Forbidden, "identity.client_manager_may_create")
 
 // onlyClientUser reports whether the roles are exactly a client user's.
 func onlyClientUser(roles []Role) bool { return len(roles) == 1 && roles[0] == RoleClientUser }
@@ -162,8 +160,7 @@ func (a Actor) CheckAccountChange(old, new *Account) error {
 		return nil
 	}
 	if slices.Contains(old.Roles, RoleAdmin) && !slices.Contains(new.Roles, RoleAdmin) {
-		return errs.E(errs.Forbidden, "You cannot remove your own administrator role; another administrator must do it.",
-			"Vous ne pouvez pas retirer votre propre rôle d'administrateur ; un autre administrateur doit le faire.")
+		return errs.E(errs.Forbidden, "identity.you_cannot_remove_your")
 	}
 	if old.Active && !new.Active {
 		return errSelfWithdraw
@@ -171,8 +168,7 @@ func (a Actor) CheckAccountChange(old, new *Account) error {
 	return nil
 }
 
-var errSelfWithdraw = errs.E(errs.Forbidden, "You cannot withdraw your own account; another administrator must do it.",
-	"Vous ne pouvez pas retirer votre propre compte ; un autre administrateur doit le faire.")
+var errSelfWithdraw = errs.E(errs.Forbidden, "identity.you_cannot_withdraw_your")
 
 // CheckWithdraw refuses the withdrawal of an account the actor may not
 // withdraw: an administrator withdraws any account but their own; a client

@@ -68,8 +68,7 @@ var (
 var hashWaiting atomic.Int32
 
 // ErrBusy is a password check given up because too many were waiting.
-var ErrBusy = errs.E(errs.Unavailable, "The server is busy checking other passwords: try again in a moment. Nothing was done.",
-	"Le serveur est occupé à vérifier d'autres mots de passe : réessayez dans un instant. Rien n'a été fait.")
+var ErrBusy = errs.E(errs.Unavailable, "identity.server_busy_checking_other")
 
 // takeSlot waits for a slot of hashSlots within the queue's bounds and the
 // context's; while it waits and computes, the request gives its place to

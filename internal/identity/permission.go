@@ -128,33 +128,32 @@ func (a Actor) Require(p Permission) error {
 	if a.Can(p) {
 		return nil
 	}
-	m := refusals[p]
-	if m.en == "" {
-		m = refusal{"You are not allowed to do this.", "Vous n'êtes pas autorisé à faire ceci."}
+	key, ok := refusals[p]
+	if !ok {
+		key = "identity.refused"
 	}
-	return errs.E(errs.Forbidden, m.en, m.fr)
+	return errs.E(errs.Forbidden, key)
 }
 
-type refusal struct{ en, fr string }
-
-var refusals = map[Permission]refusal{
-	PermSiteEdit:        {"Only an administrator or a production supervisor may change the site model.", "Seul un administrateur ou un superviseur de production peut modifier le modèle du site."},
-	PermStaffView:       {"Staff records are for site staff only.", "Les données du personnel sont réservées au personnel du site."},
-	PermStaffEdit:       {"Only an administrator or a production supervisor may change staff, teams and shifts.", "Seul un administrateur ou un superviseur de production peut modifier le personnel, les équipes et les horaires."},
-	PermAccountsView:    {"Only administrators, quality assurance and security may see accounts.", "Seuls les administrateurs, l'assurance qualité et la sécurité peuvent voir les comptes."},
-	PermAccountsAdmin:   {"Only an administrator may manage accounts, roles and access rights.", "Seul un administrateur peut gérer les comptes, les rôles et les droits d'accès."},
-	PermSecurityEvents:  {"Only security and administrators may see security events.", "Seuls la sécurité et les administrateurs peuvent voir les événements de sécurité."},
-	PermBatchRelease:    {"Only a Qualified Person may release a batch.", "Seule une personne qualifiée peut libérer un lot."},
-	PermProductionView:  {"Production data is for production, quality and the client laboratories.", "Les données de production sont réservées à la production, à la qualité et aux laboratoires clients."},
-	PermProductionPlan:  {"Only a production supervisor may create products and orders, schedule batches or release them to the floor.", "Seul un superviseur de production peut créer produits et ordres, planifier des lots ou les lancer en atelier."},
-	PermLineMaintenance: {"Only maintenance or a production supervisor may plan maintenance windows.", "Seuls la maintenance ou un superviseur de production peuvent planifier des fenêtres de maintenance."},
-	PermMasterEdit:      {"Only a production supervisor may write master batch records.", "Seul un superviseur de production peut rédiger des dossiers de lot maîtres."},
-	PermMasterApprove:   {"Only quality assurance may approve, bring into effect or retire a master batch record.", "Seule l'assurance qualité peut approuver, mettre en vigueur ou retirer un dossier de lot maître."},
-	PermBatchExecute:    {"Only production operators and supervisors may execute a batch.", "Seuls les opérateurs et superviseurs de production peuvent exécuter un lot."},
-	PermBatchReview:     {"Only quality assurance and Qualified Persons may review batch records.", "Seules l'assurance qualité et les personnes qualifiées peuvent revoir les dossiers de lot."},
-	PermStockEdit:       {"Only a production supervisor or quality assurance may record materials and lots.", "Seuls un superviseur de production ou l'assurance qualité peuvent enregistrer matières et lots."},
-	PermLotStatus:       {"Only quality assurance may release, quarantine or reject a lot.", "Seule l'assurance qualité peut libérer, mettre en quarantaine ou refuser un lot."},
-	PermBackupView:      {"Only administrators and quality assurance may see the restore drills.", "Seuls les administrateurs et l'assurance qualité peuvent voir les exercices de restauration."},
+// refusals are the catalogue keys of the refusal of each permission.
+var refusals = map[Permission]string{
+	PermSiteEdit:        "identity.refused.site_edit",
+	PermStaffView:       "identity.refused.staff_view",
+	PermStaffEdit:       "identity.refused.staff_edit",
+	PermAccountsView:    "identity.refused.accounts_view",
+	PermAccountsAdmin:   "identity.refused.accounts_admin",
+	PermSecurityEvents:  "identity.refused.security_events",
+	PermBatchRelease:    "identity.refused.batch_release",
+	PermProductionView:  "identity.refused.production_view",
+	PermProductionPlan:  "identity.refused.production_plan",
+	PermLineMaintenance: "identity.refused.line_maintenance",
+	PermMasterEdit:      "identity.refused.master_edit",
+	PermMasterApprove:   "identity.refused.master_approve",
+	PermBatchExecute:    "identity.refused.batch_execute",
+	PermBatchReview:     "identity.refused.batch_review",
+	PermStockEdit:       "identity.refused.stock_edit",
+	PermLotStatus:       "identity.refused.lot_status",
+	PermBackupView:      "identity.refused.backup_view",
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

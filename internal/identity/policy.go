@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -66,34 +65,26 @@ const (
 // Validate checks that the policy stays within safe bounds. The fields it
 // names are those of the policy's JSON form (the API's and the pages').
 func (p Policy) Validate() error {
-	bad := func(field, en, fr string, args ...any) error {
-		return errs.Field(field, fmt.Sprintf(en, args...), fmt.Sprintf(fr, args...))
+	bad := func(field, key string, args ...any) error {
+		return errs.Field(field, key, args...)
 	}
 	switch {
 	case p.MinLength < minMinLength || p.MinLength > maxMinLength:
-		return bad("min_length", "The least length of a password must be from %d to %d characters.",
-			"La longueur minimale d'un mot de passe doit être comprise entre %d et %d caractères.", minMinLength, maxMinLength)
+		return bad("min_length", "identity.least_length_password_must", minMinLength, maxMinLength)
 	case p.History < 0 || p.History > maxHistory:
-		return bad("history", "The number of previous passwords refused must be from 0 to %d.",
-			"Le nombre d'anciens mots de passe refusés doit être compris entre 0 et %d.", maxHistory)
+		return bad("history", "identity.number_previous_passwords_refused", maxHistory)
 	case p.MaxAge < 0 || (p.MaxAge > 0 && p.MaxAge < 24*time.Hour) || p.MaxAge > maxMaxAge:
-		return bad("max_age_days", "A password's lifetime must be 0 (it does not expire) or from 1 to %d days.",
-			"La durée de vie d'un mot de passe doit être 0 (il n'expire pas) ou comprise entre 1 et %d jours.", int(maxMaxAge/(24*time.Hour)))
+		return bad("max_age_days", "identity.password_lifetime_must_0", int(maxMaxAge/(24*time.Hour)))
 	case p.LockAfter < 3 || p.LockAfter > 20:
-		return bad("lock_after", "An account must lock after 3 to 20 failed sign-ins in a row.",
-			"Un compte doit se verrouiller après 3 à 20 échecs de connexion consécutifs.")
+		return bad("lock_after", "identity.account_must_lock_after")
 	case p.LockFor < time.Minute || p.LockFor > maxLockFor:
-		return bad("lock_for_minutes", "An account must stay locked from 1 minute to %d minutes.",
-			"Un compte doit rester verrouillé de 1 à %d minutes.", int(maxLockFor/time.Minute))
+		return bad("lock_for_minutes", "identity.account_must_stay_locked", int(maxLockFor/time.Minute))
 	case p.Idle < time.Minute || p.Idle > maxIdle:
-		return bad("idle_minutes", "A session's idle timeout must be from 1 to %d minutes.",
-			"Le délai d'inactivité d'une session doit être compris entre 1 et %d minutes.", int(maxIdle/time.Minute))
+		return bad("idle_minutes", "identity.session_idle_timeout_must", int(maxIdle/time.Minute))
 	case p.ShopfloorIdle < time.Minute || p.ShopfloorIdle > p.Idle:
-		return bad("shopfloor_idle_minutes", "A shop-floor session's idle timeout must be from 1 minute to the idle timeout of other sessions.",
-			"Le délai d'inactivité d'un poste d'atelier doit être compris entre 1 minute et celui des autres sessions.")
+		return bad("shopfloor_idle_minutes", "identity.shop_floor_session_idle")
 	case p.Absolute < p.Idle || p.Absolute > maxAbsolute:
-		return bad("absolute_minutes", "A session's absolute timeout must be from its idle timeout to %d minutes.",
-			"La durée maximale d'une session doit être comprise entre son délai d'inactivité et %d minutes.", int(maxAbsolute/time.Minute))
+		return bad("absolute_minutes", "identity.session_absolute_timeout_must", int(maxAbsolute/time.Minute))
 	}
 	return nil
 }
@@ -104,30 +95,25 @@ func (p Policy) Validate() error {
 func (p Policy) CheckPassword(password, username string) error {
 	n := utf8.RuneCountInString(password)
 	if n < p.MinLength {
-		return errs.Field("password", fmt.Sprintf("A password needs at least %d characters.", p.MinLength),
-			fmt.Sprintf("Un mot de passe doit compter au moins %d caractères.", p.MinLength))
+		return errs.Field("password", "identity.password_needs_least_characters", p.MinLength)
 	}
 	if n > MaxPasswordLength {
-		return errs.Field("password", fmt.Sprintf("A password has at most %d characters.", MaxPasswordLength),
-			fmt.Sprintf("Un mot de passe compte au plus %d caractères.", MaxPasswordLength))
+		return errs.Field("password", "identity.password_most_characters", MaxPasswordLength)
 	}
 	// A username of one or two letters ("qa") would refuse half the
 	// dictionary while protecting nothing.
 	if u := strings.ToLower(strings.TrimSpace(username)); utf8.RuneCountInString(u) >= 3 && strings.Contains(strings.ToLower(password), u) {
-		return errs.Field("password", "A password must not contain the username.",
-			"Un mot de passe ne doit pas contenir l'identifiant.")
+		return errs.Field("password", "identity.password_must_not_contain")
 	}
 	if IsCommonPassword(password) {
-		return errs.Field("password", "This password is too common: it is among the first that attackers try. Choose another one, for example a few unrelated words.",
-			"Ce mot de passe est trop courant : il fait partie des premiers qu'essaient les attaquants. Choisissez-en un autre, par exemple quelques mots sans rapport entre eux.")
+		return errs.Field("password", "identity.password_too_common_among")
 	}
 	return nil
 }
 
 // ErrPasswordReused is the refusal of a password among the last ones used.
 func ErrPasswordReused(history int) error {
-	return errs.Field("password", fmt.Sprintf("This password was used recently; choose one that is not among your last %d.", history),
-		fmt.Sprintf("Ce mot de passe a déjà servi récemment ; choisissez-en un qui ne soit pas parmi vos %d derniers.", history))
+	return errs.Field("password", "identity.password_used_recently_choose", history)
 }
 
 // IdleFor is the idle timeout of a session of the kind.

@@ -53,11 +53,9 @@ const (
 func (p Pending) Refusal() error {
 	switch p {
 	case PendingPassword:
-		return errs.E(errs.Forbidden, "Your password has expired: change it before doing anything else.",
-			"Votre mot de passe a expiré : changez-le avant toute autre action.")
+		return errs.E(errs.Forbidden, "identity.your_password_expired_change")
 	case PendingTOTP:
-		return errs.E(errs.Forbidden, "Set up your second factor first: administrators must sign in with a code from an authenticator app (TOTP).",
-			"Configurez d'abord votre second facteur : les administrateurs doivent se connecter avec le code d'une application d'authentification (TOTP).")
+		return errs.E(errs.Forbidden, "identity.set_up_your_second")
 	}
 	return nil
 }

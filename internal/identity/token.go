@@ -55,22 +55,21 @@ type Token struct {
 func (t *Token) Validate(now time.Time) error {
 	t.Name = strings.TrimSpace(t.Name)
 	if t.Name == "" || utf8.RuneCountInString(t.Name) > 120 {
-		return errs.Field("name", "A name of 1 to 120 characters is required, saying which machine holds the token.",
-			"Un nom de 1 à 120 caractères est requis, indiquant quelle machine détient le jeton.")
+		return errs.Field("name", "identity.name_1_120_characters")
 	}
 	if len(t.Scopes) == 0 {
-		return errs.Field("scopes", "A token needs at least one scope.", "Un jeton doit avoir au moins une portée.")
+		return errs.Field("scopes", "identity.token_needs_least_scope")
 	}
 	for i, s := range t.Scopes {
 		if !s.Valid() {
-			return errs.Field("scopes", "Unknown scope \""+string(s)+"\".", "Portée inconnue « "+string(s)+" ».")
+			return errs.Field("scopes", "identity.unknown_scope", string(s))
 		}
 		if slices.Contains(t.Scopes[:i], s) {
-			return errs.Field("scopes", "The scope \""+string(s)+"\" is named twice.", "La portée « "+string(s)+" » est indiquée deux fois.")
+			return errs.Field("scopes", "identity.scope_named_twice", string(s))
 		}
 	}
 	if !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(now) {
-		return errs.Field("expires_at", "The expiry must be in the future.", "L'expiration doit être dans le futur.")
+		return errs.Field("expires_at", "identity.expiry_must_future")
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func (d *Directory) Encrypted() bool {
 // errRefused is the answer to every refused sign-in, whatever the reason:
 // it must not tell a wrong password from an unknown user.
 func errRefused() error {
-	return errs.E(errs.Unauthorized, "Wrong username or password.", "Identifiant ou mot de passe incorrect.")
+	return errs.E(errs.Unauthorized, "ldap.wrong_username_password")
 }
 
 // Authenticate checks the credentials against the directory: it searches

@@ -45,22 +45,19 @@ func (e *Equipment) Validate() error {
 		return err
 	}
 	if e.Kind, err = name("kind", e.Kind); err != nil {
-		return errs.Field("kind", "Say what kind of equipment it is (for example: filler, autoclave).",
-			"Indiquez le type d'équipement (par exemple : remplisseuse, autoclave).")
+		return errs.Field("kind", "site.say_what_kind_equipment")
 	}
 	if e.LineID == "" {
-		return errs.Field("line_id", "Choose the line the equipment belongs to.", "Choisissez la ligne de l'équipement.")
+		return errs.Field("line_id", "site.choose_line_equipment_belongs")
 	}
 	if e.Status == "" {
 		e.Status = EquipmentClean
 	}
 	if !oneOf(e.Status, EquipmentStatuses) {
-		return errs.Field("status", "The status must be one of: "+joined(EquipmentStatuses)+".",
-			"Le statut doit être l'un de : "+joined(EquipmentStatuses)+".")
+		return errs.Field("status", "site.status_must", joined(EquipmentStatuses))
 	}
 	if e.QualificationDue.IsZero() {
-		return errs.Field("qualification_due", "The date the qualification is due is required.",
-			"La date d'échéance de qualification est requise.")
+		return errs.Field("qualification_due", "site.date_qualification_due_required")
 	}
 	e.QualificationDue = e.QualificationDue.UTC().Truncate(24 * time.Hour)
 	return nil

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"strings"
 
 	"galenix/internal/errs"
@@ -71,41 +70,35 @@ func (l *Line) Validate() error {
 		return err
 	}
 	if l.RoomID == "" {
-		return errs.Field("room_id", "Choose the room the line stands in.", "Choisissez la salle où se trouve la ligne.")
+		return errs.Field("room_id", "site.choose_room_line_stands")
 	}
 	if l.Status == "" {
 		l.Status = LineAvailable
 	}
 	if !oneOf(l.Status, LineStatuses) {
-		return errs.Field("status", "The status must be one of: "+joined(LineStatuses)+".",
-			"Le statut doit être l'un de : "+joined(LineStatuses)+".")
+		return errs.Field("status", "site.status_must", joined(LineStatuses))
 	}
 	if len(l.Forms) == 0 {
-		return errs.Field("forms", "A line must be able to run at least one galenic form.",
-			"Une ligne doit pouvoir produire au moins une forme galénique.")
+		return errs.Field("forms", "site.line_must_able_run")
 	}
 	seen := map[Form]bool{}
 	for _, f := range l.Forms {
 		if !oneOf(f, Forms) {
-			return errs.Field("forms", fmt.Sprintf("Unknown galenic form %q; the forms are: %s.", f, joined(Forms)),
-				fmt.Sprintf("Forme galénique inconnue « %s » ; les formes sont : %s.", f, joined(Forms)))
+			return errs.Field("forms", "site.unknown_galenic_form_forms", f, joined(Forms))
 		}
 		if seen[f] {
-			return errs.Field("forms", fmt.Sprintf("The form %q is listed twice.", f), fmt.Sprintf("La forme « %s » figure deux fois.", f))
+			return errs.Field("forms", "site.form_listed_twice", f)
 		}
 		seen[f] = true
 		if f.Sterile() != l.Sterile {
 			if l.Sterile {
-				return errs.Field("forms", fmt.Sprintf("A sterile line cannot run the non-sterile form %q.", f),
-					fmt.Sprintf("Une ligne stérile ne peut pas produire la forme non stérile « %s ».", f))
+				return errs.Field("forms", "site.sterile_line_cannot_run", f)
 			}
-			return errs.Field("forms", fmt.Sprintf("A non-sterile line cannot run the sterile form %q.", f),
-				fmt.Sprintf("Une ligne non stérile ne peut pas produire la forme stérile « %s ».", f))
+			return errs.Field("forms", "site.non_sterile_line_cannot", f)
 		}
 	}
 	if l.CapacityPerHour < 0 || l.CapacityPerHour > 1_000_000 {
-		return errs.Field("capacity_per_hour", "The capacity must lie between 0 and 1,000,000 units per hour.",
-			"La cadence doit être comprise entre 0 et 1 000 000 unités par heure.")
+		return errs.Field("capacity_per_hour", "site.capacity_must_lie_between")
 	}
 	return nil
 }
@@ -115,8 +108,7 @@ func (l *Line) Validate() error {
 // room's.
 func (l *Line) CheckRoom(r *Room) error {
 	if l.Sterile && !r.Grade.SterileCapable() {
-		return errs.Field("room_id", fmt.Sprintf("A sterile line must stand in a clean room of grade A, B or C; room %s is grade %s.", r.Code, r.Grade),
-			fmt.Sprintf("Une ligne stérile doit se trouver dans une salle propre de classe A, B ou C ; la salle %s est de classe %s.", r.Code, r.Grade))
+		return errs.Field("room_id", "site.sterile_line_must_stand", r.Code, r.Grade)
 	}
 	l.BuildingID = r.BuildingID
 	return nil

@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"regexp"
 
 	"galenix/internal/errs"
@@ -45,17 +44,15 @@ func (s *Shift) Validate() error {
 		return err
 	}
 	if !oneOf(s.Kind, ShiftKinds) {
-		return errs.Field("kind", "The shift kind must be one of: "+joined(ShiftKinds)+".",
-			"Le type d'équipe doit être l'un de : "+joined(ShiftKinds)+".")
+		return errs.Field("kind", "site.shift_kind_must", joined(ShiftKinds))
 	}
 	for _, v := range []struct{ field, val string }{{"start", s.Start}, {"end", s.End}} {
 		if !clock.MatchString(v.val) {
-			return errs.Field(v.field, fmt.Sprintf("Times are written HH:MM on a 24-hour clock, not %q.", v.val),
-				fmt.Sprintf("Les heures s'écrivent HH:MM sur 24 heures, pas « %s ».", v.val))
+			return errs.Field(v.field, "site.times_written_hh_mm", v.val)
 		}
 	}
 	if s.Start == s.End {
-		return errs.Field("end", "A shift must end at another time than it starts.", "Une équipe doit finir à une autre heure que celle où elle commence.")
+		return errs.Field("end", "site.shift_must_end_another")
 	}
 	return nil
 }
@@ -82,7 +79,7 @@ func (t *Team) Validate() error {
 		return err
 	}
 	if t.ShiftID == "" {
-		return errs.Field("shift_id", "Choose the team's shift.", "Choisissez l'horaire de l'équipe.")
+		return errs.Field("shift_id", "site.choose_team_shift")
 	}
 	return nil
 }
@@ -110,7 +107,7 @@ func (p *Person) Validate() error {
 		return err
 	}
 	if p.Job, err = name("job", p.Job); err != nil {
-		return errs.Field("job", "The person's job title is required.", "La fonction de la personne est requise.")
+		return errs.Field("job", "site.person_job_title_required")
 	}
 	return nil
 }

@@ -1,8 +1,6 @@
 package site
 
 import (
-	"fmt"
-
 	"galenix/internal/errs"
 )
 
@@ -55,7 +53,7 @@ type Room struct {
 func (r *Room) Validate() error {
 	var err error
 	if r.BuildingID == "" {
-		return errs.Field("building_id", "Choose the building the room is in.", "Choisissez le bâtiment de la salle.")
+		return errs.Field("building_id", "site.choose_building_room")
 	}
 	if r.Code, err = code("code", r.Code); err != nil {
 		return err
@@ -64,36 +62,28 @@ func (r *Room) Validate() error {
 		return err
 	}
 	if !oneOf(r.Grade, Grades) {
-		return errs.Field("grade", "The grade must be one of: "+joined(Grades)+".",
-			"La classe doit être l'une de : "+joined(Grades)+".")
+		return errs.Field("grade", "site.grade_must", joined(Grades))
 	}
 	if r.TempMin < -80 || r.TempMax > 80 {
-		return errs.Field(outOfRange("temp_min", r.TempMin < -80, "temp_max"), "Temperatures must lie between -80 °C and 80 °C.",
-			"Les températures doivent être comprises entre -80 °C et 80 °C.")
+		return errs.Field(outOfRange("temp_min", r.TempMin < -80, "temp_max"), "site.temperatures_must_lie_between")
 	}
 	if r.TempMin >= r.TempMax {
-		return errs.Field("temp_min", fmt.Sprintf("The minimum temperature (%g °C) must be below the maximum (%g °C).", r.TempMin, r.TempMax),
-			fmt.Sprintf("La température minimale (%g °C) doit être inférieure à la maximale (%g °C).", r.TempMin, r.TempMax))
+		return errs.Field("temp_min", "site.minimum_temperature_c_must", r.TempMin, r.TempMax)
 	}
 	if r.HumidityMin < 0 || r.HumidityMax > 100 {
-		return errs.Field(outOfRange("humidity_min", r.HumidityMin < 0, "humidity_max"), "Relative humidity must lie between 0 % and 100 %.",
-			"L'humidité relative doit être comprise entre 0 % et 100 %.")
+		return errs.Field(outOfRange("humidity_min", r.HumidityMin < 0, "humidity_max"), "site.relative_humidity_must_lie")
 	}
 	if r.HumidityMin >= r.HumidityMax {
-		return errs.Field("humidity_min", fmt.Sprintf("The minimum humidity (%g %%) must be below the maximum (%g %%).", r.HumidityMin, r.HumidityMax),
-			fmt.Sprintf("L'humidité minimale (%g %%) doit être inférieure à la maximale (%g %%).", r.HumidityMin, r.HumidityMax))
+		return errs.Field("humidity_min", "site.minimum_humidity_must_below", r.HumidityMin, r.HumidityMax)
 	}
 	if r.CascadesTo == "" && r.PressureDiffPa != 0 {
-		return errs.Field("pressure_diff_pa", "A pressure differential needs the room it cascades to.",
-			"Un différentiel de pression exige la salle vers laquelle elle cascade.")
+		return errs.Field("pressure_diff_pa", "site.pressure_differential_needs_room")
 	}
 	if r.PressureDiffPa < 0 || r.PressureDiffPa > 100 {
-		return errs.Field("pressure_diff_pa", "The pressure differential must lie between 0 and 100 Pa.",
-			"Le différentiel de pression doit être compris entre 0 et 100 Pa.")
+		return errs.Field("pressure_diff_pa", "site.pressure_differential_must_lie")
 	}
 	if r.ID != "" && r.CascadesTo == r.ID {
-		return errs.Field("cascades_to", "A room cannot cascade pressure to itself.",
-			"Une salle ne peut pas cascader sa pression vers elle-même.")
+		return errs.Field("cascades_to", "site.room_cannot_cascade_pressure")
 	}
 	return nil
 }
@@ -104,18 +94,15 @@ func (r *Room) Validate() error {
 // cascades to.
 func CheckCascade(r *Room, to *Room, next func(id string) (*Room, error)) error {
 	if to.BuildingID != r.BuildingID {
-		return errs.Field("cascades_to", "A room can only cascade pressure to a room of the same building.",
-			"Une salle ne peut cascader sa pression que vers une salle du même bâtiment.")
+		return errs.Field("cascades_to", "site.room_can_only_cascade")
 	}
 	if rank(to.Grade) < rank(r.Grade) {
-		return errs.Field("cascades_to", fmt.Sprintf("Pressure must fall from cleaner to less clean rooms: grade %s cannot cascade to grade %s.", r.Grade, to.Grade),
-			fmt.Sprintf("La pression doit décroître des salles les plus propres vers les moins propres : une classe %s ne peut pas cascader vers une classe %s.", r.Grade, to.Grade))
+		return errs.Field("cascades_to", "site.pressure_must_fall_from", r.Grade, to.Grade)
 	}
 	seen := map[string]bool{r.ID: true}
 	for cur := to; cur != nil; {
 		if seen[cur.ID] || cur.CascadesTo == r.ID {
-			return errs.Field("cascades_to", "This cascade would come back to the room itself.",
-				"Cette cascade reviendrait à la salle elle-même.")
+			return errs.Field("cascades_to", "site.cascade_would_come_back")
 		}
 		if cur.CascadesTo == "" {
 			break

@@ -21,6 +21,32 @@ type Site struct {
 	Timezone string `json:"timezone"`
 }
 
+// DefaultTimezone is the zone of a site whose settings name none.
+const DefaultTimezone = "Europe/Paris"
+
+// DefaultLocation is the zone of a site whose settings name none.
+func DefaultLocation() *time.Location {
+	loc, err := time.LoadLocation(DefaultTimezone)
+	if err != nil { // cannot happen: time/tzdata is linked in
+		return time.UTC
+	}
+	return loc
+}
+
+// Location is the site's time zone, which screens, documents and the days
+// of queries are in: the zone its settings name, or DefaultTimezone for a
+// site without one (or one this machine cannot resolve).
+func (s *Site) Location() *time.Location {
+	if s == nil || s.Timezone == "" {
+		return DefaultLocation()
+	}
+	loc, err := time.LoadLocation(s.Timezone)
+	if err != nil {
+		return DefaultLocation()
+	}
+	return loc
+}
+
 // Validate checks the site's fields; the timezone must be a known IANA zone
 // name, the one the screens show times in.
 func (s *Site) Validate() error {
@@ -32,8 +58,7 @@ func (s *Site) Validate() error {
 		return err
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" {
-		return errs.Field("timezone", "The time zone must be a zone name such as Europe/Paris.",
-			"Le fuseau horaire doit être un nom de zone tel que Europe/Paris.")
+		return errs.Field("timezone", "site.time_zone_must_zone")
 	}
 	return nil
 }
@@ -77,8 +102,7 @@ func (b *Building) Validate() error {
 		return err
 	}
 	if !oneOf(b.Role, BuildingRoles) {
-		return errs.Field("role", "The building's role must be one of: "+joined(BuildingRoles)+".",
-			"Le rôle du bâtiment doit être l'un de : "+joined(BuildingRoles)+".")
+		return errs.Field("role", "site.building_role_must", joined(BuildingRoles))
 	}
 	return nil
 }
@@ -87,8 +111,7 @@ func (b *Building) Validate() error {
 func code(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || utf8.RuneCountInString(v) > 32 || strings.ContainsAny(v, " \t\r\n") {
-		return v, errs.Field(field, "A code of 1 to 32 characters without spaces is required.",
-			"Un code de 1 à 32 caractères sans espace est requis.")
+		return v, errs.Field(field, "client.code_1_32_characters")
 	}
 	return v, nil
 }
@@ -97,8 +120,7 @@ func code(field, v string) (string, error) {
 func name(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || utf8.RuneCountInString(v) > 120 {
-		return v, errs.Field(field, "A name of 1 to 120 characters is required.",
-			"Un nom de 1 à 120 caractères est requis.")
+		return v, errs.Field(field, "client.name_1_120_characters")
 	}
 	return v, nil
 }

@@ -333,7 +333,7 @@ func TestCheckCascade(t *testing.T) {
 		if r, ok := rooms[id]; ok {
 			return r, nil
 		}
-		return nil, errs.E(errs.NotFound, "No such room.", "Cette salle n'existe pas.")
+		return nil, errs.E(errs.NotFound, "store.no_such_room")
 	}
 	tests := []struct {
 		name  string

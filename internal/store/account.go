@@ -37,24 +37,22 @@ var _ identity.Service = (*IdentityStore)(nil)
 const dummyHash = "$argon2id$v=19$m=65536,t=3,p=1$f+WRKKyqkjrGyEfq7g7Vkw$yueMnXKdlSzblEwUGgYJUQ1QJQnSiPzCKovqYo6nrts"
 
 func errBadCredentials() error {
-	return errs.E(errs.Unauthorized, "Wrong username or password.", "Identifiant ou mot de passe incorrect.")
+	return errs.E(errs.Unauthorized, "ldap.wrong_username_password")
 }
 
 // errTOTPNeeded asks for the second factor: the password was right.
 func errTOTPNeeded() error {
 	return &errs.Error{Code: errs.Unauthorized, Field: "totp",
-		Message:   "Enter the 6-digit code of your authenticator app to sign in.",
-		MessageFR: "Saisissez le code à 6 chiffres de votre application d'authentification pour vous connecter."}
+		Key: "store.enter_6_digit_code"}
 }
 
 func errTOTPWrong() error {
 	return &errs.Error{Code: errs.Unauthorized, Field: "totp",
-		Message:   "The code is wrong or has expired; enter the one your authenticator app shows now.",
-		MessageFR: "Le code est incorrect ou a expiré ; saisissez celui qu'affiche maintenant votre application d'authentification."}
+		Key: "store.code_wrong_expired_enter_2"}
 }
 
 func errSessionEnded() error {
-	return errs.E(errs.Unauthorized, "Your session has ended; sign in again.", "Votre session a pris fin ; reconnectez-vous.")
+	return errs.E(errs.Unauthorized, "store.your_session_ended_sign")
 }
 
 const accountCols = `id, username, name, roles, COALESCE(CAST(client_id AS TEXT), ''), active, created_at, source, version`
@@ -104,16 +102,15 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 		device = identity.DeviceBrowser
 	}
 	if !identity.ValidDevice(device) {
-		return "", nil, errs.Field("device", `The device must be "browser", "shopfloor" or "api".`,
-			`L'appareil doit être « browser », « shopfloor » ou « api ».`)
+		return "", nil, errs.Field("device", "store.device_must_browser_shopfloor")
 	}
 	username := strings.TrimSpace(c.Username)
 	var st signInState
-	var found error = errs.E(errs.NotFound, "no account", "")
+	var found error = errs.E(errs.NotFound, "store.no_account")
 	if usableUsername(username) {
 		found = s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled
-				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "no account", "")
+				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account", "")
 		})
 	}
 	if found != nil && !errs.Is(found, errs.NotFound) {
@@ -222,7 +219,7 @@ func (tx *Tx) Unlock(accountID string) error {
 	var failed int
 	var locked sql.NullTime
 	err := tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&failed, &locked) }, "No such account.", "Ce compte n'existe pas.")
+		func(sc scanner) error { return sc.Scan(&failed, &locked) }, "store.no_such_account", "")
 	if err != nil || (failed == 0 && !locked.Valid) {
 		return err
 	}

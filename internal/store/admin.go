@@ -35,7 +35,7 @@ var _ identity.Admin = (*AdminStore)(nil)
 const unusablePasswordHash = "!"
 
 func errNoAccount() error {
-	return errs.E(errs.NotFound, "No such account.", "Ce compte n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_account")
 }
 
 // setPassword sets the account's password under the site's policy: the
@@ -123,7 +123,7 @@ func (s *AdminStore) CreateAccount(ctx context.Context, a *identity.Account, pas
 
 // clientExists refuses a client id that names no client the actor may see.
 func (tx *Tx) clientExists(id string) error {
-	missing := errs.Field("client_id", "No such client laboratory.", "Ce laboratoire client n'existe pas.")
+	missing := errs.Field("client_id", "store.no_such_client_laboratory")
 	if _, err := uuid.Parse(id); err != nil {
 		return missing
 	}
@@ -152,12 +152,10 @@ func (s *AdminStore) UpdateAccount(ctx context.Context, a *identity.Account, rea
 		// The username and the laboratory name who the account is: sent
 		// back unchanged or left out, never changed.
 		if u := strings.TrimSpace(a.Username); u != "" && u != old.Username {
-			return errs.Field("username", "A username never changes; create another account instead.",
-				"Un identifiant ne change jamais ; créez plutôt un autre compte.")
+			return errs.Field("username", "store.username_never_changes_create")
 		}
 		if a.ClientID != "" && a.ClientID != old.ClientID {
-			return errs.Field("client_id", "An account's client laboratory never changes; create another account instead.",
-				"Le laboratoire client d'un compte ne change jamais ; créez plutôt un autre compte.")
+			return errs.Field("client_id", "store.account_client_laboratory_never")
 		}
 		a.Username, a.ClientID, a.Source, a.CreatedAt = old.Username, old.ClientID, old.Source, old.CreatedAt
 		if err := a.Validate(); err != nil {
@@ -229,7 +227,7 @@ func (s *AdminStore) WithdrawAccount(ctx context.Context, id, reason string) (*i
 			return err
 		}
 		if !a.Active {
-			return errs.E(errs.Conflict, "This account is already withdrawn.", "Ce compte est déjà retiré.")
+			return errs.E(errs.Conflict, "store.account_already_withdrawn")
 		}
 		if tx.reason == "" {
 			return errReasonRequired()

@@ -23,11 +23,11 @@ const MachineTokenPrefix = "gxm_"
 const machineTokenBytes = 32
 
 func errBadMachineToken() error {
-	return errs.E(errs.Unauthorized, "This API token is not valid.", "Ce jeton d'API n'est pas valide.")
+	return errs.E(errs.Unauthorized, "store.api_token_not_valid")
 }
 
 func errNoToken() error {
-	return errs.E(errs.NotFound, "No such API token.", "Ce jeton d'API n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_api_token")
 }
 
 // wellFormedMachineToken reports whether s has the shape of a machine token:
@@ -91,7 +91,7 @@ func (s *IdentityStore) authenticateMachine(ctx context.Context, token string) (
 	}
 	var t identity.Token
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-		return notFound(scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.token_hash = ?`, tokenHash(token)), &t), "no token", "")
+		return notFound(scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.token_hash = ?`, tokenHash(token)), &t), "store.no_token", "")
 	})
 	if errs.Is(err, errs.NotFound) {
 		return identity.Actor{}, errBadMachineToken()
@@ -188,7 +188,7 @@ func (s *AdminStore) RevokeToken(ctx context.Context, id, reason string) (*ident
 			return err
 		}
 		if !t.RevokedAt.IsZero() {
-			return errs.E(errs.Conflict, "This API token is already revoked.", "Ce jeton d'API est déjà révoqué.")
+			return errs.E(errs.Conflict, "store.api_token_already_revoked")
 		}
 		if tx.reason == "" {
 			return errReasonRequired()

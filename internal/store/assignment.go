@@ -43,11 +43,10 @@ func (tx *Tx) assign(accountID, clientID string) (string, error) {
 	var clientAccount string
 	err := tx.queryRow(`SELECT COALESCE(CAST(client_id AS TEXT), '') FROM accounts WHERE id = ?`, accountID).Scan(&clientAccount)
 	if err != nil {
-		return "", asField(notFound(err, "No such account.", "Ce compte n'existe pas."), "account_id")
+		return "", asField(notFound(err, "store.no_such_account", ""), "account_id")
 	}
 	if clientAccount != "" {
-		return "", errs.Field("account_id", "A client laboratory's user belongs to their laboratory; only staff are assigned to clients.",
-			"Un utilisateur de laboratoire client appartient à son laboratoire ; seul le personnel est affecté aux clients.")
+		return "", errs.Field("account_id", "store.client_laboratory_user_belongs")
 	}
 	var n int
 	if err := tx.queryRow(`SELECT COUNT(*) FROM client_assignments WHERE account_id = ? AND client_id = ?`, accountID, clientID).Scan(&n); err != nil {
@@ -55,8 +54,7 @@ func (tx *Tx) assign(accountID, clientID string) (string, error) {
 	}
 	if n > 0 {
 		return "", &errs.Error{Code: errs.Conflict, Field: "client_id",
-			Message:   "This member of staff is already assigned to this client.",
-			MessageFR: "Cette personne est déjà affectée à ce client."}
+			Key: "store.member_staff_already_assigned"}
 	}
 	id := NewID()
 	if _, err := tx.exec(`INSERT INTO client_assignments (id, account_id, client_id, created_at) VALUES (?,?,?,?)`, id, accountID, clientID, tx.now); err != nil {
@@ -86,12 +84,11 @@ func (tx *Tx) UnassignClient(accountID, clientID string) error {
 }
 
 func errNoAssignment() error {
-	return errs.E(errs.NotFound, "No such client assignment.", "Cette affectation à un client n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_client_assignment")
 }
 
 func errReasonRequired() error {
-	return errs.Field("reason", "Say why you make this change: a reason is required to change or withdraw an access right.",
-		"Indiquez pourquoi vous faites cette modification : une raison est exigée pour modifier ou retirer un droit d'accès.")
+	return errs.Field("reason", "reason.required_access")
 }
 
 // --- the administration of assignments
@@ -148,10 +145,10 @@ func (s *AdminStore) Assign(ctx context.Context, as *identity.Assignment, reason
 		return err
 	}
 	if _, err := uuid.Parse(as.AccountID); err != nil {
-		return errs.Field("account_id", "No such account.", "Ce compte n'existe pas.")
+		return errs.Field("account_id", "store.no_such_account")
 	}
 	if _, err := uuid.Parse(as.ClientID); err != nil {
-		return errs.Field("client_id", "No such client.", "Ce client n'existe pas.")
+		return errs.Field("client_id", "store.no_such_client")
 	}
 	return s.db.Write(ctx, "account.assign", reason, func(tx *Tx) error {
 		var n int
@@ -159,7 +156,7 @@ func (s *AdminStore) Assign(ctx context.Context, as *identity.Assignment, reason
 			return err
 		}
 		if n == 0 {
-			return errs.Field("client_id", "No such client.", "Ce client n'existe pas.")
+			return errs.Field("client_id", "store.no_such_client")
 		}
 		id, err := tx.assign(as.AccountID, as.ClientID)
 		if err != nil {

@@ -24,10 +24,9 @@ func (s *AuditStore) Bundle(ctx context.Context, entity, entityID string, key ed
 	entity, entityID = strings.TrimSpace(entity), strings.TrimSpace(entityID)
 	switch {
 	case entity == "":
-		return nil, errs.Field("entity", "Name the kind of record, for example line or client.",
-			"Indiquez le type d'enregistrement, par exemple line ou client.")
+		return nil, errs.Field("entity", "store.name_kind_record_example")
 	case entityID == "":
-		return nil, errs.Field("entity_id", "Name the record by its id.", "Indiquez l'identifiant de l'enregistrement.")
+		return nil, errs.Field("entity_id", "store.name_record_id")
 	case len(key) != ed25519.PrivateKeySize:
 		return nil, errs.Wrap(errors.New("no audit signing key"), "audit bundle")
 	}
@@ -36,8 +35,7 @@ func (s *AuditStore) Bundle(ctx context.Context, entity, entityID string, key ed
 		return nil, err
 	}
 	if len(mine) == 0 {
-		return nil, errs.E(errs.NotFound, "There is no audit trail of this record that you may see.",
-			"Il n'y a pas de piste d'audit de cet enregistrement que vous puissiez consulter.")
+		return nil, errs.E(errs.NotFound, "store.there_no_audit_trail")
 	}
 	if err := s.covered(ctx, mine[len(mine)-1].Seq, key); err != nil {
 		return nil, err

@@ -98,8 +98,7 @@ func unavailable(err error) bool {
 func duplicate(detail string) error {
 	if strings.Contains(detail, "masters_one_effective") || strings.Contains(detail, "masters.product_id") {
 		// Two versions of one product made effective at the same moment.
-		return errs.E(errs.Conflict, "Another version of this product's master batch record was just made effective; reload and try again.",
-			"Une autre version du dossier de lot maître de ce produit vient d'être mise en vigueur ; rechargez et réessayez.")
+		return errs.E(errs.Conflict, "store.another_version_product_master")
 	}
 	field := "code"
 	for _, f := range []string{"username", "badge", "token_hash"} {
@@ -108,11 +107,9 @@ func duplicate(detail string) error {
 		}
 	}
 	return &errs.Error{Code: errs.Conflict, Field: field,
-		Message:   "This " + field + " is already used by another record; choose another.",
-		MessageFR: "Ce " + map[string]string{"code": "code", "username": "identifiant", "badge": "badge", "token_hash": "jeton"}[field] + " est déjà utilisé par un autre enregistrement ; choisissez-en un autre."}
+		Key: "store.already_used_another_record", Args: []any{field, map[string]string{"code": "code", "username": "identifiant", "badge": "badge", "token_hash": "jeton"}[field]}}
 }
 
 func badReference() error {
-	return errs.E(errs.Invalid, "The record refers to something that does not exist.",
-		"L'enregistrement fait référence à un élément qui n'existe pas.")
+	return errs.E(errs.Invalid, "store.record_refers_something_does")
 }

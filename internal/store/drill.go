@@ -63,8 +63,7 @@ func (db *DB) StartDrill(ctx context.Context, d *backup.Drill) error {
 // StartDrill.
 func (tx *Tx) markPoint(d *backup.Drill) error {
 	if tx.db.dialect != Postgres {
-		return errs.Field("target", "Only the cluster's database restores to a point in time; a single-node backup restores to its own point.",
-			"Seule la base du cluster restaure à un instant donné ; la sauvegarde d'un nœud seul restaure à son propre point.")
+		return errs.Field("target", "store.only_cluster_database_restores")
 	}
 	var seq int64
 	if err := tx.queryRow(`SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&seq); err != nil {
@@ -109,7 +108,7 @@ func (db *DB) FinishDrill(ctx context.Context, d *backup.Drill) error {
 	return db.Write(ctx, "backup.drill.finish", "", func(tx *Tx) error {
 		var old backup.Drill
 		err := tx.byID(`SELECT `+drillCols+` FROM backup_drills WHERE id = ?`, d.ID, func(sc scanner) error { return scanDrill(sc, &old) },
-			"No such restore drill.", "Cet exercice de restauration n'existe pas.")
+			"store.no_such_restore_drill", "")
 		if err != nil {
 			return err
 		}
@@ -203,7 +202,7 @@ func scanDrill(sc scanner, d *backup.Drill) error {
 // holds, when and by whose command (EU GMP Annex 11 §7.1, §17).
 func (db *DB) RecordBackupsRemoved(ctx context.Context, database string, removed []string, how string) error {
 	if actorOf(ctx).UserID != identity.System.UserID {
-		return errs.E(errs.Forbidden, "Backups are removed from the command line only.", "Les sauvegardes ne se suppriment qu'en ligne de commande.")
+		return errs.E(errs.Forbidden, "store.backups_removed_from_command")
 	}
 	if len(removed) == 0 {
 		return nil

@@ -24,8 +24,7 @@ func (tx *Tx) claim(c *idem.Claim) error {
 	if e := tx.db.classify(err, "idempotency key"); errs.CodeOf(e) == errs.Conflict {
 		c.MarkTaken()
 		return &errs.Error{Code: errs.Conflict, Cause: idem.ErrTaken,
-			Message:   "A request with this Idempotency-Key is already being applied; send it again in a moment to get its answer.",
-			MessageFR: "Une requête portant cette clé d'idempotence est déjà en cours ; renvoyez-la dans un instant pour obtenir sa réponse."}
+			Key: "store.request_idempotency_key_already"}
 	} else {
 		return e
 	}

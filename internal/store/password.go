@@ -24,13 +24,12 @@ const keptPasswords = 24
 func (tx *Tx) SetPassword(accountID, password string, policy identity.Policy) error {
 	var username, source, clientID, current string
 	err := tx.byID(`SELECT username, source, COALESCE(CAST(client_id AS TEXT), ''), password_hash FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current) }, "No such account.", "Ce compte n'existe pas.")
+		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current) }, "store.no_such_account", "")
 	if err != nil {
 		return err
 	}
 	if source == SourceLDAP {
-		return errs.Field("password", "This account signs in with the site's directory: its password is changed there.",
-			"Ce compte se connecte avec l'annuaire du site : son mot de passe se change là.")
+		return errs.Field("password", "store.account_signs_site_directory")
 	}
 	if err := policy.CheckPassword(password, username); err != nil {
 		return err
@@ -106,14 +105,13 @@ func (s *IdentityStore) ChangePassword(ctx context.Context, current, next string
 	var hash string
 	err = s.db.Read(ctx, func(tx *Tx) error {
 		return tx.byID(`SELECT `+accountCols+`, password_hash FROM accounts WHERE id = ?`, a.UserID,
-			func(sc scanner) error { return scanAccount(sc, &acc, &hash) }, "No such account.", "Ce compte n'existe pas.")
+			func(sc scanner) error { return scanAccount(sc, &acc, &hash) }, "store.no_such_account", "")
 	})
 	if err != nil {
 		return err
 	}
 	if acc.Source == SourceLDAP {
-		return errs.Field("current", "This account signs in with the site's directory: its password is changed there.",
-			"Ce compte se connecte avec l'annuaire du site : son mot de passe se change là.")
+		return errs.Field("current", "store.account_signs_site_directory")
 	}
 	ok, err := s.db.passwords.Verify(ctx, hash, current)
 	if err != nil {
@@ -124,7 +122,7 @@ func (s *IdentityStore) ChangePassword(ctx context.Context, current, next string
 			audit: "wrong current password when changing it", count: true}); err != nil {
 			return err
 		}
-		return errs.Field("current", "The current password is wrong.", "Le mot de passe actuel est incorrect.")
+		return errs.Field("current", "store.current_password_wrong")
 	}
 	err = s.db.Write(ctx, "account.password.change", "", func(tx *Tx) error {
 		policy, err := tx.policyOver(s.Policy)

@@ -34,7 +34,7 @@ func (s *SiteStore) Shifts(ctx context.Context) ([]site.Shift, error) {
 func (s *SiteStore) Shift(ctx context.Context, id string) (*site.Shift, error) {
 	// Out of scope is not found: existence does not leak.
 	if site.CanViewStaff(actorOf(ctx)) != nil {
-		return nil, errs.E(errs.NotFound, "No such shift.", "Cet horaire n'existe pas.")
+		return nil, errs.E(errs.NotFound, "store.no_such_shift")
 	}
 	var sh site.Shift
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.shift(id, &sh) })
@@ -42,7 +42,7 @@ func (s *SiteStore) Shift(ctx context.Context, id string) (*site.Shift, error) {
 }
 
 func (tx *Tx) shift(id string, s *site.Shift) error {
-	return tx.byID(`SELECT `+shiftCols+` FROM shifts WHERE id = ?`, id, func(sc scanner) error { return scanShift(sc, s) }, "No such shift.", "Cet horaire n'existe pas.")
+	return tx.byID(`SELECT `+shiftCols+` FROM shifts WHERE id = ?`, id, func(sc scanner) error { return scanShift(sc, s) }, "store.no_such_shift", "")
 }
 
 // CreateShift records a new shift.
@@ -99,7 +99,7 @@ func (s *SiteStore) Teams(ctx context.Context) ([]site.Team, error) {
 func (s *SiteStore) Team(ctx context.Context, id string) (*site.Team, error) {
 	// Out of scope is not found: existence does not leak.
 	if site.CanViewStaff(actorOf(ctx)) != nil {
-		return nil, errs.E(errs.NotFound, "No such team.", "Cette équipe n'existe pas.")
+		return nil, errs.E(errs.NotFound, "store.no_such_team")
 	}
 	var t site.Team
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.team(id, &t) })
@@ -107,7 +107,7 @@ func (s *SiteStore) Team(ctx context.Context, id string) (*site.Team, error) {
 }
 
 func (tx *Tx) team(id string, t *site.Team) error {
-	return tx.byID(`SELECT `+teamCols+` FROM teams WHERE id = ?`, id, func(sc scanner) error { return scanTeam(sc, t) }, "No such team.", "Cette équipe n'existe pas.")
+	return tx.byID(`SELECT `+teamCols+` FROM teams WHERE id = ?`, id, func(sc scanner) error { return scanTeam(sc, t) }, "store.no_such_team", "")
 }
 
 // CreateTeam records a new team.
@@ -190,7 +190,7 @@ func (s *SiteStore) People(ctx context.Context, f site.PersonFilter) ([]site.Per
 func (s *SiteStore) Person(ctx context.Context, id string) (*site.Person, error) {
 	// Out of scope is not found: existence does not leak.
 	if site.CanViewStaff(actorOf(ctx)) != nil {
-		return nil, errs.E(errs.NotFound, "No such person.", "Cette personne n'existe pas.")
+		return nil, errs.E(errs.NotFound, "store.no_such_person")
 	}
 	var p site.Person
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.person(id, &p) })
@@ -198,7 +198,7 @@ func (s *SiteStore) Person(ctx context.Context, id string) (*site.Person, error)
 }
 
 func (tx *Tx) person(id string, p *site.Person) error {
-	return tx.byID(`SELECT `+personCols+` FROM people WHERE id = ?`, id, func(sc scanner) error { return scanPerson(sc, p) }, "No such person.", "Cette personne n'existe pas.")
+	return tx.byID(`SELECT `+personCols+` FROM people WHERE id = ?`, id, func(sc scanner) error { return scanPerson(sc, p) }, "store.no_such_person", "")
 }
 
 // CreatePerson records a new member of staff.

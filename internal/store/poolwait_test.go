@@ -60,7 +60,7 @@ func TestPoolWaitBounded(t *testing.T) {
 			if errs.CodeOf(err) != errs.Unavailable || waited < 150*time.Millisecond || waited > 3*time.Second {
 				t.Fatalf("a write with no connection free answered %v after %v; want unavailable after 150 ms", err, waited)
 			}
-			if e, _ := err.(*errs.Error); e == nil || e.MessageFR == "" {
+			if e, _ := err.(*errs.Error); e == nil || e.Text("fr") == "" || e.Text("fr") == e.Key || e.Text("fr") == e.Text("en") {
 				t.Errorf("busy answer %v has no words for a person", err)
 			}
 			let()

@@ -164,13 +164,12 @@ func (s *IdentityStore) AcknowledgeEvent(ctx context.Context, id string) (*ident
 	var e identity.SecurityEvent
 	err := s.db.Write(ctx, "security.event.acknowledge", "", func(tx *Tx) error {
 		err := tx.byID(`SELECT `+eventCols+` FROM security_events WHERE id = ?`, id,
-			func(sc scanner) error { return scanEvent(sc, &e) }, "No such security event.", "Cet événement de sécurité n'existe pas.")
+			func(sc scanner) error { return scanEvent(sc, &e) }, "store.no_such_security_event", "")
 		if err != nil {
 			return err
 		}
 		if e.AcknowledgedAt != nil {
-			return errs.E(errs.Conflict, "This security event was already acknowledged by "+e.AcknowledgedBy+".",
-				"Cet événement de sécurité a déjà été pris en compte par "+e.AcknowledgedBy+".")
+			return errs.E(errs.Conflict, "store.security_event_already_acknowledged", e.AcknowledgedBy)
 		}
 		if _, err := tx.exec(`UPDATE security_events SET acknowledged_by = ?, acknowledged_at = ? WHERE id = ?`, a.Username, tx.now, e.ID); err != nil {
 			return err

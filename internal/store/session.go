@@ -97,7 +97,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = a.id),
 			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE '`+policyPrefix+`%')
 			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum),
-			&a, &totpEnabled, &changed, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "no session", "")
+			&a, &totpEnabled, &changed, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "store.no_session", "")
 		if err != nil {
 			return err
 		}
@@ -299,10 +299,9 @@ func signedInPerson(ctx context.Context) (identity.Actor, error) {
 	a, ok := identity.ActorFrom(ctx)
 	switch {
 	case !ok || a.UserID == "":
-		return a, errs.E(errs.Unauthorized, "Sign in first.", "Connectez-vous d'abord.")
+		return a, errs.E(errs.Unauthorized, "store.sign_first")
 	case a.IsSystem() || a.IsMachine():
-		return a, errs.E(errs.Forbidden, "Only a person signed in has a password, a second factor and sessions.",
-			"Seule une personne connectée a un mot de passe, un second facteur et des sessions.")
+		return a, errs.E(errs.Forbidden, "store.only_person_signed_password")
 	}
 	return a, nil
 }

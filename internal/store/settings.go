@@ -10,6 +10,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // The sign-in policy lives in the settings table, one row per field, under
@@ -149,8 +150,7 @@ func (tx *Tx) setPolicy(p identity.Policy, needReason bool) error {
 
 // errReasonForPolicy asks for the reason of a policy change.
 func errReasonForPolicy() error {
-	return errs.Field("reason", "Say why you change the sign-in policy: a reason is required, and kept in the audit trail.",
-		"Indiquez pourquoi vous modifiez la politique de connexion : une raison est exigée et conservée dans la piste d'audit.")
+	return errs.Field("reason", "reason.required_kept", text.Key("reason.what.policy"))
 }
 
 // SignInPolicy returns the site's sign-in policy. It is no secret: anyone may

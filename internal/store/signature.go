@@ -48,21 +48,19 @@ func signerOf(ctx context.Context) (identity.Actor, error) {
 		return a, err
 	}
 	if a.SessionID == "" {
-		return a, errs.E(errs.Unauthorized, "Signing needs a signed-in session: sign in again.",
-			"Signer exige une session ouverte : reconnectez-vous.")
+		return a, errs.E(errs.Unauthorized, "store.signing_needs_signed_session")
 	}
 	return a, nil
 }
 
 func errNoRecord() error {
-	return errs.E(errs.NotFound, "No such record to sign.", "Cet enregistrement à signer n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_record_sign")
 }
 
 // errSignCredentials refuses a signature whose credentials do not hold; it
 // says not which part was wrong, nor that the account is locked.
 func errSignCredentials() error {
-	return errs.E(errs.Unauthorized, "Wrong username or password: nothing was signed.",
-		"Identifiant ou mot de passe incorrect : rien n'a été signé.")
+	return errs.E(errs.Unauthorized, "store.wrong_username_password_nothing")
 }
 
 // signTarget is what a signature is about: the record, its client, its
@@ -81,7 +79,7 @@ type signTarget struct {
 func (tx *Tx) target(entity, entityID string, m esign.Meaning, signing bool) (*signTarget, error) {
 	t := &signTarget{entity: entity, entityID: entityID, meaning: m}
 	if entity == esign.EntityAuditPeriod {
-		p, err := esign.ParsePeriod(entityID)
+		p, err := esign.ParsePeriod(entityID, tx.siteZone())
 		if err != nil {
 			return nil, err
 		}
@@ -98,8 +96,7 @@ func (tx *Tx) target(entity, entityID string, m esign.Meaning, signing bool) (*s
 			return nil, err
 		}
 		if signing && t.hash == "" {
-			return nil, errs.Field("entity_id", "There is no audit entry in this period to review.",
-				"Il n'y a aucune entrée d'audit dans cette période à revoir.")
+			return nil, errs.Field("entity_id", "store.there_no_audit_entry")
 		}
 	} else {
 		load, ok := signables[entity]
@@ -218,11 +215,10 @@ func signRequestOf(ctx context.Context, entity, entityID, meaning string) (ident
 
 func needTarget(entity, entityID string) error {
 	if entity == "" {
-		return errs.Field("entity", "Name the kind of record signed, for example line or audit_period.",
-			"Indiquez le type d'enregistrement signé, par exemple line ou audit_period.")
+		return errs.Field("entity", "store.name_kind_record_signed")
 	}
 	if entityID == "" {
-		return errs.Field("entity_id", "Name the record signed by its id.", "Indiquez l'enregistrement signé par son identifiant.")
+		return errs.Field("entity_id", "store.name_record_signed_id")
 	}
 	return nil
 }
@@ -238,13 +234,12 @@ func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
 	var active bool
 	err := tx.byID(`SELECT username, name, password_hash, source, active, locked_until FROM accounts WHERE id = ?`, id,
 		func(sc scanner) error { return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked) },
-		"Your account no longer exists.", "Votre compte n'existe plus.")
+		"store.your_account_no_longer", "")
 	if err == nil && !active {
-		err = errs.E(errs.Unauthorized, "Your account is withdrawn: it cannot sign.", "Votre compte est retiré : il ne peut pas signer.")
+		err = errs.E(errs.Unauthorized, "store.your_account_withdrawn_cannot")
 	}
 	if err == nil && a.source == SourceLDAP {
-		err = errs.E(errs.Forbidden, "Electronic signatures are not yet available to directory (Active Directory/LDAP) accounts: ask for a local account to sign.",
-			"Les signatures électroniques ne sont pas encore disponibles pour les comptes de l'annuaire (Active Directory/LDAP) : demandez un compte local pour signer.")
+		err = errs.E(errs.Forbidden, "store.electronic_signatures_not_yet")
 	}
 	return &a, err
 }
@@ -267,16 +262,13 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 	reason := strings.TrimSpace(r.Reason)
 	switch {
 	case username == "":
-		return nil, errs.Field("username", "Enter your username to sign.", "Saisissez votre identifiant pour signer.")
+		return nil, errs.Field("username", "store.enter_your_username_sign")
 	case r.Password == "":
-		return nil, errs.Field("password", "Enter your password to sign: every signature asks for it again.",
-			"Saisissez votre mot de passe pour signer : chaque signature le redemande.")
+		return nil, errs.Field("password", "store.enter_your_password_sign")
 	case strings.TrimSpace(r.Challenge) == "":
-		return nil, errs.Field("challenge", "Ask for a challenge (POST /api/v1/signatures/challenge), then sign with it.",
-			"Demandez un défi (POST /api/v1/signatures/challenge), puis signez avec.")
+		return nil, errs.Field("challenge", "store.ask_challenge_post_api")
 	case !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxReason:
-		return nil, errs.Field("reason", "The comment must be text of at most "+strconv.Itoa(maxReason)+" characters.",
-			"Le commentaire doit être un texte d'au plus "+strconv.Itoa(maxReason)+" caractères.")
+		return nil, errs.Field("reason", "store.comment_must_text_most", strconv.Itoa(maxReason))
 	}
 
 	// What is signed, by whom, with which challenge; the password is
@@ -306,8 +298,7 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 			return nil, err
 		}
 		return nil, &errs.Error{Code: errs.Unauthorized, Field: "username",
-			Message:   "Sign with your own username and password: you are signed in as " + acc.username + ". Nothing was signed.",
-			MessageFR: "Signez avec votre propre identifiant et mot de passe : vous êtes connecté en tant que " + acc.username + ". Rien n'a été signé."}
+			Key: "store.sign_your_own_username", Args: []any{acc.username}}
 	}
 	if why, refusal := ch.refusal(a, t, s.db.Now().UTC()); refusal != nil {
 		// A challenge of another session is not this one's to spend.

@@ -73,13 +73,12 @@ func (tx *Tx) challenge(token string) (*issued, error) {
 	return &c, err
 }
 
-func errChallenge(en, fr string) error {
-	return &errs.Error{Code: errs.Forbidden, Field: "challenge", Message: en, MessageFR: fr}
+func errChallenge(key string) error {
+	return &errs.Error{Code: errs.Forbidden, Field: "challenge", Key: key}
 }
 
 func errReplayed() error {
-	return errChallenge("This challenge was already used: a signature cannot be replayed. Ask for a new challenge and sign again.",
-		"Ce défi a déjà été utilisé : une signature ne peut pas être rejouée. Demandez un nouveau défi et signez à nouveau.")
+	return errChallenge("store.challenge_already_used_signature")
 }
 
 // ownedBy returns the challenge if it was issued to the actor's session,
@@ -97,19 +96,15 @@ func (c *issued) ownedBy(a identity.Actor) *issued {
 func (c *issued) refusal(a identity.Actor, t *signTarget, now time.Time) (string, error) {
 	switch {
 	case c == nil:
-		return "unknown challenge", errChallenge("This challenge is unknown: ask for a challenge, then sign.",
-			"Ce défi est inconnu : demandez un défi, puis signez.")
+		return "unknown challenge", errChallenge("store.challenge_unknown_ask_challenge")
 	case c.sessionID != a.SessionID || c.accountID != a.UserID:
-		return "challenge of another session", errChallenge("This challenge was issued to another session: ask for one in your own session.",
-			"Ce défi a été émis pour une autre session : demandez-en un dans votre propre session.")
+		return "challenge of another session", errChallenge("store.challenge_issued_another_session")
 	case c.entity != t.entity || c.entityID != t.entityID || c.meaning != string(t.meaning):
-		return "challenge issued for another record or meaning", errChallenge("This challenge was issued to sign another record or with another meaning: ask for one for this signature.",
-			"Ce défi a été émis pour signer un autre enregistrement ou avec une autre signification : demandez-en un pour cette signature.")
+		return "challenge issued for another record or meaning", errChallenge("store.challenge_issued_sign_another")
 	case c.used.Valid:
 		return "challenge already used (replayed signature)", errReplayed()
 	case !now.Before(c.expires):
-		return "challenge expired", errChallenge("This challenge has expired (a challenge lasts 5 minutes): ask for a new one and sign again.",
-			"Ce défi a expiré (un défi dure 5 minutes) : demandez-en un nouveau et signez à nouveau.")
+		return "challenge expired", errChallenge("store.challenge_expired_challenge_lasts")
 	}
 	return "", nil
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -31,7 +33,17 @@ func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		return tx.queryRow(`SELECT id, code, name, timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone)
 	})
-	return &st, notFound(err, "The site is not set up yet.", "Le site n'est pas encore configuré.")
+	return &st, notFound(err, "overview.nosite", "")
+}
+
+// siteZone is the site's time zone, from its settings; the default zone
+// (site.DefaultTimezone) before the site is set up.
+func (tx *Tx) siteZone() *time.Location {
+	var st site.Site
+	if err := tx.queryRow(`SELECT timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.Timezone); err != nil {
+		return site.DefaultLocation()
+	}
+	return st.Location()
 }
 
 var siteTable = table{"sites", "site", []string{"code", "name", "timezone"}}
@@ -66,7 +78,7 @@ func (s *SiteStore) Building(ctx context.Context, id string) (*site.Building, er
 }
 
 func (tx *Tx) building(id string, b *site.Building) error {
-	return tx.byID(`SELECT `+buildingCols+` FROM buildings WHERE id = ?`, id, func(sc scanner) error { return scanBuilding(sc, b) }, "No such building.", "Ce bâtiment n'existe pas.")
+	return tx.byID(`SELECT `+buildingCols+` FROM buildings WHERE id = ?`, id, func(sc scanner) error { return scanBuilding(sc, b) }, "store.no_such_building", "")
 }
 
 // CreateBuilding records a new building of the site.
@@ -85,11 +97,10 @@ func (tx *Tx) CreateBuilding(b *site.Building) error {
 	// There is one site per database: the building belongs to it.
 	var siteID string
 	if err := tx.queryRow(`SELECT id FROM sites ORDER BY code LIMIT 1`).Scan(&siteID); err != nil {
-		return notFound(err, "Set up the site before its buildings.", "Configurez le site avant ses bâtiments.")
+		return notFound(err, "store.set_up_site_before", "")
 	}
 	if b.SiteID != "" && b.SiteID != siteID {
-		return errs.Field("site_id", "This is not the site's id; leave site_id out, buildings belong to the one site.",
-			"Ce n'est pas l'identifiant du site ; omettez site_id, les bâtiments appartiennent à l'unique site.")
+		return errs.Field("site_id", "store.not_site_id_leave")
 	}
 	b.SiteID = siteID
 	b.ID = NewID()
@@ -137,7 +148,7 @@ func (s *SiteStore) Room(ctx context.Context, id string) (*site.Room, error) {
 }
 
 func (tx *Tx) room(id string, r *site.Room) error {
-	return tx.byID(`SELECT `+roomCols+` FROM rooms WHERE id = ?`, id, func(sc scanner) error { return scanRoom(sc, r) }, "No such room.", "Cette salle n'existe pas.")
+	return tx.byID(`SELECT `+roomCols+` FROM rooms WHERE id = ?`, id, func(sc scanner) error { return scanRoom(sc, r) }, "store.no_such_room", "")
 }
 
 // CreateRoom records a new room.
@@ -233,7 +244,7 @@ func (s *SiteStore) Line(ctx context.Context, id string) (*site.Line, error) {
 }
 
 func (tx *Tx) line(id string, l *site.Line) error {
-	return tx.byID(`SELECT `+lineCols+` FROM lines WHERE id = ?`, id, func(sc scanner) error { return scanLine(sc, l) }, "No such production line.", "Cette ligne de production n'existe pas.")
+	return tx.byID(`SELECT `+lineCols+` FROM lines WHERE id = ?`, id, func(sc scanner) error { return scanLine(sc, l) }, "store.no_such_production_line", "")
 }
 
 // CreateLine records a new production line.
@@ -317,7 +328,7 @@ func (s *SiteStore) EquipmentItem(ctx context.Context, id string) (*site.Equipme
 }
 
 func (tx *Tx) equipment(id string, e *site.Equipment) error {
-	return tx.byID(`SELECT `+equipmentCols+` FROM equipment WHERE id = ?`, id, func(sc scanner) error { return scanEquipment(sc, e) }, "No such equipment.", "Cet équipement n'existe pas.")
+	return tx.byID(`SELECT `+equipmentCols+` FROM equipment WHERE id = ?`, id, func(sc scanner) error { return scanEquipment(sc, e) }, "store.no_such_equipment", "")
 }
 
 // CreateEquipment records a new piece of equipment.
@@ -420,9 +431,9 @@ func checkEditStaff(ctx context.Context) error { return site.CanEditStaff(actorO
 // asField turns a not-found reference into invalid input on that field: the
 // request names something that does not exist.
 func asField(err error, field string) error {
-	if errs.Is(err, errs.NotFound) {
-		return errs.Field(field, errs.MessageOf(err, "en")+" Check the "+field+" you gave.",
-			errs.MessageOf(err, "fr")+" Vérifiez le champ "+field+".")
+	var e *errs.Error
+	if errors.As(err, &e) && e.Code == errs.NotFound {
+		return errs.Field(field, "store.check_you_gave", e, field)
 	}
 	return err
 }

@@ -27,8 +27,7 @@ func (s *IdentityStore) EnrollTOTP(ctx context.Context) (identity.TOTPEnrollment
 			return err
 		}
 		if enabled {
-			return errs.E(errs.Conflict, "Your second factor is already set up. If you lost it, an administrator can reset it.",
-				"Votre second facteur est déjà configuré. Si vous l'avez perdu, un administrateur peut le réinitialiser.")
+			return errs.E(errs.Conflict, "store.your_second_factor_already")
 		}
 		if secret != "" {
 			out, err = identity.TOTPFor(username, secret)
@@ -59,13 +58,11 @@ func (s *IdentityStore) ConfirmTOTP(ctx context.Context, code string) error {
 		case err != nil:
 			return err
 		case enabled:
-			return errs.E(errs.Conflict, "Your second factor is already set up.", "Votre second facteur est déjà configuré.")
+			return errs.E(errs.Conflict, "store.your_second_factor_already_2")
 		case secret == "":
-			return errs.Field("code", "Start setting up the second factor first: no secret was made yet.",
-				"Commencez d'abord la configuration du second facteur : aucun secret n'a encore été créé.")
+			return errs.Field("code", "store.start_setting_up_second")
 		case !identity.CheckTOTP(secret, code, tx.now):
-			return errs.Field("code", "The code is wrong or has expired; enter the 6-digit code your app shows now.",
-				"Le code est incorrect ou a expiré ; saisissez le code à 6 chiffres qu'affiche maintenant votre application.")
+			return errs.Field("code", "store.code_wrong_expired_enter")
 		}
 		if _, err := tx.exec(`UPDATE accounts SET totp_enabled = ? WHERE id = ?`, true, a.UserID); err != nil {
 			return err
@@ -81,7 +78,7 @@ func (tx *Tx) ResetTOTP(accountID string) error {
 	var secret string
 	var enabled bool
 	err := tx.byID(`SELECT totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&secret, &enabled) }, "No such account.", "Ce compte n'existe pas.")
+		func(sc scanner) error { return sc.Scan(&secret, &enabled) }, "store.no_such_account", "")
 	if err != nil || (secret == "" && !enabled) {
 		return err
 	}
@@ -98,7 +95,7 @@ func (tx *Tx) ResetTOTP(accountID string) error {
 // totpState returns an account's username and second factor.
 func (tx *Tx) totpState(accountID string) (username, secret string, enabled bool, err error) {
 	err = tx.byID(`SELECT username, totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&username, &secret, &enabled) }, "No such account.", "Ce compte n'existe pas.")
+		func(sc scanner) error { return sc.Scan(&username, &secret, &enabled) }, "store.no_such_account", "")
 	return
 }
 
@@ -119,7 +116,7 @@ func (s *IdentityStore) MyAccount(ctx context.Context) (identity.AccountSecurity
 		var created time.Time
 		var changed sql.NullTime
 		err = tx.byID(`SELECT source, created_at, password_changed_at, totp_enabled FROM accounts WHERE id = ?`, a.UserID,
-			func(sc scanner) error { return sc.Scan(&source, &created, &changed, &out.TOTPEnabled) }, "No such account.", "Ce compte n'existe pas.")
+			func(sc scanner) error { return sc.Scan(&source, &created, &changed, &out.TOTPEnabled) }, "store.no_such_account", "")
 		if err != nil {
 			return err
 		}

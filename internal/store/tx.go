@@ -16,6 +16,7 @@ import (
 	"galenix/internal/idem"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // Tx is one transaction: a named write command or a read. Now is fixed when
@@ -165,8 +166,7 @@ func Patient(ctx context.Context) context.Context { return context.WithValue(ctx
 
 // errBusy is a transaction that found no connection free in time.
 func errBusy() error {
-	return errs.E(errs.Unavailable, "The database is busy: try again in a moment. Nothing was done.",
-		"La base de données est occupée : réessayez dans un instant. Rien n'a été fait.")
+	return errs.E(errs.Unavailable, "store.database_busy_try_again")
 }
 
 // NewID returns a new UUIDv7, ordered by creation time.
@@ -384,8 +384,7 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 		return nil
 	}
 	if tx.reason == "" {
-		return errs.Field("reason", "Say why you make this change: a reason is required to change a record once it exists.",
-			"Indiquez pourquoi vous faites cette modification : une raison est exigée pour modifier un enregistrement existant.")
+		return errs.Field("reason", "reason.required", text.Key("reason.what.change"))
 	}
 	set := make([]string, len(t.cols))
 	for i, c := range t.cols {
@@ -434,18 +433,21 @@ func nullable(s string) any {
 
 // byID runs a query for one record by its id and scans it. An id that is not
 // a UUID names no record: it is not found, without asking the database.
-// Arguments after the id's follow it in the query.
-func (tx *Tx) byID(q, id string, scan func(scanner) error, en, fr string, args ...any) error {
+// Arguments after the id's follow it in the query. What is missing is named
+// by a catalogue key, fr empty (or, in the call sites not converted yet,
+// by its sentences in English and French: see missing).
+func (tx *Tx) byID(q, id string, scan func(scanner) error, key, fr string, args ...any) error {
 	if _, err := uuid.Parse(id); err != nil {
-		return errs.E(errs.NotFound, en, fr)
+		return missing(key, fr)
 	}
-	return notFound(scan(tx.queryRow(q, append([]any{id}, args...)...)), en, fr)
+	return notFound(scan(tx.queryRow(q, append([]any{id}, args...)...)), key, fr)
 }
 
-// notFound turns sql.ErrNoRows into a not-found error naming what is missing.
-func notFound(err error, en, fr string) error {
+// notFound turns sql.ErrNoRows into a not-found error naming what is
+// missing: a catalogue key, fr empty (see missing).
+func notFound(err error, key, fr string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return errs.E(errs.NotFound, en, fr)
+		return missing(key, fr)
 	}
 	return err
 }
@@ -491,4 +493,14 @@ func (tx *Tx) historyOnly(what string) error {
 		return errs.Wrap(errors.New(what+" outside a history load"), what)
 	}
 	return nil
+}
+
+// missing is the not-found error of key, a catalogue key when fr is empty.
+// The batch record's store files, not converted yet, still give the
+// English sentence and the French one.
+func missing(key, fr string) error {
+	if fr == "" {
+		return errs.E(errs.NotFound, key)
+	}
+	return errs.Sentences(errs.NotFound, key, fr)
 }

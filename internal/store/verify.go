@@ -13,6 +13,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // Checkpoint signs the head of the audit chain with the site's key, if the
@@ -84,21 +85,18 @@ func (db *DB) RotateAuditKey(ctx context.Context, key, next ed25519.PrivateKey, 
 		return nil, err
 	}
 	if len(key) != ed25519.PrivateKeySize || len(next) != ed25519.PrivateKeySize {
-		return nil, errs.Field("key", "Both the site's key and the new key are needed.", "La clé du site et la nouvelle clé sont toutes deux requises.")
+		return nil, errs.Field("key", "store.both_site_key_new")
 	}
 	if key.Public().(ed25519.PublicKey).Equal(next.Public()) {
-		return nil, errs.Field("new_key", "The new key is the site's key of today: make a new one.",
-			"La nouvelle clé est la clé actuelle du site : créez-en une nouvelle.")
+		return nil, errs.Field("new_key", "store.new_key_site_key")
 	}
 	if strings.TrimSpace(reason) == "" {
-		return nil, errs.Field("reason", "Say why the site's audit key is rotated: a reason is required, and kept in the audit trail.",
-			"Indiquez pourquoi la clé d'audit du site est renouvelée : une raison est exigée et conservée dans la piste d'audit.")
+		return nil, errs.Field("reason", "reason.required_kept", text.Key("reason.what.key_rotation"))
 	}
 	var cp *audit.Checkpoint
 	err := db.Write(ctx, "audit.key.rotate", reason, func(tx *Tx) error {
 		if err := tx.keySignsNext(key); err != nil {
-			return errs.Field("key", "This key is not the site's audit key of today: rotate with the key that signs the trail now. "+err.Error(),
-				"Cette clé n'est pas la clé d'audit actuelle du site : renouvelez avec la clé qui signe la piste aujourd'hui.")
+			return errs.Field("key", "store.key_not_site_audit", err.Error())
 		}
 		if err := tx.Audit([]audit.Change{{Entity: "audit_key", EntityID: "site", Field: "fingerprint",
 			Old: audit.KeyFingerprintOf(key), New: audit.KeyFingerprintOf(next)}}, ""); err != nil {

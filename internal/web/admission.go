@@ -360,8 +360,7 @@ const ShedRetryAfter = time.Second
 // error envelope or as a page.
 func (s *Server) busy(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", strconv.Itoa(int(ShedRetryAfter/time.Second)))
-	err := errs.E(errs.Unavailable, "The server is at capacity: try again in a moment. Nothing was done.",
-		"Le serveur est à pleine charge : réessayez dans un instant. Rien n'a été fait.")
+	err := errs.E(errs.Unavailable, "web.server_capacity_try_again")
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		s.apiError(w, r, err)
 		return

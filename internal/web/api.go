@@ -98,12 +98,10 @@ func (s *Server) apiNoRoute(w http.ResponseWriter, r *http.Request) {
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		s.apiError(w, r, &errs.Error{Code: errs.MethodNotAllowed,
-			Message:   "This endpoint does not take " + r.Method + "; it takes " + strings.Join(allow, ", ") + ".",
-			MessageFR: "Ce point d'accès n'accepte pas " + r.Method + " ; il accepte " + strings.Join(allow, ", ") + "."})
+			Key: "web.endpoint_does_not_take", Args: []any{r.Method, strings.Join(allow, ", ")}})
 		return
 	}
-	s.apiError(w, r, errs.E(errs.NotFound, "There is no such API endpoint; see /api/v1/openapi.yaml.",
-		"Ce point d'accès de l'API n'existe pas ; voir /api/v1/openapi.yaml."))
+	s.apiError(w, r, errs.E(errs.NotFound, "web.there_no_such_api"))
 }
 
 // list answers the items fn returns, in the list envelope.
@@ -187,12 +185,12 @@ func pageOf(q url.Values) (limit, offset int, err error) {
 	limit = 100
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, 0, errs.Field("limit", "The limit must be a whole number from 1 to 1000.", "La limite doit être un nombre entier de 1 à 1000.")
+			return 0, 0, errs.Field("limit", "web.limit_must_whole_number")
 		}
 	}
 	if v := q.Get("offset"); v != "" {
 		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, 0, errs.Field("offset", "The offset must be a whole number, 0 or more.", "Le décalage doit être un nombre entier positif ou nul.")
+			return 0, 0, errs.Field("offset", "web.offset_must_whole_number")
 		}
 	}
 	return limit, offset, nil
@@ -206,7 +204,7 @@ type auditItem struct {
 }
 
 func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
-	f, err := auditFilter(r.URL.Query(), false)
+	f, err := auditFilter(r.URL.Query(), false, s.zone())
 	if err != nil {
 		return nil, err
 	}
@@ -220,15 +218,15 @@ func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
 
 // auditFilter reads the filters of the audit trail from a query: entity,
 // entity_id, actor, from, to (RFC 3339) and after. With days, from and to
-// may also be calendar days, YYYY-MM-DD, in Europe/Paris: from the start of
+// may also be calendar days, YYYY-MM-DD, in the site's zone: from the start of
 // the day from, up to the end of the day to (both included).
-func auditFilter(q url.Values, days bool) (audit.Filter, error) {
+func auditFilter(q url.Values, days bool, zone *time.Location) (audit.Filter, error) {
 	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		t, ok, err := timeParam(q, p.name, days, paris)
+		t, ok, err := timeParam(q, p.name, days, zone)
 		if err != nil {
 			return f, err
 		}
@@ -239,7 +237,7 @@ func auditFilter(q url.Values, days bool) (audit.Filter, error) {
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return f, errs.Field("after", "after is a sequence number, 0 or more.", "after est un numéro de séquence positif ou nul.")
+			return f, errs.Field("after", "web.after_sequence_number_0")
 		}
 		f.AfterSeq = n
 	}
@@ -258,13 +256,11 @@ func timeParam(q url.Values, name string, days bool, zone *time.Location) (t tim
 		return t, true, nil
 	}
 	if !days {
-		return time.Time{}, false, errs.Field(name, "Dates are written in RFC 3339, for example 2026-11-22T08:00:00Z.",
-			"Les dates s'écrivent au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+		return time.Time{}, false, errs.Field(name, "web.dates_written_rfc_3339")
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, zone)
 	if err != nil {
-		return time.Time{}, false, errs.Field(name, "Dates are written as a day, 2026-11-22, or in RFC 3339, for example 2026-11-22T08:00:00Z.",
-			"Les dates s'écrivent comme un jour, 2026-11-22, ou au format RFC 3339, par exemple 2026-11-22T08:00:00Z.")
+		return time.Time{}, false, errs.Field(name, "web.dates_written_day_2026")
 	}
 	if name == "to" {
 		d = d.AddDate(0, 0, 1)
@@ -319,8 +315,7 @@ func ifMatch(r *http.Request, rec any) error {
 	}
 	n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(h, `"`), `"`))
 	if err != nil || n < 1 || !strings.HasPrefix(h, `"`) || !strings.HasSuffix(h, `"`) || len(h) < 3 {
-		return errs.E(errs.Invalid, `If-Match must be the record's ETag as GET answered it, a version number in quotes ("3"), or *.`,
-			`If-Match doit être l'ETag de l'enregistrement tel que GET l'a donné, un numéro de version entre guillemets ("3"), ou *.`)
+		return errs.E(errs.Invalid, "web.if_match_must_record")
 	}
 	*v = n
 	return nil

@@ -91,8 +91,7 @@ func (s *Server) apiUpdateAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Active == nil {
-		s.apiError(w, r, errs.Field("active", "Say whether the account is active (true or false).",
-			"Indiquez si le compte est actif (true ou false)."))
+		s.apiError(w, r, errs.Field("active", "web.say_whether_account_active"))
 		return
 	}
 	a := identity.Account{ID: r.PathValue("id"), Username: in.Username, Name: in.Name, Roles: in.Roles, ClientID: in.ClientID,

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -227,7 +226,7 @@ func (in policyIn) policy() (identity.Policy, error) {
 		// Bounds far beyond any the policy allows keep the durations
 		// from overflowing; Validate gives the real ones.
 		if *f.v < -1 || *f.v > 100_000 {
-			return p, errs.Field(f.name, "This value is out of range.", "Cette valeur est hors limites.")
+			return p, errs.Field(f.name, "web.value_out_range")
 		}
 		f.set(*f.v)
 	}
@@ -239,8 +238,7 @@ func (in policyIn) policy() (identity.Policy, error) {
 }
 
 func missing(field string) error {
-	return errs.Field(field, fmt.Sprintf("The field %q is required: send the whole policy, as GET answers it.", field),
-		fmt.Sprintf("Le champ « %s » est obligatoire : envoyez toute la politique, telle que GET la renvoie.", field))
+	return errs.Field(field, "web.field_required_send_whole", field)
 }
 
 func (s *Server) apiPolicy(w http.ResponseWriter, r *http.Request) {
@@ -287,7 +285,7 @@ func (s *Server) apiSecurityEvents(w http.ResponseWriter, r *http.Request) {
 	case "true":
 		f.Open = true
 	default:
-		s.apiError(w, r, errs.Field("open", `The filter "open" is true or false.`, `Le filtre « open » vaut true ou false.`))
+		s.apiError(w, r, errs.Field("open", "web.filter_open_true_false"))
 		return
 	}
 	evs, err := s.Identity.SecurityEvents(r.Context(), f)

@@ -211,11 +211,9 @@ func parseBatchMove(s string) (production.BatchMove, error) {
 	case production.MoveUnschedule, production.MoveRelease, production.MoveComplete, production.MoveReview:
 		return mv, nil
 	case production.MoveSchedule:
-		return mv, errs.Field("action", "A batch is scheduled with POST /api/v1/batches/{id}/schedule, which names the line and the start.",
-			"Un lot se planifie par POST /api/v1/batches/{id}/schedule, qui indique la ligne et le début.")
+		return mv, errs.Field("action", "web.batch_scheduled_post_api")
 	}
-	return mv, errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
-		"L'action doit être l'une de : unschedule, release, complete, review.")
+	return mv, errs.Field("action", "web.action_must_unschedule_release")
 }
 
 // batchFilter reads the filters of the batches from the query: the states
@@ -245,8 +243,7 @@ func parseBatchStates(v string) ([]production.BatchState, error) {
 			for i, s := range production.BatchStates {
 				names[i] = string(s)
 			}
-			return nil, errs.Field("state", "The state must be one of: "+strings.Join(names, ", ")+" (several separated by commas).",
-				"L'état doit être l'un de : "+strings.Join(names, ", ")+" (plusieurs séparés par des virgules).")
+			return nil, errs.Field("state", "web.state_must_several_separated", strings.Join(names, ", "))
 		}
 		if !slices.Contains(out, st) {
 			out = append(out, st)
@@ -272,7 +269,7 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) {
 	if in.DueOn != "" {
 		d, err := time.Parse(time.DateOnly, in.DueOn)
 		if err != nil {
-			s.apiError(w, r, errs.Field("due_on", "The due date is a day written 2026-11-22.", "La date d'échéance est un jour écrit 2026-11-22."))
+			s.apiError(w, r, errs.Field("due_on", "web.due_date_day_written"))
 			return
 		}
 		o.DueOn = d
@@ -290,30 +287,27 @@ func (s *Server) apiCreateOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, &o)
 }
 
-// weekZone is where the weeks and days of the schedule begin: the site's.
-var weekZone = production.Zone
-
 // monday returns the start of the week holding t, Monday 00:00 in the
 // site's zone.
-func monday(t time.Time) time.Time {
-	t = t.In(weekZone)
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, weekZone)
+func monday(t time.Time, zone *time.Location) time.Time {
+	t = t.In(zone)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, zone)
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
 // scheduleFilter reads the schedule's building and period: from and to as
 // days (YYYY-MM-DD, in the site's zone, to included) or RFC 3339 times; by
 // default this week and the next three, and four weeks from a from alone.
-func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, error) {
+func scheduleFilter(r *http.Request, now time.Time, zone *time.Location) (production.ScheduleFilter, error) {
 	q := r.URL.Query()
 	f := production.ScheduleFilter{BuildingID: q.Get("building_id")}
-	f.From = monday(now)
+	f.From = monday(now, zone)
 	f.To = f.From.AddDate(0, 0, 28)
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
-		t, ok, err := timeParam(q, p.name, true, weekZone)
+		t, ok, err := timeParam(q, p.name, true, zone)
 		if err != nil {
 			return f, err
 		}
@@ -330,7 +324,7 @@ func scheduleFilter(r *http.Request, now time.Time) (production.ScheduleFilter, 
 }
 
 func (s *Server) apiSchedule(w http.ResponseWriter, r *http.Request) {
-	f, err := scheduleFilter(r, time.Now())
+	f, err := scheduleFilter(r, time.Now(), s.zone())
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -341,15 +335,14 @@ func (s *Server) apiSchedule(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	week := monday(time.Now())
+	week := monday(time.Now(), s.zone())
 	if v := q.Get("week"); v != "" {
-		d, err := time.ParseInLocation(time.DateOnly, v, weekZone)
+		d, err := time.ParseInLocation(time.DateOnly, v, s.zone())
 		if err != nil {
-			s.apiError(w, r, errs.Field("week", "The week is named by one of its days, written 2026-11-22.",
-				"La semaine se désigne par l'un de ses jours, écrit 2026-11-22."))
+			s.apiError(w, r, errs.Field("week", "web.week_named_days_written"))
 			return
 		}
-		week = monday(d)
+		week = monday(d, s.zone())
 	}
 	c, err := s.Production.Capacity(r.Context(), q.Get("building_id"), week)
 	s.answer(w, r, http.StatusOK, c, err)

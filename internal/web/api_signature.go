@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -15,8 +16,8 @@ type signatureItem struct {
 	Display string `json:"display"`
 }
 
-func newSignatureItem(s esign.Signature) signatureItem {
-	return signatureItem{Signature: s, Display: s.Display()}
+func newSignatureItem(s esign.Signature, zone *time.Location) signatureItem {
+	return signatureItem{Signature: s, Display: s.DisplayIn(zone)}
 }
 
 // routesSignatures registers electronic signatures. The service is the
@@ -62,7 +63,7 @@ func (s *Server) routesSignatures() {
 			s.apiError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusCreated, newSignatureItem(*sig))
+		writeJSON(w, http.StatusCreated, newSignatureItem(*sig, s.zone()))
 	})
 
 	s.handle("GET", "/api/v1/signatures", false, list(s, func(r *http.Request) ([]signatureItem, error) {
@@ -76,7 +77,7 @@ func (s *Server) routesSignatures() {
 		}
 		items := make([]signatureItem, len(sigs))
 		for i, sig := range sigs {
-			items[i] = newSignatureItem(sig)
+			items[i] = newSignatureItem(sig, s.zone())
 		}
 		return items, nil
 	}))

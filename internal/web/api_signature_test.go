@@ -13,6 +13,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/site"
 	"galenix/internal/store"
 )
 
@@ -305,7 +306,7 @@ func TestSignatureClientScope(t *testing.T) {
 func TestAuditPeriodReviewAPI(t *testing.T) {
 	eachDB(t, func(t *testing.T, base *env) {
 		e := newSignEnv(t, base)
-		day := time.Now().In(esign.Zone).Format(time.DateOnly)
+		day := time.Now().In(site.DefaultLocation()).Format(time.DateOnly)
 		period := day + "/" + day
 		e.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "audit_period", "entity_id": period, "meaning": "reviewed"}).
 			wantError(t, http.StatusBadRequest, "invalid", "entity_id")

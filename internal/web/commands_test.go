@@ -138,7 +138,7 @@ type fakeDirectory struct{}
 
 func (fakeDirectory) Authenticate(_ context.Context, username, _ string) (*identity.DirectoryUser, error) {
 	if username != "dora" {
-		return nil, errs.E(errs.Unauthorized, "unknown", "inconnu")
+		return nil, errs.E(errs.Unauthorized, "store.no_account")
 	}
 	return &identity.DirectoryUser{Username: "dora", Name: "Dora Directory", Roles: []identity.Role{identity.RoleOperator}}, nil
 }

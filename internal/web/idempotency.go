@@ -139,15 +139,13 @@ func (s *Server) requestKey(w http.ResponseWriter, r *http.Request, api bool) (k
 			return "", "", nil
 		}
 		if !idem.ValidKey(key) {
-			return "", "", errs.Field(IdempotencyHeader,
-				"The Idempotency-Key header must be 1 to 200 printable ASCII characters (a UUID, say).",
-				"L'en-tête Idempotency-Key doit compter de 1 à 200 caractères ASCII imprimables (un UUID par exemple).")
+			return "", "", errs.Field(IdempotencyHeader, "web.idempotency_key_header_must")
 		}
 		// The body is read for its hash and given back to the handler,
 		// which bounds its size as before.
 		body, rerr := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 		if rerr != nil {
-			return "", "", errs.E(errs.Invalid, "The request's body could not be read.", "Le corps de la requête n'a pas pu être lu.")
+			return "", "", errs.E(errs.Invalid, "web.request_body_could_not")
 		}
 		h.Write(body)
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
@@ -164,7 +162,7 @@ func (s *Server) requestKey(w http.ResponseWriter, r *http.Request, api bool) (k
 		}
 		key = r.PostForm.Get(formFieldIdempotency)
 		if !idem.ValidKey(key) {
-			return "", "", errs.E(errs.Invalid, tr(langEN, "error.idem.key"), tr(langFR, "error.idem.key"))
+			return "", "", errs.E(errs.Invalid, "error.idem.key")
 		}
 		h.Write([]byte(r.PostForm.Encode()))
 	}
@@ -224,7 +222,7 @@ func idemError(api bool, code errs.Code, what string) error {
 	if !api {
 		k = "error.idem.page." + what
 	}
-	return errs.E(code, tr(langEN, k), tr(langFR, k))
+	return errs.E(code, k)
 }
 
 func (s *Server) answerError(w http.ResponseWriter, r *http.Request, api bool, err error) {

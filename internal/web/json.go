@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -21,11 +20,10 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return nil, errs.E(errs.TooLarge, fmt.Sprintf("The request body is larger than the limit of %d bytes.", MaxBody),
-			fmt.Sprintf("Le corps de la requête dépasse la limite de %d octets.", MaxBody))
+		return nil, errs.E(errs.TooLarge, "web.request_body_larger_than", MaxBody)
 	}
 	if err != nil {
-		return nil, errs.E(errs.Invalid, "The request body could not be read.", "Le corps de la requête n'a pas pu être lu.")
+		return nil, errs.E(errs.Invalid, "web.request_body_could_not_2")
 	}
 	return b, nil
 }
@@ -39,7 +37,7 @@ func decodeStrict(b []byte, v any) error {
 		return badJSON(err)
 	}
 	if dec.More() {
-		return errs.E(errs.Invalid, "The request body holds more than one JSON value.", "Le corps de la requête contient plus d'une valeur JSON.")
+		return errs.E(errs.Invalid, "web.request_body_holds_more")
 	}
 	return nil
 }
@@ -51,25 +49,22 @@ func badJSON(err error) error {
 	var date *time.ParseError
 	switch {
 	case errors.Is(err, io.EOF):
-		return errs.E(errs.Invalid, "The request body is empty; a JSON object is expected.", "Le corps de la requête est vide ; un objet JSON est attendu.")
+		return errs.E(errs.Invalid, "web.request_body_empty_json")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.E(errs.Invalid, "The request body is not valid JSON.", "Le corps de la requête n'est pas du JSON valide.")
+		return errs.E(errs.Invalid, "web.request_body_not_valid")
 	case errors.As(err, &typ) && typ.Field == "":
-		return errs.E(errs.Invalid, "The request body must be a JSON object.", "Le corps de la requête doit être un objet JSON.")
+		return errs.E(errs.Invalid, "web.request_body_must_json")
 	case errors.As(err, &typ):
 		return &errs.Error{Code: errs.Invalid, Field: typ.Field,
-			Message:   fmt.Sprintf("The field %q must be of type %s.", typ.Field, typ.Type),
-			MessageFR: fmt.Sprintf("Le champ « %s » doit être de type %s.", typ.Field, typ.Type)}
+			Key: "web.field_must_type", Args: []any{typ.Field, typ.Type}}
 	case errors.As(err, &date):
-		return errs.E(errs.Invalid, "A date in the request body is not in RFC 3339 form; write it like 2026-11-22T08:00:00Z.",
-			"Une date du corps de la requête n'est pas au format RFC 3339 ; écrivez-la comme 2026-11-22T08:00:00Z.")
+		return errs.E(errs.Invalid, "web.date_request_body_not")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &errs.Error{Code: errs.Invalid, Field: f,
-			Message:   fmt.Sprintf("The field %q is not known here.", f),
-			MessageFR: fmt.Sprintf("Le champ « %s » n'est pas reconnu ici.", f)}
+			Key: "web.field_not_known_here", Args: []any{f}}
 	}
-	return errs.E(errs.Invalid, "The request body could not be read as JSON.", "Le corps de la requête n'a pas pu être lu comme du JSON.")
+	return errs.E(errs.Invalid, "web.request_body_could_not_3")
 }
 
 // decode reads and strictly decodes the request body into v.
@@ -94,7 +89,7 @@ func decodeWithReason(w http.ResponseWriter, r *http.Request, v any) (reason str
 	}
 	if raw, ok := fields["reason"]; ok {
 		if err := json.Unmarshal(raw, &reason); err != nil {
-			return "", errs.Field("reason", "The reason must be text.", "La raison doit être un texte.")
+			return "", errs.Field("reason", "web.reason_must_text")
 		}
 		delete(fields, "reason")
 	}

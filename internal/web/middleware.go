@@ -105,8 +105,7 @@ func (s *Server) requireActor(pattern string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a, ok := identity.ActorFrom(r.Context()); ok {
 			if a.IsMachine() && !s.machineMayUse(a, pattern) {
-				s.apiError(w, r, errs.E(errs.Forbidden, "This API token's scopes do not cover this request.",
-					"Les portées de ce jeton d'API ne couvrent pas cette requête."))
+				s.apiError(w, r, errs.E(errs.Forbidden, "web.api_token_scopes_do"))
 				return
 			}
 			// An expired password or a second factor still to set up
@@ -127,8 +126,7 @@ func (s *Server) requireActor(pattern string, next http.Handler) http.Handler {
 			return
 		}
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			s.apiError(w, r, errs.E(errs.Unauthorized, "Sign in first: this request needs a valid session token.",
-				"Connectez-vous d'abord : cette requête exige un jeton de session valide."))
+			s.apiError(w, r, errs.E(errs.Unauthorized, "web.sign_first_request_needs"))
 			return
 		}
 		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

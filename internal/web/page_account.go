@@ -48,12 +48,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := accountView{base: s.base(r, "account"), Info: info}
-	d.Changed = formatDateTime(d.Lang, info.PasswordChangedAt)
+	d.Changed = formatDateTime(d.Lang, info.PasswordChangedAt, s.zone())
 	if !info.PasswordExpiresAt.IsZero() {
-		d.Expires = formatDateTime(d.Lang, info.PasswordExpiresAt)
+		d.Expires = formatDateTime(d.Lang, info.PasswordExpiresAt, s.zone())
 	}
 	for _, si := range info.Sessions {
-		d.Sessions = append(d.Sessions, sessionRow{SessionInfo: si, Opened: formatDateTime(d.Lang, si.CreatedAt), Seen: formatDateTime(d.Lang, si.LastSeen)})
+		d.Sessions = append(d.Sessions, sessionRow{SessionInfo: si, Opened: formatDateTime(d.Lang, si.CreatedAt, s.zone()), Seen: formatDateTime(d.Lang, si.LastSeen, s.zone())})
 	}
 	s.render(w, r, http.StatusOK, "account", d)
 }
@@ -101,7 +101,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	next := r.PostForm.Get("new")
 	var err error
 	if next != r.PostForm.Get("confirm") {
-		err = errs.Field("confirm", "The two new passwords differ.", "Les deux nouveaux mots de passe diffèrent.")
+		err = errs.Field("confirm", "web.two_new_passwords_differ")
 	} else {
 		err = s.Identity.ChangePassword(r.Context(), r.PostForm.Get("current"), next)
 	}
@@ -220,7 +220,7 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
-		return errs.E(errs.Invalid, tr(langEN, "error.form"), tr(langFR, "error.form"))
+		return errs.E(errs.Invalid, "error.form")
 	}
 	return nil
 }
@@ -245,13 +245,13 @@ func qrCode(url string) template.URL {
 	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 }
 
-// formatDateTime writes a moment in Europe/Paris, to the minute.
-func formatDateTime(lang string, t time.Time) string {
+// formatDateTime writes a moment in the site's zone, to the minute.
+func formatDateTime(lang string, t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if lang == langEN {
-		return t.In(paris).Format("2 Jan 2006 15:04")
+		return t.In(zone).Format("2 Jan 2006 15:04")
 	}
-	return t.In(paris).Format("02/01/2006 15:04")
+	return t.In(zone).Format("02/01/2006 15:04")
 }

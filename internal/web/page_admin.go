@@ -114,12 +114,12 @@ type trailRow struct {
 	When string
 }
 
-// adminDateTime writes t, to the second, in Europe/Paris.
-func adminDateTime(lang string, t time.Time) string {
+// adminDateTime writes t, to the second, in the site's zone.
+func adminDateTime(lang string, t time.Time, zone *time.Location) string {
 	if lang == langEN {
-		return t.In(paris).Format("2 Jan 2006 15:04:05")
+		return t.In(zone).Format("2 Jan 2006 15:04:05")
 	}
-	return t.In(paris).Format("02/01/2006 15:04:05")
+	return t.In(zone).Format("02/01/2006 15:04:05")
 }
 
 func (s *Server) adminAccount(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +164,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	for _, e := range trail {
-		d.Trail = append(d.Trail, trailRow{Entry: e, When: adminDateTime(d.Lang, e.At)})
+		d.Trail = append(d.Trail, trailRow{Entry: e, When: adminDateTime(d.Lang, e.At, s.zone())})
 	}
 	if ferr != nil {
 		d.FailMessage = errs.MessageOf(ferr, d.Lang)

@@ -127,7 +127,7 @@ func (s *Server) adminTokenCreate(w http.ResponseWriter, r *http.Request) {
 	if err == nil && !on.IsZero() {
 		// The token stops working as the day chosen begins, in the site's
 		// time zone.
-		t.ExpiresAt = time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, paris)
+		t.ExpiresAt = time.Date(on.Year(), on.Month(), on.Day(), 0, 0, 0, 0, s.zone())
 	}
 	if err == nil {
 		secret, err = s.Admin.CreateToken(r.Context(), &t, vals.Get("reason"))

@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/csv"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -56,22 +55,22 @@ func modifies(e audit.Entry) bool {
 	return strings.HasSuffix(e.Command, ".update") || e.Old != ""
 }
 
-// formatStamp writes t in Europe/Paris to the second, with its zone.
-func formatStamp(lang string, t time.Time) string {
+// formatStamp writes t in the site's zone to the second, with its zone.
+func formatStamp(lang string, t time.Time, zone *time.Location) string {
 	if lang == langEN {
-		return t.In(paris).Format("2006-01-02 15:04:05 MST")
+		return t.In(zone).Format("2006-01-02 15:04:05 MST")
 	}
-	return t.In(paris).Format("02/01/2006 15:04:05 MST")
+	return t.In(zone).Format("02/01/2006 15:04:05 MST")
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	a, _ := identity.ActorFrom(r.Context())
 	if !a.Can(identity.PermAuditSite) {
-		s.pageError(w, r, errs.E(errs.Forbidden, "You may not read the audit trail.", "Vous n'êtes pas autorisé à consulter la piste d'audit."))
+		s.pageError(w, r, errs.E(errs.Forbidden, "web.you_may_not_read"))
 		return
 	}
 	q := r.URL.Query()
-	f, err := auditFilter(q, true)
+	f, err := auditFilter(q, true, s.zone())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -85,7 +84,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	d := auditView{base: s.base(r, "audit"), Entity: f.Entity, EntityID: f.EntityID, ActorID: f.Actor,
 		From: q.Get("from"), To: q.Get("to"), After: f.AfterSeq}
 	for _, e := range entries {
-		d.Entries = append(d.Entries, auditRow{Entry: e, When: formatStamp(d.Lang, e.At), Modified: modifies(e)})
+		d.Entries = append(d.Entries, auditRow{Entry: e, When: formatStamp(d.Lang, e.At, s.zone()), Modified: modifies(e)})
 	}
 	filters := url.Values{}
 	for _, k := range []string{"entity", "entity_id", "actor", "from", "to"} {
@@ -154,7 +153,7 @@ func csvSafe(v string) string {
 // An export holds at most limit entries; more asks the person to narrow
 // the filters, rather than building a file no one can read or hold.
 func (s *Server) auditExportEntries(r *http.Request, limit int) ([]audit.Entry, error) {
-	f, err := auditFilter(r.URL.Query(), true)
+	f, err := auditFilter(r.URL.Query(), true, s.zone())
 	if err != nil {
 		return nil, err
 	}
@@ -166,9 +165,7 @@ func (s *Server) auditExportEntries(r *http.Request, limit int) ([]audit.Entry, 
 		}
 		all = append(all, entries...)
 		if len(all) > limit {
-			return nil, errs.E(errs.Invalid,
-				fmt.Sprintf("More than %d entries match; narrow the filters (record, person, dates) to export them.", limit),
-				fmt.Sprintf("Plus de %d entrées correspondent ; affinez les filtres (enregistrement, personne, dates) pour les exporter.", limit))
+			return nil, errs.E(errs.Invalid, "web.more_than_entries_match", limit)
 		}
 		if len(entries) < auditStoreLimit {
 			return all, nil
@@ -212,7 +209,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 		if modifies(e) {
 			mod = tr(lang, "audit.csv.yes")
 		}
-		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), formatStamp(lang, e.At), csvSafe(e.ActorName), csvSafe(e.Command),
+		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), formatStamp(lang, e.At, s.zone()), csvSafe(e.ActorName), csvSafe(e.Command),
 			csvSafe(e.Entity), csvSafe(e.EntityID), csvSafe(e.Field), csvSafe(e.Old), csvSafe(e.New), csvSafe(e.Reason), mod})
 	}
 	cw.Flush()

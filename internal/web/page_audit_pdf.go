@@ -136,7 +136,7 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "audit.pdf.title")+" — "+siteName),
 		props.Text{Size: 14, Style: fontstyle.Bold}))
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "audit.pdf.filters")+" : "+filters), props.Text{Top: 2}))
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now()), printedBy)+
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy)+
 		" — "+fmt.Sprintf(tr(lang, "audit.pdf.count"), len(all))), props.Text{Top: 1, Bottom: 3}))
 
 	head := make([]core.Col, len(pdfColumns))
@@ -157,7 +157,7 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 			mark.Top, mark.Size, mark.Style, mark.Color = 4.5, 6, fontstyle.Bold, pdfRed
 			seq.Add(text.New(pdfText(tr(lang, "audit.pdf.modified")), mark))
 		}
-		values := []string{formatStamp(lang, e.At), e.ActorName, e.Command, e.Entity + " " + e.EntityID, e.Field, change, e.Reason}
+		values := []string{formatStamp(lang, e.At, s.zone()), e.ActorName, e.Command, e.Entity + " " + e.EntityID, e.Field, change, e.Reason}
 		cols := []core.Col{seq}
 		for i, v := range values {
 			p := cell
@@ -182,7 +182,7 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 				if sg.Status != esign.Valid {
 					status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
 				}
-				m.AddAutoRow(text.NewCol(16, pdfText(sg.Display()), props.Text{Size: 8, Left: 4}), text.NewCol(8, pdfText(status), st))
+				m.AddAutoRow(text.NewCol(16, pdfText(sg.DisplayIn(s.zone())), props.Text{Size: 8, Left: 4}), text.NewCol(8, pdfText(status), st))
 			}
 		}
 	}

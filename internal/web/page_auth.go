@@ -31,7 +31,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
-		s.pageError(w, r, errs.E(errs.Invalid, tr(langEN, "error.form"), tr(langFR, "error.form")))
+		s.pageError(w, r, errs.E(errs.Invalid, "error.form"))
 		return
 	}
 	d := loginPage{base: s.base(r, ""), Username: r.PostForm.Get("username"), Next: localPath(r.PostForm.Get("next")),

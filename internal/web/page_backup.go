@@ -38,7 +38,7 @@ func (s *Server) listDrills(r *http.Request) ([]backup.Drill, error) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return nil, errs.Field("limit", "The limit must be a whole number from 1 to 1000.", "La limite doit être un nombre entier de 1 à 1000.")
+			return nil, errs.Field("limit", "web.limit_must_whole_number")
 		}
 		limit = n
 	}
@@ -77,10 +77,10 @@ func (s *Server) drillsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := drillsView{adminBase: s.adminBase(r, "drills")}
 	for _, dr := range ds {
-		row := drillRow{Drill: dr, Started: formatDateTime(d.Lang, dr.StartedAt), Target: drillTarget(d.Lang, dr.Target),
+		row := drillRow{Drill: dr, Started: formatDateTime(d.Lang, dr.StartedAt, s.zone()), Target: drillTarget(d.Lang, dr.Target, s.zone()),
 			Failure: drillFailure(d.Lang, dr.Failure)}
 		if dr.FinishedAt != nil {
-			row.Finished = formatDateTime(d.Lang, *dr.FinishedAt)
+			row.Finished = formatDateTime(d.Lang, *dr.FinishedAt, s.zone())
 			if dr.Result == backup.OK && d.LastOK == "" {
 				d.LastOK = row.Finished
 			}
@@ -103,12 +103,12 @@ func (s *Server) drillsPage(w http.ResponseWriter, r *http.Request) {
 
 // drillTarget says, in the reader's language, which point a drill restored
 // to.
-func drillTarget(lang string, t backup.Target) string {
+func drillTarget(lang string, t backup.Target, zone *time.Location) string {
 	seq := formatInt(lang, int(t.AuditSeq))
 	if t.Kind == backup.TargetTime {
-		return fmt.Sprintf(tr(lang, "drill.target.time"), formatSeconds(lang, t.Time), seq)
+		return fmt.Sprintf(tr(lang, "drill.target.time"), formatSeconds(lang, t.Time, zone), seq)
 	}
-	return fmt.Sprintf(tr(lang, "drill.target.backup"), formatSeconds(lang, t.Time), seq)
+	return fmt.Sprintf(tr(lang, "drill.target.backup"), formatSeconds(lang, t.Time, zone), seq)
 }
 
 // drillFailure renders a drill's failure, stored as a code and its
@@ -132,12 +132,12 @@ func drillFailure(lang string, f *backup.Failure) string {
 	return fmt.Sprintf(tr(lang, key), args...)
 }
 
-// formatSeconds writes t to the second, in Europe/Paris.
-func formatSeconds(lang string, t time.Time) string {
+// formatSeconds writes t to the second, in the site's zone.
+func formatSeconds(lang string, t time.Time, zone *time.Location) string {
 	if lang == langEN {
-		return t.In(paris).Format("2 Jan 2006 15:04:05")
+		return t.In(zone).Format("2 Jan 2006 15:04:05")
 	}
-	return t.In(paris).Format("02/01/2006 15:04:05")
+	return t.In(zone).Format("02/01/2006 15:04:05")
 }
 
 // formatDuration writes a duration to a tenth of a second, or in minutes

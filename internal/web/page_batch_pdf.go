@@ -52,8 +52,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !a.Can(identity.PermRecordPrint) {
-		s.pageError(w, r, errs.E(errs.Forbidden, "Only quality assurance, Qualified Persons and production supervisors print the batch record.",
-			"Seuls l'assurance qualité, les personnes qualifiées et les superviseurs de production impriment le dossier de lot."))
+		s.pageError(w, r, errs.E(errs.Forbidden, "web.only_quality_assurance_qualified"))
 		return
 	}
 	mats, err := s.materialsByID(r)
@@ -88,7 +87,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		printedBy = a.Username
 	}
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.pdf.title")+" — "+b.Lot), props.Text{Size: 14, Style: fontstyle.Bold}))
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now()), printedBy)),
+	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy)),
 		props.Text{Top: 1, Bottom: 3}))
 
 	head := [][2]string{
@@ -98,7 +97,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		{tr(lang, "record.master"), rec.Master.Code + " " + tr(lang, "record.version") + " " + strconv.Itoa(rec.Master.Version) + " — " + rec.Master.Title},
 		{tr(lang, "record.line"), b.LineCode},
 		{tr(lang, "record.state"), tr(lang, "batchstate."+string(b.State))},
-		{tr(lang, "record.start"), prodWhen(lang, b.Start) + " → " + prodWhen(lang, b.End)},
+		{tr(lang, "record.start"), prodWhen(lang, b.Start, s.zone()) + " → " + prodWhen(lang, b.End, s.zone())},
 		{tr(lang, "record.zone"), tr(lang, "record.zone_text")},
 		{tr(lang, "record.progress"), fmt.Sprintf(tr(lang, "record.progress_of"), b.StepsDone, b.StepsTotal) + " — " +
 			fmt.Sprintf(tr(lang, "record.exceptions_n"), b.Exceptions)},
@@ -124,7 +123,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		}
 		who := tr(lang, "record.pending")
 		if st.PerformedAt != nil {
-			who = st.PerformedName + " — " + prodWhen(lang, st.PerformedAt)
+			who = st.PerformedName + " — " + prodWhen(lang, st.PerformedAt, s.zone())
 		}
 		value := entryText(lang, &st.StepRecord)
 		if st.Comment != "" {
@@ -164,13 +163,13 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 			m.AddAutoRow(text.NewCol(2, ""), text.NewCol(pdfGrid-2, pdfText(fmt.Sprintf(tr(lang, "record.pdf.changed_n"), st.Corrections)), note))
 		}
 		for _, sg := range st.Sigs {
-			addSignatureRow(m, lang, sg)
+			addSignatureRow(m, lang, sg, s.zone())
 		}
 	}
 	if len(batchSigs) > 0 {
 		m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "audit.pdf.sigs"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
 		for _, sg := range batchSigs {
-			addSignatureRow(m, lang, sg)
+			addSignatureRow(m, lang, sg, s.zone())
 		}
 	}
 
@@ -180,7 +179,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, dv := range rec.Deviations {
 		m.AddAutoRow(text.NewCol(4, pdfText(dv.Code), props.Text{Style: fontstyle.Bold}), text.NewCol(14, pdfText(dv.Title)),
-			text.NewCol(3, pdfText(dv.Status)), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt))))
+			text.NewCol(3, pdfText(dv.Status)), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt, s.zone()))))
 	}
 
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.consumed")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
@@ -189,7 +188,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range rec.Consumed {
 		m.AddAutoRow(text.NewCol(4, pdfText(c.LotCode), props.Text{Style: fontstyle.Bold}), text.NewCol(11, pdfText(c.Material)),
-			text.NewCol(5, pdfText(formatDecimal(lang, c.Quantity)+" "+c.Unit)), text.NewCol(4, pdfText(prodWhen(lang, c.At))))
+			text.NewCol(5, pdfText(formatDecimal(lang, c.Quantity)+" "+c.Unit)), text.NewCol(4, pdfText(prodWhen(lang, c.At, s.zone()))))
 	}
 
 	doc, err := m.Generate()
@@ -208,12 +207,12 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 
 // addSignatureRow writes a signature's manifestation under its step:
 // printed name, date and time with the zone, meaning; and its status.
-func addSignatureRow(m core.Maroto, lang string, sg esign.Signature) {
+func addSignatureRow(m core.Maroto, lang string, sg esign.Signature, zone *time.Location) {
 	status, st := tr(lang, "audit.pdf.valid"), props.Text{Size: 7, Left: 1}
 	if sg.Status != esign.Valid {
 		status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
 	}
-	line := tr(lang, "record.signature") + " " + sg.Display()
+	line := tr(lang, "record.signature") + " " + sg.DisplayIn(zone)
 	if sg.Reason != "" {
 		line += " — " + sg.Reason
 	}

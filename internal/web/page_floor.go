@@ -59,7 +59,7 @@ func (s *Server) productionBuildings(ctx context.Context, id string) ([]site.Bui
 		}
 	}
 	if id != "" && chosen == nil {
-		return nil, nil, errs.E(errs.NotFound, "This building does not exist.", "Ce bâtiment n'existe pas.")
+		return nil, nil, errs.E(errs.NotFound, "web.building_does_not_exist")
 	}
 	if chosen == nil {
 		chosen = fallback

@@ -312,7 +312,7 @@ func valuesOf[T any](e *editor[T], v *T) url.Values {
 func formVersion(vals url.Values) (int, error) {
 	n, err := strconv.Atoi(vals.Get("version"))
 	if err != nil || n < 1 {
-		return 0, errs.E(errs.Invalid, tr(langEN, "error.form.version"), tr(langFR, "error.form.version"))
+		return 0, errs.E(errs.Invalid, "error.form.version")
 	}
 	return n, nil
 }
@@ -321,7 +321,7 @@ func formVersion(vals url.Values) (int, error) {
 func postForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 	if err := r.ParseForm(); err != nil {
-		return nil, errs.E(errs.Invalid, tr(langEN, "error.form"), tr(langFR, "error.form"))
+		return nil, errs.E(errs.Invalid, "error.form")
 	}
 	return r.PostForm, nil
 }
@@ -375,7 +375,7 @@ func day(v url.Values, name string) (time.Time, error) {
 }
 
 func inputError(field, key string) error {
-	return errs.Field(field, tr(langEN, key), tr(langFR, key))
+	return errs.Field(field, key)
 }
 
 func checked(v url.Values, name string) bool {

@@ -62,6 +62,8 @@ type prodBase struct {
 	// Client says the reader is a client laboratory's user: no names of
 	// operators are shown to them, anywhere.
 	Client bool
+	// zone is the site's time zone, for When.
+	zone *time.Location
 }
 
 // prodTab is one tab of the production pages' navigation.
@@ -72,7 +74,7 @@ type prodTab struct {
 
 func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
 	b := s.base(r, nav)
-	p := prodBase{base: b, Client: b.Actor.IsClient()}
+	p := prodBase{base: b, Client: b.Actor.IsClient(), zone: s.zone()}
 	a := b.Actor
 	if !a.Can(identity.PermProductionView) {
 		return p
@@ -98,9 +100,9 @@ func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
 	return p
 }
 
-// When writes a time (time.Time or *time.Time) in Europe/Paris to the
+// When writes a time (time.Time or *time.Time) in the site's zone to the
 // minute; "—" when there is none.
-func (p prodBase) When(v any) string { return prodWhen(p.Lang, v) }
+func (p prodBase) When(v any) string { return prodWhen(p.Lang, v, p.zone) }
 
 // Num writes a number the way the page's language does.
 func (p prodBase) Num(f float64) string { return formatDecimal(p.Lang, f) }
@@ -135,7 +137,7 @@ func (p prodBase) Hours(f float64) string {
 	return formatDecimal(p.Lang, float64(int(f*10+0.5))/10)
 }
 
-func prodWhen(lang string, v any) string {
+func prodWhen(lang string, v any, zone *time.Location) string {
 	var t time.Time
 	switch x := v.(type) {
 	case time.Time:
@@ -149,9 +151,9 @@ func prodWhen(lang string, v any) string {
 		return "—"
 	}
 	if lang == langEN {
-		return t.In(paris).Format("2006-01-02 15:04")
+		return t.In(zone).Format("2006-01-02 15:04")
 	}
-	return t.In(paris).Format("02/01/2006 15:04")
+	return t.In(zone).Format("02/01/2006 15:04")
 }
 
 // stepSpec writes what a step expects, in the language: the limits of a

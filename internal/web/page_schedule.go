@@ -66,22 +66,22 @@ const (
 )
 
 // weekMonday is the Monday 00:00, site time, of the week holding t.
-func weekMonday(t time.Time) time.Time {
-	lt := t.In(paris)
-	d := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, paris)
+func weekMonday(t time.Time, zone *time.Location) time.Time {
+	lt := t.In(zone)
+	d := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, zone)
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
 // queryDay reads a day (YYYY-MM-DD) of the query as midnight, site time;
 // the fallback when absent.
-func queryDay(q url.Values, name string, fallback time.Time) (time.Time, error) {
+func queryDay(q url.Values, name string, fallback time.Time, zone *time.Location) (time.Time, error) {
 	v := strings.TrimSpace(q.Get(name))
 	if v == "" {
 		return fallback, nil
 	}
-	t, err := time.ParseInLocation(time.DateOnly, v, paris)
+	t, err := time.ParseInLocation(time.DateOnly, v, zone)
 	if err != nil {
-		return time.Time{}, errs.Field(name, "Give the date as YYYY-MM-DD.", "Indiquez la date au format AAAA-MM-JJ.")
+		return time.Time{}, errs.Field(name, "web.give_date_yyyy_mm")
 	}
 	return t, nil
 }
@@ -101,7 +101,7 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(q.Get("weeks")); err == nil {
 		d.Weeks = min(max(n, scheduleMinWeeks), scheduleMaxWeeks)
 	}
-	from, err := queryDay(q, "from", weekMonday(time.Now()))
+	from, err := queryDay(q, "from", weekMonday(time.Now(), s.zone()), s.zone())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -137,7 +137,7 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 		}
 		return "/schedule?" + v.Encode()
 	}
-	d.Prev, d.Next, d.Today = link(d.From.AddDate(0, 0, -7)), link(d.From.AddDate(0, 0, 7)), link(weekMonday(time.Now()))
+	d.Prev, d.Next, d.Today = link(d.From.AddDate(0, 0, -7)), link(d.From.AddDate(0, 0, 7)), link(weekMonday(time.Now(), s.zone()))
 	if now := time.Now(); !now.Before(d.From) && now.Before(d.To) {
 		d.NowX = ganttPctText(ganttPct(now, d.From, d.To))
 	}
@@ -147,7 +147,9 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 		d.Days = append(d.Days, ganttDay{X: ganttPctText(x), W: ganttPctText(end - x), Mid: ganttPctText((x + end) / 2),
 			Label: tr(d.Lang, "weekday."+strconv.Itoa(int(wd))) + " " + day.Format("02"), Weekend: wd == time.Saturday || wd == time.Sunday})
 	}
-	span := func(a, b time.Time) string { return prodWhen(d.Lang, a) + " → " + prodWhen(d.Lang, b) }
+	span := func(a, b time.Time) string {
+		return prodWhen(d.Lang, a, s.zone()) + " → " + prodWhen(d.Lang, b, s.zone())
+	}
 	place := func(a, b time.Time) (ganttBar, bool) {
 		x, end := ganttPct(a, d.From, d.To), ganttPct(b, d.From, d.To)
 		return ganttBar{X: ganttPctText(x), W: ganttPctText(end - x), TextX: ganttPctText(x + 0.3)}, end > x
@@ -227,12 +229,12 @@ func (s *Server) capacityPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	d := capacityPage{prodBase: s.prodBase(r, "batches", "capacity")}
-	week, err := queryDay(q, "week", time.Now())
+	week, err := queryDay(q, "week", time.Now(), s.zone())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d.Week = weekMonday(week)
+	d.Week = weekMonday(week, s.zone())
 	d.WeekEnd = d.Week.AddDate(0, 0, 6)
 	if d.Buildings, d.Building, err = s.productionBuildings(ctx, q.Get("building")); err != nil {
 		s.pageError(w, r, err)
@@ -250,7 +252,7 @@ func (s *Server) capacityPage(w http.ResponseWriter, r *http.Request) {
 	link := func(t time.Time) string {
 		return "/capacity?" + url.Values{"building": {d.Building.ID}, "week": {t.Format(time.DateOnly)}}.Encode()
 	}
-	d.Prev, d.Next, d.This = link(d.Week.AddDate(0, 0, -7)), link(d.Week.AddDate(0, 0, 7)), link(weekMonday(time.Now()))
+	d.Prev, d.Next, d.This = link(d.Week.AddDate(0, 0, -7)), link(d.Week.AddDate(0, 0, 7)), link(weekMonday(time.Now(), s.zone()))
 	var total production.LineCapacity
 	for _, lc := range c.Lines {
 		d.Rows = append(d.Rows, newCapacityRow(lc))

@@ -36,9 +36,9 @@ func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := securityView{base: s.base(r, "security")}
 	for _, e := range evs {
-		row := eventRow{SecurityEvent: e, When: formatDateTime(d.Lang, e.At)}
+		row := eventRow{SecurityEvent: e, When: formatDateTime(d.Lang, e.At, s.zone())}
 		if e.AcknowledgedAt != nil {
-			row.AckWhen = formatDateTime(d.Lang, *e.AcknowledgedAt)
+			row.AckWhen = formatDateTime(d.Lang, *e.AcknowledgedAt, s.zone())
 		} else {
 			d.Open++
 		}

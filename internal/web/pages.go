@@ -19,6 +19,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 //go:embed templates/*.html
@@ -36,6 +37,8 @@ type pages struct {
 	assets http.Handler
 	// version fingerprints each asset, so that it can be cached for good.
 	version map[string]string
+	// zone is the site's time zone, for the templates' dates.
+	zone *time.Location
 }
 
 // shared are the templates every page set includes.
@@ -93,13 +96,16 @@ func isShared(name string) bool {
 func (p *pages) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":  func(key string) string { return tr(lang, key) },
-		"tf": func(key string, args ...any) string { return fmt.Sprintf(tr(lang, key), args...) },
+		"tf": func(key string, args ...any) string { return text.Render(lang, key, args...) },
 		// label is the display label of an enum value: label "grade" .Grade.
 		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
 		"int":   func(n int) string { return formatInt(lang, n) },
-		"date":  func(t time.Time) string { return formatDate(lang, t) },
-		"asset": func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
+		"date":  func(t time.Time) string { return formatDate(lang, t, p.zone) },
+		// signed is a signature's manifestation, in the site's zone:
+		// signed . for a value holding an esign.Signature.
+		"signed": func(sg interface{ DisplayIn(*time.Location) string }) string { return sg.DisplayIn(p.zone) },
+		"asset":  func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
 		// idemKey is a fresh idempotency key for a form: submitted twice,
 		// the form is applied once (idempotency.go).
 		"idemKey": func() string { return uuid.NewString() },
@@ -210,6 +216,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // routesPages registers the HTML pages.
 func (s *Server) routesPages() {
+	s.pages.zone = s.zone()
 	s.handle("GET", "/assets/", true, s.serveAsset)
 	s.handle("GET", "/login", true, s.loginForm)
 	s.handle("POST", "/login", true, s.login)

@@ -22,6 +22,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 const pageTestPassword = "correct horse battery staple"
@@ -808,9 +809,9 @@ func TestPageRoutes(t *testing.T) {
 // TestCatalogue checks that every message the templates ask for exists in
 // both languages, and that every enum value has its labels.
 func TestCatalogue(t *testing.T) {
-	for k, m := range catalogue {
-		if m.fr == "" || m.en == "" {
-			t.Errorf("message %q lacks a language: %+v", k, m)
+	for _, k := range text.Keys(text.FR) {
+		if fr, en := tr(langFR, k), tr(langEN, k); fr == "" || en == "" {
+			t.Errorf("message %q lacks a language: %q %q", k, fr, en)
 		}
 	}
 	use := regexp.MustCompile(`\{\{-?\s*(?:t|tf)\s+"([^"]+)"`)
@@ -885,7 +886,7 @@ func TestFormatting(t *testing.T) {
 		t.Errorf("formatDecimal(fr, 24.5) = %q", got)
 	}
 	// Late in the evening UTC is already the next day in Paris.
-	if got := formatDate(langFR, time.Date(2026, 6, 30, 22, 30, 0, 0, time.UTC)); got != "01/07/2026" {
+	if got := formatDate(langFR, time.Date(2026, 6, 30, 22, 30, 0, 0, time.UTC), site.DefaultLocation()); got != "01/07/2026" {
 		t.Errorf("formatDate in Paris = %q, want 01/07/2026", got)
 	}
 }

@@ -139,8 +139,7 @@ func (s *Server) signinFailed(addr string, err error) {
 
 // errRateLimited refuses a sign-in attempt over the limit.
 func errRateLimited() error {
-	return errs.E(errs.RateLimited, "Too many sign-in attempts from your address; wait a minute and try again.",
-		"Trop de tentatives de connexion depuis votre adresse ; patientez une minute puis réessayez.")
+	return errs.E(errs.RateLimited, "web.too_many_sign_attempts")
 }
 
 // retryAfter says, in the Retry-After header, how long to wait.

@@ -54,6 +54,7 @@ type Deps struct {
 	// Production is the production context: products, masters, orders,
 	// batches, the schedule and the electronic batch record.
 	Production production.Service
+	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
 	DB         Pinger
 	Log        *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
