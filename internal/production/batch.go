@@ -33,17 +33,17 @@ const MaxBatchesPerOrder = 50
 // Validate checks an order's own fields.
 func (o *Order) Validate(now time.Time) error {
 	if o.ProductID == "" {
-		return errs.Field("product_id", "Choose the product ordered.", "Choisissez le produit commandé.")
+		return errs.Field("product_id", "production.choose_product_ordered")
 	}
 	if !finite(o.Quantity) || o.Quantity <= 0 || o.Quantity > 1e12 {
-		return errs.Field("quantity", "The quantity ordered must be a positive number.", "La quantité commandée doit être un nombre positif.")
+		return errs.Field("quantity", "production.quantity_ordered_must_positive")
 	}
 	if o.DueOn.IsZero() {
-		return errs.Field("due_on", "Give the due date (YYYY-MM-DD).", "Indiquez la date d'échéance (AAAA-MM-JJ).")
+		return errs.Field("due_on", "production.give_due_date_yyyy")
 	}
 	o.DueOn = day(o.DueOn)
 	if o.DueOn.Before(day(now)) {
-		return errs.Field("due_on", "The due date cannot be in the past.", "La date d'échéance ne peut pas être passée.")
+		return errs.Field("due_on", "production.due_date_cannot_past")
 	}
 	return nil
 }
@@ -55,8 +55,7 @@ func (o *Order) BatchCount(m *Master) (int, error) {
 		n = 1
 	}
 	if n > MaxBatchesPerOrder {
-		return 0, errs.Field("quantity", fmt.Sprintf("This quantity needs %d batches of %s %s; one order makes at most %d.", n, formatNumber(m.BatchSize), m.Unit, MaxBatchesPerOrder),
-			fmt.Sprintf("Cette quantité demande %d lots de %s %s ; un ordre en fait au plus %d.", n, formatNumber(m.BatchSize), m.Unit, MaxBatchesPerOrder))
+		return 0, errs.Field("quantity", "production.quantity_needs_batches_one", n, formatNumber(m.BatchSize), m.Unit, MaxBatchesPerOrder)
 	}
 	return n, nil
 }
@@ -166,8 +165,7 @@ func (s BatchState) Allowed(mv BatchMove) (BatchState, error) {
 	to := map[BatchMove]BatchState{MoveSchedule: BatchScheduled, MoveUnschedule: BatchPlanned, MoveRelease: BatchReleased,
 		MoveComplete: BatchCompleted, MoveReview: BatchInReview}
 	if !slices.Contains(from[mv], s) {
-		return s, errs.E(errs.Conflict, fmt.Sprintf("A batch that is %s cannot be moved by %q; that needs a batch that is %s.", s, mv, joined(from[mv])),
-			fmt.Sprintf("Un lot au statut %s ne peut pas recevoir l'action « %s » ; il faut un lot au statut %s.", s, mv, joined(from[mv])))
+		return s, errs.E(errs.Conflict, "production.batch_that_cannot_moved", s, mv, joined(from[mv]))
 	}
 	return to[mv], nil
 }

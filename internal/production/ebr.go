@@ -165,7 +165,7 @@ func ParseNumber(field, s string) (float64, error) {
 	s = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), ",", "."))
 	f, err := strconv.ParseFloat(s, 64)
 	if s == "" || err != nil || !finite(f) {
-		return 0, errs.Field(field, "Enter a number, for example 7.42.", "Saisissez un nombre, par exemple 7,42.")
+		return 0, errs.Field(field, "production.enter_number_example_7")
 	}
 	return f, nil
 }
@@ -188,18 +188,16 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 	switch s.Kind {
 	case StepInstruction:
 		if !e.Confirm {
-			return nil, errs.Field("confirm", "Confirm that the instruction was carried out.", "Confirmez que l'instruction a été exécutée.")
+			return nil, errs.Field("confirm", "production.confirm_that_instruction_was")
 		}
 		return &Recorded{Value: "confirmed"}, nil
 	case StepClearance:
 		if len(e.Checked) != len(s.Checklist) {
-			return nil, errs.Field("checked", fmt.Sprintf("The line clearance has %d items; tick each of them.", len(s.Checklist)),
-				fmt.Sprintf("Le vide de ligne compte %d points ; cochez chacun d'eux.", len(s.Checklist)))
+			return nil, errs.Field("checked", "production.line_clearance_has_items", len(s.Checklist))
 		}
 		for i, ok := range e.Checked {
 			if !ok {
-				return nil, errs.Field("checked", fmt.Sprintf("Item %d of the line clearance is not ticked: %s. The line is not cleared.", i+1, s.Checklist[i]),
-					fmt.Sprintf("Le point %d du vide de ligne n'est pas coché : %s. La ligne n'est pas libérée.", i+1, s.Checklist[i]))
+				return nil, errs.Field("checked", "production.item_line_clearance_not", i+1, s.Checklist[i])
 			}
 		}
 		return &Recorded{Value: fmt.Sprintf("%d/%d checked", len(e.Checked), len(s.Checklist))}, nil
@@ -220,14 +218,14 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 		return r, nil
 	case StepMaterial:
 		if strings.TrimSpace(e.Lot) == "" {
-			return nil, errs.Field("lot", "Enter or scan the lot of the material added.", "Saisissez ou scannez le lot de la matière ajoutée.")
+			return nil, errs.Field("lot", "production.enter_scan_lot_material")
 		}
 		q, err := ParseNumber("quantity", e.Quantity)
 		if err != nil {
 			return nil, err
 		}
 		if q <= 0 {
-			return nil, errs.Field("quantity", "The quantity added must be positive.", "La quantité ajoutée doit être positive.")
+			return nil, errs.Field("quantity", "production.quantity_added_must_positive")
 		}
 		r := &Recorded{Number: &q}
 		tol := s.Quantity * s.Tolerance / 100
@@ -239,32 +237,30 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 		return r, nil
 	case StepEquipment:
 		if strings.TrimSpace(e.Equipment) == "" {
-			return nil, errs.Field("equipment", "Enter or scan the code of the equipment checked.", "Saisissez ou scannez le code de l'équipement vérifié.")
+			return nil, errs.Field("equipment", "production.enter_scan_code_equipment")
 		}
 		return &Recorded{Value: "clean, qualified"}, nil
 	case StepSampling:
 		v, err := textField("value", e.Value, 1, 60)
 		if err != nil {
-			return nil, errs.Field("value", "Enter the sample's label (1 to 60 characters).", "Saisissez l'étiquette de l'échantillon (1 à 60 caractères).")
+			return nil, errs.Field("value", "production.enter_sample_label_1")
 		}
 		return &Recorded{Value: v}, nil
 	}
-	return nil, errs.E(errs.Internal, "unknown step kind", "type d'étape inconnu")
+	return nil, errs.E(errs.Internal, "production.unknown_step_kind")
 }
 
 // CheckLot refuses a lot that is not of the step's material, not usable,
 // or without the stock for the quantity.
 func (s *Step) CheckLot(l *Lot, qty float64, now time.Time) error {
 	if l.MaterialID != s.MaterialID {
-		return errs.Field("lot", fmt.Sprintf("Lot %s is of %s, not of the material this step adds.", l.Code, l.Material),
-			fmt.Sprintf("Le lot %s est de la matière %s, pas de celle que cette étape ajoute.", l.Code, l.Material))
+		return errs.Field("lot", "production.lot_not_material_step", l.Code, l.Material)
 	}
 	if err := l.Usable(now); err != nil {
 		return err
 	}
 	if _, ok := l.Remaining(qty); !ok {
-		return errs.Field("quantity", fmt.Sprintf("Lot %s holds %s %s in stock, less than the %s asked.", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty)),
-			fmt.Sprintf("Le lot %s n'a que %s %s en stock, moins que les %s demandés.", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty)))
+		return errs.Field("quantity", "production.lot_holds_stock_less", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty))
 	}
 	return nil
 }
@@ -274,16 +270,13 @@ func (s *Step) CheckLot(l *Lot, qty float64, now time.Time) error {
 func (s *Step) CheckEquipment(eq *site.Equipment, lineID string, now time.Time) error {
 	switch {
 	case eq.Kind != s.EquipmentKind:
-		return errs.Field("equipment", fmt.Sprintf("%s is a %s; this step checks a %s.", eq.Code, eq.Kind, s.EquipmentKind),
-			fmt.Sprintf("%s est un(e) %s ; cette étape vérifie un(e) %s.", eq.Code, eq.Kind, s.EquipmentKind))
+		return errs.Field("equipment", "production.step_checks", eq.Code, eq.Kind, s.EquipmentKind)
 	case eq.LineID != lineID:
-		return errs.Field("equipment", fmt.Sprintf("%s belongs to another line.", eq.Code), fmt.Sprintf("%s appartient à une autre ligne.", eq.Code))
+		return errs.Field("equipment", "production.belongs_another_line", eq.Code)
 	case eq.Status != site.EquipmentClean:
-		return errs.E(errs.Conflict, fmt.Sprintf("%s is %s, not clean: it may not be used.", eq.Code, eq.Status),
-			fmt.Sprintf("%s est au statut %s, pas propre : il ne peut pas être utilisé.", eq.Code, eq.Status))
+		return errs.E(errs.Conflict, "production.not_clean_may_not", eq.Code, eq.Status)
 	case !now.Before(eq.QualificationDue.AddDate(0, 0, 1)):
-		return errs.E(errs.Conflict, fmt.Sprintf("%s is past its qualification (due %s): it may not be used.", eq.Code, eq.QualificationDue.Format("02/01/2006")),
-			fmt.Sprintf("%s a dépassé sa qualification (échéance %s) : il ne peut pas être utilisé.", eq.Code, eq.QualificationDue.Format("02/01/2006")))
+		return errs.E(errs.Conflict, "production.past_qualification_due_may", eq.Code, eq.QualificationDue.Format("02/01/2006"))
 	}
 	return nil
 }

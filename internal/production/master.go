@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -126,7 +125,7 @@ const MaxSteps = 400
 func (m *Master) Validate() error {
 	var err error
 	if m.ProductID == "" {
-		return errs.Field("product_id", "Choose the product the master batch record makes.", "Choisissez le produit fabriqué selon ce dossier de lot maître.")
+		return errs.Field("product_id", "production.choose_product_master_batch")
 	}
 	if m.Code, err = codeField("code", m.Code); err != nil {
 		return err
@@ -135,45 +134,41 @@ func (m *Master) Validate() error {
 		return err
 	}
 	if !finite(m.BatchSize) || m.BatchSize <= 0 || m.BatchSize > 1e9 {
-		return errs.Field("batch_size", "The batch size must be a positive number.", "La taille de lot doit être un nombre positif.")
+		return errs.Field("batch_size", "production.batch_size_must_positive")
 	}
 	if m.Unit, err = textField("unit", m.Unit, 1, 12); err != nil {
 		return err
 	}
 	if !finite(m.Hours) || m.Hours < 0.5 || m.Hours > 24*14 {
-		return errs.Field("hours", "A batch lasts between half an hour and 14 days (hours).", "Un lot dure entre une demi-heure et 14 jours (heures).")
+		return errs.Field("hours", "production.batch_lasts_between_half")
 	}
 	if len(m.Operations) == 0 {
-		return errs.Field("operations", "A master batch record needs at least one operation of steps.", "Un dossier de lot maître exige au moins une opération avec des étapes.")
+		return errs.Field("operations", "production.master_batch_record_needs")
 	}
 	n := 0
 	for i := range m.Operations {
 		op := &m.Operations[i]
 		op.No = i + 1
 		if op.Title, err = textField("operations", op.Title, 1, 120); err != nil {
-			return errs.Field("operations", fmt.Sprintf("Operation %d needs a title of 1 to 120 characters.", op.No),
-				fmt.Sprintf("L'opération %d exige un titre de 1 à 120 caractères.", op.No))
+			return errs.Field("operations", "production.operation_needs_title_1", op.No)
 		}
 		if len(op.Steps) == 0 {
-			return errs.Field("operations", fmt.Sprintf("Operation %d (%s) has no step.", op.No, op.Title),
-				fmt.Sprintf("L'opération %d (%s) n'a aucune étape.", op.No, op.Title))
+			return errs.Field("operations", "production.operation_has_no_step", op.No, op.Title)
 		}
 		for j := range op.Steps {
 			st := &op.Steps[j]
 			st.No = j + 1
 			if e := st.validate(); e != nil {
-				return errs.Field("operations", fmt.Sprintf("Step %d.%d: %s", op.No, st.No, e.Message),
-					fmt.Sprintf("Étape %d.%d : %s", op.No, st.No, e.MessageFR))
+				return errs.Field("operations", "production.step_invalid", op.No, st.No, e)
 			}
 			if n == 0 && st.Kind != StepClearance {
-				return errs.Field("operations", "The first step must be the line clearance: no batch starts on a line not cleared.",
-					"La première étape doit être le vide de ligne : aucun lot ne commence sur une ligne non libérée.")
+				return errs.Field("operations", "production.first_step_must_line")
 			}
 			n++
 		}
 	}
 	if n > MaxSteps {
-		return errs.Field("operations", fmt.Sprintf("At most %d steps.", MaxSteps), fmt.Sprintf("Au plus %d étapes.", MaxSteps))
+		return errs.Field("operations", "production.at_most_steps", MaxSteps)
 	}
 	m.Steps = n
 	return nil
@@ -182,52 +177,52 @@ func (m *Master) Validate() error {
 func (st *Step) validate() *errs.Error {
 	var err error
 	if st.Text, err = textField("text", st.Text, 1, 500); err != nil {
-		return errs.E(errs.Invalid, "the instruction needs 1 to 500 characters.", "l'instruction exige 1 à 500 caractères.")
+		return errs.E(errs.Invalid, "production.instruction_needs_1_500")
 	}
 	switch st.Kind {
 	case StepInstruction:
 	case StepNumeric:
 		if st.Unit, err = textField("unit", st.Unit, 1, 12); err != nil {
-			return errs.E(errs.Invalid, "a numeric entry needs its unit.", "une saisie numérique exige son unité.")
+			return errs.E(errs.Invalid, "production.numeric_entry_needs_unit")
 		}
 		if st.Low == nil || st.High == nil || st.Target == nil || !finite(*st.Low) || !finite(*st.High) || !finite(*st.Target) {
-			return errs.E(errs.Invalid, "a numeric entry needs a target, a lower and an upper limit.", "une saisie numérique exige une cible, une limite basse et une limite haute.")
+			return errs.E(errs.Invalid, "production.numeric_entry_needs_target")
 		}
 		if !(*st.Low <= *st.Target && *st.Target <= *st.High) {
-			return errs.E(errs.Invalid, "the limits must frame the target: lower ≤ target ≤ upper.", "les limites doivent encadrer la cible : basse ≤ cible ≤ haute.")
+			return errs.E(errs.Invalid, "production.limits_must_frame_target")
 		}
 		if st.Decimals < 0 || st.Decimals > 6 {
-			return errs.E(errs.Invalid, "between 0 and 6 decimals.", "entre 0 et 6 décimales.")
+			return errs.E(errs.Invalid, "production.between_0_6_decimals")
 		}
 	case StepMaterial:
 		if st.MaterialID == "" {
-			return errs.E(errs.Invalid, "a material addition names its material.", "une addition de matière nomme sa matière.")
+			return errs.E(errs.Invalid, "production.material_addition_names_material")
 		}
 		if !finite(st.Quantity) || st.Quantity <= 0 {
-			return errs.E(errs.Invalid, "a material addition needs a positive quantity.", "une addition de matière exige une quantité positive.")
+			return errs.E(errs.Invalid, "production.material_addition_needs_positive")
 		}
 		if !finite(st.Tolerance) || st.Tolerance < 0 || st.Tolerance > 50 {
-			return errs.E(errs.Invalid, "the tolerance lies between 0 and 50 %.", "la tolérance est comprise entre 0 et 50 %.")
+			return errs.E(errs.Invalid, "production.tolerance_lies_between_0")
 		}
 	case StepEquipment:
 		if st.EquipmentKind, err = textField("equipment_kind", st.EquipmentKind, 1, 60); err != nil {
-			return errs.E(errs.Invalid, "an equipment check names the class of equipment.", "une vérification d'équipement nomme la classe d'équipement.")
+			return errs.E(errs.Invalid, "production.equipment_check_names_class")
 		}
 	case StepClearance:
 		if len(st.Checklist) == 0 {
-			return errs.E(errs.Invalid, "a line clearance needs its checklist.", "un vide de ligne exige sa liste de contrôle.")
+			return errs.E(errs.Invalid, "production.line_clearance_needs_checklist")
 		}
 		for i, c := range st.Checklist {
 			if st.Checklist[i], err = textField("checklist", c, 1, 200); err != nil {
-				return errs.E(errs.Invalid, "each checklist item needs 1 to 200 characters.", "chaque point de contrôle exige 1 à 200 caractères.")
+				return errs.E(errs.Invalid, "production.each_checklist_item_needs")
 			}
 		}
 	case StepSampling:
 		if st.SamplePoint, err = textField("sample_point", st.SamplePoint, 1, 80); err != nil {
-			return errs.E(errs.Invalid, "a sampling step names its sampling point.", "une étape de prélèvement nomme son point de prélèvement.")
+			return errs.E(errs.Invalid, "production.sampling_step_names_sampling")
 		}
 	default:
-		return errs.E(errs.Invalid, "the kind must be one of: "+joined(StepKinds)+".", "le type doit être l'un de : "+joined(StepKinds)+".")
+		return errs.E(errs.Invalid, "production.step_kind_one_of", joined(StepKinds))
 	}
 	if st.Critical {
 		st.Sign = true
@@ -301,8 +296,7 @@ func (s MasterStatus) Next(mv MasterMove) (MasterStatus, error) {
 		MasterEffective: {MoveRetire: MasterRetired},
 	}[s][mv]
 	if to == "" {
-		return s, errs.E(errs.Conflict, fmt.Sprintf("A master batch record that is %s cannot be moved by %q.", s, mv),
-			fmt.Sprintf("Un dossier de lot maître au statut %s ne peut pas recevoir l'action « %s ».", s, mv))
+		return s, errs.E(errs.Conflict, "production.master_batch_record_that", s, mv)
 	}
 	return to, nil
 }
@@ -314,11 +308,9 @@ func ParseMove(s string) (MasterMove, error) {
 	case MoveSubmit, MoveReject, MoveEffect, MoveRetire:
 		return mv, nil
 	case MoveApproved:
-		return mv, errs.Field("action", "A master batch record is approved by quality assurance's electronic signature (meaning approved), not by an action.",
-			"Un dossier de lot maître est approuvé par la signature électronique de l'assurance qualité (signification approuvé), pas par une action.")
+		return mv, errs.Field("action", "production.master_batch_record_approved")
 	}
-	return mv, errs.Field("action", "The action must be one of: submit, reject, effective, retire.",
-		"L'action doit être l'une de : submit, reject, effective, retire.")
+	return mv, errs.Field("action", "production.action_must_one_submit")
 }
 
 // NotEffective refuses a master that is not effective for a new order.
@@ -326,6 +318,5 @@ func (m *Master) NotEffective() error {
 	if m.Status == MasterEffective {
 		return nil
 	}
-	return errs.E(errs.Conflict, fmt.Sprintf("Master batch record %s version %d is %s: only an effective version may be used for a new order.", m.Code, m.Version, m.Status),
-		fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seule une version en vigueur peut servir à un nouvel ordre.", m.Code, m.Version, m.Status))
+	return errs.E(errs.Conflict, "production.master_batch_record_version", m.Code, m.Version, m.Status)
 }

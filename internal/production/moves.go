@@ -1,7 +1,6 @@
 package production
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -49,8 +48,7 @@ type MoveOutcome struct {
 func MayMove(a identity.Actor, mv BatchMove) error {
 	perm, ok := movePermission[mv]
 	if !ok {
-		return errs.Field("action", "The action must be one of: unschedule, release, complete, review.",
-			"L'action doit être l'une de : unschedule, release, complete, review.")
+		return errs.Field("action", "web.action_must_unschedule_release")
 	}
 	return a.Require(perm)
 }
@@ -76,8 +74,7 @@ func MoveBatch(c Moving, mv BatchMove) (*MoveOutcome, error) {
 		out.Release = true
 	case MoveComplete:
 		if c.Next != nil {
-			return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is not done yet: a batch is completed once every step is done and signed.", c.Next.Label()),
-				fmt.Sprintf("L'étape %s n'est pas terminée : un lot n'est terminé qu'une fois chaque étape faite et signée.", c.Next.Label()))
+			return nil, errs.E(errs.Conflict, "production.step_not_done_yet", c.Next.Label())
 		}
 		out.Dirty = true
 	}
@@ -109,10 +106,10 @@ func PlanSlot(a identity.Actor, b *Batch, r ScheduleRequest, now time.Time, hist
 		return Slot{}, err
 	}
 	if r.LineID == "" {
-		return Slot{}, errs.Field("line_id", "Choose the line to run the batch on.", "Choisissez la ligne qui produira le lot.")
+		return Slot{}, errs.Field("line_id", "production.choose_line_run_batch")
 	}
 	if r.Start.IsZero() {
-		return Slot{}, errs.Field("start", "Give the start date and time.", "Indiquez la date et l'heure de début.")
+		return Slot{}, errs.Field("start", "production.give_start_date_time")
 	}
 	start := r.Start.UTC().Truncate(time.Minute)
 	end := start.Add(time.Duration(b.Hours * float64(time.Hour)))
@@ -237,8 +234,7 @@ func MoveMaster(a identity.Actor, m *Master, mv MasterMove, reason string) (Mast
 		return m.Status, err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return m.Status, errs.Field("reason", "Say why you move this master batch record: a reason is required to change a record once it exists.",
-			"Indiquez pourquoi vous faites évoluer ce dossier de lot maître : une raison est exigée pour modifier un enregistrement existant.")
+		return m.Status, errs.Field("reason", "production.say_why_you_move")
 	}
 	return to, nil
 }
@@ -254,9 +250,7 @@ func ApproveMaster(a identity.Actor, m *Master, meaning esign.Meaning) (approve 
 		return false, err
 	}
 	if m.Status != MasterInReview {
-		return false, errs.E(errs.Conflict,
-			fmt.Sprintf("Master batch record %s version %d is %s: only a version in review is approved.", m.Code, m.Version, m.Status),
-			fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seule une version en revue peut être approuvée.", m.Code, m.Version, m.Status))
+		return false, errs.E(errs.Conflict, "production.master_batch_record_version_2", m.Code, m.Version, m.Status)
 	}
 	return true, nil
 }
@@ -269,12 +263,10 @@ func MayChangeLotStatus(a identity.Actor, status LotStatus, reason string) error
 		return err
 	}
 	if !slices.Contains(LotStatuses, status) {
-		return errs.Field("status", "The status must be one of: quarantine, released, rejected.",
-			"Le statut doit être l'un de : quarantine, released, rejected.")
+		return errs.Field("status", "production.status_must_one_quarantine")
 	}
 	if strings.TrimSpace(reason) == "" {
-		return errs.Field("reason", "Say why: a lot's status is a quality decision and needs its reason.",
-			"Indiquez pourquoi : le statut d'un lot est une décision qualité et exige sa raison.")
+		return errs.Field("reason", "production.say_why_lot_status")
 	}
 	return nil
 }

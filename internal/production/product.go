@@ -6,7 +6,6 @@
 package production
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -61,7 +60,7 @@ func (p *Product) VersionRef() *int { return &p.Version }
 func (p *Product) Validate() error {
 	var err error
 	if p.ClientID == "" {
-		return errs.Field("client_id", "Choose the client laboratory that owns the product.", "Choisissez le laboratoire client propriétaire du produit.")
+		return errs.Field("client_id", "production.choose_client_laboratory_that")
 	}
 	if p.Code, err = codeField("code", p.Code); err != nil {
 		return err
@@ -70,8 +69,7 @@ func (p *Product) Validate() error {
 		return err
 	}
 	if !slices.Contains(site.Forms, p.Form) {
-		return errs.Field("form", "The galenic form must be one of: "+joined(site.Forms)+".",
-			"La forme galénique doit être l'une de : "+joined(site.Forms)+".")
+		return errs.Field("form", "production.form_one_of", joined(site.Forms))
 	}
 	p.Sterile = p.Form.Sterile()
 	if p.Strength, err = textField("strength", p.Strength, 1, 60); err != nil {
@@ -84,8 +82,7 @@ func (p *Product) Validate() error {
 		p.SpecialClass = ClassNone
 	}
 	if !slices.Contains(SpecialClasses, p.SpecialClass) {
-		return errs.Field("special_class", "The special class must be one of: "+joined(SpecialClasses)+".",
-			"La classe particulière doit être l'une de : "+joined(SpecialClasses)+".")
+		return errs.Field("special_class", "production.special_class_one_of", joined(SpecialClasses))
 	}
 	if p.Storage, err = textField("storage", p.Storage, 1, 60); err != nil {
 		return err
@@ -133,7 +130,7 @@ func (m *Material) Validate() error {
 		return err
 	}
 	if !slices.Contains(MaterialKinds, m.Kind) {
-		return errs.Field("kind", "The kind must be one of: "+joined(MaterialKinds)+".", "Le type doit être l'un de : "+joined(MaterialKinds)+".")
+		return errs.Field("kind", "production.material_kind_one_of", joined(MaterialKinds))
 	}
 	if m.Unit, err = textField("unit", m.Unit, 1, 12); err != nil {
 		return err
@@ -177,7 +174,7 @@ type Lot struct {
 func (l *Lot) Validate() error {
 	var err error
 	if l.MaterialID == "" {
-		return errs.Field("material_id", "Choose the material of the lot.", "Choisissez la matière du lot.")
+		return errs.Field("material_id", "production.choose_material_lot")
 	}
 	if l.Code, err = codeField("code", l.Code); err != nil {
 		return err
@@ -186,13 +183,13 @@ func (l *Lot) Validate() error {
 		l.Status = LotQuarantine
 	}
 	if !slices.Contains(LotStatuses, l.Status) {
-		return errs.Field("status", "The status must be one of: "+joined(LotStatuses)+".", "Le statut doit être l'un de : "+joined(LotStatuses)+".")
+		return errs.Field("status", "production.lot_status_one_of", joined(LotStatuses))
 	}
 	if !finite(l.Quantity) || l.Quantity < 0 || l.Quantity > 1e9 {
-		return errs.Field("quantity", "The quantity must be a number between 0 and 1,000,000,000.", "La quantité doit être un nombre entre 0 et 1 000 000 000.")
+		return errs.Field("quantity", "production.quantity_must_number_between")
 	}
 	if l.ExpiresOn.IsZero() {
-		return errs.Field("expires_on", "Give the lot's expiry date (YYYY-MM-DD).", "Indiquez la date de péremption du lot (AAAA-MM-JJ).")
+		return errs.Field("expires_on", "production.give_lot_expiry_date")
 	}
 	l.ExpiresOn = day(l.ExpiresOn)
 	return nil
@@ -210,15 +207,12 @@ func (l *Lot) Usable(now time.Time) error {
 	switch l.Status {
 	case LotReleased:
 	case LotQuarantine:
-		return errs.Field("lot", fmt.Sprintf("Lot %s is in quarantine: it may not be used until quality releases it.", l.Code),
-			fmt.Sprintf("Le lot %s est en quarantaine : il ne peut pas être utilisé avant sa libération par la qualité.", l.Code))
+		return errs.Field("lot", "production.lot_quarantine_may_not", l.Code)
 	default:
-		return errs.Field("lot", fmt.Sprintf("Lot %s is %s: it may not be used.", l.Code, l.Status),
-			fmt.Sprintf("Le lot %s est au statut %s : il ne peut pas être utilisé.", l.Code, l.Status))
+		return errs.Field("lot", "production.lot_may_not_used", l.Code, l.Status)
 	}
 	if !now.Before(l.ExpiresOn.AddDate(0, 0, 1)) {
-		return errs.Field("lot", fmt.Sprintf("Lot %s expired on %s: it may not be used.", l.Code, l.ExpiresOn.Format("02/01/2006")),
-			fmt.Sprintf("Le lot %s est périmé depuis le %s : il ne peut pas être utilisé.", l.Code, l.ExpiresOn.Format("02/01/2006")))
+		return errs.Field("lot", "production.lot_expired_may_not", l.Code, l.ExpiresOn.Format("02/01/2006"))
 	}
 	return nil
 }
@@ -228,7 +222,7 @@ func (l *Lot) Usable(now time.Time) error {
 func codeField(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || utf8.RuneCountInString(v) > 40 || strings.ContainsAny(v, " \t\r\n") {
-		return v, errs.Field(field, "A code of 1 to 40 characters without spaces is required.", "Un code de 1 à 40 caractères sans espace est requis.")
+		return v, errs.Field(field, "production.code_1_40_characters")
 	}
 	return v, nil
 }
@@ -238,10 +232,9 @@ func textField(field, v string, minLen, maxLen int) (string, error) {
 	n := utf8.RuneCountInString(v)
 	if !utf8.ValidString(v) || n < minLen || n > maxLen {
 		if minLen == 0 {
-			return v, errs.Field(field, fmt.Sprintf("At most %d characters.", maxLen), fmt.Sprintf("Au plus %d caractères.", maxLen))
+			return v, errs.Field(field, "production.at_most_characters", maxLen)
 		}
-		return v, errs.Field(field, fmt.Sprintf("A text of %d to %d characters is required.", minLen, maxLen),
-			fmt.Sprintf("Un texte de %d à %d caractères est requis.", minLen, maxLen))
+		return v, errs.Field(field, "production.text_characters_required", minLen, maxLen)
 	}
 	return v, nil
 }

@@ -10,6 +10,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // The batch record's rules, decided here over the records they need and
@@ -81,19 +82,16 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	}
 	b := c.Batch
 	if b.State != BatchReleased && b.State != BatchInProgress {
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: steps are recorded only once it is released to the floor and until it is completed.", b.Lot, b.State),
-			fmt.Sprintf("Le lot %s est au statut %s : les étapes ne s'enregistrent qu'une fois le lot lancé en atelier et jusqu'à sa fin.", b.Lot, b.State))
+		return nil, errs.E(errs.Conflict, "production.batch_steps_recorded_only", b.Lot, b.State)
 	}
 	next := c.Next
 	switch {
 	case next == nil:
-		return nil, errs.E(errs.Conflict, "Every step of this batch is done.", "Toutes les étapes de ce lot sont faites.")
+		return nil, errs.E(errs.Conflict, "floor.all_done")
 	case strings.TrimSpace(e.StepID) != next.ID:
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("This is not the batch's next step, or it was just recorded on another device: the next step is %s (%s).", next.Label(), next.Step.Text),
-			fmt.Sprintf("Ce n'est pas l'étape suivante du lot, ou elle vient d'être enregistrée sur un autre poste : l'étape suivante est %s (%s).", next.Label(), next.Step.Text))
+		return nil, errs.E(errs.Conflict, "production.not_batch_next_step", next.Label(), next.Step.Text)
 	case next.State == StepRecorded:
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s is recorded and waits for its signatures before the batch goes on.", next.Label()),
-			fmt.Sprintf("L'étape %s est enregistrée et attend ses signatures avant que le lot continue.", next.Label()))
+		return nil, errs.E(errs.Conflict, "production.step_recorded_waits_signatures", next.Label())
 	}
 	rec, err := next.Step.Check(e)
 	if err != nil {
@@ -118,8 +116,7 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 		lot := c.Lot
 		if lot == nil {
 			code := strings.TrimSpace(e.Lot)
-			return nil, errs.Field("lot", fmt.Sprintf("Lot %s is unknown: check the code entered or scanned.", code),
-				fmt.Sprintf("Le lot %s est inconnu : vérifiez le code saisi ou scanné.", code))
+			return nil, errs.Field("lot", "production.lot_unknown_check_code", code)
 		}
 		if err := r.Step.CheckLot(lot, *r.Number, c.Now); err != nil {
 			return nil, err
@@ -131,8 +128,7 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 		eq := c.Equipment
 		if eq == nil {
 			code := strings.TrimSpace(e.Equipment)
-			return nil, errs.Field("equipment", fmt.Sprintf("Equipment %s is unknown: check the code.", code),
-				fmt.Sprintf("L'équipement %s est inconnu : vérifiez le code.", code))
+			return nil, errs.Field("equipment", "production.equipment_unknown_check_code", code)
 		}
 		if err := r.Step.CheckEquipment(eq, b.LineID, c.Now); err != nil {
 			return nil, err
@@ -168,25 +164,21 @@ func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(c.Reason) == "" {
-		return nil, errs.Field("reason", "Say why you correct this entry: a reason is required to change a record once it exists.",
-			"Indiquez pourquoi vous corrigez cette saisie : une raison est exigée pour modifier un enregistrement existant.")
+		return nil, errs.Field("reason", "production.say_why_you_correct")
 	}
 	b := c.Batch
 	if b.State != BatchInProgress {
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Batch %s is %s: entries are corrected only while it is in progress.", b.Lot, b.State),
-			fmt.Sprintf("Le lot %s est au statut %s : les saisies ne se corrigent que pendant sa fabrication.", b.Lot, b.State))
+		return nil, errs.E(errs.Conflict, "production.batch_entries_corrected_only", b.Lot, b.State)
 	}
 	old := c.Step
 	if old == nil || old.BatchID != b.ID {
-		return nil, errs.E(errs.NotFound, "No such step in this batch.", "Cette étape n'existe pas dans ce lot.")
+		return nil, errs.E(errs.NotFound, "production.no_such_step_batch")
 	}
 	if old.State == StepPending {
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s has no entry yet: record it instead.", old.Label()),
-			fmt.Sprintf("L'étape %s n'a pas encore de saisie : enregistrez-la plutôt.", old.Label()))
+		return nil, errs.E(errs.Conflict, "production.step_has_no_entry", old.Label())
 	}
 	if old.Step.Kind != StepNumeric && old.Step.Kind != StepSampling {
-		return nil, errs.E(errs.Conflict, "Only numeric entries and sample labels are corrected; for a material, an equipment or a checklist, open a deviation.",
-			"Seules les saisies numériques et les étiquettes d'échantillon se corrigent ; pour une matière, un équipement ou une liste de contrôle, ouvrez une déviation.")
+		return nil, errs.E(errs.Conflict, "production.only_numeric_entries_sample")
 	}
 	if e.Version != 0 && e.Version != old.Version {
 		return nil, errs.StaleVersion(e.Version, old.Version)
@@ -243,12 +235,10 @@ func SignStep(c Signing) (done bool, err error) {
 		wanted = wanted || m == sig.Meaning
 	}
 	if !wanted {
-		return false, errs.Field("meaning", fmt.Sprintf("Step %s is not signed as %s.", r.Label(), sig.Meaning),
-			fmt.Sprintf("L'étape %s ne se signe pas comme %s.", r.Label(), sig.Meaning.Labels()))
+		return false, errs.Field("meaning", "production.step_not_signed_as", r.Label(), text.Key(sig.Meaning.Key()))
 	}
 	if r.State != StepRecorded {
-		return false, errs.E(errs.Conflict, fmt.Sprintf("Step %s is %s: there is nothing to sign.", r.Label(), r.State),
-			fmt.Sprintf("L'étape %s est au statut %s : il n'y a rien à signer.", r.Label(), r.State))
+		return false, errs.E(errs.Conflict, "production.step_there_nothing_sign", r.Label(), r.State)
 	}
 	if c.CheckSigner {
 		a := c.Actor
@@ -257,11 +247,9 @@ func SignStep(c Signing) (done bool, err error) {
 		}
 		switch {
 		case sig.Meaning == esign.Performed && sig.SignerID != r.PerformedBy:
-			return false, errs.E(errs.Forbidden, "Only the person who recorded the step signs it as performed.",
-				"Seule la personne qui a enregistré l'étape la signe comme réalisée.")
+			return false, errs.E(errs.Forbidden, "production.only_person_who_recorded")
 		case sig.Meaning == esign.Verified && sig.SignerID == r.PerformedBy:
-			return false, errs.E(errs.Forbidden, "You performed this step: its verification must be signed by another person.",
-				"Vous avez réalisé cette étape : sa vérification doit être signée par une autre personne.")
+			return false, errs.E(errs.Forbidden, "production.you_performed_step_verification")
 		}
 	}
 	return r.Step.Complete(c.Signatures), nil

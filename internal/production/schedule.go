@@ -39,13 +39,13 @@ type Window struct {
 func (w *Window) Validate() error {
 	var err error
 	if w.LineID == "" {
-		return errs.Field("line_id", "Choose the line under maintenance.", "Choisissez la ligne en maintenance.")
+		return errs.Field("line_id", "production.choose_line_under_maintenance")
 	}
 	if w.Start.IsZero() || w.End.IsZero() || !w.End.After(w.Start) {
-		return errs.Field("end", "A maintenance window ends after it starts.", "Une fenêtre de maintenance finit après son début.")
+		return errs.Field("end", "production.maintenance_window_ends_after")
 	}
 	if w.End.Sub(w.Start) > 60*24*time.Hour {
-		return errs.Field("end", "A maintenance window lasts at most 60 days.", "Une fenêtre de maintenance dure au plus 60 jours.")
+		return errs.Field("end", "production.maintenance_window_lasts_at")
 	}
 	if w.Reason, err = textField("reason", w.Reason, 1, 200); err != nil {
 		return err

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -15,6 +13,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/text"
 )
 
 // The site's materials and their lots: staff only; a lot's status is
@@ -59,14 +58,14 @@ func (s *ProductionStore) Material(ctx context.Context, id string) (*production.
 }
 
 func errNoMaterial() error {
-	return errs.E(errs.NotFound, "No such material.", "Cette matière n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_material")
 }
 
 // MaterialByID reads a material. Materials are the site's: the caller
 // checks who may see them.
 func (tx *Tx) MaterialByID(id string, m *production.Material) error {
 	return tx.byID(`SELECT `+materialCols+` FROM materials WHERE id = ?`, id,
-		func(sc scanner) error { return scanMaterial(sc, m) }, "No such material.", "Cette matière n'existe pas.")
+		func(sc scanner) error { return scanMaterial(sc, m) }, "store.no_such_material", "")
 }
 
 // CreateMaterial records a material of the site.
@@ -126,14 +125,14 @@ func (s *ProductionStore) Lot(ctx context.Context, id string) (*production.Lot, 
 }
 
 func errNoLot() error {
-	return errs.E(errs.NotFound, "No such material lot.", "Ce lot de matière n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_material_lot")
 }
 
 // LotByID reads a lot with its material's name and unit. Lots are the
 // site's: the caller checks who may see them.
 func (tx *Tx) LotByID(id string, l *production.Lot) error {
 	return tx.byID(`SELECT `+lotCols+lotFrom+` WHERE l.id = ?`, id,
-		func(sc scanner) error { return scanLot(sc, l) }, "No such material lot.", "Ce lot de matière n'existe pas.")
+		func(sc scanner) error { return scanLot(sc, l) }, "store.no_such_material_lot", "")
 }
 
 // lotByCode finds a lot by the code an operator entered or scanned, with
@@ -166,8 +165,7 @@ func (tx *Tx) CreateLot(l *production.Lot) error {
 		return err
 	}
 	if l.Status != production.LotQuarantine && !tx.actor.Can(identity.PermLotStatus) {
-		return errs.E(errs.Forbidden, "A received lot starts in quarantine: only quality assurance may release or reject it.",
-			"Un lot reçu commence en quarantaine : seule l'assurance qualité peut le libérer ou le refuser.")
+		return errs.E(errs.Forbidden, "store.received_lot_starts_quarantine")
 	}
 	var m production.Material
 	if err := tx.MaterialByID(l.MaterialID, &m); err != nil {
@@ -209,7 +207,7 @@ func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status pr
 // of a batch uses it; a lot without enough stock is refused.
 func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 	if math.IsNaN(qty) || math.IsInf(qty, 0) || qty <= 0 {
-		return errs.Field("quantity", "The quantity used must be a positive number.", "La quantité utilisée doit être un nombre positif.")
+		return errs.Field("quantity", "store.quantity_used_must_positive")
 	}
 	if tx.db.dialect == Postgres {
 		// Two additions from one lot at once: the second waits, then
@@ -227,9 +225,7 @@ func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 	// The stock may have gone down since the addition was decided.
 	left, ok := l.Remaining(qty)
 	if !ok {
-		return errs.E(errs.Conflict,
-			fmt.Sprintf("Lot %s holds %s %s: not enough for %s %s.", l.Code, quantityText(l.Quantity, "en"), l.Unit, quantityText(qty, "en"), l.Unit),
-			fmt.Sprintf("Le lot %s contient %s %s : pas assez pour %s %s.", l.Code, quantityText(l.Quantity, "fr"), l.Unit, quantityText(qty, "fr"), l.Unit))
+		return errs.E(errs.Conflict, "store.lot_not_enough", l.Code, text.Decimal(l.Quantity), l.Unit, text.Decimal(qty), l.Unit)
 	}
 	old := l
 	l.Quantity = left
@@ -237,15 +233,6 @@ func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 		return err
 	}
 	return tx.Audit(audit.Diff(lotTable.entity, l.ID, old.AuditFields(), l.AuditFields()), "")
-}
-
-// quantityText writes a quantity for a message, with the language's decimal mark.
-func quantityText(f float64, lang string) string {
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if lang == "fr" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
 }
 
 // signableLot reads a lot for a signature, staff only. Its quantity is

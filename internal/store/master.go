@@ -81,7 +81,7 @@ func (s *ProductionStore) Master(ctx context.Context, id string) (*production.Ma
 }
 
 func errNoMaster() error {
-	return errs.E(errs.NotFound, "No such master batch record.", "Ce dossier de lot maître n'existe pas.")
+	return errs.E(errs.NotFound, "store.no_such_master_batch")
 }
 
 // MasterByID reads a master of a client in the actor's scope, with its
@@ -89,14 +89,14 @@ func errNoMaster() error {
 func (tx *Tx) MasterByID(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+cond, id,
-		func(sc scanner) error { return scanMaster(sc, m) }, "No such master batch record.", "Ce dossier de lot maître n'existe pas.", args...)
+		func(sc scanner) error { return scanMaster(sc, m) }, "store.no_such_master_batch", "", args...)
 }
 
 // masterHead reads a master in the actor's scope without its operations.
 func (tx *Tx) masterHead(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ? AND `+cond, id,
-		func(sc scanner) error { return scanMasterHead(sc, m) }, "No such master batch record.", "Ce dossier de lot maître n'existe pas.", args...)
+		func(sc scanner) error { return scanMasterHead(sc, m) }, "store.no_such_master_batch", "", args...)
 }
 
 // EffectiveMaster returns the product's effective version with its
@@ -111,9 +111,7 @@ func (tx *Tx) EffectiveMaster(productID string) (*production.Master, error) {
 	err := scanMaster(tx.queryRow(`SELECT `+masterCols+` FROM masters WHERE product_id = ? AND status = ? AND `+cond,
 		append([]any{p.ID, string(production.MasterEffective)}, args...)...), &m)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.E(errs.Conflict,
-			fmt.Sprintf("Product %s has no effective master batch record: a version must be approved and made effective before a batch of it is ordered.", p.Code),
-			fmt.Sprintf("Le produit %s n'a aucun dossier de lot maître en vigueur : une version doit être approuvée et mise en vigueur avant de commander un lot.", p.Code))
+		return nil, errs.E(errs.Conflict, "store.product_has_no_effective", p.Code)
 	}
 	if err != nil {
 		return nil, err
@@ -156,8 +154,7 @@ func (tx *Tx) CreateMaster(m *production.Master) error {
 	case err != nil:
 		return err
 	case owner != p.ID:
-		return errs.Field("code", fmt.Sprintf("The code %s is already used by the master batch record of another product; choose another.", m.Code),
-			fmt.Sprintf("Le code %s est déjà utilisé par le dossier de lot maître d'un autre produit ; choisissez-en un autre.", m.Code))
+		return errs.Field("code", "store.code_already_used_by", m.Code)
 	}
 	m.ID, m.ClientID, m.Version, m.Status = NewID(), p.ClientID, last+1, production.MasterDraft
 	return createClientRecord(tx, masterTable, m.ID, m.ClientID, m, masterRow(m))
@@ -174,8 +171,7 @@ func (tx *Tx) checkMaterials(m *production.Master) error {
 			var mat production.Material
 			if err := tx.MaterialByID(st.MaterialID, &mat); err != nil {
 				if errs.Is(err, errs.NotFound) {
-					return errs.Field("operations", fmt.Sprintf("Step %d.%d adds a material that does not exist.", op.No, st.No),
-						fmt.Sprintf("L'étape %d.%d ajoute une matière qui n'existe pas.", op.No, st.No))
+					return errs.Field("operations", "store.step_adds_material_that", op.No, st.No)
 				}
 				return err
 			}
@@ -195,17 +191,13 @@ func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master
 			return err
 		}
 		if old.Status != production.MasterDraft {
-			return errs.E(errs.Conflict,
-				fmt.Sprintf("Master batch record %s version %d is %s: only a draft may be changed; write a new version instead.", old.Code, old.Version, old.Status),
-				fmt.Sprintf("Le dossier de lot maître %s version %d est au statut %s : seul un brouillon peut être modifié ; rédigez plutôt une nouvelle version.", old.Code, old.Version, old.Status))
+			return errs.E(errs.Conflict, "store.master_batch_record_version", old.Code, old.Version, old.Status)
 		}
 		if code := strings.TrimSpace(m.Code); code != "" && code != old.Code {
-			return errs.Field("code", "A version keeps its code: write a new master batch record for another code.",
-				"Une version garde son code : rédigez un nouveau dossier de lot maître pour un autre code.")
+			return errs.Field("code", "store.version_keeps_code_write")
 		}
 		if m.ProductID != "" && m.ProductID != old.ProductID {
-			return errs.Field("product_id", "A version keeps its product: write a new master batch record for another product.",
-				"Une version garde son produit : rédigez un nouveau dossier de lot maître pour un autre produit.")
+			return errs.Field("product_id", "store.version_keeps_product_write")
 		}
 		m.ClientID, m.ProductID, m.Code, m.Version, m.Status = old.ClientID, old.ProductID, old.Code, old.Version, old.Status
 		if err := m.Validate(); err != nil {
@@ -259,7 +251,7 @@ func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
 		known = known || s == to
 	}
 	if !known {
-		return errs.Field("status", "Unknown status of a master batch record.", "Statut de dossier de lot maître inconnu.")
+		return errs.Field("status", "store.unknown_status_master_batch")
 	}
 	var m production.Master
 	if err := tx.masterHead(id, &m); err != nil {
@@ -309,8 +301,7 @@ func (tx *Tx) writeMasterStatus(id string, from, to production.MasterStatus, cli
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return errs.E(errs.Conflict, "Someone else moved this master batch record meanwhile: nothing was changed; look at it again.",
-			"Quelqu'un d'autre a changé le statut de ce dossier de lot maître entre-temps : rien n'a été modifié ; consultez-le à nouveau.")
+		return errs.E(errs.Conflict, "store.someone_else_moved_master")
 	}
 	return tx.Audit([]audit.Change{{Entity: masterTable.entity, EntityID: id, Field: "status", Old: string(from), New: string(to)}}, clientID)
 }

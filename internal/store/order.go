@@ -40,7 +40,7 @@ func (s *ProductionStore) Order(ctx context.Context, id string) (*production.Ord
 		}
 		cond, args := inScope("client_id", tx.actor.ClientScope())
 		if err := tx.byID(`SELECT `+orderCols+` FROM orders WHERE id = ? AND `+cond, id, func(sc scanner) error { return scanOrder(sc, &o) },
-			"No such order.", "Cet ordre n'existe pas.", args...); err != nil {
+			"store.no_such_order", "", args...); err != nil {
 			return err
 		}
 		var err error
@@ -68,7 +68,7 @@ func (s *ProductionStore) CreateOrder(ctx context.Context, o *production.Order) 
 // needs, each with its lot number.
 func (tx *Tx) CreateOrder(o *production.Order) error {
 	if o.DueOn.IsZero() {
-		return errs.Field("due_on", "Give the due date (YYYY-MM-DD).", "Indiquez la date d'échéance (AAAA-MM-JJ).")
+		return errs.Field("due_on", "production.give_due_date_yyyy")
 	}
 	var p production.Product
 	if err := tx.ProductByID(o.ProductID, &p); err != nil {

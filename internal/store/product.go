@@ -58,7 +58,7 @@ func (s *ProductionStore) Product(ctx context.Context, id string) (*production.P
 func (tx *Tx) ProductByID(id string, p *production.Product) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+productCols+` FROM products WHERE id = ? AND `+cond, id,
-		func(sc scanner) error { return scanProduct(sc, p) }, "No such product.", "Ce produit n'existe pas.", args...)
+		func(sc scanner) error { return scanProduct(sc, p) }, "store.no_such_product", "", args...)
 }
 
 // CreateProduct records a client's product.
@@ -96,8 +96,7 @@ func (s *ProductionStore) UpdateProduct(ctx context.Context, p *production.Produ
 			p.ClientID = old.ClientID
 		}
 		if p.ClientID != old.ClientID {
-			return errs.Field("client_id", "A product stays with its client laboratory: it cannot be given to another.",
-				"Un produit reste à son laboratoire client : il ne peut pas être attribué à un autre.")
+			return errs.Field("client_id", "store.product_stays_with_client")
 		}
 		if err := p.Validate(); err != nil {
 			return err
@@ -110,15 +109,14 @@ func (s *ProductionStore) UpdateProduct(ctx context.Context, p *production.Produ
 // of the actor's scope.
 func (tx *Tx) clientOfScope(clientID string) error {
 	if _, err := uuid.Parse(clientID); err != nil || !tx.actor.ClientScope().Has(clientID) {
-		return errs.Field("client_id", "Choose a client laboratory you are assigned to.",
-			"Choisissez un laboratoire client auquel vous êtes affecté.")
+		return errs.Field("client_id", "store.choose_client_laboratory_you")
 	}
 	var n int
 	if err := tx.queryRow(`SELECT COUNT(*) FROM clients WHERE id = ?`, clientID).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {
-		return errs.Field("client_id", "No such client laboratory.", "Ce laboratoire client n'existe pas.")
+		return errs.Field("client_id", "store.no_such_client_laboratory")
 	}
 	return nil
 }

@@ -44,8 +44,7 @@ func (tx *Tx) nextNumber(name string) (int, error) {
 // permission to see it, as if it did not exist.
 func needProductionView(a identity.Actor) error {
 	if !a.Can(identity.PermProductionView) {
-		return errs.E(errs.Forbidden, "Production data is for production, quality and the client laboratories.",
-			"Les données de production sont réservées à la production, à la qualité et aux laboratoires clients.")
+		return errs.E(errs.Forbidden, "identity.refused.production_view")
 	}
 	return nil
 }

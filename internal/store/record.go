@@ -17,7 +17,7 @@ import (
 // site staff: a client's users see its progress, not its operators.
 func staffOnly(a identity.Actor) error {
 	if !isStaff(a) || needProductionView(a) != nil {
-		return errs.E(errs.NotFound, "No such batch.", "Ce lot n'existe pas.")
+		return errs.E(errs.NotFound, "store.no_such_batch")
 	}
 	return nil
 }
@@ -179,7 +179,7 @@ func (s *ProductionStore) Floors(ctx context.Context, buildingID string) ([]*pro
 // floorReader refuses the shop floor to those who are not site staff.
 func floorReader(a identity.Actor) error {
 	if !isStaff(a) || needProductionView(a) != nil {
-		return errs.E(errs.Forbidden, "The shop floor is for site staff.", "L'atelier est réservé au personnel du site.")
+		return errs.E(errs.Forbidden, "store.shop_floor_site_staff")
 	}
 	return nil
 }
@@ -278,7 +278,7 @@ func (s *ProductionStore) LotUses(ctx context.Context, lotID string) ([]producti
 	var out []production.Consumption
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		if err := staffOnly(tx.actor); err != nil {
-			return errs.E(errs.NotFound, "No such lot.", "Ce lot de matière n'existe pas.")
+			return errs.E(errs.NotFound, "store.no_such_lot")
 		}
 		var l production.Lot
 		if err := tx.LotByID(lotID, &l); err != nil {

@@ -90,12 +90,11 @@ func lineIDs(lines []site.Line) []string {
 func (s *ProductionStore) Schedule(ctx context.Context, f production.ScheduleFilter) (*production.Schedule, error) {
 	out := &production.Schedule{From: f.From.UTC(), To: f.To.UTC(), Lines: []production.ScheduleLine{}, Windows: []production.Window{}}
 	if !f.To.After(f.From) || f.To.Sub(f.From) > 92*24*time.Hour {
-		return nil, errs.Field("to", "The period must end after it starts and last at most 92 days.",
-			"La période doit finir après son début et durer au plus 92 jours.")
+		return nil, errs.Field("to", "store.period_must_end_after")
 	}
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		if !isStaff(tx.actor) || needProductionView(tx.actor) != nil {
-			return errs.E(errs.Forbidden, "The schedule of the lines is for site staff.", "Le planning des lignes est réservé au personnel du site.")
+			return errs.E(errs.Forbidden, "store.schedule_lines_site_staff")
 		}
 		lines, err := tx.buildingLines(f.BuildingID)
 		if err != nil {
@@ -129,7 +128,7 @@ func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week 
 	out := &production.Capacity{Week: from, Lines: []production.LineCapacity{}}
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		if !isStaff(tx.actor) || needProductionView(tx.actor) != nil {
-			return errs.E(errs.Forbidden, "The capacity of the lines is for site staff.", "La capacité des lignes est réservée au personnel du site.")
+			return errs.E(errs.Forbidden, "store.capacity_lines_site_staff")
 		}
 		lines, err := tx.buildingLines(buildingID)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 // sigEnv is a small site with the people who sign its records: an
@@ -478,7 +479,7 @@ func TestSignaturePublishesItsEvent(t *testing.T) {
 		db.On(store.SignatureGiven, "line", func(tx *store.Tx, ev store.Event) error {
 			seen = append(seen, "second")
 			if refuse {
-				return errs.E(errs.Conflict, "The line is not ready.", "La ligne n'est pas prête.")
+				return errs.E(errs.Conflict, "store.lot_not_enough", "X", text.Decimal(1), "g", text.Decimal(2), "g")
 			}
 			return nil
 		})

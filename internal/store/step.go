@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 
 	"galenix/internal/audit"
@@ -54,7 +53,7 @@ func (tx *Tx) step(id string) (*production.StepRecord, error) {
 	var r production.StepRecord
 	cond, args := inScope("s.client_id", tx.actor.ClientScope())
 	err := tx.byID(`SELECT `+stepCols+stepFrom+` WHERE s.id = ? AND `+cond, id, func(sc scanner) error { return scanStep(sc, &r) },
-		"No such step.", "Cette étape n'existe pas.", args...)
+		"store.no_such_step", "", args...)
 	return &r, err
 }
 
@@ -215,8 +214,7 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 		return nil, err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return nil, errs.E(errs.Conflict, fmt.Sprintf("Step %s was just recorded on another device.", r.Label()),
-			fmt.Sprintf("L'étape %s vient d'être enregistrée sur un autre poste.", r.Label()))
+		return nil, errs.E(errs.Conflict, "store.step_was_just_recorded", r.Label())
 	}
 	if err := tx.persistStep(b, out); err != nil {
 		return nil, err

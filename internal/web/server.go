@@ -215,8 +215,7 @@ func (s *Server) Handler() http.Handler {
 // crossOriginRefused answers a write that a browser sent from another site:
 // it is refused, whatever session cookie came with it (CSRF).
 func (s *Server) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
-	err := errs.E(errs.Forbidden, "This request comes from another site and is refused.",
-		"Cette requête provient d'un autre site et est refusée.")
+	err := errs.E(errs.Forbidden, "web.cross_origin_refused")
 	if strings.HasPrefix(r.URL.Path, "/api/") {
 		s.apiError(w, r, err)
 		return
