@@ -48,7 +48,7 @@ func errTOTPNeeded() error {
 
 func errTOTPWrong() error {
 	return &errs.Error{Code: errs.Unauthorized, Field: "totp",
-		Key: "store.code_wrong_expired_enter_2"}
+		Key: "store.totp_code_wrong_authenticator"}
 }
 
 func errSessionEnded() error {

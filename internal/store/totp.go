@@ -58,7 +58,7 @@ func (s *IdentityStore) ConfirmTOTP(ctx context.Context, code string) error {
 		case err != nil:
 			return err
 		case enabled:
-			return errs.E(errs.Conflict, "store.your_second_factor_already_2")
+			return errs.E(errs.Conflict, "store.totp_already_set_up")
 		case secret == "":
 			return errs.Field("code", "store.start_setting_up_second")
 		case !identity.CheckTOTP(secret, code, tx.now):

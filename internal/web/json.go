@@ -23,7 +23,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, errs.E(errs.TooLarge, "web.request_body_larger_than", MaxBody)
 	}
 	if err != nil {
-		return nil, errs.E(errs.Invalid, "web.request_body_could_not_2")
+		return nil, errs.E(errs.Invalid, "web.request_body_unreadable")
 	}
 	return b, nil
 }
@@ -64,7 +64,7 @@ func badJSON(err error) error {
 		return &errs.Error{Code: errs.Invalid, Field: f,
 			Key: "web.field_not_known_here", Args: []any{f}}
 	}
-	return errs.E(errs.Invalid, "web.request_body_could_not_3")
+	return errs.E(errs.Invalid, "web.request_body_not_json")
 }
 
 // decode reads and strictly decodes the request body into v.

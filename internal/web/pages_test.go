@@ -889,6 +889,12 @@ func TestFormatting(t *testing.T) {
 	if got := formatDate(langFR, time.Date(2026, 6, 30, 22, 30, 0, 0, time.UTC), site.DefaultLocation()); got != "01/07/2026" {
 		t.Errorf("formatDate in Paris = %q, want 01/07/2026", got)
 	}
+	// The site's zone, not Paris's, when the site names another.
+	if montreal, err := time.LoadLocation("America/Montreal"); err != nil {
+		t.Fatal(err)
+	} else if got := formatDate(langFR, time.Date(2026, 7, 1, 2, 30, 0, 0, time.UTC), montreal); got != "30/06/2026" {
+		t.Errorf("formatDate in Montreal = %q, want 30/06/2026", got)
+	}
 }
 
 // TestPaginate: a page read with one item more than its size shows a link
