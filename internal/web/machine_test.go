@@ -78,9 +78,15 @@ func TestMachineToken(t *testing.T) {
 					t.Fatalf("revoke: %d %s", r.status, r.body)
 				}
 			}
+			// Five seconds: time enough for the token to be made and used
+			// once on a busy machine.
+			expiry := time.Now().Add(5 * time.Second)
 			other := e.call(t, "admin", "POST", "/api/v1/tokens", map[string]any{"name": "Short-lived", "scopes": []string{"site:read"},
-				"expires_at": time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)})
-			expiring := other.object(t)["secret"].(string)
+				"expires_at": expiry.UTC().Format(time.RFC3339Nano)})
+			if other.status != http.StatusCreated {
+				t.Fatalf("a short-lived token: %d %s", other.status, other.body)
+			}
+			expiring, _ := other.object(t)["secret"].(string)
 			e.withToken("expiring", expiring)
 			if r := e.call(t, "expiring", "GET", "/api/v1/lines", nil); r.status != http.StatusOK {
 				t.Fatalf("a fresh token: %d %s", r.status, r.body)
@@ -102,7 +108,7 @@ func TestMachineToken(t *testing.T) {
 				}
 				e.adminUnchanged(t, before)
 			}
-			time.Sleep(1600 * time.Millisecond)
+			time.Sleep(time.Until(expiry) + 100*time.Millisecond)
 			e.call(t, "expiring", "GET", "/api/v1/lines", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
 		})
 	})
