@@ -14,12 +14,8 @@ import (
 )
 
 // legacy are the files whose errors may still carry whole sentences, with
-// the deprecated constructors: the scheduling rules, whose messages name
-// the batch or the window in the way in each language. They move into the
-// catalogue next; the list only shrinks.
-var legacy = []string{
-	"internal/production/schedule.go", "internal/store/schedule.go",
-}
+// the deprecated constructors: none any more; the list stays empty.
+var legacy = []string{}
 
 // bridges are the helpers that still build sentences for the legacy files'
 // calls, and only for those.

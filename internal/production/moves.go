@@ -153,7 +153,7 @@ func PlaceBatch(b Batch, s Slot, c Scheduling) (Batch, error) {
 // filled a moment ago).
 func notPast(start, now time.Time) error {
 	if start.Before(now.Add(-time.Minute)) {
-		return ruleError(RulePast, "a batch cannot be scheduled to start in the past.", "un lot ne peut pas être planifié dans le passé.")
+		return RuleError(RulePast, "production.rule.past")
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // Slot is a batch's place in a line's schedule, as the rules see it.
@@ -85,11 +86,21 @@ func Changeover(a, b Slot) time.Duration {
 	return ChangeoverSameProduct
 }
 
-// RuleError is a refusal to schedule: a conflict naming its rule and the
-// batch or window in the way.
-func ruleError(rule, en, fr string) error {
-	return &errs.Error{Code: errs.Conflict, Field: "rule:" + rule,
-		Message: "Scheduling rule “" + rule + "”: " + en, MessageFR: "Règle de planification « " + rule + " » : " + fr}
+// RuleError is a refusal to schedule: a conflict naming its rule and,
+// in the message of key, the batch or window in the way.
+func RuleError(rule, key string, args ...any) error {
+	e := errs.E(errs.Conflict, "production.schedule_rule", rule, text.Msg{Key: key, Args: args})
+	e.Field = "rule:" + rule
+	return e
+}
+
+// slotName names a slot in a refusal: by its lot, or as a reserved slot
+// when its batch is outside the reader's scope.
+func slotName(o Slot) text.Msg {
+	if o.Hidden {
+		return text.Msg{Key: "production.slot_reserved"}
+	}
+	return text.Msg{Key: "production.slot_batch", Args: []any{o.Lot}}
 }
 
 // The scheduling rules, by name.
@@ -107,15 +118,12 @@ const (
 func CanRun(l *site.Line, p *Product) error {
 	if p.Sterile != l.Sterile {
 		if p.Sterile {
-			return ruleError(RuleLineForm, fmt.Sprintf("%s is sterile; line %s is not a sterile line.", p.Code, l.Code),
-				fmt.Sprintf("%s est stérile ; la ligne %s n'est pas une ligne stérile.", p.Code, l.Code))
+			return RuleError(RuleLineForm, "production.rule.sterile_product", p.Code, l.Code)
 		}
-		return ruleError(RuleLineForm, fmt.Sprintf("%s is not sterile; sterile line %s runs sterile products only.", p.Code, l.Code),
-			fmt.Sprintf("%s n'est pas stérile ; la ligne stérile %s ne produit que des produits stériles.", p.Code, l.Code))
+		return RuleError(RuleLineForm, "production.rule.sterile_line", p.Code, l.Code)
 	}
 	if !slices.Contains(l.Forms, p.Form) {
-		return ruleError(RuleLineForm, fmt.Sprintf("line %s cannot run the form %s of %s; it runs %s.", l.Code, p.Form, p.Code, joined(l.Forms)),
-			fmt.Sprintf("la ligne %s ne peut pas produire la forme %s de %s ; elle produit %s.", l.Code, p.Form, p.Code, joined(l.Forms)))
+		return RuleError(RuleLineForm, "production.rule.form", l.Code, p.Form, p.Code, joined(l.Forms))
 	}
 	return nil
 }
@@ -133,31 +141,22 @@ func CheckSlot(s Slot, others []Slot, windows []Window, cal Calendar, now time.T
 		if o.BatchID == s.BatchID {
 			continue
 		}
-		name, nameFR := "batch "+o.Lot, "le lot "+o.Lot
-		if o.Hidden {
-			name, nameFR = "a reserved slot", "un créneau réservé"
-		}
-		span := fmt.Sprintf(" (%s – %s)", local(o.Start), local(o.End))
+		name := slotName(o)
 		if s.Start.Before(o.End) && o.Start.Before(s.End) {
-			return ruleError(RuleOverlap, "the line is taken by "+name+span+".", "la ligne est occupée par "+nameFR+span+".")
+			return RuleError(RuleOverlap, "production.rule.overlap", name, local(o.Start), local(o.End))
 		}
 		gap := Changeover(o, s)
 		if s.Start.Before(o.End.Add(gap)) && o.Start.Before(s.End.Add(gap)) {
-			h := int(gap.Hours())
-			return ruleError(RuleChangeover, fmt.Sprintf("%d h of changeover and cleaning are needed between this batch and %s%s.", h, name, span),
-				fmt.Sprintf("%d h de changement et de nettoyage sont nécessaires entre ce lot et %s%s.", h, nameFR, span))
+			return RuleError(RuleChangeover, "production.rule.changeover", int(gap.Hours()), name, local(o.Start), local(o.End))
 		}
 	}
 	for _, w := range windows {
 		if s.Start.Before(w.End) && w.Start.Before(s.End) {
-			span := fmt.Sprintf("%s – %s", local(w.Start), local(w.End))
-			return ruleError(RuleMaintenance, "the line is under maintenance "+span+" ("+w.Reason+").",
-				"la ligne est en maintenance "+span+" ("+w.Reason+").")
+			return RuleError(RuleMaintenance, "production.rule.maintenance", local(w.Start), local(w.End), w.Reason)
 		}
 	}
 	if gap, ok := cal.Covers(s.Start, s.End); !ok {
-		return ruleError(RuleCalendar, "no shift is staffed at "+local(gap)+"; the batch would run unattended.",
-			"aucune équipe n'est en poste le "+local(gap)+" ; le lot tournerait sans personne.")
+		return RuleError(RuleCalendar, "production.rule.calendar", local(gap))
 	}
 	return nil
 }

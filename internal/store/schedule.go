@@ -10,6 +10,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // --- maintenance windows
@@ -56,13 +57,11 @@ func (tx *Tx) CreateWindow(w *production.Window) error {
 		return err
 	}
 	for _, s := range slots {
-		name, nameFR := "batch "+s.Lot, "le lot "+s.Lot
+		name := text.Msg{Key: "production.slot_batch", Args: []any{s.Lot}}
 		if s.Hidden {
-			name, nameFR = "a reserved slot", "un créneau réservé"
+			name = text.Msg{Key: "production.slot_reserved"}
 		}
-		return &errs.Error{Code: errs.Conflict, Field: "rule:" + production.RuleMaintenance,
-			Message:   "Scheduling rule “" + production.RuleMaintenance + "”: " + name + " is scheduled on line " + line.Code + " in this window; move it first.",
-			MessageFR: "Règle de planification « " + production.RuleMaintenance + " » : " + nameFR + " est planifié sur la ligne " + line.Code + " dans cette fenêtre ; déplacez-le d'abord."}
+		return production.RuleError(production.RuleMaintenance, "store.rule.window_taken", name, line.Code)
 	}
 	w.ID = NewID()
 	return create(tx, windowTable, w.ID, w, row{"line_id": w.LineID, "start_at": w.Start, "end_at": w.End, "reason": w.Reason})

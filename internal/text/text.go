@@ -157,6 +157,17 @@ type Key string
 // Localize renders the key in lang.
 func (k Key) Localize(lang string) string { return Render(lang, string(k)) }
 
+// Msg is an argument that is itself a message with its own arguments
+// ("batch L2603-0001" / "le lot L2603-0001"), written in the reader's
+// language.
+type Msg struct {
+	Key  string
+	Args []any
+}
+
+// Localize renders the message in lang.
+func (m Msg) Localize(lang string) string { return Render(lang, m.Key, m.Args...) }
+
 func localize(lang string, a any) any {
 	if l, ok := a.(Localizer); ok {
 		return l.Localize(lang)
