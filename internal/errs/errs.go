@@ -64,14 +64,6 @@ type Error struct {
 	// Version is, for Stale, the record's current version.
 	Version int
 	Cause   error
-
-	// Message and MessageFR are whole sentences in English and French, set
-	// only by the legacy constructors.
-	//
-	// Deprecated: use Key and Args. Kept until the last call sites with
-	// sentences (internal/production and the batch record's store files)
-	// are converted.
-	Message, MessageFR string
 }
 
 func (e *Error) Error() string {
@@ -89,13 +81,11 @@ func (e *Error) Text(lang string) string {
 	if lang != text.FR {
 		lang = text.EN
 	}
-	if e.Key == "" {
-		if lang == text.FR && e.MessageFR != "" {
-			return e.MessageFR
-		}
-		return e.Message
+	key := e.Key
+	if key == "" {
+		key = keyInternal // an error made without its message shows nothing of itself
 	}
-	return text.Render(lang, e.Key, e.Args...)
+	return text.Render(lang, key, e.Args...)
 }
 
 // Localize renders the error's message in lang: an error given as the
@@ -104,49 +94,14 @@ func (e *Error) Localize(lang string) string { return e.Text(lang) }
 
 // E builds an error with a code and its message: a catalogue key and the
 // message's arguments.
-//
-// A call written the old way, E(code, english, french), still builds the
-// two sentences (a first argument that is no catalogue key and one string
-// after it) until its last call sites are converted; a test keeps it out of
-// every other package.
 func E(code Code, key string, args ...any) *Error {
-	if en, fr, ok := legacy(key, args); ok {
-		return Sentences(code, en, fr)
-	}
 	return &Error{Code: code, Key: key, Args: args}
 }
 
 // Field builds an invalid-input error naming the field at fault, with its
-// message's catalogue key and arguments (and, like E, the old sentences).
+// message's catalogue key and arguments.
 func Field(field, key string, args ...any) *Error {
-	if en, fr, ok := legacy(key, args); ok {
-		return FieldSentences(field, en, fr)
-	}
 	return &Error{Code: Invalid, Field: field, Key: key, Args: args}
-}
-
-func legacy(key string, args []any) (en, fr string, ok bool) {
-	if len(args) != 1 || text.Has(key) {
-		return "", "", false
-	}
-	fr, ok = args[0].(string)
-	return key, fr, ok
-}
-
-// Sentences builds an error with a code and its message in English and
-// French.
-//
-// Deprecated: use E with a catalogue key.
-func Sentences(code Code, en, fr string) *Error {
-	return &Error{Code: code, Message: en, MessageFR: fr}
-}
-
-// FieldSentences builds an invalid-input error naming the field at fault,
-// with its message in English and French.
-//
-// Deprecated: use Field with a catalogue key.
-func FieldSentences(field, en, fr string) *Error {
-	return &Error{Code: Invalid, Field: field, Message: en, MessageFR: fr}
 }
 
 // Wrap turns an unexpected error into an internal one, keeping the cause for

@@ -19,9 +19,8 @@ func TestMessageOf(t *testing.T) {
 		{errs.Field("reason", "reason.required", text.Key("reason.what.change")),
 			"Indiquez pourquoi vous faites cette modification : une raison est exigée pour modifier un enregistrement existant.",
 			"Say why you make this change: a reason is required to change a record once it exists."},
-		// The legacy two-sentence form, for the files not converted yet.
-		{errs.E(errs.Invalid, "Too long.", "Trop long."), "Trop long.", "Too long."},
-		{errs.Sentences(errs.Invalid, "Too long.", ""), "Too long.", "Too long."},
+		// An error made without its message shows nothing of itself.
+		{&errs.Error{Code: errs.Invalid}, text.Render(text.FR, "errs.internal"), text.Render(text.EN, "errs.internal")},
 		// An internal error shows nothing of its cause.
 		{errs.Wrap(errors.New("disk on fire"), "saving"), text.Render(text.FR, "errs.internal"), text.Render(text.EN, "errs.internal")},
 		{errors.New("plain"), text.Render(text.FR, "errs.internal"), text.Render(text.EN, "errs.internal")},

@@ -17,11 +17,6 @@ import (
 // the deprecated constructors: none any more; the list stays empty.
 var legacy = []string{}
 
-// bridges are the helpers that still build sentences for the legacy files'
-// calls, and only for those.
-var bridges = map[string]string{
-	"internal/store/tx.go": "missing: the not-found error of byID and notFound, given sentences by the batch record's store files",
-}
 
 func isLegacy(name string) bool {
 	for _, p := range legacy {
@@ -68,20 +63,17 @@ func TestNoSentences(t *testing.T) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch x := n.(type) {
 			case *ast.SelectorExpr:
-				if id, ok := x.X.(*ast.Ident); ok && id.Name == "errs" && (x.Sel.Name == "Sentences" || x.Sel.Name == "FieldSentences") && bridges[name] == "" {
+				if id, ok := x.X.(*ast.Ident); ok && id.Name == "errs" && (x.Sel.Name == "Sentences" || x.Sel.Name == "FieldSentences") {
 					t.Errorf("%s: errs.%s is for the legacy files only; use a catalogue key", fset.Position(x.Pos()), x.Sel.Name)
 				}
 			case *ast.CallExpr:
-				// The store's not-found helpers: a key, then "".
-				if fn := exprName(x.Fun); bridges[name] == "" && (fn == "notFound" && len(x.Args) == 3) || (fn == "tx.byID" && len(x.Args) >= 5) {
+				// The store's not-found helpers take a catalogue key.
+				if fn := exprName(x.Fun); (fn == "notFound" && len(x.Args) >= 2) || (fn == "tx.byID" && len(x.Args) >= 4) {
 					i := 1
 					if fn == "tx.byID" {
 						i = 3
 					}
 					checkKey(t, fset, x.Args[i])
-					if l, ok := x.Args[i+1].(*ast.BasicLit); !ok || l.Value != `""` {
-						t.Errorf("%s: %s takes a catalogue key and \"\", not sentences", fset.Position(x.Pos()), fn)
-					}
 				}
 				sel, ok := x.Fun.(*ast.SelectorExpr)
 				if !ok || len(x.Args) < 2 {

@@ -110,7 +110,7 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 	if usableUsername(username) {
 		found = s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled
-				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account", "")
+				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account")
 		})
 	}
 	if found != nil && !errs.Is(found, errs.NotFound) {
@@ -219,7 +219,7 @@ func (tx *Tx) Unlock(accountID string) error {
 	var failed int
 	var locked sql.NullTime
 	err := tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&failed, &locked) }, "store.no_such_account", "")
+		func(sc scanner) error { return sc.Scan(&failed, &locked) }, "store.no_such_account")
 	if err != nil || (failed == 0 && !locked.Valid) {
 		return err
 	}

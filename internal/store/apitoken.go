@@ -91,7 +91,7 @@ func (s *IdentityStore) authenticateMachine(ctx context.Context, token string) (
 	}
 	var t identity.Token
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-		return notFound(scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.token_hash = ?`, tokenHash(token)), &t), "store.no_token", "")
+		return notFound(scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.token_hash = ?`, tokenHash(token)), &t), "store.no_token")
 	})
 	if errs.Is(err, errs.NotFound) {
 		return identity.Actor{}, errBadMachineToken()

@@ -43,7 +43,7 @@ func (tx *Tx) assign(accountID, clientID string) (string, error) {
 	var clientAccount string
 	err := tx.queryRow(`SELECT COALESCE(CAST(client_id AS TEXT), '') FROM accounts WHERE id = ?`, accountID).Scan(&clientAccount)
 	if err != nil {
-		return "", asField(notFound(err, "store.no_such_account", ""), "account_id")
+		return "", asField(notFound(err, "store.no_such_account"), "account_id")
 	}
 	if clientAccount != "" {
 		return "", errs.Field("account_id", "store.client_laboratory_user_belongs")

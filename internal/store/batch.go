@@ -114,7 +114,7 @@ func (tx *Tx) batch(id string) (*production.Batch, error) {
 	var b production.Batch
 	cond, args := inScope("b.client_id", tx.actor.ClientScope())
 	err := tx.byID(batchSelect+` WHERE b.id = ? AND `+cond, id, func(sc scanner) error { return scanBatch(sc, &b) },
-		"store.no_such_batch", "", args...)
+		"store.no_such_batch", args...)
 	return &b, err
 }
 

@@ -34,7 +34,7 @@ func (s *ClientStore) Client(ctx context.Context, id string) (*client.Client, er
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		cond, args := inScope("id", tx.actor.DirectoryScope())
 		return tx.byID(`SELECT id, code, name FROM clients WHERE id = ? AND `+cond, id,
-			func(sc scanner) error { return scanClient(sc, &c) }, "store.no_such_client", "", args...)
+			func(sc scanner) error { return scanClient(sc, &c) }, "store.no_such_client", args...)
 	})
 	return &c, err
 }

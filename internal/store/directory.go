@@ -76,7 +76,7 @@ func (s *IdentityStore) syncDirectoryAccount(ctx context.Context, du *identity.D
 	var hash string
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 		var id string
-		return notFound(tx.queryRow(`SELECT id FROM accounts WHERE username = ?`, du.Username).Scan(&id), "store.no_account", "")
+		return notFound(tx.queryRow(`SELECT id FROM accounts WHERE username = ?`, du.Username).Scan(&id), "store.no_account")
 	})
 	if errs.Is(err, errs.NotFound) {
 		if hash, err = s.db.unusableHash(); err != nil {
@@ -89,7 +89,7 @@ func (s *IdentityStore) syncDirectoryAccount(ctx context.Context, du *identity.D
 	actor.Address = address
 	var a identity.Account
 	err = s.db.Write(identity.WithActor(ctx, actor), "account.directory_sync", directorySyncReason, func(tx *Tx) error {
-		err := notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+` FROM accounts WHERE username = ?`, du.Username), &a), "store.no_account", "")
+		err := notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+` FROM accounts WHERE username = ?`, du.Username), &a), "store.no_account")
 		if errs.Is(err, errs.NotFound) && hash != "" {
 			a = identity.Account{Username: du.Username, Name: du.Name, Roles: du.Roles, Source: SourceLDAP}
 			return tx.CreateAccount(&a, hash)

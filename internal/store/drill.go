@@ -108,7 +108,7 @@ func (db *DB) FinishDrill(ctx context.Context, d *backup.Drill) error {
 	return db.Write(ctx, "backup.drill.finish", "", func(tx *Tx) error {
 		var old backup.Drill
 		err := tx.byID(`SELECT `+drillCols+` FROM backup_drills WHERE id = ?`, d.ID, func(sc scanner) error { return scanDrill(sc, &old) },
-			"store.no_such_restore_drill", "")
+			"store.no_such_restore_drill")
 		if err != nil {
 			return err
 		}

@@ -65,7 +65,7 @@ func errNoMaterial() error {
 // checks who may see them.
 func (tx *Tx) MaterialByID(id string, m *production.Material) error {
 	return tx.byID(`SELECT `+materialCols+` FROM materials WHERE id = ?`, id,
-		func(sc scanner) error { return scanMaterial(sc, m) }, "store.no_such_material", "")
+		func(sc scanner) error { return scanMaterial(sc, m) }, "store.no_such_material")
 }
 
 // CreateMaterial records a material of the site.
@@ -132,7 +132,7 @@ func errNoLot() error {
 // site's: the caller checks who may see them.
 func (tx *Tx) LotByID(id string, l *production.Lot) error {
 	return tx.byID(`SELECT `+lotCols+lotFrom+` WHERE l.id = ?`, id,
-		func(sc scanner) error { return scanLot(sc, l) }, "store.no_such_material_lot", "")
+		func(sc scanner) error { return scanLot(sc, l) }, "store.no_such_material_lot")
 }
 
 // lotByCode finds a lot by the code an operator entered or scanned, with

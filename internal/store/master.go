@@ -89,14 +89,14 @@ func errNoMaster() error {
 func (tx *Tx) MasterByID(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+cond, id,
-		func(sc scanner) error { return scanMaster(sc, m) }, "store.no_such_master_batch", "", args...)
+		func(sc scanner) error { return scanMaster(sc, m) }, "store.no_such_master_batch", args...)
 }
 
 // masterHead reads a master in the actor's scope without its operations.
 func (tx *Tx) masterHead(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ? AND `+cond, id,
-		func(sc scanner) error { return scanMasterHead(sc, m) }, "store.no_such_master_batch", "", args...)
+		func(sc scanner) error { return scanMasterHead(sc, m) }, "store.no_such_master_batch", args...)
 }
 
 // EffectiveMaster returns the product's effective version with its

@@ -40,7 +40,7 @@ func (s *ProductionStore) Order(ctx context.Context, id string) (*production.Ord
 		}
 		cond, args := inScope("client_id", tx.actor.ClientScope())
 		if err := tx.byID(`SELECT `+orderCols+` FROM orders WHERE id = ? AND `+cond, id, func(sc scanner) error { return scanOrder(sc, &o) },
-			"store.no_such_order", "", args...); err != nil {
+			"store.no_such_order", args...); err != nil {
 			return err
 		}
 		var err error

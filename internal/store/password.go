@@ -24,7 +24,7 @@ const keptPasswords = 24
 func (tx *Tx) SetPassword(accountID, password string, policy identity.Policy) error {
 	var username, source, clientID, current string
 	err := tx.byID(`SELECT username, source, COALESCE(CAST(client_id AS TEXT), ''), password_hash FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current) }, "store.no_such_account", "")
+		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current) }, "store.no_such_account")
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *IdentityStore) ChangePassword(ctx context.Context, current, next string
 	var hash string
 	err = s.db.Read(ctx, func(tx *Tx) error {
 		return tx.byID(`SELECT `+accountCols+`, password_hash FROM accounts WHERE id = ?`, a.UserID,
-			func(sc scanner) error { return scanAccount(sc, &acc, &hash) }, "store.no_such_account", "")
+			func(sc scanner) error { return scanAccount(sc, &acc, &hash) }, "store.no_such_account")
 	})
 	if err != nil {
 		return err

@@ -42,7 +42,7 @@ func (s *SiteStore) Shift(ctx context.Context, id string) (*site.Shift, error) {
 }
 
 func (tx *Tx) shift(id string, s *site.Shift) error {
-	return tx.byID(`SELECT `+shiftCols+` FROM shifts WHERE id = ?`, id, func(sc scanner) error { return scanShift(sc, s) }, "store.no_such_shift", "")
+	return tx.byID(`SELECT `+shiftCols+` FROM shifts WHERE id = ?`, id, func(sc scanner) error { return scanShift(sc, s) }, "store.no_such_shift")
 }
 
 // CreateShift records a new shift.
@@ -107,7 +107,7 @@ func (s *SiteStore) Team(ctx context.Context, id string) (*site.Team, error) {
 }
 
 func (tx *Tx) team(id string, t *site.Team) error {
-	return tx.byID(`SELECT `+teamCols+` FROM teams WHERE id = ?`, id, func(sc scanner) error { return scanTeam(sc, t) }, "store.no_such_team", "")
+	return tx.byID(`SELECT `+teamCols+` FROM teams WHERE id = ?`, id, func(sc scanner) error { return scanTeam(sc, t) }, "store.no_such_team")
 }
 
 // CreateTeam records a new team.
@@ -198,7 +198,7 @@ func (s *SiteStore) Person(ctx context.Context, id string) (*site.Person, error)
 }
 
 func (tx *Tx) person(id string, p *site.Person) error {
-	return tx.byID(`SELECT `+personCols+` FROM people WHERE id = ?`, id, func(sc scanner) error { return scanPerson(sc, p) }, "store.no_such_person", "")
+	return tx.byID(`SELECT `+personCols+` FROM people WHERE id = ?`, id, func(sc scanner) error { return scanPerson(sc, p) }, "store.no_such_person")
 }
 
 // CreatePerson records a new member of staff.

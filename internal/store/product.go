@@ -58,7 +58,7 @@ func (s *ProductionStore) Product(ctx context.Context, id string) (*production.P
 func (tx *Tx) ProductByID(id string, p *production.Product) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+productCols+` FROM products WHERE id = ? AND `+cond, id,
-		func(sc scanner) error { return scanProduct(sc, p) }, "store.no_such_product", "", args...)
+		func(sc scanner) error { return scanProduct(sc, p) }, "store.no_such_product", args...)
 }
 
 // CreateProduct records a client's product.

@@ -164,7 +164,7 @@ func (s *IdentityStore) AcknowledgeEvent(ctx context.Context, id string) (*ident
 	var e identity.SecurityEvent
 	err := s.db.Write(ctx, "security.event.acknowledge", "", func(tx *Tx) error {
 		err := tx.byID(`SELECT `+eventCols+` FROM security_events WHERE id = ?`, id,
-			func(sc scanner) error { return scanEvent(sc, &e) }, "store.no_such_security_event", "")
+			func(sc scanner) error { return scanEvent(sc, &e) }, "store.no_such_security_event")
 		if err != nil {
 			return err
 		}

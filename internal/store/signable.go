@@ -96,7 +96,7 @@ func signableClient(tx *Tx, id string) ([]audit.Field, string, error) {
 	}
 	var c client.Client
 	err := tx.byID(`SELECT id, code, name FROM clients WHERE id = ?`, id, func(sc scanner) error { return scanClient(sc, &c) },
-		"store.no_such_client", "")
+		"store.no_such_client")
 	if err != nil {
 		return nil, "", err
 	}
@@ -113,7 +113,7 @@ func signableAccount(tx *Tx, id string) ([]audit.Field, string, error) {
 	}
 	var acc identity.Account
 	err := tx.byID(`SELECT `+accountCols+` FROM accounts WHERE id = ?`, id, func(sc scanner) error { return scanAccount(sc, &acc) },
-		"store.no_such_account", "")
+		"store.no_such_account")
 	if err != nil {
 		return nil, "", err
 	}

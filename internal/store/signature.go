@@ -234,7 +234,7 @@ func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
 	var active bool
 	err := tx.byID(`SELECT username, name, password_hash, source, active, locked_until FROM accounts WHERE id = ?`, id,
 		func(sc scanner) error { return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked) },
-		"store.your_account_no_longer", "")
+		"store.your_account_no_longer")
 	if err == nil && !active {
 		err = errs.E(errs.Unauthorized, "store.your_account_withdrawn_cannot")
 	}

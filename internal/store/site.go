@@ -33,7 +33,7 @@ func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		return tx.queryRow(`SELECT id, code, name, timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone)
 	})
-	return &st, notFound(err, "overview.nosite", "")
+	return &st, notFound(err, "overview.nosite")
 }
 
 // siteZone is the site's time zone, from its settings; the default zone
@@ -78,7 +78,7 @@ func (s *SiteStore) Building(ctx context.Context, id string) (*site.Building, er
 }
 
 func (tx *Tx) building(id string, b *site.Building) error {
-	return tx.byID(`SELECT `+buildingCols+` FROM buildings WHERE id = ?`, id, func(sc scanner) error { return scanBuilding(sc, b) }, "store.no_such_building", "")
+	return tx.byID(`SELECT `+buildingCols+` FROM buildings WHERE id = ?`, id, func(sc scanner) error { return scanBuilding(sc, b) }, "store.no_such_building")
 }
 
 // CreateBuilding records a new building of the site.
@@ -97,7 +97,7 @@ func (tx *Tx) CreateBuilding(b *site.Building) error {
 	// There is one site per database: the building belongs to it.
 	var siteID string
 	if err := tx.queryRow(`SELECT id FROM sites ORDER BY code LIMIT 1`).Scan(&siteID); err != nil {
-		return notFound(err, "store.set_up_site_before", "")
+		return notFound(err, "store.set_up_site_before")
 	}
 	if b.SiteID != "" && b.SiteID != siteID {
 		return errs.Field("site_id", "store.not_site_id_leave")
@@ -148,7 +148,7 @@ func (s *SiteStore) Room(ctx context.Context, id string) (*site.Room, error) {
 }
 
 func (tx *Tx) room(id string, r *site.Room) error {
-	return tx.byID(`SELECT `+roomCols+` FROM rooms WHERE id = ?`, id, func(sc scanner) error { return scanRoom(sc, r) }, "store.no_such_room", "")
+	return tx.byID(`SELECT `+roomCols+` FROM rooms WHERE id = ?`, id, func(sc scanner) error { return scanRoom(sc, r) }, "store.no_such_room")
 }
 
 // CreateRoom records a new room.
@@ -244,7 +244,7 @@ func (s *SiteStore) Line(ctx context.Context, id string) (*site.Line, error) {
 }
 
 func (tx *Tx) line(id string, l *site.Line) error {
-	return tx.byID(`SELECT `+lineCols+` FROM lines WHERE id = ?`, id, func(sc scanner) error { return scanLine(sc, l) }, "store.no_such_production_line", "")
+	return tx.byID(`SELECT `+lineCols+` FROM lines WHERE id = ?`, id, func(sc scanner) error { return scanLine(sc, l) }, "store.no_such_production_line")
 }
 
 // CreateLine records a new production line.
@@ -328,7 +328,7 @@ func (s *SiteStore) EquipmentItem(ctx context.Context, id string) (*site.Equipme
 }
 
 func (tx *Tx) equipment(id string, e *site.Equipment) error {
-	return tx.byID(`SELECT `+equipmentCols+` FROM equipment WHERE id = ?`, id, func(sc scanner) error { return scanEquipment(sc, e) }, "store.no_such_equipment", "")
+	return tx.byID(`SELECT `+equipmentCols+` FROM equipment WHERE id = ?`, id, func(sc scanner) error { return scanEquipment(sc, e) }, "store.no_such_equipment")
 }
 
 // CreateEquipment records a new piece of equipment.

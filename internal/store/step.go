@@ -53,7 +53,7 @@ func (tx *Tx) step(id string) (*production.StepRecord, error) {
 	var r production.StepRecord
 	cond, args := inScope("s.client_id", tx.actor.ClientScope())
 	err := tx.byID(`SELECT `+stepCols+stepFrom+` WHERE s.id = ? AND `+cond, id, func(sc scanner) error { return scanStep(sc, &r) },
-		"store.no_such_step", "", args...)
+		"store.no_such_step", args...)
 	return &r, err
 }
 

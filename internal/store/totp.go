@@ -78,7 +78,7 @@ func (tx *Tx) ResetTOTP(accountID string) error {
 	var secret string
 	var enabled bool
 	err := tx.byID(`SELECT totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&secret, &enabled) }, "store.no_such_account", "")
+		func(sc scanner) error { return sc.Scan(&secret, &enabled) }, "store.no_such_account")
 	if err != nil || (secret == "" && !enabled) {
 		return err
 	}
@@ -95,7 +95,7 @@ func (tx *Tx) ResetTOTP(accountID string) error {
 // totpState returns an account's username and second factor.
 func (tx *Tx) totpState(accountID string) (username, secret string, enabled bool, err error) {
 	err = tx.byID(`SELECT username, totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&username, &secret, &enabled) }, "store.no_such_account", "")
+		func(sc scanner) error { return sc.Scan(&username, &secret, &enabled) }, "store.no_such_account")
 	return
 }
 
@@ -116,7 +116,7 @@ func (s *IdentityStore) MyAccount(ctx context.Context) (identity.AccountSecurity
 		var created time.Time
 		var changed sql.NullTime
 		err = tx.byID(`SELECT source, created_at, password_changed_at, totp_enabled FROM accounts WHERE id = ?`, a.UserID,
-			func(sc scanner) error { return sc.Scan(&source, &created, &changed, &out.TOTPEnabled) }, "store.no_such_account", "")
+			func(sc scanner) error { return sc.Scan(&source, &created, &changed, &out.TOTPEnabled) }, "store.no_such_account")
 		if err != nil {
 			return err
 		}

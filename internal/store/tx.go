@@ -433,21 +433,20 @@ func nullable(s string) any {
 
 // byID runs a query for one record by its id and scans it. An id that is not
 // a UUID names no record: it is not found, without asking the database.
-// Arguments after the id's follow it in the query. What is missing is named
-// by a catalogue key, fr empty (or, in the call sites not converted yet,
-// by its sentences in English and French: see missing).
-func (tx *Tx) byID(q, id string, scan func(scanner) error, key, fr string, args ...any) error {
+// Arguments after the id's follow it in the query. key is the catalogue
+// key of the message naming what is missing.
+func (tx *Tx) byID(q, id string, scan func(scanner) error, key string, args ...any) error {
 	if _, err := uuid.Parse(id); err != nil {
-		return missing(key, fr)
+		return errs.E(errs.NotFound, key)
 	}
-	return notFound(scan(tx.queryRow(q, append([]any{id}, args...)...)), key, fr)
+	return notFound(scan(tx.queryRow(q, append([]any{id}, args...)...)), key)
 }
 
 // notFound turns sql.ErrNoRows into a not-found error naming what is
-// missing: a catalogue key, fr empty (see missing).
-func notFound(err error, key, fr string) error {
+// missing by its catalogue key.
+func notFound(err error, key string) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return missing(key, fr)
+		return errs.E(errs.NotFound, key)
 	}
 	return err
 }
@@ -495,12 +494,3 @@ func (tx *Tx) historyOnly(what string) error {
 	return nil
 }
 
-// missing is the not-found error of key, a catalogue key when fr is empty.
-// The batch record's store files, not converted yet, still give the
-// English sentence and the French one.
-func missing(key, fr string) error {
-	if fr == "" {
-		return errs.E(errs.NotFound, key)
-	}
-	return errs.Sentences(errs.NotFound, key, fr)
-}
