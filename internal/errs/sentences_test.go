@@ -17,7 +17,6 @@ import (
 // the deprecated constructors: none any more; the list stays empty.
 var legacy = []string{}
 
-
 func isLegacy(name string) bool {
 	for _, p := range legacy {
 		if strings.HasPrefix(name, p) {

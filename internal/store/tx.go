@@ -493,4 +493,3 @@ func (tx *Tx) historyOnly(what string) error {
 	}
 	return nil
 }
-
