@@ -94,9 +94,9 @@ func RuleError(rule, key string, args ...any) error {
 	return e
 }
 
-// slotName names a slot in a refusal: by its lot, or as a reserved slot
+// SlotName names a slot in a refusal: by its lot, or as a reserved slot
 // when its batch is outside the reader's scope.
-func slotName(o Slot) text.Msg {
+func SlotName(o Slot) text.Msg {
 	if o.Hidden {
 		return text.Msg{Key: "production.slot_reserved"}
 	}
@@ -141,7 +141,7 @@ func CheckSlot(s Slot, others []Slot, windows []Window, cal Calendar, now time.T
 		if o.BatchID == s.BatchID {
 			continue
 		}
-		name := slotName(o)
+		name := SlotName(o)
 		if s.Start.Before(o.End) && o.Start.Before(s.End) {
 			return RuleError(RuleOverlap, "production.rule.overlap", name, local(o.Start), local(o.End))
 		}

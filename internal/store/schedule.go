@@ -10,7 +10,6 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
-	"galenix/internal/text"
 )
 
 // --- maintenance windows
@@ -57,11 +56,7 @@ func (tx *Tx) CreateWindow(w *production.Window) error {
 		return err
 	}
 	for _, s := range slots {
-		name := text.Msg{Key: "production.slot_batch", Args: []any{s.Lot}}
-		if s.Hidden {
-			name = text.Msg{Key: "production.slot_reserved"}
-		}
-		return production.RuleError(production.RuleMaintenance, "store.rule.window_taken", name, line.Code)
+		return production.RuleError(production.RuleMaintenance, "store.rule.window_taken", production.SlotName(s), line.Code)
 	}
 	w.ID = NewID()
 	return create(tx, windowTable, w.ID, w, row{"line_id": w.LineID, "start_at": w.Start, "end_at": w.End, "reason": w.Reason})
