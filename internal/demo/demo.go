@@ -134,6 +134,9 @@ type loader struct {
 	ids   map[string]string
 	// dialect is the database's, for the past drills' kind.
 	dialect store.Dialect
+	// zone is the site's time zone, from its settings: the days of the
+	// schedule are the site's.
+	zone *time.Location
 }
 
 // done ends a stage: it calls the hook, then stops if ctx is done, so that
@@ -170,6 +173,7 @@ func (l *loader) site() error {
 	if err := l.tx.CreateSite(st); err != nil {
 		return err
 	}
+	l.zone = st.Location()
 	for _, b := range buildings {
 		b.SiteID = st.ID
 		if err := l.tx.CreateBuilding(&b); err != nil {

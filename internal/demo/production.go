@@ -455,8 +455,8 @@ func (p *factory) maintenance() error {
 
 // localDay is midnight of the site's day, days after today.
 func (p *factory) localDay(days int) time.Time {
-	t := p.now.In(production.Zone)
-	return time.Date(t.Year(), t.Month(), t.Day()+days, 0, 0, 0, 0, production.Zone).UTC()
+	t := p.now.In(p.zone)
+	return time.Date(t.Year(), t.Month(), t.Day()+days, 0, 0, 0, 0, p.zone).UTC()
 }
 
 // slot is a batch of the product at start, as the rules of the schedule

@@ -158,10 +158,10 @@ func notPast(start, now time.Time) error {
 	return nil
 }
 
-// WeekOf is the week holding t, from Monday 00:00 site time.
-func WeekOf(t time.Time) (from, to time.Time) {
-	lt := t.In(Zone)
-	monday := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, Zone).AddDate(0, 0, -((int(lt.Weekday()) + 6) % 7))
+// WeekOf is the week holding t, from Monday 00:00 in the site's zone.
+func WeekOf(t time.Time, zone *time.Location) (from, to time.Time) {
+	lt := t.In(zone)
+	monday := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, zone).AddDate(0, 0, -((int(lt.Weekday()) + 6) % 7))
 	return monday.UTC(), monday.AddDate(0, 0, 7).UTC()
 }
 

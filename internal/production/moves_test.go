@@ -146,13 +146,23 @@ func TestScheduleDecisions(t *testing.T) {
 func TestLoadAndWeek(t *testing.T) {
 	// Wednesday 4 March 2026 14:00 in Paris: the week from Monday 2 March
 	// 00:00 Paris (1 March 23:00 UTC).
-	from, to := WeekOf(time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC))
+	paris := site.DefaultLocation()
+	from, to := WeekOf(time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC), paris)
 	if !from.Equal(time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)) || to.Sub(from) != 7*24*time.Hour {
 		t.Fatalf("week %v to %v", from, to)
 	}
 	// A Sunday belongs to the week that started the Monday before.
-	if f, _ := WeekOf(time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)); !f.Equal(from) {
+	if f, _ := WeekOf(time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC), paris); !f.Equal(from) {
 		t.Errorf("Sunday's week starts %v", f)
+	}
+	// The site's zone decides: in Tokyo (UTC+9) the same week starts at
+	// Monday 00:00 Tokyo, 1 March 15:00 UTC.
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := WeekOf(time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC), tokyo); !f.Equal(time.Date(2026, 3, 1, 15, 0, 0, 0, time.UTC)) {
+		t.Errorf("Tokyo's week starts %v", f)
 	}
 	lines := []site.Line{{ID: "l1", Code: "L1"}, {ID: "l2", Code: "L2"}}
 	slots := []Slot{

@@ -212,6 +212,22 @@ func TestCheckSlot(t *testing.T) {
 	if weekdays.Staffed(time.Date(2026, 3, 8, 4, 0, 0, 0, time.UTC)) {
 		t.Error("Sunday 05:00 in Paris is Saturday's night: no weekday shift")
 	}
+	// The shifts' hours are the site's: a site in Montreal (UTC-5) has
+	// Monday's morning shift at 11:00 UTC, not at 05:00, and a refusal
+	// names the times as the site's screens show them.
+	montreal, err := time.LoadLocation("America/Montreal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	there := Calendar{Shifts: demoShifts[:3], Zone: montreal}
+	if there.Staffed(time.Date(2026, 3, 2, 4, 0, 0, 0, time.UTC)) || !there.Staffed(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)) {
+		t.Error("Montreal's shifts are read in Paris time")
+	}
+	other := Slot{BatchID: "o", Lot: "L2603-0002", ClientID: "c1", Start: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 2, 14, 0, 0, 0, time.UTC)}
+	err = CheckSlot(Slot{BatchID: "n", ClientID: "c1", Start: other.Start, End: other.End}, []Slot{other}, nil, there, time.Time{})
+	if msg := errs.MessageOf(err, "en"); !strings.Contains(msg, "02/03/2026 07:00") {
+		t.Errorf("a refusal in Montreal names %q", msg)
+	}
 	if got := rule(CheckSlot(slot("c2", "p3", ClassNone, 9*time.Hour), nil, nil, cal, a.End.Add(10*time.Hour))); got != RulePast {
 		t.Errorf("start in the past: %q", got)
 	}

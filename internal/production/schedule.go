@@ -143,41 +143,43 @@ func CheckSlot(s Slot, others []Slot, windows []Window, cal Calendar, now time.T
 		}
 		name := SlotName(o)
 		if s.Start.Before(o.End) && o.Start.Before(s.End) {
-			return RuleError(RuleOverlap, "production.rule.overlap", name, local(o.Start), local(o.End))
+			return RuleError(RuleOverlap, "production.rule.overlap", name, cal.local(o.Start), cal.local(o.End))
 		}
 		gap := Changeover(o, s)
 		if s.Start.Before(o.End.Add(gap)) && o.Start.Before(s.End.Add(gap)) {
-			return RuleError(RuleChangeover, "production.rule.changeover", int(gap.Hours()), name, local(o.Start), local(o.End))
+			return RuleError(RuleChangeover, "production.rule.changeover", int(gap.Hours()), name, cal.local(o.Start), cal.local(o.End))
 		}
 	}
 	for _, w := range windows {
 		if s.Start.Before(w.End) && w.Start.Before(s.End) {
-			return RuleError(RuleMaintenance, "production.rule.maintenance", local(w.Start), local(w.End), w.Reason)
+			return RuleError(RuleMaintenance, "production.rule.maintenance", cal.local(w.Start), cal.local(w.End), w.Reason)
 		}
 	}
 	if gap, ok := cal.Covers(s.Start, s.End); !ok {
-		return RuleError(RuleCalendar, "production.rule.calendar", local(gap))
+		return RuleError(RuleCalendar, "production.rule.calendar", cal.local(gap))
 	}
 	return nil
 }
 
 // local writes a time in the site's zone, as the screens show it.
-func local(t time.Time) string { return t.In(Zone).Format("02/01/2006 15:04") }
-
-// Zone is the site's time zone: shifts and screens are in local time.
-var Zone = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+func (c Calendar) local(t time.Time) string { return t.In(c.Location()).Format("02/01/2006 15:04") }
 
 // Calendar is the site's shift calendar: day and night shifts run Monday
 // to Friday (a night shift starting on Friday ends on Saturday morning),
-// weekend shifts on Saturday and Sunday.
+// weekend shifts on Saturday and Sunday, in the site's time zone.
 type Calendar struct {
 	Shifts []site.Shift
+	// Zone is the site's time zone (its settings, site.Site.Location),
+	// which the shifts' hours are in; nil is site.DefaultTimezone.
+	Zone *time.Location
+}
+
+// Location is the calendar's time zone.
+func (c Calendar) Location() *time.Location {
+	if c.Zone == nil {
+		return site.DefaultLocation()
+	}
+	return c.Zone
 }
 
 // calendarStep is the resolution at which the calendar is checked.
@@ -199,7 +201,7 @@ func (c Calendar) Covers(start, end time.Time) (time.Time, bool) {
 
 // Staffed reports whether a shift is at work at time t.
 func (c Calendar) Staffed(t time.Time) bool {
-	lt := t.In(Zone)
+	lt := t.In(c.Location())
 	mins := lt.Hour()*60 + lt.Minute()
 	for _, s := range c.Shifts {
 		from, ok1 := clock(s.Start)

@@ -256,7 +256,7 @@ func (tx *Tx) windows(lines []string, from, to time.Time) ([]production.Window, 
 // calendar reads the site's shift calendar.
 func (tx *Tx) calendar() (production.Calendar, error) {
 	shifts, err := collect(tx, `SELECT `+shiftCols+` FROM shifts ORDER BY code`, nil, scanShift)
-	return production.Calendar{Shifts: shifts}, err
+	return production.Calendar{Shifts: shifts, Zone: tx.siteZone()}, err
 }
 
 // MoveBatch applies a move to a batch: unschedule, release to the floor,

@@ -182,6 +182,19 @@ func TestScheduleRules(t *testing.T) {
 		if len(capa.Lines) != 1 || capa.Lines[0].Available != 36 || capa.Lines[0].Booked != 8 || capa.Lines[0].Batches != 2 {
 			t.Fatalf("capacity: %+v", capa.Lines)
 		}
+		// The week is the site's, from its settings: Monday 00:00 in
+		// Paris, then in Montreal once the site's zone says so.
+		if !capa.Week.Equal(time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)) {
+			t.Errorf("the week in Paris starts %v", capa.Week)
+		}
+		if _, err := db.WriteSQL().Exec(`UPDATE sites SET timezone = 'America/Montreal'`); err != nil {
+			t.Fatal(err)
+		}
+		capa, err = svc.Capacity(sup, "", at(3, 0))
+		must(t, err)
+		if !capa.Week.Equal(time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)) {
+			t.Errorf("the week in Montreal starts %v", capa.Week)
+		}
 	})
 }
 

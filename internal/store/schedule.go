@@ -118,8 +118,7 @@ func (s *ProductionStore) Schedule(ctx context.Context, f production.ScheduleFil
 // Capacity returns the load of a building's lines over the week holding
 // the given day (from Monday 00:00, site time).
 func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week time.Time) (*production.Capacity, error) {
-	from, to := production.WeekOf(week)
-	out := &production.Capacity{Week: from, Lines: []production.LineCapacity{}}
+	out := &production.Capacity{Lines: []production.LineCapacity{}}
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		if !isStaff(tx.actor) || needProductionView(tx.actor) != nil {
 			return errs.E(errs.Forbidden, "store.capacity_lines_site_staff")
@@ -132,6 +131,8 @@ func (s *ProductionStore) Capacity(ctx context.Context, buildingID string, week 
 		if err != nil {
 			return err
 		}
+		from, to := production.WeekOf(week, cal.Location())
+		out.Week = from
 		slots, err := tx.slots(lineIDs(lines), from, to)
 		if err != nil {
 			return err

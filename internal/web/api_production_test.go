@@ -244,8 +244,9 @@ func (p *prodEnv) prodUnchanged(t *testing.T, before map[string]int) {
 // 06:00 to 14:00 in Paris, Monday to Friday): the weekday of the week
 // after next, at the hour.
 func slot(day time.Weekday, hour int) time.Time {
-	now := time.Now().In(production.Zone)
-	d := time.Date(now.Year(), now.Month(), now.Day(), hour, 0, 0, 0, production.Zone)
+	zone := site.DefaultLocation() // the test site's zone
+	now := time.Now().In(zone)
+	d := time.Date(now.Year(), now.Month(), now.Day(), hour, 0, 0, 0, zone)
 	d = d.AddDate(0, 0, 14-(int(d.Weekday())+6)%7)
 	return d.AddDate(0, 0, (int(day)+6)%7)
 }
