@@ -102,6 +102,8 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
 		"int":   func(n int) string { return formatInt(lang, n) },
 		"date":  func(t time.Time) string { return formatDate(lang, t, p.zone) },
+		// zone is the name of the site's time zone, which the pages' times are in.
+		"zone": func() string { return p.zone.String() },
 		// signed is a signature's manifestation, in the site's zone:
 		// signed . for a value holding an esign.Signature.
 		"signed": func(sg interface{ DisplayIn(*time.Location) string }) string { return sg.DisplayIn(p.zone) },
