@@ -41,6 +41,10 @@ var meanings = map[Permission]string{
 	PermLotStatus:       "release, quarantine or reject material lots",
 	PermBackupView:      "see the restore drills of the site's backups (EU GMP Annex 11 §7.2)",
 	PermRecordPrint:     "print a whole batch record (PDF), with its operators and signatures",
+	PermLabWork:         "the QC laboratory's work: receive samples, enter, import and review results, investigate an OOS in the laboratory (phase I)",
+	PermSpecEdit:        "write product specifications and submit them for review",
+	PermDeviationWork:   "assess and investigate deviations, record their CAPA, investigate an OOS in full (phase II)",
+	PermQualityDecide:   "approve specifications and deviation assessments, close deviations and OOS investigations, check CAPA effectiveness, sign a batch's QA review",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

@@ -73,13 +73,28 @@ const (
 	// reviews it, and production supervisors, who run the batches; not
 	// operators, nor the client's users, who see the batch's summary.
 	PermRecordPrint Permission = "batch.record.print"
+	// PermLabWork: the QC laboratory's work: receive samples, enter,
+	// import and review results, investigate an OOS in the laboratory
+	// (phase I).
+	PermLabWork Permission = "lab.work"
+	// PermSpecEdit: write product specifications and submit them for
+	// review.
+	PermSpecEdit Permission = "spec.edit"
+	// PermDeviationWork: assess and investigate deviations, record their
+	// CAPA, investigate an OOS in full (phase II).
+	PermDeviationWork Permission = "deviation.work"
+	// PermQualityDecide: quality assurance's decisions: approve
+	// specifications and deviation assessments, close deviations and OOS
+	// investigations, check CAPA effectiveness, sign a batch's review.
+	PermQualityDecide Permission = "quality.decide"
 )
 
 // Permissions lists every permission, in display order.
 var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermStaffEdit, PermClientDirectory,
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
-	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint}
+	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
+	PermQualityDecide}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -89,11 +104,11 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 var grants = map[Role][]Permission{
 	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork}, staffView...),
 	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide}, staffView...),
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
-	RoleLab:           append([]Permission{PermProductionView}, staffView...),
+	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
 	RoleClientUser:    {PermSiteView, PermProductionView},
 	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView},
@@ -154,6 +169,10 @@ var refusals = map[Permission]string{
 	PermStockEdit:       "identity.refused.stock_edit",
 	PermLotStatus:       "identity.refused.lot_status",
 	PermBackupView:      "identity.refused.backup_view",
+	PermLabWork:         "identity.refused.lab_work",
+	PermSpecEdit:        "identity.refused.spec_edit",
+	PermDeviationWork:   "identity.refused.deviation_work",
+	PermQualityDecide:   "identity.refused.quality_decide",
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

@@ -69,8 +69,10 @@ func (o *Order) AuditFields() []audit.Field {
 // BatchState is where a batch is in its life.
 type BatchState string
 
-// The states of a batch, in order. Release by the Qualified Person comes
-// after the QA review.
+// The states of a batch, in order. From completion to the qualified
+// person's decision the batch is in quarantine: in QA review, then QA
+// reviewed (QA signed the review by exception), then certified (released)
+// or rejected by the qualified person (internal/quality decides those).
 const (
 	BatchPlanned    BatchState = "planned"
 	BatchScheduled  BatchState = "scheduled"
@@ -78,10 +80,13 @@ const (
 	BatchInProgress BatchState = "in_progress"
 	BatchCompleted  BatchState = "completed"
 	BatchInReview   BatchState = "in_review"
+	BatchQAReviewed BatchState = "qa_reviewed"
+	BatchCertified  BatchState = "certified"
+	BatchRejected   BatchState = "rejected"
 )
 
 // BatchStates lists the states in order.
-var BatchStates = []BatchState{BatchPlanned, BatchScheduled, BatchReleased, BatchInProgress, BatchCompleted, BatchInReview}
+var BatchStates = []BatchState{BatchPlanned, BatchScheduled, BatchReleased, BatchInProgress, BatchCompleted, BatchInReview, BatchQAReviewed, BatchCertified, BatchRejected}
 
 // Batch is one batch of an order, made on one line from one version of the
 // master batch record, which it keeps whatever happens to the master later.
