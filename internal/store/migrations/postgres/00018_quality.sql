@@ -141,7 +141,8 @@ CREATE INDEX deviation_actions_due ON deviation_actions(done_at, due_on);
 -- (JSON, by step id), written before QA signs the review (meaning
 -- reviewed); reviewed_at and signature_id once signed. One per batch.
 CREATE TABLE batch_reviews (
-    batch_id       UUID PRIMARY KEY REFERENCES batches(id),
+    id             UUID PRIMARY KEY,
+    batch_id       UUID NOT NULL UNIQUE REFERENCES batches(id),
     client_id      UUID NOT NULL REFERENCES clients(id),
     justifications TEXT NOT NULL DEFAULT '{}',
     reviewed_by    TEXT NOT NULL DEFAULT '',
@@ -155,7 +156,8 @@ CREATE TABLE batch_reviews (
 -- decided by a qualified person, in order, append-only; certificate is the
 -- certificate of analysis' number, for a certified batch.
 CREATE TABLE certifications (
-    seq          INTEGER PRIMARY KEY,
+    id           UUID PRIMARY KEY,
+    seq          INTEGER NOT NULL UNIQUE,
     batch_id     UUID NOT NULL UNIQUE REFERENCES batches(id),
     client_id    UUID NOT NULL REFERENCES clients(id),
     lot          TEXT NOT NULL,
