@@ -72,10 +72,14 @@ func (tx *Tx) publish(ev Event) error {
 	return nil
 }
 
-// onSigned subscribes production's reactions to signatures: a step's
-// signatures complete it (production.SignStep), quality assurance's
-// approval moves a master in review to approved.
+// onSigned subscribes the reactions to signatures on production's records:
+// a step's signatures complete it (production.SignStep), quality
+// assurance's approval moves a master in review to approved, QA's review
+// and the qualified person's decision move a batch on.
 func (db *DB) onSigned() {
 	db.On(SignatureGiven, stepTable.entity, func(tx *Tx, ev Event) error { return tx.stepSigned(ev.Signature, true) })
 	db.On(SignatureGiven, masterTable.entity, func(tx *Tx, ev Event) error { return approveMaster(tx, ev.Signature) })
+	// A batch's own life cycle after manufacture: QA's signed review and
+	// the qualified person's decision (store/release.go).
+	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })
 }

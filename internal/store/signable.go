@@ -56,6 +56,7 @@ var signables = map[string]signable{
 	masterTable.entity:  signableMaster,
 	lotTable.entity:     signableLot,
 	stepTable.entity:    signableStep,
+	batchTable.entity:   signableBatch,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its
