@@ -169,7 +169,8 @@ func (l *loader) record(code, id string) error {
 
 // site writes the site and its buildings.
 func (l *loader) site() error {
-	st := &site.Site{Code: "FSB", Name: "CENEXIS Fontenay-sous-Bois", Timezone: "Europe/Paris"}
+	st := &site.Site{Code: "FSB", Name: "CENEXIS Fontenay-sous-Bois", Timezone: "Europe/Paris",
+		Address: "Zone d'activités des Marais, 94120 Fontenay-sous-Bois, France"}
 	if err := l.tx.CreateSite(st); err != nil {
 		return err
 	}

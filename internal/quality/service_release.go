@@ -97,6 +97,24 @@ type Release interface {
 	// step id, before the review is signed; changing one already written
 	// needs a reason.
 	Justify(ctx context.Context, batchID string, justifications map[string]string, version int, reason string) (*BatchReview, error)
+	// View returns the qualified person's view of a batch: what blocks
+	// its certification, from live data.
+	View(ctx context.Context, batchID string) (*ReleaseView, error)
+	// Certificate returns the certificate of analysis of a certified
+	// batch, for its client and the quality unit; not found otherwise.
+	Certificate(ctx context.Context, batchID string) (*Certificate, error)
 	// Register lists the certification register, oldest first.
 	Register(ctx context.Context, f RegisterFilter) ([]Certification, error)
+}
+
+// ReleaseView is what the qualified person reads before deciding, from
+// live data: the batch, QA's review, what blocks its certification, in
+// words, and the records behind it.
+type ReleaseView struct {
+	Releasing
+	Review BatchReview
+	// Blockers are empty when the batch may be certified.
+	Blockers []Blocker
+	// Decision is the register's line, once decided.
+	Decision *Certification
 }

@@ -13,6 +13,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/quality"
+	"galenix/internal/site"
 )
 
 // The disposition of batches: QA's review by exception and the qualified
@@ -303,4 +304,59 @@ func signableBatch(tx *Tx, id string) ([]audit.Field, string, error) {
 	return []audit.Field{audit.F("lot", b.Lot), audit.F("product_id", b.ProductID), audit.F("master_id", b.MasterID),
 		audit.F("quantity", strconv.FormatFloat(b.Quantity, 'f', -1, 64)), audit.F("unit", b.Unit), audit.F("steps", strconv.Itoa(b.StepsTotal)),
 		audit.F("exceptions", strconv.Itoa(b.Exceptions))}, b.ClientID, nil
+}
+
+// Certificate returns the certificate of analysis of a certified batch:
+// for the batch's client laboratory, and for the staff who review or
+// release batches. Before certification, or to anyone else, it is not
+// found, so that another client cannot learn that it exists.
+func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*quality.Certificate, error) {
+	var cert *quality.Certificate
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		a := tx.actor
+		if !a.IsClient() && reviewer(a) != nil && !a.Can(identity.PermBatchRelease) {
+			return errs.E(errs.NotFound, "quality.certificate.none")
+		}
+		b, err := tx.batch(batchID)
+		if errs.Is(err, errs.NotFound) {
+			return errs.E(errs.NotFound, "quality.certificate.none")
+		}
+		if err != nil {
+			return err
+		}
+		var line quality.Certification
+		err = scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ? AND decision = ?`,
+			b.ID, string(quality.DecisionCertified)), &line)
+		if err == sql.ErrNoRows {
+			return errs.E(errs.NotFound, "quality.certificate.none")
+		}
+		if err != nil {
+			return err
+		}
+		var sig esign.Signature
+		if err := scanSignature(tx.queryRow(`SELECT `+signatureCols+` FROM signatures WHERE id = ?`, line.SignatureID), &sig); err != nil {
+			return err
+		}
+		c, err := tx.releasing(b)
+		if err != nil {
+			return err
+		}
+		if cert, err = quality.BuildCertificate(*c, line, sig); err != nil {
+			return err
+		}
+		// The laboratory that tested it: the site's QC laboratory.
+		var siteName, address, lab string
+		if err := tx.queryRow(`SELECT name, address FROM sites ORDER BY code LIMIT 1`).Scan(&siteName, &address); err != nil {
+			return err
+		}
+		if err := tx.queryRow(`SELECT name FROM buildings WHERE role = ? ORDER BY code LIMIT 1`, string(site.RoleLaboratory)).Scan(&lab); err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		cert.Laboratory, cert.Address = siteName, address
+		if lab != "" {
+			cert.Laboratory = siteName + " — " + lab
+		}
+		return tx.queryRow(`SELECT name FROM clients WHERE id = ?`, b.ClientID).Scan(&cert.Client)
+	})
+	return cert, err
 }

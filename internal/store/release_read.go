@@ -1,9 +1,12 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 
+	"galenix/internal/errs"
+	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/quality"
 )
@@ -110,4 +113,38 @@ func scanReleaseResult(sc scanner, r *quality.Result) error {
 	}
 	r.Verdict, r.State, r.Retest = quality.Verdict(verdict), quality.ResultState(state), retest.Bool
 	return nil
+}
+
+// View returns the qualified person's view of a batch, for those who
+// review or release batches.
+func (s *ReleaseStore) View(ctx context.Context, batchID string) (*quality.ReleaseView, error) {
+	var v *quality.ReleaseView
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if reviewer(tx.actor) != nil && !tx.actor.Can(identity.PermBatchRelease) {
+			return errs.E(errs.NotFound, "store.no_such_batch")
+		}
+		b, err := tx.batch(batchID)
+		if err != nil {
+			return err
+		}
+		c, err := tx.releasing(b)
+		if err != nil {
+			return err
+		}
+		rv, err := tx.review(b)
+		if err != nil {
+			return err
+		}
+		v = &quality.ReleaseView{Releasing: *c, Review: *rv, Blockers: quality.Blockers(*c)}
+		var line quality.Certification
+		switch err := scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ?`, b.ID), &line); err {
+		case nil:
+			v.Decision = &line
+		case sql.ErrNoRows:
+		default:
+			return err
+		}
+		return nil
+	})
+	return v, err
 }

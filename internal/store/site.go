@@ -31,7 +31,7 @@ var (
 func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
 	var st site.Site
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		return tx.queryRow(`SELECT id, code, name, timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone)
+		return tx.queryRow(`SELECT id, code, name, timezone, address FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone, &st.Address)
 	})
 	return &st, notFound(err, "overview.nosite")
 }
@@ -46,7 +46,7 @@ func (tx *Tx) siteZone() *time.Location {
 	return st.Location()
 }
 
-var siteTable = table{"sites", "site", []string{"code", "name", "timezone"}}
+var siteTable = table{"sites", "site", []string{"code", "name", "timezone", "address"}}
 
 // CreateSite records the site, the root of the model.
 func (tx *Tx) CreateSite(st *site.Site) error {
@@ -54,7 +54,7 @@ func (tx *Tx) CreateSite(st *site.Site) error {
 		return err
 	}
 	st.ID = NewID()
-	return create(tx, siteTable, st.ID, st, row{"code": st.Code, "name": st.Name, "timezone": st.Timezone})
+	return create(tx, siteTable, st.ID, st, row{"code": st.Code, "name": st.Name, "timezone": st.Timezone, "address": st.Address})
 }
 
 // --- buildings

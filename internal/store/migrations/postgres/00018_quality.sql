@@ -172,6 +172,9 @@ CREATE TABLE certifications (
     signature_id UUID NOT NULL
 );
 
+-- The site's postal address, which documents print.
+ALTER TABLE sites ADD COLUMN address TEXT NOT NULL DEFAULT '';
+
 -- A deviation opened by hand may name no batch nor step; the workflow's
 -- columns.
 ALTER TABLE deviations ALTER COLUMN batch_id DROP NOT NULL;

@@ -172,6 +172,9 @@ CREATE TABLE certifications (
     signature_id TEXT NOT NULL
 );
 
+-- The site's postal address, which documents print.
+ALTER TABLE sites ADD COLUMN address TEXT NOT NULL DEFAULT '';
+
 -- A deviation opened by hand may name no batch nor step: SQLite cannot drop
 -- a NOT NULL, so the table is rebuilt (no table references it), with the
 -- workflow's columns.
