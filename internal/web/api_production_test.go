@@ -25,6 +25,8 @@ import (
 	"galenix/internal/production"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
+	"galenix/internal/web"
 )
 
 // prodEnv is a galenix with production's people and the site's stock: the
@@ -964,8 +966,9 @@ func TestOpenAPIProductionSchemas(t *testing.T) {
 		"Lot": jsonFields(reflect.TypeOf(production.Lot{})), "Master": jsonFields(reflect.TypeOf(production.Master{})),
 		"Operation": jsonFields(reflect.TypeOf(production.Operation{})), "Step": jsonFields(reflect.TypeOf(production.Step{})),
 		"Order": jsonFields(reflect.TypeOf(production.Order{})), "Batch": jsonFields(reflect.TypeOf(production.Batch{})),
-		"StepRecord": jsonFields(reflect.TypeOf(production.StepRecord{})), "Entry": jsonFields(reflect.TypeOf(production.Entry{})),
-		"Deviation": jsonFields(reflect.TypeOf(production.Deviation{})), "Consumption": jsonFields(reflect.TypeOf(production.Consumption{})),
+		"StepRecord": jsonFields(reflect.TypeOf(web.APIStep{})), "Entry": jsonFields(reflect.TypeOf(production.Entry{})),
+		"Deviation": jsonFields(reflect.TypeOf(web.APIDeviation{})), "Consumption": jsonFields(reflect.TypeOf(production.Consumption{})),
+		"CodedText": jsonFields(reflect.TypeOf(text.Coded{})), "CodedArg": jsonFields(reflect.TypeOf(text.Arg{})),
 		"Record": jsonFields(reflect.TypeOf(production.Record{})), "Review": jsonFields(reflect.TypeOf(production.Review{})),
 		"Floor": jsonFields(reflect.TypeOf(production.Floor{})), "Schedule": jsonFields(reflect.TypeOf(production.Schedule{})),
 		"ScheduleLine": jsonFields(reflect.TypeOf(production.ScheduleLine{})), "Slot": jsonFields(reflect.TypeOf(production.Slot{})),
