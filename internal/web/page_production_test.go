@@ -246,6 +246,8 @@ func TestBatchPages(t *testing.T) {
 		p.lacks(t, "modifié après saisie", "stored.", `{&#34;key`, "6.10 pH")
 		en := f.browserWith(t, "qa", testPassword, "en").get(batch)
 		en.has(t, http.StatusOK, "6.10 pH is outside the limits [6.50; 7.50] pH.", "Batch "+f.lot+", step 2.1: 6.10 pH", "2/2 ticked", ": clean, qualified", "confirmed")
+		// The audit trail keeps the stored form, and its page reads it.
+		qa.get("/audit?entity=batch_step&entity_id="+f.stepIDs[4]).has(t, http.StatusOK, `>6,10 pH</span>`, `title="{&#34;key&#34;:&#34;stored.step.numeric&#34;`)
 	})
 
 	t.Run("the client's summary", func(t *testing.T) {
