@@ -130,6 +130,12 @@ func TestRecordStepOutcomes(t *testing.T) {
 		}
 		why := `{"key":"stored.why.outside_limits","args":[{"num":"7.5"},{"str":"pH"},{"num":"6.8"},{"num":"7.2"}]}`
 		stored(t, "value", s.Value, `{"key":"stored.step.numeric","args":[{"num":"7.5"},{"str":"pH"}]}`, "7,5 pH", "7.5 pH")
+		// A signature binds the stored form, whoever reads it.
+		for _, f := range s.SignedFields() {
+			if f.Name == "value" && f.Value != s.Value {
+				t.Errorf("the signed value is %q, not the stored %q", f.Value, s.Value)
+			}
+		}
 		stored(t, "why", s.Why, why, "7,5 pH est hors des limites [6,8 ; 7,2] pH.", "7.5 pH is outside the limits [6.8; 7.2] pH.")
 		stored(t, "deviation title", d.Title, `{"key":"stored.deviation.title","args":[{"str":"L2603"},{"str":"1.2"},{"text":`+why+`}]}`,
 			"Lot L2603, étape 1.2 : 7,5 pH est hors des limites [6,8 ; 7,2] pH.", "Batch L2603, step 1.2: 7.5 pH is outside the limits [6.8; 7.2] pH.")
