@@ -13,6 +13,7 @@ import (
 	"galenix/internal/production"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -235,8 +236,19 @@ func TestBatchRecordExecution(t *testing.T) {
 		// pH out of limits: recorded, flagged, a deviation opened.
 		r, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"})
 		must(t, err)
-		if !r.Exception || r.DeviationID == "" || r.Value != "7.5 pH" {
+		if !r.Exception || r.DeviationID == "" || text.RenderStored(text.FR, r.Value) != "7,5 pH" {
 			t.Fatalf("out of limits: %+v", r)
+		}
+		// Its texts are kept coded, read back as they were written.
+		kept, err := svc.Record(sup, b.ID)
+		must(t, err)
+		for what, stored := range map[string]string{"value": kept.Steps[1].Value, "why": kept.Steps[1].Why, "deviation": kept.Deviations[0].Title} {
+			if _, ok := text.ParseCoded(stored); !ok {
+				t.Errorf("the %s is not kept coded: %q", what, stored)
+			}
+		}
+		if got := text.RenderStored(text.EN, kept.Deviations[0].Title); got != "Batch "+b.Lot+", step 1.2: 7.5 pH is outside the limits [6.8; 7.2] pH." {
+			t.Errorf("the deviation's title: %q", got)
 		}
 		// The material: unknown lot, lot in quarantine, then the right one.
 		before = counts(t, db)

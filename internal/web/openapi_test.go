@@ -219,7 +219,7 @@ func TestOpenAPIComponents(t *testing.T) {
 }
 
 // jsonFields lists the JSON names of a struct's fields, embedded ones
-// included, sorted.
+// included (a name the outer struct gives again once), sorted.
 func jsonFields(typ reflect.Type) []string {
 	var out []string
 	for i := range typ.NumField() {
@@ -238,7 +238,7 @@ func jsonFields(typ reflect.Type) []string {
 		out = append(out, name)
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 func strs[T ~string](v []T) []string {

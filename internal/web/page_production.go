@@ -119,18 +119,14 @@ func (p prodBase) Opt(f *float64) string {
 // language.
 func (p prodBase) Why(r production.StepRecord) string { return stepWhy(p.Lang, &r) }
 
-// stepWhy says how a step's value is out of its limits, in the language.
-// The record keeps the rule's English words; the French ones are the
-// rule's own, found again from the value recorded.
-func stepWhy(lang string, r *production.StepRecord) string {
-	if lang == langFR && r.Number != nil && r.Exception {
-		n := strconv.FormatFloat(*r.Number, 'f', -1, 64)
-		if rec, err := r.Step.Check(production.Entry{Value: n, Lot: "-", Quantity: n}); err == nil && rec.Exception && rec.WhyFR != "" {
-			return rec.WhyFR
-		}
-	}
-	return r.Why
-}
+// Stored writes a stored text (a deviation's title) in the page's
+// language.
+func (p prodBase) Stored(s string) string { return storedText(p.Lang, s) }
+
+// stepWhy says how a step's value is out of its limits, in the language:
+// the stored coded text rendered, an older row's English words as they
+// are.
+func stepWhy(lang string, r *production.StepRecord) string { return storedText(lang, r.Why) }
 
 // Hours writes a duration in hours with one decimal.
 func (p prodBase) Hours(f float64) string {
