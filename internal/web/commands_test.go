@@ -329,7 +329,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		ids := e.db.Identity()
 		ids.Directory = fakeDirectory{}
 		dir := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(), Audit: e.db.Audit(), AuditBundles: e.db.Audit(),
-			Production: e.db.Production(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI}).Handler())
+			Production: e.db.Production(), Release: e.db.Release(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI}).Handler())
 		defer dir.Close()
 		de := &env{db: e.db, srv: dir, tokens: map[string]string{}}
 		ok(de.login(t, "username", "dora", "password", "directory password"), http.StatusOK, "directory sign-in")

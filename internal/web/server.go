@@ -24,6 +24,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 )
 
@@ -54,9 +55,12 @@ type Deps struct {
 	// Production is the production context: products, masters, orders,
 	// batches, the schedule and the electronic batch record.
 	Production production.Service
-	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB         Pinger
-	Log        *slog.Logger
+	// Release is the disposition of batches: QA's review, the qualified
+	// person's view and register, the certificates of analysis.
+	Release quality.Release
+	Zone    *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB      Pinger
+	Log     *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -105,6 +109,7 @@ func (d Deps) required() error {
 		{"Admin", d.Admin == nil},
 		{"Audit", d.Audit == nil},
 		{"Production", d.Production == nil},
+		{"Release", d.Release == nil},
 		{"DB", d.DB == nil},
 	} {
 		if dep.nil {
@@ -177,6 +182,7 @@ func New(d Deps) *Server {
 	s.routesAuditExtras()
 	s.routesSignatures()
 	s.routesProduction()
+	s.routesRelease()
 	s.routesPages()
 	s.routesProductionPages()
 	s.routesBackup()

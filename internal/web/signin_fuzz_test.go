@@ -45,7 +45,7 @@ func fuzzServer(f *testing.F) (*Server, *store.DB, identity.Account, string) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	return New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), DB: db, Drills: db}), db, acc, tok
+	return New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db}), db, acc, tok
 }
 
 // FuzzAPILogin feeds POST /api/v1/login arbitrary bodies, through the whole
