@@ -1033,7 +1033,9 @@ func TestOpenAPIProductionSchemas(t *testing.T) {
 // numeric step, recorded.
 type prodWorld struct {
 	product, draft, batch, numericStep string
-	p                                  *prodEnv
+	// reviewed is a batch in QA review, its exception justified once.
+	reviewed, exception string
+	p                   *prodEnv
 }
 
 // exerciseProduction runs every write command of production through the
@@ -1058,6 +1060,9 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	p.ok(t, p.call(t, "supervisor", "POST", "/api/v1/windows", map[string]any{"line_id": e.line.ID,
 		"start": slot(time.Thursday, 6).Format(time.RFC3339), "end": slot(time.Thursday, 14).Format(time.RFC3339), "reason": "Overhaul"}),
 		http.StatusCreated, "window")
+	w.reviewed, w.exception = p.inReview(t, w.product, slot(time.Monday, 6))
+	p.ok(t, p.call(t, "qa", "PUT", "/api/v1/batches/"+w.reviewed+"/justifications",
+		map[string]any{"justifications": map[string]string{w.exception: "pH 8.2: buffer over-dosed, see the deviation."}}), http.StatusOK, "justify")
 	w.batch = p.order(t, w.product, 1)[0]
 	p.ok(t, p.schedule(t, w.batch, e.line.ID, slot(time.Tuesday, 6)), http.StatusOK, "schedule")
 	p.move(t, "supervisor", "/api/v1/batches/"+w.batch, "release", "released")

@@ -17,8 +17,8 @@ import (
 func (s *Server) routesRelease() {
 	rel := s.Release
 	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, s.live.after(h)) }
-	s.handle("GET", "/api/v1/batches/{id}/review", false, get(s, rel.Review))
-	write("PUT", "/api/v1/batches/{id}/review", func(w http.ResponseWriter, r *http.Request) {
+	s.handle("GET", "/api/v1/batches/{id}/justifications", false, get(s, rel.Review))
+	write("PUT", "/api/v1/batches/{id}/justifications", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Justifications map[string]string `json:"justifications"`
 			Version        int               `json:"version"`

@@ -187,6 +187,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/masters/{id}":   {id: prod.draft, field: "title", value: "Renamed master", who: "supervisor"},
 			"/api/v1/batches/{id}/steps/{step_id}": {id: prod.batch, step: prod.numericStep, who: "supervisor",
 				body: map[string]any{"value": "7.30"}},
+			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
+				body: map[string]any{"justifications": map[string]string{prod.exception: "pH 8.2: buffer re-prepared, see the deviation."}}},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

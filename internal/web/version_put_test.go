@@ -21,6 +21,8 @@ import (
 var versionedElsewhere = map[string]string{
 	// A step is corrected only in a batch in progress.
 	"/api/v1/batches/{id}/steps/{step_id}": "TestStepCorrectionVersion",
+	// QA justifies the exceptions of a batch in QA review.
+	"/api/v1/batches/{id}/justifications": "TestReleaseAPI",
 }
 
 // versionField is the JSON field of a record's version: a master's
