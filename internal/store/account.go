@@ -181,10 +181,10 @@ func (s *IdentityStore) Accounts(ctx context.Context) ([]identity.Account, error
 		func(sc scanner, a *identity.Account) error { return scanAccount(sc, a) })
 }
 
-// CreateAccount records an account with its password hash in this
+// createAccount records an account with its password hash in this
 // transaction; the hash itself never enters the audit trail. The password
 // starts the account's password history and its age.
-func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
+func (tx *Tx) createAccount(a *identity.Account, passwordHash string) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -213,9 +213,9 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 		audit.F("client_id", a.ClientID), audit.F("active", "true")}), a.ClientID)
 }
 
-// Unlock ends an account's lock and its run of failed sign-ins, for an
+// unlock ends an account's lock and its run of failed sign-ins, for an
 // administrator who has checked who is asking.
-func (tx *Tx) Unlock(accountID string) error {
+func (tx *Tx) unlock(accountID string) error {
 	var failed int
 	var locked sql.NullTime
 	err := tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,
