@@ -213,6 +213,15 @@ func (tx *Tx) createAccount(a *identity.Account, passwordHash string) error {
 		audit.F("client_id", a.ClientID), audit.F("active", "true")}), a.ClientID)
 }
 
+// Unlock ends an account's lock and its run of failed sign-ins
+// ("account.unlock"), for an administrator who has checked who is asking.
+func (s *AdminStore) Unlock(ctx context.Context, accountID, reason string) error {
+	if err := actorOf(ctx).Require(identity.PermAccountsAdmin); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "account.unlock", reason, func(tx *Tx) error { return tx.unlock(accountID) })
+}
+
 // unlock ends an account's lock and its run of failed sign-ins, for an
 // administrator who has checked who is asking.
 func (tx *Tx) unlock(accountID string) error {
