@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"galenix/internal/errs"
@@ -26,11 +25,10 @@ import (
 // Every audit entry of the load carries its command (the demo's
 // "demo.load"), whichever service wrote it, and the past signatures the
 // session "demo": the trail shows them for what they are.
+//
+// Like a transaction, a history load is used by one goroutine at a time.
 type History struct {
 	tx *Tx
-	// mu keeps the writes of the load one at a time: they share one
-	// transaction.
-	mu sync.Mutex
 	// failed is the first write of the load that failed: its rows may be
 	// half written, so the load does not commit.
 	failed error
@@ -69,14 +67,13 @@ func (db *DB) WriteHistory(ctx context.Context, command string, fn func(ctx cont
 			return err
 		}
 		h := &History{tx: tx}
-		err := fn(context.WithValue(ctx, historyKey{}, h), h)
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.done = true
-		if err == nil {
-			err = h.failed
+		// Once fn returns, the load's context and h write nothing: the
+		// transaction commits or rolls back.
+		defer func() { h.done = true }()
+		if err := fn(context.WithValue(ctx, historyKey{}, h), h); err != nil {
+			return err
 		}
-		return err
+		return h.failed
 	})
 }
 
@@ -84,8 +81,6 @@ func (db *DB) WriteHistory(ctx context.Context, command string, fn func(ctx cont
 // no transaction of its own, no retry, no commit. The actor must be the
 // load's. A write that fails fails the load.
 func (h *History) nested(actor identity.Actor, reason string, write bool, fn func(tx *Tx) error) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.done {
 		return errs.Wrap(errors.New("a write in a history load that has ended"), "history")
 	}
@@ -96,10 +91,16 @@ func (h *History) nested(actor identity.Actor, reason string, write bool, fn fun
 		h.failed = errs.Wrap(errors.New("another actor than the system in a history load"), "history")
 		return h.failed
 	}
-	saved := h.tx.reason
-	h.tx.reason = reason
-	err := fn(h.tx)
-	h.tx.reason = saved
+	var err error
+	if write {
+		// The write's reason, for its entries only.
+		saved := h.tx.reason
+		h.tx.reason = reason
+		err = fn(h.tx)
+		h.tx.reason = saved
+	} else {
+		err = fn(h.tx)
+	}
 	if err != nil {
 		err = h.tx.db.classify(err, h.tx.command)
 		if write {
@@ -116,11 +117,7 @@ func (h *History) do(fn func(tx *Tx) error) error {
 
 // Now is the load's clock: when it began, or the time it was last
 // backdated to.
-func (h *History) Now() time.Time {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.tx.now
-}
+func (h *History) Now() time.Time { return h.tx.now }
 
 // Backdate dates what the load writes from now on at t.
 func (h *History) Backdate(t time.Time) error {

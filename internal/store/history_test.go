@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -110,7 +109,7 @@ func TestHistoryLoad(t *testing.T) {
 		err = db.WriteHistory(sys, "test.history", func(ctx context.Context, h *store.History) error {
 			return db.WriteHistory(ctx, "test.inner", func(context.Context, *store.History) error { return nil })
 		})
-		if err == nil || errors.Is(err, context.Canceled) {
+		if err == nil {
 			t.Errorf("a history load within another: %v", err)
 		}
 	})
