@@ -149,23 +149,18 @@ func (tx *Tx) lotByCode(code string) (*production.Lot, error) {
 	return &l, nil
 }
 
-// CreateLot records a received lot.
+// CreateLot records a received lot (production.MayReceiveLot).
 func (s *ProductionStore) CreateLot(ctx context.Context, l *production.Lot) error {
-	if err := actorOf(ctx).Require(identity.PermStockEdit); err != nil {
+	if err := production.MayReceiveLot(actorOf(ctx), l); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "lot.create", "", func(tx *Tx) error { return tx.createLot(l) })
 }
 
-// createLot records a lot in this transaction. A received lot starts in
-// quarantine; only those who decide a lot's status (quality assurance,
-// galenix itself loading data) may record it otherwise.
+// createLot records a lot in this transaction, as CreateLot allowed it.
 func (tx *Tx) createLot(l *production.Lot) error {
 	if err := l.Validate(); err != nil {
 		return err
-	}
-	if l.Status != production.LotQuarantine && !tx.actor.Can(identity.PermLotStatus) {
-		return errs.E(errs.Forbidden, "store.received_lot_starts_quarantine")
 	}
 	var m production.Material
 	if err := tx.materialByID(l.MaterialID, &m); err != nil {
