@@ -17,7 +17,7 @@ import (
 type IdentityStore struct {
 	db *DB
 	// Policy is the default sign-in policy: each field the settings table
-	// holds (see Tx.Policy) overrides it.
+	// holds (see Tx.policy) overrides it.
 	Policy identity.Policy
 	// Directory, when set, signs people in against Active Directory/LDAP.
 	Directory identity.Directory
