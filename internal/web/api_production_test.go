@@ -59,18 +59,18 @@ func newProdEnv(t *testing.T, e *env, performer string) *prodEnv {
 		t.Fatal(err)
 	}
 	sys := identity.WithActor(context.Background(), identity.System)
-	err = e.db.Write(sys, "test.seed", "", func(tx *store.Tx) error {
+	err = e.db.WriteHistory(sys, "test.seed", func(ctx context.Context, h *store.History) error {
 		beta := identity.Account{Username: "client-beta", Name: "Bertrand Client", Roles: []identity.Role{identity.RoleClientUser}, ClientID: e.beta.ID}
-		if err := tx.CreateAccount(&beta, hash); err != nil {
+		if err := h.CreateAccount(&beta, hash); err != nil {
 			return err
 		}
 		e.accounts[beta.Username] = beta
 		p.tablets = site.Line{Code: "LT", Name: "Tablet press", RoomID: e.roomD.ID, Forms: []site.Form{site.FormTablet}}
-		if err := tx.CreateLine(&p.tablets); err != nil {
+		if err := e.db.Site().CreateLine(ctx, &p.tablets); err != nil {
 			return err
 		}
 		p.ampoules = site.Line{Code: "LA", Name: "Ampoule filling", RoomID: e.roomB.ID, Sterile: true, Forms: []site.Form{site.FormAmpoule}}
-		return tx.CreateLine(&p.ampoules)
+		return e.db.Site().CreateLine(ctx, &p.ampoules)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -368,8 +368,8 @@ func TestVersionedPUTRevealsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.db.Write(identity.WithActor(context.Background(), identity.System), "test.seed", "", func(tx *store.Tx) error {
-			return tx.CreateAccount(&identity.Account{Username: "supervisor-b", Name: "Berthe Superviseure", Roles: []identity.Role{identity.RoleSupervisor}}, hash)
+		if err := e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
+			return h.CreateAccount(&identity.Account{Username: "supervisor-b", Name: "Berthe Superviseure", Roles: []identity.Role{identity.RoleSupervisor}}, hash)
 		}); err != nil {
 			t.Fatal(err)
 		}
