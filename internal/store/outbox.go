@@ -10,8 +10,8 @@ import (
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
-	"galenix/internal/production"
 	"galenix/internal/outbox"
+	"galenix/internal/production"
 )
 
 // The outbox (DESIGN.md): a command appends what must be acted on after
