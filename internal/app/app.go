@@ -28,6 +28,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
+	"galenix/internal/outbox"
 	"galenix/internal/store"
 	"galenix/internal/web"
 )
@@ -95,6 +96,9 @@ type Main struct {
 	// keys: the argon2id worker processes, nil if keys are computed in
 	// the process.
 	keys *keyworker.Pool
+	// outbox delivers what the commands did to the subscribers after
+	// their commit (subscribe, in outbox.go).
+	outbox *outbox.Dispatcher
 }
 
 // New returns a galenix not yet started.
@@ -223,6 +227,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Zone:           siteZone(ctx, db, m.Log),
 		TrustedProxies: m.Config.TrustedProxies,
 	})
+	m.subscribe()
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
@@ -329,6 +334,11 @@ func (m *Main) URL() string {
 // Run serves until ctx is done, then stops gracefully: it stops accepting,
 // lets in-flight requests finish (up to ShutdownTimeout), and returns.
 func (m *Main) Run(ctx context.Context) error {
+	// The outbox's consumers start at its tail before the first request.
+	if err := m.outbox.Start(identity.WithActor(context.Background(), identity.System)); err != nil {
+		return fmt.Errorf("starting the outbox's dispatcher: %w", err)
+	}
+	defer m.outbox.Stop()
 	m.Log.Info("galenix listening", "url", m.URL())
 	errc := make(chan error, 1)
 	go func() {

@@ -145,6 +145,7 @@ func (tx *Tx) saveBatch(old, b *production.Batch) error {
 		return err
 	}
 	b.Updated = tx.now
+	tx.enqueueBatch(old, b)
 	return tx.Audit(audit.Diff(batchTable.entity, b.ID, old.AuditFields(), b.AuditFields()), b.ClientID)
 }
 

@@ -13,7 +13,8 @@ import (
 // narcotics register or a batch waiting on the laboratory: the context
 // that reacts subscribes (DB.On), the one that acts only publishes. What
 // must happen after the commit (notifications, live streams) goes through
-// the outbox instead (DESIGN.md).
+// the outbox instead (outbox.go, internal/outbox): appended in the same
+// transaction, delivered once it committed, and unable to refuse it.
 
 // EventKind names a kind of event.
 type EventKind string

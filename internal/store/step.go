@@ -96,6 +96,7 @@ func (tx *Tx) markDone(r *production.StepRecord) error {
 		return err
 	}
 	r.State = production.StepDone
+	tx.enqueueStepDone(r)
 	return tx.countSteps(r.BatchID)
 }
 
@@ -256,6 +257,7 @@ func (tx *Tx) persistStep(b *production.Batch, out *production.StepOutcome) erro
 			return err
 		}
 	}
+	tx.enqueueStep(b, out)
 	return tx.Audit(audit.Diff(stepTable.entity, r.ID, out.Before.AuditFields(), r.AuditFields()), r.ClientID)
 }
 
@@ -289,6 +291,7 @@ func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) e
 		return err
 	}
 	r.DeviationID = d.ID
+	tx.enqueueDeviation(d)
 	return tx.Audit(audit.Diff(deviationTable.entity, d.ID, nil, d.AuditFields()), d.ClientID)
 }
 

@@ -37,6 +37,8 @@ type Tx struct {
 	reason  string
 	// pending are the audit entries the command appends when it commits.
 	pending []audit.Entry
+	// outbox are the events it appends when it commits (outbox.go).
+	outbox []pendingEvent
 }
 
 // Write runs one named command in one transaction: fn applies the domain
@@ -122,6 +124,11 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 		_ = end(false)
 		return db.classify(err, "audit "+command)
 	}
+	events := len(tx.outbox) > 0
+	if err := tx.flushOutbox(); err != nil {
+		_ = end(false)
+		return db.classify(err, "outbox "+command)
+	}
 	if readOnly && db.dialect == Postgres {
 		// A read has nothing to commit: the request does not wait for the
 		// round trip that ends it (a rollback, the same for a read and
@@ -141,6 +148,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	}
 	if claim != nil {
 		claim.MarkCommitted()
+	}
+	if events {
+		db.outboxAppended()
 	}
 	return nil
 }

@@ -37,6 +37,7 @@ var passwordHash = sync.OnceValues(func() (string, error) { return identity.Hash
 // env is a running galenix on a fresh, seeded database.
 type env struct {
 	db  *store.DB
+	cfg store.Config // how db was opened: a second node opens it again
 	web *web.Server
 	srv *httptest.Server
 
@@ -96,7 +97,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 		t.Fatal(err)
 	}
 
-	e := &env{db: db, accounts: map[string]identity.Account{}, tokens: map[string]string{}}
+	e := &env{db: db, cfg: cfg, accounts: map[string]identity.Account{}, tokens: map[string]string{}}
 	err = db.WriteHistory(identity.WithActor(ctx, identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		e.building = site.Building{Code: "B30", Name: "Bâtiment 30", Role: site.RoleSterileProduction}
 		e.roomB = site.Room{Code: "R-B", Name: "Aseptic filling", Grade: site.GradeB, TempMin: 18, TempMax: 24, HumidityMin: 30, HumidityMax: 60}

@@ -37,6 +37,9 @@ var notGMPData = map[string]string{
 	"token.touch":         "marks a machine token used (last_used_at), not GMP data",
 	"signature.challenge": "stores a one-time challenge; the signature itself is audited (signature.sign/refused)",
 	"audit.checkpoint":    "signs the trail itself; an entry would change what the checkpoint signs",
+	"outbox.register":     "records a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
+	"outbox.advance":      "moves a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
+	"outbox.prune":        "deletes delivered outbox events, copies of what audited commands did, not GMP data",
 }
 
 // storeCommands parses the store's source and returns the command of every
