@@ -52,8 +52,8 @@ const (
 	DecisionRejected  Decision = "rejected"
 )
 
-// Certification is one line of the certification register (EU GMP Annex 16
-// §1.7.2): a batch decided by a qualified person, in order, never changed.
+// Certification is one line of the certification register (EU GMP Annex
+// 16): a batch decided by a qualified person, in order, never changed.
 type Certification struct {
 	ID          string   `json:"id"`
 	Seq         int      `json:"seq"`
