@@ -103,6 +103,9 @@ type Release interface {
 	// Certificate returns the certificate of analysis of a certified
 	// batch, for its client and the quality unit; not found otherwise.
 	Certificate(ctx context.Context, batchID string) (*Certificate, error)
+	// Metrics returns the quality unit's figures over the actor's
+	// clients.
+	Metrics(ctx context.Context) (*Metrics, error)
 	// Register lists the certification register, oldest first.
 	Register(ctx context.Context, f RegisterFilter) ([]Certification, error)
 }

@@ -198,6 +198,9 @@ func (s *Server) batchDecide(w http.ResponseWriter, r *http.Request, vals url.Va
 type queuePage struct {
 	prodBase
 	Reviewed, InReview []production.Batch
+	// Metrics are the quality unit's figures.
+	Metrics *quality.Metrics
+	Ages    []string
 }
 
 func (s *Server) releaseQueuePage(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +214,11 @@ func (s *Server) releaseQueuePage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	d := queuePage{prodBase: s.prodBase(r, "release", "")}
+	d := queuePage{prodBase: s.prodBase(r, "release", ""), Ages: quality.AgeBuckets}
+	if d.Metrics, err = s.Release.Metrics(r.Context()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	for _, b := range bs {
 		if b.State == production.BatchQAReviewed {
 			d.Reviewed = append(d.Reviewed, b)
