@@ -64,7 +64,7 @@ func TestReleasePages(t *testing.T) {
 	// An operator reaches none of it.
 	op := e.browserWith(t, "operator", testPassword, "")
 	op.get("/release").has(t, http.StatusForbidden)
-	op.get("/batches/" + b + "/release").has(t, http.StatusNotFound)
+	op.get("/batches/"+b+"/release").has(t, http.StatusNotFound)
 
 	// In English.
 	en := e.browserWith(t, "qp", testPassword, "en")
