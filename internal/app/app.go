@@ -211,6 +211,7 @@ func (m *Main) Open(ctx context.Context) error {
 		reg.MustRegister(collectors.NewDBStatsCollector(db.WriteSQL(), "galenix_write"))
 	}
 	reg.MustRegister(m.leaderMetrics()...)
+	reg.MustRegister(newQualityMetrics(db.Release().Metrics, m.Log))
 	ids := db.Identity()
 	if dir != nil {
 		m.checkDirectory(ctx, dir)

@@ -52,8 +52,8 @@ const (
 	DecisionRejected  Decision = "rejected"
 )
 
-// Certification is one line of the certification register (EU GMP Annex 16
-// §1.7.2): a batch decided by a qualified person, in order, never changed.
+// Certification is one line of the certification register (EU GMP Annex
+// 16): a batch decided by a qualified person, in order, never changed.
 type Certification struct {
 	ID          string   `json:"id"`
 	Seq         int      `json:"seq"`
@@ -103,6 +103,9 @@ type Release interface {
 	// Certificate returns the certificate of analysis of a certified
 	// batch, for its client and the quality unit; not found otherwise.
 	Certificate(ctx context.Context, batchID string) (*Certificate, error)
+	// Metrics returns the quality unit's figures over the actor's
+	// clients.
+	Metrics(ctx context.Context) (*Metrics, error)
 	// Register lists the certification register, oldest first.
 	Register(ctx context.Context, f RegisterFilter) ([]Certification, error)
 }

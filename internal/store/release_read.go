@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/identity"
@@ -147,4 +148,78 @@ func (s *ReleaseStore) View(ctx context.Context, batchID string) (*quality.Relea
 		return nil
 	})
 	return v, err
+}
+
+// Metrics returns the quality unit's figures over the clients in the
+// actor's scope: quality assurance, qualified persons, and galenix itself
+// for /metrics.
+func (s *ReleaseStore) Metrics(ctx context.Context) (*quality.Metrics, error) {
+	var m quality.Metrics
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if reviewer(tx.actor) != nil && !tx.actor.Can(identity.PermBatchRelease) {
+			return errs.E(errs.Forbidden, "identity.refused.batch_review")
+		}
+		var in quality.MetricsInput
+		cond, args := inScope("c.client_id", tx.actor.ClientScope())
+		type decided struct {
+			batch string
+			facts quality.DecisionFacts
+		}
+		ds, err := collect(tx, `SELECT CAST(c.batch_id AS TEXT), c.decision, b.exceptions,
+				(SELECT COUNT(*) FROM deviations d WHERE d.batch_id = c.batch_id),
+				(SELECT COUNT(*) FROM oos_investigations o WHERE o.batch_id = c.batch_id), c.signed_at
+			FROM certifications c JOIN batches b ON b.id = c.batch_id WHERE `+cond+` ORDER BY c.seq`, args,
+			func(sc scanner, d *decided) error {
+				var dec string
+				err := sc.Scan(&d.batch, &dec, &d.facts.Exceptions, &d.facts.Deviations, &d.facts.OOS, &d.facts.Decided)
+				d.facts.Decision = quality.Decision(dec)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		// When each batch decided was completed: its state's entry in
+		// the audit trail.
+		completed := map[string]time.Time{}
+		type entry struct {
+			id string
+			at time.Time
+		}
+		entries, err := collect(tx, `SELECT entity_id, at FROM audit_log WHERE entity = ? AND field = ? AND new_value = ?`,
+			[]any{batchTable.entity, "state", string(production.BatchCompleted)}, func(sc scanner, e *entry) error { return sc.Scan(&e.id, &e.at) })
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if t, ok := completed[e.id]; !ok || e.at.Before(t) {
+				completed[e.id] = e.at
+			}
+		}
+		for _, d := range ds {
+			d.facts.Completed = completed[d.batch]
+			in.Decisions = append(in.Decisions, d.facts)
+		}
+		dcond, dargs := inScope("client_id", tx.actor.ClientScope())
+		if in.OpenDeviations, err = collect(tx, `SELECT opened_at FROM deviations WHERE status NOT IN (?, ?) AND `+dcond,
+			append([]any{string(quality.DeviationClosed), string(quality.DeviationVerified)}, dargs...),
+			func(sc scanner, t *time.Time) error { return sc.Scan(t) }); err != nil {
+			return err
+		}
+		if in.Actions, err = collect(tx, `SELECT due_on, done_at FROM deviation_actions WHERE `+dcond, dargs,
+			func(sc scanner, a *quality.Action) error {
+				var done sql.NullTime
+				if err := sc.Scan(&a.Due, &done); err != nil {
+					return err
+				}
+				if done.Valid {
+					a.DoneAt = &done.Time
+				}
+				return nil
+			}); err != nil {
+			return err
+		}
+		m = quality.ComputeMetrics(in, tx.now)
+		return nil
+	})
+	return &m, err
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -130,6 +131,8 @@ func TestQAReviewAndDecision(t *testing.T) {
 		if _, err := e.signWith(t, "paula", b.ID, esign.Rejected, ""); !errs.Is(err, errs.Invalid) {
 			t.Fatalf("rejected without a reason: %v", err)
 		}
+		// Two hours after the batch's completion.
+		e.clock.set(now.Add(2 * time.Hour))
 		_, err = e.signWith(t, "paula", b.ID, esign.Rejected, "pH out of limits; the deviation's risk assessment does not support release.")
 		must(t, err)
 		got, _ = db.Production().Batch(qa, b.ID)
@@ -153,6 +156,17 @@ func TestQAReviewAndDecision(t *testing.T) {
 			t.Errorf("the client's register: %+v", cl)
 		}
 		_, err = rel.Register(e.actor("olga"), quality.RegisterFilter{})
+		wantErr(t, err, errs.Forbidden, "")
+		// The quality unit's figures: one batch decided, rejected, after
+		// its completion; its deviation open, opened today.
+		m, err := rel.Metrics(qa)
+		must(t, err)
+		if m.Decided != 1 || m.Rejected != 1 || m.RightFirstTime != 0 || m.LeadTimeMeanHours != 2 || m.LeadTimeMedianHours != 2 || m.OpenDeviations["0-7"] != 1 {
+			t.Errorf("metrics: %+v", m)
+		}
+		_, err = rel.Metrics(e.actor("olga"))
+		wantErr(t, err, errs.Forbidden, "")
+		_, err = rel.Metrics(e.actor("carla"))
 		wantErr(t, err, errs.Forbidden, "")
 		// The register refuses any change at the database itself.
 		for _, q := range []string{`UPDATE certifications SET decision = 'certified'`, `DELETE FROM certifications`} {

@@ -15,20 +15,22 @@ import (
 // tablet pages, batches, the QA review, the schedule and the genealogy.
 // Every page asks the production service, which checks the permissions and
 // the client scope; the pages only hide what would be refused anyway.
+// formWrite registers a form that changes production or quality data: h
+// gets the form's values; as the API's writes, it wakes the live streams
+// of batches once it succeeds.
+func (s *Server) formWrite(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
+	s.handle("POST", path, false, s.live.after(func(w http.ResponseWriter, r *http.Request) {
+		vals, err := postForm(w, r)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		h(w, r, vals)
+	}))
+}
+
 func (s *Server) routesProductionPages() {
-	// write registers a form that changes production data: h gets the
-	// form's values, once the service is known to be wired; as the API's
-	// writes, it wakes the live streams of batches once it succeeds.
-	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
-		s.handle("POST", path, false, s.live.after(func(w http.ResponseWriter, r *http.Request) {
-			vals, err := postForm(w, r)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			h(w, r, vals)
-		}))
-	}
+	write := s.formWrite
 	s.handle("GET", "/floor", false, s.floorPage)
 	s.handle("GET", "/floor/lines/{id}", false, s.floorLinePage)
 	write("/floor/lines/{id}/step", s.floorStep)

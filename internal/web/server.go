@@ -185,6 +185,7 @@ func New(d Deps) *Server {
 	s.routesRelease()
 	s.routesPages()
 	s.routesProductionPages()
+	s.routesReleasePages()
 	s.routesBackup()
 	return s
 }

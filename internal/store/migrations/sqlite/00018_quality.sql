@@ -152,7 +152,7 @@ CREATE TABLE batch_reviews (
     version        INTEGER NOT NULL DEFAULT 1
 );
 
--- The certification register (EU GMP Annex 16 §1.7.2): one line per batch
+-- The certification register (EU GMP Annex 16): one line per batch
 -- decided by a qualified person, in order, append-only; certificate is the
 -- certificate of analysis' number, for a certified batch.
 CREATE TABLE certifications (
