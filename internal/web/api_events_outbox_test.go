@@ -49,7 +49,7 @@ func TestBatchEventsWokenByAnotherNode(t *testing.T) {
 		}
 		t.Cleanup(func() { a.Close() })
 		nodeA := web.New(web.Deps{Site: a.Site(), Clients: a.Clients(), Identity: a.Identity(), Admin: a.Identity().Admin(),
-			Signatures: a.Identity().Signatures(), Audit: a.Audit(), AuditBundles: a.Audit(), Production: a.Production(), DB: a,
+			Signatures: a.Identity().Signatures(), Audit: a.Audit(), AuditBundles: a.Audit(), Production: a.Production(), Release: a.Release(), DB: a,
 			Drills: a, OpenAPI: docs.OpenAPI, Idempotency: a.Idempotency()})
 		srvA := httptest.NewServer(nodeA.Handler())
 		t.Cleanup(srvA.Close)
