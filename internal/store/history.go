@@ -131,7 +131,16 @@ func (h *History) Backdate(t time.Time) error {
 // history cannot type passwords): bound to the step's content like any
 // other, attributed to the named account in the session "demo", audited.
 func (h *History) Sign(stepID string, m esign.Meaning, signerID, signerName string) error {
-	return h.do(func(tx *Tx) error { return tx.demoSign(stepID, m, signerID, signerName) })
+	return h.SignRecord("batch_step", stepID, m, signerID, signerName, "")
+}
+
+// SignRecord records a past signature of any record that can be signed
+// (the entity as the audit trail names it: "batch", "spec"...), with its
+// comment, as Sign does; its reactions run as for a signature given: QA's
+// review moves a batch on, a qualified person's decision enters the
+// register.
+func (h *History) SignRecord(entity, id string, m esign.Meaning, signerID, signerName, reason string) error {
+	return h.do(func(tx *Tx) error { return tx.demoSign(entity, id, m, signerID, signerName, reason) })
 }
 
 // SetMasterStatus sets a master's status as the history has it, without

@@ -350,8 +350,7 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		}
 		sig = &esign.Signature{ID: NewID(), Entity: t.entity, EntityID: t.entityID, Meaning: m, SignerID: a.UserID,
 			SignerName: acc.name, SignedAt: tx.now, ContentHash: t.hash, Reason: reason, ClientID: t.clientID, Status: esign.Valid}
-		if _, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-			sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, sig.Reason, nullable(sig.ClientID), a.SessionID); err != nil {
+		if err := tx.insertSignature(sig, a.SessionID); err != nil {
 			return err
 		}
 		if err := tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID); err != nil {
@@ -379,4 +378,11 @@ func (s *SignatureStore) refuse(ctx context.Context, t *signTarget, ch *issued, 
 		return tx.Audit([]audit.Change{{Entity: t.entity, EntityID: t.entityID, Field: "signature",
 			New: "refused " + string(t.meaning) + ": " + why}}, t.clientID)
 	})
+}
+
+// insertSignature writes a signature's row, given in the session.
+func (tx *Tx) insertSignature(sig *esign.Signature, session string) error {
+	_, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, sig.Reason, nullable(sig.ClientID), session)
+	return err
 }

@@ -134,22 +134,29 @@ func signableStep(tx *Tx, id string) ([]audit.Field, string, error) {
 	return r.SignedFields(), r.ClientID, nil
 }
 
-// demoSign records a past signature on a step without credentials, in a
-// history load only (the demo cannot type passwords): the signature is
-// bound to the step's content like any other, attributed to the named
-// account, and audited.
-func (tx *Tx) demoSign(stepID string, m esign.Meaning, signerID, signerName string) error {
+// demoSign records a past signature of a record without credentials, in a
+// history load only (the demo cannot type passwords): bound to the
+// record's content like any other (signables), attributed to the named
+// account in the session "demo", audited as a signature is. A step's
+// signature completes it as production.SignStep says, the signer's rules
+// left to the history; on any other record the signature's reactions run
+// as for a signature given (SignatureGiven: a batch's review or
+// decision, a specification's approval...).
+func (tx *Tx) demoSign(entity, id string, m esign.Meaning, signerID, signerName, reason string) error {
 	if err := tx.historyOnly("demo signature"); err != nil {
 		return err
 	}
-	r, err := tx.step(stepID)
+	read, ok := signables[entity]
+	if !ok {
+		return errs.Wrap(errors.New("no record of kind "+entity+" is signed"), "demo signature")
+	}
+	fields, clientID, err := read(tx, id)
 	if err != nil {
 		return err
 	}
-	sig := &esign.Signature{ID: NewID(), Entity: stepTable.entity, EntityID: r.ID, Meaning: m, SignerID: signerID, SignerName: signerName,
-		SignedAt: tx.now, ContentHash: esign.ContentHash(stepTable.entity, r.ID, r.SignedFields()), ClientID: r.ClientID, Status: esign.Valid}
-	if _, err := tx.exec(`INSERT INTO signatures (id, entity, entity_id, meaning, signer_id, signer_name, signed_at, content_hash, reason, client_id, session_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		sig.ID, sig.Entity, sig.EntityID, string(sig.Meaning), sig.SignerID, sig.SignerName, sig.SignedAt, sig.ContentHash, "", sig.ClientID, "demo"); err != nil {
+	sig := &esign.Signature{ID: NewID(), Entity: entity, EntityID: id, Meaning: m, SignerID: signerID, SignerName: signerName,
+		SignedAt: tx.now, ContentHash: esign.ContentHash(entity, id, fields), Reason: reason, ClientID: clientID, Status: esign.Valid}
+	if err := tx.insertSignature(sig, "demo"); err != nil {
 		return err
 	}
 	// The entry is the signature's, as Sign writes it: its command, by its
@@ -161,7 +168,10 @@ func (tx *Tx) demoSign(stepID string, m esign.Meaning, signerID, signerName stri
 	if err != nil {
 		return err
 	}
-	return tx.stepSigned(sig, false)
+	if entity == stepTable.entity {
+		return tx.stepSigned(sig, false)
+	}
+	return tx.publish(Event{Kind: SignatureGiven, Entity: entity, Signature: sig})
 }
 
 // RecordStep enters the batch's next step.
