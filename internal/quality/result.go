@@ -54,6 +54,8 @@ type Result struct {
 	Retest          bool   `json:"retest"`
 	InvestigationID string `json:"investigation_id,omitempty"`
 	Comment         string `json:"comment,omitempty"`
+	// Version counts the result's changes (If-Match).
+	Version int `json:"version"`
 }
 
 // Entering is what entering a result needs: the sample, its specification

@@ -56,6 +56,10 @@ var signables = map[string]signable{
 	masterTable.entity:  signableMaster,
 	lotTable.entity:     signableLot,
 	stepTable.entity:    signableStep,
+	// The laboratory's: QA approves a specification, closes an OOS
+	// investigation.
+	specTable.entity: signableSpec,
+	oosTable.entity:  signableOOS,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

@@ -96,7 +96,10 @@ func (tx *Tx) markDone(r *production.StepRecord) error {
 		return err
 	}
 	r.State = production.StepDone
-	return tx.countSteps(r.BatchID)
+	if err := tx.countSteps(r.BatchID); err != nil {
+		return err
+	}
+	return tx.publish(Event{Kind: StepDone, Entity: stepTable.entity, Step: r})
 }
 
 // countSteps recounts a batch's steps done and exceptions.
@@ -228,6 +231,11 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 	}
 	if err := tx.countSteps(b.ID); err != nil {
 		return nil, err
+	}
+	if r.State == production.StepDone {
+		if err := tx.publish(Event{Kind: StepDone, Entity: stepTable.entity, Step: r}); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
