@@ -24,6 +24,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 )
 
@@ -54,9 +55,12 @@ type Deps struct {
 	// Production is the production context: products, masters, orders,
 	// batches, the schedule and the electronic batch record.
 	Production production.Service
-	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB         Pinger
-	Log        *slog.Logger
+	// Lab is the QC laboratory: specifications, samples, results, OOS
+	// investigations; nil: its routes answer an internal error.
+	Lab  quality.Lab
+	Zone *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB   Pinger
+	Log  *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
