@@ -29,7 +29,7 @@ func (db *DB) Lab() *LabStore { return &LabStore{db: db} }
 // The laboratory's tables, with the entity names the audit trail gives
 // them.
 var (
-	specTable = table{"specs", EntitySpec, []string{"client_id", "product_id", "code", "version", "title", "market", "status", "effective_from", "body", "tests"}}
+	specTable   = table{"specs", EntitySpec, []string{"client_id", "product_id", "code", "version", "title", "market", "status", "effective_from", "body", "tests"}}
 	sampleTable = table{"samples", "sample", []string{"client_id", "code", "kind", "batch_id", "lot_id", "product_id", "step_id", "spec_id", "spec_version",
 		"state", "taken_at", "taken_by", "taken_name", "due_at", "tests", "received_by", "received_name", "received_at", "quantity", "unit", "condition", "note"}}
 	resultTable = table{"results", "result", []string{"client_id", "sample_id", "batch_id", "test", "seq", "value", "number", "unit", "verdict", "instrument",
