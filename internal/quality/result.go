@@ -82,11 +82,11 @@ type Entry struct {
 
 // ResultOutcome is what entering a result changes.
 type ResultOutcome struct {
-	Result Result
+	Result Result `json:"result"`
 	// Opened is the OOS investigation a first result out of
 	// specification opens (its id and code are the store's); nil
 	// otherwise.
-	Opened *Investigation
+	Opened *Investigation `json:"opened,omitempty"`
 }
 
 // EnterResult checks a result against the test of the sample's

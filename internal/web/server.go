@@ -181,6 +181,7 @@ func New(d Deps) *Server {
 	s.routesAuditExtras()
 	s.routesSignatures()
 	s.routesProduction()
+	s.routesLab()
 	s.routesPages()
 	s.routesProductionPages()
 	s.routesBackup()

@@ -1,0 +1,194 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"galenix/internal/identity"
+	"galenix/internal/store"
+)
+
+// labEnv is prodEnv with the laboratory wired as app wires it and two
+// analysts, lab and lab2, assigned to alpha; a product of alpha with its
+// effective master and an approved specification; a batch of it and a
+// finished-product sample taken by hand and received.
+type labEnv struct {
+	*prodEnv
+	product, spec, batch, sample string
+}
+
+func newLabEnv(t *testing.T, e *env) *labEnv {
+	t.Helper()
+	l := &labEnv{prodEnv: newProdEnv(t, e, "operator")}
+	lab := e.db.Lab()
+	e.db.On(store.StepDone, store.EntityBatchStep, lab.SampleTaken)
+	e.db.On(store.SignatureGiven, store.EntitySpec, lab.SpecSigned)
+	e.db.On(store.SignatureGiven, store.EntityInvestigation, lab.OOSSigned)
+	sys := identity.WithActor(context.Background(), identity.System)
+	for _, a := range []identity.Account{
+		{Username: "lab", Name: "Léa Analyste", Roles: []identity.Role{identity.RoleLab}},
+		{Username: "lab2", Name: "Wang Fang", Roles: []identity.Role{identity.RoleLab}},
+	} {
+		if err := e.db.Identity().Admin().CreateAccount(sys, &a, testPassword, ""); err != nil {
+			t.Fatalf("account %s: %v", a.Username, err)
+		}
+		e.accounts[a.Username] = a
+		as := identity.Assignment{AccountID: a.ID, ClientID: e.alpha.ID}
+		if err := e.db.Identity().Admin().Assign(sys, &as, ""); err != nil {
+			t.Fatalf("assign %s: %v", a.Username, err)
+		}
+	}
+	l.product = l.created(t, "supervisor", "/api/v1/products", l.productBody("CEF-LAB"))
+	l.effectiveMaster(t, l.product, "MBR-LAB")
+	l.spec = l.created(t, "lab", "/api/v1/specs", l.specBody(l.product))
+	l.move(t, "lab", "/api/v1/specs/"+l.spec, "submit", "in_review")
+	l.ok(t, l.sign(t, "qa", "spec", l.spec, "approved"), http.StatusCreated, "approve the specification")
+	l.batch = l.order(t, l.product, 1)[0]
+	l.sample = l.created(t, "lab", "/api/v1/samples", map[string]any{"code": "ECH-API-1", "kind": "finished", "batch_id": l.batch})
+	got := l.ok(t, l.call(t, "lab", "POST", "/api/v1/samples/"+l.sample+"/receive", map[string]any{"quantity": 10, "unit": "vials", "condition": "intact"}),
+		http.StatusOK, "receive").object(t)
+	if got["state"] != "received" {
+		t.Fatalf("received: %v", got)
+	}
+	return l
+}
+
+func (l *labEnv) specBody(productID string) map[string]any {
+	return map[string]any{"product_id": productID, "code": "SPEC-CEF", "title": "Ceftriaxone 1 g", "tests": []any{
+		map[string]any{"code": "ASSAY", "name": "Assay", "method": "HPLC M-1", "kind": "numeric", "unit": "%", "decimals": 1,
+			"min": map[string]any{"op": ">=", "value": 95}, "max": map[string]any{"op": "<=", "value": 105}, "stages": []string{"finished"}},
+		map[string]any{"code": "APP", "name": "Appearance", "method": "Visual", "kind": "text", "expected": "White powder", "stages": []string{"finished"}},
+	}}
+}
+
+func TestLabSpecsAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		l := newLabEnv(t, e)
+		got := l.ok(t, l.call(t, "client-alpha", "GET", "/api/v1/specs/"+l.spec, nil), http.StatusOK, "alpha reads its specification").object(t)
+		if got["status"] != "effective" || got["version"] != float64(1) {
+			t.Errorf("specification: %v", got)
+		}
+		l.ok(t, l.call(t, "client-beta", "GET", "/api/v1/specs/"+l.spec, nil), http.StatusNotFound, "beta reads alpha's specification")
+		if items := l.ok(t, l.call(t, "lab", "GET", "/api/v1/products/"+l.product+"/specs", nil), http.StatusOK, "by product").items(t); len(items) != 1 {
+			t.Errorf("the product's specifications: %v", items)
+		}
+		l.ok(t, l.call(t, "client-beta", "GET", "/api/v1/products/"+l.product+"/specs", nil), http.StatusNotFound, "beta lists alpha's product's")
+		// Bad input and refusals.
+		bad := l.specBody(l.product)
+		bad["tests"] = []any{}
+		if r := l.call(t, "lab", "POST", "/api/v1/specs", bad); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"field":"tests"`) {
+			t.Errorf("no tests: %d %s", r.status, r.body)
+		}
+		l.ok(t, l.call(t, "operator", "POST", "/api/v1/specs", l.specBody(l.product)), http.StatusForbidden, "an operator writes a specification")
+		l.ok(t, l.call(t, "lab", "POST", "/api/v1/specs/"+l.spec+"/move", map[string]string{"action": "retire", "reason": "old"}), http.StatusForbidden, "the laboratory retires")
+		// A new version: a draft, changed at its revision only.
+		v2 := l.created(t, "lab", "/api/v1/specs", l.specBody(l.product))
+		body := l.specBody(l.product)
+		body["title"], body["reason"] = "Ceftriaxone 1 g, v2", "Title"
+		l.ok(t, l.call(t, "lab", "PUT", "/api/v1/specs/"+v2, body, "If-Match", `"7"`), http.StatusPreconditionFailed, "a stale revision")
+		r := l.ok(t, l.call(t, "lab", "PUT", "/api/v1/specs/"+v2, body, "If-Match", `"1"`), http.StatusOK, "the draft changed")
+		if r.header.Get("ETag") != `"2"` {
+			t.Errorf("ETag %q", r.header.Get("ETag"))
+		}
+	})
+}
+
+func TestLabResultsAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		l := newLabEnv(t, e)
+		if w := l.ok(t, l.call(t, "lab2", "GET", "/api/v1/worklist", nil), http.StatusOK, "worklist").items(t); len(w) != 2 {
+			t.Fatalf("worklist: %v", w)
+		}
+		l.ok(t, l.call(t, "client-alpha", "GET", "/api/v1/worklist", nil), http.StatusForbidden, "a client's worklist")
+		path := "/api/v1/samples/" + l.sample + "/results"
+		if r := l.call(t, "lab", "POST", path, map[string]any{"test": "ASSAY", "value": "beaucoup"}); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"field":"value"`) {
+			t.Errorf("a malformed value: %d %s", r.status, r.body)
+		}
+		l.ok(t, l.call(t, "lab", "POST", path, map[string]any{"test": "ASSAY", "value": "99", "extra": 1}), http.StatusBadRequest, "an unknown field")
+		l.ok(t, l.call(t, "operator", "POST", path, map[string]any{"test": "ASSAY", "value": "99"}), http.StatusForbidden, "an operator enters a result")
+		// The OOS, entered once whatever the retries of its key.
+		first := l.call(t, "lab", "POST", path, map[string]any{"test": "ASSAY", "value": "93,2"}, "Idempotency-Key", "oos-1")
+		again := l.call(t, "lab", "POST", path, map[string]any{"test": "ASSAY", "value": "93,2"}, "Idempotency-Key", "oos-1")
+		l.ok(t, first, http.StatusCreated, "the OOS")
+		if again.status != http.StatusCreated || !bytes.Equal(first.body, again.body) {
+			t.Fatalf("the retry: %d %s", again.status, again.body)
+		}
+		out := first.object(t)
+		res := out["result"].(map[string]any)
+		inv := out["opened"].(map[string]any)
+		if res["verdict"] != "out_of_spec" || !strings.HasPrefix(inv["code"].(string), "OOS-") {
+			t.Fatalf("the OOS: %v", out)
+		}
+		rid, iid := res["id"].(string), inv["id"].(string)
+		// Reviewed by the analyst who entered it: refused.
+		l.ok(t, l.call(t, "lab", "POST", "/api/v1/results/"+rid+"/review", nil), http.StatusForbidden, "the analyst reviews their own")
+		l.ok(t, l.call(t, "lab2", "POST", "/api/v1/results/"+rid+"/review", nil), http.StatusOK, "the second analyst reviews")
+		l.ok(t, l.call(t, "lab2", "POST", "/api/v1/results/"+rid+"/review", nil), http.StatusConflict, "reviewed twice")
+		// The investigation: a hypothesis, then one retest, by another
+		// analyst only.
+		op := "/api/v1/oos/" + iid
+		l.ok(t, l.call(t, "lab", "POST", op+"/retests", map[string]any{"retests": 1}), http.StatusConflict, "retests before the hypothesis")
+		l.ok(t, l.call(t, "lab", "POST", op+"/hypothesis", map[string]any{"hypothesis": "Dilution error: 50 mL flask used."}, "If-Match", `"1"`), http.StatusOK, "hypothesis")
+		l.ok(t, l.call(t, "lab", "POST", op+"/retests", map[string]any{"retests": 1}, "If-Match", `"1"`), http.StatusPreconditionFailed, "a stale investigation")
+		l.ok(t, l.call(t, "lab", "POST", op+"/retests", map[string]any{"retests": 1}), http.StatusOK, "retests planned")
+		l.ok(t, l.call(t, "lab", "POST", path, map[string]any{"test": "ASSAY", "value": "99.2"}), http.StatusForbidden, "a retest by the same analyst")
+		rt := l.ok(t, l.call(t, "lab2", "POST", path, map[string]any{"test": "ASSAY", "value": "99.2"}), http.StatusCreated, "the retest").object(t)
+		l.ok(t, l.call(t, "lab", "POST", "/api/v1/results/"+rt["result"].(map[string]any)["id"].(string)+"/review", nil), http.StatusOK, "the retest reviewed")
+		l.ok(t, l.call(t, "lab", "POST", op+"/phase1", map[string]any{"cause": "x"}), http.StatusBadRequest, "phase I without its answer")
+		l.ok(t, l.call(t, "lab", "POST", op+"/phase1", map[string]any{"lab_error": true, "cause": "Flask of 50 mL found on the bench, ticket attached."}), http.StatusOK, "phase I")
+		// QA closes it by its signature.
+		l.ok(t, l.sign(t, "qa", "oos_investigation", iid, "approved"), http.StatusCreated, "QA closes")
+		closed := l.ok(t, l.call(t, "lab", "GET", op, nil), http.StatusOK, "the investigation").object(t)
+		if closed["state"] != "closed" || closed["outcome"] != "invalidated" {
+			t.Fatalf("closed: %v", closed)
+		}
+		// The client sees its results, never an analyst's name; another
+		// client sees nothing of them.
+		r := l.ok(t, l.call(t, "client-alpha", "GET", "/api/v1/results?batch_id="+l.batch, nil), http.StatusOK, "alpha's results")
+		if len(r.items(t)) != 2 || strings.Contains(string(r.body), "Léa") || strings.Contains(string(r.body), "Wang") {
+			t.Errorf("alpha's results: %s", r.body)
+		}
+		l.ok(t, l.call(t, "client-beta", "GET", "/api/v1/results/"+rid, nil), http.StatusNotFound, "beta reads alpha's result")
+		l.ok(t, l.call(t, "client-beta", "GET", op, nil), http.StatusNotFound, "beta reads alpha's investigation")
+		if items := l.ok(t, l.call(t, "client-beta", "GET", "/api/v1/oos", nil), http.StatusOK, "beta's investigations").items(t); len(items) != 0 {
+			t.Errorf("beta sees %v", items)
+		}
+	})
+}
+
+func TestLabImportAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		l := newLabEnv(t, e)
+		// A malformed line, then a line of an unknown sample: each named,
+		// nothing written.
+		for _, c := range []struct{ csv, want string }{
+			{"sample;test;value\nECH-API-1;ASSAY;99,8\nECH-API-1;APP;\n", "Ligne 3 : échantillon, test ou valeur manquant"},
+			{"sample;test;value\nECH-API-1;ASSAY;99,8\nNOPE;ASSAY;99\n", "Ligne 3 : aucun échantillon n'a le code NOPE"},
+		} {
+			r := l.call(t, "lab", "POST", "/api/v1/results/import?instrument=hplc-01.csv", c.csv, "Content-Type", "text/csv", "Accept-Language", "fr")
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), c.want) {
+				t.Fatalf("a bad import: %d %s", r.status, r.body)
+			}
+		}
+		if items := l.call(t, "lab", "GET", "/api/v1/results?sample_id="+l.sample, nil).items(t); len(items) != 0 {
+			t.Fatalf("half an import: %v", items)
+		}
+		l.ok(t, l.call(t, "lab", "POST", "/api/v1/results/import", "x", "Content-Type", "application/pdf"), http.StatusBadRequest, "not a CSV")
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		fw, err := mw.CreateFormFile("file", "hplc-02.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write([]byte("sample,test,value\nECH-API-1,ASSAY,99.8\nECH-API-1,APP,White powder\n"))
+		mw.Close()
+		got, _ := l.ok(t, l.call(t, "lab", "POST", "/api/v1/results/import", buf.Bytes(), "Content-Type", mw.FormDataContentType()), http.StatusCreated, "an import").object(t)["items"].([]any)
+		if len(got) != 2 || got[0].(map[string]any)["result"].(map[string]any)["instrument"] != "hplc-02.csv" {
+			t.Fatalf("import: %v", got)
+		}
+	})
+}
