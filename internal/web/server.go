@@ -184,6 +184,7 @@ func New(d Deps) *Server {
 	s.routesLab()
 	s.routesPages()
 	s.routesProductionPages()
+	s.routesLabPages()
 	s.routesBackup()
 	return s
 }
