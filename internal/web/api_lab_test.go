@@ -5,6 +5,7 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,6 +25,45 @@ type labEnv struct {
 func newLabEnv(t *testing.T, e *env) *labEnv {
 	t.Helper()
 	l := &labEnv{prodEnv: newProdEnv(t, e, "operator")}
+	labPeople(t, l.prodEnv)
+	l.product = l.created(t, "supervisor", "/api/v1/products", l.productBody("CEF-LAB"))
+	l.effectiveMaster(t, l.product, "MBR-LAB")
+	l.spec = l.approvedSpec(t, l.product, "SPEC-CEF")
+	l.batch = l.order(t, l.product, 1)[0]
+	l.sample = l.receivedSample(t, l.batch, "ECH-API-1")
+	return l
+}
+
+// approvedSpec writes a specification of the product as lab, submits it
+// and has QA approve it by signature.
+func (p *prodEnv) approvedSpec(t *testing.T, product, code string) string {
+	t.Helper()
+	body := specBody(product)
+	body["code"] = code
+	id := p.created(t, "lab", "/api/v1/specs", body)
+	p.move(t, "lab", "/api/v1/specs/"+id, "submit", "in_review")
+	p.ok(t, p.sign(t, "qa", "spec", id, "approved"), http.StatusCreated, "approve the specification")
+	return id
+}
+
+// receivedSample takes a finished-product sample of the batch by hand, as
+// lab, and receives it.
+func (p *prodEnv) receivedSample(t *testing.T, batch, code string) string {
+	t.Helper()
+	id := p.created(t, "lab", "/api/v1/samples", map[string]any{"code": code, "kind": "finished", "batch_id": batch})
+	got := p.ok(t, p.call(t, "lab", "POST", "/api/v1/samples/"+id+"/receive", map[string]any{"quantity": 10, "unit": "vials", "condition": "intact"}),
+		http.StatusOK, "receive").object(t)
+	if got["state"] != "received" {
+		t.Fatalf("received: %v", got)
+	}
+	return id
+}
+
+// labPeople wires the laboratory as app does and adds the analysts lab
+// and lab2, assigned to alpha.
+func labPeople(t *testing.T, p *prodEnv) {
+	t.Helper()
+	e := p.env
 	lab := e.db.Lab()
 	e.db.On(store.StepDone, store.EntityBatchStep, lab.SampleTaken)
 	e.db.On(store.SignatureGiven, store.EntitySpec, lab.SpecSigned)
@@ -42,22 +82,11 @@ func newLabEnv(t *testing.T, e *env) *labEnv {
 			t.Fatalf("assign %s: %v", a.Username, err)
 		}
 	}
-	l.product = l.created(t, "supervisor", "/api/v1/products", l.productBody("CEF-LAB"))
-	l.effectiveMaster(t, l.product, "MBR-LAB")
-	l.spec = l.created(t, "lab", "/api/v1/specs", l.specBody(l.product))
-	l.move(t, "lab", "/api/v1/specs/"+l.spec, "submit", "in_review")
-	l.ok(t, l.sign(t, "qa", "spec", l.spec, "approved"), http.StatusCreated, "approve the specification")
-	l.batch = l.order(t, l.product, 1)[0]
-	l.sample = l.created(t, "lab", "/api/v1/samples", map[string]any{"code": "ECH-API-1", "kind": "finished", "batch_id": l.batch})
-	got := l.ok(t, l.call(t, "lab", "POST", "/api/v1/samples/"+l.sample+"/receive", map[string]any{"quantity": 10, "unit": "vials", "condition": "intact"}),
-		http.StatusOK, "receive").object(t)
-	if got["state"] != "received" {
-		t.Fatalf("received: %v", got)
-	}
-	return l
 }
 
-func (l *labEnv) specBody(productID string) map[string]any {
+// specBody is a specification of the product: an assay and the
+// appearance, of the finished product.
+func specBody(productID string) map[string]any {
 	return map[string]any{"product_id": productID, "code": "SPEC-CEF", "title": "Ceftriaxone 1 g", "tests": []any{
 		map[string]any{"code": "ASSAY", "name": "Assay", "method": "HPLC M-1", "kind": "numeric", "unit": "%", "decimals": 1,
 			"min": map[string]any{"op": ">=", "value": 95}, "max": map[string]any{"op": "<=", "value": 105}, "stages": []string{"finished"}},
@@ -78,16 +107,16 @@ func TestLabSpecsAPI(t *testing.T) {
 		}
 		l.ok(t, l.call(t, "client-beta", "GET", "/api/v1/products/"+l.product+"/specs", nil), http.StatusNotFound, "beta lists alpha's product's")
 		// Bad input and refusals.
-		bad := l.specBody(l.product)
+		bad := specBody(l.product)
 		bad["tests"] = []any{}
 		if r := l.call(t, "lab", "POST", "/api/v1/specs", bad); r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"field":"tests"`) {
 			t.Errorf("no tests: %d %s", r.status, r.body)
 		}
-		l.ok(t, l.call(t, "operator", "POST", "/api/v1/specs", l.specBody(l.product)), http.StatusForbidden, "an operator writes a specification")
+		l.ok(t, l.call(t, "operator", "POST", "/api/v1/specs", specBody(l.product)), http.StatusForbidden, "an operator writes a specification")
 		l.ok(t, l.call(t, "lab", "POST", "/api/v1/specs/"+l.spec+"/move", map[string]string{"action": "retire", "reason": "old"}), http.StatusForbidden, "the laboratory retires")
 		// A new version: a draft, changed at its revision only.
-		v2 := l.created(t, "lab", "/api/v1/specs", l.specBody(l.product))
-		body := l.specBody(l.product)
+		v2 := l.created(t, "lab", "/api/v1/specs", specBody(l.product))
+		body := specBody(l.product)
 		body["title"], body["reason"] = "Ceftriaxone 1 g, v2", "Title"
 		l.ok(t, l.call(t, "lab", "PUT", "/api/v1/specs/"+v2, body, "If-Match", `"7"`), http.StatusPreconditionFailed, "a stale revision")
 		r := l.ok(t, l.call(t, "lab", "PUT", "/api/v1/specs/"+v2, body, "If-Match", `"1"`), http.StatusOK, "the draft changed")
@@ -191,4 +220,72 @@ func TestLabImportAPI(t *testing.T) {
 			t.Fatalf("import: %v", got)
 		}
 	})
+}
+
+// labIdemCases are the laboratory's cases of TestIdempotencyEveryWriteRoute
+// (idemCases): each prepares what its write needs and returns a request
+// the write accepts.
+func labIdemCases(t *testing.T, p *prodEnv, product string) map[string]func(t *testing.T) idemRequest {
+	labPeople(t, p)
+	p.approvedSpec(t, product, "SPEC-IDEM")
+	n := 0
+	code := func(prefix string) string { n++; return prefix + strconv.Itoa(n) }
+	sample := func(t *testing.T) string { return p.receivedSample(t, p.order(t, product, 1)[0], code("ECH-IDEM-")) }
+	// oos enters an OOS on a new sample and returns its investigation's
+	// path; with hypothesis, its hypothesis is stated.
+	oos := func(t *testing.T, hypothesis bool) string {
+		t.Helper()
+		out := p.ok(t, p.call(t, "lab", "POST", "/api/v1/samples/"+sample(t)+"/results", map[string]any{"test": "ASSAY", "value": "90"}), http.StatusCreated, "OOS").object(t)
+		path := "/api/v1/oos/" + out["opened"].(map[string]any)["id"].(string)
+		if hypothesis {
+			p.ok(t, p.call(t, "lab", "POST", path+"/hypothesis", map[string]any{"hypothesis": "Dilution error suspected."}), http.StatusOK, "hypothesis")
+		}
+		return path
+	}
+	return map[string]func(t *testing.T) idemRequest{
+		"createSpec": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: "/api/v1/specs", body: specBody(product)}
+		},
+		"updateSpec": func(t *testing.T) idemRequest {
+			path := "/api/v1/specs/" + p.created(t, "lab", "/api/v1/specs", specBody(product))
+			rec := p.ok(t, p.call(t, "lab", "GET", path, nil), http.StatusOK, "GET "+path).object(t)
+			rec["title"], rec["reason"] = "Renamed", "Idempotency test"
+			return idemRequest{who: "lab", path: path, body: rec}
+		},
+		"moveSpec": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: "/api/v1/specs/" + p.created(t, "lab", "/api/v1/specs", specBody(product)) + "/move", body: map[string]string{"action": "submit"}}
+		},
+		"takeSample": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: "/api/v1/samples", body: map[string]any{"code": code("ECH-T-"), "kind": "finished", "batch_id": p.order(t, product, 1)[0]}}
+		},
+		"receiveSample": func(t *testing.T) idemRequest {
+			id := p.created(t, "lab", "/api/v1/samples", map[string]any{"code": code("ECH-R-"), "kind": "finished", "batch_id": p.order(t, product, 1)[0]})
+			return idemRequest{who: "lab", path: "/api/v1/samples/" + id + "/receive", body: map[string]any{"quantity": 3, "unit": "vials", "condition": "intact"}}
+		},
+		"enterResult": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: "/api/v1/samples/" + sample(t) + "/results", body: map[string]any{"test": "ASSAY", "value": "99,5"}}
+		},
+		"reviewResult": func(t *testing.T) idemRequest {
+			out := p.ok(t, p.call(t, "lab", "POST", "/api/v1/samples/"+sample(t)+"/results", map[string]any{"test": "ASSAY", "value": "99"}), http.StatusCreated, "result").object(t)
+			return idemRequest{who: "lab2", path: "/api/v1/results/" + out["result"].(map[string]any)["id"].(string) + "/review"}
+		},
+		"importResults": func(t *testing.T) idemRequest {
+			sm := p.ok(t, p.call(t, "lab", "GET", "/api/v1/samples/"+sample(t), nil), http.StatusOK, "sample").object(t)
+			return idemRequest{who: "lab", path: "/api/v1/results/import", contentType: "text/csv", body: "sample;test;value\n" + sm["code"].(string) + ";ASSAY;99,8\n"}
+		},
+		"stateHypothesis": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: oos(t, false) + "/hypothesis", body: map[string]any{"hypothesis": "Dilution error suspected."}}
+		},
+		"planRetests": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: oos(t, true) + "/retests", body: map[string]any{"retests": 2}}
+		},
+		"concludePhase1": func(t *testing.T) idemRequest {
+			return idemRequest{who: "lab", path: oos(t, true) + "/phase1", body: map[string]any{"lab_error": false, "cause": "Calibration and dilutions checked."}}
+		},
+		"recordFindings": func(t *testing.T) idemRequest {
+			path := oos(t, true)
+			p.ok(t, p.call(t, "lab", "POST", path+"/phase1", map[string]any{"lab_error": false, "cause": "No laboratory error."}), http.StatusOK, "phase I")
+			return idemRequest{who: "qa", path: path + "/findings", body: map[string]any{"findings": "Granulation over-wetted at operation 3."}}
+		},
+	}
 }
