@@ -119,65 +119,83 @@ func (s *LabStore) Investigation(ctx context.Context, id string) (*quality.Inves
 	return &inv, nil
 }
 
-// phase runs one step of an investigation: read at the version asked (0:
-// any), decide, write at the version read.
-func (s *LabStore) phase(ctx context.Context, command, id string, version int, decide func(tx *Tx, inv quality.Investigation) (*quality.Investigation, error)) (*quality.Investigation, error) {
-	var out *quality.Investigation
-	err := s.db.Write(ctx, command, "", func(tx *Tx) error {
-		var old quality.Investigation
-		if err := tx.investigationByID(id, &old); err != nil {
-			return err
-		}
-		if version != 0 && version != old.Version {
-			return errs.StaleVersion(version, old.Version)
-		}
-		inv, err := decide(tx, old)
-		if err != nil {
-			return err
-		}
-		out = inv
-		return advance(tx, oosTable, inv.ID, inv.ClientID, &old, inv, oosRow(inv))
-	})
-	return out, err
+// phase runs one step of an investigation in the command's transaction:
+// read at the version asked (0: any), decide, write at the version read.
+func (tx *Tx) phase(id string, version int, decide func(inv quality.Investigation) (*quality.Investigation, error)) (*quality.Investigation, error) {
+	var old quality.Investigation
+	if err := tx.investigationByID(id, &old); err != nil {
+		return nil, err
+	}
+	if version != 0 && version != old.Version {
+		return nil, errs.StaleVersion(version, old.Version)
+	}
+	inv, err := decide(old)
+	if err != nil {
+		return nil, err
+	}
+	return inv, advance(tx, oosTable, inv.ID, inv.ClientID, &old, inv, oosRow(inv))
 }
 
 // StateHypothesis records phase I's hypothesis, before any retest.
 func (s *LabStore) StateHypothesis(ctx context.Context, id, hypothesis string, version int) (*quality.Investigation, error) {
-	return s.phase(ctx, "oos.hypothesis", id, version, func(tx *Tx, inv quality.Investigation) (*quality.Investigation, error) {
-		return quality.StateHypothesis(tx.actor, inv, hypothesis, tx.now)
+	var out *quality.Investigation
+	err := s.db.Write(ctx, "oos.hypothesis", "", func(tx *Tx) (err error) {
+		out, err = tx.phase(id, version, func(inv quality.Investigation) (*quality.Investigation, error) {
+			return quality.StateHypothesis(tx.actor, inv, hypothesis, tx.now)
+		})
+		return err
 	})
+	return out, err
 }
 
 // PlanRetests fixes the number of retests, once.
 func (s *LabStore) PlanRetests(ctx context.Context, id string, n, version int) (*quality.Investigation, error) {
-	return s.phase(ctx, "oos.plan", id, version, func(tx *Tx, inv quality.Investigation) (*quality.Investigation, error) {
-		return quality.PlanRetests(tx.actor, inv, n)
+	var out *quality.Investigation
+	err := s.db.Write(ctx, "oos.plan", "", func(tx *Tx) (err error) {
+		out, err = tx.phase(id, version, func(inv quality.Investigation) (*quality.Investigation, error) {
+			return quality.PlanRetests(tx.actor, inv, n)
+		})
+		return err
 	})
+	return out, err
 }
 
 // ConcludePhase1 records whether a laboratory error is proven.
 func (s *LabStore) ConcludePhase1(ctx context.Context, id string, proven bool, cause string, version int) (*quality.Investigation, error) {
-	return s.phase(ctx, "oos.phase1", id, version, func(tx *Tx, inv quality.Investigation) (*quality.Investigation, error) {
-		return quality.ConcludePhase1(tx.actor, inv, proven, cause)
+	var out *quality.Investigation
+	err := s.db.Write(ctx, "oos.phase1", "", func(tx *Tx) (err error) {
+		out, err = tx.phase(id, version, func(inv quality.Investigation) (*quality.Investigation, error) {
+			return quality.ConcludePhase1(tx.actor, inv, proven, cause)
+		})
+		return err
 	})
+	return out, err
 }
 
 // RecordFindings records phase II's findings and the deviation, of the
 // investigation's client, that follows them.
 func (s *LabStore) RecordFindings(ctx context.Context, id, findings, deviationID string, version int) (*quality.Investigation, error) {
-	return s.phase(ctx, "oos.findings", id, version, func(tx *Tx, inv quality.Investigation) (*quality.Investigation, error) {
-		deviationID = strings.TrimSpace(deviationID)
-		if deviationID != "" {
-			var n int
-			cond, args := inScope("client_id", tx.actor.ClientScope())
-			err := tx.byID(`SELECT COUNT(*) FROM deviations WHERE id = ? AND client_id = ? AND `+cond, deviationID,
-				func(sc scanner) error { return sc.Scan(&n) }, "store.no_such_deviation", append([]any{inv.ClientID}, args...)...)
-			if err != nil || n == 0 {
-				return nil, errs.Field("deviation_id", "store.no_such_deviation")
+	var out *quality.Investigation
+	err := s.db.Write(ctx, "oos.findings", "", func(tx *Tx) (err error) {
+		out, err = tx.phase(id, version, func(inv quality.Investigation) (*quality.Investigation, error) {
+			deviationID = strings.TrimSpace(deviationID)
+			if deviationID != "" {
+				var n int
+				cond, args := inScope("client_id", tx.actor.ClientScope())
+				err := tx.byID(`SELECT COUNT(*) FROM deviations WHERE id = ? AND client_id = ? AND `+cond, deviationID,
+					func(sc scanner) error { return sc.Scan(&n) }, "store.no_such_deviation", append([]any{inv.ClientID}, args...)...)
+				if err != nil && !errs.Is(err, errs.NotFound) {
+					return nil, err
+				}
+				if n == 0 {
+					return nil, errs.Field("deviation_id", "store.no_such_deviation")
+				}
 			}
-		}
-		return quality.RecordFindings(tx.actor, inv, findings, deviationID)
+			return quality.RecordFindings(tx.actor, inv, findings, deviationID)
+		})
+		return err
 	})
+	return out, err
 }
 
 // OOSSigned is the laboratory's reaction to a signature on an

@@ -289,3 +289,31 @@ func labIdemCases(t *testing.T, p *prodEnv, product string) map[string]func(t *t
 		},
 	}
 }
+
+// exerciseLab runs every write command of the laboratory through the API,
+// for the test that finds each command's audit entries
+// (TestEveryWriteCommandIsAudited); it returns a draft specification, for
+// the check of PUT without a reason.
+func exerciseLab(t *testing.T, w prodWorld) (draft string) {
+	t.Helper()
+	p := w.p
+	labPeople(t, p)
+	p.approvedSpec(t, w.product, "SPEC-CMD")
+	draft = p.created(t, "lab", "/api/v1/specs", specBody(w.product))
+	sp := p.ok(t, p.call(t, "lab", "GET", "/api/v1/specs/"+draft, nil), http.StatusOK, "spec").object(t)
+	sp["title"], sp["reason"] = "Ceftriaxone 1 g, revised", "Title of the marketing authorisation"
+	p.ok(t, p.call(t, "lab", "PUT", "/api/v1/specs/"+draft, sp), http.StatusOK, "update spec")
+	moved := p.created(t, "lab", "/api/v1/specs", specBody(w.product))
+	p.move(t, "lab", "/api/v1/specs/"+moved, "submit", "in_review")
+	sample := p.receivedSample(t, w.batch, "ECH-CMD-1")
+	out := p.ok(t, p.call(t, "lab", "POST", "/api/v1/samples/"+sample+"/results", map[string]any{"test": "ASSAY", "value": "90"}), http.StatusCreated, "OOS").object(t)
+	p.ok(t, p.call(t, "lab2", "POST", "/api/v1/results/"+out["result"].(map[string]any)["id"].(string)+"/review", nil), http.StatusOK, "review")
+	p.ok(t, p.call(t, "lab", "POST", "/api/v1/results/import", "sample,test,value\nECH-CMD-1,APP,White powder\n", "Content-Type", "text/csv"),
+		http.StatusCreated, "import")
+	oos := "/api/v1/oos/" + out["opened"].(map[string]any)["id"].(string)
+	p.ok(t, p.call(t, "lab", "POST", oos+"/hypothesis", map[string]any{"hypothesis": "Dilution error suspected."}), http.StatusOK, "hypothesis")
+	p.ok(t, p.call(t, "lab", "POST", oos+"/retests", map[string]any{"retests": 1}), http.StatusOK, "retests")
+	p.ok(t, p.call(t, "lab", "POST", oos+"/phase1", map[string]any{"lab_error": false, "cause": "Dilutions and calibration in order."}), http.StatusOK, "phase I")
+	p.ok(t, p.call(t, "qa", "POST", oos+"/findings", map[string]any{"findings": "Granulation over-wetted at operation 3."}), http.StatusOK, "findings")
+	return draft
+}

@@ -160,6 +160,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		start := time.Now().UTC().Truncate(time.Microsecond)
 		// Production: every command, and what the PUT routes below change.
 		prod := exerciseProduction(t, e)
+		// The laboratory: every command.
+		specDraft := exerciseLab(t, prod)
 
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.
@@ -187,6 +189,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/masters/{id}":   {id: prod.draft, field: "title", value: "Renamed master", who: "supervisor"},
 			"/api/v1/batches/{id}/steps/{step_id}": {id: prod.batch, step: prod.numericStep, who: "supervisor",
 				body: map[string]any{"value": "7.30"}},
+			"/api/v1/specs/{id}": {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {
