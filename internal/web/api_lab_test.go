@@ -3,8 +3,11 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,10 +67,7 @@ func (p *prodEnv) receivedSample(t *testing.T, batch, code string) string {
 func labPeople(t *testing.T, p *prodEnv) {
 	t.Helper()
 	e := p.env
-	lab := e.db.Lab()
-	e.db.On(store.StepDone, store.EntityBatchStep, lab.SampleTaken)
-	e.db.On(store.SignatureGiven, store.EntitySpec, lab.SpecSigned)
-	e.db.On(store.SignatureGiven, store.EntityInvestigation, lab.OOSSigned)
+	wireLab(e.db)
 	sys := identity.WithActor(context.Background(), identity.System)
 	for _, a := range []identity.Account{
 		{Username: "lab", Name: "Léa Analyste", Roles: []identity.Role{identity.RoleLab}},
@@ -316,4 +316,72 @@ func exerciseLab(t *testing.T, w prodWorld) (draft string) {
 	p.ok(t, p.call(t, "lab", "POST", oos+"/phase1", map[string]any{"lab_error": false, "cause": "Dilutions and calibration in order."}), http.StatusOK, "phase I")
 	p.ok(t, p.call(t, "qa", "POST", oos+"/findings", map[string]any{"findings": "Granulation over-wetted at operation 3."}), http.StatusOK, "findings")
 	return draft
+}
+
+// wireLab subscribes the laboratory's reactions as app does
+// (app/quality.go).
+func wireLab(db *store.DB) {
+	lab := db.Lab()
+	db.On(store.StepDone, store.EntityBatchStep, lab.SampleTaken)
+	db.On(store.SignatureGiven, store.EntitySpec, lab.SpecSigned)
+	db.On(store.SignatureGiven, store.EntityInvestigation, lab.OOSSigned)
+}
+
+// seedLab gives each client of the demo, as the isolation test's oracle
+// (QA and laboratory, assigned to every client) sees it, a specification
+// approved for one of its products, a sample of one of its batches,
+// received, and a result out of specification with its investigation: the
+// laboratory's by-id routes then have every client's items to refuse.
+func seedLab(t *testing.T, srv *httptest.Server, token, password string) {
+	t.Helper()
+	call := func(method, path string, body any) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode/100 != 2 || json.Unmarshal(raw, &out) != nil {
+			t.Fatalf("seeding the laboratory: %s %s: %d %s", method, path, resp.StatusCode, raw)
+		}
+		return out
+	}
+	first := map[string]map[string]any{} // by client: a product, then a batch
+	for _, it := range call("GET", "/api/v1/products", nil)["items"].([]any) {
+		p := it.(map[string]any)
+		if first[p["client_id"].(string)] == nil {
+			first[p["client_id"].(string)] = map[string]any{"product": p["id"]}
+		}
+	}
+	for _, it := range call("GET", "/api/v1/batches", nil)["items"].([]any) {
+		b := it.(map[string]any)
+		if c := first[b["client_id"].(string)]; c != nil && c["batch"] == nil && b["product_id"] == c["product"] {
+			c["batch"] = b["id"]
+		}
+	}
+	n := 0
+	for _, c := range first {
+		if c["batch"] == nil {
+			continue
+		}
+		n++
+		body := specBody(c["product"].(string))
+		body["code"] = "SPEC-ISO-" + strconv.Itoa(n)
+		spec := call("POST", "/api/v1/specs", body)["id"].(string)
+		call("POST", "/api/v1/specs/"+spec+"/move", map[string]string{"action": "submit"})
+		ch := call("POST", "/api/v1/signatures/challenge", map[string]string{"entity": "spec", "entity_id": spec, "meaning": "approved"})["challenge"].(string)
+		call("POST", "/api/v1/signatures", map[string]string{"entity": "spec", "entity_id": spec, "meaning": "approved", "username": "oracle", "password": password, "challenge": ch})
+		sample := call("POST", "/api/v1/samples", map[string]any{"code": "ECH-ISO-" + strconv.Itoa(n), "kind": "finished", "batch_id": c["batch"]})["id"].(string)
+		call("POST", "/api/v1/samples/"+sample+"/receive", map[string]any{"quantity": 5, "unit": "units", "condition": "intact"})
+		call("POST", "/api/v1/samples/"+sample+"/results", map[string]any{"test": "ASSAY", "value": "1"})
+	}
+	if n < 2 {
+		t.Fatalf("the laboratory seeded %d clients, want at least 2", n)
+	}
 }
