@@ -67,6 +67,8 @@ func TestLabPages(t *testing.T) {
 	qa.follow(t, qa.post(oos+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}})).has(t, http.StatusOK, "Investigation clôturée.", "Clôturée", "Résultat invalidé", "Quentin Qualité")
 
 	// The specifications, in both languages; a draft's form.
+	lab.get("/products").has(t, http.StatusOK, `href="/lab/specs?product_id=`+l.product+`"`)
+	lab.get("/lab/specs?product_id="+l.product).has(t, http.StatusOK, "Spécifications des produits", "SPEC-CEF", "En vigueur")
 	lab.get("/lab/specs").has(t, http.StatusOK, "Spécifications des produits", "SPEC-CEF", "En vigueur")
 	lab2.get("/lab/specs/"+l.spec).has(t, http.StatusOK, "Specification", "SPEC-CEF", "Effective", "≥ 95.0 % and ≤ 105.0 %")
 	lab.get("/lab/specs/new?product_id="+l.product).has(t, http.StatusOK, "Nouvelle spécification", "Alerte basse")
