@@ -74,6 +74,8 @@ type Investigation struct {
 	ClosedBy    string     `json:"closed_by,omitempty"`
 	ClosedName  string     `json:"closed_name,omitempty"`
 	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	// Version counts the investigation's changes (If-Match).
+	Version int `json:"version"`
 }
 
 // openOn returns the investigation open on a sample's test, if any.

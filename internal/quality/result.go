@@ -54,6 +54,8 @@ type Result struct {
 	Retest          bool   `json:"retest"`
 	InvestigationID string `json:"investigation_id,omitempty"`
 	Comment         string `json:"comment,omitempty"`
+	// Version counts the result's changes (If-Match).
+	Version int `json:"version"`
 }
 
 // Entering is what entering a result needs: the sample, its specification
@@ -80,11 +82,11 @@ type Entry struct {
 
 // ResultOutcome is what entering a result changes.
 type ResultOutcome struct {
-	Result Result
+	Result Result `json:"result"`
 	// Opened is the OOS investigation a first result out of
 	// specification opens (its id and code are the store's); nil
 	// otherwise.
-	Opened *Investigation
+	Opened *Investigation `json:"opened,omitempty"`
 }
 
 // EnterResult checks a result against the test of the sample's

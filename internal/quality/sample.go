@@ -81,6 +81,8 @@ type Sample struct {
 	// Tests are the codes of the tests the sample is to have.
 	Tests    []string `json:"tests"`
 	Received *Receipt `json:"received,omitempty"`
+	// Version counts the sample's changes (If-Match).
+	Version int `json:"version"`
 }
 
 // Receipt is a sample's arrival in the laboratory.

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"galenix/internal/esign"
+	"galenix/internal/production"
 )
 
 // Domain events: what a command did that another context reacts to, in the
@@ -23,6 +24,9 @@ type EventKind string
 const (
 	// SignatureGiven: a signature was written on a record (Event.Signature).
 	SignatureGiven EventKind = "signature.given"
+	// StepDone: a step of a batch record became done (Event.Step), at its
+	// entry or with its last signature.
+	StepDone EventKind = "step.done"
 )
 
 // Event is one thing a command did.
@@ -32,6 +36,7 @@ type Event struct {
 	// names it; a handler subscribed for another entity is not called.
 	Entity    string
 	Signature *esign.Signature
+	Step      *production.StepRecord
 }
 
 // Handler reacts to an event in the command's transaction; an error
@@ -84,3 +89,11 @@ func (db *DB) onSigned() {
 	// the qualified person's decision (store/release.go).
 	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })
 }
+
+// The entities whose events another context subscribes to, by the names
+// the audit trail gives them.
+const (
+	EntityBatchStep     = "batch_step"
+	EntitySpec          = "spec"
+	EntityInvestigation = "oos_investigation"
+)

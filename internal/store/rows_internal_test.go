@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"galenix/internal/production"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 )
 
@@ -26,6 +27,11 @@ func TestRowsNameTheirColumns(t *testing.T) {
 		"product":   {productTable, productRow(&production.Product{})},
 		"master":    {masterTable, masterRow(&production.Master{})},
 		"order":     {orderTable, orderRow(&production.Order{}, time.Now())},
+		// The laboratory's.
+		"spec":   {specTable, specRow(&quality.Spec{})},
+		"sample": {sampleTable, sampleRow(&quality.Sample{})},
+		"result": {resultTable, resultRow(&quality.Result{})},
+		"oos":    {oosTable, oosRow(&quality.Investigation{})},
 	}
 	for name, c := range rows {
 		if _, err := c.t.values(c.r); err != nil {

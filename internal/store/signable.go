@@ -57,6 +57,10 @@ var signables = map[string]signable{
 	lotTable.entity:     signableLot,
 	stepTable.entity:    signableStep,
 	batchTable.entity:   signableBatch,
+	// The laboratory's: QA approves a specification, closes an OOS
+	// investigation.
+	specTable.entity: signableSpec,
+	oosTable.entity:  signableOOS,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

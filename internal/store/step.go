@@ -97,7 +97,10 @@ func (tx *Tx) markDone(r *production.StepRecord) error {
 	}
 	r.State = production.StepDone
 	tx.enqueueStepDone(r)
-	return tx.countSteps(r.BatchID)
+	if err := tx.countSteps(r.BatchID); err != nil {
+		return err
+	}
+	return tx.publish(Event{Kind: StepDone, Entity: stepTable.entity, Step: r})
 }
 
 // countSteps recounts a batch's steps done and exceptions.
@@ -239,6 +242,11 @@ func (tx *Tx) recordStep(batchID string, e production.Entry) (*production.StepRe
 	}
 	if err := tx.countSteps(b.ID); err != nil {
 		return nil, err
+	}
+	if r.State == production.StepDone {
+		if err := tx.publish(Event{Kind: StepDone, Entity: stepTable.entity, Step: r}); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }

@@ -195,6 +195,7 @@ var dynamic = []string{
 	"field.", "hint.", "error.title.", "meaning.", "identity.refused.", "drill.failure.", "drill.figure.",
 	"error.idem.", "floor.notice.", "master.notice.", "prod.tab.", "sign.help.", "weekday.",
 	"samplekind.", "deviationstate.", "deviationclass.", "specstatus.", "specmove.", "coa.verdict.", "release.done.", "release.decision.", "release.oos.",
+	"lab.notice.", "lab.tab.",
 }
 
 // TestCatalogueKeysUsed: every key of the catalogue is used: written out in

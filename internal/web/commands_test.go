@@ -166,6 +166,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		start := time.Now().UTC().Truncate(time.Microsecond)
 		// Production: every command, and what the PUT routes below change.
 		prod := exerciseProduction(t, e)
+		// The laboratory: every command.
+		specDraft := exerciseLab(t, prod)
 
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.
@@ -195,6 +197,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 				body: map[string]any{"value": "7.30"}},
 			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
 				body: map[string]any{"justifications": map[string]string{prod.exception: "pH 8.2: buffer re-prepared, see the deviation."}}},
+			"/api/v1/specs/{id}": {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

@@ -81,13 +81,16 @@ type idemRequest struct {
 	// endsSession: the write ends the caller's session: the retry answers
 	// 401 and changes nothing.
 	endsSession bool
+	// contentType is the body's, when not JSON (an instrument's CSV).
+	contentType string
 }
 
 // idemTables are the tables whose rows a replay must leave as they are.
 var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shifts", "teams", "people", "clients",
 	"accounts", "sessions", "password_history", "client_assignments", "api_tokens", "security_events", "settings",
 	"signatures", "signature_challenges", "products", "materials", "material_lots", "masters", "orders", "batches",
-	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log"}
+	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
+	"specs", "samples", "results", "oos_investigations"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -134,6 +137,9 @@ func TestIdempotencyEveryWriteRoute(t *testing.T) {
 					hdr := []string{"Idempotency-Key", key}
 					if req.tok != "" {
 						hdr = append(hdr, "Authorization", "Bearer "+req.tok)
+					}
+					if req.contentType != "" {
+						hdr = append(hdr, "Content-Type", req.contentType)
 					}
 					return e.call(t, req.who, op.method, req.path, req.body, hdr...)
 				}
@@ -274,7 +280,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			return idemRequest{who: "admin", path: path + "/" + id, body: edited(t, "admin", path+"/"+id, "name", code("Renamed "))}
 		}
 	}
-	return map[string]func(t *testing.T) idemRequest{
+	cases := map[string]func(t *testing.T) idemRequest{
 		// The session and the account's own security.
 		"logout": func(t *testing.T) idemRequest {
 			return idemRequest{tok: session(t, true), path: "/api/v1/logout", endsSession: true}
@@ -438,4 +444,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 				"start": slot(time.Thursday, 6).Format(time.RFC3339), "end": slot(time.Thursday, 14).Format(time.RFC3339), "reason": "Overhaul"}}
 		},
 	}
+	// The laboratory's (api_lab_test.go).
+	maps.Copy(cases, labIdemCases(t, p, product))
+	return cases
 }

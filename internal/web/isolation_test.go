@@ -87,13 +87,13 @@ func isolation(t *testing.T, d store.Dialect) {
 		byCode[c.Code] = c
 	}
 
-	// The oracle sees everything: an administrator with quality's rights,
-	// assigned to every client.
+	// The oracle sees everything: an administrator with quality's and the
+	// laboratory's rights, assigned to every client.
 	hash, err := identity.HashPassword(demo.Password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	oracle := identity.Account{Username: "oracle", Name: "Oracle", Roles: []identity.Role{identity.RoleAdmin, identity.RoleQA}}
+	oracle := identity.Account{Username: "oracle", Name: "Oracle", Roles: []identity.Role{identity.RoleAdmin, identity.RoleQA, identity.RoleLab}}
 	if err := db.WriteHistory(sys, "test.seed", func(ctx context.Context, h *store.History) error {
 		if err := h.CreateAccount(&oracle, hash); err != nil {
 			return err
@@ -108,11 +108,16 @@ func isolation(t *testing.T, d store.Dialect) {
 		t.Fatal(err)
 	}
 
-	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI})
+	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI,
+		Lab: db.Lab()})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 
 	oracleAPI := signIn(t, srv, "oracle")
+	// The laboratory has no demo data yet: the oracle gives every client
+	// some, so that its by-id routes have other clients' items to refuse.
+	wireLab(db)
+	seedLab(t, srv, oracleAPI.token, demo.Password)
 	// Every item of every API list, as the oracle sees them, by resource.
 	universe := map[string][]item{}
 	listOf := func(resource string) []item {

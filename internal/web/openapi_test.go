@@ -16,6 +16,7 @@ import (
 	"galenix/internal/backup"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
 )
@@ -156,6 +157,10 @@ func TestOpenAPIComponents(t *testing.T) {
 				ID string `json:"id"`
 				audit.Entry
 			}{},
+			// The laboratory's.
+			"Spec": quality.Spec{}, "SpecTest": quality.Test{}, "SpecLimit": quality.Limit{}, "SampleRequest": quality.SampleRequest{},
+			"Sample": quality.Sample{}, "Receipt": quality.Receipt{}, "ResultEntry": quality.Entry{}, "Result": quality.Result{},
+			"ResultOutcome": quality.ResultOutcome{}, "Work": quality.Work{}, "Investigation": quality.Investigation{},
 		} {
 			props := at(t, schemas, name, "properties").(map[string]any)
 			got := slices.Sorted(maps.Keys(props))
@@ -183,6 +188,8 @@ func TestOpenAPIComponents(t *testing.T) {
 			"BuildingRole":    strs(site.BuildingRoles),
 			"Role":            strs(identity.Roles),
 			"ErrorCode":       strs(errs.Codes),
+			"SampleKind":      strs(quality.SampleKinds),
+			"SampleCondition": strs(quality.Conditions),
 		} {
 			var got []string
 			for _, v := range at(t, schemas, name, "enum").([]any) {

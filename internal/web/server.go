@@ -58,9 +58,12 @@ type Deps struct {
 	// Release is the disposition of batches: QA's review, the qualified
 	// person's view and register, the certificates of analysis.
 	Release quality.Release
-	Zone    *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB      Pinger
-	Log     *slog.Logger
+	// Lab is the QC laboratory: specifications, samples, results, OOS
+	// investigations; nil: its routes answer an internal error.
+	Lab  quality.Lab
+	Zone *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB   Pinger
+	Log  *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -183,9 +186,11 @@ func New(d Deps) *Server {
 	s.routesSignatures()
 	s.routesProduction()
 	s.routesRelease()
+	s.routesLab()
 	s.routesPages()
 	s.routesProductionPages()
 	s.routesReleasePages()
+	s.routesLabPages()
 	s.routesBackup()
 	return s
 }

@@ -28,7 +28,7 @@ var versionedElsewhere = map[string]string{
 // versionField is the JSON field of a record's version: a master's
 // "version" is its edition, its changes count in "revision".
 func versionField(path string) string {
-	if strings.HasPrefix(path, "/api/v1/masters/") {
+	if strings.HasPrefix(path, "/api/v1/masters/") || strings.HasPrefix(path, "/api/v1/specs/") {
 		return "revision"
 	}
 	return "version"
@@ -94,6 +94,8 @@ func TestVersionedPUT(t *testing.T) {
 		p := newProdEnv(t, e, "supervisor")
 		product := p.created(t, "supervisor", "/api/v1/products", p.productBody("CEF-1G"))
 		draft := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, "MBR-CEF"))
+		labPeople(t, p)
+		specDraft := p.created(t, "lab", "/api/v1/specs", specBody(product))
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
@@ -110,6 +112,7 @@ func TestVersionedPUT(t *testing.T) {
 			"/api/v1/accounts/{id}":  {id: e.accounts["operator"].ID, field: "name"},
 			"/api/v1/products/{id}":  {id: product, field: "name", who: "supervisor"},
 			"/api/v1/masters/{id}":   {id: draft, field: "title", who: "supervisor"},
+			"/api/v1/specs/{id}":     {id: specDraft, field: "title", who: "lab"},
 			"/api/v1/policy":         {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
 		}
 		seen := 0
