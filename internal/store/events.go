@@ -78,4 +78,6 @@ func (tx *Tx) publish(ev Event) error {
 func (db *DB) onSigned() {
 	db.On(SignatureGiven, stepTable.entity, func(tx *Tx, ev Event) error { return tx.stepSigned(ev.Signature, true) })
 	db.On(SignatureGiven, masterTable.entity, func(tx *Tx, ev Event) error { return approveMaster(tx, ev.Signature) })
+	// Quality assurance's signature (approved) closes a deviation.
+	db.On(SignatureGiven, devTable.entity, func(tx *Tx, ev Event) error { return closeDeviation(tx, ev.Signature) })
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"galenix/internal/production"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 )
 
@@ -26,6 +27,8 @@ func TestRowsNameTheirColumns(t *testing.T) {
 		"product":   {productTable, productRow(&production.Product{})},
 		"master":    {masterTable, masterRow(&production.Master{})},
 		"order":     {orderTable, orderRow(&production.Order{}, time.Now())},
+		"deviation": {devTable, deviationRow(&quality.Deviation{})},
+		"action":    {actionTable, actionRow("", "", 1, &quality.Action{})},
 	}
 	for name, c := range rows {
 		if _, err := c.t.values(c.r); err != nil {

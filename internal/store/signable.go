@@ -56,6 +56,8 @@ var signables = map[string]signable{
 	masterTable.entity:  signableMaster,
 	lotTable.entity:     signableLot,
 	stepTable.entity:    signableStep,
+	// Quality's records.
+	devTable.entity: signableDeviation,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its
