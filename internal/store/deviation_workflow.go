@@ -64,30 +64,21 @@ func actorName(a identity.Actor) string {
 	return a.Username
 }
 
-// step runs one step of the workflow on the version of the deviation its
-// author read: read, decide, write, in one command.
-func (s *DeviationStore) step(ctx context.Context, command, id string, st quality.DeviationStep,
-	decide func(tx *Tx, d quality.Deviation) (*quality.Deviation, error)) (*quality.Deviation, error) {
-	var out *quality.Deviation
-	err := s.db.Write(ctx, command, "", func(tx *Tx) error {
-		old, err := tx.deviation(id)
-		if err != nil {
-			return err
-		}
-		if st.Version != 0 && st.Version != old.Version {
-			return errs.StaleVersion(st.Version, old.Version)
-		}
-		d, err := decide(tx, *old)
-		if err != nil {
-			return err
-		}
-		if err := tx.saveDeviation(old, d); err != nil {
-			return err
-		}
-		out = d
-		return nil
-	})
-	return out, err
+// deviationStep runs one step of the workflow in the command's transaction, on the
+// version of the deviation its author read: read, decide, write.
+func (tx *Tx) deviationStep(id string, st quality.DeviationStep, decide func(d quality.Deviation) (*quality.Deviation, error)) (*quality.Deviation, error) {
+	old, err := tx.deviation(id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Version != 0 && st.Version != old.Version {
+		return nil, errs.StaleVersion(st.Version, old.Version)
+	}
+	d, err := decide(*old)
+	if err != nil {
+		return nil, err
+	}
+	return d, tx.saveDeviation(old, d)
 }
 
 // saveDeviation writes a step of the workflow at the version it was
@@ -128,116 +119,131 @@ func (tx *Tx) saveDeviation(old, d *quality.Deviation) error {
 // an earlier deviation (by its code, in the assessor's scope), impact on
 // each batch (of the deviation's client).
 func (s *DeviationStore) AssessDeviation(ctx context.Context, id string, st quality.DeviationStep, as quality.Assessment) (*quality.Deviation, error) {
-	return s.step(ctx, "deviation.assess", id, st, func(tx *Tx, d quality.Deviation) (*quality.Deviation, error) {
-		if code := strings.TrimSpace(as.RecurrenceOf); code != "" {
-			cond, args := inScope("client_id", tx.actor.ClientScope())
-			var earlier string
-			err := tx.queryRow(`SELECT id FROM deviations WHERE code = ? AND `+cond, append([]any{code}, args...)...).Scan(&earlier)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, errs.Field("recurrence_of", "quality.deviation.no_such_code", code)
-			} else if err != nil {
+	var out *quality.Deviation
+	err := s.db.Write(ctx, "deviation.assess", "", func(tx *Tx) (err error) {
+		out, err = tx.deviationStep(id, st, func(d quality.Deviation) (*quality.Deviation, error) {
+			if code := strings.TrimSpace(as.RecurrenceOf); code != "" {
+				cond, args := inScope("client_id", tx.actor.ClientScope())
+				var earlier string
+				err := tx.queryRow(`SELECT id FROM deviations WHERE code = ? AND `+cond, append([]any{code}, args...)...).Scan(&earlier)
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil, errs.Field("recurrence_of", "quality.deviation.no_such_code", code)
+				} else if err != nil {
+					return nil, err
+				}
+				as.RecurrenceOf = code
+			}
+			for i := range as.Impacts {
+				im := &as.Impacts[i]
+				if im.BatchID == "" {
+					continue // the rule names it
+				}
+				b, err := tx.batch(im.BatchID)
+				if err != nil {
+					return nil, asField(err, "impacts")
+				}
+				if b.ClientID != d.ClientID {
+					return nil, errs.Field("impacts", "quality.deviation.other_client", b.Lot)
+				}
+				im.Lot = b.Lot
+			}
+			out, err := quality.Assess(tx.actor, d, as, tx.now)
+			if err != nil {
 				return nil, err
 			}
-			as.RecurrenceOf = code
-		}
-		for i := range as.Impacts {
-			im := &as.Impacts[i]
-			if im.BatchID == "" {
-				continue // the rule names it
+			for i := range out.Impacts {
+				if out.Impacts[i].BatchID == d.BatchID && out.Impacts[i].Lot == "" {
+					out.Impacts[i].Lot = d.BatchLot
+				}
 			}
-			b, err := tx.batch(im.BatchID)
-			if err != nil {
-				return nil, asField(err, "impacts")
-			}
-			if b.ClientID != d.ClientID {
-				return nil, errs.Field("impacts", "quality.deviation.other_client", b.Lot)
-			}
-			im.Lot = b.Lot
-		}
-		out, err := quality.Assess(tx.actor, d, as, tx.now)
-		if err != nil {
-			return nil, err
-		}
-		for i := range out.Impacts {
-			if out.Impacts[i].BatchID == d.BatchID && out.Impacts[i].Lot == "" {
-				out.Impacts[i].Lot = d.BatchLot
-			}
-		}
-		out.AssessedName = actorName(tx.actor)
-		return out, nil
+			out.AssessedName = actorName(tx.actor)
+			return out, nil
+		})
+		return err
 	})
+	return out, err
 }
 
 // ApproveAssessment is QA's approval of the assessment, by someone other
 // than the assessor: a plain audited command (the closure is signed).
 func (s *DeviationStore) ApproveAssessment(ctx context.Context, id string, st quality.DeviationStep) (*quality.Deviation, error) {
-	return s.step(ctx, "deviation.approve", id, st, func(tx *Tx, d quality.Deviation) (*quality.Deviation, error) {
-		out, err := quality.ApproveAssessment(tx.actor, d, tx.now)
-		if err == nil {
-			out.ApprovedName = actorName(tx.actor)
-		}
-		return out, err
+	var out *quality.Deviation
+	err := s.db.Write(ctx, "deviation.approve", "", func(tx *Tx) (err error) {
+		out, err = tx.deviationStep(id, st, func(d quality.Deviation) (*quality.Deviation, error) {
+			out, err := quality.ApproveAssessment(tx.actor, d, tx.now)
+			if err == nil {
+				out.ApprovedName = actorName(tx.actor)
+			}
+			return out, err
+		})
+		return err
 	})
+	return out, err
 }
 
 // InvestigateDeviation records the root cause and the CAPA actions. An
 // action already recorded is named by its id and may be changed until
 // done, never removed; one without an id is new.
 func (s *DeviationStore) InvestigateDeviation(ctx context.Context, id string, st quality.DeviationStep, f quality.Findings) (*quality.Deviation, error) {
-	return s.step(ctx, "deviation.investigate", id, st, func(tx *Tx, d quality.Deviation) (*quality.Deviation, error) {
-		known := map[string]quality.Action{}
-		for _, ac := range d.Actions {
-			known[ac.ID] = ac
-		}
-		kept := map[string]bool{}
-		for i := range f.Actions {
-			ac := &f.Actions[i]
-			if ac.ID != "" {
-				old, ok := known[ac.ID]
-				if !ok {
-					return nil, errs.Field("actions", "quality.deviation.no_such_action")
+	var out *quality.Deviation
+	err := s.db.Write(ctx, "deviation.investigate", "", func(tx *Tx) (err error) {
+		out, err = tx.deviationStep(id, st, func(d quality.Deviation) (*quality.Deviation, error) {
+			known := map[string]quality.Action{}
+			for _, ac := range d.Actions {
+				known[ac.ID] = ac
+			}
+			kept := map[string]bool{}
+			for i := range f.Actions {
+				ac := &f.Actions[i]
+				if ac.ID != "" {
+					old, ok := known[ac.ID]
+					if !ok {
+						return nil, errs.Field("actions", "quality.deviation.no_such_action")
+					}
+					kept[ac.ID] = true
+					ac.DoneAt, ac.DoneBy, ac.DoneName, ac.Evidence = old.DoneAt, old.DoneBy, old.DoneName, old.Evidence
 				}
-				kept[ac.ID] = true
-				ac.DoneAt, ac.DoneBy, ac.DoneName, ac.Evidence = old.DoneAt, old.DoneBy, old.DoneName, old.Evidence
-			}
-			if ac.OwnerID = strings.TrimSpace(ac.OwnerID); ac.OwnerID != "" {
-				name, err := tx.ownerName(ac.OwnerID)
-				if err != nil {
-					return nil, err
+				if ac.OwnerID = strings.TrimSpace(ac.OwnerID); ac.OwnerID != "" {
+					name, err := tx.ownerName(ac.OwnerID)
+					if err != nil {
+						return nil, err
+					}
+					ac.OwnerName = name
 				}
-				ac.OwnerName = name
 			}
-		}
-		for _, ac := range d.Actions {
-			if !kept[ac.ID] {
-				return nil, errs.Field("actions", "quality.deviation.action_kept")
-			}
-		}
-		out, err := quality.Investigate(tx.actor, d, f, tx.now)
-		if err != nil {
-			return nil, err
-		}
-		out.InvestigatorName = actorName(tx.actor)
-		var seq int
-		if err := tx.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM deviation_actions WHERE deviation_id = ?`, d.ID).Scan(&seq); err != nil {
-			return nil, err
-		}
-		for i := range out.Actions {
-			ac := &out.Actions[i]
-			if old, ok := known[ac.ID]; ok {
-				if err := tx.saveAction(d.ClientID, &old, ac); err != nil {
-					return nil, err
+			for _, ac := range d.Actions {
+				if !kept[ac.ID] {
+					return nil, errs.Field("actions", "quality.deviation.action_kept")
 				}
-				continue
 			}
-			ac.ID = NewID()
-			seq++
-			if err := createClientRecord(tx, actionTable, ac.ID, d.ClientID, ac, actionRow(d.ClientID, d.ID, seq, ac)); err != nil {
+			out, err := quality.Investigate(tx.actor, d, f, tx.now)
+			if err != nil {
 				return nil, err
 			}
-		}
-		return out, nil
+			out.InvestigatorName = actorName(tx.actor)
+			var seq int
+			if err := tx.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM deviation_actions WHERE deviation_id = ?`, d.ID).Scan(&seq); err != nil {
+				return nil, err
+			}
+			for i := range out.Actions {
+				ac := &out.Actions[i]
+				if old, ok := known[ac.ID]; ok {
+					if err := tx.saveAction(d.ClientID, &old, ac); err != nil {
+						return nil, err
+					}
+					continue
+				}
+				ac.ID = NewID()
+				seq++
+				if err := createClientRecord(tx, actionTable, ac.ID, d.ClientID, ac, actionRow(d.ClientID, d.ID, seq, ac)); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		})
+		return err
 	})
+	return out, err
 }
 
 // ownerName finds the member of staff an action is given to.
@@ -296,21 +302,31 @@ func (s *DeviationStore) CompleteAction(ctx context.Context, id, actionID, evide
 // PlanEffectivenessCheck sets the day of the effectiveness check, before
 // QA signs the closure, which signs it with the rest.
 func (s *DeviationStore) PlanEffectivenessCheck(ctx context.Context, id string, st quality.DeviationStep, due time.Time) (*quality.Deviation, error) {
-	return s.step(ctx, "deviation.plan_check", id, st, func(tx *Tx, d quality.Deviation) (*quality.Deviation, error) {
-		return quality.PlanEffectivenessCheck(tx.actor, d, due.UTC(), tx.now)
+	var out *quality.Deviation
+	err := s.db.Write(ctx, "deviation.plan_check", "", func(tx *Tx) (err error) {
+		out, err = tx.deviationStep(id, st, func(d quality.Deviation) (*quality.Deviation, error) {
+			return quality.PlanEffectivenessCheck(tx.actor, d, due.UTC(), tx.now)
+		})
+		return err
 	})
+	return out, err
 }
 
 // CheckEffectiveness records whether the actions were effective: QA, not
 // the investigator, on or after the day planned.
 func (s *DeviationStore) CheckEffectiveness(ctx context.Context, id string, st quality.DeviationStep, effective bool, note string) (*quality.Deviation, error) {
-	return s.step(ctx, "deviation.check", id, st, func(tx *Tx, d quality.Deviation) (*quality.Deviation, error) {
-		out, err := quality.CheckEffectiveness(tx.actor, d, effective, note, tx.now)
-		if err == nil {
-			out.CheckedName = actorName(tx.actor)
-		}
-		return out, err
+	var out *quality.Deviation
+	err := s.db.Write(ctx, "deviation.check", "", func(tx *Tx) (err error) {
+		out, err = tx.deviationStep(id, st, func(d quality.Deviation) (*quality.Deviation, error) {
+			out, err := quality.CheckEffectiveness(tx.actor, d, effective, note, tx.now)
+			if err == nil {
+				out.CheckedName = actorName(tx.actor)
+			}
+			return out, err
+		})
+		return err
 	})
+	return out, err
 }
 
 // closeDeviation is the hook of a signature on a deviation: QA's signature

@@ -158,7 +158,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 		t.Fatalf("seed machine token: %v", err)
 	}
 
-	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency()})
+	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Deviations: db.Deviations(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency()})
 	e.srv = httptest.NewServer(e.web.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

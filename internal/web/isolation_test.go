@@ -108,7 +108,7 @@ func isolation(t *testing.T, d store.Dialect) {
 		t.Fatal(err)
 	}
 
-	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), DB: db, Drills: db, OpenAPI: docs.OpenAPI})
+	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Deviations: db.Deviations(), DB: db, Drills: db, OpenAPI: docs.OpenAPI})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 

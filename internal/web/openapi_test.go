@@ -16,6 +16,7 @@ import (
 	"galenix/internal/backup"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
 )
@@ -152,6 +153,7 @@ func TestOpenAPIComponents(t *testing.T) {
 			"Site": site.Site{}, "Building": site.Building{}, "Room": site.Room{}, "Line": site.Line{},
 			"Equipment": site.Equipment{}, "Shift": site.Shift{}, "Team": site.Team{}, "Person": site.Person{},
 			"BackupDrill": backup.Drill{}, "BackupDrillTarget": backup.Target{}, "BackupDrillFailure": backup.Failure{},
+			"QualityDeviation": quality.Deviation{}, "DeviationAction": quality.Action{}, "DeviationImpact": quality.Impact{},
 			"AuditEntry": struct {
 				ID string `json:"id"`
 				audit.Entry
@@ -183,6 +185,8 @@ func TestOpenAPIComponents(t *testing.T) {
 			"BuildingRole":    strs(site.BuildingRoles),
 			"Role":            strs(identity.Roles),
 			"ErrorCode":       strs(errs.Codes),
+			"DeviationState":  strs(quality.DeviationStates),
+			"DeviationClass":  strs(quality.Classes),
 		} {
 			var got []string
 			for _, v := range at(t, schemas, name, "enum").([]any) {

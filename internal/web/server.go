@@ -24,6 +24,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 )
 
@@ -54,6 +55,9 @@ type Deps struct {
 	// Production is the production context: products, masters, orders,
 	// batches, the schedule and the electronic batch record.
 	Production production.Service
+	// Deviations is quality's deviations and CAPA; nil: their routes
+	// answer an internal error.
+	Deviations quality.DeviationService
 	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
 	DB         Pinger
 	Log        *slog.Logger
@@ -179,6 +183,8 @@ func New(d Deps) *Server {
 	s.routesProduction()
 	s.routesPages()
 	s.routesProductionPages()
+	s.routesDeviations()
+	s.routesDeviationPages()
 	s.routesBackup()
 	return s
 }
