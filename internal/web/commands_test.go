@@ -160,6 +160,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		start := time.Now().UTC().Truncate(time.Microsecond)
 		// Production: every command, and what the PUT routes below change.
 		prod := exerciseProduction(t, e)
+		// Deviations and CAPA: every step of the workflow.
+		exerciseDeviations(t, prod.p)
 
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.

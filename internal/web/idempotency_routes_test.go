@@ -274,7 +274,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			return idemRequest{who: "admin", path: path + "/" + id, body: edited(t, "admin", path+"/"+id, "name", code("Renamed "))}
 		}
 	}
-	return map[string]func(t *testing.T) idemRequest{
+	cases := map[string]func(t *testing.T) idemRequest{
 		// The session and the account's own security.
 		"logout": func(t *testing.T) idemRequest {
 			return idemRequest{tok: session(t, true), path: "/api/v1/logout", endsSession: true}
@@ -433,4 +433,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 				"start": slot(time.Thursday, 6).Format(time.RFC3339), "end": slot(time.Thursday, 14).Format(time.RFC3339), "reason": "Overhaul"}}
 		},
 	}
+	// Deviations and CAPA (api_deviation_test.go).
+	maps.Copy(cases, deviationIdemCases(t, p))
+	return cases
 }
