@@ -49,7 +49,11 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// and TestBatchEventsAPI read them.
 	"/api/v1/schedule", "/api/v1/capacity", "/api/v1/batches/events",
 	// The restore drills, none on this seed: TestBackupDrillsAPI reads them.
-	"/api/v1/backup-drills"}
+	"/api/v1/backup-drills",
+	// Deviations, their CAPA actions and the people an action may be
+	// given to, none or refused to the admin on this seed: TestDeviationsAPI
+	// reads them.
+	"/api/v1/deviations", "/api/v1/deviation-actions", "/api/v1/deviation-owners"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
