@@ -62,9 +62,7 @@ func TestBackupListAndPruneSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Write(ctx, "site.create", "", func(tx *store.Tx) error {
-		return tx.CreateSite(&site.Site{Code: "FSB", Name: "Fontenay", Timezone: "Europe/Paris"})
-	}); err != nil {
+	if err := db.Site().CreateSite(ctx, &site.Site{Code: "FSB", Name: "Fontenay", Timezone: "Europe/Paris"}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -113,9 +113,7 @@ func (a *archiving) site(t *testing.T) (*store.DB, *site.Team) {
 			t.Fatal(err)
 		}
 	}
-	must(db.Write(ctx, "site.create", "", func(tx *store.Tx) error {
-		return tx.CreateSite(&site.Site{Code: "FSB", Name: "Fontenay", Timezone: "Europe/Paris"})
-	}))
+	must(db.Site().CreateSite(ctx, &site.Site{Code: "FSB", Name: "Fontenay", Timezone: "Europe/Paris"}))
 	b := &site.Building{Code: "B30", Name: "Bâtiment 30", Role: site.RoleSterileProduction}
 	must(db.Site().CreateBuilding(ctx, b))
 	sh := &site.Shift{Code: "M", Name: "Matin", Kind: site.ShiftDay, Start: "05:00", End: "13:00"}

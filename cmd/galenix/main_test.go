@@ -246,7 +246,8 @@ func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
 		t.Errorf("wrong password: %d %+v, want 401 with the error envelope", resp.StatusCode, env)
 	}
 
-	// The metrics carry the HTTP requests and the database pool.
+	// The metrics carry the HTTP requests, the database pool and the
+	// quality unit's figures.
 	mresp, err := http.Get("http://" + s.addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +255,9 @@ func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
 	metrics, _ := io.ReadAll(mresp.Body)
 	mresp.Body.Close()
 	for _, want := range []string{`galenix_http_requests_total{code="200",method="POST",route="/api/v1/login"}`,
-		"galenix_http_request_duration_seconds_bucket", `go_sql_open_connections{db_name="galenix"}`, "process_resident_memory_bytes"} {
+		"galenix_http_request_duration_seconds_bucket", `go_sql_open_connections{db_name="galenix"}`, "process_resident_memory_bytes",
+		`galenix_quality_batches_decided{decision="certified"}`, "galenix_quality_right_first_time_ratio", `galenix_quality_open_deviations{age_days="0-7"}`,
+		`galenix_quality_capa_actions{status="overdue"}`, `galenix_quality_release_lead_time_hours{stat="median"}`} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -28,6 +28,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
+	"galenix/internal/outbox"
 	"galenix/internal/store"
 	"galenix/internal/web"
 )
@@ -95,6 +96,9 @@ type Main struct {
 	// keys: the argon2id worker processes, nil if keys are computed in
 	// the process.
 	keys *keyworker.Pool
+	// outbox delivers what the commands did to the subscribers after
+	// their commit (subscribe, in outbox.go).
+	outbox *outbox.Dispatcher
 }
 
 // New returns a galenix not yet started.
@@ -207,6 +211,7 @@ func (m *Main) Open(ctx context.Context) error {
 		reg.MustRegister(collectors.NewDBStatsCollector(db.WriteSQL(), "galenix_write"))
 	}
 	reg.MustRegister(m.leaderMetrics()...)
+	reg.MustRegister(newQualityMetrics(db.Release().Metrics, m.Log))
 	ids := db.Identity()
 	if dir != nil {
 		m.checkDirectory(ctx, dir)
@@ -218,11 +223,12 @@ func (m *Main) Open(ctx context.Context) error {
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(),
 		Audit: db.Audit(), AuditBundles: db.Audit(), Drills: db, DB: db,
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
-		Production: db.Production(), Deviations: db.Deviations(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
+		Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
 		Zone:           siteZone(ctx, db, m.Log),
 		TrustedProxies: m.Config.TrustedProxies,
 	})
+	m.subscribe()
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
@@ -329,6 +335,11 @@ func (m *Main) URL() string {
 // Run serves until ctx is done, then stops gracefully: it stops accepting,
 // lets in-flight requests finish (up to ShutdownTimeout), and returns.
 func (m *Main) Run(ctx context.Context) error {
+	// The outbox's consumers start at its tail before the first request.
+	if err := m.outbox.Start(identity.WithActor(context.Background(), identity.System)); err != nil {
+		return fmt.Errorf("starting the outbox's dispatcher: %w", err)
+	}
+	defer m.outbox.Stop()
 	m.Log.Info("galenix listening", "url", m.URL())
 	errc := make(chan error, 1)
 	go func() {

@@ -30,6 +30,7 @@ func (m *Main) jobs() []*job {
 	return []*job{
 		{name: "audit.checkpoint", every: m.Config.CheckpointEvery, run: m.signCheckpoint, final: true},
 		{name: "idempotency.purge", every: time.Hour, run: m.purgeIdempotencyKeys},
+		{name: "outbox.prune", every: time.Hour, run: m.pruneOutbox},
 	}
 }
 

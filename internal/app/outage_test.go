@@ -15,6 +15,13 @@ import (
 	"galenix/internal/testpg"
 )
 
+// setPolicy sets the site's sign-in policy through the identity service,
+// as the system.
+func setPolicy(ctx context.Context, db *store.DB, p identity.Policy) error {
+	_, err := db.Identity().SetSignInPolicy(ctx, p, "test: the sign-in policy the test needs")
+	return err
+}
+
 // outageNode starts a node on a test PostgreSQL database reached through a
 // proxy the test can cut, with an administrator account; it returns the
 // node, the proxy and the administrator's token.
@@ -39,13 +46,13 @@ func outageNode(t *testing.T) (*app.Main, *testpg.Proxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = m.DB.Write(identity.WithActor(ctx, identity.System), "test.setup", "", func(tx *store.Tx) error {
+	err = m.DB.WriteHistory(identity.WithActor(ctx, identity.System), "test.setup", func(ctx context.Context, h *store.History) error {
 		p := identity.DefaultPolicy()
 		p.AdminTOTP = false
-		if err := tx.SetPolicy(p); err != nil {
+		if err := setPolicy(ctx, m.DB, p); err != nil {
 			return err
 		}
-		return tx.CreateAccount(&identity.Account{Username: "ada", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}}, hash)
+		return h.CreateAccount(&identity.Account{Username: "ada", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}}, hash)
 	})
 	if err != nil {
 		t.Fatal(err)

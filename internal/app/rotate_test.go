@@ -47,16 +47,16 @@ func TestRotationWhileServing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.DB.Write(sys, "test.setup", "", func(tx *store.Tx) error {
+	if err := m.DB.WriteHistory(sys, "test.setup", func(ctx context.Context, h *store.History) error {
 		p := identity.DefaultPolicy()
 		p.AdminTOTP = false
-		if err := tx.SetPolicy(p); err != nil {
+		if err := setPolicy(ctx, m.DB, p); err != nil {
 			return err
 		}
-		if err := tx.CreateSite(st); err != nil {
+		if err := m.DB.Site().CreateSite(ctx, st); err != nil {
 			return err
 		}
-		return tx.CreateAccount(&identity.Account{Username: "ada", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}}, hash)
+		return h.CreateAccount(&identity.Account{Username: "ada", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}}, hash)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/identity"
 )
 
 // Client is a client laboratory.
@@ -30,6 +31,10 @@ func (c *Client) Validate() error {
 	}
 	return nil
 }
+
+// MayCreate says whether the actor may record a client laboratory: galenix
+// itself (the installation, the demo); no role does yet.
+func MayCreate(a identity.Actor) error { return a.RequireSystem() }
 
 // AuditFields lists the client's fields for the audit trail.
 func (c *Client) AuditFields() []audit.Field {

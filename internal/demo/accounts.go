@@ -40,10 +40,10 @@ var accounts = []account{
 	{"client-gamma", "Laura Schmitt", identity.RoleClientManager, "GAMMA", nil},
 }
 
-// clients writes the client laboratories.
-func (l *loader) clients() error {
+// clientLabs writes the client laboratories.
+func (l *loader) clientLabs() error {
 	for _, c := range clients {
-		if err := l.tx.CreateClient(&c); err != nil {
+		if err := l.clients.CreateClient(l.ctx, &c); err != nil {
 			return fmt.Errorf("client %s: %w", c.Code, err)
 		}
 		if err := l.record(c.Code, c.ID); err != nil {
@@ -53,7 +53,8 @@ func (l *loader) clients() error {
 	return nil
 }
 
-// accounts writes the demo accounts, all with the same password hash.
+// accounts writes the demo accounts, all with the same password hash,
+// hashed before the load (store.History.CreateAccount).
 func (l *loader) accounts(hash string) error {
 	for _, a := range accounts {
 		rec := &identity.Account{Username: a.username, Name: a.name, Roles: []identity.Role{a.role}}
@@ -63,7 +64,7 @@ func (l *loader) accounts(hash string) error {
 				return err
 			}
 		}
-		if err := l.tx.CreateAccount(rec, hash); err != nil {
+		if err := l.h.CreateAccount(rec, hash); err != nil {
 			return fmt.Errorf("account %s: %w", a.username, err)
 		}
 		if err := l.record("account:"+a.username, rec.ID); err != nil {
@@ -74,7 +75,7 @@ func (l *loader) accounts(hash string) error {
 			if err != nil {
 				return err
 			}
-			if err := l.tx.AssignClient(rec.ID, id); err != nil {
+			if err := l.ids.Admin().Assign(l.ctx, &identity.Assignment{AccountID: rec.ID, ClientID: id}, ""); err != nil {
 				return fmt.Errorf("account %s assigned to %s: %w", a.username, c, err)
 			}
 		}

@@ -50,12 +50,8 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 	ctx = identity.WithActor(ctx, identity.System)
 	// Look first, so that a start on a loaded database does not pay for
 	// hashing the password; the write transaction looks again.
-	var has bool
-	if err := db.Read(ctx, func(tx *store.Tx) (err error) { has, err = tx.HasSite(); return err }); err != nil {
+	if has, err := hasSite(ctx, db); err != nil || has {
 		return false, err
-	}
-	if has {
-		return false, nil
 	}
 	// One argon2id hash, salt included, shared by every demo account:
 	// argon2id is slow on purpose, and hashing nine times would slow the
@@ -66,19 +62,17 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 		return false, fmt.Errorf("hashing the demo password: %w", err)
 	}
 	loaded := false
-	// A history load: the demo's past batches are dated in the past,
+	// A history load: the demo's records go through the services, as the
+	// system, in one transaction; its past batches are dated in the past,
 	// their signatures written without credentials, its masters set
-	// effective as the history has them; the trail shows it all as the
-	// command demo.load.
-	err = db.WriteHistory(store.Patient(ctx), "demo.load", func(tx *store.Tx) error {
-		if err := tx.BulkWrite(); err != nil {
+	// effective as the history has them (store.History); the trail shows
+	// it all as the command demo.load.
+	err = db.WriteHistory(store.Patient(ctx), "demo.load", func(ctx context.Context, h *store.History) error {
+		if has, err := hasSite(ctx, db); err != nil || has {
 			return err
 		}
-		has, err := tx.HasSite()
-		if err != nil || has {
-			return err
-		}
-		l := &loader{ctx: ctx, tx: tx, after: after, ids: map[string]string{}, dialect: db.Dialect()}
+		l := &loader{ctx: ctx, h: h, plant: db.Site(), clients: db.Clients(), ids: db.Identity(), prod: db.Production(),
+			db: db, after: after, codes: map[string]string{}, dialect: db.Dialect()}
 		for _, s := range []struct {
 			name string
 			run  func() error
@@ -87,7 +81,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"rooms", l.rooms},
 			{"lines", l.lines},
 			{"people", l.people},
-			{"clients", l.clients},
+			{"clients", l.clientLabs},
 			{"accounts", func() error { return l.accounts(hash) }},
 			{"production", l.production},
 			{"drills", l.drills},
@@ -102,12 +96,12 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 		// The demo accounts sign in with their password alone
 		// (CONTRACT.md): the demo's policy does not require a second
 		// factor of administrators, as a real site's does.
-		policy, err := tx.Policy()
+		policy, err := l.ids.SignInPolicy(ctx)
 		if err != nil {
 			return err
 		}
 		policy.AdminTOTP = false
-		if err := tx.SetPolicy(policy); err != nil {
+		if _, err := l.ids.SetSignInPolicy(ctx, policy, "Demo site: its administrators sign in with a password alone."); err != nil {
 			return fmt.Errorf("demo sign-in policy: %w", err)
 		}
 		loaded = true
@@ -117,21 +111,37 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 		// Another process loaded the demo at the same time (PostgreSQL
 		// lets both transactions start): the site is there, which is
 		// what was asked.
-		if err := db.Read(ctx, func(tx *store.Tx) (err error) { has, err = tx.HasSite(); return err }); err == nil && has {
+		if has, err := hasSite(ctx, db); err == nil && has {
 			return false, nil
 		}
 	}
 	return loaded, err
 }
 
-// loader writes the demo data in one transaction. ids maps the codes of the
-// records written so far (buildings, rooms, lines, shifts, teams, clients) to
-// their ids; codes are unique across those kinds.
+// hasSite reports whether the database holds a site already.
+func hasSite(ctx context.Context, db *store.DB) (bool, error) {
+	_, err := db.Site().Site(ctx)
+	if errs.Is(err, errs.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// loader writes the demo data through the services, as the system, in
+// the history load's context: every write joins the load's transaction.
+// codes maps the codes of the records written so far (buildings, rooms,
+// lines, shifts, teams, clients) to their ids; codes are unique across
+// those kinds.
 type loader struct {
-	ctx   context.Context
-	tx    *store.Tx
-	after func(stage string)
-	ids   map[string]string
+	ctx     context.Context
+	h       *store.History
+	db      *store.DB
+	plant   *store.SiteStore
+	clients *store.ClientStore
+	ids     *store.IdentityStore
+	prod    *store.ProductionStore
+	after   func(stage string)
+	codes   map[string]string
 	// dialect is the database's, for the past drills' kind.
 	dialect store.Dialect
 	// zone is the site's time zone, from its settings: the days of the
@@ -150,7 +160,7 @@ func (l *loader) done(stage string) error {
 
 // id returns the id of the record with the code, written earlier.
 func (l *loader) id(code string) (string, error) {
-	id, ok := l.ids[code]
+	id, ok := l.codes[code]
 	if !ok {
 		return "", fmt.Errorf("no demo record has the code %q", code)
 	}
@@ -160,23 +170,24 @@ func (l *loader) id(code string) (string, error) {
 // record notes the id of the record with the code. A code used twice is a
 // mistake in the demo's tables, which resolve references by code.
 func (l *loader) record(code, id string) error {
-	if _, ok := l.ids[code]; ok {
+	if _, ok := l.codes[code]; ok {
 		return fmt.Errorf("two demo records have the code %q", code)
 	}
-	l.ids[code] = id
+	l.codes[code] = id
 	return nil
 }
 
 // site writes the site and its buildings.
 func (l *loader) site() error {
-	st := &site.Site{Code: "FSB", Name: "CENEXIS Fontenay-sous-Bois", Timezone: "Europe/Paris"}
-	if err := l.tx.CreateSite(st); err != nil {
+	st := &site.Site{Code: "FSB", Name: "CENEXIS Fontenay-sous-Bois", Timezone: "Europe/Paris",
+		Address: "Zone d'activités des Marais, 94120 Fontenay-sous-Bois, France"}
+	if err := l.plant.CreateSite(l.ctx, st); err != nil {
 		return err
 	}
 	l.zone = st.Location()
 	for _, b := range buildings {
 		b.SiteID = st.ID
-		if err := l.tx.CreateBuilding(&b); err != nil {
+		if err := l.plant.CreateBuilding(l.ctx, &b); err != nil {
 			return fmt.Errorf("building %s: %w", b.Code, err)
 		}
 		if err := l.record(b.Code, b.ID); err != nil {

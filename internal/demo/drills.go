@@ -31,8 +31,11 @@ var pastDrills = []pastDrill{
 
 // drills records the past restore drills: on PostgreSQL each restored a
 // full pgBackRest backup to a point in time two hours after it; on SQLite
-// each restored a backup to its own point.
+// each restored a backup to its own point. Each is started and finished
+// through the drill's own commands, dated when it ran (store.History).
 func (l *loader) drills() error {
+	now := l.h.Now()
+	defer func() { l.h.Backdate(now) }()
 	day := time.Now().UTC().Truncate(24 * time.Hour)
 	for _, p := range pastDrills {
 		started := day.AddDate(0, 0, -p.daysAgo).Add(2 * time.Hour)
@@ -46,8 +49,17 @@ func (l *loader) drills() error {
 			d.Database, d.BackupID = backup.Postgres, started.Add(-2*time.Hour).Format("20060102-150405F")
 			d.Target.Kind, d.Target.Time = backup.TargetTime, started
 		}
+		if err := l.h.Backdate(started); err != nil {
+			return err
+		}
+		if err := l.db.StartDrill(l.ctx, d); err != nil {
+			return err
+		}
 		d.Finish(started.Add(time.Duration(p.restoreMS)*time.Millisecond+40*time.Second), figures, p.restoreMS, nil)
-		if err := l.tx.CreateDrill(d); err != nil {
+		if err := l.h.Backdate(*d.FinishedAt); err != nil {
+			return err
+		}
+		if err := l.db.FinishDrill(l.ctx, d); err != nil {
 			return err
 		}
 	}

@@ -103,7 +103,7 @@ func (l *loader) lines() error {
 			if line.RoomID, err = l.id(g.rooms[i*len(g.rooms)/g.count]); err != nil {
 				return err
 			}
-			if err := l.tx.CreateLine(line); err != nil {
+			if err := l.plant.CreateLine(l.ctx, line); err != nil {
 				return fmt.Errorf("line %s: %w", code, err)
 			}
 			if err := l.record(code, line.ID); err != nil {
@@ -116,7 +116,7 @@ func (l *loader) lines() error {
 			for j, kind := range kinds {
 				e := &site.Equipment{Code: fmt.Sprintf("%s-E%d", code, j+1), Name: kind + " " + code, Kind: kind,
 					LineID: line.ID, Status: equipmentStatus(line.Status, j, piece), QualificationDue: qualificationDue(piece)}
-				if err := l.tx.CreateEquipment(e); err != nil {
+				if err := l.plant.CreateEquipment(l.ctx, e); err != nil {
 					return fmt.Errorf("equipment %s: %w", e.Code, err)
 				}
 				piece++

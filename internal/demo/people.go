@@ -94,7 +94,7 @@ func spread(mix []job) []string {
 // people writes the shifts, the teams and their members.
 func (l *loader) people() error {
 	for _, s := range shifts {
-		if err := l.tx.CreateShift(&s); err != nil {
+		if err := l.plant.CreateShift(l.ctx, &s); err != nil {
 			return fmt.Errorf("shift %s: %w", s.Code, err)
 		}
 		if err := l.record(s.Code, s.ID); err != nil {
@@ -121,7 +121,7 @@ func (l *loader) people() error {
 				}
 			}
 			t := &site.Team{Code: b.building + "-" + hc.shift, Name: b.label + " — " + shiftName, BuildingID: building, ShiftID: shift}
-			if err := l.tx.CreateTeam(t); err != nil {
+			if err := l.plant.CreateTeam(l.ctx, t); err != nil {
 				return fmt.Errorf("team %s: %w", t.Code, err)
 			}
 			if err := l.record(t.Code, t.ID); err != nil {
@@ -133,7 +133,7 @@ func (l *loader) people() error {
 					title, heads = heads[0], heads[1:]
 				}
 				p := &site.Person{Badge: fmt.Sprintf("B%06d", 101+n), Name: personName(n), Job: title, TeamID: t.ID}
-				if err := l.tx.CreatePerson(p); err != nil {
+				if err := l.plant.CreatePerson(l.ctx, p); err != nil {
 					return fmt.Errorf("person %s: %w", p.Badge, err)
 				}
 				n++

@@ -192,9 +192,9 @@ type demoLine struct {
 // progress, released to the floor), and a schedule filling the lines for
 // the coming weeks.
 func (l *loader) production() error {
-	p := &factory{loader: l, now: l.tx.Now(), lotOf: map[string]string{}, windows: map[string][]production.Window{},
+	p := &factory{loader: l, now: l.h.Now(), lotOf: map[string]string{}, windows: map[string][]production.Window{},
 		last: map[string]production.Slot{}, free: map[string]time.Time{}}
-	defer func() { l.tx.Backdate(p.now) }()
+	defer func() { l.h.Backdate(p.now) }()
 	var err error
 	if p.operator.id, err = l.id("account:operator"); err != nil {
 		return err
@@ -229,7 +229,7 @@ func (p *factory) materials() error {
 		}
 	}
 	for i, m := range materials {
-		if err := p.tx.CreateMaterial(&m); err != nil {
+		if err := p.prod.CreateMaterial(p.ctx, &m); err != nil {
 			return fmt.Errorf("material %s: %w", m.Code, err)
 		}
 		lots := []production.Lot{{Status: production.LotReleased, Quantity: stock(need[m.Code] * 60), ExpiresOn: p.now.AddDate(1, 6+i%12, 0)}}
@@ -243,7 +243,7 @@ func (p *factory) materials() error {
 			lot := &lots[k]
 			lot.MaterialID = m.ID
 			lot.Code = fmt.Sprintf("%s-%c%03d", m.Code, 'A'+k, 101+(i*37+k*53)%800)
-			if err := p.tx.CreateLot(lot); err != nil {
+			if err := p.prod.CreateLot(p.ctx, lot); err != nil {
 				return fmt.Errorf("lot %s: %w", lot.Code, err)
 			}
 		}
@@ -274,7 +274,7 @@ func (p *factory) catalogue() error {
 		if prod.ClientID, err = p.id(s.client); err != nil {
 			return err
 		}
-		if err := p.tx.CreateProduct(&prod); err != nil {
+		if err := p.prod.CreateProduct(p.ctx, &prod); err != nil {
 			return fmt.Errorf("product %s: %w", prod.Code, err)
 		}
 		d := &demoProduct{spec: s, p: prod}
@@ -285,7 +285,7 @@ func (p *factory) catalogue() error {
 		if d.master, err = p.master(d, f, 1); err != nil {
 			return err
 		}
-		if err := p.tx.SetMasterStatus(d.master.ID, production.MasterEffective); err != nil {
+		if err := p.h.SetMasterStatus(d.master.ID, production.MasterEffective); err != nil {
 			return fmt.Errorf("master %s: %w", d.master.Code, err)
 		}
 		d.master.Status = production.MasterEffective
@@ -298,8 +298,8 @@ func (p *factory) catalogue() error {
 func (p *factory) master(d *demoProduct, f formula, version int) (production.Master, error) {
 	m := production.Master{ProductID: d.p.ID, Code: "DLM-" + d.p.Code, Title: "Dossier de lot maître — " + d.p.Name,
 		BatchSize: f.size, Unit: f.unit, Hours: f.hours,
-		Operations: operations(d.p.Form, d.p.SpecialClass, f, func(code string) string { return p.ids[code] })}
-	if err := p.tx.CreateMaster(&m); err != nil {
+		Operations: operations(d.p.Form, d.p.SpecialClass, f, func(code string) string { return p.codes[code] })}
+	if err := p.prod.CreateMaster(p.ctx, &m); err != nil {
 		return m, fmt.Errorf("master of %s: %w", d.p.Code, err)
 	}
 	if m.Version != version {
@@ -329,7 +329,7 @@ func (p *factory) revise() error {
 			d.master = m
 		}
 		if status != production.MasterDraft {
-			if err := p.tx.SetMasterStatus(m.ID, status); err != nil {
+			if err := p.h.SetMasterStatus(m.ID, status); err != nil {
 				return fmt.Errorf("master %s v2: %w", m.Code, err)
 			}
 		}
@@ -445,7 +445,7 @@ func (p *factory) maintenance() error {
 		}
 		win := &production.Window{LineID: id, Start: morning.AddDate(0, 0, w.from), Reason: w.reason}
 		win.End = win.Start.Add(time.Duration(w.hours) * time.Hour)
-		if err := p.tx.CreateWindow(win); err != nil {
+		if err := p.prod.CreateWindow(p.ctx, win); err != nil {
 			return fmt.Errorf("maintenance window on %s: %w", w.line, err)
 		}
 		p.windows[w.line] = append(p.windows[w.line], *win)
@@ -502,12 +502,12 @@ func (p *factory) order(d *demoProduct, n int, ln *demoLine, starts []time.Time)
 		due = starts[len(starts)-1].Add(hours(d.master.Hours))
 	}
 	o := &production.Order{ProductID: d.p.ID, Quantity: float64(n) * d.master.BatchSize, DueOn: due.AddDate(0, 0, 7)}
-	if err := p.tx.CreateOrder(o); err != nil {
+	if err := p.prod.CreateOrder(p.ctx, o); err != nil {
 		return nil, fmt.Errorf("order of %s: %w", d.p.Code, err)
 	}
 	out := o.Batches
 	for i, start := range starts {
-		b, err := p.tx.ScheduleBatch(o.Batches[i].ID, production.ScheduleRequest{LineID: ln.id, Start: start})
+		b, err := p.prod.ScheduleBatch(p.ctx, o.Batches[i].ID, production.ScheduleRequest{LineID: ln.id, Start: start}, "")
 		if err != nil {
 			return nil, fmt.Errorf("batch %s of %s on %s at %s: %w", o.Batches[i].Lot, d.p.Code, ln.code, start.Format(time.RFC3339), err)
 		}
@@ -580,7 +580,7 @@ func (p *factory) backlog() error {
 				continue
 			}
 			o := &production.Order{ProductID: d.p.ID, Quantity: float64(2+i%2) * d.master.BatchSize, DueOn: p.localDay(42 + 3*i)}
-			if err := p.tx.CreateOrder(o); err != nil {
+			if err := p.prod.CreateOrder(p.ctx, o); err != nil {
 				return fmt.Errorf("order of %s: %w", code, err)
 			}
 		}
@@ -591,7 +591,7 @@ func (p *factory) backlog() error {
 // at sets the transaction's clock, to date what follows.
 func (p *factory) at(t time.Time) {
 	// Only a history load dates what it writes: Load opens one.
-	if err := p.tx.Backdate(t); err != nil {
+	if err := p.h.Backdate(t); err != nil {
 		panic(err)
 	}
 }
@@ -634,7 +634,7 @@ func (p *factory) entry(r *production.StepRecord, lot string, ln *demoLine, wron
 	case production.StepMaterial:
 		e.Lot, e.Quantity = p.lotOf[s.MaterialID], strconv.FormatFloat(s.Quantity, 'f', -1, 64)
 	case production.StepEquipment:
-		code, ok := ln.usable(s.EquipmentKind, p.tx.Now())
+		code, ok := ln.usable(s.EquipmentKind, p.h.Now())
 		if !ok {
 			return e, fmt.Errorf("no %s usable on line %s", s.EquipmentKind, ln.code)
 		}
@@ -649,12 +649,12 @@ func (p *factory) entry(r *production.StepRecord, lot string, ln *demoLine, wron
 // the supervisor's for a critical step.
 func (p *factory) sign(r *production.StepRecord) error {
 	for _, m := range r.Step.Needs() {
-		p.at(p.tx.Now().Add(time.Minute))
+		p.at(p.h.Now().Add(time.Minute))
 		who := p.operator
 		if m == esign.Verified {
 			who = p.supervisor
 		}
-		if err := p.tx.DemoSign(r.ID, m, who.id, who.name); err != nil {
+		if err := p.h.Sign(r.ID, m, who.id, who.name); err != nil {
 			return fmt.Errorf("signature %s of step %s: %w", m, r.Label(), err)
 		}
 	}
@@ -667,7 +667,7 @@ func (p *factory) sign(r *production.StepRecord) error {
 func (p *factory) execute(b *production.Batch, ln *demoLine, start time.Time, h float64, done, wrong int) error {
 	for i := range done {
 		p.at(start.Add(time.Duration(float64(hours(h)) * float64(i+1) / float64(b.StepsTotal+1))))
-		next, err := p.tx.NextStep(b.ID)
+		next, err := p.prod.NextStep(p.ctx, b.ID)
 		if err != nil {
 			return err
 		}
@@ -678,7 +678,7 @@ func (p *factory) execute(b *production.Batch, ln *demoLine, start time.Time, h 
 		if err != nil {
 			return fmt.Errorf("batch %s step %s: %w", b.Lot, next.Label(), err)
 		}
-		r, err := p.tx.RecordStep(b.ID, e)
+		r, err := p.prod.RecordStep(p.ctx, b.ID, e)
 		if err != nil {
 			return fmt.Errorf("batch %s step %s: %w", b.Lot, next.Label(), err)
 		}
@@ -868,7 +868,7 @@ func (p *factory) run(r run, ln *demoLine, d *demoProduct, done int) error {
 	}
 	b := &batches[0]
 	p.at(before.Add(-4 * time.Hour))
-	if b, err = p.tx.MoveBatch(b.ID, production.MoveRelease); err != nil {
+	if b, err = p.prod.MoveBatch(p.ctx, b.ID, production.MoveRelease, ""); err != nil {
 		return fmt.Errorf("release of %s: %w", b.Lot, err)
 	}
 	wrong := -1
@@ -886,13 +886,13 @@ func (p *factory) run(r run, ln *demoLine, d *demoProduct, done int) error {
 	}
 	if r.state == production.BatchCompleted || r.state == production.BatchInReview {
 		p.at(start.Add(h))
-		if _, err := p.tx.MoveBatch(b.ID, production.MoveComplete); err != nil {
+		if _, err := p.prod.MoveBatch(p.ctx, b.ID, production.MoveComplete, ""); err != nil {
 			return fmt.Errorf("completion of %s: %w", b.Lot, err)
 		}
 	}
 	if r.state == production.BatchInReview {
 		p.at(start.Add(h + 5*time.Hour))
-		if _, err := p.tx.MoveBatch(b.ID, production.MoveReview); err != nil {
+		if _, err := p.prod.MoveBatch(p.ctx, b.ID, production.MoveReview, ""); err != nil {
 			return fmt.Errorf("review of %s: %w", b.Lot, err)
 		}
 	}

@@ -304,9 +304,9 @@ func TestMasters(t *testing.T) {
 // the lines stage wrote it: codes, kinds, lines and qualification dates.
 func checkLineTable(t *testing.T, d siteData) {
 	t.Helper()
-	f := &factory{loader: &loader{ids: map[string]string{}}}
+	f := &factory{loader: &loader{codes: map[string]string{}}}
 	for _, l := range d.lines {
-		f.ids[l.Code] = l.ID
+		f.codes[l.Code] = l.ID
 	}
 	if err := f.lineTable(); err != nil {
 		t.Fatal(err)

@@ -170,7 +170,7 @@ func (l *loader) rooms() error {
 				return err
 			}
 		}
-		if err := l.tx.CreateRoom(rec); err != nil {
+		if err := l.plant.CreateRoom(l.ctx, rec); err != nil {
 			return fmt.Errorf("room %s: %w", r.code, err)
 		}
 		if err := l.record(r.code, rec.ID); err != nil {

@@ -186,6 +186,16 @@ func RolesGranting(p Permission) []Role {
 	return out
 }
 
+// RequireSystem refuses, with a forbidden error, anyone but galenix itself:
+// for what no role does (setting up the site, recording a client
+// laboratory), which the installation or the demo's loader does.
+func (a Actor) RequireSystem() error {
+	if a.IsSystem() {
+		return nil
+	}
+	return errs.E(errs.Forbidden, "identity.refused")
+}
+
 // IsSystem reports whether the actor is galenix itself.
 func (a Actor) IsSystem() bool { return a.UserID == System.UserID }
 

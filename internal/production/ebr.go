@@ -1,7 +1,6 @@
 package production
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // StepState is where a step of a batch record is.
@@ -38,8 +38,11 @@ type StepRecord struct {
 	OpTitle string    `json:"op_title"`
 	Step    Step      `json:"step"`
 	State   StepState `json:"state"`
-	// Value is the entry as recorded, in words; Number the numeric value
-	// or the material quantity.
+	// Value is the entry as recorded: a coded text (text.Coded's stored
+	// form), written in the reader's language when read, or a sample's
+	// label as typed; Number the numeric value or the material quantity.
+	// A row recorded before texts were coded holds English words, shown
+	// as they are.
 	Value       string   `json:"value,omitempty"`
 	Number      *float64 `json:"number,omitempty"`
 	LotID       string   `json:"lot_id,omitempty"`
@@ -48,7 +51,8 @@ type StepRecord struct {
 	Equipment   string   `json:"equipment_code,omitempty"`
 	Comment     string   `json:"comment,omitempty"`
 	// Exception is set when the value is outside its limits (or the
-	// quantity outside its tolerance); Why says how.
+	// quantity outside its tolerance); Why says how, as a coded text (an
+	// older row: in English words).
 	Exception   bool   `json:"exception"`
 	Why         string `json:"exception_text,omitempty"`
 	DeviationID string `json:"deviation_id,omitempty"`
@@ -152,12 +156,13 @@ func (e *Entry) VersionRef() *int { return &e.Version }
 
 // Recorded is an entry checked against its step: what to record.
 type Recorded struct {
+	// Value is the entry as stored (see StepRecord.Value).
 	Value     string
 	Number    *float64
 	Exception bool
-	// Why says, in English and French, how the value is out of limits.
-	Why, WhyFR string
-	Comment    string
+	// Why says how the value is out of limits, in no language yet.
+	Why     text.Coded
+	Comment string
 }
 
 // ParseNumber reads a number as typed on a French or English keyboard.
@@ -190,7 +195,7 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 		if !e.Confirm {
 			return nil, errs.Field("confirm", "production.confirm_that_instruction_was")
 		}
-		return &Recorded{Value: "confirmed"}, nil
+		return &Recorded{Value: text.Code("stored.step.confirmed").String()}, nil
 	case StepClearance:
 		if len(e.Checked) != len(s.Checklist) {
 			return nil, errs.Field("checked", "production.line_clearance_has_items", len(s.Checklist))
@@ -200,7 +205,8 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 				return nil, errs.Field("checked", "production.item_line_clearance_not", i+1, s.Checklist[i])
 			}
 		}
-		return &Recorded{Value: fmt.Sprintf("%d/%d checked", len(e.Checked), len(s.Checklist))}, nil
+		n := strconv.Itoa(len(s.Checklist))
+		return &Recorded{Value: text.Code("stored.step.checked", text.Str(n), text.Str(n)).String()}, nil
 	case StepNumeric:
 		v, err := ParseNumber("value", e.Value)
 		if err != nil {
@@ -208,12 +214,11 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 		}
 		p := math.Pow(10, float64(s.Decimals))
 		v = math.Round(v*p) / p
-		r := &Recorded{Value: strconv.FormatFloat(v, 'f', s.Decimals, 64) + " " + s.Unit, Number: &v}
+		num := text.Num(v, s.Decimals)
+		r := &Recorded{Value: text.Code("stored.step.numeric", num, text.Str(s.Unit)).String(), Number: &v}
 		if v < *s.Low || v > *s.High {
-			lim := fmt.Sprintf("[%s ; %s] %s", strconv.FormatFloat(*s.Low, 'f', s.Decimals, 64), strconv.FormatFloat(*s.High, 'f', s.Decimals, 64), s.Unit)
 			r.Exception = true
-			r.Why = fmt.Sprintf("%s is outside the limits %s.", r.Value, lim)
-			r.WhyFR = fmt.Sprintf("%s est hors des limites %s.", r.Value, lim)
+			r.Why = text.Code("stored.why.outside_limits", num, text.Str(s.Unit), text.Num(*s.Low, s.Decimals), text.Num(*s.High, s.Decimals))
 		}
 		return r, nil
 	case StepMaterial:
@@ -231,23 +236,33 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 		tol := s.Quantity * s.Tolerance / 100
 		if math.Abs(q-s.Quantity) > tol+1e-9 {
 			r.Exception = true
-			r.Why = fmt.Sprintf("%s added, outside %s ± %s %%.", formatNumber(q), formatNumber(s.Quantity), formatNumber(s.Tolerance))
-			r.WhyFR = fmt.Sprintf("%s ajouté, hors de %s ± %s %%.", formatNumber(q), formatNumber(s.Quantity), formatNumber(s.Tolerance))
+			r.Why = text.Code("stored.why.outside_tolerance", text.Num(q, -1), text.Num(s.Quantity, -1), text.Num(s.Tolerance, -1))
 		}
 		return r, nil
 	case StepEquipment:
 		if strings.TrimSpace(e.Equipment) == "" {
 			return nil, errs.Field("equipment", "production.enter_scan_code_equipment")
 		}
-		return &Recorded{Value: "clean, qualified"}, nil
+		return &Recorded{Value: equipmentValue(strings.TrimSpace(e.Equipment))}, nil
 	case StepSampling:
 		v, err := textField("value", e.Value, 1, 60)
 		if err != nil {
 			return nil, errs.Field("value", "production.enter_sample_label_1")
 		}
+		// The label is stored as typed; one that would read as a coded
+		// text would be shown as another text than the one typed.
+		if _, coded := text.ParseCoded(v); coded {
+			return nil, errs.Field("value", "production.sample_label_coded")
+		}
 		return &Recorded{Value: v}, nil
 	}
 	return nil, errs.E(errs.Internal, "production.unknown_step_kind")
+}
+
+// equipmentValue is the entry of an equipment check, as stored: the
+// equipment's code, clean and qualified.
+func equipmentValue(code string) string {
+	return text.Code("stored.step.equipment", text.Str(code)).String()
 }
 
 // CheckLot refuses a lot that is not of the step's material, not usable,
@@ -284,11 +299,13 @@ func (s *Step) CheckEquipment(eq *site.Equipment, lineID string, now time.Time) 
 // Deviation is a deviation record opened by an exception; its workflow
 // (investigation, CAPA, closure) belongs to quality.
 type Deviation struct {
-	ID       string    `json:"id"`
-	ClientID string    `json:"client_id"`
-	Code     string    `json:"code"`
-	BatchID  string    `json:"batch_id"`
-	StepID   string    `json:"step_id"`
+	ID       string `json:"id"`
+	ClientID string `json:"client_id"`
+	Code     string `json:"code"`
+	BatchID  string `json:"batch_id"`
+	StepID   string `json:"step_id"`
+	// Title says what deviated, as a coded text (an older row: in French
+	// words), written in the reader's language when read.
 	Title    string    `json:"title"`
 	Status   string    `json:"status"`
 	OpenedAt time.Time `json:"opened_at"`

@@ -255,6 +255,21 @@ func ApproveMaster(a identity.Actor, m *Master, meaning esign.Meaning) (approve 
 	return true, nil
 }
 
+// MayReceiveLot refuses the recording of a lot the actor may not record:
+// those who keep the stock record the lots received, which start in
+// quarantine; only those who decide a lot's status (quality assurance,
+// galenix itself loading data) record one in another status. A lot without
+// a status is received in quarantine (Lot.Validate).
+func MayReceiveLot(a identity.Actor, l *Lot) error {
+	if err := a.Require(identity.PermStockEdit); err != nil {
+		return err
+	}
+	if l.Status != "" && l.Status != LotQuarantine && !a.Can(identity.PermLotStatus) {
+		return errs.E(errs.Forbidden, "production.received_lot_starts_quarantine")
+	}
+	return nil
+}
+
 // MayChangeLotStatus refuses a change of a lot's status that the actor may
 // not make, to a status that is not one, or without its reason: a lot's
 // status (released, quarantined, rejected) is a quality decision.

@@ -252,3 +252,22 @@ func TestMayChangeLotStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestMayReceiveLot(t *testing.T) {
+	for _, c := range []struct {
+		a      identity.Actor
+		status LotStatus
+		code   errs.Code // "" when allowed
+	}{
+		{paul, LotQuarantine, ""},           // a supervisor records a received lot
+		{paul, LotReleased, errs.Forbidden}, // but may not release it
+		{quinn, LotReleased, ""},            // quality decides a lot's status
+		{olga, LotQuarantine, errs.Forbidden},
+		{identity.System, LotRejected, ""}, // galenix loading data
+	} {
+		err := MayReceiveLot(c.a, &Lot{Status: c.status})
+		if (c.code == "" && err != nil) || (c.code != "" && !errs.Is(err, c.code)) {
+			t.Errorf("%s records a lot %s: %v, want %q", c.a.UserID, c.status, err, c.code)
+		}
+	}
+}

@@ -94,11 +94,11 @@ func TestStepCheck(t *testing.T) {
 		t.Errorf("unticked clearance: %v", err)
 	}
 	r, err := ph.Check(Entry{Value: "7,04"})
-	if err != nil || r.Exception || r.Value != "7.0 pH" {
+	if err != nil || r.Exception || r.Value != `{"key":"stored.step.numeric","args":[{"num":"7.0"},{"str":"pH"}]}` {
 		t.Errorf("pH within limits: %+v %v", r, err)
 	}
 	r, err = ph.Check(Entry{Value: "7.3"})
-	if err != nil || !r.Exception || !strings.Contains(r.Why, "outside the limits [6.8 ; 7.2] pH") || r.WhyFR == "" {
+	if err != nil || !r.Exception || r.Why.String() != `{"key":"stored.why.outside_limits","args":[{"num":"7.3"},{"str":"pH"},{"num":"6.8"},{"num":"7.2"}]}` {
 		t.Errorf("pH out of limits: %+v %v", r, err)
 	}
 	if _, err := ph.Check(Entry{Value: "sept"}); errs.FieldOf(err) != "value" {
@@ -109,7 +109,7 @@ func TestStepCheck(t *testing.T) {
 		t.Errorf("within tolerance: %+v %v", r, err)
 	}
 	r, _ = mat.Check(Entry{Lot: "L1", Quantity: "10.3"})
-	if !r.Exception {
+	if !r.Exception || r.Why.String() != `{"key":"stored.why.outside_tolerance","args":[{"num":"10.3"},{"num":"10"},{"num":"2"}]}` {
 		t.Errorf("outside the tolerance: %+v", r)
 	}
 	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)

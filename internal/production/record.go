@@ -101,7 +101,7 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	r := &out.Step
 	r.Value, r.Number, r.Comment, r.Exception = rec.Value, rec.Number, rec.Comment, rec.Exception
 	if rec.Exception {
-		r.Why = rec.Why
+		r.Why = rec.Why.String()
 	}
 	r.PerformedBy, r.PerformedName = c.Actor.UserID, performerName(c.Actor)
 	now := c.Now
@@ -122,7 +122,7 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 			return nil, err
 		}
 		r.LotID, r.LotCode = lot.ID, lot.Code
-		r.Value = fmt.Sprintf("%s %s, lot %s", formatQty(*r.Number), lot.Unit, lot.Code)
+		r.Value = text.Code("stored.step.material", text.Arg{Num: formatQty(*r.Number)}, text.Str(lot.Unit), text.Str(lot.Code)).String()
 		out.Use = &LotUse{LotID: lot.ID, Quantity: *r.Number}
 	case StepEquipment:
 		eq := c.Equipment
@@ -134,7 +134,7 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 			return nil, err
 		}
 		r.EquipmentID, r.Equipment = eq.ID, eq.Code
-		r.Value = eq.Code + ": " + r.Value
+		r.Value = equipmentValue(eq.Code)
 		out.InUse = eq.ID
 	}
 	if r.Exception {
@@ -189,7 +189,10 @@ func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
 	}
 	out := &StepOutcome{Before: *old, Step: *old}
 	n := &out.Step
-	n.Value, n.Number, n.Exception, n.Why, n.Corrections = rec.Value, rec.Number, rec.Exception, rec.Why, old.Corrections+1
+	n.Value, n.Number, n.Exception, n.Why, n.Corrections = rec.Value, rec.Number, rec.Exception, "", old.Corrections+1
+	if rec.Exception {
+		n.Why = rec.Why.String()
+	}
 	if rec.Comment != "" {
 		n.Comment = rec.Comment
 	}
@@ -204,10 +207,11 @@ func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
 }
 
 // deviationFor is the deviation an exception opens, linked to its step;
-// its investigation belongs to quality.
+// its investigation belongs to quality. Its title is a coded text: the
+// batch, the step and why, in the reader's language.
 func deviationFor(b *Batch, r *StepRecord, rec *Recorded, now time.Time) *Deviation {
-	return &Deviation{ClientID: b.ClientID, BatchID: b.ID, StepID: r.ID,
-		Title: fmt.Sprintf("Lot %s, étape %s : %s", b.Lot, r.Label(), rec.WhyFR), Status: "open", OpenedAt: now}
+	title := text.Code("stored.deviation.title", text.Str(b.Lot), text.Str(r.Label()), rec.Why.Arg())
+	return &Deviation{ClientID: b.ClientID, BatchID: b.ID, StepID: r.ID, Title: title.String(), Status: "open", OpenedAt: now}
 }
 
 // Signing is what a signature just given on a step needs to be checked

@@ -9,6 +9,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // The batch record's rules, without a database: each case builds what the
@@ -111,7 +112,7 @@ func TestRecordStepOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := out.Step
-		if !out.Start || s.State != StepDone || s.Value != "1/1 checked" || s.PerformedBy != "olga" || s.PerformedName != "Olga Opératrice" ||
+		if !out.Start || s.State != StepDone || s.Value != `{"key":"stored.step.checked","args":[{"str":"1"},{"str":"1"}]}` || s.PerformedBy != "olga" || s.PerformedName != "Olga Opératrice" ||
 			!s.PerformedAt.Equal(now) || s.Version != 2 || out.Use != nil || out.InUse != "" || out.Deviation != nil || out.Before.State != StepPending {
 			t.Errorf("outcome %+v", out)
 		}
@@ -123,11 +124,30 @@ func TestRecordStepOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, d := out.Step, out.Deviation
-		if out.Start || s.Value != "7.5 pH" || *s.Number != 7.5 || !s.Exception || !strings.Contains(s.Why, "outside the limits [6.8 ; 7.2] pH") ||
-			d == nil || d.BatchID != "b" || d.StepID != next.ID || d.ClientID != "c" || d.Status != "open" || !d.OpenedAt.Equal(now) ||
-			!strings.Contains(d.Title, "Lot L2603, étape 1.2") {
-			t.Errorf("outcome %+v, deviation %+v", out, d)
+		if out.Start || *s.Number != 7.5 || !s.Exception ||
+			d == nil || d.BatchID != "b" || d.StepID != next.ID || d.ClientID != "c" || d.Status != "open" || !d.OpenedAt.Equal(now) {
+			t.Fatalf("outcome %+v, deviation %+v", out, d)
 		}
+		why := `{"key":"stored.why.outside_limits","args":[{"num":"7.5"},{"str":"pH"},{"num":"6.8"},{"num":"7.2"}]}`
+		stored(t, "value", s.Value, `{"key":"stored.step.numeric","args":[{"num":"7.5"},{"str":"pH"}]}`, "7,5 pH", "7.5 pH")
+		// A signature binds the stored form, whoever reads it.
+		for _, f := range s.SignedFields() {
+			if f.Name == "value" && f.Value != s.Value {
+				t.Errorf("the signed value is %q, not the stored %q", f.Value, s.Value)
+			}
+		}
+		stored(t, "why", s.Why, why, "7,5 pH est hors des limites [6,8 ; 7,2] pH.", "7.5 pH is outside the limits [6.8; 7.2] pH.")
+		stored(t, "deviation title", d.Title, `{"key":"stored.deviation.title","args":[{"str":"L2603"},{"str":"1.2"},{"text":`+why+`}]}`,
+			"Lot L2603, étape 1.2 : 7,5 pH est hors des limites [6,8 ; 7,2] pH.", "Batch L2603, step 1.2: 7.5 pH is outside the limits [6.8; 7.2] pH.")
+	})
+	t.Run("an instruction confirmed", func(t *testing.T) {
+		next := stepOf(1, 2, StepPending)
+		next.Step = Step{No: 2, Kind: StepInstruction, Text: "Nettoyer"}
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now}, Entry{StepID: next.ID, Confirm: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored(t, "value", out.Step.Value, `{"key":"stored.step.confirmed"}`, "confirmée", "confirmed")
 	})
 	t.Run("a value within limits opens nothing", func(t *testing.T) {
 		next := stepOf(1, 2, StepPending)
@@ -144,17 +164,21 @@ func TestRecordStepOutcomes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if out.Use == nil || *out.Use != (LotUse{LotID: "lot", Quantity: 10.1}) || out.Step.LotID != "lot" || out.Step.LotCode != "API-01" ||
-			out.Step.Value != "10.1 g, lot API-01" || out.Step.Exception {
+			out.Step.Exception {
 			t.Errorf("outcome %+v", out)
 		}
+		stored(t, "value", out.Step.Value, `{"key":"stored.step.material","args":[{"num":"10.1"},{"str":"g"},{"str":"API-01"}]}`,
+			"10,1 g, lot API-01", "10.1 g, lot API-01")
 	})
 	t.Run("a quantity outside the tolerance", func(t *testing.T) {
 		next := stepOf(1, 3, StepPending)
 		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Lot: releasedLot(), Now: now},
 			Entry{StepID: next.ID, Lot: "API-01", Quantity: "10.5"})
 		if err != nil || !out.Step.Exception || out.Deviation == nil || out.Use.Quantity != 10.5 {
-			t.Errorf("outcome %+v %v", out, err)
+			t.Fatalf("outcome %+v %v", out, err)
 		}
+		stored(t, "why", out.Step.Why, `{"key":"stored.why.outside_tolerance","args":[{"num":"10.5"},{"num":"10"},{"num":"2"}]}`,
+			"10,5 ajouté, hors de 10 ± 2 %.", "10.5 added, outside 10 ± 2 %.")
 	})
 	t.Run("an equipment checked goes in use, and the step waits for its signatures", func(t *testing.T) {
 		next := stepOf(1, 4, StepPending)
@@ -163,10 +187,11 @@ func TestRecordStepOutcomes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.InUse != "eq" || out.Step.EquipmentID != "eq" || out.Step.Equipment != "REMP-1" || out.Step.State != StepRecorded ||
-			!strings.HasPrefix(out.Step.Value, "REMP-1: ") {
+		if out.InUse != "eq" || out.Step.EquipmentID != "eq" || out.Step.Equipment != "REMP-1" || out.Step.State != StepRecorded {
 			t.Errorf("outcome %+v", out)
 		}
+		stored(t, "value", out.Step.Value, `{"key":"stored.step.equipment","args":[{"str":"REMP-1"}]}`,
+			"REMP-1 : propre, qualifié", "REMP-1: clean, qualified")
 	})
 }
 
@@ -191,7 +216,7 @@ func TestCorrectStep(t *testing.T) {
 	recorded := func() *StepRecord {
 		s := stepOf(1, 2, StepDone)
 		v := 7.0
-		s.Value, s.Number, s.PerformedBy, s.Version = "7.0 pH", &v, "olga", 2
+		s.Value, s.Number, s.PerformedBy, s.Version = text.Code("stored.step.numeric", text.Num(v, 1), text.Str("pH")).String(), &v, "olga", 2
 		return s
 	}
 	ok := Correcting{Actor: olga, Batch: batchIn(BatchInProgress), Step: recorded(), Reason: "Typo on the tablet", Now: now}
@@ -236,9 +261,13 @@ func TestCorrectStep(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out.Step.Corrections != 1 || out.Step.Version != 3 || !out.Step.Exception || out.Deviation == nil || out.Before.Value != "7.0 pH" {
-			t.Errorf("outcome %+v", out)
+		if out.Step.Corrections != 1 || out.Step.Version != 3 || !out.Step.Exception || out.Deviation == nil ||
+			text.RenderStored(text.EN, out.Before.Value) != "7.0 pH" {
+			t.Fatalf("outcome %+v", out)
 		}
+		stored(t, "value", out.Step.Value, `{"key":"stored.step.numeric","args":[{"num":"7.3"},{"str":"pH"}]}`, "7,3 pH", "7.3 pH")
+		stored(t, "deviation title", out.Deviation.Title, `{"key":"stored.deviation.title","args":[{"str":"L2603"},{"str":"1.2"},{"text":`+out.Step.Why+`}]}`,
+			"Lot L2603, étape 1.2 : 7,3 pH est hors des limites [6,8 ; 7,2] pH.", "Batch L2603, step 1.2: 7.3 pH is outside the limits [6.8; 7.2] pH.")
 		cc.Step = &out.Step
 		cc.Step.DeviationID = "dev"
 		again, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.4"})
@@ -253,6 +282,16 @@ func TestCorrectStep(t *testing.T) {
 		out, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "ECH-2"})
 		if err != nil || out.Step.State != StepRecorded || out.Step.Value != "ECH-2" {
 			t.Errorf("outcome %+v %v", out, err)
+		}
+	})
+	t.Run("a sample's label is stored as typed, unless it would read as a coded text", func(t *testing.T) {
+		cc := ok
+		cc.Step = stepOf(2, 1, StepDone)
+		_, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: `{"key":"stored.step.confirmed"}`})
+		refused(t, err, errs.Invalid, "value", "coded text")
+		out, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "{ECH-3}"})
+		if err != nil || out.Step.Value != "{ECH-3}" || text.RenderStored(text.FR, out.Step.Value) != "{ECH-3}" {
+			t.Errorf("a label in braces: %+v %v", out, err)
 		}
 	})
 }
@@ -323,5 +362,23 @@ func TestLotRemaining(t *testing.T) {
 	}
 	if l.Quantity != 0 {
 		t.Errorf("ten takes of 0.1 from 1 leave %v", l.Quantity)
+	}
+}
+
+// stored checks a stored text: its stored form, a coded text, and how it
+// reads in French and in English.
+func stored(t *testing.T, what, got, want, fr, en string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s stored as %s, want %s", what, got, want)
+	}
+	if _, ok := text.ParseCoded(got); !ok {
+		t.Errorf("%s is not stored as a coded text: %q", what, got)
+	}
+	if r := text.RenderStored(text.FR, got); r != fr {
+		t.Errorf("%s in French: %q, want %q", what, r, fr)
+	}
+	if r := text.RenderStored(text.EN, got); r != en {
+		t.Errorf("%s in English: %q, want %q", what, r, en)
 	}
 }

@@ -600,3 +600,42 @@ func TestRelease(t *testing.T) {
 		t.Errorf("certified after a rejection: %v", err)
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	day := 24 * time.Hour
+	done := func(d time.Duration) *time.Time { x := t0.Add(d); return &x }
+	in := MetricsInput{
+		Decisions: []DecisionFacts{
+			{Decision: DecisionCertified, Completed: t0, Decided: t0.Add(48 * time.Hour)},                // right first time
+			{Decision: DecisionCertified, Exceptions: 1, Completed: t0, Decided: t0.Add(96 * time.Hour)}, // an exception
+			{Decision: DecisionCertified, Deviations: 1, Completed: t0, Decided: t0.Add(24 * time.Hour)},
+			{Decision: DecisionRejected, OOS: 1, Decided: t0.Add(24 * time.Hour)}, // completion unknown
+		},
+		OpenDeviations: []time.Time{t0.Add(-2 * day), t0.Add(-7 * day), t0.Add(-8 * day), t0.Add(-45 * day), t0.Add(-400 * day)},
+		Actions: []Action{
+			{Due: t0, DoneAt: done(20 * time.Hour)}, // on its due day: on time
+			{Due: t0, DoneAt: done(3 * day)},        // late
+			{Due: t0.Add(-5 * day)},                 // overdue
+			{Due: t0.Add(10 * day)},                 // open, within its day
+		},
+	}
+	m := ComputeMetrics(in, t0)
+	if m.Decided != 4 || m.Certified != 3 || m.Rejected != 1 || m.RightFirstTime != 1 || m.RightFirstTimeRate != 0.25 {
+		t.Errorf("decisions: %+v", m)
+	}
+	if m.LeadTimeMedianHours != 48 || m.LeadTimeMeanHours != 56 {
+		t.Errorf("lead time: median %v, mean %v", m.LeadTimeMedianHours, m.LeadTimeMeanHours)
+	}
+	want := map[string]int{"0-7": 2, "8-30": 1, "31-90": 1, "90+": 1}
+	for k, v := range want {
+		if m.OpenDeviations[k] != v {
+			t.Errorf("open deviations %s: %d, want %d", k, m.OpenDeviations[k], v)
+		}
+	}
+	if m.CAPADoneOnTime != 1 || m.CAPADoneLate != 1 || m.CAPAOverdue != 1 || m.CAPAOpen != 1 || m.CAPAOnTimeRate != 1.0/3 {
+		t.Errorf("CAPA: %+v", m)
+	}
+	if e := ComputeMetrics(MetricsInput{}, t0); e.RightFirstTimeRate != 0 || e.CAPAOnTimeRate != 1 || len(e.OpenDeviations) != 4 {
+		t.Errorf("no data: %+v", e)
+	}
+}

@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"slices"
 	"time"
 
 	"galenix/internal/errs"
@@ -65,6 +66,42 @@ func ReviewBatch(c Reviewing) (*production.Batch, []Exception, error) {
 	}
 	b.State = production.BatchQAReviewed
 	return &b, out, nil
+}
+
+// Justify records QA's justifications of a batch's exceptions, by step id,
+// before QA signs the review: only the batch's exceptions, while it is in QA
+// review; an empty text withdraws a justification.
+func Justify(a identity.Actor, b production.Batch, exceptions []Exception, old BatchReview, justifications map[string]string) (*BatchReview, error) {
+	if err := a.Require(identity.PermQualityDecide); err != nil {
+		return nil, err
+	}
+	if b.State != production.BatchInReview {
+		return nil, errs.E(errs.Conflict, "quality.release.not_in_review", b.Lot, text.Key("batchstate."+string(b.State)))
+	}
+	next := old
+	next.Justifications = map[string]string{}
+	for k, v := range old.Justifications {
+		next.Justifications[k] = v
+	}
+	for id, j := range justifications {
+		i := slices.IndexFunc(exceptions, func(e Exception) bool { return e.StepID == id })
+		if i < 0 {
+			return nil, errs.Field("justifications", "quality.release.not_exception")
+		}
+		j, err := words("justifications", j, 0, 2000)
+		if err != nil {
+			return nil, err
+		}
+		if j == "" {
+			delete(next.Justifications, id)
+			continue
+		}
+		if len([]rune(j)) < 10 {
+			return nil, errs.Field("justifications", "quality.release.justify_exception", exceptions[i].Label)
+		}
+		next.Justifications[id] = j
+	}
+	return &next, nil
 }
 
 // Releasing is what the qualified person's view of a batch reads, live.

@@ -54,5 +54,5 @@ func (p *Person) AuditFields() []audit.Field {
 
 // AuditFields lists the site's fields for the audit trail.
 func (s *Site) AuditFields() []audit.Field {
-	return []audit.Field{audit.F("code", s.Code), audit.F("name", s.Name), audit.F("timezone", s.Timezone)}
+	return []audit.Field{audit.F("code", s.Code), audit.F("name", s.Name), audit.F("timezone", s.Timezone), audit.F("address", s.Address)}
 }

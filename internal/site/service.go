@@ -73,6 +73,10 @@ type PersonFilter struct {
 	Offset int
 }
 
+// MayCreateSite says whether the actor may record the site: galenix
+// itself, once, when the site is set up (an installation, the demo).
+func MayCreateSite(a identity.Actor) error { return a.RequireSystem() }
+
 // CanEdit says whether the actor may change the site model (buildings,
 // rooms, lines, equipment).
 func CanEdit(a identity.Actor) error { return a.Require(identity.PermSiteEdit) }

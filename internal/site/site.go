@@ -19,6 +19,9 @@ type Site struct {
 	Code     string `json:"code"`
 	Name     string `json:"name"`
 	Timezone string `json:"timezone"`
+	// Address is the site's postal address, as documents print it (a
+	// certificate of analysis names the laboratory's).
+	Address string `json:"address"`
 }
 
 // DefaultTimezone is the zone of a site whose settings name none.
@@ -59,6 +62,10 @@ func (s *Site) Validate() error {
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" {
 		return errs.Field("timezone", "site.time_zone_must_zone")
+	}
+	s.Address = strings.TrimSpace(s.Address)
+	if utf8.RuneCountInString(s.Address) > 300 {
+		return errs.Field("address", "site.address_long")
 	}
 	return nil
 }

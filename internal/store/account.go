@@ -17,7 +17,7 @@ import (
 type IdentityStore struct {
 	db *DB
 	// Policy is the default sign-in policy: each field the settings table
-	// holds (see Tx.Policy) overrides it.
+	// holds (see Tx.policy) overrides it.
 	Policy identity.Policy
 	// Directory, when set, signs people in against Active Directory/LDAP.
 	Directory identity.Directory
@@ -181,10 +181,10 @@ func (s *IdentityStore) Accounts(ctx context.Context) ([]identity.Account, error
 		func(sc scanner, a *identity.Account) error { return scanAccount(sc, a) })
 }
 
-// CreateAccount records an account with its password hash in this
+// createAccount records an account with its password hash in this
 // transaction; the hash itself never enters the audit trail. The password
 // starts the account's password history and its age.
-func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
+func (tx *Tx) createAccount(a *identity.Account, passwordHash string) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -213,9 +213,18 @@ func (tx *Tx) CreateAccount(a *identity.Account, passwordHash string) error {
 		audit.F("client_id", a.ClientID), audit.F("active", "true")}), a.ClientID)
 }
 
-// Unlock ends an account's lock and its run of failed sign-ins, for an
+// Unlock ends an account's lock and its run of failed sign-ins
+// ("account.unlock"), for an administrator who has checked who is asking.
+func (s *AdminStore) Unlock(ctx context.Context, accountID, reason string) error {
+	if err := actorOf(ctx).Require(identity.PermAccountsAdmin); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "account.unlock", reason, func(tx *Tx) error { return tx.unlock(accountID) })
+}
+
+// unlock ends an account's lock and its run of failed sign-ins, for an
 // administrator who has checked who is asking.
-func (tx *Tx) Unlock(accountID string) error {
+func (tx *Tx) unlock(accountID string) error {
 	var failed int
 	var locked sql.NullTime
 	err := tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,

@@ -45,7 +45,7 @@ func (s *AdminStore) setPassword(tx *Tx, accountID, password string) error {
 	if err != nil {
 		return err
 	}
-	return tx.SetPassword(accountID, password, policy)
+	return tx.setPassword(accountID, password, policy)
 }
 
 // Accounts lists the accounts the actor may see, by username: every one
@@ -114,7 +114,7 @@ func (s *AdminStore) CreateAccount(ctx context.Context, a *identity.Account, pas
 				return err
 			}
 		}
-		if err := tx.CreateAccount(a, unusablePasswordHash); err != nil {
+		if err := tx.createAccount(a, unusablePasswordHash); err != nil {
 			return err
 		}
 		return s.setPassword(tx, a.ID, password)

@@ -30,10 +30,10 @@ func (tx *Tx) assignments(accountID string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// AssignClient assigns a member of staff to a client laboratory, giving them
+// assignClient assigns a member of staff to a client laboratory, giving them
 // sight of its confidential data; the grant is in the audit trail, where the
 // client's own users can see it too (Annex 11 §12.3).
-func (tx *Tx) AssignClient(accountID, clientID string) error {
+func (tx *Tx) assignClient(accountID, clientID string) error {
 	_, err := tx.assign(accountID, clientID)
 	return err
 }
@@ -63,11 +63,11 @@ func (tx *Tx) assign(accountID, clientID string) (string, error) {
 	return id, tx.Audit([]audit.Change{{Entity: "account", EntityID: accountID, Field: "assigned_client", New: clientID}}, clientID)
 }
 
-// UnassignClient withdraws the assignment of a member of staff to a client
+// unassignClient withdraws the assignment of a member of staff to a client
 // laboratory: they no longer see its confidential data. Like any change of
 // a record that exists, it needs a reason; the withdrawal is in the audit
 // trail, with the client's id, as the grant was.
-func (tx *Tx) UnassignClient(accountID, clientID string) error {
+func (tx *Tx) unassignClient(accountID, clientID string) error {
 	if tx.reason == "" {
 		return errReasonRequired()
 	}
@@ -176,7 +176,7 @@ func (s *AdminStore) Unassign(ctx context.Context, id, reason string) (*identity
 		if err := tx.assignment(id, &as); err != nil {
 			return err
 		}
-		return tx.UnassignClient(as.AccountID, as.ClientID)
+		return tx.unassignClient(as.AccountID, as.ClientID)
 	})
 	return &as, err
 }

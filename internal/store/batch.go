@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
 )
@@ -109,6 +110,25 @@ func (s *ProductionStore) Batch(ctx context.Context, id string) (*production.Bat
 	return b, err
 }
 
+// NextStep returns the batch's next step, the first not done (recorded and
+// waiting for its signatures, or pending); nil when every step is done.
+// Those who execute batches read it.
+func (s *ProductionStore) NextStep(ctx context.Context, batchID string) (*production.StepRecord, error) {
+	var r *production.StepRecord
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := require(tx, identity.PermBatchExecute); err != nil {
+			return err
+		}
+		b, err := tx.batch(batchID)
+		if err != nil {
+			return err
+		}
+		r, err = tx.nextStep(b.ID)
+		return err
+	})
+	return r, err
+}
+
 // batch reads a batch in the actor's scope; outside, it is not found.
 func (tx *Tx) batch(id string) (*production.Batch, error) {
 	var b production.Batch
@@ -125,25 +145,21 @@ func (tx *Tx) saveBatch(old, b *production.Batch) error {
 		return err
 	}
 	b.Updated = tx.now
+	tx.enqueueBatch(old, b)
 	return tx.Audit(audit.Diff(batchTable.entity, b.ID, old.AuditFields(), b.AuditFields()), b.ClientID)
 }
 
 // ScheduleBatch places a batch on a line at a time, by the rules of the
-// schedule; a start in the past is refused.
+// schedule; a start in the past is refused, but in a history load (the
+// demo's past batches, see WriteHistory).
 func (s *ProductionStore) ScheduleBatch(ctx context.Context, id string, r production.ScheduleRequest, reason string) (*production.Batch, error) {
 	var b *production.Batch
 	err := s.db.Write(ctx, "batch.schedule", reason, func(tx *Tx) error {
 		var err error
-		b, err = tx.scheduleBatch(id, r, false)
+		b, err = tx.scheduleBatch(id, r, tx.history)
 		return err
 	})
 	return b, err
-}
-
-// ScheduleBatch places a batch on a line at a time as the demo's history
-// has it: a start in the past is accepted.
-func (tx *Tx) ScheduleBatch(id string, r production.ScheduleRequest) (*production.Batch, error) {
-	return tx.scheduleBatch(id, r, true)
 }
 
 // scheduleBatch reads what placing the batch needs (production.PlanSlot,
@@ -164,7 +180,7 @@ func (tx *Tx) scheduleBatch(id string, r production.ScheduleRequest, history boo
 	if err := tx.line(r.LineID, &c.Line); err != nil {
 		return nil, asField(err, "line_id")
 	}
-	if err := tx.ProductByID(b.ProductID, &c.Product); err != nil {
+	if err := tx.productByID(b.ProductID, &c.Product); err != nil {
 		return nil, err
 	}
 	from, to := slot.Around()
@@ -265,16 +281,16 @@ func (s *ProductionStore) MoveBatch(ctx context.Context, id string, mv productio
 	var b *production.Batch
 	err := s.db.Write(ctx, "batch.move", reason, func(tx *Tx) error {
 		var err error
-		b, err = tx.MoveBatch(id, mv)
+		b, err = tx.moveBatch(id, mv)
 		return err
 	})
 	return b, err
 }
 
-// MoveBatch applies a move other than scheduling as the domain decides it
+// moveBatch applies a move other than scheduling as the domain decides it
 // (production.MoveBatch): release copies the master's steps into the
 // batch's record; completion leaves the equipment used dirty.
-func (tx *Tx) MoveBatch(id string, mv production.BatchMove) (*production.Batch, error) {
+func (tx *Tx) moveBatch(id string, mv production.BatchMove) (*production.Batch, error) {
 	if err := production.MayMove(tx.actor, mv); err != nil {
 		return nil, err
 	}
@@ -284,7 +300,7 @@ func (tx *Tx) MoveBatch(id string, mv production.BatchMove) (*production.Batch, 
 	}
 	c := production.Moving{Actor: tx.actor, Batch: *b}
 	if mv == production.MoveComplete {
-		if c.Next, err = tx.NextStep(b.ID); err != nil {
+		if c.Next, err = tx.nextStep(b.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -344,7 +360,7 @@ func (tx *Tx) setEquipmentStatus(id string, to site.EquipmentStatus) error {
 // record: the batch keeps them whatever happens to the master later.
 func (tx *Tx) releaseSteps(b *production.Batch) error {
 	var m production.Master
-	if err := tx.MasterByID(b.MasterID, &m); err != nil {
+	if err := tx.masterByID(b.MasterID, &m); err != nil {
 		return err
 	}
 	const row = `(?,?,?,?,?,?,?,?)`

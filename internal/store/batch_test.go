@@ -13,6 +13,7 @@ import (
 	"galenix/internal/production"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -38,19 +39,20 @@ func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 	e.betaSyrup = production.Product{ClientID: e.beta.ID, Code: "BET-SYR", Name: "Betasirop", Form: site.FormSyrup, Strength: "5 mg/mL", Presentation: "Flacon 150 mL", Storage: "< 25 °C"}
 	e.api = production.Material{Code: "API-1", Name: "Alphacaïne base", Kind: production.MaterialRaw, Unit: "kg"}
 	// A history load: the masters are effective before the test begins.
-	must(t, db.WriteHistory(as(identity.System), "test.seed", func(tx *store.Tx) error {
+	prod := db.Production()
+	must(t, db.WriteHistory(as(identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		for _, p := range []*production.Product{&e.vial, &e.tablet, &e.betaSyrup} {
-			if err := tx.CreateProduct(p); err != nil {
+			if err := prod.CreateProduct(ctx, p); err != nil {
 				return err
 			}
 		}
-		if err := tx.CreateMaterial(&e.api); err != nil {
+		if err := prod.CreateMaterial(ctx, &e.api); err != nil {
 			return err
 		}
 		e.lotOK = production.Lot{MaterialID: e.api.ID, Code: "LOT-OK", Status: production.LotReleased, Quantity: 100, ExpiresOn: now.AddDate(1, 0, 0)}
 		e.lotQ = production.Lot{MaterialID: e.api.ID, Code: "LOT-Q", Status: production.LotQuarantine, Quantity: 100, ExpiresOn: now.AddDate(1, 0, 0)}
 		for _, l := range []*production.Lot{&e.lotOK, &e.lotQ} {
-			if err := tx.CreateLot(l); err != nil {
+			if err := prod.CreateLot(ctx, l); err != nil {
 				return err
 			}
 		}
@@ -67,14 +69,14 @@ func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 		tab := production.Master{ProductID: e.tablet.ID, Code: "MBR-TAB", Title: "Alphadol comprimés", BatchSize: 100000, Unit: "comprimés", Hours: 4, Operations: ops()}
 		syr := production.Master{ProductID: e.betaSyrup.ID, Code: "MBR-SYR", Title: "Betasirop", BatchSize: 1000, Unit: "flacons", Hours: 4, Operations: ops()}
 		for _, m := range []*production.Master{&e.master, &tab, &syr} {
-			if err := tx.CreateMaster(m); err != nil {
+			if err := prod.CreateMaster(ctx, m); err != nil {
 				return err
 			}
 		}
-		if err := tx.SetMasterStatus(e.master.ID, production.MasterEffective); err != nil {
+		if err := h.SetMasterStatus(e.master.ID, production.MasterEffective); err != nil {
 			return err
 		}
-		return tx.SetMasterStatus(tab.ID, production.MasterEffective)
+		return h.SetMasterStatus(tab.ID, production.MasterEffective)
 	}))
 	return e
 }
@@ -235,8 +237,19 @@ func TestBatchRecordExecution(t *testing.T) {
 		// pH out of limits: recorded, flagged, a deviation opened.
 		r, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"})
 		must(t, err)
-		if !r.Exception || r.DeviationID == "" || r.Value != "7.5 pH" {
+		if !r.Exception || r.DeviationID == "" || text.RenderStored(text.FR, r.Value) != "7,5 pH" {
 			t.Fatalf("out of limits: %+v", r)
+		}
+		// Its texts are kept coded, read back as they were written.
+		kept, err := svc.Record(sup, b.ID)
+		must(t, err)
+		for what, stored := range map[string]string{"value": kept.Steps[1].Value, "why": kept.Steps[1].Why, "deviation": kept.Deviations[0].Title} {
+			if _, ok := text.ParseCoded(stored); !ok {
+				t.Errorf("the %s is not kept coded: %q", what, stored)
+			}
+		}
+		if got := text.RenderStored(text.EN, kept.Deviations[0].Title); got != "Batch "+b.Lot+", step 1.2: 7.5 pH is outside the limits [6.8; 7.2] pH." {
+			t.Errorf("the deviation's title: %q", got)
 		}
 		// The material: unknown lot, lot in quarantine, then the right one.
 		before = counts(t, db)

@@ -39,8 +39,16 @@ func (s *ClientStore) Client(ctx context.Context, id string) (*client.Client, er
 	return &c, err
 }
 
-// CreateClient records a client laboratory in this transaction.
-func (tx *Tx) CreateClient(c *client.Client) error {
+// CreateClient records a client laboratory ("client.create").
+func (s *ClientStore) CreateClient(ctx context.Context, c *client.Client) error {
+	if err := client.MayCreate(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "client.create", "", func(tx *Tx) error { return tx.createClient(c) })
+}
+
+// createClient records a client laboratory in this transaction.
+func (tx *Tx) createClient(c *client.Client) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}

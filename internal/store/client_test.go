@@ -8,6 +8,7 @@ import (
 	"galenix/internal/client"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/site"
 	"galenix/internal/store"
 )
 
@@ -98,6 +99,31 @@ func TestClientScope(t *testing.T) {
 		must(t, err)
 		if len(all) != 2*accountEntries {
 			t.Errorf("account entries seen by the site: got %d, want %d", len(all), 2*accountEntries)
+		}
+	})
+}
+
+// TestSetUpBySystemOnly: the site and the client laboratories are recorded
+// by galenix itself (an installation, the demo), through their services;
+// no role records them, and a database holds one site.
+func TestSetUpBySystemOnly(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		sys := as(identity.System)
+		ada := as(identity.Actor{UserID: store.NewID(), Username: "ada", Name: "Ada Admin",
+			Roles: []identity.Role{identity.RoleAdmin, identity.RoleSupervisor, identity.RoleQA}})
+		st := site.Site{Code: "FSB", Name: "Fontenay", Timezone: "Europe/Paris"}
+		wantErr(t, db.Site().CreateSite(ada, &st), errs.Forbidden, "")
+		must(t, db.Site().CreateSite(sys, &st))
+		wantErr(t, db.Site().CreateSite(sys, &site.Site{Code: "MRS", Name: "Marseille", Timezone: "Europe/Paris"}), errs.Conflict, "")
+		wantErr(t, db.Clients().CreateClient(ada, &client.Client{Code: "ACME", Name: "Acme Pharma"}), errs.Forbidden, "")
+		acme := client.Client{Code: "ACME", Name: "Acme Pharma"}
+		must(t, db.Clients().CreateClient(sys, &acme))
+		wantErr(t, db.Clients().CreateClient(sys, &client.Client{Code: "ACME", Name: "Acme again"}), errs.Conflict, "code")
+		got, err := db.Clients().Client(sys, acme.ID)
+		must(t, err)
+		if got.Code != "ACME" {
+			t.Errorf("client %+v", got)
 		}
 	})
 }

@@ -67,6 +67,9 @@ type DB struct {
 	poolWait time.Duration
 	// events are the reactions to domain events (events.go).
 	events handlers
+	// appended are told of this node's commits that appended outbox
+	// events (outbox.go).
+	appended appended
 	// passwords hashes and checks the passwords (Config.Keys).
 	passwords identity.Passwords
 }

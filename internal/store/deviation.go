@@ -234,13 +234,3 @@ func (s *DeviationStore) Owners(ctx context.Context) ([]quality.Owner, error) {
 	return list(ctx, s.db, `SELECT id, name FROM accounts WHERE client_id IS NULL AND active = ? AND username <> ? ORDER BY name`,
 		[]any{true, identity.System.Username}, func(sc scanner, o *quality.Owner) error { return sc.Scan(&o.ID, &o.Name) })
 }
-
-// batchDeviations reads, in the actor's scope, the deviations that bear on
-// a batch: those it opened, and those whose assessment names it among the
-// batches impacted. The qualified person's release check asks it
-// (quality.Deviation.Settled decides each).
-func (tx *Tx) batchDeviations(batchID string) ([]quality.Deviation, error) {
-	cond, args := inScope("d.client_id", tx.actor.ClientScope())
-	return collect(tx, deviationSelect+` WHERE (d.batch_id = ? OR d.impacts LIKE ?) AND `+cond+` ORDER BY d.code`,
-		append([]any{batchID, `%"batch_id":"` + batchID + `"%`}, args...), scanQualityDeviation)
-}

@@ -92,7 +92,7 @@ func (s *IdentityStore) syncDirectoryAccount(ctx context.Context, du *identity.D
 		err := notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+` FROM accounts WHERE username = ?`, du.Username), &a), "store.no_account")
 		if errs.Is(err, errs.NotFound) && hash != "" {
 			a = identity.Account{Username: du.Username, Name: du.Name, Roles: du.Roles, Source: SourceLDAP}
-			return tx.CreateAccount(&a, hash)
+			return tx.createAccount(&a, hash)
 		}
 		if errs.Is(err, errs.NotFound) {
 			// Removed between the read and the write: try again.

@@ -55,7 +55,7 @@ func (db *DB) StartDrill(ctx context.Context, d *backup.Drill) error {
 				return err
 			}
 		}
-		return tx.CreateDrill(d)
+		return tx.createDrill(d)
 	})
 }
 
@@ -81,9 +81,9 @@ func (tx *Tx) markPoint(d *backup.Drill) error {
 	return nil
 }
 
-// CreateDrill writes a drill record, performed by the transaction's actor,
+// createDrill writes a drill record, performed by the transaction's actor,
 // with its audit entries. The demo writes its past drills with it.
-func (tx *Tx) CreateDrill(d *backup.Drill) error {
+func (tx *Tx) createDrill(d *backup.Drill) error {
 	if d.ID == "" {
 		d.ID = NewID()
 	}

@@ -13,7 +13,8 @@ import (
 // narcotics register or a batch waiting on the laboratory: the context
 // that reacts subscribes (DB.On), the one that acts only publishes. What
 // must happen after the commit (notifications, live streams) goes through
-// the outbox instead (DESIGN.md).
+// the outbox instead (outbox.go, internal/outbox): appended in the same
+// transaction, delivered once it committed, and unable to refuse it.
 
 // EventKind names a kind of event.
 type EventKind string
@@ -72,12 +73,16 @@ func (tx *Tx) publish(ev Event) error {
 	return nil
 }
 
-// onSigned subscribes production's reactions to signatures: a step's
-// signatures complete it (production.SignStep), quality assurance's
-// approval moves a master in review to approved.
+// onSigned subscribes the reactions to signatures on production's records:
+// a step's signatures complete it (production.SignStep), quality
+// assurance's approval moves a master in review to approved, QA's review
+// and the qualified person's decision move a batch on.
 func (db *DB) onSigned() {
 	db.On(SignatureGiven, stepTable.entity, func(tx *Tx, ev Event) error { return tx.stepSigned(ev.Signature, true) })
 	db.On(SignatureGiven, masterTable.entity, func(tx *Tx, ev Event) error { return approveMaster(tx, ev.Signature) })
+	// A batch's own life cycle after manufacture: QA's signed review and
+	// the qualified person's decision (store/release.go).
+	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })
 	// Quality assurance's signature (approved) closes a deviation.
 	db.On(SignatureGiven, devTable.entity, func(tx *Tx, ev Event) error { return closeDeviation(tx, ev.Signature) })
 }

@@ -121,3 +121,15 @@ func (db *DB) TerminateLeaderForTest(l *Leader) error {
 	_, err = db.write.Exec(`SELECT pg_terminate_backend($1)`, pid)
 	return err
 }
+
+// WriteEvents runs a write command that appends n outbox events of the
+// client named (topic "test.event"), then fails with fail if it is not
+// nil: the command rolls back.
+func (db *DB) WriteEvents(ctx context.Context, clientID string, n int, fail error) error {
+	return db.Write(ctx, "test.event", "", func(tx *Tx) error {
+		for i := range n {
+			tx.enqueue("test.event", "test", NewID(), clientID, map[string]any{"i": i})
+		}
+		return fail
+	})
+}

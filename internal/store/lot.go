@@ -51,7 +51,7 @@ func (s *ProductionStore) Material(ctx context.Context, id string) (*production.
 		return nil, refusalOr(err, errNoMaterial())
 	}
 	var m production.Material
-	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.MaterialByID(id, &m) }); err != nil {
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.materialByID(id, &m) }); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -61,9 +61,9 @@ func errNoMaterial() error {
 	return errs.E(errs.NotFound, "store.no_such_material")
 }
 
-// MaterialByID reads a material. Materials are the site's: the caller
+// materialByID reads a material. Materials are the site's: the caller
 // checks who may see them.
-func (tx *Tx) MaterialByID(id string, m *production.Material) error {
+func (tx *Tx) materialByID(id string, m *production.Material) error {
 	return tx.byID(`SELECT `+materialCols+` FROM materials WHERE id = ?`, id,
 		func(sc scanner) error { return scanMaterial(sc, m) }, "store.no_such_material")
 }
@@ -73,11 +73,11 @@ func (s *ProductionStore) CreateMaterial(ctx context.Context, m *production.Mate
 	if err := actorOf(ctx).Require(identity.PermStockEdit); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "material.create", "", func(tx *Tx) error { return tx.CreateMaterial(m) })
+	return s.db.Write(ctx, "material.create", "", func(tx *Tx) error { return tx.createMaterial(m) })
 }
 
-// CreateMaterial records a material in this transaction.
-func (tx *Tx) CreateMaterial(m *production.Material) error {
+// createMaterial records a material in this transaction.
+func (tx *Tx) createMaterial(m *production.Material) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *ProductionStore) Lot(ctx context.Context, id string) (*production.Lot, 
 		return nil, refusalOr(err, errNoLot())
 	}
 	var l production.Lot
-	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.LotByID(id, &l) }); err != nil {
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.lotByID(id, &l) }); err != nil {
 		return nil, err
 	}
 	return &l, nil
@@ -128,9 +128,9 @@ func errNoLot() error {
 	return errs.E(errs.NotFound, "store.no_such_material_lot")
 }
 
-// LotByID reads a lot with its material's name and unit. Lots are the
+// lotByID reads a lot with its material's name and unit. Lots are the
 // site's: the caller checks who may see them.
-func (tx *Tx) LotByID(id string, l *production.Lot) error {
+func (tx *Tx) lotByID(id string, l *production.Lot) error {
 	return tx.byID(`SELECT `+lotCols+lotFrom+` WHERE l.id = ?`, id,
 		func(sc scanner) error { return scanLot(sc, l) }, "store.no_such_material_lot")
 }
@@ -149,26 +149,21 @@ func (tx *Tx) lotByCode(code string) (*production.Lot, error) {
 	return &l, nil
 }
 
-// CreateLot records a received lot.
+// CreateLot records a received lot (production.MayReceiveLot).
 func (s *ProductionStore) CreateLot(ctx context.Context, l *production.Lot) error {
-	if err := actorOf(ctx).Require(identity.PermStockEdit); err != nil {
+	if err := production.MayReceiveLot(actorOf(ctx), l); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "lot.create", "", func(tx *Tx) error { return tx.CreateLot(l) })
+	return s.db.Write(ctx, "lot.create", "", func(tx *Tx) error { return tx.createLot(l) })
 }
 
-// CreateLot records a lot in this transaction. A received lot starts in
-// quarantine; only those who decide a lot's status (quality assurance,
-// galenix itself loading data) may record it otherwise.
-func (tx *Tx) CreateLot(l *production.Lot) error {
+// createLot records a lot in this transaction, as CreateLot allowed it.
+func (tx *Tx) createLot(l *production.Lot) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
-	if l.Status != production.LotQuarantine && !tx.actor.Can(identity.PermLotStatus) {
-		return errs.E(errs.Forbidden, "store.received_lot_starts_quarantine")
-	}
 	var m production.Material
-	if err := tx.MaterialByID(l.MaterialID, &m); err != nil {
+	if err := tx.materialByID(l.MaterialID, &m); err != nil {
 		return asField(err, "material_id")
 	}
 	l.ID, l.Material, l.Unit = NewID(), m.Name, m.Unit
@@ -183,7 +178,7 @@ func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status pr
 		if err := production.MayChangeLotStatus(tx.actor, status, tx.reason); err != nil {
 			return err
 		}
-		if err := tx.LotByID(id, &l); err != nil {
+		if err := tx.lotByID(id, &l); err != nil {
 			return err
 		}
 		old := l
@@ -203,9 +198,9 @@ func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status pr
 	return &l, nil
 }
 
-// ConsumeLot takes a quantity out of a lot's stock, as a material addition
+// consumeLot takes a quantity out of a lot's stock, as a material addition
 // of a batch uses it; a lot without enough stock is refused.
-func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
+func (tx *Tx) consumeLot(lotID string, qty float64) error {
 	if math.IsNaN(qty) || math.IsInf(qty, 0) || qty <= 0 {
 		return errs.Field("quantity", "store.quantity_used_must_positive")
 	}
@@ -219,7 +214,7 @@ func (tx *Tx) ConsumeLot(lotID string, qty float64) error {
 		}
 	}
 	var l production.Lot
-	if err := tx.LotByID(lotID, &l); err != nil {
+	if err := tx.lotByID(lotID, &l); err != nil {
 		return err
 	}
 	// The stock may have gone down since the addition was decided.
@@ -243,7 +238,7 @@ func signableLot(tx *Tx, id string) ([]audit.Field, string, error) {
 		return nil, "", errNoRecord()
 	}
 	var l production.Lot
-	if err := tx.LotByID(id, &l); err != nil {
+	if err := tx.lotByID(id, &l); err != nil {
 		return nil, "", err
 	}
 	var fields []audit.Field

@@ -74,7 +74,7 @@ func (s *ProductionStore) Master(ctx context.Context, id string) (*production.Ma
 		return nil, refusalOr(err, errNoMaster())
 	}
 	var m production.Master
-	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.MasterByID(id, &m) }); err != nil {
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.masterByID(id, &m) }); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -84,9 +84,9 @@ func errNoMaster() error {
 	return errs.E(errs.NotFound, "store.no_such_master_batch")
 }
 
-// MasterByID reads a master of a client in the actor's scope, with its
+// masterByID reads a master of a client in the actor's scope, with its
 // operations; any other is not found.
-func (tx *Tx) MasterByID(id string, m *production.Master) error {
+func (tx *Tx) masterByID(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+cond, id,
 		func(sc scanner) error { return scanMaster(sc, m) }, "store.no_such_master_batch", args...)
@@ -99,11 +99,11 @@ func (tx *Tx) masterHead(id string, m *production.Master) error {
 		func(sc scanner) error { return scanMasterHead(sc, m) }, "store.no_such_master_batch", args...)
 }
 
-// EffectiveMaster returns the product's effective version with its
+// effectiveMaster returns the product's effective version with its
 // operations: the one new orders are made from.
-func (tx *Tx) EffectiveMaster(productID string) (*production.Master, error) {
+func (tx *Tx) effectiveMaster(productID string) (*production.Master, error) {
 	var p production.Product
-	if err := tx.ProductByID(productID, &p); err != nil {
+	if err := tx.productByID(productID, &p); err != nil {
 		return nil, err
 	}
 	cond, args := inScope("client_id", tx.actor.ClientScope())
@@ -124,18 +124,18 @@ func (s *ProductionStore) CreateMaster(ctx context.Context, m *production.Master
 	if err := actorOf(ctx).Require(identity.PermMasterEdit); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "master.create", "", func(tx *Tx) error { return tx.CreateMaster(m) })
+	return s.db.Write(ctx, "master.create", "", func(tx *Tx) error { return tx.createMaster(m) })
 }
 
-// CreateMaster records a master in this transaction: a draft of the
+// createMaster records a master in this transaction: a draft of the
 // product (of a client in the actor's scope), the next version of its
 // code. A code belongs to one product.
-func (tx *Tx) CreateMaster(m *production.Master) error {
+func (tx *Tx) createMaster(m *production.Master) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
 	var p production.Product
-	if err := tx.ProductByID(m.ProductID, &p); err != nil {
+	if err := tx.productByID(m.ProductID, &p); err != nil {
 		return asField(err, "product_id")
 	}
 	if err := tx.checkMaterials(m); err != nil {
@@ -169,7 +169,7 @@ func (tx *Tx) checkMaterials(m *production.Master) error {
 				continue
 			}
 			var mat production.Material
-			if err := tx.MaterialByID(st.MaterialID, &mat); err != nil {
+			if err := tx.materialByID(st.MaterialID, &mat); err != nil {
 				if errs.Is(err, errs.NotFound) {
 					return errs.Field("operations", "store.step_adds_material_that", op.No, st.No)
 				}
@@ -187,7 +187,7 @@ func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master
 	}
 	return s.db.Write(ctx, "master.update", reason, func(tx *Tx) error {
 		var old production.Master
-		if err := tx.MasterByID(m.ID, &old); err != nil {
+		if err := tx.masterByID(m.ID, &old); err != nil {
 			return err
 		}
 		if old.Status != production.MasterDraft {
@@ -230,7 +230,7 @@ func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv producti
 		if err := tx.moveMasterStatus(&m, to); err != nil {
 			return err
 		}
-		return tx.MasterByID(m.ID, &m)
+		return tx.masterByID(m.ID, &m)
 	})
 	if err != nil {
 		return nil, err
@@ -238,11 +238,11 @@ func (s *ProductionStore) MoveMaster(ctx context.Context, id string, mv producti
 	return &m, nil
 }
 
-// SetMasterStatus sets a master's status as a history has it, audited as
+// setMasterStatus sets a master's status as a history has it, audited as
 // its client's, without the life cycle's moves: for a history load only
 // (the demo's masters, approved and effective before it begins). A master
 // made effective supersedes the product's effective version.
-func (tx *Tx) SetMasterStatus(id string, to production.MasterStatus) error {
+func (tx *Tx) setMasterStatus(id string, to production.MasterStatus) error {
 	if err := tx.historyOnly("setting a master's status"); err != nil {
 		return err
 	}
@@ -331,7 +331,7 @@ func signableMaster(tx *Tx, id string) ([]audit.Field, string, error) {
 		return nil, "", errNoRecord()
 	}
 	var m production.Master
-	if err := tx.MasterByID(id, &m); err != nil {
+	if err := tx.masterByID(id, &m); err != nil {
 		return nil, "", err
 	}
 	return m.SignedFields(), m.ClientID, nil

@@ -59,22 +59,22 @@ func (s *ProductionStore) CreateOrder(ctx context.Context, o *production.Order) 
 		if err := o.Validate(tx.now); err != nil {
 			return err
 		}
-		return tx.CreateOrder(o)
+		return tx.createOrder(o)
 	})
 }
 
-// CreateOrder records an order of a product from its effective master
+// createOrder records an order of a product from its effective master
 // batch record, and as many planned batches as the master's batch size
 // needs, each with its lot number.
-func (tx *Tx) CreateOrder(o *production.Order) error {
+func (tx *Tx) createOrder(o *production.Order) error {
 	if o.DueOn.IsZero() {
 		return errs.Field("due_on", "production.give_due_date_yyyy")
 	}
 	var p production.Product
-	if err := tx.ProductByID(o.ProductID, &p); err != nil {
+	if err := tx.productByID(o.ProductID, &p); err != nil {
 		return asField(err, "product_id")
 	}
-	m, err := tx.EffectiveMaster(p.ID)
+	m, err := tx.effectiveMaster(p.ID)
 	if err != nil {
 		return err
 	}

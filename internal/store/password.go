@@ -14,14 +14,14 @@ import (
 // takes effect at once; fewer than all, since old hashes help nobody.
 const keptPasswords = 24
 
-// SetPassword gives the account a new password in this transaction. The
+// setPassword gives the account a new password in this transaction. The
 // password must meet the policy (length, common passwords, username) and
 // not be one of the account's last policy.History passwords; its argon2id
 // hash replaces the old one and joins the history, and the password's age
 // starts again. The audit trail records that the password changed, never
 // the password nor its hash. The account's other sessions end: whoever
 // held the old password holds nothing now.
-func (tx *Tx) SetPassword(accountID, password string, policy identity.Policy) error {
+func (tx *Tx) setPassword(accountID, password string, policy identity.Policy) error {
 	var username, source, clientID, current string
 	err := tx.byID(`SELECT username, source, COALESCE(CAST(client_id AS TEXT), ''), password_hash FROM accounts WHERE id = ?`, accountID,
 		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current) }, "store.no_such_account")
@@ -129,7 +129,7 @@ func (s *IdentityStore) ChangePassword(ctx context.Context, current, next string
 		if err != nil {
 			return err
 		}
-		return tx.SetPassword(a.UserID, next, policy)
+		return tx.setPassword(a.UserID, next, policy)
 	})
 	// The request names the new password "new".
 	var e *errs.Error

@@ -50,11 +50,11 @@ func (s *SiteStore) CreateShift(ctx context.Context, sh *site.Shift) error {
 	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "shift.create", "", func(tx *Tx) error { return tx.CreateShift(sh) })
+	return s.db.Write(ctx, "shift.create", "", func(tx *Tx) error { return tx.createShift(sh) })
 }
 
-// CreateShift records a shift in this transaction.
-func (tx *Tx) CreateShift(s *site.Shift) error {
+// createShift records a shift in this transaction.
+func (tx *Tx) createShift(s *site.Shift) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -115,11 +115,11 @@ func (s *SiteStore) CreateTeam(ctx context.Context, t *site.Team) error {
 	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "team.create", "", func(tx *Tx) error { return tx.CreateTeam(t) })
+	return s.db.Write(ctx, "team.create", "", func(tx *Tx) error { return tx.createTeam(t) })
 }
 
-// CreateTeam records a team in this transaction.
-func (tx *Tx) CreateTeam(t *site.Team) error {
+// createTeam records a team in this transaction.
+func (tx *Tx) createTeam(t *site.Team) error {
 	if err := t.Validate(); err != nil {
 		return err
 	}
@@ -206,11 +206,11 @@ func (s *SiteStore) CreatePerson(ctx context.Context, p *site.Person) error {
 	if err := checkEditStaff(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "person.create", "", func(tx *Tx) error { return tx.CreatePerson(p) })
+	return s.db.Write(ctx, "person.create", "", func(tx *Tx) error { return tx.createPerson(p) })
 }
 
-// CreatePerson records a member of staff in this transaction.
-func (tx *Tx) CreatePerson(p *site.Person) error {
+// createPerson records a member of staff in this transaction.
+func (tx *Tx) createPerson(p *site.Person) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}

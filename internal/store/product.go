@@ -47,15 +47,15 @@ func (s *ProductionStore) Product(ctx context.Context, id string) (*production.P
 		return nil, err
 	}
 	var p production.Product
-	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.ProductByID(id, &p) }); err != nil {
+	if err := s.db.Read(ctx, func(tx *Tx) error { return tx.productByID(id, &p) }); err != nil {
 		return nil, err
 	}
 	return &p, nil
 }
 
-// ProductByID reads a product of a client in the actor's scope; any other
+// productByID reads a product of a client in the actor's scope; any other
 // is not found.
-func (tx *Tx) ProductByID(id string, p *production.Product) error {
+func (tx *Tx) productByID(id string, p *production.Product) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
 	return tx.byID(`SELECT `+productCols+` FROM products WHERE id = ? AND `+cond, id,
 		func(sc scanner) error { return scanProduct(sc, p) }, "store.no_such_product", args...)
@@ -66,12 +66,12 @@ func (s *ProductionStore) CreateProduct(ctx context.Context, p *production.Produ
 	if err := actorOf(ctx).Require(identity.PermProductionPlan); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "product.create", "", func(tx *Tx) error { return tx.CreateProduct(p) })
+	return s.db.Write(ctx, "product.create", "", func(tx *Tx) error { return tx.createProduct(p) })
 }
 
-// CreateProduct records a product in this transaction, for a client in the
+// createProduct records a product in this transaction, for a client in the
 // actor's scope, audited as that client's.
-func (tx *Tx) CreateProduct(p *production.Product) error {
+func (tx *Tx) createProduct(p *production.Product) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -89,7 +89,7 @@ func (s *ProductionStore) UpdateProduct(ctx context.Context, p *production.Produ
 	}
 	return s.db.Write(ctx, "product.update", reason, func(tx *Tx) error {
 		var old production.Product
-		if err := tx.ProductByID(p.ID, &old); err != nil {
+		if err := tx.productByID(p.ID, &old); err != nil {
 			return err
 		}
 		if p.ClientID == "" {
@@ -127,7 +127,7 @@ func signableProduct(tx *Tx, id string) ([]audit.Field, string, error) {
 		return nil, "", errNoRecord()
 	}
 	var p production.Product
-	if err := tx.ProductByID(id, &p); err != nil {
+	if err := tx.productByID(id, &p); err != nil {
 		return nil, "", err
 	}
 	return p.AuditFields(), p.ClientID, nil

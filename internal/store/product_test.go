@@ -601,21 +601,17 @@ func TestMasterLifeCycle(t *testing.T) {
 		t.Run("loaded effective by galenix", func(t *testing.T) {
 			sys := as(identity.System)
 			m := newMaster(e.betaProd.ID, e.water.ID, "MBR-BETA")
-			// Outside a history load, a master's status moves only by its
-			// life cycle.
-			err := db.Write(sys, "test.load", "", func(tx *store.Tx) error {
-				if err := tx.CreateMaster(&m); err != nil {
+			var loaded *store.History
+			must(t, db.WriteHistory(sys, "test.load", func(ctx context.Context, h *store.History) error {
+				loaded = h
+				if err := db.Production().CreateMaster(ctx, &m); err != nil {
 					return err
 				}
-				return tx.SetMasterStatus(m.ID, production.MasterEffective)
-			})
-			wantErr(t, err, errs.Internal, "")
-			must(t, db.WriteHistory(sys, "test.load", func(tx *store.Tx) error {
-				if err := tx.CreateMaster(&m); err != nil {
-					return err
-				}
-				return tx.SetMasterStatus(m.ID, production.MasterEffective)
+				return h.SetMasterStatus(m.ID, production.MasterEffective)
 			}))
+			// Once the history load has ended, a master's status moves
+			// only by its life cycle.
+			wantErr(t, loaded.SetMasterStatus(m.ID, production.MasterRetired), errs.Internal, "")
 			must(t, db.Read(sys, func(tx *store.Tx) error {
 				got, err := tx.EffectiveMaster(e.betaProd.ID)
 				if err == nil && (got.ID != m.ID || got.ClientID != e.beta.ID) {

@@ -42,7 +42,7 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 		return nil, err
 	}
 	rec := &production.Record{Batch: *b, Signatures: []esign.Signature{}}
-	if err := tx.MasterByID(b.MasterID, &rec.Master); err != nil {
+	if err := tx.masterByID(b.MasterID, &rec.Master); err != nil {
 		return nil, err
 	}
 	if rec.Steps, err = tx.steps(b.ID); err != nil {
@@ -213,7 +213,7 @@ func (tx *Tx) floor(lineID string) (*production.Floor, error) {
 			if f.Batch, err = tx.batch(current); err != nil {
 				return nil, err
 			}
-			if f.Next, err = tx.NextStep(current); err != nil {
+			if f.Next, err = tx.nextStep(current); err != nil {
 				return nil, err
 			}
 			if f.Next != nil {
@@ -281,7 +281,7 @@ func (s *ProductionStore) LotUses(ctx context.Context, lotID string) ([]producti
 			return errs.E(errs.NotFound, "store.no_such_lot")
 		}
 		var l production.Lot
-		if err := tx.LotByID(lotID, &l); err != nil {
+		if err := tx.lotByID(lotID, &l); err != nil {
 			return err
 		}
 		var err error

@@ -38,12 +38,12 @@ func (s *ProductionStore) CreateWindow(ctx context.Context, w *production.Window
 		if err := require(tx, identity.PermLineMaintenance); err != nil {
 			return err
 		}
-		return tx.CreateWindow(w)
+		return tx.createWindow(w)
 	})
 }
 
-// CreateWindow records a maintenance window in this transaction.
-func (tx *Tx) CreateWindow(w *production.Window) error {
+// createWindow records a maintenance window in this transaction.
+func (tx *Tx) createWindow(w *production.Window) error {
 	if err := w.Validate(); err != nil {
 		return err
 	}

@@ -69,9 +69,9 @@ func setPolicyField(p *identity.Policy, field, value string) error {
 	return nil
 }
 
-// Policy returns the site's sign-in policy: the stored settings over the
+// policy returns the site's sign-in policy: the stored settings over the
 // defaults.
-func (tx *Tx) Policy() (identity.Policy, error) {
+func (tx *Tx) policy() (identity.Policy, error) {
 	return tx.policyOver(identity.DefaultPolicy())
 }
 
@@ -97,19 +97,15 @@ func (tx *Tx) policyOver(p identity.Policy) (identity.Policy, error) {
 	return p, rows.Err()
 }
 
-// SetPolicy stores the site's sign-in policy in this transaction and audits
-// each field that changed (entity "policy", id "sign-in"). It checks the
-// policy's bounds; the reason, when one is needed, is the caller's to ask
-// for: galenix setting up a site (the demo) gives none.
-func (tx *Tx) SetPolicy(p identity.Policy) error { return tx.setPolicy(p, false) }
-
-// setPolicy stores p; with needReason, a change without a reason is
+// setPolicy stores the site's sign-in policy in this transaction and
+// audits each field that changed (entity "policy", id "sign-in"). It checks
+// the policy's bounds; with needReason, a change without a reason is
 // refused.
 func (tx *Tx) setPolicy(p identity.Policy, needReason bool) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	old, err := tx.Policy()
+	old, err := tx.policy()
 	if err != nil {
 		return err
 	}
@@ -133,7 +129,7 @@ func (tx *Tx) setPolicy(p identity.Policy, needReason bool) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		cur, err := tx.Policy()
+		cur, err := tx.policy()
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,7 @@ var signables = map[string]signable{
 	masterTable.entity:  signableMaster,
 	lotTable.entity:     signableLot,
 	stepTable.entity:    signableStep,
+	batchTable.entity:   signableBatch,
 	// Quality's records.
 	devTable.entity: signableDeviation,
 }

@@ -357,6 +357,7 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		if err := tx.Audit([]audit.Change{{Entity: sig.Entity, EntityID: sig.EntityID, Field: "signature", New: signatureEntry(sig)}}, sig.ClientID); err != nil {
 			return err
 		}
+		tx.enqueueSignature(sig)
 		return tx.publish(Event{Kind: SignatureGiven, Entity: sig.Entity, Signature: sig})
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ var (
 func (s *SiteStore) Site(ctx context.Context) (*site.Site, error) {
 	var st site.Site
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		return tx.queryRow(`SELECT id, code, name, timezone FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone)
+		return tx.queryRow(`SELECT id, code, name, timezone, address FROM sites ORDER BY code LIMIT 1`).Scan(&st.ID, &st.Code, &st.Name, &st.Timezone, &st.Address)
 	})
 	return &st, notFound(err, "overview.nosite")
 }
@@ -46,15 +46,30 @@ func (tx *Tx) siteZone() *time.Location {
 	return st.Location()
 }
 
-var siteTable = table{"sites", "site", []string{"code", "name", "timezone"}}
+var siteTable = table{"sites", "site", []string{"code", "name", "timezone", "address"}}
 
-// CreateSite records the site, the root of the model.
-func (tx *Tx) CreateSite(st *site.Site) error {
+// CreateSite records the site, the root of the model ("site.create"): once
+// per database, by galenix itself.
+func (s *SiteStore) CreateSite(ctx context.Context, st *site.Site) error {
+	if err := site.MayCreateSite(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "site.create", "", func(tx *Tx) error { return tx.createSite(st) })
+}
+
+// createSite records the site, the root of the model; there is one per
+// database.
+func (tx *Tx) createSite(st *site.Site) error {
 	if err := st.Validate(); err != nil {
 		return err
 	}
+	if has, err := tx.hasSite(); err != nil {
+		return err
+	} else if has {
+		return errs.E(errs.Conflict, "store.site_already_set_up")
+	}
 	st.ID = NewID()
-	return create(tx, siteTable, st.ID, st, row{"code": st.Code, "name": st.Name, "timezone": st.Timezone})
+	return create(tx, siteTable, st.ID, st, row{"code": st.Code, "name": st.Name, "timezone": st.Timezone, "address": st.Address})
 }
 
 // --- buildings
@@ -86,11 +101,11 @@ func (s *SiteStore) CreateBuilding(ctx context.Context, b *site.Building) error 
 	if err := checkEdit(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "building.create", "", func(tx *Tx) error { return tx.CreateBuilding(b) })
+	return s.db.Write(ctx, "building.create", "", func(tx *Tx) error { return tx.createBuilding(b) })
 }
 
-// CreateBuilding records a building in this transaction.
-func (tx *Tx) CreateBuilding(b *site.Building) error {
+// createBuilding records a building in this transaction.
+func (tx *Tx) createBuilding(b *site.Building) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -156,11 +171,11 @@ func (s *SiteStore) CreateRoom(ctx context.Context, r *site.Room) error {
 	if err := checkEdit(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "room.create", "", func(tx *Tx) error { return tx.CreateRoom(r) })
+	return s.db.Write(ctx, "room.create", "", func(tx *Tx) error { return tx.createRoom(r) })
 }
 
-// CreateRoom records a room in this transaction.
-func (tx *Tx) CreateRoom(r *site.Room) error {
+// createRoom records a room in this transaction.
+func (tx *Tx) createRoom(r *site.Room) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -252,11 +267,11 @@ func (s *SiteStore) CreateLine(ctx context.Context, l *site.Line) error {
 	if err := checkEdit(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error { return tx.CreateLine(l) })
+	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error { return tx.createLine(l) })
 }
 
-// CreateLine records a production line in this transaction.
-func (tx *Tx) CreateLine(l *site.Line) error {
+// createLine records a production line in this transaction.
+func (tx *Tx) createLine(l *site.Line) error {
 	if err := l.Validate(); err != nil {
 		return err
 	}
@@ -336,11 +351,11 @@ func (s *SiteStore) CreateEquipment(ctx context.Context, e *site.Equipment) erro
 	if err := checkEdit(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "equipment.create", "", func(tx *Tx) error { return tx.CreateEquipment(e) })
+	return s.db.Write(ctx, "equipment.create", "", func(tx *Tx) error { return tx.createEquipment(e) })
 }
 
-// CreateEquipment records a piece of equipment in this transaction.
-func (tx *Tx) CreateEquipment(e *site.Equipment) error {
+// createEquipment records a piece of equipment in this transaction.
+func (tx *Tx) createEquipment(e *site.Equipment) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
@@ -438,9 +453,9 @@ func asField(err error, field string) error {
 	return err
 }
 
-// HasSite reports whether the site is set up, that is whether the database
+// hasSite reports whether the site is set up, that is whether the database
 // holds any site data yet.
-func (tx *Tx) HasSite() (bool, error) {
+func (tx *Tx) hasSite() (bool, error) {
 	var n int
 	err := tx.queryRow(`SELECT COUNT(*) FROM sites`).Scan(&n)
 	return n > 0, err
@@ -451,12 +466,12 @@ func (tx *Tx) HasSite() (bool, error) {
 // them one after the other. "galenixb" in ASCII.
 const bulkLockKey = 0x67616c656e697862
 
-// BulkWrite marks the transaction as a one-time bulk write: on PostgreSQL
+// bulkWrite marks the transaction as a one-time bulk write: on PostgreSQL
 // it waits for any other bulk write to end, and lifts the bounds that keep
 // a request's statements short (statement_timeout, lock_timeout), which a
 // load of the whole site in one transaction can exceed on a slow machine.
 // Call it first in the transaction. SQLite already runs one write at a time.
-func (tx *Tx) BulkWrite() error {
+func (tx *Tx) bulkWrite() error {
 	if tx.db.dialect != Postgres {
 		return nil
 	}

@@ -57,9 +57,9 @@ func (tx *Tx) step(id string) (*production.StepRecord, error) {
 	return &r, err
 }
 
-// NextStep returns the batch's next step: the first not done, which may
+// nextStep returns the batch's next step: the first not done, which may
 // be recorded and waiting for its signatures; nil when every step is done.
-func (tx *Tx) NextStep(batchID string) (*production.StepRecord, error) {
+func (tx *Tx) nextStep(batchID string) (*production.StepRecord, error) {
 	var r production.StepRecord
 	err := scanStep(tx.queryRow(`SELECT `+stepCols+stepFrom+` WHERE s.batch_id = ? AND s.state <> ? ORDER BY s.seq LIMIT 1`, batchID, string(production.StepDone)), &r)
 	if err == sql.ErrNoRows {
@@ -96,6 +96,7 @@ func (tx *Tx) markDone(r *production.StepRecord) error {
 		return err
 	}
 	r.State = production.StepDone
+	tx.enqueueStepDone(r)
 	return tx.countSteps(r.BatchID)
 }
 
@@ -133,11 +134,11 @@ func signableStep(tx *Tx, id string) ([]audit.Field, string, error) {
 	return r.SignedFields(), r.ClientID, nil
 }
 
-// DemoSign records a past signature on a step without credentials, in a
+// demoSign records a past signature on a step without credentials, in a
 // history load only (the demo cannot type passwords): the signature is
 // bound to the step's content like any other, attributed to the named
 // account, and audited.
-func (tx *Tx) DemoSign(stepID string, m esign.Meaning, signerID, signerName string) error {
+func (tx *Tx) demoSign(stepID string, m esign.Meaning, signerID, signerName string) error {
 	if err := tx.historyOnly("demo signature"); err != nil {
 		return err
 	}
@@ -168,17 +169,17 @@ func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e prod
 	var r *production.StepRecord
 	err := s.db.Write(ctx, "batch.step.record", "", func(tx *Tx) error {
 		var err error
-		r, err = tx.RecordStep(batchID, e)
+		r, err = tx.recordStep(batchID, e)
 		return err
 	})
 	return r, err
 }
 
-// RecordStep records the entry of the batch's next step as the domain
+// recordStep records the entry of the batch's next step as the domain
 // decides it (production.RecordStep), reading what the decision needs and
 // persisting its outcome. Of two tablets recording the same step, one
 // changes its row; the other gets a conflict.
-func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRecord, error) {
+func (tx *Tx) recordStep(batchID string, e production.Entry) (*production.StepRecord, error) {
 	if err := require(tx, identity.PermBatchExecute); err != nil {
 		return nil, err
 	}
@@ -187,7 +188,7 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 		return nil, err
 	}
 	c := production.Recording{Actor: tx.actor, Batch: *b, Now: tx.now}
-	if c.Next, err = tx.NextStep(b.ID); err != nil {
+	if c.Next, err = tx.nextStep(b.ID); err != nil {
 		return nil, err
 	}
 	lotCode, equipmentCode := production.StepInputs(c.Next, e)
@@ -238,7 +239,7 @@ func (tx *Tx) RecordStep(batchID string, e production.Entry) (*production.StepRe
 func (tx *Tx) persistStep(b *production.Batch, out *production.StepOutcome) error {
 	r := &out.Step
 	if u := out.Use; u != nil {
-		if err := tx.ConsumeLot(u.LotID, u.Quantity); err != nil {
+		if err := tx.consumeLot(u.LotID, u.Quantity); err != nil {
 			return err
 		}
 		if _, err := tx.exec(`INSERT INTO consumptions (id, client_id, batch_id, step_id, lot_id, quantity, at) VALUES (?,?,?,?,?,?,?)`,
@@ -256,6 +257,7 @@ func (tx *Tx) persistStep(b *production.Batch, out *production.StepOutcome) erro
 			return err
 		}
 	}
+	tx.enqueueStep(b, out)
 	return tx.Audit(audit.Diff(stepTable.entity, r.ID, out.Before.AuditFields(), r.AuditFields()), r.ClientID)
 }
 
@@ -289,6 +291,7 @@ func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) e
 		return err
 	}
 	r.DeviationID = d.ID
+	tx.enqueueDeviation(d)
 	return tx.Audit(audit.Diff(deviationTable.entity, d.ID, nil, d.AuditFields()), d.ClientID)
 }
 

@@ -71,10 +71,10 @@ func (s *IdentityStore) ConfirmTOTP(ctx context.Context, code string) error {
 	})
 }
 
-// ResetTOTP removes an account's second factor in this transaction, for an
+// resetTOTP removes an account's second factor in this transaction, for an
 // administrator helping someone who lost theirs: the person sets up a new
 // one (an administrator must, before doing anything else).
-func (tx *Tx) ResetTOTP(accountID string) error {
+func (tx *Tx) resetTOTP(accountID string) error {
 	var secret string
 	var enabled bool
 	err := tx.byID(`SELECT totp_secret, totp_enabled FROM accounts WHERE id = ?`, accountID,

@@ -29,7 +29,7 @@ type Tx struct {
 	db  *DB
 	// now is the transaction's clock, read once when it begins, and
 	// actor who runs it: fixed for the transaction. Only a history load
-	// (DB.WriteHistory) dates what it writes otherwise (Backdate).
+	// (DB.WriteHistory) dates what it writes otherwise (History.Backdate).
 	now     time.Time
 	actor   identity.Actor
 	history bool
@@ -37,6 +37,8 @@ type Tx struct {
 	reason  string
 	// pending are the audit entries the command appends when it commits.
 	pending []audit.Entry
+	// outbox are the events it appends when it commits (outbox.go).
+	outbox []pendingEvent
 }
 
 // Write runs one named command in one transaction: fn applies the domain
@@ -49,12 +51,20 @@ func (db *DB) Write(ctx context.Context, command, reason string, fn func(tx *Tx)
 	if !ok || actor.UserID == "" {
 		return errs.Wrap(errors.New("write without an actor: "+command), "write")
 	}
+	if h := db.historyOf(ctx); h != nil {
+		return h.nested(actor, strings.TrimSpace(reason), true, fn)
+	}
 	return db.run(ctx, db.write, false, actor, command, strings.TrimSpace(reason), fn)
 }
 
 // Read runs fn in a read-only transaction, so its queries see one snapshot.
+// Within a history load (see WriteHistory) it reads in the load's
+// transaction, which sees what the load has written so far.
 func (db *DB) Read(ctx context.Context, fn func(tx *Tx) error) error {
 	actor, _ := identity.ActorFrom(ctx)
+	if h := db.historyOf(ctx); h != nil {
+		return h.nested(actor, "", false, fn)
+	}
 	return db.run(ctx, db.read, true, actor, "", "", fn)
 }
 
@@ -114,6 +124,11 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 		_ = end(false)
 		return db.classify(err, "audit "+command)
 	}
+	events := len(tx.outbox) > 0
+	if err := tx.flushOutbox(); err != nil {
+		_ = end(false)
+		return db.classify(err, "outbox "+command)
+	}
 	if readOnly && db.dialect == Postgres {
 		// A read has nothing to commit: the request does not wait for the
 		// round trip that ends it (a rollback, the same for a read and
@@ -133,6 +148,9 @@ func (db *DB) run(ctx context.Context, pool *sql.DB, readOnly bool, actor identi
 	}
 	if claim != nil {
 		claim.MarkCommitted()
+	}
+	if events {
+		db.outboxAppended()
 	}
 	return nil
 }
@@ -449,47 +467,4 @@ func notFound(err error, key string) error {
 		return errs.E(errs.NotFound, key)
 	}
 	return err
-}
-
-// Now is the transaction's time: every row and audit entry it writes
-// carries it.
-func (tx *Tx) Now() time.Time { return tx.now }
-
-// Actor is who runs the transaction.
-func (tx *Tx) Actor() identity.Actor { return tx.actor }
-
-// WriteHistory is Write for loading a history that happened before it is
-// written (the demo site's past batches): its transaction may date what it
-// writes earlier (Backdate), write a past signature (DemoSign) and set a
-// master's status as the history has it (SetMasterStatus). Only the system
-// loads history, and its command names it ("demo.load"): the audit trail
-// shows every entry it wrote as that command's, by the system, or by the
-// history's signers in the session "demo".
-func (db *DB) WriteHistory(ctx context.Context, command string, fn func(tx *Tx) error) error {
-	actor, _ := identity.ActorFrom(ctx)
-	if !actor.IsSystem() {
-		return errs.Wrap(errors.New("a history is loaded by the system only: "+command), "write history")
-	}
-	return db.run(ctx, db.write, false, actor, command, "", func(tx *Tx) error {
-		tx.history = true
-		return fn(tx)
-	})
-}
-
-// Backdate dates what the transaction writes from now on at t: for a
-// history load only.
-func (tx *Tx) Backdate(t time.Time) error {
-	if !tx.history {
-		return errs.Wrap(errors.New("backdating outside a history load"), "backdate")
-	}
-	tx.now = t.UTC().Truncate(time.Microsecond)
-	return nil
-}
-
-// historyOnly refuses what only a history load may do.
-func (tx *Tx) historyOnly(what string) error {
-	if !tx.history {
-		return errs.Wrap(errors.New(what+" outside a history load"), what)
-	}
-	return nil
 }

@@ -60,7 +60,7 @@ var oneSided = map[string]string{
 // the key among their arguments: a string literal there must be a key of
 // the catalogue.
 var keyArgs = map[string]int{
-	"errs.E": 1, "errs.Field": 1, "text.Render": 1, "text.Has": 0, "text.Key": 0, "text.Message": 1,
+	"errs.E": 1, "errs.Field": 1, "text.Render": 1, "text.Code": 0, "text.Has": 0, "text.Key": 0, "text.Message": 1,
 	"tr": 1, "hasMsg": 0, "notFound": 1, "tx.byID": 3, "errChallenge": 0, "bad": 1,
 }
 
@@ -194,7 +194,7 @@ func legacyFile(name string) bool {
 var dynamic = []string{
 	"field.", "hint.", "error.title.", "meaning.", "identity.refused.", "drill.failure.", "drill.figure.",
 	"error.idem.", "floor.notice.", "master.notice.", "prod.tab.", "sign.help.", "weekday.",
-	"samplekind.", "deviationstate.", "deviationclass.", "specstatus.", "specmove.",
+	"samplekind.", "deviationstate.", "deviationclass.", "specstatus.", "specmove.", "coa.verdict.", "release.done.", "release.decision.", "release.oos.",
 }
 
 // TestCatalogueKeysUsed: every key of the catalogue is used: written out in

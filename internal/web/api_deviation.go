@@ -12,6 +12,7 @@ import (
 
 	"galenix/internal/errs"
 	"galenix/internal/quality"
+	"galenix/internal/text"
 )
 
 // The deviations' and CAPA's JSON API: the QA board's list, one deviation
@@ -20,10 +21,9 @@ import (
 // "version" or If-Match; 412 stale otherwise). The closure is QA's
 // signature (POST /api/v1/signatures, entity "deviation", meaning
 // "approved"), which the store's hook turns into the closure.
-//
-// TODO(texts2): a batch-record deviation's title is stored coded once the
-// texts2 branch lands; answer it then in the request's language beside its
-// code (title_code), as the batch record's deviations are.
+// A batch-record deviation's title is a stored coded text: it is answered
+// in the request's language, its code beside it (title_code), as the batch
+// record's deviations are (api_texts.go).
 
 // errNoDeviations: galenix was wired without the deviations' service.
 var errNoDeviations = errors.New("web: no deviation service wired")
@@ -39,7 +39,7 @@ func (s *Server) deviations() (quality.DeviationService, error) {
 
 // routesDeviations registers the deviations' API.
 func (s *Server) routesDeviations() {
-	s.handle("GET", "/api/v1/deviations", false, list(s, func(r *http.Request) ([]quality.Deviation, error) {
+	s.handle("GET", "/api/v1/deviations", false, list(s, func(r *http.Request) ([]apiQualityDeviation, error) {
 		svc, err := s.deviations()
 		if err != nil {
 			return nil, err
@@ -48,9 +48,10 @@ func (s *Server) routesDeviations() {
 		if err != nil {
 			return nil, err
 		}
-		out, err := svc.Deviations(r.Context(), f)
-		for i := range out {
-			out[i] = *forReader(r.Context(), &out[i])
+		list, err := svc.Deviations(r.Context(), f)
+		out := make([]apiQualityDeviation, len(list))
+		for i := range list {
+			out[i] = *deviationAnswer(r, &list[i])
 		}
 		return out, err
 	}))
@@ -69,19 +70,20 @@ func (s *Server) routesDeviations() {
 		if err == nil {
 			setETag(w, d)
 		}
-		s.answer(w, r, http.StatusCreated, d, err)
+		s.answerDeviation(w, r, http.StatusCreated, d, err)
 	})
-	s.handle("GET", "/api/v1/deviations/{id}", false, get(s, func(ctx context.Context, id string) (*quality.Deviation, error) {
+	s.handle("GET", "/api/v1/deviations/{id}", false, func(w http.ResponseWriter, r *http.Request) {
 		svc, err := s.deviations()
 		if err != nil {
-			return nil, err
+			s.apiError(w, r, err)
+			return
 		}
-		d, err := svc.Deviation(ctx, id)
-		if err != nil {
-			return nil, err
+		d, err := svc.Deviation(r.Context(), r.PathValue("id"))
+		if err == nil {
+			setETag(w, d)
 		}
-		return forReader(ctx, d), nil
-	}))
+		s.answerDeviation(w, r, http.StatusOK, d, err)
+	})
 	s.deviationStep("assess", func(ctx context.Context, svc quality.DeviationService, id string, st quality.DeviationStep, b *stepBody) (*quality.Deviation, error) {
 		return svc.AssessDeviation(ctx, id, st, quality.Assessment{Class: b.Class, Reason: b.Reason, RecurrenceOf: b.RecurrenceOf, Impacts: b.Impacts})
 	})
@@ -129,7 +131,7 @@ func (s *Server) routesDeviations() {
 		if err == nil {
 			setETag(w, d)
 		}
-		s.answer(w, r, http.StatusOK, d, err)
+		s.answerDeviation(w, r, http.StatusOK, d, err)
 	})
 	s.handle("GET", "/api/v1/deviation-actions", false, list(s, func(r *http.Request) ([]quality.ActionItem, error) {
 		svc, err := s.deviations()
@@ -207,8 +209,33 @@ func (s *Server) deviationStep(name string, call func(ctx context.Context, svc q
 		if err == nil {
 			setETag(w, d)
 		}
-		s.answer(w, r, http.StatusOK, d, err)
+		s.answerDeviation(w, r, http.StatusOK, d, err)
 	})
+}
+
+// apiQualityDeviation is a deviation as the API answers it: its title in
+// the request's language, with its code when it is a coded text.
+type apiQualityDeviation struct {
+	quality.Deviation
+	Title     string      `json:"title,omitempty"`
+	TitleCode *text.Coded `json:"title_code,omitempty"`
+}
+
+// deviationAnswer is the deviation as the reader may see it, its title
+// written in the request's language.
+func deviationAnswer(r *http.Request, d *quality.Deviation) *apiQualityDeviation {
+	a := apiQualityDeviation{Deviation: *forReader(r.Context(), d)}
+	a.Title, a.TitleCode = storedAnswer(apiLang(r), a.Deviation.Title)
+	return &a
+}
+
+// answerDeviation writes the deviation with the status, or the error.
+func (s *Server) answerDeviation(w http.ResponseWriter, r *http.Request, status int, d *quality.Deviation, err error) {
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, status, deviationAnswer(r, d))
 }
 
 // forReader is the second wall: a reader who may not see names (a

@@ -28,9 +28,9 @@ func newDevEnv(t *testing.T, p *prodEnv) *devEnv {
 		t.Fatal(err)
 	}
 	sys := identity.WithActor(context.Background(), identity.System)
-	if err := e.db.Write(sys, "test.seed", "", func(tx *store.Tx) error {
+	if err := e.db.WriteHistory(sys, "test.seed", func(ctx context.Context, h *store.History) error {
 		a := identity.Account{Username: "qa2", Name: "Quiterie Qualité", Roles: []identity.Role{identity.RoleQA}}
-		if err := tx.CreateAccount(&a, hash); err != nil {
+		if err := h.CreateAccount(&a, hash); err != nil {
 			return err
 		}
 		e.accounts[a.Username] = a

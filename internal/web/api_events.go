@@ -9,19 +9,23 @@ import (
 	"time"
 
 	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/outbox"
 	"galenix/internal/production"
 )
 
 // The live stream of batches (server-sent events): GET
 // /api/v1/batches/events sends the batches in the caller's scope at once,
-// then again whenever they change. A stream learns of a change in two
-// ways: it polls the service's change mark (which sees the writes of every
-// node), and the production writes of this node, through the API or a
-// page's form, wake it at once through a notifier.
+// then again whenever they change. A stream learns of a change in three
+// ways: the outbox's events of its clients, appended by a write on any node
+// of the cluster, reach it through the node's dispatcher (Server.Live); the
+// production writes of this node, through the API or a page's form, wake
+// it at once through the notifier, without waiting for the dispatcher; and
+// it polls the service's change mark, in case both were missed.
 
 const (
 	// eventsPoll is how often a stream reads the change mark
-	// (Server.eventsPoll).
+	// (Server.eventsPoll): a safety net, the outbox wakes it first.
 	eventsPoll = 2 * time.Second
 	// eventsPing is how often a stream sends a comment to keep proxies
 	// from closing it.
@@ -35,11 +39,15 @@ const (
 	eventsWriteTimeout = 30 * time.Second
 )
 
-// notifier wakes the live streams of one server after a write. It is a
-// broadcast: wait returns a channel that the next signal closes.
+// notifier wakes the live streams of one server after a write. signal is
+// a broadcast, for this node's own writes: wait returns a channel that the
+// next signal closes. event is the outbox's, for a write of any node: it
+// wakes only the streams watching the client whose record changed.
 type notifier struct {
 	mu sync.Mutex
 	ch chan struct{}
+	// watchers are the streams, with their client scope.
+	watchers map[*watcher]struct{}
 	// stops holds, per HTTP server serving the streams, a channel closed
 	// when that server shuts down: the streams end, so that a graceful
 	// stop does not wait for them.
@@ -47,7 +55,53 @@ type notifier struct {
 }
 
 func newNotifier() *notifier {
-	return &notifier{ch: make(chan struct{}), stops: map[*http.Server]chan struct{}{}}
+	return &notifier{ch: make(chan struct{}), watchers: map[*watcher]struct{}{}, stops: map[*http.Server]chan struct{}{}}
+}
+
+// watcher is one stream following the outbox's events of its scope.
+type watcher struct {
+	scope identity.Scope
+	// ch holds at most one wake: a burst of events is one read.
+	ch chan struct{}
+}
+
+// watch registers a stream for the events of the clients in scope; the
+// function returned ends it.
+func (n *notifier) watch(scope identity.Scope) (<-chan struct{}, func()) {
+	w := &watcher{scope: scope, ch: make(chan struct{}, 1)}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.watchers[w] = struct{}{}
+	return w.ch, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		delete(n.watchers, w)
+	}
+}
+
+// event wakes the streams whose scope holds the client; an event of no
+// client (the site's own) wakes every stream. A stream never learns of a
+// change of a client outside its scope, not even that one happened.
+func (n *notifier) event(clientID string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for w := range n.watchers {
+		if clientID != "" && !w.scope.Has(clientID) {
+			continue
+		}
+		select {
+		case w.ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Live is the outbox's subscriber for this node's live streams
+// (internal/app registers it with the dispatcher, node-local): an event of
+// a write, on this node or another, wakes the streams of its client.
+func (s *Server) Live(_ context.Context, ev outbox.Event) error {
+	s.live.event(ev.ClientID)
+	return nil
 }
 
 // wait returns a channel closed at the next signal.
@@ -157,8 +211,11 @@ func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 			s.apiError(w, r, err)
 			return
 		}
-		// The wake channel is taken before the mark is read: a write
+		// The wake channels are taken before the mark is read: a write
 		// after the read wakes the stream again.
+		actor, _ := identity.ActorFrom(ctx)
+		watched, unwatch := n.watch(actor.ClientScope())
+		defer unwatch()
 		wake := n.wait()
 		mark, err := s.Production.Changed(ctx)
 		var event []byte
@@ -205,6 +262,7 @@ func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 				}
 				continue
 			case <-poll.C:
+			case <-watched:
 			case <-wake:
 				if d := time.Until(last.Add(eventsGap)); d > 0 {
 					t := time.NewTimer(d)

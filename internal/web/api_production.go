@@ -122,14 +122,18 @@ func (s *Server) routesProduction() {
 		b, err := p.MoveBatch(r.Context(), r.PathValue("id"), mv, in.Reason)
 		s.answer(w, r, http.StatusOK, b, err)
 	})
-	s.handle("GET", "/api/v1/batches/{id}/record", false, get(s, func(ctx context.Context, id string) (*production.Record, error) {
-		rec, err := p.Record(ctx, id)
-		if err == nil && !seesNames(ctx) {
+	s.handle("GET", "/api/v1/batches/{id}/record", false, func(w http.ResponseWriter, r *http.Request) {
+		rec, err := p.Record(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if !seesNames(r.Context()) {
 			rec.Steps = anonymousSteps(rec.Steps)
 			rec.Signatures = anonymousSignatures(rec.Signatures)
 		}
-		return rec, err
-	}))
+		writeJSON(w, http.StatusOK, recordAnswer(apiLang(r), rec))
+	})
 	write("POST", "/api/v1/batches/{id}/steps", func(w http.ResponseWriter, r *http.Request) {
 		var in production.Entry
 		if err := decode(w, r, &in); err != nil {
@@ -137,7 +141,7 @@ func (s *Server) routesProduction() {
 			return
 		}
 		st, err := p.RecordStep(r.Context(), r.PathValue("id"), in)
-		s.answer(w, r, http.StatusOK, anonymousStep(r.Context(), st), err)
+		s.answer(w, r, http.StatusOK, stepAnswer(apiLang(r), anonymousStep(r.Context(), st)), err)
 	})
 	write("PUT", "/api/v1/batches/{id}/steps/{step_id}", func(w http.ResponseWriter, r *http.Request) {
 		var in production.Entry
@@ -155,29 +159,38 @@ func (s *Server) routesProduction() {
 		if err == nil {
 			setETag(w, st)
 		}
-		s.answer(w, r, http.StatusOK, anonymousStep(r.Context(), st), err)
+		s.answer(w, r, http.StatusOK, stepAnswer(apiLang(r), anonymousStep(r.Context(), st)), err)
 	})
-	s.handle("GET", "/api/v1/batches/{id}/review", false, get(s, func(ctx context.Context, id string) (*production.Review, error) {
-		rv, err := p.Review(ctx, id)
-		if err == nil && !seesNames(ctx) {
+	s.handle("GET", "/api/v1/batches/{id}/review", false, func(w http.ResponseWriter, r *http.Request) {
+		rv, err := p.Review(r.Context(), r.PathValue("id"))
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if !seesNames(r.Context()) {
 			rv.Exceptions = anonymousSteps(rv.Exceptions)
 			rv.Corrected = anonymousSteps(rv.Corrected)
 			rv.Signatures = anonymousSignatures(rv.Signatures)
 		}
-		return rv, err
-	}))
+		writeJSON(w, http.StatusOK, reviewAnswer(apiLang(r), rv))
+	})
 	s.handle("GET", "/api/v1/batches/{id}/genealogy", false, list(s, func(r *http.Request) ([]production.Consumption, error) {
 		return p.BatchInputs(r.Context(), r.PathValue("id"))
 	}))
 
-	s.handle("GET", "/api/v1/lines/{id}/floor", false, get(s, func(ctx context.Context, id string) (*production.Floor, error) {
-		f, err := p.Floor(ctx, id)
-		if err == nil && !seesNames(ctx) {
+	s.handle("GET", "/api/v1/lines/{id}/floor", false, func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		f, err := p.Floor(ctx, r.PathValue("id"))
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		if !seesNames(ctx) {
 			f.Next = anonymousStep(ctx, f.Next)
 			f.Recent = anonymousSteps(f.Recent)
 		}
-		return f, err
-	}))
+		writeJSON(w, http.StatusOK, floorAnswer(apiLang(r), f))
+	})
 	s.handle("GET", "/api/v1/schedule", false, s.apiSchedule)
 	s.handle("GET", "/api/v1/capacity", false, s.apiCapacity)
 

@@ -25,6 +25,8 @@ import (
 	"galenix/internal/production"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
+	"galenix/internal/web"
 )
 
 // prodEnv is a galenix with production's people and the site's stock: the
@@ -57,18 +59,18 @@ func newProdEnv(t *testing.T, e *env, performer string) *prodEnv {
 		t.Fatal(err)
 	}
 	sys := identity.WithActor(context.Background(), identity.System)
-	err = e.db.Write(sys, "test.seed", "", func(tx *store.Tx) error {
+	err = e.db.WriteHistory(sys, "test.seed", func(ctx context.Context, h *store.History) error {
 		beta := identity.Account{Username: "client-beta", Name: "Bertrand Client", Roles: []identity.Role{identity.RoleClientUser}, ClientID: e.beta.ID}
-		if err := tx.CreateAccount(&beta, hash); err != nil {
+		if err := h.CreateAccount(&beta, hash); err != nil {
 			return err
 		}
 		e.accounts[beta.Username] = beta
 		p.tablets = site.Line{Code: "LT", Name: "Tablet press", RoomID: e.roomD.ID, Forms: []site.Form{site.FormTablet}}
-		if err := tx.CreateLine(&p.tablets); err != nil {
+		if err := e.db.Site().CreateLine(ctx, &p.tablets); err != nil {
 			return err
 		}
 		p.ampoules = site.Line{Code: "LA", Name: "Ampoule filling", RoomID: e.roomB.ID, Sterile: true, Forms: []site.Form{site.FormAmpoule}}
-		return tx.CreateLine(&p.ampoules)
+		return e.db.Site().CreateLine(ctx, &p.ampoules)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -535,6 +537,28 @@ func TestBatchRecordAPI(t *testing.T) {
 		if dv := rv["deviations"].([]any); len(dv) != 1 || dv[0].(map[string]any)["step_id"] != steps[4]["id"] || dv[0].(map[string]any)["id"] != st["deviation_id"] {
 			t.Errorf("review deviations: %v", dv)
 		}
+		// Its texts are answered in the request's language (English by
+		// default), their codes beside.
+		code := func(v any) any { m, _ := v.(map[string]any); return m["key"] }
+		if st["value"] != "8.20 pH" || st["exception_text"] != "8.20 pH is outside the limits [6.50; 7.50] pH." ||
+			code(st["value_code"]) != "stored.step.numeric" || code(st["exception_code"]) != "stored.why.outside_limits" {
+			t.Errorf("the exception's texts in English: %v", st)
+		}
+		if dv := rv["deviations"].([]any)[0].(map[string]any); !strings.HasSuffix(dv["title"].(string), ", step 2.1: 8.20 pH is outside the limits [6.50; 7.50] pH.") ||
+			code(dv["title_code"]) != "stored.deviation.title" {
+			t.Errorf("the deviation's title in English: %v", dv)
+		}
+		fr := p.ok(t, p.call(t, "qa", "GET", "/api/v1/batches/"+b1+"/record", nil, "Accept-Language", "fr"), http.StatusOK, "the record in French").object(t)
+		if s := fr["steps"].([]any)[4].(map[string]any); s["value"] != "8,20 pH" || s["exception_text"] != "8,20 pH est hors des limites [6,50 ; 7,50] pH." ||
+			code(s["value_code"]) != "stored.step.numeric" {
+			t.Errorf("the exception's texts in French: %v", s)
+		}
+		if dv := fr["deviations"].([]any)[0].(map[string]any); !strings.HasSuffix(dv["title"].(string), ", étape 2.1 : 8,20 pH est hors des limites [6,50 ; 7,50] pH.") {
+			t.Errorf("the deviation's title in French: %v", dv)
+		}
+		if s := fr["steps"].([]any)[3].(map[string]any); s["value"] != e.equipment.Code+" : propre, qualifié" || code(s["value_code"]) != "stored.step.equipment" {
+			t.Errorf("the equipment checked, in French: %v", s)
+		}
 
 		// A critical step: performed by the operator, verified by another.
 		st = p.ok(t, p.record(t, "operator", b1, steps[5], map[string]any{"confirm": true}), http.StatusOK, "critical step").object(t)
@@ -555,14 +579,16 @@ func TestBatchRecordAPI(t *testing.T) {
 		if s := p.steps(t, b1)[5]; s["state"] != "done" || len(s["signatures"].([]any)) != 2 {
 			t.Errorf("critical step verified: %v", s)
 		}
-		p.ok(t, p.record(t, "operator", b1, steps[6], map[string]any{"value": "S-1"}), http.StatusOK, "sample")
+		if st := p.ok(t, p.record(t, "operator", b1, steps[6], map[string]any{"value": "S-1"}), http.StatusOK, "sample").object(t); st["value"] != "S-1" || st["value_code"] != nil {
+			t.Errorf("a sample's label is answered as typed, without a code: %v", st)
+		}
 
 		// A correction, with its reason, is marked in the review.
 		p.call(t, "operator", "PUT", "/api/v1/batches/"+b1+"/steps/"+steps[4]["id"].(string), map[string]any{"value": "7.1"}).
 			wantError(t, http.StatusBadRequest, "invalid", "reason")
 		st = p.ok(t, p.call(t, "operator", "PUT", "/api/v1/batches/"+b1+"/steps/"+steps[4]["id"].(string), map[string]any{"value": "7.1", "reason": "Typing error"}),
 			http.StatusOK, "correct").object(t)
-		if st["corrections"] != float64(1) || st["value"] != "7.10 pH" {
+		if st["corrections"] != float64(1) || st["value"] != "7.10 pH" || st["exception_text"] != nil || st["exception_code"] != nil {
 			t.Errorf("corrected step: %v", st)
 		}
 		p.call(t, "supervisor", "POST", "/api/v1/batches/"+b1+"/move", map[string]string{"action": "complete", "reason": "x"}).wantError(t, http.StatusConflict, "conflict", "")
@@ -965,8 +991,9 @@ func TestOpenAPIProductionSchemas(t *testing.T) {
 		"Lot": jsonFields(reflect.TypeOf(production.Lot{})), "Master": jsonFields(reflect.TypeOf(production.Master{})),
 		"Operation": jsonFields(reflect.TypeOf(production.Operation{})), "Step": jsonFields(reflect.TypeOf(production.Step{})),
 		"Order": jsonFields(reflect.TypeOf(production.Order{})), "Batch": jsonFields(reflect.TypeOf(production.Batch{})),
-		"StepRecord": jsonFields(reflect.TypeOf(production.StepRecord{})), "Entry": jsonFields(reflect.TypeOf(production.Entry{})),
-		"Deviation": jsonFields(reflect.TypeOf(production.Deviation{})), "Consumption": jsonFields(reflect.TypeOf(production.Consumption{})),
+		"StepRecord": jsonFields(reflect.TypeOf(web.APIStep{})), "Entry": jsonFields(reflect.TypeOf(production.Entry{})),
+		"Deviation": jsonFields(reflect.TypeOf(web.APIDeviation{})), "Consumption": jsonFields(reflect.TypeOf(production.Consumption{})),
+		"CodedText": jsonFields(reflect.TypeOf(text.Coded{})), "CodedArg": jsonFields(reflect.TypeOf(text.Arg{})),
 		"Record": jsonFields(reflect.TypeOf(production.Record{})), "Review": jsonFields(reflect.TypeOf(production.Review{})),
 		"Floor": jsonFields(reflect.TypeOf(production.Floor{})), "Schedule": jsonFields(reflect.TypeOf(production.Schedule{})),
 		"ScheduleLine": jsonFields(reflect.TypeOf(production.ScheduleLine{})), "Slot": jsonFields(reflect.TypeOf(production.Slot{})),
@@ -1006,7 +1033,9 @@ func TestOpenAPIProductionSchemas(t *testing.T) {
 // numeric step, recorded.
 type prodWorld struct {
 	product, draft, batch, numericStep string
-	p                                  *prodEnv
+	// reviewed is a batch in QA review, its exception justified once.
+	reviewed, exception string
+	p                   *prodEnv
 }
 
 // exerciseProduction runs every write command of production through the
@@ -1031,6 +1060,9 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	p.ok(t, p.call(t, "supervisor", "POST", "/api/v1/windows", map[string]any{"line_id": e.line.ID,
 		"start": slot(time.Thursday, 6).Format(time.RFC3339), "end": slot(time.Thursday, 14).Format(time.RFC3339), "reason": "Overhaul"}),
 		http.StatusCreated, "window")
+	w.reviewed, w.exception = p.inReview(t, w.product, slot(time.Monday, 6))
+	p.ok(t, p.call(t, "qa", "PUT", "/api/v1/batches/"+w.reviewed+"/justifications",
+		map[string]any{"justifications": map[string]string{w.exception: "pH 8.2: buffer over-dosed, see the deviation."}}), http.StatusOK, "justify")
 	w.batch = p.order(t, w.product, 1)[0]
 	p.ok(t, p.schedule(t, w.batch, e.line.ID, slot(time.Tuesday, 6)), http.StatusOK, "schedule")
 	p.move(t, "supervisor", "/api/v1/batches/"+w.batch, "release", "released")

@@ -33,13 +33,13 @@ func newSignEnv(t *testing.T, e *env) *signEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = e.db.Write(identity.WithActor(context.Background(), identity.System), "test.seed", "", func(tx *store.Tx) error {
+	err = e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		for _, a := range []identity.Account{
 			{Username: "supervisor", Name: "Sonia Superviseure", Roles: []identity.Role{identity.RoleSupervisor}},
 			{Username: "qa", Name: "Quentin Qualité", Roles: []identity.Role{identity.RoleQA}},
 			{Username: "qp", Name: "Paula Personne Qualifiée", Roles: []identity.Role{identity.RoleQP}},
 		} {
-			if err := tx.CreateAccount(&a, hash); err != nil {
+			if err := h.CreateAccount(&a, hash); err != nil {
 				return err
 			}
 			e.accounts[a.Username] = a

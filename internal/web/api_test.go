@@ -37,6 +37,7 @@ var passwordHash = sync.OnceValues(func() (string, error) { return identity.Hash
 // env is a running galenix on a fresh, seeded database.
 type env struct {
 	db  *store.DB
+	cfg store.Config // how db was opened: a second node opens it again
 	web *web.Server
 	srv *httptest.Server
 
@@ -59,6 +60,13 @@ type env struct {
 
 	mu     sync.Mutex
 	tokens map[string]string
+}
+
+// setPolicy sets the site's sign-in policy through the identity service,
+// as the system.
+func setPolicy(ctx context.Context, db *store.DB, p identity.Policy) error {
+	_, err := db.Identity().SetSignInPolicy(ctx, p, "test: the sign-in policy the test needs")
+	return err
 }
 
 // eachDB runs fn on a fresh, seeded galenix on SQLite and on PostgreSQL.
@@ -89,8 +97,8 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 		t.Fatal(err)
 	}
 
-	e := &env{db: db, accounts: map[string]identity.Account{}, tokens: map[string]string{}}
-	err = db.Write(identity.WithActor(ctx, identity.System), "test.seed", "", func(tx *store.Tx) error {
+	e := &env{db: db, cfg: cfg, accounts: map[string]identity.Account{}, tokens: map[string]string{}}
+	err = db.WriteHistory(identity.WithActor(ctx, identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		e.building = site.Building{Code: "B30", Name: "Bâtiment 30", Role: site.RoleSterileProduction}
 		e.roomB = site.Room{Code: "R-B", Name: "Aseptic filling", Grade: site.GradeB, TempMin: 18, TempMax: 24, HumidityMin: 30, HumidityMax: 60}
 		e.roomD = site.Room{Code: "R-D", Name: "Packaging", Grade: site.GradeD, TempMin: 15, TempMax: 25, HumidityMin: 20, HumidityMax: 70}
@@ -103,24 +111,24 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 		e.beta = client.Client{Code: "BETA", Name: "Beta Pharma"}
 		steps := []func() error{
 			func() error {
-				return tx.CreateSite(&site.Site{Code: "GX", Name: "Test site", Timezone: "Europe/Paris"})
+				return db.Site().CreateSite(ctx, &site.Site{Code: "GX", Name: "Test site", Timezone: "Europe/Paris"})
 			},
-			func() error { return tx.CreateBuilding(&e.building) },
-			func() error { e.roomB.BuildingID = e.building.ID; return tx.CreateRoom(&e.roomB) },
-			func() error { e.roomD.BuildingID = e.building.ID; return tx.CreateRoom(&e.roomD) },
-			func() error { e.line.RoomID = e.roomB.ID; return tx.CreateLine(&e.line) },
-			func() error { e.equipment.LineID = e.line.ID; return tx.CreateEquipment(&e.equipment) },
-			func() error { return tx.CreateShift(&e.shift) },
+			func() error { return db.Site().CreateBuilding(ctx, &e.building) },
+			func() error { e.roomB.BuildingID = e.building.ID; return db.Site().CreateRoom(ctx, &e.roomB) },
+			func() error { e.roomD.BuildingID = e.building.ID; return db.Site().CreateRoom(ctx, &e.roomD) },
+			func() error { e.line.RoomID = e.roomB.ID; return db.Site().CreateLine(ctx, &e.line) },
+			func() error { e.equipment.LineID = e.line.ID; return db.Site().CreateEquipment(ctx, &e.equipment) },
+			func() error { return db.Site().CreateShift(ctx, &e.shift) },
 			func() error {
 				e.team.BuildingID, e.team.ShiftID = e.building.ID, e.shift.ID
-				return tx.CreateTeam(&e.team)
+				return db.Site().CreateTeam(ctx, &e.team)
 			},
-			func() error { e.person.TeamID = e.team.ID; return tx.CreatePerson(&e.person) },
-			func() error { return tx.CreateClient(&e.alpha) },
-			func() error { return tx.CreateClient(&e.beta) },
+			func() error { e.person.TeamID = e.team.ID; return db.Site().CreatePerson(ctx, &e.person) },
+			func() error { return db.Clients().CreateClient(ctx, &e.alpha) },
+			func() error { return db.Clients().CreateClient(ctx, &e.beta) },
 			// The tests sign the administrator in with a password alone,
 			// as the demo does; TestAdminTOTPGate turns the requirement on.
-			func() error { p := identity.DefaultPolicy(); p.AdminTOTP = false; return tx.SetPolicy(p) },
+			func() error { p := identity.DefaultPolicy(); p.AdminTOTP = false; return setPolicy(ctx, db, p) },
 		}
 		for _, a := range []identity.Account{
 			{Username: "admin", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}},
@@ -131,7 +139,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 				if a.Username == "client-alpha" {
 					a.ClientID = e.alpha.ID
 				}
-				if err := tx.CreateAccount(&a, hash); err != nil {
+				if err := h.CreateAccount(&a, hash); err != nil {
 					return err
 				}
 				e.accounts[a.Username] = a
@@ -158,7 +166,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 		t.Fatalf("seed machine token: %v", err)
 	}
 
-	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Deviations: db.Deviations(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency()})
+	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency()})
 	e.srv = httptest.NewServer(e.web.Handler())
 	t.Cleanup(e.srv.Close)
 	return e

@@ -20,8 +20,11 @@ import (
 	"galenix/docs"
 	"galenix/internal/audit"
 	"galenix/internal/backup"
+	"galenix/internal/client"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/site"
+	"galenix/internal/store"
 	"galenix/internal/web"
 )
 
@@ -34,6 +37,9 @@ var notGMPData = map[string]string{
 	"token.touch":         "marks a machine token used (last_used_at), not GMP data",
 	"signature.challenge": "stores a one-time challenge; the signature itself is audited (signature.sign/refused)",
 	"audit.checkpoint":    "signs the trail itself; an entry would change what the checkpoint signs",
+	"outbox.register":     "records a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
+	"outbox.advance":      "moves a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
+	"outbox.prune":        "deletes delivered outbox events, copies of what audited commands did, not GMP data",
 }
 
 // storeCommands parses the store's source and returns the command of every
@@ -189,6 +195,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/masters/{id}":   {id: prod.draft, field: "title", value: "Renamed master", who: "supervisor"},
 			"/api/v1/batches/{id}/steps/{step_id}": {id: prod.batch, step: prod.numericStep, who: "supervisor",
 				body: map[string]any{"value": "7.30"}},
+			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
+				body: map[string]any{"justifications": map[string]string{prod.exception: "pH 8.2: buffer re-prepared, see the deviation."}}},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {
@@ -278,6 +286,13 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			t.Fatal("no security event after the lock-out")
 		}
 		ok(e.call(t, "admin", "POST", "/api/v1/security/events/"+events[0]["id"].(string)+"/acknowledge", nil), http.StatusOK, "acknowledge")
+		// An administrator who has checked who is asking ends the lock (no
+		// API does it).
+		admin := identity.WithActor(context.Background(), identity.Actor{UserID: e.accounts["admin"].ID, Username: "admin",
+			Name: e.accounts["admin"].Name, Roles: []identity.Role{identity.RoleAdmin}})
+		if err := e.db.Identity().Admin().(*store.AdminStore).Unlock(admin, accID, "Identity checked by phone"); err != nil {
+			t.Fatal(err)
+		}
 		ok(e.call(t, "admin", "POST", "/api/v1/accounts/"+accID+"/password", map[string]string{"password": testPassword + " reset", "reason": "Locked out"}),
 			http.StatusNoContent, "reset password")
 		acc["name"], acc["reason"] = "Audrey Auditée", "Spelling"
@@ -314,6 +329,30 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		if err := e.db.RecordBackupsRemoved(sys, backup.SQLite, []string{"20260101T000000.000000Z"}, "--keep 4"); err != nil {
 			t.Fatal(err)
 		}
+		// A client laboratory, recorded by galenix itself (no role does).
+		if err := e.db.Clients().CreateClient(sys, &client.Client{Code: "GAMMA", Name: "Gamma Santé"}); err != nil {
+			t.Fatal(err)
+		}
+		// The site is recorded once per database, by galenix itself: on a
+		// database of its own, whose entries count with the scenario's.
+		elsewhere := map[string]int{}
+		fresh, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		if err := fresh.Site().CreateSite(sys, &site.Site{Code: "MRS", Name: "Marseille", Timezone: "Europe/Paris"}); err != nil {
+			t.Fatal(err)
+		}
+		freshEntries, err := fresh.Audit().Entries(sys, audit.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range freshEntries {
+			if en.ActorID == identity.System.UserID && en.ActorName != "" {
+				elsewhere[en.Command]++
+			}
+		}
 
 		// Electronic signatures: one refused (wrong password), one signed.
 		challenge := func() string {
@@ -331,7 +370,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		ids := e.db.Identity()
 		ids.Directory = fakeDirectory{}
 		dir := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(), Audit: e.db.Audit(), AuditBundles: e.db.Audit(),
-			Production: e.db.Production(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI}).Handler())
+			Production: e.db.Production(), Release: e.db.Release(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI}).Handler())
 		defer dir.Close()
 		de := &env{db: e.db, srv: dir, tokens: map[string]string{}}
 		ok(de.login(t, "username", "dora", "password", "directory password"), http.StatusOK, "directory sign-in")
@@ -363,6 +402,9 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 				t.Logf("exempt command %s wrote entry %d (%s.%s)", en.Command, en.Seq, en.Entity, en.Field)
 			}
 			found[en.Command]++
+		}
+		for c, n := range elsewhere {
+			found[c] += n
 		}
 		for _, c := range slices.Sorted(maps.Keys(commands)) {
 			if _, exempt := notGMPData[c]; exempt {

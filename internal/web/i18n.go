@@ -45,6 +45,11 @@ func (s *Server) zone() *time.Location {
 // (and a test catches it).
 func tr(lang, key string) string { return text.Render(lang, key) }
 
+// storedText writes a text kept in a record (text.Coded's stored form) in
+// lang; a string that is not one, a free text or a row from before texts
+// were coded, is written as it is.
+func storedText(lang, s string) string { return text.RenderStored(lang, s) }
+
 // hasMsg reports whether the catalogue holds key.
 func hasMsg(key string) bool { return text.Has(key) }
 

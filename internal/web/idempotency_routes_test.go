@@ -428,6 +428,11 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			return idemRequest{who: "supervisor", path: "/api/v1/batches/" + b + "/steps/" + steps[4]["id"].(string),
 				body: map[string]any{"value": "7.40", "reason": "Typing error"}}
 		},
+		"justifyBatchExceptions": func(t *testing.T) idemRequest {
+			b, ph := p.inReview(t, product, nextSlot())
+			return idemRequest{who: "qa", path: "/api/v1/batches/" + b + "/justifications",
+				body: map[string]any{"justifications": map[string]string{ph: "pH 8.2: buffer over-dosed, see the deviation."}}}
+		},
 		"createWindow": func(t *testing.T) idemRequest {
 			return idemRequest{who: "supervisor", path: "/api/v1/windows", body: map[string]any{"line_id": p.ampoules.ID,
 				"start": slot(time.Thursday, 6).Format(time.RFC3339), "end": slot(time.Thursday, 14).Format(time.RFC3339), "reason": "Overhaul"}}

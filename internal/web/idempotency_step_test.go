@@ -110,7 +110,7 @@ func TestIdempotencyAnswerLost(t *testing.T) {
 		b, steps := releasedBatch(t, p)
 		// The node that stops: its answers are never recorded.
 		lost := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: e.db.Identity(), Admin: e.db.Identity().Admin(), Signatures: e.db.Identity().Signatures(), Audit: e.db.Audit(), AuditBundles: e.db.Audit(),
-			Production: e.db.Production(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI, Idempotency: lostAnswers{e.db.Idempotency()}}).Handler())
+			Production: e.db.Production(), Release: e.db.Release(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI, Idempotency: lostAnswers{e.db.Idempotency()}}).Handler())
 		defer lost.Close()
 		key := newUUID(t)
 		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}
@@ -232,7 +232,7 @@ func TestIdempotencyFailureAfterCommit(t *testing.T) {
 		p := newProdEnv(t, e, "supervisor")
 		b, steps := releasedBatch(t, p)
 		slow := httptest.NewServer(web.New(web.Deps{Site: e.db.Site(), Clients: e.db.Clients(), Identity: e.db.Identity(), Admin: e.db.Identity().Admin(), Signatures: e.db.Identity().Signatures(), Audit: e.db.Audit(), AuditBundles: e.db.Audit(),
-			Production: failsAfterCommit{e.db.Production()}, DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI, Idempotency: e.db.Idempotency()}).Handler())
+			Production: failsAfterCommit{e.db.Production()}, Release: e.db.Release(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI, Idempotency: e.db.Idempotency()}).Handler())
 		defer slow.Close()
 		key := newUUID(t)
 		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}

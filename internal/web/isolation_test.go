@@ -94,12 +94,12 @@ func isolation(t *testing.T, d store.Dialect) {
 		t.Fatal(err)
 	}
 	oracle := identity.Account{Username: "oracle", Name: "Oracle", Roles: []identity.Role{identity.RoleAdmin, identity.RoleQA}}
-	if err := db.Write(sys, "test.seed", "", func(tx *store.Tx) error {
-		if err := tx.CreateAccount(&oracle, hash); err != nil {
+	if err := db.WriteHistory(sys, "test.seed", func(ctx context.Context, h *store.History) error {
+		if err := h.CreateAccount(&oracle, hash); err != nil {
 			return err
 		}
 		for _, c := range clients {
-			if err := tx.AssignClient(oracle.ID, c.ID); err != nil {
+			if err := db.Identity().Admin().Assign(ctx, &identity.Assignment{AccountID: oracle.ID, ClientID: c.ID}, ""); err != nil {
 				return err
 			}
 		}
@@ -108,7 +108,7 @@ func isolation(t *testing.T, d store.Dialect) {
 		t.Fatal(err)
 	}
 
-	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Deviations: db.Deviations(), DB: db, Drills: db, OpenAPI: docs.OpenAPI})
+	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, OpenAPI: docs.OpenAPI})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 

@@ -47,6 +47,11 @@ type auditRow struct {
 	// Modified marks the entry of a record changed after its first entry
 	// (Annex 11 §8.2).
 	Modified bool
+	// OldText and NewText are the values in the page's language: a coded
+	// text (a step's entry, a deviation's title) rendered, any other value
+	// as it is; the page gives the stored form too. The exports keep the
+	// stored form.
+	OldText, NewText string
 }
 
 // modifies reports whether the entry records a change to an existing
@@ -84,7 +89,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	d := auditView{base: s.base(r, "audit"), Entity: f.Entity, EntityID: f.EntityID, ActorID: f.Actor,
 		From: q.Get("from"), To: q.Get("to"), After: f.AfterSeq}
 	for _, e := range entries {
-		d.Entries = append(d.Entries, auditRow{Entry: e, When: formatStamp(d.Lang, e.At, s.zone()), Modified: modifies(e)})
+		d.Entries = append(d.Entries, auditRow{Entry: e, When: formatStamp(d.Lang, e.At, s.zone()), Modified: modifies(e),
+			OldText: storedText(d.Lang, e.Old), NewText: storedText(d.Lang, e.New)})
 	}
 	filters := url.Values{}
 	for _, k := range []string{"entity", "entity_id", "actor", "from", "to"} {

@@ -209,6 +209,11 @@ type reviewPage struct {
 	// refusal to.
 	Notice bool
 	Error  string
+	// QA is quality assurance's part: the justifications of the
+	// exceptions and the signed review; nil for who does not release.
+	QA *qaReview
+	// Done names what was just recorded (justified).
+	Done string
 }
 
 func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
@@ -218,6 +223,12 @@ func (s *Server) batchReviewPage(w http.ResponseWriter, r *http.Request) {
 // renderReview draws the review of the batch, with the refusal of taking
 // it into review, if any.
 func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int, refusal error) {
+	s.renderReviewWith(w, r, status, refusal, nil, nil)
+}
+
+// renderReviewWith draws the review with QA's forms as posted, when a
+// justification or the review's signature was refused.
+func (s *Server) renderReviewWith(w http.ResponseWriter, r *http.Request, status int, refusal error, justify, sign *form) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	// The service answers not found, before any refusal, for a batch that
@@ -235,6 +246,11 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 		d.Error = errs.MessageOf(refusal, d.Lang)
 	}
 	d.Notice = r.URL.Query().Get("done") == "review"
+	d.Done = r.URL.Query().Get("done")
+	if err := s.loadQAReview(r, &d, justify, sign); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	// The steps' numbers and texts, to say which step each signature is
 	// on.
 	rec, err := s.Production.Record(ctx, rv.Batch.ID)

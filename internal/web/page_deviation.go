@@ -90,11 +90,9 @@ func (b devBase) Day(v any) string {
 	return formatDate(b.Lang, t, b.zone)
 }
 
-// Title writes a deviation's title in the page's language.
-//
-// TODO(texts2): once the texts2 branch lands, a batch-record deviation's
-// title is a stored coded text: write it with storedText(b.Lang, title).
-func (b devBase) Title(title string) string { return title }
+// Title writes a deviation's title in the page's language: the batch
+// record's is a stored coded text, one reported by hand is as typed.
+func (b devBase) Title(title string) string { return storedText(b.Lang, title) }
 
 // deviationGroup is one column of the board: the deviations in one state.
 type deviationGroup struct {

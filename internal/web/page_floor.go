@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -250,22 +249,10 @@ func justRecorded(f *production.Floor, id string) *production.StepRecord {
 func (p prodBase) Entry(r production.StepRecord) string { return entryText(p.Lang, &r) }
 
 // entryText writes what was entered for a step in the language: the
-// record's own words (the material's quantity and lot, the equipment), a
-// confirmation or a checklist in the language.
-func entryText(lang string, r *production.StepRecord) string {
-	switch r.Step.Kind {
-	case production.StepInstruction:
-		if r.Value == "confirmed" {
-			return tr(lang, "floor.confirmed")
-		}
-	case production.StepClearance:
-		var n, of int
-		if _, err := fmt.Sscanf(r.Value, "%d/%d checked", &n, &of); err == nil {
-			return fmt.Sprintf(tr(lang, "floor.checked"), n, of)
-		}
-	}
-	return r.Value
-}
+// stored coded text rendered (a confirmation, a checklist, a value with
+// its unit, a material's quantity and lot, the equipment), a sample's label
+// as typed, an older row's words as they are.
+func entryText(lang string, r *production.StepRecord) string { return storedText(lang, r.Value) }
 
 // floorStep records the step shown as next with what was entered. If the
 // step was recorded meanwhile on another device, the page comes back

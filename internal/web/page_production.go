@@ -15,20 +15,22 @@ import (
 // tablet pages, batches, the QA review, the schedule and the genealogy.
 // Every page asks the production service, which checks the permissions and
 // the client scope; the pages only hide what would be refused anyway.
+// formWrite registers a form that changes production or quality data: h
+// gets the form's values; as the API's writes, it wakes the live streams
+// of batches once it succeeds.
+func (s *Server) formWrite(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
+	s.handle("POST", path, false, s.live.after(func(w http.ResponseWriter, r *http.Request) {
+		vals, err := postForm(w, r)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		h(w, r, vals)
+	}))
+}
+
 func (s *Server) routesProductionPages() {
-	// write registers a form that changes production data: h gets the
-	// form's values, once the service is known to be wired; as the API's
-	// writes, it wakes the live streams of batches once it succeeds.
-	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
-		s.handle("POST", path, false, s.live.after(func(w http.ResponseWriter, r *http.Request) {
-			vals, err := postForm(w, r)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			h(w, r, vals)
-		}))
-	}
+	write := s.formWrite
 	s.handle("GET", "/floor", false, s.floorPage)
 	s.handle("GET", "/floor/lines/{id}", false, s.floorLinePage)
 	write("/floor/lines/{id}/step", s.floorStep)
@@ -119,18 +121,14 @@ func (p prodBase) Opt(f *float64) string {
 // language.
 func (p prodBase) Why(r production.StepRecord) string { return stepWhy(p.Lang, &r) }
 
-// stepWhy says how a step's value is out of its limits, in the language.
-// The record keeps the rule's English words; the French ones are the
-// rule's own, found again from the value recorded.
-func stepWhy(lang string, r *production.StepRecord) string {
-	if lang == langFR && r.Number != nil && r.Exception {
-		n := strconv.FormatFloat(*r.Number, 'f', -1, 64)
-		if rec, err := r.Step.Check(production.Entry{Value: n, Lot: "-", Quantity: n}); err == nil && rec.Exception && rec.WhyFR != "" {
-			return rec.WhyFR
-		}
-	}
-	return r.Why
-}
+// Stored writes a stored text (a deviation's title) in the page's
+// language.
+func (p prodBase) Stored(s string) string { return storedText(p.Lang, s) }
+
+// stepWhy says how a step's value is out of its limits, in the language:
+// the stored coded text rendered, an older row's English words as they
+// are.
+func stepWhy(lang string, r *production.StepRecord) string { return storedText(lang, r.Why) }
 
 // Hours writes a duration in hours with one decimal.
 func (p prodBase) Hours(f float64) string {

@@ -161,7 +161,7 @@ func TestFloorTabletPage(t *testing.T) {
 			t.Errorf("an exception: went to %q", p.location)
 		}
 		p = op.follow(t, p)
-		p.has(t, http.StatusOK, "Valeur hors limites enregistrée comme exception.", "8.20 pH", "8.20 pH est hors des limites [6.50 ; 7.50] pH.",
+		p.has(t, http.StatusOK, "Valeur hors limites enregistrée comme exception.", "<strong>8,20 pH</strong>", "8,20 pH est hors des limites [6,50 ; 7,50] pH.",
 			"La déviation DEV", "Check the stoppering")
 		devs := f.call(t, "qa", "GET", "/api/v1/batches/"+f.batch+"/review", nil).object(t)["deviations"].([]any)
 		if len(devs) != 1 || !strings.Contains(p.text, devs[0].(map[string]any)["code"].(string)) {
@@ -239,10 +239,15 @@ func TestBatchPages(t *testing.T) {
 	t.Run("the record", func(t *testing.T) {
 		p := qa.get(batch)
 		p.has(t, http.StatusOK, f.lot, "Ceftriaxone 1 g", "MBR-CEF", "6 étapes faites sur 8", "Dossier de lot électronique",
-			"1. Preparation", "2. Filling", "Measure the pH", "6.10 pH", "6.10 pH est hors des limites", "DEV", "Otto Operator",
+			"1. Preparation", "2. Filling", "Measure the pH", "6,10 pH", "6,10 pH est hors des limites [6,50 ; 7,50] pH.", "DEV", "Otto Operator",
+			"Lot "+f.lot+", étape 2.1 : 6,10 pH est hors des limites", "2/2 cochés", "propre, qualifié", "confirmée",
 			"Sonia Superviseure — ", "Vérifié / Verified", "LOT-A", "Active substance", `href="`+batch+`/review"`, `href="`+batch+`/record.pdf?lang=fr"`,
 			`href="/genealogy?batch=`+f.batch+`"`)
-		p.lacks(t, "modifié après saisie")
+		p.lacks(t, "modifié après saisie", "stored.", `{&#34;key`, "6.10 pH")
+		en := f.browserWith(t, "qa", testPassword, "en").get(batch)
+		en.has(t, http.StatusOK, "6.10 pH is outside the limits [6.50; 7.50] pH.", "Batch "+f.lot+", step 2.1: 6.10 pH", "2/2 ticked", ": clean, qualified", "confirmed")
+		// The audit trail keeps the stored form, and its page reads it.
+		qa.get("/audit?entity=batch_step&entity_id="+f.stepIDs[4]).has(t, http.StatusOK, `>6,10 pH</span>`, `title="{&#34;key&#34;:&#34;stored.step.numeric&#34;`)
 	})
 
 	t.Run("the client's summary", func(t *testing.T) {
@@ -271,7 +276,7 @@ func TestBatchPages(t *testing.T) {
 
 	t.Run("the review by exception", func(t *testing.T) {
 		p := qa.get(batch + "/review")
-		p.has(t, http.StatusOK, "Revue par exception", f.lot, "Measure the pH", "6.10 pH", "DEV", "Signatures à contrôler",
+		p.has(t, http.StatusOK, "Revue par exception", f.lot, "Measure the pH", "6,10 pH", "DEV", "Signatures à contrôler", "Lot "+f.lot+", étape 2.1 : 6,10 pH",
 			"Otto Operator — ", "Sonia Superviseure — ", "0 signatures rompues")
 		p.lacks(t, "Add the water")
 		if n := strings.Count(p.body, `<tr class="overdue">`); n != 1 {
@@ -285,7 +290,7 @@ func TestBatchPages(t *testing.T) {
 	t.Run("the record as PDF", func(t *testing.T) {
 		txt := pdfText(t, f.call(t, "qa", "GET", batch+"/record.pdf?lang=fr", nil))
 		for _, s := range []string{"Dossier de lot / Batch record", f.lot, "Alpha Laboratories (ALPHA)", "MBR-CEF version 1", "L1",
-			"Clear the line", "Measure the pH", "6.10 pH", "EXCEPTION", "6.10 pH est hors des limites", "Otto Operator", "Sonia Superviseure",
+			"Clear the line", "Measure the pH", "6,10 pH", "EXCEPTION", "6,10 pH est hors des limites", "Otto Operator", "Sonia Superviseure",
 			"Réalisé / Performed", "Vérifié / Verified", "(Europe/Paris, UTC", "valide", "DEV", "LOT-A", "Active substance", "page 1 /"} {
 			if !strings.Contains(txt, s) {
 				t.Errorf("the PDF lacks %q:\n%s", s, txt)
@@ -300,7 +305,7 @@ func TestBatchPages(t *testing.T) {
 				t.Errorf("the PDF lacks %q:\n%s", s, txt)
 			}
 		}
-		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction(s))", "6.90 pH")
+		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction(s))", "6,90 pH")
 		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signatures rompues")
 	})
 

@@ -6,15 +6,17 @@ import (
 	"embed"
 	"encoding/hex"
 	"fmt"
-	"github.com/google/uuid"
 	"html/template"
 	"io/fs"
+	"math"
 	"net/http"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"galenix/internal/errs"
 	"galenix/internal/identity"
@@ -100,8 +102,11 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		// label is the display label of an enum value: label "grade" .Grade.
 		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
-		"int":   func(n int) string { return formatInt(lang, n) },
-		"date":  func(t time.Time) string { return formatDate(lang, t, p.zone) },
+		// percent writes a share (0.25) as a percentage, the reader's way.
+		"percent": func(f float64) string { return formatDecimal(lang, math.Round(f*1000)/10) + " %" },
+		"round1":  func(f float64) float64 { return math.Round(f*10) / 10 },
+		"int":     func(n int) string { return formatInt(lang, n) },
+		"date":    func(t time.Time) string { return formatDate(lang, t, p.zone) },
 		// zone is the name of the site's time zone, which the pages' times are in.
 		"zone": func() string { return p.zone.String() },
 		// signed is a signature's manifestation, in the site's zone:

@@ -47,6 +47,13 @@ type pageEnv struct {
 	team          site.Team
 }
 
+// setPolicy sets the site's sign-in policy through the identity service,
+// as the system.
+func setPolicy(ctx context.Context, db *store.DB, p identity.Policy) error {
+	_, err := db.Identity().SetSignInPolicy(ctx, p, "test: the sign-in policy the test needs")
+	return err
+}
+
 // people is how many people the seed records: more than one page.
 const seedPeople = 60
 
@@ -63,7 +70,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 		t.Fatal(err)
 	}
 	e := &pageEnv{db: db}
-	err = db.Write(identity.WithActor(ctx, identity.System), "test.seed", "", func(tx *store.Tx) error {
+	err = db.WriteHistory(identity.WithActor(ctx, identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		e.b30 = site.Building{Code: "B30", Name: "Bâtiment 30", Role: site.RoleSterileProduction}
 		e.b40 = site.Building{Code: "B40", Name: "Bâtiment 40", Role: site.RoleProduction}
 		e.roomB = site.Room{Code: "B30-B01", Name: "Remplissage aseptique", Grade: site.GradeB, TempMin: 18, TempMax: 22, HumidityMin: 35, HumidityMax: 55}
@@ -77,26 +84,29 @@ func newPageEnv(t *testing.T) *pageEnv {
 		e.team = site.Team{Code: "T30-A", Name: "Équipe A"}
 		steps := []func() error{
 			func() error {
-				return tx.CreateSite(&site.Site{Code: "FSB", Name: "Site de test", Timezone: "Europe/Paris"})
+				return db.Site().CreateSite(ctx, &site.Site{Code: "FSB", Name: "Site de test", Timezone: "Europe/Paris"})
 			},
-			func() error { return tx.CreateBuilding(&e.b30) },
-			func() error { return tx.CreateBuilding(&e.b40) },
-			func() error { e.roomD.BuildingID = e.b30.ID; return tx.CreateRoom(&e.roomD) },
+			func() error { return db.Site().CreateBuilding(ctx, &e.b30) },
+			func() error { return db.Site().CreateBuilding(ctx, &e.b40) },
+			func() error { e.roomD.BuildingID = e.b30.ID; return db.Site().CreateRoom(ctx, &e.roomD) },
 			func() error {
 				e.roomB.BuildingID, e.roomB.CascadesTo, e.roomB.PressureDiffPa = e.b30.ID, e.roomD.ID, 15
-				return tx.CreateRoom(&e.roomB)
+				return db.Site().CreateRoom(ctx, &e.roomB)
 			},
-			func() error { e.roomN.BuildingID = e.b40.ID; return tx.CreateRoom(&e.roomN) },
-			func() error { e.sterile.RoomID = e.roomB.ID; return tx.CreateLine(&e.sterile) },
-			func() error { e.tabs.RoomID = e.roomN.ID; return tx.CreateLine(&e.tabs) },
-			func() error { e.filler.LineID = e.sterile.ID; return tx.CreateEquipment(&e.filler) },
-			func() error { e.overdue.LineID = e.sterile.ID; return tx.CreateEquipment(&e.overdue) },
-			func() error { return tx.CreateShift(&shift) },
-			func() error { e.team.BuildingID, e.team.ShiftID = e.b30.ID, shift.ID; return tx.CreateTeam(&e.team) },
+			func() error { e.roomN.BuildingID = e.b40.ID; return db.Site().CreateRoom(ctx, &e.roomN) },
+			func() error { e.sterile.RoomID = e.roomB.ID; return db.Site().CreateLine(ctx, &e.sterile) },
+			func() error { e.tabs.RoomID = e.roomN.ID; return db.Site().CreateLine(ctx, &e.tabs) },
+			func() error { e.filler.LineID = e.sterile.ID; return db.Site().CreateEquipment(ctx, &e.filler) },
+			func() error { e.overdue.LineID = e.sterile.ID; return db.Site().CreateEquipment(ctx, &e.overdue) },
+			func() error { return db.Site().CreateShift(ctx, &shift) },
+			func() error {
+				e.team.BuildingID, e.team.ShiftID = e.b30.ID, shift.ID
+				return db.Site().CreateTeam(ctx, &e.team)
+			},
 			func() error {
 				for i := 1; i <= seedPeople; i++ {
 					p := site.Person{Badge: fmt.Sprintf("P%04d", i), Name: fmt.Sprintf("Personne %d", i), Job: "Opérateur", TeamID: e.team.ID}
-					if err := tx.CreatePerson(&p); err != nil {
+					if err := db.Site().CreatePerson(ctx, &p); err != nil {
 						return err
 					}
 				}
@@ -107,10 +117,10 @@ func newPageEnv(t *testing.T) *pageEnv {
 			{Username: "admin", Name: "Ada Admin", Roles: []identity.Role{identity.RoleAdmin}},
 			{Username: "operator", Name: "Otto Opérateur", Roles: []identity.Role{identity.RoleOperator}},
 		} {
-			steps = append(steps, func() error { return tx.CreateAccount(&a, hash) })
+			steps = append(steps, func() error { return h.CreateAccount(&a, hash) })
 		}
 		// The administrator signs in with a password alone, as in the demo.
-		steps = append(steps, func() error { p := identity.DefaultPolicy(); p.AdminTOTP = false; return tx.SetPolicy(p) })
+		steps = append(steps, func() error { p := identity.DefaultPolicy(); p.AdminTOTP = false; return setPolicy(ctx, db, p) })
 		for _, step := range steps {
 			if err := step(); err != nil {
 				return err
@@ -121,7 +131,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	e.web = New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()})
+	e.web = New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()})
 	e.srv = httptest.NewServer(e.web.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -387,18 +397,18 @@ func TestOverviewWithoutSite(t *testing.T) {
 	}
 	defer db.Close()
 	hash, _ := pageHash()
-	if err := db.Write(identity.WithActor(ctx, identity.System), "test.seed", "", func(tx *store.Tx) error {
+	if err := db.WriteHistory(identity.WithActor(ctx, identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		p := identity.DefaultPolicy()
 		p.AdminTOTP = false // the administrator signs in with a password alone, as in the demo
-		if err := tx.SetPolicy(p); err != nil {
+		if err := setPolicy(ctx, db, p); err != nil {
 			return err
 		}
-		return tx.CreateAccount(&identity.Account{Username: "admin", Name: "Ada", Roles: []identity.Role{identity.RoleAdmin}}, hash)
+		return h.CreateAccount(&identity.Account{Username: "admin", Name: "Ada", Roles: []identity.Role{identity.RoleAdmin}}, hash)
 	}); err != nil {
 		t.Fatal(err)
 	}
 	e := &pageEnv{db: db}
-	e.srv = httptest.NewServer(New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()}).Handler())
+	e.srv = httptest.NewServer(New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()}).Handler())
 	defer e.srv.Close()
 	e.signedIn(t, "admin").get("/").want(t, http.StatusOK, "Le site n'est pas encore configuré.")
 }

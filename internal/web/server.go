@@ -55,6 +55,9 @@ type Deps struct {
 	// Production is the production context: products, masters, orders,
 	// batches, the schedule and the electronic batch record.
 	Production production.Service
+	// Release is the disposition of batches: QA's review, the qualified
+	// person's view and register, the certificates of analysis.
+	Release quality.Release
 	// Deviations is quality's deviations and CAPA; nil: their routes
 	// answer an internal error.
 	Deviations quality.DeviationService
@@ -109,6 +112,7 @@ func (d Deps) required() error {
 		{"Admin", d.Admin == nil},
 		{"Audit", d.Audit == nil},
 		{"Production", d.Production == nil},
+		{"Release", d.Release == nil},
 		{"DB", d.DB == nil},
 	} {
 		if dep.nil {
@@ -181,8 +185,10 @@ func New(d Deps) *Server {
 	s.routesAuditExtras()
 	s.routesSignatures()
 	s.routesProduction()
+	s.routesRelease()
 	s.routesPages()
 	s.routesProductionPages()
+	s.routesReleasePages()
 	s.routesDeviations()
 	s.routesDeviationPages()
 	s.routesBackup()

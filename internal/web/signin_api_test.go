@@ -34,7 +34,7 @@ func setClock(e *env) *testClock {
 // storePolicy stores a sign-in policy, as galenix setting up a site does.
 func storePolicy(t *testing.T, e *env, p identity.Policy) {
 	t.Helper()
-	err := e.db.Write(identity.WithActor(context.Background(), identity.System), "test.policy", "", func(tx *store.Tx) error { return tx.SetPolicy(p) })
+	err := setPolicy(identity.WithActor(context.Background(), identity.System), e.db, p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,14 +38,14 @@ func fuzzServer(f *testing.F) (*Server, *store.DB, identity.Account, string) {
 	hash := "$argon2id$v=19$m=8,t=1,p=1$" + b64.EncodeToString(salt) + "$" +
 		b64.EncodeToString(argon2.IDKey([]byte(pageTestPassword), salt, 1, 8, 1, 16))
 	acc := identity.Account{Username: "operator", Name: "Otto Opérateur", Roles: []identity.Role{identity.RoleOperator}}
-	if err := db.Write(identity.WithActor(ctx, identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&acc, hash) }); err != nil {
+	if err := db.WriteHistory(identity.WithActor(ctx, identity.System), "test.seed", func(ctx context.Context, h *store.History) error { return h.CreateAccount(&acc, hash) }); err != nil {
 		f.Fatal(err)
 	}
 	tok, _, err := db.Identity().Login(ctx, "operator", pageTestPassword, "127.0.0.1")
 	if err != nil {
 		f.Fatal(err)
 	}
-	return New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), DB: db, Drills: db}), db, acc, tok
+	return New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db}), db, acc, tok
 }
 
 // FuzzAPILogin feeds POST /api/v1/login arbitrary bodies, through the whole
@@ -77,7 +77,7 @@ func FuzzAPILogin(f *testing.F) {
 		// does not hide the sign-in behind 429s; the account is unlocked
 		// again, so that earlier inputs do not hide it behind the lock.
 		i := n.Add(1)
-		if err := db.Write(sys, "test.unlock", "", func(tx *store.Tx) error { return tx.Unlock(acc.ID) }); err != nil {
+		if err := db.Identity().Admin().(*store.AdminStore).Unlock(sys, acc.ID, "test: earlier inputs locked the account"); err != nil {
 			t.Fatal(err)
 		}
 		req := httptest.NewRequest("POST", "/api/v1/login", bytes.NewReader(body))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"galenix/internal/identity"
-	"galenix/internal/store"
 )
 
 // pageClock is a database clock the test moves; the server reads it.
@@ -33,7 +32,7 @@ func (e *pageEnv) clocked() *pageClock {
 
 func (e *pageEnv) policy(t *testing.T, p identity.Policy) {
 	t.Helper()
-	err := e.db.Write(identity.WithActor(context.Background(), identity.System), "test.policy", "", func(tx *store.Tx) error { return tx.SetPolicy(p) })
+	err := setPolicy(identity.WithActor(context.Background(), identity.System), e.db, p)
 	if err != nil {
 		t.Fatal(err)
 	}

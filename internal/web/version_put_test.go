@@ -21,6 +21,8 @@ import (
 var versionedElsewhere = map[string]string{
 	// A step is corrected only in a batch in progress.
 	"/api/v1/batches/{id}/steps/{step_id}": "TestStepCorrectionVersion",
+	// QA justifies the exceptions of a batch in QA review.
+	"/api/v1/batches/{id}/justifications": "TestReleaseAPI",
 }
 
 // versionField is the JSON field of a record's version: a master's
@@ -366,8 +368,8 @@ func TestVersionedPUTRevealsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.db.Write(identity.WithActor(context.Background(), identity.System), "test.seed", "", func(tx *store.Tx) error {
-			return tx.CreateAccount(&identity.Account{Username: "supervisor-b", Name: "Berthe Superviseure", Roles: []identity.Role{identity.RoleSupervisor}}, hash)
+		if err := e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
+			return h.CreateAccount(&identity.Account{Username: "supervisor-b", Name: "Berthe Superviseure", Roles: []identity.Role{identity.RoleSupervisor}}, hash)
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -336,12 +336,14 @@ func TestProductionFloor(t *testing.T) {
 					t.Fatalf("step %s recorded with %q is not flagged as an exception", n.Label(), rec.Value)
 				}
 				exception, outValue = rec, rec.Value
-				// The tablet says so at once, with the value.
+				// The tablet says so at once, with the value written the
+				// French way (the API answers in English).
+				shown := strings.Replace(outValue, ".", ",", 1)
 				alert, err := chromedp.Run(op.ctx, chromedp.Evaluate[string](
 					`[...document.querySelectorAll(".floor-alert[role=alert]")].map(e => e.textContent).join("\n")`))
-				if err != nil || !strings.Contains(alert, outValue) || !strings.Contains(alert, n.Step.Text) {
+				if err != nil || !strings.Contains(alert, shown) || !strings.Contains(alert, n.Step.Text) {
 					t.Errorf("after an out-of-limit value the tablet page does not show the exception of step %s with %q (%v); its alerts read:\n%s\nthe page:\n%.1500s",
-						n.Label(), outValue, err, alert, op.text("main"))
+						n.Label(), shown, err, alert, op.text("main"))
 				}
 				op.noViolations("tablet page with an exception")
 				op.screenshot(shots, "floor-exception")

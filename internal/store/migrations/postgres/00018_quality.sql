@@ -142,7 +142,8 @@ CREATE INDEX deviation_actions_due ON deviation_actions(done_at, due_on);
 -- (JSON, by step id), written before QA signs the review (meaning
 -- reviewed); reviewed_at and signature_id once signed. One per batch.
 CREATE TABLE batch_reviews (
-    batch_id       UUID PRIMARY KEY REFERENCES batches(id),
+    id             UUID PRIMARY KEY,
+    batch_id       UUID NOT NULL UNIQUE REFERENCES batches(id),
     client_id      UUID NOT NULL REFERENCES clients(id),
     justifications TEXT NOT NULL DEFAULT '{}',
     reviewed_by    TEXT NOT NULL DEFAULT '',
@@ -152,11 +153,12 @@ CREATE TABLE batch_reviews (
     version        INTEGER NOT NULL DEFAULT 1
 );
 
--- The certification register (EU GMP Annex 16 §1.7.2): one line per batch
+-- The certification register (EU GMP Annex 16): one line per batch
 -- decided by a qualified person, in order, append-only; certificate is the
 -- certificate of analysis' number, for a certified batch.
 CREATE TABLE certifications (
-    seq          INTEGER PRIMARY KEY,
+    id           UUID PRIMARY KEY,
+    seq          INTEGER NOT NULL UNIQUE,
     batch_id     UUID NOT NULL UNIQUE REFERENCES batches(id),
     client_id    UUID NOT NULL REFERENCES clients(id),
     lot          TEXT NOT NULL,
@@ -170,6 +172,9 @@ CREATE TABLE certifications (
     signed_at    TIMESTAMPTZ NOT NULL,
     signature_id UUID NOT NULL
 );
+
+-- The site's postal address, which documents print.
+ALTER TABLE sites ADD COLUMN address TEXT NOT NULL DEFAULT '';
 
 -- A deviation opened by hand may name no batch nor step; the workflow's
 -- columns.

@@ -1,0 +1,39 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"galenix/internal/identity"
+	"galenix/internal/outbox"
+)
+
+// OutboxKeep is how long an event stays in the outbox once every durable
+// consumer has had it: long enough to look into what was delivered.
+const OutboxKeep = 7 * 24 * time.Hour
+
+// subscribe makes the node's outbox dispatcher and registers its
+// subscribers, by name. A new consumer of what the commands did after
+// their commit is one more entry here: Durable for what must happen once
+// for the site (a notification; delivered by the leading node, its cursor
+// stored), node-local for what each node does for its own clients (its
+// live streams).
+func (m *Main) subscribe() {
+	d := outbox.New(m.DB.Outbox(), m.Log)
+	d.Leading = m.Leading
+	d.Subscribe(outbox.Subscriber{Name: "web.live", Deliver: m.Web.Live})
+	// This node's own commits wake the consumers at once; the others'
+	// reach them at the next poll.
+	m.DB.Outbox().OnAppend(d.Nudge)
+	m.outbox = d
+}
+
+// pruneOutbox deletes the events older than OutboxKeep that every durable
+// consumer has had; the dispatcher's work, the system's.
+func (m *Main) pruneOutbox(ctx context.Context) error {
+	n, err := m.DB.Outbox().Prune(identity.WithActor(ctx, identity.System), m.DB.Now().Add(-OutboxKeep))
+	if err == nil && n > 0 {
+		m.Log.Info("outbox events pruned", "count", n)
+	}
+	return err
+}

@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+	"galenix/internal/quality"
+)
+
+// releasing reads, in the transaction, everything the qualified person's
+// view of a batch checks (quality.Blockers): the exceptions with QA's
+// justifications, the specification its samples are read against, its
+// samples, results and OOS investigations, the deviations that name it, and
+// the material lots it used.
+func (tx *Tx) releasing(b *production.Batch) (*quality.Releasing, error) {
+	c := &quality.Releasing{Actor: tx.actor, Batch: *b, Now: tx.now}
+	var err error
+	if c.Exceptions, err = tx.exceptions(b.ID); err != nil {
+		return nil, err
+	}
+	rv, err := tx.review(b)
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.Exceptions {
+		c.Exceptions[i].Justification = rv.Justifications[c.Exceptions[i].StepID]
+	}
+	if c.Samples, err = collect(tx, `SELECT `+releaseSampleCols+` FROM samples WHERE batch_id = ? ORDER BY taken_at, code`, []any{b.ID}, scanReleaseSample); err != nil {
+		return nil, err
+	}
+	if c.Results, err = collect(tx, `SELECT `+releaseResultCols+` FROM results WHERE batch_id = ? ORDER BY sample_id, test, seq`, []any{b.ID}, scanReleaseResult); err != nil {
+		return nil, err
+	}
+	if c.Investigations, err = collect(tx, `SELECT id, code, sample_id, test, state, COALESCE(CAST(result_id AS TEXT), '') FROM oos_investigations WHERE batch_id = ? ORDER BY code`,
+		[]any{b.ID}, func(sc scanner, inv *quality.Investigation) error {
+			var st string
+			err := sc.Scan(&inv.ID, &inv.Code, &inv.SampleID, &inv.TestCode, &st, &inv.ResultID)
+			inv.State = quality.OOSState(st)
+			return err
+		}); err != nil {
+		return nil, err
+	}
+	// The deviations opened on the batch, and those whose assessment
+	// names it among the batches it may affect.
+	if c.Deviations, err = collect(tx, `SELECT id, code, COALESCE(CAST(batch_id AS TEXT), ''), status, impacts, approved_by FROM deviations
+		WHERE batch_id = ? OR impacts LIKE ? ORDER BY code`, []any{b.ID, `%"` + b.ID + `"%`}, func(sc scanner, d *quality.Deviation) error {
+		var st, impacts string
+		if err := sc.Scan(&d.ID, &d.Code, &d.BatchID, &st, &impacts, &d.ApprovedBy); err != nil {
+			return err
+		}
+		d.State = quality.DeviationState(st)
+		return json.Unmarshal([]byte(impacts), &d.Impacts)
+	}); err != nil {
+		return nil, err
+	}
+	if c.Lots, err = collect(tx, `SELECT `+lotCols+lotFrom+` WHERE l.id IN (SELECT lot_id FROM consumptions WHERE batch_id = ?) ORDER BY l.code`, []any{b.ID}, scanLot); err != nil {
+		return nil, err
+	}
+	// The specification the samples were taken under; before any sample,
+	// the one in force now for the batch's product.
+	specID := ""
+	for _, s := range c.Samples {
+		if s.SpecID != "" {
+			specID = s.SpecID
+			break
+		}
+	}
+	q, args := `SELECT id, code, version, market, status, effective_from, body FROM specs WHERE product_id = ?`, []any{b.ProductID}
+	if specID != "" {
+		q, args = `SELECT id, code, version, market, status, effective_from, body FROM specs WHERE id = ?`, []any{specID}
+	}
+	specs, err := collect(tx, q, args, func(sc scanner, s *quality.Spec) error {
+		var st, body string
+		if err := sc.Scan(&s.ID, &s.Code, &s.Version, &s.Market, &st, &s.EffectiveFrom, &body); err != nil {
+			return err
+		}
+		s.Status, s.EffectiveFrom = quality.SpecStatus(st), s.EffectiveFrom.UTC()
+		return json.Unmarshal([]byte(body), &s.Tests)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if specID != "" && len(specs) == 1 {
+		c.Spec = &specs[0]
+	} else if sp, err := quality.InForce(specs, "", tx.now); err == nil {
+		c.Spec = sp
+	}
+	return c, nil
+}
+
+const releaseSampleCols = `id, code, kind, COALESCE(CAST(batch_id AS TEXT), ''), CAST(spec_id AS TEXT), spec_version, state, tests`
+
+func scanReleaseSample(sc scanner, s *quality.Sample) error {
+	var kind, state, tests string
+	if err := sc.Scan(&s.ID, &s.Code, &kind, &s.BatchID, &s.SpecID, &s.SpecVersion, &state, &tests); err != nil {
+		return err
+	}
+	s.Kind, s.State = quality.SampleKind(kind), quality.SampleState(state)
+	return json.Unmarshal([]byte(tests), &s.Tests)
+}
+
+const releaseResultCols = `id, sample_id, test, seq, value, verdict, state, retest, COALESCE(CAST(investigation_id AS TEXT), '')`
+
+func scanReleaseResult(sc scanner, r *quality.Result) error {
+	var verdict, state string
+	var retest sql.NullBool
+	if err := sc.Scan(&r.ID, &r.SampleID, &r.TestCode, &r.Seq, &r.Value, &verdict, &state, &retest, &r.InvestigationID); err != nil {
+		return err
+	}
+	r.Verdict, r.State, r.Retest = quality.Verdict(verdict), quality.ResultState(state), retest.Bool
+	return nil
+}
+
+// View returns the qualified person's view of a batch, for those who
+// review or release batches.
+func (s *ReleaseStore) View(ctx context.Context, batchID string) (*quality.ReleaseView, error) {
+	var v *quality.ReleaseView
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if reviewer(tx.actor) != nil && !tx.actor.Can(identity.PermBatchRelease) {
+			return errs.E(errs.NotFound, "store.no_such_batch")
+		}
+		b, err := tx.batch(batchID)
+		if err != nil {
+			return err
+		}
+		c, err := tx.releasing(b)
+		if err != nil {
+			return err
+		}
+		rv, err := tx.review(b)
+		if err != nil {
+			return err
+		}
+		v = &quality.ReleaseView{Releasing: *c, Review: *rv, Blockers: quality.Blockers(*c)}
+		var line quality.Certification
+		switch err := scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ?`, b.ID), &line); err {
+		case nil:
+			v.Decision = &line
+		case sql.ErrNoRows:
+		default:
+			return err
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Metrics returns the quality unit's figures over the clients in the
+// actor's scope: quality assurance, qualified persons, and galenix itself
+// for /metrics.
+func (s *ReleaseStore) Metrics(ctx context.Context) (*quality.Metrics, error) {
+	var m quality.Metrics
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if reviewer(tx.actor) != nil && !tx.actor.Can(identity.PermBatchRelease) {
+			return errs.E(errs.Forbidden, "identity.refused.batch_review")
+		}
+		var in quality.MetricsInput
+		cond, args := inScope("c.client_id", tx.actor.ClientScope())
+		type decided struct {
+			batch string
+			facts quality.DecisionFacts
+		}
+		ds, err := collect(tx, `SELECT CAST(c.batch_id AS TEXT), c.decision, b.exceptions,
+				(SELECT COUNT(*) FROM deviations d WHERE d.batch_id = c.batch_id),
+				(SELECT COUNT(*) FROM oos_investigations o WHERE o.batch_id = c.batch_id), c.signed_at
+			FROM certifications c JOIN batches b ON b.id = c.batch_id WHERE `+cond+` ORDER BY c.seq`, args,
+			func(sc scanner, d *decided) error {
+				var dec string
+				err := sc.Scan(&d.batch, &dec, &d.facts.Exceptions, &d.facts.Deviations, &d.facts.OOS, &d.facts.Decided)
+				d.facts.Decision = quality.Decision(dec)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		// When each batch decided was completed: its state's entry in
+		// the audit trail.
+		completed := map[string]time.Time{}
+		type entry struct {
+			id string
+			at time.Time
+		}
+		entries, err := collect(tx, `SELECT entity_id, at FROM audit_log WHERE entity = ? AND field = ? AND new_value = ?`,
+			[]any{batchTable.entity, "state", string(production.BatchCompleted)}, func(sc scanner, e *entry) error { return sc.Scan(&e.id, &e.at) })
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if t, ok := completed[e.id]; !ok || e.at.Before(t) {
+				completed[e.id] = e.at
+			}
+		}
+		for _, d := range ds {
+			d.facts.Completed = completed[d.batch]
+			in.Decisions = append(in.Decisions, d.facts)
+		}
+		dcond, dargs := inScope("client_id", tx.actor.ClientScope())
+		if in.OpenDeviations, err = collect(tx, `SELECT opened_at FROM deviations WHERE status NOT IN (?, ?) AND `+dcond,
+			append([]any{string(quality.DeviationClosed), string(quality.DeviationVerified)}, dargs...),
+			func(sc scanner, t *time.Time) error { return sc.Scan(t) }); err != nil {
+			return err
+		}
+		if in.Actions, err = collect(tx, `SELECT due_on, done_at FROM deviation_actions WHERE `+dcond, dargs,
+			func(sc scanner, a *quality.Action) error {
+				var done sql.NullTime
+				if err := sc.Scan(&a.Due, &done); err != nil {
+					return err
+				}
+				if done.Valid {
+					a.DoneAt = &done.Time
+				}
+				return nil
+			}); err != nil {
+			return err
+		}
+		m = quality.ComputeMetrics(in, tx.now)
+		return nil
+	})
+	return &m, err
+}
