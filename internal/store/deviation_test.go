@@ -254,8 +254,13 @@ func TestDeviationRefusals(t *testing.T) {
 		wantErr(t, err, errs.Invalid, "title")
 		_, err = svc.OpenDeviation(sup, quality.NewDeviation{ClientID: e.beta.ID, Title: "Label misprint", Description: "Labels of the batch show the wrong expiry."})
 		wantErr(t, err, errs.Invalid, "client_id")
+		events, err := db.Count(as(identity.System), "outbox")
+		must(t, err)
 		d, err := svc.OpenDeviation(sup, quality.NewDeviation{BatchID: e.batch.ID, Title: "Label misprint", Description: "Labels of the batch show the wrong expiry."})
 		must(t, err)
+		if n, err := db.Count(as(identity.System), "outbox"); err != nil || n != events+1 {
+			t.Errorf("opened by hand: %d outbox events, want %d (%v)", n, events+1, err)
+		}
 		if d.ClientID != e.alpha.ID || d.Source != quality.SourceManual || d.OpenedName != "Victor Vérificateur" || d.StepID != "" || d.Version != 1 {
 			t.Fatalf("opened by hand: %+v", d)
 		}

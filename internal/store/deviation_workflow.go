@@ -11,6 +11,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/outbox"
 	"galenix/internal/production"
 	"galenix/internal/quality"
 )
@@ -51,7 +52,12 @@ func (s *DeviationStore) OpenDeviation(ctx context.Context, n quality.NewDeviati
 			return err
 		}
 		d.ID, d.Code, d.OpenedName, d.BatchLot = NewID(), production.DeviationCode(tx.now, seq), actorName(tx.actor), lot
-		return createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d))
+		if err := createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)); err != nil {
+			return err
+		}
+		// After the commit, as the batch record's (enqueueDeviation).
+		tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "batch_id": d.BatchID})
+		return nil
 	})
 	return d, err
 }
