@@ -1,9 +1,12 @@
 package quality
 
 import (
+	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 
+	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/text"
@@ -66,6 +69,7 @@ type Action struct {
 	Due         time.Time  `json:"due"`
 	DoneAt      *time.Time `json:"done_at,omitempty"`
 	DoneBy      string     `json:"done_by,omitempty"`
+	DoneName    string     `json:"done_name,omitempty"`
 	Evidence    string     `json:"evidence,omitempty"`
 }
 
@@ -84,28 +88,48 @@ type Deviation struct {
 	StepID   string         `json:"step_id,omitempty"`
 	State    DeviationState `json:"state"`
 	OpenedAt time.Time      `json:"opened_at"`
+	// Source says who opened it: the batch record (an exception) or a
+	// person (SourceManual).
+	Source string `json:"source"`
+	// Title says what deviated: for the batch record's, its stored
+	// (coded) title; for one opened by hand, as its author typed it, with
+	// the Description.
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	// BatchLot is the lot of BatchID, for the reader.
+	BatchLot   string `json:"lot,omitempty"`
+	OpenedBy   string `json:"opened_by,omitempty"`
+	OpenedName string `json:"opened_name,omitempty"`
 	// Assessment.
 	Class        Class      `json:"class,omitempty"`
 	ClassReason  string     `json:"class_reason,omitempty"`
 	RecurrenceOf string     `json:"recurrence_of,omitempty"`
 	Impacts      []Impact   `json:"impacts"`
 	AssessedBy   string     `json:"assessed_by,omitempty"`
+	AssessedName string     `json:"assessed_name,omitempty"`
 	AssessedAt   *time.Time `json:"assessed_at,omitempty"`
 	ApprovedBy   string     `json:"approved_by,omitempty"`
+	ApprovedName string     `json:"approved_name,omitempty"`
 	ApprovedAt   *time.Time `json:"approved_at,omitempty"`
 	// Investigation.
-	RootCause      string     `json:"root_cause,omitempty"`
-	Investigator   string     `json:"investigator,omitempty"`
-	InvestigatedAt *time.Time `json:"investigated_at,omitempty"`
-	Actions        []Action   `json:"actions"`
+	RootCause        string     `json:"root_cause,omitempty"`
+	Investigator     string     `json:"investigator,omitempty"`
+	InvestigatorName string     `json:"investigator_name,omitempty"`
+	InvestigatedAt   *time.Time `json:"investigated_at,omitempty"`
+	Actions          []Action   `json:"actions"`
 	// Closure and the effectiveness check.
 	ClosedBy          string     `json:"closed_by,omitempty"`
+	ClosedName        string     `json:"closed_name,omitempty"`
 	ClosedAt          *time.Time `json:"closed_at,omitempty"`
 	EffectivenessDue  *time.Time `json:"effectiveness_due,omitempty"`
 	Effective         *bool      `json:"effective,omitempty"`
 	EffectivenessNote string     `json:"effectiveness_note,omitempty"`
 	CheckedBy         string     `json:"checked_by,omitempty"`
+	CheckedName       string     `json:"checked_name,omitempty"`
 	CheckedAt         *time.Time `json:"checked_at,omitempty"`
+	// Version counts the deviation's changes: a step of the workflow names
+	// the version it was decided on (412 stale otherwise).
+	Version int `json:"version"`
 }
 
 // Assessment is what the assessor decides.
@@ -306,4 +330,133 @@ func (d *Deviation) Settled(batchID string) bool {
 		}
 	}
 	return false
+}
+
+// The sources of a deviation.
+const (
+	SourceBatchRecord = "batch_record"
+	SourceManual      = "manual"
+)
+
+// NewDeviation is a deviation a person reports by hand: what deviated, in
+// their words, for a client, about one of its batches or none.
+type NewDeviation struct {
+	ClientID    string `json:"client_id"`
+	BatchID     string `json:"batch_id,omitempty"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+// OpenDeviation opens a deviation reported by hand: by any member of
+// staff who sees production (whoever notices a departure reports it, EU
+// GMP chapter 1.4(xiv)); never by a client's user. The store numbers it
+// and checks the client and the batch are in the reporter's scope.
+func OpenDeviation(a identity.Actor, n NewDeviation, now time.Time) (*Deviation, error) {
+	if a.IsClient() {
+		return nil, errs.E(errs.Forbidden, "quality.deviation.open_staff")
+	}
+	if err := a.Require(identity.PermProductionView); err != nil {
+		return nil, err
+	}
+	title, err := words("title", n.Title, 5, 200)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := words("description", n.Description, 10, 4000)
+	if err != nil {
+		return nil, err
+	}
+	if n.ClientID == "" {
+		return nil, errs.Field("client_id", "quality.deviation.client")
+	}
+	return &Deviation{ClientID: n.ClientID, BatchID: n.BatchID, State: DeviationOpen, OpenedAt: now, Source: SourceManual,
+		Title: title, Description: desc, OpenedBy: a.UserID, Impacts: []Impact{}, Actions: []Action{}}, nil
+}
+
+// PlanEffectivenessCheck sets, before QA signs the closure, the day the
+// actions' effectiveness is to be checked: the closure signs it with the
+// rest (CloseDeviation requires it of a major or critical deviation).
+func PlanEffectivenessCheck(a identity.Actor, d Deviation, due time.Time, now time.Time) (*Deviation, error) {
+	if err := a.Require(identity.PermQualityDecide); err != nil {
+		return nil, err
+	}
+	if d.State != DeviationInvestigated {
+		return nil, errs.E(errs.Conflict, "quality.deviation.state", d.Code, text.Key("deviationstate."+string(d.State)))
+	}
+	if !due.After(now) {
+		return nil, errs.Field("effectiveness_due", "quality.deviation.effectiveness_due")
+	}
+	d.EffectivenessDue = &due
+	return &d, nil
+}
+
+// VersionRef is the deviation's version, which a step of its workflow
+// names.
+func (d *Deviation) VersionRef() *int { return &d.Version }
+
+// Closable reports whether the deviation awaits QA's signed closure.
+func (d *Deviation) Closable() bool { return d.State == DeviationInvestigated }
+
+// auditTime writes an optional time for the audit trail.
+func auditTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// auditBool writes an optional yes or no for the audit trail.
+func auditBool(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
+}
+
+// AuditFields lists the deviation's fields for the audit trail; its
+// actions are audited as records of their own (Action.AuditFields).
+func (d *Deviation) AuditFields() []audit.Field {
+	impacts, _ := json.Marshal(d.Impacts)
+	return []audit.Field{audit.F("client_id", d.ClientID), audit.F("code", d.Code), audit.F("batch_id", d.BatchID),
+		audit.F("step_id", d.StepID), audit.F("source", d.Source), audit.F("title", d.Title), audit.F("description", d.Description),
+		audit.F("status", string(d.State)), audit.F("class", string(d.Class)), audit.F("class_reason", d.ClassReason),
+		audit.F("recurrence_of", d.RecurrenceOf), audit.F("impacts", string(impacts)), audit.F("assessed_by", d.AssessedBy),
+		audit.F("approved_by", d.ApprovedBy), audit.F("root_cause", d.RootCause), audit.F("investigator", d.Investigator),
+		audit.F("closed_by", d.ClosedBy), audit.F("effectiveness_due", auditTime(d.EffectivenessDue)),
+		audit.F("effective", auditBool(d.Effective)), audit.F("effectiveness_note", d.EffectivenessNote), audit.F("checked_by", d.CheckedBy)}
+}
+
+// SignedFields is the content QA's closure signs: what deviated, its
+// assessment, its investigation and its actions as planned, and the day of
+// the effectiveness check; not what the closure itself and the later
+// check change (status, closed_by, the check's outcome), nor an action's
+// completion, which may come after the closure.
+func (d *Deviation) SignedFields() []audit.Field {
+	var out []audit.Field
+	for _, f := range d.AuditFields() {
+		switch f.Name {
+		case "status", "closed_by", "effective", "effectiveness_note", "checked_by":
+			continue
+		}
+		out = append(out, f)
+	}
+	for _, ac := range d.Actions {
+		out = append(out, audit.F("action."+ac.ID, ac.Description+"|"+ac.OwnerID+"|"+ac.Due.UTC().Format(time.DateOnly)+"|"+strconv.FormatBool(ac.Preventive)))
+	}
+	return out
+}
+
+// AuditFields lists an action's fields for the audit trail.
+func (a *Action) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("preventive", strconv.FormatBool(a.Preventive)), audit.F("description", a.Description),
+		audit.F("owner_id", a.OwnerID), audit.F("due_on", a.Due.UTC().Format(time.DateOnly)), audit.F("done_at", auditTime(a.DoneAt)),
+		audit.F("done_by", a.DoneBy), audit.F("evidence", a.Evidence)}
+}
+
+// ClientView is what a client laboratory's user sees of a deviation of
+// its own batches: its code, batch, state, class and dates; never the
+// staff's names nor the investigation's words.
+func (d *Deviation) ClientView() Deviation {
+	return Deviation{ID: d.ID, ClientID: d.ClientID, Code: d.Code, BatchID: d.BatchID, BatchLot: d.BatchLot, State: d.State,
+		Class: d.Class, OpenedAt: d.OpenedAt, Source: d.Source, ClosedAt: d.ClosedAt, Impacts: []Impact{}, Actions: []Action{}}
 }

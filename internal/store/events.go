@@ -88,6 +88,8 @@ func (db *DB) onSigned() {
 	// A batch's own life cycle after manufacture: QA's signed review and
 	// the qualified person's decision (store/release.go).
 	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })
+	// Quality assurance's signature (approved) closes a deviation.
+	db.On(SignatureGiven, devTable.entity, func(tx *Tx, ev Event) error { return closeDeviation(tx, ev.Signature) })
 }
 
 // The entities whose events another context subscribes to, by the names

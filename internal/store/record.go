@@ -48,7 +48,7 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 	if rec.Steps, err = tx.steps(b.ID); err != nil {
 		return nil, err
 	}
-	if rec.Deviations, err = collect(tx, `SELECT id, client_id, code, batch_id, step_id, title, status, opened_at FROM deviations WHERE batch_id = ? ORDER BY code`,
+	if rec.Deviations, err = collect(tx, `SELECT id, client_id, code, batch_id, COALESCE(CAST(step_id AS TEXT), ''), title, status, opened_at FROM deviations WHERE batch_id = ? ORDER BY code`,
 		[]any{b.ID}, scanDeviation); err != nil {
 		return nil, err
 	}

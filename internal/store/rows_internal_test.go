@@ -28,10 +28,12 @@ func TestRowsNameTheirColumns(t *testing.T) {
 		"master":    {masterTable, masterRow(&production.Master{})},
 		"order":     {orderTable, orderRow(&production.Order{}, time.Now())},
 		// The laboratory's.
-		"spec":   {specTable, specRow(&quality.Spec{})},
-		"sample": {sampleTable, sampleRow(&quality.Sample{})},
-		"result": {resultTable, resultRow(&quality.Result{})},
-		"oos":    {oosTable, oosRow(&quality.Investigation{})},
+		"spec":      {specTable, specRow(&quality.Spec{})},
+		"sample":    {sampleTable, sampleRow(&quality.Sample{})},
+		"result":    {resultTable, resultRow(&quality.Result{})},
+		"oos":       {oosTable, oosRow(&quality.Investigation{})},
+		"deviation": {devTable, deviationRow(&quality.Deviation{})},
+		"action":    {actionTable, actionRow("", "", 1, &quality.Action{})},
 	}
 	for name, c := range rows {
 		if _, err := c.t.values(c.r); err != nil {

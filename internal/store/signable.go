@@ -61,6 +61,8 @@ var signables = map[string]signable{
 	// investigation.
 	specTable.entity: signableSpec,
 	oosTable.entity:  signableOOS,
+	// Quality's records.
+	devTable.entity: signableDeviation,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

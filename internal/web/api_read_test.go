@@ -52,7 +52,11 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	"/api/v1/backup-drills",
 	// The laboratory's lists, empty on this seed: TestLabSpecsAPI,
 	// TestLabResultsAPI and TestLabPages read them.
-	"/api/v1/specs", "/api/v1/samples", "/api/v1/results", "/api/v1/oos", "/api/v1/worklist"}
+	"/api/v1/specs", "/api/v1/samples", "/api/v1/results", "/api/v1/oos", "/api/v1/worklist",
+	// Deviations, their CAPA actions and the people an action may be
+	// given to, none or refused to the admin on this seed: TestDeviationsAPI
+	// reads them.
+	"/api/v1/deviations", "/api/v1/deviation-actions", "/api/v1/deviation-owners"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

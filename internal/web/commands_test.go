@@ -168,6 +168,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		prod := exerciseProduction(t, e)
 		// The laboratory: every command.
 		specDraft := exerciseLab(t, prod)
+		// Deviations and CAPA: every step of the workflow.
+		exerciseDeviations(t, prod.p)
 
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.

@@ -446,5 +446,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 	}
 	// The laboratory's (api_lab_test.go).
 	maps.Copy(cases, labIdemCases(t, p, product))
+	// Deviations and CAPA (api_deviation_test.go).
+	maps.Copy(cases, deviationIdemCases(t, p))
 	return cases
 }

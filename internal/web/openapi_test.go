@@ -19,6 +19,7 @@ import (
 	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 const openapiPath = "../../docs/openapi.yaml"
@@ -153,6 +154,10 @@ func TestOpenAPIComponents(t *testing.T) {
 			"Site": site.Site{}, "Building": site.Building{}, "Room": site.Room{}, "Line": site.Line{},
 			"Equipment": site.Equipment{}, "Shift": site.Shift{}, "Team": site.Team{}, "Person": site.Person{},
 			"BackupDrill": backup.Drill{}, "BackupDrillTarget": backup.Target{}, "BackupDrillFailure": backup.Failure{},
+			"QualityDeviation": struct {
+				quality.Deviation
+				TitleCode *text.Coded `json:"title_code"`
+			}{}, "DeviationAction": quality.Action{}, "DeviationImpact": quality.Impact{},
 			"AuditEntry": struct {
 				ID string `json:"id"`
 				audit.Entry
@@ -190,6 +195,8 @@ func TestOpenAPIComponents(t *testing.T) {
 			"ErrorCode":       strs(errs.Codes),
 			"SampleKind":      strs(quality.SampleKinds),
 			"SampleCondition": strs(quality.Conditions),
+			"DeviationState":  strs(quality.DeviationStates),
+			"DeviationClass":  strs(quality.Classes),
 		} {
 			var got []string
 			for _, v := range at(t, schemas, name, "enum").([]any) {

@@ -179,7 +179,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, dv := range rec.Deviations {
 		m.AddAutoRow(text.NewCol(4, pdfText(dv.Code), props.Text{Style: fontstyle.Bold}), text.NewCol(14, pdfText(storedText(lang, dv.Title))),
-			text.NewCol(3, pdfText(dv.Status)), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt, s.zone()))))
+			text.NewCol(3, pdfText(tr(lang, "deviationstate."+dv.Status))), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt, s.zone()))))
 	}
 
 	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.consumed")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))

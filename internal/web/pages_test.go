@@ -131,7 +131,7 @@ func newPageEnv(t *testing.T) *pageEnv {
 	if err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	e.web = New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, Idempotency: db.Idempotency()})
+	e.web = New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()})
 	e.srv = httptest.NewServer(e.web.Handler())
 	t.Cleanup(e.srv.Close)
 	return e
@@ -408,7 +408,7 @@ func TestOverviewWithoutSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := &pageEnv{db: db}
-	e.srv = httptest.NewServer(New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, Idempotency: db.Idempotency()}).Handler())
+	e.srv = httptest.NewServer(New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()}).Handler())
 	defer e.srv.Close()
 	e.signedIn(t, "admin").get("/").want(t, http.StatusOK, "Le site n'est pas encore configuré.")
 }

@@ -60,10 +60,13 @@ type Deps struct {
 	Release quality.Release
 	// Lab is the QC laboratory: specifications, samples, results, OOS
 	// investigations; nil: its routes answer an internal error.
-	Lab  quality.Lab
-	Zone *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB   Pinger
-	Log  *slog.Logger
+	Lab quality.Lab
+	// Deviations is quality's deviations and CAPA; nil: their routes
+	// answer an internal error.
+	Deviations quality.DeviationService
+	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB         Pinger
+	Log        *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -191,6 +194,8 @@ func New(d Deps) *Server {
 	s.routesProductionPages()
 	s.routesReleasePages()
 	s.routesLabPages()
+	s.routesDeviations()
+	s.routesDeviationPages()
 	s.routesBackup()
 	return s
 }

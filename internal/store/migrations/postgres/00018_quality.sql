@@ -131,6 +131,7 @@ CREATE TABLE deviation_actions (
     due_on       TIMESTAMPTZ NOT NULL,
     done_at      TIMESTAMPTZ,
     done_by      TEXT NOT NULL DEFAULT '',
+    done_name    TEXT NOT NULL DEFAULT '',
     evidence     TEXT NOT NULL DEFAULT '',
     version      INTEGER NOT NULL DEFAULT 1,
     UNIQUE (deviation_id, seq)
@@ -181,24 +182,30 @@ ALTER TABLE deviations ALTER COLUMN batch_id DROP NOT NULL;
 ALTER TABLE deviations ALTER COLUMN step_id DROP NOT NULL;
 ALTER TABLE deviations ADD COLUMN source TEXT NOT NULL DEFAULT 'batch_record';
 ALTER TABLE deviations ADD COLUMN opened_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE deviations ADD COLUMN opened_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN description TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN class TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN class_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN recurrence_of TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN impacts TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE deviations ADD COLUMN assessed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE deviations ADD COLUMN assessed_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN assessed_at TIMESTAMPTZ;
 ALTER TABLE deviations ADD COLUMN approved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE deviations ADD COLUMN approved_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN approved_at TIMESTAMPTZ;
 ALTER TABLE deviations ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN investigator TEXT NOT NULL DEFAULT '';
+ALTER TABLE deviations ADD COLUMN investigator_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN investigated_at TIMESTAMPTZ;
 ALTER TABLE deviations ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE deviations ADD COLUMN closed_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN closed_at TIMESTAMPTZ;
 ALTER TABLE deviations ADD COLUMN effectiveness_due TIMESTAMPTZ;
 ALTER TABLE deviations ADD COLUMN effective BOOLEAN;
 ALTER TABLE deviations ADD COLUMN effectiveness_note TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN checked_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE deviations ADD COLUMN checked_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE deviations ADD COLUMN checked_at TIMESTAMPTZ;
 ALTER TABLE deviations ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX deviations_status ON deviations(status, opened_at);
