@@ -4,6 +4,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/johnfercher/maroto/v2"
 	"github.com/johnfercher/maroto/v2/pkg/components/text"
@@ -29,9 +30,15 @@ import (
 // embedded (pdf_fonts.go): the criteria's "≥" and "µ" print as themselves.
 // A batch not certified, or another client's, is not found.
 func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
+	// The API's route answers its refusals in the error envelope, the
+	// page's as a page.
+	refuse := s.pageError
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		refuse = s.apiError
+	}
 	c, err := s.Release.Certificate(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err)
+		refuse(w, r, err)
 		return
 	}
 	lang := langOf(r)
@@ -40,7 +47,7 @@ func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	}
 	doc, err := certificateDoc(lang, c, s)
 	if err != nil {
-		s.pageError(w, r, errs.Wrap(err, "certificate PDF"))
+		refuse(w, r, errs.Wrap(err, "certificate PDF"))
 		return
 	}
 	h := w.Header()
