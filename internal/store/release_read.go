@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"galenix/internal/errs"
@@ -30,32 +29,20 @@ func (tx *Tx) releasing(b *production.Batch) (*quality.Releasing, error) {
 	for i := range c.Exceptions {
 		c.Exceptions[i].Justification = rv.Justifications[c.Exceptions[i].StepID]
 	}
-	if c.Samples, err = collect(tx, `SELECT `+releaseSampleCols+` FROM samples WHERE batch_id = ? ORDER BY taken_at, code`, []any{b.ID}, scanReleaseSample); err != nil {
+	if c.Samples, err = tx.samplesOf(quality.SampleFilter{BatchID: b.ID}); err != nil {
 		return nil, err
 	}
-	if c.Results, err = collect(tx, `SELECT `+releaseResultCols+` FROM results WHERE batch_id = ? ORDER BY sample_id, test, seq`, []any{b.ID}, scanReleaseResult); err != nil {
+	if c.Results, err = tx.resultsOf(quality.ResultFilter{BatchID: b.ID}); err != nil {
 		return nil, err
 	}
-	if c.Investigations, err = collect(tx, `SELECT id, code, sample_id, test, state, COALESCE(CAST(result_id AS TEXT), '') FROM oos_investigations WHERE batch_id = ? ORDER BY code`,
-		[]any{b.ID}, func(sc scanner, inv *quality.Investigation) error {
-			var st string
-			err := sc.Scan(&inv.ID, &inv.Code, &inv.SampleID, &inv.TestCode, &st, &inv.ResultID)
-			inv.State = quality.OOSState(st)
-			return err
-		}); err != nil {
+	if c.Investigations, err = tx.investigationsOf(quality.OOSFilter{BatchID: b.ID}); err != nil {
 		return nil, err
 	}
 	// The deviations opened on the batch, and those whose assessment
 	// names it among the batches it may affect.
-	if c.Deviations, err = collect(tx, `SELECT id, code, COALESCE(CAST(batch_id AS TEXT), ''), status, impacts, approved_by FROM deviations
-		WHERE batch_id = ? OR impacts LIKE ? ORDER BY code`, []any{b.ID, `%"` + b.ID + `"%`}, func(sc scanner, d *quality.Deviation) error {
-		var st, impacts string
-		if err := sc.Scan(&d.ID, &d.Code, &d.BatchID, &st, &impacts, &d.ApprovedBy); err != nil {
-			return err
-		}
-		d.State = quality.DeviationState(st)
-		return json.Unmarshal([]byte(impacts), &d.Impacts)
-	}); err != nil {
+	cond, args := inScope("d.client_id", tx.actor.ClientScope())
+	if c.Deviations, err = collect(tx, deviationSelect+` WHERE (d.batch_id = ? OR d.impacts LIKE ?) AND `+cond+` ORDER BY d.code`,
+		append([]any{b.ID, `%"` + b.ID + `"%`}, args...), scanQualityDeviation); err != nil {
 		return nil, err
 	}
 	if c.Lots, err = collect(tx, `SELECT `+lotCols+lotFrom+` WHERE l.id IN (SELECT lot_id FROM consumptions WHERE batch_id = ?) ORDER BY l.code`, []any{b.ID}, scanLot); err != nil {
@@ -63,57 +50,26 @@ func (tx *Tx) releasing(b *production.Batch) (*quality.Releasing, error) {
 	}
 	// The specification the samples were taken under; before any sample,
 	// the one in force now for the batch's product.
-	specID := ""
-	for _, s := range c.Samples {
-		if s.SpecID != "" {
-			specID = s.SpecID
+	for _, sm := range c.Samples {
+		if sm.SpecID != "" {
+			var sp quality.Spec
+			if err := tx.specByID(sm.SpecID, &sp); err != nil {
+				return nil, err
+			}
+			c.Spec = &sp
 			break
 		}
 	}
-	q, args := `SELECT id, code, version, market, status, effective_from, body FROM specs WHERE product_id = ?`, []any{b.ProductID}
-	if specID != "" {
-		q, args = `SELECT id, code, version, market, status, effective_from, body FROM specs WHERE id = ?`, []any{specID}
-	}
-	specs, err := collect(tx, q, args, func(sc scanner, s *quality.Spec) error {
-		var st, body string
-		if err := sc.Scan(&s.ID, &s.Code, &s.Version, &s.Market, &st, &s.EffectiveFrom, &body); err != nil {
-			return err
+	if c.Spec == nil {
+		versions, err := tx.specVersions(b.ProductID)
+		if err != nil {
+			return nil, err
 		}
-		s.Status, s.EffectiveFrom = quality.SpecStatus(st), s.EffectiveFrom.UTC()
-		return json.Unmarshal([]byte(body), &s.Tests)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if specID != "" && len(specs) == 1 {
-		c.Spec = &specs[0]
-	} else if sp, err := quality.InForce(specs, "", tx.now); err == nil {
-		c.Spec = sp
+		if sp, err := quality.InForce(versions, "", tx.now); err == nil {
+			c.Spec = sp
+		}
 	}
 	return c, nil
-}
-
-const releaseSampleCols = `id, code, kind, COALESCE(CAST(batch_id AS TEXT), ''), CAST(spec_id AS TEXT), spec_version, state, tests`
-
-func scanReleaseSample(sc scanner, s *quality.Sample) error {
-	var kind, state, tests string
-	if err := sc.Scan(&s.ID, &s.Code, &kind, &s.BatchID, &s.SpecID, &s.SpecVersion, &state, &tests); err != nil {
-		return err
-	}
-	s.Kind, s.State = quality.SampleKind(kind), quality.SampleState(state)
-	return json.Unmarshal([]byte(tests), &s.Tests)
-}
-
-const releaseResultCols = `id, sample_id, test, seq, value, verdict, state, retest, COALESCE(CAST(investigation_id AS TEXT), '')`
-
-func scanReleaseResult(sc scanner, r *quality.Result) error {
-	var verdict, state string
-	var retest sql.NullBool
-	if err := sc.Scan(&r.ID, &r.SampleID, &r.TestCode, &r.Seq, &r.Value, &verdict, &state, &retest, &r.InvestigationID); err != nil {
-		return err
-	}
-	r.Verdict, r.State, r.Retest = quality.Verdict(verdict), quality.ResultState(state), retest.Bool
-	return nil
 }
 
 // View returns the qualified person's view of a batch, for those who
