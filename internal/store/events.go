@@ -88,8 +88,14 @@ func (db *DB) onSigned() {
 	// A batch's own life cycle after manufacture: QA's signed review and
 	// the qualified person's decision (store/release.go).
 	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })
-	// Quality assurance's signature (approved) closes a deviation.
+	// Quality's own records: QA's signature (approved) closes a
+	// deviation, approves a specification in review, closes an OOS
+	// investigation. (What quality does when another context acts, a
+	// sampling step taking its sample, is wired in app.)
 	db.On(SignatureGiven, devTable.entity, func(tx *Tx, ev Event) error { return closeDeviation(tx, ev.Signature) })
+	lab := db.Lab()
+	db.On(SignatureGiven, specTable.entity, lab.SpecSigned)
+	db.On(SignatureGiven, oosTable.entity, lab.OOSSigned)
 }
 
 // The entities whose events another context subscribes to, by the names

@@ -31,12 +31,9 @@ type labEnv struct {
 	spec                           quality.Spec
 }
 
-// wireLab subscribes the laboratory's reactions as app does (wireQuality).
+// wireLab subscribes the laboratory's reaction to a sampling step done as app does (wireQuality).
 func wireLab(db *store.DB) {
-	lab := db.Lab()
-	db.On(store.StepDone, store.EntityBatchStep, lab.SampleTaken)
-	db.On(store.SignatureGiven, store.EntitySpec, lab.SpecSigned)
-	db.On(store.SignatureGiven, store.EntityInvestigation, lab.OOSSigned)
+	db.On(store.StepDone, store.EntityBatchStep, db.Lab().SampleTaken)
 }
 
 func labActor(id, username, name string, alphaID string) context.Context {

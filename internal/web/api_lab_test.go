@@ -318,13 +318,10 @@ func exerciseLab(t *testing.T, w prodWorld) (draft string) {
 	return draft
 }
 
-// wireLab subscribes the laboratory's reactions as app does
+// wireLab subscribes the laboratory's reaction to a sampling step done as app does
 // (app/quality.go).
 func wireLab(db *store.DB) {
-	lab := db.Lab()
-	db.On(store.StepDone, store.EntityBatchStep, lab.SampleTaken)
-	db.On(store.SignatureGiven, store.EntitySpec, lab.SpecSigned)
-	db.On(store.SignatureGiven, store.EntityInvestigation, lab.OOSSigned)
+	db.On(store.StepDone, store.EntityBatchStep, db.Lab().SampleTaken)
 }
 
 // seedLab gives each client of the demo, as the isolation test's oracle
