@@ -198,7 +198,7 @@ func (m *Main) Open(ctx context.Context) error {
 		if loaded {
 			m.Log.Info("demo site loaded", "took", time.Since(start).Round(time.Millisecond))
 		}
-		m.Log.Info("demo mode: demo accounts exist (admin, operator, supervisor, qa, qp, lab, maintenance, security, client-alpha, client-beta, client-gamma)", "password", demo.Password)
+		m.Log.Info("demo mode: demo accounts exist (admin, operator, supervisor, qa, qp, lab, lab2, maintenance, security, client-alpha, client-beta, client-gamma)", "password", demo.Password)
 		if p, err := db.Identity().SignInPolicy(ctx); err == nil && !p.AdminTOTP {
 			m.Log.Info("demo mode: administrators sign in without a second factor (sign-in policy admin_totp=false); a real site requires one")
 		}

@@ -34,6 +34,8 @@ var accounts = []account{
 	{"qa", "Isabelle Fontaine", identity.RoleQA, "", []string{"ALPHA", "BETA", "GAMMA"}},
 	{"qp", "Hélène Rousseau", identity.RoleQP, "", []string{"ALPHA", "BETA", "GAMMA"}},
 	{"lab", "Sébastien Nguyen", identity.RoleLab, "", []string{"ALPHA", "GAMMA"}},
+	// A second analyst reviews the first's results (never their own).
+	{"lab2", "Amina Haddad", identity.RoleLab, "", []string{"ALPHA", "BETA", "GAMMA"}},
 	{"security", "Franck Dumont", identity.RoleSecurity, "", nil},
 	{"client-alpha", "Sophie Marchand", identity.RoleClientUser, "ALPHA", nil},
 	{"client-beta", "Thomas Weber", identity.RoleClientUser, "BETA", nil},

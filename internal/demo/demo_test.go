@@ -304,7 +304,7 @@ func checkContent(t *testing.T, db *store.DB) {
 		got = append(got, fmt.Sprintf("%s %v %s", a.Username, a.Roles, client[a.ClientID]))
 	}
 	want := []string{"admin [admin] ", "client-alpha [client_user] ALPHA", "client-beta [client_user] BETA",
-		"client-gamma [client_manager] GAMMA", "lab [lab] ", "maintenance [maintenance] ",
+		"client-gamma [client_manager] GAMMA", "lab [lab] ", "lab2 [lab] ", "maintenance [maintenance] ",
 		"operator [operator] ", "qa [qa] ", "qp [qp] ", "security [security] ", "supervisor [supervisor] "}
 	if !slices.Equal(got, want) {
 		t.Errorf("accounts:\n got %q\nwant %q", got, want)

@@ -723,6 +723,7 @@ var runs = []run{
 	{state: production.BatchCompleted, offset: 30 * time.Hour},
 	{state: production.BatchInProgress, share: 0.85},
 	{state: production.BatchInReview, offset: 11 * day24},
+	{state: production.BatchInReview, offset: 4 * day24},
 	{state: production.BatchCompleted, offset: 3*day24 + 12*time.Hour},
 	{state: production.BatchInProgress, share: 0.6},
 	{state: production.BatchInProgress, building: "L40-", share: 0.2, numeric: true},
