@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"galenix/internal/audit"
-	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
 )
@@ -116,7 +115,7 @@ func (s *ProductionStore) Batch(ctx context.Context, id string) (*production.Bat
 func (s *ProductionStore) NextStep(ctx context.Context, batchID string) (*production.StepRecord, error) {
 	var r *production.StepRecord
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		if err := require(tx, identity.PermBatchExecute); err != nil {
+		if err := production.MayExecute(tx.actor); err != nil {
 			return err
 		}
 		b, err := tx.batch(batchID)

@@ -25,8 +25,8 @@ func (db *DB) Deviations() *DeviationStore { return &DeviationStore{db: db} }
 
 var _ quality.DeviationService = (*DeviationStore)(nil)
 
-// The tables of the workflow. The batch record opens its deviations
-// through deviationTable (step.go) with the same entity name.
+// The tables of the workflow; the batch record opens its deviations in
+// the same table (step.go, openDeviation).
 var (
 	devTable = table{"deviations", "deviation", []string{"client_id", "code", "batch_id", "step_id", "title", "status", "opened_at", "source",
 		"opened_by", "opened_name", "description", "class", "class_reason", "recurrence_of", "impacts", "assessed_by", "assessed_name",

@@ -70,7 +70,7 @@ func (tx *Tx) materialByID(id string, m *production.Material) error {
 
 // CreateMaterial records a material of the site.
 func (s *ProductionStore) CreateMaterial(ctx context.Context, m *production.Material) error {
-	if err := actorOf(ctx).Require(identity.PermStockEdit); err != nil {
+	if err := production.MayEditStock(actorOf(ctx)); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "material.create", "", func(tx *Tx) error { return tx.createMaterial(m) })

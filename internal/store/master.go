@@ -121,7 +121,7 @@ func (tx *Tx) effectiveMaster(productID string) (*production.Master, error) {
 
 // CreateMaster records a draft, the next version of its code.
 func (s *ProductionStore) CreateMaster(ctx context.Context, m *production.Master) error {
-	if err := actorOf(ctx).Require(identity.PermMasterEdit); err != nil {
+	if err := production.MayEditMaster(actorOf(ctx)); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "master.create", "", func(tx *Tx) error { return tx.createMaster(m) })
@@ -182,7 +182,7 @@ func (tx *Tx) checkMaterials(m *production.Master) error {
 
 // UpdateMaster changes a draft; its code, product and version stay.
 func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master, reason string) error {
-	if err := actorOf(ctx).Require(identity.PermMasterEdit); err != nil {
+	if err := production.MayEditMaster(actorOf(ctx)); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "master.update", reason, func(tx *Tx) error {

@@ -6,7 +6,6 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/production"
 )
 
@@ -53,7 +52,7 @@ func (s *ProductionStore) Order(ctx context.Context, id string) (*production.Ord
 // CreateOrder records an order and its planned batches.
 func (s *ProductionStore) CreateOrder(ctx context.Context, o *production.Order) error {
 	return s.db.Write(ctx, "order.create", "", func(tx *Tx) error {
-		if err := require(tx, identity.PermProductionPlan); err != nil {
+		if err := production.MayPlan(tx.actor); err != nil {
 			return err
 		}
 		if err := o.Validate(tx.now); err != nil {

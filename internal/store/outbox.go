@@ -66,7 +66,7 @@ func (tx *Tx) enqueueBatch(old, b *production.Batch) {
 
 // enqueueDeviation appends a deviation opened (openDeviation).
 func (tx *Tx) enqueueDeviation(d *production.Deviation) {
-	tx.enqueue(outbox.DeviationOpened, deviationTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "batch_id": d.BatchID, "step_id": d.StepID})
+	tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "batch_id": d.BatchID, "step_id": d.StepID})
 }
 
 // enqueueSignature appends a signature given (signature.go, with the

@@ -7,7 +7,6 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/production"
 )
 
@@ -63,7 +62,7 @@ func (tx *Tx) productByID(id string, p *production.Product) error {
 
 // CreateProduct records a client's product.
 func (s *ProductionStore) CreateProduct(ctx context.Context, p *production.Product) error {
-	if err := actorOf(ctx).Require(identity.PermProductionPlan); err != nil {
+	if err := production.MayPlan(actorOf(ctx)); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "product.create", "", func(tx *Tx) error { return tx.createProduct(p) })
@@ -84,7 +83,7 @@ func (tx *Tx) createProduct(p *production.Product) error {
 
 // UpdateProduct changes a product; it stays with its client.
 func (s *ProductionStore) UpdateProduct(ctx context.Context, p *production.Product, reason string) error {
-	if err := actorOf(ctx).Require(identity.PermProductionPlan); err != nil {
+	if err := production.MayPlan(actorOf(ctx)); err != nil {
 		return err
 	}
 	return s.db.Write(ctx, "product.update", reason, func(tx *Tx) error {

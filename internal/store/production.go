@@ -17,19 +17,15 @@ func (db *DB) Production() *ProductionStore { return &ProductionStore{db: db} }
 
 // The production tables, with the entity names the audit trail gives them.
 var (
-	productTable   = table{"products", "product", []string{"client_id", "code", "name", "form", "sterile", "strength", "presentation", "special_class", "storage"}}
-	materialTable  = table{"materials", "material", []string{"code", "name", "kind", "unit"}}
-	lotTable       = table{"material_lots", "lot", []string{"material_id", "code", "status", "quantity", "expires_on"}}
-	masterTable    = table{"masters", "master", []string{"client_id", "product_id", "code", "version", "title", "status", "batch_size", "unit", "hours", "body", "steps"}}
-	orderTable     = table{"orders", "order", []string{"client_id", "product_id", "master_id", "code", "quantity", "unit", "due_on", "created_at"}}
-	batchTable     = table{"batches", "batch", nil}
-	stepTable      = table{"batch_steps", "batch_step", nil}
-	deviationTable = table{"deviations", "deviation", nil}
-	windowTable    = table{"line_windows", "line_window", []string{"line_id", "start_at", "end_at", "reason"}}
+	productTable  = table{"products", "product", []string{"client_id", "code", "name", "form", "sterile", "strength", "presentation", "special_class", "storage"}}
+	materialTable = table{"materials", "material", []string{"code", "name", "kind", "unit"}}
+	lotTable      = table{"material_lots", "lot", []string{"material_id", "code", "status", "quantity", "expires_on"}}
+	masterTable   = table{"masters", "master", []string{"client_id", "product_id", "code", "version", "title", "status", "batch_size", "unit", "hours", "body", "steps"}}
+	orderTable    = table{"orders", "order", []string{"client_id", "product_id", "master_id", "code", "quantity", "unit", "due_on", "created_at"}}
+	batchTable    = table{"batches", "batch", nil}
+	stepTable     = table{"batch_steps", "batch_step", nil}
+	windowTable   = table{"line_windows", "line_window", []string{"line_id", "start_at", "end_at", "reason"}}
 )
-
-// require refuses an actor without the permission.
-func require(tx *Tx, p identity.Permission) error { return tx.actor.Require(p) }
 
 // nextNumber draws the next value of a named counter (lot, order and
 // deviation numbers), in the command's transaction.

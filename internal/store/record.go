@@ -103,7 +103,7 @@ func (s *ProductionStore) Review(ctx context.Context, batchID string) (*producti
 		if _, err := tx.batch(batchID); err != nil {
 			return err
 		}
-		if err := require(tx, identity.PermBatchReview); err != nil {
+		if err := production.MayReview(tx.actor); err != nil {
 			return err
 		}
 		rec, err := tx.record(batchID)

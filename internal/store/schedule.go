@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
 )
@@ -35,7 +34,7 @@ func (s *ProductionStore) Windows(ctx context.Context, lineID string) ([]product
 // it must move first.
 func (s *ProductionStore) CreateWindow(ctx context.Context, w *production.Window) error {
 	return s.db.Write(ctx, "line_window.create", "", func(tx *Tx) error {
-		if err := require(tx, identity.PermLineMaintenance); err != nil {
+		if err := production.MayPlanMaintenance(tx.actor); err != nil {
 			return err
 		}
 		return tx.createWindow(w)

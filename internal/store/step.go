@@ -193,7 +193,7 @@ func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e prod
 // persisting its outcome. Of two tablets recording the same step, one
 // changes its row; the other gets a conflict.
 func (tx *Tx) recordStep(batchID string, e production.Entry) (*production.StepRecord, error) {
-	if err := require(tx, identity.PermBatchExecute); err != nil {
+	if err := production.MayExecute(tx.actor); err != nil {
 		return nil, err
 	}
 	b, err := tx.batch(batchID)
@@ -310,7 +310,7 @@ func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) e
 	}
 	r.DeviationID = d.ID
 	tx.enqueueDeviation(d)
-	return tx.Audit(audit.Diff(deviationTable.entity, d.ID, nil, d.AuditFields()), d.ClientID)
+	return tx.Audit(audit.Diff(devTable.entity, d.ID, nil, d.AuditFields()), d.ClientID)
 }
 
 // CorrectStep changes a step's entry after it was made, with a reason:
@@ -319,7 +319,7 @@ func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) e
 func (s *ProductionStore) CorrectStep(ctx context.Context, batchID string, e production.Entry, reason string) (*production.StepRecord, error) {
 	var r *production.StepRecord
 	err := s.db.Write(ctx, "batch.step.correct", reason, func(tx *Tx) error {
-		if err := require(tx, identity.PermBatchExecute); err != nil {
+		if err := production.MayExecute(tx.actor); err != nil {
 			return err
 		}
 		b, err := tx.batch(batchID)
