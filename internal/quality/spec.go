@@ -252,7 +252,7 @@ func (t *Test) Criterion(lang string) string {
 	var parts []string
 	for _, l := range []*Limit{t.Min, t.Max} {
 		if l != nil {
-			parts = append(parts, l.Op.Symbol()+" "+fixed(lang, l.Value, t.Decimals)+" "+t.Unit)
+			parts = append(parts, l.Op.Symbol()+" "+text.FormatFixed(lang, l.Value, t.Decimals)+" "+t.Unit)
 		}
 	}
 	return strings.Join(parts, text.Render(lang, "quality.spec.and"))
@@ -440,15 +440,6 @@ func words(field, v string, minLen, maxLen int) (string, error) {
 		return v, errs.Field(field, "quality.text_between", minLen, maxLen)
 	}
 	return v, nil
-}
-
-// fixed writes f with d decimals and the reader's decimal mark.
-func fixed(lang string, f float64, d int) string {
-	s := strconv.FormatFloat(f, 'f', d, 64)
-	if text.Lang(lang) == text.FR {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

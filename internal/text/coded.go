@@ -73,10 +73,7 @@ func (a Arg) render(lang string) string {
 	case a.Text != nil:
 		return a.Text.Render(lang)
 	case a.Num != "":
-		if Lang(lang) == FR {
-			return strings.Replace(a.Num, ".", ",", 1)
-		}
-		return a.Num
+		return LocalizeNumber(lang, a.Num)
 	}
 	return a.Str
 }

@@ -52,6 +52,21 @@ func FormatDecimal(lang string, f float64) string {
 	return s
 }
 
+// FormatFixed writes f with exactly decimals decimals and lang's decimal
+// mark: 7,50 in French, 7.50 in English.
+func FormatFixed(lang string, f float64, decimals int) string {
+	return LocalizeNumber(lang, strconv.FormatFloat(f, 'f', decimals, 64))
+}
+
+// LocalizeNumber writes a number stored with a decimal point ("99.5") with
+// lang's decimal mark, its digits kept.
+func LocalizeNumber(lang, s string) string {
+	if Lang(lang) == FR {
+		return strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
 // FormatDate writes the calendar day of t in the zone loc: 02/01/2006 in
 // French, 2 Jan 2006 in English; a zero time is a dash.
 func FormatDate(lang string, t time.Time, loc *time.Location) string {

@@ -110,7 +110,7 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 	for _, l := range c.Tests {
 		result := l.Result
 		if l.Test.Kind == quality.TestNumeric {
-			result = fixedIn(lang, l.Result) + " " + l.Unit
+			result = gtext.LocalizeNumber(lang, l.Result) + " " + l.Unit
 		}
 		verdict := tr(lang, "coa.verdict."+string(l.Verdict))
 		conform = conform && l.Verdict != quality.OutOfSpec
@@ -133,17 +133,4 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 		return nil, err
 	}
 	return doc.GetBytes(), nil
-}
-
-// fixedIn writes a number as stored ("99.5") with the reader's decimal
-// mark, its decimals kept.
-func fixedIn(lang, v string) string {
-	if lang == langFR {
-		for i := 0; i < len(v); i++ {
-			if v[i] == '.' {
-				return v[:i] + "," + v[i+1:]
-			}
-		}
-	}
-	return v
 }

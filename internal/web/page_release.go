@@ -157,7 +157,7 @@ func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status in
 				if res, ok := quality.Reportable(v.Results, v.Investigations, sm.ID, code); ok {
 					row.Result, row.Verdict, row.State = res.Value, res.Verdict, res.State
 					if t.Kind == quality.TestNumeric {
-						row.Result = fixedIn(d.Lang, res.Value) + " " + t.Unit
+						row.Result = text.LocalizeNumber(d.Lang, res.Value) + " " + t.Unit
 					}
 				} else {
 					row.Missing = true
