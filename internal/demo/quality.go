@@ -180,7 +180,18 @@ func (q *qualityStage) dispositions(now time.Time) error {
 			wrong = append(wrong, b)
 		}
 	}
-	slices.SortFunc(clean, func(a, b production.Batch) int { return strings.Compare(a.Lot, b.Lot) })
+	// Alpha's batch last: the one left waiting for the qualified person
+	// is Alpha's, whose user the browser test downloads the certificate
+	// as, once certified.
+	slices.SortFunc(clean, func(a, b production.Batch) int {
+		if (a.ClientID == alpha) != (b.ClientID == alpha) {
+			if a.ClientID == alpha {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.Lot, b.Lot)
+	})
 	if len(clean) < 2 || len(wrong) < 1 {
 		return fmt.Errorf("the demo needs two batches in QA review without exception and one with: %d and %d", len(clean), len(wrong))
 	}
@@ -190,7 +201,7 @@ func (q *qualityStage) dispositions(now time.Time) error {
 	if err := q.rejected(wrong[0], now); err != nil {
 		return err
 	}
-	if err := q.waiting(clean[1], now); err != nil {
+	if err := q.waiting(clean[len(clean)-1], now); err != nil {
 		return err
 	}
 	return q.deviations(now)
