@@ -204,6 +204,9 @@ func (q *qualityStage) dispositions(now time.Time) error {
 	if err := q.waiting(clean[len(clean)-1], now); err != nil {
 		return err
 	}
+	if err := q.pending(now, alpha, gamma); err != nil {
+		return err
+	}
 	return q.deviations(now)
 }
 
@@ -389,6 +392,34 @@ func (q *qualityStage) waiting(b production.Batch, now time.Time) error {
 	}
 	q.h.Backdate(t.Add(20 * time.Hour))
 	return q.h.SignRecord("batch", b.ID, esign.Reviewed, q.qaSigner.id, q.qaSigner.name, "")
+}
+
+// pending gives the laboratory its day's work: a batch just completed,
+// its in-process sample received and its tests to do, its finished
+// product's sample taken and still to receive.
+func (q *qualityStage) pending(now time.Time, clients ...string) error {
+	bs, err := q.prod.Batches(q.ctx, production.BatchFilter{States: []production.BatchState{production.BatchCompleted}})
+	if err != nil {
+		return err
+	}
+	for _, b := range bs {
+		if !slices.Contains(clients, b.ClientID) {
+			continue
+		}
+		q.h.Backdate(now.Add(-3 * time.Hour))
+		ipc, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: b.Lot + "-IPC", Kind: quality.SampleInProcess, BatchID: b.ID})
+		if err != nil {
+			return fmt.Errorf("sample of %s: %w", b.Lot, err)
+		}
+		q.h.Backdate(now.Add(-2 * time.Hour))
+		if _, err := q.lab.ReceiveSample(q.analyst, ipc.ID, quality.Receipt{Quantity: 50, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+			return fmt.Errorf("receipt of %s: %w", ipc.Code, err)
+		}
+		q.h.Backdate(now.Add(-time.Hour))
+		_, err = q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: b.Lot + "-PF", Kind: quality.SampleFinished, BatchID: b.ID})
+		return err
+	}
+	return nil
 }
 
 // justify writes QA's justification of each exception of the batch.

@@ -226,8 +226,14 @@ func (tx *Tx) certify(b *production.Batch, sig *esign.Signature) error {
 		return err
 	}
 	if moved.State == production.BatchCertified {
+		// Certificates have numbers of their own, without the gaps the
+		// register's rejections would leave.
+		n, err := tx.nextNumber("certificate")
+		if err != nil {
+			return err
+		}
 		line.Decision = quality.DecisionCertified
-		line.Certificate = "CoA-" + strconv.Itoa(tx.now.Year()) + "-" + pad4(line.Seq)
+		line.Certificate = "CoA-" + strconv.Itoa(tx.now.Year()) + "-" + pad4(n)
 	}
 	if err := createClientRecord(tx, certificationTable, line.ID, b.ClientID, line, certificationRow(line)); err != nil {
 		return err
