@@ -11,6 +11,7 @@ import (
 
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
 )
@@ -328,4 +329,65 @@ func checkLineTable(t *testing.T, d siteData) {
 	if n != len(d.equipment) {
 		t.Errorf("%d pieces of equipment seen, %d loaded", n, len(d.equipment))
 	}
+}
+
+// TestQualityDemo: the demo's quality unit has its work in every state: a
+// specification in force for every product; deviations in every state of
+// their workflow; OOS investigations open and closed, with both outcomes;
+// the register with a certified and a rejected batch; the laboratory's day
+// of work to do.
+func TestQualityDemo(t *testing.T) {
+	db := open(t, store.Config{DataDir: t.TempDir()})
+	mustLoad(t, db)
+	ctx := identity.WithActor(context.Background(), identity.System)
+	products, err := db.Production().Products(ctx, production.ProductFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range products {
+		specs, err := db.Lab().Specs(ctx, quality.SpecFilter{ProductID: p.ID, Status: quality.SpecEffective})
+		if err != nil || len(specs) != 1 {
+			t.Errorf("product %s: %d specifications in force (%v)", p.Code, len(specs), err)
+		}
+	}
+	devs, err := db.Deviations().Deviations(ctx, quality.DeviationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[quality.DeviationState]int{}
+	for _, d := range devs {
+		seen[d.State]++
+	}
+	for _, s := range quality.DeviationStates {
+		if seen[s] == 0 {
+			t.Errorf("no deviation %s (%v)", s, seen)
+		}
+	}
+	invs, err := db.Lab().Investigations(ctx, quality.OOSFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[quality.OOSOutcome]int{}
+	for _, inv := range invs {
+		outcomes[inv.Outcome]++
+	}
+	if outcomes[quality.OOSInvalidated] == 0 || outcomes[quality.OOSConfirmed] == 0 {
+		t.Errorf("investigations' outcomes: %v", outcomes)
+	}
+	reg, err := db.Release().Register(ctx, quality.RegisterFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decisions := map[quality.Decision]int{}
+	for _, l := range reg {
+		decisions[l.Decision]++
+	}
+	if decisions[quality.DecisionCertified] == 0 || decisions[quality.DecisionRejected] == 0 {
+		t.Errorf("register: %v", decisions)
+	}
+	work, err := db.Lab().Worklist(ctx)
+	if err != nil || len(work) == 0 {
+		t.Errorf("the laboratory's worklist: %d tests (%v)", len(work), err)
+	}
+	t.Logf("deviations %v, investigations %v, register %v, %d tests to do", seen, outcomes, decisions, len(work))
 }

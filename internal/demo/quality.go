@@ -207,6 +207,9 @@ func (q *qualityStage) dispositions(now time.Time) error {
 	if err := q.pending(now, alpha, gamma); err != nil {
 		return err
 	}
+	if err := q.reported(now, alpha); err != nil {
+		return err
+	}
 	return q.deviations(now)
 }
 
@@ -418,6 +421,79 @@ func (q *qualityStage) pending(now time.Time, clients ...string) error {
 		q.h.Backdate(now.Add(-time.Hour))
 		_, err = q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: b.Lot + "-PF", Kind: quality.SampleFinished, BatchID: b.ID})
 		return err
+	}
+	return nil
+}
+
+// reported are deviations of Alpha reported by hand: one closed three
+// months ago whose actions were found effective two months later, one
+// closed last fortnight whose check is to come, one whose assessment QA
+// approved, its investigation to do.
+func (q *qualityStage) reported(now time.Time, alpha string) error {
+	owner, err := q.person("supervisor")
+	if err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		ago, check time.Duration
+		title, why string
+		verified   bool
+		// approvedOnly stops once QA approved the assessment.
+		approvedOnly bool
+	}{
+		{100 * day24, 60 * day24, "Étiquettes d'un lot d'excipient interverties à la réception",
+			"Deux palettes d'excipient reçues avec des étiquettes interverties ; détecté au contrôle de réception.", true, false},
+		{20 * day24, -30 * day24, "Enregistreur de température de la chambre froide CF-2 arrêté 6 heures",
+			"Pile de l'enregistreur épuisée ; les températures de la nuit ne sont pas enregistrées.", false, false},
+		{3 * day24, 0, "Porte du sas du Bâtiment 30 restée ouverte 4 minutes",
+			"Alarme de porte acquittée sans intervention ; aucun lot en cours dans la zone.", false, true},
+	} {
+		day := func(d time.Duration) { q.h.Backdate(now.Add(-r.ago + d)) }
+		day(0)
+		d, err := q.dev.OpenDeviation(q.supervisor, quality.NewDeviation{ClientID: alpha, Title: r.title, Description: r.why})
+		if err != nil {
+			return fmt.Errorf("deviation %q: %w", r.title, err)
+		}
+		day(4 * time.Hour)
+		if _, err := q.dev.AssessDeviation(q.supervisor, d.ID, quality.DeviationStep{}, quality.Assessment{Class: quality.Major,
+			Reason: "Risque de confusion ou de perte de données GMP ; aucun lot libéré concerné."}); err != nil {
+			return fmt.Errorf("assessment of %s: %w", d.Code, err)
+		}
+		day(day24)
+		if _, err := q.dev.ApproveAssessment(q.qa, d.ID, quality.DeviationStep{}); err != nil {
+			return fmt.Errorf("approval of %s: %w", d.Code, err)
+		}
+		if r.approvedOnly {
+			continue
+		}
+		day(3 * day24)
+		inv, err := q.dev.InvestigateDeviation(q.supervisor, d.ID, quality.DeviationStep{}, quality.Findings{
+			RootCause: "Procédure de réception et de maintenance sans vérification par une seconde personne.",
+			Actions: []quality.Action{{Description: "Ajouter une vérification par une seconde personne à la procédure", OwnerID: owner.UserID,
+				OwnerName: owner.Name, Due: now.Add(-r.ago + 20*day24)}}})
+		if err != nil {
+			return fmt.Errorf("investigation of %s: %w", d.Code, err)
+		}
+		if r.verified {
+			day(15 * day24)
+			if _, err := q.dev.CompleteAction(q.supervisor, d.ID, inv.Actions[0].ID, "Procédure PR-REC-004 révision 3, formation faite le jour même."); err != nil {
+				return fmt.Errorf("action of %s: %w", d.Code, err)
+			}
+		}
+		day(16 * day24)
+		if _, err := q.dev.PlanEffectivenessCheck(q.qa, d.ID, quality.DeviationStep{}, now.Add(-r.ago+r.ago-r.check)); err != nil {
+			return fmt.Errorf("check's day of %s: %w", d.Code, err)
+		}
+		if err := q.h.SignRecord("deviation", d.ID, esign.Approved, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
+			return fmt.Errorf("closure of %s: %w", d.Code, err)
+		}
+		if r.verified {
+			q.h.Backdate(now.Add(-r.check + day24))
+			if _, err := q.dev.CheckEffectiveness(q.qa, d.ID, quality.DeviationStep{}, true,
+				"Aucune récurrence sur trois mois de réceptions ; la vérification par une seconde personne est appliquée."); err != nil {
+				return fmt.Errorf("check of %s: %w", d.Code, err)
+			}
+		}
 	}
 	return nil
 }
