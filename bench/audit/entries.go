@@ -15,11 +15,10 @@ import (
 // the site's network, with a reason for most changes after creation, and a
 // client laboratory owning most of the records.
 type entryGen struct {
-	rnd      *rand.Rand
-	actors   []actor
-	clients  []string
-	at       time.Time
-	entities []string
+	rnd     *rand.Rand
+	actors  []actor
+	clients []string
+	at      time.Time
 }
 
 type actor struct{ id, name, session, address string }

@@ -34,17 +34,6 @@ func spec() Spec {
 		}}
 }
 
-func wantErr(t *testing.T, err error, code errs.Code, key string) {
-	t.Helper()
-	var e *errs.Error
-	if err == nil || !errs.Is(err, code) {
-		t.Fatalf("want %s %s, got %v", code, key, err)
-	}
-	if e, _ = err.(*errs.Error); e != nil && key != "" && e.Key != key {
-		t.Fatalf("want key %s, got %s (%v)", key, e.Key, err)
-	}
-}
-
 func TestSpecValidate(t *testing.T) {
 	s := spec()
 	if err := s.Validate(); err != nil {

@@ -12,24 +12,6 @@ import (
 	"galenix/internal/identity"
 )
 
-// assignments lists the ids of the clients an account is assigned to.
-func (tx *Tx) assignments(accountID string) ([]string, error) {
-	rows, err := tx.query(`SELECT client_id FROM client_assignments WHERE account_id = ? ORDER BY client_id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 // assignClient assigns a member of staff to a client laboratory, giving them
 // sight of its confidential data; the grant is in the audit trail, where the
 // client's own users can see it too (Annex 11 §12.3).

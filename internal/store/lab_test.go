@@ -341,6 +341,9 @@ func TestLabResultsAndOOS(t *testing.T) {
 		wantErr(t, err, errs.Stale, "")
 		got, err = lab.PlanRetests(e.lea, inv.ID, 2, got.Version)
 		must(t, err)
+		if got.RetestsPlanned != 2 {
+			t.Fatalf("retests planned: %d, want 2", got.RetestsPlanned)
+		}
 		_, err = lab.EnterResult(e.lea, s.ID, quality.Entry{Test: "ASSAY", Value: "99.1"})
 		wantErr(t, err, errs.Forbidden, "")
 		for _, v := range []string{"99.1", "98.7"} {

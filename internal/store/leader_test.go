@@ -17,7 +17,7 @@ func TestOneLeader(t *testing.T) {
 	ctx := context.Background()
 	dsn := testpg.DSN(t)
 	a, b := openDB(t, store.Config{DSN: dsn}), openDB(t, store.Config{DSN: dsn})
-	if a.Leader() != a.Leader() {
+	if first, again := a.Leader(), a.Leader(); first != again {
 		t.Fatal("a node has two leaderships")
 	}
 	la, lb := a.Leader(), b.Leader()

@@ -59,8 +59,6 @@ func specRow(s *quality.Spec) row {
 		"status": string(s.Status), "effective_from": s.EffectiveFrom, "body": s.Body(), "tests": len(s.Tests)}
 }
 
-func errNoSpec() error { return errs.E(errs.NotFound, "store.no_such_spec") }
-
 // specByID reads a specification version in the actor's scope, as stored
 // (its status approved, not yet shown as effective or superseded).
 func (tx *Tx) specByID(id string, s *quality.Spec) error {

@@ -84,7 +84,7 @@ func (c *Cluster) members() ([]member, error) {
 		}
 		return cl.Members, nil
 	}
-	return nil, fmt.Errorf("Patroni does not answer: %v", last)
+	return nil, fmt.Errorf("the Patroni REST API does not answer: %v", last)
 }
 
 // Timeline is the primary's timeline: 1 from the cluster's start, one more

@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"galenix/internal/audit"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
@@ -1075,15 +1074,4 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	p.ok(t, p.call(t, "supervisor", "PUT", "/api/v1/batches/"+w.batch+"/steps/"+w.numericStep, map[string]any{"value": "7.40", "reason": "Typing error"}),
 		http.StatusOK, "correct")
 	return w
-}
-
-// auditedByClient checks the production entries carry their client: a
-// client's audit trail finds them.
-func auditedByClient(t *testing.T, e *env, entity, id string) {
-	t.Helper()
-	for _, en := range e.auditEntries(t, audit.Filter{Entity: entity, EntityID: id}) {
-		if en.ClientID != e.alpha.ID {
-			t.Errorf("audit entry %d of %s %s: client %q, want alpha's", en.Seq, entity, id, en.ClientID)
-		}
-	}
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -73,5 +72,3 @@ func (s *Server) logIfInternal(r *http.Request, err error) {
 	s.log.LogAttrs(r.Context(), level, "request failed",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 }
-
-var errNoRoute = errors.New("no route")
