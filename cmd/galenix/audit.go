@@ -20,6 +20,7 @@ import (
 
 const auditUsage = `Usage: galenix audit verify [flags]
        galenix audit verify --bundle FILE [--public-key FILE]
+       galenix audit key [flags]
        galenix audit new-key FILE
        galenix audit rotate-key --new-key FILE --reason TEXT [flags]
 
@@ -29,6 +30,9 @@ Commands:
               and names the first entry (its sequence number) that does not hold.
               With --bundle, check instead, offline and without any database, a
               record's audit bundle (GET /api/v1/audit/bundle).
+  key         print the site's audit signing key: its SHA-256 fingerprint and
+              the public key in PEM, for clients and inspectors to check, out of
+              band, the key a bundle is signed with (docs/audit-bundle.md).
   new-key     make a new Ed25519 key file (mode 0600) for a rotation, to put in
               every node's key file before rotate-key; an existing file is never
               overwritten.
@@ -41,6 +45,9 @@ Commands:
 func auditCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "rotate-key" {
 		return auditRotateKey(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "key" {
+		return auditKey(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "new-key" {
 		return auditNewKey(args[1:], stdout, stderr)
@@ -100,6 +107,29 @@ func auditRotateKey(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "OK: from audit entry %d the site's audit key is %s (was %s).\n", cp.Seq, audit.KeyFingerprintOf(next), audit.KeyFingerprintOf(key))
 	fmt.Fprintf(stdout, "Every node whose key file holds %s now signs with it, without a restart; keep the old key offline (the trail before entry %d is signed with it).\n", *newKey, cp.Seq)
+	return nil
+}
+
+// auditKey prints the site's public key and its fingerprint. It reads the
+// key file only: no database.
+func auditKey(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit key", "Prints the site's audit signing key: the SHA-256 fingerprint of its public key (the\nSHA-256 of its DER encoding, as `openssl pkey -pubin -outform DER | sha256sum` prints it)\nand the public key in PEM. Give them to clients and inspectors by another channel than\nthe bundles, so that they can check the key a bundle carries (docs/audit-bundle.md).\nThe private key is never printed.", stderr)
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	key, err := audit.LoadKey(dbf.keyPath())
+	if err != nil {
+		return fmt.Errorf("the site's audit signing key %s cannot be read (%v); give it with --audit-key", dbf.keyPath(), err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	pem, err := audit.PublicKeyPEM(pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "SHA-256 fingerprint: %s\n", audit.KeyFingerprint(pub))
+	fmt.Fprintf(stdout, "%s", pem)
 	return nil
 }
 
