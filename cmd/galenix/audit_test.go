@@ -146,6 +146,30 @@ func testVerifyBundle(t *testing.T, data string, bundle []byte, clientID string)
 	if code, out := verify(file, "--public-key", otherPub); code != 1 || !strings.Contains(out, "another key") {
 		t.Errorf("verify --bundle with another site's key: exit %d\n%s", code, out)
 	}
+	fp := audit.KeyFingerprintOf(key)
+	if code, out := verify(file, "--fingerprint", strings.ToUpper(fp[:8]+" "+fp[8:])); code != 0 || !strings.Contains(out, "signed with the site's key of SHA-256 "+fp) {
+		t.Errorf("verify --bundle with the site's fingerprint: exit %d\n%s", code, out)
+	}
+	if code, out := verify(file, "--fingerprint", audit.KeyFingerprint(other)); code != 1 || !strings.Contains(out, "another key") {
+		t.Errorf("verify --bundle with another key's fingerprint: exit %d\n%s", code, out)
+	}
+	// A bundle re-encoded (compact, members in another order) verifies: its
+	// content counts, not its bytes.
+	var generic any
+	if err := json.Unmarshal(bundle, &generic); err != nil {
+		t.Fatal(err)
+	}
+	compact, err := json.Marshal(generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compactFile := filepath.Join(dir, "compact.json")
+	if err := os.WriteFile(compactFile, compact, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verify(compactFile); code != 0 || !strings.Contains(out, "of client "+clientID+" hold") {
+		t.Errorf("verify --bundle of the bundle re-encoded: exit %d\n%s", code, out)
+	}
 	if _, err := os.Stat(noData); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("verify --bundle touched the data directory: %v", err)
 	}
