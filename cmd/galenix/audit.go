@@ -19,7 +19,8 @@ import (
 )
 
 const auditUsage = `Usage: galenix audit verify [flags]
-       galenix audit verify --bundle FILE [--public-key FILE]
+       galenix audit verify --bundle FILE [--public-key FILE | --fingerprint HEX]
+       galenix audit key [flags]
        galenix audit new-key FILE
        galenix audit rotate-key --new-key FILE --reason TEXT [flags]
 
@@ -29,6 +30,9 @@ Commands:
               and names the first entry (its sequence number) that does not hold.
               With --bundle, check instead, offline and without any database, a
               record's audit bundle (GET /api/v1/audit/bundle).
+  key         print the site's audit signing key: its SHA-256 fingerprint and
+              the public key in PEM, for clients and inspectors to check, out of
+              band, the key a bundle is signed with (docs/audit-bundle.md).
   new-key     make a new Ed25519 key file (mode 0600) for a rotation, to put in
               every node's key file before rotate-key; an existing file is never
               overwritten.
@@ -41,6 +45,9 @@ Commands:
 func auditCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "rotate-key" {
 		return auditRotateKey(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "key" {
+		return auditKey(args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "new-key" {
 		return auditNewKey(args[1:], stdout, stderr)
@@ -103,6 +110,29 @@ func auditRotateKey(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// auditKey prints the site's public key and its fingerprint. It reads the
+// key file only: no database.
+func auditKey(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit key", "Prints the site's audit signing key: the SHA-256 fingerprint of its public key (the\nSHA-256 of its DER encoding, as `openssl pkey -pubin -outform DER | sha256sum` prints it)\nand the public key in PEM. Give them to clients and inspectors by another channel than\nthe bundles, so that they can check the key a bundle carries (docs/audit-bundle.md).\nThe private key is never printed.", stderr)
+	var dbf dbFlags
+	dbf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	key, err := audit.LoadKey(dbf.keyPath())
+	if err != nil {
+		return fmt.Errorf("the site's audit signing key %s cannot be read (%v); give it with --audit-key", dbf.keyPath(), err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	pem, err := audit.PublicKeyPEM(pub)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "SHA-256 fingerprint: %s\n", audit.KeyFingerprint(pub))
+	fmt.Fprintf(stdout, "%s", pem)
+	return nil
+}
+
 // auditNewKey makes the key of a coming rotation.
 func auditNewKey(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("audit new-key FILE", "Makes a new Ed25519 audit signing key in FILE (mode 0600) for a rotation: put it in every\nnode's key file, then run audit rotate-key with it as --new-key. An existing file is never\noverwritten.", stderr)
@@ -159,15 +189,19 @@ func auditVerify(args []string, stdout, stderr io.Writer) error {
 	dbf.register(fs)
 	bundle := fs.String("bundle", "", "verify this audit bundle `file` on its own, offline, instead of the database's trail")
 	pubKey := fs.String("public-key", "", "with --bundle: the site's public key (PEM `file`) the bundle must be signed with")
+	fingerprint := fs.String("fingerprint", "", "with --bundle: the SHA-256 `fingerprint` of the site's key (as `galenix audit key` prints it) the bundle must be signed with")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *bundle != "" {
-		return auditVerifyBundle(*bundle, *pubKey, stdout)
+		if *pubKey != "" && *fingerprint != "" {
+			return usageError{errors.New("give the site's key with --public-key or --fingerprint, not both")}
+		}
+		return auditVerifyBundle(*bundle, *pubKey, *fingerprint, stdout)
 	}
-	if *pubKey != "" {
-		fmt.Fprintln(stderr, "galenix audit verify: --public-key goes with --bundle; the database's trail is checked with --audit-key")
-		return usageError{errors.New("--public-key without --bundle")}
+	if *pubKey != "" || *fingerprint != "" {
+		fmt.Fprintln(stderr, "galenix audit verify: --public-key and --fingerprint go with --bundle; the database's trail is checked with --audit-key")
+		return usageError{errors.New("--public-key or --fingerprint without --bundle")}
 	}
 	key, err := loadKey(dbf.keyPath())
 	if err != nil {
@@ -211,7 +245,7 @@ func auditVerify(args []string, stdout, stderr io.Writer) error {
 // auditVerifyBundle checks an audit bundle file on its own. It opens no
 // database and reads no data directory: a client laboratory runs it on its
 // own machine.
-func auditVerifyBundle(path, pubKeyPath string, stdout io.Writer) error {
+func auditVerifyBundle(path, pubKeyPath, fingerprint string, stdout io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -237,18 +271,26 @@ func auditVerifyBundle(path, pubKeyPath string, stdout io.Writer) error {
 		return errSilent
 	}
 	if want != nil {
-		if audit.KeyFingerprint(want) != rep.KeyFingerprint {
-			fmt.Fprintf(stdout, "FAILED: the bundle is signed with another key than %s (its key's SHA-256 is %s)\n", pubKeyPath, rep.KeyFingerprint)
-			return errSilent
-		}
+		fingerprint = audit.KeyFingerprint(want)
+	} else if fingerprint != "" {
+		// Written as people copy it: in capitals, in groups.
+		fingerprint = strings.ToLower(strings.NewReplacer(" ", "", ":", "").Replace(fingerprint))
+		pubKeyPath = fingerprint
+	}
+	if fingerprint != "" && fingerprint != rep.KeyFingerprint {
+		fmt.Fprintf(stdout, "FAILED: the bundle is signed with another key than %s (its key's SHA-256 is %s)\n", pubKeyPath, rep.KeyFingerprint)
+		return errSilent
 	}
 	fmt.Fprintf(stdout, "OK: the %d audit entries of %s %s hold (entries %d to %d)\n", rep.Entries, rep.Entity, rep.EntityID, rep.First, rep.Last)
 	fmt.Fprintf(stdout, "    linked through %d entries of the chain to %d signed checkpoints, the last signed %s\n",
 		rep.Linked, rep.Checkpoints, rep.SignedAt.Format("2006-01-02 15:04:05 MST"))
-	if want != nil {
+	switch {
+	case want != nil:
 		fmt.Fprintf(stdout, "    signed with the key of %s (SHA-256 %s)\n", pubKeyPath, rep.KeyFingerprint)
-	} else {
-		fmt.Fprintf(stdout, "    signed with the key the bundle carries, SHA-256 %s:\n    compare it with the site's published key, or give that key with --public-key\n", rep.KeyFingerprint)
+	case fingerprint != "":
+		fmt.Fprintf(stdout, "    signed with the site's key of SHA-256 %s\n", rep.KeyFingerprint)
+	default:
+		fmt.Fprintf(stdout, "    signed with the key the bundle carries, SHA-256 %s:\n    compare it with the site's published key (galenix audit key), or give it with --public-key or --fingerprint\n", rep.KeyFingerprint)
 	}
 	return nil
 }

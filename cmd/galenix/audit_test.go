@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"crypto/x509"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,6 +146,30 @@ func testVerifyBundle(t *testing.T, data string, bundle []byte, clientID string)
 	if code, out := verify(file, "--public-key", otherPub); code != 1 || !strings.Contains(out, "another key") {
 		t.Errorf("verify --bundle with another site's key: exit %d\n%s", code, out)
 	}
+	fp := audit.KeyFingerprintOf(key)
+	if code, out := verify(file, "--fingerprint", strings.ToUpper(fp[:8]+" "+fp[8:])); code != 0 || !strings.Contains(out, "signed with the site's key of SHA-256 "+fp) {
+		t.Errorf("verify --bundle with the site's fingerprint: exit %d\n%s", code, out)
+	}
+	if code, out := verify(file, "--fingerprint", audit.KeyFingerprint(other)); code != 1 || !strings.Contains(out, "another key") {
+		t.Errorf("verify --bundle with another key's fingerprint: exit %d\n%s", code, out)
+	}
+	// A bundle re-encoded (compact, members in another order) verifies: its
+	// content counts, not its bytes.
+	var generic any
+	if err := json.Unmarshal(bundle, &generic); err != nil {
+		t.Fatal(err)
+	}
+	compact, err := json.Marshal(generic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compactFile := filepath.Join(dir, "compact.json")
+	if err := os.WriteFile(compactFile, compact, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := verify(compactFile); code != 0 || !strings.Contains(out, "of client "+clientID+" hold") {
+		t.Errorf("verify --bundle of the bundle re-encoded: exit %d\n%s", code, out)
+	}
 	if _, err := os.Stat(noData); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("verify --bundle touched the data directory: %v", err)
 	}
@@ -195,5 +222,55 @@ func writePub(t *testing.T, path string, pub ed25519.PublicKey) {
 	}
 	if err := os.WriteFile(path, pem, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuditKey prints the site's key: its fingerprint, which is the SHA-256
+// of the public key's DER encoding (as openssl and the reference verifier
+// compute it, and as bundles report it), and the public key in PEM, never
+// the private key. Without a key file it fails and says why.
+func TestAuditKey(t *testing.T) {
+	data := t.TempDir()
+	key, err := audit.CreateKey(filepath.Join(data, audit.KeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"audit", "key", "--data", data, "--db", "postgres://nowhere.invalid/none"}, &out, &errOut); code != 0 {
+		t.Fatalf("audit key: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(der)
+	first, rest, _ := strings.Cut(out.String(), "\n")
+	if first != "SHA-256 fingerprint: "+hex.EncodeToString(sum[:]) {
+		t.Errorf("first line %q, want the SHA-256 of %x", first, der)
+	}
+	printed, err := audit.ParsePublicKeyPEM([]byte(rest))
+	if err != nil || !printed.Equal(pub) {
+		t.Errorf("the printed PEM is not the site's public key (%v):\n%s", err, rest)
+	}
+	if strings.Contains(out.String(), "PRIVATE") {
+		t.Errorf("audit key prints the private key:\n%s", out.String())
+	}
+	// The key of the --audit-key file, not the data directory's.
+	other := filepath.Join(t.TempDir(), "other.pem")
+	otherKey, err := audit.CreateKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"audit", "key", "--data", data, "--audit-key", other}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), audit.KeyFingerprintOf(otherKey)) {
+		t.Errorf("audit key --audit-key: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run([]string{"audit", "key", "--data", t.TempDir()}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "audit signing key") || out.Len() != 0 {
+		t.Errorf("audit key without a key: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 }

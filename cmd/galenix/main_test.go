@@ -295,6 +295,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"version"}, 0, "galenix"},
 		{[]string{"audit", "--help"}, 0, "verify"},
 		{[]string{"audit", "verify", "--help"}, 0, "audit-key"},
+		{[]string{"audit", "key", "--help"}, 0, "fingerprint"},
 		{[]string{"audit"}, 2, "verify"},
 		{[]string{"nonsense"}, 2, "unknown command"},
 		{[]string{"serve", "--no-such-flag"}, 2, "no-such-flag"},

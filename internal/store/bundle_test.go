@@ -134,7 +134,7 @@ func TestAuditBundle(t *testing.T) {
 				for _, mask := range []byte{0x01, 0x20} {
 					bad := bytes.Clone(data)
 					bad[i] ^= mask
-					if _, err := audit.VerifyBundle(bad); err == nil {
+					if _, err := audit.VerifyBundle(bad); err == nil && !sameBundle(data, bad) {
 						t.Errorf("byte %d (%s) changed from %q to %q: the bundle still verifies", i, what, data[i], bad[i])
 					}
 				}
@@ -188,4 +188,20 @@ func TestAuditBundle(t *testing.T) {
 			}
 		})
 	})
+}
+
+// sameBundle reports whether two encodings hold the same bundle (an escape
+// in JSON may be written in more than one way).
+func sameBundle(a, b []byte) bool {
+	ba, err := audit.ParseBundle(a)
+	if err != nil {
+		return false
+	}
+	bb, err := audit.ParseBundle(b)
+	if err != nil {
+		return false
+	}
+	ea, _ := ba.Encode()
+	eb, _ := bb.Encode()
+	return bytes.Equal(ea, eb)
 }

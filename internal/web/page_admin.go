@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"galenix/internal/audit"
@@ -68,6 +69,10 @@ type adminAccountsPage struct {
 	ClientIDs []client.Client
 	ClientID  string
 	CanCreate bool
+	// KeyFingerprint is the SHA-256 fingerprint of the site's audit
+	// signing key, in groups of eight digits, shown to administrators so
+	// that they can give it to clients and inspectors out of band.
+	KeyFingerprint string
 }
 
 func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +92,25 @@ func (s *Server) adminAccounts(w http.ResponseWriter, r *http.Request) {
 	if d.SeesAll {
 		d.ClientIDs = cs
 	}
+	if d.CanAdmin && s.AuditKey != nil {
+		if key := s.AuditKey(); key != nil {
+			d.KeyFingerprint = groupDigits(audit.KeyFingerprintOf(key), 8)
+		}
+	}
 	s.render(w, r, http.StatusOK, "admin_accounts", d)
+}
+
+// groupDigits writes s in groups of n characters, for a person to read
+// aloud and compare.
+func groupDigits(s string, n int) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i += n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[i:min(i+n, len(s))])
+	}
+	return b.String()
 }
 
 // adminAccountPage shows one account: its roles, its client assignments,

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"galenix/internal/audit"
 )
 
 // webPage is a page as a browser gets it.
@@ -299,5 +301,38 @@ func TestClientManagerPages(t *testing.T) {
 		m.get("/admin/accounts/"+id).has(t, http.StatusOK, "Retiré", "left Alpha")
 		m.get("/admin/accounts/"+e.accounts["operator"].ID).has(t, http.StatusNotFound, "Page introuvable")
 		m.get("/admin/tokens").has(t, http.StatusForbidden, "Accès refusé")
+	})
+}
+
+// TestAdminAuditKeyFingerprint: the administrator's accounts page shows the
+// fingerprint of the site's audit signing key, in French and in English, so
+// that it can be given to clients out of band; a client manager, on the same
+// page, does not see it, nor does anyone when no key is served.
+func TestAdminAuditKeyFingerprint(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		e.adminBrowser(t, "admin", "").get("/admin/accounts").has(t, http.StatusOK, "Comptes")
+		if p := e.adminBrowser(t, "admin", "").get("/admin/accounts"); strings.Contains(p.body, `id="audit-key"`) {
+			t.Error("the page shows a key section without a key")
+		}
+		key := withAuditKey(t, e)
+		fp := audit.KeyFingerprintOf(key)
+		grouped := regexp.MustCompile(`SHA-256 ((?:[0-9a-f]{8} ){7}[0-9a-f]{8})`)
+		for lang, words := range map[string]string{"": "Clé de signature du journal d'audit", "en": "Audit trail signing key"} {
+			p := e.adminBrowser(t, "admin", lang).get("/admin/accounts")
+			p.has(t, http.StatusOK, words, "galenix audit key")
+			m := grouped.FindStringSubmatch(p.text)
+			if m == nil || strings.ReplaceAll(m[1], " ", "") != fp {
+				t.Errorf("%s: the page shows %q, want the fingerprint %s:\n%s", lang, m, fp, p.text)
+			}
+		}
+		if r := e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
+			"roles": []string{"client_manager"}, "client_id": e.alpha.ID, "password": adminPassword}); r.status != http.StatusCreated {
+			t.Fatalf("create the manager: %d %s", r.status, r.body)
+		}
+		p := e.browserWith(t, "manager-alpha", adminPassword, "").get("/admin/accounts")
+		p.has(t, http.StatusOK, "Mia Manager")
+		if strings.Contains(p.body, fp[:8]) || strings.Contains(p.body, `id="audit-key"`) {
+			t.Error("a client manager's accounts page shows the site's key")
+		}
 	})
 }
