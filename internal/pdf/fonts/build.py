@@ -12,8 +12,10 @@ dropped: the PDF writer uses neither) merged with the glyphs of Droid Sans
 Fallback for the characters DejaVu lacks among a documented CJK set:
 every character of GB 2312 (the 6,763 hanzi of levels 1 and 2 and its
 symbols), of JIS X 0208 (the 6,355 kanji of levels 1 and 2, kana and
-symbols) and of KS X 1001 (2,350 hangul syllables, 4,888 hanja), plus the
-CJK punctuation block and the full- and half-width forms. The sets are
+symbols) and of KS X 1001 (its 4,888 hanja), plus the CJK punctuation
+block, kana and the full- and half-width forms, as far as Droid Sans
+Fallback has them. It has no Hangul: Korean script is not covered (to add
+it, merge a free Hangul font the same way, e.g. Nanum Gothic, OFL). The sets are
 read from Python's own codecs (gb2312, euc_jp, euc_kr), so the script is
 reproducible without a list to download. Droid's em (256 units) is scaled
 to DejaVu's (2048) before the merge.
