@@ -6,6 +6,7 @@ package pdf
 
 import (
 	_ "embed"
+	"strings"
 	"sync"
 
 	"golang.org/x/image/font"
@@ -33,6 +34,7 @@ type metrics struct {
 	upem  int
 	mu    sync.Mutex
 	width map[rune]int
+	glyph map[rune]bool
 }
 
 var regular, bold = &metrics{ttf: RegularTTF}, &metrics{ttf: BoldTTF}
@@ -74,22 +76,68 @@ func (m *metrics) advance(r rune) int {
 	return w
 }
 
+// has tells whether the font has a glyph for r, remembered per rune.
+func (m *metrics) has(r rune) bool {
+	if m.load() != nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.glyph == nil {
+		m.glyph = map[rune]bool{}
+	}
+	if ok, seen := m.glyph[r]; seen {
+		return ok
+	}
+	var buf sfnt.Buffer
+	gi, err := m.f.GlyphIndex(&buf, r)
+	m.glyph[r] = err == nil && gi != 0
+	return m.glyph[r]
+}
+
 // Covers tells whether the embedded font has a glyph for every rune of s
 // (spaces and line breaks aside).
 func Covers(s string) bool {
-	if regular.load() != nil {
-		return false
-	}
-	var buf sfnt.Buffer
 	for _, r := range s {
-		if r == ' ' || r == '\n' || r == '\t' {
-			continue
-		}
-		if gi, err := regular.f.GlyphIndex(&buf, r); err != nil || gi == 0 {
+		if r != ' ' && r != '\n' && !regular.has(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// Missing is what a character the font has no glyph for prints as: the
+// replacement character, visible, rather than the empty box of the
+// font's .notdef glyph, which PDF/A forbids a text to show.
+const Missing = '\uFFFD'
+
+// Printable is s with every character the font lacks (Hangul, an
+// ideograph beyond the BMP, a control character) replaced by Missing; a
+// tab becomes a space and a carriage return goes.
+func Printable(s string) string {
+	ok := true
+	for _, r := range s {
+		if r != ' ' && r != '\n' && !regular.has(r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteRune(' ')
+		case r == '\r':
+		case r == ' ' || r == '\n' || regular.has(r):
+			b.WriteRune(r)
+		default:
+			b.WriteRune(Missing)
+		}
+	}
+	return b.String()
 }
 
 // Width is the width of s in millimetres, set in the embedded font at

@@ -18,6 +18,12 @@ func TestFontCovers(t *testing.T) {
 	if Covers("𠀀") || Covers("김") || Covers("\ue000") {
 		t.Error("Covers says yes to characters the font has not")
 	}
+	if got := Printable("김 王\tµ\r\n𠀀"); got != "\uFFFD 王 µ\n\uFFFD" {
+		t.Errorf("Printable gives %q", got)
+	}
+	if s := "Łukasz Żółć Пётр 王芳 ≥ µ"; Printable(s) != s {
+		t.Errorf("Printable changed %q", s)
+	}
 	if Width("王", 10, false) <= Width("i", 10, false) || Width("W", 10, true) <= Width("W", 10, false)*0.99 {
 		t.Error("the widths are not the font's")
 	}

@@ -103,14 +103,15 @@ func pdfCol(size int, value string, p ...props.Text) core.Col {
 	return col.New(size).Add(newPDFText(value, p...))
 }
 
-// pdfText is a text laid out by pdf.Wrap (see pdfCol).
+// pdfText is a text laid out by pdf.Wrap (see pdfCol); a character the
+// font lacks prints as "�" (pdf.Printable).
 type pdfText struct {
 	value string
 	prop  props.Text
 }
 
 func newPDFText(value string, p ...props.Text) *pdfText {
-	t := &pdfText{value: value}
+	t := &pdfText{value: pdf.Printable(value)}
 	if len(p) > 0 {
 		t.prop = p[0]
 	}

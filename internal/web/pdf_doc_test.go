@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,6 +59,9 @@ func TestPDFUnicode(t *testing.T) {
 			r := f.call(t, tc.who, "GET", tc.path, nil)
 			if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/pdf" {
 				t.Fatalf("status %d %s: %s", r.status, r.header.Get("Content-Type"), r.body)
+			}
+			if dir := os.Getenv("GALENIX_PDF_OUT"); dir != "" {
+				_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".pdf"), r.body, 0o600)
 			}
 			txt := pdftest.Check(t, r.body)
 			for _, w := range tc.want {
