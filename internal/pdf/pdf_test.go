@@ -1,6 +1,9 @@
 package pdf
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
 	"strings"
 	"testing"
 )
@@ -85,6 +88,21 @@ func TestPDFARefuses(t *testing.T) {
 	} {
 		if _, err := PDFA([]byte(doc), Meta{Title: "x"}); err == nil {
 			t.Errorf("%s: converted", name)
+		}
+	}
+}
+
+// TestFontsAsBuilt: the embedded fonts are the ones fonts/build.py makes
+// (their digests in fonts/SHA256SUMS), not a file changed by hand.
+func TestFontsAsBuilt(t *testing.T) {
+	sums, err := os.ReadFile("fonts/SHA256SUMS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ttf := range map[string][]byte{"GalenixSans-Regular.ttf": RegularTTF, "GalenixSans-Bold.ttf": BoldTTF} {
+		sum := sha256.Sum256(ttf)
+		if !strings.Contains(string(sums), hex.EncodeToString(sum[:])+"  "+name) {
+			t.Errorf("%s (%x) is not the font build.py makes", name, sum)
 		}
 	}
 }

@@ -24,7 +24,9 @@ The family is renamed "Galenix Sans": the Bitstream Vera licence, which
 DejaVu inherits, asks a modified font to drop the names "Bitstream" and
 "Vera". Both licences are in this folder.
 
-Run: python3 build.py   (from this folder; Debian bookworm's packages)
+Run: python3 build.py   (Debian bookworm's packages: fonts-dejavu-core
+2.37-6, fonts-droid-fallback 1:6.0.1r16-1.1, python3-fonttools 4.38.0);
+the same packages give the same bytes (check with sha256sum, SHA256SUMS).
 """
 import os
 from fontTools.ttLib import TTFont, newTable
@@ -79,14 +81,14 @@ def opts():
 
 
 def build(style, dejavu_file):
-    base = TTFont(DEJAVU + dejavu_file)
+    base = TTFont(DEJAVU + dejavu_file, recalcTimestamp=False)
     have = set(base.getBestCmap())
     sub = subset.Subsetter(opts())
     sub.populate(unicodes=have)
     sub.subset(base)
     strip(base)
 
-    cjk = TTFont(DROID)
+    cjk = TTFont(DROID, recalcTimestamp=False)
     scale_upem(cjk, base["head"].unitsPerEm)
     s2 = subset.Subsetter(opts())
     s2.populate(unicodes=sorted(cjk_set() - have))
@@ -115,6 +117,10 @@ def build(style, dejavu_file):
             rec.string = full
         elif rec.nameID == 6:
             rec.string = ps
+    # DejaVu's dates, not the build's: the same packages give the same bytes
+    merged["head"].created = base["head"].created
+    merged["head"].modified = base["head"].modified
+    merged.recalcTimestamp = False
     out = os.path.join(HERE, ps + ".ttf")
     merged.save(out)
     print(out, os.path.getsize(out), "bytes,", merged["maxp"].numGlyphs, "glyphs")
