@@ -61,7 +61,7 @@ func TestAuditPDF(t *testing.T) {
 	}
 
 	txt := pdfText(t, e.call(t, "admin", "GET", "/api/v1/audit/export.pdf?lang=fr", nil))
-	for _, s := range []string{"Piste d'audit / Audit trail", "Bâtiment 30 bis", "MODIFIÉ / CHANGED", "Signatures",
+	for _, s := range []string{"Piste d'audit / Audit trail", "Bâtiment 30 bis", "MODIFIÉ", "SIGNÉ", "CRÉÉ", "Signatures",
 		"Otto Operator", "Réalisé / Performed", "valide", "(Europe/Paris, UTC+0", "Admin", "page 1 /"} {
 		if !strings.Contains(txt, s) {
 			t.Errorf("the PDF lacks %q:\n%s", s, txt)

@@ -7,16 +7,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/johnfercher/maroto/v2"
 	"github.com/johnfercher/maroto/v2/pkg/components/col"
-	"github.com/johnfercher/maroto/v2/pkg/components/text"
-	"github.com/johnfercher/maroto/v2/pkg/config"
 	"github.com/johnfercher/maroto/v2/pkg/consts/border"
-	"github.com/johnfercher/maroto/v2/pkg/consts/breakline"
-	"github.com/johnfercher/maroto/v2/pkg/consts/fontfamily"
 	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
-	"github.com/johnfercher/maroto/v2/pkg/consts/orientation"
-	"github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
 	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/props"
 
@@ -68,26 +61,19 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, batchSigs := recordRows(lang, rec, mats)
 
-	cfg := config.NewBuilder().
-		WithPageSize(pagesize.A4).
-		WithOrientation(orientation.Horizontal).
-		WithLeftMargin(10).WithTopMargin(10).WithRightMargin(10).
-		WithMaxGridSize(pdfGrid).
-		WithSequentialMode().
-		WithTitle(tr(lang, "record.pdf.title")+" "+b.Lot, true).
-		WithCreator("galenix", false).
-		WithDefaultFont(&props.Font{Family: fontfamily.Helvetica, Size: 8}).
-		WithPageNumber(props.PageNumber{Pattern: b.Lot + " — " + tr(lang, "audit.pdf.page"), Place: props.RightBottom,
-			Family: fontfamily.Helvetica, Size: 8}).
-		Build()
-	m := maroto.New(cfg)
+	setup := pdfSetup{title: tr(lang, "record.pdf.title") + " " + b.Lot, lang: lang, landscape: true, margin: 10, fontSize: 8, pageLabel: b.Lot}
+	m, err := newPDF(setup)
+	if err != nil {
+		s.pageError(w, r, errs.Wrap(err, "batch record PDF"))
+		return
+	}
 
 	printedBy := a.Name
 	if printedBy == "" {
 		printedBy = a.Username
 	}
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.pdf.title")+" — "+b.Lot), props.Text{Size: 14, Style: fontstyle.Bold}))
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy)),
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.pdf.title")+" — "+b.Lot, props.Text{Size: 14, Style: fontstyle.Bold}))
+	m.AddAutoRow(pdfCol(pdfGrid, fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy),
 		props.Text{Top: 1, Bottom: 3}))
 
 	head := [][2]string{
@@ -103,13 +89,13 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf(tr(lang, "record.exceptions_n"), b.Exceptions)},
 	}
 	for _, h := range head {
-		m.AddAutoRow(text.NewCol(5, pdfText(h[0]), props.Text{Style: fontstyle.Bold}), text.NewCol(pdfGrid-5, pdfText(h[1])))
+		m.AddAutoRow(pdfCol(5, h[0], props.Text{Style: fontstyle.Bold}), pdfCol(pdfGrid-5, h[1]))
 	}
 
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.steps")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.steps"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
 	cols := make([]core.Col, len(recordPDFColumns))
 	for i, c := range recordPDFColumns {
-		cols[i] = text.NewCol(c.size, pdfText(tr(lang, c.key)), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
+		cols[i] = pdfCol(c.size, tr(lang, c.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
 	}
 	m.AddAutoRow(cols...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
 
@@ -119,7 +105,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	for _, st := range rows {
 		if st.Op != op {
 			op = st.Op
-			m.AddAutoRow(text.NewCol(pdfGrid, pdfText(strconv.Itoa(st.Op)+". "+st.OpTitle), props.Text{Style: fontstyle.Bold, Top: 2, Bottom: 1}))
+			m.AddAutoRow(pdfCol(pdfGrid, strconv.Itoa(st.Op)+". "+st.OpTitle, props.Text{Style: fontstyle.Bold, Top: 2, Bottom: 1}))
 		}
 		who := tr(lang, "record.pending")
 		if st.PerformedAt != nil {
@@ -131,23 +117,19 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		}
 		marks := col.New(recordPDFColumns[5].size)
 		if st.Exception {
-			marks.Add(text.New(pdfText(tr(lang, "record.pdf.exception")), mark))
+			marks.Add(newPDFText(tr(lang, "record.pdf.exception"), mark))
 		}
 		if st.Corrections > 0 {
 			p := mark
 			if st.Exception {
 				p.Top = 4.5
 			}
-			marks.Add(text.New(pdfText(tr(lang, "record.pdf.changed")), p))
+			marks.Add(newPDFText(tr(lang, "record.pdf.changed"), p))
 		}
 		values := []string{st.Label(), st.Step.Text, st.Spec, value, who}
 		row := make([]core.Col, 0, len(values)+1)
 		for i, v := range values {
-			p := cell
-			if longestWord(v) > 24 {
-				p.BreakLineStrategy = breakline.DashStrategy
-			}
-			row = append(row, text.NewCol(recordPDFColumns[i].size, pdfText(v), p))
+			row = append(row, pdfCol(recordPDFColumns[i].size, v, cell))
 		}
 		row = append(row, marks)
 		m.AddAutoRow(row...).WithStyle(&props.Cell{BorderType: border.Bottom, BorderColor: pdfGrey, BorderThickness: 0.2})
@@ -157,41 +139,41 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 			if st.Deviation != "" {
 				line += " — " + tr(lang, "record.deviation") + " " + st.Deviation
 			}
-			m.AddAutoRow(text.NewCol(2, ""), text.NewCol(pdfGrid-2, pdfText(line), note))
+			m.AddAutoRow(pdfCol(2, ""), pdfCol(pdfGrid-2, line, note))
 		}
 		if st.Corrections > 0 {
-			m.AddAutoRow(text.NewCol(2, ""), text.NewCol(pdfGrid-2, pdfText(fmt.Sprintf(tr(lang, "record.pdf.changed_n"), st.Corrections)), note))
+			m.AddAutoRow(pdfCol(2, ""), pdfCol(pdfGrid-2, fmt.Sprintf(tr(lang, "record.pdf.changed_n"), st.Corrections), note))
 		}
 		for _, sg := range st.Sigs {
 			addSignatureRow(m, lang, sg, s.zone())
 		}
 	}
 	if len(batchSigs) > 0 {
-		m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "audit.pdf.sigs"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+		m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "audit.pdf.sigs"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
 		for _, sg := range batchSigs {
 			addSignatureRow(m, lang, sg, s.zone())
 		}
 	}
 
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.deviations")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.deviations"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
 	if len(rec.Deviations) == 0 {
-		m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.nodeviation"))))
+		m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.nodeviation")))
 	}
 	for _, dv := range rec.Deviations {
-		m.AddAutoRow(text.NewCol(4, pdfText(dv.Code), props.Text{Style: fontstyle.Bold}), text.NewCol(14, pdfText(storedText(lang, dv.Title))),
-			text.NewCol(3, pdfText(tr(lang, "deviationstate."+dv.Status))), text.NewCol(3, pdfText(prodWhen(lang, dv.OpenedAt, s.zone()))))
+		m.AddAutoRow(pdfCol(4, dv.Code, props.Text{Style: fontstyle.Bold}), pdfCol(14, storedText(lang, dv.Title)),
+			pdfCol(3, tr(lang, "deviationstate."+dv.Status)), pdfCol(3, prodWhen(lang, dv.OpenedAt, s.zone())))
 	}
 
-	m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.consumed")), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.consumed"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
 	if len(rec.Consumed) == 0 {
-		m.AddAutoRow(text.NewCol(pdfGrid, pdfText(tr(lang, "record.noconsumed"))))
+		m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.noconsumed")))
 	}
 	for _, c := range rec.Consumed {
-		m.AddAutoRow(text.NewCol(4, pdfText(c.LotCode), props.Text{Style: fontstyle.Bold}), text.NewCol(11, pdfText(c.Material)),
-			text.NewCol(5, pdfText(formatDecimal(lang, c.Quantity)+" "+c.Unit)), text.NewCol(4, pdfText(prodWhen(lang, c.At, s.zone()))))
+		m.AddAutoRow(pdfCol(4, c.LotCode, props.Text{Style: fontstyle.Bold}), pdfCol(11, c.Material),
+			pdfCol(5, formatDecimal(lang, c.Quantity)+" "+c.Unit), pdfCol(4, prodWhen(lang, c.At, s.zone())))
 	}
 
-	doc, err := m.Generate()
+	doc, err := finishPDF(m, setup)
 	if err != nil {
 		s.pageError(w, r, errs.Wrap(err, "batch record PDF"))
 		return
@@ -202,7 +184,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Language", lang)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf(tr(lang, "record.pdf.file"), b.Lot)}))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(doc.GetBytes())
+	_, _ = w.Write(doc)
 }
 
 // addSignatureRow writes a signature's manifestation under its step:
@@ -216,5 +198,5 @@ func addSignatureRow(m core.Maroto, lang string, sg esign.Signature, zone *time.
 	if sg.Reason != "" {
 		line += " — " + sg.Reason
 	}
-	m.AddAutoRow(text.NewCol(2, ""), text.NewCol(15, pdfText(line), props.Text{Size: 7}), text.NewCol(7, pdfText(status), st))
+	m.AddAutoRow(pdfCol(2, ""), pdfCol(15, line, props.Text{Size: 7}), pdfCol(7, status, st))
 }

@@ -6,13 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/johnfercher/maroto/v2"
-	"github.com/johnfercher/maroto/v2/pkg/components/text"
-	"github.com/johnfercher/maroto/v2/pkg/config"
 	"github.com/johnfercher/maroto/v2/pkg/consts/border"
 	"github.com/johnfercher/maroto/v2/pkg/consts/fontstyle"
-	"github.com/johnfercher/maroto/v2/pkg/consts/orientation"
-	"github.com/johnfercher/maroto/v2/pkg/consts/pagesize"
 	"github.com/johnfercher/maroto/v2/pkg/core"
 	"github.com/johnfercher/maroto/v2/pkg/props"
 
@@ -26,8 +21,9 @@ import (
 // what WHO TRS 1010 annex 4 lists: the laboratory's name and address, the
 // certificate's number, page x of y, the client, the product and the
 // batch, each test with its method, result and acceptance criterion, the
-// conformity statement and the qualified person's signature. Its fonts are
-// embedded (pdf_fonts.go): the criteria's "≥" and "µ" print as themselves.
+// conformity statement and the qualified person's signature. It is
+// written as every PDF is (pdf_doc.go): its font embedded, so the
+// criteria's "≥" and "µ" print as themselves, and as PDF/A-2b.
 // A batch not certified, or another client's, is not found.
 func (s *Server) certificatePDF(w http.ResponseWriter, r *http.Request) {
 	// The API's route answers its refusals in the error envelope, the
@@ -66,28 +62,16 @@ var certificateColumns = []struct {
 }{{"coa.col.test", 5}, {"coa.col.method", 6}, {"coa.col.criterion", 6}, {"coa.col.result", 4}, {"coa.col.conformity", 3}}
 
 func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, error) {
-	fonts, err := pdfFonts()
+	setup := pdfSetup{title: tr(lang, "coa.title") + " " + c.Number, lang: lang, margin: 15, fontSize: 9, pageLabel: c.Number}
+	m, err := newPDF(setup)
 	if err != nil {
 		return nil, err
 	}
-	cfg := config.NewBuilder().
-		WithPageSize(pagesize.A4).
-		WithOrientation(orientation.Vertical).
-		WithLeftMargin(15).WithTopMargin(15).WithRightMargin(15).
-		WithMaxGridSize(pdfGrid).
-		WithSequentialMode().
-		WithCustomFonts(fonts).
-		WithTitle(tr(lang, "coa.title")+" "+c.Number, true).
-		WithCreator("galenix", false).
-		WithDefaultFont(&props.Font{Family: pdfFamily, Size: 9}).
-		WithPageNumber(props.PageNumber{Pattern: c.Number + " — " + tr(lang, "audit.pdf.page"), Place: props.RightBottom, Family: pdfFamily, Size: 8}).
-		Build()
-	m := maroto.New(cfg)
-	m.AddAutoRow(text.NewCol(pdfGrid, c.Laboratory, props.Text{Size: 11, Style: fontstyle.Bold}))
+	m.AddAutoRow(pdfCol(pdfGrid, c.Laboratory, props.Text{Size: 11, Style: fontstyle.Bold}))
 	if c.Address != "" {
-		m.AddAutoRow(text.NewCol(pdfGrid, c.Address, props.Text{Size: 9}))
+		m.AddAutoRow(pdfCol(pdfGrid, c.Address, props.Text{Size: 9}))
 	}
-	m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "coa.title"), props.Text{Size: 16, Style: fontstyle.Bold, Top: 6, Bottom: 4}))
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "coa.title"), props.Text{Size: 16, Style: fontstyle.Bold, Top: 6, Bottom: 4}))
 	head := [][2]string{
 		{tr(lang, "coa.number"), c.Number},
 		{tr(lang, "coa.issued"), formatStamp(lang, c.IssuedAt, s.zone())},
@@ -97,12 +81,12 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 		{tr(lang, "coa.spec"), c.Spec + " " + tr(lang, "record.version") + " " + strconv.Itoa(c.SpecVer)},
 	}
 	for _, h := range head {
-		m.AddAutoRow(text.NewCol(6, h[0], props.Text{Style: fontstyle.Bold}), text.NewCol(pdfGrid-6, h[1]))
+		m.AddAutoRow(pdfCol(6, h[0], props.Text{Style: fontstyle.Bold}), pdfCol(pdfGrid-6, h[1]))
 	}
-	m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "coa.results"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 6, Bottom: 2}))
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "coa.results"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 6, Bottom: 2}))
 	cols := make([]core.Col, len(certificateColumns))
 	for i, col := range certificateColumns {
-		cols[i] = text.NewCol(col.size, tr(lang, col.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
+		cols[i] = pdfCol(col.size, tr(lang, col.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
 	}
 	m.AddAutoRow(cols...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
 	cell := props.Text{Size: 8, Left: 1, Right: 1, Top: 1, Bottom: 1}
@@ -117,7 +101,7 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 		vals := []string{l.Test.Name + " (" + l.Test.Code + ")", l.Test.Method, l.Test.Criterion(lang), result, verdict}
 		row := make([]core.Col, len(vals))
 		for i, v := range vals {
-			row[i] = text.NewCol(certificateColumns[i].size, v, cell)
+			row[i] = pdfCol(certificateColumns[i].size, v, cell)
 		}
 		m.AddAutoRow(row...).WithStyle(&props.Cell{BorderType: border.Bottom, BorderColor: pdfGrey, BorderThickness: 0.2})
 	}
@@ -125,12 +109,8 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 	if !conform {
 		statement = "coa.not_conform"
 	}
-	m.AddAutoRow(text.NewCol(pdfGrid, gtext.Render(lang, statement, c.Lot, c.Spec, c.SpecVer), props.Text{Size: 10, Style: fontstyle.Bold, Top: 6, Bottom: 4}))
-	m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "coa.signed"), props.Text{Style: fontstyle.Bold}))
-	m.AddAutoRow(text.NewCol(pdfGrid, c.Signature.DisplayIn(s.zone()), props.Text{Top: 1}))
-	doc, err := m.Generate()
-	if err != nil {
-		return nil, err
-	}
-	return doc.GetBytes(), nil
+	m.AddAutoRow(pdfCol(pdfGrid, gtext.Render(lang, statement, c.Lot, c.Spec, c.SpecVer), props.Text{Size: 10, Style: fontstyle.Bold, Top: 6, Bottom: 4}))
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "coa.signed"), props.Text{Style: fontstyle.Bold}))
+	m.AddAutoRow(pdfCol(pdfGrid, c.Signature.DisplayIn(s.zone()), props.Text{Top: 1}))
+	return finishPDF(m, setup)
 }
