@@ -195,7 +195,7 @@ var dynamic = []string{
 	"field.", "hint.", "error.title.", "meaning.", "identity.refused.", "drill.failure.", "drill.figure.",
 	"error.idem.", "floor.notice.", "master.notice.", "prod.tab.", "sign.help.", "weekday.",
 	"samplekind.", "deviationstate.", "deviationclass.", "specstatus.", "specmove.", "coa.verdict.", "release.done.", "release.decision.", "release.oos.",
-	"lab.notice.", "lab.tab.",
+	"lab.notice.", "lab.tab.", "audit.pdf.mark.",
 }
 
 // TestCatalogueKeysUsed: every key of the catalogue is used: written out in
