@@ -316,6 +316,10 @@ func TestSignStep(t *testing.T) {
 		"performed by another":      {Signing{Actor: victor, Step: critical(), Signature: sig(esign.Performed, "victor"), CheckSigner: true}, errs.Forbidden, "", "Only the person who recorded"},
 		"verified by its performer": {Signing{Actor: olga, Step: critical(), Signature: sig(esign.Verified, "olga"), CheckSigner: true}, errs.Forbidden, "", "another person"},
 		"a role that signs no step": {Signing{Actor: maintena, Step: critical(), Signature: sig(esign.Verified, "marc"), CheckSigner: true}, errs.Forbidden, "", ""},
+		"verified by who corrected its value": {Signing{Actor: victor, Step: critical(), Signature: sig(esign.Verified, "victor"), CheckSigner: true, CorrectedBy: "victor"},
+			errs.Forbidden, "", "You corrected this step's value"},
+		"verified by its performer after another's correction": {Signing{Actor: olga, Step: critical(), Signature: sig(esign.Verified, "olga"), CheckSigner: true, CorrectedBy: "victor"},
+			errs.Forbidden, "", "another person"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -335,6 +339,10 @@ func TestSignStep(t *testing.T) {
 	}
 	if done, err := SignStep(Signing{Actor: quentin, Step: critical(), Signature: sig(esign.Verified, "quentin"), Signatures: []esign.Signature{performed, sig(esign.Verified, "quentin")}, CheckSigner: true}); err != nil || !done {
 		t.Errorf("verified by QA: done %v, %v", done, err)
+	}
+	// Corrected by victor: a third person verifies.
+	if done, err := SignStep(Signing{Actor: quentin, Step: critical(), Signature: sig(esign.Verified, "quentin"), Signatures: []esign.Signature{performed, sig(esign.Verified, "quentin")}, CheckSigner: true, CorrectedBy: "victor"}); err != nil || !done {
+		t.Errorf("corrected by victor, verified by QA: done %v, %v", done, err)
 	}
 	// The demo's loader writes a history without the signer's rules.
 	if done, err := SignStep(Signing{Step: critical(), Signature: sig(esign.Verified, "olga"), Signatures: []esign.Signature{performed, sig(esign.Verified, "olga")}}); err != nil || !done {
