@@ -91,6 +91,15 @@ func TestRecordStepRefusals(t *testing.T) {
 			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Conflict, "", "not clean"},
 		"an equipment past its qualification": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepPending), Equipment: func() *site.Equipment { e := filler(); e.QualificationDue = now.AddDate(0, 0, -1); return e }()},
 			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Conflict, "", "past its qualification"},
+		// 1.7e308 is finite, but rounded to the step's decimal it is +Inf.
+		"a value that overflows once rounded": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "1.7e308"}, errs.Invalid, "value", "too large"},
+		"a value past the largest number": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "1e309"}, errs.Invalid, "value", ""},
+		"an infinite value": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "+Inf"}, errs.Invalid, "value", ""},
+		"a quantity not a number": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: releasedLot()},
+			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "NaN"}, errs.Invalid, "quantity", ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

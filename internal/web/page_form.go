@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -336,7 +337,7 @@ func decimal(v url.Values, name string, optional bool) (float64, error) {
 		return 0, nil
 	}
 	f, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-	if s == "" || err != nil {
+	if s == "" || err != nil || !bounds.Finite(f) {
 		return 0, inputError(name, "input.number")
 	}
 	return f, nil
