@@ -30,15 +30,11 @@ const (
 	MaxYear = 2100
 )
 
-var (
-	// MinTime is the first instant accepted: 2000-01-01T00:00:00Z.
-	MinTime = time.Date(MinYear, 1, 1, 0, 0, 0, 0, time.UTC)
-	// End is the first instant refused: 2101-01-01T00:00:00Z.
-	End = time.Date(MaxYear+1, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
-// InRange reports whether t lies within the years MinYear to MaxYear (UTC).
-func InRange(t time.Time) bool { return !t.Before(MinTime) && t.Before(End) }
+// InRange reports whether t falls in the years MinYear to MaxYear, its
+// year read as it is written (in its own zone): a day of the site's
+// calendar, 2000-01-01 in Paris, is in range although its start is still
+// 1999 in UTC. Either way it is stored and read back in four digits.
+func InRange(t time.Time) bool { y := t.Year(); return y >= MinYear && y <= MaxYear }
 
 // Time refuses a time outside the years MinYear to MaxYear, naming the
 // field at fault; the zero time (no time given) is the caller's to refuse.

@@ -15,8 +15,10 @@ func TestTimeBoundaries(t *testing.T) {
 	}{
 		{time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC), false},
 		{time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), true},
-		// 2000-01-01 00:30 in Paris is still 1999 in UTC.
-		{time.Date(2000, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), false},
+		// 2000-01-01 00:30 in Paris, still 1999 in UTC: the year as written.
+		{time.Date(2000, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), true},
+		{time.Date(2100, 12, 31, 23, 30, 0, 0, time.FixedZone("EST", -5*3600)), true},
+		{time.Date(2101, 1, 1, 0, 30, 0, 0, time.FixedZone("CET", 3600)), false},
 		{time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC), true},
 		{time.Date(2100, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
 		{time.Date(2101, 1, 1, 0, 0, 0, 0, time.UTC), false},

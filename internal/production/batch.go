@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
 
@@ -40,6 +41,9 @@ func (o *Order) Validate(now time.Time) error {
 	}
 	if o.DueOn.IsZero() {
 		return errs.Field("due_on", "production.give_due_date_yyyy")
+	}
+	if err := bounds.Time("due_on", o.DueOn); err != nil {
+		return err
 	}
 	o.DueOn = day(o.DueOn)
 	if o.DueOn.Before(day(now)) {

@@ -191,6 +191,9 @@ func (l *Lot) Validate() error {
 	if l.ExpiresOn.IsZero() {
 		return errs.Field("expires_on", "production.give_lot_expiry_date")
 	}
+	if err := bounds.Time("expires_on", l.ExpiresOn); err != nil {
+		return err
+	}
 	l.ExpiresOn = day(l.ExpiresOn)
 	return nil
 }

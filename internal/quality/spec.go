@@ -155,6 +155,11 @@ func (s *Spec) Validate() error {
 	if s.Title, err = words("title", s.Title, 1, 160); err != nil {
 		return err
 	}
+	if !s.EffectiveFrom.IsZero() {
+		if err := bounds.Time("effective_from", s.EffectiveFrom); err != nil {
+			return err
+		}
+	}
 	s.Market = strings.ToUpper(strings.TrimSpace(s.Market))
 	if utf8.RuneCountInString(s.Market) > 10 || strings.ContainsAny(s.Market, " \t") {
 		return errs.Field("market", "quality.spec.market")

@@ -372,7 +372,7 @@ func day(v url.Values, name string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, inputError(name, "input.date")
 	}
-	return t, nil
+	return t, bounds.Time(name, t)
 }
 
 func inputError(field, key string) error {
