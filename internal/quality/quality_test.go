@@ -390,6 +390,11 @@ func TestImport(t *testing.T) {
 	if _, err := ParseImport([]byte("échantillon;essai\nA;B\n"), "x.csv"); errs.FieldOf(err) != "file" {
 		t.Errorf("a file without the columns: %v", err)
 	}
+	for _, f := range []string{"sample,test,value,comment\nS-1,PH,6.5,caf\xe9\n", "sample,test,value\nS-1,PH,6\x00.5\n"} {
+		if _, err := ParseImport([]byte(f), "x.csv"); errs.FieldOf(err) != "file" || !strings.Contains(errs.MessageOf(err, "en"), "NUL") {
+			t.Errorf("a file not in UTF-8 or with a NUL byte: %v", err)
+		}
+	}
 	if _, err := ParseImport([]byte("sample,test,value\n"), "x.csv"); errs.FieldOf(err) != "file" {
 		t.Errorf("an empty import: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"galenix/internal/errs"
 )
 
 // TestWriteJSONEncodesFirst: an answer that cannot be encoded (a time past
@@ -49,5 +51,28 @@ func TestWriteJSONEncodesFirst(t *testing.T) {
 	writeJSON(w, http.StatusCreated, map[string]float64{"number": 1.7e308})
 	if w.Code != http.StatusCreated || w.Body.String() != "{\"number\":1.7e+308}\n" {
 		t.Errorf("%d %q", w.Code, w.Body.String())
+	}
+}
+
+// TestCleanJSON: every string of a JSON body, keys included, is held to
+// bounds.Text, named by its key; numbers and other values pass.
+func TestCleanJSON(t *testing.T) {
+	for body, field := range map[string]string{
+		`{"name":"a\u0000b"}`:                          "name",
+		`{"a":1,"b":{"c":["x","\u0000"]}}`:             "c",
+		`{"a":{"b":1},"name":"\u0000"}`:                "name",
+		`{"a\u0000":1}`:                                "",
+		`["ok","\u0000"]`:                              "",
+		`{"reason":"ok","lines":[{"text":"x\u0000"}]}`: "text",
+	} {
+		err := cleanJSON([]byte(body))
+		if err == nil || errs.FieldOf(err) != field || !errs.Is(err, errs.Invalid) {
+			t.Errorf("%s: %v (field %q), want refused on %q", body, err, errs.FieldOf(err), field)
+		}
+	}
+	for _, body := range []string{`{"name":"Łukasz Żółć 王芳","n":1.5,"ok":true,"x":null}`, `{"a":"\\u0000"}`, `not json`, ``} {
+		if err := cleanJSON([]byte(body)); err != nil {
+			t.Errorf("%s refused: %v", body, err)
+		}
 	}
 }
