@@ -125,6 +125,11 @@ type Batch struct {
 	Hours       float64      `json:"hours"`
 	Sterile     bool         `json:"sterile"`
 	Updated     time.Time    `json:"updated_at"`
+	// Unreadable flags a batch whose stored row holds a value that cannot
+	// be read back (a time past year 9999, stored before times were
+	// bounded): the batch is answered with what could be read, flagged,
+	// rather than hidden or failing its whole list; the fault is logged.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // AuditFields lists the batch's own fields for the audit trail.

@@ -528,7 +528,7 @@ func TestRefusedFormsWriteNothing(t *testing.T) {
 		{"a temperature that is not a number", "/rooms", with(room, "temp_max", "vingt"), http.StatusBadRequest, "temp_max",
 			"Écrivez un nombre, par exemple 20,5."},
 		{"a duplicate code", "/rooms", with(with(room, "temp_min", "18"), "code", "B30-D01"), http.StatusConflict, "code",
-			"Ce code est déjà utilisé par un autre enregistrement ; choisissez-en un autre."},
+			"Ce code ne peut pas être utilisé : choisissez-en un autre (il doit être unique sur tout le site)."},
 		{"a building without a role", "/buildings", url.Values{"code": {"B99"}, "name": {"Bâtiment 99"}}, http.StatusBadRequest, "role",
 			"Le rôle du bâtiment doit être l'un de"},
 		{"equipment without a due date", "/equipment", url.Values{"line_id": {e.sterile.ID}, "code": {"E9"}, "name": {"Pompe"}, "kind": {"pompe"},
