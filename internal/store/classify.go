@@ -106,7 +106,7 @@ func duplicate(detail string) error {
 			field = f
 		}
 	}
-	return taken(field)
+	return taken(errs.Conflict, field)
 }
 
 // taken is the refusal of a value that must be unique across the site and
@@ -114,10 +114,10 @@ func duplicate(detail string) error {
 // the record may be another client's product, or a username of the site's
 // staff, which the caller may not learn of (a supervisor of one client, a
 // client's manager naming a user).
-func taken(field string) error {
+func taken(code errs.Code, field string) error {
 	en := map[string]string{"code": "code", "username": "username", "badge": "badge", "token_hash": "token"}[field]
 	fr := map[string]string{"code": "Ce code", "username": "Cet identifiant", "badge": "Ce badge", "token_hash": "Ce jeton"}[field]
-	return &errs.Error{Code: errs.Conflict, Field: field, Key: "store.value_cannot_be_used", Args: []any{en, fr}}
+	return &errs.Error{Code: code, Field: field, Key: "store.value_cannot_be_used", Args: []any{en, fr}}
 }
 
 func badReference() error {
