@@ -14,6 +14,7 @@ import (
 
 	"galenix/internal/app"
 	"galenix/internal/backup"
+	"galenix/internal/bounds"
 	"galenix/internal/pgbackrest"
 )
 
@@ -229,6 +230,9 @@ func parseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--to-time %q: write the point in time as RFC 3339 with its zone, e.g. 2026-03-02T09:30:00+01:00", s)
+	}
+	if !bounds.InRange(t) {
+		return time.Time{}, fmt.Errorf("--to-time %q: a point in time in the years %d to %d", s, bounds.MinYear, bounds.MaxYear)
 	}
 	return t, nil
 }

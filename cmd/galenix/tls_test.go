@@ -167,4 +167,21 @@ func TestServeTLS(t *testing.T) {
 		resp.Body.Close()
 		t.Error("TLS 1.1 is accepted")
 	}
+	// TLS 1.2 offers AEAD suites alone: a client knowing only CBC suites
+	// gets no handshake, one knowing an AEAD suite does.
+	tls12 := func(suites ...uint16) error {
+		c, err := tls.Dial("tcp", s.addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1",
+			MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12, CipherSuites: suites})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := tls12(tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+		tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA); err == nil {
+		t.Error("TLS 1.2 with CBC suites alone is accepted")
+	}
+	if err := tls12(tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256); err != nil {
+		t.Errorf("TLS 1.2 with ECDHE-ECDSA-AES128-GCM: %v", err)
+	}
 }

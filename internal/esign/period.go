@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
 
@@ -29,6 +30,12 @@ func ParsePeriod(s string, zone *time.Location) (Period, error) {
 	to, err2 := time.ParseInLocation(time.DateOnly, last, zone)
 	if err1 != nil || err2 != nil {
 		return Period{}, bad
+	}
+	if err := bounds.Time("entity_id", from); err != nil {
+		return Period{}, err
+	}
+	if err := bounds.Time("entity_id", to); err != nil {
+		return Period{}, err
 	}
 	if to.Before(from) {
 		return Period{}, errs.Field("entity_id", "esign.period_ends_before_starts")

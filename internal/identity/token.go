@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
 
@@ -70,6 +71,11 @@ func (t *Token) Validate(now time.Time) error {
 	}
 	if !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(now) {
 		return errs.Field("expires_at", "identity.expiry_must_future")
+	}
+	if !t.ExpiresAt.IsZero() {
+		if err := bounds.Time("expires_at", t.ExpiresAt); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
 
@@ -40,6 +41,9 @@ func (o *Order) Validate(now time.Time) error {
 	}
 	if o.DueOn.IsZero() {
 		return errs.Field("due_on", "production.give_due_date_yyyy")
+	}
+	if err := bounds.Time("due_on", o.DueOn); err != nil {
+		return err
 	}
 	o.DueOn = day(o.DueOn)
 	if o.DueOn.Before(day(now)) {
@@ -121,6 +125,11 @@ type Batch struct {
 	Hours       float64      `json:"hours"`
 	Sterile     bool         `json:"sterile"`
 	Updated     time.Time    `json:"updated_at"`
+	// Unreadable flags a batch whose stored row holds a value that cannot
+	// be read back (a time past year 9999, stored before times were
+	// bounded): the batch is answered with what could be read, flagged,
+	// rather than hidden or failing its whole list; the fault is logged.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // AuditFields lists the batch's own fields for the audit trail.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/site"
@@ -212,8 +213,10 @@ func (s *Step) check(e Entry) (*Recorded, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := math.Pow(10, float64(s.Decimals))
-		v = math.Round(v*p) / p
+		v, ok := bounds.Round(v, s.Decimals)
+		if !ok {
+			return nil, errs.Field("value", "bounds.number_not_finite")
+		}
 		num := text.Num(v, s.Decimals)
 		r := &Recorded{Value: text.Code("stored.step.numeric", num, text.Str(s.Unit)).String(), Number: &v}
 		if v < *s.Low || v > *s.High {

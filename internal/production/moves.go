@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
@@ -88,7 +89,13 @@ func MaySchedule(a identity.Actor, r ScheduleRequest, now time.Time, history boo
 	if err := a.Require(identity.PermProductionPlan); err != nil {
 		return err
 	}
-	if !history && !r.Start.IsZero() {
+	if r.Start.IsZero() {
+		return nil
+	}
+	if err := bounds.Time("start", r.Start); err != nil {
+		return err
+	}
+	if !history {
 		return notPast(r.Start, now)
 	}
 	return nil

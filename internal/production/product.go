@@ -6,7 +6,6 @@
 package production
 
 import (
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/site"
 )
@@ -191,6 +191,9 @@ func (l *Lot) Validate() error {
 	if l.ExpiresOn.IsZero() {
 		return errs.Field("expires_on", "production.give_lot_expiry_date")
 	}
+	if err := bounds.Time("expires_on", l.ExpiresOn); err != nil {
+		return err
+	}
 	l.ExpiresOn = day(l.ExpiresOn)
 	return nil
 }
@@ -247,7 +250,8 @@ func joined[T ~string](set []T) string {
 	return strings.Join(s, ", ")
 }
 
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+// finite is the one rule of numbers (bounds.Finite).
+func finite(f float64) bool { return bounds.Finite(f) }
 
 // day keeps the date of t, at midnight UTC.
 func day(t time.Time) time.Time {

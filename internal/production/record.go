@@ -231,12 +231,18 @@ type Signing struct {
 	// CheckSigner applies the rules of who signs (the demo's loader,
 	// writing a history, does not).
 	CheckSigner bool
+	// CorrectedBy is the account that entered the value now recorded by
+	// correcting the step (the last correction's author); "" when the
+	// entry was never corrected (then its performer entered it).
+	CorrectedBy string
 }
 
 // SignStep decides a signature given on a step: the step must need that
 // meaning and be recorded; the performer signs as performed; the verifier
-// is another person. It reports whether the step is now done: every
-// signature it needs given and valid.
+// is another person than whoever entered the value now recorded: its
+// performer, and the author of its last correction (a second person
+// checks the value, Annex 11 §6, 21 CFR 211.101(d)). It reports whether
+// the step is now done: every signature it needs given and valid.
 func SignStep(c Signing) (done bool, err error) {
 	r, sig := &c.Step, c.Signature
 	wanted := false
@@ -259,6 +265,8 @@ func SignStep(c Signing) (done bool, err error) {
 			return false, errs.E(errs.Forbidden, "production.only_person_who_recorded")
 		case sig.Meaning == esign.Verified && sig.SignerID == r.PerformedBy:
 			return false, errs.E(errs.Forbidden, "production.you_performed_step_verification")
+		case sig.Meaning == esign.Verified && c.CorrectedBy != "" && sig.SignerID == c.CorrectedBy:
+			return false, errs.E(errs.Forbidden, "production.you_corrected_step_verification")
 		}
 	}
 	return r.Step.Complete(c.Signatures), nil

@@ -91,6 +91,15 @@ func TestRecordStepRefusals(t *testing.T) {
 			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Conflict, "", "not clean"},
 		"an equipment past its qualification": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 4, StepPending), Equipment: func() *site.Equipment { e := filler(); e.QualificationDue = now.AddDate(0, 0, -1); return e }()},
 			Entry{StepID: "s14", Equipment: "REMP-1"}, errs.Conflict, "", "past its qualification"},
+		// 1.7e308 is finite, but rounded to the step's decimal it is +Inf.
+		"a value that overflows once rounded": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "1.7e308"}, errs.Invalid, "value", "too large"},
+		"a value past the largest number": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "1e309"}, errs.Invalid, "value", ""},
+		"an infinite value": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "+Inf"}, errs.Invalid, "value", ""},
+		"a quantity not a number": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: releasedLot()},
+			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "NaN"}, errs.Invalid, "quantity", ""},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -316,6 +325,10 @@ func TestSignStep(t *testing.T) {
 		"performed by another":      {Signing{Actor: victor, Step: critical(), Signature: sig(esign.Performed, "victor"), CheckSigner: true}, errs.Forbidden, "", "Only the person who recorded"},
 		"verified by its performer": {Signing{Actor: olga, Step: critical(), Signature: sig(esign.Verified, "olga"), CheckSigner: true}, errs.Forbidden, "", "another person"},
 		"a role that signs no step": {Signing{Actor: maintena, Step: critical(), Signature: sig(esign.Verified, "marc"), CheckSigner: true}, errs.Forbidden, "", ""},
+		"verified by who corrected its value": {Signing{Actor: victor, Step: critical(), Signature: sig(esign.Verified, "victor"), CheckSigner: true, CorrectedBy: "victor"},
+			errs.Forbidden, "", "You corrected this step's value"},
+		"verified by its performer after another's correction": {Signing{Actor: olga, Step: critical(), Signature: sig(esign.Verified, "olga"), CheckSigner: true, CorrectedBy: "victor"},
+			errs.Forbidden, "", "another person"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -335,6 +348,10 @@ func TestSignStep(t *testing.T) {
 	}
 	if done, err := SignStep(Signing{Actor: quentin, Step: critical(), Signature: sig(esign.Verified, "quentin"), Signatures: []esign.Signature{performed, sig(esign.Verified, "quentin")}, CheckSigner: true}); err != nil || !done {
 		t.Errorf("verified by QA: done %v, %v", done, err)
+	}
+	// Corrected by victor: a third person verifies.
+	if done, err := SignStep(Signing{Actor: quentin, Step: critical(), Signature: sig(esign.Verified, "quentin"), Signatures: []esign.Signature{performed, sig(esign.Verified, "quentin")}, CheckSigner: true, CorrectedBy: "victor"}); err != nil || !done {
+		t.Errorf("corrected by victor, verified by QA: done %v, %v", done, err)
 	}
 	// The demo's loader writes a history without the signer's rules.
 	if done, err := SignStep(Signing{Step: critical(), Signature: sig(esign.Verified, "olga"), Signatures: []esign.Signature{performed, sig(esign.Verified, "olga")}}); err != nil || !done {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/text"
@@ -234,6 +235,9 @@ func Investigate(a identity.Actor, d Deviation, f Findings, now time.Time) (*Dev
 		if ac.Due.Before(today) {
 			return nil, errs.Field("due", "quality.deviation.capa_due")
 		}
+		if err := bounds.Time("due", ac.Due); err != nil {
+			return nil, err
+		}
 	}
 	d.RootCause, d.Actions = cause, f.Actions
 	d.State, d.Investigator, d.InvestigatedAt = DeviationInvestigated, a.UserID, &now
@@ -283,6 +287,9 @@ func CloseDeviation(a identity.Actor, d Deviation, effectivenessDue *time.Time, 
 	if d.Class != Minor {
 		if effectivenessDue == nil || !effectivenessDue.After(now) {
 			return nil, errs.Field("effectiveness_due", "quality.deviation.effectiveness_due")
+		}
+		if err := bounds.Time("effectiveness_due", *effectivenessDue); err != nil {
+			return nil, err
 		}
 		d.EffectivenessDue = effectivenessDue
 	}
@@ -385,6 +392,9 @@ func PlanEffectivenessCheck(a identity.Actor, d Deviation, due time.Time, now ti
 	}
 	if !due.After(now) {
 		return nil, errs.Field("effectiveness_due", "quality.deviation.effectiveness_due")
+	}
+	if err := bounds.Time("effectiveness_due", due); err != nil {
+		return nil, err
 	}
 	d.EffectivenessDue = &due
 	return &d, nil

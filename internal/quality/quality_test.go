@@ -101,7 +101,8 @@ func TestRead(t *testing.T) {
 			t.Errorf("%s %q: %q %s, want %q %s", c.test.Code, c.typed, r.Value, r.Verdict, c.value, c.want)
 		}
 	}
-	for _, typed := range []string{"", "abc", "NaN", "1e999", "9 9,8,1"} {
+	// 1.7e308 is finite, but rounded to the test's decimal it is +Inf.
+	for _, typed := range []string{"", "abc", "NaN", "1e999", "9 9,8,1", "+Inf", "-Inf", "1.7e308", "-1,7e308"} {
 		if _, err := assay.Read(typed); errs.FieldOf(err) != "value" {
 			t.Errorf("%q read: %v", typed, err)
 		}
@@ -377,6 +378,11 @@ func TestImport(t *testing.T) {
 	}
 	if _, err := ParseImport([]byte("échantillon;essai\nA;B\n"), "x.csv"); errs.FieldOf(err) != "file" {
 		t.Errorf("a file without the columns: %v", err)
+	}
+	for _, f := range []string{"sample,test,value,comment\nS-1,PH,6.5,caf\xe9\n", "sample,test,value\nS-1,PH,6\x00.5\n"} {
+		if _, err := ParseImport([]byte(f), "x.csv"); errs.FieldOf(err) != "file" || !strings.Contains(errs.MessageOf(err, "en"), "NUL") {
+			t.Errorf("a file not in UTF-8 or with a NUL byte: %v", err)
+		}
 	}
 	if _, err := ParseImport([]byte("sample,test,value\n"), "x.csv"); errs.FieldOf(err) != "file" {
 		t.Errorf("an empty import: %v", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 )
@@ -199,6 +200,12 @@ const MaxImportLines = 2000
 // all or nothing, so an error on any line means nothing is entered.
 func ParseImport(data []byte, instrument string) ([]ImportLine, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	// The file's text is held to the rule of every text input: UTF-8,
+	// without a NUL byte (a file saved in Latin-1 is refused whole, never
+	// stored with its accents lost).
+	if !bounds.Text(string(data)) {
+		return nil, bounds.TextField("file", string(data))
+	}
 	head, _, _ := bytes.Cut(data, []byte("\n"))
 	sep := ','
 	if bytes.Count(head, []byte(";")) > bytes.Count(head, []byte(",")) {

@@ -10,12 +10,12 @@
 package quality
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/text"
 )
@@ -154,6 +154,11 @@ func (s *Spec) Validate() error {
 	}
 	if s.Title, err = words("title", s.Title, 1, 160); err != nil {
 		return err
+	}
+	if !s.EffectiveFrom.IsZero() {
+		if err := bounds.Time("effective_from", s.EffectiveFrom); err != nil {
+			return err
+		}
 	}
 	s.Market = strings.ToUpper(strings.TrimSpace(s.Market))
 	if utf8.RuneCountInString(s.Market) > 10 || strings.ContainsAny(s.Market, " \t") {
@@ -302,8 +307,10 @@ func (t *Test) Read(typed string) (*Reading, error) {
 	if s == "" || err != nil || !finite(f) {
 		return nil, errs.Field("value", "quality.result.number")
 	}
-	p := math.Pow(10, float64(t.Decimals))
-	f = math.Round(f*p) / p
+	f, ok := bounds.Round(f, t.Decimals)
+	if !ok {
+		return nil, errs.Field("value", "bounds.number_not_finite")
+	}
 	r := &Reading{Value: strconv.FormatFloat(f, 'f', t.Decimals, 64), Number: &f, Verdict: Conform}
 	switch {
 	case (t.Min != nil && !t.Min.holds(f)) || (t.Max != nil && !t.Max.holds(f)):
@@ -442,4 +449,5 @@ func words(field, v string, minLen, maxLen int) (string, error) {
 	return v, nil
 }
 
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+// finite is the one rule of numbers (bounds.Finite).
+func finite(f float64) bool { return bounds.Finite(f) }

@@ -3,6 +3,7 @@ package site
 import (
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
 
@@ -58,6 +59,9 @@ func (e *Equipment) Validate() error {
 	}
 	if e.QualificationDue.IsZero() {
 		return errs.Field("qualification_due", "site.date_qualification_due_required")
+	}
+	if err := bounds.Time("qualification_due", e.QualificationDue); err != nil {
+		return err
 	}
 	e.QualificationDue = e.QualificationDue.UTC().Truncate(24 * time.Hour)
 	return nil

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
 
@@ -63,6 +64,14 @@ func (r *Room) Validate() error {
 	}
 	if !oneOf(r.Grade, Grades) {
 		return errs.Field("grade", "site.grade_must", joined(Grades))
+	}
+	for _, n := range []struct {
+		field string
+		v     float64
+	}{{"temp_min", r.TempMin}, {"temp_max", r.TempMax}, {"humidity_min", r.HumidityMin}, {"humidity_max", r.HumidityMax}, {"pressure_diff_pa", r.PressureDiffPa}} {
+		if err := bounds.Number(n.field, n.v); err != nil {
+			return err
+		}
 	}
 	if r.TempMin < -80 || r.TempMax > 80 {
 		return errs.Field(outOfRange("temp_min", r.TempMin < -80, "temp_max"), "site.temperatures_must_lie_between")

@@ -21,13 +21,42 @@ const batchSelect = `SELECT b.id, b.client_id, b.order_id, b.product_id, b.maste
 	JOIN orders o ON o.id = b.order_id LEFT JOIN lines l ON l.id = b.line_id`
 
 func scanBatch(sc scanner, b *production.Batch) error {
-	var start, end sql.NullTime
+	var start, end readableTime
 	err := sc.Scan(&b.ID, &b.ClientID, &b.OrderID, &b.ProductID, &b.MasterID, &b.Lot, &b.Quantity, &b.Unit, &b.State,
 		&b.LineID, &start, &end, &b.StepsTotal, &b.StepsDone, &b.Exceptions,
 		&b.Product, &b.ProductCode, &b.Form, &b.Class, &b.Sterile, &b.MasterCode, &b.Version, &b.Hours, &b.LineCode, &b.DueOn, &b.Updated)
-	b.Start, b.End = timePtr(start), timePtr(end)
+	b.Start, b.End = timePtr(start.NullTime), timePtr(end.NullTime)
 	b.DueOn, b.Updated = b.DueOn.UTC(), b.Updated.UTC()
+	b.Unreadable = start.bad || end.bad
 	return err
+}
+
+// readableTime reads a nullable time that may not be readable: one stored
+// past year 9999 (SQLite keeps it as text no driver reads back as a time;
+// PostgreSQL reads it, but no JSON or RFC 3339 writes it). Such a time
+// reads as none and bad is set, so that the row is answered flagged, never
+// failing the list it is in (see unreadable).
+type readableTime struct {
+	sql.NullTime
+	bad bool
+}
+
+func (t *readableTime) Scan(src any) error {
+	if err := t.NullTime.Scan(src); err != nil || (t.Valid && (t.Time.Year() < 0 || t.Time.Year() > 9999)) {
+		t.NullTime, t.bad = sql.NullTime{}, true
+	}
+	return nil
+}
+
+// unreadable logs the batches read with a value that cannot be read back
+// (production.Batch.Unreadable), to be repaired: rescheduling the batch
+// writes its times again.
+func (tx *Tx) unreadable(bs ...production.Batch) {
+	for _, b := range bs {
+		if b.Unreadable {
+			tx.db.log.Error("a batch holds a value that cannot be read back; it is answered flagged unreadable", "batch_id", b.ID, "lot", b.Lot)
+		}
+	}
 }
 
 func timePtr(t sql.NullTime) *time.Time {
@@ -74,7 +103,9 @@ func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
 		q += ` LIMIT ? OFFSET ?`
 		args = append(args, f.Limit, max(f.Offset, 0))
 	}
-	return collect(tx, q, args, scanBatch)
+	out, err := collect(tx, q, args, scanBatch)
+	tx.unreadable(out...)
+	return out, err
 }
 
 // collect runs a query in this transaction and scans each row.
@@ -134,6 +165,9 @@ func (tx *Tx) batch(id string) (*production.Batch, error) {
 	cond, args := inScope("b.client_id", tx.actor.ClientScope())
 	err := tx.byID(batchSelect+` WHERE b.id = ? AND `+cond, id, func(sc scanner) error { return scanBatch(sc, &b) },
 		"store.no_such_batch", args...)
+	if err == nil {
+		tx.unreadable(b)
+	}
 	return &b, err
 }
 
@@ -143,7 +177,8 @@ func (tx *Tx) saveBatch(old, b *production.Batch) error {
 		string(b.State), nullable(b.LineID), b.Start, b.End, b.StepsDone, b.Exceptions, tx.now, b.ID); err != nil {
 		return err
 	}
-	b.Updated = tx.now
+	// Its times are written again: a row unreadable before is repaired.
+	b.Updated, b.Unreadable = tx.now, false
 	tx.enqueueBatch(old, b)
 	return tx.Audit(audit.Diff(batchTable.entity, b.ID, old.AuditFields(), b.AuditFields()), b.ClientID)
 }

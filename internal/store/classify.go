@@ -106,8 +106,18 @@ func duplicate(detail string) error {
 			field = f
 		}
 	}
-	return &errs.Error{Code: errs.Conflict, Field: field,
-		Key: "store.already_used_another_record", Args: []any{field, map[string]string{"code": "code", "username": "identifiant", "badge": "badge", "token_hash": "jeton"}[field]}}
+	return taken(errs.Conflict, field)
+}
+
+// taken is the refusal of a value that must be unique across the site and
+// is not free. It does not say that another record holds it, nor whose:
+// the record may be another client's product, or a username of the site's
+// staff, which the caller may not learn of (a supervisor of one client, a
+// client's manager naming a user).
+func taken(code errs.Code, field string) error {
+	en := map[string]string{"code": "code", "username": "username", "badge": "badge", "token_hash": "token"}[field]
+	fr := map[string]string{"code": "Ce code", "username": "Cet identifiant", "badge": "Ce badge", "token_hash": "Ce jeton"}[field]
+	return &errs.Error{Code: code, Field: field, Key: "store.value_cannot_be_used", Args: []any{en, fr}}
 }
 
 func badReference() error {

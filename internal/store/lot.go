@@ -4,12 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
 	"strings"
 
 	"github.com/google/uuid"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/production"
@@ -201,7 +201,7 @@ func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status pr
 // consumeLot takes a quantity out of a lot's stock, as a material addition
 // of a batch uses it; a lot without enough stock is refused.
 func (tx *Tx) consumeLot(lotID string, qty float64) error {
-	if math.IsNaN(qty) || math.IsInf(qty, 0) || qty <= 0 {
+	if !bounds.Finite(qty) || qty <= 0 {
 		return errs.Field("quantity", "store.quantity_used_must_positive")
 	}
 	if tx.db.dialect == Postgres {

@@ -154,7 +154,7 @@ func (tx *Tx) createMaster(m *production.Master) error {
 	case err != nil:
 		return err
 	case owner != p.ID:
-		return errs.Field("code", "store.code_already_used_by", m.Code)
+		return taken(errs.Invalid, "code")
 	}
 	m.ID, m.ClientID, m.Version, m.Status = NewID(), p.ClientID, last+1, production.MasterDraft
 	return createClientRecord(tx, masterTable, m.ID, m.ClientID, m, masterRow(m))

@@ -80,11 +80,30 @@ func (tx *Tx) stepSigned(sig *esign.Signature, checkSigner bool) error {
 	if err := tx.withSignatures(r); err != nil {
 		return err
 	}
-	done, err := production.SignStep(production.Signing{Actor: tx.actor, Step: *r, Signature: *sig, Signatures: r.Signatures, CheckSigner: checkSigner})
+	c := production.Signing{Actor: tx.actor, Step: *r, Signature: *sig, Signatures: r.Signatures, CheckSigner: checkSigner}
+	if checkSigner && r.Corrections > 0 {
+		if c.CorrectedBy, err = tx.lastCorrector(r.ID); err != nil {
+			return err
+		}
+	}
+	done, err := production.SignStep(c)
 	if err != nil || !done {
 		return err
 	}
 	return tx.markDone(r)
+}
+
+// lastCorrector is the account that made the step's last correction, as
+// its audit trail records it: the person who entered the value now
+// recorded; "" when none is found.
+func (tx *Tx) lastCorrector(stepID string) (string, error) {
+	var id string
+	err := tx.queryRow(`SELECT actor_id FROM audit_log WHERE entity = ? AND entity_id = ? AND command = ? ORDER BY seq DESC LIMIT 1`,
+		stepTable.entity, stepID, "batch.step.correct").Scan(&id)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return id, err
 }
 
 // markDone moves a recorded step to done and counts it in its batch.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"galenix/internal/audit"
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/site"
 )
@@ -253,7 +254,7 @@ func timeParam(q url.Values, name string, days bool, zone *time.Location) (t tim
 		return time.Time{}, false, nil
 	}
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, true, nil
+		return t, true, bounds.Time(name, t)
 	}
 	if !days {
 		return time.Time{}, false, errs.Field(name, "web.dates_written_rfc_3339")
@@ -261,6 +262,9 @@ func timeParam(q url.Values, name string, days bool, zone *time.Location) (t tim
 	d, err := time.ParseInLocation(time.DateOnly, v, zone)
 	if err != nil {
 		return time.Time{}, false, errs.Field(name, "web.dates_written_day_2026")
+	}
+	if err := bounds.Time(name, d); err != nil {
+		return time.Time{}, false, err
 	}
 	if name == "to" {
 		d = d.AddDate(0, 0, 1)

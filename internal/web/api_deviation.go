@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/quality"
 	"galenix/internal/text"
@@ -282,13 +283,13 @@ func deviationFilter(r *http.Request) (quality.DeviationFilter, error) {
 func dayOrTime(v, field string, zone *time.Location) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, nil
+		return t, bounds.Time(field, t)
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, zone)
 	if err != nil {
 		return time.Time{}, errs.Field(field, "web.dates_written_day_2026")
 	}
-	return d, nil
+	return d, bounds.Time(field, d)
 }
 
 // boolParam reads a yes-or-no query parameter: true, false or nothing.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
@@ -353,6 +354,10 @@ func (s *Server) apiCapacity(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseInLocation(time.DateOnly, v, s.zone())
 		if err != nil {
 			s.apiError(w, r, errs.Field("week", "web.week_named_days_written"))
+			return
+		}
+		if err := bounds.Time("week", d); err != nil {
+			s.apiError(w, r, err)
 			return
 		}
 		week = monday(d, s.zone())

@@ -98,13 +98,44 @@ func decodeWithReason(w http.ResponseWriter, r *http.Request, v any) (reason str
 	return reason, decodeStrict(rest, v)
 }
 
-// writeJSON answers v as JSON with the status.
+// writeJSON answers v as JSON with the status. The answer is encoded
+// before its status is sent: a value that cannot be encoded (a time past
+// year 9999, a non-finite number) answers a 500 in the error envelope,
+// logged with the request (see failedAnswer), never an empty 200.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		failedAnswer(w, err)
+		buf.Reset()
+		status = http.StatusInternalServerError
+		e := errs.Wrap(err, "encoding the answer")
+		_ = enc.Encode(errorBody{Error: errorDetail{Code: errs.Internal, Message: errs.MessageOf(e, "en"),
+			RequestID: w.Header().Get("X-Request-Id")}})
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// failedAnswer tells the access log (statusRecorder, under any writer
+// wrapping it) that the answer could not be encoded, to be logged as an
+// error with the request.
+func failedAnswer(w http.ResponseWriter, err error) {
+	for w != nil {
+		switch v := w.(type) {
+		case *statusRecorder:
+			v.failure = err
+			return
+		case *recorder:
+			w = v.ResponseWriter
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return
+		}
+	}
 }
 
 // itemsBody is the envelope of every list: {"items": [...]}.

@@ -47,6 +47,9 @@ type statusRecorder struct {
 	// stream: a live stream (server-sent events), kept out of the latency
 	// histogram.
 	stream bool
+	// failure is why the answer could not be encoded (writeJSON), logged
+	// as an error with the request.
+	failure error
 }
 
 type recorderKey struct{}

@@ -71,6 +71,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("actor", rec.actor))
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		if rec.failure != nil {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "answer not encoded", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.String("request_id", id), slog.Any("err", rec.failure))
+		}
 	})
 }
 

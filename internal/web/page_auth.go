@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/identity"
@@ -68,18 +67,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.loginLimit.give(addr)
 	s.signedIn(tok, device)
-	// The cookie lives as long as the session may; a shared device's
-	// cookie ends with the browser, besides.
-	maxAge := int(identity.SessionAbsolute / time.Second)
-	if p, err := s.Identity.SignInPolicy(ctx); err == nil {
-		maxAge = int(p.Absolute / time.Second)
-	}
-	if d.Shopfloor {
-		maxAge = 0
-	}
+	// A session cookie, with neither Max-Age nor Expires: it ends with the
+	// browser, on a shared shop-floor tablet as on a desk. The server's
+	// idle and absolute timeouts end the session itself whatever the
+	// browser keeps.
 	http.SetCookie(w, &http.Cookie{
 		Name: sessionCookie, Value: tok, Path: "/",
-		MaxAge: maxAge, HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteStrictMode,
 	})
 	next := d.Next
 	if a, err := s.Identity.Authenticate(ctx, tok); err == nil && a.Pending != "" {

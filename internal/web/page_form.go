@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -336,7 +337,7 @@ func decimal(v url.Values, name string, optional bool) (float64, error) {
 		return 0, nil
 	}
 	f, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
-	if s == "" || err != nil {
+	if s == "" || err != nil || !bounds.Finite(f) {
 		return 0, inputError(name, "input.number")
 	}
 	return f, nil
@@ -371,7 +372,7 @@ func day(v url.Values, name string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, inputError(name, "input.date")
 	}
-	return t, nil
+	return t, bounds.Time(name, t)
 }
 
 func inputError(field, key string) error {

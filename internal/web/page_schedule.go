@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/production"
 	"galenix/internal/site"
@@ -83,7 +84,7 @@ func queryDay(q url.Values, name string, fallback time.Time, zone *time.Location
 	if err != nil {
 		return time.Time{}, errs.Field(name, "web.give_date_yyyy_mm")
 	}
-	return t, nil
+	return t, bounds.Time(name, t)
 }
 
 // ganttPct writes the place of t within [from, to) in percent, bounded.

@@ -217,6 +217,7 @@ func (s *Server) Routes() []Route {
 // refusal, authentication and the router.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = s.mux
+	h = s.cleanText(h)
 	h = s.authenticate(h)
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(s.crossOriginRefused))
