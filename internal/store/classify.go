@@ -100,6 +100,11 @@ func duplicate(detail string) error {
 		// Two versions of one product made effective at the same moment.
 		return errs.E(errs.Conflict, "store.another_version_product_master")
 	}
+	if strings.Contains(detail, "products_client_code") || strings.Contains(detail, "products.client_id") {
+		// A product's code is unique within its client only, whose
+		// products the caller sees: the refusal may say so.
+		return &errs.Error{Code: errs.Conflict, Field: "code", Key: "store.product_code_taken"}
+	}
 	field := "code"
 	for _, f := range []string{"username", "badge", "token_hash"} {
 		if strings.Contains(detail, f) {

@@ -228,26 +228,9 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 
 // Migrate applies the pending embedded migrations, each in one transaction.
 func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	p, err := db.migrator()
 	if err != nil {
 		return err
-	}
-	gd := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if db.dialect == Postgres {
-		gd = goose.DialectPostgres
-		// Nodes starting together migrate one after the other: the first
-		// holds a session advisory lock, the others wait (up to a minute),
-		// then find nothing left to apply.
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 60))
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(gd, db.write, sub, opts...)
-	if err != nil {
-		return fmt.Errorf("reading migrations: %w", err)
 	}
 	if err := db.knowsSchema(ctx, p); err != nil {
 		return err
@@ -260,6 +243,33 @@ func (db *DB) Migrate(ctx context.Context) error {
 		db.log.Info("migration applied", "version", r.Source.Version, "file", filepath.Base(r.Source.Path))
 	}
 	return nil
+}
+
+// migrator is goose's provider of the embedded migrations of the
+// database's dialect.
+func (db *DB) migrator() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return nil, err
+	}
+	gd := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	if db.dialect == Postgres {
+		gd = goose.DialectPostgres
+		// Nodes starting together migrate one after the other: the first
+		// holds a session advisory lock, the others wait (up to a minute),
+		// then find nothing left to apply.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 60))
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(gd, db.write, sub, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("reading migrations: %w", err)
+	}
+	return p, nil
 }
 
 // SchemaTooNew is the error of a node older than its database: another

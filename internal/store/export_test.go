@@ -8,6 +8,34 @@ import (
 	"galenix/internal/identity"
 )
 
+// MigrateDownTo and MigrateUpTo move the schema to a version, as an
+// upgrade or a roll-back would: tests of a migration run it on rows.
+func (db *DB) MigrateDownTo(ctx context.Context, v int64) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, v)
+	return err
+}
+
+func (db *DB) MigrateUpTo(ctx context.Context, v int64) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, v)
+	return err
+}
+
+// WriterForeignKeys tells whether SQLite's writing connection checks
+// foreign keys.
+func (db *DB) WriterForeignKeys() (bool, error) {
+	var on int
+	err := db.write.QueryRow(`PRAGMA foreign_keys`).Scan(&on)
+	return on == 1, err
+}
+
 // ExecRaw runs one statement outside the write path, as the database owner
 // could: on PostgreSQL with the row-level security scope of galenix itself,
 // so that the statement reaches every row and only the triggers stand in its
