@@ -204,6 +204,9 @@ func (q *qualityStage) dispositions(now time.Time) error {
 	if err := q.waiting(clean[len(clean)-1], now); err != nil {
 		return err
 	}
+	if err := q.toTest(now, alpha); err != nil {
+		return err
+	}
 	if err := q.pending(now, alpha, gamma); err != nil {
 		return err
 	}
@@ -397,6 +400,64 @@ func (q *qualityStage) waiting(b production.Batch, now time.Time) error {
 	return q.h.SignRecord("batch", b.ID, esign.Reviewed, q.qaSigner.id, q.qaSigner.name, "")
 }
 
+// toTest is Alpha's batch completed yesterday, its exception justified and
+// its deviation assessed as not affecting it, QA reviewed: its in-process
+// and finished product's samples received, every test to do. The browser
+// test of the whole flow takes it from the laboratory's results to the
+// certificate.
+func (q *qualityStage) toTest(now time.Time, alpha string) error {
+	bs, err := q.prod.Batches(q.ctx, production.BatchFilter{States: []production.BatchState{production.BatchCompleted}})
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(bs, func(b production.Batch) bool { return b.ClientID == alpha })
+	if i < 0 {
+		return fmt.Errorf("the demo needs a batch of Alpha completed")
+	}
+	b := bs[i]
+	q.h.Backdate(now.Add(-26 * time.Hour))
+	if _, err := q.prod.MoveBatch(q.ctx, b.ID, production.MoveReview, ""); err != nil {
+		return fmt.Errorf("review of %s: %w", b.Lot, err)
+	}
+	devs, err := q.dev.Deviations(q.ctx, quality.DeviationFilter{BatchID: b.ID})
+	if err != nil {
+		return err
+	}
+	no := false
+	for _, d := range devs {
+		q.h.Backdate(now.Add(-25 * time.Hour))
+		if _, err := q.dev.AssessDeviation(q.supervisor, d.ID, quality.DeviationStep{}, quality.Assessment{Class: quality.Minor,
+			Reason:  "Écart ponctuel sur une étape non critique, corrigé dans la tolérance de l'étape suivante.",
+			Impacts: []quality.Impact{{BatchID: b.ID, Affects: &no, Justification: "Valeur revenue dans les limites à l'étape suivante ; aucun attribut qualité concerné."}}}); err != nil {
+			return fmt.Errorf("assessment of %s: %w", d.Code, err)
+		}
+		q.h.Backdate(now.Add(-24 * time.Hour))
+		if _, err := q.dev.ApproveAssessment(q.qa, d.ID, quality.DeviationStep{}); err != nil {
+			return fmt.Errorf("approval of %s: %w", d.Code, err)
+		}
+	}
+	if err := q.justify(b, "Écart évalué sans impact sur le lot : voir la déviation liée."); err != nil {
+		return err
+	}
+	q.h.Backdate(now.Add(-23 * time.Hour))
+	if err := q.h.SignRecord("batch", b.ID, esign.Reviewed, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
+		return fmt.Errorf("QA review of %s: %w", b.Lot, err)
+	}
+	for i, kind := range []quality.SampleKind{quality.SampleInProcess, quality.SampleFinished} {
+		code := b.Lot + map[quality.SampleKind]string{quality.SampleInProcess: "-IPC", quality.SampleFinished: "-PF"}[kind]
+		q.h.Backdate(now.Add(time.Duration(i-22) * time.Hour))
+		s, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: code, Kind: kind, BatchID: b.ID})
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", code, err)
+		}
+		q.h.Backdate(now.Add(time.Duration(i-21) * time.Hour))
+		if _, err := q.lab.ReceiveSample(q.analyst, s.ID, quality.Receipt{Quantity: 50, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+			return fmt.Errorf("receipt of %s: %w", code, err)
+		}
+	}
+	return nil
+}
+
 // pending gives the laboratory its day's work: a batch just completed,
 // its in-process sample received and its tests to do, its finished
 // product's sample taken and still to receive.
@@ -428,7 +489,7 @@ func (q *qualityStage) pending(now time.Time, clients ...string) error {
 // reported are deviations of Alpha reported by hand: one closed three
 // months ago whose actions were found effective two months later, one
 // closed last fortnight whose check is to come, one whose assessment QA
-// approved, its investigation to do.
+// approved, its investigation to do, one reported this morning, to assess.
 func (q *qualityStage) reported(now time.Time, alpha string) error {
 	owner, err := q.person("supervisor")
 	if err != nil {
@@ -438,21 +499,27 @@ func (q *qualityStage) reported(now time.Time, alpha string) error {
 		ago, check time.Duration
 		title, why string
 		verified   bool
-		// approvedOnly stops once QA approved the assessment.
-		approvedOnly bool
+		// approvedOnly stops once QA approved the assessment; openOnly
+		// leaves it reported, to assess.
+		approvedOnly, openOnly bool
 	}{
 		{100 * day24, 60 * day24, "Étiquettes d'un lot d'excipient interverties à la réception",
-			"Deux palettes d'excipient reçues avec des étiquettes interverties ; détecté au contrôle de réception.", true, false},
+			"Deux palettes d'excipient reçues avec des étiquettes interverties ; détecté au contrôle de réception.", true, false, false},
 		{20 * day24, -30 * day24, "Enregistreur de température de la chambre froide CF-2 arrêté 6 heures",
-			"Pile de l'enregistreur épuisée ; les températures de la nuit ne sont pas enregistrées.", false, false},
+			"Pile de l'enregistreur épuisée ; les températures de la nuit ne sont pas enregistrées.", false, false, false},
 		{3 * day24, 0, "Porte du sas du Bâtiment 30 restée ouverte 4 minutes",
-			"Alarme de porte acquittée sans intervention ; aucun lot en cours dans la zone.", false, true},
+			"Alarme de porte acquittée sans intervention ; aucun lot en cours dans la zone.", false, true, false},
+		{5 * time.Hour, 0, "Balance de la salle de pesée du Bâtiment 30 hors tolérance à la vérification du matin",
+			"Écart de 0,4 % sur le poids étalon de 2 kg ; balance étiquetée hors service, pesées reportées sur la balance voisine.", false, false, true},
 	} {
 		day := func(d time.Duration) { q.h.Backdate(now.Add(-r.ago + d)) }
 		day(0)
 		d, err := q.dev.OpenDeviation(q.supervisor, quality.NewDeviation{ClientID: alpha, Title: r.title, Description: r.why})
 		if err != nil {
 			return fmt.Errorf("deviation %q: %w", r.title, err)
+		}
+		if r.openOnly {
+			continue
 		}
 		day(4 * time.Hour)
 		if _, err := q.dev.AssessDeviation(q.supervisor, d.ID, quality.DeviationStep{}, quality.Assessment{Class: quality.Major,

@@ -88,12 +88,14 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 		m.AddAutoRow(text.NewCol(pdfGrid, c.Address, props.Text{Size: 9}))
 	}
 	m.AddAutoRow(text.NewCol(pdfGrid, tr(lang, "coa.title"), props.Text{Size: 16, Style: fontstyle.Bold, Top: 6, Bottom: 4}))
+	// The embedded Go fonts have no narrow no-break space: the French
+	// thousands are grouped with a no-break space instead.
 	head := [][2]string{
 		{tr(lang, "coa.number"), c.Number},
 		{tr(lang, "coa.issued"), formatStamp(lang, c.IssuedAt, s.zone())},
 		{tr(lang, "coa.client"), c.Client},
 		{tr(lang, "coa.product"), c.Code + " — " + c.Product},
-		{tr(lang, "coa.lot"), c.Lot + " — " + formatDecimal(lang, c.Quantity) + " " + c.Unit},
+		{tr(lang, "coa.lot"), c.Lot + " — " + strings.ReplaceAll(gtext.FormatQuantity(lang, c.Quantity), "\u202f", "\u00a0") + " " + c.Unit},
 		{tr(lang, "coa.spec"), c.Spec + " " + tr(lang, "record.version") + " " + strconv.Itoa(c.SpecVer)},
 	}
 	for _, h := range head {
