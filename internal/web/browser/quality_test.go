@@ -230,6 +230,9 @@ func TestBrowserQualityFlow(t *testing.T) {
 	if got := alpha.text("main"); strings.Contains(got, b.Lot) {
 		t.Fatalf("Alpha's certificates list %s before its certification:\n%.1500s", b.Lot, got)
 	}
+	if alpha.count("#cert-live") != 1 || alpha.count("#cert-live:not([hidden])") != 0 {
+		t.Error("Alpha's certificates page has no hidden live notice before the certification")
+	}
 	qp.do("portrait tablet", chromedp.EmulateViewport(800, 1280))
 	qp.navigate(releaseURL, "form.sign-form")
 	if got := qp.text("main"); !strings.Contains(got, "Tout est en ordre") {
@@ -255,6 +258,12 @@ func TestBrowserQualityFlow(t *testing.T) {
 		t.Errorf("the QP's view in English shows %q, want the quantity %q and the certification", got, want)
 	}
 	en.screenshot(shots, "quality-release-certified-en")
+
+	// Alpha's user, still on the page, is told of the certificate live.
+	if err := alpha.poll(`(() => { const n = document.getElementById("cert-live"); return !!n && !n.hidden && n.textContent.includes(`+jsString(b.Lot)+`); })()`, 10*time.Second); err != nil {
+		t.Errorf("Alpha's certificates page did not announce %s live: %v", b.Lot, err)
+	}
+	alpha.screenshot(shots, "quality-certificates-live-notice-fr")
 
 	// Alpha's user: the certificate, listed and downloaded.
 	alpha.navigate(base+"/certificates", "main h1")
@@ -300,6 +309,12 @@ func TestBrowserQualityFlow(t *testing.T) {
 	if beta.lastStatus != http.StatusNotFound {
 		t.Errorf("Beta's browser at Alpha's certificate: %d, want 404", beta.lastStatus)
 	}
+}
+
+// jsString quotes s for a script.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 // noSideways fails when the page, or a table in it, is wider than the
