@@ -104,10 +104,13 @@ var appearance = map[site.Form]string{
 // sterile ones.
 func testsFor(p production.Product) []quality.Test {
 	finished, both := []quality.SampleKind{quality.SampleFinished}, []quality.SampleKind{quality.SampleInProcess, quality.SampleFinished}
+	stable := []quality.SampleKind{quality.SampleFinished, quality.SampleStability}
 	tests := []quality.Test{
 		{Code: "ASSAY", Name: "Dosage du principe actif", Method: "HPLC-UV, MA-" + p.Code + "-01", Kind: quality.TestNumeric, Unit: "%", Decimals: 1,
-			Min: lim(quality.AtLeast, 95), Max: lim(quality.AtMost, 105), AlertMin: lim(quality.AtLeast, 97), AlertMax: lim(quality.AtMost, 103), Stages: finished},
+			Min: lim(quality.AtLeast, 95), Max: lim(quality.AtMost, 105), AlertMin: lim(quality.AtLeast, 97), AlertMax: lim(quality.AtMost, 103), Stages: stable},
 		{Code: "APP", Name: "Aspect", Method: "Examen visuel", Kind: quality.TestText, Expected: appearance[p.Form], Stages: finished},
+		{Code: "IDENT", Name: "Identification du principe actif (lot de matière)", Method: "Ph. Eur. 2.2.24, spectrophotométrie IR", Kind: quality.TestText,
+			Expected: "Conforme", Stages: []quality.SampleKind{quality.SampleRawMaterial}},
 	}
 	switch p.Form {
 	case site.FormTablet, site.FormCapsule:
@@ -147,6 +150,36 @@ func (q *qualityStage) specs(since time.Time) error {
 		if err := q.h.SignRecord(store.EntitySpec, s.ID, esign.Approved, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
 			return fmt.Errorf("approval of the specification of %s: %w", p.Code, err)
 		}
+	}
+	// The first tablet's specification for the United States differs:
+	// the assay within 90–110 % and dissolution Q = 75 % (its USP
+	// monograph).
+	for _, p := range products {
+		if p.Form != site.FormTablet {
+			continue
+		}
+		tests := testsFor(p)
+		for i := range tests {
+			switch tests[i].Code {
+			case "ASSAY":
+				tests[i].Min, tests[i].Max, tests[i].AlertMin, tests[i].AlertMax = lim(quality.AtLeast, 90), lim(quality.AtMost, 110), lim(quality.AtLeast, 93), lim(quality.AtMost, 107)
+				tests[i].Method = "HPLC-UV, USP <621>"
+			case "DISS":
+				tests[i].Min, tests[i].AlertMin, tests[i].Method = lim(quality.AtLeast, 75), lim(quality.AtLeast, 80), "USP <711>, appareil 2"
+			}
+		}
+		s := &quality.Spec{ProductID: p.ID, Code: "SPEC-" + p.Code + "-US", Title: "Spécification " + p.Name + " (États-Unis)", Market: "US",
+			EffectiveFrom: since, Tests: tests}
+		if err := q.lab.CreateSpec(q.ctx, s); err != nil {
+			return fmt.Errorf("US specification of %s: %w", p.Code, err)
+		}
+		if _, err := q.lab.MoveSpec(q.ctx, s.ID, quality.SpecSubmit, ""); err != nil {
+			return fmt.Errorf("US specification of %s: %w", p.Code, err)
+		}
+		if err := q.h.SignRecord(store.EntitySpec, s.ID, esign.Approved, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
+			return fmt.Errorf("approval of the US specification of %s: %w", p.Code, err)
+		}
+		break
 	}
 	return nil
 }
@@ -196,6 +229,9 @@ func (q *qualityStage) dispositions(now time.Time) error {
 		return fmt.Errorf("the demo needs two batches in QA review without exception and one with: %d and %d", len(clean), len(wrong))
 	}
 	if err := q.certified(clean[0], now); err != nil {
+		return err
+	}
+	if err := q.followUp(clean[0], now); err != nil {
 		return err
 	}
 	if err := q.rejected(wrong[0], now); err != nil {
@@ -332,6 +368,49 @@ func (q *qualityStage) certified(b production.Batch, now time.Time) error {
 	q.h.Backdate(t.Add(74 * time.Hour))
 	if err := q.h.SignRecord("batch", b.ID, esign.Released, q.qpSigner.id, q.qpSigner.name, ""); err != nil {
 		return fmt.Errorf("certification of %s: %w", b.Lot, err)
+	}
+	return nil
+}
+
+// followUp: the certified batch's stability sample, its assay out of
+// specification this morning, its investigation's phase I under way (the
+// hypothesis stated, nothing concluded); and a lot of material the batch's
+// product uses, sampled and received, its identification to do.
+func (q *qualityStage) followUp(b production.Batch, now time.Time) error {
+	q.h.Backdate(now.Add(-6 * time.Hour))
+	st, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: b.Lot + "-STAB-M1", Kind: quality.SampleStability, BatchID: b.ID})
+	if err != nil {
+		return fmt.Errorf("stability sample of %s: %w", b.Lot, err)
+	}
+	q.h.Backdate(now.Add(-5 * time.Hour))
+	if _, err := q.lab.ReceiveSample(q.analyst, st.ID, quality.Receipt{Quantity: 20, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+		return fmt.Errorf("receipt of %s: %w", st.Code, err)
+	}
+	q.h.Backdate(now.Add(-3 * time.Hour))
+	r, err := q.lab.EnterResult(q.analyst, st.ID, quality.Entry{Test: "ASSAY", Value: "93,8"})
+	if err != nil {
+		return fmt.Errorf("stability assay of %s: %w", b.Lot, err)
+	}
+	if r.Opened == nil {
+		return fmt.Errorf("the stability assay of %s opens no investigation", b.Lot)
+	}
+	q.h.Backdate(now.Add(-2 * time.Hour))
+	if _, err := q.lab.StateHypothesis(q.analyst, r.Opened.ID, "Étalon de référence possiblement dégradé : flacon ouvert depuis plus de 30 jours.", 0); err != nil {
+		return err
+	}
+	lots, err := q.prod.Lots(q.ctx, production.LotFilter{})
+	if err != nil || len(lots) == 0 {
+		return fmt.Errorf("the demo needs a lot of material to sample: %d (%v)", len(lots), err)
+	}
+	l := lots[0]
+	q.h.Backdate(now.Add(-4 * time.Hour))
+	rm, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: l.Code + "-ID", Kind: quality.SampleRawMaterial, LotID: l.ID, ProductID: b.ProductID})
+	if err != nil {
+		return fmt.Errorf("sample of the lot %s: %w", l.Code, err)
+	}
+	q.h.Backdate(now.Add(-90 * time.Minute))
+	if _, err := q.lab.ReceiveSample(q.analyst, rm.ID, quality.Receipt{Quantity: 10, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+		return fmt.Errorf("receipt of %s: %w", rm.Code, err)
 	}
 	return nil
 }
