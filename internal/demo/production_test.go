@@ -344,11 +344,72 @@ func TestQualityDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	markets := map[string]int{}
 	for _, p := range products {
 		specs, err := db.Lab().Specs(ctx, quality.SpecFilter{ProductID: p.ID, Status: quality.SpecEffective})
-		if err != nil || len(specs) != 1 {
-			t.Errorf("product %s: %d specifications in force (%v)", p.Code, len(specs), err)
+		everywhere := 0
+		for _, sp := range specs {
+			markets[sp.Market]++
+			if sp.Market == "" {
+				everywhere++
+			}
 		}
+		if err != nil || everywhere != 1 {
+			t.Errorf("product %s: %d specifications in force for every market (%v)", p.Code, everywhere, err)
+		}
+	}
+	// A specification of its own for a market, which differs.
+	if markets["US"] != 1 {
+		t.Errorf("specifications by market: %v, want one for the US", markets)
+	}
+	// Samples of every kind a batch or a lot gives: a raw material lot's,
+	// received, its test to do; a stability sample, its assay out of
+	// specification under investigation.
+	kinds := map[quality.SampleKind]int{}
+	samples, err := db.Lab().Samples(ctx, quality.SampleFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range samples {
+		kinds[s.Kind]++
+	}
+	for _, k := range []quality.SampleKind{quality.SampleRawMaterial, quality.SampleInProcess, quality.SampleFinished, quality.SampleStability} {
+		if kinds[k] == 0 {
+			t.Errorf("no sample %s (%v)", k, kinds)
+		}
+	}
+	phase1, err := db.Lab().Investigations(ctx, quality.OOSFilter{Open: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inPhase1 := 0
+	for _, inv := range phase1 {
+		if inv.State == quality.OOSPhase1 && inv.Hypothesis != "" && inv.LabError == nil {
+			inPhase1++
+		}
+	}
+	if inPhase1 == 0 {
+		t.Errorf("no investigation in phase I, its hypothesis stated: %v", phase1)
+	}
+	// The batch of Alpha QA reviewed whose tests are all to do, for the
+	// whole flow.
+	reviewed, err := db.Production().Batches(ctx, production.BatchFilter{States: []production.BatchState{production.BatchQAReviewed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	toTest := 0
+	for _, b := range reviewed {
+		res, err := db.Lab().Results(ctx, quality.ResultFilter{BatchID: b.ID})
+		ss, err2 := db.Lab().Samples(ctx, quality.SampleFilter{BatchID: b.ID, State: quality.SampleReceived})
+		if err != nil || err2 != nil {
+			t.Fatal(err, err2)
+		}
+		if len(res) == 0 && len(ss) == 2 {
+			toTest++
+		}
+	}
+	if toTest != 1 {
+		t.Errorf("%d batches QA reviewed with their samples received and every test to do, want 1", toTest)
 	}
 	devs, err := db.Deviations().Deviations(ctx, quality.DeviationFilter{})
 	if err != nil {

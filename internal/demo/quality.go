@@ -104,10 +104,13 @@ var appearance = map[site.Form]string{
 // sterile ones.
 func testsFor(p production.Product) []quality.Test {
 	finished, both := []quality.SampleKind{quality.SampleFinished}, []quality.SampleKind{quality.SampleInProcess, quality.SampleFinished}
+	stable := []quality.SampleKind{quality.SampleFinished, quality.SampleStability}
 	tests := []quality.Test{
 		{Code: "ASSAY", Name: "Dosage du principe actif", Method: "HPLC-UV, MA-" + p.Code + "-01", Kind: quality.TestNumeric, Unit: "%", Decimals: 1,
-			Min: lim(quality.AtLeast, 95), Max: lim(quality.AtMost, 105), AlertMin: lim(quality.AtLeast, 97), AlertMax: lim(quality.AtMost, 103), Stages: finished},
+			Min: lim(quality.AtLeast, 95), Max: lim(quality.AtMost, 105), AlertMin: lim(quality.AtLeast, 97), AlertMax: lim(quality.AtMost, 103), Stages: stable},
 		{Code: "APP", Name: "Aspect", Method: "Examen visuel", Kind: quality.TestText, Expected: appearance[p.Form], Stages: finished},
+		{Code: "IDENT", Name: "Identification du principe actif (lot de matière)", Method: "Ph. Eur. 2.2.24, spectrophotométrie IR", Kind: quality.TestText,
+			Expected: "Conforme", Stages: []quality.SampleKind{quality.SampleRawMaterial}},
 	}
 	switch p.Form {
 	case site.FormTablet, site.FormCapsule:
@@ -147,6 +150,36 @@ func (q *qualityStage) specs(since time.Time) error {
 		if err := q.h.SignRecord(store.EntitySpec, s.ID, esign.Approved, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
 			return fmt.Errorf("approval of the specification of %s: %w", p.Code, err)
 		}
+	}
+	// The first tablet's specification for the United States differs:
+	// the assay within 90–110 % and dissolution Q = 75 % (its USP
+	// monograph).
+	for _, p := range products {
+		if p.Form != site.FormTablet {
+			continue
+		}
+		tests := testsFor(p)
+		for i := range tests {
+			switch tests[i].Code {
+			case "ASSAY":
+				tests[i].Min, tests[i].Max, tests[i].AlertMin, tests[i].AlertMax = lim(quality.AtLeast, 90), lim(quality.AtMost, 110), lim(quality.AtLeast, 93), lim(quality.AtMost, 107)
+				tests[i].Method = "HPLC-UV, USP <621>"
+			case "DISS":
+				tests[i].Min, tests[i].AlertMin, tests[i].Method = lim(quality.AtLeast, 75), lim(quality.AtLeast, 80), "USP <711>, appareil 2"
+			}
+		}
+		s := &quality.Spec{ProductID: p.ID, Code: "SPEC-" + p.Code + "-US", Title: "Spécification " + p.Name + " (États-Unis)", Market: "US",
+			EffectiveFrom: since, Tests: tests}
+		if err := q.lab.CreateSpec(q.ctx, s); err != nil {
+			return fmt.Errorf("US specification of %s: %w", p.Code, err)
+		}
+		if _, err := q.lab.MoveSpec(q.ctx, s.ID, quality.SpecSubmit, ""); err != nil {
+			return fmt.Errorf("US specification of %s: %w", p.Code, err)
+		}
+		if err := q.h.SignRecord(store.EntitySpec, s.ID, esign.Approved, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
+			return fmt.Errorf("approval of the US specification of %s: %w", p.Code, err)
+		}
+		break
 	}
 	return nil
 }
@@ -198,10 +231,16 @@ func (q *qualityStage) dispositions(now time.Time) error {
 	if err := q.certified(clean[0], now); err != nil {
 		return err
 	}
+	if err := q.followUp(clean[0], now); err != nil {
+		return err
+	}
 	if err := q.rejected(wrong[0], now); err != nil {
 		return err
 	}
 	if err := q.waiting(clean[len(clean)-1], now); err != nil {
+		return err
+	}
+	if err := q.toTest(now, alpha); err != nil {
 		return err
 	}
 	if err := q.pending(now, alpha, gamma); err != nil {
@@ -333,6 +372,49 @@ func (q *qualityStage) certified(b production.Batch, now time.Time) error {
 	return nil
 }
 
+// followUp: the certified batch's stability sample, its assay out of
+// specification this morning, its investigation's phase I under way (the
+// hypothesis stated, nothing concluded); and a lot of material the batch's
+// product uses, sampled and received, its identification to do.
+func (q *qualityStage) followUp(b production.Batch, now time.Time) error {
+	q.h.Backdate(now.Add(-6 * time.Hour))
+	st, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: b.Lot + "-STAB-M1", Kind: quality.SampleStability, BatchID: b.ID})
+	if err != nil {
+		return fmt.Errorf("stability sample of %s: %w", b.Lot, err)
+	}
+	q.h.Backdate(now.Add(-5 * time.Hour))
+	if _, err := q.lab.ReceiveSample(q.analyst, st.ID, quality.Receipt{Quantity: 20, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+		return fmt.Errorf("receipt of %s: %w", st.Code, err)
+	}
+	q.h.Backdate(now.Add(-3 * time.Hour))
+	r, err := q.lab.EnterResult(q.analyst, st.ID, quality.Entry{Test: "ASSAY", Value: "93,8"})
+	if err != nil {
+		return fmt.Errorf("stability assay of %s: %w", b.Lot, err)
+	}
+	if r.Opened == nil {
+		return fmt.Errorf("the stability assay of %s opens no investigation", b.Lot)
+	}
+	q.h.Backdate(now.Add(-2 * time.Hour))
+	if _, err := q.lab.StateHypothesis(q.analyst, r.Opened.ID, "Étalon de référence possiblement dégradé : flacon ouvert depuis plus de 30 jours.", 0); err != nil {
+		return err
+	}
+	lots, err := q.prod.Lots(q.ctx, production.LotFilter{})
+	if err != nil || len(lots) == 0 {
+		return fmt.Errorf("the demo needs a lot of material to sample: %d (%v)", len(lots), err)
+	}
+	l := lots[0]
+	q.h.Backdate(now.Add(-4 * time.Hour))
+	rm, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: l.Code + "-ID", Kind: quality.SampleRawMaterial, LotID: l.ID, ProductID: b.ProductID})
+	if err != nil {
+		return fmt.Errorf("sample of the lot %s: %w", l.Code, err)
+	}
+	q.h.Backdate(now.Add(-90 * time.Minute))
+	if _, err := q.lab.ReceiveSample(q.analyst, rm.ID, quality.Receipt{Quantity: 10, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+		return fmt.Errorf("receipt of %s: %w", rm.Code, err)
+	}
+	return nil
+}
+
 // rejected: its deviation assessed major and investigated, its assay out of
 // specification and confirmed by a full investigation; QA reviews it, the
 // qualified person rejects it.
@@ -397,6 +479,64 @@ func (q *qualityStage) waiting(b production.Batch, now time.Time) error {
 	return q.h.SignRecord("batch", b.ID, esign.Reviewed, q.qaSigner.id, q.qaSigner.name, "")
 }
 
+// toTest is Alpha's batch completed yesterday, its exception justified and
+// its deviation assessed as not affecting it, QA reviewed: its in-process
+// and finished product's samples received, every test to do. The browser
+// test of the whole flow takes it from the laboratory's results to the
+// certificate.
+func (q *qualityStage) toTest(now time.Time, alpha string) error {
+	bs, err := q.prod.Batches(q.ctx, production.BatchFilter{States: []production.BatchState{production.BatchCompleted}})
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(bs, func(b production.Batch) bool { return b.ClientID == alpha })
+	if i < 0 {
+		return fmt.Errorf("the demo needs a batch of Alpha completed")
+	}
+	b := bs[i]
+	q.h.Backdate(now.Add(-26 * time.Hour))
+	if _, err := q.prod.MoveBatch(q.ctx, b.ID, production.MoveReview, ""); err != nil {
+		return fmt.Errorf("review of %s: %w", b.Lot, err)
+	}
+	devs, err := q.dev.Deviations(q.ctx, quality.DeviationFilter{BatchID: b.ID})
+	if err != nil {
+		return err
+	}
+	no := false
+	for _, d := range devs {
+		q.h.Backdate(now.Add(-25 * time.Hour))
+		if _, err := q.dev.AssessDeviation(q.supervisor, d.ID, quality.DeviationStep{}, quality.Assessment{Class: quality.Minor,
+			Reason:  "Écart ponctuel sur une étape non critique, corrigé dans la tolérance de l'étape suivante.",
+			Impacts: []quality.Impact{{BatchID: b.ID, Affects: &no, Justification: "Valeur revenue dans les limites à l'étape suivante ; aucun attribut qualité concerné."}}}); err != nil {
+			return fmt.Errorf("assessment of %s: %w", d.Code, err)
+		}
+		q.h.Backdate(now.Add(-24 * time.Hour))
+		if _, err := q.dev.ApproveAssessment(q.qa, d.ID, quality.DeviationStep{}); err != nil {
+			return fmt.Errorf("approval of %s: %w", d.Code, err)
+		}
+	}
+	if err := q.justify(b, "Écart évalué sans impact sur le lot : voir la déviation liée."); err != nil {
+		return err
+	}
+	q.h.Backdate(now.Add(-23 * time.Hour))
+	if err := q.h.SignRecord("batch", b.ID, esign.Reviewed, q.qaSigner.id, q.qaSigner.name, ""); err != nil {
+		return fmt.Errorf("QA review of %s: %w", b.Lot, err)
+	}
+	for i, kind := range []quality.SampleKind{quality.SampleInProcess, quality.SampleFinished} {
+		code := b.Lot + map[quality.SampleKind]string{quality.SampleInProcess: "-IPC", quality.SampleFinished: "-PF"}[kind]
+		q.h.Backdate(now.Add(time.Duration(i-22) * time.Hour))
+		s, err := q.lab.TakeSample(q.analyst, quality.SampleRequest{Code: code, Kind: kind, BatchID: b.ID})
+		if err != nil {
+			return fmt.Errorf("sample %s: %w", code, err)
+		}
+		q.h.Backdate(now.Add(time.Duration(i-21) * time.Hour))
+		if _, err := q.lab.ReceiveSample(q.analyst, s.ID, quality.Receipt{Quantity: 50, Unit: "g", Condition: quality.ConditionIntact}); err != nil {
+			return fmt.Errorf("receipt of %s: %w", code, err)
+		}
+	}
+	return nil
+}
+
 // pending gives the laboratory its day's work: a batch just completed,
 // its in-process sample received and its tests to do, its finished
 // product's sample taken and still to receive.
@@ -428,7 +568,7 @@ func (q *qualityStage) pending(now time.Time, clients ...string) error {
 // reported are deviations of Alpha reported by hand: one closed three
 // months ago whose actions were found effective two months later, one
 // closed last fortnight whose check is to come, one whose assessment QA
-// approved, its investigation to do.
+// approved, its investigation to do, one reported this morning, to assess.
 func (q *qualityStage) reported(now time.Time, alpha string) error {
 	owner, err := q.person("supervisor")
 	if err != nil {
@@ -438,21 +578,27 @@ func (q *qualityStage) reported(now time.Time, alpha string) error {
 		ago, check time.Duration
 		title, why string
 		verified   bool
-		// approvedOnly stops once QA approved the assessment.
-		approvedOnly bool
+		// approvedOnly stops once QA approved the assessment; openOnly
+		// leaves it reported, to assess.
+		approvedOnly, openOnly bool
 	}{
 		{100 * day24, 60 * day24, "Étiquettes d'un lot d'excipient interverties à la réception",
-			"Deux palettes d'excipient reçues avec des étiquettes interverties ; détecté au contrôle de réception.", true, false},
+			"Deux palettes d'excipient reçues avec des étiquettes interverties ; détecté au contrôle de réception.", true, false, false},
 		{20 * day24, -30 * day24, "Enregistreur de température de la chambre froide CF-2 arrêté 6 heures",
-			"Pile de l'enregistreur épuisée ; les températures de la nuit ne sont pas enregistrées.", false, false},
+			"Pile de l'enregistreur épuisée ; les températures de la nuit ne sont pas enregistrées.", false, false, false},
 		{3 * day24, 0, "Porte du sas du Bâtiment 30 restée ouverte 4 minutes",
-			"Alarme de porte acquittée sans intervention ; aucun lot en cours dans la zone.", false, true},
+			"Alarme de porte acquittée sans intervention ; aucun lot en cours dans la zone.", false, true, false},
+		{5 * time.Hour, 0, "Balance de la salle de pesée du Bâtiment 30 hors tolérance à la vérification du matin",
+			"Écart de 0,4 % sur le poids étalon de 2 kg ; balance étiquetée hors service, pesées reportées sur la balance voisine.", false, false, true},
 	} {
 		day := func(d time.Duration) { q.h.Backdate(now.Add(-r.ago + d)) }
 		day(0)
 		d, err := q.dev.OpenDeviation(q.supervisor, quality.NewDeviation{ClientID: alpha, Title: r.title, Description: r.why})
 		if err != nil {
 			return fmt.Errorf("deviation %q: %w", r.title, err)
+		}
+		if r.openOnly {
+			continue
 		}
 		day(4 * time.Hour)
 		if _, err := q.dev.AssessDeviation(q.supervisor, d.ID, quality.DeviationStep{}, quality.Assessment{Class: quality.Major,

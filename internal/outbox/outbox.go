@@ -34,6 +34,9 @@ const (
 	DeviationOpened = "deviation.opened"
 	// SignatureGiven: a record was signed.
 	SignatureGiven = "signature.given"
+	// CertificatePublished: the qualified person certified a batch; its
+	// certificate of analysis is published to the batch's client.
+	CertificatePublished = "certificate.published"
 )
 
 // Event is one thing a committed command did.

@@ -32,6 +32,8 @@ type BatchFilter struct {
 	// States keeps the batches in one of these states; none keeps all.
 	States  []BatchState
 	OrderID string
+	// Lot keeps the batch of that lot number.
+	Lot string
 	// Limit is how many batches at most, a page (0: all of them); Offset
 	// how many to pass over first.
 	Limit, Offset int

@@ -86,7 +86,7 @@ func (s *ProductionStore) Batches(ctx context.Context, f production.BatchFilter)
 func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
 	cond, args := inScope("b.client_id", tx.actor.ClientScope())
 	q := batchSelect + ` WHERE ` + cond
-	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.order_id", f.OrderID}} {
+	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.order_id", f.OrderID}, {"b.lot", f.Lot}} {
 		if p.v != "" {
 			q += ` AND ` + p.col + ` = ?`
 			args = append(args, p.v)

@@ -12,6 +12,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/outbox"
 	"galenix/internal/production"
+	"galenix/internal/quality"
 )
 
 // The outbox (DESIGN.md): a command appends what must be acted on after
@@ -73,6 +74,13 @@ func (tx *Tx) enqueueDeviation(d *production.Deviation) {
 // domain event SignatureGiven).
 func (tx *Tx) enqueueSignature(sig *esign.Signature) {
 	tx.enqueue(outbox.SignatureGiven, sig.Entity, sig.EntityID, sig.ClientID, map[string]any{"signature_id": sig.ID, "meaning": sig.Meaning})
+}
+
+// enqueueCertificate appends a certificate published to the batch's client
+// (certify): its users are told live.
+func (tx *Tx) enqueueCertificate(c *quality.Certification) {
+	tx.enqueue(outbox.CertificatePublished, certificationTable.entity, c.ID, c.ClientID,
+		map[string]any{"batch_id": c.BatchID, "lot": c.Lot, "certificate": c.Certificate})
 }
 
 // pendingEvent is an event of the command not written yet.

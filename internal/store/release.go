@@ -238,6 +238,9 @@ func (tx *Tx) certify(b *production.Batch, sig *esign.Signature) error {
 	if err := createClientRecord(tx, certificationTable, line.ID, b.ClientID, line, certificationRow(line)); err != nil {
 		return err
 	}
+	if line.Certificate != "" {
+		tx.enqueueCertificate(line)
+	}
 	return tx.saveBatch(b, moved)
 }
 

@@ -52,6 +52,31 @@ func FormatDecimal(lang string, f float64) string {
 	return s
 }
 
+// FormatQuantity writes a quantity for reading, its thousands grouped and
+// lang's decimal mark: 20 000 or 12 500,5 in French (narrow no-break
+// space), 20,000 or 12,500.5 in English. Not for a form's input, which
+// reads numbers without grouping.
+func FormatQuantity(lang string, f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	whole, frac, dec := strings.Cut(s, ".")
+	n, err := strconv.Atoi(whole)
+	if err != nil {
+		return FormatDecimal(lang, f)
+	}
+	out := FormatInt(lang, n)
+	if whole == "-0" {
+		out = "-0"
+	}
+	if dec {
+		mark := "."
+		if Lang(lang) == FR {
+			mark = ","
+		}
+		out += mark + frac
+	}
+	return out
+}
+
 // FormatFixed writes f with exactly decimals decimals and lang's decimal
 // mark: 7,50 in French, 7.50 in English.
 func FormatFixed(lang string, f float64, decimals int) string {

@@ -329,3 +329,71 @@ func deviationIdemCases(t *testing.T, p *prodEnv) map[string]func(t *testing.T) 
 		},
 	}
 }
+
+// TestDeviationAssessByLot: the assessment form adds another batch's
+// impact by its lot number; an unknown lot, or a lot of another client,
+// is refused in words and changes nothing.
+func TestDeviationAssessByLot(t *testing.T) {
+	d := newDevEnv(t, newProdEnv(t, newEnv(t, store.SQLite), "operator"))
+	batch, id := d.exceptionDeviation(t)
+	page, path := "/deviations/"+id, "/api/v1/deviations/"+id
+	other := d.order(t, d.product, 1)[0]
+	otherLot := d.call(t, "supervisor", "GET", "/api/v1/batches/"+other, nil).object(t)["lot"].(string)
+	// The supervisor and qa work for beta too; qa2 only for alpha.
+	sys := identity.WithActor(context.Background(), identity.System)
+	for _, who := range []string{"supervisor", "qa"} {
+		if err := d.db.Identity().Admin().Assign(sys, &identity.Assignment{AccountID: d.accounts[who].ID, ClientID: d.beta.ID}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	betaBody := d.productBody("DEV-BETA")
+	betaBody["client_id"] = d.beta.ID
+	betaProduct := d.created(t, "supervisor", "/api/v1/products", betaBody)
+	d.effectiveMaster(t, betaProduct, "MBR-DEV-BETA")
+	o := d.ok(t, d.call(t, "supervisor", "POST", "/api/v1/orders", map[string]any{"product_id": betaProduct, "quantity": 1000,
+		"due_on": slot(time.Friday, 8).AddDate(0, 1, 0).Format(time.DateOnly)}), http.StatusCreated, "beta's order").object(t)
+	betaLot := o["batches"].([]any)[0].(map[string]any)["lot"].(string)
+
+	sup := d.browserWith(t, "supervisor", testPassword, "")
+	sup.get(page).has(t, http.StatusOK, `name="impact_lot"`, "Autre lot concerné")
+	form := func(lot string) url.Values {
+		return url.Values{"class": {"minor"}, "reason": {"pH above its limit, corrected."}, "impact_batch": {batch}, "impact_affects": {"yes"},
+			"impact_lot": {lot}, "impact_lot_affects": {"no"}, "impact_lot_justification": {"Made on another line, another day."}}
+	}
+	unchanged := func() {
+		t.Helper()
+		dv := d.call(t, "qa", "GET", path, nil).object(t)
+		if dv["state"] != "open" || len(dv["impacts"].([]any)) != 0 {
+			t.Fatalf("a refused assessment changed the deviation: %v %v", dv["state"], dv["impacts"])
+		}
+	}
+	sup.post(page+"/assess", form("L9999-0000")).has(t, http.StatusBadRequest, "Aucun lot L9999-0000 parmi les lots que vous pouvez voir", `value="L9999-0000"`)
+	unchanged()
+	// Beta's lot: another client's for the supervisor, who sees it; a lot
+	// that does not exist for qa2, who does not.
+	sup.post(page+"/assess", form(betaLot)).has(t, http.StatusBadRequest, betaLot)
+	unchanged()
+	d.browserWith(t, "qa2", testPassword, "").post(page+"/assess", form(betaLot)).
+		has(t, http.StatusBadRequest, "Aucun lot "+betaLot+" parmi les lots que vous pouvez voir")
+	unchanged()
+	en := d.browserWith(t, "supervisor", testPassword, "en")
+	en.post(page+"/assess", form("L9999-0000")).has(t, http.StatusBadRequest, "No batch L9999-0000 among the batches you may see")
+	unchanged()
+
+	sup.follow(t, sup.post(page+"/assess", form(" "+otherLot+" "))).has(t, http.StatusOK, "Évaluée par", otherLot, "Made on another line")
+	dv := d.call(t, "qa", "GET", path, nil).object(t)
+	impacts := dv["impacts"].([]any)
+	if dv["state"] != "assessed" || len(impacts) != 2 {
+		t.Fatalf("assessed: %v %v", dv["state"], impacts)
+	}
+	found := false
+	for _, im := range impacts {
+		im := im.(map[string]any)
+		if im["batch_id"] == other && im["lot"] == otherLot && im["affects"] == false && im["justification"] == "Made on another line, another day." {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the other batch's impact: %v", impacts)
+	}
+}

@@ -798,8 +798,15 @@ type sseEvent struct {
 // of the token; it ends with the test.
 func openEvents(t *testing.T, base, tok string) *eventStream {
 	t.Helper()
+	return openStream(t, base+"/api/v1/batches/events", tok)
+}
+
+// openStream connects to the live stream at url as the holder of the
+// token; it ends with the test.
+func openStream(t *testing.T, url, tok string) *eventStream {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "GET", base+"/api/v1/batches/events", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -851,6 +858,12 @@ func (s *eventStream) close() {
 // next waits for the next event "batches" and returns its items.
 func (s *eventStream) next(t *testing.T, within time.Duration) ([]map[string]any, bool) {
 	t.Helper()
+	return s.nextOf(t, "batches", within)
+}
+
+// nextOf waits for the next event of the name and returns its items.
+func (s *eventStream) nextOf(t *testing.T, name string, within time.Duration) ([]map[string]any, bool) {
+	t.Helper()
 	timer := time.NewTimer(within)
 	defer timer.Stop()
 	for {
@@ -859,7 +872,7 @@ func (s *eventStream) next(t *testing.T, within time.Duration) ([]map[string]any
 			if !ok {
 				return nil, false
 			}
-			if ev.name != "batches" {
+			if ev.name != name {
 				continue
 			}
 			var body struct {

@@ -56,6 +56,7 @@ func (s *Server) routesRelease() {
 		}
 		return rel.Register(r.Context(), f)
 	}))
+	s.handle("GET", "/api/v1/certificates/events", false, s.certificateEvents(s.live))
 	s.handle("GET", "/api/v1/batches/{id}/certificate", false, get(s, rel.Certificate))
 	s.handle("GET", "/api/v1/batches/{id}/certificate.pdf", false, s.certificatePDF)
 }

@@ -77,7 +77,7 @@ func certificateDoc(lang string, c *quality.Certificate, s *Server) ([]byte, err
 		{tr(lang, "coa.issued"), formatStamp(lang, c.IssuedAt, s.zone())},
 		{tr(lang, "coa.client"), c.Client},
 		{tr(lang, "coa.product"), c.Code + " — " + c.Product},
-		{tr(lang, "coa.lot"), c.Lot + " — " + formatDecimal(lang, c.Quantity) + " " + c.Unit},
+		{tr(lang, "coa.lot"), c.Lot + " — " + gtext.FormatQuantity(lang, c.Quantity) + " " + c.Unit},
 		{tr(lang, "coa.spec"), c.Spec + " " + tr(lang, "record.version") + " " + strconv.Itoa(c.SpecVer)},
 	}
 	for _, h := range head {

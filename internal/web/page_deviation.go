@@ -11,6 +11,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/production"
 	"galenix/internal/quality"
 )
 
@@ -315,7 +316,7 @@ func (s *Server) deviationStepForm(step string) func(http.ResponseWriter, *http.
 		shown := []string{}
 		switch step {
 		case "assess":
-			shown = []string{"class", "reason", "recurrence_of", "impacts"}
+			shown = []string{"class", "reason", "recurrence_of", "impacts", "impact_lot"}
 			as := quality.Assessment{Class: quality.Class(vals.Get("class")), Reason: vals.Get("reason"), RecurrenceOf: strings.TrimSpace(vals.Get("recurrence_of"))}
 			for i, b := range vals["impact_batch"] {
 				im := quality.Impact{BatchID: b}
@@ -328,7 +329,16 @@ func (s *Server) deviationStepForm(step string) func(http.ResponseWriter, *http.
 				im.Justification = formAt(vals, "impact_justification", i)
 				as.Impacts = append(as.Impacts, im)
 			}
-			_, err = svc.AssessDeviation(ctx, id, st, as)
+			// Another batch's impact, named by its lot: found in the
+			// reader's scope, else the same answer as for a lot that does
+			// not exist.
+			var more *quality.Impact
+			if more, err = s.impactByLot(r, vals); err == nil {
+				if more != nil {
+					as.Impacts = append(as.Impacts, *more)
+				}
+				_, err = svc.AssessDeviation(ctx, id, st, as)
+			}
 		case "approve":
 			_, err = svc.ApproveAssessment(ctx, id, st)
 		case "investigate":
@@ -425,6 +435,32 @@ func (s *Server) capaPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, "capa", d)
+}
+
+// impactByLot reads the assessment form's other batch: its lot number
+// (impact_lot), its impact and justification; nil when no lot is named.
+// A lot not found in the reader's scope is refused in words, nothing
+// changed.
+func (s *Server) impactByLot(r *http.Request, vals url.Values) (*quality.Impact, error) {
+	lot := strings.TrimSpace(vals.Get("impact_lot"))
+	if lot == "" {
+		return nil, nil
+	}
+	bs, err := s.Production.Batches(r.Context(), production.BatchFilter{Lot: lot})
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) != 1 {
+		return nil, errs.Field("impact_lot", "web.deviation.no_such_lot", lot)
+	}
+	im := &quality.Impact{BatchID: bs[0].ID, Justification: vals.Get("impact_lot_justification")}
+	switch vals.Get("impact_lot_affects") {
+	case "yes":
+		im.Affects = ptr(true)
+	case "no":
+		im.Affects = ptr(false)
+	}
+	return im, nil
 }
 
 // ImpactRows are the batches the assessment form decides: those assessed

@@ -102,6 +102,11 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		// label is the display label of an enum value: label "grade" .Grade.
 		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
+		// qty writes a quantity to read, its thousands grouped.
+		"qty": func(f float64) string { return text.FormatQuantity(lang, f) },
+		// localnum writes a number stored with a decimal point ("99.6")
+		// with the reader's decimal mark.
+		"localnum": func(s string) string { return text.LocalizeNumber(lang, s) },
 		// percent writes a share (0.25) as a percentage, the reader's way.
 		"percent": func(f float64) string { return formatDecimal(lang, math.Round(f*1000)/10) + " %" },
 		"round1":  func(f float64) float64 { return math.Round(f*10) / 10 },
