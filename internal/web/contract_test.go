@@ -371,7 +371,7 @@ func TestContractChecker(t *testing.T) {
 		{name: "valid error", req: req("GET", "/api/v1/clients/"+id, ""), status: 404, header: jsonHdr,
 			body: `{"error":{"code":"not_found","message":"Not found.","request_id":"r1"}}`},
 		{name: "undocumented field", req: req("GET", "/api/v1/clients/"+id, ""), status: 200, header: jsonHdr,
-			body: `{"id":"` + id + `","client_id":"` + id + `","code":"A","name":"Alpha","secret":1}`,
+			body:         `{"id":"` + id + `","client_id":"` + id + `","code":"A","name":"Alpha","secret":1}`,
 			wantProblems: []string{"GET /api/v1/clients/{id} -> 200: response field /secret"}},
 		{name: "missing field", req: req("GET", "/api/v1/clients/"+id, ""), status: 200, header: jsonHdr,
 			body: `{"id":"` + id + `","code":"A","name":"Alpha"}`, wantProblems: []string{"client_id"}},
