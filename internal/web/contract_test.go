@@ -50,7 +50,7 @@ var contract = sync.OnceValues(func() (routers.Router, error) {
 	// Formats are asserted: an id is a UUID (RFC 9562, the v7 the server
 	// gives included), never "".
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
-	for _, ct := range []string{"application/pdf", "text/event-stream", "application/zip", "application/gzip", "application/x-ndjson", "application/openmetrics-text"} {
+	for _, ct := range []string{"application/pdf", "text/event-stream", "application/zip", "application/gzip", "application/x-ndjson", "application/openmetrics-text", "application/yaml"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 	return gorillamux.NewRouter(doc)
@@ -292,16 +292,14 @@ func isErrorEnvelope(header http.Header, body []byte) bool {
 // describeErr turns a validation error into one short line per problem:
 // where in the body or which parameter, and why.
 func describeErr(err error) []string {
-	var multi openapi3.MultiError
-	if errors.As(err, &multi) && len(multi) > 0 && errors.Is(err, multi) {
+	if multi, ok := err.(openapi3.MultiError); ok {
 		var out []string
 		for _, e := range multi {
 			out = append(out, describeErr(e)...)
 		}
 		return out
 	}
-	var reqErr *openapi3filter.RequestError
-	if errors.As(err, &reqErr) {
+	if reqErr, ok := err.(*openapi3filter.RequestError); ok {
 		prefix := "body"
 		if reqErr.Parameter != nil {
 			prefix = fmt.Sprintf("parameter %q in %s", reqErr.Parameter.Name, reqErr.Parameter.In)
@@ -315,8 +313,7 @@ func describeErr(err error) []string {
 		}
 		return out
 	}
-	var respErr *openapi3filter.ResponseError
-	if errors.As(err, &respErr) {
+	if respErr, ok := err.(*openapi3filter.ResponseError); ok {
 		if respErr.Err == nil {
 			return []string{respErr.Reason}
 		}
