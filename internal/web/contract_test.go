@@ -58,11 +58,12 @@ var contractDoc = sync.OnceValues(func() (*openapi3.T, error) {
 	if err := doc.Validate(loader.Context, openapi3.EnableExamplesValidation()); err != nil {
 		return nil, fmt.Errorf("%s is not a valid OpenAPI document: %w", openapiPath, err)
 	}
-	// The answers that are files or streams: their bodies are checked
-	// for their content type alone (a schema of type string describes them).
 	// Formats are asserted: an id is a UUID (RFC 9562, the v7 the server
 	// gives included), never "".
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562))
+	// The answers that are files or streams: their bodies are checked
+	// for their content type alone (a schema of type string describes
+	// them); a stream's events below.
 	for _, ct := range []string{"application/pdf", "text/event-stream", "application/zip", "application/gzip", "application/x-ndjson", "application/openmetrics-text", "application/yaml", "text/csv"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
