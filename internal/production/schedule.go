@@ -12,13 +12,15 @@ import (
 	"galenix/internal/text"
 )
 
-// Slot is a batch's place in a line's schedule, as the rules see it.
+// Slot is a batch's place in a line's schedule, as the rules see it. The
+// fields a reserved slot blanks are left out of its JSON, never answered
+// as "" where an id is due.
 type Slot struct {
-	BatchID   string       `json:"batch_id"`
-	Lot       string       `json:"lot"`
-	ClientID  string       `json:"client_id"`
-	ProductID string       `json:"product_id"`
-	Class     SpecialClass `json:"special_class"`
+	BatchID   string       `json:"batch_id,omitempty"`
+	Lot       string       `json:"lot,omitempty"`
+	ClientID  string       `json:"client_id,omitempty"`
+	ProductID string       `json:"product_id,omitempty"`
+	Class     SpecialClass `json:"special_class,omitempty"`
 	LineID    string       `json:"line_id"`
 	Start     time.Time    `json:"start"`
 	End       time.Time    `json:"end"`

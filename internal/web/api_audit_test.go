@@ -25,7 +25,7 @@ func withAuditKey(t *testing.T, e *env) ed25519.PrivateKey {
 	d.AuditKey = func() ed25519.PrivateKey { return key }
 	d.Registry = nil // New registers its metrics on a fresh one
 	e.web = web.New(d)
-	e.srv = httptest.NewServer(e.web.Handler())
+	e.srv = httptest.NewServer(checkContract(t, e.web.Handler()))
 	t.Cleanup(e.srv.Close)
 	return key
 }

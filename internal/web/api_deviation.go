@@ -226,6 +226,7 @@ type apiQualityDeviation struct {
 // written in the request's language.
 func deviationAnswer(r *http.Request, d *quality.Deviation) *apiQualityDeviation {
 	a := apiQualityDeviation{Deviation: *forReader(r.Context(), d)}
+	a.Impacts = nonNil(a.Impacts) // an array, never null, as the document says
 	a.Title, a.TitleCode = storedAnswer(apiLang(r), a.Deviation.Title)
 	return &a
 }

@@ -51,7 +51,7 @@ func TestBatchEventsWokenByAnotherNode(t *testing.T) {
 		nodeA := web.New(web.Deps{Site: a.Site(), Clients: a.Clients(), Identity: a.Identity(), Admin: a.Identity().Admin(),
 			Signatures: a.Identity().Signatures(), Audit: a.Audit(), AuditBundles: a.Audit(), Production: a.Production(), Release: a.Release(), DB: a,
 			Drills: a, OpenAPI: docs.OpenAPI, Idempotency: a.Idempotency()})
-		srvA := httptest.NewServer(nodeA.Handler())
+		srvA := httptest.NewServer(checkContract(t, nodeA.Handler()))
 		t.Cleanup(srvA.Close)
 
 		alpha := openEvents(t, e.srv.URL, p.token(t, "client-alpha"))

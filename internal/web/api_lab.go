@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
 	"galenix/internal/errs"
@@ -116,7 +117,11 @@ func (s *Server) routesLab() {
 	s.handle("GET", "/api/v1/results", false, lab(func(l quality.Lab, w http.ResponseWriter, r *http.Request) {
 		list(s, func(r *http.Request) ([]quality.Result, error) {
 			q := r.URL.Query()
-			return l.Results(r.Context(), quality.ResultFilter{SampleID: q.Get("sample_id"), BatchID: q.Get("batch_id"), State: quality.ResultState(q.Get("state"))})
+			st, err := filterState(q.Get("state"), quality.ResultEntered, quality.ResultReviewed, quality.ResultInvalidated)
+			if err != nil {
+				return nil, err
+			}
+			return l.Results(r.Context(), quality.ResultFilter{SampleID: q.Get("sample_id"), BatchID: q.Get("batch_id"), State: st})
 		})(w, r)
 	}))
 	s.handle("GET", "/api/v1/results/{id}", false, lab(func(l quality.Lab, w http.ResponseWriter, r *http.Request) {
@@ -146,7 +151,11 @@ func (s *Server) routesLab() {
 	s.handle("GET", "/api/v1/oos", false, lab(func(l quality.Lab, w http.ResponseWriter, r *http.Request) {
 		list(s, func(r *http.Request) ([]quality.Investigation, error) {
 			q := r.URL.Query()
-			return l.Investigations(r.Context(), quality.OOSFilter{BatchID: q.Get("batch_id"), State: quality.OOSState(q.Get("state")), Open: q.Get("open") == "true"})
+			st, err := filterState(q.Get("state"), quality.OOSPhase1, quality.OOSPhase2, quality.OOSClosed)
+			if err != nil {
+				return nil, err
+			}
+			return l.Investigations(r.Context(), quality.OOSFilter{BatchID: q.Get("batch_id"), State: st, Open: q.Get("open") == "true"})
 		})(w, r)
 	}))
 	s.handle("GET", "/api/v1/oos/{id}", false, lab(func(l quality.Lab, w http.ResponseWriter, r *http.Request) {
@@ -241,4 +250,18 @@ func importFile(w http.ResponseWriter, r *http.Request) (data []byte, instrument
 		instrument = string(r[:120])
 	}
 	return data, instrument, err
+}
+
+// filterState reads a list's filter by one state: "" is every state,
+// another value must be one of states (400 naming the field otherwise, as
+// the document's enum says, rather than an empty list).
+func filterState[T ~string](v string, states ...T) (T, error) {
+	if v == "" || slices.Contains(states, T(v)) {
+		return T(v), nil
+	}
+	names := make([]string, len(states))
+	for i, s := range states {
+		names[i] = string(s)
+	}
+	return "", errs.Field("state", "web.state_must_be_one_of", strings.Join(names, ", "))
 }

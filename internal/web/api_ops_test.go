@@ -55,7 +55,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 		db.Close()
 		s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db})
-		srv := httptest.NewServer(s.Handler())
+		srv := httptest.NewServer(checkContract(t, s.Handler()))
 		defer srv.Close()
 		for path, want := range map[string]int{"/readyz": http.StatusServiceUnavailable, "/healthz": http.StatusOK} {
 			resp, err := http.Get(srv.URL + path)

@@ -162,6 +162,7 @@ func (s *Server) routesProduction() {
 		}
 		s.answer(w, r, http.StatusOK, stepAnswer(apiLang(r), anonymousStep(r.Context(), st)), err)
 	})
+	s.handle("GET", "/api/v1/batches/{id}/record.pdf", false, s.batchRecordPDF)
 	s.handle("GET", "/api/v1/batches/{id}/review", false, func(w http.ResponseWriter, r *http.Request) {
 		rv, err := p.Review(r.Context(), r.PathValue("id"))
 		if err != nil {

@@ -1003,7 +1003,7 @@ func TestOpenAPIProductionSchemas(t *testing.T) {
 		"Lot": jsonFields(reflect.TypeOf(production.Lot{})), "Master": jsonFields(reflect.TypeOf(production.Master{})),
 		"Operation": jsonFields(reflect.TypeOf(production.Operation{})), "Step": jsonFields(reflect.TypeOf(production.Step{})),
 		"Order": jsonFields(reflect.TypeOf(production.Order{})), "Batch": jsonFields(reflect.TypeOf(production.Batch{})),
-		"StepRecord": jsonFields(reflect.TypeOf(web.APIStep{})), "Entry": jsonFields(reflect.TypeOf(production.Entry{})),
+		"StepRecord": jsonFields(reflect.TypeOf(web.APIStep{})), "EntryFields": jsonFields(reflect.TypeOf(production.Entry{})),
 		"Deviation": jsonFields(reflect.TypeOf(web.APIDeviation{})), "Consumption": jsonFields(reflect.TypeOf(production.Consumption{})),
 		"CodedText": jsonFields(reflect.TypeOf(text.Coded{})), "CodedArg": jsonFields(reflect.TypeOf(text.Arg{})),
 		"Record": jsonFields(reflect.TypeOf(production.Record{})), "Review": jsonFields(reflect.TypeOf(production.Review{})),

@@ -31,7 +31,7 @@ func TestDemoSignsIn(t *testing.T) {
 			if _, err := demo.Load(context.Background(), db, nil); err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI}).Handler())
+			srv := httptest.NewServer(checkContract(t, web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI}).Handler()))
 			t.Cleanup(srv.Close)
 			e := &env{db: db, srv: srv, tokens: map[string]string{}}
 			for _, u := range []string{"admin", "operator", "supervisor", "maintenance", "qa", "qp", "lab", "security", "client-alpha", "client-beta", "client-gamma"} {

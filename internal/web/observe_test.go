@@ -47,7 +47,7 @@ func observed(t *testing.T, e *env, trust bool) *lockedBuffer {
 		d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	}
 	e.web = web.New(d)
-	e.srv = httptest.NewServer(e.web.Handler())
+	e.srv = httptest.NewServer(checkContract(t, e.web.Handler()))
 	t.Cleanup(e.srv.Close)
 	e.tokens = map[string]string{}
 	return &logs

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/johnfercher/maroto/v2/pkg/components/col"
@@ -36,21 +37,29 @@ var recordPDFColumns = []struct {
 // with the manifestations of its signatures (11.50); the deviations; and
 // the lots consumed. It is for quality (QA, Qualified Persons) and
 // production supervisors (identity.PermRecordPrint); the record itself is staff's.
+// The page's route and the API's (GET /api/v1/batches/{id}/record.pdf)
+// answer the same document.
 func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// The API's route answers its refusals in the error envelope, the
+	// page's as a page.
+	refuse := s.pageError
+	if strings.HasPrefix(r.URL.Path, "/api/") {
+		refuse = s.apiError
+	}
 	a, _ := identity.ActorFrom(ctx)
 	rec, err := s.Production.Record(ctx, r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err)
+		refuse(w, r, err)
 		return
 	}
 	if !a.Can(identity.PermRecordPrint) {
-		s.pageError(w, r, errs.E(errs.Forbidden, "web.only_quality_assurance_qualified"))
+		refuse(w, r, errs.E(errs.Forbidden, "web.only_quality_assurance_qualified"))
 		return
 	}
 	mats, err := s.materialsByID(r)
 	if err != nil {
-		s.pageError(w, r, err)
+		refuse(w, r, err)
 		return
 	}
 	lang := csvLang(r)
@@ -175,7 +184,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 
 	doc, err := finishPDF(m, setup)
 	if err != nil {
-		s.pageError(w, r, errs.Wrap(err, "batch record PDF"))
+		refuse(w, r, errs.Wrap(err, "batch record PDF"))
 		return
 	}
 	h := w.Header()

@@ -309,6 +309,21 @@ func TestBatchPages(t *testing.T) {
 		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signatures rompues")
 	})
 
+	t.Run("the record as PDF through the API", func(t *testing.T) {
+		path := "/api/v1/batches/" + f.batch + "/record.pdf"
+		r := f.call(t, "qa", "GET", path+"?lang=en", nil)
+		if ct := r.header.Get("Content-Type"); r.status != http.StatusOK || ct != "application/pdf" {
+			t.Fatalf("GET %s: status %d, Content-Type %q: %.200s", path, r.status, ct, r.body)
+		}
+		if txt := pdfText(t, r); !strings.Contains(txt, f.lot) || !strings.Contains(txt, "Measure the pH") {
+			t.Errorf("the API's PDF lacks the lot or its steps:\n%s", txt)
+		}
+		// Refusals in the error envelope, as the document says.
+		f.call(t, "operator", "GET", path, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		f.call(t, "client-alpha", "GET", path, nil).wantError(t, http.StatusNotFound, "not_found", "")
+		f.call(t, "qa", "GET", "/api/v1/batches/"+newUUID(t)+"/record.pdf", nil).wantError(t, http.StatusNotFound, "not_found", "")
+	})
+
 	t.Run("a line reserved for another client", func(t *testing.T) {
 		// The administrator is assigned to the client beta only.
 		admin := f.browserWith(t, "admin", testPassword, "")
