@@ -110,7 +110,7 @@ func TestProductPages(t *testing.T) {
 		qa.get("/products/new").has(t, http.StatusForbidden)
 		client.get("/products").lacks(t, `href="/products/new"`, "/edit")
 		client.get("/products/new").has(t, http.StatusForbidden)
-		client.get("/products/" + id + "/edit").has(t, http.StatusForbidden)
+		client.get("/products/"+id+"/edit").has(t, http.StatusForbidden)
 	})
 }
 
@@ -173,7 +173,14 @@ func TestLotPages(t *testing.T) {
 			has(t, http.StatusBadRequest, "Type your password to sign the decision.")
 		p.prodUnchanged(t, before)
 
-		done := qa.post(path+"/status", url.Values{"status": {"released"}, "reason": {"CoA conforms"}, "username": {"qa"}, "password": {testPassword}})
+		// The decision tapped twice with its form's key: applied once.
+		decision := url.Values{"idempotency_key": {newUUID(t)}, "status": {"released"}, "reason": {"CoA conforms"}, "username": {"qa"}, "password": {testPassword}}
+		done := qa.post(path+"/status", decision)
+		applied := p.prodSnapshot(t)
+		if again := qa.post(path+"/status", decision); again.status != done.status || again.location != done.location {
+			t.Errorf("sent twice: %d %q then %d %q", done.status, done.location, again.status, again.location)
+		}
+		p.prodUnchanged(t, applied)
 		qa.follow(t, done).has(t, http.StatusOK, "Decision recorded and signed.", "Released", "Quentin Qualité", "CoA conforms", "Quarantine → Released")
 		var released bool
 		for _, en := range p.auditOf(t, "lot", id) {
