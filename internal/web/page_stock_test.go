@@ -45,9 +45,9 @@ func TestProductPages(t *testing.T) {
 		}
 		before := p.prodSnapshot(t)
 		bad := sup.post("/products", with("form", "pill"))
-		bad.has(t, http.StatusBadRequest, `id="e-form"`, "AMOX-500")
-		sup.post("/products", with("client_id", "")).has(t, http.StatusBadRequest, `id="e-client_id"`)
-		sup.post("/products", with("code", "A B")).has(t, http.StatusBadRequest, `id="e-code"`)
+		bad.has(t, http.StatusBadRequest, `id="e-form"`, "AMOX-500", "La forme galénique doit être l'une de")
+		sup.post("/products", with("client_id", "")).has(t, http.StatusBadRequest, `id="e-client_id"`, "Choisissez le laboratoire client propriétaire du produit.")
+		sup.post("/products", with("code", "A B")).has(t, http.StatusBadRequest, `id="e-code"`, "Un code de 1 à 40 caractères sans espace est requis.")
 		client := p.browserWith(t, "client-alpha", testPassword, "")
 		client.post("/products", good).has(t, http.StatusForbidden)
 		p.prodUnchanged(t, before)
@@ -126,7 +126,7 @@ func TestLotPages(t *testing.T) {
 		sup.get("/materials/new").has(t, http.StatusOK, "New material", "Raw material")
 		before := p.prodSnapshot(t)
 		sup.post("/materials", url.Values{"code": {"M-NACL"}, "name": {"Sodium chloride"}, "kind": {"salt"}, "unit": {"kg"}}).
-			has(t, http.StatusBadRequest, `id="e-kind"`)
+			has(t, http.StatusBadRequest, `id="e-kind"`, "The kind must be one of")
 		p.prodUnchanged(t, before)
 		r := sup.post("/materials", url.Values{"code": {"M-NACL"}, "name": {"Sodium chloride"}, "kind": {"raw"}, "unit": {"kg"}})
 		sup.follow(t, r).has(t, http.StatusOK, "Changes saved.", "M-NACL", "Sodium chloride")
@@ -145,9 +145,9 @@ func TestLotPages(t *testing.T) {
 		lot := url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"25,5"}, "expires_on": {"2031-06-30"}}
 		before = p.prodSnapshot(t)
 		sup.post("/lots", url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"lots"}, "expires_on": {"2031-06-30"}}).
-			has(t, http.StatusBadRequest, `id="e-quantity"`)
+			has(t, http.StatusBadRequest, `id="e-quantity"`, "Write a number, for example 20.5.")
 		sup.post("/lots", url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"5"}}).
-			has(t, http.StatusBadRequest, `id="e-expires_on"`)
+			has(t, http.StatusBadRequest, `id="e-expires_on"`, "Give the lot's expiry date")
 		p.browserWith(t, "client-alpha", testPassword, "").post("/lots", lot).has(t, http.StatusForbidden)
 		p.prodUnchanged(t, before)
 		r = sup.post("/lots", lot)
@@ -166,7 +166,7 @@ func TestLotPages(t *testing.T) {
 		qa := p.browserWith(t, "qa", testPassword, "en")
 		qa.get(path).has(t, http.StatusOK, "Quality decision", "Release the lot", "Block the lot (quarantine)")
 		qa.post(path+"/status", url.Values{"status": {"released"}, "username": {"qa"}, "password": {testPassword}}).
-			has(t, http.StatusBadRequest, `id="s-reason"`)
+			has(t, http.StatusBadRequest, "Say why: a lot's status is a quality decision and needs its reason.")
 		qa.post(path+"/status", url.Values{"status": {"thrown"}, "reason": {"x"}, "username": {"qa"}, "password": {testPassword}}).
 			has(t, http.StatusBadRequest)
 		qa.post(path+"/status", url.Values{"status": {"released"}, "reason": {"CoA conforms"}, "username": {"qa"}}).
