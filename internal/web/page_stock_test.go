@@ -152,7 +152,7 @@ func TestLotPages(t *testing.T) {
 		p.prodUnchanged(t, before)
 		r = sup.post("/lots", lot)
 		page := sup.follow(t, r)
-		page.has(t, http.StatusOK, "Lot received", "NACL-2601", "Quarantine", "25.5 kg")
+		page.has(t, http.StatusOK, "Lot received", "NACL-2601", "Receipt → Quarantine", "25.5 kg")
 		page.lacks(t, "Sign the decision") // the supervisor does not decide
 		id := r.location[len("/lots/"):]
 		if i := len(id) - len("?saved=1"); i > 0 && id[i:] == "?saved=1" {
