@@ -39,6 +39,7 @@ func TestBrowserLotReceivedAndReleased(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#f-code`), "BRW-LOT-1"),
 		chromedp.SendKeys(chromedp.CSS(`#f-quantity`), "12,5"),
 		chromedp.SetValue(chromedp.CSS(`#f-expires_on`), time.Now().AddDate(2, 0, 0).Format(time.DateOnly)))
+	sup.screenshot(shots, "lot-receipt-form-fr")
 	sup.load("receive the lot", "main h1", chromedp.Click(chromedp.CSS(`.form-card form button[type=submit]`)))
 	got := sup.text("main")
 	if !strings.Contains(got, "BRW-LOT-1") || !strings.Contains(got, "Quarantaine") || !strings.Contains(got, "12,5") {
