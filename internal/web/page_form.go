@@ -136,6 +136,10 @@ type editor[T any] struct {
 	cancel func(vals url.Values, id string) string
 	// nav names the navigation entry the form belongs to.
 	nav string
+	// may refuses who may not open the forms, before they are shown; the
+	// site model's rule (site.CanEdit) when nil. The services check again
+	// on every save.
+	may func(a identity.Actor) error
 }
 
 // formPage is an entry form page.
@@ -153,10 +157,11 @@ type formPage struct {
 }
 
 // routesEditor registers the four routes of an editor under prefix:
-// GET prefix/new, POST prefix, GET prefix/{id}/edit and POST prefix/{id}.
+// GET prefix/new, POST prefix, GET prefix/{id}/edit and POST prefix/{id};
+// the last two only when the records can be changed (update set).
 func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 	s.handle("GET", prefix+"/new", false, func(w http.ResponseWriter, r *http.Request) {
-		if !s.mayEdit(w, r) {
+		if !s.mayOpen(w, r, e.may) {
 			return
 		}
 		vals := url.Values{}
@@ -181,8 +186,11 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 		}
 		http.Redirect(w, r, e.saved(v), http.StatusSeeOther)
 	})
+	if e.update == nil {
+		return
+	}
 	s.handle("GET", prefix+"/{id}/edit", false, func(w http.ResponseWriter, r *http.Request) {
-		if !s.mayEdit(w, r) {
+		if !s.mayOpen(w, r, e.may) {
 			return
 		}
 		v, err := e.get(r.Context(), r.PathValue("id"))
@@ -241,11 +249,14 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 	})
 }
 
-// mayEdit shows the refusal page to someone who may not change the site
-// model, instead of a form they could not save.
-func (s *Server) mayEdit(w http.ResponseWriter, r *http.Request) bool {
+// mayOpen shows the refusal page to someone the rule may refuses (the
+// site model's when nil), instead of a form they could not save.
+func (s *Server) mayOpen(w http.ResponseWriter, r *http.Request, may func(identity.Actor) error) bool {
+	if may == nil {
+		may = site.CanEdit
+	}
 	a, _ := identity.ActorFrom(r.Context())
-	if err := site.CanEdit(a); err != nil {
+	if err := may(a); err != nil {
 		s.pageError(w, r, err)
 		return false
 	}

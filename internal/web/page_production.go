@@ -49,6 +49,7 @@ func (s *Server) routesProductionPages() {
 
 	s.handle("GET", "/products", false, s.productsPage)
 	s.handle("GET", "/lots", false, s.lotsPage)
+	s.routesStockPages()
 	s.handle("GET", "/masters", false, s.mastersPage)
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
 	write("/masters/{id}/sign", s.masterSign)
@@ -93,6 +94,7 @@ func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
 		{"/products", "products", true},
 		{"/masters", "masters", staff},
 		{"/lots", "lots", staff},
+		{"/materials", "materials", staff},
 		{"/genealogy", "genealogy", staff},
 	} {
 		if t.show {
@@ -269,6 +271,8 @@ func (s *Server) genealogyPage(w http.ResponseWriter, r *http.Request) {
 type productsPage struct {
 	prodBase
 	Products []production.Product
+	// CanCreate shows the links to the product forms.
+	CanCreate bool
 }
 
 func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
@@ -277,13 +281,21 @@ func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "products", productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps})
+	d := productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps}
+	d.CanCreate = !d.Client && production.MayPlan(d.Actor) == nil
+	s.render(w, r, http.StatusOK, "products", d)
 }
 
 type lotsPage struct {
 	prodBase
 	Lots []production.Lot
+	// CanCreate shows the links to receive a lot and record a material.
+	CanCreate bool
+	now       time.Time
 }
+
+// Expired says the lot is past its expiry date.
+func (p lotsPage) Expired(l production.Lot) bool { return lotExpired(&l, p.now) }
 
 func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
 	ls, err := s.Production.Lots(r.Context(), production.LotFilter{})
@@ -291,5 +303,7 @@ func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "lots", lotsPage{prodBase: s.prodBase(r, "batches", "lots"), Lots: ls})
+	d := lotsPage{prodBase: s.prodBase(r, "batches", "lots"), Lots: ls, now: time.Now()}
+	d.CanCreate = !d.Client && production.MayEditStock(d.Actor) == nil
+	s.render(w, r, http.StatusOK, "lots", d)
 }
