@@ -780,7 +780,7 @@ const day24 = 24 * time.Hour
 // the floor, its line clearance to do; one in progress, a numeric entry
 // next), then batches in every state.
 var runs = []run{
-	{state: production.BatchReleased, client: "ALPHA", building: "L30-", offset: 3 * time.Hour, whole: true},
+	{state: production.BatchReleased, client: "ALPHA", building: "L30-", offset: 90 * time.Minute, whole: true},
 	{state: production.BatchInProgress, client: "ALPHA", building: "L30-", share: 0.4, numeric: true},
 	{state: production.BatchInReview, offset: 9 * day24, wrong: true},
 	{state: production.BatchCompleted, offset: 2 * day24, wrong: true},

@@ -157,4 +157,3 @@ func TestDemoRealism(t *testing.T) {
 		t.Error("no effective master in the demo")
 	}
 }
-
