@@ -98,14 +98,17 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	case next.State == StepRecorded:
 		return nil, errs.E(errs.Conflict, "production.step_recorded_waits_signatures", next.Label())
 	}
-	if b.State == BatchReleased {
-		if err := CheckStart(&b, c.Now, e.Reason); err != nil {
-			return nil, err
-		}
+	if _, err := textField("reason", e.Reason, 0, 1000); err != nil {
+		return nil, err
 	}
 	rec, err := next.Step.Check(e)
 	if err != nil {
 		return nil, err
+	}
+	if b.State == BatchReleased {
+		if err := CheckStart(&b, c.Now, e.Reason); err != nil {
+			return nil, err
+		}
 	}
 	out := &StepOutcome{Before: *next, Step: *next, Start: b.State == BatchReleased}
 	r := &out.Step

@@ -22,7 +22,13 @@ type floorEnv struct {
 
 func newFloorEnv(t *testing.T) *floorEnv {
 	t.Helper()
-	e := newEnv(t, store.SQLite)
+	return newFloorEnvOn(t, store.SQLite)
+}
+
+// newFloorEnvOn is newFloorEnv on the database of the dialect.
+func newFloorEnvOn(t *testing.T, d store.Dialect) *floorEnv {
+	t.Helper()
+	e := newEnv(t, d)
 	f := &floorEnv{prodEnv: newProdEnv(t, e, "operator")}
 	f.product = f.created(t, "supervisor", "/api/v1/products", f.productBody("CEF-1G"))
 	f.master = f.effectiveMaster(t, f.product, "MBR-CEF")
