@@ -337,7 +337,12 @@ func (s *SiteStore) CreateLine(ctx context.Context, l *site.Line) error {
 	if err := checkEdit(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error { return tx.createLine(l) })
+	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error {
+		if err := tx.createLine(l); err != nil {
+			return err
+		}
+		return tx.withLineStates([]site.Line{*l}, l)
+	})
 }
 
 // createLine records a production line in this transaction.
@@ -368,7 +373,10 @@ func (s *SiteStore) UpdateLine(ctx context.Context, l *site.Line, reason string)
 		if err := tx.checkLine(l); err != nil {
 			return err
 		}
-		return update(tx, lineTable, l.ID, &old, l, lineRow(l))
+		if err := update(tx, lineTable, l.ID, &old, l, lineRow(l)); err != nil {
+			return err
+		}
+		return tx.withLineStates([]site.Line{*l}, l)
 	})
 }
 
