@@ -30,6 +30,11 @@ var accounts = []account{
 	{"admin", "Julien Moreau", identity.RoleAdmin, "", nil},
 	{"operator", "Camille Lefèvre", identity.RoleOperator, "", []string{"ALPHA"}},
 	{"supervisor", "Karim Benali", identity.RoleSupervisor, "", []string{"ALPHA", "BETA"}},
+	// The second team of the floor, for the clients the first is not
+	// assigned to: the demo's batches of every client are performed and
+	// verified by people assigned to it.
+	{"operator2", "Mathieu Roux", identity.RoleOperator, "", []string{"BETA", "GAMMA"}},
+	{"supervisor2", "Claire Dubois", identity.RoleSupervisor, "", []string{"GAMMA"}},
 	{"maintenance", "Nicolas Garnier", identity.RoleMaintenance, "", nil},
 	{"qa", "Isabelle Fontaine", identity.RoleQA, "", []string{"ALPHA", "BETA", "GAMMA"}},
 	{"qp", "Hélène Rousseau", identity.RoleQP, "", []string{"ALPHA", "BETA", "GAMMA"}},

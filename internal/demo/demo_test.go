@@ -265,8 +265,18 @@ func checkContent(t *testing.T, db *store.DB) {
 	if len(d.lines) != 50 || sterile != 20 || nonSterile != 30 {
 		t.Errorf("%d lines, %d sterile in B30, %d non-sterile in B40; want 50, 20, 30", len(d.lines), sterile, nonSterile)
 	}
-	if statuses[site.LineAvailable] < 25 || statuses[site.LineRunning] == 0 || statuses[site.LineCleaning] == 0 || statuses[site.LineMaintenance] == 0 {
+	// Only the service status is stored; what a line is doing is its
+	// state, derived from its batches and equipment (TestDemoRealism
+	// checks it against the batches).
+	if statuses[site.LineAvailable] < 25 || statuses[site.LineMaintenance] == 0 || statuses[site.LineRunning] != 0 || statuses[site.LineCleaning] != 0 {
 		t.Errorf("line statuses: %v", statuses)
+	}
+	states := map[site.LineState]int{}
+	for _, l := range d.lines {
+		states[l.State]++
+	}
+	if states[site.StateInProduction] == 0 || states[site.StateAvailable] < 5 || states[site.StateCleaningDue] == 0 || states[site.StateOutOfService] == 0 {
+		t.Errorf("line states: %v", states)
 	}
 
 	kinds := map[site.ShiftKind]int{}
@@ -305,7 +315,8 @@ func checkContent(t *testing.T, db *store.DB) {
 	}
 	want := []string{"admin [admin] ", "client-alpha [client_user] ALPHA", "client-beta [client_user] BETA",
 		"client-gamma [client_manager] GAMMA", "lab [lab] ", "lab2 [lab] ", "maintenance [maintenance] ",
-		"operator [operator] ", "qa [qa] ", "qp [qp] ", "security [security] ", "supervisor [supervisor] "}
+		"operator [operator] ", "operator2 [operator] ", "qa [qa] ", "qp [qp] ", "security [security] ", "supervisor [supervisor] ",
+		"supervisor2 [supervisor] "}
 	if !slices.Equal(got, want) {
 		t.Errorf("accounts:\n got %q\nwant %q", got, want)
 	}

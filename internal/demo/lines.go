@@ -94,10 +94,17 @@ func (l *loader) lines() error {
 			if g.count > 1 {
 				name = fmt.Sprintf(g.name, i+1)
 			}
+			// What a line is doing is derived from its batches and its
+			// equipment (site.LineStateOf); only its service status is
+			// stored: in maintenance, or available.
 			line := &site.Line{Code: code, Name: name, Sterile: g.forms[0].Sterile(), Forms: g.forms,
 				Status: site.LineAvailable, CapacityPerHour: g.capacity[i%len(g.capacity)]}
+			status := site.LineAvailable
 			if s, ok := lineStatus[code]; ok {
-				line.Status = s
+				status = s
+			}
+			if status == site.LineMaintenance {
+				line.Status = status
 			}
 			var err error
 			if line.RoomID, err = l.id(g.rooms[i*len(g.rooms)/g.count]); err != nil {
@@ -115,7 +122,7 @@ func (l *loader) lines() error {
 			}
 			for j, kind := range kinds {
 				e := &site.Equipment{Code: fmt.Sprintf("%s-E%d", code, j+1), Name: kind + " " + code, Kind: kind,
-					LineID: line.ID, Status: equipmentStatus(line.Status, j, piece), QualificationDue: qualificationDue(piece)}
+					LineID: line.ID, Status: equipmentStatus(status, j, piece), QualificationDue: qualificationDue(piece)}
 				if err := l.plant.CreateEquipment(l.ctx, e); err != nil {
 					return fmt.Errorf("equipment %s: %w", e.Code, err)
 				}

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -8,8 +9,10 @@ import (
 	"time"
 
 	"galenix/internal/esign"
+	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
+	"galenix/internal/store"
 )
 
 // productSpec is a demo product: the product, the client that owns it (by
@@ -162,8 +165,29 @@ type factory struct {
 	windows map[string][]production.Window
 	last    map[string]production.Slot
 	free    map[string]time.Time
-	// operator and supervisor sign the steps.
-	operator, supervisor signer
+	// operators perform the steps (and sign them performed),
+	// supervisors verify the critical ones: the demo's people, each for
+	// the clients they are assigned to.
+	operators, supervisors []crew
+	// qa reviews and approves the masters.
+	qa signer
+}
+
+// crew is a person of the floor: the actor the steps are recorded as, in
+// the load (store.History.As).
+type crew struct {
+	act identity.Actor
+	ctx context.Context
+}
+
+// crewFor is the first of people assigned to the client.
+func crewFor(people []crew, clientID string) (*crew, error) {
+	for i := range people {
+		if slices.Contains(people[i].act.Assigned, clientID) {
+			return &people[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no demo person assigned to the client %s", clientID)
 }
 
 type signer struct{ id, name string }
@@ -195,19 +219,18 @@ func (l *loader) production() error {
 	p := &factory{loader: l, now: l.h.Now(), lotOf: map[string]string{}, windows: map[string][]production.Window{},
 		last: map[string]production.Slot{}, free: map[string]time.Time{}}
 	defer func() { l.h.Backdate(p.now) }()
-	var err error
-	if p.operator.id, err = l.id("account:operator"); err != nil {
-		return err
-	}
-	if p.supervisor.id, err = l.id("account:supervisor"); err != nil {
-		return err
-	}
 	for _, a := range accounts {
-		switch a.username {
-		case "operator":
-			p.operator.name = a.name
-		case "supervisor":
-			p.supervisor.name = a.name
+		act, err := l.person(a.username)
+		if err != nil {
+			return err
+		}
+		switch a.role {
+		case identity.RoleOperator:
+			p.operators = append(p.operators, crew{act: act, ctx: l.h.As(l.ctx, act)})
+		case identity.RoleSupervisor:
+			p.supervisors = append(p.supervisors, crew{act: act, ctx: l.h.As(l.ctx, act)})
+		case identity.RoleQA:
+			p.qa = signer{id: act.UserID, name: act.Name}
 		}
 	}
 	for _, stage := range []func() error{p.materials, p.catalogue, p.lineTable, p.maintenance, p.history, p.revise, p.schedule, p.backlog} {
@@ -264,9 +287,37 @@ func stock(q float64) float64 {
 	return math.Ceil(q/unit) * unit
 }
 
-// catalogue writes the products and their masters, loaded effective
-// directly: the demo has no one to approve them.
+// approve takes a master written as a draft to the status given as its
+// life cycle does, at the load's clock: in review, reviewed and approved by
+// quality assurance's signatures a day apart (the approval moves it to
+// approved), then effective, a day later.
+func (p *factory) approve(m *production.Master, to production.MasterStatus) error {
+	if err := p.h.SetMasterStatus(m.ID, production.MasterInReview); err != nil {
+		return fmt.Errorf("master %s: %w", m.Code, err)
+	}
+	p.at(p.h.Now().Add(day24))
+	if err := p.h.SignRecord(store.EntityMaster, m.ID, esign.Reviewed, p.qa.id, p.qa.name, ""); err != nil {
+		return fmt.Errorf("review of master %s: %w", m.Code, err)
+	}
+	p.at(p.h.Now().Add(day24))
+	if err := p.h.SignRecord(store.EntityMaster, m.ID, esign.Approved, p.qa.id, p.qa.name, ""); err != nil {
+		return fmt.Errorf("approval of master %s: %w", m.Code, err)
+	}
+	p.at(p.h.Now().Add(day24))
+	if to != production.MasterApproved {
+		if err := p.h.SetMasterStatus(m.ID, to); err != nil {
+			return fmt.Errorf("master %s: %w", m.Code, err)
+		}
+	}
+	m.Status = to
+	return nil
+}
+
+// catalogue writes the products and their masters, reviewed, approved and
+// made effective two months before the load.
 func (p *factory) catalogue() error {
+	p.at(p.now.AddDate(0, -2, 0))
+	defer p.at(p.now)
 	for i := range productSpecs {
 		s := &productSpecs[i]
 		prod := s.Product
@@ -285,10 +336,11 @@ func (p *factory) catalogue() error {
 		if d.master, err = p.master(d, f, 1); err != nil {
 			return err
 		}
-		if err := p.h.SetMasterStatus(d.master.ID, production.MasterEffective); err != nil {
-			return fmt.Errorf("master %s: %w", d.master.Code, err)
+		at := p.h.Now()
+		if err := p.approve(&d.master, production.MasterEffective); err != nil {
+			return err
 		}
-		d.master.Status = production.MasterEffective
+		p.at(at)
 		p.products = append(p.products, d)
 	}
 	return nil
@@ -320,21 +372,27 @@ func (p *factory) revise() error {
 		if draft {
 			f.ipc += 2 // the revision under way adds in-process controls
 		}
+		if !draft {
+			// Version 2 was written four days and a half before the
+			// load and took effect a day and a half before it, after
+			// the last orders of version 1 (three days before).
+			p.at(p.now.Add(-4*day24 - 12*time.Hour))
+		}
 		m, err := p.master(d, f, 2)
 		if err != nil {
 			return err
 		}
-		if !draft {
-			status = production.MasterEffective
+		switch {
+		case !draft:
+			if err := p.approve(&m, production.MasterEffective); err != nil {
+				return err
+			}
+			p.at(p.now)
 			d.master = m
-		}
-		if status != production.MasterDraft {
+		case status != production.MasterDraft:
 			if err := p.h.SetMasterStatus(m.ID, status); err != nil {
 				return fmt.Errorf("master %s v2: %w", m.Code, err)
 			}
-		}
-		if !draft {
-			d.master.Status = status
 		}
 	}
 	return nil
@@ -645,16 +703,20 @@ func (p *factory) entry(r *production.StepRecord, lot string, ln *demoLine, wron
 	return e, nil
 }
 
-// sign gives a recorded step the signatures it needs: the operator's, and
-// the supervisor's for a critical step.
-func (p *factory) sign(r *production.StepRecord) error {
+// sign gives a recorded step the signatures it needs: the operator's who
+// performed it, and a supervisor's for a critical step.
+func (p *factory) sign(r *production.StepRecord, operator *crew, clientID string) error {
 	for _, m := range r.Step.Needs() {
 		p.at(p.h.Now().Add(time.Minute))
-		who := p.operator
+		who := operator.act
 		if m == esign.Verified {
-			who = p.supervisor
+			sup, err := crewFor(p.supervisors, clientID)
+			if err != nil {
+				return err
+			}
+			who = sup.act
 		}
-		if err := p.h.Sign(r.ID, m, who.id, who.name); err != nil {
+		if err := p.h.Sign(r.ID, m, who.UserID, who.Name); err != nil {
 			return fmt.Errorf("signature %s of step %s: %w", m, r.Label(), err)
 		}
 	}
@@ -665,6 +727,10 @@ func (p *factory) sign(r *production.StepRecord) error {
 // over the time they take; wrong is the step entered out of limits (-1:
 // none).
 func (p *factory) execute(b *production.Batch, ln *demoLine, start time.Time, h float64, done, wrong int) error {
+	operator, err := crewFor(p.operators, b.ClientID)
+	if err != nil {
+		return err
+	}
 	for i := range done {
 		p.at(start.Add(time.Duration(float64(hours(h)) * float64(i+1) / float64(b.StepsTotal+1))))
 		next, err := p.prod.NextStep(p.ctx, b.ID)
@@ -678,11 +744,11 @@ func (p *factory) execute(b *production.Batch, ln *demoLine, start time.Time, h 
 		if err != nil {
 			return fmt.Errorf("batch %s step %s: %w", b.Lot, next.Label(), err)
 		}
-		r, err := p.prod.RecordStep(p.ctx, b.ID, e)
+		r, err := p.prod.RecordStep(operator.ctx, b.ID, e)
 		if err != nil {
 			return fmt.Errorf("batch %s step %s: %w", b.Lot, next.Label(), err)
 		}
-		if err := p.sign(r); err != nil {
+		if err := p.sign(r, operator, b.ClientID); err != nil {
 			return err
 		}
 	}
@@ -714,7 +780,7 @@ const day24 = 24 * time.Hour
 // the floor, its line clearance to do; one in progress, a numeric entry
 // next), then batches in every state.
 var runs = []run{
-	{state: production.BatchReleased, client: "ALPHA", building: "L30-", offset: 3 * time.Hour, whole: true},
+	{state: production.BatchReleased, client: "ALPHA", building: "L30-", offset: 90 * time.Minute, whole: true},
 	{state: production.BatchInProgress, client: "ALPHA", building: "L30-", share: 0.4, numeric: true},
 	{state: production.BatchInReview, offset: 9 * day24, wrong: true},
 	{state: production.BatchCompleted, offset: 2 * day24, wrong: true},

@@ -147,6 +147,10 @@ type Entry struct {
 	// Equipment: the code of the piece of equipment checked.
 	Equipment string `json:"equipment,omitempty"`
 	Comment   string `json:"comment,omitempty"`
+	// Reason, for the line clearance that starts a batch further than
+	// StartDrift from its scheduled start, says why (CheckStart); the
+	// audit trail keeps it with the entry.
+	Reason string `json:"reason,omitempty"`
 	// Version, in a correction, is the version of the entry corrected
 	// (0: any); If-Match says it too.
 	Version int `json:"version,omitempty"`

@@ -98,9 +98,17 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	case next.State == StepRecorded:
 		return nil, errs.E(errs.Conflict, "production.step_recorded_waits_signatures", next.Label())
 	}
+	if _, err := textField("reason", e.Reason, 0, 1000); err != nil {
+		return nil, err
+	}
 	rec, err := next.Step.Check(e)
 	if err != nil {
 		return nil, err
+	}
+	if b.State == BatchReleased {
+		if err := CheckStart(&b, c.Now, e.Reason); err != nil {
+			return nil, err
+		}
 	}
 	out := &StepOutcome{Before: *next, Step: *next, Start: b.State == BatchReleased}
 	r := &out.Step
@@ -296,4 +304,31 @@ func performerName(a identity.Actor) string {
 // formatQty writes a quantity to a millionth, without trailing zeros.
 func formatQty(f float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.6f", f), "0"), ".")
+}
+
+// StartDrift is how far from its scheduled start a batch may start (its
+// line clearance recorded) without a reason: two hours before or after.
+// Further, the start is a change of the plan that someone must explain.
+const StartDrift = 2 * time.Hour
+
+// CheckStart refuses to start a batch at now further than StartDrift from
+// its scheduled start without a reason; the reason given goes to the audit
+// trail with the entry. A batch without a scheduled start starts freely.
+func CheckStart(b *Batch, now time.Time, reason string) error {
+	if b.Start == nil || strings.TrimSpace(reason) != "" {
+		return nil
+	}
+	d := now.Sub(*b.Start)
+	early := d < 0
+	if early {
+		d = -d
+	}
+	if d <= StartDrift {
+		return nil
+	}
+	h := int(d / time.Hour)
+	if early {
+		return errs.Field("reason", "production.start_early_reason", b.Lot, h, int(StartDrift/time.Hour))
+	}
+	return errs.Field("reason", "production.start_late_reason", b.Lot, h, int(StartDrift/time.Hour))
 }

@@ -399,3 +399,50 @@ func stored(t *testing.T, what, got, want, fr, en string) {
 		t.Errorf("%s in English: %q, want %q", what, r, en)
 	}
 }
+
+func TestCheckStart(t *testing.T) {
+	slot := now
+	b := batchIn(BatchReleased)
+	b.Start = &slot
+	cases := []struct {
+		name   string
+		at     time.Duration
+		reason string
+		want   string // "" when allowed, else the message's start
+	}{
+		{"on time", 0, "", ""},
+		{"two hours early, the edge", -StartDrift, "", ""},
+		{"two hours late, the edge", StartDrift, "", ""},
+		{"three hours early", -3 * time.Hour, "", "is scheduled to start in 3 h"},
+		{"five hours late", 5 * time.Hour, "", "was scheduled to start 5 h ago"},
+		{"blank reason", 5 * time.Hour, "   ", "was scheduled to start 5 h ago"},
+		{"early with a reason", -6 * time.Hour, "Line freed early; QA informed.", ""},
+		{"late with a reason", 26 * time.Hour, "Material received late.", ""},
+	}
+	for _, c := range cases {
+		err := CheckStart(&b, slot.Add(c.at), c.reason)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.name, err)
+			}
+			continue
+		}
+		refused(t, err, errs.Invalid, "reason", c.want)
+	}
+	unscheduled := batchIn(BatchReleased)
+	if err := CheckStart(&unscheduled, now, ""); err != nil {
+		t.Errorf("a batch without a slot: %v", err)
+	}
+	// The line clearance asks for it; the steps after do not.
+	next := stepOf(1, 1, StepPending)
+	_, err := RecordStep(Recording{Actor: olga, Batch: b, Next: next, Now: slot.Add(4 * time.Hour)}, Entry{StepID: next.ID, Checked: []bool{true}})
+	refused(t, err, errs.Invalid, "reason", "needs a reason")
+	if _, err := RecordStep(Recording{Actor: olga, Batch: b, Next: next, Now: slot.Add(4 * time.Hour)}, Entry{StepID: next.ID, Checked: []bool{true}, Reason: "Changeover took longer."}); err != nil {
+		t.Errorf("a start with a reason: %v", err)
+	}
+	b.State = BatchInProgress
+	n2 := stepOf(1, 2, StepPending)
+	if _, err := RecordStep(Recording{Actor: olga, Batch: b, Next: n2, Now: slot.Add(9 * time.Hour)}, Entry{StepID: n2.ID, Value: "7"}); err != nil {
+		t.Errorf("a step after the start: %v", err)
+	}
+}

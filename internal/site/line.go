@@ -28,7 +28,11 @@ var Forms = []Form{FormAmpoule, FormVial, FormSyringe, FormTablet, FormCapsule, 
 // Sterile reports whether the form is a sterile one.
 func (f Form) Sterile() bool { return f == FormAmpoule || f == FormVial || f == FormSyringe }
 
-// LineStatus is what a production line is doing.
+// LineStatus is the line's service status as people set it: available for
+// production, in maintenance or stopped (out of service). What the line is
+// doing is not stored: it is its State, derived from the batches and the
+// equipment (LineStateOf). The values "running" and "cleaning" are those of
+// earlier records; the state ignores them.
 type LineStatus string
 
 // The statuses of a line.
@@ -43,6 +47,9 @@ const (
 // LineStatuses lists the statuses in display order.
 var LineStatuses = []LineStatus{LineAvailable, LineRunning, LineCleaning, LineMaintenance, LineStopped}
 
+// LineServiceStatuses are the statuses people set (forms offer these).
+var LineServiceStatuses = []LineStatus{LineAvailable, LineMaintenance, LineStopped}
+
 // Line is a production line.
 type Line struct {
 	ID string `json:"id"`
@@ -56,6 +63,9 @@ type Line struct {
 	Sterile    bool       `json:"sterile"`
 	Forms      []Form     `json:"forms"`
 	Status     LineStatus `json:"status"`
+	// State is what the line is doing, derived when it is read
+	// (LineStateOf): never stored, never contradicting its batches.
+	State LineState `json:"state,omitempty"`
 	// CapacityPerHour is the nominal output in units per hour.
 	CapacityPerHour int `json:"capacity_per_hour"`
 }

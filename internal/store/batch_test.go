@@ -226,7 +226,7 @@ func TestBatchRecordExecution(t *testing.T) {
 		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, false}})
 		wantErr(t, err, errs.Invalid, "checked")
 		sameCounts(t, db, before)
-		r, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}})
+		r, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 		must(t, err)
 		if r.State != production.StepDone || r.PerformedName != "Olga Opératrice" {
 			t.Fatalf("clearance: %+v", r)
@@ -374,7 +374,7 @@ func TestGenealogy(t *testing.T) {
 			must(t, err)
 			rec, err := svc.Record(sup, b.ID)
 			must(t, err)
-			_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}})
+			_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 			must(t, err)
 			_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: rec.Steps[1].ID, Value: "7"})
 			must(t, err)

@@ -46,7 +46,7 @@ func newDevEnv(t *testing.T, db *store.DB) *devEnv {
 	must(t, err)
 	rec, err := svc.Record(sup, e.batch.ID)
 	must(t, err)
-	_, err = svc.RecordStep(op, e.batch.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}})
+	_, err = svc.RecordStep(op, e.batch.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 	must(t, err)
 	r, err := svc.RecordStep(op, e.batch.ID, production.Entry{StepID: rec.Steps[1].ID, Value: "7,5"})
 	must(t, err)

@@ -103,5 +103,6 @@ func (db *DB) onSigned() {
 const (
 	EntityBatchStep     = "batch_step"
 	EntitySpec          = "spec"
+	EntityMaster        = "master"
 	EntityInvestigation = "oos_investigation"
 )

@@ -203,7 +203,7 @@ func TestLabSamplingStep(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		e := newLabEnv(t, db)
 		lab := db.Lab()
-		e.record(t, 0, production.Entry{Checked: []bool{true}})
+		e.record(t, 0, production.Entry{Checked: []bool{true}, Reason: "Test slot far from now."})
 		// No specification in force yet: the step is done, no sample.
 		e.record(t, 1, production.Entry{Value: "ECH-A"})
 		if l, err := lab.Samples(e.lea, quality.SampleFilter{BatchID: e.batch.ID}); err != nil || len(l) != 0 {
@@ -258,7 +258,7 @@ func TestLabSamplingStep(t *testing.T) {
 func (e *labEnv) finished(t *testing.T) quality.Sample {
 	t.Helper()
 	e.approveSpec(t)
-	e.record(t, 0, production.Entry{Checked: []bool{true}})
+	e.record(t, 0, production.Entry{Checked: []bool{true}, Reason: "Test slot far from now."})
 	e.record(t, 1, production.Entry{Value: "ECH-A"})
 	e.record(t, 2, production.Entry{Value: "ECH-B"})
 	e.record(t, 3, production.Entry{Value: "ECH-C"})

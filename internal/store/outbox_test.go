@@ -75,7 +75,7 @@ func TestOutboxLiveWrites(t *testing.T) {
 			t.Fatalf("refused writes appended %v", topics(evs))
 		}
 
-		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}}) // done at once, the batch starts
+		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."}) // done at once, the batch starts
 		must(t, err)
 		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"}) // out of limits: a deviation
 		must(t, err)

@@ -9,6 +9,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/site"
 )
 
 // --- reading the record
@@ -190,6 +191,9 @@ func floorReader(a identity.Actor) error {
 func (tx *Tx) floor(lineID string) (*production.Floor, error) {
 	var f production.Floor
 	if err := tx.line(lineID, &f.Line); err != nil {
+		return nil, err
+	}
+	if err := tx.withLineStates([]site.Line{f.Line}, &f.Line); err != nil {
 		return nil, err
 	}
 	f.Recent, f.Upcoming = []production.StepRecord{}, []production.Batch{}

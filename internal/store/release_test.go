@@ -26,7 +26,7 @@ func (e *prodEnv) inReview(t *testing.T) (production.Batch, string) {
 	rec, err := svc.Record(sup, b.ID)
 	must(t, err)
 	st := rec.Steps
-	_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}})
+	_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 	must(t, err)
 	ph, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"})
 	must(t, err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"galenix/internal/errs"
+	"galenix/internal/production"
 	"galenix/internal/site"
 )
 
@@ -245,17 +247,85 @@ func scanLine(sc scanner, l *site.Line) error {
 	return err
 }
 
-// Lines lists production lines by code.
+// Lines lists production lines by code, each with its state.
 func (s *SiteStore) Lines(ctx context.Context, f site.LineFilter) ([]site.Line, error) {
 	q, args := where(`SELECT `+lineCols+` FROM lines`, "building_id", f.BuildingID, "room_id", f.RoomID)
-	return list(ctx, s.db, q+` ORDER BY code`, args, scanLine)
+	var out []site.Line
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		if out, err = collect(tx, q+` ORDER BY code`, args, scanLine); err != nil {
+			return err
+		}
+		return tx.withLineStates(out)
+	})
+	return out, err
 }
 
-// Line returns one production line.
+// Line returns one production line with its state.
 func (s *SiteStore) Line(ctx context.Context, id string) (*site.Line, error) {
 	var l site.Line
-	err := s.db.Read(ctx, func(tx *Tx) error { return tx.line(id, &l) })
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := tx.line(id, &l); err != nil {
+			return err
+		}
+		return tx.withLineStates([]site.Line{l}, &l)
+	})
 	return &l, err
+}
+
+// withLineStates derives the state of lines (site.LineStateOf) from their
+// equipment and the batches in progress, read in the same transaction:
+// two queries however many lines. The batches are read whatever their
+// client: that a line is in production is the site's to know, not the
+// batch. into, when given, receives the states in place of lines (one
+// each).
+func (tx *Tx) withLineStates(lines []site.Line, into ...*site.Line) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	var ids []any
+	marks := make([]string, len(lines))
+	for i := range lines {
+		ids = append(ids, lines[i].ID)
+		marks[i] = "?"
+	}
+	in := `(` + strings.Join(marks, ", ") + `)`
+	busy := map[string]bool{}
+	err := tx.unscoped(func() error {
+		rows, err := tx.query(`SELECT DISTINCT line_id FROM batches WHERE state = ? AND line_id IN `+in,
+			append([]any{string(production.BatchInProgress)}, ids...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			busy[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return err
+	}
+	eq, err := collect(tx, `SELECT `+equipmentCols+` FROM equipment WHERE line_id IN `+in, ids, scanEquipment)
+	if err != nil {
+		return err
+	}
+	of := map[string][]site.Equipment{}
+	for _, e := range eq {
+		of[e.LineID] = append(of[e.LineID], e)
+	}
+	for i := range lines {
+		l := &lines[i]
+		if i < len(into) {
+			l = into[i]
+		}
+		l.State = site.LineStateOf(l, of[l.ID], busy[l.ID], tx.now)
+	}
+	return nil
 }
 
 func (tx *Tx) line(id string, l *site.Line) error {
@@ -267,7 +337,12 @@ func (s *SiteStore) CreateLine(ctx context.Context, l *site.Line) error {
 	if err := checkEdit(ctx); err != nil {
 		return err
 	}
-	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error { return tx.createLine(l) })
+	return s.db.Write(ctx, "line.create", "", func(tx *Tx) error {
+		if err := tx.createLine(l); err != nil {
+			return err
+		}
+		return tx.withLineStates([]site.Line{*l}, l)
+	})
 }
 
 // createLine records a production line in this transaction.
@@ -298,7 +373,10 @@ func (s *SiteStore) UpdateLine(ctx context.Context, l *site.Line, reason string)
 		if err := tx.checkLine(l); err != nil {
 			return err
 		}
-		return update(tx, lineTable, l.ID, &old, l, lineRow(l))
+		if err := update(tx, lineTable, l.ID, &old, l, lineRow(l)); err != nil {
+			return err
+		}
+		return tx.withLineStates([]site.Line{*l}, l)
 	})
 }
 

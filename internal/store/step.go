@@ -196,10 +196,12 @@ func (tx *Tx) demoSign(entity, id string, m esign.Meaning, signerID, signerName,
 	return tx.publish(Event{Kind: SignatureGiven, Entity: entity, Signature: sig})
 }
 
-// RecordStep enters the batch's next step.
+// RecordStep enters the batch's next step. The entry's reason (why a batch
+// starts far from its slot, production.CheckStart) is the write's, kept
+// with its audit entries.
 func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e production.Entry) (*production.StepRecord, error) {
 	var r *production.StepRecord
-	err := s.db.Write(ctx, "batch.step.record", "", func(tx *Tx) error {
+	err := s.db.Write(ctx, "batch.step.record", strings.TrimSpace(e.Reason), func(tx *Tx) error {
 		var err error
 		r, err = tx.recordStep(batchID, e)
 		return err

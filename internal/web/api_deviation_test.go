@@ -59,7 +59,7 @@ func (d *devEnv) exceptionDeviation(t *testing.T) (batch, deviation string) {
 	d.n++
 	d.move(t, "supervisor", "/api/v1/batches/"+batch, "release", "released")
 	steps := d.steps(t, batch)
-	for i, entry := range []map[string]any{{"checked": []bool{true, true}}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
+	for i, entry := range []map[string]any{{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
 		{"equipment": d.equipment.Code}, {"value": "8,2"}} {
 		d.ok(t, d.record(t, "operator", batch, steps[i], entry), http.StatusOK, "step")
 	}

@@ -63,7 +63,7 @@ func TestBatchEventsWokenByAnotherNode(t *testing.T) {
 			t.Fatalf("beta's first event: %v %v", items, ok)
 		}
 
-		body, _ := json.Marshal(map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}})
+		body, _ := json.Marshal(map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}, "reason": "Test slot two weeks ahead."})
 		req, _ := http.NewRequest("POST", srvA.URL+"/api/v1/batches/"+b+"/steps", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+p.token(t, "operator"))
 		req.Header.Set("Content-Type", "application/json")

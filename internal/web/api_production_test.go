@@ -484,7 +484,7 @@ func TestBatchRecordAPI(t *testing.T) {
 		if len(steps) != 8 || floor["batch"].(map[string]any)["id"] != b1 || floor["next"].(map[string]any)["id"] != steps[0]["id"] {
 			t.Fatalf("floor %s; steps %d", mustJSON(t, floor), len(steps))
 		}
-		clearance := map[string]any{"checked": []bool{true, true}}
+		clearance := map[string]any{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}
 
 		// Out of order: refused, nothing written.
 		before = p.prodSnapshot(t)
@@ -934,7 +934,7 @@ func TestBatchEventsAPI(t *testing.T) {
 
 		// Past the read timeout, a step recorded reaches the stream.
 		time.Sleep(600 * time.Millisecond)
-		p.ok(t, p.record(t, "operator", b, steps[0], map[string]any{"checked": []bool{true, true}}), http.StatusOK, "line clearance")
+		p.ok(t, p.record(t, "operator", b, steps[0], map[string]any{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}), http.StatusOK, "line clearance")
 		items, ok = alpha.next(t, 5*time.Second)
 		if !ok || len(items) != 1 || items[0]["steps_done"] != float64(1) || items[0]["state"] != "in_progress" {
 			t.Fatalf("alpha's event after the line clearance: %v %v", items, ok)
@@ -1079,7 +1079,7 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	p.ok(t, p.schedule(t, w.batch, e.line.ID, slot(time.Tuesday, 6)), http.StatusOK, "schedule")
 	p.move(t, "supervisor", "/api/v1/batches/"+w.batch, "release", "released")
 	steps := p.steps(t, w.batch)
-	for i, entry := range []map[string]any{{"checked": []bool{true, true}}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
+	for i, entry := range []map[string]any{{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
 		{"equipment": e.equipment.Code}, {"value": "7.42"}} {
 		p.ok(t, p.record(t, "supervisor", w.batch, steps[i], entry), http.StatusOK, "step")
 	}

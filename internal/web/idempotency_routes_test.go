@@ -422,12 +422,12 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		"recordStep": func(t *testing.T) idemRequest {
 			b := batch(t, true)
 			return idemRequest{who: "supervisor", path: "/api/v1/batches/" + b + "/steps",
-				body: map[string]any{"step_id": p.steps(t, b)[0]["id"], "checked": []bool{true, true}}}
+				body: map[string]any{"step_id": p.steps(t, b)[0]["id"], "checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}}
 		},
 		"correctStep": func(t *testing.T) idemRequest {
 			b := batch(t, true)
 			steps := p.steps(t, b)
-			for i, entry := range []map[string]any{{"checked": []bool{true, true}}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
+			for i, entry := range []map[string]any{{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
 				{"equipment": e.equipment.Code}, {"value": "7.42"}} {
 				ok(t, p.record(t, "supervisor", b, steps[i], entry), http.StatusOK, "step")
 			}

@@ -51,7 +51,7 @@ func TestIdempotencyConcurrentStep(t *testing.T) {
 		for i := range answers {
 			wg.Go(func() {
 				answers[i] = p.call(t, "supervisor", "POST", "/api/v1/batches/"+b+"/steps",
-					map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}, "Idempotency-Key", key)
+					map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, "Idempotency-Key", key)
 			})
 		}
 		wg.Wait()
@@ -82,7 +82,7 @@ func TestIdempotencyConcurrentStep(t *testing.T) {
 		}
 		// Once more, alone: nothing more is written.
 		again := p.call(t, "supervisor", "POST", "/api/v1/batches/"+b+"/steps",
-			map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}, "Idempotency-Key", key)
+			map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, "Idempotency-Key", key)
 		if again.status != http.StatusOK || !sameAnswer(again.body, first.body) {
 			t.Errorf("a later retry: %d %s", again.status, again.body)
 		}
@@ -113,7 +113,7 @@ func TestIdempotencyAnswerLost(t *testing.T) {
 			Production: e.db.Production(), Release: e.db.Release(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI, Idempotency: lostAnswers{e.db.Idempotency()}}).Handler())
 		defer lost.Close()
 		key := newUUID(t)
-		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}
+		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}
 		tok := e.token(t, "supervisor")
 		ln := &env{db: e.db, srv: lost, tokens: map[string]string{"supervisor": tok}}
 		if r := ln.call(t, "supervisor", "POST", "/api/v1/batches/"+b+"/steps", body, "Idempotency-Key", key); r.status != http.StatusOK {
@@ -143,7 +143,7 @@ func TestFloorStepTappedTwice(t *testing.T) {
 		b, steps := releasedBatch(t, p)
 		tok := e.token(t, "supervisor")
 		form := url.Values{"idempotency_key": {newUUID(t)}, "batch_id": {b}, "step_id": {steps[0]["id"].(string)},
-			"items": {"2"}, "check": {"0", "1"}}
+			"items": {"2"}, "check": {"0", "1"}, "reason": {"Test slot two weeks ahead."}}
 		submit := func() *http.Response {
 			t.Helper()
 			req, _ := http.NewRequest("POST", e.srv.URL+"/floor/lines/"+e.line.ID+"/step", strings.NewReader(form.Encode()))
@@ -235,7 +235,7 @@ func TestIdempotencyFailureAfterCommit(t *testing.T) {
 			Production: failsAfterCommit{e.db.Production()}, Release: e.db.Release(), DB: e.db, Drills: e.db, OpenAPI: docs.OpenAPI, Idempotency: e.db.Idempotency()}).Handler())
 		defer slow.Close()
 		key := newUUID(t)
-		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}}
+		body := map[string]any{"step_id": steps[0]["id"], "checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}
 		sl := &env{db: e.db, srv: slow, tokens: map[string]string{"supervisor": e.token(t, "supervisor")}}
 		before := e.rows(t)
 		sl.call(t, "supervisor", "POST", "/api/v1/batches/"+b+"/steps", body, "Idempotency-Key", key).wantError(t, http.StatusServiceUnavailable, "unavailable", "")

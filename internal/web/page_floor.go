@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -109,6 +110,10 @@ type floorLinePage struct {
 	// Step is the entry form, Sign the signing form: what was typed and
 	// the refusal, if any.
 	Step, Sign *form
+	// StartReason asks, with the line clearance, why the batch starts far
+	// from its slot (production.CheckStart): the refusal it would meet
+	// without one.
+	StartReason string
 	// Notice confirms what was just done; Stale says the step was recorded
 	// on another device; Exception is a step just recorded out of limits,
 	// with its deviation's code; Error a refusal not tied to a form.
@@ -157,6 +162,11 @@ func (s *Server) renderFloor(w http.ResponseWriter, r *http.Request, st floorSta
 	if d.Building, err = s.Site.Building(ctx, f.Line.BuildingID); err != nil {
 		s.pageError(w, r, err)
 		return
+	}
+	if f.Batch != nil && f.Batch.State == production.BatchReleased {
+		if err := production.CheckStart(f.Batch, time.Now(), ""); err != nil {
+			d.StartReason = errs.MessageOf(err, d.Lang)
+		}
 	}
 	if n := f.Next; n != nil && f.Batch != nil {
 		if err := s.prepareNext(ctx, &d, n); err != nil {
@@ -260,7 +270,8 @@ func entryText(lang string, r *production.StepRecord) string { return storedText
 func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	lineID := r.PathValue("id")
 	e := production.Entry{StepID: vals.Get("step_id"), Value: vals.Get("value"), Confirm: checked(vals, "confirm"),
-		Lot: vals.Get("lot"), Quantity: vals.Get("quantity"), Equipment: vals.Get("equipment"), Comment: vals.Get("comment")}
+		Lot: vals.Get("lot"), Quantity: vals.Get("quantity"), Equipment: vals.Get("equipment"), Comment: vals.Get("comment"),
+		Reason: vals.Get("reason")}
 	if n, err := strconv.Atoi(vals.Get("items")); err == nil && n > 0 && n <= 1000 {
 		e.Checked = make([]bool, n)
 		for _, v := range vals["check"] {
@@ -281,7 +292,7 @@ func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Valu
 			return
 		}
 		s.renderFloor(w, r, floorState{status: refusalStatus(err), step: &form{Values: vals, Err: err, lang: langOf(r),
-			shown: []string{"value", "lot", "quantity", "equipment", "checked", "comment"}}})
+			shown: []string{"value", "lot", "quantity", "equipment", "checked", "comment", "reason"}}})
 		return
 	}
 	next := "/floor/lines/" + url.PathEscape(lineID) + "?done=recorded"

@@ -22,7 +22,13 @@ type floorEnv struct {
 
 func newFloorEnv(t *testing.T) *floorEnv {
 	t.Helper()
-	e := newEnv(t, store.SQLite)
+	return newFloorEnvOn(t, store.SQLite)
+}
+
+// newFloorEnvOn is newFloorEnv on the database of the dialect.
+func newFloorEnvOn(t *testing.T, d store.Dialect) *floorEnv {
+	t.Helper()
+	e := newEnv(t, d)
 	f := &floorEnv{prodEnv: newProdEnv(t, e, "operator")}
 	f.product = f.created(t, "supervisor", "/api/v1/products", f.productBody("CEF-1G"))
 	f.master = f.effectiveMaster(t, f.product, "MBR-CEF")
@@ -75,7 +81,7 @@ func TestPageWritesWakeTheStreams(t *testing.T) {
 	line := "/floor/lines/" + f.line.ID
 	refused := op.post(line+"/step", url.Values{"batch_id": {f.batch}, "step_id": {f.stepIDs[0]}, "items": {"2"}, "check": {"0"}})
 	refused.has(t, http.StatusBadRequest, "Le point 2 du vide de ligne n'est pas coché")
-	p := op.post(line+"/step", url.Values{"batch_id": {f.batch}, "step_id": {f.stepIDs[0]}, "items": {"2"}, "check": {"0", "1"}})
+	p := op.post(line+"/step", url.Values{"batch_id": {f.batch}, "step_id": {f.stepIDs[0]}, "items": {"2"}, "check": {"0", "1"}, "reason": {"Test slot two weeks ahead."}})
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("the line clearance: status %d:\n%s", p.status, p.text)
 	}
@@ -118,7 +124,7 @@ func TestFloorTabletPage(t *testing.T) {
 	})
 
 	t.Run("the clearance recorded, the page moves on", func(t *testing.T) {
-		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0", "1"}}))
+		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0", "1"}, "reason": {"Test slot two weeks ahead."}}))
 		if !strings.Contains(p.location, "done=recorded") {
 			t.Errorf("recorded: went to %q", p.location)
 		}
@@ -129,7 +135,7 @@ func TestFloorTabletPage(t *testing.T) {
 
 	t.Run("a step recorded on another device", func(t *testing.T) {
 		before := f.prodSnapshot(t)
-		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0", "1"}}))
+		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0", "1"}, "reason": {"Test slot two weeks ahead."}}))
 		p.has(t, http.StatusConflict, "Cette étape vient d'être enregistrée sur un autre poste.", "Add the active substance",
 			`name="step_id" value="`+f.stepIDs[1]+`"`)
 		f.prodUnchanged(t, before)
@@ -221,7 +227,7 @@ func TestBatchPages(t *testing.T) {
 	f := newFloorEnv(t)
 	// The steps through the API, one out of limits and one signed.
 	for i, entry := range []map[string]any{
-		{"checked": []bool{true, true}},
+		{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."},
 		{"lot": "LOT-A", "quantity": "10"},
 		{"lot": "LOT-B", "quantity": "20"},
 		{"equipment": "E1"},

@@ -17,7 +17,7 @@ type overviewPage struct {
 	Buildings []overviewBuilding
 	Rooms     int
 	Lines     int
-	// ByStatus counts the lines of each status, in display order.
+	// ByStatus counts the lines of each state, in display order.
 	ByStatus []statusCount
 }
 
@@ -35,8 +35,8 @@ type overviewRoom struct {
 }
 
 type statusCount struct {
-	Status site.LineStatus
-	Count  int
+	State site.LineState
+	Count int
 }
 
 // overview reads the buildings, rooms and lines once each and groups them,
@@ -71,10 +71,10 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	}
 
 	linesIn := map[string][]site.Line{}
-	count := map[site.LineStatus]int{}
+	count := map[site.LineState]int{}
 	for _, l := range lines {
 		linesIn[l.RoomID] = append(linesIn[l.RoomID], l)
-		count[l.Status]++
+		count[l.State]++
 	}
 	codeOf := make(map[string]string, len(rooms))
 	roomsIn := map[string][]overviewRoom{}
@@ -92,8 +92,8 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		d.Buildings = append(d.Buildings, ob)
 	}
 	d.Rooms, d.Lines = len(rooms), len(lines)
-	for _, st := range site.LineStatuses {
-		d.ByStatus = append(d.ByStatus, statusCount{Status: st, Count: count[st]})
+	for _, st := range site.LineStates {
+		d.ByStatus = append(d.ByStatus, statusCount{State: st, Count: count[st]})
 	}
 	s.render(w, r, http.StatusOK, "overview", d)
 }

@@ -173,7 +173,7 @@ func lineEditor(s *Server) *editor[site.Line] {
 			return map[string][]option{
 				"rooms":    withNone(lang, "common.choose", rooms),
 				"forms":    enumOptions(lang, "form", site.Forms),
-				"statuses": enumOptions(lang, "linestatus", site.LineStatuses),
+				"statuses": enumOptions(lang, "linestatus", site.LineServiceStatuses),
 			}, err
 		},
 		defaults: func(q url.Values) url.Values {

@@ -376,10 +376,13 @@ func TestOverview(t *testing.T) {
 		"Site de test", "Bâtiment 30", "Bâtiment 40", "Production stérile", "Production non stérile",
 		"B30-B01", "Remplissage aseptique", "B30-D01", "B40-N01", "→ B30-D01 (15 Pa)",
 		"18–22 °C", "18–24,5 °C", "35–55 %",
-		"L30-01 En production", "L40-01 Nettoyage",
+		// The states are derived: the sterile line, stored "running" with
+		// no batch, has a piece whose qualification lapsed; the tablet
+		// line, stored "cleaning", has no equipment and no batch.
+		"L30-01 Qualification échue", "L40-01 Disponible",
 		"2 bâtiments", "3 salles", "2 lignes")
 	for _, want := range []string{
-		`href="/lines/` + e.sterile.ID + `"`, `class="badge grade grade-B"`, `class="badge status status-running"`,
+		`href="/lines/` + e.sterile.ID + `"`, `class="badge grade grade-B"`, `class="badge status state-qualification_overdue"`,
 		`href="/buildings/` + e.b30.ID + `/edit"`, `href="/rooms/` + e.roomB.ID + `/edit"`, `href="/lines/new"`,
 	} {
 		if !strings.Contains(p.body, want) {
@@ -422,7 +425,7 @@ func TestLinePage(t *testing.T) {
 	p := b.get("/lines/" + e.sterile.ID)
 	p.want(t, http.StatusOK,
 		"L30-01 — Ligne flacons 1", "Bâtiment 30", "B30-B01", "Remplissage aseptique", "Ligne stérile",
-		"flacon", "seringue préremplie", "En production", "12\u202f000 unités/h",
+		"flacon", "seringue préremplie", "Qualification échue", "12\u202f000 unités/h",
 		"L30-01-E1", "Remplisseuse", "remplisseuse", "Propre", "31/03/2099",
 		"L30-01-E2", "Autoclave", "À nettoyer", "15/01/2020 échue", "Modifier la ligne", "Ajouter un équipement")
 	if n := strings.Count(p.body, `class="overdue"`); n != 1 {
@@ -431,7 +434,7 @@ func TestLinePage(t *testing.T) {
 	if !strings.Contains(p.body, `href="/equipment/new?line_id=`+e.sterile.ID+`"`) {
 		t.Errorf("the link to add equipment does not name the line")
 	}
-	b.get("/lines/"+e.tabs.ID).want(t, http.StatusOK, "L40-01", "Ligne non stérile", "comprimé", "Nettoyage", "90\u202f000 unités/h",
+	b.get("/lines/"+e.tabs.ID).want(t, http.StatusOK, "L40-01", "Ligne non stérile", "comprimé", "Disponible", "90\u202f000 unités/h",
 		"Aucun équipement enregistré sur cette ligne.")
 }
 
@@ -861,6 +864,9 @@ func TestCatalogue(t *testing.T) {
 	}
 	for _, s := range site.LineStatuses {
 		add("linestatus", string(s))
+	}
+	for _, s := range site.LineStates {
+		add("linestate", string(s))
 	}
 	for _, s := range site.EquipmentStatuses {
 		add("eqstatus", string(s))
