@@ -212,9 +212,17 @@ func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
 	if f.Limit, err = auditLimit(q); err != nil {
 		return nil, err
 	}
-	// Newest first, paged back with before; after reads forward, oldest
-	// first, for a reader catching up with the trail.
-	f.Newest = f.AfterSeq == 0
+	// Oldest first, paged forward with after, for a reader catching up
+	// with the trail; order=newest (or before) reads newest first, paged
+	// back with before.
+	switch q.Get("order") {
+	case "", "oldest":
+		f.Newest = f.BeforeSeq > 0
+	case "newest":
+		f.Newest = true
+	default:
+		return nil, errs.Field("order", "web.audit_order")
+	}
 	entries, err := s.Audit.Entries(r.Context(), f)
 	lang := apiLang(r)
 	items := make([]auditItem, len(entries))

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/web"
 )
 
 // csvRows reads a CSV export, checking its type, its byte order mark and
@@ -28,7 +30,11 @@ func csvRows(t *testing.T, r reply) [][]string {
 	if !ok {
 		t.Fatalf("no UTF-8 byte order mark: %q", r.body[:min(20, len(r.body))])
 	}
-	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	cr := csv.NewReader(bytes.NewReader(body))
+	if r.header.Get("Content-Language") == "fr" {
+		cr.Comma = ';'
+	}
+	rows, err := cr.ReadAll()
 	if err != nil {
 		t.Fatalf("reading the CSV: %v\n%s", err, body)
 	}
@@ -188,5 +194,73 @@ func TestAuditCSV(t *testing.T) {
 
 		e.call(t, "", "GET", "/api/v1/audit/export.csv", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
 		e.call(t, "admin", "GET", "/api/v1/audit/export.csv?from=yesterday", nil).wantError(t, http.StatusBadRequest, "invalid", "from")
+	})
+}
+
+func TestAuditCSVGuardAndFormat(t *testing.T) {
+	for v, want := range map[string]string{"-20": "-20", "+3.5": "+3.5", "=cmd": "'=cmd", "-1+2": "'-1+2", "@x": "'@x", "abc": "abc"} {
+		if got := web.CSVSafe(v); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", v, got, want)
+		}
+	}
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "GET", "/api/v1/audit/export.csv?lang=fr", nil)
+		if !bytes.Contains(r.body, []byte("séquence;date et heure")) {
+			t.Errorf("French CSV not split on ';': %q", r.body[:min(80, len(r.body))])
+		}
+		if r := e.call(t, "admin", "GET", "/api/v1/audit/export.csv?lang=fr&sep=comma", nil); !bytes.Contains(r.body, []byte("séquence,date et heure")) {
+			t.Errorf("sep=comma ignored: %q", r.body[:min(80, len(r.body))])
+		}
+		e.call(t, "admin", "GET", "/api/v1/audit/export.csv?sep=pipe", nil).wantError(t, http.StatusBadRequest, "invalid", "sep")
+	})
+}
+
+func TestAuditLimitAndClientStaff(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		for _, bad := range []string{"-1", "abc", "0", "1001"} {
+			e.call(t, "admin", "GET", "/api/v1/audit?limit="+bad, nil).wantError(t, http.StatusBadRequest, "invalid", "limit")
+		}
+		e.call(t, "admin", "GET", "/api/v1/audit?order=sideways", nil).wantError(t, http.StatusBadRequest, "invalid", "order")
+		if n := len(e.call(t, "admin", "GET", "/api/v1/audit?limit=3", nil).items(t)); n != 3 {
+			t.Errorf("limit=3 answers %d entries", n)
+		}
+		newest := e.call(t, "admin", "GET", "/api/v1/audit?order=newest&limit=5", nil).items(t)
+		if len(newest) != 5 || newest[0]["seq"].(float64) <= newest[4]["seq"].(float64) {
+			t.Errorf("order=newest: %v", newest)
+		}
+		older := e.call(t, "admin", "GET", "/api/v1/audit?before="+strconv.Itoa(int(newest[4]["seq"].(float64)))+"&limit=1", nil).items(t)
+		if len(older) != 1 || older[0]["seq"].(float64) != newest[4]["seq"].(float64)-1 {
+			t.Errorf("before: %v", older)
+		}
+
+		// The client's reader sees "site staff", never a person of the
+		// site, in the API and the CSV.
+		items := e.call(t, "client-alpha", "GET", "/api/v1/audit", nil).items(t)
+		staff := 0
+		for _, it := range items {
+			if it["actor_staff"] == true {
+				staff++
+				if it["actor_id"] != "" || it["actor_name"] != "Site staff" {
+					t.Errorf("a staff entry names its actor: %v", it)
+				}
+			}
+		}
+		if staff == 0 {
+			t.Fatal("no entry by the site's staff in the client's trail: the test proves nothing")
+		}
+		body := e.call(t, "client-alpha", "GET", "/api/v1/audit/export.csv?lang=fr", nil).body
+		all := string(e.call(t, "client-alpha", "GET", "/api/v1/audit", nil).body) + string(body)
+		for _, leak := range []string{"galenix\"", ";galenix;", "Ada Admin", "Otto Operator", e.accounts["admin"].ID, e.accounts["operator"].ID} {
+			if strings.Contains(all, leak) {
+				t.Errorf("the client's trail holds %q", leak)
+			}
+		}
+		if !strings.Contains(string(body), "Personnel du site") {
+			t.Error("the client's CSV does not say site staff")
+		}
+		// The staff's own trail names them.
+		if !strings.Contains(string(e.call(t, "admin", "GET", "/api/v1/audit", nil).body), `"actor_name":"galenix"`) {
+			t.Error("the staff's trail does not name galenix")
+		}
 	})
 }
