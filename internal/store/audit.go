@@ -172,7 +172,7 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		}
 		sources := []source{
 			{`SELECT CAST(id AS TEXT), lot, CAST(client_id AS TEXT) FROM batches WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.step, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE CAST(s.id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE CAST(s.id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE CAST(id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE CAST(id AS TEXT) IN ` + in, true},
 		}
