@@ -63,4 +63,3 @@ func TestBatchTrailFromItsPage(t *testing.T) {
 	// The API's callers still get JSON.
 	f.call(t, "qa", "GET", "/api/v1/audit/export.pdf?from=someday", nil).wantError(t, http.StatusBadRequest, "invalid", "from")
 }
-
