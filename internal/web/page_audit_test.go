@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,5 +263,67 @@ func TestAuditLimitAndClientStaff(t *testing.T) {
 		if !strings.Contains(string(e.call(t, "admin", "GET", "/api/v1/audit", nil).body), `"actor_name":"galenix"`) {
 			t.Error("the staff's trail does not name galenix")
 		}
+	})
+}
+
+// TestAuditFiltersInWords: the trail is filtered by a person's username or
+// name, by a record's human code and by command, on both databases; a name
+// of the site's staff finds nothing for a client's user.
+func TestAuditFiltersInWords(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "POST", "/api/v1/buildings", map[string]any{"code": "B77", "name": "Bâtiment 77", "role": string(site.RoleProduction)})
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		for _, person := range []string{"admin", "Ada Admin"} {
+			items := e.call(t, "admin", "GET", "/api/v1/audit?limit=1000&person="+url.QueryEscape(person), nil).items(t)
+			if len(items) == 0 {
+				t.Errorf("person=%s finds nothing", person)
+			}
+			for _, it := range items {
+				if it["actor_id"] != e.accounts["admin"].ID {
+					t.Errorf("person=%s: an entry of %v", person, it["actor_name"])
+				}
+			}
+		}
+		if n := len(e.call(t, "admin", "GET", "/api/v1/audit?person=nobody", nil).items(t)); n != 0 {
+			t.Errorf("person=nobody: %d entries", n)
+		}
+		if n := len(e.call(t, "client-alpha", "GET", "/api/v1/audit?person=galenix", nil).items(t)) + len(e.call(t, "client-alpha", "GET", "/api/v1/audit?person=admin", nil).items(t)); n != 0 {
+			t.Errorf("a client's user finds %d entries of the site's staff by name", n)
+		}
+		for code, id := range map[string]string{e.line.Code: e.line.ID, e.roomB.Code: e.roomB.ID, "operator": e.accounts["operator"].ID} {
+			items := e.call(t, "admin", "GET", "/api/v1/audit?limit=1000&record="+url.QueryEscape(code), nil).items(t)
+			if len(items) == 0 {
+				t.Errorf("record=%s finds nothing", code)
+			}
+			for _, it := range items {
+				if it["entity_id"] != id {
+					t.Errorf("record=%s: an entry of %v %v", code, it["entity"], it["entity_id"])
+				}
+			}
+		}
+		items := e.call(t, "admin", "GET", "/api/v1/audit?command=building.create", nil).items(t)
+		if len(items) == 0 {
+			t.Error("command=building.create finds nothing")
+		}
+		for _, it := range items {
+			if it["command"] != "building.create" {
+				t.Errorf("command filter: %v", it["command"])
+			}
+		}
+		// The line's entries name its room by code, not by id.
+		named := false
+		for _, it := range e.call(t, "admin", "GET", "/api/v1/audit?record="+url.QueryEscape(e.line.Code), nil).items(t) {
+			if it["field"] == "room_id" && it["new_label"] == e.roomB.Code {
+				named = true
+			}
+		}
+		if !named {
+			t.Error("the line's room_id is not labelled with the room's code")
+		}
+		// The page: filters in words.
+		b := e.adminBrowser(t, "admin", "")
+		b.get("/audit?person=Ada+Admin&command=building.create").has(t, http.StatusOK, "Bâtiment 77", "Ada Admin")
 	})
 }
