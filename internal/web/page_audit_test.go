@@ -3,8 +3,10 @@ package web_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -213,6 +215,26 @@ func TestAuditCSVGuardAndFormat(t *testing.T) {
 			t.Errorf("sep=comma ignored: %q", r.body[:min(80, len(r.body))])
 		}
 		e.call(t, "admin", "GET", "/api/v1/audit/export.csv?sep=pipe", nil).wantError(t, http.StatusBadRequest, "invalid", "sep")
+		// An independent reader: python3's csv module, with the ';'
+		// dialect and the BOM of utf-8-sig, reads as many rows of the
+		// same width as encoding/csv.
+		want := csvRows(t, r)
+		py, err := exec.LookPath("python3")
+		if err != nil {
+			t.Log("python3 absent: the independent reader is skipped")
+			return
+		}
+		cmd := exec.Command(py, "-c", `import csv,io,sys
+rows=list(csv.reader(io.TextIOWrapper(sys.stdin.buffer,encoding="utf-8-sig",newline=""),delimiter=";"))
+print(len(rows), len({len(r) for r in rows}), rows[0][0])`)
+		cmd.Stdin = bytes.NewReader(r.body)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("python3 csv: %v", err)
+		}
+		if got, wantOut := strings.TrimSpace(string(out)), fmt.Sprintf("%d 1 séquence", len(want)); got != wantOut {
+			t.Errorf("python3 reads %q, want %q", got, wantOut)
+		}
 	})
 }
 
