@@ -60,6 +60,11 @@ func TestBatchTrailFromItsPage(t *testing.T) {
 			t.Errorf("%s refused: status %d, want a page: %.300q", path, bad.status, bad.body)
 		}
 	}
+	// Every record page links to its own trail.
+	qa.get("/products").has(t, http.StatusOK, `href="/audit?record=CEF-1G"`)
+	qa.get("/masters/"+f.master).has(t, http.StatusOK, `href="/audit?entity=master&amp;entity_id=`+f.master+`"`)
+	qa.get("/lines/"+f.line.ID).has(t, http.StatusOK, `href="/audit?entity=line&amp;entity_id=`+f.line.ID+`"`)
+
 	// The API's callers still get JSON.
 	f.call(t, "qa", "GET", "/api/v1/audit/export.pdf?from=someday", nil).wantError(t, http.StatusBadRequest, "invalid", "from")
 }
