@@ -217,10 +217,13 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 			e.ActorID, e.ActorName, e.ActorStaff = "", "", true
 			e.SessionID, e.Address = "", ""
 		}
-		if people[e.Old] {
+		// A printed name of a person (approved_name, qp_name ...) in an
+		// entry of the site's staff is a person of the site.
+		personName := e.ActorStaff && strings.HasSuffix(e.Field, "_name") && e.Field != "product_name"
+		if people[e.Old] || personName && e.Old != "" {
 			e.Old, e.OldLabel = "", audit.StaffLabel
 		}
-		if people[e.New] {
+		if people[e.New] || personName && e.New != "" {
 			e.New, e.NewLabel = "", audit.StaffLabel
 		}
 	}
