@@ -22,6 +22,17 @@ type Entry struct {
 	Reason    string    `json:"reason,omitempty"`
 	// ClientID is the client laboratory owning the entity, if any.
 	ClientID string `json:"client_id,omitempty"`
+	// EntityLabel, OldLabel and NewLabel name the record the entity id, the
+	// old value and the new value identify, when they are the id of one the
+	// reader may see: a lot, a product's code, a person's name. The store
+	// resolves them in the reader's scope; the trail keeps the ids.
+	EntityLabel string `json:"entity_label,omitempty"`
+	OldLabel    string `json:"old_label,omitempty"`
+	NewLabel    string `json:"new_label,omitempty"`
+	// ActorStaff marks, for a client laboratory's reader, an entry made by
+	// the site's staff: its actor is not given (ActorID and ActorName are
+	// empty), and nor is any value naming a person of the site.
+	ActorStaff bool `json:"actor_staff,omitempty"`
 	// PrevHash and Hash link the entry into the chain (see chain.go).
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
@@ -75,16 +86,33 @@ func Diff(entity, id string, old, new []Field) []Change {
 	return out
 }
 
+// StaffLabel is the label of a value naming a person of the site, for a
+// client laboratory's reader; the pages render it as "site staff".
+const StaffLabel = "\x00site_staff"
+
 // Filter selects audit entries.
 type Filter struct {
 	Entity   string
 	EntityID string
 	Actor    string
-	From     time.Time
-	To       time.Time
+	// Person is a username or a person's name: the entries of the accounts
+	// so named.
+	Person string
+	// Record is a record's human code: a batch's lot (its steps included),
+	// a material lot, a product's, master's, room's or line's code, an
+	// account's username.
+	Record  string
+	Command string
+	From    time.Time
+	To      time.Time
 	// AfterSeq pages forward: only entries with a greater sequence.
 	AfterSeq int64
-	Limit    int
+	// BeforeSeq pages back: only entries with a smaller sequence.
+	BeforeSeq int64
+	// Newest lists the newest entries first (with AfterSeq, the oldest
+	// entries after it, answered newest first).
+	Newest bool
+	Limit  int
 }
 
 // F builds a field.

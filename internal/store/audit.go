@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"galenix/internal/audit"
 	"galenix/internal/identity"
@@ -16,10 +19,40 @@ type AuditStore struct{ db *DB }
 // Audit returns the audit trail reader of the database.
 func (db *DB) Audit() *AuditStore { return &AuditStore{db: db} }
 
-// Entries lists audit entries matching f, oldest first. A client's user sees
-// only the entries of its own laboratory's records.
+// recordByCode selects the ids of the records a human code names: a batch's
+// lot and its steps, a material lot, a product's, master's, room's or
+// line's code, an account's username. Each "?" takes the code.
+const recordByCode = `SELECT CAST(id AS TEXT) FROM batches WHERE lot = ?
+	UNION SELECT CAST(s.id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE b.lot = ?
+	UNION SELECT CAST(id AS TEXT) FROM material_lots WHERE code = ?
+	UNION SELECT CAST(id AS TEXT) FROM products WHERE code = ?
+	UNION SELECT CAST(id AS TEXT) FROM masters WHERE code = ?
+	UNION SELECT CAST(id AS TEXT) FROM rooms WHERE code = ?
+	UNION SELECT CAST(id AS TEXT) FROM lines WHERE code = ?
+	UNION SELECT CAST(id AS TEXT) FROM accounts WHERE username = ?`
+
+// Entries lists audit entries matching f, oldest first (newest first with
+// f.Newest). A client's user sees only the entries of its own laboratory's
+// records, and never who of the site's staff made them: such an entry's
+// actor is blank and marked ActorStaff, and a value naming a person of the
+// site is blanked and labelled audit.StaffLabel. Ids are labelled with the
+// record they name, in the reader's scope.
 func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	out, err := s.entries(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.label(ctx, actorOf(ctx), out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// entries lists the audit entries matching f as they are stored, for the
+// proof bundle (whose digests cover the stored content).
+func (s *AuditStore) entries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	a := actorOf(ctx)
+	staff := isStaff(a)
 	cond, args := inScope("client_id", a.ClientScope())
 	q := `SELECT seq, at, actor_id, actor_name, session_id, address, command, entity, entity_id, field, old_value, new_value, reason, COALESCE(client_id, ''), prev_hash, hash
 		FROM audit_log WHERE seq > ? AND (` + cond
@@ -28,17 +61,37 @@ func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry
 	// and access rights is for those who may see accounts, whichever
 	// client an account belongs to (Annex 11 §12.3): it holds no client
 	// know-how.
-	if isStaff(a) {
+	if staff {
 		q += ` OR (client_id IS NULL AND entity NOT IN ` + accessEntities + `)`
 	}
 	if a.Can(identity.PermAccountsView) {
 		q += ` OR entity IN ` + accessEntities
 	}
 	q += `)`
-	for _, c := range []struct{ col, val string }{{"entity", f.Entity}, {"entity_id", f.EntityID}, {"actor_id", f.Actor}} {
+	if f.BeforeSeq > 0 {
+		q += " AND seq < ?"
+		args = append(args, f.BeforeSeq)
+	}
+	for _, c := range []struct{ col, val string }{{"entity", f.Entity}, {"entity_id", f.EntityID}, {"actor_id", f.Actor}, {"command", f.Command}} {
 		if c.val != "" {
 			q += " AND " + c.col + " = ?"
 			args = append(args, c.val)
+		}
+	}
+	if f.Person != "" {
+		// A client's user finds the people of its laboratories only:
+		// the names of the site's staff are not its to search.
+		pc, pargs := "1 = 1", []any(nil)
+		if !staff {
+			pc, pargs = inScope("client_id", a.ClientScope())
+		}
+		q += " AND actor_id IN (SELECT CAST(id AS TEXT) FROM accounts WHERE (username = ? OR name = ?) AND " + pc + ")"
+		args = append(append(args, f.Person, f.Person), pargs...)
+	}
+	if f.Record != "" {
+		q += " AND entity_id IN (" + recordByCode + ")"
+		for range strings.Count(recordByCode, "?") {
+			args = append(args, f.Record)
 		}
 	}
 	if !f.From.IsZero() {
@@ -53,12 +106,156 @@ func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
-	q += " ORDER BY seq LIMIT ?"
+	// Newest first reads back from the end, or from BeforeSeq; after
+	// AfterSeq it reads forward, then turns the page round.
+	reverse := f.Newest && f.AfterSeq > 0 && f.BeforeSeq == 0
+	if f.Newest && !reverse {
+		q += " ORDER BY seq DESC LIMIT ?"
+	} else {
+		q += " ORDER BY seq LIMIT ?"
+	}
 	args = append(args, limit)
-	return list(ctx, s.db, q, args, func(sc scanner, e *audit.Entry) error {
+	out, err := list(ctx, s.db, q, args, func(sc scanner, e *audit.Entry) error {
 		err := sc.Scan(&e.Seq, &e.At, &e.ActorID, &e.ActorName, &e.SessionID, &e.Address, &e.Command,
 			&e.Entity, &e.EntityID, &e.Field, &e.Old, &e.New, &e.Reason, &e.ClientID, &e.PrevHash, &e.Hash)
 		e.At = e.At.UTC()
 		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	if reverse {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}
+
+// label names the ids of the entries (the record, an old or a new value)
+// with the record they identify, in the reader's scope; for a client's
+// reader it hides the site's staff (see Entries).
+func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audit.Entry) error {
+	staff := isStaff(a)
+	ids := map[string]bool{}
+	for _, e := range entries {
+		for _, v := range []string{e.EntityID, e.Old, e.New, e.ActorID} {
+			if _, err := uuid.Parse(v); err == nil && len(v) == 36 {
+				ids[v] = true
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names := map[string]string{}
+	// people holds the accounts among the ids: true for the site's staff.
+	people := map[string]bool{}
+	keys := make([]string, 0, len(ids))
+	for id := range ids {
+		keys = append(keys, id)
+	}
+	scope := a.ClientScope()
+	for start := 0; start < len(keys); start += 200 {
+		chunk := keys[start:min(start+200, len(keys))]
+		in := "(?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+		idArgs := make([]any, len(chunk))
+		for i, id := range chunk {
+			idArgs[i] = id
+		}
+		// Client-owned records in the reader's scope; site records
+		// (rooms, lines) for staff alone; every account, to know the
+		// site's staff from a client's users.
+		type source struct {
+			sql    string
+			client bool
+		}
+		sources := []source{
+			{`SELECT CAST(id AS TEXT), lot, CAST(client_id AS TEXT) FROM batches WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE CAST(s.id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE CAST(id AS TEXT) IN ` + in, true},
+		}
+		if staff {
+			sources = append(sources,
+				source{`SELECT CAST(id AS TEXT), code, '' FROM rooms WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM lines WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM material_lots WHERE CAST(id AS TEXT) IN ` + in, false})
+		}
+		err := s.db.Read(ctx, func(tx *Tx) error {
+			for _, src := range sources {
+				if err := scanLabels(tx, src.sql, idArgs, func(id, name, client string) {
+					if !src.client || scope.All || containsStr(scope.Clients, client) {
+						names[id] = name
+					}
+				}); err != nil {
+					return err
+				}
+			}
+			return scanLabels(tx, `SELECT CAST(id AS TEXT), name, COALESCE(CAST(client_id AS TEXT), '') FROM accounts WHERE CAST(id AS TEXT) IN `+in, idArgs,
+				func(id, name, client string) {
+					people[id] = client == ""
+					if staff || client != "" && (scope.All || containsStr(scope.Clients, client)) {
+						names[id] = name
+					}
+				})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for i := range entries {
+		e := &entries[i]
+		e.EntityLabel, e.OldLabel, e.NewLabel = names[e.EntityID], names[e.Old], names[e.New]
+		if staff {
+			continue
+		}
+		// A client's reader: the site's staff stay unnamed. An actor
+		// that is no account of a client (a person of the site, or
+		// galenix itself) is the site's.
+		if isSite, known := people[e.ActorID]; isSite || !known {
+			e.ActorID, e.ActorName, e.ActorStaff = "", "", true
+			e.SessionID, e.Address = "", ""
+		}
+		// A printed name of a person (approved_name, qp_name ...) in an
+		// entry of the site's staff is a person of the site.
+		personName := e.ActorStaff && strings.HasSuffix(e.Field, "_name") && e.Field != "product_name"
+		if people[e.Old] || personName && e.Old != "" {
+			e.Old, e.OldLabel = "", audit.StaffLabel
+		}
+		if people[e.New] || personName && e.New != "" {
+			e.New, e.NewLabel = "", audit.StaffLabel
+		}
+	}
+	return nil
+}
+
+func scanLabels(tx *Tx, q string, args []any, fn func(id, name, client string)) error {
+	rows, err := tx.query(q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name string
+		var client *string
+		if err := rows.Scan(&id, &name, &client); err != nil {
+			return err
+		}
+		c := ""
+		if client != nil {
+			c = *client
+		}
+		fn(id, name, c)
+	}
+	return rows.Err()
+}
+
+func containsStr(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }

@@ -71,7 +71,7 @@ func (s *AuditStore) recordEntries(ctx context.Context, entity, entityID string)
 	var out []audit.Entry
 	f := audit.Filter{Entity: entity, EntityID: entityID, Limit: page}
 	for {
-		es, err := s.Entries(ctx, f)
+		es, err := s.entries(ctx, f)
 		if err != nil {
 			return nil, err
 		}

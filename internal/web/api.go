@@ -205,24 +205,57 @@ type auditItem struct {
 }
 
 func (s *Server) listAudit(r *http.Request) ([]auditItem, error) {
-	f, err := auditFilter(r.URL.Query(), false, s.zone())
+	q := r.URL.Query()
+	f, err := auditFilter(q, false, s.zone())
 	if err != nil {
 		return nil, err
 	}
+	if f.Limit, err = auditLimit(q); err != nil {
+		return nil, err
+	}
+	// Oldest first, paged forward with after, for a reader catching up
+	// with the trail; order=newest (or before) reads newest first, paged
+	// back with before.
+	switch q.Get("order") {
+	case "", "oldest":
+		f.Newest = f.BeforeSeq > 0
+	case "newest":
+		f.Newest = true
+	default:
+		return nil, errs.Field("order", "web.audit_order")
+	}
 	entries, err := s.Audit.Entries(r.Context(), f)
+	lang := apiLang(r)
 	items := make([]auditItem, len(entries))
 	for i, e := range entries {
-		items[i] = auditItem{ID: strconv.FormatInt(e.Seq, 10), Entry: e}
+		items[i] = auditItem{ID: strconv.FormatInt(e.Seq, 10), Entry: staffNamed(lang, e)}
 	}
 	return items, err
 }
 
+// auditLimit reads how many entries a page of the trail holds: 100 unless
+// told, a whole number from 1 to auditStoreLimit.
+func auditLimit(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > auditStoreLimit {
+		return 0, errs.Field("limit", "web.limit_must_whole_number")
+	}
+	return n, nil
+}
+
 // auditFilter reads the filters of the audit trail from a query: entity,
-// entity_id, actor, from, to (RFC 3339) and after. With days, from and to
-// may also be calendar days, YYYY-MM-DD, in the site's zone: from the start of
-// the day from, up to the end of the day to (both included).
+// entity_id, actor (an account's id), person (a username or a name),
+// record (a record's human code), command, from, to (RFC 3339), after and
+// before. With days, from and to may also be calendar days, YYYY-MM-DD, in
+// the site's zone: from the start of the day from, up to the end of the
+// day to (both included).
 func auditFilter(q url.Values, days bool, zone *time.Location) (audit.Filter, error) {
-	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor")}
+	f := audit.Filter{Entity: q.Get("entity"), EntityID: q.Get("entity_id"), Actor: q.Get("actor"),
+		Person: strings.TrimSpace(q.Get("person")), Record: strings.TrimSpace(q.Get("record")), Command: strings.TrimSpace(q.Get("command"))}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time
@@ -235,12 +268,18 @@ func auditFilter(q url.Values, days bool, zone *time.Location) (audit.Filter, er
 			*p.dst = t
 		}
 	}
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return f, errs.Field("after", "web.after_sequence_number_0")
+	for _, p := range []struct {
+		name string
+		dst  *int64
+		key  string
+	}{{"after", &f.AfterSeq, "web.after_sequence_number_0"}, {"before", &f.BeforeSeq, "web.before_sequence_number"}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return f, errs.Field(p.name, p.key)
+			}
+			*p.dst = n
 		}
-		f.AfterSeq = n
 	}
 	return f, nil
 }

@@ -12,3 +12,6 @@ type (
 	APIStep      = apiStep
 	APIDeviation = apiDeviation
 )
+
+// CSVSafe is csvSafe, for the tests.
+var CSVSafe = csvSafe

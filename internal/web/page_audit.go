@@ -2,9 +2,11 @@ package web
 
 import (
 	"encoding/csv"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +21,7 @@ import (
 func (s *Server) routesAuditPages() {
 	s.handle("GET", "/audit", false, s.auditPage)
 	s.handle("GET", "/api/v1/audit/export.csv", false, s.auditCSV)
-	s.handle("GET", "/api/v1/audit/export.pdf", false, s.auditPDF)
+	s.handle("GET", "/api/v1/audit/export.pdf", false, s.auditPDFExport)
 }
 
 // auditStoreLimit is the most entries the audit reader answers at a time.
@@ -28,17 +30,18 @@ const auditStoreLimit = 1000
 // auditPageSize is how many entries the audit page shows at a time.
 const auditPageSize = 200
 
-// auditView is the audit trail page: its filters, one page of entries and
-// the links to the next page and to the CSV export of the same filters.
+// auditView is the audit trail page: its filters, one page of entries,
+// newest first, the links to the newer and older pages and to the exports
+// of the same filters.
 type auditView struct {
 	base
-	Entity, EntityID, ActorID, From, To string
-	After                               int64
-	Entries                             []auditRow
-	// Next reads on after the last entry shown; First goes back to the
-	// start; Export downloads the entries of the filters as CSV, ExportPDF
-	// as PDF.
-	Next, First, Export, ExportPDF string
+	Entity, EntityID, ActorID, Person, Record, Command, From, To string
+	Entries                                                      []auditRow
+	// Newer and Older page through the trail; First goes back to the
+	// newest entries; Export downloads the entries of the filters as CSV,
+	// ExportPDF as PDF (at most MaxPDF entries).
+	Newer, Older, First, Export, ExportPDF string
+	MaxPDF                                 int
 }
 
 type auditRow struct {
@@ -47,11 +50,13 @@ type auditRow struct {
 	// Modified marks the entry of a record changed after its first entry
 	// (Annex 11 §8.2).
 	Modified bool
-	// OldText and NewText are the values in the page's language: a coded
-	// text (a step's entry, a deviation's title) rendered, any other value
-	// as it is; the page gives the stored form too. The exports keep the
-	// stored form.
-	OldText, NewText string
+	// Who, CommandText, RecordText and FieldText are in the page's
+	// language; OldText and NewText name the value: the record an id
+	// names, a state in words, a coded text rendered, any other value as
+	// it is. The page gives the stored form too; the exports keep it.
+	Who, CommandText, RecordText, FieldText, OldText, NewText string
+	// Trail is the trail of the entry's record alone.
+	Trail string
 }
 
 // modifies reports whether the entry records a change to an existing
@@ -68,6 +73,73 @@ func formatStamp(lang string, t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("02/01/2006 15:04:05 MST")
 }
 
+// auditWord is the words of a name of the trail (a command, a kind of
+// record, a field): the catalogue's family key + name, else fallback's,
+// else the name with its dots and underscores as spaces.
+func auditWord(lang, family, fallback, name string) string {
+	if name == "" {
+		return ""
+	}
+	if hasMsg(family + name) {
+		return tr(lang, family+name)
+	}
+	if fallback != "" && hasMsg(fallback+name) {
+		return tr(lang, fallback+name)
+	}
+	return strings.NewReplacer(".", " ", "_", " ").Replace(name)
+}
+
+// auditValue is a value of the trail in words: the record it names (or
+// "site staff" for a client's reader), a state, a coded text, or the value.
+func auditValue(lang, field, v, label string) string {
+	switch {
+	case label == audit.StaffLabel:
+		return tr(lang, "admin.site_staff")
+	case label != "":
+		return label
+	case field == "state" || field == "status":
+		for _, fam := range []string{"stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
+			if hasMsg(fam + v) {
+				return tr(lang, fam+v)
+			}
+		}
+	}
+	return storedText(lang, v)
+}
+
+// staffNamed writes "site staff" as the actor of an entry made by the
+// site's staff, for a client's reader (see store.AuditStore.Entries).
+func staffNamed(lang string, e audit.Entry) audit.Entry {
+	if e.ActorStaff {
+		e.ActorName = tr(lang, "admin.site_staff")
+	}
+	return e
+}
+
+// auditRowOf is the entry e in words.
+func (s *Server) auditRowOf(lang string, e audit.Entry) auditRow {
+	e = staffNamed(lang, e)
+	row := auditRow{Entry: e, When: formatStamp(lang, e.At, s.zone()), Modified: modifies(e), Who: e.ActorName,
+		CommandText: auditWord(lang, "audit.command.", "", e.Command),
+		RecordText:  auditWord(lang, "audit.record.", "", e.Entity),
+		FieldText:   auditWord(lang, "audit.field.", "field.", e.Field),
+		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel),
+		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel)}
+	if e.EntityID != "" {
+		row.Trail = trailLink(e.Entity, e.EntityID)
+	}
+	return row
+}
+
+// trailLink is the address of the trail of one record.
+func trailLink(entity, id string) string {
+	return "/audit?" + url.Values{"entity": {entity}, "entity_id": {id}}.Encode()
+}
+
+// auditFilterKeys are the query's filters the page keeps from page to page
+// and gives the exports.
+var auditFilterKeys = []string{"entity", "entity_id", "actor", "person", "record", "command", "from", "to"}
+
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 	a, _ := identity.ActorFrom(r.Context())
 	if !a.Can(identity.PermAuditSite) {
@@ -80,30 +152,39 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	f.Limit = auditPageSize
+	f.Limit, f.Newest = auditPageSize, true
 	entries, err := s.Audit.Entries(r.Context(), f)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
 	d := auditView{base: s.base(r, "audit"), Entity: f.Entity, EntityID: f.EntityID, ActorID: f.Actor,
-		From: q.Get("from"), To: q.Get("to"), After: f.AfterSeq}
+		Person: f.Person, Record: f.Record, Command: f.Command, From: q.Get("from"), To: q.Get("to"), MaxPDF: maxPDFEntries}
 	for _, e := range entries {
-		d.Entries = append(d.Entries, auditRow{Entry: e, When: formatStamp(d.Lang, e.At, s.zone()), Modified: modifies(e),
-			OldText: storedText(d.Lang, e.Old), NewText: storedText(d.Lang, e.New)})
+		d.Entries = append(d.Entries, s.auditRowOf(d.Lang, e))
 	}
 	filters := url.Values{}
-	for _, k := range []string{"entity", "entity_id", "actor", "from", "to"} {
+	for _, k := range auditFilterKeys {
 		if v := q.Get(k); v != "" {
 			filters.Set(k, v)
 		}
 	}
-	if len(entries) == auditPageSize {
-		next := cloneValues(filters)
-		next.Set("after", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
-		d.Next = "/audit?" + next.Encode()
+	paged := f.AfterSeq > 0 || f.BeforeSeq > 0
+	if len(entries) > 0 {
+		// Older entries follow when the page is full, or when it was
+		// reached from an older page.
+		if len(entries) == auditPageSize || f.AfterSeq > 0 {
+			older := cloneValues(filters)
+			older.Set("before", strconv.FormatInt(entries[len(entries)-1].Seq, 10))
+			d.Older = "/audit?" + older.Encode()
+		}
+		if paged {
+			newer := cloneValues(filters)
+			newer.Set("after", strconv.FormatInt(entries[0].Seq, 10))
+			d.Newer = "/audit?" + newer.Encode()
+		}
 	}
-	if f.AfterSeq > 0 {
+	if paged {
 		d.First = "/audit"
 		if len(filters) > 0 {
 			d.First += "?" + filters.Encode()
@@ -144,14 +225,92 @@ func csvLang(r *http.Request) string {
 var csvColumns = []string{"audit.csv.seq", "audit.csv.at", "audit.csv.who", "audit.csv.command", "audit.csv.entity",
 	"audit.csv.entity_id", "audit.csv.field", "audit.csv.old", "audit.csv.new", "audit.csv.reason", "audit.csv.modified"}
 
+// csvNumber matches a plain number: written as it is, never guarded.
+var csvNumber = regexp.MustCompile(`^[-+]?[0-9]+([.,][0-9]+)?([eE][-+]?[0-9]+)?$`)
+
 // csvSafe keeps a spreadsheet from reading a value as a formula (CSV
 // injection): a value starting with =, +, -, @, a tab or a carriage return
-// gets a leading apostrophe.
+// gets a leading apostrophe, unless it is a plain number (-20 stays -20).
 func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) && !csvNumber.MatchString(v) {
 		return "'" + v
 	}
 	return v
+}
+
+// csvFormat is how a CSV export writes its values: its separator and its
+// decimal mark. French spreadsheets split on ";" and read "20,5"; English
+// ones split on "," and read "20.5". The query's sep ("comma",
+// "semicolon" or "tab") overrides the language's separator.
+type csvFormat struct {
+	comma   rune
+	decimal byte
+}
+
+// csvFormatOf is the CSV format of the request, in language lang.
+func csvFormatOf(r *http.Request, lang string) (csvFormat, error) {
+	f := csvFormat{comma: ',', decimal: '.'}
+	if lang == langFR {
+		f = csvFormat{comma: ';', decimal: ','}
+	}
+	switch r.URL.Query().Get("sep") {
+	case "":
+	case "comma", ",":
+		f.comma = ','
+	case "semicolon", ";":
+		f.comma = ';'
+	case "tab":
+		f.comma = '\t'
+	default:
+		return f, errs.Field("sep", "web.csv_sep")
+	}
+	if f.comma == ',' {
+		// A decimal comma would need quotes in every cell.
+		f.decimal = '.'
+	}
+	return f, nil
+}
+
+// value writes v for the CSV: a number with the format's decimal mark,
+// anything else guarded against formulas.
+func (f csvFormat) value(v string) string {
+	if csvNumber.MatchString(v) {
+		if f.decimal == ',' {
+			return strings.Replace(v, ".", ",", 1)
+		}
+		return v
+	}
+	return csvSafe(v)
+}
+
+// newCSV starts a CSV file of the format on w: UTF-8 with its byte order
+// mark, so that a spreadsheet reads its accents.
+func newCSV(w io.Writer, f csvFormat) *csv.Writer {
+	_, _ = w.Write([]byte("\uFEFF"))
+	cw := csv.NewWriter(w)
+	cw.Comma = f.comma
+	return cw
+}
+
+// exportError answers a refused export: a page a person reads when a
+// browser asked for it (a link of the pages), else the API's error.
+func (s *Server) exportError(w http.ResponseWriter, r *http.Request, err error) {
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.pageError(w, r, err)
+		return
+	}
+	s.apiError(w, r, err)
+}
+
+// auditPDFExport checks the export before the PDF is built, so that a
+// refused one (too many entries, a bad filter) answers a browser a page it
+// shows rather than an error it drops.
+func (s *Server) auditPDFExport(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.auditExportEntries(r, maxPDFEntries); err != nil {
+		s.exportError(w, r, err)
+		return
+	}
+	s.auditPDF(w, r)
 }
 
 // auditExportEntries reads all the audit entries of the export's filters
@@ -163,13 +322,16 @@ func (s *Server) auditExportEntries(r *http.Request, limit int) ([]audit.Entry, 
 	if err != nil {
 		return nil, err
 	}
+	lang := csvLang(r)
 	var all []audit.Entry
 	for {
 		entries, err := s.Audit.Entries(r.Context(), f)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, entries...)
+		for _, e := range entries {
+			all = append(all, staffNamed(lang, e))
+		}
 		if len(all) > limit {
 			return nil, errs.E(errs.Invalid, "web.more_than_entries_match", limit)
 		}
@@ -191,20 +353,24 @@ const (
 // all of them, as a CSV file a person reads in a spreadsheet (Annex 11 §9).
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	// Read everything before writing, so that a failure is a clean error.
-	all, err := s.auditExportEntries(r, maxCSVEntries)
+	lang := csvLang(r)
+	format, err := csvFormatOf(r, lang)
 	if err != nil {
-		s.apiError(w, r, err)
+		s.exportError(w, r, err)
 		return
 	}
-	lang := csvLang(r)
+	all, err := s.auditExportEntries(r, maxCSVEntries)
+	if err != nil {
+		s.exportError(w, r, err)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Language", lang)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": tr(lang, "audit.csv.file")}))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("\uFEFF"))
-	cw := csv.NewWriter(w)
+	cw := newCSV(w, format)
 	header := make([]string, len(csvColumns))
 	for i, k := range csvColumns {
 		header[i] = tr(lang, k)
@@ -216,7 +382,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 			mod = tr(lang, "audit.csv.yes")
 		}
 		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), formatStamp(lang, e.At, s.zone()), csvSafe(e.ActorName), csvSafe(e.Command),
-			csvSafe(e.Entity), csvSafe(e.EntityID), csvSafe(e.Field), csvSafe(e.Old), csvSafe(e.New), csvSafe(e.Reason), mod})
+			csvSafe(e.Entity), csvSafe(e.EntityID), csvSafe(e.Field), format.value(e.Old), format.value(e.New), csvSafe(e.Reason), mod})
 	}
 	cw.Flush()
 }

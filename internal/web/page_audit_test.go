@@ -3,12 +3,17 @@ package web_test
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"net/http"
+	"net/url"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/web"
 )
 
 // csvRows reads a CSV export, checking its type, its byte order mark and
@@ -28,7 +33,11 @@ func csvRows(t *testing.T, r reply) [][]string {
 	if !ok {
 		t.Fatalf("no UTF-8 byte order mark: %q", r.body[:min(20, len(r.body))])
 	}
-	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	cr := csv.NewReader(bytes.NewReader(body))
+	if r.header.Get("Content-Language") == "fr" {
+		cr.Comma = ';'
+	}
+	rows, err := cr.ReadAll()
 	if err != nil {
 		t.Fatalf("reading the CSV: %v\n%s", err, body)
 	}
@@ -188,5 +197,155 @@ func TestAuditCSV(t *testing.T) {
 
 		e.call(t, "", "GET", "/api/v1/audit/export.csv", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
 		e.call(t, "admin", "GET", "/api/v1/audit/export.csv?from=yesterday", nil).wantError(t, http.StatusBadRequest, "invalid", "from")
+	})
+}
+
+func TestAuditCSVGuardAndFormat(t *testing.T) {
+	for v, want := range map[string]string{"-20": "-20", "+3.5": "+3.5", "=cmd": "'=cmd", "-1+2": "'-1+2", "@x": "'@x", "abc": "abc"} {
+		if got := web.CSVSafe(v); got != want {
+			t.Errorf("csvSafe(%q) = %q, want %q", v, got, want)
+		}
+	}
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "GET", "/api/v1/audit/export.csv?lang=fr", nil)
+		if !bytes.Contains(r.body, []byte("séquence;date et heure")) {
+			t.Errorf("French CSV not split on ';': %q", r.body[:min(80, len(r.body))])
+		}
+		if r := e.call(t, "admin", "GET", "/api/v1/audit/export.csv?lang=fr&sep=comma", nil); !bytes.Contains(r.body, []byte("séquence,date et heure")) {
+			t.Errorf("sep=comma ignored: %q", r.body[:min(80, len(r.body))])
+		}
+		e.call(t, "admin", "GET", "/api/v1/audit/export.csv?sep=pipe", nil).wantError(t, http.StatusBadRequest, "invalid", "sep")
+		// An independent reader: python3's csv module, with the ';'
+		// dialect and the BOM of utf-8-sig, reads as many rows of the
+		// same width as encoding/csv.
+		want := csvRows(t, r)
+		py, err := exec.LookPath("python3")
+		if err != nil {
+			t.Log("python3 absent: the independent reader is skipped")
+			return
+		}
+		cmd := exec.Command(py, "-c", `import csv,io,sys
+rows=list(csv.reader(io.TextIOWrapper(sys.stdin.buffer,encoding="utf-8-sig",newline=""),delimiter=";"))
+print(len(rows), len({len(r) for r in rows}), rows[0][0])`)
+		cmd.Stdin = bytes.NewReader(r.body)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("python3 csv: %v", err)
+		}
+		if got, wantOut := strings.TrimSpace(string(out)), fmt.Sprintf("%d 1 séquence", len(want)); got != wantOut {
+			t.Errorf("python3 reads %q, want %q", got, wantOut)
+		}
+	})
+}
+
+func TestAuditLimitAndClientStaff(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		for _, bad := range []string{"-1", "abc", "0", "1001"} {
+			e.call(t, "admin", "GET", "/api/v1/audit?limit="+bad, nil).wantError(t, http.StatusBadRequest, "invalid", "limit")
+		}
+		e.call(t, "admin", "GET", "/api/v1/audit?order=sideways", nil).wantError(t, http.StatusBadRequest, "invalid", "order")
+		if n := len(e.call(t, "admin", "GET", "/api/v1/audit?limit=3", nil).items(t)); n != 3 {
+			t.Errorf("limit=3 answers %d entries", n)
+		}
+		newest := e.call(t, "admin", "GET", "/api/v1/audit?order=newest&limit=5", nil).items(t)
+		if len(newest) != 5 || newest[0]["seq"].(float64) <= newest[4]["seq"].(float64) {
+			t.Errorf("order=newest: %v", newest)
+		}
+		older := e.call(t, "admin", "GET", "/api/v1/audit?before="+strconv.Itoa(int(newest[4]["seq"].(float64)))+"&limit=1", nil).items(t)
+		if len(older) != 1 || older[0]["seq"].(float64) != newest[4]["seq"].(float64)-1 {
+			t.Errorf("before: %v", older)
+		}
+
+		// The client's reader sees "site staff", never a person of the
+		// site, in the API and the CSV.
+		items := e.call(t, "client-alpha", "GET", "/api/v1/audit", nil).items(t)
+		staff := 0
+		for _, it := range items {
+			if it["actor_staff"] == true {
+				staff++
+				if it["actor_id"] != "" || it["actor_name"] != "Site staff" {
+					t.Errorf("a staff entry names its actor: %v", it)
+				}
+			}
+		}
+		if staff == 0 {
+			t.Fatal("no entry by the site's staff in the client's trail: the test proves nothing")
+		}
+		body := e.call(t, "client-alpha", "GET", "/api/v1/audit/export.csv?lang=fr", nil).body
+		all := string(e.call(t, "client-alpha", "GET", "/api/v1/audit", nil).body) + string(body)
+		for _, leak := range []string{"galenix\"", ";galenix;", "Ada Admin", "Otto Operator", e.accounts["admin"].ID, e.accounts["operator"].ID} {
+			if strings.Contains(all, leak) {
+				t.Errorf("the client's trail holds %q", leak)
+			}
+		}
+		if !strings.Contains(string(body), "Personnel du site") {
+			t.Error("the client's CSV does not say site staff")
+		}
+		// The staff's own trail names them.
+		if !strings.Contains(string(e.call(t, "admin", "GET", "/api/v1/audit", nil).body), `"actor_name":"galenix"`) {
+			t.Error("the staff's trail does not name galenix")
+		}
+	})
+}
+
+// TestAuditFiltersInWords: the trail is filtered by a person's username or
+// name, by a record's human code and by command, on both databases; a name
+// of the site's staff finds nothing for a client's user.
+func TestAuditFiltersInWords(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "POST", "/api/v1/buildings", map[string]any{"code": "B77", "name": "Bâtiment 77", "role": string(site.RoleProduction)})
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		for _, person := range []string{"admin", "Ada Admin"} {
+			items := e.call(t, "admin", "GET", "/api/v1/audit?limit=1000&person="+url.QueryEscape(person), nil).items(t)
+			if len(items) == 0 {
+				t.Errorf("person=%s finds nothing", person)
+			}
+			for _, it := range items {
+				if it["actor_id"] != e.accounts["admin"].ID {
+					t.Errorf("person=%s: an entry of %v", person, it["actor_name"])
+				}
+			}
+		}
+		if n := len(e.call(t, "admin", "GET", "/api/v1/audit?person=nobody", nil).items(t)); n != 0 {
+			t.Errorf("person=nobody: %d entries", n)
+		}
+		if n := len(e.call(t, "client-alpha", "GET", "/api/v1/audit?person=galenix", nil).items(t)) + len(e.call(t, "client-alpha", "GET", "/api/v1/audit?person=admin", nil).items(t)); n != 0 {
+			t.Errorf("a client's user finds %d entries of the site's staff by name", n)
+		}
+		for code, id := range map[string]string{e.line.Code: e.line.ID, e.roomB.Code: e.roomB.ID, "operator": e.accounts["operator"].ID} {
+			items := e.call(t, "admin", "GET", "/api/v1/audit?limit=1000&record="+url.QueryEscape(code), nil).items(t)
+			if len(items) == 0 {
+				t.Errorf("record=%s finds nothing", code)
+			}
+			for _, it := range items {
+				if it["entity_id"] != id {
+					t.Errorf("record=%s: an entry of %v %v", code, it["entity"], it["entity_id"])
+				}
+			}
+		}
+		items := e.call(t, "admin", "GET", "/api/v1/audit?command=building.create", nil).items(t)
+		if len(items) == 0 {
+			t.Error("command=building.create finds nothing")
+		}
+		for _, it := range items {
+			if it["command"] != "building.create" {
+				t.Errorf("command filter: %v", it["command"])
+			}
+		}
+		// The line's entries name its room by code, not by id.
+		named := false
+		for _, it := range e.call(t, "admin", "GET", "/api/v1/audit?record="+url.QueryEscape(e.line.Code), nil).items(t) {
+			if it["field"] == "room_id" && it["new_label"] == e.roomB.Code {
+				named = true
+			}
+		}
+		if !named {
+			t.Error("the line's room_id is not labelled with the room's code")
+		}
+		// The page: filters in words.
+		b := e.adminBrowser(t, "admin", "")
+		b.get("/audit?person=Ada+Admin&command=building.create").has(t, http.StatusOK, "Bâtiment 77", "Ada Admin")
 	})
 }
