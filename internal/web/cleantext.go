@@ -25,7 +25,9 @@ import (
 func (s *Server) cleanText(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := uncleanText(w, r); err != nil {
-			if strings.HasPrefix(r.URL.Path, "/api/") {
+			if errs.Is(err, errs.NotFound) && !strings.HasPrefix(r.URL.Path, "/api/") {
+				s.notFound(w, r)
+			} else if strings.HasPrefix(r.URL.Path, "/api/") {
 				s.apiError(w, r, err)
 			} else {
 				s.pageError(w, r, err)
@@ -40,7 +42,9 @@ func (s *Server) cleanText(next http.Handler) http.Handler {
 // refuses; a body it reads is put back for the handler.
 func uncleanText(w http.ResponseWriter, r *http.Request) error {
 	if !bounds.Text(r.URL.Path) {
-		return bounds.TextField("path", r.URL.Path)
+		// An address holding a NUL byte or invalid UTF-8 names nothing
+		// galenix serves: a 404, as any unknown address.
+		return errs.E(errs.NotFound, "web.there_no_such_api")
 	}
 	// A query that does not parse is its handler's to refuse; what parses
 	// is checked, names and values.

@@ -64,7 +64,7 @@ var contractDoc = sync.OnceValues(func() (*openapi3.T, error) {
 	// The answers that are files or streams: their bodies are checked
 	// for their content type alone (a schema of type string describes
 	// them); a stream's events below.
-	for _, ct := range []string{"application/pdf", "text/event-stream", "application/zip", "application/gzip", "application/x-ndjson", "application/openmetrics-text", "application/yaml", "text/csv"} {
+	for _, ct := range []string{"application/pdf", "text/event-stream", "application/zip", "application/gzip", "application/x-ndjson", "application/openmetrics-text", "application/yaml", "text/csv", "text/html"} {
 		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
 	}
 	for path, name := range streamData {

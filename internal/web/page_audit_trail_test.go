@@ -15,7 +15,7 @@ import (
 // a PDF; a refused export answers a browser a page it shows.
 func TestBatchTrailFromItsPage(t *testing.T) {
 	f := newFloorEnv(t)
-	f.ok(t, f.record(t, "operator", f.batch, map[string]any{"id": f.stepIDs[0]}, map[string]any{"checked": []bool{true, true}}), http.StatusOK, "record a step")
+	f.ok(t, f.record(t, "operator", f.batch, map[string]any{"id": f.stepIDs[0]}, map[string]any{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}), http.StatusOK, "record a step")
 	qa := f.browserWith(t, "qa", testPassword, "")
 
 	p := qa.get("/batches/" + f.batch)

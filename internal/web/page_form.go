@@ -190,12 +190,14 @@ func routesEditor[T any](s *Server, prefix string, e *editor[T]) {
 		return
 	}
 	s.handle("GET", prefix+"/{id}/edit", false, func(w http.ResponseWriter, r *http.Request) {
-		if !s.mayOpen(w, r, e.may) {
-			return
-		}
+		// A record outside the reader's scope does not exist for them
+		// (404), whether or not they could edit it.
 		v, err := e.get(r.Context(), r.PathValue("id"))
 		if err != nil {
 			s.pageError(w, r, err)
+			return
+		}
+		if !s.mayOpen(w, r, e.may) {
 			return
 		}
 		renderForm(s, w, r, e, http.StatusOK, prefix, r.PathValue("id"), valuesOf(e, v), nil)

@@ -36,7 +36,7 @@ func TestPDFUnicode(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, entry := range []map[string]any{
-		{"checked": []bool{true, true}},
+		{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."},
 		{"lot": "LOT-A", "quantity": "10"},
 		{"lot": "LOT-B", "quantity": "20"},
 		{"equipment": "E1"},
