@@ -200,7 +200,7 @@ func TestProductRefusals(t *testing.T) {
 			{"no client", victor, newProduct("", "P-NEW", site.FormVial), errs.Invalid, "client_id"},
 			{"client that is no id", victor, newProduct("alpha", "P-NEW", site.FormVial), errs.Invalid, "client_id"},
 			{"unknown form", victor, newProduct(e.alpha.ID, "P-NEW", "cream"), errs.Invalid, "form"},
-			{"code taken by another client", victor, newProduct(e.alpha.ID, "P-BETA", site.FormVial), errs.Conflict, "code"},
+			{"code taken by the client's own product", victor, newProduct(e.alpha.ID, "P-ALPHA", site.FormVial), errs.Conflict, "code"},
 			{"code with a space", victor, newProduct(e.alpha.ID, "P NEW", site.FormVial), errs.Invalid, "code"},
 		} {
 			t.Run(c.name, func(t *testing.T) {
