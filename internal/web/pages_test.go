@@ -687,9 +687,9 @@ func TestLanguageSwitch(t *testing.T) {
 	}
 
 	p = b.get(line)
-	p.want(t, http.StatusOK, "Sterile line", "vial", "prefilled syringe", "Running", "12,000 units/h", "Qualification due", "overdue",
+	p.want(t, http.StatusOK, "Sterile line", "vial", "prefilled syringe", "Qualification overdue", "12,000 units/h", "Qualification due", "overdue",
 		"15 Jan 2020", "Edit the line", "Sign out")
-	p.lacks(t, "seringue", "Modifier", "Se déconnecter", "En production")
+	p.lacks(t, "seringue", "Modifier", "Se déconnecter", "Qualification échue")
 	if !strings.Contains(p.body, `<html lang="en">`) {
 		t.Errorf("the English page is not marked as English")
 	}
