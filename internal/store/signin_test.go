@@ -99,6 +99,12 @@ func TestLockout(t *testing.T) {
 		ctx := context.Background()
 		acc := identity.Account{Username: "claire", Name: "Claire Dubois", Roles: []identity.Role{identity.RoleQA}}
 		newAccount(t, db, &acc)
+		// Claire's session on a tablet, open before the failures.
+		token, _, err := ids.Login(ctx, "claire", password, "10.0.0.7")
+		must(t, err)
+		if _, err := ids.Authenticate(ctx, token); err != nil {
+			t.Fatalf("claire's session: %v", err)
+		}
 		seq := lastSeq(t, db)
 
 		var wrong error
@@ -107,6 +113,12 @@ func TestLockout(t *testing.T) {
 			wantErr(t, err, errs.Unauthorized, "")
 			wrong = err
 		}
+
+		t.Run("the lock ends the sessions", func(t *testing.T) {
+			if _, err := ids.Authenticate(ctx, token); !errs.Is(err, errs.Unauthorized) {
+				t.Fatalf("claire's session after the lock: %v, want ended", err)
+			}
+		})
 
 		t.Run("audited", func(t *testing.T) {
 			var got []string
