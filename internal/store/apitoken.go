@@ -90,8 +90,19 @@ func (s *IdentityStore) authenticateMachine(ctx context.Context, token string) (
 		return identity.Actor{}, errBadMachineToken()
 	}
 	var t identity.Token
+	creatorActive := true
+	var locked sql.NullTime
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-		return notFound(scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.token_hash = ?`, tokenHash(token)), &t), "store.no_token")
+		if err := notFound(scanToken(tx.queryRow(`SELECT `+tokenCols+tokenFrom+` WHERE t.token_hash = ?`, tokenHash(token)), &t), "store.no_token"); err != nil {
+			return err
+		}
+		// The tokens of a withdrawn or locked account stop with it.
+		err := tx.queryRow(`SELECT active, locked_until FROM accounts WHERE CAST(id AS TEXT) = ?`, t.CreatedBy).Scan(&creatorActive, &locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			creatorActive = true
+			return nil
+		}
+		return err
 	})
 	if errs.Is(err, errs.NotFound) {
 		return identity.Actor{}, errBadMachineToken()
@@ -100,7 +111,7 @@ func (s *IdentityStore) authenticateMachine(ctx context.Context, token string) (
 		return identity.Actor{}, err
 	}
 	now := s.db.Now().UTC()
-	if !t.Live(now) {
+	if !t.Live(now) || !creatorActive || (locked.Valid && now.Before(locked.Time)) {
 		return identity.Actor{}, errBadMachineToken()
 	}
 	actor := t.MachineActor()

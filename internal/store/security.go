@@ -71,6 +71,10 @@ func (s *IdentityStore) recordFailure(ctx context.Context, actor identity.Actor,
 		if _, err := tx.exec(`UPDATE accounts SET locked_until = ?, failed_logins = 0 WHERE id = ?`, until, acc.ID); err != nil {
 			return err
 		}
+		// A locked account's sessions end at once, as a withdrawn one's.
+		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ?`, acc.ID); err != nil {
+			return err
+		}
 		if err := tx.auditAs("account.locked", []audit.Change{
 			{Entity: "account", EntityID: acc.ID, Field: "locked_until", New: auditAt(until)},
 			{Entity: "account", EntityID: acc.ID, Field: "failed_logins", Old: strconv.Itoa(n), New: "0"},

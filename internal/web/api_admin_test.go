@@ -345,3 +345,30 @@ func TestClientManagerAPI(t *testing.T) {
 		e.adminUnchanged(t, before)
 	})
 }
+
+// TestWithdrawnAccountTokensEnd: the machine tokens an administrator made
+// stop working when their account is withdrawn, with its sessions.
+func TestWithdrawnAccountTokensEnd(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{
+			"username": "ines", "name": "Inès Admin", "roles": []string{"admin"}, "password": adminPassword, "reason": "second administrator"})
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		id := r.object(t)["id"].(string)
+		e.loginWith(t, "ines", adminPassword)
+		r = e.call(t, "ines", "POST", "/api/v1/tokens", map[string]any{"name": "Reader", "scopes": []string{"site:read"}, "reason": "integration"})
+		if r.status != http.StatusCreated {
+			t.Fatalf("token: %d %s", r.status, r.body)
+		}
+		secret := r.object(t)["secret"].(string)
+		if r := e.with(t, secret, "GET", "/api/v1/rooms", nil); r.status != http.StatusOK {
+			t.Fatalf("token before withdrawal: %d %s", r.status, r.body)
+		}
+		if r := e.call(t, "admin", "POST", "/api/v1/accounts/"+id+"/withdraw", map[string]string{"reason": "left"}); r.status != http.StatusOK {
+			t.Fatalf("withdraw: %d %s", r.status, r.body)
+		}
+		e.with(t, secret, "GET", "/api/v1/rooms", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		e.call(t, "ines", "GET", "/api/v1/me", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+	})
+}
