@@ -79,7 +79,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var a identity.Account
 	var sessionID, address, kind string
 	var created, lastSeen, expires time.Time
-	var changed sql.NullTime
+	var changed, locked sql.NullTime
 	var totpEnabled bool
 	var assigned []string
 	var policy identity.Policy
@@ -93,11 +93,11 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 		var clients, settings sql.NullString
 		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source, a.version,
-			a.totp_enabled, a.password_changed_at, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
+			a.totp_enabled, a.password_changed_at, a.locked_until, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
 			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = a.id),
 			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE '`+policyPrefix+`%')
 			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum),
-			&a, &totpEnabled, &changed, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "store.no_session")
+			&a, &totpEnabled, &changed, &locked, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "store.no_session")
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,8 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	if seen.After(lastSeen) {
 		lastSeen = seen
 	}
-	if !a.Active || now.After(expires) || now.Sub(created) > policy.Absolute || now.Sub(lastSeen) > idle {
+	// A withdrawn or locked account has no live session.
+	if !a.Active || (locked.Valid && now.Before(locked.Time)) || now.After(expires) || now.Sub(created) > policy.Absolute || now.Sub(lastSeen) > idle {
 		return identity.Actor{}, errSessionEnded()
 	}
 	if !changed.Valid {

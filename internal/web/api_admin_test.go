@@ -345,3 +345,34 @@ func TestClientManagerAPI(t *testing.T) {
 		e.adminUnchanged(t, before)
 	})
 }
+
+// TestWithdrawnAccountTokens: a withdrawn administrator's sessions end at
+// once; the machine tokens they made are the site's (a sensor gateway, a
+// badge reader) and keep working until they expire or are revoked, so
+// that production does not stop when a person leaves.
+func TestWithdrawnAccountTokens(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		r := e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{
+			"username": "ines", "name": "Inès Admin", "roles": []string{"admin"}, "password": adminPassword, "reason": "second administrator"})
+		if r.status != http.StatusCreated {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		id := r.object(t)["id"].(string)
+		e.loginWith(t, "ines", adminPassword)
+		r = e.call(t, "ines", "POST", "/api/v1/tokens", map[string]any{"name": "Reader", "scopes": []string{"site:read"}, "reason": "integration"})
+		if r.status != http.StatusCreated {
+			t.Fatalf("token: %d %s", r.status, r.body)
+		}
+		secret := r.object(t)["secret"].(string)
+		if r := e.with(t, secret, "GET", "/api/v1/rooms", nil); r.status != http.StatusOK {
+			t.Fatalf("token before withdrawal: %d %s", r.status, r.body)
+		}
+		if r := e.call(t, "admin", "POST", "/api/v1/accounts/"+id+"/withdraw", map[string]string{"reason": "left"}); r.status != http.StatusOK {
+			t.Fatalf("withdraw: %d %s", r.status, r.body)
+		}
+		e.call(t, "ines", "GET", "/api/v1/me", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		if r := e.with(t, secret, "GET", "/api/v1/rooms", nil); r.status != http.StatusOK {
+			t.Fatalf("the site's token after its creator left: %d %s", r.status, r.body)
+		}
+	})
+}

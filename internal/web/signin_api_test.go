@@ -431,3 +431,20 @@ func TestPendingGateCoversEveryRoute(t *testing.T) {
 		t.Errorf("only %d routes walked", seen)
 	}
 }
+
+// TestLockedAccountSessionsEnd: the lock that ends a run of failed
+// sign-ins ends the account's sessions at once, as a withdrawal does.
+func TestLockedAccountSessionsEnd(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		setClock(e)
+		tok := tokenOf(t, e.login(t, "username", "operator", "password", testPassword))
+		for range 4 {
+			e.login(t, "username", "operator", "password", "not the password").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		}
+		if r := e.with(t, tok, "GET", "/api/v1/me", nil); r.status != http.StatusOK {
+			t.Fatalf("before the lock: status %d: %s", r.status, r.body)
+		}
+		e.login(t, "username", "operator", "password", "not the password").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+		e.with(t, tok, "GET", "/api/v1/me", nil).wantError(t, http.StatusUnauthorized, "unauthorized", "")
+	})
+}
