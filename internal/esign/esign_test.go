@@ -1,6 +1,7 @@
 package esign_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,7 +206,7 @@ func TestNeeds(t *testing.T) {
 		{"account", esign.Approved, "", false},
 	} {
 		got, ok := esign.Needs(c.entity, c.m)
-		if got != c.want || ok != c.ok {
+		if ok != c.ok || (ok && !slices.Contains(got, c.want)) || (!ok && got != nil) {
 			t.Errorf("esign.Needs(%s, %s) = %q, %v; want %q, %v", c.entity, c.m, got, ok, c.want, c.ok)
 		}
 	}
