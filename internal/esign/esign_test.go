@@ -1,6 +1,7 @@
 package esign_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func TestPermit(t *testing.T) {
 		{"operator performs", operator, "line", esign.Performed, ""},
 		{"operator cannot release", operator, "line", esign.Released, errs.Forbidden},
 		{"QA cannot release", qa, "line", esign.Released, errs.Forbidden},
-		{"QP releases", qp, "line", esign.Released, ""},
+		{"QP releases", qp, "batch", esign.Released, ""},
 		{"QA reviews the trail", qa, esign.EntityAuditPeriod, esign.Reviewed, ""},
 		{"QP cannot review the trail", qp, esign.EntityAuditPeriod, esign.Reviewed, errs.Forbidden},
 		{"a period takes reviewed only", qa, esign.EntityAuditPeriod, esign.Approved, errs.Invalid},
@@ -145,7 +146,7 @@ func TestVerifierIsNotPerformer(t *testing.T) {
 	if err := esign.Check(other, "line", esign.Verified, existing); err != nil {
 		t.Errorf("another person verifying: %v", err)
 	}
-	if err := esign.Check(operator, "line", esign.Approved, existing); err != nil {
+	if err := esign.Check(operator, "line", esign.Acknowledged, existing); err != nil {
 		t.Errorf("performer approving: %v", err)
 	}
 	// The other way round: the verifier does not sign as performer.
@@ -174,5 +175,53 @@ func TestParsePeriod(t *testing.T) {
 		if _, err := esign.ParsePeriod(bad, site.DefaultLocation()); errs.CodeOf(err) != errs.Invalid || errs.FieldOf(err) != "entity_id" {
 			t.Errorf("ParsePeriod(%q): %v", bad, err)
 		}
+	}
+}
+
+// TestNeeds: each meaning on each kind of record needs its permission; an
+// unlisted pair is refused.
+func TestNeeds(t *testing.T) {
+	for _, c := range []struct {
+		entity string
+		m      esign.Meaning
+		want   identity.Permission
+		ok     bool
+	}{
+		{"batch_step", esign.Performed, identity.PermBatchExecute, true},
+		{"batch_step", esign.Verified, identity.PermBatchExecute, true},
+		{"master", esign.Approved, identity.PermMasterApprove, true},
+		{"batch", esign.Reviewed, identity.PermQualityDecide, true},
+		{"batch", esign.Released, identity.PermBatchRelease, true},
+		{"batch", esign.Rejected, identity.PermBatchRelease, true},
+		{"lot", esign.Approved, identity.PermLotStatus, true},
+		{"lot", esign.Rejected, identity.PermLotStatus, true},
+		{"spec", esign.Approved, identity.PermQualityDecide, true},
+		{"deviation", esign.Approved, identity.PermQualityDecide, true},
+		{"oos_investigation", esign.Approved, identity.PermQualityDecide, true},
+		{esign.EntityAuditPeriod, esign.Reviewed, identity.PermQualityDecide, true},
+		{"lot", esign.Reviewed, "", false},
+		{"line", esign.Approved, "", false},
+		{"line", esign.Reviewed, "", false},
+		{"master", esign.Performed, "", false},
+		{"account", esign.Approved, "", false},
+	} {
+		got, ok := esign.Needs(c.entity, c.m)
+		if ok != c.ok || (ok && !slices.Contains(got, c.want)) || (!ok && got != nil) {
+			t.Errorf("esign.Needs(%s, %s) = %q, %v; want %q, %v", c.entity, c.m, got, ok, c.want, c.ok)
+		}
+	}
+	op := identity.Actor{UserID: "u1", Roles: []identity.Role{identity.RoleOperator}}
+	qa := identity.Actor{UserID: "u2", Roles: []identity.Role{identity.RoleQA}}
+	if err := esign.Permit(op, "lot", esign.Approved); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("an operator approves a lot: %v", err)
+	}
+	if err := esign.Permit(qa, "lot", esign.Approved); err != nil {
+		t.Errorf("QA approves a lot: %v", err)
+	}
+	if err := esign.Permit(qa, "line", esign.Reviewed); !errs.Is(err, errs.Invalid) {
+		t.Errorf("QA reviews a line: %v", err)
+	}
+	if err := esign.Permit(op, "batch_step", esign.Performed); err != nil {
+		t.Errorf("an operator performs a step: %v", err)
 	}
 }

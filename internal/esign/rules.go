@@ -1,6 +1,8 @@
 package esign
 
 import (
+	"slices"
+
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 )
@@ -44,7 +46,59 @@ func Permit(a identity.Actor, entity string, m Meaning) error {
 	if m == Released && !a.Can(identity.PermBatchRelease) {
 		return errs.E(errs.Forbidden, "esign.only_qualified_person_may")
 	}
+	if m == Acknowledged {
+		return nil // an acknowledgement of having read a record implies no authority
+	}
+	need, ok := Needs(entity, m)
+	if !ok {
+		return errs.Field("meaning", "esign.meaning_not_for_record")
+	}
+	if !slices.ContainsFunc(need, a.Can) {
+		return errs.E(errs.Forbidden, "esign.meaning_needs_permission")
+	}
 	return nil
+}
+
+// kindMeaning is one meaning on one kind of record.
+type kindMeaning struct {
+	entity  string
+	meaning Meaning
+}
+
+// permits says which permission each meaning on each kind of record needs:
+// a meaning that implies authority is given only by whoever holds it. A
+// meaning not listed for a kind of record is refused, but "acknowledged",
+// which says only that the signer read the record and implies no authority.
+var permits = map[kindMeaning][]identity.Permission{
+	// The shop floor: a step, or a line's clearance, performed by one
+	// person and verified by another.
+	{"batch_step", Performed}: {identity.PermBatchExecute},
+	{"batch_step", Verified}:  {identity.PermBatchExecute, identity.PermQualityDecide},
+	{"line", Performed}:       {identity.PermBatchExecute},
+	{"line", Verified}:        {identity.PermBatchExecute},
+	// A master batch record: its author's review, quality assurance's
+	// approval.
+	{"master", Reviewed}: {identity.PermMasterEdit},
+	{"master", Approved}: {identity.PermMasterApprove},
+	// A batch: quality's review, then the Qualified Person's decision.
+	{"batch", Reviewed}: {identity.PermQualityDecide},
+	{"batch", Released}: {identity.PermBatchRelease},
+	{"batch", Rejected}: {identity.PermBatchRelease},
+	// Quality's decisions.
+	{"deviation", Approved}:         {identity.PermQualityDecide},
+	{"oos_investigation", Approved}: {identity.PermQualityDecide},
+	{"spec", Approved}:              {identity.PermQualityDecide},
+	{EntityAuditPeriod, Reviewed}:   {identity.PermQualityDecide},
+	// A material lot's status decided by quality.
+	{"lot", Approved}: {identity.PermLotStatus},
+	{"lot", Rejected}: {identity.PermLotStatus},
+}
+
+// Needs returns the permissions (any one of them) a signature of meaning m on a record of the
+// entity needs; false when that meaning is not given to such a record.
+func Needs(entity string, m Meaning) ([]identity.Permission, bool) {
+	p, ok := permits[kindMeaning{entity, m}]
+	return p, ok
 }
 
 // NotPerformer enforces that the verifier is not the performer: a signature

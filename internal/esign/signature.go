@@ -76,6 +76,9 @@ type ChallengeRequest struct {
 	Entity   string `json:"entity"`
 	EntityID string `json:"entity_id"`
 	Meaning  string `json:"meaning"`
+	// ContentHash is, if given, the content hash of the record as the
+	// signer was shown it; a record changed since is refused.
+	ContentHash string `json:"content_sha256,omitempty"`
 }
 
 // Challenge is a one-time token that a signature must carry: good for one
@@ -83,11 +86,14 @@ type ChallengeRequest struct {
 // record and meaning it names. It keeps a signing request from being
 // replayed.
 type Challenge struct {
-	Challenge string    `json:"challenge"`
-	Entity    string    `json:"entity"`
-	EntityID  string    `json:"entity_id"`
-	Meaning   Meaning   `json:"meaning"`
-	ExpiresAt time.Time `json:"expires_at"`
+	Challenge string  `json:"challenge"`
+	Entity    string  `json:"entity"`
+	EntityID  string  `json:"entity_id"`
+	Meaning   Meaning `json:"meaning"`
+	// ContentHash is the content the challenge binds: a signature
+	// carrying it is refused once the record has changed.
+	ContentHash string    `json:"content_sha256"`
+	ExpiresAt   time.Time `json:"expires_at"`
 }
 
 // SignRequest is a signature as the signer gives it: the record and the

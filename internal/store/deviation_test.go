@@ -301,7 +301,7 @@ func TestDeviationRefusals(t *testing.T) {
 			t.Fatalf("a refused closure left signatures: %+v", sigs)
 		}
 		// A supervisor's signature closes nothing: refused too.
-		_, err = e.signer(t, "victor", d.ID)()
+		_, err = e.svc.Challenge(e.actor("victor"), esign.ChallengeRequest{Entity: "deviation", EntityID: d.ID, Meaning: string(esign.Approved)})
 		wantErr(t, err, errs.Forbidden, "")
 	})
 }

@@ -138,7 +138,7 @@ func TestLabSpecLifeCycle(t *testing.T) {
 		_, err = lab.MoveSpec(e.lea, e.spec.ID, quality.SpecSubmit, "")
 		must(t, err)
 		// QA's approval is a signature; the laboratory cannot approve.
-		_, err = e.sign(t, "olga", store.EntitySpec, e.spec.ID, esign.Approved)
+		_, err = e.svc.Challenge(e.actor("olga"), esign.ChallengeRequest{Entity: store.EntitySpec, EntityID: e.spec.ID, Meaning: string(esign.Approved)})
 		wantErr(t, err, errs.Forbidden, "")
 		_, err = e.sign(t, "quinn", store.EntitySpec, e.spec.ID, esign.Approved)
 		must(t, err)
@@ -358,7 +358,7 @@ func TestLabResultsAndOOS(t *testing.T) {
 		_, err = lab.ConcludePhase1(e.lea, inv.ID, true, "Flask of 50 mL found in the rack; the weighing ticket shows the dilution.", 0)
 		must(t, err)
 		// QA closes it by signature; the laboratory cannot.
-		_, err = e.sign(t, "olga", store.EntityInvestigation, inv.ID, esign.Approved)
+		_, err = e.svc.Challenge(e.actor("olga"), esign.ChallengeRequest{Entity: store.EntityInvestigation, EntityID: inv.ID, Meaning: string(esign.Approved)})
 		wantErr(t, err, errs.Forbidden, "")
 		_, err = e.sign(t, "quinn", store.EntityInvestigation, inv.ID, esign.Approved)
 		must(t, err)

@@ -629,12 +629,12 @@ func TestCatalogueSignatures(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
 		e := newCatEnv(t, db)
-		sig, err := e.signAs(t, "carla", "product", e.alphaProd.ID, esign.Approved)
+		sig, err := e.signAs(t, "carla", "product", e.alphaProd.ID, esign.Acknowledged)
 		must(t, err)
 		if sig.ClientID != e.alpha.ID {
 			t.Errorf("signature %+v", sig)
 		}
-		_, err = e.signAs(t, "carla", "product", e.betaProd.ID, esign.Approved)
+		_, err = e.signAs(t, "carla", "product", e.betaProd.ID, esign.Acknowledged)
 		wantErr(t, err, errs.NotFound, "")
 
 		lot := production.Lot{MaterialID: e.water.ID, Code: "WFI-1", Quantity: 10, ExpiresOn: now.AddDate(1, 0, 0)}

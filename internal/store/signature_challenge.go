@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"galenix/internal/errs"
@@ -36,6 +37,11 @@ func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest
 		if err := esign.Check(a, t.entity, m, t.existing); err != nil {
 			return err
 		}
+		// The content the signer saw, when they say which, must be the
+		// record's still; the challenge binds it either way.
+		if seen := strings.TrimSpace(r.ContentHash); seen != "" && seen != t.hash {
+			return errStale()
+		}
 		token, sum, err := newToken()
 		if err != nil {
 			return err
@@ -44,9 +50,9 @@ func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest
 		if _, err := tx.exec(`DELETE FROM signature_challenges WHERE expires_at < ?`, tx.now.Add(-time.Hour)); err != nil {
 			return err
 		}
-		c = &esign.Challenge{Challenge: token, Entity: t.entity, EntityID: t.entityID, Meaning: m, ExpiresAt: tx.now.Add(esign.ChallengeTTL)}
-		_, err = tx.exec(`INSERT INTO signature_challenges (id, token_hash, session_id, account_id, entity, entity_id, meaning, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?)`,
-			NewID(), sum, a.SessionID, a.UserID, c.Entity, c.EntityID, string(m), tx.now, c.ExpiresAt)
+		c = &esign.Challenge{Challenge: token, Entity: t.entity, EntityID: t.entityID, Meaning: m, ContentHash: t.hash, ExpiresAt: tx.now.Add(esign.ChallengeTTL)}
+		_, err = tx.exec(`INSERT INTO signature_challenges (id, token_hash, session_id, account_id, entity, entity_id, meaning, content_hash, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			NewID(), sum, a.SessionID, a.UserID, c.Entity, c.EntityID, string(m), t.hash, tx.now, c.ExpiresAt)
 		return err
 	})
 	if err != nil {
@@ -58,15 +64,17 @@ func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest
 // issued is a challenge as stored.
 type issued struct {
 	id, sessionID, accountID, entity, entityID, meaning string
-	expires                                             time.Time
-	used                                                sql.NullTime
+	// hash is the record's content hash when the challenge was issued.
+	hash    string
+	expires time.Time
+	used    sql.NullTime
 }
 
 // challenge finds a challenge by its token; nil when there is none.
 func (tx *Tx) challenge(token string) (*issued, error) {
 	var c issued
-	err := tx.queryRow(`SELECT id, session_id, account_id, entity, entity_id, meaning, expires_at, used_at FROM signature_challenges WHERE token_hash = ?`,
-		tokenHash(token)).Scan(&c.id, &c.sessionID, &c.accountID, &c.entity, &c.entityID, &c.meaning, &c.expires, &c.used)
+	err := tx.queryRow(`SELECT id, session_id, account_id, entity, entity_id, meaning, content_hash, expires_at, used_at FROM signature_challenges WHERE token_hash = ?`,
+		tokenHash(token)).Scan(&c.id, &c.sessionID, &c.accountID, &c.entity, &c.entityID, &c.meaning, &c.hash, &c.expires, &c.used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -75,6 +83,12 @@ func (tx *Tx) challenge(token string) (*issued, error) {
 
 func errChallenge(key string) error {
 	return &errs.Error{Code: errs.Forbidden, Field: "challenge", Key: key}
+}
+
+// errStale refuses a signature on a record whose content is no longer the
+// one the signer was shown (21 CFR 11.50, 11.70): nothing is signed.
+func errStale() error {
+	return errs.E(errs.Conflict, "store.record_changed_since_signing_asked")
 }
 
 func errReplayed() error {
@@ -105,6 +119,8 @@ func (c *issued) refusal(a identity.Actor, t *signTarget, now time.Time) (string
 		return "challenge already used (replayed signature)", errReplayed()
 	case !now.Before(c.expires):
 		return "challenge expired", errChallenge("store.challenge_expired_challenge_lasts")
+	case c.hash != t.hash:
+		return "record changed since the challenge", errStale()
 	}
 	return "", nil
 }

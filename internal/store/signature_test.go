@@ -243,8 +243,8 @@ func TestSignChallengeBinding(t *testing.T) {
 			// ... and the signature made of the line, as performed.
 		}{
 			{"another session", e.ctx("olga", "2"), "line", line.ID, esign.Performed},
-			{"another record", ctx, "equipment", eq.ID, esign.Performed},
-			{"another meaning", ctx, "line", line.ID, esign.Approved},
+			{"another record", ctx, "equipment", eq.ID, esign.Acknowledged},
+			{"another meaning", ctx, "line", line.ID, esign.Acknowledged},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				ch := e.challenge(t, tt.ctx, tt.entity, tt.id, tt.m)
@@ -349,7 +349,7 @@ func TestSignScope(t *testing.T) {
 			_, err = e.svc.Signatures(carla, r.entity, r.id)
 			wantErr(t, err, errs.NotFound, "")
 		}
-		sig, err := e.sign(t, "carla", "client", e.alpha.ID, esign.Approved)
+		sig, err := e.sign(t, "carla", "client", e.alpha.ID, esign.Acknowledged)
 		must(t, err)
 		if sig.ClientID != e.alpha.ID {
 			t.Errorf("client_id %q", sig.ClientID)
@@ -395,10 +395,13 @@ func TestSignPermissions(t *testing.T) {
 			_, err := e.svc.Challenge(e.ctx(who), esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "released"})
 			wantErr(t, err, errs.Forbidden, "")
 		}
-		sig, err := e.sign(t, "paula", "line", line.ID, esign.Released)
-		must(t, err)
-		if sig.Meaning != esign.Released {
-			t.Errorf("signature %+v", sig)
+		// A line is not released: the meaning is not one such a record takes.
+		_, err := e.svc.Challenge(e.ctx("paula"), esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "released"})
+		wantErr(t, err, errs.Invalid, "meaning")
+		// Reviewed or approved on a line implies an authority nobody has.
+		for _, m := range []string{"reviewed", "approved"} {
+			_, err = e.svc.Challenge(e.ctx("quinn"), esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: m})
+			wantErr(t, err, errs.Invalid, "meaning")
 		}
 		_, err = e.svc.Challenge(e.ctx("dirk"), esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "performed"})
 		wantErr(t, err, errs.Forbidden, "")
@@ -507,6 +510,47 @@ func TestSignaturePublishesItsEvent(t *testing.T) {
 		}
 		if sigs := e.list(t, e.ctx("victor"), "line", line.ID); len(sigs) != 1 {
 			t.Errorf("the refused signature was kept: %d signatures", len(sigs))
+		}
+	})
+}
+
+// TestSignStaleContent: a challenge binds the record's content; a record
+// changed between the challenge and the signature signs nothing (409), and
+// a challenge naming content no longer current is refused.
+func TestSignStaleContent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newSigEnv(t, db)
+		line := e.f.line
+		ctx := e.ctx("olga")
+		c, err := e.svc.Challenge(ctx, esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "performed"})
+		must(t, err)
+		if len(c.ContentHash) != 64 {
+			t.Errorf("challenge %+v binds no content", c)
+		}
+		before := signatureCount(t, db)
+		changed := line
+		changed.CapacityPerHour = 4800
+		must(t, db.Site().UpdateLine(as(alice), &changed, "Capacity re-measured"))
+		_, err = e.svc.Sign(ctx, esign.SignRequest{Entity: "line", EntityID: line.ID, Meaning: "performed", Username: "olga", Password: password, Challenge: c.Challenge})
+		wantErr(t, err, errs.Conflict, "")
+		if msg := errs.MessageOf(err, "en"); !strings.Contains(msg, "changed since you opened it") {
+			t.Errorf("message %q", msg)
+		}
+		if n := signatureCount(t, db); n != before {
+			t.Errorf("%d signatures, want %d: nothing signed", n, before)
+		}
+		// The content the signer saw, named at the challenge, must be current.
+		_, err = e.svc.Challenge(ctx, esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "performed", ContentHash: c.ContentHash})
+		wantErr(t, err, errs.Conflict, "")
+		// Unchanged since the challenge, it signs.
+		c2, err := e.svc.Challenge(ctx, esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "performed"})
+		must(t, err)
+		c3, err := e.svc.Challenge(ctx, esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "performed", ContentHash: c2.ContentHash})
+		must(t, err)
+		sig, err := e.svc.Sign(ctx, esign.SignRequest{Entity: "line", EntityID: line.ID, Meaning: "performed", Username: "olga", Password: password, Challenge: c3.Challenge})
+		must(t, err)
+		if sig.ContentHash != c2.ContentHash {
+			t.Errorf("signed %s, challenge bound %s", sig.ContentHash, c2.ContentHash)
 		}
 	})
 }

@@ -68,7 +68,7 @@ func TestVerifyAuditSignatures(t *testing.T) {
 				es := trail(t, db, "line", e.f.line.ID, 0)
 				signedAt := es[len(es)-1].Seq
 				// More entries after it, so that the one named is not merely the last.
-				_, err = e.sign(t, "victor", "equipment", e.f.equipment.ID, esign.Verified)
+				_, err = e.sign(t, "victor", "equipment", e.f.equipment.ID, esign.Acknowledged)
 				must(t, err)
 				if _, b := verify(t, db, key); b != nil {
 					t.Fatalf("untouched: %v", b)

@@ -236,9 +236,9 @@ func TestSignatureRefusals(t *testing.T) {
 		e.call(t, "supervisor", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", c.Challenge)).
 			wantError(t, http.StatusForbidden, "forbidden", "challenge")
 		// ... of another record, of another meaning.
-		e.call(t, "supervisor", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", e.challenge(t, "supervisor", "equipment", eq, "verified"))).
+		e.call(t, "supervisor", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", e.challenge(t, "supervisor", "equipment", eq, "acknowledged"))).
 			wantError(t, http.StatusForbidden, "forbidden", "challenge")
-		e.call(t, "supervisor", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", e.challenge(t, "supervisor", "line", line, "approved"))).
+		e.call(t, "supervisor", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", e.challenge(t, "supervisor", "line", line, "acknowledged"))).
 			wantError(t, http.StatusForbidden, "forbidden", "challenge")
 		// Someone else's username.
 		body = signBody("operator", "line", line, "verified", e.challenge(t, "supervisor", "line", line, "verified"))
@@ -253,9 +253,9 @@ func TestSignatureRefusals(t *testing.T) {
 		// A release is a Qualified Person's.
 		e.call(t, "supervisor", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "released"}).
 			wantError(t, http.StatusForbidden, "forbidden", "")
-		if r := e.sign(t, "qp", "line", line, "released"); r.status != http.StatusCreated {
-			t.Errorf("release by the QP: %d %s", r.status, r.body)
-		}
+		// ... and of a batch, never of a line, even by a Qualified Person.
+		e.call(t, "qp", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "released"}).
+			wantError(t, http.StatusBadRequest, "invalid", "meaning")
 
 		// Bad requests.
 		e.call(t, "operator", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "blessed"}).
@@ -282,7 +282,7 @@ func TestSignatureClientScope(t *testing.T) {
 			e.call(t, "client-alpha", "GET", "/api/v1/signatures?entity="+r.entity+"&entity_id="+r.id, nil).wantError(t, http.StatusNotFound, "not_found", "")
 		}
 		// The admin is assigned to beta: signs beta's record.
-		if r := e.sign(t, "admin", "client", e.beta.ID, "approved"); r.status != http.StatusCreated || r.object(t)["client_id"] != e.beta.ID {
+		if r := e.sign(t, "admin", "client", e.beta.ID, "acknowledged"); r.status != http.StatusCreated || r.object(t)["client_id"] != e.beta.ID {
 			t.Fatalf("admin signs beta: %d %s", r.status, r.body)
 		}
 		e.call(t, "client-alpha", "GET", "/api/v1/signatures?entity=client&entity_id="+e.beta.ID, nil).wantError(t, http.StatusNotFound, "not_found", "")
@@ -336,5 +336,51 @@ func TestAuditPeriodReviewAPI(t *testing.T) {
 		if items := e.signatures(t, "qa", "audit_period", period); len(items) != 1 || items[0]["status"] != "broken" {
 			t.Errorf("reviews after a new entry in the period %v", items)
 		}
+	})
+}
+
+// TestSignatureStaleContent: a challenge binds the record's content; the
+// record changed since, the signature answers 409 and nothing is written;
+// unchanged, it signs. A meaning implying authority the signer lacks, or
+// one the record does not take, is refused.
+func TestSignatureStaleContent(t *testing.T) {
+	eachDB(t, func(t *testing.T, base *env) {
+		e := newSignEnv(t, base)
+		line := e.line.ID
+		r := e.call(t, "operator", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "performed"})
+		var c struct {
+			Challenge   string
+			ContentHash string `json:"content_sha256"`
+		}
+		r.decode(t, &c)
+		if len(c.ContentHash) != 64 {
+			t.Fatalf("challenge binds no content: %s", r.body)
+		}
+		before := e.signatureRows(t)
+		var l map[string]any
+		e.call(t, "admin", "GET", "/api/v1/lines/"+line, nil).decode(t, &l)
+		l["capacity_per_hour"] = 4321
+		l["reason"] = "Capacity re-measured"
+		if r := e.call(t, "admin", "PUT", "/api/v1/lines/"+line, l); r.status != http.StatusOK {
+			t.Fatalf("update line: %d %s", r.status, r.body)
+		}
+		got := e.call(t, "operator", "POST", "/api/v1/signatures", signBody("operator", "line", line, "performed", c.Challenge)).
+			wantError(t, http.StatusConflict, "conflict", "")
+		if !strings.Contains(got.Message, "changed since you opened it") {
+			t.Errorf("message %q", got.Message)
+		}
+		if n := e.signatureRows(t); n != before {
+			t.Errorf("%d signatures, want %d", n, before)
+		}
+		// Named at the challenge, a hash no longer current is refused.
+		e.call(t, "operator", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "performed", "content_sha256": c.ContentHash}).
+			wantError(t, http.StatusConflict, "conflict", "")
+		// Unchanged, it signs.
+		if r := e.sign(t, "operator", "line", line, "performed"); r.status != http.StatusCreated {
+			t.Fatalf("sign unchanged: %d %s", r.status, r.body)
+		}
+		// Authority: a line is never "reviewed"; a lot is approved only with the lot-status permission.
+		e.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "reviewed"}).
+			wantError(t, http.StatusBadRequest, "invalid", "meaning")
 	})
 }

@@ -194,7 +194,7 @@ func (s *Server) signRecord(r *http.Request, entity, id, meaning string, vals ur
 		return nil, errs.Wrap(errNoSignatures, "signatures")
 	}
 	ctx := r.Context()
-	ch, err := svc.Challenge(ctx, esign.ChallengeRequest{Entity: entity, EntityID: id, Meaning: meaning})
+	ch, err := svc.Challenge(ctx, esign.ChallengeRequest{Entity: entity, EntityID: id, Meaning: meaning, ContentHash: vals.Get("content_sha256")})
 	if err != nil {
 		return nil, err
 	}

@@ -388,6 +388,9 @@ func TestMasterApprovalPage(t *testing.T) {
 	p.has(t, http.StatusUnauthorized, "Identifiant ou mot de passe incorrect")
 	p = qa.post(page+"/sign", url.Values{"username": {"supervisor"}, "password": {testPassword}})
 	p.has(t, http.StatusUnauthorized, "Signez avec votre propre identifiant")
+	// The form carries the content it showed: a record changed since signs nothing, said in words.
+	qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "content_sha256": {strings.Repeat("0", 64)}}).
+		has(t, http.StatusConflict, "a changé depuis que vous l")
 	qa.follow(t, qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "reason": {"Conforme au dossier"}})).
 		has(t, http.StatusOK, "Approbation signée.", "Approuvé", "Quentin Qualité — ", "Approuvé / Approved", "Conforme au dossier", "Mettre en vigueur")
 
