@@ -77,19 +77,7 @@ func (s *Server) certificateEvents(n *notifier) http.HandlerFunc {
 			return
 		}
 		stop := n.stopping(r)
-		rc := http.NewResponseController(w)
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream; charset=utf-8")
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Accel-Buffering", "no")
-		w.WriteHeader(http.StatusOK)
-		send := func(b []byte) bool {
-			_ = rc.SetWriteDeadline(time.Now().Add(eventsWriteTimeout))
-			if _, err := w.Write(b); err != nil {
-				return false
-			}
-			return rc.Flush() == nil
-		}
+		send := startStream(w)
 		if !send(append([]byte("retry: 3000\n\n"), event...)) {
 			return
 		}

@@ -180,6 +180,26 @@ type batchSummary struct {
 	End        *time.Time            `json:"end,omitempty"`
 }
 
+// startStream answers 200 as a server-sent event stream and returns the
+// function that writes one event and flushes it, false once the client no
+// longer reads. net/http lifts the read deadline once the request is read;
+// each write of the stream has its own deadline.
+func startStream(w http.ResponseWriter) (send func([]byte) bool) {
+	rc := http.NewResponseController(w)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
+	w.WriteHeader(http.StatusOK)
+	return func(b []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(eventsWriteTimeout))
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+}
+
 // batchesEvent reads the batches and writes them as one event "batches".
 func (s *Server) batchesEvent(ctx context.Context, f production.BatchFilter) ([]byte, error) {
 	bs, err := s.Production.Batches(ctx, f)
@@ -227,21 +247,7 @@ func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 			return
 		}
 		stop := n.stopping(r)
-		// net/http lifts the read deadline once the request is read; each
-		// write of the stream has its own deadline.
-		rc := http.NewResponseController(w)
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream; charset=utf-8")
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
-		w.WriteHeader(http.StatusOK)
-		send := func(b []byte) bool {
-			_ = rc.SetWriteDeadline(time.Now().Add(eventsWriteTimeout))
-			if _, err := w.Write(b); err != nil {
-				return false
-			}
-			return rc.Flush() == nil
-		}
+		send := startStream(w)
 		if !send(append([]byte("retry: 3000\n\n"), event...)) {
 			return
 		}
