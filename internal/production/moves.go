@@ -277,6 +277,20 @@ func MayReceiveLot(a identity.Actor, l *Lot) error {
 	return nil
 }
 
+// LotDecision is the status quality's signature on a lot decides: its
+// approval releases the lot, its rejection rejects it; another meaning
+// decides nothing. The status changes with the signature, in its
+// transaction: a refused signature leaves the lot as it was.
+func LotDecision(m esign.Meaning) (LotStatus, bool) {
+	switch m {
+	case esign.Approved:
+		return LotReleased, true
+	case esign.Rejected:
+		return LotRejected, true
+	}
+	return "", false
+}
+
 // MayChangeLotStatus refuses a change of a lot's status that the actor may
 // not make, to a status that is not one, or without its reason: a lot's
 // status (released, quarantined, rejected) is a quality decision.

@@ -271,3 +271,18 @@ func TestMayReceiveLot(t *testing.T) {
 		}
 	}
 }
+
+// TestLotDecision: quality's approval of a lot releases it, its rejection
+// rejects it; no other meaning decides a status.
+func TestLotDecision(t *testing.T) {
+	for m, want := range map[esign.Meaning]LotStatus{esign.Approved: LotReleased, esign.Rejected: LotRejected} {
+		if got, ok := LotDecision(m); !ok || got != want {
+			t.Errorf("%s: %q %v, want %q", m, got, ok, want)
+		}
+	}
+	for _, m := range []esign.Meaning{esign.Acknowledged, esign.Reviewed, esign.Performed, esign.Verified, esign.Released} {
+		if got, ok := LotDecision(m); ok {
+			t.Errorf("%s decides %q", m, got)
+		}
+	}
+}

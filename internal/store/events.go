@@ -85,6 +85,8 @@ func (tx *Tx) publish(ev Event) error {
 func (db *DB) onSigned() {
 	db.On(SignatureGiven, stepTable.entity, func(tx *Tx, ev Event) error { return tx.stepSigned(ev.Signature, true) })
 	db.On(SignatureGiven, masterTable.entity, func(tx *Tx, ev Event) error { return approveMaster(tx, ev.Signature) })
+	// Quality's signed decision on a material lot releases or rejects it.
+	db.On(SignatureGiven, lotTable.entity, func(tx *Tx, ev Event) error { return decideLot(tx, ev.Signature) })
 	// A batch's own life cycle after manufacture: QA's signed review and
 	// the qualified person's decision (store/release.go).
 	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })

@@ -11,6 +11,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/text"
@@ -174,28 +175,45 @@ func (tx *Tx) createLot(l *production.Lot) error {
 // always with its reason.
 func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status production.LotStatus, reason string) (*production.Lot, error) {
 	var l production.Lot
-	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error {
-		if err := production.MayChangeLotStatus(tx.actor, status, tx.reason); err != nil {
-			return err
-		}
-		if err := tx.lotByID(id, &l); err != nil {
-			return err
-		}
-		old := l
-		l.Status = status
-		changes := audit.Diff(lotTable.entity, l.ID, old.AuditFields(), l.AuditFields())
-		if len(changes) == 0 {
-			return nil
-		}
-		if _, err := tx.exec(`UPDATE material_lots SET status = ? WHERE id = ?`, string(l.Status), l.ID); err != nil {
-			return err
-		}
-		return tx.Audit(changes, "")
-	})
+	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error { return tx.setLotStatus(id, status, &l) })
 	if err != nil {
 		return nil, err
 	}
 	return &l, nil
+}
+
+// setLotStatus moves a lot to a status, as the actor decides, with the
+// transaction's reason.
+func (tx *Tx) setLotStatus(id string, status production.LotStatus, l *production.Lot) error {
+	if err := production.MayChangeLotStatus(tx.actor, status, tx.reason); err != nil {
+		return err
+	}
+	if err := tx.lotByID(id, l); err != nil {
+		return err
+	}
+	old := *l
+	l.Status = status
+	changes := audit.Diff(lotTable.entity, l.ID, old.AuditFields(), l.AuditFields())
+	if len(changes) == 0 {
+		return nil
+	}
+	if _, err := tx.exec(`UPDATE material_lots SET status = ? WHERE id = ?`, string(l.Status), l.ID); err != nil {
+		return err
+	}
+	return tx.Audit(changes, "")
+}
+
+// decideLot is the reaction to quality's signature on a lot: the status
+// it decides (production.LotDecision) is recorded in the signature's own
+// transaction, with the signer's reason, so that a lot is never released
+// or rejected without its signature, nor signed without its decision.
+func decideLot(tx *Tx, sig *esign.Signature) error {
+	st, ok := production.LotDecision(sig.Meaning)
+	if !ok {
+		return nil
+	}
+	var l production.Lot
+	return tx.setLotStatus(sig.EntityID, st, &l)
 }
 
 // consumeLot takes a quantity out of a lot's stock, as a material addition
@@ -241,9 +259,11 @@ func signableLot(tx *Tx, id string) ([]audit.Field, string, error) {
 	if err := tx.lotByID(id, &l); err != nil {
 		return nil, "", err
 	}
+	// What a decision signs is the lot, not its stock nor its status,
+	// which the decision itself changes (decideLot).
 	var fields []audit.Field
 	for _, f := range l.AuditFields() {
-		if f.Name != "quantity" {
+		if f.Name != "quantity" && f.Name != "status" {
 			fields = append(fields, f)
 		}
 	}

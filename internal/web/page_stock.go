@@ -183,9 +183,6 @@ type lotPage struct {
 	CanDecide bool
 	Decide    *form
 	Statuses  []option
-	// Unsigned says the status was recorded but its signature refused:
-	// signing again records it.
-	Unsigned bool
 	Notice   string
 }
 
@@ -197,10 +194,10 @@ func (s *Server) lotPage(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Query().Get("done") != "":
 		notice = tr(langOf(r), "lot.decided")
 	}
-	s.renderLot(w, r, http.StatusOK, nil, false, notice)
+	s.renderLot(w, r, http.StatusOK, nil, notice)
 }
 
-func (s *Server) renderLot(w http.ResponseWriter, r *http.Request, status int, f *form, unsigned bool, notice string) {
+func (s *Server) renderLot(w http.ResponseWriter, r *http.Request, status int, f *form, notice string) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	l, err := s.Production.Lot(ctx, id)
@@ -208,7 +205,7 @@ func (s *Server) renderLot(w http.ResponseWriter, r *http.Request, status int, f
 		s.pageError(w, r, err)
 		return
 	}
-	d := lotPage{prodBase: s.prodBase(r, "batches", "lots"), Lot: l, Unsigned: unsigned, Notice: notice}
+	d := lotPage{prodBase: s.prodBase(r, "batches", "lots"), Lot: l, Notice: notice}
 	d.Expired = lotExpired(l, time.Now())
 	d.CanDecide = d.Actor.Can(identity.PermLotStatus)
 	if f == nil {
@@ -249,27 +246,37 @@ func lotMeaning(st production.LotStatus) esign.Meaning {
 	return esign.Rejected
 }
 
-// lotDecide records quality's decision on a lot (released, rejected or
-// back to quarantine) and signs it (21 CFR 11.200: username and password).
-// What would refuse the signature is checked before anything is written;
-// the status is then recorded, and the signature binds the lot as it now
-// is. Should the credentials be refused at that last step, the page says
-// the status stands unsigned, and the same form signs it.
+// lotDecide records quality's decision on a lot. A release or a rejection
+// is the signature itself (21 CFR 11.200: username and password): the
+// status changes as its reaction, in its transaction (store.decideLot),
+// so a refused signature changes nothing. A block back to quarantine only
+// restricts the lot's use: it is recorded with its reason, unsigned.
 func (s *Server) lotDecide(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	a, _ := identity.ActorFrom(ctx)
 	st := production.LotStatus(vals.Get("status"))
-	again := func(err error, unsigned bool) {
+	again := func(err error) {
 		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
 			s.pageError(w, r, err)
 			return
 		}
 		s.logIfInternal(r, err)
 		vals.Del("password")
-		s.renderLot(w, r, refusalStatus(err), &form{Values: vals, Err: err, lang: langOf(r)}, unsigned, "")
+		s.renderLot(w, r, refusalStatus(err), &form{Values: vals, Err: err, lang: langOf(r)}, "")
 	}
 	err := production.MayChangeLotStatus(a, st, vals.Get("reason"))
+	if st == production.LotQuarantine {
+		if err == nil {
+			_, err = s.Production.SetLotStatus(ctx, id, st, vals.Get("reason"))
+		}
+		if err != nil {
+			again(err)
+			return
+		}
+		http.Redirect(w, r, "/lots/"+url.PathEscape(id)+"?done="+string(st), http.StatusSeeOther)
+		return
+	}
 	if err == nil {
 		err = esign.Permit(a, "lot", lotMeaning(st))
 	}
@@ -277,18 +284,10 @@ func (s *Server) lotDecide(w http.ResponseWriter, r *http.Request, vals url.Valu
 		err = errs.Field("password", "web.lot.password")
 	}
 	if err == nil {
-		_, err = s.Production.Lot(ctx, id)
+		_, err = s.signRecord(r, "lot", id, string(lotMeaning(st)), vals)
 	}
 	if err != nil {
-		again(err, false)
-		return
-	}
-	if _, err := s.Production.SetLotStatus(ctx, id, st, vals.Get("reason")); err != nil {
-		again(err, false)
-		return
-	}
-	if _, err := s.signRecord(r, "lot", id, string(lotMeaning(st)), vals); err != nil {
-		again(err, true)
+		again(err)
 		return
 	}
 	http.Redirect(w, r, "/lots/"+url.PathEscape(id)+"?done="+string(st), http.StatusSeeOther)

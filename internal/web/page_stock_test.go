@@ -196,14 +196,31 @@ func TestLotPages(t *testing.T) {
 			t.Fatalf("signatures of the lot: %v", sigs)
 		}
 
-		// A wrong password after the checks: the status stands, unsigned,
-		// and the page says so; signing again records the signature.
+		// A wrong password: the decision is its signature, so the lot
+		// stays released and unsigned again (only the refusal is in the
+		// trail); the right one rejects it.
 		bad := qa.post(path+"/status", url.Values{"status": {"rejected"}, "reason": {"Damaged drums"}, "username": {"qa"}, "password": {"wrong"}})
-		bad.has(t, http.StatusUnauthorized, "its signature was refused")
+		bad.has(t, http.StatusUnauthorized)
+		if n := len(p.signatures(t, "qa", "lot", id)); n != 1 {
+			t.Errorf("%d signatures after a wrong password, want 1", n)
+		}
+		for _, en := range p.auditOf(t, "lot", id) {
+			if en.Field == "status" && en.New == "rejected" {
+				t.Errorf("a wrong password rejected the lot: %+v", en)
+			}
+		}
 		qa.follow(t, qa.post(path+"/status", url.Values{"status": {"rejected"}, "reason": {"Damaged drums"}, "username": {"qa"}, "password": {testPassword}})).
 			has(t, http.StatusOK, "Rejected", "Damaged drums")
 		if n := len(p.signatures(t, "qa", "lot", id)); n != 2 {
 			t.Errorf("%d signatures after the rejection, want 2", n)
+		}
+
+		// A block back to quarantine restricts the lot's use: recorded
+		// with its reason, no signature needed.
+		qa.follow(t, qa.post(path+"/status", url.Values{"status": {"quarantine"}, "reason": {"Supplier recall"}})).
+			has(t, http.StatusOK, "Quarantine", "Supplier recall")
+		if n := len(p.signatures(t, "qa", "lot", id)); n != 2 {
+			t.Errorf("%d signatures after the block, want 2", n)
 		}
 
 		// A client user sees no lot and no form.
