@@ -94,8 +94,9 @@ func TestQAReviewAndDecision(t *testing.T) {
 		_, err = rel.Justify(qa, b.ID, map[string]string{phStep: "pH 7.5 against 7.2: buffer re-prepared, see deviation."}, 9, "Wording")
 		wantErr(t, err, errs.Stale, "")
 
-		// The QP may not sign QA's review.
-		if _, err := e.sign(t, "paula", "batch", b.ID, esign.Reviewed); !errs.Is(err, errs.Forbidden) {
+		// The QP may not sign QA's review: refused at the challenge,
+		// before any credentials.
+		if _, err := e.svc.Challenge(e.actor("paula"), esign.ChallengeRequest{Entity: "batch", EntityID: b.ID, Meaning: string(esign.Reviewed)}); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("review signed by the QP: %v", err)
 		}
 		_, err = e.sign(t, "quinn", "batch", b.ID, esign.Reviewed)
@@ -125,7 +126,7 @@ func TestQAReviewAndDecision(t *testing.T) {
 			t.Fatalf("a refused certification wrote the register: %+v", reg)
 		}
 		// QA may not decide; the rejection needs its reason.
-		if _, err := e.signWith(t, "quinn", b.ID, esign.Rejected, "Rejected by QA instead of the QP."); !errs.Is(err, errs.Forbidden) {
+		if _, err := e.svc.Challenge(e.actor("quinn"), esign.ChallengeRequest{Entity: "batch", EntityID: b.ID, Meaning: string(esign.Rejected)}); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("rejected by QA: %v", err)
 		}
 		if _, err := e.signWith(t, "paula", b.ID, esign.Rejected, ""); !errs.Is(err, errs.Invalid) {
