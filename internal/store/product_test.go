@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,14 +52,15 @@ func (e *catEnv) as(username string) context.Context {
 }
 
 // signAs signs a record as username, with a fresh challenge.
-func (e *catEnv) signAs(t *testing.T, username, entity, id string, m esign.Meaning) (*esign.Signature, error) {
+func (e *catEnv) signAs(t *testing.T, username, entity, id string, m esign.Meaning, reason ...string) (*esign.Signature, error) {
 	t.Helper()
 	ctx := e.as(username)
 	c, err := e.sigEnv.svc.Challenge(ctx, esign.ChallengeRequest{Entity: entity, EntityID: id, Meaning: string(m)})
 	if err != nil {
 		return nil, err
 	}
-	return e.sigEnv.svc.Sign(ctx, esign.SignRequest{Entity: entity, EntityID: id, Meaning: string(m), Username: username, Password: password, Challenge: c.Challenge})
+	return e.sigEnv.svc.Sign(ctx, esign.SignRequest{Entity: entity, EntityID: id, Meaning: string(m), Username: username, Password: password,
+		Reason: strings.Join(reason, ""), Challenge: c.Challenge})
 }
 
 // betaUser is a user of the client beta.
@@ -624,7 +626,9 @@ func TestMasterLifeCycle(t *testing.T) {
 }
 
 // TestCatalogueSignatures: products, masters and lots can be signed, each
-// by those who see it.
+// by those who see it. Quality's approval of a lot is its release, which
+// needs its reason; what it signs is the lot, which neither its use nor a
+// later decision on its status alters.
 func TestCatalogueSignatures(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
@@ -642,8 +646,17 @@ func TestCatalogueSignatures(t *testing.T) {
 		_, err = e.signAs(t, "carla", "lot", lot.ID, esign.Reviewed)
 		wantErr(t, err, errs.NotFound, "")
 		_, err = e.signAs(t, "quinn", "lot", lot.ID, esign.Approved)
+		wantErr(t, err, errs.Invalid, "reason")
+		if got, err := e.svc.Lot(e.as("quinn"), lot.ID); err != nil || got.Status != production.LotQuarantine {
+			t.Fatalf("a refused approval moved the lot: %+v %v", got, err)
+		}
+		_, err = e.signAs(t, "quinn", "lot", lot.ID, esign.Approved, "Certificate of analysis conforms")
 		must(t, err)
-		// Using the lot does not break the signature; changing its status does.
+		if got, err := e.svc.Lot(e.as("quinn"), lot.ID); err != nil || got.Status != production.LotReleased {
+			t.Fatalf("the approval did not release the lot: %+v %v", got, err)
+		}
+		// Using the lot does not break the signature, nor does a later
+		// decision on its status, which has its own trail.
 		must(t, db.Write(e.as("olga"), "test.consume", "", func(tx *store.Tx) error { return tx.ConsumeLot(lot.ID, 1) }))
 		sigs, err := e.sigEnv.svc.Signatures(e.as("quinn"), "lot", lot.ID)
 		must(t, err)
@@ -654,7 +667,7 @@ func TestCatalogueSignatures(t *testing.T) {
 		must(t, err)
 		sigs, err = e.sigEnv.svc.Signatures(e.as("quinn"), "lot", lot.ID)
 		must(t, err)
-		if len(sigs) != 1 || sigs[0].Status != esign.Broken {
+		if len(sigs) != 1 || sigs[0].Status != esign.Valid {
 			t.Errorf("signatures after rejection %+v", sigs)
 		}
 	})

@@ -369,7 +369,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		},
 
 		// Electronic signatures.
-		"signatureChallenge": site("/api/v1/signatures/challenge", map[string]any{"entity": "line", "entity_id": e.line.ID, "meaning": "verified"}),
+		"signatureChallenge": site("/api/v1/signatures/challenge", map[string]any{"entity": "line", "entity_id": e.line.ID, "meaning": "acknowledged"}),
 		"sign": func(t *testing.T) idemRequest {
 			return idemRequest{who: "operator", path: "/api/v1/signatures",
 				body: signBody("operator", "line", e.line.ID, "performed", p.challenge(t, "operator", "line", e.line.ID, "performed"))}
