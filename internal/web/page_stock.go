@@ -183,7 +183,7 @@ type lotPage struct {
 	CanDecide bool
 	Decide    *form
 	Statuses  []option
-	Notice   string
+	Notice    string
 }
 
 func (s *Server) lotPage(w http.ResponseWriter, r *http.Request) {
