@@ -14,7 +14,16 @@ import (
 	"galenix/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+// TestMain runs the suite against its own PostgreSQL. The suite signs
+// with real argon2id keys from many parallel tests: under the race detector
+// on a small machine one key takes seconds, and the process's hash queue
+// (identity.HashWait, bounded at a few seconds for people) would answer
+// "busy" to a test that checks something else. The queue's bounds are
+// tested in identity.
+func TestMain(m *testing.M) {
+	identity.HashWait = 5 * time.Minute
+	testpg.Main(m)
+}
 
 // now is the fixed clock of every test database.
 var now = time.Date(2026, 3, 2, 7, 30, 15, 123456000, time.UTC)

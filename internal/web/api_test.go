@@ -26,7 +26,15 @@ import (
 	"galenix/internal/web"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+// TestMain runs the suite against its own PostgreSQL. Many parallel tests
+// sign with real argon2id keys: under the race detector on a small machine
+// one key takes seconds, and the process's hash queue (identity.HashWait,
+// a few seconds for people) would answer "busy" to a test that checks
+// something else. The queue's bounds are tested in identity.
+func TestMain(m *testing.M) {
+	identity.HashWait = 5 * time.Minute
+	testpg.Main(m)
+}
 
 const testPassword = "correct horse battery staple"
 
