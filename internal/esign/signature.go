@@ -120,4 +120,8 @@ type Service interface {
 	// Signatures lists the signatures of a record, oldest first, each
 	// with its status.
 	Signatures(ctx context.Context, entity, entityID string) ([]Signature, error)
+	// Content returns the content hash of the record as it stands: a page
+	// carries it in its signing form, and the challenge then refuses a
+	// record that changed since the page showed it (11.50, 11.70).
+	Content(ctx context.Context, entity, entityID string) (string, error)
 }

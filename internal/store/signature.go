@@ -197,6 +197,25 @@ func (s *SignatureStore) Signatures(ctx context.Context, entity, entityID string
 	return out, err
 }
 
+// Content returns the content hash of the record as it stands, the one a
+// challenge binds; a record outside the actor's scope is not found.
+func (s *SignatureStore) Content(ctx context.Context, entity, entityID string) (string, error) {
+	entity, entityID = strings.TrimSpace(entity), strings.TrimSpace(entityID)
+	if err := needTarget(entity, entityID); err != nil {
+		return "", err
+	}
+	var hash string
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		t, err := tx.target(entity, entityID, "", false)
+		if err != nil {
+			return err
+		}
+		hash = t.hash
+		return nil
+	})
+	return hash, err
+}
+
 // signRequestOf reads what a challenge and a signature share: the signer
 // (the actor, who must be able to sign), the record named by entity and id,
 // and the meaning.

@@ -231,6 +231,7 @@ func (s *Server) renderReview(w http.ResponseWriter, r *http.Request, status int
 func (s *Server) renderReviewWith(w http.ResponseWriter, r *http.Request, status int, refusal error, justify, sign *form) {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	content := s.contentOf(r, "batch", id)
 	// The service answers not found, before any refusal, for a batch that
 	// does not exist or is not the reader's.
 	rv, err := s.Production.Review(ctx, id)
@@ -247,7 +248,7 @@ func (s *Server) renderReviewWith(w http.ResponseWriter, r *http.Request, status
 	}
 	d.Notice = r.URL.Query().Get("done") == "review"
 	d.Done = r.URL.Query().Get("done")
-	if err := s.loadQAReview(r, &d, justify, sign); err != nil {
+	if err := s.loadQAReview(r, &d, justify, sign, content); err != nil {
 		s.pageError(w, r, err)
 		return
 	}

@@ -250,6 +250,7 @@ func (s *Server) renderDeviation(w http.ResponseWriter, r *http.Request, status 
 		return
 	}
 	ctx := r.Context()
+	content := s.contentOf(r, "deviation", r.PathValue("id"))
 	dv, err := svc.Deviation(ctx, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -266,6 +267,7 @@ func (s *Server) renderDeviation(w http.ResponseWriter, r *http.Request, status 
 	if f != nil {
 		d.Forms[failed] = f
 	}
+	d.Forms["close"].Values.Set("content_sha256", content)
 	a, st := d.Actor, dv.State
 	d.CanAssess = a.Can(identity.PermDeviationWork) && (st == quality.DeviationOpen || st == quality.DeviationAssessed)
 	d.CanApprove = a.Can(identity.PermQualityDecide) && st == quality.DeviationAssessed
@@ -376,8 +378,11 @@ func (s *Server) deviationStepForm(step string) func(http.ResponseWriter, *http.
 				var due time.Time
 				if due, err = time.ParseInLocation(time.DateOnly, v, s.zone()); err != nil {
 					err = errs.Field("effectiveness_due", "web.dates_written_day_2026")
-				} else {
-					_, err = svc.PlanEffectivenessCheck(ctx, id, st, due)
+				} else if _, err = svc.PlanEffectivenessCheck(ctx, id, st, due); err == nil {
+					// The day just set changes the content the page
+					// showed, by this very form: the version checked
+					// that the rest is as shown.
+					vals.Del("content_sha256")
 				}
 			}
 			if err == nil {

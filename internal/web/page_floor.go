@@ -173,6 +173,8 @@ func (s *Server) renderFloor(w http.ResponseWriter, r *http.Request, st floorSta
 			s.pageError(w, r, err)
 			return
 		}
+		// The step's content as the tablet shows it, for its signatures.
+		d.Sign.Values.Set("content_sha256", s.contentOf(r, "batch_step", n.ID))
 	}
 	q := r.URL.Query()
 	switch done := q.Get("done"); done {

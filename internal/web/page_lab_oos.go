@@ -52,6 +52,7 @@ func (s *Server) labOOSPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderOOS(w http.ResponseWriter, r *http.Request, refusal error, sign *form) {
 	ctx := r.Context()
+	content := s.contentOf(r, "oos_investigation", r.PathValue("id"))
 	inv, err := s.Lab.Investigation(ctx, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -65,6 +66,7 @@ func (s *Server) renderOOS(w http.ResponseWriter, r *http.Request, refusal error
 	} else {
 		status = refusalStatus(sign.Err)
 	}
+	d.Sign.Values.Set("content_sha256", content)
 	if r.Method == http.MethodPost {
 		d.Path = "/lab/oos/" + url.PathEscape(inv.ID)
 	}

@@ -146,6 +146,7 @@ func (s *Server) renderSpec(w http.ResponseWriter, r *http.Request, vals url.Val
 
 func (s *Server) renderSpecSigned(w http.ResponseWriter, r *http.Request, vals url.Values, tests []quality.Test, refusal error, sign *form) {
 	ctx := r.Context()
+	content := s.contentOf(r, "spec", r.PathValue("id"))
 	sp, err := s.Lab.Spec(ctx, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -158,6 +159,7 @@ func (s *Server) renderSpecSigned(w http.ResponseWriter, r *http.Request, vals u
 	} else {
 		status = refusalStatus(sign.Err)
 	}
+	d.Sign.Values.Set("content_sha256", content)
 	if r.Method == http.MethodPost {
 		d.Path = "/lab/specs/" + url.PathEscape(sp.ID)
 	}

@@ -92,6 +92,7 @@ func (s *Server) masterPage(w http.ResponseWriter, r *http.Request) {
 // typed and their refusal, if any.
 func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int, sign, move *form, notice string) {
 	ctx := r.Context()
+	content := s.contentOf(r, "master", r.PathValue("id"))
 	m, err := s.Production.Master(ctx, r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -108,6 +109,7 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 	if d.Sign == nil {
 		d.Sign = &form{Values: url.Values{}, lang: d.Lang}
 	}
+	d.Sign.Values.Set("content_sha256", content)
 	if d.Move == nil {
 		d.Move = &form{Values: url.Values{}, lang: d.Lang}
 	}
@@ -200,6 +202,25 @@ func (s *Server) signRecord(r *http.Request, entity, id, meaning string, vals ur
 	}
 	return svc.Sign(ctx, esign.SignRequest{Entity: entity, EntityID: id, Meaning: meaning, Username: vals.Get("username"),
 		Password: vals.Get("password"), Reason: vals.Get("reason"), Challenge: ch.Challenge})
+}
+
+// contentOf returns the content hash of a record as it stands, for the
+// signing form of the page about to show it: the challenge then refuses a
+// record changed since the page was drawn (11.50, 11.70). Pages read it
+// before the record they show, so that a change in between makes the
+// signature refused, never placed on content the signer did not see. ""
+// when it cannot be read: the challenge then binds the record as it is
+// when the signer asks.
+func (s *Server) contentOf(r *http.Request, entity, id string) string {
+	if s.Signatures == nil || id == "" {
+		return ""
+	}
+	h, err := s.Signatures.Content(r.Context(), entity, id)
+	if err != nil {
+		s.logIfInternal(r, err)
+		return ""
+	}
+	return h
 }
 
 // refusalStatus is the HTTP status of a refusal.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -391,6 +392,27 @@ func TestMasterApprovalPage(t *testing.T) {
 	// The form carries the content it showed: a record changed since signs nothing, said in words.
 	qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "content_sha256": {strings.Repeat("0", 64)}}).
 		has(t, http.StatusConflict, "a changé depuis que vous l")
+	shown := hiddenValue(t, qa.get(page).body, "content_sha256")
+	ch := f.ok(t, f.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "master", "entity_id": id, "meaning": "approved"}),
+		http.StatusCreated, "challenge").object(t)
+	if len(shown) != 64 || ch["content_sha256"] != shown {
+		t.Fatalf("the signing form carries %q, the master's content is %v", shown, ch["content_sha256"])
+	}
+	// The master is sent back, changed and submitted again
+	// while QA's page is open: QA's form, as drawn, signs nothing.
+	f.move(t, "qa", "/api/v1/masters/"+id, "reject", "draft")
+	m := f.ok(t, f.call(t, "supervisor", "GET", "/api/v1/masters/"+id, nil), http.StatusOK, "master").object(t)
+	m["title"], m["reason"] = "Ceftriaxone 1 g, changed", "Title changed during the review"
+	f.ok(t, f.call(t, "supervisor", "PUT", "/api/v1/masters/"+id, m), http.StatusOK, "change the draft")
+	f.move(t, "supervisor", "/api/v1/masters/"+id, "submit", "in_review")
+	qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "content_sha256": {shown}}).
+		has(t, http.StatusConflict, "a changé depuis que vous l")
+	if sigs := f.call(t, "qa", "GET", "/api/v1/signatures?entity=master&entity_id="+id, nil).items(t); len(sigs) != 0 {
+		t.Fatalf("a stale form signed: %v", sigs)
+	}
+	if again := hiddenValue(t, qa.get(page).body, "content_sha256"); again == shown || len(again) != 64 {
+		t.Fatalf("the page drawn again carries %q, want the new content", again)
+	}
 	qa.follow(t, qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "reason": {"Conforme au dossier"}})).
 		has(t, http.StatusOK, "Approbation signée.", "Approuvé", "Quentin Qualité — ", "Approuvé / Approved", "Conforme au dossier", "Mettre en vigueur")
 
@@ -400,4 +422,14 @@ func TestMasterApprovalPage(t *testing.T) {
 	f.prodUnchanged(t, before)
 	qa.follow(t, qa.post(page+"/move", url.Values{"action": {"effective"}, "reason": {"Formation faite"}})).
 		has(t, http.StatusOK, "Statut du dossier maître modifié.", "En vigueur")
+}
+
+// hiddenValue returns the value of the page's hidden input of that name.
+func hiddenValue(t *testing.T, body, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<input type="hidden" name="` + regexp.QuoteMeta(name) + `" value="([^"]*)">`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no hidden %s in the page", name)
+	}
+	return m[1]
 }

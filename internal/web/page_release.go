@@ -47,7 +47,7 @@ type qaReview struct {
 
 // loadQAReview adds QA's review to the review page's data, for those who
 // work on the disposition of batches.
-func (s *Server) loadQAReview(r *http.Request, d *reviewPage, justify, sign *form) error {
+func (s *Server) loadQAReview(r *http.Request, d *reviewPage, justify, sign *form, content string) error {
 	a := d.Actor
 	if !mayRelease(a) {
 		return nil
@@ -68,6 +68,7 @@ func (s *Server) loadQAReview(r *http.Request, d *reviewPage, justify, sign *for
 	}
 	justify.shown = []string{"reason"}
 	sign.shown = signFields
+	sign.Values.Set("content_sha256", content)
 	d.QA = &qaReview{Review: rv, CanJustify: a.Can(identity.PermQualityDecide) && d.Review.Batch.State == production.BatchInReview,
 		Justify: justify, Sign: sign}
 	return nil
@@ -134,6 +135,7 @@ func (s *Server) releasePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status int, decide *form) {
+	content := s.contentOf(r, "batch", r.PathValue("id"))
 	v, err := s.Release.View(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -170,6 +172,7 @@ func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status in
 		decide = &form{Values: url.Values{}, lang: d.Lang}
 	}
 	decide.shown = signFields
+	decide.Values.Set("content_sha256", content)
 	d.Decide = decide
 	d.CanDecide = d.Actor.Can(identity.PermBatchRelease) && v.Decision == nil && v.Batch.State == production.BatchQAReviewed
 	s.render(w, r, status, "release", d)

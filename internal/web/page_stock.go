@@ -200,6 +200,7 @@ func (s *Server) lotPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderLot(w http.ResponseWriter, r *http.Request, status int, f *form, notice string) {
 	ctx := r.Context()
 	id := r.PathValue("id")
+	content := s.contentOf(r, "lot", id)
 	l, err := s.Production.Lot(ctx, id)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -212,6 +213,7 @@ func (s *Server) renderLot(w http.ResponseWriter, r *http.Request, status int, f
 		f = &form{Values: url.Values{}, lang: d.Lang}
 	}
 	f.shown = append(slices.Clip(signFields), "status")
+	f.Values.Set("content_sha256", content)
 	d.Decide = f
 	d.Statuses = enumOptions(d.Lang, "lotdecision", []production.LotStatus{production.LotReleased, production.LotRejected, production.LotQuarantine})
 	if s.Audit != nil {
