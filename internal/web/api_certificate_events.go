@@ -2,13 +2,10 @@ package web
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
 
-	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/quality"
 )
@@ -53,14 +50,8 @@ func (s *Server) certificatesEvent(ctx context.Context) (event []byte, key strin
 			Certificate: l.Certificate, SignedAt: l.SignedAt})
 		k.WriteString(l.Certificate + " ")
 	}
-	data, err := json.Marshal(itemsBody[certificateSummary]{Items: items})
-	if err != nil {
-		return nil, "", errs.Wrap(err, "encoding the certificates event")
-	}
-	out := make([]byte, 0, len(data)+40)
-	out = append(out, "event: certificates\ndata: "...)
-	out = append(out, data...)
-	return append(out, "\n\n"...), k.String(), nil
+	event, err = sseEvent("certificates", itemsBody[certificateSummary]{Items: items})
+	return event, k.String(), err
 }
 
 // certificateEvents serves the live stream of certificates.
@@ -76,44 +67,12 @@ func (s *Server) certificateEvents(n *notifier) http.HandlerFunc {
 			s.apiError(w, r, err)
 			return
 		}
-		stop := n.stopping(r)
-		send := startStream(w)
-		if !send(append([]byte("retry: 3000\n\n"), event...)) {
-			return
-		}
-		poll := time.NewTicker(s.eventsPoll)
-		defer poll.Stop()
-		ping := time.NewTicker(eventsPing)
-		defer ping.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-stop:
-				return
-			case <-ping.C:
-				if !send([]byte(": ping\n\n")) {
-					return
-				}
-				continue
-			case <-poll.C:
-			case <-watched:
-			case <-wake:
-			}
-			wake = n.wait()
+		s.serveStream(w, r, n, watched, wake, event, key, func(ctx context.Context, key string) ([]byte, string, error) {
 			ev, k, err := s.certificatesEvent(ctx)
-			if err != nil {
-				if !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-					s.logIfInternal(r, err)
-				}
-				return
+			if err != nil || k == key {
+				return nil, key, err
 			}
-			if k != key {
-				key = k
-				if !send(ev) {
-					return
-				}
-			}
-		}
+			return ev, k, nil
+		})
 	}
 }

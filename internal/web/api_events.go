@@ -200,6 +200,72 @@ func startStream(w http.ResponseWriter) (send func([]byte) bool) {
 	}
 }
 
+// serveStream sends a stream's first event, then its next ones: next reads
+// the state anew and returns its event and the key naming it when the
+// state's key is no longer key (nil when unchanged). A stream wakes on the
+// outbox's events of the caller's clients (watched), on this node's writes
+// (wake, read at most once per eventsGap) and on the poll, in case both
+// were missed; a comment every eventsPing keeps proxies from closing it.
+// The caller takes watched and wake before reading the first event: a
+// write after that read wakes the stream again. The stream ends with the
+// request, when the server stops, or when a read fails; the browser's
+// EventSource then comes back by itself.
+func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, n *notifier, watched, wake <-chan struct{}, first []byte, key string,
+	next func(ctx context.Context, key string) ([]byte, string, error)) {
+	ctx := r.Context()
+	stop := n.stopping(r)
+	send := startStream(w)
+	if !send(append([]byte("retry: 3000\n\n"), first...)) {
+		return
+	}
+	poll := time.NewTicker(s.eventsPoll)
+	defer poll.Stop()
+	ping := time.NewTicker(eventsPing)
+	defer ping.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
+		case <-ping.C:
+			if !send([]byte(": ping\n\n")) {
+				return
+			}
+			continue
+		case <-poll.C:
+		case <-watched:
+		case <-wake:
+			if d := time.Until(last.Add(eventsGap)); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-stop:
+					t.Stop()
+					return
+				case <-t.C:
+				}
+			}
+		}
+		wake = n.wait()
+		last = time.Now()
+		event, k, err := next(ctx, key)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) && ctx.Err() == nil {
+				s.logIfInternal(r, err)
+			}
+			return
+		}
+		key = k
+		if event != nil && !send(event) {
+			return
+		}
+	}
+}
+
 // batchesEvent reads the batches and writes them as one event "batches".
 func (s *Server) batchesEvent(ctx context.Context, f production.BatchFilter) ([]byte, error) {
 	bs, err := s.Production.Batches(ctx, f)
@@ -211,12 +277,17 @@ func (s *Server) batchesEvent(ctx context.Context, f production.BatchFilter) ([]
 		items[i] = batchSummary{ID: b.ID, Lot: b.Lot, ClientID: b.ClientID, Product: b.Product, State: b.State,
 			StepsDone: b.StepsDone, StepsTotal: b.StepsTotal, Exceptions: b.Exceptions, LineCode: b.LineCode, Start: b.Start, End: b.End}
 	}
-	data, err := json.Marshal(itemsBody[batchSummary]{Items: items})
+	return sseEvent("batches", itemsBody[batchSummary]{Items: items})
+}
+
+// sseEvent writes v as the data of one server-sent event of that name.
+func sseEvent(name string, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
 	if err != nil {
-		return nil, errs.Wrap(err, "encoding the batches event")
+		return nil, errs.Wrap(err, "encoding the "+name+" event")
 	}
-	out := make([]byte, 0, len(data)+32)
-	out = append(out, "event: batches\ndata: "...)
+	out := make([]byte, 0, len(data)+len(name)+16)
+	out = append(out, "event: "+name+"\ndata: "...)
 	out = append(out, data...)
 	return append(out, "\n\n"...), nil
 }
@@ -246,63 +317,13 @@ func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 			s.apiError(w, r, err)
 			return
 		}
-		stop := n.stopping(r)
-		send := startStream(w)
-		if !send(append([]byte("retry: 3000\n\n"), event...)) {
-			return
-		}
-		poll := time.NewTicker(s.eventsPoll)
-		defer poll.Stop()
-		ping := time.NewTicker(eventsPing)
-		defer ping.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-stop:
-				return
-			case <-ping.C:
-				if !send([]byte(": ping\n\n")) {
-					return
-				}
-				continue
-			case <-poll.C:
-			case <-watched:
-			case <-wake:
-				if d := time.Until(last.Add(eventsGap)); d > 0 {
-					t := time.NewTimer(d)
-					select {
-					case <-ctx.Done():
-						t.Stop()
-						return
-					case <-stop:
-						t.Stop()
-						return
-					case <-t.C:
-					}
-				}
-			}
-			wake = n.wait()
-			last = time.Now()
+		s.serveStream(w, r, n, watched, wake, event, mark, func(ctx context.Context, mark string) ([]byte, string, error) {
 			m, err := s.Production.Changed(ctx)
-			if err == nil && m != mark {
-				event, err = s.batchesEvent(ctx, f)
-				if err == nil {
-					mark = m
-					if !send(event) {
-						return
-					}
-				}
+			if err != nil || m == mark {
+				return nil, mark, err
 			}
-			if err != nil {
-				// The stream ends; the browser's EventSource comes back
-				// by itself.
-				if !errors.Is(err, context.Canceled) && ctx.Err() == nil {
-					s.logIfInternal(r, err)
-				}
-				return
-			}
-		}
+			event, err := s.batchesEvent(ctx, f)
+			return event, m, err
+		})
 	}
 }
