@@ -291,6 +291,17 @@ func LotDecision(m esign.Meaning) (LotStatus, bool) {
 	return "", false
 }
 
+// UnsignedLotStatus refuses, for a change of a lot's status made without a
+// signature, the statuses only quality's signature on the lot gives:
+// released (its approval) and rejected (its rejection), LotDecision. Unsigned,
+// a lot only goes (back) to quarantine, which restricts its use.
+func UnsignedLotStatus(status LotStatus) error {
+	if status == LotReleased || status == LotRejected {
+		return errs.Field("status", "production.lot_decision_signed")
+	}
+	return nil
+}
+
 // MayChangeLotStatus refuses a change of a lot's status that the actor may
 // not make, to a status that is not one, or without its reason: a lot's
 // status (released, quarantined, rejected) is a quality decision.

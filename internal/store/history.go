@@ -166,9 +166,10 @@ func (h *History) Sign(stepID string, m esign.Meaning, signerID, signerName stri
 // (the entity as the audit trail names it: "batch", "spec"...), with its
 // comment, as Sign does; its reactions run as for a signature given: QA's
 // review moves a batch on, a qualified person's decision enters the
-// register.
+// register, a lot's approval releases it; the comment is the write's
+// reason, as a signature's is.
 func (h *History) SignRecord(entity, id string, m esign.Meaning, signerID, signerName, reason string) error {
-	return h.do(func(tx *Tx) error { return tx.demoSign(entity, id, m, signerID, signerName, reason) })
+	return h.nested(h.tx.actor, reason, true, func(tx *Tx) error { return tx.demoSign(entity, id, m, signerID, signerName, reason) })
 }
 
 // SetMasterStatus sets a master's status as the history has it, without

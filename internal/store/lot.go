@@ -171,11 +171,21 @@ func (tx *Tx) createLot(l *production.Lot) error {
 	return create(tx, lotTable, l.ID, l, row{"material_id": l.MaterialID, "code": l.Code, "status": string(l.Status), "quantity": l.Quantity, "expires_on": l.ExpiresOn})
 }
 
-// SetLotStatus releases, quarantines or rejects a lot: a quality decision,
-// always with its reason.
+// SetLotStatus changes a lot's status without a signature: a quality
+// decision, always with its reason, that only puts a lot (back) in
+// quarantine; releasing or rejecting it is quality's signature on the lot
+// (decideLot).
 func (s *ProductionStore) SetLotStatus(ctx context.Context, id string, status production.LotStatus, reason string) (*production.Lot, error) {
 	var l production.Lot
-	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error { return tx.setLotStatus(id, status, &l) })
+	err := s.db.Write(ctx, "lot.status", reason, func(tx *Tx) error {
+		if err := tx.setLotStatus(id, status, &l); err != nil {
+			return err
+		}
+		// After the rules of any change (who, which status, why, a lot in
+		// scope), the one of a change without signature: refused, the
+		// write is rolled back.
+		return production.UnsignedLotStatus(status)
+	})
 	if err != nil {
 		return nil, err
 	}

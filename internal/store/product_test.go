@@ -320,18 +320,23 @@ func TestMaterialsAndLots(t *testing.T) {
 			wantErr(t, err, errs.NotFound, "")
 			sameCatalogue(t, db, before)
 
+			// Released or rejected only by quality's signature
+			// (TestCatalogueSignatures): unsigned, refused, nothing written.
 			seq := lastSeqAll(t, db)
-			got, err := s.SetLotStatus(quinn, lot.ID, production.LotReleased, "Certificate of analysis conforms")
-			must(t, err)
-			if got.Status != production.LotReleased || got.Material != "Water for injection" {
-				t.Errorf("lot %+v", got)
-			}
-			wantFields(t, trail(t, db, "lot", lot.ID, seq), "lot.status status quarantine→released [Certificate of analysis conforms]")
-			before = catalogueCounts(t, db)
-			if _, err := s.SetLotStatus(quinn, lot.ID, production.LotReleased, "Again"); err != nil {
-				t.Errorf("same status again: %v", err)
+			for _, st := range []production.LotStatus{production.LotReleased, production.LotRejected} {
+				_, err = s.SetLotStatus(quinn, lot.ID, st, "Certificate of analysis conforms")
+				wantErr(t, err, errs.Invalid, "status")
 			}
 			sameCatalogue(t, db, before)
+			wantFields(t, trail(t, db, "lot", lot.ID, seq))
+			// Quarantine again is no change and writes nothing.
+			got, err := s.SetLotStatus(quinn, lot.ID, production.LotQuarantine, "Supplier complaint")
+			must(t, err)
+			if got.Status != production.LotQuarantine || got.Material != "Water for injection" {
+				t.Errorf("lot %+v", got)
+			}
+			sameCatalogue(t, db, before)
+			wantFields(t, trail(t, db, "lot", lot.ID, seq))
 		})
 
 		t.Run("consume", func(t *testing.T) {
@@ -663,12 +668,14 @@ func TestCatalogueSignatures(t *testing.T) {
 		if len(sigs) != 1 || sigs[0].Status != esign.Valid || sigs[0].ClientID != "" {
 			t.Errorf("signatures after use %+v", sigs)
 		}
-		_, err = e.svc.SetLotStatus(e.as("quinn"), lot.ID, production.LotRejected, "Out of specification")
+		seq := lastSeqAll(t, db)
+		_, err = e.svc.SetLotStatus(e.as("quinn"), lot.ID, production.LotQuarantine, "Supplier complaint")
 		must(t, err)
+		wantFields(t, trail(t, db, "lot", lot.ID, seq), "lot.status status released→quarantine [Supplier complaint]")
 		sigs, err = e.sigEnv.svc.Signatures(e.as("quinn"), "lot", lot.ID)
 		must(t, err)
 		if len(sigs) != 1 || sigs[0].Status != esign.Valid {
-			t.Errorf("signatures after rejection %+v", sigs)
+			t.Errorf("signatures after quarantine %+v", sigs)
 		}
 	})
 }

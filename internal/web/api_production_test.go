@@ -86,14 +86,32 @@ func newProdEnv(t *testing.T, e *env, performer string) *prodEnv {
 		return p.created(t, "supervisor", "/api/v1/lots", map[string]any{"material_id": material, "code": code, "quantity": qty, "expires_on": "2030-01-01T00:00:00Z"})
 	}
 	p.lotA, p.lotB, p.lotQ = lot(p.api, "LOT-A", 100), lot(p.wfi, "LOT-B", 500), lot(p.api, "LOT-Q", 50)
-	for _, id := range []string{p.lotA, p.lotB} {
-		l := p.ok(t, p.call(t, "qa", "POST", "/api/v1/lots/"+id+"/status", map[string]any{"status": "released", "reason": "Certificate of analysis conforms"}),
-			http.StatusOK, "release a lot").object(t)
-		if l["status"] != "released" {
+	p.releaseLots(t, p.lotA, p.lotB)
+	return p
+}
+
+// releaseLots releases lots as quality's approval does: a signature of the
+// account qa, recorded as history (without typing the password again, to
+// spare an argon2id key per lot; TestLotStatusSigned signs through the API).
+func (p *prodEnv) releaseLots(t *testing.T, ids ...string) {
+	t.Helper()
+	qa := p.accounts["qa"]
+	err := p.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.release", func(ctx context.Context, h *store.History) error {
+		for _, id := range ids {
+			if err := h.SignRecord("lot", id, esign.Approved, qa.ID, qa.Name, "Certificate of analysis conforms"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if l := p.ok(t, p.call(t, "qa", "GET", "/api/v1/lots/"+id, nil), http.StatusOK, "lot").object(t); l["status"] != "released" {
 			t.Fatalf("lot after release: %v", l)
 		}
 	}
-	return p
 }
 
 // ok checks the answer's status and returns it.
@@ -1087,4 +1105,47 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	p.ok(t, p.call(t, "supervisor", "PUT", "/api/v1/batches/"+w.batch+"/steps/"+w.numericStep, map[string]any{"value": "7.40", "reason": "Typing error"}),
 		http.StatusOK, "correct")
 	return w
+}
+
+// TestLotStatusSigned: the API releases or rejects no lot without quality's
+// signature: asked unsigned, it says to sign and changes nothing; the
+// approval signed through the API releases the lot, its rejection rejects
+// it; unsigned, a lot only goes back to quarantine, with its reason.
+func TestLotStatusSigned(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		p := newProdEnv(t, e, "operator")
+		before := p.prodSnapshot(t)
+		for _, st := range []string{"released", "rejected"} {
+			msg := p.call(t, "qa", "POST", "/api/v1/lots/"+p.lotQ+"/status", map[string]any{"status": st, "reason": "Certificate of analysis conforms"}).
+				wantError(t, http.StatusBadRequest, "invalid", "status")
+			if !strings.Contains(msg.Message, "signature") {
+				t.Errorf("%s unsigned: %q should say to sign", st, msg.Message)
+			}
+		}
+		p.prodUnchanged(t, before)
+		if l := p.ok(t, p.call(t, "qa", "GET", "/api/v1/lots/"+p.lotQ, nil), http.StatusOK, "lot").object(t); l["status"] != "quarantine" {
+			t.Fatalf("a refused release changed the lot: %v", l)
+		}
+
+		// The approval, signed through the API, releases the lot.
+		body := signBody("qa", "lot", p.lotQ, "approved", p.challenge(t, "qa", "lot", p.lotQ, "approved"))
+		body["reason"] = "Certificate of analysis conforms"
+		p.ok(t, p.call(t, "qa", "POST", "/api/v1/signatures", body), http.StatusCreated, "approve the lot")
+		if l := p.ok(t, p.call(t, "qa", "GET", "/api/v1/lots/"+p.lotQ, nil), http.StatusOK, "lot").object(t); l["status"] != "released" {
+			t.Fatalf("the signed approval did not release the lot: %v", l)
+		}
+		// Back to quarantine, unsigned, with its reason; then rejected
+		// by a signature.
+		l := p.ok(t, p.call(t, "qa", "POST", "/api/v1/lots/"+p.lotQ+"/status", map[string]any{"status": "quarantine", "reason": "Supplier complaint"}),
+			http.StatusOK, "quarantine").object(t)
+		if l["status"] != "quarantine" {
+			t.Fatalf("lot after quarantine: %v", l)
+		}
+		body = signBody("qa", "lot", p.lotQ, "rejected", p.challenge(t, "qa", "lot", p.lotQ, "rejected"))
+		body["reason"] = "Supplier complaint confirmed"
+		p.ok(t, p.call(t, "qa", "POST", "/api/v1/signatures", body), http.StatusCreated, "reject the lot")
+		if l := p.ok(t, p.call(t, "qa", "GET", "/api/v1/lots/"+p.lotQ, nil), http.StatusOK, "lot").object(t); l["status"] != "rejected" {
+			t.Fatalf("the signed rejection did not reject the lot: %v", l)
+		}
+	})
 }

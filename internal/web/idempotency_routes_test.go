@@ -393,7 +393,8 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		"setLotStatus": func(t *testing.T) idemRequest {
 			lot := p.created(t, "supervisor", "/api/v1/lots", map[string]any{"material_id": p.wfi, "code": code("LOT-S"), "quantity": 5,
 				"expires_on": "2030-01-01T00:00:00Z"})
-			return idemRequest{who: "qa", path: "/api/v1/lots/" + lot + "/status", body: map[string]any{"status": "released", "reason": "Certificate conforms"}}
+			p.releaseLots(t, lot)
+			return idemRequest{who: "qa", path: "/api/v1/lots/" + lot + "/status", body: map[string]any{"status": "quarantine", "reason": "Supplier complaint"}}
 		},
 		"createMaster": func(t *testing.T) idemRequest {
 			return idemRequest{who: "supervisor", path: "/api/v1/masters", body: p.masterBody(product, "MBR-IDEM-NEW")}
