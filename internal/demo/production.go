@@ -241,6 +241,24 @@ func (l *loader) production() error {
 	return nil
 }
 
+// decideLot signs QA's decision on a lot received in quarantine: its
+// approval releases it, its rejection rejects it, each with its reason.
+func (p *factory) decideLot(lot *production.Lot, to production.LotStatus) error {
+	meaning, reason := esign.Approved, "Certificat d'analyse du fournisseur conforme, contrôles de réception conformes."
+	switch to {
+	case production.LotReleased:
+	case production.LotRejected:
+		meaning, reason = esign.Rejected, "Teneur hors spécification au contrôle de réception."
+	default:
+		return nil
+	}
+	if err := p.h.SignRecord("lot", lot.ID, meaning, p.qa.id, p.qa.name, reason); err != nil {
+		return fmt.Errorf("lot %s: %w", lot.Code, err)
+	}
+	lot.Status = to
+	return nil
+}
+
 // materials writes the materials and their lots: a released lot of each,
 // with stock for every batch of the demo, some lots in quarantine and one
 // rejected.
@@ -266,8 +284,15 @@ func (p *factory) materials() error {
 			lot := &lots[k]
 			lot.MaterialID = m.ID
 			lot.Code = fmt.Sprintf("%s-%c%03d", m.Code, 'A'+k, 101+(i*37+k*53)%800)
+			// Received in quarantine; QA's signature releases or
+			// rejects it, as on the lot's page.
+			decided := lot.Status
+			lot.Status = production.LotQuarantine
 			if err := p.prod.CreateLot(p.ctx, lot); err != nil {
 				return fmt.Errorf("lot %s: %w", lot.Code, err)
+			}
+			if err := p.decideLot(lot, decided); err != nil {
+				return err
 			}
 		}
 		p.lotOf[m.ID] = lots[0].Code

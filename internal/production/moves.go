@@ -264,15 +264,15 @@ func ApproveMaster(a identity.Actor, m *Master, meaning esign.Meaning) (approve 
 
 // MayReceiveLot refuses the recording of a lot the actor may not record:
 // those who keep the stock record the lots received, which start in
-// quarantine; only those who decide a lot's status (quality assurance,
-// galenix itself loading data) record one in another status. A lot without
-// a status is received in quarantine (Lot.Validate).
+// quarantine, whoever records them; quality assurance then releases or
+// rejects a lot by its signature on it (LotDecision). A lot without a
+// status is received in quarantine (Lot.Validate).
 func MayReceiveLot(a identity.Actor, l *Lot) error {
 	if err := a.Require(identity.PermStockEdit); err != nil {
 		return err
 	}
-	if l.Status != "" && l.Status != LotQuarantine && !a.Can(identity.PermLotStatus) {
-		return errs.E(errs.Forbidden, "production.received_lot_starts_quarantine")
+	if l.Status != "" && l.Status != LotQuarantine {
+		return errs.Field("status", "production.received_lot_starts_quarantine")
 	}
 	return nil
 }

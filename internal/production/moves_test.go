@@ -259,11 +259,13 @@ func TestMayReceiveLot(t *testing.T) {
 		status LotStatus
 		code   errs.Code // "" when allowed
 	}{
-		{paul, LotQuarantine, ""},           // a supervisor records a received lot
-		{paul, LotReleased, errs.Forbidden}, // but may not release it
-		{quinn, LotReleased, ""},            // quality decides a lot's status
+		{paul, LotQuarantine, ""},          // a supervisor records a received lot
+		{paul, "", ""},                     // in quarantine
+		{paul, LotReleased, errs.Invalid},  // but may not release it
+		{quinn, LotReleased, errs.Invalid}, // nor may quality: its release is a signature
+		{quinn, LotRejected, errs.Invalid},
 		{olga, LotQuarantine, errs.Forbidden},
-		{identity.System, LotRejected, ""}, // galenix loading data
+		{identity.System, LotRejected, errs.Invalid}, // galenix loading data, as anyone
 	} {
 		err := MayReceiveLot(c.a, &Lot{Status: c.status})
 		if (c.code == "" && err != nil) || (c.code != "" && !errs.Is(err, c.code)) {

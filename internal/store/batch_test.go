@@ -49,13 +49,19 @@ func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 		if err := prod.CreateMaterial(ctx, &e.api); err != nil {
 			return err
 		}
-		e.lotOK = production.Lot{MaterialID: e.api.ID, Code: "LOT-OK", Status: production.LotReleased, Quantity: 100, ExpiresOn: now.AddDate(1, 0, 0)}
+		e.lotOK = production.Lot{MaterialID: e.api.ID, Code: "LOT-OK", Quantity: 100, ExpiresOn: now.AddDate(1, 0, 0)}
 		e.lotQ = production.Lot{MaterialID: e.api.ID, Code: "LOT-Q", Status: production.LotQuarantine, Quantity: 100, ExpiresOn: now.AddDate(1, 0, 0)}
 		for _, l := range []*production.Lot{&e.lotOK, &e.lotQ} {
 			if err := prod.CreateLot(ctx, l); err != nil {
 				return err
 			}
 		}
+		// Received in quarantine, LOT-OK is released by QA's approval.
+		qa := e.acc["quinn"]
+		if err := h.SignRecord("lot", e.lotOK.ID, esign.Approved, qa.ID, qa.Name, "Certificate of analysis conforms"); err != nil {
+			return err
+		}
+		e.lotOK.Status = production.LotReleased
 		ops := func() []production.Operation {
 			return []production.Operation{{Title: "Préparation", Steps: []production.Step{
 				{Kind: production.StepClearance, Text: "Vide de ligne", Checklist: []string{"Ligne vide", "Documents du lot précédent retirés"}},

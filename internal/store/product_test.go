@@ -255,8 +255,9 @@ func TestMaterialsAndLots(t *testing.T) {
 		wantErr(t, s.CreateMaterial(victor, &production.Material{Code: "WFI", Name: "Again", Kind: production.MaterialRaw, Unit: "L"}), errs.Conflict, "code")
 		wantErr(t, s.CreateLot(victor, &production.Lot{MaterialID: store.NewID(), Code: "L-1", Quantity: 5, ExpiresOn: expires}), errs.Invalid, "material_id")
 		wantErr(t, s.CreateLot(victor, &production.Lot{MaterialID: e.water.ID, Code: "L-1", Quantity: -5, ExpiresOn: expires}), errs.Invalid, "quantity")
-		// A received lot starts in quarantine: only QA says otherwise.
-		wantErr(t, s.CreateLot(victor, &production.Lot{MaterialID: e.water.ID, Code: "L-1", Status: production.LotReleased, Quantity: 5, ExpiresOn: expires}), errs.Forbidden, "")
+		// A received lot starts in quarantine: QA's signature releases it.
+		wantErr(t, s.CreateLot(victor, &production.Lot{MaterialID: e.water.ID, Code: "L-1", Status: production.LotReleased, Quantity: 5, ExpiresOn: expires}), errs.Invalid, "status")
+		wantErr(t, s.CreateLot(quinn, &production.Lot{MaterialID: e.water.ID, Code: "L-1", Status: production.LotReleased, Quantity: 5, ExpiresOn: expires}), errs.Invalid, "status")
 		wantErr(t, s.CreateLot(e.as("olga"), &production.Lot{MaterialID: e.water.ID, Code: "L-1", Quantity: 5, ExpiresOn: expires}), errs.Forbidden, "")
 		sameCatalogue(t, db, before)
 
@@ -268,7 +269,7 @@ func TestMaterialsAndLots(t *testing.T) {
 		sameRow(t, got, err, &want)
 		wantFields(t, trail(t, db, "lot", lot.ID, 0), "lot.create material_id →"+e.water.ID, "lot.create code →WFI-2603-01",
 			"lot.create status →quarantine", "lot.create quantity →25", "lot.create expires_on →2027-06-30")
-		other := production.Lot{MaterialID: e.water.ID, Code: "WFI-2603-02", Status: production.LotReleased, Quantity: 3.5, ExpiresOn: expires}
+		other := production.Lot{MaterialID: e.water.ID, Code: "WFI-2603-02", Quantity: 3.5, ExpiresOn: expires}
 		must(t, s.CreateLot(quinn, &other))
 
 		lots := func(ctx context.Context, f production.LotFilter) []string {
