@@ -127,6 +127,34 @@ func NotPerformer(signerID string, m Meaning, existing []Signature) error {
 	return nil
 }
 
+// OnSameDevice says whether a second person may give a signature of meaning
+// m on a record of the entity in the session of another: the verification
+// of a step or of a line's clearance, asked for at the line, which the
+// verifier signs on the operator's tablet by entering their own username
+// and password (11.200(a)(1)). Any other signature is its signer's, in
+// their own session.
+func OnSameDevice(entity string, m Meaning) bool {
+	return m == Verified && (entity == "batch_step" || entity == "line")
+}
+
+// SecondPerson refuses a challenge asked in a's session for a second
+// person's signature that cannot be one: the session must be a person's
+// and the signature one given at the line (OnSameDevice). Who signs is
+// known, and checked (Check), when they sign.
+func SecondPerson(a identity.Actor, entity string, m Meaning) error {
+	if err := CanSign(a); err != nil {
+		return err
+	}
+	if !m.Valid() {
+		_, err := ParseMeaning(string(m))
+		return err
+	}
+	if !OnSameDevice(entity, m) {
+		return errs.Field("meaning", "esign.second_person_only_verifies")
+	}
+	return nil
+}
+
 // Check applies every rule of signing to one signature of the actor on a
 // record of the entity carrying the existing signatures.
 func Check(a identity.Actor, entity string, m Meaning, existing []Signature) error {

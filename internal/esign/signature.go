@@ -79,6 +79,10 @@ type ChallengeRequest struct {
 	// ContentHash is, if given, the content hash of the record as the
 	// signer was shown it; a record changed since is refused.
 	ContentHash string `json:"content_sha256,omitempty"`
+	// SecondPerson asks for a second person's signature on this session
+	// (SecondPerson): the verification at the line, on the operator's
+	// tablet, by someone who then enters their own username and password.
+	SecondPerson bool `json:"second_person,omitempty"`
 }
 
 // Challenge is a one-time token that a signature must carry: good for one

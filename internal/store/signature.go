@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -242,6 +243,45 @@ func needTarget(entity, entityID string) error {
 	return nil
 }
 
+// secondSigner is a second person signing on another's session: their
+// account and who they are, in that session.
+type secondSigner struct {
+	acc   signerAccount
+	actor identity.Actor
+}
+
+// secondSigner finds the person of a username who may sign on the session
+// of the actor a; nil when there is none: no such account, one withdrawn,
+// a client's, or one signing in through the directory (whose signatures
+// galenix does not take yet).
+func (tx *Tx) secondSigner(username string, a identity.Actor) (*secondSigner, error) {
+	var s secondSigner
+	var acc identity.Account
+	var clients sql.NullString
+	err := tx.unscoped(func() error {
+		return scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until,
+			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = accounts.id)
+			FROM accounts WHERE username = ?`, username), &acc, &s.acc.hash, &s.acc.locked, &clients)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !acc.Active || acc.Source == SourceLDAP || acc.ClientID != "" || acc.ID == a.UserID {
+		return nil, nil
+	}
+	s.acc.username, s.acc.name, s.acc.source = acc.Username, acc.Name, acc.Source
+	s.actor = acc.Actor()
+	if clients.String != "" {
+		s.actor.Assigned = strings.Split(clients.String, ",")
+		slices.Sort(s.actor.Assigned)
+	}
+	s.actor.SessionID, s.actor.Device, s.actor.Address = a.SessionID, a.Device, a.Address
+	return &s, nil
+}
+
 // signerAccount is what signing needs to know of the signer's account.
 type signerAccount struct {
 	username, name, hash, source string
@@ -291,10 +331,13 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 	}
 
 	// What is signed, by whom, with which challenge; the password is
-	// checked outside any write, argon2id being slow on purpose.
+	// checked outside any write, argon2id being slow on purpose. The
+	// signer is the session's person, or a second person signing on this
+	// session (esign.OnSameDevice) with their own username and password.
 	var acc *signerAccount
 	var t *signTarget
 	var ch *issued
+	var second *secondSigner
 	err = s.db.Read(ctx, func(tx *Tx) error {
 		var err error
 		if acc, err = tx.signerAccount(a.UserID); err != nil {
@@ -303,16 +346,33 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		if t, err = tx.target(entity, entityID, m, true); err != nil {
 			return err
 		}
-		ch, err = tx.challenge(r.Challenge)
+		if ch, err = tx.challenge(r.Challenge); err != nil {
+			return err
+		}
+		if username != acc.username && esign.OnSameDevice(t.entity, m) {
+			second, err = tx.secondSigner(username, a)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := esign.Check(a, t.entity, m, t.existing); err != nil {
+	signer, sacc := a, acc
+	if username != acc.username && esign.OnSameDevice(t.entity, m) {
+		if second == nil {
+			// No person of that username who may sign: said as a wrong
+			// password is, naming no one.
+			if err := s.refuse(ctx, t, ch.ownedBy(a), "second person unknown"); err != nil {
+				return nil, err
+			}
+			return nil, errSignCredentials()
+		}
+		signer, sacc = second.actor, &second.acc
+	}
+	if err := esign.Check(signer, t.entity, m, t.existing); err != nil {
 		return nil, err
 	}
-	if username != acc.username {
+	if username != sacc.username {
 		if err := s.refuse(ctx, t, ch.ownedBy(a), "username is not the signer's own"); err != nil {
 			return nil, err
 		}
@@ -326,21 +386,23 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		}
 		return nil, refusal
 	}
-	passwordOK, err := s.db.passwords.Verify(ctx, acc.hash, r.Password)
+	passwordOK, err := s.db.passwords.Verify(ctx, sacc.hash, r.Password)
 	if err != nil {
 		return nil, err // busy: nothing signed, nothing counted against the signer
 	}
-	locked := acc.locked.Valid && s.db.Now().Before(acc.locked.Time)
+	locked := sacc.locked.Valid && s.db.Now().Before(sacc.locked.Time)
 	if !passwordOK || locked {
 		why, f := "wrong password", failure{kind: identity.EventLoginFailed, audit: "wrong password when signing", count: true}
 		if locked {
-			why, f = "account locked", failure{kind: identity.EventLoginLocked, audit: "account locked, when signing", detail: "locked until " + auditAt(acc.locked.Time)}
+			why, f = "account locked", failure{kind: identity.EventLoginLocked, audit: "account locked, when signing", detail: "locked until " + auditAt(sacc.locked.Time)}
 		}
 		if err := s.refuse(ctx, t, ch.ownedBy(a), why); err != nil {
 			return nil, err
 		}
-		who := identity.Account{ID: a.UserID, Username: acc.username}
-		if err := s.ids.recordFailure(ctx, a, &who, acc.username, f); err != nil {
+		// The failure counts against the account whose password was
+		// typed, a second person's too, in this session.
+		who := identity.Account{ID: signer.UserID, Username: sacc.username}
+		if err := s.ids.recordFailure(ctx, a, &who, sacc.username, f); err != nil {
 			return nil, err
 		}
 		return nil, errSignCredentials()
@@ -348,13 +410,20 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 
 	var sig *esign.Signature
 	err = s.db.Write(ctx, signCommand, reason, func(tx *Tx) error {
+		// A second person signs in their own name and scope: the record
+		// must be theirs to see, the entry is theirs, in this session.
+		if second != nil {
+			if err := tx.actAs(signer); err != nil {
+				return err
+			}
+		}
 		// Everything again, in the transaction that signs: the record may
 		// have changed, and the challenge been spent, since it was read.
 		t, err := tx.target(entity, entityID, m, true)
 		if err != nil {
 			return err
 		}
-		if err := esign.Check(a, t.entity, m, t.existing); err != nil {
+		if err := esign.Check(signer, t.entity, m, t.existing); err != nil {
 			return err
 		}
 		ch, err := tx.challenge(r.Challenge)
@@ -367,8 +436,8 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 		if err := tx.spend(ch); err != nil {
 			return err
 		}
-		sig = &esign.Signature{ID: NewID(), Entity: t.entity, EntityID: t.entityID, Meaning: m, SignerID: a.UserID,
-			SignerName: acc.name, SignedAt: tx.now, ContentHash: t.hash, Reason: reason, ClientID: t.clientID, Status: esign.Valid}
+		sig = &esign.Signature{ID: NewID(), Entity: t.entity, EntityID: t.entityID, Meaning: m, SignerID: signer.UserID,
+			SignerName: sacc.name, SignedAt: tx.now, ContentHash: t.hash, Reason: reason, ClientID: t.clientID, Status: esign.Valid}
 		if err := tx.insertSignature(sig, a.SessionID); err != nil {
 			return err
 		}

@@ -34,7 +34,14 @@ func (s *SignatureStore) Challenge(ctx context.Context, r esign.ChallengeRequest
 		if err != nil {
 			return err
 		}
-		if err := esign.Check(a, t.entity, m, t.existing); err != nil {
+		// A second person's signature on this session is checked when they
+		// sign, once known.
+		if r.SecondPerson {
+			err = esign.SecondPerson(a, t.entity, m)
+		} else {
+			err = esign.Check(a, t.entity, m, t.existing)
+		}
+		if err != nil {
 			return err
 		}
 		// The content the signer saw, when they say which, must be the

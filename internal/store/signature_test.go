@@ -3,10 +3,12 @@ package store_test
 import (
 	"context"
 	"crypto/ed25519"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"galenix/internal/audit"
 	"galenix/internal/client"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -551,6 +553,88 @@ func TestSignStaleContent(t *testing.T) {
 		must(t, err)
 		if sig.ContentHash != c2.ContentHash {
 			t.Errorf("signed %s, challenge bound %s", sig.ContentHash, c2.ContentHash)
+		}
+	})
+}
+
+// TestSecondPersonOnSameSession: the verification at the line is signed on
+// the operator's session by a second person entering their own username
+// and password (11.200(a)(1)): the signature and its entry are theirs, in
+// that session; a wrong password counts against their account; an unknown
+// person, a client's user or the operator herself sign nothing; any other
+// signature stays its signer's own.
+func TestSecondPersonOnSameSession(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newSigEnv(t, db)
+		line := e.f.line
+		olga := e.ctx("olga")
+		_, err := e.sign(t, "olga", "line", line.ID, esign.Performed)
+		must(t, err)
+		second := func(t *testing.T) string {
+			t.Helper()
+			c, err := e.svc.Challenge(olga, esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "verified", SecondPerson: true})
+			must(t, err)
+			return c.Challenge
+		}
+		sign := func(username, pw string) (*esign.Signature, error) {
+			return e.svc.Sign(olga, esign.SignRequest{Entity: "line", EntityID: line.ID, Meaning: "verified", Username: username, Password: pw, Challenge: second(t)})
+		}
+
+		// Nothing signed by a wrong password, an unknown person, a
+		// client's user or a directory account, each said alike.
+		for _, c := range []struct{ username, pw string }{{"victor", "wrong"}, {"nobody", password}, {"carla", password}, {"dirk", password}} {
+			_, err := sign(c.username, c.pw)
+			wantErr(t, err, errs.Unauthorized, "")
+			if msg := errs.MessageOf(err, "en"); strings.Contains(msg, c.username) {
+				t.Errorf("%s: message %q names the account", c.username, msg)
+			}
+		}
+		// The operator cannot verify her own work on her own session.
+		_, err = sign("olga", password)
+		wantErr(t, err, errs.Forbidden, "")
+		// Only the verification at the line is a second person's.
+		_, err = e.svc.Challenge(olga, esign.ChallengeRequest{Entity: "line", EntityID: line.ID, Meaning: "performed", SecondPerson: true})
+		wantErr(t, err, errs.Invalid, "meaning")
+		_, err = e.svc.Challenge(e.ctx("quinn"), esign.ChallengeRequest{Entity: "batch", EntityID: line.ID, Meaning: "reviewed", SecondPerson: true})
+		if err == nil {
+			t.Error("a second person's challenge for a batch review was issued")
+		}
+		if n := signatureCount(t, db); n != 1 {
+			t.Fatalf("%d signatures after the refusals, want 1", n)
+		}
+		// The wrong password counted against victor's account.
+		var failed []string
+		for _, en := range trail(t, db, "account", e.acc["victor"].ID, 0) {
+			if en.Field == "failed_logins" {
+				failed = append(failed, en.New)
+			}
+		}
+		if !slices.Equal(failed, []string{"1"}) {
+			t.Errorf("victor's failed sign-ins %v, want one", failed)
+		}
+
+		seq := lastSeqAll(t, db)
+		v, err := sign(" victor ", password)
+		must(t, err)
+		if v.SignerID != e.acc["victor"].ID || v.SignerName != "Victor Vérificateur" || v.Meaning != esign.Verified {
+			t.Fatalf("second person's signature %+v", v)
+		}
+		var entry *audit.Entry
+		for _, en := range trail(t, db, "line", line.ID, seq) {
+			if en.Field == "signature" {
+				entry = &en
+			}
+		}
+		if entry == nil || entry.ActorID != e.acc["victor"].ID || entry.SessionID != "session-olga-1" {
+			t.Fatalf("the signature's entry %+v: want victor's, in olga's session", entry)
+		}
+		if sigs := e.list(t, olga, "line", line.ID); len(sigs) != 2 || sigs[1].ID != v.ID || sigs[1].Status != esign.Valid {
+			t.Errorf("signatures %+v", sigs)
+		}
+		// The trail still verifies: the signature is linked to its entry.
+		_, key, _ := ed25519.GenerateKey(nil)
+		if _, b := verify(t, db, key); b != nil {
+			t.Errorf("verify: %v", b)
 		}
 	})
 }

@@ -240,8 +240,9 @@ func TestSignatureRefusals(t *testing.T) {
 			wantError(t, http.StatusForbidden, "forbidden", "challenge")
 		e.call(t, "supervisor", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", e.challenge(t, "supervisor", "line", line, "acknowledged"))).
 			wantError(t, http.StatusForbidden, "forbidden", "challenge")
-		// Someone else's username.
-		body = signBody("operator", "line", line, "verified", e.challenge(t, "supervisor", "line", line, "verified"))
+		// Someone else's username, on a signature that is no second
+		// person's (TestSecondPersonAPI).
+		body = signBody("operator", "line", line, "acknowledged", e.challenge(t, "supervisor", "line", line, "acknowledged"))
 		e.call(t, "supervisor", "POST", "/api/v1/signatures", body).wantError(t, http.StatusUnauthorized, "unauthorized", "username")
 		if n := e.signatureRows(t); n != 1 {
 			t.Errorf("%d signatures after the refusals, want 1", n)
@@ -382,5 +383,38 @@ func TestSignatureStaleContent(t *testing.T) {
 		// Authority: a line is never "reviewed"; a lot is approved only with the lot-status permission.
 		e.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "line", "entity_id": line, "meaning": "reviewed"}).
 			wantError(t, http.StatusBadRequest, "invalid", "meaning")
+	})
+}
+
+// TestSecondPersonAPI: through the API, the verification at the line is
+// signed on the operator's session by a second person with their own
+// username and password; the challenge says so, and any other meaning is
+// refused as a second person's.
+func TestSecondPersonAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, base *env) {
+		e := newSignEnv(t, base)
+		line := e.line.ID
+		if r := e.sign(t, "operator", "line", line, "performed"); r.status != http.StatusCreated {
+			t.Fatalf("performed: %d %s", r.status, r.body)
+		}
+		ask := func(meaning string) reply {
+			return e.call(t, "operator", "POST", "/api/v1/signatures/challenge",
+				map[string]any{"entity": "line", "entity_id": line, "meaning": meaning, "second_person": true})
+		}
+		ask("performed").wantError(t, http.StatusBadRequest, "invalid", "meaning")
+		e.call(t, "operator", "POST", "/api/v1/signatures/challenge", map[string]any{"entity": "line", "entity_id": line, "meaning": "verified", "second_person": "yes"}).
+			wantError(t, http.StatusBadRequest, "invalid", "second_person")
+		c := ask("verified")
+		if c.status != http.StatusCreated {
+			t.Fatalf("second person's challenge: %d %s", c.status, c.body)
+		}
+		challenge := c.object(t)["challenge"].(string)
+		r := e.call(t, "operator", "POST", "/api/v1/signatures", signBody("supervisor", "line", line, "verified", challenge))
+		if r.status != http.StatusCreated {
+			t.Fatalf("second person's signature: %d %s", r.status, r.body)
+		}
+		if sig := r.object(t); sig["signer_id"] != e.accounts["supervisor"].ID || sig["signer_name"] != "Sonia Superviseure" || sig["meaning"] != "verified" {
+			t.Errorf("second person's signature %s", r.body)
+		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -196,7 +197,12 @@ func (s *Server) signRecord(r *http.Request, entity, id, meaning string, vals ur
 		return nil, errs.Wrap(errNoSignatures, "signatures")
 	}
 	ctx := r.Context()
-	ch, err := svc.Challenge(ctx, esign.ChallengeRequest{Entity: entity, EntityID: id, Meaning: meaning, ContentHash: vals.Get("content_sha256")})
+	// Another person than the session's, at the line: a second person
+	// verifying on the operator's tablet (esign.OnSameDevice).
+	a, _ := identity.ActorFrom(ctx)
+	second := esign.OnSameDevice(entity, esign.Meaning(meaning)) && strings.TrimSpace(vals.Get("username")) != a.Username
+	ch, err := svc.Challenge(ctx, esign.ChallengeRequest{Entity: entity, EntityID: id, Meaning: meaning, ContentHash: vals.Get("content_sha256"),
+		SecondPerson: second})
 	if err != nil {
 		return nil, err
 	}

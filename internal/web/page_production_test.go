@@ -193,11 +193,18 @@ func TestFloorTabletPage(t *testing.T) {
 		p = op.post(line+"/sign", sign("operator", "verified", testPassword))
 		p.has(t, http.StatusForbidden, "autre personne")
 
-		sup := f.browserWith(t, "supervisor", testPassword, "")
-		sup.get(line).has(t, http.StatusOK, `name="meaning" value="verified" checked`)
-		sup.follow(t, sup.post(line+"/sign", sign("supervisor", "verified", testPassword))).has(t, http.StatusOK,
+		// The supervisor verifies on the operator's tablet, with their own
+		// username and password, without signing the operator out.
+		op.get(line).has(t, http.StatusOK, `name="meaning" value="verified" checked`, "sans déconnecter l’opérateur")
+		op.post(line+"/sign", sign("supervisor", "verified", "not my password")).
+			has(t, http.StatusUnauthorized, "Identifiant ou mot de passe incorrect : rien n'a été signé.")
+		op.follow(t, op.post(line+"/sign", sign("supervisor", "verified", testPassword))).has(t, http.StatusOK,
 			"Signature enregistrée.", "Take the sample", "Filler outlet", `id="f-sample"`)
-		op.get(line).has(t, http.StatusOK, "6 étapes faites sur 8", "Take the sample")
+		sigs := f.call(t, "qa", "GET", "/api/v1/signatures?entity=batch_step&entity_id="+f.stepIDs[5], nil).items(t)
+		if len(sigs) != 2 || sigs[1]["meaning"] != "verified" || sigs[1]["signer_id"] != f.accounts["supervisor"].ID {
+			t.Fatalf("the verification on the operator's tablet: %v", sigs)
+		}
+		op.get(line).has(t, http.StatusOK, "6 étapes faites sur 8", "Take the sample", "Otto Operator")
 	})
 
 	t.Run("in English", func(t *testing.T) {
