@@ -311,7 +311,10 @@ func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
 // entry, in one command ("signature.sign"). A wrong password, a username
 // not the signer's, or a challenge that does not hold signs nothing; the
 // attempt is audited ("signature.refused"), and a wrong password counts as
-// a failed sign-in of the account, towards its lock.
+// a failed sign-in of the account, towards its lock. The verification at
+// the line (esign.OnSameDevice) may be a second person's on this session:
+// they enter their own username and password, and the signature, its
+// rules and its entry are theirs.
 func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.Signature, error) {
 	a, entity, entityID, m, err := signRequestOf(ctx, r.Entity, r.EntityID, r.Meaning)
 	if err != nil {
