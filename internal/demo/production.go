@@ -241,6 +241,12 @@ func (l *loader) production() error {
 	return nil
 }
 
+// suppliers deliver the demo's materials; prefix starts their lot numbers.
+var suppliers = []struct{ name, prefix string }{
+	{"Merck KGaA", "K"}, {"Sigma-Aldrich Chimie", "SA-"}, {"Fresenius Kabi", "FK"}, {"Roquette Frères", "RQ"},
+	{"Schott AG", "SC-"}, {"Gerresheimer", "GX"}, {"Aptar Pharma", "AP-"}, {"Cooper Pharma", "CP"},
+}
+
 // decideLot signs QA's decision on a lot received in quarantine: its
 // approval releases it, its rejection rejects it, each with its reason.
 func (p *factory) decideLot(lot *production.Lot, to production.LotStatus) error {
@@ -284,6 +290,8 @@ func (p *factory) materials() error {
 			lot := &lots[k]
 			lot.MaterialID = m.ID
 			lot.Code = fmt.Sprintf("%s-%c%03d", m.Code, 'A'+k, 101+(i*37+k*53)%800)
+			sup := suppliers[(i+k)%len(suppliers)]
+			lot.Supplier, lot.SupplierLot = sup.name, fmt.Sprintf("%s%06d", sup.prefix, 100000+(i*7919+k*104729)%900000)
 			// Received in quarantine; QA's signature releases or
 			// rejects it, as on the lot's page.
 			decided := lot.Status

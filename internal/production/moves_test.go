@@ -288,3 +288,48 @@ func TestLotDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestLotReceive: a lot received is dated the day it is recorded on the
+// site's calendar, unless it says another day, never one to come; its
+// expiry may not precede its receipt; its supplier's words are bounded.
+func TestLotReceive(t *testing.T) {
+	// 23:30 UTC on 4 December is already 5 December in Paris.
+	now := time.Date(2026, 12, 4, 23, 30, 0, 0, time.UTC)
+	base := func() Lot {
+		return Lot{MaterialID: "m", Code: "L-1", Quantity: 5, ExpiresOn: time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC),
+			Supplier: "  Sigma-Aldrich Chimie  ", SupplierLot: "SA-2611-0042"}
+	}
+	l := base()
+	if err := l.Receive(now); err != nil {
+		t.Fatal(err)
+	}
+	if l.ReceivedOn == nil || l.ReceivedOn.Format(time.DateOnly) != "2026-12-05" || l.Supplier != "Sigma-Aldrich Chimie" {
+		t.Errorf("received %+v on %v", l, l.ReceivedOn)
+	}
+	for _, c := range []struct {
+		name, field string
+		change      func(l *Lot)
+	}{
+		{"a day to come", "received_on", func(l *Lot) { d := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC); l.ReceivedOn = &d }},
+		{"expiry before receipt", "expires_on", func(l *Lot) {
+			d := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			l.ReceivedOn, l.ExpiresOn = &d, d.AddDate(0, 0, -1)
+		}},
+		{"out of range", "received_on", func(l *Lot) { d := time.Date(1890, 1, 1, 0, 0, 0, 0, time.UTC); l.ReceivedOn = &d }},
+		{"supplier too long", "supplier", func(l *Lot) { l.Supplier = strings.Repeat("x", 121) }},
+		{"supplier's lot too long", "supplier_lot", func(l *Lot) { l.SupplierLot = strings.Repeat("x", 61) }},
+	} {
+		l := base()
+		c.change(&l)
+		if err := l.Receive(now); !errs.Is(err, errs.Invalid) || errs.FieldOf(err) != c.field {
+			t.Errorf("%s: %v, want invalid %s", c.name, err, c.field)
+		}
+	}
+	// A lot received earlier keeps its day.
+	l = base()
+	d := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	l.ReceivedOn = &d
+	if err := l.Receive(now); err != nil || !l.ReceivedOn.Equal(d) {
+		t.Errorf("received earlier: %v %v", l.ReceivedOn, err)
+	}
+}

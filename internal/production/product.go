@@ -165,6 +165,13 @@ type Lot struct {
 	Quantity   float64   `json:"quantity"`
 	// ExpiresOn is the expiry (or retest) date.
 	ExpiresOn time.Time `json:"expires_on"`
+	// Supplier is who delivered the lot, SupplierLot its number at the
+	// supplier (the one its certificate of analysis names), ReceivedOn
+	// the day it was received (the day it is recorded, unless said).
+	// Lots recorded before galenix kept them have none.
+	Supplier    string     `json:"supplier,omitempty"`
+	SupplierLot string     `json:"supplier_lot,omitempty"`
+	ReceivedOn  *time.Time `json:"received_on,omitempty"`
 	// Material and Unit are read with the lot, for display.
 	Material string `json:"material,omitempty"`
 	Unit     string `json:"unit,omitempty"`
@@ -195,13 +202,54 @@ func (l *Lot) Validate() error {
 		return err
 	}
 	l.ExpiresOn = day(l.ExpiresOn)
+	if l.Supplier, err = textField("supplier", l.Supplier, 0, 120); err != nil {
+		return err
+	}
+	if l.SupplierLot, err = textField("supplier_lot", l.SupplierLot, 0, 60); err != nil {
+		return err
+	}
+	if l.ReceivedOn != nil {
+		if err := bounds.Time("received_on", *l.ReceivedOn); err != nil {
+			return err
+		}
+		d := day(*l.ReceivedOn)
+		l.ReceivedOn = &d
+		if l.ExpiresOn.Before(d) {
+			return errs.Field("expires_on", "production.lot_expires_before_receipt")
+		}
+	}
 	return nil
+}
+
+// Receive dates a lot received at now, the day it is recorded (on the
+// site's calendar) unless it says another: never a day to come.
+func (l *Lot) Receive(now time.Time) error {
+	today := day(now.In(site.DefaultLocation()))
+	if l.ReceivedOn == nil {
+		l.ReceivedOn = &today
+	}
+	if day(*l.ReceivedOn).After(today) {
+		return errs.Field("received_on", "production.lot_received_future")
+	}
+	return l.Validate()
 }
 
 // AuditFields lists the lot's fields for the audit trail.
 func (l *Lot) AuditFields() []audit.Field {
-	return []audit.Field{audit.F("material_id", l.MaterialID), audit.F("code", l.Code), audit.F("status", string(l.Status)),
+	fields := []audit.Field{audit.F("material_id", l.MaterialID), audit.F("code", l.Code), audit.F("status", string(l.Status)),
 		audit.F("quantity", formatNumber(l.Quantity)), audit.F("expires_on", l.ExpiresOn.Format(time.DateOnly))}
+	// The receipt, when the lot has one: a lot recorded before galenix
+	// kept it signs the content it always had.
+	if l.Supplier != "" {
+		fields = append(fields, audit.F("supplier", l.Supplier))
+	}
+	if l.SupplierLot != "" {
+		fields = append(fields, audit.F("supplier_lot", l.SupplierLot))
+	}
+	if l.ReceivedOn != nil {
+		fields = append(fields, audit.F("received_on", l.ReceivedOn.Format(time.DateOnly)))
+	}
+	return fields
 }
 
 // Usable refuses a lot that may not be used at time now: not released, or

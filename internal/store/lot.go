@@ -90,13 +90,19 @@ func (tx *Tx) createMaterial(m *production.Material) error {
 
 // lotCols read a lot with its material's name and unit, from lotFrom.
 const (
-	lotCols = `l.id, l.material_id, l.code, l.status, l.quantity, l.expires_on, m.name, m.unit`
+	lotCols = `l.id, l.material_id, l.code, l.status, l.quantity, l.expires_on, l.supplier, l.supplier_lot, l.received_on, m.name, m.unit`
 	lotFrom = ` FROM material_lots l JOIN materials m ON m.id = l.material_id`
 )
 
 func scanLot(sc scanner, l *production.Lot) error {
-	err := sc.Scan(&l.ID, &l.MaterialID, &l.Code, &l.Status, &l.Quantity, &l.ExpiresOn, &l.Material, &l.Unit)
+	var received sql.NullTime
+	err := sc.Scan(&l.ID, &l.MaterialID, &l.Code, &l.Status, &l.Quantity, &l.ExpiresOn, &l.Supplier, &l.SupplierLot, &received, &l.Material, &l.Unit)
 	l.ExpiresOn = l.ExpiresOn.UTC()
+	l.ReceivedOn = nil
+	if received.Valid {
+		d := received.Time.UTC()
+		l.ReceivedOn = &d
+	}
 	return err
 }
 
@@ -160,7 +166,7 @@ func (s *ProductionStore) CreateLot(ctx context.Context, l *production.Lot) erro
 
 // createLot records a lot in this transaction, as CreateLot allowed it.
 func (tx *Tx) createLot(l *production.Lot) error {
-	if err := l.Validate(); err != nil {
+	if err := l.Receive(tx.now); err != nil {
 		return err
 	}
 	var m production.Material
@@ -168,7 +174,8 @@ func (tx *Tx) createLot(l *production.Lot) error {
 		return asField(err, "material_id")
 	}
 	l.ID, l.Material, l.Unit = NewID(), m.Name, m.Unit
-	return create(tx, lotTable, l.ID, l, row{"material_id": l.MaterialID, "code": l.Code, "status": string(l.Status), "quantity": l.Quantity, "expires_on": l.ExpiresOn})
+	return create(tx, lotTable, l.ID, l, row{"material_id": l.MaterialID, "code": l.Code, "status": string(l.Status), "quantity": l.Quantity,
+		"expires_on": l.ExpiresOn, "supplier": l.Supplier, "supplier_lot": l.SupplierLot, "received_on": *l.ReceivedOn})
 }
 
 // SetLotStatus changes a lot's status without a signature: a quality

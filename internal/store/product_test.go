@@ -261,14 +261,24 @@ func TestMaterialsAndLots(t *testing.T) {
 		wantErr(t, s.CreateLot(e.as("olga"), &production.Lot{MaterialID: e.water.ID, Code: "L-1", Quantity: 5, ExpiresOn: expires}), errs.Forbidden, "")
 		sameCatalogue(t, db, before)
 
-		lot := production.Lot{MaterialID: e.water.ID, Code: "WFI-2603-01", Quantity: 25, ExpiresOn: expires}
+		// A receipt in the future, an expiry before the receipt: refused.
+		tomorrow := now.AddDate(0, 0, 1)
+		wantErr(t, s.CreateLot(victor, &production.Lot{MaterialID: e.water.ID, Code: "L-1", Quantity: 5, ExpiresOn: expires, ReceivedOn: &tomorrow}), errs.Invalid, "received_on")
+		wantErr(t, s.CreateLot(victor, &production.Lot{MaterialID: e.water.ID, Code: "L-1", Quantity: 5, ExpiresOn: now.AddDate(0, 0, -2)}), errs.Invalid, "expires_on")
+		sameCatalogue(t, db, before)
+
+		// Received today (the clock's day), with its supplier's lot.
+		lot := production.Lot{MaterialID: e.water.ID, Code: "WFI-2603-01", Quantity: 25, ExpiresOn: expires, Supplier: "Fresenius Kabi", SupplierLot: "FK-26-0117"}
 		must(t, s.CreateLot(victor, &lot))
+		received := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 		want := production.Lot{ID: lot.ID, MaterialID: e.water.ID, Code: "WFI-2603-01", Status: production.LotQuarantine, Quantity: 25,
-			ExpiresOn: time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC), Material: "Water for injection", Unit: "L"}
+			ExpiresOn: time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC), Supplier: "Fresenius Kabi", SupplierLot: "FK-26-0117", ReceivedOn: &received,
+			Material: "Water for injection", Unit: "L"}
 		got, err := s.Lot(victor, lot.ID)
 		sameRow(t, got, err, &want)
 		wantFields(t, trail(t, db, "lot", lot.ID, 0), "lot.create material_id →"+e.water.ID, "lot.create code →WFI-2603-01",
-			"lot.create status →quarantine", "lot.create quantity →25", "lot.create expires_on →2027-06-30")
+			"lot.create status →quarantine", "lot.create quantity →25", "lot.create expires_on →2027-06-30",
+			"lot.create supplier →Fresenius Kabi", "lot.create supplier_lot →FK-26-0117", "lot.create received_on →2026-03-02")
 		other := production.Lot{MaterialID: e.water.ID, Code: "WFI-2603-02", Quantity: 3.5, ExpiresOn: expires}
 		must(t, s.CreateLot(quinn, &other))
 

@@ -19,7 +19,7 @@ func (db *DB) Production() *ProductionStore { return &ProductionStore{db: db} }
 var (
 	productTable  = table{"products", "product", []string{"client_id", "code", "name", "form", "sterile", "strength", "presentation", "special_class", "storage"}}
 	materialTable = table{"materials", "material", []string{"code", "name", "kind", "unit"}}
-	lotTable      = table{"material_lots", "lot", []string{"material_id", "code", "status", "quantity", "expires_on"}}
+	lotTable      = table{"material_lots", "lot", []string{"material_id", "code", "status", "quantity", "expires_on", "supplier", "supplier_lot", "received_on"}}
 	masterTable   = table{"masters", "master", []string{"client_id", "product_id", "code", "version", "title", "status", "batch_size", "unit", "hours", "body", "steps"}}
 	orderTable    = table{"orders", "order", []string{"client_id", "product_id", "master_id", "code", "quantity", "unit", "due_on", "created_at"}}
 	batchTable    = table{"batches", "batch", nil}

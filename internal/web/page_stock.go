@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"galenix/internal/audit"
@@ -111,6 +112,9 @@ func lotEditor(s *Server) *editor[production.Lot] {
 		fields: []fieldSpec{
 			{Name: "material_id", Kind: "select", Required: true, Choices: "materials", Wide: true},
 			{Name: "code", Kind: "text", Required: true, Max: 40},
+			{Name: "supplier", Kind: "text", Max: 120},
+			{Name: "supplier_lot", Kind: "text", Max: 60},
+			{Name: "received_on", Kind: "date"},
 			{Name: "quantity", Kind: "decimal", Required: true},
 			{Name: "expires_on", Kind: "date", Required: true},
 		},
@@ -118,14 +122,26 @@ func lotEditor(s *Server) *editor[production.Lot] {
 		get: s.Production.Lot, create: s.Production.CreateLot,
 		setID: func(l *production.Lot, id string) { l.ID = id },
 		values: func(l *production.Lot) url.Values {
-			return url.Values{"material_id": {l.MaterialID}, "code": {l.Code}, "quantity": {fmtNum(l.Quantity)},
-				"expires_on": {l.ExpiresOn.UTC().Format(time.DateOnly)}}
+			v := url.Values{"material_id": {l.MaterialID}, "code": {l.Code}, "quantity": {fmtNum(l.Quantity)},
+				"expires_on": {l.ExpiresOn.UTC().Format(time.DateOnly)}, "supplier": {l.Supplier}, "supplier_lot": {l.SupplierLot}}
+			if l.ReceivedOn != nil {
+				v.Set("received_on", l.ReceivedOn.UTC().Format(time.DateOnly))
+			}
+			return v
 		},
 		parse: func(v url.Values) (*production.Lot, error) {
-			l := &production.Lot{MaterialID: v.Get("material_id"), Code: v.Get("code"), Status: production.LotQuarantine}
+			l := &production.Lot{MaterialID: v.Get("material_id"), Code: v.Get("code"), Status: production.LotQuarantine,
+				Supplier: v.Get("supplier"), SupplierLot: v.Get("supplier_lot")}
 			var err error
 			if l.Quantity, err = decimal(v, "quantity", false); err != nil {
 				return nil, err
+			}
+			if strings.TrimSpace(v.Get("received_on")) != "" {
+				received, err := day(v, "received_on")
+				if err != nil {
+					return nil, err
+				}
+				l.ReceivedOn = &received
 			}
 			l.ExpiresOn, err = day(v, "expires_on")
 			return l, err

@@ -142,8 +142,12 @@ func TestLotPages(t *testing.T) {
 		}
 
 		sup.get("/lots/new?material_id="+mat).has(t, http.StatusOK, "Receive a lot", `value="`+mat+`" selected`, "Expiry or retest date")
-		lot := url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"25,5"}, "expires_on": {"2031-06-30"}}
+		lot := url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"25,5"}, "expires_on": {"2031-06-30"},
+			"supplier": {"Merck KGaA"}, "supplier_lot": {"MK-K51234"}, "received_on": {time.Now().AddDate(0, 0, -1).Format(time.DateOnly)}}
 		before = p.prodSnapshot(t)
+		future := url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"5"}, "expires_on": {"2031-06-30"},
+			"received_on": {time.Now().AddDate(0, 0, 3).Format(time.DateOnly)}}
+		sup.post("/lots", future).has(t, http.StatusBadRequest, `id="e-received_on"`, "The receipt date cannot be in the future.")
 		sup.post("/lots", url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"lots"}, "expires_on": {"2031-06-30"}}).
 			has(t, http.StatusBadRequest, `id="e-quantity"`, "Write a number, for example 20.5.")
 		sup.post("/lots", url.Values{"material_id": {mat}, "code": {"NACL-2601"}, "quantity": {"5"}}).
@@ -152,7 +156,7 @@ func TestLotPages(t *testing.T) {
 		p.prodUnchanged(t, before)
 		r = sup.post("/lots", lot)
 		page := sup.follow(t, r)
-		page.has(t, http.StatusOK, "Lot received", "NACL-2601", "Receipt → Quarantine", "25.5 kg")
+		page.has(t, http.StatusOK, "Lot received", "NACL-2601", "Receipt → Quarantine", "25.5 kg", "Merck KGaA", "MK-K51234", "Received on")
 		page.lacks(t, "Sign the decision") // the supervisor does not decide
 		id := r.location[len("/lots/"):]
 		if i := len(id) - len("?saved=1"); i > 0 && id[i:] == "?saved=1" {
@@ -228,9 +232,12 @@ func TestLotPages(t *testing.T) {
 		cl.get(path).has(t, http.StatusNotFound)
 		cl.get("/lots/new").has(t, http.StatusForbidden)
 
-		// An expired lot is shown as such.
-		old := p.created(t, "supervisor", "/api/v1/lots", map[string]any{"material_id": mat, "code": "NACL-OLD", "quantity": 1,
-			"expires_on": time.Now().AddDate(0, 0, -3).UTC().Format(time.RFC3339)})
+		// A lot cannot be received already expired; one received long
+		// ago and expired since is shown as such.
+		expired := map[string]any{"material_id": mat, "code": "NACL-OLD", "quantity": 1, "expires_on": time.Now().AddDate(0, 0, -3).UTC().Format(time.RFC3339)}
+		p.call(t, "supervisor", "POST", "/api/v1/lots", expired).wantError(t, http.StatusBadRequest, "invalid", "expires_on")
+		expired["received_on"] = time.Now().AddDate(-1, 0, 0).UTC().Format(time.RFC3339)
+		old := p.created(t, "supervisor", "/api/v1/lots", expired)
 		sup.get("/lots").has(t, http.StatusOK, "Expired")
 		sup.get("/lots/"+old).has(t, http.StatusOK, "Expired", "refused for any use")
 	})
