@@ -264,7 +264,7 @@ func RestoreSQLite(dir, dataDir string) (_ *backup.Manifest, err error) {
 	}
 	_, statErr := os.Stat(dataDir)
 	madeDir := errors.Is(statErr, os.ErrNotExist)
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
 	var written []string

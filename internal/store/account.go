@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,12 @@ func errTOTPWrong() error {
 		Key: "store.totp_code_wrong_authenticator"}
 }
 
+// errTOTPUsed refuses a code already used to sign in: a code is good once
+// (RFC 6238 §5.2), the next one comes within 30 seconds.
+func errTOTPUsed() error {
+	return &errs.Error{Code: errs.Unauthorized, Field: "totp", Key: "store.totp_code_used"}
+}
+
 func errSessionEnded() error {
 	return errs.E(errs.Unauthorized, "store.your_session_ended_sign")
 }
@@ -77,6 +84,7 @@ type signInState struct {
 	lockedUntil sql.NullTime
 	totpSecret  string
 	totpEnabled bool
+	totpStep    int64
 }
 
 // usableUsername reports whether a username may be looked up at all: text
@@ -109,8 +117,8 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 	var found error = errs.E(errs.NotFound, "store.no_account")
 	if usableUsername(username) {
 		found = s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled
-				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account")
+			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled, totp_last_step
+				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled, &st.totpStep), "store.no_account")
 		})
 	}
 	if found != nil && !errs.Is(found, errs.NotFound) {
@@ -156,18 +164,33 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 		}
 		return "", nil, errBadCredentials()
 	}
+	var step int64 // the time step of the code given, 0 without a second factor
 	if st.totpEnabled {
 		if strings.TrimSpace(c.TOTP) == "" {
 			return "", nil, errTOTPNeeded()
 		}
-		if !identity.CheckTOTP(st.totpSecret, c.TOTP, now) {
+		// A secret that does not open (no key, another key) fails closed:
+		// no code is accepted, and the error says why.
+		secret, err := openSecret(s.db.secretKey, st.ID, st.totpSecret)
+		if err != nil {
+			return "", nil, err
+		}
+		var ok bool
+		step, ok = identity.MatchTOTP(secret, c.TOTP, now)
+		if !ok {
 			if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventTOTPFailed, audit: "wrong second-factor code", count: true}); err != nil {
 				return "", nil, err
 			}
 			return "", nil, errTOTPWrong()
 		}
 	}
-	token, err := s.openSession(ctx, &st.Account, c.Address, device)
+	token, err := s.openSession(ctx, &st.Account, c.Address, device, step)
+	if e := (*errs.Error)(nil); errors.As(err, &e) && e.Key == "store.totp_code_used" {
+		if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventTOTPFailed, audit: "second-factor code used already", count: true}); err != nil {
+			return "", nil, err
+		}
+		return "", nil, errTOTPUsed()
+	}
 	if err != nil {
 		return "", nil, err
 	}

@@ -72,6 +72,8 @@ type DB struct {
 	appended appended
 	// passwords hashes and checks the passwords (Config.Keys).
 	passwords identity.Passwords
+	// secretKey seals the second-factor secrets (Config.SecretKey).
+	secretKey []byte
 }
 
 // Config says which database to open.
@@ -93,6 +95,12 @@ type Config struct {
 	// in the process. A serving node's are its worker processes
 	// (internal/keyworker), handed by internal/app.
 	Keys identity.KeyDeriver
+	// SecretKey is the key (SecretKeySize bytes) that encrypts the
+	// second-factor secrets, kept outside the database (internal/app reads
+	// it from its file); on opening, secrets an older galenix kept in
+	// clear are encrypted with it. Nil: no second factor can be set up or
+	// checked (it fails closed), and clear secrets are left as they are.
+	SecretKey []byte
 }
 
 // DefaultPoolWait is the wait for a connection when Config names none.
@@ -105,8 +113,11 @@ const SQLiteFile = "galenix.db"
 
 // Open opens the database and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.SecretKey != nil && len(cfg.SecretKey) != SecretKeySize {
+		return nil, fmt.Errorf("the key of second-factor secrets must be %d bytes", SecretKeySize)
+	}
 	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }, poolWait: cfg.PoolWait,
-		passwords: identity.Passwords{Keys: cfg.Keys}}
+		passwords: identity.Passwords{Keys: cfg.Keys}, secretKey: cfg.SecretKey}
 	if db.poolWait <= 0 {
 		db.poolWait = DefaultPoolWait
 	}
@@ -126,6 +137,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := db.sealClearSecrets(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("encrypting the second-factor secrets kept in clear: %w", err)
 	}
 	return db, nil
 }
@@ -176,8 +191,8 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	if dir == "" {
 		return fmt.Errorf("a data directory is required for SQLite")
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
+	if err := privateDataDir(dir); err != nil {
+		return err
 	}
 	db.dir = dir
 	if serve {
@@ -188,6 +203,9 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 		db.dirLock = l
 	}
 	path := filepath.Join(dir, SQLiteFile)
+	if err := privateDBFiles(path); err != nil {
+		return err
+	}
 	q := url.Values{}
 	// synchronous=FULL: a commit is synced to disk before it is
 	// acknowledged, so that a power loss never rolls an acknowledged write
@@ -224,6 +242,39 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	db.read.SetMaxIdleConns(n)
 	db.dialect = SQLite
 	return db.write.PingContext(ctx)
+}
+
+// privateDataDir makes the data directory, or makes it private if it
+// exists: 0700 whatever the umask, so that no other account of the machine
+// lists or reads what it holds.
+func privateDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the data directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("making the data directory private: %w", err)
+	}
+	return nil
+}
+
+// privateDBFiles creates the SQLite database file 0600 before SQLite opens
+// it (SQLite would create it 0644 less the umask), and makes an existing
+// one and its write-ahead log and shared memory 0600. SQLite creates its
+// -wal and -shm files with the main file's mode, whatever the umask.
+func privateDBFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating the database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("making the database file private: %w", err)
+		}
+	}
+	return nil
 }
 
 // Migrate applies the pending embedded migrations, each in one transaction.
