@@ -191,6 +191,8 @@ func serve(args []string, stderr io.Writer) error {
 		"at capacity, the longest a read waits for its turn before it answers 503 (env GALENIX_READ_WAIT)")
 	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
+	totpKey := fs.String("totp-key", os.Getenv("GALENIX_TOTP_KEY"),
+		"the key (`file`) that encrypts the second-factor secrets in the database; default: "+store.SecretKeyFile+" in the data directory, made at first start; every node of a site holds the same (env GALENIX_TOTP_KEY)")
 	var tlsf tlsFlags
 	tlsf.register(fs)
 	var ldapf ldapFlags
@@ -218,7 +220,7 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
-		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(),
+		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
 		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}}, log)
 	defer m.Close()

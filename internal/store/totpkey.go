@@ -157,6 +157,13 @@ func (db *DB) sealClearSecrets(ctx context.Context) error {
 	if db.secretKey == nil {
 		return nil
 	}
+	if _, err := db.SecretKeyState(ctx); err != nil {
+		// Another key sealed the secrets there: sealing more with this
+		// one would mix two keys. Nothing is sealed; checks fail closed,
+		// and a serving node refuses to start (internal/app).
+		db.log.Error("the key of second-factor secrets does not open this database's secrets: none sealed", "err", err)
+		return nil
+	}
 	var n int
 	err := db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 		return tx.queryRow(`SELECT COUNT(*) FROM accounts WHERE totp_secret <> '' AND totp_secret NOT LIKE 'v1:%'`).Scan(&n)
