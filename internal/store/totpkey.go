@@ -34,9 +34,10 @@ const sealedV1 = "v1:"
 
 // errSecretKey is the error of a second-factor secret that cannot be
 // opened: no key, or another key than the one that sealed it. The check
-// fails closed: no code is accepted.
+// fails closed: no code is accepted. It is the server's fault, not the
+// person's: it answers 503 with words that say so, its cause logged.
 func errSecretKey(cause error) error {
-	return &errs.Error{Code: errs.Internal, Key: "store.totp_key_unusable", Cause: cause}
+	return &errs.Error{Code: errs.Unavailable, Key: "store.totp_key_unusable", Cause: cause}
 }
 
 // LoadSecretKey reads the key of the second-factor secrets: 32 random bytes
