@@ -221,7 +221,7 @@ func TestTOTPCodeUsedOnce(t *testing.T) {
 		c.add(30 * time.Second)
 		used(c.now().Add(-30 * time.Second))
 		signIn(t, ids, withCode(t, creds, secret, c.now().Add(30*time.Second))) // the next step, within the drift
-		used(c.now())                                                             // an earlier step than the last used
+		used(c.now())                                                           // an earlier step than the last used
 
 		// The confirmation of a new second factor after a reset is not
 		// refused by the old one's last step.
