@@ -191,8 +191,12 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	if dir == "" {
 		return fmt.Errorf("a data directory is required for SQLite")
 	}
-	if err := privateDataDir(dir); err != nil {
+	fixed, err := privateDataDir(dir)
+	if err != nil {
 		return err
+	}
+	if len(fixed) > 0 {
+		db.log.Warn("files of the data directory were readable by others: made private", "dir", dir, "files", fixed)
 	}
 	db.dir = dir
 	if serve {
@@ -245,16 +249,48 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 }
 
 // privateDataDir makes the data directory, or makes it private if it
-// exists: 0700 whatever the umask, so that no other account of the machine
-// lists or reads what it holds.
-func privateDataDir(dir string) error {
+// exists: the directory 0700 whatever the umask, so that no other account
+// of the machine lists or reads what it holds, and what an older galenix
+// left there readable by others (the database, the keys) taken from them:
+// files lose their group and other bits, directories become 0700. It
+// returns the names it made private.
+func privateDataDir(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
+		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("making the data directory private: %w", err)
+		return nil, fmt.Errorf("making the data directory private: %w", err)
 	}
-	return nil
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the data directory: %w", err)
+	}
+	var fixed []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		mode := info.Mode()
+		want := mode.Perm() &^ 0o077
+		switch {
+		case mode.IsDir():
+			want = 0o700
+		case !mode.IsRegular():
+			continue
+		}
+		if want == mode.Perm() {
+			continue
+		}
+		if err := os.Chmod(filepath.Join(dir, e.Name()), want); err != nil {
+			return nil, fmt.Errorf("making the data directory private: %w", err)
+		}
+		fixed = append(fixed, e.Name())
+	}
+	return fixed, nil
 }
 
 // privateDBFiles creates the SQLite database file 0600 before SQLite opens
