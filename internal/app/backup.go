@@ -156,6 +156,16 @@ func backupSQLite(ctx context.Context, db *store.DB, cfg BackupConfig) (_ *Backu
 			}
 		}
 	}
+	// The key of the second-factor secrets: without it, nobody with a
+	// second factor signs in on the restored database.
+	if key := filepath.Join(cfg.DataDir, store.SecretKeyFile); cfg.DataDir != "" {
+		if _, err := os.Stat(key); err == nil {
+			m.TOTPKeyFile = store.SecretKeyFile
+			if m.TOTPKeySHA256, err = backup.CopyFile(filepath.Join(dir, m.TOTPKeyFile), key, 0o600); err != nil {
+				return nil, fmt.Errorf("copying the key of second-factor secrets: %w", err)
+			}
+		}
+	}
 	if err := backup.WriteManifest(dir, m); err != nil {
 		return nil, err
 	}
@@ -295,15 +305,20 @@ func RestoreSQLite(dir, dataDir string) (_ *backup.Manifest, err error) {
 	if err := place(m.File, m.SHA256, store.SQLiteFile); err != nil {
 		return nil, err
 	}
+	placed := []string{store.SQLiteFile}
 	if m.KeyFile != "" {
 		if err := place(m.KeyFile, m.KeySHA256, audit.KeyFile); err != nil {
 			return nil, err
 		}
+		placed = append(placed, audit.KeyFile)
 	}
-	for _, name := range []string{store.SQLiteFile, audit.KeyFile} {
-		if name == audit.KeyFile && m.KeyFile == "" {
-			continue
+	if m.TOTPKeyFile != "" {
+		if err := place(m.TOTPKeyFile, m.TOTPKeySHA256, store.SecretKeyFile); err != nil {
+			return nil, err
 		}
+		placed = append(placed, store.SecretKeyFile)
+	}
+	for _, name := range placed {
 		final := filepath.Join(dataDir, name)
 		if err := os.Rename(final+".restoring", final); err != nil {
 			return nil, err
