@@ -281,3 +281,54 @@ func TestTOTPConcurrentSignIns(t *testing.T) {
 		}
 	})
 }
+
+// TestTOTPResetLostKey: for a site whose key of second-factor secrets is
+// lost, the second factors sealed with it are removed, in one audited
+// transaction with its reason; the people sign in without a code and set
+// theirs up again; a factor the key opens is kept. No reason, no change.
+func TestTOTPResetLostKey(t *testing.T) {
+	t.Parallel()
+	for _, d := range databases {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := d.cfg(t)
+			db := openDB(t, cfg)
+			c := newClock(db)
+			lost, creds, _ := enrolled(t, db, c, "claire")
+
+			newKey := cfg
+			newKey.SecretKey = []byte("fedcba9876543210fedcba9876543210")
+			ndb := openDB(t, newKey)
+			ndb.Now = c.now
+			kept, keptCreds, keptSecret := enrolled(t, ndb, c, "bruno")
+
+			before := counts(t, ndb)
+			_, err := ndb.ResetLostTOTP(as(alice), " ")
+			wantErr(t, err, errs.Invalid, "reason")
+			sameCounts(t, ndb, before)
+
+			seq := lastSeqAll(t, ndb)
+			n, err := ndb.ResetLostTOTP(as(alice), "key of second-factor secrets lost")
+			must(t, err)
+			if n != 1 {
+				t.Errorf("%d second factors removed, want 1", n)
+			}
+			es := entries(t, ndb, "account", lost.ID, seq)
+			if len(es) != 2 || es[0].Command != "account.totp.reset" || es[0].Reason != "key of second-factor secrets lost" {
+				t.Errorf("removal audited as %+v", es)
+			}
+			if es := entries(t, ndb, "account", kept.ID, seq); len(es) != 0 {
+				t.Errorf("the factor the key opens was touched: %+v", es)
+			}
+			if sealed, err := ndb.SecretKeyState(context.Background()); err != nil || !sealed {
+				t.Errorf("key state after the removal: %v %v", sealed, err)
+			}
+			if _, a := signIn(t, ndb.Identity(), creds); a.UserID != lost.ID {
+				t.Errorf("signed in as %+v", a)
+			}
+			_, _, err = ndb.Identity().SignIn(context.Background(), keptCreds)
+			wantErr(t, err, errs.Unauthorized, "totp")
+			signIn(t, ndb.Identity(), withCode(t, keptCreds, keptSecret, c.now()))
+		})
+	}
+}

@@ -207,3 +207,44 @@ func (db *DB) sealClearSecrets(ctx context.Context) error {
 		return tx.Audit(changes, "")
 	})
 }
+
+// ResetLostTOTP removes the second factor of every account whose secret
+// the database's key does not open ("account.totp.reset", with the
+// reason), for a site whose key of second-factor secrets is lost: those
+// people set their second factor up again, as after an administrator's
+// reset. Secrets the key opens, and clear ones, are left as they are. It
+// returns how many it removed.
+func (db *DB) ResetLostTOTP(ctx context.Context, reason string) (int, error) {
+	if strings.TrimSpace(reason) == "" {
+		return 0, errs.Field("reason", "reason.required_access")
+	}
+	n := 0
+	err := db.Write(ctx, "account.totp.reset", reason, func(tx *Tx) error {
+		var lost []string
+		rows, err := tx.query(`SELECT id, totp_secret FROM accounts WHERE totp_secret LIKE 'v1:%' ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, stored string
+			if err := rows.Scan(&id, &stored); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, err := openSecret(db.secretKey, id, stored); err != nil {
+				lost = append(lost, id)
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, id := range lost {
+			if err := tx.resetTOTP(id); err != nil {
+				return err
+			}
+		}
+		n = len(lost)
+		return nil
+	})
+	return n, err
+}
