@@ -72,7 +72,13 @@ func (s *IdentityStore) ConfirmTOTP(ctx context.Context, code string) error {
 		case step <= last:
 			return errs.Field("code", "store.totp_code_used")
 		}
-		if _, err := tx.exec(`UPDATE accounts SET totp_enabled = ?, totp_last_step = ? WHERE id = ?`, true, step, a.UserID); err != nil {
+		if err := tx.useTOTPStep(a.UserID, step); err != nil {
+			if errs.Is(err, errs.Unauthorized) {
+				return errs.Field("code", "store.totp_code_used") // a confirmation at the same time
+			}
+			return err
+		}
+		if _, err := tx.exec(`UPDATE accounts SET totp_enabled = ? WHERE id = ?`, true, a.UserID); err != nil {
 			return err
 		}
 		return tx.Audit([]audit.Change{{Entity: "account", EntityID: a.UserID, Field: "totp_enabled", Old: "false", New: "true"}}, "")
