@@ -185,6 +185,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys, SecretKey: secretKey})
 	if err != nil {
+		if madeKey {
+			os.Remove(m.Config.TOTPKey) // never used: the next start decides again
+		}
 		return err
 	}
 	m.DB = db

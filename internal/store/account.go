@@ -84,7 +84,6 @@ type signInState struct {
 	lockedUntil sql.NullTime
 	totpSecret  string
 	totpEnabled bool
-	totpStep    int64
 }
 
 // usableUsername reports whether a username may be looked up at all: text
@@ -117,8 +116,8 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 	var found error = errs.E(errs.NotFound, "store.no_account")
 	if usableUsername(username) {
 		found = s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
-			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled, totp_last_step
-				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled, &st.totpStep), "store.no_account")
+			return notFound(scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, totp_secret, totp_enabled
+				FROM accounts WHERE username = ?`, username), &st.Account, &st.hash, &st.lockedUntil, &st.totpSecret, &st.totpEnabled), "store.no_account")
 		})
 	}
 	if found != nil && !errs.Is(found, errs.NotFound) {

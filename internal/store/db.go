@@ -207,7 +207,7 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 		db.dirLock = l
 	}
 	path := filepath.Join(dir, SQLiteFile)
-	if err := privateDBFiles(path); err != nil {
+	if err := privateDBFile(path); err != nil {
 		return err
 	}
 	q := url.Values{}
@@ -258,8 +258,12 @@ func privateDataDir(dir string) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("making the data directory private: %w", err)
+	if info, err := os.Stat(dir); err != nil {
+		return nil, err
+	} else if info.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("making the data directory private: %w", err)
+		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -293,24 +297,19 @@ func privateDataDir(dir string) ([]string, error) {
 	return fixed, nil
 }
 
-// privateDBFiles creates the SQLite database file 0600 before SQLite opens
-// it (SQLite would create it 0644 less the umask), and makes an existing
-// one and its write-ahead log and shared memory 0600. SQLite creates its
-// -wal and -shm files with the main file's mode, whatever the umask.
-func privateDBFiles(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+// privateDBFile creates the SQLite database file 0600 before SQLite opens
+// it: SQLite would create it 0644 less the umask. SQLite gives its -wal and
+// -shm files the main file's mode, whatever the umask; an existing file
+// readable by others was made private with the directory (privateDataDir).
+func privateDBFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("creating the database file: %w", err)
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
-		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("making the database file private: %w", err)
-		}
-	}
-	return nil
+	return f.Close()
 }
 
 // Migrate applies the pending embedded migrations, each in one transaction.
