@@ -120,7 +120,7 @@ func backupSQLite(ctx context.Context, db *store.DB, cfg BackupConfig) (_ *Backu
 	created := time.Now().UTC()
 	m := &backup.Manifest{Format: backup.ManifestFormat, ID: backup.NewID(created), CreatedAt: created,
 		Database: backup.SQLite, Galenix: cfg.Version, File: store.SQLiteFile}
-	if err := os.MkdirAll(cfg.Out, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.Out, 0o700); err != nil {
 		return nil, fmt.Errorf("the backup directory: %w", err)
 	}
 	dir := filepath.Join(cfg.Out, m.ID)

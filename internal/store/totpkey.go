@@ -196,8 +196,18 @@ func (db *DB) sealClearSecrets(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.exec(`UPDATE accounts SET totp_secret = ? WHERE id = ?`, sealed, r.id); err != nil {
+			// Only if still clear: a node starting at the same time may
+			// have sealed it first.
+			res, err := tx.exec(`UPDATE accounts SET totp_secret = ? WHERE id = ? AND totp_secret = ?`, sealed, r.id, r.secret)
+			if err != nil {
 				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
 			}
 			changes = append(changes, audit.Change{Entity: "account", EntityID: r.id, Field: "totp_secret", Old: "***", New: "*** (encrypted)"})
 		}
