@@ -225,12 +225,18 @@ func TestRestoreSQLite(t *testing.T) {
 	s.waitReady(t)
 	runOK(t, "backup", "--data", data, "--out", bk)
 	from, m := onlyBackup(t, bk)
-	if m.KeyFile != audit.KeyFile || m.Schema == 0 || m.Audit.Seq == 0 || m.Figures["batches"] == 0 {
+	if m.KeyFile != audit.KeyFile || m.TOTPKeyFile != store.SecretKeyFile || m.Schema == 0 || m.Audit.Seq == 0 || m.Figures["batches"] == 0 {
 		t.Errorf("manifest: %+v", m)
 	}
 
 	fresh := filepath.Join(t.TempDir(), "restored")
 	out := runOK(t, "restore", "--from", from, "--data", fresh)
+	// The key of the second-factor secrets comes back with the database.
+	if want, err := os.ReadFile(filepath.Join(data, store.SecretKeyFile)); err != nil {
+		t.Error(err)
+	} else if got, err := os.ReadFile(filepath.Join(fresh, store.SecretKeyFile)); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("restored key of second-factor secrets: %v, not the site's", err)
+	}
 	if !strings.Contains(out, "SHA-256 checked") || !strings.Contains(out, fmt.Sprintf("OK: %d audit entries", m.Audit.Seq)) {
 		t.Errorf("restore says:\n%s", out)
 	}

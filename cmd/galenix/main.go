@@ -42,6 +42,8 @@ Commands:
             restore under load and records it as a GMP event
   restore   restore a backup into a fresh place (PostgreSQL: to a point in time)
   cert      make a self-signed TLS certificate and key for a first install
+  totp      "totp reset-lost": after the key of second-factor secrets is lost,
+            remove the second factors it sealed (audited)
   version   print the version
   help      show this help, or a command's help: galenix help <command>
 
@@ -77,6 +79,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = restoreCmd(rest, stdout, stderr)
 	case "cert":
 		err = cert(rest, stdout, stderr)
+	case "totp":
+		err = totpCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "galenix", versionString())
 	case "help", "-h", "-help", "--help":
@@ -191,6 +195,7 @@ func serve(args []string, stderr io.Writer) error {
 		"at capacity, the longest a read waits for its turn before it answers 503 (env GALENIX_READ_WAIT)")
 	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
+	totpKey := totpKeyFlag(fs)
 	var tlsf tlsFlags
 	tlsf.register(fs)
 	var ldapf ldapFlags
@@ -218,7 +223,7 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
-		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(),
+		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
 		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}}, log)
 	defer m.Close()

@@ -58,6 +58,11 @@ type Config struct {
 	// audit trail's checkpoints; made at first start when missing. Empty
 	// means audit-signing-key.pem in DataDir.
 	AuditKey string
+	// TOTPKey is the file of the key that encrypts the second-factor
+	// secrets in the database (store.SecretKeyFile); made (mode 0600) at
+	// first start when missing. Empty means totp-secret.key in DataDir.
+	// Every node of a site holds the same file.
+	TOTPKey string
 	// CheckpointEvery is how often the head of the audit chain is signed.
 	CheckpointEvery time.Duration
 	// RequestTimeout bounds each request (live streams excepted): past it
@@ -111,6 +116,9 @@ func New(cfg Config, log *slog.Logger) *Main {
 	}
 	if cfg.AuditKey == "" {
 		cfg.AuditKey = filepath.Join(cfg.DataDir, audit.KeyFile)
+	}
+	if cfg.TOTPKey == "" {
+		cfg.TOTPKey = filepath.Join(cfg.DataDir, store.SecretKeyFile)
 	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
@@ -168,11 +176,24 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys})
+	if m.Config.DataDir == "" && m.Config.TOTPKey == store.SecretKeyFile {
+		return errors.New("a data directory is needed for the key of second-factor secrets, or name the key file (--totp-key)")
+	}
+	secretKey, madeKey, err := loadSecretKey(m.Config.TOTPKey)
 	if err != nil {
 		return err
 	}
+	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys, SecretKey: secretKey})
+	if err != nil {
+		if madeKey {
+			os.Remove(m.Config.TOTPKey) // never used: the next start decides again
+		}
+		return err
+	}
 	m.DB = db
+	if err := checkSecretKey(ctx, db, m.Config.TOTPKey, madeKey); err != nil {
+		return err
+	}
 	wireQuality(db)
 	if m.Config.DataDir == "" && m.Config.AuditKey == audit.KeyFile {
 		return errors.New("a data directory is needed for the audit signing key, or name the key file")
@@ -272,6 +293,41 @@ func siteKey(ctx context.Context, db *store.DB, path string) (ed25519.PrivateKey
 			"give this node the site's key with --audit-key", path, last.Seq)
 	}
 	return key, nil
+}
+
+// loadSecretKey reads the key of the second-factor secrets, or makes it
+// (mode 0600) when the file does not exist yet; made says it was made now.
+func loadSecretKey(path string) (key []byte, made bool, err error) {
+	key, err = store.LoadSecretKey(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key, err = store.CreateSecretKey(path)
+		made = err == nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("the key of second-factor secrets: %w", err)
+	}
+	return key, made, nil
+}
+
+// checkSecretKey refuses to serve with a key that does not open the
+// database's second-factor secrets: nobody with a second factor could sign
+// in. A key made at this start for such a database is removed again, so
+// that the site's key can be copied in its place.
+func checkSecretKey(ctx context.Context, db *store.DB, path string, made bool) error {
+	sealed, err := db.SecretKeyState(ctx)
+	if err == nil {
+		return nil
+	}
+	if !sealed {
+		return fmt.Errorf("reading the second-factor secrets: %w", err)
+	}
+	if made {
+		os.Remove(path)
+		return fmt.Errorf("the second-factor secrets of this database are encrypted with the site's key, and this node has none at %s: "+
+			"copy the site's key file there (docs/operations.md, \"The key of second-factor secrets\") or name it with --totp-key", path)
+	}
+	return fmt.Errorf("the key of second-factor secrets %s does not open this database's secrets (another site's key, or a damaged file): "+
+		"give this node the site's key with --totp-key: %w", path, err)
 }
 
 // readyChecks are what /readyz checks before a balancer sends work here.

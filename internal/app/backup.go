@@ -120,7 +120,7 @@ func backupSQLite(ctx context.Context, db *store.DB, cfg BackupConfig) (_ *Backu
 	created := time.Now().UTC()
 	m := &backup.Manifest{Format: backup.ManifestFormat, ID: backup.NewID(created), CreatedAt: created,
 		Database: backup.SQLite, Galenix: cfg.Version, File: store.SQLiteFile}
-	if err := os.MkdirAll(cfg.Out, 0o750); err != nil {
+	if err := os.MkdirAll(cfg.Out, 0o700); err != nil {
 		return nil, fmt.Errorf("the backup directory: %w", err)
 	}
 	dir := filepath.Join(cfg.Out, m.ID)
@@ -153,6 +153,16 @@ func backupSQLite(ctx context.Context, db *store.DB, cfg BackupConfig) (_ *Backu
 			m.KeyFile = audit.KeyFile
 			if m.KeySHA256, err = backup.CopyFile(filepath.Join(dir, m.KeyFile), key, 0o600); err != nil {
 				return nil, fmt.Errorf("copying the site's audit key: %w", err)
+			}
+		}
+	}
+	// The key of the second-factor secrets: without it, nobody with a
+	// second factor signs in on the restored database.
+	if key := filepath.Join(cfg.DataDir, store.SecretKeyFile); cfg.DataDir != "" {
+		if _, err := os.Stat(key); err == nil {
+			m.TOTPKeyFile = store.SecretKeyFile
+			if m.TOTPKeySHA256, err = backup.CopyFile(filepath.Join(dir, m.TOTPKeyFile), key, 0o600); err != nil {
+				return nil, fmt.Errorf("copying the key of second-factor secrets: %w", err)
 			}
 		}
 	}
@@ -264,7 +274,7 @@ func RestoreSQLite(dir, dataDir string) (_ *backup.Manifest, err error) {
 	}
 	_, statErr := os.Stat(dataDir)
 	madeDir := errors.Is(statErr, os.ErrNotExist)
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
 	var written []string
@@ -295,15 +305,20 @@ func RestoreSQLite(dir, dataDir string) (_ *backup.Manifest, err error) {
 	if err := place(m.File, m.SHA256, store.SQLiteFile); err != nil {
 		return nil, err
 	}
+	placed := []string{store.SQLiteFile}
 	if m.KeyFile != "" {
 		if err := place(m.KeyFile, m.KeySHA256, audit.KeyFile); err != nil {
 			return nil, err
 		}
+		placed = append(placed, audit.KeyFile)
 	}
-	for _, name := range []string{store.SQLiteFile, audit.KeyFile} {
-		if name == audit.KeyFile && m.KeyFile == "" {
-			continue
+	if m.TOTPKeyFile != "" {
+		if err := place(m.TOTPKeyFile, m.TOTPKeySHA256, store.SecretKeyFile); err != nil {
+			return nil, err
 		}
+		placed = append(placed, store.SecretKeyFile)
+	}
+	for _, name := range placed {
 		final := filepath.Join(dataDir, name)
 		if err := os.Rename(final+".restoring", final); err != nil {
 			return nil, err

@@ -67,6 +67,10 @@ type Manifest struct {
 	// (the data directory's), and KeySHA256 its SHA-256.
 	KeyFile   string `json:"audit_key_file,omitempty"`
 	KeySHA256 string `json:"audit_key_sha256,omitempty"`
+	// TOTPKeyFile, when set, is the copy of the key of the second-factor
+	// secrets (the data directory's), and TOTPKeySHA256 its SHA-256.
+	TOTPKeyFile   string `json:"totp_key_file,omitempty"`
+	TOTPKeySHA256 string `json:"totp_key_sha256,omitempty"`
 	// Audit is the head of the audit chain in the copy.
 	Audit Head `json:"audit"`
 	// Figures are the counts of the copy.
@@ -112,7 +116,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, problem("the manifest %s has format %d; this galenix reads format %d", filepath.Join(dir, ManifestFile), m.Format, ManifestFormat)
 	case m.Database != SQLite:
 		return nil, problem("the backup at %s is of a %q database; galenix restores SQLite backups from a directory (PostgreSQL ones through pgBackRest)", dir, m.Database)
-	case !plainName(m.File) || (m.KeyFile != "" && !plainName(m.KeyFile)):
+	case !plainName(m.File) || (m.KeyFile != "" && !plainName(m.KeyFile)) || (m.TOTPKeyFile != "" && !plainName(m.TOTPKeyFile)):
 		return nil, problem("the manifest %s names a file outside its directory", filepath.Join(dir, ManifestFile))
 	case len(m.SHA256) != 64:
 		return nil, problem("the manifest %s has no SHA-256 of its database", filepath.Join(dir, ManifestFile))

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"crypto/subtle"
 	"encoding/base32"
 	"strings"
 	"time"
@@ -45,17 +46,42 @@ func TOTPFor(username, secret string) (TOTPEnrollment, error) {
 // CheckTOTP reports whether code is the secret's code at the time, or one
 // step before or after. Spaces in the code ("123 456") are ignored.
 func CheckTOTP(secret, code string, at time.Time) bool {
+	_, ok := MatchTOTP(secret, code, at)
+	return ok
+}
+
+// TOTPStep is the time step of RFC 6238 a time falls in: the seconds since
+// the Unix epoch divided by the period.
+func TOTPStep(at time.Time) int64 { return at.Unix() / int64(totpOpts.Period) }
+
+// MatchTOTP returns the time step whose code the code is, among the step of
+// the time and the one before and after it (clock drift), and whether it is
+// one of them. Spaces in the code are ignored. A verifier keeps the step of
+// the last code it accepted and refuses a code whose step is not after it,
+// so that a code is accepted once (RFC 6238 §5.2). Should two steps share
+// the code, the latest is returned: the one that refuses more afterwards.
+func MatchTOTP(secret, code string, at time.Time) (int64, bool) {
 	code = strings.Join(strings.Fields(code), "")
 	if secret == "" || len(code) != totpOpts.Digits.Length() {
-		return false
+		return 0, false
 	}
 	for _, c := range code {
 		if c < '0' || c > '9' {
-			return false
+			return 0, false
 		}
 	}
-	ok, err := totp.ValidateCustom(code, secret, at, totpOpts)
-	return err == nil && ok
+	now := TOTPStep(at)
+	for d := int64(totpOpts.Skew); d >= -int64(totpOpts.Skew); d-- {
+		step := now + d
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*int64(totpOpts.Period), 0), totpOpts)
+		if err != nil {
+			return 0, false
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
 }
 
 // TOTPCode returns the secret's code at the time; tests use it as an

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,12 @@ func errTOTPNeeded() error {
 func errTOTPWrong() error {
 	return &errs.Error{Code: errs.Unauthorized, Field: "totp",
 		Key: "store.totp_code_wrong_authenticator"}
+}
+
+// errTOTPUsed refuses a code already used to sign in: a code is good once
+// (RFC 6238 §5.2), the next one comes within 30 seconds.
+func errTOTPUsed() error {
+	return &errs.Error{Code: errs.Unauthorized, Field: "totp", Key: "store.totp_code_used"}
 }
 
 func errSessionEnded() error {
@@ -156,18 +163,33 @@ func (s *IdentityStore) SignIn(ctx context.Context, c identity.Credentials) (str
 		}
 		return "", nil, errBadCredentials()
 	}
+	var step int64 // the time step of the code given, 0 without a second factor
 	if st.totpEnabled {
 		if strings.TrimSpace(c.TOTP) == "" {
 			return "", nil, errTOTPNeeded()
 		}
-		if !identity.CheckTOTP(st.totpSecret, c.TOTP, now) {
+		// A secret that does not open (no key, another key) fails closed:
+		// no code is accepted, and the error says why.
+		secret, err := openSecret(s.db.secretKey, st.ID, st.totpSecret)
+		if err != nil {
+			return "", nil, err
+		}
+		var ok bool
+		step, ok = identity.MatchTOTP(secret, c.TOTP, now)
+		if !ok {
 			if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventTOTPFailed, audit: "wrong second-factor code", count: true}); err != nil {
 				return "", nil, err
 			}
 			return "", nil, errTOTPWrong()
 		}
 	}
-	token, err := s.openSession(ctx, &st.Account, c.Address, device)
+	token, err := s.openSession(ctx, &st.Account, c.Address, device, step)
+	if e := (*errs.Error)(nil); errors.As(err, &e) && e.Key == "store.totp_code_used" {
+		if err := s.recordFailure(ctx, sys, &st.Account, username, failure{kind: identity.EventTOTPFailed, audit: "second-factor code used already", count: true}); err != nil {
+			return "", nil, err
+		}
+		return "", nil, errTOTPUsed()
+	}
 	if err != nil {
 		return "", nil, err
 	}

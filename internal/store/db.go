@@ -72,6 +72,8 @@ type DB struct {
 	appended appended
 	// passwords hashes and checks the passwords (Config.Keys).
 	passwords identity.Passwords
+	// secretKey seals the second-factor secrets (Config.SecretKey).
+	secretKey []byte
 }
 
 // Config says which database to open.
@@ -93,6 +95,12 @@ type Config struct {
 	// in the process. A serving node's are its worker processes
 	// (internal/keyworker), handed by internal/app.
 	Keys identity.KeyDeriver
+	// SecretKey is the key (SecretKeySize bytes) that encrypts the
+	// second-factor secrets, kept outside the database (internal/app reads
+	// it from its file); on opening, secrets an older galenix kept in
+	// clear are encrypted with it. Nil: no second factor can be set up or
+	// checked (it fails closed), and clear secrets are left as they are.
+	SecretKey []byte
 }
 
 // DefaultPoolWait is the wait for a connection when Config names none.
@@ -105,8 +113,11 @@ const SQLiteFile = "galenix.db"
 
 // Open opens the database and applies pending migrations.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.SecretKey != nil && len(cfg.SecretKey) != SecretKeySize {
+		return nil, fmt.Errorf("the key of second-factor secrets must be %d bytes", SecretKeySize)
+	}
 	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }, poolWait: cfg.PoolWait,
-		passwords: identity.Passwords{Keys: cfg.Keys}}
+		passwords: identity.Passwords{Keys: cfg.Keys}, secretKey: cfg.SecretKey}
 	if db.poolWait <= 0 {
 		db.poolWait = DefaultPoolWait
 	}
@@ -126,6 +137,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if err := db.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := db.sealClearSecrets(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("encrypting the second-factor secrets kept in clear: %w", err)
 	}
 	return db, nil
 }
@@ -176,8 +191,12 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	if dir == "" {
 		return fmt.Errorf("a data directory is required for SQLite")
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("creating the data directory: %w", err)
+	fixed, err := privateDataDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(fixed) > 0 {
+		db.log.Warn("files of the data directory were readable by others: made private", "dir", dir, "files", fixed)
 	}
 	db.dir = dir
 	if serve {
@@ -188,6 +207,9 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 		db.dirLock = l
 	}
 	path := filepath.Join(dir, SQLiteFile)
+	if err := privateDBFile(path); err != nil {
+		return err
+	}
 	q := url.Values{}
 	// synchronous=FULL: a commit is synced to disk before it is
 	// acknowledged, so that a power loss never rolls an acknowledged write
@@ -224,6 +246,70 @@ func (db *DB) openSQLite(ctx context.Context, dir string, serve bool) error {
 	db.read.SetMaxIdleConns(n)
 	db.dialect = SQLite
 	return db.write.PingContext(ctx)
+}
+
+// privateDataDir makes the data directory, or makes it private if it
+// exists: the directory 0700 whatever the umask, so that no other account
+// of the machine lists or reads what it holds, and what an older galenix
+// left there readable by others (the database, the keys) taken from them:
+// files lose their group and other bits, directories become 0700. It
+// returns the names it made private.
+func privateDataDir(dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	if info, err := os.Stat(dir); err != nil {
+		return nil, err
+	} else if info.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("making the data directory private: %w", err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the data directory: %w", err)
+	}
+	var fixed []string
+	for _, e := range entries {
+		info, err := e.Info()
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		mode := info.Mode()
+		want := mode.Perm() &^ 0o077
+		switch {
+		case mode.IsDir():
+			want = 0o700
+		case !mode.IsRegular():
+			continue
+		}
+		if want == mode.Perm() {
+			continue
+		}
+		if err := os.Chmod(filepath.Join(dir, e.Name()), want); err != nil {
+			return nil, fmt.Errorf("making the data directory private: %w", err)
+		}
+		fixed = append(fixed, e.Name())
+	}
+	return fixed, nil
+}
+
+// privateDBFile creates the SQLite database file 0600 before SQLite opens
+// it: SQLite would create it 0644 less the umask. SQLite gives its -wal and
+// -shm files the main file's mode, whatever the umask; an existing file
+// readable by others was made private with the directory (privateDataDir).
+func privateDBFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating the database file: %w", err)
+	}
+	return f.Close()
 }
 
 // Migrate applies the pending embedded migrations, each in one transaction.

@@ -59,7 +59,7 @@ func (s *IdentityStore) directoryLogin(ctx context.Context, username, password, 
 	}
 	// SignIn does not pass the device yet: a directory session is a
 	// browser's.
-	token, err := s.openSession(ctx, a, address, identity.DeviceBrowser)
+	token, err := s.openSession(ctx, a, address, identity.DeviceBrowser, 0)
 	if err != nil {
 		return "", nil, err
 	}

@@ -48,9 +48,13 @@ type database struct {
 }
 
 var databases = []database{
-	{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir()} }},
-	{"postgres", func(t *testing.T) store.Config { return store.Config{DSN: testpg.DSN(t)} }},
+	{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir(), SecretKey: testSecretKey} }},
+	{"postgres", func(t *testing.T) store.Config { return store.Config{DSN: testpg.DSN(t), SecretKey: testSecretKey} }},
 }
+
+// testSecretKey is the key of the second-factor secrets of the test
+// databases.
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
 
 // forEachDB runs fn, in parallel, on a fresh SQLite database and on a fresh
 // PostgreSQL database, each with its clock fixed at now.

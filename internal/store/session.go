@@ -21,8 +21,11 @@ import (
 
 // openSession opens a session of the kind for the account, which has just
 // proved who it is, and returns its token. A sign-in ends the run of
-// failures and any lock; the account's sessions past their time go.
-func (s *IdentityStore) openSession(ctx context.Context, a *identity.Account, address, kind string) (string, error) {
+// failures and any lock; the account's sessions past their time go. A
+// sign-in with a second-factor code gives its time step: the code is
+// refused there if it was used already, in the transaction that opens the
+// session.
+func (s *IdentityStore) openSession(ctx context.Context, a *identity.Account, address, kind string, totpStep int64) (string, error) {
 	token, sum, err := newToken()
 	if err != nil {
 		return "", errs.Wrap(err, "session token")
@@ -33,6 +36,11 @@ func (s *IdentityStore) openSession(ctx context.Context, a *identity.Account, ad
 		policy, err := tx.policyOver(s.Policy)
 		if err != nil {
 			return err
+		}
+		if totpStep != 0 {
+			if err := tx.useTOTPStep(a.ID, totpStep); err != nil {
+				return err
+			}
 		}
 		var failed int
 		var locked sql.NullTime

@@ -84,13 +84,17 @@ func TestTOTP(t *testing.T) {
 		})
 
 		t.Run("a valid code signs in", func(t *testing.T) {
-			for _, at := range []time.Time{c.now(), c.now().Add(-30 * time.Second), c.now().Add(30 * time.Second)} {
+			// The confirmation used the code of now: the next codes are
+			// those of later steps, each accepted once.
+			c.add(time.Minute)
+			for _, at := range []time.Time{c.now().Add(-30 * time.Second), c.now(), c.now().Add(30 * time.Second)} {
 				with := creds
 				with.TOTP = code(en.Secret, at)
 				if _, a := signIn(t, ids, with); a.UserID != acc.ID || a.Pending != "" {
 					t.Errorf("signed in as %+v", a)
 				}
 			}
+			c.add(2 * time.Minute)
 			with := creds
 			with.TOTP = " " + code(en.Secret, c.now())[:3] + " " + code(en.Secret, c.now())[3:] + " "
 			signIn(t, ids, with)
@@ -145,6 +149,9 @@ func TestAdminTOTP(t *testing.T) {
 		code, err := identity.TOTPCode(en.Secret, c.now())
 		must(t, err)
 		must(t, ids.ConfirmTOTP(ctx, code))
+		c.add(30 * time.Second) // the confirmation's code is used
+		code, err = identity.TOTPCode(en.Secret, c.now())
+		must(t, err)
 		creds.TOTP = code
 		if _, a := signIn(t, ids, creds); a.Pending != "" {
 			t.Errorf("with a second factor: pending %q", a.Pending)

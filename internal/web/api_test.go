@@ -88,11 +88,15 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
+// testSecretKey is the key of the second-factor secrets of the test
+// databases.
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
+
 func newEnv(t *testing.T, d store.Dialect) *env {
 	t.Helper()
-	cfg := store.Config{DataDir: t.TempDir()}
+	cfg := store.Config{DataDir: t.TempDir(), SecretKey: testSecretKey}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: testpg.DSN(t)}
+		cfg = store.Config{DSN: testpg.DSN(t), SecretKey: testSecretKey}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)

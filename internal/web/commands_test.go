@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/ed25519"
@@ -339,13 +340,41 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// The site is recorded once per database, by galenix itself: on a
 		// database of its own, whose entries count with the scenario's.
 		elsewhere := map[string]int{}
-		fresh, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+		freshDir := t.TempDir()
+		fresh, err := store.Open(context.Background(), store.Config{DataDir: freshDir})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer fresh.Close()
 		if err := fresh.Site().CreateSite(sys, &site.Site{Code: "MRS", Name: "Marseille", Timezone: "Europe/Paris"}); err != nil {
 			t.Fatal(err)
+		}
+		// There too, second-factor secrets an older galenix kept in clear
+		// are sealed when the database opens with a key; sealed with a key
+		// since lost, they are removed (`galenix totp reset-lost`).
+		clear := &identity.Account{Username: "older", Name: "Olivier Older", Roles: []identity.Role{identity.RoleOperator}}
+		if err := fresh.Identity().Admin().(*store.AdminStore).CreateAccount(admin, clear, testPassword, "Before the upgrade"); err != nil {
+			t.Fatal(err)
+		}
+		en2, err := identity.NewTOTP("older")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fresh.WriteSQL().Exec(`UPDATE accounts SET totp_secret = ?, totp_enabled = 1 WHERE id = ?`, en2.Secret, clear.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range [][]byte{testSecretKey, []byte("fedcba9876543210fedcba9876543210")} {
+			keyed, err := store.Open(context.Background(), store.Config{DataDir: freshDir, SecretKey: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer keyed.Close()
+			if bytes.Equal(key, testSecretKey) {
+				continue
+			}
+			if n, err := keyed.ResetLostTOTP(sys, "Key lost with the old server"); n != 1 || err != nil {
+				t.Fatalf("second factors removed: %d, %v", n, err)
+			}
 		}
 		freshEntries, err := fresh.Audit().Entries(sys, audit.Filter{})
 		if err != nil {

@@ -57,10 +57,14 @@ func setPolicy(ctx context.Context, db *store.DB, p identity.Policy) error {
 // people is how many people the seed records: more than one page.
 const seedPeople = 60
 
+// testSecretKey is the key of the second-factor secrets of the test
+// databases.
+var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
+
 func newPageEnv(t *testing.T) *pageEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir()})
+	db, err := store.Open(ctx, store.Config{DataDir: t.TempDir(), SecretKey: testSecretKey})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

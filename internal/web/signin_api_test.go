@@ -258,6 +258,7 @@ func TestAdminTOTPGate(t *testing.T) {
 			t.Fatalf("confirm: status %d: %s", r.status, r.body)
 		}
 		e.with(t, tok, "GET", "/api/v1/lines", nil).items(t)
+		c.add(30 * time.Second) // the confirmation's code is used
 
 		asked := e.login(t, "username", "admin", "password", testPassword).wantError(t, http.StatusUnauthorized, "unauthorized", "totp")
 		if !strings.Contains(asked.Message, "code") {

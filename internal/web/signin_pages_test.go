@@ -210,6 +210,13 @@ func TestLoginShopfloorAndCode(t *testing.T) {
 	}
 	b.post("/login", url.Values{"username": {"operator"}, "password": {pageTestPassword}, "totp": {"999999"}}).
 		want(t, http.StatusUnauthorized, "Le code est incorrect")
+	// The confirmation used its code: it does not sign in; the next one does.
+	b.post("/login", url.Values{"username": {"operator"}, "password": {pageTestPassword}, "totp": {code}}).
+		want(t, http.StatusUnauthorized, "Ce code a déjà été utilisé")
+	c.add(30 * time.Second)
+	if code, err = identity.TOTPCode(secret[1], c.now()); err != nil {
+		t.Fatal(err)
+	}
 	if loc := b.post("/login", url.Values{"username": {"operator"}, "password": {pageTestPassword}, "totp": {code}}).location(t); loc != "/" {
 		t.Errorf("signed in with the code: went to %q", loc)
 	}
