@@ -237,7 +237,9 @@ func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
 	var a signerAccount
 	var active, mustChange bool
 	err := tx.byID(`SELECT username, name, password_hash, source, active, locked_until, password_must_change FROM accounts WHERE id = ?`, id,
-		func(sc scanner) error { return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked, &mustChange) },
+		func(sc scanner) error {
+			return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked, &mustChange)
+		},
 		"store.your_account_no_longer")
 	if err == nil && !active {
 		err = errs.E(errs.Unauthorized, "store.your_account_withdrawn_cannot")
