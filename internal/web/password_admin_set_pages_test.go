@@ -30,6 +30,8 @@ func TestAdminSetPasswordPages(t *testing.T) {
 	const given, own = "Granite-Otter-Falls-77", "Velvet-Canyon-Mosaic-19"
 
 	admin := e.signedIn(t, "admin")
+	// The administrator is told before giving the password.
+	admin.get("/admin/accounts/"+operator).want(t, http.StatusOK, "La personne devra le remplacer par le sien à sa première connexion, avant toute signature.")
 	if p := admin.post("/admin/accounts/"+operator+"/password", url.Values{"password": {given}, "reason": {"Mot de passe oublié"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("reset: %d\n%s", p.status, p.text)
 	}
