@@ -336,6 +336,11 @@ func checkLogins(t *testing.T, db *store.DB) {
 		if err != nil || !actor.Has(a.role) {
 			t.Errorf("session of %s: %+v, %v; want role %s", a.username, actor, err, a.role)
 		}
+		// The demo's passwords are documented, and stay as they are: no
+		// change is asked of their owners before they work and sign.
+		if actor.Pending == identity.PendingPasswordAdminSet {
+			t.Errorf("session of %s: the demo's password must be changed first", a.username)
+		}
 	}
 	if _, _, err := db.Identity().Login(ctx, "admin", "wrong", "127.0.0.1"); !errs.Is(err, errs.Unauthorized) {
 		t.Errorf("Login with a wrong password: %v, want unauthorized", err)

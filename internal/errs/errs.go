@@ -43,10 +43,15 @@ const (
 	// a node stopped just after the write, or withheld because it held a
 	// secret shown only once). Nothing was applied twice.
 	IdempotencyApplied Code = "idempotency_applied"
+
+	// PasswordChangeRequired: the person signed in with a password an
+	// administrator set or reset, or one that has expired, and must choose
+	// their own before any other request, signatures included (403).
+	PasswordChangeRequired Code = "password_change_required"
 )
 
 // Codes lists every code, in the order the API documents them.
-var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Stale, IdempotencyApplied, IdempotencyMismatch, Forbidden, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
+var Codes = []Code{Invalid, NotFound, MethodNotAllowed, Conflict, Stale, IdempotencyApplied, IdempotencyMismatch, Forbidden, PasswordChangeRequired, Unauthorized, TooLarge, RateLimited, Unavailable, Internal}
 
 // Error is a failure with a code and a message for a person, given as a
 // key of the catalogue (internal/text) and its arguments, rendered in the

@@ -140,10 +140,13 @@ func (p Policy) PasswordExpires(changed time.Time) time.Time {
 }
 
 // PendingFor is the step the policy makes a person take before anything
-// else, if any: changing an expired password (kept here, not in the
-// directory) comes first, then setting up the second factor it requires of
-// administrators.
-func (p Policy) PendingFor(roles []Role, localPassword, totpEnabled bool, passwordChanged, now time.Time) Pending {
+// else, if any: changing a password (kept here, not in the directory) that
+// an administrator set (adminSet) or that has expired comes first, then
+// setting up the second factor it requires of administrators.
+func (p Policy) PendingFor(roles []Role, localPassword, totpEnabled, adminSet bool, passwordChanged, now time.Time) Pending {
+	if localPassword && adminSet {
+		return PendingPasswordAdminSet
+	}
 	if localPassword && p.PasswordExpired(passwordChanged, now) {
 		return PendingPassword
 	}

@@ -100,22 +100,27 @@ func TestPendingFor(t *testing.T) {
 		roles   []Role
 		local   bool
 		totp    bool
+		set     bool
 		changed time.Time
 		want    Pending
 	}{
-		{"fresh operator", []Role{RoleOperator}, true, false, now, ""},
-		{"expired", []Role{RoleOperator}, true, false, old, PendingPassword},
-		{"expired, directory", []Role{RoleOperator}, false, false, old, ""},
-		{"admin without TOTP", []Role{RoleAdmin}, true, false, now, PendingTOTP},
-		{"admin with TOTP", []Role{RoleAdmin}, true, true, now, ""},
-		{"admin expired without TOTP: the password first", []Role{RoleAdmin}, true, false, old, PendingPassword},
+		{"fresh operator", []Role{RoleOperator}, true, false, false, now, ""},
+		{"expired", []Role{RoleOperator}, true, false, false, old, PendingPassword},
+		{"expired, directory", []Role{RoleOperator}, false, false, false, old, ""},
+		{"admin without TOTP", []Role{RoleAdmin}, true, false, false, now, PendingTOTP},
+		{"admin with TOTP", []Role{RoleAdmin}, true, true, false, now, ""},
+		{"admin expired without TOTP: the password first", []Role{RoleAdmin}, true, false, false, old, PendingPassword},
+		{"set by an administrator", []Role{RoleOperator}, true, false, true, now, PendingPasswordAdminSet},
+		{"set by an administrator, and expired: the administrator's first", []Role{RoleOperator}, true, false, true, old, PendingPasswordAdminSet},
+		{"set by an administrator, admin without TOTP: the password first", []Role{RoleAdmin}, true, false, true, now, PendingPasswordAdminSet},
+		{"directory: never ours to force", []Role{RoleOperator}, false, false, true, now, ""},
 	} {
-		if got := p.PendingFor(tt.roles, tt.local, tt.totp, tt.changed, now); got != tt.want {
+		if got := p.PendingFor(tt.roles, tt.local, tt.totp, tt.set, tt.changed, now); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 	p.AdminTOTP = false
-	if got := p.PendingFor([]Role{RoleAdmin}, true, false, now, now); got != "" {
+	if got := p.PendingFor([]Role{RoleAdmin}, true, false, false, now, now); got != "" {
 		t.Errorf("AdminTOTP off: %q", got)
 	}
 }

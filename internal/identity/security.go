@@ -44,16 +44,29 @@ type Pending string
 const (
 	// PendingPassword: the password has expired and must be changed.
 	PendingPassword Pending = "password_change"
+	// PendingPasswordAdminSet: an administrator set or reset the password,
+	// so someone other than its owner knows it; the owner must choose
+	// their own before anything else, and before any signature (21 CFR
+	// 11.300, Annex 11 §14).
+	PendingPasswordAdminSet Pending = "password_set_by_admin"
 	// PendingTOTP: the policy requires a second factor of this person
 	// (an administrator) and none is set up yet.
 	PendingTOTP Pending = "totp_enrollment"
 )
 
+// ErrPasswordAdminSet refuses a request, or a signature, of a person whose
+// password an administrator set and who has not changed it yet.
+func ErrPasswordAdminSet() error {
+	return errs.E(errs.PasswordChangeRequired, "identity.change_password_admin_gave")
+}
+
 // Refusal is the refusal of any other request while the step is pending.
 func (p Pending) Refusal() error {
 	switch p {
 	case PendingPassword:
-		return errs.E(errs.Forbidden, "identity.your_password_expired_change")
+		return errs.E(errs.PasswordChangeRequired, "identity.your_password_expired_change")
+	case PendingPasswordAdminSet:
+		return ErrPasswordAdminSet()
 	case PendingTOTP:
 		return errs.E(errs.Forbidden, "identity.set_up_your_second")
 	}

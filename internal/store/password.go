@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
@@ -21,10 +22,17 @@ const keptPasswords = 24
 // starts again. The audit trail records that the password changed, never
 // the password nor its hash. The account's other sessions end: whoever
 // held the old password holds nothing now.
+//
+// A password set by anyone but the account's owner (an administrator's
+// creation or reset) is known to them: the account is marked so that its
+// owner must change it before any other request and any signature (21 CFR
+// 11.300, Annex 11 §14); the owner's own change clears the mark. The mark's
+// change is audited ("password_must_change").
 func (tx *Tx) setPassword(accountID, password string, policy identity.Policy) error {
 	var username, source, clientID, current string
-	err := tx.byID(`SELECT username, source, COALESCE(CAST(client_id AS TEXT), ''), password_hash FROM accounts WHERE id = ?`, accountID,
-		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current) }, "store.no_such_account")
+	var mustChange bool
+	err := tx.byID(`SELECT username, source, COALESCE(CAST(client_id AS TEXT), ''), password_hash, password_must_change FROM accounts WHERE id = ?`, accountID,
+		func(sc scanner) error { return sc.Scan(&username, &source, &clientID, &current, &mustChange) }, "store.no_such_account")
 	if err != nil {
 		return err
 	}
@@ -57,7 +65,8 @@ func (tx *Tx) setPassword(accountID, password string, policy identity.Policy) er
 	if err != nil {
 		return errs.Wrap(err, "hashing a password")
 	}
-	if _, err := tx.exec(`UPDATE accounts SET password_hash = ?, password_changed_at = ? WHERE id = ?`, hash, tx.now, accountID); err != nil {
+	adminSet := accountID != tx.actor.UserID
+	if _, err := tx.exec(`UPDATE accounts SET password_hash = ?, password_changed_at = ?, password_must_change = ? WHERE id = ?`, hash, tx.now, adminSet, accountID); err != nil {
 		return err
 	}
 	if _, err := tx.exec(`INSERT INTO password_history (account_id, password_hash, created_at) VALUES (?,?,?)`, accountID, hash, tx.now); err != nil {
@@ -70,7 +79,12 @@ func (tx *Tx) setPassword(accountID, password string, policy identity.Policy) er
 	if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND CAST(id AS TEXT) <> ?`, accountID, tx.actor.SessionID); err != nil {
 		return err
 	}
-	return tx.Audit([]audit.Change{{Entity: "account", EntityID: accountID, Field: "password", Old: "***", New: "***"}}, clientID)
+	changes := []audit.Change{{Entity: "account", EntityID: accountID, Field: "password", Old: "***", New: "***"}}
+	if adminSet != mustChange {
+		changes = append(changes, audit.Change{Entity: "account", EntityID: accountID, Field: "password_must_change",
+			Old: strconv.FormatBool(mustChange), New: strconv.FormatBool(adminSet)})
+	}
+	return tx.Audit(changes, clientID)
 }
 
 // passwordHistory returns the hashes of the account's last n passwords,

@@ -88,7 +88,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	var sessionID, address, kind string
 	var created, lastSeen, expires time.Time
 	var changed, locked sql.NullTime
-	var totpEnabled bool
+	var totpEnabled, mustChange bool
 	var assigned []string
 	var policy identity.Policy
 	// A time seen still to be written is read first: written since, the
@@ -101,11 +101,11 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	err := s.db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
 		var clients, settings sql.NullString
 		err := notFound(scanAccount(tx.queryRow(`SELECT a.id, a.username, a.name, a.roles, COALESCE(CAST(a.client_id AS TEXT), ''), a.active, a.created_at, a.source, a.version,
-			a.totp_enabled, a.password_changed_at, a.locked_until, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
+			a.totp_enabled, a.password_must_change, a.password_changed_at, a.locked_until, s.id, s.address, s.kind, s.created_at, s.last_seen, s.expires_at,
 			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = a.id),
 			(SELECT `+tx.db.joined("p.key || '=' || p.value", '\n')+` FROM settings p WHERE p.key LIKE '`+policyPrefix+`%')
 			FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?`, sum),
-			&a, &totpEnabled, &changed, &locked, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "store.no_session")
+			&a, &totpEnabled, &mustChange, &changed, &locked, &sessionID, &address, &kind, &created, &lastSeen, &expires, &clients, &settings), "store.no_session")
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	actor.SessionID = sessionID
 	actor.Device = kind
 	actor.Address = address
-	actor.Pending = policy.PendingFor(a.Roles, a.Source != SourceLDAP, totpEnabled, changed.Time, now)
+	actor.Pending = policy.PendingFor(a.Roles, a.Source != SourceLDAP, totpEnabled, mustChange, changed.Time, now)
 	// Mark the session seen at most once a minute (more often for a short
 	// idle timeout), not on every request.
 	if now.Sub(lastSeen) > min(time.Minute, idle/5) {

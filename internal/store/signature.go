@@ -288,17 +288,26 @@ type signerAccount struct {
 	locked                       sql.NullTime
 }
 
+// signerAccount reads the signer's account, and refuses one that cannot
+// sign: withdrawn, of the directory, or holding a password an
+// administrator set that its owner has not changed yet (whoever set it
+// could sign as them: 21 CFR 11.300, Annex 11 §14).
 func (tx *Tx) signerAccount(id string) (*signerAccount, error) {
 	var a signerAccount
-	var active bool
-	err := tx.byID(`SELECT username, name, password_hash, source, active, locked_until FROM accounts WHERE id = ?`, id,
-		func(sc scanner) error { return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked) },
+	var active, mustChange bool
+	err := tx.byID(`SELECT username, name, password_hash, source, active, locked_until, password_must_change FROM accounts WHERE id = ?`, id,
+		func(sc scanner) error {
+			return sc.Scan(&a.username, &a.name, &a.hash, &a.source, &active, &a.locked, &mustChange)
+		},
 		"store.your_account_no_longer")
 	if err == nil && !active {
 		err = errs.E(errs.Unauthorized, "store.your_account_withdrawn_cannot")
 	}
 	if err == nil && a.source == SourceLDAP {
 		err = errs.E(errs.Forbidden, "store.electronic_signatures_not_yet")
+	}
+	if err == nil && mustChange {
+		err = identity.ErrPasswordAdminSet()
 	}
 	return &a, err
 }
@@ -421,7 +430,11 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 			}
 		}
 		// Everything again, in the transaction that signs: the record may
-		// have changed, and the challenge been spent, since it was read.
+		// have changed, the challenge been spent, and the password been
+		// reset by an administrator, since they were read.
+		if _, err := tx.signerAccount(a.UserID); err != nil {
+			return err
+		}
 		t, err := tx.target(entity, entityID, m, true)
 		if err != nil {
 			return err

@@ -69,11 +69,17 @@ func labPeople(t *testing.T, p *prodEnv) {
 	e := p.env
 	wireLab(e.db)
 	sys := identity.WithActor(context.Background(), identity.System)
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, a := range []identity.Account{
 		{Username: "lab", Name: "Léa Analyste", Roles: []identity.Role{identity.RoleLab}},
 		{Username: "lab2", Name: "Wang Fang", Roles: []identity.Role{identity.RoleLab}},
 	} {
-		if err := e.db.Identity().Admin().CreateAccount(sys, &a, testPassword, ""); err != nil {
+		// Seeded as galenix seeds its accounts: a password an
+		// administrator set would have to be changed first.
+		if err := e.db.WriteHistory(sys, "test.seed", func(_ context.Context, h *store.History) error { return h.CreateAccount(&a, hash) }); err != nil {
 			t.Fatalf("account %s: %v", a.Username, err)
 		}
 		e.accounts[a.Username] = a

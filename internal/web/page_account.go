@@ -73,8 +73,11 @@ type passwordView struct {
 	base
 	Next    string
 	Expired bool
-	Policy  identity.Policy
-	Error   string
+	// AdminSet: an administrator set the password, which its owner must
+	// change first.
+	AdminSet bool
+	Policy   identity.Policy
+	Error    string
 	// Field names the field at fault.
 	Field string
 }
@@ -82,6 +85,7 @@ type passwordView struct {
 func (s *Server) passwordView(r *http.Request) passwordView {
 	d := passwordView{base: s.base(r, "account"), Next: localPath(r.URL.Query().Get("next"))}
 	d.Expired = d.Actor.Pending == identity.PendingPassword
+	d.AdminSet = d.Actor.Pending == identity.PendingPasswordAdminSet
 	d.Policy, _ = s.Identity.SignInPolicy(r.Context())
 	return d
 }
@@ -115,7 +119,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "account_password", d)
 		return
 	}
-	if d.Expired {
+	if d.Expired || d.AdminSet {
 		http.Redirect(w, r, d.Next, http.StatusSeeOther)
 		return
 	}

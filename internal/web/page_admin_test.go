@@ -258,7 +258,7 @@ func TestAdminPagesRefused(t *testing.T) {
 // users through the same pages, and sees nothing else.
 func TestClientManagerPages(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
-		if r := e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
+		if r := e.createAccount(t, "admin", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
 			"roles": []string{"client_manager"}, "client_id": e.alpha.ID, "password": adminPassword}); r.status != http.StatusCreated {
 			t.Fatalf("create the manager: %d %s", r.status, r.body)
 		}
@@ -325,7 +325,7 @@ func TestAdminAuditKeyFingerprint(t *testing.T) {
 				t.Errorf("%s: the page shows %q, want the fingerprint %s:\n%s", lang, m, fp, p.text)
 			}
 		}
-		if r := e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
+		if r := e.createAccount(t, "admin", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
 			"roles": []string{"client_manager"}, "client_id": e.alpha.ID, "password": adminPassword}); r.status != http.StatusCreated {
 			t.Fatalf("create the manager: %d %s", r.status, r.body)
 		}

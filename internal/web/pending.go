@@ -12,20 +12,26 @@ import (
 // pendingRoutes are the routes a session may use while a step is pending:
 // those of the step itself, who is signed in, and signing out.
 var pendingRoutes = map[identity.Pending][]string{
-	identity.PendingPassword: {
-		"POST /api/v1/password", "GET /api/v1/me", "POST /api/v1/logout",
-		"GET /account/password", "POST /account/password",
-	},
+	identity.PendingPassword:         passwordRoutes,
+	identity.PendingPasswordAdminSet: passwordRoutes,
 	identity.PendingTOTP: {
 		"POST /api/v1/totp/enroll", "POST /api/v1/totp/confirm", "GET /api/v1/me", "POST /api/v1/logout",
 		"GET /account/totp", "POST /account/totp", "POST /account/totp/confirm",
 	},
 }
 
+// passwordRoutes are those of changing one's own password, whether it
+// expired or an administrator set it. No signature is among them.
+var passwordRoutes = []string{
+	"POST /api/v1/password", "GET /api/v1/me", "POST /api/v1/logout",
+	"GET /account/password", "POST /account/password",
+}
+
 // pendingPage is the page where each pending step is taken.
 var pendingPage = map[identity.Pending]string{
-	identity.PendingPassword: "/account/password",
-	identity.PendingTOTP:     "/account/totp",
+	identity.PendingPassword:         "/account/password",
+	identity.PendingPasswordAdminSet: "/account/password",
+	identity.PendingTOTP:             "/account/totp",
 }
 
 // pendingAllows reports whether a session with the step pending may use the

@@ -46,7 +46,7 @@ func TestUniquenessRevealsNothing(t *testing.T) {
 		// Beta's code, for alpha: a product of its own.
 		p.created(t, "supervisor", "/api/v1/products", p.productBody("BET-1"))
 
-		if r := e.call(t, "admin", "POST", "/api/v1/accounts", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
+		if r := e.createAccount(t, "admin", map[string]any{"username": "manager-alpha", "name": "Mia Manager",
 			"roles": []string{"client_manager"}, "client_id": e.alpha.ID, "password": adminPassword}); r.status != http.StatusCreated {
 			t.Fatalf("create the manager: %d %s", r.status, r.body)
 		}

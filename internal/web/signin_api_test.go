@@ -194,7 +194,7 @@ func TestExpiredPasswordAPI(t *testing.T) {
 		c.add(30 * 24 * time.Hour)
 		tok := tokenOf(t, e.login(t, "username", "operator", "password", testPassword))
 		for _, rq := range []struct{ method, path string }{{"GET", "/api/v1/lines"}, {"GET", "/api/v1/policy"}, {"POST", "/api/v1/totp/enroll"}, {"POST", "/api/v1/sessions/revoke-all"}} {
-			got := e.with(t, tok, rq.method, rq.path, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+			got := e.with(t, tok, rq.method, rq.path, nil).wantError(t, http.StatusForbidden, "password_change_required", "")
 			if !strings.Contains(got.Message, "expired") {
 				t.Errorf("%s %s: %q, want the reason", rq.method, rq.path, got.Message)
 			}
@@ -395,8 +395,10 @@ func TestOpenAPISignInSchemas(t *testing.T) {
 }
 
 // TestPendingGateCoversEveryRoute walks every route the router has, as a
-// session whose password expired: each answers 403 and writes nothing, but
-// the change of the password, who am I and signing out.
+// session whose password expired and as one whose password an administrator
+// set: each answers 403 (password_change_required in the API) and writes
+// nothing, signatures included, but the change of the password, who am I
+// and signing out.
 func TestPendingGateCoversEveryRoute(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	c := setClock(e)
@@ -405,6 +407,16 @@ func TestPendingGateCoversEveryRoute(t *testing.T) {
 	storePolicy(t, e, p)
 	c.add(25 * time.Hour)
 	tok := tokenOf(t, e.login(t, "username", "admin", "password", testPassword))
+	adminAcc := e.accounts["admin"]
+	admin := adminAcc.Actor()
+	admin.SessionID = "session-admin"
+	if err := e.db.Identity().Admin().ResetPassword(identity.WithActor(context.Background(), admin), e.accounts["operator"].ID, adminPassword, "Forgotten"); err != nil {
+		t.Fatal(err)
+	}
+	sessions := map[string]string{
+		"whose password expired":              tok,
+		"whose password an administrator set": tokenOf(t, e.login(t, "username", "operator", "password", adminPassword)),
+	}
 	allowed := []string{"POST /api/v1/password", "GET /api/v1/me", "POST /api/v1/logout", "GET /account/password", "POST /account/password"}
 	before := e.snapshot(t)
 	seen := 0
@@ -422,9 +434,14 @@ func TestPendingGateCoversEveryRoute(t *testing.T) {
 		if rt.Method != "GET" {
 			body = "{}"
 		}
-		r := e.with(t, tok, rt.Method, path, body)
-		if r.status != http.StatusForbidden {
-			t.Errorf("%s as a session whose password expired: status %d, want 403", pattern, r.status)
+		for who, tok := range sessions {
+			r := e.with(t, tok, rt.Method, path, body)
+			if r.status != http.StatusForbidden {
+				t.Errorf("%s as a session %s: status %d, want 403", pattern, who, r.status)
+			}
+			if strings.HasPrefix(path, "/api/") && !strings.Contains(string(r.body), `"code":"password_change_required"`) {
+				t.Errorf("%s as a session %s: %s, want the code password_change_required", pattern, who, r.body)
+			}
 		}
 	}
 	e.unchanged(t, before)
