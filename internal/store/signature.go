@@ -248,6 +248,9 @@ func needTarget(entity, entityID string) error {
 type secondSigner struct {
 	acc   signerAccount
 	actor identity.Actor
+	// mustChange: their password was set by an administrator and not
+	// changed since; said only once their password is checked.
+	mustChange bool
 }
 
 // secondSigner finds the person of a username who may sign on the session
@@ -259,9 +262,9 @@ func (tx *Tx) secondSigner(username string, a identity.Actor) (*secondSigner, er
 	var acc identity.Account
 	var clients sql.NullString
 	err := tx.unscoped(func() error {
-		return scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until,
+		return scanAccount(tx.queryRow(`SELECT `+accountCols+`, password_hash, locked_until, password_must_change,
 			(SELECT `+tx.db.joined("CAST(c.client_id AS TEXT)", ',')+` FROM client_assignments c WHERE c.account_id = accounts.id)
-			FROM accounts WHERE username = ?`, username), &acc, &s.acc.hash, &s.acc.locked, &clients)
+			FROM accounts WHERE username = ?`, username), &acc, &s.acc.hash, &s.acc.locked, &s.mustChange, &clients)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -418,6 +421,14 @@ func (s *SignatureStore) Sign(ctx context.Context, r esign.SignRequest) (*esign.
 			return nil, err
 		}
 		return nil, errSignCredentials()
+	}
+	if second != nil && second.mustChange {
+		// As for the session's own person (signerAccount): whoever set
+		// that password could sign as them.
+		if err := s.refuse(ctx, t, ch.ownedBy(a), "second person's password set by an administrator"); err != nil {
+			return nil, err
+		}
+		return nil, identity.ErrPasswordAdminSet()
 	}
 
 	var sig *esign.Signature

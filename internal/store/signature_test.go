@@ -613,8 +613,20 @@ func TestSecondPersonOnSameSession(t *testing.T) {
 			t.Errorf("victor's failed sign-ins %v, want one", failed)
 		}
 
+		// A second person whose password an administrator set signs
+		// nothing until they change it; said once their password is
+		// checked.
+		const given, own = "Granite-Otter-Falls-77", "Velvet-Canyon-Mosaic-19"
+		must(t, db.Identity().Admin().ResetPassword(as(alice), e.acc["victor"].ID, given, "forgotten"))
+		_, err = sign("victor", given)
+		wantErr(t, err, errs.PasswordChangeRequired, "")
+		if n := signatureCount(t, db); n != 1 {
+			t.Fatalf("%d signatures after a marked second person, want 1", n)
+		}
+		must(t, db.Identity().ChangePassword(e.ctx("victor"), given, own))
+
 		seq := lastSeqAll(t, db)
-		v, err := sign(" victor ", password)
+		v, err := sign(" victor ", own)
 		must(t, err)
 		if v.SignerID != e.acc["victor"].ID || v.SignerName != "Victor Vérificateur" || v.Meaning != esign.Verified {
 			t.Fatalf("second person's signature %+v", v)
