@@ -814,7 +814,7 @@ func TestPageRoutes(t *testing.T) {
 	}
 	want := []string{
 		"GET /login true", "POST /login true", "POST /logout true", "GET /lang true", "GET /assets/ true", "GET / true",
-		"GET /{$} false", "GET /lines/{id} false", "GET /rooms/cascade-options false",
+		"GET /{$} false", "GET /site false", "GET /equipment false", "GET /lines/{id} false", "GET /rooms/cascade-options false",
 		"GET /shifts false", "GET /teams false", "GET /people false",
 	}
 	for _, kind := range []string{"buildings", "rooms", "lines", "equipment", "shifts", "teams", "people"} {
