@@ -7,11 +7,13 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"galenix/internal/identity"
+	"galenix/internal/site"
 	"galenix/internal/store"
 )
 
@@ -183,4 +185,76 @@ func (e *env) signInForm(t *testing.T, who string) signedInBrowser {
 		t.Fatalf("login %s: status %d:\n%s", who, p.status, p.text)
 	}
 	return signedInBrowser{webBrowser: b, lastLogin: p}
+}
+
+// TestHomeEquipmentPage: maintenance's home lists the equipment to clean,
+// the equipment in maintenance, and the qualifications lapsed or lapsing
+// within 30 days, the soonest first; clean equipment qualified for longer
+// is not there. In English too.
+func TestHomeEquipmentPage(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	day := func(d int) time.Time { return now.AddDate(0, 0, d) }
+	err = e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
+		a := identity.Account{Username: "maintenance", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}}
+		if err := h.CreateAccount(&a, hash); err != nil {
+			return err
+		}
+		for _, eq := range []site.Equipment{
+			{Code: "E-DIRTY", Name: "Dirty filler", Kind: "filler", Status: site.EquipmentDirty, QualificationDue: day(400)},
+			{Code: "E-MAINT", Name: "Capper under repair", Kind: "capper", Status: site.EquipmentMaintenance, QualificationDue: day(400)},
+			{Code: "E-SOON", Name: "Washer due soon", Kind: "washer", Status: site.EquipmentClean, QualificationDue: day(10)},
+			{Code: "E-LATE", Name: "Tunnel lapsed", Kind: "tunnel", Status: site.EquipmentClean, QualificationDue: day(-5)},
+			{Code: "E-LATER", Name: "Balance due later", Kind: "balance", Status: site.EquipmentClean, QualificationDue: day(60)},
+		} {
+			eq.LineID = e.line.ID
+			if err := e.db.Site().CreateEquipment(ctx, &eq); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := func(p webPage, id string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)<section class="card" id="` + id + `".*?</section>`).FindString(p.body)
+		if m == "" {
+			t.Fatalf("the page has no list %q:\n%s", id, p.text)
+		}
+		return m
+	}
+	p := e.browserWith(t, "maintenance", testPassword, "").get("/equipment")
+	p.has(t, http.StatusOK, "Équipements à traiter", "À nettoyer", "En maintenance", "Qualification échue ou à renouveler", "30 jours")
+	for id, want := range map[string][]string{"dirty": {"E-DIRTY"}, "maintenance": {"E-MAINT"}, "due": {"E-LATE", "E-SOON"}} {
+		s := section(p, id)
+		last := -1
+		for _, code := range want {
+			i := strings.Index(s, code)
+			if i < 0 {
+				t.Errorf("the list %s lacks %s", id, code)
+			}
+			if i < last {
+				t.Errorf("the list %s is not in order: %v", id, want)
+			}
+			last = i
+		}
+		for _, code := range []string{"E-DIRTY", "E-MAINT", "E-SOON", "E-LATE", "E-LATER"} {
+			if !slices.Contains(want, code) && strings.Contains(s, code+"<") {
+				t.Errorf("the list %s shows %s", id, code)
+			}
+		}
+	}
+	if !strings.Contains(section(p, "due"), "échue") {
+		t.Error("the lapsed qualification is not marked")
+	}
+	if strings.Contains(p.body, "E-LATER") {
+		t.Error("the page lists equipment qualified for two months more")
+	}
+	e.browserWith(t, "maintenance", testPassword, "en").get("/equipment").has(t, http.StatusOK, "Equipment to attend to", "To clean", "In maintenance", "overdue")
 }

@@ -66,23 +66,35 @@ func (s *Server) operatorHome(r *http.Request, a identity.Actor) string {
 		s.log.WarnContext(ctx, "reading the operator's line for their home", "err", err)
 		return "/floor"
 	}
-	var mine []string
+	var floors []*production.Floor
 	for _, b := range buildings {
-		floors, err := s.Production.Floors(ctx, b.ID)
+		fs, err := s.Production.Floors(ctx, b.ID)
 		if err != nil {
 			s.log.WarnContext(ctx, "reading the operator's line for their home", "err", err)
 			return "/floor"
 		}
-		for _, f := range floors {
-			if f.Batch != nil && recordedBy(f.Recent, a.UserID) {
-				mine = append(mine, f.Line.ID)
-			}
-		}
+		floors = append(floors, fs...)
 	}
-	if len(mine) == 1 {
-		return "/floor/lines/" + url.PathEscape(mine[0])
+	if id, ok := operatorLine(floors, a.UserID); ok {
+		return "/floor/lines/" + url.PathEscape(id)
 	}
 	return "/floor"
+}
+
+// operatorLine is the line the account works on: the one line whose batch
+// on the line holds the last steps it recorded; false for none or several.
+func operatorLine(floors []*production.Floor, accountID string) (string, bool) {
+	line := ""
+	for _, f := range floors {
+		if f.Batch == nil || !recordedBy(f.Recent, accountID) {
+			continue
+		}
+		if line != "" {
+			return "", false
+		}
+		line = f.Line.ID
+	}
+	return line, line != ""
 }
 
 // recordedBy reports whether one of the steps was recorded by the account.
