@@ -23,6 +23,7 @@ var (
 	navBlock = regexp.MustCompile(`(?s)<nav class="nav"[^>]*>(.*?)</nav>`)
 	hrefOf   = regexp.MustCompile(`href="([^"]+)"`)
 	whoLink  = regexp.MustCompile(`<a class="who" href="([^"]+)"`)
+	whoBlock = regexp.MustCompile(`(?s)<a class="who".*?</a>`)
 )
 
 func navLinks(t *testing.T, p webPage) []string {
@@ -126,7 +127,12 @@ func TestHomeAndMenuPerRole(t *testing.T) {
 		if at != c.home {
 			t.Errorf("%s: the sign-in form leads to %q, want %q", c.who, at, c.home)
 		}
-		home.has(t, http.StatusOK, c.heading, c.name, c.role)
+		home.has(t, http.StatusOK, c.heading)
+		// The header names the person and their role.
+		who := whoBlock.FindString(home.body)
+		if !strings.Contains(who, html.EscapeString(c.name)) || !strings.Contains(who, html.EscapeString(c.role)) {
+			t.Errorf("%s: the header says %q, want %s and %s", c.who, who, c.name, c.role)
+		}
 		for _, ph := range c.lacks {
 			if m := navBlock.FindString(home.body); strings.Contains(m, ph) {
 				t.Errorf("%s: the menu shows %s", c.who, ph)
