@@ -151,6 +151,42 @@ func TestHomeAndMenuPerRole(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.who, func(t *testing.T) { check(t, c) })
 	}
+	// The site's overview, out of a client's menu, still answers them, and
+	// no link of it, nor of the line pages it leads to, answers a 403 or a
+	// 404.
+	cl := f.browserWith(t, "client-alpha", testPassword, "")
+	mainLinks := func(p webPage) []string {
+		var out []string
+		for _, h := range hrefOf.FindAllStringSubmatch(regexp.MustCompile(`(?s)<main.*</main>`).FindString(p.body), -1) {
+			if l := html.UnescapeString(h[1]); !strings.HasPrefix(l, "#") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	site := cl.get("/site")
+	site.has(t, http.StatusOK, "Test site")
+	lines := 0
+	for _, l := range mainLinks(site) {
+		p := cl.get(l)
+		if p.status != http.StatusOK {
+			t.Errorf("a client's overview links to %s, which answers %d", l, p.status)
+			continue
+		}
+		if !strings.HasPrefix(l, "/lines/") {
+			continue
+		}
+		lines++
+		p.has(t, http.StatusOK, "Équipements de la ligne")
+		for _, ll := range mainLinks(p) {
+			if st := cl.get(ll).status; st != http.StatusOK {
+				t.Errorf("a client's line page links to %s, which answers %d", ll, st)
+			}
+		}
+	}
+	if lines == 0 {
+		t.Error("the overview links to no line")
+	}
 
 	// The operator records the line clearance on its line: its home is
 	// now that line's tablet page, in English too.
