@@ -147,6 +147,16 @@ func TestHomeAndMenuPerRole(t *testing.T) {
 				t.Errorf("%s: the menu entry %s answers %d, want 200", c.who, l, p.status)
 			}
 		}
+		// Nor does any link of the home's own content lead to a refusal.
+		for _, h := range hrefOf.FindAllStringSubmatch(regexp.MustCompile(`(?s)<main.*</main>`).FindString(home.body), -1) {
+			l := html.UnescapeString(h[1])
+			if strings.HasPrefix(l, "#") {
+				continue
+			}
+			if p := b.get(l); p.status != http.StatusOK {
+				t.Errorf("%s: the home links to %s, which answers %d", c.who, l, p.status)
+			}
+		}
 	}
 	for _, c := range cases {
 		t.Run(c.who, func(t *testing.T) { check(t, c) })

@@ -84,6 +84,22 @@ func TestBrowserHomes(t *testing.T) {
 			u.screenshot(shots, "home-"+h.username+"-fr-1280")
 			u.do("portrait tablet again", chromedp.EmulateViewport(768, 1024))
 
+			// No link of the home's content leads to a refusal (asked from
+			// the page, with its session).
+			bad, err := chromedp.Run(u.ctx, chromedp.Evaluate[[]string](`(async () => {
+				const hrefs = [...new Set([...document.querySelectorAll("main a[href]")].map(a => a.getAttribute("href")).filter(h => h.startsWith("/")))];
+				const out = [];
+				for (const h of hrefs) { const r = await fetch(h, {redirect: "manual"}); if (r.status !== 200) out.push(h + " " + r.status); }
+				return out;
+			})()`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("the home's links: %v", err)
+			}
+			for _, b := range bad {
+				t.Errorf("%s: the home links to %s", h.username, b)
+			}
+			t.Logf("%s: %d links of the home checked", h.username, u.count("main a[href^='/']"))
+
 			// Every menu entry opens.
 			links, err := chromedp.Run(u.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("header .nav a, header a.who")].map(a => a.getAttribute("href"))`))
 			if err != nil || len(links) < 2 {
