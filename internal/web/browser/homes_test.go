@@ -82,6 +82,12 @@ func TestBrowserHomes(t *testing.T) {
 				t.Errorf("on a desktop the person's name is drawn in %q (%v), want white", c, err)
 			}
 			u.screenshot(shots, "home-"+h.username+"-fr-1280")
+			// A landscape tablet has the compact header too.
+			u.do("landscape tablet", chromedp.EmulateViewport(1024, 768))
+			if hh, err := chromedp.Run(u.ctx, chromedp.Evaluate[float64](`document.querySelector("header.top").getBoundingClientRect().height`)); err != nil || hh > 100 {
+				t.Errorf("on a landscape tablet the header is %.0f px high (%v), want 100 at most", hh, err)
+			}
+			u.screenshot(shots, "home-"+h.username+"-fr-1024")
 			u.do("portrait tablet again", chromedp.EmulateViewport(768, 1024))
 
 			// No link of the home's content leads to a refusal (asked from
