@@ -236,7 +236,7 @@ func TestDeviationPages(t *testing.T) {
 	qa.get(page).has(t, http.StatusOK, "Évaluation", "Enregistrer l'évaluation", "Dossier de lot (exception)")
 
 	sup := d.browserWith(t, "supervisor", testPassword, "")
-	sup.get("/").has(t, http.StatusOK, `href="/deviations"`)
+	sup.get("/floor").has(t, http.StatusOK, `href="/deviations"`)
 	p := sup.post(page+"/assess", url.Values{"class": {"major"}, "reason": {"x"}, "impact_batch": {batch}, "impact_affects": {"yes"}})
 	p.has(t, http.StatusBadRequest, "caractères")
 	sup.follow(t, sup.post(page+"/assess", url.Values{"class": {"major"}, "reason": {"pH above its limit."}, "impact_batch": {batch},
@@ -271,7 +271,7 @@ func TestDeviationPages(t *testing.T) {
 	cl := d.browserWith(t, "client-alpha", testPassword, "")
 	cl.get(page).has(t, http.StatusOK, "Close", "majeure")
 	cl.get(page).lacks(t, "Sonia Superviseure", "Quentin Qualité", "pH meter drifted", "Signer")
-	cl.get("/").lacks(t, `href="/deviations"`)
+	cl.get("/batches").lacks(t, `href="/deviations"`)
 	cl.get("/capa").has(t, http.StatusForbidden)
 	cl.get("/deviations/new").has(t, http.StatusForbidden)
 	// Another client's user finds nothing.

@@ -68,7 +68,7 @@ func TestBatchStartFarFromSlot(t *testing.T) {
 			}
 			// The next step needs no reason: the batch has started.
 			f.ok(t, f.record(t, "operator", f.batch, map[string]any{"id": f.stepIDs[1]}, map[string]any{"lot": "LOT-A", "quantity": "10"}), http.StatusOK, "the next step")
-			f.browserWith(t, "supervisor", testPassword, "").get("/").has(t, http.StatusOK, "En production")
+			f.browserWith(t, "supervisor", testPassword, "").get("/site").has(t, http.StatusOK, "En production")
 		})
 	}
 }

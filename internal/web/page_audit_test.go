@@ -99,7 +99,7 @@ func TestAuditPageScope(t *testing.T) {
 	if p := e.call(t, "client-alpha", "GET", "/audit", nil); p.status != http.StatusForbidden {
 		t.Errorf("client user: status %d, want 403", p.status)
 	}
-	if p := e.call(t, "client-alpha", "GET", "/{$}", nil); strings.Contains(string(p.body), `href="/audit"`) {
+	if p := e.call(t, "client-alpha", "GET", "/batches", nil); strings.Contains(string(p.body), `href="/audit"`) {
 		t.Error("a client user sees the link to the audit page")
 	}
 	// An operator sees the site's trail, not the clients' nor the accounts'.

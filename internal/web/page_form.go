@@ -286,7 +286,7 @@ func renderForm[T any](s *Server, w http.ResponseWriter, r *http.Request, e *edi
 	}
 	b := s.base(r, e.nav)
 	f := &form{Values: vals, Err: err, lang: b.Lang}
-	d := formPage{base: b, Form: f, Edit: id != "", Action: prefix, Title: tr(b.Lang, e.entity+".new"), Cancel: "/"}
+	d := formPage{base: b, Form: f, Edit: id != "", Action: prefix, Title: tr(b.Lang, e.entity+".new"), Cancel: "/site"}
 	if e.cancel != nil {
 		d.Cancel = e.cancel(vals, id)
 	}

@@ -58,7 +58,7 @@ func TestReleasePages(t *testing.T) {
 	if strings.Contains(cp.text, "Paula") {
 		t.Error("the client's page names the QP")
 	}
-	if strings.Contains(cl.get("/").body, `href="/release"`) {
+	if strings.Contains(cl.get("/batches").body, `href="/release"`) {
 		t.Error("a client's menu offers the release")
 	}
 	// An operator reaches none of it.

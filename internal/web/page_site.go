@@ -141,7 +141,9 @@ func (s *Server) linePage(w http.ResponseWriter, r *http.Request) {
 	for _, e := range eq {
 		d.Equipment = append(d.Equipment, equipmentRow{Equipment: e, Overdue: !e.QualifiedOn(now)})
 	}
-	if sigs := s.Signatures; sigs != nil {
+	// The line record's signatures name the site's staff: not shown to a
+	// client laboratory's user, for whom they do not exist.
+	if sigs := s.Signatures; sigs != nil && !d.Actor.IsClient() {
 		if d.Signatures, err = sigs.Signatures(ctx, "line", l.ID); err != nil {
 			s.pageError(w, r, err)
 			return

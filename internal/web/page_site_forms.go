@@ -31,7 +31,7 @@ func buildingEditor(s *Server) *editor[site.Building] {
 			lang := langOf(r)
 			return map[string][]option{"roles": withNone(lang, "common.choose", enumOptions(lang, "role", site.BuildingRoles))}, nil
 		},
-		saved: func(b *site.Building) string { return "/?saved=1#building-" + b.ID },
+		saved: func(b *site.Building) string { return "/site?saved=1#building-" + b.ID },
 	}
 }
 
@@ -75,7 +75,7 @@ func roomEditor(s *Server) *editor[site.Room] {
 		defaults: func(q url.Values) url.Values {
 			return url.Values{"building_id": {q.Get("building_id")}, "pressure_diff_pa": {"0"}}
 		},
-		saved: func(r *site.Room) string { return "/?saved=1#room-" + r.ID },
+		saved: func(r *site.Room) string { return "/site?saved=1#room-" + r.ID },
 	}
 }
 
@@ -183,7 +183,7 @@ func lineEditor(s *Server) *editor[site.Line] {
 			if id != "" {
 				return "/lines/" + url.PathEscape(id)
 			}
-			return "/"
+			return "/site"
 		},
 		saved: func(l *site.Line) string { return "/lines/" + url.PathEscape(l.ID) + "?saved=1" },
 	}
@@ -259,7 +259,7 @@ func equipmentEditor(s *Server) *editor[site.Equipment] {
 			if id := v.Get("line_id"); id != "" {
 				return "/lines/" + url.PathEscape(id)
 			}
-			return "/"
+			return "/site"
 		},
 		saved: func(e *site.Equipment) string { return "/lines/" + url.PathEscape(e.LineID) + "?saved=1" },
 	}

@@ -238,7 +238,11 @@ func (s *Server) routesPages() {
 	s.handle("GET", "/", true, s.notFound)
 	s.handle("POST", "/", true, s.notFound)
 
-	s.handle("GET", "/{$}", false, s.overview)
+	// "/" sends each person to their home (page_home.go); the site's
+	// overview has its own address.
+	s.handle("GET", "/{$}", false, s.home)
+	s.handle("GET", "/site", false, s.overview)
+	s.handle("GET", "/equipment", false, s.equipmentPage)
 	s.handle("GET", "/lines/{id}", false, s.linePage)
 
 	routesEditor(s, "/buildings", buildingEditor(s))

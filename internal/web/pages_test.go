@@ -332,7 +332,12 @@ func TestLoginPage(t *testing.T) {
 			strings.Contains(strings.ToLower(raw), "max-age") || strings.Contains(strings.ToLower(raw), "expires") {
 			t.Errorf("Set-Cookie %q: want a session cookie, without Max-Age or Expires", raw)
 		}
-		b.get("/").want(t, http.StatusOK, "Site de test", "Ada Admin", "Se déconnecter")
+		// "/" leads the administrator to their home; the site's overview
+		// has its own address.
+		if loc := b.get("/").location(t); loc != "/admin/accounts" {
+			t.Errorf("GET / went to %q, want the administrator's home", loc)
+		}
+		b.get("/site").want(t, http.StatusOK, "Site de test", "Ada Admin", "Se déconnecter")
 	})
 
 	t.Run("logout", func(t *testing.T) {
@@ -375,7 +380,7 @@ func TestLoginRefusesOpenRedirects(t *testing.T) {
 
 func TestOverview(t *testing.T) {
 	e := newPageEnv(t)
-	p := e.signedIn(t, "admin").get("/")
+	p := e.signedIn(t, "admin").get("/site")
 	p.want(t, http.StatusOK,
 		"Site de test", "Bâtiment 30", "Bâtiment 40", "Production stérile", "Production non stérile",
 		"B30-B01", "Remplissage aseptique", "B30-D01", "B40-N01", "→ B30-D01 (15 Pa)",
@@ -420,7 +425,7 @@ func TestOverviewWithoutSite(t *testing.T) {
 	e := &pageEnv{db: db}
 	e.srv = httptest.NewServer(New(Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), Deviations: db.Deviations(), DB: db, Drills: db, Idempotency: db.Idempotency()}).Handler())
 	defer e.srv.Close()
-	e.signedIn(t, "admin").get("/").want(t, http.StatusOK, "Le site n'est pas encore configuré.")
+	e.signedIn(t, "admin").get("/site").want(t, http.StatusOK, "Le site n'est pas encore configuré.")
 }
 
 func TestLinePage(t *testing.T) {
@@ -498,7 +503,7 @@ func TestCreateRoomThroughTheForm(t *testing.T) {
 	if got.TempMin != 18.5 || got.Grade != site.GradeC || got.CascadesTo != e.roomD.ID || got.PressureDiffPa != 10 {
 		t.Errorf("recorded %+v", *got)
 	}
-	if want := "/?saved=1#room-" + got.ID; loc != want {
+	if want := "/site?saved=1#room-" + got.ID; loc != want {
 		t.Errorf("went to %q, want %q", loc, want)
 	}
 	b.get(loc).want(t, http.StatusOK, "Modifications enregistrées.", "B30-C09", "Préparation 9", "18,5–24 °C")
@@ -657,7 +662,7 @@ func TestEditNeedsAReason(t *testing.T) {
 func TestOnlyEditorsSeeEditing(t *testing.T) {
 	e := newPageEnv(t)
 	op := e.signedIn(t, "operator")
-	p := op.get("/")
+	p := op.get("/site")
 	p.want(t, http.StatusOK, "Bâtiment 30", "L30-01")
 	for _, s := range []string{"/edit", "/rooms/new", "/lines/new", "/buildings/new"} {
 		if strings.Contains(p.body, s) {
@@ -697,17 +702,17 @@ func TestLanguageSwitch(t *testing.T) {
 	if !strings.Contains(p.body, `<html lang="en">`) {
 		t.Errorf("the English page is not marked as English")
 	}
-	b.get("/").want(t, http.StatusOK, "Sterile production", "Non-sterile production", "Cascades to", "18–24.5 °C", "2 buildings")
+	b.get("/site").want(t, http.StatusOK, "Sterile production", "Non-sterile production", "Cascades to", "18–24.5 °C", "2 buildings")
 	b.get("/rooms/new").want(t, http.StatusOK, "New room", "Clean-room grade", "Grade A", "Controlled not classified (CNC)")
 	b.post("/lines", url.Values{"code": {"L30-99"}, "name": {"x"}, "room_id": {e.roomD.ID}, "sterile": {"on"}, "forms": {"vial"}}).
 		want(t, http.StatusBadRequest, "A sterile line must stand in a clean room of grade A, B or C; room B30-D01 is grade D.")
 	b.get("/nope").want(t, http.StatusNotFound, "Page not found")
 
-	b.get("/lang?to=fr&next=/").location(t)
-	b.get("/").want(t, http.StatusOK, "Production stérile")
+	b.get("/lang?to=fr&next=/site").location(t)
+	b.get("/site").want(t, http.StatusOK, "Production stérile")
 	// Anything but "en" is French.
-	b.get("/lang?to=de&next=/").location(t)
-	b.get("/").want(t, http.StatusOK, "Production stérile")
+	b.get("/lang?to=de&next=/site").location(t)
+	b.get("/site").want(t, http.StatusOK, "Production stérile")
 }
 
 func TestStaffPages(t *testing.T) {
@@ -780,7 +785,7 @@ func TestPagesKeepTheCSP(t *testing.T) {
 		regexp.MustCompile(`(?i)javascript:`),
 	}
 	for _, path := range []string{
-		"/", "/lines/" + e.sterile.ID, "/login", "/people", "/teams", "/shifts",
+		"/site", "/equipment", "/lines/" + e.sterile.ID, "/login", "/people", "/teams", "/shifts",
 		"/buildings/new", "/rooms/new", "/lines/new", "/equipment/new", "/shifts/new", "/teams/new", "/people/new",
 		"/buildings/" + e.b30.ID + "/edit", "/rooms/" + e.roomB.ID + "/edit", "/lines/" + e.sterile.ID + "/edit",
 		"/equipment/" + e.filler.ID + "/edit", "/no-such-page",
@@ -813,7 +818,7 @@ func TestPageRoutes(t *testing.T) {
 	}
 	want := []string{
 		"GET /login true", "POST /login true", "POST /logout true", "GET /lang true", "GET /assets/ true", "GET / true",
-		"GET /{$} false", "GET /lines/{id} false", "GET /rooms/cascade-options false",
+		"GET /{$} false", "GET /site false", "GET /equipment false", "GET /lines/{id} false", "GET /rooms/cascade-options false",
 		"GET /shifts false", "GET /teams false", "GET /people false",
 	}
 	for _, kind := range []string{"buildings", "rooms", "lines", "equipment", "shifts", "teams", "people"} {

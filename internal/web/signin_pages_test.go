@@ -178,7 +178,7 @@ func TestLoginShopfloorAndCode(t *testing.T) {
 			t.Errorf("a shared device's cookie outlives the browser: %+v", k)
 		}
 	}
-	b.get("/").want(t, http.StatusOK, "Otto Opérateur")
+	b.get("/site").want(t, http.StatusOK, "Otto Opérateur")
 	c.add(5*time.Minute + time.Second)
 	if loc := b.get("/").location(t); !strings.HasPrefix(loc, "/login") {
 		t.Errorf("a shop-floor session idle 5 minutes: went to %q, want the login page", loc)
@@ -274,7 +274,7 @@ func TestPendingPages(t *testing.T) {
 	if loc := b.post("/account/totp/confirm", url.Values{"code": {code}, "next": {"/"}}).location(t); loc != "/" {
 		t.Errorf("confirmed: went to %q", loc)
 	}
-	b.get("/").want(t, http.StatusOK, "Site de test")
+	b.get("/site").want(t, http.StatusOK, "Site de test")
 }
 
 // TestAccountPage checks "my account": the sessions open, and signing out
@@ -289,7 +289,7 @@ func TestAccountPage(t *testing.T) {
 	if n := strings.Count(p.body, "<tr>"); n != 3 {
 		t.Errorf("%d table rows, want the head and two sessions", n)
 	}
-	if !strings.Contains(b.get("/").body, `<a class="who" href="/account"`) {
+	if !strings.Contains(b.get("/site").body, `<a class="who" href="/account"`) {
 		t.Error("the name in the header is no link to the account page")
 	}
 	if loc := b.post("/account/sessions/revoke-all", url.Values{}).location(t); loc != "/login" {
@@ -341,7 +341,7 @@ func TestSecurityEventsPage(t *testing.T) {
 
 	op := e.signedIn(t, "operator")
 	op.get("/security/events").want(t, http.StatusForbidden, "Seuls la sécurité et les administrateurs")
-	if strings.Contains(op.get("/").body, `href="/security/events"`) {
+	if strings.Contains(op.get("/site").body, `href="/security/events"`) {
 		t.Error("an operator is shown the security events link")
 	}
 }

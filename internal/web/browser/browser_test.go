@@ -174,11 +174,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), demo.Password),
 		chromedp.Click(chromedp.CSS(`.login button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.building`)),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)),
 	)
-	if loc := location(); loc != base+"/" {
-		t.Errorf("after signing in the browser is at %s, want the overview", loc)
+	// The administrator lands on their home; the site's overview has its
+	// own address.
+	if loc := location(); loc != base+"/admin/accounts" {
+		t.Errorf("after signing in the browser is at %s, want the administrator's home", loc)
 	}
+	step("open the site's overview", chromedp.Navigate(base+"/site"), chromedp.WaitVisible(chromedp.CSS(`section.building`)))
 	lang, err := chromedp.Run(b, chromedp.Evaluate[string](`document.documentElement.lang`))
 	if err != nil || lang != "fr" {
 		t.Errorf("the page's language is %q (%v), want fr", lang, err)

@@ -110,7 +110,7 @@ func TestBrowserCapacityPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "supervisor"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), demo.Password),
 		chromedp.Click(chromedp.CSS(`.login button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.building`)),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)), // the supervisor's home
 	)
 	refused("/batches", "Serveur à pleine charge", "Rien n'a été fait")
 	shot("capacity-fr-tablet")

@@ -80,7 +80,7 @@ func TestBrowserStaleAccountForm(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), demo.Password),
 		chromedp.Click(chromedp.CSS(`.login button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`section.building`)),
+		chromedp.WaitVisible(chromedp.CSS(`main h1`)), // the administrator's home
 	)
 	step("open the account's form", chromedp.Navigate(base+"/admin/accounts/"+opID+"/edit"), chromedp.WaitVisible(chromedp.CSS(`#f-name`)))
 
