@@ -73,20 +73,52 @@ func formatStamp(lang string, t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("02/01/2006 15:04:05 MST")
 }
 
-// auditWord is the words of a name of the trail (a command, a kind of
-// record, a field): the catalogue's family key + name, else fallback's,
-// else the name with its dots and underscores as spaces.
-func auditWord(lang, family, fallback, name string) string {
+// auditFamilies are the catalogue's families of the trail's names, by
+// kind: a command, a kind of record, a field (whose words may be those of
+// the forms' field).
+var auditFamilies = map[string][]string{
+	"command": {"audit.command."},
+	"record":  {"audit.record."},
+	"field":   {"audit.field.", "field."},
+}
+
+// auditKey is the catalogue key of the words of a name of the trail of the
+// kind ("command", "record", "field"), "" when it has none. A field the
+// code names from a value ("action.<id>", "justification.<step id>") has
+// the words of its family ("action").
+func auditKey(kind, name string) string {
+	fams := auditFamilies[kind]
+	for _, f := range fams {
+		if hasMsg(f + name) {
+			return f + name
+		}
+	}
+	if i := strings.IndexByte(name, '.'); kind == "field" && i > 0 {
+		for _, f := range fams {
+			if hasMsg(f + name[:i]) {
+				return f + name[:i]
+			}
+		}
+	}
+	return ""
+}
+
+// auditWord is the words of a name of the trail (see auditKey): a field of
+// a family is its family's words and what follows; a name without words is
+// itself, its dots and underscores as spaces.
+func auditWord(lang, kind, name string) string {
 	if name == "" {
 		return ""
 	}
-	if hasMsg(family + name) {
-		return tr(lang, family+name)
+	k := auditKey(kind, name)
+	if k == "" {
+		return strings.NewReplacer(".", " ", "_", " ").Replace(name)
 	}
-	if fallback != "" && hasMsg(fallback+name) {
-		return tr(lang, fallback+name)
+	w := tr(lang, k)
+	if _, rest, ok := strings.Cut(name, "."); ok && kind == "field" && !strings.HasSuffix(k, "."+name) && rest != "" {
+		w += " " + rest
 	}
-	return strings.NewReplacer(".", " ", "_", " ").Replace(name)
+	return w
 }
 
 // auditValue is a value of the trail in words: the record it names (or
@@ -120,9 +152,9 @@ func staffNamed(lang string, e audit.Entry) audit.Entry {
 func (s *Server) auditRowOf(lang string, e audit.Entry) auditRow {
 	e = staffNamed(lang, e)
 	row := auditRow{Entry: e, When: formatStamp(lang, e.At, s.zone()), Modified: modifies(e), Who: e.ActorName,
-		CommandText: auditWord(lang, "audit.command.", "", e.Command),
-		RecordText:  auditWord(lang, "audit.record.", "", e.Entity),
-		FieldText:   auditWord(lang, "audit.field.", "field.", e.Field),
+		CommandText: auditWord(lang, "command", e.Command),
+		RecordText:  auditWord(lang, "record", e.Entity),
+		FieldText:   auditWord(lang, "field", e.Field),
 		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel),
 		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel)}
 	if e.EntityID != "" {
