@@ -156,6 +156,10 @@ func auditNames(t *testing.T) auditVocabulary {
 		id, ok := sel.X.(*ast.Ident)
 		return ok && id.Name == "audit" && sel.Sel.Name == name
 	}
+	isSel := func(e ast.Expr, name string) bool {
+		sel, ok := e.(*ast.SelectorExpr)
+		return ok && sel.Sel.Name == name
+	}
 	for _, pf := range files {
 		where := func(n ast.Node) string {
 			pos := fset.Position(n.Pos())
@@ -225,6 +229,16 @@ func auditNames(t *testing.T) auditVocabulary {
 					}
 					if _, seen := v.fields[name]; !seen {
 						v.fields[name] = where(x)
+					}
+				case isSel(x.Fun, "WriteHistory") && len(x.Args) == 3:
+					// A history's load names its command.
+					name, ok := str(pf.pkg, x.Args[1])
+					if !ok {
+						t.Errorf("%s: WriteHistory with a command the enumeration cannot read", where(x))
+						return true
+					}
+					if _, seen := v.commands[name]; !seen {
+						v.commands[name] = where(x)
 					}
 				case isAudit(x.Fun, "Diff") && len(x.Args) == 4:
 					if s, ok := str(pf.pkg, x.Args[0]); ok {

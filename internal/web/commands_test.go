@@ -156,6 +156,8 @@ func (fakeDirectory) Authenticate(_ context.Context, username, _ string) (*ident
 func TestEveryWriteCommandIsAudited(t *testing.T) {
 	commands := storeCommands(t)
 	vocab := auditNames(t)
+	// The fixtures' histories (e.db.WriteHistory) are the tests' own.
+	vocab.commands["test.seed"] = "the tests' fixtures"
 	for c := range notGMPData {
 		if _, ok := commands[c]; !ok {
 			t.Errorf("exempt command %q is no longer a write command of the store: remove it", c)
