@@ -34,8 +34,8 @@ const recordByCode = `SELECT CAST(id AS TEXT) FROM batches WHERE lot = ?
 // Entries lists audit entries matching f, oldest first (newest first with
 // f.Newest). A client's user sees only the entries of its own laboratory's
 // records, and never who of the site's staff made them: such an entry's
-// actor is blank and marked ActorStaff, and a value naming a person of the
-// site is blanked and labelled audit.StaffLabel. Ids are labelled with the
+// actor is blank and marked ActorStaff, and a value or a record naming a
+// person of the site is blanked and labelled audit.StaffLabel. Ids are labelled with the
 // record they name, in the reader's scope.
 func (s *AuditStore) Entries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
 	out, err := s.entries(ctx, f)
@@ -163,8 +163,9 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		for i, id := range chunk {
 			idArgs[i] = id
 		}
-		// Client-owned records in the reader's scope; site records
-		// (rooms, lines) for staff alone; every account, to know the
+		// Client-owned records in the reader's scope (a client by its
+		// own id); site records (buildings, rooms, lines, equipment,
+		// the staff's shifts, teams and people) for staff alone; every account, to know the
 		// site's staff from a client's users.
 		type source struct {
 			sql    string
@@ -175,12 +176,23 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE CAST(s.id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE CAST(id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM orders WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM deviations WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM specs WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM samples WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM oos_investigations WHERE CAST(id AS TEXT) IN ` + in, true},
 		}
 		if staff {
 			sources = append(sources,
 				source{`SELECT CAST(id AS TEXT), code, '' FROM rooms WHERE CAST(id AS TEXT) IN ` + in, false},
 				source{`SELECT CAST(id AS TEXT), code, '' FROM lines WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM material_lots WHERE CAST(id AS TEXT) IN ` + in, false})
+				source{`SELECT CAST(id AS TEXT), code, '' FROM material_lots WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM buildings WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM equipment WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM shifts WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM teams WHERE CAST(id AS TEXT) IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), name, '' FROM people WHERE CAST(id AS TEXT) IN ` + in, false})
 		}
 		err := s.db.Read(ctx, func(tx *Tx) error {
 			for _, src := range sources {
@@ -216,6 +228,11 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		if isSite, known := people[e.ActorID]; isSite || !known {
 			e.ActorID, e.ActorName, e.ActorStaff = "", "", true
 			e.SessionID, e.Address = "", ""
+		}
+		// The record is a person of the site (a staff account assigned
+		// to the laboratory): the entry stays, the person unnamed.
+		if people[e.EntityID] {
+			e.EntityID, e.EntityLabel = "", audit.StaffLabel
 		}
 		// A printed name of a person (approved_name, qp_name ...) in an
 		// entry of the site's staff is a person of the site.

@@ -15,3 +15,9 @@ type (
 
 // CSVSafe is csvSafe, for the tests.
 var CSVSafe = csvSafe
+
+// AuditKey and AuditWord are auditKey and auditWord, for the tests.
+var (
+	AuditKey  = auditKey
+	AuditWord = auditWord
+)

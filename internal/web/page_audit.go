@@ -73,20 +73,52 @@ func formatStamp(lang string, t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("02/01/2006 15:04:05 MST")
 }
 
-// auditWord is the words of a name of the trail (a command, a kind of
-// record, a field): the catalogue's family key + name, else fallback's,
-// else the name with its dots and underscores as spaces.
-func auditWord(lang, family, fallback, name string) string {
+// auditFamilies are the catalogue's families of the trail's names, by
+// kind: a command, a kind of record, a field (whose words may be those of
+// the forms' field).
+var auditFamilies = map[string][]string{
+	"command": {"audit.command."},
+	"record":  {"audit.record."},
+	"field":   {"audit.field.", "field."},
+}
+
+// auditKey is the catalogue key of the words of a name of the trail of the
+// kind ("command", "record", "field"), "" when it has none. A field the
+// code names from a value ("action.<id>", "justification.<step id>") has
+// the words of its family ("action").
+func auditKey(kind, name string) string {
+	fams := auditFamilies[kind]
+	for _, f := range fams {
+		if hasMsg(f + name) {
+			return f + name
+		}
+	}
+	if i := strings.IndexByte(name, '.'); kind == "field" && i > 0 {
+		for _, f := range fams {
+			if hasMsg(f + name[:i]) {
+				return f + name[:i]
+			}
+		}
+	}
+	return ""
+}
+
+// auditWord is the words of a name of the trail (see auditKey): a field of
+// a family is its family's words and what follows; a name without words is
+// itself, its dots and underscores as spaces.
+func auditWord(lang, kind, name string) string {
 	if name == "" {
 		return ""
 	}
-	if hasMsg(family + name) {
-		return tr(lang, family+name)
+	k := auditKey(kind, name)
+	if k == "" {
+		return strings.NewReplacer(".", " ", "_", " ").Replace(name)
 	}
-	if fallback != "" && hasMsg(fallback+name) {
-		return tr(lang, fallback+name)
+	w := tr(lang, k)
+	if _, rest, ok := strings.Cut(name, "."); ok && kind == "field" && !strings.HasSuffix(k, "."+name) && rest != "" {
+		w += " " + rest
 	}
-	return strings.NewReplacer(".", " ", "_", " ").Replace(name)
+	return w
 }
 
 // auditValue is a value of the trail in words: the record it names (or
@@ -97,6 +129,8 @@ func auditValue(lang, field, v, label string) string {
 		return tr(lang, "admin.site_staff")
 	case label != "":
 		return label
+	case v == "true" || v == "false":
+		return tr(lang, "audit.csv."+map[bool]string{true: "yes", false: "no"}[v == "true"])
 	case field == "state" || field == "status":
 		for _, fam := range []string{"stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
 			if hasMsg(fam + v) {
@@ -108,10 +142,17 @@ func auditValue(lang, field, v, label string) string {
 }
 
 // staffNamed writes "site staff" as the actor of an entry made by the
-// site's staff, for a client's reader (see store.AuditStore.Entries).
+// site's staff, and as the label of a record or a value naming a person of
+// the site, for a client's reader (see store.AuditStore.Entries).
 func staffNamed(lang string, e audit.Entry) audit.Entry {
+	staff := tr(lang, "admin.site_staff")
 	if e.ActorStaff {
-		e.ActorName = tr(lang, "admin.site_staff")
+		e.ActorName = staff
+	}
+	for _, l := range []*string{&e.EntityLabel, &e.OldLabel, &e.NewLabel} {
+		if *l == audit.StaffLabel {
+			*l = staff
+		}
 	}
 	return e
 }
@@ -120,9 +161,9 @@ func staffNamed(lang string, e audit.Entry) audit.Entry {
 func (s *Server) auditRowOf(lang string, e audit.Entry) auditRow {
 	e = staffNamed(lang, e)
 	row := auditRow{Entry: e, When: formatStamp(lang, e.At, s.zone()), Modified: modifies(e), Who: e.ActorName,
-		CommandText: auditWord(lang, "audit.command.", "", e.Command),
-		RecordText:  auditWord(lang, "audit.record.", "", e.Entity),
-		FieldText:   auditWord(lang, "audit.field.", "field.", e.Field),
+		CommandText: auditWord(lang, "command", e.Command),
+		RecordText:  auditWord(lang, "record", e.Entity),
+		FieldText:   auditWord(lang, "field", e.Field),
 		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel),
 		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel)}
 	if e.EntityID != "" {
@@ -221,9 +262,14 @@ func csvLang(r *http.Request) string {
 	return langEN
 }
 
-// csvColumns are the catalogue keys of the CSV export's header row.
+// csvColumns are the catalogue keys of the CSV export's header row: the
+// entry in words (the command, the kind of record, the record's name, the
+// field and the values as the page shows them), then the entry as stored,
+// for a program: the command's and the record kind's codes, the record's
+// id, the field's name and the values.
 var csvColumns = []string{"audit.csv.seq", "audit.csv.at", "audit.csv.who", "audit.csv.command", "audit.csv.entity",
-	"audit.csv.entity_id", "audit.csv.field", "audit.csv.old", "audit.csv.new", "audit.csv.reason", "audit.csv.modified"}
+	"audit.csv.entity_label", "audit.csv.field", "audit.csv.old", "audit.csv.new", "audit.csv.reason", "audit.csv.modified",
+	"audit.csv.command_code", "audit.csv.entity_code", "audit.csv.entity_id", "audit.csv.field_code", "audit.csv.old_raw", "audit.csv.new_raw"}
 
 // csvNumber matches a plain number: written as it is, never guarded.
 var csvNumber = regexp.MustCompile(`^[-+]?[0-9]+([.,][0-9]+)?([eE][-+]?[0-9]+)?$`)
@@ -377,12 +423,15 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = cw.Write(header)
 	for _, e := range all {
+		row := s.auditRowOf(lang, e)
 		mod := tr(lang, "audit.csv.no")
-		if modifies(e) {
+		if row.Modified {
 			mod = tr(lang, "audit.csv.yes")
 		}
-		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), formatStamp(lang, e.At, s.zone()), csvSafe(e.ActorName), csvSafe(e.Command),
-			csvSafe(e.Entity), csvSafe(e.EntityID), csvSafe(e.Field), format.value(e.Old), format.value(e.New), csvSafe(e.Reason), mod})
+		_ = cw.Write([]string{strconv.FormatInt(e.Seq, 10), row.When, csvSafe(row.Who), csvSafe(row.CommandText),
+			csvSafe(row.RecordText), csvSafe(e.EntityLabel), csvSafe(row.FieldText), format.value(row.OldText), format.value(row.NewText),
+			csvSafe(e.Reason), mod,
+			csvSafe(e.Command), csvSafe(e.Entity), csvSafe(e.EntityID), csvSafe(e.Field), csvSafe(e.Old), csvSafe(e.New)})
 	}
 	cw.Flush()
 }

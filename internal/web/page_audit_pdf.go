@@ -26,8 +26,8 @@ var pdfColumns = []struct {
 	key  string
 	size int
 }{
-	{"audit.csv.seq", 3}, {"audit.csv.at", 3}, {"audit.csv.who", 2}, {"audit.csv.command", 3},
-	{"audit.col.record", 3}, {"audit.csv.field", 2}, {"audit.col.change", 5}, {"audit.csv.reason", 3},
+	{"audit.csv.seq", 2}, {"audit.csv.at", 3}, {"audit.csv.who", 2}, {"audit.csv.command", 3},
+	{"audit.col.record", 4}, {"audit.csv.field", 2}, {"audit.col.change", 5}, {"audit.csv.reason", 3},
 }
 
 // The marks of the audit PDF's rows: what the entry did to its record.
@@ -86,8 +86,13 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 	// The records in the export, in order.
 	var records []recordKey
 	seen := map[recordKey]bool{}
+	labels := map[recordKey]string{}
+	names := seesNames(ctx)
 	for _, e := range all {
 		k := recordKey{e.Entity, e.EntityID}
+		if e.EntityLabel != "" {
+			labels[k] = e.EntityLabel
+		}
 		if e.EntityID == "" || seen[k] {
 			continue
 		}
@@ -141,9 +146,10 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 
 	cell := props.Text{Size: 7, Left: 1, Right: 1, Top: 1, Bottom: 1}
 	for _, e := range all {
-		change := e.New
-		if e.Old != "" {
-			change = e.Old + " → " + e.New
+		row := s.auditRowOf(lang, e)
+		change := row.NewText
+		if row.OldText != "" {
+			change = row.OldText + " → " + row.NewText
 		}
 		seq := col.New(pdfColumns[0].size).Add(newPDFText(strconv.FormatInt(e.Seq, 10), cell))
 		if k := auditMark(e); k != "" {
@@ -154,7 +160,10 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 			}
 			seq.Add(newPDFText(tr(lang, "audit.pdf.mark."+k), mark))
 		}
-		values := []string{formatStamp(lang, e.At, s.zone()), e.ActorName, e.Command, e.Entity + " " + e.EntityID, e.Field, change, e.Reason}
+		// The entry in words, each name over its code: the command,
+		// the record (its kind, its name, its id), the field.
+		values := []string{row.When, row.Who, pdfLines(row.CommandText, e.Command),
+			pdfLines(strings.TrimSpace(row.RecordText+" "+e.EntityLabel), e.Entity, e.EntityID), pdfLines(row.FieldText, e.Field), change, e.Reason}
 		cols := []core.Col{seq}
 		for i, v := range values {
 			cols = append(cols, pdfCol(pdfColumns[i+1].size, v, cell))
@@ -169,8 +178,13 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 			if len(list) == 0 {
 				continue
 			}
-			m.AddAutoRow(pdfCol(pdfGrid, k.entity+" "+k.id, props.Text{Style: fontstyle.Bold, Top: 2}))
+			m.AddAutoRow(pdfCol(pdfGrid, strings.TrimSpace(auditWord(lang, "record", k.entity)+" "+labels[k])+" ("+k.id+")",
+				props.Text{Style: fontstyle.Bold, Top: 2}))
 			for _, sg := range list {
+				if !names {
+					// A client's reader: the site's staff sign, unnamed.
+					sg.SignerID, sg.SignerName = "", tr(lang, "admin.site_staff")
+				}
 				status, st := tr(lang, "audit.pdf.valid"), props.Text{Size: 8, Left: 1}
 				if sg.Status != esign.Valid {
 					status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
@@ -194,12 +208,24 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(doc)
 }
 
+// pdfLines writes the words of a name over its code (and what else
+// identifies it), one a line; the code alone when it has no other words.
+func pdfLines(words string, codes ...string) string {
+	out := []string{words}
+	for _, c := range codes {
+		if c != "" && c != words {
+			out = append(out, c)
+		}
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
 // describeFilters writes the export's filters as the request gives them:
 // "entity=building, from=2026-11-01".
 func describeFilters(r *http.Request) string {
 	q := r.URL.Query()
 	var parts []string
-	for _, k := range []string{"entity", "entity_id", "actor", "from", "to", "after"} {
+	for _, k := range []string{"entity", "entity_id", "actor", "person", "record", "command", "from", "to", "after", "before"} {
 		if v := q.Get(k); v != "" {
 			parts = append(parts, k+"="+v)
 		}

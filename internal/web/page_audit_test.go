@@ -135,7 +135,8 @@ func TestAuditCSV(t *testing.T) {
 		}
 
 		fr := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv", nil, "Accept-Language", "fr-FR,fr;q=0.9"))
-		want := "séquence,date et heure (Europe/Paris),utilisateur,commande,enregistrement,identifiant,champ,ancienne valeur,nouvelle valeur,raison,modification"
+		want := "séquence,date et heure (Europe/Paris),utilisateur,commande,type d'enregistrement,nom de l'enregistrement,champ,ancienne valeur,nouvelle valeur,raison,modification," +
+			"code de la commande,type d'enregistrement (code),identifiant,champ (code),ancienne valeur (enregistrée),nouvelle valeur (enregistrée)"
 		if got := strings.Join(fr[0], ","); got != want {
 			t.Errorf("French header %q, want %q", got, want)
 		}
@@ -146,7 +147,8 @@ func TestAuditCSV(t *testing.T) {
 			t.Errorf("lang cookie fr: header starts %q", got)
 		}
 		en := csvRows(t, e.call(t, "admin", "GET", "/api/v1/audit/export.csv", nil))
-		if got := strings.Join(en[0], ","); got != "sequence,date and time (Europe/Paris),user,command,record,id,field,old value,new value,reason,change" {
+		if got := strings.Join(en[0], ","); got != "sequence,date and time (Europe/Paris),user,command,record type,record name,field,old value,new value,reason,change,"+
+			"command code,record type (code),id,field (code),old value (stored),new value (stored)" {
 			t.Errorf("English header %q", got)
 		}
 
@@ -176,7 +178,7 @@ func TestAuditCSV(t *testing.T) {
 			t.Errorf("filtered: %d rows, /api/v1/audit lists %d", len(rows)-1, n)
 		}
 		for _, row := range rows[1:] {
-			if row[4] != "building" || row[5] != e.building.ID {
+			if row[12] != "building" || row[13] != e.building.ID || row[4] != "Building" || row[5] != e.building.Code {
 				t.Errorf("filtered by the building, the export holds %v", row)
 			}
 		}
