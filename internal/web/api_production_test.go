@@ -96,7 +96,7 @@ func newProdEnv(t *testing.T, e *env, performer string) *prodEnv {
 func (p *prodEnv) releaseLots(t *testing.T, ids ...string) {
 	t.Helper()
 	qa := p.accounts["qa"]
-	err := p.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.release", func(ctx context.Context, h *store.History) error {
+	err := p.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
 		for _, id := range ids {
 			if err := h.SignRecord("lot", id, esign.Approved, qa.ID, qa.Name, "Certificate of analysis conforms"); err != nil {
 				return err
@@ -1104,6 +1104,11 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	w.numericStep = steps[4]["id"].(string)
 	p.ok(t, p.call(t, "supervisor", "PUT", "/api/v1/batches/"+w.batch+"/steps/"+w.numericStep, map[string]any{"value": "7.40", "reason": "Typing error"}),
 		http.StatusOK, "correct")
+	// A lot released by QA's signature, then blocked back to quarantine
+	// (lot.status), unsigned, with its reason.
+	blocked := p.created(t, "supervisor", "/api/v1/lots", map[string]any{"material_id": p.api, "code": "LOT-BLOCK", "quantity": 5, "expires_on": "2030-01-01T00:00:00Z"})
+	p.releaseLots(t, blocked)
+	p.ok(t, p.call(t, "qa", "POST", "/api/v1/lots/"+blocked+"/status", map[string]any{"status": "quarantine", "reason": "Supplier recall"}), http.StatusOK, "block a lot")
 	return w
 }
 
