@@ -2,7 +2,10 @@
 // a request's context, and password hashing.
 package identity
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role names what an account may do. The fuller permission rules build on it.
 type Role string
@@ -60,6 +63,12 @@ type Actor struct {
 	// Device is the kind of device the session was opened on
 	// (DeviceBrowser, DeviceShopfloor, DeviceAPI).
 	Device string
+	// Idle is the session's idle timeout, and SessionEnds when the
+	// session ends unless a request comes first: its idle timeout from
+	// the last request seen, or its absolute end if sooner. Zero for a
+	// machine.
+	Idle        time.Duration
+	SessionEnds time.Time
 	// Pending, when set, is what the person must do before anything else:
 	// change an expired password, or set up the second factor the policy
 	// requires of them. The session is good for that step alone.

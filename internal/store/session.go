@@ -143,6 +143,14 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	// idle timeout), not on every request.
 	if now.Sub(lastSeen) > min(time.Minute, idle/5) {
 		s.db.seen.mark(s.db, sum, sessionID, now)
+		lastSeen = now
+	}
+	actor.Idle = idle
+	actor.SessionEnds = lastSeen.Add(idle)
+	for _, end := range []time.Time{expires, created.Add(policy.Absolute)} {
+		if end.Before(actor.SessionEnds) {
+			actor.SessionEnds = end
+		}
 	}
 	return actor, nil
 }
