@@ -63,12 +63,12 @@ type Actor struct {
 	// Device is the kind of device the session was opened on
 	// (DeviceBrowser, DeviceShopfloor, DeviceAPI).
 	Device string
-	// Idle is the session's idle timeout, and SessionEnds when the
-	// session ends unless a request comes first: its idle timeout from
-	// the last request seen, or its absolute end if sooner. Zero for a
-	// machine.
+	// Idle is the session's idle timeout, and SessionLeft how long the
+	// session lasts from this request unless another comes: to its idle
+	// timeout from the last request seen, or to its absolute end if
+	// sooner. Zero for a machine.
 	Idle        time.Duration
-	SessionEnds time.Time
+	SessionLeft time.Duration
 	// Pending, when set, is what the person must do before anything else:
 	// change an expired password, or set up the second factor the policy
 	// requires of them. The session is good for that step alone.

@@ -145,13 +145,13 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 		s.db.seen.mark(s.db, sum, sessionID, now)
 		lastSeen = now
 	}
-	actor.Idle = idle
-	actor.SessionEnds = lastSeen.Add(idle)
+	ends := lastSeen.Add(idle)
 	for _, end := range []time.Time{expires, created.Add(policy.Absolute)} {
-		if end.Before(actor.SessionEnds) {
-			actor.SessionEnds = end
+		if end.Before(ends) {
+			ends = end
 		}
 	}
+	actor.Idle, actor.SessionLeft = idle, ends.Sub(now)
 	return actor, nil
 }
 

@@ -172,7 +172,7 @@ func (s *Server) renderFloor(w http.ResponseWriter, r *http.Request, st floorSta
 	}
 	d.CanExecute = d.Actor.Can(identity.PermBatchExecute)
 	if a := d.Actor; a.Idle > 0 {
-		d.Idle, d.IdleLeft = int(a.Idle/time.Second), max(0, int(time.Until(a.SessionEnds)/time.Second))
+		d.Idle, d.IdleLeft = int(a.Idle/time.Second), max(0, int(a.SessionLeft/time.Second))
 		d.Shopfloor = a.Device == identity.DeviceShopfloor
 	}
 	if d.Building, err = s.Site.Building(ctx, f.Line.BuildingID); err != nil {
@@ -348,7 +348,7 @@ func (s *Server) keepAlive(w http.ResponseWriter, r *http.Request) {
 	a, _ := identity.ActorFrom(r.Context())
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]int{"idle_seconds": int(a.Idle / time.Second),
-		"left_seconds": max(0, int(time.Until(a.SessionEnds)/time.Second))})
+		"left_seconds": max(0, int(a.SessionLeft/time.Second))})
 }
 
 // movedOn reports whether the line's next step is no longer the one the
