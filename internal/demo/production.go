@@ -720,6 +720,7 @@ func (p *factory) entry(r *production.StepRecord, lot string, ln *demoLine, wron
 	case production.StepNumeric:
 		e.Value = value(s, r.Seq, wrong)
 		if wrong {
+			e.ConfirmOutOfLimits = true
 			e.Comment = "Valeur confirmée par une seconde mesure ; chef d'équipe prévenu."
 		}
 	case production.StepMaterial:

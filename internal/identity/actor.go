@@ -2,7 +2,10 @@
 // a request's context, and password hashing.
 package identity
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role names what an account may do. The fuller permission rules build on it.
 type Role string
@@ -60,6 +63,12 @@ type Actor struct {
 	// Device is the kind of device the session was opened on
 	// (DeviceBrowser, DeviceShopfloor, DeviceAPI).
 	Device string
+	// Idle is the session's idle timeout, and SessionLeft how long the
+	// session lasts from this request unless another comes: to its idle
+	// timeout from the last request seen, or to its absolute end if
+	// sooner. Zero for a machine.
+	Idle        time.Duration
+	SessionLeft time.Duration
 	// Pending, when set, is what the person must do before anything else:
 	// change an expired password, or set up the second factor the policy
 	// requires of them. The session is good for that step alone.

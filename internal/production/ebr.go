@@ -147,6 +147,10 @@ type Entry struct {
 	// Equipment: the code of the piece of equipment checked.
 	Equipment string `json:"equipment,omitempty"`
 	Comment   string `json:"comment,omitempty"`
+	// ConfirmOutOfLimits: the operator confirms a numeric value outside
+	// its limits, and says why in Comment; without both such a value is
+	// refused (CheckOutOfLimits).
+	ConfirmOutOfLimits bool `json:"confirm_out_of_limits,omitempty"`
 	// Reason, for the line clearance that starts a batch further than
 	// StartDrift from its scheduled start, says why (CheckStart); the
 	// audit trail keeps it with the entry.
@@ -313,15 +317,17 @@ type Deviation struct {
 	StepID   string `json:"step_id"`
 	// Title says what deviated, as a coded text (an older row: in French
 	// words), written in the reader's language when read.
-	Title    string    `json:"title"`
-	Status   string    `json:"status"`
-	OpenedAt time.Time `json:"opened_at"`
+	Title string `json:"title"`
+	// Description is the operator's comment on the exception, as typed.
+	Description string    `json:"description,omitempty"`
+	Status      string    `json:"status"`
+	OpenedAt    time.Time `json:"opened_at"`
 }
 
 // AuditFields lists the deviation's fields for the audit trail.
 func (d *Deviation) AuditFields() []audit.Field {
 	return []audit.Field{audit.F("client_id", d.ClientID), audit.F("code", d.Code), audit.F("batch_id", d.BatchID),
-		audit.F("step_id", d.StepID), audit.F("title", d.Title), audit.F("status", d.Status)}
+		audit.F("step_id", d.StepID), audit.F("title", d.Title), audit.F("description", d.Description), audit.F("status", d.Status)}
 }
 
 // Consumption is a material lot consumed by a batch: a link of the

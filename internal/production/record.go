@@ -105,6 +105,9 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckOutOfLimits(&next.Step, rec, e); err != nil {
+		return nil, err
+	}
 	if b.State == BatchReleased {
 		if err := CheckStart(&b, c.Now, e.Reason); err != nil {
 			return nil, err
@@ -154,6 +157,26 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 		out.Deviation = deviationFor(&b, r, rec, c.Now)
 	}
 	return out, nil
+}
+
+// CheckOutOfLimits refuses to record a numeric value outside its limits
+// that the operator has not confirmed and explained (Annex 11 §5: a value
+// entered is checked before it is kept; a deviation then opens on the
+// operator's word): the confirmation first, then a comment, each refusal
+// naming its field with the limits. Other entries, and a value within its
+// limits, pass.
+func CheckOutOfLimits(s *Step, rec *Recorded, e Entry) error {
+	if s.Kind != StepNumeric || !rec.Exception || s.Low == nil || s.High == nil {
+		return nil
+	}
+	low, high := text.Decimal(*s.Low), text.Decimal(*s.High)
+	switch {
+	case !e.ConfirmOutOfLimits:
+		return errs.Field("confirm_out_of_limits", "production.out_of_limits_confirm", low, high)
+	case strings.TrimSpace(rec.Comment) == "":
+		return errs.Field("comment", "production.out_of_limits_confirm", low, high)
+	}
+	return nil
 }
 
 // Correcting is what correcting a step's entry needs to know.
@@ -224,7 +247,7 @@ func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
 // batch, the step and why, in the reader's language.
 func deviationFor(b *Batch, r *StepRecord, rec *Recorded, now time.Time) *Deviation {
 	title := text.Code("stored.deviation.title", text.Str(b.Lot), text.Str(r.Label()), rec.Why.Arg())
-	return &Deviation{ClientID: b.ClientID, BatchID: b.ID, StepID: r.ID, Title: title.String(), Status: "open", OpenedAt: now}
+	return &Deviation{ClientID: b.ClientID, BatchID: b.ID, StepID: r.ID, Title: title.String(), Description: r.Comment, Status: "open", OpenedAt: now}
 }
 
 // Signing is what a signature just given on a step needs to be checked

@@ -100,6 +100,13 @@ func TestRecordStepRefusals(t *testing.T) {
 			Entry{StepID: "s12", Value: "+Inf"}, errs.Invalid, "value", ""},
 		"a quantity not a number": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: pending, Lot: releasedLot()},
 			Entry{StepID: pending.ID, Lot: "API-01", Quantity: "NaN"}, errs.Invalid, "quantity", ""},
+		// A value out of limits is kept only once confirmed and explained.
+		"a value out of limits, not confirmed": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "7,46", Comment: "Sonde recalibrée"}, errs.Invalid, "confirm_out_of_limits", "Value out of limits [6.8; 7.2]: confirm it and explain"},
+		"a value out of limits, confirmed without a comment": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "7,46", ConfirmOutOfLimits: true}, errs.Invalid, "comment", "Value out of limits [6.8; 7.2]"},
+		"a value out of limits, confirmed with a blank comment": {Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(1, 2, StepPending)},
+			Entry{StepID: "s12", Value: "6.2", ConfirmOutOfLimits: true, Comment: "  \t "}, errs.Invalid, "comment", "explain in a comment"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -128,7 +135,8 @@ func TestRecordStepOutcomes(t *testing.T) {
 	})
 	t.Run("a value out of limits is recorded and opens a deviation", func(t *testing.T) {
 		next := stepOf(1, 2, StepPending)
-		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now}, Entry{StepID: next.ID, Value: "7,46"})
+		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now},
+			Entry{StepID: next.ID, Value: "7,46", ConfirmOutOfLimits: true, Comment: " Sonde vérifiée, mesure refaite : 7,46. "})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,6 +144,11 @@ func TestRecordStepOutcomes(t *testing.T) {
 		if out.Start || *s.Number != 7.5 || !s.Exception ||
 			d == nil || d.BatchID != "b" || d.StepID != next.ID || d.ClientID != "c" || d.Status != "open" || !d.OpenedAt.Equal(now) {
 			t.Fatalf("outcome %+v, deviation %+v", out, d)
+		}
+		// The operator's explanation, as typed, stays with the step and
+		// opens the deviation's description.
+		if s.Comment != "Sonde vérifiée, mesure refaite : 7,46." || d.Description != s.Comment {
+			t.Errorf("the step's comment is %q, the deviation's description %q", s.Comment, d.Description)
 		}
 		why := `{"key":"stored.why.outside_limits","args":[{"num":"7.5"},{"str":"pH"},{"num":"6.8"},{"num":"7.2"}]}`
 		stored(t, "value", s.Value, `{"key":"stored.step.numeric","args":[{"num":"7.5"},{"str":"pH"}]}`, "7,5 pH", "7.5 pH")
@@ -163,6 +176,15 @@ func TestRecordStepOutcomes(t *testing.T) {
 		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now}, Entry{StepID: next.ID, Value: "7.0"})
 		if err != nil || out.Step.Exception || out.Deviation != nil {
 			t.Errorf("outcome %+v %v", out, err)
+		}
+	})
+	t.Run("a value on its limits needs no confirmation", func(t *testing.T) {
+		for _, v := range []string{"6,8", "7.2"} {
+			next := stepOf(1, 2, StepPending)
+			out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Now: now}, Entry{StepID: next.ID, Value: v})
+			if err != nil || out.Step.Exception || out.Deviation != nil {
+				t.Errorf("%s: outcome %+v %v", v, out, err)
+			}
 		}
 	})
 	t.Run("a material addition takes from its lot", func(t *testing.T) {

@@ -240,10 +240,18 @@ func TestBatchRecordExecution(t *testing.T) {
 		if got, _ := svc.Batch(sup, b.ID); got.State != production.BatchInProgress || got.StepsDone != 1 {
 			t.Fatalf("batch after clearance: %+v", got)
 		}
-		// pH out of limits: recorded, flagged, a deviation opened.
-		r, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"})
+		// pH out of limits: refused until confirmed and explained, then
+		// recorded, flagged, a deviation opened with the explanation.
+		before = counts(t, db)
+		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5", Comment: "Second reading"})
+		wantErr(t, err, errs.Invalid, "confirm_out_of_limits")
+		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5", ConfirmOutOfLimits: true})
+		wantErr(t, err, errs.Invalid, "comment")
+		sameCounts(t, db, before)
+		why := "Probe checked, second reading 7,5."
+		r, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5", ConfirmOutOfLimits: true, Comment: why})
 		must(t, err)
-		if !r.Exception || r.DeviationID == "" || text.RenderStored(text.FR, r.Value) != "7,5 pH" {
+		if !r.Exception || r.DeviationID == "" || text.RenderStored(text.FR, r.Value) != "7,5 pH" || r.Comment != why {
 			t.Fatalf("out of limits: %+v", r)
 		}
 		// Its texts are kept coded, read back as they were written.
@@ -256,6 +264,9 @@ func TestBatchRecordExecution(t *testing.T) {
 		}
 		if got := text.RenderStored(text.EN, kept.Deviations[0].Title); got != "Batch "+b.Lot+", step 1.2: 7.5 pH is outside the limits [6.8; 7.2] pH." {
 			t.Errorf("the deviation's title: %q", got)
+		}
+		if kept.Deviations[0].Description != why || kept.Steps[1].Comment != why {
+			t.Errorf("the operator's comment: the deviation says %q, the step %q, want %q", kept.Deviations[0].Description, kept.Steps[1].Comment, why)
 		}
 		// The material: unknown lot, lot in quarantine, then the right one.
 		before = counts(t, db)

@@ -48,7 +48,7 @@ func newDevEnv(t *testing.T, db *store.DB) *devEnv {
 	must(t, err)
 	_, err = svc.RecordStep(op, e.batch.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 	must(t, err)
-	r, err := svc.RecordStep(op, e.batch.ID, production.Entry{StepID: rec.Steps[1].ID, Value: "7,5"})
+	r, err := svc.RecordStep(op, e.batch.ID, production.Entry{StepID: rec.Steps[1].ID, Value: "7,5", ConfirmOutOfLimits: true, Comment: "Second reading the same."})
 	must(t, err)
 	if r.DeviationID == "" {
 		t.Fatal("the exception opened no deviation")

@@ -77,7 +77,7 @@ func TestOutboxLiveWrites(t *testing.T) {
 
 		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."}) // done at once, the batch starts
 		must(t, err)
-		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"}) // out of limits: a deviation
+		_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5", ConfirmOutOfLimits: true, Comment: "Second reading the same."}) // out of limits: a deviation
 		must(t, err)
 		r, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[2].ID, Lot: "LOT-OK", Quantity: "10"})
 		must(t, err)

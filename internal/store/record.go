@@ -49,7 +49,7 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 	if rec.Steps, err = tx.steps(b.ID); err != nil {
 		return nil, err
 	}
-	if rec.Deviations, err = collect(tx, `SELECT id, client_id, code, batch_id, COALESCE(CAST(step_id AS TEXT), ''), title, status, opened_at FROM deviations WHERE batch_id = ? ORDER BY code`,
+	if rec.Deviations, err = collect(tx, `SELECT id, client_id, code, batch_id, COALESCE(CAST(step_id AS TEXT), ''), title, description, status, opened_at FROM deviations WHERE batch_id = ? ORDER BY code`,
 		[]any{b.ID}, scanDeviation); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 }
 
 func scanDeviation(sc scanner, d *production.Deviation) error {
-	err := sc.Scan(&d.ID, &d.ClientID, &d.Code, &d.BatchID, &d.StepID, &d.Title, &d.Status, &d.OpenedAt)
+	err := sc.Scan(&d.ID, &d.ClientID, &d.Code, &d.BatchID, &d.StepID, &d.Title, &d.Description, &d.Status, &d.OpenedAt)
 	d.OpenedAt = d.OpenedAt.UTC()
 	return err
 }

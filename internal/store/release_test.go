@@ -28,7 +28,7 @@ func (e *prodEnv) inReview(t *testing.T) (production.Batch, string) {
 	st := rec.Steps
 	_, err = svc.RecordStep(op, b.ID, production.Entry{StepID: st[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 	must(t, err)
-	ph, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5"})
+	ph, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[1].ID, Value: "7,5", ConfirmOutOfLimits: true, Comment: "Second reading the same."})
 	must(t, err)
 	r, err := svc.RecordStep(op, b.ID, production.Entry{StepID: st[2].ID, Lot: "LOT-OK", Quantity: "10"})
 	must(t, err)

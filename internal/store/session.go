@@ -151,7 +151,15 @@ func (s *IdentityStore) Authenticate(ctx context.Context, token string) (identit
 	// idle timeout), not on every request.
 	if now.Sub(lastSeen) > min(time.Minute, idle/5) {
 		s.db.seen.mark(s.db, sum, sessionID, now)
+		lastSeen = now
 	}
+	ends := lastSeen.Add(idle)
+	for _, end := range []time.Time{expires, created.Add(policy.Absolute)} {
+		if end.Before(ends) {
+			ends = end
+		}
+	}
+	actor.Idle, actor.SessionLeft = idle, ends.Sub(now)
 	return actor, nil
 }
 

@@ -322,8 +322,8 @@ func (tx *Tx) openDeviation(d *production.Deviation, r *production.StepRecord) e
 		return err
 	}
 	d.ID, d.Code = NewID(), production.DeviationCode(tx.now, seq)
-	if _, err := tx.exec(`INSERT INTO deviations (id, client_id, code, batch_id, step_id, title, status, opened_at) VALUES (?,?,?,?,?,?,?,?)`,
-		d.ID, d.ClientID, d.Code, d.BatchID, d.StepID, d.Title, d.Status, d.OpenedAt); err != nil {
+	if _, err := tx.exec(`INSERT INTO deviations (id, client_id, code, batch_id, step_id, title, description, status, opened_at) VALUES (?,?,?,?,?,?,?,?,?)`,
+		d.ID, d.ClientID, d.Code, d.BatchID, d.StepID, d.Title, d.Description, d.Status, d.OpenedAt); err != nil {
 		return err
 	}
 	if _, err := tx.exec(`UPDATE batch_steps SET deviation_id = ? WHERE id = ?`, d.ID, r.ID); err != nil {

@@ -60,7 +60,7 @@ func (d *devEnv) exceptionDeviation(t *testing.T) (batch, deviation string) {
 	d.move(t, "supervisor", "/api/v1/batches/"+batch, "release", "released")
 	steps := d.steps(t, batch)
 	for i, entry := range []map[string]any{{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
-		{"equipment": d.equipment.Code}, {"value": "8,2"}} {
+		{"equipment": d.equipment.Code}, {"value": "8,2", "confirm_out_of_limits": true, "comment": "Second reading the same."}} {
 		d.ok(t, d.record(t, "operator", batch, steps[i], entry), http.StatusOK, "step")
 	}
 	rec := d.ok(t, d.call(t, "supervisor", "GET", "/api/v1/batches/"+batch+"/record", nil), http.StatusOK, "record").object(t)

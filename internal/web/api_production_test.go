@@ -541,17 +541,38 @@ func TestBatchRecordAPI(t *testing.T) {
 		p.ok(t, p.record(t, "operator", b1, steps[2], map[string]any{"lot": "LOT-B", "quantity": "20,5"}), http.StatusOK, "add LOT-B")
 		p.ok(t, p.record(t, "operator", b1, steps[3], map[string]any{"equipment": e.equipment.Code}), http.StatusOK, "check the filler")
 
-		// A value out of its limits is recorded as an exception and opens
-		// a deviation.
-		st = p.ok(t, p.record(t, "operator", b1, steps[4], map[string]any{"value": "8,2"}), http.StatusOK, "pH out of limits").object(t)
-		if st["exception"] != true || st["deviation_id"] == nil || st["state"] != "done" {
+		// A value out of its limits is refused until the operator confirms
+		// it and says why: nothing is recorded.
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"value": "8,2", "comment": "Probe checked"}, "confirm_out_of_limits"},
+			{map[string]any{"value": "8,2", "confirm_out_of_limits": true}, "comment"},
+			{map[string]any{"value": "8,2", "confirm_out_of_limits": true, "comment": " "}, "comment"},
+		} {
+			r := p.record(t, "operator", b1, steps[4], c.body)
+			r.wantError(t, http.StatusBadRequest, "invalid", c.field)
+			if !strings.Contains(string(r.body), "Value out of limits [6.5; 7.5]: confirm it and explain in a comment.") {
+				t.Errorf("%v: the refusal reads %s", c.body, r.body)
+			}
+		}
+		if st := p.steps(t, b1)[4]; st["state"] != "pending" || st["value"] != nil {
+			t.Errorf("a refused value out of limits was recorded: %v", st)
+		}
+		// Confirmed and explained, it is recorded as an exception and
+		// opens a deviation that carries the explanation.
+		why := "Probe checked, second reading 8.2; shift leader told"
+		st = p.ok(t, p.record(t, "operator", b1, steps[4], map[string]any{"value": "8,2", "confirm_out_of_limits": true, "comment": why}), http.StatusOK, "pH out of limits").object(t)
+		if st["exception"] != true || st["deviation_id"] == nil || st["state"] != "done" || st["comment"] != why {
 			t.Errorf("value out of limits: %v", st)
 		}
 		rv := p.ok(t, p.call(t, "qa", "GET", "/api/v1/batches/"+b1+"/review", nil), http.StatusOK, "review").object(t)
 		if ex := rv["exceptions"].([]any); len(ex) != 1 || ex[0].(map[string]any)["id"] != steps[4]["id"] {
 			t.Errorf("review exceptions: %v", ex)
 		}
-		if dv := rv["deviations"].([]any); len(dv) != 1 || dv[0].(map[string]any)["step_id"] != steps[4]["id"] || dv[0].(map[string]any)["id"] != st["deviation_id"] {
+		if dv := rv["deviations"].([]any); len(dv) != 1 || dv[0].(map[string]any)["step_id"] != steps[4]["id"] || dv[0].(map[string]any)["id"] != st["deviation_id"] ||
+			dv[0].(map[string]any)["description"] != why {
 			t.Errorf("review deviations: %v", dv)
 		}
 		// Its texts are answered in the request's language (English by

@@ -26,7 +26,7 @@ func (p *prodEnv) inReview(t *testing.T, product string, start time.Time) (strin
 	}
 	for i, entry := range []map[string]any{
 		{"checked": []bool{true, true}, "reason": "Test slot two weeks ahead."}, {"lot": "LOT-A", "quantity": "10"}, {"lot": "LOT-B", "quantity": "20"},
-		{"equipment": p.equipment.Code}, {"value": "8,2"}, {"confirm": true},
+		{"equipment": p.equipment.Code}, {"value": "8,2", "confirm_out_of_limits": true, "comment": "Second reading the same."}, {"confirm": true},
 	} {
 		p.ok(t, p.record(t, op, b, steps[i], entry), http.StatusOK, "step")
 	}

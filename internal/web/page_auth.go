@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // loginPage is the sign-in form.
@@ -17,10 +19,30 @@ type loginPage struct {
 	NeedCode bool
 	// Shopfloor keeps the "shared shop-floor device" box ticked.
 	Shopfloor bool
+	// Reason says why the person signs in again: the session closed
+	// after so many minutes without activity.
+	Reason string
 }
 
+// loginForm is the sign-in form; reason=idle (with device=shopfloor for a
+// shared shop-floor device) says that the session closed for inactivity,
+// after the minutes the site's policy gives that kind of session, as the
+// page that counted them down asks.
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "login", loginPage{base: s.base(r, ""), Next: localPath(r.URL.Query().Get("next"))})
+	q := r.URL.Query()
+	d := loginPage{base: s.base(r, ""), Next: localPath(q.Get("next")), Shopfloor: q.Get("device") == identity.DeviceShopfloor}
+	if q.Get("reason") == "idle" {
+		device := identity.DeviceBrowser
+		if d.Shopfloor {
+			device = identity.DeviceShopfloor
+		}
+		if p, err := s.Identity.SignInPolicy(r.Context()); err == nil {
+			d.Reason = text.Render(d.Lang, "login.idle_reason", int(p.IdleFor(device)/time.Minute))
+		} else {
+			s.logIfInternal(r, err)
+		}
+	}
+	s.render(w, r, http.StatusOK, "login", d)
 }
 
 // login checks the credentials, opens a session kept in a cookie the page

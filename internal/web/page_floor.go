@@ -12,6 +12,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // The shop floor: the lines of a building, and each line's tablet page,
@@ -122,6 +123,17 @@ type floorLinePage struct {
 	Exception     *production.StepRecord
 	DeviationCode string
 	Error         string
+	// OutOfLimits says the value the form keeps is outside the step's
+	// limits: the form shows the confirmation and the required comment
+	// (production.CheckOutOfLimits), without a script too.
+	OutOfLimits bool
+	// ConfirmLimits asks, with the limits, to confirm a value outside them.
+	ConfirmLimits string
+	// Idle is the session's idle timeout and IdleLeft what is left of it,
+	// in seconds, for the countdown before the session closes; Shopfloor
+	// says the session is a shared shop-floor device's.
+	Idle, IdleLeft int
+	Shopfloor      bool
 }
 
 // floorState is how the tablet page is drawn again after a post.
@@ -159,6 +171,10 @@ func (s *Server) renderFloor(w http.ResponseWriter, r *http.Request, st floorSta
 		d.Sign = &form{Values: url.Values{}, lang: d.Lang}
 	}
 	d.CanExecute = d.Actor.Can(identity.PermBatchExecute)
+	if a := d.Actor; a.Idle > 0 {
+		d.Idle, d.IdleLeft = int(a.Idle/time.Second), max(0, int(a.SessionLeft/time.Second))
+		d.Shopfloor = a.Device == identity.DeviceShopfloor
+	}
 	if d.Building, err = s.Site.Building(ctx, f.Line.BuildingID); err != nil {
 		s.pageError(w, r, err)
 		return
@@ -175,6 +191,7 @@ func (s *Server) renderFloor(w http.ResponseWriter, r *http.Request, st floorSta
 		}
 		// The step's content as the tablet shows it, for its signatures.
 		d.Sign.Values.Set("content_sha256", s.contentOf(r, "batch_step", n.ID))
+		d.OutOfLimits = outOfLimits(n, d.Step.Get("value"))
 	}
 	q := r.URL.Query()
 	switch done := q.Get("done"); done {
@@ -206,6 +223,7 @@ func (s *Server) prepareNext(ctx context.Context, d *floorLinePage, n *productio
 	case production.StepNumeric:
 		if st.Low != nil && st.High != nil {
 			d.Low, d.High = strconv.FormatFloat(*st.Low, 'f', -1, 64), strconv.FormatFloat(*st.High, 'f', -1, 64)
+			d.ConfirmLimits = text.Render(d.Lang, "production.out_of_limits_confirm", text.Decimal(*st.Low), text.Decimal(*st.High))
 		}
 	case production.StepMaterial:
 		m, err := s.Production.Material(ctx, st.MaterialID)
@@ -244,6 +262,16 @@ func (s *Server) prepareNext(ctx context.Context, d *floorLinePage, n *productio
 	return nil
 }
 
+// outOfLimits reports whether the value typed for the numeric step is
+// outside its limits, as recording it would find.
+func outOfLimits(n *production.StepRecord, value string) bool {
+	if n.Step.Kind != production.StepNumeric || value == "" {
+		return false
+	}
+	rec, err := n.Step.Check(production.Entry{Value: value})
+	return err == nil && rec.Exception
+}
+
 // justRecorded is the step of the id if it was recorded out of limits.
 func justRecorded(f *production.Floor, id string) *production.StepRecord {
 	if f.Next != nil && f.Next.ID == id && f.Next.Exception {
@@ -273,7 +301,7 @@ func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Valu
 	lineID := r.PathValue("id")
 	e := production.Entry{StepID: vals.Get("step_id"), Value: vals.Get("value"), Confirm: checked(vals, "confirm"),
 		Lot: vals.Get("lot"), Quantity: vals.Get("quantity"), Equipment: vals.Get("equipment"), Comment: vals.Get("comment"),
-		Reason: vals.Get("reason")}
+		Reason: vals.Get("reason"), ConfirmOutOfLimits: vals.Get("confirm_out_of_limits") == "yes" || checked(vals, "confirm_out_of_limits")}
 	if n, err := strconv.Atoi(vals.Get("items")); err == nil && n > 0 && n <= 1000 {
 		e.Checked = make([]bool, n)
 		for _, v := range vals["check"] {
@@ -294,14 +322,33 @@ func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Valu
 			return
 		}
 		s.renderFloor(w, r, floorState{status: refusalStatus(err), step: &form{Values: vals, Err: err, lang: langOf(r),
-			shown: []string{"value", "lot", "quantity", "equipment", "checked", "comment", "reason"}}})
+			shown: []string{"value", "lot", "quantity", "equipment", "checked", "comment", "reason", "confirm_out_of_limits"}}})
 		return
 	}
 	next := "/floor/lines/" + url.PathEscape(lineID) + "?done=recorded"
 	if rec.Exception {
-		next += "&step=" + url.QueryEscape(rec.ID)
+		// The exception's alert, at the top of the page, is where the
+		// page opens; it stays until the operator acknowledges it.
+		http.Redirect(w, r, next+"&step="+url.QueryEscape(rec.ID)+"#exception", http.StatusSeeOther)
+		return
 	}
 	http.Redirect(w, r, next+"#next", http.StatusSeeOther)
+}
+
+// floorBack answers a GET on the address of a tablet page's form (a
+// sign-in that came back to where a form was posted): the line's page.
+func (s *Server) floorBack(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/floor/lines/"+url.PathEscape(r.PathValue("id"))+"#next", http.StatusSeeOther)
+}
+
+// keepAlive answers the tablet page's sign of activity (a touch, a key):
+// the request itself keeps the session alive; the answer says how long it
+// now lasts without another, for the page's countdown.
+func (s *Server) keepAlive(w http.ResponseWriter, r *http.Request) {
+	a, _ := identity.ActorFrom(r.Context())
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]int{"idle_seconds": int(a.Idle / time.Second),
+		"left_seconds": max(0, int(a.SessionLeft/time.Second))})
 }
 
 // movedOn reports whether the line's next step is no longer the one the

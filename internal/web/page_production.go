@@ -36,6 +36,10 @@ func (s *Server) routesProductionPages() {
 	write("/floor/lines/{id}/step", s.floorStep)
 	write("/floor/lines/{id}/sign", s.floorSign)
 	write("/floor/lines/{id}/complete", s.floorComplete)
+	for _, form := range []string{"step", "sign", "complete"} {
+		s.handle("GET", "/floor/lines/{id}/"+form, false, s.floorBack)
+	}
+	s.handle("POST", "/session/keepalive", false, s.keepAlive)
 
 	s.handle("GET", "/batches", false, s.batchesPage)
 	s.handle("GET", "/batches/{id}", false, s.batchPage)

@@ -163,17 +163,41 @@ func TestFloorTabletPage(t *testing.T) {
 	t.Run("a value out of limits", func(t *testing.T) {
 		p := op.get(line)
 		p.has(t, http.StatusOK, "Measure the pH", "Cible", "6,5", "7,5", `data-low="6.5"`, `data-high="7.5"`, `id="limit-hint"`, "Hors limites")
+		if box := confirmBox.FindString(p.body); box == "" || !strings.Contains(box, " hidden") {
+			t.Errorf("the page asks for a confirmation before a value is typed: %q", box)
+		}
+		// Not confirmed, then not explained: refused, nothing recorded, the
+		// form again with the value kept, the confirmation and the comment
+		// asked for (without a script too).
+		before := f.prodSnapshot(t)
 		p = op.post(line+"/step", step(4, url.Values{"value": {"8,2"}}))
-		if !strings.Contains(p.location, "step="+f.stepIDs[4]) {
-			t.Errorf("an exception: went to %q", p.location)
+		p.has(t, http.StatusBadRequest, "Valeur hors limites [6,5 ; 7,5] : confirmez et expliquez en commentaire.", `value="8,2"`,
+			`name="confirm_out_of_limits" value="yes" required`, "Commentaire (obligatoire)", `name="comment" type="text" maxlength="1000" value="" required`)
+		if box := confirmBox.FindString(p.body); box == "" || strings.Contains(box, " hidden") {
+			t.Errorf("the refusal hides the confirmation: %q", box)
+		}
+		p = op.post(line+"/step", step(4, url.Values{"value": {"8,2"}, "confirm_out_of_limits": {"yes"}, "comment": {"  "}}))
+		p.has(t, http.StatusBadRequest, "Valeur hors limites [6,5 ; 7,5] : confirmez et expliquez en commentaire.", `value="8,2"`,
+			`name="confirm_out_of_limits" value="yes" checked required`)
+		f.prodUnchanged(t, before)
+
+		why := "Sonde vérifiée, 2e mesure : 8,2 — chef d'équipe prévenu"
+		p = op.post(line+"/step", step(4, url.Values{"value": {"8,2"}, "confirm_out_of_limits": {"yes"}, "comment": {why}}))
+		if !strings.Contains(p.location, "step="+f.stepIDs[4]) || !strings.HasSuffix(p.location, "#exception") {
+			t.Errorf("an exception: went to %q, want its alert", p.location)
 		}
 		p = op.follow(t, p)
-		p.has(t, http.StatusOK, "Valeur hors limites enregistrée comme exception.", "<strong>8,20 pH</strong>", "8,20 pH est hors des limites [6,50 ; 7,50] pH.",
-			"La déviation DEV", "Check the stoppering")
+		p.has(t, http.StatusOK, `role="alert" id="exception"`, "Valeur hors limites enregistrée comme exception.", "<strong>8,20 pH</strong>", "8,20 pH est hors des limites [6,50 ; 7,50] pH.",
+			"La déviation DEV", "Votre commentaire : « "+why+" »", `id="understood" href="`+line+`#next">Compris</a>`, "Check the stoppering")
 		devs := f.call(t, "qa", "GET", "/api/v1/batches/"+f.batch+"/review", nil).object(t)["deviations"].([]any)
 		if len(devs) != 1 || !strings.Contains(p.text, devs[0].(map[string]any)["code"].(string)) {
-			t.Errorf("the exception does not name its deviation %v", devs)
+			t.Fatalf("the exception does not name its deviation %v", devs)
 		}
+		if d := devs[0].(map[string]any); d["description"] != why {
+			t.Errorf("the deviation's description is %q, want the operator's comment %q", d["description"], why)
+		}
+		// Acknowledged, the alert is gone.
+		op.get(line).lacks(t, `id="exception"`, "Valeur hors limites enregistrée comme exception.")
 	})
 
 	t.Run("a critical step is signed by two people", func(t *testing.T) {
@@ -227,6 +251,10 @@ func TestFloorTabletPage(t *testing.T) {
 	})
 }
 
+// confirmBox finds the opening tag of the confirmation a value out of
+// limits asks for.
+var confirmBox = regexp.MustCompile(`<div id="oolimits"[^>]*>`)
+
 // TestBatchPages: the batch's record for staff, its summary for its
 // client's users without names, nothing for another client; QA's review by
 // exception; the record as PDF; the schedule, the capacity, the genealogy
@@ -239,7 +267,7 @@ func TestBatchPages(t *testing.T) {
 		{"lot": "LOT-A", "quantity": "10"},
 		{"lot": "LOT-B", "quantity": "20"},
 		{"equipment": "E1"},
-		{"value": "6.1"},
+		{"value": "6.1", "confirm_out_of_limits": true, "comment": "Second reading the same."},
 		{"confirm": true},
 	} {
 		f.ok(t, f.record(t, "operator", f.batch, map[string]any{"id": f.stepIDs[i]}, entry), http.StatusOK, "record a step")

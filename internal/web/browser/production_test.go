@@ -729,11 +729,17 @@ func (u *user) record(api *apiClient, lineID string, n *apiStep, out bool) {
 			v = *st.High + max(*st.High-*st.Low, 1)
 		}
 		u.do("type the value", chromedp.SendKeys(chromedp.CSS(`#f-value`), number(v, st.Decimals)))
-		// The page says at once whether the value is out of limits.
-		hidden, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.getElementById("limit-hint").hidden`))
+		// The page says at once whether the value is out of limits, and
+		// then asks for its confirmation and a comment.
+		hidden, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.getElementById("limit-hint").hidden && document.getElementById("oolimits").hidden`))
 		if err != nil || hidden == out {
-			u.t.Errorf("step %s: typing %s (limits [%v ; %v]) shows the out-of-limits hint: %v, want %v (%v)",
+			u.t.Errorf("step %s: typing %s (limits [%v ; %v]) shows the out-of-limits hint and confirmation: %v, want %v (%v)",
 				n.Label(), number(v, st.Decimals), *st.Low, *st.High, !hidden, out, err)
+		}
+		if out {
+			u.do("confirm the value and explain it",
+				chromedp.Click(chromedp.CSS(`#f-confirm_out_of_limits`)),
+				chromedp.SendKeys(chromedp.CSS(`#f-comment`), "Mesure refaite, même valeur ; chef d'équipe prévenu."))
 		}
 	case "material":
 		lot := usableLot(api, st.MaterialID, st.Quantity)
