@@ -52,6 +52,9 @@ type masterEditPage struct {
 	// NextOf names the code of which the new master is the next version.
 	NextOf string
 	Form   *form
+	// Problem is the refusal said above the form: a step's names the row
+	// as the form numbers it.
+	Problem string
 	// Product is the product's field on a new master.
 	Products, Materials, Kinds []option
 	Ops                        []masterOpRow
@@ -73,13 +76,13 @@ type masterOpRow struct {
 // names it, if any: a value that is not a number (Errors by field), or the
 // rules' refusal of the step (Error).
 type masterStepRow struct {
-	Op, N                                                 int
-	Kind, Text, Unit, Target, Low, High, Decimals         string
-	MaterialID, Quantity, Tolerance, EquipmentKind        string
-	Checklist, SamplePoint                                string
-	Sign, Critical, Drop                                  bool
-	Error                                                 string
-	Errors                                                map[string]string
+	Op, N                                          int
+	Kind, Text, Unit, Target, Low, High, Decimals  string
+	MaterialID, Quantity, Tolerance, EquipmentKind string
+	Checklist, SamplePoint                         string
+	Sign, Critical, Drop                           bool
+	Error                                          string
+	Errors                                         map[string]string
 }
 
 // Name is the form name of the step's field.
@@ -309,6 +312,18 @@ type masterRows struct {
 type rowError struct {
 	err      error
 	op, step int
+	// inner is what the row shows: of a step refused, the rules' words
+	// about the step, without the numbers the rules gave it (which count
+	// no blank row).
+	inner error
+}
+
+// rowText is the refusal's words on its row.
+func (re *rowError) rowText(lang string) string {
+	if re.inner != nil {
+		return errs.MessageOf(re.inner, lang)
+	}
+	return errs.MessageOf(re.err, lang)
 }
 
 // locate finds the row a refusal of the master's operations names (by the
@@ -330,8 +345,14 @@ func (mr masterRows) locate(err error) *rowError {
 	}
 	var op, step int
 	switch e.Key {
-	case "production.step_invalid", "store.step_adds_material_that":
+	case "production.step_invalid":
 		op, step = arg(0), arg(1)
+		if len(e.Args) > 2 {
+			re.inner, _ = e.Args[2].(error)
+		}
+	case "store.step_adds_material_that":
+		op, step = arg(0), arg(1)
+		re.inner = errs.Field("operations", "master.no_such_material")
 	case "production.operation_needs_title_1", "production.operation_has_no_step":
 		op = arg(0)
 	case "production.first_step_must_line":
@@ -345,6 +366,8 @@ func (mr masterRows) locate(err error) *rowError {
 	re.op = mr.ops[op-1]
 	if step >= 1 && step <= len(mr.steps[op-1]) {
 		re.step = mr.steps[op-1][step-1]
+	} else {
+		re.inner = nil
 	}
 	return re
 }
@@ -462,6 +485,10 @@ func (s *Server) renderMasterEdit(w http.ResponseWriter, r *http.Request, status
 		ferr = re.err
 	}
 	d.Form = &form{Values: vals, Err: ferr, lang: d.Lang, shown: []string{"product_id", "code", "title", "batch_size", "unit", "hours", "reason"}}
+	d.Problem = d.Form.Message()
+	if re != nil && re.step > 0 {
+		d.Problem = text.Render(d.Lang, "master.error_at", re.op, re.step, re.rowText(d.Lang))
+	}
 	if d.Edit {
 		d.Title = tr(d.Lang, "master.edit")
 		d.Action = "/masters/" + url.PathEscape(m.ID) + "/edit"
@@ -525,7 +552,7 @@ func masterFormRows(lang string, vals url.Values, re *rowError) []masterOpRow {
 		o := "o" + strconv.Itoa(i) + "."
 		op := masterOpRow{N: i, Title: vals.Get(o + "title"), Drop: checked(vals, o+"drop")}
 		if re != nil && re.op == i && re.step == 0 {
-			op.Error = errs.MessageOf(re.err, lang)
+			op.Error = re.rowText(lang)
 		}
 		for j := 1; j <= rowCount(vals, o+"steps", maxStepRows); j++ {
 			p := "s" + strconv.Itoa(i) + "." + strconv.Itoa(j) + "."
@@ -539,7 +566,7 @@ func masterFormRows(lang string, vals url.Values, re *rowError) []masterOpRow {
 			}
 			if re != nil {
 				if re.op == i && re.step == j {
-					st.Error = errs.MessageOf(re.err, lang)
+					st.Error = re.rowText(lang)
 				}
 				// A value that is not a number names its own field.
 				if f, ok := strings.CutPrefix(errs.FieldOf(re.err), p); ok {
