@@ -129,8 +129,8 @@ func TestMasterEditorPages(t *testing.T) {
 			sup.post(page+"/edit", vals).has(t, http.StatusBadRequest, "une raison est exigée")
 			sup.post(page+"/edit", formWith(vals, "reason", "Limite revue", "s2.1.high", "6")).has(t, http.StatusBadRequest, invalidRow("2", "1"))
 			op.post(page+"/edit", formWith(vals, "reason", "x")).has(t, http.StatusForbidden)
-			op.get(page + "/edit").has(t, http.StatusForbidden)
-			client.get(page + "/edit").has(t, http.StatusNotFound)
+			op.get(page+"/edit").has(t, http.StatusForbidden)
+			client.get(page+"/edit").has(t, http.StatusNotFound)
 			client.post(page+"/edit", formWith(vals, "reason", "x")).has(t, http.StatusNotFound)
 			f.prodUnchanged(t, before)
 
