@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -55,6 +56,8 @@ type masterEditPage struct {
 	// Problem is the refusal said above the form: a step's names the row
 	// as the form numbers it.
 	Problem string
+	// ProblemAt is the anchor of the row refused, if any.
+	ProblemAt string
 	// Product is the product's field on a new master.
 	Products, Materials, Kinds []option
 	Ops                        []masterOpRow
@@ -321,7 +324,12 @@ type rowError struct {
 // rowText is the refusal's words on its row.
 func (re *rowError) rowText(lang string) string {
 	if re.inner != nil {
-		return errs.MessageOf(re.inner, lang)
+		// Said on its own, the rules' words start a sentence.
+		m := []rune(errs.MessageOf(re.inner, lang))
+		if len(m) > 0 {
+			m[0] = unicode.ToUpper(m[0])
+		}
+		return string(m)
 	}
 	return errs.MessageOf(re.err, lang)
 }
@@ -488,6 +496,9 @@ func (s *Server) renderMasterEdit(w http.ResponseWriter, r *http.Request, status
 	d.Problem = d.Form.Message()
 	if re != nil && re.step > 0 {
 		d.Problem = text.Render(d.Lang, "master.error_at", re.op, re.step, re.rowText(d.Lang))
+		d.ProblemAt = "s" + strconv.Itoa(re.op) + "-" + strconv.Itoa(re.step) + "-row"
+	} else if re != nil && re.op > 0 {
+		d.ProblemAt = "op-" + strconv.Itoa(re.op)
 	}
 	if d.Edit {
 		d.Title = tr(d.Lang, "master.edit")
