@@ -212,6 +212,9 @@ func TestMasterVersionCompare(t *testing.T) {
 	loc := strings.TrimSuffix(strings.TrimPrefix(sup.post("/masters", vals).location, "/masters/"), "?done=created")
 	en := f.browserWith(t, "supervisor", testPassword, "en")
 	en.get("/masters/"+loc).has(t, http.StatusOK, "Changes since version 2", "No change since the previous version.")
+	en.get("/masters/"+loc+"/edit").has(t, http.StatusOK, "Edit the draft", "Operation 3", "Kind of step", "Add a step", "Add an operation",
+		"Low limit", "Sampling point", "Checklist", "Reason")
+	en.get("/masters/"+v1).has(t, http.StatusOK, "New version")
 }
 
 var (
