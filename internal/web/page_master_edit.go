@@ -113,7 +113,7 @@ func (s *Server) masterNew(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, err)
 			return
 		}
-		from, vals = m, masterValues(m)
+		from, vals = m, masterValues(langOf(r), m)
 		vals.Del("version")
 	} else {
 		// A first operation of two blank steps, the first a line clearance.
@@ -159,7 +159,7 @@ func (s *Server) masterEdit(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, errs.E(errs.Conflict, "store.master_batch_record_version", m.Code, m.Version, m.Status))
 		return
 	}
-	s.renderMasterEdit(w, r, http.StatusOK, m, nil, masterValues(m), nil)
+	s.renderMasterEdit(w, r, http.StatusOK, m, nil, masterValues(langOf(r), m), nil)
 }
 
 // masterUpdate changes a draft, at the revision its form was opened at: a
@@ -189,7 +189,7 @@ func (s *Server) masterUpdate(w http.ResponseWriter, r *http.Request, vals url.V
 			s.pageError(w, r, gerr)
 			return
 		}
-		cv := masterValues(now)
+		cv := masterValues(langOf(r), now)
 		cv.Set("reason", vals.Get("reason"))
 		s.renderMasterEdit(w, r, http.StatusPreconditionFailed, now, nil, cv, &rowError{err: err})
 		return
@@ -254,8 +254,17 @@ func rowCount(vals url.Values, name string, limit int) int {
 	return min(n, limit)
 }
 
-// masterValues is the form of a master: its fields and a row per step.
-func masterValues(m *production.Master) url.Values {
+// masterValues is the form of a master: its fields and a row per step,
+// numbers written the language's way (a decimal comma in French, no
+// grouping: what the form reads back).
+func masterValues(lang string, m *production.Master) url.Values {
+	fmtNum := func(f float64) string {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if lang == text.FR {
+			s = strings.Replace(s, ".", ",", 1)
+		}
+		return s
+	}
 	v := url.Values{"product_id": {m.ProductID}, "code": {m.Code}, "title": {m.Title}, "batch_size": {fmtNum(m.BatchSize)},
 		"unit": {m.Unit}, "hours": {fmtNum(m.Hours)}, "ops": {strconv.Itoa(len(m.Operations))}}
 	if m.Revision > 0 {

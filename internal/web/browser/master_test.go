@@ -103,5 +103,13 @@ func TestBrowserMasterEditor(t *testing.T) {
 	}
 	sup.screenshot(shots, "master-draft-1024-fr")
 	noSideways(sup, "the draft's page")
+	// The draft's editor, on a tablet in portrait too.
+	sup.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
+	sup.load("edit the draft", "#s2-2-sample_point", chromedp.Click(chromedp.CSS(`.head-actions a[href$="/edit"]`)))
+	if got, _ := chromedp.Run(sup.ctx, chromedp.Value(chromedp.CSS(`#s2-1-low`))); got != "237,5" {
+		t.Errorf("the draft's editor shows the low limit %q, want 237,5", got)
+	}
+	noSideways(sup, "the draft's editor in portrait")
+	sup.screenshot(shots, "master-edit-768-fr")
 	sup.noViolations("the master editor")
 }
