@@ -43,10 +43,12 @@ type MasterChange struct {
 }
 
 // CompareMasters lists what changed from the version old to the version
-// new: the master's own fields, then operation by operation (by number)
-// those added, removed or renamed, and within an operation of both
-// versions, step by step (by number), those added, removed or changed
-// field by field.
+// new: the master's own fields, then the operations (matched by title, in
+// order) added, removed or renamed, and within an operation of both
+// versions the steps (matched by kind and text, in order) added, removed or
+// changed field by field. A step inserted or removed is said once, not as
+// a change of every step after it. Numbers are the new version's, but a
+// removed operation's or step's, which are the old one's.
 func CompareMasters(old, new *Master) []MasterChange {
 	var out []MasterChange
 	field := func(name string, a, b any) {
@@ -58,37 +60,106 @@ func CompareMasters(old, new *Master) []MasterChange {
 	field("batch_size", old.BatchSize, new.BatchSize)
 	field("unit", old.Unit, new.Unit)
 	field("hours", old.Hours, new.Hours)
-	for i := 0; i < max(len(old.Operations), len(new.Operations)); i++ {
+	ops := align(len(old.Operations), len(new.Operations), func(i, j int) bool {
+		return sameValue(old.Operations[i].Title, new.Operations[j].Title)
+	})
+	for _, p := range ops {
 		switch {
-		case i >= len(old.Operations):
-			op := new.Operations[i]
-			out = append(out, MasterChange{Kind: ChangeOpAdded, Op: i + 1, Title: op.Title, New: len(op.Steps)})
+		case p.old < 0:
+			op := new.Operations[p.new]
+			out = append(out, MasterChange{Kind: ChangeOpAdded, Op: p.new + 1, Title: op.Title, New: len(op.Steps)})
 			continue
-		case i >= len(new.Operations):
-			op := old.Operations[i]
-			out = append(out, MasterChange{Kind: ChangeOpRemoved, Op: i + 1, Title: op.Title, Old: len(op.Steps)})
+		case p.new < 0:
+			op := old.Operations[p.old]
+			out = append(out, MasterChange{Kind: ChangeOpRemoved, Op: p.old + 1, Title: op.Title, Old: len(op.Steps)})
 			continue
 		}
-		a, b := &old.Operations[i], &new.Operations[i]
-		if a.Title != b.Title {
-			out = append(out, MasterChange{Kind: ChangeOpTitle, Op: i + 1, Title: b.Title, Old: a.Title, New: b.Title})
+		a, b := &old.Operations[p.old], &new.Operations[p.new]
+		no := p.new + 1
+		if !sameValue(a.Title, b.Title) {
+			out = append(out, MasterChange{Kind: ChangeOpTitle, Op: no, Title: b.Title, Old: a.Title, New: b.Title})
 		}
-		for j := 0; j < max(len(a.Steps), len(b.Steps)); j++ {
+		steps := align(len(a.Steps), len(b.Steps), func(i, j int) bool {
+			return a.Steps[i].Kind == b.Steps[j].Kind && sameValue(a.Steps[i].Text, b.Steps[j].Text)
+		})
+		for _, q := range steps {
 			switch {
-			case j >= len(a.Steps):
-				out = append(out, MasterChange{Kind: ChangeStepAdded, Op: i + 1, Step: j + 1, Title: b.Steps[j].Text, New: string(b.Steps[j].Kind)})
-			case j >= len(b.Steps):
-				out = append(out, MasterChange{Kind: ChangeStepRemoved, Op: i + 1, Step: j + 1, Title: a.Steps[j].Text, Old: string(a.Steps[j].Kind)})
+			case q.old < 0:
+				out = append(out, MasterChange{Kind: ChangeStepAdded, Op: no, Step: q.new + 1, Title: b.Steps[q.new].Text, New: string(b.Steps[q.new].Kind)})
+			case q.new < 0:
+				out = append(out, MasterChange{Kind: ChangeStepRemoved, Op: no, Step: q.old + 1, Title: a.Steps[q.old].Text, Old: string(a.Steps[q.old].Kind)})
 			default:
+				x, y := &a.Steps[q.old], &b.Steps[q.new]
 				for _, f := range stepFields {
-					x, y := f.get(&a.Steps[j]), f.get(&b.Steps[j])
-					if !sameValue(x, y) {
-						out = append(out, MasterChange{Kind: ChangeStepField, Op: i + 1, Step: j + 1, Field: f.name, Title: b.Steps[j].Text, Old: x, New: y})
+					if u, v := f.get(x), f.get(y); !sameValue(u, v) {
+						out = append(out, MasterChange{Kind: ChangeStepField, Op: no, Step: q.new + 1, Field: f.name, Title: y.Text, Old: u, New: v})
 					}
 				}
 			}
 		}
 	}
+	return out
+}
+
+// pairing is one item of two lists aligned: its index in the old list and
+// in the new one, -1 where it has none.
+type pairing struct{ old, new int }
+
+// align pairs the items of two lists in order: the longest run of items
+// the same (same), and between two of them the items left paired one to
+// one as changed, the rest added or removed.
+func align(n, m int, same func(i, j int) bool) []pairing {
+	// lcs[i][j] is the length of the longest common run of old[i:], new[j:].
+	lcs := make([][]int, n+1)
+	for i := range lcs {
+		lcs[i] = make([]int, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if same(i, j) {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	var out []pairing
+	var gapOld, gapNew []int
+	flush := func() {
+		k := 0
+		for ; k < len(gapOld) && k < len(gapNew); k++ {
+			out = append(out, pairing{gapOld[k], gapNew[k]})
+		}
+		for _, i := range gapOld[k:] {
+			out = append(out, pairing{i, -1})
+		}
+		for _, j := range gapNew[k:] {
+			out = append(out, pairing{-1, j})
+		}
+		gapOld, gapNew = gapOld[:0], gapNew[:0]
+	}
+	i, j := 0, 0
+	for i < n && j < m {
+		switch {
+		case same(i, j):
+			flush()
+			out = append(out, pairing{i, j})
+			i, j = i+1, j+1
+		case lcs[i+1][j] >= lcs[i][j+1]:
+			gapOld = append(gapOld, i)
+			i++
+		default:
+			gapNew = append(gapNew, j)
+			j++
+		}
+	}
+	for ; i < n; i++ {
+		gapOld = append(gapOld, i)
+	}
+	for ; j < m; j++ {
+		gapNew = append(gapNew, j)
+	}
+	flush()
 	return out
 }
 

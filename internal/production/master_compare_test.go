@@ -57,6 +57,29 @@ func TestCompareMasters(t *testing.T) {
 	}
 }
 
+// TestCompareMastersInsertions: a step or an operation inserted is said
+// once, not as a change of every one after it; a step changed in place is
+// said field by field.
+func TestCompareMastersInsertions(t *testing.T) {
+	old := master()
+	nw := cloneMaster(old)
+	ops := nw.Operations[1].Steps
+	nw.Operations[1].Steps = append([]Step{{Kind: StepInstruction, Text: "Vérifier la pression"}}, ops...)
+	nw.Operations[1].Steps[2].Text = "Lancer la remplisseuse"
+	nw.Operations = append([]Operation{{Title: "Réception", Steps: []Step{{Kind: StepInstruction, Text: "Recevoir"}}}}, nw.Operations...)
+	nw.Operations[1].Steps = nw.Operations[1].Steps[1:] // the line clearance removed
+	got := CompareMasters(old, nw)
+	want := []MasterChange{
+		{Kind: ChangeOpAdded, Op: 1, Title: "Réception", New: 1},
+		{Kind: ChangeStepRemoved, Op: 2, Step: 1, Title: "Vide de ligne", Old: "line_clearance"},
+		{Kind: ChangeStepAdded, Op: 3, Step: 1, Title: "Vérifier la pression", New: "instruction"},
+		{Kind: ChangeStepField, Op: 3, Step: 3, Field: "text", Title: "Lancer la remplisseuse", Old: "Lancer", New: "Lancer la remplisseuse"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("changes:\n got %+v\nwant %+v", got, want)
+	}
+}
+
 func TestPreviousVersion(t *testing.T) {
 	vs := []Master{{ID: "a1", Code: "A", Version: 1}, {ID: "a3", Code: "A", Version: 3}, {ID: "b2", Code: "B", Version: 2}, {ID: "a4", Code: "A", Version: 4}}
 	if p, ok := PreviousVersion(&vs[3], vs); !ok || p.ID != "a3" {
