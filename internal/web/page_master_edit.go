@@ -71,8 +71,9 @@ type masterOpRow struct {
 	Title, Error string
 	Drop         bool
 	Steps        []masterStepRow
-	// Next is the number of the step "add a step" would add.
-	Next int
+	// Next is the number of the step "add a step" would add; Last the
+	// number of its last row.
+	Next, Last int
 }
 
 // masterStepRow is one step of the form as typed, with the refusal that
@@ -220,9 +221,14 @@ func (s *Server) masterReview(w http.ResponseWriter, r *http.Request, vals url.V
 	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=reviewed", http.StatusSeeOther)
 }
 
-// addRow applies the form's "add" button, if it was pressed: one more
-// operation, or one more step in an operation. It reports whether it was.
+// addRow applies the form's "add" or "move" button, if one was pressed:
+// one more operation, one more step in an operation, or a step moved up or
+// down (swapped with its neighbour). It reports whether one was.
 func addRow(vals url.Values) bool {
+	if mv := vals.Get("move"); mv != "" {
+		moveStep(vals, mv)
+		return true
+	}
 	add := vals.Get("add")
 	switch {
 	case add == "op":
@@ -243,6 +249,38 @@ func addRow(vals url.Values) bool {
 		return true
 	}
 	return false
+}
+
+// moveStep swaps the step named "up:i.j" or "down:i.j" with the one
+// before or after it in its operation, every field of theirs.
+func moveStep(vals url.Values, mv string) {
+	dir, at, _ := strings.Cut(mv, ":")
+	op, no, _ := strings.Cut(at, ".")
+	i, err1 := strconv.Atoi(op)
+	j, err2 := strconv.Atoi(no)
+	if err1 != nil || err2 != nil || i < 1 || i > rowCount(vals, "ops", maxOpRows) {
+		return
+	}
+	k := j + 1
+	if dir == "up" {
+		k = j - 1
+	}
+	if n := rowCount(vals, "o"+strconv.Itoa(i)+".steps", maxStepRows); j < 1 || j > n || k < 1 || k > n {
+		return
+	}
+	a := "s" + strconv.Itoa(i) + "." + strconv.Itoa(j) + "."
+	b := "s" + strconv.Itoa(i) + "." + strconv.Itoa(k) + "."
+	for _, f := range append([]string{"kind", "sign", "critical", "drop"}, stepInputs...) {
+		x, y := vals[a+f], vals[b+f]
+		delete(vals, a+f)
+		delete(vals, b+f)
+		if y != nil {
+			vals[a+f] = y
+		}
+		if x != nil {
+			vals[b+f] = x
+		}
+	}
 }
 
 // rowCount reads a number of rows, at least 1 and at most limit.
@@ -595,7 +633,7 @@ func masterFormRows(lang string, vals url.Values, re *rowError) []masterOpRow {
 			}
 			op.Steps = append(op.Steps, st)
 		}
-		op.Next = len(op.Steps) + 1
+		op.Next, op.Last = len(op.Steps)+1, len(op.Steps)
 		ops = append(ops, op)
 	}
 	return ops

@@ -75,6 +75,17 @@ func TestMasterEditorPages(t *testing.T) {
 		// One more row, nothing saved.
 		sup.post("/masters", formWith(form, "add", "step:1")).has(t, http.StatusOK, `name="s1.5.text"`, `name="o1.steps" value="5"`, "Vérifier la remplisseuse")
 		sup.post("/masters", formWith(form, "add", "op")).has(t, http.StatusOK, `name="o3.title"`, `name="s3.1.text"`, `name="ops" value="3"`)
+		// A step moved down swaps with the next, every field of theirs.
+		moved := sup.post("/masters", formWith(form, "move", "down:2.1"))
+		moved.has(t, http.StatusOK, `name="move" value="up:2.2"`)
+		mv := formOf(t, moved.body)
+		if mv.Get("s2.1.text") != "Contrôler le sertissage" || mv.Get("s2.1.critical") != "on" || mv.Get("s2.2.text") != "Mesurer le pH" ||
+			mv.Get("s2.2.low") != "6,5" || mv.Get("s2.2.kind") != "numeric" || mv.Get("s2.2.critical") != "" || mv.Get("s2.2.sign") != "on" {
+			t.Errorf("after moving step 2.1 down the form reads %v", mv)
+		}
+		if strings.Contains(moved.body, `value="up:2.1"`) || strings.Contains(moved.body, `value="down:2.3"`) {
+			t.Error("the first step moves up, or the last down")
+		}
 		// Refusals, each on its row or field, in words; nothing written.
 		sup.post("/masters", formWith(form, "s2.1.target", "sept")).has(t, http.StatusBadRequest, invalidRow("2", "1"),
 			text.Render(text.FR, "input.number"), `aria-invalid="true"`, "Mesurer le pH", "sept")
