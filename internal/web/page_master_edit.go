@@ -19,8 +19,9 @@ import (
 // one), and the change of a draft, with its operations and their steps of
 // every kind. It works without JavaScript: the form has a number of rows,
 // and its "add a step" and "add an operation" buttons post it to be drawn
-// again with one more row, saving nothing. A row left blank is no step. The
-// master is written through the production service, as the API writes it.
+// again with one more row (a step's "move up" and "move down", with two
+// rows swapped), saving nothing. A row left blank is no step. The master is
+// written through the production service, as the API writes it.
 //
 // The form's names: ops is the number of operations, o{i}.title and
 // o{i}.steps (their number of rows) each operation's, s{i}.{j}.{field}
@@ -44,7 +45,7 @@ const (
 type masterEditPage struct {
 	prodBase
 	Title, Action, Cancel string
-	// Master is the draft edited, or the version a new one starts from.
+	// Master is the draft edited; nil for a new master.
 	Master *production.Master
 	// Edit: a draft is changed (its code and product stay); Version is the
 	// revision it was opened at.
@@ -58,7 +59,8 @@ type masterEditPage struct {
 	Problem string
 	// ProblemAt is the anchor of the row refused, if any.
 	ProblemAt string
-	// Product is the product's field on a new master.
+	// Products, Materials and Kinds are the choices of the product (a new
+	// master's), of a material addition and of a step's kind.
 	Products, Materials, Kinds []option
 	Ops                        []masterOpRow
 	// AddOp is the number of the operation "add an operation" would add.
@@ -125,10 +127,15 @@ func (s *Server) masterNew(w http.ResponseWriter, r *http.Request) {
 	s.renderMasterEdit(w, r, http.StatusOK, nil, from, vals, nil)
 }
 
-// masterCreate records a new master, or draws the form again with one more
-// row, or with the refusal.
+// masterCreate records a new master, or draws the form again with its
+// rows changed (rowButton), or with the refusal.
 func (s *Server) masterCreate(w http.ResponseWriter, r *http.Request, vals url.Values) {
-	if addRow(vals) {
+	// The service refuses who may not write masters; the form's buttons,
+	// which write nothing, refuse them too.
+	if !s.mayOpen(w, r, production.MayEditMaster) {
+		return
+	}
+	if rowButton(vals) {
 		s.renderMasterEdit(w, r, http.StatusOK, nil, nil, vals, nil)
 		return
 	}
@@ -173,7 +180,10 @@ func (s *Server) masterUpdate(w http.ResponseWriter, r *http.Request, vals url.V
 		s.pageError(w, r, err)
 		return
 	}
-	if addRow(vals) {
+	if !s.mayOpen(w, r, production.MayEditMaster) {
+		return
+	}
+	if rowButton(vals) {
 		s.renderMasterEdit(w, r, http.StatusOK, cur, nil, vals, nil)
 		return
 	}
@@ -221,10 +231,10 @@ func (s *Server) masterReview(w http.ResponseWriter, r *http.Request, vals url.V
 	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=reviewed", http.StatusSeeOther)
 }
 
-// addRow applies the form's "add" or "move" button, if one was pressed:
+// rowButton applies the form's "add" or "move" button, if one was pressed:
 // one more operation, one more step in an operation, or a step moved up or
 // down (swapped with its neighbour). It reports whether one was.
-func addRow(vals url.Values) bool {
+func rowButton(vals url.Values) bool {
 	if mv := vals.Get("move"); mv != "" {
 		moveStep(vals, mv)
 		return true

@@ -107,6 +107,7 @@ func TestMasterEditorPages(t *testing.T) {
 		op := f.browserWith(t, "operator", testPassword, "")
 		op.get("/masters/new").has(t, http.StatusForbidden)
 		op.post("/masters", form).has(t, http.StatusForbidden)
+		op.post("/masters", formWith(form, "add", "op")).has(t, http.StatusForbidden)
 		client := f.browserWith(t, "client-alpha", testPassword, "")
 		client.post("/masters", form).has(t, http.StatusForbidden)
 		f.prodUnchanged(t, before)
