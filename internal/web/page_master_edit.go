@@ -397,7 +397,15 @@ func (re *rowError) rowText(lang string) string {
 func (mr masterRows) locate(err error) *rowError {
 	re := &rowError{err: err}
 	var e *errs.Error
-	if !errors.As(err, &e) || e.Field != "operations" {
+	if !errors.As(err, &e) {
+		return re
+	}
+	if i, j, ok := stepFieldRow(e.Field); ok {
+		// A value that is not one names its field by the form's numbers.
+		re.op, re.step, re.inner = i, j, err
+		return re
+	}
+	if e.Field != "operations" {
 		return re
 	}
 	arg := func(i int) int {
@@ -435,6 +443,24 @@ func (mr masterRows) locate(err error) *rowError {
 		re.inner = nil
 	}
 	return re
+}
+
+// stepFieldRow reads the row of a step's form field, "s{i}.{j}.{name}".
+func stepFieldRow(field string) (op, step int, ok bool) {
+	rest, found := strings.CutPrefix(field, "s")
+	if !found {
+		return 0, 0, false
+	}
+	parts := strings.SplitN(rest, ".", 3)
+	if len(parts) != 3 {
+		return 0, 0, false
+	}
+	i, err1 := strconv.Atoi(parts[0])
+	j, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil || i < 1 || j < 1 {
+		return 0, 0, false
+	}
+	return i, j, true
 }
 
 // parseMaster reads the master typed in the form, without the rows left
@@ -632,13 +658,13 @@ func masterFormRows(lang string, vals url.Values, re *rowError) []masterOpRow {
 			if st.Kind == "" {
 				st.Kind = string(production.StepInstruction)
 			}
-			if re != nil {
-				if re.op == i && re.step == j {
-					st.Error = re.rowText(lang)
-				}
-				// A value that is not a number names its own field.
+			if re != nil && re.op == i && re.step == j {
+				// A value that is not a number is said at its field; the
+				// rules' refusal of the step, on the row.
 				if f, ok := strings.CutPrefix(errs.FieldOf(re.err), p); ok {
 					st.Errors = map[string]string{f: errs.MessageOf(re.err, lang)}
+				} else {
+					st.Error = re.rowText(lang)
 				}
 			}
 			op.Steps = append(op.Steps, st)

@@ -88,7 +88,7 @@ func TestMasterEditorPages(t *testing.T) {
 		}
 		// Refusals, each on its row or field, in words; nothing written.
 		sup.post("/masters", formWith(form, "s2.1.target", "sept")).has(t, http.StatusBadRequest, invalidRow("2", "1"),
-			text.Render(text.FR, "input.number"), `aria-invalid="true"`, "Mesurer le pH", "sept")
+			"Étape 2.1 : "+text.Render(text.FR, "input.number"), `aria-invalid="true"`, `href="#s2-1-row"`, "Mesurer le pH", "sept")
 		sup.post("/masters", formWith(form, "s2.1.low", "7,2")).has(t, http.StatusBadRequest, invalidRow("2", "1"),
 			"Étape 2.1 : Les limites doivent encadrer la cible")
 		// The rules count no blank row; the form names the row as typed.
