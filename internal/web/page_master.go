@@ -53,9 +53,17 @@ type masterPage struct {
 	// apply in the master's status.
 	CanApprove bool
 	Moves      []production.MasterMove
-	// Sign is the signing form, Move the form of the moves, each with what
-	// was typed and the refusal, if any.
-	Sign, Move *form
+	// CanReview shows the author's review form (a draft, for who writes
+	// masters); CanEdit the link to the draft's editor; CanRevise the link
+	// to a new version of an effective one.
+	CanReview, CanEdit, CanRevise bool
+	// Sign is the signing form, Review the author's, Move the form of the
+	// moves, each with what was typed and the refusal, if any.
+	Sign, Review, Move *form
+	// Previous is the version of the same code before this one, if any,
+	// and Changes what changed since, in words.
+	Previous *production.Master
+	Changes  []string
 	// Notice confirms what was just done; Error is a refusal whose form
 	// is not shown.
 	Notice, Error string
@@ -86,12 +94,17 @@ var masterMoves = []struct {
 }
 
 func (s *Server) masterPage(w http.ResponseWriter, r *http.Request) {
-	s.renderMaster(w, r, http.StatusOK, nil, nil, r.URL.Query().Get("done"))
+	s.renderMaster(w, r, http.StatusOK, masterForms{}, r.URL.Query().Get("done"))
 }
+
+// masterForms are the forms of a master's page as posted, with their
+// refusal: QA's approval (sign), the author's review, the moves.
+type masterForms struct{ sign, review, move *form }
 
 // renderMaster draws the master's page, with the signing and move forms as
 // typed and their refusal, if any.
-func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int, sign, move *form, notice string) {
+func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int, forms masterForms, notice string) {
+	sign, move := forms.sign, forms.move
 	ctx := r.Context()
 	content := s.contentOf(r, "master", r.PathValue("id"))
 	m, err := s.Production.Master(ctx, r.PathValue("id"))
@@ -99,18 +112,22 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		s.pageError(w, r, err)
 		return
 	}
-	d := masterPage{prodBase: s.prodBase(r, "batches", "masters"), Master: m, Sign: sign, Move: move}
+	d := masterPage{prodBase: s.prodBase(r, "batches", "masters"), Master: m, Sign: sign, Review: forms.review, Move: move}
 	if r.Method == http.MethodPost {
 		d.Path = "/masters/" + url.PathEscape(m.ID) // where the language switch returns
 	}
 	switch notice {
-	case "signed", "moved":
+	case "signed", "moved", "created", "saved", "reviewed":
 		d.Notice = tr(d.Lang, "master.notice."+notice)
 	}
 	if d.Sign == nil {
 		d.Sign = &form{Values: url.Values{}, lang: d.Lang}
 	}
 	d.Sign.Values.Set("content_sha256", content)
+	if d.Review == nil {
+		d.Review = &form{Values: url.Values{}, lang: d.Lang}
+	}
+	d.Review.Values.Set("content_sha256", content)
 	if d.Move == nil {
 		d.Move = &form{Values: url.Values{}, lang: d.Lang}
 	}
@@ -137,6 +154,14 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		}
 	}
 	d.CanApprove = m.Status == production.MasterInReview && d.Actor.Can(identity.PermMasterApprove)
+	edit := d.Actor.Can(identity.PermMasterEdit)
+	d.CanReview = m.Status == production.MasterDraft && edit
+	d.CanEdit = d.CanReview
+	d.CanRevise = m.Status == production.MasterEffective && edit
+	if d.Previous, d.Changes, err = s.masterChanges(r, m, mats); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	for _, mv := range masterMoves {
 		if mv.from == m.Status && d.Actor.Can(mv.perm) {
 			d.Moves = append(d.Moves, mv.mv)
@@ -145,6 +170,9 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 	// A refusal whose form is no longer shown shows on its own.
 	if sign != nil && sign.Err != nil && !d.CanApprove {
 		d.Error = errs.MessageOf(sign.Err, d.Lang)
+	}
+	if forms.review != nil && forms.review.Err != nil && !d.CanReview {
+		d.Error = errs.MessageOf(forms.review.Err, d.Lang)
 	}
 	if move != nil && move.Err != nil && len(d.Moves) == 0 {
 		d.Error = errs.MessageOf(move.Err, d.Lang)
@@ -159,7 +187,7 @@ func (s *Server) masterSign(w http.ResponseWriter, r *http.Request, vals url.Val
 	if _, err := s.signRecord(r, "master", id, string(esign.Approved), vals); err != nil {
 		s.logIfInternal(r, err)
 		vals.Del("password")
-		s.renderMaster(w, r, refusalStatus(err), &form{Values: vals, Err: err, lang: langOf(r), shown: signFields}, nil, "")
+		s.renderMaster(w, r, refusalStatus(err), masterForms{sign: &form{Values: vals, Err: err, lang: langOf(r), shown: signFields}}, "")
 		return
 	}
 	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=signed", http.StatusSeeOther)
@@ -179,7 +207,7 @@ func (s *Server) masterMove(w http.ResponseWriter, r *http.Request, vals url.Val
 			return
 		}
 		s.logIfInternal(r, err)
-		s.renderMaster(w, r, refusalStatus(err), nil, &form{Values: vals, Err: err, lang: langOf(r), shown: []string{"reason"}}, "")
+		s.renderMaster(w, r, refusalStatus(err), masterForms{move: &form{Values: vals, Err: err, lang: langOf(r), shown: []string{"reason"}}}, "")
 		return
 	}
 	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=moved", http.StatusSeeOther)

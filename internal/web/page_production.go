@@ -54,6 +54,7 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/products", false, s.productsPage)
 	s.handle("GET", "/lots", false, s.lotsPage)
 	s.routesStockPages()
+	s.routesMasterEditor()
 	s.handle("GET", "/masters", false, s.mastersPage)
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
 	write("/masters/{id}/sign", s.masterSign)
