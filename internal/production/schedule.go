@@ -21,9 +21,12 @@ type Slot struct {
 	ClientID  string       `json:"client_id,omitempty"`
 	ProductID string       `json:"product_id,omitempty"`
 	Class     SpecialClass `json:"special_class,omitempty"`
-	LineID    string       `json:"line_id"`
-	Start     time.Time    `json:"start"`
-	End       time.Time    `json:"end"`
+	// State is the batch's state, for the chart's colours; blanked on a
+	// reserved slot.
+	State  BatchState `json:"state,omitempty"`
+	LineID string     `json:"line_id"`
+	Start  time.Time  `json:"start"`
+	End    time.Time  `json:"end"`
 	// Hidden: the batch belongs to a client outside the reader's scope;
 	// its lot, client and product are blanked, the slot shows as reserved.
 	Hidden bool `json:"reserved,omitempty"`

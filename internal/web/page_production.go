@@ -50,6 +50,7 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/products", false, s.productsPage)
 	s.handle("GET", "/lots", false, s.lotsPage)
 	s.routesStockPages()
+	s.routesPlanningPages()
 	s.handle("GET", "/masters", false, s.mastersPage)
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
 	write("/masters/{id}/sign", s.masterSign)
@@ -89,6 +90,7 @@ func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
 	}{
 		{"/floor", "floor", a.Can(identity.PermBatchExecute)},
 		{"/batches", "batches", true},
+		{"/orders", "orders", true},
 		{"/schedule", "schedule", staff},
 		{"/capacity", "capacity", staff},
 		{"/products", "products", true},
