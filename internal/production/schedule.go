@@ -94,9 +94,24 @@ func Changeover(a, b Slot) time.Duration {
 // RuleError is a refusal to schedule: a conflict naming its rule and,
 // in the message of key, the batch or window in the way.
 func RuleError(rule, key string, args ...any) error {
-	e := errs.E(errs.Conflict, "production.schedule_rule", rule, text.Msg{Key: key, Args: args})
+	var name any = rule
+	if k, ok := ruleNames[rule]; ok {
+		name = text.Msg{Key: k}
+	}
+	e := errs.E(errs.Conflict, "production.schedule_rule", name, text.Msg{Key: key, Args: args})
 	e.Field = "rule:" + rule
 	return e
+}
+
+// ruleNames are the catalogue's names of the rules, in the reader's
+// language; the rule's code stays in the refusal's field.
+var ruleNames = map[string]string{
+	RuleLineForm:    "production.rule_name.line_form",
+	RuleOverlap:     "production.rule_name.overlap",
+	RuleChangeover:  "production.rule_name.changeover",
+	RuleMaintenance: "production.rule_name.maintenance_window",
+	RuleCalendar:    "production.rule_name.shift_calendar",
+	RulePast:        "production.rule_name.past",
 }
 
 // SlotName names a slot in a refusal: by its lot, or as a reserved slot
