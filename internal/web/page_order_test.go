@@ -155,11 +155,11 @@ func TestBatchSchedulePages(t *testing.T) {
 			status int
 			words  string
 		}{
-			{"a line that cannot run it", scheduleForm(p.tablets.ID, slot(time.Tuesday, 7), "x"), http.StatusConflict, "CEF-1G est stérile ; la ligne LT n'est pas une ligne stérile."},
+			{"a line that cannot run it", scheduleForm(p.tablets.ID, slot(time.Tuesday, 7), "x"), http.StatusConflict, "Règle de planification « ligne et produit » : CEF-1G est stérile ; la ligne LT n'est pas une ligne stérile."},
 			{"an overlap", scheduleForm(e.line.ID, slot(time.Tuesday, 8), "x"), http.StatusConflict, "la ligne est occupée par le lot " + lot0},
 			{"the changeover", scheduleForm(e.line.ID, slot(time.Tuesday, 10), "x"), http.StatusConflict, "2 h de changement et de nettoyage sont nécessaires entre ce lot et le lot " + lot0},
 			{"a maintenance window", scheduleForm(e.line.ID, slot(time.Wednesday, 8), "x"), http.StatusConflict, "la ligne est en maintenance"},
-			{"unstaffed hours", scheduleForm(e.line.ID, slot(time.Thursday, 3), "x"), http.StatusConflict, "aucune équipe n'est en poste le"},
+			{"unstaffed hours", scheduleForm(e.line.ID, slot(time.Thursday, 3), "x"), http.StatusConflict, "« calendrier des équipes » : aucune équipe n'est en poste le"},
 			{"the past", scheduleForm(e.line.ID, time.Date(yesterday.Year(), yesterday.Month(), yesterday.Day(), 8, 0, 0, 0, site.DefaultLocation()), "x"), http.StatusConflict, "un lot ne peut pas être planifié dans le passé."},
 			{"a time out of range", url.Values{"line_id": {e.line.ID}, "start_on": {"2150-01-04"}, "start": {"08:00"}}, http.StatusBadRequest, "Cette date est hors de la plage acceptée : de l'an 2000 à l'an 2100."},
 			{"a time that is none", url.Values{"line_id": {e.line.ID}, "start_on": {slot(time.Friday, 7).Format(time.DateOnly)}, "start": {"25:99"}}, http.StatusBadRequest, "Donnez une heure sous la forme HH:MM."},
@@ -227,9 +227,9 @@ func TestBatchSchedulePages(t *testing.T) {
 		r = sup.post("/batches/"+b0+"/move", url.Values{"action": {"release"}, "reason": {"Matières prêtes"}})
 		sup.follow(t, r).has(t, http.StatusOK, "Lot de fabrication libéré en production.", "Lancé en atelier")
 		before = p.prodSnapshot(t)
-		sup.post("/batches/"+b0+"/move", url.Values{"action": {"unschedule"}, "reason": {"x"}}).has(t, http.StatusConflict, "Le mouvement a été refusé", "ne peut pas recevoir")
+		sup.post("/batches/"+b0+"/move", url.Values{"action": {"unschedule"}, "reason": {"x"}}).has(t, http.StatusConflict, "Le mouvement a été refusé", "Un lot au statut Lancé en atelier ne peut pas recevoir l'action « retirer du planning » ; il faut un lot au statut Ordonnancé.")
 		sup.post("/batches/"+b0+"/move", url.Values{"action": {"explode"}}).has(t, http.StatusBadRequest, "L'action doit être l'une de")
-		sup.post("/batches/"+b0+"/schedule", scheduleForm(e.line.ID, slot(time.Friday, 7), "x")).has(t, http.StatusConflict, "ne peut pas recevoir")
+		sup.post("/batches/"+b0+"/schedule", scheduleForm(e.line.ID, slot(time.Friday, 7), "x")).has(t, http.StatusConflict, "Rien n'a été changé", "l'action « planifier » ; il faut un lot au statut Planifié, Ordonnancé.")
 		p.prodUnchanged(t, before)
 
 		// Who may not plan: the operator is refused; a client's user sees

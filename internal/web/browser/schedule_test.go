@@ -137,4 +137,16 @@ func TestBrowserScheduleMove(t *testing.T) {
 		t.Errorf("after the move the batch starts %s on %s (%s), want %s on %s", b.Start, b.LineID, b.State, moved, lineID)
 	}
 	sup.noViolations("the chart")
+
+	// The batch's page offers the move and the release, with their reason.
+	sup.navigate(base+"/batches/"+batch.ID, "#plan")
+	if sup.count(`#plan form[action="/batches/`+batch.ID+`/move"] input[name=reason]`) != 2 {
+		t.Errorf("the batch's page lacks the release and unschedule forms:\n%.1500s", sup.text("#plan"))
+	}
+	sup.screenshot(shots, "schedule-batch-page-1024")
+	sup.navigate(base+"/orders", "main table")
+	if got := sup.text("main"); !strings.Contains(got, batch.Lot) {
+		t.Errorf("the orders' page lacks the batch %s", batch.Lot)
+	}
+	sup.screenshot(shots, "schedule-orders-1024")
 }
