@@ -104,6 +104,10 @@ const (
 	scheduleWeeks    = 3
 	scheduleMinWeeks = 2
 	scheduleMaxWeeks = 4
+	// ganttLabelWidth is the narrowest bar, in percent of the chart,
+	// that holds a whole lot number; a narrower one shows its sequence
+	// number only (L2612-0942: 0942), its tooltip the whole.
+	ganttLabelWidth = 7.5
 )
 
 // weekMonday is the Monday 00:00, site time, of the week holding t.
@@ -250,6 +254,9 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 			} else {
 				bar.Href = "/batches/" + url.PathEscape(sl.BatchID)
 				bar.Label = sl.Lot
+				if i := strings.LastIndexByte(sl.Lot, '-'); i >= 0 && ganttPct(sl.End, d.From, d.To)-ganttPct(sl.Start, d.From, d.To) < ganttLabelWidth {
+					bar.Label = sl.Lot[i+1:]
+				}
 				bar.State = sl.State
 				bar.Title = strings.TrimSpace(sl.Lot + " — " + names[sl.ProductID] + " — " + span(sl.Start, sl.End))
 				states[sl.State] = true
