@@ -128,6 +128,9 @@ func TestBatchSchedulePages(t *testing.T) {
 		sup.get("/batches/"+b0+"/schedule").has(t, http.StatusOK, "Planifier le lot", lot0, "L1 — Vial filling", "LT — Tablet press",
 			"Jour de début", "Heure de début", "(Europe/Paris)")
 
+		p.browserWith(t, "supervisor", testPassword, "en").get("/batches/"+b0+"/schedule").has(t, http.StatusOK, "Schedule the batch", "Start day",
+			"Start time (HH:MM)", "The day and time are the site's (Europe/Paris).")
+
 		// Scheduled from the batch's page.
 		tue := slot(time.Tuesday, 7)
 		r := sup.post("/batches/"+b0+"/schedule", scheduleForm(e.line.ID, tue, "Plan de la semaine"))

@@ -138,6 +138,13 @@ func TestBrowserScheduleMove(t *testing.T) {
 	}
 	sup.noViolations("the chart")
 
+	// This week's chart marks today and now.
+	sup.navigate(base+"/schedule?"+url.Values{"building": {building}}.Encode(), "svg.gantt-track")
+	if sup.count(`line.gantt-now`) == 0 || sup.count(`rect.gantt-today`) == 0 {
+		t.Error("this week's chart marks neither today nor now")
+	}
+	sup.screenshot(shots, "schedule-this-week-1024")
+
 	// The batch's page offers the move and the release, with their reason.
 	sup.navigate(base+"/batches/"+batch.ID, "#plan")
 	if sup.count(`#plan form[action="/batches/`+batch.ID+`/move"] input[name=reason]`) != 2 {
