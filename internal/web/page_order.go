@@ -110,7 +110,7 @@ type orderRow struct {
 func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := ordersPage{prodBase: s.prodBase(r, "batches", "orders")}
-	os, err := s.Production.Orders(ctx)
+	orders, err := s.Production.Orders(ctx)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -138,7 +138,7 @@ func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
 	for _, b := range bs {
 		byOrder[b.OrderID] = append(byOrder[b.OrderID], b)
 	}
-	for _, o := range os {
+	for _, o := range orders {
 		o.Batches = byOrder[o.ID]
 		slices.SortFunc(o.Batches, func(a, b production.Batch) int { return strings.Compare(a.Lot, b.Lot) })
 		d.Orders = append(d.Orders, orderRow{Order: o, Product: products[o.ProductID], Client: names[o.ClientID]})
