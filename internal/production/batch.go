@@ -11,6 +11,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
+	"galenix/internal/text"
 )
 
 // Order is a client's order for a product: a quantity due on a date. It
@@ -179,9 +180,31 @@ func (s BatchState) Allowed(mv BatchMove) (BatchState, error) {
 	to := map[BatchMove]BatchState{MoveSchedule: BatchScheduled, MoveUnschedule: BatchPlanned, MoveRelease: BatchReleased,
 		MoveComplete: BatchCompleted, MoveReview: BatchInReview}
 	if !slices.Contains(from[mv], s) {
-		return s, errs.E(errs.Conflict, "production.batch_that_cannot_moved", s, mv, joined(from[mv]))
+		return s, errs.E(errs.Conflict, "production.batch_that_cannot_moved", stateNames{s}, text.Msg{Key: moveNames[mv]}, stateNames(from[mv]))
 	}
 	return to[mv], nil
+}
+
+// moveNames are the catalogue's names of the moves, for the refusals.
+var moveNames = map[BatchMove]string{
+	MoveSchedule:   "production.batchmove.schedule",
+	MoveUnschedule: "production.batchmove.unschedule",
+	MoveRelease:    "production.batchmove.release",
+	MoveComplete:   "production.batchmove.complete",
+	MoveReview:     "production.batchmove.review",
+}
+
+// stateNames names batch states in the reader's language (their labels,
+// batchstate.*), separated by commas.
+type stateNames []BatchState
+
+// Localize writes the states' labels in lang.
+func (s stateNames) Localize(lang string) string {
+	out := make([]string, len(s))
+	for i, st := range s {
+		out[i] = text.Render(lang, "batchstate."+string(st))
+	}
+	return strings.Join(out, ", ")
 }
 
 // LotCode is a batch's readable lot number: the year and month it was

@@ -33,7 +33,7 @@ func TestMoveBatch(t *testing.T) {
 		{"an operator releases", Moving{Actor: olga, Batch: scheduled}, MoveRelease, errs.Forbidden, "", ""},
 		{"a client completes", Moving{Actor: claire, Batch: batchIn(BatchInProgress)}, MoveComplete, errs.Forbidden, "", ""},
 		{"an operator sends to review", Moving{Actor: olga, Batch: batchIn(BatchCompleted)}, MoveReview, errs.Forbidden, "", ""},
-		{"release of a planned batch", Moving{Actor: paul, Batch: batchIn(BatchPlanned)}, MoveRelease, errs.Conflict, "", "needs a batch that is scheduled"},
+		{"release of a planned batch", Moving{Actor: paul, Batch: batchIn(BatchPlanned)}, MoveRelease, errs.Conflict, "", "cannot be moved by \"release to the floor\"; that needs a batch that is Scheduled"},
 		{"completion with a step left", Moving{Actor: olga, Batch: batchIn(BatchInProgress), Next: stepOf(2, 1, StepRecorded)}, MoveComplete, errs.Conflict, "", "Step 2.1 is not done yet"},
 	}
 	for _, c := range cases {

@@ -21,9 +21,12 @@ type Slot struct {
 	ClientID  string       `json:"client_id,omitempty"`
 	ProductID string       `json:"product_id,omitempty"`
 	Class     SpecialClass `json:"special_class,omitempty"`
-	LineID    string       `json:"line_id"`
-	Start     time.Time    `json:"start"`
-	End       time.Time    `json:"end"`
+	// State is the batch's state, for the chart's colours; blanked on a
+	// reserved slot.
+	State  BatchState `json:"state,omitempty"`
+	LineID string     `json:"line_id"`
+	Start  time.Time  `json:"start"`
+	End    time.Time  `json:"end"`
 	// Hidden: the batch belongs to a client outside the reader's scope;
 	// its lot, client and product are blanked, the slot shows as reserved.
 	Hidden bool `json:"reserved,omitempty"`
@@ -91,9 +94,24 @@ func Changeover(a, b Slot) time.Duration {
 // RuleError is a refusal to schedule: a conflict naming its rule and,
 // in the message of key, the batch or window in the way.
 func RuleError(rule, key string, args ...any) error {
-	e := errs.E(errs.Conflict, "production.schedule_rule", rule, text.Msg{Key: key, Args: args})
+	var name any = rule
+	if k, ok := ruleNames[rule]; ok {
+		name = text.Msg{Key: k}
+	}
+	e := errs.E(errs.Conflict, "production.schedule_rule", name, text.Msg{Key: key, Args: args})
 	e.Field = "rule:" + rule
 	return e
+}
+
+// ruleNames are the catalogue's names of the rules, in the reader's
+// language; the rule's code stays in the refusal's field.
+var ruleNames = map[string]string{
+	RuleLineForm:    "production.rule_name.line_form",
+	RuleOverlap:     "production.rule_name.overlap",
+	RuleChangeover:  "production.rule_name.changeover",
+	RuleMaintenance: "production.rule_name.maintenance_window",
+	RuleCalendar:    "production.rule_name.shift_calendar",
+	RulePast:        "production.rule_name.past",
 }
 
 // SlotName names a slot in a refusal: by its lot, or as a reserved slot

@@ -249,14 +249,14 @@ func (tx *Tx) slots(lines []string, from, to time.Time) ([]production.Slot, erro
 		args = append(args, l)
 	}
 	args = append(args, to, from)
-	q := `SELECT b.id, b.lot, b.client_id, b.product_id, p.special_class, CAST(b.line_id AS TEXT), b.start_at, b.end_at
+	q := `SELECT b.id, b.lot, b.client_id, b.product_id, p.special_class, b.state, CAST(b.line_id AS TEXT), b.start_at, b.end_at
 		FROM batches b JOIN products p ON p.id = b.product_id
 		WHERE b.line_id IN (?` + strings.Repeat(", ?", len(lines)-1) + `) AND b.start_at < ? AND b.end_at > ? ORDER BY b.start_at`
 	var out []production.Slot
 	err := tx.unscoped(func() error {
 		var err error
 		out, err = collect(tx, q, args, func(sc scanner, s *production.Slot) error {
-			err := sc.Scan(&s.BatchID, &s.Lot, &s.ClientID, &s.ProductID, &s.Class, &s.LineID, &s.Start, &s.End)
+			err := sc.Scan(&s.BatchID, &s.Lot, &s.ClientID, &s.ProductID, &s.Class, &s.State, &s.LineID, &s.Start, &s.End)
 			s.Start, s.End = s.Start.UTC(), s.End.UTC()
 			return err
 		})
@@ -276,7 +276,7 @@ func (tx *Tx) slots(lines []string, from, to time.Time) ([]production.Slot, erro
 func hide(s []production.Slot) []production.Slot {
 	for i := range s {
 		if s[i].Hidden {
-			s[i].BatchID, s[i].Lot, s[i].ClientID, s[i].ProductID, s[i].Class = "", "", "", "", ""
+			s[i].BatchID, s[i].Lot, s[i].ClientID, s[i].ProductID, s[i].Class, s[i].State = "", "", "", "", "", ""
 		}
 	}
 	return s

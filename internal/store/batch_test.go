@@ -121,7 +121,9 @@ func at(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0,
 
 func wantRule(t *testing.T, err error, rule string) {
 	t.Helper()
-	if !errs.Is(err, errs.Conflict) || errs.FieldOf(err) != "rule:"+rule || !strings.Contains(errs.MessageOf(err, "en"), rule) {
+	// The field names the rule by its code; the message, in words.
+	if !errs.Is(err, errs.Conflict) || errs.FieldOf(err) != "rule:"+rule || !strings.HasPrefix(errs.MessageOf(err, "en"), "Scheduling rule “") ||
+		strings.Contains(errs.MessageOf(err, "fr"), "« "+rule+" »") {
 		t.Fatalf("want a conflict on rule %s, got %v", rule, err)
 	}
 }

@@ -118,6 +118,10 @@ type batchPage struct {
 	Consumed   []production.Consumption
 	CanReview  bool
 	CanPDF     bool
+	// Plan are the planner's actions on the batch, nil for who may not
+	// plan; Notice confirms the move just made.
+	Plan   *batchActions
+	Notice string
 }
 
 // batchStepRow is one step of the record as the page shows it.
@@ -129,9 +133,19 @@ type batchStepRow struct {
 }
 
 func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
+	s.renderBatch(w, r, http.StatusOK, nil)
+}
+
+// renderBatch draws the batch's page, with the refusal of a move asked
+// on it, if any.
+func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int, move *form) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	d := batchPage{prodBase: s.prodBase(r, "batches", "batches")}
+	d.Notice = doneNotice(d.Lang, r.URL.Query().Get("done"))
+	if r.Method == http.MethodPost {
+		d.Path = "/batches/" + url.PathEscape(id)
+	}
 	if d.Client {
 		b, err := s.Production.Batch(ctx, id)
 		if err != nil {
@@ -139,7 +153,7 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Batch = b
-		s.render(w, r, http.StatusOK, "batch", d)
+		s.render(w, r, status, "batch", d)
 		return
 	}
 	rec, err := s.Production.Record(ctx, id)
@@ -156,7 +170,12 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
 	d.CanReview = d.Actor.Can(identity.PermBatchReview)
 	d.CanPDF = d.Actor.Can(identity.PermRecordPrint)
 	d.Steps, d.BatchSigs = recordRows(d.Lang, rec, mats)
-	s.render(w, r, http.StatusOK, "batch", d)
+	if move == nil {
+		move = &form{Values: url.Values{}, lang: d.Lang}
+	}
+	move.shown = []string{"reason"}
+	d.Plan = planActions(d.Actor, d.Batch, move)
+	s.render(w, r, status, "batch", d)
 }
 
 // recordRows puts each signature and deviation of a record with its step;

@@ -55,6 +55,7 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/lots", false, s.lotsPage)
 	s.routesStockPages()
 	s.routesMasterEditor()
+	s.routesPlanningPages()
 	s.handle("GET", "/masters", false, s.mastersPage)
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
 	write("/masters/{id}/sign", s.masterSign)
@@ -94,6 +95,7 @@ func (s *Server) prodBase(r *http.Request, nav, tab string) prodBase {
 	}{
 		{"/floor", "floor", a.Can(identity.PermBatchExecute)},
 		{"/batches", "batches", true},
+		{"/orders", "orders", true},
 		{"/schedule", "schedule", staff},
 		{"/capacity", "capacity", staff},
 		{"/products", "products", true},

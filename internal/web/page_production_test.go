@@ -374,7 +374,7 @@ func TestBatchPages(t *testing.T) {
 		p.lacks(t, f.lot, "Ceftriaxone", "Measure the pH", "Otto Operator")
 		admin.get("/floor").has(t, http.StatusOK, "Ligne réservée")
 		p = admin.get("/schedule?from=" + f.monday.Format(time.DateOnly))
-		p.has(t, http.StatusOK, `class="gantt-bar reserved"`, "Réservé")
+		p.has(t, http.StatusOK, `class="gantt-bar reserved"`, "Réservé", "Un lot d'un autre laboratoire client occupe la ligne.")
 		p.lacks(t, f.lot, batch)
 		admin.get(batch).has(t, http.StatusNotFound)
 	})
@@ -382,7 +382,7 @@ func TestBatchPages(t *testing.T) {
 	t.Run("the schedule and the capacity", func(t *testing.T) {
 		week := f.monday.Format(time.DateOnly)
 		p := qa.get("/schedule?from=" + week)
-		p.has(t, http.StatusOK, "Planning des lignes — Bâtiment 30", "L1", `class="gantt-bar" href="`+batch+`"`, f.lot, "mar. ")
+		p.has(t, http.StatusOK, "Planning des lignes — Bâtiment 30", "L1", `class="gantt-bar bar-in_progress" popovertarget="tip-`+f.batch+`"`, `href="`+batch+`"`, f.lot, "mar. ")
 		if !strings.Contains(p.body, `class="gantt-weekend"`) {
 			t.Error("the schedule shades no weekend")
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,43 @@ type schedulePage struct {
 	NowX string
 	// Prev, Next and Today move the period.
 	Prev, Next, Today string
+	// TodayX and TodayW shade today's column, if within the period.
+	TodayX, TodayW string
+	// Tips are the bars' tooltips: a popover each, opened by a tap, a
+	// click or the keyboard on its bar.
+	Tips []ganttTip
+	// States are the batch states the chart shows, for its legend.
+	States []production.BatchState
+	// Clients are the clients whose batches the chart shows, when the
+	// reader sees several: each has its colour, in the legend.
+	Clients []ganttClient
+	// CanPlan shows the links to schedule and move batches; Planned are
+	// the batches waiting for a line and a time.
+	CanPlan bool
+	Planned []production.Batch
+	// Notice confirms a batch just scheduled or moved.
+	Notice string
+	// Here is the chart's own address, where the forms return.
+	Here string
+}
+
+// ganttClient is a client's colour on the chart.
+type ganttClient struct {
+	Name  string
+	Color int
+}
+
+// ganttClientColors is how many client colours the chart has.
+const ganttClientColors = 6
+
+// ganttTip is what a bar's tooltip says, and where it leads.
+type ganttTip struct {
+	ID, Lot, Product, Client, Line, Span string
+	State                                production.BatchState
+	Href, Move                           string
+	Reserved                             bool
+	// Color is the client's colour, -1 when the chart shows none.
+	Color int
 }
 
 // ganttDay is one day column of the chart.
@@ -54,6 +92,11 @@ type ganttBar struct {
 	Title       string
 	Href        string
 	Reserved    bool
+	// State colours a batch's bar; Color is its client's colour when the
+	// chart shows several (-1: none); Tip names its tooltip.
+	State production.BatchState
+	Color int
+	Tip   string
 }
 
 // The weeks a chart may span.
@@ -62,7 +105,8 @@ const (
 	scheduleMinWeeks = 2
 	scheduleMaxWeeks = 4
 	// ganttLabelWidth is the narrowest bar, in percent of the chart,
-	// that holds a lot number.
+	// that holds a whole lot number; a narrower one shows its sequence
+	// number only (L2612-0942: 0942), its tooltip the whole.
 	ganttLabelWidth = 7.5
 )
 
@@ -130,6 +174,37 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 	for _, p := range products {
 		names[p.ID] = p.Code + " " + p.Name
 	}
+	clientNames, err := s.clientNames(ctx)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.CanPlan = !d.Client && production.MayPlan(d.Actor) == nil
+	d.Notice = doneNotice(d.Lang, q.Get("done"))
+	// The clients whose batches the chart shows, each with its colour,
+	// when there are several.
+	colors := map[string]int{}
+	var seen []string
+	for _, l := range sc.Lines {
+		for _, sl := range l.Slots {
+			if !sl.Hidden && !slices.Contains(seen, sl.ClientID) {
+				seen = append(seen, sl.ClientID)
+			}
+		}
+	}
+	if len(seen) > 1 {
+		slices.SortFunc(seen, func(a, b string) int { return strings.Compare(clientNames[a], clientNames[b]) })
+		for i, id := range seen {
+			colors[id] = i % ganttClientColors
+			d.Clients = append(d.Clients, ganttClient{Name: clientNames[id], Color: i % ganttClientColors})
+		}
+	}
+	if d.CanPlan {
+		if d.Planned, err = s.Production.Batches(ctx, production.BatchFilter{States: []production.BatchState{production.BatchPlanned}, Limit: 50}); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 
 	link := func(from time.Time) string {
 		v := url.Values{"building": {d.Building.ID}, "from": {from.Format(time.DateOnly)}}
@@ -139,8 +214,13 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 		return "/schedule?" + v.Encode()
 	}
 	d.Prev, d.Next, d.Today = link(d.From.AddDate(0, 0, -7)), link(d.From.AddDate(0, 0, 7)), link(weekMonday(time.Now(), s.zone()))
+	d.Here = link(d.From)
 	if now := time.Now(); !now.Before(d.From) && now.Before(d.To) {
 		d.NowX = ganttPctText(ganttPct(now, d.From, d.To))
+		lt := now.In(s.zone())
+		today := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, s.zone())
+		x, end := ganttPct(today, d.From, d.To), ganttPct(today.AddDate(0, 0, 1), d.From, d.To)
+		d.TodayX, d.TodayW = ganttPctText(x), ganttPctText(end-x)
 	}
 	for day := d.From; day.Before(d.To); day = day.AddDate(0, 0, 1) {
 		x, end := ganttPct(day, d.From, d.To), ganttPct(day.AddDate(0, 0, 1), d.From, d.To)
@@ -156,29 +236,49 @@ func (s *Server) schedulePage(w http.ResponseWriter, r *http.Request) {
 		return ganttBar{X: ganttPctText(x), W: ganttPctText(end - x), TextX: ganttPctText(x + 0.3)}, end > x
 	}
 	rows := map[string]*ganttRow{}
-	for _, l := range sc.Lines {
+	states := map[production.BatchState]bool{}
+	for li, l := range sc.Lines {
 		row := ganttRow{Line: l.Line}
-		for _, sl := range l.Slots {
+		for si, sl := range l.Slots {
 			bar, ok := place(sl.Start, sl.End)
 			if !ok {
 				continue
 			}
+			tip := ganttTip{Line: l.Line.Code, Span: span(sl.Start, sl.End), Color: -1}
+			bar.Color = -1
 			if sl.Hidden {
 				bar.Reserved = true
+				bar.Label = tr(d.Lang, "schedule.reserved")
 				bar.Title = tr(d.Lang, "schedule.reserved") + " — " + span(sl.Start, sl.End)
+				tip.ID, tip.Reserved = "tip-r"+strconv.Itoa(li)+"-"+strconv.Itoa(si), true
 			} else {
 				bar.Href = "/batches/" + url.PathEscape(sl.BatchID)
 				bar.Label = sl.Lot
+				if i := strings.LastIndexByte(sl.Lot, '-'); i >= 0 && ganttPct(sl.End, d.From, d.To)-ganttPct(sl.Start, d.From, d.To) < ganttLabelWidth {
+					bar.Label = sl.Lot[i+1:]
+				}
+				bar.State = sl.State
 				bar.Title = strings.TrimSpace(sl.Lot + " — " + names[sl.ProductID] + " — " + span(sl.Start, sl.End))
+				states[sl.State] = true
+				tip.ID, tip.Lot, tip.Product, tip.State, tip.Href = "tip-"+sl.BatchID, sl.Lot, names[sl.ProductID], sl.State, bar.Href
+				if c, ok := colors[sl.ClientID]; ok {
+					bar.Color, tip.Color, tip.Client = c, c, clientNames[sl.ClientID]
+				}
+				if _, err := sl.State.Allowed(production.MoveSchedule); err == nil && d.CanPlan {
+					tip.Move = bar.Href + "/schedule?" + url.Values{"back": {d.Here}}.Encode()
+				}
 			}
-			// A label only where the bar is wide enough to hold it.
-			if ganttPct(sl.End, d.From, d.To)-ganttPct(sl.Start, d.From, d.To) < ganttLabelWidth {
-				bar.Label = ""
-			}
+			bar.Tip = tip.ID
+			d.Tips = append(d.Tips, tip)
 			row.Bars = append(row.Bars, bar)
 		}
 		d.Rows = append(d.Rows, row)
 		rows[l.Line.ID] = &d.Rows[len(d.Rows)-1]
+	}
+	for _, st := range production.BatchStates {
+		if states[st] {
+			d.States = append(d.States, st)
+		}
 	}
 	for _, win := range sc.Windows {
 		row := rows[win.LineID]
