@@ -9,20 +9,17 @@ import (
 
 // statusOf maps each error code to its HTTP status: the one table of it.
 var statusOf = map[errs.Code]int{
-	errs.Invalid:   http.StatusBadRequest,
-	errs.NotFound:  http.StatusNotFound,
-	errs.Conflict:  http.StatusConflict,
-	errs.Stale:     http.StatusPreconditionFailed,
-	errs.Forbidden: http.StatusForbidden,
-	// A password to change first is a refusal like any other 403, with a
-	// code of its own so that a client can lead the person to the change.
-	errs.PasswordChangeRequired: http.StatusForbidden,
-	errs.Unauthorized:           http.StatusUnauthorized,
-	errs.TooLarge:               http.StatusRequestEntityTooLarge,
-	errs.MethodNotAllowed:       http.StatusMethodNotAllowed,
-	errs.RateLimited:            http.StatusTooManyRequests,
-	errs.Unavailable:            http.StatusServiceUnavailable,
-	errs.Internal:               http.StatusInternalServerError,
+	errs.Invalid:          http.StatusBadRequest,
+	errs.NotFound:         http.StatusNotFound,
+	errs.Conflict:         http.StatusConflict,
+	errs.Stale:            http.StatusPreconditionFailed,
+	errs.Forbidden:        http.StatusForbidden,
+	errs.Unauthorized:     http.StatusUnauthorized,
+	errs.TooLarge:         http.StatusRequestEntityTooLarge,
+	errs.MethodNotAllowed: http.StatusMethodNotAllowed,
+	errs.RateLimited:      http.StatusTooManyRequests,
+	errs.Unavailable:      http.StatusServiceUnavailable,
+	errs.Internal:         http.StatusInternalServerError,
 
 	// A key already applied: 409, the conflict it is with the first
 	// request; a key reused for another request: 422, a well-formed
@@ -30,6 +27,10 @@ var statusOf = map[errs.Code]int{
 	// header draft, "Error Scenarios").
 	errs.IdempotencyApplied:  http.StatusConflict,
 	errs.IdempotencyMismatch: http.StatusUnprocessableEntity,
+
+	// A password to change first is a refusal like any other 403, with a
+	// code of its own so that a client can lead the person to the change.
+	errs.PasswordChangeRequired: http.StatusForbidden,
 }
 
 // errorBody is the JSON error envelope of the API.
