@@ -13,7 +13,9 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // routesAuditPages registers the audit trail's page and its CSV and PDF
@@ -122,8 +124,16 @@ func auditWord(lang, kind, name string) string {
 }
 
 // auditValue is a value of the trail in words: the record it names (or
-// "site staff" for a client's reader), a state, a coded text, or the value.
-func auditValue(lang, field, v, label string) string {
+// "site staff" for a client's reader), a state, a signature by its
+// meaning and the content it signed, a time in the site's zone, a coded
+// text, or the value.
+func auditValue(lang, field, v, label string, zone *time.Location) string {
+	if field == "signature" {
+		return signatureValue(lang, v)
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil && strings.Contains(v, "T") {
+		return formatStamp(lang, t, zone)
+	}
 	switch {
 	case label == audit.StaffLabel:
 		return tr(lang, "admin.site_staff")
@@ -139,6 +149,29 @@ func auditValue(lang, field, v, label string) string {
 		}
 	}
 	return storedText(lang, v)
+}
+
+// refusalSlug turns why a signature was refused, as the trail records it,
+// into the last part of its words' key (audit.refusal.*).
+var refusalSlug = regexp.MustCompile(`[^a-z]+`)
+
+// signatureValue is a signature's entry in words: its meaning and the
+// start of the content's hash it signed (the entry keeps it whole, with
+// the signature's id); a refused one, its meaning and why, as recorded.
+func signatureValue(lang, v string) string {
+	if rest, ok := strings.CutPrefix(v, "refused "); ok {
+		m, why, _ := strings.Cut(rest, ": ")
+		if k := "audit.refusal." + strings.Trim(refusalSlug.ReplaceAllString(why, "_"), "_"); hasMsg(k) {
+			why = tr(lang, k)
+		}
+		return text.Render(lang, "audit.signature_refused", esign.Meaning(m).Label(lang), why)
+	}
+	parts := strings.Fields(v)
+	if len(parts) != 3 || !strings.HasPrefix(parts[2], "sha256:") || !esign.Meaning(parts[0]).Valid() {
+		return v
+	}
+	hash := strings.TrimPrefix(parts[2], "sha256:")
+	return text.Render(lang, "audit.signature_value", esign.Meaning(parts[0]).Label(lang), hash[:min(12, len(hash))])
 }
 
 // staffNamed writes "site staff" as the actor of an entry made by the
@@ -164,8 +197,8 @@ func (s *Server) auditRowOf(lang string, e audit.Entry) auditRow {
 		CommandText: auditWord(lang, "command", e.Command),
 		RecordText:  auditWord(lang, "record", e.Entity),
 		FieldText:   auditWord(lang, "field", e.Field),
-		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel),
-		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel)}
+		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel, s.zone()),
+		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel, s.zone())}
 	if e.EntityID != "" {
 		row.Trail = trailLink(e.Entity, e.EntityID)
 	}
