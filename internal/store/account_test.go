@@ -106,7 +106,10 @@ func TestLoginAndSessions(t *testing.T) {
 				t.Errorf("session id %q: %v", actor.SessionID, err)
 			}
 			want := identity.Actor{UserID: acc.ID, Username: "claire", Name: "Claire Dubois", Roles: acc.Roles,
-				SessionID: actor.SessionID, Address: "10.0.0.9", Device: identity.DeviceBrowser}
+				SessionID: actor.SessionID, Address: "10.0.0.9", Device: identity.DeviceBrowser,
+				// A desk's idle timeout by default; the session, just
+				// opened on the fixed clock, has all of it left.
+				Idle: 30 * time.Minute, SessionLeft: 30 * time.Minute}
 			if !reflect.DeepEqual(actor, want) {
 				t.Errorf("actor:\n got %+v\nwant %+v", actor, want)
 			}
