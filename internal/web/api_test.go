@@ -3,6 +3,9 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"encoding/json"
 	"io"
 	"mime"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/argon2"
 
 	"galenix/docs"
 	"galenix/internal/audit"
@@ -38,9 +42,31 @@ func TestMain(m *testing.M) {
 
 const testPassword = "correct horse battery staple"
 
-// passwordHash is computed once: argon2id is slow on purpose, and slower
-// still under the race detector.
-var passwordHash = sync.OnceValues(func() (string, error) { return identity.HashPassword(testPassword) })
+// passwordHash is the seeded accounts' hash: argon2id in the PHC format
+// galenix writes, at the smallest cost its check accepts (1 MiB, one pass)
+// instead of the 64 MiB and 3 passes of identity.HashPassword. The web
+// suite signs in and signs thousands of times, and a real key takes a
+// second under the race detector on a small machine; what these tests
+// check is that the web layer asks for the password and refuses a wrong
+// one, not the cost of a guess, which identity's and the store's tests
+// check on real hashes (and every password set through the API here is
+// still hashed at the real cost).
+var passwordHash = sync.OnceValues(func() (string, error) { return cheapHash(testPassword) })
+
+func cheapHash(password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	const memory, passes, lanes = 1024, 1, 1
+	key := argon2.IDKey([]byte(password), salt, passes, memory, lanes, 32)
+	b64 := base64.RawStdEncoding
+	hash := fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memory, passes, lanes, b64.EncodeToString(salt), b64.EncodeToString(key))
+	if !identity.CheckPassword(hash, password) || identity.CheckPassword(hash, password+"!") {
+		return "", fmt.Errorf("identity does not check the test hash %s as galenix's own", hash)
+	}
+	return hash, nil
+}
 
 // env is a running galenix on a fresh, seeded database.
 type env struct {
