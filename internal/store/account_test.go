@@ -20,7 +20,7 @@ const password = "correct horse battery staple"
 // newAccount records an account with the password, written by the system.
 func newAccount(t *testing.T, db *store.DB, a *identity.Account) (hash string) {
 	t.Helper()
-	hash, err := identity.HashPassword(password)
+	hash, err := seedHash()
 	must(t, err)
 	must(t, db.Write(as(identity.System), "account.create", "", func(tx *store.Tx) error { return tx.CreateAccount(a, hash) }))
 	return hash

@@ -3,10 +3,12 @@ package browser_test
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,9 @@ func startGalenix(t *testing.T, ctx context.Context, options ...func(*app.Config
 	for _, o := range options {
 		o(&cfg)
 	}
+	if cfg.Demo && cfg.DSN == "" {
+		copyDemo(t, ctx, cfg.DataDir)
+	}
 	m := app.New(cfg, nil)
 	if err := m.Open(ctx); err != nil {
 		t.Fatalf("open galenix: %v", err)
@@ -65,6 +70,61 @@ func startGalenix(t *testing.T, ctx context.Context, options ...func(*app.Config
 		}
 	})
 	return m.URL()
+}
+
+// demoRoot holds, for the test binary's life, the data directory in which
+// galenix loaded the demo site once (TestMain removes it).
+var demoRoot string
+
+var demoLoad struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// copyDemo puts into dir a copy of a data directory where galenix loaded
+// the demo site, as a site restored from its backup: loading the demo (800
+// people, months of batches) takes most of a minute under the race
+// detector, and every test would pay it. The copy is made of a galenix
+// that was closed, so its files are whole; the next start finds the site
+// there and loads nothing.
+func copyDemo(t *testing.T, ctx context.Context, dir string) {
+	t.Helper()
+	demoLoad.once.Do(func() {
+		demoLoad.dir = filepath.Join(demoRoot, "demo")
+		m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: demoLoad.dir, Demo: true}, nil)
+		if demoLoad.err = m.Open(ctx); demoLoad.err == nil {
+			demoLoad.err = m.Close()
+		}
+	})
+	if demoLoad.err != nil {
+		t.Fatalf("load the demo site: %v", demoLoad.err)
+	}
+	err := filepath.WalkDir(demoLoad.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(demoLoad.dir, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dir, rel)
+		if d.IsDir() {
+			return os.Mkdir(to, info.Mode().Perm())
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatalf("copy the demo site: %v", err)
+	}
 }
 
 // newBrowser starts a headless Chromium with a fresh profile, quiet and
