@@ -78,6 +78,14 @@ func (s *AuditStore) entries(ctx context.Context, f audit.Filter) ([]audit.Entry
 			args = append(args, c.val)
 		}
 	}
+	if f.Actor != "" && !staff {
+		// A client's user filters by the accounts of its laboratories
+		// only: which entries a staff member's id made is not its to
+		// learn, even when the entries themselves are (unnamed).
+		pc, pargs := inScope("client_id", a.ClientScope())
+		q += " AND actor_id IN (SELECT CAST(id AS TEXT) FROM accounts WHERE " + pc + ")"
+		args = append(args, pargs...)
+	}
 	if f.Person != "" {
 		// A client's user finds the people of its laboratories only:
 		// the names of the site's staff are not its to search.

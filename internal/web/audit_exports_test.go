@@ -131,6 +131,17 @@ func TestAuditClientSeesNoSiteStaff(t *testing.T) {
 	if onBatch == 0 || staff == 0 {
 		t.Fatalf("%d entries of the client's batches, %d by the site's staff: the test proves nothing", onBatch, staff)
 	}
+	// Filtering by a staff member's id tells the client nothing of what
+	// that person did, though staff sees those entries by the same filter.
+	for _, u := range []string{"supervisor", "qa"} {
+		id := e.accounts[u].ID
+		if n := len(e.call(t, "admin", "GET", "/api/v1/audit?limit=1000&actor="+id, nil).items(t)); n == 0 {
+			t.Fatalf("the staff finds no entry of %s by its id: the test proves nothing", u)
+		}
+		if got := e.call(t, "client-alpha", "GET", "/api/v1/audit?limit=1000&actor="+id, nil).items(t); len(got) != 0 {
+			t.Errorf("filtering by the id of %s, the client finds %d entries of that person", u, len(got))
+		}
+	}
 
 	// The CSV, every cell.
 	rows := csvRows(t, e.call(t, "client-alpha", "GET", "/api/v1/audit/export.csv?lang=fr", nil))
