@@ -180,27 +180,27 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 			client bool
 		}
 		sources := []source{
-			{`SELECT CAST(id AS TEXT), lot, CAST(client_id AS TEXT) FROM batches WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE CAST(s.id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM orders WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM deviations WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM specs WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM samples WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM oos_investigations WHERE CAST(id AS TEXT) IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), lot, CAST(client_id AS TEXT) FROM batches WHERE id IN ` + in, true},
+			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE s.id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM orders WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM deviations WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM specs WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM samples WHERE id IN ` + in, true},
+			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM oos_investigations WHERE id IN ` + in, true},
 		}
 		if staff {
 			sources = append(sources,
-				source{`SELECT CAST(id AS TEXT), code, '' FROM rooms WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM lines WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM material_lots WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM buildings WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM equipment WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM shifts WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), code, '' FROM teams WHERE CAST(id AS TEXT) IN ` + in, false},
-				source{`SELECT CAST(id AS TEXT), name, '' FROM people WHERE CAST(id AS TEXT) IN ` + in, false})
+				source{`SELECT CAST(id AS TEXT), code, '' FROM rooms WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM lines WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM material_lots WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM buildings WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM equipment WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM shifts WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), code, '' FROM teams WHERE id IN ` + in, false},
+				source{`SELECT CAST(id AS TEXT), name, '' FROM people WHERE id IN ` + in, false})
 		}
 		err := s.db.Read(ctx, func(tx *Tx) error {
 			for _, src := range sources {
@@ -212,7 +212,7 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 					return err
 				}
 			}
-			return scanLabels(tx, `SELECT CAST(id AS TEXT), name, COALESCE(CAST(client_id AS TEXT), '') FROM accounts WHERE CAST(id AS TEXT) IN `+in, idArgs,
+			return scanLabels(tx, `SELECT CAST(id AS TEXT), name, COALESCE(CAST(client_id AS TEXT), '') FROM accounts WHERE id IN `+in, idArgs,
 				func(id, name, client string) {
 					people[id] = client == ""
 					if staff || client != "" && (scope.All || containsStr(scope.Clients, client)) {
