@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,7 +21,54 @@ import (
 	"galenix/internal/testpg"
 )
 
-func TestMain(m *testing.M) { testpg.Main(m) }
+func TestMain(m *testing.M) {
+	testpg.Main(runner(func() int {
+		code := m.Run()
+		if shared.db != nil {
+			shared.db.Close()
+		}
+		os.RemoveAll(shared.dir)
+		return code
+	}))
+}
+
+type runner func() int
+
+func (r runner) Run() int { return r() }
+
+// shared is one SQLite database with the demo loaded, for the tests that
+// only read it: a load takes most of a minute under the race detector.
+// The tests of loading itself load their own.
+var shared struct {
+	once sync.Once
+	dir  string
+	db   *store.DB
+	err  error
+}
+
+// loadedSQLite returns the shared database, loading the demo into it the
+// first time. Its callers must not write to it.
+func loadedSQLite(t *testing.T) *store.DB {
+	t.Helper()
+	shared.once.Do(func() {
+		if shared.dir, shared.err = os.MkdirTemp("", "galenix-demo-"); shared.err != nil {
+			return
+		}
+		if shared.db, shared.err = store.Open(context.Background(), store.Config{DataDir: shared.dir}); shared.err != nil {
+			return
+		}
+		start := time.Now()
+		var loaded bool
+		if loaded, shared.err = Load(context.Background(), shared.db, nil); shared.err == nil && !loaded {
+			shared.err = errors.New("Load on an empty database: loaded = false, want true")
+		}
+		t.Logf("Load on %s took %v", shared.db.Describe(), time.Since(start).Round(time.Millisecond))
+	})
+	if shared.err != nil {
+		t.Fatalf("the shared demo database: %v", shared.err)
+	}
+	return shared.db
+}
 
 // opener opens a fresh, empty database.
 type opener func(t *testing.T) *store.DB

@@ -22,8 +22,7 @@ import (
 // filled for the coming weeks without a broken rule of the schedule, and
 // the batches the browser tests use. The PostgreSQL load is TestLoad's.
 func TestProductionDemo(t *testing.T) {
-	db := open(t, store.Config{DataDir: t.TempDir()})
-	mustLoad(t, db)
+	db := loadedSQLite(t)
 	ctx := identity.WithActor(context.Background(), identity.System)
 	ps := db.Production()
 	d := read(t, db)
@@ -337,8 +336,7 @@ func checkLineTable(t *testing.T, d siteData) {
 // the register with a certified and a rejected batch; the laboratory's day
 // of work to do.
 func TestQualityDemo(t *testing.T) {
-	db := open(t, store.Config{DataDir: t.TempDir()})
-	mustLoad(t, db)
+	db := loadedSQLite(t)
 	ctx := identity.WithActor(context.Background(), identity.System)
 	products, err := db.Production().Products(ctx, production.ProductFilter{})
 	if err != nil {

@@ -18,8 +18,7 @@ import (
 // supervisor assigned to it; every effective master carries quality
 // assurance's review and approval signatures.
 func TestDemoRealism(t *testing.T) {
-	db := open(t, store.Config{DataDir: t.TempDir()})
-	mustLoad(t, db)
+	db := loadedSQLite(t)
 	ctx := identity.WithActor(context.Background(), identity.System)
 	ps := db.Production()
 	sigs := db.Identity().Signatures()
