@@ -2,6 +2,7 @@ package environment
 
 import (
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -151,4 +152,9 @@ func (t *Tracker) OldestGap() time.Time {
 		}
 	}
 	return oldest
+}
+
+// String writes the gap as "from-to".
+func (g Gap) String() string {
+	return strconv.FormatUint(g.From, 10) + "-" + strconv.FormatUint(g.To, 10)
 }
