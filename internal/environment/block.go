@@ -29,16 +29,21 @@ import (
 //	time unit, first time    unit 10^e ns (e = 0, 3, 6 or 9: the coarsest
 //	                         dividing every time), the first time in it
 //	first sequence
-//	flags mode               0: no flags; 1: one byte a reading, at the end
+//	layout                   bits: 1 times regular (every step the same,
+//	                         given next, in the unit), 2 sequences
+//	                         consecutive, 4 flags (one byte a reading, at
+//	                         the end); a regular stream takes no bits
+//	[time step]
 //	value mode and header    0 scaled, frame of reference: decimals, base
 //	                         (the least scaled value), width in bits;
 //	                         1 scaled, deltas: decimals, first value, width;
 //	                         2 float bits, XOR with the previous value
 //	bit stream               per reading after the first: the time's
 //	                         delta-of-delta and the sequence's step beyond
-//	                         1, in Gorilla-style prefix buckets; then the
-//	                         values; zero bits pad the last byte
-//	flags                    with flags mode 1
+//	                         1, in Gorilla-style prefix buckets (unless
+//	                         regular); then the values; zero bits pad the
+//	                         last byte
+//	flags                    with layout bit 4
 //
 // A value is scaled when the block's decimals d (the most any value
 // needs, up to 9) make every value an integer below 2^53 that divided by
@@ -48,8 +53,15 @@ const blockVersion = 1
 
 var blockMagic = []byte{'G', 'X', 'B', blockVersion}
 
+// The layout bits of a block.
+const (
+	layoutRegular     = 1
+	layoutConsecutive = 2
+	layoutFlags       = 4
+)
+
 // MaxBlockReadings bounds the readings of one block.
-const MaxBlockReadings = 1 << 20
+const MaxBlockReadings = 1 << 17
 
 // The value modes of a block.
 const (
@@ -159,10 +171,24 @@ func EncodeBlock(rs []Reading) ([]byte, error) {
 	out = append(out, byte(e))
 	out = binary.AppendVarint(out, ns[0]/unit)
 	out = binary.AppendUvarint(out, rs[0].Seq)
+	regular, consecutive := len(rs) > 1, true
+	for i := 1; i < len(rs); i++ {
+		regular = regular && (i == 1 || ns[i]/unit-ns[i-1]/unit == ns[1]/unit-ns[0]/unit)
+		consecutive = consecutive && rs[i].Seq == rs[i-1].Seq+1
+	}
+	var layout byte
+	if regular {
+		layout |= layoutRegular
+	}
+	if consecutive {
+		layout |= layoutConsecutive
+	}
 	if flags {
-		out = append(out, 1)
-	} else {
-		out = append(out, 0)
+		layout |= layoutFlags
+	}
+	out = append(out, layout)
+	if regular {
+		out = binary.AppendVarint(out, ns[1]/unit-ns[0]/unit)
 	}
 
 	// Values: scaled integers when every value is a short decimal.
@@ -211,10 +237,14 @@ func EncodeBlock(rs []Reading) ([]byte, error) {
 	w := bitWriter{out: out}
 	var prevDelta int64
 	for i := 1; i < len(rs); i++ {
-		delta := ns[i]/unit - ns[i-1]/unit
-		writeBucketed(&w, zigzag(delta-prevDelta))
-		prevDelta = delta
-		writeBucketed(&w, zigzag(int64(rs[i].Seq-rs[i-1].Seq-1)))
+		if !regular {
+			delta := ns[i]/unit - ns[i-1]/unit
+			writeBucketed(&w, zigzag(delta-prevDelta))
+			prevDelta = delta
+		}
+		if !consecutive {
+			writeBucketed(&w, zigzag(int64(rs[i].Seq-rs[i-1].Seq-1)))
+		}
 	}
 	switch mode {
 	case valuesFOR:
@@ -318,9 +348,18 @@ func decodeBlock(b []byte) ([]Reading, error) {
 	e, ok1 := byteAt()
 	t0, ok2 := varint()
 	seq0, ok3 := uvarint()
-	fmode, ok4 := byteAt()
+	layout, ok4 := byteAt()
+	if !ok1 || !ok2 || !ok3 || !ok4 || e > 9 || e%3 != 0 || layout > layoutRegular|layoutConsecutive|layoutFlags {
+		return nil, corrupt()
+	}
+	var step int64
+	if layout&layoutRegular != 0 {
+		if step, ok = varint(); !ok {
+			return nil, corrupt()
+		}
+	}
 	mode, ok5 := byteAt()
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || e > 9 || e%3 != 0 || fmode > 1 || mode > valuesXOR {
+	if !ok5 || mode > valuesXOR {
 		return nil, corrupt()
 	}
 	var d, width byte
@@ -341,8 +380,9 @@ func decodeBlock(b []byte) ([]Reading, error) {
 			return nil, corrupt()
 		}
 	}
-	// Each reading after the first takes two bits at least.
-	if (n-1)*2 > uint64(len(b)-p)*8 {
+	// Each reading after the first takes a bit at least, but in a
+	// block of regular times, consecutive sequences and constant values.
+	if (layout&(layoutRegular|layoutConsecutive) != layoutRegular|layoutConsecutive || width > 0 || mode == valuesXOR) && n-1 > uint64(len(b)-p)*8 {
 		return nil, corrupt()
 	}
 	unit := int64(math.Pow10(int(e)))
@@ -352,9 +392,16 @@ func decodeBlock(b []byte) ([]Reading, error) {
 	var delta int64
 	for i := range rs {
 		if i > 0 {
-			delta += unzigzag(readBucketed(&r))
+			if layout&layoutRegular != 0 {
+				delta = step
+			} else {
+				delta += unzigzag(readBucketed(&r))
+			}
 			t += delta
-			seq += uint64(unzigzag(readBucketed(&r))) + 1
+			seq++
+			if layout&layoutConsecutive == 0 {
+				seq += uint64(unzigzag(readBucketed(&r)))
+			}
 		}
 		rs[i] = Reading{SensorID: id, Seq: seq, At: time.Unix(0, t*unit).UTC()}
 	}
@@ -387,7 +434,7 @@ func decodeBlock(b []byte) ([]Reading, error) {
 		return nil, corrupt()
 	}
 	p += (r.pos + 7) / 8
-	if fmode == 1 {
+	if layout&layoutFlags != 0 {
 		if uint64(len(b)-p) < n {
 			return nil, corrupt()
 		}
