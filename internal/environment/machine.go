@@ -29,6 +29,11 @@ type Machine struct {
 	ActionSince time.Time `json:"action_since,omitzero"`
 	// Window is the last M samples' raw levels, for an N-of-M rule.
 	Window []Sample `json:"window,omitempty"`
+	// Highest and Lowest are the extreme readings since the alert
+	// condition began, before an alarm opens: its peak may come during
+	// the delay.
+	Highest *Sample `json:"highest,omitempty"`
+	Lowest  *Sample `json:"lowest,omitempty"`
 	// Last is the time of the last reading applied; Heard is when the
 	// last reading arrived (the server's clock), for silence.
 	Last  time.Time `json:"last,omitzero"`
@@ -39,10 +44,11 @@ type Machine struct {
 	Gap     *Alarm `json:"gap,omitempty"`
 }
 
-// Sample is one reading's raw level, kept for an N-of-M rule.
+// Sample is one reading's value and raw level.
 type Sample struct {
 	At    time.Time `json:"at"`
-	Level Level     `json:"level"`
+	Value float64   `json:"value"`
+	Level Level     `json:"level,omitempty"`
 }
 
 // EventKind is what happened to an alarm.
@@ -78,10 +84,7 @@ func (m *Machine) since(l Level) *time.Time {
 // beyond reports whether v lies beyond the limits of level l, each limit
 // moved inwards by db, and which limit.
 func beyond(t Thresholds, l Level, v, db float64) (Side, float64, bool) {
-	lo, hi := t.AlertLow, t.AlertHigh
-	if l == Action {
-		lo, hi = t.ActionLow, t.ActionHigh
-	}
+	lo, hi := t.limits(l)
 	if hi != nil && v > *hi-db {
 		return High, *hi, true
 	}
@@ -89,6 +92,14 @@ func beyond(t Thresholds, l Level, v, db float64) (Side, float64, bool) {
 		return Low, *lo, true
 	}
 	return "", 0, false
+}
+
+// limits are the low and high limits of level l.
+func (t Thresholds) limits(l Level) (lo, hi *float64) {
+	if l == Action {
+		return t.ActionLow, t.ActionHigh
+	}
+	return t.AlertLow, t.AlertHigh
 }
 
 // Step applies reading r, received at now, under limits l in the room's
@@ -120,7 +131,7 @@ func (m *Machine) Step(l *Limits, state RoomState, r *Reading, now time.Time) (e
 	}
 	nOfM := l.N > 0 && l.M > 0
 	if nOfM {
-		m.Window = append(m.Window, Sample{At: r.At, Level: raw})
+		m.Window = append(m.Window, Sample{At: r.At, Value: v, Level: raw})
 		if len(m.Window) > l.M {
 			m.Window = slices.Delete(m.Window, 0, len(m.Window)-l.M)
 		}
@@ -159,6 +170,22 @@ func (m *Machine) Step(l *Limits, state RoomState, r *Reading, now time.Time) (e
 			*p = r.At
 		}
 	}
+	if nOfM {
+		// The extremes since the first sample beyond the alert limit
+		// still in the window.
+		m.Highest, m.Lowest = nil, nil
+		if first := began(Alert); !first.IsZero() {
+			for _, s := range m.Window {
+				if !s.At.Before(first) {
+					m.extremes(s)
+				}
+			}
+		}
+	} else if m.AlertSince.IsZero() {
+		m.Highest, m.Lowest = nil, nil
+	} else {
+		m.extremes(Sample{At: r.At, Value: v})
+	}
 
 	cur := m.Level
 	next := Normal
@@ -180,8 +207,22 @@ func (m *Machine) Step(l *Limits, state RoomState, r *Reading, now time.Time) (e
 	}
 	mark := func(a *Alarm, lv Level) {
 		side, limit, ok := beyond(t, lv, v, 0)
-		if !ok { // kept within the deadband: the alarm's own side
-			side, limit, _ = beyond(t, lv, v, l.Deadband)
+		if !ok {
+			// Raised by N of M on a sample within the limit: the
+			// alarm's own side, else the side the level has a limit on.
+			side = a.Side
+			if side == "" {
+				side = High
+				if _, hi := t.limits(lv); hi == nil {
+					side = Low
+				}
+			}
+			lo, hi := t.limits(lv)
+			if side == High && hi != nil {
+				limit = *hi
+			} else if lo != nil {
+				limit = *lo
+			}
 		}
 		a.Level, a.Side, a.Limit = lv, side, limit
 		a.Message = limitMessage(m.Kind, m.Decimals, lv, side, limit, n, mm)
@@ -200,6 +241,13 @@ func (m *Machine) Step(l *Limits, state RoomState, r *Reading, now time.Time) (e
 		}
 		a := &Alarm{SensorID: m.SensorID, Kind: AlarmLimit, State: state, Start: start, Raised: r.At, Peak: v, PeakAt: r.At}
 		mark(a, next)
+		if e := m.Highest; a.Side == High && e != nil && e.Value >= a.Peak { // its first time
+			a.Peak, a.PeakAt = e.Value, e.At
+		}
+		if e := m.Lowest; a.Side == Low && e != nil && e.Value <= a.Peak {
+			a.Peak, a.PeakAt = e.Value, e.At
+		}
+		m.Highest, m.Lowest = nil, nil
 		m.Limit = a
 		events = append(events, Event{Opened, *a})
 	case cur != Normal && next == Normal:
@@ -223,6 +271,19 @@ func (m *Machine) Step(l *Limits, state RoomState, r *Reading, now time.Time) (e
 		m.peak(v, r.At)
 	}
 	return events, true
+}
+
+// extremes keeps the highest and lowest samples before an alarm opens.
+func (m *Machine) extremes(s Sample) {
+	s.Level = ""
+	if m.Highest == nil || s.Value > m.Highest.Value {
+		h := s
+		m.Highest = &h
+	}
+	if m.Lowest == nil || s.Value < m.Lowest.Value {
+		l := s
+		m.Lowest = &l
+	}
 }
 
 // peak keeps the value furthest beyond the open limit alarm's side.

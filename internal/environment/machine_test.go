@@ -344,3 +344,67 @@ func TestMayAcknowledge(t *testing.T) {
 		})
 	}
 }
+
+// TestMachinePeakDuringDelay: the peak of an excursion may come while
+// the delay runs, before the alarm opens; it is kept, on either side.
+func TestMachinePeakDuringDelay(t *testing.T) {
+	l := &Limits{AtRest: Thresholds{AlertLow: f(19), AlertHigh: f(23)}, DelayS: 20}
+	tests := []struct {
+		name   string
+		values []float64
+		peak   float64
+		at     int
+	}{
+		{"high", []float64{20, 24, 24.5, 24, 23.5, 20}, 24.5, 2},
+		{"low", []float64{20, 18, 17.5, 18.5, 18.75, 20}, 17.5, 2},
+		{"after opening", []float64{24, 24, 24, 25, 20}, 25, 3},
+		{"an earlier run does not count", []float64{26, 20, 24, 24, 24, 20}, 24, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := series(10*time.Second, tt.values...)
+			_, evs := run(t, NewMachine(tempSensor(), t0), l, atRest, rs)
+			if len(evs) != 2 {
+				t.Fatalf("events: got %s", kinds(evs))
+			}
+			if a := evs[1].Alarm; a.Peak != tt.peak || a.PeakAt != rs[tt.at].At {
+				t.Errorf("got peak %v at %v, want %v at %v", a.Peak, a.PeakAt, tt.peak, rs[tt.at].At)
+			}
+		})
+	}
+	// With N of M, raised on a sample within the limit: the limit and
+	// side are the level's, the peak the window's.
+	p := &Limits{AtRest: Thresholds{ActionHigh: f(3520)}, N: 2, M: 4, DelayS: 60}
+	rs := series(time.Minute, 100, 9000, 5000, 100, 100, 100, 100)
+	_, evs := run(t, NewMachine(&Sensor{ID: "p1", Kind: KindParticles05}, t0), p, atRest, rs)
+	if len(evs) != 2 {
+		t.Fatalf("N of M events: got %s", kinds(evs))
+	}
+	if a := evs[0].Alarm; a.Raised != rs[3].At || a.Side != High || a.Limit != 3520 || a.Peak != 9000 || a.PeakAt != rs[1].At || a.Start != rs[1].At {
+		t.Errorf("N of M: got %+v", a)
+	}
+}
+
+// TestExcursionToBatches: an action-level excursion found by the machine
+// names the batches in progress in the room while it lasted.
+func TestExcursionToBatches(t *testing.T) {
+	l := &Limits{AtRest: Thresholds{AlertHigh: f(23), ActionHigh: f(25)}}
+	rs := series(10*time.Minute, 20, 24, 26, 27, 24, 20) // action from rs[2] to rs[4]
+	_, evs := run(t, NewMachine(tempSensor(), t0), l, atRest, rs)
+	a := evs[len(evs)-1].Alarm
+	ex, ok := a.Excursion(PlaceRoom, "R1")
+	if !ok {
+		t.Fatalf("no excursion in %+v", a)
+	}
+	batches := []BatchSpan{
+		{BatchID: "before", LineID: "L1", Start: t0.Add(-time.Hour), End: rs[2].At.Add(-time.Second)},
+		{BatchID: "during alert only", LineID: "L1", Start: rs[1].At, End: rs[1].At.Add(5 * time.Minute)},
+		{BatchID: "until the excursion began", LineID: "L1", Start: t0, End: rs[2].At},
+		{BatchID: "during", LineID: "L2", Start: rs[3].At},
+		{BatchID: "other room", LineID: "L3", Start: t0},
+	}
+	got := BatchesConcerned(ex, batches, map[string]string{"L1": "R1", "L2": "R1", "L3": "R2"})
+	if len(got) != 2 || got[0].BatchID != "until the excursion began" || got[1].BatchID != "during" {
+		t.Errorf("got %+v", got)
+	}
+}
