@@ -148,7 +148,9 @@ func (a *Alarm) Acknowledge(by, comment, signatureID string, now time.Time) erro
 }
 
 // levelArg is a level as the argument of an alarm's message.
-func levelArg(l Level) text.Arg { return text.Code("stored.environment.level." + string(l)).Arg() }
+func levelArg(l Level) text.Arg { return text.Code(levelKeys[l]).Arg() }
+
+var levelKeys = map[Level]string{Normal: "stored.environment.level.normal", Alert: "stored.environment.level.alert", Action: "stored.environment.level.action"}
 
 // limitMessage is the message of a limit alarm.
 func limitMessage(k Kind, decimals int, level Level, side Side, limit float64, n, m int) text.Coded {

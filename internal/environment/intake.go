@@ -1,6 +1,7 @@
 package environment
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -41,28 +42,46 @@ const (
 var Refusals = []Refusal{RefusedMessageMalformed, RefusedSensorUnknown, RefusedSeqMissing, RefusedSeqConflict, RefusedTimeMissing,
 	RefusedTimeFuture, RefusedTimeTooOld, RefusedValueNotFinite, RefusedValuePhysical, RefusedValueNotBinary}
 
-// Field is the field of the reading at fault.
-func (r Refusal) Field() string {
+// Err is the refusal as the error a sender reads: invalid input naming
+// the field at fault, with the reason's message; nil for an accepted
+// reading.
+func (r Refusal) Err() error {
 	switch r {
+	case "":
+		return nil
 	case RefusedSensorUnknown:
-		return "sensor_id"
-	case RefusedSeqMissing, RefusedSeqConflict:
-		return "seq"
-	case RefusedTimeMissing, RefusedTimeFuture, RefusedTimeTooOld:
-		return "at"
-	case RefusedValueNotFinite, RefusedValuePhysical, RefusedValueNotBinary:
-		return "value"
+		return errs.Field("sensor_id", "environment.reading.sensor_unknown")
+	case RefusedSeqMissing:
+		return errs.Field("seq", "environment.reading.seq_missing")
+	case RefusedSeqConflict:
+		return errs.Field("seq", "environment.reading.seq_conflict")
+	case RefusedTimeMissing:
+		return errs.Field("at", "environment.reading.time_missing")
+	case RefusedTimeFuture:
+		return errs.Field("at", "environment.reading.time_future")
+	case RefusedTimeTooOld:
+		return errs.Field("at", "environment.reading.time_too_old")
+	case RefusedValueNotFinite:
+		return errs.Field("value", "environment.reading.value_not_finite")
+	case RefusedValuePhysical:
+		return errs.Field("value", "environment.reading.value_out_of_physical_range")
+	case RefusedValueNotBinary:
+		return errs.Field("value", "environment.reading.value_not_binary")
 	}
-	return ""
+	return errs.Field("", "environment.reading.message_malformed")
 }
 
-// Err is the refusal as the error an HTTP sender reads: invalid input
-// naming the field, its message "environment.reading.<reason>".
-func (r Refusal) Err() error {
-	if r == "" {
-		return nil
+// Field is the field of the reading at fault.
+func (r Refusal) Field() string { return errs.FieldOf(r.Err()) }
+
+// Key is the reason's catalogue key: its message, and the label of its
+// counter.
+func (r Refusal) Key() string {
+	var e *errs.Error
+	if errors.As(r.Err(), &e) {
+		return e.Key
 	}
-	return errs.Field(r.Field(), "environment.reading."+string(r))
+	return ""
 }
 
 // Counts counts refusals per reason.

@@ -49,6 +49,9 @@ func TestIntakeCheck(t *testing.T) {
 				return
 			}
 			wantErr(t, got.Err(), errs.Invalid, got.Field(), "environment.reading."+string(got))
+			if got.Key() == "" {
+				t.Errorf("%s has no message", got)
+			}
 			if got.Field() == "" {
 				t.Errorf("%s names no field", got)
 			}
@@ -57,7 +60,12 @@ func TestIntakeCheck(t *testing.T) {
 	if counts[RefusedValueNotFinite] != 2 || counts[RefusedTimeFuture] != 2 || counts[""] != 0 {
 		t.Errorf("counts: got %v", counts)
 	}
-	if (Refusal("")).Err() != nil {
+	for _, r := range Refusals {
+		if r.Key() != "environment.reading."+string(r) || (r != RefusedMessageMalformed && r.Field() == "") {
+			t.Errorf("%s: key %q field %q", r, r.Key(), r.Field())
+		}
+	}
+	if (Refusal("")).Err() != nil || Refusal("").Key() != "" {
 		t.Error("an accepted reading has an error")
 	}
 }
