@@ -188,6 +188,9 @@ func (m *Machine) Step(l *Limits, state RoomState, r *Reading, now time.Time) (e
 	}
 
 	cur := m.Level
+	if m.Limit == nil { // a state restored without its alarm starts afresh
+		cur = Normal
+	}
 	next := Normal
 	for _, lv := range []Level{Action, Alert} {
 		since := *m.since(lv)

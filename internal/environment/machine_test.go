@@ -1,6 +1,7 @@
 package environment
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -406,5 +407,44 @@ func TestExcursionToBatches(t *testing.T) {
 	got := BatchesConcerned(ex, batches, map[string]string{"L1": "R1", "L2": "R1", "L3": "R2"})
 	if len(got) != 2 || got[0].BatchID != "until the excursion began" || got[1].BatchID != "during" {
 		t.Errorf("got %+v", got)
+	}
+}
+
+// TestMachinePersisted: the store keeps the machine between readings as
+// JSON; a machine written and read back mid-excursion goes on exactly as
+// one that was never stopped, N-of-M window and pending peak included.
+func TestMachinePersisted(t *testing.T) {
+	s := &Sensor{ID: "p1", Kind: KindParticles05}
+	l := &Limits{AtRest: Thresholds{AlertHigh: f(2000), ActionHigh: f(3520)}, N: 2, M: 3, DelayS: 60}
+	rs := series(time.Minute, 100, 5000, 2500, 9000, 4000, 100, 100, 100)
+	_, want := run(t, NewMachine(s, t0), l, atRest, rs)
+	for cut := 1; cut < len(rs); cut++ {
+		m := NewMachine(s, t0)
+		_, got := run(t, m, l, atRest, rs[:cut])
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Machine
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		_, rest := run(t, &back, l, atRest, rs[cut:])
+		got = append(got, rest...)
+		wb, _ := json.Marshal(want)
+		gb, _ := json.Marshal(got)
+		if string(wb) != string(gb) {
+			t.Fatalf("stopped after %d readings:\ngot  %s\nwant %s", cut, gb, wb)
+		}
+	}
+	if len(want) != 3 {
+		t.Errorf("events: got %s", kinds(want))
+	}
+	// A level restored without its alarm starts afresh rather than fail.
+	m := NewMachine(s, t0)
+	m.Level = Action
+	r := Reading{SensorID: "p1", Seq: 1, At: t0, Value: 100}
+	if evs, _ := m.Step(l, AtRest, &r, t0); len(evs) != 0 || m.Level != Normal {
+		t.Errorf("got %+v, level %s", evs, m.Level)
 	}
 }

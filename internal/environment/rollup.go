@@ -23,7 +23,7 @@ const (
 type Rollup struct {
 	SensorID string        `json:"sensor_id"`
 	Start    time.Time     `json:"start"`
-	Width    time.Duration `json:"width"`
+	Width    time.Duration `json:"width_ns"`
 	Count    int64         `json:"count"`
 	Min      float64       `json:"min"`
 	Max      float64       `json:"max"`

@@ -55,7 +55,8 @@ type Observed struct {
 	Closed *Gap `json:"closed,omitempty"`
 }
 
-// Observe takes sequence seq, received at now. Readings may come in any
+// Observe takes sequence seq (numbers start at 1: Intake.Check refuses
+// 0), received at now. Readings may come in any
 // order; the first one received starts the tracking, and one below it
 // later extends it downwards (a gateway's buffer emptied after the live
 // readings started again).
