@@ -127,7 +127,7 @@ func (a *Alarm) MayAcknowledge(comment, signatureID string, now time.Time) error
 		return errs.Field("comment", "environment.alarm.comment_required")
 	}
 	if utf8.RuneCountInString(comment) > MaxComment || !bounds.Text(comment) {
-		return errs.Field("comment", "environment.alarm.comment_long", MaxComment)
+		return errs.Field("comment", "environment.alarm.comment_long", text.Int(MaxComment))
 	}
 	if signatureID == "" {
 		return errs.Field("signature_id", "environment.alarm.signature_required")

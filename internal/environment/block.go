@@ -11,6 +11,7 @@ import (
 
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
+	"galenix/internal/text"
 )
 
 // A block holds a run of one sensor's readings, compacted losslessly:
@@ -126,7 +127,7 @@ func readBucketed(r *bitReader) uint64 {
 // EncodeBlock compacts readings of one sensor, in the order given.
 func EncodeBlock(rs []Reading) ([]byte, error) {
 	if len(rs) > MaxBlockReadings {
-		return nil, errs.E(errs.TooLarge, "environment.block.too_many", MaxBlockReadings)
+		return nil, errs.E(errs.TooLarge, "environment.block.too_many", text.Int(MaxBlockReadings))
 	}
 	out := bytes.Clone(blockMagic)
 	id := ""

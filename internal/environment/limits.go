@@ -6,6 +6,7 @@ import (
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // Thresholds are the alert and action limits of one sensor in one state
@@ -89,7 +90,7 @@ func (l *Limits) Validate(k Kind) error {
 		}
 	}
 	if l.DelayS < 0 || l.Delay() > MaxDelay {
-		return errs.Field("delay_s", "environment.limits.delay_range", int64(MaxDelay/time.Second))
+		return errs.Field("delay_s", "environment.limits.delay_range", text.Int(MaxDelay/time.Second))
 	}
 	if err := bounds.Number("deadband", l.Deadband); err != nil {
 		return err
@@ -109,14 +110,14 @@ func (l *Limits) Validate(k Kind) error {
 			return errs.Field("n", "environment.limits.n_of_m_particles_only")
 		}
 		if l.N < 1 || l.M < l.N || l.M > MaxM {
-			return errs.Field("n", "environment.limits.n_of_m_range", MaxM)
+			return errs.Field("n", "environment.limits.n_of_m_range", text.Int(MaxM))
 		}
 	}
 	if l.SilenceS < 0 || l.Silence() > MaxSilence {
-		return errs.Field("silence_s", "environment.limits.silence_range", int64(MaxSilence/time.Second))
+		return errs.Field("silence_s", "environment.limits.silence_range", text.Int(MaxSilence/time.Second))
 	}
 	if l.GapS < 0 || l.GapDelay() > MaxGap {
-		return errs.Field("gap_s", "environment.limits.gap_range", int64(MaxGap/time.Second))
+		return errs.Field("gap_s", "environment.limits.gap_range", text.Int(MaxGap/time.Second))
 	}
 	return nil
 }
@@ -134,7 +135,7 @@ func (t Thresholds) validate(prefix string, k Kind) error {
 			return err
 		}
 		if *f.v < lo || *f.v > hi {
-			return errs.Field(prefix+f.name, "environment.limits.outside_physical", lo, hi, k.Unit())
+			return errs.Field(prefix+f.name, "environment.limits.outside_physical", text.Decimal(lo), text.Decimal(hi), k.Unit())
 		}
 	}
 	if t.AlertLow != nil && t.AlertHigh != nil && *t.AlertLow >= *t.AlertHigh {

@@ -8,6 +8,7 @@ import (
 
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
+	"galenix/internal/text"
 )
 
 // Kind is what a sensor measures.
@@ -160,7 +161,7 @@ func (s *Sensor) Validate() error {
 		}
 	}
 	if s.Decimals < 0 || s.Decimals > MaxDecimals {
-		return errs.Field("decimals", "environment.sensor.decimals_range", 0, MaxDecimals)
+		return errs.Field("decimals", "environment.sensor.decimals_range", text.Int(0), text.Int(MaxDecimals))
 	}
 	return nil
 }
