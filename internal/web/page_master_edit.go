@@ -186,6 +186,12 @@ func (s *Server) masterUpdate(w http.ResponseWriter, r *http.Request, vals url.V
 		return
 	}
 	if rowButton(vals) {
+		// A row added or moved in a version no longer a draft: refused as
+		// its save would be.
+		if cur.Status != production.MasterDraft {
+			s.pageError(w, r, errs.E(errs.Conflict, "store.master_batch_record_version", cur.Code, cur.Version, cur.Status))
+			return
+		}
 		s.renderMasterEdit(w, r, http.StatusOK, cur, nil, vals, nil)
 		return
 	}
