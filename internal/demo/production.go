@@ -321,12 +321,19 @@ func stock(q float64) float64 {
 }
 
 // approve takes a master written as a draft to the status given as its
-// life cycle does, at the load's clock: in review, reviewed and approved by
+// life cycle does, at the load's clock: signed by its author (which submits
+// it for review), reviewed and approved by
 // quality assurance's signatures a day apart (the approval moves it to
 // approved), then effective, a day later.
 func (p *factory) approve(m *production.Master, to production.MasterStatus) error {
-	if err := p.h.SetMasterStatus(m.ID, production.MasterInReview); err != nil {
-		return fmt.Errorf("master %s: %w", m.Code, err)
+	// Its author, a supervisor of the client's, signs it as written, which
+	// submits it for review.
+	author, err := crewFor(p.supervisors, m.ClientID)
+	if err != nil {
+		return err
+	}
+	if err := p.h.SignRecord(store.EntityMaster, m.ID, esign.Authored, author.act.UserID, author.act.Name, ""); err != nil {
+		return fmt.Errorf("author's signature of master %s: %w", m.Code, err)
 	}
 	p.at(p.h.Now().Add(day24))
 	if err := p.h.SignRecord(store.EntityMaster, m.ID, esign.Reviewed, p.qa.id, p.qa.name, ""); err != nil {

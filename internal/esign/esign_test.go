@@ -21,7 +21,7 @@ var (
 )
 
 func TestMeanings(t *testing.T) {
-	want := []string{"performed", "verified", "reviewed", "approved", "released", "rejected", "acknowledged"}
+	want := []string{"performed", "verified", "reviewed", "approved", "released", "rejected", "acknowledged", "authored"}
 	if len(esign.Meanings) != len(want) {
 		t.Fatalf("meanings %v, want %v", esign.Meanings, want)
 	}

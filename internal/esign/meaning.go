@@ -23,10 +23,13 @@ const (
 	Released     Meaning = "released"
 	Rejected     Meaning = "rejected"
 	Acknowledged Meaning = "acknowledged"
+	// Authored: the author signs a version as written, which submits it
+	// for review (a master batch record).
+	Authored Meaning = "authored"
 )
 
 // Meanings lists every meaning, in display order.
-var Meanings = []Meaning{Performed, Verified, Reviewed, Approved, Released, Rejected, Acknowledged}
+var Meanings = []Meaning{Performed, Verified, Reviewed, Approved, Released, Rejected, Acknowledged, Authored}
 
 // Valid reports whether m is a known meaning.
 func (m Meaning) Valid() bool {

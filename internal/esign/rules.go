@@ -76,8 +76,9 @@ var permits = map[kindMeaning][]identity.Permission{
 	{"batch_step", Verified}:  {identity.PermBatchExecute, identity.PermQualityDecide},
 	{"line", Performed}:       {identity.PermBatchExecute},
 	{"line", Verified}:        {identity.PermBatchExecute},
-	// A master batch record: its author's review, quality assurance's
-	// approval.
+	// A master batch record: its author's signature (which submits it for
+	// review), the author's review, quality assurance's approval.
+	{"master", Authored}: {identity.PermMasterEdit},
 	{"master", Reviewed}: {identity.PermMasterEdit},
 	{"master", Approved}: {identity.PermMasterApprove},
 	// A batch: quality's review, then the Qualified Person's decision.

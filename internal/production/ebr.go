@@ -148,8 +148,9 @@ type Entry struct {
 	Equipment string `json:"equipment,omitempty"`
 	Comment   string `json:"comment,omitempty"`
 	// ConfirmOutOfLimits: the operator confirms a numeric value outside
-	// its limits, and says why in Comment; without both such a value is
-	// refused (CheckOutOfLimits).
+	// its limits, or a material quantity outside its tolerance, and says
+	// why in Comment; without both such a value is refused
+	// (CheckOutOfLimits), in a correction too.
 	ConfirmOutOfLimits bool `json:"confirm_out_of_limits,omitempty"`
 	// Reason, for the line clearance that starts a batch further than
 	// StartDrift from its scheduled start, says why (CheckStart); the

@@ -276,10 +276,11 @@ func (m *Master) StepAt(op, no int) (*Step, bool) {
 // MasterMove is a change of a master's status, asked by a person.
 type MasterMove string
 
-// The moves of the life cycle. Approval is a QA signature (meaning
-// "approved"), not a move.
+// The moves of the life cycle. Submission is the author's signature
+// (meaning "authored"), approval a QA signature (meaning "approved"): not
+// moves a person asks for.
 const (
-	MoveSubmit   MasterMove = "submit"    // draft → in review
+	MoveSubmit   MasterMove = "submit"    // draft → in review: by the author's signature only
 	MoveReject   MasterMove = "reject"    // in review → draft
 	MoveEffect   MasterMove = "effective" // approved → effective (the previous effective one is superseded)
 	MoveRetire   MasterMove = "retire"    // effective or approved → retired
@@ -305,8 +306,10 @@ func (s MasterStatus) Next(mv MasterMove) (MasterStatus, error) {
 func ParseMove(s string) (MasterMove, error) {
 	mv := MasterMove(strings.TrimSpace(s))
 	switch mv {
-	case MoveSubmit, MoveReject, MoveEffect, MoveRetire:
+	case MoveReject, MoveEffect, MoveRetire:
 		return mv, nil
+	case MoveSubmit:
+		return mv, errs.Field("action", "production.master_submitted_by_author")
 	case MoveApproved:
 		return mv, errs.Field("action", "production.master_batch_record_approved")
 	}

@@ -215,17 +215,14 @@ func overlap(a, b, from, to time.Time) float64 {
 }
 
 // MayMoveMaster refuses a master move that is not one, or that the actor
-// may not ask for: those who write masters submit them; quality assurance
-// rejects, makes effective and retires. Checked before the master is read.
+// may not ask for: quality assurance rejects, makes effective and retires
+// (a draft is submitted by its author's signature, SubmitMaster). Checked
+// before the master is read.
 func MayMoveMaster(a identity.Actor, mv MasterMove) error {
 	if _, err := ParseMove(string(mv)); err != nil {
 		return err
 	}
-	perm := identity.PermMasterApprove
-	if mv == MoveSubmit {
-		perm = identity.PermMasterEdit
-	}
-	return a.Require(perm)
+	return a.Require(identity.PermMasterApprove)
 }
 
 // MoveMaster decides a move of a master's life cycle: the status it leads
@@ -244,6 +241,23 @@ func MoveMaster(a identity.Actor, m *Master, mv MasterMove, reason string) (Mast
 		return m.Status, errs.Field("reason", "production.say_why_you_move")
 	}
 	return to, nil
+}
+
+// SubmitMaster decides what the author's signature on a master does: one
+// meaning "authored" signs a draft as written and submits it for review
+// (ok), by one who writes masters; other meanings change nothing. A version
+// that is not a draft is refused: its author signed it already.
+func SubmitMaster(a identity.Actor, m *Master, meaning esign.Meaning) (submit bool, err error) {
+	if meaning != esign.Authored {
+		return false, nil
+	}
+	if err := a.Require(identity.PermMasterEdit); err != nil {
+		return false, err
+	}
+	if m.Status != MasterDraft {
+		return false, errs.E(errs.Conflict, "production.master_authored_draft_only", m.Code, m.Version, m.Status)
+	}
+	return true, nil
 }
 
 // ApproveMaster decides what a signature on a master does: one meaning

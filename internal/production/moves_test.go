@@ -193,16 +193,16 @@ func TestMasterMovesAndApproval(t *testing.T) {
 		to     MasterStatus
 		code   errs.Code
 	}{
-		{"submit a draft", editor, MasterDraft, MoveSubmit, "Ready", MasterInReview, ""},
 		{"QA rejects", quinn, MasterInReview, MoveReject, "Step 2.1 unclear", MasterDraft, ""},
 		{"QA makes effective", quinn, MasterApproved, MoveEffect, "Training done", MasterEffective, ""},
 		{"QA retires", quinn, MasterEffective, MoveRetire, "Product withdrawn", MasterRetired, ""},
-		{"an operator submits", olga, MasterDraft, MoveSubmit, "Ready", "", errs.Forbidden},
+		{"submission is the author's signature", editor, MasterDraft, MoveSubmit, "Ready", "", errs.Invalid},
+		{"an operator rejects", olga, MasterInReview, MoveReject, "No", "", errs.Forbidden},
 		{"the editor makes effective", editor, MasterApproved, MoveEffect, "Now", "", errs.Forbidden},
 		{"approval is a signature", quinn, MasterInReview, MoveApproved, "OK", "", errs.Invalid},
 		{"not a move", quinn, MasterInReview, "dance", "OK", "", errs.Invalid},
 		{"a draft made effective", quinn, MasterDraft, MoveEffect, "Now", "", errs.Conflict},
-		{"no reason", editor, MasterDraft, MoveSubmit, "  ", "", errs.Invalid},
+		{"no reason", quinn, MasterInReview, MoveReject, "  ", "", errs.Invalid},
 	} {
 		m := &Master{Code: "MBR-1", Version: 2, Status: c.status}
 		to, err := MoveMaster(c.a, m, c.mv, c.reason)
@@ -215,6 +215,23 @@ func TestMasterMovesAndApproval(t *testing.T) {
 		if m.Status != c.status {
 			t.Errorf("%s: the master read was changed", c.name)
 		}
+	}
+	draft := &Master{Code: "MBR-1", Version: 2, Status: MasterDraft}
+	if ok, err := SubmitMaster(editor, draft, esign.Authored); !ok || err != nil {
+		t.Errorf("the author signs a draft: %v %v", ok, err)
+	}
+	if ok, err := SubmitMaster(editor, draft, esign.Reviewed); ok || err != nil {
+		t.Errorf("the author's review submits nothing: %v %v", ok, err)
+	}
+	if _, err := SubmitMaster(olga, draft, esign.Authored); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("an operator signs as author: %v", err)
+	}
+	if _, err := SubmitMaster(editor, &Master{Code: "MBR-1", Version: 2, Status: MasterInReview}, esign.Authored); !errs.Is(err, errs.Conflict) ||
+		!strings.Contains(errs.MessageOf(err, "en"), "only a draft is signed by its author") {
+		t.Errorf("a version in review signed as authored: %v", err)
+	}
+	if _, err := ParseMove("submit"); errs.FieldOf(err) != "action" {
+		t.Errorf("submit as a move: %v", err)
 	}
 	inReview := &Master{Code: "MBR-1", Version: 2, Status: MasterInReview}
 	if ok, err := ApproveMaster(quinn, inReview, esign.Approved); !ok || err != nil {

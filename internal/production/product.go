@@ -118,7 +118,13 @@ type Material struct {
 	Kind MaterialKind `json:"kind"`
 	// Unit is the unit its quantities are counted in (kg, g, L, mL, units).
 	Unit string `json:"unit"`
+	// Version counts the material's changes: an update names the version
+	// it edited (If-Match) and applies only to it.
+	Version int `json:"version"`
 }
+
+// VersionRef returns the address of the material's version.
+func (m *Material) VersionRef() *int { return &m.Version }
 
 // Validate checks a material's fields.
 func (m *Material) Validate() error {

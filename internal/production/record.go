@@ -159,22 +159,34 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	return out, nil
 }
 
-// CheckOutOfLimits refuses to record a numeric value outside its limits
-// that the operator has not confirmed and explained (Annex 11 §5: a value
-// entered is checked before it is kept; a deviation then opens on the
-// operator's word): the confirmation first, then a comment, each refusal
-// naming its field with the limits. Other entries, and a value within its
-// limits, pass.
+// CheckOutOfLimits refuses to record a numeric value outside its limits,
+// or a material quantity outside its tolerance, that the operator has not
+// confirmed and explained (Annex 11 §5: a value entered is checked before
+// it is kept; a deviation then opens on the operator's word): the
+// confirmation first, then a comment, each refusal naming its field with
+// the limits. A correction that leads to such a value is checked the same
+// way. Other entries, and a value within its limits, pass.
 func CheckOutOfLimits(s *Step, rec *Recorded, e Entry) error {
-	if s.Kind != StepNumeric || !rec.Exception || s.Low == nil || s.High == nil {
+	if !rec.Exception {
 		return nil
 	}
-	low, high := text.Decimal(*s.Low), text.Decimal(*s.High)
+	key, low, high := "production.out_of_limits_confirm", text.Decimal(0), text.Decimal(0)
+	switch s.Kind {
+	case StepNumeric:
+		if s.Low == nil || s.High == nil {
+			return nil
+		}
+		low, high = text.Decimal(*s.Low), text.Decimal(*s.High)
+	case StepMaterial:
+		key, low, high = "production.out_of_tolerance_confirm", text.Decimal(s.Quantity), text.Decimal(s.Tolerance)
+	default:
+		return nil
+	}
 	switch {
 	case !e.ConfirmOutOfLimits:
-		return errs.Field("confirm_out_of_limits", "production.out_of_limits_confirm", low, high)
+		return errs.Field("confirm_out_of_limits", key, low, high)
 	case strings.TrimSpace(rec.Comment) == "":
-		return errs.Field("comment", "production.out_of_limits_confirm", low, high)
+		return errs.Field("comment", key, low, high)
 	}
 	return nil
 }
@@ -221,6 +233,9 @@ func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
 	}
 	rec, err := old.Step.Check(e)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckOutOfLimits(&old.Step, rec, e); err != nil {
 		return nil, err
 	}
 	out := &StepOutcome{Before: *old, Step: *old}

@@ -203,8 +203,13 @@ func TestRecordStepOutcomes(t *testing.T) {
 	})
 	t.Run("a quantity outside the tolerance", func(t *testing.T) {
 		next := stepOf(1, 3, StepPending)
-		out, err := RecordStep(Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Lot: releasedLot(), Now: now},
-			Entry{StepID: next.ID, Lot: "API-01", Quantity: "10.5"})
+		rec := Recording{Actor: olga, Batch: batchIn(BatchInProgress), Next: next, Lot: releasedLot(), Now: now}
+		// Confirmed and explained, or refused, as a value out of limits.
+		_, err := RecordStep(rec, Entry{StepID: next.ID, Lot: "API-01", Quantity: "10.5"})
+		refused(t, err, errs.Invalid, "confirm_out_of_limits", "10 ± 2 %")
+		_, err = RecordStep(rec, Entry{StepID: next.ID, Lot: "API-01", Quantity: "10.5", ConfirmOutOfLimits: true, Comment: " "})
+		refused(t, err, errs.Invalid, "comment", "out of tolerance")
+		out, err := RecordStep(rec, Entry{StepID: next.ID, Lot: "API-01", Quantity: "10.5", ConfirmOutOfLimits: true, Comment: "Balance vérifiée"})
 		if err != nil || !out.Step.Exception || out.Deviation == nil || out.Use.Quantity != 10.5 {
 			t.Fatalf("outcome %+v %v", out, err)
 		}
@@ -288,7 +293,13 @@ func TestCorrectStep(t *testing.T) {
 	t.Run("a correction out of limits counts, and opens a deviation once", func(t *testing.T) {
 		cc := ok
 		cc.Step = recorded()
-		out, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.3", Version: 2})
+		// Out of limits, a correction is confirmed and explained as a
+		// first entry is, or refused.
+		_, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.3", Version: 2})
+		refused(t, err, errs.Invalid, "confirm_out_of_limits", "[6.8; 7.2]")
+		_, err = CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.3", Version: 2, ConfirmOutOfLimits: true})
+		refused(t, err, errs.Invalid, "comment", "[6.8; 7.2]")
+		out, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.3", Version: 2, ConfirmOutOfLimits: true, Comment: "Mesure refaite"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -301,7 +312,7 @@ func TestCorrectStep(t *testing.T) {
 			"Lot L2603, étape 1.2 : 7,3 pH est hors des limites [6,8 ; 7,2] pH.", "Batch L2603, step 1.2: 7.3 pH is outside the limits [6.8; 7.2] pH.")
 		cc.Step = &out.Step
 		cc.Step.DeviationID = "dev"
-		again, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.4"})
+		again, err := CorrectStep(cc, Entry{StepID: cc.Step.ID, Value: "7.4", ConfirmOutOfLimits: true, Comment: "Encore"})
 		if err != nil || again.Deviation != nil || again.Step.Corrections != 2 {
 			t.Errorf("a second correction out of limits: %+v %v", again, err)
 		}

@@ -142,6 +142,8 @@ type Catalogue interface {
 	Materials(ctx context.Context) ([]Material, error)
 	Material(ctx context.Context, id string) (*Material, error)
 	CreateMaterial(ctx context.Context, m *Material) error
+	// UpdateMaterial changes a material, at the version it names.
+	UpdateMaterial(ctx context.Context, m *Material, reason string) error
 	Lots(ctx context.Context, f LotFilter) ([]Lot, error)
 	Lot(ctx context.Context, id string) (*Lot, error)
 	CreateLot(ctx context.Context, l *Lot) error

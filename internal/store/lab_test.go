@@ -71,7 +71,7 @@ func newLabEnv(t *testing.T, db *store.DB) *labEnv {
 			{Title: "Remplissage", Steps: []production.Step{{Kind: production.StepSampling, Text: "Prélever les flacons", SamplePoint: "Sortie"}}},
 		}}
 	must(t, p.CreateMaster(sup, &m))
-	_, err := p.MoveMaster(sup, m.ID, production.MoveSubmit, "Ready for review")
+	_, err := e.sign(t, "victor", "master", m.ID, esign.Authored)
 	must(t, err)
 	_, err = e.sign(t, "quinn", "master", m.ID, esign.Approved)
 	must(t, err)

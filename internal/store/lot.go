@@ -22,10 +22,14 @@ import (
 
 // --- materials
 
-const materialCols = `id, code, name, kind, unit`
+const materialCols = `id, code, name, kind, unit, version`
 
 func scanMaterial(sc scanner, m *production.Material) error {
-	return sc.Scan(&m.ID, &m.Code, &m.Name, &m.Kind, &m.Unit)
+	return sc.Scan(&m.ID, &m.Code, &m.Name, &m.Kind, &m.Unit, &m.Version)
+}
+
+func materialRow(m *production.Material) row {
+	return row{"code": m.Code, "name": m.Name, "kind": string(m.Kind), "unit": m.Unit}
 }
 
 // siteStock checks the actor may see the site's materials and lots: staff
@@ -83,7 +87,26 @@ func (tx *Tx) createMaterial(m *production.Material) error {
 		return err
 	}
 	m.ID = NewID()
-	return create(tx, materialTable, m.ID, m, row{"code": m.Code, "name": m.Name, "kind": string(m.Kind), "unit": m.Unit})
+	return create(tx, materialTable, m.ID, m, materialRow(m))
+}
+
+// UpdateMaterial changes a material of the site, at the version the change
+// names (0: any), with a reason; each field changed is audited with its old
+// and new value.
+func (s *ProductionStore) UpdateMaterial(ctx context.Context, m *production.Material, reason string) error {
+	if err := production.MayEditStock(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "material.update", reason, func(tx *Tx) error {
+		var old production.Material
+		if err := tx.materialByID(m.ID, &old); err != nil {
+			return err
+		}
+		if err := m.Validate(); err != nil {
+			return err
+		}
+		return update(tx, materialTable, m.ID, &old, m, materialRow(m))
+	})
 }
 
 // --- lots

@@ -307,14 +307,24 @@ func (tx *Tx) writeMasterStatus(id string, from, to production.MasterStatus, cli
 }
 
 // approveMaster is the hook of a signature on a master: one meaning
-// "approved" is quality assurance's approval of a version in review, which
-// it moves to approved. Other meanings change nothing.
+// "authored" is the author's signature of a draft as written, which
+// submits it for review; one meaning "approved" is quality assurance's
+// approval of a version in review, which it moves to approved. Other
+// meanings change nothing. A refusal refuses the signature: nothing
+// changes.
 func approveMaster(tx *Tx, sig *esign.Signature) error {
 	var m production.Master
-	if sig.Meaning == esign.Approved {
+	if sig.Meaning == esign.Approved || sig.Meaning == esign.Authored {
 		if err := tx.masterHead(sig.EntityID, &m); err != nil {
 			return err
 		}
+	}
+	submit, err := production.SubmitMaster(tx.actor, &m, sig.Meaning)
+	if err != nil {
+		return err
+	}
+	if submit {
+		return tx.moveMasterStatus(&m, production.MasterInReview)
 	}
 	approve, err := production.ApproveMaster(tx.actor, &m, sig.Meaning)
 	if err != nil || !approve {

@@ -350,6 +350,46 @@ func TestMaterialsAndLots(t *testing.T) {
 			wantFields(t, trail(t, db, "lot", lot.ID, seq))
 		})
 
+		t.Run("update a material", func(t *testing.T) {
+			salt := production.Material{Code: "NACL", Name: "Sodium chloride", Kind: production.MaterialRaw, Unit: "kg"}
+			must(t, s.CreateMaterial(victor, &salt))
+			if salt.Version != 1 {
+				t.Fatalf("a new material at version %d", salt.Version)
+			}
+			before := catalogueCounts(t, db)
+			edit := func(change func(m *production.Material)) *production.Material {
+				m := salt
+				change(&m)
+				return &m
+			}
+			wantErr(t, s.UpdateMaterial(victor, edit(func(m *production.Material) { m.Name = "NaCl" }), " "), errs.Invalid, "reason")
+			wantErr(t, s.UpdateMaterial(victor, edit(func(m *production.Material) { m.Kind = "gas" }), "kind"), errs.Invalid, "kind")
+			wantErr(t, s.UpdateMaterial(victor, edit(func(m *production.Material) { m.Unit = "" }), "unit"), errs.Invalid, "unit")
+			wantErr(t, s.UpdateMaterial(victor, edit(func(m *production.Material) { m.Code = "WFI" }), "same code"), errs.Conflict, "code")
+			wantErr(t, s.UpdateMaterial(e.as("olga"), edit(func(m *production.Material) { m.Name = "NaCl" }), "operator"), errs.Forbidden, "")
+			wantErr(t, s.UpdateMaterial(carla, edit(func(m *production.Material) { m.Name = "NaCl" }), "client"), errs.Forbidden, "")
+			wantErr(t, s.UpdateMaterial(victor, edit(func(m *production.Material) { m.ID = store.NewID() }), "none"), errs.NotFound, "")
+			_, err := db.Production().Material(victor, salt.ID)
+			must(t, err)
+			sameCatalogue(t, db, before)
+
+			seq := lastSeqAll(t, db)
+			m := edit(func(m *production.Material) { m.Name = "Sodium chloride, Ph. Eur."; m.Unit = "g" })
+			must(t, s.UpdateMaterial(victor, m, "Pharmacopoeia grade, weighed in grams"))
+			if m.Version != 2 {
+				t.Errorf("version after the change: %d", m.Version)
+			}
+			got, err := s.Material(victor, salt.ID)
+			sameRow(t, got, err, m)
+			wantFields(t, trail(t, db, "material", salt.ID, seq),
+				"material.update name Sodium chloride→Sodium chloride, Ph. Eur. [Pharmacopoeia grade, weighed in grams]",
+				"material.update unit kg→g [Pharmacopoeia grade, weighed in grams]")
+			// The form read at version 1 is stale now: refused, nothing written.
+			before = catalogueCounts(t, db)
+			wantErr(t, s.UpdateMaterial(victor, edit(func(m *production.Material) { m.Name = "Salt" }), "stale"), errs.Stale, "")
+			sameCatalogue(t, db, before)
+		})
+
 		t.Run("consume", func(t *testing.T) {
 			olga := e.as("olga")
 			seq := lastSeqAll(t, db)
@@ -482,12 +522,14 @@ func TestMasterLifeCycle(t *testing.T) {
 			v1 = m
 		})
 
-		t.Run("submit", func(t *testing.T) {
+		t.Run("submit by the author's signature", func(t *testing.T) {
 			before := catalogueCounts(t, db)
-			_, err := s.MoveMaster(e.as("olga"), v1.ID, production.MoveSubmit, "ready")
+			// Submission is a signature, not a move.
+			_, err := s.MoveMaster(victor, v1.ID, production.MoveSubmit, "Ready for review")
+			wantErr(t, err, errs.Invalid, "action")
+			// Only who writes masters signs as author.
+			_, err = e.signAs(t, "quinn", "master", v1.ID, esign.Authored)
 			wantErr(t, err, errs.Forbidden, "")
-			_, err = s.MoveMaster(victor, v1.ID, production.MoveSubmit, "")
-			wantErr(t, err, errs.Invalid, "reason")
 			_, err = s.MoveMaster(victor, v1.ID, production.MoveApproved, "approve it")
 			wantErr(t, err, errs.Invalid, "action")
 			_, err = s.MoveMaster(victor, v1.ID, production.MoveEffect, "now")
@@ -497,12 +539,21 @@ func TestMasterLifeCycle(t *testing.T) {
 			sameCatalogue(t, db, before)
 
 			seq := lastSeqAll(t, db)
-			got, err := s.MoveMaster(victor, v1.ID, production.MoveSubmit, "Ready for review")
+			_, err = e.signAs(t, "victor", "master", v1.ID, esign.Authored, "Ready for review")
+			must(t, err)
+			got, err := s.Master(victor, v1.ID)
 			must(t, err)
 			if got.Status != production.MasterInReview || len(got.Operations) != 2 {
 				t.Errorf("submitted %+v", got)
 			}
-			wantFields(t, trail(t, db, "master", v1.ID, seq), "master.move status draft→in_review [Ready for review]"+alpha)
+			es := trail(t, db, "master", v1.ID, seq)
+			if len(es) != 2 || es[0].Field != "signature" || es[1].Command != "signature.sign" || es[1].Field != "status" ||
+				es[1].Old != "draft" || es[1].New != "in_review" || es[1].ClientID != e.alpha.ID {
+				t.Errorf("entries %v", entryLines(es))
+			}
+			// Signed once: a version in review is not signed as authored.
+			_, err = e.signAs(t, "victor", "master", v1.ID, esign.Authored)
+			wantErr(t, err, errs.Conflict, "")
 			m := *got
 			m.Title = "Too late"
 			err = s.UpdateMaster(victor, &m, "change after submission")
@@ -542,7 +593,9 @@ func TestMasterLifeCycle(t *testing.T) {
 			// The approval signs the content, not the status it changes.
 			sigs, err := e.sigEnv.svc.Signatures(quinn, "master", v1.ID)
 			must(t, err)
-			if len(sigs) != 1 || sigs[0].Status != esign.Valid {
+			// The author's signature stays valid: the move it made changed
+			// the status, not the content it signed.
+			if len(sigs) != 2 || sigs[0].Status != esign.Valid || sigs[1].Status != esign.Valid {
 				t.Errorf("signatures %+v", sigs)
 			}
 			// Another meaning changes nothing.
@@ -565,7 +618,7 @@ func TestMasterLifeCycle(t *testing.T) {
 			if got.Status != production.MasterEffective {
 				t.Errorf("status %s", got.Status)
 			}
-			_, err = s.MoveMaster(victor, v2.ID, production.MoveSubmit, "Version 2 ready")
+			_, err = e.signAs(t, "victor", "master", v2.ID, esign.Authored, "Version 2 ready")
 			must(t, err)
 			_, err = e.signAs(t, "quinn", "master", v2.ID, esign.Approved)
 			must(t, err)

@@ -36,6 +36,7 @@ func (s *Server) routesProduction() {
 	}))
 	write("POST", "/api/v1/materials", create(s, p.CreateMaterial))
 	s.handle("GET", "/api/v1/materials/{id}", false, get(s, p.Material))
+	write("PUT", "/api/v1/materials/{id}", update(s, func(v *production.Material, id string) { v.ID = id }, p.UpdateMaterial))
 
 	s.handle("GET", "/api/v1/lots", false, list(s, func(r *http.Request) ([]production.Lot, error) {
 		q := r.URL.Query()

@@ -167,10 +167,20 @@ func (p *prodEnv) masterBody(productID, code string) map[string]any {
 func (p *prodEnv) effectiveMaster(t *testing.T, productID, code string) string {
 	t.Helper()
 	id := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(productID, code))
-	p.move(t, "supervisor", "/api/v1/masters/"+id, "submit", "in_review")
+	p.submit(t, id)
 	p.ok(t, p.sign(t, "qa", "master", id, "approved"), http.StatusCreated, "approve the master")
 	p.move(t, "qa", "/api/v1/masters/"+id, "effective", "effective")
 	return id
+}
+
+// submit has the supervisor sign the draft as its author, which submits
+// it for review.
+func (p *prodEnv) submit(t *testing.T, id string) {
+	t.Helper()
+	p.ok(t, p.sign(t, "supervisor", "master", id, "authored"), http.StatusCreated, "the author's signature")
+	if st := p.ok(t, p.call(t, "supervisor", "GET", "/api/v1/masters/"+id, nil), http.StatusOK, "master").object(t)["status"]; st != "in_review" {
+		t.Fatalf("signed by its author, the master is %v", st)
+	}
 }
 
 // move applies a move to a master or a batch and checks where it led.
@@ -394,7 +404,7 @@ func TestBatchRecordAPI(t *testing.T) {
 		}
 		m["title"], m["reason"] = "Ceftriaxone 1 g vials", "Title as in the dossier"
 		p.ok(t, p.call(t, "supervisor", "PUT", "/api/v1/masters/"+draft, m), http.StatusOK, "change the draft")
-		p.move(t, "supervisor", "/api/v1/masters/"+draft, "submit", "in_review")
+		p.submit(t, draft)
 		before = p.prodSnapshot(t)
 		m["title"] = "Changed in review"
 		p.call(t, "supervisor", "PUT", "/api/v1/masters/"+draft, m).wantError(t, http.StatusConflict, "conflict", "")
@@ -534,6 +544,23 @@ func TestBatchRecordAPI(t *testing.T) {
 		if l := p.call(t, "qa", "GET", "/api/v1/lots/"+p.lotQ, nil).object(t); l["quantity"] != float64(50) {
 			t.Errorf("lot in quarantine after the refusal: %v", l)
 		}
+		// A quantity out of its tolerance (10 g ± 5 %) is refused until the
+		// operator confirms it and says why, as a value out of limits.
+		before = p.prodSnapshot(t)
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"lot": "LOT-A", "quantity": "12", "comment": "Scale checked"}, "confirm_out_of_limits"},
+			{map[string]any{"lot": "LOT-A", "quantity": "12", "confirm_out_of_limits": true, "comment": " "}, "comment"},
+		} {
+			r := p.record(t, "operator", b1, steps[1], c.body)
+			r.wantError(t, http.StatusBadRequest, "invalid", c.field)
+			if !strings.Contains(string(r.body), "Quantity out of tolerance (10 ± 5 %): confirm it and explain in a comment.") {
+				t.Errorf("%v: the refusal reads %s", c.body, r.body)
+			}
+		}
+		p.prodUnchanged(t, before)
 		st := p.ok(t, p.record(t, "operator", b1, steps[1], map[string]any{"lot": "LOT-A", "quantity": "10"}), http.StatusOK, "add LOT-A").object(t)
 		if st["state"] != "done" || st["lot_code"] != "LOT-A" || st["performed_name"] != "Otto Operator" {
 			t.Errorf("material added: %v", st)
@@ -629,6 +656,14 @@ func TestBatchRecordAPI(t *testing.T) {
 		if st["corrections"] != float64(1) || st["value"] != "7.10 pH" || st["exception_text"] != nil || st["exception_code"] != nil {
 			t.Errorf("corrected step: %v", st)
 		}
+		// A correction to a value out of limits needs the confirmation and
+		// a comment, as a first entry does; refused, nothing changes.
+		before = p.prodSnapshot(t)
+		p.call(t, "operator", "PUT", "/api/v1/batches/"+b1+"/steps/"+steps[4]["id"].(string), map[string]any{"value": "8.0", "reason": "Second reading"}).
+			wantError(t, http.StatusBadRequest, "invalid", "confirm_out_of_limits")
+		p.call(t, "operator", "PUT", "/api/v1/batches/"+b1+"/steps/"+steps[4]["id"].(string), map[string]any{"value": "8.0", "reason": "Second reading",
+			"confirm_out_of_limits": true}).wantError(t, http.StatusBadRequest, "invalid", "comment")
+		p.prodUnchanged(t, before)
 		p.call(t, "supervisor", "POST", "/api/v1/batches/"+b1+"/move", map[string]string{"action": "complete", "reason": "x"}).wantError(t, http.StatusConflict, "conflict", "")
 		p.ok(t, p.record(t, "operator", b1, steps[7], map[string]any{"confirm": true}), http.StatusOK, "last step")
 		p.move(t, "operator", "/api/v1/batches/"+b1, "complete", "completed")
@@ -1104,7 +1139,7 @@ func exerciseProduction(t *testing.T, e *env) prodWorld {
 	m := p.call(t, "supervisor", "GET", "/api/v1/masters/"+master, nil).object(t)
 	m["hours"], m["reason"] = 3, "Filling takes longer"
 	p.ok(t, p.call(t, "supervisor", "PUT", "/api/v1/masters/"+master, m), http.StatusOK, "update master")
-	p.move(t, "supervisor", "/api/v1/masters/"+master, "submit", "in_review")
+	p.submit(t, master)
 	p.ok(t, p.sign(t, "qa", "master", master, "approved"), http.StatusCreated, "approve")
 	p.move(t, "qa", "/api/v1/masters/"+master, "effective", "effective")
 	w.draft = p.created(t, "supervisor", "/api/v1/masters", p.masterBody(w.product, "MBR-CEF"))

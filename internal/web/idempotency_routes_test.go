@@ -403,9 +403,14 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			path := "/api/v1/masters/" + p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, code("MBR-U")))
 			return idemRequest{who: "supervisor", path: path, body: edited(t, "supervisor", path, "hours", 3)}
 		},
+		"updateMaterial": func(t *testing.T) idemRequest {
+			path := "/api/v1/materials/" + p.created(t, "supervisor", "/api/v1/materials", map[string]any{"code": code("M-U"), "name": "Salt", "kind": "raw", "unit": "kg"})
+			return idemRequest{who: "supervisor", path: path, body: edited(t, "supervisor", path, "name", "Sodium chloride")}
+		},
 		"moveMaster": func(t *testing.T) idemRequest {
 			id := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, code("MBR-M")))
-			return idemRequest{who: "supervisor", path: "/api/v1/masters/" + id + "/move", body: map[string]string{"action": "submit", "reason": "Ready"}}
+			p.submit(t, id)
+			return idemRequest{who: "qa", path: "/api/v1/masters/" + id + "/move", body: map[string]string{"action": "reject", "reason": "Unclear"}}
 		},
 		"createOrder": func(t *testing.T) idemRequest {
 			return idemRequest{who: "supervisor", path: "/api/v1/orders", body: map[string]any{"product_id": product, "quantity": 1000,

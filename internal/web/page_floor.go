@@ -191,7 +191,7 @@ func (s *Server) renderFloor(w http.ResponseWriter, r *http.Request, st floorSta
 		}
 		// The step's content as the tablet shows it, for its signatures.
 		d.Sign.Values.Set("content_sha256", s.contentOf(r, "batch_step", n.ID))
-		d.OutOfLimits = outOfLimits(n, d.Step.Get("value"))
+		d.OutOfLimits = outOfLimits(n, d.Step.Values)
 	}
 	q := r.URL.Query()
 	switch done := q.Get("done"); done {
@@ -231,6 +231,11 @@ func (s *Server) prepareNext(ctx context.Context, d *floorLinePage, n *productio
 			return err
 		}
 		d.Material = m
+		// The quantities within tolerance, for the script's hint; the
+		// server checks again (production.CheckOutOfLimits).
+		tol := st.Quantity * st.Tolerance / 100
+		d.Low, d.High = strconv.FormatFloat(st.Quantity-tol, 'f', -1, 64), strconv.FormatFloat(st.Quantity+tol, 'f', -1, 64)
+		d.ConfirmLimits = text.Render(d.Lang, "production.out_of_tolerance_confirm", text.Decimal(st.Quantity), text.Decimal(st.Tolerance))
 	case production.StepEquipment:
 		eq, err := s.Site.Equipment(ctx, site.EquipmentFilter{LineID: d.F.Line.ID})
 		if err != nil {
@@ -264,11 +269,22 @@ func (s *Server) prepareNext(ctx context.Context, d *floorLinePage, n *productio
 
 // outOfLimits reports whether the value typed for the numeric step is
 // outside its limits, as recording it would find.
-func outOfLimits(n *production.StepRecord, value string) bool {
-	if n.Step.Kind != production.StepNumeric || value == "" {
+func outOfLimits(n *production.StepRecord, vals url.Values) bool {
+	e := production.Entry{Value: vals.Get("value"), Lot: vals.Get("lot"), Quantity: vals.Get("quantity")}
+	switch n.Step.Kind {
+	case production.StepNumeric:
+		if e.Value == "" {
+			return false
+		}
+	case production.StepMaterial:
+		if e.Quantity == "" {
+			return false
+		}
+		e.Lot = "-" // the quantity alone says whether it is out of tolerance
+	default:
 		return false
 	}
-	rec, err := n.Step.Check(production.Entry{Value: value})
+	rec, err := n.Step.Check(e)
 	return err == nil && rec.Exception
 }
 

@@ -53,13 +53,15 @@ type masterPage struct {
 	// apply in the master's status.
 	CanApprove bool
 	Moves      []production.MasterMove
-	// CanReview shows the author's review form (a draft, for who writes
+	// CanReview shows the author's review form and the author's signing
+	// form, which submits the draft for review (a draft, for who writes
 	// masters); CanEdit the link to the draft's editor; CanRevise the link
 	// to a new version of an effective one.
 	CanReview, CanEdit, CanRevise bool
-	// Sign is the signing form, Review the author's, Move the form of the
-	// moves, each with what was typed and the refusal, if any.
-	Sign, Review, Move *form
+	// Sign is the signing form, Review the author's review, Author the
+	// author's signature, Move the form of the moves, each with what was
+	// typed and the refusal, if any.
+	Sign, Review, Author, Move *form
 	// Previous is the version of the same code before this one, if any,
 	// and Changes what changed since, in words.
 	Previous *production.Master
@@ -86,7 +88,6 @@ var masterMoves = []struct {
 	mv   production.MasterMove
 	perm identity.Permission
 }{
-	{production.MasterDraft, production.MoveSubmit, identity.PermMasterEdit},
 	{production.MasterInReview, production.MoveReject, identity.PermMasterApprove},
 	{production.MasterApproved, production.MoveEffect, identity.PermMasterApprove},
 	{production.MasterApproved, production.MoveRetire, identity.PermMasterApprove},
@@ -98,8 +99,9 @@ func (s *Server) masterPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // masterForms are the forms of a master's page as posted, with their
-// refusal: QA's approval (sign), the author's review, the moves.
-type masterForms struct{ sign, review, move *form }
+// refusal: QA's approval (sign), the author's review, the author's
+// signature, the moves.
+type masterForms struct{ sign, review, author, move *form }
 
 // renderMaster draws the master's page, with the signing and move forms as
 // typed and their refusal, if any.
@@ -112,12 +114,12 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		s.pageError(w, r, err)
 		return
 	}
-	d := masterPage{prodBase: s.prodBase(r, "batches", "masters"), Master: m, Sign: sign, Review: forms.review, Move: move}
+	d := masterPage{prodBase: s.prodBase(r, "batches", "masters"), Master: m, Sign: sign, Review: forms.review, Author: forms.author, Move: move}
 	if r.Method == http.MethodPost {
 		d.Path = "/masters/" + url.PathEscape(m.ID) // where the language switch returns
 	}
 	switch notice {
-	case "signed", "moved", "created", "saved", "reviewed":
+	case "signed", "moved", "created", "saved", "reviewed", "submitted":
 		d.Notice = tr(d.Lang, "master.notice."+notice)
 	}
 	if d.Sign == nil {
@@ -128,6 +130,10 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		d.Review = &form{Values: url.Values{}, lang: d.Lang}
 	}
 	d.Review.Values.Set("content_sha256", content)
+	if d.Author == nil {
+		d.Author = &form{Values: url.Values{}, lang: d.Lang}
+	}
+	d.Author.Values.Set("content_sha256", content)
 	if d.Move == nil {
 		d.Move = &form{Values: url.Values{}, lang: d.Lang}
 	}
@@ -173,6 +179,9 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 	}
 	if forms.review != nil && forms.review.Err != nil && !d.CanReview {
 		d.Error = errs.MessageOf(forms.review.Err, d.Lang)
+	}
+	if forms.author != nil && forms.author.Err != nil && !d.CanReview {
+		d.Error = errs.MessageOf(forms.author.Err, d.Lang)
 	}
 	if move != nil && move.Err != nil && len(d.Moves) == 0 {
 		d.Error = errs.MessageOf(move.Err, d.Lang)

@@ -19,8 +19,9 @@ import (
 // one), and the change of a draft, with its operations and their steps of
 // every kind. It works without JavaScript: the form has a number of rows,
 // and its "add a step" and "add an operation" buttons post it to be drawn
-// again with one more row (a step's "move up" and "move down", with two
-// rows swapped), saving nothing. A row left blank is no step. The master is
+// again with one more row (a step's or an operation's "move up" and "move
+// down", with two rows swapped), saving nothing: the order is saved with
+// the draft, through the production service, audited. A row left blank is no step. The master is
 // written through the production service, as the API writes it.
 //
 // The form's names: ops is the number of operations, o{i}.title and
@@ -33,6 +34,7 @@ func (s *Server) routesMasterEditor() {
 	s.handle("GET", "/masters/{id}/edit", false, s.masterEdit)
 	s.formWrite("/masters/{id}/edit", s.masterUpdate)
 	s.formWrite("/masters/{id}/review", s.masterReview)
+	s.formWrite("/masters/{id}/author", s.masterAuthor)
 }
 
 // Bounds of the rows a form may ask for: a forged count draws no more.
@@ -184,6 +186,12 @@ func (s *Server) masterUpdate(w http.ResponseWriter, r *http.Request, vals url.V
 		return
 	}
 	if rowButton(vals) {
+		// A row added or moved in a version no longer a draft: refused as
+		// its save would be.
+		if cur.Status != production.MasterDraft {
+			s.pageError(w, r, errs.E(errs.Conflict, "store.master_batch_record_version", cur.Code, cur.Version, cur.Status))
+			return
+		}
 		s.renderMasterEdit(w, r, http.StatusOK, cur, nil, vals, nil)
 		return
 	}
@@ -231,6 +239,24 @@ func (s *Server) masterReview(w http.ResponseWriter, r *http.Request, vals url.V
 	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=reviewed", http.StatusSeeOther)
 }
 
+// masterAuthor signs a draft as its author wrote it, which submits it for
+// review (meaning "authored", 21 CFR 11.200: username and password at every
+// signing). Without a valid signature nothing changes.
+func (s *Server) masterAuthor(w http.ResponseWriter, r *http.Request, vals url.Values) {
+	id := r.PathValue("id")
+	if _, err := s.signRecord(r, "master", id, string(esign.Authored), vals); err != nil {
+		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
+			s.pageError(w, r, err)
+			return
+		}
+		s.logIfInternal(r, err)
+		vals.Del("password")
+		s.renderMaster(w, r, refusalStatus(err), masterForms{author: &form{Values: vals, Err: err, lang: langOf(r), shown: signFields}}, "")
+		return
+	}
+	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=submitted", http.StatusSeeOther)
+}
+
 // rowButton applies the form's "add" or "move" button, if one was pressed:
 // one more operation, one more step in an operation, or a step moved up or
 // down (swapped with its neighbour). It reports whether one was.
@@ -262,9 +288,15 @@ func rowButton(vals url.Values) bool {
 }
 
 // moveStep swaps the step named "up:i.j" or "down:i.j" with the one
-// before or after it in its operation, every field of theirs.
+// before or after it in its operation, every field of theirs; or the
+// operation named "opup:i" or "opdown:i" with the one before or after it,
+// its title and all its steps.
 func moveStep(vals url.Values, mv string) {
 	dir, at, _ := strings.Cut(mv, ":")
+	if dir == "opup" || dir == "opdown" {
+		moveOperation(vals, dir == "opup", at)
+		return
+	}
 	op, no, _ := strings.Cut(at, ".")
 	i, err1 := strconv.Atoi(op)
 	j, err2 := strconv.Atoi(no)
@@ -290,6 +322,43 @@ func moveStep(vals url.Values, mv string) {
 		if x != nil {
 			vals[b+f] = x
 		}
+	}
+}
+
+// moveOperation swaps operation i with the one before it (up) or after
+// it: their titles, their numbers of rows, their marks to remove, and
+// every field of their steps.
+func moveOperation(vals url.Values, up bool, at string) {
+	i, err := strconv.Atoi(at)
+	n := rowCount(vals, "ops", maxOpRows)
+	k := i + 1
+	if up {
+		k = i - 1
+	}
+	if err != nil || i < 1 || i > n || k < 1 || k > n {
+		return
+	}
+	a, b := strconv.Itoa(i), strconv.Itoa(k)
+	moved := url.Values{}
+	for key, v := range vals {
+		var to string
+		switch {
+		case strings.HasPrefix(key, "o"+a+"."):
+			to = "o" + b + "." + strings.TrimPrefix(key, "o"+a+".")
+		case strings.HasPrefix(key, "o"+b+"."):
+			to = "o" + a + "." + strings.TrimPrefix(key, "o"+b+".")
+		case strings.HasPrefix(key, "s"+a+"."):
+			to = "s" + b + "." + strings.TrimPrefix(key, "s"+a+".")
+		case strings.HasPrefix(key, "s"+b+"."):
+			to = "s" + a + "." + strings.TrimPrefix(key, "s"+b+".")
+		default:
+			continue
+		}
+		moved[to] = v
+		delete(vals, key)
+	}
+	for key, v := range moved {
+		vals[key] = v
 	}
 }
 

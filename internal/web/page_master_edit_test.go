@@ -178,11 +178,34 @@ func TestMasterEditorPages(t *testing.T) {
 			}
 			sup.follow(t, sup.post(page+"/review", url.Values{"username": {"supervisor"}, "password": {testPassword}, "reason": {"Relu"},
 				"content_sha256": {hiddenValue(t, sup.get(page).body, "content_sha256")}})).
-				has(t, http.StatusOK, "Revue signée.", "Sonia Superviseure — ", "Revu / Reviewed", "Relu", "Soumettre")
-			op.get(page).lacks(t, "Signer la revue", `/edit"`)
+				has(t, http.StatusOK, "Revue signée.", "Sonia Superviseure — ", "Revu / Reviewed", "Relu", "Signer et soumettre à la revue")
+			op.get(page).lacks(t, "Signer la revue", "Signer et soumettre", `/edit"`)
+			// The submission is the author's signature: without a valid
+			// one, refused, and nothing changes.
+			before = f.prodSnapshot(t)
+			sup.post(page+"/author", url.Values{"username": {"supervisor"}, "password": {"wrong"}}).
+				has(t, http.StatusUnauthorized, "Identifiant ou mot de passe incorrect", "Signer et soumettre à la revue")
+			sup.post(page+"/author", url.Values{"username": {"qa"}, "password": {testPassword}}).has(t, http.StatusUnauthorized, "Signez avec votre propre identifiant")
+			op.post(page+"/author", url.Values{"username": {"operator"}, "password": {testPassword}}).has(t, http.StatusForbidden)
+			client.post(page+"/author", url.Values{"username": {"client-alpha"}, "password": {testPassword}}).has(t, http.StatusNotFound)
+			f.call(t, "supervisor", "POST", "/api/v1/masters/"+id+"/move", map[string]string{"action": "submit", "reason": "Ready"}).
+				wantError(t, http.StatusBadRequest, "invalid", "action")
+			if after := f.prodSnapshot(t); after["signatures"] != before["signatures"] || after["masters"] != before["masters"] {
+				t.Errorf("a refused submission wrote: %v, before %v", after, before)
+			}
+			if m := f.call(t, "supervisor", "GET", "/api/v1/masters/"+id, nil).object(t); m["status"] != "draft" {
+				t.Errorf("after refused submissions the master is %v", m["status"])
+			}
+			sup.follow(t, sup.post(page+"/author", url.Values{"username": {"supervisor"}, "password": {testPassword}, "reason": {"Prêt"},
+				"content_sha256": {hiddenValue(t, sup.get(page).body, "content_sha256")}})).
+				has(t, http.StatusOK, "Version signée par son auteur et soumise à la revue.", "Rédigé / Authored", "En revue")
+			if m := f.call(t, "supervisor", "GET", "/api/v1/masters/"+id, nil).object(t); m["status"] != "in_review" {
+				t.Errorf("signed by its author, the master is %v", m["status"])
+			}
+			// Signed once: a version in review is not signed as authored.
+			f.sign(t, "supervisor", "master", id, "authored").wantError(t, http.StatusConflict, "conflict", "")
 			// Submitted for review: no editor any more.
-			f.move(t, "supervisor", "/api/v1/masters/"+id, "submit", "in_review")
-			sup.get(page).lacks(t, "Signer la revue", `href="/masters/`+id+`/edit"`)
+			sup.get(page).lacks(t, "Signer la revue", "Signer et soumettre", `href="/masters/`+id+`/edit"`)
 			sup.get(page+"/edit").has(t, http.StatusConflict, "seul un brouillon peut être modifié")
 		})
 	})

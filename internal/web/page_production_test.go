@@ -149,6 +149,25 @@ func TestFloorTabletPage(t *testing.T) {
 		f.prodUnchanged(t, before)
 	})
 
+	t.Run("a quantity out of tolerance", func(t *testing.T) {
+		p := op.get(line)
+		p.has(t, http.StatusOK, `data-low="9.5"`, `data-high="10.5"`, "Hors tolérance")
+		if box := confirmBox.FindString(p.body); box == "" || !strings.Contains(box, " hidden") {
+			t.Errorf("the page asks for a confirmation before a quantity is typed: %q", box)
+		}
+		// Not confirmed, then not explained: refused, nothing recorded.
+		before := f.prodSnapshot(t)
+		p = op.post(line+"/step", step(1, url.Values{"lot": {"LOT-A"}, "quantity": {"12"}}))
+		p.has(t, http.StatusBadRequest, "Quantité hors tolérance (10 ± 5 %) : confirmez et expliquez en commentaire.", `value="12"`,
+			`name="confirm_out_of_limits" value="yes" required`, "Commentaire (obligatoire)")
+		if box := confirmBox.FindString(p.body); box == "" || strings.Contains(box, " hidden") {
+			t.Errorf("the refusal hides the confirmation: %q", box)
+		}
+		op.post(line+"/step", step(1, url.Values{"lot": {"LOT-A"}, "quantity": {"12"}, "confirm_out_of_limits": {"yes"}, "comment": {" "}})).
+			has(t, http.StatusBadRequest, `name="confirm_out_of_limits" value="yes" checked required`)
+		f.prodUnchanged(t, before)
+	})
+
 	for i, entry := range []url.Values{
 		{"lot": {"LOT-A"}, "quantity": {"10"}},
 		{"lot": {"LOT-B"}, "quantity": {"20,0"}},
@@ -411,7 +430,7 @@ func TestMasterApprovalPage(t *testing.T) {
 	f := newProdEnv(t, e, "operator")
 	product := f.created(t, "supervisor", "/api/v1/products", f.productBody("CEF-1G"))
 	id := f.created(t, "supervisor", "/api/v1/masters", f.masterBody(product, "MBR-CEF"))
-	f.move(t, "supervisor", "/api/v1/masters/"+id, "submit", "in_review")
+	f.submit(t, id)
 	page := "/masters/" + id
 
 	sup := f.browserWith(t, "supervisor", testPassword, "")
@@ -439,10 +458,12 @@ func TestMasterApprovalPage(t *testing.T) {
 	m := f.ok(t, f.call(t, "supervisor", "GET", "/api/v1/masters/"+id, nil), http.StatusOK, "master").object(t)
 	m["title"], m["reason"] = "Ceftriaxone 1 g, changed", "Title changed during the review"
 	f.ok(t, f.call(t, "supervisor", "PUT", "/api/v1/masters/"+id, m), http.StatusOK, "change the draft")
-	f.move(t, "supervisor", "/api/v1/masters/"+id, "submit", "in_review")
+	f.submit(t, id)
 	qa.post(page+"/sign", url.Values{"username": {"qa"}, "password": {testPassword}, "content_sha256": {shown}}).
 		has(t, http.StatusConflict, "a changé depuis que vous l")
-	if sigs := f.call(t, "qa", "GET", "/api/v1/signatures?entity=master&entity_id="+id, nil).items(t); len(sigs) != 0 {
+	// Only the author's two signatures: the first broken by the change.
+	if sigs := f.call(t, "qa", "GET", "/api/v1/signatures?entity=master&entity_id="+id, nil).items(t); len(sigs) != 2 ||
+		sigs[0]["meaning"] != "authored" || sigs[0]["status"] != "broken" || sigs[1]["meaning"] != "authored" || sigs[1]["status"] != "valid" {
 		t.Fatalf("a stale form signed: %v", sigs)
 	}
 	if again := hiddenValue(t, qa.get(page).body, "content_sha256"); again == shown || len(again) != 64 {

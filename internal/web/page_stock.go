@@ -86,8 +86,7 @@ func materialEditor(s *Server) *editor[production.Material] {
 			{Name: "kind", Kind: "select", Required: true, Choices: "kinds"},
 			{Name: "unit", Kind: "text", Required: true, Max: 12},
 		},
-		// A material is recorded once: the service has no change of it.
-		get: s.Production.Material, create: s.Production.CreateMaterial,
+		get: s.Production.Material, create: s.Production.CreateMaterial, update: s.Production.UpdateMaterial,
 		setID: func(m *production.Material, id string) { m.ID = id },
 		values: func(m *production.Material) url.Values {
 			return url.Values{"code": {m.Code}, "name": {m.Name}, "kind": {string(m.Kind)}, "unit": {m.Unit}}

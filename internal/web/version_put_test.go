@@ -320,18 +320,19 @@ func TestStaleAccountForm(t *testing.T) {
 	})
 }
 
-// TestConcurrentMasterMoves: eight submissions of one draft at once: one
-// moves it, the others are refused, and the trail holds one move.
+// TestConcurrentMasterMoves: eight rejections of one version in review at
+// once: one moves it, the others are refused, and the trail holds one move.
 func TestConcurrentMasterMoves(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		p := newProdEnv(t, e, "supervisor")
 		product := p.created(t, "supervisor", "/api/v1/products", p.productBody("CEF-2G"))
 		draft := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, "MBR-CEF2"))
+		p.submit(t, draft)
 		answers := make(chan int, 8)
 		for range 8 {
 			go func() {
-				answers <- p.call(t, "supervisor", "POST", "/api/v1/masters/"+draft+"/move",
-					map[string]string{"action": "submit", "reason": "Ready for review"}).status
+				answers <- p.call(t, "qa", "POST", "/api/v1/masters/"+draft+"/move",
+					map[string]string{"action": "reject", "reason": "Step 2.1 unclear"}).status
 			}()
 		}
 		ok, refused := 0, 0
@@ -347,12 +348,12 @@ func TestConcurrentMasterMoves(t *testing.T) {
 		}
 		moves := 0
 		for _, en := range e.auditEntries(t, audit.Filter{Entity: "master", EntityID: draft}) {
-			if en.Field == "status" && en.New == "in_review" {
+			if en.Field == "status" && en.Old == "in_review" && en.New == "draft" {
 				moves++
 			}
 		}
 		if ok != 1 || refused != 7 || moves != 1 {
-			t.Errorf("8 submissions at once: %d applied, %d refused, %d status changes audited; want 1, 7, 1", ok, refused, moves)
+			t.Errorf("8 rejections at once: %d applied, %d refused, %d status changes audited; want 1, 7, 1", ok, refused, moves)
 		}
 	})
 }

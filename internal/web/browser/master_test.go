@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"galenix/internal/demo"
 )
 
 // TestBrowserMasterEditor: on the demo site, in Chromium, on a tablet in
@@ -112,4 +114,32 @@ func TestBrowserMasterEditor(t *testing.T) {
 	noSideways(sup, "the draft's editor in portrait")
 	sup.screenshot(shots, "master-edit-768-fr")
 	sup.noViolations("the master editor")
+
+	// The operations reorder with buttons of 48 px at least; the form
+	// comes back with the operations swapped, saving nothing.
+	size, err := chromedp.Run(sup.ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector('button[name=move][value="opup:2"]').getBoundingClientRect(); return [r.width, r.height]; })()`))
+	if err != nil || len(size) != 2 || size[0] < 48 || size[1] < 48 {
+		t.Errorf("the button moving an operation measures %v, want 48 px at least each way", size)
+	}
+	sup.load("move the second operation up", "#o1-title", chromedp.Click(chromedp.CSS(`button[name=move][value="opup:2"]`)))
+	if got, _ := chromedp.Run(sup.ctx, chromedp.Value(chromedp.CSS(`#o1-title`))); got != "Compression" {
+		t.Errorf("after moving operation 2 up the first reads %q", got)
+	}
+	sup.load("move it back down", "#o2-title", chromedp.Click(chromedp.CSS(`button[name=move][value="opdown:1"]`)))
+	if got, _ := chromedp.Run(sup.ctx, chromedp.Value(chromedp.CSS(`#o1-title`))); got != "Préparation" {
+		t.Errorf("after moving it back the first operation reads %q", got)
+	}
+
+	// The author signs the draft as written, which submits it for review.
+	sup.load("back to the draft", "main h1", chromedp.Click(chromedp.CSS(`.editor-bar a.btn`)))
+	sup.do("sign as the author",
+		chromedp.SendKeys(chromedp.CSS(`#author #s-username`), "supervisor"),
+		chromedp.SendKeys(chromedp.CSS(`#author #s-password`), demo.Password))
+	sup.load("sign and submit", "main h1", chromedp.Click(chromedp.CSS(`#author button.btn-primary`)))
+	got = sup.text("main")
+	for _, want := range []string{"Version signée par son auteur et soumise à la revue.", "En revue", "Rédigé / Authored"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("after the author's signature the page lacks %q:\n%.2000s", want, got)
+		}
+	}
 }
