@@ -67,7 +67,11 @@ func (s *Server) routesAPI() {
 	s.handle("PUT", "/api/v1/teams/{id}", false, update(s, func(v *site.Team, id string) { v.ID = id }, s.Site.UpdateTeam))
 
 	s.handle("GET", "/api/v1/people", false, searched(s, 100, func(r *http.Request, q string, limit, offset int) ([]site.Person, int, error) {
-		return s.Site.SearchPeople(r.Context(), site.PersonFilter{TeamID: r.URL.Query().Get("team_id"), Query: q, Limit: limit, Offset: offset})
+		ids, err := queryIDs(r.URL.Query(), "team_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return s.Site.SearchPeople(r.Context(), site.PersonFilter{TeamID: ids["team_id"], Query: q, Limit: limit, Offset: offset})
 	}))
 	s.handle("POST", "/api/v1/people", false, create(s, s.Site.CreatePerson))
 	s.handle("GET", "/api/v1/people/{id}", false, get(s, s.Site.Person))

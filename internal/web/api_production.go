@@ -25,7 +25,11 @@ func (s *Server) routesProduction() {
 	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, s.live.after(h)) }
 
 	s.handle("GET", "/api/v1/products", false, searched(s, maxListAll, func(r *http.Request, q string, limit, offset int) ([]production.Product, int, error) {
-		return p.SearchProducts(r.Context(), production.ProductFilter{ClientID: r.URL.Query().Get("client_id"), Query: q, Limit: limit, Offset: offset})
+		ids, err := queryIDs(r.URL.Query(), "client_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchProducts(r.Context(), production.ProductFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset})
 	}))
 	write("POST", "/api/v1/products", create(s, p.CreateProduct))
 	s.handle("GET", "/api/v1/products/{id}", false, get(s, p.Product))
@@ -43,7 +47,11 @@ func (s *Server) routesProduction() {
 		if err != nil {
 			return nil, 0, err
 		}
-		return p.SearchLots(r.Context(), production.LotFilter{MaterialID: q.Get("material_id"), Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset})
+		ids, err := queryIDs(q, "material_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchLots(r.Context(), production.LotFilter{MaterialID: ids["material_id"], Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset})
 	}))
 	write("POST", "/api/v1/lots", create(s, p.CreateLot))
 	s.handle("GET", "/api/v1/lots/{id}", false, get(s, p.Lot))
@@ -86,7 +94,11 @@ func (s *Server) routesProduction() {
 	})
 
 	s.handle("GET", "/api/v1/orders", false, searched(s, maxListAll, func(r *http.Request, q string, limit, offset int) ([]production.Order, int, error) {
-		return p.SearchOrders(r.Context(), production.OrderFilter{ClientID: r.URL.Query().Get("client_id"), Query: q, Limit: limit, Offset: offset})
+		ids, err := queryIDs(r.URL.Query(), "client_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchOrders(r.Context(), production.OrderFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset})
 	}))
 	write("POST", "/api/v1/orders", s.apiCreateOrder)
 	s.handle("GET", "/api/v1/orders/{id}", false, get(s, p.Order))
@@ -242,8 +254,11 @@ func parseBatchMove(s string) (production.BatchMove, error) {
 // are a list separated by commas, and the list comes a page at a time.
 func batchFilter(r *http.Request) (production.BatchFilter, error) {
 	q := r.URL.Query()
-	f := production.BatchFilter{ClientID: q.Get("client_id"), LineID: q.Get("line_id"), OrderID: q.Get("order_id")}
-	var err error
+	ids, err := queryIDs(q, "client_id", "line_id", "order_id")
+	if err != nil {
+		return production.BatchFilter{}, err
+	}
+	f := production.BatchFilter{ClientID: ids["client_id"], LineID: ids["line_id"], OrderID: ids["order_id"]}
 	if f.Query, err = searchText(q); err != nil {
 		return f, err
 	}

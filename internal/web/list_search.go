@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/text"
@@ -33,6 +35,22 @@ func searchText(q url.Values) (string, error) {
 		return "", errs.Field("q", "web.search_too_long", maxSearchLen)
 	}
 	return v, nil
+}
+
+// queryIDs reads the ids the query's filters name (client_id, team_id...):
+// each blank or a record's id, else a refusal naming the filter.
+func queryIDs(q url.Values, names ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, n := range names {
+		v := strings.TrimSpace(q.Get(n))
+		if v != "" {
+			if _, err := uuid.Parse(v); err != nil {
+				return nil, errs.Field(n, "web.filter_must_be_id")
+			}
+		}
+		out[n] = v
+	}
+	return out, nil
 }
 
 // pagedBody is the envelope of a searched list: its items, like every
