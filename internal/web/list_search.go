@@ -95,6 +95,8 @@ type listFilter struct {
 	Query, ClientID string
 	Clients         []choice
 	Pager
+	// Size is how many rows a page shows.
+	Size int
 }
 
 // choice is one option of a filter's list.
@@ -104,7 +106,7 @@ type choice struct{ Value, Label string }
 // when the reader sees several laboratories: staff). Words past
 // maxSearchLen are cut: a page never fails on what was typed.
 func (s *Server) listFilterOf(ctx context.Context, q url.Values) (listFilter, error) {
-	f := listFilter{Query: strings.TrimSpace(q.Get("q")), Pager: Pager{Page: pageNumber(q)}}
+	f := listFilter{Query: strings.TrimSpace(q.Get("q")), Pager: Pager{Page: pageNumber(q)}, Size: listPageSize}
 	if utf8.RuneCountInString(f.Query) > maxSearchLen {
 		f.Query = string([]rune(f.Query)[:maxSearchLen])
 	}
@@ -126,10 +128,11 @@ func (s *Server) listFilterOf(ctx context.Context, q url.Values) (listFilter, er
 }
 
 // Offset is how many rows pass before the page's.
-func (f listFilter) Offset() int { return (f.Page - 1) * listPageSize }
+func (f listFilter) Offset() int { return (f.Page - 1) * f.Size }
 
-// paged sets the pager of the page's rows: shown of total matching, with
-// the address of another page given by link from its number.
+// paged sets the pager of the page's rows: shown of total matching, the
+// addresses of the pages before and after at path, with the filters of
+// keep, the search and the client.
 func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 	link := func(p int) string {
 		v := url.Values{}
@@ -156,7 +159,7 @@ func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 	p.Total, p.First = total, f.Offset()+1
 	p.Last = p.First + shown - 1
 	if p.Page > 1 {
-		p.Prev = link(min(p.Page-1, max((total+listPageSize-1)/listPageSize, 1)))
+		p.Prev = link(min(p.Page-1, max((total+f.Size-1)/f.Size, 1)))
 	}
 	if f.Offset()+shown < total {
 		p.Next = link(p.Page + 1)

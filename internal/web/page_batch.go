@@ -40,7 +40,8 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	f := production.BatchFilter{Query: lf.Query, ClientID: lf.ClientID, Limit: listPageSize, Offset: lf.Offset()}
+	lf.Size = batchesPageSize
+	f := production.BatchFilter{Query: lf.Query, ClientID: lf.ClientID, Limit: lf.Size, Offset: lf.Offset()}
 	switch state {
 	case batchesActive:
 		// The batches on the floor and in their record's review: what a
@@ -62,7 +63,7 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), State: state, States: production.BatchStates, Batches: bs, listFilter: lf}
 	d.paged(len(bs), total, "/batches", url.Values{"state": {state}})
-	live := url.Values{"limit": {strconv.Itoa(listPageSize)}}
+	live := url.Values{"limit": {strconv.Itoa(lf.Size)}}
 	if f.Query != "" {
 		live.Set("q", f.Query)
 	}
@@ -88,6 +89,10 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 	d.StateLabels = string(j)
 	s.render(w, r, http.StatusOK, "batches", d)
 }
+
+// batchesPageSize is how many batches a page of the list shows: a
+// client's batches on the floor and in review fit on one.
+const batchesPageSize = 100
 
 // The views of the list of batches besides one state: those released to
 // the floor or further (the default), and all.

@@ -116,7 +116,7 @@ func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := ordersPage{prodBase: s.prodBase(r, "batches", "orders"), listFilter: lf}
-	orders, total, err := s.Production.SearchOrders(ctx, production.OrderFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: listPageSize, Offset: lf.Offset()})
+	orders, total, err := s.Production.SearchOrders(ctx, production.OrderFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

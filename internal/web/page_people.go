@@ -151,7 +151,7 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Staff are the site's: no client to choose.
 	lf.Clients, lf.ClientID = nil, ""
-	people, total, err := s.Site.SearchPeople(r.Context(), site.PersonFilter{TeamID: teamID, Query: lf.Query, Limit: listPageSize, Offset: lf.Offset()})
+	people, total, err := s.Site.SearchPeople(r.Context(), site.PersonFilter{TeamID: teamID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

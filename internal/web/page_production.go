@@ -289,7 +289,7 @@ func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	ps, total, err := s.Production.SearchProducts(r.Context(), production.ProductFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: listPageSize, Offset: lf.Offset()})
+	ps, total, err := s.Production.SearchProducts(r.Context(), production.ProductFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -329,7 +329,7 @@ func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Lots are the site's: no client to choose.
 	lf.Clients, lf.ClientID = nil, ""
-	ls, total, err := s.Production.SearchLots(r.Context(), production.LotFilter{Status: st, Query: lf.Query, Limit: listPageSize, Offset: lf.Offset()})
+	ls, total, err := s.Production.SearchLots(r.Context(), production.LotFilter{Status: st, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -298,7 +298,7 @@ func TestBatchPages(t *testing.T) {
 		p.has(t, http.StatusOK, f.lot, "Ceftriaxone 1 g", "6 étapes faites sur 8", `<progress max="8" value="6">`)
 		p.lacks(t, append(staffNames, "Measure the pH", "/review", "record.pdf")...)
 		list := alpha.get("/batches")
-		list.has(t, http.StatusOK, f.lot, `id="batch-`+f.batch+`"`, "6 / 8", `data-live="/api/v1/batches/events?limit=50&amp;state=released%2Cin_progress%2Ccompleted%2Cin_review"`, "batches.js")
+		list.has(t, http.StatusOK, f.lot, `id="batch-`+f.batch+`"`, "6 / 8", `data-live="/api/v1/batches/events?limit=100&amp;state=released%2Cin_progress%2Ccompleted%2Cin_review"`, "batches.js")
 		list.lacks(t, `rel="next"`, `rel="prev"`)
 		alpha.get("/batches?state=all&page=2").has(t, http.StatusOK, "Aucun lot", `rel="prev"`, `href="/batches?state=all"`)
 		alpha.get("/batches?state=shipped").has(t, http.StatusNotFound)
