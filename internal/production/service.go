@@ -11,12 +11,30 @@ import (
 // ProductFilter narrows a list of products.
 type ProductFilter struct {
 	ClientID string
+	// Query keeps the products whose code or name holds these words
+	// (case aside); Limit and Offset are a page (see SearchProducts).
+	Query         string
+	Limit, Offset int
 }
 
 // LotFilter narrows a list of lots.
 type LotFilter struct {
 	MaterialID string
 	Code       string
+	// Query keeps the lots whose code, material, supplier or supplier's
+	// lot holds these words; Status keeps one status; Limit and Offset
+	// are a page (see SearchLots).
+	Query         string
+	Status        LotStatus
+	Limit, Offset int
+}
+
+// OrderFilter narrows a list of orders: a client's, those whose code or
+// product holds the words of Query, a page of Limit after Offset.
+type OrderFilter struct {
+	ClientID      string
+	Query         string
+	Limit, Offset int
 }
 
 // MasterFilter narrows a list of master batch records.
@@ -34,6 +52,9 @@ type BatchFilter struct {
 	OrderID string
 	// Lot keeps the batch of that lot number.
 	Lot string
+	// Query keeps the batches whose lot, product's code or name holds
+	// these words (case aside).
+	Query string
 	// Limit is how many batches at most, a page (0: all of them); Offset
 	// how many to pass over first.
 	Limit, Offset int
@@ -135,6 +156,9 @@ type Service interface {
 // products, the site's materials and their lots, the master batch records.
 type Catalogue interface {
 	Products(ctx context.Context, f ProductFilter) ([]Product, error)
+	// SearchProducts answers the page of products f asks for and how
+	// many match f in all, read together.
+	SearchProducts(ctx context.Context, f ProductFilter) ([]Product, int, error)
 	Product(ctx context.Context, id string) (*Product, error)
 	CreateProduct(ctx context.Context, p *Product) error
 	UpdateProduct(ctx context.Context, p *Product, reason string) error
@@ -145,6 +169,9 @@ type Catalogue interface {
 	// UpdateMaterial changes a material, at the version it names.
 	UpdateMaterial(ctx context.Context, m *Material, reason string) error
 	Lots(ctx context.Context, f LotFilter) ([]Lot, error)
+	// SearchLots answers the page of lots f asks for and how many match
+	// f in all, read together.
+	SearchLots(ctx context.Context, f LotFilter) ([]Lot, int, error)
 	Lot(ctx context.Context, id string) (*Lot, error)
 	CreateLot(ctx context.Context, l *Lot) error
 	// SetLotStatus releases, quarantines or rejects a lot (quality).
@@ -166,12 +193,18 @@ type Catalogue interface {
 // moves, the schedule of the lines, their capacity and maintenance windows.
 type Planning interface {
 	Orders(ctx context.Context) ([]Order, error)
+	// SearchOrders answers the page of orders f asks for and how many
+	// match f in all, read together.
+	SearchOrders(ctx context.Context, f OrderFilter) ([]Order, int, error)
 	Order(ctx context.Context, id string) (*Order, error)
 	// CreateOrder records the order and its planned batches, from the
 	// product's effective master.
 	CreateOrder(ctx context.Context, o *Order) error
 
 	Batches(ctx context.Context, f BatchFilter) ([]Batch, error)
+	// SearchBatches answers the page of batches f asks for and how many
+	// match f in all, read together.
+	SearchBatches(ctx context.Context, f BatchFilter) ([]Batch, int, error)
 	Batch(ctx context.Context, id string) (*Batch, error)
 	ScheduleBatch(ctx context.Context, id string, r ScheduleRequest, reason string) (*Batch, error)
 	// MoveBatch applies a move other than scheduling.

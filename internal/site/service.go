@@ -52,6 +52,9 @@ type Staff interface {
 	UpdateTeam(ctx context.Context, t *Team, reason string) error
 
 	People(ctx context.Context, f PersonFilter) ([]Person, error)
+	// SearchPeople answers the page of people f asks for and how many
+	// match f in all, read together.
+	SearchPeople(ctx context.Context, f PersonFilter) ([]Person, int, error)
 	Person(ctx context.Context, id string) (*Person, error)
 	CreatePerson(ctx context.Context, p *Person) error
 	UpdatePerson(ctx context.Context, p *Person, reason string) error
@@ -69,6 +72,9 @@ type EquipmentFilter struct{ LineID string }
 // PersonFilter selects people; empty fields select all.
 type PersonFilter struct {
 	TeamID string
+	// Query keeps the people whose badge, name or job holds these words
+	// (case aside).
+	Query  string
 	Limit  int
 	Offset int
 }

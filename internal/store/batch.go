@@ -81,16 +81,36 @@ func (s *ProductionStore) Batches(ctx context.Context, f production.BatchFilter)
 	return out, err
 }
 
-// batches lists the batches in the actor's scope matching the filter, in
-// schedule order (unscheduled last), then by lot.
-func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
-	cond, args := inScope("b.client_id", tx.actor.ClientScope())
-	q := batchSelect + ` WHERE ` + cond
-	for _, p := range []struct{ col, v string }{{"b.client_id", f.ClientID}, {"b.line_id", f.LineID}, {"b.order_id", f.OrderID}, {"b.lot", f.Lot}} {
-		if p.v != "" {
-			q += ` AND ` + p.col + ` = ?`
-			args = append(args, p.v)
+// SearchBatches answers the page of batches in the actor's scope that f
+// asks for, in schedule order, and how many match f in all.
+func (s *ProductionStore) SearchBatches(ctx context.Context, f production.BatchFilter) ([]production.Batch, int, error) {
+	var out []production.Batch
+	var total int
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.actor); err != nil {
+			return err
 		}
+		q, args := tx.batchQuery(f)
+		var err error
+		out, total, err = paged(tx, q, args, batchOrder, f.Limit, f.Offset, scanBatch)
+		tx.unreadable(out...)
+		return err
+	})
+	return out, total, err
+}
+
+// batchOrder is the order of the lists of batches: schedule order
+// (unscheduled last), then by lot.
+const batchOrder = `CASE WHEN b.start_at IS NULL THEN 1 ELSE 0 END, b.start_at, b.lot, b.id`
+
+// batchQuery selects the batches in the actor's scope matching the filter
+// (its page aside).
+func (tx *Tx) batchQuery(f production.BatchFilter) (string, []any) {
+	cond, args := inScope("b.client_id", tx.actor.ClientScope())
+	q, args := andIDFilters(batchSelect+` WHERE `+cond, args, "b.client_id", f.ClientID, "b.line_id", f.LineID, "b.order_id", f.OrderID)
+	if f.Lot != "" {
+		q += ` AND b.lot = ?`
+		args = append(args, f.Lot)
 	}
 	if len(f.States) > 0 {
 		q += ` AND b.state IN (?` + strings.Repeat(", ?", len(f.States)-1) + `)`
@@ -98,7 +118,14 @@ func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
 			args = append(args, string(st))
 		}
 	}
-	q += ` ORDER BY CASE WHEN b.start_at IS NULL THEN 1 ELSE 0 END, b.start_at, b.lot`
+	return andSearch(q, args, f.Query, "b.lot", "p.code", "p.name")
+}
+
+// batches lists the batches in the actor's scope matching the filter, in
+// schedule order (unscheduled last), then by lot.
+func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
+	q, args := tx.batchQuery(f)
+	q += ` ORDER BY ` + batchOrder
 	if f.Limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
 		args = append(args, f.Limit, max(f.Offset, 0))

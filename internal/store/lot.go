@@ -134,12 +134,39 @@ func (s *ProductionStore) Lots(ctx context.Context, f production.LotFilter) ([]p
 	if ok, err := siteStock(actorOf(ctx)); !ok {
 		return []production.Lot{}, err
 	}
+	q, args := lotQuery(f)
+	return list(ctx, s.db, q+` ORDER BY l.code`, args, scanLot)
+}
+
+// SearchLots answers the page of the site's material lots f asks for, by
+// code, and how many match f in all (none for a client's user).
+func (s *ProductionStore) SearchLots(ctx context.Context, f production.LotFilter) ([]production.Lot, int, error) {
+	if ok, err := siteStock(actorOf(ctx)); !ok {
+		return []production.Lot{}, 0, err
+	}
+	var out []production.Lot
+	var total int
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		q, args := lotQuery(f)
+		var err error
+		out, total, err = paged(tx, q, args, `l.code, l.id`, f.Limit, f.Offset, scanLot)
+		return err
+	})
+	return out, total, err
+}
+
+// lotQuery selects the material lots matching the filter (its page aside).
+func lotQuery(f production.LotFilter) (string, []any) {
 	q, args := andIDFilters(`SELECT `+lotCols+lotFrom+` WHERE 1 = 1`, nil, "l.material_id", f.MaterialID)
 	if code := strings.TrimSpace(f.Code); code != "" {
 		q += ` AND l.code = ?`
 		args = append(args, code)
 	}
-	return list(ctx, s.db, q+` ORDER BY l.code`, args, scanLot)
+	if f.Status != "" {
+		q += ` AND l.status = ?`
+		args = append(args, string(f.Status))
+	}
+	return andSearch(q, args, f.Query, "l.code", "m.name", "m.code", "l.supplier", "l.supplier_lot")
 }
 
 // Lot returns one material lot.

@@ -6,12 +6,16 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/identity"
 	"galenix/internal/production"
 )
 
 // --- orders
 
 const orderCols = `id, client_id, product_id, master_id, code, quantity, unit, due_on`
+
+// orderColsO are orderCols of the orders named o.
+const orderColsO = `o.id, o.client_id, o.product_id, o.master_id, o.code, o.quantity, o.unit, o.due_on`
 
 func scanOrder(sc scanner, o *production.Order) error {
 	err := sc.Scan(&o.ID, &o.ClientID, &o.ProductID, &o.MasterID, &o.Code, &o.Quantity, &o.Unit, &o.DueOn)
@@ -26,8 +30,36 @@ func (s *ProductionStore) Orders(ctx context.Context) ([]production.Order, error
 	if err := needProductionView(a); err != nil {
 		return nil, err
 	}
-	cond, args := inScope("client_id", a.ClientScope())
-	return list(ctx, s.db, `SELECT `+orderCols+` FROM orders WHERE `+cond+` ORDER BY created_at DESC, code DESC`, args, scanOrder)
+	q, args := orderQuery(a.ClientScope(), production.OrderFilter{})
+	return list(ctx, s.db, q+` ORDER BY `+orderOrder, args, scanOrder)
+}
+
+// orderOrder is the order of the lists of orders: newest first.
+const orderOrder = `o.created_at DESC, o.code DESC, o.id`
+
+// SearchOrders answers the page of orders in the actor's scope f asks
+// for, newest first, and how many match f in all.
+func (s *ProductionStore) SearchOrders(ctx context.Context, f production.OrderFilter) ([]production.Order, int, error) {
+	var out []production.Order
+	var total int
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.actor); err != nil {
+			return err
+		}
+		q, args := orderQuery(tx.actor.ClientScope(), f)
+		var err error
+		out, total, err = paged(tx, q, args, orderOrder, f.Limit, f.Offset, scanOrder)
+		return err
+	})
+	return out, total, err
+}
+
+// orderQuery selects the orders in scope matching the filter (its page
+// aside); Query finds an order by its code or its product's code or name.
+func orderQuery(scope identity.Scope, f production.OrderFilter) (string, []any) {
+	cond, args := inScope("o.client_id", scope)
+	q, args := andIDFilters(`SELECT `+orderColsO+` FROM orders o JOIN products p ON p.id = o.product_id WHERE `+cond, args, "o.client_id", f.ClientID)
+	return andSearch(q, args, f.Query, "o.code", "p.code", "p.name")
 }
 
 // Order returns one order with its batches.

@@ -177,13 +177,37 @@ func (s *SiteStore) People(ctx context.Context, f site.PersonFilter) ([]site.Per
 	if err := site.CanViewStaff(actorOf(ctx)); err != nil {
 		return nil, err
 	}
-	q, args := where(`SELECT `+personCols+` FROM people`, "team_id", f.TeamID)
+	q, args := personQuery(f)
 	q += ` ORDER BY badge`
 	if f.Limit > 0 {
 		q += ` LIMIT ? OFFSET ?`
 		args = append(args, f.Limit, max(f.Offset, 0))
 	}
 	return list(ctx, s.db, q, args, scanPerson)
+}
+
+// SearchPeople answers the page of staff f asks for, by badge number, and
+// how many match f in all. Staff are the site's: a client's user reads
+// none of them.
+func (s *SiteStore) SearchPeople(ctx context.Context, f site.PersonFilter) ([]site.Person, int, error) {
+	if err := site.CanViewStaff(actorOf(ctx)); err != nil {
+		return nil, 0, err
+	}
+	var out []site.Person
+	var total int
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		q, args := personQuery(f)
+		var err error
+		out, total, err = paged(tx, q, args, `badge, id`, f.Limit, f.Offset, scanPerson)
+		return err
+	})
+	return out, total, err
+}
+
+// personQuery selects the staff matching the filter (its page aside).
+func personQuery(f site.PersonFilter) (string, []any) {
+	q, args := andIDFilters(`SELECT `+personCols+` FROM people WHERE 1 = 1`, nil, "team_id", f.TeamID)
+	return andSearch(q, args, f.Query, "badge", "name", "job")
 }
 
 // Person returns one member of staff.

@@ -7,6 +7,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/identity"
 	"galenix/internal/production"
 )
 
@@ -35,9 +36,33 @@ func (s *ProductionStore) Products(ctx context.Context, f production.ProductFilt
 	if err := needProductionView(a); err != nil {
 		return nil, err
 	}
-	cond, args := inScope("client_id", a.ClientScope())
-	q, args := andIDFilters(`SELECT `+productCols+` FROM products WHERE `+cond, args, "client_id", f.ClientID)
+	q, args := productQuery(a.ClientScope(), f)
 	return list(ctx, s.db, q+` ORDER BY code`, args, scanProduct)
+}
+
+// SearchProducts answers the page of products in the actor's scope f asks
+// for, by code, and how many match f in all.
+func (s *ProductionStore) SearchProducts(ctx context.Context, f production.ProductFilter) ([]production.Product, int, error) {
+	var out []production.Product
+	var total int
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		if err := needProductionView(tx.actor); err != nil {
+			return err
+		}
+		q, args := productQuery(tx.actor.ClientScope(), f)
+		var err error
+		out, total, err = paged(tx, q, args, `code, id`, f.Limit, f.Offset, scanProduct)
+		return err
+	})
+	return out, total, err
+}
+
+// productQuery selects the products in scope matching the filter (its
+// page aside).
+func productQuery(scope identity.Scope, f production.ProductFilter) (string, []any) {
+	cond, args := inScope("client_id", scope)
+	q, args := andIDFilters(`SELECT `+productCols+` FROM products WHERE `+cond, args, "client_id", f.ClientID)
+	return andSearch(q, args, f.Query, "code", "name")
 }
 
 // Product returns one product of a client in the actor's scope.

@@ -66,7 +66,13 @@ func (s *Server) routesAPI() {
 	s.handle("GET", "/api/v1/teams/{id}", false, get(s, s.Site.Team))
 	s.handle("PUT", "/api/v1/teams/{id}", false, update(s, func(v *site.Team, id string) { v.ID = id }, s.Site.UpdateTeam))
 
-	s.handle("GET", "/api/v1/people", false, list(s, s.listPeople))
+	s.handle("GET", "/api/v1/people", false, searched(s, 100, func(r *http.Request, q string, limit, offset int) ([]site.Person, int, error) {
+		ids, err := queryIDs(r.URL.Query(), "team_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return s.Site.SearchPeople(r.Context(), site.PersonFilter{TeamID: ids["team_id"], Query: q, Limit: limit, Offset: offset})
+	}))
 	s.handle("POST", "/api/v1/people", false, create(s, s.Site.CreatePerson))
 	s.handle("GET", "/api/v1/people/{id}", false, get(s, s.Site.Person))
 	s.handle("PUT", "/api/v1/people/{id}", false, update(s, func(v *site.Person, id string) { v.ID = id }, s.Site.UpdatePerson))
@@ -170,20 +176,13 @@ func update[T any](s *Server, setID func(*T, string), fn func(ctx context.Contex
 	}
 }
 
-func (s *Server) listPeople(r *http.Request) ([]site.Person, error) {
-	q := r.URL.Query()
-	f := site.PersonFilter{TeamID: q.Get("team_id")}
-	var err error
-	if f.Limit, f.Offset, err = pageOf(q); err != nil {
-		return nil, err
-	}
-	return s.Site.People(r.Context(), f)
-}
-
 // pageOf reads the page of a list the query asks for: at most limit items
 // (100 unless told, 1,000 at most) after offset items.
-func pageOf(q url.Values) (limit, offset int, err error) {
-	limit = 100
+func pageOf(q url.Values) (limit, offset int, err error) { return pageWith(q, 100) }
+
+// pageWith is pageOf with def items unless told.
+func pageWith(q url.Values, def int) (limit, offset int, err error) {
+	limit = def
 	if v := q.Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
 			return 0, 0, errs.Field("limit", "web.limit_must_whole_number")

@@ -24,8 +24,12 @@ func (s *Server) routesProduction() {
 	// write registers a route that changes production data.
 	write := func(method, path string, h http.HandlerFunc) { s.handle(method, path, false, s.live.after(h)) }
 
-	s.handle("GET", "/api/v1/products", false, list(s, func(r *http.Request) ([]production.Product, error) {
-		return p.Products(r.Context(), production.ProductFilter{ClientID: r.URL.Query().Get("client_id")})
+	s.handle("GET", "/api/v1/products", false, searched(s, maxListAll, func(r *http.Request, q string, limit, offset int) ([]production.Product, int, error) {
+		ids, err := queryIDs(r.URL.Query(), "client_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchProducts(r.Context(), production.ProductFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset})
 	}))
 	write("POST", "/api/v1/products", create(s, p.CreateProduct))
 	s.handle("GET", "/api/v1/products/{id}", false, get(s, p.Product))
@@ -38,9 +42,17 @@ func (s *Server) routesProduction() {
 	s.handle("GET", "/api/v1/materials/{id}", false, get(s, p.Material))
 	write("PUT", "/api/v1/materials/{id}", update(s, func(v *production.Material, id string) { v.ID = id }, p.UpdateMaterial))
 
-	s.handle("GET", "/api/v1/lots", false, list(s, func(r *http.Request) ([]production.Lot, error) {
+	s.handle("GET", "/api/v1/lots", false, searched(s, maxListAll, func(r *http.Request, text string, limit, offset int) ([]production.Lot, int, error) {
 		q := r.URL.Query()
-		return p.Lots(r.Context(), production.LotFilter{MaterialID: q.Get("material_id"), Code: q.Get("code")})
+		st, err := lotStatusOf(q.Get("status"))
+		if err != nil {
+			return nil, 0, err
+		}
+		ids, err := queryIDs(q, "material_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchLots(r.Context(), production.LotFilter{MaterialID: ids["material_id"], Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset})
 	}))
 	write("POST", "/api/v1/lots", create(s, p.CreateLot))
 	s.handle("GET", "/api/v1/lots/{id}", false, get(s, p.Lot))
@@ -82,16 +94,23 @@ func (s *Server) routesProduction() {
 		s.answer(w, r, http.StatusOK, m, err)
 	})
 
-	s.handle("GET", "/api/v1/orders", false, list(s, func(r *http.Request) ([]production.Order, error) { return p.Orders(r.Context()) }))
+	s.handle("GET", "/api/v1/orders", false, searched(s, maxListAll, func(r *http.Request, q string, limit, offset int) ([]production.Order, int, error) {
+		ids, err := queryIDs(r.URL.Query(), "client_id")
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchOrders(r.Context(), production.OrderFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset})
+	}))
 	write("POST", "/api/v1/orders", s.apiCreateOrder)
 	s.handle("GET", "/api/v1/orders/{id}", false, get(s, p.Order))
 
-	s.handle("GET", "/api/v1/batches", false, list(s, func(r *http.Request) ([]production.Batch, error) {
+	s.handle("GET", "/api/v1/batches", false, searched(s, 100, func(r *http.Request, q string, limit, offset int) ([]production.Batch, int, error) {
 		f, err := batchFilter(r)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return p.Batches(r.Context(), f)
+		f.Query, f.Limit, f.Offset = q, limit, offset
+		return p.SearchBatches(r.Context(), f)
 	}))
 	// The live stream is registered before {id}; the more specific
 	// pattern wins whatever the order, this only reads better.
@@ -236,8 +255,14 @@ func parseBatchMove(s string) (production.BatchMove, error) {
 // are a list separated by commas, and the list comes a page at a time.
 func batchFilter(r *http.Request) (production.BatchFilter, error) {
 	q := r.URL.Query()
-	f := production.BatchFilter{ClientID: q.Get("client_id"), LineID: q.Get("line_id"), OrderID: q.Get("order_id")}
-	var err error
+	ids, err := queryIDs(q, "client_id", "line_id", "order_id")
+	if err != nil {
+		return production.BatchFilter{}, err
+	}
+	f := production.BatchFilter{ClientID: ids["client_id"], LineID: ids["line_id"], OrderID: ids["order_id"]}
+	if f.Query, err = searchText(q); err != nil {
+		return f, err
+	}
 	if f.States, err = parseBatchStates(q.Get("state")); err != nil {
 		return f, err
 	}
@@ -266,6 +291,24 @@ func parseBatchStates(v string) ([]production.BatchState, error) {
 		}
 	}
 	return out, nil
+}
+
+// maxListAll is the page of the lists that answered all their items
+// before they were paged: the most a page holds, so that they still do
+// up to that many.
+const maxListAll = 1000
+
+// lotStatusOf reads a lot's status filter: "" is every status.
+func lotStatusOf(v string) (production.LotStatus, error) {
+	st := production.LotStatus(v)
+	if v == "" || slices.Contains(production.LotStatuses, st) {
+		return st, nil
+	}
+	names := make([]string, len(production.LotStatuses))
+	for i, s := range production.LotStatuses {
+		names[i] = string(s)
+	}
+	return "", errs.Field("status", "web.status_must_be_one_of", strings.Join(names, ", "))
 }
 
 // orderBody is what POST /api/v1/orders takes: the due date is a day.

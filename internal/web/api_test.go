@@ -307,7 +307,8 @@ func (r reply) object(t *testing.T) map[string]any {
 	return m
 }
 
-// items decodes a list answer, checking its envelope.
+// items decodes a list answer, checking its envelope: its items and, for
+// a searched list, the page's total, limit and offset (whole numbers).
 func (r reply) items(t *testing.T) []map[string]any {
 	t.Helper()
 	if r.status != http.StatusOK {
@@ -316,8 +317,14 @@ func (r reply) items(t *testing.T) []map[string]any {
 	var env map[string]json.RawMessage
 	r.decode(t, &env)
 	raw, ok := env["items"]
-	if len(env) != 1 || !ok {
-		t.Fatalf("list answer %s, want exactly {\"items\": [...]}", r.body)
+	for k, v := range env {
+		var n uint
+		if k != "items" && ((k != "total" && k != "limit" && k != "offset") || json.Unmarshal(v, &n) != nil) {
+			ok = false
+		}
+	}
+	if !ok {
+		t.Fatalf("list answer %s, want exactly {\"items\": [...]} (with a page's \"total\", \"limit\" and \"offset\")", r.body)
 	}
 	var items []map[string]any
 	if err := json.Unmarshal(raw, &items); err != nil || items == nil {

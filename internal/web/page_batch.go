@@ -21,7 +21,7 @@ import (
 // client's users through the server-sent events of /api/v1/batches/events.
 type batchesPage struct {
 	prodBase
-	Pager
+	listFilter
 	Batches []production.Batch
 	State   string
 	States  []production.BatchState
@@ -32,13 +32,16 @@ type batchesPage struct {
 	StateLabels string
 }
 
-// batchesPageSize is how many batches a page of the list shows.
-const batchesPageSize = 100
-
 func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	state, page := q.Get("state"), pageNumber(q)
-	var f production.BatchFilter
+	state := q.Get("state")
+	lf, err := s.listFilterOf(r.Context(), q)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	lf.Size = batchesPageSize
+	f := production.BatchFilter{Query: lf.Query, ClientID: lf.ClientID, Limit: lf.Size, Offset: lf.Offset()}
 	switch state {
 	case batchesActive:
 		// The batches on the floor and in their record's review: what a
@@ -53,29 +56,20 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 		}
 		f.States = []production.BatchState{st}
 	}
-	// One more than a page, to know whether a next page exists.
-	f.Limit, f.Offset = batchesPageSize+1, (page-1)*batchesPageSize
-	bs, err := s.Production.Batches(r.Context(), f)
+	bs, total, err := s.Production.SearchBatches(r.Context(), f)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), State: state, States: production.BatchStates}
-	link := func(p int) string {
-		v := url.Values{}
-		if state != batchesActive {
-			v.Set("state", state)
-		}
-		if p > 1 {
-			v.Set("page", strconv.Itoa(p))
-		}
-		if len(v) == 0 {
-			return "/batches"
-		}
-		return "/batches?" + v.Encode()
+	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), State: state, States: production.BatchStates, Batches: bs, listFilter: lf}
+	d.paged(len(bs), total, "/batches", url.Values{"state": {state}})
+	live := url.Values{"limit": {strconv.Itoa(lf.Size)}}
+	if f.Query != "" {
+		live.Set("q", f.Query)
 	}
-	d.Batches, d.Pager = paginate(bs, page, batchesPageSize, link)
-	live := url.Values{"limit": {strconv.Itoa(batchesPageSize)}}
+	if f.ClientID != "" {
+		live.Set("client_id", f.ClientID)
+	}
 	if len(f.States) > 0 {
 		names := make([]string, len(f.States))
 		for i, st := range f.States {
@@ -95,6 +89,10 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 	d.StateLabels = string(j)
 	s.render(w, r, http.StatusOK, "batches", d)
 }
+
+// batchesPageSize is how many batches a page of the list shows: a
+// client's batches on the floor and in review fit on one.
+const batchesPageSize = 100
 
 // The views of the list of batches besides one state: those released to
 // the floor or further (the default), and all.

@@ -96,6 +96,7 @@ func (s *Server) clientNames(ctx context.Context) (map[string]string, error) {
 // product, client, quantity, due date and batches.
 type ordersPage struct {
 	prodBase
+	listFilter
 	Orders []orderRow
 	// CanCreate shows the link to a new order.
 	CanCreate bool
@@ -109,17 +110,18 @@ type orderRow struct {
 
 func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	d := ordersPage{prodBase: s.prodBase(r, "batches", "orders")}
-	orders, err := s.Production.Orders(ctx)
+	lf, err := s.listFilterOf(ctx, r.URL.Query())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	bs, err := s.Production.Batches(ctx, production.BatchFilter{})
+	d := ordersPage{prodBase: s.prodBase(r, "batches", "orders"), listFilter: lf}
+	orders, total, err := s.Production.SearchOrders(ctx, production.OrderFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	d.paged(len(orders), total, "/orders", nil)
 	ps, err := s.Production.Products(ctx, production.ProductFilter{})
 	if err != nil {
 		s.pageError(w, r, err)
@@ -134,12 +136,12 @@ func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
 	for _, p := range ps {
 		products[p.ID] = p.Code + " — " + p.Name
 	}
-	byOrder := map[string][]production.Batch{}
-	for _, b := range bs {
-		byOrder[b.OrderID] = append(byOrder[b.OrderID], b)
-	}
 	for _, o := range orders {
-		o.Batches = byOrder[o.ID]
+		// The batches of the page's orders only (an order makes a few).
+		if o.Batches, err = s.Production.Batches(ctx, production.BatchFilter{OrderID: o.ID}); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 		slices.SortFunc(o.Batches, func(a, b production.Batch) int { return strings.Compare(a.Lot, b.Lot) })
 		d.Orders = append(d.Orders, orderRow{Order: o, Product: products[o.ProductID], Client: names[o.ClientID]})
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"galenix/internal/site"
 )
@@ -122,13 +121,10 @@ func teamEditor(s *Server) *editor[site.Team] {
 	}
 }
 
-// peoplePageSize is how many people a page of the staff list shows.
-const peoplePageSize = 50
-
 // peoplePage is one page of the staff list, optionally of one team.
 type peoplePage struct {
 	base
-	Pager
+	listFilter
 	People []site.Person
 	Teams  []site.Team
 	TeamOf map[string]*site.Team
@@ -137,7 +133,6 @@ type peoplePage struct {
 
 func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	page := pageNumber(q)
 	teamID := q.Get("team_id")
 	teams, err := s.Site.Teams(r.Context())
 	if err != nil {
@@ -149,19 +144,20 @@ func (s *Server) peoplePage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	// One more than a page, to know whether a next page exists.
-	people, err := s.Site.People(r.Context(), site.PersonFilter{TeamID: teamID, Limit: peoplePageSize + 1, Offset: (page - 1) * peoplePageSize})
+	lf, err := s.listFilterOf(r.Context(), q)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d.People, d.Pager = paginate(people, page, peoplePageSize, func(p int) string {
-		v := url.Values{"page": {strconv.Itoa(p)}}
-		if teamID != "" {
-			v.Set("team_id", teamID)
-		}
-		return "/people?" + v.Encode()
-	})
+	// Staff are the site's: no client to choose.
+	lf.Clients, lf.ClientID = nil, ""
+	people, total, err := s.Site.SearchPeople(r.Context(), site.PersonFilter{TeamID: teamID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.People, d.listFilter = people, lf
+	d.paged(len(people), total, "/people", url.Values{"team_id": {teamID}})
 	s.render(w, r, http.StatusOK, "people", d)
 }
 

@@ -277,25 +277,36 @@ func (s *Server) genealogyPage(w http.ResponseWriter, r *http.Request) {
 
 type productsPage struct {
 	prodBase
+	listFilter
 	Products []production.Product
 	// CanCreate shows the links to the product forms.
 	CanCreate bool
 }
 
 func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
-	ps, err := s.Production.Products(r.Context(), production.ProductFilter{})
+	lf, err := s.listFilterOf(r.Context(), r.URL.Query())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d := productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps}
+	ps, total, err := s.Production.SearchProducts(r.Context(), production.ProductFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps, listFilter: lf}
+	d.paged(len(ps), total, "/products", nil)
 	d.CanCreate = !d.Client && production.MayPlan(d.Actor) == nil
 	s.render(w, r, http.StatusOK, "products", d)
 }
 
 type lotsPage struct {
 	prodBase
+	listFilter
 	Lots []production.Lot
+	// Status is the status the list keeps ("" all), of Statuses.
+	Status   string
+	Statuses []production.LotStatus
 	// CanCreate shows the links to receive a lot and record a material.
 	CanCreate bool
 	now       time.Time
@@ -305,12 +316,26 @@ type lotsPage struct {
 func (p lotsPage) Expired(l production.Lot) bool { return lotExpired(&l, p.now) }
 
 func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
-	ls, err := s.Production.Lots(r.Context(), production.LotFilter{})
+	q := r.URL.Query()
+	lf, err := s.listFilterOf(r.Context(), q)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d := lotsPage{prodBase: s.prodBase(r, "batches", "lots"), Lots: ls, now: time.Now()}
+	st, err := lotStatusOf(q.Get("status"))
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	// Lots are the site's: no client to choose.
+	lf.Clients, lf.ClientID = nil, ""
+	ls, total, err := s.Production.SearchLots(r.Context(), production.LotFilter{Status: st, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := lotsPage{prodBase: s.prodBase(r, "batches", "lots"), Lots: ls, now: time.Now(), listFilter: lf, Status: string(st), Statuses: production.LotStatuses}
+	d.paged(len(ls), total, "/lots", url.Values{"status": {string(st)}})
 	d.CanCreate = !d.Client && production.MayEditStock(d.Actor) == nil
 	s.render(w, r, http.StatusOK, "lots", d)
 }

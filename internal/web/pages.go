@@ -292,6 +292,9 @@ func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 type Pager struct {
 	Page, First, Last int
 	Prev, Next        string
+	// Total is how many rows match in all, when the list counts them (see
+	// Range).
+	Total int
 }
 
 // pageNumber reads the page a list page asks for, 1 unless told.

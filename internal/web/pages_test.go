@@ -720,10 +720,10 @@ func TestStaffPages(t *testing.T) {
 	b := e.signedIn(t, "admin")
 
 	p := b.get("/people")
-	p.want(t, http.StatusOK, "Personnel", "P0001", "Personne 1", "Opérateur", "Équipe A", "P0050", "Personnes 1 à 50", "Suivants →")
+	p.want(t, http.StatusOK, "Personnel", "P0001", "Personne 1", "Opérateur", "Équipe A", "P0050", "1–50 sur 60", "Suivants →")
 	p.lacks(t, "P0051", "← Précédents")
 	p = b.get("/people?page=2")
-	p.want(t, http.StatusOK, "P0051", "P0060", "Personnes 51 à 60", "← Précédents")
+	p.want(t, http.StatusOK, "P0051", "P0060", "51–60 sur 60", "← Précédents")
 	p.lacks(t, "P0050", "Suivants →")
 	b.get("/people?team_id="+e.team.ID).want(t, http.StatusOK, "Personnel — Équipe A", "P0001")
 	b.get("/people?team_id=01890a5d-ac96-774b-bcce-b302099a8057").want(t, http.StatusNotFound, "Page introuvable")

@@ -74,6 +74,7 @@ func TestBrowserHomes(t *testing.T) {
 				t.Errorf("the operator's home %s is neither the list of lines nor a line's page", loc)
 			}
 			header(t, u, h)
+			searchForm(t, u)
 			u.screenshot(shots, "home-"+h.username+"-fr-768")
 			// At a desktop's size the header keeps its one wide row, the
 			// person named in white there too.
@@ -136,6 +137,24 @@ func TestBrowserHomes(t *testing.T) {
 			u.screenshot(shots, "home-"+h.username+"-en-768")
 			u.noViolations(h.username)
 		})
+	}
+}
+
+// searchForm checks a searched list's form, when the page has one: a GET
+// form (its address can be bookmarked) whose fields and button are touch
+// targets of 48 px at least.
+func searchForm(t *testing.T, u *user) {
+	t.Helper()
+	if u.count(`form[role=search]`) == 0 {
+		return
+	}
+	got, err := chromedp.Run(u.ctx, chromedp.Evaluate[map[string]any](`(() => { const f = document.querySelector("form[role=search]");
+		return {method: f.method, q: !!f.querySelector("input[name=q]"), smallest: Math.min(...[...f.querySelectorAll("input, select, button")].map(e => e.getBoundingClientRect().height))}; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["method"] != "get" || got["q"] != true || got["smallest"].(float64) < 48 {
+		t.Errorf("the list's search form is %v, want a GET form with a search box, every field 48 px high at least", got)
 	}
 }
 
