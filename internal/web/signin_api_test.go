@@ -98,6 +98,12 @@ func TestSignInFailuresAPI(t *testing.T) {
 		}
 		e.call(t, "client-alpha", "GET", "/api/v1/security/events", nil).wantError(t, http.StatusForbidden, "forbidden", "")
 		e.call(t, "admin", "GET", "/api/v1/security/events?open=maybe", nil).wantError(t, http.StatusBadRequest, "invalid", "open")
+		// The filter by kind keeps that kind only; an unknown kind is refused.
+		locked := e.call(t, "admin", "GET", "/api/v1/security/events?kind=account_locked&open=true", nil).items(t)
+		if len(locked) != 1 || locked[0]["kind"] != "account_locked" || locked[0]["username"] != "operator" {
+			t.Errorf("the locked accounts: %v, want operator's lock only", locked)
+		}
+		e.call(t, "admin", "GET", "/api/v1/security/events?kind=intrusion", nil).wantError(t, http.StatusBadRequest, "invalid", "kind")
 
 		var commands []string
 		for _, en := range e.auditEntries(t, audit.Filter{Entity: "account", EntityID: e.accounts["operator"].ID}) {

@@ -326,7 +326,8 @@ func TestSecurityEventsPage(t *testing.T) {
 		t.Fatalf("%d acknowledge buttons, want 2", len(ids))
 	}
 	// The newest, the unknown username's, acknowledged goes after the other.
-	if strings.Index(p.text, "Identifiant inconnu") > strings.Index(p.text, "Mot de passe erroné") {
+	table := p.body[strings.Index(p.body, "<table"):]
+	if strings.Index(table, "Identifiant inconnu") > strings.Index(table, "Mot de passe erroné") {
 		t.Error("the newest event is not first")
 	}
 	if loc := b.post("/security/events/"+ids[0][1]+"/acknowledge", url.Values{}).location(t); loc != "/security/events?saved=1" {
@@ -334,9 +335,27 @@ func TestSecurityEventsPage(t *testing.T) {
 	}
 	p = b.get("/security/events")
 	p.want(t, http.StatusOK, "À prendre en compte : 1.", "par admin le")
-	if strings.Index(p.text, "Identifiant inconnu") < strings.Index(p.text, "Mot de passe erroné") {
+	table = p.body[strings.Index(p.body, "<table"):]
+	if strings.Index(table, "Identifiant inconnu") < strings.Index(table, "Mot de passe erroné") {
 		t.Error("the acknowledged event is not after the other")
 	}
+
+	// Filtered by kind, and to those still to acknowledge: the wrong
+	// password only; acknowledging it comes back to the same filter.
+	p = b.get("/security/events?kind=login_failed&open=1")
+	p.want(t, http.StatusOK, "À prendre en compte : 1.")
+	if !strings.Contains(p.body, `<option value="login_failed" selected>`) || !strings.Contains(p.body, `name="open" value="1" checked`) {
+		t.Error("the filter's form does not show the filter chosen")
+	}
+	table = p.body[strings.Index(p.body, "<table"):]
+	if strings.Contains(table, "Identifiant inconnu") || !strings.Contains(table, "Mot de passe erroné") {
+		t.Error("the filter by kind shows another kind")
+	}
+	if loc := b.post("/security/events/"+ids[1][1]+"/acknowledge", url.Values{"filter": {"kind=login_failed&open=1"}}).location(t); loc != "/security/events?kind=login_failed&open=1&saved=1" {
+		t.Errorf("acknowledged from the filter: went to %q", loc)
+	}
+	b.get("/security/events?kind=login_failed&open=1").want(t, http.StatusOK, "À prendre en compte : 0.", "Aucun événement de sécurité.")
+	b.get("/security/events?kind=intrusion").want(t, http.StatusBadRequest, "Le type d'événement doit être l'un de")
 	b.post("/security/events/"+ids[0][1]+"/acknowledge", url.Values{}).want(t, http.StatusConflict, "déjà été pris en compte")
 
 	op := e.signedIn(t, "operator")
