@@ -241,11 +241,20 @@ func TestBrowserRoles(t *testing.T) {
 		if got := u.text("main .alert"); !strings.Contains(got, "défini par un administrateur") {
 			t.Errorf("the password page says %q", got)
 		}
+		// Until then every other page is refused, and the header offers
+		// none: no menu, the person named but not a link.
+		if n := u.count("header .nav a, header a.who"); n != 0 {
+			t.Errorf("before choosing a password the header offers %d links to pages that refuse", n)
+		}
+		if got := u.text("header .who-name"); got != "Claire Petit" {
+			t.Errorf("the header names %q", got)
+		}
+		u.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
 		u.screenshot(shots, "roles-newaccount-password-fr-768")
-		// Elsewhere is refused until then.
+		u.do("landscape tablet", chromedp.EmulateViewport(1280, 800))
 		u.load("try the batches first", "main", chromedp.Navigate(base+"/batches"))
-		if u.lastStatus == http.StatusOK && !strings.HasPrefix(strings.TrimPrefix(u.location(), base), "/account/password") {
-			t.Errorf("before changing its password the account opened %s", u.location())
+		if u.lastStatus != http.StatusForbidden {
+			t.Errorf("before changing its password the account opened /batches: %d", u.lastStatus)
 		}
 		u.navigate(base+"/account/password?next=/", "#current")
 		const own = "un-mot-de-passe-a-moi-seule"
