@@ -229,6 +229,11 @@ func TestBrowserRoles(t *testing.T) {
 			t.Errorf("the account's trail: %.600s", got)
 		}
 		u.screenshot(shots, "roles-admin-account-fr-1280")
+		u.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
+		u.do("scroll to the trail", chromedp.Evaluate[chromedp.Void](`document.querySelector("#trail").scrollIntoView()`))
+		u.screenshot(shots, "roles-admin-account-fr-768")
+		noSideways(u, "the account's page on a portrait tablet")
+		u.do("landscape tablet", chromedp.EmulateViewport(1280, 800))
 
 		// The administrator signs out; the new account signs in in the same
 		// browser and must choose its own password first.
