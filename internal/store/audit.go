@@ -155,7 +155,7 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 	for id := range ids {
 		keys = append(keys, id)
 	}
-	scope := a.ClientScope()
+	scope, directory := a.ClientScope(), a.DirectoryScope()
 	for start := 0; start < len(keys); start += 200 {
 		chunk := keys[start:min(start+200, len(keys))]
 		in := "(?" + strings.Repeat(", ?", len(chunk)-1) + ")"
@@ -167,16 +167,19 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		// own id); site records (buildings, rooms, lines, equipment,
 		// the staff's shifts, teams and people) for staff alone; every account, to know the
 		// site's staff from a client's users.
+		// A client itself is named to whoever may see its name and code
+		// (the directory scope: an administrator not assigned to it too).
 		type source struct {
 			sql    string
 			client bool
 		}
+		clients := `SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE CAST(id AS TEXT) IN ` + in
 		sources := []source{
 			{`SELECT CAST(id AS TEXT), lot, CAST(client_id AS TEXT) FROM batches WHERE CAST(id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE CAST(s.id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE CAST(id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE CAST(id AS TEXT) IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE CAST(id AS TEXT) IN ` + in, true},
+			{clients, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM orders WHERE CAST(id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM deviations WHERE CAST(id AS TEXT) IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM specs WHERE CAST(id AS TEXT) IN ` + in, true},
@@ -197,7 +200,11 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		err := s.db.Read(ctx, func(tx *Tx) error {
 			for _, src := range sources {
 				if err := scanLabels(tx, src.sql, idArgs, func(id, name, client string) {
-					if !src.client || scope.All || containsStr(scope.Clients, client) {
+					sc := scope
+					if src.sql == clients {
+						sc = directory
+					}
+					if !src.client || sc.All || containsStr(sc.Clients, client) {
 						names[id] = name
 					}
 				}); err != nil {

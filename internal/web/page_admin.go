@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
@@ -123,26 +122,14 @@ type adminAccountPage struct {
 	// Assignable are the clients the account may still be assigned to.
 	Assignable  []client.Client
 	CanWithdraw bool
-	Trail       []trailRow
+	// Trail is the account's trail in words, as the audit trail's page
+	// writes it.
+	Trail []auditRow
 	// Failed names the form whose submission was refused, Form its values
 	// and FailMessage its refusal.
 	Failed      string
 	Form        *form
 	FailMessage string
-}
-
-// trailRow is an audit entry as the page shows it.
-type trailRow struct {
-	audit.Entry
-	When string
-}
-
-// adminDateTime writes t, to the second, in the site's zone.
-func adminDateTime(lang string, t time.Time, zone *time.Location) string {
-	if lang == langEN {
-		return t.In(zone).Format("2 Jan 2006 15:04:05")
-	}
-	return t.In(zone).Format("02/01/2006 15:04:05")
 }
 
 func (s *Server) adminAccount(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +174,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	for _, e := range trail {
-		d.Trail = append(d.Trail, trailRow{Entry: e, When: adminDateTime(d.Lang, e.At, s.zone())})
+		d.Trail = append(d.Trail, s.auditRowOf(d.Lang, e))
 	}
 	if ferr != nil {
 		d.FailMessage = errs.MessageOf(ferr, d.Lang)

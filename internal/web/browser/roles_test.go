@@ -225,8 +225,13 @@ func TestBrowserRoles(t *testing.T) {
 		if got := u.text("#assignments table"); !strings.Contains(got, strings.TrimSuffix(client, " (ALPHA)")) {
 			t.Errorf("the assignments read %q, want %s", got, client)
 		}
-		if got := u.text("#trail"); !strings.Contains(got, "account.create") || !strings.Contains(got, "Administrateur") && !strings.Contains(got, "Julien Moreau") {
-			t.Errorf("the account's trail: %.600s", got)
+		// The account's trail, in words: who created it with which role,
+		// and who assigned it to which client.
+		trail := u.text("#trail")
+		for _, w := range []string{"Création d'un compte", "Julien Moreau", "Assurance qualité", "Mot de passe à changer par son titulaire", "Affectation d'un compte à un client", "ALPHA", "Revue des lots du client Alpha"} {
+			if !strings.Contains(trail, w) {
+				t.Errorf("the account's trail lacks %q:\n%.1500s", w, trail)
+			}
 		}
 		u.screenshot(shots, "roles-admin-account-fr-1280")
 		u.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
