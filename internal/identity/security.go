@@ -117,6 +117,9 @@ type EventFilter struct {
 	// Kind keeps only the events of that kind (one of EventKinds); empty
 	// keeps all.
 	Kind string
+	// From and To keep the events at or after From and before To; zero
+	// leaves that side open.
+	From, To time.Time
 	// Limit bounds the number of events; 0 or more than 1000 means 1000.
 	Limit int
 }

@@ -157,6 +157,14 @@ func (s *IdentityStore) SecurityEvents(ctx context.Context, f identity.EventFilt
 		q += ` AND kind = ?`
 		args = append(args, f.Kind)
 	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, f.To.UTC())
+	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 1000

@@ -308,5 +308,17 @@ func TestSecurityEvents(t *testing.T) {
 		if got := kinds(unknown); len(got) != 2 || got[0] != identity.EventUnknownUser || got[1] != identity.EventUnknownUser {
 			t.Errorf("open unknown usernames %v, want the two not acknowledged", got)
 		}
+		// By time: from the second attempt (boris, a minute after anna's),
+		// before dora's.
+		from := failed[0].At.Add(-3 * time.Minute)
+		within, err := ids.SecurityEvents(as(guard), identity.EventFilter{From: from, To: failed[0].At})
+		must(t, err)
+		var names []string
+		for _, e := range within {
+			names = append(names, e.Username)
+		}
+		if len(names) != 2 || !sameStrings(names, []string{"boris", "carl"}) {
+			t.Errorf("events from %s to dora's: %v, want boris and carl", from, names)
+		}
 	})
 }

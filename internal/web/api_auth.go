@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -295,6 +296,10 @@ func (s *Server) apiSecurityEvents(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	if f.From, f.To, err = eventDays(r.URL.Query(), s.zone()); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	evs, err := s.Identity.SecurityEvents(r.Context(), f)
 	if err != nil {
 		s.apiError(w, r, err)
@@ -311,6 +316,19 @@ func eventKind(r *http.Request) (string, error) {
 		return "", errs.Field("kind", "web.filter_event_kind", strings.Join(identity.EventKinds, ", "))
 	}
 	return k, nil
+}
+
+// eventDays are the days (YYYY-MM-DD, site time) the security events are
+// filtered on: from the start of "from" to the end of "to", each side open
+// when absent.
+func eventDays(q url.Values, zone *time.Location) (from, to time.Time, err error) {
+	if from, err = queryDay(q, "from", time.Time{}, zone); err != nil {
+		return
+	}
+	if to, err = queryDay(q, "to", time.Time{}, zone); err != nil || to.IsZero() {
+		return
+	}
+	return from, to.AddDate(0, 0, 1), nil
 }
 
 func (s *Server) apiAcknowledgeEvent(w http.ResponseWriter, r *http.Request) {

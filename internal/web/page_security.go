@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"galenix/internal/identity"
 )
@@ -25,6 +26,8 @@ type securityView struct {
 	Kinds    []string
 	Kind     string
 	OpenOnly bool
+	// From and To are the days typed (YYYY-MM-DD).
+	From, To string
 	// Query is the filter, to come back to it after an acknowledgement.
 	Query string
 }
@@ -44,12 +47,18 @@ func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := identity.EventFilter{Kind: kind, Open: r.URL.Query().Get("open") == "1", Limit: securityPageSize}
+	if f.From, f.To, err = eventDays(r.URL.Query(), s.zone()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	evs, err := s.Identity.SecurityEvents(r.Context(), f)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d := securityView{base: s.base(r, "security"), Kinds: identity.EventKinds, Kind: f.Kind, OpenOnly: f.Open, Query: eventQuery(f)}
+	d := securityView{base: s.base(r, "security"), Kinds: identity.EventKinds, Kind: f.Kind, OpenOnly: f.Open,
+		From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	d.Query = eventQuery(f, d.From, d.To)
 	for _, e := range evs {
 		row := eventRow{SecurityEvent: e, When: formatDateTime(d.Lang, e.At, s.zone())}
 		if e.AcknowledgedAt != nil {
@@ -62,14 +71,21 @@ func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "security_events", d)
 }
 
-// eventQuery is the query string of the page's filter.
-func eventQuery(f identity.EventFilter) string {
+// eventQuery is the query string of the page's filter: its kind, whether
+// only those to acknowledge, its days.
+func eventQuery(f identity.EventFilter, from, to string) string {
 	q := url.Values{}
 	if f.Kind != "" {
 		q.Set("kind", f.Kind)
 	}
 	if f.Open {
 		q.Set("open", "1")
+	}
+	if from != "" {
+		q.Set("from", from)
+	}
+	if to != "" {
+		q.Set("to", to)
 	}
 	return q.Encode()
 }
@@ -83,7 +99,8 @@ func (s *Server) acknowledgeEvent(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	// Back to the events, filtered as they were.
+	// Back to the events, filtered as they were (what is not a filter is
+	// dropped).
 	back, _ := url.ParseQuery(r.PostForm.Get("filter"))
 	f := identity.EventFilter{Open: back.Get("open") == "1"}
 	for _, k := range identity.EventKinds {
@@ -91,7 +108,13 @@ func (s *Server) acknowledgeEvent(w http.ResponseWriter, r *http.Request) {
 			f.Kind = k
 		}
 	}
-	q := eventQuery(f)
+	day := func(name string) string {
+		if _, err := queryDay(back, name, time.Time{}, s.zone()); err != nil {
+			return ""
+		}
+		return back.Get(name)
+	}
+	q := eventQuery(f, day("from"), day("to"))
 	if q != "" {
 		q += "&"
 	}

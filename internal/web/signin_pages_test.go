@@ -356,6 +356,17 @@ func TestSecurityEventsPage(t *testing.T) {
 	}
 	b.get("/security/events?kind=login_failed&open=1").want(t, http.StatusOK, "À prendre en compte : 0.", "Aucun événement de sécurité.")
 	b.get("/security/events?kind=intrusion").want(t, http.StatusBadRequest, "Le type d'événement doit être l'un de")
+	// By days: none after, none before, both within.
+	b.get("/security/events?from=2099-01-01").want(t, http.StatusOK, "Aucun événement de sécurité.")
+	b.get("/security/events?to=2000-01-01").want(t, http.StatusOK, "Aucun événement de sécurité.")
+	p = b.get("/security/events?from=2000-01-01&to=2099-12-31")
+	if n := strings.Count(p.body, `<tr>`) - 1; n != 2 {
+		t.Errorf("%d events between 2000 and 2099, want 2", n)
+	}
+	if !strings.Contains(p.body, `name="from" type="date" value="2000-01-01"`) {
+		t.Error("the filter's form does not show the day chosen")
+	}
+	b.get("/security/events?from=hier").want(t, http.StatusBadRequest, "AAAA-MM-JJ")
 	b.post("/security/events/"+ids[0][1]+"/acknowledge", url.Values{}).want(t, http.StatusConflict, "déjà été pris en compte")
 
 	op := e.signedIn(t, "operator")

@@ -49,7 +49,7 @@ func signInPage(t *testing.T, u *user, base, username, password, wait string) st
 // through the pages and open every entry of their menu without a refusal.
 //
 // Security reviews the security events: an unknown username tried at the
-// login page is found by filtering on its kind and on those still to
+// login page is found by filtering on its kind, its day and those still to
 // acknowledge, and acknowledged; the page is seen in English too.
 //
 // The administrator creates a quality-assurance account (a password too
@@ -85,12 +85,31 @@ func TestBrowserRoles(t *testing.T) {
 		}
 		u.screenshot(shots, "roles-security-fr-1280")
 
-		// Filter: unknown usernames still to acknowledge.
-		u.do("choose the kind and those to acknowledge",
+		// The attempt's row, found by its username.
+		const row = `[...document.querySelectorAll("main tbody tr")].find(tr => tr.cells[2].querySelector(".mono").innerText.trim() === "intrus.nocturne")`
+		cell := func(col int) string {
+			t.Helper()
+			s, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const tr = %s; return tr ? tr.cells[%d].innerText.trim() : "(no row)"; })()`, row, col)))
+			if err != nil {
+				t.Fatalf("the attempt's row: %v", err)
+			}
+			return s
+		}
+		// The day of the attempt, as the page writes it (DD/MM/YYYY).
+		when := cell(0)
+		if len(when) < 10 {
+			t.Fatalf("the attempt is not on the page, or its time reads %q", when)
+		}
+		day := when[6:10] + "-" + when[3:5] + "-" + when[0:2]
+
+		// Filter: unknown usernames of that day still to acknowledge.
+		u.do("choose the kind, the day and those to acknowledge",
 			chromedp.SetValue(chromedp.CSS(`#e-kind`), "unknown_user"),
+			chromedp.SetValue(chromedp.CSS(`#e-from`), day),
+			chromedp.SetValue(chromedp.CSS(`#e-to`), day),
 			chromedp.Click(chromedp.CSS(`#e-open`)))
 		u.load("filter", "main h1", chromedp.Click(chromedp.CSS(`form.filter button[type=submit]`)))
-		if loc := strings.TrimPrefix(u.location(), base); loc != "/security/events?kind=unknown_user&open=1" {
+		if loc := strings.TrimPrefix(u.location(), base); loc != "/security/events?kind=unknown_user&from="+day+"&to="+day+"&open=1" {
 			t.Errorf("the filter led to %s", loc)
 		}
 		kinds, err := chromedp.Run(u.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main tbody tr td:nth-child(2) .pill")].map(p => p.innerText.trim())`))
@@ -101,16 +120,6 @@ func TestBrowserRoles(t *testing.T) {
 			if k != "Identifiant inconnu" {
 				t.Errorf("the filter on unknown usernames shows an event %q", k)
 			}
-		}
-		// The attempt's row, found by its username.
-		const row = `[...document.querySelectorAll("main tbody tr")].find(tr => tr.cells[2].querySelector(".mono").innerText.trim() === "intrus.nocturne")`
-		cell := func(col int) string {
-			t.Helper()
-			s, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => { const tr = %s; return tr ? tr.cells[%d].innerText.trim() : "(no row)"; })()`, row, col)))
-			if err != nil {
-				t.Fatalf("the attempt's row: %v", err)
-			}
-			return s
 		}
 		if n := u.count("main tbody tr"); n != len(kinds) {
 			t.Fatalf("%d rows, %d kinds", n, len(kinds))
@@ -126,7 +135,7 @@ func TestBrowserRoles(t *testing.T) {
 		// Acknowledge it: it leaves the list of those to acknowledge, the
 		// filter kept.
 		u.load("acknowledge", "main h1", chromedp.Evaluate[chromedp.Void](row+`.querySelector("button[type=submit]").click()`))
-		if loc := strings.TrimPrefix(u.location(), base); loc != "/security/events?kind=unknown_user&open=1&saved=1" {
+		if loc := strings.TrimPrefix(u.location(), base); loc != "/security/events?from="+day+"&kind=unknown_user&open=1&to="+day+"&saved=1" {
 			t.Errorf("after acknowledging the page is %s, want the same filter", loc)
 		}
 		if got := cell(0); got != "(no row)" {
