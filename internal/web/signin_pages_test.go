@@ -325,6 +325,14 @@ func TestSecurityEventsPage(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("%d acknowledge buttons, want 2", len(ids))
 	}
+	// The account a wrong password was typed for opens from its event;
+	// a username no account has is no link.
+	if n := len(regexp.MustCompile(`<a class="mono" href="/admin/accounts/[0-9a-f-]{36}">operator</a>`).FindAllString(p.body, -1)); n != 1 {
+		t.Errorf("%d links to the operator's account, want 1", n)
+	}
+	if strings.Contains(p.body, `">inconnu</a>`) {
+		t.Error("an unknown username links to an account")
+	}
 	// The newest, the unknown username's, acknowledged goes after the other.
 	table := p.body[strings.Index(p.body, "<table"):]
 	if strings.Index(table, "Identifiant inconnu") > strings.Index(table, "Mot de passe erroné") {

@@ -73,6 +73,12 @@ func TestBrowserRoles(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`#username`), "intrus.nocturne"),
 			chromedp.SendKeys(chromedp.CSS(`#password`), "devinette-du-soir"))
 		intruder.load("try to sign in", ".login .alert", chromedp.Click(chromedp.CSS(`.login button[type=submit]`)))
+		// And a wrong password for a real account.
+		intruder.navigate(base+"/login", "#username")
+		intruder.do("type a wrong password for qa",
+			chromedp.SendKeys(chromedp.CSS(`#username`), "qa"),
+			chromedp.SendKeys(chromedp.CSS(`#password`), "devinette-du-matin"))
+		intruder.load("try to sign in", ".login .alert", chromedp.Click(chromedp.CSS(`.login button[type=submit]`)))
 		intruder.close()
 
 		u := newUser(t, root.another(), "security")
@@ -146,6 +152,21 @@ func TestBrowserRoles(t *testing.T) {
 		if got := cell(3); !strings.HasPrefix(got, "par security le ") {
 			t.Errorf("the acknowledgement reads %q, want by security", got)
 		}
+
+		// The wrong password's event opens the account it was typed for.
+		u.navigate(base+"/security/events?kind=login_failed&open=1", "main h1")
+		link := `main tbody tr td:nth-child(3) a[href^="/admin/accounts/"]`
+		if got := u.text(link); got != "qa" {
+			t.Fatalf("the wrong password's event names %q, want qa", got)
+		}
+		u.load("open the account", "main h1", chromedp.Click(chromedp.CSS(link)))
+		if u.lastStatus != http.StatusOK || !strings.Contains(u.text("main h1"), "Isabelle Fontaine") {
+			t.Errorf("the account's page: %d %q", u.lastStatus, u.text("main h1"))
+		}
+		if n := u.count(`form[action$="/password"], form[action$="/withdraw"], a[href$="/edit"]`); n != 0 {
+			t.Errorf("security is offered %d changes of the account", n)
+		}
+		u.screenshot(shots, "roles-security-account-fr-1280")
 
 		walkMenu(t, u, base)
 
