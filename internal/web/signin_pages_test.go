@@ -405,3 +405,38 @@ func TestSignInCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountUnlockPage: five wrong passwords lock the operator's account;
+// the administrator, led from the lock's security event to the account,
+// sees it locked; an unlock without a reason is refused and changes
+// nothing; one with its reason ends the lock, audited, and the operator
+// signs in again.
+func TestAccountUnlockPage(t *testing.T) {
+	e := newPageEnv(t)
+	for range 5 {
+		e.browser(t).post("/login", url.Values{"username": {"operator"}, "password": {"devinette"}})
+	}
+	if p := e.browser(t).post("/login", url.Values{"username": {"operator"}, "password": {pageTestPassword}}); p.status == http.StatusSeeOther {
+		t.Fatal("the operator signed in while locked")
+	}
+	b := e.signedIn(t, "admin")
+	m := regexp.MustCompile(`href="/admin/accounts/([0-9a-f-]{36})">operator<`).FindStringSubmatch(b.get("/security/events?kind=account_locked").body)
+	if m == nil {
+		t.Fatal("the lock's event does not lead to the operator's account")
+	}
+	acc := "/admin/accounts/" + m[1]
+	b.get(acc).want(t, http.StatusOK, "Verrouillé", "le compte est verrouillé jusqu'au", "Déverrouiller le compte")
+
+	b.post(acc+"/unlock", url.Values{"reason": {" "}}).want(t, http.StatusBadRequest, "Indiquez pourquoi", "le compte est verrouillé jusqu'au")
+	b.get(acc).want(t, http.StatusOK, "le compte est verrouillé jusqu'au")
+
+	if loc := b.post(acc+"/unlock", url.Values{"reason": {"Otto au téléphone, reconnu par son chef d'équipe"}}).location(t); loc != acc+"?saved=1" {
+		t.Errorf("unlocked: went to %q", loc)
+	}
+	p := b.get(acc)
+	p.want(t, http.StatusOK, "Déverrouillage d'un compte", "Otto au téléphone, reconnu par son chef d'équipe")
+	if strings.Contains(p.text, "verrouillé jusqu'au") || strings.Contains(p.body, `action="`+acc+`/unlock"`) {
+		t.Error("the account is still shown locked")
+	}
+	e.signedIn(t, "operator")
+}
