@@ -48,14 +48,20 @@ func signInPage(t *testing.T, u *user, base, username, password, wait string) st
 // through the login page, land on their home, do a real task of their role
 // through the pages and open every entry of their menu without a refusal.
 //
-// Security reviews the security events: an unknown username tried at the
-// login page is found by filtering on its kind, its day and those still to
-// acknowledge, and acknowledged; the page is seen in English too.
+// First someone tries, at the login page, a username nobody has and five
+// wrong passwords for qa, which lock the account.
 //
-// The administrator creates a quality-assurance account (a password too
-// short refused first), assigns it to a client laboratory and signs out;
-// the new account signs in in the same browser, must first choose its own
-// password, lands on its home and sees that client's batches only.
+// Security reviews the security events: the unknown username is found by
+// filtering on its kind, its day and those still to acknowledge, and
+// acknowledged; a wrong password's event opens qa's account, where security
+// is offered no change; the page is seen in English too.
+//
+// The administrator unlocks qa's account with the reason; creates a
+// quality-assurance account (a password too short refused first), assigns
+// it to a client laboratory and signs out; the new account signs in in the
+// same browser, must first choose its own password (the header offering
+// nothing else meanwhile), lands on its home and sees that client's
+// batches only.
 func TestBrowserRoles(t *testing.T) {
 	execPath := chromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -64,23 +70,24 @@ func TestBrowserRoles(t *testing.T) {
 	shots := screenshotDir(t)
 	root := newUser(t, newBrowser(t, ctx, execPath), "root")
 
-	t.Run("security", func(t *testing.T) {
-		// Someone tries a username nobody has.
-		intruder := newUser(t, root.another(), "intruder")
-		intruder.t = t
-		intruder.navigate(base+"/login", "#username")
-		intruder.do("type a username nobody has",
-			chromedp.SendKeys(chromedp.CSS(`#username`), "intrus.nocturne"),
-			chromedp.SendKeys(chromedp.CSS(`#password`), "devinette-du-soir"))
-		intruder.load("try to sign in", ".login .alert", chromedp.Click(chromedp.CSS(`.login button[type=submit]`)))
-		// And a wrong password for a real account.
+	// Someone tries a username nobody has.
+	intruder := newUser(t, root.another(), "intruder")
+	intruder.navigate(base+"/login", "#username")
+	intruder.do("type a username nobody has",
+		chromedp.SendKeys(chromedp.CSS(`#username`), "intrus.nocturne"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "devinette-du-soir"))
+	intruder.load("try to sign in", ".login .alert", chromedp.Click(chromedp.CSS(`.login button[type=submit]`)))
+	// And five wrong passwords for a real account, which lock it.
+	for i := range 5 {
 		intruder.navigate(base+"/login", "#username")
 		intruder.do("type a wrong password for qa",
 			chromedp.SendKeys(chromedp.CSS(`#username`), "qa"),
-			chromedp.SendKeys(chromedp.CSS(`#password`), "devinette-du-matin"))
+			chromedp.SendKeys(chromedp.CSS(`#password`), fmt.Sprintf("devinette-%d", i)))
 		intruder.load("try to sign in", ".login .alert", chromedp.Click(chromedp.CSS(`.login button[type=submit]`)))
-		intruder.close()
+	}
+	intruder.close()
 
+	t.Run("security", func(t *testing.T) {
 		u := newUser(t, root.another(), "security")
 		u.t = t
 		if loc := signInPage(t, u, base, "security", demo.Password, "main h1"); loc != "/security/events" {
@@ -163,7 +170,9 @@ func TestBrowserRoles(t *testing.T) {
 		if u.lastStatus != http.StatusOK || !strings.Contains(u.text("main h1"), "Isabelle Fontaine") {
 			t.Errorf("the account's page: %d %q", u.lastStatus, u.text("main h1"))
 		}
-		if n := u.count(`form[action$="/password"], form[action$="/withdraw"], a[href$="/edit"]`); n != 0 {
+		// The account is locked; security, who may not change accounts, is
+		// offered no change of it, unlocking included.
+		if n := u.count(`form[action$="/password"], form[action$="/withdraw"], form[action$="/unlock"], a[href$="/edit"]`); n != 0 {
 			t.Errorf("security is offered %d changes of the account", n)
 		}
 		u.screenshot(shots, "roles-security-account-fr-1280")
@@ -193,6 +202,23 @@ func TestBrowserRoles(t *testing.T) {
 		}
 		u.screenshot(shots, "roles-admin-fr-1280")
 		walkMenu(t, u, base)
+
+		// The account five wrong passwords locked: unlocked with the reason.
+		u.navigate(base+"/admin/accounts", "main h1")
+		qaLink, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("main tbody td.mono a")].find(a => a.innerText.trim() === "qa").getAttribute("href")`))
+		if err != nil {
+			t.Fatalf("qa's account in the list: %v", err)
+		}
+		u.navigate(base+qaLink, "#lock")
+		if got := u.text("#lock"); !strings.Contains(got, "le compte est verrouillé jusqu'au") {
+			t.Errorf("the lock reads %q", got)
+		}
+		u.screenshot(shots, "roles-admin-locked-fr-1280")
+		u.do("say who asked", chromedp.SendKeys(chromedp.CSS(`#unlock-reason`), "Isabelle Fontaine, reconnue au poste AQ"))
+		u.load("unlock", "main h1", chromedp.Click(chromedp.CSS(`#lock button[type=submit]`)))
+		if n := u.count("#lock"); n != 0 || !strings.Contains(u.text("#trail"), "Déverrouillage d'un compte") {
+			t.Errorf("after unlocking: %d lock sections, trail:\n%.1500s", n, u.text("#trail"))
+		}
 
 		// A new account: a password too short is refused, and nothing is
 		// created.
