@@ -30,6 +30,11 @@ type Admin interface {
 	// ResetPassword gives an account a new password (an administrator's
 	// reset).
 	ResetPassword(ctx context.Context, id, password, reason string) error
+	// LockOf returns an account's run of failed sign-ins and its lock.
+	LockOf(ctx context.Context, id string) (Lock, error)
+	// Unlock ends an account's lock and its run of failed sign-ins, for
+	// an administrator who has checked who is asking.
+	Unlock(ctx context.Context, id, reason string) error
 
 	// Assignments lists the client assignments of staff.
 	Assignments(ctx context.Context, f AssignmentFilter) ([]Assignment, error)
@@ -47,6 +52,15 @@ type Admin interface {
 	CreateToken(ctx context.Context, t *Token, reason string) (secret string, err error)
 	// RevokeToken withdraws a token: it stops working at once.
 	RevokeToken(ctx context.Context, id, reason string) (*Token, error)
+}
+
+// Lock is an account's run of failed sign-ins in a row and, once they
+// locked it, until when.
+type Lock struct {
+	FailedLogins int
+	// Until is the end of the lock; nil when the account is not locked
+	// (or its lock has ended).
+	Until *time.Time
 }
 
 // AccountFilter selects accounts; empty fields select all.

@@ -114,6 +114,12 @@ type SecurityEvent struct {
 type EventFilter struct {
 	// Open keeps only the events nobody has acknowledged.
 	Open bool
+	// Kind keeps only the events of that kind (one of EventKinds); empty
+	// keeps all.
+	Kind string
+	// From and To keep the events at or after From and before To; zero
+	// leaves that side open.
+	From, To time.Time
 	// Limit bounds the number of events; 0 or more than 1000 means 1000.
 	Limit int
 }

@@ -12,6 +12,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // IdentityStore implements identity.Service.
@@ -241,7 +242,33 @@ func (s *AdminStore) Unlock(ctx context.Context, accountID, reason string) error
 	if err := actorOf(ctx).Require(identity.PermAccountsAdmin); err != nil {
 		return err
 	}
+	// The reason records who asked and how they were recognised.
+	if strings.TrimSpace(reason) == "" {
+		return errs.Field("reason", "reason.required", text.Key("reason.what.change"))
+	}
 	return s.db.Write(ctx, "account.unlock", reason, func(tx *Tx) error { return tx.unlock(accountID) })
+}
+
+// LockOf returns the run of failed sign-ins of an account the actor may
+// see, and its lock while it lasts.
+func (s *AdminStore) LockOf(ctx context.Context, accountID string) (identity.Lock, error) {
+	var l identity.Lock
+	if _, err := s.Account(ctx, accountID); err != nil {
+		return l, err
+	}
+	var locked sql.NullTime
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		return tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,
+			func(sc scanner) error { return sc.Scan(&l.FailedLogins, &locked) }, "store.no_such_account")
+	})
+	if err != nil {
+		return identity.Lock{}, err
+	}
+	if locked.Valid && locked.Time.After(s.db.Now()) {
+		t := locked.Time.UTC()
+		l.Until = &t
+	}
+	return l, nil
 }
 
 // unlock ends an account's lock and its run of failed sign-ins, for an

@@ -29,6 +29,13 @@ func TestAdminAssignments(t *testing.T) {
 			if len(es) == 1 && (es[0].ActorID != f.acc["admin"].ID || !es[0].At.Equal(now)) {
 				t.Errorf("entry %+v: want the admin, now", es[0])
 			}
+			// The administrator, not assigned to Alpha, reads the client
+			// by its code: a name the directory shows them anyway.
+			read, err := db.Audit().Entries(f.ctx("admin"), audit.Filter{Entity: "account", EntityID: op.ID, AfterSeq: seq})
+			must(t, err)
+			if len(read) != 1 || read[0].NewLabel != "ALPHA" {
+				t.Errorf("the administrator reads %+v, want the client's code", read)
+			}
 		})
 
 		for _, tt := range []struct {

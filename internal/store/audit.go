@@ -163,7 +163,7 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 	for id := range ids {
 		keys = append(keys, id)
 	}
-	scope := a.ClientScope()
+	scope, directory := a.ClientScope(), a.DirectoryScope()
 	for start := 0; start < len(keys); start += 200 {
 		chunk := keys[start:min(start+200, len(keys))]
 		in := "(?" + strings.Repeat(", ?", len(chunk)-1) + ")"
@@ -175,16 +175,19 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		// own id); site records (buildings, rooms, lines, equipment,
 		// the staff's shifts, teams and people) for staff alone; every account, to know the
 		// site's staff from a client's users.
+		// A client itself is named to whoever may see its name and code
+		// (the directory scope: an administrator not assigned to it too).
 		type source struct {
 			sql    string
 			client bool
 		}
+		clients := `SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE id IN ` + in
 		sources := []source{
 			{`SELECT CAST(id AS TEXT), lot, CAST(client_id AS TEXT) FROM batches WHERE id IN ` + in, true},
 			{`SELECT CAST(s.id AS TEXT), b.lot || ' · ' || s.op_title, CAST(s.client_id AS TEXT) FROM batch_steps s JOIN batches b ON b.id = s.batch_id WHERE s.id IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM products WHERE id IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM masters WHERE id IN ` + in, true},
-			{`SELECT CAST(id AS TEXT), code, CAST(id AS TEXT) FROM clients WHERE id IN ` + in, true},
+			{clients, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM orders WHERE id IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code, CAST(client_id AS TEXT) FROM deviations WHERE id IN ` + in, true},
 			{`SELECT CAST(id AS TEXT), code || ' v' || CAST(version AS TEXT), CAST(client_id AS TEXT) FROM specs WHERE id IN ` + in, true},
@@ -205,7 +208,11 @@ func (s *AuditStore) label(ctx context.Context, a identity.Actor, entries []audi
 		err := s.db.Read(ctx, func(tx *Tx) error {
 			for _, src := range sources {
 				if err := scanLabels(tx, src.sql, idArgs, func(id, name, client string) {
-					if !src.client || scope.All || containsStr(scope.Clients, client) {
+					sc := scope
+					if src.sql == clients {
+						sc = directory
+					}
+					if !src.client || sc.All || containsStr(sc.Clients, client) {
 						names[id] = name
 					}
 				}); err != nil {

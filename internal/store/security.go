@@ -148,16 +148,29 @@ func (s *IdentityStore) SecurityEvents(ctx context.Context, f identity.EventFilt
 	if err := actorOf(ctx).Require(identity.PermSecurityEvents); err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + eventCols + ` FROM security_events`
+	q := `SELECT ` + eventCols + ` FROM security_events WHERE 1=1`
+	var args []any
 	if f.Open {
-		q += ` WHERE acknowledged_at IS NULL`
+		q += ` AND acknowledged_at IS NULL`
+	}
+	if f.Kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, f.Kind)
+	}
+	if !f.From.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, f.To.UTC())
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
 	q += ` ORDER BY CASE WHEN acknowledged_at IS NULL THEN 0 ELSE 1 END, at DESC, id DESC LIMIT ?`
-	return list(ctx, s.db, q, []any{limit}, scanEvent)
+	return list(ctx, s.db, q, append(args, limit), scanEvent)
 }
 
 // AcknowledgeEvent records that the actor took note of a security event

@@ -177,6 +177,26 @@ func TestLockout(t *testing.T) {
 			}
 		})
 
+		t.Run("the lock as an administrator sees it", func(t *testing.T) {
+			adm := db.Identity().Admin()
+			l, err := adm.LockOf(as(alice), acc.ID)
+			must(t, err)
+			if l.Until == nil || !l.Until.Equal(now.Add(15*time.Minute)) {
+				t.Errorf("lock %+v, want until %s", l, now.Add(15*time.Minute))
+			}
+			_, err = adm.LockOf(as(bruno), acc.ID)
+			if err == nil {
+				t.Error("the operator read an account's lock")
+			}
+			// Unlocking needs who asked and how they were recognised.
+			before := counts(t, db)
+			wantErr(t, adm.Unlock(as(alice), acc.ID, "  "), errs.Invalid, "reason")
+			sameCounts(t, db, before)
+			if l, _ := adm.LockOf(as(alice), acc.ID); l.Until == nil {
+				t.Error("a refused unlock ended the lock")
+			}
+		})
+
 		t.Run("unlocked after the lock", func(t *testing.T) {
 			c.set(now.Add(15 * time.Minute))
 			s := lastSeq(t, db)

@@ -291,5 +291,34 @@ func TestSecurityEvents(t *testing.T) {
 		_, err = ids.AcknowledgeEvent(as(bruno), evs[0].ID)
 		wantErr(t, err, errs.Forbidden, "")
 		sameCounts(t, db, before)
+
+		// A wrong password for an account is an event of another kind; the
+		// filter by kind keeps only the kind asked for.
+		acc := identity.Account{Username: "dora", Name: "Dora Petit", Roles: []identity.Role{identity.RoleQA}}
+		newAccount(t, db, &acc)
+		c.add(time.Minute)
+		_, _, _ = ids.Login(context.Background(), "dora", "not the password", "10.0.0.66")
+		failed, err := ids.SecurityEvents(as(guard), identity.EventFilter{Kind: identity.EventLoginFailed})
+		must(t, err)
+		if len(failed) != 1 || failed[0].Username != "dora" {
+			t.Errorf("wrong passwords %+v, want dora's only", failed)
+		}
+		unknown, err := ids.SecurityEvents(as(guard), identity.EventFilter{Kind: identity.EventUnknownUser, Open: true})
+		must(t, err)
+		if got := kinds(unknown); len(got) != 2 || got[0] != identity.EventUnknownUser || got[1] != identity.EventUnknownUser {
+			t.Errorf("open unknown usernames %v, want the two not acknowledged", got)
+		}
+		// By time: from the second attempt (boris, a minute after anna's),
+		// before dora's.
+		from := failed[0].At.Add(-3 * time.Minute)
+		within, err := ids.SecurityEvents(as(guard), identity.EventFilter{From: from, To: failed[0].At})
+		must(t, err)
+		var names []string
+		for _, e := range within {
+			names = append(names, e.Username)
+		}
+		if len(names) != 2 || !sameStrings(names, []string{"boris", "carl"}) {
+			t.Errorf("events from %s to dora's: %v, want boris and carl", from, names)
+		}
 	})
 }

@@ -2,6 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"galenix/internal/errs"
@@ -280,6 +283,7 @@ func (s *Server) apiSetPolicy(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) apiSecurityEvents(w http.ResponseWriter, r *http.Request) {
 	var f identity.EventFilter
+	var err error
 	switch r.URL.Query().Get("open") {
 	case "", "false":
 	case "true":
@@ -288,12 +292,43 @@ func (s *Server) apiSecurityEvents(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, errs.Field("open", "web.filter_open_true_false"))
 		return
 	}
+	if f.Kind, err = eventKind(r); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if f.From, f.To, err = eventDays(r.URL.Query(), s.zone()); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	evs, err := s.Identity.SecurityEvents(r.Context(), f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, itemsBody[identity.SecurityEvent]{Items: evs})
+}
+
+// eventKind is the kind of security event the request filters on: empty,
+// or one of identity.EventKinds.
+func eventKind(r *http.Request) (string, error) {
+	k := r.URL.Query().Get("kind")
+	if k != "" && !slices.Contains(identity.EventKinds, k) {
+		return "", errs.Field("kind", "web.filter_event_kind", strings.Join(identity.EventKinds, ", "))
+	}
+	return k, nil
+}
+
+// eventDays are the days (YYYY-MM-DD, site time) the security events are
+// filtered on: from the start of "from" to the end of "to", each side open
+// when absent.
+func eventDays(q url.Values, zone *time.Location) (from, to time.Time, err error) {
+	if from, err = queryDay(q, "from", time.Time{}, zone); err != nil {
+		return
+	}
+	if to, err = queryDay(q, "to", time.Time{}, zone); err != nil || to.IsZero() {
+		return
+	}
+	return from, to.AddDate(0, 0, 1), nil
 }
 
 func (s *Server) apiAcknowledgeEvent(w http.ResponseWriter, r *http.Request) {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
@@ -28,6 +27,7 @@ func (s *Server) routesAdminPages() {
 	s.handle("POST", "/admin/accounts/{id}", false, s.adminAccountUpdate)
 	s.handle("POST", "/admin/accounts/{id}/withdraw", false, s.adminAccountWithdraw)
 	s.handle("POST", "/admin/accounts/{id}/password", false, s.adminAccountPassword)
+	s.handle("POST", "/admin/accounts/{id}/unlock", false, s.adminAccountUnlock)
 
 	s.handle("GET", "/admin/assignments", false, s.adminAssignments)
 	s.handle("POST", "/admin/assignments", false, s.adminAssign)
@@ -123,26 +123,17 @@ type adminAccountPage struct {
 	// Assignable are the clients the account may still be assigned to.
 	Assignable  []client.Client
 	CanWithdraw bool
-	Trail       []trailRow
+	// LockedUntil is the end of the account's lock after failed sign-ins,
+	// in words; empty when it is not locked (or the actor may not unlock).
+	LockedUntil string
+	// Trail is the account's trail in words, as the audit trail's page
+	// writes it.
+	Trail []auditRow
 	// Failed names the form whose submission was refused, Form its values
 	// and FailMessage its refusal.
 	Failed      string
 	Form        *form
 	FailMessage string
-}
-
-// trailRow is an audit entry as the page shows it.
-type trailRow struct {
-	audit.Entry
-	When string
-}
-
-// adminDateTime writes t, to the second, in the site's zone.
-func adminDateTime(lang string, t time.Time, zone *time.Location) string {
-	if lang == langEN {
-		return t.In(zone).Format("2 Jan 2006 15:04:05")
-	}
-	return t.In(zone).Format("02/01/2006 15:04:05")
 }
 
 func (s *Server) adminAccount(w http.ResponseWriter, r *http.Request) {
@@ -170,6 +161,16 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string
 		d.Form.Values = url.Values{}
 	}
 	d.CanWithdraw = a.Active && d.Actor.CheckWithdraw(a) == nil
+	if d.CanAdmin {
+		lock, err := s.Admin.LockOf(ctx, a.ID)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if lock.Until != nil {
+			d.LockedUntil = formatDateTime(d.Lang, *lock.Until, s.zone())
+		}
+	}
 	if a.ClientID == "" && d.SeesAll {
 		if d.Assignments, err = s.Admin.Assignments(ctx, identity.AssignmentFilter{AccountID: a.ID}); err != nil {
 			s.pageError(w, r, err)
@@ -187,7 +188,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	for _, e := range trail {
-		d.Trail = append(d.Trail, trailRow{Entry: e, When: adminDateTime(d.Lang, e.At, s.zone())})
+		d.Trail = append(d.Trail, s.auditRowOf(d.Lang, e))
 	}
 	if ferr != nil {
 		d.FailMessage = errs.MessageOf(ferr, d.Lang)
@@ -218,6 +219,18 @@ func (s *Server) adminAccountWithdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.accountRefused(w, r, "withdraw", vals, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(r.PathValue("id"))+"?saved=1", http.StatusSeeOther)
+}
+
+func (s *Server) adminAccountUnlock(w http.ResponseWriter, r *http.Request) {
+	vals, err := postForm(w, r)
+	if err == nil {
+		err = s.Admin.Unlock(r.Context(), r.PathValue("id"), vals.Get("reason"))
+	}
+	if err != nil {
+		s.accountRefused(w, r, "unlock", vals, err)
 		return
 	}
 	http.Redirect(w, r, "/admin/accounts/"+url.PathEscape(r.PathValue("id"))+"?saved=1", http.StatusSeeOther)

@@ -119,7 +119,7 @@ func TestAdminPages(t *testing.T) {
 		}
 		id := strings.TrimSuffix(strings.TrimPrefix(p.location, "/admin/accounts/"), "?saved=1")
 		b.get(p.location).has(t, http.StatusOK, "Modifications enregistrées.", "bruno", "Bruno Petit", "Opérateur de production",
-			"Laboratoire de contrôle qualité", "Mot de passe galenix", "account.create", "Ada Admin", "Affecté aux clients", "Retirer le compte")
+			"Laboratoire de contrôle qualité", "Mot de passe galenix", "Création d'un compte", "Ada Admin", "Affecté aux clients", "Retirer le compte")
 
 		t.Run("edit", func(t *testing.T) {
 			b.get("/admin/accounts/"+id+"/edit").has(t, http.StatusOK, "Modifier le compte", "Compte actif", "Raison de la modification")
@@ -131,7 +131,7 @@ func TestAdminPages(t *testing.T) {
 			if p := b.post("/admin/accounts/"+id, change); p.status != http.StatusSeeOther {
 				t.Fatalf("edit: %d\n%s", p.status, p.text)
 			}
-			b.get("/admin/accounts/"+id).has(t, http.StatusOK, "Superviseur de production", "account.update", "promoted")
+			b.get("/admin/accounts/"+id).has(t, http.StatusOK, "Superviseur de production", "Modification d'un compte", "promoted")
 		})
 
 		t.Run("assignments", func(t *testing.T) {
@@ -140,7 +140,7 @@ func TestAdminPages(t *testing.T) {
 			if p := b.post("/admin/assignments", url.Values{"account_id": {id}, "client_id": {e.beta.ID}, "reason": {"Beta launch"}}); p.status != http.StatusSeeOther {
 				t.Fatalf("assign: %d\n%s", p.status, p.text)
 			}
-			b.get("/admin/accounts/"+id).has(t, http.StatusOK, "Beta Pharma", "account.assign", "Beta launch")
+			b.get("/admin/accounts/"+id).has(t, http.StatusOK, "Beta Pharma", "Affectation d'un compte à un client", "Beta launch")
 			b.get("/admin/assignments").has(t, http.StatusOK, "bruno", "admin", "Beta Pharma")
 			if p := b.get("/admin/assignments?client_id=" + e.alpha.ID); strings.Contains(p.text, "bruno") {
 				t.Error("the assignments of alpha list bruno, assigned to beta")
@@ -153,7 +153,7 @@ func TestAdminPages(t *testing.T) {
 			if p := b.post("/admin/assignments/"+asg+"/withdraw", url.Values{"reason": {"launch over"}, "back": {"list"}}); p.status != http.StatusSeeOther || p.location != "/admin/assignments?saved=1" {
 				t.Fatalf("unassign: %d %q\n%s", p.status, p.location, p.text)
 			}
-			b.get("/admin/accounts/"+id).has(t, http.StatusOK, "account.unassign", "launch over", "Aucune affectation.")
+			b.get("/admin/accounts/"+id).has(t, http.StatusOK, "Fin de l'affectation d'un compte à un client", "launch over", "Aucune affectation.")
 		})
 
 		t.Run("password and withdrawal", func(t *testing.T) {
@@ -168,7 +168,7 @@ func TestAdminPages(t *testing.T) {
 				t.Fatalf("withdraw: %d\n%s", p.status, p.text)
 			}
 			p := b.get("/admin/accounts/" + id)
-			p.has(t, http.StatusOK, "Retiré", "account.withdraw", "left")
+			p.has(t, http.StatusOK, "Retiré", "Retrait d'un compte", "left")
 			if strings.Contains(p.body, `action="/admin/accounts/`+id+`/withdraw"`) {
 				t.Error("a withdrawn account still offers its withdrawal")
 			}
@@ -286,7 +286,7 @@ func TestClientManagerPages(t *testing.T) {
 			t.Fatalf("create: %d\n%s", p.status, p.text)
 		}
 		page := m.get(p.location)
-		page.has(t, http.StatusOK, "user-alpha2", "Alpha Laboratories", "Retirer le compte", "account.create")
+		page.has(t, http.StatusOK, "user-alpha2", "Alpha Laboratories", "Retirer le compte", "Création d'un compte")
 		for _, hidden := range []string{"Modifier le compte", "Réinitialiser le mot de passe", "Affecté aux clients"} {
 			if strings.Contains(page.text, hidden) {
 				t.Errorf("the manager's account page offers %q", hidden)

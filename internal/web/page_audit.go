@@ -141,6 +141,16 @@ func auditValue(lang, field, v, label string, zone *time.Location) string {
 		return label
 	case v == "true" || v == "false":
 		return tr(lang, "audit.csv."+map[bool]string{true: "yes", false: "no"}[v == "true"])
+	case field == "roles" && v != "":
+		// An account's roles, each in words.
+		var out []string
+		for _, r := range strings.Split(v, ",") {
+			if hasMsg("userrole." + r) {
+				r = tr(lang, "userrole."+r)
+			}
+			out = append(out, r)
+		}
+		return strings.Join(out, ", ")
 	case field == "state" || field == "status":
 		for _, fam := range []string{"stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
 			if hasMsg(fam + v) {

@@ -98,6 +98,19 @@ func TestSignInFailuresAPI(t *testing.T) {
 		}
 		e.call(t, "client-alpha", "GET", "/api/v1/security/events", nil).wantError(t, http.StatusForbidden, "forbidden", "")
 		e.call(t, "admin", "GET", "/api/v1/security/events?open=maybe", nil).wantError(t, http.StatusBadRequest, "invalid", "open")
+		// The filter by kind keeps that kind only; an unknown kind is refused.
+		locked := e.call(t, "admin", "GET", "/api/v1/security/events?kind=account_locked&open=true", nil).items(t)
+		if len(locked) != 1 || locked[0]["kind"] != "account_locked" || locked[0]["username"] != "operator" {
+			t.Errorf("the locked accounts: %v, want operator's lock only", locked)
+		}
+		e.call(t, "admin", "GET", "/api/v1/security/events?kind=intrusion", nil).wantError(t, http.StatusBadRequest, "invalid", "kind")
+		if later := e.call(t, "admin", "GET", "/api/v1/security/events?from=2099-01-01", nil).items(t); len(later) != 0 {
+			t.Errorf("events from 2099: %v", later)
+		}
+		if within := e.call(t, "admin", "GET", "/api/v1/security/events?from=2000-01-01&to=2099-12-31", nil).items(t); len(within) != len(want) {
+			t.Errorf("%d events between 2000 and 2099, want %d", len(within), len(want))
+		}
+		e.call(t, "admin", "GET", "/api/v1/security/events?to=31/12/2099", nil).wantError(t, http.StatusBadRequest, "invalid", "to")
 
 		var commands []string
 		for _, en := range e.auditEntries(t, audit.Filter{Entity: "account", EntityID: e.accounts["operator"].ID}) {

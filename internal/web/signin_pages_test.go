@@ -325,8 +325,17 @@ func TestSecurityEventsPage(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("%d acknowledge buttons, want 2", len(ids))
 	}
+	// The account a wrong password was typed for opens from its event;
+	// a username no account has is no link.
+	if n := len(regexp.MustCompile(`<a class="mono" href="/admin/accounts/[0-9a-f-]{36}">operator</a>`).FindAllString(p.body, -1)); n != 1 {
+		t.Errorf("%d links to the operator's account, want 1", n)
+	}
+	if strings.Contains(p.body, `">inconnu</a>`) {
+		t.Error("an unknown username links to an account")
+	}
 	// The newest, the unknown username's, acknowledged goes after the other.
-	if strings.Index(p.text, "Identifiant inconnu") > strings.Index(p.text, "Mot de passe erroné") {
+	table := p.body[strings.Index(p.body, "<table"):]
+	if strings.Index(table, "Identifiant inconnu") > strings.Index(table, "Mot de passe erroné") {
 		t.Error("the newest event is not first")
 	}
 	if loc := b.post("/security/events/"+ids[0][1]+"/acknowledge", url.Values{}).location(t); loc != "/security/events?saved=1" {
@@ -334,9 +343,38 @@ func TestSecurityEventsPage(t *testing.T) {
 	}
 	p = b.get("/security/events")
 	p.want(t, http.StatusOK, "À prendre en compte : 1.", "par admin le")
-	if strings.Index(p.text, "Identifiant inconnu") < strings.Index(p.text, "Mot de passe erroné") {
+	table = p.body[strings.Index(p.body, "<table"):]
+	if strings.Index(table, "Identifiant inconnu") < strings.Index(table, "Mot de passe erroné") {
 		t.Error("the acknowledged event is not after the other")
 	}
+
+	// Filtered by kind, and to those still to acknowledge: the wrong
+	// password only; acknowledging it comes back to the same filter.
+	p = b.get("/security/events?kind=login_failed&open=1")
+	p.want(t, http.StatusOK, "À prendre en compte : 1.")
+	if !strings.Contains(p.body, `<option value="login_failed" selected>`) || !strings.Contains(p.body, `name="open" value="1" checked`) {
+		t.Error("the filter's form does not show the filter chosen")
+	}
+	table = p.body[strings.Index(p.body, "<table"):]
+	if strings.Contains(table, "Identifiant inconnu") || !strings.Contains(table, "Mot de passe erroné") {
+		t.Error("the filter by kind shows another kind")
+	}
+	if loc := b.post("/security/events/"+ids[1][1]+"/acknowledge", url.Values{"filter": {"kind=login_failed&open=1"}}).location(t); loc != "/security/events?kind=login_failed&open=1&saved=1" {
+		t.Errorf("acknowledged from the filter: went to %q", loc)
+	}
+	b.get("/security/events?kind=login_failed&open=1").want(t, http.StatusOK, "À prendre en compte : 0.", "Aucun événement de sécurité.")
+	b.get("/security/events?kind=intrusion").want(t, http.StatusBadRequest, "Le type d'événement doit être l'un de")
+	// By days: none after, none before, both within.
+	b.get("/security/events?from=2099-01-01").want(t, http.StatusOK, "Aucun événement de sécurité.")
+	b.get("/security/events?to=2000-01-01").want(t, http.StatusOK, "Aucun événement de sécurité.")
+	p = b.get("/security/events?from=2000-01-01&to=2099-12-31")
+	if n := strings.Count(p.body, `<tr>`) - 1; n != 2 {
+		t.Errorf("%d events between 2000 and 2099, want 2", n)
+	}
+	if !strings.Contains(p.body, `name="from" type="date" value="2000-01-01"`) {
+		t.Error("the filter's form does not show the day chosen")
+	}
+	b.get("/security/events?from=hier").want(t, http.StatusBadRequest, "AAAA-MM-JJ")
 	b.post("/security/events/"+ids[0][1]+"/acknowledge", url.Values{}).want(t, http.StatusConflict, "déjà été pris en compte")
 
 	op := e.signedIn(t, "operator")
@@ -366,4 +404,39 @@ func TestSignInCatalogue(t *testing.T) {
 			t.Errorf("pending %q: its page %q is not among its routes", p, pendingPage[p])
 		}
 	}
+}
+
+// TestAccountUnlockPage: five wrong passwords lock the operator's account;
+// the administrator, led from the lock's security event to the account,
+// sees it locked; an unlock without a reason is refused and changes
+// nothing; one with its reason ends the lock, audited, and the operator
+// signs in again.
+func TestAccountUnlockPage(t *testing.T) {
+	e := newPageEnv(t)
+	for range 5 {
+		e.browser(t).post("/login", url.Values{"username": {"operator"}, "password": {"devinette"}})
+	}
+	if p := e.browser(t).post("/login", url.Values{"username": {"operator"}, "password": {pageTestPassword}}); p.status == http.StatusSeeOther {
+		t.Fatal("the operator signed in while locked")
+	}
+	b := e.signedIn(t, "admin")
+	m := regexp.MustCompile(`href="/admin/accounts/([0-9a-f-]{36})">operator<`).FindStringSubmatch(b.get("/security/events?kind=account_locked").body)
+	if m == nil {
+		t.Fatal("the lock's event does not lead to the operator's account")
+	}
+	acc := "/admin/accounts/" + m[1]
+	b.get(acc).want(t, http.StatusOK, "Verrouillé", "le compte est verrouillé jusqu'au", "Déverrouiller le compte")
+
+	b.post(acc+"/unlock", url.Values{"reason": {" "}}).want(t, http.StatusBadRequest, "Indiquez pourquoi", "le compte est verrouillé jusqu'au")
+	b.get(acc).want(t, http.StatusOK, "le compte est verrouillé jusqu'au")
+
+	if loc := b.post(acc+"/unlock", url.Values{"reason": {"Otto au téléphone, reconnu par son chef d'équipe"}}).location(t); loc != acc+"?saved=1" {
+		t.Errorf("unlocked: went to %q", loc)
+	}
+	p := b.get(acc)
+	p.want(t, http.StatusOK, "Déverrouillage d'un compte", "Otto au téléphone, reconnu par son chef d'équipe")
+	if strings.Contains(p.text, "verrouillé jusqu'au") || strings.Contains(p.body, `action="`+acc+`/unlock"`) {
+		t.Error("the account is still shown locked")
+	}
+	e.signedIn(t, "operator")
 }
