@@ -3,13 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"strings"
 	"time"
 
 	"galenix/internal/audit"
 	"galenix/internal/production"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // --- batches
@@ -458,5 +458,5 @@ func (tx *Tx) releaseSteps(b *production.Batch) error {
 		return err
 	}
 	return tx.Audit([]audit.Change{{Entity: batchTable.entity, EntityID: b.ID, Field: "record",
-		New: fmt.Sprintf("%d steps from master %s version %d", seq, m.Code, m.Version)}}, b.ClientID)
+		New: text.Code("stored.batch.record_created", text.Num(float64(seq), 0), text.Str(m.Code), text.Num(float64(m.Version), 0)).String()}}, b.ClientID)
 }

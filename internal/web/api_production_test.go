@@ -148,7 +148,7 @@ func (p *prodEnv) masterBody(productID, code string) map[string]any {
 	return map[string]any{"product_id": productID, "code": code, "title": "Ceftriaxone vials", "batch_size": 1000, "unit": "vials", "hours": 2,
 		"operations": []any{
 			map[string]any{"title": "Preparation", "steps": []any{
-				map[string]any{"kind": "line_clearance", "text": "Clear the line", "checklist": []string{"Previous batch removed", "Line clean"}},
+				map[string]any{"kind": "line_clearance", "text": "Clear the line", "checklist": []string{"Previous batch removed", "Line swept"}},
 				map[string]any{"kind": "material", "text": "Add the active substance", "material_id": p.api, "quantity": 10, "tolerance_pct": 5},
 				map[string]any{"kind": "material", "text": "Add the water", "material_id": p.wfi, "quantity": 20, "tolerance_pct": 5},
 				map[string]any{"kind": "equipment", "text": "Check the filler", "equipment_kind": "filler"},
@@ -186,7 +186,7 @@ func (p *prodEnv) submit(t *testing.T, id string) {
 // move applies a move to a master or a batch and checks where it led.
 func (p *prodEnv) move(t *testing.T, who, path, action, want string) map[string]any {
 	t.Helper()
-	got := p.ok(t, p.call(t, who, "POST", path+"/move", map[string]string{"action": action, "reason": "Test " + action}), http.StatusOK, action+" "+path).object(t)
+	got := p.ok(t, p.call(t, who, "POST", path+"/move", map[string]string{"action": action, "reason": "Test move " + strings.ToUpper(action)}), http.StatusOK, action+" "+path).object(t)
 	st, _ := got["state"].(string)
 	if st == "" {
 		st, _ = got["status"].(string)

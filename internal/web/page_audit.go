@@ -127,7 +127,7 @@ func auditWord(lang, kind, name string) string {
 // "site staff" for a client's reader), a state, a signature by its
 // meaning and the content it signed, a time in the site's zone, a coded
 // text, or the value.
-func auditValue(lang, field, v, label string, zone *time.Location) string {
+func auditValue(lang, entity, field, v, label string, zone *time.Location) string {
 	if field == "signature" {
 		return signatureValue(lang, v)
 	}
@@ -152,13 +152,23 @@ func auditValue(lang, field, v, label string, zone *time.Location) string {
 		}
 		return strings.Join(out, ", ")
 	case field == "state" || field == "status":
-		for _, fam := range []string{"stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
-			if hasMsg(fam + v) {
+		// The record's own states first: a lot's "released" is not a
+		// batch's.
+		for _, fam := range []string{stateWords[entity], "stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
+			if fam != "" && hasMsg(fam+v) {
 				return tr(lang, fam+v)
 			}
 		}
 	}
 	return storedText(lang, v)
+}
+
+// stateWords is the catalogue family of the states of each kind of
+// record of the trail.
+var stateWords = map[string]string{
+	"batch": "batchstate.", "batch_step": "stepstate.", "deviation": "deviationstate.", "spec": "specstatus.",
+	"lot": "lotstatus.", "master": "masterstatus.", "equipment": "eqstatus.", "line": "linestatus.",
+	"sample": "samplestate.", "result": "resultstate.", "oos": "oosstate.", "oos_investigation": "oosstate.",
 }
 
 // refusalSlug turns why a signature was refused, as the trail records it,
@@ -207,8 +217,8 @@ func (s *Server) auditRowOf(lang string, e audit.Entry) auditRow {
 		CommandText: auditWord(lang, "command", e.Command),
 		RecordText:  auditWord(lang, "record", e.Entity),
 		FieldText:   auditWord(lang, "field", e.Field),
-		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel, s.zone()),
-		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel, s.zone())}
+		OldText:     auditValue(lang, e.Entity, e.Field, e.Old, e.OldLabel, s.zone()),
+		NewText:     auditValue(lang, e.Entity, e.Field, e.New, e.NewLabel, s.zone())}
 	if e.EntityID != "" {
 		row.Trail = trailLink(e.Entity, e.EntityID)
 	}

@@ -113,13 +113,13 @@ func TestFloorTabletPage(t *testing.T) {
 	op.get("/floor").has(t, http.StatusOK, "Atelier", "Bâtiment 30", "L1", f.lot, `href="`+line+`"`)
 	p := op.get(line)
 	p.has(t, http.StatusOK, "L1 — Vial filling", f.lot, "Ceftriaxone 1 g", "MBR-CEF", "Lancé en atelier", "0 étapes faites sur 8",
-		"Étape 1.1", "Vide de ligne", "Clear the line", "Previous batch removed", "Line clean", "Ligne libérée",
+		"Étape 1.1", "Vide de ligne", "Clear the line", "Previous batch removed", "Line swept", "Ligne libérée",
 		`name="step_id" value="`+f.stepIDs[0]+`"`, `name="check" value="1"`)
 
 	t.Run("an item unticked is refused", func(t *testing.T) {
 		before := f.prodSnapshot(t)
 		p := op.post(line+"/step", step(0, url.Values{"items": {"2"}, "check": {"0"}}))
-		p.has(t, http.StatusBadRequest, "Le point 2 du vide de ligne n'est pas coché : Line clean. La ligne n'est pas libérée.",
+		p.has(t, http.StatusBadRequest, "Le point 2 du vide de ligne n'est pas coché : Line swept. La ligne n'est pas libérée.",
 			"Clear the line", `value="0" checked`)
 		f.prodUnchanged(t, before)
 	})
