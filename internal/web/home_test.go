@@ -79,28 +79,12 @@ type homeCase struct {
 // the first in identity.HomeOrder.
 func TestHomeAndMenuPerRole(t *testing.T) {
 	f := newFloorEnvOn(t, store.SQLite)
-	hash, err := passwordHash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = f.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
-		for _, a := range []identity.Account{
-			{Username: "lab", Name: "Laure Labo", Roles: []identity.Role{identity.RoleLab}},
-			{Username: "maintenance", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}},
-			{Username: "security", Name: "Serge Sécurité", Roles: []identity.Role{identity.RoleSecurity}},
-			{Username: "admin-security", Name: "Alice Double", Roles: []identity.Role{identity.RoleAdmin, identity.RoleSecurity}},
-			{Username: "manager-alpha", Name: "Manon Manager", Roles: []identity.Role{identity.RoleClientManager}, ClientID: f.alpha.ID},
-		} {
-			if err := h.CreateAccount(&a, hash); err != nil {
-				return err
-			}
-			f.accounts[a.Username] = a
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.seedAccounts(t,
+		identity.Account{Username: "lab", Name: "Laure Labo", Roles: []identity.Role{identity.RoleLab}},
+		identity.Account{Username: "maintenance", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}},
+		identity.Account{Username: "security", Name: "Serge Sécurité", Roles: []identity.Role{identity.RoleSecurity}},
+		identity.Account{Username: "admin-security", Name: "Alice Double", Roles: []identity.Role{identity.RoleAdmin, identity.RoleSecurity}},
+		identity.Account{Username: "manager-alpha", Name: "Manon Manager", Roles: []identity.Role{identity.RoleClientManager}, ClientID: f.alpha.ID})
 	staffOnly := []string{`href="/site"`, `href="/people"`, `href="/teams"`, `href="/shifts"`, `href="/floor"`, `href="/audit"`,
 		`href="/release"`, `href="/equipment"`, `href="/security/events"`, `href="/deviations"`}
 	cases := []homeCase{
@@ -237,6 +221,27 @@ func (e *env) signInForm(t *testing.T, who string) signedInBrowser {
 		t.Fatalf("login %s: status %d:\n%s", who, p.status, p.text)
 	}
 	return signedInBrowser{webBrowser: b, lastLogin: p}
+}
+
+// seedAccounts records the accounts, with the test password, as the system.
+func (e *env) seedAccounts(t *testing.T, accounts ...identity.Account) {
+	t.Helper()
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
+		for _, a := range accounts {
+			if err := h.CreateAccount(&a, hash); err != nil {
+				return err
+			}
+			e.accounts[a.Username] = a
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestHomeEquipmentPage: maintenance's home lists the equipment to clean,

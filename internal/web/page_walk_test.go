@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -27,26 +26,10 @@ import (
 // thousands separator), and in English a word of the French interface.
 func TestPageWalkLanguages(t *testing.T) {
 	f := newFloorEnvOn(t, store.SQLite)
-	hash, err := passwordHash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = f.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
-		for _, a := range []identity.Account{
-			{Username: "lab", Name: "Laure Labo", Roles: []identity.Role{identity.RoleLab}},
-			{Username: "maintenance", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}},
-			{Username: "security", Name: "Serge Securite", Roles: []identity.Role{identity.RoleSecurity}},
-		} {
-			if err := h.CreateAccount(&a, hash); err != nil {
-				return err
-			}
-			f.accounts[a.Username] = a
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.seedAccounts(t,
+		identity.Account{Username: "lab", Name: "Laure Labo", Roles: []identity.Role{identity.RoleLab}},
+		identity.Account{Username: "maintenance", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}},
+		identity.Account{Username: "security", Name: "Serge Securite", Roles: []identity.Role{identity.RoleSecurity}})
 	// Some of the batch recorded, a quantity with decimals among it, so
 	// that the pages show numbers.
 	steps := f.steps(t, f.batch)
