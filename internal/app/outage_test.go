@@ -57,7 +57,14 @@ func outageNode(t *testing.T) (*app.Main, *testpg.Proxy, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The sign-in checks a real argon2id key within the node's request
+	// timeout, kept short for the outage's bounds: on a machine loaded
+	// with other tests under the race detector it may answer busy (503)
+	// before the outage; that is the setup's, so it tries again.
 	code, body := post(t, m.URL()+"/api/v1/login", `{"username":"ada","password":"Outage-Resilient-2026"}`)
+	for deadline := time.Now().Add(time.Minute); code == http.StatusServiceUnavailable && time.Now().Before(deadline); {
+		code, body = post(t, m.URL()+"/api/v1/login", `{"username":"ada","password":"Outage-Resilient-2026"}`)
+	}
 	var tok struct{ Token string }
 	if err := json.Unmarshal(body, &tok); code != 200 || err != nil {
 		t.Fatalf("sign-in: %d %s", code, body)
