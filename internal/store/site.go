@@ -445,6 +445,8 @@ func (tx *Tx) createEquipment(e *site.Equipment) error {
 		return asField(err, "line_id")
 	}
 	e.ID = NewID()
+	// The report is a renewal's (renewQualification), never given here.
+	e.QualificationReport = ""
 	return create(tx, equipmentTable, e.ID, e, equipmentRow(e))
 }
 
@@ -465,6 +467,8 @@ func (s *SiteStore) UpdateEquipment(ctx context.Context, e *site.Equipment, reas
 		if err := tx.line(e.LineID, &l); err != nil {
 			return asField(err, "line_id")
 		}
+		// The report is a renewal's (renewQualification), kept by an edit.
+		e.QualificationReport = old.QualificationReport
 		return update(tx, equipmentTable, e.ID, &old, e, equipmentRow(e))
 	})
 }
