@@ -51,7 +51,12 @@ func (s *Server) routesEquipmentWork() {
 			return
 		}
 		id := r.PathValue("id")
-		ren, err := renewalOf(url.Values{"qualification_due": {in.Due}, "qualification_report": {in.Report}}, in.Reason)
+		a, _ := identity.ActorFrom(r.Context())
+		var ren site.Renewal
+		err := esign.Permit(a, "equipment", esign.Approved)
+		if err == nil {
+			ren, err = renewalOf(url.Values{"qualification_due": {in.Due}, "qualification_report": {in.Report}}, in.Reason)
+		}
 		if err == nil && s.Signatures == nil {
 			err = errs.Wrap(errNoSignatures, "signatures")
 		}
