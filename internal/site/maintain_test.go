@@ -35,7 +35,6 @@ func TestEquipmentApply(t *testing.T) {
 	}
 }
 
-
 func TestEquipmentActionComment(t *testing.T) {
 	if err := CheckActionComment(ActionClean, " "); errs.FieldOf(err) != "reason" {
 		t.Errorf("empty comment: %v", err)
