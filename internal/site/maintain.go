@@ -52,13 +52,20 @@ func ParseEquipmentAction(s string) (EquipmentAction, error) {
 	return "", errs.Field("action", "site.equipment_action_must", joined(EquipmentActions))
 }
 
+// commentKeys ask for each action's comment.
+var commentKeys = map[EquipmentAction]string{
+	ActionClean:        "site.equipment_comment_clean",
+	ActionOutOfService: "site.equipment_comment_out_of_service",
+	ActionInService:    "site.equipment_comment_in_service",
+}
+
 // CheckActionComment refuses an action without its comment: what was
 // cleaned and how, why the equipment goes out of service, what was done
 // before it comes back.
 func CheckActionComment(act EquipmentAction, comment string) error {
 	comment = strings.TrimSpace(comment)
 	if comment == "" {
-		return errs.Field("reason", "site.equipment_comment_"+string(act))
+		return errs.Field("reason", commentKeys[act])
 	}
 	if !utf8.ValidString(comment) || utf8.RuneCountInString(comment) > MaxCommentRunes {
 		return errs.Field("reason", "site.equipment_comment_long", strconv.Itoa(MaxCommentRunes))

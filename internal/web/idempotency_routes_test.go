@@ -362,12 +362,12 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 				"qualification_due": time.Now().AddDate(3, 0, 0).Format(time.DateOnly), "qualification_report": "QR-IDEM", "reason": "IQ/OQ"}
 			return idemRequest{who: who, path: "/api/v1/equipment/" + id + "/qualification", body: b}
 		},
-		"createShift":     site("/api/v1/shifts", map[string]any{"code": "S-IDEM", "name": "Night idem", "kind": "night", "start": "21:00", "end": "05:00"}),
-		"updateShift":     rename("/api/v1/shifts", e.shift.ID),
-		"createTeam":      site("/api/v1/teams", map[string]any{"code": "T-IDEM", "name": "Team idem", "shift_id": e.shift.ID}),
-		"updateTeam":      rename("/api/v1/teams", e.team.ID),
-		"createPerson":    site("/api/v1/people", map[string]any{"badge": "IDEM-1", "name": "Jean Idem", "job": "Technician", "team_id": e.team.ID}),
-		"updatePerson":    rename("/api/v1/people", e.person.ID),
+		"createShift":  site("/api/v1/shifts", map[string]any{"code": "S-IDEM", "name": "Night idem", "kind": "night", "start": "21:00", "end": "05:00"}),
+		"updateShift":  rename("/api/v1/shifts", e.shift.ID),
+		"createTeam":   site("/api/v1/teams", map[string]any{"code": "T-IDEM", "name": "Team idem", "shift_id": e.shift.ID}),
+		"updateTeam":   rename("/api/v1/teams", e.team.ID),
+		"createPerson": site("/api/v1/people", map[string]any{"badge": "IDEM-1", "name": "Jean Idem", "job": "Technician", "team_id": e.team.ID}),
+		"updatePerson": rename("/api/v1/people", e.person.ID),
 
 		// Accounts, assignments and machine tokens.
 		"createAccount": site("/api/v1/accounts", map[string]any{"username": "idem-new", "name": "Idem New", "roles": []string{"operator"},

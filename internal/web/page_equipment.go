@@ -73,10 +73,8 @@ func (s *Server) routesEquipmentWork() {
 
 	s.handle("GET", "/equipment/{id}", false, func(w http.ResponseWriter, r *http.Request) {
 		var notice string
-		if done := r.URL.Query().Get("done"); done != "" {
-			if _, err := site.ParseEquipmentAction(done); err == nil || done == "renewed" {
-				notice = tr(langOf(r), "equipment.done."+done)
-			}
+		if key, ok := equipmentNotices[r.URL.Query().Get("done")]; ok {
+			notice = tr(langOf(r), key)
 		}
 		s.renderEquipment(w, r, http.StatusOK, nil, nil, notice)
 	})
@@ -122,9 +120,28 @@ type equipmentItemPage struct {
 // When writes a time of the history in the site's zone, the reader's way.
 func (p equipmentItemPage) When(v any) string { return prodWhen(p.Lang, v, p.zone) }
 
+// equipmentActionForm is the form of one action: its comment's label and
+// its button's, and what was typed.
 type equipmentActionForm struct {
-	Action site.EquipmentAction
-	Form   *form
+	Action         site.EquipmentAction
+	Label, Comment string
+	Form           *form
+}
+
+// equipmentActionKeys are the catalogue keys of each action's button and
+// comment's label.
+var equipmentActionKeys = map[site.EquipmentAction][2]string{
+	site.ActionClean:        {"equipment.do.clean", "equipment.comment.clean"},
+	site.ActionOutOfService: {"equipment.do.out_of_service", "equipment.comment.out_of_service"},
+	site.ActionInService:    {"equipment.do.in_service", "equipment.comment.in_service"},
+}
+
+// equipmentNotices say what was done, after a redirection (?done=).
+var equipmentNotices = map[string]string{
+	string(site.ActionClean):        "equipment.done.clean",
+	string(site.ActionOutOfService): "equipment.done.out_of_service",
+	string(site.ActionInService):    "equipment.done.in_service",
+	"renewed":                       "equipment.done.renewed",
 }
 
 func (s *Server) renderEquipment(w http.ResponseWriter, r *http.Request, status int, act, renew *form, notice string) {
@@ -151,7 +168,8 @@ func (s *Server) renderEquipment(w http.ResponseWriter, r *http.Request, status 
 		if act != nil && act.Get("action") == string(a) {
 			f = act
 		}
-		d.Actions = append(d.Actions, equipmentActionForm{a, f})
+		keys := equipmentActionKeys[a]
+		d.Actions = append(d.Actions, equipmentActionForm{Action: a, Label: keys[0], Comment: keys[1], Form: f})
 	}
 	if renew == nil {
 		renew = &form{Values: url.Values{}, lang: d.Lang}
