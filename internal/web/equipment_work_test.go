@@ -141,7 +141,7 @@ func TestEquipmentWork(t *testing.T) {
 		if p.status != http.StatusSeeOther || current("E-DIRTY").Status != site.EquipmentClean {
 			t.Fatalf("clean through the page: %d %s", p.status, p.text)
 		}
-		b.get(p.location).has(t, http.StatusOK, "Nettoyage enregistré", "Nettoyé à l'IPA")
+		b.get(p.location).has(t, http.StatusOK, "Nettoyage enregistré", "Nettoyé à l'IPA", "Nettoyage d'un équipement", "Statut")
 
 		// In use: refused in words.
 		x := current("E-DIRTY")

@@ -122,6 +122,24 @@ func (p equipmentItemPage) When(v any) string { return prodWhen(p.Lang, v, p.zon
 
 // equipmentActionForm is the form of one action: its comment's label and
 // its button's, and what was typed.
+// Word is a name of the trail in words: a command or a field.
+func (p equipmentItemPage) Word(kind, name string) string { return auditWord(p.Lang, kind, name) }
+
+// Old is an entry's old value in words.
+func (p equipmentItemPage) Old(e audit.Entry) string { return p.value(e.Field, e.Old, e.OldLabel) }
+
+// New is an entry's new value in words.
+func (p equipmentItemPage) New(e audit.Entry) string { return p.value(e.Field, e.New, e.NewLabel) }
+
+// value is a value of the equipment's trail in words: its status by its
+// label, anything else as the audit trail's page shows it.
+func (p equipmentItemPage) value(field, v, label string) string {
+	if field == "status" && hasMsg("eqstatus."+v) {
+		return tr(p.Lang, "eqstatus."+v)
+	}
+	return auditValue(p.Lang, field, v, label, p.zone)
+}
+
 type equipmentActionForm struct {
 	Action         site.EquipmentAction
 	Label, Comment string
