@@ -93,6 +93,8 @@ var permits = map[kindMeaning][]identity.Permission{
 	// A material lot's status decided by quality.
 	{"lot", Approved}: {identity.PermLotStatus},
 	{"lot", Rejected}: {identity.PermLotStatus},
+	// A piece of equipment's qualification renewed by maintenance.
+	{"equipment", Approved}: {identity.PermEquipmentMaintain},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

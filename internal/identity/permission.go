@@ -87,6 +87,9 @@ const (
 	// specifications and deviation assessments, close deviations and OOS
 	// investigations, check CAPA effectiveness, sign a batch's review.
 	PermQualityDecide Permission = "quality.decide"
+	// PermEquipmentMaintain: clean equipment, take it out of and back in
+	// service, renew its qualification (by signature).
+	PermEquipmentMaintain Permission = "equipment.maintain"
 )
 
 // Permissions lists every permission, in display order.
@@ -94,7 +97,7 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
-	PermQualityDecide}
+	PermQualityDecide, PermEquipmentMaintain}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -105,7 +108,7 @@ var grants = map[Role][]Permission{
 	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
 	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork}, staffView...),
-	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance}, staffView...),
+	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance, PermEquipmentMaintain}, staffView...),
 	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide}, staffView...),
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit}, staffView...),
@@ -152,27 +155,28 @@ func (a Actor) Require(p Permission) error {
 
 // refusals are the catalogue keys of the refusal of each permission.
 var refusals = map[Permission]string{
-	PermSiteEdit:        "identity.refused.site_edit",
-	PermStaffView:       "identity.refused.staff_view",
-	PermStaffEdit:       "identity.refused.staff_edit",
-	PermAccountsView:    "identity.refused.accounts_view",
-	PermAccountsAdmin:   "identity.refused.accounts_admin",
-	PermSecurityEvents:  "identity.refused.security_events",
-	PermBatchRelease:    "identity.refused.batch_release",
-	PermProductionView:  "identity.refused.production_view",
-	PermProductionPlan:  "identity.refused.production_plan",
-	PermLineMaintenance: "identity.refused.line_maintenance",
-	PermMasterEdit:      "identity.refused.master_edit",
-	PermMasterApprove:   "identity.refused.master_approve",
-	PermBatchExecute:    "identity.refused.batch_execute",
-	PermBatchReview:     "identity.refused.batch_review",
-	PermStockEdit:       "identity.refused.stock_edit",
-	PermLotStatus:       "identity.refused.lot_status",
-	PermBackupView:      "identity.refused.backup_view",
-	PermLabWork:         "identity.refused.lab_work",
-	PermSpecEdit:        "identity.refused.spec_edit",
-	PermDeviationWork:   "identity.refused.deviation_work",
-	PermQualityDecide:   "identity.refused.quality_decide",
+	PermSiteEdit:          "identity.refused.site_edit",
+	PermStaffView:         "identity.refused.staff_view",
+	PermStaffEdit:         "identity.refused.staff_edit",
+	PermAccountsView:      "identity.refused.accounts_view",
+	PermAccountsAdmin:     "identity.refused.accounts_admin",
+	PermSecurityEvents:    "identity.refused.security_events",
+	PermBatchRelease:      "identity.refused.batch_release",
+	PermProductionView:    "identity.refused.production_view",
+	PermProductionPlan:    "identity.refused.production_plan",
+	PermLineMaintenance:   "identity.refused.line_maintenance",
+	PermMasterEdit:        "identity.refused.master_edit",
+	PermMasterApprove:     "identity.refused.master_approve",
+	PermBatchExecute:      "identity.refused.batch_execute",
+	PermBatchReview:       "identity.refused.batch_review",
+	PermStockEdit:         "identity.refused.stock_edit",
+	PermLotStatus:         "identity.refused.lot_status",
+	PermBackupView:        "identity.refused.backup_view",
+	PermLabWork:           "identity.refused.lab_work",
+	PermSpecEdit:          "identity.refused.spec_edit",
+	PermDeviationWork:     "identity.refused.deviation_work",
+	PermQualityDecide:     "identity.refused.quality_decide",
+	PermEquipmentMaintain: "identity.refused.equipment_maintain",
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

@@ -34,6 +34,9 @@ type Equipment struct {
 	Status  EquipmentStatus `json:"status"`
 	// QualificationDue is the date the equipment's qualification lapses.
 	QualificationDue time.Time `json:"qualification_due"`
+	// QualificationReport is the reference of the report of the last
+	// renewed qualification; empty before one.
+	QualificationReport string `json:"qualification_report,omitempty"`
 }
 
 // Validate checks a piece of equipment's own fields.

@@ -34,7 +34,8 @@ func (l *Line) AuditFields() []audit.Field {
 // AuditFields lists the equipment's fields for the audit trail.
 func (e *Equipment) AuditFields() []audit.Field {
 	return []audit.Field{audit.F("code", e.Code), audit.F("name", e.Name), audit.F("kind", e.Kind), audit.F("line_id", e.LineID),
-		audit.F("status", string(e.Status)), audit.F("qualification_due", e.QualificationDue.Format("2006-01-02"))}
+		audit.F("status", string(e.Status)), audit.F("qualification_due", e.QualificationDue.Format("2006-01-02")),
+		audit.F("qualification_report", e.QualificationReport)}
 }
 
 // AuditFields lists the shift's fields for the audit trail.

@@ -37,6 +37,11 @@ type Plant interface {
 	EquipmentItem(ctx context.Context, id string) (*Equipment, error)
 	CreateEquipment(ctx context.Context, e *Equipment) error
 	UpdateEquipment(ctx context.Context, e *Equipment, reason string) error
+	// MaintainEquipment applies maintenance's action to a piece of
+	// equipment, with its comment (see Equipment.Apply). The renewal of
+	// its qualification is maintenance's signature on it, meaning
+	// approved, given with the renewal (WithRenewal).
+	MaintainEquipment(ctx context.Context, id string, act EquipmentAction, comment string) (*Equipment, error)
 }
 
 // Staff is who works on the site: shifts, teams and people.

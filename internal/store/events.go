@@ -87,6 +87,9 @@ func (db *DB) onSigned() {
 	db.On(SignatureGiven, masterTable.entity, func(tx *Tx, ev Event) error { return approveMaster(tx, ev.Signature) })
 	// Quality's signed decision on a material lot releases or rejects it.
 	db.On(SignatureGiven, lotTable.entity, func(tx *Tx, ev Event) error { return decideLot(tx, ev.Signature) })
+	// Maintenance's signature on a piece of equipment renews its
+	// qualification.
+	db.On(SignatureGiven, equipmentTable.entity, func(tx *Tx, ev Event) error { return renewQualification(tx, ev.Signature) })
 	// A batch's own life cycle after manufacture: QA's signed review and
 	// the qualified person's decision (store/release.go).
 	db.On(SignatureGiven, batchTable.entity, func(tx *Tx, ev Event) error { return onBatchSigned(tx, ev.Signature) })

@@ -33,10 +33,7 @@ var signables = map[string]signable{
 		var v site.Line
 		return &v, tx.line(id, &v)
 	}),
-	equipmentTable.entity: siteRecord(func(tx *Tx, id string) (auditable, error) {
-		var v site.Equipment
-		return &v, tx.equipment(id, &v)
-	}),
+	equipmentTable.entity: signableEquipment,
 	shiftTable.entity: staffRecord(func(tx *Tx, id string) (auditable, error) {
 		var v site.Shift
 		return &v, tx.shift(id, &v)

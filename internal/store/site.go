@@ -9,7 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 	"galenix/internal/production"
 	"galenix/internal/site"
 )
@@ -26,7 +28,7 @@ var (
 	buildingTable  = table{"buildings", "building", []string{"site_id", "code", "name", "role"}}
 	roomTable      = table{"rooms", "room", []string{"building_id", "code", "name", "grade", "temp_min", "temp_max", "humidity_min", "humidity_max", "cascades_to", "pressure_diff_pa"}}
 	lineTable      = table{"lines", "line", []string{"code", "name", "building_id", "room_id", "sterile", "forms", "status", "capacity_per_hour"}}
-	equipmentTable = table{"equipment", "equipment", []string{"code", "name", "kind", "line_id", "status", "qualification_due"}}
+	equipmentTable = table{"equipment", "equipment", []string{"code", "name", "kind", "line_id", "status", "qualification_due", "qualification_report"}}
 )
 
 // Site returns the site; there is one per database.
@@ -386,7 +388,8 @@ func lineRow(l *site.Line) row {
 }
 
 func equipmentRow(e *site.Equipment) row {
-	return row{"code": e.Code, "name": e.Name, "kind": e.Kind, "line_id": e.LineID, "status": e.Status, "qualification_due": e.QualificationDue}
+	return row{"code": e.Code, "name": e.Name, "kind": e.Kind, "line_id": e.LineID, "status": e.Status, "qualification_due": e.QualificationDue,
+		"qualification_report": e.QualificationReport}
 }
 
 func (tx *Tx) checkLine(l *site.Line) error {
@@ -399,10 +402,10 @@ func (tx *Tx) checkLine(l *site.Line) error {
 
 // --- equipment
 
-const equipmentCols = `id, code, name, kind, line_id, status, qualification_due, version`
+const equipmentCols = `id, code, name, kind, line_id, status, qualification_due, version, qualification_report`
 
 func scanEquipment(sc scanner, e *site.Equipment) error {
-	err := sc.Scan(&e.ID, &e.Code, &e.Name, &e.Kind, &e.LineID, &e.Status, &e.QualificationDue, &e.Version)
+	err := sc.Scan(&e.ID, &e.Code, &e.Name, &e.Kind, &e.LineID, &e.Status, &e.QualificationDue, &e.Version, &e.QualificationReport)
 	e.QualificationDue = e.QualificationDue.UTC()
 	return err
 }
@@ -442,6 +445,8 @@ func (tx *Tx) createEquipment(e *site.Equipment) error {
 		return asField(err, "line_id")
 	}
 	e.ID = NewID()
+	// The report is a renewal's (renewQualification), never given here.
+	e.QualificationReport = ""
 	return create(tx, equipmentTable, e.ID, e, equipmentRow(e))
 }
 
@@ -462,8 +467,93 @@ func (s *SiteStore) UpdateEquipment(ctx context.Context, e *site.Equipment, reas
 		if err := tx.line(e.LineID, &l); err != nil {
 			return asField(err, "line_id")
 		}
+		// The report is a renewal's (renewQualification), kept by an edit.
+		e.QualificationReport = old.QualificationReport
 		return update(tx, equipmentTable, e.ID, &old, e, equipmentRow(e))
 	})
+}
+
+// MaintainEquipment applies maintenance's action to a piece of equipment
+// ("equipment.clean", "equipment.out_of_service", "equipment.in_service"),
+// the comment being the change's reason in the audit trail.
+func (s *SiteStore) MaintainEquipment(ctx context.Context, id string, act site.EquipmentAction, comment string) (*site.Equipment, error) {
+	if err := site.CanMaintain(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	if _, err := site.ParseEquipmentAction(string(act)); err != nil {
+		return nil, err
+	}
+	if err := site.CheckActionComment(act, comment); err != nil {
+		return nil, err
+	}
+	var e site.Equipment
+	err := s.db.Write(ctx, "equipment."+string(act), comment, func(tx *Tx) error {
+		if err := tx.equipment(id, &e); err != nil {
+			return err
+		}
+		old := e
+		if err := e.Apply(act); err != nil {
+			return err
+		}
+		return update(tx, equipmentTable, e.ID, &old, &e, equipmentRow(&e))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// renewQualification is the reaction to maintenance's signature on a
+// piece of equipment (meaning approved): the renewal the signature was
+// given with (site.WithRenewal) is recorded in the signature's own
+// transaction, with the signer's comment as its reason; a signature
+// without one is refused, and nothing is signed.
+func renewQualification(tx *Tx, sig *esign.Signature) error {
+	if sig.Meaning != esign.Approved {
+		return nil
+	}
+	r, ok := site.RenewalFrom(tx.ctx)
+	if !ok {
+		return errs.Field("qualification_due", "site.renewal_needs_due")
+	}
+	if err := site.CanMaintain(tx.actor); err != nil {
+		return err
+	}
+	if tx.reason == "" {
+		return errs.Field("reason", "site.renewal_reason_required")
+	}
+	var e site.Equipment
+	if err := tx.equipment(sig.EntityID, &e); err != nil {
+		return err
+	}
+	old := e
+	if err := e.Renew(r, tx.now.In(tx.siteZone())); err != nil {
+		return err
+	}
+	return update(tx, equipmentTable, e.ID, &old, &e, equipmentRow(&e))
+}
+
+// signableEquipment reads a piece of equipment for a signature, site staff
+// only. Its status and its qualification are left out of what is signed:
+// using or cleaning it does not break the signature of its renewed
+// qualification, which the signature itself changes (renewQualification).
+func signableEquipment(tx *Tx, id string) ([]audit.Field, string, error) {
+	fields, clientID, err := siteRecord(func(tx *Tx, id string) (auditable, error) {
+		var v site.Equipment
+		return &v, tx.equipment(id, &v)
+	})(tx, id)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []audit.Field
+	for _, f := range fields {
+		switch f.Name {
+		case "status", "qualification_due", "qualification_report":
+		default:
+			out = append(out, f)
+		}
+	}
+	return out, clientID, nil
 }
 
 // --- shared helpers

@@ -14,6 +14,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/identity"
+	"galenix/internal/store"
 )
 
 // writeOp is one write operation of docs/openapi.yaml.
@@ -234,6 +235,30 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		rec[field], rec["reason"] = value, "Idempotency test"
 		return rec
 	}
+	// maintainer is a maintenance technician, created once.
+	maintainer := func(t *testing.T) string {
+		t.Helper()
+		if _, ok := e.accounts["idem-maint"]; !ok {
+			hash, err := passwordHash()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := identity.Account{Username: "idem-maint", Name: "Idem Maintenance", Roles: []identity.Role{identity.RoleMaintenance}}
+			if err := e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(_ context.Context, h *store.History) error {
+				return h.CreateAccount(&a, hash)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			e.accounts[a.Username] = a
+		}
+		return "idem-maint"
+	}
+	// dirtyEquipment creates a dirty piece of equipment and returns its id.
+	dirtyEquipment := func(t *testing.T) string {
+		t.Helper()
+		return p.created(t, "supervisor", "/api/v1/equipment", map[string]any{"code": code("E-IDEM-"), "name": "Idem pump", "kind": "pump",
+			"line_id": e.line.ID, "status": "dirty", "qualification_due": time.Now().AddDate(1, 0, 0).UTC().Format("2006-01-02") + "T00:00:00Z"})
+	}
 	// account creates an account and returns its id.
 	account := func(t *testing.T, username string) string {
 		t.Helper()
@@ -327,12 +352,22 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		"updateLine":      rename("/api/v1/lines", e.line.ID),
 		"createEquipment": site("/api/v1/equipment", map[string]any{"code": "E-IDEM", "name": "Autoclave", "kind": "autoclave", "line_id": e.line.ID, "qualification_due": "2027-06-30T00:00:00Z"}),
 		"updateEquipment": rename("/api/v1/equipment", e.equipment.ID),
-		"createShift":     site("/api/v1/shifts", map[string]any{"code": "S-IDEM", "name": "Night idem", "kind": "night", "start": "21:00", "end": "05:00"}),
-		"updateShift":     rename("/api/v1/shifts", e.shift.ID),
-		"createTeam":      site("/api/v1/teams", map[string]any{"code": "T-IDEM", "name": "Team idem", "shift_id": e.shift.ID}),
-		"updateTeam":      rename("/api/v1/teams", e.team.ID),
-		"createPerson":    site("/api/v1/people", map[string]any{"badge": "IDEM-1", "name": "Jean Idem", "job": "Technician", "team_id": e.team.ID}),
-		"updatePerson":    rename("/api/v1/people", e.person.ID),
+		"maintainEquipment": func(t *testing.T) idemRequest {
+			return idemRequest{who: maintainer(t), path: "/api/v1/equipment/" + dirtyEquipment(t) + "/actions",
+				body: map[string]any{"action": "clean", "reason": "Wiped with IPA"}}
+		},
+		"renewEquipmentQualification": func(t *testing.T) idemRequest {
+			who, id := maintainer(t), dirtyEquipment(t)
+			b := map[string]any{"username": who, "password": testPassword, "challenge": p.challenge(t, who, "equipment", id, "approved"),
+				"qualification_due": time.Now().AddDate(3, 0, 0).Format(time.DateOnly), "qualification_report": "QR-IDEM", "reason": "IQ/OQ"}
+			return idemRequest{who: who, path: "/api/v1/equipment/" + id + "/qualification", body: b}
+		},
+		"createShift":  site("/api/v1/shifts", map[string]any{"code": "S-IDEM", "name": "Night idem", "kind": "night", "start": "21:00", "end": "05:00"}),
+		"updateShift":  rename("/api/v1/shifts", e.shift.ID),
+		"createTeam":   site("/api/v1/teams", map[string]any{"code": "T-IDEM", "name": "Team idem", "shift_id": e.shift.ID}),
+		"updateTeam":   rename("/api/v1/teams", e.team.ID),
+		"createPerson": site("/api/v1/people", map[string]any{"badge": "IDEM-1", "name": "Jean Idem", "job": "Technician", "team_id": e.team.ID}),
+		"updatePerson": rename("/api/v1/people", e.person.ID),
 
 		// Accounts, assignments and machine tokens.
 		"createAccount": site("/api/v1/accounts", map[string]any{"username": "idem-new", "name": "Idem New", "roles": []string{"operator"},

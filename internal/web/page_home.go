@@ -118,6 +118,8 @@ type equipmentPage struct {
 	base
 	Lists   []equipmentList
 	DueDays int
+	// CanMaintain shows maintenance's actions beside each piece.
+	CanMaintain bool
 }
 
 // equipmentList is one list of the maintenance page: the catalogue key of
@@ -150,6 +152,7 @@ func (s *Server) equipmentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := equipmentPage{base: s.base(r, "equipment"), DueDays: equipmentDueDays}
+	d.CanMaintain = site.CanMaintain(d.Actor) == nil
 	var dirty, maintenance, due []equipmentItem
 	now := time.Now()
 	soon := now.AddDate(0, 0, equipmentDueDays)

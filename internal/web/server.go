@@ -197,6 +197,7 @@ func New(d Deps) *Server {
 	s.routesDeviations()
 	s.routesDeviationPages()
 	s.routesBackup()
+	s.routesEquipmentWork()
 	return s
 }
 
