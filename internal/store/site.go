@@ -487,7 +487,7 @@ func (s *SiteStore) MaintainEquipment(ctx context.Context, id string, act site.E
 		return nil, err
 	}
 	var e site.Equipment
-	err := s.db.Write(ctx, "equipment."+string(act), comment, func(tx *Tx) error {
+	apply := func(tx *Tx) error {
 		if err := tx.equipment(id, &e); err != nil {
 			return err
 		}
@@ -496,7 +496,18 @@ func (s *SiteStore) MaintainEquipment(ctx context.Context, id string, act site.E
 			return err
 		}
 		return update(tx, equipmentTable, e.ID, &old, &e, equipmentRow(&e))
-	})
+	}
+	// One command per action, each named as it is, so that the trail's
+	// words cover every one.
+	var err error
+	switch act {
+	case site.ActionClean:
+		err = s.db.Write(ctx, "equipment.clean", comment, apply)
+	case site.ActionOutOfService:
+		err = s.db.Write(ctx, "equipment.out_of_service", comment, apply)
+	case site.ActionInService:
+		err = s.db.Write(ctx, "equipment.in_service", comment, apply)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -199,6 +199,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/policy":         {field: "history", value: 7},
 			"/api/v1/products/{id}":  {id: prod.product, field: "name", value: "Renamed product", who: "supervisor"},
 			"/api/v1/masters/{id}":   {id: prod.draft, field: "title", value: "Renamed master", who: "supervisor"},
+			"/api/v1/materials/{id}": {id: prod.p.api, field: "name", value: "Renamed material", who: "supervisor"},
 			"/api/v1/batches/{id}/steps/{step_id}": {id: prod.batch, step: prod.numericStep, who: "supervisor",
 				body: map[string]any{"value": "7.30"}},
 			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
@@ -265,6 +266,20 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			created["reason"] = "Change request CR-1"
 			ok(e.call(t, "admin", "PUT", c.path+"/"+created["id"].(string), created), http.StatusOK, "update "+c.path)
 		}
+
+		// Equipment life: out of service, back in service, cleaned.
+		e.seedAccounts(t, identity.Account{Username: "maintenance", Name: "Marc Maintenance", Roles: []identity.Role{identity.RoleMaintenance}})
+		pump := ok(e.call(t, "admin", "POST", "/api/v1/equipment", map[string]any{"code": "E3", "name": "Pump", "kind": "pump", "line_id": e.line.ID,
+			"qualification_due": "2027-06-30T00:00:00Z"}), http.StatusCreated, "create a pump").object(t)["id"].(string)
+		for _, act := range []map[string]string{{"action": "out_of_service", "reason": "Seal leaking"},
+			{"action": "in_service", "reason": "Seal replaced"}, {"action": "clean", "reason": "Wiped with IPA"}} {
+			ok(e.call(t, "maintenance", "POST", "/api/v1/equipment/"+pump+"/actions", act), http.StatusOK, "equipment "+act["action"])
+		}
+
+		// A material renamed.
+		mat := ok(e.call(t, "supervisor", "GET", "/api/v1/materials/"+prod.p.api, nil), http.StatusOK, "get a material").object(t)
+		mat["name"], mat["reason"] = "Ceftriaxone sodium, sterile", "Supplier's name of the substance"
+		ok(e.call(t, "supervisor", "PUT", "/api/v1/materials/"+prod.p.api, mat), http.StatusOK, "update a material")
 
 		// Accounts: create, a failed then a good sign-in, own password,
 		// sessions, second factor, lock-out and its acknowledgement.

@@ -131,13 +131,10 @@ func (p equipmentItemPage) Old(e audit.Entry) string { return p.value(e.Field, e
 // New is an entry's new value in words.
 func (p equipmentItemPage) New(e audit.Entry) string { return p.value(e.Field, e.New, e.NewLabel) }
 
-// value is a value of the equipment's trail in words: its status by its
-// label, anything else as the audit trail's page shows it.
+// value is a value of the equipment's trail in words, as the audit
+// trail's page shows it (its status by the equipment's words).
 func (p equipmentItemPage) value(field, v, label string) string {
-	if field == "status" && hasMsg("eqstatus."+v) {
-		return tr(p.Lang, "eqstatus."+v)
-	}
-	return auditValue(p.Lang, field, v, label, p.zone)
+	return auditValue(p.Lang, "equipment", field, v, label, p.zone)
 }
 
 type equipmentActionForm struct {
