@@ -113,6 +113,7 @@ func TestVersionedPUT(t *testing.T) {
 			"/api/v1/products/{id}":  {id: product, field: "name", who: "supervisor"},
 			"/api/v1/masters/{id}":   {id: draft, field: "title", who: "supervisor"},
 			"/api/v1/specs/{id}":     {id: specDraft, field: "title", who: "lab"},
+			"/api/v1/materials/{id}": {id: p.api, field: "name", who: "supervisor"},
 			"/api/v1/policy":         {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
 		}
 		seen := 0
