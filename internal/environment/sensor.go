@@ -2,6 +2,7 @@ package environment
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -127,10 +128,10 @@ func (s *Sensor) Validate() error {
 	if s.Name == "" || utf8.RuneCountInString(s.Name) > 120 || !bounds.Text(s.Name) {
 		return errs.Field("name", "client.name_1_120_characters")
 	}
-	if !oneOf(s.Kind, Kinds) {
+	if !slices.Contains(Kinds, s.Kind) {
 		return errs.Field("kind", "environment.sensor.kind_must", joined(Kinds))
 	}
-	if !oneOf(s.Place, PlaceKinds) {
+	if !slices.Contains(PlaceKinds, s.Place) {
 		return errs.Field("place", "environment.sensor.place_must", joined(PlaceKinds))
 	}
 	if strings.TrimSpace(s.PlaceID) == "" {
@@ -236,15 +237,6 @@ func (s *Sensor) FlagsAt(t time.Time) Flags {
 		f |= FlagMoved
 	}
 	return f
-}
-
-func oneOf[T comparable](v T, set []T) bool {
-	for _, s := range set {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 func joined[T ~string](set []T) string {
