@@ -44,18 +44,15 @@ func (s *Sensor) AuditFields() []audit.Field {
 // AuditFields lists the limits' fields for the audit trail; the limits in
 // operation are empty when the ones at rest hold in both states.
 func (l *Limits) AuditFields() []audit.Field {
-	out := []audit.Field{audit.F("sensor_id", l.SensorID)}
-	for _, st := range []struct {
-		prefix string
-		t      *Thresholds
-	}{{"at_rest.", &l.AtRest}, {"in_operation.", l.InOperation}} {
-		t := st.t
-		if t == nil {
-			t = &Thresholds{}
-		}
-		out = append(out, audit.F(st.prefix+"alert_low", limit(t.AlertLow)), audit.F(st.prefix+"alert_high", limit(t.AlertHigh)),
-			audit.F(st.prefix+"action_low", limit(t.ActionLow)), audit.F(st.prefix+"action_high", limit(t.ActionHigh)))
+	at, op := l.AtRest, Thresholds{}
+	if l.InOperation != nil {
+		op = *l.InOperation
 	}
+	out := []audit.Field{audit.F("sensor_id", l.SensorID),
+		audit.F("at_rest.alert_low", limit(at.AlertLow)), audit.F("at_rest.alert_high", limit(at.AlertHigh)),
+		audit.F("at_rest.action_low", limit(at.ActionLow)), audit.F("at_rest.action_high", limit(at.ActionHigh)),
+		audit.F("in_operation.alert_low", limit(op.AlertLow)), audit.F("in_operation.alert_high", limit(op.AlertHigh)),
+		audit.F("in_operation.action_low", limit(op.ActionLow)), audit.F("in_operation.action_high", limit(op.ActionHigh))}
 	inOp := "same_as_at_rest"
 	if l.InOperation != nil {
 		inOp = "own"

@@ -1,0 +1,293 @@
+package store_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/environment"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/store"
+)
+
+func ptr(f float64) *float64 { return &f }
+
+// newSensor records a temperature sensor in the fixture's grade B room.
+func newSensor(t *testing.T, db *store.DB, f *fixture, code string) *environment.Sensor {
+	t.Helper()
+	s := &environment.Sensor{Code: code, Name: "Sensor " + code, Kind: environment.KindTemperature, Place: environment.PlaceRoom,
+		PlaceID: f.roomB.ID, Location: "North wall, 1.5 m", LocationSince: now.AddDate(0, -4, 0),
+		CalibratedOn: now.AddDate(0, -3, 0).Truncate(24 * time.Hour), CalibrationDue: now.AddDate(0, 9, 0).Truncate(24 * time.Hour), Decimals: 2}
+	must(t, db.Environment().CreateSensor(as(alice), s))
+	return s
+}
+
+var intake = identity.System
+
+func TestEnvironmentSensors(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		before := lastSeq(t, db)
+		s := newSensor(t, db, f, "T-B-01")
+		if s.ID == "" || s.Version != 1 {
+			t.Fatalf("created: %+v", s)
+		}
+		es := entries(t, db, "environment_sensor", s.ID, before)
+		if len(es) == 0 || es[0].Command != "environment_sensor.create" {
+			t.Fatalf("audit of the creation: %+v", es)
+		}
+		got, err := env.Sensor(as(alice), s.ID)
+		must(t, err)
+		if got.Code != s.Code || !got.CalibratedOn.Equal(s.CalibratedOn) || !got.LocationSince.Equal(s.LocationSince.Truncate(time.Microsecond)) {
+			t.Errorf("read back: %+v, want %+v", got, s)
+		}
+
+		// Bad input changes nothing.
+		c := counts(t, db)
+		seq := lastSeq(t, db)
+		for _, bad := range []struct {
+			name  string
+			edit  func(s *environment.Sensor)
+			field string
+		}{
+			{"no code", func(s *environment.Sensor) { s.Code = "" }, "code"},
+			{"unknown kind", func(s *environment.Sensor) { s.Kind = "radiation" }, "kind"},
+			{"no such room", func(s *environment.Sensor) { s.PlaceID = store.NewID() }, "place_id"},
+			{"code taken", func(s *environment.Sensor) {}, "code"},
+		} {
+			b := *s
+			b.ID = ""
+			bad.edit(&b)
+			err := env.CreateSensor(as(alice), &b)
+			wantErr(t, err, errs.Invalid, bad.field)
+		}
+		// An operator may not declare sensors.
+		b := *s
+		b.Code = "T-B-99"
+		if err := env.CreateSensor(as(bruno), &b); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("an operator created a sensor: %v", err)
+		}
+		sameCounts(t, db, c)
+		if lastSeq(t, db) != seq {
+			t.Error("a refused creation wrote to the audit trail")
+		}
+
+		// An update: a reason, the version it applies to, audited.
+		u := *got
+		u.Location = "South wall, 1 m"
+		u.LocationSince = now
+		wantErr(t, env.UpdateSensor(as(alice), &u, ""), errs.Invalid, "reason")
+		u.Kind = environment.KindHumidity
+		wantErr(t, env.UpdateSensor(as(alice), &u, "moved"), errs.Invalid, "kind")
+		u.Kind = got.Kind
+		must(t, env.UpdateSensor(as(alice), &u, "moved beside the filler"))
+		if u.Version != 2 {
+			t.Errorf("version after the update: %d", u.Version)
+		}
+		stale := *got
+		stale.Name = "Another name"
+		if err := env.UpdateSensor(as(alice), &stale, "rename"); errs.CodeOf(err) != errs.Stale {
+			t.Errorf("an update of version 1 after version 2: %v", err)
+		}
+		es = entries(t, db, "environment_sensor", s.ID, seq)
+		var fields []string
+		for _, e := range es {
+			if e.Command != "environment_sensor.update" || e.Reason != "moved beside the filler" {
+				t.Errorf("update entry: %+v", e)
+			}
+			fields = append(fields, e.Field)
+		}
+		if !slices.Equal(fields, []string{"location", "location_since"}) {
+			t.Errorf("fields audited: %v", fields)
+		}
+		moved, err := env.Sensor(as(alice), s.ID)
+		must(t, err)
+		if moved.FlagsAt(now.Add(time.Minute)) != environment.FlagMoved {
+			t.Errorf("a moved sensor's readings are not flagged: %v", moved.FlagsAt(now))
+		}
+		list, err := env.Sensors(as(bruno), f.roomB.ID)
+		must(t, err)
+		if len(list) != 1 || list[0].Location != u.Location {
+			t.Errorf("sensors of the room: %+v", list)
+		}
+
+		// Limits: validated by the domain, created then changed with a reason.
+		l := &environment.Limits{SensorID: s.ID, AtRest: environment.Thresholds{AlertLow: ptr(19), AlertHigh: ptr(23), ActionLow: ptr(18), ActionHigh: ptr(24)},
+			DelayS: 60, Deadband: 0.2, SilenceS: 300}
+		bad := *l
+		bad.DelayS = -1
+		c, seq = counts(t, db), lastSeq(t, db)
+		wantErr(t, env.SetLimits(as(alice), &bad, ""), errs.Invalid, "delay_s")
+		sameCounts(t, db, c)
+		if lastSeq(t, db) != seq {
+			t.Error("refused limits wrote to the audit trail")
+		}
+		must(t, env.SetLimits(as(alice), l, ""))
+		l2 := *l
+		l2.AtRest.ActionHigh = ptr(25)
+		wantErr(t, env.SetLimits(as(alice), &l2, ""), errs.Invalid, "reason")
+		must(t, env.SetLimits(as(alice), &l2, "qualification report QR-12"))
+		gotL, err := env.Limits(as(alice), s.ID)
+		must(t, err)
+		if gotL.Version != 2 || *gotL.AtRest.ActionHigh != 25 || gotL.DelayS != 60 {
+			t.Errorf("limits read back: %+v", gotL)
+		}
+		es = entries(t, db, "environment_limits", s.ID, seq)
+		if len(es) == 0 || es[len(es)-1].Field != "at_rest.action_high" || es[len(es)-1].Old != "24" || es[len(es)-1].New != "25" {
+			t.Errorf("audit of the limits: %+v", es)
+		}
+	})
+}
+
+func TestEnvironmentReadings(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		s := newSensor(t, db, f, "T-1")
+		ctx := as(intake)
+		at := func(i int) time.Time { return now.Add(time.Duration(i-100) * 10 * time.Second) }
+		reading := func(seq int, v float64) environment.Reading {
+			return environment.Reading{SensorID: s.ID, Seq: uint64(seq), At: at(seq), Value: v}
+		}
+		batch := []environment.Reading{reading(1, 20.01), reading(2, 20.02), reading(3, 20.03)}
+
+		if _, err := env.AppendReadings(as(bruno), batch, nil); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("an operator appended readings: %v", err)
+		}
+		seq := lastSeq(t, db)
+		res, err := env.AppendReadings(ctx, batch, nil)
+		must(t, err)
+		if res.New != 3 || res.Duplicates != 0 || res.BatchID == "" {
+			t.Fatalf("first batch: %+v", res)
+		}
+		// One seal for the batch, recomputable from what is stored.
+		es := entries(t, db, "environment_reading_batch", res.BatchID, seq)
+		if len(es) != 1 || es[0].Field != "seal" {
+			t.Fatalf("seal entries: %+v", es)
+		}
+		if lastSeq(t, db) != es[0].Seq {
+			t.Error("the batch wrote more than its seal to the audit trail")
+		}
+		stored, err := env.BatchReadings(as(alice), res.BatchID)
+		must(t, err)
+		if got := environment.SealOf(stored).String(); got != es[0].New || es[0].New != res.Seal.String() {
+			t.Errorf("seal recomputed from the stored readings: %s, the trail holds %s", got, es[0].New)
+		}
+		if stored[0].Flags != 0 || !stored[0].At.Equal(at(1)) || stored[0].Value != 20.01 {
+			t.Errorf("stored: %+v", stored[0])
+		}
+
+		// The same batch again: stored once, no new seal.
+		seq = lastSeq(t, db)
+		res, err = env.AppendReadings(ctx, batch, nil)
+		must(t, err)
+		if res.New != 0 || res.Duplicates != 3 || res.BatchID != "" {
+			t.Errorf("the same batch twice: %+v", res)
+		}
+		if lastSeq(t, db) != seq {
+			t.Error("a batch of duplicates was sealed")
+		}
+
+		// Out of order, with a gap, a duplicate inside the batch, a
+		// conflicting duplicate, an unknown sensor, a reading from the future.
+		unknown := store.NewID()
+		mixed := []environment.Reading{reading(9, 21), reading(6, 20.6), reading(6, 20.6), reading(2, 25),
+			{SensorID: unknown, Seq: 1, At: at(1), Value: 20}, {SensorID: "not an id", Seq: 1, At: at(1), Value: 20},
+			{SensorID: s.ID, Seq: 10, At: now.Add(time.Hour), Value: 20}}
+		res, err = env.AppendReadings(ctx, mixed, environment.Counts{environment.RefusedMessageMalformed: 2})
+		must(t, err)
+		if res.New != 2 || res.Duplicates != 1 || res.Refused[environment.RefusedSeqConflict] != 1 ||
+			res.Refused[environment.RefusedSensorUnknown] != 2 || res.Refused[environment.RefusedTimeFuture] != 1 {
+			t.Errorf("mixed batch: %+v", res)
+		}
+		if res.Refusals[3] != environment.RefusedSeqConflict || res.Refusals[6] != environment.RefusedTimeFuture {
+			t.Errorf("refusals by index: %v", res.Refusals)
+		}
+		// Gaps 4-5 and 7-8 opened (6 came first after 3? no: 9 came first).
+		if len(res.Opened) != 1 || res.Opened[0].From != 4 || res.Opened[0].To != 8 {
+			t.Errorf("gaps opened: %+v", res.Opened)
+		}
+		counters, err := env.Refusals(as(alice))
+		must(t, err)
+		if counters[environment.RefusedSeqConflict] != 1 || counters[environment.RefusedSensorUnknown] != 2 ||
+			counters[environment.RefusedMessageMalformed] != 2 || counters[environment.RefusedTimeFuture] != 1 {
+			t.Errorf("counters: %v", counters)
+		}
+		// The conflicting reading did not replace the stored one.
+		rs, err := env.Readings(as(alice), s.ID, at(0), at(20), 100)
+		must(t, err)
+		var seqs []uint64
+		for _, r := range rs {
+			seqs = append(seqs, r.Seq)
+			if r.Seq == 2 && r.Value != 20.02 {
+				t.Errorf("reading 2 was overwritten: %v", r.Value)
+			}
+		}
+		if !slices.Equal(seqs, []uint64{1, 2, 3, 6, 9}) {
+			t.Errorf("stored sequences: %v", seqs)
+		}
+		// Quarantine: admins see the unknown sensors' messages.
+		if _, err := env.Quarantined(as(bruno), 10); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("an operator listed the quarantine: %v", err)
+		}
+		q, err := env.Quarantined(as(alice), 10)
+		must(t, err)
+		refs := []string{}
+		for _, m := range q {
+			refs = append(refs, m.SensorRef)
+		}
+		slices.Sort(refs)
+		if len(q) != 2 || !slices.Contains(refs, unknown) || !slices.Contains(refs, "not an id") || q[0].Payload == "" {
+			t.Errorf("quarantine: %+v", q)
+		}
+
+		// Late readings fill the gap; it closes once complete.
+		gaps, err := env.Gaps(as(alice), s.ID)
+		must(t, err)
+		if len(gaps) != 1 || gaps[0].Missing != 4 || !gaps[0].Closed.IsZero() {
+			t.Fatalf("gaps persisted: %+v", gaps)
+		}
+		res, err = env.AppendReadings(ctx, []environment.Reading{reading(5, 20.5), reading(4, 20.4)}, nil)
+		must(t, err)
+		if res.New != 2 || res.Late != 2 || len(res.Closed) != 0 {
+			t.Errorf("partial fill: %+v", res)
+		}
+		gaps, err = env.Gaps(as(alice), s.ID)
+		must(t, err)
+		if len(gaps) != 1 || gaps[0].Missing != 2 || !gaps[0].Closed.IsZero() {
+			t.Errorf("gap partly filled: %+v", gaps)
+		}
+		res, err = env.AppendReadings(ctx, []environment.Reading{reading(8, 20.8), reading(7, 20.7)}, nil)
+		must(t, err)
+		if len(res.Closed) != 1 {
+			t.Errorf("fill: %+v", res)
+		}
+		gaps, err = env.Gaps(as(alice), s.ID)
+		must(t, err)
+		if len(gaps) != 1 || gaps[0].Missing != 0 || !gaps[0].Closed.Equal(now) {
+			t.Errorf("gap filled: %+v", gaps)
+		}
+
+		// Every seal of the trail is recomputable from the stored readings.
+		all, err := db.Audit().Entries(as(alice), audit.Filter{Entity: "environment_reading_batch"})
+		must(t, err)
+		if len(all) != 4 {
+			t.Errorf("%d seals, want 4", len(all))
+		}
+		total := 0
+		for _, e := range all {
+			rs, err := env.BatchReadings(as(alice), e.EntityID)
+			must(t, err)
+			total += len(rs)
+			if got := environment.SealOf(rs).String(); got != e.New {
+				t.Errorf("batch %s: recomputed %s, sealed %s", e.EntityID, got, e.New)
+			}
+		}
+		if total != 9 {
+			t.Errorf("%d readings sealed, want 9", total)
+		}
+	})
+}
