@@ -291,3 +291,86 @@ func TestEnvironmentReadings(t *testing.T) {
 		}
 	})
 }
+
+func TestEnvironmentAlarms(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		s := newSensor(t, db, f, "T-A")
+		l := &environment.Limits{SensorID: s.ID, AtRest: environment.Thresholds{AlertHigh: ptr(23), ActionHigh: ptr(24)}, DelayS: 20, Deadband: 0.2, GapS: 60}
+		must(t, env.SetLimits(as(alice), l, ""))
+		ctx := as(intake)
+		at := func(i int) time.Time { return now.Add(time.Duration(i-100) * 10 * time.Second) }
+		// step feeds readings to the machine as recorded, and records what
+		// it did, as the intake does after each batch.
+		step := func(vals map[int]float64, seqs ...int) []environment.Event {
+			t.Helper()
+			m, err := env.Machine(ctx, s.ID)
+			must(t, err)
+			var events []environment.Event
+			for _, i := range seqs {
+				r := environment.Reading{SensorID: s.ID, Seq: uint64(i), At: at(i), Value: vals[i]}
+				evs, _ := m.Step(l, environment.AtRest, &r, at(i))
+				events = append(events, evs...)
+			}
+			must(t, env.RecordAlarms(ctx, m, events))
+			return events
+		}
+		if err := env.RecordAlarms(as(bruno), environment.NewMachine(s, now), nil); errs.CodeOf(err) != errs.Forbidden {
+			t.Errorf("an operator recorded alarms: %v", err)
+		}
+		vals := map[int]float64{1: 22, 2: 24.5, 3: 24.8, 4: 25.1, 5: 24.6, 6: 23.5, 7: 22.1}
+		seq := lastSeq(t, db)
+		evs := step(vals, 1, 2, 3, 4)
+		if len(evs) == 0 || evs[0].Kind != environment.Opened || evs[0].Alarm.ID == "" {
+			t.Fatalf("events: %+v", evs)
+		}
+		id := evs[0].Alarm.ID
+		// A restart: the machine read back holds the open alarm and its id.
+		m, err := env.Machine(ctx, s.ID)
+		must(t, err)
+		if m.Limit == nil || m.Limit.ID != id || m.Level != environment.Action {
+			t.Fatalf("machine read back: %+v", m)
+		}
+		step(vals, 5, 6, 7)
+		a, err := env.Alarm(as(bruno), id)
+		must(t, err)
+		if a.Open() || a.Level != environment.Action || a.Peak != 25.1 || a.ActionStart.IsZero() || a.ActionEnd.IsZero() {
+			t.Errorf("alarm after the excursion: %+v", a)
+		}
+		list, err := env.Alarms(as(bruno), s.ID, 10)
+		must(t, err)
+		if len(list) != 1 || list[0].ID != id {
+			t.Errorf("alarms of the sensor: %+v", list)
+		}
+		// Its own trail: opened, then its course.
+		es := entries(t, db, "environment_alarm", id, seq)
+		var fields []string
+		for _, e := range es {
+			if e.Command != "environment_alarm.record" {
+				t.Errorf("alarm entry: %+v", e)
+			}
+			fields = append(fields, e.Field)
+		}
+		if !slices.Contains(fields, "end") || !slices.Contains(fields, "peak") || !slices.Contains(fields, "level") {
+			t.Errorf("fields of the alarm's trail: %v", fields)
+		}
+		m, err = env.Machine(ctx, s.ID)
+		must(t, err)
+		if m.Limit != nil || m.Level != environment.Normal {
+			t.Errorf("machine after the excursion: %+v", m)
+		}
+		// An event naming an alarm of another sensor changes nothing.
+		other := newSensor(t, db, f, "T-O")
+		c, before := counts(t, db), lastSeq(t, db)
+		bad := environment.NewMachine(other, now)
+		err = env.RecordAlarms(ctx, bad, []environment.Event{{Kind: environment.Closed, Alarm: environment.Alarm{ID: id, SensorID: other.ID, Kind: environment.AlarmLimit}}})
+		if errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("an alarm of another sensor: %v", err)
+		}
+		sameCounts(t, db, c)
+		if lastSeq(t, db) != before {
+			t.Error("a refused record wrote to the audit trail")
+		}
+	})
+}

@@ -88,7 +88,8 @@ CREATE TABLE environment_refusals (
     updated_at TIMESTAMPTZ NOT NULL
 );
 
--- The alarms, each with its own audit trail.
+-- The alarms (environment.Alarm as JSON in record, its times beside for
+-- queries), each with its own audit trail.
 CREATE TABLE environment_alarms (
     id         UUID PRIMARY KEY,
     sensor_id  UUID NOT NULL REFERENCES environment_sensors(id),
@@ -96,8 +97,7 @@ CREATE TABLE environment_alarms (
     start_at   TIMESTAMPTZ NOT NULL,
     end_at     TIMESTAMPTZ,
     acked_at   TIMESTAMPTZ,
-    record     TEXT NOT NULL,
-    version    INTEGER NOT NULL DEFAULT 1
+    record     TEXT NOT NULL
 );
 CREATE INDEX environment_alarms_sensor ON environment_alarms(sensor_id, start_at);
 

@@ -85,7 +85,8 @@ CREATE TABLE environment_refusals (
     updated_at TIMESTAMP NOT NULL
 );
 
--- The alarms, each with its own audit trail.
+-- The alarms (environment.Alarm as JSON in record, its times beside for
+-- queries), each with its own audit trail.
 CREATE TABLE environment_alarms (
     id         TEXT PRIMARY KEY,
     sensor_id  TEXT NOT NULL REFERENCES environment_sensors(id),
@@ -93,8 +94,7 @@ CREATE TABLE environment_alarms (
     start_at   TIMESTAMP NOT NULL,
     end_at     TIMESTAMP,
     acked_at   TIMESTAMP,
-    record     TEXT NOT NULL,
-    version    INTEGER NOT NULL DEFAULT 1
+    record     TEXT NOT NULL
 );
 CREATE INDEX environment_alarms_sensor ON environment_alarms(sensor_id, start_at);
 
