@@ -1069,3 +1069,27 @@ func (e *EnvironmentStore) Machine(ctx context.Context, sensorID string) (*envir
 	})
 	return m, err
 }
+
+// Tracker returns a sensor's intake state as last committed: which
+// sequence numbers it received, which are missing (empty before its first
+// reading). The alarm machine's Tick reads it for the data-gap alarm.
+func (e *EnvironmentStore) Tracker(ctx context.Context, sensorID string) (*environment.Tracker, error) {
+	if err := actorOf(ctx).Require(identity.PermSiteView); err != nil && CanAppendReadings(actorOf(ctx)) != nil {
+		return nil, err
+	}
+	t := &environment.Tracker{}
+	err := e.db.Read(ctx, func(tx *Tx) error {
+		if err := tx.sensor(sensorID, &environment.Sensor{}); err != nil {
+			return err
+		}
+		var state string
+		switch err := tx.queryRow(`SELECT state FROM environment_trackers WHERE sensor_id = ?`, sensorID).Scan(&state); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		}
+		return json.Unmarshal([]byte(state), t)
+	})
+	return t, err
+}

@@ -271,6 +271,17 @@ func TestEnvironmentReadings(t *testing.T) {
 			t.Errorf("gap filled: %+v", gaps)
 		}
 
+		// On PostgreSQL the readings went to their month's partition, made
+		// when needed, not to the default one.
+		if db.Dialect() == store.Postgres {
+			var inDefault, inMonth int
+			must(t, db.SQL().QueryRow(`SELECT count(*) FROM environment_readings_default`).Scan(&inDefault))
+			must(t, db.SQL().QueryRow(`SELECT count(*) FROM environment_readings_2026_03`).Scan(&inMonth))
+			if inDefault != 0 || inMonth != 9 {
+				t.Errorf("partitions: %d readings in the default, %d in March 2026", inDefault, inMonth)
+			}
+		}
+
 		// Every seal of the trail is recomputable from the stored readings.
 		all, err := db.Audit().Entries(as(alice), audit.Filter{Entity: "environment_reading_batch"})
 		must(t, err)
@@ -360,6 +371,47 @@ func TestEnvironmentAlarms(t *testing.T) {
 		if m.Limit != nil || m.Level != environment.Normal {
 			t.Errorf("machine after the excursion: %+v", m)
 		}
+		// A gap in the readings: the data-gap alarm opens once it lasted
+		// the limits' gap delay, and ends when the gap is filled.
+		gapped := func(seqs ...int) {
+			t.Helper()
+			var rs []environment.Reading
+			for _, i := range seqs {
+				rs = append(rs, environment.Reading{SensorID: s.ID, Seq: uint64(i), At: at(i), Value: 22})
+			}
+			_, err := env.AppendReadings(ctx, rs, nil)
+			must(t, err)
+		}
+		gapped(1, 2, 5)
+		tick := func(when time.Time) []environment.Event {
+			t.Helper()
+			m, err := env.Machine(ctx, s.ID)
+			must(t, err)
+			tr, err := env.Tracker(ctx, s.ID)
+			must(t, err)
+			evs := m.Tick(l, tr, when)
+			must(t, env.RecordAlarms(ctx, m, evs))
+			return evs
+		}
+		if evs := tick(now.Add(30 * time.Second)); len(evs) != 0 {
+			t.Errorf("a gap alarm before the delay: %+v", evs)
+		}
+		evs = tick(now.Add(61 * time.Second))
+		if len(evs) != 1 || evs[0].Alarm.Kind != environment.AlarmGap || evs[0].Alarm.Peak != 2 {
+			t.Fatalf("gap alarm: %+v", evs)
+		}
+		gapID := evs[0].Alarm.ID
+		gapped(3, 4)
+		evs = tick(now.Add(2 * time.Minute))
+		if len(evs) != 1 || evs[0].Kind != environment.Closed || evs[0].Alarm.ID != gapID {
+			t.Errorf("gap alarm once filled: %+v", evs)
+		}
+		ga, err := env.Alarm(as(alice), gapID)
+		must(t, err)
+		if ga.Open() {
+			t.Errorf("the gap alarm is still open: %+v", ga)
+		}
+
 		// An event naming an alarm of another sensor changes nothing.
 		other := newSensor(t, db, f, "T-O")
 		c, before := counts(t, db), lastSeq(t, db)
@@ -371,6 +423,84 @@ func TestEnvironmentAlarms(t *testing.T) {
 		sameCounts(t, db, c)
 		if lastSeq(t, db) != before {
 			t.Error("a refused record wrote to the audit trail")
+		}
+	})
+}
+
+// TestEnvironmentReadingsConcurrent: the same batch sent by several
+// connections at once is stored once: the sensor's tracker is locked while
+// a batch of its readings is appended.
+func TestEnvironmentReadingsConcurrent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		a, b := newSensor(t, db, f, "T-C1"), newSensor(t, db, f, "T-C2")
+		var batch []environment.Reading
+		for i := 1; i <= 40; i++ {
+			// Readings of two months: the previous month's partition is
+			// made as well.
+			at := now.Add(-time.Duration(40-i) * 12 * time.Hour)
+			batch = append(batch, environment.Reading{SensorID: a.ID, Seq: uint64(i), At: at, Value: 20 + float64(i)/100},
+				environment.Reading{SensorID: b.ID, Seq: uint64(i), At: at, Value: 21})
+		}
+		const senders = 4
+		results := make(chan *store.AppendResult, senders)
+		failures := make(chan error, senders)
+		for k := range senders {
+			go func() {
+				// Each sender in its own order.
+				mine := slices.Clone(batch)
+				if k%2 == 1 {
+					slices.Reverse(mine)
+				}
+				res, err := env.AppendReadings(as(intake), mine, nil)
+				if err != nil {
+					failures <- err
+					return
+				}
+				results <- res
+			}()
+		}
+		var fresh, dup int
+		for range senders {
+			select {
+			case err := <-failures:
+				t.Fatal(err)
+			case res := <-results:
+				fresh += res.New
+				dup += res.Duplicates
+			}
+		}
+		if fresh != len(batch) || dup != (senders-1)*len(batch) {
+			t.Errorf("%d new and %d duplicates, want %d and %d", fresh, dup, len(batch), (senders-1)*len(batch))
+		}
+		rs, err := env.Readings(as(alice), a.ID, now.AddDate(0, -2, 0), now.Add(time.Hour), 1000)
+		must(t, err)
+		if len(rs) != 40 || rs[0].Seq != 1 || rs[39].Seq != 40 {
+			t.Errorf("%d readings stored", len(rs))
+		}
+		if db.Dialect() == store.Postgres {
+			var inDefault int
+			must(t, db.SQL().QueryRow(`SELECT count(*) FROM environment_readings_default`).Scan(&inDefault))
+			var feb, mar int
+			must(t, db.SQL().QueryRow(`SELECT count(*) FROM environment_readings_2026_02`).Scan(&feb))
+			must(t, db.SQL().QueryRow(`SELECT count(*) FROM environment_readings_2026_03`).Scan(&mar))
+			if inDefault != 0 || feb+mar != 80 || feb == 0 || mar == 0 {
+				t.Errorf("partitions: default %d, February %d, March %d", inDefault, feb, mar)
+			}
+			// A month whose partition cannot be made, the default partition
+			// holding readings of it already: its readings go to the default.
+			jan := time.Date(2026, 1, 30, 12, 0, 0, 0, time.UTC)
+			if _, err := db.SQL().Exec(`INSERT INTO environment_readings_default (sensor_id, seq, at, value, flags, received_at, batch_id)
+				VALUES ($1, 1000, $2, 20, 0, $2, $3)`, a.ID, jan, store.NewID()); err != nil {
+				t.Fatal(err)
+			}
+			res, err := env.AppendReadings(as(intake), []environment.Reading{{SensorID: a.ID, Seq: 1001, At: jan.Add(time.Hour), Value: 20}}, nil)
+			must(t, err)
+			must(t, db.SQL().QueryRow(`SELECT count(*) FROM environment_readings_default`).Scan(&inDefault))
+			if res.New != 1 || inDefault != 2 {
+				t.Errorf("a month without its partition: %+v, %d in the default partition", res, inDefault)
+			}
 		}
 	})
 }
