@@ -430,7 +430,10 @@ func (tx *Tx) appendReadings(batch []environment.Reading, refused environment.Co
 		return res, nil
 	}
 	// Gaps, in the order the readings came.
-	changed := map[string]bool{}
+	changed, hadGaps := map[string]bool{}, map[string]bool{}
+	for id, t := range trackers {
+		hadGaps[id] = len(t.Gaps) > 0
+	}
 	for _, r := range fresh {
 		o := trackers[r.SensorID].Observe(r.Seq, tx.now)
 		changed[r.SensorID] = true
@@ -444,17 +447,33 @@ func (tx *Tx) appendReadings(batch []environment.Reading, refused environment.Co
 				return nil, err
 			}
 			res.Opened = append(res.Opened, g)
+			hadGaps[r.SensorID] = true
 		}
 	}
+	var save []string
+	states := map[string]string{}
 	for _, id := range known {
 		if !changed[id] {
 			continue
 		}
-		closed, err := tx.saveTracker(id, trackers[id])
+		b, err := json.Marshal(trackers[id])
+		if err != nil {
+			return nil, err
+		}
+		save, states[id] = append(save, id), string(b)
+		if !hadGaps[id] {
+			// No gap was open nor opened: none of its gap records can
+			// change.
+			continue
+		}
+		closed, err := tx.closeGaps(id, trackers[id])
 		if err != nil {
 			return nil, err
 		}
 		res.Closed = append(res.Closed, closed...)
+	}
+	if err := tx.writeTrackers(save, states, true); err != nil {
+		return nil, err
 	}
 	res.BatchID = NewID()
 	if err := tx.insertReadings(res.BatchID, fresh); err != nil {
@@ -520,6 +539,21 @@ func (tx *Tx) Quarantine(sensorRef string, payload []byte) error {
 	ref, p = strings.ReplaceAll(ref, "\x00", ""), strings.ReplaceAll(p, "\x00", "")
 	_, err := tx.exec(`INSERT INTO environment_quarantine (id, received_at, sensor_ref, payload) VALUES (?, ?, ?, ?)`, NewID(), tx.now, ref, p)
 	return err
+}
+
+// QuarantineMessage keeps a message naming a sensor galenix does not know
+// (a topic of no declared sensor) and counts it as sensor_unknown, in one
+// transaction.
+func (e *EnvironmentStore) QuarantineMessage(ctx context.Context, sensorRef string, payload []byte) error {
+	if err := CanAppendReadings(actorOf(ctx)); err != nil {
+		return err
+	}
+	return e.db.Write(ctx, "environment_readings.append", "", func(tx *Tx) error {
+		if err := tx.Quarantine(sensorRef, payload); err != nil {
+			return err
+		}
+		return tx.countRefusals(environment.Counts{environment.RefusedSensorUnknown: 1})
+	})
 }
 
 // Quarantined is a message of an unknown sensor.
@@ -589,11 +623,12 @@ func (e *EnvironmentStore) Refusals(ctx context.Context) (environment.Counts, er
 // empty for a sensor's first batch.
 func (tx *Tx) lockTrackers(ids []string) (map[string]*environment.Tracker, error) {
 	out := map[string]*environment.Tracker{}
+	empty := make(map[string]string, len(ids))
 	for _, id := range ids {
-		if _, err := tx.exec(`INSERT INTO environment_trackers (sensor_id, state, updated_at) VALUES (?, '{}', ?) ON CONFLICT (sensor_id) DO NOTHING`,
-			id, tx.now); err != nil {
-			return nil, err
-		}
+		empty[id] = "{}"
+	}
+	if err := tx.writeTrackers(ids, empty, false); err != nil {
+		return nil, err
 	}
 	for start := 0; start < len(ids); start += 500 {
 		chunk := ids[start:min(start+500, len(ids))]
@@ -629,16 +664,30 @@ func (tx *Tx) lockTrackers(ids []string) (map[string]*environment.Tracker, error
 	return out, nil
 }
 
-// saveTracker writes a sensor's tracker and closes the gaps it no longer
-// misses anything of, updating what the others still miss.
-func (tx *Tx) saveTracker(id string, t *environment.Tracker) ([]Gap, error) {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
+// writeTrackers writes the trackers' states of the sensors, by multi-row
+// statements: when replace is false only those not there yet.
+func (tx *Tx) writeTrackers(ids []string, states map[string]string, replace bool) error {
+	conflict := ` ON CONFLICT (sensor_id) DO NOTHING`
+	if replace {
+		conflict = ` ON CONFLICT (sensor_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`
 	}
-	if _, err := tx.exec(`UPDATE environment_trackers SET state = ?, updated_at = ? WHERE sensor_id = ?`, string(b), tx.now, id); err != nil {
-		return nil, err
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		args := make([]any, 0, 3*len(chunk))
+		for _, id := range chunk {
+			args = append(args, id, states[id], tx.now)
+		}
+		if _, err := tx.exec(`INSERT INTO environment_trackers (sensor_id, state, updated_at) VALUES (?, ?, ?)`+
+			strings.Repeat(`, (?, ?, ?)`, len(chunk)-1)+conflict, args...); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// closeGaps updates the open gaps of a sensor from its tracker: what each
+// still misses, and closed once it misses nothing.
+func (tx *Tx) closeGaps(id string, t *environment.Tracker) ([]Gap, error) {
 	open, err := tx.gaps(`SELECT `+gapCols+` FROM environment_gaps WHERE sensor_id = ? AND closed_at IS NULL`, id)
 	if err != nil {
 		return nil, err

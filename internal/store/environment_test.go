@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"galenix/internal/audit"
 	"galenix/internal/environment"
@@ -242,6 +244,21 @@ func TestEnvironmentReadings(t *testing.T) {
 		slices.Sort(refs)
 		if len(q) != 2 || !slices.Contains(refs, unknown) || !slices.Contains(refs, "not an id") || q[0].Payload == "" {
 			t.Errorf("quarantine: %+v", q)
+		}
+
+		// A message of an unknown topic: kept bounded, as valid text.
+		huge := append([]byte("\xff\x00"), strings.Repeat("é", 3*store.MaxQuarantinePayload)...)
+		must(t, env.QuarantineMessage(ctx, "sensors/unknown/\xff", huge))
+		q, err = env.Quarantined(as(alice), 1)
+		must(t, err)
+		if len(q) != 1 || len(q[0].Payload) > store.MaxQuarantinePayload || len(q[0].Payload) < store.MaxQuarantinePayload-4 || !utf8.ValidString(q[0].Payload) || !utf8.ValidString(q[0].SensorRef) ||
+			!strings.HasPrefix(q[0].SensorRef, "sensors/unknown/") {
+			t.Errorf("quarantined message: %d bytes, %q", len(q[0].Payload), q[0].SensorRef)
+		}
+		counters, err = env.Refusals(as(alice))
+		must(t, err)
+		if counters[environment.RefusedSensorUnknown] != 3 {
+			t.Errorf("unknown sensors counted: %v", counters)
 		}
 
 		// Late readings fill the gap; it closes once complete.
