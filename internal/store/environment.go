@@ -945,6 +945,48 @@ func (e *EnvironmentStore) BatchReadings(ctx context.Context, batchID string) ([
 	return rs, err
 }
 
+// SealMismatch is a sealed batch of readings whose stored readings no
+// longer give the seal the audit trail holds: a reading changed, added
+// or removed since it was committed.
+type SealMismatch struct {
+	BatchID string `json:"batch_id"`
+	Sealed  string `json:"sealed"`
+	Stored  string `json:"stored"`
+}
+
+// VerifySeals recomputes the seal of every batch of readings sealed in the
+// audit trail from the readings stored under it, and returns the batches
+// whose seal differs.
+func (e *EnvironmentStore) VerifySeals(ctx context.Context) ([]SealMismatch, error) {
+	if err := actorOf(ctx).Require(identity.PermAuditSite); err != nil {
+		return nil, err
+	}
+	var out []SealMismatch
+	var after int64
+	for {
+		es, err := e.db.Audit().Entries(ctx, audit.Filter{Entity: entityReadingBatch, AfterSeq: after})
+		if err != nil {
+			return nil, err
+		}
+		if len(es) == 0 {
+			return out, nil
+		}
+		for _, en := range es {
+			after = en.Seq
+			if en.Field != fieldSeal {
+				continue
+			}
+			rs, err := e.BatchReadings(ctx, en.EntityID)
+			if err != nil {
+				return nil, err
+			}
+			if got := environment.SealOf(rs).String(); got != en.New {
+				out = append(out, SealMismatch{BatchID: en.EntityID, Sealed: en.New, Stored: got})
+			}
+		}
+	}
+}
+
 // --- alarms
 
 const alarmCols = `id, record`

@@ -317,6 +317,18 @@ func TestEnvironmentReadings(t *testing.T) {
 		if total != 9 {
 			t.Errorf("%d readings sealed, want 9", total)
 		}
+		bad, err := env.VerifySeals(as(alice))
+		must(t, err)
+		if len(bad) != 0 {
+			t.Errorf("seals of untouched readings: %+v", bad)
+		}
+		// A reading changed behind galenix's back breaks its batch's seal.
+		must(t, db.ExecRaw(`UPDATE environment_readings SET value = 20.9 WHERE sensor_id = ? AND seq = 6`, s.ID))
+		bad, err = env.VerifySeals(as(alice))
+		must(t, err)
+		if len(bad) != 1 || bad[0].BatchID != all[1].EntityID {
+			t.Errorf("a changed reading: %+v", bad)
+		}
 	})
 }
 
