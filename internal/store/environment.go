@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // EnvironmentStore keeps the sensors of environmental monitoring, their
@@ -264,6 +266,10 @@ func (e *EnvironmentStore) SetLimits(ctx context.Context, l *environment.Limits,
 
 // --- readings
 
+// MaxReadingBatch bounds the readings of one batch: a bigger one is
+// refused whole, before anything is written.
+const MaxReadingBatch = 20000
+
 // MaxQuarantinePayload bounds the message kept of a reading of an unknown
 // sensor, in bytes.
 const MaxQuarantinePayload = 4096
@@ -340,14 +346,19 @@ func (tx *Tx) appendReadings(batch []environment.Reading, refused environment.Co
 		res.Refused.Add(r)
 		res.Refusals[i] = r
 	}
-	// The sensors named.
-	ids := []string{}
+	if len(batch) > MaxReadingBatch {
+		return nil, errs.Field("readings", "environment.reading.batch_too_large", text.Int(MaxReadingBatch))
+	}
+	// The sensors named, each by its id's one spelling.
+	batch = slices.Clone(batch)
+	named := map[string]bool{}
 	for i := range batch {
-		if _, err := uuid.Parse(batch[i].SensorID); err == nil && !slices.Contains(ids, batch[i].SensorID) {
-			ids = append(ids, batch[i].SensorID)
+		if u, err := uuid.Parse(batch[i].SensorID); err == nil {
+			batch[i].SensorID = u.String()
+			named[u.String()] = true
 		}
 	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(named))
 	sensors, err := tx.sensorsByID(ids)
 	if err != nil {
 		return nil, err

@@ -182,6 +182,28 @@ func TestEnvironmentReadings(t *testing.T) {
 			t.Errorf("stored: %+v", stored[0])
 		}
 
+		// A batch too big is refused whole; the sensor's id in capitals is
+		// the sensor.
+		c := counts(t, db)
+		seq = lastSeq(t, db)
+		big := make([]environment.Reading, store.MaxReadingBatch+1)
+		for i := range big {
+			big[i] = reading(1000+i, 20)
+		}
+		_, err = env.AppendReadings(ctx, big, nil)
+		wantErr(t, err, errs.Invalid, "readings")
+		sameCounts(t, db, c)
+		if lastSeq(t, db) != seq {
+			t.Error("a refused batch was sealed")
+		}
+		upper := reading(1, 20.01)
+		upper.SensorID = strings.ToUpper(s.ID)
+		res, err = env.AppendReadings(ctx, []environment.Reading{upper}, nil)
+		must(t, err)
+		if res.Duplicates != 1 || len(res.Refused) != 0 {
+			t.Errorf("a sensor's id in capitals: %+v", res)
+		}
+
 		// The same batch again: stored once, no new seal.
 		seq = lastSeq(t, db)
 		res, err = env.AppendReadings(ctx, batch, nil)
