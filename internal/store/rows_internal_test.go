@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"galenix/internal/environment"
 	"galenix/internal/production"
 	"galenix/internal/quality"
 	"galenix/internal/site"
@@ -34,6 +35,9 @@ func TestRowsNameTheirColumns(t *testing.T) {
 		"oos":       {oosTable, oosRow(&quality.Investigation{})},
 		"deviation": {devTable, deviationRow(&quality.Deviation{})},
 		"action":    {actionTable, actionRow("", "", 1, &quality.Action{})},
+		// Environmental monitoring's.
+		"environment_sensor": {sensorTable, sensorRow(&environment.Sensor{})},
+		"environment_limits": {limitsTable, mustRow(limitsRow(&environment.Limits{}))},
 	}
 	for name, c := range rows {
 		if _, err := c.t.values(c.r); err != nil {
@@ -51,4 +55,11 @@ func TestRowsNameTheirColumns(t *testing.T) {
 	if _, err := buildingTable.values(r); err == nil {
 		t.Error("a row with a stranger column was accepted")
 	}
+}
+
+func mustRow(r row, err error) row {
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

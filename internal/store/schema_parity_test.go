@@ -34,7 +34,9 @@ type schema struct {
 //   - triggers and functions: each dialect refuses an audit UPDATE or
 //     DELETE in its own language (SQLite's RAISE, PL/pgSQL), and the
 //     store's tests check what they refuse on both databases;
-//   - defaults and CHECK constraints, spelled differently in each dialect.
+//   - defaults and CHECK constraints, spelled differently in each dialect;
+//   - PostgreSQL's partitions of a partitioned table (the readings of
+//     environmental monitoring, by month): their parent is compared.
 func TestSchemaParity(t *testing.T) {
 	lite := openDB(t, store.Config{DataDir: t.TempDir()})
 	pg := openDB(t, store.Config{DSN: testpg.DSN(t)})
@@ -312,7 +314,9 @@ func postgresSchema(ctx context.Context, db *sql.DB) (schema, error) {
 	s := schema{columns: map[string]map[string]string{}, keys: map[string][]string{}}
 	err := each(ctx, db, `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable = 'NO'
 		FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
-		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'`, nil, func(r *sql.Rows) error {
+		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+			AND NOT EXISTS (SELECT 1 FROM pg_class p WHERE p.oid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass
+				AND p.relispartition)`, nil, func(r *sql.Rows) error {
 		var table, name, typ string
 		var notNull bool
 		if err := r.Scan(&table, &name, &typ, &notNull); err != nil {
@@ -339,7 +343,7 @@ func postgresSchema(ctx context.Context, db *sql.DB) (schema, error) {
 				JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n), ''),
 			c.confdeltype
 		FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
-		WHERE n.nspname = current_schema() AND c.contype IN ('p', 'f')`, nil, func(r *sql.Rows) error {
+		WHERE n.nspname = current_schema() AND c.contype IN ('p', 'f') AND c.conparentid = 0`, nil, func(r *sql.Rows) error {
 		var table, kind, cols, to, toCols, del string
 		if err := r.Scan(&table, &kind, &cols, &to, &toCols, &del); err != nil {
 			return err
@@ -361,7 +365,7 @@ func postgresSchema(ctx context.Context, db *sql.DB) (schema, error) {
 			(SELECT string_agg(pg_get_indexdef(ix.indexrelid, k, true), '|' ORDER BY k)
 				FROM generate_series(1, ix.indnkeyatts::int) k)
 		FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-		WHERE n.nspname = current_schema() AND NOT ix.indisprimary AND t.relkind = 'r'`, nil, func(r *sql.Rows) error {
+		WHERE n.nspname = current_schema() AND NOT ix.indisprimary AND t.relkind IN ('r', 'p') AND NOT t.relispartition`, nil, func(r *sql.Rows) error {
 		var table, cols string
 		var unique, partial bool
 		if err := r.Scan(&table, &unique, &partial, &cols); err != nil {
