@@ -11,6 +11,8 @@ import (
 // ProductFilter narrows a list of products.
 type ProductFilter struct {
 	ClientID string
+	// Form keeps the products of one galenic form; none keeps all.
+	Form site.Form
 	// Query keeps the products whose code or name holds these words
 	// (case aside); Limit and Offset are a page (see SearchProducts).
 	Query         string
@@ -32,8 +34,11 @@ type LotFilter struct {
 // OrderFilter narrows a list of orders: a client's, those whose code or
 // product holds the words of Query, a page of Limit after Offset.
 type OrderFilter struct {
-	ClientID      string
-	Query         string
+	ClientID string
+	// DueFrom and DueTo keep the orders due on or after DueFrom and before
+	// DueTo (midnight UTC of the calendar days); zero leaves that end open.
+	DueFrom, DueTo time.Time
+	Query          string
 	Limit, Offset int
 }
 
@@ -55,6 +60,10 @@ type BatchFilter struct {
 	// Query keeps the batches whose lot, product's code or name holds
 	// these words (case aside).
 	Query string
+	// From and To keep the batches scheduled to start at or after From
+	// and before To; zero leaves that end open (an unscheduled batch has
+	// no start: either bound leaves it out).
+	From, To time.Time
 	// Limit is how many batches at most, a page (0: all of them); Offset
 	// how many to pass over first.
 	Limit, Offset int

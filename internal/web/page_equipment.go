@@ -137,7 +137,7 @@ func (p equipmentItemPage) value(field, v, label string) string {
 	if field == "status" && hasMsg("eqstatus."+v) {
 		return tr(p.Lang, "eqstatus."+v)
 	}
-	return auditValue(p.Lang, field, v, label, p.zone)
+	return auditValue(p.Lang, "equipment", field, v, label, p.zone)
 }
 
 type equipmentActionForm struct {
