@@ -39,7 +39,7 @@ type OrderFilter struct {
 	// DueTo (midnight UTC of the calendar days); zero leaves that end open.
 	DueFrom, DueTo time.Time
 	Query          string
-	Limit, Offset int
+	Limit, Offset  int
 }
 
 // MasterFilter narrows a list of master batch records.
