@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 	"testing"
+	"time"
 )
 
 // TestListPager: a searched list's pager says which rows of how many show,
@@ -31,5 +32,20 @@ func TestListPager(t *testing.T) {
 	past.paged(0, 60, "/people", nil)
 	if past.Next != "" || past.Prev != "/people?page=2" || past.Range("en") != "" {
 		t.Errorf("past the end: %+v, %q", past.Pager, past.Range("en"))
+	}
+	// The period asked for is kept from page to page; a bad one is refused
+	// and kept nowhere.
+	dated := listFilter{Size: 50, Pager: Pager{Page: 1}}
+	from, to, err := dated.period(url.Values{"from": {"2026-11-02"}, "to": {"2026-11-03"}}, time.UTC)
+	if err != nil || !from.Equal(time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)) || !to.Equal(time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("period: %v %v %v", from, to, err)
+	}
+	dated.paged(50, 120, "/orders", nil)
+	if dated.Next != "/orders?from=2026-11-02&page=2&to=2026-11-03" {
+		t.Errorf("dated link %q", dated.Next)
+	}
+	bad := listFilter{Size: 50, Pager: Pager{Page: 1}}
+	if _, _, err := bad.period(url.Values{"from": {"2026-11-02"}, "to": {"tomorrow"}}, time.UTC); err == nil || bad.From != "" || bad.To != "" {
+		t.Errorf("bad period: %v, kept %q %q", err, bad.From, bad.To)
 	}
 }
