@@ -26,9 +26,13 @@ type LotFilter struct {
 	// Query keeps the lots whose code, material, supplier or supplier's
 	// lot holds these words; Status keeps one status; Limit and Offset
 	// are a page (see SearchLots).
-	Query         string
-	Status        LotStatus
-	Limit, Offset int
+	Query  string
+	Status LotStatus
+	// ExpiresFrom and ExpiresTo keep the lots expiring on or after
+	// ExpiresFrom and before ExpiresTo (midnight UTC of the calendar
+	// days); zero leaves that end open.
+	ExpiresFrom, ExpiresTo time.Time
+	Limit, Offset          int
 }
 
 // OrderFilter narrows a list of orders: a client's, those whose code or

@@ -145,6 +145,11 @@ func TestListSearch(t *testing.T) {
 			{"lots by material", lots(both, production.LotFilter{Query: "base", Limit: 1}), result{1, 2, nil}},
 			{"lots by status", lots(both, production.LotFilter{Status: production.LotQuarantine, Limit: 50}), result{1, 1, nil}},
 			{"lots of a client's user", lots(carla, production.LotFilter{Limit: 50}), result{0, 0, nil}},
+			{"lots expiring before", lots(both, production.LotFilter{ExpiresTo: now.AddDate(1, 0, 1), Limit: 50}), result{2, 2, nil}},
+			{"lots expiring later", lots(both, production.LotFilter{ExpiresFrom: now.AddDate(1, 0, 1), Limit: 50}), result{0, 0, nil}},
+			{"lots expiring on the day, in quarantine", lots(both, production.LotFilter{ExpiresFrom: day(now.AddDate(1, 0, 0)),
+				ExpiresTo: day(now.AddDate(1, 0, 1)), Status: production.LotQuarantine, Limit: 50}), result{1, 1, nil}},
+			{"lots expiring, of a client's user", lots(carla, production.LotFilter{ExpiresTo: now.AddDate(2, 0, 0), Limit: 50}), result{0, 0, nil}},
 		} {
 			if c.got != c.want {
 				t.Errorf("%s: got %+v, want %+v", c.name, c.got, c.want)

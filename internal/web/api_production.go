@@ -58,7 +58,12 @@ func (s *Server) routesProduction() {
 		if err != nil {
 			return nil, 0, err
 		}
-		return p.SearchLots(r.Context(), production.LotFilter{MaterialID: ids["material_id"], Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset})
+		f := production.LotFilter{MaterialID: ids["material_id"], Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset}
+		// An expiry date is a calendar day, the same everywhere.
+		if f.ExpiresFrom, f.ExpiresTo, err = periodOf(q, time.UTC); err != nil {
+			return nil, 0, err
+		}
+		return p.SearchLots(r.Context(), f)
 	}))
 	write("POST", "/api/v1/lots", create(s, p.CreateLot))
 	s.handle("GET", "/api/v1/lots/{id}", false, get(s, p.Lot))

@@ -98,6 +98,9 @@ type listFilter struct {
 	// From and To are the period asked for, as typed (calendar days), for
 	// the lists that have one (see period).
 	From, To string
+	// Filtered says the list is narrowed by its search or a filter: an
+	// empty page then says that nothing matches (see paged).
+	Filtered bool
 	Pager
 	// Size is how many rows a page shows.
 	Size int
@@ -146,7 +149,8 @@ func (f listFilter) Offset() int { return (f.Page - 1) * f.Size }
 
 // paged sets the pager of the page's rows: shown of total matching, the
 // addresses of the pages before and after at path, with the filters of
-// keep, the search and the client.
+// keep, the search, the client and the period; and whether any of them
+// narrows the list.
 func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 	link := func(p int) string {
 		v := url.Values{}
@@ -174,6 +178,13 @@ func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 			return path
 		}
 		return path + "?" + v.Encode()
+	}
+	f.Filtered = f.Query != "" || f.ClientID != "" || f.From != "" || f.To != ""
+	for _, vs := range keep {
+		// "all" is a list's view of every row, no filter.
+		if len(vs) > 0 && vs[0] != "" && vs[0] != "all" {
+			f.Filtered = true
+		}
 	}
 	p := &f.Pager
 	p.Total, p.First = total, f.Offset()+1

@@ -18,6 +18,9 @@ func TestListPager(t *testing.T) {
 	if got, want := f.Range("en"), "101–150 of 1,812"; got != want {
 		t.Errorf("English range %q, want %q", got, want)
 	}
+	if !f.Filtered {
+		t.Error("a searched list is not marked filtered")
+	}
 	if f.Prev != "/lots?page=2&q=amox&status=released" || f.Next != "/lots?page=4&q=amox&status=released" {
 		t.Errorf("links %q and %q", f.Prev, f.Next)
 	}
@@ -25,6 +28,13 @@ func TestListPager(t *testing.T) {
 	// leads back to the last page.
 	last := listFilter{Size: 50, Pager: Pager{Page: 2}}
 	last.paged(10, 60, "/people", nil)
+	if last.Filtered {
+		t.Error("a list with no search nor filter is marked filtered")
+	}
+	all := listFilter{Size: 50, Pager: Pager{Page: 1}}
+	if all.paged(0, 0, "/batches", url.Values{"state": {"all"}}); all.Filtered {
+		t.Error("the view of all rows is marked filtered")
+	}
 	if last.Next != "" || last.Prev != "/people" || last.Range("fr") != "51–60 sur 60" {
 		t.Errorf("last page: %+v, %q", last.Pager, last.Range("fr"))
 	}
@@ -41,6 +51,9 @@ func TestListPager(t *testing.T) {
 		t.Errorf("period: %v %v %v", from, to, err)
 	}
 	dated.paged(50, 120, "/orders", nil)
+	if !dated.Filtered {
+		t.Error("a dated list is not marked filtered")
+	}
 	if dated.Next != "/orders?from=2026-11-02&page=2&to=2026-11-03" {
 		t.Errorf("dated link %q", dated.Next)
 	}

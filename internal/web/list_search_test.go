@@ -102,6 +102,9 @@ func TestListSearch(t *testing.T) {
 				{"supervisor", "/api/v1/orders?to=2030-01-14", 1, 1},
 				{"supervisor", "/api/v1/orders?to=2030-01-15&limit=1", 1, 2},
 				{"client-alpha", "/api/v1/orders?from=2030-01-01", 0, 0},
+				{"supervisor", "/api/v1/lots?from=2030-01-01&to=2030-01-01", 3, 3},
+				{"supervisor", "/api/v1/lots?to=2029-12-31", 0, 0},
+				{"supervisor", "/api/v1/lots?from=2030-01-02&status=released", 0, 0},
 			} {
 				if n, tot := total(t, c.who, c.path); n != c.n || tot != c.wantTotl {
 					t.Errorf("%s %s: %d items of %d, want %d of %d", c.who, c.path, n, tot, c.n, c.wantTotl)
@@ -125,6 +128,7 @@ func TestListSearch(t *testing.T) {
 				{"/api/v1/products?form=gummy", "form"},
 				{"/api/v1/orders?from=31/12/2026", "from"},
 				{"/api/v1/orders?to=9999-12-31", "to"},
+				{"/api/v1/lots?from=2030-02-30", "from"},
 			} {
 				er := p.call(t, "admin", "GET", c.path, nil).wantError(t, http.StatusBadRequest, "invalid", c.field)
 				if er.Message == "" || strings.Contains(er.Message, "web.") {
@@ -148,6 +152,10 @@ func TestListSearch(t *testing.T) {
 			lots := sup.get("/lots?q=lot-&status=quarantine")
 			lots.has(t, http.StatusOK, "LOT-Q", "1–1 sur 1", `<option value="quarantine" selected>`)
 			lots.lacks(t, "LOT-A")
+			expiring := sup.get("/lots?from=2030-01-01&to=2030-01-01&status=quarantine&q=lot")
+			expiring.has(t, http.StatusOK, "LOT-Q", "1–1 sur 1", `value="2030-01-01"`, "Péremption du")
+			expiring.lacks(t, "LOT-A")
+			sup.get("/lots?to=2029-12-31").has(t, http.StatusOK, "Rien ne correspond")
 			sup.get("/lots?status=lost").has(t, http.StatusBadRequest, "Le statut doit être l'un de : quarantine, released, rejected.")
 			sup.get("/products?q="+strings.Repeat("é", 300)).has(t, http.StatusOK, "Rien ne correspond")
 			// The line and the start's period, kept in the live stream.
@@ -180,7 +188,8 @@ func TestListSearch(t *testing.T) {
 			alpha.get("/batches?state=all").has(t, http.StatusOK, alphaLot, "1–3 sur 3")
 			// Lines are the site's: not a client's filter.
 			alpha.get("/batches?state=all&line_id="+e.line.ID).lacks(t, `id="b-line"`)
-			alpha.get("/orders?from=2030-01-01").has(t, http.StatusOK, "Aucune commande.")
+			alpha.get("/orders?from=2030-01-01").has(t, http.StatusOK, "Rien ne correspond")
+			sup.get("/batches?state=all&from="+nextDay).has(t, http.StatusOK, "Rien ne correspond")
 		})
 	})
 }

@@ -338,7 +338,13 @@ func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Lots are the site's: no client to choose.
 	lf.Clients, lf.ClientID = nil, ""
-	ls, total, err := s.Production.SearchLots(r.Context(), production.LotFilter{Status: st, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	f := production.LotFilter{Status: st, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()}
+	// Expiry dates are calendar days, the same everywhere (as the API).
+	if f.ExpiresFrom, f.ExpiresTo, err = lf.period(q, time.UTC); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	ls, total, err := s.Production.SearchLots(r.Context(), f)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
