@@ -186,6 +186,12 @@ func TestListSearch(t *testing.T) {
 				cp.lacks(t, append(staffNames, betaLot, "Betaxolol", `id="list-client"`)...)
 			}
 			alpha.get("/batches?state=all").has(t, http.StatusOK, alphaLot, "1–3 sur 3")
+			// Nor are the site's staff a client's to search, through the page.
+			staff := alpha.get("/people?q=Ana")
+			if staff.status == http.StatusOK {
+				t.Errorf("a client's user opened the staff list")
+			}
+			staff.lacks(t, "Ana Lima", "0101")
 			// Lines are the site's: not a client's filter.
 			alpha.get("/batches?state=all&line_id="+e.line.ID).lacks(t, `id="b-line"`)
 			alpha.get("/orders?from=2030-01-01").has(t, http.StatusOK, "Rien ne correspond")
