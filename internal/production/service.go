@@ -11,6 +11,8 @@ import (
 // ProductFilter narrows a list of products.
 type ProductFilter struct {
 	ClientID string
+	// Form keeps the products of one galenic form; none keeps all.
+	Form site.Form
 	// Query keeps the products whose code or name holds these words
 	// (case aside); Limit and Offset are a page (see SearchProducts).
 	Query         string
@@ -24,17 +26,24 @@ type LotFilter struct {
 	// Query keeps the lots whose code, material, supplier or supplier's
 	// lot holds these words; Status keeps one status; Limit and Offset
 	// are a page (see SearchLots).
-	Query         string
-	Status        LotStatus
-	Limit, Offset int
+	Query  string
+	Status LotStatus
+	// ExpiresFrom and ExpiresTo keep the lots expiring on or after
+	// ExpiresFrom and before ExpiresTo (midnight UTC of the calendar
+	// days); zero leaves that end open.
+	ExpiresFrom, ExpiresTo time.Time
+	Limit, Offset          int
 }
 
 // OrderFilter narrows a list of orders: a client's, those whose code or
 // product holds the words of Query, a page of Limit after Offset.
 type OrderFilter struct {
-	ClientID      string
-	Query         string
-	Limit, Offset int
+	ClientID string
+	// DueFrom and DueTo keep the orders due on or after DueFrom and before
+	// DueTo (midnight UTC of the calendar days); zero leaves that end open.
+	DueFrom, DueTo time.Time
+	Query          string
+	Limit, Offset  int
 }
 
 // MasterFilter narrows a list of master batch records.
@@ -55,6 +64,10 @@ type BatchFilter struct {
 	// Query keeps the batches whose lot, product's code or name holds
 	// these words (case aside).
 	Query string
+	// From and To keep the batches scheduled to start at or after From
+	// and before To; zero leaves that end open (an unscheduled batch has
+	// no start: either bound leaves it out).
+	From, To time.Time
 	// Limit is how many batches at most, a page (0: all of them); Offset
 	// how many to pass over first.
 	Limit, Offset int

@@ -118,6 +118,7 @@ func (tx *Tx) batchQuery(f production.BatchFilter) (string, []any) {
 			args = append(args, string(st))
 		}
 	}
+	q, args = andPeriod(q, args, "b.start_at", f.From, f.To)
 	return andSearch(q, args, f.Query, "b.lot", "p.code", "p.name")
 }
 

@@ -166,6 +166,7 @@ func lotQuery(f production.LotFilter) (string, []any) {
 		q += ` AND l.status = ?`
 		args = append(args, string(f.Status))
 	}
+	q, args = andPeriod(q, args, "l.expires_on", f.ExpiresFrom, f.ExpiresTo)
 	return andSearch(q, args, f.Query, "l.code", "m.name", "m.code", "l.supplier", "l.supplier_lot")
 }
 

@@ -59,6 +59,7 @@ func (s *ProductionStore) SearchOrders(ctx context.Context, f production.OrderFi
 func orderQuery(scope identity.Scope, f production.OrderFilter) (string, []any) {
 	cond, args := inScope("o.client_id", scope)
 	q, args := andIDFilters(`SELECT `+orderColsO+` FROM orders o JOIN products p ON p.id = o.product_id WHERE `+cond, args, "o.client_id", f.ClientID)
+	q, args = andPeriod(q, args, "o.due_on", f.DueFrom, f.DueTo)
 	return andSearch(q, args, f.Query, "o.code", "p.code", "p.name")
 }
 

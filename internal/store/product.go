@@ -62,6 +62,10 @@ func (s *ProductionStore) SearchProducts(ctx context.Context, f production.Produ
 func productQuery(scope identity.Scope, f production.ProductFilter) (string, []any) {
 	cond, args := inScope("client_id", scope)
 	q, args := andIDFilters(`SELECT `+productCols+` FROM products WHERE `+cond, args, "client_id", f.ClientID)
+	if f.Form != "" {
+		q += ` AND form = ?`
+		args = append(args, string(f.Form))
+	}
 	return andSearch(q, args, f.Query, "code", "name")
 }
 

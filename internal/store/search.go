@@ -3,6 +3,7 @@ package store
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // The lists people search (batches, lots, people, products, orders) read
@@ -27,6 +28,21 @@ func andSearch(q string, args []any, text string, cols ...string) (string, []any
 		args = append(args, like)
 	}
 	return q + " AND (" + strings.Join(parts, " OR ") + ")", args
+}
+
+// andPeriod adds to q the condition that col is at or after from and
+// before to, as the audit trail's period does; a zero bound leaves that
+// end open.
+func andPeriod(q string, args []any, col string, from, to time.Time) (string, []any) {
+	if !from.IsZero() {
+		q += " AND " + col + " >= ?"
+		args = append(args, from.UTC())
+	}
+	if !to.IsZero() {
+		q += " AND " + col + " < ?"
+		args = append(args, to.UTC())
+	}
+	return q, args
 }
 
 // paged reads, in this transaction, how many rows query q (without its

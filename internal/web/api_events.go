@@ -297,7 +297,7 @@ func sseEvent(name string, v any) ([]byte, error) {
 func (s *Server) batchEvents(n *notifier) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		f, err := batchFilter(r)
+		f, err := s.batchFilter(r)
 		if err != nil {
 			s.apiError(w, r, err)
 			return

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/site"
 )
 
 // routesProduction registers the production JSON API: products, materials
@@ -29,7 +31,11 @@ func (s *Server) routesProduction() {
 		if err != nil {
 			return nil, 0, err
 		}
-		return p.SearchProducts(r.Context(), production.ProductFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset})
+		form, err := formOf(r.URL.Query().Get("form"))
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.SearchProducts(r.Context(), production.ProductFilter{ClientID: ids["client_id"], Form: form, Query: q, Limit: limit, Offset: offset})
 	}))
 	write("POST", "/api/v1/products", create(s, p.CreateProduct))
 	s.handle("GET", "/api/v1/products/{id}", false, get(s, p.Product))
@@ -52,7 +58,12 @@ func (s *Server) routesProduction() {
 		if err != nil {
 			return nil, 0, err
 		}
-		return p.SearchLots(r.Context(), production.LotFilter{MaterialID: ids["material_id"], Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset})
+		f := production.LotFilter{MaterialID: ids["material_id"], Code: q.Get("code"), Status: st, Query: text, Limit: limit, Offset: offset}
+		// An expiry date is a calendar day, the same everywhere.
+		if f.ExpiresFrom, f.ExpiresTo, err = periodOf(q, time.UTC); err != nil {
+			return nil, 0, err
+		}
+		return p.SearchLots(r.Context(), f)
 	}))
 	write("POST", "/api/v1/lots", create(s, p.CreateLot))
 	s.handle("GET", "/api/v1/lots/{id}", false, get(s, p.Lot))
@@ -99,13 +110,18 @@ func (s *Server) routesProduction() {
 		if err != nil {
 			return nil, 0, err
 		}
-		return p.SearchOrders(r.Context(), production.OrderFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset})
+		f := production.OrderFilter{ClientID: ids["client_id"], Query: q, Limit: limit, Offset: offset}
+		// A due date is a calendar day, the same everywhere.
+		if f.DueFrom, f.DueTo, err = periodOf(r.URL.Query(), time.UTC); err != nil {
+			return nil, 0, err
+		}
+		return p.SearchOrders(r.Context(), f)
 	}))
 	write("POST", "/api/v1/orders", s.apiCreateOrder)
 	s.handle("GET", "/api/v1/orders/{id}", false, get(s, p.Order))
 
 	s.handle("GET", "/api/v1/batches", false, searched(s, 100, func(r *http.Request, q string, limit, offset int) ([]production.Batch, int, error) {
-		f, err := batchFilter(r)
+		f, err := s.batchFilter(r)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -253,7 +269,7 @@ func parseBatchMove(s string) (production.BatchMove, error) {
 
 // batchFilter reads the filters of the batches from the query: the states
 // are a list separated by commas, and the list comes a page at a time.
-func batchFilter(r *http.Request) (production.BatchFilter, error) {
+func (s *Server) batchFilter(r *http.Request) (production.BatchFilter, error) {
 	q := r.URL.Query()
 	ids, err := queryIDs(q, "client_id", "line_id", "order_id")
 	if err != nil {
@@ -264,6 +280,9 @@ func batchFilter(r *http.Request) (production.BatchFilter, error) {
 		return f, err
 	}
 	if f.States, err = parseBatchStates(q.Get("state")); err != nil {
+		return f, err
+	}
+	if f.From, f.To, err = periodOf(q, s.zone()); err != nil {
 		return f, err
 	}
 	f.Limit, f.Offset, err = pageOf(q)
@@ -309,6 +328,27 @@ func lotStatusOf(v string) (production.LotStatus, error) {
 		names[i] = string(s)
 	}
 	return "", errs.Field("status", "web.status_must_be_one_of", strings.Join(names, ", "))
+}
+
+// periodOf reads the query's period, from and to, as the audit trail's
+// filter does: each an RFC 3339 time or a calendar day in zone ("to" a
+// day included).
+func periodOf(q url.Values, zone *time.Location) (from, to time.Time, err error) {
+	if from, _, err = timeParam(q, "from", true, zone); err != nil {
+		return
+	}
+	to, _, err = timeParam(q, "to", true, zone)
+	return
+}
+
+// formOf reads a galenic form filter: blank (every form) or one of the
+// site's forms.
+func formOf(v string) (site.Form, error) {
+	f := site.Form(strings.TrimSpace(v))
+	if f == "" || slices.Contains(site.Forms, f) {
+		return f, nil
+	}
+	return "", errs.Field("form", "web.form_must_be_one_of", strings.ReplaceAll(site.FormsText(site.Forms), ",", ", "))
 }
 
 // orderBody is what POST /api/v1/orders takes: the due date is a day.

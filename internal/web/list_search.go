@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -94,6 +95,12 @@ type listFilter struct {
 	// among Clients, those the reader sees when there are several.
 	Query, ClientID string
 	Clients         []choice
+	// From and To are the period asked for, as typed (calendar days), for
+	// the lists that have one (see period).
+	From, To string
+	// Filtered says the list is narrowed by its search or a filter: an
+	// empty page then says that nothing matches (see paged).
+	Filtered bool
 	Pager
 	// Size is how many rows a page shows.
 	Size int
@@ -127,12 +134,23 @@ func (s *Server) listFilterOf(ctx context.Context, q url.Values) (listFilter, er
 	return f, nil
 }
 
+// period reads the period the page asks for (from and to, as the audit
+// trail's filter reads them: calendar days in zone, "to" included) and
+// keeps it from page to page.
+func (f *listFilter) period(q url.Values, zone *time.Location) (from, to time.Time, err error) {
+	if from, to, err = periodOf(q, zone); err == nil {
+		f.From, f.To = q.Get("from"), q.Get("to")
+	}
+	return from, to, err
+}
+
 // Offset is how many rows pass before the page's.
 func (f listFilter) Offset() int { return (f.Page - 1) * f.Size }
 
 // paged sets the pager of the page's rows: shown of total matching, the
 // addresses of the pages before and after at path, with the filters of
-// keep, the search and the client.
+// keep, the search, the client and the period; and whether any of them
+// narrows the list.
 func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 	link := func(p int) string {
 		v := url.Values{}
@@ -147,6 +165,12 @@ func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 		if f.ClientID != "" {
 			v.Set("client_id", f.ClientID)
 		}
+		if f.From != "" {
+			v.Set("from", f.From)
+		}
+		if f.To != "" {
+			v.Set("to", f.To)
+		}
 		if p > 1 {
 			v.Set("page", strconv.Itoa(p))
 		}
@@ -154,6 +178,13 @@ func (f *listFilter) paged(shown, total int, path string, keep url.Values) {
 			return path
 		}
 		return path + "?" + v.Encode()
+	}
+	f.Filtered = f.Query != "" || f.ClientID != "" || f.From != "" || f.To != ""
+	for _, vs := range keep {
+		// "all" is a list's view of every row, no filter.
+		if len(vs) > 0 && vs[0] != "" && vs[0] != "all" {
+			f.Filtered = true
+		}
 	}
 	p := &f.Pager
 	p.Total, p.First = total, f.Offset()+1

@@ -12,6 +12,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/site"
 )
 
 // The batches' pages: the live list, a batch's record (its summary for
@@ -25,6 +26,9 @@ type batchesPage struct {
 	Batches []production.Batch
 	State   string
 	States  []production.BatchState
+	// Lines are the lines staff choose among, LineID the one chosen.
+	Lines  []choice
+	LineID string
 	// Live is the address of the page's live stream: the same filter and
 	// page.
 	Live string
@@ -42,6 +46,26 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 	}
 	lf.Size = batchesPageSize
 	f := production.BatchFilter{Query: lf.Query, ClientID: lf.ClientID, Limit: lf.Size, Offset: lf.Offset()}
+	if f.From, f.To, err = lf.period(q, s.zone()); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	// Staff choose a line among the site's; a line that is none of them
+	// is no filter.
+	var lines []choice
+	if a, _ := identity.ActorFrom(r.Context()); !a.IsClient() {
+		ls, err := s.Site.Lines(r.Context(), site.LineFilter{})
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		for _, l := range ls {
+			lines = append(lines, choice{l.ID, l.Code + " · " + l.Name})
+			if l.ID == q.Get("line_id") {
+				f.LineID = l.ID
+			}
+		}
+	}
 	switch state {
 	case batchesActive:
 		// The batches on the floor and in their record's review: what a
@@ -61,9 +85,15 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), State: state, States: production.BatchStates, Batches: bs, listFilter: lf}
-	d.paged(len(bs), total, "/batches", url.Values{"state": {state}})
+	d := batchesPage{prodBase: s.prodBase(r, "batches", "batches"), State: state, States: production.BatchStates, Batches: bs, listFilter: lf,
+		Lines: lines, LineID: f.LineID}
+	d.paged(len(bs), total, "/batches", url.Values{"state": {state}, "line_id": {f.LineID}})
 	live := url.Values{"limit": {strconv.Itoa(lf.Size)}}
+	for k, v := range map[string]string{"line_id": f.LineID, "from": lf.From, "to": lf.To} {
+		if v != "" {
+			live.Set(k, v)
+		}
+	}
 	if f.Query != "" {
 		live.Set("q", f.Query)
 	}

@@ -115,8 +115,14 @@ func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
+	f := production.OrderFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()}
+	// Due dates are calendar days, the same everywhere (as the API).
+	if f.DueFrom, f.DueTo, err = lf.period(r.URL.Query(), time.UTC); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	d := ordersPage{prodBase: s.prodBase(r, "batches", "orders"), listFilter: lf}
-	orders, total, err := s.Production.SearchOrders(ctx, production.OrderFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	orders, total, err := s.Production.SearchOrders(ctx, f)
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -9,6 +9,7 @@ import (
 
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/site"
 )
 
 // routesProductionPages registers the production pages: the shop floor's
@@ -279,6 +280,9 @@ type productsPage struct {
 	prodBase
 	listFilter
 	Products []production.Product
+	// Form is the galenic form the list keeps ("" all), of Forms.
+	Form  string
+	Forms []site.Form
 	// CanCreate shows the links to the product forms.
 	CanCreate bool
 }
@@ -289,13 +293,18 @@ func (s *Server) productsPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	ps, total, err := s.Production.SearchProducts(r.Context(), production.ProductFilter{ClientID: lf.ClientID, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	form, err := formOf(r.URL.Query().Get("form"))
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	d := productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps, listFilter: lf}
-	d.paged(len(ps), total, "/products", nil)
+	ps, total, err := s.Production.SearchProducts(r.Context(), production.ProductFilter{ClientID: lf.ClientID, Form: form, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d := productsPage{prodBase: s.prodBase(r, "batches", "products"), Products: ps, listFilter: lf, Form: string(form), Forms: site.Forms}
+	d.paged(len(ps), total, "/products", url.Values{"form": {string(form)}})
 	d.CanCreate = !d.Client && production.MayPlan(d.Actor) == nil
 	s.render(w, r, http.StatusOK, "products", d)
 }
@@ -329,7 +338,13 @@ func (s *Server) lotsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	// Lots are the site's: no client to choose.
 	lf.Clients, lf.ClientID = nil, ""
-	ls, total, err := s.Production.SearchLots(r.Context(), production.LotFilter{Status: st, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()})
+	f := production.LotFilter{Status: st, Query: lf.Query, Limit: lf.Size, Offset: lf.Offset()}
+	// Expiry dates are calendar days, the same everywhere (as the API).
+	if f.ExpiresFrom, f.ExpiresTo, err = lf.period(q, time.UTC); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	ls, total, err := s.Production.SearchLots(r.Context(), f)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
