@@ -123,18 +123,12 @@ type adminAccountPage struct {
 	// Assignable are the clients the account may still be assigned to.
 	Assignable  []client.Client
 	CanWithdraw bool
-	Trail       []trailRow
+	Trail       []auditRow
 	// Failed names the form whose submission was refused, Form its values
 	// and FailMessage its refusal.
 	Failed      string
 	Form        *form
 	FailMessage string
-}
-
-// trailRow is an audit entry as the page shows it.
-type trailRow struct {
-	audit.Entry
-	When string
 }
 
 // adminDateTime writes t, to the second, in the site's zone.
@@ -187,7 +181,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	for _, e := range trail {
-		d.Trail = append(d.Trail, trailRow{Entry: e, When: adminDateTime(d.Lang, e.At, s.zone())})
+		row := s.auditRowOf(d.Lang, e)
+		row.When = adminDateTime(d.Lang, e.At, s.zone())
+		d.Trail = append(d.Trail, row)
 	}
 	if ferr != nil {
 		d.FailMessage = errs.MessageOf(ferr, d.Lang)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -127,7 +128,7 @@ func auditWord(lang, kind, name string) string {
 // "site staff" for a client's reader), a state, a signature by its
 // meaning and the content it signed, a time in the site's zone, a coded
 // text, or the value.
-func auditValue(lang, field, v, label string, zone *time.Location) string {
+func auditValue(lang, entity, field, v, label string, zone *time.Location) string {
 	if field == "signature" {
 		return signatureValue(lang, v)
 	}
@@ -141,14 +142,65 @@ func auditValue(lang, field, v, label string, zone *time.Location) string {
 		return label
 	case v == "true" || v == "false":
 		return tr(lang, "audit.csv."+map[bool]string{true: "yes", false: "no"}[v == "true"])
+	case hasMsg(auditValueFamilies[entity+"."+field] + v):
+		return tr(lang, auditValueFamilies[entity+"."+field]+v)
+	case hasMsg(auditValueFamilies[field] + v):
+		return tr(lang, auditValueFamilies[field]+v)
 	case field == "state" || field == "status":
 		for _, fam := range []string{"stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
 			if hasMsg(fam + v) {
 				return tr(lang, fam+v)
 			}
 		}
+	case field == "body" && (entity == "master" || entity == "spec"):
+		if w := bodyValue(lang, entity, v); w != "" {
+			return w
+		}
+	case plainNumber.MatchString(v) && !codeField.MatchString(field):
+		return text.LocalizeNumber(lang, v)
 	}
 	return storedText(lang, v)
+}
+
+// plainNumber is a value the trail keeps as a number ("2000000", "7.40"),
+// which the page writes the reader's way; codeField names the fields whose
+// digits are a code, written as they are.
+var (
+	plainNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+	codeField   = regexp.MustCompile(`(^|_)(code|badge|lot|number|seq|phone|id)$`)
+)
+
+// bodyValue is the content of a master (its operations) or of a
+// specification (its tests), as the trail keeps it (JSON), in words: how
+// many operations and steps, or tests; "" when v is not such a list.
+func bodyValue(lang, entity, v string) string {
+	var items []struct {
+		Steps []json.RawMessage `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(v), &items); err != nil {
+		return ""
+	}
+	if entity == "spec" {
+		return text.RenderCount(lang, "audit.tests_n", len(items), len(items))
+	}
+	steps := 0
+	for _, op := range items {
+		steps += len(op.Steps)
+	}
+	return text.Render(lang, "audit.operations_value", text.RenderCount(lang, "audit.operations_n", len(items), len(items)),
+		text.RenderCount(lang, "audit.steps_n", steps, steps))
+}
+
+// auditValueFamilies are the catalogue's families of the values of the
+// trail's enumerated fields, by record and field ("lot.status"), or by
+// field alone when its values mean the same on every record.
+var auditValueFamilies = map[string]string{
+	"batch.state": "batchstate.", "batch_step.state": "stepstate.", "deviation.state": "deviationstate.", "spec.status": "specstatus.",
+	"lot.status": "lotstatus.", "equipment.status": "eqstatus.", "master.status": "masterstatus.", "sample.state": "samplestate.",
+	"result.state": "resultstate.", "oos_investigation.state": "oosstate.", "oos_investigation.outcome": "oosoutcome.", "line.status": "linestatus.",
+	"building.role": "role.", "sample.kind": "samplekind.", "sample.condition": "condition.", "material.kind": "materialkind.", "shift.kind": "shiftkind.",
+	"product.special_class": "class.", "product.form": "form.",
+	"verdict": "verdict.", "grade": "grade.", "class": "deviationclass.", "condition": "condition.",
 }
 
 // refusalSlug turns why a signature was refused, as the trail records it,
@@ -197,8 +249,8 @@ func (s *Server) auditRowOf(lang string, e audit.Entry) auditRow {
 		CommandText: auditWord(lang, "command", e.Command),
 		RecordText:  auditWord(lang, "record", e.Entity),
 		FieldText:   auditWord(lang, "field", e.Field),
-		OldText:     auditValue(lang, e.Field, e.Old, e.OldLabel, s.zone()),
-		NewText:     auditValue(lang, e.Field, e.New, e.NewLabel, s.zone())}
+		OldText:     auditValue(lang, e.Entity, e.Field, e.Old, e.OldLabel, s.zone()),
+		NewText:     auditValue(lang, e.Entity, e.Field, e.New, e.NewLabel, s.zone())}
 	if e.EntityID != "" {
 		row.Trail = trailLink(e.Entity, e.EntityID)
 	}
