@@ -286,7 +286,7 @@ func (s *Step) CheckLot(l *Lot, qty float64, now time.Time) error {
 		return err
 	}
 	if _, ok := l.Remaining(qty); !ok {
-		return errs.Field("quantity", "production.lot_holds_stock_less", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty))
+		return errs.Field("quantity", "production.lot_holds_stock_less", l.Code, text.Decimal(l.Quantity), l.Unit, text.Decimal(qty))
 	}
 	return nil
 }

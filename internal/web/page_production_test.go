@@ -112,7 +112,7 @@ func TestFloorTabletPage(t *testing.T) {
 
 	op.get("/floor").has(t, http.StatusOK, "Atelier", "Bâtiment 30", "L1", f.lot, `href="`+line+`"`)
 	p := op.get(line)
-	p.has(t, http.StatusOK, "L1 — Vial filling", f.lot, "Ceftriaxone 1 g", "MBR-CEF", "Lancé en atelier", "0 étapes faites sur 8",
+	p.has(t, http.StatusOK, "L1 — Vial filling", f.lot, "Ceftriaxone 1 g", "MBR-CEF", "Lancé en atelier", "0 étape faite sur 8",
 		"Étape 1.1", "Vide de ligne", "Clear the line", "Previous batch removed", "Line clean", "Ligne libérée",
 		`name="step_id" value="`+f.stepIDs[0]+`"`, `name="check" value="1"`)
 
@@ -129,7 +129,7 @@ func TestFloorTabletPage(t *testing.T) {
 		if !strings.Contains(p.location, "done=recorded") {
 			t.Errorf("recorded: went to %q", p.location)
 		}
-		op.follow(t, p).has(t, http.StatusOK, "Étape enregistrée.", "En cours", "1 étapes faites sur 8", "Étape 1.2",
+		op.follow(t, p).has(t, http.StatusOK, "Étape enregistrée.", "En cours", "1 étape faite sur 8", "Étape 1.2",
 			"Add the active substance", "Quantité attendue", "M-API", `id="f-lot"`, `name="step_id" value="`+f.stepIDs[1]+`"`,
 			"Dernières étapes faites", "Otto Operator")
 	})

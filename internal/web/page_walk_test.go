@@ -347,3 +347,43 @@ func (c pageChecker) check(body string) []string {
 	}
 	return out
 }
+
+// TestPageChecker: the walk's checks find each fault they are for, and
+// pass the page written right (codes, lots, years and ids included).
+func TestPageChecker(t *testing.T) {
+	families := map[string]bool{"batch": true, "lot": true, "stored": true}
+	statuses := domainStatuses(t)
+	fr := pageChecker{lang: "fr", statuses: statuses, families: families}
+	en := pageChecker{lang: "en", statuses: statuses, families: families}
+	for _, c := range []struct {
+		c    pageChecker
+		body string
+		want string // "" when the page is right
+	}{
+		{fr, `<td>batch.steps_of</td>`, "catalogue key"},
+		{fr, `<td>lot.nothing_yet</td>`, "catalogue key"},
+		{fr, `<input placeholder="batch.search">`, "catalogue key"},
+		{fr, `<span title='x'>{"key":"stored.step.numeric","args":[]}</span>`, "stored text"},
+		{fr, `<span class="badge">in_progress</span>`, "status value"},
+		{en, `<p>Equipment in_use since 8:00</p>`, "status value"},
+		{fr, `<td>quarantine</td>`, "status value"},
+		{fr, `<dd>106.5 mg</dd>`, "decimal point"},
+		{fr, `<td>[95.0 ; 105.0]</td>`, "decimal point"},
+		{fr, `<td>2000000 comprimés</td>`, "thousands"},
+		{en, `<button>Enregistrer</button>`, "French word"},
+		{en, `<p>3 étapes done</p>`, "French word"},
+		{en, `<a aria-label="Fermer">x</a>`, "French word"},
+		{fr, `<td>2 000 000 comprimés</td><td>106,5 mg</td><td>[95,0 ; 105,0]</td><td>Quarantaine</td>`, ""},
+		{fr, `<td class="mono">L2612-00012</td><td>LOT-12345</td><td>2026</td><a href="/batches/01a242c1-4c6d-7eca">x</a><td>§7.2</td>`, ""},
+		{fr, `<span class="stored" title="batch.move">Lot déplacé</span><script>var k = "batch.move"; var s = "in_use";</script>`, ""},
+		{en, `<p>Paula Personne — 04/12/2026 — Approuvé / Approved — Non-sterile production</p><td>12,000 vials</td>`, ""},
+	} {
+		got := c.c.check(c.body)
+		switch {
+		case c.want == "" && len(got) > 0:
+			t.Errorf("%s %s: found %v", c.c.lang, c.body, got)
+		case c.want != "" && (len(got) == 0 || !strings.Contains(strings.Join(got, "\n"), c.want)):
+			t.Errorf("%s %s: found %v, want a finding of a %s", c.c.lang, c.body, got, c.want)
+		}
+	}
+}
