@@ -158,6 +158,18 @@ func auditValue(lang, entity, field, v, label string, zone *time.Location) strin
 		}
 	case plainNumber.MatchString(v) && !codeField.MatchString(field):
 		return text.LocalizeNumber(lang, v)
+	case v == "null":
+		return "—"
+	case strings.HasPrefix(v, "["):
+		// A list of words (a deviation's impacts, a checklist): its
+		// items; an empty one, a dash.
+		var items []string
+		if json.Unmarshal([]byte(v), &items) == nil {
+			if len(items) == 0 {
+				return "—"
+			}
+			return strings.Join(items, ", ")
+		}
 	}
 	return storedText(lang, v)
 }

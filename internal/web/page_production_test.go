@@ -342,12 +342,12 @@ func TestBatchPages(t *testing.T) {
 		f.ok(t, f.call(t, "supervisor", "PUT", "/api/v1/batches/"+f.batch+"/steps/"+f.stepIDs[4],
 			map[string]any{"value": "6.9", "comment": "Probe recalibrated", "reason": "Wrong probe reading"}), http.StatusOK, "correct a step")
 		txt = pdfText(t, f.call(t, "supervisor", "GET", batch+"/record.pdf?lang=en", nil))
-		for _, s := range []string{"CHANGED AFTER ENTRY: 1 correction(s)", "6.90 pH", "Probe recalibrated", "Performed by", "Performed", "valid"} {
+		for _, s := range []string{"CHANGED AFTER ENTRY: 1 correction,", "6.90 pH", "Probe recalibrated", "Performed by", "Performed", "valid"} {
 			if !strings.Contains(txt, s) {
 				t.Errorf("the PDF lacks %q:\n%s", s, txt)
 			}
 		}
-		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction(s))", "6,90 pH")
+		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction)", "6,90 pH")
 		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signatures rompues")
 	})
 
