@@ -300,7 +300,7 @@ func (s *Step) CheckEquipment(eq *site.Equipment, lineID string, now time.Time) 
 	case eq.LineID != lineID:
 		return errs.Field("equipment", "production.belongs_another_line", eq.Code)
 	case eq.Status != site.EquipmentClean:
-		return errs.E(errs.Conflict, "production.not_clean_may_not", eq.Code, eq.Status)
+		return errs.E(errs.Conflict, "production.not_clean_may_not", eq.Code, text.Key("eqstatus."+string(eq.Status)))
 	case !now.Before(eq.QualificationDue.AddDate(0, 0, 1)):
 		return errs.E(errs.Conflict, "production.past_qualification_due_may", eq.Code, eq.QualificationDue.Format("02/01/2006"))
 	}

@@ -33,6 +33,15 @@ func TestPageWalk(t *testing.T) {
 	w := exerciseProduction(t, e)
 	exerciseLab(t, w)
 	exerciseDeviations(t, w.p)
+	// A deviation the batch record opened, of an exception.
+	as := identity.Assignment{AccountID: e.accounts["operator"].ID, ClientID: e.alpha.ID}
+	if err := e.db.Identity().Admin().Assign(identity.WithActor(context.Background(), identity.System), &as, ""); err != nil {
+		t.Fatal(err)
+	}
+	eq := w.p.ok(t, e.call(t, "admin", "GET", "/api/v1/equipment/"+e.equipment.ID, nil), http.StatusOK, "equipment").object(t)
+	eq["status"], eq["reason"] = "clean", "Cleaned"
+	w.p.ok(t, e.call(t, "admin", "PUT", "/api/v1/equipment/"+e.equipment.ID, eq), http.StatusOK, "clean the filler")
+	(&devEnv{prodEnv: w.p, n: 3}).exceptionDeviation(t)
 	walkPeople(t, e)
 	extra := walkNumbers(t, w.p)
 	statuses := domainStatuses(t)
