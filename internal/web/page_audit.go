@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -169,6 +170,20 @@ func auditValue(lang, entity, field, v, label string, zone *time.Location) strin
 				return "—"
 			}
 			return strings.Join(items, ", ")
+		}
+		// A list of records (a deviation's impacts on lots): the
+		// records it names.
+		var recs []struct{ Lot, Code string }
+		if json.Unmarshal([]byte(v), &recs) == nil {
+			var names []string
+			for _, r := range recs {
+				if n := cmp.Or(r.Lot, r.Code); n != "" {
+					names = append(names, n)
+				}
+			}
+			if len(names) == len(recs) && len(names) > 0 {
+				return strings.Join(names, ", ")
+			}
 		}
 	}
 	return storedText(lang, v)

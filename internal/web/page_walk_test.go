@@ -44,66 +44,73 @@ func TestPageWalk(t *testing.T) {
 	(&devEnv{prodEnv: w.p, n: 3}).exceptionDeviation(t)
 	walkPeople(t, e)
 	extra := walkNumbers(t, w.p)
+	for _, who := range []string{"admin", "supervisor", "operator", "qa", "qp", "lab", "maint", "guard", "client-alpha", "client-boss"} {
+		for _, lang := range []string{"fr", "en"} {
+			t.Run(who+"/"+lang, func(t *testing.T) { e.walkPages(t, who, testPassword, lang, extra) })
+		}
+	}
+}
+
+// walkPages signs who in with the password in lang and walks the pages
+// the menu and the pages reached link to, extra first, failing on what
+// pageChecker finds (see TestPageWalk). A page of extra may be closed to
+// who.
+func (e *env) walkPages(t *testing.T, who, password, lang string, extra []string) {
+	t.Helper()
 	statuses := domainStatuses(t)
 	families := map[string]bool{}
 	for _, k := range text.Keys(text.FR) {
 		families[k[:strings.IndexByte(k+".", '.')]] = true
 	}
-	for _, who := range []string{"admin", "supervisor", "operator", "qa", "qp", "lab", "maint", "guard", "client-alpha", "client-boss"} {
-		for _, lang := range []string{"fr", "en"} {
-			t.Run(who+"/"+lang, func(t *testing.T) {
-				b := e.browserWith(t, who, testPassword, lang)
-				at, home := b.landing(t, b.get("/"))
-				if home.status != http.StatusOK {
-					t.Fatalf("home %s: status %d", at, home.status)
-				}
-				ck := pageChecker{lang: lang, statuses: statuses, families: families}
-				menu := navLinks(t, home)
-				for _, m := range menu {
-					if p := b.get(m); p.status != http.StatusOK {
-						t.Errorf("menu link %s: status %d", m, p.status)
-					}
-				}
-				seen := map[string]bool{}
-				shapes := map[string]int{}
-				queue := append(append([]string{at}, menu...), extra...)
-				for n := 0; len(queue) > 0 && n < 200; {
-					u := queue[0]
-					queue = queue[1:]
-					if seen[u] || !walkable(u) {
-						continue
-					}
-					seen[u] = true
-					// At most two pages of each shape: /batches/{id} is
-					// read for two batches, not all of them.
-					if shapes[pathShape(u)]++; shapes[pathShape(u)] > 2 {
-						continue
-					}
-					n++
-					p := b.get(u)
-					switch {
-					case p.status == http.StatusSeeOther || p.status == http.StatusFound:
-						queue = append(queue, p.location)
-						continue
-					case p.status >= 500 || p.status == http.StatusNotFound && !slices.Contains(extra, u):
-						t.Errorf("%s: status %d", u, p.status)
-						continue
-					case p.status != http.StatusOK:
-						continue
-					}
-					for _, f := range ck.check(p.body) {
-						t.Errorf("%s: %s", u, f)
-					}
-					for _, h := range anchorHref.FindAllStringSubmatch(p.body, -1) {
-						queue = append(queue, html.UnescapeString(h[1]))
-					}
-				}
-				t.Logf("walked %d pages: %v", len(seen), slices.Sorted(maps.Keys(shapes)))
-				if len(seen) < 5 {
-					t.Errorf("walked %d pages only", len(seen))
-				}
-			})
+	b := e.browserWith(t, who, password, lang)
+	at, home := b.landing(t, b.get("/"))
+	if home.status != http.StatusOK {
+		t.Fatalf("home %s: status %d", at, home.status)
+	}
+	ck := pageChecker{lang: lang, statuses: statuses, families: families}
+	menu := navLinks(t, home)
+	for _, m := range menu {
+		if p := b.get(m); p.status != http.StatusOK {
+			t.Errorf("menu link %s: status %d", m, p.status)
 		}
+	}
+	seen := map[string]bool{}
+	shapes := map[string]int{}
+	queue := append(append([]string{at}, menu...), extra...)
+	for n := 0; len(queue) > 0 && n < 200; {
+		u := queue[0]
+		queue = queue[1:]
+		if seen[u] || !walkable(u) {
+			continue
+		}
+		seen[u] = true
+		// At most two pages of each shape: /batches/{id} is read for
+		// two batches, not all of them.
+		if shapes[pathShape(u)]++; shapes[pathShape(u)] > 2 {
+			continue
+		}
+		n++
+		p := b.get(u)
+		switch {
+		case p.status == http.StatusSeeOther || p.status == http.StatusFound:
+			queue = append(queue, p.location)
+			continue
+		case p.status >= 500 || p.status == http.StatusNotFound && !slices.Contains(extra, u):
+			t.Errorf("%s: status %d", u, p.status)
+			continue
+		case p.status != http.StatusOK:
+			continue
+		}
+		for _, f := range ck.check(p.body) {
+			t.Errorf("%s: %s", u, f)
+		}
+		for _, h := range anchorHref.FindAllStringSubmatch(p.body, -1) {
+			queue = append(queue, html.UnescapeString(h[1]))
+		}
+	}
+	t.Logf("walked %d pages: %v", len(seen), slices.Sorted(maps.Keys(shapes)))
+	if len(seen) < 5 {
+		t.Errorf("walked %d pages only", len(seen))
 	}
 }
 
@@ -267,9 +274,10 @@ var (
 	// A catalogue key shown as itself, or a stored text shown raw.
 	keyShaped = regexp.MustCompile(`(?:^|[^\w@./-])([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)(?:[^\w@/-]|$)`)
 	// Text between tags, and the attributes people read.
-	textNode = regexp.MustCompile(`>([^<]+)<`)
-	openTag  = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
-	readAttr = regexp.MustCompile(`\s(?:title|placeholder|aria-label|alt)="([^"]*)"`)
+	textNode  = regexp.MustCompile(`>([^<]+)<`)
+	openTag   = regexp.MustCompile(`<[a-zA-Z][^>]*>`)
+	codeBlock = regexp.MustCompile(`(?s)<(td|dd|span|code|small|strong|a)\s[^>]*class="(?:[^"]*\s)?(?:mono|code)(?:\s[^"]*)?"[^>]*>.*?</(?:td|dd|span|code|small|strong|a)>`)
+	readAttr  = regexp.MustCompile(`\s(?:title|placeholder|aria-label|alt)="([^"]*)"`)
 	// A section of a law cited: annex 11 §7.2.
 	section   = regexp.MustCompile(`§\s?\d+(?:\.\d+)*`)
 	scripts   = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)>`)
@@ -285,6 +293,15 @@ type pageChecker struct {
 
 func (c pageChecker) check(body string) []string {
 	body = scripts.ReplaceAllString(body, "")
+	// Codes, ids and usernames (class "mono" or "code") are checked for
+	// keys shown raw only: their digits and words are data.
+	var codes []string
+	body = codeBlock.ReplaceAllStringFunc(body, func(b string) string {
+		for _, m := range textNode.FindAllStringSubmatch(b+"<", -1) {
+			codes = append(codes, strings.TrimSpace(html.UnescapeString(m[1])))
+		}
+		return ""
+	})
 	var texts []string
 	for _, m := range textNode.FindAllStringSubmatch(body, -1) {
 		if s := strings.TrimSpace(html.UnescapeString(m[1])); s != "" {
@@ -309,6 +326,13 @@ func (c pageChecker) check(body string) []string {
 		if !found[f] {
 			found[f] = true
 			out = append(out, f)
+		}
+	}
+	for _, s := range codes {
+		for _, m := range keyShaped.FindAllStringSubmatch(s, -1) {
+			if k := m[1]; text.Has(k) {
+				add("a catalogue key shown raw: " + k + " in «" + s + "»")
+			}
 		}
 	}
 	for _, s := range texts {
@@ -383,6 +407,9 @@ func TestPageChecker(t *testing.T) {
 		{en, `<p>3 étapes done</p>`, "French word"},
 		{en, `<a aria-label="Fermer">x</a>`, "French word"},
 		{fr, `<td>2 000 000 comprimés</td><td>106,5 mg</td><td>[95,0 ; 105,0]</td><td>Quarantaine</td>`, ""},
+		{fr, `<td class="mono">batch.steps_of</td>`, "catalogue key"},
+		{fr, `<td class="mono">12219</td><td class="mono"><a href="/x">security</a></td><span class="code">CODE-50000</span>`, ""},
+		{fr, `<td>Cible 50000 u — limites [47000 ; 51000] u</td>`, "thousands"},
 		{fr, `<td class="mono">L2612-00012</td><td>LOT-12345</td><td>2026</td><a href="/batches/01a242c1-4c6d-7eca">x</a><td>§7.2</td>`, ""},
 		{fr, `<span class="stored" title="batch.move">Lot déplacé</span><script>var k = "batch.move"; var s = "in_use";</script>`, ""},
 		{en, `<p>Paula Personne — 04/12/2026 — Approuvé / Approved — Non-sterile production</p><td>12,000 vials</td>`, ""},
