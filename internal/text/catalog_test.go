@@ -197,7 +197,7 @@ var dynamic = []string{
 	"error.idem.", "floor.notice.", "master.notice.", "prod.tab.", "sign.help.", "weekday.",
 	"samplekind.", "deviationstate.", "deviationclass.", "specstatus.", "specmove.", "coa.verdict.", "release.done.", "release.decision.", "release.oos.",
 	"lab.notice.", "lab.tab.", "audit.pdf.mark.",
-	"audit.field.", "audit.command.", "audit.record.", "audit.refusal.",
+	"audit.field.", "audit.command.", "audit.record.", "audit.refusal.", "overview.lines.",
 }
 
 // TestCatalogueKeysUsed: every key of the catalogue is used: written out in

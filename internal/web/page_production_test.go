@@ -319,7 +319,7 @@ func TestBatchPages(t *testing.T) {
 	t.Run("the review by exception", func(t *testing.T) {
 		p := qa.get(batch + "/review")
 		p.has(t, http.StatusOK, "Revue par exception", f.lot, "Measure the pH", "6,10 pH", "DEV", "Signatures à contrôler", "Lot "+f.lot+", étape 2.1 : 6,10 pH",
-			"Otto Operator — ", "Sonia Superviseure — ", "0 signatures rompues")
+			"Otto Operator — ", "Sonia Superviseure — ", "0 signature rompue")
 		p.lacks(t, "Add the water")
 		if n := strings.Count(p.body, `<tr class="overdue">`); n != 1 {
 			t.Errorf("the review lists %d exceptions, want 1", n)
@@ -348,7 +348,7 @@ func TestBatchPages(t *testing.T) {
 			}
 		}
 		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction)", "6,90 pH")
-		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signatures rompues")
+		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signature rompue")
 	})
 
 	t.Run("the record as PDF through the API", func(t *testing.T) {

@@ -271,6 +271,9 @@ var (
 	pointRange = regexp.MustCompile(`[\[(]\s*[-+]?\d+\.\d+|\d+\.\d+\s*[\])]|[;–]\s*[-+]?\d+\.\d+`)
 	// A number of five digits or more, ungrouped, not part of a code.
 	ungrouped = regexp.MustCompile(`(?:^|[\s(\[])(\d{5,})(?:[\s)\],;:%]|$)`)
+	// A count of one (or none, in French) with a plural noun: "1 étapes".
+	onePluralFR = regexp.MustCompile(`(?:^|[^\p{L}\d,.\x{202f}\x{a0}])[01] (\p{Ll}{3,}s)(?:[^\p{L}/]|$)`)
+	onePluralEN = regexp.MustCompile(`(?:^|[^\p{L}\d,.])1 (\p{Ll}{3,}s)(?:[^\p{L}/]|$)`)
 	// A catalogue key shown as itself, or a stored text shown raw.
 	keyShaped = regexp.MustCompile(`(?:^|[^\w@./-])([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)(?:[^\w@/-]|$)`)
 	// Text between tags, and the attributes people read.
@@ -283,6 +286,17 @@ var (
 	scripts   = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)>`)
 	snakeWord = regexp.MustCompile(`(?:^|[^\w.])([a-z]+(?:_[a-z]+)+)(?:[^\w.]|$)`)
 )
+
+// singularS reports whether a word ending in s may be singular: mois,
+// fois, process, analysis, status.
+func singularS(w string) bool {
+	for _, end := range []string{"ss", "is", "us", "ois", "as", "ps", "ds", "ès", "os"} {
+		if strings.HasSuffix(w, end) {
+			return true
+		}
+	}
+	return false
+}
 
 // pageChecker finds what a page in lang shows wrong.
 type pageChecker struct {
@@ -326,6 +340,14 @@ func (c pageChecker) check(body string) []string {
 		if !found[f] {
 			found[f] = true
 			out = append(out, f)
+		}
+	}
+	// A count and its noun may be apart in the markup: <strong>1</strong>
+	// bâtiment.
+	flat := blanks.ReplaceAllString(html.UnescapeString(markup.ReplaceAllString(body, "")), " ")
+	for _, m := range map[string]*regexp.Regexp{"fr": onePluralFR, "en": onePluralEN}[c.lang].FindAllStringSubmatch(flat, -1) {
+		if !singularS(m[1]) {
+			add("a plural after one: " + strings.TrimSpace(m[0]))
 		}
 	}
 	for _, s := range codes {
@@ -410,6 +432,10 @@ func TestPageChecker(t *testing.T) {
 		{fr, `<td class="mono">batch.steps_of</td>`, "catalogue key"},
 		{fr, `<td class="mono">12219</td><td class="mono"><a href="/x">security</a></td><span class="code">CODE-50000</span>`, ""},
 		{fr, `<td>Cible 50000 u — limites [47000 ; 51000] u</td>`, "thousands"},
+		{fr, `<p>1 étapes faites sur 8</p>`, "plural after one"},
+		{fr, `<p><strong>1</strong> bâtiments</p>`, "plural after one"},
+		{en, `<p>1 batches</p>`, "plural after one"},
+		{fr, `<p>1 étape faite sur 8, 0 lot, 2 lots, 1 mois, 12 001 lots</p>`, ""},
 		{fr, `<td class="mono">L2612-00012</td><td>LOT-12345</td><td>2026</td><a href="/batches/01a242c1-4c6d-7eca">x</a><td>§7.2</td>`, ""},
 		{fr, `<span class="stored" title="batch.move">Lot déplacé</span><script>var k = "batch.move"; var s = "in_use";</script>`, ""},
 		{en, `<p>Paula Personne — 04/12/2026 — Approuvé / Approved — Non-sterile production</p><td>12,000 vials</td>`, ""},
