@@ -23,11 +23,12 @@ import (
 )
 
 // TestPageWalk signs in as every role of a seeded site (production, the
-// laboratory and deviations exercised), walks every page its menu and the
-// pages reached link to, in French and in English, and fails on a menu
-// link that does not answer 200, a page that fails, a catalogue key or a
-// status value shown raw, a number written the other language's way, and
-// French words in English pages.
+// laboratory and deviations exercised, numbers large and decimal), walks
+// every page its menu and the pages reached link to, in French and in
+// English, and fails on a menu link that does not answer 200, a page that
+// fails, a catalogue key, a stored text or a status value shown raw, a
+// decimal point in French, a number of five digits or more ungrouped, a
+// plural after a count of one, and French words in English pages.
 func TestPageWalk(t *testing.T) {
 	e := newEnv(t, store.SQLite)
 	w := exerciseProduction(t, e)
@@ -227,7 +228,7 @@ func domainStatuses(t *testing.T) []string {
 					}
 					for _, x := range v.Values {
 						if l, ok := x.(*ast.BasicLit); ok && l.Kind == token.STRING {
-							if s, err := strconv.Unquote(l.Value); err == nil && regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`).MatchString(s) {
+							if s, err := strconv.Unquote(l.Value); err == nil && enumValue.MatchString(s) {
 								set[s] = true
 							}
 						}
@@ -238,20 +239,10 @@ func domainStatuses(t *testing.T) []string {
 	}
 	for _, must := range []string{"in_progress", "quarantine", "in_use", "released"} {
 		if !set[must] {
-			t.Fatalf("the domain's statuses lack %q: %v", must, slices.Sorted(func(yield func(string) bool) {
-				for k := range set {
-					if !yield(k) {
-						return
-					}
-				}
-			}))
+			t.Fatalf("the domain's statuses lack %q: %v", must, slices.Sorted(maps.Keys(set)))
 		}
 	}
-	var out []string
-	for s := range set {
-		out = append(out, s)
-	}
-	return out
+	return slices.Sorted(maps.Keys(set))
 }
 
 // frenchToo are the domain's values that are French words as well: shown
@@ -263,8 +254,11 @@ var frenchToo = map[string]bool{"maintenance": true, "instruction": true, "capsu
 // holds.
 var frenchWords = regexp.MustCompile(`(?:^|[^\p{L}])(Enregistrer|Annuler|Fermer|[ÉéE]tapes?|Libérée?s?|libérée?s?|Rechercher|Modifier|Retour|Valider|Supprimer|Déconnexion|Connexion|Suivant|Précédent|[Aa]ucune?|[Qq]uarantaine|Brouillon|Statut|Signer|Raison|[Ll]es|des|une|avec|pour|sans|dans|sur|est|sont|du|aux|faites?|Oui|Non|Créer|Ajouter|Voir|Liste|Rejetée?|Approuvée?|Matières?|Équipements?|Ligne|Lignes|Produits?|Commandes?|Équipes?|Fiche|Dossier|Échantillons?|Résultats?|[Éé]chéance|Aujourd'hui|Demain|Hier|heures?|jours?)(?:[^\p{L}-]|$)`)
 
-// The number checks of the French pages.
+// The checks of the text: numbers (a decimal point in French; five digits
+// or more ungrouped in either language), plurals, keys and statuses.
 var (
+	// A value of the domain's enumerations: in_progress.
+	enumValue = regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
 	// A decimal point in a number followed by a unit.
 	pointUnit = regexp.MustCompile(`(?:^|[^\w.,-])(\d+\.\d+)\s?(%|°C|µg|mg|g|kg|mL|ml|L|h|min|s|mm|cm|m|bar|Pa|ppm|UFC|CFU|pH|units?|vials?|unités?|flacons?|comprimés?|ampoules?)(?:[^\p{L}\d]|$)`)
 	// A decimal point in a bracketed range: [95.0 ; 105.0].
