@@ -244,7 +244,7 @@ func TestFloorTabletPage(t *testing.T) {
 
 		qa := f.browserWith(t, "qa", testPassword, "")
 		review := "/batches/" + f.batch + "/review"
-		qa.get(review).has(t, http.StatusOK, "Terminé", "Prendre le lot en revue", "1 Exceptions")
+		qa.get(review).has(t, http.StatusOK, "Terminé", "Prendre le lot en revue", "1 Exception")
 		op.post(review, nil).has(t, http.StatusForbidden)
 		qa.follow(t, qa.post(review, nil)).has(t, http.StatusOK, "Le lot est en revue qualité.", "En revue qualité")
 		qa.get(review).lacks(t, "Prendre le lot en revue")
