@@ -102,7 +102,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			return err
 		}
 		policy.AdminTOTP = false
-		if _, err := l.ids.SetSignInPolicy(ctx, policy, "Demo site: its administrators sign in with a password alone."); err != nil {
+		if _, err := l.ids.SetSignInPolicy(ctx, policy, "Site de démonstration : ses administrateurs se connectent avec un mot de passe seul."); err != nil {
 			return fmt.Errorf("demo sign-in policy: %w", err)
 		}
 		loaded = true

@@ -60,7 +60,7 @@ func (o *Order) BatchCount(m *Master) (int, error) {
 		n = 1
 	}
 	if n > MaxBatchesPerOrder {
-		return 0, errs.Field("quantity", "production.quantity_needs_batches_one", n, formatNumber(m.BatchSize), m.Unit, MaxBatchesPerOrder)
+		return 0, errs.Field("quantity", "production.quantity_needs_batches_one", n, text.Decimal(m.BatchSize), m.Unit, MaxBatchesPerOrder)
 	}
 	return n, nil
 }

@@ -287,7 +287,7 @@ func (s *Step) CheckLot(l *Lot, qty float64, now time.Time) error {
 		return err
 	}
 	if _, ok := l.Remaining(qty); !ok {
-		return errs.Field("quantity", "production.lot_holds_stock_less", l.Code, formatNumber(l.Quantity), l.Unit, formatNumber(qty))
+		return errs.Field("quantity", "production.lot_holds_stock_less", l.Code, text.Decimal(l.Quantity), l.Unit, text.Decimal(qty))
 	}
 	return nil
 }
@@ -301,7 +301,7 @@ func (s *Step) CheckEquipment(eq *site.Equipment, lineID string, now time.Time) 
 	case eq.LineID != lineID:
 		return errs.Field("equipment", "production.belongs_another_line", eq.Code)
 	case eq.Status != site.EquipmentClean:
-		return errs.E(errs.Conflict, "production.not_clean_may_not", eq.Code, eq.Status)
+		return errs.E(errs.Conflict, "production.not_clean_may_not", eq.Code, text.Key("eqstatus."+string(eq.Status)))
 	case !now.Before(eq.QualificationDue.AddDate(0, 0, 1)):
 		return errs.E(errs.Conflict, "production.past_qualification_due_may", eq.Code, eq.QualificationDue.Format("02/01/2006"))
 	}

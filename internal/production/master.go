@@ -9,6 +9,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/text"
 )
 
 // StepKind is what a step of a master batch record asks of the operator.
@@ -321,5 +322,5 @@ func (m *Master) NotEffective() error {
 	if m.Status == MasterEffective {
 		return nil
 	}
-	return errs.E(errs.Conflict, "production.master_batch_record_version", m.Code, m.Version, m.Status)
+	return errs.E(errs.Conflict, "production.master_batch_record_version", m.Code, m.Version, text.Key("masterstatus."+string(m.Status)))
 }

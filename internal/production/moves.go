@@ -10,6 +10,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // The batch's moves and its place on the schedule, decided here; the store
@@ -271,7 +272,7 @@ func ApproveMaster(a identity.Actor, m *Master, meaning esign.Meaning) (approve 
 		return false, err
 	}
 	if m.Status != MasterInReview {
-		return false, errs.E(errs.Conflict, "production.master_batch_record_version_2", m.Code, m.Version, m.Status)
+		return false, errs.E(errs.Conflict, "production.master_batch_record_version_2", m.Code, m.Version, text.Key("masterstatus."+string(m.Status)))
 	}
 	return true, nil
 }

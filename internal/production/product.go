@@ -16,6 +16,7 @@ import (
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // SpecialClass is a class of product that needs special handling: its own
@@ -266,7 +267,7 @@ func (l *Lot) Usable(now time.Time) error {
 	case LotQuarantine:
 		return errs.Field("lot", "production.lot_quarantine_may_not", l.Code)
 	default:
-		return errs.Field("lot", "production.lot_may_not_used", l.Code, l.Status)
+		return errs.Field("lot", "production.lot_may_not_used", l.Code, text.Key("lotstatus."+string(l.Status)))
 	}
 	if !now.Before(l.ExpiresOn.AddDate(0, 0, 1)) {
 		return errs.Field("lot", "production.lot_expired_may_not", l.Code, l.ExpiresOn.Format("02/01/2006"))

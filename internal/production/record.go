@@ -87,7 +87,7 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 	}
 	b := c.Batch
 	if b.State != BatchReleased && b.State != BatchInProgress {
-		return nil, errs.E(errs.Conflict, "production.batch_steps_recorded_only", b.Lot, b.State)
+		return nil, errs.E(errs.Conflict, "production.batch_steps_recorded_only", b.Lot, text.Key("batchstate."+string(b.State)))
 	}
 	next := c.Next
 	switch {
@@ -216,7 +216,7 @@ func CorrectStep(c Correcting, e Entry) (*StepOutcome, error) {
 	}
 	b := c.Batch
 	if b.State != BatchInProgress {
-		return nil, errs.E(errs.Conflict, "production.batch_entries_corrected_only", b.Lot, b.State)
+		return nil, errs.E(errs.Conflict, "production.batch_entries_corrected_only", b.Lot, text.Key("batchstate."+string(b.State)))
 	}
 	old := c.Step
 	if old == nil || old.BatchID != b.ID {
@@ -299,7 +299,7 @@ func SignStep(c Signing) (done bool, err error) {
 		return false, errs.Field("meaning", "production.step_not_signed_as", r.Label(), text.Key(sig.Meaning.Key()))
 	}
 	if r.State != StepRecorded {
-		return false, errs.E(errs.Conflict, "production.step_there_nothing_sign", r.Label(), r.State)
+		return false, errs.E(errs.Conflict, "production.step_there_nothing_sign", r.Label(), text.Key("stepstate."+string(r.State)))
 	}
 	if c.CheckSigner {
 		a := c.Actor

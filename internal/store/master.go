@@ -13,6 +13,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/text"
 )
 
 // The versioned master batch records of the clients' products, for staff:
@@ -191,7 +192,7 @@ func (s *ProductionStore) UpdateMaster(ctx context.Context, m *production.Master
 			return err
 		}
 		if old.Status != production.MasterDraft {
-			return errs.E(errs.Conflict, "store.master_batch_record_version", old.Code, old.Version, old.Status)
+			return errs.E(errs.Conflict, "store.master_batch_record_version", old.Code, old.Version, text.Key("masterstatus."+string(old.Status)))
 		}
 		if code := strings.TrimSpace(m.Code); code != "" && code != old.Code {
 			return errs.Field("code", "store.version_keeps_code_write")

@@ -13,12 +13,12 @@ type Int int
 // Localize writes n the reader's way.
 func (n Int) Localize(lang string) string { return FormatInt(lang, int(n)) }
 
-// Decimal is a number written with the language's decimal mark: 20,5 in
-// French, 20.5 in English.
+// Decimal is a number written with the language's decimal mark and its
+// thousands grouped: 12 500,5 in French, 12,500.5 in English.
 type Decimal float64
 
 // Localize writes f the reader's way.
-func (f Decimal) Localize(lang string) string { return FormatDecimal(lang, float64(f)) }
+func (f Decimal) Localize(lang string) string { return FormatQuantity(lang, float64(f)) }
 
 // FormatInt writes n with its thousands grouped the way lang does.
 func FormatInt(lang string, n int) string {
@@ -84,12 +84,22 @@ func FormatFixed(lang string, f float64, decimals int) string {
 }
 
 // LocalizeNumber writes a number stored with a decimal point ("99.5") with
-// lang's decimal mark, its digits kept.
+// lang's decimal mark, its digits kept and its thousands grouped
+// ("12500.50" is 12 500,50 in French, 12,500.50 in English); a string that
+// is not such a number is returned as it is.
 func LocalizeNumber(lang, s string) string {
-	if Lang(lang) == FR {
-		return strings.Replace(s, ".", ",", 1)
+	whole, frac, dec := strings.Cut(s, ".")
+	digits := strings.TrimPrefix(whole, "-")
+	if n, err := strconv.Atoi(digits); err == nil && digits[0] != '+' && digits[0] != '0' && n >= 1000 {
+		whole = strings.TrimSuffix(whole, digits) + FormatInt(lang, n)
 	}
-	return s
+	if !dec {
+		return whole
+	}
+	if Lang(lang) == FR {
+		return whole + "," + frac
+	}
+	return whole + "." + frac
 }
 
 // FormatDate writes the calendar day of t in the zone loc: 02/01/2006 in

@@ -99,6 +99,32 @@ func Render(lang, key string, args ...any) string {
 	return Format(lang, m, args...)
 }
 
+// RenderCount writes the message of key for a count n, as Render does:
+// its singular form, key+".one", when the catalogue has one and n is
+// singular in lang (0 and 1 in French, 1 in English), key otherwise. n is
+// not an argument of the message: pass it in args where the message shows
+// it.
+func RenderCount(lang, key string, n int, args ...any) string {
+	lang = Lang(lang)
+	if singular(lang, n) {
+		if _, ok := catalogue()[lang][key+PluralOne]; ok {
+			key += PluralOne
+		}
+	}
+	return Render(lang, key, args...)
+}
+
+// PluralOne ends the key of a message's singular form (see RenderCount).
+const PluralOne = ".one"
+
+// singular reports whether a count of n takes the singular in lang.
+func singular(lang string, n int) bool {
+	if lang == FR {
+		return n == 0 || n == 1
+	}
+	return n == 1
+}
+
 // Format writes the format f in lang with args: Localizer arguments are
 // written the reader's way, a Named argument fills the {name} places, the
 // others go to fmt.Sprintf. Without arguments f is returned as it is.

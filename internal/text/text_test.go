@@ -50,3 +50,42 @@ func TestRender(t *testing.T) {
 		t.Errorf("errs.stale: %q", got)
 	}
 }
+
+// TestRenderCount: a count of one (and of zero in French) takes the
+// message's singular form; others, and a message without one, the plural.
+func TestRenderCount(t *testing.T) {
+	for _, tt := range []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{text.FR, 0, "0 lot"}, {text.FR, 1, "1 lot"}, {text.FR, 2, "2 lots"},
+		{text.EN, 0, "0 batches"}, {text.EN, 1, "1 batch"}, {text.EN, 12, "12 batches"},
+	} {
+		if got := text.RenderCount(tt.lang, "batches.count", tt.n, tt.n); got != tt.want {
+			t.Errorf("RenderCount(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
+		}
+	}
+	if got := text.RenderCount(text.FR, "common.page", 1, 1); got != "Page 1" {
+		t.Errorf("a message without a singular form: %q", got)
+	}
+}
+
+// TestNumbersGrouped: the numbers people read have their thousands
+// grouped; a code of digits keeps its leading zero.
+func TestNumbersGrouped(t *testing.T) {
+	for _, tt := range []struct{ lang, in, want string }{
+		{text.FR, "12500.50", "12\u202f500,50"}, {text.EN, "12500.50", "12,500.50"}, {text.FR, "-2000000", "-2\u202f000\u202f000"},
+		{text.FR, "999.5", "999,5"}, {text.EN, "7.40", "7.40"}, {text.FR, "01234", "01234"}, {text.FR, "abc", "abc"},
+	} {
+		if got := text.LocalizeNumber(tt.lang, tt.in); got != tt.want {
+			t.Errorf("LocalizeNumber(%s, %q) = %q, want %q", tt.lang, tt.in, got, tt.want)
+		}
+	}
+	if got := text.Format(text.FR, "%s g", text.Decimal(106.5)); got != "106,5 g" {
+		t.Errorf("106.5 g in French: %q", got)
+	}
+	if got := text.Format(text.FR, "%s g", text.Decimal(12500.5)); got != "12\u202f500,5 g" {
+		t.Errorf("12500.5 g in French: %q", got)
+	}
+}

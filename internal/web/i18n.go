@@ -53,9 +53,10 @@ func storedText(lang, s string) string { return text.RenderStored(lang, s) }
 // hasMsg reports whether the catalogue holds key.
 func hasMsg(key string) bool { return text.Has(key) }
 
-// formatDecimal writes f the way the language does: 20,5 in French, 20.5 in
-// English.
-func formatDecimal(lang string, f float64) string { return text.FormatDecimal(lang, f) }
+// formatDecimal writes f to read, the way the language does: 12 500,5 in
+// French, 12,500.5 in English (text.FormatQuantity); not for a form's
+// input, which reads numbers without grouping.
+func formatDecimal(lang string, f float64) string { return text.FormatQuantity(lang, f) }
 
 // formatInt writes n with its thousands grouped: 12 000 in French (narrow
 // no-break space), 12,000 in English.

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"encoding/csv"
+	"encoding/json"
 	"io"
 	"mime"
 	"net/http"
@@ -151,12 +153,48 @@ func auditValue(lang, entity, field, v, label string, zone *time.Location) strin
 			out = append(out, r)
 		}
 		return strings.Join(out, ", ")
+	case hasMsg(auditValueFamilies[entity+"."+field] + v):
+		return tr(lang, auditValueFamilies[entity+"."+field]+v)
+	case hasMsg(auditValueFamilies[field] + v):
+		return tr(lang, auditValueFamilies[field]+v)
 	case field == "state" || field == "status":
 		// The record's own states first: a lot's "released" is not a
 		// batch's.
 		for _, fam := range []string{stateWords[entity], "stepstate.", "batchstate.", "deviationstate.", "specstatus."} {
 			if fam != "" && hasMsg(fam+v) {
 				return tr(lang, fam+v)
+			}
+		}
+	case field == "body" && (entity == "master" || entity == "spec"):
+		if w := bodyValue(lang, entity, v); w != "" {
+			return w
+		}
+	case plainNumber.MatchString(v) && !codeField.MatchString(field):
+		return text.LocalizeNumber(lang, v)
+	case v == "null":
+		return "—"
+	case strings.HasPrefix(v, "["):
+		// A list of words (a deviation's impacts, a checklist): its
+		// items; an empty one, a dash.
+		var items []string
+		if json.Unmarshal([]byte(v), &items) == nil {
+			if len(items) == 0 {
+				return "—"
+			}
+			return strings.Join(items, ", ")
+		}
+		// A list of records (a deviation's impacts on lots): the
+		// records it names.
+		var recs []struct{ Lot, Code string }
+		if json.Unmarshal([]byte(v), &recs) == nil {
+			var names []string
+			for _, r := range recs {
+				if n := cmp.Or(r.Lot, r.Code); n != "" {
+					names = append(names, n)
+				}
+			}
+			if len(names) == len(recs) && len(names) > 0 {
+				return strings.Join(names, ", ")
 			}
 		}
 	}
@@ -169,6 +207,47 @@ var stateWords = map[string]string{
 	"batch": "batchstate.", "batch_step": "stepstate.", "deviation": "deviationstate.", "spec": "specstatus.",
 	"lot": "lotstatus.", "master": "masterstatus.", "equipment": "eqstatus.", "line": "linestatus.",
 	"sample": "samplestate.", "result": "resultstate.", "oos": "oosstate.", "oos_investigation": "oosstate.",
+}
+
+// plainNumber is a value the trail keeps as a number ("2000000", "7.40"),
+// which the page writes the reader's way; codeField names the fields whose
+// digits are a code, written as they are.
+var (
+	plainNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?$`)
+	codeField   = regexp.MustCompile(`(^|_)(code|badge|lot|number|seq|phone|id)$`)
+)
+
+// bodyValue is the content of a master (its operations) or of a
+// specification (its tests), as the trail keeps it (JSON), in words: how
+// many operations and steps, or tests; "" when v is not such a list.
+func bodyValue(lang, entity, v string) string {
+	var items []struct {
+		Steps []json.RawMessage `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(v), &items); err != nil {
+		return ""
+	}
+	if entity == "spec" {
+		return text.RenderCount(lang, "audit.tests_n", len(items), len(items))
+	}
+	steps := 0
+	for _, op := range items {
+		steps += len(op.Steps)
+	}
+	return text.Render(lang, "audit.operations_value", text.RenderCount(lang, "audit.operations_n", len(items), len(items)),
+		text.RenderCount(lang, "audit.steps_n", steps, steps))
+}
+
+// auditValueFamilies are the catalogue's families of the values of the
+// trail's enumerated fields, by record and field ("lot.status"), or by
+// field alone when its values mean the same on every record.
+var auditValueFamilies = map[string]string{
+	"batch.state": "batchstate.", "batch_step.state": "stepstate.", "deviation.state": "deviationstate.", "spec.status": "specstatus.",
+	"lot.status": "lotstatus.", "equipment.status": "eqstatus.", "master.status": "masterstatus.", "sample.state": "samplestate.",
+	"result.state": "resultstate.", "oos_investigation.state": "oosstate.", "oos_investigation.outcome": "oosoutcome.", "line.status": "linestatus.",
+	"building.role": "role.", "sample.kind": "samplekind.", "sample.condition": "condition.", "material.kind": "materialkind.", "shift.kind": "shiftkind.",
+	"product.special_class": "class.", "product.form": "form.",
+	"verdict": "verdict.", "grade": "grade.", "class": "deviationclass.", "condition": "condition.",
 }
 
 // refusalSlug turns why a signature was refused, as the trail records it,

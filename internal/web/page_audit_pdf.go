@@ -18,6 +18,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // pdfColumns are the PDF table's columns: catalogue key of the heading and
@@ -136,7 +137,7 @@ func (s *Server) auditPDF(w http.ResponseWriter, r *http.Request) {
 		props.Text{Size: 14, Style: fontstyle.Bold}))
 	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "audit.pdf.filters")+" : "+filters, props.Text{Top: 2}))
 	m.AddAutoRow(pdfCol(pdfGrid, fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy)+
-		" — "+fmt.Sprintf(tr(lang, "audit.pdf.count"), len(all)), props.Text{Top: 1, Bottom: 3}))
+		" — "+text.RenderCount(lang, "audit.pdf.count", len(all), len(all)), props.Text{Top: 1, Bottom: 3}))
 
 	head := make([]core.Col, len(pdfColumns))
 	for i, c := range pdfColumns {

@@ -17,6 +17,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // recordPDFColumns are the columns of the steps' table: catalogue key of
@@ -94,8 +95,8 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		{tr(lang, "record.state"), tr(lang, "batchstate."+string(b.State))},
 		{tr(lang, "record.start"), prodWhen(lang, b.Start, s.zone()) + " → " + prodWhen(lang, b.End, s.zone())},
 		{tr(lang, "record.zone"), tr(lang, "record.zone_text")},
-		{tr(lang, "record.progress"), fmt.Sprintf(tr(lang, "record.progress_of"), b.StepsDone, b.StepsTotal) + " — " +
-			fmt.Sprintf(tr(lang, "record.exceptions_n"), b.Exceptions)},
+		{tr(lang, "record.progress"), text.RenderCount(lang, "record.progress_of", b.StepsDone, b.StepsDone, b.StepsTotal) + " — " +
+			text.RenderCount(lang, "record.exceptions_n", b.Exceptions, b.Exceptions)},
 	}
 	for _, h := range head {
 		m.AddAutoRow(pdfCol(5, h[0], props.Text{Style: fontstyle.Bold}), pdfCol(pdfGrid-5, h[1]))
@@ -151,7 +152,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 			m.AddAutoRow(pdfCol(2, ""), pdfCol(pdfGrid-2, line, note))
 		}
 		if st.Corrections > 0 {
-			m.AddAutoRow(pdfCol(2, ""), pdfCol(pdfGrid-2, fmt.Sprintf(tr(lang, "record.pdf.changed_n"), st.Corrections), note))
+			m.AddAutoRow(pdfCol(2, ""), pdfCol(pdfGrid-2, text.RenderCount(lang, "record.pdf.changed_n", st.Corrections, st.Corrections), note))
 		}
 		for _, sg := range st.Sigs {
 			addSignatureRow(m, lang, sg, s.zone())

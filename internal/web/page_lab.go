@@ -169,7 +169,8 @@ func (s *Server) renderLab(w http.ResponseWriter, r *http.Request, refusal error
 		}
 	}
 	if r.URL.Query().Get("done") == "imported" {
-		d.Notice = text.Render(d.Lang, "lab.imported_n", r.URL.Query().Get("n"))
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		d.Notice = text.RenderCount(d.Lang, "lab.imported_n", n, n)
 	}
 	s.render(w, r, status, "lab", d)
 }

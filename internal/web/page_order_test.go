@@ -52,7 +52,7 @@ func TestOrderPages(t *testing.T) {
 			{orderForm("", "1000", due), "product_id", "Choisissez le produit commandé."},
 			{orderForm(product, "beaucoup", due), "quantity", "Écrivez un nombre, par exemple 20,5."},
 			{orderForm(product, "0", due), "quantity", "La quantité commandée doit être un nombre positif."},
-			{orderForm(product, "51000", due), "quantity", "Cette quantité demande 51 lots de 1000 vials ; un ordre en fait au plus 50."},
+			{orderForm(product, "51000", due), "quantity", "Cette quantité demande 51 lots de 1\u202f000 vials ; un ordre en fait au plus 50."},
 			{orderForm(product, "1000", ""), "due_on", "Indiquez la date d'échéance (AAAA-MM-JJ)."},
 			{orderForm(product, "1000", "2020-01-01"), "due_on", "La date d'échéance ne peut pas être passée."},
 			{orderForm(product, "1000", "1er mars"), "due_on", "Choisissez une date."},

@@ -3,13 +3,13 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // routesProductionPages registers the production pages: the shop floor's
@@ -187,18 +187,14 @@ func stepSpec(lang string, st *production.Step, materials map[string]production.
 	case production.StepSampling:
 		return st.SamplePoint
 	case production.StepClearance:
-		return strconv.Itoa(len(st.Checklist)) + " " + tr(lang, "step.items")
+		return text.RenderCount(lang, "step.items", len(st.Checklist), len(st.Checklist))
 	}
 	return ""
 }
 
 // decimals writes v with n decimals in the language.
 func decimals(lang string, v float64, n int) string {
-	s := strconv.FormatFloat(v, 'f', n, 64)
-	if lang == langFR {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
+	return text.FormatFixed(lang, v, n)
 }
 
 // materialsByID reads the site's materials once, for the steps that name

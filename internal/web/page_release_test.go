@@ -39,7 +39,7 @@ func TestReleasePages(t *testing.T) {
 	qp := e.browserWith(t, "qp", testPassword, "")
 	qp.get("/release").has(t, http.StatusOK, "Libération des lots", "Indicateurs qualité", p.batchLot(t, b), "bons du premier coup")
 	view := qp.get("/batches/" + b + "/release")
-	view.has(t, http.StatusOK, "point(s) empêchent la certification", "Aucune spécification n'était en vigueur", "Signer la décision", "Refuser le lot")
+	view.has(t, http.StatusOK, "points empêchent la certification", "Aucune spécification n'était en vigueur", "Signer la décision", "Refuser le lot")
 	// The certification is not offered while something blocks it.
 	if !strings.Contains(view.body, `value="released" disabled`) {
 		t.Error("the certification is offered while something blocks it")

@@ -99,6 +99,9 @@ func (p *pages) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":  func(key string) string { return tr(lang, key) },
 		"tf": func(key string, args ...any) string { return text.Render(lang, key, args...) },
+		// tn is tf for a count n, in its singular form where n is one
+		// (text.RenderCount): tn "lots.count" n n.
+		"tn": func(key string, n int, args ...any) string { return text.RenderCount(lang, key, n, args...) },
 		// label is the display label of an enum value: label "grade" .Grade.
 		"label": func(enum string, v any) string { return tr(lang, enum+"."+fmt.Sprint(v)) },
 		"num":   func(f float64) string { return formatDecimal(lang, f) },
