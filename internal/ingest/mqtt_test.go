@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,5 +215,326 @@ func TestMQTTStoresOnce(t *testing.T) {
 				t.Errorf("batch latency metric: %d series", n)
 			}
 		})
+	}
+}
+
+// gaps returns a sensor's gaps.
+func (s *testSite) gaps(t *testing.T, code string) []store.Gap {
+	t.Helper()
+	gs, err := s.env.Gaps(sys, s.sensors[code])
+	must(t, err)
+	return gs
+}
+
+// noOpenGap fails when a sensor has a gap not closed.
+func (s *testSite) noOpenGap(t *testing.T, code string) {
+	t.Helper()
+	for _, g := range s.gaps(t, code) {
+		if g.Closed.IsZero() {
+			t.Errorf("%s: gap %d..%d still open", code, g.From, g.To)
+		}
+	}
+}
+
+// (b) Galenix is away 30 s while the sensors go on publishing; restarted,
+// it stores every reading exactly once: the broker queued them in the
+// node's persistent session.
+func TestMQTTOutage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "", 4)
+	b := testmqtt.New(t, testmqtt.Options{})
+	m := subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	g := newGateway(t, b, "gw-1")
+
+	// The gateway publishes a reading of each sensor every 100 ms until
+	// told to stop; last is the last sequence number sent.
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		var seq uint64
+		for {
+			select {
+			case <-stop:
+				done <- seq
+				return
+			case <-tick.C:
+			}
+			seq++
+			for _, c := range codes(4) {
+				g.publish(c, seq, time.Now(), 20.5)
+			}
+		}
+	}()
+	waitFor(t, 10*time.Second, "readings stored before the outage", func() bool { return s.stored(t) >= 20 })
+	must(t, m.Stop(context.Background()))
+	before := s.stored(t)
+	outage := time.NewTimer(30 * time.Second) // the outage the test is about, not a wait for a condition
+	<-outage.C
+	if s.stored(t) != before {
+		t.Fatal("readings stored while the subscriber was stopped")
+	}
+	subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	waitFor(t, 20*time.Second, "readings after the restart", func() bool { return s.stored(t) > before+4*300 })
+	close(stop)
+	last := <-done
+	if last < 300 {
+		t.Fatalf("only %d readings per sensor published", last)
+	}
+	waitFor(t, 30*time.Second, "every reading stored", func() bool { return s.stored(t) >= 4*int(last) })
+	for _, c := range codes(4) {
+		s.exactly(t, c, last)
+		s.noOpenGap(t, c)
+	}
+}
+
+// failingSink commits the first batch through the store, then hangs until
+// its context ends, as a node that dies after its commit and before its
+// acknowledgement, or while committing.
+type failingSink struct {
+	next      Sink
+	mu        sync.Mutex
+	committed int
+}
+
+func (f *failingSink) Submit(ctx context.Context, msgs []Message, refused environment.Counts) (*store.AppendResult, error) {
+	f.mu.Lock()
+	first := f.committed == 0
+	f.committed += len(msgs)
+	f.mu.Unlock()
+	if first {
+		if _, err := f.next.Submit(ctx, msgs, refused); err != nil {
+			return nil, err
+		}
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A message is acknowledged to the broker only once committed: a node
+// that dies after receiving, or after committing but before acknowledging,
+// loses nothing and stores nothing twice.
+func TestMQTTAcknowledgesAfterCommit(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "", 1)
+	b := testmqtt.New(t, testmqtt.Options{})
+	sink := &failingSink{next: &StoreSink{Env: s.env}}
+	m := subscribe(t, b, "node-a", sink)
+	g := newGateway(t, b, "gw-1")
+	for seq := uint64(1); seq <= 40; seq++ {
+		g.publish("T-01", seq, time.Now(), 21)
+	}
+	waitFor(t, 10*time.Second, "a batch committed", func() bool { return s.stored(t) > 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	m.Stop(ctx)
+	if n := s.stored(t); n >= 40 {
+		t.Fatalf("%d readings stored by the failing node: the test proves nothing", n)
+	}
+	store := &countingSink{next: &StoreSink{Env: s.env}}
+	subscribe(t, b, "node-a", store)
+	waitFor(t, 20*time.Second, "every reading stored", func() bool { return s.stored(t) >= 40 })
+	s.exactly(t, "T-01", 40)
+	if store.duplicates() == 0 {
+		t.Error("the readings committed but not acknowledged were not sent again")
+	}
+}
+
+// countingSink passes readings on and remembers which it was given, and
+// the duplicates the store dropped.
+type countingSink struct {
+	next Sink
+	mu   sync.Mutex
+	seen []string
+	dups int
+}
+
+func (c *countingSink) Submit(ctx context.Context, msgs []Message, refused environment.Counts) (*store.AppendResult, error) {
+	res, err := c.next.Submit(ctx, msgs, refused)
+	if err == nil {
+		c.mu.Lock()
+		for _, m := range msgs {
+			c.seen = append(c.seen, fmt.Sprintf("%s/%d", m.Sensor, m.Seq))
+		}
+		c.dups += res.Duplicates
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+func (c *countingSink) duplicates() int { c.mu.Lock(); defer c.mu.Unlock(); return c.dups }
+
+func (c *countingSink) readings() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.seen)
+}
+
+// (c) A gateway that could not reach the broker sends its current
+// readings, then its buffer: the gap is recorded, then closed.
+func TestMQTTLateBuffer(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "", 1)
+	b := testmqtt.New(t, testmqtt.Options{})
+	subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	g := newGateway(t, b, "gw-1")
+	at := time.Now().Add(-10 * time.Minute)
+	send := func(from, to uint64) {
+		for seq := from; seq <= to; seq++ {
+			g.publish("T-01", seq, at.Add(time.Duration(seq)*10*time.Second), 20)
+		}
+	}
+	send(1, 5)
+	send(11, 15)
+	waitFor(t, 10*time.Second, "the readings before and after the outage", func() bool { return s.stored(t) >= 10 })
+	gs := s.gaps(t, "T-01")
+	if len(gs) != 1 || gs[0].From != 6 || gs[0].To != 10 || !gs[0].Closed.IsZero() {
+		t.Fatalf("gaps after the outage: %+v, want 6..10 open", gs)
+	}
+	send(6, 10)
+	waitFor(t, 10*time.Second, "the buffer stored", func() bool { return s.stored(t) >= 15 })
+	s.exactly(t, "T-01", 15)
+	gs = s.gaps(t, "T-01")
+	if len(gs) != 1 || gs[0].Closed.IsZero() {
+		t.Fatalf("gaps after the buffer: %+v, want 6..10 closed", gs)
+	}
+}
+
+// (d) The broker restarts: cleanly, it keeps the messages it queued for a
+// node away; killed, what galenix acknowledged is stored, what the broker
+// held in memory only is lost and shows as a gap, and the gateway's buffer
+// fills it.
+func TestMQTTBrokerRestart(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "", 1)
+	b := testmqtt.New(t, testmqtt.Options{AutosaveInterval: 3600})
+	m := subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	g := newGateway(t, b, "gw-1")
+	at := time.Now().Add(-10 * time.Minute)
+	send := func(from, to uint64) {
+		for seq := from; seq <= to; seq++ {
+			g.publish("T-01", seq, at.Add(time.Duration(seq)*10*time.Second), 20)
+		}
+	}
+	send(1, 10)
+	waitFor(t, 10*time.Second, "the first readings", func() bool { return s.stored(t) >= 10 })
+
+	// A clean restart while galenix is away: the queued messages are
+	// saved and delivered after.
+	must(t, m.Stop(context.Background()))
+	send(11, 20)
+	must(t, b.Restart())
+	g.connect()
+	m = subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	waitFor(t, 20*time.Second, "the readings queued over the clean restart", func() bool { return s.stored(t) >= 20 })
+	s.exactly(t, "T-01", 20)
+
+	// A crash while galenix is away: the broker acknowledged 21..30 to
+	// the gateway, but held them in memory only.
+	must(t, m.Stop(context.Background()))
+	send(21, 30)
+	must(t, b.Kill())
+	must(t, b.Restart())
+	g.connect()
+	subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	send(31, 31)
+	waitFor(t, 20*time.Second, "the reading after the crash", func() bool { return slices.Contains(s.seqs(t, "T-01"), 31) })
+	// Nothing galenix acknowledged is lost, nor stored twice (the broker
+	// sends again what it had saved before).
+	got := s.seqs(t, "T-01")
+	if !slices.Equal(got[:20], []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}) {
+		t.Fatalf("readings after the crash: %v", got)
+	}
+	if len(got) == 21 {
+		// What the broker lost is visible: a gap of exactly those.
+		gs := s.gaps(t, "T-01")
+		if len(gs) != 1 || gs[0].From != 21 || gs[0].To != 30 || !gs[0].Closed.IsZero() {
+			t.Fatalf("gaps after the crash: %+v, want 21..30 open", gs)
+		}
+	} else {
+		t.Logf("the broker kept %d of the readings it held at the crash", len(got)-21)
+	}
+	// The gateway sends its buffer again: the gap closes.
+	send(21, 30)
+	waitFor(t, 20*time.Second, "the buffer stored", func() bool { return s.stored(t) >= 31 })
+	s.exactly(t, "T-01", 31)
+	s.noOpenGap(t, "T-01")
+}
+
+// (e) Two nodes on the shared subscription split the readings, none
+// received by both.
+func TestMQTTSharedSubscription(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "", 4)
+	b := testmqtt.New(t, testmqtt.Options{})
+	a, c := &countingSink{next: &StoreSink{Env: s.env}}, &countingSink{next: &StoreSink{Env: s.env}}
+	subscribe(t, b, "node-a", a)
+	subscribe(t, b, "node-b", c)
+	g := newGateway(t, b, "gw-1")
+	for seq := uint64(1); seq <= 50; seq++ {
+		for _, code := range codes(4) {
+			g.publish(code, seq, time.Now(), 20)
+		}
+	}
+	waitFor(t, 20*time.Second, "every reading stored", func() bool { return s.stored(t) >= 200 })
+	for _, code := range codes(4) {
+		s.exactly(t, code, 50)
+	}
+	ra, rc := a.readings(), c.readings()
+	if len(ra) == 0 || len(rc) == 0 || len(ra)+len(rc) != 200 {
+		t.Fatalf("node a received %d, node b %d: want both some, 200 in all", len(ra), len(rc))
+	}
+	for _, r := range ra {
+		if slices.Contains(rc, r) {
+			t.Fatalf("%s received by both nodes", r)
+		}
+	}
+}
+
+// (f) Garbage is refused alone and counted, nothing of it stored, and the
+// good readings after it arrive.
+func TestMQTTGarbage(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, "", 1)
+	b := testmqtt.New(t, testmqtt.Options{})
+	m := subscribe(t, b, "node-a", &StoreSink{Env: s.env})
+	g := newGateway(t, b, "gw-1")
+	now := time.Now().UTC()
+	good := func(seq uint64) string {
+		return fmt.Sprintf(`{"seq":%d,"at":%q,"value":20.5}`, seq, now.Format(time.RFC3339Nano))
+	}
+	g.raw(Topic("T-01"), []byte(good(1)))
+	for _, bad := range []struct{ topic, body string }{
+		{Topic("T-01"), `{"seq":"2","at":"` + now.Format(time.RFC3339) + `","value":20.5}`},                     // wrong type
+		{Topic("T-01"), `{"seq":2,"at":"` + now.Format(time.RFC3339) + `","value":true}`},                       // wrong type
+		{Topic("T-01"), good(2)[:len(good(2))-1] + strings.Repeat(" ", 4*MaxPayload) + `}`},                     // oversized
+		{Topic("T-01"), "{\"seq\":2,\"at\":\"" + now.Format(time.RFC3339) + "\",\"value\":\xff}"},               // invalid UTF-8
+		{Topic("T-01"), `{"at":"` + now.Format(time.RFC3339) + `","value":20.5}`},                               // no sequence
+		{Topic("T-01"), fmt.Sprintf(`{"seq":2,"at":%q,"value":20.5}`, now.Add(time.Hour).Format(time.RFC3339))}, // future
+		{Topic("NO-SUCH-SENSOR"), good(1)},                                                                      // unknown sensor
+	} {
+		g.raw(bad.topic, []byte(bad.body))
+	}
+	for seq := uint64(2); seq <= 4; seq++ {
+		g.raw(Topic("T-01"), []byte(good(seq)))
+	}
+	waitFor(t, 10*time.Second, "the good readings after the garbage", func() bool { return s.stored(t) >= 4 })
+	s.exactly(t, "T-01", 4)
+	counts, err := s.env.Refusals(sys)
+	must(t, err)
+	want := environment.Counts{environment.RefusedMessageMalformed: 4, environment.RefusedSeqMissing: 1,
+		environment.RefusedTimeFuture: 1, environment.RefusedSensorUnknown: 1}
+	for r, n := range want {
+		if counts[r] != n {
+			t.Errorf("refused as %s: %d, want %d (all: %v)", r, counts[r], n, counts)
+		}
+		if got := testutil.ToFloat64(m.refused.WithLabelValues(string(r))); got != float64(n) {
+			t.Errorf("metric of refusals %s: %v, want %d", r, got, n)
+		}
+	}
+	q, err := s.env.Quarantined(sys, 10)
+	must(t, err)
+	if len(q) != 1 || q[0].SensorRef != "NO-SUCH-SENSOR" {
+		t.Errorf("quarantine: %+v", q)
 	}
 }
