@@ -85,16 +85,26 @@ type delivery struct {
 	cli *paho.Client
 }
 
-// NewMQTT returns a subscriber not yet connected; Start connects it.
-func NewMQTT(cfg MQTTConfig, sink Sink, log *slog.Logger) (*MQTT, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("the MQTT broker's URL %q: say mqtt://HOST:PORT", cfg.URL)
+// BrokerURL reads the broker's URL: mqtt:// or tcp:// (plain), tls:// or
+// mqtts:// (TLS), a host and a port.
+func BrokerURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Hostname() == "" || u.Port() == "" {
+		return nil, fmt.Errorf("the MQTT broker's URL %q: say mqtt://HOST:PORT", s)
 	}
 	switch u.Scheme {
 	case "mqtt", "tcp", "tls", "mqtts", "ssl":
 	default:
-		return nil, fmt.Errorf("the MQTT broker's URL %q: the scheme is mqtt, tcp, tls or mqtts", cfg.URL)
+		return nil, fmt.Errorf("the MQTT broker's URL %q: the scheme is mqtt, tcp, tls or mqtts", s)
+	}
+	return u, nil
+}
+
+// NewMQTT returns a subscriber not yet connected; Start connects it.
+func NewMQTT(cfg MQTTConfig, sink Sink, log *slog.Logger) (*MQTT, error) {
+	u, err := BrokerURL(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
 		host, _ := os.Hostname()
