@@ -470,7 +470,7 @@ func TestMQTTSharedSubscription(t *testing.T) {
 	b := testmqtt.New(t, testmqtt.Options{})
 	a, c := &countingSink{next: &StoreSink{Env: s.env}}, &countingSink{next: &StoreSink{Env: s.env}}
 	subscribe(t, b, "node-a", a)
-	subscribe(t, b, "node-b", c)
+	nb := subscribe(t, b, "node-b", c)
 	g := newGateway(t, b, "gw-1")
 	for seq := uint64(1); seq <= 50; seq++ {
 		for _, code := range codes(4) {
@@ -490,6 +490,21 @@ func TestMQTTSharedSubscription(t *testing.T) {
 			t.Fatalf("%s received by both nodes", r)
 		}
 	}
+
+	// A node away keeps its share of the group's messages in its session
+	// (mosquitto hands them to it all the same): they arrive when it
+	// comes back, not before, and still once.
+	must(t, nb.Stop(context.Background()))
+	for seq := uint64(51); seq <= 60; seq++ {
+		g.publish("T-01", seq, time.Now(), 20)
+	}
+	waitFor(t, 20*time.Second, "node a's share (one in two)", func() bool { return len(a.readings()) >= len(ra)+5 })
+	if n := len(s.seqs(t, "T-01")); n == 60 {
+		t.Fatal("node a received the share of the node away")
+	}
+	subscribe(t, b, "node-b", c)
+	waitFor(t, 20*time.Second, "the share of the node away", func() bool { return len(s.seqs(t, "T-01")) >= 60 })
+	s.exactly(t, "T-01", 60)
 }
 
 // (f) Garbage is refused alone and counted, nothing of it stored, and the
