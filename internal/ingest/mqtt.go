@@ -185,7 +185,12 @@ func (m *MQTT) Start() error {
 			go func() {
 				ctx, cancel := context.WithTimeout(intake, 10*time.Second)
 				defer cancel()
-				_, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: SharedTopic, QoS: 1}}})
+				sa, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: SharedTopic, QoS: 1}}})
+				if err == nil && (len(sa.Reasons) != 1 || sa.Reasons[0] != 1) {
+					// Granted at QoS 1 only: QoS 0 would lose readings,
+					// and the broker may refuse (its ACL).
+					err = fmt.Errorf("the broker answered the subscription with reason codes %v (want 1, QoS 1 granted)", sa.Reasons)
+				}
 				switch {
 				case err == nil:
 					m.subscribed.Store(true)
