@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"sync"
@@ -74,6 +75,7 @@ type MQTT struct {
 	cm          *autopaho.ConnectionManager
 	stopIntake  context.CancelFunc
 	cancelWork  context.CancelFunc
+	cancelConn  context.CancelFunc
 	batcherDone chan struct{}
 	stopOnce    sync.Once
 }
@@ -154,11 +156,13 @@ func (m *MQTT) receiveMaximum() uint16 { return uint16(min(4*m.cfg.BatchMax, 655
 func (m *MQTT) Start() error {
 	intake, stopIntake := context.WithCancel(context.Background())
 	work, cancelWork := context.WithCancel(identity.WithActor(context.Background(), identity.System))
-	m.stopIntake, m.cancelWork = stopIntake, cancelWork
+	conn, cancelConn := context.WithCancel(context.Background())
+	m.stopIntake, m.cancelWork, m.cancelConn = stopIntake, cancelWork, cancelConn
 	m.in = make(chan delivery, m.receiveMaximum())
 	m.batcherDone = make(chan struct{})
 	rm := m.receiveMaximum()
-	expiry := uint32(m.cfg.SessionExpiry / time.Second)
+	// (0xFFFFFFFF would be "never expires": the longest bounded one.)
+	expiry := uint32(min(m.cfg.SessionExpiry/time.Second, math.MaxUint32-1))
 	cfg := autopaho.ClientConfig{
 		ServerUrls: []*url.URL{m.url},
 		KeepAlive:  30,
@@ -183,7 +187,7 @@ func (m *MQTT) Start() error {
 			// (Again on every connection: a session the broker lost, or
 			// one that expired, has no subscription.)
 			go func() {
-				ctx, cancel := context.WithTimeout(intake, 10*time.Second)
+				ctx, cancel := context.WithTimeout(conn, 10*time.Second)
 				defer cancel()
 				sa, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: SharedTopic, QoS: 1}}})
 				if err == nil && (len(sa.Reasons) != 1 || sa.Reasons[0] != 1) {
@@ -215,7 +219,7 @@ func (m *MQTT) Start() error {
 			Session: state.NewInMemory(),
 			// A PUBLISH is acknowledged only once committed.
 			EnableManualAcknowledgment: true,
-			SendAcksInterval:           5 * time.Millisecond,
+			SendAcksInterval:           ackInterval,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 				select {
 				case m.in <- delivery{pub: pr.Packet, cli: pr.Client}:
@@ -226,10 +230,11 @@ func (m *MQTT) Start() error {
 			}},
 		},
 	}
-	cm, err := autopaho.NewConnection(intake, cfg)
+	cm, err := autopaho.NewConnection(conn, cfg)
 	if err != nil {
 		stopIntake()
 		cancelWork()
+		cancelConn()
 		return err
 	}
 	m.cm = cm
@@ -240,12 +245,21 @@ func (m *MQTT) Start() error {
 	return nil
 }
 
-// Stop stops taking messages, lets the batch under way commit (until ctx
-// is done), then disconnects; the broker keeps the session and sends the
-// messages not acknowledged again at the next start.
+// ackInterval is how often the acknowledgements of committed messages
+// leave, in the order the messages came.
+const ackInterval = 5 * time.Millisecond
+
+// Stop stops taking messages, lets the batch under way commit and its
+// acknowledgements leave (until ctx is done), then disconnects; the broker
+// keeps the session and sends the messages not acknowledged again at the
+// next start.
 func (m *MQTT) Stop(ctx context.Context) error {
+	if m.cm == nil {
+		return nil
+	}
 	var err error
 	m.stopOnce.Do(func() {
+		defer m.cancelConn()
 		m.stopIntake()
 		select {
 		case <-m.batcherDone:
@@ -254,6 +268,15 @@ func (m *MQTT) Stop(ctx context.Context) error {
 			<-m.batcherDone
 		}
 		m.cancelWork()
+		// The last batch's acknowledgements leave at the next tick of
+		// the client's acknowledger; one not sent is only a duplicate
+		// at the next start.
+		t := time.NewTimer(3 * ackInterval)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err = m.cm.Disconnect(dctx)
@@ -261,6 +284,7 @@ func (m *MQTT) Stop(ctx context.Context) error {
 			err = nil
 		}
 		m.up.Set(0)
+		m.subscribed.Store(false)
 	})
 	return err
 }
