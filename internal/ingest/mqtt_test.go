@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -149,21 +150,37 @@ func newGateway(t *testing.T, b *testmqtt.Broker, id string) *gateway {
 
 func (g *gateway) connect() {
 	g.t.Helper()
+	must(g.t, g.dial())
+}
+
+// dial connects the gateway to the broker (again).
+func (g *gateway) dial() error {
 	conn, err := net.Dial("tcp", g.b.Addr())
-	must(g.t, err)
+	if err != nil {
+		return err
+	}
 	g.cli = paho.NewClient(paho.ClientConfig{Conn: conn, ClientID: g.id})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := g.cli.Connect(ctx, &paho.Connect{ClientID: g.id, CleanStart: true, KeepAlive: 30}); err != nil {
-		g.t.Fatal(err)
-	}
+	_, err = g.cli.Connect(ctx, &paho.Connect{ClientID: g.id, CleanStart: true, KeepAlive: 30})
+	return err
 }
 
 // publish sends one reading and returns once the broker acknowledged it.
 func (g *gateway) publish(code string, seq uint64, at time.Time, value float64) {
 	g.t.Helper()
+	must(g.t, g.send(code, seq, at, value))
+}
+
+// send publishes one reading; it may be called from another goroutine.
+func (g *gateway) send(code string, seq uint64, at time.Time, value float64) error {
 	body, _ := json.Marshal(map[string]any{"seq": seq, "at": at.UTC().Format(time.RFC3339Nano), "value": value})
-	g.raw(Topic(code), body)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := g.cli.Publish(ctx, &paho.Publish{Topic: Topic(code), QoS: 1, Payload: body}); err != nil {
+		return fmt.Errorf("publish %s #%d: %w", code, seq, err)
+	}
+	return nil
 }
 
 func (g *gateway) raw(topic string, body []byte) {
@@ -238,53 +255,102 @@ func (s *testSite) noOpenGap(t *testing.T, code string) {
 
 // (b) Galenix is away 30 s while the sensors go on publishing; restarted,
 // it stores every reading exactly once: the broker queued them in the
-// node's persistent session.
+// node's persistent session. Meanwhile one gateway cannot reach the broker
+// for 10 s and keeps its readings: sent late, after its current ones, they
+// open a gap that they fill.
 func TestMQTTOutage(t *testing.T) {
 	t.Parallel()
-	s := newSite(t, "", 4)
+	s := newSite(t, "", 5)
 	b := testmqtt.New(t, testmqtt.Options{})
 	m := subscribe(t, b, "node-a", &StoreSink{Env: s.env})
-	g := newGateway(t, b, "gw-1")
 
-	// The gateway publishes a reading of each sensor every 100 ms until
-	// told to stop; last is the last sequence number sent.
-	stop, done := make(chan struct{}), make(chan uint64)
-	go func() {
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		var seq uint64
-		for {
-			select {
-			case <-stop:
-				done <- seq
-				return
-			case <-tick.C:
+	// Each gateway publishes a reading of each of its sensors every
+	// 100 ms until told to stop, and says the last sequence number sent.
+	// While cut from the broker, it keeps them, and sends them once back,
+	// after its current ones.
+	stop := make(chan struct{})
+	type run struct {
+		last     uint64
+		buffered []uint64
+		err      error
+	}
+	gateway := func(g *gateway, sensors []string, cut, back <-chan struct{}) <-chan run {
+		done := make(chan run, 1)
+		go func() {
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			var r run
+			var buffer []uint64
+			away := false
+			for r.err == nil {
+				select {
+				case <-stop:
+					done <- r
+					return
+				case <-cut:
+					cut, away = nil, true
+					g.cli.Disconnect(&paho.Disconnect{})
+					continue
+				case <-back:
+					back, away = nil, false
+					r.err = g.dial()
+					continue
+				case <-tick.C:
+				}
+				r.last++
+				if away {
+					buffer = append(buffer, r.last)
+					continue
+				}
+				for _, c := range sensors {
+					r.err = errors.Join(r.err, g.send(c, r.last, time.Now(), 20.5))
+				}
+				for _, q := range buffer {
+					for _, c := range sensors {
+						r.err = errors.Join(r.err, g.send(c, q, time.Now().Add(time.Duration(q-r.last)*100*time.Millisecond), 20.5))
+					}
+				}
+				r.buffered, buffer = append(r.buffered, buffer...), nil
 			}
-			seq++
-			for _, c := range codes(4) {
-				g.publish(c, seq, time.Now(), 20.5)
-			}
-		}
-	}()
-	waitFor(t, 10*time.Second, "readings stored before the outage", func() bool { return s.stored(t) >= 20 })
+			done <- r
+		}()
+		return done
+	}
+	cut, back := make(chan struct{}), make(chan struct{})
+	gw1 := gateway(newGateway(t, b, "gw-1"), codes(4), nil, nil)
+	gw2 := gateway(newGateway(t, b, "gw-2"), []string{"T-05"}, cut, back)
+
+	waitFor(t, 10*time.Second, "readings stored before the outage", func() bool { return s.stored(t) >= 25 })
 	must(t, m.Stop(context.Background()))
 	before := s.stored(t)
-	outage := time.NewTimer(30 * time.Second) // the outage the test is about, not a wait for a condition
+	// The outage the test is about (30 s), and the gateway's within it
+	// (10 s): spans of time, not waits for a condition.
+	outage := time.NewTimer(30 * time.Second)
+	time.AfterFunc(5*time.Second, func() { close(cut) })
+	time.AfterFunc(15*time.Second, func() { close(back) })
 	<-outage.C
 	if s.stored(t) != before {
 		t.Fatal("readings stored while the subscriber was stopped")
 	}
 	subscribe(t, b, "node-a", &StoreSink{Env: s.env})
-	waitFor(t, 20*time.Second, "readings after the restart", func() bool { return s.stored(t) > before+4*300 })
+	waitFor(t, 20*time.Second, "readings after the restart", func() bool { return s.stored(t) > before+5*300 })
 	close(stop)
-	last := <-done
-	if last < 300 {
-		t.Fatalf("only %d readings per sensor published", last)
+	r1, r2 := <-gw1, <-gw2
+	if r1.err != nil || r2.err != nil {
+		t.Fatalf("gateways: %v; %v", r1.err, r2.err)
 	}
-	waitFor(t, 30*time.Second, "every reading stored", func() bool { return s.stored(t) >= 4*int(last) })
+	if r1.last < 300 || len(r2.buffered) < 50 {
+		t.Fatalf("only %d readings per sensor published, %d kept by the gateway cut off", r1.last, len(r2.buffered))
+	}
+	waitFor(t, 30*time.Second, "every reading stored", func() bool { return s.stored(t) >= 4*int(r1.last)+int(r2.last) })
 	for _, c := range codes(4) {
-		s.exactly(t, c, last)
+		s.exactly(t, c, r1.last)
 		s.noOpenGap(t, c)
+	}
+	s.exactly(t, "T-05", r2.last)
+	gs := s.gaps(t, "T-05")
+	if len(gs) != 1 || gs[0].From != r2.buffered[0] || gs[0].To != r2.buffered[len(r2.buffered)-1] || gs[0].Closed.IsZero() {
+		t.Fatalf("gaps of the gateway cut off: %+v, want %d..%d, closed", gs, r2.buffered[0], r2.buffered[len(r2.buffered)-1])
 	}
 }
 
