@@ -349,7 +349,11 @@ func (m *MQTT) commit(work context.Context, batch []delivery) bool {
 		res, err := m.sink.Submit(work, msgs, refused)
 		if err == nil {
 			m.received.Add(float64(len(batch)))
-			for r, n := range res.Refused {
+			counted := refused
+			if res != nil {
+				counted = res.Refused // the sink's own refusals with ours
+			}
+			for r, n := range counted {
 				m.refused.WithLabelValues(string(r)).Add(float64(n))
 			}
 			return true
