@@ -122,7 +122,11 @@ func (s *Server) routesEnvironment() {
 		if err != nil {
 			return nil, err
 		}
-		return env.Gaps(r.Context(), r.PathValue("id"))
+		gs, err := env.Gaps(r.Context(), r.PathValue("id"))
+		if gs == nil {
+			gs = []store.Gap{}
+		}
+		return gs, err
 	}))
 
 	s.handle("POST", "/api/v1/readings", false, s.apiIntake)
@@ -512,7 +516,7 @@ func (s *Server) apiIntake(w http.ResponseWriter, r *http.Request) {
 			seq = *in.Seq
 		}
 		switch {
-		case in.Sensor == nil || sensor == "" || len(sensor) > 200:
+		case in.Sensor == nil || sensor == "" || len(sensor) > 200 || !bounds.Text(sensor):
 			refuse(i, "", seq, environment.RefusedMessageMalformed)
 		case in.Seq == nil:
 			refuse(i, sensor, 0, environment.RefusedSeqMissing)
