@@ -108,13 +108,16 @@ func (s *Server) routesEnvironment() {
 			return env.UpdateSensor(ctx, v, reason)
 		}))
 	s.handle("GET", "/api/v1/sensors/{id}/limits", false, s.apiSensorLimits)
-	s.handle("PUT", "/api/v1/sensors/{id}/limits", false, update(s, func(v *environment.Limits, id string) { v.SensorID = id },
-		func(ctx context.Context, v *environment.Limits, reason string) error {
+	// The limits are sent back as GET answers them: their source is
+	// ignored, and the answer's is "set".
+	s.handle("PUT", "/api/v1/sensors/{id}/limits", false, update(s, func(v *limitsAnswer, id string) { v.SensorID = id },
+		func(ctx context.Context, v *limitsAnswer, reason string) error {
 			env, err := s.envRead(ctx)
 			if err != nil {
 				return err
 			}
-			return env.SetLimits(ctx, v, reason)
+			v.Source, v.SiteSets = "set", false
+			return env.SetLimits(ctx, &v.Limits, reason)
 		}))
 	s.handle("GET", "/api/v1/sensors/{id}/readings", false, list(s, s.apiReadings))
 	s.handle("GET", "/api/v1/sensors/{id}/gaps", false, list(s, func(r *http.Request) ([]store.Gap, error) {

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -422,4 +423,59 @@ func withReason(body map[string]any, reason string) map[string]any {
 		}
 	}
 	return out
+}
+
+// environmentIdemCases are the cases of TestIdempotencyEveryWriteRoute for
+// environmental monitoring's writes.
+func environmentIdemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
+	n := 0
+	sensor := func(t *testing.T) (id, code string) {
+		t.Helper()
+		n++
+		code = fmt.Sprintf("IDEM-T%d", n)
+		r := e.call(t, "admin", "POST", "/api/v1/sensors", sensorBody(code, "temperature", "room", e.roomB.ID))
+		if r.status != http.StatusCreated {
+			t.Fatalf("create sensor: %d %s", r.status, r.body)
+		}
+		return r.object(t)["id"].(string), code
+	}
+	limits := map[string]any{"at_rest": map[string]any{"action_low": 18, "action_high": 24}, "delay_s": 60, "deadband": 0.1, "silence_s": 600, "gap_s": 60}
+	return map[string]func(t *testing.T) idemRequest{
+		"createSensor": func(t *testing.T) idemRequest {
+			return idemRequest{who: "admin", path: "/api/v1/sensors", body: sensorBody("IDEM-NEW", "humidity", "room", e.roomD.ID)}
+		},
+		"updateSensor": func(t *testing.T) idemRequest {
+			id, _ := sensor(t)
+			body := e.call(t, "admin", "GET", "/api/v1/sensors/"+id, nil).object(t)
+			body["name"], body["reason"] = "Renamed sensor", "Idempotency test"
+			return idemRequest{who: "admin", path: "/api/v1/sensors/" + id, body: body}
+		},
+		"setSensorLimits": func(t *testing.T) idemRequest {
+			id, _ := sensor(t)
+			return idemRequest{who: "admin", path: "/api/v1/sensors/" + id + "/limits", body: limits}
+		},
+		"sendReadings": func(t *testing.T) idemRequest {
+			_, code := sensor(t)
+			at := time.Now().UTC().Add(-time.Minute).Format(time.RFC3339Nano)
+			return idemRequest{tok: e.telemetryToken(t, "Gateway idem "+code), path: "/api/v1/readings",
+				body: map[string]any{"readings": []map[string]any{{"sensor": code, "seq": 1, "at": at, "value": 21.2}}}}
+		},
+	}
+}
+
+// sensorWithLimits declares a temperature sensor in room B with its
+// limits set, through the API, and returns its id: the PUT walks change
+// both.
+func sensorWithLimits(t *testing.T, e *env, code string) string {
+	t.Helper()
+	r := e.call(t, "admin", "POST", "/api/v1/sensors", sensorBody(code, "temperature", "room", e.roomB.ID))
+	if r.status != http.StatusCreated {
+		t.Fatalf("create sensor: %d %s", r.status, r.body)
+	}
+	id := r.object(t)["id"].(string)
+	l := map[string]any{"at_rest": map[string]any{"action_low": 18, "action_high": 24}, "delay_s": 60, "deadband": 0.1, "silence_s": 600, "gap_s": 60}
+	if r := e.call(t, "admin", "PUT", "/api/v1/sensors/"+id+"/limits", l); r.status != http.StatusOK {
+		t.Fatalf("set limits: %d %s", r.status, r.body)
+	}
+	return id
 }
