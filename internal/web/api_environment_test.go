@@ -479,3 +479,50 @@ func sensorWithLimits(t *testing.T, e *env, code string) string {
 	}
 	return id
 }
+
+// exerciseEnvironment runs every write command of environmental
+// monitoring for TestEveryWriteCommandIsAudited: a sensor declared and
+// changed, its limits set and changed, a batch of readings sealed, and an
+// alarm recorded (the alarm pipeline's command, through the store). It
+// returns the sensor's id, its limits set.
+func exerciseEnvironment(t *testing.T, e *env) string {
+	t.Helper()
+	id := sensorWithLimits(t, e, "CMD-T1")
+	path := "/api/v1/sensors/" + id
+	s := e.call(t, "admin", "GET", path, nil).object(t)
+	s["calibrated_on"] = time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02") + "T00:00:00Z"
+	if r := e.call(t, "admin", "PUT", path, withReason(s, "Recalibrated")); r.status != http.StatusOK {
+		t.Fatalf("update sensor: %d %s", r.status, r.body)
+	}
+	l := e.call(t, "admin", "GET", path+"/limits", nil).object(t)
+	l["delay_s"] = float64(120)
+	if r := e.call(t, "admin", "PUT", path+"/limits", withReason(l, "Trend review")); r.status != http.StatusOK {
+		t.Fatalf("change limits: %d %s", r.status, r.body)
+	}
+	now := time.Now().UTC()
+	r := e.call(t, "", "POST", "/api/v1/readings", map[string]any{"readings": []map[string]any{
+		{"sensor": "CMD-T1", "seq": 1, "at": now.Add(-time.Minute).Format(time.RFC3339Nano), "value": 21}}},
+		"Authorization", "Bearer "+e.telemetryToken(t, "Gateway CMD"))
+	if r.status != http.StatusOK {
+		t.Fatalf("send readings: %d %s", r.status, r.body)
+	}
+	sys := identity.WithActor(context.Background(), identity.System)
+	env := e.db.Environment()
+	m, err := env.Machine(sys, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim, err := env.Limits(sys, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim.DelayS = 0
+	events, _ := m.Step(lim, environment.AtRest, &environment.Reading{SensorID: id, Seq: 2, At: now, Value: 30}, now)
+	if len(events) == 0 {
+		t.Fatal("no alarm opened above the action limit")
+	}
+	if err := env.RecordAlarms(sys, m, events); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
