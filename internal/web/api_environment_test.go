@@ -200,6 +200,9 @@ func TestEnvironmentAPI(t *testing.T) {
 			if n := e.envCount(t, "environment_readings"); n != before {
 				t.Fatalf("refused senders stored %d readings", n-before)
 			}
+			// The gateway's token reaches the intake and nothing else.
+			e.with(t, gateway, "GET", "/api/v1/sensors", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+			e.with(t, gateway, "POST", "/api/v1/sensors", sensorBody("T9", "temperature", "room", e.roomB.ID)).wantError(t, http.StatusForbidden, "forbidden", "")
 
 			// Seq 1, 2 and 4: a gap at 3; each bad reading refused alone.
 			r := send(map[string]any{"readings": []map[string]any{
