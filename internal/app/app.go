@@ -268,6 +268,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
 		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
+		Environment:    db.Environment(),
+		Readings:       &ingest.StoreSink{Env: db.Environment()},
 		Zone:           siteZone(ctx, db, m.Log),
 		TrustedProxies: m.Config.TrustedProxies,
 	})
