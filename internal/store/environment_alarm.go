@@ -54,7 +54,7 @@ func (tx *Tx) placeOf(s *environment.Sensor) (place, error) {
 		}
 		var room string
 		if err := tx.queryRow(`SELECT CAST(room_id AS TEXT) FROM lines WHERE id = ?`, lineID).Scan(&room); err != nil {
-			return place{}, notFound(err, "store.no_such_line")
+			return place{}, notFound(err, "store.no_such_production_line")
 		}
 		return place{roomID: room, kind: environment.PlaceLine, id: lineID}, nil
 	}
@@ -449,7 +449,7 @@ func (tx *Tx) releaseExcursions(b *production.Batch) ([]text.Msg, error) {
 	}
 	var room string
 	if err := tx.queryRow(`SELECT CAST(room_id AS TEXT) FROM lines WHERE id = ?`, b.LineID).Scan(&room); err != nil {
-		return nil, notFound(err, "store.no_such_line")
+		return nil, notFound(err, "store.no_such_production_line")
 	}
 	sp, err := tx.batchSpans(room)
 	if err != nil {
