@@ -202,8 +202,14 @@ func serve(args []string, stderr io.Writer) error {
 	ldapf.register(fs)
 	var opsf opsFlags
 	opsf.register(fs)
+	var alarmf alarmFlags
+	alarmf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	alarmSecret, err := alarmf.secret()
+	if err != nil {
+		return usageError{err}
 	}
 	log, err := opsf.logger(stderr)
 	if err != nil {
@@ -225,7 +231,8 @@ func serve(args []string, stderr io.Writer) error {
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
 		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
-		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}}, log)
+		Admission:      web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait},
+		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

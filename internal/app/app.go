@@ -79,6 +79,13 @@ type Config struct {
 	// at 503, so that the balancer moves traffic away before connections
 	// close. 0 means 5 s; a negative value, no drain.
 	DrainTimeout time.Duration
+	// Alarms: how long an environmental alarm may stay unacknowledged
+	// before it is escalated (0: never), and the webhook told of each
+	// escalation (none when the URL is empty), its bodies signed with
+	// HMAC-SHA256 under the secret.
+	AlarmAckWithin     time.Duration
+	AlarmWebhookURL    string
+	AlarmWebhookSecret []byte
 }
 
 // Main is a running galenix: its database and its HTTP server. The

@@ -43,12 +43,21 @@ func (m *Main) jobs() []*job {
 // long of its delay.
 var AlarmTickEvery = 10 * time.Second
 
-// tickAlarms raises the silence and data-gap alarms now due, as galenix
-// itself.
+// tickAlarms raises the silence and data-gap alarms now due, and
+// escalates the alarms not acknowledged within Config.AlarmAckWithin, as
+// galenix itself.
 func (m *Main) tickAlarms(ctx context.Context) error {
-	n, err := ingest.NewPipeline(m.DB.Environment(), m.Log).Tick(identity.WithActor(ctx, identity.System), m.DB.Now())
+	ctx = identity.WithActor(ctx, identity.System)
+	n, err := ingest.NewPipeline(m.DB.Environment(), m.Log).Tick(ctx, m.DB.Now())
 	if err == nil && n > 0 {
 		m.Log.Info("environmental alarms raised or ended by the passing of time", "events", n)
+	}
+	if err != nil {
+		return err
+	}
+	esc, err := m.DB.Environment().EscalateAlarms(ctx, m.Config.AlarmAckWithin, m.DB.Now())
+	if len(esc) > 0 {
+		m.Log.Warn("environmental alarms not acknowledged in time, escalated", "count", len(esc))
 	}
 	return err
 }

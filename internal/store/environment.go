@@ -1086,8 +1086,8 @@ func (tx *Tx) writeAlarm(a *environment.Alarm, old *environment.Alarm) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	if _, err := tx.exec(`UPDATE environment_alarms SET end_at = ?, acked_at = ?, record = ? WHERE id = ?`,
-		orNull(a.End), orNull(a.AckAt), string(rec), a.ID); err != nil {
+	if _, err := tx.exec(`UPDATE environment_alarms SET end_at = ?, acked_at = ?, escalated_at = ?, record = ? WHERE id = ?`,
+		orNull(a.End), orNull(a.AckAt), orNull(a.Escalated), string(rec), a.ID); err != nil {
 		return err
 	}
 	return tx.Audit(changes, "")
@@ -1145,6 +1145,7 @@ func (tx *Tx) recordAlarms(m *environment.Machine, events []environment.Event) e
 			}
 			// What a person recorded stays as it was.
 			a.AckBy, a.AckAt, a.AckComment, a.AckSignatureID = old.AckBy, old.AckAt, old.AckComment, old.AckSignatureID
+			a.Escalated = old.Escalated
 			if err := tx.writeAlarm(&a, &old); err != nil {
 				return err
 			}

@@ -508,3 +508,51 @@ func (tx *Tx) releaseExcursions(b *production.Batch) ([]text.Msg, error) {
 	}
 	return out, nil
 }
+
+// --- escalation
+
+// EscalateAlarms escalates, at now, every alarm raised at least within
+// ago and still not acknowledged (environment.Alarm.Overdue), once each, in
+// one command ("environment_alarm.escalate"): the time is recorded on the
+// alarm, audited, and an event (outbox.AlarmEscalated) tells the live
+// pages and the webhook after the commit. within zero escalates nothing.
+func (e *EnvironmentStore) EscalateAlarms(ctx context.Context, within time.Duration, now time.Time) ([]environment.Alarm, error) {
+	if err := CanAppendReadings(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	if within <= 0 {
+		return nil, nil
+	}
+	var out []environment.Alarm
+	err := e.db.Write(ctx, "environment_alarm.escalate", "", func(tx *Tx) error {
+		out = nil
+		due, err := collect(tx, `SELECT `+alarmCols+` FROM environment_alarms WHERE acked_at IS NULL AND escalated_at IS NULL AND start_at <= ?
+			ORDER BY start_at, id LIMIT 1000`, []any{now.Add(-within)}, scanAlarm)
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			var old environment.Alarm
+			if err := tx.alarmLocked(d.ID, &old); err != nil {
+				return err
+			}
+			if !old.Overdue(within, now) {
+				continue
+			}
+			a := old
+			a.Escalated = now.UTC()
+			if err := tx.writeAlarm(&a, &old); err != nil {
+				return err
+			}
+			var code string
+			if err := tx.queryRow(`SELECT code FROM environment_sensors WHERE id = ?`, a.SensorID).Scan(&code); err != nil {
+				return err
+			}
+			tx.enqueue(outbox.AlarmEscalated, entityAlarm, a.ID, "", map[string]any{"sensor_id": a.SensorID, "sensor": code,
+				"kind": a.Kind, "level": a.Level, "raised": a.Raised, "message": a.Message.String()})
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}

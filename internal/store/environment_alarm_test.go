@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"galenix/internal/audit"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
+	"galenix/internal/outbox"
 	"galenix/internal/production"
 	"galenix/internal/quality"
 	"galenix/internal/store"
@@ -206,6 +208,32 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 		}
 		if !fields["ack_by"] || !fields["ack_comment"] || !fields["signature"] {
 			t.Errorf("the acknowledgement's trail: %v", fields)
+		}
+
+		// Not acknowledged within 10 minutes: escalated once, each, with
+		// an event for the live pages and the webhook.
+		tail, err := db.Outbox().Tail(sys)
+		must(t, err)
+		esc, err := env.EscalateAlarms(sys, 10*time.Minute, hm(9, 31))
+		must(t, err)
+		if len(esc) != 4 || slices.ContainsFunc(esc, func(a environment.Alarm) bool { return a.ID == inOp.ID || a.Escalated.IsZero() }) {
+			t.Errorf("escalated: %+v", esc)
+		}
+		if again, err := env.EscalateAlarms(sys, 10*time.Minute, hm(9, 40)); err != nil || len(again) != 0 {
+			t.Errorf("escalated twice: %+v %v", again, err)
+		}
+		evs, err := db.Outbox().Events(sys, tail, 100)
+		must(t, err)
+		if n := len(slices.DeleteFunc(evs, func(ev outbox.Event) bool { return ev.Topic != outbox.AlarmEscalated })); n != 4 {
+			t.Errorf("%d escalation events", n)
+		}
+		if es := entries(t, db, "environment_alarm", esc[0].ID, 0); !slices.ContainsFunc(es, func(en audit.Entry) bool {
+			return en.Command == "environment_alarm.escalate" && en.Field == "escalated"
+		}) {
+			t.Errorf("the escalation's trail: %+v", es)
+		}
+		if _, err := env.EscalateAlarms(as(bruno), time.Minute, hm(9, 40)); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("an operator escalated: %v", err)
 		}
 
 		// The qualified person's view lists the excursions during b1, in
