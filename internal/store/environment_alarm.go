@@ -526,16 +526,18 @@ func (e *EnvironmentStore) EscalateAlarms(ctx context.Context, within time.Durat
 	var out []environment.Alarm
 	err := e.db.Write(ctx, "environment_alarm.escalate", "", func(tx *Tx) error {
 		out = nil
-		due, err := collect(tx, `SELECT `+alarmCols+` FROM environment_alarms WHERE acked_at IS NULL AND escalated_at IS NULL AND start_at <= ?
-			ORDER BY start_at, id LIMIT 1000`, []any{now.Add(-within)}, scanAlarm)
+		// Locked as read; one an evaluation or an acknowledgement holds
+		// is left to the next tick rather than waited for.
+		q := `SELECT ` + alarmCols + ` FROM environment_alarms WHERE acked_at IS NULL AND escalated_at IS NULL AND start_at <= ?
+			ORDER BY start_at, id LIMIT 1000`
+		if tx.db.dialect == Postgres {
+			q += ` FOR UPDATE SKIP LOCKED`
+		}
+		due, err := collect(tx, q, []any{now.Add(-within)}, scanAlarm)
 		if err != nil {
 			return err
 		}
-		for _, d := range due {
-			var old environment.Alarm
-			if err := tx.alarmLocked(d.ID, &old); err != nil {
-				return err
-			}
+		for _, old := range due {
 			if !old.Overdue(within, now) {
 				continue
 			}

@@ -258,3 +258,40 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 		}
 	})
 }
+
+// TestEnvironmentAlarmsConcurrent: two nodes evaluating one sensor at once
+// record its excursion once: the machine is evaluated by one writer at a
+// time.
+func TestEnvironmentAlarmsConcurrent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		s := newSensor(t, db, f, "T-CC")
+		must(t, env.SetLimits(as(alice), &environment.Limits{SensorID: s.ID, AtRest: environment.Thresholds{AlertHigh: ptr(23), ActionHigh: ptr(24)}}, ""))
+		var rs []environment.Reading
+		for i, v := range []float64{22, 25, 25, 22} {
+			rs = append(rs, environment.Reading{SensorID: s.ID, Seq: uint64(i + 1), At: now.Add(time.Duration(i-10) * time.Second), Value: v})
+		}
+		// Its machine exists before the readings come.
+		_, err := env.EvaluateAlarms(as(intake), s.ID, nil)
+		must(t, err)
+		_, err = env.AppendReadings(as(intake), rs, nil)
+		must(t, err)
+		const nodes = 4
+		done := make(chan error, nodes)
+		for range nodes {
+			go func() {
+				_, err := env.EvaluateAlarms(as(intake), s.ID, nil)
+				done <- err
+			}()
+		}
+		for range nodes {
+			must(t, <-done)
+		}
+		as, err := env.Alarms(as(alice), s.ID, 10)
+		must(t, err)
+		if len(as) != 1 || as[0].Open() || as[0].Level != environment.Action {
+			t.Errorf("alarms: %+v", as)
+		}
+	})
+}
