@@ -209,7 +209,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	alarmSecret, err := alarmf.secret()
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	log, err := opsf.logger(stderr)
 	if err != nil {
