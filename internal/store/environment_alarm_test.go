@@ -64,10 +64,11 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 
 		// At rest: alert after the delay, then action, then back.
 		e.clock.set(hm(8, 0))
-		send(hm(7, 40), 1, 22, 23.5, 23.6, 23.7, 24.5, 24.6, 24.7, 22)
+		send(hm(7, 40), 1, 22, 23.5, 23.6, 23.7, 24.5, 24.6, 24.7, 23.9, 22)
 		got := alarms()
 		if len(got) != 1 || got[0].Level != environment.Action || got[0].State != environment.AtRest || got[0].Open() ||
-			!got[0].Start.Equal(hm(7, 40).Add(10*time.Second)) || !got[0].ActionStart.Equal(hm(7, 40).Add(40*time.Second)) || got[0].Peak != 24.7 {
+			!got[0].Start.Equal(hm(7, 40).Add(10*time.Second)) || !got[0].ActionStart.Equal(hm(7, 40).Add(40*time.Second)) || got[0].Peak != 24.7 ||
+			!got[0].ActionEnd.Equal(hm(7, 41).Add(20*time.Second)) { // 23.9 is within the deadband: still action
 			t.Fatalf("alarms at rest: %+v", got)
 		}
 		if ds, err := env.AlarmDeviations(e.actor("quinn"), got[0].ID); err != nil || len(ds) != 0 {
@@ -88,7 +89,7 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 		_, err = svc.RecordStep(e.actor("olga"), b1.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
 		must(t, err)
 		e.clock.set(hm(9, 0))
-		send(hm(8, 40), 9, 24.5, 24.5, 24.5, 26.5, 26.6, 26.8, 26.5, 22)
+		send(hm(8, 40), 10, 24.5, 24.5, 24.5, 26.5, 26.6, 26.8, 26.5, 22)
 		got = alarms()
 		if len(got) != 2 || got[1].State != environment.InOperation || got[1].Level != environment.Action || got[1].Open() || got[1].Peak != 26.8 {
 			t.Fatalf("alarms in operation: %+v", got)
@@ -106,10 +107,10 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 			t.Fatalf("the excursion's deviation (b0 %s ended before it): %+v", b0.Lot, ds)
 		}
 
-		// A gateway's outage: 19 to 22 missing; the gap alarm rises once
+		// A gateway's outage: 20 to 23 missing; the gap alarm rises once
 		// after its delay.
 		e.clock.set(hm(9, 10))
-		send(hm(9, 0), 17, 24, 24, 0, 0, 0, 0, 24, 24, 24)
+		send(hm(9, 0), 18, 24, 24, 0, 0, 0, 0, 24, 24, 24)
 		tick := func(at time.Time) []environment.Event {
 			t.Helper()
 			n, err := pipe.Tick(sys, at)
@@ -129,7 +130,7 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 		}
 		// The buffer arrives: its hidden excursion is found, once.
 		e.clock.set(hm(9, 12))
-		res := send(hm(9, 0).Add(20*time.Second), 19, 27, 27.2, 27.1, 26.9)
+		res := send(hm(9, 0).Add(20*time.Second), 20, 27, 27.2, 27.1, 26.9)
 		if res.Late != 4 {
 			t.Errorf("late readings: %+v", res)
 		}
@@ -143,7 +144,7 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 		if len(hidden) != 1 || hidden[0].Open() || hidden[0].Peak != 27.2 || hidden[0].State != environment.InOperation {
 			t.Fatalf("the excursion the buffer hid: %+v", got)
 		}
-		send(hm(9, 0).Add(20*time.Second), 19, 27, 27.2, 27.1, 26.9) // sent again: nothing new
+		send(hm(9, 0).Add(20*time.Second), 20, 27, 27.2, 27.1, 26.9) // sent again: nothing new
 		_, err = env.EvaluateAlarms(sys, s.ID, nil)
 		must(t, err)
 		if again := alarms(); len(again) != len(got) {
