@@ -204,7 +204,13 @@ func serve(args []string, stderr io.Writer) error {
 	opsf.register(fs)
 	var mqttf mqttFlags
 	mqttf.register(fs)
+	var alarmf alarmFlags
+	alarmf.register(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	alarmSecret, err := alarmf.secret()
+	if err != nil {
 		return err
 	}
 	log, err := opsf.logger(stderr)
@@ -231,7 +237,8 @@ func serve(args []string, stderr io.Writer) error {
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
 		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
-		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg}, log)
+		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg,
+		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

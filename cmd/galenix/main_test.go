@@ -330,6 +330,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"restore", "--data", "x", "--pg-data", "y"}, 2, "not both"},
 		{[]string{"restore", "--pg-data", "/nonexistent", "--to-time", "yesterday"}, 2, "RFC 3339"},
 		{[]string{"backup", "--db", "postgres://x@127.0.0.1:1/x", "--pgbackrest", "/nonexistent/pgbackrest"}, 1, "pgBackRest is not installed"},
+		{[]string{"serve", "--help"}, 0, "GALENIX_ALARM_WEBHOOK_URL"},
+		{[]string{"serve", "--alarm-webhook-url", "https://hooks.example.com/x"}, 1, "--alarm-webhook-secret-file"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

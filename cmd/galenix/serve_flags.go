@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -180,4 +181,39 @@ func (f *mqttFlags) config() (ingest.MQTTConfig, error) {
 		c.Password = []byte(os.Getenv("GALENIX_MQTT_PASSWORD"))
 	}
 	return c, nil
+}
+
+// alarmFlags configure the escalation of environmental alarms.
+type alarmFlags struct {
+	ackWithin  time.Duration
+	webhook    string
+	secretFile string
+}
+
+func (f *alarmFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&f.ackWithin, "alarm-ack-within", envDuration("GALENIX_ALARM_ACK_WITHIN", 15*time.Minute),
+		"how long an environmental alarm may stay unacknowledged before it is escalated; 0: never (env GALENIX_ALARM_ACK_WITHIN)")
+	fs.StringVar(&f.webhook, "alarm-webhook-url", os.Getenv("GALENIX_ALARM_WEBHOOK_URL"),
+		"`URL` an escalated alarm is posted to, as JSON signed with HMAC-SHA256 in X-Galenix-Signature; none when empty (env GALENIX_ALARM_WEBHOOK_URL)")
+	fs.StringVar(&f.secretFile, "alarm-webhook-secret-file", os.Getenv("GALENIX_ALARM_WEBHOOK_SECRET_FILE"),
+		"`FILE` holding the webhook's shared secret (env GALENIX_ALARM_WEBHOOK_SECRET_FILE)")
+}
+
+// secret reads the webhook's secret; a webhook without one is refused.
+func (f *alarmFlags) secret() ([]byte, error) {
+	if f.webhook == "" {
+		return nil, nil
+	}
+	if f.secretFile == "" {
+		return nil, errors.New("--alarm-webhook-url needs --alarm-webhook-secret-file")
+	}
+	b, err := os.ReadFile(f.secretFile)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 16 {
+		return nil, errors.New("the alarm webhook's secret must hold at least 16 bytes")
+	}
+	return b, nil
 }

@@ -83,6 +83,13 @@ type Config struct {
 	// MQTT, when its URL is set, subscribes this node to the sensors'
 	// readings on the site's broker (shared with the other nodes).
 	MQTT ingest.MQTTConfig
+	// Alarms: how long an environmental alarm may stay unacknowledged
+	// before it is escalated (0: never), and the webhook told of each
+	// escalation (none when the URL is empty), its bodies signed with
+	// HMAC-SHA256 under the secret.
+	AlarmAckWithin     time.Duration
+	AlarmWebhookURL    string
+	AlarmWebhookSecret []byte
 }
 
 // Main is a running galenix: its database and its HTTP server. The
@@ -111,6 +118,8 @@ type Main struct {
 	// mqtt takes the sensors' readings in from the broker; nil when no
 	// broker is configured.
 	mqtt *ingest.MQTT
+	// readings is the intake's pipeline (ingest.Pipeline).
+	readings *ingest.Pipeline
 }
 
 // New returns a galenix not yet started.
@@ -246,11 +255,11 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	reg.MustRegister(m.leaderMetrics()...)
 	reg.MustRegister(newQualityMetrics(db.Release().Metrics, m.Log))
+	// One pipeline takes the readings in, from the broker and from the
+	// gateways' bulk requests: it commits them and evaluates their alarms.
+	m.readings = ingest.NewPipeline(db.Environment(), m.Log)
 	if m.Config.MQTT.URL != "" {
-		// The readings are committed by the store (alarms are not
-		// evaluated on this path yet).
-		sink := &ingest.StoreSink{Env: db.Environment()}
-		if m.mqtt, err = ingest.NewMQTT(m.Config.MQTT, sink, m.Log); err != nil {
+		if m.mqtt, err = ingest.NewMQTT(m.Config.MQTT, m.readings, m.Log); err != nil {
 			return err
 		}
 		reg.MustRegister(m.mqtt.Collectors()...)
@@ -269,7 +278,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
 		Environment:    db.Environment(),
-		Readings:       &ingest.StoreSink{Env: db.Environment()},
+		Readings:       m.readings,
 		Zone:           siteZone(ctx, db, m.Log),
 		TrustedProxies: m.Config.TrustedProxies,
 	})

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"galenix/internal/identity"
 )
 
 // LeaderEvery is how often a node tries to take the lead, and the leader
@@ -31,7 +33,32 @@ func (m *Main) jobs() []*job {
 		{name: "audit.checkpoint", every: m.Config.CheckpointEvery, run: m.signCheckpoint, final: true},
 		{name: "idempotency.purge", every: time.Hour, run: m.purgeIdempotencyKeys},
 		{name: "outbox.prune", every: time.Hour, run: m.pruneOutbox},
+		{name: "environment.alarms.tick", every: AlarmTickEvery, run: m.tickAlarms},
 	}
+}
+
+// AlarmTickEvery is how often the leading node lets time pass for the
+// sensors' alarms (silence, data gaps): an alarm rises within about this
+// long of its delay.
+var AlarmTickEvery = 10 * time.Second
+
+// tickAlarms raises the silence and data-gap alarms now due, and
+// escalates the alarms not acknowledged within Config.AlarmAckWithin, as
+// galenix itself.
+func (m *Main) tickAlarms(ctx context.Context) error {
+	ctx = identity.WithActor(ctx, identity.System)
+	n, err := m.readings.Tick(ctx, m.DB.Now())
+	if err == nil && n > 0 {
+		m.Log.Info("environmental alarms raised or ended by the passing of time", "events", n)
+	}
+	if err != nil {
+		return err
+	}
+	esc, err := m.DB.Environment().EscalateAlarms(ctx, m.Config.AlarmAckWithin, m.DB.Now())
+	if len(esc) > 0 {
+		m.Log.Warn("environmental alarms not acknowledged in time, escalated", "count", len(esc))
+	}
+	return err
 }
 
 // IdempotencyKeep is how long a write's idempotency key and first answer

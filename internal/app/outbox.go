@@ -22,6 +22,12 @@ func (m *Main) subscribe() {
 	d := outbox.New(m.DB.Outbox(), m.Log)
 	d.Leading = m.Leading
 	d.Subscribe(outbox.Subscriber{Name: "web.live", Deliver: m.Web.Live})
+	// An environmental alarm escalated reaches the site's receiver once
+	// at least, from the leading node, retried until it answers 2xx.
+	if m.Config.AlarmWebhookURL != "" {
+		wh := &outbox.Webhook{URL: m.Config.AlarmWebhookURL, Secret: m.Config.AlarmWebhookSecret, Topics: []string{outbox.AlarmEscalated}}
+		d.Subscribe(outbox.Subscriber{Name: "environment.webhook", Durable: true, Deliver: wh.Deliver})
+	}
 	// This node's own commits wake the consumers at once; the others'
 	// reach them at the next poll.
 	m.DB.Outbox().OnAppend(d.Nudge)

@@ -93,6 +93,9 @@ type Alarm struct {
 	AckAt          time.Time `json:"ack_at,omitzero"`
 	AckComment     string    `json:"ack_comment,omitempty"`
 	AckSignatureID string    `json:"ack_signature_id,omitempty"`
+	// Escalated is when the alarm, not acknowledged in time, was
+	// escalated (Overdue): once.
+	Escalated time.Time `json:"escalated,omitzero"`
 }
 
 // Open reports whether the alarm still lasts.
@@ -108,6 +111,13 @@ func (a *Alarm) Excursion(place PlaceKind, placeID string) (Excursion, bool) {
 		return Excursion{}, false
 	}
 	return Excursion{Place: place, PlaceID: placeID, Interval: Interval{Start: a.ActionStart, End: a.ActionEnd}}, true
+}
+
+// Overdue reports whether the alarm, raised at least within ago and still
+// not acknowledged, is to be escalated now: once, and never when within
+// is zero (no escalation configured).
+func (a *Alarm) Overdue(within time.Duration, now time.Time) bool {
+	return within > 0 && !a.Acknowledged() && a.Escalated.IsZero() && !a.Raised.IsZero() && !now.Before(a.Raised.Add(within))
 }
 
 // MaxComment bounds an acknowledgement's comment, in characters.

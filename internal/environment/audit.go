@@ -71,7 +71,7 @@ func (a *Alarm) AuditFields() []audit.Field {
 		audit.F("action_start", auditTime(a.ActionStart)), audit.F("action_end", auditTime(a.ActionEnd)),
 		audit.F("peak", num(a.Peak)), audit.F("peak_at", auditTime(a.PeakAt)), audit.F("message", a.Message.String()),
 		audit.F("ack_by", a.AckBy), audit.F("ack_at", auditTime(a.AckAt)), audit.F("ack_comment", a.AckComment),
-		audit.F("ack_signature_id", a.AckSignatureID)}
+		audit.F("ack_signature_id", a.AckSignatureID), audit.F("escalated", auditTime(a.Escalated))}
 }
 
 // SignedFields is the content an acknowledgement's signature binds: which

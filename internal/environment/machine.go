@@ -338,18 +338,7 @@ func gapMessage(missing uint64) text.Coded {
 // found too.
 func Replay(s *Sensor, l *Limits, stateAt func(time.Time) RoomState, readings []Reading) []Alarm {
 	rs := slices.Clone(readings)
-	slices.SortStableFunc(rs, func(a, b Reading) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		switch {
-		case a.Seq < b.Seq:
-			return -1
-		case a.Seq > b.Seq:
-			return 1
-		}
-		return 0
-	})
+	SortByTime(rs)
 	m := NewMachine(s, time.Time{})
 	var out []Alarm
 	for i := range rs {

@@ -156,6 +156,26 @@ func TestVerifierIsNotPerformer(t *testing.T) {
 	}
 }
 
+// TestAlarmAcknowledgement: acknowledging an environmental alarm takes
+// charge of it, for those who work deviations; reading a record
+// acknowledged implies no authority elsewhere.
+func TestAlarmAcknowledgement(t *testing.T) {
+	if err := esign.Permit(operator, "environment_alarm", esign.Acknowledged); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("an operator acknowledges an alarm: %v", err)
+	}
+	for _, a := range []identity.Actor{other, qa} {
+		if err := esign.Permit(a, "environment_alarm", esign.Acknowledged); err != nil {
+			t.Errorf("%s acknowledges an alarm: %v", a.Name, err)
+		}
+	}
+	if err := esign.Permit(operator, "environment_alarm", esign.Approved); errs.FieldOf(err) != "meaning" {
+		t.Errorf("an alarm approved: %v", err)
+	}
+	if err := esign.Permit(operator, "batch", esign.Acknowledged); err != nil {
+		t.Errorf("an operator acknowledges reading a batch: %v", err)
+	}
+}
+
 func TestParsePeriod(t *testing.T) {
 	p, err := esign.ParsePeriod("2026-03-01/2026-03-31", site.DefaultLocation())
 	if err != nil {

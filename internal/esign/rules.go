@@ -47,7 +47,13 @@ func Permit(a identity.Actor, entity string, m Meaning) error {
 		return errs.E(errs.Forbidden, "esign.only_qualified_person_may")
 	}
 	if m == Acknowledged {
-		return nil // an acknowledgement of having read a record implies no authority
+		// An acknowledgement of having read a record implies no
+		// authority, but where a record says otherwise (an alarm's
+		// acknowledgement takes charge of it).
+		if need, ok := Needs(entity, m); ok && !slices.ContainsFunc(need, a.Can) {
+			return errs.E(errs.Forbidden, "esign.meaning_needs_permission")
+		}
+		return nil
 	}
 	need, ok := Needs(entity, m)
 	if !ok {
@@ -95,6 +101,9 @@ var permits = map[kindMeaning][]identity.Permission{
 	{"lot", Rejected}: {identity.PermLotStatus},
 	// A piece of equipment's qualification renewed by maintenance.
 	{"equipment", Approved}: {identity.PermEquipmentMaintain},
+	// An environmental alarm's acknowledgement takes charge of it: by
+	// those who work deviations (supervisors, quality assurance).
+	{"environment_alarm", Acknowledged}: {identity.PermDeviationWork},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

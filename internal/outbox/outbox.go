@@ -37,6 +37,10 @@ const (
 	// CertificatePublished: the qualified person certified a batch; its
 	// certificate of analysis is published to the batch's client.
 	CertificatePublished = "certificate.published"
+	// AlarmEscalated: an environmental alarm was not acknowledged in
+	// time (its sensor, kind, level, when raised and its coded message
+	// in the payload).
+	AlarmEscalated = "environment.alarm.escalated"
 )
 
 // Event is one thing a committed command did.

@@ -343,7 +343,37 @@ func (d *Deviation) Settled(batchID string) bool {
 const (
 	SourceBatchRecord = "batch_record"
 	SourceManual      = "manual"
+	// SourceEnvironment: an action-level excursion of environmental
+	// monitoring (environment.Alarm), opened by galenix itself.
+	SourceEnvironment = "environment"
 )
+
+// ExcursionDeviation is the deviation an action-level excursion in a room
+// or on a line opens for one client: its title a coded text (what, where,
+// when), its impacts that client's batches in progress there during the
+// excursion, each to be assessed. A client's deviation names only its own
+// batches: another client's batches in the room get their own deviation.
+func ExcursionDeviation(clientID string, title text.Coded, impacts []Impact, now time.Time) *Deviation {
+	return &Deviation{ClientID: clientID, State: DeviationOpen, OpenedAt: now, Source: SourceEnvironment, Title: title.String(),
+		Impacts: slices.Clone(impacts), Actions: []Action{}}
+}
+
+// AddImpacts adds to an excursion's deviation the batches found concerned
+// since it opened (one that started while the excursion lasted), while it
+// is still open, before anyone assessed it; false when nothing changed.
+func AddImpacts(d Deviation, more []Impact) (*Deviation, bool) {
+	if d.State != DeviationOpen {
+		return &d, false
+	}
+	d.Impacts = slices.Clone(d.Impacts)
+	changed := false
+	for _, im := range more {
+		if !slices.ContainsFunc(d.Impacts, func(x Impact) bool { return x.BatchID == im.BatchID }) {
+			d.Impacts, changed = append(d.Impacts, im), true
+		}
+	}
+	return &d, changed
+}
 
 // NewDeviation is a deviation a person reports by hand: what deviated, in
 // their words, for a client, about one of its batches or none.

@@ -8,6 +8,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // TestOpenDeviation: staff who see production report a deviation in their
@@ -84,5 +85,28 @@ func TestPlanAndSignedContent(t *testing.T) {
 	if cv.Code != "DEV-1" || cv.State != DeviationVerified || cv.Class != Major || cv.InvestigatorName != "" || cv.RootCause != "" ||
 		len(cv.Impacts) != 0 || len(cv.Actions) != 0 || cv.ClassReason != "" {
 		t.Errorf("the client's view: %+v", cv)
+	}
+}
+
+// TestExcursionDeviation: an excursion's deviation is the environment's,
+// titled by a coded text, its impacts the client's batches; batches found
+// concerned later are added while it is open, never twice, and not once
+// it was assessed.
+func TestExcursionDeviation(t *testing.T) {
+	title := text.Code("stored.deviation.excursion", text.Str("T-1"), text.Str("x"), text.Str("2026-06-01 08:00:00 UTC"))
+	d := ExcursionDeviation("alpha", title, []Impact{{BatchID: "b1", Lot: "L1"}}, t0)
+	if d.Source != SourceEnvironment || d.State != DeviationOpen || d.Title != title.String() || d.ClientID != "alpha" || len(d.Impacts) != 1 {
+		t.Fatalf("opened: %+v", d)
+	}
+	more, changed := AddImpacts(*d, []Impact{{BatchID: "b1", Lot: "L1"}, {BatchID: "b2", Lot: "L2"}})
+	if !changed || len(more.Impacts) != 2 || more.Impacts[1].BatchID != "b2" || len(d.Impacts) != 1 {
+		t.Errorf("added: %+v (was %+v)", more.Impacts, d.Impacts)
+	}
+	if _, changed := AddImpacts(*more, []Impact{{BatchID: "b2"}}); changed {
+		t.Error("a batch added twice")
+	}
+	more.State = DeviationAssessed
+	if _, changed := AddImpacts(*more, []Impact{{BatchID: "b3"}}); changed {
+		t.Error("a batch added to an assessed deviation")
 	}
 }

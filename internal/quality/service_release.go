@@ -2,6 +2,7 @@ package quality
 
 import (
 	"context"
+	"galenix/internal/text"
 	"sort"
 	"strconv"
 	"time"
@@ -120,4 +121,8 @@ type ReleaseView struct {
 	Blockers []Blocker
 	// Decision is the register's line, once decided.
 	Decision *Certification
+	// Excursions are the action-level excursions of environmental
+	// monitoring in the batch's room and on its line while it was in
+	// progress, in words (each opened a deviation naming the batch).
+	Excursions []text.Msg
 }

@@ -294,6 +294,9 @@ type AppendResult struct {
 	Opened []Gap            `json:"opened,omitempty"`
 	Closed []Gap            `json:"closed,omitempty"`
 	Seal   environment.Seal `json:"-"`
+	// Fresh are the new readings as stored (times to the microsecond,
+	// flags set): what alarm evaluation goes on from.
+	Fresh []environment.Reading `json:"-"`
 }
 
 // Gap is a missing range of a sensor's sequence numbers as first seen.
@@ -490,7 +493,7 @@ func (tx *Tx) appendReadings(batch []environment.Reading, refused environment.Co
 	if err := tx.insertReadings(res.BatchID, fresh); err != nil {
 		return nil, err
 	}
-	res.New = len(fresh)
+	res.New, res.Fresh = len(fresh), fresh
 	res.Seal = environment.SealOf(fresh)
 	return res, tx.Audit([]audit.Change{{Entity: entityReadingBatch, EntityID: res.BatchID, Field: fieldSeal, New: res.Seal.String()}}, "")
 }
@@ -1049,6 +1052,16 @@ func (tx *Tx) alarm(id string, a *environment.Alarm) error {
 		"environment.alarm.not_found")
 }
 
+// alarmLocked reads an alarm and locks it until the commit: its course
+// and its acknowledgement are written one at a time.
+func (tx *Tx) alarmLocked(id string, a *environment.Alarm) error {
+	q := `SELECT ` + alarmCols + ` FROM environment_alarms WHERE id = ?`
+	if tx.db.dialect == Postgres {
+		q += ` FOR UPDATE`
+	}
+	return tx.byID(q, id, func(sc scanner) error { return scanAlarm(sc, a) }, "environment.alarm.not_found")
+}
+
 // entityAlarm is the entity of an alarm in the audit trail.
 const entityAlarm = "environment_alarm"
 
@@ -1073,8 +1086,8 @@ func (tx *Tx) writeAlarm(a *environment.Alarm, old *environment.Alarm) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	if _, err := tx.exec(`UPDATE environment_alarms SET end_at = ?, acked_at = ?, record = ? WHERE id = ?`,
-		orNull(a.End), orNull(a.AckAt), string(rec), a.ID); err != nil {
+	if _, err := tx.exec(`UPDATE environment_alarms SET end_at = ?, acked_at = ?, escalated_at = ?, record = ? WHERE id = ?`,
+		orNull(a.End), orNull(a.AckAt), orNull(a.Escalated), string(rec), a.ID); err != nil {
 		return err
 	}
 	return tx.Audit(changes, "")
@@ -1093,47 +1106,56 @@ func (e *EnvironmentStore) RecordAlarms(ctx context.Context, m *environment.Mach
 		if err := tx.sensor(m.SensorID, &environment.Sensor{}); err != nil {
 			return asField(err, "sensor_id")
 		}
-		open := map[environment.AlarmKind]*environment.Alarm{environment.AlarmLimit: m.Limit, environment.AlarmSilence: m.Silence,
-			environment.AlarmGap: m.Gap}
-		opened := map[environment.AlarmKind]string{}
-		for i := range events {
-			a := events[i].Alarm
-			if a.SensorID != m.SensorID {
-				return errs.Field("sensor_id", "environment.alarm.not_found")
+		return tx.recordAlarms(m, events)
+	})
+}
+
+// recordAlarms persists the events' alarms and the machine's state, in
+// the transaction (see RecordAlarms).
+func (tx *Tx) recordAlarms(m *environment.Machine, events []environment.Event) error {
+	open := map[environment.AlarmKind]*environment.Alarm{environment.AlarmLimit: m.Limit, environment.AlarmSilence: m.Silence,
+		environment.AlarmGap: m.Gap}
+	opened := map[environment.AlarmKind]string{}
+	for i := range events {
+		a := events[i].Alarm
+		if a.SensorID != m.SensorID {
+			return errs.Field("sensor_id", "environment.alarm.not_found")
+		}
+		if a.ID == "" {
+			a.ID = opened[a.Kind]
+		}
+		if a.ID == "" {
+			if events[i].Kind != environment.Opened {
+				return errs.E(errs.NotFound, "environment.alarm.not_found")
 			}
-			if a.ID == "" {
-				a.ID = opened[a.Kind]
+			a.ID = NewID()
+			opened[a.Kind] = a.ID
+			if err := tx.writeAlarm(&a, nil); err != nil {
+				return err
 			}
-			if a.ID == "" {
-				if events[i].Kind != environment.Opened {
-					return errs.E(errs.NotFound, "environment.alarm.not_found")
-				}
-				a.ID = NewID()
-				opened[a.Kind] = a.ID
-				if err := tx.writeAlarm(&a, nil); err != nil {
-					return err
-				}
-			} else {
-				var old environment.Alarm
-				if err := tx.alarm(a.ID, &old); err != nil {
-					return err
-				}
-				if old.SensorID != m.SensorID || old.Kind != a.Kind {
-					return errs.E(errs.NotFound, "environment.alarm.not_found")
-				}
-				// What a person recorded stays as it was.
-				a.AckBy, a.AckAt, a.AckComment, a.AckSignatureID = old.AckBy, old.AckAt, old.AckComment, old.AckSignatureID
-				if err := tx.writeAlarm(&a, &old); err != nil {
-					return err
-				}
+		} else {
+			// Locked: an acknowledgement signed meanwhile is not
+			// overwritten.
+			var old environment.Alarm
+			if err := tx.alarmLocked(a.ID, &old); err != nil {
+				return err
 			}
-			events[i].Alarm.ID = a.ID
-			if o := open[a.Kind]; o != nil && o.ID == "" && o.Start.Equal(a.Start) {
-				o.ID = a.ID
+			if old.SensorID != m.SensorID || old.Kind != a.Kind {
+				return errs.E(errs.NotFound, "environment.alarm.not_found")
+			}
+			// What a person recorded stays as it was.
+			a.AckBy, a.AckAt, a.AckComment, a.AckSignatureID = old.AckBy, old.AckAt, old.AckComment, old.AckSignatureID
+			a.Escalated = old.Escalated
+			if err := tx.writeAlarm(&a, &old); err != nil {
+				return err
 			}
 		}
-		return tx.saveMachine(m)
-	})
+		events[i].Alarm.ID = a.ID
+		if o := open[a.Kind]; o != nil && o.ID == "" && o.Start.Equal(a.Start) {
+			o.ID = a.ID
+		}
+	}
+	return tx.saveMachine(m)
 }
 
 func (tx *Tx) saveMachine(m *environment.Machine) error {

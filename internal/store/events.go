@@ -101,6 +101,9 @@ func (db *DB) onSigned() {
 	lab := db.Lab()
 	db.On(SignatureGiven, specTable.entity, lab.SpecSigned)
 	db.On(SignatureGiven, oosTable.entity, lab.OOSSigned)
+	// An alarm's acknowledgement is a signature (meaning acknowledged)
+	// with its comment.
+	db.On(SignatureGiven, entityAlarm, func(tx *Tx, ev Event) error { return acknowledgeAlarm(tx, ev.Signature) })
 }
 
 // The entities whose events another context subscribes to, by the names

@@ -92,6 +92,9 @@ func (s *ReleaseStore) View(ctx context.Context, batchID string) (*quality.Relea
 			return err
 		}
 		v = &quality.ReleaseView{Releasing: *c, Review: *rv, Blockers: quality.Blockers(*c)}
+		if v.Excursions, err = tx.releaseExcursions(b); err != nil {
+			return err
+		}
 		var line quality.Certification
 		switch err := scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ?`, b.ID), &line); err {
 		case nil:

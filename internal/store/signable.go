@@ -60,6 +60,8 @@ var signables = map[string]signable{
 	oosTable.entity:  signableOOS,
 	// Quality's records.
 	devTable.entity: signableDeviation,
+	// Environmental monitoring: an alarm's acknowledgement.
+	entityAlarm: signableAlarm,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

@@ -80,6 +80,7 @@ type releaseView struct {
 	Deviations     []quality.Deviation     `json:"deviations"`
 	Lots           []production.Lot        `json:"lots"`
 	Blockers       []blockerAnswer         `json:"blockers"`
+	Excursions     []blockerAnswer         `json:"excursions"`
 	Certifiable    bool                    `json:"certifiable"`
 	Decision       *quality.Certification  `json:"decision"`
 }
@@ -87,7 +88,10 @@ type releaseView struct {
 func releaseAnswer(lang string, v *quality.ReleaseView) releaseView {
 	out := releaseView{Batch: v.Batch, Review: v.Review, Exceptions: nonNil(v.Exceptions), Spec: v.Spec, Samples: nonNil(v.Samples),
 		Results: nonNil(v.Results), Investigations: nonNil(v.Investigations), Deviations: nonNil(v.Deviations), Lots: nonNil(v.Lots),
-		Blockers: []blockerAnswer{}, Certifiable: len(v.Blockers) == 0, Decision: v.Decision}
+		Blockers: []blockerAnswer{}, Excursions: []blockerAnswer{}, Certifiable: len(v.Blockers) == 0, Decision: v.Decision}
+	for _, x := range v.Excursions {
+		out.Excursions = append(out.Excursions, blockerAnswer{Key: x.Key, Message: x.Localize(lang)})
+	}
 	for _, b := range v.Blockers {
 		out.Blockers = append(out.Blockers, blockerAnswer{Key: b.Key, Message: text.Render(lang, b.Key, b.Args...)})
 	}

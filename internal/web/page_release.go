@@ -113,7 +113,10 @@ type releasePage struct {
 	prodBase
 	View     *quality.ReleaseView
 	Blockers []string
-	Tests    []releaseTest
+	// Excursions are the environment's action-level excursions during
+	// the batch's manufacture, in words.
+	Excursions []string
+	Tests      []releaseTest
 	// CanDecide: the reader is a qualified person and the batch QA
 	// reviewed, not yet decided.
 	CanDecide bool
@@ -147,6 +150,9 @@ func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status in
 	}
 	for _, b := range v.Blockers {
 		d.Blockers = append(d.Blockers, text.Render(d.Lang, b.Key, b.Args...))
+	}
+	for _, x := range v.Excursions {
+		d.Excursions = append(d.Excursions, x.Localize(d.Lang))
 	}
 	if v.Spec != nil {
 		for _, sm := range v.Samples {
