@@ -42,7 +42,7 @@ var reference = func() time.Time {
 // start loads it again. On a database that already has a site it does
 // nothing and returns false.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts, production, quality, drills), inside the
+// rooms, lines, people, clients, accounts, production, quality, environment, drills), inside the
 // transaction, before the next stage begins: the server logs the progress
 // with it, and tests use it to stop a load half-way. The system loads it,
 // as a history (store.DB.WriteHistory), whoever asks.
@@ -85,6 +85,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"accounts", func() error { return l.accounts(hash) }},
 			{"production", l.production},
 			{"quality", l.quality},
+			{"environment", l.environment},
 			{"drills", l.drills},
 		} {
 			if err := s.run(); err != nil {
