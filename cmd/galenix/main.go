@@ -44,6 +44,8 @@ Commands:
   cert      make a self-signed TLS certificate and key for a first install
   totp      "totp reset-lost": after the key of second-factor secrets is lost,
             remove the second factors it sealed (audited)
+  simulate  "simulate sensors": publish realistic readings of environmental sensors
+            through an MQTT broker, or in bulk over HTTP (demo and load tests)
   version   print the version
   help      show this help, or a command's help: galenix help <command>
 
@@ -81,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cert(rest, stdout, stderr)
 	case "totp":
 		err = totpCmd(rest, stdout, stderr)
+	case "simulate":
+		err = simulateCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "galenix", versionString())
 	case "help", "-h", "-help", "--help":
