@@ -13,9 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"galenix/internal/environment"
-	"galenix/internal/errs"
-	"galenix/internal/identity"
 	"galenix/internal/simulate"
 	"galenix/internal/store"
 )
@@ -76,7 +73,7 @@ func simulateSensors(args []string, stderr io.Writer) error {
 	step := time.Duration(float64(time.Minute) / f.rate)
 	now := time.Now().UTC().Truncate(step)
 
-	specs, base, err := f.known(ctx, now, step)
+	specs, base, err := f.known(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,21 +81,11 @@ func simulateSensors(args []string, stderr io.Writer) error {
 	if want == 0 && f.data == "" && f.dsn == "" {
 		want = 2000
 	}
-	if want > 0 && len(specs) > want {
-		specs, base = specs[:want], base[:want]
-	}
-	if extra := want - len(specs); extra > 0 {
-		tb := simulate.TimeBase(now, step)
-		for _, s := range simulate.Synthesize(extra) {
-			specs, base = append(specs, s), append(base, tb)
-		}
-	}
-	if len(specs) == 0 {
+	m, base := simulate.Site(specs, base, want, f.seed, now, step)
+	if len(m.Specs) == 0 {
 		return errors.New("no sensor to simulate: the database has none; say how many with --sensors")
 	}
-	m := &simulate.Model{Seed: f.seed, Specs: specs, Start: now, Step: step,
-		// The last sensor goes silent after a quarter of an hour.
-		Silent: map[int]time.Time{len(specs) - 1: now.Add(15 * time.Minute)}}
+	specs = m.Specs
 
 	var s simulate.Sender
 	if f.http != "" {
@@ -144,9 +131,8 @@ func (f *simulateFlags) check() error {
 	return nil
 }
 
-// known reads the sensors of the database given, if any: their models from
-// their limits, and their sequence bases from the last number received.
-func (f *simulateFlags) known(ctx context.Context, now time.Time, step time.Duration) ([]simulate.Spec, []uint64, error) {
+// known reads the sensors of the database given, if any.
+func (f *simulateFlags) known(ctx context.Context) ([]simulate.Spec, []uint64, error) {
 	if f.data == "" && f.dsn == "" {
 		return nil, nil, nil
 	}
@@ -160,31 +146,5 @@ func (f *simulateFlags) known(ctx context.Context, now time.Time, step time.Dura
 		return nil, nil, err
 	}
 	defer db.Close()
-	ctx = identity.WithActor(ctx, identity.System)
-	env := db.Environment()
-	sensors, err := env.Sensors(ctx, "")
-	if err != nil {
-		return nil, nil, err
-	}
-	if f.sensors > 0 && len(sensors) > f.sensors {
-		sensors = sensors[:f.sensors]
-	}
-	var specs []simulate.Spec
-	var base []uint64
-	for i := range sensors {
-		s := &sensors[i]
-		l, err := env.Limits(ctx, s.ID)
-		if errs.Is(err, errs.NotFound) {
-			l, err = &environment.Limits{}, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		t, err := env.Tracker(ctx, s.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		specs, base = append(specs, simulate.SpecOf(s, l)), append(base, t.High)
-	}
-	return specs, base, nil
+	return simulate.FromStore(ctx, db, f.sensors)
 }

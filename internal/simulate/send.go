@@ -21,6 +21,8 @@ import (
 	"github.com/eclipse/paho.golang/paho"
 
 	"galenix/internal/environment"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
 	"galenix/internal/ingest"
 	"galenix/internal/store"
 )
@@ -154,6 +156,80 @@ func SpecOf(s *environment.Sensor, l *environment.Limits) Spec {
 		sp.High = sp.Low + 1
 	}
 	return sp
+}
+
+// FromStore reads the sensors galenix knows, at most limit (0: all):
+// their models from their limits (SpecOf) and their sequence bases from
+// the last number received of each.
+func FromStore(ctx context.Context, db *store.DB, limit int) ([]Spec, []uint64, error) {
+	ctx = identity.WithActor(ctx, identity.System)
+	env := db.Environment()
+	sensors, err := env.Sensors(ctx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	if limit > 0 && len(sensors) > limit {
+		sensors = sensors[:limit]
+	}
+	var specs []Spec
+	var base []uint64
+	for i := range sensors {
+		s := &sensors[i]
+		l, err := env.Limits(ctx, s.ID)
+		if errs.Is(err, errs.NotFound) {
+			l, err = &environment.Limits{}, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		t, err := env.Tracker(ctx, s.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		specs, base = append(specs, SpecOf(s, l)), append(base, t.High)
+	}
+	return specs, base, nil
+}
+
+// Site is the model of a site's sensors from now on, one reading every
+// step: the sensors known (specs, with their sequence bases), completed by
+// synthesized ones up to want (0: those known only), the last of them
+// going silent after a quarter of an hour.
+func Site(specs []Spec, base []uint64, want int, seed uint64, now time.Time, step time.Duration) (*Model, []uint64) {
+	if want > 0 && len(specs) > want {
+		specs, base = specs[:want], base[:want]
+	}
+	if extra := want - len(specs); extra > 0 {
+		tb := TimeBase(now, step)
+		for _, s := range Synthesize(extra) {
+			specs, base = append(specs, s), append(base, tb)
+		}
+	}
+	m := &Model{Seed: seed, Specs: specs, Start: now, Step: step}
+	if len(specs) > 0 {
+		m.Silent = map[int]time.Time{len(specs) - 1: now.Add(15 * time.Minute)}
+	}
+	return m, base
+}
+
+// Serve publishes the readings of the sensors of db through the broker
+// until ctx is done: what "serve --demo" runs when asked to simulate.
+func Serve(ctx context.Context, db *store.DB, broker string, step time.Duration, log *slog.Logger) error {
+	specs, base, err := FromStore(ctx, db, 0)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(step)
+	m, base := Site(specs, base, 0, 1, now, step)
+	if len(m.Specs) == 0 {
+		return errors.New("no sensor to simulate")
+	}
+	s, err := DialMQTT(ctx, broker, 30*time.Second, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return Run(ctx, m, base, s, 0, log)
 }
 
 // --- MQTT
