@@ -199,6 +199,8 @@ func serve(args []string, stderr io.Writer) error {
 		"at capacity, the longest a read waits for its turn before it answers 503 (env GALENIX_READ_WAIT)")
 	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
+	simulateBroker := fs.String("simulate", os.Getenv("GALENIX_SIMULATE"),
+		"with --demo: publish simulated readings of the demo's sensors through the MQTT broker at this `URL`, as tcp://127.0.0.1:1883 (env GALENIX_SIMULATE)")
 	totpKey := totpKeyFlag(fs)
 	var tlsf tlsFlags
 	tlsf.register(fs)
@@ -211,6 +213,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log, err := opsf.logger(stderr)
 	if err != nil {
+		return usageError{err}
+	}
+	if err := checkSimulate(*simulateBroker, *demo); err != nil {
+		fmt.Fprintln(stderr, "galenix serve:", err)
 		return usageError{err}
 	}
 	proxies, err := opsf.proxies()
@@ -233,6 +239,9 @@ func serve(args []string, stderr io.Writer) error {
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err
+	}
+	if *simulateBroker != "" {
+		go simulateDemo(ctx, m.DB, *simulateBroker, log)
 	}
 	return m.Run(ctx)
 }

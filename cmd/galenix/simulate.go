@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
@@ -73,7 +74,7 @@ func simulateSensors(args []string, stderr io.Writer) error {
 	step := time.Duration(float64(time.Minute) / f.rate)
 	now := time.Now().UTC().Truncate(step)
 
-	specs, base, err := f.known(ctx)
+	k, err := f.known(ctx)
 	if err != nil {
 		return err
 	}
@@ -81,11 +82,12 @@ func simulateSensors(args []string, stderr io.Writer) error {
 	if want == 0 && f.data == "" && f.dsn == "" {
 		want = 2000
 	}
-	m, base := simulate.Site(specs, base, want, f.seed, now, step)
+	m, base := simulate.Site(k.Specs, k.Base, want, f.seed, now, step)
 	if len(m.Specs) == 0 {
 		return errors.New("no sensor to simulate: the database has none; say how many with --sensors")
 	}
-	specs = m.Specs
+	m.InOperation = k.Operation()
+	specs := m.Specs
 
 	var s simulate.Sender
 	if f.http != "" {
@@ -132,19 +134,41 @@ func (f *simulateFlags) check() error {
 }
 
 // known reads the sensors of the database given, if any.
-func (f *simulateFlags) known(ctx context.Context) ([]simulate.Spec, []uint64, error) {
+func (f *simulateFlags) known(ctx context.Context) (*simulate.Known, error) {
 	if f.data == "" && f.dsn == "" {
-		return nil, nil, nil
+		return &simulate.Known{}, nil
 	}
 	if f.data != "" {
 		if _, err := os.Stat(f.data); err != nil {
-			return nil, nil, fmt.Errorf("--data %s: %w", f.data, err)
+			return nil, fmt.Errorf("--data %s: %w", f.data, err)
 		}
 	}
 	db, err := store.Open(ctx, store.Config{DataDir: f.data, DSN: f.dsn})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer db.Close()
 	return simulate.FromStore(ctx, db, f.sensors)
+}
+
+// checkSimulate checks serve's --simulate: simulated readings go into the
+// demo's database only, never a site's.
+func checkSimulate(broker string, demo bool) error {
+	if broker == "" {
+		return nil
+	}
+	if !demo {
+		return errors.New("--simulate needs --demo: simulated readings never go into a site's own records")
+	}
+	f := simulateFlags{broker: broker, rate: 6}
+	return f.check()
+}
+
+// simulateDemo publishes the demo's sensors' readings, one every ten
+// seconds each, until ctx is done; a failure is logged, the server runs on.
+func simulateDemo(ctx context.Context, db *store.DB, broker string, log *slog.Logger) {
+	log.Info("simulating the demo's sensors", "broker", broker)
+	if err := simulate.Serve(ctx, db, broker, 10*time.Second, log); err != nil && ctx.Err() == nil {
+		log.Error("the sensor simulator stopped", "err", err)
+	}
 }

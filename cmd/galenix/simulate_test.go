@@ -38,6 +38,8 @@ func TestSimulateArgs(t *testing.T) {
 		{[]string{"simulate", "sensors", "--broker", "tcp://127.0.0.1:1883", "--duration", "-1s"}, "--duration cannot be negative"},
 		{[]string{"simulate", "sensors", "--broker", "tcp://127.0.0.1:1883", "extra"}, `unexpected argument "extra"`},
 		{[]string{"simulate", "sensors", "--broker", "127.0.0.1:1883"}, "give the broker's URL"},
+		{[]string{"serve", "--simulate", "tcp://127.0.0.1:1883"}, "--simulate needs --demo"},
+		{[]string{"serve", "--demo", "--simulate", "localhost"}, "give the broker's URL"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(c.args, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), c.want) {

@@ -9,6 +9,7 @@ import (
 	"galenix/internal/environment"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/simulate"
 	"galenix/internal/site"
 )
 
@@ -243,5 +244,74 @@ func TestEnvironmentDemo(t *testing.T) {
 	m, err := env.Machine(ctx, byCode[envSilentSensor].ID)
 	if err != nil || m.Silence == nil || m.Silence.ID != silentAlarm.ID {
 		t.Errorf("silent sensor's machine: %+v, %v", m, err)
+	}
+}
+
+// TestEnvironmentSimulated checks the simulator reads the demo's sensors as
+// galenix knows them: each sequence continuing the stored ones, the rooms
+// of the batches in progress in operation, and its live readings within
+// the demo's limits in the room's state (but the day's excursion), so
+// that "serve --demo --simulate" raises no alarm the story does not hold.
+func TestEnvironmentSimulated(t *testing.T) {
+	db := loadedSQLite(t)
+	ctx := identity.WithActor(context.Background(), identity.System)
+	env := db.Environment()
+	k, err := simulate.FromStore(ctx, db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sensors, err := env.Sensors(ctx, "")
+	if err != nil || len(k.Specs) != len(sensors) {
+		t.Fatalf("%d sensors simulated of %d (%v)", len(k.Specs), len(sensors), err)
+	}
+	byCode := map[string]environment.Sensor{}
+	for _, s := range sensors {
+		byCode[s.Code] = s
+	}
+	rooms := map[string]site.Room{}
+	for _, r := range read(t, db).rooms {
+		rooms[r.Code] = r
+	}
+	if k.Operating[rooms["B70-F01"].ID] {
+		t.Error("a cold room in operation")
+	}
+	operating := 0
+	for code, r := range rooms {
+		if k.Operating[r.ID] && strings.HasPrefix(code, "B30-B") {
+			operating++
+		}
+	}
+	if operating == 0 {
+		t.Error("no grade B room of Bâtiment 30 in operation, whereas batches are in progress on its lines")
+	}
+	now := time.Now().UTC().Truncate(10 * time.Second)
+	m, base := simulate.Site(k.Specs, k.Base, 0, 1, now, 10*time.Second)
+	m.InOperation = k.Operation()
+	exc, _ := m.Excursion(0)
+	for n := range int64(3) {
+		for _, msg := range m.Round(n, base) {
+			s := byCode[msg.Sensor]
+			if n == 0 {
+				tr, err := env.Tracker(ctx, s.ID)
+				if err != nil || msg.Seq != tr.High+1 {
+					t.Errorf("%s: first seq %d, stored up to %d (%v)", msg.Sensor, msg.Seq, tr.High, err)
+				}
+			}
+			if m.Specs[exc.Sensor].Code == msg.Sensor && exc.In(msg.At) {
+				continue
+			}
+			l, err := env.Limits(ctx, s.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state := environment.AtRest
+			if m.InOperation(s.PlaceID, msg.At) {
+				state = environment.InOperation
+			}
+			th := l.For(state)
+			if (th.ActionHigh != nil && msg.Value > *th.ActionHigh) || (th.ActionLow != nil && msg.Value < *th.ActionLow && s.Kind != environment.KindPressureDiff) {
+				t.Errorf("%s %s: %v beyond its limits %+v", msg.Sensor, state, msg.Value, th)
+			}
+		}
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
+	"galenix/internal/production"
+	"galenix/internal/site"
 	"galenix/internal/store"
 )
 
@@ -158,21 +160,29 @@ func SpecOf(s *environment.Sensor, l *environment.Limits) Spec {
 	return sp
 }
 
-// FromStore reads the sensors galenix knows, at most limit (0: all):
-// their models from their limits (SpecOf) and their sequence bases from
-// the last number received of each.
-func FromStore(ctx context.Context, db *store.DB, limit int) ([]Spec, []uint64, error) {
+// Known is what galenix knows of the sensors simulated: their models
+// from their limits (SpecOf), their sequence bases (the last number
+// received of each), and which of their places are in operation.
+type Known struct {
+	Specs []Spec
+	Base  []uint64
+	// Operating: the places (rooms, lines) with a batch in progress when
+	// read, a grade A zone's background room included.
+	Operating map[string]bool
+}
+
+// FromStore reads the sensors galenix knows, at most limit (0: all).
+func FromStore(ctx context.Context, db *store.DB, limit int) (*Known, error) {
 	ctx = identity.WithActor(ctx, identity.System)
 	env := db.Environment()
 	sensors, err := env.Sensors(ctx, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if limit > 0 && len(sensors) > limit {
 		sensors = sensors[:limit]
 	}
-	var specs []Spec
-	var base []uint64
+	k := &Known{Operating: map[string]bool{}}
 	for i := range sensors {
 		s := &sensors[i]
 		l, err := env.Limits(ctx, s.ID)
@@ -180,15 +190,47 @@ func FromStore(ctx context.Context, db *store.DB, limit int) ([]Spec, []uint64, 
 			l, err = &environment.Limits{}, nil
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		t, err := env.Tracker(ctx, s.ID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		specs, base = append(specs, SpecOf(s, l)), append(base, t.High)
+		k.Specs, k.Base = append(k.Specs, SpecOf(s, l)), append(k.Base, t.High)
 	}
-	return specs, base, nil
+	// The batch record decides: a batch in progress on a line holds the
+	// line and its room in operation, and the room a grade A zone stands in.
+	batches, err := db.Production().Batches(ctx, production.BatchFilter{States: []production.BatchState{production.BatchInProgress}})
+	if err != nil {
+		return nil, err
+	}
+	lines, err := db.Site().Lines(ctx, site.LineFilter{})
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := db.Site().Rooms(ctx, site.RoomFilter{})
+	if err != nil {
+		return nil, err
+	}
+	room := map[string]site.Room{}
+	for _, r := range rooms {
+		room[r.ID] = r
+	}
+	line := map[string]site.Line{}
+	for _, ln := range lines {
+		line[ln.ID] = ln
+	}
+	for _, b := range batches {
+		ln, ok := line[b.LineID]
+		if !ok {
+			continue
+		}
+		k.Operating[ln.ID], k.Operating[ln.RoomID] = true, true
+		if z := room[ln.RoomID]; z.Grade == site.GradeA && z.CascadesTo != "" {
+			k.Operating[z.CascadesTo] = true
+		}
+	}
+	return k, nil
 }
 
 // Site is the model of a site's sensors from now on, one reading every
@@ -215,12 +257,13 @@ func Site(specs []Spec, base []uint64, want int, seed uint64, now time.Time, ste
 // Serve publishes the readings of the sensors of db through the broker
 // until ctx is done: what "serve --demo" runs when asked to simulate.
 func Serve(ctx context.Context, db *store.DB, broker string, step time.Duration, log *slog.Logger) error {
-	specs, base, err := FromStore(ctx, db, 0)
+	k, err := FromStore(ctx, db, 0)
 	if err != nil {
 		return err
 	}
 	now := time.Now().UTC().Truncate(step)
-	m, base := Site(specs, base, 0, 1, now, step)
+	m, base := Site(k.Specs, k.Base, 0, 1, now, step)
+	m.InOperation = k.Operation()
 	if len(m.Specs) == 0 {
 		return errors.New("no sensor to simulate")
 	}
@@ -230,6 +273,22 @@ func Serve(ctx context.Context, db *store.DB, broker string, step time.Duration,
 	}
 	defer s.Close()
 	return Run(ctx, m, base, s, 0, log)
+}
+
+// Operation is the Model.InOperation of the sensors known and others: a
+// place galenix knows is in operation when a batch was in progress there
+// when read (the batch record decides); another follows DefaultOperation.
+func (k *Known) Operation() func(string, time.Time) bool {
+	places := map[string]bool{}
+	for _, s := range k.Specs {
+		places[s.Room] = true
+	}
+	return func(room string, t time.Time) bool {
+		if places[room] {
+			return k.Operating[room]
+		}
+		return DefaultOperation(room, t)
+	}
 }
 
 // --- MQTT

@@ -8,7 +8,7 @@ import (
 )
 
 // site is a small site: two rooms with every kind of sensor, one silent.
-func site(seed uint64) *Model {
+func smallSite(seed uint64) *Model {
 	var specs []Spec
 	for _, room := range []string{"R1", "R2"} {
 		specs = append(specs,
@@ -50,7 +50,7 @@ func (m *Model) beyond(r Reading) bool {
 // open and drop the pressure, particle counts higher in operation, a
 // daily temperature cycle, and the same series from the same seed.
 func TestModel(t *testing.T) {
-	m := site(7)
+	m := smallSite(7)
 	const days = 3
 	steps := int64(days * Day / time.Minute)
 	excursions := map[int64]map[int]bool{} // day → sensors beyond their band
@@ -144,7 +144,7 @@ func TestModel(t *testing.T) {
 	}
 
 	// Determinism: the same seed, the same series; another, another.
-	same, other := site(7), site(8)
+	same, other := smallSite(7), smallSite(8)
 	diff := 0
 	for n := range int64(500) {
 		for i := range m.Specs {
@@ -167,7 +167,7 @@ func TestModel(t *testing.T) {
 // TestPinnedAndDrift checks a pinned excursion replaces the day's drawn one
 // and a drift stays inside the band, near its edge.
 func TestPinnedAndDrift(t *testing.T) {
-	m := site(1)
+	m := smallSite(1)
 	at := m.Start.Add(10 * time.Hour)
 	m.Pinned = map[int64]Excursion{0: {Sensor: 3, Start: at, End: at.Add(20 * time.Minute)}}
 	m.Drifts = []Excursion{{Sensor: 6, Start: at, End: at.Add(30 * time.Minute)}}
@@ -191,7 +191,7 @@ func TestPinnedAndDrift(t *testing.T) {
 }
 
 func BenchmarkAt(b *testing.B) {
-	m := site(1)
+	m := smallSite(1)
 	for i := 0; b.Loop(); i++ {
 		m.At(i%len(m.Specs), int64(i))
 	}
