@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"galenix/internal/audit"
+	"galenix/internal/identity"
 	"galenix/internal/simulate"
 	"galenix/internal/store"
 )
@@ -167,8 +169,23 @@ func checkSimulate(broker string, demo bool) error {
 // simulateDemo publishes the demo's sensors' readings, one every ten
 // seconds each, until ctx is done; a failure is logged, the server runs on.
 func simulateDemo(ctx context.Context, db *store.DB, broker string, log *slog.Logger) {
+	if ok, err := demoDatabase(ctx, db); err != nil || !ok {
+		log.Error("no sensor simulation: the database holds a site of its own, not the demo", "err", err)
+		return
+	}
 	log.Info("simulating the demo's sensors", "broker", broker)
 	if err := simulate.Serve(ctx, db, broker, 10*time.Second, log); err != nil && ctx.Err() == nil {
 		log.Error("the sensor simulator stopped", "err", err)
 	}
+}
+
+// demoDatabase reports whether the database holds the demo: its first
+// audit entry is the demo's load ("serve --demo" on a site's own database
+// loads nothing, and the simulator must not feed that site's records).
+func demoDatabase(ctx context.Context, db *store.DB) (bool, error) {
+	es, err := db.Audit().Entries(identity.WithActor(ctx, identity.System), audit.Filter{Limit: 1})
+	if err != nil || len(es) == 0 {
+		return false, err
+	}
+	return es[0].Command == "demo.load", nil
 }

@@ -154,6 +154,21 @@ func TestSimulateHTTP(t *testing.T) {
 	if ms := srv.readings["B1-C01-PA1"]; len(ms) == 0 || ms[0].Seq != 1 {
 		t.Errorf("B1-C01-PA1: first reading sent %+v, want seq 1 (none received)", ms)
 	}
+
+	// "serve --demo --simulate" on a site's own database simulates nothing.
+	db, err := store.Open(context.Background(), store.Config{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if ok, err := demoDatabase(context.Background(), db); ok || err != nil {
+		t.Errorf("a site's own database taken for the demo's: %v, %v", ok, err)
+	}
+	var logs bytes.Buffer
+	simulateDemo(context.Background(), db, "tcp://127.0.0.1:1", logger(&logs))
+	if !strings.Contains(logs.String(), "not the demo") {
+		t.Errorf("simulateDemo on a site's own database: %s", logs.String())
+	}
 }
 
 // sensorsDB makes a database with a room and two sensors, the first

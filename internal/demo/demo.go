@@ -3,8 +3,9 @@
 // shifts, teams and about 800 staff, three client laboratories and the demo
 // accounts of CONTRACT.md; then production: materials and lots, the
 // clients' products and master batch records, batches executed in the last
-// days and a schedule filling the lines for the coming weeks; and two past
-// restore drills of the site's backups.
+// days and a schedule filling the lines for the coming weeks; the sensors of
+// its environmental monitoring and their last day (environment.go); and two
+// past restore drills of the site's backups.
 //
 // Every name, code and count is fixed data, so two loads give the same site;
 // only the record ids, made by the store, differ. The production dates are
