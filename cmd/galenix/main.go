@@ -44,6 +44,8 @@ Commands:
   cert      make a self-signed TLS certificate and key for a first install
   totp      "totp reset-lost": after the key of second-factor secrets is lost,
             remove the second factors it sealed (audited)
+  simulate  "simulate sensors": publish realistic readings of environmental sensors
+            through an MQTT broker, or in bulk over HTTP (demo and load tests)
   version   print the version
   help      show this help, or a command's help: galenix help <command>
 
@@ -81,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cert(rest, stdout, stderr)
 	case "totp":
 		err = totpCmd(rest, stdout, stderr)
+	case "simulate":
+		err = simulateCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "galenix", versionString())
 	case "help", "-h", "-help", "--help":
@@ -195,6 +199,8 @@ func serve(args []string, stderr io.Writer) error {
 		"at capacity, the longest a read waits for its turn before it answers 503 (env GALENIX_READ_WAIT)")
 	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
+	simulateBroker := fs.String("simulate", os.Getenv("GALENIX_SIMULATE"),
+		"with --demo: publish simulated readings of the demo's sensors through the MQTT broker at this `URL`, as tcp://127.0.0.1:1883 (env GALENIX_SIMULATE)")
 	totpKey := totpKeyFlag(fs)
 	var tlsf tlsFlags
 	tlsf.register(fs)
@@ -215,6 +221,10 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	log, err := opsf.logger(stderr)
 	if err != nil {
+		return usageError{err}
+	}
+	if err := checkSimulate(*simulateBroker, *demo); err != nil {
+		fmt.Fprintln(stderr, "galenix serve:", err)
 		return usageError{err}
 	}
 	proxies, err := opsf.proxies()
@@ -242,6 +252,9 @@ func serve(args []string, stderr io.Writer) error {
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err
+	}
+	if *simulateBroker != "" {
+		go simulateDemo(ctx, m.DB, *simulateBroker, log)
 	}
 	return m.Run(ctx)
 }
