@@ -527,5 +527,11 @@ func exerciseEnvironment(t *testing.T, e *env) string {
 	if err := env.RecordAlarms(sys, m, events); err != nil {
 		t.Fatal(err)
 	}
+	// Left unacknowledged, it is escalated by the leader's job (no API
+	// does it): an hour later, once.
+	esc, err := env.EscalateAlarms(sys, 15*time.Minute, now.Add(time.Hour))
+	if err != nil || len(esc) != 1 {
+		t.Fatalf("escalation: %v, %d alarms", err, len(esc))
+	}
 	return id
 }
