@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +34,7 @@ type node struct {
 	m       *app.Main
 	stop    func() error
 	sensors map[string]string // code → id
+	token   string            // a gateway's machine token (telemetry:write)
 }
 
 // startNode opens galenix on the database, subscribed to the broker, and
@@ -65,9 +69,19 @@ func startNode(dir, dsn, broker string, sensors int) (*node, error) {
 		x := &environment.Sensor{Code: code(i), Name: "Temperature", Kind: environment.KindTemperature, Place: environment.PlaceRoom,
 			PlaceID: r.ID, Location: "Wall", LocationSince: today.AddDate(0, -1, 0), CalibratedOn: today.AddDate(0, -1, 0),
 			CalibrationDue: today.AddDate(0, 6, 0), Decimals: 2}
-		if err = m.DB.Environment().CreateSensor(system, x); err == nil {
-			n.sensors[x.Code] = x.ID
+		if err = m.DB.Environment().CreateSensor(system, x); err != nil {
+			break
 		}
+		n.sensors[x.Code] = x.ID
+		// The room's limits, without delay: every reading is evaluated
+		// by the alarm machine, and one over 24 °C raises an alarm at once.
+		l, _ := environment.RoomLimits(&r, x.Kind)
+		l.SensorID = x.ID
+		err = m.DB.Environment().SetLimits(system, &l, "")
+	}
+	if err == nil {
+		n.token, err = m.DB.Identity().Admin().CreateToken(system, &identity.Token{Name: "Bench gateway",
+			Scopes: []identity.TokenScope{identity.ScopeTelemetryWrite}, ExpiresAt: time.Now().Add(24 * time.Hour)}, "Benchmark")
 	}
 	if err != nil {
 		return nil, errors.Join(err, n.stop())
@@ -154,4 +168,86 @@ func viaMQTT(n *node, b *testmqtt.Broker, rs []reading, gateways, inflight int) 
 		return 0, fmt.Errorf("galenix committed %.0f readings of %d: %w", got-base, len(rs), err)
 	}
 	return float64(len(rs)) / time.Since(t0).Seconds(), nil
+}
+
+// viaHTTP sends rs to the bulk endpoint in batches of batch readings from
+// writers at once, as gateways do, each answered once committed; it
+// returns the readings per second.
+func viaHTTP(n *node, rs []reading, batch, writers int) (float64, error) {
+	bs := batches(rs, batch)
+	t0 := time.Now()
+	err := fanOut(len(bs), writers, func(i int) error {
+		type item struct {
+			Sensor string    `json:"sensor"`
+			Seq    uint64    `json:"seq"`
+			At     time.Time `json:"at"`
+			Value  float64   `json:"value"`
+		}
+		body := struct {
+			Readings []item `json:"readings"`
+		}{}
+		for _, r := range bs[i] {
+			body.Readings = append(body.Readings, item{code(r.sensor), r.seq, r.at, r.value})
+		}
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", n.m.URL()+"/api/v1/readings", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+n.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var res struct {
+			Stored int `json:"stored"`
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &res) != nil || res.Stored != len(bs[i]) {
+			return fmt.Errorf("bulk intake: %s: %.300s", resp.Status, raw)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return float64(len(rs)) / time.Since(t0).Seconds(), nil
+}
+
+// alarmLatency publishes, on k sensors one after the other, a reading over
+// the action limit, and times each from its publish until its alarm is
+// recorded, as the alarm list reads it. It returns the p50 and p99.
+func alarmLatency(n *node, b *testmqtt.Broker, k int, seq uint64) (p50, p99 time.Duration, err error) {
+	conn, err := net.Dial("tcp", b.Addr())
+	if err != nil {
+		return 0, 0, err
+	}
+	c := paho.NewClient(paho.ClientConfig{Conn: conn, ClientID: "bench-alarms"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err = c.Connect(ctx, &paho.Connect{ClientID: "bench-alarms", CleanStart: true, KeepAlive: 30})
+	cancel()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Disconnect(&paho.Disconnect{})
+	var took []time.Duration
+	for i := range min(k, len(n.sensors)) {
+		id := n.sensors[code(i)]
+		body, _ := json.Marshal(map[string]any{"seq": seq, "at": time.Now().UTC().Format(time.RFC3339Nano), "value": 30.0})
+		t0 := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := c.Publish(ctx, &paho.Publish{Topic: ingest.Topic(code(i)), QoS: 1, Payload: body})
+		cancel()
+		if err != nil {
+			return 0, 0, err
+		}
+		if err := waitFor(func() bool {
+			as, err := n.m.DB.Environment().Alarms(system, id, 1)
+			return err == nil && len(as) > 0
+		}, 30*time.Second); err != nil {
+			return 0, 0, fmt.Errorf("no alarm for %s: %w", code(i), err)
+		}
+		took = append(took, time.Since(t0))
+	}
+	slices.Sort(took)
+	return took[len(took)/2], took[(len(took)*99)/100], nil
 }
