@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"galenix/internal/identity"
 )
 
 // LeaderEvery is how often a node tries to take the lead, and the leader
@@ -31,6 +33,7 @@ func (m *Main) jobs() []*job {
 		{name: "audit.checkpoint", every: m.Config.CheckpointEvery, run: m.signCheckpoint, final: true},
 		{name: "idempotency.purge", every: time.Hour, run: m.purgeIdempotencyKeys},
 		{name: "outbox.prune", every: time.Hour, run: m.pruneOutbox},
+		{name: "environment.rollup", every: time.Minute, run: m.rollUpEnvironment},
 	}
 }
 
@@ -43,6 +46,16 @@ func (m *Main) purgeIdempotencyKeys(ctx context.Context) error {
 	n, err := m.DB.Idempotency().Purge(ctx, m.DB.Now().Add(-IdempotencyKeep))
 	if err == nil && n > 0 {
 		m.Log.Info("idempotency keys purged", "count", n)
+	}
+	return err
+}
+
+// rollUpEnvironment makes the roll-ups of the environmental readings of
+// the intervals closed since its last run (a run cut short resumes).
+func (m *Main) rollUpEnvironment(ctx context.Context) error {
+	run, err := m.DB.Environment().RollUp(identity.WithActor(ctx, identity.System))
+	if err == nil && run.Minutes+run.Hours > 0 {
+		m.Log.Debug("environment roll-ups made", "minutes", run.Minutes, "hours", run.Hours)
 	}
 	return err
 }

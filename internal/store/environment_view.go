@@ -14,33 +14,14 @@ import (
 	"galenix/internal/production"
 )
 
-// SensorStatus is a sensor as the live pages show it: its alarm level as
-// last evaluated, whether it was heard at all and whether it went silent,
-// its open alarms; with detail, its last reading and its limits.
-type SensorStatus struct {
-	Sensor environment.Sensor
-	// Level is the level its alarm machine is at; empty: never evaluated.
-	Level environment.Level
-	// Heard: a reading was evaluated; Silent: a silence alarm is open.
-	Heard, Silent bool
-	OpenAlarms    int
-	// Last and Limits, with detail (nil when none).
-	Last   *environment.Reading
-	Limits *environment.Limits
-}
-
-// NoData reports whether the sensor gives no current value: never heard,
-// or silent.
-func (s *SensorStatus) NoData() bool { return !s.Heard || s.Silent }
-
 // SensorStatuses returns the sensors of the places (all sensors when
 // places is empty) with their status, by code; detail adds each one's
 // last reading and limits (for a room's few sensors, not the whole site).
-func (e *EnvironmentStore) SensorStatuses(ctx context.Context, places []string, detail bool) ([]SensorStatus, error) {
+func (e *EnvironmentStore) SensorStatuses(ctx context.Context, places []string, detail bool) ([]environment.SensorStatus, error) {
 	if err := actorOf(ctx).Require(identity.PermSiteView); err != nil {
 		return nil, err
 	}
-	var out []SensorStatus
+	var out []environment.SensorStatus
 	err := e.db.Read(ctx, func(tx *Tx) error {
 		q := `SELECT ` + sensorCols + ` FROM environment_sensors`
 		var args []any
@@ -55,7 +36,7 @@ func (e *EnvironmentStore) SensorStatuses(ctx context.Context, places []string, 
 			return err
 		}
 		for rows.Next() {
-			var s SensorStatus
+			var s environment.SensorStatus
 			if err := scanSensor(rows, &s.Sensor); err != nil {
 				rows.Close()
 				return err
@@ -68,7 +49,7 @@ func (e *EnvironmentStore) SensorStatuses(ctx context.Context, places []string, 
 		if len(out) == 0 {
 			return nil
 		}
-		byID := map[string]*SensorStatus{}
+		byID := map[string]*environment.SensorStatus{}
 		for i := range out {
 			byID[out[i].Sensor.ID] = &out[i]
 		}

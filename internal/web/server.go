@@ -98,6 +98,9 @@ type Deps struct {
 	// Drills lists the restore drills of the site's backups; nil: their
 	// list answers an internal error.
 	Drills DrillReader
+	// EnvironmentViews reads what the environmental monitoring pages and
+	// the series API show; nil: their routes answer an internal error.
+	EnvironmentViews EnvironmentViews
 }
 
 // required names the dependencies every server needs: their handlers call
@@ -198,6 +201,7 @@ func New(d Deps) *Server {
 	s.routesDeviationPages()
 	s.routesBackup()
 	s.routesEquipmentWork()
+	s.routesEnvironmentPages()
 	return s
 }
 
