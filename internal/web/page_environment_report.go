@@ -191,7 +191,7 @@ func (s *Server) environmentRoomPDF(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	a, _ := identity.ActorFrom(ctx)
 	lang, zone := rep.lang, s.zone()
-	setup := pdfSetup{title: tr(lang, "env.pdf.title") + " " + rep.room.Code, lang: lang, margin: 12, fontSize: 9, pageLabel: rep.room.Code}
+	setup := pdfSetup{title: tr(lang, "env.pdf.title") + " " + rep.room.Code, lang: lang, landscape: true, margin: 12, fontSize: 9, pageLabel: rep.room.Code}
 	m, err := newPDF(setup)
 	if err != nil {
 		s.exportError(w, r, errs.Wrap(err, "room report PDF"))
