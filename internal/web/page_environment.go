@@ -491,7 +491,7 @@ func resolutionOf(w time.Duration) string {
 	case w < 24*time.Hour:
 		return strings.TrimSuffix(w.String(), "0m0s")
 	}
-	return strings.TrimSuffix((w / (24 * time.Hour)).String(), "ns") + "d"
+	return strings.TrimSuffix((w/(24*time.Hour)).String(), "ns") + "d"
 }
 
 // apiSensorSeries answers GET /api/v1/sensors/{id}/series?from&to: the

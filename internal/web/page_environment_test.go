@@ -2,10 +2,10 @@ package web_test
 
 import (
 	"bytes"
-	"html"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
