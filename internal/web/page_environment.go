@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -491,7 +492,7 @@ func resolutionOf(w time.Duration) string {
 	case w < 24*time.Hour:
 		return strings.TrimSuffix(w.String(), "0m0s")
 	}
-	return strings.TrimSuffix((w/(24*time.Hour)).String(), "ns") + "d"
+	return strconv.Itoa(int(w/(24*time.Hour))) + "d"
 }
 
 // apiSensorSeries answers GET /api/v1/sensors/{id}/series?from&to: the

@@ -38,7 +38,7 @@
 
   var colours = { alert: "#d99a00", action: "#b3261e" };
   var series = [
-    { value: function (u, v) { return v == null ? "—" : stamp.format(new Date(v * 1000)); } },
+    { label: label("time"), value: function (u, v) { return v == null ? "—" : stamp.format(new Date(v * 1000)); } },
     { label: label("mean"), stroke: "#0b4f6c", width: 2, value: function (u, v) { return fmt(v); }, spanGaps: false },
     { label: label("min"), stroke: "#7fb3cc", width: 1, value: function (u, v) { return fmt(v); } },
     { label: label("max"), stroke: "#7fb3cc", width: 1, value: function (u, v) { return fmt(v); } }
