@@ -505,6 +505,11 @@ func (s *Server) apiSensorSeries(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	sensor, err := ev.Sensor(ctx, r.PathValue("id"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
 	q := r.URL.Query()
 	var from, to time.Time
 	for _, p := range []struct {
@@ -521,11 +526,6 @@ func (s *Server) apiSensorSeries(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		*p.dst = t
-	}
-	sensor, err := ev.Sensor(ctx, r.PathValue("id"))
-	if err != nil {
-		s.apiError(w, r, err)
-		return
 	}
 	series, err := ev.Series(ctx, sensor.ID, from, to)
 	if err != nil {

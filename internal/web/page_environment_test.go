@@ -7,21 +7,18 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"galenix/docs"
 	"galenix/internal/environment"
 	"galenix/internal/identity"
 	"galenix/internal/pdf/pdftest"
 	"galenix/internal/site"
 	"galenix/internal/store"
 	"galenix/internal/text"
-	"galenix/internal/web"
 )
 
 func fptr(f float64) *float64 { return &f }
@@ -45,12 +42,6 @@ func newEnvEnv(t *testing.T) *envEnv {
 	t.Helper()
 	e := &envEnv{env: newEnv(t, store.SQLite)}
 	db := e.db
-	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency(),
-		Lab: db.Lab(), Deviations: db.Deviations(), EnvironmentViews: db.Environment()})
-	e.srv.Close()
-	e.srv = httptest.NewServer(checkContract(t, e.web.Handler()))
-	t.Cleanup(e.srv.Close)
-
 	ctx := identity.WithActor(context.Background(), identity.System)
 	env := db.Environment()
 	now := time.Now().UTC().Truncate(time.Second)
