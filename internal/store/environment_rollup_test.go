@@ -80,6 +80,19 @@ func TestEnvironmentRollups(t *testing.T) {
 			}
 		}
 		check(raw)
+		// A series ends at its last reading: the hour still open comes
+		// from its minutes, the minute still open from the raw readings.
+		for _, span := range []time.Duration{3*time.Hour + 2*time.Minute, 40 * time.Hour} {
+			series, err := env.Series(as(bruno), s.ID, now.Add(time.Minute).Add(-span), now.Add(time.Minute))
+			must(t, err)
+			total := int64(0)
+			for _, p := range series.Points {
+				total += p.Count
+			}
+			if total != int64(len(raw)) || !series.Points[len(series.Points)-1].At.Add(series.Width).After(now) {
+				t.Errorf("series over %s at %s: %d readings, want %d up to now", span, series.Width, total, len(raw))
+			}
+		}
 
 		// A second run adds nothing.
 		run, err = env.RollUp(ctx)

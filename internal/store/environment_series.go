@@ -67,9 +67,10 @@ func (e *EnvironmentStore) Series(ctx context.Context, sensorID string, from, to
 		if err != nil {
 			return err
 		}
-		if s.Width != stored {
-			rs = environment.Merge(rs, s.Width)
+		if rs, err = tx.rollupTail(sensorID, rs, stored, from, to); err != nil {
+			return err
 		}
+		rs = environment.Merge(rs, s.Width)
 		for i := range rs {
 			r := &rs[i]
 			s.Points = append(s.Points, environment.SeriesPoint{At: r.Start, Min: r.Min, Max: r.Max, Mean: r.Mean(), Count: r.Count})
@@ -80,4 +81,47 @@ func (e *EnvironmentStore) Series(ctx context.Context, sensorID string, from, to
 		return nil, err
 	}
 	return s, nil
+}
+
+// seriesTail bounds the end of a series that is rolled up as it is read,
+// past the roll-ups stored.
+const seriesTail = 3 * time.Hour
+
+// rollupTail completes the stored roll-ups rs of width (a minute or an
+// hour), read up to to, with what the roll-up job has not reached yet
+// (the interval still open, the last minutes): the stored minutes past
+// the last hour, then the raw readings past the last minute, rolled up as
+// they are read — within seriesTail of the end, so that a live plot ends
+// at its last reading. The caller merges the intervals that meet.
+func (tx *Tx) rollupTail(sensorID string, rs []environment.Rollup, width time.Duration, from, to time.Time) ([]environment.Rollup, error) {
+	start := from
+	if n := len(rs); n > 0 {
+		start = rs[n-1].Start.Add(width)
+	}
+	start = later(start, to.Add(-seriesTail))
+	if !start.Before(to) {
+		return rs, nil
+	}
+	if width == environment.Hour {
+		ms, err := tx.rollups(sensorID, environment.Minute, start, to)
+		if err != nil {
+			return nil, err
+		}
+		if n := len(ms); n > 0 {
+			rs = append(rs, environment.Merge(ms, environment.Hour)...)
+			start = ms[n-1].Start.Add(environment.Minute)
+		}
+	}
+	raw, err := tx.readings(sensorID, start, to)
+	if err != nil {
+		return nil, err
+	}
+	return append(rs, environment.Roll(raw, width)...), nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
