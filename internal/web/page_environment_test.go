@@ -245,6 +245,10 @@ func TestEnvironmentPages(t *testing.T) {
 					t.Errorf("room %s is not shown %s", room, state)
 				}
 			}
+			// The view renews itself: colours and counts follow the alarms.
+			if !strings.Contains(string(site.body), `<div id="env-live" hx-get="/environment" hx-trigger="every 30s" hx-select="#env-live"`) {
+				t.Error("the site view does not renew itself")
+			}
 			if !strings.Contains(string(site.body), `href="/environment"`) {
 				t.Error("the administrator's menu lacks the environment")
 			}
