@@ -30,7 +30,9 @@ func TestLeaderRollsUpReadings(t *testing.T) {
 	s := environment.Sensor{Code: "T1", Name: "Temperature", Kind: environment.KindTemperature, Place: environment.PlaceRoom,
 		Location: "Wall", LocationSince: now.AddDate(0, -1, 0), CalibrationDue: now.AddDate(1, 0, 0), Decimals: 1}
 	for _, step := range []func() error{
-		func() error { return m.DB.Site().CreateSite(sys, &site.Site{Code: "S", Name: "Site", Timezone: "Europe/Paris"}) },
+		func() error {
+			return m.DB.Site().CreateSite(sys, &site.Site{Code: "S", Name: "Site", Timezone: "Europe/Paris"})
+		},
 		func() error { return m.DB.Site().CreateBuilding(sys, &b) },
 		func() error { r.BuildingID = b.ID; return m.DB.Site().CreateRoom(sys, &r) },
 		func() error { s.PlaceID = r.ID; return m.DB.Environment().CreateSensor(sys, &s) },
