@@ -202,6 +202,8 @@ func serve(args []string, stderr io.Writer) error {
 	ldapf.register(fs)
 	var opsf opsFlags
 	opsf.register(fs)
+	var mqttf mqttFlags
+	mqttf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -220,12 +222,16 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	mqttCfg, err := mqttf.config()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
 		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
-		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}}, log)
+		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

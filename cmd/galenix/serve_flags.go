@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/ingest"
 	"galenix/internal/ldap"
 )
 
@@ -145,4 +146,38 @@ func (f *opsFlags) proxies() ([]netip.Prefix, error) {
 		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
 	}
 	return out, nil
+}
+
+// mqttFlags are serve's flags for the sensors' readings through the site's
+// MQTT broker.
+type mqttFlags struct {
+	url, clientID, username, passwordFile string
+	sessionExpiry                         time.Duration
+}
+
+func (f *mqttFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "mqtt", os.Getenv("GALENIX_MQTT"), "subscribe to the sensors' readings on the MQTT broker at this `URL` (mqtt://HOST:PORT, or tls://HOST:PORT); off when empty (env GALENIX_MQTT)")
+	fs.StringVar(&f.clientID, "mqtt-client-id", os.Getenv("GALENIX_MQTT_CLIENT_ID"), "this node's MQTT client `ID`, the name of its session at the broker: the same across restarts, another on each node; galenix-HOSTNAME when empty (env GALENIX_MQTT_CLIENT_ID)")
+	fs.DurationVar(&f.sessionExpiry, "mqtt-session-expiry", envDuration("GALENIX_MQTT_SESSION_EXPIRY", 24*time.Hour), "how long the broker keeps this node's session, queuing its share of the readings, while the node is away (env GALENIX_MQTT_SESSION_EXPIRY)")
+	fs.StringVar(&f.username, "mqtt-username", os.Getenv("GALENIX_MQTT_USERNAME"), "`NAME` galenix connects to the broker as; anonymous when empty (env GALENIX_MQTT_USERNAME)")
+	fs.StringVar(&f.passwordFile, "mqtt-password-file", os.Getenv("GALENIX_MQTT_PASSWORD_FILE"), "`FILE` holding the password of --mqtt-username (env GALENIX_MQTT_PASSWORD_FILE; or the password itself in env GALENIX_MQTT_PASSWORD)")
+}
+
+// config returns the MQTT intake's configuration, reading the password.
+func (f *mqttFlags) config() (ingest.MQTTConfig, error) {
+	c := ingest.MQTTConfig{URL: f.url, ClientID: f.clientID, SessionExpiry: f.sessionExpiry, Username: f.username}
+	if c.URL == "" || c.Username == "" {
+		return c, nil
+	}
+	switch {
+	case f.passwordFile != "":
+		b, err := os.ReadFile(f.passwordFile)
+		if err != nil {
+			return c, fmt.Errorf("MQTT password file: %w", err)
+		}
+		c.Password = []byte(strings.TrimRight(string(b), "\r\n"))
+	default:
+		c.Password = []byte(os.Getenv("GALENIX_MQTT_PASSWORD"))
+	}
+	return c, nil
 }

@@ -26,6 +26,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/demo"
 	"galenix/internal/identity"
+	"galenix/internal/ingest"
 	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
 	"galenix/internal/outbox"
@@ -79,6 +80,9 @@ type Config struct {
 	// at 503, so that the balancer moves traffic away before connections
 	// close. 0 means 5 s; a negative value, no drain.
 	DrainTimeout time.Duration
+	// MQTT, when its URL is set, subscribes this node to the sensors'
+	// readings on the site's broker (shared with the other nodes).
+	MQTT ingest.MQTTConfig
 }
 
 // Main is a running galenix: its database and its HTTP server. The
@@ -104,6 +108,9 @@ type Main struct {
 	// outbox delivers what the commands did to the subscribers after
 	// their commit (subscribe, in outbox.go).
 	outbox *outbox.Dispatcher
+	// mqtt takes the sensors' readings in from the broker; nil when no
+	// broker is configured.
+	mqtt *ingest.MQTT
 }
 
 // New returns a galenix not yet started.
@@ -157,6 +164,11 @@ func (m *Main) Open(ctx context.Context) error {
 	tlsConfig, err := m.tlsConfig()
 	if err != nil {
 		return err
+	}
+	if m.Config.MQTT.URL != "" {
+		if _, err := ingest.BrokerURL(m.Config.MQTT.URL); err != nil {
+			return err
+		}
 	}
 	// Passwords are checked in worker processes at a lower priority, so
 	// that a burst of signatures gives way to the requests under way. The
@@ -234,6 +246,15 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	reg.MustRegister(m.leaderMetrics()...)
 	reg.MustRegister(newQualityMetrics(db.Release().Metrics, m.Log))
+	if m.Config.MQTT.URL != "" {
+		// The readings are committed by the store (alarms are not
+		// evaluated on this path yet).
+		sink := &ingest.StoreSink{Env: db.Environment()}
+		if m.mqtt, err = ingest.NewMQTT(m.Config.MQTT, sink, m.Log); err != nil {
+			return err
+		}
+		reg.MustRegister(m.mqtt.Collectors()...)
+	}
 	ids := db.Identity()
 	if dir != nil {
 		m.checkDirectory(ctx, dir)
@@ -247,6 +268,8 @@ func (m *Main) Open(ctx context.Context) error {
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
 		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
+		Environment:    db.Environment(),
+		Readings:       &ingest.StoreSink{Env: db.Environment()},
 		Zone:           siteZone(ctx, db, m.Log),
 		TrustedProxies: m.Config.TrustedProxies,
 	})
@@ -411,6 +434,21 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("starting the outbox's dispatcher: %w", err)
 	}
 	defer m.outbox.Stop()
+	if m.mqtt != nil {
+		// Every node subscribes (the broker shares the readings among
+		// them); on stop, the batch under way commits and the rest waits
+		// at the broker, unacknowledged, for the next start.
+		if err := m.mqtt.Start(); err != nil {
+			return fmt.Errorf("starting the MQTT intake: %w", err)
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := m.mqtt.Stop(ctx); err != nil {
+				m.Log.Warn("stopping the MQTT intake", "err", err)
+			}
+		}()
+	}
 	m.Log.Info("galenix listening", "url", m.URL())
 	errc := make(chan error, 1)
 	go func() {

@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"galenix/internal/environment"
+	"galenix/internal/identity"
 	"galenix/internal/store"
 )
 
@@ -132,7 +133,9 @@ func (s *StoreSink) resolve(ctx context.Context, ref string) (string, error) {
 	if s.codes != nil && time.Since(s.read) < refreshEvery {
 		return ref, nil
 	}
-	sensors, err := s.Env.Sensors(ctx, "")
+	// The codes are the intake's own lookup: read as galenix itself, a
+	// machine token holding no right to list the sensors.
+	sensors, err := s.Env.Sensors(identity.WithActor(ctx, identity.System), "")
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,8 @@
 package text_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -246,4 +248,38 @@ func usedDynamically(code, k string) bool {
 		return true
 	}
 	return false
+}
+
+// TestCatalogueKeysOnce: a key is written once in each file. A JSON
+// decoder keeps the last of two silently, so a key added twice (two
+// changes merged) would change its words without anyone seeing it.
+func TestCatalogueKeysOnce(t *testing.T) {
+	for _, lang := range []string{"fr", "en"} {
+		b, err := os.ReadFile(filepath.Join("catalog", lang+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := json.NewDecoder(bytes.NewReader(b))
+		if _, err := d.Token(); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for d.More() {
+			k, err := d.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v json.RawMessage
+			if err := d.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			if seen[k.(string)] {
+				t.Errorf("%s.json: %q is written twice", lang, k)
+			}
+			seen[k.(string)] = true
+		}
+		if len(seen) < 100 {
+			t.Fatalf("%s.json: %d keys read", lang, len(seen))
+		}
+	}
 }

@@ -59,10 +59,10 @@ func TestRenderCount(t *testing.T) {
 		n    int
 		want string
 	}{
-		{text.FR, 0, "0 lot"}, {text.FR, 1, "1 lot"}, {text.FR, 2, "2 lots"},
-		{text.EN, 0, "0 batches"}, {text.EN, 1, "1 batch"}, {text.EN, 12, "12 batches"},
+		{text.FR, 0, "0 entrée"}, {text.FR, 1, "1 entrée"}, {text.FR, 2, "2 entrées"},
+		{text.EN, 0, "0 entries"}, {text.EN, 1, "1 entry"}, {text.EN, 12, "12 entries"},
 	} {
-		if got := text.RenderCount(tt.lang, "batches.count", tt.n, tt.n); got != tt.want {
+		if got := text.RenderCount(tt.lang, "audit.pdf.count", tt.n, tt.n); got != tt.want {
 			t.Errorf("RenderCount(%s, %d) = %q, want %q", tt.lang, tt.n, got, tt.want)
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/client"
 	"galenix/internal/identity"
+	"galenix/internal/ingest"
 	"galenix/internal/site"
 	"galenix/internal/store"
 	"galenix/internal/testpg"
@@ -205,7 +206,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 	}
 
 	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency(),
-		Lab: db.Lab(), Deviations: db.Deviations(), EnvironmentViews: db.Environment()})
+		Lab: db.Lab(), Deviations: db.Deviations(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
 	e.srv = httptest.NewServer(checkContract(t, e.web.Handler()))
 	t.Cleanup(e.srv.Close)
 	return e
@@ -383,7 +384,8 @@ func (r reply) wantError(t *testing.T, status int, code, field string) apiError 
 }
 
 // tables are the tables whose rows a refused request must leave as they are.
-var tables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shifts", "teams", "people", "clients", "accounts", "sessions", "audit_log"}
+var tables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shifts", "teams", "people", "clients", "accounts", "sessions", "audit_log",
+	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_alarms"}
 
 // snapshot counts the rows of every table and the audit entries.
 func (e *env) snapshot(t *testing.T) map[string]int {

@@ -174,6 +174,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		specDraft := exerciseLab(t, prod)
 		// Deviations and CAPA: every step of the workflow.
 		exerciseDeviations(t, prod.p)
+		// Environmental monitoring: sensors, limits, readings, an alarm.
+		sensor := exerciseEnvironment(t, e)
 
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.
@@ -204,7 +206,9 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 				body: map[string]any{"value": "7.30"}},
 			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
 				body: map[string]any{"justifications": map[string]string{prod.exception: "pH 8.2: buffer re-prepared, see the deviation."}}},
-			"/api/v1/specs/{id}": {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
+			"/api/v1/specs/{id}":          {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
+			"/api/v1/sensors/{id}":        {id: sensor, field: "name", value: "Renamed sensor"},
+			"/api/v1/sensors/{id}/limits": {id: sensor, field: "delay_s", value: 30},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

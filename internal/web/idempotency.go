@@ -143,7 +143,7 @@ func (s *Server) requestKey(w http.ResponseWriter, r *http.Request, api bool) (k
 		}
 		// The body is read for its hash and given back to the handler,
 		// which bounds its size as before.
-		body, rerr := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+		body, rerr := io.ReadAll(io.LimitReader(r.Body, bodyLimit(r)+1))
 		if rerr != nil {
 			return "", "", errs.E(errs.Invalid, "web.request_body_could_not")
 		}

@@ -91,7 +91,8 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"accounts", "sessions", "password_history", "client_assignments", "api_tokens", "security_events", "settings",
 	"signatures", "signature_challenges", "products", "materials", "material_lots", "masters", "orders", "batches",
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
-	"specs", "samples", "results", "oos_investigations"}
+	"specs", "samples", "results", "oos_investigations",
+	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -489,5 +490,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 	maps.Copy(cases, labIdemCases(t, p, product))
 	// Deviations and CAPA (api_deviation_test.go).
 	maps.Copy(cases, deviationIdemCases(t, p))
+	// Environmental monitoring's (api_environment_test.go).
+	maps.Copy(cases, environmentIdemCases(t, e))
 	return cases
 }

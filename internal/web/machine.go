@@ -17,9 +17,9 @@ var machineRoutes = map[identity.TokenScope][]string{
 		"GET /api/v1/lines", "GET /api/v1/lines/{id}",
 		"GET /api/v1/equipment", "GET /api/v1/equipment/{id}",
 	},
-	// The telemetry and badge intakes will list their routes here.
-	identity.ScopeTelemetryWrite: nil,
-	identity.ScopeAccessWrite:    nil,
+	identity.ScopeTelemetryWrite: {intakePattern},
+	// The badge intake will list its routes here.
+	identity.ScopeAccessWrite: nil,
 }
 
 // machineMayUse reports whether a machine (an API token) may call the route

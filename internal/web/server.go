@@ -23,6 +23,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/ingest"
 	"galenix/internal/production"
 	"galenix/internal/quality"
 	"galenix/internal/site"
@@ -98,6 +99,12 @@ type Deps struct {
 	// Drills lists the restore drills of the site's backups; nil: their
 	// list answers an internal error.
 	Drills DrillReader
+	// Environment is environmental monitoring: sensors, limits, readings,
+	// alarms; nil: its routes answer an internal error.
+	Environment EnvironmentService
+	// Readings commits the readings of the bulk intake (and evaluates
+	// their alarms); nil: the intake answers an internal error.
+	Readings ingest.Sink
 	// EnvironmentViews reads what the environmental monitoring pages and
 	// the series API show; nil: their routes answer an internal error.
 	EnvironmentViews EnvironmentViews
@@ -201,6 +208,7 @@ func New(d Deps) *Server {
 	s.routesDeviationPages()
 	s.routesBackup()
 	s.routesEquipmentWork()
+	s.routesEnvironment()
 	s.routesEnvironmentPages()
 	return s
 }

@@ -96,6 +96,7 @@ func TestVersionedPUT(t *testing.T) {
 		draft := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, "MBR-CEF"))
 		labPeople(t, p)
 		specDraft := p.created(t, "lab", "/api/v1/specs", specBody(product))
+		sensor := sensorWithLimits(t, e, "VER-T1")
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
@@ -115,7 +116,12 @@ func TestVersionedPUT(t *testing.T) {
 			"/api/v1/specs/{id}":     {id: specDraft, field: "title", who: "lab"},
 			"/api/v1/materials/{id}": {id: p.api, field: "name", who: "supervisor"},
 			"/api/v1/policy":         {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
+			"/api/v1/sensors/{id}":   {id: sensor, field: "name"},
 		}
+		cases["/api/v1/sensors/{id}/limits"] = struct {
+			id, field, who string
+			value          func(i int) any
+		}{id: sensor, field: "delay_s", value: func(i int) any { return float64(60 + i) }}
 		seen := 0
 		for _, route := range putRoutes(t) {
 			if _, ok := versionedElsewhere[route]; ok {
