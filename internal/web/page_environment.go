@@ -70,11 +70,15 @@ func (s *Server) routesEnvironmentPages() {
 	s.handle("GET", "/api/v1/sensors/{id}/series", false, s.apiSensorSeries)
 }
 
-// envViews is the environment's reader, or the error of a server built
-// without one.
-func (s *Server) envViews() (EnvironmentViews, error) {
+// envViews is the environment's reader for the request's actor: site
+// staff only, as the environment's API (envRead) — a client laboratory's
+// user is refused, the rooms' conditions are the site's.
+func (s *Server) envViews(ctx context.Context) (EnvironmentViews, error) {
+	if _, err := s.envRead(ctx); err != nil {
+		return nil, err
+	}
 	if s.EnvironmentViews == nil {
-		return nil, errs.E(errs.Internal, "env.unavailable")
+		return nil, errs.E(errs.Internal, "web.environment_unavailable")
 	}
 	return s.EnvironmentViews, nil
 }
@@ -162,7 +166,7 @@ type envRoom struct {
 
 func (s *Server) environmentPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ev, err := s.envViews()
+	ev, err := s.envViews(ctx)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -264,7 +268,7 @@ type envSensorRow struct {
 
 func (s *Server) environmentRoomPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ev, err := s.envViews()
+	ev, err := s.envViews(ctx)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -390,7 +394,7 @@ type envLimitLine struct {
 
 func (s *Server) environmentSensorPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ev, err := s.envViews()
+	ev, err := s.envViews(ctx)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -500,7 +504,7 @@ func resolutionOf(w time.Duration) string {
 // the plot within environment.MaxSeriesPoints points.
 func (s *Server) apiSensorSeries(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ev, err := s.envViews()
+	ev, err := s.envViews(ctx)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

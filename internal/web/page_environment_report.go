@@ -41,7 +41,7 @@ type envReport struct {
 // last seven days by default; at most MaxReportDays.
 func (s *Server) roomReport(r *http.Request) (*envReport, error) {
 	ctx := r.Context()
-	ev, err := s.envViews()
+	ev, err := s.envViews(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -292,6 +292,14 @@ func TestEnvironmentPages(t *testing.T) {
 	if page := e.call(t, "operator", "GET", "/floor", nil); strings.Contains(string(page.body), `href="/environment"`) {
 		t.Error("an operator's menu shows the environment")
 	}
+	// The rooms' conditions are the site's: a client's user is refused
+	// the pages, the reports and the series.
+	for _, path := range []string{"/environment", "/environment/rooms/" + e.roomB.ID, "/environment/sensors/" + e.temp.ID,
+		"/environment/rooms/" + e.roomB.ID + "/report.csv", "/api/v1/sensors/" + e.temp.ID + "/series?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z"} {
+		if r := e.call(t, "client-alpha", "GET", path, nil); r.status != http.StatusForbidden {
+			t.Errorf("a client's user GET %s: %d, want 403", path, r.status)
+		}
+	}
 
 	// The reports of the room over the last two days.
 	zone := site.DefaultLocation()
