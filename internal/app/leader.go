@@ -34,6 +34,7 @@ func (m *Main) jobs() []*job {
 		{name: "idempotency.purge", every: time.Hour, run: m.purgeIdempotencyKeys},
 		{name: "outbox.prune", every: time.Hour, run: m.pruneOutbox},
 		{name: "environment.alarms.tick", every: AlarmTickEvery, run: m.tickAlarms},
+		{name: "environment.rollup", every: time.Minute, run: m.rollUpEnvironment},
 	}
 }
 
@@ -70,6 +71,16 @@ func (m *Main) purgeIdempotencyKeys(ctx context.Context) error {
 	n, err := m.DB.Idempotency().Purge(ctx, m.DB.Now().Add(-IdempotencyKeep))
 	if err == nil && n > 0 {
 		m.Log.Info("idempotency keys purged", "count", n)
+	}
+	return err
+}
+
+// rollUpEnvironment makes the roll-ups of the environmental readings of
+// the intervals closed since its last run (a run cut short resumes).
+func (m *Main) rollUpEnvironment(ctx context.Context) error {
+	run, err := m.DB.Environment().RollUp(identity.WithActor(ctx, identity.System))
+	if err == nil && run.Minutes+run.Hours > 0 {
+		m.Log.Debug("environment roll-ups made", "minutes", run.Minutes, "hours", run.Hours)
 	}
 	return err
 }

@@ -105,6 +105,9 @@ type Deps struct {
 	// Readings commits the readings of the bulk intake (and evaluates
 	// their alarms); nil: the intake answers an internal error.
 	Readings ingest.Sink
+	// EnvironmentViews reads what the environmental monitoring pages and
+	// the series API show; nil: their routes answer an internal error.
+	EnvironmentViews EnvironmentViews
 }
 
 // required names the dependencies every server needs: their handlers call
@@ -206,6 +209,7 @@ func New(d Deps) *Server {
 	s.routesBackup()
 	s.routesEquipmentWork()
 	s.routesEnvironment()
+	s.routesEnvironmentPages()
 	return s
 }
 

@@ -1,0 +1,354 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"galenix/internal/environment"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+)
+
+// RollupLag is how long after a reading was received the roll-up job
+// waits before it reads it: a batch of readings takes its time when its
+// transaction begins and becomes visible when it commits, so the job
+// leaves the last moments to its next run rather than pass over a batch
+// committing late.
+const RollupLag = time.Minute
+
+// rollupChunk bounds the batches of readings (distinct reception times)
+// one transaction of the job rolls up: the job commits its progress after
+// each, so a run cut short resumes where it was.
+const rollupChunk = 32
+
+// RollupRun is what a run of the roll-up job did.
+type RollupRun struct {
+	// Minutes and Hours count the roll-ups written (recomputed whole).
+	Minutes, Hours int
+	// Pending counts the intervals left open, rolled up once closed.
+	Pending int
+	// Mark is the reception time up to which readings are rolled up.
+	Mark time.Time
+}
+
+type rollupKey struct {
+	sensor string
+	width  time.Duration
+	start  int64 // unix ns
+}
+
+func (k rollupKey) at() time.Time { return time.Unix(0, k.start).UTC() }
+
+// RollUp makes the 1-minute and 1-hour roll-ups of the readings received
+// since its last run, for the intervals that are closed at now less
+// RollupLag (an interval still open is noted and rolled up by a later
+// run). Each interval touched is recomputed whole — a minute from its raw
+// readings (environment.Roll), an hour from its minutes
+// (environment.Merge) — and replaces what was stored: a run done twice
+// changes nothing, and a reading that arrives late in a closed minute is
+// taken by the next run. It commits after each chunk of batches, so a run
+// stopped by ctx resumes at its next call. The leading node runs it
+// (app's job environment.rollup).
+func (e *EnvironmentStore) RollUp(ctx context.Context) (*RollupRun, error) {
+	if err := CanAppendReadings(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	run := &RollupRun{}
+	for {
+		done, err := e.rollUpChunk(ctx, run)
+		if err != nil || done {
+			return run, err
+		}
+		if ctx.Err() != nil {
+			return run, nil
+		}
+	}
+}
+
+func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (done bool, err error) {
+	err = e.db.Write(ctx, "environment_rollup.run", "", func(tx *Tx) error {
+		upto := tx.now.Add(-RollupLag)
+		var mark time.Time
+		lock := ""
+		if tx.db.dialect == Postgres {
+			lock = " FOR UPDATE"
+		}
+		switch err := tx.queryRow(`SELECT mark FROM environment_rollup_mark WHERE id = 1` + lock).Scan(&mark); {
+		case errors.Is(err, sql.ErrNoRows):
+			mark = time.Unix(0, 0).UTC()
+			if _, err := tx.exec(`INSERT INTO environment_rollup_mark (id, mark, updated_at) VALUES (1, ?, ?)`, mark, tx.now); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		}
+		mark = mark.UTC()
+		// The chunk: the next batches received after the mark.
+		end := mark
+		n := 0
+		rows, err := tx.query(`SELECT DISTINCT received_at FROM environment_readings WHERE received_at > ? AND received_at <= ?
+			ORDER BY received_at LIMIT `+strconv.Itoa(rollupChunk), mark, upto)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := rows.Scan(&end); err != nil {
+				rows.Close()
+				return err
+			}
+			n++
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		end = end.UTC()
+		done = n < rollupChunk
+		if done {
+			end = upto
+		}
+		touched := map[rollupKey]bool{}
+		if n > 0 {
+			rows, err := tx.query(`SELECT sensor_id, at FROM environment_readings WHERE received_at > ? AND received_at <= ?`, mark, end)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				var at time.Time
+				if err := rows.Scan(&id, &at); err != nil {
+					rows.Close()
+					return err
+				}
+				touched[rollupKey{id, environment.Minute, at.UTC().Truncate(environment.Minute).UnixNano()}] = true
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+		}
+		pending, err := tx.rollupPending()
+		if err != nil {
+			return err
+		}
+		for k := range pending {
+			touched[k] = true
+		}
+		closed := func(k rollupKey) bool { return !k.at().Add(k.width).After(upto) }
+		var minutes []rollupKey
+		hours := map[rollupKey]bool{}
+		open := map[rollupKey]bool{}
+		for k := range touched {
+			switch {
+			case !closed(k):
+				open[k] = true
+			case k.width == environment.Minute:
+				minutes = append(minutes, k)
+				hours[rollupKey{k.sensor, environment.Hour, k.at().Truncate(environment.Hour).UnixNano()}] = true
+			default:
+				hours[k] = true
+			}
+		}
+		if err := tx.rollMinutes(minutes); err != nil {
+			return err
+		}
+		var hourKeys []rollupKey
+		for k := range hours {
+			if closed(k) {
+				hourKeys = append(hourKeys, k)
+			} else {
+				open[k] = true
+			}
+		}
+		if err := tx.rollHours(hourKeys); err != nil {
+			return err
+		}
+		for k := range pending {
+			if !open[k] {
+				if _, err := tx.exec(`DELETE FROM environment_rollup_pending WHERE sensor_id = ? AND width_s = ? AND start_at = ?`,
+					k.sensor, int64(k.width/time.Second), k.at()); err != nil {
+					return err
+				}
+			}
+		}
+		for k := range open {
+			if !pending[k] {
+				if _, err := tx.exec(`INSERT INTO environment_rollup_pending (sensor_id, width_s, start_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+					k.sensor, int64(k.width/time.Second), k.at()); err != nil {
+					return err
+				}
+			}
+		}
+		if end.After(mark) {
+			if _, err := tx.exec(`UPDATE environment_rollup_mark SET mark = ?, updated_at = ? WHERE id = 1`, end, tx.now); err != nil {
+				return err
+			}
+			mark = end
+		}
+		run.Minutes += len(minutes)
+		run.Hours += len(hourKeys)
+		run.Pending = len(open)
+		run.Mark = mark
+		return nil
+	})
+	return done, err
+}
+
+// rollupPending reads the intervals noted open by an earlier run.
+func (tx *Tx) rollupPending() (map[rollupKey]bool, error) {
+	rows, err := tx.query(`SELECT sensor_id, width_s, start_at FROM environment_rollup_pending`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[rollupKey]bool{}
+	for rows.Next() {
+		var id string
+		var w int64
+		var at time.Time
+		if err := rows.Scan(&id, &w, &at); err != nil {
+			return nil, err
+		}
+		out[rollupKey{id, time.Duration(w) * time.Second, at.UTC().UnixNano()}] = true
+	}
+	return out, rows.Err()
+}
+
+// runs groups interval keys of one width by sensor into runs of nearby
+// intervals, each read with one query: [from, to).
+func runs(keys []rollupKey, span time.Duration) []struct {
+	sensor   string
+	from, to time.Time
+	keys     map[int64]bool
+} {
+	slices.SortFunc(keys, func(a, b rollupKey) int {
+		if a.sensor != b.sensor {
+			if a.sensor < b.sensor {
+				return -1
+			}
+			return 1
+		}
+		return int(min(max(a.start-b.start, -1), 1))
+	})
+	type run = struct {
+		sensor   string
+		from, to time.Time
+		keys     map[int64]bool
+	}
+	var out []run
+	for _, k := range keys {
+		if n := len(out); n > 0 && out[n-1].sensor == k.sensor && k.at().Sub(out[n-1].to) <= span {
+			out[n-1].to = k.at().Add(k.width)
+			out[n-1].keys[k.start] = true
+			continue
+		}
+		out = append(out, run{sensor: k.sensor, from: k.at(), to: k.at().Add(k.width), keys: map[int64]bool{k.start: true}})
+	}
+	return out
+}
+
+// rollMinutes recomputes the minutes from their raw readings.
+func (tx *Tx) rollMinutes(keys []rollupKey) error {
+	for _, r := range runs(keys, time.Hour) {
+		rs, err := tx.readings(r.sensor, r.from, r.to)
+		if err != nil {
+			return err
+		}
+		for _, ru := range environment.Roll(rs, environment.Minute) {
+			if r.keys[ru.Start.UnixNano()] {
+				if err := tx.putRollup(&ru); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// rollHours recomputes the hours from their stored minutes.
+func (tx *Tx) rollHours(keys []rollupKey) error {
+	for _, r := range runs(keys, 24*time.Hour) {
+		ms, err := tx.rollups(r.sensor, environment.Minute, r.from, r.to)
+		if err != nil {
+			return err
+		}
+		for _, ru := range environment.Merge(ms, environment.Hour) {
+			if r.keys[ru.Start.UnixNano()] {
+				if err := tx.putRollup(&ru); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) readings(sensorID string, from, to time.Time) ([]environment.Reading, error) {
+	rows, err := tx.query(`SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE sensor_id = ? AND at >= ? AND at < ?`,
+		sensorID, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []environment.Reading
+	for rows.Next() {
+		r, err := scanReading(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (tx *Tx) putRollup(r *environment.Rollup) error {
+	_, err := tx.exec(`INSERT INTO environment_rollups (sensor_id, width_s, start_at, count, min, max, sum, sum_err) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (sensor_id, width_s, start_at) DO UPDATE SET count = excluded.count, min = excluded.min, max = excluded.max,
+		sum = excluded.sum, sum_err = excluded.sum_err`,
+		r.SensorID, int64(r.Width/time.Second), r.Start.UTC(), r.Count, r.Min, r.Max, r.Sum, r.SumErr)
+	return err
+}
+
+// rollups reads a sensor's stored roll-ups of width from from (included)
+// to to (excluded), in time order.
+func (tx *Tx) rollups(sensorID string, width time.Duration, from, to time.Time) ([]environment.Rollup, error) {
+	rows, err := tx.query(`SELECT start_at, count, min, max, sum, sum_err FROM environment_rollups
+		WHERE sensor_id = ? AND width_s = ? AND start_at >= ? AND start_at < ? ORDER BY start_at`,
+		sensorID, int64(width/time.Second), from.UTC(), to.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []environment.Rollup
+	for rows.Next() {
+		r := environment.Rollup{SensorID: sensorID, Width: width}
+		if err := rows.Scan(&r.Start, &r.Count, &r.Min, &r.Max, &r.Sum, &r.SumErr); err != nil {
+			return nil, err
+		}
+		r.Start = r.Start.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Rollups lists a sensor's stored roll-ups of width (environment.Minute or
+// environment.Hour) from from (included) to to (excluded), in time order.
+func (e *EnvironmentStore) Rollups(ctx context.Context, sensorID string, width time.Duration, from, to time.Time) ([]environment.Rollup, error) {
+	if err := actorOf(ctx).Require(identity.PermSiteView); err != nil {
+		return nil, err
+	}
+	if _, err := uuid.Parse(sensorID); err != nil {
+		return nil, errs.E(errs.NotFound, "environment.sensor.not_found")
+	}
+	var out []environment.Rollup
+	err := e.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.rollups(sensorID, width, from, to)
+		return err
+	})
+	return out, err
+}
