@@ -19,7 +19,7 @@ import (
 	"galenix/internal/demo"
 	"galenix/internal/identity"
 	"galenix/internal/store"
-	"galenix/internal/testpg"
+	"galenix/internal/storetest"
 	"galenix/internal/web"
 )
 
@@ -64,9 +64,9 @@ func TestIsolation(t *testing.T) {
 }
 
 func isolation(t *testing.T, d store.Dialect) {
-	cfg := store.Config{DataDir: t.TempDir()}
+	cfg := store.Config{DataDir: storetest.DataDir(t)}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: testpg.DSN(t)}
+		cfg = store.Config{DSN: storetest.DSN(t)}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
