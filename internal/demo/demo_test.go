@@ -18,6 +18,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/storetest"
 	"galenix/internal/testpg"
 )
 
@@ -70,18 +71,18 @@ func loadedSQLite(t *testing.T) *store.DB {
 	return shared.db
 }
 
-// opener opens a fresh, empty database.
+// opener opens a fresh database, migrated and empty.
 type opener func(t *testing.T) *store.DB
 
 // eachDB runs fn on SQLite and on PostgreSQL, side by side.
 func eachDB(t *testing.T, fn func(t *testing.T, open opener)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		fn(t, func(t *testing.T) *store.DB { return open(t, store.Config{DataDir: t.TempDir()}) })
+		fn(t, func(t *testing.T) *store.DB { return open(t, store.Config{DataDir: storetest.DataDir(t)}) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		fn(t, func(t *testing.T) *store.DB { return open(t, store.Config{DSN: testpg.DSN(t)}) })
+		fn(t, func(t *testing.T) *store.DB { return open(t, store.Config{DSN: storetest.DSN(t)}) })
 	})
 }
 

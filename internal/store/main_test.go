@@ -11,6 +11,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/store"
+	"galenix/internal/storetest"
 	"galenix/internal/testpg"
 )
 
@@ -47,9 +48,22 @@ type database struct {
 	cfg  func(t *testing.T) store.Config
 }
 
+// Their databases are copies of one migrated database (storetest): the
+// tests of migrating itself start from an empty one (empty).
 var databases = []database{
-	{"sqlite", func(t *testing.T) store.Config { return store.Config{DataDir: t.TempDir(), SecretKey: testSecretKey} }},
-	{"postgres", func(t *testing.T) store.Config { return store.Config{DSN: testpg.DSN(t), SecretKey: testSecretKey} }},
+	{"sqlite", func(t *testing.T) store.Config {
+		return store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey}
+	}},
+	{"postgres", func(t *testing.T) store.Config { return store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey} }},
+}
+
+// empty returns the configuration of a database of d's kind with no schema
+// yet, for the tests of migrating.
+func (d database) empty(t *testing.T) store.Config {
+	if d.name == "postgres" {
+		return store.Config{DSN: testpg.DSN(t), SecretKey: testSecretKey}
+	}
+	return store.Config{DataDir: t.TempDir(), SecretKey: testSecretKey}
 }
 
 // testSecretKey is the key of the second-factor secrets of the test

@@ -14,7 +14,7 @@ func TestOpenMigratesOnce(t *testing.T) {
 	for _, d := range databases {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
-			cfg := d.cfg(t)
+			cfg := d.empty(t)
 			ctx := context.Background()
 
 			first, err := store.Open(ctx, cfg)

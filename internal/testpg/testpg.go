@@ -36,10 +36,18 @@ var (
 	startOnce sync.Once
 	startErr  error
 
-	mu      sync.Mutex // guards cl and counter
-	cl      *Cluster
-	counter int
+	mu        sync.Mutex // guards cl, counter and templates
+	cl        *Cluster
+	counter   int
+	templates = map[string]*template{}
 )
+
+// template is a database that new ones are copied from.
+type template struct {
+	once sync.Once
+	name string
+	err  error
+}
 
 // Cluster is a running PostgreSQL server owned by this process, in a
 // temporary directory, listening on 127.0.0.1.
@@ -126,6 +134,44 @@ func PGBackRest(t testing.TB) string {
 // environment variable is set.
 func DSN(t testing.TB) string {
 	t.Helper()
+	return cluster(t).newDatabase(t, "")
+}
+
+// DSNFrom returns the DSN of a new database on the test cluster, a copy of
+// the template called name, and drops it when the test ends. The first call
+// with a name makes the template, once per test binary: fill gets the DSN of
+// an empty database and fills it (migrates it, say), and must leave no
+// connection open to it. A copy costs what an empty database does, so that
+// tests needing the same starting point do not each build it again. Without
+// PostgreSQL binaries the test is skipped, or fails if CI is set.
+func DSNFrom(t testing.TB, name string, fill func(dsn string) error) string {
+	t.Helper()
+	c := cluster(t)
+	mu.Lock()
+	tpl := templates[name]
+	if tpl == nil {
+		tpl = &template{name: "template_" + name}
+		templates[name] = tpl
+	}
+	mu.Unlock()
+	tpl.once.Do(func() {
+		dsn, err := c.CreateDatabase(tpl.name)
+		if err == nil {
+			err = fill(dsn)
+		}
+		if err != nil {
+			tpl.err = fmt.Errorf("template %s: %w", name, err)
+		}
+	})
+	if tpl.err != nil {
+		t.Fatalf("testpg: %v", tpl.err)
+	}
+	return c.newDatabase(t, "TEMPLATE "+tpl.name)
+}
+
+// cluster returns the test cluster, starting it on first use.
+func cluster(t testing.TB) *Cluster {
+	t.Helper()
 	Need(t)
 	startOnce.Do(func() {
 		c, err := Start(Options{})
@@ -136,17 +182,22 @@ func DSN(t testing.TB) string {
 	if startErr != nil {
 		t.Fatalf("testpg: %v", startErr)
 	}
+	mu.Lock()
+	defer mu.Unlock()
+	return cl
+}
 
+// newDatabase creates a database of a fresh name, with the CREATE
+// DATABASE options given, and drops it when the test ends.
+func (c *Cluster) newDatabase(t testing.TB, options string) string {
+	t.Helper()
 	mu.Lock()
 	counter++
 	b := make([]byte, 4)
 	rand.Read(b)
 	name := fmt.Sprintf("t_%d_%s", counter, hex.EncodeToString(b))
-	c := cl
 	mu.Unlock()
-
-	dsn, err := c.CreateDatabase(name)
-	if err != nil {
+	if err := c.admin("CREATE DATABASE " + name + " OWNER " + appRole + " " + options); err != nil {
 		t.Fatalf("testpg: create database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -154,7 +205,7 @@ func DSN(t testing.TB) string {
 			t.Errorf("testpg: drop database %s: %v", name, err)
 		}
 	})
-	return dsn
+	return c.dsn(name)
 }
 
 // CreateDatabase creates an empty database owned by the application role

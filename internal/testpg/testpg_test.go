@@ -84,3 +84,49 @@ func TestParallel(t *testing.T) {
 		})
 	}
 }
+
+// TestDSNFrom: the template is filled once, each copy holds what the
+// template held, is owned by the application role, and changes to one
+// copy reach neither the other nor later copies.
+func TestDSNFrom(t *testing.T) {
+	ctx := context.Background()
+	fills := 0
+	fill := func(dsn string) error {
+		fills++
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items VALUES (1)")
+		return err
+	}
+	count := func(conn *pgx.Conn) (n int) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a := connect(t, testpg.DSNFrom(t, "items", fill))
+	if _, err := a.Exec(ctx, "INSERT INTO items VALUES (2)"); err != nil {
+		t.Fatalf("the application role writes to its copy: %v", err)
+	}
+	b := connect(t, testpg.DSNFrom(t, "items", fill))
+	if fills != 1 {
+		t.Errorf("the template was filled %d times, want once", fills)
+	}
+	if got := count(a); got != 2 {
+		t.Errorf("first copy: %d rows, want 2", got)
+	}
+	if got := count(b); got != 1 {
+		t.Errorf("second copy: %d rows, want the template's 1 (a copy saw another's write)", got)
+	}
+	var owner string
+	if err := b.QueryRow(ctx, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()").Scan(&owner); err != nil {
+		t.Fatal(err)
+	}
+	if owner != "galenix" {
+		t.Errorf("copy owned by %q, want galenix", owner)
+	}
+}

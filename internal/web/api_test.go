@@ -27,6 +27,7 @@ import (
 	"galenix/internal/ingest"
 	"galenix/internal/site"
 	"galenix/internal/store"
+	"galenix/internal/storetest"
 	"galenix/internal/testpg"
 	"galenix/internal/web"
 )
@@ -121,9 +122,9 @@ var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
 
 func newEnv(t *testing.T, d store.Dialect) *env {
 	t.Helper()
-	cfg := store.Config{DataDir: t.TempDir(), SecretKey: testSecretKey}
+	cfg := store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: testpg.DSN(t), SecretKey: testSecretKey}
+		cfg = store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)

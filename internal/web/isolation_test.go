@@ -20,7 +20,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
 	"galenix/internal/store"
-	"galenix/internal/testpg"
+	"galenix/internal/storetest"
 	"galenix/internal/web"
 )
 
@@ -65,9 +65,9 @@ func TestIsolation(t *testing.T) {
 }
 
 func isolation(t *testing.T, d store.Dialect) {
-	cfg := store.Config{DataDir: t.TempDir()}
+	cfg := store.Config{DataDir: storetest.DataDir(t)}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: testpg.DSN(t)}
+		cfg = store.Config{DSN: storetest.DSN(t)}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
