@@ -33,14 +33,15 @@ import (
 // on purpose: none of them changes GMP data. Every other command must leave
 // audit entries, and the scenario below must exercise it.
 var notGMPData = map[string]string{
-	"session.touch":       "marks a session seen (idle timeout bookkeeping), not GMP data",
-	"session.close":       "deletes the caller's own session row at sign-out, not GMP data",
-	"token.touch":         "marks a machine token used (last_used_at), not GMP data",
-	"signature.challenge": "stores a one-time challenge; the signature itself is audited (signature.sign/refused)",
-	"audit.checkpoint":    "signs the trail itself; an entry would change what the checkpoint signs",
-	"outbox.register":     "records a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
-	"outbox.advance":      "moves a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
-	"outbox.prune":        "deletes delivered outbox events, copies of what audited commands did, not GMP data",
+	"session.touch":          "marks a session seen (idle timeout bookkeeping), not GMP data",
+	"session.close":          "deletes the caller's own session row at sign-out, not GMP data",
+	"token.touch":            "marks a machine token used (last_used_at), not GMP data",
+	"signature.challenge":    "stores a one-time challenge; the signature itself is audited (signature.sign/refused)",
+	"audit.checkpoint":       "signs the trail itself; an entry would change what the checkpoint signs",
+	"outbox.register":        "records a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
+	"outbox.advance":         "moves a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
+	"outbox.prune":           "deletes delivered outbox events, copies of what audited commands did, not GMP data",
+	"environment_rollup.run": "recomputes the plots' 1-minute and 1-hour summaries of readings sealed in the trail (derived, rebuilt from the readings at will), not GMP data",
 }
 
 // storeCommands parses the store's source and returns the command of every
