@@ -3,8 +3,9 @@
 // shifts, teams and about 800 staff, three client laboratories and the demo
 // accounts of CONTRACT.md; then production: materials and lots, the
 // clients' products and master batch records, batches executed in the last
-// days and a schedule filling the lines for the coming weeks; and two past
-// restore drills of the site's backups.
+// days and a schedule filling the lines for the coming weeks; two past
+// restore drills of the site's backups; and the refused sign-ins, a lock
+// and its unlock of the days before, for the security role.
 //
 // Every name, code and count is fixed data, so two loads give the same site;
 // only the record ids, made by the store, differ. The production dates are
@@ -42,7 +43,8 @@ var reference = func() time.Time {
 // start loads it again. On a database that already has a site it does
 // nothing and returns false.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts, production, quality, drills), inside the
+// rooms, lines, people, clients, accounts, production, quality, drills,
+// security), inside the
 // transaction, before the next stage begins: the server logs the progress
 // with it, and tests use it to stop a load half-way. The system loads it,
 // as a history (store.DB.WriteHistory), whoever asks.
@@ -86,6 +88,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"production", l.production},
 			{"quality", l.quality},
 			{"drills", l.drills},
+			{"security", l.security},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)
