@@ -98,7 +98,7 @@ func (l *loader) security() error {
 		if !e.At.Before(cut) {
 			continue
 		}
-		if err := l.h.Backdate(e.At.Truncate(24 * time.Hour).AddDate(0, 0, 1).Add(5*time.Hour + 40*time.Minute)); err != nil {
+		if err := l.h.Backdate(e.At.Truncate(24*time.Hour).AddDate(0, 0, 1).Add(5*time.Hour + 40*time.Minute)); err != nil {
 			return err
 		}
 		if _, err := l.ids.AcknowledgeEvent(gctx, e.ID); err != nil {
