@@ -4,8 +4,9 @@
 // accounts of CONTRACT.md; then production: materials and lots, the
 // clients' products and master batch records, batches executed in the last
 // days and a schedule filling the lines for the coming weeks; the sensors of
-// its environmental monitoring and their last day (environment.go); and two
-// past restore drills of the site's backups.
+// its environmental monitoring and their last day (environment.go); two past
+// restore drills of the site's backups; and the refused sign-ins, a lock and
+// its unlock of the days before, for the security role.
 //
 // Every name, code and count is fixed data, so two loads give the same site;
 // only the record ids, made by the store, differ. The production dates are
@@ -43,7 +44,8 @@ var reference = func() time.Time {
 // start loads it again. On a database that already has a site it does
 // nothing and returns false.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts, production, quality, environment, drills), inside the
+// rooms, lines, people, clients, accounts, production, quality, environment,
+// drills, security), inside the
 // transaction, before the next stage begins: the server logs the progress
 // with it, and tests use it to stop a load half-way. The system loads it,
 // as a history (store.DB.WriteHistory), whoever asks.
@@ -88,6 +90,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"quality", l.quality},
 			{"environment", l.environment},
 			{"drills", l.drills},
+			{"security", l.security},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -225,6 +226,45 @@ func checkContent(t *testing.T, db *store.DB) {
 		if d.Result != backup.OK || d.FinishedAt == nil || d.Database != string(db.Dialect()) || d.Expected["people"] == 0 {
 			t.Errorf("restore drill: %+v", d)
 		}
+	}
+	// The security role finds work: the refused sign-ins of the days
+	// before, a lock and its unlock by the administrator; the oldest
+	// acknowledged by the guard, the recent ones waiting.
+	events, err := db.Identity().SecurityEvents(ctx, identity.EventFilter{})
+	if err != nil {
+		t.Fatalf("security events: %v", err)
+	}
+	eventKinds, open := map[string]int{}, 0
+	for _, e := range events {
+		eventKinds[e.Kind]++
+		if e.AcknowledgedAt == nil {
+			open++
+		} else if e.AcknowledgedBy != "security" {
+			t.Errorf("event %s acknowledged by %q", e.Kind, e.AcknowledgedBy)
+		}
+		if e.Address == "" || e.Username == "" {
+			t.Errorf("event %+v without its address or username", e)
+		}
+	}
+	if want := map[string]int{identity.EventUnknownUser: 4, identity.EventLoginFailed: 6, identity.EventAccountLocked: 1}; !maps.Equal(eventKinds, want) {
+		t.Errorf("security events by kind: %v, want %v", eventKinds, want)
+	}
+	if open != len(events)-2 || open == 0 {
+		t.Errorf("%d of %d security events open, want all but the two oldest", open, len(events))
+	}
+	var unlocks []audit.Entry
+	all, err := db.Audit().Entries(ctx, audit.Filter{Entity: "account", Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		// The history's entries all carry its command (demo.load).
+		if e.ActorName == "Julien Moreau" && e.Field == "locked_until" {
+			unlocks = append(unlocks, e)
+		}
+	}
+	if len(unlocks) != 1 || !strings.Contains(unlocks[0].Reason, "reconnu par sa responsable") || unlocks[0].Old == "" || unlocks[0].New != "" {
+		t.Errorf("the demo's unlock: %+v", unlocks)
 	}
 	entries, err := db.Audit().Entries(ctx, audit.Filter{Limit: 1})
 	if err != nil || len(entries) == 0 {

@@ -238,6 +238,8 @@ func (tx *Tx) createAccount(a *identity.Account, passwordHash string) error {
 
 // Unlock ends an account's lock and its run of failed sign-ins
 // ("account.unlock"), for an administrator who has checked who is asking.
+// An account neither locked nor with failed sign-ins is a conflict:
+// there is nothing to unlock, and nothing is written.
 func (s *AdminStore) Unlock(ctx context.Context, accountID, reason string) error {
 	if err := actorOf(ctx).Require(identity.PermAccountsAdmin); err != nil {
 		return err
@@ -278,8 +280,11 @@ func (tx *Tx) unlock(accountID string) error {
 	var locked sql.NullTime
 	err := tx.byID(`SELECT failed_logins, locked_until FROM accounts WHERE id = ?`, accountID,
 		func(sc scanner) error { return sc.Scan(&failed, &locked) }, "store.no_such_account")
-	if err != nil || (failed == 0 && !locked.Valid) {
+	if err != nil {
 		return err
+	}
+	if failed == 0 && (!locked.Valid || !locked.Time.After(tx.now)) {
+		return errs.E(errs.Conflict, "store.account_not_locked")
 	}
 	if _, err := tx.exec(`UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE id = ?`, accountID); err != nil {
 		return err

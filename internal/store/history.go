@@ -94,6 +94,13 @@ func (h *History) nested(actor identity.Actor, reason string, write bool, fn fun
 		h.failed = errs.Wrap(errors.New("another actor than the system in a history load"), "history")
 		return h.failed
 	}
+	if actor.UserID == h.tx.actor.UserID && actor.Address != h.tx.actor.Address {
+		// The system answering a sign-in the history replays: what it
+		// records comes from the attempt's address.
+		saved := h.tx.actor.Address
+		h.tx.actor.Address = actor.Address
+		defer func() { h.tx.actor.Address = saved }()
+	}
 	if actor.UserID != h.tx.actor.UserID {
 		// A person of the history: the write is theirs, its rules
 		// applied to them, PostgreSQL's row-level security too.

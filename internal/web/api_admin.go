@@ -23,6 +23,7 @@ func (s *Server) routesAdmin() {
 	s.handle("PUT", "/api/v1/accounts/{id}", false, s.apiUpdateAccount)
 	s.handle("POST", "/api/v1/accounts/{id}/withdraw", false, s.apiWithdrawAccount)
 	s.handle("POST", "/api/v1/accounts/{id}/password", false, s.apiResetPassword)
+	s.handle("POST", "/api/v1/accounts/{id}/unlock", false, s.apiUnlockAccount)
 
 	s.handle("GET", "/api/v1/assignments", false, list(s, func(r *http.Request) ([]identity.Assignment, error) {
 		q := r.URL.Query()
@@ -120,6 +121,28 @@ func (s *Server) apiWithdrawAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.Admin.WithdrawAccount(r.Context(), r.PathValue("id"), in.Reason)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// apiUnlockAccount ends an account's lock, with the reason (who asked and
+// how they were recognised): the same command as the account's page
+// ("account.unlock"); 409 when the account is not locked.
+func (s *Server) apiUnlockAccount(w http.ResponseWriter, r *http.Request) {
+	var in reasonBody
+	if err := decode(w, r, &in); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.Admin.Unlock(r.Context(), id, in.Reason); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	a, err := s.Admin.Account(r.Context(), id)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

@@ -235,6 +235,41 @@ func TestAdminAccountsAPI(t *testing.T) {
 			e.loginWith(t, "bruno", adminPassword+"!")
 		})
 
+		t.Run("unlock", func(t *testing.T) {
+			unlock := "/api/v1/accounts/" + id + "/unlock"
+			// Not locked: nothing to unlock, in words.
+			if m := e.call(t, "admin", "POST", unlock, map[string]string{"reason": "asked by phone"}, "Accept-Language", "fr").
+				wantError(t, http.StatusConflict, "conflict", "").Message; m != "Ce compte n'est pas verrouillé : il n'y a rien à déverrouiller." {
+				t.Errorf("not locked, in French: %q", m)
+			}
+			for range 5 {
+				e.login(t, "username", "bruno", "password", "not the password").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+			}
+			e.login(t, "username", "bruno", "password", adminPassword+"!").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+			before := e.adminSnapshot(t)
+			if m := e.call(t, "admin", "POST", unlock, map[string]string{"reason": " "}, "Accept-Language", "en").
+				wantError(t, http.StatusBadRequest, "invalid", "reason").Message; !strings.Contains(m, "why") {
+				t.Errorf("no reason, in English: %q", m)
+			}
+			e.call(t, "operator", "POST", unlock, map[string]string{"reason": "x"}).wantError(t, http.StatusForbidden, "forbidden", "")
+			e.adminUnchanged(t, before)
+			trailBefore := len(e.trailOf(t, "account", id))
+			r := e.call(t, "admin", "POST", unlock, map[string]string{"reason": "Bruno called, recognised by his manager"})
+			if r.status != http.StatusOK || r.object(t)["id"] != id {
+				t.Fatalf("unlock: %d %s", r.status, r.body)
+			}
+			trail := e.trailOf(t, "account", id)
+			got := trailLines(trail[trailBefore:])
+			if len(got) != 1 || !strings.HasPrefix(got[0], "account.unlock locked_until 20") || !strings.HasSuffix(got[0], "→ [Bruno called, recognised by his manager]") {
+				t.Errorf("unlock trail %q", got)
+			}
+			e.loginWith(t, "bruno", adminPassword+"!")
+			if m := e.call(t, "admin", "POST", unlock, map[string]string{"reason": "again"}, "Accept-Language", "en").
+				wantError(t, http.StatusConflict, "conflict", "").Message; m != "This account is not locked: there is nothing to unlock." {
+				t.Errorf("not locked, in English: %q", m)
+			}
+		})
+
 		t.Run("withdraw", func(t *testing.T) {
 			before := e.adminSnapshot(t)
 			e.call(t, "admin", "POST", "/api/v1/accounts/"+id+"/withdraw", map[string]string{}).wantError(t, http.StatusBadRequest, "invalid", "reason")
@@ -269,6 +304,7 @@ func TestAdminRefusesOthers(t *testing.T) {
 				{"PUT", "/api/v1/accounts/" + op, map[string]any{"name": "X", "roles": []string{"admin"}, "active": true, "reason": "x"}},
 				{"POST", "/api/v1/accounts/" + op + "/withdraw", map[string]any{"reason": "x"}},
 				{"POST", "/api/v1/accounts/" + op + "/password", map[string]any{"password": adminPassword, "reason": "x"}},
+				{"POST", "/api/v1/accounts/" + op + "/unlock", map[string]any{"reason": "x"}},
 				{"POST", "/api/v1/assignments", map[string]any{"account_id": op, "client_id": e.alpha.ID}},
 				{"POST", "/api/v1/assignments/" + e.adminBeta.ID + "/withdraw", map[string]any{"reason": "x"}},
 				{"POST", "/api/v1/tokens", map[string]any{"name": "x", "scopes": []string{"site:read"}}},

@@ -385,6 +385,12 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			return idemRequest{who: "admin", path: "/api/v1/accounts/" + account(t, code("idem-rp-")) + "/password",
 				body: map[string]string{"password": testPassword + " reset", "reason": "Locked out"}}
 		},
+		"unlockAccount": func(t *testing.T) idemRequest {
+			u := strings.ToLower(code("idem-ul-"))
+			id := account(t, u)
+			e.login(t, "username", u, "password", "not the password").wantError(t, http.StatusUnauthorized, "unauthorized", "")
+			return idemRequest{who: "admin", path: "/api/v1/accounts/" + id + "/unlock", body: map[string]string{"reason": "Called the help desk, recognised by voice"}}
+		},
 		"assignClient": func(t *testing.T) idemRequest {
 			return idemRequest{who: "admin", path: "/api/v1/assignments", body: map[string]string{"account_id": account(t, code("idem-as-")),
 				"client_id": e.alpha.ID, "reason": "Campaign ALPHA"}}

@@ -136,6 +136,10 @@ func auditValue(lang, entity, field, v, label string, zone *time.Location) strin
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil && strings.Contains(v, "T") {
 		return formatStamp(lang, t, zone)
 	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		// A calendar day (a due date): the day itself, the reader's way.
+		return formatDate(lang, t, time.UTC)
+	}
 	switch {
 	case label == audit.StaffLabel:
 		return tr(lang, "admin.site_staff")

@@ -150,6 +150,27 @@ type batchPage struct {
 	// plan; Notice confirms the move just made.
 	Plan   *batchActions
 	Notice string
+	// CanCorrect offers the correction of numeric and sampling entries
+	// (the batch in progress, the reader one who executes batches);
+	// Correct is the refused correction, shown again open on its step.
+	CanCorrect bool
+	Correct    *form
+}
+
+// Correctable says whether the step's entry may be corrected from the
+// page: a numeric or sampling entry already made, for who may correct.
+func (p batchPage) Correctable(st production.StepRecord) bool {
+	return p.CanCorrect && st.State != production.StepPending &&
+		(st.Step.Kind == production.StepNumeric || st.Step.Kind == production.StepSampling)
+}
+
+// CorrectFor is the correction form of a step: the refused one when it
+// is this step's, else an empty one at the entry's version.
+func (p batchPage) CorrectFor(st production.StepRecord) *form {
+	if p.Correct != nil && p.Correct.Get("step_id") == st.ID {
+		return p.Correct
+	}
+	return &form{Values: url.Values{"step_id": {st.ID}, "version": {strconv.Itoa(st.Version)}}, lang: p.Lang}
 }
 
 // batchStepRow is one step of the record as the page shows it.
@@ -167,6 +188,12 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) {
 // renderBatch draws the batch's page, with the refusal of a move asked
 // on it, if any.
 func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int, move *form) {
+	s.renderBatchWith(w, r, status, move, nil)
+}
+
+// renderBatchWith draws the batch's page with a refused move or a refused
+// correction of a step.
+func (s *Server) renderBatchWith(w http.ResponseWriter, r *http.Request, status int, move, correct *form) {
 	ctx := r.Context()
 	id := r.PathValue("id")
 	d := batchPage{prodBase: s.prodBase(r, "batches", "batches")}
@@ -203,6 +230,11 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	}
 	move.shown = []string{"reason"}
 	d.Plan = planActions(d.Actor, d.Batch, move)
+	d.CanCorrect = d.Batch.State == production.BatchInProgress && production.MayExecute(d.Actor) == nil
+	if correct != nil {
+		correct.shown = []string{"value", "comment", "confirm_out_of_limits", "reason"}
+	}
+	d.Correct = correct
 	s.render(w, r, status, "batch", d)
 }
 
@@ -333,4 +365,29 @@ func (s *Server) batchTakeReview(w http.ResponseWriter, r *http.Request, vals ur
 		return
 	}
 	http.Redirect(w, r, "/batches/"+url.PathEscape(id)+"/review?done=review", http.StatusSeeOther)
+}
+
+// batchCorrect corrects a step's entry from the batch's page, as PUT
+// /api/v1/batches/{id}/steps/{step_id} does: with the reason; a value out
+// of its limits needs the confirmation and a comment. A refusal shows the
+// page again with the form open on its step and nothing changed.
+func (s *Server) batchCorrect(w http.ResponseWriter, r *http.Request, vals url.Values) {
+	id, stepID := r.PathValue("id"), r.PathValue("step_id")
+	vals.Set("step_id", stepID)
+	e := production.Entry{StepID: stepID, Value: vals.Get("value"), Comment: vals.Get("comment"),
+		ConfirmOutOfLimits: vals.Get("confirm_out_of_limits") == "yes" || checked(vals, "confirm_out_of_limits")}
+	if v, err := strconv.Atoi(vals.Get("version")); err == nil && v > 0 {
+		e.Version = v
+	}
+	_, err := s.Production.CorrectStep(r.Context(), id, e, vals.Get("reason"))
+	if err != nil {
+		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" || errs.Is(err, errs.Forbidden) {
+			s.pageError(w, r, err)
+			return
+		}
+		s.logIfInternal(r, err)
+		s.renderBatchWith(w, r, refusalStatus(err), nil, &form{Values: vals, Err: err, lang: langOf(r)})
+		return
+	}
+	http.Redirect(w, r, "/batches/"+url.PathEscape(id)+"?done=correct#step-"+url.PathEscape(stepID), http.StatusSeeOther)
 }

@@ -26,6 +26,7 @@ func (s *Server) routesPlanningPages() {
 	s.handle("GET", "/batches/{id}/schedule", false, s.batchSchedulePage)
 	s.formWrite("/batches/{id}/schedule", s.batchSchedule)
 	s.formWrite("/batches/{id}/move", s.batchMove)
+	s.formWrite("/batches/{id}/steps/{step_id}/correct", s.batchCorrect)
 }
 
 // orderEditor records an order: the production service makes its batches
@@ -321,6 +322,7 @@ var batchDone = map[string]string{
 	"schedule":   "batch.done.schedule",
 	"release":    "batch.done.release",
 	"unschedule": "batch.done.unschedule",
+	"correct":    "batch.done.correct",
 }
 
 // doneNotice is the confirmation the done parameter asks for, if any.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"galenix/internal/audit"
 	"galenix/internal/store"
 )
 
@@ -368,6 +369,67 @@ func TestBatchPages(t *testing.T) {
 		}
 		qa.get(batch).has(t, http.StatusOK, "modifié après saisie", "(1 correction)", "6,90 pH")
 		qa.get(batch+"/review").has(t, http.StatusOK, "Valeurs modifiées après saisie", "Measure the pH", "0 signature rompue")
+	})
+
+	// A correction from the record's page, with the API's rules: the
+	// reason, and for a value out of its limits the confirmation and a
+	// comment; each refusal in words, with nothing changed.
+	t.Run("a correction from the page", func(t *testing.T) {
+		step := f.stepIDs[4]
+		form := "/batches/" + f.batch + "/steps/" + step + "/correct"
+		trail := func() int {
+			return len(f.auditEntries(t, audit.Filter{Entity: "batch_step", EntityID: step}))
+		}
+		// Quality reviews; it does not correct.
+		qa.get(batch).lacks(t, `action="`+form+`"`, "Corriger la saisie")
+		sv := f.browserWith(t, "supervisor", testPassword, "")
+		p := sv.get(batch)
+		p.has(t, http.StatusOK, `action="`+form+`"`, "Corriger la saisie", "Pourquoi corriger (obligatoire)")
+		// Only numeric and sampling entries are corrected from the page.
+		p.lacks(t, `action="/batches/`+f.batch+`/steps/`+f.stepIDs[0]+`/correct"`, `action="/batches/`+f.batch+`/steps/`+f.stepIDs[5]+`/correct"`)
+		before := trail()
+		for _, c := range []struct {
+			vals  url.Values
+			words string
+		}{
+			{url.Values{"value": {"7.0"}, "reason": {" "}}, "Indiquez pourquoi vous corrigez cette saisie"},
+			{url.Values{"value": {"8.2"}, "reason": {"Second probe"}}, "Valeur hors limites [6,5 ; 7,5] : confirmez et expliquez en commentaire."},
+			{url.Values{"value": {"8.2"}, "confirm_out_of_limits": {"yes"}, "reason": {"Second probe"}}, "Valeur hors limites [6,5 ; 7,5]"},
+			{url.Values{"value": {"sept"}, "reason": {"Second probe"}}, "Saisissez un nombre, par exemple 7,42."},
+		} {
+			r := sv.post(form, c.vals)
+			r.has(t, http.StatusBadRequest, c.words, `id="correct-`+step+`" open`, "6,90 pH")
+			r.lacks(t, "8,20 pH", "Saisie corrigée")
+		}
+		if n := trail(); n != before {
+			t.Fatalf("refused corrections wrote %d audit entries", n-before)
+		}
+		sv.get(batch).has(t, http.StatusOK, "(1 correction)")
+		// In English, the refusal in English.
+		en := f.browserWith(t, "supervisor", testPassword, "en")
+		en.post(form, url.Values{"value": {"7.0"}}).has(t, http.StatusBadRequest, "Say why you correct this entry", "Correct the entry")
+		// The client's user is refused in words, without learning the step.
+		cl := f.browserWith(t, "client-alpha", testPassword, "").post(form, url.Values{"value": {"7.0"}, "reason": {"x"}})
+		cl.has(t, http.StatusForbidden, "Seuls les opérateurs et superviseurs de production peuvent exécuter un lot.")
+		cl.lacks(t, "Measure the pH", "6,90 pH")
+		if n := trail(); n != before {
+			t.Fatalf("refused corrections wrote %d audit entries", n-before)
+		}
+
+		ok := sv.post(form, url.Values{"value": {"8.2"}, "confirm_out_of_limits": {"yes"}, "comment": {"Two probes agree"}, "reason": {"Second probe"}})
+		if ok.location != batch+"?done=correct#step-"+step {
+			t.Fatalf("the correction went to %q (%d):\n%s", ok.location, ok.status, ok.text)
+		}
+		sv.follow(t, ok).has(t, http.StatusOK, "Saisie corrigée : ses signatures sont à redonner.", "8,20 pH", "Two probes agree", "(2 corrections)")
+		var last audit.Entry
+		for _, x := range f.auditEntries(t, audit.Filter{Entity: "batch_step", EntityID: step}) {
+			if x.Command == "batch.step.correct" {
+				last = x
+			}
+		}
+		if last.Reason != "Second probe" || last.ActorName != "Sonia Superviseure" {
+			t.Errorf("the correction's trail: %+v", last)
+		}
 	})
 
 	t.Run("the record as PDF through the API", func(t *testing.T) {

@@ -62,9 +62,12 @@ func signInPage(t *testing.T, u *user, base, username, password, wait string) st
 // same browser, must first choose its own password (the header offering
 // nothing else meanwhile), lands on its home and sees that client's
 // batches only.
+//
+// Maintenance does its day's work (maintenanceDay) and a supervisor
+// searches the lists (searchLists).
 func TestBrowserRoles(t *testing.T) {
 	execPath := chromium(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	base := startGalenix(t, ctx)
 	shots := screenshotDir(t)
@@ -192,6 +195,18 @@ func TestBrowserRoles(t *testing.T) {
 		}
 		u.screenshot(shots, "roles-security-en-1280")
 		u.noViolations("security")
+	})
+
+	t.Run("maintenance", func(t *testing.T) {
+		u := newUser(t, root.another(), "maintenance")
+		u.t = t
+		maintenanceDay(t, u, base, shots)
+	})
+
+	t.Run("supervisor search", func(t *testing.T) {
+		u := newUser(t, root.another(), "supervisor")
+		u.t = t
+		searchLists(t, u, base, shots)
 	})
 
 	t.Run("admin", func(t *testing.T) {
