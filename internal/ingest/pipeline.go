@@ -3,8 +3,6 @@ package ingest
 import (
 	"context"
 	"log/slog"
-	"maps"
-	"slices"
 	"time"
 
 	"galenix/internal/environment"
@@ -46,20 +44,10 @@ func (p *Pipeline) Submit(ctx context.Context, msgs []Message, refused environme
 }
 
 // Evaluate evaluates the alarms of the sensors of fresh, the readings just
-// committed, one sensor at a time in id order; it goes on past a sensor
-// that fails and returns the first error.
+// committed, all in one command.
 func (p *Pipeline) Evaluate(ctx context.Context, fresh []environment.Reading) error {
-	by := map[string][]environment.Reading{}
-	for _, r := range fresh {
-		by[r.SensorID] = append(by[r.SensorID], r)
-	}
-	var first error
-	for _, id := range slices.Sorted(maps.Keys(by)) {
-		if _, err := p.Sink.Env.EvaluateAlarms(ctx, id, by[id]); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
+	_, err := p.Sink.Env.EvaluateAlarms(ctx, nil, fresh)
+	return err
 }
 
 // Tick lets time pass to now: silence and data-gap alarms open, a filled

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"galenix/internal/audit"
 	"slices"
 	"strings"
@@ -145,7 +146,7 @@ func TestEnvironmentAlarmPath(t *testing.T) {
 			t.Fatalf("the excursion the buffer hid: %+v", got)
 		}
 		send(hm(9, 0).Add(20*time.Second), 20, 27, 27.2, 27.1, 26.9) // sent again: nothing new
-		_, err = env.EvaluateAlarms(sys, s.ID, nil)
+		_, err = env.EvaluateAlarms(sys, []string{s.ID}, nil)
 		must(t, err)
 		if again := alarms(); len(again) != len(got) {
 			t.Errorf("alarms doubled: %+v", again)
@@ -274,7 +275,7 @@ func TestEnvironmentAlarmsConcurrent(t *testing.T) {
 			rs = append(rs, environment.Reading{SensorID: s.ID, Seq: uint64(i + 1), At: now.Add(time.Duration(i-10) * time.Second), Value: v})
 		}
 		// Its machine exists before the readings come.
-		_, err := env.EvaluateAlarms(as(intake), s.ID, nil)
+		_, err := env.EvaluateAlarms(as(intake), []string{s.ID}, nil)
 		must(t, err)
 		_, err = env.AppendReadings(as(intake), rs, nil)
 		must(t, err)
@@ -282,7 +283,7 @@ func TestEnvironmentAlarmsConcurrent(t *testing.T) {
 		done := make(chan error, nodes)
 		for range nodes {
 			go func() {
-				_, err := env.EvaluateAlarms(as(intake), s.ID, nil)
+				_, err := env.EvaluateAlarms(as(intake), []string{s.ID}, nil)
 				done <- err
 			}()
 		}
@@ -293,6 +294,87 @@ func TestEnvironmentAlarmsConcurrent(t *testing.T) {
 		must(t, err)
 		if len(as) != 1 || as[0].Open() || as[0].Level != environment.Action {
 			t.Errorf("alarms: %+v", as)
+		}
+	})
+}
+
+// TestEnvironmentAlarmsBatch: the sensors of one batch of readings are
+// evaluated in one command, and each gets the alarms it gets when
+// evaluated alone: twin sensors with the same series, one set evaluated
+// together, the other one sensor at a time.
+func TestEnvironmentAlarmsBatch(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		const n = 12
+		series := func(i int) []float64 {
+			// Quiet, an alert, an action excursion and back, or a long
+			// action: by the sensor's number.
+			switch i % 4 {
+			case 0:
+				return []float64{21, 21.5, 22, 21}
+			case 1:
+				return []float64{21, 23.5, 23.6, 21}
+			case 2:
+				return []float64{22, 25, 26.5, 24.5, 21}
+			default:
+				return []float64{25, 25.5, 26, 26.5}
+			}
+		}
+		mk := func(prefix string) (ids []string, rs []environment.Reading) {
+			for i := range n {
+				s := newSensor(t, db, f, fmt.Sprintf("%s-%02d", prefix, i))
+				must(t, env.SetLimits(as(alice), &environment.Limits{SensorID: s.ID,
+					AtRest: environment.Thresholds{AlertHigh: ptr(23), ActionHigh: ptr(24)}}, ""))
+				ids = append(ids, s.ID)
+				for k, v := range series(i) {
+					rs = append(rs, environment.Reading{SensorID: s.ID, Seq: uint64(k + 1), At: now.Add(time.Duration(k-30) * time.Second), Value: v})
+				}
+			}
+			return ids, rs
+		}
+		together, rs := mk("TOG")
+		_, err := env.AppendReadings(as(intake), rs, nil)
+		must(t, err)
+		_, err = env.EvaluateAlarms(as(intake), nil, rs)
+		must(t, err)
+		alone, rs2 := mk("ONE")
+		_, err = env.AppendReadings(as(intake), rs2, nil)
+		must(t, err)
+		for _, id := range alone {
+			_, err := env.EvaluateAlarms(as(intake), []string{id}, nil)
+			must(t, err)
+		}
+		raised := 0
+		for i := range n {
+			a, err := env.Alarms(as(alice), together[i], 10)
+			must(t, err)
+			b, err := env.Alarms(as(alice), alone[i], 10)
+			must(t, err)
+			raised += len(a)
+			if len(a) != len(b) {
+				t.Fatalf("sensor %d: %d alarms evaluated in the batch, %d alone", i, len(a), len(b))
+			}
+			for k := range a {
+				x, y := a[k], b[k]
+				if x.Level != y.Level || !x.Start.Equal(y.Start) || !x.End.Equal(y.End) || x.Peak != y.Peak {
+					t.Errorf("sensor %d, alarm %d: %+v in the batch, %+v alone", i, k, x, y)
+				}
+			}
+		}
+		if raised == 0 {
+			t.Fatal("no alarm raised: the series do not test anything")
+		}
+		// Evaluated again, nothing changes.
+		_, err = env.EvaluateAlarms(as(intake), together, nil)
+		must(t, err)
+		for i := range n {
+			a, err := env.Alarms(as(alice), together[i], 10)
+			must(t, err)
+			b, _ := env.Alarms(as(alice), alone[i], 10)
+			if len(a) != len(b) {
+				t.Errorf("sensor %d: %d alarms after a second evaluation, want %d", i, len(a), len(b))
+			}
 		}
 	})
 }
