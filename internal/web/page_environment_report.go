@@ -176,7 +176,7 @@ func (rep *envReport) fileName(ext string) string {
 type envSummary struct {
 	count      int64
 	min, max   float64
-	sum, first float64
+	sum        float64
 }
 
 // environmentRoomPDF answers a room's report over a period as a PDF: per
