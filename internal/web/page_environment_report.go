@@ -174,9 +174,9 @@ func (rep *envReport) fileName(ext string) string {
 
 // envSummary is a sensor's readings of a period summarised.
 type envSummary struct {
-	count      int64
-	min, max   float64
-	sum        float64
+	count    int64
+	min, max float64
+	sum      float64
 }
 
 // environmentRoomPDF answers a room's report over a period as a PDF: per
