@@ -3,9 +3,12 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
 	"time"
 
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // routesSecurityPages registers the security role's page of security
@@ -35,6 +38,32 @@ type securityView struct {
 type eventRow struct {
 	identity.SecurityEvent
 	When, AckWhen string
+	// Said is the event's detail in the reader's language.
+	Said string
+}
+
+// lockDetail and lockedDetail are the details the sign-in keeps of a lock
+// and of an attempt on a locked account (store.recordFailure, SignIn).
+var (
+	lockDetail   = regexp.MustCompile(`^until (\S+), after (\d+) failures in a row$`)
+	lockedDetail = regexp.MustCompile(`^locked until (\S+)$`)
+)
+
+// eventDetail writes an event's detail in the language: the lock's end in
+// the site's time; a count of failures as it is; anything else as kept.
+func eventDetail(lang, d string, zone *time.Location) string {
+	if m := lockDetail.FindStringSubmatch(d); m != nil {
+		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
+			n, _ := strconv.Atoi(m[2])
+			return text.Render(lang, "secevent.detail.locked", formatDateTime(lang, t, zone), n)
+		}
+	}
+	if m := lockedDetail.FindStringSubmatch(d); m != nil {
+		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
+			return text.Render(lang, "secevent.detail.locked_until", formatDateTime(lang, t, zone))
+		}
+	}
+	return d
 }
 
 // securityPageSize is how many events the page shows.
@@ -60,7 +89,7 @@ func (s *Server) securityEventsPage(w http.ResponseWriter, r *http.Request) {
 		From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
 	d.Query = eventQuery(f, d.From, d.To)
 	for _, e := range evs {
-		row := eventRow{SecurityEvent: e, When: formatDateTime(d.Lang, e.At, s.zone())}
+		row := eventRow{SecurityEvent: e, When: formatDateTime(d.Lang, e.At, s.zone()), Said: eventDetail(d.Lang, e.Detail, s.zone())}
 		if e.AcknowledgedAt != nil {
 			row.AckWhen = formatDateTime(d.Lang, *e.AcknowledgedAt, s.zone())
 		} else {

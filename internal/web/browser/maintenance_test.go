@@ -179,7 +179,8 @@ func submitOf(field string) chromedp.Action[chromedp.Void] {
 // searchLists is the supervisor's search of the lists, in the session of
 // TestBrowserRoles: a batch's lot number typed into the search box finds
 // that batch alone ("1–1 sur 1"); a state chosen in the filter stays
-// chosen on the next page, the range following.
+// chosen on the next page, the range following. A batch in progress
+// offers the correction of its entries.
 func searchLists(t *testing.T, u *user, base, shots string) {
 	signInPage(t, u, base, "supervisor", demo.Password, "main h1")
 	u.navigate(base+"/batches?state=all", "main h1")
@@ -231,6 +232,40 @@ func searchLists(t *testing.T, u *user, base, shots string) {
 	}
 	u.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
 	u.screenshot(shots, "search-next-fr-768")
+	u.do("landscape tablet", chromedp.EmulateViewport(1280, 800))
+
+	// A batch in progress offers the correction of its entries, closed
+	// until asked for.
+	u.navigate(base+"/batches?state=in_progress", "main h1")
+	hrefs, err := chromedp.Run(u.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main tbody tr[id^=batch-] td:first-child a")].slice(0, 8).map(a => a.getAttribute("href"))`))
+	if err != nil || len(hrefs) == 0 {
+		t.Fatalf("no batch in progress (%v)", err)
+	}
+	found := false
+	for _, h := range hrefs {
+		u.navigate(base+h, "main h1")
+		if u.count(`details.correct`) > 0 {
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Fatalf("none of %d batches in progress offers a correction", len(hrefs))
+	}
+	if n := u.count(`details.correct[open]`); n != 0 {
+		t.Errorf("%d correction forms open before being asked for", n)
+	}
+	u.do("open a correction", chromedp.Evaluate[chromedp.Void](`(() => { const d = document.querySelector("details.correct"); d.open = true; d.scrollIntoView(); })()`))
+	if got := u.text(`details.correct[open] summary`); got != "Corriger la saisie" {
+		t.Errorf("the correction's summary reads %q", got)
+	}
+	if h, err := chromedp.Run(u.ctx, chromedp.Evaluate[float64](`document.querySelector("details.correct summary").getBoundingClientRect().height`)); err != nil || h < 48 {
+		t.Errorf("the correction's summary is %.0f px high, want a 48 px target (%v)", h, err)
+	}
+	u.screenshot(shots, "correct-fr-1280")
+	u.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
+	u.do("scroll", chromedp.Evaluate[chromedp.Void](`document.querySelector("details.correct").scrollIntoView()`))
+	u.screenshot(shots, "correct-fr-768")
 	u.do("landscape tablet", chromedp.EmulateViewport(1280, 800))
 	u.noViolations("supervisor's search")
 }
