@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -42,7 +43,9 @@ func TestAuditVerify(t *testing.T) {
 	if code := run([]string{"audit", "verify", "--data", data}, &out, &errOut); code != 0 {
 		t.Fatalf("verify of an untouched trail: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "OK:") || !strings.Contains(out.String(), "1 signed checkpoints") {
+	// At least the checkpoint the server signs at its stop; one more per
+	// period it ran (the demo's load takes longer on a slow machine).
+	if m := regexp.MustCompile(`(\d+) signed checkpoints`).FindStringSubmatch(out.String()); !strings.Contains(out.String(), "OK:") || m == nil || m[1] == "0" {
 		t.Errorf("verify says: %s", out.String())
 	}
 
