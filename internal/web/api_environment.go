@@ -16,6 +16,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
 	"galenix/internal/text"
@@ -37,6 +38,7 @@ type EnvironmentService interface {
 	Refusals(ctx context.Context) (environment.Counts, error)
 	Alarm(ctx context.Context, id string) (*environment.Alarm, error)
 	AlarmList(ctx context.Context, f store.AlarmFilter) ([]environment.Alarm, error)
+	AlarmDeviations(ctx context.Context, alarmID string) ([]quality.Deviation, error)
 }
 
 // MaxReadingsBody bounds the body of the bulk intake, in bytes: room for

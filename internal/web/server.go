@@ -210,6 +210,7 @@ func New(d Deps) *Server {
 	s.routesEquipmentWork()
 	s.routesEnvironment()
 	s.routesEnvironmentPages()
+	s.routesAlarmPages()
 	return s
 }
 
