@@ -10,11 +10,11 @@ import (
 )
 
 // Pipeline is the sink of the intake with its alarms: it commits readings
-// as StoreSink does, then evaluates the alarms of each sensor that got new
-// readings (store.EnvironmentStore.EvaluateAlarms: the sensor's machine,
-// under its lock, stepped in reading-time order under the limits of its
-// room's state; a late batch replayed; an action-level excursion opening
-// its deviations). Tick raises silence and data-gap alarms; the leading
+// as StoreSink does, then evaluates the alarms of the sensors that got new
+// readings, all in one command (store.EnvironmentStore.EvaluateAlarms:
+// each sensor's machine, under its lock, stepped in reading-time order
+// under the limits of its room's state; a late batch replayed; an
+// action-level excursion opening its deviations). Tick raises silence and data-gap alarms; the leading
 // node runs it periodically.
 type Pipeline struct {
 	Sink StoreSink
