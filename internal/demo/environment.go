@@ -329,6 +329,12 @@ func (l *loader) environment() error {
 			return fmt.Errorf("alarm state of %s: %w", d.s.Code, err)
 		}
 	}
+	// The plots' roll-ups of the day, made in the load: the server's job
+	// then starts with the last minutes only, instead of holding the
+	// database's writer for the whole day's readings while people sign in.
+	if _, err := l.db.Environment().RollUp(ctx); err != nil {
+		return fmt.Errorf("roll-ups: %w", err)
+	}
 	return nil
 }
 

@@ -24,8 +24,9 @@ const RollupLag = time.Minute
 
 // rollupChunk bounds the batches of readings (distinct reception times)
 // one transaction of the job rolls up: the job commits its progress after
-// each, so a run cut short resumes where it was.
-const rollupChunk = 32
+// each, so a run cut short resumes where it was, and the writer is held
+// for a few batches at a time, never long enough to keep a sign-in waiting.
+const rollupChunk = 4
 
 // RollupRun is what a run of the roll-up job did.
 type RollupRun struct {
