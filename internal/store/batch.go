@@ -137,6 +137,19 @@ func (tx *Tx) batches(f production.BatchFilter) ([]production.Batch, error) {
 }
 
 // collect runs a query in this transaction and scans each row.
+// idSet reads a query's one column of ids into a set.
+func idSet(tx *Tx, q string, args ...any) (map[string]bool, error) {
+	ids, err := collect(tx, q, args, func(sc scanner, id *string) error { return sc.Scan(id) })
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
 func collect[T any](tx *Tx, q string, args []any, scan func(scanner, *T) error) ([]T, error) {
 	rows, err := tx.query(q, args...)
 	if err != nil {

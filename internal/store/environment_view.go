@@ -130,25 +130,14 @@ func (e *EnvironmentStore) RoomsInOperation(ctx context.Context) (map[string]boo
 	if err := actorOf(ctx).Require(identity.PermSiteView); err != nil {
 		return nil, time.Time{}, err
 	}
-	out := map[string]bool{}
+	var out map[string]bool
 	var now time.Time
 	err := e.db.Read(ctx, func(tx *Tx) error {
 		now = tx.now
-		return tx.unscoped(func() error {
-			rows, err := tx.query(`SELECT DISTINCT l.room_id FROM batches b JOIN lines l ON l.id = b.line_id WHERE b.state = ?`,
+		return tx.unscoped(func() (err error) {
+			out, err = idSet(tx, `SELECT DISTINCT l.room_id FROM batches b JOIN lines l ON l.id = b.line_id WHERE b.state = ?`,
 				string(production.BatchInProgress))
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					return err
-				}
-				out[id] = true
-			}
-			return rows.Err()
+			return err
 		})
 	})
 	return out, now, err

@@ -292,22 +292,11 @@ func (tx *Tx) withLineStates(lines []site.Line, into ...*site.Line) error {
 		marks[i] = "?"
 	}
 	in := `(` + strings.Join(marks, ", ") + `)`
-	busy := map[string]bool{}
-	err := tx.unscoped(func() error {
-		rows, err := tx.query(`SELECT DISTINCT line_id FROM batches WHERE state = ? AND line_id IN `+in,
+	var busy map[string]bool
+	err := tx.unscoped(func() (err error) {
+		busy, err = idSet(tx, `SELECT DISTINCT line_id FROM batches WHERE state = ? AND line_id IN `+in,
 			append([]any{string(production.BatchInProgress)}, ids...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			busy[id] = true
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return err
