@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,6 +215,17 @@ func TestEnvironmentDemo(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no batch in progress in %s during its excursion at %s", exc, action.Start)
+	}
+	// The excursion opened a deviation naming those batches, for the
+	// quality unit to investigate.
+	if ds, err := env.AlarmDeviations(ctx, action.ID); err != nil || len(ds) == 0 || len(ds[0].Impacts) == 0 {
+		t.Errorf("the excursion's deviations: %+v, %v; want one naming the batches in progress", ds, err)
+	} else {
+		for _, im := range ds[0].Impacts {
+			if !slices.ContainsFunc(inProgress, func(b production.Batch) bool { return b.ID == im.BatchID }) {
+				t.Errorf("the excursion's deviation names %s, not in progress", im.Lot)
+			}
+		}
 	}
 	if code[alert.SensorID] != envDriftSensor || alert.Open() || alert.Acknowledged() || alert.Side != environment.High {
 		t.Errorf("the alert: %s %+v; want %s, closed, not acknowledged", code[alert.SensorID], alert, envDriftSensor)

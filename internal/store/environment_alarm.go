@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"galenix/internal/outbox"
 	"galenix/internal/production"
 	"galenix/internal/quality"
+	"galenix/internal/site"
 	"galenix/internal/text"
 )
 
@@ -71,8 +73,13 @@ type spans struct {
 // batchSpans reads the time in progress of the batches on the lines of a
 // room from the batch record's trail: from the entry putting a batch in
 // progress (its first step) to the one taking it out (completed). The
-// batch record decides, not a person.
+// batch record decides, not a person. A line standing in a grade A zone
+// is in the zone's background room too (the room the zone cascades to):
+// its batch puts that room in operation and shares its excursions. Each
+// span's RoomID is roomID.
 func (tx *Tx) batchSpans(roomID string) (spans, error) {
+	// The lines l in the room or in a grade A zone it is the background of.
+	const inRoom = `(l.room_id = ? OR l.room_id IN (SELECT id FROM rooms WHERE cascades_to = ? AND grade = ?))`
 	out := spans{client: map[string]string{}}
 	type entry struct {
 		batch, lot, client, line string
@@ -82,12 +89,41 @@ func (tx *Tx) batchSpans(roomID string) (spans, error) {
 	in := string(production.BatchInProgress)
 	es, err := collect(tx, `SELECT CAST(b.id AS TEXT), b.lot, CAST(b.client_id AS TEXT), CAST(b.line_id AS TEXT), a.at, a.old_value, a.new_value
 		FROM batches b JOIN lines l ON l.id = b.line_id JOIN audit_log a ON a.entity = ? AND a.entity_id = CAST(b.id AS TEXT)
-		WHERE l.room_id = ? AND a.field = ? AND (a.new_value = ? OR a.old_value = ?) ORDER BY a.seq`,
-		[]any{batchTable.entity, roomID, "state", in, in}, func(sc scanner, e *entry) error {
+		WHERE `+inRoom+` AND a.field = ? AND (a.new_value = ? OR a.old_value = ?) ORDER BY a.seq`,
+		[]any{batchTable.entity, roomID, roomID, string(site.GradeA), "state", in, in}, func(sc scanner, e *entry) error {
 			return sc.Scan(&e.batch, &e.lot, &e.client, &e.line, &e.at, &e.old, &e.new)
 		})
 	if err != nil {
 		return out, err
+	}
+	// The transaction's own entries are not in the trail until it
+	// commits (a history load writes its batches' whole lives in one).
+	var pending []audit.Entry
+	for _, p := range tx.pending {
+		if p.Entity == batchTable.entity && p.Field == "state" && (p.New == in || p.Old == in) {
+			pending = append(pending, p)
+		}
+	}
+	if len(pending) > 0 {
+		type batch struct{ id, lot, client, line string }
+		bs, err := collect(tx, `SELECT CAST(b.id AS TEXT), b.lot, CAST(b.client_id AS TEXT), CAST(b.line_id AS TEXT)
+			FROM batches b JOIN lines l ON l.id = b.line_id
+			WHERE `+inRoom,
+			[]any{roomID, roomID, string(site.GradeA)}, func(sc scanner, b *batch) error {
+				return sc.Scan(&b.id, &b.lot, &b.client, &b.line)
+			})
+		if err != nil {
+			return out, err
+		}
+		here := map[string]batch{}
+		for _, b := range bs {
+			here[b.id] = b
+		}
+		for _, p := range pending {
+			if b, ok := here[p.EntityID]; ok {
+				es = append(es, entry{batch: b.id, lot: b.lot, client: b.client, line: b.line, at: p.At, old: p.Old, new: p.New})
+			}
+		}
 	}
 	idx := map[string]int{}
 	for _, e := range es {
@@ -350,14 +386,20 @@ func acknowledgeAlarm(tx *Tx, sig *esign.Signature) error {
 // --- the qualified person's view
 
 // releaseExcursions lists, in words, the action-level excursions in the
-// batch's room and on its line while it was in progress.
+// batch's room (and its background room when the line stands in a grade
+// A zone) and on its line while it was in progress.
 func (tx *Tx) releaseExcursions(b *production.Batch) ([]text.Msg, error) {
 	if b.LineID == "" {
 		return nil, nil
 	}
-	var room string
-	if err := tx.queryRow(`SELECT CAST(room_id AS TEXT) FROM lines WHERE id = ?`, b.LineID).Scan(&room); err != nil {
+	var room, grade, background string
+	var to *string
+	if err := tx.queryRow(`SELECT CAST(r.id AS TEXT), r.grade, CAST(r.cascades_to AS TEXT) FROM lines l JOIN rooms r ON r.id = l.room_id WHERE l.id = ?`,
+		b.LineID).Scan(&room, &grade, &to); err != nil {
 		return nil, notFound(err, "store.no_such_production_line")
+	}
+	if to != nil && site.Grade(grade) == site.GradeA {
+		background = *to
 	}
 	sp, err := tx.batchSpans(room)
 	if err != nil {
@@ -381,9 +423,9 @@ func (tx *Tx) releaseExcursions(b *production.Batch) ([]text.Msg, error) {
 	fs, err := collect(tx, `SELECT s.code, s.place, CAST(s.place_id AS TEXT), a.id, a.record FROM environment_alarms a
 		JOIN environment_sensors s ON s.id = a.sensor_id
 		WHERE a.kind = ? AND a.start_at <= ? AND (a.end_at IS NULL OR a.end_at >= ?)
-		AND ((s.place IN (?, ?) AND s.place_id = ?) OR (s.place = ? AND s.place_id = ?) OR (s.place = ? AND s.place_id IN (SELECT id FROM equipment WHERE line_id = ?)))
+		AND ((s.place IN (?, ?) AND s.place_id IN (?, ?)) OR (s.place = ? AND s.place_id = ?) OR (s.place = ? AND s.place_id IN (SELECT id FROM equipment WHERE line_id = ?)))
 		ORDER BY a.start_at, a.id`,
-		[]any{string(environment.AlarmLimit), end, span.Start, string(environment.PlaceRoom), string(environment.PlaceColdRoom), room,
+		[]any{string(environment.AlarmLimit), end, span.Start, string(environment.PlaceRoom), string(environment.PlaceColdRoom), room, cmp.Or(background, room),
 			string(environment.PlaceLine), b.LineID, string(environment.PlaceEquipment), b.LineID},
 		func(sc scanner, f *found) error {
 			var id, rec string
@@ -399,8 +441,11 @@ func (tx *Tx) releaseExcursions(b *production.Batch) ([]text.Msg, error) {
 	var out []text.Msg
 	for _, f := range fs {
 		kind, id := f.place, f.id
-		if kind == environment.PlaceEquipment {
+		switch {
+		case kind == environment.PlaceEquipment:
 			kind, id = environment.PlaceLine, b.LineID
+		case id == background:
+			id = room // the span is the zone's: its background's excursion is its own
 		}
 		x, ok := f.alarm.Excursion(kind, id)
 		if !ok || len(environment.BatchesConcerned(x, []environment.BatchSpan{span}, nil)) == 0 {

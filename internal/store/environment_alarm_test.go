@@ -16,6 +16,7 @@ import (
 	"galenix/internal/outbox"
 	"galenix/internal/production"
 	"galenix/internal/quality"
+	"galenix/internal/site"
 	"galenix/internal/store"
 )
 
@@ -375,6 +376,64 @@ func TestEnvironmentAlarmsBatch(t *testing.T) {
 			if len(a) != len(b) {
 				t.Errorf("sensor %d: %d alarms after a second evaluation, want %d", i, len(a), len(b))
 			}
+		}
+	})
+}
+
+// TestEnvironmentExcursionInZoneBackground: a line standing in a grade A
+// zone puts the zone's background room in operation, and an action-level
+// excursion in that background room opens a deviation naming its batch,
+// listed in the qualified person's view.
+func TestEnvironmentExcursionInZoneBackground(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newProdEnv(t, db)
+		env, sys := db.Environment(), as(identity.System)
+		zone := site.Room{BuildingID: e.f.building.ID, Code: "R-A", Name: "Filling zone", Grade: site.GradeA, TempMin: 18, TempMax: 24,
+			HumidityMin: 30, HumidityMax: 60, CascadesTo: e.f.roomB.ID, PressureDiffPa: 10}
+		must(t, db.Site().CreateRoom(as(alice), &zone))
+		line := site.Line{Code: "LA", Name: "Vial filling under A", RoomID: zone.ID, Sterile: true, Forms: []site.Form{site.FormVial}, CapacityPerHour: 6000}
+		must(t, db.Site().CreateLine(as(alice), &line))
+		s := newSensor(t, db, e.f, "T-BG") // in R-B, the zone's background
+		must(t, env.SetLimits(as(alice), &environment.Limits{SensorID: s.ID, AtRest: environment.Thresholds{ActionHigh: ptr(24)},
+			InOperation: &environment.Thresholds{ActionHigh: ptr(26)}}, ""))
+		day := now.Truncate(24 * time.Hour)
+		hm := func(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+
+		e.clock.set(hm(8, 30))
+		svc, sup := db.Production(), e.actor("victor")
+		b := e.order(t, e.vial, 10000)
+		_, err := svc.ScheduleBatch(sup, b.ID, production.ScheduleRequest{LineID: line.ID, Start: at(4, 6)}, "")
+		must(t, err)
+		_, err = svc.MoveBatch(sup, b.ID, production.MoveRelease, "")
+		must(t, err)
+		rec, err := svc.Record(sup, b.ID)
+		must(t, err)
+		_, err = svc.RecordStep(e.actor("olga"), b.ID, production.Entry{StepID: rec.Steps[0].ID, Checked: []bool{true, true}, Reason: "Test slot far from now."})
+		must(t, err)
+
+		// 25 is beyond the limit at rest, within the one in operation:
+		// the zone's batch holds its background in operation. 27 is not.
+		e.clock.set(hm(9, 0))
+		var msgs []ingest.Message
+		for i, v := range []float64{22, 25, 25, 27, 27.5, 22} {
+			msgs = append(msgs, ingest.Message{Sensor: s.Code, Seq: uint64(i + 1), At: hm(8, 40).Add(time.Duration(i) * 10 * time.Second), Value: v})
+		}
+		_, err = ingest.NewPipeline(env, nil).Submit(sys, msgs, nil)
+		must(t, err)
+		as, err := env.Alarms(as(alice), s.ID, 10)
+		must(t, err)
+		if len(as) != 1 || as[0].State != environment.InOperation || as[0].Peak != 27.5 {
+			t.Fatalf("alarms in the background room: %+v", as)
+		}
+		ds, err := env.AlarmDeviations(e.actor("quinn"), as[0].ID)
+		must(t, err)
+		if len(ds) != 1 || len(ds[0].Impacts) != 1 || ds[0].Impacts[0].BatchID != b.ID {
+			t.Fatalf("the background's excursion's deviation: %+v", ds)
+		}
+		v, err := db.Release().View(e.actor("quinn"), b.ID)
+		must(t, err)
+		if len(v.Excursions) != 1 || !strings.Contains(v.Excursions[0].Localize("en"), "T-BG") {
+			t.Errorf("the release view's excursions: %+v", v.Excursions)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -112,16 +113,32 @@ func (tx *Tx) writeAlarm(a *environment.Alarm, old *environment.Alarm) error {
 // transaction ("environment_alarm.record"): each event's alarm — opened
 // ones recorded with a new id, which the machine's open alarm takes too;
 // the others updated — and the machine's state, so that evaluation
-// resumes where it was after a restart.
+// resumes where it was after a restart. An excursion among them opens
+// its deviations as the live evaluation does (excursions).
 func (e *EnvironmentStore) RecordAlarms(ctx context.Context, m *environment.Machine, events []environment.Event) error {
 	if err := CanAppendReadings(actorOf(ctx)); err != nil {
 		return err
 	}
 	return e.db.Write(ctx, "environment_alarm.record", "", func(tx *Tx) error {
-		if err := tx.sensor(m.SensorID, &environment.Sensor{}); err != nil {
+		var s environment.Sensor
+		if err := tx.sensor(m.SensorID, &s); err != nil {
 			return asField(err, "sensor_id")
 		}
-		return tx.recordAlarms(m, events)
+		if err := tx.recordAlarms(m, events); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(events, func(ev environment.Event) bool { return !ev.Alarm.ActionStart.IsZero() }) {
+			return nil
+		}
+		pl, err := tx.placeOf(&s)
+		if err != nil {
+			return err
+		}
+		sp, err := tx.batchSpans(pl.roomID)
+		if err != nil {
+			return err
+		}
+		return tx.excursions(&s, pl, sp, events)
 	})
 }
 
