@@ -200,7 +200,7 @@ func serve(args []string, stderr io.Writer) error {
 	drain := fs.Duration("drain-timeout", envDuration("GALENIX_DRAIN_TIMEOUT", 5*time.Second),
 		"on SIGTERM, how long /readyz answers 503 while requests are still served, so that the balancer moves traffic away first; 0: no drain (env GALENIX_DRAIN_TIMEOUT)")
 	simulateBroker := fs.String("simulate", os.Getenv("GALENIX_SIMULATE"),
-		"with --demo: publish simulated readings of the demo's sensors through the MQTT broker at this `URL`, as tcp://127.0.0.1:1883 (env GALENIX_SIMULATE)")
+		"with --demo: publish simulated readings of the demo's sensors through the MQTT broker at this `URL`, as tcp://127.0.0.1:1883, which galenix subscribes to unless --mqtt names another (env GALENIX_SIMULATE)")
 	totpKey := totpKeyFlag(fs)
 	var tlsf tlsFlags
 	tlsf.register(fs)
@@ -238,6 +238,7 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	mqttf.url = intakeBroker(mqttf.url, *simulateBroker)
 	mqttCfg, err := mqttf.config()
 	if err != nil {
 		return err

@@ -166,6 +166,16 @@ func checkSimulate(broker string, demo bool) error {
 	return f.check()
 }
 
+// intakeBroker is the broker serve subscribes to: --mqtt's, or without
+// it the one the demo's simulator publishes to, so that its readings
+// arrive.
+func intakeBroker(mqtt, simulate string) string {
+	if mqtt != "" {
+		return mqtt
+	}
+	return simulate
+}
+
 // simulateDemo publishes the demo's sensors' readings, one every ten
 // seconds each, until ctx is done; a failure is logged, the server runs on.
 func simulateDemo(ctx context.Context, db *store.DB, broker string, log *slog.Logger) {

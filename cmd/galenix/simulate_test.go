@@ -54,6 +54,21 @@ func TestSimulateArgs(t *testing.T) {
 	}
 }
 
+// TestIntakeBroker: serve --demo --simulate subscribes to the broker its
+// simulator publishes to, unless --mqtt names another.
+func TestIntakeBroker(t *testing.T) {
+	for _, c := range [][3]string{
+		{"", "", ""},
+		{"", "tcp://127.0.0.1:1883", "tcp://127.0.0.1:1883"},
+		{"mqtt://broker:1883", "tcp://127.0.0.1:1883", "mqtt://broker:1883"},
+		{"mqtt://broker:1883", "", "mqtt://broker:1883"},
+	} {
+		if got := intakeBroker(c[0], c[1]); got != c[2] {
+			t.Errorf("--mqtt %q --simulate %q: subscribes to %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
+
 // bulkServer is galenix's readings endpoint as the simulator sees it: it
 // decodes each body strictly in ingest's bulk format and keeps what came.
 type bulkServer struct {
