@@ -212,11 +212,16 @@ func serve(args []string, stderr io.Writer) error {
 	mqttf.register(fs)
 	var alarmf alarmFlags
 	alarmf.register(fs)
+	var readingsf readingsFlags
+	readingsf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	alarmSecret, err := alarmf.secret()
 	if err != nil {
+		return err
+	}
+	if err := readingsf.check(); err != nil {
 		return err
 	}
 	log, err := opsf.logger(stderr)
@@ -249,7 +254,8 @@ func serve(args []string, stderr io.Writer) error {
 		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
 		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg,
-		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret}, log)
+		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret,
+		ReadingsCompactAfter: readingsf.compactAfter, ReadingsRetention: readingsf.retention}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

@@ -332,6 +332,8 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"backup", "--db", "postgres://x@127.0.0.1:1/x", "--pgbackrest", "/nonexistent/pgbackrest"}, 1, "pgBackRest is not installed"},
 		{[]string{"serve", "--help"}, 0, "GALENIX_ALARM_WEBHOOK_URL"},
 		{[]string{"serve", "--alarm-webhook-url", "https://hooks.example.com/x"}, 1, "--alarm-webhook-secret-file"},
+		{[]string{"serve", "--readings-retention", "8760h"}, 1, "--readings-retention: at least 52560h0m0s"},
+		{[]string{"serve", "--readings-compact-after", "-1h"}, 1, "cannot be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

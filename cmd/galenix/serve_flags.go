@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"galenix/internal/environment"
 	"galenix/internal/ingest"
 	"galenix/internal/ldap"
 )
@@ -216,4 +217,29 @@ func (f *alarmFlags) secret() ([]byte, error) {
 		return nil, errors.New("the alarm webhook's secret must hold at least 16 bytes")
 	}
 	return b, nil
+}
+
+// readingsFlags set the compaction and the retention of the
+// environmental readings.
+type readingsFlags struct {
+	compactAfter, retention time.Duration
+}
+
+func (f *readingsFlags) register(fs *flag.FlagSet) {
+	fs.DurationVar(&f.compactAfter, "readings-compact-after", envDuration("GALENIX_READINGS_COMPACT_AFTER", 48*time.Hour),
+		"how long after their reception raw sensor readings are compacted, losslessly, into sealed blocks; 0: never (env GALENIX_READINGS_COMPACT_AFTER)")
+	fs.DurationVar(&f.retention, "readings-retention", envDuration("GALENIX_READINGS_RETENTION", 0),
+		"how long sensor readings are kept, as hours (87600h: ten years); at least six years (52560h); 0: for ever (env GALENIX_READINGS_RETENTION)")
+}
+
+// check refuses a retention shorter than GMP's.
+func (f *readingsFlags) check() error {
+	if f.compactAfter < 0 {
+		return errors.New("--readings-compact-after cannot be negative")
+	}
+	if f.retention != 0 && f.retention < environment.MinRetention {
+		return fmt.Errorf("--readings-retention: at least %s (six years: GMP keeps a batch's records five years after its certification, one after its expiry)",
+			environment.MinRetention)
+	}
+	return nil
 }

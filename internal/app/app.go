@@ -90,6 +90,12 @@ type Config struct {
 	AlarmAckWithin     time.Duration
 	AlarmWebhookURL    string
 	AlarmWebhookSecret []byte
+	// ReadingsCompactAfter is how long after their reception raw
+	// readings are compacted into blocks (0: never).
+	ReadingsCompactAfter time.Duration
+	// ReadingsRetention is how long compacted readings are kept (0: for
+	// ever; else at least environment.MinRetention).
+	ReadingsRetention time.Duration
 }
 
 // Main is a running galenix: its database and its HTTP server. The

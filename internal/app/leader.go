@@ -35,7 +35,36 @@ func (m *Main) jobs() []*job {
 		{name: "outbox.prune", every: time.Hour, run: m.pruneOutbox},
 		{name: "environment.alarms.tick", every: AlarmTickEvery, run: m.tickAlarms},
 		{name: "environment.rollup", every: time.Minute, run: m.rollUpEnvironment},
+		{name: "environment.compact", every: 10 * time.Minute, run: m.compactReadings},
+		{name: "environment.retention", every: 24 * time.Hour, run: m.purgeReadings},
 	}
+}
+
+// compactReadings compacts the readings received more than
+// Config.ReadingsCompactAfter ago, a few windows a run so that the writer
+// is never held long; a run that finds more leaves them to the next.
+func (m *Main) compactReadings(ctx context.Context) error {
+	if m.Config.ReadingsCompactAfter <= 0 {
+		return nil
+	}
+	run, err := m.DB.Environment().Compact(identity.WithActor(ctx, identity.System), m.DB.Now().Add(-m.Config.ReadingsCompactAfter), 6)
+	if err == nil && run.Windows > 0 {
+		m.Log.Info("environmental readings compacted", "windows", run.Windows, "blocks", run.Blocks, "readings", run.Readings)
+	}
+	return err
+}
+
+// purgeReadings deletes the compacted readings older than the site's
+// retention policy (Config.ReadingsRetention; none: kept for ever).
+func (m *Main) purgeReadings(ctx context.Context) error {
+	if m.Config.ReadingsRetention <= 0 {
+		return nil
+	}
+	n, err := m.DB.Environment().PurgeReadings(identity.WithActor(ctx, identity.System), m.Config.ReadingsRetention, m.DB.Now())
+	if err == nil && n > 0 {
+		m.Log.Info("environmental readings past their retention deleted", "readings", n)
+	}
+	return err
 }
 
 // AlarmTickEvery is how often the leading node lets time pass for the

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // VersionRef returns the address of the sensor's version.
@@ -62,3 +63,45 @@ func SealOf(rs []Reading) Seal {
 // String writes the seal as the audit trail records it:
 // "n=<count> sha256=<hex>".
 func (s Seal) String() string { return "n=" + strconv.Itoa(s.Count) + " sha256=" + s.Digest }
+
+// CompactWindow is the span of reception time whose readings are
+// compacted together: the readings received in one window become one
+// block per sensor, and the window's seal replaces, in the audit trail,
+// the seals of the batches received in it.
+const CompactWindow = time.Hour
+
+// MinRetention is the least time readings are kept, whatever the site's
+// policy says: EU GMP chapter 4.10 keeps batch documentation at least one
+// year after the batch's expiry or five years after its certification,
+// whichever is longer; readings of the rooms a batch was made in are part
+// of it. Six years covers a shelf life of up to five years; a site making
+// longer-lived products sets a longer policy.
+const MinRetention = 6 * 365 * 24 * time.Hour
+
+// WindowSeal is what the audit trail keeps of a window of readings
+// compacted: the seal of all its readings (as a batch's: their count and
+// the digest of their canonical bytes) and the digest of its blocks'
+// hashes, in the order of their sensors, so that a block changed, removed
+// or added, or a reading changed in one, is detected.
+type WindowSeal struct {
+	Seal
+	Blocks       int
+	BlocksDigest string // hex
+}
+
+// SealWindow computes the seal of a window from its blocks' readings
+// (which it sorts) and their hashes, by sensor.
+func SealWindow(rs []Reading, blockHashes []string) WindowSeal {
+	h := sha256.New()
+	for _, b := range blockHashes {
+		h.Write([]byte(b))
+		h.Write([]byte{'\n'})
+	}
+	return WindowSeal{Seal: SealOf(rs), Blocks: len(blockHashes), BlocksDigest: hex.EncodeToString(h.Sum(nil))}
+}
+
+// String writes the window's seal as the audit trail records it:
+// "n=<count> sha256=<hex> blocks=<count> blocks_sha256=<hex>".
+func (w WindowSeal) String() string {
+	return w.Seal.String() + " blocks=" + strconv.Itoa(w.Blocks) + " blocks_sha256=" + w.BlocksDigest
+}

@@ -159,3 +159,18 @@ func (t *Tracker) OldestGap() time.Time {
 func (g Gap) String() string {
 	return strconv.FormatUint(g.From, 10) + "-" + strconv.FormatUint(g.To, 10)
 }
+
+// Received reports whether seq was received: from Low to High and in no
+// gap (see Tracker for the one case where a received number counts as
+// missing).
+func (t *Tracker) Received(seq uint64) bool {
+	if t.High == 0 || seq < t.Low || seq > t.High {
+		return false
+	}
+	for _, g := range t.Gaps {
+		if seq >= g.From && seq <= g.To {
+			return false
+		}
+	}
+	return true
+}

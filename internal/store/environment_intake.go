@@ -183,6 +183,18 @@ func (tx *Tx) appendReadings(batch []environment.Reading, refused environment.Co
 	if err != nil {
 		return nil, err
 	}
+	// A sequence received before and no longer raw was compacted.
+	var old []environment.Reading
+	for _, k := range keys {
+		if _, ok := stored[readingKey{k.SensorID, k.Seq}]; !ok && trackers[k.SensorID].Received(k.Seq) {
+			old = append(old, k)
+		}
+	}
+	if len(old) > 0 {
+		if err := tx.compactedReadings(old, stored); err != nil {
+			return nil, err
+		}
+	}
 	var fresh []environment.Reading
 	for _, c := range cands {
 		if old, ok := stored[readingKey{c.r.SensorID, c.r.Seq}]; ok {

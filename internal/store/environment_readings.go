@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -176,12 +175,13 @@ func (e *EnvironmentStore) Readings(ctx context.Context, sensorID string, from, 
 		return nil, errs.E(errs.NotFound, "environment.sensor.not_found")
 	}
 	limit = max(1, min(limit, 100000))
-	return list(ctx, e.db, `SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE sensor_id = ? AND at >= ? AND at < ?
-		ORDER BY at, seq LIMIT `+strconv.Itoa(limit), []any{sensorID, from.UTC(), to.UTC()}, func(sc scanner, r *environment.Reading) error {
+	var out []environment.Reading
+	err := e.db.Read(ctx, func(tx *Tx) error {
 		var err error
-		*r, err = scanReading(sc)
+		out, err = tx.readings(sensorID, from, to, limit)
 		return err
 	})
+	return out, err
 }
 
 // BatchReadings returns the readings a sealed batch stored, in canonical
@@ -204,22 +204,49 @@ func (e *EnvironmentStore) BatchReadings(ctx context.Context, batchID string) ([
 }
 
 // SealMismatch is a sealed batch of readings whose stored readings no
-// longer give the seal the audit trail holds: a reading changed, added
-// or removed since it was committed.
+// longer give the seal the audit trail holds (a reading changed, added or
+// removed since it was committed), or a compacted window whose blocks no
+// longer give its seal.
 type SealMismatch struct {
-	BatchID string `json:"batch_id"`
+	BatchID string `json:"batch_id,omitempty"`
+	Window  string `json:"window,omitempty"`
 	Sealed  string `json:"sealed"`
 	Stored  string `json:"stored"`
 }
 
 // VerifySeals recomputes the seal of every batch of readings sealed in the
-// audit trail from the readings stored under it, and returns the batches
-// whose seal differs.
+// audit trail from the readings stored under it, and of every compacted
+// window from its blocks, and returns those whose seal differs. A batch
+// received in a compacted window is the window's: its seal was checked
+// when the window was compacted, and the window's covers its readings
+// since.
 func (e *EnvironmentStore) VerifySeals(ctx context.Context) ([]SealMismatch, error) {
 	if err := actorOf(ctx).Require(identity.PermAuditSite); err != nil {
 		return nil, err
 	}
-	var out []SealMismatch
+	out, err := e.verifyWindows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	compacted := map[string]bool{}
+	var windows []string
+	if err := e.db.Read(ctx, func(tx *Tx) error {
+		windows, err = collect(tx, `SELECT DISTINCT entity_id FROM audit_log WHERE entity = ? AND field = ?`, []any{entityReadingWindow, fieldSeal},
+			func(sc scanner, id *string) error { return sc.Scan(id) })
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for _, w := range windows {
+		compacted[w] = true
+	}
+	// Each batch's seal in force: its last.
+	type sealed struct {
+		seal string
+		at   time.Time
+	}
+	last := map[string]sealed{}
+	var order []string
 	var after int64
 	for {
 		es, err := e.db.Audit().Entries(ctx, audit.Filter{Entity: entityReadingBatch, AfterSeq: after})
@@ -227,20 +254,31 @@ func (e *EnvironmentStore) VerifySeals(ctx context.Context) ([]SealMismatch, err
 			return nil, err
 		}
 		if len(es) == 0 {
-			return out, nil
+			break
 		}
 		for _, en := range es {
 			after = en.Seq
 			if en.Field != fieldSeal {
 				continue
 			}
-			rs, err := e.BatchReadings(ctx, en.EntityID)
-			if err != nil {
-				return nil, err
+			if _, ok := last[en.EntityID]; !ok {
+				order = append(order, en.EntityID)
 			}
-			if got := environment.SealOf(rs).String(); got != en.New {
-				out = append(out, SealMismatch{BatchID: en.EntityID, Sealed: en.New, Stored: got})
-			}
+			last[en.EntityID] = sealed{en.New, en.At}
 		}
 	}
+	for _, id := range order {
+		sl := last[id]
+		if compacted[sl.at.UTC().Truncate(environment.CompactWindow).Format(time.RFC3339)] {
+			continue
+		}
+		rs, err := e.BatchReadings(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if got := environment.SealOf(rs).String(); got != sl.seal {
+			out = append(out, SealMismatch{BatchID: id, Sealed: sl.seal, Stored: got})
+		}
+	}
+	return out, nil
 }

@@ -255,7 +255,7 @@ func runs(keys []rollupKey, span time.Duration) []struct {
 // rollMinutes recomputes the minutes from their raw readings.
 func (tx *Tx) rollMinutes(keys []rollupKey) error {
 	for _, r := range runs(keys, time.Hour) {
-		rs, err := tx.readings(r.sensor, r.from, r.to)
+		rs, err := tx.readings(r.sensor, r.from, r.to, 0)
 		if err != nil {
 			return err
 		}
@@ -288,9 +288,39 @@ func (tx *Tx) rollHours(keys []rollupKey) error {
 	return nil
 }
 
-func (tx *Tx) readings(sensorID string, from, to time.Time) ([]environment.Reading, error) {
-	rows, err := tx.query(`SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE sensor_id = ? AND at >= ? AND at < ?`,
-		sensorID, from.UTC(), to.UTC())
+// readings returns a sensor's readings from from (included) to to
+// (excluded), raw and compacted, in time order (then sequence), the first
+// limit (0: all).
+func (tx *Tx) readings(sensorID string, from, to time.Time, limit int) ([]environment.Reading, error) {
+	out, err := tx.rawReadings(sensorID, from, to, limit)
+	if err != nil {
+		return nil, err
+	}
+	old, err := tx.blockReadings(sensorID, from, to)
+	if err != nil || len(old) == 0 {
+		return out, err
+	}
+	out = append(out, old...)
+	slices.SortFunc(out, func(a, b environment.Reading) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return compareUint(a.Seq, b.Seq)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// rawReadings returns a sensor's readings not compacted, the first limit
+// (0: all).
+func (tx *Tx) rawReadings(sensorID string, from, to time.Time, limit int) ([]environment.Reading, error) {
+	q := `SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE sensor_id = ? AND at >= ? AND at < ? ORDER BY at, seq`
+	if limit > 0 {
+		q += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := tx.query(q, sensorID, from.UTC(), to.UTC())
 	if err != nil {
 		return nil, err
 	}

@@ -35,24 +35,23 @@ func (e *EnvironmentStore) Series(ctx context.Context, sensorID string, from, to
 		if err := tx.sensor(sensorID, &environment.Sensor{}); err != nil {
 			return err
 		}
-		rows, err := tx.query(`SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE sensor_id = ? AND at >= ? AND at < ?
-			ORDER BY at, seq LIMIT ?`, sensorID, from, to, environment.MaxSeriesPoints+1)
-		if err != nil {
+		// The compacted readings are decoded only when they may be few
+		// enough (a block overlapping the span holds some outside it).
+		var compacted int64
+		if err := tx.queryRow(`SELECT COALESCE(SUM(count), 0) FROM environment_blocks WHERE sensor_id = ? AND from_at < ? AND to_at >= ?`,
+			sensorID, to, from).Scan(&compacted); err != nil {
 			return err
 		}
 		var raw []environment.Reading
-		for rows.Next() {
-			r, err := scanReading(rows)
-			if err != nil {
-				rows.Close()
+		many := compacted > 4*environment.MaxSeriesPoints
+		if !many {
+			var err error
+			if raw, err = tx.readings(sensorID, from, to, environment.MaxSeriesPoints+1); err != nil {
 				return err
 			}
-			raw = append(raw, r)
+			many = len(raw) > environment.MaxSeriesPoints
 		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		if len(raw) <= environment.MaxSeriesPoints {
+		if !many {
 			for _, r := range raw {
 				s.Points = append(s.Points, environment.SeriesPoint{At: r.At, Min: r.Value, Max: r.Value, Mean: r.Value, Count: 1})
 			}
@@ -112,7 +111,7 @@ func (tx *Tx) rollupTail(sensorID string, rs []environment.Rollup, width time.Du
 			start = ms[n-1].Start.Add(environment.Minute)
 		}
 	}
-	raw, err := tx.readings(sensorID, start, to)
+	raw, err := tx.readings(sensorID, start, to, 0)
 	if err != nil {
 		return nil, err
 	}
