@@ -535,3 +535,26 @@ func exerciseEnvironment(t *testing.T, e *env) string {
 	}
 	return id
 }
+
+// compactAndPurge runs the leader's compaction two hours from now, and its
+// retention past GMP's minimum, on the readings sent so far.
+func compactAndPurge(t *testing.T, e *env) {
+	t.Helper()
+	sys := identity.WithActor(context.Background(), identity.System)
+	env := e.db.Environment()
+	real := e.db.Now
+	later := real().Add(2 * time.Hour)
+	e.db.Now = func() time.Time { return later }
+	defer func() { e.db.Now = real }()
+	if _, err := env.RollUp(sys); err != nil {
+		t.Fatal(err)
+	}
+	run, err := env.Compact(sys, later, 10)
+	if err != nil || run.Windows == 0 {
+		t.Fatalf("compaction: %+v, %v", run, err)
+	}
+	n, err := env.PurgeReadings(sys, environment.MinRetention, later.Add(environment.MinRetention+time.Hour))
+	if err != nil || n != run.Readings {
+		t.Fatalf("retention: %d readings deleted of %d compacted, %v", n, run.Readings, err)
+	}
+}

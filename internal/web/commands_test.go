@@ -177,6 +177,10 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		exerciseDeviations(t, prod.p)
 		// Environmental monitoring: sensors, limits, readings, an alarm.
 		sensor := exerciseEnvironment(t, e)
+		// The leader's jobs compact the readings and, past the site's
+		// retention, delete them (no API does either): two hours later,
+		// then years later.
+		compactAndPurge(t, e)
 
 		// Every PUT route: a change without a reason is refused, and
 		// nothing is written. A PUT route missing here fails the test.
