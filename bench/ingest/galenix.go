@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
@@ -49,10 +50,10 @@ func startNode(dir, dsn, broker string, sensors int) (*node, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	n := &node{m: m, sensors: map[string]string{}, stop: func() error {
+	n := &node{m: m, sensors: map[string]string{}, stop: sync.OnceValue(func() error {
 		cancel()
 		return errors.Join(<-done, m.Close())
-	}}
+	})}
 	s := m.DB.Site()
 	b := site.Building{Code: "B1", Name: "Bench", Role: site.RoleSterileProduction}
 	r := site.Room{Code: "R1", Name: "Bench room", Grade: site.GradeC, TempMin: 18, TempMax: 24, HumidityMin: 30, HumidityMax: 60}
