@@ -238,7 +238,23 @@ func auditVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "OK: %d audit entries and %d signed checkpoints hold (last entry %d)\n", rep.Entries, rep.Checkpoints, rep.Head)
+	// The sensors' readings, sealed in the trail by batch and, once
+	// compacted, by hour.
+	bad, err := db.Environment().VerifySeals(identity.WithActor(ctx, identity.System))
+	if err != nil {
+		return err
+	}
+	for _, m := range bad {
+		what := "the batch of readings " + m.BatchID
+		if m.Window != "" {
+			what = "the readings compacted for the hour from " + m.Window
+		}
+		fmt.Fprintf(stdout, "FAILED: %s no longer match their seal in the audit trail (sealed %s, stored %s)\n", what, m.Sealed, m.Stored)
+	}
+	if len(bad) > 0 {
+		return errSilent
+	}
+	fmt.Fprintf(stdout, "OK: %d audit entries and %d signed checkpoints hold (last entry %d), and the sensors' readings match their seals\n", rep.Entries, rep.Checkpoints, rep.Head)
 	return nil
 }
 

@@ -53,10 +53,23 @@ func TestAuditVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET new_value = 'forged' WHERE seq = 42`} {
+	// A sensor's reading changed (negated: the second restores it bit for
+	// bit): its batch no longer matches its seal.
+	tamper := func(q string) {
+		t.Helper()
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
+	}
+	const oneReading = `WHERE rowid = (SELECT MIN(rowid) FROM environment_readings)`
+	tamper(`UPDATE environment_readings SET value = -value ` + oneReading)
+	out.Reset()
+	if code := run([]string{"audit", "verify", "--data", data}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "no longer match their seal") {
+		t.Errorf("verify of a changed reading: exit %d, want 1\n%s", code, out.String())
+	}
+	tamper(`UPDATE environment_readings SET value = -value ` + oneReading)
+	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `UPDATE audit_log SET new_value = 'forged' WHERE seq = 42`} {
+		tamper(q)
 	}
 	db.Close()
 	out.Reset()
