@@ -214,6 +214,8 @@ func serve(args []string, stderr io.Writer) error {
 	alarmf.register(fs)
 	var readingsf readingsFlags
 	readingsf.register(fs)
+	var mailf mailFlags
+	mailf.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -222,6 +224,10 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	}
 	if err := readingsf.check(); err != nil {
+		return err
+	}
+	relay, alarmTo, err := mailf.config()
+	if err != nil {
 		return err
 	}
 	log, err := opsf.logger(stderr)
@@ -255,7 +261,8 @@ func serve(args []string, stderr io.Writer) error {
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
 		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg,
 		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret,
-		ReadingsCompactAfter: readingsf.compactAfter, ReadingsRetention: readingsf.retention}, log)
+		ReadingsCompactAfter: readingsf.compactAfter, ReadingsRetention: readingsf.retention,
+		SMTP: relay, AlarmMailTo: alarmTo, PublicURL: mailf.publicURL}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {
 		return err

@@ -333,6 +333,14 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"serve", "--help"}, 0, "GALENIX_ALARM_WEBHOOK_URL"},
 		{[]string{"serve", "--alarm-webhook-url", "https://hooks.example.com/x"}, 1, "--alarm-webhook-secret-file"},
 		{[]string{"serve", "--readings-retention", "8760h"}, 1, "--readings-retention: at least 52560h0m0s"},
+		{[]string{"serve", "--alarm-mail-to", "qa@site.example"}, 1, "--alarm-mail-to needs --smtp-relay"},
+		{[]string{"serve", "--alarm-mail-to", "qa@site.example, nobody"}, 1, `"nobody" is not an e-mail address`},
+		{[]string{"serve", "--smtp-relay", "mail.site.example:25"}, 1, "--smtp-relay needs --smtp-from"},
+		{[]string{"serve", "--smtp-relay", "mail.site.example", "--smtp-from", "g@site.example"}, 1, "give HOST:PORT"},
+		{[]string{"serve", "--smtp-relay", "mail.site.example:25", "--smtp-from", "g@site.example", "--smtp-tls", "ssl"}, 1, "starttls, tls or none"},
+		{[]string{"serve", "--smtp-relay", "mail.site.example:25", "--smtp-from", "g@site.example", "--smtp-user", "g"}, 1, "--smtp-password-file"},
+		{[]string{"serve", "--public-url", "galenix.site.example"}, 1, "--public-url"},
+		{[]string{"serve", "--help"}, 0, "GALENIX_SMTP_RELAY"},
 		{[]string{"serve", "--readings-compact-after", "-1h"}, 1, "cannot be negative"},
 	}
 	for _, tt := range tests {

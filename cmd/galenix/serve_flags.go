@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"galenix/internal/environment"
 	"galenix/internal/ingest"
 	"galenix/internal/ldap"
+	"galenix/internal/mail"
 )
 
 // tlsFlags are serve's HTTPS flags.
@@ -242,4 +244,54 @@ func (f *readingsFlags) check() error {
 			environment.MinRetention)
 	}
 	return nil
+}
+
+// mailFlags set the site's SMTP relay and who is e-mailed.
+type mailFlags struct {
+	relay, from, security, user, passwordFile string
+	alarmTo, publicURL                        string
+}
+
+func (f *mailFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.relay, "smtp-relay", os.Getenv("GALENIX_SMTP_RELAY"), "the site's SMTP relay, `HOST:PORT`; no e-mail when empty (env GALENIX_SMTP_RELAY)")
+	fs.StringVar(&f.from, "smtp-from", os.Getenv("GALENIX_SMTP_FROM"), "the `ADDRESS` galenix's e-mails come from (env GALENIX_SMTP_FROM)")
+	fs.StringVar(&f.security, "smtp-tls", envOr("GALENIX_SMTP_TLS", mail.StartTLS),
+		"how the relay is reached: starttls (required), tls (from the first byte, port 465) or none (a relay on this host or a trusted segment) (env GALENIX_SMTP_TLS)")
+	fs.StringVar(&f.user, "smtp-user", os.Getenv("GALENIX_SMTP_USER"), "`NAME` galenix authenticates to the relay as; none when empty (env GALENIX_SMTP_USER)")
+	fs.StringVar(&f.passwordFile, "smtp-password-file", os.Getenv("GALENIX_SMTP_PASSWORD_FILE"), "`FILE` holding the password of --smtp-user (env GALENIX_SMTP_PASSWORD_FILE)")
+	fs.StringVar(&f.alarmTo, "alarm-mail-to", os.Getenv("GALENIX_ALARM_MAIL_TO"), "comma-separated `ADDRESSES` an escalated environmental alarm is e-mailed to (env GALENIX_ALARM_MAIL_TO)")
+	fs.StringVar(&f.publicURL, "public-url", os.Getenv("GALENIX_PUBLIC_URL"), "the `URL` people reach galenix at (https://galenix.site.example), for the links in e-mails (env GALENIX_PUBLIC_URL)")
+}
+
+// config checks the flags and reads the password.
+func (f *mailFlags) config() (relay mail.Relay, to []string, err error) {
+	if to, err = mail.ParseAddresses(f.alarmTo); err != nil {
+		return relay, nil, fmt.Errorf("--alarm-mail-to: %w", err)
+	}
+	if f.publicURL != "" {
+		if u, err := url.Parse(f.publicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return relay, nil, fmt.Errorf("--public-url %q: give galenix's address, as https://galenix.site.example", f.publicURL)
+		}
+	}
+	if f.relay == "" {
+		if len(to) > 0 {
+			return relay, nil, errors.New("--alarm-mail-to needs --smtp-relay")
+		}
+		return relay, nil, nil
+	}
+	if f.from == "" {
+		return relay, nil, errors.New("--smtp-relay needs --smtp-from")
+	}
+	relay = mail.Relay{Addr: f.relay, From: f.from, Security: f.security, Username: f.user}
+	if f.user != "" {
+		if f.passwordFile == "" {
+			return relay, nil, errors.New("--smtp-user needs --smtp-password-file")
+		}
+		b, err := os.ReadFile(f.passwordFile)
+		if err != nil {
+			return relay, nil, fmt.Errorf("SMTP password file: %w", err)
+		}
+		relay.Password = []byte(strings.TrimRight(string(b), "\r\n"))
+	}
+	return relay, to, relay.Check()
 }

@@ -29,6 +29,7 @@ import (
 	"galenix/internal/ingest"
 	"galenix/internal/keyworker"
 	"galenix/internal/ldap"
+	"galenix/internal/mail"
 	"galenix/internal/outbox"
 	"galenix/internal/store"
 	"galenix/internal/web"
@@ -90,6 +91,12 @@ type Config struct {
 	AlarmAckWithin     time.Duration
 	AlarmWebhookURL    string
 	AlarmWebhookSecret []byte
+	// SMTP is the site's relay, when its address is set; AlarmMailTo
+	// are the addresses an escalated alarm is e-mailed to, PublicURL the
+	// address people reach galenix at, for the links in e-mails.
+	SMTP        mail.Relay
+	AlarmMailTo []string
+	PublicURL   string
 	// ReadingsCompactAfter is how long after their reception raw
 	// readings are compacted into blocks (0: never).
 	ReadingsCompactAfter time.Duration
@@ -275,6 +282,7 @@ func (m *Main) Open(ctx context.Context) error {
 		m.checkDirectory(ctx, dir)
 		ids.Directory = dir
 	}
+	zone := siteZone(ctx, db, m.Log)
 	// Every service the server uses is named here, none found by a type
 	// assertion on another.
 	m.Web = web.New(web.Deps{
@@ -285,10 +293,10 @@ func (m *Main) Open(ctx context.Context) error {
 		Idempotency:    db.Idempotency(),
 		Environment:    db.Environment(),
 		Readings:       m.readings,
-		Zone:           siteZone(ctx, db, m.Log),
+		Zone:           zone,
 		TrustedProxies: m.Config.TrustedProxies,
 	})
-	m.subscribe()
+	m.subscribe(zone)
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)

@@ -18,7 +18,7 @@ const OutboxKeep = 7 * 24 * time.Hour
 // for the site (a notification; delivered by the leading node, its cursor
 // stored), node-local for what each node does for its own clients (its
 // live streams).
-func (m *Main) subscribe() {
+func (m *Main) subscribe(zone *time.Location) {
 	d := outbox.New(m.DB.Outbox(), m.Log)
 	d.Leading = m.Leading
 	d.Subscribe(outbox.Subscriber{Name: "web.live", Deliver: m.Web.Live})
@@ -27,6 +27,11 @@ func (m *Main) subscribe() {
 	if m.Config.AlarmWebhookURL != "" {
 		wh := &outbox.Webhook{URL: m.Config.AlarmWebhookURL, Secret: m.Config.AlarmWebhookSecret, Topics: []string{outbox.AlarmEscalated}}
 		d.Subscribe(outbox.Subscriber{Name: "environment.webhook", Durable: true, Deliver: wh.Deliver})
+	}
+	// And e-mailed through the site's relay, in the site's time zone.
+	if m.Config.SMTP.Addr != "" && len(m.Config.AlarmMailTo) > 0 {
+		am := &outbox.AlarmMail{Send: m.Config.SMTP.Send, To: m.Config.AlarmMailTo, BaseURL: m.Config.PublicURL, Zone: zone}
+		d.Subscribe(outbox.Subscriber{Name: "environment.mail", Durable: true, Deliver: am.Deliver})
 	}
 	// This node's own commits wake the consumers at once; the others'
 	// reach them at the next poll.
