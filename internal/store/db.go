@@ -445,3 +445,28 @@ func (db *DB) Count(ctx context.Context, table string) (int, error) {
 	err := db.Read(ctx, func(tx *Tx) error { return tx.queryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n) })
 	return n, err
 }
+
+// Counts counts the rows of tables, in one read transaction and one query.
+func (db *DB) Counts(ctx context.Context, tables ...string) (map[string]int, error) {
+	var q []string
+	for _, t := range tables {
+		if !tableName.MatchString(t) {
+			return nil, fmt.Errorf("not a table name: %q", t)
+		}
+		q = append(q, `(SELECT COUNT(*) FROM `+t+`)`)
+	}
+	out := make(map[string]int, len(tables))
+	if len(tables) == 0 {
+		return out, nil
+	}
+	ns := make([]int, len(tables))
+	dest := make([]any, len(tables))
+	for i := range ns {
+		dest[i] = &ns[i]
+	}
+	err := db.Read(ctx, func(tx *Tx) error { return tx.queryRow(`SELECT ` + strings.Join(q, ", ")).Scan(dest...) })
+	for i, t := range tables {
+		out[t] = ns[i]
+	}
+	return out, err
+}

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"galenix/internal/audit"
 	"galenix/internal/identity"
 	"galenix/internal/store"
 )
@@ -97,16 +96,10 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
 	t.Helper()
-	ctx := identity.WithActor(context.Background(), identity.System)
-	out := map[string]int{}
-	for _, tb := range idemTables {
-		n, err := e.db.Count(ctx, tb)
-		if err != nil {
-			t.Fatalf("count %s: %v", tb, err)
-		}
-		out[tb] = n
+	out, err := e.db.Counts(identity.WithActor(context.Background(), identity.System), idemTables...)
+	if err != nil {
+		t.Fatalf("counts: %v", err)
 	}
-	out["audit entries"] = len(e.auditEntries(t, audit.Filter{Limit: 1000000}))
 	return out
 }
 
