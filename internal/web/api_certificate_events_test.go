@@ -9,6 +9,7 @@ import (
 
 	"galenix/docs"
 	"galenix/internal/demo"
+	"galenix/internal/demotest"
 	"galenix/internal/identity"
 	"galenix/internal/outbox"
 	"galenix/internal/store"
@@ -23,14 +24,11 @@ import (
 // nothing, neither before nor after; a user who may not read the register
 // cannot open the stream.
 func TestCertificateEvents(t *testing.T) {
-	db, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+	db, err := store.Open(context.Background(), store.Config{DataDir: demotest.DataDir(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := demo.Load(context.Background(), db, nil); err != nil {
-		t.Fatal(err)
-	}
 	w := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(),
 		Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(),
 		Release: db.Release(), Lab: db.Lab(), DB: db, Drills: db, OpenAPI: docs.OpenAPI})

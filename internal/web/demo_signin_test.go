@@ -7,6 +7,7 @@ import (
 
 	"galenix/docs"
 	"galenix/internal/demo"
+	"galenix/internal/demotest"
 	"galenix/internal/store"
 	"galenix/internal/web"
 )
@@ -20,15 +21,12 @@ func TestDemoSignsIn(t *testing.T) {
 	for _, d := range []store.Dialect{store.SQLite} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			cfg := store.Config{DataDir: t.TempDir()}
+			cfg := store.Config{DataDir: demotest.DataDir(t)}
 			db, err := store.Open(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { db.Close() })
-			if _, err := demo.Load(context.Background(), db, nil); err != nil {
-				t.Fatal(err)
-			}
 			srv := httptest.NewServer(checkContract(t, web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI}).Handler()))
 			t.Cleanup(srv.Close)
 			e := &env{db: db, srv: srv, tokens: map[string]string{}}

@@ -17,10 +17,10 @@ import (
 	"galenix/docs"
 	"galenix/internal/client"
 	"galenix/internal/demo"
+	"galenix/internal/demotest"
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
 	"galenix/internal/store"
-	"galenix/internal/storetest"
 	"galenix/internal/web"
 )
 
@@ -65,9 +65,9 @@ func TestIsolation(t *testing.T) {
 }
 
 func isolation(t *testing.T, d store.Dialect) {
-	cfg := store.Config{DataDir: storetest.DataDir(t)}
+	cfg := store.Config{DataDir: demotest.DataDir(t)}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: storetest.DSN(t)}
+		cfg = store.Config{DSN: demotest.DSN(t)}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
@@ -75,9 +75,6 @@ func isolation(t *testing.T, d store.Dialect) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if _, err := demo.Load(ctx, db, nil); err != nil {
-		t.Fatal(err)
-	}
 	sys := identity.WithActor(ctx, identity.System)
 	clients, err := db.Clients().Clients(sys)
 	if err != nil || len(clients) < 3 {
