@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -41,12 +42,25 @@ func main() {
 	flag.IntVar(&o.inflight, "inflight", 32, "QoS 1 publishes awaiting the broker's acknowledgement at once, per gateway")
 	flag.IntVar(&o.alarms, "alarms", 100, "alarms timed, one per sensor, each from the publish of a reading over the action limit")
 	flag.StringVar(&o.db, "db", "both", "galenix's database: sqlite, postgres or both")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this `file` (go tool pprof)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/ingest:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, o)
 	stop()
 	cleanup()
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "bench/ingest:", err)
 		os.Exit(1)
 	}

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,9 +79,18 @@ type spans struct {
 // its batch puts that room in operation and shares its excursions. Each
 // span's RoomID is roomID.
 func (tx *Tx) batchSpans(roomID string) (spans, error) {
-	// The lines l in the room or in a grade A zone it is the background of.
-	const inRoom = `(l.room_id = ? OR l.room_id IN (SELECT id FROM rooms WHERE cascades_to = ? AND grade = ?))`
 	out := spans{client: map[string]string{}}
+	// The lines in the room or in a grade A zone it is the background of.
+	lines, err := collect(tx, `SELECT CAST(id AS TEXT) FROM lines WHERE room_id = ? OR room_id IN (SELECT id FROM rooms WHERE cascades_to = ? AND grade = ?)`,
+		[]any{roomID, roomID, string(site.GradeA)}, func(sc scanner, id *string) error { return sc.Scan(id) })
+	if err != nil || len(lines) == 0 {
+		return out, err
+	}
+	onLines := `b.line_id IN (?` + strings.Repeat(`, ?`, len(lines)-1) + `)`
+	lineArgs := make([]any, len(lines))
+	for i, id := range lines {
+		lineArgs[i] = id
+	}
 	type entry struct {
 		batch, lot, client, line string
 		at                       time.Time
@@ -88,9 +98,9 @@ func (tx *Tx) batchSpans(roomID string) (spans, error) {
 	}
 	in := string(production.BatchInProgress)
 	es, err := collect(tx, `SELECT CAST(b.id AS TEXT), b.lot, CAST(b.client_id AS TEXT), CAST(b.line_id AS TEXT), a.at, a.old_value, a.new_value
-		FROM batches b JOIN lines l ON l.id = b.line_id JOIN audit_log a ON a.entity = ? AND a.entity_id = CAST(b.id AS TEXT)
-		WHERE `+inRoom+` AND a.field = ? AND (a.new_value = ? OR a.old_value = ?) ORDER BY a.seq`,
-		[]any{batchTable.entity, roomID, roomID, string(site.GradeA), "state", in, in}, func(sc scanner, e *entry) error {
+		FROM batches b JOIN audit_log a ON a.entity = ? AND a.entity_id = CAST(b.id AS TEXT)
+		WHERE `+onLines+` AND a.field = ? AND (a.new_value = ? OR a.old_value = ?) ORDER BY a.seq`,
+		slices.Concat([]any{batchTable.entity}, lineArgs, []any{"state", in, in}), func(sc scanner, e *entry) error {
 			return sc.Scan(&e.batch, &e.lot, &e.client, &e.line, &e.at, &e.old, &e.new)
 		})
 	if err != nil {
@@ -106,12 +116,8 @@ func (tx *Tx) batchSpans(roomID string) (spans, error) {
 	}
 	if len(pending) > 0 {
 		type batch struct{ id, lot, client, line string }
-		bs, err := collect(tx, `SELECT CAST(b.id AS TEXT), b.lot, CAST(b.client_id AS TEXT), CAST(b.line_id AS TEXT)
-			FROM batches b JOIN lines l ON l.id = b.line_id
-			WHERE `+inRoom,
-			[]any{roomID, roomID, string(site.GradeA)}, func(sc scanner, b *batch) error {
-				return sc.Scan(&b.id, &b.lot, &b.client, &b.line)
-			})
+		bs, err := collect(tx, `SELECT CAST(b.id AS TEXT), b.lot, CAST(b.client_id AS TEXT), CAST(b.line_id AS TEXT) FROM batches b WHERE `+onLines,
+			lineArgs, func(sc scanner, b *batch) error { return sc.Scan(&b.id, &b.lot, &b.client, &b.line) })
 		if err != nil {
 			return out, err
 		}

@@ -70,6 +70,94 @@ type evalCache struct {
 	places   map[string]place
 	spans    map[string]spans
 	machines map[string]*environment.Machine
+	// late holds, for the sensors whose fresh readings are not later
+	// than their machine's last one, their replay window's readings and
+	// the limit alarms overlapping it, read for all in one query each
+	// (prepareLate); nil until prepared.
+	late map[string]*lateRead
+}
+
+// lateRead is what replaying a sensor's late readings needs.
+type lateRead struct {
+	from     time.Time
+	window   []environment.Reading
+	recorded []environment.Alarm
+}
+
+// prepareLate finds the sensors whose fresh readings are late (at or
+// before their machine's last one: a gateway's buffer, batches committed
+// out of order) and reads their replay windows and recorded limit alarms,
+// a chunk of sensors per query.
+func (c *evalCache) prepareLate(tx *Tx, fresh []environment.Reading) error {
+	c.late = map[string]*lateRead{}
+	earliest := map[string]time.Time{}
+	for _, r := range fresh {
+		m := c.machines[r.SensorID]
+		if m == nil || m.Last.IsZero() || r.At.After(m.Last) {
+			continue
+		}
+		if e, ok := earliest[r.SensorID]; !ok || r.At.Before(e) {
+			earliest[r.SensorID] = r.At
+		}
+	}
+	if len(earliest) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(earliest))
+	for _, id := range ids {
+		c.late[id] = &lateRead{from: environment.ReplayFrom(c.limits[id], earliest[id])}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		from, to := c.late[chunk[0]].from, c.machines[chunk[0]].Last
+		args := []any{}
+		for _, id := range chunk {
+			from, to = minTime(from, c.late[id].from), maxTime(to, c.machines[id].Last)
+			args = append(args, id)
+		}
+		in := `sensor_id IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
+		rs, err := collect(tx, `SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE `+in+` AND at >= ? AND at <= ?
+			ORDER BY sensor_id, at, seq`, append(slices.Clone(args), from, to), func(sc scanner, r *environment.Reading) error {
+				var err error
+				*r, err = scanReading(sc)
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			lr, last := c.late[r.SensorID], c.machines[r.SensorID].Last
+			if !r.At.Before(lr.from) && !r.At.After(last) && len(lr.window) < MaxEvaluated {
+				lr.window = append(lr.window, r)
+			}
+		}
+		as, err := collect(tx, `SELECT `+alarmCols+` FROM environment_alarms WHERE `+in+` AND kind = ? AND (end_at IS NULL OR end_at >= ?)
+			ORDER BY start_at, id`, append(args, string(environment.AlarmLimit), from), scanAlarm)
+		if err != nil {
+			return err
+		}
+		for _, a := range as {
+			lr, last := c.late[a.SensorID], c.machines[a.SensorID].Last
+			if lr != nil && !a.Start.After(last) && (a.End.IsZero() || !a.End.Before(lr.from)) {
+				lr.recorded = append(lr.recorded, a)
+			}
+		}
+	}
+	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // load reads the sensors and their limits, locks their machines in id
@@ -197,22 +285,13 @@ func (tx *Tx) evaluate(c *evalCache, sensorID string, fresh []environment.Readin
 	if ev.Live, err = c.live(tx, m); err != nil {
 		return nil, err
 	}
-	var earliest time.Time
-	for _, r := range fresh {
-		if r.SensorID == sensorID && !m.Last.IsZero() && !r.At.After(m.Last) && (earliest.IsZero() || r.At.Before(earliest)) {
-			earliest = r.At
+	if c.late == nil {
+		if err := c.prepareLate(tx, fresh); err != nil {
+			return nil, err
 		}
 	}
-	if !earliest.IsZero() {
-		from := environment.ReplayFrom(ev.Limits, earliest)
-		ev.Late = true
-		if ev.Window, err = tx.readingsBetween(sensorID, `at >= ? AND at <= ?`, from, m.Last); err != nil {
-			return nil, err
-		}
-		if ev.Recorded, err = collect(tx, `SELECT `+alarmCols+` FROM environment_alarms WHERE sensor_id = ? AND kind = ? AND start_at <= ?
-			AND (end_at IS NULL OR end_at >= ?)`, []any{sensorID, string(environment.AlarmLimit), m.Last, from}, scanAlarm); err != nil {
-			return nil, err
-		}
+	if lr, ok := c.late[sensorID]; ok {
+		ev.Late, ev.Window, ev.Recorded = true, lr.window, lr.recorded
 	}
 	events, found := environment.Evaluate(*ev)
 	if err := tx.recordAlarms(m, events); err != nil {
