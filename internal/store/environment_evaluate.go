@@ -118,10 +118,10 @@ func (c *evalCache) prepareLate(tx *Tx, fresh []environment.Reading) error {
 		in := `sensor_id IN (?` + strings.Repeat(", ?", len(chunk)-1) + `)`
 		rs, err := collect(tx, `SELECT sensor_id, seq, at, value, flags FROM environment_readings WHERE `+in+` AND at >= ? AND at <= ?
 			ORDER BY sensor_id, at, seq`, append(slices.Clone(args), from, to), func(sc scanner, r *environment.Reading) error {
-				var err error
-				*r, err = scanReading(sc)
-				return err
-			})
+			var err error
+			*r, err = scanReading(sc)
+			return err
+		})
 		if err != nil {
 			return err
 		}
