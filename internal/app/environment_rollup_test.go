@@ -25,22 +25,7 @@ func TestLeaderRollsUpReadings(t *testing.T) {
 	defer m.Close()
 	sys := identity.WithActor(ctx, identity.System)
 	now := time.Now().UTC().Truncate(time.Second)
-	b := site.Building{Code: "B1", Name: "Building", Role: site.RoleProduction}
-	r := site.Room{Code: "R1", Name: "Room", Grade: site.GradeD, TempMin: 15, TempMax: 25, HumidityMin: 20, HumidityMax: 70}
-	s := environment.Sensor{Code: "T1", Name: "Temperature", Kind: environment.KindTemperature, Place: environment.PlaceRoom,
-		Location: "Wall", LocationSince: now.AddDate(0, -1, 0), CalibrationDue: now.AddDate(1, 0, 0), Decimals: 1}
-	for _, step := range []func() error{
-		func() error {
-			return m.DB.Site().CreateSite(sys, &site.Site{Code: "S", Name: "Site", Timezone: "Europe/Paris"})
-		},
-		func() error { return m.DB.Site().CreateBuilding(sys, &b) },
-		func() error { r.BuildingID = b.ID; return m.DB.Site().CreateRoom(sys, &r) },
-		func() error { s.PlaceID = r.ID; return m.DB.Environment().CreateSensor(sys, &s) },
-	} {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := oneSensor(t, m, now)
 	// Two hours of readings, received ten minutes ago.
 	var rs []environment.Reading
 	for i := range 120 {
@@ -77,4 +62,28 @@ func TestLeaderRollsUpReadings(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// oneSensor writes a site with one room of grade D and one temperature
+// sensor in it, as galenix itself, and returns the sensor.
+func oneSensor(t *testing.T, m *app.Main, now time.Time) environment.Sensor {
+	t.Helper()
+	sys := identity.WithActor(context.Background(), identity.System)
+	b := site.Building{Code: "B1", Name: "Building", Role: site.RoleProduction}
+	r := site.Room{Code: "R1", Name: "Room", Grade: site.GradeD, TempMin: 15, TempMax: 25, HumidityMin: 20, HumidityMax: 70}
+	s := environment.Sensor{Code: "T1", Name: "Temperature", Kind: environment.KindTemperature, Place: environment.PlaceRoom,
+		Location: "Wall", LocationSince: now.AddDate(0, -1, 0), CalibrationDue: now.AddDate(1, 0, 0), Decimals: 1}
+	for _, step := range []func() error{
+		func() error {
+			return m.DB.Site().CreateSite(sys, &site.Site{Code: "S", Name: "Site", Timezone: "Europe/Paris"})
+		},
+		func() error { return m.DB.Site().CreateBuilding(sys, &b) },
+		func() error { r.BuildingID = b.ID; return m.DB.Site().CreateRoom(sys, &r) },
+		func() error { s.PlaceID = r.ID; return m.DB.Environment().CreateSensor(sys, &s) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
 }

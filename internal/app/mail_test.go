@@ -13,7 +13,6 @@ import (
 	"galenix/internal/environment"
 	"galenix/internal/identity"
 	"galenix/internal/mail"
-	"galenix/internal/site"
 	"galenix/internal/testsmtp"
 )
 
@@ -35,27 +34,12 @@ func TestAlarmEscalationMailed(t *testing.T) {
 	defer m.Close()
 	sys := identity.WithActor(ctx, identity.System)
 	now := time.Now().UTC().Truncate(time.Second)
-	b := site.Building{Code: "B1", Name: "Building", Role: site.RoleProduction}
-	r := site.Room{Code: "R1", Name: "Room", Grade: site.GradeD, TempMin: 15, TempMax: 25, HumidityMin: 20, HumidityMax: 70}
-	s := environment.Sensor{Code: "T1", Name: "Temperature", Kind: environment.KindTemperature, Place: environment.PlaceRoom,
-		Location: "Wall", LocationSince: now.AddDate(0, -1, 0), CalibrationDue: now.AddDate(1, 0, 0), Decimals: 1}
+	s := oneSensor(t, m, now)
 	env := m.DB.Environment()
-	for _, step := range []func() error{
-		func() error {
-			return m.DB.Site().CreateSite(sys, &site.Site{Code: "S", Name: "Site", Timezone: "Europe/Paris"})
-		},
-		func() error { return m.DB.Site().CreateBuilding(sys, &b) },
-		func() error { r.BuildingID = b.ID; return m.DB.Site().CreateRoom(sys, &r) },
-		func() error { s.PlaceID = r.ID; return env.CreateSensor(sys, &s) },
-		func() error {
-			mc := environment.NewMachine(&s, now)
-			return env.RecordAlarms(sys, mc, []environment.Event{{Kind: environment.Opened, Alarm: environment.Alarm{SensorID: s.ID,
-				Kind: environment.AlarmSilence, Level: environment.Action, Start: now.Add(-time.Hour), Raised: now.Add(-time.Hour)}}})
-		},
-	} {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
+	mc := environment.NewMachine(&s, now)
+	if err := env.RecordAlarms(sys, mc, []environment.Event{{Kind: environment.Opened, Alarm: environment.Alarm{SensorID: s.ID,
+		Kind: environment.AlarmSilence, Level: environment.Action, Start: now.Add(-time.Hour), Raised: now.Add(-time.Hour)}}}); err != nil {
+		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
