@@ -172,8 +172,15 @@ func (m *Main) runJob(j *job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	j.last = time.Now()
-	if err := j.run(ctx); err != nil {
-		m.Log.Error("running the site's periodic work", "job", j.name, "err", err)
+	err := j.run(ctx)
+	took := time.Since(j.last)
+	switch {
+	case err != nil:
+		m.Log.Error("running the site's periodic work", "job", j.name, "err", err, "took", took)
+	case took > 5*time.Second:
+		m.Log.Warn("the site's periodic work took long", "job", j.name, "took", took)
+	default:
+		m.Log.Debug("the site's periodic work done", "job", j.name, "took", took)
 	}
 }
 

@@ -182,8 +182,8 @@ func (tx *Tx) readingsBetween(sensorID, cond string, args ...any) ([]environment
 // TickAlarms lets time pass to now for every sensor with limits: silence
 // and data-gap alarms open (and a gap's close once filled). Sensors are
 // read together; only those whose machine the tick changes are written,
-// each in its own command under its machine's lock, ticked again there.
-// It returns the events recorded.
+// a chunk of sensors per command (tickChunk), each ticked again there
+// under its machine's lock. It returns the events recorded.
 func (e *EnvironmentStore) TickAlarms(ctx context.Context, now time.Time) ([]environment.Event, error) {
 	if err := CanAppendReadings(actorOf(ctx)); err != nil {
 		return nil, err
@@ -223,32 +223,72 @@ func (e *EnvironmentStore) TickAlarms(ctx context.Context, now time.Time) ([]env
 		return nil, err
 	}
 	var out []environment.Event
-	for _, id := range due {
+	for part := range slices.Chunk(due, tickChunk) {
+		var evs []environment.Event
 		err := e.db.Write(ctx, "environment_alarm.record", "", func(tx *Tx) error {
-			ev, _, _, err := tx.evaluation(id)
-			if err != nil || ev == nil {
+			evs = nil
+			c := &evalCache{places: map[string]place{}, spans: map[string]spans{}}
+			if err := c.load(tx, part); err != nil {
 				return err
 			}
-			var tr environment.Tracker
-			var st string
-			switch err := tx.queryRow(`SELECT state FROM environment_trackers WHERE sensor_id = ?`, id).Scan(&st); {
-			case errors.Is(err, sql.ErrNoRows):
-			case err != nil:
+			trackers, err := tx.trackers(part)
+			if err != nil {
 				return err
-			default:
-				if err := json.Unmarshal([]byte(st), &tr); err != nil {
+			}
+			for _, id := range part {
+				ev, _, _, err := tx.evaluationOf(c, id)
+				if err != nil {
 					return err
 				}
+				if ev == nil {
+					continue // its limits removed since
+				}
+				tr := trackers[id]
+				if tr == nil {
+					tr = &environment.Tracker{}
+				}
+				ticked := ev.Machine.Tick(ev.Limits, tr, now)
+				if err := tx.recordAlarms(ev.Machine, ticked); err != nil {
+					return err
+				}
+				evs = append(evs, ticked...)
 			}
-			evs := ev.Machine.Tick(ev.Limits, &tr, now)
-			if err := tx.recordAlarms(ev.Machine, evs); err != nil {
-				return err
-			}
-			out = append(out, evs...)
 			return nil
 		})
 		if err != nil {
 			return out, err
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
+
+// tickChunk bounds the sensors one command of TickAlarms ticks: a
+// gateway's outage silences hundreds at once, and a command each would
+// keep the writer for minutes; a chunk holds it for a moment.
+const tickChunk = 64
+
+// trackers reads the intake state of sensors, by id; a sensor that never
+// sent anything has none.
+func (tx *Tx) trackers(ids []string) (map[string]*environment.Tracker, error) {
+	out := map[string]*environment.Tracker{}
+	for part := range slices.Chunk(ids, 500) {
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		type row struct{ id, state string }
+		rs, err := collect(tx, `SELECT CAST(sensor_id AS TEXT), state FROM environment_trackers WHERE sensor_id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`,
+			args, func(sc scanner, r *row) error { return sc.Scan(&r.id, &r.state) })
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			tr := &environment.Tracker{}
+			if err := json.Unmarshal([]byte(r.state), tr); err != nil {
+				return nil, err
+			}
+			out[r.id] = tr
 		}
 	}
 	return out, nil

@@ -437,3 +437,38 @@ func TestEnvironmentExcursionInZoneBackground(t *testing.T) {
 		}
 	})
 }
+
+// TestEnvironmentTickMany: a gateway's outage silences more sensors than
+// one command ticks; every one raises its silence alarm once, however the
+// tick splits them.
+func TestEnvironmentTickMany(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		var rs []environment.Reading
+		const n = 70
+		for i := range n {
+			s := newSensor(t, db, f, fmt.Sprintf("OUT-%02d", i))
+			must(t, env.SetLimits(as(alice), &environment.Limits{SensorID: s.ID, AtRest: environment.Thresholds{ActionHigh: ptr(30)}, SilenceS: 60}, ""))
+			rs = append(rs, environment.Reading{SensorID: s.ID, Seq: 1, At: now.Add(-time.Minute), Value: 21})
+		}
+		res, err := env.AppendReadings(as(intake), rs, nil)
+		must(t, err)
+		_, err = env.EvaluateAlarms(as(intake), nil, res.Fresh)
+		must(t, err)
+		evs, err := env.TickAlarms(as(intake), now.Add(5*time.Minute))
+		must(t, err)
+		silenced := map[string]bool{}
+		for _, ev := range evs {
+			if ev.Kind == environment.Opened && ev.Alarm.Kind == environment.AlarmSilence {
+				silenced[ev.Alarm.SensorID] = true
+			}
+		}
+		if len(silenced) != n {
+			t.Fatalf("%d sensors silenced of %d (%d events)", len(silenced), n, len(evs))
+		}
+		if again, err := env.TickAlarms(as(intake), now.Add(6*time.Minute)); err != nil || len(again) != 0 {
+			t.Errorf("ticked again: %d events, %v", len(again), err)
+		}
+	})
+}

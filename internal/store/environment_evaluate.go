@@ -307,18 +307,9 @@ func (tx *Tx) evaluate(c *evalCache, sensorID string, fresh []environment.Readin
 	return events, tx.excursions(ev.Sensor, pl, sp, events)
 }
 
-// evaluation reads, under the machine's lock, what evaluating a sensor
-// needs; nil when the sensor has no limits.
-func (tx *Tx) evaluation(sensorID string) (*environment.Evaluation, place, spans, error) {
-	c := &evalCache{places: map[string]place{}, spans: map[string]spans{}}
-	if err := c.load(tx, []string{sensorID}); err != nil {
-		return nil, place{}, spans{}, err
-	}
-	return tx.evaluationOf(c, sensorID)
-}
-
-// evaluationOf is evaluation with what the batch's command read already;
-// the first call locks the machines of every sensor of the batch, in id
+// evaluationOf reads, under the machine's lock, what evaluating a sensor
+// needs, with what the command read already (nil when the sensor has no
+// limits); the first call locks the machines of every sensor of the batch, in id
 // order, and reads their later readings.
 func (tx *Tx) evaluationOf(c *evalCache, sensorID string) (*environment.Evaluation, place, spans, error) {
 	s, ok := c.sensors[sensorID]
