@@ -391,14 +391,9 @@ var tables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shif
 // snapshot counts the rows of every table and the audit entries.
 func (e *env) snapshot(t *testing.T) map[string]int {
 	t.Helper()
-	ctx := identity.WithActor(context.Background(), identity.System)
-	out := map[string]int{}
-	for _, tb := range tables {
-		n, err := e.db.Count(ctx, tb)
-		if err != nil {
-			t.Fatalf("count %s: %v", tb, err)
-		}
-		out[tb] = n
+	out, err := e.db.Counts(identity.WithActor(context.Background(), identity.System), tables...)
+	if err != nil {
+		t.Fatalf("counts: %v", err)
 	}
 	out["audit entries"] = len(e.auditEntries(t, audit.Filter{}))
 	return out

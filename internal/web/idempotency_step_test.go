@@ -77,7 +77,7 @@ func TestIdempotencyConcurrentStep(t *testing.T) {
 			}
 		}
 		after := e.rows(t)
-		if after["audit entries"] == before["audit entries"] {
+		if after["audit_log"] == before["audit_log"] {
 			t.Fatal("the step was not recorded")
 		}
 		// Once more, alone: nothing more is written.
