@@ -18,13 +18,14 @@ import (
 
 // TestSend sends a French message through a relay with STARTTLS and
 // authentication: the relay gets it from and to the right addresses, its
-// headers parse, its subject and body decode to the accents sent.
+// headers parse, its subject and body decode to the accents sent, its
+// lines starting with a dot as they were.
 func TestSend(t *testing.T) {
 	srv := testsmtp.Start(t, testsmtp.Options{StartTLS: true, Username: "galenix", Password: "s3cret"})
 	r := &galmail.Relay{Addr: srv.Addr, From: "Galénix Qualité <galenix@site.example>", Username: "galenix", Password: []byte("s3cret"),
 		TLSConfig: &tls.Config{RootCAs: srv.Pool}}
 	m := galmail.Message{To: []string{"qa@site.example", "Astreinte sécurité <astreinte@site.example>"}, Subject: "Alarme non acquittée : capteur B30-T1",
-		Text: "Température élevée, ≥ 25 °C.\nSecond line, with a very long tail that quoted-printable folds at seventy-six characters or fewer.", ID: "event-42"}
+		Text: "Température élevée, ≥ 25 °C.\nSecond line, with a very long tail that quoted-printable folds at seventy-six characters or fewer.\n.\n..a line of dots, stuffed and unstuffed", ID: "event-42"}
 	if err := r.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
