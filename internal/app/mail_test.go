@@ -18,7 +18,7 @@ import (
 
 // TestAlarmEscalationMailed: with a relay and recipients configured, an
 // environmental alarm escalated reaches them by e-mail through the
-// leading node's outbox, once, with the link to its page.
+// leading node's outbox, once, with its level and the link to its page.
 func TestAlarmEscalationMailed(t *testing.T) {
 	defer func(d time.Duration) { app.LeaderEvery = d }(app.LeaderEvery)
 	app.LeaderEvery = 50 * time.Millisecond
@@ -58,7 +58,8 @@ func TestAlarmEscalationMailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if len(got) != 1 || got[0].To[0] != "qa@site.example" || !strings.Contains(string(body), "https://galenix.site.example/alarms/"+esc[0].ID) {
+	if len(got) != 1 || got[0].To[0] != "qa@site.example" || !strings.Contains(string(body), "https://galenix.site.example/alarms/"+esc[0].ID) ||
+		!strings.Contains(string(body), "Niveau : action.") || !strings.Contains(msg.Header.Get("Message-Id"), esc[0].ID) {
 		t.Errorf("e-mails: %+v", got)
 	}
 	cancel()

@@ -13,6 +13,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -59,8 +60,15 @@ type Message struct {
 	Subject string
 	Text    string
 	// ID makes the Message-ID, so that a message sent again (delivered
-	// at least once) is recognised by the receiver: "<ID@galenix>".
+	// at least once) is recognised by the receiver: "<ID@domain>", the
+	// sender's domain. Letters, digits and -._ only.
 	ID string
+}
+
+// LogValue is the relay as logged: never its password.
+func (r Relay) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("addr", r.Addr), slog.String("from", r.From), slog.String("security", cmp.Or(r.Security, StartTLS)),
+		slog.String("user", r.Username), slog.Bool("password", len(r.Password) > 0))
 }
 
 // Check refuses a relay galenix could not send through.
@@ -109,7 +117,9 @@ func ParseAddresses(s string) ([]string, error) {
 }
 
 // Compose writes m from from, dated now, as the bytes SMTP's DATA sends
-// (CRLF line ends, before dot-stuffing, which net/smtp does).
+// (CRLF line ends, before dot-stuffing, which net/smtp does). Display
+// names are encoded (RFC 2047) as the subject is; the Message-ID is m.ID
+// at the sender's domain.
 func Compose(from string, m Message, now time.Time) ([]byte, error) {
 	if len(m.To) == 0 {
 		return nil, errors.New("a message without a recipient")
@@ -119,19 +129,28 @@ func Compose(from string, m Message, now time.Time) ([]byte, error) {
 			return nil, errors.New("a header holds a line break")
 		}
 	}
+	if strings.ContainsFunc(m.ID, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("-._", r))
+	}) {
+		return nil, fmt.Errorf("the message id %q: letters, digits and -._ only", m.ID)
+	}
+	var addrs []string
 	for _, a := range append([]string{from}, m.To...) {
-		if _, err := mail.ParseAddress(a); err != nil {
+		p, err := mail.ParseAddress(a)
+		if err != nil {
 			return nil, fmt.Errorf("%q is not an e-mail address", a)
 		}
+		addrs = append(addrs, p.String())
 	}
 	var b bytes.Buffer
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("Date", now.Format(time.RFC1123Z))
-	header("From", from)
-	header("To", strings.Join(m.To, ", "))
+	header("From", addrs[0])
+	header("To", strings.Join(addrs[1:], ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
 	if m.ID != "" {
-		header("Message-ID", "<"+m.ID+"@galenix>")
+		f, _ := mail.ParseAddress(from)
+		header("Message-ID", "<"+m.ID+"@"+f.Address[strings.LastIndexByte(f.Address, '@')+1:]+">")
 	}
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")

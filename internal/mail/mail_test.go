@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/quotedprintable"
 	"net/mail"
@@ -17,13 +18,14 @@ import (
 
 // TestSend sends a French message through a relay with STARTTLS and
 // authentication: the relay gets it from and to the right addresses, its
-// headers parse, its subject and body decode to the accents sent.
+// headers parse, its subject and body decode to the accents sent, its
+// lines starting with a dot as they were.
 func TestSend(t *testing.T) {
 	srv := testsmtp.Start(t, testsmtp.Options{StartTLS: true, Username: "galenix", Password: "s3cret"})
-	r := &galmail.Relay{Addr: srv.Addr, From: "Galenix <galenix@site.example>", Username: "galenix", Password: []byte("s3cret"),
+	r := &galmail.Relay{Addr: srv.Addr, From: "Galénix Qualité <galenix@site.example>", Username: "galenix", Password: []byte("s3cret"),
 		TLSConfig: &tls.Config{RootCAs: srv.Pool}}
-	m := galmail.Message{To: []string{"qa@site.example", "Astreinte <astreinte@site.example>"}, Subject: "Alarme non acquittée : capteur B30-T1",
-		Text: "Température élevée, ≥ 25 °C.\nSecond line, with a very long tail that quoted-printable folds at seventy-six characters or fewer.", ID: "event-42"}
+	m := galmail.Message{To: []string{"qa@site.example", "Astreinte sécurité <astreinte@site.example>"}, Subject: "Alarme non acquittée : capteur B30-T1",
+		Text: "Température élevée, ≥ 25 °C.\nSecond line, with a very long tail that quoted-printable folds at seventy-six characters or fewer.\n.\n..a line of dots, stuffed and unstuffed", ID: "event-42"}
 	if err := r.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,16 @@ func TestSend(t *testing.T) {
 	if err != nil || subject != m.Subject {
 		t.Errorf("subject %q (%v), want %q", subject, err, m.Subject)
 	}
-	if msg.Header.Get("Message-Id") != "<event-42@galenix>" || msg.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+	// Display names travel encoded, and decode to what was configured.
+	from, err := msg.Header.AddressList("From")
+	if err != nil || len(from) != 1 || from[0].Name != "Galénix Qualité" || from[0].Address != "galenix@site.example" || strings.Contains(msg.Header.Get("From"), "é") {
+		t.Errorf("From %q: %v, %v", msg.Header.Get("From"), from, err)
+	}
+	to, err := msg.Header.AddressList("To")
+	if err != nil || len(to) != 2 || to[1].Name != "Astreinte sécurité" || to[1].Address != "astreinte@site.example" {
+		t.Errorf("To %q: %v, %v", msg.Header.Get("To"), to, err)
+	}
+	if msg.Header.Get("Message-Id") != "<event-42@site.example>" || msg.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
 		t.Errorf("headers: %v", msg.Header)
 	}
 	if d, err := msg.Header.Date(); err != nil || time.Since(d) > time.Minute {
@@ -80,6 +91,8 @@ func TestSendRefused(t *testing.T) {
 			TLSConfig: &tls.Config{RootCAs: tlsOnly.Pool}}, ok, "535"},
 		{"a header injected", galmail.Relay{Addr: plain.Addr, From: "g@site.example", Security: galmail.Plain},
 			galmail.Message{To: []string{"qa@site.example"}, Subject: "x\r\nBcc: all@example.com", Text: "y"}, "line break"},
+		{"a message id that is not one", galmail.Relay{Addr: plain.Addr, From: "g@site.example", Security: galmail.Plain},
+			galmail.Message{To: []string{"qa@site.example"}, Subject: "x", ID: "a>b@c"}, "message id"},
 		{"no recipient", galmail.Relay{Addr: plain.Addr, From: "g@site.example", Security: galmail.Plain}, galmail.Message{Subject: "x"}, "recipient"},
 		{"a bad recipient", galmail.Relay{Addr: plain.Addr, From: "g@site.example", Security: galmail.Plain},
 			galmail.Message{To: []string{"not an address"}, Subject: "x"}, "not an e-mail address"},
@@ -108,6 +121,18 @@ func TestSendRefused(t *testing.T) {
 	plain.Refuse(false)
 	if err := r.Send(ctx, ok); err != nil || len(plain.Messages()) != 1 {
 		t.Errorf("sent again: %v, %d messages", err, len(plain.Messages()))
+	}
+}
+
+// TestRelayLogged: a relay logged shows where it sends, never its
+// password.
+func TestRelayLogged(t *testing.T) {
+	var b strings.Builder
+	r := galmail.Relay{Addr: "mail.site.example:587", From: "g@site.example", Username: "galenix", Password: []byte("s3cret")}
+	slog.New(slog.NewTextHandler(&b, nil)).Info("mail", "relay", r, "ptr", &r)
+	if out := b.String(); strings.Contains(out, "s3cret") || strings.Contains(out, "115 51 99") || !strings.Contains(out, "relay.addr=mail.site.example:587") ||
+		!strings.Contains(out, "relay.password=true") {
+		t.Errorf("logged: %s", out)
 	}
 }
 

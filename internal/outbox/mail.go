@@ -13,12 +13,14 @@ import (
 
 // AlarmMail e-mails each escalated environmental alarm (AlarmEscalated)
 // of the site to its recipients, in French then English: the sensor, the
-// alarm's coded message in words, when it was raised, and the page that
-// acknowledges it. Deliver is a durable subscriber's: an error (the relay
-// did not take the message) makes the dispatcher deliver the event again
-// after its backoff, so a recipient may get a message twice — with the
-// same Message-ID, built from the event's seq, which mail clients
-// deduplicate on.
+// alarm's coded message in words, its level, when it was raised (in the
+// site's zone and in UTC), and the page that acknowledges it. Deliver is a
+// durable subscriber's: an error (the relay did not take the message)
+// makes the dispatcher deliver the event again after its backoff, so a
+// recipient may get a message twice — with the same Message-ID, built
+// from the event's seq and the alarm's id, which mail clients deduplicate
+// on (the alarm's id too, so that a seq numbered again after a restore
+// from a backup never makes a new alarm look like one already received).
 type AlarmMail struct {
 	// Send delivers a message (a mail.Relay's Send).
 	Send func(ctx context.Context, m mail.Message) error
@@ -37,6 +39,7 @@ func (a *AlarmMail) Deliver(ctx context.Context, ev Event) error {
 	}
 	var p struct {
 		Sensor  string    `json:"sensor"`
+		Level   string    `json:"level"`
 		Raised  time.Time `json:"raised"`
 		Message string    `json:"message"`
 	}
@@ -54,12 +57,32 @@ func (a *AlarmMail) Deliver(ctx context.Context, ev Event) error {
 	var subject, body []string
 	for _, lang := range []string{"fr", "en"} {
 		raised := "—"
-		if !p.Raised.IsZero() {
-			raised = text.FormatDateTime(lang, p.Raised, zone)
+		switch {
+		case p.Raised.IsZero():
+		case zone == time.UTC || zone.String() == "UTC":
+			raised = text.Render(lang, "mail.alarm.raised_utc", text.FormatDateTime(lang, p.Raised, time.UTC))
+		default:
+			raised = text.Render(lang, "mail.alarm.raised_zone", text.FormatDateTime(lang, p.Raised, zone), zone.String(),
+				text.FormatDateTime(lang, p.Raised, time.UTC))
+		}
+		// Silence and gap alarms' messages do not name their level.
+		level := "—"
+		if k := "stored.environment.level." + p.Level; p.Level != "" && text.Render(lang, k) != k {
+			level = text.Render(lang, k)
 		}
 		subject = append(subject, text.Render(lang, "mail.alarm.subject", p.Sensor))
-		body = append(body, text.Render(lang, "mail.alarm.body", p.Sensor, text.RenderStored(lang, p.Message), raised, link))
+		body = append(body, text.Render(lang, "mail.alarm.body", p.Sensor, text.RenderStored(lang, p.Message), level, raised, link))
 	}
 	return a.Send(ctx, mail.Message{To: a.To, Subject: strings.Join(subject, " / "),
-		Text: strings.Join(body, "\n\n-- \n\n"), ID: fmt.Sprintf("galenix-event-%d", ev.Seq)})
+		Text: strings.Join(body, "\n\n-- \n\n"), ID: fmt.Sprintf("galenix-event-%d-alarm-%s", ev.Seq, idPart(ev.EntityID))})
+}
+
+// idPart keeps of s what a Message-ID may hold.
+func idPart(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 128 && (r == '-' || r == '.' || r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, s)
 }
