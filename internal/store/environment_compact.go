@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -118,25 +120,20 @@ func (tx *Tx) compactWindow(from, to time.Time) (blocks, count int, err error) {
 		bySensor[r.r.SensorID] = append(bySensor[r.r.SensorID], r.r)
 		all = append(all, r.r)
 	}
-	sealed, err := tx.seals(entityReadingBatch, slices.Sorted(mapKeys(byBatch)))
+	sealed, err := tx.seals(entityReadingBatch, slices.Sorted(maps.Keys(byBatch)))
 	if err != nil {
 		return 0, 0, err
 	}
-	for _, id := range slices.Sorted(mapKeys(byBatch)) {
+	for _, id := range slices.Sorted(maps.Keys(byBatch)) {
 		if got := environment.SealOf(byBatch[id]).String(); got != sealed[id] {
 			return 0, 0, errs.E(errs.Conflict, "environment.compact.seal_mismatch", text.Str(id))
 		}
 	}
 	// One block per sensor, its readings in time order.
 	var hashes []string
-	for _, id := range slices.Sorted(mapKeys(bySensor)) {
+	for _, id := range slices.Sorted(maps.Keys(bySensor)) {
 		rs := bySensor[id]
-		slices.SortFunc(rs, func(a, b environment.Reading) int {
-			if c := a.At.Compare(b.At); c != 0 {
-				return c
-			}
-			return compareUint(a.Seq, b.Seq)
-		})
+		sortByTime(rs)
 		for part := range slices.Chunk(rs, environment.MaxBlockReadings) {
 			data, err := environment.EncodeBlock(part)
 			if err != nil {
@@ -162,24 +159,11 @@ func (tx *Tx) compactWindow(from, to time.Time) (blocks, count int, err error) {
 		Field: fieldSeal, New: seal.String()}}, "")
 }
 
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+// sortByTime puts readings in time order, then sequence.
+func sortByTime(rs []environment.Reading) {
+	slices.SortFunc(rs, func(a, b environment.Reading) int {
+		return cmp.Or(a.At.Compare(b.At), cmp.Compare(a.Seq, b.Seq))
+	})
 }
 
 // seals reads the seals in force of batches or windows of readings (by
@@ -266,7 +250,7 @@ func (tx *Tx) compactedReadings(keys []environment.Reading, into map[readingKey]
 	for _, k := range keys {
 		bySensor[k.SensorID] = append(bySensor[k.SensorID], k.Seq)
 	}
-	for _, id := range slices.Sorted(mapKeys(bySensor)) {
+	for _, id := range slices.Sorted(maps.Keys(bySensor)) {
 		seqs := bySensor[id]
 		lo, hi := slices.Min(seqs), slices.Max(seqs)
 		bs, err := collect(tx, `SELECT `+blockColumns+` FROM environment_blocks WHERE sensor_id = ? AND min_seq <= ? AND max_seq >= ?`,
@@ -364,7 +348,7 @@ func (e *EnvironmentStore) verifyWindows(ctx context.Context) ([]SealMismatch, e
 		for _, en := range es {
 			live[en.id] = en.seal
 		}
-		for _, id := range slices.Sorted(mapKeys(live)) {
+		for _, id := range slices.Sorted(maps.Keys(live)) {
 			at, err := time.Parse(time.RFC3339, id)
 			if err != nil {
 				return err

@@ -301,12 +301,7 @@ func (tx *Tx) readings(sensorID string, from, to time.Time, limit int) ([]enviro
 		return out, err
 	}
 	out = append(out, old...)
-	slices.SortFunc(out, func(a, b environment.Reading) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		return compareUint(a.Seq, b.Seq)
-	})
+	sortByTime(out)
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
