@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"galenix/internal/environment"
@@ -117,6 +118,9 @@ func (l *loader) environment() error {
 		if place == environment.PlaceColdRoom {
 			add(environment.KindTemperature, "T2", "Température basse", "Étagère basse, fond de la chambre", 2)
 			add(environment.KindDoor, "D1", "Contact de porte", "Porte d'accès", 0)
+			for _, p := range extraProbes(&r) {
+				add(p.kind, p.suffix, p.name, p.location, p.decimals)
+			}
 			continue
 		}
 		add(environment.KindHumidity, "H1", "Humidité relative", "Mur nord, 1,5 m du sol", 1)
@@ -130,12 +134,33 @@ func (l *loader) environment() error {
 		if r.Grade.Graded() && r.Grade != site.GradeA {
 			add(environment.KindDoor, "D1", "Contact de porte", "Porte d'accès", 0)
 		}
+		for _, p := range extraProbes(&r) {
+			add(p.kind, p.suffix, p.name, p.location, p.decimals)
+		}
 	}
 	lineRoom := map[string]string{} // line id → room id
 	for _, ln := range lines {
 		lineRoom[ln.ID] = ln.RoomID
 		kinds = append(kinds, sensorKind{environment.KindTemperature, "T1", "Température — " + ln.Name, "Au poste de remplissage", 2,
-			environment.PlaceLine, ln.ID, roomByID[ln.RoomID].Code})
+			environment.PlaceLine, ln.ID, roomByID[ln.RoomID].Code},
+			sensorKind{environment.KindHumidity, "H1", "Humidité relative — " + ln.Name, "Au poste de remplissage", 1,
+				environment.PlaceLine, ln.ID, roomByID[ln.RoomID].Code})
+	}
+	// Each piece of equipment: the air at its working height and at its
+	// infeed (its process values are its own controller's).
+	equipment, err := l.plant.Equipment(ctx, site.EquipmentFilter{})
+	if err != nil {
+		return err
+	}
+	for _, e := range equipment {
+		room := roomByID[lineRoom[e.LineID]]
+		if room == nil {
+			continue
+		}
+		for i, loc := range []string{"À hauteur de travail", "À l'entrée de la machine"} {
+			kinds = append(kinds, sensorKind{environment.KindTemperature, fmt.Sprintf("T%d", i+1), "Température — " + e.Name, loc, 2,
+				environment.PlaceEquipment, e.ID, room.Code})
+		}
 	}
 
 	roomByCode := map[string]*site.Room{}
@@ -148,10 +173,17 @@ func (l *loader) environment() error {
 	for k, sk := range kinds {
 		r := roomByCode[sk.where]
 		code := sk.where + "-" + sk.suffix
-		if sk.place == environment.PlaceLine {
+		switch sk.place {
+		case environment.PlaceLine:
 			for _, ln := range lines {
 				if ln.ID == sk.placeID {
 					code = ln.Code + "-" + sk.suffix
+				}
+			}
+		case environment.PlaceEquipment:
+			for _, e := range equipment {
+				if e.ID == sk.placeID {
+					code = e.Code + "-" + sk.suffix
 				}
 			}
 		}
@@ -394,6 +426,69 @@ func envLimits(r *site.Room, k environment.Kind) (environment.Limits, simulate.S
 		return base, spec, nil
 	}
 	return base, spec, fmt.Errorf("no demo limits for a %s sensor", k)
+}
+
+// probe is a further sensor of a room (see extraProbes).
+type probe struct {
+	kind         environment.Kind
+	suffix, name string
+	location     string
+	decimals     int
+}
+
+// extraProbes are a room's sensors beyond the one of each kind every room
+// has, as a site this size instruments them (about 2,000 points): more
+// particle counting points in the grade A and B rooms (Annex 1 §9.23:
+// where the risk to the product is), a second temperature and humidity
+// in the clean rooms, the mapping grid of the warehouses (positions at
+// three heights) and cold rooms, the servers' racks and the air-handling
+// units of the plant room.
+func extraProbes(r *site.Room) []probe {
+	var out []probe
+	add := func(k environment.Kind, suffix, name, location string, decimals int) {
+		out = append(out, probe{k, suffix, name, location, decimals})
+	}
+	switch r.Grade {
+	case site.GradeA:
+		for i, loc := range []string{"Sonde isocinétique à l'alimentation des bouchons", "Sonde isocinétique à la sortie de la zone"} {
+			add(environment.KindParticles05, fmt.Sprintf("PA%d", i+2), "Particules ≥ 0,5 µm", loc, 0)
+			add(environment.KindParticles5, fmt.Sprintf("PB%d", i+2), "Particules ≥ 5 µm", loc, 0)
+		}
+		add(environment.KindTemperature, "T2", "Température", "Sous le flux unidirectionnel", 2)
+	case site.GradeB:
+		add(environment.KindParticles05, "PA2", "Particules ≥ 0,5 µm", "Sonde isocinétique près de la porte", 0)
+		add(environment.KindParticles5, "PB2", "Particules ≥ 5 µm", "Sonde isocinétique près de la porte", 0)
+		fallthrough
+	case site.GradeC, site.GradeD:
+		add(environment.KindTemperature, "T2", "Température", "Mur sud, 1,5 m du sol", 2)
+		add(environment.KindHumidity, "H2", "Humidité relative", "Mur sud, 1,5 m du sol", 1)
+	}
+	switch {
+	case r.TempMin <= 8 && r.TempMax <= 8: // a cold room's mapping
+		for i := 3; i <= 12; i++ {
+			add(environment.KindTemperature, fmt.Sprintf("T%d", i), "Température (cartographie)", fmt.Sprintf("Position de cartographie %d", i), 2)
+		}
+	case r.Code >= "B70-N01" && r.Code <= "B70-N05": // a warehouse's mapping
+		for i := 1; i <= 40; i++ {
+			for h, height := range []string{"bas", "milieu", "haut"} {
+				add(environment.KindTemperature, fmt.Sprintf("M%02d-%d", i, h+1), "Température (cartographie)",
+					fmt.Sprintf("Position %d, rayonnage niveau %s", i, height), 2)
+			}
+		}
+		for i := 1; i <= 10; i++ {
+			add(environment.KindHumidity, fmt.Sprintf("MH%02d", i), "Humidité relative (cartographie)", fmt.Sprintf("Allée %d, niveau milieu", i), 1)
+		}
+	case strings.HasPrefix(r.Code, "B90-S"): // the servers' racks
+		for i := 1; i <= 6; i++ {
+			add(environment.KindTemperature, fmt.Sprintf("R%02d", i), "Température d'entrée de baie", fmt.Sprintf("Baie %d, face avant", i), 2)
+		}
+	case r.Code == "CHA-02": // the air-handling units
+		for i := 1; i <= 30; i++ {
+			add(environment.KindTemperature, fmt.Sprintf("CTA%02d-T", i), "Température de soufflage", fmt.Sprintf("Centrale de traitement d'air %d", i), 2)
+			add(environment.KindHumidity, fmt.Sprintf("CTA%02d-H", i), "Humidité de soufflage", fmt.Sprintf("Centrale de traitement d'air %d", i), 1)
+		}
+	}
+	return out
 }
 
 // batchSpans are the batches' time in progress, from their records: from

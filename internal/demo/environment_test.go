@@ -44,8 +44,9 @@ func TestEnvironmentDemo(t *testing.T) {
 		}
 		kinds[s.PlaceID][s.Kind]++
 	}
-	if n := len(sensors); n < len(d.rooms)+len(d.lines) || n > 2000 {
-		t.Errorf("%d sensors for %d rooms and %d lines", n, len(d.rooms), len(d.lines))
+	// About 2,000 points, as a site this size has.
+	if n := len(sensors); n < 1800 || n > 2200 {
+		t.Errorf("%d sensors for %d rooms and %d lines, want about 2,000", n, len(d.rooms), len(d.lines))
 	}
 	for _, r := range d.rooms {
 		k := kinds[r.ID]
@@ -63,6 +64,9 @@ func TestEnvironmentDemo(t *testing.T) {
 		if r.Grade.Graded() && r.Grade != site.GradeA {
 			want[environment.KindDoor] = 1
 		}
+		for _, p := range extraProbes(&r) {
+			want[p.kind]++
+		}
 		for _, kind := range environment.Kinds {
 			if k[kind] != want[kind] {
 				t.Errorf("room %s (grade %s): %d %s sensors, want %d", r.Code, r.Grade, k[kind], kind, want[kind])
@@ -70,8 +74,23 @@ func TestEnvironmentDemo(t *testing.T) {
 		}
 	}
 	for _, ln := range d.lines {
-		if s, ok := byCode[ln.Code+"-T1"]; !ok || s.Place != environment.PlaceLine || s.PlaceID != ln.ID {
+		if s, ok := byCode[ln.Code+"-T1"]; !ok || s.Place != environment.PlaceLine || s.PlaceID != ln.ID || byCode[ln.Code+"-H1"].PlaceID != ln.ID {
 			t.Errorf("line %s: temperature sensor %+v", ln.Code, s)
+		}
+	}
+	equipment, err := db.Site().Equipment(ctx, site.EquipmentFilter{})
+	if err != nil || len(equipment) == 0 {
+		t.Fatal(err)
+	}
+	for _, e := range equipment {
+		if k := kinds[e.ID]; k[environment.KindTemperature] != 2 || byCode[e.Code+"-T2"].Place != environment.PlaceEquipment {
+			t.Errorf("equipment %s: sensors %v", e.Code, k)
+		}
+	}
+	// The grade A zones count particles at three points.
+	for _, r := range d.rooms {
+		if r.Grade == site.GradeA && (kinds[r.ID][environment.KindParticles05] != 3 || kinds[r.ID][environment.KindParticles5] != 3) {
+			t.Errorf("zone %s: %v", r.Code, kinds[r.ID])
 		}
 	}
 	if s := byCode["B70-F01-T1"]; s.Place != environment.PlaceColdRoom {
