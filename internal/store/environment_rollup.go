@@ -22,20 +22,26 @@ import (
 // committing late.
 const RollupLag = time.Minute
 
-// rollupChunk bounds the batches of readings (distinct reception times)
-// one transaction of the job rolls up: the job commits its progress after
-// each, so a run cut short resumes where it was, and the writer is held
-// for a few batches at a time, never long enough to keep a sign-in waiting.
-const rollupChunk = 4
+// rollupChunk bounds the readings, and the intervals left open by earlier
+// runs, that one transaction of the job rolls up: the job commits its
+// progress after each chunk, so a run cut short resumes where it was, and
+// the writer is held for a thousand readings at a time, never long enough
+// to keep a sign-in waiting, however big the batches received (a
+// gateway's backlog, the demo's last minutes of two thousand sensors).
+var rollupChunk = 1000
 
 // RollupRun is what a run of the roll-up job did.
 type RollupRun struct {
-	// Minutes and Hours count the roll-ups written (recomputed whole).
+	// Minutes and Hours count the roll-ups written (recomputed whole); one
+	// that two chunks in a row recompute (readings of one minute on either
+	// side of their boundary) counts once.
 	Minutes, Hours int
 	// Pending counts the intervals left open, rolled up once closed.
 	Pending int
 	// Mark is the reception time up to which readings are rolled up.
 	Mark time.Time
+	// last are the intervals the last chunk recomputed.
+	last map[rollupKey]bool
 }
 
 type rollupKey struct {
@@ -63,6 +69,11 @@ func (e *EnvironmentStore) RollUp(ctx context.Context) (*RollupRun, error) {
 	run := &RollupRun{}
 	for {
 		done, err := e.rollUpChunk(ctx, run)
+		if err != nil && ctx.Err() != nil {
+			// Stopped (the job's time is up, the server stops): what
+			// the chunks before did is kept, and the next run resumes.
+			return run, nil
+		}
 		if err != nil || done {
 			return run, err
 		}
@@ -75,69 +86,59 @@ func (e *EnvironmentStore) RollUp(ctx context.Context) (*RollupRun, error) {
 func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (done bool, err error) {
 	err = e.db.Write(ctx, "environment_rollup.run", "", func(tx *Tx) error {
 		upto := tx.now.Add(-RollupLag)
-		var mark time.Time
+		var m rollupMark
 		lock := ""
 		if tx.db.dialect == Postgres {
 			lock = " FOR UPDATE"
 		}
-		switch err := tx.queryRow(`SELECT mark FROM environment_rollup_mark WHERE id = 1` + lock).Scan(&mark); {
+		switch err := tx.queryRow(`SELECT mark, mark_sensor, mark_seq FROM environment_rollup_mark WHERE id = 1`+lock).Scan(&m.at, &m.sensor, &m.seq); {
 		case errors.Is(err, sql.ErrNoRows):
-			mark = time.Unix(0, 0).UTC()
-			if _, err := tx.exec(`INSERT INTO environment_rollup_mark (id, mark, updated_at) VALUES (1, ?, ?)`, mark, tx.now); err != nil {
+			m = rollupMark{at: time.Unix(0, 0).UTC(), sensor: beforeSensors}
+			if _, err := tx.exec(`INSERT INTO environment_rollup_mark (id, mark, mark_sensor, mark_seq, updated_at) VALUES (1, ?, ?, 0, ?)`, m.at, beforeSensors, tx.now); err != nil {
 				return err
 			}
 		case err != nil:
 			return err
 		}
-		mark = mark.UTC()
-		// The chunk: the next batches received after the mark.
-		end := mark
-		n := 0
-		rows, err := tx.query(`SELECT DISTINCT received_at FROM environment_readings WHERE received_at > ? AND received_at <= ?
-			ORDER BY received_at LIMIT `+strconv.Itoa(rollupChunk), mark, upto)
+		m.at = m.at.UTC()
+		// The chunk: the next readings after the mark, in the order of
+		// their reception, then sensor and sequence.
+		rows, err := tx.query(`SELECT received_at, sensor_id, seq, at FROM environment_readings
+			WHERE received_at >= ? AND received_at <= ? AND (received_at > ? OR sensor_id > ? OR (sensor_id = ? AND seq > ?))
+			ORDER BY received_at, sensor_id, seq LIMIT `+strconv.Itoa(rollupChunk), m.at, upto, m.at, m.sensor, m.sensor, m.seq)
 		if err != nil {
 			return err
 		}
+		touched := map[rollupKey]bool{}
+		n := 0
+		end := m
 		for rows.Next() {
-			if err := rows.Scan(&end); err != nil {
+			var at time.Time
+			if err := rows.Scan(&end.at, &end.sensor, &end.seq, &at); err != nil {
 				rows.Close()
 				return err
 			}
+			touched[rollupKey{end.sensor, environment.Minute, at.UTC().Truncate(environment.Minute).UnixNano()}] = true
 			n++
 		}
 		if err := rows.Close(); err != nil {
 			return err
 		}
-		end = end.UTC()
-		done = n < rollupChunk
-		if done {
-			end = upto
-		}
-		touched := map[rollupKey]bool{}
-		if n > 0 {
-			rows, err := tx.query(`SELECT sensor_id, at FROM environment_readings WHERE received_at > ? AND received_at <= ?`, mark, end)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id string
-				var at time.Time
-				if err := rows.Scan(&id, &at); err != nil {
-					rows.Close()
-					return err
-				}
-				touched[rollupKey{id, environment.Minute, at.UTC().Truncate(environment.Minute).UnixNano()}] = true
-			}
-			if err := rows.Close(); err != nil {
-				return err
-			}
-		}
-		pending, err := tx.rollupPending()
+		end.at = end.at.UTC()
+		// The intervals noted open by earlier runs that are closed now,
+		// as many at most.
+		pending, err := tx.rollupPending(upto)
 		if err != nil {
 			return err
 		}
 		for k := range pending {
 			touched[k] = true
+		}
+		done = n < rollupChunk && len(pending) < rollupChunk
+		if n < rollupChunk {
+			// Every reading received up to upto is read: the mark moves
+			// on to upto, sensor and sequence before any.
+			end = rollupMark{at: upto, sensor: beforeSensors}
 		}
 		closed := func(k rollupKey) bool { return !k.at().Add(k.width).After(upto) }
 		var minutes []rollupKey
@@ -169,39 +170,74 @@ func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (don
 			return err
 		}
 		for k := range pending {
-			if !open[k] {
-				if _, err := tx.exec(`DELETE FROM environment_rollup_pending WHERE sensor_id = ? AND width_s = ? AND start_at = ?`,
-					k.sensor, int64(k.width/time.Second), k.at()); err != nil {
-					return err
-				}
+			if _, err := tx.exec(`DELETE FROM environment_rollup_pending WHERE sensor_id = ? AND width_s = ? AND start_at = ?`,
+				k.sensor, int64(k.width/time.Second), k.at()); err != nil {
+				return err
 			}
 		}
 		for k := range open {
-			if !pending[k] {
-				if _, err := tx.exec(`INSERT INTO environment_rollup_pending (sensor_id, width_s, start_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-					k.sensor, int64(k.width/time.Second), k.at()); err != nil {
-					return err
-				}
-			}
-		}
-		if end.After(mark) {
-			if _, err := tx.exec(`UPDATE environment_rollup_mark SET mark = ?, updated_at = ? WHERE id = 1`, end, tx.now); err != nil {
+			if _, err := tx.exec(`INSERT INTO environment_rollup_pending (sensor_id, width_s, start_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+				k.sensor, int64(k.width/time.Second), k.at()); err != nil {
 				return err
 			}
-			mark = end
 		}
-		run.Minutes += len(minutes)
-		run.Hours += len(hourKeys)
+		if end.after(m) {
+			if _, err := tx.exec(`UPDATE environment_rollup_mark SET mark = ?, mark_sensor = ?, mark_seq = ?, updated_at = ? WHERE id = 1`,
+				end.at, end.sensor, end.seq, tx.now); err != nil {
+				return err
+			}
+			m = end
+		}
+		last := make(map[rollupKey]bool, len(minutes)+len(hourKeys))
+		for _, k := range append(minutes, hourKeys...) {
+			last[k] = true
+			if run.last[k] {
+				continue
+			}
+			if k.width == environment.Minute {
+				run.Minutes++
+			} else {
+				run.Hours++
+			}
+		}
+		run.last = last
 		run.Pending = len(open)
-		run.Mark = mark
+		run.Mark = m.at
 		return nil
 	})
 	return done, err
 }
 
-// rollupPending reads the intervals noted open by an earlier run.
-func (tx *Tx) rollupPending() (map[rollupKey]bool, error) {
-	rows, err := tx.query(`SELECT sensor_id, width_s, start_at FROM environment_rollup_pending`)
+// rollupMark is where the roll-up job is: the readings received before at,
+// and those received at at up to sensor and seq in that order, are rolled
+// up (sensor beforeSensors: none of those received at at).
+type rollupMark struct {
+	at     time.Time
+	sensor string
+	seq    int64
+}
+
+// beforeSensors is the nil UUID, before every sensor's id.
+const beforeSensors = "00000000-0000-0000-0000-000000000000"
+
+// after says whether m is past o.
+func (m rollupMark) after(o rollupMark) bool {
+	if !m.at.Equal(o.at) {
+		return m.at.After(o.at)
+	}
+	if m.sensor != o.sensor {
+		return m.sensor > o.sensor
+	}
+	return m.seq > o.seq
+}
+
+// rollupPending reads the intervals noted open by an earlier run that are
+// closed at upto, rollupChunk at most.
+func (tx *Tx) rollupPending(upto time.Time) (map[rollupKey]bool, error) {
+	rows, err := tx.query(`SELECT sensor_id, width_s, start_at FROM environment_rollup_pending
+		WHERE (width_s = ? AND start_at <= ?) OR (width_s = ? AND start_at <= ?)
+		ORDER BY start_at, sensor_id, width_s LIMIT `+strconv.Itoa(rollupChunk),
+		int64(environment.Minute/time.Second), upto.Add(-environment.Minute), int64(environment.Hour/time.Second), upto.Add(-environment.Hour))
 	if err != nil {
 		return nil, err
 	}

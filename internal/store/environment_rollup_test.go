@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -170,4 +171,101 @@ func sameRollups(a, b []environment.Rollup) bool {
 		}
 	}
 	return true
+}
+
+// TestEnvironmentRollupChunks: one transaction of the roll-up job takes a
+// bounded number of readings, and of intervals left open, however big the
+// batch they came in: a gateway's backlog of thousands of readings, or the
+// hours of two thousand sensors closing at once, never hold the writer for
+// long. The mark names the last reading taken, so the job resumes within
+// a batch, and the roll-ups end exactly as if made at once.
+func TestEnvironmentRollupChunks(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		defer store.SetRollupChunk(40)()
+		f := newFixture(t, db)
+		env := db.Environment()
+		ctx := as(intake)
+		// Three sensors, 90 minutes of a reading every 30 s each, all in
+		// one batch: 540 readings received at one time.
+		start := now.Add(-90 * time.Minute).Truncate(time.Minute)
+		var raw []environment.Reading
+		perSensor := map[string][]environment.Reading{}
+		for k := range 3 {
+			s := newSensor(t, db, f, fmt.Sprintf("T-C%d", k))
+			for i := range 180 {
+				r := environment.Reading{SensorID: s.ID, Seq: uint64(i + 1), At: start.Add(time.Duration(i) * 30 * time.Second), Value: 20 + float64(i%7)/10}
+				raw = append(raw, r)
+				perSensor[s.ID] = append(perSensor[s.ID], r)
+			}
+		}
+		_, err := env.AppendReadings(ctx, raw, nil)
+		must(t, err)
+
+		clock := now.Add(2 * time.Minute)
+		db.Now = func() time.Time { return clock }
+		// One transaction takes 40 readings: at most 40 minutes, and the
+		// mark stops on the 40th reading of the batch, inside it.
+		run, done, err := env.RollUpOnce(ctx)
+		must(t, err)
+		if done || run.Minutes == 0 || run.Minutes > 40 {
+			t.Errorf("one chunk of a 540-reading batch: %+v, done %v; want at most 40 minutes and more to do", run, done)
+		}
+		at, sensor, seq, err := db.RollupMark(ctx)
+		must(t, err)
+		if sensor == "" || seq == 0 || at.After(clock) {
+			t.Errorf("the mark after one chunk: %s %q %d; want a reading of the batch", at, sensor, seq)
+		}
+		chunks := 1
+		for !done {
+			run, done, err = env.RollUpOnce(ctx)
+			must(t, err)
+			if run.Minutes > 40 {
+				t.Fatalf("a chunk rolled up %d minutes, want at most 40", run.Minutes)
+			}
+			chunks++
+			if chunks > 100 {
+				t.Fatal("the job does not end")
+			}
+		}
+		if chunks < 540/40 {
+			t.Errorf("540 readings in %d chunks of 40 at most", chunks)
+		}
+		for id, rs := range perSensor {
+			minutes, err := env.Rollups(as(bruno), id, environment.Minute, start.Add(-time.Hour), now.Add(time.Hour))
+			must(t, err)
+			if w := environment.Roll(rs, environment.Minute); !sameRollups(minutes, w) {
+				t.Errorf("sensor %s: stored minutes differ from the raw readings' (%d, want %d)", id, len(minutes), len(w))
+			}
+		}
+
+		// The sensors' current hours are noted open; once they close, a
+		// chunk takes 40 of the intervals left open at most. With 50
+		// sensors' hours open, closing needs two chunks.
+		for k := range 47 {
+			s := newSensor(t, db, f, fmt.Sprintf("T-D%d", k))
+			_, err := env.AppendReadings(ctx, []environment.Reading{{SensorID: s.ID, Seq: 1, At: clock.Add(-30 * time.Second), Value: 20}}, nil)
+			must(t, err)
+		}
+		clock = clock.Add(2 * time.Minute)
+		_, err = env.RollUp(ctx)
+		must(t, err)
+		clock = clock.Add(2 * time.Hour)
+		run, done, err = env.RollUpOnce(ctx)
+		must(t, err)
+		if done || run.Hours == 0 || run.Hours > 40 {
+			t.Errorf("the first chunk after 50 hours closed: %+v, done %v; want at most 40 hours and more to do", run, done)
+		}
+		run, err = env.RollUp(ctx)
+		must(t, err)
+		if run.Hours == 0 || run.Pending != 0 {
+			t.Errorf("the rest after 50 hours closed: %+v", run)
+		}
+		for id, rs := range perSensor {
+			hours, err := env.Rollups(as(bruno), id, environment.Hour, start.Add(-time.Hour), now.Add(time.Hour))
+			must(t, err)
+			if w := environment.Roll(rs, environment.Hour); len(hours) != len(w) {
+				t.Errorf("sensor %s: %d hours, want %d", id, len(hours), len(w))
+			}
+		}
+	})
 }

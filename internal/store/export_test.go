@@ -161,3 +161,28 @@ func (db *DB) WriteEvents(ctx context.Context, clientID string, n int, fail erro
 		return fail
 	})
 }
+
+// SetRollupChunk sets how many readings one transaction of the roll-up
+// job takes, until the returned function puts it back.
+func SetRollupChunk(n int) (restore func()) {
+	old := rollupChunk
+	rollupChunk = n
+	return func() { rollupChunk = old }
+}
+
+// RollUpOnce runs one transaction of the roll-up job: done says whether it
+// found nothing more.
+func (e *EnvironmentStore) RollUpOnce(ctx context.Context) (run *RollupRun, done bool, err error) {
+	run = &RollupRun{}
+	done, err = e.rollUpChunk(ctx, run)
+	return run, done, err
+}
+
+// RollupMark reads the roll-up job's mark: reception time, sensor,
+// sequence.
+func (db *DB) RollupMark(ctx context.Context) (at time.Time, sensor string, seq int64, err error) {
+	err = db.Read(ctx, func(tx *Tx) error {
+		return tx.queryRow(`SELECT mark, mark_sensor, mark_seq FROM environment_rollup_mark WHERE id = 1`).Scan(&at, &sensor, &seq)
+	})
+	return at.UTC(), sensor, seq, err
+}
