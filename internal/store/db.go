@@ -65,6 +65,8 @@ type DB struct {
 	dirLock *os.File
 	// poolWait bounds the wait for a connection of a pool.
 	poolWait time.Duration
+	// rollupChunk, when not 0, replaces RollupChunk (tests).
+	rollupChunk int
 	// events are the reactions to domain events (events.go).
 	events handlers
 	// appended are told of this node's commits that appended outbox

@@ -25,8 +25,12 @@ import (
 // --- readings
 
 // MaxReadingBatch bounds the readings of one batch: a bigger one is
-// refused whole, before anything is written.
-const MaxReadingBatch = 20000
+// refused whole, before anything is written. A batch is one transaction,
+// which holds the database's writer on SQLite: two thousand readings take
+// a few tenths of a second (bench/ingest), so that a gateway emptying its
+// backlog never keeps a signature or a sign-in waiting past the pool's
+// wait; it sends its backlog as several batches.
+const MaxReadingBatch = 2000
 
 // MaxQuarantinePayload bounds the message kept of a reading of an unknown
 // sensor, in bytes.

@@ -22,13 +22,13 @@ import (
 // committing late.
 const RollupLag = time.Minute
 
-// rollupChunk bounds the readings, and the intervals left open by earlier
+// RollupChunk bounds the readings, and the intervals left open by earlier
 // runs, that one transaction of the job rolls up: the job commits its
 // progress after each chunk, so a run cut short resumes where it was, and
 // the writer is held for a thousand readings at a time, never long enough
 // to keep a sign-in waiting, however big the batches received (a
 // gateway's backlog, the demo's last minutes of two thousand sensors).
-var rollupChunk = 1000
+const RollupChunk = 1000
 
 // RollupRun is what a run of the roll-up job did.
 type RollupRun struct {
@@ -84,6 +84,10 @@ func (e *EnvironmentStore) RollUp(ctx context.Context) (*RollupRun, error) {
 }
 
 func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (done bool, err error) {
+	chunk := RollupChunk
+	if e.db.rollupChunk > 0 {
+		chunk = e.db.rollupChunk
+	}
 	err = e.db.Write(ctx, "environment_rollup.run", "", func(tx *Tx) error {
 		upto := tx.now.Add(-RollupLag)
 		var m rollupMark
@@ -105,7 +109,7 @@ func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (don
 		// their reception, then sensor and sequence.
 		rows, err := tx.query(`SELECT received_at, sensor_id, seq, at FROM environment_readings
 			WHERE received_at >= ? AND received_at <= ? AND (received_at > ? OR sensor_id > ? OR (sensor_id = ? AND seq > ?))
-			ORDER BY received_at, sensor_id, seq LIMIT `+strconv.Itoa(rollupChunk), m.at, upto, m.at, m.sensor, m.sensor, m.seq)
+			ORDER BY received_at, sensor_id, seq LIMIT `+strconv.Itoa(chunk), m.at, upto, m.at, m.sensor, m.sensor, m.seq)
 		if err != nil {
 			return err
 		}
@@ -127,15 +131,15 @@ func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (don
 		end.at = end.at.UTC()
 		// The intervals noted open by earlier runs that are closed now,
 		// as many at most.
-		pending, err := tx.rollupPending(upto)
+		pending, err := tx.rollupPending(upto, chunk)
 		if err != nil {
 			return err
 		}
 		for k := range pending {
 			touched[k] = true
 		}
-		done = n < rollupChunk && len(pending) < rollupChunk
-		if n < rollupChunk {
+		done = n < chunk && len(pending) < chunk
+		if n < chunk {
 			// Every reading received up to upto is read: the mark moves
 			// on to upto, sensor and sequence before any.
 			end = rollupMark{at: upto, sensor: beforeSensors}
@@ -232,11 +236,11 @@ func (m rollupMark) after(o rollupMark) bool {
 }
 
 // rollupPending reads the intervals noted open by an earlier run that are
-// closed at upto, rollupChunk at most.
-func (tx *Tx) rollupPending(upto time.Time) (map[rollupKey]bool, error) {
+// closed at upto, limit at most.
+func (tx *Tx) rollupPending(upto time.Time, limit int) (map[rollupKey]bool, error) {
 	rows, err := tx.query(`SELECT sensor_id, width_s, start_at FROM environment_rollup_pending
 		WHERE (width_s = ? AND start_at <= ?) OR (width_s = ? AND start_at <= ?)
-		ORDER BY start_at, sensor_id, width_s LIMIT `+strconv.Itoa(rollupChunk),
+		ORDER BY start_at, sensor_id, width_s LIMIT `+strconv.Itoa(limit),
 		int64(environment.Minute/time.Second), upto.Add(-environment.Minute), int64(environment.Hour/time.Second), upto.Add(-environment.Hour))
 	if err != nil {
 		return nil, err

@@ -181,7 +181,7 @@ func sameRollups(a, b []environment.Rollup) bool {
 // a batch, and the roll-ups end exactly as if made at once.
 func TestEnvironmentRollupChunks(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		defer store.SetRollupChunk(40)()
+		db.SetRollupChunk(40)
 		f := newFixture(t, db)
 		env := db.Environment()
 		ctx := as(intake)

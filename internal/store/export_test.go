@@ -162,13 +162,9 @@ func (db *DB) WriteEvents(ctx context.Context, clientID string, n int, fail erro
 	})
 }
 
-// SetRollupChunk sets how many readings one transaction of the roll-up
-// job takes, until the returned function puts it back.
-func SetRollupChunk(n int) (restore func()) {
-	old := rollupChunk
-	rollupChunk = n
-	return func() { rollupChunk = old }
-}
+// SetRollupChunk sets how many readings one transaction of db's roll-up
+// job takes.
+func (db *DB) SetRollupChunk(n int) { db.rollupChunk = n }
 
 // RollUpOnce runs one transaction of the roll-up job: done says whether it
 // found nothing more.

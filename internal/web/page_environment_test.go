@@ -80,7 +80,7 @@ func newEnvEnv(t *testing.T) *envEnv {
 			v = 21.5
 		}
 		batch = append(batch, environment.Reading{SensorID: e.temp.ID, Seq: uint64(e.count), At: at, Value: v})
-		if len(batch) == 5000 {
+		if len(batch) == store.MaxReadingBatch-1 {
 			_, err := env.AppendReadings(ctx, batch, nil)
 			must(err)
 			batch = batch[:0]

@@ -82,6 +82,20 @@ var demoLoad struct {
 	err  error
 }
 
+// loadDemo loads the demo site into demoRoot once for the test binary,
+// with its own time: the load is the binary's, not the first test's, and
+// a busy machine may spend minutes on it. TestMain calls it before the
+// tests when Chromium is there, so that no test's deadline pays for it.
+func loadDemo() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	demoLoad.dir = filepath.Join(demoRoot, "demo")
+	m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: demoLoad.dir, Demo: true}, nil)
+	if demoLoad.err = m.Open(ctx); demoLoad.err == nil {
+		demoLoad.err = m.Close()
+	}
+}
+
 // copyDemo puts into dir a copy of a data directory where galenix loaded
 // the demo site, as a site restored from its backup: loading the demo (800
 // people, months of batches) takes most of a minute under the race
@@ -90,13 +104,7 @@ var demoLoad struct {
 // there and loads nothing.
 func copyDemo(t *testing.T, ctx context.Context, dir string) {
 	t.Helper()
-	demoLoad.once.Do(func() {
-		demoLoad.dir = filepath.Join(demoRoot, "demo")
-		m := app.New(app.Config{Addr: "127.0.0.1:0", DataDir: demoLoad.dir, Demo: true}, nil)
-		if demoLoad.err = m.Open(ctx); demoLoad.err == nil {
-			demoLoad.err = m.Close()
-		}
-	})
+	demoLoad.once.Do(loadDemo)
 	if demoLoad.err != nil {
 		t.Fatalf("load the demo site: %v", demoLoad.err)
 	}

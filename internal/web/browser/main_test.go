@@ -3,6 +3,7 @@ package browser_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -25,6 +26,12 @@ func TestMain(m *testing.M) {
 	if demoRoot, err = os.MkdirTemp("", "galenix-browser-demo-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if _, err := exec.LookPath(p); err == nil {
+			demoLoad.once.Do(loadDemo)
+			break
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(demoRoot)
