@@ -145,8 +145,8 @@ func (m *Main) lead(ctx context.Context) {
 		m.leading.Store(held)
 		if held {
 			for _, j := range jobs {
-				if time.Since(j.last) >= j.every {
-					m.runJob(j)
+				if ctx.Err() == nil && time.Since(j.last) >= j.every {
+					m.runJob(ctx, j)
 				}
 			}
 		}
@@ -156,7 +156,7 @@ func (m *Main) lead(ctx context.Context) {
 			if held {
 				for _, j := range jobs {
 					if j.final {
-						m.runJob(j)
+						m.runJob(context.Background(), j)
 					}
 				}
 			}
@@ -168,13 +168,18 @@ func (m *Main) lead(ctx context.Context) {
 
 // runJob runs one job, bounded in time; a failure is logged and the job
 // runs again when next due.
-func (m *Main) runJob(j *job) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+func (m *Main) runJob(parent context.Context, j *job) {
+	ctx, cancel := context.WithTimeout(parent, 30*time.Second)
 	defer cancel()
 	j.last = time.Now()
 	err := j.run(ctx)
 	took := time.Since(j.last)
 	switch {
+	case err != nil && parent.Err() != nil:
+		// The node stops or gives up the lead: the job stops with it
+		// (its transactions roll back; what it committed stays), and
+		// the leading node runs it again.
+		m.Log.Debug("the site's periodic work stopped", "job", j.name, "err", err, "took", took)
 	case err != nil:
 		m.Log.Error("running the site's periodic work", "job", j.name, "err", err, "took", took)
 	case took > 5*time.Second:
