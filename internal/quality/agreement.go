@@ -107,6 +107,10 @@ func (ag *Agreement) Validate() error {
 	return nil
 }
 
+// VersionRef is the agreement's version, for the store's versioned
+// writes.
+func (ag *Agreement) VersionRef() *int { return &ag.Version }
+
 // NotifyWithin is the time within which the client hears of a deviation
 // of class c; 0 when the agreement asks no notification for it.
 func (ag *Agreement) NotifyWithin(c Class) time.Duration {
