@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -347,4 +348,31 @@ func easterSunday(y int) time.Time {
 	month := (h + l - 7*m + 114) / 31
 	day := (h+l-7*m+114)%31 + 1
 	return time.Date(y, time.Month(month), day, 12, 0, 0, 0, time.UTC)
+}
+
+// ObligationItem is an obligation with what was sent to meet it.
+type ObligationItem struct {
+	Obligation
+	// Message is the site's words to the client (the notification, the
+	// summary), once met.
+	Message string `json:"message,omitempty"`
+	// Lot is the lot of the deviation's batch.
+	Lot string `json:"lot,omitempty"`
+}
+
+// ObligationFilter narrows the obligations listed.
+type ObligationFilter struct {
+	ClientID    string
+	DeviationID string
+	// Open keeps those not met.
+	Open bool
+}
+
+// AgreementService reads and records the quality agreements and the
+// obligations they set, scoped to the actor.
+type AgreementService interface {
+	Agreement(ctx context.Context, clientID string) (*Agreement, error)
+	SetAgreement(ctx context.Context, ag Agreement, reason string) (*Agreement, error)
+	Obligations(ctx context.Context, f ObligationFilter) ([]ObligationItem, error)
+	MeetObligation(ctx context.Context, id string, version int, message string) (*ObligationItem, error)
 }

@@ -140,22 +140,12 @@ func obligationRow(o *quality.Obligation, message string) row {
 		"done_at": o.DoneAt, "message": message, "escalated_at": o.EscalatedAt}
 }
 
-// ObligationItem is an obligation with what was sent to meet it.
-type ObligationItem struct {
-	quality.Obligation
-	// Message is the site's words to the client (the notification, the
-	// summary), once met.
-	Message string `json:"message,omitempty"`
-	// Lot is the lot of the deviation's batch.
-	Lot string `json:"lot,omitempty"`
-}
-
 const obligationCols = `o.id, o.client_id, o.deviation_id, d.code, o.kind, o.from_at, o.due_at, o.done_at, o.message, o.escalated_at,
 	o.version, COALESCE(b.lot, '')`
 
 const obligationFrom = ` FROM quality_obligations o JOIN deviations d ON d.id = o.deviation_id LEFT JOIN batches b ON b.id = d.batch_id`
 
-func scanObligation(sc scanner, o *ObligationItem) error {
+func scanObligation(sc scanner, o *quality.ObligationItem) error {
 	var kind string
 	var done, escalated sql.NullTime
 	if err := sc.Scan(&o.ID, &o.ClientID, &o.DeviationID, &o.DeviationCode, &kind, &o.From, &o.Due, &done, &o.Message, &escalated,
@@ -174,19 +164,11 @@ func scanObligation(sc scanner, o *ObligationItem) error {
 	return nil
 }
 
-// ObligationFilter narrows the obligations listed.
-type ObligationFilter struct {
-	ClientID    string
-	DeviationID string
-	// Open keeps those not met.
-	Open bool
-}
-
 // Obligations lists the obligations under the agreements, soonest due
 // first: the client's own users see theirs, staff those of their scope
 // who may read deviations.
-func (s *AgreementStore) Obligations(ctx context.Context, f ObligationFilter) ([]ObligationItem, error) {
-	var out []ObligationItem
+func (s *AgreementStore) Obligations(ctx context.Context, f quality.ObligationFilter) ([]quality.ObligationItem, error) {
+	var out []quality.ObligationItem
 	err := s.db.Read(ctx, func(tx *Tx) error {
 		a := tx.actor
 		if !a.IsClient() && (!isStaff(a) || mayReadDeviations(a) != nil) {
@@ -210,7 +192,7 @@ func (s *AgreementStore) Obligations(ctx context.Context, f ObligationFilter) ([
 		return err
 	})
 	if out == nil {
-		out = []ObligationItem{}
+		out = []quality.ObligationItem{}
 	}
 	return out, err
 }
@@ -232,7 +214,7 @@ func (tx *Tx) startObligations(d *quality.Deviation) error {
 	if o == nil {
 		return nil
 	}
-	var old ObligationItem
+	var old quality.ObligationItem
 	err = scanObligation(tx.queryRow(`SELECT `+obligationCols+obligationFrom+` WHERE o.deviation_id = ? AND o.kind = ?`,
 		d.ID, string(quality.ObligeNotify)), &old)
 	switch {
@@ -287,8 +269,8 @@ func (tx *Tx) saveObligation(old, o *quality.Obligation, message string) error {
 // investigation's summary (once investigated). The words go to the
 // client's users (the portal, e-mail); a notification starts the
 // summary's countdown. version is the obligation's version read.
-func (s *AgreementStore) MeetObligation(ctx context.Context, id string, version int, message string) (*ObligationItem, error) {
-	var out *ObligationItem
+func (s *AgreementStore) MeetObligation(ctx context.Context, id string, version int, message string) (*quality.ObligationItem, error) {
+	var out *quality.ObligationItem
 	err := s.db.Write(ctx, "quality.obligation.meet", "", func(tx *Tx) error {
 		if err := quality.MayNotifyClient(tx.actor); err != nil {
 			return err
@@ -297,7 +279,7 @@ func (s *AgreementStore) MeetObligation(ctx context.Context, id string, version 
 		if err != nil {
 			return err
 		}
-		var old ObligationItem
+		var old quality.ObligationItem
 		cond, args := inScope("o.client_id", tx.actor.ClientScope())
 		if err := tx.byID(`SELECT `+obligationCols+obligationFrom+` WHERE o.id = ? AND `+cond, id,
 			func(sc scanner) error { return scanObligation(sc, &old) }, "store.no_such_obligation", args...); err != nil {
@@ -317,7 +299,7 @@ func (s *AgreementStore) MeetObligation(ctx context.Context, id string, version 
 		if err := tx.saveObligation(&old.Obligation, o, msg); err != nil {
 			return err
 		}
-		out = &ObligationItem{Obligation: *o, Message: msg, Lot: old.Lot}
+		out = &quality.ObligationItem{Obligation: *o, Message: msg, Lot: old.Lot}
 		if o.Kind == quality.ObligeNotify {
 			ag, err := tx.agreement(o.ClientID)
 			if err != nil {

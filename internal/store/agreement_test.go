@@ -84,12 +84,12 @@ func TestQualityAgreement(t *testing.T) {
 		_, err = devs.AssessDeviation(sup, e.devID, quality.DeviationStep{}, quality.Assessment{Class: quality.Major,
 			Reason: "pH above its limit before filling.", Impacts: []quality.Impact{{BatchID: e.batch.ID, Affects: yes()}}})
 		must(t, err)
-		obs, err := ags.Obligations(carla, store.ObligationFilter{})
+		obs, err := ags.Obligations(carla, quality.ObligationFilter{})
 		must(t, err)
 		if len(obs) != 1 || obs[0].Kind != quality.ObligeNotify || !obs[0].Due.Equal(start.Add(72*time.Hour)) || obs[0].Lot != e.batch.Lot {
 			t.Fatalf("the client's obligations after a major classification: %+v", obs)
 		}
-		if other, err := ags.Obligations(beta, store.ObligationFilter{}); err != nil || len(other) != 0 {
+		if other, err := ags.Obligations(beta, quality.ObligationFilter{}); err != nil || len(other) != 0 {
 			t.Errorf("another client sees %+v %v", other, err)
 		}
 		// Reclassified critical an hour later: due 24 h from then.
@@ -97,7 +97,7 @@ func TestQualityAgreement(t *testing.T) {
 		_, err = devs.AssessDeviation(sup, e.devID, quality.DeviationStep{}, quality.Assessment{Class: quality.Critical,
 			Reason: "pH far above its limit before filling.", Impacts: []quality.Impact{{BatchID: e.batch.ID, Affects: yes()}}})
 		must(t, err)
-		obs, err = ags.Obligations(qa, store.ObligationFilter{DeviationID: e.devID})
+		obs, err = ags.Obligations(qa, quality.ObligationFilter{DeviationID: e.devID})
 		must(t, err)
 		if len(obs) != 1 || !obs[0].Due.Equal(start.Add(25*time.Hour)) || obs[0].Version != 2 {
 			t.Fatalf("after the critical classification: %+v", obs)
@@ -118,7 +118,7 @@ func TestQualityAgreement(t *testing.T) {
 		if n, err := ags.EscalateObligations(sys); err != nil || n != 0 {
 			t.Fatalf("escalated twice: %d %v", n, err)
 		}
-		obs, err = ags.Obligations(carla, store.ObligationFilter{})
+		obs, err = ags.Obligations(carla, quality.ObligationFilter{})
 		must(t, err)
 		if obs[0].EscalatedAt == nil || obs[0].State(e.clock.now()) != quality.ObligationLate {
 			t.Fatalf("the late notification: %+v", obs[0])
@@ -140,7 +140,7 @@ func TestQualityAgreement(t *testing.T) {
 		if _, err := ags.MeetObligation(qa, notify.ID, 0, "Encore une fois la même chose."); !errs.Is(err, errs.Conflict) {
 			t.Errorf("notified twice: %v", err)
 		}
-		obs, err = ags.Obligations(carla, store.ObligationFilter{Open: true})
+		obs, err = ags.Obligations(carla, quality.ObligationFilter{Open: true})
 		must(t, err)
 		if len(obs) != 1 || obs[0].Kind != quality.ObligeSummary || !obs[0].Due.Equal(quality.AddWorkingDays(e.clock.now(), 5)) {
 			t.Fatalf("the summary's countdown: %+v", obs)
