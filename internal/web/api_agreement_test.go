@@ -31,7 +31,7 @@ func (d *devEnv) majorDeviation(t *testing.T) string {
 // countdown starts): every command of the agreements.
 func exerciseAgreements(t *testing.T, p *prodEnv) {
 	t.Helper()
-	d := newDevEnv(t, p)
+	d := &devEnv{prodEnv: p}
 	d.ok(t, d.call(t, "qa", "PUT", "/api/v1/clients/"+d.alpha.ID+"/agreement", agreementBody()), http.StatusOK, "record the agreement")
 	id := d.majorDeviation(t)
 	real := d.db.Now
@@ -121,5 +121,31 @@ func TestAgreementAPI(t *testing.T) {
 	all := d.call(t, "client-alpha", "GET", "/api/v1/obligations", nil).items(t)
 	if len(all) != 2 {
 		t.Errorf("the client's obligations: %v", all)
+	}
+}
+
+// agreementIdemCases are the idempotency cases of the agreements' writes
+// (TestIdempotencyEveryWriteRoute).
+func agreementIdemCases(t *testing.T, p *prodEnv) map[string]func(t *testing.T) idemRequest {
+	d := &devEnv{prodEnv: p}
+	path := "/api/v1/clients/" + p.alpha.ID + "/agreement"
+	return map[string]func(t *testing.T) idemRequest{
+		"setQualityAgreement": func(t *testing.T) idemRequest {
+			body := agreementBody()
+			body["reason"] = "Amendment signed."
+			return idemRequest{who: "qa", path: path, body: body}
+		},
+		"meetObligation": func(t *testing.T) idemRequest {
+			if r := d.call(t, "qa", "GET", path, nil); r.status == http.StatusNotFound {
+				d.ok(t, d.call(t, "qa", "PUT", path, agreementBody()), http.StatusOK, "record the agreement")
+			}
+			id := d.majorDeviation(t)
+			obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+			if len(obs) != 1 {
+				t.Fatalf("obligations of a major deviation: %v", obs)
+			}
+			return idemRequest{who: "qa", path: "/api/v1/obligations/" + obs[0]["id"].(string) + "/meet",
+				body: map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}}
+		},
 	}
 }
