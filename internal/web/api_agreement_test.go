@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +150,59 @@ func agreementIdemCases(t *testing.T, p *prodEnv) map[string]func(t *testing.T) 
 				body: map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}}
 		},
 	}
+}
+
+// TestAgreementDeviationPage: the deviation's page shows what the
+// client's agreement has the site owe the client, with its countdown, to
+// quality assurance (who sends it from there, words too short refused and
+// shown again) and to the client (in English here, without the form);
+// once the summary is sent, the client's manager approves the closure by
+// signature on the page, and only then may QA close it.
+func TestAgreementDeviationPage(t *testing.T) {
+	d := newDevEnv(t, newProdEnv(t, newEnv(t, store.SQLite), "operator"))
+	d.seedAccounts(t, identity.Account{Username: "manager-alpha", Name: "Mia Manager", Roles: []identity.Role{identity.RoleClientManager}, ClientID: d.alpha.ID})
+	body := agreementBody()
+	d.ok(t, d.call(t, "qa", "PUT", "/api/v1/clients/"+d.alpha.ID+"/agreement", body), http.StatusOK, "record the agreement")
+	id := d.majorDeviation(t)
+	page := "/deviations/" + id
+
+	qa := d.browserWith(t, "qa", testPassword, "fr")
+	qa.get(page).has(t, http.StatusOK, "Accord qualité : ce qui est dû au client", "Notification au client", "En cours", "reste ", "Notifier le client")
+	en := d.browserWith(t, "client-alpha", testPassword, "en")
+	p := en.get(page)
+	p.has(t, http.StatusOK, "Quality agreement: what the client is owed", "Notification to the client", "Running", " left")
+	if strings.Contains(p.text, "Send to the client") {
+		t.Error("the client is offered the site's form")
+	}
+	obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+	form := url.Values{"obligation_id": {obs[0]["id"].(string)}, "obligation_version": {"1"}, "message": {"court"}}
+	before := d.snapshot(t)
+	qa.post(page+"/meet", form).has(t, http.StatusBadRequest, "court")
+	d.unchanged(t, before)
+	form.Set("message", "Déviation majeure sur votre lot : sas ouvert pendant le remplissage.")
+	qa.follow(t, qa.post(page+"/meet", form)).has(t, http.StatusOK, "Envoyé à temps", "sas ouvert pendant le remplissage", "Résumé d'investigation")
+
+	// The investigation, the summary: the client's manager approves the
+	// closure on the page; QA's closure was refused before.
+	d.ok(t, d.devPost(t, "qa", id, "approve", nil), http.StatusOK, "approve")
+	d.ok(t, d.devPost(t, "supervisor", id, "investigate", map[string]any{"root_cause": "Interlock switched off for maintenance and not restored.",
+		"actions": []any{map[string]any{"description": "Restore the interlock", "owner_id": d.accounts["qa"].ID,
+			"due": time.Now().AddDate(0, 0, 7).Format(time.DateOnly)}}}), http.StatusOK, "investigate")
+	d.ok(t, d.devPost(t, "qa", id, "plan-check", map[string]any{"effectiveness_due": time.Now().AddDate(0, 1, 0).Format(time.DateOnly)}),
+		http.StatusOK, "plan the check")
+	obs = d.call(t, "qa", "GET", "/api/v1/obligations?open=true&deviation_id="+id, nil).items(t)
+	d.ok(t, d.call(t, "qa", "POST", "/api/v1/obligations/"+obs[0]["id"].(string)+"/meet",
+		map[string]any{"message": "Résumé : l'interlock du sas était coupé pour maintenance ; il est rétabli et vérifié chaque semaine."}),
+		http.StatusOK, "summary")
+	d.sign(t, "qa", "deviation", id, "approved").wantError(t, http.StatusConflict, "conflict", "")
+	mgr := d.browserWith(t, "manager-alpha", testPassword, "en")
+	mgr.get(page).has(t, http.StatusOK, "The closure waits for the client's approval", "Approve the closure (electronic signature)")
+	if strings.Contains(en.get(page).text, "Approve the closure") {
+		t.Error("a client user without the manager's authority is offered the approval")
+	}
+	mgr.post(page+"/client-approve", url.Values{"username": {"manager-alpha"}, "password": {"wrong password"}}).
+		has(t, http.StatusUnauthorized, "Approve the closure")
+	mgr.follow(t, mgr.post(page+"/client-approve", url.Values{"username": {"manager-alpha"}, "password": {testPassword}})).
+		has(t, http.StatusOK, "Closure approved by the client")
+	d.ok(t, d.sign(t, "qa", "deviation", id, "approved"), http.StatusCreated, "close")
 }
