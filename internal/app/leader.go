@@ -37,6 +37,7 @@ func (m *Main) jobs() []*job {
 		{name: "environment.rollup", every: time.Minute, run: m.rollUpEnvironment},
 		{name: "environment.compact", every: 10 * time.Minute, run: m.compactReadings},
 		{name: "environment.retention", every: 24 * time.Hour, run: m.purgeReadings},
+		{name: "quality.obligations", every: time.Minute, run: m.escalateObligations},
 	}
 }
 
@@ -100,6 +101,17 @@ func (m *Main) purgeIdempotencyKeys(ctx context.Context) error {
 	n, err := m.DB.Idempotency().Purge(ctx, m.DB.Now().Add(-IdempotencyKeep))
 	if err == nil && n > 0 {
 		m.Log.Info("idempotency keys purged", "count", n)
+	}
+	return err
+}
+
+// escalateObligations escalates what the quality agreements owe the
+// clients and is late (a deviation's notification, its summary): once
+// each, with an outbox event.
+func (m *Main) escalateObligations(ctx context.Context) error {
+	n, err := m.DB.Agreements().EscalateObligations(identity.WithActor(ctx, identity.System))
+	if err == nil && n > 0 {
+		m.Log.Warn("quality agreement deadlines passed, escalated", "count", n)
 	}
 	return err
 }

@@ -450,3 +450,32 @@ func TestQualityDemo(t *testing.T) {
 	}
 	t.Logf("deviations %v, investigations %v, register %v, %d tests to do", seen, outcomes, decisions, len(work))
 }
+
+// TestAgreementDemo: every demo client has its quality agreement; Alpha's
+// major deviations were notified and summarised in time, but the latest,
+// whose notification runs late; the client sees the same countdown.
+func TestAgreementDemo(t *testing.T) {
+	db := loadedSQLite(t)
+	ctx := identity.WithActor(context.Background(), identity.System)
+	clients, err := db.Clients().Clients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		if ag, err := db.Agreements().Agreement(ctx, c.ID); err != nil || ag.Reference == "" {
+			t.Errorf("client %s: agreement %+v %v", c.Code, ag, err)
+		}
+	}
+	obs, err := db.Agreements().Obligations(ctx, quality.ObligationFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := db.Now()
+	states := map[string]int{}
+	for _, o := range obs {
+		states[string(o.Kind)+"/"+string(o.State(now))]++
+	}
+	if states["notify/late"] != 1 || states["notify/met"] < 3 || states["summary/met"] < 2 {
+		t.Errorf("the demo's obligations by kind and state: %v; want one notification late, the others met", states)
+	}
+}

@@ -57,8 +57,56 @@ func (l *loader) quality() error {
 	if err = q.specs(now.AddDate(0, -2, 0)); err != nil {
 		return err
 	}
+	if err = q.agreements(now.AddDate(-1, 0, 0)); err != nil {
+		return err
+	}
 	l.h.Backdate(now)
 	return q.dispositions(now)
+}
+
+// agreements records each client's quality agreement, signed a year ago:
+// Alpha's asks to hear of a major deviation within 24 hours and of a
+// critical one within 12, and the summary within 5 working days; Beta's
+// and Gamma's also ask to approve the closure of a major deviation.
+func (q *qualityStage) agreements(at time.Time) error {
+	q.h.Backdate(at)
+	for _, c := range []struct {
+		code, ref       string
+		major, critical int
+		days            int
+		approves        bool
+		docs            []quality.BatchDocument
+	}{
+		{"ALPHA", "AQ-ALPHA-2025-01", 24, 12, 5, false, []quality.BatchDocument{quality.DocCertificate, quality.DocDeviationSummary}},
+		{"BETA", "QAA-BETA-2025-07", 48, 24, 10, true, []quality.BatchDocument{quality.DocBatchRecord, quality.DocCertificate, quality.DocConformity}},
+		{"GAMMA", "AQ-GAMMA-2025-03", 24, 24, 5, true, []quality.BatchDocument{quality.DocCertificate, quality.DocEnvironmentReport}},
+	} {
+		id, err := q.id(c.code)
+		if err != nil {
+			return err
+		}
+		if _, err := q.db.Agreements().SetAgreement(q.qa, quality.Agreement{ClientID: id, Reference: c.ref, NotifyMajorHours: c.major,
+			NotifyCriticalHours: c.critical, SummaryWorkingDays: c.days, ClientApprovesMajorClosure: c.approves, BatchDocuments: c.docs}, ""); err != nil {
+			return fmt.Errorf("quality agreement of %s: %w", c.code, err)
+		}
+	}
+	return nil
+}
+
+// meet sends the client of deviation id what its agreement owes it, of
+// the kind, in words.
+func (q *qualityStage) meet(id string, kind quality.ObligationKind, words string) error {
+	obs, err := q.db.Agreements().Obligations(q.qa, quality.ObligationFilter{DeviationID: id})
+	if err != nil {
+		return err
+	}
+	for _, o := range obs {
+		if o.Kind == kind {
+			_, err := q.db.Agreements().MeetObligation(q.qa, o.ID, 0, words)
+			return err
+		}
+	}
+	return fmt.Errorf("deviation %s: no obligation %s under the agreement", id, kind)
 }
 
 // person is the actor of a demo account, as it signs in: its roles and the
@@ -437,6 +485,11 @@ func (q *qualityStage) rejected(b production.Batch, now time.Time) error {
 		Reason: "Valeur hors limites sur une étape critique du procédé ; impact possible sur le dosage."}); err != nil {
 		return fmt.Errorf("assessment of %s: %w", d.Code, err)
 	}
+	q.h.Backdate(t.Add(9 * time.Hour))
+	if err := q.meet(d.ID, quality.ObligeNotify, "Déviation majeure "+d.Code+" sur votre lot "+b.Lot+
+		" : dosage hors spécification, investigation OOS ouverte ; le lot reste en quarantaine."); err != nil {
+		return fmt.Errorf("notification of %s: %w", d.Code, err)
+	}
 	inv, err := q.lab.Investigations(q.ctx, quality.OOSFilter{BatchID: b.ID, Open: true})
 	if err != nil || len(inv) != 1 {
 		return fmt.Errorf("batch %s: investigations %v %w", b.Lot, inv, err)
@@ -605,6 +658,15 @@ func (q *qualityStage) reported(now time.Time, alpha string) error {
 			Reason: "Risque de confusion ou de perte de données GMP ; aucun lot libéré concerné."}); err != nil {
 			return fmt.Errorf("assessment of %s: %w", d.Code, err)
 		}
+		// The client hears of it within its agreement's 24 hours, but
+		// of the latest, which is late.
+		if !r.approvedOnly {
+			day(10 * time.Hour)
+			if err := q.meet(d.ID, quality.ObligeNotify, "Déviation majeure "+d.Code+" : "+r.title+
+				". Aucun lot libéré n'est concerné ; l'investigation suit."); err != nil {
+				return fmt.Errorf("notification of %s: %w", d.Code, err)
+			}
+		}
 		day(day24)
 		if _, err := q.dev.ApproveAssessment(q.qa, d.ID, quality.DeviationStep{}); err != nil {
 			return fmt.Errorf("approval of %s: %w", d.Code, err)
@@ -619,6 +681,11 @@ func (q *qualityStage) reported(now time.Time, alpha string) error {
 				OwnerName: owner.Name, Due: now.Add(-r.ago + 20*day24)}}})
 		if err != nil {
 			return fmt.Errorf("investigation of %s: %w", d.Code, err)
+		}
+		day(3*day24 + 2*time.Hour)
+		if err := q.meet(d.ID, quality.ObligeSummary, "Résumé de l'investigation de "+d.Code+
+			" : la procédure ne prévoyait pas de vérification par une seconde personne ; elle est ajoutée, l'équipe formée."); err != nil {
+			return fmt.Errorf("summary of %s: %w", d.Code, err)
 		}
 		if r.verified {
 			day(15 * day24)

@@ -104,6 +104,9 @@ var permits = map[kindMeaning][]identity.Permission{
 	// An environmental alarm's acknowledgement takes charge of it: by
 	// those who work deviations (supervisors, quality assurance).
 	{"environment_alarm", Acknowledged}: {identity.PermDeviationWork},
+	// A client's approval of a deviation's closure, when its quality
+	// agreement asks for it: its manager's.
+	{"deviation_closure", Approved}: {identity.PermClientApprove},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

@@ -46,6 +46,7 @@ var meanings = map[Permission]string{
 	PermDeviationWork:     "assess and investigate deviations, record their CAPA, investigate an OOS in full (phase II)",
 	PermQualityDecide:     "approve specifications and deviation assessments, close deviations and OOS investigations, check CAPA effectiveness, sign a batch's QA review",
 	PermEquipmentMaintain: "clean equipment, take it out of and back in service, renew its qualification by signature",
+	PermClientApprove:     "approve on the client laboratory's side what its quality agreement asks (a major deviation's closure), by signature",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

@@ -90,6 +90,10 @@ const (
 	// PermEquipmentMaintain: clean equipment, take it out of and back in
 	// service, renew its qualification (by signature).
 	PermEquipmentMaintain Permission = "equipment.maintain"
+	// PermClientApprove: a client laboratory's own approvals that its
+	// quality agreement asks for (the closure of a major deviation on its
+	// batches), by its manager's signature.
+	PermClientApprove Permission = "client.approve"
 )
 
 // Permissions lists every permission, in display order.
@@ -97,7 +101,7 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
-	PermQualityDecide, PermEquipmentMaintain}
+	PermQualityDecide, PermEquipmentMaintain, PermClientApprove}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -114,7 +118,7 @@ var grants = map[Role][]Permission{
 	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
 	RoleClientUser:    {PermSiteView, PermProductionView},
-	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView},
+	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView, PermClientApprove},
 }
 
 // Grants reports whether the role holds the permission.

@@ -41,6 +41,12 @@ const (
 	// time (its sensor, kind, level, when raised and its coded message
 	// in the payload).
 	AlarmEscalated = "environment.alarm.escalated"
+	// ClientNotified: quality assurance sent a client what its quality
+	// agreement owes it for a deviation (its notification, the
+	// investigation's summary).
+	ClientNotified = "quality.client.notified"
+	// ObligationEscalated: such an obligation is late, escalated.
+	ObligationEscalated = "quality.obligation.escalated"
 )
 
 // Event is one thing a committed command did.

@@ -165,7 +165,12 @@ func (s *DeviationStore) AssessDeviation(ctx context.Context, id string, st qual
 			out.AssessedName = actorName(tx.actor)
 			return out, nil
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		// Classified major or critical: the client's quality agreement
+		// starts the countdown of its notification.
+		return tx.startObligations(out)
 	})
 	return out, err
 }
@@ -350,6 +355,10 @@ func closeDeviation(tx *Tx, sig *esign.Signature) error {
 	}
 	d, err := quality.CloseDeviation(tx.actor, *old, old.EffectivenessDue, tx.now)
 	if err != nil {
+		return err
+	}
+	// The client's approval first, when its quality agreement asks for it.
+	if err := tx.clientApproved(old); err != nil {
 		return err
 	}
 	d.ClosedName = actorName(tx.actor)

@@ -60,6 +60,8 @@ var signables = map[string]signable{
 	oosTable.entity:  signableOOS,
 	// Quality's records.
 	devTable.entity: signableDeviation,
+	// A client's approval of a deviation's closure, under its agreement.
+	entityClosure: signableClosure,
 	// Environmental monitoring: an alarm's acknowledgement.
 	entityAlarm: signableAlarm,
 }

@@ -175,6 +175,9 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		specDraft := exerciseLab(t, prod)
 		// Deviations and CAPA: every step of the workflow.
 		exerciseDeviations(t, prod.p)
+		// Quality agreements: recorded, a deviation's notification
+		// escalated late, then met.
+		exerciseAgreements(t, prod.p)
 		// Environmental monitoring: sensors, limits, readings, an alarm.
 		sensor := exerciseEnvironment(t, e)
 		// The leader's jobs compact the readings and, past the site's
@@ -211,9 +214,10 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 				body: map[string]any{"value": "7.30"}},
 			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
 				body: map[string]any{"justifications": map[string]string{prod.exception: "pH 8.2: buffer re-prepared, see the deviation."}}},
-			"/api/v1/specs/{id}":          {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
-			"/api/v1/sensors/{id}":        {id: sensor, field: "name", value: "Renamed sensor"},
-			"/api/v1/sensors/{id}/limits": {id: sensor, field: "delay_s", value: 30},
+			"/api/v1/specs/{id}":             {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
+			"/api/v1/sensors/{id}":           {id: sensor, field: "name", value: "Renamed sensor"},
+			"/api/v1/sensors/{id}/limits":    {id: sensor, field: "delay_s", value: 30},
+			"/api/v1/clients/{id}/agreement": {id: e.alpha.ID, field: "notify_major_hours", value: 36, who: "qa"},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

@@ -489,6 +489,8 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 	maps.Copy(cases, labIdemCases(t, p, product))
 	// Deviations and CAPA (api_deviation_test.go).
 	maps.Copy(cases, deviationIdemCases(t, p))
+	// Quality agreements (api_agreement_test.go).
+	maps.Copy(cases, agreementIdemCases(t, p))
 	// Environmental monitoring's (api_environment_test.go).
 	maps.Copy(cases, environmentIdemCases(t, e))
 	return cases

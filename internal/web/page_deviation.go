@@ -13,6 +13,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/quality"
+	"galenix/internal/text"
 )
 
 // The deviations' pages: quality assurance's board (by state, with each
@@ -38,7 +39,7 @@ func (s *Server) routesDeviationPages() {
 	s.handle("GET", "/deviations/new", false, s.deviationNewPage)
 	write("/deviations", s.deviationCreate)
 	s.handle("GET", "/deviations/{id}", false, s.deviationPage)
-	for _, step := range []string{"assess", "approve", "investigate", "close", "check"} {
+	for _, step := range []string{"assess", "approve", "investigate", "close", "check", "meet", "client-approve"} {
 		write("/deviations/{id}/"+step, s.deviationStepForm(step))
 	}
 	write("/deviations/{id}/actions/{action_id}/complete", s.deviationStepForm("complete"))
@@ -219,6 +220,16 @@ type deviationPage struct {
 	Owners      []quality.Owner
 	// NewActions are the blank rows of the investigation's form.
 	NewActions []int
+	// Obligations are what the client's quality agreement has the site
+	// owe the client for this deviation, with their countdown; CanMeet:
+	// the reader may send them (quality assurance).
+	Obligations []quality.ObligationItem
+	CanMeet     bool
+	// ClientApproves: the agreement has the client approve the closure;
+	// ClientApproved: a valid approval is there; CanClientApprove: the
+	// reader (the client's manager) may sign it now.
+	ClientApproves, ClientApproved, CanClientApprove bool
+	Approvals                                        []esign.Signature
 	// Error is a refusal whose form is no longer shown.
 	Error string
 }
@@ -236,6 +247,38 @@ func (p deviationPage) Affects(im quality.Impact) string {
 
 // Overdue says whether an action is late.
 func (p deviationPage) Overdue(a quality.Action) bool { return a.Overdue(p.now) }
+
+// ObligationState is an obligation's state now.
+func (p deviationPage) ObligationState(o quality.ObligationItem) quality.ObligationState {
+	return o.State(p.now)
+}
+
+// Countdown writes the time left before an obligation is late, or by how
+// much it is late, in the page's language; "" once met.
+func (p deviationPage) Countdown(o quality.ObligationItem) string {
+	left := o.Left(p.now)
+	switch {
+	case o.DoneAt != nil:
+		return ""
+	case left < 0:
+		return text.Render(p.Lang, "agreement.late_by", countdown(p.Lang, -left))
+	}
+	return text.Render(p.Lang, "agreement.left", countdown(p.Lang, left))
+}
+
+// countdown writes a span of time in days and hours, or hours and
+// minutes under a day, or minutes under an hour.
+func countdown(lang string, d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, minutes := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60
+	switch {
+	case days > 0:
+		return text.Render(lang, "agreement.days_hours", days, hours)
+	case hours > 0:
+		return text.Render(lang, "agreement.hours_minutes", hours, minutes)
+	}
+	return text.Render(lang, "agreement.minutes", minutes)
+}
 
 func (s *Server) deviationPage(w http.ResponseWriter, r *http.Request) {
 	s.renderDeviation(w, r, http.StatusOK, "", nil)
@@ -261,7 +304,7 @@ func (s *Server) renderDeviation(w http.ResponseWriter, r *http.Request, status 
 	if r.Method == http.MethodPost {
 		d.Path = "/deviations/" + url.PathEscape(dv.ID)
 	}
-	for _, name := range []string{"assess", "approve", "investigate", "close", "check", "complete"} {
+	for _, name := range []string{"assess", "approve", "investigate", "close", "check", "complete", "meet", "client-approve"} {
 		d.Forms[name] = &form{Values: url.Values{}, lang: d.Lang}
 	}
 	if f != nil {
@@ -293,8 +336,13 @@ func (s *Server) renderDeviation(w http.ResponseWriter, r *http.Request, status 
 			return
 		}
 	}
+	if err := s.agreementOf(r, &d); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	d.Forms["client-approve"].Values.Set("content_sha256", s.contentOf(r, "deviation_closure", dv.ID))
 	shown := map[string]bool{"assess": d.CanAssess, "approve": d.CanApprove, "investigate": d.CanInvestigate, "close": d.CanClose,
-		"check": d.CanCheck, "complete": len(d.CanComplete) > 0}
+		"check": d.CanCheck, "complete": len(d.CanComplete) > 0, "meet": d.CanMeet, "client-approve": d.CanClientApprove}
 	if f != nil && f.Err != nil && !shown[failed] {
 		d.Error = errs.MessageOf(f.Err, d.Lang)
 	}
@@ -388,6 +436,13 @@ func (s *Server) deviationStepForm(step string) func(http.ResponseWriter, *http.
 			if err == nil {
 				_, err = s.signRecord(r, "deviation", id, string(esign.Approved), vals)
 			}
+			vals.Del("password")
+		case "meet":
+			shown = []string{"message"}
+			err = s.meetObligation(r, vals)
+		case "client-approve":
+			shown = signFields
+			_, err = s.signRecord(r, "deviation_closure", id, string(esign.Approved), vals)
 			vals.Del("password")
 		case "check":
 			shown = []string{"effective", "note"}
@@ -507,4 +562,67 @@ func (p deviationPage) ActionRow(i int, a quality.Action) actionRow {
 // NewActionRow is a blank row of the form.
 func (p deviationPage) NewActionRow(i int) actionRow {
 	return actionRow{I: i, No: i + 1, Owners: p.Owners}
+}
+
+// agreementOf reads, for the deviation's page, what the client's quality
+// agreement sets for it: its obligations and the client's approval of the
+// closure. Without an agreement (or the service), nothing.
+func (s *Server) agreementOf(r *http.Request, d *deviationPage) error {
+	if s.Agreements == nil || d.D.ClientID == "" {
+		return nil
+	}
+	ctx, a, dv := r.Context(), d.Actor, d.D
+	if !a.IsClient() && !a.Can(identity.PermProductionView) {
+		return nil
+	}
+	obs, err := s.Agreements.Obligations(ctx, quality.ObligationFilter{DeviationID: dv.ID})
+	if err != nil {
+		return err
+	}
+	d.Obligations = obs
+	for _, o := range obs {
+		if o.DoneAt == nil && a.Can(identity.PermQualityDecide) && !a.IsClient() {
+			d.CanMeet = true
+		}
+	}
+	ag, err := s.Agreements.Agreement(ctx, dv.ClientID)
+	if errs.Is(err, errs.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d.ClientApproves = ag.ClientApprovesClosure(dv)
+	if !d.ClientApproves || s.Signatures == nil {
+		return nil
+	}
+	summarySent := false
+	for _, o := range obs {
+		summarySent = summarySent || (o.Kind == quality.ObligeSummary && o.DoneAt != nil)
+	}
+	if summarySent && (a.IsClient() || a.Can(identity.PermQualityDecide)) {
+		// The client's approval as it stands (valid or broken), read as
+		// the client or as QA.
+		if d.Approvals, err = s.Signatures.Signatures(ctx, "deviation_closure", dv.ID); err != nil && !errs.Is(err, errs.NotFound) {
+			return err
+		}
+		for _, sg := range d.Approvals {
+			d.ClientApproved = d.ClientApproved || (sg.Meaning == esign.Approved && sg.Status == esign.Valid)
+		}
+	}
+	d.CanClientApprove = summarySent && !d.ClientApproved && a.IsClient() && a.Can(identity.PermClientApprove) &&
+		dv.State == quality.DeviationInvestigated
+	return nil
+}
+
+// meetObligation sends the client, from the deviation's page, what its
+// agreement owes it: the obligation the form names, at the version shown.
+func (s *Server) meetObligation(r *http.Request, vals url.Values) error {
+	svc, err := s.agreements()
+	if err != nil {
+		return err
+	}
+	version, _ := strconv.Atoi(vals.Get("obligation_version"))
+	_, err = svc.MeetObligation(r.Context(), vals.Get("obligation_id"), version, vals.Get("message"))
+	return err
 }

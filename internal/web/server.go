@@ -65,6 +65,9 @@ type Deps struct {
 	// Deviations is quality's deviations and CAPA; nil: their routes
 	// answer an internal error.
 	Deviations quality.DeviationService
+	// Agreements is the clients' quality agreements and the obligations
+	// they set; nil: their routes answer an internal error.
+	Agreements quality.AgreementService
 	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
 	DB         Pinger
 	Log        *slog.Logger
@@ -205,6 +208,7 @@ func New(d Deps) *Server {
 	s.routesReleasePages()
 	s.routesLabPages()
 	s.routesDeviations()
+	s.routesAgreements()
 	s.routesDeviationPages()
 	s.routesBackup()
 	s.routesEquipmentWork()

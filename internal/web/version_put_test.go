@@ -97,26 +97,30 @@ func TestVersionedPUT(t *testing.T) {
 		labPeople(t, p)
 		specDraft := p.created(t, "lab", "/api/v1/specs", specBody(product))
 		sensor := sensorWithLimits(t, e, "VER-T1")
+		if r := e.call(t, "qa", "PUT", "/api/v1/clients/"+e.alpha.ID+"/agreement", agreementBody()); r.status != http.StatusOK {
+			t.Fatalf("record an agreement: %d %s", r.status, r.body)
+		}
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
 			id, field, who string
 			value          func(i int) any
 		}{
-			"/api/v1/buildings/{id}": {id: e.building.ID, field: "name"},
-			"/api/v1/rooms/{id}":     {id: e.roomD.ID, field: "name"},
-			"/api/v1/lines/{id}":     {id: e.line.ID, field: "name"},
-			"/api/v1/equipment/{id}": {id: e.equipment.ID, field: "name"},
-			"/api/v1/shifts/{id}":    {id: e.shift.ID, field: "name"},
-			"/api/v1/teams/{id}":     {id: e.team.ID, field: "name"},
-			"/api/v1/people/{id}":    {id: e.person.ID, field: "name"},
-			"/api/v1/accounts/{id}":  {id: e.accounts["operator"].ID, field: "name"},
-			"/api/v1/products/{id}":  {id: product, field: "name", who: "supervisor"},
-			"/api/v1/masters/{id}":   {id: draft, field: "title", who: "supervisor"},
-			"/api/v1/specs/{id}":     {id: specDraft, field: "title", who: "lab"},
-			"/api/v1/materials/{id}": {id: p.api, field: "name", who: "supervisor"},
-			"/api/v1/policy":         {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
-			"/api/v1/sensors/{id}":   {id: sensor, field: "name"},
+			"/api/v1/buildings/{id}":         {id: e.building.ID, field: "name"},
+			"/api/v1/rooms/{id}":             {id: e.roomD.ID, field: "name"},
+			"/api/v1/lines/{id}":             {id: e.line.ID, field: "name"},
+			"/api/v1/equipment/{id}":         {id: e.equipment.ID, field: "name"},
+			"/api/v1/shifts/{id}":            {id: e.shift.ID, field: "name"},
+			"/api/v1/teams/{id}":             {id: e.team.ID, field: "name"},
+			"/api/v1/people/{id}":            {id: e.person.ID, field: "name"},
+			"/api/v1/accounts/{id}":          {id: e.accounts["operator"].ID, field: "name"},
+			"/api/v1/products/{id}":          {id: product, field: "name", who: "supervisor"},
+			"/api/v1/masters/{id}":           {id: draft, field: "title", who: "supervisor"},
+			"/api/v1/specs/{id}":             {id: specDraft, field: "title", who: "lab"},
+			"/api/v1/materials/{id}":         {id: p.api, field: "name", who: "supervisor"},
+			"/api/v1/policy":                 {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
+			"/api/v1/sensors/{id}":           {id: sensor, field: "name"},
+			"/api/v1/clients/{id}/agreement": {id: e.alpha.ID, field: "reference", who: "qa"},
 		}
 		cases["/api/v1/sensors/{id}/limits"] = struct {
 			id, field, who string

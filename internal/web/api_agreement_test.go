@@ -1,0 +1,208 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"galenix/internal/identity"
+	"galenix/internal/store"
+)
+
+// agreementBody is a client's quality agreement as a PUT sends it.
+func agreementBody() map[string]any {
+	return map[string]any{"reference": "QA-ALPHA-2026", "notify_major_hours": 48, "notify_critical_hours": 24, "summary_working_days": 5,
+		"client_approves_masters": false, "client_approves_major_closure": true, "batch_documents": []string{"certificate_of_analysis", "batch_record"}}
+}
+
+// majorDeviation reports a deviation by hand and classifies it major: the
+// agreement starts its notification's countdown. It returns its id.
+func (d *devEnv) majorDeviation(t *testing.T) string {
+	t.Helper()
+	id := d.manual(t)
+	d.ok(t, d.devPost(t, "supervisor", id, "assess", map[string]any{"class": "major", "reason": "Airlock open during filling."}), http.StatusOK, "assess")
+	return id
+}
+
+// exerciseAgreements records alpha's quality agreement, classifies a
+// deviation major (its notification's countdown starts), escalates it
+// late as the leader does, and notifies the client (the summary's
+// countdown starts): every command of the agreements.
+func exerciseAgreements(t *testing.T, p *prodEnv) {
+	t.Helper()
+	d := &devEnv{prodEnv: p}
+	d.ok(t, d.call(t, "qa", "PUT", "/api/v1/clients/"+d.alpha.ID+"/agreement", agreementBody()), http.StatusOK, "record the agreement")
+	id := d.majorDeviation(t)
+	real := d.db.Now
+	later := real().Add(49 * time.Hour)
+	d.db.Now = func() time.Time { return later }
+	n, err := d.db.Agreements().EscalateObligations(identity.WithActor(context.Background(), identity.System))
+	d.db.Now = real
+	if err != nil || n == 0 {
+		t.Fatalf("escalation: %d, %v", n, err)
+	}
+	obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+	if len(obs) != 1 {
+		t.Fatalf("obligations of the deviation: %v", obs)
+	}
+	d.ok(t, d.call(t, "qa", "POST", "/api/v1/obligations/"+obs[0]["id"].(string)+"/meet",
+		map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}), http.StatusOK, "notify")
+}
+
+// TestAgreementAPI: quality assurance records a client's agreement; the
+// client reads it, another client and unassigned staff do not; bad terms
+// answer 400 naming the field and change nothing; new terms need the
+// version read and a reason. A major deviation starts the countdown both
+// sides see (state, seconds left); QA's notification meets it once and
+// starts the summary's.
+func TestAgreementAPI(t *testing.T) {
+	d := newDevEnv(t, newProdEnv(t, newEnv(t, store.SQLite), "operator"))
+	path := "/api/v1/clients/" + d.alpha.ID + "/agreement"
+	d.call(t, "qa", "GET", path, nil).wantError(t, http.StatusNotFound, "not_found", "")
+	d.call(t, "supervisor", "PUT", path, agreementBody()).wantError(t, http.StatusForbidden, "forbidden", "")
+	for field, value := range map[string]any{"notify_major_hours": 0, "notify_critical_hours": 500, "summary_working_days": 61,
+		"reference": " ", "batch_documents": []string{"recipe"}} {
+		body := agreementBody()
+		body[field] = value
+		before := d.snapshot(t)
+		d.call(t, "qa", "PUT", path, body).wantError(t, http.StatusBadRequest, "invalid", field)
+		d.unchanged(t, before)
+	}
+	body := agreementBody()
+	body["notify_critical_hours"] = 72
+	d.call(t, "qa", "PUT", path, body).wantError(t, http.StatusBadRequest, "invalid", "notify_critical_hours")
+	r := d.ok(t, d.call(t, "qa", "PUT", path, agreementBody()), http.StatusOK, "record")
+	if r.header.Get("ETag") != `"1"` {
+		t.Errorf("ETag of the new agreement: %q", r.header.Get("ETag"))
+	}
+	got := d.ok(t, d.call(t, "client-alpha", "GET", path, nil), http.StatusOK, "the client reads it").object(t)
+	if got["notify_critical_hours"] != float64(24) || got["reference"] != "QA-ALPHA-2026" {
+		t.Errorf("the client's agreement: %v", got)
+	}
+	d.call(t, "client-alpha", "PUT", path, agreementBody()).wantError(t, http.StatusForbidden, "forbidden", "")
+	d.call(t, "client-alpha", "GET", "/api/v1/clients/"+d.beta.ID+"/agreement", nil).wantError(t, http.StatusNotFound, "not_found", "")
+	// New terms: a reason, the version read.
+	body = agreementBody()
+	body["notify_major_hours"] = 72
+	d.call(t, "qa", "PUT", path, body).wantError(t, http.StatusBadRequest, "invalid", "reason")
+	body["reason"] = "Amendment 1 signed on 2 March."
+	d.call(t, "qa", "PUT", path, body, "If-Match", `"7"`).wantError(t, http.StatusPreconditionFailed, "stale", "")
+	d.ok(t, d.call(t, "qa", "PUT", path, body, "If-Match", `"1"`), http.StatusOK, "amend")
+
+	// The countdown, on both sides.
+	id := d.majorDeviation(t)
+	for _, who := range []string{"qa", "client-alpha"} {
+		obs := d.ok(t, d.call(t, who, "GET", "/api/v1/obligations?open=true", nil), http.StatusOK, "obligations").items(t)
+		if len(obs) != 1 || obs[0]["kind"] != "notify" || obs[0]["state"] != "running" || obs[0]["deviation_id"] != id {
+			t.Fatalf("%s's obligations: %v", who, obs)
+		}
+		if left := obs[0]["seconds_left"].(float64); left < 71*3600 || left > 72*3600 {
+			t.Errorf("%s sees %v s left, want about 72 h", who, left)
+		}
+	}
+	d.call(t, "qa", "GET", "/api/v1/obligations?open=maybe", nil).wantError(t, http.StatusBadRequest, "invalid", "open")
+	obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+	meet := "/api/v1/obligations/" + obs[0]["id"].(string) + "/meet"
+	msg := map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}
+	d.call(t, "supervisor", "POST", meet, msg).wantError(t, http.StatusForbidden, "forbidden", "")
+	d.call(t, "client-alpha", "POST", meet, msg).wantError(t, http.StatusForbidden, "forbidden", "")
+	d.call(t, "qa", "POST", meet, map[string]any{"message": "short"}).wantError(t, http.StatusBadRequest, "invalid", "message")
+	d.call(t, "qa", "POST", "/api/v1/obligations/"+store.NewID()+"/meet", msg).wantError(t, http.StatusNotFound, "not_found", "")
+	met := d.ok(t, d.call(t, "qa", "POST", meet, msg), http.StatusOK, "notify").object(t)
+	if met["state"] != "met" || met["message"] != msg["message"] {
+		t.Errorf("met: %v", met)
+	}
+	d.call(t, "qa", "POST", meet, msg).wantError(t, http.StatusConflict, "conflict", "")
+	obs = d.call(t, "client-alpha", "GET", "/api/v1/obligations?open=true", nil).items(t)
+	if len(obs) != 1 || obs[0]["kind"] != "summary" {
+		t.Fatalf("after the notification: %v", obs)
+	}
+	all := d.call(t, "client-alpha", "GET", "/api/v1/obligations", nil).items(t)
+	if len(all) != 2 {
+		t.Errorf("the client's obligations: %v", all)
+	}
+}
+
+// agreementIdemCases are the idempotency cases of the agreements' writes
+// (TestIdempotencyEveryWriteRoute).
+func agreementIdemCases(t *testing.T, p *prodEnv) map[string]func(t *testing.T) idemRequest {
+	d := &devEnv{prodEnv: p}
+	path := "/api/v1/clients/" + p.alpha.ID + "/agreement"
+	return map[string]func(t *testing.T) idemRequest{
+		"setQualityAgreement": func(t *testing.T) idemRequest {
+			body := agreementBody()
+			body["reason"] = "Amendment signed."
+			return idemRequest{who: "qa", path: path, body: body}
+		},
+		"meetObligation": func(t *testing.T) idemRequest {
+			if r := d.call(t, "qa", "GET", path, nil); r.status == http.StatusNotFound {
+				d.ok(t, d.call(t, "qa", "PUT", path, agreementBody()), http.StatusOK, "record the agreement")
+			}
+			id := d.majorDeviation(t)
+			obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+			if len(obs) != 1 {
+				t.Fatalf("obligations of a major deviation: %v", obs)
+			}
+			return idemRequest{who: "qa", path: "/api/v1/obligations/" + obs[0]["id"].(string) + "/meet",
+				body: map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}}
+		},
+	}
+}
+
+// TestAgreementDeviationPage: the deviation's page shows what the
+// client's agreement has the site owe the client, with its countdown, to
+// quality assurance (who sends it from there, words too short refused and
+// shown again) and to the client (in English here, without the form);
+// once the summary is sent, the client's manager approves the closure by
+// signature on the page, and only then may QA close it.
+func TestAgreementDeviationPage(t *testing.T) {
+	d := newDevEnv(t, newProdEnv(t, newEnv(t, store.SQLite), "operator"))
+	d.seedAccounts(t, identity.Account{Username: "manager-alpha", Name: "Mia Manager", Roles: []identity.Role{identity.RoleClientManager}, ClientID: d.alpha.ID})
+	body := agreementBody()
+	d.ok(t, d.call(t, "qa", "PUT", "/api/v1/clients/"+d.alpha.ID+"/agreement", body), http.StatusOK, "record the agreement")
+	id := d.majorDeviation(t)
+	page := "/deviations/" + id
+
+	qa := d.browserWith(t, "qa", testPassword, "fr")
+	qa.get(page).has(t, http.StatusOK, "Accord qualité : ce qui est dû au client", "Notification au client", "En cours", "reste ", "Notifier le client")
+	en := d.browserWith(t, "client-alpha", testPassword, "en")
+	p := en.get(page)
+	p.has(t, http.StatusOK, "Quality agreement: what the client is owed", "Notification to the client", "Running", " left")
+	if strings.Contains(p.text, "Send to the client") {
+		t.Error("the client is offered the site's form")
+	}
+	obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+	form := url.Values{"obligation_id": {obs[0]["id"].(string)}, "obligation_version": {"1"}, "message": {"court"}}
+	before := d.snapshot(t)
+	qa.post(page+"/meet", form).has(t, http.StatusBadRequest, "court")
+	d.unchanged(t, before)
+	form.Set("message", "Déviation majeure sur votre lot : sas ouvert pendant le remplissage.")
+	qa.follow(t, qa.post(page+"/meet", form)).has(t, http.StatusOK, "Envoyé à temps", "sas ouvert pendant le remplissage", "Résumé d'investigation")
+
+	// The investigation, the summary: the client's manager approves the
+	// closure on the page; QA's closure was refused before.
+	d.ok(t, d.devPost(t, "qa", id, "approve", nil), http.StatusOK, "approve")
+	d.ok(t, d.devPost(t, "supervisor", id, "investigate", map[string]any{"root_cause": "Interlock switched off for maintenance and not restored.",
+		"actions": []any{map[string]any{"description": "Restore the interlock", "owner_id": d.accounts["qa"].ID,
+			"due": time.Now().AddDate(0, 0, 7).Format(time.DateOnly)}}}), http.StatusOK, "investigate")
+	d.ok(t, d.devPost(t, "qa", id, "plan-check", map[string]any{"effectiveness_due": time.Now().AddDate(0, 1, 0).Format(time.DateOnly)}),
+		http.StatusOK, "plan the check")
+	obs = d.call(t, "qa", "GET", "/api/v1/obligations?open=true&deviation_id="+id, nil).items(t)
+	d.ok(t, d.call(t, "qa", "POST", "/api/v1/obligations/"+obs[0]["id"].(string)+"/meet",
+		map[string]any{"message": "Résumé : l'interlock du sas était coupé pour maintenance ; il est rétabli et vérifié chaque semaine."}),
+		http.StatusOK, "summary")
+	d.sign(t, "qa", "deviation", id, "approved").wantError(t, http.StatusConflict, "conflict", "")
+	mgr := d.browserWith(t, "manager-alpha", testPassword, "en")
+	mgr.get(page).has(t, http.StatusOK, "The closure waits for the client's approval", "Approve the closure (electronic signature)")
+	if strings.Contains(en.get(page).text, "Approve the closure") {
+		t.Error("a client user without the manager's authority is offered the approval")
+	}
+	mgr.post(page+"/client-approve", url.Values{"username": {"manager-alpha"}, "password": {"wrong password"}}).
+		has(t, http.StatusUnauthorized, "Approve the closure")
+	mgr.follow(t, mgr.post(page+"/client-approve", url.Values{"username": {"manager-alpha"}, "password": {testPassword}})).
+		has(t, http.StatusOK, "Closure approved by the client")
+	d.ok(t, d.sign(t, "qa", "deviation", id, "approved"), http.StatusCreated, "close")
+}
