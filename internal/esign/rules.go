@@ -107,6 +107,9 @@ var permits = map[kindMeaning][]identity.Permission{
 	// A client's approval of a deviation's closure, when its quality
 	// agreement asks for it: its manager's.
 	{"deviation_closure", Approved}: {identity.PermClientApprove},
+	// A client's approval of a master batch record in review, when its
+	// agreement asks for it: its manager's.
+	{"master_client", Approved}: {identity.PermClientApprove},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

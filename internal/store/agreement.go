@@ -7,6 +7,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/production"
 	"strings"
 	"time"
 
@@ -417,4 +418,52 @@ func (tx *Tx) clientApproved(d *quality.Deviation) error {
 		}
 	}
 	return errs.E(errs.Conflict, "quality.agreement.client_approval_needed", d.Code)
+}
+
+// entityMasterClient is a master batch record in review as its client's
+// quality assurance approves it, when the agreement asks for it: signed by
+// the client's manager (meaning approved) on the master's content, before
+// the site's QA approval may take effect.
+const entityMasterClient = "master_client"
+
+// signableMasterClient reads a master in review for its client's
+// approval: for the client's managers alone.
+func signableMasterClient(tx *Tx, id string) ([]audit.Field, string, error) {
+	a := tx.actor
+	if !a.IsClient() || !a.Has(identity.RoleClientManager) {
+		return nil, "", errNoRecord()
+	}
+	var m production.Master
+	if err := tx.masterByID(id, &m); err != nil {
+		return nil, "", err
+	}
+	if m.Status != production.MasterInReview {
+		return nil, "", errs.E(errs.Conflict, "quality.agreement.master_not_in_review", m.Code, m.Version)
+	}
+	return m.SignedFields(), m.ClientID, nil
+}
+
+// clientApprovedMaster checks, before QA's approval of m takes effect,
+// that the client approved it when the agreement asks for it: a signature
+// (approved) of the client on the master's content as it stands.
+func (tx *Tx) clientApprovedMaster(m *production.Master) error {
+	ag, err := tx.agreement(m.ClientID)
+	if err != nil || ag == nil || !ag.ClientApprovesMasters {
+		return err
+	}
+	var full production.Master
+	if err := tx.masterByID(m.ID, &full); err != nil {
+		return err
+	}
+	hash := esign.ContentHash(entityMasterClient, m.ID, full.SignedFields())
+	sigs, err := tx.signaturesOf(entityMasterClient, m.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range sigs {
+		if s.Meaning == esign.Approved && s.ContentHash == hash && s.ClientID == m.ClientID {
+			return nil
+		}
+	}
+	return errs.E(errs.Conflict, "quality.agreement.client_master_approval_needed", m.Code, m.Version)
 }

@@ -8,6 +8,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/production"
 	"galenix/internal/quality"
 	"galenix/internal/store"
 )
@@ -179,6 +180,39 @@ func TestQualityAgreement(t *testing.T) {
 		must(t, err)
 		if d.State != quality.DeviationClosed {
 			t.Fatalf("closed with the client's approval: %+v", d)
+		}
+
+		// New terms: the client approves its master batch records too.
+		// QA's approval of a master in review is refused until the
+		// client's manager signed it; a master not in review has nothing
+		// for the client to approve.
+		cur, err := ags.Agreement(qa, e.alpha.ID)
+		must(t, err)
+		cur.ClientApprovesMasters = true
+		_, err = ags.SetAgreement(qa, *cur, "Avenant n° 2 : le client approuve ses dossiers de lot.")
+		must(t, err)
+		prod := db.Production()
+		m := production.Master{ProductID: e.vial.ID, Code: "MBR-AGR", Title: "Alphacaïne, procédé révisé", BatchSize: 1000, Unit: "flacons", Hours: 4,
+			Operations: []production.Operation{{Title: "Préparation", Steps: []production.Step{
+				{Kind: production.StepClearance, Text: "Vide de ligne", Checklist: []string{"Ligne vide"}}}}}}
+		must(t, prod.CreateMaster(sup, &m))
+		masterApproval := esign.ChallengeRequest{Entity: "master_client", EntityID: m.ID, Meaning: string(esign.Approved)}
+		_, err = e.svc.Challenge(mia, masterApproval)
+		wantErr(t, err, errs.Conflict, "")
+		_, err = e.sign(t, "victor", "master", m.ID, esign.Authored)
+		must(t, err)
+		_, err = e.sign(t, "quinn", "master", m.ID, esign.Approved)
+		wantErr(t, err, errs.Conflict, "")
+		for _, who := range []context.Context{carla, qa, beta} {
+			_, err = e.svc.Challenge(who, masterApproval)
+			wantErr(t, err, errs.NotFound, "")
+		}
+		_, err = e.sign(t, "mia", "master_client", m.ID, esign.Approved)
+		must(t, err)
+		_, err = e.sign(t, "quinn", "master", m.ID, esign.Approved)
+		must(t, err)
+		if got, err := prod.Master(qa, m.ID); err != nil || got.Status != production.MasterApproved {
+			t.Fatalf("the master after both approvals: %+v %v", got, err)
 		}
 
 		// Audited: the agreement, the obligations' course.

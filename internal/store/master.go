@@ -331,6 +331,10 @@ func approveMaster(tx *Tx, sig *esign.Signature) error {
 	if err != nil || !approve {
 		return err
 	}
+	// The client's approval first, when its quality agreement asks for it.
+	if err := tx.clientApprovedMaster(&m); err != nil {
+		return err
+	}
 	return tx.moveMasterStatus(&m, production.MasterApproved)
 }
 

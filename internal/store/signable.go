@@ -62,6 +62,9 @@ var signables = map[string]signable{
 	devTable.entity: signableDeviation,
 	// A client's approval of a deviation's closure, under its agreement.
 	entityClosure: signableClosure,
+	// A client's approval of a master batch record in review, under its
+	// agreement.
+	entityMasterClient: signableMasterClient,
 	// Environmental monitoring: an alarm's acknowledgement.
 	entityAlarm: signableAlarm,
 }
