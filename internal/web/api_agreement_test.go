@@ -206,3 +206,46 @@ func TestAgreementDeviationPage(t *testing.T) {
 		has(t, http.StatusOK, "Closure approved by the client")
 	d.ok(t, d.sign(t, "qa", "deviation", id, "approved"), http.StatusCreated, "close")
 }
+
+// TestPortal: a client's user lands on its space, which shows its batches
+// by phase, ordered against delivered by product and what its agreement
+// owes it with the countdown, in French and in English; the same as JSON;
+// never another client's record nor a person of the site; staff have no
+// portal.
+func TestPortal(t *testing.T) {
+	d := newDevEnv(t, newProdEnv(t, newEnv(t, store.SQLite), "operator"))
+	d.ok(t, d.call(t, "qa", "PUT", "/api/v1/clients/"+d.alpha.ID+"/agreement", agreementBody()), http.StatusOK, "record the agreement")
+	id := d.majorDeviation(t)
+	// A batch of alpha on the floor, its pH recorded out of limits.
+	batch, _ := d.exceptionDeviation(t)
+
+	got := d.ok(t, d.call(t, "client-alpha", "GET", "/api/v1/portal", nil), http.StatusOK, "the dashboard").object(t)
+	due := got["due"].([]any)
+	if len(due) != 1 || due[0].(map[string]any)["deviation_id"] != id || got["late"] != float64(0) {
+		t.Errorf("the dashboard's deadlines: %v", got["due"])
+	}
+	phases, live := got["phases"].(map[string]any), got["live"].([]any)
+	if phases["floor"] != float64(1) || len(live) != 1 || live[0].(map[string]any)["id"] != batch || live[0].(map[string]any)["exceptions"] != float64(1) {
+		t.Errorf("the dashboard's phases %v and live batches %v, want the batch on the floor with its exception", phases, live)
+	}
+	vols := got["volumes"].([]any)
+	if len(vols) != 1 || vols[0].(map[string]any)["ordered"].(float64) <= 0 || vols[0].(map[string]any)["in_making"].(float64) <= 0 {
+		t.Errorf("the dashboard's volumes: %v", vols)
+	}
+	d.call(t, "qa", "GET", "/api/v1/portal", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+
+	fr := d.browserWith(t, "client-alpha", testPassword, "fr")
+	p := fr.get("/portal")
+	p.has(t, http.StatusOK, "Votre espace client", "Planifiés", "Ce que l'accord qualité vous doit", "Notification au client", "reste ",
+		"Commandé et livré", "Mon espace", "Vos lots en fabrication", "En fabrication")
+	for _, staff := range []string{"Victor", "Quinn", "Quentin", "Quiterie", "Otto"} {
+		if strings.Contains(p.text, staff) {
+			t.Errorf("the client's space names %s of the site", staff)
+		}
+	}
+	d.browserWith(t, "client-alpha", testPassword, "en").get("/portal").
+		has(t, http.StatusOK, "Your client space", "Planned", "What the quality agreement owes you", "Notification to the client", " left", "Ordered and delivered")
+	if r := d.browserWith(t, "qa", testPassword, "fr").get("/portal"); r.status != http.StatusForbidden {
+		t.Errorf("staff's portal: status %d", r.status)
+	}
+}

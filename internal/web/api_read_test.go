@@ -66,7 +66,10 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	"/api/v1/sensors", "/api/v1/alarms", "/api/v1/readings/quarantine", "/api/v1/readings/refusals",
 	// The quality agreements' obligations, empty on this seed:
 	// TestAgreementAPI reads them.
-	"/api/v1/obligations"}
+	"/api/v1/obligations",
+	// The client's dashboard, one object (for clients alone):
+	// TestPortal reads it.
+	"/api/v1/portal"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

@@ -97,8 +97,8 @@ func TestHomeAndMenuPerRole(t *testing.T) {
 		{"security", "/security/events", "Événements de sécurité", "Serge Sécurité", "Sécurité", nil},
 		{"admin", "/admin/accounts", "Comptes", "Ada Admin", "Administrateur", nil},
 		{"admin-security", "/security/events", "Événements de sécurité", "Alice Double", "Sécurité", nil},
-		{"client-alpha", "/batches", "Lots de fabrication", "Carla Client", "Utilisateur client", append([]string{`href="/admin/accounts"`}, staffOnly...)},
-		{"manager-alpha", "/batches", "Lots de fabrication", "Manon Manager", "Responsable client", staffOnly},
+		{"client-alpha", "/portal", "Votre espace client", "Carla Client", "Utilisateur client", append([]string{`href="/admin/accounts"`}, staffOnly...)},
+		{"manager-alpha", "/portal", "Votre espace client", "Manon Manager", "Responsable client", staffOnly},
 	}
 	check := func(t *testing.T, c homeCase) {
 		// The sign-in form leads to the home, and so does "/".

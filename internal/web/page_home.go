@@ -31,9 +31,10 @@ var homePaths = map[identity.Role]string{
 	// The equipment to clean, in maintenance or whose qualification lapses.
 	identity.RoleMaintenance: "/equipment",
 	identity.RoleSecurity:    "/security/events",
-	// The client's batches on the floor and in review.
-	identity.RoleClientUser:    "/batches",
-	identity.RoleClientManager: "/batches",
+	// The client's portal: its batches live, its volumes, the deadlines
+	// of its quality agreement.
+	identity.RoleClientUser:    "/portal",
+	identity.RoleClientManager: "/portal",
 	identity.RoleAdmin:         "/admin/accounts",
 }
 

@@ -209,6 +209,7 @@ func New(d Deps) *Server {
 	s.routesLabPages()
 	s.routesDeviations()
 	s.routesAgreements()
+	s.routesPortal()
 	s.routesDeviationPages()
 	s.routesBackup()
 	s.routesEquipmentWork()

@@ -1,0 +1,153 @@
+// Package portal is the client laboratory's space: what its dashboard
+// shows of its own work, computed from its orders, batches and the
+// obligations of its quality agreement (rules only; the store scopes every
+// read to the client, and the web draws it).
+package portal
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"galenix/internal/production"
+	"galenix/internal/quality"
+)
+
+// Phase groups a batch's states as a client follows them.
+type Phase string
+
+// The phases, in the order a batch goes through them.
+const (
+	PhasePlanned   Phase = "planned"   // planned or scheduled
+	PhaseFloor     Phase = "floor"     // released to the floor or in progress
+	PhaseReview    Phase = "review"    // completed, in QA's review, reviewed
+	PhaseCertified Phase = "certified" // certified by the qualified person
+	PhaseRejected  Phase = "rejected"
+)
+
+// Phases lists them in order.
+var Phases = []Phase{PhasePlanned, PhaseFloor, PhaseReview, PhaseCertified, PhaseRejected}
+
+// PhaseOf is the phase of a batch's state.
+func PhaseOf(s production.BatchState) Phase {
+	switch s {
+	case production.BatchPlanned, production.BatchScheduled:
+		return PhasePlanned
+	case production.BatchReleased, production.BatchInProgress:
+		return PhaseFloor
+	case production.BatchCompleted, production.BatchInReview, production.BatchQAReviewed:
+		return PhaseReview
+	case production.BatchCertified:
+		return PhaseCertified
+	}
+	return PhaseRejected
+}
+
+// Volume is, for one product, what the client ordered against what was
+// delivered (certified), what is being made and what was rejected, in
+// the product's unit.
+type Volume struct {
+	ProductID   string  `json:"product_id"`
+	ProductCode string  `json:"product_code"`
+	Product     string  `json:"product"`
+	Unit        string  `json:"unit"`
+	Ordered     float64 `json:"ordered"`
+	Delivered   float64 `json:"delivered"`
+	InMaking    float64 `json:"in_making"`
+	Rejected    float64 `json:"rejected"`
+}
+
+// Share is the delivered part of the ordered quantity, 0 to 1 (0 when
+// nothing was ordered).
+func (v Volume) Share() float64 {
+	if v.Ordered <= 0 {
+		return 0
+	}
+	return min(v.Delivered/v.Ordered, 1)
+}
+
+// Dashboard is the client's overview.
+type Dashboard struct {
+	// Phases counts the batches by phase.
+	Phases map[Phase]int `json:"phases"`
+	// Live are the batches on the floor, their progress and exceptions,
+	// the most advanced first.
+	Live []production.Batch `json:"live"`
+	// Volumes are forecast (ordered) against delivered, by product.
+	Volumes []Volume `json:"volumes"`
+	// Due are the agreement's obligations not met, soonest first; Late
+	// counts those past their deadline.
+	Due  []quality.ObligationItem `json:"due"`
+	Late int                      `json:"late"`
+}
+
+// Summarize makes the dashboard of a client's orders, batches and
+// obligations at now. The caller passes only the client's own records.
+func Summarize(orders []production.Order, batches []production.Batch, obligations []quality.ObligationItem, now time.Time) Dashboard {
+	d := Dashboard{Phases: map[Phase]int{}, Live: []production.Batch{}, Volumes: []Volume{}, Due: []quality.ObligationItem{}}
+	for _, p := range Phases {
+		d.Phases[p] = 0
+	}
+	vols := map[string]*Volume{}
+	volume := func(productID, code, name, unit string) *Volume {
+		v, ok := vols[productID]
+		if !ok {
+			v = &Volume{ProductID: productID, ProductCode: code, Product: name, Unit: unit}
+			vols[productID] = v
+		}
+		if v.ProductCode == "" {
+			v.ProductCode, v.Product = code, name
+		}
+		if v.Unit == "" {
+			v.Unit = unit
+		}
+		return v
+	}
+	for _, o := range orders {
+		volume(o.ProductID, "", "", o.Unit).Ordered += o.Quantity
+	}
+	for _, b := range batches {
+		ph := PhaseOf(b.State)
+		d.Phases[ph]++
+		v := volume(b.ProductID, b.ProductCode, b.Product, b.Unit)
+		switch ph {
+		case PhaseCertified:
+			v.Delivered += b.Quantity
+		case PhaseRejected:
+			v.Rejected += b.Quantity
+		default:
+			v.InMaking += b.Quantity
+		}
+		if ph == PhaseFloor {
+			d.Live = append(d.Live, b)
+		}
+	}
+	slices.SortStableFunc(d.Live, func(a, b production.Batch) int {
+		return cmp.Or(cmp.Compare(progress(b), progress(a)), cmp.Compare(a.Lot, b.Lot))
+	})
+	for _, v := range vols {
+		d.Volumes = append(d.Volumes, *v)
+	}
+	slices.SortFunc(d.Volumes, func(a, b Volume) int {
+		return cmp.Or(cmp.Compare(a.ProductCode, b.ProductCode), cmp.Compare(a.ProductID, b.ProductID))
+	})
+	for _, o := range obligations {
+		if o.DoneAt != nil {
+			continue
+		}
+		d.Due = append(d.Due, o)
+		if o.State(now) == quality.ObligationLate {
+			d.Late++
+		}
+	}
+	slices.SortStableFunc(d.Due, func(a, b quality.ObligationItem) int { return a.Due.Compare(b.Due) })
+	return d
+}
+
+// progress is a batch's share of steps done.
+func progress(b production.Batch) float64 {
+	if b.StepsTotal == 0 {
+		return 0
+	}
+	return float64(b.StepsDone) / float64(b.StepsTotal)
+}

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/portal"
+	"galenix/internal/production"
+	"galenix/internal/quality"
+)
+
+// The client laboratory's portal: its dashboard (its batches by phase,
+// those on the floor live with their progress and exceptions, ordered
+// against delivered by product, the deadlines of its quality agreement
+// with their countdown), the home of its users; the same as JSON for its
+// own systems. Never a person of the site, never another client's record:
+// every read is the client's scope.
+
+// routesPortal registers the portal's page and API.
+func (s *Server) routesPortal() {
+	s.handle("GET", "/portal", false, s.portalPage)
+	s.handle("GET", "/api/v1/portal", false, func(w http.ResponseWriter, r *http.Request) {
+		d, err := s.dashboard(r)
+		if err != nil {
+			s.apiError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, d)
+	})
+}
+
+// dashboard reads the signed-in client's records and summarizes them; a
+// member of the site's staff has no portal (403).
+func (s *Server) dashboard(r *http.Request) (*portal.Dashboard, error) {
+	ctx := r.Context()
+	a, _ := identity.ActorFrom(ctx)
+	if !a.IsClient() {
+		return nil, errs.E(errs.Forbidden, "portal.clients_only")
+	}
+	orders, err := s.Production.Orders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	batches, err := s.Production.Batches(ctx, production.BatchFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var obs []quality.ObligationItem
+	if s.Agreements != nil {
+		if obs, err = s.Agreements.Obligations(ctx, quality.ObligationFilter{Open: true}); err != nil {
+			return nil, err
+		}
+	}
+	d := portal.Summarize(orders, batches, obs, time.Now())
+	return &d, nil
+}
+
+type portalPage struct {
+	prodBase
+	D      *portal.Dashboard
+	Phases []portal.Phase
+	now    time.Time
+}
+
+// Percent writes a share, 0 to 1, as a whole percentage.
+func (p portalPage) Percent(f float64) int { return int(f*100 + 0.5) }
+
+// Progress is a batch's share of steps done, as a whole percentage.
+func (p portalPage) Progress(b production.Batch) int {
+	if b.StepsTotal == 0 {
+		return 0
+	}
+	return b.StepsDone * 100 / b.StepsTotal
+}
+
+// ObligationState is an obligation's state now.
+func (p portalPage) ObligationState(o quality.ObligationItem) quality.ObligationState {
+	return o.State(p.now)
+}
+
+// Countdown writes the time left before an obligation is late, or by how
+// much it is late (deviationPage.Countdown).
+func (p portalPage) Countdown(o quality.ObligationItem) string {
+	return deviationPage{devBase: devBase{prodBase: p.prodBase, now: p.now}}.Countdown(o)
+}
+
+func (s *Server) portalPage(w http.ResponseWriter, r *http.Request) {
+	d, err := s.dashboard(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "portal", portalPage{prodBase: s.prodBase(r, "portal", ""), D: d, Phases: portal.Phases, now: time.Now()})
+}
