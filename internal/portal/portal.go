@@ -79,12 +79,14 @@ type Dashboard struct {
 	// counts those past their deadline.
 	Due  []quality.ObligationItem `json:"due"`
 	Late int                      `json:"late"`
+	// Notices are the last things the client was told, newest first.
+	Notices []Notice `json:"notices"`
 }
 
 // Summarize makes the dashboard of a client's orders, batches and
 // obligations at now. The caller passes only the client's own records.
 func Summarize(orders []production.Order, batches []production.Batch, obligations []quality.ObligationItem, now time.Time) Dashboard {
-	d := Dashboard{Phases: map[Phase]int{}, Live: []production.Batch{}, Volumes: []Volume{}, Due: []quality.ObligationItem{}}
+	d := Dashboard{Phases: map[Phase]int{}, Live: []production.Batch{}, Volumes: []Volume{}, Due: []quality.ObligationItem{}, Notices: []Notice{}}
 	for _, p := range Phases {
 		d.Phases[p] = 0
 	}

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"encoding/json"
+	"galenix/internal/outbox"
 	"testing"
 	"time"
 
@@ -68,5 +70,40 @@ func TestSummarize(t *testing.T) {
 	}
 	if e := Summarize(nil, nil, nil, now); len(e.Volumes) != 0 || e.Phases[PhaseFloor] != 0 || e.Live == nil || e.Due == nil {
 		t.Errorf("an empty dashboard: %+v", e)
+	}
+}
+
+// TestNotices: the client's events become notices with their words'
+// key, parameters and link; another topic, or a payload that cannot be
+// read, is left out.
+func TestNotices(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	ev := func(seq int64, topic, id, payload string) outbox.Event {
+		return outbox.Event{Seq: seq, At: at, Topic: topic, EntityID: id, Payload: json.RawMessage(payload)}
+	}
+	got := Notices([]outbox.Event{
+		ev(9, outbox.BatchMoved, "b1", `{"lot":"L2603-0001","from":"in_progress","to":"completed"}`),
+		ev(8, outbox.DeviationOpened, "d1", `{"code":"DEV2603-0001","batch_id":"b1"}`),
+		ev(7, outbox.CertificatePublished, "c1", `{"lot":"L2603-0001","batch_id":"b1"}`),
+		ev(6, outbox.ClientNotified, "o1", `{"deviation":"DEV2603-0001","kind":"notify","lot":"L2603-0001","deviation_id":"d1"}`),
+		ev(5, outbox.ObligationEscalated, "o2", `{"deviation":"DEV2603-0001","kind":"summary","lot":"","deviation_id":"d1"}`),
+		ev(4, outbox.SignatureGiven, "s1", `{"meaning":"approved"}`),
+		ev(3, outbox.BatchMoved, "b2", `not json`),
+		ev(2, outbox.ClientNotified, "o3", `{"kind":"other"}`),
+	})
+	want := []struct{ key, href string }{
+		{"notice.batch_moved", "/batches/b1"}, {"notice.deviation_opened", "/deviations/d1"}, {"notice.certificate_published", "/certificates"},
+		{"notice.client_notified.notify", "/deviations/d1"}, {"notice.obligation_escalated.summary", "/deviations/d1"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("notices: %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Key != w.key || got[i].Href != w.href || !got[i].At.Equal(at) {
+			t.Errorf("notice %d: %+v, want %s → %s", i, got[i], w.key, w.href)
+		}
+	}
+	if got[0].Args[0] != "L2603-0001" || got[0].Args[1] != "state:completed" {
+		t.Errorf("a batch moved: %v", got[0].Args)
 	}
 }

@@ -315,7 +315,7 @@ func (s *AgreementStore) MeetObligation(ctx context.Context, id string, version 
 			}
 		}
 		tx.enqueue(outbox.ClientNotified, obligationTable.entity, o.ID, o.ClientID,
-			map[string]any{"deviation": o.DeviationCode, "kind": string(o.Kind), "lot": old.Lot})
+			map[string]any{"deviation": o.DeviationCode, "deviation_id": o.DeviationID, "kind": string(o.Kind), "lot": old.Lot})
 		return nil
 	})
 	return out, err
@@ -349,7 +349,8 @@ func (s *AgreementStore) EscalateObligations(ctx context.Context) (int, error) {
 				return err
 			}
 			tx.enqueue(outbox.ObligationEscalated, obligationTable.entity, o.ID, o.ClientID,
-				map[string]any{"deviation": o.DeviationCode, "kind": string(o.Kind), "due": o.Due.Format(time.RFC3339), "lot": old.Lot})
+				map[string]any{"deviation": o.DeviationCode, "deviation_id": o.DeviationID, "kind": string(o.Kind),
+					"due": o.Due.Format(time.RFC3339), "lot": old.Lot})
 			n++
 		}
 		return nil

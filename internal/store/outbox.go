@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -165,19 +166,49 @@ func (s *OutboxStore) Events(ctx context.Context, after int64, limit int) ([]out
 		}
 		var err error
 		out, err = collect(tx, `SELECT seq, at, topic, entity, entity_id, COALESCE(client_id, ''), payload, command FROM outbox
-			WHERE seq > ? AND `+cond+` ORDER BY seq LIMIT ?`, append(append([]any{after}, args...), limit),
-			func(sc scanner, e *outbox.Event) error {
-				var payload string
-				if err := sc.Scan(&e.Seq, &e.At, &e.Topic, &e.Entity, &e.EntityID, &e.ClientID, &payload, &e.Command); err != nil {
-					return err
-				}
-				e.At = e.At.UTC()
-				e.Payload = json.RawMessage(payload)
-				return nil
-			})
+			WHERE seq > ? AND `+cond+` ORDER BY seq LIMIT ?`, append(append([]any{after}, args...), limit), scanOutboxEvent)
 		return err
 	})
 	return out, err
+}
+
+// Recent returns the last limit events of the topics, newest first, of
+// the clients in the actor's scope (a client's user: its own; the site's
+// own events are not among them): the notices of a client's space.
+func (s *OutboxStore) Recent(ctx context.Context, topics []string, limit int) ([]outbox.Event, error) {
+	if limit <= 0 || limit > outbox.DefaultBatch {
+		limit = outbox.DefaultBatch
+	}
+	if len(topics) == 0 {
+		return []outbox.Event{}, nil
+	}
+	var out []outbox.Event
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		cond, args := inScope("client_id", tx.actor.ClientScope())
+		for _, t := range topics {
+			args = append(args, t)
+		}
+		var err error
+		out, err = collect(tx, `SELECT seq, at, topic, entity, entity_id, COALESCE(client_id, ''), payload, command FROM outbox
+			WHERE client_id IS NOT NULL AND `+cond+` AND topic IN (?`+strings.Repeat(", ?", len(topics)-1)+`) ORDER BY seq DESC LIMIT ?`,
+			append(args, limit), scanOutboxEvent)
+		return err
+	})
+	if out == nil {
+		out = []outbox.Event{}
+	}
+	return out, err
+}
+
+// scanOutboxEvent reads an event of the outbox.
+func scanOutboxEvent(sc scanner, e *outbox.Event) error {
+	var payload string
+	if err := sc.Scan(&e.Seq, &e.At, &e.Topic, &e.Entity, &e.EntityID, &e.ClientID, &payload, &e.Command); err != nil {
+		return err
+	}
+	e.At = e.At.UTC()
+	e.Payload = json.RawMessage(payload)
+	return nil
 }
 
 // Tail is the sequence of the last event appended, 0 if none.

@@ -234,17 +234,37 @@ func TestPortal(t *testing.T) {
 	}
 	d.call(t, "qa", "GET", "/api/v1/portal", nil).wantError(t, http.StatusForbidden, "forbidden", "")
 
+	// QA notifies the client: the client's space tells it, with a link
+	// to the deviation, next to the batch's moves and the deviation the
+	// record opened.
+	obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
+	d.ok(t, d.call(t, "qa", "POST", "/api/v1/obligations/"+obs[0]["id"].(string)+"/meet",
+		map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}), http.StatusOK, "notify")
+	got = d.ok(t, d.call(t, "client-alpha", "GET", "/api/v1/portal", nil), http.StatusOK, "the dashboard").object(t)
+	keys := map[string]string{}
+	for _, n := range got["notices"].([]any) {
+		n := n.(map[string]any)
+		keys[n["key"].(string)] = n["href"].(string)
+	}
+	if keys["notice.client_notified.notify"] != "/deviations/"+id || keys["notice.deviation_opened"] == "" || keys["notice.batch_moved"] == "" {
+		t.Errorf("the client's notices: %v", got["notices"])
+	}
+	if due := got["due"].([]any); len(due) != 1 || due[0].(map[string]any)["kind"] != "summary" {
+		t.Errorf("due after the notification: %v, want the summary", got["due"])
+	}
+
 	fr := d.browserWith(t, "client-alpha", testPassword, "fr")
 	p := fr.get("/portal")
-	p.has(t, http.StatusOK, "Votre espace client", "Planifiés", "Ce que l'accord qualité vous doit", "Notification au client", "reste ",
-		"Commandé et livré", "Mon espace", "Vos lots en fabrication", "En fabrication")
+	p.has(t, http.StatusOK, "Votre espace client", "Planifiés", "Ce que l'accord qualité vous doit", "Résumé d'investigation", "reste ",
+		"Commandé et livré", "Mon espace", "Vos lots en fabrication", "En fabrication", "Dernières nouvelles", "reçue")
 	for _, staff := range []string{"Victor", "Quinn", "Quentin", "Quiterie", "Otto"} {
 		if strings.Contains(p.text, staff) {
 			t.Errorf("the client's space names %s of the site", staff)
 		}
 	}
 	d.browserWith(t, "client-alpha", testPassword, "en").get("/portal").
-		has(t, http.StatusOK, "Your client space", "Planned", "What the quality agreement owes you", "Notification to the client", " left", "Ordered and delivered")
+		has(t, http.StatusOK, "Your client space", "Planned", "What the quality agreement owes you", "Investigation summary", " left", "Ordered and delivered",
+			"Latest news", "received")
 	if r := d.browserWith(t, "qa", testPassword, "fr").get("/portal"); r.status != http.StatusForbidden {
 		t.Errorf("staff's portal: status %d", r.status)
 	}

@@ -1,14 +1,18 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/outbox"
 	"galenix/internal/portal"
 	"galenix/internal/production"
 	"galenix/internal/quality"
+	"galenix/internal/text"
 )
 
 // The client laboratory's portal: its dashboard (its batches by phase,
@@ -17,6 +21,15 @@ import (
 // with their countdown), the home of its users; the same as JSON for its
 // own systems. Never a person of the site, never another client's record:
 // every read is the client's scope.
+
+// NoticeSource reads the last events of topics in the reader's client
+// scope, newest first (store.OutboxStore.Recent).
+type NoticeSource interface {
+	Recent(ctx context.Context, topics []string, limit int) ([]outbox.Event, error)
+}
+
+// portalNotices is how many notices the client's space lists.
+const portalNotices = 20
 
 // routesPortal registers the portal's page and API.
 func (s *Server) routesPortal() {
@@ -54,6 +67,13 @@ func (s *Server) dashboard(r *http.Request) (*portal.Dashboard, error) {
 		}
 	}
 	d := portal.Summarize(orders, batches, obs, time.Now())
+	if s.Notices != nil {
+		evs, err := s.Notices.Recent(ctx, portal.NoticeTopics, portalNotices)
+		if err != nil {
+			return nil, err
+		}
+		d.Notices = portal.Notices(evs)
+	}
 	return &d, nil
 }
 
@@ -62,6 +82,19 @@ type portalPage struct {
 	D      *portal.Dashboard
 	Phases []portal.Phase
 	now    time.Time
+}
+
+// Notice writes a notice in the page's language: a parameter that names
+// a batch's state is written as its label.
+func (p portalPage) Notice(n portal.Notice) string {
+	args := make([]any, len(n.Args))
+	for i, a := range n.Args {
+		if st, ok := strings.CutPrefix(a, "state:"); ok {
+			a = text.Render(p.Lang, "batchstate."+st)
+		}
+		args[i] = a
+	}
+	return text.Render(p.Lang, n.Key, args...)
 }
 
 // Percent writes a share, 0 to 1, as a whole percentage.

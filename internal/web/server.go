@@ -68,9 +68,12 @@ type Deps struct {
 	// Agreements is the clients' quality agreements and the obligations
 	// they set; nil: their routes answer an internal error.
 	Agreements quality.AgreementService
-	Zone       *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB         Pinger
-	Log        *slog.Logger
+	// Notices reads the last events of the reader's clients, which the
+	// client's space lists; nil: it lists none.
+	Notices NoticeSource
+	Zone    *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB      Pinger
+	Log     *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).

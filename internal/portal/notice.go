@@ -1,0 +1,71 @@
+package portal
+
+import (
+	"encoding/json"
+	"time"
+
+	"galenix/internal/outbox"
+)
+
+// The client's notices: what happened to its records, from the outbox's
+// events of its own scope (the same events its live pages and its systems
+// receive), each as a coded text with its parameters, rendered in the
+// reader's language, and a link to the record. A notice never names a
+// person: the events carry codes, lots and states only.
+
+// NoticeTopics are the events a client is told of.
+var NoticeTopics = []string{outbox.BatchMoved, outbox.DeviationOpened, outbox.CertificatePublished, outbox.ClientNotified,
+	outbox.ObligationEscalated}
+
+// Notice is one thing the client is told.
+type Notice struct {
+	Seq int64     `json:"seq"`
+	At  time.Time `json:"at"`
+	// Key is the catalogue key of its words, Args their parameters; a
+	// parameter written "state:<s>" is a batch's state, rendered as its
+	// label.
+	Key  string   `json:"key"`
+	Args []string `json:"args"`
+	// Href is the page of the record.
+	Href string `json:"href"`
+}
+
+// Notices turns events into notices, in the order given; an event of
+// another topic, or whose payload cannot be read, is left out.
+func Notices(events []outbox.Event) []Notice {
+	out := []Notice{}
+	for _, ev := range events {
+		var raw map[string]any
+		if json.Unmarshal(ev.Payload, &raw) != nil {
+			continue
+		}
+		str := func(k string) string { s, _ := raw[k].(string); return s }
+		var p struct{ Lot, Code, Deviation, Kind, To, DeviationID string }
+		p.Lot, p.Code, p.Deviation, p.Kind, p.To, p.DeviationID = str("lot"), str("code"), str("deviation"), str("kind"), str("to"), str("deviation_id")
+		n := Notice{Seq: ev.Seq, At: ev.At}
+		switch ev.Topic {
+		case outbox.BatchMoved:
+			n.Key, n.Args, n.Href = "notice.batch_moved", []string{p.Lot, "state:" + p.To}, "/batches/"+ev.EntityID
+		case outbox.DeviationOpened:
+			n.Key, n.Args, n.Href = "notice.deviation_opened", []string{p.Code}, "/deviations/"+ev.EntityID
+		case outbox.CertificatePublished:
+			n.Key, n.Args, n.Href = "notice.certificate_published", []string{p.Lot}, "/certificates"
+		case outbox.ClientNotified, outbox.ObligationEscalated:
+			if p.Kind != "notify" && p.Kind != "summary" {
+				continue
+			}
+			n.Key = "notice.client_notified." + p.Kind
+			if ev.Topic == outbox.ObligationEscalated {
+				n.Key = "notice.obligation_escalated." + p.Kind
+			}
+			n.Args = []string{p.Deviation, p.Lot}
+			if p.DeviationID != "" {
+				n.Href = "/deviations/" + p.DeviationID
+			}
+		default:
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
