@@ -205,7 +205,7 @@ func (tx *Tx) changeAccount(old, new *identity.Account) error {
 	new.Version = old.Version + 1
 	if !new.Active {
 		// A withdrawn account's sessions end at once.
-		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ?`, old.ID); err != nil {
+		if _, err := tx.deleteSessions(`account_id = ?`, old.ID); err != nil {
 			return err
 		}
 	}

@@ -76,7 +76,7 @@ func (tx *Tx) setPassword(accountID, password string, policy identity.Policy) er
 		(SELECT created_at FROM password_history WHERE account_id = ? ORDER BY created_at DESC LIMIT ?) AS kept)`, accountID, accountID, keptPasswords); err != nil {
 		return err
 	}
-	if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND CAST(id AS TEXT) <> ?`, accountID, tx.actor.SessionID); err != nil {
+	if _, err := tx.deleteSessions(`account_id = ? AND CAST(id AS TEXT) <> ?`, accountID, tx.actor.SessionID); err != nil {
 		return err
 	}
 	changes := []audit.Change{{Entity: "account", EntityID: accountID, Field: "password", Old: "***", New: "***"}}

@@ -74,7 +74,7 @@ func (s *IdentityStore) recordFailure(ctx context.Context, actor identity.Actor,
 		// A lock ends the account's sessions at once: whoever guessed at
 		// the password may be its holder's session's too (a tablet left
 		// signed in), and the holder signs in again once the lock ends.
-		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ?`, acc.ID); err != nil {
+		if _, err := tx.deleteSessions(`account_id = ?`, acc.ID); err != nil {
 			return err
 		}
 		if err := tx.auditAs("account.locked", []audit.Change{

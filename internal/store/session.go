@@ -62,7 +62,7 @@ func (s *IdentityStore) openSession(ctx context.Context, a *identity.Account, ad
 				return err
 			}
 		}
-		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ? AND expires_at < ?`, a.ID, tx.now); err != nil {
+		if _, err := tx.deleteSessions(`account_id = ? AND expires_at < ?`, a.ID, tx.now); err != nil {
 			return err
 		}
 		_, err = tx.exec(`INSERT INTO sessions (id, token_hash, account_id, address, created_at, last_seen, expires_at, kind) VALUES (?,?,?,?,?,?,?,?)`,
@@ -224,8 +224,12 @@ func (s *seenSessions) write(db *DB) {
 		}
 		batch := maps.Clone(s.pending)
 		s.mu.Unlock()
+		// In the order of the sessions' ids, the order in which every
+		// write of several sessions locks them (deleteSessions): two
+		// such writes never wait for each other in a circle.
+		seen := slices.SortedFunc(maps.Values(batch), func(a, b seenAt) int { return strings.Compare(a.id, b.id) })
 		err := db.Write(identity.WithActor(context.Background(), identity.System), "session.touch", "", func(tx *Tx) error {
-			for _, p := range batch {
+			for _, p := range seen {
 				if _, err := tx.exec(`UPDATE sessions SET last_seen = ? WHERE id = ? AND last_seen < ?`, p.at, p.id, p.at); err != nil {
 					return err
 				}
@@ -243,6 +247,18 @@ func (s *seenSessions) write(db *DB) {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// deleteSessions deletes the sessions of the condition. On PostgreSQL it
+// locks them first in the order of their ids, as the writer of the times
+// seen updates them: a sign-in clearing an account's ended sessions while
+// the writer marks them seen would otherwise deadlock, and the database
+// would refuse one of the two (a sign-in answered 500).
+func (tx *Tx) deleteSessions(cond string, args ...any) (sql.Result, error) {
+	if tx.db.dialect == Postgres {
+		return tx.exec(`DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE `+cond+` ORDER BY id FOR UPDATE)`, args...)
+	}
+	return tx.exec(`DELETE FROM sessions WHERE `+cond, args...)
 }
 
 // wait waits for the pending times to be written.
@@ -269,7 +285,7 @@ func (s *IdentityStore) RevokeSessions(ctx context.Context) (int, error) {
 			return err
 		}
 		n = len(live)
-		if _, err := tx.exec(`DELETE FROM sessions WHERE account_id = ?`, a.UserID); err != nil || n == 0 {
+		if _, err := tx.deleteSessions(`account_id = ?`, a.UserID); err != nil || n == 0 {
 			return err
 		}
 		return tx.Audit([]audit.Change{{Entity: "account", EntityID: a.UserID, Field: "sessions", Old: strconv.Itoa(n), New: "0"}}, "")
