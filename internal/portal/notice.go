@@ -30,6 +30,15 @@ type Notice struct {
 	Href string `json:"href"`
 }
 
+// obligationNotices are the words of what a quality agreement had sent or
+// escalated, by topic and kind: with the deviation's lot, and without one.
+var obligationNotices = map[[2]string][2]string{
+	{outbox.ClientNotified, "notify"}:       {"notice.client_notified.notify", "notice.client_notified.notify.no_lot"},
+	{outbox.ClientNotified, "summary"}:      {"notice.client_notified.summary", "notice.client_notified.summary.no_lot"},
+	{outbox.ObligationEscalated, "notify"}:  {"notice.obligation_escalated.notify", "notice.obligation_escalated.notify.no_lot"},
+	{outbox.ObligationEscalated, "summary"}: {"notice.obligation_escalated.summary", "notice.obligation_escalated.summary.no_lot"},
+}
+
 // Notices turns events into notices, in the order given; an event of
 // another topic, or whose payload cannot be read, is left out.
 func Notices(events []outbox.Event) []Notice {
@@ -51,14 +60,15 @@ func Notices(events []outbox.Event) []Notice {
 		case outbox.CertificatePublished:
 			n.Key, n.Args, n.Href = "notice.certificate_published", []string{p.Lot}, "/certificates"
 		case outbox.ClientNotified, outbox.ObligationEscalated:
-			if p.Kind != "notify" && p.Kind != "summary" {
+			keys, ok := obligationNotices[[2]string{ev.Topic, p.Kind}]
+			if !ok {
 				continue
 			}
-			n.Key = "notice.client_notified." + p.Kind
-			if ev.Topic == outbox.ObligationEscalated {
-				n.Key = "notice.obligation_escalated." + p.Kind
+			n.Key, n.Args = keys[0], []string{p.Deviation, p.Lot}
+			if p.Lot == "" {
+				// A deviation reported by hand, on no batch.
+				n.Key, n.Args = keys[1], []string{p.Deviation}
 			}
-			n.Args = []string{p.Deviation, p.Lot}
 			if p.DeviationID != "" {
 				n.Href = "/deviations/" + p.DeviationID
 			}

@@ -93,7 +93,7 @@ func TestNotices(t *testing.T) {
 	})
 	want := []struct{ key, href string }{
 		{"notice.batch_moved", "/batches/b1"}, {"notice.deviation_opened", "/deviations/d1"}, {"notice.certificate_published", "/certificates"},
-		{"notice.client_notified.notify", "/deviations/d1"}, {"notice.obligation_escalated.summary", "/deviations/d1"},
+		{"notice.client_notified.notify", "/deviations/d1"}, {"notice.obligation_escalated.summary.no_lot", "/deviations/d1"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("notices: %+v", got)

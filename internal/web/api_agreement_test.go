@@ -246,7 +246,7 @@ func TestPortal(t *testing.T) {
 		n := n.(map[string]any)
 		keys[n["key"].(string)] = n["href"].(string)
 	}
-	if keys["notice.client_notified.notify"] != "/deviations/"+id || keys["notice.deviation_opened"] == "" || keys["notice.batch_moved"] == "" {
+	if keys["notice.client_notified.notify.no_lot"] != "/deviations/"+id || keys["notice.deviation_opened"] == "" || keys["notice.batch_moved"] == "" {
 		t.Errorf("the client's notices: %v", got["notices"])
 	}
 	if due := got["due"].([]any); len(due) != 1 || due[0].(map[string]any)["kind"] != "summary" {
