@@ -188,19 +188,9 @@ func (tx *Tx) changeAccount(old, new *identity.Account) error {
 	if tx.reason == "" {
 		return errReasonRequired()
 	}
-	res, err := tx.exec(`UPDATE accounts SET name = ?, roles = ?, active = ?, version = version + 1 WHERE id = ? AND version = ?`,
-		new.Name, identity.RolesText(new.Roles), new.Active, old.ID, old.Version)
-	if err != nil {
+	if err := tx.updateAtVersion("accounts", `name = ?, roles = ?, active = ?`,
+		[]any{new.Name, identity.RolesText(new.Roles), new.Active}, old.ID, old.Version); err != nil {
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		var current int
-		if err := tx.queryRow(`SELECT version FROM accounts WHERE id = ?`, old.ID).Scan(&current); err != nil {
-			return err
-		}
-		return errs.StaleVersion(old.Version, current)
 	}
 	new.Version = old.Version + 1
 	if !new.Active {

@@ -247,19 +247,9 @@ func (tx *Tx) insertObligation(o *quality.Obligation) error {
 // for the deviation's steps.
 func (tx *Tx) saveObligation(old, o *quality.Obligation, message string) error {
 	changes := audit.Diff(obligationTable.entity, o.ID, old.AuditFields(), o.AuditFields())
-	res, err := tx.exec(`UPDATE quality_obligations SET due_at = ?, done_at = ?, message = ?, escalated_at = ?, version = version + 1
-		WHERE id = ? AND version = ?`, o.Due, o.DoneAt, message, o.EscalatedAt, o.ID, old.Version)
-	if err != nil {
+	if err := tx.updateAtVersion("quality_obligations", `due_at = ?, done_at = ?, message = ?, escalated_at = ?`,
+		[]any{o.Due, o.DoneAt, message, o.EscalatedAt}, o.ID, old.Version); err != nil {
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		var current int
-		if err := tx.queryRow(`SELECT version FROM quality_obligations WHERE id = ?`, o.ID).Scan(&current); err != nil {
-			return err
-		}
-		return errs.StaleVersion(old.Version, current)
 	}
 	o.Version = old.Version + 1
 	return tx.Audit(changes, o.ClientID)

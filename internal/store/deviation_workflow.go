@@ -103,19 +103,8 @@ func (tx *Tx) saveDeviation(old, d *quality.Deviation) error {
 	for i, c := range devTable.cols {
 		set[i] = c + " = ?"
 	}
-	res, err := tx.exec(`UPDATE deviations SET `+strings.Join(set, ", ")+`, version = version + 1 WHERE id = ? AND version = ?`,
-		append(vals, d.ID, old.Version)...)
-	if err != nil {
+	if err := tx.updateAtVersion("deviations", strings.Join(set, ", "), vals, d.ID, old.Version); err != nil {
 		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		var current int
-		if err := tx.queryRow(`SELECT version FROM deviations WHERE id = ?`, d.ID).Scan(&current); err != nil {
-			return err
-		}
-		return errs.StaleVersion(old.Version, current)
 	}
 	d.Version = old.Version + 1
 	return tx.Audit(changes, d.ClientID)

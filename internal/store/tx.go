@@ -441,6 +441,27 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 	return tx.Audit(changes, clientID)
 }
 
+// updateAtVersion updates one record of the table (set: its assignments,
+// args their values) only at the version read, and counts one more: the
+// check is in the UPDATE itself, so of two changes decided on one reading
+// the second finds none and is refused as stale, naming the version now.
+func (tx *Tx) updateAtVersion(table, set string, args []any, id string, version int) error {
+	res, err := tx.exec(`UPDATE `+table+` SET `+set+`, version = version + 1 WHERE id = ? AND version = ?`, append(args, id, version)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		var current int
+		if err := tx.queryRow(`SELECT version FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
+			return err
+		}
+		return errs.StaleVersion(version, current)
+	}
+	return nil
+}
+
 // nullable stores an empty string as NULL, for optional references.
 func nullable(s string) any {
 	if s == "" {
