@@ -4,15 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"galenix/internal/audit"
-	"galenix/internal/esign"
-	"galenix/internal/identity"
-	"galenix/internal/production"
 	"strings"
 	"time"
 
+	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
 	"galenix/internal/outbox"
+	"galenix/internal/production"
 	"galenix/internal/quality"
 )
 
@@ -128,7 +128,14 @@ func (s *AgreementStore) SetAgreement(ctx context.Context, ag quality.Agreement,
 		if old == nil {
 			return createClientRecord(tx, agreementTable, NewID(), ag.ClientID, &ag, agreementRow(&ag))
 		}
-		return updateClientRecord(tx, agreementTable, old.id, ag.ClientID, &old.Agreement, &ag, agreementRow(&ag))
+		if err := updateClientRecord(tx, agreementTable, old.id, ag.ClientID, &old.Agreement, &ag, agreementRow(&ag)); err != nil {
+			return err
+		}
+		if ag.Version == old.Version {
+			// The same terms: nothing was written.
+			ag.UpdatedAt = old.UpdatedAt
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
