@@ -47,8 +47,8 @@ func TestBrowserHomes(t *testing.T) {
 		{username: "maintenance", name: "Nicolas Garnier", home: "/equipment", fr: "Équipements à traiter", en: "Equipment to attend to", roleFR: "Maintenance"},
 		{username: "security", name: "Franck Dumont", home: "/security/events", fr: "Événements de sécurité", en: "Security events", roleFR: "Sécurité"},
 		{username: "admin", name: "Julien Moreau", home: "/admin/accounts", fr: "Comptes", en: "Accounts", roleFR: "Administrateur"},
-		{username: "client-alpha", name: "Sophie Marchand", home: "/batches", fr: "Lots de fabrication", en: "Batches", roleFR: "Utilisateur client", clientUser: true},
-		{username: "client-gamma", name: "Laura Schmitt", home: "/batches", fr: "Lots de fabrication", en: "Batches", roleFR: "Responsable client", clientUser: true},
+		{username: "client-alpha", name: "Sophie Marchand", home: "/portal", fr: "Votre espace client", en: "Your client space", roleFR: "Utilisateur client", clientUser: true},
+		{username: "client-gamma", name: "Laura Schmitt", home: "/portal", fr: "Votre espace client", en: "Your client space", roleFR: "Responsable client", clientUser: true},
 	} {
 		t.Run(h.username, func(t *testing.T) {
 			u := newUser(t, root.another(), h.username)
