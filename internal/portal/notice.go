@@ -49,28 +49,27 @@ func Notices(events []outbox.Event) []Notice {
 			continue
 		}
 		str := func(k string) string { s, _ := raw[k].(string); return s }
-		var p struct{ Lot, Code, Deviation, Kind, To, DeviationID string }
-		p.Lot, p.Code, p.Deviation, p.Kind, p.To, p.DeviationID = str("lot"), str("code"), str("deviation"), str("kind"), str("to"), str("deviation_id")
+		lot := str("lot")
 		n := Notice{Seq: ev.Seq, At: ev.At}
 		switch ev.Topic {
 		case outbox.BatchMoved:
-			n.Key, n.Args, n.Href = "notice.batch_moved", []string{p.Lot, "state:" + p.To}, "/batches/"+ev.EntityID
+			n.Key, n.Args, n.Href = "notice.batch_moved", []string{lot, "state:" + str("to")}, "/batches/"+ev.EntityID
 		case outbox.DeviationOpened:
-			n.Key, n.Args, n.Href = "notice.deviation_opened", []string{p.Code}, "/deviations/"+ev.EntityID
+			n.Key, n.Args, n.Href = "notice.deviation_opened", []string{str("code")}, "/deviations/"+ev.EntityID
 		case outbox.CertificatePublished:
-			n.Key, n.Args, n.Href = "notice.certificate_published", []string{p.Lot}, "/certificates"
+			n.Key, n.Args, n.Href = "notice.certificate_published", []string{lot}, "/certificates"
 		case outbox.ClientNotified, outbox.ObligationEscalated:
-			keys, ok := obligationNotices[[2]string{ev.Topic, p.Kind}]
+			keys, ok := obligationNotices[[2]string{ev.Topic, str("kind")}]
 			if !ok {
 				continue
 			}
-			n.Key, n.Args = keys[0], []string{p.Deviation, p.Lot}
-			if p.Lot == "" {
+			n.Key, n.Args = keys[0], []string{str("deviation"), lot}
+			if lot == "" {
 				// A deviation reported by hand, on no batch.
-				n.Key, n.Args = keys[1], []string{p.Deviation}
+				n.Key, n.Args = keys[1], []string{str("deviation")}
 			}
-			if p.DeviationID != "" {
-				n.Href = "/deviations/" + p.DeviationID
+			if id := str("deviation_id"); id != "" {
+				n.Href = "/deviations/" + id
 			}
 		default:
 			continue

@@ -405,17 +405,27 @@ func (tx *Tx) clientApproved(d *quality.Deviation) error {
 	if err != nil {
 		return err
 	}
-	hash := esign.ContentHash(entityClosure, d.ID, fields)
-	sigs, err := tx.signaturesOf(entityClosure, d.ID)
-	if err != nil {
+	if ok, err := tx.clientSigned(entityClosure, d.ID, d.ClientID, fields); ok || err != nil {
 		return err
 	}
+	return errs.E(errs.Conflict, "quality.agreement.client_approval_needed", d.Code)
+}
+
+// clientSigned says whether the client gave a signature (approved) on the
+// record of the entity as its fields stand now: one on content since
+// changed does not count.
+func (tx *Tx) clientSigned(entity, id, clientID string, fields []audit.Field) (bool, error) {
+	hash := esign.ContentHash(entity, id, fields)
+	sigs, err := tx.signaturesOf(entity, id)
+	if err != nil {
+		return false, err
+	}
 	for _, s := range sigs {
-		if s.Meaning == esign.Approved && s.ContentHash == hash && s.ClientID == d.ClientID {
-			return nil
+		if s.Meaning == esign.Approved && s.ContentHash == hash && s.ClientID == clientID {
+			return true, nil
 		}
 	}
-	return errs.E(errs.Conflict, "quality.agreement.client_approval_needed", d.Code)
+	return false, nil
 }
 
 // entityMasterClient is a master batch record in review as its client's
@@ -453,15 +463,8 @@ func (tx *Tx) clientApprovedMaster(m *production.Master) error {
 	if err := tx.masterByID(m.ID, &full); err != nil {
 		return err
 	}
-	hash := esign.ContentHash(entityMasterClient, m.ID, full.SignedFields())
-	sigs, err := tx.signaturesOf(entityMasterClient, m.ID)
-	if err != nil {
+	if ok, err := tx.clientSigned(entityMasterClient, m.ID, m.ClientID, full.SignedFields()); ok || err != nil {
 		return err
-	}
-	for _, s := range sigs {
-		if s.Meaning == esign.Approved && s.ContentHash == hash && s.ClientID == m.ClientID {
-			return nil
-		}
 	}
 	return errs.E(errs.Conflict, "quality.agreement.client_master_approval_needed", m.Code, m.Version)
 }

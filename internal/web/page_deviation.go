@@ -256,14 +256,20 @@ func (p deviationPage) ObligationState(o quality.ObligationItem) quality.Obligat
 // Countdown writes the time left before an obligation is late, or by how
 // much it is late, in the page's language; "" once met.
 func (p deviationPage) Countdown(o quality.ObligationItem) string {
-	left := o.Left(p.now)
+	return obligationCountdown(p.Lang, o, p.now)
+}
+
+// obligationCountdown writes, in lang, the time left at now before an
+// obligation is late, or by how much it is late; "" once met.
+func obligationCountdown(lang string, o quality.ObligationItem, now time.Time) string {
+	left := o.Left(now)
 	switch {
 	case o.DoneAt != nil:
 		return ""
 	case left < 0:
-		return text.Render(p.Lang, "agreement.late_by", countdown(p.Lang, -left))
+		return text.Render(lang, "agreement.late_by", countdown(lang, -left))
 	}
-	return text.Render(p.Lang, "agreement.left", countdown(p.Lang, left))
+	return text.Render(lang, "agreement.left", countdown(lang, left))
 }
 
 // countdown writes a span of time in days and hours, or hours and

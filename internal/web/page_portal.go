@@ -114,9 +114,9 @@ func (p portalPage) ObligationState(o quality.ObligationItem) quality.Obligation
 }
 
 // Countdown writes the time left before an obligation is late, or by how
-// much it is late (deviationPage.Countdown).
+// much it is late.
 func (p portalPage) Countdown(o quality.ObligationItem) string {
-	return deviationPage{devBase: devBase{prodBase: p.prodBase, now: p.now}}.Countdown(o)
+	return obligationCountdown(p.Lang, o, p.now)
 }
 
 func (s *Server) portalPage(w http.ResponseWriter, r *http.Request) {
