@@ -65,6 +65,12 @@ type Config struct {
 	// first start when missing. Empty means totp-secret.key in DataDir.
 	// Every node of a site holds the same file.
 	TOTPKey string
+	// DocumentKey is the file of the site's master key of documents
+	// (store.MasterKeyFile), which wraps each client's key; made (mode
+	// 0600) at first start when missing. Empty means document-master.key
+	// in DataDir. Every node of a site holds the same file; it is never in
+	// the database nor in its backups.
+	DocumentKey string
 	// CheckpointEvery is how often the head of the audit chain is signed.
 	CheckpointEvery time.Duration
 	// RequestTimeout bounds each request (live streams excepted): past it
@@ -149,6 +155,9 @@ func New(cfg Config, log *slog.Logger) *Main {
 	if cfg.TOTPKey == "" {
 		cfg.TOTPKey = filepath.Join(cfg.DataDir, store.SecretKeyFile)
 	}
+	if cfg.DocumentKey == "" {
+		cfg.DocumentKey = filepath.Join(cfg.DataDir, store.MasterKeyFile)
+	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
@@ -217,7 +226,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys, SecretKey: secretKey})
+	if m.Config.DataDir == "" && m.Config.DocumentKey == store.MasterKeyFile {
+		return errors.New("a data directory is needed for the master key of documents, or name the key file (--document-key)")
+	}
+	masterKey, err := store.LoadOrCreateMasterKey(m.Config.DocumentKey)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys,
+		SecretKey: secretKey, MasterKey: masterKey})
 	if err != nil {
 		if madeKey {
 			os.Remove(m.Config.TOTPKey) // never used: the next start decides again

@@ -51,7 +51,9 @@ func TestEnvelope(t *testing.T) {
 			return Open(alpha, "doc-1", 1, "client-a", Sealed{Ciphertext: s.Ciphertext, DataKey: dk}, sha)
 		},
 		"wrong hash": func() ([]byte, error) { return Open(alpha, "doc-1", 1, "client-a", *s, Hash([]byte("other"))) },
-		"truncated":  func() ([]byte, error) { return Open(alpha, "doc-1", 1, "client-a", Sealed{Ciphertext: s.Ciphertext[:5], DataKey: s.DataKey}, sha) },
+		"truncated": func() ([]byte, error) {
+			return Open(alpha, "doc-1", 1, "client-a", Sealed{Ciphertext: s.Ciphertext[:5], DataKey: s.DataKey}, sha)
+		},
 	} {
 		if p, err := try(); !errors.Is(err, ErrUnreadable) || p != nil {
 			t.Errorf("%s: got %q, %v; want ErrUnreadable", name, p, err)
@@ -214,10 +216,13 @@ func TestRetention(t *testing.T) {
 		t.Error("an undecided batch has an end of retention")
 	}
 	now := *day("2026-12-05")
-	old := BatchRecord{Lot: "L-OLD", DecidedAt: day("2020-01-10")}
-	recent := BatchRecord{Lot: "L-NEW", DecidedAt: day("2022-01-10")}
+	old := BatchRecord{Lot: "L-OLD", Started: true, DecidedAt: day("2020-01-10")}
+	recent := BatchRecord{Lot: "L-NEW", Started: true, DecidedAt: day("2022-01-10")}
 	if err := MayShred(now, false, []BatchRecord{old}); err != nil {
 		t.Errorf("past retention refused: %v", err)
+	}
+	if err := MayShred(now, false, []BatchRecord{{Lot: "L-PLANNED"}}); err != nil {
+		t.Errorf("a batch only planned refused: %v", err)
 	}
 	if err := MayShred(now, false, nil); err != nil {
 		t.Errorf("no batch refused: %v", err)
@@ -229,8 +234,8 @@ func TestRetention(t *testing.T) {
 	}{
 		"hold":      {true, []BatchRecord{old}, "document.shred.legal_hold"},
 		"retention": {false, []BatchRecord{old, recent}, "document.shred.retention"},
-		"open":      {false, []BatchRecord{old, {Lot: "L-RUN"}}, "document.shred.batch_open"},
-		"expiry":    {false, []BatchRecord{{Lot: "L-EXP", DecidedAt: day("2020-01-10"), ExpiresOn: day("2026-06-01")}}, "document.shred.retention"},
+		"open":      {false, []BatchRecord{old, {Lot: "L-RUN", Started: true}, {Lot: "L-PLANNED"}}, "document.shred.batch_open"},
+		"expiry":    {false, []BatchRecord{{Lot: "L-EXP", Started: true, DecidedAt: day("2020-01-10"), ExpiresOn: day("2026-06-01")}}, "document.shred.retention"},
 	} {
 		err := MayShred(now, c.hold, c.bs)
 		var e *errs.Error
@@ -239,7 +244,7 @@ func TestRetention(t *testing.T) {
 		}
 	}
 	// The last day of retention still refuses; the next allows.
-	edge := BatchRecord{Lot: "L", DecidedAt: day("2021-12-05")}
+	edge := BatchRecord{Lot: "L", Started: true, DecidedAt: day("2021-12-05")}
 	if MayShred(now.Add(-time.Second), false, []BatchRecord{edge}) == nil || MayShred(now, false, []BatchRecord{edge}) != nil {
 		t.Error("the edge of retention")
 	}

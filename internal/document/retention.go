@@ -18,6 +18,9 @@ const (
 // BatchRecord is what retention needs to know of a client's batch.
 type BatchRecord struct {
 	Lot string
+	// Started: the batch went to the floor; one only planned or
+	// scheduled has no record yet.
+	Started bool
 	// DecidedAt is when the qualified person certified (or rejected) the
 	// batch; nil while undecided.
 	DecidedAt *time.Time
@@ -48,6 +51,9 @@ func MayShred(now time.Time, legalHold bool, batches []BatchRecord) error {
 		return errs.E(errs.Conflict, "document.shred.legal_hold")
 	}
 	for _, b := range batches {
+		if !b.Started {
+			continue
+		}
 		until, ok := RetainedUntil(b)
 		if !ok {
 			return errs.E(errs.Conflict, "document.shred.batch_open", b.Lot)

@@ -104,6 +104,12 @@ var permits = map[kindMeaning][]identity.Permission{
 	// An environmental alarm's acknowledgement takes charge of it: by
 	// those who work deviations (supervisors, quality assurance).
 	{"environment_alarm", Acknowledged}: {identity.PermDeviationWork},
+	// A client's document version: approved by the site's quality
+	// assurance and, for a specification, by the client's manager too.
+	{"document_version", Approved}: {identity.PermQualityDecide, identity.PermClientUsers},
+	// A client's key destroyed at the end of its contract
+	// (crypto-shredding): an administrator's signed act.
+	{"client_key", Approved}: {identity.PermAccountsAdmin},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

@@ -6,6 +6,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
+	"galenix/internal/document"
 	"galenix/internal/identity"
 	"galenix/internal/site"
 )
@@ -62,6 +63,10 @@ var signables = map[string]signable{
 	devTable.entity: signableDeviation,
 	// Environmental monitoring: an alarm's acknowledgement.
 	entityAlarm: signableAlarm,
+	// A client's documents: each side's approval of a version; the
+	// destruction of the client's key at the end of its contract.
+	versionTable.entity:      signableVersion,
+	document.EntityClientKey: signableClientKey,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its
