@@ -409,11 +409,11 @@ func approveVersion(tx *Tx, sig *esign.Signature) error {
 	} else if n == 0 {
 		return errs.E(errs.Conflict, "document.version_not_draft", v.Number)
 	}
-	side := "site_approval"
+	approval := audit.Change{Entity: document.EntityVersion, EntityID: v.ID, Field: "site_approval", New: sig.SignerName + " (" + sig.ID + ")"}
 	if tx.actor.IsClient() {
-		side = "client_approval"
+		approval.Field = "client_approval"
 	}
-	changes := []audit.Change{{Entity: document.EntityVersion, EntityID: v.ID, Field: side, New: sig.SignerName + " (" + sig.ID + ")"}}
+	changes := []audit.Change{approval}
 	if done {
 		changes = append(changes, audit.Change{Entity: document.EntityVersion, EntityID: v.ID, Field: "state", Old: string(document.Draft),
 			New: string(document.Approved)})
