@@ -733,3 +733,7 @@ func LoadOrCreateMasterKey(path string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// HasMasterKey reports whether the database was opened with the master
+// key of documents: without it no document is sealed or opened.
+func (db *DB) HasMasterKey() bool { return db.masterKey != nil }

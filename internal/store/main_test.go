@@ -54,7 +54,8 @@ var databases = []database{
 	{"sqlite", func(t *testing.T) store.Config {
 		return store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
 	}},
-	{"postgres", func(t *testing.T) store.Config { return store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
+	{"postgres", func(t *testing.T) store.Config {
+		return store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
 	}},
 }
 
