@@ -465,10 +465,10 @@ func (tx *Tx) hold(clientID string) (*document.Hold, error) {
 // LegalHold returns a client's legal hold.
 func (s *DocumentStore) LegalHold(ctx context.Context, clientID string) (*document.Hold, error) {
 	a := actorOf(ctx)
-	if err := mayHold(a); err != nil {
+	if err := inClientScope(a, clientID); err != nil {
 		return nil, err
 	}
-	if err := inClientScope(a, clientID); err != nil {
+	if err := mayHold(a); err != nil {
 		return nil, err
 	}
 	var h *document.Hold
@@ -483,10 +483,10 @@ func (s *DocumentStore) LegalHold(ctx context.Context, clientID string) (*docume
 // ("client.legal_hold", its reason required).
 func (s *DocumentStore) SetLegalHold(ctx context.Context, clientID string, held bool, reason string) (*document.Hold, error) {
 	a := actorOf(ctx)
-	if err := mayHold(a); err != nil {
+	if err := inClientScope(a, clientID); err != nil {
 		return nil, err
 	}
-	if err := inClientScope(a, clientID); err != nil {
+	if err := mayHold(a); err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -583,10 +583,10 @@ func (tx *Tx) endOfContract(clientID string) (*document.EndOfContract, error) {
 // EndOfContract returns what the administrator decides on.
 func (s *DocumentStore) EndOfContract(ctx context.Context, clientID string) (*document.EndOfContract, error) {
 	a := actorOf(ctx)
-	if err := mayShred(a); err != nil {
+	if err := inClientScope(a, clientID); err != nil {
 		return nil, err
 	}
-	if err := inClientScope(a, clientID); err != nil {
+	if err := mayShred(a); err != nil {
 		return nil, err
 	}
 	var e *document.EndOfContract
@@ -605,10 +605,10 @@ func (s *DocumentStore) EndOfContract(ctx context.Context, clientID string) (*do
 // ("client_key.shred.refused") and spends no signature.
 func (s *DocumentStore) Shred(ctx context.Context, clientID string, r esign.SignRequest) (*document.Shredding, error) {
 	a := actorOf(ctx)
-	if err := mayShred(a); err != nil {
+	if err := inClientScope(a, clientID); err != nil {
 		return nil, err
 	}
-	if err := inClientScope(a, clientID); err != nil {
+	if err := mayShred(a); err != nil {
 		return nil, err
 	}
 	reason := strings.TrimSpace(r.Reason)
