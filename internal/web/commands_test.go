@@ -175,6 +175,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		specDraft := exerciseLab(t, prod)
 		// Deviations and CAPA: every step of the workflow.
 		exerciseDeviations(t, prod.p)
+		// A client's documents and the end of its contract.
+		exerciseDocuments(t, prod.p)
 		// Environmental monitoring: sensors, limits, readings, an alarm.
 		sensor := exerciseEnvironment(t, e)
 		// The leader's jobs compact the readings and, past the site's

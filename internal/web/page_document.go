@@ -284,12 +284,12 @@ func (s *Server) renderEndOfContract(w http.ResponseWriter, r *http.Request, sta
 	ctx := r.Context()
 	e, err := svc.EndOfContract(ctx, r.PathValue("id"))
 	if err != nil {
-		s.pageError(w, r, err)
+		s.clientPageError(w, r, err)
 		return
 	}
 	c, err := s.Clients.Client(ctx, e.ClientID)
 	if err != nil {
-		s.pageError(w, r, err)
+		s.clientPageError(w, r, err)
 		return
 	}
 	d := endOfContractPage{prodBase: s.docBase(r), Client: *c, E: e, Forms: map[string]*form{"hold": {Values: url.Values{}, lang: langOf(r)},
@@ -335,7 +335,7 @@ func (s *Server) shredForm(w http.ResponseWriter, r *http.Request, vals url.Valu
 func (s *Server) afterEndOfContract(w http.ResponseWriter, r *http.Request, failed string, vals url.Values, shown []string, err error) {
 	if err != nil {
 		if errs.Is(err, errs.NotFound) && errs.FieldOf(err) == "" {
-			s.pageError(w, r, err)
+			s.clientPageError(w, r, err)
 			return
 		}
 		s.logIfInternal(r, err)
@@ -343,4 +343,13 @@ func (s *Server) afterEndOfContract(w http.ResponseWriter, r *http.Request, fail
 		return
 	}
 	http.Redirect(w, r, "/clients/"+url.PathEscape(r.PathValue("id"))+"/end-of-contract?saved=1", http.StatusSeeOther)
+}
+
+// clientPageError is the error page of an address naming a client: its
+// language switch returns to the documents, so that a client's id the
+// reader may not know is not written back to them.
+func (s *Server) clientPageError(w http.ResponseWriter, r *http.Request, err error) {
+	r2 := r.Clone(r.Context())
+	r2.URL = &url.URL{Path: "/documents"}
+	s.pageError(w, r2, err)
 }
