@@ -18,6 +18,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/text"
 )
 
 // DocumentStore implements document.Service: a client laboratory's
@@ -623,16 +624,18 @@ func (s *DocumentStore) Shred(ctx context.Context, clientID string, r esign.Sign
 		return nil, err
 	}
 	if e.Refusal != nil {
+		// Why, as a coded text: the trail shows it in its reader's language.
 		why := e.Refusal.Error()
 		var ee *errs.Error
 		if errors.As(e.Refusal, &ee) {
-			why = ee.Key
-			for _, arg := range ee.Args {
-				why += " " + fmt.Sprint(arg)
+			args := make([]text.Arg, len(ee.Args))
+			for i, arg := range ee.Args {
+				args[i] = text.Str(fmt.Sprint(arg))
 			}
+			why = text.Code(ee.Key, args...).String()
 		}
 		if err := s.db.Write(ctx, "client_key.shred.refused", reason, func(tx *Tx) error {
-			return tx.Audit([]audit.Change{{Entity: document.EntityClientKey, EntityID: clientID, Field: "shred", New: "refused: " + why}}, clientID)
+			return tx.Audit([]audit.Change{{Entity: document.EntityClientKey, EntityID: clientID, Field: "shred", New: why}}, clientID)
 		}); err != nil {
 			return nil, err
 		}
@@ -700,8 +703,10 @@ func shredKey(tx *Tx, sig *esign.Signature) error {
 		VALUES (?,?,?,?,?,?,?)`, sig.EntityID, e.Fingerprint, e.Documents, e.Versions, tx.now, sig.SignerName, sig.ID); err != nil {
 		return err
 	}
-	cert := fmt.Sprintf("client %s (%s); key %s destroyed; %d documents (%d versions) unreadable; at %s; signed by %s (signature %s)",
-		code, name, e.Fingerprint, e.Documents, e.Versions, tx.now.UTC().Format(time.RFC3339), sig.SignerName, sig.ID)
+	// The certificate, a coded text: the trail shows it in its reader's
+	// language.
+	cert := text.Code("stored.document.certificate", text.Str(code), text.Str(name), text.Str(e.Fingerprint), text.Num(float64(e.Documents), 0),
+		text.Num(float64(e.Versions), 0), text.Str(tx.now.UTC().Format(time.RFC3339)), text.Str(sig.SignerName), text.Str(sig.ID)).String()
 	return tx.Audit([]audit.Change{
 		{Entity: document.EntityClientKey, EntityID: sig.EntityID, Field: "fingerprint", Old: e.Fingerprint, New: "destroyed"},
 		{Entity: document.EntityClientKey, EntityID: sig.EntityID, Field: "certificate", New: cert},

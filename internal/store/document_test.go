@@ -12,6 +12,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 var pdfBody = []byte("%PDF-1.7\n% the specification of Alphacaïne 10 mg/mL\n")
@@ -291,7 +292,8 @@ func TestDocuments(t *testing.T) {
 		if refused < 3 || holds != 2 {
 			t.Errorf("%d refusals, %d holds audited", refused, holds)
 		}
-		for _, want := range []string{"ALPHA", eoc.Fingerprint, "2 documents", "Ada Admin", now.AddDate(4, 0, 0).UTC().Format(time.RFC3339)} {
+		cert = text.RenderStored(text.EN, cert)
+		for _, want := range []string{"ALPHA", eoc.Fingerprint, "documents made unreadable: 2", "Ada Admin", now.AddDate(4, 0, 0).UTC().Format(time.RFC3339)} {
 			if !strings.Contains(cert, want) {
 				t.Errorf("certificate %q lacks %q", cert, want)
 			}

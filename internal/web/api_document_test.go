@@ -18,6 +18,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/store"
+	"galenix/internal/text"
 )
 
 var testPDF = []byte("%PDF-1.7\n% Cahier des charges Alpha\n")
@@ -70,7 +71,7 @@ func (d *docEnv) multipartUpload(t *testing.T, who, path string, fields url.Valu
 func (d *docEnv) document(t *testing.T, clientID string, cat document.Category, title string) (string, string) {
 	t.Helper()
 	doc := d.ok(t, d.rawUpload(t, "qa", "/api/v1/documents", url.Values{"client_id": {clientID}, "category": {string(cat)}, "title": {title},
-		"file_name": {"doc.pdf"}}, "application/pdf", testPDF), http.StatusCreated, "upload").object(t)
+		"file_name": {"Spec_v1.pdf"}}, "application/pdf", testPDF), http.StatusCreated, "upload").object(t)
 	return doc["id"].(string), doc["versions"].([]any)[0].(map[string]any)["id"].(string)
 }
 
@@ -102,7 +103,7 @@ func TestDocumentsAPI(t *testing.T) {
 		e.token(t, who) // signed in before the counts
 	}
 	before := e.rows(t)
-	fields := url.Values{"client_id": {e.alpha.ID}, "category": {"report"}, "title": {"Report"}, "file_name": {"r.pdf"}}
+	fields := url.Values{"client_id": {e.alpha.ID}, "category": {"report"}, "title": {"Report"}, "file_name": {"Report-1.pdf"}}
 	d.rawUpload(t, "qa", "/api/v1/documents", fields, "application/pdf", []byte("<html>not a pdf</html>")).wantError(t, http.StatusBadRequest, "invalid", "content_type")
 	d.rawUpload(t, "qa", "/api/v1/documents", fields, "text/html", []byte("<html></html>")).wantError(t, http.StatusBadRequest, "invalid", "content_type")
 	d.rawUpload(t, "qa", "/api/v1/documents", fields, "text/plain", bytes.Repeat([]byte("a"), document.MaxSize+1)).wantError(t, http.StatusRequestEntityTooLarge, "too_large", "file")
@@ -115,13 +116,13 @@ func TestDocumentsAPI(t *testing.T) {
 
 	// A specification, multipart; the client's manager uploads its own.
 	spec := d.ok(t, d.multipartUpload(t, "qa", "/api/v1/documents", url.Values{"client_id": {e.alpha.ID}, "category": {"specification"},
-		"title": {"Cahier des charges"}}, "cdc.pdf", "application/pdf", testPDF), http.StatusCreated, "multipart upload").object(t)
+		"title": {"Product specification"}}, "Spec-A.pdf", "application/pdf", testPDF), http.StatusCreated, "multipart upload").object(t)
 	specID := spec["id"].(string)
 	v1 := spec["versions"].([]any)[0].(map[string]any)
-	if v1["sha256"] != document.Hash(testPDF) || v1["state"] != "draft" || v1["file_name"] != "cdc.pdf" {
+	if v1["sha256"] != document.Hash(testPDF) || v1["state"] != "draft" || v1["file_name"] != "Spec-A.pdf" {
 		t.Fatalf("version 1: %v", v1)
 	}
-	d.ok(t, d.rawUpload(t, "client-boss", "/api/v1/documents", url.Values{"category": {"protocol"}, "title": {"Our protocol"}, "file_name": {"p.txt"}},
+	d.ok(t, d.rawUpload(t, "client-boss", "/api/v1/documents", url.Values{"category": {"protocol"}, "title": {"Our protocol"}, "file_name": {"Protocol-1.txt"}},
 		"text/plain", []byte("protocol")), http.StatusCreated, "client's upload")
 	d.document(t, e.beta.ID, document.Report, "Beta report")
 
@@ -140,7 +141,7 @@ func TestDocumentsAPI(t *testing.T) {
 	}
 	r := d.call(t, "client-alpha", "GET", "/api/v1/documents/"+specID+"/content", nil)
 	if r.status != http.StatusOK || !bytes.Equal(r.body, testPDF) || r.header.Get("Digest") != "sha-256="+document.Hash(testPDF) ||
-		!strings.Contains(r.header.Get("Content-Disposition"), "cdc.pdf") {
+		!strings.Contains(r.header.Get("Content-Disposition"), "Spec-A.pdf") {
 		t.Fatalf("download: %d %q %v", r.status, r.body, r.header)
 	}
 	if r := d.call(t, "client-alpha", "GET", "/api/v1/documents/"+specID+"/versions/2/content", nil); r.status != http.StatusNotFound {
@@ -159,7 +160,7 @@ func TestDocumentsAPI(t *testing.T) {
 	}
 	d.ok(t, d.sign(t, "client-boss", "document_version", v1ID, "approved"), http.StatusCreated, "the client approves")
 	v2body := []byte("%PDF-1.7\n% v2\n")
-	d.ok(t, d.rawUpload(t, "qa", "/api/v1/documents/"+specID+"/versions", url.Values{"file_name": {"cdc-v2.pdf"}}, "application/pdf", v2body),
+	d.ok(t, d.rawUpload(t, "qa", "/api/v1/documents/"+specID+"/versions", url.Values{"file_name": {"Spec-A-v2.pdf"}}, "application/pdf", v2body),
 		http.StatusCreated, "version 2")
 	vs := d.call(t, "client-alpha", "GET", "/api/v1/documents/"+specID+"/versions", nil).items(t)
 	if len(vs) != 2 || vs[0]["number"] != float64(2) || vs[1]["state"] != "approved" || vs[0]["uploaded_by"] != nil {
@@ -240,7 +241,8 @@ func TestDocumentsAPI(t *testing.T) {
 			cert = en.New
 		}
 	}
-	if !strings.Contains(cert, betaEOC["fingerprint"].(string)) || !strings.Contains(cert, "1 documents") || !strings.Contains(cert, "Ada Admin") ||
+	cert = text.RenderStored(text.EN, cert)
+	if !strings.Contains(cert, betaEOC["fingerprint"].(string)) || !strings.Contains(cert, "documents made unreadable: 1") || !strings.Contains(cert, "Ada Admin") ||
 		!strings.Contains(cert, "BETA") {
 		t.Errorf("certificate: %q", cert)
 	}
@@ -254,7 +256,7 @@ func TestDocumentsAPI(t *testing.T) {
 	// Again: the key is gone, nothing to sign; refused in words.
 	d.call(t, "admin", "POST", "/api/v1/clients/"+e.beta.ID+"/shred", map[string]string{"username": "admin", "password": testPassword,
 		"challenge": "x", "reason": "End of contract with Beta"}).wantError(t, http.StatusConflict, "conflict", "")
-	d.rawUpload(t, "qa", "/api/v1/documents", url.Values{"client_id": {e.beta.ID}, "category": {"report"}, "title": {"After"}, "file_name": {"a.txt"}},
+	d.rawUpload(t, "qa", "/api/v1/documents", url.Values{"client_id": {e.beta.ID}, "category": {"report"}, "title": {"After"}, "file_name": {"After-1.txt"}},
 		"text/plain", []byte("after")).wantError(t, http.StatusConflict, "conflict", "")
 	// Alpha's documents are untouched.
 	if r := d.call(t, "client-alpha", "GET", "/api/v1/documents/"+specID+"/content", nil); r.status != http.StatusOK || !bytes.Equal(r.body, v2body) {
@@ -270,11 +272,11 @@ func documentIdemCases(t *testing.T, p *prodEnv) map[string]func(t *testing.T) i
 	return map[string]func(t *testing.T) idemRequest{
 		"uploadDocument": func(t *testing.T) idemRequest {
 			return idemRequest{who: "qa", path: "/api/v1/documents?" + url.Values{"client_id": {p.beta.ID}, "category": {"report"}, "title": {"Idem report"},
-				"file_name": {"r.txt"}}.Encode(), body: "a report", contentType: "text/plain"}
+				"file_name": {"Report-1.txt"}}.Encode(), body: "a report", contentType: "text/plain"}
 		},
 		"uploadDocumentVersion": func(t *testing.T) idemRequest {
 			id, _ := d.document(t, p.beta.ID, document.Report, "Idem versions")
-			return idemRequest{who: "qa", path: "/api/v1/documents/" + id + "/versions?file_name=v2.pdf", body: string(testPDF), contentType: "application/pdf"}
+			return idemRequest{who: "qa", path: "/api/v1/documents/" + id + "/versions?file_name=Version-2.pdf", body: string(testPDF), contentType: "application/pdf"}
 		},
 		"setLegalHold": func(t *testing.T) idemRequest {
 			n++
@@ -310,9 +312,9 @@ func exerciseDocuments(t *testing.T, p *prodEnv) {
 	d := newDocEnv(t, p)
 	id, v1 := d.document(t, p.beta.ID, document.Protocol, "Validation protocol")
 	d.ok(t, d.sign(t, "qa", "document_version", v1, "approved"), http.StatusCreated, "approve")
-	d.ok(t, d.rawUpload(t, "qa", "/api/v1/documents/"+id+"/versions", url.Values{"file_name": {"v2.txt"}}, "text/plain", []byte("version 2")),
+	d.ok(t, d.rawUpload(t, "qa", "/api/v1/documents/"+id+"/versions", url.Values{"file_name": {"Version-2.txt"}}, "text/plain", []byte("version 2")),
 		http.StatusCreated, "version 2")
-	d.document(t, p.alpha.ID, document.Specification, "Cahier des charges")
+	d.document(t, p.alpha.ID, document.Specification, "Product specification")
 	d.ok(t, d.call(t, "admin", "POST", "/api/v1/clients/"+p.beta.ID+"/legal-hold", map[string]any{"held": true, "reason": "Inspection under way"}),
 		http.StatusOK, "hold")
 	ch := d.challenge(t, "admin", "client_key", p.beta.ID, "approved")
