@@ -146,6 +146,38 @@ func isolation(t *testing.T, d store.Dialect) {
 		return items
 	}
 
+	// The demo's documents: a specification, a protocol and a certificate
+	// per client, some approved, so that the walk below asks for other
+	// clients' documents and their downloads.
+	if status, body := oracleAPI.get(t, "/api/v1/documents"); status != http.StatusOK {
+		t.Fatalf("documents: %d", status)
+	} else {
+		var out struct {
+			Items []struct {
+				ClientID string `json:"client_id"`
+				State    string `json:"state"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatal(err)
+		}
+		per, approved := map[string]int{}, 0
+		for _, d := range out.Items {
+			per[d.ClientID]++
+			if d.State == "approved" {
+				approved++
+			}
+		}
+		for _, c := range clients {
+			if per[c.ID] != 3 {
+				t.Errorf("the demo's client %s has %d documents, want 3", c.Code, per[c.ID])
+			}
+		}
+		if approved != 2*len(clients) {
+			t.Errorf("%d demo documents approved, want %d", approved, 2*len(clients))
+		}
+	}
+
 	var routes []web.Route
 	for _, r := range s.Routes() {
 		if r.Method == "GET" {
