@@ -44,6 +44,8 @@ Commands:
   cert      make a self-signed TLS certificate and key for a first install
   totp      "totp reset-lost": after the key of second-factor secrets is lost,
             remove the second factors it sealed (audited)
+  documents "documents rotate-key": wrap every client's key again under a new
+            master key of documents (audited)
   simulate  "simulate sensors": publish realistic readings of environmental sensors
             through an MQTT broker, or in bulk over HTTP (demo and load tests)
   version   print the version
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cert(rest, stdout, stderr)
 	case "totp":
 		err = totpCmd(rest, stdout, stderr)
+	case "documents":
+		err = documentsCmd(rest, stdout, stderr)
 	case "simulate":
 		err = simulateCmd(rest, stdout, stderr)
 	case "version":

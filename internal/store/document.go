@@ -742,3 +742,64 @@ func LoadOrCreateMasterKey(path string) ([]byte, error) {
 // HasMasterKey reports whether the database was opened with the master
 // key of documents: without it no document is sealed or opened.
 func (db *DB) HasMasterKey() bool { return db.masterKey != nil }
+
+// RotateMasterKey wraps every client's key again under a new master key,
+// in one audited command ("client_key.rewrap", with its reason): each
+// client's key is unwrapped with the database's master key and wrapped
+// with newKey, its fingerprint's change audited as the client's. From then
+// on the database opens its documents with newKey only, and a backup taken
+// before opens with the old key only: once every copy of the old key is
+// destroyed, a client key destroyed before the rotation can no longer be
+// recovered from any backup. It returns how many keys it wrapped again.
+// Only galenix itself (the command line) rotates.
+func (db *DB) RotateMasterKey(ctx context.Context, newKey []byte, reason string) (int, error) {
+	if err := actorOf(ctx).RequireSystem(); err != nil {
+		return 0, err
+	}
+	if strings.TrimSpace(reason) == "" {
+		return 0, errs.Field("reason", "reason.required_access")
+	}
+	if db.masterKey == nil {
+		return 0, errNoMasterKey()
+	}
+	if len(newKey) != document.KeySize {
+		return 0, errors.New("the new master key of documents must be 32 bytes")
+	}
+	n := 0
+	err := db.Write(ctx, "client_key.rewrap", reason, func(tx *Tx) error {
+		type row struct {
+			clientID string
+			wrapped  []byte
+		}
+		rows, err := collect(tx, `SELECT CAST(client_id AS TEXT), wrapped_key FROM client_keys ORDER BY client_id`, nil,
+			func(sc scanner, r *row) error { return sc.Scan(&r.clientID, &r.wrapped) })
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			k, err := document.UnwrapClientKey(db.masterKey, r.wrapped, r.clientID)
+			if err != nil {
+				// Another key wrapped it: nothing is rotated.
+				return errUnreadable(fmt.Errorf("client %s: its key does not open with the current master key: %w", r.clientID, err))
+			}
+			w, err := document.WrapClientKey(newKey, k, r.clientID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.exec(`UPDATE client_keys SET wrapped_key = ?, fingerprint = ? WHERE client_id = ?`, w, document.Fingerprint(w), r.clientID); err != nil {
+				return err
+			}
+			if err := tx.Audit([]audit.Change{{Entity: document.EntityClientKey, EntityID: r.clientID, Field: "fingerprint",
+				Old: document.Fingerprint(r.wrapped), New: document.Fingerprint(w)}}, r.clientID); err != nil {
+				return err
+			}
+		}
+		n = len(rows)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	db.masterKey = newKey
+	return n, nil
+}

@@ -300,3 +300,55 @@ func TestDocuments(t *testing.T) {
 		}
 	})
 }
+
+// TestRotateMasterKey: every client's key wrapped again under a new master
+// key, audited; the documents open with the new key and no longer with the
+// old one, which is all a backup taken before holds them under.
+func TestRotateMasterKey(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newSigEnv(t, db)
+		sys := as(identity.System)
+		docs := db.Documents()
+		var ids []string
+		for _, c := range []string{e.alpha.ID, e.beta.ID} {
+			d, err := docs.Upload(sys, document.NewDocument{ClientID: c, Category: document.Report, Title: "Report"},
+				document.File{Name: "r.txt", ContentType: "text/plain", Content: []byte("report of " + c)})
+			must(t, err)
+			ids = append(ids, d.ID)
+		}
+		fresh, err := document.NewKey()
+		must(t, err)
+		if _, err := db.RotateMasterKey(e.ctx("quinn"), fresh, "yearly rotation"); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("a person rotates: %v", err)
+		}
+		if _, err := db.RotateMasterKey(sys, fresh, ""); !errs.Is(err, errs.Invalid) {
+			t.Errorf("no reason: %v", err)
+		}
+		n, err := db.RotateMasterKey(sys, fresh, "Yearly rotation")
+		if err != nil || n != 2 {
+			t.Fatalf("rotate: %d %v", n, err)
+		}
+		for i, id := range ids {
+			if c, err := docs.Content(sys, id, 0); err != nil || !strings.HasPrefix(string(c.Body), "report of ") {
+				t.Errorf("document %d after the rotation: %v", i, err)
+			}
+		}
+		db.SetMasterKeyForTest(testMasterKey)
+		if _, err := docs.Content(sys, ids[0], 0); !errs.Is(err, errs.Conflict) {
+			t.Errorf("the old master key still opens: %v", err)
+		}
+		var rewrapped int
+		for _, en := range auditOf(t, db) {
+			if en.Command == "client_key.rewrap" && en.Field == "fingerprint" && en.Old != en.New && en.Reason == "Yearly rotation" {
+				rewrapped++
+			}
+		}
+		if rewrapped != 2 {
+			t.Errorf("%d rewraps audited, want 2", rewrapped)
+		}
+		// With the wrong current key nothing is rotated.
+		if _, err := db.RotateMasterKey(sys, fresh, "Again"); !errs.Is(err, errs.Conflict) {
+			t.Errorf("rotation with a key that opens nothing: %v", err)
+		}
+	})
+}

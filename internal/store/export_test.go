@@ -161,3 +161,7 @@ func (db *DB) WriteEvents(ctx context.Context, clientID string, n int, fail erro
 		return fail
 	})
 }
+
+// SetMasterKeyForTest replaces the master key of documents the database
+// opens its clients' keys with.
+func (db *DB) SetMasterKeyForTest(k []byte) { db.masterKey = k }
