@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -322,4 +323,82 @@ func exerciseDocuments(t *testing.T, p *prodEnv) {
 		"challenge": ch, "reason": "End of contract"}).wantError(t, http.StatusConflict, "conflict", "")
 	d.ok(t, d.call(t, "admin", "POST", "/api/v1/clients/"+p.beta.ID+"/legal-hold", map[string]any{"held": false, "reason": "Inspection closed"}),
 		http.StatusOK, "lift the hold")
+}
+
+// postMultipart sends a page's upload form: its fields and one file.
+func (b *webBrowser) postMultipart(path string, fields url.Values, name, typ string, body []byte) webPage {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k := range fields {
+		mw.WriteField(k, fields.Get(k))
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename="`+name+`"`)
+	h.Set("Content-Type", typ)
+	fw, _ := mw.CreatePart(h)
+	fw.Write(body)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.e.srv.URL+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
+}
+
+// TestDocumentPages: the upload form (a refused file stores nothing and
+// says why), the document's page and its approval signed there, another
+// client's document not found, and the administrator's end of contract:
+// the legal hold, the destruction refused under it, then signed.
+func TestDocumentPages(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	newDocEnv(t, newProdEnv(t, e, "operator"))
+	qa := e.adminBrowser(t, "qa", "en")
+	qa.get("/documents/new").has(t, http.StatusOK, "Upload a document", "20 MiB")
+	before := e.rows(t)
+	fields := url.Values{"client_id": {e.alpha.ID}, "category": {"report"}, "title": {"Stability report"}}
+	qa.postMultipart("/documents/new", fields, "Report-1.pdf", "application/pdf", []byte("<html>not a pdf</html>")).has(t, http.StatusBadRequest,
+		"is not of the type it declares", "Stability report")
+	if after := e.rows(t); !maps.Equal(after, before) {
+		t.Fatalf("a refused upload wrote: %v → %v", before, after)
+	}
+	p := qa.postMultipart("/documents/new", fields, "Report-1.pdf", "application/pdf", testPDF)
+	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/documents/") {
+		t.Fatalf("upload: %d %s", p.status, p.location)
+	}
+	docPath := strings.TrimSuffix(p.location, "?saved=1")
+	page := qa.get(docPath)
+	page.has(t, http.StatusOK, "Stability report", "Report-1.pdf", "Draft", "Approve version 1")
+	versionID := regexp.MustCompile(`name="version_id" value="([^"]+)"`).FindStringSubmatch(page.body)[1]
+	if r := qa.post(docPath+"/approve", url.Values{"version_id": {versionID}, "username": {"qa"}, "password": {"wrong password"}}); r.status != http.StatusUnauthorized {
+		t.Errorf("approval with a wrong password: %d", r.status)
+	}
+	if r := qa.post(docPath+"/approve", url.Values{"version_id": {versionID}, "username": {"qa"}, "password": {testPassword}}); r.status != http.StatusSeeOther {
+		t.Fatalf("approval: %d %s", r.status, r.text)
+	}
+	qa.get(docPath).has(t, http.StatusOK, "Approved")
+	if r := e.browserWith(t, "client-beta", testPassword, "en").get(docPath); r.status != http.StatusNotFound {
+		t.Errorf("client-beta reads alpha's document page: %d", r.status)
+	}
+
+	// Beta's end of contract, by the administrator (assigned to beta).
+	e.call(t, "qa", "POST", "/api/v1/documents?"+url.Values{"client_id": {e.beta.ID}, "category": {"protocol"}, "title": {"Protocol"},
+		"file_name": {"Protocol-1.txt"}}.Encode(), []byte("protocol"), "Content-Type", "text/plain")
+	admin := e.adminBrowser(t, "admin", "fr")
+	eoc := "/clients/" + e.beta.ID + "/end-of-contract"
+	admin.get(eoc).has(t, http.StatusOK, "Fin de contrat", "Détruire la clé du client")
+	if r := admin.post("/clients/"+e.beta.ID+"/legal-hold", url.Values{"held": {"yes"}, "reason": {"Inspection en cours"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("hold: %d %s", r.status, r.text)
+	}
+	admin.post("/clients/"+e.beta.ID+"/shred", url.Values{"username": {"admin"}, "password": {testPassword}, "reason": {"Fin du contrat"}}).has(t,
+		http.StatusConflict, "sous conservation légale")
+	if r := admin.post("/clients/"+e.beta.ID+"/legal-hold", url.Values{"held": {"no"}, "reason": {"Inspection close"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("lift: %d", r.status)
+	}
+	if r := admin.post("/clients/"+e.beta.ID+"/shred", url.Values{"username": {"admin"}, "password": {testPassword}, "reason": {"Fin du contrat"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("shred: %d %s", r.status, r.text)
+	}
+	admin.get(eoc).has(t, http.StatusOK, "Clé détruite", "documents rendus illisibles : 1")
+	if r := e.browserWith(t, "client-alpha", testPassword, "en").get("/clients/" + e.beta.ID + "/end-of-contract"); r.status != http.StatusNotFound ||
+		strings.Contains(r.body, e.beta.ID) {
+		t.Errorf("client-alpha reads beta's end of contract: %d", r.status)
+	}
 }
