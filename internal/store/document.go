@@ -690,9 +690,24 @@ func shredKey(tx *Tx, sig *esign.Signature) error {
 	if err := tx.queryRow(`SELECT code, name FROM clients WHERE id = ?`, sig.EntityID).Scan(&code, &name); err != nil {
 		return err
 	}
+	// On SQLite the page is written with the deleted row's bytes zeroed
+	// (secure_delete), not kept as free space; older copies of the page
+	// in the write-ahead log go at its next checkpoint. PostgreSQL's dead
+	// row is reclaimed by its VACUUM. Until then, as in a backup, they
+	// open only with the master key (see RotateMasterKey).
+	if tx.db.dialect == SQLite {
+		if _, err := tx.exec(`PRAGMA secure_delete = ON`); err != nil {
+			return err
+		}
+	}
 	res, err := tx.exec(`DELETE FROM client_keys WHERE client_id = ?`, sig.EntityID)
 	if err != nil {
 		return err
+	}
+	if tx.db.dialect == SQLite {
+		if _, err := tx.exec(`PRAGMA secure_delete = OFF`); err != nil {
+			return err
+		}
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err
