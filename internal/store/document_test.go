@@ -189,6 +189,25 @@ func TestDocuments(t *testing.T) {
 			t.Errorf("an altered ciphertext opened: %v", err)
 		}
 
+		// PostgreSQL's row-level security: a query without the filter
+		// still sees only the actor's clients' rows.
+		if db.Dialect() == store.Postgres {
+			for name, c := range map[string]struct {
+				ctx  context.Context
+				want map[string]int
+			}{
+				"bert":       {bert, map[string]int{"documents": 1, "document_versions": 1, "client_keys": 1}},
+				"unassigned": {unassigned, map[string]int{"documents": 0, "document_versions": 0, "client_keys": 0}},
+				"qa":         {qa, map[string]int{"documents": 2, "document_versions": 3, "client_keys": 1}},
+			} {
+				for tb, want := range c.want {
+					if got, err := db.CountUnfiltered(c.ctx, tb); err != nil || got != want {
+						t.Errorf("%s, unfiltered SELECT on %s: %d rows (%v), want %d", name, tb, got, err, want)
+					}
+				}
+			}
+		}
+
 		// The end of contract. An order's batch on the floor, not decided:
 		// its record is kept; refused, the attempt audited.
 		b := e.order(t, e.vial, 10000)
