@@ -581,13 +581,14 @@ func (tx *Tx) endOfContract(clientID string) (*document.EndOfContract, error) {
 	return e, nil
 }
 
-// EndOfContract returns what the administrator decides on.
+// EndOfContract returns what the administrator decides on: for them and
+// quality assurance (who set the legal hold), within their client scope.
 func (s *DocumentStore) EndOfContract(ctx context.Context, clientID string) (*document.EndOfContract, error) {
 	a := actorOf(ctx)
 	if err := inClientScope(a, clientID); err != nil {
 		return nil, err
 	}
-	if err := mayShred(a); err != nil {
+	if err := mayHold(a); err != nil {
 		return nil, err
 	}
 	var e *document.EndOfContract

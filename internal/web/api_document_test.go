@@ -397,6 +397,12 @@ func TestDocumentPages(t *testing.T) {
 		t.Fatalf("shred: %d %s", r.status, r.text)
 	}
 	admin.get(eoc).has(t, http.StatusOK, "Clé détruite", "documents rendus illisibles : 1")
+	// Quality assurance reads the page and sets the hold; no destruction.
+	qaPage := qa.get("/clients/" + e.alpha.ID + "/end-of-contract")
+	qaPage.has(t, http.StatusOK, "End of contract", "Place under legal hold")
+	if strings.Contains(qaPage.body, "/shred") {
+		t.Error("quality assurance is offered the destruction of the key")
+	}
 	if r := e.browserWith(t, "client-alpha", testPassword, "en").get("/clients/" + e.beta.ID + "/end-of-contract"); r.status != http.StatusNotFound ||
 		strings.Contains(r.body, e.beta.ID) {
 		t.Errorf("client-alpha reads beta's end of contract: %d", r.status)

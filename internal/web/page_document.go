@@ -80,7 +80,8 @@ type documentsPage struct {
 	Categories []document.Category
 	CanUpload  bool
 	// EndOfContract lists the clients whose end of contract the reader
-	// (an administrator) may decide.
+	// (an administrator, or quality assurance for the legal hold) may
+	// open.
 	EndOfContract []option
 }
 
@@ -104,7 +105,7 @@ func (s *Server) documentsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.CanUpload = document.MayWrite(d.Actor) == nil
-	if !d.Actor.IsClient() && d.Actor.Can(identity.PermAccountsAdmin) {
+	if !d.Actor.IsClient() && (d.Actor.Can(identity.PermAccountsAdmin) || d.Actor.Can(identity.PermQualityDecide)) {
 		d.EndOfContract = opts
 	}
 	s.render(w, r, http.StatusOK, "documents", d)
@@ -273,6 +274,9 @@ type endOfContractPage struct {
 	// destroyed now.
 	Refusal string
 	Forms   map[string]*form
+	// CanShred: the reader is an administrator (quality assurance sees
+	// the page and sets the legal hold).
+	CanShred bool
 }
 
 func (s *Server) renderEndOfContract(w http.ResponseWriter, r *http.Request, status int, failed string, f *form) {
@@ -303,6 +307,7 @@ func (s *Server) renderEndOfContract(w http.ResponseWriter, r *http.Request, sta
 	if e.Refusal != nil {
 		d.Refusal = errs.MessageOf(e.Refusal, d.Lang)
 	}
+	d.CanShred = d.Actor.Can(identity.PermAccountsAdmin)
 	s.render(w, r, status, "end_of_contract", d)
 }
 
