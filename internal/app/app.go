@@ -229,6 +229,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.DataDir == "" && m.Config.DocumentKey == store.MasterKeyFile {
 		return errors.New("a data directory is needed for the master key of documents, or name the key file (--document-key)")
 	}
+	_, statErr := os.Stat(m.Config.DocumentKey)
+	madeMaster := errors.Is(statErr, os.ErrNotExist)
 	masterKey, err := store.LoadOrCreateMasterKey(m.Config.DocumentKey)
 	if err != nil {
 		return err
@@ -243,6 +245,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.DB = db
 	if err := checkSecretKey(ctx, db, m.Config.TOTPKey, madeKey); err != nil {
+		return err
+	}
+	if err := checkMasterKey(ctx, db, m.Config.DocumentKey, madeMaster); err != nil {
 		return err
 	}
 	wireQuality(db)
@@ -546,4 +551,26 @@ func (m *Main) Close() error {
 		return m.DB.Close()
 	}
 	return nil
+}
+
+// checkMasterKey refuses to serve with a master key of documents that does
+// not open the database's clients' keys: its uploads would wrap new
+// clients' keys under another key than the site's. A key made at this
+// start for such a database is removed again, so that the site's key can
+// be copied in its place.
+func checkMasterKey(ctx context.Context, db *store.DB, path string, made bool) error {
+	wrapped, err := db.MasterKeyState(ctx)
+	if err == nil {
+		return nil
+	}
+	if !wrapped {
+		return fmt.Errorf("reading the clients' keys of documents: %w", err)
+	}
+	if made {
+		os.Remove(path)
+		return fmt.Errorf("the documents of this database are encrypted under the site's master key, and this node has none at %s: "+
+			"copy the site's key file there (docs/operations.md, \"The master key of documents\") or name it with --document-key", path)
+	}
+	return fmt.Errorf("the master key of documents %s does not open this database's clients' keys (another site's key, or a damaged file): "+
+		"give this node the site's key with --document-key: %w", path, err)
 }

@@ -819,3 +819,27 @@ func (db *DB) RotateMasterKey(ctx context.Context, newKey []byte, reason string)
 	db.masterKey = newKey
 	return n, nil
 }
+
+// MasterKeyState says whether the database holds clients' keys, and
+// whether its master key of documents opens one of them (nil: it does, or
+// there is none).
+func (db *DB) MasterKeyState(ctx context.Context) (wrapped bool, err error) {
+	var clientID string
+	var w []byte
+	err = db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
+		return tx.queryRow(`SELECT CAST(client_id AS TEXT), wrapped_key FROM client_keys ORDER BY client_id LIMIT 1`).Scan(&clientID, &w)
+	})
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if db.masterKey == nil {
+		return true, errNoMasterKey()
+	}
+	if _, err := document.UnwrapClientKey(db.masterKey, w, clientID); err != nil {
+		return true, fmt.Errorf("client %s: its key does not open with this master key: %w", clientID, err)
+	}
+	return true, nil
+}
