@@ -16,6 +16,7 @@ import (
 	"galenix/internal/backup"
 	"galenix/internal/bounds"
 	"galenix/internal/pgbackrest"
+	"galenix/internal/store"
 )
 
 // pgbackrestFlags say how galenix drives pgBackRest on PostgreSQL.
@@ -219,6 +220,10 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "OK: backup %s (made %s) restored into %s; SHA-256 checked\n    %s",
 		m.ID, m.CreatedAt.Format(time.RFC3339), *data, vout.String())
+	// No backup holds the master key of documents: the node serving the
+	// restore is given the site's.
+	fmt.Fprintf(stdout, "The master key of documents is not in backups: copy the site's %s into %s, or name it with --document-key, before serving.\n",
+		store.MasterKeyFile, *data)
 	return nil
 }
 

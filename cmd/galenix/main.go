@@ -44,6 +44,8 @@ Commands:
   cert      make a self-signed TLS certificate and key for a first install
   totp      "totp reset-lost": after the key of second-factor secrets is lost,
             remove the second factors it sealed (audited)
+  documents "documents rotate-key": wrap every client's key again under a new
+            master key of documents (audited)
   simulate  "simulate sensors": publish realistic readings of environmental sensors
             through an MQTT broker, or in bulk over HTTP (demo and load tests)
   version   print the version
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cert(rest, stdout, stderr)
 	case "totp":
 		err = totpCmd(rest, stdout, stderr)
+	case "documents":
+		err = documentsCmd(rest, stdout, stderr)
 	case "simulate":
 		err = simulateCmd(rest, stdout, stderr)
 	case "version":
@@ -202,6 +206,9 @@ func serve(args []string, stderr io.Writer) error {
 	simulateBroker := fs.String("simulate", os.Getenv("GALENIX_SIMULATE"),
 		"with --demo: publish simulated readings of the demo's sensors through the MQTT broker at this `URL`, as tcp://127.0.0.1:1883, which galenix subscribes to unless --mqtt names another (env GALENIX_SIMULATE)")
 	totpKey := totpKeyFlag(fs)
+	documentKey := fs.String("document-key", os.Getenv("GALENIX_DOCUMENT_KEY"),
+		"the site's master key of documents (`file`), which wraps each client's key; default: "+store.MasterKeyFile+
+			" in the data directory, made at first start; every node of a site holds the same; never in the database nor its backups (env GALENIX_DOCUMENT_KEY)")
 	var tlsf tlsFlags
 	tlsf.register(fs)
 	var ldapf ldapFlags
@@ -257,7 +264,7 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := app.New(app.Config{Addr: *addr, DataDir: db.data, DSN: db.dsn, Demo: *demo,
-		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey,
+		TLSCert: tlsf.cert, TLSKey: tlsf.key, LDAP: ldapCfg, AuditKey: db.keyPath(), TOTPKey: *totpKey, DocumentKey: *documentKey,
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
 		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg,
 		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret,

@@ -65,6 +65,12 @@ type Config struct {
 	// first start when missing. Empty means totp-secret.key in DataDir.
 	// Every node of a site holds the same file.
 	TOTPKey string
+	// DocumentKey is the file of the site's master key of documents
+	// (store.MasterKeyFile), which wraps each client's key; made (mode
+	// 0600) at first start when missing. Empty means document-master.key
+	// in DataDir. Every node of a site holds the same file; it is never in
+	// the database nor in its backups.
+	DocumentKey string
 	// CheckpointEvery is how often the head of the audit chain is signed.
 	CheckpointEvery time.Duration
 	// RequestTimeout bounds each request (live streams excepted): past it
@@ -149,6 +155,9 @@ func New(cfg Config, log *slog.Logger) *Main {
 	if cfg.TOTPKey == "" {
 		cfg.TOTPKey = filepath.Join(cfg.DataDir, store.SecretKeyFile)
 	}
+	if cfg.DocumentKey == "" {
+		cfg.DocumentKey = filepath.Join(cfg.DataDir, store.MasterKeyFile)
+	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
@@ -217,7 +226,17 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys, SecretKey: secretKey})
+	if m.Config.DataDir == "" && m.Config.DocumentKey == store.MasterKeyFile {
+		return errors.New("a data directory is needed for the master key of documents, or name the key file (--document-key)")
+	}
+	_, statErr := os.Stat(m.Config.DocumentKey)
+	madeMaster := errors.Is(statErr, os.ErrNotExist)
+	masterKey, err := store.LoadOrCreateMasterKey(m.Config.DocumentKey)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Config{DSN: m.Config.DSN, DataDir: m.Config.DataDir, Logger: m.Log, Serve: true, Keys: keys,
+		SecretKey: secretKey, MasterKey: masterKey})
 	if err != nil {
 		if madeKey {
 			os.Remove(m.Config.TOTPKey) // never used: the next start decides again
@@ -226,6 +245,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.DB = db
 	if err := checkSecretKey(ctx, db, m.Config.TOTPKey, madeKey); err != nil {
+		return err
+	}
+	if err := checkMasterKey(ctx, db, m.Config.DocumentKey, madeMaster); err != nil {
 		return err
 	}
 	wireQuality(db)
@@ -289,7 +311,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(),
 		Audit: db.Audit(), AuditBundles: db.Audit(), Drills: db, DB: db, EnvironmentViews: db.Environment(),
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
-		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Notices: db.Outbox(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
+		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Documents: db.Documents(), Notices: db.Outbox(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
 		Environment:    db.Environment(),
 		Readings:       m.readings,
@@ -529,4 +551,26 @@ func (m *Main) Close() error {
 		return m.DB.Close()
 	}
 	return nil
+}
+
+// checkMasterKey refuses to serve with a master key of documents that does
+// not open the database's clients' keys: its uploads would wrap new
+// clients' keys under another key than the site's. A key made at this
+// start for such a database is removed again, so that the site's key can
+// be copied in its place.
+func checkMasterKey(ctx context.Context, db *store.DB, path string, made bool) error {
+	wrapped, err := db.MasterKeyState(ctx)
+	if err == nil {
+		return nil
+	}
+	if !wrapped {
+		return fmt.Errorf("reading the clients' keys of documents: %w", err)
+	}
+	if made {
+		os.Remove(path)
+		return fmt.Errorf("the documents of this database are encrypted under the site's master key, and this node has none at %s: "+
+			"copy the site's key file there (docs/operations.md, \"The master key of documents\") or name it with --document-key", path)
+	}
+	return fmt.Errorf("the master key of documents %s does not open this database's clients' keys (another site's key, or a damaged file): "+
+		"give this node the site's key with --document-key: %w", path, err)
 }

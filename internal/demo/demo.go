@@ -44,7 +44,7 @@ var reference = func() time.Time {
 // start loads it again. On a database that already has a site it does
 // nothing and returns false.
 // after, when not nil, is called after each stage of the loading (site,
-// rooms, lines, people, clients, accounts, production, quality, environment,
+// rooms, lines, people, clients, accounts, production, quality, documents, environment,
 // drills, security), inside the
 // transaction, before the next stage begins: the server logs the progress
 // with it, and tests use it to stop a load half-way. The system loads it,
@@ -88,6 +88,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"accounts", func() error { return l.accounts(hash) }},
 			{"production", l.production},
 			{"quality", l.quality},
+			{"documents", l.documents},
 			{"environment", l.environment},
 			{"drills", l.drills},
 			{"security", l.security},

@@ -61,7 +61,7 @@ func sqliteImage(t testing.TB) (map[string][]byte, error) {
 			err = os.WriteFile(filepath.Join(dir, store.SQLiteFile), b, 0o600)
 		}
 		if err == nil {
-			err = load(store.Config{DataDir: dir})
+			err = load(store.Config{DataDir: dir, MasterKey: MasterKey})
 		}
 		if err != nil {
 			imageErr = err
@@ -93,7 +93,7 @@ func sqliteImage(t testing.TB) (map[string][]byte, error) {
 // fails if CI is set (testpg.Need).
 func DSN(t testing.TB) string {
 	t.Helper()
-	return testpg.DSNFrom(t, "demo", func(dsn string) error { return load(store.Config{DSN: dsn}) })
+	return testpg.DSNFrom(t, "demo", func(dsn string) error { return load(store.Config{DSN: dsn, MasterKey: MasterKey}) })
 }
 
 // load opens the database of cfg and loads the demo into it, then closes it.
@@ -109,3 +109,7 @@ func load(cfg store.Config) error {
 	}
 	return db.Close()
 }
+
+// MasterKey is the master key of documents the demo databases are loaded
+// with: a test opens one with it to read the demo's documents.
+var MasterKey = []byte("demo-test-master-key-of-document")

@@ -110,6 +110,12 @@ var permits = map[kindMeaning][]identity.Permission{
 	// A client's approval of a master batch record in review, when its
 	// agreement asks for it: its manager's.
 	{"master_client", Approved}: {identity.PermClientApprove},
+	// A client's document version: approved by the site's quality
+	// assurance and, for a specification, by the client's manager too.
+	{"document_version", Approved}: {identity.PermQualityDecide, identity.PermClientUsers},
+	// A client's key destroyed at the end of its contract
+	// (crypto-shredding): an administrator's signed act.
+	{"client_key", Approved}: {identity.PermAccountsAdmin},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

@@ -76,6 +76,8 @@ type DB struct {
 	passwords identity.Passwords
 	// secretKey seals the second-factor secrets (Config.SecretKey).
 	secretKey []byte
+	// masterKey wraps the clients' keys of documents (Config.MasterKey).
+	masterKey []byte
 }
 
 // Config says which database to open.
@@ -103,6 +105,11 @@ type Config struct {
 	// clear are encrypted with it. Nil: no second factor can be set up or
 	// checked (it fails closed), and clear secrets are left as they are.
 	SecretKey []byte
+	// MasterKey is the site's master key of documents (32 bytes), kept
+	// outside the database (internal/app reads it from its file): it
+	// wraps each client's key, which wraps each version's data key. Nil:
+	// no document can be uploaded or read (503).
+	MasterKey []byte
 }
 
 // DefaultPoolWait is the wait for a connection when Config names none.
@@ -118,8 +125,11 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.SecretKey != nil && len(cfg.SecretKey) != SecretKeySize {
 		return nil, fmt.Errorf("the key of second-factor secrets must be %d bytes", SecretKeySize)
 	}
+	if cfg.MasterKey != nil && len(cfg.MasterKey) != SecretKeySize {
+		return nil, fmt.Errorf("the master key of documents must be %d bytes", SecretKeySize)
+	}
 	db := &DB{log: cfg.Logger, Now: func() time.Time { return time.Now().UTC() }, poolWait: cfg.PoolWait,
-		passwords: identity.Passwords{Keys: cfg.Keys}, secretKey: cfg.SecretKey}
+		passwords: identity.Passwords{Keys: cfg.Keys}, secretKey: cfg.SecretKey, masterKey: cfg.MasterKey}
 	if db.poolWait <= 0 {
 		db.poolWait = DefaultPoolWait
 	}

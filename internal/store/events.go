@@ -3,6 +3,7 @@ package store
 import (
 	"sync"
 
+	"galenix/internal/document"
 	"galenix/internal/esign"
 	"galenix/internal/production"
 )
@@ -104,6 +105,10 @@ func (db *DB) onSigned() {
 	// An alarm's acknowledgement is a signature (meaning acknowledged)
 	// with its comment.
 	db.On(SignatureGiven, entityAlarm, func(tx *Tx, ev Event) error { return acknowledgeAlarm(tx, ev.Signature) })
+	// A client's documents: a version's approval, the client's key
+	// destroyed (store/document.go).
+	db.On(SignatureGiven, versionTable.entity, func(tx *Tx, ev Event) error { return approveVersion(tx, ev.Signature) })
+	db.On(SignatureGiven, document.EntityClientKey, func(tx *Tx, ev Event) error { return shredKey(tx, ev.Signature) })
 }
 
 // The entities whose events another context subscribes to, by the names

@@ -182,3 +182,7 @@ func (db *DB) RollupMark(ctx context.Context) (at time.Time, sensor string, seq 
 	})
 	return at.UTC(), sensor, seq, err
 }
+
+// SetMasterKeyForTest replaces the master key of documents the database
+// opens its clients' keys with.
+func (db *DB) SetMasterKeyForTest(k []byte) { db.masterKey = k }

@@ -52,9 +52,11 @@ type database struct {
 // tests of migrating itself start from an empty one (empty).
 var databases = []database{
 	{"sqlite", func(t *testing.T) store.Config {
-		return store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey}
+		return store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
 	}},
-	{"postgres", func(t *testing.T) store.Config { return store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey} }},
+	{"postgres", func(t *testing.T) store.Config {
+		return store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
+	}},
 }
 
 // empty returns the configuration of a database of d's kind with no schema
@@ -69,6 +71,9 @@ func (d database) empty(t *testing.T) store.Config {
 // testSecretKey is the key of the second-factor secrets of the test
 // databases.
 var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
+
+// testMasterKey is the master key of documents of the test databases.
+var testMasterKey = []byte("documents-master-key-0123456789a")
 
 // forEachDB runs fn, in parallel, on a fresh SQLite database and on a fresh
 // PostgreSQL database, each with its clock fixed at now.

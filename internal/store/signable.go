@@ -6,6 +6,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
+	"galenix/internal/document"
 	"galenix/internal/identity"
 	"galenix/internal/site"
 )
@@ -67,6 +68,10 @@ var signables = map[string]signable{
 	entityMasterClient: signableMasterClient,
 	// Environmental monitoring: an alarm's acknowledgement.
 	entityAlarm: signableAlarm,
+	// A client's documents: each side's approval of a version; the
+	// destruction of the client's key at the end of its contract.
+	versionTable.entity:      signableVersion,
+	document.EntityClientKey: signableClientKey,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

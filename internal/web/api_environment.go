@@ -52,13 +52,16 @@ const intakePattern = "POST /api/v1/readings"
 // ownBody reports whether the request is the bulk intake's: it reads,
 // bounds and checks its own body (invalid text included), so that a
 // malformed body is counted with the intake's refusals, not only
-// answered.
+// answered. An upload of a document reads its own body too.
 func ownBody(r *http.Request) bool {
-	return r.Method == http.MethodPost && r.URL.Path == "/api/v1/readings"
+	return r.Method == http.MethodPost && r.URL.Path == "/api/v1/readings" || isUpload(r)
 }
 
 // bodyLimit is the largest body the request's route reads.
 func bodyLimit(r *http.Request) int64 {
+	if isUpload(r) {
+		return maxUpload
+	}
 	if ownBody(r) {
 		return MaxReadingsBody
 	}

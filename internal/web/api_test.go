@@ -120,11 +120,14 @@ func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
 // databases.
 var testSecretKey = []byte("0123456789abcdef0123456789abcdef")
 
+// testMasterKey is the master key of documents of the test databases.
+var testMasterKey = []byte("documents-master-key-0123456789a")
+
 func newEnv(t *testing.T, d store.Dialect) *env {
 	t.Helper()
-	cfg := store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey}
+	cfg := store.Config{DataDir: storetest.DataDir(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey}
+		cfg = store.Config{DSN: storetest.DSN(t), SecretKey: testSecretKey, MasterKey: testMasterKey}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
@@ -207,7 +210,7 @@ func newEnv(t *testing.T, d store.Dialect) *env {
 	}
 
 	e.web = web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI, Idempotency: db.Idempotency(),
-		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Notices: db.Outbox(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
+		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Documents: db.Documents(), Notices: db.Outbox(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
 	e.srv = httptest.NewServer(checkContract(t, e.web.Handler()))
 	t.Cleanup(e.srv.Close)
 	return e

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -178,6 +179,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// Quality agreements: recorded, a deviation's notification
 		// escalated late, then met.
 		exerciseAgreements(t, prod.p)
+		// A client's documents and the end of its contract.
+		exerciseDocuments(t, prod.p)
 		// Environmental monitoring: sensors, limits, readings, an alarm.
 		sensor := exerciseEnvironment(t, e)
 		// The leader's jobs compact the readings and, past the site's
@@ -447,6 +450,13 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		if _, err := e.db.RotateAuditKey(identity.WithActor(context.Background(), identity.System),
 			key, next, "Yearly rotation"); err != nil {
 			t.Fatal(err)
+		}
+		// The master key of documents is rotated (`galenix documents
+		// rotate-key`; no API does it): every client's key wrapped again.
+		docKey := make([]byte, 32)
+		rand.Read(docKey)
+		if n, err := e.db.RotateMasterKey(identity.WithActor(context.Background(), identity.System), docKey, "Yearly rotation"); err != nil || n == 0 {
+			t.Fatalf("rotate the master key of documents: %d %v", n, err)
 		}
 
 		// The trail: every audited command has attributed entries from

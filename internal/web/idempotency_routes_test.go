@@ -91,7 +91,8 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"signatures", "signature_challenges", "products", "materials", "material_lots", "masters", "orders", "batches",
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
-	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals"}
+	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -493,5 +494,7 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 	maps.Copy(cases, agreementIdemCases(t, p))
 	// Environmental monitoring's (api_environment_test.go).
 	maps.Copy(cases, environmentIdemCases(t, e))
+	// A client's documents and the end of its contract (api_document_test.go).
+	maps.Copy(cases, documentIdemCases(t, p))
 	return cases
 }

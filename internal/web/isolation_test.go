@@ -65,9 +65,9 @@ func TestIsolation(t *testing.T) {
 }
 
 func isolation(t *testing.T, d store.Dialect) {
-	cfg := store.Config{DataDir: demotest.DataDir(t)}
+	cfg := store.Config{DataDir: demotest.DataDir(t), MasterKey: demotest.MasterKey}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: demotest.DSN(t)}
+		cfg = store.Config{DSN: demotest.DSN(t), MasterKey: demotest.MasterKey}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)
@@ -107,7 +107,7 @@ func isolation(t *testing.T, d store.Dialect) {
 	}
 
 	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI,
-		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Notices: db.Outbox(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
+		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Documents: db.Documents(), Notices: db.Outbox(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
 	srv := httptest.NewServer(checkContract(t, s.Handler()))
 	t.Cleanup(srv.Close)
 
@@ -144,6 +144,38 @@ func isolation(t *testing.T, d store.Dialect) {
 		}
 		universe[resource] = items
 		return items
+	}
+
+	// The demo's documents: a specification, a protocol and a certificate
+	// per client, some approved, so that the walk below asks for other
+	// clients' documents and their downloads.
+	if status, body := oracleAPI.get(t, "/api/v1/documents"); status != http.StatusOK {
+		t.Fatalf("documents: %d", status)
+	} else {
+		var out struct {
+			Items []struct {
+				ClientID string `json:"client_id"`
+				State    string `json:"state"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil {
+			t.Fatal(err)
+		}
+		per, approved := map[string]int{}, 0
+		for _, d := range out.Items {
+			per[d.ClientID]++
+			if d.State == "approved" {
+				approved++
+			}
+		}
+		for _, c := range clients {
+			if per[c.ID] != 3 {
+				t.Errorf("the demo's client %s has %d documents, want 3", c.Code, per[c.ID])
+			}
+		}
+		if approved != 2*len(clients) {
+			t.Errorf("%d demo documents approved, want %d", approved, 2*len(clients))
+		}
 	}
 
 	var routes []web.Route
@@ -185,6 +217,8 @@ func isolation(t *testing.T, d store.Dialect) {
 				if strings.HasPrefix(r.Path, "/api/") {
 					get = api.get
 				}
+				// A version's number: the first, which every document has.
+				r.Path = strings.ReplaceAll(r.Path, "{number}", "1")
 				params := param.FindAllString(strings.TrimSuffix(r.Path, "{$}"), -1)
 				if len(params) == 0 {
 					path := strings.TrimSuffix(r.Path, "{$}")

@@ -34,6 +34,7 @@ func TestPageWalk(t *testing.T) {
 	w := exerciseProduction(t, e)
 	exerciseLab(t, w)
 	exerciseDeviations(t, w.p)
+	exerciseDocuments(t, w.p)
 	// A deviation the batch record opened, of an exception.
 	as := identity.Assignment{AccountID: e.accounts["operator"].ID, ClientID: e.alpha.ID}
 	if err := e.db.Identity().Admin().Assign(identity.WithActor(context.Background(), identity.System), &as, ""); err != nil {

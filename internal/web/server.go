@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"galenix/internal/document"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -71,9 +72,12 @@ type Deps struct {
 	// Notices reads the last events of the reader's clients, which the
 	// client's space lists; nil: it lists none.
 	Notices NoticeSource
-	Zone    *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB      Pinger
-	Log     *slog.Logger
+	// Documents is a client's confidential documents and the end of its
+	// contract; nil: their routes answer an internal error.
+	Documents document.Service
+	Zone      *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB        Pinger
+	Log       *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -214,6 +218,8 @@ func New(d Deps) *Server {
 	s.routesAgreements()
 	s.routesPortal()
 	s.routesDeviationPages()
+	s.routesDocuments()
+	s.routesDocumentPages()
 	s.routesBackup()
 	s.routesEquipmentWork()
 	s.routesEnvironment()
