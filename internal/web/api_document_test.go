@@ -360,10 +360,24 @@ func TestDocumentPages(t *testing.T) {
 	if after := e.rows(t); !maps.Equal(after, before) {
 		t.Fatalf("a refused upload wrote: %v → %v", before, after)
 	}
+	fields.Set("idempotency_key", "upload-page-1")
 	p := qa.postMultipart("/documents/new", fields, "Report-1.pdf", "application/pdf", testPDF)
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/documents/") {
 		t.Fatalf("upload: %d %s", p.status, p.location)
 	}
+	// The form sent twice (a double tap, another boundary): one document,
+	// the second answered as the first; the key with another file: refused.
+	uploaded := e.rows(t)
+	if again := qa.postMultipart("/documents/new", fields, "Report-1.pdf", "application/pdf", testPDF); again.status != http.StatusSeeOther || again.location != p.location {
+		t.Errorf("the upload sent again: %d %s, want 303 %s", again.status, again.location, p.location)
+	}
+	if after := e.rows(t); !maps.Equal(after, uploaded) {
+		t.Errorf("the upload sent again wrote: %v → %v", uploaded, after)
+	}
+	if other := qa.postMultipart("/documents/new", fields, "Report-2.pdf", "application/pdf", testPDF); other.status != http.StatusUnprocessableEntity {
+		t.Errorf("the key sent again with another file: %d, want 422", other.status)
+	}
+	delete(fields, "idempotency_key")
 	docPath := strings.TrimSuffix(p.location, "?saved=1")
 	page := qa.get(docPath)
 	page.has(t, http.StatusOK, "Stability report", "Report-1.pdf", "Draft", "Approve version 1")

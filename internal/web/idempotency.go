@@ -6,9 +6,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"hash"
 	"io"
 	"maps"
+	"mime"
+	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,8 +155,8 @@ func (s *Server) requestKey(w http.ResponseWriter, r *http.Request, api bool) (k
 		h.Write(body)
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
 	} else {
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			return "", "", nil
+		if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); strings.HasPrefix(mt, "multipart/") {
+			return multipartKey(h, r, params["boundary"])
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		if perr := r.ParseForm(); perr != nil {
@@ -165,6 +170,54 @@ func (s *Server) requestKey(w http.ResponseWriter, r *http.Request, api bool) (k
 			return "", "", errs.E(errs.Invalid, "error.idem.key")
 		}
 		h.Write([]byte(r.PostForm.Encode()))
+	}
+	return key, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// multipartKey reads the key of a page's multipart form (an upload) and
+// hashes its parts, names and contents: a form sent twice hashes the same
+// though its boundary differs. The body, bounded as the
+// handler bounds it, is given back to the handler; a form that does not
+// parse carries no key here, and its handler answers it.
+func multipartKey(h hash.Hash, r *http.Request, boundary string) (key, sum string, err error) {
+	body, rerr := io.ReadAll(io.LimitReader(r.Body, bodyLimit(r)+1))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	if rerr != nil || boundary == "" {
+		return "", "", nil
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	sent := false
+	var parts []string
+	for {
+		part, perr := mr.NextPart()
+		if perr == io.EOF {
+			break
+		}
+		if perr != nil {
+			return "", "", nil
+		}
+		v, perr := io.ReadAll(part)
+		if perr != nil {
+			return "", "", nil
+		}
+		if part.FormName() == formFieldIdempotency {
+			key, sent = string(v), true
+			continue
+		}
+		d := sha256.Sum256(v)
+		parts = append(parts, fmt.Sprintf("%q %q %x\n", part.FormName(), part.FileName(), d))
+	}
+	// By name, as a form's values are: the same form hashes the same
+	// whatever the order its parts were sent in.
+	slices.Sort(parts)
+	for _, p := range parts {
+		h.Write([]byte(p))
+	}
+	if !sent {
+		return "", "", nil
+	}
+	if !idem.ValidKey(key) {
+		return "", "", errs.E(errs.Invalid, "error.idem.key")
 	}
 	return key, hex.EncodeToString(h.Sum(nil)), nil
 }
