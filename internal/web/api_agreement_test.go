@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -234,12 +235,23 @@ func TestPortal(t *testing.T) {
 	}
 	d.call(t, "qa", "GET", "/api/v1/portal", nil).wantError(t, http.StatusForbidden, "forbidden", "")
 
+	// The dashboard live: at once, then when QA notifies the client.
+	stream := openStream(t, d.srv.URL+"/api/v1/portal/events", d.token(t, "client-alpha"))
+	defer stream.close()
+	if first := stream.dashboard(t, 10*time.Second); len(first["due"].([]any)) != 1 {
+		t.Fatalf("the stream's first dashboard: %v", first["due"])
+	}
+	d.call(t, "qa", "GET", "/api/v1/portal/events", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+
 	// QA notifies the client: the client's space tells it, with a link
 	// to the deviation, next to the batch's moves and the deviation the
 	// record opened.
 	obs := d.call(t, "qa", "GET", "/api/v1/obligations?deviation_id="+id, nil).items(t)
 	d.ok(t, d.call(t, "qa", "POST", "/api/v1/obligations/"+obs[0]["id"].(string)+"/meet",
 		map[string]any{"message": "Déviation majeure sur votre lot : sas ouvert pendant le remplissage."}), http.StatusOK, "notify")
+	if next := stream.dashboard(t, 10*time.Second); next["due"].([]any)[0].(map[string]any)["kind"] != "summary" || len(next["notices"].([]any)) == 0 {
+		t.Errorf("the stream's dashboard after the notification: due %v, notices %v", next["due"], next["notices"])
+	}
 	got = d.ok(t, d.call(t, "client-alpha", "GET", "/api/v1/portal", nil), http.StatusOK, "the dashboard").object(t)
 	keys := map[string]string{}
 	for _, n := range got["notices"].([]any) {
@@ -267,5 +279,31 @@ func TestPortal(t *testing.T) {
 			"Latest news", "received")
 	if r := d.browserWith(t, "qa", testPassword, "fr").get("/portal"); r.status != http.StatusForbidden {
 		t.Errorf("staff's portal: status %d", r.status)
+	}
+}
+
+// dashboard waits for the stream's next event "portal" and returns its
+// dashboard.
+func (s *eventStream) dashboard(t *testing.T, within time.Duration) map[string]any {
+	t.Helper()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if ev.name != "portal" {
+				continue
+			}
+			var d map[string]any
+			if err := json.Unmarshal(ev.data, &d); err != nil {
+				t.Fatalf("event data %s: %v", ev.data, err)
+			}
+			return d
+		case <-timer.C:
+			t.Fatalf("no event portal within %s", within)
+		}
 	}
 }

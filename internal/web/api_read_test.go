@@ -69,7 +69,7 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	"/api/v1/obligations",
 	// The client's dashboard, one object (for clients alone):
 	// TestPortal reads it.
-	"/api/v1/portal",
+	"/api/v1/portal", "/api/v1/portal/events",
 	// A client's documents, none on this seed: TestDocumentsAPI reads them.
 	"/api/v1/documents"}
 

@@ -46,7 +46,7 @@ var contract = sync.OnceValues(func() (routers.Router, error) {
 
 // streamData names, for each live stream of the API, the schema of its
 // events' data (the document describes the stream as a string).
-var streamData = map[string]string{"/api/v1/batches/events": "BatchSummaryList"}
+var streamData = map[string]string{"/api/v1/batches/events": "BatchSummaryList", "/api/v1/portal/events": "PortalDashboard"}
 
 // contractDoc is the document, loaded and validated once.
 var contractDoc = sync.OnceValues(func() (*openapi3.T, error) {

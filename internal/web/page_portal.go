@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"time"
@@ -42,6 +44,47 @@ func (s *Server) routesPortal() {
 		}
 		writeJSON(w, http.StatusOK, d)
 	})
+	s.handle("GET", "/api/v1/portal/events", false, s.portalEvents)
+}
+
+// portalEvents serves the client's dashboard live (server-sent events): at
+// once, then again whenever it changes. The outbox's events of the
+// client's records (a step, a certificate, a notification, an obligation
+// met: any node) and this node's writes wake it; it reads the dashboard
+// anew and sends it only when it differs from the last sent. A member of
+// staff gets 403, as for the dashboard.
+func (s *Server) portalEvents(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	actor, _ := identity.ActorFrom(ctx)
+	watched, unwatch := s.live.watch(actor.ClientScope())
+	defer unwatch()
+	wake := s.live.wait()
+	event, key, err := s.portalEvent(r, "")
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.serveStream(w, r, s.live, watched, wake, event, key, func(_ context.Context, key string) ([]byte, string, error) {
+		return s.portalEvent(r, key)
+	})
+}
+
+// portalEvent reads the dashboard and writes it as one event "portal",
+// with the hash of its data as its key; nil when the key is unchanged.
+func (s *Server) portalEvent(r *http.Request, key string) ([]byte, string, error) {
+	d, err := s.dashboard(r)
+	if err != nil {
+		return nil, key, err
+	}
+	ev, err := sseEvent("portal", d)
+	if err != nil {
+		return nil, key, err
+	}
+	sum := sha256.Sum256(ev)
+	if k := hex.EncodeToString(sum[:]); k != key {
+		return ev, k, nil
+	}
+	return nil, key, nil
 }
 
 // dashboard reads the signed-in client's records and summarizes them; a
