@@ -4,8 +4,10 @@ import (
 	"context"
 	"time"
 
+	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/outbox"
+	"galenix/internal/portal"
 )
 
 // OutboxKeep is how long an event stays in the outbox once every durable
@@ -33,10 +35,29 @@ func (m *Main) subscribe(zone *time.Location) {
 		am := &outbox.AlarmMail{Send: m.Config.SMTP.Send, To: m.Config.AlarmMailTo, BaseURL: m.Config.PublicURL, Zone: zone}
 		d.Subscribe(outbox.Subscriber{Name: "environment.mail", Durable: true, Deliver: am.Deliver})
 	}
+	// A client's notices reach the quality contacts its agreement names,
+	// by e-mail, once, from the leading node.
+	if m.Config.SMTP.Addr != "" {
+		pm := &portal.Mail{Send: m.Config.SMTP.Send, BaseURL: m.Config.PublicURL, Recipients: m.agreementRecipients}
+		d.Subscribe(outbox.Subscriber{Name: "portal.mail", Durable: true, Deliver: pm.Deliver})
+	}
 	// This node's own commits wake the consumers at once; the others'
 	// reach them at the next poll.
 	m.DB.Outbox().OnAppend(d.Nudge)
 	m.outbox = d
+}
+
+// agreementRecipients reads the addresses a client's quality agreement
+// names for its notices; none without an agreement.
+func (m *Main) agreementRecipients(ctx context.Context, clientID string) ([]string, error) {
+	ag, err := m.DB.Agreements().Agreement(identity.WithActor(ctx, identity.System), clientID)
+	if errs.Is(err, errs.NotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ag.NotifyTo, nil
 }
 
 // pruneOutbox deletes the events older than OutboxKeep that every durable

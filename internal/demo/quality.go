@@ -76,17 +76,20 @@ func (q *qualityStage) agreements(at time.Time) error {
 		days            int
 		approves        bool
 		docs            []quality.BatchDocument
+		to              []string
 	}{
-		{"ALPHA", "AQ-ALPHA-2025-01", 24, 12, 5, false, []quality.BatchDocument{quality.DocCertificate, quality.DocDeviationSummary}},
-		{"BETA", "QAA-BETA-2025-07", 48, 24, 10, true, []quality.BatchDocument{quality.DocBatchRecord, quality.DocCertificate, quality.DocConformity}},
-		{"GAMMA", "AQ-GAMMA-2025-03", 24, 24, 5, true, []quality.BatchDocument{quality.DocCertificate, quality.DocEnvironmentReport}},
+		{"ALPHA", "AQ-ALPHA-2025-01", 24, 12, 5, false, []quality.BatchDocument{quality.DocCertificate, quality.DocDeviationSummary},
+			[]string{"assurance-qualite@alpha-pharma.example"}},
+		{"BETA", "QAA-BETA-2025-07", 48, 24, 10, true, []quality.BatchDocument{quality.DocBatchRecord, quality.DocCertificate, quality.DocConformity},
+			[]string{"qa@beta-bio.example", "qp@beta-bio.example"}},
+		{"GAMMA", "AQ-GAMMA-2025-03", 24, 24, 5, true, []quality.BatchDocument{quality.DocCertificate, quality.DocEnvironmentReport}, nil},
 	} {
 		id, err := q.id(c.code)
 		if err != nil {
 			return err
 		}
 		if _, err := q.db.Agreements().SetAgreement(q.qa, quality.Agreement{ClientID: id, Reference: c.ref, NotifyMajorHours: c.major,
-			NotifyCriticalHours: c.critical, SummaryWorkingDays: c.days, ClientApprovesMajorClosure: c.approves, BatchDocuments: c.docs}, ""); err != nil {
+			NotifyCriticalHours: c.critical, SummaryWorkingDays: c.days, ClientApprovesMajorClosure: c.approves, BatchDocuments: c.docs, NotifyTo: c.to}, ""); err != nil {
 			return fmt.Errorf("quality agreement of %s: %w", c.code, err)
 		}
 	}

@@ -74,11 +74,11 @@ func (a *AlarmMail) Deliver(ctx context.Context, ev Event) error {
 		body = append(body, text.Render(lang, "mail.alarm.body", p.Sensor, text.RenderStored(lang, p.Message), level, raised, link))
 	}
 	return a.Send(ctx, mail.Message{To: a.To, Subject: strings.Join(subject, " / "),
-		Text: strings.Join(body, "\n\n-- \n\n"), ID: fmt.Sprintf("galenix-event-%d-alarm-%s", ev.Seq, idPart(ev.EntityID))})
+		Text: strings.Join(body, "\n\n-- \n\n"), ID: fmt.Sprintf("galenix-event-%d-alarm-%s", ev.Seq, IDPart(ev.EntityID))})
 }
 
-// idPart keeps of s what a Message-ID may hold.
-func idPart(s string) string {
+// IDPart keeps of s what a Message-ID may hold.
+func IDPart(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 128 && (r == '-' || r == '.' || r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
 			return r

@@ -2,6 +2,7 @@ package quality
 
 import (
 	"context"
+	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,8 +44,13 @@ type Agreement struct {
 	// BatchDocuments are the documents the client receives for each
 	// batch.
 	BatchDocuments []BatchDocument `json:"batch_documents"`
-	Version        int             `json:"version"`
-	UpdatedAt      time.Time       `json:"updated_at"`
+	// NotifyTo are the e-mail addresses of the client's quality contacts
+	// that galenix writes to when the client is notified (a deviation's
+	// notification or summary, a certificate published, a deadline
+	// escalated): the mailbox the agreement names, not a person's account.
+	NotifyTo  []string  `json:"notify_to"`
+	Version   int       `json:"version"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // BatchDocument is a kind of document the client receives for a batch.
@@ -66,6 +72,8 @@ var BatchDocuments = []BatchDocument{DocBatchRecord, DocCertificate, DocConformi
 const (
 	MaxNotifyHours        = 7 * 24
 	MaxSummaryWorkingDays = 60
+	// MaxNotifyTo bounds the addresses an agreement names.
+	MaxNotifyTo = 10
 )
 
 // MaySetAgreement says whether the actor may record a client's quality
@@ -105,6 +113,32 @@ func (ag *Agreement) Validate() error {
 			ag.BatchDocuments = append(ag.BatchDocuments, d)
 		}
 	}
+	return ag.validateNotifyTo()
+}
+
+// validateNotifyTo checks the addresses: each a bare address
+// (qa@client.example, no name nor brackets), none twice, MaxNotifyTo at
+// most; they are kept trimmed, in the order given.
+func (ag *Agreement) validateNotifyTo() error {
+	if len(ag.NotifyTo) > MaxNotifyTo {
+		return errs.Field("notify_to", "quality.agreement.notify_to_many", MaxNotifyTo)
+	}
+	out := make([]string, 0, len(ag.NotifyTo))
+	for _, a := range ag.NotifyTo {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		parsed, err := mail.ParseAddress(a)
+		if err != nil || parsed.Name != "" || parsed.Address != a || len(a) > 254 || strings.ContainsAny(a, ",;") {
+			return errs.Field("notify_to", "quality.agreement.notify_to", a)
+		}
+		if slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, a) }) {
+			return errs.Field("notify_to", "quality.agreement.notify_to_twice", a)
+		}
+		out = append(out, a)
+	}
+	ag.NotifyTo = out
 	return nil
 }
 
@@ -140,7 +174,7 @@ func (ag *Agreement) AuditFields() []audit.Field {
 		audit.F("notify_critical_hours", strconv.Itoa(ag.NotifyCriticalHours)), audit.F("summary_working_days", strconv.Itoa(ag.SummaryWorkingDays)),
 		audit.F("client_approves_masters", strconv.FormatBool(ag.ClientApprovesMasters)),
 		audit.F("client_approves_major_closure", strconv.FormatBool(ag.ClientApprovesMajorClosure)),
-		audit.F("batch_documents", strings.Join(docs, ","))}
+		audit.F("batch_documents", strings.Join(docs, ",")), audit.F("notify_to", strings.Join(ag.NotifyTo, ","))}
 }
 
 // ObligationKind is what the site owes the client under the agreement.

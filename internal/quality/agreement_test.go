@@ -1,6 +1,8 @@
 package quality
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -23,6 +25,10 @@ func TestAgreementValidate(t *testing.T) {
 	if ag.Reference != "QA-ALPHA-2026" || len(ag.BatchDocuments) != 2 || ag.BatchDocuments[0] != DocBatchRecord {
 		t.Errorf("validated: %+v", ag)
 	}
+	ag.NotifyTo = []string{" qa@alpha.example ", "", "qp@alpha.example"}
+	if err := ag.Validate(); err != nil || !slices.Equal(ag.NotifyTo, []string{"qa@alpha.example", "qp@alpha.example"}) {
+		t.Errorf("the addresses validated: %q, %v", ag.NotifyTo, err)
+	}
 	for _, c := range []struct {
 		name, field string
 		edit        func(*Agreement)
@@ -35,6 +41,16 @@ func TestAgreementValidate(t *testing.T) {
 		{"too many days", "summary_working_days", func(a *Agreement) { a.SummaryWorkingDays = 61 }},
 		{"unknown document", "batch_documents", func(a *Agreement) { a.BatchDocuments = []BatchDocument{"recipe"} }},
 		{"document twice", "batch_documents", func(a *Agreement) { a.BatchDocuments = []BatchDocument{DocBatchRecord, DocBatchRecord} }},
+		{"not an address", "notify_to", func(a *Agreement) { a.NotifyTo = []string{"quality desk"} }},
+		{"an address with a name", "notify_to", func(a *Agreement) { a.NotifyTo = []string{"Quality <qa@alpha.example>"} }},
+		{"two addresses in one", "notify_to", func(a *Agreement) { a.NotifyTo = []string{"qa@alpha.example, qp@alpha.example"} }},
+		{"an address twice", "notify_to", func(a *Agreement) { a.NotifyTo = []string{"qa@alpha.example", "QA@alpha.example"} }},
+		{"too many addresses", "notify_to", func(a *Agreement) {
+			a.NotifyTo = nil
+			for i := range MaxNotifyTo + 1 {
+				a.NotifyTo = append(a.NotifyTo, fmt.Sprintf("qa%d@alpha.example", i))
+			}
+		}},
 	} {
 		ag := goodAgreement()
 		c.edit(&ag)

@@ -30,7 +30,7 @@ func (db *DB) Agreements() *AgreementStore { return &AgreementStore{db: db} }
 
 var (
 	agreementTable = table{"quality_agreements", "quality_agreement", []string{"client_id", "reference", "notify_major_hours",
-		"notify_critical_hours", "summary_working_days", "client_approves_masters", "client_approves_major_closure", "batch_documents", "updated_at"}}
+		"notify_critical_hours", "summary_working_days", "client_approves_masters", "client_approves_major_closure", "batch_documents", "notify_to", "updated_at"}}
 	obligationTable = table{"quality_obligations", "quality_obligation", []string{"client_id", "deviation_id", "kind", "from_at", "due_at",
 		"done_at", "message", "escalated_at"}}
 )
@@ -49,16 +49,16 @@ func agreementRow(ag *quality.Agreement) row {
 	return row{"client_id": ag.ClientID, "reference": ag.Reference, "notify_major_hours": ag.NotifyMajorHours,
 		"notify_critical_hours": ag.NotifyCriticalHours, "summary_working_days": ag.SummaryWorkingDays,
 		"client_approves_masters": ag.ClientApprovesMasters, "client_approves_major_closure": ag.ClientApprovesMajorClosure,
-		"batch_documents": strings.Join(docs, ","), "updated_at": ag.UpdatedAt}
+		"batch_documents": strings.Join(docs, ","), "notify_to": strings.Join(ag.NotifyTo, ","), "updated_at": ag.UpdatedAt}
 }
 
 const agreementCols = `id, client_id, reference, notify_major_hours, notify_critical_hours, summary_working_days,
-	client_approves_masters, client_approves_major_closure, batch_documents, updated_at, version`
+	client_approves_masters, client_approves_major_closure, batch_documents, notify_to, updated_at, version`
 
 func scanAgreement(sc scanner, r *agreementRecord) error {
-	var docs string
+	var docs, to string
 	if err := sc.Scan(&r.id, &r.ClientID, &r.Reference, &r.NotifyMajorHours, &r.NotifyCriticalHours, &r.SummaryWorkingDays,
-		&r.ClientApprovesMasters, &r.ClientApprovesMajorClosure, &docs, &r.UpdatedAt, &r.Version); err != nil {
+		&r.ClientApprovesMasters, &r.ClientApprovesMajorClosure, &docs, &to, &r.UpdatedAt, &r.Version); err != nil {
 		return err
 	}
 	r.UpdatedAt = r.UpdatedAt.UTC()
@@ -66,6 +66,12 @@ func scanAgreement(sc scanner, r *agreementRecord) error {
 	for _, d := range strings.Split(docs, ",") {
 		if d != "" {
 			r.BatchDocuments = append(r.BatchDocuments, quality.BatchDocument(d))
+		}
+	}
+	r.NotifyTo = []string{}
+	for _, a := range strings.Split(to, ",") {
+		if a != "" {
+			r.NotifyTo = append(r.NotifyTo, a)
 		}
 	}
 	return nil

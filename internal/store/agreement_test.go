@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +40,8 @@ func TestQualityAgreement(t *testing.T) {
 		sys := as(identity.System)
 
 		ag := quality.Agreement{ClientID: e.alpha.ID, Reference: "QA-ALPHA-2026", NotifyMajorHours: 48, NotifyCriticalHours: 24,
-			SummaryWorkingDays: 5, ClientApprovesMajorClosure: true, BatchDocuments: []quality.BatchDocument{quality.DocCertificate}}
+			SummaryWorkingDays: 5, ClientApprovesMajorClosure: true, BatchDocuments: []quality.BatchDocument{quality.DocCertificate},
+			NotifyTo: []string{"qa@alpha.example", "qp@alpha.example"}}
 		_, err = ags.SetAgreement(sup, ag, "")
 		wantErr(t, err, errs.Forbidden, "")
 		bad := ag
@@ -53,7 +55,7 @@ func TestQualityAgreement(t *testing.T) {
 		if got.Version != 1 {
 			t.Fatalf("agreement recorded: %+v", got)
 		}
-		if r, err := ags.Agreement(carla, e.alpha.ID); err != nil || r.NotifyCriticalHours != 24 {
+		if r, err := ags.Agreement(carla, e.alpha.ID); err != nil || r.NotifyCriticalHours != 24 || strings.Join(r.NotifyTo, " ") != "qa@alpha.example qp@alpha.example" {
 			t.Fatalf("the client reads its agreement: %+v %v", r, err)
 		}
 		if _, err := ags.Agreement(beta, e.alpha.ID); !errs.Is(err, errs.NotFound) {

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // agreementBody is a client's quality agreement as a PUT sends it.
 func agreementBody() map[string]any {
 	return map[string]any{"reference": "QA-ALPHA-2026", "notify_major_hours": 48, "notify_critical_hours": 24, "summary_working_days": 5,
-		"client_approves_masters": false, "client_approves_major_closure": true, "batch_documents": []string{"certificate_of_analysis", "batch_record"}}
+		"client_approves_masters": false, "client_approves_major_closure": true, "batch_documents": []string{"certificate_of_analysis", "batch_record"},
+		"notify_to": []string{"qa@alpha.example"}}
 }
 
 // majorDeviation reports a deviation by hand and classifies it major: the
@@ -65,7 +67,7 @@ func TestAgreementAPI(t *testing.T) {
 	d.call(t, "qa", "GET", path, nil).wantError(t, http.StatusNotFound, "not_found", "")
 	d.call(t, "supervisor", "PUT", path, agreementBody()).wantError(t, http.StatusForbidden, "forbidden", "")
 	for field, value := range map[string]any{"notify_major_hours": 0, "notify_critical_hours": 500, "summary_working_days": 61,
-		"reference": " ", "batch_documents": []string{"recipe"}} {
+		"reference": " ", "batch_documents": []string{"recipe"}, "notify_to": []string{"Quality <qa@alpha.example>"}} {
 		body := agreementBody()
 		body[field] = value
 		before := d.snapshot(t)
@@ -80,7 +82,7 @@ func TestAgreementAPI(t *testing.T) {
 		t.Errorf("ETag of the new agreement: %q", r.header.Get("ETag"))
 	}
 	got := d.ok(t, d.call(t, "client-alpha", "GET", path, nil), http.StatusOK, "the client reads it").object(t)
-	if got["notify_critical_hours"] != float64(24) || got["reference"] != "QA-ALPHA-2026" {
+	if got["notify_critical_hours"] != float64(24) || got["reference"] != "QA-ALPHA-2026" || fmt.Sprint(got["notify_to"]) != "[qa@alpha.example]" {
 		t.Errorf("the client's agreement: %v", got)
 	}
 	d.call(t, "client-alpha", "PUT", path, agreementBody()).wantError(t, http.StatusForbidden, "forbidden", "")
