@@ -168,11 +168,11 @@ type NewDocument struct {
 
 // MayWrite says whether the actor may upload documents of a client:
 // quality assurance and those who edit specifications, on the site's side;
-// the client's manager, on its own. The client's scope is checked by the
+// the client's users and manager, on its own. The client's scope is checked by the
 // store.
 func MayWrite(a identity.Actor) error {
 	if a.IsClient() {
-		return a.Require(identity.PermClientUsers)
+		return a.Require(identity.PermClientDocuments)
 	}
 	if a.Can(identity.PermQualityDecide) || a.Can(identity.PermSpecEdit) {
 		return nil
@@ -262,7 +262,7 @@ const (
 )
 
 // Approve records one side's signed approval of a draft version: the
-// site's quality assurance, or the client's manager for a specification
+// site's quality assurance, or the client (a user or its manager) for a specification
 // (whose content both parties agree). The version is approved once every
 // side it needs has signed. It reports whether it became approved.
 func Approve(a identity.Actor, cat Category, v Version, signer string, now time.Time) (*Version, bool, error) {
@@ -273,7 +273,7 @@ func Approve(a identity.Actor, cat Category, v Version, signer string, now time.
 		if cat != Specification {
 			return nil, false, errs.E(errs.Forbidden, "document.client_approves_spec_only")
 		}
-		if a.ClientID != v.ClientID || !a.Can(identity.PermClientUsers) {
+		if a.ClientID != v.ClientID || !a.Can(identity.PermClientDocuments) {
 			return nil, false, errs.E(errs.Forbidden, "document.refused.approve")
 		}
 		if v.ClientApprovedAt != nil {

@@ -133,6 +133,8 @@ func TestNewDocumentAndApproval(t *testing.T) {
 	op := identity.Actor{UserID: "op", Roles: []identity.Role{identity.RoleOperator}}
 	mgr := identity.Actor{UserID: "m", ClientID: "c1", Roles: []identity.Role{identity.RoleClientManager}}
 	usr := identity.Actor{UserID: "u", ClientID: "c1", Roles: []identity.Role{identity.RoleClientUser}}
+	// An account of the client without a role: no documents' permission.
+	bare := identity.Actor{UserID: "b", ClientID: "c1"}
 	n := NewDocument{ClientID: "c1", Category: Specification, Title: "Spec"}
 	if err := n.Check(qa); err != nil {
 		t.Fatal(err)
@@ -141,12 +143,12 @@ func TestNewDocumentAndApproval(t *testing.T) {
 		a identity.Actor
 		n NewDocument
 	}{
-		"operator":    {op, n},
-		"client user": {usr, n},
-		"category":    {qa, NewDocument{ClientID: "c1", Category: "memo", Title: "Spec"}},
-		"title":       {qa, NewDocument{ClientID: "c1", Category: Report, Title: "x"}},
-		"project":     {qa, NewDocument{ClientID: "c1", Category: Report, Title: "Report", ProjectID: "p1"}},
-		"no client":   {qa, NewDocument{Category: Report, Title: "Report"}},
+		"operator":              {op, n},
+		"client without a role": {bare, n},
+		"category":              {qa, NewDocument{ClientID: "c1", Category: "memo", Title: "Spec"}},
+		"title":                 {qa, NewDocument{ClientID: "c1", Category: Report, Title: "x"}},
+		"project":               {qa, NewDocument{ClientID: "c1", Category: Report, Title: "Report", ProjectID: "p1"}},
+		"no client":             {qa, NewDocument{Category: Report, Title: "Report"}},
 	} {
 		if err := c.n.Check(c.a); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -167,8 +169,14 @@ func TestNewDocumentAndApproval(t *testing.T) {
 	if _, _, err := Approve(qa, Specification, *v1, "QA", now); !errs.Is(err, errs.Conflict) {
 		t.Errorf("second site approval: %v", err)
 	}
-	if _, _, err := Approve(usr, Specification, *v1, "U", now); !errs.Is(err, errs.Forbidden) {
-		t.Errorf("client user approves: %v", err)
+	if _, _, err := Approve(bare, Specification, *v1, "B", now); !errs.Is(err, errs.Forbidden) {
+		t.Errorf("a client's account without a role approves: %v", err)
+	}
+	if u := (NewDocument{ClientID: "c1", Category: Protocol, Title: "Protocol"}); u.Check(usr) != nil {
+		t.Errorf("the client's user uploads: %v", u.Check(usr))
+	}
+	if v3, done, err := Approve(usr, Specification, *v1, "U", now); err != nil || !done || v3.State != Approved {
+		t.Errorf("the client's user approves the specification: %v %v", done, err)
 	}
 	other := mgr
 	other.ClientID = "c2"

@@ -112,7 +112,7 @@ var permits = map[kindMeaning][]identity.Permission{
 	{"master_client", Approved}: {identity.PermClientApprove},
 	// A client's document version: approved by the site's quality
 	// assurance and, for a specification, by the client's manager too.
-	{"document_version", Approved}: {identity.PermQualityDecide, identity.PermClientUsers},
+	{"document_version", Approved}: {identity.PermQualityDecide, identity.PermClientDocuments},
 	// A client's key destroyed at the end of its contract
 	// (crypto-shredding): an administrator's signed act.
 	{"client_key", Approved}: {identity.PermAccountsAdmin},

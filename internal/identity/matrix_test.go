@@ -47,6 +47,7 @@ var meanings = map[Permission]string{
 	PermQualityDecide:     "approve specifications and deviation assessments, close deviations and OOS investigations, check CAPA effectiveness, sign a batch's QA review",
 	PermEquipmentMaintain: "clean equipment, take it out of and back in service, renew its qualification by signature",
 	PermClientApprove:     "approve on the client laboratory's side what its quality agreement asks (a major deviation's closure), by signature",
+	PermClientDocuments:   "upload the client laboratory's documents and approve its specifications on its side, by signature",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

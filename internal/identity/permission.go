@@ -94,6 +94,10 @@ const (
 	// quality agreement asks for (the closure of a major deviation on its
 	// batches), by its manager's signature.
 	PermClientApprove Permission = "client.approve"
+	// PermClientDocuments: a client laboratory's documents on its side:
+	// upload them, and approve its specification (cahier des charges) by
+	// signature, as the site's quality assurance does on the other.
+	PermClientDocuments Permission = "client.documents"
 )
 
 // Permissions lists every permission, in display order.
@@ -101,7 +105,7 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
-	PermQualityDecide, PermEquipmentMaintain, PermClientApprove}
+	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -117,8 +121,8 @@ var grants = map[Role][]Permission{
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
-	RoleClientUser:    {PermSiteView, PermProductionView},
-	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView, PermClientApprove},
+	RoleClientUser:    {PermSiteView, PermProductionView, PermClientDocuments},
+	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView, PermClientApprove, PermClientDocuments},
 }
 
 // Grants reports whether the role holds the permission.

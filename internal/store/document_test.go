@@ -91,8 +91,8 @@ func TestDocuments(t *testing.T) {
 					document.File{Name: "r.pdf", ContentType: "application/pdf", Content: pdfBody})
 				return err
 			},
-			"client user": func() error {
-				_, err := docs.Upload(carla, document.NewDocument{Category: document.Report, Title: "Report"},
+			"client's account without a role": func() error {
+				_, err := docs.Upload(as(identity.Actor{UserID: "ux", Username: "ux", SessionID: "session-ux", ClientID: e.alpha.ID}), document.NewDocument{Category: document.Report, Title: "Report"},
 					document.File{Name: "r.pdf", ContentType: "application/pdf", Content: pdfBody})
 				return err
 			},
@@ -143,8 +143,8 @@ func TestDocuments(t *testing.T) {
 		if d, _ := docs.Document(qa, spec.ID); d.State != document.Draft || d.Versions[0].SiteApprovedAt == nil {
 			t.Fatalf("after QA: %+v", d)
 		}
-		if _, err := sign(carla, "carla", document.EntityVersion, spec.Versions[0].ID, ""); err == nil {
-			t.Error("a client's user approved")
+		if _, err := sign(bert, "bert", document.EntityVersion, spec.Versions[0].ID, ""); err == nil {
+			t.Error("another client's user approved")
 		}
 		if _, err := sign(manager, "manon", document.EntityVersion, spec.Versions[0].ID, ""); err != nil {
 			t.Fatalf("the client's manager approves: %v", err)

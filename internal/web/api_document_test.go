@@ -110,7 +110,7 @@ func TestDocumentsAPI(t *testing.T) {
 	d.rawUpload(t, "qa", "/api/v1/documents", fields, "text/plain", bytes.Repeat([]byte("a"), document.MaxSize+1)).wantError(t, http.StatusRequestEntityTooLarge, "too_large", "file")
 	d.multipartUpload(t, "qa", "/api/v1/documents", fields, "big.txt", "text/plain", bytes.Repeat([]byte("a"), document.MaxSize+2<<20)).wantError(t, http.StatusRequestEntityTooLarge, "too_large", "file")
 	d.rawUpload(t, "operator", "/api/v1/documents", fields, "application/pdf", testPDF).wantError(t, http.StatusForbidden, "forbidden", "")
-	d.rawUpload(t, "client-alpha", "/api/v1/documents", fields, "application/pdf", testPDF).wantError(t, http.StatusForbidden, "forbidden", "")
+	d.rawUpload(t, "client-beta", "/api/v1/documents", fields, "application/pdf", testPDF).wantError(t, http.StatusBadRequest, "invalid", "client_id")
 	if after := e.rows(t); !maps.Equal(after, before) {
 		t.Fatalf("refused uploads wrote: %v → %v", before, after)
 	}
@@ -155,9 +155,9 @@ func TestDocumentsAPI(t *testing.T) {
 	if st := d.call(t, "qa", "GET", "/api/v1/documents/"+specID, nil).object(t)["state"]; st != "draft" {
 		t.Errorf("after QA alone: %v", st)
 	}
-	if r := d.call(t, "client-alpha", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "document_version", "entity_id": v1ID,
-		"meaning": "approved"}); r.status != http.StatusForbidden {
-		t.Errorf("a client's user approves: %d %s", r.status, r.body)
+	if r := d.call(t, "client-beta", "POST", "/api/v1/signatures/challenge", map[string]string{"entity": "document_version", "entity_id": v1ID,
+		"meaning": "approved"}); r.status != http.StatusNotFound {
+		t.Errorf("another client's user approves: %d %s", r.status, r.body)
 	}
 	d.ok(t, d.sign(t, "client-boss", "document_version", v1ID, "approved"), http.StatusCreated, "the client approves")
 	v2body := []byte("%PDF-1.7\n% v2\n")
@@ -168,7 +168,7 @@ func TestDocumentsAPI(t *testing.T) {
 		t.Fatalf("versions: %v", vs)
 	}
 	d.ok(t, d.sign(t, "qa", "document_version", vs[0]["id"].(string), "approved"), http.StatusCreated, "QA approves v2")
-	d.ok(t, d.sign(t, "client-boss", "document_version", vs[0]["id"].(string), "approved"), http.StatusCreated, "the client approves v2")
+	d.ok(t, d.sign(t, "client-alpha", "document_version", vs[0]["id"].(string), "approved"), http.StatusCreated, "the client's user approves v2")
 	vs = d.call(t, "qa", "GET", "/api/v1/documents/"+specID+"/versions", nil).items(t)
 	if vs[0]["state"] != "approved" || vs[1]["state"] != "superseded" {
 		t.Errorf("after v2's approval: %v", vs)

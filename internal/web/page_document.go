@@ -209,7 +209,7 @@ func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, status i
 		v := doc.Versions[0]
 		d.Draft = &v
 		if a.IsClient() {
-			d.CanApprove = doc.Category == document.Specification && a.Can(identity.PermClientUsers) && v.ClientApprovedAt == nil
+			d.CanApprove = doc.Category == document.Specification && a.Can(identity.PermClientDocuments) && v.ClientApprovedAt == nil
 		} else {
 			d.CanApprove = a.Can(identity.PermQualityDecide) && v.SiteApprovedAt == nil
 		}
