@@ -48,6 +48,8 @@ var meanings = map[Permission]string{
 	PermEquipmentMaintain: "clean equipment, take it out of and back in service, renew its qualification by signature",
 	PermClientApprove:     "approve on the client laboratory's side what its quality agreement asks (a major deviation's closure), by signature",
 	PermClientDocuments:   "upload the client laboratory's documents and approve its specifications on its side, by signature",
+	PermProjectEdit:       "open a client's project with the site, move its phase, set its milestones and objectives",
+	PermProjectWork:       "take part in a client's project on either side: record decisions, tasks and messages, move tasks",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per

@@ -98,6 +98,12 @@ const (
 	// upload them, and approve its specification (cahier des charges) by
 	// signature, as the site's quality assurance does on the other.
 	PermClientDocuments Permission = "client.documents"
+	// PermProjectEdit: open a client's project with the site, move its
+	// phase, set its milestones and objectives (the site's project leads).
+	PermProjectEdit Permission = "project.edit"
+	// PermProjectWork: take part in a client's project, on either side:
+	// record decisions, tasks and messages, move tasks.
+	PermProjectWork Permission = "project.work"
 )
 
 // Permissions lists every permission, in display order.
@@ -105,7 +111,7 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
-	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments}
+	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments, PermProjectEdit, PermProjectWork}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -115,14 +121,14 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 var grants = map[Role][]Permission{
 	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork}, staffView...),
 	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance, PermEquipmentMaintain}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork}, staffView...),
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
-	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit}, staffView...),
+	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit, PermProjectWork}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
-	RoleClientUser:    {PermSiteView, PermProductionView, PermClientDocuments},
-	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView, PermClientApprove, PermClientDocuments},
+	RoleClientUser:    {PermSiteView, PermProductionView, PermClientDocuments, PermProjectWork},
+	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView, PermClientApprove, PermClientDocuments, PermProjectWork},
 }
 
 // Grants reports whether the role holds the permission.

@@ -47,6 +47,12 @@ const (
 	ClientNotified = "quality.client.notified"
 	// ObligationEscalated: such an obligation is late, escalated.
 	ObligationEscalated = "quality.obligation.escalated"
+	// ProjectChanged: a client's project moved to its next phase.
+	ProjectChanged = "project.changed"
+	// ProjectEntryAdded: a milestone, objective, decision, task or
+	// message was recorded in a client's project (its kind and side in
+	// the payload).
+	ProjectEntryAdded = "project.entry.added"
 )
 
 // Event is one thing a committed command did.

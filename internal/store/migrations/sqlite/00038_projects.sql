@@ -1,0 +1,41 @@
+-- +goose Up
+-- A client laboratory's partnership projects with the site (project.Project):
+-- from feasibility to commercial supply.
+CREATE TABLE projects (
+    id         TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES clients(id),
+    code       TEXT NOT NULL UNIQUE,
+    title      TEXT NOT NULL,
+    phase      TEXT NOT NULL,
+    summary    TEXT NOT NULL DEFAULT '',
+    target_on  DATE,
+    created_at TIMESTAMP NOT NULL,
+    version    INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX projects_client ON projects(client_id, code);
+
+-- A project's milestones, objectives, decisions, tasks and messages
+-- (project.Entry): decisions and messages are never changed; the others
+-- move through their states, at the version read.
+CREATE TABLE project_entries (
+    id          TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL REFERENCES projects(id),
+    client_id   TEXT NOT NULL REFERENCES clients(id),
+    kind        TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    body        TEXT NOT NULL DEFAULT '',
+    side        TEXT NOT NULL,
+    owner       TEXT NOT NULL DEFAULT '',
+    due_on      DATE,
+    state       TEXT NOT NULL,
+    author_id   TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    created_at  TIMESTAMP NOT NULL,
+    closed_at   TIMESTAMP,
+    version     INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX project_entries_project ON project_entries(project_id, created_at);
+CREATE INDEX project_entries_open_tasks ON project_entries(client_id, kind, state);
+
+-- +goose Down
+SELECT 'released migrations are never rolled back';
