@@ -134,6 +134,9 @@ const (
 // Kinds lists them.
 var Kinds = []Kind{KindMilestone, KindObjective, KindDecision, KindTask, KindMessage}
 
+// Index is the kind's rank in Kinds, -1 when unknown.
+func (k Kind) Index() int { return slices.Index(Kinds, k) }
+
 // Side is the party an entry speaks for or belongs to.
 type Side string
 
@@ -228,7 +231,7 @@ func (e *Entry) Validate(a identity.Actor) error {
 	if err := text("owner", e.Owner, 0, 100); err != nil {
 		return err
 	}
-	if !slices.Contains(Kinds, e.Kind) {
+	if e.Kind.Index() < 0 {
 		return errs.Field("kind", "project.kind", string(e.Kind))
 	}
 	if err := MayRecord(a, e.Kind); err != nil {

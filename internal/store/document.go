@@ -254,6 +254,12 @@ func (s *DocumentStore) Upload(ctx context.Context, n document.NewDocument, f do
 		if _, err := uuid.Parse(n.ClientID); err != nil || !tx.actor.ClientScope().Has(n.ClientID) {
 			return errs.Field("client_id", "store.no_such_client")
 		}
+		if n.ProjectID != "" {
+			// A project of the document's client, in the actor's scope.
+			if p, err := tx.project(n.ProjectID); err != nil || p.ClientID != n.ClientID {
+				return errs.Field("project_id", "store.no_such_project")
+			}
+		}
 		d = &document.Document{ID: NewID(), ClientID: n.ClientID, ProjectID: n.ProjectID, Category: n.Category, Title: n.Title, CreatedAt: tx.now}
 		if err := createClientRecord(tx, documentTable, d.ID, d.ClientID, d, row{"client_id": d.ClientID, "project_id": nullable(d.ProjectID),
 			"category": string(d.Category), "title": d.Title, "created_by": actorName(tx.actor), "created_at": tx.now}); err != nil {

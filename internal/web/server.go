@@ -8,6 +8,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"galenix/internal/document"
+	"galenix/internal/project"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -75,9 +76,12 @@ type Deps struct {
 	// Documents is a client's confidential documents and the end of its
 	// contract; nil: their routes answer an internal error.
 	Documents document.Service
-	Zone      *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
-	DB        Pinger
-	Log       *slog.Logger
+	// Projects is the clients' partnership projects; nil: their routes
+	// answer an internal error.
+	Projects project.Service
+	Zone     *time.Location // the site's time zone (app reads it from the site); nil: site.DefaultTimezone
+	DB       Pinger
+	Log      *slog.Logger
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	// Secure marks cookies Secure (when served over TLS).
@@ -219,6 +223,8 @@ func New(d Deps) *Server {
 	s.routesPortal()
 	s.routesDeviationPages()
 	s.routesDocuments()
+	s.routesProjects()
+	s.routesProjectPages()
 	s.routesDocumentPages()
 	s.routesBackup()
 	s.routesEquipmentWork()
