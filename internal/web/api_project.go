@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -40,6 +41,13 @@ type apiEntry struct {
 type apiProjectView struct {
 	project.Project
 	Entries []apiEntry `json:"entries"`
+}
+
+// projectPut is a project's PUT: the project as GET answers it, whose
+// entries are left as they are (they change by their own routes).
+type projectPut struct {
+	project.Project
+	Entries json.RawMessage `json:"entries,omitempty"`
 }
 
 func (s *Server) entryAnswer(e project.Entry, now time.Time) apiEntry {
@@ -91,13 +99,14 @@ func (s *Server) routesProjects() {
 		}
 		return out, nil
 	}))
-	s.handle("PUT", "/api/v1/projects/{id}", false, update(s, func(p *project.Project, id string) { p.ID = id },
-		func(ctx context.Context, p *project.Project, reason string) error {
+	s.handle("PUT", "/api/v1/projects/{id}", false, update(s, func(p *projectPut, id string) { p.ID = id },
+		func(ctx context.Context, p *projectPut, reason string) error {
+			p.Entries = nil // as GET answered them: not changed here
 			svc, err := s.projects()
 			if err != nil {
 				return err
 			}
-			return svc.UpdateProject(ctx, p, reason)
+			return svc.UpdateProject(ctx, &p.Project, reason)
 		}))
 	s.handle("POST", "/api/v1/projects/{id}/entries", false, func(w http.ResponseWriter, r *http.Request) {
 		var e project.Entry

@@ -71,7 +71,10 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// TestPortal reads it.
 	"/api/v1/portal", "/api/v1/portal/events",
 	// A client's documents, none on this seed: TestDocumentsAPI reads them.
-	"/api/v1/documents"}
+	"/api/v1/documents",
+	// The clients' projects and their workload, none on this seed:
+	// TestProjectsAPI reads them.
+	"/api/v1/projects", "/api/v1/projects/workload"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

@@ -181,6 +181,9 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		exerciseAgreements(t, prod.p)
 		// A client's documents and the end of its contract.
 		exerciseDocuments(t, prod.p)
+		// A client's project: opened, both sides' entries, a task moved,
+		// the next phase.
+		projectID := exerciseProjects(t, prod.p)
 		// Environmental monitoring: sensors, limits, readings, an alarm.
 		sensor := exerciseEnvironment(t, e)
 		// The leader's jobs compact the readings and, past the site's
@@ -221,6 +224,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/sensors/{id}":           {id: sensor, field: "name", value: "Renamed sensor"},
 			"/api/v1/sensors/{id}/limits":    {id: sensor, field: "delay_s", value: 30},
 			"/api/v1/clients/{id}/agreement": {id: e.alpha.ID, field: "notify_major_hours", value: 36, who: "qa"},
+			"/api/v1/projects/{id}":          {id: projectID, field: "title", value: "Renamed project", who: "qa"},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

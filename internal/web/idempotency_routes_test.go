@@ -92,7 +92,7 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
-	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings"}
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -492,6 +492,8 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 	maps.Copy(cases, deviationIdemCases(t, p))
 	// Quality agreements (api_agreement_test.go).
 	maps.Copy(cases, agreementIdemCases(t, p))
+	// Projects (api_project_test.go).
+	maps.Copy(cases, projectIdemCases(t, p))
 	// Environmental monitoring's (api_environment_test.go).
 	maps.Copy(cases, environmentIdemCases(t, e))
 	// A client's documents and the end of its contract (api_document_test.go).

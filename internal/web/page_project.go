@@ -158,7 +158,9 @@ func (p projectPage) Plan() []planSection {
 }
 
 // Sides are the two sides a task may belong to.
-func (p projectPage) Sides() []project.Side { return []project.Side{project.SiteSide, project.ClientSide} }
+func (p projectPage) Sides() []project.Side {
+	return []project.Side{project.SiteSide, project.ClientSide}
+}
 
 // moveView is what an entry's state form needs.
 type moveView struct {

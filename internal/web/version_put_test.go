@@ -100,6 +100,7 @@ func TestVersionedPUT(t *testing.T) {
 		if r := e.call(t, "qa", "PUT", "/api/v1/clients/"+e.alpha.ID+"/agreement", agreementBody()); r.status != http.StatusOK {
 			t.Fatalf("record an agreement: %d %s", r.status, r.body)
 		}
+		projectID := p.created(t, "qa", "/api/v1/projects", projectBody(e.alpha.ID, "PRJ-VER-01"))
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
@@ -121,6 +122,7 @@ func TestVersionedPUT(t *testing.T) {
 			"/api/v1/policy":                 {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
 			"/api/v1/sensors/{id}":           {id: sensor, field: "name"},
 			"/api/v1/clients/{id}/agreement": {id: e.alpha.ID, field: "reference", who: "qa"},
+			"/api/v1/projects/{id}":          {id: projectID, field: "title", who: "qa"},
 		}
 		cases["/api/v1/sensors/{id}/limits"] = struct {
 			id, field, who string
