@@ -88,6 +88,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"accounts", func() error { return l.accounts(hash) }},
 			{"production", l.production},
 			{"quality", l.quality},
+			{"projects", l.projects},
 			{"documents", l.documents},
 			{"environment", l.environment},
 			{"drills", l.drills},

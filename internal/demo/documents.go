@@ -55,7 +55,13 @@ func (l *loader) documents() error {
 			{document.Certificate, "Certificat d'analyse de référence — " + c.Code, "certificat-analyse.pdf", document.TypePDF,
 				minimalPDF("Certificat d'analyse " + c.Code), true},
 		} {
-			doc, err := docs.Upload(qa, document.NewDocument{ClientID: id, Category: d.category, Title: d.title},
+			// The specification and the protocol are those of the
+			// client's first project.
+			var projectID string
+			if d.category != document.Certificate {
+				projectID = l.codes["PRJ-"+c.Code+"-01"]
+			}
+			doc, err := docs.Upload(qa, document.NewDocument{ClientID: id, ProjectID: projectID, Category: d.category, Title: d.title},
 				document.File{Name: d.file, ContentType: d.contentType, Content: []byte(d.body)})
 			if err != nil {
 				return fmt.Errorf("document %q of %s: %w", d.title, c.Code, err)

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"galenix/internal/document"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/project"
 	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
@@ -477,5 +479,52 @@ func TestAgreementDemo(t *testing.T) {
 	}
 	if states["notify/late"] != 1 || states["notify/met"] < 3 || states["summary/met"] < 2 {
 		t.Errorf("the demo's obligations by kind and state: %v; want one notification late, the others met", states)
+	}
+}
+
+// TestProjectDemo: every demo client has one or two projects, in
+// different phases, with decisions of both sides, tasks of both sides
+// (one late), messages; the first project holds the client's
+// specification.
+func TestProjectDemo(t *testing.T) {
+	db := loadedSQLite(t)
+	ctx := identity.WithActor(context.Background(), identity.System)
+	ps, err := db.Projects().Projects(ctx, project.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byClient, phases := map[string]int{}, map[project.Phase]bool{}
+	count := map[string]int{}
+	late := 0
+	for _, p := range ps {
+		byClient[p.ClientID]++
+		phases[p.Phase] = true
+		v, err := db.Projects().Project(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range v.Entries {
+			count[string(e.Kind)+"/"+string(e.Side)]++
+			if e.Overdue(db.Now(), time.UTC) {
+				late++
+			}
+		}
+	}
+	if len(byClient) != 3 || len(phases) < 3 {
+		t.Errorf("projects by client %v, phases %v: want every client's, three phases at least", byClient, phases)
+	}
+	for _, k := range []string{"decision/site", "decision/client", "task/site", "task/client", "message/site", "message/client", "milestone/site", "objective/site"} {
+		if count[k] == 0 {
+			t.Errorf("no %s in the demo's projects: %v", k, count)
+		}
+	}
+	if late == 0 {
+		t.Error("no late task in the demo's projects")
+	}
+	if db.HasMasterKey() {
+		docs, err := db.Documents().Documents(ctx, document.Filter{ProjectID: ps[0].ID})
+		if err != nil || len(docs) == 0 {
+			t.Errorf("the first project's documents: %v %v", docs, err)
+		}
 	}
 }

@@ -124,6 +124,11 @@ func (l *loader) person(username string) (identity.Actor, error) {
 			return identity.Actor{}, err
 		}
 		act := identity.Actor{UserID: id, Username: username, Name: a.name, Roles: []identity.Role{a.role}}
+		if a.client != "" {
+			if act.ClientID, err = l.id(a.client); err != nil {
+				return identity.Actor{}, err
+			}
+		}
 		for _, c := range a.assigned {
 			cid, err := l.id(c)
 			if err != nil {
