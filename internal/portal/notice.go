@@ -15,15 +15,15 @@ import (
 
 // NoticeTopics are the events a client is told of.
 var NoticeTopics = []string{outbox.BatchMoved, outbox.DeviationOpened, outbox.CertificatePublished, outbox.ClientNotified,
-	outbox.ObligationEscalated}
+	outbox.ObligationEscalated, outbox.ProjectChanged, outbox.ProjectEntryAdded}
 
 // Notice is one thing the client is told.
 type Notice struct {
 	Seq int64     `json:"seq"`
 	At  time.Time `json:"at"`
 	// Key is the catalogue key of its words, Args their parameters; a
-	// parameter written "state:<s>" is a batch's state, rendered as its
-	// label.
+	// parameter written "state:<s>" is a batch's state, "phase:<p>" a
+	// project's phase, rendered as its label.
 	Key  string   `json:"key"`
 	Args []string `json:"args"`
 	// Href is the page of the record.
@@ -37,6 +37,15 @@ var obligationNotices = map[[2]string][2]string{
 	{outbox.ClientNotified, "summary"}:      {"notice.client_notified.summary", "notice.client_notified.summary.no_lot"},
 	{outbox.ObligationEscalated, "notify"}:  {"notice.obligation_escalated.notify", "notice.obligation_escalated.notify.no_lot"},
 	{outbox.ObligationEscalated, "summary"}: {"notice.obligation_escalated.summary", "notice.obligation_escalated.summary.no_lot"},
+}
+
+// projectNotices are the words of an entry recorded in a project, by kind
+// and side.
+var projectNotices = map[[2]string]string{
+	{"decision", "site"}: "notice.project.decision.site", {"decision", "client"}: "notice.project.decision.client",
+	{"message", "site"}: "notice.project.message.site", {"message", "client"}: "notice.project.message.client",
+	{"task", "site"}: "notice.project.task.site", {"task", "client"}: "notice.project.task.client",
+	{"milestone", "site"}: "notice.project.milestone", {"objective", "site"}: "notice.project.objective",
 }
 
 // Notices turns events into notices, in the order given; an event of
@@ -58,6 +67,14 @@ func Notices(events []outbox.Event) []Notice {
 			n.Key, n.Args, n.Href = "notice.deviation_opened", []string{str("code")}, "/deviations/"+ev.EntityID
 		case outbox.CertificatePublished:
 			n.Key, n.Args, n.Href = "notice.certificate_published", []string{lot}, "/certificates"
+		case outbox.ProjectChanged:
+			n.Key, n.Args, n.Href = "notice.project_changed", []string{str("code"), "phase:" + str("phase")}, "/projects/"+ev.EntityID
+		case outbox.ProjectEntryAdded:
+			key, ok := projectNotices[[2]string{str("kind"), str("side")}]
+			if !ok {
+				continue
+			}
+			n.Key, n.Args, n.Href = key, []string{str("code")}, "/projects/"+str("project_id")
 		case outbox.ClientNotified, outbox.ObligationEscalated:
 			keys, ok := obligationNotices[[2]string{ev.Topic, str("kind")}]
 			if !ok {

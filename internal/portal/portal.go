@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"galenix/internal/production"
+	"galenix/internal/project"
 	"galenix/internal/quality"
 )
 
@@ -81,12 +82,15 @@ type Dashboard struct {
 	Late int                      `json:"late"`
 	// Notices are the last things the client was told, newest first.
 	Notices []Notice `json:"notices"`
+	// Projects are the client's projects with the site.
+	Projects []ProjectItem `json:"projects"`
 }
 
 // Summarize makes the dashboard of a client's orders, batches and
 // obligations at now. The caller passes only the client's own records.
 func Summarize(orders []production.Order, batches []production.Batch, obligations []quality.ObligationItem, now time.Time) Dashboard {
-	d := Dashboard{Phases: map[Phase]int{}, Live: []production.Batch{}, Volumes: []Volume{}, Due: []quality.ObligationItem{}, Notices: []Notice{}}
+	d := Dashboard{Phases: map[Phase]int{}, Live: []production.Batch{}, Volumes: []Volume{}, Due: []quality.ObligationItem{}, Notices: []Notice{},
+		Projects: []ProjectItem{}}
 	for _, p := range Phases {
 		d.Phases[p] = 0
 	}
@@ -152,4 +156,43 @@ func progress(b production.Batch) float64 {
 		return 0
 	}
 	return float64(b.StepsDone) / float64(b.StepsTotal)
+}
+
+// ProjectItem is one of the client's projects as its space shows it.
+type ProjectItem struct {
+	ID       string        `json:"id"`
+	Code     string        `json:"code"`
+	Title    string        `json:"title"`
+	Phase    project.Phase `json:"phase"`
+	TargetOn *time.Time    `json:"target_on,omitempty"`
+	// OpenTasks counts the tasks not done, of both sides; YourTasks those
+	// of the client's side; Overdue those past their due date.
+	OpenTasks int `json:"open_tasks"`
+	YourTasks int `json:"your_tasks"`
+	Overdue   int `json:"overdue"`
+}
+
+// Projects summarizes the client's projects with their open tasks, at now
+// in the site's zone. The caller passes only the client's own records.
+func Projects(ps []project.Project, openTasks []project.Entry, now time.Time, zone *time.Location) []ProjectItem {
+	out := make([]ProjectItem, len(ps))
+	at := map[string]int{}
+	for i, p := range ps {
+		out[i] = ProjectItem{ID: p.ID, Code: p.Code, Title: p.Title, Phase: p.Phase, TargetOn: p.TargetOn}
+		at[p.ID] = i
+	}
+	for _, e := range openTasks {
+		i, ok := at[e.ProjectID]
+		if !ok {
+			continue
+		}
+		out[i].OpenTasks++
+		if e.Side == project.ClientSide {
+			out[i].YourTasks++
+		}
+		if e.Overdue(now, zone) {
+			out[i].Overdue++
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"galenix/internal/production"
+	"galenix/internal/project"
 	"galenix/internal/quality"
 )
 
@@ -90,10 +91,14 @@ func TestNotices(t *testing.T) {
 		ev(4, outbox.SignatureGiven, "s1", `{"meaning":"approved"}`),
 		ev(3, outbox.BatchMoved, "b2", `not json`),
 		ev(2, outbox.ClientNotified, "o3", `{"kind":"other"}`),
+		ev(1, outbox.ProjectChanged, "p1", `{"code":"PRJ-A-01","phase":"formulation"}`),
+		ev(1, outbox.ProjectEntryAdded, "e1", `{"code":"PRJ-A-01","project_id":"p1","kind":"decision","side":"client"}`),
+		ev(1, outbox.ProjectEntryAdded, "e2", `{"code":"PRJ-A-01","project_id":"p1","kind":"milestone","side":"client"}`),
 	})
 	want := []struct{ key, href string }{
 		{"notice.batch_moved", "/batches/b1"}, {"notice.deviation_opened", "/deviations/d1"}, {"notice.certificate_published", "/certificates"},
 		{"notice.client_notified.notify", "/deviations/d1"}, {"notice.obligation_escalated.summary.no_lot", "/deviations/d1"},
+		{"notice.project_changed", "/projects/p1"}, {"notice.project.decision.client", "/projects/p1"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("notices: %+v", got)
@@ -105,5 +110,26 @@ func TestNotices(t *testing.T) {
 	}
 	if got[0].Args[0] != "L2603-0001" || got[0].Args[1] != "state:completed" {
 		t.Errorf("a batch moved: %v", got[0].Args)
+	}
+	if got[5].Args[0] != "PRJ-A-01" || got[5].Args[1] != "phase:formulation" {
+		t.Errorf("a project moved: %v", got[5].Args)
+	}
+}
+
+// TestProjects: the client's projects with their open tasks counted, the
+// client's side's and the overdue ones apart; a task of another project
+// is left out.
+func TestProjects(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	day := func(d int) *time.Time { t := time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC); return &t }
+	ps := []project.Project{{ID: "p1", Code: "PRJ-A-01", Title: "Suspension", Phase: project.TechTransfer}, {ID: "p2", Code: "PRJ-A-02", Title: "Tablet"}}
+	tasks := []project.Entry{
+		{ProjectID: "p1", Kind: project.KindTask, Side: project.ClientSide, State: project.Todo, DueOn: day(1)},
+		{ProjectID: "p1", Kind: project.KindTask, Side: project.SiteSide, State: project.Doing, DueOn: day(20)},
+		{ProjectID: "p9", Kind: project.KindTask, Side: project.SiteSide, State: project.Todo, DueOn: day(1)},
+	}
+	got := Projects(ps, tasks, now, time.UTC)
+	if len(got) != 2 || got[0].OpenTasks != 2 || got[0].YourTasks != 1 || got[0].Overdue != 1 || got[1].OpenTasks != 0 || got[0].Phase != project.TechTransfer {
+		t.Errorf("projects: %+v", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"galenix/internal/outbox"
 	"galenix/internal/portal"
 	"galenix/internal/production"
+	"galenix/internal/project"
 	"galenix/internal/quality"
 	"galenix/internal/text"
 )
@@ -110,6 +111,17 @@ func (s *Server) dashboard(r *http.Request) (*portal.Dashboard, error) {
 		}
 	}
 	d := portal.Summarize(orders, batches, obs, time.Now())
+	if s.Projects != nil {
+		ps, err := s.Projects.Projects(ctx, project.Filter{})
+		if err != nil {
+			return nil, err
+		}
+		tasks, err := s.Projects.OpenTasks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d.Projects = portal.Projects(ps, tasks, time.Now(), s.zone())
+	}
 	if s.Notices != nil {
 		evs, err := s.Notices.Recent(ctx, portal.NoticeTopics, portalNotices)
 		if err != nil {
@@ -134,6 +146,8 @@ func (p portalPage) Notice(n portal.Notice) string {
 	for i, a := range n.Args {
 		if st, ok := strings.CutPrefix(a, "state:"); ok {
 			a = text.Render(p.Lang, "batchstate."+st)
+		} else if ph, ok := strings.CutPrefix(a, "phase:"); ok {
+			a = text.Render(p.Lang, "projphase."+ph)
 		}
 		args[i] = a
 	}
