@@ -89,6 +89,11 @@ func TestProjectsAPI(t *testing.T) {
 		t.Errorf("client-beta lists %d projects", n)
 	}
 	p.call(t, "client-alpha", "GET", "/api/v1/projects?phase=launch", nil).wantError(t, http.StatusBadRequest, "invalid", "phase")
+	// A document is filed under a project of its own client alone.
+	before := p.snapshot(t)
+	p.call(t, "client-beta", "POST", "/api/v1/documents?"+url.Values{"project_id": {id}, "category": {"report"}, "title": {"Report"},
+		"file_name": {"r.txt"}}.Encode(), []byte("a report"), "Content-Type", "text/plain").wantError(t, http.StatusBadRequest, "invalid", "project_id")
+	p.unchanged(t, before)
 
 	entry := func(who string, body map[string]any) map[string]any {
 		t.Helper()
@@ -103,7 +108,7 @@ func TestProjectsAPI(t *testing.T) {
 	if dec["side"] != "client" || dec["author"] != "Carla Client" {
 		t.Errorf("the client's decision: %v", dec)
 	}
-	before := p.snapshot(t)
+	before = p.snapshot(t)
 	p.call(t, "client-alpha", "POST", path+"/entries", map[string]any{"kind": "decision", "title": "Switch supplier"}).wantError(t, http.StatusBadRequest, "invalid", "body")
 	p.call(t, "client-alpha", "POST", path+"/entries", map[string]any{"kind": "memo", "title": "Memo"}).wantError(t, http.StatusBadRequest, "invalid", "kind")
 	p.call(t, "client-beta", "POST", path+"/entries", map[string]any{"kind": "message", "body": "Hello"}).wantError(t, http.StatusNotFound, "not_found", "")
@@ -199,6 +204,10 @@ func TestProjectPages(t *testing.T) {
 	}
 	en.post(m[0][1], url.Values{"state": {"todo"}, "version": {"2"}}).has(t, http.StatusBadRequest, "reason")
 	en.get(page).has(t, http.StatusOK, "Done")
+	// The project's documents: the upload form offers the project, and
+	// the document filed under it names it.
+	id := strings.TrimPrefix(page, "/projects/")
+	qa.get("/documents/new?client_id="+p.alpha.ID+"&project_id="+id).has(t, http.StatusOK, `<option value="`+id+`" selected>PRJ-ALPHA-01 — Suspension buvable</option>`)
 	if r := p.browserWith(t, "client-beta", testPassword, "en").get(page); r.status != http.StatusNotFound {
 		t.Errorf("client-beta reads alpha's project: %d", r.status)
 	}

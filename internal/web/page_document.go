@@ -10,6 +10,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/project"
 )
 
 // The documents' pages: the list of a reader's documents, a document with
@@ -33,7 +34,8 @@ func (s *Server) routesDocumentPages() {
 	}
 	s.handle("GET", "/documents", false, s.documentsPage)
 	s.handle("GET", "/documents/new", false, func(w http.ResponseWriter, r *http.Request) {
-		s.renderDocumentNew(w, r, http.StatusOK, &form{Values: url.Values{"client_id": {r.URL.Query().Get("client_id")}}, lang: langOf(r)})
+		q := r.URL.Query()
+		s.renderDocumentNew(w, r, http.StatusOK, &form{Values: url.Values{"client_id": {q.Get("client_id")}, "project_id": {q.Get("project_id")}}, lang: langOf(r)})
 	})
 	s.handle("POST", "/documents/new", false, s.documentCreate)
 	s.handle("GET", "/documents/{id}", false, func(w http.ResponseWriter, r *http.Request) { s.renderDocument(w, r, http.StatusOK, "", nil) })
@@ -118,6 +120,9 @@ type documentNewPage struct {
 	Categories   []document.Category
 	ContentTypes []string
 	MaxMiB       int
+	// Projects are the projects in the reader's scope a document may be
+	// filed under.
+	Projects []option
 }
 
 func (s *Server) renderDocumentNew(w http.ResponseWriter, r *http.Request, status int, f *form) {
@@ -131,6 +136,16 @@ func (s *Server) renderDocumentNew(w http.ResponseWriter, r *http.Request, statu
 		if d.Clients, _, err = s.clientOptions(r, d.Actor); err != nil {
 			s.pageError(w, r, err)
 			return
+		}
+	}
+	if s.Projects != nil && project.MayRead(d.Actor) == nil {
+		ps, err := s.Projects.Projects(r.Context(), project.Filter{})
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		for _, p := range ps {
+			d.Projects = append(d.Projects, option{Value: p.ID, Label: p.Code + " — " + p.Title})
 		}
 	}
 	s.render(w, r, status, "document_new", d)
@@ -172,7 +187,9 @@ type documentPage struct {
 	Client client.Client
 	// Draft is the newest version when it awaits approval; Content its
 	// hash as signed.
-	Draft      *document.Version
+	Draft *document.Version
+	// Project is the project the document is filed under, if any.
+	Project    *project.Project
 	Signatures []esign.Signature
 	Forms      map[string]*form
 	// What the reader may do now.
@@ -202,6 +219,11 @@ func (s *Server) renderDocument(w http.ResponseWriter, r *http.Request, status i
 	}
 	if c, err := s.Clients.Client(ctx, doc.ClientID); err == nil {
 		d.Client = *c
+	}
+	if doc.ProjectID != "" && s.Projects != nil {
+		if v, err := s.Projects.Project(ctx, doc.ProjectID); err == nil {
+			d.Project = &v.Project
+		}
 	}
 	a := d.Actor
 	d.CanUpload = document.MayWrite(a) == nil && doc.Readable

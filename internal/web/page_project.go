@@ -180,12 +180,18 @@ func (p projectPage) PhaseDone(ph project.Phase) bool { return ph.Index() < p.P.
 // CanMove says whether the reader may change the entry's state.
 func (p projectPage) CanMove(e project.Entry) bool { return project.MayMove(p.Actor, &e) == nil }
 
-// Day writes a day without its time.
-func (p projectPage) Day(t *time.Time) string {
+// Day writes a day without its time, in the page's language.
+func (p projectPage) Day(t *time.Time) string { return projectDay(p.Lang, t) }
+
+// Day writes a day without its time, in the page's language.
+func (p projectsPage) Day(t *time.Time) string { return projectDay(p.Lang, t) }
+
+// projectDay writes a day (kept at midnight UTC) in lang, "—" for none.
+func projectDay(lang string, t *time.Time) string {
 	if t == nil {
 		return "—"
 	}
-	return t.Format(time.DateOnly)
+	return formatDate(lang, *t, time.UTC)
 }
 
 func (s *Server) renderProject(w http.ResponseWriter, r *http.Request, status int, failed string, f *form) {

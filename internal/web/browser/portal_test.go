@@ -2,9 +2,12 @@ package browser_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"galenix/internal/demo"
 
 	"github.com/chromedp/chromedp"
 )
@@ -29,7 +32,7 @@ func TestBrowserClientPortal(t *testing.T) {
 		t.Fatalf("client-alpha's home is %s, want its space", loc)
 	}
 	page := u.text("main")
-	for _, w := range []string{"Votre espace client", "En fabrication", "Ce que l'accord qualité vous doit", "1 en retard", "Notification au client",
+	for _, w := range []string{"Votre espace client", "Vos projets avec le site", "PRJ-ALPHA-01", "En fabrication", "Ce que l'accord qualité vous doit", "1 en retard", "Notification au client",
 		"en retard de", "Dernières nouvelles", "Commandé et livré", "Vos lots en fabrication"} {
 		if !strings.Contains(page, w) {
 			t.Errorf("the client's space lacks %q:\n%.3000s", w, page)
@@ -37,6 +40,48 @@ func TestBrowserClientPortal(t *testing.T) {
 	}
 	u.screenshot(shots, "portal-client-desktop-fr")
 	u.noViolations("the client's space")
+
+	// Its project's dashboard: the phases, the plan, the decision log, the
+	// tasks of both sides (its own late), the thread, the documents; no
+	// person of the site.
+	u.load("open its first project", "main h1", chromedp.Click(chromedp.CSS(`#projects a[href^="/projects/"]`)))
+	dash := u.text("main")
+	for _, w := range []string{"PRJ-ALPHA-01", "Transfert de technologie", "Jalons", "Objectifs", "Journal des décisions", "Base sans saccharose retenue",
+		"Envoyer l'étalon de référence", "en retard", "Échanges", "Documents du projet", "Cahier des charges"} {
+		if !strings.Contains(dash, w) {
+			t.Errorf("the project's dashboard lacks %q:\n%.3000s", w, dash)
+		}
+	}
+	for _, staff := range []string{"Isabelle Fontaine", "Assurance qualité", "Maintenance B20", "Passer à la phase"} {
+		if strings.Contains(dash, staff) {
+			t.Errorf("the client's project dashboard shows %q", staff)
+		}
+	}
+	u.noViolations("the project's dashboard")
+	// A decision of the client's side, in its name.
+	u.do("write a decision",
+		chromedp.SendKeys(chromedp.CSS(`#dec-title`), "Flacon de 150 mL retenu"),
+		chromedp.SendKeys(chromedp.CSS(`#dec-body`), "Demande des pharmacies hospitalières"))
+	u.load("record the decision", "main h1", chromedp.Click(chromedp.CSS(`#decisions form button[type=submit]`)))
+	if decisions := u.text("#decisions"); !strings.Contains(decisions, "Flacon de 150 mL retenu") || !strings.Contains(decisions, "Sophie Marchand") {
+		t.Errorf("the decision recorded is not in the log, in the client's name:\n%s", decisions)
+	}
+	u.screenshot(shots, "project-client-desktop-fr")
+	// Its specification approved with its electronic signature.
+	spec, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('#documents a')).find(a => a.textContent.startsWith('Cahier des charges')).href`))
+	if err != nil {
+		t.Fatalf("the project's specification: %v", err)
+	}
+	u.navigate(spec, "main h1")
+	u.do("sign the specification",
+		chromedp.SendKeys(chromedp.CSS(`#s-username`), "client-alpha"),
+		chromedp.SendKeys(chromedp.CSS(`#s-password`), demo.Password))
+	u.load("approve the specification", "main h1", chromedp.Click(chromedp.CSS(`form.sign-form button[type=submit]`)))
+	if doc := u.text("main"); u.lastStatus != http.StatusOK || !strings.Contains(doc, "Approuvé") || strings.Contains(doc, "Isabelle Fontaine") {
+		t.Errorf("the specification after the client's signature (%d):\n%.2000s", u.lastStatus, doc)
+	}
+	u.screenshot(shots, "document-approved-client-desktop-fr")
+	u.navigate(base+"/portal", "main h1")
 
 	u.load("open the late deviation", "main h1", chromedp.Click(chromedp.CSS(`#due a[href^="/deviations/"]`)))
 	agreement := u.text("#agreement")
