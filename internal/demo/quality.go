@@ -68,6 +68,8 @@ func (l *loader) quality() error {
 // Alpha's asks to hear of a major deviation within 24 hours and of a
 // critical one within 12, and the summary within 5 working days; Beta's
 // and Gamma's also ask to approve the closure of a major deviation.
+// Alpha's and Gamma's share the CAPA with the client; each but Gamma's
+// names the client's quality contacts, who are e-mailed its notices.
 func (q *qualityStage) agreements(at time.Time) error {
 	q.h.Backdate(at)
 	for _, c := range []struct {
@@ -77,19 +79,20 @@ func (q *qualityStage) agreements(at time.Time) error {
 		approves        bool
 		docs            []quality.BatchDocument
 		to              []string
+		shareCAPA       bool
 	}{
 		{"ALPHA", "AQ-ALPHA-2025-01", 24, 12, 5, false, []quality.BatchDocument{quality.DocCertificate, quality.DocDeviationSummary},
-			[]string{"assurance-qualite@alpha-pharma.example"}},
+			[]string{"assurance-qualite@alpha-pharma.example"}, true},
 		{"BETA", "QAA-BETA-2025-07", 48, 24, 10, true, []quality.BatchDocument{quality.DocBatchRecord, quality.DocCertificate, quality.DocConformity},
-			[]string{"qa@beta-bio.example", "qp@beta-bio.example"}},
-		{"GAMMA", "AQ-GAMMA-2025-03", 24, 24, 5, true, []quality.BatchDocument{quality.DocCertificate, quality.DocEnvironmentReport}, nil},
+			[]string{"qa@beta-bio.example", "qp@beta-bio.example"}, false},
+		{"GAMMA", "AQ-GAMMA-2025-03", 24, 24, 5, true, []quality.BatchDocument{quality.DocCertificate, quality.DocEnvironmentReport}, nil, true},
 	} {
 		id, err := q.id(c.code)
 		if err != nil {
 			return err
 		}
 		if _, err := q.db.Agreements().SetAgreement(q.qa, quality.Agreement{ClientID: id, Reference: c.ref, NotifyMajorHours: c.major,
-			NotifyCriticalHours: c.critical, SummaryWorkingDays: c.days, ClientApprovesMajorClosure: c.approves, BatchDocuments: c.docs, NotifyTo: c.to}, ""); err != nil {
+			NotifyCriticalHours: c.critical, SummaryWorkingDays: c.days, ClientApprovesMajorClosure: c.approves, BatchDocuments: c.docs, NotifyTo: c.to, ShareCAPA: c.shareCAPA}, ""); err != nil {
 			return fmt.Errorf("quality agreement of %s: %w", c.code, err)
 		}
 	}

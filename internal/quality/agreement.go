@@ -41,6 +41,9 @@ type Agreement struct {
 	// ClientApprovesMajorClosure: closing a major or critical deviation
 	// on the client's batches needs the client's approval.
 	ClientApprovesMajorClosure bool `json:"client_approves_major_closure"`
+	// ShareCAPA: the client reads the CAPA actions of the deviations on
+	// its batches (what, corrective or preventive, due, done; never who).
+	ShareCAPA bool `json:"share_capa"`
 	// BatchDocuments are the documents the client receives for each
 	// batch.
 	BatchDocuments []BatchDocument `json:"batch_documents"`
@@ -174,6 +177,7 @@ func (ag *Agreement) AuditFields() []audit.Field {
 		audit.F("notify_critical_hours", strconv.Itoa(ag.NotifyCriticalHours)), audit.F("summary_working_days", strconv.Itoa(ag.SummaryWorkingDays)),
 		audit.F("client_approves_masters", strconv.FormatBool(ag.ClientApprovesMasters)),
 		audit.F("client_approves_major_closure", strconv.FormatBool(ag.ClientApprovesMajorClosure)),
+		audit.F("share_capa", strconv.FormatBool(ag.ShareCAPA)),
 		audit.F("batch_documents", strings.Join(docs, ",")), audit.F("notify_to", strings.Join(ag.NotifyTo, ","))}
 }
 

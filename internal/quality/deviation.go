@@ -65,8 +65,8 @@ type Action struct {
 	ID          string     `json:"id"`
 	Preventive  bool       `json:"preventive"`
 	Description string     `json:"description"`
-	OwnerID     string     `json:"owner_id"`
-	OwnerName   string     `json:"owner_name"`
+	OwnerID     string     `json:"owner_id,omitempty"`
+	OwnerName   string     `json:"owner_name,omitempty"`
 	Due         time.Time  `json:"due"`
 	DoneAt      *time.Time `json:"done_at,omitempty"`
 	DoneBy      string     `json:"done_by,omitempty"`
@@ -496,7 +496,17 @@ func (a *Action) AuditFields() []audit.Field {
 // ClientView is what a client laboratory's user sees of a deviation of
 // its own batches: its code, batch, state, class and dates; never the
 // staff's names nor the investigation's words.
-func (d *Deviation) ClientView() Deviation {
-	return Deviation{ID: d.ID, ClientID: d.ClientID, Code: d.Code, BatchID: d.BatchID, BatchLot: d.BatchLot, State: d.State,
+//
+// With shareCAPA (the client's quality agreement shares them), its CAPA
+// actions too: what each does, corrective or preventive, its due day and
+// when done; never who owns or did it, nor the evidence.
+func (d *Deviation) ClientView(shareCAPA bool) Deviation {
+	v := Deviation{ID: d.ID, ClientID: d.ClientID, Code: d.Code, BatchID: d.BatchID, BatchLot: d.BatchLot, State: d.State,
 		Class: d.Class, OpenedAt: d.OpenedAt, Source: d.Source, ClosedAt: d.ClosedAt, Impacts: []Impact{}, Actions: []Action{}}
+	if shareCAPA {
+		for _, a := range d.Actions {
+			v.Actions = append(v.Actions, Action{ID: a.ID, Preventive: a.Preventive, Description: a.Description, Due: a.Due, DoneAt: a.DoneAt})
+		}
+	}
+	return v
 }

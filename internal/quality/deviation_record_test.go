@@ -81,10 +81,16 @@ func TestPlanAndSignedContent(t *testing.T) {
 	if !slices.Equal(v.SignedFields(), signed) {
 		t.Errorf("the closure, the check or an action done changed what was signed:\n%v\n%v", v.SignedFields(), signed)
 	}
-	cv := v.ClientView()
+	cv := v.ClientView(false)
 	if cv.Code != "DEV-1" || cv.State != DeviationVerified || cv.Class != Major || cv.InvestigatorName != "" || cv.RootCause != "" ||
 		len(cv.Impacts) != 0 || len(cv.Actions) != 0 || cv.ClassReason != "" {
 		t.Errorf("the client's view: %+v", cv)
+	}
+	// Shared by the agreement: the actions, without a name nor evidence.
+	cv = v.ClientView(true)
+	if len(cv.Actions) != 1 || cv.Actions[0].Description != done.Description || cv.Actions[0].DoneAt == nil || cv.Actions[0].Due != done.Due ||
+		cv.Actions[0].OwnerName != "" || cv.Actions[0].OwnerID != "" || cv.Actions[0].DoneBy != "" || cv.Actions[0].DoneName != "" || cv.Actions[0].Evidence != "" {
+		t.Errorf("the client's view of the CAPA shared: %+v", cv.Actions)
 	}
 }
 

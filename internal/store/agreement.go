@@ -30,7 +30,7 @@ func (db *DB) Agreements() *AgreementStore { return &AgreementStore{db: db} }
 
 var (
 	agreementTable = table{"quality_agreements", "quality_agreement", []string{"client_id", "reference", "notify_major_hours",
-		"notify_critical_hours", "summary_working_days", "client_approves_masters", "client_approves_major_closure", "batch_documents", "notify_to", "updated_at"}}
+		"notify_critical_hours", "summary_working_days", "client_approves_masters", "client_approves_major_closure", "share_capa", "batch_documents", "notify_to", "updated_at"}}
 	obligationTable = table{"quality_obligations", "quality_obligation", []string{"client_id", "deviation_id", "kind", "from_at", "due_at",
 		"done_at", "message", "escalated_at"}}
 )
@@ -48,17 +48,17 @@ func agreementRow(ag *quality.Agreement) row {
 	}
 	return row{"client_id": ag.ClientID, "reference": ag.Reference, "notify_major_hours": ag.NotifyMajorHours,
 		"notify_critical_hours": ag.NotifyCriticalHours, "summary_working_days": ag.SummaryWorkingDays,
-		"client_approves_masters": ag.ClientApprovesMasters, "client_approves_major_closure": ag.ClientApprovesMajorClosure,
+		"client_approves_masters": ag.ClientApprovesMasters, "client_approves_major_closure": ag.ClientApprovesMajorClosure, "share_capa": ag.ShareCAPA,
 		"batch_documents": strings.Join(docs, ","), "notify_to": strings.Join(ag.NotifyTo, ","), "updated_at": ag.UpdatedAt}
 }
 
 const agreementCols = `id, client_id, reference, notify_major_hours, notify_critical_hours, summary_working_days,
-	client_approves_masters, client_approves_major_closure, batch_documents, notify_to, updated_at, version`
+	client_approves_masters, client_approves_major_closure, share_capa, batch_documents, notify_to, updated_at, version`
 
 func scanAgreement(sc scanner, r *agreementRecord) error {
 	var docs, to string
 	if err := sc.Scan(&r.id, &r.ClientID, &r.Reference, &r.NotifyMajorHours, &r.NotifyCriticalHours, &r.SummaryWorkingDays,
-		&r.ClientApprovesMasters, &r.ClientApprovesMajorClosure, &docs, &to, &r.UpdatedAt, &r.Version); err != nil {
+		&r.ClientApprovesMasters, &r.ClientApprovesMajorClosure, &r.ShareCAPA, &docs, &to, &r.UpdatedAt, &r.Version); err != nil {
 		return err
 	}
 	r.UpdatedAt = r.UpdatedAt.UTC()

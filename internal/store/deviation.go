@@ -121,11 +121,21 @@ func mayReadDeviations(a identity.Actor) error {
 }
 
 // seen is what the actor may read of a deviation.
-func seen(a identity.Actor, d *quality.Deviation) quality.Deviation {
+func seen(a identity.Actor, d *quality.Deviation, shareCAPA bool) quality.Deviation {
 	if a.IsClient() {
-		return d.ClientView()
+		return d.ClientView(shareCAPA)
 	}
 	return *d
+}
+
+// sharesCAPA says whether the client's agreement shares its deviations'
+// CAPA with its users (false for staff, who read them whole anyway).
+func (tx *Tx) sharesCAPA(clientID string) (bool, error) {
+	if !tx.actor.IsClient() {
+		return false, nil
+	}
+	ag, err := tx.agreement(clientID)
+	return ag != nil && ag.ShareCAPA, err
 }
 
 // Deviations lists the deviations in the actor's scope, newest first.
@@ -156,8 +166,10 @@ func (s *DeviationStore) Deviations(ctx context.Context, f quality.DeviationFilt
 		args = append(args, f.Limit, max(f.Offset, 0))
 	}
 	out, err := list(ctx, s.db, q, args, scanQualityDeviation)
+	// A client's list: its deviations without their actions, which its
+	// agreement may share on each deviation's own page.
 	for i := range out {
-		out[i] = seen(a, &out[i])
+		out[i] = seen(a, &out[i], false)
 	}
 	return out, err
 }
@@ -168,16 +180,19 @@ func (s *DeviationStore) Deviation(ctx context.Context, id string) (*quality.Dev
 	if err := mayReadDeviations(a); err != nil {
 		return nil, refusalOr(err, errNoDeviation())
 	}
-	var d *quality.Deviation
+	var v quality.Deviation
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		d, err = tx.deviation(id)
+		d, err := tx.deviation(id)
+		if err != nil {
+			return err
+		}
+		share, err := tx.sharesCAPA(d.ClientID)
+		v = seen(a, d, share)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	v := seen(a, d)
 	return &v, nil
 }
 

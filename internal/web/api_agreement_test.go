@@ -127,6 +127,29 @@ func TestAgreementAPI(t *testing.T) {
 	if len(all) != 2 {
 		t.Errorf("the client's obligations: %v", all)
 	}
+
+	// The CAPA: the client reads them once its agreement shares them,
+	// without a name.
+	inv := d.devAt(t, "investigated")
+	if got := d.ok(t, d.call(t, "client-alpha", "GET", "/api/v1/deviations/"+inv, nil), http.StatusOK, "read").object(t); len(got["actions"].([]any)) != 0 {
+		t.Errorf("the client reads CAPA its agreement does not share: %v", got["actions"])
+	}
+	body = agreementBody()
+	body["share_capa"], body["reason"] = true, "Amendment 2: CAPA shared."
+	d.ok(t, d.call(t, "qa", "PUT", path, body), http.StatusOK, "share the CAPA")
+	got = d.ok(t, d.call(t, "client-alpha", "GET", "/api/v1/deviations/"+inv, nil), http.StatusOK, "read").object(t)
+	acts := got["actions"].([]any)
+	if len(acts) != 1 || acts[0].(map[string]any)["description"] != "Restore the interlock" || acts[0].(map[string]any)["owner_name"] != nil {
+		t.Errorf("the client's CAPA shared: %v", acts)
+	}
+	page := d.browserWith(t, "client-alpha", testPassword, "en").get("/deviations/" + inv)
+	page.has(t, http.StatusOK, "Restore the interlock")
+	if strings.Contains(page.text, "Quentin") {
+		t.Error("the client's deviation page names the CAPA's owner")
+	}
+	if lst := d.call(t, "client-alpha", "GET", "/api/v1/deviations", nil).items(t); len(lst) == 0 || len(lst[0]["actions"].([]any)) != 0 {
+		t.Errorf("the client's list of deviations carries actions: %v", lst)
+	}
 }
 
 // agreementIdemCases are the idempotency cases of the agreements' writes

@@ -246,7 +246,9 @@ func forReader(ctx context.Context, d *quality.Deviation) *quality.Deviation {
 	if seesNames(ctx) {
 		return d
 	}
-	v := d.ClientView()
+	// The store left out the CAPA unless the client's agreement shares
+	// them; the wall keeps what it answered, stripped of every name.
+	v := d.ClientView(true)
 	return &v
 }
 

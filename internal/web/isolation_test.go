@@ -178,6 +178,18 @@ func isolation(t *testing.T, d store.Dialect) {
 		}
 	}
 
+	// The demo's projects: one or two per client, so that the walk below
+	// asks for other clients' projects (dashboards and API).
+	perProject := map[string]int{}
+	for _, it := range listOf("projects") {
+		perProject[it.clientID]++
+	}
+	for _, c := range clients {
+		if perProject[c.ID] == 0 {
+			t.Errorf("the demo's client %s has no project", c.Code)
+		}
+	}
+
 	var routes []web.Route
 	for _, r := range s.Routes() {
 		if r.Method == "GET" {
