@@ -25,16 +25,7 @@ import (
 
 // routesDeviationPages registers the deviations' pages.
 func (s *Server) routesDeviationPages() {
-	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
-		s.handle("POST", path, false, func(w http.ResponseWriter, r *http.Request) {
-			vals, err := postForm(w, r)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			h(w, r, vals)
-		})
-	}
+	write := s.handleForm
 	s.handle("GET", "/deviations", false, s.deviationsPage)
 	s.handle("GET", "/deviations/new", false, s.deviationNewPage)
 	write("/deviations", s.deviationCreate)

@@ -22,16 +22,7 @@ import (
 
 // routesDocumentPages registers the documents' pages.
 func (s *Server) routesDocumentPages() {
-	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
-		s.handle("POST", path, false, func(w http.ResponseWriter, r *http.Request) {
-			vals, err := postForm(w, r)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			h(w, r, vals)
-		})
-	}
+	write := s.handleForm
 	s.handle("GET", "/documents", false, s.documentsPage)
 	s.handle("GET", "/documents/new", false, func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

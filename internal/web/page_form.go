@@ -331,6 +331,20 @@ func formVersion(vals url.Values) (int, error) {
 	return n, nil
 }
 
+// handleForm registers a page's form at path: the posted form is read
+// (at most MaxBody bytes; a form that does not read is the error page),
+// then h records it.
+func (s *Server) handleForm(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
+	s.handle("POST", path, false, func(w http.ResponseWriter, r *http.Request) {
+		vals, err := postForm(w, r)
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		h(w, r, vals)
+	})
+}
+
 // postForm reads a posted form of at most MaxBody bytes.
 func postForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBody)

@@ -19,16 +19,7 @@ import (
 
 // routesProjectPages registers the projects' pages.
 func (s *Server) routesProjectPages() {
-	write := func(path string, h func(http.ResponseWriter, *http.Request, url.Values)) {
-		s.handle("POST", path, false, func(w http.ResponseWriter, r *http.Request) {
-			vals, err := postForm(w, r)
-			if err != nil {
-				s.pageError(w, r, err)
-				return
-			}
-			h(w, r, vals)
-		})
-	}
+	write := s.handleForm
 	s.handle("GET", "/projects", false, func(w http.ResponseWriter, r *http.Request) { s.renderProjects(w, r, http.StatusOK, nil) })
 	write("/projects", s.projectCreateForm)
 	s.handle("GET", "/projects/{id}", false, func(w http.ResponseWriter, r *http.Request) { s.renderProject(w, r, http.StatusOK, "", nil) })
