@@ -49,6 +49,9 @@ type Product struct {
 	SpecialClass SpecialClass `json:"special_class"`
 	// Storage is the storage condition, for example "2–8 °C".
 	Storage string `json:"storage"`
+	// ShelfLifeMonths is the product's shelf life, from which its
+	// batches' expiry follows (0: not given).
+	ShelfLifeMonths int `json:"shelf_life_months"`
 	// Version counts the product's changes: an update names the version
 	// it edited (If-Match) and applies only to it.
 	Version int `json:"version"`
@@ -88,14 +91,30 @@ func (p *Product) Validate() error {
 	if p.Storage, err = textField("storage", p.Storage, 1, 60); err != nil {
 		return err
 	}
+	if p.ShelfLifeMonths < 0 || p.ShelfLifeMonths > MaxShelfLifeMonths {
+		return errs.Field("shelf_life_months", "production.shelf_life", MaxShelfLifeMonths)
+	}
 	return nil
+}
+
+// MaxShelfLifeMonths bounds a product's shelf life: ten years.
+const MaxShelfLifeMonths = 120
+
+// ExpiresOn is the expiry of a batch of the product made at made: made
+// plus the shelf life, false when the product gives none.
+func (p *Product) ExpiresOn(made time.Time) (time.Time, bool) {
+	if p.ShelfLifeMonths == 0 {
+		return time.Time{}, false
+	}
+	return made.AddDate(0, p.ShelfLifeMonths, 0), true
 }
 
 // AuditFields lists the product's fields for the audit trail.
 func (p *Product) AuditFields() []audit.Field {
 	return []audit.Field{audit.F("client_id", p.ClientID), audit.F("code", p.Code), audit.F("name", p.Name),
 		audit.F("form", string(p.Form)), audit.F("sterile", strconv.FormatBool(p.Sterile)), audit.F("strength", p.Strength),
-		audit.F("presentation", p.Presentation), audit.F("special_class", string(p.SpecialClass)), audit.F("storage", p.Storage)}
+		audit.F("presentation", p.Presentation), audit.F("special_class", string(p.SpecialClass)), audit.F("storage", p.Storage),
+		audit.F("shelf_life_months", strconv.Itoa(p.ShelfLifeMonths))}
 }
 
 // MaterialKind says what a material is.

@@ -232,3 +232,30 @@ func TestCheckSlot(t *testing.T) {
 		t.Errorf("start in the past: %q", got)
 	}
 }
+
+// TestProductShelfLife: a product's shelf life is 0 (not given) to ten
+// years; a batch's expiry follows from it.
+func TestProductShelfLife(t *testing.T) {
+	p := Product{ClientID: "c1", Code: "ALP-SYR", Name: "Alphasirop", Form: site.FormSyrup, Strength: "5 mg/mL", Presentation: "150 mL", Storage: "< 25 °C"}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	made := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	if _, ok := p.ExpiresOn(made); ok {
+		t.Error("an expiry without a shelf life")
+	}
+	for _, m := range []int{-1, MaxShelfLifeMonths + 1} {
+		q := p
+		q.ShelfLifeMonths = m
+		if err := q.Validate(); errs.FieldOf(err) != "shelf_life_months" {
+			t.Errorf("%d months: %v", m, err)
+		}
+	}
+	p.ShelfLifeMonths = 36
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if exp, ok := p.ExpiresOn(made); !ok || !exp.Equal(time.Date(2029, 3, 31, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("expiry: %v %v", exp, ok)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/production"
 	"galenix/internal/text"
 )
 
@@ -561,15 +562,25 @@ func (tx *Tx) endOfContract(clientID string) (*document.EndOfContract, error) {
 		return nil, err
 	}
 	e.Hold = *h
-	batches, err := collect(tx, `SELECT b.lot, b.state, c.signed_at FROM batches b LEFT JOIN certifications c ON c.batch_id = b.id
+	// A batch's expiry follows from its product's shelf life, counted
+	// from its certification: later than its manufacture, so that the
+	// record is kept at least as long as the rule asks.
+	batches, err := collect(tx, `SELECT b.lot, b.state, c.signed_at, p.shelf_life_months FROM batches b
+		JOIN products p ON p.id = b.product_id LEFT JOIN certifications c ON c.batch_id = b.id
 		WHERE b.client_id = ? ORDER BY b.lot`, []any{clientID}, func(sc scanner, r *document.BatchRecord) error {
 		var state string
 		var decided sql.NullTime
-		if err := sc.Scan(&r.Lot, &state, &decided); err != nil {
+		var months int
+		if err := sc.Scan(&r.Lot, &state, &decided, &months); err != nil {
 			return err
 		}
 		r.Started = state != "planned" && state != "scheduled"
 		r.DecidedAt = timeOf(decided)
+		if r.DecidedAt != nil {
+			if exp, ok := (&production.Product{ShelfLifeMonths: months}).ExpiresOn(*r.DecidedAt); ok {
+				r.ExpiresOn = &exp
+			}
+		}
 		return nil
 	})
 	if err != nil {

@@ -242,8 +242,16 @@ func TestDocuments(t *testing.T) {
 		if _, err := shred("End of contract, 2026"); refusedKey(err) != "document.shred.retention" {
 			t.Errorf("shred within retention: %v", err)
 		}
-		// Past retention, but under legal hold.
+		// Six years after its certification, past five years, but its
+		// product's shelf life of six years keeps it until a year after
+		// its expiry.
 		e.clock.set(now.AddDate(4, 0, 0))
+		must(t, db.ExecRaw(`UPDATE products SET shelf_life_months = 72 WHERE client_id = ?`, e.alpha.ID))
+		if _, err := shred("End of contract, 2026"); refusedKey(err) != "document.shred.retention" {
+			t.Errorf("shred within a year of the batch's expiry: %v", err)
+		}
+		must(t, db.ExecRaw(`UPDATE products SET shelf_life_months = 0 WHERE client_id = ?`, e.alpha.ID))
+		// Past retention, but under legal hold.
 		if _, err := docs.SetLegalHold(carla, e.alpha.ID, true, "litigation"); err == nil {
 			t.Error("a client's user set the legal hold")
 		}

@@ -19,15 +19,16 @@ import (
 
 // --- products
 
-const productCols = `id, client_id, code, name, form, sterile, strength, presentation, special_class, storage, version`
+const productCols = `id, client_id, code, name, form, sterile, strength, presentation, special_class, storage, shelf_life_months, version`
 
 func scanProduct(sc scanner, p *production.Product) error {
-	return sc.Scan(&p.ID, &p.ClientID, &p.Code, &p.Name, &p.Form, &p.Sterile, &p.Strength, &p.Presentation, &p.SpecialClass, &p.Storage, &p.Version)
+	return sc.Scan(&p.ID, &p.ClientID, &p.Code, &p.Name, &p.Form, &p.Sterile, &p.Strength, &p.Presentation, &p.SpecialClass, &p.Storage, &p.ShelfLifeMonths, &p.Version)
 }
 
 func productRow(p *production.Product) row {
 	return row{"client_id": p.ClientID, "code": p.Code, "name": p.Name, "form": string(p.Form), "sterile": p.Sterile, "strength": p.Strength,
-		"presentation": p.Presentation, "special_class": string(p.SpecialClass), "storage": p.Storage}
+		"presentation": p.Presentation, "special_class": string(p.SpecialClass), "storage": p.Storage,
+		"shelf_life_months": p.ShelfLifeMonths}
 }
 
 // Products lists the products of the clients in the actor's scope, by code.

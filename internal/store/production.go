@@ -17,7 +17,7 @@ func (db *DB) Production() *ProductionStore { return &ProductionStore{db: db} }
 
 // The production tables, with the entity names the audit trail gives them.
 var (
-	productTable  = table{"products", "product", []string{"client_id", "code", "name", "form", "sterile", "strength", "presentation", "special_class", "storage"}}
+	productTable  = table{"products", "product", []string{"client_id", "code", "name", "form", "sterile", "strength", "presentation", "special_class", "storage", "shelf_life_months"}}
 	materialTable = table{"materials", "material", []string{"code", "name", "kind", "unit"}}
 	lotTable      = table{"material_lots", "lot", []string{"material_id", "code", "status", "quantity", "expires_on", "supplier", "supplier_lot", "received_on"}}
 	masterTable   = table{"masters", "master", []string{"client_id", "product_id", "code", "version", "title", "status", "batch_size", "unit", "hours", "body", "steps"}}

@@ -326,6 +326,7 @@ func TestProductsAPI(t *testing.T) {
 			{"no name", "supervisor", with("name", ""), http.StatusBadRequest, "invalid", "name"},
 			{"unknown form", "supervisor", with("form", "pill"), http.StatusBadRequest, "invalid", "form"},
 			{"unknown class", "supervisor", with("special_class", "radioactive"), http.StatusBadRequest, "invalid", "special_class"},
+			{"shelf life past ten years", "supervisor", with("shelf_life_months", 121), http.StatusBadRequest, "invalid", "shelf_life_months"},
 			{"code with a space", "supervisor", with("code", "CEF 2G"), http.StatusBadRequest, "invalid", "code"},
 			{"client not assigned", "supervisor", with("client_id", e.beta.ID), http.StatusBadRequest, "invalid", "client_id"},
 			{"unknown field", "supervisor", with("colour", "blue"), http.StatusBadRequest, "invalid", "colour"},

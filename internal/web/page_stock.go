@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,17 +42,20 @@ func productEditor(s *Server) *editor[production.Product] {
 			{Name: "presentation", Kind: "text", Required: true, Max: 120},
 			{Name: "special_class", Kind: "select", Required: true, Choices: "classes"},
 			{Name: "storage", Kind: "text", Required: true, Max: 60},
+			{Name: "shelf_life_months", Kind: "integer"},
 		},
 		get: s.Production.Product, create: s.Production.CreateProduct, update: s.Production.UpdateProduct,
 		setID: func(p *production.Product, id string) { p.ID = id },
 		values: func(p *production.Product) url.Values {
 			return url.Values{"client_id": {p.ClientID}, "code": {p.Code}, "name": {p.Name}, "form": {string(p.Form)},
-				"strength": {p.Strength}, "presentation": {p.Presentation}, "special_class": {string(p.SpecialClass)}, "storage": {p.Storage}}
+				"strength": {p.Strength}, "presentation": {p.Presentation}, "special_class": {string(p.SpecialClass)}, "storage": {p.Storage},
+				"shelf_life_months": {strconv.Itoa(p.ShelfLifeMonths)}}
 		},
 		parse: func(v url.Values) (*production.Product, error) {
+			months, err := integer(v, "shelf_life_months")
 			return &production.Product{ClientID: v.Get("client_id"), Code: v.Get("code"), Name: v.Get("name"), Form: site.Form(v.Get("form")),
 				Strength: v.Get("strength"), Presentation: v.Get("presentation"), SpecialClass: production.SpecialClass(v.Get("special_class")),
-				Storage: v.Get("storage")}, nil
+				Storage: v.Get("storage"), ShelfLifeMonths: months}, err
 		},
 		choices: func(r *http.Request, _ url.Values) (map[string][]option, error) {
 			lang := langOf(r)
