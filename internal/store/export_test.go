@@ -28,6 +28,17 @@ func (db *DB) MigrateUpTo(ctx context.Context, v int64) error {
 	return err
 }
 
+// MigrateApply applies the migration v alone, up, whatever the schema's
+// version.
+func (db *DB) MigrateApply(ctx context.Context, v int64) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	_, err = p.ApplyVersion(ctx, v, true)
+	return err
+}
+
 // WriterForeignKeys tells whether SQLite's writing connection checks
 // foreign keys.
 func (db *DB) WriterForeignKeys() (bool, error) {

@@ -30,6 +30,10 @@ func TestProductCodePerClient(t *testing.T) {
 		products, masters := count("products"), count("masters")
 		must(t, db.MigrateDownTo(ctx, 21))
 		must(t, db.MigrateUpTo(ctx, 22))
+		// 00039 added the shelf life to products, which SQLite's rebuild
+		// of the table (00022, down and up) does not know: it is applied
+		// again, so that the table is the one the code writes.
+		must(t, db.MigrateApply(ctx, 39))
 		if got := count("products"); got != products {
 			t.Fatalf("products after the migration: %d, want %d", got, products)
 		}

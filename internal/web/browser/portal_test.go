@@ -67,6 +67,26 @@ func TestBrowserClientPortal(t *testing.T) {
 		t.Errorf("the decision recorded is not in the log, in the client's name:\n%s", decisions)
 	}
 	u.screenshot(shots, "project-client-desktop-fr")
+	projectPath := u.location()[len(base):]
+	if i := strings.Index(projectPath, "?"); i >= 0 {
+		projectPath = projectPath[:i]
+	}
+	// On a portrait tablet, in English: the same dashboard, nothing
+	// wider than the screen.
+	u.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
+	u.navigate(base+"/lang?to=en&next="+projectPath, "main h1")
+	dash = u.text("main")
+	for _, w := range []string{"Technology transfer", "Milestones", "Decision log", "Tasks", "Messages", "The project's documents", "overdue"} {
+		if !strings.Contains(dash, w) {
+			t.Errorf("the project's dashboard in English lacks %q:\n%.3000s", w, dash)
+		}
+	}
+	if wide, err := chromedp.Run(u.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || wide {
+		t.Errorf("the project's dashboard scrolls sideways on a portrait tablet (%v)", err)
+	}
+	u.screenshot(shots, "project-client-tablet-en")
+	u.navigate(base+"/lang?to=fr&next="+projectPath, "main h1")
+	u.do("desktop again", chromedp.EmulateViewport(1280, 900))
 	// Its specification approved with its electronic signature.
 	spec, err := chromedp.Run(u.ctx, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('#documents a')).find(a => a.textContent.startsWith('Cahier des charges')).href`))
 	if err != nil {
