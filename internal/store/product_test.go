@@ -126,7 +126,7 @@ func TestProductScope(t *testing.T) {
 			"product.create name →Product P-ALPHA client="+e.alpha.ID, "product.create form →vial client="+e.alpha.ID,
 			"product.create sterile →true client="+e.alpha.ID, "product.create strength →10 mg/mL client="+e.alpha.ID,
 			"product.create presentation →Box of 10 client="+e.alpha.ID, "product.create special_class →none client="+e.alpha.ID,
-			"product.create storage →2–8 °C client="+e.alpha.ID)
+			"product.create storage →2–8 °C client="+e.alpha.ID, "product.create shelf_life_months →0 client="+e.alpha.ID)
 
 		codes := func(ctx context.Context, f production.ProductFilter) []string {
 			t.Helper()
