@@ -84,13 +84,56 @@ type Dashboard struct {
 	Notices []Notice `json:"notices"`
 	// Projects are the client's projects with the site.
 	Projects []ProjectItem `json:"projects"`
+	// Dossiers are the client's last certified batches with the
+	// documents its quality agreement gives it for each.
+	Dossiers []DossierItem `json:"dossiers"`
+	// Approvals are the client's master batch records in review that its
+	// quality agreement has its quality assurance approve.
+	Approvals []production.Master `json:"approvals"`
+}
+
+// DossierItem is a certified batch and the documents its client receives
+// for it.
+type DossierItem struct {
+	BatchID     string                  `json:"batch_id"`
+	Lot         string                  `json:"lot"`
+	ProductCode string                  `json:"product_code"`
+	Product     string                  `json:"product"`
+	Documents   []quality.BatchDocument `json:"documents"`
+}
+
+// MaxDossiers is how many certified batches the dashboard lists.
+const MaxDossiers = 10
+
+// Dossiers lists the certified batches among the client's, the last made
+// first, MaxDossiers at most, with the documents its agreement (nil: none)
+// delivers for each.
+func Dossiers(batches []production.Batch, ag *quality.Agreement) []DossierItem {
+	var certified []production.Batch
+	for _, b := range batches {
+		if b.State == production.BatchCertified {
+			certified = append(certified, b)
+		}
+	}
+	at := func(b production.Batch) time.Time {
+		if b.End != nil {
+			return *b.End
+		}
+		return time.Time{}
+	}
+	slices.SortStableFunc(certified, func(x, y production.Batch) int { return cmp.Or(at(y).Compare(at(x)), cmp.Compare(y.Lot, x.Lot)) })
+	out := []DossierItem{}
+	for _, b := range certified[:min(len(certified), MaxDossiers)] {
+		out = append(out, DossierItem{BatchID: b.ID, Lot: b.Lot, ProductCode: b.ProductCode, Product: b.Product, Documents: ag.Delivered()})
+	}
+	return out
 }
 
 // Summarize makes the dashboard of a client's orders, batches and
 // obligations at now. The caller passes only the client's own records.
 func Summarize(orders []production.Order, batches []production.Batch, obligations []quality.ObligationItem, now time.Time) Dashboard {
 	d := Dashboard{Phases: map[Phase]int{}, Live: []production.Batch{}, Volumes: []Volume{}, Due: []quality.ObligationItem{}, Notices: []Notice{},
-		Projects: []ProjectItem{}}
+		Projects: []ProjectItem{}, Dossiers: []DossierItem{}, Approvals: []production.Master{}}
 	for _, p := range Phases {
 		d.Phases[p] = 0
 	}

@@ -141,6 +141,22 @@ type Record struct {
 	Signatures []esign.Signature `json:"signatures"`
 }
 
+// ForClient blanks, in place, every person of the site in the record:
+// who performed each step and who signed (the meaning, the time and the
+// signature's id stay), as a client laboratory receives its batch record.
+func (r *Record) ForClient() {
+	blank := func(sigs []esign.Signature) {
+		for i := range sigs {
+			sigs[i].SignerID, sigs[i].SignerName = "", ""
+		}
+	}
+	for i := range r.Steps {
+		r.Steps[i].PerformedBy, r.Steps[i].PerformedName = "", ""
+		blank(r.Steps[i].Signatures)
+	}
+	blank(r.Signatures)
+}
+
 // Review is the QA view of a batch by exception: only what needs a look.
 type Review struct {
 	Batch Batch `json:"batch"`

@@ -109,6 +109,11 @@ type Release interface {
 	Metrics(ctx context.Context) (*Metrics, error)
 	// Register lists the certification register, oldest first.
 	Register(ctx context.Context, f RegisterFilter) ([]Certification, error)
+	// Dossier returns what the batch's client receives for it under its
+	// quality agreement; Delivery one of its documents with what it is
+	// made of, for whom may read it (Dossier.MayDeliver).
+	Dossier(ctx context.Context, batchID string) (*Dossier, error)
+	Delivery(ctx context.Context, batchID string, doc BatchDocument) (*Delivery, error)
 }
 
 // ReleaseView is what the qualified person reads before deciding, from

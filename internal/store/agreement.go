@@ -441,10 +441,11 @@ func (tx *Tx) clientSigned(entity, id, clientID string, fields []audit.Field) (b
 const entityMasterClient = "master_client"
 
 // signableMasterClient reads a master in review for its client's
-// approval: for the client's managers alone.
+// approval: the client's managers alone sign it; the client's users read
+// its approval, and so do the site's staff who see masters.
 func signableMasterClient(tx *Tx, id string) ([]audit.Field, string, error) {
 	a := tx.actor
-	if !a.IsClient() || !a.Has(identity.RoleClientManager) {
+	if ok, _ := siteMasters(a); !ok || (tx.signing && (!a.IsClient() || !a.Has(identity.RoleClientManager))) {
 		return nil, "", errNoRecord()
 	}
 	var m production.Master

@@ -12,6 +12,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/quality"
 )
 
 // SensorStatuses returns the sensors of the places (all sensors when
@@ -141,4 +142,91 @@ func (e *EnvironmentStore) RoomsInOperation(ctx context.Context) (map[string]boo
 		})
 	})
 	return out, now, err
+}
+
+// BatchReport returns the environment of the room where a batch was made,
+// from its first step recorded to its last (its planned times before
+// that): for the staff who review or release batches, and for the batch's
+// client laboratory once certified when its agreement delivers the
+// environment report (quality.Dossier.MayDeliver), without who
+// acknowledged the alarms.
+func (e *EnvironmentStore) BatchReport(ctx context.Context, batchID string) (*environment.BatchReport, error) {
+	var out *environment.BatchReport
+	err := e.db.Read(ctx, func(tx *Tx) error {
+		b, ds, _, err := tx.dossierOf(batchID)
+		if err != nil {
+			return err
+		}
+		if err := ds.MayDeliver(tx.actor, quality.DocEnvironmentReport); err != nil {
+			return err
+		}
+		rep := &environment.BatchReport{BatchID: b.ID, Lot: b.Lot, Sensors: []environment.SensorSummary{}, Alarms: []environment.Alarm{}}
+		var roomID string
+		if err := tx.queryRow(`SELECT r.id, r.code, r.name, r.grade FROM lines l JOIN rooms r ON r.id = l.room_id WHERE l.id = ?`, b.LineID).
+			Scan(&roomID, &rep.RoomCode, &rep.RoomName, &rep.Grade); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return errs.E(errs.NotFound, "store.no_such_batch")
+			}
+			return err
+		}
+		var first, last sql.NullTime
+		if err := tx.queryRow(`SELECT MIN(performed_at), MAX(performed_at) FROM batch_steps WHERE batch_id = ?`, b.ID).Scan(&first, &last); err != nil {
+			return err
+		}
+		switch {
+		case first.Valid && last.Valid:
+			rep.From, rep.To = first.Time.UTC(), last.Time.UTC().Add(time.Second)
+		case b.Start != nil && b.End != nil:
+			rep.From, rep.To = b.Start.UTC(), b.End.UTC()
+		default:
+			out = rep
+			return nil
+		}
+		rows, err := tx.query(`SELECT `+sensorCols+` FROM environment_sensors WHERE CAST(place_id AS TEXT) = ?
+			OR CAST(place_id AS TEXT) IN (SELECT CAST(id AS TEXT) FROM lines WHERE room_id = ?)
+			OR CAST(place_id AS TEXT) IN (SELECT CAST(q.id AS TEXT) FROM equipment q JOIN lines l ON l.id = q.line_id WHERE l.room_id = ?)
+			ORDER BY code`, roomID, roomID, roomID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var s environment.SensorSummary
+			if err := scanSensor(rows, &s.Sensor); err != nil {
+				rows.Close()
+				return err
+			}
+			rep.Sensors = append(rep.Sensors, s)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for i := range rep.Sensors {
+			s := &rep.Sensors[i]
+			var lo, hi, mean sql.NullFloat64
+			if err := tx.queryRow(`SELECT COUNT(*), MIN(value), MAX(value), AVG(value) FROM environment_readings WHERE sensor_id = ? AND at >= ? AND at < ?`,
+				s.Sensor.ID, rep.From, rep.To).Scan(&s.Count, &lo, &hi, &mean); err != nil {
+				return err
+			}
+			s.Min, s.Max, s.Mean = lo.Float64, hi.Float64, mean.Float64
+			var l environment.Limits
+			switch err := tx.limits(s.Sensor.ID, &l); {
+			case err == nil:
+				s.Limits = &l
+			case errs.CodeOf(err) != errs.NotFound:
+				return err
+			}
+			as, err := collect(tx, `SELECT `+alarmCols+` FROM environment_alarms WHERE sensor_id = ? AND start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at, id`,
+				[]any{s.Sensor.ID, rep.To, rep.From}, scanAlarm)
+			if err != nil {
+				return err
+			}
+			rep.Alarms = append(rep.Alarms, as...)
+		}
+		if tx.actor.IsClient() {
+			rep.Blank()
+		}
+		out = rep
+		return nil
+	})
+	return out, err
 }

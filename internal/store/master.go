@@ -50,8 +50,25 @@ func masterRow(m *production.Master) row {
 }
 
 // siteMasters checks the actor may see master batch records: staff with
-// the production view. ok is false for a client laboratory's user.
-func siteMasters(a identity.Actor) (ok bool, err error) { return siteStock(a) }
+// the production view, and a client laboratory's users, who read their
+// own past the draft (clientMasters), the versions their quality
+// assurance approves.
+func siteMasters(a identity.Actor) (ok bool, err error) {
+	if a.IsClient() {
+		return needProductionView(a) == nil, needProductionView(a)
+	}
+	return siteStock(a)
+}
+
+// clientMasters narrows a query's condition on masters to what the actor
+// reads: a client laboratory's user never reads a draft, the site's work
+// in progress.
+func clientMasters(a identity.Actor, cond string) string {
+	if a.IsClient() {
+		return cond + ` AND status <> '` + string(production.MasterDraft) + `'`
+	}
+	return cond
+}
 
 // Masters lists the master batch records in the actor's scope, without
 // their operations, by code and version.
@@ -61,7 +78,7 @@ func (s *ProductionStore) Masters(ctx context.Context, f production.MasterFilter
 		return []production.Master{}, err
 	}
 	cond, args := inScope("client_id", a.ClientScope())
-	q, args := andIDFilters(`SELECT `+masterHeadCols+` FROM masters WHERE `+cond, args, "product_id", f.ProductID)
+	q, args := andIDFilters(`SELECT `+masterHeadCols+` FROM masters WHERE `+clientMasters(a, cond), args, "product_id", f.ProductID)
 	if f.Status != "" {
 		q += ` AND status = ?`
 		args = append(args, string(f.Status))
@@ -86,17 +103,17 @@ func errNoMaster() error {
 }
 
 // masterByID reads a master of a client in the actor's scope, with its
-// operations; any other is not found.
+// operations; any other is not found (a draft, for a client).
 func (tx *Tx) masterByID(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
-	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+cond, id,
+	return tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ? AND `+clientMasters(tx.actor, cond), id,
 		func(sc scanner) error { return scanMaster(sc, m) }, "store.no_such_master_batch", args...)
 }
 
 // masterHead reads a master in the actor's scope without its operations.
 func (tx *Tx) masterHead(id string, m *production.Master) error {
 	cond, args := inScope("client_id", tx.actor.ClientScope())
-	return tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ? AND `+cond, id,
+	return tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ? AND `+clientMasters(tx.actor, cond), id,
 		func(sc scanner) error { return scanMasterHead(sc, m) }, "store.no_such_master_batch", args...)
 }
 
@@ -342,7 +359,7 @@ func approveMaster(tx *Tx, sig *esign.Signature) error {
 // approval signs is its content, not its status, which the approval
 // itself changes.
 func signableMaster(tx *Tx, id string) ([]audit.Field, string, error) {
-	if ok, _ := siteMasters(tx.actor); !ok {
+	if ok, _ := siteMasters(tx.actor); !ok || tx.actor.IsClient() {
 		return nil, "", errNoRecord()
 	}
 	var m production.Master

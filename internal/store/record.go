@@ -42,8 +42,16 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tx.recordOf(b)
+}
+
+// recordOf reads the whole record of a batch the caller read in the
+// actor's scope.
+func (tx *Tx) recordOf(b *production.Batch) (*production.Record, error) {
 	rec := &production.Record{Batch: *b, Signatures: []esign.Signature{}}
-	if err := tx.masterByID(b.MasterID, &rec.Master); err != nil {
+	var err error
+	if err := tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ?`, b.MasterID,
+		func(sc scanner) error { return scanMaster(sc, &rec.Master) }, "store.no_such_master_batch"); err != nil {
 		return nil, err
 	}
 	if rec.Steps, err = tx.steps(b.ID); err != nil {

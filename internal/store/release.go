@@ -316,8 +316,8 @@ func signableBatch(tx *Tx, id string) ([]audit.Field, string, error) {
 }
 
 // Certificate returns the certificate of analysis of a certified batch:
-// for the batch's client laboratory, and for the staff who review or
-// release batches. Before certification, or to anyone else, it is not
+// for the batch's client laboratory when its agreement delivers it (any,
+// without one), and for the staff who review or release batches. Before certification, or to anyone else, it is not
 // found, so that another client cannot learn that it exists.
 func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*quality.Certificate, error) {
 	var cert *quality.Certificate
@@ -341,6 +341,16 @@ func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*qualit
 		}
 		if err != nil {
 			return err
+		}
+		// The client receives it when its agreement names it.
+		if a.IsClient() {
+			ds, _, err := tx.dossier(b)
+			if err != nil {
+				return err
+			}
+			if err := ds.MayDeliver(a, quality.DocCertificate); err != nil {
+				return err
+			}
 		}
 		var sig esign.Signature
 		if err := scanSignature(tx.queryRow(`SELECT `+signatureCols+` FROM signatures WHERE id = ?`, line.SignatureID), &sig); err != nil {
@@ -368,4 +378,96 @@ func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*qualit
 		return tx.queryRow(`SELECT name FROM clients WHERE id = ?`, b.ClientID).Scan(&cert.Client)
 	})
 	return cert, err
+}
+
+// dossier reads what the batch's client receives for it: the documents its
+// agreement names, and whether and when the batch was certified.
+func (tx *Tx) dossier(b *production.Batch) (*quality.Dossier, *quality.Certification, error) {
+	ds := &quality.Dossier{BatchID: b.ID, ClientID: b.ClientID, Lot: b.Lot, ProductCode: b.ProductCode, Product: b.Product}
+	ag, err := tx.agreement(b.ClientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var delivered []quality.BatchDocument
+	if ag != nil {
+		delivered = ag.Delivered()
+	} else {
+		delivered = (*quality.Agreement)(nil).Delivered()
+	}
+	ds.Documents = append([]quality.BatchDocument{}, delivered...)
+	var line quality.Certification
+	err = scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ? AND decision = ?`,
+		b.ID, string(quality.DecisionCertified)), &line)
+	if err == sql.ErrNoRows {
+		return ds, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if tx.actor.IsClient() {
+		line.QPID, line.QPName = "", ""
+	}
+	at := line.SignedAt
+	ds.Certified, ds.CertifiedAt = true, &at
+	return ds, &line, nil
+}
+
+// dossierOf reads a batch's dossier for the actor: the batch's client
+// laboratory and the staff who review or release batches; to anyone else
+// the batch is not found.
+func (tx *Tx) dossierOf(batchID string) (*production.Batch, *quality.Dossier, *quality.Certification, error) {
+	a := tx.actor
+	if !a.IsClient() && reviewer(a) != nil {
+		return nil, nil, nil, errs.E(errs.NotFound, "store.no_such_batch")
+	}
+	b, err := tx.batch(batchID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ds, line, err := tx.dossier(b)
+	return b, ds, line, err
+}
+
+// Dossier returns what the batch's client receives for it under its
+// quality agreement.
+func (s *ReleaseStore) Dossier(ctx context.Context, batchID string) (*quality.Dossier, error) {
+	var out *quality.Dossier
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		_, out, _, err = tx.dossierOf(batchID)
+		return err
+	})
+	return out, err
+}
+
+// Delivery returns one document of a batch's dossier with what it is made
+// of, when the actor may read it (quality.Dossier.MayDeliver): the client
+// receives its batch record without a person of the site.
+func (s *ReleaseStore) Delivery(ctx context.Context, batchID string, doc quality.BatchDocument) (*quality.Delivery, error) {
+	var out *quality.Delivery
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		b, ds, line, err := tx.dossierOf(batchID)
+		if err != nil {
+			return err
+		}
+		if err := ds.MayDeliver(tx.actor, doc); err != nil {
+			return err
+		}
+		d := &quality.Delivery{Dossier: *ds, Document: doc, Certification: line}
+		if err := tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ?`, b.MasterID,
+			func(sc scanner) error { return scanMasterHead(sc, &d.Master) }, "store.no_such_master_batch"); err != nil {
+			return err
+		}
+		if doc == quality.DocBatchRecord {
+			if d.Record, err = tx.recordOf(b); err != nil {
+				return err
+			}
+			if tx.actor.IsClient() {
+				d.Record.ForClient()
+			}
+		}
+		out = d
+		return nil
+	})
+	return out, err
 }

@@ -104,7 +104,9 @@ func (tx *Tx) target(entity, entityID string, m esign.Meaning, signing bool) (*s
 		if !ok {
 			return nil, errNoRecord()
 		}
+		tx.signing = signing
 		fields, clientID, err := load(tx, entityID)
+		tx.signing = false
 		if err != nil {
 			if errs.Is(err, errs.NotFound) {
 				return nil, errNoRecord()

@@ -33,6 +33,9 @@ type Tx struct {
 	now     time.Time
 	actor   identity.Actor
 	history bool
+	// signing is set while a signature's target is read to be signed,
+	// not only to list its signatures (Tx.target).
+	signing bool
 	command string
 	reason  string
 	// pending are the audit entries the command appends when it commits.

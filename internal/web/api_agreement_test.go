@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,70 @@ func (s *eventStream) dashboard(t *testing.T, within time.Duration) map[string]a
 		case <-timer.C:
 			t.Fatalf("no event portal within %s", within)
 		}
+	}
+}
+
+// TestMasterClientApproval: when the agreement has the client approve its
+// master batch records, a master in review shows on the client's portal
+// and its page, French and English; the client's user reads it (never a
+// draft, never the site's signers) without the signing form; the client's
+// manager signs it on the page, a wrong password refused and nothing
+// signed; QA's approval is refused before and takes effect after; the
+// other client finds nothing.
+func TestMasterClientApproval(t *testing.T) {
+	p := newProdEnv(t, newEnv(t, store.SQLite), "operator")
+	p.seedAccounts(t, identity.Account{Username: "manager-alpha", Name: "Mia Manager", Roles: []identity.Role{identity.RoleClientManager}, ClientID: p.alpha.ID})
+	body := agreementBody()
+	body["client_approves_masters"] = true
+	p.ok(t, p.call(t, "qa", "PUT", "/api/v1/clients/"+p.alpha.ID+"/agreement", body), http.StatusOK, "record the agreement")
+	product := p.created(t, "supervisor", "/api/v1/products", p.productBody("CEF-1G"))
+	draft := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, "MBR-DRAFT"))
+	id := p.created(t, "supervisor", "/api/v1/masters", p.masterBody(product, "MBR-CLIENT"))
+	p.submit(t, id)
+
+	// The client's user: the master in review, not the draft.
+	var got []string
+	for _, it := range p.call(t, "client-alpha", "GET", "/api/v1/masters", nil).items(t) {
+		got = append(got, it["id"].(string))
+	}
+	if !slices.Contains(got, id) || slices.Contains(got, draft) {
+		t.Errorf("the client's masters %v: want %s in review and not the draft %s", got, id, draft)
+	}
+	p.call(t, "client-alpha", "GET", "/api/v1/masters/"+draft, nil).wantError(t, http.StatusNotFound, "not_found", "")
+	p.call(t, "client-beta", "GET", "/api/v1/masters/"+id, nil).wantError(t, http.StatusNotFound, "not_found", "")
+	portal := p.ok(t, p.call(t, "client-alpha", "GET", "/api/v1/portal", nil), http.StatusOK, "the dashboard").object(t)
+	if ap := portal["approvals"].([]any); len(ap) != 1 || ap[0].(map[string]any)["id"] != id {
+		t.Errorf("the portal's masters to approve: %v", portal["approvals"])
+	}
+	user := p.browserWith(t, "client-alpha", testPassword, "fr")
+	user.get("/portal").has(t, http.StatusOK, "Dossiers de lot maîtres à approuver", "MBR-CLIENT")
+	page := "/masters/" + id
+	pg := user.get(page)
+	pg.has(t, http.StatusOK, "Approbation du client", "En attente de l'approbation du client", "Clear the line")
+	if strings.Contains(pg.text, "Signer l'approbation du client") || strings.Contains(pg.text, p.accounts["supervisor"].Name) {
+		t.Error("the client's user is offered the signature, or reads the site's signer")
+	}
+
+	// QA's approval waits for the client's.
+	p.sign(t, "qa", "master", id, "approved").wantError(t, http.StatusConflict, "conflict", "")
+	qa := p.browserWith(t, "qa", testPassword, "en")
+	qa.get(page).has(t, http.StatusOK, "Client's approval", "Awaiting the client's approval")
+
+	mgr := p.browserWith(t, "manager-alpha", testPassword, "en")
+	mgr.get(page).has(t, http.StatusOK, "Sign the client's approval")
+	mgr.post(page+"/client-approve", url.Values{"username": {"manager-alpha"}, "password": {"wrong password"}}).
+		has(t, http.StatusUnauthorized, "Sign the client's approval")
+	mgr.get(page).has(t, http.StatusOK, "Awaiting the client's approval")
+	// Only the client's manager signs: its user and QA are refused.
+	p.call(t, "client-alpha", "POST", "/api/v1/signatures/challenge", map[string]any{"entity": "master_client", "entity_id": id, "meaning": "approved"}).
+		wantError(t, http.StatusNotFound, "not_found", "")
+	p.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]any{"entity": "master_client", "entity_id": id, "meaning": "approved"}).
+		wantError(t, http.StatusNotFound, "not_found", "")
+	mgr.follow(t, mgr.post(page+"/client-approve", url.Values{"username": {"manager-alpha"}, "password": {testPassword}})).
+		has(t, http.StatusOK, "Your approval is signed", "Approved by the client", "Mia Manager")
+	qa.get(page).has(t, http.StatusOK, "Approved by the client")
+	p.ok(t, p.sign(t, "qa", "master", id, "approved"), http.StatusCreated, "QA's approval after the client's")
+	if st := p.ok(t, p.call(t, "qa", "GET", "/api/v1/masters/"+id, nil), http.StatusOK, "master").object(t)["status"]; st != "approved" {
+		t.Errorf("the master after both approvals: %v", st)
 	}
 }

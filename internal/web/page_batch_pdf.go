@@ -17,6 +17,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/production"
 	"galenix/internal/text"
 )
 
@@ -69,18 +70,39 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 	if c, err := s.Clients.Client(ctx, b.ClientID); err == nil {
 		clientName = c.Name + " (" + c.Code + ")"
 	}
-	rows, batchSigs := recordRows(lang, rec, mats)
-
-	setup := pdfSetup{title: tr(lang, "record.pdf.title") + " " + b.Lot, lang: lang, landscape: true, margin: 10, fontSize: 8, pageLabel: b.Lot}
-	m, err := newPDF(setup)
-	if err != nil {
-		s.pageError(w, r, errs.Wrap(err, "batch record PDF"))
-		return
-	}
-
 	printedBy := a.Name
 	if printedBy == "" {
 		printedBy = a.Username
+	}
+	doc, err := s.recordDoc(lang, rec, mats, clientName, printedBy)
+	if err != nil {
+		refuse(w, r, errs.Wrap(err, "batch record PDF"))
+		return
+	}
+	writePDF(w, lang, fmt.Sprintf(tr(lang, "record.pdf.file"), b.Lot), doc)
+}
+
+// writePDF answers a document as a PDF to download.
+func writePDF(w http.ResponseWriter, lang, name string, doc []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Language", lang)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc)
+}
+
+// recordDoc writes the batch's record as a PDF (batchRecordPDF); a
+// client's copy (production.Record.ForClient) names no performer nor
+// signer, who print as the site's staff.
+func (s *Server) recordDoc(lang string, rec *production.Record, mats map[string]production.Material, clientName, printedBy string) ([]byte, error) {
+	b := &rec.Batch
+	rows, batchSigs := recordRows(lang, rec, mats)
+	setup := pdfSetup{title: tr(lang, "record.pdf.title") + " " + b.Lot, lang: lang, landscape: true, margin: 10, fontSize: 8, pageLabel: b.Lot}
+	m, err := newPDF(setup)
+	if err != nil {
+		return nil, err
 	}
 	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.pdf.title")+" — "+b.Lot, props.Text{Size: 14, Style: fontstyle.Bold}))
 	m.AddAutoRow(pdfCol(pdfGrid, fmt.Sprintf(tr(lang, "audit.pdf.printed"), formatStamp(lang, time.Now(), s.zone()), printedBy),
@@ -119,7 +141,11 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 		}
 		who := tr(lang, "record.pending")
 		if st.PerformedAt != nil {
-			who = st.PerformedName + " — " + prodWhen(lang, st.PerformedAt, s.zone())
+			name := st.PerformedName
+			if name == "" {
+				name = tr(lang, "dossier.site_staff")
+			}
+			who = name + " — " + prodWhen(lang, st.PerformedAt, s.zone())
 		}
 		value := entryText(lang, &st.StepRecord)
 		if st.Comment != "" {
@@ -183,18 +209,7 @@ func (s *Server) batchRecordPDF(w http.ResponseWriter, r *http.Request) {
 			pdfCol(5, formatDecimal(lang, c.Quantity)+" "+c.Unit), pdfCol(4, prodWhen(lang, c.At, s.zone())))
 	}
 
-	doc, err := finishPDF(m, setup)
-	if err != nil {
-		refuse(w, r, errs.Wrap(err, "batch record PDF"))
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/pdf")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Language", lang)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf(tr(lang, "record.pdf.file"), b.Lot)}))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(doc)
+	return finishPDF(m, setup)
 }
 
 // addSignatureRow writes a signature's manifestation under its step:
@@ -203,6 +218,9 @@ func addSignatureRow(m core.Maroto, lang string, sg esign.Signature, zone *time.
 	status, st := tr(lang, "audit.pdf.valid"), props.Text{Size: 7, Left: 1}
 	if sg.Status != esign.Valid {
 		status, st.Style, st.Color = tr(lang, "audit.pdf.broken"), fontstyle.Bold, pdfRed
+	}
+	if sg.SignerName == "" {
+		sg.SignerName = tr(lang, "dossier.site_staff")
 	}
 	line := tr(lang, "record.signature") + " " + sg.DisplayIn(zone)
 	if sg.Reason != "" {

@@ -25,6 +25,9 @@ type EnvironmentViews interface {
 	Series(ctx context.Context, sensorID string, from, to time.Time) (*environment.Series, error)
 	Readings(ctx context.Context, sensorID string, from, to time.Time, limit int) ([]environment.Reading, error)
 	Alarms(ctx context.Context, sensorID string, limit int) ([]environment.Alarm, error)
+	// BatchReport is the environment of a batch's room while it was made
+	// (a document of the batch's dossier).
+	BatchReport(ctx context.Context, batchID string) (*environment.BatchReport, error)
 }
 
 // The states the pages colour a room, a building or a sensor by, worst

@@ -172,12 +172,6 @@ func (rep *envReport) fileName(ext string) string {
 	return "environment-" + fileSafe(rep.room.Code) + "-" + rep.from.Format("20060102") + "-" + rep.to.Format("20060102") + "." + ext
 }
 
-// envSummary is a sensor's readings of a period summarised.
-type envSummary struct {
-	count    int64
-	min, max float64
-	sum      float64
-}
 
 // environmentRoomPDF answers a room's report over a period as a PDF: per
 // sensor the readings' count, least, greatest and mean value and the
@@ -207,58 +201,31 @@ func (s *Server) environmentRoomPDF(w http.ResponseWriter, r *http.Request) {
 		pdfCol(pdfGrid-5, formatStamp(lang, rep.from, zone)+" → "+formatStamp(lang, rep.to, zone)))
 	m.AddAutoRow(pdfCol(5, tr(lang, "env.pdf.grade"), props.Text{Style: fontstyle.Bold}), pdfCol(pdfGrid-5, tr(lang, "grade."+string(rep.room.Grade))))
 
-	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "env.pdf.sensors"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
-	cols := []struct {
-		size int
-		key  string
-	}{{4, "env.csv.sensor"}, {3, "env.csv.kind"}, {2, "env.pdf.count"}, {2, "env.pdf.min"}, {2, "env.pdf.mean"}, {2, "env.pdf.max"}, {9, "env.pdf.limits"}}
-	head := make([]core.Col, len(cols))
-	for i, c := range cols {
-		head[i] = pdfCol(c.size, tr(lang, c.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
-	}
-	m.AddAutoRow(head...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
-	cell := props.Text{Size: 8, Left: 1, Right: 1, Top: 1, Bottom: 1}
 	var alarms []environment.Alarm
-	codes, decimals := map[string]string{}, map[string]int{}
+	sums := make([]environment.SensorSummary, 0, len(rep.sensors))
 	for _, st := range rep.sensors {
 		sn := st.Sensor
-		codes[sn.ID], decimals[sn.ID] = sn.Code, sn.Decimals
-		var sum envSummary
+		sum := environment.SensorSummary{Sensor: sn, Limits: st.Limits}
+		var total float64
 		err := s.eachReading(r, rep, sn.ID, func(x environment.Reading) error {
-			if sum.count == 0 || x.Value < sum.min {
-				sum.min = x.Value
+			if sum.Count == 0 || x.Value < sum.Min {
+				sum.Min = x.Value
 			}
-			if sum.count == 0 || x.Value > sum.max {
-				sum.max = x.Value
+			if sum.Count == 0 || x.Value > sum.Max {
+				sum.Max = x.Value
 			}
-			sum.count++
-			sum.sum += x.Value
+			sum.Count++
+			total += x.Value
 			return nil
 		})
 		if err != nil {
 			s.exportError(w, r, err)
 			return
 		}
-		num := func(v float64, d int) string {
-			if sum.count == 0 {
-				return "—"
-			}
-			return text.FormatFixed(lang, v, d)
+		if sum.Count > 0 {
+			sum.Mean = total / float64(sum.Count)
 		}
-		limits := tr(lang, "env.limits.unset")
-		if st.Limits != nil {
-			limits = text.Render(lang, "env.limits.at_rest", thresholdsText(lang, st.Limits.AtRest, sn.Decimals))
-			if st.Limits.InOperation != nil {
-				limits += "\n" + text.Render(lang, "env.limits.in_operation", thresholdsText(lang, *st.Limits.InOperation, sn.Decimals))
-			}
-		}
-		mean := 0.0
-		if sum.count > 0 {
-			mean = sum.sum / float64(sum.count)
-		}
-		m.AddAutoRow(pdfCol(4, sn.Code+"\n"+sn.Name, cell), pdfCol(3, tr(lang, "env.kind."+string(sn.Kind))+" ("+sn.Kind.Unit()+")", cell),
-			pdfCol(2, text.FormatInt(lang, int(sum.count)), cell), pdfCol(2, num(sum.min, sn.Decimals), cell),
-			pdfCol(2, num(mean, min(sn.Decimals+1, environment.MaxDecimals)), cell), pdfCol(2, num(sum.max, sn.Decimals), cell), pdfCol(9, limits, cell))
+		sums = append(sums, sum)
 		as, err := s.EnvironmentViews.Alarms(ctx, sn.ID, 1000)
 		if err != nil {
 			s.exportError(w, r, err)
@@ -270,34 +237,7 @@ func (s *Server) environmentRoomPDF(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-
-	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "env.pdf.alarms"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
-	if len(alarms) == 0 {
-		m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "env.pdf.no_alarms"), cell))
-	} else {
-		acols := []struct {
-			size int
-			key  string
-		}{{3, "env.csv.sensor"}, {8, "env.pdf.alarm"}, {2, "env.pdf.level"}, {4, "env.pdf.start"}, {4, "env.pdf.end"}, {3, "env.pdf.peak"}}
-		head := make([]core.Col, len(acols))
-		for i, c := range acols {
-			head[i] = pdfCol(c.size, tr(lang, c.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
-		}
-		m.AddAutoRow(head...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
-		for _, al := range alarms {
-			end := tr(lang, "env.pdf.open")
-			if !al.End.IsZero() {
-				end = formatStamp(lang, al.End, zone)
-			}
-			peak := "—"
-			if al.Kind == environment.AlarmLimit && !math.IsNaN(al.Peak) {
-				peak = text.FormatFixed(lang, al.Peak, decimals[al.SensorID])
-			}
-			m.AddAutoRow(pdfCol(3, codes[al.SensorID], cell), pdfCol(8, al.Message.Render(lang), cell),
-				pdfCol(2, tr(lang, "stored.environment.level."+string(al.Level)), cell), pdfCol(4, formatStamp(lang, al.Start, zone), cell),
-				pdfCol(4, end, cell), pdfCol(3, peak, cell))
-		}
-	}
+	envReportTables(m, lang, zone, sums, alarms)
 	doc, err := finishPDF(m, setup)
 	if err != nil {
 		s.exportError(w, r, errs.Wrap(err, "room report PDF"))
@@ -310,4 +250,69 @@ func (s *Server) environmentRoomPDF(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": rep.fileName("pdf")}))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(doc)
+}
+
+// envReportTables writes a report's sensors, their readings summarized
+// against their limits, then the alarms of the period.
+func envReportTables(m core.Maroto, lang string, zone *time.Location, sums []environment.SensorSummary, alarms []environment.Alarm) {
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "env.pdf.sensors"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	cols := []struct {
+		size int
+		key  string
+	}{{4, "env.csv.sensor"}, {3, "env.csv.kind"}, {2, "env.pdf.count"}, {2, "env.pdf.min"}, {2, "env.pdf.mean"}, {2, "env.pdf.max"}, {9, "env.pdf.limits"}}
+	head := make([]core.Col, len(cols))
+	for i, c := range cols {
+		head[i] = pdfCol(c.size, tr(lang, c.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
+	}
+	m.AddAutoRow(head...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
+	cell := props.Text{Size: 8, Left: 1, Right: 1, Top: 1, Bottom: 1}
+	codes, decimals := map[string]string{}, map[string]int{}
+	for _, sum := range sums {
+		sn := sum.Sensor
+		codes[sn.ID], decimals[sn.ID] = sn.Code, sn.Decimals
+		num := func(v float64, d int) string {
+			if sum.Count == 0 {
+				return "—"
+			}
+			return text.FormatFixed(lang, v, d)
+		}
+		limits := tr(lang, "env.limits.unset")
+		if sum.Limits != nil {
+			limits = text.Render(lang, "env.limits.at_rest", thresholdsText(lang, sum.Limits.AtRest, sn.Decimals))
+			if sum.Limits.InOperation != nil {
+				limits += "\n" + text.Render(lang, "env.limits.in_operation", thresholdsText(lang, *sum.Limits.InOperation, sn.Decimals))
+			}
+		}
+		m.AddAutoRow(pdfCol(4, sn.Code+"\n"+sn.Name, cell), pdfCol(3, tr(lang, "env.kind."+string(sn.Kind))+" ("+sn.Kind.Unit()+")", cell),
+			pdfCol(2, text.FormatInt(lang, int(sum.Count)), cell), pdfCol(2, num(sum.Min, sn.Decimals), cell),
+			pdfCol(2, num(sum.Mean, min(sn.Decimals+1, environment.MaxDecimals)), cell), pdfCol(2, num(sum.Max, sn.Decimals), cell), pdfCol(9, limits, cell))
+	}
+
+	m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "env.pdf.alarms"), props.Text{Size: 12, Style: fontstyle.Bold, Top: 5, Bottom: 2}))
+	if len(alarms) == 0 {
+		m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "env.pdf.no_alarms"), cell))
+		return
+	}
+	acols := []struct {
+		size int
+		key  string
+	}{{3, "env.csv.sensor"}, {8, "env.pdf.alarm"}, {2, "env.pdf.level"}, {4, "env.pdf.start"}, {4, "env.pdf.end"}, {3, "env.pdf.peak"}}
+	head = make([]core.Col, len(acols))
+	for i, c := range acols {
+		head[i] = pdfCol(c.size, tr(lang, c.key), props.Text{Style: fontstyle.Bold, Left: 1, Top: 1, Bottom: 1})
+	}
+	m.AddAutoRow(head...).WithStyle(&props.Cell{BackgroundColor: pdfGrey})
+	for _, al := range alarms {
+		end := tr(lang, "env.pdf.open")
+		if !al.End.IsZero() {
+			end = formatStamp(lang, al.End, zone)
+		}
+		peak := "—"
+		if al.Kind == environment.AlarmLimit && !math.IsNaN(al.Peak) {
+			peak = text.FormatFixed(lang, al.Peak, decimals[al.SensorID])
+		}
+		m.AddAutoRow(pdfCol(3, codes[al.SensorID], cell), pdfCol(8, al.Message.Render(lang), cell),
+			pdfCol(2, tr(lang, "stored.environment.level."+string(al.Level)), cell), pdfCol(4, formatStamp(lang, al.Start, zone), cell),
+			pdfCol(4, end, cell), pdfCol(3, peak, cell))
+	}
 }

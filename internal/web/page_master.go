@@ -69,6 +69,15 @@ type masterPage struct {
 	// Notice confirms what was just done; Error is a refusal whose form
 	// is not shown.
 	Notice, Error string
+	// ClientApproves: the client's quality agreement has its quality
+	// assurance approve the master before the site's approval takes
+	// effect; ClientApprovals are its signatures on the master in review
+	// (valid or broken by a later change), ClientApproved one valid.
+	// CanClientApprove shows the client's manager the signing form,
+	// ClientSign.
+	ClientApproves, ClientApproved, CanClientApprove bool
+	ClientApprovals                                  []esign.Signature
+	ClientSign                                       *form
 }
 
 type masterOp struct {
@@ -100,8 +109,8 @@ func (s *Server) masterPage(w http.ResponseWriter, r *http.Request) {
 
 // masterForms are the forms of a master's page as posted, with their
 // refusal: QA's approval (sign), the author's review, the author's
-// signature, the moves.
-type masterForms struct{ sign, review, author, move *form }
+// signature, the moves, the client's approval.
+type masterForms struct{ sign, review, author, move, client *form }
 
 // renderMaster draws the master's page, with the signing and move forms as
 // typed and their refusal, if any.
@@ -119,7 +128,7 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		d.Path = "/masters/" + url.PathEscape(m.ID) // where the language switch returns
 	}
 	switch notice {
-	case "signed", "moved", "created", "saved", "reviewed", "submitted":
+	case "signed", "moved", "created", "saved", "reviewed", "submitted", "client_signed":
 		d.Notice = tr(d.Lang, "master.notice."+notice)
 	}
 	if d.Sign == nil {
@@ -153,11 +162,16 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		}
 		d.Ops = append(d.Ops, o)
 	}
-	if svc := s.Signatures; svc != nil {
+	// A client reads its own approvals, never the site's signers.
+	if svc := s.Signatures; svc != nil && !d.Client {
 		if d.Signatures, err = svc.Signatures(ctx, "master", m.ID); err != nil {
 			s.pageError(w, r, err)
 			return
 		}
+	}
+	if err := s.masterClientApproval(r, &d, forms.client); err != nil {
+		s.pageError(w, r, err)
+		return
 	}
 	d.CanApprove = m.Status == production.MasterInReview && d.Actor.Can(identity.PermMasterApprove)
 	edit := d.Actor.Can(identity.PermMasterEdit)
@@ -183,6 +197,9 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 	if forms.author != nil && forms.author.Err != nil && !d.CanReview {
 		d.Error = errs.MessageOf(forms.author.Err, d.Lang)
 	}
+	if forms.client != nil && forms.client.Err != nil && !d.CanClientApprove {
+		d.Error = errs.MessageOf(forms.client.Err, d.Lang)
+	}
 	if move != nil && move.Err != nil && len(d.Moves) == 0 {
 		d.Error = errs.MessageOf(move.Err, d.Lang)
 	}
@@ -200,6 +217,56 @@ func (s *Server) masterSign(w http.ResponseWriter, r *http.Request, vals url.Val
 		return
 	}
 	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=signed", http.StatusSeeOther)
+}
+
+// masterClientApproval reads, for the master's page, whether the client's
+// quality agreement asks its approval of the master, and while the master
+// is in review, the approval as it stands: for the client's users and the
+// site's staff who see masters alike; the client's manager signs it.
+func (s *Server) masterClientApproval(r *http.Request, d *masterPage, f *form) error {
+	m := d.Master
+	if s.Agreements == nil {
+		return nil
+	}
+	ctx := r.Context()
+	ag, err := s.Agreements.Agreement(ctx, m.ClientID)
+	if errs.Is(err, errs.NotFound) || errs.Is(err, errs.Forbidden) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	d.ClientApproves = ag.ClientApprovesMasters
+	if !d.ClientApproves || m.Status != production.MasterInReview || s.Signatures == nil {
+		return nil
+	}
+	if d.ClientApprovals, err = s.Signatures.Signatures(ctx, "master_client", m.ID); err != nil && !errs.Is(err, errs.NotFound) {
+		return err
+	}
+	for _, sg := range d.ClientApprovals {
+		d.ClientApproved = d.ClientApproved || (sg.Meaning == esign.Approved && sg.Status == esign.Valid)
+	}
+	d.CanClientApprove = !d.ClientApproved && d.Actor.IsClient() && d.Actor.Can(identity.PermClientApprove)
+	if f == nil {
+		f = &form{Values: url.Values{}, lang: d.Lang}
+	}
+	f.Values.Set("content_sha256", s.contentOf(r, "master_client", m.ID))
+	d.ClientSign = f
+	return nil
+}
+
+// masterClientSign signs the master as approved on the client's side, as
+// its quality agreement asks, before the site's QA approval may take
+// effect (21 CFR 11.200: username and password at every signing).
+func (s *Server) masterClientSign(w http.ResponseWriter, r *http.Request, vals url.Values) {
+	id := r.PathValue("id")
+	if _, err := s.signRecord(r, "master_client", id, string(esign.Approved), vals); err != nil {
+		s.logIfInternal(r, err)
+		vals.Del("password")
+		s.renderMaster(w, r, refusalStatus(err), masterForms{client: &form{Values: vals, Err: err, lang: langOf(r), shown: signFields}}, "")
+		return
+	}
+	http.Redirect(w, r, "/masters/"+url.PathEscape(id)+"?done=client_signed", http.StatusSeeOther)
 }
 
 // masterMove applies a move of the master's life cycle: submit, reject,

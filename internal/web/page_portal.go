@@ -122,6 +122,18 @@ func (s *Server) dashboard(r *http.Request) (*portal.Dashboard, error) {
 		}
 		d.Projects = portal.Projects(ps, tasks, time.Now(), s.zone())
 	}
+	var ag *quality.Agreement
+	if s.Agreements != nil {
+		if ag, err = s.Agreements.Agreement(ctx, a.ClientID); err != nil && !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
+	}
+	d.Dossiers = portal.Dossiers(batches, ag)
+	if ag != nil && ag.ClientApprovesMasters {
+		if d.Approvals, err = s.Production.Masters(ctx, production.MasterFilter{Status: production.MasterInReview}); err != nil {
+			return nil, err
+		}
+	}
 	if s.Notices != nil {
 		evs, err := s.Notices.Recent(ctx, portal.NoticeTopics, portalNotices)
 		if err != nil {

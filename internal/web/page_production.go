@@ -60,6 +60,7 @@ func (s *Server) routesProductionPages() {
 	s.handle("GET", "/masters", false, s.mastersPage)
 	s.handle("GET", "/masters/{id}", false, s.masterPage)
 	write("/masters/{id}/sign", s.masterSign)
+	write("/masters/{id}/client-approve", s.masterClientSign)
 	write("/masters/{id}/move", s.masterMove)
 }
 

@@ -122,6 +122,8 @@ type releasePage struct {
 	CanDecide bool
 	Decide    *form
 	Notice    string
+	// Dossier is what the batch's client receives for it.
+	Dossier *quality.Dossier
 }
 
 // releaseTest is a test of the batch's samples, with its reportable
@@ -181,6 +183,10 @@ func (s *Server) renderRelease(w http.ResponseWriter, r *http.Request, status in
 	decide.Values.Set("content_sha256", content)
 	d.Decide = decide
 	d.CanDecide = d.Actor.Can(identity.PermBatchRelease) && v.Decision == nil && v.Batch.State == production.BatchQAReviewed
+	if d.Dossier, err = s.Release.Dossier(r.Context(), v.Batch.ID); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	s.render(w, r, status, "release", d)
 }
 

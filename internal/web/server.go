@@ -221,6 +221,7 @@ func New(d Deps) *Server {
 	s.routesDeviations()
 	s.routesAgreements()
 	s.routesPortal()
+	s.routesDossier()
 	s.routesDeviationPages()
 	s.routesDocuments()
 	s.routesProjects()
