@@ -169,9 +169,17 @@ func (e *EnvironmentStore) BatchReport(ctx context.Context, batchID string) (*en
 			}
 			return err
 		}
+		// The first and last steps recorded (an aggregate's time is text
+		// on SQLite: the rows themselves are read).
 		var first, last sql.NullTime
-		if err := tx.queryRow(`SELECT MIN(performed_at), MAX(performed_at) FROM batch_steps WHERE batch_id = ?`, b.ID).Scan(&first, &last); err != nil {
-			return err
+		for _, q := range []struct {
+			order string
+			to    *sql.NullTime
+		}{{"ASC", &first}, {"DESC", &last}} {
+			err := tx.queryRow(`SELECT performed_at FROM batch_steps WHERE batch_id = ? AND performed_at IS NOT NULL ORDER BY performed_at `+q.order+` LIMIT 1`, b.ID).Scan(q.to)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
 		}
 		switch {
 		case first.Valid && last.Valid:

@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -16,16 +18,27 @@ import (
 	"galenix/internal/web"
 )
 
-// TestBatchDossier: on the demo, each client receives for its certified
-// batches exactly the documents its quality agreement provides (a PDF each,
-// read back by pdftotext with its lot); another document is refused (403)
-// and so is a batch not yet certified (409); another client, and staff who
-// neither review nor release batches, do not find the batch. The client's
-// copy of its batch record names no performer of the site, whom the
-// qualified person's copy names.
+// TestBatchDossier: on the demo, the client receives for its certified
+// batch exactly the documents its quality agreement provides (a PDF each,
+// read back by pdftotext with its lot); another document is refused (403);
+// once QA's amendment provides every document, each is delivered; a batch
+// not yet certified delivers nothing (409, the certificate not found);
+// another client, and staff who neither review nor release batches, do not
+// find the batch. The client's copy of its batch record names no performer
+// of the site, whom the qualified person's copy names.
 func TestBatchDossier(t *testing.T) {
 	pdftest.Tools(t)
-	db, err := store.Open(context.Background(), store.Config{DataDir: demotest.DataDir(t)})
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) { batchDossier(t, d) })
+	}
+}
+
+func batchDossier(t *testing.T, d store.Dialect) {
+	cfg := store.Config{DataDir: demotest.DataDir(t), MasterKey: demotest.MasterKey}
+	if d == store.Postgres {
+		cfg = store.Config{DSN: demotest.DSN(t), MasterKey: demotest.MasterKey}
+	}
+	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +49,7 @@ func TestBatchDossier(t *testing.T) {
 		Environment: db.Environment(), EnvironmentViews: db.Environment()})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	qp := signIn(t, srv, "qp")
+	qp, qa := signIn(t, srv, "qp"), signIn(t, srv, "qa")
 	jsonOf := func(who *session, path string, v any) {
 		t.Helper()
 		status, body := who.get(t, path)
@@ -51,98 +64,102 @@ func TestBatchDossier(t *testing.T) {
 		Items []struct{ ID, Code string }
 	}
 	jsonOf(qp, "/api/v1/clients", &clients)
-	codeOf := map[string]string{}
+	idOf := map[string]string{}
 	for _, c := range clients.Items {
-		codeOf[c.ID] = c.Code
+		idOf[c.Code] = c.ID
 	}
 	type batch struct {
 		ID       string `json:"id"`
 		ClientID string `json:"client_id"`
 		Lot      string `json:"lot"`
 	}
-	var certified, floor struct{ Items []batch }
-	jsonOf(qp, "/api/v1/batches?state=certified&limit=500", &certified)
-	jsonOf(qp, "/api/v1/batches?state=in_progress&limit=500", &floor)
-	first := map[string]batch{}
-	for _, b := range certified.Items {
-		if _, ok := first[codeOf[b.ClientID]]; !ok {
-			first[codeOf[b.ClientID]] = b
+	var certified, reviewed struct{ Items []batch }
+	jsonOf(qp, "/api/v1/batches?state=certified", &certified)
+	jsonOf(qp, "/api/v1/batches?state=qa_reviewed", &reviewed)
+	var b batch
+	for _, c := range certified.Items {
+		if c.ClientID == idOf["GAMMA"] {
+			b = c
 		}
 	}
-	// The demo's agreements (internal/demo/quality.go).
-	want := map[string][]string{
-		"ALPHA": {"certificate_of_analysis", "deviation_summaries"},
-		"BETA":  {"batch_record", "certificate_of_analysis", "certificate_of_conformity"},
-		"GAMMA": {"certificate_of_analysis", "environment_report"},
+	if b.ID == "" {
+		t.Fatal("the demo has no certified batch of GAMMA")
 	}
+	gamma := signIn(t, srv, "client-gamma")
 	all := []string{"batch_record", "certificate_of_analysis", "certificate_of_conformity", "deviation_summaries", "environment_report"}
-	users := map[string]*session{"ALPHA": signIn(t, srv, "client-alpha"), "BETA": signIn(t, srv, "client-beta"), "GAMMA": signIn(t, srv, "client-gamma")}
-	for code, docs := range want {
-		b, ok := first[code]
-		if !ok {
-			t.Fatalf("the demo has no certified batch of %s", code)
-		}
-		user := users[code]
+	check := func(want []string) {
+		t.Helper()
 		var ds struct {
 			Certified bool     `json:"certified"`
 			Documents []string `json:"documents"`
 		}
-		jsonOf(user, "/api/v1/batches/"+b.ID+"/dossier", &ds)
-		if !ds.Certified || !slices.Equal(ds.Documents, docs) {
-			t.Errorf("%s's dossier of %s: %+v, want certified with %v", code, b.Lot, ds, docs)
+		jsonOf(gamma, "/api/v1/batches/"+b.ID+"/dossier", &ds)
+		if !ds.Certified || !slices.Equal(ds.Documents, want) {
+			t.Errorf("the dossier of %s: %+v, want certified with %v", b.Lot, ds, want)
 		}
 		for _, doc := range all {
-			status, body := user.get(t, "/api/v1/batches/"+b.ID+"/dossier/"+doc+"?lang=en")
-			if !slices.Contains(docs, doc) {
+			status, body := gamma.get(t, "/api/v1/batches/"+b.ID+"/dossier/"+doc+"?lang=en")
+			if !slices.Contains(want, doc) {
 				if status != http.StatusForbidden {
-					t.Errorf("%s's %s of %s, not in its agreement: %d, want 403", code, doc, b.Lot, status)
+					t.Errorf("the %s of %s, not in the agreement: %d, want 403", doc, b.Lot, status)
 				}
 				continue
 			}
 			if status != http.StatusOK {
-				t.Errorf("%s's %s of %s: %d %s", code, doc, b.Lot, status, body)
+				t.Errorf("the %s of %s: %d %s", doc, b.Lot, status, body)
 				continue
 			}
 			if got := pdftest.Check(t, body); !strings.Contains(got, b.Lot) {
-				t.Errorf("%s's %s does not name its lot %s:\n%s", code, doc, b.Lot, got)
-			}
-		}
-		// Another client, and staff who neither review nor release
-		// batches, do not find the batch.
-		for other, u := range users {
-			if other == code {
-				continue
-			}
-			if status, _ := u.get(t, "/api/v1/batches/"+b.ID+"/dossier/certificate_of_analysis"); status != http.StatusNotFound {
-				t.Errorf("%s reads %s's certificate: %d, want 404", other, code, status)
-			}
-			if status, _ := u.get(t, "/api/v1/batches/"+b.ID+"/dossier"); status != http.StatusNotFound {
-				t.Errorf("%s reads %s's dossier: %d, want 404", other, code, status)
-			}
-		}
-		for _, staff := range []string{"operator", "supervisor"} {
-			if status, _ := signIn(t, srv, staff).get(t, "/api/v1/batches/"+b.ID+"/dossier/"+docs[1]); status != http.StatusNotFound {
-				t.Errorf("%s reads %s's %s: %d, want 404", staff, code, docs[1], status)
+				t.Errorf("the %s does not name its lot %s:\n%s", doc, b.Lot, got)
 			}
 		}
 	}
+	// The demo's agreement (internal/demo/quality.go).
+	check([]string{"certificate_of_analysis", "environment_report"})
+	if status, _ := gamma.get(t, "/batches/"+b.ID+"/certificate.pdf"); status != http.StatusOK {
+		t.Errorf("the certificate's page link: %d", status)
+	}
 
+	// QA's amendment: every document.
+	var ag map[string]any
+	jsonOf(qa, "/api/v1/clients/"+idOf["GAMMA"]+"/agreement", &ag)
+	ag["batch_documents"] = all
+	ag["reason"] = "Avenant n° 3 : tous les documents du lot."
+	if status, body := qa.send(t, "PUT", "/api/v1/clients/"+idOf["GAMMA"]+"/agreement", ag); status != http.StatusOK {
+		t.Fatalf("the amendment: %d %s", status, body)
+	}
+	check(all)
+
+	// Another client, and staff who neither review nor release batches,
+	// do not find the batch.
+	for _, who := range []string{"client-alpha", "client-beta", "operator", "supervisor"} {
+		u := signIn(t, srv, who)
+		for _, doc := range []string{"", "/certificate_of_analysis", "/batch_record"} {
+			if status, _ := u.get(t, "/api/v1/batches/"+b.ID+"/dossier"+doc); status != http.StatusNotFound {
+				t.Errorf("%s reads GAMMA's dossier%s: %d, want 404", who, doc, status)
+			}
+		}
+	}
 	// Before certification, nothing is delivered.
-	for _, b := range floor.Items {
-		if u := users[codeOf[b.ClientID]]; u != nil {
-			if status, _ := u.get(t, "/api/v1/batches/"+b.ID+"/dossier/certificate_of_analysis"); status != http.StatusNotFound {
-				t.Errorf("the certificate of %s on the floor: %d, want 404", b.Lot, status)
-			}
-			if status, body := u.get(t, "/api/v1/batches/"+b.ID+"/dossier/"+want[codeOf[b.ClientID]][1]); status != http.StatusConflict {
-				t.Errorf("a document of %s on the floor: %d %s, want 409", b.Lot, status, body)
-			}
-			break
+	alpha := signIn(t, srv, "client-alpha")
+	var waiting batch
+	for _, r := range reviewed.Items {
+		if r.ClientID == idOf["ALPHA"] {
+			waiting = r
 		}
 	}
+	if waiting.ID == "" {
+		t.Fatal("the demo has no batch of ALPHA waiting for the qualified person")
+	}
+	if status, _ := alpha.get(t, "/api/v1/batches/"+waiting.ID+"/dossier/certificate_of_analysis"); status != http.StatusNotFound {
+		t.Errorf("the certificate of %s, not certified: %d, want 404", waiting.Lot, status)
+	}
+	if status, body := alpha.get(t, "/api/v1/batches/"+waiting.ID+"/dossier/deviation_summaries"); status != http.StatusConflict {
+		t.Errorf("a document of %s, not certified: %d %s, want 409", waiting.Lot, status, body)
+	}
 
-	// Beta's batch record: the qualified person's copy names who performed
+	// The batch record: the qualified person's copy names who performed
 	// the steps, the client's copy none of them.
-	b := first["BETA"]
 	var rec struct {
 		Steps []struct {
 			PerformedName string `json:"performed_name"`
@@ -159,7 +176,7 @@ func TestBatchDossier(t *testing.T) {
 		t.Fatalf("the record of %s names no performer", b.Lot)
 	}
 	_, staffCopy := qp.get(t, "/api/v1/batches/"+b.ID+"/dossier/batch_record?lang=fr")
-	_, clientCopy := users["BETA"].get(t, "/api/v1/batches/"+b.ID+"/dossier/batch_record?lang=fr")
+	_, clientCopy := gamma.get(t, "/api/v1/batches/"+b.ID+"/dossier/batch_record?lang=fr")
 	staffText, clientText := pdftest.Check(t, staffCopy), pdftest.Check(t, clientCopy)
 	for _, n := range names {
 		if !strings.Contains(staffText, n) {
@@ -172,4 +189,28 @@ func TestBatchDossier(t *testing.T) {
 	if !strings.Contains(clientText, "Personnel du site") {
 		t.Errorf("the client's copy does not say the site's staff performed the steps:\n%s", clientText)
 	}
+}
+
+// send answers the status and body of a request with a JSON body.
+func (s *session) send(t *testing.T, method, path string, body any) (int, []byte) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }

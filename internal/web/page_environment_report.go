@@ -172,7 +172,6 @@ func (rep *envReport) fileName(ext string) string {
 	return "environment-" + fileSafe(rep.room.Code) + "-" + rep.from.Format("20060102") + "-" + rep.to.Format("20060102") + "." + ext
 }
 
-
 // environmentRoomPDF answers a room's report over a period as a PDF: per
 // sensor the readings' count, least, greatest and mean value and the
 // limits, then the alarms of the period.
