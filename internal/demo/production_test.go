@@ -480,6 +480,26 @@ func TestAgreementDemo(t *testing.T) {
 	if states["notify/late"] != 1 || states["notify/met"] < 3 || states["summary/met"] < 2 {
 		t.Errorf("the demo's obligations by kind and state: %v; want one notification late, the others met", states)
 	}
+
+	// Beta approves its masters: its version in review is one its user
+	// reads, waiting for the client's approval.
+	for _, c := range clients {
+		ag, _ := db.Agreements().Agreement(ctx, c.ID)
+		if ag == nil || ag.ClientApprovesMasters != (c.Code == "BETA") {
+			t.Errorf("client %s approves its masters: %+v", c.Code, ag)
+		}
+	}
+	var betaID string
+	for _, c := range clients {
+		if c.Code == "BETA" {
+			betaID = c.ID
+		}
+	}
+	beta := identity.WithActor(context.Background(), identity.Actor{UserID: "beta-user", ClientID: betaID, Roles: []identity.Role{identity.RoleClientUser}})
+	ms, err := db.Production().Masters(beta, production.MasterFilter{Status: production.MasterInReview})
+	if err != nil || len(ms) != 1 || ms[0].Code != "DLM-BET-VITD-GTT" {
+		t.Errorf("Beta's masters in review: %+v %v", ms, err)
+	}
 }
 
 // TestProjectDemo: every demo client has one or two projects, in

@@ -91,7 +91,9 @@ func (q *qualityStage) agreements(at time.Time) error {
 		if err != nil {
 			return err
 		}
-		if _, err := q.db.Agreements().SetAgreement(q.qa, quality.Agreement{ClientID: id, Reference: c.ref, NotifyMajorHours: c.major,
+		// Beta's quality assurance approves its master batch records: its
+		// version in review waits for it.
+		if _, err := q.db.Agreements().SetAgreement(q.qa, quality.Agreement{ClientID: id, Reference: c.ref, NotifyMajorHours: c.major, ClientApprovesMasters: c.code == "BETA",
 			NotifyCriticalHours: c.critical, SummaryWorkingDays: c.days, ClientApprovesMajorClosure: c.approves, BatchDocuments: c.docs, NotifyTo: c.to, ShareCAPA: c.shareCAPA}, ""); err != nil {
 			return fmt.Errorf("quality agreement of %s: %w", c.code, err)
 		}
