@@ -132,4 +132,46 @@ func TestBrowserClientPortal(t *testing.T) {
 		}
 	}
 	u.screenshot(shots, "portal-client-tablet-en")
+
+	// Beta's user, on a portrait tablet: the master in review its quality
+	// agreement has it approve, on its space and its page, without the
+	// signing form (its manager signs).
+	b := newUser(t, newBrowser(t, ctx, execPath), "client-beta")
+	b.do("portrait tablet", chromedp.EmulateViewport(768, 1024))
+	b.signIn(base, "/", "main h1", false)
+	if approvals := b.text("#approvals"); !strings.Contains(approvals, "Dossiers de lot maîtres à approuver") || !strings.Contains(approvals, "DLM-BET-VITD-GTT") {
+		t.Errorf("Beta's space lacks its master to approve:\n%s", approvals)
+	}
+	b.load("open the master to approve", "main h1", chromedp.Click(chromedp.CSS(`#approvals a`)))
+	master := b.text("main")
+	for _, w := range []string{"Approbation du client", "En attente de l'approbation du client", "Dossier de lot maître"} {
+		if !strings.Contains(master, w) {
+			t.Errorf("the master's page lacks %q:\n%.3000s", w, master)
+		}
+	}
+	if strings.Contains(master, "Signer l'approbation du client") {
+		t.Error("the client's user is offered the manager's signature")
+	}
+	if wide, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); err != nil || wide {
+		t.Errorf("the master's page scrolls sideways on a portrait tablet (%v)", err)
+	}
+	b.noViolations("the master's page for the client")
+	b.screenshot(shots, "master-client-tablet-fr")
+
+	// Gamma's manager, in English: the documents of its certified batch
+	// its agreement provides.
+	g := newUser(t, newBrowser(t, ctx, execPath), "client-gamma")
+	g.do("desktop", chromedp.EmulateViewport(1280, 900))
+	g.signIn(base, "/", "main h1", false)
+	g.navigate(base+"/lang?to=en&next=/portal", "main h1")
+	dossiers := g.text("#dossiers")
+	for _, w := range []string{"Batch documents", "Certificate of analysis", "Environment report"} {
+		if !strings.Contains(dossiers, w) {
+			t.Errorf("Gamma's space lacks %q:\n%s", w, dossiers)
+		}
+	}
+	if strings.Contains(dossiers, "Batch record") {
+		t.Error("Gamma is offered a document its agreement does not provide")
+	}
+	g.screenshot(shots, "portal-dossier-desktop-en")
 }
