@@ -193,6 +193,10 @@ type Catalogue interface {
 	UpdateProduct(ctx context.Context, p *Product, reason string) error
 
 	Materials(ctx context.Context) ([]Material, error)
+	// MasterMaterials returns the materials a master's steps add, for
+	// whoever reads the master: its client laboratory, which does not read
+	// the site's catalogue, too.
+	MasterMaterials(ctx context.Context, masterID string) ([]Material, error)
 	Material(ctx context.Context, id string) (*Material, error)
 	CreateMaterial(ctx context.Context, m *Material) error
 	// UpdateMaterial changes a material, at the version it names.

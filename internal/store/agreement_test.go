@@ -198,13 +198,38 @@ func TestQualityAgreement(t *testing.T) {
 			Operations: []production.Operation{{Title: "Préparation", Steps: []production.Step{
 				{Kind: production.StepClearance, Text: "Vide de ligne", Checklist: []string{"Ligne vide"}}}}}}
 		must(t, prod.CreateMaster(sup, &m))
+		// The client's user reads its masters past the draft only, and
+		// the materials they add; the other client nothing.
+		_, err = prod.Master(carla, m.ID)
+		wantErr(t, err, errs.NotFound, "")
+		_, err = prod.MasterMaterials(carla, m.ID)
+		wantErr(t, err, errs.NotFound, "")
 		masterApproval := esign.ChallengeRequest{Entity: "master_client", EntityID: m.ID, Meaning: string(esign.Approved)}
+		// A draft is the site's work: the client has nothing to approve,
+		// and does not find it.
 		_, err = e.svc.Challenge(mia, masterApproval)
-		wantErr(t, err, errs.Conflict, "")
+		wantErr(t, err, errs.NotFound, "")
 		_, err = e.sign(t, "victor", "master", m.ID, esign.Authored)
 		must(t, err)
 		_, err = e.sign(t, "quinn", "master", m.ID, esign.Approved)
 		wantErr(t, err, errs.Conflict, "")
+		if got, err := prod.Master(carla, m.ID); err != nil || got.Status != production.MasterInReview || len(got.Operations) != 1 {
+			t.Fatalf("the client's user reads its master in review: %+v %v", got, err)
+		}
+		if mats, err := prod.MasterMaterials(carla, m.ID); err != nil || len(mats) != 0 {
+			t.Fatalf("the materials of a master adding none: %v %v", mats, err)
+		}
+		_, err = prod.Master(beta, m.ID)
+		wantErr(t, err, errs.NotFound, "")
+		_, err = prod.MasterMaterials(beta, m.ID)
+		wantErr(t, err, errs.NotFound, "")
+		// Reading the client's approval is open to its user and QA;
+		// signing it is not (below).
+		for _, who := range []context.Context{carla, qa} {
+			if _, err := e.svc.Signatures(who, "master_client", m.ID); err != nil {
+				t.Fatalf("reading the client's approval: %v", err)
+			}
+		}
 		for _, who := range []context.Context{carla, qa, beta} {
 			_, err = e.svc.Challenge(who, masterApproval)
 			wantErr(t, err, errs.NotFound, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -48,6 +49,37 @@ func (s *ProductionStore) Materials(ctx context.Context) ([]production.Material,
 		return []production.Material{}, err
 	}
 	return list(ctx, s.db, `SELECT `+materialCols+` FROM materials ORDER BY code`, nil, scanMaterial)
+}
+
+// MasterMaterials returns the materials the master's steps add, by code:
+// for whoever reads the master (its client's users, who read it past the
+// draft, included); a master out of the reader's view is not found.
+func (s *ProductionStore) MasterMaterials(ctx context.Context, masterID string) ([]production.Material, error) {
+	if ok, err := siteMasters(actorOf(ctx)); !ok {
+		return nil, refusalOr(err, errNoMaster())
+	}
+	out := []production.Material{}
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var m production.Master
+		if err := tx.masterByID(masterID, &m); err != nil {
+			return err
+		}
+		var ids []any
+		for _, op := range m.Operations {
+			for _, st := range op.Steps {
+				if st.Kind == production.StepMaterial && st.MaterialID != "" && !slices.Contains(ids, any(st.MaterialID)) {
+					ids = append(ids, st.MaterialID)
+				}
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		var err error
+		out, err = collect(tx, `SELECT `+materialCols+` FROM materials WHERE CAST(id AS TEXT) IN (?`+strings.Repeat(", ?", len(ids)-1)+`) ORDER BY code`, ids, scanMaterial)
+		return err
+	})
+	return out, err
 }
 
 // Material returns one material.

@@ -151,6 +151,14 @@ func (s *Server) renderMaster(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	mats, err := s.materialsByID(r)
+	if err == nil && d.Client {
+		// A client reads the materials of its master, not the catalogue.
+		var ms []production.Material
+		ms, err = s.Production.MasterMaterials(ctx, m.ID)
+		for _, x := range ms {
+			mats[x.ID] = x
+		}
+	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return
