@@ -110,11 +110,7 @@ func (e *EnvironmentStore) SensorStatuses(ctx context.Context, places []string, 
 			default:
 				s.Last = &r
 			}
-			var l environment.Limits
-			switch err := tx.limits(s.Sensor.ID, &l); {
-			case err == nil:
-				s.Limits = &l
-			case errs.CodeOf(err) != errs.NotFound:
+			if s.Limits, err = tx.limitsIfAny(s.Sensor.ID); err != nil {
 				return err
 			}
 		}
@@ -190,24 +186,15 @@ func (e *EnvironmentStore) BatchReport(ctx context.Context, batchID string) (*en
 			out = rep
 			return nil
 		}
-		rows, err := tx.query(`SELECT `+sensorCols+` FROM environment_sensors WHERE CAST(place_id AS TEXT) = ?
+		sensors, err := collect(tx, `SELECT `+sensorCols+` FROM environment_sensors WHERE CAST(place_id AS TEXT) = ?
 			OR CAST(place_id AS TEXT) IN (SELECT CAST(id AS TEXT) FROM lines WHERE room_id = ?)
 			OR CAST(place_id AS TEXT) IN (SELECT CAST(q.id AS TEXT) FROM equipment q JOIN lines l ON l.id = q.line_id WHERE l.room_id = ?)
-			ORDER BY code`, roomID, roomID, roomID)
+			ORDER BY code`, []any{roomID, roomID, roomID},
+			func(sc scanner, s *environment.SensorSummary) error { return scanSensor(sc, &s.Sensor) })
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var s environment.SensorSummary
-			if err := scanSensor(rows, &s.Sensor); err != nil {
-				rows.Close()
-				return err
-			}
-			rep.Sensors = append(rep.Sensors, s)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
+		rep.Sensors = append(rep.Sensors, sensors...)
 		for i := range rep.Sensors {
 			s := &rep.Sensors[i]
 			var lo, hi, mean sql.NullFloat64
@@ -216,11 +203,7 @@ func (e *EnvironmentStore) BatchReport(ctx context.Context, batchID string) (*en
 				return err
 			}
 			s.Min, s.Max, s.Mean = lo.Float64, hi.Float64, mean.Float64
-			var l environment.Limits
-			switch err := tx.limits(s.Sensor.ID, &l); {
-			case err == nil:
-				s.Limits = &l
-			case errs.CodeOf(err) != errs.NotFound:
+			if s.Limits, err = tx.limitsIfAny(s.Sensor.ID); err != nil {
 				return err
 			}
 			as, err := collect(tx, `SELECT `+alarmCols+` FROM environment_alarms WHERE sensor_id = ? AND start_at < ? AND (end_at IS NULL OR end_at > ?) ORDER BY start_at, id`,
@@ -237,4 +220,16 @@ func (e *EnvironmentStore) BatchReport(ctx context.Context, batchID string) (*en
 		return nil
 	})
 	return out, err
+}
+
+// limitsIfAny reads a sensor's limits, nil when none are set.
+func (tx *Tx) limitsIfAny(sensorID string) (*environment.Limits, error) {
+	var l environment.Limits
+	switch err := tx.limits(sensorID, &l); {
+	case err == nil:
+		return &l, nil
+	case errs.CodeOf(err) != errs.NotFound:
+		return nil, err
+	}
+	return nil, nil
 }
