@@ -169,7 +169,7 @@ func (s *Server) conformityDoc(lang string, d *quality.Delivery, clientName stri
 func (s *Server) deviationSummariesDoc(r *http.Request, lang string, d *quality.Delivery, clientName, printedBy string) ([]byte, error) {
 	ctx := r.Context()
 	if s.Deviations == nil {
-		return nil, errs.E(errs.Internal, "web.deviations_unavailable")
+		return nil, errs.Wrap(errNoDeviations, "deviations")
 	}
 	devs, err := s.Deviations.Deviations(ctx, quality.DeviationFilter{BatchID: d.BatchID})
 	if err != nil {
