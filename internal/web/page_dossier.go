@@ -176,13 +176,31 @@ func (s *Server) deviationSummariesDoc(r *http.Request, lang string, d *quality.
 		return nil, err
 	}
 	shareCAPA := false
+	told := map[string][]quality.ObligationItem{}
 	if s.Agreements != nil {
 		ag, err := s.Agreements.Agreement(ctx, d.ClientID)
 		if err != nil && !errs.Is(err, errs.NotFound) {
 			return nil, err
 		}
 		shareCAPA = ag != nil && ag.ShareCAPA
+		for _, dv := range devs {
+			if told[dv.ID], err = s.Agreements.Obligations(ctx, quality.ObligationFilter{DeviationID: dv.ID}); err != nil {
+				return nil, err
+			}
+		}
 	}
+	views := make([]quality.Deviation, len(devs))
+	for i := range devs {
+		views[i] = devs[i].ClientView(shareCAPA)
+	}
+	return s.deviationSummariesPDF(lang, d, clientName, printedBy, views, told)
+}
+
+// deviationSummariesPDF writes the deviations as the client reads them,
+// each with the notification and summary the site sent it (told, by
+// deviation).
+func (s *Server) deviationSummariesPDF(lang string, d *quality.Delivery, clientName, printedBy string, devs []quality.Deviation,
+	told map[string][]quality.ObligationItem) ([]byte, error) {
 	setup := pdfSetup{title: tr(lang, "dossier.dev.title") + " " + d.Lot, lang: lang, margin: 15, fontSize: 9, pageLabel: d.Lot}
 	m, err := newPDF(setup)
 	if err != nil {
@@ -194,8 +212,7 @@ func (s *Server) deviationSummariesDoc(r *http.Request, lang string, d *quality.
 		m.AddAutoRow(pdfCol(pdfGrid, tr(lang, "record.nodeviation")))
 	}
 	bold := props.Text{Style: fontstyle.Bold}
-	for i := range devs {
-		dv := devs[i].ClientView(shareCAPA)
+	for _, dv := range devs {
 		head := dv.Code + " — " + tr(lang, "deviationstate."+string(dv.State))
 		if dv.Class != "" {
 			head += " — " + tr(lang, "deviationclass."+string(dv.Class))
@@ -205,17 +222,11 @@ func (s *Server) deviationSummariesDoc(r *http.Request, lang string, d *quality.
 		if dv.ClosedAt != nil {
 			m.AddAutoRow(pdfCol(6, tr(lang, "dossier.dev.closed"), bold), pdfCol(pdfGrid-6, formatStamp(lang, *dv.ClosedAt, s.zone())))
 		}
-		if s.Agreements != nil {
-			obs, err := s.Agreements.Obligations(ctx, quality.ObligationFilter{DeviationID: dv.ID})
-			if err != nil {
-				return nil, err
+		for _, o := range told[dv.ID] {
+			if o.DoneAt == nil || o.Message == "" {
+				continue
 			}
-			for _, o := range obs {
-				if o.DoneAt == nil || o.Message == "" {
-					continue
-				}
-				m.AddAutoRow(pdfCol(6, tr(lang, "obligation."+string(o.Kind))+"\n"+formatStamp(lang, *o.DoneAt, s.zone()), bold), pdfCol(pdfGrid-6, o.Message))
-			}
+			m.AddAutoRow(pdfCol(6, tr(lang, "obligation."+string(o.Kind))+"\n"+formatStamp(lang, *o.DoneAt, s.zone()), bold), pdfCol(pdfGrid-6, o.Message))
 		}
 		for _, act := range dv.Actions {
 			kind := tr(lang, "dossier.dev.corrective")
