@@ -50,8 +50,7 @@ func (tx *Tx) record(batchID string) (*production.Record, error) {
 func (tx *Tx) recordOf(b *production.Batch) (*production.Record, error) {
 	rec := &production.Record{Batch: *b, Signatures: []esign.Signature{}}
 	var err error
-	if err := tx.byID(`SELECT `+masterCols+` FROM masters WHERE id = ?`, b.MasterID,
-		func(sc scanner) error { return scanMaster(sc, &rec.Master) }, "store.no_such_master_batch"); err != nil {
+	if err := tx.masterByID(b.MasterID, &rec.Master); err != nil {
 		return nil, err
 	}
 	if rec.Steps, err = tx.steps(b.ID); err != nil {

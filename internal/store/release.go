@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -317,7 +318,8 @@ func signableBatch(tx *Tx, id string) ([]audit.Field, string, error) {
 
 // Certificate returns the certificate of analysis of a certified batch:
 // for the batch's client laboratory when its agreement delivers it (any,
-// without one), and for the staff who review or release batches. Before certification, or to anyone else, it is not
+// without one), and for the staff who review or release batches. Before
+// certification, or to anyone else, it is not
 // found, so that another client cannot learn that it exists.
 func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*quality.Certificate, error) {
 	var cert *quality.Certificate
@@ -333,21 +335,15 @@ func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*qualit
 		if err != nil {
 			return err
 		}
-		var line quality.Certification
-		err = scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ? AND decision = ?`,
-			b.ID, string(quality.DecisionCertified)), &line)
-		if err == sql.ErrNoRows {
-			return errs.E(errs.NotFound, "quality.certificate.none")
-		}
+		ds, line, err := tx.dossier(b)
 		if err != nil {
 			return err
 		}
+		if line == nil {
+			return errs.E(errs.NotFound, "quality.certificate.none")
+		}
 		// The client receives it when its agreement names it.
 		if a.IsClient() {
-			ds, _, err := tx.dossier(b)
-			if err != nil {
-				return err
-			}
 			if err := ds.MayDeliver(a, quality.DocCertificate); err != nil {
 				return err
 			}
@@ -360,7 +356,7 @@ func (s *ReleaseStore) Certificate(ctx context.Context, batchID string) (*qualit
 		if err != nil {
 			return err
 		}
-		if cert, err = quality.BuildCertificate(*c, line, sig); err != nil {
+		if cert, err = quality.BuildCertificate(*c, *line, sig); err != nil {
 			return err
 		}
 		// The laboratory that tested it: the site's QC laboratory.
@@ -388,13 +384,11 @@ func (tx *Tx) dossier(b *production.Batch) (*quality.Dossier, *quality.Certifica
 	if err != nil {
 		return nil, nil, err
 	}
-	var delivered []quality.BatchDocument
+	var terms *quality.Agreement
 	if ag != nil {
-		delivered = ag.Delivered()
-	} else {
-		delivered = (*quality.Agreement)(nil).Delivered()
+		terms = &ag.Agreement
 	}
-	ds.Documents = append([]quality.BatchDocument{}, delivered...)
+	ds.Documents = slices.Clone(terms.Delivered())
 	var line quality.Certification
 	err = scanCertification(tx.queryRow(`SELECT `+certificationCols+` FROM certifications WHERE batch_id = ? AND decision = ?`,
 		b.ID, string(quality.DecisionCertified)), &line)
@@ -454,8 +448,7 @@ func (s *ReleaseStore) Delivery(ctx context.Context, batchID string, doc quality
 			return err
 		}
 		d := &quality.Delivery{Dossier: *ds, Document: doc, Certification: line}
-		if err := tx.byID(`SELECT `+masterHeadCols+` FROM masters WHERE id = ?`, b.MasterID,
-			func(sc scanner) error { return scanMasterHead(sc, &d.Master) }, "store.no_such_master_batch"); err != nil {
+		if err := tx.masterHead(b.MasterID, &d.Master); err != nil {
 			return err
 		}
 		if doc == quality.DocBatchRecord {
