@@ -116,6 +116,9 @@ var permits = map[kindMeaning][]identity.Permission{
 	// A client's key destroyed at the end of its contract
 	// (crypto-shredding): an administrator's signed act.
 	{"client_key", Approved}: {identity.PermAccountsAdmin},
+	// A person's qualification or training, recorded by whoever trained
+	// them, granted by quality assurance.
+	{"qualification", Approved}: {identity.PermQualityDecide},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the

@@ -104,6 +104,9 @@ const (
 	// PermProjectWork: take part in a client's project, on either side:
 	// record decisions, tasks and messages, move tasks.
 	PermProjectWork Permission = "project.work"
+	// PermTrainingRecord: record a person's training or qualification,
+	// which quality assurance then grants by signature.
+	PermTrainingRecord Permission = "training.record"
 )
 
 // Permissions lists every permission, in display order.
@@ -111,7 +114,7 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
-	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments, PermProjectEdit, PermProjectWork}
+	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments, PermProjectEdit, PermProjectWork, PermTrainingRecord}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -121,9 +124,9 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 var grants = map[Role][]Permission{
 	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork, PermTrainingRecord}, staffView...),
 	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance, PermEquipmentMaintain}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork, PermTrainingRecord}, staffView...),
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit, PermProjectWork}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
@@ -191,6 +194,7 @@ var refusals = map[Permission]string{
 	PermDeviationWork:     "identity.refused.deviation_work",
 	PermQualityDecide:     "identity.refused.quality_decide",
 	PermEquipmentMaintain: "identity.refused.equipment_maintain",
+	PermTrainingRecord:    "identity.refused.training_record",
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

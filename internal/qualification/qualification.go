@@ -15,7 +15,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"galenix/internal/audit"
 	"galenix/internal/errs"
+	"galenix/internal/identity"
 	"galenix/internal/site"
 	"galenix/internal/text"
 )
@@ -62,8 +64,10 @@ const (
 // an electronic signature, valid from GrantedAt until ValidUntil unless
 // revoked.
 type Qualification struct {
-	ID        string `json:"id"`
-	AccountID string `json:"account_id"`
+	ID string `json:"id"`
+	// PersonID is the person of the site's staff qualified (site.Person:
+	// their badge opens doors; the account linked to them signs steps).
+	PersonID string `json:"person_id"`
 	Kind      Kind   `json:"kind"`
 	// Subject is what the kind is about: a grade for gowning, a master's
 	// code, a method's code, an equipment kind; empty for narcotics.
@@ -78,6 +82,129 @@ type Qualification struct {
 	// RevokedAt ends it before its term, with a reason.
 	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 	RevokeReason string     `json:"revoke_reason,omitempty"`
+	// Status: recorded by whoever trained the person, granted by quality
+	// assurance's signature, revoked.
+	Status Status `json:"status"`
+	// RecordedBy is the account that recorded it; GrantedBy the signer
+	// who granted it.
+	RecordedBy string `json:"recorded_by,omitempty"`
+	GrantedBy  string `json:"granted_by,omitempty"`
+	// Revision counts the record's changes (its grant, its revocation).
+	Revision int `json:"revision"`
+	// Person is the qualified person's name, as lists show it (read, not
+	// stored).
+	Person string `json:"person,omitempty"`
+}
+
+// Status is where a qualification stands.
+type Status string
+
+// The statuses: a recorded qualification holds nothing until it is
+// granted.
+const (
+	Recorded Status = "recorded"
+	Granted  Status = "granted"
+	Revoked  Status = "revoked"
+)
+
+// StatusKeys are the catalogue keys of the statuses' words.
+var StatusKeys = map[Status]string{Recorded: "qualification.status.recorded", Granted: "qualification.status.granted", Revoked: "qualification.status.revoked"}
+
+// VersionRef returns the address of the record's revision.
+func (q *Qualification) VersionRef() *int { return &q.Revision }
+
+// AuditFields lists the qualification's fields for the audit trail.
+func (q *Qualification) AuditFields() []audit.Field {
+	var revoked string
+	if q.RevokedAt != nil {
+		revoked = q.RevokedAt.UTC().Format(time.RFC3339)
+	}
+	version := ""
+	if q.Version > 0 {
+		version = strconv.Itoa(q.Version)
+	}
+	return []audit.Field{audit.F("person_id", q.PersonID), audit.F("kind", string(q.Kind)), audit.F("subject", q.Subject),
+		audit.F("master_version", version), audit.F("granted_at", q.GrantedAt.UTC().Format(time.RFC3339)),
+		audit.F("valid_until", q.ValidUntil.UTC().Format(time.RFC3339)), audit.F("evidence", q.Evidence), audit.F("status", string(q.Status)),
+		audit.F("granted_by", q.GrantedBy), audit.F("revoked_at", revoked), audit.F("revoke_reason", q.RevokeReason)}
+}
+
+// SignedFields are the fields a grant's signature binds: what the
+// qualification is, for whom, on what evidence and until when, not its
+// status, which the signature itself changes.
+func (q *Qualification) SignedFields() []audit.Field {
+	var out []audit.Field
+	for _, f := range q.AuditFields() {
+		switch f.Name {
+		case "status", "granted_by", "revoked_at", "revoke_reason":
+		default:
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// MayRecord refuses an actor who may not record a person's training:
+// supervisors and quality assurance record it.
+func MayRecord(a identity.Actor) error { return a.Require(identity.PermTrainingRecord) }
+
+// MayRead refuses an actor who may not read people's qualifications: site
+// staff read them (a guard at a door, a supervisor planning a shift), a
+// client never.
+func MayRead(a identity.Actor) error {
+	if a.IsClient() {
+		return errs.E(errs.Forbidden, "qualification.staff_only")
+	}
+	return a.Require(identity.PermStaffView)
+}
+
+// Grant checks and applies quality assurance's grant, by signature, of a
+// recorded qualification at now: not the person's own (personAccount is
+// the account linked to the person qualified, if any), not once its
+// validity has ended.
+func (q *Qualification) Grant(signerID, personAccount string, now time.Time) error {
+	if q.Status != Recorded {
+		return errs.E(errs.Conflict, "qualification.not_recorded", text.Key(StatusKeys[q.Status]))
+	}
+	if personAccount != "" && signerID == personAccount {
+		return errs.E(errs.Forbidden, "qualification.self_grant")
+	}
+	if !now.Before(q.ValidUntil) {
+		return errs.Field("valid_until", "qualification.grant_ended")
+	}
+	q.Status, q.GrantedBy = Granted, signerID
+	return nil
+}
+
+// MaxRevokeReason bounds a revocation's reason.
+const MaxRevokeReason = 500
+
+// Revoke ends a granted or recorded qualification at now, with a reason:
+// quality assurance's decision.
+func (q *Qualification) Revoke(a identity.Actor, reason string, now time.Time) error {
+	if err := a.Require(identity.PermQualityDecide); err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n < 5 || n > MaxRevokeReason {
+		return errs.Field("reason", "qualification.revoke_reason", MaxRevokeReason)
+	}
+	if q.Status == Revoked {
+		return errs.E(errs.Conflict, "qualification.already_revoked")
+	}
+	t := now.UTC()
+	q.Status, q.RevokedAt, q.RevokeReason = Revoked, &t, reason
+	return nil
+}
+
+// Filter selects qualifications: one person's, one kind, those lapsing
+// within a number of days.
+type Filter struct {
+	PersonID string
+	Kind      Kind
+	// ExpiringDays keeps those valid now that lapse within that many
+	// days; 0 keeps all.
+	ExpiringDays int
 }
 
 // Requirement is what an act requires.
@@ -107,8 +234,8 @@ func ForMethod(code string) Requirement { return Requirement{Kind: Method, Subje
 // Validate checks a grant's fields.
 func (q *Qualification) Validate() error {
 	q.Subject, q.Evidence = strings.TrimSpace(q.Subject), strings.TrimSpace(q.Evidence)
-	if q.AccountID == "" {
-		return errs.Field("account_id", "qualification.person")
+	if q.PersonID == "" {
+		return errs.Field("person_id", "qualification.person")
 	}
 	if !slices.Contains(Kinds, q.Kind) {
 		return errs.Field("kind", "qualification.kind", string(q.Kind))
@@ -184,7 +311,7 @@ func Check(qs []Qualification, r Requirement, at time.Time, zone *time.Location)
 	var lapsed *Qualification
 	for i := range qs {
 		q := &qs[i]
-		if !q.Covers(r) {
+		if q.Status == Recorded || !q.Covers(r) {
 			continue
 		}
 		if q.ValidAt(at) {
@@ -228,7 +355,7 @@ func Subject(r Requirement) string {
 func Expiring(qs []Qualification, now time.Time, within time.Duration) []Qualification {
 	var out []Qualification
 	for _, q := range qs {
-		if q.ValidAt(now) && end(&q).Before(now.Add(within)) {
+		if q.Status != Recorded && q.ValidAt(now) && end(&q).Before(now.Add(within)) {
 			out = append(out, q)
 		}
 	}

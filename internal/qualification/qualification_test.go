@@ -23,7 +23,7 @@ func mustZone(name string) *time.Location {
 }
 
 func grant(kind Kind, subject string, version int, months int) Qualification {
-	return Qualification{AccountID: "op", Kind: kind, Subject: subject, Version: version, GrantedAt: granted,
+	return Qualification{PersonID: "op", Kind: kind, Subject: subject, Version: version, GrantedAt: granted,
 		ValidUntil: granted.AddDate(0, months, 0), Evidence: "Session de formation du 5 janvier"}
 }
 
@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 		name, field string
 		edit        func(q *Qualification)
 	}{
-		{"no person", "account_id", func(q *Qualification) { q.AccountID = "" }},
+		{"no person", "person_id", func(q *Qualification) { q.PersonID = "" }},
 		{"unknown kind", "kind", func(q *Qualification) { q.Kind = "driving" }},
 		{"gowning for no grade", "subject", func(q *Qualification) { q.Kind, q.Subject = Gowning, "CNC" }},
 		{"narcotics with a subject", "subject", func(q *Qualification) { q.Kind, q.Subject = Narcotics, "morphine" }},

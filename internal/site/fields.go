@@ -50,7 +50,7 @@ func (t *Team) AuditFields() []audit.Field {
 
 // AuditFields lists the person's fields for the audit trail.
 func (p *Person) AuditFields() []audit.Field {
-	return []audit.Field{audit.F("badge", p.Badge), audit.F("name", p.Name), audit.F("job", p.Job), audit.F("team_id", p.TeamID)}
+	return []audit.Field{audit.F("badge", p.Badge), audit.F("name", p.Name), audit.F("job", p.Job), audit.F("team_id", p.TeamID), audit.F("account_id", p.AccountID)}
 }
 
 // AuditFields lists the site's fields for the audit trail.

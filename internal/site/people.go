@@ -95,7 +95,14 @@ type Person struct {
 	Name   string `json:"name"`
 	Job    string `json:"job"`
 	TeamID string `json:"team_id,omitempty"`
+	// AccountID is the galenix account the person signs in with, if any:
+	// the shop floor checks the qualifications of the person behind it.
+	AccountID string `json:"account_id,omitempty"`
 }
+
+// StaffAccount is an account of the site's staff as the staff's editors
+// choose it for a person: its id, username and name.
+type StaffAccount struct{ ID, Username, Name string }
 
 // Validate checks a person's fields.
 func (p *Person) Validate() error {

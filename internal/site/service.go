@@ -60,6 +60,9 @@ type Staff interface {
 	// SearchPeople answers the page of people f asks for and how many
 	// match f in all, read together.
 	SearchPeople(ctx context.Context, f PersonFilter) ([]Person, int, error)
+	// StaffAccounts lists the staff's active accounts, for those who edit
+	// the staff to link a person to the account they sign in with.
+	StaffAccounts(ctx context.Context) ([]StaffAccount, error)
 	Person(ctx context.Context, id string) (*Person, error)
 	CreatePerson(ctx context.Context, p *Person) error
 	UpdatePerson(ctx context.Context, p *Person, reason string) error

@@ -109,6 +109,8 @@ func (db *DB) onSigned() {
 	// destroyed (store/document.go).
 	db.On(SignatureGiven, versionTable.entity, func(tx *Tx, ev Event) error { return approveVersion(tx, ev.Signature) })
 	db.On(SignatureGiven, document.EntityClientKey, func(tx *Tx, ev Event) error { return shredKey(tx, ev.Signature) })
+	// Quality assurance's signature grants a person's qualification.
+	db.On(SignatureGiven, EntityQualification, func(tx *Tx, ev Event) error { return grantQualification(tx, ev.Signature) })
 }
 
 // The entities whose events another context subscribes to, by the names

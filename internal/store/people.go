@@ -11,7 +11,7 @@ import (
 var (
 	shiftTable  = table{"shifts", "shift", []string{"code", "name", "kind", "start_time", "end_time"}}
 	teamTable   = table{"teams", "team", []string{"code", "name", "building_id", "shift_id"}}
-	personTable = table{"people", "person", []string{"badge", "name", "job", "team_id"}}
+	personTable = table{"people", "person", []string{"badge", "name", "job", "team_id", "account_id"}}
 )
 
 // --- shifts
@@ -166,10 +166,10 @@ func (tx *Tx) checkTeam(t *site.Team) error {
 
 // --- people
 
-const personCols = `id, badge, name, job, COALESCE(CAST(team_id AS TEXT), ''), version`
+const personCols = `id, badge, name, job, COALESCE(CAST(team_id AS TEXT), ''), COALESCE(CAST(account_id AS TEXT), ''), version`
 
 func scanPerson(sc scanner, p *site.Person) error {
-	return sc.Scan(&p.ID, &p.Badge, &p.Name, &p.Job, &p.TeamID, &p.Version)
+	return sc.Scan(&p.ID, &p.Badge, &p.Name, &p.Job, &p.TeamID, &p.AccountID, &p.Version)
 }
 
 // People lists staff by badge number, a page at a time when f.Limit is set.
@@ -266,11 +266,37 @@ func (s *SiteStore) UpdatePerson(ctx context.Context, p *site.Person, reason str
 }
 
 func (tx *Tx) checkPerson(p *site.Person) error {
+	if p.AccountID != "" {
+		// A staff account, not already another person's.
+		var staff bool
+		var other string
+		err := tx.byID(`SELECT a.client_id IS NULL, COALESCE((SELECT CAST(o.id AS TEXT) FROM people o WHERE o.account_id = a.id), '')
+			FROM accounts a WHERE a.id = ?`, p.AccountID, func(sc scanner) error { return sc.Scan(&staff, &other) }, "store.no_such_account")
+		if err != nil {
+			return asField(err, "account_id")
+		}
+		if !staff {
+			return errs.Field("account_id", "store.person_account_staff")
+		}
+		if other != "" && other != p.ID {
+			return errs.Field("account_id", "store.person_account_taken")
+		}
+	}
 	if p.TeamID == "" {
 		return nil
 	}
 	var t site.Team
 	return asField(tx.team(p.TeamID, &t), "team_id")
+}
+
+// StaffAccounts lists the site staff's active accounts, by name, for those
+// who edit the staff (a person's account is chosen among them).
+func (s *SiteStore) StaffAccounts(ctx context.Context) ([]site.StaffAccount, error) {
+	if err := checkEditStaff(ctx); err != nil {
+		return nil, err
+	}
+	return list(ctx, s.db, `SELECT id, username, name FROM accounts WHERE client_id IS NULL AND active ORDER BY name, username`, nil,
+		func(sc scanner, a *site.StaffAccount) error { return sc.Scan(&a.ID, &a.Username, &a.Name) })
 }
 
 func shiftRow(s *site.Shift) row {
@@ -282,5 +308,5 @@ func teamRow(t *site.Team) row {
 }
 
 func personRow(p *site.Person) row {
-	return row{"badge": p.Badge, "name": p.Name, "job": p.Job, "team_id": nullable(p.TeamID)}
+	return row{"badge": p.Badge, "name": p.Name, "job": p.Job, "team_id": nullable(p.TeamID), "account_id": nullable(p.AccountID)}
 }

@@ -72,6 +72,8 @@ var signables = map[string]signable{
 	// destruction of the client's key at the end of its contract.
 	versionTable.entity:      signableVersion,
 	document.EntityClientKey: signableClientKey,
+	// A person's qualification, granted by quality assurance.
+	EntityQualification: signableQualification,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

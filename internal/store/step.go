@@ -221,6 +221,9 @@ func (tx *Tx) recordStep(batchID string, e production.Entry) (*production.StepRe
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.requireStepQualifications(b); err != nil {
+		return nil, err
+	}
 	c := production.Recording{Actor: tx.actor, Batch: *b, Now: tx.now}
 	if c.Next, err = tx.nextStep(b.ID); err != nil {
 		return nil, err

@@ -326,7 +326,7 @@ type table struct {
 
 // versionCols name the column counting a versioned record's changes where
 // it is not "version": a master's version is its edition.
-var versionCols = map[string]string{"masters": "revision", "specs": "revision"}
+var versionCols = map[string]string{"masters": "revision", "specs": "revision", "qualifications": "revision"}
 
 // row is a record's values by column name: INSERT and UPDATE write a
 // table's columns by name from it, so that no value lands in another

@@ -169,14 +169,15 @@ func personEditor(s *Server) *editor[site.Person] {
 			{Name: "name", Kind: "text", Required: true, Max: 120},
 			{Name: "job", Kind: "text", Required: true, Max: 120},
 			{Name: "team_id", Kind: "select", Choices: "teams"},
+			{Name: "account_id", Kind: "select", Choices: "accounts"},
 		},
 		get: s.Site.Person, create: s.Site.CreatePerson, update: s.Site.UpdatePerson,
 		setID: func(v *site.Person, id string) { v.ID = id },
 		values: func(v *site.Person) url.Values {
-			return url.Values{"badge": {v.Badge}, "name": {v.Name}, "job": {v.Job}, "team_id": {v.TeamID}}
+			return url.Values{"badge": {v.Badge}, "name": {v.Name}, "job": {v.Job}, "team_id": {v.TeamID}, "account_id": {v.AccountID}}
 		},
 		parse: func(v url.Values) (*site.Person, error) {
-			return &site.Person{Badge: v.Get("badge"), Name: v.Get("name"), Job: v.Get("job"), TeamID: v.Get("team_id")}, nil
+			return &site.Person{Badge: v.Get("badge"), Name: v.Get("name"), Job: v.Get("job"), TeamID: v.Get("team_id"), AccountID: v.Get("account_id")}, nil
 		},
 		choices: func(r *http.Request, _ url.Values) (map[string][]option, error) {
 			teams, err := s.Site.Teams(r.Context())
@@ -187,7 +188,15 @@ func personEditor(s *Server) *editor[site.Person] {
 			for i, t := range teams {
 				to[i] = option{Value: t.ID, Label: t.Name + " (" + t.Code + ")"}
 			}
-			return map[string][]option{"teams": withNone(langOf(r), "common.none", to)}, nil
+			accounts, err := s.Site.StaffAccounts(r.Context())
+			if err != nil {
+				return nil, err
+			}
+			ao := make([]option, len(accounts))
+			for i, a := range accounts {
+				ao[i] = option{Value: a.ID, Label: a.Name + " (" + a.Username + ")"}
+			}
+			return map[string][]option{"teams": withNone(langOf(r), "common.none", to), "accounts": withNone(langOf(r), "common.none", ao)}, nil
 		},
 		defaults: func(q url.Values) url.Values { return url.Values{"team_id": {q.Get("team_id")}} },
 		cancel:   func(url.Values, string) string { return "/people" },
