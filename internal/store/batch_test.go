@@ -11,6 +11,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/site"
 	"galenix/internal/store"
 	"galenix/internal/text"
@@ -29,11 +30,14 @@ type prodEnv struct {
 	api                     production.Material
 	lotOK, lotQ             production.Lot
 	master                  production.Master
+	// people are the persons of the staff linked to the accounts of the
+	// floor, by username.
+	people map[string]site.Person
 }
 
 func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 	t.Helper()
-	e := &prodEnv{sigEnv: newSigEnv(t, db)}
+	e := &prodEnv{sigEnv: newSigEnv(t, db), people: map[string]site.Person{}}
 	e.vial = production.Product{ClientID: e.alpha.ID, Code: "ALP-VIAL", Name: "Alphacaïne 10 mg/mL", Form: site.FormVial, Strength: "10 mg/mL", Presentation: "Flacon 10 mL", Storage: "2–8 °C"}
 	e.tablet = production.Product{ClientID: e.alpha.ID, Code: "ALP-TAB", Name: "Alphadol 500 mg", Form: site.FormTablet, Strength: "500 mg", Presentation: "Boîte de 30", Storage: "< 25 °C"}
 	e.betaSyrup = production.Product{ClientID: e.beta.ID, Code: "BET-SYR", Name: "Betasirop", Form: site.FormSyrup, Strength: "5 mg/mL", Presentation: "Flacon 150 mL", Storage: "< 25 °C"}
@@ -82,9 +86,59 @@ func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 		if err := h.SetMasterStatus(e.master.ID, production.MasterEffective); err != nil {
 			return err
 		}
-		return h.SetMasterStatus(tab.ID, production.MasterEffective)
+		if err := h.SetMasterStatus(tab.ID, production.MasterEffective); err != nil {
+			return err
+		}
+		// The people of the floor, trained on both masters and gowned for
+		// the sterile line's grade B room.
+		return e.qualify(ctx, h, []string{"olga", "victor"}, []qualification.Requirement{{Kind: qualification.Gowning, Subject: "B"},
+			qualification.ForMaster(e.master.Code, e.master.Version), qualification.ForMaster(tab.Code, tab.Version)})
 	}))
 	return e
+}
+
+// train grants olga and victor, the people of the floor, each
+// qualification: recorded by victor, signed by quinn.
+func (e *prodEnv) train(t *testing.T, reqs ...qualification.Requirement) {
+	t.Helper()
+	for _, u := range []string{"olga", "victor"} {
+		for _, r := range reqs {
+			q, err := e.db.Qualifications().RecordQualification(e.actor("victor"), qualification.Qualification{PersonID: e.people[u].ID,
+				Kind: r.Kind, Subject: r.Subject, Version: r.Version, GrantedAt: e.clock.now().AddDate(0, 0, -1),
+				ValidUntil: e.clock.now().AddDate(1, 0, 0), Evidence: "Formation au poste, session test"})
+			must(t, err)
+			_, err = e.sign(t, "quinn", store.EntityQualification, q.ID, esign.Approved)
+			must(t, err)
+		}
+	}
+}
+
+// qualify links each account named to a person of the staff (created)
+// and grants the person each qualification, recorded by the supervisor
+// and signed by quality assurance in the history load, valid for a year
+// from the load's clock.
+func (e *prodEnv) qualify(ctx context.Context, h *store.History, usernames []string, reqs []qualification.Requirement) error {
+	victor, qa := e.acc["victor"], e.acc["quinn"]
+	as := h.As(ctx, victor.Actor())
+	for _, u := range usernames {
+		acc := e.acc[u]
+		p := site.Person{Badge: "B-" + strings.ToUpper(u), Name: acc.Name, Job: "Production", AccountID: acc.ID}
+		if err := e.db.Site().CreatePerson(as, &p); err != nil {
+			return err
+		}
+		e.people[u] = p
+		for _, r := range reqs {
+			q, err := e.db.Qualifications().RecordQualification(as, qualification.Qualification{PersonID: p.ID, Kind: r.Kind, Subject: r.Subject,
+				Version: r.Version, GrantedAt: h.Now().AddDate(0, 0, -1), ValidUntil: h.Now().AddDate(1, 0, 0), Evidence: "Formation au poste, session test"})
+			if err != nil {
+				return err
+			}
+			if err := h.SignRecord(store.EntityQualification, q.ID, esign.Approved, qa.ID, qa.Name, ""); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // actor is username's actor in session 1, assigned to alpha.

@@ -15,6 +15,7 @@ import (
 	"galenix/internal/ingest"
 	"galenix/internal/outbox"
 	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
@@ -401,6 +402,7 @@ func TestEnvironmentExcursionInZoneBackground(t *testing.T) {
 
 		e.clock.set(hm(8, 30))
 		svc, sup := db.Production(), e.actor("victor")
+		e.train(t, qualification.Requirement{Kind: qualification.Gowning, Subject: "A"})
 		b := e.order(t, e.vial, 10000)
 		_, err := svc.ScheduleBatch(sup, b.ID, production.ScheduleRequest{LineID: line.ID, Start: at(4, 6)}, "")
 		must(t, err)

@@ -12,6 +12,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
@@ -75,6 +76,7 @@ func newLabEnv(t *testing.T, db *store.DB) *labEnv {
 	must(t, err)
 	_, err = e.sign(t, "quinn", "master", m.ID, esign.Approved)
 	must(t, err)
+	e.train(t, qualification.ForMaster(m.Code, m.Version))
 	_, err = p.MoveMaster(qa, m.ID, production.MoveEffect, "Approved")
 	must(t, err)
 	e.batch = e.order(t, e.product, 1000)

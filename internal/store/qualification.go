@@ -31,7 +31,7 @@ func (db *DB) Qualifications() *QualificationStore { return &QualificationStore{
 // qualification.
 const EntityQualification = "qualification"
 
-var qualificationTable = table{"qualifications", EntityQualification, []string{"account_id", "kind", "subject", "master_version",
+var qualificationTable = table{"qualifications", EntityQualification, []string{"person_id", "kind", "subject", "master_version",
 	"granted_at", "valid_until", "evidence", "status", "recorded_by", "granted_by", "revoked_at", "revoke_reason"}}
 
 func qualificationRow(q *qualification.Qualification) row {
@@ -211,7 +211,13 @@ func grantQualification(tx *Tx, sig *esign.Signature) error {
 	if err := q.Grant(sig.SignerID, p.AccountID, tx.now); err != nil {
 		return err
 	}
-	return update(tx, qualificationTable, q.ID, &old, q, qualificationRow(q))
+	// The signature is the change's reason: its comment may be empty.
+	if err := tx.updateAtVersionCol(qualificationTable.name, "revision", `status = ?, granted_by = ?`,
+		[]any{string(q.Status), q.GrantedBy}, q.ID, q.Revision); err != nil {
+		return err
+	}
+	q.Revision++
+	return tx.Audit(audit.Diff(qualificationTable.entity, q.ID, old.AuditFields(), q.AuditFields()), "")
 }
 
 // signableQualification reads a qualification for its grant's signature,

@@ -8,6 +8,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/store"
 )
 
@@ -31,6 +32,7 @@ func TestCorrectorDoesNotVerify(t *testing.T) {
 			return h.SetMasterStatus(m.ID, production.MasterEffective)
 		}))
 		sup, op := e.actor("victor"), e.actor("olga")
+		e.train(t, qualification.ForMaster(m.Code, m.Version))
 		b := e.order(t, e.vial, 10000)
 		_, err := prod.ScheduleBatch(sup, b.ID, production.ScheduleRequest{LineID: e.f.line.ID, Start: at(3, 6)}, "")
 		must(t, err)

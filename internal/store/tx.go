@@ -449,7 +449,13 @@ func updateClientRecord(tx *Tx, t table, id, clientID string, old, new auditable
 // check is in the UPDATE itself, so of two changes decided on one reading
 // the second finds none and is refused as stale, naming the version now.
 func (tx *Tx) updateAtVersion(table, set string, args []any, id string, version int) error {
-	res, err := tx.exec(`UPDATE `+table+` SET `+set+`, version = version + 1 WHERE id = ? AND version = ?`, append(args, id, version)...)
+	return tx.updateAtVersionCol(table, "version", set, args, id, version)
+}
+
+// updateAtVersionCol is updateAtVersion for a table whose version column
+// has another name (versionCols).
+func (tx *Tx) updateAtVersionCol(table, vcol, set string, args []any, id string, version int) error {
+	res, err := tx.exec(`UPDATE `+table+` SET `+set+`, `+vcol+` = `+vcol+` + 1 WHERE id = ? AND `+vcol+` = ?`, append(args, id, version)...)
 	if err != nil {
 		return err
 	}
@@ -457,7 +463,7 @@ func (tx *Tx) updateAtVersion(table, set string, args []any, id string, version 
 		return err
 	} else if n == 0 {
 		var current int
-		if err := tx.queryRow(`SELECT version FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
+		if err := tx.queryRow(`SELECT `+vcol+` FROM `+table+` WHERE id = ?`, id).Scan(&current); err != nil {
 			return err
 		}
 		return errs.StaleVersion(version, current)
