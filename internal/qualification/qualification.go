@@ -68,7 +68,7 @@ type Qualification struct {
 	// PersonID is the person of the site's staff qualified (site.Person:
 	// their badge opens doors; the account linked to them signs steps).
 	PersonID string `json:"person_id"`
-	Kind      Kind   `json:"kind"`
+	Kind     Kind   `json:"kind"`
 	// Subject is what the kind is about: a grade for gowning, a master's
 	// code, a method's code, an equipment kind; empty for narcotics.
 	Subject string `json:"subject,omitempty"`
@@ -201,7 +201,7 @@ func (q *Qualification) Revoke(a identity.Actor, reason string, now time.Time) e
 // within a number of days.
 type Filter struct {
 	PersonID string
-	Kind      Kind
+	Kind     Kind
 	// ExpiringDays keeps those valid now that lapse within that many
 	// days; 0 keeps all.
 	ExpiringDays int
