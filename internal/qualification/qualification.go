@@ -9,6 +9,7 @@
 package qualification
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -205,6 +206,38 @@ type Filter struct {
 	// ExpiringDays keeps those valid now that lapse within that many
 	// days; 0 keeps all.
 	ExpiringDays int
+	// Status keeps those of a status; Query those of the people whose
+	// name or badge holds it.
+	Status Status
+	Query  string
+	// Limit bounds the answer (0: no bound).
+	Limit int
+}
+
+// Service reads and writes people's qualifications.
+type Service interface {
+	Qualifications(ctx context.Context, f Filter) ([]Qualification, error)
+	Qualification(ctx context.Context, id string) (*Qualification, error)
+	// RecordQualification records one, which quality assurance then
+	// grants by signature (entity "qualification", meaning approved).
+	RecordQualification(ctx context.Context, q Qualification) (*Qualification, error)
+	RevokeQualification(ctx context.Context, id string, revision int, reason string) (*Qualification, error)
+}
+
+// HoldsAt is where a qualification stands at t, as a list shows it:
+// recorded, valid, lapsed or revoked.
+func (q *Qualification) HoldsAt(t time.Time) string {
+	switch {
+	case q.Status == Recorded:
+		return "recorded"
+	case q.Status == Revoked && q.RevokedAt != nil && !t.Before(*q.RevokedAt):
+		return "revoked"
+	case q.ValidAt(t):
+		return "valid"
+	case t.Before(q.GrantedAt):
+		return "future"
+	}
+	return "lapsed"
 }
 
 // Requirement is what an act requires.

@@ -65,9 +65,14 @@ func scanQualification(sc scanner, q *qualification.Qualification) error {
 }
 
 // qualifications lists the qualifications a condition selects, by
-// person, kind, subject and start.
-func (tx *Tx) qualifications(cond string, args ...any) ([]qualification.Qualification, error) {
-	rows, err := tx.query(qualificationSelect+` WHERE `+cond+` ORDER BY p.name, q.person_id, q.kind, q.subject, q.master_version, q.granted_at`, args...)
+// person, kind, subject and start; limit bounds them (0: no bound).
+func (tx *Tx) qualifications(cond string, args []any, limit int) ([]qualification.Qualification, error) {
+	q := qualificationSelect + ` WHERE ` + cond + ` ORDER BY p.name, q.person_id, q.kind, q.subject, q.master_version, q.granted_at`
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := tx.query(q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +115,16 @@ func (s *QualificationStore) Qualifications(ctx context.Context, f qualification
 		if f.Kind != "" {
 			conds, args = append(conds, "q.kind = ?"), append(args, string(f.Kind))
 		}
+		if f.Status != "" {
+			conds, args = append(conds, "q.status = ?"), append(args, string(f.Status))
+		}
 		if f.ExpiringDays > 0 {
 			conds = append(conds, "q.status = ?", "q.granted_at <= ?", "q.valid_until > ?", "q.valid_until <= ?")
 			args = append(args, string(qualification.Granted), tx.now, tx.now, tx.now.Add(time.Duration(f.ExpiringDays)*24*time.Hour))
 		}
+		cond, args := andSearch(strings.Join(conds, " AND "), args, f.Query, "p.name", "p.badge")
 		var err error
-		out, err = tx.qualifications(strings.Join(conds, " AND "), args...)
+		out, err = tx.qualifications(cond, args, f.Limit)
 		return err
 	})
 	return out, err
@@ -264,9 +273,10 @@ func (tx *Tx) requireQualification(r qualification.Requirement) error {
 	if tx.actor.IsSystem() {
 		return nil
 	}
-	qs, err := tx.qualifications(`p.account_id = ? AND q.kind = ?`, tx.actor.UserID, string(r.Kind))
+	qs, err := tx.qualifications(`p.account_id = ? AND q.kind = ?`, []any{tx.actor.UserID, string(r.Kind)}, 0)
 	if err != nil {
 		return err
 	}
 	return qualification.Check(qs, r, tx.now, tx.siteZone())
 }
+var _ qualification.Service = (*QualificationStore)(nil)

@@ -27,6 +27,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
 	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/quality"
 	"galenix/internal/site"
 )
@@ -70,6 +71,8 @@ type Deps struct {
 	// Agreements is the clients' quality agreements and the obligations
 	// they set; nil: their routes answer an internal error.
 	Agreements quality.AgreementService
+	// Qualifications is people's qualifications and training.
+	Qualifications qualification.Service
 	// Notices reads the last events of the reader's clients, which the
 	// client's space lists; nil: it lists none.
 	Notices NoticeSource
@@ -220,6 +223,7 @@ func New(d Deps) *Server {
 	s.routesLabPages()
 	s.routesDeviations()
 	s.routesAgreements()
+	s.routesQualifications()
 	s.routesPortal()
 	s.routesDossier()
 	s.routesDeviationPages()
