@@ -171,6 +171,8 @@ type factory struct {
 	operators, supervisors []crew
 	// qa reviews and approves the masters.
 	qa signer
+	// personOf is the person behind each staff account, by account id.
+	personOf map[string]string
 }
 
 // crew is a person of the floor: the actor the steps are recorded as, in
@@ -233,7 +235,7 @@ func (l *loader) production() error {
 			p.qa = signer{id: act.UserID, name: act.Name}
 		}
 	}
-	for _, stage := range []func() error{p.materials, p.catalogue, p.lineTable, p.maintenance, p.history, p.revise, p.schedule, p.backlog} {
+	for _, stage := range []func() error{p.staffPeople, p.materials, p.catalogue, p.lineTable, p.maintenance, p.history, p.revise, p.schedule, p.backlog} {
 		if err := stage(); err != nil {
 			return err
 		}
@@ -347,6 +349,12 @@ func (p *factory) approve(m *production.Master, to production.MasterStatus) erro
 	if to != production.MasterApproved {
 		if err := p.h.SetMasterStatus(m.ID, to); err != nil {
 			return fmt.Errorf("master %s: %w", m.Code, err)
+		}
+	}
+	if to == production.MasterEffective {
+		// The floor is trained on it before its first batch.
+		if err := p.train(m); err != nil {
+			return err
 		}
 	}
 	m.Status = to

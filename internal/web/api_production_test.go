@@ -22,6 +22,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/site"
 	"galenix/internal/store"
 	"galenix/internal/text"
@@ -45,6 +46,9 @@ type prodEnv struct {
 	// Their lots: LOT-A (api) and LOT-B (wfi) released, LOT-Q (api) in
 	// quarantine.
 	lotA, lotB, lotQ string
+	// people are the persons of the staff behind the floor's accounts,
+	// by username, once train made them.
+	people map[string]string
 }
 
 // The people's printed names, which must never reach a client's user.
@@ -52,7 +56,7 @@ var staffNames = []string{"Otto Operator", "Sonia Superviseure", "Quentin Qualit
 
 func newProdEnv(t *testing.T, e *env, performer string) *prodEnv {
 	t.Helper()
-	p := &prodEnv{signEnv: newSignEnv(t, e), performer: performer}
+	p := &prodEnv{signEnv: newSignEnv(t, e), performer: performer, people: map[string]string{}}
 	hash, err := passwordHash()
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +177,29 @@ func (p *prodEnv) effectiveMaster(t *testing.T, productID, code string) string {
 	return id
 }
 
+// train grants the floor (the performer, the supervisor and the
+// operator) what a step requires: once, the person behind each account and
+// their gowning for grade A; then each requirement given. The supervisor
+// records each qualification; quality assurance grants it by signature.
+func (p *prodEnv) train(t *testing.T, reqs ...qualification.Requirement) {
+	t.Helper()
+	now := time.Now().UTC()
+	for _, who := range slices.Compact(slices.Sorted(slices.Values([]string{p.performer, "supervisor", "operator"}))) {
+		all := reqs
+		if p.people[who] == "" {
+			acc := p.accounts[who]
+			p.people[who] = p.created(t, "supervisor", "/api/v1/people", map[string]any{"badge": "F-" + strings.ToUpper(who), "name": acc.Name,
+				"job": "Production", "account_id": acc.ID})
+			all = append([]qualification.Requirement{{Kind: qualification.Gowning, Subject: "A"}}, reqs...)
+		}
+		for _, r := range all {
+			id := p.created(t, "supervisor", "/api/v1/qualifications", map[string]any{"person_id": p.people[who], "kind": r.Kind, "subject": r.Subject,
+				"version": r.Version, "granted_at": now.AddDate(0, 0, -1), "valid_until": now.AddDate(1, 0, 0), "evidence": "Training session of the test"})
+			p.ok(t, p.sign(t, "qa", "qualification", id, "approved"), http.StatusCreated, "grant "+string(r.Kind)+" "+r.Subject)
+		}
+	}
+}
+
 // submit has the supervisor sign the draft as its author, which submits
 // it for review.
 func (p *prodEnv) submit(t *testing.T, id string) {
@@ -183,10 +210,16 @@ func (p *prodEnv) submit(t *testing.T, id string) {
 	}
 }
 
-// move applies a move to a master or a batch and checks where it led.
+// move applies a move to a master or a batch and checks where it led. A
+// master made effective has the floor trained on it (train).
 func (p *prodEnv) move(t *testing.T, who, path, action, want string) map[string]any {
 	t.Helper()
 	got := p.ok(t, p.call(t, who, "POST", path+"/move", map[string]string{"action": action, "reason": "Test move " + strings.ToUpper(action)}), http.StatusOK, action+" "+path).object(t)
+	if action == "effective" && strings.HasPrefix(path, "/api/v1/masters/") {
+		code, _ := got["code"].(string)
+		version, _ := got["version"].(float64)
+		p.train(t, qualification.ForMaster(code, int(version)))
+	}
 	st, _ := got["state"].(string)
 	if st == "" {
 		st, _ = got["status"].(string)
@@ -1210,4 +1243,12 @@ func TestLotStatusSigned(t *testing.T) {
 			t.Fatalf("the signed rejection did not reject the lot: %v", l)
 		}
 	})
+}
+
+// qualificationBody is a master's training of a person to record, valid a
+// year from yesterday.
+func qualificationBody(personID, master string) map[string]any {
+	now := time.Now().UTC()
+	return map[string]any{"person_id": personID, "kind": "master_training", "subject": master, "version": 1,
+		"granted_at": now.AddDate(0, 0, -1), "valid_until": now.AddDate(1, 0, 0), "evidence": "Training session of the test"}
 }

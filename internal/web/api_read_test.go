@@ -67,6 +67,9 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// The quality agreements' obligations, empty on this seed:
 	// TestAgreementAPI reads them.
 	"/api/v1/obligations",
+	// People's qualifications, none on this seed: TestQualificationsAPI
+	// reads them.
+	"/api/v1/qualifications",
 	// The client's dashboard, one object (for clients alone):
 	// TestPortal reads it.
 	"/api/v1/portal", "/api/v1/portal/events",

@@ -179,6 +179,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// Quality agreements: recorded, a deviation's notification
 		// escalated late, then met.
 		exerciseAgreements(t, prod.p)
+		// People's qualifications: one recorded, granted, revoked.
+		exerciseQualifications(t, prod.p)
 		// A client's documents and the end of its contract.
 		exerciseDocuments(t, prod.p)
 		// A client's project: opened, both sides' entries, a task moved,

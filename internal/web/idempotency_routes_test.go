@@ -92,7 +92,7 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
-	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries"}
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -402,6 +402,15 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			tk := ok(t, e.call(t, "admin", "POST", "/api/v1/tokens", map[string]any{"name": code("Gateway "), "scopes": []string{"site:read"},
 				"reason": "New gateway"}), http.StatusCreated, "create token").object(t)
 			return idemRequest{who: "admin", path: "/api/v1/tokens/" + tk["id"].(string) + "/revoke", body: map[string]string{"reason": "Replaced"}}
+		},
+
+		// People's qualifications: recorded, revoked.
+		"recordQualification": func(t *testing.T) idemRequest {
+			return idemRequest{who: "supervisor", path: "/api/v1/qualifications", body: qualificationBody(e.person.ID, code("MBR-Q"))}
+		},
+		"revokeQualification": func(t *testing.T) idemRequest {
+			id := p.created(t, "supervisor", "/api/v1/qualifications", qualificationBody(e.person.ID, code("MBR-Q")))
+			return idemRequest{who: "qa", path: "/api/v1/qualifications/" + id + "/revoke", body: map[string]any{"reason": "Échec à la requalification"}}
 		},
 
 		// Electronic signatures.

@@ -1,0 +1,118 @@
+package demo
+
+import (
+	"fmt"
+	"time"
+
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+	"galenix/internal/qualification"
+	"galenix/internal/site"
+	"galenix/internal/store"
+)
+
+// The demo's qualifications: each staff account is a person of the staff
+// with a badge; the people of the floor hold their gowning (grade A,
+// which covers every grade) and, for each master made effective, its
+// training, recorded by a supervisor and granted by quality assurance's
+// signature. One operator's grade B gowning lapsed ten days before the
+// load: the shop floor and the doors refuse them a clean area.
+
+// lapsedOperator is the operator whose gowning lapsed.
+const lapsedOperator = "operator3"
+
+// gowningYears is how long a gowning qualification holds in the demo.
+const gowningYears = 1
+
+// staffPeople writes a person for each staff account, with a badge and
+// the account linked, and grants the gowning of the floor's people.
+func (p *factory) staffPeople() error {
+	p.personOf = map[string]string{}
+	// On the staff before any of their qualifications.
+	p.at(p.now.AddDate(-2, 0, 0))
+	defer p.at(p.now)
+	for i, a := range accounts {
+		if a.client != "" {
+			continue
+		}
+		act, err := p.person(a.username)
+		if err != nil {
+			return err
+		}
+		person := site.Person{Badge: fmt.Sprintf("B%06d", 901+i), Name: a.name, Job: jobOf[a.role], AccountID: act.UserID}
+		if err := p.plant.CreatePerson(p.ctx, &person); err != nil {
+			return fmt.Errorf("person of %s: %w", a.username, err)
+		}
+		p.personOf[act.UserID] = person.ID
+	}
+	floor := append(append([]crew{}, p.operators...), p.supervisors...)
+	for _, c := range floor {
+		// Granted half a year ago; the second supervisor's lapses in
+		// twenty days (QA sees it coming), the lapsed operator's ten days
+		// ago.
+		grade, from := "A", p.now.AddDate(0, -6, 0)
+		switch c.act.Username {
+		case lapsedOperator:
+			grade, from = "B", p.now.AddDate(-gowningYears, 0, -10)
+		case "supervisor2":
+			from = p.now.AddDate(-gowningYears, 0, 20)
+		}
+		if err := p.qualify(c.act.UserID, qualification.Qualification{Kind: qualification.Gowning, Subject: grade, GrantedAt: from,
+			ValidUntil: from.AddDate(gowningYears, 0, 0), Evidence: "Qualification d'habillage : test de contamination des gants et media fill"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// train grants the training on a master's version, made effective at
+// the load's clock, to the people of the floor assigned to its client.
+func (p *factory) train(m *production.Master) error {
+	at := p.h.Now()
+	for _, c := range append(append([]crew{}, p.operators...), p.supervisors...) {
+		if !assignedTo(c.act, m.ClientID) {
+			continue
+		}
+		if err := p.qualify(c.act.UserID, qualification.Qualification{Kind: qualification.MasterTraining, Subject: m.Code, Version: m.Version,
+			GrantedAt: at.Add(-time.Hour), ValidUntil: at.AddDate(2, 0, 0), Evidence: "Formation au dossier de lot " + m.Code + " v" + fmt.Sprint(m.Version) + ", lecture et mise en situation"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func assignedTo(a identity.Actor, clientID string) bool {
+	for _, c := range a.Assigned {
+		if c == clientID {
+			return true
+		}
+	}
+	return false
+}
+
+// qualify records a qualification of the person behind an account, as the
+// first supervisor records it, and grants it by quality assurance's
+// signature.
+func (p *factory) qualify(accountID string, q qualification.Qualification) error {
+	// Recorded and granted on the day it holds from.
+	back := p.h.Now()
+	p.at(q.GrantedAt)
+	defer p.at(back)
+	q.PersonID = p.personOf[accountID]
+	rec, err := p.db.Qualifications().RecordQualification(p.supervisors[0].ctx, q)
+	if err != nil {
+		return fmt.Errorf("qualification %s %s: %w", q.Kind, q.Subject, err)
+	}
+	if err := p.h.SignRecord(store.EntityQualification, rec.ID, esign.Approved, p.qa.id, p.qa.name, ""); err != nil {
+		return fmt.Errorf("grant of qualification %s %s: %w", q.Kind, q.Subject, err)
+	}
+	return nil
+}
+
+// jobOf is the job of the person behind each staff account.
+var jobOf = map[identity.Role]string{
+	identity.RoleAdmin: "administrateur systèmes", identity.RoleOperator: "opérateur de production", identity.RoleSupervisor: "chef d'équipe production",
+	identity.RoleMaintenance: "technicien de maintenance", identity.RoleQA: "ingénieur assurance qualité", identity.RoleQP: "pharmacien responsable",
+	identity.RoleLab: "technicien de laboratoire", identity.RoleSecurity: "agent de sécurité",
+}
