@@ -279,4 +279,5 @@ func (tx *Tx) requireQualification(r qualification.Requirement) error {
 	}
 	return qualification.Check(qs, r, tx.now, tx.siteZone())
 }
+
 var _ qualification.Service = (*QualificationStore)(nil)
