@@ -40,7 +40,11 @@ func (p *factory) staffPeople() error {
 		if err != nil {
 			return err
 		}
-		person := site.Person{Badge: fmt.Sprintf("B%06d", 901+i), Name: a.name, Job: jobOf[a.role], AccountID: act.UserID}
+		team, err := p.id(teamOf[a.role])
+		if err != nil {
+			return err
+		}
+		person := site.Person{Badge: fmt.Sprintf("B%06d", 901+i), Name: a.name, Job: jobOf[a.role], TeamID: team, AccountID: act.UserID}
 		if err := p.plant.CreatePerson(p.ctx, &person); err != nil {
 			return fmt.Errorf("person of %s: %w", a.username, err)
 		}
@@ -108,6 +112,13 @@ func (p *factory) qualify(accountID string, q qualification.Qualification) error
 		return fmt.Errorf("grant of qualification %s %s: %w", q.Kind, q.Subject, err)
 	}
 	return nil
+}
+
+// teamOf is the team of the person behind each staff account: the floor's
+// in the sterile building's morning shift.
+var teamOf = map[identity.Role]string{
+	identity.RoleAdmin: "B90-JOUR", identity.RoleOperator: "B30-MAT", identity.RoleSupervisor: "B30-MAT", identity.RoleMaintenance: "CHA-MAT",
+	identity.RoleQA: "B90-JOUR", identity.RoleQP: "B90-JOUR", identity.RoleLab: "B25-JOUR", identity.RoleSecurity: "PCS-MAT",
 }
 
 // jobOf is the job of the person behind each staff account.
