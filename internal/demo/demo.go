@@ -155,6 +155,9 @@ type loader struct {
 	// zone is the site's time zone, from its settings: the days of the
 	// schedule are the site's.
 	zone *time.Location
+	// personOf is the person behind each staff account, by account id
+	// (qualifications.go).
+	personOf map[string]string
 }
 
 // done ends a stage: it calls the hook, then stops if ctx is done, so that

@@ -171,8 +171,6 @@ type factory struct {
 	operators, supervisors []crew
 	// qa reviews and approves the masters.
 	qa signer
-	// personOf is the person behind each staff account, by account id.
-	personOf map[string]string
 }
 
 // crew is a person of the floor: the actor the steps are recorded as, in

@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -28,7 +29,7 @@ const gowningYears = 1
 // staffPeople writes a person for each staff account, with a badge and
 // the account linked, and grants the gowning of the floor's people.
 func (p *factory) staffPeople() error {
-	p.personOf = map[string]string{}
+	p.loader.personOf = map[string]string{}
 	// On the staff before any of their qualifications.
 	p.at(p.now.AddDate(-2, 0, 0))
 	defer p.at(p.now)
@@ -99,17 +100,42 @@ func assignedTo(a identity.Actor, clientID string) bool {
 // first supervisor records it, and grants it by quality assurance's
 // signature.
 func (p *factory) qualify(accountID string, q qualification.Qualification) error {
-	// Recorded and granted on the day it holds from.
-	back := p.h.Now()
-	p.at(q.GrantedAt)
-	defer p.at(back)
-	q.PersonID = p.personOf[accountID]
-	rec, err := p.db.Qualifications().RecordQualification(p.supervisors[0].ctx, q)
+	return p.grant(p.supervisors[0].ctx, p.qa, accountID, q)
+}
+
+// grant records a qualification of the person behind an account, as
+// recorder, and grants it by the signature of qa, both on the day it
+// holds from.
+func (l *loader) grant(recorder context.Context, qa signer, accountID string, q qualification.Qualification) error {
+	back := l.h.Now()
+	if err := l.h.Backdate(q.GrantedAt); err != nil {
+		return err
+	}
+	q.PersonID = l.personOf[accountID]
+	rec, err := l.db.Qualifications().RecordQualification(recorder, q)
 	if err != nil {
 		return fmt.Errorf("qualification %s %s: %w", q.Kind, q.Subject, err)
 	}
-	if err := p.h.SignRecord(store.EntityQualification, rec.ID, esign.Approved, p.qa.id, p.qa.name, ""); err != nil {
+	if err := l.h.SignRecord(store.EntityQualification, rec.ID, esign.Approved, qa.id, qa.name, ""); err != nil {
 		return fmt.Errorf("grant of qualification %s %s: %w", q.Kind, q.Subject, err)
+	}
+	return l.h.Backdate(back)
+}
+
+// qualifyAnalysts grants the laboratory's analysts each method of the
+// specifications, from the day before the specifications were written.
+func (q *qualityStage) qualifyAnalysts(methods []string, from time.Time) error {
+	for _, who := range []string{"lab", "lab2"} {
+		a, err := q.person(who)
+		if err != nil {
+			return err
+		}
+		for _, m := range methods {
+			if err := q.grant(q.supervisor, q.qaSigner, a.UserID, qualification.Qualification{Kind: qualification.Method, Subject: m,
+				GrantedAt: from, ValidUntil: from.AddDate(2, 0, 0), Evidence: "Habilitation à la méthode : essais en double, rapport de transfert"}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -200,6 +200,18 @@ func (q *qualityStage) specs(since time.Time) error {
 		return err
 	}
 	q.h.Backdate(since.Add(-24 * time.Hour))
+	// The analysts are qualified on every method the specifications name.
+	var methods []string
+	for _, p := range products {
+		for _, tc := range testsFor(p) {
+			methods = append(methods, tc.Method)
+		}
+	}
+	methods = append(methods, "HPLC-UV, USP <621>", "USP <711>, appareil 2")
+	slices.Sort(methods)
+	if err := q.qualifyAnalysts(slices.Compact(methods), since.Add(-48*time.Hour)); err != nil {
+		return err
+	}
 	for _, p := range products {
 		s := &quality.Spec{ProductID: p.ID, Code: "SPEC-" + p.Code, Title: "Spécification " + p.Name, EffectiveFrom: since, Tests: testsFor(p)}
 		if err := q.lab.CreateSpec(q.ctx, s); err != nil {

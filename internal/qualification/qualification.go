@@ -57,8 +57,9 @@ const (
 	MaxValidity = 3 * 366 * 24 * time.Hour
 	// MaxEvidence bounds the evidence's words.
 	MaxEvidence = 500
-	// MaxSubject bounds a subject's code.
-	MaxSubject = 64
+	// MaxSubject bounds a subject: a code, or a laboratory method as its
+	// specification names it.
+	MaxSubject = 160
 )
 
 // Qualification is one person's qualification, granted on evidence by

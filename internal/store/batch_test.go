@@ -101,7 +101,21 @@ func newProdEnv(t *testing.T, db *store.DB) *prodEnv {
 // qualification: recorded by victor, signed by quinn.
 func (e *prodEnv) train(t *testing.T, reqs ...qualification.Requirement) {
 	t.Helper()
-	for _, u := range []string{"olga", "victor"} {
+	e.trainPeople(t, []string{"olga", "victor"}, reqs...)
+}
+
+// trainPeople grants the accounts named each qualification, the person
+// behind each account written first if need be: recorded by victor,
+// signed by quinn.
+func (e *prodEnv) trainPeople(t *testing.T, usernames []string, reqs ...qualification.Requirement) {
+	t.Helper()
+	for _, u := range usernames {
+		if _, ok := e.people[u]; !ok {
+			acc := e.acc[u]
+			p := site.Person{Badge: "B-" + strings.ToUpper(u), Name: acc.Name, Job: "Laboratoire", AccountID: acc.ID}
+			must(t, e.db.Site().CreatePerson(e.actor("victor"), &p))
+			e.people[u] = p
+		}
 		for _, r := range reqs {
 			q, err := e.db.Qualifications().RecordQualification(e.actor("victor"), qualification.Qualification{PersonID: e.people[u].ID,
 				Kind: r.Kind, Subject: r.Subject, Version: r.Version, GrantedAt: e.clock.now().AddDate(0, 0, -1),

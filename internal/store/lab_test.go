@@ -56,8 +56,17 @@ func newLabEnv(t *testing.T, db *store.DB) *labEnv {
 	t.Helper()
 	wireLab(db)
 	e := &labEnv{prodEnv: newProdEnv(t, db)}
-	e.lea = labActor("0195f1a2-0000-7000-8000-0000000001ea", "lea", "Léa Analyste", e.alpha.ID)
-	e.wang = labActor("0195f1a2-0000-7000-8000-00000000a2a9", "wang", "王芳", e.alpha.ID)
+	// Two analysts, each a person of the staff qualified on the
+	// specification's methods (below).
+	hash, err := seedHash()
+	must(t, err)
+	for _, a := range []identity.Account{{Username: "lea", Name: "Léa Analyste", Roles: []identity.Role{identity.RoleLab}},
+		{Username: "wang", Name: "王芳", Roles: []identity.Role{identity.RoleLab}}} {
+		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&a, hash) }))
+		e.acc[a.Username] = &a
+	}
+	e.lea = labActor(e.acc["lea"].ID, "lea", "Léa Analyste", e.alpha.ID)
+	e.wang = labActor(e.acc["wang"].ID, "wang", "王芳", e.alpha.ID)
 	e.alphaUser = e.actor("carla")
 	e.betaUser = as(identity.Actor{UserID: "0195f1a2-0000-7000-8000-0000000be7a0", Username: "bea", Name: "Bea Beta", Roles: []identity.Role{identity.RoleClientUser}, ClientID: e.beta.ID})
 	p, sup, qa := db.Production(), e.actor("victor"), e.actor("quinn")
@@ -72,7 +81,7 @@ func newLabEnv(t *testing.T, db *store.DB) *labEnv {
 			{Title: "Remplissage", Steps: []production.Step{{Kind: production.StepSampling, Text: "Prélever les flacons", SamplePoint: "Sortie"}}},
 		}}
 	must(t, p.CreateMaster(sup, &m))
-	_, err := e.sign(t, "victor", "master", m.ID, esign.Authored)
+	_, err = e.sign(t, "victor", "master", m.ID, esign.Authored)
 	must(t, err)
 	_, err = e.sign(t, "quinn", "master", m.ID, esign.Approved)
 	must(t, err)
@@ -88,6 +97,9 @@ func newLabEnv(t *testing.T, db *store.DB) *labEnv {
 	must(t, err)
 	e.steps = rec.Steps
 	e.spec = labSpec(e.product.ID)
+	for _, tc := range e.spec.Tests {
+		e.trainPeople(t, []string{"lea", "wang"}, qualification.ForMethod(tc.Method))
+	}
 	must(t, db.Lab().CreateSpec(e.lea, &e.spec))
 	_, err = db.Lab().MoveSpec(e.lea, e.spec.ID, quality.SpecSubmit, "")
 	must(t, err)

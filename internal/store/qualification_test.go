@@ -9,8 +9,10 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
+	"galenix/internal/identity"
 	"galenix/internal/production"
 	"galenix/internal/qualification"
+	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
 	"galenix/internal/text"
@@ -166,5 +168,34 @@ func TestQualifications(t *testing.T) {
 		if _, err := qs.RevokeQualification(qa, rec.ID, 0, "Encore une fois"); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("revoked twice: %v", err)
 		}
+	})
+}
+
+// TestResultNeedsMethod: an analyst not qualified on a test's method is
+// refused its result, the method named, and nothing is written; once
+// granted, the result is taken.
+func TestResultNeedsMethod(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newLabEnv(t, db)
+		hash, err := seedHash()
+		must(t, err)
+		zoe := identity.Account{Username: "zoe", Name: "Zoé Analyste", Roles: []identity.Role{identity.RoleLab}}
+		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&zoe, hash) }))
+		e.acc["zoe"] = &zoe
+		e.trainPeople(t, []string{"zoe"}, qualification.ForMethod("Ph. Eur. 2.2.3"))
+		ctx := labActor(zoe.ID, "zoe", zoe.Name, e.alpha.ID)
+		s := e.finished(t)
+		before := labCounts(t, db)
+		_, err = db.Lab().EnterResult(ctx, s.ID, quality.Entry{Test: "ASSAY", Value: "99,1"})
+		if !errs.Is(err, errs.Forbidden) || errs.MessageOf(err, text.EN) != "Qualification required and not held: laboratory method HPLC M-102." {
+			t.Fatalf("a result without the method: %v", errs.MessageOf(err, text.EN))
+		}
+		sameLab(t, db, before)
+		_, err = db.Lab().EnterResult(ctx, s.ID, quality.Entry{Test: "PH", Value: "5,5"})
+		must(t, err)
+		e.trainPeople(t, []string{"zoe"}, qualification.ForMethod("hplc m-102"))
+		_, err = db.Lab().EnterResult(ctx, s.ID, quality.Entry{Test: "ASSAY", Value: "99,1"})
+		must(t, err)
 	})
 }

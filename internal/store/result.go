@@ -8,6 +8,7 @@ import (
 
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/qualification"
 	"galenix/internal/quality"
 )
 
@@ -130,6 +131,14 @@ func (tx *Tx) enterResult(sm *quality.Sample, e quality.Entry) (*quality.ResultO
 		return nil, err
 	}
 	test := strings.TrimSpace(e.Test)
+	// The analyst is qualified on the test's method (EU GMP chapter 2).
+	for _, tc := range c.Spec.Tests {
+		if tc.Code == test && tc.Method != "" {
+			if err := tx.requireQualification(qualification.ForMethod(tc.Method)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var err error
 	if c.Earlier, err = tx.resultsOf(quality.ResultFilter{SampleID: sm.ID}); err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"galenix/internal/identity"
+	"galenix/internal/qualification"
 	"galenix/internal/store"
 )
 
@@ -88,6 +89,8 @@ func labPeople(t *testing.T, p *prodEnv) {
 			t.Fatalf("assign %s: %v", a.Username, err)
 		}
 	}
+	// Both qualified on the methods of specBody's tests.
+	p.trainPeople(t, []string{"lab", "lab2"}, qualification.ForMethod("HPLC M-1"), qualification.ForMethod("Visual"))
 }
 
 // specBody is a specification of the product: an assay and the
@@ -333,11 +336,12 @@ func wireLab(db *store.DB) {
 // seedLab gives each client of the demo, as the isolation test's oracle
 // (QA and laboratory, assigned to every client) sees it, a specification
 // approved for one of its products, a sample of one of its batches,
-// received, and a result out of specification with its investigation: the
+// received, and a result out of specification, entered by the analyst
+// (a token), with its investigation: the
 // laboratory's by-id routes then have every client's items to refuse.
-func seedLab(t *testing.T, srv *httptest.Server, token, password string) {
+func seedLab(t *testing.T, srv *httptest.Server, token, analyst, password string) {
 	t.Helper()
-	call := func(method, path string, body any) map[string]any {
+	callAs := func(token, method, path string, body any) map[string]any {
 		t.Helper()
 		b, _ := json.Marshal(body)
 		req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(b))
@@ -354,6 +358,10 @@ func seedLab(t *testing.T, srv *httptest.Server, token, password string) {
 			t.Fatalf("seeding the laboratory: %s %s: %d %s", method, path, resp.StatusCode, raw)
 		}
 		return out
+	}
+	call := func(method, path string, body any) map[string]any {
+		t.Helper()
+		return callAs(token, method, path, body)
 	}
 	first := map[string]map[string]any{} // by client: a product, then a batch
 	for _, it := range call("GET", "/api/v1/products", nil)["items"].([]any) {
@@ -382,7 +390,8 @@ func seedLab(t *testing.T, srv *httptest.Server, token, password string) {
 		call("POST", "/api/v1/signatures", map[string]string{"entity": "spec", "entity_id": spec, "meaning": "approved", "username": "oracle", "password": password, "challenge": ch})
 		sample := call("POST", "/api/v1/samples", map[string]any{"code": "ECH-ISO-" + strconv.Itoa(n), "kind": "finished", "batch_id": c["batch"]})["id"].(string)
 		call("POST", "/api/v1/samples/"+sample+"/receive", map[string]any{"quantity": 5, "unit": "units", "condition": "intact"})
-		call("POST", "/api/v1/samples/"+sample+"/results", map[string]any{"test": "ASSAY", "value": "1"})
+		// Entered by an analyst qualified on the demo's methods.
+		callAs(analyst, "POST", "/api/v1/samples/"+sample+"/results", map[string]any{"test": "ASSAY", "value": "1"})
 	}
 	if n < 2 {
 		t.Fatalf("the laboratory seeded %d clients, want at least 2", n)

@@ -183,8 +183,15 @@ func (p *prodEnv) effectiveMaster(t *testing.T, productID, code string) string {
 // records each qualification; quality assurance grants it by signature.
 func (p *prodEnv) train(t *testing.T, reqs ...qualification.Requirement) {
 	t.Helper()
+	p.trainPeople(t, slices.Compact(slices.Sorted(slices.Values([]string{p.performer, "supervisor", "operator"}))), reqs...)
+}
+
+// trainPeople grants the accounts named each requirement as train does,
+// the person behind each account written first if need be.
+func (p *prodEnv) trainPeople(t *testing.T, usernames []string, reqs ...qualification.Requirement) {
+	t.Helper()
 	now := time.Now().UTC()
-	for _, who := range slices.Compact(slices.Sorted(slices.Values([]string{p.performer, "supervisor", "operator"}))) {
+	for _, who := range usernames {
 		all := reqs
 		if p.people[who] == "" {
 			acc := p.accounts[who]

@@ -115,7 +115,7 @@ func isolation(t *testing.T, d store.Dialect) {
 	// The laboratory has no demo data yet: the oracle gives every client
 	// some, so that its by-id routes have other clients' items to refuse.
 	wireLab(db)
-	seedLab(t, srv, oracleAPI.token, demo.Password)
+	seedLab(t, srv, oracleAPI.token, signIn(t, srv, "lab2").token, demo.Password)
 	// Every item of every API list, as the oracle sees them, by resource.
 	universe := map[string][]item{}
 	listOf := func(resource string) []item {
