@@ -34,7 +34,7 @@ var accounts = []account{
 	// assigned to: the demo's batches of every client are performed and
 	// verified by people assigned to it.
 	{"operator2", "Mathieu Roux", identity.RoleOperator, "", []string{"BETA", "GAMMA"}},
-	// An operator of Alpha's whose grade B gowning lapsed: the floor and
+	// An operator of Alpha's whose gowning lapsed: the floor and
 	// the doors refuse them a clean area (qualifications.go).
 	{"operator3", "Lucas Martin", identity.RoleOperator, "", []string{"ALPHA"}},
 	{"supervisor2", "Claire Dubois", identity.RoleSupervisor, "", []string{"GAMMA"}},

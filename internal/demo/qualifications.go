@@ -17,8 +17,8 @@ import (
 // with a badge; the people of the floor hold their gowning (grade A,
 // which covers every grade) and, for each master made effective, its
 // training, recorded by a supervisor and granted by quality assurance's
-// signature. One operator's grade B gowning lapsed ten days before the
-// load: the shop floor and the doors refuse them a clean area.
+// signature. One operator's gowning lapsed ten days before the load: the
+// shop floor and the doors refuse them a clean area.
 
 // lapsedOperator is the operator whose gowning lapsed.
 const lapsedOperator = "operator3"
@@ -59,7 +59,7 @@ func (p *factory) staffPeople() error {
 		grade, from := "A", p.now.AddDate(0, -6, 0)
 		switch c.act.Username {
 		case lapsedOperator:
-			grade, from = "B", p.now.AddDate(-gowningYears, 0, -10)
+			from = p.now.AddDate(-gowningYears, 0, -10)
 		case "supervisor2":
 			from = p.now.AddDate(-gowningYears, 0, 20)
 		}

@@ -131,7 +131,7 @@ func TestQualificationPages(t *testing.T) {
 
 	sup := e.browserWith(t, "supervisor", testPassword, "fr")
 	sup.get("/qualifications").has(t, http.StatusOK, "Qualifications et formations", "Otto Operator", "MBR-QP v1", "Enregistrer une formation ou une qualification")
-	sup.get("/qualifications?person_id="+p.people["operator"]).has(t, http.StatusOK, "Otto Operator", "F-OPERATOR", "habillage, classe", "Valide")
+	sup.get("/qualifications?person_id="+p.people["operator"]).has(t, http.StatusOK, "Otto Operator", "F-OPERATOR", "Habillage", "Valide")
 	today := time.Now().In(site.DefaultLocation())
 	form := url.Values{"badge": {"NOPE"}, "kind": {"method"}, "subject": {"HPLC-UV"}, "granted_at": {today.Format(time.DateOnly)},
 		"valid_until": {today.AddDate(2, 0, 0).Format(time.DateOnly)}, "evidence": {"Transfert de méthode, rapport TM-12"}}

@@ -708,6 +708,17 @@ func (u *user) screenshot(dir, name string) {
 // asks for a numeric value outside the step's limits.
 func (u *user) record(api *apiClient, lineID string, n *apiStep, out bool) {
 	u.t.Helper()
+	u.fill(api, lineID, n, out)
+	u.load("record step "+n.Label(), "#next", chromedp.Click(chromedp.CSS("#next form.floor-form button[type=submit]")))
+	if u.lastStatus != http.StatusOK {
+		u.t.Fatalf("recording step %s (%s) answered %d:\n%.2000s", n.Label(), n.Step.Kind, u.lastStatus, u.text("main"))
+	}
+}
+
+// fill types the next step's entry on the tablet page, as its kind asks,
+// without sending it.
+func (u *user) fill(api *apiClient, lineID string, n *apiStep, out bool) {
+	u.t.Helper()
 	next := "#next form.floor-form "
 	if got, err := chromedp.Run(u.ctx, chromedp.Value(chromedp.CSS(next+`input[name=step_id]`))); err != nil || got != n.ID {
 		u.t.Fatalf("the tablet page offers step %q (%v), the API says the next step is %s (%s)", got, err, n.Label(), n.ID)
@@ -752,10 +763,6 @@ func (u *user) record(api *apiClient, lineID string, n *apiStep, out bool) {
 		u.do("enter the sample's label", chromedp.SendKeys(chromedp.CSS(`#f-sample`), fmt.Sprintf("ECH-%03d", n.Seq)))
 	default:
 		u.t.Fatalf("step %s is of an unknown kind %q", n.Label(), st.Kind)
-	}
-	u.load("record step "+n.Label(), "#next", chromedp.Click(chromedp.CSS(next+`button[type=submit]`)))
-	if u.lastStatus != http.StatusOK {
-		u.t.Fatalf("recording step %s (%s) answered %d:\n%.2000s", n.Label(), st.Kind, u.lastStatus, u.text("main"))
 	}
 }
 
