@@ -356,13 +356,23 @@ func Check(qs []Qualification, r Requirement, at time.Time, zone *time.Location)
 		}
 	}
 	kind, subject := text.Key(KindKeys[r.Kind]), Subject(r)
+	// A qualification about nothing in particular (narcotics) is named
+	// by its kind alone.
+	keys := refusalKeys[subject == ""]
 	if lapsed != nil {
 		if lapsed.RevokedAt != nil && lapsed.RevokedAt.Before(lapsed.ValidUntil) {
-			return errs.E(errs.Forbidden, "qualification.revoked", kind, subject, text.Date{T: *lapsed.RevokedAt, Loc: zone})
+			return errs.E(errs.Forbidden, keys[2], kind, subject, text.Date{T: *lapsed.RevokedAt, Loc: zone})
 		}
-		return errs.E(errs.Forbidden, "qualification.lapsed", kind, subject, text.Date{T: lapsed.ValidUntil, Loc: zone})
+		return errs.E(errs.Forbidden, keys[1], kind, subject, text.Date{T: lapsed.ValidUntil, Loc: zone})
 	}
-	return errs.E(errs.Forbidden, "qualification.missing", kind, subject)
+	return errs.E(errs.Forbidden, keys[0], kind, subject)
+}
+
+// refusalKeys are the refusals' keys (missing, lapsed, revoked), by
+// whether the requirement has no subject.
+var refusalKeys = map[bool][3]string{
+	false: {"qualification.missing", "qualification.lapsed", "qualification.revoked"},
+	true:  {"qualification.missing_plain", "qualification.lapsed_plain", "qualification.revoked_plain"},
 }
 
 // end is when a qualification stopped holding.

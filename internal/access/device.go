@@ -1,0 +1,122 @@
+package access
+
+import (
+	"crypto/ed25519"
+	"time"
+)
+
+// Event is one badge shown at a reader, as the reader decided it: numbered
+// by the reader, one after the other from 1, so that the central intake
+// stores each once (by reader and sequence) and sees the numbers missing.
+type Event struct {
+	Reader   string    `json:"reader"`
+	Seq      int64     `json:"seq"`
+	Badge    string    `json:"badge"`
+	At       time.Time `json:"at"`
+	Allow    bool      `json:"allow"`
+	Rule     string    `json:"rule"`
+	Flagged  bool      `json:"flagged,omitempty"`
+	Offline  bool      `json:"offline,omitempty"`
+	Policy   int64     `json:"policy"`
+	Key      string    `json:"key,omitempty"`
+	Args     []any     `json:"args,omitempty"`
+	WithPair string    `json:"with,omitempty"`
+}
+
+// Device is a door controller's own logic, for the readers of its doors
+// (a zone's way in and way out): it holds the last policy it verified,
+// decides each badge from it alone, remembers who is inside (anti-
+// passback) and keeps the events galenix has not acknowledged, to send
+// again until it does (offline, it keeps deciding and keeps them all).
+type Device struct {
+	pub    ed25519.PublicKey
+	policy *Policy
+	state  State
+	seq    map[string]int64
+	// Online says whether it reaches galenix now.
+	Online  bool
+	pending []Event
+}
+
+// NewDevice is a controller that trusts the site's public key.
+func NewDevice(pub ed25519.PublicKey) *Device {
+	return &Device{pub: pub, Online: true, seq: map[string]int64{}}
+}
+
+// Load verifies a bundle and decides from its policy from then on; a
+// forged, altered or replayed bundle is refused and the policy held kept.
+func (d *Device) Load(b *Bundle) error {
+	var current int64
+	if d.policy != nil {
+		current = d.policy.Version
+	}
+	p, err := Open(b, d.pub, current)
+	if err != nil {
+		return err
+	}
+	d.policy = p
+	return nil
+}
+
+// PolicyVersion is the version of the policy held, 0 for none.
+func (d *Device) PolicyVersion() int64 {
+	if d.policy == nil {
+		return 0
+	}
+	return d.policy.Version
+}
+
+// Swipe decides a badge shown at one of its readers at t and records the
+// event, numbered after the reader's last. Without a policy, every entry
+// is refused.
+func (d *Device) Swipe(reader, badge string, at time.Time) Event {
+	d.seq[reader]++
+	ev := Event{Reader: reader, Seq: d.seq[reader], Badge: badge, At: at.UTC(), Offline: !d.Online}
+	if d.policy == nil {
+		ev.Rule, ev.Key = RuleReader, "access.rule.no_policy"
+	} else {
+		dec := d.policy.Decide(&d.state, reader, badge, at, d.Online)
+		ev.Allow, ev.Rule, ev.Flagged, ev.Key, ev.Args, ev.WithPair, ev.Policy = dec.Allow, dec.Rule, dec.Flagged, dec.Key, dec.Args, dec.With, d.policy.Version
+	}
+	d.pending = append(d.pending, ev)
+	return ev
+}
+
+// Pending are the events galenix has not acknowledged, oldest first.
+func (d *Device) Pending() []Event { return append([]Event(nil), d.pending...) }
+
+// Ack forgets the events galenix stored: each reader's up to and
+// including its sequence number given.
+func (d *Device) Ack(stored map[string]int64) {
+	kept := d.pending[:0]
+	for _, ev := range d.pending {
+		if ev.Seq > stored[ev.Reader] {
+			kept = append(kept, ev)
+		}
+	}
+	d.pending = kept
+}
+
+// Gap is a run of a reader's sequence numbers galenix has not received:
+// events the reader decided and did not deliver yet, or lost.
+type Gap struct {
+	Reader string `json:"reader"`
+	From   int64  `json:"from"`
+	To     int64  `json:"to"`
+}
+
+// Gaps lists the runs missing from a reader's sequence numbers received
+// (sorted, from 1).
+func Gaps(reader string, have []int64) []Gap {
+	var out []Gap
+	next := int64(1)
+	for _, s := range have {
+		if s > next {
+			out = append(out, Gap{Reader: reader, From: next, To: s - 1})
+		}
+		if s >= next {
+			next = s + 1
+		}
+	}
+	return out
+}
