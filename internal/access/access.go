@@ -12,10 +12,12 @@ package access
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -188,4 +190,20 @@ func (s Shift) On(t time.Time, zone *time.Location) bool {
 		}
 	}
 	return false
+}
+
+// AuditFields lists the zone's fields for the audit trail.
+func (z *Zone) AuditFields() []audit.Field {
+	roles := make([]string, len(z.Roles))
+	for i, r := range z.Roles {
+		roles[i] = string(r)
+	}
+	return []audit.Field{audit.F("code", z.Code), audit.F("name", z.Name), audit.F("kind", string(z.Kind)), audit.F("building_id", z.BuildingID),
+		audit.F("grade", string(z.Grade)), audit.F("roles", strings.Join(roles, ",")), audit.F("teams", strings.Join(z.Teams, ",")),
+		audit.F("on_shift", strconv.FormatBool(z.OnShift)), audit.F("assembly_point", z.AssemblyPoint)}
+}
+
+// AuditFields lists the reader's fields for the audit trail.
+func (r *Reader) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("code", r.Code), audit.F("zone_id", r.ZoneID), audit.F("direction", string(r.Direction)), audit.F("door", r.Door)}
 }

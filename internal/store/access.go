@@ -1,0 +1,501 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/access"
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+	"galenix/internal/identity"
+	"galenix/internal/qualification"
+	"galenix/internal/site"
+)
+
+// Site access (internal/access): the zones and their readers, kept by the
+// PC Sécurité and the administrators; the policy compiled from them, the
+// people, their teams' shifts and their qualifications, for the readers;
+// the readers' events, stored once each by (reader, sequence) whenever
+// they are delivered, each intake sealed in the audit trail.
+
+// AccessStore reads and writes site access.
+type AccessStore struct{ db *DB }
+
+// Access returns the store of site access.
+func (db *DB) Access() *AccessStore { return &AccessStore{db: db} }
+
+var (
+	zoneTable = table{"access_zones", "access_zone", []string{"code", "name", "kind", "building_id", "grade", "roles", "teams", "on_shift",
+		"assembly_point"}}
+	readerTable = table{"access_readers", "access_reader", []string{"code", "zone_id", "direction", "door"}}
+)
+
+// The audit trail's names of an intake's seal.
+const (
+	entityAccessIntake = "access_intake"
+	fieldAccessSeal    = "events"
+)
+
+// MaxAccessBatch bounds the events of one intake.
+const MaxAccessBatch = 5000
+
+// mayManageAccess refuses who may not keep the zones and readers: the
+// PC Sécurité and the administrators.
+func mayManageAccess(a identity.Actor) error {
+	if a.IsClient() {
+		return errs.E(errs.Forbidden, "identity.refused.security_events")
+	}
+	return a.Require(identity.PermSecurityEvents)
+}
+
+// mayReadAccess refuses who may not read the zones and readers: the
+// site's staff.
+func mayReadAccess(a identity.Actor) error {
+	if a.IsClient() {
+		return errs.E(errs.Forbidden, "identity.refused.staff_view")
+	}
+	return a.Require(identity.PermSiteView)
+}
+
+// MayUseReaders refuses who may neither fetch the readers' policy nor
+// deliver their events: a reader's machine token (scope access:write),
+// the PC Sécurité, galenix itself.
+func MayUseReaders(a identity.Actor) error {
+	if a.IsSystem() || a.HasScope(identity.ScopeAccessWrite) || (!a.IsClient() && a.Can(identity.PermSecurityEvents) && !a.IsMachine()) {
+		return nil
+	}
+	return errs.E(errs.Forbidden, "identity.refused")
+}
+
+func zoneRow(z *access.Zone) row {
+	roles := make([]string, len(z.Roles))
+	for i, r := range z.Roles {
+		roles[i] = string(r)
+	}
+	return row{"code": z.Code, "name": z.Name, "kind": string(z.Kind), "building_id": nullable(z.BuildingID), "grade": string(z.Grade),
+		"roles": strings.Join(roles, ","), "teams": strings.Join(z.Teams, ","), "on_shift": z.OnShift, "assembly_point": z.AssemblyPoint}
+}
+
+func readerRow(r *access.Reader) row {
+	return row{"code": r.Code, "zone_id": r.ZoneID, "direction": string(r.Direction), "door": r.Door}
+}
+
+const zoneCols = `id, code, name, kind, COALESCE(CAST(building_id AS TEXT), ''), grade, roles, teams, on_shift, assembly_point, version`
+
+func scanZone(sc scanner, z *access.Zone) error {
+	var kind, grade, roles, teams string
+	if err := sc.Scan(&z.ID, &z.Code, &z.Name, &kind, &z.BuildingID, &grade, &roles, &teams, &z.OnShift, &z.AssemblyPoint, &z.Version); err != nil {
+		return err
+	}
+	z.Kind, z.Grade, z.Roles, z.Teams = access.ZoneKind(kind), site.Grade(grade), nil, nil
+	for _, r := range strings.Split(roles, ",") {
+		if r != "" {
+			z.Roles = append(z.Roles, identity.Role(r))
+		}
+	}
+	for _, t := range strings.Split(teams, ",") {
+		if t != "" {
+			z.Teams = append(z.Teams, t)
+		}
+	}
+	return nil
+}
+
+const readerCols = `id, code, zone_id, direction, door, version`
+
+func scanReader(sc scanner, r *access.Reader) error {
+	var dir string
+	err := sc.Scan(&r.ID, &r.Code, &r.ZoneID, &dir, &r.Door, &r.Version)
+	r.Direction = access.Direction(dir)
+	return err
+}
+
+// Zones lists the zones by code, for the site's staff.
+func (s *AccessStore) Zones(ctx context.Context) ([]access.Zone, error) {
+	if err := mayReadAccess(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	return list(ctx, s.db, `SELECT `+zoneCols+` FROM access_zones ORDER BY code`, nil, scanZone)
+}
+
+// Zone reads one zone.
+func (s *AccessStore) Zone(ctx context.Context, id string) (*access.Zone, error) {
+	if err := mayReadAccess(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var z access.Zone
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.zone(id, &z) })
+	return &z, err
+}
+
+func (tx *Tx) zone(id string, z *access.Zone) error {
+	return tx.byID(`SELECT `+zoneCols+` FROM access_zones WHERE id = ?`, id, func(sc scanner) error { return scanZone(sc, z) }, "store.no_such_zone")
+}
+
+// checkZone checks a zone's references: its building, its teams.
+func (tx *Tx) checkZone(z *access.Zone) error {
+	if err := z.Validate(); err != nil {
+		return err
+	}
+	if z.BuildingID != "" {
+		var b site.Building
+		if err := tx.building(z.BuildingID, &b); err != nil {
+			return asField(err, "building_id")
+		}
+	}
+	for _, id := range z.Teams {
+		var t site.Team
+		if err := tx.team(id, &t); err != nil {
+			return asField(err, "teams")
+		}
+	}
+	return nil
+}
+
+// CreateZone records a zone.
+func (s *AccessStore) CreateZone(ctx context.Context, z *access.Zone) error {
+	if err := mayManageAccess(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "access_zone.create", "", func(tx *Tx) error {
+		if err := tx.checkZone(z); err != nil {
+			return err
+		}
+		z.ID = NewID()
+		return create(tx, zoneTable, z.ID, z, zoneRow(z))
+	})
+}
+
+// UpdateZone changes a zone, with a reason, at the version it names: the
+// readers' next policy applies it.
+func (s *AccessStore) UpdateZone(ctx context.Context, z *access.Zone, reason string) error {
+	if err := mayManageAccess(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "access_zone.update", reason, func(tx *Tx) error {
+		var old access.Zone
+		if err := tx.zone(z.ID, &old); err != nil {
+			return err
+		}
+		if err := tx.checkZone(z); err != nil {
+			return err
+		}
+		return update(tx, zoneTable, z.ID, &old, z, zoneRow(z))
+	})
+}
+
+// Readers lists the readers by code, for the site's staff.
+func (s *AccessStore) Readers(ctx context.Context) ([]access.Reader, error) {
+	if err := mayReadAccess(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	return list(ctx, s.db, `SELECT `+readerCols+` FROM access_readers ORDER BY code`, nil, scanReader)
+}
+
+// Reader reads one reader.
+func (s *AccessStore) Reader(ctx context.Context, id string) (*access.Reader, error) {
+	if err := mayReadAccess(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var r access.Reader
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.reader(id, &r) })
+	return &r, err
+}
+
+func (tx *Tx) reader(id string, r *access.Reader) error {
+	return tx.byID(`SELECT `+readerCols+` FROM access_readers WHERE id = ?`, id, func(sc scanner) error { return scanReader(sc, r) }, "store.no_such_reader")
+}
+
+// CreateReader records a reader at a door of a zone.
+func (s *AccessStore) CreateReader(ctx context.Context, r *access.Reader) error {
+	if err := mayManageAccess(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "access_reader.create", "", func(tx *Tx) error {
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		var z access.Zone
+		if err := tx.zone(r.ZoneID, &z); err != nil {
+			return asField(err, "zone_id")
+		}
+		r.ID = NewID()
+		return create(tx, readerTable, r.ID, r, readerRow(r))
+	})
+}
+
+// UpdateReader changes a reader, with a reason, at the version it names.
+func (s *AccessStore) UpdateReader(ctx context.Context, r *access.Reader, reason string) error {
+	if err := mayManageAccess(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "access_reader.update", reason, func(tx *Tx) error {
+		var old access.Reader
+		if err := tx.reader(r.ID, &old); err != nil {
+			return err
+		}
+		if err := r.Validate(); err != nil {
+			return err
+		}
+		var z access.Zone
+		if err := tx.zone(r.ZoneID, &z); err != nil {
+			return asField(err, "zone_id")
+		}
+		return update(tx, readerTable, r.ID, &old, r, readerRow(r))
+	})
+}
+
+// Policy compiles the readers' policy as the site stands: its zones and
+// readers, every badge holder with their team's shift, their account's
+// roles and the qualifications the doors check. Its version is the audit
+// trail's last sequence number: any change of a rule, a person or a
+// qualification makes a newer policy at once.
+func (s *AccessStore) Policy(ctx context.Context) (*access.Policy, error) {
+	if err := MayUseReaders(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var p *access.Policy
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		p, err = tx.accessPolicy()
+		return err
+	})
+	return p, err
+}
+
+func (tx *Tx) accessPolicy() (*access.Policy, error) {
+	p := &access.Policy{IssuedAt: tx.now, Timezone: tx.siteZone().String(), Online: access.PassbackHard, Offline: access.PassbackSoft,
+		TwoPersonWindow: access.DefaultTwoPersonWindow, Zones: []access.Zone{}, Readers: []access.Reader{}, Holders: []access.Holder{}}
+	if err := tx.unscoped(func() error {
+		return tx.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM audit_log`).Scan(&p.Version)
+	}); err != nil {
+		return nil, err
+	}
+	if err := tx.each(`SELECT `+zoneCols+` FROM access_zones ORDER BY code`, nil, func(sc scanner) error {
+		var z access.Zone
+		err := scanZone(sc, &z)
+		p.Zones = append(p.Zones, z)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := tx.each(`SELECT `+readerCols+` FROM access_readers ORDER BY code`, nil, func(sc scanner) error {
+		var r access.Reader
+		err := scanReader(sc, &r)
+		p.Readers = append(p.Readers, r)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	at := map[string]int{} // person id → index in holders
+	if err := tx.each(`SELECT p.id, p.badge, p.name, COALESCE(CAST(p.team_id AS TEXT), ''), COALESCE(a.roles, ''),
+		COALESCE(s.kind, ''), COALESCE(s.start_time, ''), COALESCE(s.end_time, '')
+		FROM people p LEFT JOIN accounts a ON a.id = p.account_id AND a.active
+		LEFT JOIN teams t ON t.id = p.team_id LEFT JOIN shifts s ON s.id = t.shift_id ORDER BY p.badge`, nil, func(sc scanner) error {
+		var h access.Holder
+		var roles, kind, start, end string
+		if err := sc.Scan(&h.PersonID, &h.Badge, &h.Name, &h.TeamID, &roles, &kind, &start, &end); err != nil {
+			return err
+		}
+		for _, r := range strings.Split(roles, ",") {
+			if r != "" {
+				h.Roles = append(h.Roles, identity.Role(r))
+			}
+		}
+		if kind != "" {
+			h.Shift = &access.Shift{Kind: site.ShiftKind(kind), Start: start, End: end}
+		}
+		at[h.PersonID] = len(p.Holders)
+		p.Holders = append(p.Holders, h)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	qs, err := tx.qualifications(`q.kind IN (?, ?) AND q.status <> ?`, []any{string(qualification.Gowning), string(qualification.Narcotics),
+		string(qualification.Recorded)}, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range qs {
+		if i, ok := at[q.PersonID]; ok {
+			q.Evidence, q.Person, q.RecordedBy, q.GrantedBy = "", "", "", ""
+			p.Holders[i].Qualifications = append(p.Holders[i].Qualifications, q)
+		}
+	}
+	return access.Compile(p)
+}
+
+// each runs a query and calls fn on each row.
+func (tx *Tx) each(q string, args []any, fn func(scanner) error) error {
+	rows, err := tx.query(q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// IntakeResult is what an intake of reader events did: the events
+// stored, those received before (stored once), those refused (a reader
+// galenix does not know), and for each reader of the batch the sequence
+// number up to which it holds every event (the reader forgets them) and
+// the runs still missing.
+type IntakeResult struct {
+	Stored     int              `json:"stored"`
+	Duplicates int              `json:"duplicates"`
+	Refused    int              `json:"refused"`
+	Acked      map[string]int64 `json:"acked"`
+	Gaps       []access.Gap     `json:"gaps"`
+	Seal       string           `json:"seal,omitempty"`
+}
+
+// Intake stores the events readers delivered, each once by (reader,
+// sequence), in one transaction sealed in the audit trail by the count
+// and digest of those it stored.
+func (s *AccessStore) Intake(ctx context.Context, events []access.Event) (*IntakeResult, error) {
+	if err := MayUseReaders(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	if len(events) > MaxAccessBatch {
+		return nil, errs.Field("events", "access.batch_too_large", MaxAccessBatch)
+	}
+	var res *IntakeResult
+	err := s.db.Write(ctx, "access_events.append", "", func(tx *Tx) error {
+		var err error
+		res, err = tx.intake(events)
+		return err
+	})
+	return res, err
+}
+
+func (tx *Tx) intake(events []access.Event) (*IntakeResult, error) {
+	res := &IntakeResult{Acked: map[string]int64{}, Gaps: []access.Gap{}}
+	readers := map[string]access.Reader{}
+	if err := tx.each(`SELECT `+readerCols+` FROM access_readers`, nil, func(sc scanner) error {
+		var r access.Reader
+		err := scanReader(sc, &r)
+		readers[r.Code] = r
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	badges := map[string]any{}
+	for _, ev := range events {
+		badges[ev.Badge] = nil
+	}
+	if len(badges) > 0 {
+		list := make([]any, 0, len(badges))
+		for b := range badges {
+			list = append(list, b)
+		}
+		if err := tx.each(`SELECT badge, CAST(id AS TEXT) FROM people WHERE badge IN (?`+strings.Repeat(", ?", len(list)-1)+`)`, list, func(sc scanner) error {
+			var b, id string
+			err := sc.Scan(&b, &id)
+			badges[b] = id
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	h := sha256.New()
+	touched := map[string]bool{}
+	for _, ev := range events {
+		r, ok := readers[ev.Reader]
+		if !ok || ev.Seq < 1 || ev.At.IsZero() || ev.Badge == "" || len(ev.Badge) > 64 || len(ev.Rule) > 32 {
+			res.Refused++
+			continue
+		}
+		touched[ev.Reader] = true
+		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, at, allow, rule, flagged, offline, policy, received_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
+			ev.Reader, ev.Seq, r.ZoneID, string(r.Direction), ev.Badge, badges[ev.Badge], ev.At.UTC().Truncate(time.Microsecond), ev.Allow, ev.Rule,
+			ev.Flagged, ev.Offline, ev.Policy, tx.now)
+		if err != nil {
+			return nil, err
+		}
+		if n, err := out.RowsAffected(); err != nil {
+			return nil, err
+		} else if n == 0 {
+			res.Duplicates++
+			continue
+		}
+		res.Stored++
+		h.Write([]byte(ev.Reader + "\x00" + strconv.FormatInt(ev.Seq, 10) + "\x00" + ev.Badge + "\x00" + ev.At.UTC().Format(time.RFC3339Nano) + "\x00" +
+			strconv.FormatBool(ev.Allow) + "\x00" + ev.Rule + "\n"))
+	}
+	for _, code := range slices.Sorted(maps.Keys(touched)) {
+		gaps, last, err := tx.readerGaps(code)
+		if err != nil {
+			return nil, err
+		}
+		res.Gaps = append(res.Gaps, gaps...)
+		res.Acked[code] = last
+		if len(gaps) > 0 {
+			res.Acked[code] = gaps[0].From - 1
+		}
+	}
+	if res.Stored == 0 {
+		return res, nil
+	}
+	res.Seal = "n=" + strconv.Itoa(res.Stored) + " sha256=" + hex.EncodeToString(h.Sum(nil))
+	return res, tx.Audit([]audit.Change{{Entity: entityAccessIntake, EntityID: NewID(), Field: fieldAccessSeal, New: res.Seal}}, "")
+}
+
+// readerGaps lists the runs of a reader's sequence numbers not received,
+// and the greatest received.
+func (tx *Tx) readerGaps(code string) ([]access.Gap, int64, error) {
+	var gaps []access.Gap
+	err := tx.each(`SELECT seq, prev FROM (SELECT seq, LAG(seq, 1, 0) OVER (ORDER BY seq) AS prev FROM access_events WHERE reader_code = ?) g
+		WHERE seq - prev > 1 ORDER BY seq`, []any{code}, func(sc scanner) error {
+		var seq, prev int64
+		err := sc.Scan(&seq, &prev)
+		gaps = append(gaps, access.Gap{Reader: code, From: prev + 1, To: seq - 1})
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	var last int64
+	err = tx.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM access_events WHERE reader_code = ?`, code).Scan(&last)
+	return gaps, last, err
+}
+
+// Gaps lists, for every reader, the runs of its events not received: the
+// PC Sécurité's view of what readers still hold or lost.
+func (s *AccessStore) Gaps(ctx context.Context) ([]access.Gap, error) {
+	if err := MayUseReaders(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	out := []access.Gap{}
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var codes []string
+		if err := tx.each(`SELECT DISTINCT reader_code FROM access_events ORDER BY reader_code`, nil, func(sc scanner) error {
+			var c string
+			err := sc.Scan(&c)
+			codes = append(codes, c)
+			return err
+		}); err != nil {
+			return err
+		}
+		for _, c := range codes {
+			g, _, err := tx.readerGaps(c)
+			if err != nil {
+				return err
+			}
+			out = append(out, g...)
+		}
+		return nil
+	})
+	return out, err
+}
