@@ -1,6 +1,7 @@
 package access
 
 import (
+	"context"
 	"crypto/ed25519"
 	"time"
 )
@@ -119,4 +120,37 @@ func Gaps(reader string, have []int64) []Gap {
 		}
 	}
 	return out
+}
+
+// IntakeResult is what an intake of reader events did: the events
+// stored, those received before (stored once), those refused (a reader
+// galenix does not know), and for each reader of the batch the sequence
+// number up to which it holds every event (the reader forgets them) and
+// the runs still missing.
+type IntakeResult struct {
+	Stored     int              `json:"stored"`
+	Duplicates int              `json:"duplicates"`
+	Refused    int              `json:"refused"`
+	Acked      map[string]int64 `json:"acked"`
+	Gaps       []Gap     `json:"gaps"`
+	Seal       string           `json:"seal,omitempty"`
+}
+
+// Service reads and writes site access: the zones and readers, the
+// readers' policy, their events.
+type Service interface {
+	Zones(ctx context.Context) ([]Zone, error)
+	Zone(ctx context.Context, id string) (*Zone, error)
+	CreateZone(ctx context.Context, z *Zone) error
+	UpdateZone(ctx context.Context, z *Zone, reason string) error
+	Readers(ctx context.Context) ([]Reader, error)
+	Reader(ctx context.Context, id string) (*Reader, error)
+	CreateReader(ctx context.Context, r *Reader) error
+	UpdateReader(ctx context.Context, r *Reader, reason string) error
+	// Policy compiles the readers' policy as the site stands.
+	Policy(ctx context.Context) (*Policy, error)
+	// Intake stores the events readers delivered, each once.
+	Intake(ctx context.Context, events []Event) (*IntakeResult, error)
+	// Gaps lists the runs of events not received, by reader.
+	Gaps(ctx context.Context) ([]Gap, error)
 }

@@ -346,31 +346,18 @@ func (tx *Tx) each(q string, args []any, fn func(scanner) error) error {
 	return rows.Err()
 }
 
-// IntakeResult is what an intake of reader events did: the events
-// stored, those received before (stored once), those refused (a reader
-// galenix does not know), and for each reader of the batch the sequence
-// number up to which it holds every event (the reader forgets them) and
-// the runs still missing.
-type IntakeResult struct {
-	Stored     int              `json:"stored"`
-	Duplicates int              `json:"duplicates"`
-	Refused    int              `json:"refused"`
-	Acked      map[string]int64 `json:"acked"`
-	Gaps       []access.Gap     `json:"gaps"`
-	Seal       string           `json:"seal,omitempty"`
-}
 
 // Intake stores the events readers delivered, each once by (reader,
 // sequence), in one transaction sealed in the audit trail by the count
 // and digest of those it stored.
-func (s *AccessStore) Intake(ctx context.Context, events []access.Event) (*IntakeResult, error) {
+func (s *AccessStore) Intake(ctx context.Context, events []access.Event) (*access.IntakeResult, error) {
 	if err := MayUseReaders(actorOf(ctx)); err != nil {
 		return nil, err
 	}
 	if len(events) > MaxAccessBatch {
 		return nil, errs.Field("events", "access.batch_too_large", MaxAccessBatch)
 	}
-	var res *IntakeResult
+	var res *access.IntakeResult
 	err := s.db.Write(ctx, "access_events.append", "", func(tx *Tx) error {
 		var err error
 		res, err = tx.intake(events)
@@ -379,8 +366,8 @@ func (s *AccessStore) Intake(ctx context.Context, events []access.Event) (*Intak
 	return res, err
 }
 
-func (tx *Tx) intake(events []access.Event) (*IntakeResult, error) {
-	res := &IntakeResult{Acked: map[string]int64{}, Gaps: []access.Gap{}}
+func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
+	res := &access.IntakeResult{Acked: map[string]int64{}, Gaps: []access.Gap{}}
 	readers := map[string]access.Reader{}
 	if err := tx.each(`SELECT `+readerCols+` FROM access_readers`, nil, func(sc scanner) error {
 		var r access.Reader
@@ -499,3 +486,5 @@ func (s *AccessStore) Gaps(ctx context.Context) ([]access.Gap, error) {
 	})
 	return out, err
 }
+
+var _ access.Service = (*AccessStore)(nil)

@@ -33,6 +33,8 @@ var listRoutes = map[string]int{
 // The security events are a list, empty on a fresh site: TestSignInFailuresAPI
 // reads them.
 var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/api/", "/api/v1/policy", "/api/v1/security/events",
+	// The readers' signed policy, one object: TestAccessAPI reads it.
+	"/api/v1/access/policy",
 	// The signatures of one record, named in the query: TestSignatureAPI reads them.
 	"/api/v1/signatures",
 	// The proof bundle of one record, a file: TestAuditBundleAPI reads it.
@@ -70,6 +72,9 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// People's qualifications, none on this seed: TestQualificationsAPI
 	// reads them.
 	"/api/v1/qualifications",
+	// Site access's zones, readers and the gaps of their events, none on
+	// this seed: TestAccessAPI reads them.
+	"/api/v1/zones", "/api/v1/readers", "/api/v1/access/gaps",
 	// The client's dashboard, one object (for clients alone):
 	// TestPortal reads it.
 	"/api/v1/portal", "/api/v1/portal/events",

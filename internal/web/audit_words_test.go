@@ -305,7 +305,7 @@ func tableEntityExpr(cl *ast.CompositeLit) ast.Expr {
 // write alike.
 var sameInBothLanguages = map[string]bool{
 	"Lot": true, "Code": true, "Client": true, "Signature": true, "Version": true, "Site": true, "Description": true,
-	"Impacts": true, "Instrument": true, "Justification": true, "Corrections": true, "Message": true, "Document": true, "Qualification": true,
+	"Impacts": true, "Instrument": true, "Justification": true, "Corrections": true, "Message": true, "Document": true, "Qualification": true, "Zone": true,
 }
 
 // TestAuditWordsForEveryName: every command of the store, every field its

@@ -181,6 +181,9 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		exerciseAgreements(t, prod.p)
 		// People's qualifications: one recorded, granted, revoked.
 		exerciseQualifications(t, prod.p)
+		// Site access: a zone and its reader recorded and changed, a
+		// reader's events delivered.
+		zone, reader := exerciseAccess(t, e)
 		// A client's documents and the end of its contract.
 		exerciseDocuments(t, prod.p)
 		// A client's project: opened, both sides' entries, a task moved,
@@ -212,6 +215,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/equipment/{id}": {id: e.equipment.ID, field: "name", value: "Renamed equipment"},
 			"/api/v1/shifts/{id}":    {id: e.shift.ID, field: "name", value: "Renamed shift"},
 			"/api/v1/teams/{id}":     {id: e.team.ID, field: "name", value: "Renamed team"},
+			"/api/v1/zones/{id}":     {id: zone, field: "name", value: "Renamed zone"},
+			"/api/v1/readers/{id}":   {id: reader, field: "door", value: "Renamed door"},
 			"/api/v1/people/{id}":    {id: e.person.ID, field: "name", value: "Renamed person"},
 			"/api/v1/accounts/{id}":  {id: e.accounts["operator"].ID, field: "name", value: "Renamed operator"},
 			"/api/v1/policy":         {field: "history", value: 7},

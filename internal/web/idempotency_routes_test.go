@@ -92,7 +92,7 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
-	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications"}
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -402,6 +402,32 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			tk := ok(t, e.call(t, "admin", "POST", "/api/v1/tokens", map[string]any{"name": code("Gateway "), "scopes": []string{"site:read"},
 				"reason": "New gateway"}), http.StatusCreated, "create token").object(t)
 			return idemRequest{who: "admin", path: "/api/v1/tokens/" + tk["id"].(string) + "/revoke", body: map[string]string{"reason": "Replaced"}}
+		},
+
+		// Site access: zones and readers, a reader's events.
+		"createZone": func(t *testing.T) idemRequest {
+			return idemRequest{who: "admin", path: "/api/v1/zones", body: map[string]any{"code": code("Z-IDEM-"), "name": "Zone idem", "kind": "building"}}
+		},
+		"updateZone": func(t *testing.T) idemRequest {
+			id := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": code("Z-IDEM-"), "name": "Zone idem", "kind": "building"})
+			return idemRequest{who: "admin", path: "/api/v1/zones/" + id, body: edited(t, "admin", "/api/v1/zones/"+id, "name", "Zone renamed")}
+		},
+		"createReader": func(t *testing.T) idemRequest {
+			zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": code("Z-IDEM-"), "name": "Zone idem", "kind": "building"})
+			return idemRequest{who: "admin", path: "/api/v1/readers", body: map[string]any{"code": code("R-IDEM-"), "zone_id": zone, "direction": "in", "door": "Porte"}}
+		},
+		"updateReader": func(t *testing.T) idemRequest {
+			zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": code("Z-IDEM-"), "name": "Zone idem", "kind": "building"})
+			id := created(t, e, "admin", "/api/v1/readers", map[string]any{"code": code("R-IDEM-"), "zone_id": zone, "direction": "in", "door": "Porte"})
+			return idemRequest{who: "admin", path: "/api/v1/readers/" + id, body: edited(t, "admin", "/api/v1/readers/"+id, "door", "Porte renommée")}
+		},
+		"appendAccessEvents": func(t *testing.T) idemRequest {
+			zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": code("Z-IDEM-"), "name": "Zone idem", "kind": "building"})
+			reader := code("R-IDEM-")
+			created(t, e, "admin", "/api/v1/readers", map[string]any{"code": reader, "zone_id": zone, "direction": "in", "door": "Porte"})
+			accessReader(t, e)
+			return idemRequest{who: "reader-token", path: "/api/v1/access/events", body: map[string]any{"events": []map[string]any{{"reader": reader, "seq": 1,
+				"badge": e.person.Badge, "at": time.Now().UTC(), "allow": true, "rule": "allowed", "policy": 1}}}}
 		},
 
 		// People's qualifications: recorded, revoked.

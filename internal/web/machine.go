@@ -18,8 +18,8 @@ var machineRoutes = map[identity.TokenScope][]string{
 		"GET /api/v1/equipment", "GET /api/v1/equipment/{id}",
 	},
 	identity.ScopeTelemetryWrite: {intakePattern},
-	// The badge intake will list its routes here.
-	identity.ScopeAccessWrite: nil,
+	// A badge reader's controller: its policy, its events.
+	identity.ScopeAccessWrite: {accessPolicyPattern, accessEventsPattern},
 }
 
 // machineMayUse reports whether a machine (an API token) may call the route

@@ -27,6 +27,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
 	"galenix/internal/production"
+	"galenix/internal/access"
 	"galenix/internal/qualification"
 	"galenix/internal/quality"
 	"galenix/internal/site"
@@ -73,6 +74,8 @@ type Deps struct {
 	Agreements quality.AgreementService
 	// Qualifications is people's qualifications and training.
 	Qualifications qualification.Service
+	// Access is site access: zones, readers, their policy and events.
+	Access access.Service
 	// Notices reads the last events of the reader's clients, which the
 	// client's space lists; nil: it lists none.
 	Notices NoticeSource
@@ -224,6 +227,7 @@ func New(d Deps) *Server {
 	s.routesDeviations()
 	s.routesAgreements()
 	s.routesQualifications()
+	s.routesAccess()
 	s.routesPortal()
 	s.routesDossier()
 	s.routesDeviationPages()

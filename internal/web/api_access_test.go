@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"galenix/internal/access"
+)
+
+// accessReader gives the env a reader's machine token (scope
+// access:write), called "reader-token", once.
+func accessReader(t *testing.T, e *env) {
+	t.Helper()
+	e.mu.Lock()
+	_, done := e.tokens["reader-token"]
+	e.mu.Unlock()
+	if done {
+		return
+	}
+	r := e.call(t, "admin", "POST", "/api/v1/tokens", map[string]any{"name": "Readers B30", "scopes": []string{"access:write"}, "reason": "New reader controller"})
+	if r.status != http.StatusCreated {
+		t.Fatalf("a reader's token: %d %s", r.status, r.body)
+	}
+	e.withToken("reader-token", r.object(t)["secret"].(string))
+}
+
+// exerciseAccess has the administrator record a zone and its reader and
+// change both, and a reader's controller deliver two events; it returns
+// the zone's and the reader's ids.
+func exerciseAccess(t *testing.T, e *env) (zone, reader string) {
+	t.Helper()
+	zone = created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "Z-EX", "name": "Bâtiment exercice", "kind": "building"})
+	reader = created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "R-EX", "zone_id": zone, "direction": "in", "door": "Porte principale"})
+	z := e.call(t, "admin", "GET", "/api/v1/zones/"+zone, nil).object(t)
+	z["assembly_point"], z["reason"] = "Parking nord", "Point de rassemblement affiché"
+	if r := e.call(t, "admin", "PUT", "/api/v1/zones/"+zone, z); r.status != http.StatusOK {
+		t.Fatalf("update the zone: %d %s", r.status, r.body)
+	}
+	rd := e.call(t, "admin", "GET", "/api/v1/readers/"+reader, nil).object(t)
+	rd["door"], rd["reason"] = "Porte principale, côté est", "Porte renommée"
+	if r := e.call(t, "admin", "PUT", "/api/v1/readers/"+reader, rd); r.status != http.StatusOK {
+		t.Fatalf("update the reader: %d %s", r.status, r.body)
+	}
+	accessReader(t, e)
+	now := time.Now().UTC()
+	events := []access.Event{{Reader: "R-EX", Seq: 1, Badge: e.person.Badge, At: now, Allow: true, Rule: "allowed", Policy: 1},
+		{Reader: "R-EX", Seq: 2, Badge: "NOBODY", At: now, Rule: "badge", Policy: 1}}
+	if r := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": events}); r.status != http.StatusOK {
+		t.Fatalf("deliver events: %d %s", r.status, r.body)
+	}
+	return zone, reader
+}
+
+// created posts a new record as who and returns its id.
+func created(t *testing.T, e *env, who, path string, body any) string {
+	t.Helper()
+	r := e.call(t, who, "POST", path, body)
+	if r.status != http.StatusCreated {
+		t.Fatalf("POST %s: %d %s", path, r.status, r.body)
+	}
+	return r.object(t)["id"].(string)
+}
+
+// TestAccessAPI: the administrator records zones and readers, refused in
+// words when the input is bad and to other roles; a reader's machine
+// token fetches the policy, signed by the site's key, verifies it, and
+// delivers its events: stored once each, the gap reported then closed;
+// the token reaches nothing else, and an operator neither.
+func TestAccessAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		key := withAuditKey(t, e)
+		e.call(t, "operator", "POST", "/api/v1/zones", map[string]any{"code": "Z", "name": "Z", "kind": "building"}).wantError(t, http.StatusForbidden, "forbidden", "")
+		e.call(t, "admin", "POST", "/api/v1/zones", map[string]any{"code": "Z", "name": "Z", "kind": "clean_area"}).wantError(t, http.StatusBadRequest, "invalid", "grade")
+		e.call(t, "admin", "POST", "/api/v1/zones", map[string]any{"code": "Z", "name": "Z", "kind": "garden"}).wantError(t, http.StatusBadRequest, "invalid", "kind")
+		e.call(t, "admin", "POST", "/api/v1/zones", map[string]any{"code": "S", "name": "Serveurs", "kind": "server_room", "roles": []string{"operator"}}).
+			wantError(t, http.StatusBadRequest, "invalid", "roles")
+		clean := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "B30-B", "name": "Zone B", "kind": "clean_area", "grade": "B",
+			"building_id": e.building.ID, "assembly_point": "Parking nord"})
+		e.call(t, "admin", "POST", "/api/v1/zones", map[string]any{"code": "B30-B", "name": "Again", "kind": "building"}).wantError(t, http.StatusConflict, "conflict", "code")
+		e.call(t, "admin", "POST", "/api/v1/readers", map[string]any{"code": "R", "zone_id": clean, "direction": "up", "door": "SAS"}).
+			wantError(t, http.StatusBadRequest, "invalid", "direction")
+		e.call(t, "admin", "POST", "/api/v1/readers", map[string]any{"code": "R", "zone_id": newUUID(t), "direction": "in", "door": "SAS"}).
+			wantError(t, http.StatusBadRequest, "invalid", "zone_id")
+		created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "R-B-IN", "zone_id": clean, "direction": "in", "door": "SAS B"})
+		if zs := e.call(t, "operator", "GET", "/api/v1/zones", nil).items(t); len(zs) != 1 || zs[0]["grade"] != "B" {
+			t.Errorf("the zones as the operator reads them: %v", zs)
+		}
+		e.call(t, "client-alpha", "GET", "/api/v1/zones", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+
+		// The reader's token: the policy, verified with the site's key.
+		accessReader(t, e)
+		e.call(t, "operator", "GET", "/api/v1/access/policy", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		r := e.call(t, "reader-token", "GET", "/api/v1/access/policy", nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("the policy: %d %s", r.status, r.body)
+		}
+		var b access.Bundle
+		if err := json.Unmarshal(r.body, &b); err != nil {
+			t.Fatal(err)
+		}
+		d := access.NewDevice(key.Public().(ed25519.PublicKey))
+		if err := d.Load(&b); err != nil {
+			t.Fatalf("the reader refuses the site's policy: %v", err)
+		}
+		// Claire Dubois, the env's person, has no gowning: refused, in words.
+		ev := d.Swipe("R-B-IN", e.person.Badge, time.Now())
+		if ev.Allow || ev.Rule != access.RuleQualification {
+			t.Fatalf("no gowning at grade B: %+v", ev)
+		}
+		e.call(t, "reader-token", "GET", "/api/v1/zones", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+
+		// Offline, three more; delivered without the second, then all.
+		d.Online = false
+		for range 3 {
+			d.Swipe("R-B-IN", e.person.Badge, time.Now())
+		}
+		all := d.Pending()
+		part := []access.Event{all[0], all[2], all[3]}
+		e.call(t, "operator", "POST", "/api/v1/access/events", map[string]any{"events": part}).wantError(t, http.StatusForbidden, "forbidden", "")
+		got := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": part}).object(t)
+		if got["stored"] != 3.0 || got["acked"].(map[string]any)["R-B-IN"] != 1.0 || len(got["gaps"].([]any)) != 1 {
+			t.Fatalf("the first delivery: %v", got)
+		}
+		if gaps := e.call(t, "admin", "GET", "/api/v1/access/gaps", nil).items(t); len(gaps) != 1 || gaps[0]["from"] != 2.0 || gaps[0]["to"] != 2.0 {
+			t.Fatalf("the gaps: %v", gaps)
+		}
+		got = e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": all}).object(t)
+		if got["stored"] != 1.0 || got["duplicates"] != 3.0 || got["acked"].(map[string]any)["R-B-IN"] != 4.0 || len(got["gaps"].([]any)) != 0 {
+			t.Fatalf("everything: %v", got)
+		}
+		e.call(t, "reader-token", "POST", "/api/v1/access/events", `{"events": "garbage"}`).wantError(t, http.StatusBadRequest, "invalid", "events")
+	})
+}
