@@ -132,7 +132,7 @@ type IntakeResult struct {
 	Duplicates int              `json:"duplicates"`
 	Refused    int              `json:"refused"`
 	Acked      map[string]int64 `json:"acked"`
-	Gaps       []Gap     `json:"gaps"`
+	Gaps       []Gap            `json:"gaps"`
 	Seal       string           `json:"seal,omitempty"`
 }
 

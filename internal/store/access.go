@@ -346,7 +346,6 @@ func (tx *Tx) each(q string, args []any, fn func(scanner) error) error {
 	return rows.Err()
 }
 
-
 // Intake stores the events readers delivered, each once by (reader,
 // sequence), in one transaction sealed in the audit trail by the count
 // and digest of those it stored.

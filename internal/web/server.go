@@ -20,6 +20,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/client"
 	"galenix/internal/errs"
@@ -27,7 +28,6 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/ingest"
 	"galenix/internal/production"
-	"galenix/internal/access"
 	"galenix/internal/qualification"
 	"galenix/internal/quality"
 	"galenix/internal/site"
