@@ -229,3 +229,60 @@ func TestZoneValidate(t *testing.T) {
 		t.Errorf("a server room's roles default to IT: %+v %v", z, err)
 	}
 }
+
+// TestPresent: who is on site from the passages: in the last zone
+// entered and not left, else on the site; gone once out of the gate; seen
+// inside without the gate's event, on site all the same; each with the
+// assembly point of their zone, their building's, or the site's.
+func TestPresent(t *testing.T) {
+	zones := []Zone{{ID: "site", Name: "Site", Kind: Perimeter, AssemblyPoint: "Parking nord"},
+		{ID: "b30", Name: "Bâtiment 30", Kind: Building, BuildingID: "B30", AssemblyPoint: "Pelouse est"},
+		{ID: "b30-b", Name: "Zone B", Kind: CleanArea, BuildingID: "B30", Grade: site.GradeB},
+		{ID: "b90", Name: "Bâtiment 90", Kind: Building, BuildingID: "B90"}}
+	at := func(m int) time.Time { return tuesday.Add(time.Duration(m) * time.Minute) }
+	p := func(who, zone string, dir Direction, m int) Passage {
+		return Passage{PersonID: who, Badge: "B-" + who, Name: who, ZoneID: zone, Direction: dir, Reader: "R-" + zone, At: at(m)}
+	}
+	got := Present([]Passage{
+		p("anne", "site", In, 0), p("anne", "b30", In, 1), p("anne", "b30-b", In, 2),
+		p("bruno", "site", In, 0), p("bruno", "b30", In, 1), p("bruno", "b30-b", In, 2), p("bruno", "b30-b", Out, 30),
+		p("carl", "site", In, 0), p("carl", "site", Out, 60),
+		p("dina", "b90", In, 5),
+		p("eve", "site", In, 10),
+	}, zones)
+	want := []struct{ name, zone, point string }{
+		{"dina", "Bâtiment 90", "Parking nord"}, {"eve", "Site", "Parking nord"},
+		{"anne", "Zone B", "Pelouse est"}, {"bruno", "Bâtiment 30", "Pelouse est"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("present: %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Name != w.name || got[i].Zone != w.zone || got[i].AssemblyPoint != w.point {
+			t.Errorf("%d: %+v, want %+v", i, got[i], w)
+		}
+	}
+	if got[3].Since != at(0) || got[3].LastSeen != at(30) || got[3].LastReader != "R-b30-b" {
+		t.Errorf("bruno's times: %+v", got[3])
+	}
+}
+
+// TestInsideOffline: a controller lists who it let in and did not let
+// out, with the policy's names: the muster's list when galenix cannot be
+// reached.
+func TestInsideOffline(t *testing.T) {
+	key := newKey(t)
+	d := NewDevice(key.Public().(ed25519.PublicKey))
+	b, _ := Sign(testPolicy(1), key)
+	if err := d.Load(b); err != nil {
+		t.Fatal(err)
+	}
+	d.Online = false
+	d.Swipe("R-SITE-IN", "B1", tuesday)
+	d.Swipe("R-SITE-IN", "B5", tuesday)
+	d.Swipe("R-SITE-OUT", "B5", tuesday.Add(time.Hour))
+	in := d.Inside()
+	if len(in) != 1 || in[0].Name != "Anne" || in[0].Zone != "Site" || in[0].AssemblyPoint != "Parking nord" {
+		t.Fatalf("inside: %+v", in)
+	}
+}

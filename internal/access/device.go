@@ -153,4 +153,13 @@ type Service interface {
 	Intake(ctx context.Context, events []Event) (*IntakeResult, error)
 	// Gaps lists the runs of events not received, by reader.
 	Gaps(ctx context.Context) ([]Gap, error)
+	// Presence lists who is on site now, as the readers saw them.
+	Presence(ctx context.Context) ([]Presence, error)
+	// StartMuster begins a roll call of the people on site; CheckOff
+	// checks one off; EndMuster ends it, with a reason.
+	StartMuster(ctx context.Context, reason string) (*Muster, error)
+	Muster(ctx context.Context, id string) (*Muster, error)
+	Musters(ctx context.Context) ([]Muster, error)
+	CheckOff(ctx context.Context, musterID, personID string) (*MusterLine, error)
+	EndMuster(ctx context.Context, id, reason string) (*Muster, error)
 }

@@ -128,3 +128,78 @@ func TestAccessIntake(t *testing.T) {
 		}
 	})
 }
+
+// TestMuster: the people on site, from the readers' events: olga came in
+// and stayed, victor came and left; the muster lists olga at her assembly
+// point, checks her off once however often she is checked, refuses a
+// person it does not list, ends with a reason and then checks no one; an
+// operator may do none of it.
+func TestMuster(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newProdEnv(t, db)
+		hash, err := seedHash()
+		must(t, err)
+		sam := identity.Account{Username: "sam", Name: "Sam Sécurité", Roles: []identity.Role{identity.RoleSecurity}}
+		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&sam, hash) }))
+		acc, admin := db.Access(), as(sam.Actor())
+		siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
+		must(t, acc.CreateZone(admin, &siteZone))
+		for _, r := range []*access.Reader{{Code: "G-IN", ZoneID: siteZone.ID, Direction: access.In, Door: "Portail"},
+			{Code: "G-OUT", ZoneID: siteZone.ID, Direction: access.Out, Door: "Portail"}} {
+			must(t, acc.CreateReader(admin, r))
+		}
+		now := e.clock.now()
+		ev := func(reader string, seq int64, badge string, m int) access.Event {
+			return access.Event{Reader: reader, Seq: seq, Badge: badge, At: now.Add(time.Duration(m-60) * time.Minute), Allow: true, Rule: "allowed", Policy: 1}
+		}
+		machine := as(identity.Actor{UserID: "token:reader", Name: "Gate", Scopes: []string{string(identity.ScopeAccessWrite)}})
+		_, err = acc.Intake(machine, []access.Event{ev("G-IN", 1, "B-OLGA", 0), ev("G-IN", 2, "B-VICTOR", 5), ev("G-OUT", 1, "B-VICTOR", 30)})
+		must(t, err)
+		_, err = acc.Presence(e.actor("olga"))
+		wantErr(t, err, errs.Forbidden, "")
+		present, err := acc.Presence(admin)
+		must(t, err)
+		if len(present) != 1 || present[0].Name != "Olga Opératrice" || present[0].AssemblyPoint != "Parking nord" || present[0].LastReader != "G-IN" {
+			t.Fatalf("present: %+v", present)
+		}
+		_, err = acc.StartMuster(admin, " ")
+		wantErr(t, err, errs.Invalid, "reason")
+		_, err = acc.StartMuster(e.actor("victor"), "Alarme incendie")
+		wantErr(t, err, errs.Forbidden, "")
+		m, err := acc.StartMuster(admin, "Alarme incendie B30")
+		must(t, err)
+		if len(m.People) != 1 || m.Unaccounted() != 1 {
+			t.Fatalf("the muster: %+v", m)
+		}
+		olga := m.People[0].PersonID
+		for range 2 {
+			l, err := acc.CheckOff(admin, m.ID, olga)
+			must(t, err)
+			if l.CheckedAt == nil {
+				t.Fatal("not checked")
+			}
+		}
+		_, err = acc.CheckOff(admin, m.ID, e.people["victor"].ID)
+		wantErr(t, err, errs.Invalid, "person_id")
+		got, err := acc.Muster(admin, m.ID)
+		must(t, err)
+		if got.Unaccounted() != 0 {
+			t.Fatalf("after the check: %+v", got)
+		}
+		if es := entries(t, db, "muster", m.ID, 0); len(es) < 5 {
+			t.Fatalf("the muster's trail: %+v", es)
+		}
+		_, err = acc.EndMuster(admin, m.ID, "Tout le monde est là")
+		must(t, err)
+		_, err = acc.CheckOff(admin, m.ID, olga)
+		wantErr(t, err, errs.Conflict, "")
+		_, err = acc.EndMuster(admin, m.ID, "Encore")
+		wantErr(t, err, errs.Conflict, "")
+		list, err := acc.Musters(admin)
+		must(t, err)
+		if len(list) != 1 || list[0].EndedAt == nil {
+			t.Fatalf("the musters: %+v", list)
+		}
+	})
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"time"
+
+	"galenix/internal/access"
+	"galenix/internal/audit"
+	"galenix/internal/errs"
+)
+
+// Presence and musters: who is on site as the readers saw them, and the
+// roll call at the alarm.
+
+// presenceWindow is how far back the readers' passages are read to know
+// who is on site: a person in for longer is taken as gone (a week covers
+// a weekend's shifts and any reasonable stay).
+const presenceWindow = 7 * 24 * time.Hour
+
+// Presence lists who is on site now, for the PC Sécurité.
+func (s *AccessStore) Presence(ctx context.Context) ([]access.Presence, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var out []access.Presence
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.presence()
+		return err
+	})
+	return out, err
+}
+
+func (tx *Tx) presence() ([]access.Presence, error) {
+	var zones []access.Zone
+	if err := tx.each(`SELECT `+zoneCols+` FROM access_zones`, nil, func(sc scanner) error {
+		var z access.Zone
+		err := scanZone(sc, &z)
+		zones = append(zones, z)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var passages []access.Passage
+	if err := tx.each(`SELECT CAST(e.person_id AS TEXT), e.badge, p.name, CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at
+		FROM access_events e JOIN people p ON p.id = e.person_id
+		WHERE e.allow AND e.at >= ? AND e.at <= ? ORDER BY e.at, e.reader_code, e.seq`, []any{tx.now.Add(-presenceWindow), tx.now}, func(sc scanner) error {
+		var ps access.Passage
+		var dir string
+		err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.ZoneID, &dir, &ps.Reader, &ps.At)
+		ps.Direction, ps.At = access.Direction(dir), ps.At.UTC()
+		passages = append(passages, ps)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	return access.Present(passages, zones), nil
+}
+
+var musterTable = table{"musters", "muster", []string{"started_at", "started_by", "reason", "ended_at"}}
+
+// musterRecord is a muster's row, for its audit trail.
+type musterRecord struct{ m *access.Muster }
+
+func (r musterRecord) AuditFields() []audit.Field {
+	var ended string
+	if r.m.EndedAt != nil {
+		ended = r.m.EndedAt.UTC().Format(time.RFC3339)
+	}
+	return []audit.Field{audit.F("started_at", r.m.StartedAt.UTC().Format(time.RFC3339)), audit.F("started_by", r.m.StartedBy),
+		audit.F("reason", r.m.Reason), audit.F("people", strconv.Itoa(len(r.m.People))), audit.F("ended_at", ended)}
+}
+
+// StartMuster begins a roll call: the people on site now, each to check
+// off at their assembly point.
+func (s *AccessStore) StartMuster(ctx context.Context, reason string) (*access.Muster, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	reason, err := access.CheckReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	var m *access.Muster
+	err = s.db.Write(ctx, "muster.start", "", func(tx *Tx) error {
+		present, err := tx.presence()
+		if err != nil {
+			return err
+		}
+		m = &access.Muster{ID: NewID(), Version: 1, StartedAt: tx.now, StartedBy: tx.actor.UserID, Reason: reason, People: []access.MusterLine{}}
+		if _, err := tx.exec(`INSERT INTO musters (id, started_at, started_by, reason) VALUES (?, ?, ?, ?)`, m.ID, m.StartedAt, m.StartedBy, m.Reason); err != nil {
+			return err
+		}
+		for _, p := range present {
+			l := access.MusterLine{PersonID: p.PersonID, Badge: p.Badge, Name: p.Name, Zone: p.Zone, AssemblyPoint: p.AssemblyPoint, LastSeen: p.LastSeen, LastReader: p.LastReader}
+			if _, err := tx.exec(`INSERT INTO muster_people (muster_id, person_id, badge, name, zone, assembly_point, last_seen, last_reader) VALUES (?,?,?,?,?,?,?,?)`,
+				m.ID, l.PersonID, l.Badge, l.Name, l.Zone, l.AssemblyPoint, l.LastSeen, l.LastReader); err != nil {
+				return err
+			}
+			m.People = append(m.People, l)
+		}
+		return tx.Audit(audit.Diff(musterTable.entity, m.ID, nil, musterRecord{m}.AuditFields()), "")
+	})
+	return m, err
+}
+
+// Muster reads a roll call with its people, for the PC Sécurité.
+func (s *AccessStore) Muster(ctx context.Context, id string) (*access.Muster, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var m *access.Muster
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		m, err = tx.muster(id)
+		return err
+	})
+	return m, err
+}
+
+func (tx *Tx) muster(id string) (*access.Muster, error) {
+	m := &access.Muster{People: []access.MusterLine{}}
+	var ended sql.NullTime
+	if err := tx.byID(`SELECT id, started_at, CAST(started_by AS TEXT), reason, ended_at, version FROM musters WHERE id = ?`, id, func(sc scanner) error {
+		return sc.Scan(&m.ID, &m.StartedAt, &m.StartedBy, &m.Reason, &ended, &m.Version)
+	}, "store.no_such_muster"); err != nil {
+		return nil, err
+	}
+	m.StartedAt = m.StartedAt.UTC()
+	if ended.Valid {
+		t := ended.Time.UTC()
+		m.EndedAt = &t
+	}
+	err := tx.each(`SELECT CAST(person_id AS TEXT), badge, name, zone, assembly_point, last_seen, last_reader, checked_at FROM muster_people
+		WHERE muster_id = ? ORDER BY assembly_point, name, badge`, []any{m.ID}, func(sc scanner) error {
+		var l access.MusterLine
+		var checked sql.NullTime
+		if err := sc.Scan(&l.PersonID, &l.Badge, &l.Name, &l.Zone, &l.AssemblyPoint, &l.LastSeen, &l.LastReader, &checked); err != nil {
+			return err
+		}
+		l.LastSeen = l.LastSeen.UTC()
+		if checked.Valid {
+			t := checked.Time.UTC()
+			l.CheckedAt = &t
+		}
+		m.People = append(m.People, l)
+		return nil
+	})
+	return m, err
+}
+
+// Musters lists the roll calls, the latest first, without their people.
+func (s *AccessStore) Musters(ctx context.Context) ([]access.Muster, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	return list(ctx, s.db, `SELECT id, started_at, CAST(started_by AS TEXT), reason, ended_at, version FROM musters ORDER BY started_at DESC LIMIT 50`, nil,
+		func(sc scanner, m *access.Muster) error {
+			var ended sql.NullTime
+			err := sc.Scan(&m.ID, &m.StartedAt, &m.StartedBy, &m.Reason, &ended, &m.Version)
+			if ended.Valid {
+				t := ended.Time.UTC()
+				m.EndedAt = &t
+			}
+			m.StartedAt, m.People = m.StartedAt.UTC(), []access.MusterLine{}
+			return err
+		})
+}
+
+// CheckOff checks a person off at their assembly point; checking them off
+// again changes nothing.
+func (s *AccessStore) CheckOff(ctx context.Context, musterID, personID string) (*access.MusterLine, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var out *access.MusterLine
+	err := s.db.Write(ctx, "muster.check", "", func(tx *Tx) error {
+		m, err := tx.muster(musterID)
+		if err != nil {
+			return err
+		}
+		var before *time.Time
+		for _, l := range m.People {
+			if l.PersonID == personID {
+				before = l.CheckedAt
+			}
+		}
+		l, err := m.CheckOff(personID, tx.now)
+		if err != nil {
+			return err
+		}
+		out = l
+		if before != nil {
+			return nil
+		}
+		if _, err := tx.exec(`UPDATE muster_people SET checked_at = ?, checked_by = ? WHERE muster_id = ? AND person_id = ?`,
+			l.CheckedAt, tx.actor.UserID, musterID, personID); err != nil {
+			return err
+		}
+		return tx.Audit([]audit.Change{{Entity: musterTable.entity, EntityID: musterID, Field: "checked", New: l.Name + " (" + l.Badge + ")"}}, "")
+	})
+	return out, err
+}
+
+// EndMuster ends a roll call, with a reason (everyone accounted for, or
+// what became of those who were not).
+func (s *AccessStore) EndMuster(ctx context.Context, id, reason string) (*access.Muster, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	reason, err := access.CheckReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	var m *access.Muster
+	err = s.db.Write(ctx, "muster.end", reason, func(tx *Tx) error {
+		var err error
+		if m, err = tx.muster(id); err != nil {
+			return err
+		}
+		if m.EndedAt != nil {
+			return errs.E(errs.Conflict, "access.muster_ended")
+		}
+		old := *m
+		t := tx.now
+		m.EndedAt = &t
+		if err := tx.updateAtVersion("musters", "ended_at = ?", []any{t}, m.ID, m.Version); err != nil {
+			return err
+		}
+		m.Version++
+		return tx.Audit(audit.Diff(musterTable.entity, m.ID, musterRecord{&old}.AuditFields(), musterRecord{m}.AuditFields()), "")
+	})
+	return m, err
+}
