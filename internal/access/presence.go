@@ -92,7 +92,7 @@ func Present(passages []Passage, zones []Zone) []Presence {
 			st.inside = append(st.inside, z.ID)
 		}
 	}
-	var out []Presence
+	out := []Presence{}
 	for _, st := range people {
 		if !st.onSite {
 			continue
@@ -133,7 +133,7 @@ func Present(passages []Passage, zones []Zone) []Presence {
 // what a guard prints at the controller when galenix cannot be reached,
 // with the names the policy gives them.
 func (d *Device) Inside() []Presence {
-	var out []Presence
+	out := []Presence{}
 	if d.policy == nil {
 		return out
 	}

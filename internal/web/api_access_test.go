@@ -51,6 +51,19 @@ func exerciseAccess(t *testing.T, e *env) (zone, reader string) {
 	if r := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": events}); r.status != http.StatusOK {
 		t.Fatalf("deliver events: %d %s", r.status, r.body)
 	}
+	// The alarm: the person let in is on site, checked off, the muster
+	// ended.
+	m := e.call(t, "admin", "POST", "/api/v1/musters", map[string]any{"reason": "Exercice d'évacuation"})
+	if m.status != http.StatusCreated {
+		t.Fatalf("start a muster: %d %s", m.status, m.body)
+	}
+	id := m.object(t)["id"].(string)
+	if r := e.call(t, "admin", "POST", "/api/v1/musters/"+id+"/check", map[string]any{"person_id": e.person.ID}); r.status != http.StatusOK {
+		t.Fatalf("check off: %d %s", r.status, r.body)
+	}
+	if r := e.call(t, "admin", "POST", "/api/v1/musters/"+id+"/end", map[string]any{"reason": "Tout le monde est là"}); r.status != http.StatusOK {
+		t.Fatalf("end the muster: %d %s", r.status, r.body)
+	}
 	return zone, reader
 }
 

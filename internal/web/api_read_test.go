@@ -75,6 +75,9 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// Site access's zones, readers and the gaps of their events, none on
 	// this seed: TestAccessAPI reads them.
 	"/api/v1/zones", "/api/v1/readers", "/api/v1/access/gaps",
+	// Who is on site and the musters, none on this seed: TestMusterAPI
+	// reads them.
+	"/api/v1/access/presence", "/api/v1/musters",
 	// The client's dashboard, one object (for clients alone):
 	// TestPortal reads it.
 	"/api/v1/portal", "/api/v1/portal/events",

@@ -92,7 +92,7 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
-	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events"}
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events", "musters", "muster_people"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -428,6 +428,25 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			accessReader(t, e)
 			return idemRequest{who: "reader-token", path: "/api/v1/access/events", body: map[string]any{"events": []map[string]any{{"reader": reader, "seq": 1,
 				"badge": e.person.Badge, "at": time.Now().UTC(), "allow": true, "rule": "allowed", "policy": 1}}}}
+		},
+
+		// Musters: started, a person checked off, ended.
+		"startMuster": func(t *testing.T) idemRequest {
+			return idemRequest{who: "admin", path: "/api/v1/musters", body: map[string]any{"reason": "Exercice"}}
+		},
+		"checkOffMuster": func(t *testing.T) idemRequest {
+			accessReader(t, e)
+			zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": code("Z-IDEM-"), "name": "Zone idem", "kind": "building"})
+			reader := code("R-IDEM-")
+			created(t, e, "admin", "/api/v1/readers", map[string]any{"code": reader, "zone_id": zone, "direction": "in", "door": "Porte"})
+			ok(t, e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": []map[string]any{{"reader": reader, "seq": 1,
+				"badge": e.person.Badge, "at": time.Now().UTC(), "allow": true, "rule": "allowed", "policy": 1}}}), http.StatusOK, "events")
+			id := created(t, e, "admin", "/api/v1/musters", map[string]any{"reason": "Exercice"})
+			return idemRequest{who: "admin", path: "/api/v1/musters/" + id + "/check", body: map[string]any{"person_id": e.person.ID}}
+		},
+		"endMuster": func(t *testing.T) idemRequest {
+			id := created(t, e, "admin", "/api/v1/musters", map[string]any{"reason": "Exercice"})
+			return idemRequest{who: "admin", path: "/api/v1/musters/" + id + "/end", body: map[string]any{"reason": "Fin de l'exercice"}}
 		},
 
 		// People's qualifications: recorded, revoked.

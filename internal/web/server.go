@@ -228,6 +228,7 @@ func New(d Deps) *Server {
 	s.routesAgreements()
 	s.routesQualifications()
 	s.routesAccess()
+	s.routesMusters()
 	s.routesPortal()
 	s.routesDossier()
 	s.routesDeviationPages()
