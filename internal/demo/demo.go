@@ -45,7 +45,7 @@ var reference = func() time.Time {
 // nothing and returns false.
 // after, when not nil, is called after each stage of the loading (site,
 // rooms, lines, people, clients, accounts, production, quality, documents, environment,
-// drills, security), inside the
+// drills, security, access), inside the
 // transaction, before the next stage begins: the server logs the progress
 // with it, and tests use it to stop a load half-way. The system loads it,
 // as a history (store.DB.WriteHistory), whoever asks.
@@ -93,6 +93,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"environment", l.environment},
 			{"drills", l.drills},
 			{"security", l.security},
+			{"access", l.accessDemo},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)

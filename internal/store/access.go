@@ -253,7 +253,7 @@ func (s *AccessStore) UpdateReader(ctx context.Context, r *access.Reader, reason
 
 // Policy compiles the readers' policy as the site stands: its zones and
 // readers, every badge holder with their team's shift, their account's
-// roles and the qualifications the doors check. Its version is the audit
+// roles and the qualifications the doors check. Its version follows the audit
 // trail's last sequence number: any change of a rule, a person or a
 // qualification makes a newer policy at once.
 func (s *AccessStore) Policy(ctx context.Context) (*access.Policy, error) {
@@ -273,7 +273,7 @@ func (tx *Tx) accessPolicy() (*access.Policy, error) {
 	p := &access.Policy{IssuedAt: tx.now, Timezone: tx.siteZone().String(), Online: access.PassbackHard, Offline: access.PassbackSoft,
 		TwoPersonWindow: access.DefaultTwoPersonWindow, Zones: []access.Zone{}, Readers: []access.Reader{}, Holders: []access.Holder{}}
 	if err := tx.unscoped(func() error {
-		return tx.queryRow(`SELECT COALESCE(MAX(seq), 0) FROM audit_log`).Scan(&p.Version)
+		return tx.queryRow(`SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log`).Scan(&p.Version)
 	}); err != nil {
 		return nil, err
 	}
