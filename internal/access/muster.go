@@ -35,7 +35,7 @@ type MusterLine struct {
 }
 
 // Unaccounted counts the people not checked off.
-func (m *Muster) Unaccounted() int {
+func (m Muster) Unaccounted() int {
 	n := 0
 	for _, l := range m.People {
 		if l.CheckedAt == nil {

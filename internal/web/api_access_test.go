@@ -4,10 +4,12 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"galenix/internal/access"
+	"galenix/internal/store"
 )
 
 // accessReader gives the env a reader's machine token (scope
@@ -146,4 +148,37 @@ func TestAccessAPI(t *testing.T) {
 		}
 		e.call(t, "reader-token", "POST", "/api/v1/access/events", `{"events": "garbage"}`).wantError(t, http.StatusBadRequest, "invalid", "events")
 	})
+}
+
+// TestMusterPages: the env's person let in by a reader is on site; the
+// administrator (who holds the security permission) starts the muster
+// from the presence page, a reason required, checks the person off, and
+// ends it; an operator is refused the pages.
+func TestMusterPages(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "SITE", "name": "Site", "kind": "perimeter", "assembly_point": "Parking nord"})
+	created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "GATE", "zone_id": zone, "direction": "in", "door": "Portail"})
+	accessReader(t, e)
+	events := []access.Event{{Reader: "GATE", Seq: 1, Badge: e.person.Badge, At: time.Now().UTC().Add(-time.Minute), Allow: true, Rule: "allowed", Policy: 1}}
+	if r := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": events}); r.status != http.StatusOK {
+		t.Fatalf("events: %d %s", r.status, r.body)
+	}
+	b := e.browserWith(t, "admin", testPassword, "fr")
+	b.get("/security/presence").has(t, http.StatusOK, "1 personne sur le site", "Claire Dubois", "Parking nord", "Lancer le rassemblement")
+	b.post("/security/musters", url.Values{"reason": {" "}}).has(t, http.StatusBadRequest, "Dites pourquoi")
+	p := b.post("/security/musters", url.Values{"reason": {"Alarme incendie"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("start: %d %s", p.status, p.text)
+	}
+	b.get(p.location).has(t, http.StatusOK, "Alarme incendie", "1 manquant sur 1", "Claire Dubois", "Présent")
+	b.post(p.location+"/check", url.Values{"person_id": {newUUID(t)}}).has(t, http.StatusBadRequest, "n'était pas sur le site")
+	if c := b.post(p.location+"/check", url.Values{"person_id": {e.person.ID}}); c.status != http.StatusSeeOther {
+		t.Fatalf("check: %d %s", c.status, c.text)
+	}
+	b.get(p.location).has(t, http.StatusOK, "0 manquant sur 1", "Présent à")
+	if c := b.post(p.location+"/end", url.Values{"reason": {"Tout le monde est là"}}); c.status != http.StatusSeeOther {
+		t.Fatalf("end: %d %s", c.status, c.text)
+	}
+	b.get(p.location).has(t, http.StatusOK, "terminé")
+	e.browserWith(t, "operator", testPassword, "fr").get("/security/presence").has(t, http.StatusForbidden)
 }

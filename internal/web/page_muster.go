@@ -111,7 +111,7 @@ type count struct {
 }
 
 // When writes a time in the site's zone, the reader's way.
-func (p presencePage) When(t time.Time) string { return formatStamp(p.Lang, t, p.zone) }
+func (p presencePage) When(v any) string { return prodWhen(p.Lang, v, p.zone) }
 
 func counted(people []access.Presence, key func(access.Presence) string) []count {
 	n := map[string]int{}
@@ -197,7 +197,7 @@ type musterPoint struct {
 }
 
 // When writes a time in the site's zone, the reader's way.
-func (p musterPage) When(t time.Time) string { return formatStamp(p.Lang, t, p.zone) }
+func (p musterPage) When(v any) string { return prodWhen(p.Lang, v, p.zone) }
 
 func (s *Server) renderMuster(w http.ResponseWriter, r *http.Request, status int, end *form) {
 	a, err := s.access()
