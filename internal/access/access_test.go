@@ -286,3 +286,40 @@ func TestInsideOffline(t *testing.T) {
 		t.Fatalf("inside: %+v", in)
 	}
 }
+
+// TestAlerts: three denials of a badge within ten minutes raise one
+// alert, a door forced and one held open each theirs, a badge let into
+// two buildings within a minute one, a badge leaving again a zone it had
+// left one; what was stored before raises nothing again.
+func TestAlerts(t *testing.T) {
+	at := func(s int) time.Time { return tuesday.Add(time.Duration(s) * time.Second) }
+	ev := func(reader string, seq int64, badge string, allow bool, dir Direction, zone, building string, s int) Seen {
+		return Seen{Event: Event{Reader: reader, Seq: seq, Badge: badge, At: at(s), Allow: allow}, ZoneID: zone, BuildingID: building, Direction: dir}
+	}
+	earlier := []Seen{ev("R-B", 1, "B2", false, In, "z-b", "B30", 0), ev("R-B", 2, "B2", false, In, "z-b", "B30", 60)}
+	door := ev("R-B", 6, "", false, In, "z-b", "B30", 400)
+	door.Kind = DoorForced
+	held := ev("R-B", 7, "", false, In, "z-b", "B30", 500)
+	held.Kind = DoorHeld
+	fresh := []Seen{
+		ev("R-B", 3, "B2", false, In, "z-b", "B30", 120),
+		ev("R-30", 1, "B1", true, In, "z-30", "B30", 200), ev("R-40", 1, "B1", true, In, "z-40", "B40", 230),
+		ev("R-30-OUT", 1, "B3", true, Out, "z-30", "B30", 300), ev("R-30-OUT", 2, "B3", true, Out, "z-30", "B30", 360),
+		door, held,
+	}
+	got := Alerts(fresh, earlier)
+	var kinds []string
+	for _, a := range got {
+		kinds = append(kinds, a.Kind)
+	}
+	want := []string{AlertDenials, AlertTwoPlaces, AlertTailgating, AlertForced, AlertHeld}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("alerts: %v, want %v (%+v)", kinds, want, got)
+	}
+	if got[0].Detail != "badge=B2 denials=3 reader=R-B" {
+		t.Errorf("the denials' detail: %q", got[0].Detail)
+	}
+	if again := Alerts(nil, append(earlier, fresh...)); len(again) != 0 {
+		t.Errorf("raised again: %+v", again)
+	}
+}

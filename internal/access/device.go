@@ -22,6 +22,9 @@ type Event struct {
 	Key      string    `json:"key,omitempty"`
 	Args     []any     `json:"args,omitempty"`
 	WithPair string    `json:"with,omitempty"`
+	// Kind is what the reader reports: a badge ("", the default), or its
+	// door forced or held open (DoorForced, DoorHeld), with no badge.
+	Kind string `json:"kind,omitempty"`
 }
 
 // Device is a door controller's own logic, for the readers of its doors

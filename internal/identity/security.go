@@ -87,10 +87,19 @@ const (
 	EventLoginInactive = "login_inactive"
 	// EventUnknownUser: an attempt with a username no account has.
 	EventUnknownUser = "unknown_user"
+	// The badge readers' alerts (internal/access): a badge refused again
+	// and again, a door forced or held open, a badge let into two
+	// buildings at once, a badge leaving a zone it had left (tailgating).
+	EventAccessDenials    = "access_denials"
+	EventAccessForced     = "access_forced"
+	EventAccessHeld       = "access_held"
+	EventAccessTwoPlaces  = "access_two_places"
+	EventAccessTailgating = "access_tailgating"
 )
 
 // EventKinds lists the kinds of security event.
-var EventKinds = []string{EventLoginFailed, EventTOTPFailed, EventAccountLocked, EventLoginLocked, EventLoginInactive, EventUnknownUser}
+var EventKinds = []string{EventLoginFailed, EventTOTPFailed, EventAccountLocked, EventLoginLocked, EventLoginInactive, EventUnknownUser,
+	EventAccessDenials, EventAccessForced, EventAccessHeld, EventAccessTwoPlaces, EventAccessTailgating}
 
 // SecurityEvent is something the security role must see: a failed sign-in,
 // a locked account.

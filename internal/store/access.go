@@ -396,17 +396,20 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 	}
 	h := sha256.New()
 	touched := map[string]bool{}
+	var fresh []access.Seen
 	for _, ev := range events {
 		r, ok := readers[ev.Reader]
-		if !ok || ev.Seq < 1 || ev.At.IsZero() || ev.Badge == "" || len(ev.Badge) > 64 || len(ev.Rule) > 32 {
+		door := ev.Kind == access.DoorForced || ev.Kind == access.DoorHeld
+		if !ok || ev.Seq < 1 || ev.At.IsZero() || (ev.Kind != "" && !door) || (ev.Badge == "") != door || len(ev.Badge) > 64 || len(ev.Rule) > 32 {
 			res.Refused++
 			continue
 		}
 		touched[ev.Reader] = true
-		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, at, allow, rule, flagged, offline, policy, received_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
-			ev.Reader, ev.Seq, r.ZoneID, string(r.Direction), ev.Badge, badges[ev.Badge], ev.At.UTC().Truncate(time.Microsecond), ev.Allow, ev.Rule,
-			ev.Flagged, ev.Offline, ev.Policy, tx.now)
+		ev.At = ev.At.UTC().Truncate(time.Microsecond)
+		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, at, allow, rule, flagged, offline, policy, kind, received_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
+			ev.Reader, ev.Seq, r.ZoneID, string(r.Direction), ev.Badge, badges[ev.Badge], ev.At, ev.Allow, ev.Rule,
+			ev.Flagged, ev.Offline, ev.Policy, ev.Kind, tx.now)
 		if err != nil {
 			return nil, err
 		}
@@ -417,6 +420,7 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 			continue
 		}
 		res.Stored++
+		fresh = append(fresh, access.Seen{Event: ev, ZoneID: r.ZoneID, Direction: r.Direction})
 		h.Write([]byte(ev.Reader + "\x00" + strconv.FormatInt(ev.Seq, 10) + "\x00" + ev.Badge + "\x00" + ev.At.UTC().Format(time.RFC3339Nano) + "\x00" +
 			strconv.FormatBool(ev.Allow) + "\x00" + ev.Rule + "\n"))
 	}
@@ -433,6 +437,9 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 	}
 	if res.Stored == 0 {
 		return res, nil
+	}
+	if err := tx.raiseAccessAlerts(fresh); err != nil {
+		return nil, err
 	}
 	res.Seal = "n=" + strconv.Itoa(res.Stored) + " sha256=" + hex.EncodeToString(h.Sum(nil))
 	return res, tx.Audit([]audit.Change{{Entity: entityAccessIntake, EntityID: NewID(), Field: fieldAccessSeal, New: res.Seal}}, "")
@@ -487,3 +494,59 @@ func (s *AccessStore) Gaps(ctx context.Context) ([]access.Gap, error) {
 }
 
 var _ access.Service = (*AccessStore)(nil)
+
+// raiseAccessAlerts raises, as security events for the PC Sécurité, the
+// alerts the events just stored make with those of the same badges before
+// them (access.Alerts).
+func (tx *Tx) raiseAccessAlerts(fresh []access.Seen) error {
+	buildingOf := map[string]string{}
+	if err := tx.each(`SELECT CAST(id AS TEXT), COALESCE(CAST(building_id AS TEXT), '') FROM access_zones`, nil, func(sc scanner) error {
+		var id, b string
+		err := sc.Scan(&id, &b)
+		buildingOf[id] = b
+		return err
+	}); err != nil {
+		return err
+	}
+	since := time.Time{}
+	badges := map[string]bool{}
+	isFresh := map[string]bool{}
+	for i := range fresh {
+		fresh[i].BuildingID = buildingOf[fresh[i].ZoneID]
+		if since.IsZero() || fresh[i].At.Before(since) {
+			since = fresh[i].At
+		}
+		if fresh[i].Badge != "" {
+			badges[fresh[i].Badge] = true
+		}
+		isFresh[fresh[i].Reader+"\x00"+strconv.FormatInt(fresh[i].Seq, 10)] = true
+	}
+	var earlier []access.Seen
+	if len(badges) > 0 {
+		args := []any{since.Add(-access.DenialsWindow)}
+		for b := range badges {
+			args = append(args, b)
+		}
+		if err := tx.each(`SELECT reader_code, seq, badge, at, allow, CAST(zone_id AS TEXT), direction, kind FROM access_events
+			WHERE at >= ? AND badge IN (?`+strings.Repeat(", ?", len(badges)-1)+`) ORDER BY at`, args, func(sc scanner) error {
+			var s access.Seen
+			var dir string
+			if err := sc.Scan(&s.Reader, &s.Seq, &s.Badge, &s.At, &s.Allow, &s.ZoneID, &dir, &s.Kind); err != nil {
+				return err
+			}
+			if !isFresh[s.Reader+"\x00"+strconv.FormatInt(s.Seq, 10)] {
+				s.At, s.Direction, s.BuildingID = s.At.UTC(), access.Direction(dir), buildingOf[s.ZoneID]
+				earlier = append(earlier, s)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for _, a := range access.Alerts(fresh, earlier) {
+		if err := tx.raise(a.Kind, a.Badge, "", a.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -156,6 +156,29 @@ func TestMuster(t *testing.T) {
 		machine := as(identity.Actor{UserID: "token:reader", Name: "Gate", Scopes: []string{string(identity.ScopeAccessWrite)}})
 		_, err = acc.Intake(machine, []access.Event{ev("G-IN", 1, "B-OLGA", 0), ev("G-IN", 2, "B-VICTOR", 5), ev("G-OUT", 1, "B-VICTOR", 30)})
 		must(t, err)
+		// Victor refused three times at the gate within minutes, and the
+		// gate forced: two alerts for the PC Sécurité.
+		deny := func(seq int64, m int) access.Event {
+			x := ev("G-IN", seq, "B-VICTOR", m)
+			x.Allow, x.Rule = false, access.RuleShift
+			return x
+		}
+		forced := access.Event{Reader: "G-OUT", Seq: 2, At: now.Add(-10 * time.Minute), Kind: access.DoorForced, Rule: "door", Policy: 1}
+		res, err := acc.Intake(machine, []access.Event{deny(3, 40), deny(4, 41), deny(5, 42), forced,
+			{Reader: "G-IN", Seq: 6, At: now, Kind: "party", Policy: 1}})
+		must(t, err)
+		if res.Stored != 4 || res.Refused != 1 {
+			t.Fatalf("denials and a forced door: %+v", res)
+		}
+		alerts, err := db.Identity().SecurityEvents(admin, identity.EventFilter{Open: true})
+		must(t, err)
+		kinds := map[string]int{}
+		for _, a := range alerts {
+			kinds[a.Kind]++
+		}
+		if kinds[identity.EventAccessDenials] != 1 || kinds[identity.EventAccessForced] != 1 {
+			t.Fatalf("the alerts: %v", kinds)
+		}
 		_, err = acc.Presence(e.actor("olga"))
 		wantErr(t, err, errs.Forbidden, "")
 		present, err := acc.Presence(admin)

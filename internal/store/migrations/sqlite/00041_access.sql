@@ -41,6 +41,7 @@ CREATE TABLE access_events (
     flagged     BOOLEAN NOT NULL,
     offline     BOOLEAN NOT NULL,
     policy      BIGINT NOT NULL,
+    kind        TEXT NOT NULL DEFAULT '',
     received_at TIMESTAMP NOT NULL,
     PRIMARY KEY (reader_code, seq)
 );
