@@ -101,7 +101,7 @@ func (l *loader) security() error {
 		if err := l.h.Backdate(e.At.Truncate(24*time.Hour).AddDate(0, 0, 1).Add(5*time.Hour + 40*time.Minute)); err != nil {
 			return err
 		}
-		if _, err := l.ids.AcknowledgeEvent(gctx, e.ID); err != nil {
+		if _, err := l.ids.AcknowledgeEvent(gctx, e.ID, ""); err != nil {
 			return fmt.Errorf("acknowledge %s: %w", e.Kind, err)
 		}
 	}

@@ -199,5 +199,7 @@ type Security interface {
 	SecurityEvents(ctx context.Context, f EventFilter) ([]SecurityEvent, error)
 	// AcknowledgeEvent records that the actor took note of an event
 	// (PermSecurityEvents).
-	AcknowledgeEvent(ctx context.Context, id string) (*SecurityEvent, error)
+	// AcknowledgeEvent takes note of an event, with a comment (required
+	// for a badge reader's alert).
+	AcknowledgeEvent(ctx context.Context, id, comment string) (*SecurityEvent, error)
 }

@@ -179,6 +179,22 @@ func TestMuster(t *testing.T) {
 		if kinds[identity.EventAccessDenials] != 1 || kinds[identity.EventAccessForced] != 1 {
 			t.Fatalf("the alerts: %v", kinds)
 		}
+		// Acknowledged with a comment, never without.
+		for _, a := range alerts {
+			if a.Kind != identity.EventAccessForced {
+				continue
+			}
+			_, err := db.Identity().AcknowledgeEvent(admin, a.ID, " ")
+			wantErr(t, err, errs.Invalid, "comment")
+			got, err := db.Identity().AcknowledgeEvent(admin, a.ID, "Porte vérifiée : gâche défectueuse, maintenance appelée")
+			must(t, err)
+			if got.AcknowledgedBy != "sam" {
+				t.Fatalf("acknowledged: %+v", got)
+			}
+			if es := entries(t, db, "security_event", a.ID, 0); len(es) != 1 || es[0].Reason != "Porte vérifiée : gâche défectueuse, maintenance appelée" {
+				t.Fatalf("the acknowledgement's trail: %+v", es)
+			}
+		}
 		_, err = acc.Presence(e.actor("olga"))
 		wantErr(t, err, errs.Forbidden, "")
 		present, err := acc.Presence(admin)

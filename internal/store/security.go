@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"galenix/internal/audit"
 	"galenix/internal/errs"
@@ -174,18 +175,27 @@ func (s *IdentityStore) SecurityEvents(ctx context.Context, f identity.EventFilt
 }
 
 // AcknowledgeEvent records that the actor took note of a security event
-// ("security.event.acknowledge", audited).
-func (s *IdentityStore) AcknowledgeEvent(ctx context.Context, id string) (*identity.SecurityEvent, error) {
+// ("security.event.acknowledge", audited), with a comment, the write's
+// reason: required for a badge reader's alert (what was found, what was
+// done).
+func (s *IdentityStore) AcknowledgeEvent(ctx context.Context, id, comment string) (*identity.SecurityEvent, error) {
 	a := actorOf(ctx)
 	if err := a.Require(identity.PermSecurityEvents); err != nil {
 		return nil, err
 	}
+	comment = strings.TrimSpace(comment)
+	if utf8.RuneCountInString(comment) > maxReason {
+		return nil, errs.Field("comment", "store.comment_must_text_most", strconv.Itoa(maxReason))
+	}
 	var e identity.SecurityEvent
-	err := s.db.Write(ctx, "security.event.acknowledge", "", func(tx *Tx) error {
+	err := s.db.Write(ctx, "security.event.acknowledge", comment, func(tx *Tx) error {
 		err := tx.byID(`SELECT `+eventCols+` FROM security_events WHERE id = ?`, id,
 			func(sc scanner) error { return scanEvent(sc, &e) }, "store.no_such_security_event")
 		if err != nil {
 			return err
+		}
+		if comment == "" && strings.HasPrefix(e.Kind, "access_") {
+			return errs.Field("comment", "store.alert_comment_required")
 		}
 		if e.AcknowledgedAt != nil {
 			return errs.E(errs.Conflict, "store.security_event_already_acknowledged", e.AcknowledgedBy)

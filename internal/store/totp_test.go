@@ -262,7 +262,7 @@ func TestSecurityEvents(t *testing.T) {
 		}
 
 		seq := lastSeq(t, db)
-		got, err := ids.AcknowledgeEvent(as(guard), evs[0].ID)
+		got, err := ids.AcknowledgeEvent(as(guard), evs[0].ID, "")
 		must(t, err)
 		if got.AcknowledgedBy != "guard" || got.AcknowledgedAt == nil || !got.AcknowledgedAt.Equal(c.now()) {
 			t.Errorf("acknowledged %+v", got)
@@ -282,13 +282,13 @@ func TestSecurityEvents(t *testing.T) {
 		}
 
 		before := counts(t, db)
-		_, err = ids.AcknowledgeEvent(as(guard), evs[2].ID)
+		_, err = ids.AcknowledgeEvent(as(guard), evs[2].ID, "")
 		wantErr(t, err, errs.Conflict, "")
 		for _, id := range []string{"nope", "0195f1a2-0000-7000-8000-0000000000ff"} {
-			_, err = ids.AcknowledgeEvent(as(guard), id)
+			_, err = ids.AcknowledgeEvent(as(guard), id, "")
 			wantErr(t, err, errs.NotFound, "")
 		}
-		_, err = ids.AcknowledgeEvent(as(bruno), evs[0].ID)
+		_, err = ids.AcknowledgeEvent(as(bruno), evs[0].ID, "")
 		wantErr(t, err, errs.Forbidden, "")
 		sameCounts(t, db, before)
 

@@ -332,11 +332,18 @@ func eventDays(q url.Values, zone *time.Location) (from, to time.Time, err error
 }
 
 func (s *Server) apiAcknowledgeEvent(w http.ResponseWriter, r *http.Request) {
-	if err := decodeNothing(w, r); err != nil {
+	var in struct {
+		Comment string `json:"comment"`
+	}
+	b, err := readBody(w, r)
+	if err == nil && len(b) > 0 {
+		err = decodeStrict(b, &in)
+	}
+	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
-	e, err := s.Identity.AcknowledgeEvent(r.Context(), r.PathValue("id"))
+	e, err := s.Identity.AcknowledgeEvent(r.Context(), r.PathValue("id"), in.Comment)
 	if err != nil {
 		s.apiError(w, r, err)
 		return

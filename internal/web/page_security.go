@@ -124,7 +124,7 @@ func (s *Server) acknowledgeEvent(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	if _, err := s.Identity.AcknowledgeEvent(r.Context(), r.PathValue("id")); err != nil {
+	if _, err := s.Identity.AcknowledgeEvent(r.Context(), r.PathValue("id"), r.PostForm.Get("comment")); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
