@@ -297,6 +297,8 @@ func (m *Main) Open(ctx context.Context) error {
 		if m.mqtt, err = ingest.NewMQTT(m.Config.MQTT, m.readings, m.Log); err != nil {
 			return err
 		}
+		// The badge readers publish their events to the same broker.
+		m.mqtt.WithAccess(db.Access())
 		reg.MustRegister(m.mqtt.Collectors()...)
 	}
 	ids := db.Identity()

@@ -2,12 +2,15 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/eclipse/paho.golang/paho/session/state"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"galenix/internal/access"
 	"galenix/internal/environment"
 	"galenix/internal/identity"
 	"galenix/internal/store"
@@ -29,6 +33,21 @@ const SharedGroup = "galenix"
 // SharedTopic is the subscription of every node: all sensors' topics, in
 // the shared group.
 const SharedTopic = "$share/" + SharedGroup + "/" + TopicPrefix + "+"
+
+// AccessTopicPrefix starts a badge reader's topic; the rest is the
+// reader's code. A message is a JSON array of the reader's events
+// (access.Event), numbered by the reader.
+const AccessTopicPrefix = "galenix/v1/readers/"
+
+// AccessSharedTopic is the subscription of every node to the readers'
+// topics, in the shared group.
+const AccessSharedTopic = "$share/" + SharedGroup + "/" + AccessTopicPrefix + "+"
+
+// AccessSink commits the events badge readers publish: each stored once
+// by (reader, sequence).
+type AccessSink interface {
+	Intake(ctx context.Context, events []access.Event) (*access.IntakeResult, error)
+}
 
 // MQTTConfig says how a node subscribes to the broker.
 type MQTTConfig struct {
@@ -59,15 +78,18 @@ type MQTTConfig struct {
 // node stops, or the connection drops, is sent again by the broker (the
 // session is persistent), and the store drops what it stored already.
 type MQTT struct {
-	cfg  MQTTConfig
-	url  *url.URL
-	sink Sink
-	log  *slog.Logger
+	cfg    MQTTConfig
+	url    *url.URL
+	sink   Sink
+	access AccessSink
+	log    *slog.Logger
 
 	received prometheus.Counter
 	refused  *prometheus.CounterVec
 	latency  prometheus.Histogram
 	up       prometheus.Gauge
+
+	accessRefused prometheus.Counter
 
 	subscribed atomic.Bool
 
@@ -140,7 +162,11 @@ func NewMQTT(cfg MQTTConfig, sink Sink, log *slog.Logger) (*MQTT, error) {
 
 // Collectors are the subscriber's metrics, for /metrics.
 func (m *MQTT) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.received, m.refused, m.latency, m.up}
+	cs := []prometheus.Collector{m.received, m.refused, m.latency, m.up}
+	if m.accessRefused != nil {
+		cs = append(cs, m.accessRefused)
+	}
+	return cs
 }
 
 // Subscribed reports whether the subscriber is connected and the broker
@@ -189,8 +215,12 @@ func (m *MQTT) Start() error {
 			go func() {
 				ctx, cancel := context.WithTimeout(conn, 10*time.Second)
 				defer cancel()
-				sa, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: SharedTopic, QoS: 1}}})
-				if err == nil && (len(sa.Reasons) != 1 || sa.Reasons[0] != 1) {
+				subs := []paho.SubscribeOptions{{Topic: SharedTopic, QoS: 1}}
+				if m.access != nil {
+					subs = append(subs, paho.SubscribeOptions{Topic: AccessSharedTopic, QoS: 1})
+				}
+				sa, err := cm.Subscribe(ctx, &paho.Subscribe{Subscriptions: subs})
+				if err == nil && (len(sa.Reasons) != len(subs) || slices.ContainsFunc(sa.Reasons, func(r byte) bool { return r != 1 })) {
 					// Granted at QoS 1 only: QoS 0 would lose readings,
 					// and the broker may refuse (its ACL).
 					err = fmt.Errorf("the broker answered the subscription with reason codes %v (want 1, QoS 1 granted)", sa.Reasons)
@@ -337,7 +367,17 @@ func (m *MQTT) batches(intake, work context.Context) {
 func (m *MQTT) commit(work context.Context, batch []delivery) bool {
 	msgs := make([]Message, 0, len(batch))
 	refused := environment.Counts{}
+	var events []access.Event
 	for _, d := range batch {
+		if reader, ok := strings.CutPrefix(d.pub.Topic, AccessTopicPrefix); ok && m.access != nil {
+			evs, ok := decodeEvents(reader, d.pub.Payload)
+			if !ok {
+				m.accessRefused.Inc()
+				continue
+			}
+			events = append(events, evs...)
+			continue
+		}
 		msg, why := Decode(d.pub.Topic, d.pub.Payload)
 		if why != "" {
 			refused.Add(why)
@@ -346,7 +386,17 @@ func (m *MQTT) commit(work context.Context, batch []delivery) bool {
 		msgs = append(msgs, msg)
 	}
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		res, err := m.sink.Submit(work, msgs, refused)
+		var res *store.AppendResult
+		var err error
+		if len(events) > 0 {
+			_, err = m.access.Intake(work, events)
+			if err == nil {
+				events = nil // committed: not again if the readings' commit is retried
+			}
+		}
+		if err == nil {
+			res, err = m.sink.Submit(work, msgs, refused)
+		}
 		if err == nil {
 			m.received.Add(float64(len(batch)))
 			counted := refused
@@ -368,4 +418,31 @@ func (m *MQTT) commit(work context.Context, batch []delivery) bool {
 			return false
 		}
 	}
+}
+
+// WithAccess has the node also subscribe to the badge readers' topics and
+// commit their events through sink. Call it before Start.
+func (m *MQTT) WithAccess(sink AccessSink) *MQTT {
+	m.access = sink
+	m.accessRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "galenix_access_mqtt_refused_total",
+		Help: "Badge reader messages received over MQTT that could not be read (not a JSON array of the topic's reader's events)."})
+	return m
+}
+
+// maxEventsPerMessage bounds a reader's message.
+const maxEventsPerMessage = 1000
+
+// decodeEvents reads a reader's message: a JSON array of its events, each
+// of the topic's reader; false when it is not.
+func decodeEvents(reader string, payload []byte) ([]access.Event, bool) {
+	var evs []access.Event
+	if len(payload) > 1<<20 || json.Unmarshal(payload, &evs) != nil || len(evs) == 0 || len(evs) > maxEventsPerMessage {
+		return nil, false
+	}
+	for _, ev := range evs {
+		if ev.Reader != reader {
+			return nil, false
+		}
+	}
+	return evs, true
 }
