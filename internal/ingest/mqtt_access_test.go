@@ -49,7 +49,7 @@ func TestMQTTAccessEvents(t *testing.T) {
 			}
 			pub(AccessTopicPrefix+"GATE", ev(1), ev(2), ev(3))
 			pub(AccessTopicPrefix+"GATE", ev(2), ev(3), ev(4)) // sent again after a reconnect
-			pub(AccessTopicPrefix+"OTHER", ev(5))            // a reader's events under another's topic
+			pub(AccessTopicPrefix+"OTHER", ev(5))              // a reader's events under another's topic
 			g.raw(AccessTopicPrefix+"GATE", []byte("not json"))
 			g.publish("T-01", 1, at, 20.5)
 			waitFor(t, 20*time.Second, "4 events and a reading stored", func() bool {
