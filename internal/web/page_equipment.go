@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -192,22 +193,36 @@ func (s *Server) renderEquipment(w http.ResponseWriter, r *http.Request, status 
 	renew.shown = append(slices.Clip(signFields), "qualification_due", "qualification_report")
 	renew.Values.Set("content_sha256", content)
 	d.Renew = renew
-	if s.Audit != nil {
-		entries, err := s.Audit.Entries(ctx, audit.Filter{Entity: "equipment", EntityID: e.ID})
-		if err != nil && !errs.Is(err, errs.Forbidden) {
-			s.pageError(w, r, err)
-			return
-		}
-		slices.SortFunc(entries, func(a, b audit.Entry) int { return int(b.Seq - a.Seq) })
-		d.History = entries
-	}
-	if svc := s.Signatures; svc != nil && !d.Actor.IsClient() {
-		if d.Signatures, err = svc.Signatures(ctx, "equipment", e.ID); err != nil {
+	if !d.Actor.IsClient() {
+		if d.History, d.Signatures, err = s.recordTrail(ctx, "equipment", e.ID); err != nil {
 			s.pageError(w, r, err)
 			return
 		}
 	}
 	s.render(w, r, status, "equipment_item", d)
+}
+
+// recordTrail reads a record's audit trail, newest first (none for a
+// reader who may not read it), and its signatures: what a record's page
+// shows under it.
+func (s *Server) recordTrail(ctx context.Context, entity, id string) ([]audit.Entry, []esign.Signature, error) {
+	var history []audit.Entry
+	if s.Audit != nil {
+		entries, err := s.Audit.Entries(ctx, audit.Filter{Entity: entity, EntityID: id})
+		if err != nil && !errs.Is(err, errs.Forbidden) {
+			return nil, nil, err
+		}
+		slices.SortFunc(entries, func(a, b audit.Entry) int { return int(b.Seq - a.Seq) })
+		history = entries
+	}
+	var sigs []esign.Signature
+	if svc := s.Signatures; svc != nil {
+		var err error
+		if sigs, err = svc.Signatures(ctx, entity, id); err != nil {
+			return nil, nil, err
+		}
+	}
+	return history, sigs, nil
 }
 
 // equipmentAction records a cleaning, or takes the equipment out of or

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -31,21 +32,9 @@ func (s *Server) routesMusters() {
 		}
 		return a.Musters(r.Context())
 	}))
-	s.handle("POST", "/api/v1/musters", false, func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Reason string `json:"reason"`
-		}
-		if err := decode(w, r, &in); err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		a, err := s.access()
-		var m *access.Muster
-		if err == nil {
-			m, err = a.StartMuster(r.Context(), in.Reason)
-		}
-		s.answer(w, r, http.StatusCreated, m, err)
-	})
+	s.handle("POST", "/api/v1/musters", false, s.musterWithReason(http.StatusCreated, func(ctx context.Context, a access.Service, _, reason string) (*access.Muster, error) {
+		return a.StartMuster(ctx, reason)
+	}))
 	s.handle("GET", "/api/v1/musters/{id}", false, func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.access()
 		var m *access.Muster
@@ -69,7 +58,21 @@ func (s *Server) routesMusters() {
 		}
 		s.answer(w, r, http.StatusOK, l, err)
 	})
-	s.handle("POST", "/api/v1/musters/{id}/end", false, func(w http.ResponseWriter, r *http.Request) {
+	s.handle("POST", "/api/v1/musters/{id}/end", false, s.musterWithReason(http.StatusOK, func(ctx context.Context, a access.Service, id, reason string) (*access.Muster, error) {
+		return a.EndMuster(ctx, id, reason)
+	}))
+
+	s.handle("GET", "/security/presence", false, func(w http.ResponseWriter, r *http.Request) { s.renderPresence(w, r, http.StatusOK, nil) })
+	s.formWrite("/security/musters", s.startMuster)
+	s.handle("GET", "/security/musters/{id}", false, func(w http.ResponseWriter, r *http.Request) { s.renderMuster(w, r, http.StatusOK, nil) })
+	s.formWrite("/security/musters/{id}/check", s.checkOff)
+	s.formWrite("/security/musters/{id}/end", s.endMuster)
+}
+
+// musterWithReason answers a muster's write whose body is its reason:
+// starting one, ending one (the path's id).
+func (s *Server) musterWithReason(status int, fn func(ctx context.Context, a access.Service, id, reason string) (*access.Muster, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			Reason string `json:"reason"`
 		}
@@ -80,16 +83,10 @@ func (s *Server) routesMusters() {
 		a, err := s.access()
 		var m *access.Muster
 		if err == nil {
-			m, err = a.EndMuster(r.Context(), r.PathValue("id"), in.Reason)
+			m, err = fn(r.Context(), a, r.PathValue("id"), in.Reason)
 		}
-		s.answer(w, r, http.StatusOK, m, err)
-	})
-
-	s.handle("GET", "/security/presence", false, func(w http.ResponseWriter, r *http.Request) { s.renderPresence(w, r, http.StatusOK, nil) })
-	s.formWrite("/security/musters", s.startMuster)
-	s.handle("GET", "/security/musters/{id}", false, func(w http.ResponseWriter, r *http.Request) { s.renderMuster(w, r, http.StatusOK, nil) })
-	s.formWrite("/security/musters/{id}/check", s.checkOff)
-	s.formWrite("/security/musters/{id}/end", s.endMuster)
+		s.answer(w, r, status, m, err)
+	}
 }
 
 // presencePage is who is on site: counted by assembly point and zone,

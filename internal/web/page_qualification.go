@@ -335,20 +335,9 @@ func (s *Server) renderQualification(w http.ResponseWriter, r *http.Request, sta
 	}
 	revoke.shown = []string{"reason"}
 	d.Revoke = revoke
-	if s.Audit != nil {
-		entries, err := s.Audit.Entries(ctx, audit.Filter{Entity: "qualification", EntityID: q.ID})
-		if err != nil && !errs.Is(err, errs.Forbidden) {
-			s.pageError(w, r, err)
-			return
-		}
-		slices.SortFunc(entries, func(a, b audit.Entry) int { return int(b.Seq - a.Seq) })
-		d.History = entries
-	}
-	if sigs := s.Signatures; sigs != nil {
-		if d.Signatures, err = sigs.Signatures(ctx, "qualification", q.ID); err != nil {
-			s.pageError(w, r, err)
-			return
-		}
+	if d.History, d.Signatures, err = s.recordTrail(ctx, "qualification", q.ID); err != nil {
+		s.pageError(w, r, err)
+		return
 	}
 	s.render(w, r, status, "qualification", d)
 }
