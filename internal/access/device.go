@@ -62,6 +62,14 @@ func (d *Device) Load(b *Bundle) error {
 	return nil
 }
 
+// Resume numbers each reader's next events after the last galenix holds
+// (a controller restarted, its counters restored).
+func (d *Device) Resume(last map[string]int64) {
+	for r, n := range last {
+		d.seq[r] = max(d.seq[r], n)
+	}
+}
+
 // PolicyVersion is the version of the policy held, 0 for none.
 func (d *Device) PolicyVersion() int64 {
 	if d.policy == nil {

@@ -272,6 +272,12 @@ func Serve(ctx context.Context, db *store.DB, broker string, step time.Duration,
 		return err
 	}
 	defer s.Close()
+	// The badge readers too, a round every 30 seconds.
+	go func() {
+		if err := ServeReaders(ctx, db, s, 30*time.Second, log); err != nil && ctx.Err() == nil {
+			log.Error("the badge readers' simulator stopped", "err", err)
+		}
+	}()
 	return Run(ctx, m, base, s, 0, log)
 }
 

@@ -550,3 +550,22 @@ func (tx *Tx) raiseAccessAlerts(fresh []access.Seen) error {
 	}
 	return nil
 }
+
+// LastSeqs answers each reader's greatest sequence number received: where
+// a controller restarting resumes its numbering.
+func (s *AccessStore) LastSeqs(ctx context.Context) (map[string]int64, error) {
+	if err := MayUseReaders(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		return tx.each(`SELECT reader_code, MAX(seq) FROM access_events GROUP BY reader_code`, nil, func(sc scanner) error {
+			var r string
+			var n int64
+			err := sc.Scan(&r, &n)
+			out[r] = n
+			return err
+		})
+	})
+	return out, err
+}
