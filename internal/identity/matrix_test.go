@@ -27,7 +27,7 @@ var meanings = map[Permission]string{
 	PermAccountsView:      "see accounts, roles, client assignments and machine tokens, and the trail of access rights",
 	PermAccountsAdmin:     "create, change and withdraw accounts, roles, client assignments and machine tokens",
 	PermAuditSite:         "read the audit trail of site data and of the clients in one's scope",
-	PermSecurityEvents:    "see and acknowledge security events (failed sign-ins, locked accounts)",
+	PermSecurityEvents:    "see and acknowledge security events (failed sign-ins, locked accounts, the badge readers' alerts); keep the access zones and badge readers; see who is on site and run the muster",
 	PermBatchRelease:      "release or reject a batch (Qualified Person)",
 	PermClientUsers:       "list, create and withdraw the client user accounts of one's own laboratory",
 	PermProductionView:    "see the products, orders and batches of the clients in scope (client users: their own, without operator names)",
@@ -50,6 +50,7 @@ var meanings = map[Permission]string{
 	PermClientDocuments:   "upload the client laboratory's documents and approve its specifications on its side, by signature",
 	PermProjectEdit:       "open a client's project with the site, move its phase, set its milestones and objectives",
 	PermProjectWork:       "take part in a client's project on either side: record decisions, tasks and messages, move tasks",
+	PermTrainingRecord:    "record a person's training or qualification, which quality assurance grants by signature",
 }
 
 // renderMatrix writes the permission matrix as a Markdown table: one row per
