@@ -63,11 +63,21 @@ func mayReadAccess(a identity.Actor) error {
 	return a.Require(identity.PermSiteView)
 }
 
-// MayUseReaders refuses who may neither fetch the readers' policy nor
-// deliver their events: a reader's machine token (scope access:write),
-// the PC Sécurité, galenix itself.
+// MayUseReaders refuses who may not read what the readers use (their
+// policy, the gaps of their events): a reader's machine token (scope
+// access:write), the PC Sécurité, galenix itself.
 func MayUseReaders(a identity.Actor) error {
 	if a.IsSystem() || a.HasScope(identity.ScopeAccessWrite) || (!a.IsClient() && a.Can(identity.PermSecurityEvents) && !a.IsMachine()) {
+		return nil
+	}
+	return errs.E(errs.Forbidden, "identity.refused")
+}
+
+// MayDeliverEvents refuses who may not deliver readers' events: a
+// reader's machine token (scope access:write) or galenix itself (its MQTT
+// intake), never a person, who could write a passage that did not happen.
+func MayDeliverEvents(a identity.Actor) error {
+	if a.IsSystem() || a.HasScope(identity.ScopeAccessWrite) {
 		return nil
 	}
 	return errs.E(errs.Forbidden, "identity.refused")
@@ -350,7 +360,7 @@ func (tx *Tx) each(q string, args []any, fn func(scanner) error) error {
 // sequence), in one transaction sealed in the audit trail by the count
 // and digest of those it stored.
 func (s *AccessStore) Intake(ctx context.Context, events []access.Event) (*access.IntakeResult, error) {
-	if err := MayUseReaders(actorOf(ctx)); err != nil {
+	if err := MayDeliverEvents(actorOf(ctx)); err != nil {
 		return nil, err
 	}
 	if len(events) > MaxAccessBatch {

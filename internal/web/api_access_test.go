@@ -135,6 +135,7 @@ func TestAccessAPI(t *testing.T) {
 		all := d.Pending()
 		part := []access.Event{all[0], all[2], all[3]}
 		e.call(t, "operator", "POST", "/api/v1/access/events", map[string]any{"events": part}).wantError(t, http.StatusForbidden, "forbidden", "")
+		e.call(t, "admin", "POST", "/api/v1/access/events", map[string]any{"events": part}).wantError(t, http.StatusForbidden, "forbidden", "")
 		got := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": part}).object(t)
 		if got["stored"] != 3.0 || got["acked"].(map[string]any)["R-B-IN"] != 1.0 || len(got["gaps"].([]any)) != 1 {
 			t.Fatalf("the first delivery: %v", got)
