@@ -46,6 +46,9 @@ var shared struct {
 	dir  string
 	db   *store.DB
 	err  error
+	// at is when the load ended: the demo's readings run up to it, however
+	// long the package's tests take after.
+	at time.Time
 }
 
 // loadedSQLite returns the shared database, loading the demo into it the
@@ -65,6 +68,7 @@ func loadedSQLite(t *testing.T) *store.DB {
 			shared.err = errors.New("Load on an empty database: loaded = false, want true")
 		}
 		t.Logf("Load on %s took %v", shared.db.Describe(), time.Since(start).Round(time.Millisecond))
+		shared.at = time.Now()
 	})
 	if shared.err != nil {
 		t.Fatalf("the shared demo database: %v", shared.err)
