@@ -377,11 +377,17 @@ func (s *AccessStore) Intake(ctx context.Context, events []access.Event) (*acces
 
 func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 	res := &access.IntakeResult{Acked: map[string]int64{}, Gaps: []access.Gap{}}
+	// The readers, and the building of each zone they stand at (for the
+	// alerts), in one query.
 	readers := map[string]access.Reader{}
-	if err := tx.each(`SELECT `+readerCols+` FROM access_readers`, nil, func(sc scanner) error {
+	buildingOf := map[string]string{}
+	if err := tx.each(`SELECT r.id, r.code, r.zone_id, r.direction, r.door, r.version, COALESCE(CAST(z.building_id AS TEXT), '')
+		FROM access_readers r JOIN access_zones z ON z.id = r.zone_id`, nil, func(sc scanner) error {
 		var r access.Reader
-		err := scanReader(sc, &r)
-		readers[r.Code] = r
+		var dir, building string
+		err := sc.Scan(&r.ID, &r.Code, &r.ZoneID, &dir, &r.Door, &r.Version, &building)
+		r.Direction = access.Direction(dir)
+		readers[r.Code], buildingOf[r.ZoneID] = r, building
 		return err
 	}); err != nil {
 		return nil, err
@@ -430,7 +436,7 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 			continue
 		}
 		res.Stored++
-		fresh = append(fresh, access.Seen{Event: ev, ZoneID: r.ZoneID, Direction: r.Direction})
+		fresh = append(fresh, access.Seen{Event: ev, ZoneID: r.ZoneID, BuildingID: buildingOf[r.ZoneID], Direction: r.Direction})
 		h.Write([]byte(ev.Reader + "\x00" + strconv.FormatInt(ev.Seq, 10) + "\x00" + ev.Badge + "\x00" + ev.At.UTC().Format(time.RFC3339Nano) + "\x00" +
 			strconv.FormatBool(ev.Allow) + "\x00" + ev.Rule + "\n"))
 	}
@@ -448,7 +454,7 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 	if res.Stored == 0 {
 		return res, nil
 	}
-	if err := tx.raiseAccessAlerts(fresh); err != nil {
+	if err := tx.raiseAccessAlerts(fresh, buildingOf); err != nil {
 		return nil, err
 	}
 	res.Seal = "n=" + strconv.Itoa(res.Stored) + " sha256=" + hex.EncodeToString(h.Sum(nil))
@@ -507,22 +513,12 @@ var _ access.Service = (*AccessStore)(nil)
 
 // raiseAccessAlerts raises, as security events for the PC Sécurité, the
 // alerts the events just stored make with those of the same badges before
-// them (access.Alerts).
-func (tx *Tx) raiseAccessAlerts(fresh []access.Seen) error {
-	buildingOf := map[string]string{}
-	if err := tx.each(`SELECT CAST(id AS TEXT), COALESCE(CAST(building_id AS TEXT), '') FROM access_zones`, nil, func(sc scanner) error {
-		var id, b string
-		err := sc.Scan(&id, &b)
-		buildingOf[id] = b
-		return err
-	}); err != nil {
-		return err
-	}
+// them (access.Alerts); buildingOf is each zone's building.
+func (tx *Tx) raiseAccessAlerts(fresh []access.Seen, buildingOf map[string]string) error {
 	since := time.Time{}
 	badges := map[string]bool{}
 	isFresh := map[string]bool{}
 	for i := range fresh {
-		fresh[i].BuildingID = buildingOf[fresh[i].ZoneID]
 		if since.IsZero() || fresh[i].At.Before(since) {
 			since = fresh[i].At
 		}

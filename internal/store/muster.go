@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
+
 	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/errs"
@@ -121,6 +123,12 @@ func (s *AccessStore) Muster(ctx context.Context, id string) (*access.Muster, er
 }
 
 func (tx *Tx) muster(id string) (*access.Muster, error) {
+	return tx.musterWith(id, "")
+}
+
+// musterWith reads a roll call with its people, or with one person alone
+// when personID is given (a check-off reads no other line).
+func (tx *Tx) musterWith(id, personID string) (*access.Muster, error) {
 	m := &access.Muster{People: []access.MusterLine{}}
 	var ended sql.NullTime
 	if err := tx.byID(`SELECT id, started_at, CAST(started_by AS TEXT), reason, ended_at, version FROM musters WHERE id = ?`, id, func(sc scanner) error {
@@ -133,8 +141,15 @@ func (tx *Tx) muster(id string) (*access.Muster, error) {
 		t := ended.Time.UTC()
 		m.EndedAt = &t
 	}
-	err := tx.each(`SELECT CAST(person_id AS TEXT), badge, name, zone, assembly_point, last_seen, last_reader, checked_at FROM muster_people
-		WHERE muster_id = ? ORDER BY assembly_point, name, badge`, []any{m.ID}, func(sc scanner) error {
+	q, args := `SELECT CAST(person_id AS TEXT), badge, name, zone, assembly_point, last_seen, last_reader, checked_at FROM muster_people
+		WHERE muster_id = ?`, []any{m.ID}
+	if personID != "" {
+		if _, err := uuid.Parse(personID); err != nil {
+			return m, nil
+		}
+		q, args = q+` AND person_id = ?`, append(args, personID)
+	}
+	err := tx.each(q+` ORDER BY assembly_point, name, badge`, args, func(sc scanner) error {
 		var l access.MusterLine
 		var checked sql.NullTime
 		if err := sc.Scan(&l.PersonID, &l.Badge, &l.Name, &l.Zone, &l.AssemblyPoint, &l.LastSeen, &l.LastReader, &checked); err != nil {
@@ -177,15 +192,13 @@ func (s *AccessStore) CheckOff(ctx context.Context, musterID, personID string) (
 	}
 	var out *access.MusterLine
 	err := s.db.Write(ctx, "muster.check", "", func(tx *Tx) error {
-		m, err := tx.muster(musterID)
+		m, err := tx.musterWith(musterID, personID)
 		if err != nil {
 			return err
 		}
 		var before *time.Time
 		for _, l := range m.People {
-			if l.PersonID == personID {
-				before = l.CheckedAt
-			}
+			before = l.CheckedAt
 		}
 		l, err := m.CheckOff(personID, tx.now)
 		if err != nil {

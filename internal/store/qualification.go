@@ -160,14 +160,8 @@ func (s *QualificationStore) RecordQualification(ctx context.Context, q qualific
 			return asField(err, "person_id")
 		}
 		q.ID, q.Status, q.RecordedBy, q.GrantedBy, q.RevokedAt, q.RevokeReason = NewID(), qualification.Recorded, tx.actor.UserID, "", nil, ""
-		if err := create(tx, qualificationTable, q.ID, &q, qualificationRow(&q)); err != nil {
-			return err
-		}
-		read, err := tx.qualification(q.ID)
-		if err == nil {
-			q = *read
-		}
-		return err
+		q.GrantedAt, q.ValidUntil, q.Person = q.GrantedAt.UTC(), q.ValidUntil.UTC(), p.Name
+		return create(tx, qualificationTable, q.ID, &q, qualificationRow(&q))
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"galenix/internal/access"
@@ -119,15 +120,7 @@ func counted(people []access.Presence, key func(access.Presence) string) []count
 	for k, v := range n {
 		out = append(out, count{k, v})
 	}
-	slices.SortFunc(out, func(a, b count) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b count) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
