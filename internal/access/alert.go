@@ -23,9 +23,6 @@ const (
 	AlertTailgating = identity.EventAccessTailgating
 )
 
-// AlertKinds lists the kinds of alert.
-var AlertKinds = []string{AlertDenials, AlertForced, AlertHeld, AlertTwoPlaces, AlertTailgating}
-
 // The thresholds of the alerts.
 const (
 	// DenialsAlert denials of one badge within DenialsWindow raise one.
@@ -63,9 +60,13 @@ type Seen struct {
 func Alerts(fresh, earlier []Seen) []Alert {
 	all := append(slices.Clone(earlier), fresh...)
 	slices.SortStableFunc(all, func(a, b Seen) int { return a.At.Compare(b.At) })
-	isFresh := map[[2]string]bool{}
+	type key struct {
+		reader string
+		seq    int64
+	}
+	isFresh := map[key]bool{}
 	for _, f := range fresh {
-		isFresh[[2]string{f.Reader, strconv.FormatInt(f.Seq, 10)}] = true
+		isFresh[key{f.Reader, f.Seq}] = true
 	}
 	var out []Alert
 	denials := map[string][]time.Time{}
@@ -73,7 +74,7 @@ func Alerts(fresh, earlier []Seen) []Alert {
 	inside := map[string]map[string]bool{}   // badge → zone → in
 	seenZone := map[string]map[string]bool{} // badge → zone → seen at all
 	for _, s := range all {
-		fr := isFresh[[2]string{s.Reader, strconv.FormatInt(s.Seq, 10)}]
+		fr := isFresh[key{s.Reader, s.Seq}]
 		switch s.Kind {
 		case DoorForced, DoorHeld:
 			if fr {

@@ -268,13 +268,5 @@ func (p *Policy) Decide(st *State, readerCode, badge string, at time.Time, onlin
 	return d
 }
 
-// ZoneOf returns the zone of a reader's code, nil when the policy has none.
-func (p *Policy) ZoneOf(readerCode string) *Zone {
-	if r, ok := p.readers[readerCode]; ok {
-		return p.zones[r.ZoneID]
-	}
-	return nil
-}
-
 // Holder returns a badge's holder, nil when the policy has none.
 func (p *Policy) Holder(badge string) *Holder { return p.holders[badge] }
