@@ -32,6 +32,10 @@ type MusterLine struct {
 	LastSeen      time.Time  `json:"last_seen"`
 	LastReader    string     `json:"last_reader"`
 	CheckedAt     *time.Time `json:"checked_at,omitempty"`
+	// Visitor: a visitor (PersonID is their visit's), received by Host,
+	// whom the guards ask first.
+	Visitor bool   `json:"visitor,omitempty"`
+	Host    string `json:"host,omitempty"`
 }
 
 // Unaccounted counts the people not checked off.

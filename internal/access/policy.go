@@ -26,6 +26,12 @@ type Holder struct {
 	// Qualifications are those the doors check (gowning, narcotics), as
 	// granted: their validity decides at the door's time.
 	Qualifications []qualification.Qualification `json:"qualifications,omitempty"`
+	// Visitor: a visitor's badge, handed at the gate (PersonID is the
+	// visit's), valid until Until and let into the zones that need one
+	// only behind an escort; Host is who receives them.
+	Visitor bool      `json:"visitor,omitempty"`
+	Until   time.Time `json:"until,omitzero"`
+	Host    string    `json:"host,omitempty"`
 }
 
 // Mode is how anti-passback acts: a badge entering a zone it is already
@@ -145,6 +151,8 @@ const (
 	RulePassback      = "antipassback"
 	RuleTwoPersonWait = "two_person_wait"
 	RuleTwoPerson     = "two_person"
+	RuleVisit         = "visit"
+	RuleEscort        = "escort"
 	RuleAllowed       = "allowed"
 )
 
@@ -171,6 +179,9 @@ func (d Decision) Message(lang string) string { return text.Render(lang, d.Key, 
 type State struct {
 	Inside  map[string]map[string]bool `json:"inside"`
 	Waiting map[string]Waiting         `json:"waiting"`
+	// Escort is, for each zone that needs one, the last person of the
+	// staff let in: a visitor following within EscortWindow is escorted.
+	Escort map[string]Waiting `json:"escort,omitempty"`
 }
 
 // Waiting is a vault's first badge and when it was shown.
@@ -193,6 +204,9 @@ func (p *Policy) Decide(st *State, readerCode, badge string, at time.Time, onlin
 	if st.Waiting == nil {
 		st.Waiting = map[string]Waiting{}
 	}
+	if st.Escort == nil {
+		st.Escort = map[string]Waiting{}
+	}
 	r, ok := p.readers[readerCode]
 	if !ok {
 		return refuse(RuleReader, "access.rule.reader", readerCode)
@@ -209,30 +223,15 @@ func (p *Policy) Decide(st *State, readerCode, badge string, at time.Time, onlin
 		delete(st.Inside[badge], z.ID)
 		return Decision{Allow: true, Rule: RuleExit, Key: "access.rule.exit", Args: []any{z.Name}}
 	}
-	if len(z.Roles) > 0 && !slices.ContainsFunc(h.Roles, func(r identity.Role) bool { return slices.Contains(z.Roles, r) }) {
-		return refuse(RuleRole, "access.rule.role", z.Name)
-	}
-	if len(z.Teams) > 0 && !slices.Contains(z.Teams, h.TeamID) {
-		return refuse(RuleTeam, "access.rule.team", z.Name)
-	}
-	if z.OnShift && (h.Shift == nil || !h.Shift.On(at, p.zone)) {
-		return refuse(RuleShift, "access.rule.shift", z.Name)
-	}
-	var need []qualification.Requirement
-	if req, ok := qualification.ForGrade(z.Grade); ok {
-		need = append(need, req)
-	}
-	if z.Kind == Vault {
-		need = append(need, qualification.Requirement{Kind: qualification.Narcotics})
-	}
-	for _, req := range need {
-		if err := qualification.Check(h.Qualifications, req, at, p.zone); err != nil {
-			var e *errs.Error
-			if errors.As(err, &e) {
-				return refuse(RuleQualification, e.Key, e.Args...)
-			}
-			return refuse(RuleQualification, "access.rule.qualification")
+	var escort string
+	if h.Visitor {
+		d := p.visitor(st, h, z, at)
+		if !d.Allow {
+			return d
 		}
+		escort = d.With
+	} else if d := p.staff(h, z, at); d.Rule != "" {
+		return d
 	}
 	flagged := false
 	if st.Inside[badge][z.ID] {
@@ -265,7 +264,64 @@ func (p *Policy) Decide(st *State, readerCode, badge string, at time.Time, onlin
 		st.Inside[badge] = map[string]bool{}
 	}
 	st.Inside[badge][z.ID] = true
+	if escort != "" {
+		d.With = escort
+	} else if z.NeedsEscort() {
+		st.Escort[z.ID] = Waiting{Badge: badge, At: at}
+	}
 	return d
+}
+
+// staff applies the rules of a zone to a person of the staff: role, team,
+// shift, the qualifications its doors check. A zero Decision lets them on.
+func (p *Policy) staff(h *Holder, z *Zone, at time.Time) Decision {
+	if len(z.Roles) > 0 && !slices.ContainsFunc(h.Roles, func(r identity.Role) bool { return slices.Contains(z.Roles, r) }) {
+		return refuse(RuleRole, "access.rule.role", z.Name)
+	}
+	if len(z.Teams) > 0 && !slices.Contains(z.Teams, h.TeamID) {
+		return refuse(RuleTeam, "access.rule.team", z.Name)
+	}
+	if z.OnShift && (h.Shift == nil || !h.Shift.On(at, p.zone)) {
+		return refuse(RuleShift, "access.rule.shift", z.Name)
+	}
+	var need []qualification.Requirement
+	if req, ok := qualification.ForGrade(z.Grade); ok {
+		need = append(need, req)
+	}
+	if z.Kind == Vault {
+		need = append(need, qualification.Requirement{Kind: qualification.Narcotics})
+	}
+	for _, req := range need {
+		if err := qualification.Check(h.Qualifications, req, at, p.zone); err != nil {
+			var e *errs.Error
+			if errors.As(err, &e) {
+				return refuse(RuleQualification, e.Key, e.Args...)
+			}
+			return refuse(RuleQualification, "access.rule.qualification")
+		}
+	}
+	return Decision{}
+}
+
+// visitor applies the rules of a zone to a visitor: within their stay,
+// never into the vault, a server room or a grade A or B area, into the
+// production zones and laboratories behind a person of the staff let in
+// at most EscortWindow before (the Decision's With).
+func (p *Policy) visitor(st *State, h *Holder, z *Zone, at time.Time) Decision {
+	if !h.Until.IsZero() && at.After(h.Until) {
+		return refuse(RuleVisit, "access.rule.visit_over", z.Name)
+	}
+	if z.ClosedToVisitors() {
+		return refuse(RuleVisit, "access.rule.visitor_zone", z.Name)
+	}
+	if z.NeedsEscort() {
+		e, ok := st.Escort[z.ID]
+		if !ok || at.Before(e.At) || at.Sub(e.At) > EscortWindow {
+			return refuse(RuleEscort, "access.rule.escort", z.Name, int(EscortWindow/time.Second))
+		}
+		return Decision{Allow: true, With: e.Badge}
+	}
+	return Decision{Allow: true}
 }
 
 // Holder returns a badge's holder, nil when the policy has none.

@@ -16,6 +16,10 @@ type Passage struct {
 	Direction Direction `json:"direction"`
 	Reader    string    `json:"reader"`
 	At        time.Time `json:"at"`
+	// Visitor: a visitor's badge (PersonID is their visit's), received
+	// by Host.
+	Visitor bool   `json:"visitor,omitempty"`
+	Host    string `json:"host,omitempty"`
 }
 
 // Presence is a person on site, as the readers saw them: where (the zone
@@ -33,6 +37,9 @@ type Presence struct {
 	LastSeen      time.Time `json:"last_seen"`
 	LastReader    string    `json:"last_reader"`
 	AssemblyPoint string    `json:"assembly_point"`
+	// Visitor: a visitor (PersonID is their visit's), received by Host.
+	Visitor bool   `json:"visitor,omitempty"`
+	Host    string `json:"host,omitempty"`
 }
 
 // Present folds the passages let through (oldest first) into who is on
@@ -71,6 +78,7 @@ func Present(passages []Passage, zones []Zone) []Presence {
 			people[ps.PersonID] = st
 		}
 		st.p.PersonID, st.p.Badge, st.p.Name, st.p.LastSeen, st.p.LastReader = ps.PersonID, ps.Badge, ps.Name, ps.At, ps.Reader
+		st.p.Visitor, st.p.Host = ps.Visitor, ps.Host
 		st.inside = slices.DeleteFunc(st.inside, func(id string) bool { return id == z.ID })
 		if z.Kind == Perimeter {
 			if ps.Direction == In {
@@ -146,7 +154,7 @@ func (d *Device) Inside() []Presence {
 			}
 			p := Presence{Badge: badge, ZoneID: id, Zone: z.Name, AssemblyPoint: z.AssemblyPoint}
 			if h != nil {
-				p.PersonID, p.Name = h.PersonID, h.Name
+				p.PersonID, p.Name, p.Visitor, p.Host = h.PersonID, h.Name, h.Visitor, h.Host
 			}
 			out = append(out, p)
 		}
