@@ -173,4 +173,15 @@ type Service interface {
 	Musters(ctx context.Context) ([]Muster, error)
 	CheckOff(ctx context.Context, musterID, personID string) (*MusterLine, error)
 	EndMuster(ctx context.Context, id, reason string) (*Muster, error)
+	// Visits lists the visits a host or the PC Sécurité sees; Visit
+	// reads one; CreateVisit pre-registers one, UpdateVisit changes it
+	// with a reason; ArriveVisit hands the badge at the gate,
+	// DepartVisit takes it back; CancelVisit calls one off.
+	Visits(ctx context.Context) ([]Visit, error)
+	Visit(ctx context.Context, id string) (*Visit, error)
+	CreateVisit(ctx context.Context, v *Visit) error
+	UpdateVisit(ctx context.Context, v *Visit, reason string) error
+	ArriveVisit(ctx context.Context, id, badge string) (*Visit, error)
+	DepartVisit(ctx context.Context, id string) (*Visit, error)
+	CancelVisit(ctx context.Context, id, reason string) (*Visit, error)
 }

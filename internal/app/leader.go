@@ -38,7 +38,18 @@ func (m *Main) jobs() []*job {
 		{name: "environment.compact", every: 10 * time.Minute, run: m.compactReadings},
 		{name: "environment.retention", every: 24 * time.Hour, run: m.purgeReadings},
 		{name: "quality.obligations", every: time.Minute, run: m.escalateObligations},
+		{name: "access.visits.overdue", every: time.Minute, run: m.raiseOverdueVisits},
 	}
+}
+
+// raiseOverdueVisits alerts the PC Sécurité to the visitors on site past
+// their expected departure, once each.
+func (m *Main) raiseOverdueVisits(ctx context.Context) error {
+	n, err := m.DB.Access().RaiseOverdueVisits(identity.WithActor(ctx, identity.System))
+	if err == nil && n > 0 {
+		m.Log.Warn("visitors on site past their expected departure, raised", "count", n)
+	}
+	return err
 }
 
 // compactReadings compacts the readings received more than

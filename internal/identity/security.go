@@ -95,11 +95,14 @@ const (
 	EventAccessHeld       = "access_held"
 	EventAccessTwoPlaces  = "access_two_places"
 	EventAccessTailgating = "access_tailgating"
+	// EventAccessVisitorOverdue: a visitor on site past their expected
+	// departure.
+	EventAccessVisitorOverdue = "access_visitor_overdue"
 )
 
 // EventKinds lists the kinds of security event.
 var EventKinds = []string{EventLoginFailed, EventTOTPFailed, EventAccountLocked, EventLoginLocked, EventLoginInactive, EventUnknownUser,
-	EventAccessDenials, EventAccessForced, EventAccessHeld, EventAccessTwoPlaces, EventAccessTailgating}
+	EventAccessDenials, EventAccessForced, EventAccessHeld, EventAccessTwoPlaces, EventAccessTailgating, EventAccessVisitorOverdue}
 
 // SecurityEvent is something the security role must see: a failed sign-in,
 // a locked account.

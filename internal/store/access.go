@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"crypto/sha256"
 	"encoding/hex"
 	"maps"
@@ -338,6 +339,18 @@ func (tx *Tx) accessPolicy() (*access.Policy, error) {
 			p.Holders[i].Qualifications = append(p.Holders[i].Qualifications, q)
 		}
 	}
+	// The visitors on site, their badges valid until their expected
+	// departure.
+	if err := tx.each(`SELECT `+visitCols+visitFrom+` WHERE v.status = ? ORDER BY v.badge`, []any{string(access.VisitOnSite)}, func(sc scanner) error {
+		var v access.Visit
+		if err := scanVisit(sc, &v, tx.now); err != nil {
+			return err
+		}
+		p.Holders = append(p.Holders, access.Holder{Badge: v.Badge, PersonID: v.ID, Name: v.Visitor, Visitor: true, Until: v.ExpectedUntil, Host: v.Host})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	return access.Compile(p)
 }
 
@@ -393,6 +406,7 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 		return nil, err
 	}
 	badges := map[string]any{}
+	var stays []visitStay
 	for _, ev := range events {
 		badges[ev.Badge] = nil
 	}
@@ -405,6 +419,17 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 			var b, id string
 			err := sc.Scan(&b, &id)
 			badges[b] = id
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if err := tx.each(`SELECT badge, CAST(id AS TEXT), arrived_at, departed_at FROM visits WHERE arrived_at IS NOT NULL AND badge IN (?`+
+			strings.Repeat(", ?", len(list)-1)+`)`, list, func(sc scanner) error {
+			var st visitStay
+			var departed sql.NullTime
+			err := sc.Scan(&st.badge, &st.id, &st.from, &departed)
+			st.from, st.until = st.from.UTC(), nullTime(departed)
+			stays = append(stays, st)
 			return err
 		}); err != nil {
 			return nil, err
@@ -422,9 +447,10 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 		}
 		touched[ev.Reader] = true
 		ev.At = ev.At.UTC().Truncate(time.Microsecond)
-		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, at, allow, rule, flagged, offline, policy, kind, received_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
-			ev.Reader, ev.Seq, r.ZoneID, string(r.Direction), ev.Badge, badges[ev.Badge], ev.At, ev.Allow, ev.Rule,
+		person, visit := badges[ev.Badge], visitOf(stays, ev.Badge, ev.At)
+		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, visit_id, at, allow, rule, flagged, offline, policy, kind, received_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
+			ev.Reader, ev.Seq, r.ZoneID, string(r.Direction), ev.Badge, person, visit, ev.At, ev.Allow, ev.Rule,
 			ev.Flagged, ev.Offline, ev.Policy, ev.Kind, tx.now)
 		if err != nil {
 			return nil, err
@@ -459,6 +485,24 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 	}
 	res.Seal = "n=" + strconv.Itoa(res.Stored) + " sha256=" + hex.EncodeToString(h.Sum(nil))
 	return res, tx.Audit([]audit.Change{{Entity: entityAccessIntake, EntityID: NewID(), Field: fieldAccessSeal, New: res.Seal}}, "")
+}
+
+// visitStay is when a visitor held a badge: from their arrival until
+// they left (zero: still on site).
+type visitStay struct {
+	badge, id   string
+	from, until time.Time
+}
+
+// visitOf is the visit that held a badge at a time, nil for none (a badge
+// of the staff, or no visitor's then).
+func visitOf(stays []visitStay, badge string, at time.Time) any {
+	for _, st := range stays {
+		if st.badge == badge && !at.Before(st.from.Add(-time.Minute)) && (st.until.IsZero() || !at.After(st.until)) {
+			return st.id
+		}
+	}
+	return nil
 }
 
 // readerGaps lists the runs of a reader's sequence numbers not received,

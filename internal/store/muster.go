@@ -46,12 +46,17 @@ func (tx *Tx) presence() ([]access.Presence, error) {
 		return nil, err
 	}
 	var passages []access.Passage
-	if err := tx.each(`SELECT CAST(e.person_id AS TEXT), e.badge, p.name, CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at
-		FROM access_events e JOIN people p ON p.id = e.person_id
-		WHERE e.allow AND e.at >= ? AND e.at <= ? ORDER BY e.at, e.reader_code, e.seq`, []any{tx.now.Add(-presenceWindow), tx.now}, func(sc scanner) error {
+	// The staff's passages, and those of the visitors still on site (one
+	// who left at the gate is gone, whatever the readers saw).
+	if err := tx.each(`SELECT COALESCE(CAST(p.id AS TEXT), CAST(v.id AS TEXT)), e.badge, COALESCE(p.name, v.visitor), v.id IS NOT NULL, COALESCE(h.name, ''),
+		CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at
+		FROM access_events e LEFT JOIN people p ON p.id = e.person_id
+		LEFT JOIN visits v ON v.id = e.visit_id AND v.status = ? LEFT JOIN people h ON h.id = v.host_id
+		WHERE e.allow AND (p.id IS NOT NULL OR v.id IS NOT NULL) AND e.at >= ? AND e.at <= ? ORDER BY e.at, e.reader_code, e.seq`,
+		[]any{string(access.VisitOnSite), tx.now.Add(-presenceWindow), tx.now}, func(sc scanner) error {
 		var ps access.Passage
 		var dir string
-		err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.ZoneID, &dir, &ps.Reader, &ps.At)
+		err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.Visitor, &ps.Host, &ps.ZoneID, &dir, &ps.Reader, &ps.At)
 		ps.Direction, ps.At = access.Direction(dir), ps.At.UTC()
 		passages = append(passages, ps)
 		return err
@@ -96,9 +101,11 @@ func (s *AccessStore) StartMuster(ctx context.Context, reason string) (*access.M
 			return err
 		}
 		for _, p := range present {
-			l := access.MusterLine{PersonID: p.PersonID, Badge: p.Badge, Name: p.Name, Zone: p.Zone, AssemblyPoint: p.AssemblyPoint, LastSeen: p.LastSeen, LastReader: p.LastReader}
-			if _, err := tx.exec(`INSERT INTO muster_people (muster_id, person_id, badge, name, zone, assembly_point, last_seen, last_reader) VALUES (?,?,?,?,?,?,?,?)`,
-				m.ID, l.PersonID, l.Badge, l.Name, l.Zone, l.AssemblyPoint, l.LastSeen, l.LastReader); err != nil {
+			l := access.MusterLine{PersonID: p.PersonID, Badge: p.Badge, Name: p.Name, Zone: p.Zone, AssemblyPoint: p.AssemblyPoint, LastSeen: p.LastSeen,
+				LastReader: p.LastReader, Visitor: p.Visitor, Host: p.Host}
+			if _, err := tx.exec(`INSERT INTO muster_people (muster_id, person_id, badge, name, zone, assembly_point, last_seen, last_reader, visitor, host)
+				VALUES (?,?,?,?,?,?,?,?,?,?)`,
+				m.ID, l.PersonID, l.Badge, l.Name, l.Zone, l.AssemblyPoint, l.LastSeen, l.LastReader, l.Visitor, l.Host); err != nil {
 				return err
 			}
 			m.People = append(m.People, l)
@@ -141,7 +148,7 @@ func (tx *Tx) musterWith(id, personID string) (*access.Muster, error) {
 		t := ended.Time.UTC()
 		m.EndedAt = &t
 	}
-	q, args := `SELECT CAST(person_id AS TEXT), badge, name, zone, assembly_point, last_seen, last_reader, checked_at FROM muster_people
+	q, args := `SELECT CAST(person_id AS TEXT), badge, name, zone, assembly_point, last_seen, last_reader, checked_at, visitor, host FROM muster_people
 		WHERE muster_id = ?`, []any{m.ID}
 	if personID != "" {
 		if _, err := uuid.Parse(personID); err != nil {
@@ -152,7 +159,7 @@ func (tx *Tx) musterWith(id, personID string) (*access.Muster, error) {
 	err := tx.each(q+` ORDER BY assembly_point, name, badge`, args, func(sc scanner) error {
 		var l access.MusterLine
 		var checked sql.NullTime
-		if err := sc.Scan(&l.PersonID, &l.Badge, &l.Name, &l.Zone, &l.AssemblyPoint, &l.LastSeen, &l.LastReader, &checked); err != nil {
+		if err := sc.Scan(&l.PersonID, &l.Badge, &l.Name, &l.Zone, &l.AssemblyPoint, &l.LastSeen, &l.LastReader, &checked, &l.Visitor, &l.Host); err != nil {
 			return err
 		}
 		l.LastSeen = l.LastSeen.UTC()
