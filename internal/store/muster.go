@@ -54,13 +54,13 @@ func (tx *Tx) presence() ([]access.Presence, error) {
 		LEFT JOIN visits v ON v.id = e.visit_id AND v.status = ? LEFT JOIN people h ON h.id = v.host_id
 		WHERE e.allow AND (p.id IS NOT NULL OR v.id IS NOT NULL) AND e.at >= ? AND e.at <= ? ORDER BY e.at, e.reader_code, e.seq`,
 		[]any{string(access.VisitOnSite), tx.now.Add(-presenceWindow), tx.now}, func(sc scanner) error {
-		var ps access.Passage
-		var dir string
-		err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.Visitor, &ps.Host, &ps.ZoneID, &dir, &ps.Reader, &ps.At)
-		ps.Direction, ps.At = access.Direction(dir), ps.At.UTC()
-		passages = append(passages, ps)
-		return err
-	}); err != nil {
+			var ps access.Passage
+			var dir string
+			err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.Visitor, &ps.Host, &ps.ZoneID, &dir, &ps.Reader, &ps.At)
+			ps.Direction, ps.At = access.Direction(dir), ps.At.UTC()
+			passages = append(passages, ps)
+			return err
+		}); err != nil {
 		return nil, err
 	}
 	return access.Present(passages, zones), nil

@@ -206,14 +206,9 @@ func (s *Server) renderEquipment(w http.ResponseWriter, r *http.Request, status 
 // reader who may not read it), and its signatures: what a record's page
 // shows under it.
 func (s *Server) recordTrail(ctx context.Context, entity, id string) ([]audit.Entry, []esign.Signature, error) {
-	var history []audit.Entry
-	if s.Audit != nil {
-		entries, err := s.Audit.Entries(ctx, audit.Filter{Entity: entity, EntityID: id})
-		if err != nil && !errs.Is(err, errs.Forbidden) {
-			return nil, nil, err
-		}
-		slices.SortFunc(entries, func(a, b audit.Entry) int { return int(b.Seq - a.Seq) })
-		history = entries
+	history, err := s.recordHistory(ctx, entity, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	var sigs []esign.Signature
 	if svc := s.Signatures; svc != nil {
@@ -223,6 +218,20 @@ func (s *Server) recordTrail(ctx context.Context, entity, id string) ([]audit.En
 		}
 	}
 	return history, sigs, nil
+}
+
+// recordHistory is a record's audit trail, newest first: none for a
+// reader the trail is not for.
+func (s *Server) recordHistory(ctx context.Context, entity, id string) ([]audit.Entry, error) {
+	if s.Audit == nil {
+		return nil, nil
+	}
+	entries, err := s.Audit.Entries(ctx, audit.Filter{Entity: entity, EntityID: id})
+	if err != nil && !errs.Is(err, errs.Forbidden) {
+		return nil, err
+	}
+	slices.SortFunc(entries, func(a, b audit.Entry) int { return int(b.Seq - a.Seq) })
+	return entries, nil
 }
 
 // equipmentAction records a cleaning, or takes the equipment out of or

@@ -229,6 +229,7 @@ func New(d Deps) *Server {
 	s.routesQualifications()
 	s.routesAccess()
 	s.routesMusters()
+	s.routesVisits()
 	s.routesPortal()
 	s.routesDossier()
 	s.routesDeviationPages()
