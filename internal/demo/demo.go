@@ -75,7 +75,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			return err
 		}
 		l := &loader{ctx: ctx, h: h, plant: db.Site(), clients: db.Clients(), ids: db.Identity(), prod: db.Production(),
-			db: db, after: after, codes: map[string]string{}, dialect: db.Dialect()}
+			db: db, after: after, codes: map[string]string{}, dialect: db.Dialect(), began: h.Now()}
 		for _, s := range []struct {
 			name string
 			run  func() error
@@ -94,6 +94,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"drills", l.drills},
 			{"security", l.security},
 			{"access", l.accessDemo},
+			{"visits", l.visits},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)
@@ -159,6 +160,9 @@ type loader struct {
 	// personOf is the person behind each staff account, by account id
 	// (qualifications.go).
 	personOf map[string]string
+	// began is when the load began: the demo's "now", whatever the stages
+	// backdated their writes to.
+	began time.Time
 }
 
 // done ends a stage: it calls the hook, then stops if ctx is done, so that

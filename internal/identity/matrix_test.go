@@ -19,7 +19,7 @@ const (
 
 // meanings says, for the document, what each permission allows.
 var meanings = map[Permission]string{
-	PermSiteView:          "see site operations: buildings, rooms, lines, equipment, sensors (client users without other clients' names)",
+	PermSiteView:          "see site operations: buildings, rooms, lines, equipment, sensors (client users without other clients' names); the staff host their own visitors",
 	PermSiteEdit:          "create and change the site model",
 	PermStaffView:         "see people, teams and shifts",
 	PermStaffEdit:         "create and change people, teams and shifts",
@@ -27,7 +27,7 @@ var meanings = map[Permission]string{
 	PermAccountsView:      "see accounts, roles, client assignments and machine tokens, and the trail of access rights",
 	PermAccountsAdmin:     "create, change and withdraw accounts, roles, client assignments and machine tokens",
 	PermAuditSite:         "read the audit trail of site data and of the clients in one's scope",
-	PermSecurityEvents:    "see and acknowledge security events (failed sign-ins, locked accounts, the badge readers' alerts); keep the access zones and badge readers; see who is on site and run the muster",
+	PermSecurityEvents:    "see and acknowledge security events (failed sign-ins, locked accounts, the badge readers' alerts); keep the access zones and badge readers; see who is on site and run the muster; welcome every visitor at the gate",
 	PermBatchRelease:      "release or reject a batch (Qualified Person)",
 	PermClientUsers:       "list, create and withdraw the client user accounts of one's own laboratory",
 	PermProductionView:    "see the products, orders and batches of the clients in scope (client users: their own, without operator names)",

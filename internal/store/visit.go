@@ -231,20 +231,24 @@ func (s *AccessStore) ArriveVisit(ctx context.Context, id, badge string) (*acces
 	if err := access.MayGate(actorOf(ctx)); err != nil {
 		return nil, err
 	}
-	return s.moveVisit(ctx, "visit.arrive", id, "", func(tx *Tx, v *access.Visit) error {
-		if err := v.Arrive(badge, tx.now, tx.siteZone()); err != nil {
-			return err
-		}
-		var n int
-		if err := tx.queryRow(`SELECT (SELECT COUNT(*) FROM people WHERE badge = ?) + (SELECT COUNT(*) FROM visits WHERE badge = ? AND status = ?)`,
-			v.Badge, v.Badge, string(access.VisitOnSite)).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return &errs.Error{Code: errs.Conflict, Field: "badge", Key: "visit.badge_taken", Args: []any{v.Badge}}
-		}
-		return nil
+	var v access.Visit
+	err := s.db.Write(ctx, "visit.arrive", "", func(tx *Tx) error {
+		return tx.moveVisit(id, &v, func(v *access.Visit) error {
+			if err := v.Arrive(badge, tx.now, tx.siteZone()); err != nil {
+				return err
+			}
+			var n int
+			if err := tx.queryRow(`SELECT (SELECT COUNT(*) FROM people WHERE badge = ?) + (SELECT COUNT(*) FROM visits WHERE badge = ? AND status = ?)`,
+				v.Badge, v.Badge, string(access.VisitOnSite)).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return &errs.Error{Code: errs.Conflict, Field: "badge", Key: "visit.badge_taken", Args: []any{v.Badge}}
+			}
+			return nil
+		})
 	})
+	return &v, err
 }
 
 // DepartVisit takes a visitor's badge back (the PC Sécurité): the visit is
@@ -253,7 +257,11 @@ func (s *AccessStore) DepartVisit(ctx context.Context, id string) (*access.Visit
 	if err := access.MayGate(actorOf(ctx)); err != nil {
 		return nil, err
 	}
-	return s.moveVisit(ctx, "visit.depart", id, "", func(tx *Tx, v *access.Visit) error { return v.Depart(tx.now) })
+	var v access.Visit
+	err := s.db.Write(ctx, "visit.depart", "", func(tx *Tx) error {
+		return tx.moveVisit(id, &v, func(v *access.Visit) error { return v.Depart(tx.now) })
+	})
+	return &v, err
 }
 
 // CancelVisit calls off a visit not begun, with a reason: its host or the
@@ -266,40 +274,40 @@ func (s *AccessStore) CancelVisit(ctx context.Context, id, reason string) (*acce
 	if err != nil {
 		return nil, err
 	}
-	return s.moveVisit(ctx, "visit.cancel", id, reason, func(tx *Tx, v *access.Visit) error {
-		me, err := tx.actorPerson()
-		if err != nil {
-			return err
-		}
-		if err := v.MayChange(tx.actor, me); err != nil {
-			return err
-		}
-		return v.Cancel()
-	})
-}
-
-// moveVisit applies a step of a visit's life read at its version, and
-// audits what changed.
-func (s *AccessStore) moveVisit(ctx context.Context, command, id, reason string, step func(*Tx, *access.Visit) error) (*access.Visit, error) {
 	var v access.Visit
-	err := s.db.Write(ctx, command, reason, func(tx *Tx) error {
-		if err := tx.visitSeen(id, &v); err != nil {
-			return err
-		}
-		old := v
-		if err := step(tx, &v); err != nil {
-			return err
-		}
-		r := visitRow(&v)
-		if err := tx.updateAtVersion("visits", "status = ?, badge = ?, arrived_at = ?, departed_at = ?", []any{r["status"], r["badge"], r["arrived_at"],
-			r["departed_at"]}, v.ID, v.Version); err != nil {
-			return err
-		}
-		v.Version++
-		v.Overdue = v.IsOverdue(tx.now)
-		return tx.Audit(audit.Diff(visitTable.entity, v.ID, old.AuditFields(), v.AuditFields()), "")
+	err = s.db.Write(ctx, "visit.cancel", reason, func(tx *Tx) error {
+		return tx.moveVisit(id, &v, func(v *access.Visit) error {
+			me, err := tx.actorPerson()
+			if err != nil {
+				return err
+			}
+			if err := v.MayChange(tx.actor, me); err != nil {
+				return err
+			}
+			return v.Cancel()
+		})
 	})
 	return &v, err
+}
+
+// moveVisit applies a step of a visit's life to the visit read at its
+// version, and audits what changed.
+func (tx *Tx) moveVisit(id string, v *access.Visit, step func(*access.Visit) error) error {
+	if err := tx.visitSeen(id, v); err != nil {
+		return err
+	}
+	old := *v
+	if err := step(v); err != nil {
+		return err
+	}
+	r := visitRow(v)
+	if err := tx.updateAtVersion("visits", "status = ?, badge = ?, arrived_at = ?, departed_at = ?", []any{r["status"], r["badge"], r["arrived_at"],
+		r["departed_at"]}, v.ID, v.Version); err != nil {
+		return err
+	}
+	v.Version++
+	v.Overdue = v.IsOverdue(tx.now)
+	return tx.Audit(audit.Diff(visitTable.entity, v.ID, old.AuditFields(), v.AuditFields()), "")
 }
 
 // RaiseOverdueVisits raises to the PC Sécurité, once per visit, the

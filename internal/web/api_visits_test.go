@@ -149,3 +149,45 @@ func TestVisitPages(t *testing.T) {
 	guard.get(r.location).has(t, http.StatusOK, "Partie", "Badge repris")
 	e.browserWith(t, "client-alpha", testPassword, "fr").get("/visits").has(t, http.StatusForbidden)
 }
+
+// visitBody is a visit hosted by a person, expected from ten minutes ago
+// for three hours.
+func visitBody(host string) map[string]any {
+	now := time.Now().UTC()
+	return map[string]any{"visitor": "Vera Visiteuse", "company": "Alpha Laboratories", "host_id": host,
+		"expected_at": now.Add(-10 * time.Minute).Format(time.RFC3339), "expected_until": now.Add(3 * time.Hour).Format(time.RFC3339)}
+}
+
+// exerciseVisits runs every step of visits for the audit scenario: one
+// registered, welcomed, extended, past its departure (the leader's alert,
+// two hours later), gone; one cancelled; one left expected, whose id it
+// answers.
+func exerciseVisits(t *testing.T, e *env) string {
+	t.Helper()
+	id := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+	if r := e.call(t, "admin", "POST", "/api/v1/visits/"+id+"/arrive", map[string]any{"badge": "V-EX"}); r.status != http.StatusOK {
+		t.Fatalf("arrive: %d %s", r.status, r.body)
+	}
+	v := e.call(t, "admin", "GET", "/api/v1/visits/"+id, nil).object(t)
+	body := visitBody(e.person.ID)
+	body["version"], body["purpose"], body["reason"] = v["version"], "Audit prolongé", "Réunion prolongée"
+	if r := e.call(t, "admin", "PUT", "/api/v1/visits/"+id, body); r.status != http.StatusOK {
+		t.Fatalf("extend: %d %s", r.status, r.body)
+	}
+	real := e.db.Now
+	later := real().Add(4 * time.Hour)
+	e.db.Now = func() time.Time { return later }
+	n, err := e.db.Access().RaiseOverdueVisits(identity.WithActor(context.Background(), identity.System))
+	e.db.Now = real
+	if err != nil || n != 1 {
+		t.Fatalf("overdue: %d %v", n, err)
+	}
+	if r := e.call(t, "admin", "POST", "/api/v1/visits/"+id+"/depart", map[string]any{}); r.status != http.StatusOK {
+		t.Fatalf("depart: %d %s", r.status, r.body)
+	}
+	other := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+	if r := e.call(t, "admin", "POST", "/api/v1/visits/"+other+"/cancel", map[string]any{"reason": "Reportée"}); r.status != http.StatusOK {
+		t.Fatalf("cancel: %d %s", r.status, r.body)
+	}
+	return created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+}

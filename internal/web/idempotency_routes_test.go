@@ -92,7 +92,7 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
-	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events", "musters", "muster_people"}
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events", "musters", "muster_people", "visits"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -428,6 +428,28 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 			accessReader(t, e)
 			return idemRequest{who: "reader-token", path: "/api/v1/access/events", body: map[string]any{"events": []map[string]any{{"reader": reader, "seq": 1,
 				"badge": e.person.Badge, "at": time.Now().UTC(), "allow": true, "rule": "allowed", "policy": 1}}}}
+		},
+
+		// Visits: registered, changed, welcomed, gone, cancelled.
+		"createVisit": func(t *testing.T) idemRequest {
+			return idemRequest{who: "admin", path: "/api/v1/visits", body: visitBody(e.person.ID)}
+		},
+		"updateVisit": func(t *testing.T) idemRequest {
+			id := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+			return idemRequest{who: "admin", path: "/api/v1/visits/" + id, body: edited(t, "admin", "/api/v1/visits/"+id, "purpose", "Audit prolongé")}
+		},
+		"arriveVisit": func(t *testing.T) idemRequest {
+			id := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+			return idemRequest{who: "admin", path: "/api/v1/visits/" + id + "/arrive", body: map[string]any{"badge": code("V-")}}
+		},
+		"departVisit": func(t *testing.T) idemRequest {
+			id := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+			ok(t, e.call(t, "admin", "POST", "/api/v1/visits/"+id+"/arrive", map[string]any{"badge": code("V-")}), http.StatusOK, "arrive")
+			return idemRequest{who: "admin", path: "/api/v1/visits/" + id + "/depart", body: map[string]any{}}
+		},
+		"cancelVisit": func(t *testing.T) idemRequest {
+			id := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+			return idemRequest{who: "admin", path: "/api/v1/visits/" + id + "/cancel", body: map[string]any{"reason": "Reportée"}}
 		},
 
 		// Musters: started, a person checked off, ended.

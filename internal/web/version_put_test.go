@@ -103,6 +103,7 @@ func TestVersionedPUT(t *testing.T) {
 		projectID := p.created(t, "qa", "/api/v1/projects", projectBody(e.alpha.ID, "PRJ-VER-01"))
 		zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "Z-VER", "name": "Zone", "kind": "building"})
 		reader := created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "R-VER", "zone_id": zone, "direction": "in", "door": "Porte"})
+		visit := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
@@ -117,6 +118,7 @@ func TestVersionedPUT(t *testing.T) {
 			"/api/v1/teams/{id}":             {id: e.team.ID, field: "name"},
 			"/api/v1/zones/{id}":             {id: zone, field: "name"},
 			"/api/v1/readers/{id}":           {id: reader, field: "door"},
+			"/api/v1/visits/{id}":            {id: visit, field: "purpose"},
 			"/api/v1/people/{id}":            {id: e.person.ID, field: "name"},
 			"/api/v1/accounts/{id}":          {id: e.accounts["operator"].ID, field: "name"},
 			"/api/v1/products/{id}":          {id: product, field: "name", who: "supervisor"},
