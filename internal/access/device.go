@@ -4,24 +4,28 @@ import (
 	"context"
 	"crypto/ed25519"
 	"time"
+
+	"galenix/internal/text"
 )
 
 // Event is one badge shown at a reader, as the reader decided it: numbered
 // by the reader, one after the other from 1, so that the central intake
 // stores each once (by reader and sequence) and sees the numbers missing.
 type Event struct {
-	Reader   string    `json:"reader"`
-	Seq      int64     `json:"seq"`
-	Badge    string    `json:"badge"`
-	At       time.Time `json:"at"`
-	Allow    bool      `json:"allow"`
-	Rule     string    `json:"rule"`
-	Flagged  bool      `json:"flagged,omitempty"`
-	Offline  bool      `json:"offline,omitempty"`
-	Policy   int64     `json:"policy"`
-	Key      string    `json:"key,omitempty"`
-	Args     []any     `json:"args,omitempty"`
-	WithPair string    `json:"with,omitempty"`
+	Reader  string    `json:"reader"`
+	Seq     int64     `json:"seq"`
+	Badge   string    `json:"badge"`
+	At      time.Time `json:"at"`
+	Allow   bool      `json:"allow"`
+	Rule    string    `json:"rule"`
+	Flagged bool      `json:"flagged,omitempty"`
+	Offline bool      `json:"offline,omitempty"`
+	Policy  int64     `json:"policy"`
+	// Reason is why, in the reader's words: the decision's message as a
+	// coded text (its keys, access.rule.* and qualification.*, are
+	// stored: never renamed).
+	Reason   *text.Coded `json:"reason,omitempty"`
+	WithPair string      `json:"with,omitempty"`
 	// Kind is what the reader reports: a badge ("", the default), or its
 	// door forced or held open (DoorForced, DoorHeld), with no badge.
 	Kind string `json:"kind,omitempty"`
@@ -85,10 +89,12 @@ func (d *Device) Swipe(reader, badge string, at time.Time) Event {
 	d.seq[reader]++
 	ev := Event{Reader: reader, Seq: d.seq[reader], Badge: badge, At: at.UTC(), Offline: !d.Online}
 	if d.policy == nil {
-		ev.Rule, ev.Key = RuleReader, "access.rule.no_policy"
+		reason := text.Coding("access.rule.no_policy")
+		ev.Rule, ev.Reason = RuleReader, &reason
 	} else {
 		dec := d.policy.Decide(&d.state, reader, badge, at, d.Online)
-		ev.Allow, ev.Rule, ev.Flagged, ev.Key, ev.Args, ev.WithPair, ev.Policy = dec.Allow, dec.Rule, dec.Flagged, dec.Key, dec.Args, dec.With, d.policy.Version
+		reason := text.Coding(dec.Key, dec.Args...)
+		ev.Allow, ev.Rule, ev.Flagged, ev.Reason, ev.WithPair, ev.Policy = dec.Allow, dec.Rule, dec.Flagged, &reason, dec.With, d.policy.Version
 	}
 	d.pending = append(d.pending, ev)
 	return ev
@@ -166,6 +172,8 @@ type Service interface {
 	Gaps(ctx context.Context) ([]Gap, error)
 	// Presence lists who is on site now, as the readers saw them.
 	Presence(ctx context.Context) ([]Presence, error)
+	// Journal lists the readers' latest events, the latest first.
+	Journal(ctx context.Context, f JournalFilter) ([]Record, error)
 	// StartMuster begins a roll call of the people on site; CheckOff
 	// checks one off; EndMuster ends it, with a reason.
 	StartMuster(ctx context.Context, reason string) (*Muster, error)

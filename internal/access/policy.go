@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"time"
 
 	"galenix/internal/errs"
@@ -251,7 +252,7 @@ func (p *Policy) Decide(st *State, readerCode, badge string, at time.Time, onlin
 		w, waiting := st.Waiting[z.ID]
 		if !waiting || w.Badge == badge || at.Sub(w.At) > p.TwoPersonWindow || at.Before(w.At) {
 			st.Waiting[z.ID] = Waiting{Badge: badge, At: at}
-			return refuse(RuleTwoPersonWait, "access.rule.two_person_wait", z.Name, int(p.TwoPersonWindow/time.Second))
+			return refuse(RuleTwoPersonWait, "access.rule.two_person_wait", z.Name, strconv.Itoa(int(p.TwoPersonWindow/time.Second)))
 		}
 		delete(st.Waiting, z.ID)
 		if st.Inside[w.Badge] == nil {
@@ -317,7 +318,7 @@ func (p *Policy) visitor(st *State, h *Holder, z *Zone, at time.Time) Decision {
 	if z.NeedsEscort() {
 		e, ok := st.Escort[z.ID]
 		if !ok || at.Before(e.At) || at.Sub(e.At) > EscortWindow {
-			return refuse(RuleEscort, "access.rule.escort", z.Name, int(EscortWindow/time.Second))
+			return refuse(RuleEscort, "access.rule.escort", z.Name, strconv.Itoa(int(EscortWindow/time.Second)))
 		}
 		return Decision{Allow: true, With: e.Badge}
 	}

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"galenix/internal/text"
 )
 
 // Passage is an event as stored: a badge let through a door of a zone,
@@ -167,3 +169,37 @@ func (d *Device) Inside() []Presence {
 	})
 	return out
 }
+
+// Record is an event as the PC Sécurité's journal shows it: where, who
+// (the person, or the visitor, the badge names), and what the reader
+// decided and why.
+type Record struct {
+	Reader    string      `json:"reader"`
+	Seq       int64       `json:"seq"`
+	Door      string      `json:"door"`
+	Zone      string      `json:"zone"`
+	Direction Direction   `json:"direction"`
+	Badge     string      `json:"badge,omitempty"`
+	Name      string      `json:"name,omitempty"`
+	Visitor   bool        `json:"visitor,omitempty"`
+	At        time.Time   `json:"at"`
+	Allow     bool        `json:"allow"`
+	Rule      string      `json:"rule"`
+	Flagged   bool        `json:"flagged,omitempty"`
+	Offline   bool        `json:"offline,omitempty"`
+	Kind      string      `json:"kind,omitempty"`
+	Reason    *text.Coded `json:"reason,omitempty"`
+	// Message is the reason written in the request's language.
+	Message string `json:"message,omitempty"`
+}
+
+// JournalFilter selects the journal's events: a badge's, the refusals
+// only, the latest Limit.
+type JournalFilter struct {
+	Badge   string
+	Refused bool
+	Limit   int
+}
+
+// MaxJournal bounds the events one reading of the journal answers.
+const MaxJournal = 500

@@ -17,6 +17,7 @@ import (
 	"galenix/internal/identity"
 	"galenix/internal/qualification"
 	"galenix/internal/site"
+	"galenix/internal/text"
 )
 
 // Site access (internal/access): the zones and their readers, kept by the
@@ -45,6 +46,10 @@ const (
 
 // MaxAccessBatch bounds the events of one intake.
 const MaxAccessBatch = 5000
+
+// maxEventReason bounds an event's reason, as stored: an event whose reason is
+// longer is refused.
+const maxEventReason = 2000
 
 // mayManageAccess refuses who may not keep the zones and readers: the
 // PC Sécurité and the administrators.
@@ -441,17 +446,22 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 	for _, ev := range events {
 		r, ok := readers[ev.Reader]
 		door := ev.Kind == access.DoorForced || ev.Kind == access.DoorHeld
-		if !ok || ev.Seq < 1 || ev.At.IsZero() || (ev.Kind != "" && !door) || (ev.Badge == "") != door || len(ev.Badge) > 64 || len(ev.Rule) > 32 {
+		var reason string
+		if ev.Reason != nil {
+			reason = ev.Reason.String()
+		}
+		if !ok || ev.Seq < 1 || ev.At.IsZero() || (ev.Kind != "" && !door) || (ev.Badge == "") != door || len(ev.Badge) > 64 || len(ev.Rule) > 32 ||
+			len(reason) > maxEventReason {
 			res.Refused++
 			continue
 		}
 		touched[ev.Reader] = true
 		ev.At = ev.At.UTC().Truncate(time.Microsecond)
 		person, visit := badges[ev.Badge], visitOf(stays, ev.Badge, ev.At)
-		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, visit_id, at, allow, rule, flagged, offline, policy, kind, received_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
+		out, err := tx.exec(`INSERT INTO access_events (reader_code, seq, zone_id, direction, badge, person_id, visit_id, at, allow, rule, flagged, offline,
+			policy, kind, reason, received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (reader_code, seq) DO NOTHING`,
 			ev.Reader, ev.Seq, r.ZoneID, string(r.Direction), ev.Badge, person, visit, ev.At, ev.Allow, ev.Rule,
-			ev.Flagged, ev.Offline, ev.Policy, ev.Kind, tx.now)
+			ev.Flagged, ev.Offline, ev.Policy, ev.Kind, reason, tx.now)
 		if err != nil {
 			return nil, err
 		}
@@ -618,4 +628,38 @@ func (s *AccessStore) LastSeqs(ctx context.Context) (map[string]int64, error) {
 		})
 	})
 	return out, err
+}
+
+// Journal lists the readers' latest events, the latest first: a badge's,
+// or the refusals alone, for the PC Sécurité. Each names its door, its
+// zone, the person or visitor the badge was, and why the reader decided.
+func (s *AccessStore) Journal(ctx context.Context, f access.JournalFilter) ([]access.Record, error) {
+	if err := access.MayMuster(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 || f.Limit > access.MaxJournal {
+		f.Limit = access.MaxJournal
+	}
+	q, args := `SELECT e.reader_code, e.seq, COALESCE(r.door, ''), z.name, e.direction, e.badge, COALESCE(p.name, v.visitor, ''), v.id IS NOT NULL,
+		e.at, e.allow, e.rule, e.flagged, e.offline, e.kind, e.reason
+		FROM access_events e JOIN access_zones z ON z.id = e.zone_id LEFT JOIN access_readers r ON r.code = e.reader_code
+		LEFT JOIN people p ON p.id = e.person_id LEFT JOIN visits v ON v.id = e.visit_id WHERE 1 = 1`, []any{}
+	if b := strings.TrimSpace(f.Badge); b != "" {
+		q, args = q+` AND e.badge = ?`, append(args, b)
+	}
+	if f.Refused {
+		q += ` AND NOT e.allow`
+	}
+	return list(ctx, s.db, q+` ORDER BY e.at DESC, e.reader_code, e.seq DESC LIMIT `+strconv.Itoa(f.Limit), args, func(sc scanner, r *access.Record) error {
+		var dir, reason string
+		if err := sc.Scan(&r.Reader, &r.Seq, &r.Door, &r.Zone, &dir, &r.Badge, &r.Name, &r.Visitor, &r.At, &r.Allow, &r.Rule, &r.Flagged, &r.Offline,
+			&r.Kind, &reason); err != nil {
+			return err
+		}
+		r.Direction, r.At = access.Direction(dir), r.At.UTC()
+		if c, ok := text.ParseCoded(reason); ok {
+			r.Reason = &c
+		}
+		return nil
+	})
 }

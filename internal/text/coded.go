@@ -2,9 +2,11 @@ package text
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Coded is a text people read that is stored rather than shown at once: a
@@ -39,6 +41,9 @@ type Arg struct {
 	// Text is a coded text within this one, rendered in the reader's
 	// language too.
 	Text *Coded `json:"text,omitempty"`
+	// Day is a day ("2006-01-02", as it was where it was recorded),
+	// written the reader's way.
+	Day string `json:"day,omitempty"`
 }
 
 // Code returns the coded text of key with its arguments.
@@ -51,6 +56,40 @@ func Str(s string) Arg { return Arg{Str: s} }
 // 7,50 in French, 7.50 in English); decimals < 0 writes it as short as it
 // reads back exactly.
 func Num(v float64, decimals int) Arg { return Arg{Num: strconv.FormatFloat(v, 'f', decimals, 64)} }
+
+// Coding turns a message and its arguments as the code passes them (an
+// error's, a decision's) into a coded text to store: a Key or a Msg
+// becomes a coded text within it, a Date its day where it was, a number a
+// number; any other value is written as it is.
+func Coding(key string, args ...any) Coded {
+	c := Coded{Key: key}
+	for _, a := range args {
+		c.Args = append(c.Args, argOf(a))
+	}
+	return c
+}
+
+func argOf(v any) Arg {
+	switch a := v.(type) {
+	case string:
+		return Str(a)
+	case Key:
+		return Coded{Key: string(a)}.Arg()
+	case Msg:
+		return Coding(a.Key, a.Args...).Arg()
+	case Coded:
+		return a.Arg()
+	case Date:
+		return Arg{Day: a.T.In(a.loc()).Format(time.DateOnly)}
+	case int:
+		return Num(float64(a), 0)
+	case int64:
+		return Num(float64(a), 0)
+	case float64:
+		return Num(a, -1)
+	}
+	return Str(fmt.Sprint(v))
+}
 
 // Arg returns c as the argument of another coded text.
 func (c Coded) Arg() Arg { return Arg{Text: &c} }
@@ -70,6 +109,11 @@ func (c Coded) Localize(lang string) string { return c.Render(lang) }
 
 func (a Arg) render(lang string) string {
 	switch {
+	case a.Day != "":
+		if t, err := time.Parse(time.DateOnly, a.Day); err == nil {
+			return FormatDate(lang, t, time.UTC)
+		}
+		return a.Day
 	case a.Text != nil:
 		return a.Text.Render(lang)
 	case a.Num != "":

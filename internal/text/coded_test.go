@@ -1,7 +1,9 @@
 package text_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"galenix/internal/text"
 )
@@ -66,5 +68,31 @@ func TestStoredNotCoded(t *testing.T) {
 				t.Errorf("%q in %s shows as %q", s, lang, got)
 			}
 		}
+	}
+}
+
+// TestCoding: a message as the code passes it (a key within it, a day in
+// a zone, numbers, a string) is stored as a coded text that reads back as
+// the message did, in each language.
+func TestCoding(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 23:30 UTC is already the next day in Paris.
+	day := text.Date{T: time.Date(2026, 2, 27, 23, 30, 0, 0, time.UTC), Loc: paris}
+	args := []any{text.Key("qualification.kind.gowning"), "B", day}
+	c := text.Coding("qualification.lapsed", args...)
+	back, ok := text.ParseCoded(c.String())
+	if !ok {
+		t.Fatalf("stored as %s", c.String())
+	}
+	for _, lang := range []string{text.FR, text.EN} {
+		if got, want := back.Render(lang), text.Render(lang, "qualification.lapsed", args...); got != want || !strings.Contains(got, "28") {
+			t.Errorf("in %s: %q, want %q", lang, got, want)
+		}
+	}
+	if got := text.Coding("access.rule.escort", "Labo", "60").Render(text.EN); got != "Access to Labo refused: a visitor enters only behind their escort, who badges first (within 60 s)." {
+		t.Errorf("a number: %q", got)
 	}
 }

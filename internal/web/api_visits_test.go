@@ -191,3 +191,39 @@ func exerciseVisits(t *testing.T, e *env) string {
 	}
 	return created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
 }
+
+// TestJournal: the readers' journal shows the PC Sécurité each event with
+// its door, who the badge was and why the reader decided, in the reader's
+// language, the refusals alone on request; refused to others and to a bad
+// query.
+func TestJournal(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "B30-B", "name": "Zone B", "kind": "clean_area", "grade": "B"})
+	created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "R-B", "zone_id": zone, "direction": "in", "door": "SAS B"})
+	accessReader(t, e)
+	at := time.Now().UTC().Add(-time.Minute)
+	lapsed := map[string]any{"key": "qualification.lapsed", "args": []map[string]any{{"text": map[string]any{"key": "qualification.kind.gowning"}}, {"str": "B"}, {"day": "2026-02-28"}}}
+	events := []map[string]any{
+		{"reader": "R-B", "seq": 1, "badge": e.person.Badge, "at": at, "allow": false, "rule": "qualification", "policy": 1, "reason": lapsed},
+		{"reader": "R-B", "seq": 2, "badge": e.person.Badge, "at": at.Add(time.Second), "allow": true, "rule": "allowed", "policy": 1,
+			"reason": map[string]any{"key": "access.rule.allowed", "args": []map[string]any{{"str": "Zone B"}}}},
+	}
+	if r := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": events}); r.status != http.StatusOK {
+		t.Fatalf("events: %d %s", r.status, r.body)
+	}
+	r := e.call(t, "admin", "GET", "/api/v1/access/journal?refused=1", nil, "Accept-Language", "fr")
+	items := r.items(t)
+	if r.status != http.StatusOK || len(items) != 1 || items[0]["name"] != "Claire Dubois" || items[0]["door"] != "SAS B" ||
+		items[0]["message"] != "Qualification échue le 28/02/2026 : habillage, classe B." {
+		t.Fatalf("the refusals: %d %s", r.status, r.body)
+	}
+	if items := e.call(t, "admin", "GET", "/api/v1/access/journal?badge="+e.person.Badge, nil).items(t); len(items) != 2 {
+		t.Fatalf("the badge's journal: %v", items)
+	}
+	e.call(t, "admin", "GET", "/api/v1/access/journal?limit=0", nil).wantError(t, http.StatusBadRequest, "invalid", "limit")
+	e.call(t, "operator", "GET", "/api/v1/access/journal", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+	e.call(t, "client-alpha", "GET", "/api/v1/access/journal", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+	e.browserWith(t, "admin", testPassword, "en").get("/security/journal?refused=1").has(t, http.StatusOK, "Passages at the doors",
+		"Claire Dubois", "SAS B", "Refused", "Qualification lapsed on 28 Feb 2026: gowning, grade B.")
+	e.browserWith(t, "operator", testPassword, "fr").get("/security/journal").has(t, http.StatusForbidden)
+}

@@ -230,6 +230,7 @@ func New(d Deps) *Server {
 	s.routesAccess()
 	s.routesMusters()
 	s.routesVisits()
+	s.routesJournal()
 	s.routesPortal()
 	s.routesDossier()
 	s.routesDeviationPages()

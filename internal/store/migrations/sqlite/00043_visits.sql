@@ -21,7 +21,9 @@ CREATE INDEX visits_when ON visits(expected_at);
 -- A visitor badge is held by one visitor on site at a time.
 CREATE UNIQUE INDEX visits_badge_on_site ON visits(badge) WHERE status = 'on_site';
 
--- A reader's event names the visit whose badge it read.
+-- A reader's event names the visit whose badge it read, and says why it
+-- decided as it did (a coded text: text.Coded).
+ALTER TABLE access_events ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE access_events ADD COLUMN visit_id TEXT REFERENCES visits(id);
 
 -- A muster's line is a person of the staff or a visitor (person_id is
