@@ -78,8 +78,9 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// Who is on site and the musters, none on this seed: TestMusterAPI
 	// reads them.
 	"/api/v1/access/presence", "/api/v1/musters",
-	// The visits, none on this seed: TestVisitsAPI reads them.
-	"/api/v1/visits",
+	// The visits and the readers' journal, none on this seed:
+	// TestVisitsAPI and TestJournal read them.
+	"/api/v1/visits", "/api/v1/access/journal",
 	// The client's dashboard, one object (for clients alone):
 	// TestPortal reads it.
 	"/api/v1/portal", "/api/v1/portal/events",

@@ -27,6 +27,7 @@ func TestBrowserMuster(t *testing.T) {
 		PersonID string `json:"person_id"`
 		Name     string `json:"name"`
 		Zone     string `json:"zone"`
+		Badge    string `json:"badge"`
 	}
 	present := items[presence](api, "/api/v1/access/presence")
 	var camille, lucas presence
@@ -87,4 +88,14 @@ func TestBrowserMuster(t *testing.T) {
 		t.Errorf("in English: %q", got)
 	}
 	guard.screenshot(shots, "muster-en-1366")
+
+	// The journal: Lucas Martin, whose gowning lapsed, refused at the
+	// grade B airlock, the reason in words.
+	guard.navigate(base+"/lang?to=fr&next=/security/journal%3Frefused%3D1%26badge%3D"+lucas.Badge, "#records")
+	if txt := guard.text("#records"); !strings.Contains(txt, "Lucas Martin") || !strings.Contains(txt, "Refusé") ||
+		!strings.Contains(txt, "Qualification échue le") || !strings.Contains(txt, "habillage, classe B") {
+		t.Errorf("the journal of Lucas Martin's refusals: %.600s", txt)
+	}
+	guard.noViolations("the journal")
+	guard.screenshot(shots, "journal-1366")
 }
