@@ -183,3 +183,31 @@ func TestMusterPages(t *testing.T) {
 	b.get(p.location).has(t, http.StatusOK, "terminé")
 	e.browserWith(t, "operator", testPassword, "fr").get("/security/presence").has(t, http.StatusForbidden)
 }
+
+// TestZonePages: the PC Sécurité adds a zone and its reader from the
+// page, refused in words for a clean area without its grade; the page
+// shows what entering each zone takes and its readers; an operator is
+// refused the page.
+func TestZonePages(t *testing.T) {
+	e := newEnv(t, store.SQLite)
+	b := e.browserWith(t, "admin", testPassword, "fr")
+	b.get("/security/zones").has(t, http.StatusOK, "Zones et lecteurs de badges", "Aucune zone.", "Ajouter une zone")
+	b.post("/security/zones", url.Values{"code": {"B30-B"}, "name": {"Zone B"}, "kind": {"clean_area"}}).has(t, http.StatusBadRequest, "classe")
+	if p := b.post("/security/zones", url.Values{"code": {"B30-B"}, "name": {"Zone B"}, "kind": {"clean_area"}, "grade": {"B"},
+		"building_id": {e.building.ID}, "assembly_point": {"Parking nord"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a zone: %d %s", p.status, p.text)
+	}
+	zones := e.call(t, "admin", "GET", "/api/v1/zones", nil).items(t)
+	if len(zones) != 1 {
+		t.Fatalf("zones: %v", zones)
+	}
+	b.post("/security/readers", url.Values{"code": {"R-B"}, "zone_id": {zones[0]["id"].(string)}, "direction": {"up"}, "door": {"SAS"}}).
+		has(t, http.StatusBadRequest, "up")
+	if p := b.post("/security/readers", url.Values{"code": {"R-B"}, "zone_id": {zones[0]["id"].(string)}, "direction": {"in"}, "door": {"SAS B"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("add a reader: %d %s", p.status, p.text)
+	}
+	b.get("/security/zones").has(t, http.StatusOK, "Zone B", "Zone à atmosphère contrôlée", "habillage qualifié pour la classe B", "visiteurs accompagnés seulement",
+		"R-B", "SAS B", "Parking nord")
+	e.browserWith(t, "admin", testPassword, "en").get("/security/zones").has(t, http.StatusOK, "Clean area", "gowning qualified for grade B")
+	e.browserWith(t, "operator", testPassword, "fr").get("/security/zones").has(t, http.StatusForbidden)
+}

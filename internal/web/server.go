@@ -231,6 +231,7 @@ func New(d Deps) *Server {
 	s.routesMusters()
 	s.routesVisits()
 	s.routesJournal()
+	s.routesZonePages()
 	s.routesPortal()
 	s.routesDossier()
 	s.routesDeviationPages()
