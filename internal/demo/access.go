@@ -100,21 +100,8 @@ func (l *loader) accessDemo() error {
 // reach galenix in the order they happened, and the alarm of the morning
 // sounds between them (muster).
 func (l *loader) passages(byBuilding map[string]string) error {
-	acc := l.db.Access()
-	policy, err := acc.Policy(l.ctx)
+	d, policy, err := l.device()
 	if err != nil {
-		return err
-	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return err
-	}
-	b, err := access.Sign(policy, key)
-	if err != nil {
-		return err
-	}
-	d := access.NewDevice(pub)
-	if err := d.Load(b); err != nil {
 		return err
 	}
 	zone, err := time.LoadLocation(policy.Timezone)
@@ -371,6 +358,35 @@ func (l *loader) muster(at time.Time) error {
 	}
 	_, err = acc.EndMuster(ctx, m.ID, musterEnd)
 	return err
+}
+
+// device is a controller deciding from the policy as the site stands,
+// signed with a key of its own (the demo's readers trust it), numbering
+// each reader's events after those galenix holds.
+func (l *loader) device() (*access.Device, *access.Policy, error) {
+	acc := l.db.Access()
+	policy, err := acc.Policy(l.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := access.Sign(policy, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := access.NewDevice(pub)
+	if err := d.Load(b); err != nil {
+		return nil, nil, err
+	}
+	last, err := acc.LastSeqs(l.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.Resume(last)
+	return d, policy, nil
 }
 
 // rolesOf is the role of the demo account of an id, "" for none.

@@ -1,8 +1,6 @@
 package demo
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"time"
 
@@ -104,27 +102,10 @@ func (l *loader) visits() error {
 // contractor through the gate into building 70.
 func (l *loader) visitorPassages(now time.Time) error {
 	acc := l.db.Access()
-	policy, err := acc.Policy(l.ctx)
+	d, policy, err := l.device()
 	if err != nil {
 		return err
 	}
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return err
-	}
-	b, err := access.Sign(policy, key)
-	if err != nil {
-		return err
-	}
-	d := access.NewDevice(pub)
-	if err := d.Load(b); err != nil {
-		return err
-	}
-	last, err := acc.LastSeqs(l.ctx)
-	if err != nil {
-		return err
-	}
-	d.Resume(last)
 	qa, err := l.id("account:qa")
 	if err != nil {
 		return err
