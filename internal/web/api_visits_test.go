@@ -140,6 +140,15 @@ func TestVisitPages(t *testing.T) {
 		t.Fatalf("arrive: %d %s", r.status, r.text)
 	}
 	guard.get("/visits").has(t, http.StatusOK, "1 visiteur sur le site", "V-01")
+	// Through the gate: on the presence list, with her host.
+	perimeter := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "SITE", "name": "Site", "kind": "perimeter", "assembly_point": "Parking nord"})
+	created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "GATE", "zone_id": perimeter, "direction": "in", "door": "Portail"})
+	accessReader(t, e)
+	gate := []map[string]any{{"reader": "GATE", "seq": 1, "badge": "V-01", "at": time.Now().UTC().Add(-time.Second), "allow": true, "rule": "allowed", "policy": 1}}
+	if r := e.call(t, "reader-token", "POST", "/api/v1/access/events", map[string]any{"events": gate}); r.status != http.StatusOK {
+		t.Fatalf("the gate: %d %s", r.status, r.body)
+	}
+	guard.get("/security/presence").has(t, http.StatusOK, "Vera Visiteuse", "visiteur", "Hôte : Otto Operator")
 	en := e.browserWith(t, "admin", testPassword, "en")
 	en.get(visit).has(t, http.StatusOK, "On site", "Take the badge back", "Change the expected departure")
 	r := guard.post(visit+"/depart", url.Values{})
