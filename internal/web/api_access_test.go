@@ -206,7 +206,7 @@ func TestZonePages(t *testing.T) {
 	if p := b.post("/security/readers", url.Values{"code": {"R-B"}, "zone_id": {zones[0]["id"].(string)}, "direction": {"in"}, "door": {"SAS B"}}); p.status != http.StatusSeeOther {
 		t.Fatalf("add a reader: %d %s", p.status, p.text)
 	}
-	b.get("/security/zones").has(t, http.StatusOK, "Zone B", "Zone à atmosphère contrôlée", "habillage qualifié pour la classe B", "visiteurs accompagnés seulement",
+	b.get("/security/zones").has(t, http.StatusOK, "Zone B", "Zone à atmosphère contrôlée", "habillage qualifié pour la classe B", "interdite aux visiteurs",
 		"R-B", "SAS B", "Parking nord")
 	e.browserWith(t, "admin", testPassword, "en").get("/security/zones").has(t, http.StatusOK, "Clean area", "gowning qualified for grade B")
 	e.browserWith(t, "operator", testPassword, "fr").get("/security/zones").has(t, http.StatusForbidden)

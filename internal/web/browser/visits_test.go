@@ -51,7 +51,22 @@ func TestBrowserVisits(t *testing.T) {
 		t.Errorf("%d rows highlighted, want the contractor's", guard.count("#on-site tr.late"))
 	}
 	guard.noViolations("the visits")
+	noSideways(guard, "the visits")
 	guard.screenshot(shots, "visits-768x1024")
+	// The PC Sécurité's other pages fit the portrait tablet too.
+	for _, page := range []struct{ path, wait, shot string }{
+		{"/security/presence", "#people", "presence-768x1024"},
+		{"/security/journal", "#records", "journal-768x1024"},
+		{"/security/zones", "#zones", "zones-768x1024"},
+	} {
+		guard.navigate(base+page.path, page.wait)
+		guard.noViolations(page.path)
+		noSideways(guard, page.path)
+		guard.screenshot(shots, page.shot)
+	}
+	if txt := guard.text("#zones"); !strings.Contains(txt, "Laboratoire de contrôle qualité") || !strings.Contains(txt, "visiteurs accompagnés seulement") {
+		t.Errorf("the zones: %.500s", txt)
+	}
 	guard.navigate(visit, "#arrive")
 	guard.do("type the badge", chromedp.SendKeys(chromedp.CSS(`#a-badge`), "V-0001"))
 	guard.load("hand a badge another visitor holds", "#arrive", chromedp.Click(chromedp.CSS(`#arrive button[type=submit]`)))
