@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"galenix/internal/access"
@@ -70,7 +71,7 @@ func scanVisit(sc scanner, v *access.Visit, now time.Time) error {
 func (tx *Tx) actorPerson() (string, error) {
 	var id string
 	err := tx.queryRow(`SELECT CAST(id AS TEXT) FROM people WHERE account_id = ?`, tx.actor.UserID).Scan(&id)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	return id, err
@@ -207,7 +208,12 @@ func (s *AccessStore) UpdateVisit(ctx context.Context, v *access.Visit, reason s
 			return err
 		}
 		v.Overdue = v.IsOverdue(tx.now)
-		return nil
+		if v.ExpectedUntil.Equal(old.ExpectedUntil) {
+			return nil
+		}
+		// A new departure: overdue again past it, alerted again.
+		_, err := tx.exec(`UPDATE visits SET overdue_raised_at = NULL WHERE id = ?`, v.ID)
+		return err
 	})
 }
 

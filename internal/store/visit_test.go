@@ -185,6 +185,18 @@ func TestVisits(t *testing.T) {
 				t.Fatalf("raise %d: %d %v", i, n, err)
 			}
 		}
+		// Extended past the alert, overdue again later: alerted again.
+		cur, err := acc.Visit(guard, vera.ID)
+		must(t, err)
+		cur.ExpectedUntil = e.clock.now().Add(time.Hour)
+		must(t, acc.UpdateVisit(guard, cur, "Le visiteur attend son taxi"))
+		if n, err := acc.RaiseOverdueVisits(as(identity.System)); err != nil || n != 0 {
+			t.Fatalf("extended, not overdue: %d %v", n, err)
+		}
+		e.clock.add(2 * time.Hour)
+		if n, err := acc.RaiseOverdueVisits(as(identity.System)); err != nil || n != 1 {
+			t.Fatalf("overdue again: %d %v", n, err)
+		}
 		alerts, err := db.Identity().SecurityEvents(guard, identity.EventFilter{Open: true})
 		must(t, err)
 		overdue := 0
@@ -193,7 +205,7 @@ func TestVisits(t *testing.T) {
 				overdue++
 			}
 		}
-		if overdue != 1 {
+		if overdue != 2 {
 			t.Fatalf("the overdue alerts: %+v", alerts)
 		}
 
