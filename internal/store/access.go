@@ -474,7 +474,7 @@ func (tx *Tx) intake(events []access.Event) (*access.IntakeResult, error) {
 		res.Stored++
 		fresh = append(fresh, access.Seen{Event: ev, ZoneID: r.ZoneID, BuildingID: buildingOf[r.ZoneID], Direction: r.Direction})
 		h.Write([]byte(ev.Reader + "\x00" + strconv.FormatInt(ev.Seq, 10) + "\x00" + ev.Badge + "\x00" + ev.At.UTC().Format(time.RFC3339Nano) + "\x00" +
-			strconv.FormatBool(ev.Allow) + "\x00" + ev.Rule + "\n"))
+			strconv.FormatBool(ev.Allow) + "\x00" + ev.Rule + "\x00" + reason + "\n"))
 	}
 	for _, code := range slices.Sorted(maps.Keys(touched)) {
 		gaps, last, err := tx.readerGaps(code)

@@ -210,7 +210,7 @@ func auditValue(lang, entity, field, v, label string, zone *time.Location) strin
 var stateWords = map[string]string{
 	"batch": "batchstate.", "batch_step": "stepstate.", "deviation": "deviationstate.", "spec": "specstatus.",
 	"lot": "lotstatus.", "master": "masterstatus.", "equipment": "eqstatus.", "line": "linestatus.",
-	"sample": "samplestate.", "result": "resultstate.", "oos": "oosstate.", "oos_investigation": "oosstate.",
+	"sample": "samplestate.", "result": "resultstate.", "oos": "oosstate.", "oos_investigation": "oosstate.", "visit": "visit.status.",
 }
 
 // plainNumber is a value the trail keeps as a number ("2000000", "7.40"),
@@ -250,7 +250,7 @@ var auditValueFamilies = map[string]string{
 	"lot.status": "lotstatus.", "equipment.status": "eqstatus.", "master.status": "masterstatus.", "sample.state": "samplestate.",
 	"result.state": "resultstate.", "oos_investigation.state": "oosstate.", "oos_investigation.outcome": "oosoutcome.", "line.status": "linestatus.",
 	"building.role": "role.", "sample.kind": "samplekind.", "sample.condition": "condition.", "material.kind": "materialkind.", "shift.kind": "shiftkind.",
-	"product.special_class": "class.", "product.form": "form.",
+	"product.special_class": "class.", "product.form": "form.", "visit.status": "visit.status.",
 	"verdict": "verdict.", "grade": "grade.", "class": "deviationclass.", "condition": "condition.",
 }
 

@@ -12,7 +12,6 @@ import (
 	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/esign"
 	"galenix/internal/site"
 )
 
@@ -236,15 +235,14 @@ var visitNotices = map[string]string{
 // history.
 type visitPage struct {
 	base
-	V                  access.Visit
-	Gate, Host         bool
-	Form               *form
-	Step               string
-	Notice             string
-	History            []audit.Entry
-	Signatures         []esign.Signature
-	ExtendAt, ArriveAt string
-	zone               *time.Location
+	V        access.Visit
+	Gate     bool
+	Form     *form
+	Step     string
+	Notice   string
+	History  []audit.Entry
+	ExtendAt string
+	zone     *time.Location
 }
 
 // When writes a time in the site's zone, the reader's way.
@@ -286,7 +284,6 @@ func (s *Server) renderVisit(w http.ResponseWriter, r *http.Request, status int,
 	if d.Gate {
 		d.Nav = "security"
 	}
-	d.Host = !d.Gate // a host sees only their own
 	if key, ok := visitNotices[r.URL.Query().Get("done")]; ok && f == nil {
 		d.Notice = tr(d.Lang, key)
 	}
