@@ -1,0 +1,287 @@
+// Package controlled holds the rules of the controlled-substance register
+// (the French "registre des stupéfiants", Code de la santé publique
+// R.5132-74 and following): the substances and their containers, each
+// movement numbered in one series without gap, entered at the time of
+// the operation by its performer with a witness (the site's four-eyes
+// rule), never edited (a correcting movement references the one it
+// corrects), the balances never below zero; the monthly balances and the
+// annual statement drawn from the movements. Rules only: no SQL, no HTTP.
+package controlled
+
+import (
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"galenix/internal/errs"
+)
+
+// Class is a substance's legal class.
+type Class string
+
+// The classes.
+const (
+	Narcotic     Class = "narcotic"
+	Psychotropic Class = "psychotropic"
+	Hormone      Class = "hormone"
+)
+
+// Classes lists the classes in the order pages show them.
+var Classes = []Class{Narcotic, Psychotropic, Hormone}
+
+// Substance is a controlled substance the site holds, in a unit.
+type Substance struct {
+	ID      string `json:"id"`
+	Version int    `json:"version,omitempty"`
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Class   Class  `json:"class"`
+	// Unit is what quantities count: g, mg or kg.
+	Unit string `json:"unit"`
+	// MaterialID is the production material it is, whose additions to a
+	// batch dispense it.
+	MaterialID string `json:"material_id,omitempty"`
+}
+
+// Units are the units a substance is counted in.
+var Units = []string{"mg", "g", "kg"}
+
+// Validate checks a substance's fields.
+func (s *Substance) Validate() error {
+	s.Code, s.Name = strings.TrimSpace(s.Code), strings.TrimSpace(s.Name)
+	if s.Code == "" || utf8.RuneCountInString(s.Code) > 32 {
+		return errs.Field("code", "controlled.code")
+	}
+	if s.Name == "" || utf8.RuneCountInString(s.Name) > 200 {
+		return errs.Field("name", "controlled.name")
+	}
+	if !slices.Contains(Classes, s.Class) {
+		return errs.Field("class", "controlled.class", string(s.Class))
+	}
+	if !slices.Contains(Units, s.Unit) {
+		return errs.Field("unit", "controlled.unit", s.Unit)
+	}
+	return nil
+}
+
+// Kind is a kind of movement.
+type Kind string
+
+// The kinds of movement.
+const (
+	// Receipt: received from a supplier, with its documents.
+	Receipt Kind = "receipt"
+	// Transfer: from one container to another (the vault to
+	// production's): the substance's balance does not change.
+	Transfer Kind = "transfer"
+	// Dispensing: added to a batch (the batch record writes it).
+	Dispensing Kind = "dispensing"
+	// Return: the unused quantity back from a batch.
+	Return Kind = "return"
+	// Sampling: taken to the laboratory.
+	Sampling Kind = "sampling"
+	// Loss: lost, with its cause, awaiting the inspector's discharge.
+	Loss Kind = "loss"
+	// Destruction: destroyed before a witness, with its certificate.
+	Destruction Kind = "destruction"
+	// Theft: stolen, reported at once.
+	Theft Kind = "theft"
+	// Shipment: handed to another authorised establishment.
+	Shipment Kind = "shipment"
+	// Correction: sets right a movement entered wrong, which stays as it
+	// was.
+	Correction Kind = "correction"
+)
+
+// Kinds lists the kinds in the order pages show them.
+var Kinds = []Kind{Receipt, Transfer, Dispensing, Return, Sampling, Loss, Destruction, Theft, Shipment, Correction}
+
+// Movement is one operation of the register: its serial number in the
+// site's one series, when, what, how much of which container, the other
+// party and its document, who did it and who witnessed it.
+type Movement struct {
+	Serial      int64     `json:"serial"`
+	At          time.Time `json:"at"`
+	Kind        Kind      `json:"kind"`
+	SubstanceID string    `json:"substance_id"`
+	ContainerID string    `json:"container_id"`
+	// ToContainerID is a transfer's destination.
+	ToContainerID string `json:"to_container_id,omitempty"`
+	// Quantity is how much moves, always positive; Delta says which way.
+	Quantity Qty `json:"quantity"`
+	// Party is the other party: the supplier, the batch, the laboratory,
+	// the destruction's contractor, the establishment shipped to.
+	Party string `json:"party,omitempty"`
+	// Document is the operation's document: the delivery note, the
+	// destruction's certificate, the theft's report, the shipment's
+	// order.
+	Document string `json:"document,omitempty"`
+	// Cause is a loss's, a theft's or a correction's.
+	Cause string `json:"cause,omitempty"`
+	// BatchID is a dispensing's or a return's batch.
+	BatchID string `json:"batch_id,omitempty"`
+	// Scale is the reading of the scale that weighed it, when one did.
+	Scale string `json:"scale,omitempty"`
+	// Corrects is the serial number a correction sets right; Increase
+	// says whether it adds to the container (else it takes from it).
+	Corrects int64 `json:"corrects,omitempty"`
+	Increase bool  `json:"increase,omitempty"`
+	// PerformerID and WitnessID are the two people who sign it.
+	PerformerID string `json:"performer_id"`
+	WitnessID   string `json:"witness_id"`
+}
+
+// The bounds of a movement's words.
+const (
+	MaxParty    = 200
+	MaxDocument = 120
+	MaxCause    = 500
+)
+
+// Validate checks a movement as entered: a kind, a positive quantity, a
+// performer and a witness who is someone else, and what its kind asks
+// for (a receipt's supplier and document, a batch, a loss's cause, a
+// destruction's certificate, a theft's report, a correction's serial and
+// reason).
+func (m *Movement) Validate() error {
+	m.Party, m.Document, m.Cause, m.Scale = strings.TrimSpace(m.Party), strings.TrimSpace(m.Document), strings.TrimSpace(m.Cause), strings.TrimSpace(m.Scale)
+	if !slices.Contains(Kinds, m.Kind) {
+		return errs.Field("kind", "controlled.kind", string(m.Kind))
+	}
+	if m.SubstanceID == "" {
+		return errs.Field("substance_id", "controlled.substance")
+	}
+	if m.ContainerID == "" {
+		return errs.Field("container_id", "controlled.container")
+	}
+	if m.Quantity <= 0 || m.Quantity > MaxQty {
+		return errs.Field("quantity", "controlled.quantity")
+	}
+	if m.PerformerID == "" {
+		return errs.Field("performer_id", "controlled.performer")
+	}
+	if m.WitnessID == "" {
+		return errs.Field("witness_id", "controlled.witness")
+	}
+	if m.WitnessID == m.PerformerID {
+		return errs.Field("witness_id", "controlled.witness_same")
+	}
+	if utf8.RuneCountInString(m.Party) > MaxParty || utf8.RuneCountInString(m.Document) > MaxDocument ||
+		utf8.RuneCountInString(m.Cause) > MaxCause || utf8.RuneCountInString(m.Scale) > MaxDocument {
+		return errs.Field("party", "controlled.too_long")
+	}
+	need := func(ok bool, field, key string) error {
+		if !ok {
+			return errs.Field(field, key)
+		}
+		return nil
+	}
+	var err error
+	switch m.Kind {
+	case Receipt:
+		if err = need(m.Party != "", "party", "controlled.supplier"); err == nil {
+			err = need(m.Document != "", "document", "controlled.delivery_note")
+		}
+	case Transfer:
+		err = need(m.ToContainerID != "" && m.ToContainerID != m.ContainerID, "to_container_id", "controlled.transfer_to")
+	case Dispensing, Return:
+		err = need(m.BatchID != "", "batch_id", "controlled.batch")
+	case Sampling:
+		err = need(m.Party != "", "party", "controlled.laboratory")
+	case Loss:
+		err = need(m.Cause != "", "cause", "controlled.loss_cause")
+	case Destruction:
+		err = need(m.Document != "", "document", "controlled.certificate")
+	case Theft:
+		if err = need(m.Cause != "", "cause", "controlled.theft_cause"); err == nil {
+			err = need(m.Document != "", "document", "controlled.theft_report")
+		}
+	case Shipment:
+		if err = need(m.Party != "", "party", "controlled.consignee"); err == nil {
+			err = need(m.Document != "", "document", "controlled.order")
+		}
+	case Correction:
+		if err = need(m.Corrects > 0, "corrects", "controlled.corrects"); err == nil {
+			err = need(m.Cause != "", "cause", "controlled.correction_cause")
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if m.Kind != Transfer {
+		m.ToContainerID = ""
+	}
+	return nil
+}
+
+// Delta is what the movement does to each container's balance: out of
+// its container, or in; a transfer both.
+func (m *Movement) Delta() map[string]Qty {
+	switch m.Kind {
+	case Receipt, Return:
+		return map[string]Qty{m.ContainerID: m.Quantity}
+	case Transfer:
+		return map[string]Qty{m.ContainerID: -m.Quantity, m.ToContainerID: m.Quantity}
+	case Correction:
+		if m.Increase {
+			return map[string]Qty{m.ContainerID: m.Quantity}
+		}
+	}
+	return map[string]Qty{m.ContainerID: -m.Quantity}
+}
+
+// Ledger is the register's state as its movements leave it: the last
+// serial number and each container's balance.
+type Ledger struct {
+	Last     int64          `json:"last"`
+	Balances map[string]Qty `json:"balances"`
+	// serials are the movements entered, by serial, for corrections.
+	serials map[int64]string
+}
+
+// NewLedger is the register before any movement.
+func NewLedger() *Ledger { return &Ledger{Balances: map[string]Qty{}, serials: map[int64]string{}} }
+
+// Apply enters a movement validated: it takes the next serial number,
+// and is refused, changing nothing, when it would leave a container
+// below zero, or corrects a movement that is not in the register or
+// another substance's.
+func (l *Ledger) Apply(m *Movement) error {
+	if l.Balances == nil {
+		l.Balances = map[string]Qty{}
+	}
+	if l.serials == nil {
+		l.serials = map[int64]string{}
+	}
+	if m.Kind == Correction {
+		sub, ok := l.serials[m.Corrects]
+		if !ok || sub != m.SubstanceID {
+			return errs.Field("corrects", "controlled.no_such_serial", m.Corrects)
+		}
+	}
+	delta := m.Delta()
+	for c, d := range delta {
+		if after := l.Balances[c] + d; after < 0 {
+			return errs.E(errs.Conflict, "controlled.negative", l.Balances[c], m.Quantity)
+		}
+	}
+	for c, d := range delta {
+		l.Balances[c] += d
+	}
+	l.Last++
+	m.Serial = l.Last
+	l.serials[m.Serial] = m.SubstanceID
+	return nil
+}
+
+// CheckSerials reports the first break in the series of serial numbers
+// (sorted): each follows the one before, from 1.
+func CheckSerials(movements []Movement) error {
+	for i, m := range movements {
+		if m.Serial != int64(i+1) {
+			return errs.E(errs.Conflict, "controlled.serial_gap", int64(i+1), m.Serial)
+		}
+	}
+	return nil
+}
