@@ -156,7 +156,13 @@ func (s *Server) renderVisits(w http.ResponseWriter, r *http.Request, status int
 		start := time.Now().In(d.zone).Truncate(15 * time.Minute).Add(15 * time.Minute)
 		reg = &form{Values: url.Values{"expected_at": {start.Format(localMinute)}, "expected_until": {start.Add(3 * time.Hour).Format(localMinute)}}, lang: d.Lang}
 	}
-	reg.shown = []string{"visitor", "company", "purpose", "host", "expected_at", "expected_until"}
+	reg.shown = []string{"visitor", "company", "purpose", "expected_at", "expected_until"}
+	if d.Gate {
+		// Only the PC Sécurité names the host; a host's own refusal
+		// (no person of the staff behind the account) is said above the
+		// button.
+		reg.shown = append(reg.shown, "host")
+	}
 	d.Register = reg
 	s.render(w, r, status, "visits", d)
 }
