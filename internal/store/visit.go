@@ -323,16 +323,20 @@ func (s *AccessStore) RaiseOverdueVisits(ctx context.Context) (int, error) {
 	if err := actorOf(ctx).RequireSystem(); err != nil {
 		return 0, err
 	}
+	// Read first: most minutes none is due, and the periodic work then
+	// takes no write lock at all.
+	var due []access.Visit
+	if err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		due, err = tx.overdueVisits()
+		return err
+	}); err != nil || len(due) == 0 {
+		return 0, err
+	}
 	n := 0
 	err := s.db.Write(ctx, "visit.overdue", "", func(tx *Tx) error {
-		var due []access.Visit
-		if err := tx.each(`SELECT `+visitCols+visitFrom+` WHERE v.status = ? AND v.expected_until < ? AND v.overdue_raised_at IS NULL`,
-			[]any{string(access.VisitOnSite), tx.now}, func(sc scanner) error {
-				var v access.Visit
-				err := scanVisit(sc, &v, tx.now)
-				due = append(due, v)
-				return err
-			}); err != nil {
+		due, err := tx.overdueVisits()
+		if err != nil {
 			return err
 		}
 		for _, v := range due {
@@ -351,4 +355,18 @@ func (s *AccessStore) RaiseOverdueVisits(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// overdueVisits are the visitors on site past their expected departure
+// not raised yet.
+func (tx *Tx) overdueVisits() ([]access.Visit, error) {
+	var due []access.Visit
+	err := tx.each(`SELECT `+visitCols+visitFrom+` WHERE v.status = ? AND v.expected_until < ? AND v.overdue_raised_at IS NULL`,
+		[]any{string(access.VisitOnSite), tx.now}, func(sc scanner) error {
+			var v access.Visit
+			err := scanVisit(sc, &v, tx.now)
+			due = append(due, v)
+			return err
+		})
+	return due, err
 }
