@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -229,6 +230,21 @@ func (s *Server) recordQualification(w http.ResponseWriter, r *http.Request, val
 	http.Redirect(w, r, "/qualifications/"+url.PathEscape(q.ID)+"?done=recorded", http.StatusSeeOther)
 }
 
+// personNamed finds the person of the staff a form names by badge (or,
+// when byName, by their full name), case aside; "" for none.
+func (s *Server) personNamed(ctx context.Context, named string, byName bool) (string, error) {
+	people, _, err := s.Site.SearchPeople(ctx, site.PersonFilter{Query: named, Limit: 20})
+	if err != nil {
+		return "", err
+	}
+	for _, p := range people {
+		if strings.EqualFold(p.Badge, named) || (byName && strings.EqualFold(p.Name, named)) {
+			return p.ID, nil
+		}
+	}
+	return "", nil
+}
+
 // qualificationOf reads the recording form: the person by badge, the kind,
 // its subject and version, the days it holds from and until (midnight in
 // the site's zone), its evidence.
@@ -238,14 +254,9 @@ func (s *Server) qualificationOf(r *http.Request, v url.Values) (qualification.Q
 	if badge == "" {
 		return q, errs.Field("badge", "qualification.badge")
 	}
-	people, _, err := s.Site.SearchPeople(r.Context(), site.PersonFilter{Query: badge, Limit: 20})
-	if err != nil {
+	var err error
+	if q.PersonID, err = s.personNamed(r.Context(), badge, false); err != nil {
 		return q, err
-	}
-	for _, p := range people {
-		if strings.EqualFold(p.Badge, badge) {
-			q.PersonID = p.ID
-		}
 	}
 	if q.PersonID == "" {
 		return q, errs.Field("badge", "qualification.no_badge", badge)

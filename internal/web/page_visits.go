@@ -12,7 +12,6 @@ import (
 	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/errs"
-	"galenix/internal/site"
 )
 
 // Visitors in the JSON API and in pages: a host of the staff pre-registers
@@ -192,14 +191,8 @@ func (s *Server) visitOf(r *http.Request, v url.Values) (access.Visit, error) {
 		return in, err
 	}
 	if host := strings.TrimSpace(v.Get("host")); host != "" {
-		people, _, err := s.Site.SearchPeople(r.Context(), site.PersonFilter{Query: host, Limit: 20})
-		if err != nil {
+		if in.HostID, err = s.personNamed(r.Context(), host, true); err != nil {
 			return in, err
-		}
-		for _, p := range people {
-			if strings.EqualFold(p.Badge, host) || strings.EqualFold(p.Name, host) {
-				in.HostID = p.ID
-			}
 		}
 		if in.HostID == "" {
 			return in, errs.Field("host", "visit.host_unknown", host)
