@@ -182,8 +182,10 @@ func (l *loader) passages(byBuilding map[string]string) error {
 }
 
 // stayDays is how many days back, today included, the demo's passages
-// begin: a week, its weekend whichever day the demo loads.
-const stayDays = 7
+// begin: the seven days before today and today, so that a whole week and
+// its weekend have their shifts whatever the hour the demo loads (just
+// after midnight, today has none yet).
+const stayDays = 8
 
 // stay is one person's shift on site: when they came through the gate and
 // when they went out of it, zero while still inside.
