@@ -110,7 +110,7 @@ func (l *loader) visitorPassages(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	host := policy.Holder(l.badgeOf(policy, qa))
+	escort := l.badgeOf(policy, qa)
 	for _, s := range []struct {
 		reader, badge string
 		at            time.Duration
@@ -120,7 +120,7 @@ func (l *loader) visitorPassages(now time.Time) error {
 		{"R-GATE-in", "V-0001", -108 * time.Minute},
 		{"R-B25-in", "V-0001", -100 * time.Minute},
 		{"R-B25-LAB-in", "V-0001", -81 * time.Minute}, // alone: refused, her escort is not in yet
-		{"R-B25-LAB-in", hostBadge(host), -80 * time.Minute},
+		{"R-B25-LAB-in", escort, -80 * time.Minute},
 		{"R-B25-LAB-in", "V-0001", -80*time.Minute + 20*time.Second},
 		{"R-B25-LAB-out", "V-0001", -40 * time.Minute},
 		{"R-B30-B-in", "V-0001", -20 * time.Minute},
@@ -149,12 +149,4 @@ func (l *loader) badgeOf(p *access.Policy, accountID string) string {
 		}
 	}
 	return ""
-}
-
-// hostBadge is a holder's badge, "" for none.
-func hostBadge(h *access.Holder) string {
-	if h == nil {
-		return ""
-	}
-	return h.Badge
 }
