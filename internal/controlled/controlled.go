@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"galenix/internal/errs"
+	"galenix/internal/esign"
 )
 
 // Class is a substance's legal class.
@@ -42,6 +43,10 @@ type Substance struct {
 	// MaterialID is the production material it is, whose additions to a
 	// batch dispense it.
 	MaterialID string `json:"material_id,omitempty"`
+	// ClientID is the client laboratory it is held for: an inventory's
+	// discrepancy opens that client's deviation.
+	ClientID string `json:"client_id"`
+	Client   string `json:"client,omitempty"`
 }
 
 // Units are the units a substance is counted in.
@@ -61,6 +66,9 @@ func (s *Substance) Validate() error {
 	}
 	if !slices.Contains(Units, s.Unit) {
 		return errs.Field("unit", "controlled.unit", s.Unit)
+	}
+	if s.ClientID == "" {
+		return errs.Field("client_id", "controlled.client")
 	}
 	return nil
 }
@@ -101,7 +109,11 @@ var Kinds = []Kind{Receipt, Transfer, Dispensing, Return, Sampling, Loss, Destru
 // site's one series, when, what, how much of which container, the other
 // party and its document, who did it and who witnessed it.
 type Movement struct {
+	ID string `json:"id"`
+	// Serial is given when the movement is validated (both signatures):
+	// 0 while it waits for them.
 	Serial      int64     `json:"serial"`
+	State       State     `json:"state"`
 	At          time.Time `json:"at"`
 	Kind        Kind      `json:"kind"`
 	SubstanceID string    `json:"substance_id"`
@@ -121,6 +133,9 @@ type Movement struct {
 	Cause string `json:"cause,omitempty"`
 	// BatchID is a dispensing's or a return's batch.
 	BatchID string `json:"batch_id,omitempty"`
+	// StepID is the batch step whose material addition wrote a
+	// dispensing: its signatures are the step's.
+	StepID string `json:"step_id,omitempty"`
 	// Scale is the reading of the scale that weighed it, when one did.
 	Scale string `json:"scale,omitempty"`
 	// Corrects is the serial number a correction sets right; Increase
@@ -128,9 +143,37 @@ type Movement struct {
 	Corrects int64 `json:"corrects,omitempty"`
 	Increase bool  `json:"increase,omitempty"`
 	// PerformerID and WitnessID are the two people who sign it.
-	PerformerID string `json:"performer_id"`
-	WitnessID   string `json:"witness_id"`
+	PerformerID   string `json:"performer_id"`
+	PerformerName string `json:"performer_name,omitempty"`
+	WitnessID     string `json:"witness_id"`
+	WitnessName   string `json:"witness_name,omitempty"`
+	// EnteredAt is when it was entered, ValidatedAt when its second
+	// signature validated it.
+	EnteredAt   time.Time  `json:"entered_at"`
+	ValidatedAt *time.Time `json:"validated_at,omitempty"`
+	// Substance and Container are their codes, Unit the substance's.
+	Substance   string `json:"substance,omitempty"`
+	Container   string `json:"container,omitempty"`
+	ToContainer string `json:"to_container,omitempty"`
+	Unit        string `json:"unit,omitempty"`
+	Batch       string `json:"batch,omitempty"`
+	// Signatures are its two, the performer's and the witness's (a step's
+	// for a dispensing written by the batch record).
+	Signatures []esign.Signature `json:"signatures,omitempty"`
 }
+
+// State is where a movement stands.
+type State string
+
+// The states of a movement.
+const (
+	// Entered: recorded, waiting for its signatures; not yet in the
+	// register's balances (but its outflow is held against them).
+	Entered State = "entered"
+	// Validated: signed by its performer and its witness, numbered, in
+	// the register for good.
+	Validated State = "validated"
+)
 
 // The bounds of a movement's words.
 const (
@@ -260,18 +303,27 @@ func (l *Ledger) Apply(m *Movement) error {
 			return errs.Field("corrects", "controlled.no_such_serial", m.Corrects)
 		}
 	}
-	delta := m.Delta()
-	for c, d := range delta {
-		if after := l.Balances[c] + d; after < 0 {
-			return errs.E(errs.Conflict, "controlled.negative", l.Balances[c], m.Quantity)
-		}
+	if err := CheckBalance(l.Balances, m); err != nil {
+		return err
 	}
-	for c, d := range delta {
+	for c, d := range m.Delta() {
 		l.Balances[c] += d
 	}
 	l.Last++
 	m.Serial = l.Last
 	l.serials[m.Serial] = m.SubstanceID
+	return nil
+}
+
+// CheckBalance refuses a movement that would leave one of its containers
+// below zero, given what each holds (available: net of the outflows
+// entered and not yet signed).
+func CheckBalance(available map[string]Qty, m *Movement) error {
+	for c, d := range m.Delta() {
+		if available[c]+d < 0 {
+			return errs.E(errs.Conflict, "controlled.negative", available[c], m.Quantity)
+		}
+	}
 	return nil
 }
 

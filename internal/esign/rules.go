@@ -119,6 +119,10 @@ var permits = map[kindMeaning][]identity.Permission{
 	// A person's qualification or training, recorded by whoever trained
 	// them, granted by quality assurance.
 	{"qualification", Approved}: {identity.PermQualityDecide},
+	// A movement of the controlled-substance register: performed by one
+	// person, witnessed by another (the site's four-eyes rule).
+	{"controlled_movement", Performed}: {identity.PermControlledRecord},
+	{"controlled_movement", Verified}:  {identity.PermControlledRecord},
 }
 
 // Needs returns the permissions (any one of them) a signature of meaning m on a record of the
@@ -156,12 +160,13 @@ func NotPerformer(signerID string, m Meaning, existing []Signature) error {
 
 // OnSameDevice says whether a second person may give a signature of meaning
 // m on a record of the entity in the session of another: the verification
-// of a step or of a line's clearance, asked for at the line, which the
+// of a step or of a line's clearance, asked for at the line, or the witness
+// of a register's movement at the vault, which the
 // verifier signs on the operator's tablet by entering their own username
 // and password (11.200(a)(1)). Any other signature is its signer's, in
 // their own session.
 func OnSameDevice(entity string, m Meaning) bool {
-	return m == Verified && (entity == "batch_step" || entity == "line")
+	return m == Verified && (entity == "batch_step" || entity == "line" || entity == "controlled_movement")
 }
 
 // SecondPerson refuses a challenge asked in a's session for a second

@@ -39,6 +39,8 @@ var meanings = map[Permission]string{
 	PermBatchReview:       "review batch records by exception, export them to PDF",
 	PermStockEdit:         "record materials and received lots",
 	PermLotStatus:         "release, quarantine or reject material lots",
+	PermControlledView:    "read the controlled-substance register",
+	PermControlledRecord:  "enter and witness the register's movements, count inventories",
 	PermBackupView:        "see the restore drills of the site's backups (EU GMP Annex 11 §7.2)",
 	PermRecordPrint:       "print a whole batch record (PDF), with its operators and signatures",
 	PermLabWork:           "the QC laboratory's work: receive samples, enter, import and review results, investigate an OOS in the laboratory (phase I)",

@@ -107,6 +107,12 @@ const (
 	// PermTrainingRecord: record a person's training or qualification,
 	// which quality assurance then grants by signature.
 	PermTrainingRecord Permission = "training.record"
+	// PermControlledView: read the controlled-substance register, its
+	// balances, editions and alerts.
+	PermControlledView Permission = "controlled.view"
+	// PermControlledRecord: enter the register's movements, sign them as
+	// performer or witness, count an inventory, take charge of its alerts.
+	PermControlledRecord Permission = "controlled.record"
 )
 
 // Permissions lists every permission, in display order.
@@ -114,7 +120,8 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermAccountsView, PermAccountsAdmin, PermAuditSite, PermSecurityEvents, PermBatchRelease, PermClientUsers,
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
-	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments, PermProjectEdit, PermProjectWork, PermTrainingRecord}
+	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments, PermProjectEdit, PermProjectWork, PermTrainingRecord,
+	PermControlledView, PermControlledRecord}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -124,10 +131,10 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 var grants = map[Role][]Permission{
 	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork, PermTrainingRecord}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork, PermTrainingRecord, PermControlledView, PermControlledRecord}, staffView...),
 	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance, PermEquipmentMaintain}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork, PermTrainingRecord}, staffView...),
-	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork, PermTrainingRecord, PermControlledView, PermControlledRecord}, staffView...),
+	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint, PermControlledView, PermControlledRecord}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit, PermProjectWork}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
 	RoleClientUser:    {PermSiteView, PermProductionView, PermClientDocuments, PermProjectWork},
@@ -195,6 +202,8 @@ var refusals = map[Permission]string{
 	PermQualityDecide:     "identity.refused.quality_decide",
 	PermEquipmentMaintain: "identity.refused.equipment_maintain",
 	PermTrainingRecord:    "identity.refused.training_record",
+	PermControlledView:    "identity.refused.controlled_view",
+	PermControlledRecord:  "identity.refused.controlled_record",
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

@@ -146,7 +146,11 @@ type Entry struct {
 	Quantity string `json:"quantity,omitempty"`
 	// Equipment: the code of the piece of equipment checked.
 	Equipment string `json:"equipment,omitempty"`
-	Comment   string `json:"comment,omitempty"`
+	// Scale is the reading of the scale that weighed a material added,
+	// when one did (its identification and the weight it printed): a
+	// controlled lot's dispensing keeps it in the register.
+	Scale   string `json:"scale,omitempty"`
+	Comment string `json:"comment,omitempty"`
 	// ConfirmOutOfLimits: the operator confirms a numeric value outside
 	// its limits, or a material quantity outside its tolerance, and says
 	// why in Comment; without both such a value is refused

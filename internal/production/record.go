@@ -51,7 +51,11 @@ type Recording struct {
 	// none has the code entered.
 	Lot       *Lot
 	Equipment *site.Equipment
-	Now       time.Time
+	// Controlled says that Lot is of a controlled substance: its
+	// addition is then always witnessed (performed and verified), and
+	// writes the register's dispensing.
+	Controlled bool
+	Now        time.Time
 }
 
 // StepOutcome is what recording (or correcting) a step changes.
@@ -138,6 +142,10 @@ func RecordStep(c Recording, e Entry) (*StepOutcome, error) {
 			return nil, err
 		}
 		r.LotID, r.LotCode = lot.ID, lot.Code
+		if c.Controlled {
+			r.Step.Critical = true
+			r.State = StepRecorded
+		}
 		r.Value = text.Code("stored.step.material", text.Arg{Num: formatQty(*r.Number)}, text.Str(lot.Unit), text.Str(lot.Code)).String()
 		out.Use = &LotUse{LotID: lot.ID, Quantity: *r.Number}
 	case StepEquipment:

@@ -346,7 +346,18 @@ const (
 	// SourceEnvironment: an action-level excursion of environmental
 	// monitoring (environment.Alarm), opened by galenix itself.
 	SourceEnvironment = "environment"
+	// SourceControlled: a discrepancy the controlled-substance register's
+	// inventory found (controlled.Count).
+	SourceControlled = "controlled_register"
 )
+
+// RegisterDeviation is the deviation an inventory's discrepancy in the
+// controlled-substance register opens, for the client the substance is
+// held for: its title a coded text, its description the counter's note.
+func RegisterDeviation(clientID string, title text.Coded, description, openedBy string, now time.Time) *Deviation {
+	return &Deviation{ClientID: clientID, State: DeviationOpen, OpenedAt: now, Source: SourceControlled, Title: title.String(),
+		Description: description, OpenedBy: openedBy, Impacts: []Impact{}, Actions: []Action{}}
+}
 
 // ExcursionDeviation is the deviation an action-level excursion in a room
 // or on a line opens for one client: its title a coded text (what, where,

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"galenix/internal/controlled"
 	"sync"
 
 	"galenix/internal/document"
@@ -111,6 +112,9 @@ func (db *DB) onSigned() {
 	db.On(SignatureGiven, document.EntityClientKey, func(tx *Tx, ev Event) error { return shredKey(tx, ev.Signature) })
 	// Quality assurance's signature grants a person's qualification.
 	db.On(SignatureGiven, EntityQualification, func(tx *Tx, ev Event) error { return grantQualification(tx, ev.Signature) })
+	// A register's movement counts once its performer and its witness
+	// have signed it.
+	db.On(SignatureGiven, controlled.EntityMovement, func(tx *Tx, ev Event) error { return movementSigned(tx, ev.Signature) })
 }
 
 // The entities whose events another context subscribes to, by the names

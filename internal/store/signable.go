@@ -6,6 +6,7 @@ import (
 
 	"galenix/internal/audit"
 	"galenix/internal/client"
+	"galenix/internal/controlled"
 	"galenix/internal/document"
 	"galenix/internal/identity"
 	"galenix/internal/site"
@@ -74,6 +75,9 @@ var signables = map[string]signable{
 	document.EntityClientKey: signableClientKey,
 	// A person's qualification, granted by quality assurance.
 	EntityQualification: signableQualification,
+	// A movement of the controlled-substance register: its performer's and
+	// its witness's signatures.
+	controlled.EntityMovement: signableMovement,
 }
 
 // siteRecord reads a record of the site model. Its signatures, like its

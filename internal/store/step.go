@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"galenix/internal/controlled"
 	"strings"
 
 	"galenix/internal/audit"
@@ -115,6 +116,9 @@ func (tx *Tx) markDone(r *production.StepRecord) error {
 		return err
 	}
 	r.State = production.StepDone
+	if err := tx.stepDispensed(r); err != nil {
+		return err
+	}
 	tx.enqueueStepDone(r)
 	if err := tx.countSteps(r.BatchID); err != nil {
 		return err
@@ -201,11 +205,21 @@ func (tx *Tx) demoSign(entity, id string, m esign.Meaning, signerID, signerName,
 // with its audit entries.
 func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e production.Entry) (*production.StepRecord, error) {
 	var r *production.StepRecord
+	var refused *controlled.Movement
 	err := s.db.Write(ctx, "batch.step.record", strings.TrimSpace(e.Reason), func(tx *Tx) error {
 		var err error
-		r, err = tx.recordStep(batchID, e)
+		r, refused, err = tx.recordStep(batchID, e)
 		return err
 	})
+	if refused != nil && isNegative(err) {
+		// A controlled lot's addition refused for the container's
+		// balance: raised to the pharmacist, in a write of its own.
+		if rerr := s.db.Write(ctx, "controlled.alert.raise", "", func(tx *Tx) error {
+			return tx.raiseControlled(controlled.AlertNegative, refused.SubstanceID, "", negativeDetail(refused))
+		}); rerr != nil {
+			return nil, rerr
+		}
+	}
 	return r, err
 }
 
@@ -213,66 +227,80 @@ func (s *ProductionStore) RecordStep(ctx context.Context, batchID string, e prod
 // decides it (production.RecordStep), reading what the decision needs and
 // persisting its outcome. Of two tablets recording the same step, one
 // changes its row; the other gets a conflict.
-func (tx *Tx) recordStep(batchID string, e production.Entry) (*production.StepRecord, error) {
+func (tx *Tx) recordStep(batchID string, e production.Entry) (*production.StepRecord, *controlled.Movement, error) {
 	if err := production.MayExecute(tx.actor); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b, err := tx.batch(batchID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := tx.requireStepQualifications(b); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := production.Recording{Actor: tx.actor, Batch: *b, Now: tx.now}
 	if c.Next, err = tx.nextStep(b.ID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	lotCode, equipmentCode := production.StepInputs(c.Next, e)
 	if lotCode != "" {
 		if c.Lot, err = tx.lotByCode(lotCode); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if c.Lot != nil {
+			if c.Controlled, err = tx.controlledLot(c.Lot); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	if equipmentCode != "" {
 		if c.Equipment, err = tx.equipmentByCode(equipmentCode); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	out, err := production.RecordStep(c, e)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := &out.Step
 	// Claim the step first: of two transactions, one changes the row.
-	res, err := tx.exec(`UPDATE batch_steps SET state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, performed_by = ?, performed_name = ?, performed_at = ?,
-		lot_id = ?, equipment_id = ?, version = version + 1 WHERE id = ? AND state = ?`, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why,
+	body, err := stepJSON(r.Step)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := tx.exec(`UPDATE batch_steps SET step = ?, state = ?, value = ?, number = ?, comment = ?, exception = ?, why = ?, performed_by = ?, performed_name = ?, performed_at = ?,
+		lot_id = ?, equipment_id = ?, version = version + 1 WHERE id = ? AND state = ?`, body, string(r.State), r.Value, r.Number, r.Comment, r.Exception, r.Why,
 		r.PerformedBy, r.PerformedName, r.PerformedAt, nullable(r.LotID), nullable(r.EquipmentID), r.ID, string(production.StepPending))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return nil, errs.E(errs.Conflict, "store.step_was_just_recorded", r.Label())
+		return nil, nil, errs.E(errs.Conflict, "store.step_was_just_recorded", r.Label())
 	}
 	if err := tx.persistStep(b, out); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if c.Controlled {
+		if m, err := tx.dispenseControlled(b, r, c.Lot, e.Scale); err != nil {
+			return nil, m, err
+		}
 	}
 	if out.Start {
 		old := *b
 		b.State = production.BatchInProgress
 		if err := tx.saveBatch(&old, b); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if err := tx.countSteps(b.ID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if r.State == production.StepDone {
 		if err := tx.publish(Event{Kind: StepDone, Entity: stepTable.entity, Step: r}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return r, nil
+	return r, nil, nil
 }
 
 // persistStep writes what recording or correcting a step changed beyond

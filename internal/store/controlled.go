@@ -1,0 +1,640 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"galenix/internal/audit"
+	"galenix/internal/controlled"
+	"galenix/internal/errs"
+	"galenix/internal/esign"
+	"galenix/internal/identity"
+	"galenix/internal/production"
+	"galenix/internal/text"
+
+	"github.com/google/uuid"
+)
+
+// The controlled-substance register (package controlled): substances,
+// containers and movements. A movement is entered by its performer, naming
+// its witness; it counts once both have signed it (performed, then
+// verified on the same device), when it takes the register's next serial
+// number and moves the balances. A dispensing to a batch is written by the
+// batch record's material addition on a controlled lot, and validated by
+// the step's own two signatures. A validated movement is never changed:
+// a correcting movement sets it right.
+
+// ControlledStore keeps the register.
+type ControlledStore struct{ db *DB }
+
+// Controlled returns the register's store.
+func (db *DB) Controlled() *ControlledStore { return &ControlledStore{db: db} }
+
+var substanceTable = table{"controlled_substances", "controlled_substance", []string{"code", "name", "class", "unit", "client_id", "material_id"}}
+
+var containerTable = table{"controlled_containers", "controlled_container", []string{"substance_id", "code", "lot_id", "lot_code", "place", "place_kind"}}
+
+var movementTable = table{"controlled_movements", controlled.EntityMovement, []string{"state", "at", "kind", "substance_id", "container_id", "to_container_id",
+	"quantity", "party", "document", "cause", "batch_id", "step_id", "scale", "corrects", "increase", "performer_id", "performer_name", "witness_id",
+	"witness_name", "entered_at"}}
+
+// counterRegister is the counter of the register's serial numbers.
+const counterRegister = "controlled_register"
+
+// The audit trail's names of a movement's validation and of an alert.
+const (
+	fieldSerial = "serial"
+	fieldState  = "state"
+)
+
+const substanceCols = `s.id, s.code, s.name, s.class, s.unit, CAST(s.client_id AS TEXT), (SELECT name FROM clients WHERE id = s.client_id),
+	COALESCE(CAST(s.material_id AS TEXT), ''), s.version`
+
+func scanSubstance(sc scanner, s *controlled.Substance) error {
+	var class string
+	err := sc.Scan(&s.ID, &s.Code, &s.Name, &class, &s.Unit, &s.ClientID, &s.Client, &s.MaterialID, &s.Version)
+	s.Class = controlled.Class(class)
+	return err
+}
+
+// Substances lists the register's substances by code.
+func (s *ControlledStore) Substances(ctx context.Context) ([]controlled.Substance, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var out []controlled.Substance
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = collect(tx, `SELECT `+substanceCols+` FROM controlled_substances s ORDER BY s.code`, nil, scanSubstance)
+		return err
+	})
+	return out, err
+}
+
+// substance reads one substance.
+func (tx *Tx) substance(id string, s *controlled.Substance) error {
+	return tx.byID(`SELECT `+substanceCols+` FROM controlled_substances s WHERE s.id = ?`, id, func(sc scanner) error { return scanSubstance(sc, s) },
+		"controlled.no_such_substance")
+}
+
+// Substance reads one substance.
+func (s *ControlledStore) Substance(ctx context.Context, id string) (*controlled.Substance, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var v controlled.Substance
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.substance(id, &v) })
+	return &v, err
+}
+
+// CreateSubstance records a substance the register follows, linked to
+// the production material it is, if any: that material's lots are then
+// controlled lots.
+func (s *ControlledStore) CreateSubstance(ctx context.Context, v *controlled.Substance) error {
+	if err := controlled.MayRecord(actorOf(ctx)); err != nil {
+		return err
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "controlled.substance.create", "", func(tx *Tx) error {
+		if v.MaterialID != "" {
+			var m production.Material
+			if err := tx.materialByID(v.MaterialID, &m); err != nil {
+				return asField(err, "material_id")
+			}
+		}
+		if _, err := uuid.Parse(v.ClientID); err != nil {
+			return errs.Field("client_id", "store.no_such_client")
+		}
+		var n int
+		if err := tx.queryRow(`SELECT COUNT(*) FROM clients WHERE id = ?`, v.ClientID).Scan(&n); err != nil || n == 0 {
+			return errs.Field("client_id", "store.no_such_client")
+		}
+		if err := tx.unique(`SELECT COUNT(*) FROM controlled_substances WHERE code = ? OR (material_id IS NOT NULL AND material_id = ?)`,
+			[]any{v.Code, nullable(v.MaterialID)}, "code", "controlled.substance_taken", v.Code); err != nil {
+			return err
+		}
+		v.ID = NewID()
+		return create(tx, substanceTable, v.ID, v, row{"code": v.Code, "name": v.Name, "class": string(v.Class), "unit": v.Unit, "client_id": v.ClientID,
+			"material_id": nullable(v.MaterialID)})
+	})
+}
+
+// unique refuses, on field with the key, a value the count query finds
+// already taken.
+func (tx *Tx) unique(q string, args []any, field, key string, keyArgs ...any) error {
+	var n int
+	if err := tx.queryRow(q, args...).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return &errs.Error{Code: errs.Conflict, Field: field, Key: key, Args: keyArgs}
+	}
+	return nil
+}
+
+const containerCols = `c.id, c.substance_id, s.code, s.unit, c.code, COALESCE(CAST(c.lot_id AS TEXT), ''), c.lot_code, c.place, c.place_kind, c.balance,
+	c.balance - COALESCE((SELECT SUM(m.quantity) FROM controlled_movements m WHERE m.state = 'entered' AND m.container_id = c.id
+		AND m.kind NOT IN ('receipt', 'return') AND NOT (m.kind = 'correction' AND m.increase)), 0), c.version`
+
+const containerFrom = ` FROM controlled_containers c JOIN controlled_substances s ON s.id = c.substance_id`
+
+func scanContainer(sc scanner, c *controlled.Container) error {
+	var kind string
+	var bal, avail int64
+	err := sc.Scan(&c.ID, &c.SubstanceID, &c.Substance, &c.Unit, &c.Code, &c.LotID, &c.LotCode, &c.Place, &kind, &bal, &avail, &c.Version)
+	c.PlaceKind, c.Balance, c.Available = controlled.PlaceKind(kind), controlled.Qty(bal), controlled.Qty(avail)
+	return err
+}
+
+// Containers lists the containers, of one substance if named, by
+// substance and code.
+func (s *ControlledStore) Containers(ctx context.Context, substanceID string) ([]controlled.Container, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var out []controlled.Container
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		q, args := `SELECT `+containerCols+containerFrom, []any{}
+		if substanceID != "" {
+			q, args = q+` WHERE c.substance_id = ?`, append(args, substanceID)
+		}
+		var err error
+		out, err = collect(tx, q+` ORDER BY s.code, c.code`, args, scanContainer)
+		return err
+	})
+	return out, err
+}
+
+// container reads one container.
+func (tx *Tx) container(id string, c *controlled.Container) error {
+	return tx.byID(`SELECT `+containerCols+containerFrom+` WHERE c.id = ?`, id, func(sc scanner) error { return scanContainer(sc, c) },
+		"controlled.no_such_container")
+}
+
+// CreateContainer records a container of a substance, empty: a receipt
+// or a transfer fills it.
+func (s *ControlledStore) CreateContainer(ctx context.Context, c *controlled.Container) error {
+	if err := controlled.MayRecord(actorOf(ctx)); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "controlled.container.create", "", func(tx *Tx) error {
+		var sub controlled.Substance
+		if err := tx.substance(c.SubstanceID, &sub); err != nil {
+			return asField(err, "substance_id")
+		}
+		if c.LotID != "" {
+			var l production.Lot
+			if err := tx.lotByID(c.LotID, &l); err != nil {
+				return asField(err, "lot_id")
+			}
+			if sub.MaterialID == "" || l.MaterialID != sub.MaterialID {
+				return errs.Field("lot_id", "controlled.lot_not_substance", l.Code, sub.Code)
+			}
+			c.LotCode = l.Code
+		}
+		if err := tx.unique(`SELECT COUNT(*) FROM controlled_containers WHERE code = ?`, []any{c.Code}, "code", "controlled.container_taken", c.Code); err != nil {
+			return err
+		}
+		c.ID, c.Substance, c.Unit, c.Balance, c.Available = NewID(), sub.Code, sub.Unit, 0, 0
+		return create(tx, containerTable, c.ID, c, row{"substance_id": c.SubstanceID, "code": c.Code, "lot_id": nullable(c.LotID), "lot_code": c.LotCode,
+			"place": c.Place, "place_kind": string(c.PlaceKind)})
+	})
+}
+
+const movementCols = `m.id, COALESCE(m.serial, 0), m.state, m.at, m.kind, m.substance_id, s.code, s.unit, m.container_id, c.code,
+	COALESCE(CAST(m.to_container_id AS TEXT), ''), COALESCE(tc.code, ''), m.quantity, m.party, m.document, m.cause,
+	COALESCE(CAST(m.batch_id AS TEXT), ''), COALESCE(b.lot, ''), COALESCE(CAST(m.step_id AS TEXT), ''), m.scale, COALESCE(m.corrects, 0), m.increase,
+	m.performer_id, m.performer_name, COALESCE(CAST(m.witness_id AS TEXT), ''), m.witness_name, m.entered_at, m.validated_at`
+
+const movementFrom = ` FROM controlled_movements m JOIN controlled_substances s ON s.id = m.substance_id
+	JOIN controlled_containers c ON c.id = m.container_id LEFT JOIN controlled_containers tc ON tc.id = m.to_container_id
+	LEFT JOIN batches b ON b.id = m.batch_id`
+
+func scanMovement(sc scanner, m *controlled.Movement) error {
+	var state, kind string
+	var q int64
+	var validated sql.NullTime
+	err := sc.Scan(&m.ID, &m.Serial, &state, &m.At, &kind, &m.SubstanceID, &m.Substance, &m.Unit, &m.ContainerID, &m.Container,
+		&m.ToContainerID, &m.ToContainer, &q, &m.Party, &m.Document, &m.Cause, &m.BatchID, &m.Batch, &m.StepID, &m.Scale, &m.Corrects, &m.Increase,
+		&m.PerformerID, &m.PerformerName, &m.WitnessID, &m.WitnessName, &m.EnteredAt, &validated)
+	m.State, m.Kind, m.Quantity, m.At, m.EnteredAt = controlled.State(state), controlled.Kind(kind), controlled.Qty(q), m.At.UTC(), m.EnteredAt.UTC()
+	m.ValidatedAt = timePtr(validated)
+	return err
+}
+
+func movementRow(m *controlled.Movement) row {
+	var corrects any
+	if m.Corrects > 0 {
+		corrects = m.Corrects
+	}
+	return row{"state": string(m.State), "at": m.At.UTC(), "kind": string(m.Kind), "substance_id": m.SubstanceID, "container_id": m.ContainerID,
+		"to_container_id": nullable(m.ToContainerID), "quantity": int64(m.Quantity), "party": m.Party, "document": m.Document, "cause": m.Cause,
+		"batch_id": nullable(m.BatchID), "step_id": nullable(m.StepID), "scale": m.Scale, "corrects": corrects, "increase": m.Increase,
+		"performer_id": m.PerformerID, "performer_name": m.PerformerName, "witness_id": nullable(m.WitnessID), "witness_name": m.WitnessName,
+		"entered_at": m.EnteredAt.UTC()}
+}
+
+// movement reads one movement with its signatures.
+func (tx *Tx) movement(id string, m *controlled.Movement) error {
+	if err := tx.byID(`SELECT `+movementCols+movementFrom+` WHERE m.id = ?`, id, func(sc scanner) error { return scanMovement(sc, m) },
+		"controlled.no_such_movement"); err != nil {
+		return err
+	}
+	return tx.movementSignatures(m)
+}
+
+// movementSignatures reads a movement's signatures: its own, or for a
+// dispensing written by the batch record, its step's.
+func (tx *Tx) movementSignatures(m *controlled.Movement) error {
+	var err error
+	if m.StepID != "" {
+		m.Signatures, err = tx.signaturesOf(stepTable.entity, m.StepID)
+	} else {
+		m.Signatures, err = tx.signaturesOf(controlled.EntityMovement, m.ID)
+	}
+	return err
+}
+
+// Movement reads one movement with its signatures.
+func (s *ControlledStore) Movement(ctx context.Context, id string) (*controlled.Movement, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var m controlled.Movement
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.movement(id, &m) })
+	return &m, err
+}
+
+// RegisterFilter narrows the register: one substance, a period [From,
+// To) of the operations' times; Pending asks for the movements waiting
+// for their signatures instead.
+type RegisterFilter struct {
+	SubstanceID string
+	From, To    time.Time
+	Pending     bool
+}
+
+// Register lists the validated movements in the order of their serial
+// numbers, each with its two signatures, or the movements waiting for
+// them.
+func (s *ControlledStore) Register(ctx context.Context, f RegisterFilter) ([]controlled.Movement, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var out []controlled.Movement
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.register(f)
+		return err
+	})
+	return out, err
+}
+
+func (tx *Tx) register(f RegisterFilter) ([]controlled.Movement, error) {
+	q, args := `SELECT `+movementCols+movementFrom+` WHERE m.state = ?`, []any{string(controlled.Validated)}
+	if f.Pending {
+		args[0] = string(controlled.Entered)
+	}
+	if f.SubstanceID != "" {
+		q, args = q+` AND m.substance_id = ?`, append(args, f.SubstanceID)
+	}
+	if !f.From.IsZero() {
+		q, args = q+` AND m.at >= ?`, append(args, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q, args = q+` AND m.at < ?`, append(args, f.To.UTC())
+	}
+	order := ` ORDER BY m.serial`
+	if f.Pending {
+		order = ` ORDER BY m.entered_at`
+	}
+	out, err := collect(tx, q+order, args, scanMovement)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := tx.movementSignatures(&out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// EnterMovement enters a movement performed by the acting person, naming
+// its witness: checked (controlled.Movement.Validate), its containers the
+// substance's, a correction's serial one of the substance's, what it
+// takes out within what its container holds net of the outflows waiting
+// for their signatures. A movement refused for a negative balance changes
+// nothing and is raised to the pharmacist; a theft is raised at once. It
+// counts once its performer and its witness have signed it.
+func (s *ControlledStore) EnterMovement(ctx context.Context, m *controlled.Movement) error {
+	a := actorOf(ctx)
+	if err := controlled.MayRecord(a); err != nil {
+		return err
+	}
+	m.PerformerID, m.Serial, m.StepID, m.ID = a.UserID, 0, "", ""
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	err := s.db.Write(ctx, "controlled.movement.enter", "", func(tx *Tx) error {
+		if m.At.IsZero() {
+			m.At = tx.now
+		}
+		if err := tx.checkMovement(m); err != nil {
+			return err
+		}
+		var w identity.Account
+		if err := tx.byID(`SELECT `+accountCols+` FROM accounts WHERE id = ?`, m.WitnessID, func(sc scanner) error { return scanAccount(sc, &w) },
+			"controlled.no_such_witness"); err != nil || !w.Active || w.ClientID != "" {
+			return errs.Field("witness_id", "controlled.no_such_witness")
+		}
+		return tx.insertMovement(m)
+	})
+	if errs.Is(err, errs.Conflict) && isNegative(err) {
+		// Refused, and raised, in a write of its own: the refused movement
+		// wrote nothing.
+		if rerr := s.db.Write(ctx, "controlled.alert.raise", "", func(tx *Tx) error {
+			return tx.raiseControlled(controlled.AlertNegative, m.SubstanceID, "", negativeDetail(m))
+		}); rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+// negativeDetail says what a refused movement asked for.
+func negativeDetail(m *controlled.Movement) text.Coded {
+	kind := text.Code("controlled.kind." + string(m.Kind))
+	return text.Code("controlled.alert.negative_detail", text.Arg{Text: &kind}, text.Arg{Num: m.Quantity.String()}, text.Str(m.Unit),
+		text.Str(m.Substance), text.Str(m.Container))
+}
+
+// isNegative reports whether err is the refusal of a negative balance.
+func isNegative(err error) bool {
+	var e *errs.Error
+	return errors.As(err, &e) && e.Key == "controlled.negative"
+}
+
+// checkMovement checks what a movement names against the register: the
+// substance, its containers, the corrected serial, the batch, and the
+// balance available.
+func (tx *Tx) checkMovement(m *controlled.Movement) error {
+	var sub controlled.Substance
+	if err := tx.substance(m.SubstanceID, &sub); err != nil {
+		return asField(err, "substance_id")
+	}
+	m.Substance, m.Unit = sub.Code, sub.Unit
+	var c controlled.Container
+	if err := tx.container(m.ContainerID, &c); err != nil {
+		return asField(err, "container_id")
+	}
+	if c.SubstanceID != m.SubstanceID {
+		return errs.Field("container_id", "controlled.container_not_substance", c.Code, sub.Code)
+	}
+	m.Container = c.Code
+	available := map[string]controlled.Qty{c.ID: c.Available}
+	if m.ToContainerID != "" {
+		var to controlled.Container
+		if err := tx.container(m.ToContainerID, &to); err != nil {
+			return asField(err, "to_container_id")
+		}
+		if to.SubstanceID != m.SubstanceID {
+			return errs.Field("to_container_id", "controlled.container_not_substance", to.Code, sub.Code)
+		}
+		m.ToContainer, available[to.ID] = to.Code, to.Available
+	}
+	if m.Kind == controlled.Correction {
+		var n int
+		if err := tx.queryRow(`SELECT COUNT(*) FROM controlled_movements WHERE serial = ? AND substance_id = ?`, m.Corrects, m.SubstanceID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errs.Field("corrects", "controlled.no_such_serial", m.Corrects)
+		}
+	}
+	if m.BatchID != "" {
+		b, err := tx.batch(m.BatchID)
+		if err != nil {
+			return asField(err, "batch_id")
+		}
+		m.Batch = b.Lot
+	}
+	return controlled.CheckBalance(available, m)
+}
+
+// insertMovement writes a movement entered, waiting for its signatures.
+func (tx *Tx) insertMovement(m *controlled.Movement) error {
+	m.ID, m.State, m.EnteredAt = NewID(), controlled.Entered, tx.now
+	if m.PerformerName == "" {
+		var err error
+		if m.PerformerName, err = tx.accountName(m.PerformerID); err != nil {
+			return err
+		}
+	}
+	if m.WitnessID != "" && m.WitnessName == "" {
+		var err error
+		if m.WitnessName, err = tx.accountName(m.WitnessID); err != nil {
+			return err
+		}
+	}
+	if err := create(tx, movementTable, m.ID, m, movementRow(m)); err != nil {
+		return err
+	}
+	if m.Kind == controlled.Theft {
+		return tx.raiseControlled(controlled.AlertTheft, m.SubstanceID, m.ID, text.Code("controlled.alert.theft_detail",
+			text.Arg{Num: m.Quantity.String()}, text.Str(m.Unit), text.Str(m.Substance), text.Str(m.Container), text.Str(m.Document)))
+	}
+	return nil
+}
+
+// accountName is an account's printed name.
+func (tx *Tx) accountName(id string) (string, error) {
+	var name string
+	err := tx.queryRow(`SELECT name FROM accounts WHERE id = ?`, id).Scan(&name)
+	return name, notFound(err, "store.no_such_account")
+}
+
+// signableMovement reads a movement's signed content: what was entered,
+// for those who may read the register.
+func signableMovement(tx *Tx, id string) ([]audit.Field, string, error) {
+	if controlled.MayView(tx.actor) != nil {
+		return nil, "", errNoRecord()
+	}
+	var m controlled.Movement
+	if err := tx.movement(id, &m); err != nil {
+		return nil, "", err
+	}
+	if tx.signing && (m.State != controlled.Entered || m.StepID != "") {
+		// A validated movement is signed for good; a step's dispensing is
+		// signed on its step.
+		return nil, "", errs.E(errs.Conflict, "controlled.signed_already")
+	}
+	return m.AuditFields(), "", nil
+}
+
+// movementSigned checks a signature just given on a movement: the
+// performer's own "performed", the witness named's "verified"; once both
+// hold, the movement is validated.
+func movementSigned(tx *Tx, sig *esign.Signature) error {
+	var m controlled.Movement
+	if err := tx.movement(sig.EntityID, &m); err != nil {
+		return err
+	}
+	switch {
+	case sig.Meaning == esign.Performed && sig.SignerID != m.PerformerID:
+		return errs.E(errs.Forbidden, "controlled.sign_performer_only", m.PerformerName)
+	case sig.Meaning == esign.Verified && sig.SignerID != m.WitnessID:
+		return errs.E(errs.Forbidden, "controlled.sign_witness_only", m.WitnessName)
+	}
+	if !signedBoth(m.Signatures, m.PerformerID, m.WitnessID) {
+		return nil
+	}
+	return tx.validateMovement(&m)
+}
+
+// signedBoth reports whether the signatures hold the performer's
+// "performed" and the witness's "verified", both valid.
+func signedBoth(sigs []esign.Signature, performer, witness string) bool {
+	var p, w bool
+	for _, g := range sigs {
+		if g.Status != esign.Valid && g.Status != "" {
+			continue
+		}
+		p = p || (g.Meaning == esign.Performed && g.SignerID == performer)
+		w = w || (g.Meaning == esign.Verified && g.SignerID == witness && witness != performer)
+	}
+	return p && w
+}
+
+// validateMovement enters a signed movement in the register for good: the
+// balances move, never below zero (checked again, in the UPDATE itself),
+// and it takes the next serial number.
+func (tx *Tx) validateMovement(m *controlled.Movement) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	for c, d := range m.Delta() {
+		res, err := tx.exec(`UPDATE controlled_containers SET balance = balance + ? WHERE id = ? AND balance + ? >= 0`, int64(d), c, int64(d))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n != 1 {
+			var have int64
+			if err := tx.queryRow(`SELECT balance FROM controlled_containers WHERE id = ?`, c).Scan(&have); err != nil {
+				return err
+			}
+			return errs.E(errs.Conflict, "controlled.negative", controlled.Qty(have), m.Quantity)
+		}
+	}
+	serial, err := tx.nextNumber(counterRegister)
+	if err != nil {
+		return err
+	}
+	now := tx.now
+	if _, err := tx.exec(`UPDATE controlled_movements SET state = ?, serial = ?, validated_at = ?, witness_id = ?, witness_name = ?, version = version + 1 WHERE id = ? AND state = ?`,
+		string(controlled.Validated), serial, now, m.WitnessID, m.WitnessName, m.ID, string(controlled.Entered)); err != nil {
+		return err
+	}
+	m.State, m.Serial, m.ValidatedAt = controlled.Validated, int64(serial), &now
+	changes := []audit.Change{{Entity: movementTable.entity, EntityID: m.ID, Field: fieldState, Old: string(controlled.Entered), New: string(controlled.Validated)},
+		{Entity: movementTable.entity, EntityID: m.ID, Field: fieldSerial, New: strconv.Itoa(serial)}}
+	if m.StepID != "" {
+		changes = append(changes, audit.Change{Entity: movementTable.entity, EntityID: m.ID, Field: "witness_id", New: m.WitnessID})
+	}
+	return tx.Audit(changes, "")
+}
+
+// dispenseControlled writes the dispensing a material addition on a
+// controlled lot makes: from the lot's container in production, in the
+// substance's unit, with the scale's reading, performed by the step's
+// performer; its witness is the step's verifier. A lot no substance
+// follows dispenses nothing. Refused, with the step, when no container of
+// the lot is in production or it holds too little.
+func (tx *Tx) dispenseControlled(b *production.Batch, r *production.StepRecord, lot *production.Lot, scale string) (*controlled.Movement, error) {
+	var sub controlled.Substance
+	err := scanSubstance(tx.queryRow(`SELECT `+substanceCols+` FROM controlled_substances s WHERE s.material_id = ?`, lot.MaterialID), &sub)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c controlled.Container
+	err = scanContainer(tx.queryRow(`SELECT `+containerCols+containerFrom+` WHERE c.lot_id = ? AND c.place_kind = ? ORDER BY c.code LIMIT 1`,
+		lot.ID, string(controlled.Production)), &c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.Field("lot", "controlled.no_production_container", lot.Code)
+	}
+	if err != nil {
+		return nil, err
+	}
+	q, err := controlled.Convert(*r.Number, lot.Unit, sub.Unit)
+	if err != nil {
+		return nil, err
+	}
+	m := &controlled.Movement{Kind: controlled.Dispensing, At: tx.now, SubstanceID: sub.ID, ContainerID: c.ID, Quantity: q, Party: b.Lot,
+		BatchID: b.ID, StepID: r.ID, Scale: strings.TrimSpace(scale), PerformerID: r.PerformedBy, PerformerName: r.PerformedName,
+		Substance: sub.Code, Unit: sub.Unit, Container: c.Code}
+	if err := controlled.CheckBalance(map[string]controlled.Qty{c.ID: c.Available}, m); err != nil {
+		return m, err
+	}
+	return m, tx.insertMovement(m)
+}
+
+// stepDispensed validates the dispensing a step wrote, once the step is
+// done: its witness is the step's verifier.
+func (tx *Tx) stepDispensed(r *production.StepRecord) error {
+	var m controlled.Movement
+	err := scanMovement(tx.queryRow(`SELECT `+movementCols+movementFrom+` WHERE m.step_id = ? AND m.state = ?`, r.ID, string(controlled.Entered)), &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, s := range r.Signatures {
+		if s.Meaning == esign.Verified {
+			m.WitnessID, m.WitnessName = s.SignerID, s.SignerName
+		}
+	}
+	if m.WitnessID == "" {
+		return errs.Field("witness_id", "controlled.witness")
+	}
+	return tx.validateMovement(&m)
+}
+
+// raiseControlled raises an alert to the responsible pharmacist, once per
+// reference when it has one.
+func (tx *Tx) raiseControlled(kind controlled.AlertKind, substanceID, ref string, detail text.Coded) error {
+	if ref != "" {
+		var n int
+		if err := tx.queryRow(`SELECT COUNT(*) FROM controlled_alerts WHERE kind = ? AND ref = ?`, string(kind), ref).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+	}
+	id := NewID()
+	if _, err := tx.exec(`INSERT INTO controlled_alerts (id, at, kind, substance_id, detail, ref) VALUES (?,?,?,?,?,?)`,
+		id, tx.now, string(kind), nullable(substanceID), detail.String(), ref); err != nil {
+		return err
+	}
+	return tx.Audit([]audit.Change{{Entity: "controlled_alert", EntityID: id, Field: "kind", New: string(kind)}}, "")
+}
+
+// controlledLot reports whether a lot is of a substance the register
+// follows.
+func (tx *Tx) controlledLot(l *production.Lot) (bool, error) {
+	var n int
+	err := tx.queryRow(`SELECT COUNT(*) FROM controlled_substances WHERE material_id = ?`, l.MaterialID).Scan(&n)
+	return n > 0, err
+}

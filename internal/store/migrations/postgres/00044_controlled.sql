@@ -1,0 +1,133 @@
+-- +goose Up
+-- The controlled-substance register (package controlled; Code de la santé
+-- publique R.5132-74 and following): the substances, their containers
+-- with their running balances, and the movements, entered then validated
+-- by their two signatures, numbered then in the site's one series
+-- (counters: controlled_register). A validated movement is never changed and no
+-- movement is ever deleted: the register is kept at least ten years after
+-- its last operation (R.5132-82), and galenix deletes none of it.
+CREATE TABLE controlled_substances (
+    id          UUID PRIMARY KEY,
+    code        TEXT NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    class       TEXT NOT NULL,
+    unit        TEXT NOT NULL,
+    client_id   UUID NOT NULL REFERENCES clients(id),
+    material_id UUID UNIQUE REFERENCES materials(id),
+    version     INTEGER NOT NULL DEFAULT 1
+);
+
+CREATE TABLE controlled_containers (
+    id           UUID PRIMARY KEY,
+    substance_id UUID NOT NULL REFERENCES controlled_substances(id),
+    code         TEXT NOT NULL UNIQUE,
+    lot_id       UUID REFERENCES material_lots(id),
+    lot_code     TEXT NOT NULL,
+    place        TEXT NOT NULL,
+    place_kind   TEXT NOT NULL,
+    balance      BIGINT NOT NULL DEFAULT 0 CHECK (balance >= 0),
+    version      INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX controlled_containers_lot ON controlled_containers(lot_id);
+
+CREATE TABLE controlled_movements (
+    id              UUID PRIMARY KEY,
+    serial          BIGINT UNIQUE,
+    state           TEXT NOT NULL,
+    at              TIMESTAMPTZ NOT NULL,
+    kind            TEXT NOT NULL,
+    substance_id    UUID NOT NULL REFERENCES controlled_substances(id),
+    container_id    UUID NOT NULL REFERENCES controlled_containers(id),
+    to_container_id UUID REFERENCES controlled_containers(id),
+    quantity        BIGINT NOT NULL CHECK (quantity > 0),
+    party           TEXT NOT NULL DEFAULT '',
+    document        TEXT NOT NULL DEFAULT '',
+    cause           TEXT NOT NULL DEFAULT '',
+    batch_id        UUID REFERENCES batches(id),
+    step_id         UUID REFERENCES batch_steps(id),
+    scale           TEXT NOT NULL DEFAULT '',
+    corrects        BIGINT,
+    increase        BOOLEAN NOT NULL DEFAULT FALSE,
+    performer_id    UUID NOT NULL REFERENCES accounts(id),
+    performer_name  TEXT NOT NULL,
+    witness_id      UUID REFERENCES accounts(id),
+    witness_name    TEXT NOT NULL DEFAULT '',
+    entered_at      TIMESTAMPTZ NOT NULL,
+    validated_at    TIMESTAMPTZ,
+    version         INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX controlled_movements_at ON controlled_movements(substance_id, at);
+CREATE INDEX controlled_movements_state ON controlled_movements(state, container_id);
+CREATE UNIQUE INDEX controlled_movements_step ON controlled_movements(step_id);
+
+-- The monthly balances recorded at each month's end (R.5132-81), once.
+CREATE TABLE controlled_months (
+    substance_id UUID NOT NULL REFERENCES controlled_substances(id),
+    month        TEXT NOT NULL,
+    opening      BIGINT NOT NULL,
+    received     BIGINT NOT NULL,
+    issued       BIGINT NOT NULL,
+    closing      BIGINT NOT NULL,
+    first_serial BIGINT NOT NULL,
+    last_serial  BIGINT NOT NULL,
+    movements    INTEGER NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (substance_id, month)
+);
+
+-- A physical inventory's counts, by weighing and counting (R.5132-36):
+-- what the register held and what was found; a discrepancy opens a
+-- deviation.
+CREATE TABLE controlled_counts (
+    id           UUID PRIMARY KEY,
+    at           TIMESTAMPTZ NOT NULL,
+    container_id UUID NOT NULL REFERENCES controlled_containers(id),
+    expected     BIGINT NOT NULL,
+    counted      BIGINT NOT NULL,
+    counted_by   UUID NOT NULL REFERENCES accounts(id),
+    counted_name TEXT NOT NULL,
+    note         TEXT NOT NULL DEFAULT '',
+    deviation_id UUID REFERENCES deviations(id)
+);
+CREATE INDEX controlled_counts_at ON controlled_counts(at);
+
+-- What the register raises to the responsible pharmacist: a movement
+-- refused for a negative balance, a theft, an inventory's discrepancy,
+-- a vault movement or entry not matched by the other (detail: a coded
+-- text), until someone takes charge of it with a comment.
+CREATE TABLE controlled_alerts (
+    id              UUID PRIMARY KEY,
+    at              TIMESTAMPTZ NOT NULL,
+    kind            TEXT NOT NULL,
+    substance_id    UUID REFERENCES controlled_substances(id),
+    detail          TEXT NOT NULL,
+    ref             TEXT NOT NULL DEFAULT '',
+    acknowledged_at TIMESTAMPTZ,
+    acknowledged_by UUID REFERENCES accounts(id),
+    comment         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX controlled_alerts_open ON controlled_alerts(acknowledged_at, at);
+CREATE UNIQUE INDEX controlled_alerts_ref ON controlled_alerts(kind, ref) WHERE ref <> '';
+
+-- +goose StatementBegin
+CREATE FUNCTION controlled_register_kept() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'controlled_movements' AND OLD.state <> 'validated' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'the controlled-substance register is never changed nor deleted once validated';
+END;
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER controlled_movements_kept BEFORE UPDATE OR DELETE ON controlled_movements
+    FOR EACH ROW EXECUTE FUNCTION controlled_register_kept();
+CREATE TRIGGER controlled_movements_no_truncate BEFORE TRUNCATE ON controlled_movements
+    FOR EACH STATEMENT EXECUTE FUNCTION controlled_register_kept();
+CREATE TRIGGER controlled_months_kept BEFORE UPDATE OR DELETE ON controlled_months
+    FOR EACH ROW EXECUTE FUNCTION controlled_register_kept();
+CREATE TRIGGER controlled_months_no_truncate BEFORE TRUNCATE ON controlled_months
+    FOR EACH STATEMENT EXECUTE FUNCTION controlled_register_kept();
+
+-- +goose Down
+SELECT 'released migrations are never rolled back';
