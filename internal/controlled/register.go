@@ -55,12 +55,12 @@ var PlaceKinds = []PlaceKind{Vault, Production, Laboratory}
 // Container is a container of a substance: one lot, in one place, with
 // its running balance.
 type Container struct {
-	ID          string    `json:"id"`
-	Version     int       `json:"version,omitempty"`
-	SubstanceID string    `json:"substance_id"`
-	Substance   string    `json:"substance,omitempty"`
-	Unit        string    `json:"unit,omitempty"`
-	Code        string    `json:"code"`
+	ID          string `json:"id"`
+	Version     int    `json:"version,omitempty"`
+	SubstanceID string `json:"substance_id"`
+	Substance   string `json:"substance,omitempty"`
+	Unit        string `json:"unit,omitempty"`
+	Code        string `json:"code"`
 	// LotID is the material lot it holds, whose additions to a batch
 	// take from the container of that lot in production; LotCode its
 	// code, or the supplier's lot when the lot is not a material's.
