@@ -157,6 +157,10 @@ type Movement struct {
 	ToContainer string `json:"to_container,omitempty"`
 	Unit        string `json:"unit,omitempty"`
 	Batch       string `json:"batch,omitempty"`
+	// DischargedAt and Discharge are a loss's discharge by the
+	// inspector: when it was recorded, and the inspector's report.
+	DischargedAt *time.Time `json:"discharged_at,omitempty"`
+	Discharge    string     `json:"discharge,omitempty"`
 	// Signatures are its two, the performer's and the witness's (a step's
 	// for a dispensing written by the batch record).
 	Signatures []esign.Signature `json:"signatures,omitempty"`
@@ -254,6 +258,20 @@ func (m *Movement) Validate() error {
 	}
 	if m.Kind != Transfer {
 		m.ToContainerID = ""
+	}
+	return nil
+}
+
+// MaxLate is how long after its operation a movement may be entered: the
+// register is written at the time of the operation (R.5132-81), the
+// same shift at the latest.
+const MaxLate = 12 * time.Hour
+
+// CheckAt refuses an operation's time in the future, or further back
+// than MaxLate.
+func CheckAt(at, now time.Time) error {
+	if at.After(now.Add(time.Minute)) || at.Before(now.Add(-MaxLate)) {
+		return errs.Field("at", "controlled.at_now")
 	}
 	return nil
 }

@@ -210,3 +210,27 @@ func TestStatement(t *testing.T) {
 		t.Errorf("another substance's statement: %+v", other)
 	}
 }
+
+// TestCrossCheck: a vault movement needs two people's entry within the
+// hour around it; an opening of the vault, a movement within the hour.
+func TestCrossCheck(t *testing.T) {
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	ms := []Movement{{ID: "m1", Serial: 1, At: at}, {ID: "m2", Serial: 2, At: at.Add(5 * time.Hour)}}
+	entries := []VaultEntry{
+		{Ref: "e1", At: at.Add(-10 * time.Minute), Badge: "B1", Name: "Anne"},
+		{Ref: "e2", At: at.Add(-9*time.Minute - 30*time.Second), Badge: "B2", Name: "Bruno"},
+		// m2 has one person only.
+		{Ref: "e3", At: at.Add(5*time.Hour - 5*time.Minute), Badge: "B1", Name: "Anne"},
+		// An opening with no movement: two people, one alert.
+		{Ref: "e4", At: at.Add(9 * time.Hour), Badge: "B1", Name: "Anne"},
+		{Ref: "e5", At: at.Add(9*time.Hour + 20*time.Second), Badge: "B2", Name: "Bruno"},
+	}
+	got := CrossCheck(ms, entries)
+	if len(got) != 2 || got[0].Kind != AlertMovementAlone || got[0].Ref != "m2" || got[1].Kind != AlertEntryIdle || got[1].Ref != "e4" ||
+		len(got[1].Names) != 2 {
+		t.Fatalf("findings: %+v", got)
+	}
+	if got := CrossCheck(ms[:1], entries[:2]); len(got) != 0 {
+		t.Fatalf("a movement with its two people: %+v", got)
+	}
+}

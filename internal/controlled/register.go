@@ -170,3 +170,11 @@ const (
 
 // AlertKinds lists the alerts.
 var AlertKinds = []AlertKind{AlertNegative, AlertTheft, AlertDiscrepancy, AlertMovementAlone, AlertEntryIdle}
+
+// kindKeys are the catalogue keys of the kinds' names.
+var kindKeys = map[Kind]string{Receipt: "controlled.kind.receipt", Transfer: "controlled.kind.transfer", Dispensing: "controlled.kind.dispensing",
+	Return: "controlled.kind.return", Sampling: "controlled.kind.sampling", Loss: "controlled.kind.loss", Destruction: "controlled.kind.destruction",
+	Theft: "controlled.kind.theft", Shipment: "controlled.kind.shipment", Correction: "controlled.kind.correction"}
+
+// KindKey is the catalogue key of the kind's name.
+func KindKey(k Kind) string { return kindKeys[k] }

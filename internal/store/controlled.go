@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"galenix/internal/audit"
 	"galenix/internal/controlled"
@@ -213,21 +216,21 @@ func (s *ControlledStore) CreateContainer(ctx context.Context, c *controlled.Con
 const movementCols = `m.id, COALESCE(m.serial, 0), m.state, m.at, m.kind, m.substance_id, s.code, s.unit, m.container_id, c.code,
 	COALESCE(CAST(m.to_container_id AS TEXT), ''), COALESCE(tc.code, ''), m.quantity, m.party, m.document, m.cause,
 	COALESCE(CAST(m.batch_id AS TEXT), ''), COALESCE(b.lot, ''), COALESCE(CAST(m.step_id AS TEXT), ''), m.scale, COALESCE(m.corrects, 0), m.increase,
-	m.performer_id, m.performer_name, COALESCE(CAST(m.witness_id AS TEXT), ''), m.witness_name, m.entered_at, m.validated_at`
+	m.performer_id, m.performer_name, COALESCE(CAST(m.witness_id AS TEXT), ''), m.witness_name, m.entered_at, m.validated_at, dd.at, COALESCE(dd.document, '')`
 
 const movementFrom = ` FROM controlled_movements m JOIN controlled_substances s ON s.id = m.substance_id
 	JOIN controlled_containers c ON c.id = m.container_id LEFT JOIN controlled_containers tc ON tc.id = m.to_container_id
-	LEFT JOIN batches b ON b.id = m.batch_id`
+	LEFT JOIN batches b ON b.id = m.batch_id LEFT JOIN controlled_discharges dd ON dd.movement_id = m.id`
 
 func scanMovement(sc scanner, m *controlled.Movement) error {
 	var state, kind string
 	var q int64
-	var validated sql.NullTime
+	var validated, discharged sql.NullTime
 	err := sc.Scan(&m.ID, &m.Serial, &state, &m.At, &kind, &m.SubstanceID, &m.Substance, &m.Unit, &m.ContainerID, &m.Container,
 		&m.ToContainerID, &m.ToContainer, &q, &m.Party, &m.Document, &m.Cause, &m.BatchID, &m.Batch, &m.StepID, &m.Scale, &m.Corrects, &m.Increase,
-		&m.PerformerID, &m.PerformerName, &m.WitnessID, &m.WitnessName, &m.EnteredAt, &validated)
+		&m.PerformerID, &m.PerformerName, &m.WitnessID, &m.WitnessName, &m.EnteredAt, &validated, &discharged, &m.Discharge)
 	m.State, m.Kind, m.Quantity, m.At, m.EnteredAt = controlled.State(state), controlled.Kind(kind), controlled.Qty(q), m.At.UTC(), m.EnteredAt.UTC()
-	m.ValidatedAt = timePtr(validated)
+	m.ValidatedAt, m.DischargedAt = timePtr(validated), timePtr(discharged)
 	return err
 }
 
@@ -349,6 +352,9 @@ func (s *ControlledStore) EnterMovement(ctx context.Context, m *controlled.Movem
 		if m.At.IsZero() {
 			m.At = tx.now
 		}
+		if err := controlled.CheckAt(m.At, tx.now); err != nil {
+			return err
+		}
 		if err := tx.checkMovement(m); err != nil {
 			return err
 		}
@@ -373,7 +379,7 @@ func (s *ControlledStore) EnterMovement(ctx context.Context, m *controlled.Movem
 
 // negativeDetail says what a refused movement asked for.
 func negativeDetail(m *controlled.Movement) text.Coded {
-	kind := text.Code("controlled.kind." + string(m.Kind))
+	kind := text.Code(controlled.KindKey(m.Kind))
 	return text.Code("controlled.alert.negative_detail", text.Arg{Text: &kind}, text.Arg{Num: m.Quantity.String()}, text.Str(m.Unit),
 		text.Str(m.Substance), text.Str(m.Container))
 }
@@ -617,18 +623,25 @@ func (tx *Tx) stepDispensed(r *production.StepRecord) error {
 // raiseControlled raises an alert to the responsible pharmacist, once per
 // reference when it has one.
 func (tx *Tx) raiseControlled(kind controlled.AlertKind, substanceID, ref string, detail text.Coded) error {
+	_, err := tx.raiseOnce(kind, substanceID, ref, detail)
+	return err
+}
+
+// raiseOnce raises an alert, and reports whether it did: not when one of
+// its kind was raised about the same reference.
+func (tx *Tx) raiseOnce(kind controlled.AlertKind, substanceID, ref string, detail text.Coded) (bool, error) {
 	if ref != "" {
 		var n int
 		if err := tx.queryRow(`SELECT COUNT(*) FROM controlled_alerts WHERE kind = ? AND ref = ?`, string(kind), ref).Scan(&n); err != nil || n > 0 {
-			return err
+			return false, err
 		}
 	}
 	id := NewID()
 	if _, err := tx.exec(`INSERT INTO controlled_alerts (id, at, kind, substance_id, detail, ref) VALUES (?,?,?,?,?,?)`,
 		id, tx.now, string(kind), nullable(substanceID), detail.String(), ref); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Audit([]audit.Change{{Entity: "controlled_alert", EntityID: id, Field: "kind", New: string(kind)}}, "")
+	return true, tx.Audit([]audit.Change{{Entity: "controlled_alert", EntityID: id, Field: "kind", New: string(kind)}}, "")
 }
 
 // controlledLot reports whether a lot is of a substance the register
@@ -637,4 +650,209 @@ func (tx *Tx) controlledLot(l *production.Lot) (bool, error) {
 	var n int
 	err := tx.queryRow(`SELECT COUNT(*) FROM controlled_substances WHERE material_id = ?`, l.MaterialID).Scan(&n)
 	return n > 0, err
+}
+
+// Discharge records the inspector's discharge of a loss, by the report's
+// reference: once, on a loss validated.
+func (s *ControlledStore) Discharge(ctx context.Context, movementID, document string) (*controlled.Movement, error) {
+	if err := controlled.MayRecord(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	document = strings.TrimSpace(document)
+	if document == "" || utf8.RuneCountInString(document) > controlled.MaxDocument {
+		return nil, errs.Field("document", "controlled.discharge_document")
+	}
+	var m controlled.Movement
+	err := s.db.Write(ctx, "controlled.movement.discharge", "", func(tx *Tx) error {
+		if err := tx.movement(movementID, &m); err != nil {
+			return err
+		}
+		switch {
+		case m.Kind != controlled.Loss || m.State != controlled.Validated:
+			return errs.E(errs.Conflict, "controlled.discharge_loss_only")
+		case m.DischargedAt != nil:
+			return errs.E(errs.Conflict, "controlled.discharged_already", m.Discharge)
+		}
+		if _, err := tx.exec(`INSERT INTO controlled_discharges (movement_id, at, document, recorded_by, recorded_name) VALUES (?,?,?,?,?)`,
+			m.ID, tx.now, document, tx.actor.UserID, actorName(tx.actor)); err != nil {
+			return err
+		}
+		now := tx.now
+		m.DischargedAt, m.Discharge = &now, document
+		return tx.Audit([]audit.Change{{Entity: movementTable.entity, EntityID: m.ID, Field: "discharge", New: document}}, "")
+	})
+	return &m, err
+}
+
+// CrossCheckVault confronts the vault's movements with the gatehouse's
+// entries into the vault over the last week, once each window is over
+// (controlled.CrossCheck), and raises each finding once: galenix's own
+// periodic work. It answers how many it raised.
+func (s *ControlledStore) CrossCheckVault(ctx context.Context) (int, error) {
+	if err := actorOf(ctx).RequireSystem(); err != nil {
+		return 0, err
+	}
+	var findings []controlled.Finding
+	var substanceOf map[string]string
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		until := tx.now.Add(-controlled.VaultWindow)
+		since := until.Add(-7 * 24 * time.Hour)
+		place := map[string]controlled.PlaceKind{}
+		if err := tx.each(`SELECT id, place_kind FROM controlled_containers`, nil, func(sc scanner) error {
+			var id, kind string
+			err := sc.Scan(&id, &kind)
+			place[id] = controlled.PlaceKind(kind)
+			return err
+		}); err != nil {
+			return err
+		}
+		all, err := collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? AND m.at >= ? AND m.at < ? ORDER BY m.at`,
+			[]any{string(controlled.Validated), since.Add(-controlled.VaultWindow), tx.now}, scanMovement)
+		if err != nil {
+			return err
+		}
+		var ms []controlled.Movement
+		substanceOf = map[string]string{}
+		for i := range all {
+			if controlled.TouchesVault(&all[i], place) {
+				ms = append(ms, all[i])
+				substanceOf[all[i].ID] = all[i].SubstanceID
+			}
+		}
+		entries, err := collect(tx, `SELECT e.reader_code, e.seq, e.at, e.badge, COALESCE(p.name, e.badge) FROM access_events e
+			JOIN access_zones z ON z.id = e.zone_id LEFT JOIN people p ON p.id = e.person_id
+			WHERE z.kind = 'vault' AND e.allow AND e.direction = 'in' AND e.at >= ? AND e.at < ?`, []any{since.Add(-controlled.VaultWindow), tx.now},
+			func(sc scanner, v *controlled.VaultEntry) error {
+				var reader string
+				var seq int64
+				err := sc.Scan(&reader, &seq, &v.At, &v.Badge, &v.Name)
+				v.Ref, v.At = reader+"#"+strconv.FormatInt(seq, 10), v.At.UTC()
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		for _, f := range controlled.CrossCheck(ms, entries) {
+			// Only what lies in the window checked, whose surroundings
+			// are all known.
+			if !f.At.Before(since) && f.At.Before(until) {
+				findings = append(findings, f)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(findings) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = s.db.Write(ctx, "controlled.crosscheck", "", func(tx *Tx) error {
+		for _, f := range findings {
+			var detail text.Coded
+			if f.Kind == controlled.AlertMovementAlone {
+				detail = text.Code("controlled.alert.movement_alone_detail", text.Arg{Num: strconv.FormatInt(f.Serial, 10)},
+					text.Moment(f.At, tx.siteZone()))
+			} else {
+				detail = text.Code("controlled.alert.entry_idle_detail", text.Str(strings.Join(f.Names, ", ")), text.Moment(f.At, tx.siteZone()))
+			}
+			raised, err := tx.raiseOnce(f.Kind, substanceOf[f.Ref], f.Ref, detail)
+			if err != nil {
+				return err
+			}
+			if raised {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// CopyRegister appends to the register's copy on its second medium (the
+// file controlled.CopyFile in dir) the validated movements it lacks, in
+// the order of their serial numbers, and syncs it to its disk. The copy
+// is checked whole first: a copy altered or ahead of the register is
+// refused, never extended. It answers how many lines it appended.
+func (s *ControlledStore) CopyRegister(ctx context.Context, dir string) (int, error) {
+	if err := actorOf(ctx).RequireSystem(); err != nil {
+		return 0, err
+	}
+	path := filepath.Join(dir, controlled.CopyFile)
+	lines, err := readCopyFile(path)
+	if err != nil {
+		return 0, err
+	}
+	var ms []controlled.Movement
+	if err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.serial`, []any{string(controlled.Validated)}, scanMovement)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	missing, err := controlled.CompareCopy(lines, ms)
+	if err != nil || missing == 0 {
+		return 0, err
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	prev := ""
+	if len(lines) > 0 {
+		prev = lines[len(lines)-1].Hash
+	}
+	var buf []byte
+	for i := len(lines); i < len(ms); i++ {
+		l := controlled.LineOf(&ms[i], prev)
+		buf, prev = append(buf, l.Marshal()...), l.Hash
+	}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	return missing, f.Close()
+}
+
+// VerifyCopy checks the register's copy in dir against the register: its
+// chain whole, each line the movement of its serial number. It answers
+// how many lines the copy holds and how many validated movements it does
+// not hold yet.
+func (s *ControlledStore) VerifyCopy(ctx context.Context, dir string) (lines, missing int, err error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return 0, 0, err
+	}
+	ls, err := readCopyFile(filepath.Join(dir, controlled.CopyFile))
+	if err != nil {
+		return len(ls), 0, err
+	}
+	var ms []controlled.Movement
+	if err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.serial`, []any{string(controlled.Validated)}, scanMovement)
+		return err
+	}); err != nil {
+		return len(ls), 0, err
+	}
+	missing, err = controlled.CompareCopy(ls, ms)
+	return len(ls), missing, err
+}
+
+// readCopyFile reads the copy's lines; none when it does not exist yet.
+func readCopyFile(path string) ([]controlled.CopyLine, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return controlled.ReadCopy(f)
 }

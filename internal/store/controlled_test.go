@@ -1,10 +1,16 @@
 package store_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"galenix/internal/access"
 	"galenix/internal/controlled"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
@@ -275,6 +281,150 @@ func TestControlledRegister(t *testing.T) {
 		must(t, err)
 		if recorded == nil || recorded.Closing != 89_400 || recorded.FirstSerial != 1 || recorded.LastSerial != 5 {
 			t.Fatalf("the month recorded: %+v", recorded)
+		}
+	})
+}
+
+// TestControlledVaultAndCopy: the vault's movements against the
+// gatehouse's entries (a movement without two people, an opening without
+// a movement, each raised once), a loss discharged once, and the
+// register's copy on its second medium: written as the register grows,
+// checked line by line by an independent reading, an alteration found.
+func TestControlledVaultAndCopy(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newProdEnv(t, db)
+		reg, acc := db.Controlled(), db.Access()
+		qa, sys := e.actor("quinn"), as(identity.System)
+		victor := e.acc["victor"].ID
+		sub := &controlled.Substance{Code: "MORPH", Name: "Morphine", Class: controlled.Narcotic, Unit: "g", ClientID: e.alpha.ID}
+		must(t, reg.CreateSubstance(qa, sub))
+		vault := &controlled.Container{SubstanceID: sub.ID, Code: "V-1", LotCode: "S-1", Place: "Coffre B70", PlaceKind: controlled.Vault}
+		must(t, reg.CreateContainer(qa, vault))
+		lab := &controlled.Container{SubstanceID: sub.ID, Code: "LAB-1", LotCode: "S-1", Place: "Laboratoire", PlaceKind: controlled.Laboratory}
+		must(t, reg.CreateContainer(qa, lab))
+		enter := func(m *controlled.Movement) *controlled.Movement {
+			t.Helper()
+			m.SubstanceID, m.WitnessID = sub.ID, victor
+			if m.ContainerID == "" {
+				m.ContainerID = vault.ID
+			}
+			must(t, reg.EnterMovement(qa, m))
+			_, err := e.sign(t, "quinn", controlled.EntityMovement, m.ID, esign.Performed)
+			must(t, err)
+			c, err := e.svc.Challenge(qa, esign.ChallengeRequest{Entity: controlled.EntityMovement, EntityID: m.ID, Meaning: "verified", SecondPerson: true})
+			must(t, err)
+			_, err = e.svc.Sign(qa, esign.SignRequest{Entity: controlled.EntityMovement, EntityID: m.ID, Meaning: "verified", Username: "victor", Password: password, Challenge: c.Challenge})
+			must(t, err)
+			return m
+		}
+		t0 := e.clock.now()
+		r1 := enter(&controlled.Movement{Kind: controlled.Receipt, Quantity: 50_000, Party: "Francopia", Document: "BL-1"})
+
+		// The vault and its reader; Quinn and Victor enter before the
+		// receipt; at +3 h a sampling with nobody's entry; at +6 h both
+		// open the vault for nothing.
+		zone := access.Zone{Code: "VAULT", Name: "Coffre stupéfiants", Kind: access.Vault}
+		must(t, acc.CreateZone(sys, &zone))
+		must(t, acc.CreateReader(sys, &access.Reader{Code: "V-IN", ZoneID: zone.ID, Direction: access.In, Door: "Porte du coffre"}))
+		var seq int64
+		ev := func(badge string, at time.Time) access.Event {
+			seq++
+			return access.Event{Badge: badge, Reader: "V-IN", Seq: seq, At: at, Allow: true, Rule: access.RuleTwoPerson}
+		}
+		e.clock.add(3 * time.Hour)
+		enter(&controlled.Movement{Kind: controlled.Sampling, ContainerID: vault.ID, Quantity: 100, Party: "Laboratoire CQ"})
+		e.clock.add(3 * time.Hour)
+		machine := as(identity.Actor{UserID: "token:reader", Name: "Vault", Scopes: []string{string(identity.ScopeAccessWrite)}})
+		_, err := acc.Intake(machine, []access.Event{ev("B-QUINN", t0.Add(-10*time.Minute)), ev("B-VICTOR", t0.Add(-9*time.Minute)),
+			ev("B-QUINN", t0.Add(6*time.Hour)), ev("B-VICTOR", t0.Add(6*time.Hour+20*time.Second))})
+		must(t, err)
+		e.clock.add(2 * time.Hour)
+		_, err = reg.CrossCheckVault(qa)
+		wantErr(t, err, errs.Forbidden, "")
+		n, err := reg.CrossCheckVault(sys)
+		must(t, err)
+		if n != 2 {
+			t.Fatalf("cross-check raised %d", n)
+		}
+		if n, err = reg.CrossCheckVault(sys); err != nil || n != 0 {
+			t.Fatalf("cross-check raised again %d %v", n, err)
+		}
+		alerts, err := reg.Alerts(qa)
+		must(t, err)
+		kinds := map[controlled.AlertKind]string{}
+		for _, a := range alerts {
+			kinds[a.Kind] = a.Detail.Render(text.FR)
+		}
+		if !strings.Contains(kinds[controlled.AlertMovementAlone], "n° 2 ") || !strings.Contains(kinds[controlled.AlertEntryIdle], "B-QUINN, Victor Vérificateur") ||
+			kinds[controlled.AlertMovementAlone] == "" {
+			t.Fatalf("alerts: %v", kinds)
+		}
+
+		// A loss, discharged once by the inspector's report.
+		loss := enter(&controlled.Movement{Kind: controlled.Loss, Quantity: 250, Cause: "Flacon brisé lors de la pesée"})
+		_, err = reg.Discharge(qa, r1.ID, "PV-2026-14")
+		wantErr(t, err, errs.Conflict, "")
+		_, err = reg.Discharge(qa, loss.ID, " ")
+		wantErr(t, err, errs.Invalid, "document")
+		_, err = reg.Discharge(e.actor("olga"), loss.ID, "PV-2026-14")
+		wantErr(t, err, errs.Forbidden, "")
+		got, err := reg.Discharge(qa, loss.ID, "PV-2026-14")
+		must(t, err)
+		if got.DischargedAt == nil || got.Discharge != "PV-2026-14" {
+			t.Fatalf("discharged: %+v", got)
+		}
+		_, err = reg.Discharge(qa, loss.ID, "PV-2026-15")
+		wantErr(t, err, errs.Conflict, "")
+
+		// The copy on the second medium.
+		dir := t.TempDir()
+		if n, err := reg.CopyRegister(sys, dir); err != nil || n != 3 {
+			t.Fatalf("copied %d: %v", n, err)
+		}
+		if n, err := reg.CopyRegister(sys, dir); err != nil || n != 0 {
+			t.Fatalf("copied again %d: %v", n, err)
+		}
+		enter(&controlled.Movement{Kind: controlled.Transfer, ToContainerID: lab.ID, Quantity: 1_000})
+		if lines, missing, err := reg.VerifyCopy(qa, dir); err != nil || lines != 3 || missing != 1 {
+			t.Fatalf("verify: %d lines, %d missing, %v", lines, missing, err)
+		}
+		if n, err := reg.CopyRegister(sys, dir); err != nil || n != 1 {
+			t.Fatalf("copied the fourth: %d %v", n, err)
+		}
+		// An independent reading: JSON lines, serials 1 to 4, each hash
+		// the SHA-256 of the line without it, chained.
+		path := filepath.Join(dir, controlled.CopyFile)
+		raw, err := os.ReadFile(path)
+		must(t, err)
+		prev := ""
+		for i, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			var m map[string]any
+			must(t, json.Unmarshal([]byte(line), &m))
+			h := m["hash"].(string)
+			delete(m, "hash")
+			if m["serial"].(float64) != float64(i+1) || m["prev"] != prev {
+				t.Fatalf("line %d: %v", i+1, m)
+			}
+			var l controlled.CopyLine
+			must(t, json.Unmarshal([]byte(line), &l))
+			l.Hash = ""
+			b, _ := json.Marshal(l)
+			sum := sha256.Sum256(b)
+			if hex.EncodeToString(sum[:]) != h {
+				t.Fatalf("line %d: its hash is not the SHA-256 of its content", i+1)
+			}
+			prev = h
+		}
+		if !strings.Contains(string(raw), `"kind":"loss"`) || !strings.Contains(string(raw), `"witness":"Victor Vérificateur"`) {
+			t.Fatalf("the copy: %s", raw)
+		}
+		// Altered: found, and never extended.
+		must(t, os.WriteFile(path, []byte(strings.Replace(string(raw), `"quantity":"0.250"`, `"quantity":"0.025"`, 1)), 0o640))
+		_, _, err = reg.VerifyCopy(qa, dir)
+		wantErr(t, err, errs.Conflict, "")
+		if _, err := reg.CopyRegister(sys, dir); err == nil {
+			t.Fatal("an altered copy was extended")
 		}
 	})
 }

@@ -44,7 +44,15 @@ type Arg struct {
 	// Day is a day ("2006-01-02", as it was where it was recorded),
 	// written the reader's way.
 	Day string `json:"day,omitempty"`
+	// Time is a day and a time of day ("2006-01-02 15:04", as it was
+	// where it was recorded), written the reader's way.
+	Time string `json:"time,omitempty"`
 }
+
+// Moment is an argument naming the minute t, as it was in loc.
+func Moment(t time.Time, loc *time.Location) Arg { return Arg{Time: t.In(loc).Format(momentLayout)} }
+
+const momentLayout = "2006-01-02 15:04"
 
 // Code returns the coded text of key with its arguments.
 func Code(key string, args ...Arg) Coded { return Coded{Key: key, Args: args} }
@@ -109,6 +117,11 @@ func (c Coded) Localize(lang string) string { return c.Render(lang) }
 
 func (a Arg) render(lang string) string {
 	switch {
+	case a.Time != "":
+		if t, err := time.Parse(momentLayout, a.Time); err == nil {
+			return FormatDate(lang, t, time.UTC) + " " + t.Format("15:04")
+		}
+		return a.Time
 	case a.Day != "":
 		if t, err := time.Parse(time.DateOnly, a.Day); err == nil {
 			return FormatDate(lang, t, time.UTC)

@@ -60,6 +60,16 @@ CREATE INDEX controlled_movements_at ON controlled_movements(substance_id, at);
 CREATE INDEX controlled_movements_state ON controlled_movements(state, container_id);
 CREATE UNIQUE INDEX controlled_movements_step ON controlled_movements(step_id);
 
+-- A loss's discharge by the inspector (the pharmacy inspectorate's
+-- report), recorded once.
+CREATE TABLE controlled_discharges (
+    movement_id   TEXT PRIMARY KEY REFERENCES controlled_movements(id),
+    at            TIMESTAMP NOT NULL,
+    document      TEXT NOT NULL,
+    recorded_by   TEXT NOT NULL REFERENCES accounts(id),
+    recorded_name TEXT NOT NULL
+);
+
 -- The monthly balances recorded at each month's end (R.5132-81), once.
 CREATE TABLE controlled_months (
     substance_id TEXT NOT NULL REFERENCES controlled_substances(id),
