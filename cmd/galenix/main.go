@@ -268,7 +268,7 @@ func serve(args []string, stderr io.Writer) error {
 		RequestTimeout: *requestTimeout, DrainTimeout: *drain, TrustedProxies: proxies,
 		Admission: web.AdmissionLimits{Active: *maxActive, ReadWait: *readWait}, MQTT: mqttCfg,
 		AlarmAckWithin: alarmf.ackWithin, AlarmWebhookURL: alarmf.webhook, AlarmWebhookSecret: alarmSecret,
-		ReadingsCompactAfter: readingsf.compactAfter, ReadingsRetention: readingsf.retention,
+		ReadingsCompactAfter: readingsf.compactAfter, ReadingsRetention: readingsf.retention, RegisterCopy: readingsf.registerCopy,
 		SMTP: relay, AlarmMailTo: alarmTo, PublicURL: mailf.publicURL}, log)
 	defer m.Close()
 	if err := m.Open(ctx); err != nil {

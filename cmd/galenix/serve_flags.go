@@ -225,6 +225,8 @@ func (f *alarmFlags) secret() ([]byte, error) {
 // environmental readings.
 type readingsFlags struct {
 	compactAfter, retention time.Duration
+	// registerCopy is the controlled-substance register's second medium.
+	registerCopy string
 }
 
 func (f *readingsFlags) register(fs *flag.FlagSet) {
@@ -232,6 +234,8 @@ func (f *readingsFlags) register(fs *flag.FlagSet) {
 		"how long after their reception raw sensor readings are compacted, losslessly, into sealed blocks; 0: never (env GALENIX_READINGS_COMPACT_AFTER)")
 	fs.DurationVar(&f.retention, "readings-retention", envDuration("GALENIX_READINGS_RETENTION", 0),
 		"how long sensor readings are kept, as hours (87600h: ten years); at least six years (52560h); 0: for ever (env GALENIX_READINGS_RETENTION)")
+	fs.StringVar(&f.registerCopy, "register-copy", os.Getenv("GALENIX_REGISTER_COPY"),
+		"the `DIR`, on another disk than the database's, where the controlled-substance register is copied as it is written; default: register-copy in the data directory (env GALENIX_REGISTER_COPY)")
 }
 
 // check refuses a retention shorter than GMP's.

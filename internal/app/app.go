@@ -109,6 +109,19 @@ type Config struct {
 	// ReadingsRetention is how long compacted readings are kept (0: for
 	// ever; else at least environment.MinRetention).
 	ReadingsRetention time.Duration
+	// RegisterCopy is the directory, on another disk than the
+	// database's, where the controlled-substance register is copied as
+	// it is written (R.5132-36: two separate media); "" means
+	// "register-copy" in DataDir.
+	RegisterCopy string
+}
+
+// registerCopyDir is where the register is copied.
+func (c *Config) registerCopyDir() string {
+	if c.RegisterCopy != "" {
+		return c.RegisterCopy
+	}
+	return filepath.Join(c.DataDir, "register-copy")
 }
 
 // Main is a running galenix: its database and its HTTP server. The

@@ -39,7 +39,43 @@ func (m *Main) jobs() []*job {
 		{name: "environment.retention", every: 24 * time.Hour, run: m.purgeReadings},
 		{name: "quality.obligations", every: time.Minute, run: m.escalateObligations},
 		{name: "access.visits.overdue", every: time.Minute, run: m.raiseOverdueVisits},
+		{name: "controlled.copy", every: RegisterCopyEvery, run: m.copyRegister, final: true},
+		{name: "controlled.months", every: time.Hour, run: m.recordRegisterMonths},
+		{name: "controlled.crosscheck", every: 10 * time.Minute, run: m.crossCheckVault},
 	}
+}
+
+// RegisterCopyEvery is how often the controlled-substance register's
+// new movements are copied to the second medium.
+var RegisterCopyEvery = 5 * time.Second
+
+// copyRegister copies the register's movements validated since the last
+// run to its second medium; a copy found altered is logged as an error
+// at each run until someone sees to it.
+func (m *Main) copyRegister(ctx context.Context) error {
+	n, err := m.DB.Controlled().CopyRegister(identity.WithActor(ctx, identity.System), m.Config.registerCopyDir())
+	if err == nil && n > 0 {
+		m.Log.Info("controlled-substance register copied to its second medium", "movements", n, "dir", m.Config.registerCopyDir())
+	}
+	return err
+}
+
+// recordRegisterMonths records the monthly balances of the months ended.
+func (m *Main) recordRegisterMonths(ctx context.Context) error {
+	n, err := m.DB.Controlled().RecordMonths(identity.WithActor(ctx, identity.System))
+	if err == nil && n > 0 {
+		m.Log.Info("controlled-substance register: monthly balances recorded", "count", n)
+	}
+	return err
+}
+
+// crossCheckVault confronts the vault's movements with its doors' events.
+func (m *Main) crossCheckVault(ctx context.Context) error {
+	n, err := m.DB.Controlled().CrossCheckVault(identity.WithActor(ctx, identity.System))
+	if err == nil && n > 0 {
+		m.Log.Warn("controlled-substance register: vault movements and entries that do not match, raised", "count", n)
+	}
+	return err
 }
 
 // raiseOverdueVisits alerts the PC Sécurité to the visitors on site past
