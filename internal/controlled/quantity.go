@@ -55,3 +55,19 @@ func (q Qty) String() string {
 
 // Localize writes the quantity with the reader's decimal mark.
 func (q Qty) Localize(lang string) string { return text.LocalizeNumber(lang, q.String()) }
+
+// MarshalJSON writes the quantity as a decimal string ("12.500"): exact,
+// whatever reads it.
+func (q Qty) MarshalJSON() ([]byte, error) { return []byte(`"` + q.String() + `"`), nil }
+
+// UnmarshalJSON reads a quantity given as a decimal string or number with
+// at most three decimals. Anything else reads as -1, which every check of
+// a quantity refuses with its field named, rather than a JSON error.
+func (q *Qty) UnmarshalJSON(b []byte) error {
+	v, ok := ParseQty(strings.Trim(string(b), `"`))
+	if !ok {
+		v = -1
+	}
+	*q = v
+	return nil
+}

@@ -37,6 +37,8 @@ type ControlledStore struct{ db *DB }
 // Controlled returns the register's store.
 func (db *DB) Controlled() *ControlledStore { return &ControlledStore{db: db} }
 
+var _ controlled.Service = (*ControlledStore)(nil)
+
 var substanceTable = table{"controlled_substances", "controlled_substance", []string{"code", "name", "class", "unit", "client_id", "material_id"}}
 
 var containerTable = table{"controlled_containers", "controlled_container", []string{"substance_id", "code", "lot_id", "lot_code", "place", "place_kind"}}
@@ -255,16 +257,31 @@ func (tx *Tx) movement(id string, m *controlled.Movement) error {
 	return tx.movementSignatures(m)
 }
 
-// movementSignatures reads a movement's signatures: its own, or for a
-// dispensing written by the batch record, its step's.
+// movementSignatures reads a movement's signatures, each with its status:
+// its own, or for a dispensing written by the batch record, its step's.
+// The register is the site's: its readers see the step's signatures
+// whatever clients they are assigned to.
 func (tx *Tx) movementSignatures(m *controlled.Movement) error {
-	var err error
-	if m.StepID != "" {
-		m.Signatures, err = tx.signaturesOf(stepTable.entity, m.StepID)
-	} else {
-		m.Signatures, err = tx.signaturesOf(controlled.EntityMovement, m.ID)
+	if m.StepID == "" {
+		sigs, err := tx.signaturesOf(controlled.EntityMovement, m.ID)
+		hash := esign.ContentHash(controlled.EntityMovement, m.ID, m.AuditFields())
+		for i := range sigs {
+			sigs[i].Status = esign.StatusOf(sigs[i].ContentHash, hash)
+		}
+		m.Signatures = sigs
+		return err
 	}
-	return err
+	return tx.unscoped(func() error {
+		var r production.StepRecord
+		if err := scanStep(tx.queryRow(`SELECT `+stepCols+stepFrom+` WHERE s.id = ?`, m.StepID), &r); err != nil {
+			return err
+		}
+		if err := tx.withSignatures(&r); err != nil {
+			return err
+		}
+		m.Signatures = r.Signatures
+		return nil
+	})
 }
 
 // Movement reads one movement with its signatures.
@@ -277,19 +294,10 @@ func (s *ControlledStore) Movement(ctx context.Context, id string) (*controlled.
 	return &m, err
 }
 
-// RegisterFilter narrows the register: one substance, a period [From,
-// To) of the operations' times; Pending asks for the movements waiting
-// for their signatures instead.
-type RegisterFilter struct {
-	SubstanceID string
-	From, To    time.Time
-	Pending     bool
-}
-
 // Register lists the validated movements in the order of their serial
 // numbers, each with its two signatures, or the movements waiting for
 // them.
-func (s *ControlledStore) Register(ctx context.Context, f RegisterFilter) ([]controlled.Movement, error) {
+func (s *ControlledStore) Register(ctx context.Context, f controlled.Filter) ([]controlled.Movement, error) {
 	if err := controlled.MayView(actorOf(ctx)); err != nil {
 		return nil, err
 	}
@@ -302,7 +310,7 @@ func (s *ControlledStore) Register(ctx context.Context, f RegisterFilter) ([]con
 	return out, err
 }
 
-func (tx *Tx) register(f RegisterFilter) ([]controlled.Movement, error) {
+func (tx *Tx) register(f controlled.Filter) ([]controlled.Movement, error) {
 	q, args := `SELECT `+movementCols+movementFrom+` WHERE m.state = ?`, []any{string(controlled.Validated)}
 	if f.Pending {
 		args[0] = string(controlled.Entered)
@@ -344,7 +352,9 @@ func (s *ControlledStore) EnterMovement(ctx context.Context, m *controlled.Movem
 	if err := controlled.MayRecord(a); err != nil {
 		return err
 	}
-	m.PerformerID, m.Serial, m.StepID, m.ID = a.UserID, 0, "", ""
+	// What the register fills itself, never the entry's to say.
+	m.PerformerID, m.Serial, m.StepID, m.ID, m.PerformerName, m.WitnessName = a.UserID, 0, "", "", "", ""
+	m.ValidatedAt, m.DischargedAt, m.Discharge, m.Signatures = nil, nil, "", nil
 	if err := m.Validate(); err != nil {
 		return err
 	}

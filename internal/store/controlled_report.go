@@ -116,7 +116,10 @@ func (s *ControlledStore) Count(ctx context.Context, c *controlled.Count) error 
 				return err
 			}
 			d.ID, d.Code, d.OpenedName = NewID(), production.DeviationCode(tx.now, seq), actorName(tx.actor)
-			if err := createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)); err != nil {
+			// The register is the site's: whoever counts opens the
+			// deviation of the client the substance is held for, assigned
+			// to that client or not.
+			if err := tx.unscoped(func() error { return createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)) }); err != nil {
 				return err
 			}
 			tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "count_id": c.ID})
@@ -141,17 +144,20 @@ func (s *ControlledStore) Counts(ctx context.Context) ([]controlled.Count, error
 	}
 	var out []controlled.Count
 	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = collect(tx, `SELECT n.id, n.at, n.container_id, c.code, s.unit, n.expected, n.counted, n.counted_by, n.counted_name, n.note,
+		// Each count names its deviation's number, whichever client's.
+		return tx.unscoped(func() error {
+			var err error
+			out, err = collect(tx, `SELECT n.id, n.at, n.container_id, c.code, s.unit, n.expected, n.counted, n.counted_by, n.counted_name, n.note,
 			COALESCE(CAST(n.deviation_id AS TEXT), ''), COALESCE(d.code, '') FROM controlled_counts n JOIN controlled_containers c ON c.id = n.container_id
 			JOIN controlled_substances s ON s.id = c.substance_id LEFT JOIN deviations d ON d.id = n.deviation_id ORDER BY n.at DESC LIMIT 200`, nil,
-			func(sc scanner, c *controlled.Count) error {
-				var exp, cnt int64
-				err := sc.Scan(&c.ID, &c.At, &c.ContainerID, &c.Container, &c.Unit, &exp, &cnt, &c.CountedBy, &c.CountedName, &c.Note, &c.DeviationID, &c.Deviation)
-				c.Expected, c.Counted, c.At = controlled.Qty(exp), controlled.Qty(cnt), c.At.UTC()
-				return err
-			})
-		return err
+				func(sc scanner, c *controlled.Count) error {
+					var exp, cnt int64
+					err := sc.Scan(&c.ID, &c.At, &c.ContainerID, &c.Container, &c.Unit, &exp, &cnt, &c.CountedBy, &c.CountedName, &c.Note, &c.DeviationID, &c.Deviation)
+					c.Expected, c.Counted, c.At = controlled.Qty(exp), controlled.Qty(cnt), c.At.UTC()
+					return err
+				})
+			return err
+		})
 	})
 	return out, err
 }

@@ -65,7 +65,7 @@ func TestControlledRegister(t *testing.T) {
 
 		serials := func() []controlled.Movement {
 			t.Helper()
-			ms, err := reg.Register(qa, store.RegisterFilter{})
+			ms, err := reg.Register(qa, controlled.Filter{})
 			must(t, err)
 			return ms
 		}
@@ -160,7 +160,7 @@ func TestControlledRegister(t *testing.T) {
 		if !strings.Contains(errs.MessageOf(err, "fr"), "0,000") {
 			t.Errorf("the refusal: %q", errs.MessageOf(err, "fr"))
 		}
-		if ms, _ := reg.Register(qa, store.RegisterFilter{Pending: true}); len(ms) != 0 {
+		if ms, _ := reg.Register(qa, controlled.Filter{Pending: true}); len(ms) != 0 {
 			t.Fatalf("a refused movement was written: %+v", ms)
 		}
 		alerts, err := reg.Alerts(qp)
@@ -202,7 +202,7 @@ func TestControlledRegister(t *testing.T) {
 		must(t, err)
 		_, err = e.sign(t, "olga", "batch_step", r.ID, esign.Performed)
 		must(t, err)
-		if pending, _ := reg.Register(qa, store.RegisterFilter{Pending: true}); len(pending) != 1 || pending[0].StepID != r.ID || pending[0].Quantity != 10_100 {
+		if pending, _ := reg.Register(qa, controlled.Filter{Pending: true}); len(pending) != 1 || pending[0].StepID != r.ID || pending[0].Quantity != 10_100 {
 			t.Fatalf("the dispensing waits for the step's witness: %+v", pending)
 		}
 		if got, _ := prod.Batch(sup, b.ID); got.StepsDone != 2 {

@@ -23,6 +23,7 @@ import (
 	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/client"
+	"galenix/internal/controlled"
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
@@ -76,6 +77,11 @@ type Deps struct {
 	Qualifications qualification.Service
 	// Access is site access: zones, readers, their policy and events.
 	Access access.Service
+	// Controlled is the controlled-substance register; nil: its routes
+	// answer an internal error. RegisterCopyDir is where its copy on a
+	// second medium is written (the leading node's periodic work).
+	Controlled      controlled.Service
+	RegisterCopyDir string
 	// Notices reads the last events of the reader's clients, which the
 	// client's space lists; nil: it lists none.
 	Notices NoticeSource
@@ -230,6 +236,7 @@ func New(d Deps) *Server {
 	s.routesAccess()
 	s.routesMusters()
 	s.routesVisits()
+	s.routesControlled()
 	s.routesJournal()
 	s.routesZonePages()
 	s.routesPortal()

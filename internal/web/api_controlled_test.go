@@ -1,0 +1,123 @@
+package web_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestControlledAPI: the register through the API — a substance and its
+// containers, a receipt entered with bad input refused in words and
+// nothing written, then signed by its performer and, on the same
+// session, its witness; it then has its serial number, and the month's
+// balance and the year's statement follow. The wrong roles are refused,
+// a client sees nothing of it.
+func TestControlledAPI(t *testing.T) {
+	eachDB(t, func(t *testing.T, base *env) {
+		e := newSignEnv(t, base)
+		sub := map[string]any{"code": "MORPH", "name": "Morphine chlorhydrate", "class": "narcotic", "unit": "g", "client_id": e.alpha.ID}
+		e.call(t, "operator", "POST", "/api/v1/controlled/substances", sub).wantError(t, http.StatusForbidden, "forbidden", "")
+		e.call(t, "client-alpha", "GET", "/api/v1/controlled/substances", nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		bad := map[string]any{"code": "X", "name": "X", "class": "narcotic", "unit": "L", "client_id": e.alpha.ID}
+		e.call(t, "qa", "POST", "/api/v1/controlled/substances", bad).wantError(t, http.StatusBadRequest, "invalid", "unit")
+		subID := created(t, base, "qa", "/api/v1/controlled/substances", sub)
+		vault := created(t, base, "qa", "/api/v1/controlled/containers", map[string]any{"substance_id": subID, "code": "V-1", "lot_code": "S-26-01",
+			"place": "Coffre B70", "place_kind": "vault"})
+		e.call(t, "qa", "POST", "/api/v1/controlled/containers", map[string]any{"substance_id": subID, "code": "V-2", "lot_code": "S",
+			"place": "Coffre", "place_kind": "garage"}).wantError(t, http.StatusBadRequest, "invalid", "place_kind")
+
+		receipt := func() map[string]any {
+			return map[string]any{"kind": "receipt", "substance_id": subID, "container_id": vault, "quantity": "25.5", "party": "Francopia",
+				"document": "BL-778", "witness_id": e.accounts["supervisor"].ID}
+		}
+		before := e.snapshot(t)
+		for _, c := range []struct {
+			set   func(m map[string]any)
+			field string
+		}{
+			{func(m map[string]any) { m["quantity"] = "-3" }, "quantity"},
+			{func(m map[string]any) { m["quantity"] = "1.2345" }, "quantity"},
+			{func(m map[string]any) { m["quantity"] = "many" }, "quantity"},
+			{func(m map[string]any) { delete(m, "witness_id") }, "witness_id"},
+			{func(m map[string]any) { m["witness_id"] = e.accounts["qa"].ID }, "witness_id"},
+			{func(m map[string]any) { m["document"] = "" }, "document"},
+			{func(m map[string]any) { m["container_id"] = "b6b1e7b2-0000-4000-8000-000000000000" }, "container_id"},
+			{func(m map[string]any) { m["at"] = "2020-01-01T00:00:00Z" }, "at"},
+		} {
+			m := receipt()
+			c.set(m)
+			e.call(t, "qa", "POST", "/api/v1/controlled/movements", m).wantError(t, http.StatusBadRequest, "invalid", c.field)
+		}
+		e.call(t, "operator", "POST", "/api/v1/controlled/movements", receipt()).wantError(t, http.StatusForbidden, "forbidden", "")
+		e.unchanged(t, before)
+
+		r := e.call(t, "qa", "POST", "/api/v1/controlled/movements", receipt())
+		if r.status != http.StatusCreated || r.object(t)["state"] != "entered" || r.object(t)["quantity"] != "25.500" || r.object(t)["performer_name"] != "Quentin Qualité" {
+			t.Fatalf("entered: %d %s", r.status, r.body)
+		}
+		id := r.object(t)["id"].(string)
+		if got := e.sign(t, "qa", "controlled_movement", id, "performed"); got.status != http.StatusCreated {
+			t.Fatalf("performed: %d %s", got.status, got.body)
+		}
+		c := e.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]any{"entity": "controlled_movement", "entity_id": id, "meaning": "verified", "second_person": true})
+		if c.status != http.StatusCreated {
+			t.Fatalf("witness's challenge: %d %s", c.status, c.body)
+		}
+		if got := e.call(t, "qa", "POST", "/api/v1/signatures", signBody("supervisor", "controlled_movement", id, "verified", c.object(t)["challenge"].(string))); got.status != http.StatusCreated {
+			t.Fatalf("witnessed: %d %s", got.status, got.body)
+		}
+		m := e.call(t, "qp", "GET", "/api/v1/controlled/movements/"+id, nil).object(t)
+		if m["serial"] != float64(1) || m["state"] != "validated" || m["witness_name"] != "Sonia Superviseure" || len(m["signatures"].([]any)) != 2 {
+			t.Fatalf("validated: %v", m)
+		}
+		reg := e.call(t, "qp", "GET", "/api/v1/controlled/movements?substance_id="+subID, nil).items(t)
+		if len(reg) != 1 {
+			t.Fatalf("register: %v", reg)
+		}
+		e.call(t, "qp", "GET", "/api/v1/controlled/movements?from=yesterday", nil).wantError(t, http.StatusBadRequest, "invalid", "from")
+		month := e.call(t, "qp", "GET", "/api/v1/controlled/substances/"+subID+"/month", nil).object(t)
+		if s := month["summary"].(map[string]any); s["closing"] != "25.500" || s["opening"] != "0.000" {
+			t.Fatalf("month: %v", month)
+		}
+		e.call(t, "qp", "GET", "/api/v1/controlled/substances/"+subID+"/month?month=13-2026", nil).wantError(t, http.StatusBadRequest, "invalid", "month")
+		year := time.Now().UTC().Year()
+		st := e.call(t, "qp", "GET", "/api/v1/controlled/substances/"+subID+"/statement?year="+strconv.Itoa(year), nil).object(t)
+		if st["received"] != "25.500" || st["closing"] != "25.500" {
+			t.Fatalf("statement: %v", st)
+		}
+		e.call(t, "qp", "GET", "/api/v1/controlled/substances/"+subID+"/statement?year=abc", nil).wantError(t, http.StatusBadRequest, "invalid", "year")
+
+		// A sampling of more than the vault holds: refused, raised.
+		over := map[string]any{"kind": "sampling", "substance_id": subID, "container_id": vault, "quantity": "30", "party": "Laboratoire CQ",
+			"witness_id": e.accounts["supervisor"].ID}
+		got := e.call(t, "qa", "POST", "/api/v1/controlled/movements", over)
+		got.wantError(t, http.StatusConflict, "conflict", "")
+		if !strings.Contains(string(got.body), "25.500") {
+			t.Errorf("the refusal does not say what the container holds: %s", got.body)
+		}
+		alerts := e.call(t, "qp", "GET", "/api/v1/controlled/alerts", nil).items(t)
+		if len(alerts) != 1 || alerts[0]["kind"] != "negative" {
+			t.Fatalf("alerts: %v", alerts)
+		}
+		aid := alerts[0]["id"].(string)
+		e.call(t, "qp", "POST", "/api/v1/controlled/alerts/"+aid+"/acknowledge", map[string]any{"comment": ""}).wantError(t, http.StatusBadRequest, "invalid", "comment")
+		if r := e.call(t, "qp", "POST", "/api/v1/controlled/alerts/"+aid+"/acknowledge", map[string]any{"comment": "Saisie erronée, revue avec l'équipe"}); r.status != http.StatusNoContent {
+			t.Fatalf("acknowledge: %d %s", r.status, r.body)
+		}
+
+		// The inventory: a discrepancy opens a deviation.
+		cnt := e.call(t, "qa", "POST", "/api/v1/controlled/counts", map[string]any{"container_id": vault, "counted": "25.4", "note": "Pesée contradictoire"})
+		if cnt.status != http.StatusCreated || cnt.object(t)["deviation"] == "" || cnt.object(t)["expected"] != "25.500" {
+			t.Fatalf("count: %d %s", cnt.status, cnt.body)
+		}
+		e.call(t, "qa", "POST", "/api/v1/controlled/counts", map[string]any{"container_id": vault, "counted": "lots"}).wantError(t, http.StatusBadRequest, "invalid", "counted")
+		// The copy's state, before the leading node wrote any.
+		cp := e.call(t, "qp", "GET", "/api/v1/controlled/copy", nil).object(t)
+		if cp["whole"] != true || cp["missing"] != float64(1) {
+			t.Fatalf("copy: %v", cp)
+		}
+		e.call(t, "client-alpha", "GET", "/api/v1/controlled/movements/"+id, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+	})
+}
