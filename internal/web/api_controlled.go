@@ -124,7 +124,10 @@ func (s *Server) routesControlled() {
 		s.answer(w, r, http.StatusOK, out, err)
 	})
 	s.handle("GET", "/api/v1/controlled/containers", false, list(s, func(r *http.Request) (out []controlled.Container, err error) {
-		err = svc(func(c controlled.Service) error { out, err = c.Containers(r.Context(), r.URL.Query().Get("substance_id")); return err })
+		err = svc(func(c controlled.Service) error {
+			out, err = c.Containers(r.Context(), r.URL.Query().Get("substance_id"))
+			return err
+		})
 		return out, err
 	}))
 	s.handle("POST", "/api/v1/controlled/containers", false, create(s, func(ctx context.Context, v *controlled.Container) error {
@@ -155,7 +158,10 @@ func (s *Server) routesControlled() {
 		var out *controlled.Movement
 		err := decode(w, r, &in)
 		if err == nil {
-			err = svc(func(c controlled.Service) error { out, err = c.Discharge(r.Context(), r.PathValue("id"), in.Document); return err })
+			err = svc(func(c controlled.Service) error {
+				out, err = c.Discharge(r.Context(), r.PathValue("id"), in.Document)
+				return err
+			})
 		}
 		s.answer(w, r, http.StatusOK, out, err)
 	})
@@ -169,7 +175,9 @@ func (s *Server) routesControlled() {
 		}
 		err := decode(w, r, &in)
 		if err == nil {
-			err = svc(func(c controlled.Service) error { return c.AcknowledgeAlert(r.Context(), r.PathValue("id"), in.Comment) })
+			err = svc(func(c controlled.Service) error {
+				return c.AcknowledgeAlert(r.Context(), r.PathValue("id"), in.Comment)
+			})
 		}
 		if err != nil {
 			s.apiError(w, r, err)
