@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"galenix/internal/audit"
@@ -178,3 +179,35 @@ var kindKeys = map[Kind]string{Receipt: "controlled.kind.receipt", Transfer: "co
 
 // KindKey is the catalogue key of the kind's name.
 func KindKey(k Kind) string { return kindKeys[k] }
+
+// Establishment is what the register prints of the establishment beyond
+// the site's name and address: its authorisation by the ANSM, the day it
+// was granted, and its responsible pharmacist.
+type Establishment struct {
+	ID            string `json:"id,omitempty"`
+	Version       int    `json:"version,omitempty"`
+	Authorisation string `json:"authorisation"`
+	// AuthorisedOn is the day, YYYY-MM-DD.
+	AuthorisedOn string `json:"authorised_on"`
+	Pharmacist   string `json:"pharmacist"`
+}
+
+// Validate checks the establishment's fields.
+func (e *Establishment) Validate() error {
+	e.Authorisation, e.AuthorisedOn, e.Pharmacist = strings.TrimSpace(e.Authorisation), strings.TrimSpace(e.AuthorisedOn), strings.TrimSpace(e.Pharmacist)
+	if e.Authorisation == "" || utf8.RuneCountInString(e.Authorisation) > 64 {
+		return errs.Field("authorisation", "controlled.authorisation")
+	}
+	if _, err := time.Parse(time.DateOnly, e.AuthorisedOn); err != nil {
+		return errs.Field("authorised_on", "input.date")
+	}
+	if e.Pharmacist == "" || utf8.RuneCountInString(e.Pharmacist) > 200 {
+		return errs.Field("pharmacist", "controlled.pharmacist")
+	}
+	return nil
+}
+
+// AuditFields lists the establishment's fields for the audit trail.
+func (e *Establishment) AuditFields() []audit.Field {
+	return []audit.Field{audit.F("authorisation", e.Authorisation), audit.F("authorised_on", e.AuthorisedOn), audit.F("pharmacist", e.Pharmacist)}
+}

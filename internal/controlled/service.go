@@ -42,4 +42,8 @@ type Service interface {
 	// VerifyCopy checks the register's copy in dir: how many lines it
 	// holds, how many validated movements it lacks yet.
 	VerifyCopy(ctx context.Context, dir string) (lines, missing int, err error)
+	// Establishment is the authorisation the register prints (empty
+	// before it is set); SetEstablishment sets it, with a reason once set.
+	Establishment(ctx context.Context) (*Establishment, error)
+	SetEstablishment(ctx context.Context, e *Establishment, reason string) error
 }

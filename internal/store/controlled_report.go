@@ -321,3 +321,50 @@ func (s *ControlledStore) RecordMonths(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+var establishmentTable = table{"controlled_establishment", "controlled_establishment", []string{"authorisation", "authorised_on", "pharmacist"}}
+
+// Establishment reads the authorisation the register prints; an empty one
+// before it is set.
+func (s *ControlledStore) Establishment(ctx context.Context) (*controlled.Establishment, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var e controlled.Establishment
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.establishment(&e) })
+	return &e, err
+}
+
+func (tx *Tx) establishment(e *controlled.Establishment) error {
+	err := tx.queryRow(`SELECT id, authorisation, authorised_on, pharmacist, version FROM controlled_establishment`).Scan(&e.ID, &e.Authorisation,
+		&e.AuthorisedOn, &e.Pharmacist, &e.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
+// SetEstablishment sets the authorisation the register prints: the first
+// time as a record created, then as a change with its reason, at the
+// version read.
+func (s *ControlledStore) SetEstablishment(ctx context.Context, e *controlled.Establishment, reason string) error {
+	if err := controlled.MayRecord(actorOf(ctx)); err != nil {
+		return err
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "controlled.establishment.set", reason, func(tx *Tx) error {
+		var old controlled.Establishment
+		if err := tx.establishment(&old); err != nil {
+			return err
+		}
+		r := row{"authorisation": e.Authorisation, "authorised_on": e.AuthorisedOn, "pharmacist": e.Pharmacist}
+		if old.ID == "" {
+			e.ID = NewID()
+			return create(tx, establishmentTable, e.ID, e, r)
+		}
+		e.ID = old.ID
+		return update(tx, establishmentTable, old.ID, &old, e, r)
+	})
+}

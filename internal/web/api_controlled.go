@@ -192,6 +192,24 @@ func (s *Server) routesControlled() {
 	s.handle("POST", "/api/v1/controlled/counts", false, create(s, func(ctx context.Context, v *controlled.Count) error {
 		return svc(func(c controlled.Service) error { return c.Count(ctx, v) })
 	}))
+	s.handle("GET", "/api/v1/controlled/establishment", false, get(s, func(ctx context.Context, _ string) (v *controlled.Establishment, err error) {
+		err = svc(func(c controlled.Service) error { v, err = c.Establishment(ctx); return err })
+		return v, err
+	}))
+	s.handle("PUT", "/api/v1/controlled/establishment", false, func(w http.ResponseWriter, r *http.Request) {
+		var v controlled.Establishment
+		reason, err := decodeWithReason(w, r, &v)
+		if err == nil {
+			err = ifMatch(r, &v)
+		}
+		if err == nil {
+			err = svc(func(c controlled.Service) error { return c.SetEstablishment(r.Context(), &v, reason) })
+		}
+		if err == nil {
+			setETag(w, &v)
+		}
+		s.answer(w, r, http.StatusOK, &v, err)
+	})
 	s.handle("GET", "/api/v1/controlled/copy", false, func(w http.ResponseWriter, r *http.Request) {
 		out := copyState{Dir: s.RegisterCopyDir}
 		err := svc(func(c controlled.Service) error {

@@ -316,7 +316,7 @@ func entryText(lang string, r *production.StepRecord) string { return storedText
 func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Values) {
 	lineID := r.PathValue("id")
 	e := production.Entry{StepID: vals.Get("step_id"), Value: vals.Get("value"), Confirm: checked(vals, "confirm"),
-		Lot: vals.Get("lot"), Quantity: vals.Get("quantity"), Equipment: vals.Get("equipment"), Comment: vals.Get("comment"),
+		Lot: vals.Get("lot"), Quantity: vals.Get("quantity"), Scale: vals.Get("scale"), Equipment: vals.Get("equipment"), Comment: vals.Get("comment"),
 		Reason: vals.Get("reason"), ConfirmOutOfLimits: vals.Get("confirm_out_of_limits") == "yes" || checked(vals, "confirm_out_of_limits")}
 	if n, err := strconv.Atoi(vals.Get("items")); err == nil && n > 0 && n <= 1000 {
 		e.Checked = make([]bool, n)
@@ -338,7 +338,7 @@ func (s *Server) floorStep(w http.ResponseWriter, r *http.Request, vals url.Valu
 			return
 		}
 		s.renderFloor(w, r, floorState{status: refusalStatus(err), step: &form{Values: vals, Err: err, lang: langOf(r),
-			shown: []string{"value", "lot", "quantity", "equipment", "checked", "comment", "reason", "confirm_out_of_limits"}}})
+			shown: []string{"value", "lot", "quantity", "scale", "equipment", "checked", "comment", "reason", "confirm_out_of_limits"}}})
 		return
 	}
 	next := "/floor/lines/" + url.PathEscape(lineID) + "?done=recorded"

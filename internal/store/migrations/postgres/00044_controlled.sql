@@ -6,6 +6,16 @@
 -- (counters: controlled_register). A validated movement is never changed and no
 -- movement is ever deleted: the register is kept at least ten years after
 -- its last operation (R.5132-82), and galenix deletes none of it.
+-- The establishment's authorisation, as the register's first page prints
+-- it (R.5132-74): one row, changed with a reason.
+CREATE TABLE controlled_establishment (
+    id            UUID PRIMARY KEY,
+    authorisation TEXT NOT NULL,
+    authorised_on TEXT NOT NULL,
+    pharmacist    TEXT NOT NULL,
+    version       INTEGER NOT NULL DEFAULT 1
+);
+
 CREATE TABLE controlled_substances (
     id          UUID PRIMARY KEY,
     code        TEXT NOT NULL UNIQUE,
