@@ -161,6 +161,9 @@ type Movement struct {
 	// inspector: when it was recorded, and the inspector's report.
 	DischargedAt *time.Time `json:"discharged_at,omitempty"`
 	Discharge    string     `json:"discharge,omitempty"`
+	// BatchClient is the client of its batch, for the store to hide the
+	// batch from who may not see that client's.
+	BatchClient string `json:"-"`
 	// Signatures are its two, the performer's and the witness's (a step's
 	// for a dispensing written by the batch record).
 	Signatures []esign.Signature `json:"signatures,omitempty"`

@@ -86,10 +86,11 @@ func (tx *Tx) substance(id string, s *controlled.Substance) error {
 		"controlled.no_such_substance")
 }
 
-// Substance reads one substance.
+// Substance reads one substance; to who may not read the register, it
+// does not exist.
 func (s *ControlledStore) Substance(ctx context.Context, id string) (*controlled.Substance, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
+	if controlled.MayView(actorOf(ctx)) != nil {
+		return nil, errs.E(errs.NotFound, "controlled.no_such_substance")
 	}
 	var v controlled.Substance
 	err := s.db.Read(ctx, func(tx *Tx) error { return tx.substance(id, &v) })
@@ -218,7 +219,8 @@ func (s *ControlledStore) CreateContainer(ctx context.Context, c *controlled.Con
 const movementCols = `m.id, COALESCE(m.serial, 0), m.state, m.at, m.kind, m.substance_id, s.code, s.unit, m.container_id, c.code,
 	COALESCE(CAST(m.to_container_id AS TEXT), ''), COALESCE(tc.code, ''), m.quantity, m.party, m.document, m.cause,
 	COALESCE(CAST(m.batch_id AS TEXT), ''), COALESCE(b.lot, ''), COALESCE(CAST(m.step_id AS TEXT), ''), m.scale, COALESCE(m.corrects, 0), m.increase,
-	m.performer_id, m.performer_name, COALESCE(CAST(m.witness_id AS TEXT), ''), m.witness_name, m.entered_at, m.validated_at, dd.at, COALESCE(dd.document, '')`
+	m.performer_id, m.performer_name, COALESCE(CAST(m.witness_id AS TEXT), ''), m.witness_name, m.entered_at, m.validated_at, dd.at, COALESCE(dd.document, ''),
+	COALESCE(CAST(b.client_id AS TEXT), '')`
 
 const movementFrom = ` FROM controlled_movements m JOIN controlled_substances s ON s.id = m.substance_id
 	JOIN controlled_containers c ON c.id = m.container_id LEFT JOIN controlled_containers tc ON tc.id = m.to_container_id
@@ -230,7 +232,7 @@ func scanMovement(sc scanner, m *controlled.Movement) error {
 	var validated, discharged sql.NullTime
 	err := sc.Scan(&m.ID, &m.Serial, &state, &m.At, &kind, &m.SubstanceID, &m.Substance, &m.Unit, &m.ContainerID, &m.Container,
 		&m.ToContainerID, &m.ToContainer, &q, &m.Party, &m.Document, &m.Cause, &m.BatchID, &m.Batch, &m.StepID, &m.Scale, &m.Corrects, &m.Increase,
-		&m.PerformerID, &m.PerformerName, &m.WitnessID, &m.WitnessName, &m.EnteredAt, &validated, &discharged, &m.Discharge)
+		&m.PerformerID, &m.PerformerName, &m.WitnessID, &m.WitnessName, &m.EnteredAt, &validated, &discharged, &m.Discharge, &m.BatchClient)
 	m.State, m.Kind, m.Quantity, m.At, m.EnteredAt = controlled.State(state), controlled.Kind(kind), controlled.Qty(q), m.At.UTC(), m.EnteredAt.UTC()
 	m.ValidatedAt, m.DischargedAt = timePtr(validated), timePtr(discharged)
 	return err
@@ -255,6 +257,28 @@ func (tx *Tx) movement(id string, m *controlled.Movement) error {
 		return err
 	}
 	return tx.movementSignatures(m)
+}
+
+// movementSeen reads one movement as the acting person sees it.
+func (tx *Tx) movementSeen(id string, m *controlled.Movement) error {
+	if err := tx.movement(id, m); err != nil {
+		return err
+	}
+	tx.seenMovement(m)
+	return nil
+}
+
+// seenMovement is what the acting person sees of a movement: the register
+// is the site's, whole, but the batch of a client outside their scope is
+// not named (its id, its lot, its step).
+func (tx *Tx) seenMovement(m *controlled.Movement) {
+	if m.BatchID == "" || tx.actor.ClientScope().Has(m.BatchClient) {
+		return
+	}
+	m.BatchID, m.Batch, m.StepID = "", "", ""
+	if m.Kind == controlled.Dispensing || m.Kind == controlled.Return {
+		m.Party = ""
+	}
 }
 
 // movementSignatures reads a movement's signatures, each with its status:
@@ -284,13 +308,14 @@ func (tx *Tx) movementSignatures(m *controlled.Movement) error {
 	})
 }
 
-// Movement reads one movement with its signatures.
+// Movement reads one movement with its signatures; to who may not read
+// the register, it does not exist.
 func (s *ControlledStore) Movement(ctx context.Context, id string) (*controlled.Movement, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
+	if controlled.MayView(actorOf(ctx)) != nil {
+		return nil, errs.E(errs.NotFound, "controlled.no_such_movement")
 	}
 	var m controlled.Movement
-	err := s.db.Read(ctx, func(tx *Tx) error { return tx.movement(id, &m) })
+	err := s.db.Read(ctx, func(tx *Tx) error { return tx.movementSeen(id, &m) })
 	return &m, err
 }
 
@@ -336,6 +361,7 @@ func (tx *Tx) register(f controlled.Filter) ([]controlled.Movement, error) {
 		if err := tx.movementSignatures(&out[i]); err != nil {
 			return nil, err
 		}
+		tx.seenMovement(&out[i])
 	}
 	return out, nil
 }
@@ -689,6 +715,7 @@ func (s *ControlledStore) Discharge(ctx context.Context, movementID, document st
 		}
 		now := tx.now
 		m.DischargedAt, m.Discharge = &now, document
+		tx.seenMovement(&m)
 		return tx.Audit([]audit.Change{{Entity: movementTable.entity, EntityID: m.ID, Field: "discharge", New: document}}, "")
 	})
 	return &m, err

@@ -308,7 +308,7 @@ func (s *ControlledStore) RecordMonths(ctx context.Context) (int, error) {
 					r.LastSerial, r.Movements, tx.now); err != nil {
 					return err
 				}
-				if err := tx.Audit([]audit.Change{{Entity: substanceTable.entity, EntityID: d.id, Field: "month." + r.Month, New: r.Closing.String()}}, ""); err != nil {
+				if err := tx.Audit([]audit.Change{{Entity: substanceTable.entity, EntityID: d.id, Field: fieldMonth, New: r.Month + " " + r.Closing.String()}}, ""); err != nil {
 					return err
 				}
 				n++
@@ -321,6 +321,10 @@ func (s *ControlledStore) RecordMonths(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// fieldMonth is the audit trail's name of a monthly balance recorded: its
+// month and closing balance.
+const fieldMonth = "month_closed"
 
 var establishmentTable = table{"controlled_establishment", "controlled_establishment", []string{"authorisation", "authorised_on", "pharmacist"}}
 

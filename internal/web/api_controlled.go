@@ -102,6 +102,9 @@ func (s *Server) routesControlled() {
 	s.handle("GET", "/api/v1/controlled/substances/{id}/month", false, func(w http.ResponseWriter, r *http.Request) {
 		var out monthStatement
 		err := svc(func(c controlled.Service) error {
+			if _, err := c.Substance(r.Context(), r.PathValue("id")); err != nil {
+				return err
+			}
 			t, err := s.monthOf(r.URL.Query().Get("month"))
 			if err != nil {
 				return err
@@ -114,6 +117,9 @@ func (s *Server) routesControlled() {
 	s.handle("GET", "/api/v1/controlled/substances/{id}/statement", false, func(w http.ResponseWriter, r *http.Request) {
 		var out *controlled.Statement
 		err := svc(func(c controlled.Service) error {
+			if _, err := c.Substance(r.Context(), r.PathValue("id")); err != nil {
+				return err
+			}
 			year, err := strconv.Atoi(strings.TrimSpace(r.URL.Query().Get("year")))
 			if err != nil {
 				return errs.Field("year", "controlled.year")

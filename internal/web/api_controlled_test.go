@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"galenix/internal/identity"
 )
 
 // TestControlledAPI: the register through the API — a substance and its
@@ -118,6 +121,73 @@ func TestControlledAPI(t *testing.T) {
 		if cp["whole"] != true || cp["missing"] != float64(1) {
 			t.Fatalf("copy: %v", cp)
 		}
-		e.call(t, "client-alpha", "GET", "/api/v1/controlled/movements/"+id, nil).wantError(t, http.StatusForbidden, "forbidden", "")
+		// To who may not read the register, a movement does not exist.
+		e.call(t, "client-alpha", "GET", "/api/v1/controlled/movements/"+id, nil).wantError(t, http.StatusNotFound, "not_found", "")
+		e.call(t, "operator", "GET", "/api/v1/controlled/substances/"+subID, nil).wantError(t, http.StatusNotFound, "not_found", "")
 	})
+}
+
+// exerciseControlled runs every write of the register through the API
+// (and the leading node's periodic work through the store): the
+// establishment set, a substance, two containers (one in the vault), a
+// receipt signed by its performer and its witness, a sampling refused
+// (raised) and its alert taken in charge, a loss signed then discharged,
+// an inventory with a discrepancy, the vault's cross-check and the month
+// recorded, hours and weeks later.
+func exerciseControlled(t *testing.T, p *prodEnv) {
+	t.Helper()
+	ok := func(r reply, status int, what string) reply {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.body)
+		}
+		return r
+	}
+	ok(p.call(t, "qa", "PUT", "/api/v1/controlled/establishment", map[string]any{"authorisation": "ANSM-EP-2026-0042", "authorised_on": "2026-01-15",
+		"pharmacist": "Paula Personne Qualifiée"}), http.StatusOK, "establishment")
+	sub := p.created(t, "qa", "/api/v1/controlled/substances", map[string]any{"code": "MORPH", "name": "Morphine", "class": "narcotic", "unit": "g", "client_id": p.alpha.ID})
+	vault := p.created(t, "qa", "/api/v1/controlled/containers", map[string]any{"substance_id": sub, "code": "V-1", "lot_code": "S-1", "place": "Coffre", "place_kind": "vault"})
+	signed := func(body map[string]any) string { return signedMovement(t, p, sub, vault, body) }
+	signed(map[string]any{"kind": "receipt", "quantity": "10", "party": "Francopia", "document": "BL-1"})
+	p.call(t, "qa", "POST", "/api/v1/controlled/movements", map[string]any{"kind": "sampling", "substance_id": sub, "container_id": vault, "quantity": "50",
+		"party": "Laboratoire", "witness_id": p.accounts["supervisor"].ID}).wantError(t, http.StatusConflict, "conflict", "")
+	alert := p.call(t, "qa", "GET", "/api/v1/controlled/alerts", nil).items(t)[0]["id"].(string)
+	ok(p.call(t, "qa", "POST", "/api/v1/controlled/alerts/"+alert+"/acknowledge", map[string]any{"comment": "Erreur de saisie"}), http.StatusNoContent, "acknowledge")
+	loss := signed(map[string]any{"kind": "loss", "quantity": "0.5", "cause": "Flacon brisé"})
+	ok(p.call(t, "qa", "POST", "/api/v1/controlled/movements/"+loss+"/discharge", map[string]any{"document": "PV-1"}), http.StatusOK, "discharge")
+	ok(p.call(t, "qa", "POST", "/api/v1/controlled/counts", map[string]any{"container_id": vault, "counted": "9.4"}), http.StatusCreated, "count")
+	sys := identity.WithActor(context.Background(), identity.System)
+	real := p.db.Now
+	defer func() { p.db.Now = real }()
+	later := real().Add(2 * time.Hour)
+	p.db.Now = func() time.Time { return later }
+	if n, err := p.db.Controlled().CrossCheckVault(sys); err != nil || n != 2 {
+		t.Fatalf("cross-check: %d %v", n, err)
+	}
+	weeks := real().AddDate(0, 1, 10)
+	p.db.Now = func() time.Time { return weeks }
+	if n, err := p.db.Controlled().RecordMonths(sys); err != nil || n < 1 {
+		t.Fatalf("months: %d %v", n, err)
+	}
+}
+
+// signedMovement enters a movement of the substance's container as "qa",
+// witnessed by "supervisor", and has both sign it (the witness on qa's
+// session): validated.
+func signedMovement(t *testing.T, p *prodEnv, sub, container string, body map[string]any) string {
+	t.Helper()
+	ok := func(r reply, status int, what string) reply {
+		t.Helper()
+		if r.status != status {
+			t.Fatalf("%s: status %d, want %d: %s", what, r.status, status, r.body)
+		}
+		return r
+	}
+	body["substance_id"], body["container_id"], body["witness_id"] = sub, container, p.accounts["supervisor"].ID
+	id := p.created(t, "qa", "/api/v1/controlled/movements", body)
+	ok(p.sign(t, "qa", "controlled_movement", id, "performed"), http.StatusCreated, "performed")
+	c := ok(p.call(t, "qa", "POST", "/api/v1/signatures/challenge", map[string]any{"entity": "controlled_movement", "entity_id": id, "meaning": "verified",
+		"second_person": true}), http.StatusCreated, "witness's challenge").object(t)["challenge"].(string)
+	ok(p.call(t, "qa", "POST", "/api/v1/signatures", signBody("supervisor", "controlled_movement", id, "verified", c)), http.StatusCreated, "witnessed")
+	return id
 }

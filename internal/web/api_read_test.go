@@ -88,7 +88,12 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	"/api/v1/documents",
 	// The clients' projects and their workload, none on this seed:
 	// TestProjectsAPI reads them.
-	"/api/v1/projects", "/api/v1/projects/workload"}
+	"/api/v1/projects", "/api/v1/projects/workload",
+	// The controlled-substance register's lists, none (and refused to the
+	// admin) on this seed, its establishment and the state of its copy,
+	// one object each: TestControlledAPI reads them.
+	"/api/v1/controlled/substances", "/api/v1/controlled/containers", "/api/v1/controlled/movements", "/api/v1/controlled/alerts",
+	"/api/v1/controlled/counts", "/api/v1/controlled/establishment", "/api/v1/controlled/copy"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

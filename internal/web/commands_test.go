@@ -187,6 +187,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// Visitors: registered, welcomed, extended, overdue, gone; one
 		// cancelled.
 		visit := exerciseVisits(t, e)
+		// The controlled-substance register: every write.
+		exerciseControlled(t, prod.p)
 		// A client's documents and the end of its contract.
 		exerciseDocuments(t, prod.p)
 		// A client's project: opened, both sides' entries, a task moved,
@@ -231,11 +233,12 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 				body: map[string]any{"value": "7.30"}},
 			"/api/v1/batches/{id}/justifications": {id: prod.reviewed, who: "qa",
 				body: map[string]any{"justifications": map[string]string{prod.exception: "pH 8.2: buffer re-prepared, see the deviation."}}},
-			"/api/v1/specs/{id}":             {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
-			"/api/v1/sensors/{id}":           {id: sensor, field: "name", value: "Renamed sensor"},
-			"/api/v1/sensors/{id}/limits":    {id: sensor, field: "delay_s", value: 30},
-			"/api/v1/clients/{id}/agreement": {id: e.alpha.ID, field: "notify_major_hours", value: 36, who: "qa"},
-			"/api/v1/projects/{id}":          {id: projectID, field: "title", value: "Renamed project", who: "qa"},
+			"/api/v1/specs/{id}":               {id: specDraft, field: "title", value: "Renamed specification", who: "lab"},
+			"/api/v1/sensors/{id}":             {id: sensor, field: "name", value: "Renamed sensor"},
+			"/api/v1/sensors/{id}/limits":      {id: sensor, field: "delay_s", value: 30},
+			"/api/v1/clients/{id}/agreement":   {id: e.alpha.ID, field: "notify_major_hours", value: 36, who: "qa"},
+			"/api/v1/projects/{id}":            {id: projectID, field: "title", value: "Renamed project", who: "qa"},
+			"/api/v1/controlled/establishment": {field: "pharmacist", value: "Renamed pharmacist", who: "qa"},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

@@ -92,7 +92,9 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"batch_steps", "consumptions", "deviations", "line_windows", "audit_log",
 	"specs", "samples", "results", "oos_investigations",
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
-	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events", "musters", "muster_people", "visits"}
+	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events", "musters", "muster_people", "visits",
+	"controlled_establishment", "controlled_substances", "controlled_containers", "controlled_movements", "controlled_discharges",
+	"controlled_alerts", "controlled_counts"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -229,6 +231,17 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		rec := ok(t, e.call(t, who, "GET", path, nil), http.StatusOK, "GET "+path).object(t)
 		rec[field], rec["reason"] = value, "Idempotency test"
 		return rec
+	}
+	// ctrlSubstanceBody is a new controlled substance; ctrlVault records
+	// one with its vault container.
+	ctrlSubstanceBody := func(c string) map[string]any {
+		return map[string]any{"code": c, "name": "Morphine", "class": "narcotic", "unit": "g", "client_id": e.alpha.ID}
+	}
+	ctrlVault := func(t *testing.T) (string, string) {
+		t.Helper()
+		sub := p.created(t, "qa", "/api/v1/controlled/substances", ctrlSubstanceBody(code("S-")))
+		return sub, p.created(t, "qa", "/api/v1/controlled/containers", map[string]any{"substance_id": sub, "code": code("C-"),
+			"lot_code": "S-1", "place": "Coffre", "place_kind": "vault"})
 	}
 	// maintainer is a maintenance technician, created once.
 	maintainer := func(t *testing.T) string {
@@ -450,6 +463,42 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		"cancelVisit": func(t *testing.T) idemRequest {
 			id := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
 			return idemRequest{who: "admin", path: "/api/v1/visits/" + id + "/cancel", body: map[string]any{"reason": "Reportée"}}
+		},
+
+		// The controlled-substance register: every write.
+		"setControlledEstablishment": func(t *testing.T) idemRequest {
+			return idemRequest{who: "qa", path: "/api/v1/controlled/establishment", body: map[string]any{"authorisation": code("ANSM-"),
+				"authorised_on": "2026-01-15", "pharmacist": "Paula Personne Qualifiée", "reason": "Idempotency test"}}
+		},
+		"createControlledSubstance": func(t *testing.T) idemRequest {
+			return idemRequest{who: "qa", path: "/api/v1/controlled/substances", body: ctrlSubstanceBody(code("S-"))}
+		},
+		"createControlledContainer": func(t *testing.T) idemRequest {
+			sub := p.created(t, "qa", "/api/v1/controlled/substances", ctrlSubstanceBody(code("S-")))
+			return idemRequest{who: "qa", path: "/api/v1/controlled/containers", body: map[string]any{"substance_id": sub, "code": code("C-"),
+				"lot_code": "S-1", "place": "Coffre", "place_kind": "vault"}}
+		},
+		"enterControlledMovement": func(t *testing.T) idemRequest {
+			sub, vault := ctrlVault(t)
+			return idemRequest{who: "qa", path: "/api/v1/controlled/movements", body: map[string]any{"kind": "receipt", "substance_id": sub,
+				"container_id": vault, "quantity": "1", "party": "Francopia", "document": "BL-1", "witness_id": e.accounts["supervisor"].ID}}
+		},
+		"dischargeControlledLoss": func(t *testing.T) idemRequest {
+			sub, vault := ctrlVault(t)
+			signedMovement(t, p, sub, vault, map[string]any{"kind": "receipt", "quantity": "1", "party": "Francopia", "document": "BL-1"})
+			loss := signedMovement(t, p, sub, vault, map[string]any{"kind": "loss", "quantity": "0.1", "cause": "Flacon brisé"})
+			return idemRequest{who: "qa", path: "/api/v1/controlled/movements/" + loss + "/discharge", body: map[string]any{"document": "PV-1"}}
+		},
+		"acknowledgeControlledAlert": func(t *testing.T) idemRequest {
+			sub, vault := ctrlVault(t)
+			e.call(t, "qa", "POST", "/api/v1/controlled/movements", map[string]any{"kind": "sampling", "substance_id": sub, "container_id": vault,
+				"quantity": "1", "party": "Laboratoire", "witness_id": e.accounts["supervisor"].ID}).wantError(t, http.StatusConflict, "conflict", "")
+			alert := ok(t, e.call(t, "qa", "GET", "/api/v1/controlled/alerts", nil), http.StatusOK, "alerts").items(t)[0]["id"].(string)
+			return idemRequest{who: "qa", path: "/api/v1/controlled/alerts/" + alert + "/acknowledge", body: map[string]any{"comment": "Vu"}}
+		},
+		"countControlledContainer": func(t *testing.T) idemRequest {
+			_, vault := ctrlVault(t)
+			return idemRequest{who: "qa", path: "/api/v1/controlled/counts", body: map[string]any{"container_id": vault, "counted": "0"}}
 		},
 
 		// Musters: started, a person checked off, ended.

@@ -261,8 +261,10 @@ func isolation(t *testing.T, d store.Dialect) {
 				if len(params) != 1 || params[0] != "{id}" {
 					t.Fatalf("route %s %s has path parameters %v: teach the isolation test where to find their values", r.Method, r.Path, params)
 				}
-				segs := strings.Split(r.Path[:strings.Index(r.Path, "{id}")], "/")
-				resource := segs[len(segs)-2]
+				// The list of the route's items: /api/v1/zones for
+				// /api/v1/zones/{id}, /api/v1/controlled/movements for
+				// /api/v1/controlled/movements/{id}/...
+				resource := strings.TrimPrefix(strings.TrimSuffix(r.Path[:strings.Index(r.Path, "{id}")], "/"), "/api/v1/")
 				shared := 0
 				for _, it := range listOf(resource) {
 					path := strings.Replace(r.Path, "{id}", it.id, 1)
