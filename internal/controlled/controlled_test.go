@@ -1,6 +1,7 @@
 package controlled
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -232,5 +233,52 @@ func TestCrossCheck(t *testing.T) {
 	}
 	if got := CrossCheck(ms[:1], entries[:2]); len(got) != 0 {
 		t.Fatalf("a movement with its two people: %+v", got)
+	}
+}
+
+// TestCopy: the copy's lines chain; a line altered, removed or reordered
+// breaks the chain; a copy that differs from the register, or holds more
+// than it, is refused; one that lags behind says how much.
+func TestCopy(t *testing.T) {
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	var ms []Movement
+	for i := 1; i <= 3; i++ {
+		v := at.Add(time.Duration(i) * time.Minute)
+		ms = append(ms, Movement{Serial: int64(i), At: at, Kind: Receipt, Substance: "MORPH", Container: "V-1", Quantity: Qty(i * 1000), Unit: "g",
+			Party: "Francopia", Document: "BL", PerformerName: "Anne", WitnessName: "Bruno", ValidatedAt: &v})
+	}
+	var b strings.Builder
+	prev := ""
+	for i := range ms {
+		l := LineOf(&ms[i], prev)
+		b.WriteString(string(l.Marshal()))
+		prev = l.Hash
+	}
+	lines, err := ReadCopy(strings.NewReader(b.String()))
+	if err != nil || len(lines) != 3 {
+		t.Fatalf("read: %d lines, %v", len(lines), err)
+	}
+	if missing, err := CompareCopy(lines[:2], ms); err != nil || missing != 1 {
+		t.Fatalf("lagging copy: %d %v", missing, err)
+	}
+	if _, err := CompareCopy(lines, ms[:2]); err == nil {
+		t.Fatal("a copy ahead of the register was accepted")
+	}
+	other := append([]Movement(nil), ms...)
+	other[1].Quantity = 5
+	if _, err := CompareCopy(lines, other); err == nil {
+		t.Fatal("a copy that differs from the register was accepted")
+	}
+	text := b.String()
+	rows := strings.Split(strings.TrimSpace(text), "\n")
+	for name, broken := range map[string]string{
+		"altered":   strings.Replace(text, `"quantity":"2.000"`, `"quantity":"2.500"`, 1),
+		"removed":   rows[0] + "\n" + rows[2] + "\n",
+		"reordered": rows[1] + "\n" + rows[0] + "\n" + rows[2] + "\n",
+		"garbage":   rows[0] + "\n{not json\n",
+	} {
+		if _, err := ReadCopy(strings.NewReader(broken)); err == nil {
+			t.Errorf("%s copy read without error", name)
+		}
 	}
 }

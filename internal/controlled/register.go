@@ -211,3 +211,12 @@ func (e *Establishment) Validate() error {
 func (e *Establishment) AuditFields() []audit.Field {
 	return []audit.Field{audit.F("authorisation", e.Authorisation), audit.F("authorised_on", e.AuthorisedOn), audit.F("pharmacist", e.Pharmacist)}
 }
+
+// VersionRef gives the version an update names (site.Versioned).
+func (e *Establishment) VersionRef() *int { return &e.Version }
+
+// VersionRef gives the substance's version (site.Versioned).
+func (s *Substance) VersionRef() *int { return &s.Version }
+
+// VersionRef gives the container's version (site.Versioned).
+func (c *Container) VersionRef() *int { return &c.Version }

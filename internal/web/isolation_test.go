@@ -190,6 +190,24 @@ func isolation(t *testing.T, d store.Dialect) {
 		}
 	}
 
+	// resourceOf names the API list of a by-id route's items: its path
+	// before the id under /api/v1 (/api/v1/controlled/movements for
+	// /api/v1/controlled/movements/{id}); for a page, the API list at the
+	// same path, else at its last segment (/api/v1/accounts for
+	// /admin/accounts/{id}).
+	resourceOf := func(path string) string {
+		prefix := strings.Trim(path[:strings.Index(path, "{id}")], "/")
+		if rest, api := strings.CutPrefix(prefix, "api/v1/"); api {
+			return rest
+		}
+		for _, r := range s.Routes() {
+			if r.Method == "GET" && r.Path == "/api/v1/"+prefix {
+				return prefix
+			}
+		}
+		return prefix[strings.LastIndex(prefix, "/")+1:]
+	}
+
 	var routes []web.Route
 	for _, r := range s.Routes() {
 		if r.Method != "GET" {
@@ -261,10 +279,7 @@ func isolation(t *testing.T, d store.Dialect) {
 				if len(params) != 1 || params[0] != "{id}" {
 					t.Fatalf("route %s %s has path parameters %v: teach the isolation test where to find their values", r.Method, r.Path, params)
 				}
-				// The list of the route's items: /api/v1/zones for
-				// /api/v1/zones/{id}, /api/v1/controlled/movements for
-				// /api/v1/controlled/movements/{id}/...
-				resource := strings.TrimPrefix(strings.TrimSuffix(r.Path[:strings.Index(r.Path, "{id}")], "/"), "/api/v1/")
+				resource := resourceOf(r.Path)
 				shared := 0
 				for _, it := range listOf(resource) {
 					path := strings.Replace(r.Path, "{id}", it.id, 1)

@@ -104,31 +104,37 @@ func TestVersionedPUT(t *testing.T) {
 		zone := created(t, e, "admin", "/api/v1/zones", map[string]any{"code": "Z-VER", "name": "Zone", "kind": "building"})
 		reader := created(t, e, "admin", "/api/v1/readers", map[string]any{"code": "R-VER", "zone_id": zone, "direction": "in", "door": "Porte"})
 		visit := created(t, e, "admin", "/api/v1/visits", visitBody(e.person.ID))
+		est := e.call(t, "qa", "PUT", "/api/v1/controlled/establishment", map[string]any{"authorisation": "ANSM-EP-1", "authorised_on": "2026-01-15",
+			"pharmacist": "Paula Personne Qualifiée"})
+		if est.status != http.StatusOK {
+			t.Fatalf("set the establishment: %d %s", est.status, est.body)
+		}
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
 			id, field, who string
 			value          func(i int) any
 		}{
-			"/api/v1/buildings/{id}":         {id: e.building.ID, field: "name"},
-			"/api/v1/rooms/{id}":             {id: e.roomD.ID, field: "name"},
-			"/api/v1/lines/{id}":             {id: e.line.ID, field: "name"},
-			"/api/v1/equipment/{id}":         {id: e.equipment.ID, field: "name"},
-			"/api/v1/shifts/{id}":            {id: e.shift.ID, field: "name"},
-			"/api/v1/teams/{id}":             {id: e.team.ID, field: "name"},
-			"/api/v1/zones/{id}":             {id: zone, field: "name"},
-			"/api/v1/readers/{id}":           {id: reader, field: "door"},
-			"/api/v1/visits/{id}":            {id: visit, field: "purpose"},
-			"/api/v1/people/{id}":            {id: e.person.ID, field: "name"},
-			"/api/v1/accounts/{id}":          {id: e.accounts["operator"].ID, field: "name"},
-			"/api/v1/products/{id}":          {id: product, field: "name", who: "supervisor"},
-			"/api/v1/masters/{id}":           {id: draft, field: "title", who: "supervisor"},
-			"/api/v1/specs/{id}":             {id: specDraft, field: "title", who: "lab"},
-			"/api/v1/materials/{id}":         {id: p.api, field: "name", who: "supervisor"},
-			"/api/v1/policy":                 {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
-			"/api/v1/sensors/{id}":           {id: sensor, field: "name"},
-			"/api/v1/clients/{id}/agreement": {id: e.alpha.ID, field: "reference", who: "qa"},
-			"/api/v1/projects/{id}":          {id: projectID, field: "title", who: "qa"},
+			"/api/v1/buildings/{id}":           {id: e.building.ID, field: "name"},
+			"/api/v1/rooms/{id}":               {id: e.roomD.ID, field: "name"},
+			"/api/v1/lines/{id}":               {id: e.line.ID, field: "name"},
+			"/api/v1/equipment/{id}":           {id: e.equipment.ID, field: "name"},
+			"/api/v1/shifts/{id}":              {id: e.shift.ID, field: "name"},
+			"/api/v1/teams/{id}":               {id: e.team.ID, field: "name"},
+			"/api/v1/zones/{id}":               {id: zone, field: "name"},
+			"/api/v1/readers/{id}":             {id: reader, field: "door"},
+			"/api/v1/visits/{id}":              {id: visit, field: "purpose"},
+			"/api/v1/people/{id}":              {id: e.person.ID, field: "name"},
+			"/api/v1/accounts/{id}":            {id: e.accounts["operator"].ID, field: "name"},
+			"/api/v1/products/{id}":            {id: product, field: "name", who: "supervisor"},
+			"/api/v1/masters/{id}":             {id: draft, field: "title", who: "supervisor"},
+			"/api/v1/specs/{id}":               {id: specDraft, field: "title", who: "lab"},
+			"/api/v1/materials/{id}":           {id: p.api, field: "name", who: "supervisor"},
+			"/api/v1/policy":                   {id: "sign-in", field: "history", value: func(i int) any { return float64(5 + i) }},
+			"/api/v1/sensors/{id}":             {id: sensor, field: "name"},
+			"/api/v1/clients/{id}/agreement":   {id: e.alpha.ID, field: "reference", who: "qa"},
+			"/api/v1/projects/{id}":            {id: projectID, field: "title", who: "qa"},
+			"/api/v1/controlled/establishment": {id: est.object(t)["id"].(string), field: "pharmacist", who: "qa"},
 		}
 		cases["/api/v1/sensors/{id}/limits"] = struct {
 			id, field, who string
