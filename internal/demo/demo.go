@@ -95,6 +95,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"security", l.security},
 			{"access", l.accessDemo},
 			{"visits", l.visits},
+			{"controlled", l.controlledDemo},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)
