@@ -69,11 +69,19 @@ func (m *Main) recordRegisterMonths(ctx context.Context) error {
 	return err
 }
 
-// crossCheckVault confronts the vault's movements with its doors' events.
+// crossCheckVault confronts the vault's movements with its doors' events,
+// and the batches done with their master records.
 func (m *Main) crossCheckVault(ctx context.Context) error {
-	n, err := m.DB.Controlled().CrossCheckVault(identity.WithActor(ctx, identity.System))
-	if err == nil && n > 0 {
+	sys := identity.WithActor(ctx, identity.System)
+	n, err := m.DB.Controlled().CrossCheckVault(sys)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
 		m.Log.Warn("controlled-substance register: vault movements and entries that do not match, raised", "count", n)
+	}
+	if n, err = m.DB.Controlled().ReconcileBatches(sys); err == nil && n > 0 {
+		m.Log.Warn("controlled-substance register: batches dispensed beyond their master record's tolerance, raised", "count", n)
 	}
 	return err
 }

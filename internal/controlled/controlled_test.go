@@ -282,3 +282,51 @@ func TestCopy(t *testing.T) {
 		}
 	}
 }
+
+// TestPairEntries: the vault's door lets two people in on the second
+// badge; the first one's wait counts as an entry when the second follows
+// within the window at the same door, not otherwise.
+func TestPairEntries(t *testing.T) {
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	ev := func(ref, reader, badge string, s int, allow bool, rule string) DoorEvent {
+		return DoorEvent{VaultEntry: VaultEntry{Ref: ref, At: at.Add(time.Duration(s) * time.Second), Badge: badge}, Reader: reader, Allow: allow, Rule: rule}
+	}
+	got := PairEntries([]DoorEvent{
+		ev("1", "V-IN", "B1", 0, false, "wait"), ev("2", "V-IN", "B2", 20, true, "two_person"),
+		ev("3", "V-IN", "B1", 300, false, "wait"),                                        // no one followed
+		ev("4", "V-IN", "B3", 600, false, "wait"), ev("5", "V-IN", "B3", 610, true, "x"), // the same badge again: no pair
+		ev("6", "V-IN", "B1", 900, false, "wait"), ev("7", "V-IN", "B2", 1000, true, "y"), // too late
+	}, "wait", time.Minute)
+	var refs []string
+	for _, e := range got {
+		refs = append(refs, e.Ref)
+	}
+	if strings.Join(refs, ",") != "1,2,5,7" {
+		t.Fatalf("entries: %v", refs)
+	}
+}
+
+// TestReconcile: a batch's net (dispensed less returned) against its
+// master's quantity, within its tolerance or not; the period's total.
+func TestReconcile(t *testing.T) {
+	ms := []Movement{
+		{BatchID: "b1", SubstanceID: "s", State: Validated, Kind: Dispensing, Quantity: 10_100},
+		{BatchID: "b1", SubstanceID: "s", State: Validated, Kind: Return, Quantity: 50},
+		{BatchID: "b1", SubstanceID: "s", State: Entered, Kind: Dispensing, Quantity: 99_000}, // not signed: not counted
+		{BatchID: "b1", SubstanceID: "other", State: Validated, Kind: Dispensing, Quantity: 5},
+		{BatchID: "b2", SubstanceID: "s", State: Validated, Kind: Dispensing, Quantity: 12_000},
+	}
+	b1 := Reconciliation{BatchID: "b1", SubstanceID: "s", Theoretical: 10_000, Tolerance: 200}
+	b1.Reconcile(ms)
+	if b1.Dispensed != 10_100 || b1.Returned != 50 || b1.Difference != 50 || !b1.Within {
+		t.Fatalf("b1: %+v", b1)
+	}
+	b2 := Reconciliation{BatchID: "b2", SubstanceID: "s", Theoretical: 10_000, Tolerance: 200}
+	b2.Reconcile(ms)
+	if b2.Difference != 2_000 || b2.Within {
+		t.Fatalf("b2: %+v", b2)
+	}
+	if tot := Total([]Reconciliation{b1, b2}); tot.Theoretical != 20_000 || tot.Difference != 2_050 || tot.Within {
+		t.Fatalf("total: %+v", tot)
+	}
+}

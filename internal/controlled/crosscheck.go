@@ -82,3 +82,40 @@ func CrossCheck(movements []Movement, entries []VaultEntry) []Finding {
 func TouchesVault(m *Movement, place map[string]PlaceKind) bool {
 	return place[m.ContainerID] == Vault || (m.ToContainerID != "" && place[m.ToContainerID] == Vault)
 }
+
+// DoorEvent is an event of a vault door's reader, as the cross-check reads
+// it: let in, or the first badge of two waiting for the second.
+type DoorEvent struct {
+	VaultEntry
+	Reader string
+	Allow  bool
+	Rule   string
+}
+
+// PairEntries are the entries into the vault that door events show, in
+// time order: each badge let in, and each first badge of two (its event
+// the wait, refused, under rule wait) followed within window at the same
+// reader by another badge let in. A wait no one followed is no entry.
+func PairEntries(events []DoorEvent, wait string, window time.Duration) []VaultEntry {
+	sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
+	var out []VaultEntry
+	for i, e := range events {
+		if e.Allow {
+			out = append(out, e.VaultEntry)
+			continue
+		}
+		if e.Rule != wait {
+			continue
+		}
+		for _, n := range events[i+1:] {
+			if n.At.Sub(e.At) > window {
+				break
+			}
+			if n.Allow && n.Reader == e.Reader && n.Badge != e.Badge {
+				out = append(out, e.VaultEntry)
+				break
+			}
+		}
+	}
+	return out
+}

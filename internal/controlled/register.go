@@ -167,10 +167,13 @@ const (
 	AlertMovementAlone AlertKind = "movement_alone"
 	// AlertEntryIdle: a vault entry without a movement.
 	AlertEntryIdle AlertKind = "entry_idle"
+	// AlertReconciliation: a batch dispensed more or less than its
+	// master record says, beyond the tolerance.
+	AlertReconciliation AlertKind = "reconciliation"
 )
 
 // AlertKinds lists the alerts.
-var AlertKinds = []AlertKind{AlertNegative, AlertTheft, AlertDiscrepancy, AlertMovementAlone, AlertEntryIdle}
+var AlertKinds = []AlertKind{AlertNegative, AlertTheft, AlertDiscrepancy, AlertMovementAlone, AlertEntryIdle, AlertReconciliation}
 
 // kindKeys are the catalogue keys of the kinds' names.
 var kindKeys = map[Kind]string{Receipt: "controlled.kind.receipt", Transfer: "controlled.kind.transfer", Dispensing: "controlled.kind.dispensing",

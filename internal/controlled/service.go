@@ -39,6 +39,9 @@ type Service interface {
 	Month(ctx context.Context, substanceID string, t time.Time) (*Summary, *MonthRecord, error)
 	MonthRecords(ctx context.Context, substanceID string) ([]MonthRecord, error)
 	Annual(ctx context.Context, substanceID string, year int) (*Statement, error)
+	// Reconcile confronts the batches' master records with what the
+	// register dispensed to them, over a period.
+	Reconcile(ctx context.Context, f Filter) ([]Reconciliation, error)
 	// VerifyCopy checks the register's copy in dir: how many lines it
 	// holds, how many validated movements it lacks yet.
 	VerifyCopy(ctx context.Context, dir string) (lines, missing int, err error)

@@ -32,12 +32,6 @@ import (
 // finds the morphine vault 0.150 g short (a deviation, an alert); each
 // month's balance is recorded as it ends; the vault, opened this week by
 // two people for no movement, is raised by the cross-check.
-//
-// The vault's movements all lie before the cross-check's week: its doors'
-// readers let a two-person entry in on the second badge only (the first
-// waits, refused), and the cross-check counts only the badges let in, so
-// that a movement of that week would be raised as made alone whatever the
-// doors saw.
 
 // regSubstance is a substance of the demo's register: its material's
 // code, the supplier's and its delivery notes' prefix, its production

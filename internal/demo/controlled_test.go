@@ -11,6 +11,7 @@ import (
 	"galenix/internal/esign"
 	"galenix/internal/identity"
 	"galenix/internal/production"
+	"galenix/internal/text"
 )
 
 // TestControlledDemo: the demo's register holds Alpha's morphine and
@@ -182,6 +183,10 @@ func TestControlledDemo(t *testing.T) {
 	raised := map[controlled.AlertKind]int{}
 	for _, a := range alerts {
 		raised[a.Kind]++
+		// The vault opens to two people: both are named.
+		if msg := a.Detail.Render(text.FR); a.Kind == controlled.AlertEntryIdle && !strings.Contains(msg, ", ") {
+			t.Errorf("the vault's opening names one person: %q", msg)
+		}
 	}
 	if len(alerts) != 2 || raised[controlled.AlertDiscrepancy] != 1 || raised[controlled.AlertEntryIdle] != 1 {
 		t.Errorf("alerts %v, want the discrepancy's and the vault opened for nothing", raised)

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/controlled"
 	"galenix/internal/errs"
@@ -756,19 +757,23 @@ func (s *ControlledStore) CrossCheckVault(ctx context.Context) (int, error) {
 				substanceOf[all[i].ID] = all[i].SubstanceID
 			}
 		}
-		entries, err := collect(tx, `SELECT e.reader_code, e.seq, e.at, e.badge, COALESCE(p.name, e.badge) FROM access_events e
+		// The vault's door lets two people in on the second badge: the
+		// first one's event is a wait, refused, which counts as an entry
+		// when the second follows (controlled.PairEntries).
+		doors, err := collect(tx, `SELECT e.reader_code, e.seq, e.at, e.badge, COALESCE(p.name, e.badge), e.allow, e.rule FROM access_events e
 			JOIN access_zones z ON z.id = e.zone_id LEFT JOIN people p ON p.id = e.person_id
-			WHERE z.kind = 'vault' AND e.allow AND e.direction = 'in' AND e.at >= ? AND e.at < ?`, []any{since.Add(-controlled.VaultWindow), tx.now},
-			func(sc scanner, v *controlled.VaultEntry) error {
-				var reader string
+			WHERE z.kind = 'vault' AND e.direction = 'in' AND (e.allow OR e.rule = ?) AND e.at >= ? AND e.at < ? ORDER BY e.at`,
+			[]any{access.RuleTwoPersonWait, since.Add(-controlled.VaultWindow), tx.now},
+			func(sc scanner, v *controlled.DoorEvent) error {
 				var seq int64
-				err := sc.Scan(&reader, &seq, &v.At, &v.Badge, &v.Name)
-				v.Ref, v.At = reader+"#"+strconv.FormatInt(seq, 10), v.At.UTC()
+				err := sc.Scan(&v.Reader, &seq, &v.At, &v.Badge, &v.Name, &v.Allow, &v.Rule)
+				v.Ref, v.At = v.Reader+"#"+strconv.FormatInt(seq, 10), v.At.UTC()
 				return err
 			})
 		if err != nil {
 			return err
 		}
+		entries := controlled.PairEntries(doors, access.RuleTwoPersonWait, time.Minute)
 		for _, f := range controlled.CrossCheck(ms, entries) {
 			// Only what lies in the window checked, whose surroundings
 			// are all known.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -371,4 +372,166 @@ func (s *ControlledStore) SetEstablishment(ctx context.Context, e *controlled.Es
 		e.ID = old.ID
 		return update(tx, establishmentTable, old.ID, &old, e, r)
 	})
+}
+
+// Reconcile confronts, per batch, what the master records say the batches
+// take of a substance with what the register dispensed to them, net of
+// returns (controlled.Reconciliation): the batches with a dispensing or a
+// return of the substance in the period [f.From, f.To) (any time when
+// zero). A batch of a client outside the reader's scope is counted but not
+// named.
+func (s *ControlledStore) Reconcile(ctx context.Context, f controlled.Filter) ([]controlled.Reconciliation, error) {
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return nil, err
+	}
+	var out []controlled.Reconciliation
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = tx.reconcile(f.SubstanceID, f.From, f.To, nil)
+		return err
+	})
+	return out, err
+}
+
+// reconcile draws the reconciliation lines of a substance's batches: those
+// with movements in [from, to), or, when states are given, those in one of
+// the states (any time).
+func (tx *Tx) reconcile(substanceID string, from, to time.Time, states []string) ([]controlled.Reconciliation, error) {
+	var sub controlled.Substance
+	if err := tx.substance(substanceID, &sub); err != nil {
+		return nil, asField(err, "substance_id")
+	}
+	q, args := `SELECT DISTINCT m.batch_id FROM controlled_movements m WHERE m.substance_id = ? AND m.state = ? AND m.kind IN ('dispensing', 'return')`,
+		[]any{sub.ID, string(controlled.Validated)}
+	if !from.IsZero() {
+		q, args = q+` AND m.at >= ?`, append(args, from.UTC())
+	}
+	if !to.IsZero() {
+		q, args = q+` AND m.at < ?`, append(args, to.UTC())
+	}
+	var batchIDs []string
+	if err := tx.each(q, args, func(sc scanner) error {
+		var id string
+		err := sc.Scan(&id)
+		batchIDs = append(batchIDs, id)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var unit string
+	if sub.MaterialID != "" {
+		if err := tx.queryRow(`SELECT unit FROM materials WHERE id = ?`, sub.MaterialID).Scan(&unit); err != nil {
+			return nil, err
+		}
+	}
+	scope := tx.actor.ClientScope()
+	var out []controlled.Reconciliation
+	err := tx.unscoped(func() error {
+		for _, id := range batchIDs {
+			var lot, state, client string
+			if err := tx.queryRow(`SELECT lot, state, CAST(client_id AS TEXT) FROM batches WHERE id = ?`, id).Scan(&lot, &state, &client); err != nil {
+				return err
+			}
+			if states != nil && !slices.Contains(states, state) {
+				continue
+			}
+			r := controlled.Reconciliation{BatchID: id, Batch: lot, State: state, SubstanceID: sub.ID, Substance: sub.Code, Unit: sub.Unit}
+			steps, err := tx.steps(id)
+			if err != nil {
+				return err
+			}
+			for _, st := range steps {
+				if st.Step.Kind != production.StepMaterial || sub.MaterialID == "" || st.Step.MaterialID != sub.MaterialID {
+					continue
+				}
+				q, err := controlled.Convert(st.Step.Quantity, unit, sub.Unit)
+				if err != nil {
+					return err
+				}
+				r.Theoretical += q
+				r.Tolerance += controlled.Qty(float64(q)*st.Step.Tolerance/100 + 0.5)
+			}
+			ms, err := collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.batch_id = ? AND m.substance_id = ?`, []any{id, sub.ID}, scanMovement)
+			if err != nil {
+				return err
+			}
+			r.Reconcile(ms)
+			if !scope.Has(client) {
+				r.BatchID, r.Batch = "", ""
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReconcileBatches raises, once per batch, each batch done on the floor
+// whose net dispensing of a controlled substance departs from its master
+// record's beyond the tolerance, and opens that batch's deviation: the
+// leading node's periodic work. It answers how many it raised.
+func (s *ControlledStore) ReconcileBatches(ctx context.Context) (int, error) {
+	if err := actorOf(ctx).RequireSystem(); err != nil {
+		return 0, err
+	}
+	done := []string{string(production.BatchCompleted), string(production.BatchInReview), string(production.BatchQAReviewed),
+		string(production.BatchCertified), string(production.BatchRejected)}
+	var due []controlled.Reconciliation
+	if err := s.db.Read(ctx, func(tx *Tx) error {
+		subs, err := collect(tx, `SELECT `+substanceCols+` FROM controlled_substances s`, nil, scanSubstance)
+		if err != nil {
+			return err
+		}
+		for _, sub := range subs {
+			lines, err := tx.reconcile(sub.ID, time.Time{}, time.Time{}, done)
+			if err != nil {
+				return err
+			}
+			for _, l := range lines {
+				var n int
+				if err := tx.queryRow(`SELECT COUNT(*) FROM controlled_alerts WHERE kind = ? AND ref = ?`, string(controlled.AlertReconciliation),
+					l.BatchID+"/"+l.SubstanceID).Scan(&n); err != nil {
+					return err
+				}
+				if !l.Within && n == 0 {
+					due = append(due, l)
+				}
+			}
+		}
+		return nil
+	}); err != nil || len(due) == 0 {
+		return 0, err
+	}
+	n := 0
+	err := s.db.Write(ctx, "controlled.reconcile", "", func(tx *Tx) error {
+		for _, l := range due {
+			var client string
+			if err := tx.queryRow(`SELECT CAST(client_id AS TEXT) FROM batches WHERE id = ?`, l.BatchID).Scan(&client); err != nil {
+				return err
+			}
+			title := text.Code("stored.controlled.reconciliation", text.Str(l.Batch), text.Str(l.Substance), text.Arg{Num: (l.Dispensed - l.Returned).String()},
+				text.Arg{Num: l.Theoretical.String()}, text.Str(l.Unit))
+			d := quality.RegisterDeviation(client, title, title.String(), "", tx.now)
+			d.BatchID = l.BatchID
+			seq, err := tx.nextNumber("deviation")
+			if err != nil {
+				return err
+			}
+			d.ID, d.Code, d.OpenedName, d.BatchLot = NewID(), production.DeviationCode(tx.now, seq), actorName(tx.actor), l.Batch
+			if err := createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)); err != nil {
+				return err
+			}
+			tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "batch_id": d.BatchID})
+			raised, err := tx.raiseOnce(controlled.AlertReconciliation, l.SubstanceID, l.BatchID+"/"+l.SubstanceID, text.Code("controlled.alert.reconciliation_detail",
+				text.Str(l.Batch), text.Arg{Num: (l.Dispensed - l.Returned).String()}, text.Arg{Num: l.Theoretical.String()}, text.Str(l.Unit), text.Str(d.Code)))
+			if err != nil {
+				return err
+			}
+			if raised {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
 }

@@ -221,12 +221,49 @@ func TestControlledRegister(t *testing.T) {
 		}
 		must(t, controlled.CheckSerials(ms))
 
+		// Reconciliation: 10.1 kg for the master's 10 kg ± 2 %: within.
+		rec1, err := reg.Reconcile(qa, controlled.Filter{SubstanceID: sub.ID})
+		must(t, err)
+		if len(rec1) != 1 || rec1[0].Batch != b.Lot || rec1[0].Theoretical != 10_000 || rec1[0].Tolerance != 200 || rec1[0].Dispensed != 10_100 || !rec1[0].Within {
+			t.Fatalf("reconciliation: %+v", rec1)
+		}
+		// 1 kg back from the batch: 9.1 kg net, beyond the tolerance; once
+		// the batch is done, raised and a deviation opened for it.
+		back := &controlled.Movement{Kind: controlled.Return, SubstanceID: sub.ID, ContainerID: floor.ID, Quantity: 1_000, BatchID: b.ID, WitnessID: victor}
+		must(t, reg.EnterMovement(qa, back))
+		must(t, sign(t, "quinn", "victor", back.ID))
+		if n, err := reg.ReconcileBatches(as(identity.System)); err != nil || n != 0 {
+			t.Fatalf("a batch in progress reconciled: %d %v", n, err)
+		}
+		r, err = prod.RecordStep(op, b.ID, production.Entry{StepID: st[3].ID, Equipment: e.f.equipment.Code})
+		must(t, err)
+		_, err = e.sign(t, "olga", "batch_step", r.ID, esign.Performed)
+		must(t, err)
+		_, err = e.sign(t, "victor", "batch_step", r.ID, esign.Verified)
+		must(t, err)
+		_, err = prod.RecordStep(op, b.ID, production.Entry{StepID: st[4].ID, Confirm: true})
+		must(t, err)
+		_, err = prod.MoveBatch(sup, b.ID, production.MoveComplete, "")
+		must(t, err)
+		if n, err := reg.ReconcileBatches(as(identity.System)); err != nil || n != 1 {
+			t.Fatalf("the batch beyond its tolerance: %d raised, %v", n, err)
+		}
+		if n, err := reg.ReconcileBatches(as(identity.System)); err != nil || n != 0 {
+			t.Fatalf("raised again: %d %v", n, err)
+		}
+		rec1, err = reg.Reconcile(qa, controlled.Filter{SubstanceID: sub.ID})
+		must(t, err)
+		if len(rec1) != 1 || rec1[0].Returned != 1_000 || rec1[0].Difference != -900 || rec1[0].Within {
+			t.Fatalf("reconciliation after the return: %+v", rec1)
+		}
+		ms = serials()
+
 		// A correction of the receipt: a new movement; the first stays.
 		fix := &controlled.Movement{Kind: controlled.Correction, SubstanceID: sub.ID, ContainerID: vault.ID, Quantity: 500, Corrects: 1,
 			Cause: "Bon de livraison : 99,5 kg", WitnessID: victor}
 		must(t, reg.EnterMovement(qa, fix))
 		must(t, sign(t, "quinn", "victor", fix.ID))
-		if balance(vault) != 79_500 || serials()[0].Quantity != 100_000 {
+		if balance(vault) != 79_500 || serials()[0].Quantity != 100_000 || balance(floor) != 10_900 {
 			t.Fatalf("after the correction: vault %v", balance(vault))
 		}
 		nope := &controlled.Movement{Kind: controlled.Correction, SubstanceID: sub.ID, ContainerID: vault.ID, Quantity: 1, Corrects: 99, Cause: "x", WitnessID: victor}
@@ -246,7 +283,7 @@ func TestControlledRegister(t *testing.T) {
 		}
 		alerts, err = reg.Alerts(qp)
 		must(t, err)
-		if len(alerts) != 3 || alerts[0].Kind != controlled.AlertDiscrepancy {
+		if len(alerts) != 4 || alerts[0].Kind != controlled.AlertDiscrepancy || alerts[1].Kind != controlled.AlertReconciliation {
 			t.Fatalf("alerts: %+v", alerts)
 		}
 		wantErr(t, reg.AcknowledgeAlert(qp, alerts[0].ID, " "), errs.Invalid, "comment")
@@ -257,12 +294,12 @@ func TestControlledRegister(t *testing.T) {
 		year := e.clock.now().In(time.UTC).Year()
 		st2, err := reg.Annual(qa, sub.ID, year)
 		must(t, err)
-		if st2.Received != 100_000 || st2.Used != 10_100 || st2.Corrected != -500 || st2.Closing != 89_400 {
+		if st2.Received != 100_000 || st2.Used != 9_100 || st2.Corrected != -500 || st2.Closing != 90_400 {
 			t.Fatalf("annual statement: %+v", st2)
 		}
 		sum, recorded, err := reg.Month(qa, sub.ID, e.clock.now())
 		must(t, err)
-		if sum.Closing != 89_400 || sum.Count != 5 || recorded != nil {
+		if sum.Closing != 90_400 || sum.Count != 6 || recorded != nil {
 			t.Fatalf("month: %+v %+v", sum, recorded)
 		}
 		n, err := reg.RecordMonths(qa)
@@ -279,7 +316,7 @@ func TestControlledRegister(t *testing.T) {
 		}
 		_, recorded, err = reg.Month(qa, sub.ID, now)
 		must(t, err)
-		if recorded == nil || recorded.Closing != 89_400 || recorded.FirstSerial != 1 || recorded.LastSerial != 5 {
+		if recorded == nil || recorded.Closing != 90_400 || recorded.FirstSerial != 1 || recorded.LastSerial != 6 {
 			t.Fatalf("the month recorded: %+v", recorded)
 		}
 	})
@@ -332,12 +369,19 @@ func TestControlledVaultAndCopy(t *testing.T) {
 			seq++
 			return access.Event{Badge: badge, Reader: "V-IN", Seq: seq, At: at, Allow: true, Rule: access.RuleTwoPerson}
 		}
+		// The door lets two people in on the second badge: the first
+		// waits, refused.
+		wait := func(badge string, at time.Time) access.Event {
+			e := ev(badge, at)
+			e.Allow, e.Rule = false, access.RuleTwoPersonWait
+			return e
+		}
 		e.clock.add(3 * time.Hour)
 		enter(&controlled.Movement{Kind: controlled.Sampling, ContainerID: vault.ID, Quantity: 100, Party: "Laboratoire CQ"})
 		e.clock.add(3 * time.Hour)
 		machine := as(identity.Actor{UserID: "token:reader", Name: "Vault", Scopes: []string{string(identity.ScopeAccessWrite)}})
-		_, err := acc.Intake(machine, []access.Event{ev("B-QUINN", t0.Add(-10*time.Minute)), ev("B-VICTOR", t0.Add(-9*time.Minute)),
-			ev("B-QUINN", t0.Add(6*time.Hour)), ev("B-VICTOR", t0.Add(6*time.Hour+20*time.Second))})
+		_, err := acc.Intake(machine, []access.Event{wait("B-QUINN", t0.Add(-10*time.Minute)), ev("B-VICTOR", t0.Add(-10*time.Minute+20*time.Second)),
+			wait("B-QUINN", t0.Add(6*time.Hour)), ev("B-VICTOR", t0.Add(6*time.Hour+20*time.Second))})
 		must(t, err)
 		e.clock.add(2 * time.Hour)
 		_, err = reg.CrossCheckVault(qa)

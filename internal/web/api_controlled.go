@@ -171,6 +171,20 @@ func (s *Server) routesControlled() {
 		}
 		s.answer(w, r, http.StatusOK, out, err)
 	})
+	s.handle("GET", "/api/v1/controlled/reconciliation", false, list(s, func(r *http.Request) (out []controlled.Reconciliation, err error) {
+		err = svc(func(c controlled.Service) error {
+			f, err := s.registerFilter(r)
+			if err != nil {
+				return err
+			}
+			if f.SubstanceID == "" {
+				return errs.Field("substance_id", "controlled.substance")
+			}
+			out, err = c.Reconcile(r.Context(), f)
+			return err
+		})
+		return out, err
+	}))
 	s.handle("GET", "/api/v1/controlled/alerts", false, list(s, func(r *http.Request) (out []controlled.Alert, err error) {
 		err = svc(func(c controlled.Service) error { out, err = c.Alerts(r.Context()); return err })
 		return out, err

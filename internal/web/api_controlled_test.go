@@ -91,6 +91,11 @@ func TestControlledAPI(t *testing.T) {
 			t.Fatalf("statement: %v", st)
 		}
 		e.call(t, "qp", "GET", "/api/v1/controlled/substances/"+subID+"/statement?year=abc", nil).wantError(t, http.StatusBadRequest, "invalid", "year")
+		// No batch took any: nothing to reconcile; the substance is asked for.
+		if items := e.call(t, "qp", "GET", "/api/v1/controlled/reconciliation?substance_id="+subID, nil).items(t); len(items) != 0 {
+			t.Fatalf("reconciliation: %v", items)
+		}
+		e.call(t, "qp", "GET", "/api/v1/controlled/reconciliation", nil).wantError(t, http.StatusBadRequest, "invalid", "substance_id")
 
 		// A sampling of more than the vault holds: refused, raised.
 		over := map[string]any{"kind": "sampling", "substance_id": subID, "container_id": vault, "quantity": "30", "party": "Laboratoire CQ",

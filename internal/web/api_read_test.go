@@ -93,7 +93,7 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// admin) on this seed, its establishment and the state of its copy,
 	// one object each: TestControlledAPI reads them.
 	"/api/v1/controlled/substances", "/api/v1/controlled/containers", "/api/v1/controlled/movements", "/api/v1/controlled/alerts",
-	"/api/v1/controlled/counts", "/api/v1/controlled/establishment", "/api/v1/controlled/copy"}
+	"/api/v1/controlled/counts", "/api/v1/controlled/establishment", "/api/v1/controlled/copy", "/api/v1/controlled/reconciliation"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
