@@ -49,6 +49,29 @@ func TestAuditVerify(t *testing.T) {
 		t.Errorf("verify says: %s", out.String())
 	}
 
+	// The server copied the demo's register to its second medium as it
+	// ran (and once more as it stopped): whole, every movement.
+	out.Reset()
+	if code := run([]string{"register", "verify-copy", "--data", data}, &out, &errOut); code != 0 ||
+		!regexp.MustCompile(`holds the register's [1-9]\d+ first movements, whole; 0 not copied yet`).MatchString(out.String()) {
+		t.Fatalf("register verify-copy: exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	copyFile := filepath.Join(data, "register-copy", "controlled-register.jsonl")
+	raw, err := os.ReadFile(copyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyFile, bytes.Replace(raw, []byte(`"serial":2,`), []byte(`"serial":3,`), 1), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"register", "verify-copy", "--data", data}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "FAILED:") {
+		t.Fatalf("register verify-copy of an altered copy: exit %d: %s", code, out.String())
+	}
+	if err := os.WriteFile(copyFile, raw, 0o640); err != nil {
+		t.Fatal(err)
+	}
+
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "galenix.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,8 @@ Commands:
             remove the second factors it sealed (audited)
   documents "documents rotate-key": wrap every client's key again under a new
             master key of documents (audited)
+  register  "register verify-copy": check the controlled-substance register's copy
+            on its second medium against the database
   simulate  "simulate sensors": publish realistic readings of environmental sensors
             through an MQTT broker, or in bulk over HTTP (demo and load tests)
   version   print the version
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = documentsCmd(rest, stdout, stderr)
 	case "simulate":
 		err = simulateCmd(rest, stdout, stderr)
+	case "register":
+		err = registerCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "galenix", versionString())
 	case "help", "-h", "-help", "--help":
