@@ -220,6 +220,10 @@ func TestControlledRegister(t *testing.T) {
 			t.Fatalf("the dispensing: %+v, balance %v", d, balance(floor))
 		}
 		must(t, controlled.CheckSerials(ms))
+		// The batch record never rewrites a material added: the register
+		// keeps what was dispensed (a correcting movement sets it right).
+		_, err = prod.CorrectStep(sup, b.ID, production.Entry{StepID: r.ID, Lot: "LOT-OK", Quantity: "10"}, "Erreur de saisie")
+		wantErr(t, err, errs.Conflict, "")
 
 		// Reconciliation: 10.1 kg for the master's 10 kg ± 2 %: within.
 		rec1, err := reg.Reconcile(qa, controlled.Filter{SubstanceID: sub.ID})
