@@ -40,6 +40,20 @@ func (db *DB) Controlled() *ControlledStore { return &ControlledStore{db: db} }
 
 var _ controlled.Service = (*ControlledStore)(nil)
 
+// view reads what fn reads of the register for who may read it.
+func view[T any](ctx context.Context, s *ControlledStore, fn func(tx *Tx) (T, error)) (T, error) {
+	var out T
+	if err := controlled.MayView(actorOf(ctx)); err != nil {
+		return out, err
+	}
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	return out, err
+}
+
 var substanceTable = table{"controlled_substances", "controlled_substance", []string{"code", "name", "class", "unit", "client_id", "material_id"}}
 
 var containerTable = table{"controlled_containers", "controlled_container", []string{"substance_id", "code", "lot_id", "lot_code", "place", "place_kind"}}
@@ -69,16 +83,9 @@ func scanSubstance(sc scanner, s *controlled.Substance) error {
 
 // Substances lists the register's substances by code.
 func (s *ControlledStore) Substances(ctx context.Context) ([]controlled.Substance, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.Substance
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = collect(tx, `SELECT `+substanceCols+` FROM controlled_substances s ORDER BY s.code`, nil, scanSubstance)
-		return err
+	return view(ctx, s, func(tx *Tx) ([]controlled.Substance, error) {
+		return collect(tx, `SELECT `+substanceCols+` FROM controlled_substances s ORDER BY s.code`, nil, scanSubstance)
 	})
-	return out, err
 }
 
 // substance reads one substance.
@@ -162,20 +169,13 @@ func scanContainer(sc scanner, c *controlled.Container) error {
 // Containers lists the containers, of one substance if named, by
 // substance and code.
 func (s *ControlledStore) Containers(ctx context.Context, substanceID string) ([]controlled.Container, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.Container
-	err := s.db.Read(ctx, func(tx *Tx) error {
+	return view(ctx, s, func(tx *Tx) ([]controlled.Container, error) {
 		q, args := `SELECT `+containerCols+containerFrom, []any{}
 		if substanceID != "" {
 			q, args = q+` WHERE c.substance_id = ?`, append(args, substanceID)
 		}
-		var err error
-		out, err = collect(tx, q+` ORDER BY s.code, c.code`, args, scanContainer)
-		return err
+		return collect(tx, q+` ORDER BY s.code, c.code`, args, scanContainer)
 	})
-	return out, err
 }
 
 // container reads one container.
@@ -324,16 +324,7 @@ func (s *ControlledStore) Movement(ctx context.Context, id string) (*controlled.
 // numbers, each with its two signatures, or the movements waiting for
 // them.
 func (s *ControlledStore) Register(ctx context.Context, f controlled.Filter) ([]controlled.Movement, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.Movement
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.register(f)
-		return err
-	})
-	return out, err
+	return view(ctx, s, func(tx *Tx) ([]controlled.Movement, error) { return tx.register(f) })
 }
 
 func (tx *Tx) register(f controlled.Filter) ([]controlled.Movement, error) {

@@ -24,19 +24,12 @@ import (
 // Alerts lists the register's alerts: those still open first, then the
 // last taken charge of, newest first.
 func (s *ControlledStore) Alerts(ctx context.Context) ([]controlled.Alert, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.Alert
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = collect(tx, `SELECT a.id, a.at, a.kind, COALESCE(CAST(a.substance_id AS TEXT), ''), COALESCE(s.code, ''), a.detail, a.ref,
+	return view(ctx, s, func(tx *Tx) ([]controlled.Alert, error) {
+		return collect(tx, `SELECT a.id, a.at, a.kind, COALESCE(CAST(a.substance_id AS TEXT), ''), COALESCE(s.code, ''), a.detail, a.ref,
 			a.acknowledged_at, COALESCE(ac.name, ''), a.comment FROM controlled_alerts a LEFT JOIN controlled_substances s ON s.id = a.substance_id
 			LEFT JOIN accounts ac ON ac.id = a.acknowledged_by
 			ORDER BY CASE WHEN a.acknowledged_at IS NULL THEN 0 ELSE 1 END, a.at DESC, a.id DESC LIMIT 200`, nil, scanAlert)
-		return err
 	})
-	return out, err
 }
 
 func scanAlert(sc scanner, a *controlled.Alert) error {
@@ -140,17 +133,12 @@ func (s *ControlledStore) Count(ctx context.Context, c *controlled.Count) error 
 
 // Counts lists the inventories' counts, newest first.
 func (s *ControlledStore) Counts(ctx context.Context) ([]controlled.Count, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.Count
-	err := s.db.Read(ctx, func(tx *Tx) error {
+	return view(ctx, s, func(tx *Tx) (out []controlled.Count, err error) {
 		// Each count names its deviation's number, whichever client's.
-		return tx.unscoped(func() error {
-			var err error
+		err = tx.unscoped(func() error {
 			out, err = collect(tx, `SELECT n.id, n.at, n.container_id, c.code, s.unit, n.expected, n.counted, n.counted_by, n.counted_name, n.note,
-			COALESCE(CAST(n.deviation_id AS TEXT), ''), COALESCE(d.code, '') FROM controlled_counts n JOIN controlled_containers c ON c.id = n.container_id
-			JOIN controlled_substances s ON s.id = c.substance_id LEFT JOIN deviations d ON d.id = n.deviation_id ORDER BY n.at DESC LIMIT 200`, nil,
+				COALESCE(CAST(n.deviation_id AS TEXT), ''), COALESCE(d.code, '') FROM controlled_counts n JOIN controlled_containers c ON c.id = n.container_id
+				JOIN controlled_substances s ON s.id = c.substance_id LEFT JOIN deviations d ON d.id = n.deviation_id ORDER BY n.at DESC LIMIT 200`, nil,
 				func(sc scanner, c *controlled.Count) error {
 					var exp, cnt int64
 					err := sc.Scan(&c.ID, &c.At, &c.ContainerID, &c.Container, &c.Unit, &exp, &cnt, &c.CountedBy, &c.CountedName, &c.Note, &c.DeviationID, &c.Deviation)
@@ -159,8 +147,8 @@ func (s *ControlledStore) Counts(ctx context.Context) ([]controlled.Count, error
 				})
 			return err
 		})
+		return out, err
 	})
-	return out, err
 }
 
 // movementsUntil reads a substance's validated movements before to, in
@@ -244,16 +232,7 @@ func (tx *Tx) monthRecords(substanceID, month string) ([]controlled.MonthRecord,
 
 // MonthRecords lists a substance's recorded monthly balances.
 func (s *ControlledStore) MonthRecords(ctx context.Context, substanceID string) ([]controlled.MonthRecord, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.MonthRecord
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.monthRecords(substanceID, "")
-		return err
-	})
-	return out, err
+	return view(ctx, s, func(tx *Tx) ([]controlled.MonthRecord, error) { return tx.monthRecords(substanceID, "") })
 }
 
 // RecordMonths records, for each substance, the monthly balance of every
@@ -332,12 +311,10 @@ var establishmentTable = table{"controlled_establishment", "controlled_establish
 // Establishment reads the authorisation the register prints; an empty one
 // before it is set.
 func (s *ControlledStore) Establishment(ctx context.Context) (*controlled.Establishment, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var e controlled.Establishment
-	err := s.db.Read(ctx, func(tx *Tx) error { return tx.establishment(&e) })
-	return &e, err
+	return view(ctx, s, func(tx *Tx) (*controlled.Establishment, error) {
+		var e controlled.Establishment
+		return &e, tx.establishment(&e)
+	})
 }
 
 func (tx *Tx) establishment(e *controlled.Establishment) error {
@@ -381,16 +358,9 @@ func (s *ControlledStore) SetEstablishment(ctx context.Context, e *controlled.Es
 // zero). A batch of a client outside the reader's scope is counted but not
 // named.
 func (s *ControlledStore) Reconcile(ctx context.Context, f controlled.Filter) ([]controlled.Reconciliation, error) {
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
-		return nil, err
-	}
-	var out []controlled.Reconciliation
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = tx.reconcile(f.SubstanceID, f.From, f.To, nil)
-		return err
+	return view(ctx, s, func(tx *Tx) ([]controlled.Reconciliation, error) {
+		return tx.reconcile(f.SubstanceID, f.From, f.To, nil)
 	})
-	return out, err
 }
 
 // reconcile draws the reconciliation lines of a substance's batches: those
