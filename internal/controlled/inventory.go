@@ -19,6 +19,8 @@ type Alert struct {
 	SubstanceID string     `json:"substance_id,omitempty"`
 	Substance   string     `json:"substance,omitempty"`
 	Detail      text.Coded `json:"detail"`
+	// Message is Detail written in the reader's language (the API's).
+	Message string `json:"message,omitempty"`
 	// Ref is what it was raised about (a movement, a count, a door's
 	// event), so that it is raised once.
 	Ref            string     `json:"ref,omitempty"`

@@ -395,7 +395,7 @@ func (tx *Tx) reconcile(substanceID string, from, to time.Time, states []string)
 		}
 	}
 	scope := tx.actor.ClientScope()
-	var out []controlled.Reconciliation
+	out := []controlled.Reconciliation{}
 	err := tx.unscoped(func() error {
 		for _, id := range batchIDs {
 			var lot, state, client string

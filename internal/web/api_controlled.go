@@ -187,6 +187,10 @@ func (s *Server) routesControlled() {
 	}))
 	s.handle("GET", "/api/v1/controlled/alerts", false, list(s, func(r *http.Request) (out []controlled.Alert, err error) {
 		err = svc(func(c controlled.Service) error { out, err = c.Alerts(r.Context()); return err })
+		lang := langOf(r)
+		for i := range out {
+			out[i].Message = out[i].Detail.Render(lang)
+		}
 		return out, err
 	}))
 	s.handle("POST", "/api/v1/controlled/alerts/{id}/acknowledge", false, func(w http.ResponseWriter, r *http.Request) {
