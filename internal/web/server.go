@@ -237,6 +237,7 @@ func New(d Deps) *Server {
 	s.routesMusters()
 	s.routesVisits()
 	s.routesControlled()
+	s.routesControlledPages()
 	s.routesJournal()
 	s.routesZonePages()
 	s.routesPortal()
