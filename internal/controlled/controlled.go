@@ -111,8 +111,11 @@ var Kinds = []Kind{Receipt, Transfer, Dispensing, Return, Sampling, Loss, Destru
 type Movement struct {
 	ID string `json:"id"`
 	// Serial is given when the movement is validated (both signatures):
-	// 0 while it waits for them.
+	// its number in its substance's register, from 1; 0 while it waits
+	// for them. Entry numbers the site's validations in one series (the
+	// order of the register's copy).
 	Serial      int64     `json:"serial"`
+	Entry       int64     `json:"entry,omitempty"`
 	State       State     `json:"state"`
 	At          time.Time `json:"at"`
 	Kind        Kind      `json:"kind"`
@@ -348,8 +351,8 @@ func CheckBalance(available map[string]Qty, m *Movement) error {
 	return nil
 }
 
-// CheckSerials reports the first break in the series of serial numbers
-// (sorted): each follows the one before, from 1.
+// CheckSerials reports the first break in a substance's series of serial
+// numbers (sorted): each follows the one before, from 1.
 func CheckSerials(movements []Movement) error {
 	for i, m := range movements {
 		if m.Serial != int64(i+1) {

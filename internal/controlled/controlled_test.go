@@ -244,7 +244,7 @@ func TestCopy(t *testing.T) {
 	var ms []Movement
 	for i := 1; i <= 3; i++ {
 		v := at.Add(time.Duration(i) * time.Minute)
-		ms = append(ms, Movement{Serial: int64(i), At: at, Kind: Receipt, Substance: "MORPH", Container: "V-1", Quantity: Qty(i * 1000), Unit: "g",
+		ms = append(ms, Movement{Serial: int64(i), Entry: int64(i), At: at, Kind: Receipt, Substance: "MORPH", Container: "V-1", Quantity: Qty(i * 1000), Unit: "g",
 			Party: "Francopia", Document: "BL", PerformerName: "Anne", WitnessName: "Bruno", ValidatedAt: &v})
 	}
 	var b strings.Builder

@@ -25,6 +25,9 @@ const CopyFile = "controlled-register.jsonl"
 // CopyLine is one movement in the copy: what the register prints of it,
 // with the chain.
 type CopyLine struct {
+	// Entry is the line's number, the site's validations in one series;
+	// Serial the movement's number in its substance's register.
+	Entry       int64  `json:"entry"`
 	Serial      int64  `json:"serial"`
 	At          string `json:"at"`
 	Kind        Kind   `json:"kind"`
@@ -51,7 +54,7 @@ type CopyLine struct {
 
 // LineOf is a validated movement's line, chained to prev.
 func LineOf(m *Movement, prev string) CopyLine {
-	l := CopyLine{Serial: m.Serial, At: m.At.UTC().Format(time.RFC3339), Kind: m.Kind, Substance: m.Substance, Container: m.Container,
+	l := CopyLine{Entry: m.Entry, Serial: m.Serial, At: m.At.UTC().Format(time.RFC3339), Kind: m.Kind, Substance: m.Substance, Container: m.Container,
 		ToContainer: m.ToContainer, Quantity: m.Quantity.String(), Unit: m.Unit, Party: m.Party, Document: m.Document, Cause: m.Cause,
 		Batch: m.Batch, Scale: m.Scale, Corrects: m.Corrects, Increase: m.Increase, Performer: m.PerformerName, Witness: m.WitnessName, Prev: prev}
 	if m.ValidatedAt != nil {
@@ -74,8 +77,8 @@ func (l CopyLine) Marshal() []byte {
 	return append(b, '\n')
 }
 
-// ReadCopy reads a copy, checking its chain and its serial numbers from
-// 1 without gap: the lines, or the first break found.
+// ReadCopy reads a copy, checking its chain and its entry numbers from 1
+// without gap: the lines, or the first break found.
 func ReadCopy(r io.Reader) ([]CopyLine, error) {
 	var out []CopyLine
 	sc := bufio.NewScanner(r)
@@ -93,8 +96,8 @@ func ReadCopy(r io.Reader) ([]CopyLine, error) {
 			return out, errs.E(errs.Conflict, "controlled.copy_unreadable", strconv.FormatInt(n, 10))
 		}
 		switch {
-		case l.Serial != n:
-			return out, errs.E(errs.Conflict, "controlled.serial_gap", n, l.Serial)
+		case l.Entry != n:
+			return out, errs.E(errs.Conflict, "controlled.copy_gap", strconv.FormatInt(n, 10), strconv.FormatInt(l.Entry, 10))
 		case l.Prev != prev || l.Hash != l.hash():
 			return out, errs.E(errs.Conflict, "controlled.copy_altered", strconv.FormatInt(n, 10))
 		}
@@ -105,7 +108,7 @@ func ReadCopy(r io.Reader) ([]CopyLine, error) {
 }
 
 // CompareCopy checks a copy's lines against the register's validated
-// movements (by serial): the copy may lag behind the register by the
+// movements (by entry): the copy may lag behind the register by the
 // movements not copied yet, never differ.
 func CompareCopy(lines []CopyLine, movements []Movement) (missing int, err error) {
 	if len(lines) > len(movements) {
@@ -115,7 +118,7 @@ func CompareCopy(lines []CopyLine, movements []Movement) (missing int, err error
 	for i, l := range lines {
 		want := LineOf(&movements[i], prev)
 		if want != l {
-			return 0, errs.E(errs.Conflict, "controlled.copy_differs", strconv.FormatInt(l.Serial, 10))
+			return 0, errs.E(errs.Conflict, "controlled.copy_differs", strconv.FormatInt(l.Entry, 10))
 		}
 		prev = l.Hash
 	}

@@ -126,6 +126,15 @@ func (l *loader) controlledDemo() error {
 	if err := r.habilitate(); err != nil {
 		return err
 	}
+	// The establishment's authorisation, which the register's first page
+	// prints, set by the responsible pharmacist when the register opened.
+	if err := l.h.Backdate(r.on(-400, 9, 0)); err != nil {
+		return err
+	}
+	if err := r.reg.SetEstablishment(l.h.As(l.ctx, r.actors["qp"]), &controlled.Establishment{Authorisation: "ANSM n° 2025-EP-0178",
+		AuthorisedOn: "2025-03-14", Pharmacist: "Hélène Rousseau, pharmacien responsable"}, ""); err != nil {
+		return err
+	}
 	for i := range regSubstances {
 		if err := r.substance(&regSubstances[i]); err != nil {
 			return err

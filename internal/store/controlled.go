@@ -62,7 +62,8 @@ var movementTable = table{"controlled_movements", controlled.EntityMovement, []s
 	"quantity", "party", "document", "cause", "batch_id", "step_id", "scale", "corrects", "increase", "performer_id", "performer_name", "witness_id",
 	"witness_name", "entered_at"}}
 
-// counterRegister is the counter of the register's serial numbers.
+// counterRegister is the counter of the site's validations (entry); each
+// substance's serial numbers are counted by counterRegister:<substance>.
 const counterRegister = "controlled_register"
 
 // The audit trail's names of a movement's validation and of an alert.
@@ -217,7 +218,7 @@ func (s *ControlledStore) CreateContainer(ctx context.Context, c *controlled.Con
 	})
 }
 
-const movementCols = `m.id, COALESCE(m.serial, 0), m.state, m.at, m.kind, m.substance_id, s.code, s.unit, m.container_id, c.code,
+const movementCols = `m.id, COALESCE(m.serial, 0), COALESCE(m.entry, 0), m.state, m.at, m.kind, m.substance_id, s.code, s.unit, m.container_id, c.code,
 	COALESCE(CAST(m.to_container_id AS TEXT), ''), COALESCE(tc.code, ''), m.quantity, m.party, m.document, m.cause,
 	COALESCE(CAST(m.batch_id AS TEXT), ''), COALESCE(b.lot, ''), COALESCE(CAST(m.step_id AS TEXT), ''), m.scale, COALESCE(m.corrects, 0), m.increase,
 	m.performer_id, m.performer_name, COALESCE(CAST(m.witness_id AS TEXT), ''), m.witness_name, m.entered_at, m.validated_at, dd.at, COALESCE(dd.document, ''),
@@ -231,7 +232,7 @@ func scanMovement(sc scanner, m *controlled.Movement) error {
 	var state, kind string
 	var q int64
 	var validated, discharged sql.NullTime
-	err := sc.Scan(&m.ID, &m.Serial, &state, &m.At, &kind, &m.SubstanceID, &m.Substance, &m.Unit, &m.ContainerID, &m.Container,
+	err := sc.Scan(&m.ID, &m.Serial, &m.Entry, &state, &m.At, &kind, &m.SubstanceID, &m.Substance, &m.Unit, &m.ContainerID, &m.Container,
 		&m.ToContainerID, &m.ToContainer, &q, &m.Party, &m.Document, &m.Cause, &m.BatchID, &m.Batch, &m.StepID, &m.Scale, &m.Corrects, &m.Increase,
 		&m.PerformerID, &m.PerformerName, &m.WitnessID, &m.WitnessName, &m.EnteredAt, &validated, &discharged, &m.Discharge, &m.BatchClient)
 	m.State, m.Kind, m.Quantity, m.At, m.EnteredAt = controlled.State(state), controlled.Kind(kind), controlled.Qty(q), m.At.UTC(), m.EnteredAt.UTC()
@@ -320,8 +321,8 @@ func (s *ControlledStore) Movement(ctx context.Context, id string) (*controlled.
 	return &m, err
 }
 
-// Register lists the validated movements in the order of their serial
-// numbers, each with its two signatures, or the movements waiting for
+// Register lists the validated movements in the order of their
+// validation (each substance's serial numbers in order), each with its two signatures, or the movements waiting for
 // them.
 func (s *ControlledStore) Register(ctx context.Context, f controlled.Filter) ([]controlled.Movement, error) {
 	return view(ctx, s, func(tx *Tx) ([]controlled.Movement, error) { return tx.register(f) })
@@ -341,7 +342,8 @@ func (tx *Tx) register(f controlled.Filter) ([]controlled.Movement, error) {
 	if !f.To.IsZero() {
 		q, args = q+` AND m.at < ?`, append(args, f.To.UTC())
 	}
-	order := ` ORDER BY m.serial`
+	// In the order of validation: each substance's serial order.
+	order := ` ORDER BY m.entry`
 	if f.Pending {
 		order = ` ORDER BY m.entered_at`
 	}
@@ -571,16 +573,20 @@ func (tx *Tx) validateMovement(m *controlled.Movement) error {
 			return errs.E(errs.Conflict, "controlled.negative", controlled.Qty(have), m.Quantity)
 		}
 	}
-	serial, err := tx.nextNumber(counterRegister)
+	serial, err := tx.nextNumber(counterRegister + ":" + m.SubstanceID)
+	if err != nil {
+		return err
+	}
+	entry, err := tx.nextNumber(counterRegister)
 	if err != nil {
 		return err
 	}
 	now := tx.now
-	if _, err := tx.exec(`UPDATE controlled_movements SET state = ?, serial = ?, validated_at = ?, witness_id = ?, witness_name = ?, version = version + 1 WHERE id = ? AND state = ?`,
-		string(controlled.Validated), serial, now, m.WitnessID, m.WitnessName, m.ID, string(controlled.Entered)); err != nil {
+	if _, err := tx.exec(`UPDATE controlled_movements SET state = ?, serial = ?, entry = ?, validated_at = ?, witness_id = ?, witness_name = ?, version = version + 1 WHERE id = ? AND state = ?`,
+		string(controlled.Validated), serial, entry, now, m.WitnessID, m.WitnessName, m.ID, string(controlled.Entered)); err != nil {
 		return err
 	}
-	m.State, m.Serial, m.ValidatedAt = controlled.Validated, int64(serial), &now
+	m.State, m.Serial, m.Entry, m.ValidatedAt = controlled.Validated, int64(serial), int64(entry), &now
 	changes := []audit.Change{{Entity: movementTable.entity, EntityID: m.ID, Field: fieldState, Old: string(controlled.Entered), New: string(controlled.Validated)},
 		{Entity: movementTable.entity, EntityID: m.ID, Field: fieldSerial, New: strconv.Itoa(serial)}}
 	if m.StepID != "" {
@@ -802,7 +808,7 @@ func (s *ControlledStore) CrossCheckVault(ctx context.Context) (int, error) {
 
 // CopyRegister appends to the register's copy on its second medium (the
 // file controlled.CopyFile in dir) the validated movements it lacks, in
-// the order of their serial numbers, and syncs it to its disk. The copy
+// the order of their validation (entry), and syncs it to its disk. The copy
 // is checked whole first: a copy altered or ahead of the register is
 // refused, never extended. It answers how many lines it appended.
 func (s *ControlledStore) CopyRegister(ctx context.Context, dir string) (int, error) {
@@ -817,7 +823,7 @@ func (s *ControlledStore) CopyRegister(ctx context.Context, dir string) (int, er
 	var ms []controlled.Movement
 	if err := s.db.Read(ctx, func(tx *Tx) error {
 		var err error
-		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.serial`, []any{string(controlled.Validated)}, scanMovement)
+		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.entry`, []any{string(controlled.Validated)}, scanMovement)
 		return err
 	}); err != nil {
 		return 0, err
@@ -854,7 +860,7 @@ func (s *ControlledStore) CopyRegister(ctx context.Context, dir string) (int, er
 }
 
 // VerifyCopy checks the register's copy in dir against the register: its
-// chain whole, each line the movement of its serial number. It answers
+// chain whole, each line the movement of its entry number. It answers
 // how many lines the copy holds and how many validated movements it does
 // not hold yet.
 func (s *ControlledStore) VerifyCopy(ctx context.Context, dir string) (lines, missing int, err error) {
@@ -868,7 +874,7 @@ func (s *ControlledStore) VerifyCopy(ctx context.Context, dir string) (lines, mi
 	var ms []controlled.Movement
 	if err := s.db.Read(ctx, func(tx *Tx) error {
 		var err error
-		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.serial`, []any{string(controlled.Validated)}, scanMovement)
+		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.entry`, []any{string(controlled.Validated)}, scanMovement)
 		return err
 	}); err != nil {
 		return len(ls), 0, err

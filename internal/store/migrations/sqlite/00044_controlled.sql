@@ -2,8 +2,8 @@
 -- The controlled-substance register (package controlled; Code de la santé
 -- publique R.5132-74 and following): the substances, their containers
 -- with their running balances, and the movements, entered then validated
--- by their two signatures, numbered then in the site's one series
--- (counters: controlled_register). A validated movement is never changed and no
+-- by their two signatures, numbered then in their substance's register
+-- (counters: controlled_register:<substance>). A validated movement is never changed and no
 -- movement is ever deleted: the register is kept at least ten years after
 -- its last operation (R.5132-82), and galenix deletes none of it.
 -- The establishment's authorisation, as the register's first page prints
@@ -42,7 +42,8 @@ CREATE INDEX controlled_containers_lot ON controlled_containers(lot_id);
 
 CREATE TABLE controlled_movements (
     id              TEXT PRIMARY KEY,
-    serial          BIGINT UNIQUE,
+    serial          BIGINT,
+    entry           BIGINT UNIQUE,
     state           TEXT NOT NULL,
     at              TIMESTAMP NOT NULL,
     kind            TEXT NOT NULL,
@@ -67,6 +68,9 @@ CREATE TABLE controlled_movements (
     version         INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX controlled_movements_at ON controlled_movements(substance_id, at);
+-- Each substance's register is numbered from 1 (serial); entry numbers
+-- the site's validations in one series, the order of the register's copy.
+CREATE UNIQUE INDEX controlled_movements_serial ON controlled_movements(substance_id, serial);
 CREATE INDEX controlled_movements_state ON controlled_movements(state, container_id);
 CREATE UNIQUE INDEX controlled_movements_step ON controlled_movements(step_id);
 
