@@ -137,9 +137,10 @@ func TestControlledAPI(t *testing.T) {
 // establishment set, a substance, two containers (one in the vault), a
 // receipt signed by its performer and its witness, a sampling refused
 // (raised) and its alert taken in charge, a loss signed then discharged,
-// an inventory with a discrepancy, the vault's cross-check and the month
-// recorded, hours and weeks later.
-func exerciseControlled(t *testing.T, p *prodEnv) {
+// an inventory with a discrepancy, a dispensing to a batch done (doneBatch)
+// that its master does not foresee, the vault's cross-check, the batches'
+// reconciliation and the month recorded, hours and weeks later.
+func exerciseControlled(t *testing.T, p *prodEnv, doneBatch string) {
 	t.Helper()
 	ok := func(r reply, status int, what string) reply {
 		t.Helper()
@@ -161,13 +162,21 @@ func exerciseControlled(t *testing.T, p *prodEnv) {
 	loss := signed(map[string]any{"kind": "loss", "quantity": "0.5", "cause": "Flacon brisé"})
 	ok(p.call(t, "qa", "POST", "/api/v1/controlled/movements/"+loss+"/discharge", map[string]any{"document": "PV-1"}), http.StatusOK, "discharge")
 	ok(p.call(t, "qa", "POST", "/api/v1/controlled/counts", map[string]any{"container_id": vault, "counted": "9.4"}), http.StatusCreated, "count")
+	// A batch done on the floor took some though its master foresees
+	// none: the reconciliation raises it.
+	signed(map[string]any{"kind": "dispensing", "quantity": "0.1", "batch_id": doneBatch})
 	sys := identity.WithActor(context.Background(), identity.System)
 	real := p.db.Now
 	defer func() { p.db.Now = real }()
 	later := real().Add(2 * time.Hour)
 	p.db.Now = func() time.Time { return later }
-	if n, err := p.db.Controlled().CrossCheckVault(sys); err != nil || n != 2 {
+	// The receipt, the loss and the dispensing moved the vault's stock
+	// with no one's entry: three raised.
+	if n, err := p.db.Controlled().CrossCheckVault(sys); err != nil || n != 3 {
 		t.Fatalf("cross-check: %d %v", n, err)
+	}
+	if n, err := p.db.Controlled().ReconcileBatches(sys); err != nil || n != 1 {
+		t.Fatalf("reconciliation: %d %v", n, err)
 	}
 	weeks := real().AddDate(0, 1, 10)
 	p.db.Now = func() time.Time { return weeks }

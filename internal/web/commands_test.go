@@ -188,7 +188,7 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		// cancelled.
 		visit := exerciseVisits(t, e)
 		// The controlled-substance register: every write.
-		exerciseControlled(t, prod.p)
+		exerciseControlled(t, prod.p, prod.reviewed)
 		// A client's documents and the end of its contract.
 		exerciseDocuments(t, prod.p)
 		// A client's project: opened, both sides' entries, a task moved,
