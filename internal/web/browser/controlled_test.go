@@ -77,15 +77,7 @@ func TestBrowserControlledDispensing(t *testing.T) {
 	// filled by a receipt and a transfer, each signed by quality
 	// assurance and witnessed by the supervisor.
 	qa := signInAPI(t, ctx, base, "qa")
-	var alpha string
-	for _, c := range items[struct {
-		ID   string `json:"id"`
-		Code string `json:"code"`
-	}](api, "/api/v1/clients") {
-		if c.Code == "ALPHA" {
-			alpha = c.ID
-		}
-	}
+	alpha := clientID(api, "ALPHA")
 	subID := ""
 	for _, s := range items[struct {
 		ID         string `json:"id"`

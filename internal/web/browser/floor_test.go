@@ -26,15 +26,7 @@ import (
 // line's tablet shows a numeric step to enter.
 func numericTarget(t *testing.T, api *apiClient) (lineID string, next *apiStep) {
 	t.Helper()
-	var alpha string
-	for _, c := range items[struct {
-		ID   string `json:"id"`
-		Code string `json:"code"`
-	}](api, "/api/v1/clients") {
-		if c.Code == "ALPHA" {
-			alpha = c.ID
-		}
-	}
+	alpha := clientID(api, "ALPHA")
 	for _, b := range items[apiBatch](api, "/api/v1/batches?state=in_progress&client_id="+url.QueryEscape(alpha)) {
 		var f apiFloor
 		api.get("/api/v1/lines/"+url.PathEscape(b.LineID)+"/floor", &f)

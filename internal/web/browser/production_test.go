@@ -204,15 +204,7 @@ type target struct {
 // Bâtiment 30 that the line's tablet shows, at its line clearance.
 func findTarget(t *testing.T, api *apiClient) target {
 	t.Helper()
-	var alpha string
-	for _, c := range items[struct {
-		ID   string `json:"id"`
-		Code string `json:"code"`
-	}](api, "/api/v1/clients") {
-		if c.Code == "ALPHA" {
-			alpha = c.ID
-		}
-	}
+	alpha := clientID(api, "ALPHA")
 	if alpha == "" {
 		t.Fatal("the demo has no client ALPHA")
 	}
@@ -823,5 +815,19 @@ func cleanEquipment(api *apiClient, lineID, kind string) string {
 		}
 	}
 	api.t.Fatalf("line %s has no clean equipment of kind %q", lineID, kind)
+	return ""
+}
+
+// clientID is the id of the client laboratory of the code, "" for none.
+func clientID(api *apiClient, code string) string {
+	api.t.Helper()
+	for _, c := range items[struct {
+		ID   string `json:"id"`
+		Code string `json:"code"`
+	}](api, "/api/v1/clients") {
+		if c.Code == code {
+			return c.ID
+		}
+	}
 	return ""
 }
