@@ -462,7 +462,7 @@ func (tx *Tx) checkMovement(m *controlled.Movement) error {
 		if err != nil {
 			return asField(err, "batch_id")
 		}
-		m.Batch = b.Lot
+		m.Batch, m.BatchClient = b.Lot, b.ClientID
 	}
 	return controlled.CheckBalance(available, m)
 }
@@ -482,7 +482,9 @@ func (tx *Tx) insertMovement(m *controlled.Movement) error {
 			return err
 		}
 	}
-	if err := create(tx, movementTable, m.ID, m, movementRow(m)); err != nil {
+	// A movement of a client's batch is audited as that client's: its
+	// batch and step are not shown to those of other clients.
+	if err := createClientRecord(tx, movementTable, m.ID, m.BatchClient, m, movementRow(m)); err != nil {
 		return err
 	}
 	if m.Kind == controlled.Theft {
@@ -592,7 +594,7 @@ func (tx *Tx) validateMovement(m *controlled.Movement) error {
 	if m.StepID != "" {
 		changes = append(changes, audit.Change{Entity: movementTable.entity, EntityID: m.ID, Field: "witness_id", New: m.WitnessID})
 	}
-	return tx.Audit(changes, "")
+	return tx.Audit(changes, m.BatchClient)
 }
 
 // dispenseControlled writes the dispensing a material addition on a
@@ -624,7 +626,7 @@ func (tx *Tx) dispenseControlled(b *production.Batch, r *production.StepRecord, 
 		return nil, err
 	}
 	m := &controlled.Movement{Kind: controlled.Dispensing, At: tx.now, SubstanceID: sub.ID, ContainerID: c.ID, Quantity: q, Party: b.Lot,
-		BatchID: b.ID, StepID: r.ID, Scale: strings.TrimSpace(scale), PerformerID: r.PerformedBy, PerformerName: r.PerformedName,
+		BatchID: b.ID, BatchClient: b.ClientID, StepID: r.ID, Scale: strings.TrimSpace(scale), PerformerID: r.PerformedBy, PerformerName: r.PerformedName,
 		Substance: sub.Code, Unit: sub.Unit, Container: c.Code}
 	if err := controlled.CheckBalance(map[string]controlled.Qty{c.ID: c.Available}, m); err != nil {
 		return m, err
