@@ -262,6 +262,12 @@ func (s *ControlledStore) RecordMonths(ctx context.Context) (int, error) {
 				return err
 			}
 		}
+		// Only the substances with a month to record: most hours none,
+		// and the periodic work then takes no write lock at all.
+		zone := tx.siteZone()
+		todo = slices.DeleteFunc(todo, func(d due) bool {
+			return d.first.IsZero() || len(controlled.MonthsEnded(d.first, d.last, tx.now, zone)) == 0
+		})
 		return err
 	}); err != nil {
 		return 0, err
