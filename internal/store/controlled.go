@@ -135,7 +135,9 @@ func (s *ControlledStore) CreateSubstance(ctx context.Context, v *controlled.Sub
 			return err
 		}
 		v.ID = NewID()
-		return create(tx, substanceTable, v.ID, v, row{"code": v.Code, "name": v.Name, "class": string(v.Class), "unit": v.Unit, "client_id": v.ClientID,
+		// Audited as the client's it is held for: its id named to no one
+		// of another client.
+		return createClientRecord(tx, substanceTable, v.ID, v.ClientID, v, row{"code": v.Code, "name": v.Name, "class": string(v.Class), "unit": v.Unit, "client_id": v.ClientID,
 			"material_id": nullable(v.MaterialID)})
 	})
 }

@@ -127,7 +127,9 @@ func (s *ControlledStore) Count(ctx context.Context, c *controlled.Count) error 
 			c.ID, c.At, c.ContainerID, int64(c.Expected), int64(c.Counted), c.CountedBy, c.CountedName, c.Note, nullable(c.DeviationID)); err != nil {
 			return err
 		}
-		return tx.Audit(audit.Diff("controlled_count", c.ID, nil, c.AuditFields()), "")
+		// Audited as the client's the substance is held for: the count
+		// names that client's deviation.
+		return tx.Audit(audit.Diff("controlled_count", c.ID, nil, c.AuditFields()), sub.ClientID)
 	})
 }
 

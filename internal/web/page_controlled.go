@@ -73,6 +73,15 @@ func (p controlledBase) When(v any) string { return prodWhen(p.Lang, v, p.zone) 
 // Qty writes a quantity the reader's way: 1 250,500 in French.
 func (p controlledBase) Qty(q controlled.Qty) string { return q.Localize(p.Lang) }
 
+// Labelled writes a value after its label, the language's way:
+// "Réception : 2,000 g", "Receipt: 2.000 g".
+func (p controlledBase) Labelled(label, value string) string {
+	if p.Lang == langEN {
+		return label + ": " + value
+	}
+	return label + " : " + value
+}
+
 // Kind is a movement's kind in words.
 func (p controlledBase) Kind(k controlled.Kind) string { return tr(p.Lang, controlled.KindKey(k)) }
 

@@ -206,13 +206,36 @@ type movementPage struct {
 func (p movementPage) Word(kind, name string) string { return auditWord(p.Lang, kind, name) }
 
 // Old is an entry's old value in words.
-func (p movementPage) Old(e audit.Entry) string {
-	return auditValue(p.Lang, controlled.EntityMovement, e.Field, e.Old, e.OldLabel, p.zone)
-}
+func (p movementPage) Old(e audit.Entry) string { return p.value(e.Field, e.Old, e.OldLabel) }
 
 // New is an entry's new value in words.
-func (p movementPage) New(e audit.Entry) string {
-	return auditValue(p.Lang, controlled.EntityMovement, e.Field, e.New, e.NewLabel, p.zone)
+func (p movementPage) New(e audit.Entry) string { return p.value(e.Field, e.New, e.NewLabel) }
+
+// value is a value of the movement's trail in words: its kind and state
+// by their names, the records it names by their codes or names (the
+// trail keeps their ids), the rest as the audit pages write it.
+func (p movementPage) value(field, v, label string) string {
+	m := &p.M
+	switch {
+	case v == "":
+	case field == "kind":
+		return p.Kind(controlled.Kind(v))
+	case field == "state":
+		return tr(p.Lang, "controlled.state."+v)
+	case field == "substance_id" && v == m.SubstanceID:
+		return m.Substance
+	case field == "container_id" && v == m.ContainerID:
+		return m.Container
+	case field == "to_container_id" && v == m.ToContainerID:
+		return m.ToContainer
+	case field == "batch_id" && v == m.BatchID && m.Batch != "":
+		return m.Batch
+	case field == "performer_id" && v == m.PerformerID && m.PerformerName != "":
+		return m.PerformerName
+	case field == "witness_id" && v == m.WitnessID && m.WitnessName != "":
+		return m.WitnessName
+	}
+	return auditValue(p.Lang, controlled.EntityMovement, field, v, label, p.zone)
 }
 
 // Sig is the movement's signature of the meaning, nil when it has none.

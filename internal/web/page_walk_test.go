@@ -35,6 +35,9 @@ func TestPageWalk(t *testing.T) {
 	exerciseLab(t, w)
 	exerciseDeviations(t, w.p)
 	exerciseDocuments(t, w.p)
+	// The controlled-substance register: movements signed, an alert, a
+	// loss discharged, an inventory's discrepancy, a month recorded.
+	exerciseControlled(t, w.p, w.reviewed)
 	// A deviation the batch record opened, of an exception.
 	as := identity.Assignment{AccountID: e.accounts["operator"].ID, ClientID: e.alpha.ID}
 	if err := e.db.Identity().Admin().Assign(identity.WithActor(context.Background(), identity.System), &as, ""); err != nil {
