@@ -251,6 +251,8 @@ var auditValueFamilies = map[string]string{
 	"result.state": "resultstate.", "oos_investigation.state": "oosstate.", "oos_investigation.outcome": "oosoutcome.", "line.status": "linestatus.",
 	"building.role": "role.", "sample.kind": "samplekind.", "sample.condition": "condition.", "material.kind": "materialkind.", "shift.kind": "shiftkind.",
 	"product.special_class": "class.", "product.form": "form.", "visit.status": "visit.status.",
+	"controlled_movement.kind": "controlled.kind.", "controlled_movement.state": "controlled.state.",
+	"controlled_substance.class": "controlled.classname.", "controlled_container.place_kind": "controlled.place.",
 	"verdict": "verdict.", "grade": "grade.", "class": "deviationclass.", "condition": "condition.",
 }
 
