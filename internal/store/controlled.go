@@ -831,12 +831,8 @@ func (s *ControlledStore) CopyRegister(ctx context.Context, dir string) (int, er
 	if err != nil {
 		return 0, err
 	}
-	var ms []controlled.Movement
-	if err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.entry`, []any{string(controlled.Validated)}, scanMovement)
-		return err
-	}); err != nil {
+	ms, err := s.validated(ctx)
+	if err != nil {
 		return 0, err
 	}
 	missing, err := controlled.CompareCopy(lines, ms)
@@ -882,12 +878,8 @@ func (s *ControlledStore) VerifyCopy(ctx context.Context, dir string) (lines, mi
 	if err != nil {
 		return len(ls), 0, err
 	}
-	var ms []controlled.Movement
-	if err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.entry`, []any{string(controlled.Validated)}, scanMovement)
-		return err
-	}); err != nil {
+	ms, err := s.validated(ctx)
+	if err != nil {
 		return len(ls), 0, err
 	}
 	missing, err = controlled.CompareCopy(ls, ms)
@@ -905,4 +897,16 @@ func readCopyFile(path string) ([]controlled.CopyLine, error) {
 	}
 	defer f.Close()
 	return controlled.ReadCopy(f)
+}
+
+// validated reads every validated movement in the order of validation
+// (entry): what the copy holds, line by line.
+func (s *ControlledStore) validated(ctx context.Context) ([]controlled.Movement, error) {
+	var ms []controlled.Movement
+	err := s.db.Read(ctx, func(tx *Tx) error {
+		var err error
+		ms, err = collect(tx, `SELECT `+movementCols+movementFrom+` WHERE m.state = ? ORDER BY m.entry`, []any{string(controlled.Validated)}, scanMovement)
+		return err
+	})
+	return ms, err
 }

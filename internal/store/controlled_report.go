@@ -105,18 +105,9 @@ func (s *ControlledStore) Count(ctx context.Context, c *controlled.Count) error 
 				note = title.String()
 			}
 			d := quality.RegisterDeviation(sub.ClientID, title, note, tx.actor.UserID, tx.now)
-			seq, err := tx.nextNumber("deviation")
-			if err != nil {
+			if err := tx.openRegisterDeviation(d, map[string]any{"count_id": c.ID}); err != nil {
 				return err
 			}
-			d.ID, d.Code, d.OpenedName = NewID(), production.DeviationCode(tx.now, seq), actorName(tx.actor)
-			// The register is the site's: whoever counts opens the
-			// deviation of the client the substance is held for, assigned
-			// to that client or not.
-			if err := tx.unscoped(func() error { return createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)) }); err != nil {
-				return err
-			}
-			tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "count_id": c.ID})
 			c.DeviationID, c.Deviation = d.ID, d.Code
 			if err := tx.raiseControlled(controlled.AlertDiscrepancy, sub.ID, c.ID, text.Code("controlled.alert.discrepancy_detail",
 				text.Str(ct.Code), text.Arg{Num: c.Expected.String()}, text.Arg{Num: c.Counted.String()}, text.Str(sub.Unit), text.Str(d.Code))); err != nil {
@@ -490,16 +481,10 @@ func (s *ControlledStore) ReconcileBatches(ctx context.Context) (int, error) {
 			title := text.Code("stored.controlled.reconciliation", text.Str(l.Batch), text.Str(l.Substance), text.Arg{Num: (l.Dispensed - l.Returned).String()},
 				text.Arg{Num: l.Theoretical.String()}, text.Str(l.Unit))
 			d := quality.RegisterDeviation(client, title, title.String(), "", tx.now)
-			d.BatchID = l.BatchID
-			seq, err := tx.nextNumber("deviation")
-			if err != nil {
+			d.BatchID, d.BatchLot = l.BatchID, l.Batch
+			if err := tx.openRegisterDeviation(d, map[string]any{"batch_id": d.BatchID}); err != nil {
 				return err
 			}
-			d.ID, d.Code, d.OpenedName, d.BatchLot = NewID(), production.DeviationCode(tx.now, seq), actorName(tx.actor), l.Batch
-			if err := createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)); err != nil {
-				return err
-			}
-			tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, map[string]any{"code": d.Code, "batch_id": d.BatchID})
 			raised, err := tx.raiseOnce(controlled.AlertReconciliation, l.SubstanceID, l.BatchID+"/"+l.SubstanceID, text.Code("controlled.alert.reconciliation_detail",
 				text.Str(l.Batch), text.Arg{Num: (l.Dispensed - l.Returned).String()}, text.Arg{Num: l.Theoretical.String()}, text.Str(l.Unit), text.Str(d.Code)))
 			if err != nil {
@@ -512,4 +497,22 @@ func (s *ControlledStore) ReconcileBatches(ctx context.Context) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// openRegisterDeviation numbers and records a deviation the register
+// opens (quality.RegisterDeviation), audited as its client's, and tells
+// the outbox with what opened it. The register is the site's: whoever
+// acts opens the client's deviation, assigned to that client or not.
+func (tx *Tx) openRegisterDeviation(d *quality.Deviation, about map[string]any) error {
+	seq, err := tx.nextNumber("deviation")
+	if err != nil {
+		return err
+	}
+	d.ID, d.Code, d.OpenedName = NewID(), production.DeviationCode(tx.now, seq), actorName(tx.actor)
+	if err := tx.unscoped(func() error { return createClientRecord(tx, devTable, d.ID, d.ClientID, d, deviationRow(d)) }); err != nil {
+		return err
+	}
+	about["code"] = d.Code
+	tx.enqueue(outbox.DeviationOpened, devTable.entity, d.ID, d.ClientID, about)
+	return nil
 }
