@@ -13,20 +13,23 @@ type Role string
 // The roles of the site. Client users and client managers belong to a
 // client laboratory; every other role is site staff.
 const (
-	RoleAdmin         Role = "admin"
-	RoleOperator      Role = "operator"
-	RoleSupervisor    Role = "supervisor"
-	RoleMaintenance   Role = "maintenance"
-	RoleQA            Role = "qa"
-	RoleQP            Role = "qp"
-	RoleLab           Role = "lab"
-	RoleSecurity      Role = "security"
+	RoleAdmin       Role = "admin"
+	RoleOperator    Role = "operator"
+	RoleSupervisor  Role = "supervisor"
+	RoleMaintenance Role = "maintenance"
+	RoleQA          Role = "qa"
+	RoleQP          Role = "qp"
+	RoleLab         Role = "lab"
+	RoleSecurity    Role = "security"
+	// RoleIT: the site's IT and OT team, who keep the infrastructure
+	// inventory, its dependencies and its supervision.
+	RoleIT            Role = "it"
 	RoleClientUser    Role = "client_user"
 	RoleClientManager Role = "client_manager"
 )
 
 // Roles lists every known role, in display order.
-var Roles = []Role{RoleAdmin, RoleOperator, RoleSupervisor, RoleMaintenance, RoleQA, RoleQP, RoleLab, RoleSecurity, RoleClientUser, RoleClientManager}
+var Roles = []Role{RoleAdmin, RoleOperator, RoleSupervisor, RoleMaintenance, RoleQA, RoleQP, RoleLab, RoleSecurity, RoleIT, RoleClientUser, RoleClientManager}
 
 // Client reports whether the role is one of a client laboratory's.
 func (r Role) Client() bool { return r == RoleClientUser || r == RoleClientManager }

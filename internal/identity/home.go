@@ -7,7 +7,7 @@ package identity
 // queue, a supervisor who also executes batches on the day's lines, and an
 // administrator who holds a trade role on that trade's page; the
 // administration of accounts comes last.
-var HomeOrder = []Role{RoleQP, RoleQA, RoleSupervisor, RoleOperator, RoleLab, RoleMaintenance, RoleSecurity,
+var HomeOrder = []Role{RoleQP, RoleQA, RoleSupervisor, RoleOperator, RoleLab, RoleMaintenance, RoleSecurity, RoleIT,
 	RoleClientManager, RoleClientUser, RoleAdmin}
 
 // HomeRole is the role whose home the actor lands on: the first role of

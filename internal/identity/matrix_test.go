@@ -41,6 +41,8 @@ var meanings = map[Permission]string{
 	PermLotStatus:         "release, quarantine or reject material lots",
 	PermControlledView:    "read the controlled-substance register",
 	PermControlledRecord:  "enter and witness the register's movements, count inventories",
+	PermInfraView:         "read the IT and OT infrastructure: assets, dependencies, states, single points of failure, what-if",
+	PermInfraEdit:         "keep the infrastructure's assets, dependencies, zones, conduits and checks; draft planned shutdowns",
 	PermBackupView:        "see the restore drills of the site's backups (EU GMP Annex 11 §7.2)",
 	PermRecordPrint:       "print a whole batch record (PDF), with its operators and signatures",
 	PermLabWork:           "the QC laboratory's work: receive samples, enter, import and review results, investigate an OOS in the laboratory (phase I)",

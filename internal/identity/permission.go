@@ -113,6 +113,13 @@ const (
 	// PermControlledRecord: enter the register's movements, sign them as
 	// performer or witness, count an inventory, take charge of its alerts.
 	PermControlledRecord Permission = "controlled.record"
+	// PermInfraView: read the site's IT and OT infrastructure: its
+	// assets, their dependencies, their states, and what a failure or a
+	// planned shutdown would stop.
+	PermInfraView Permission = "infra.view"
+	// PermInfraEdit: keep the infrastructure's inventory, dependencies,
+	// zones and conduits, and supervision checks; draft planned shutdowns.
+	PermInfraEdit Permission = "infra.edit"
 )
 
 // Permissions lists every permission, in display order.
@@ -121,7 +128,7 @@ var Permissions = []Permission{PermSiteView, PermSiteEdit, PermStaffView, PermSt
 	PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermMasterApprove, PermBatchExecute,
 	PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermLabWork, PermSpecEdit, PermDeviationWork,
 	PermQualityDecide, PermEquipmentMaintain, PermClientApprove, PermClientDocuments, PermProjectEdit, PermProjectWork, PermTrainingRecord,
-	PermControlledView, PermControlledRecord}
+	PermControlledView, PermControlledRecord, PermInfraView, PermInfraEdit}
 
 // staffView is what every member of staff may do.
 var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
@@ -129,14 +136,15 @@ var staffView = []Permission{PermSiteView, PermStaffView, PermAuditSite}
 // grants is the permission matrix: what each role may do. docs/security.md
 // shows it, and a test keeps the two equal.
 var grants = map[Role][]Permission{
-	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView}, staffView...),
+	RoleAdmin:         append([]Permission{PermSiteEdit, PermStaffEdit, PermClientDirectory, PermAccountsView, PermAccountsAdmin, PermSecurityEvents, PermProductionView, PermBackupView, PermInfraView}, staffView...),
 	RoleOperator:      append([]Permission{PermProductionView, PermBatchExecute}, staffView...),
-	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork, PermTrainingRecord, PermControlledView, PermControlledRecord}, staffView...),
-	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance, PermEquipmentMaintain}, staffView...),
-	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork, PermTrainingRecord, PermControlledView, PermControlledRecord}, staffView...),
+	RoleSupervisor:    append([]Permission{PermSiteEdit, PermStaffEdit, PermProductionView, PermProductionPlan, PermLineMaintenance, PermMasterEdit, PermBatchExecute, PermStockEdit, PermRecordPrint, PermDeviationWork, PermProjectEdit, PermProjectWork, PermTrainingRecord, PermControlledView, PermControlledRecord, PermInfraView}, staffView...),
+	RoleMaintenance:   append([]Permission{PermProductionView, PermLineMaintenance, PermEquipmentMaintain, PermInfraView}, staffView...),
+	RoleQA:            append([]Permission{PermClientDirectory, PermAccountsView, PermProductionView, PermMasterApprove, PermBatchReview, PermStockEdit, PermLotStatus, PermBackupView, PermRecordPrint, PermSpecEdit, PermDeviationWork, PermQualityDecide, PermProjectEdit, PermProjectWork, PermTrainingRecord, PermControlledView, PermControlledRecord, PermInfraView}, staffView...),
 	RoleQP:            append([]Permission{PermClientDirectory, PermBatchRelease, PermProductionView, PermBatchReview, PermRecordPrint, PermControlledView, PermControlledRecord}, staffView...),
 	RoleLab:           append([]Permission{PermProductionView, PermLabWork, PermSpecEdit, PermProjectWork}, staffView...),
 	RoleSecurity:      append([]Permission{PermAccountsView, PermSecurityEvents}, staffView...),
+	RoleIT:            append([]Permission{PermBackupView, PermInfraView, PermInfraEdit}, staffView...),
 	RoleClientUser:    {PermSiteView, PermProductionView, PermClientDocuments, PermProjectWork},
 	RoleClientManager: {PermSiteView, PermClientUsers, PermProductionView, PermClientApprove, PermClientDocuments, PermProjectWork},
 }

@@ -387,7 +387,7 @@ func TestImport(t *testing.T) {
 	if _, err := ParseImport([]byte("sample,test,value\n"), "x.csv"); errs.FieldOf(err) != "file" {
 		t.Errorf("an empty import: %v", err)
 	}
-	var le LineErrors
+	var le errs.Lines
 	le.Add(7, errs.Field("value", "quality.result.number"))
 	if got := errs.MessageOf(le.Err(), "en"); !strings.Contains(got, "Line 7: Enter a number, for example 99.8..") && !strings.Contains(got, "Line 7: Enter a number") {
 		t.Errorf("a line's refusal: %q", got)

@@ -227,14 +227,14 @@ func ParseImport(data []byte, instrument string) ([]ImportLine, error) {
 		}
 	}
 	var lines []ImportLine
-	var bad LineErrors
+	var bad errs.Lines
 	for n := 2; ; n++ {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			bad.Add(n, errs.E(errs.Invalid, "quality.import.unreadable"))
+			bad.Add(n, errs.E(errs.Invalid, "import.unreadable"))
 			continue
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
@@ -263,32 +263,6 @@ func ParseImport(data []byte, instrument string) ([]ImportLine, error) {
 		return nil, errs.Field("file", "quality.import.empty")
 	}
 	return lines, nil
-}
-
-// LineErrors are the refusals of an import's lines, each naming its line.
-type LineErrors []error
-
-// Add notes the refusal of a line.
-func (l *LineErrors) Add(line int, err error) {
-	*l = append(*l, errs.Field("line", "quality.import.line", line, err))
-}
-
-// Localize writes every line's refusal, one after the other, in lang.
-func (l LineErrors) Localize(lang string) string {
-	parts := make([]string, len(l))
-	for i, e := range l {
-		parts[i] = errs.MessageOf(e, lang)
-	}
-	return strings.Join(parts, " ")
-}
-
-// Err is the import's refusal: how many lines are refused, and why each;
-// nil when none is.
-func (l LineErrors) Err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	return errs.Field("file", "quality.import.refused", len(l), l)
 }
 
 func contains(set []string, s string) bool {

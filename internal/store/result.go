@@ -261,7 +261,7 @@ func (s *LabStore) ImportResults(ctx context.Context, data []byte, instrument st
 	var out []quality.ResultOutcome
 	err = s.db.Write(ctx, "result.import", "", func(tx *Tx) error {
 		out = nil
-		var bad quality.LineErrors
+		var bad errs.Lines
 		for _, l := range lines {
 			sm, err := tx.sampleByCode(l.Sample)
 			if err != nil {

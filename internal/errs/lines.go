@@ -1,0 +1,39 @@
+package errs
+
+import "strings"
+
+// Lines are the refusals of an import's lines (a CSV file's), each naming
+// its line: an import refused shows every bad line at once, and writes
+// nothing.
+type Lines []error
+
+// Add notes the refusal of a line.
+func (l *Lines) Add(line int, err error) {
+	*l = append(*l, Field("line", "import.line", line, sentence{err}))
+}
+
+// Localize writes every line's refusal, one after the other, in lang.
+func (l Lines) Localize(lang string) string {
+	parts := make([]string, len(l))
+	for i, e := range l {
+		parts[i] = MessageOf(e, lang)
+	}
+	return strings.Join(parts, " ")
+}
+
+// Err is the import's refusal: how many lines are refused, and why each;
+// nil when none is.
+func (l Lines) Err() error {
+	if len(l) == 0 {
+		return nil
+	}
+	return Field("file", "import.refused", len(l), l)
+}
+
+// sentence is a line's refusal written within another sentence: without
+// its final full stop, which the line's own message puts.
+type sentence struct{ err error }
+
+func (s sentence) Localize(lang string) string {
+	return strings.TrimSuffix(MessageOf(s.err, lang), ".")
+}

@@ -1,0 +1,205 @@
+package infra
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"galenix/internal/bounds"
+	"galenix/internal/errs"
+)
+
+// Columns are the inventory's CSV columns, in order. Places, zones and
+// dependencies are named by their codes; addresses and dependencies are
+// separated by spaces.
+var Columns = []string{"code", "name", "kind", "building", "room", "line", "model", "serial", "addresses", "owner", "contract",
+	"contract_ends", "isa95_level", "zone", "gmp_impact", "need", "depends_on"}
+
+// Row is one line of an inventory's CSV file: an asset with its places,
+// its zone and its dependencies named by their codes, for the store to
+// resolve.
+type Row struct {
+	// At is the line's number in the file.
+	At    int
+	Asset Asset
+	// Building, Room, Line and Zone are the codes the line names.
+	Building, Room, Line, Zone string
+	// Depends are the codes of what it depends on.
+	Depends []string
+}
+
+// MaxImportRows bounds one import.
+const MaxImportRows = 20000
+
+// ParseCSV reads an inventory's CSV file (UTF-8, comma or semicolon
+// separated, a header naming at least code, name and kind). Each bad line
+// is refused in words, naming its line; one bad line refuses the file.
+func ParseCSV(data []byte) ([]Row, error) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
+		return nil, errs.Field("file", "infra.csv_encoding")
+	}
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	sep := ','
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		sep = ';'
+	}
+	rd := csv.NewReader(bytes.NewReader(data))
+	rd.Comma, rd.FieldsPerRecord, rd.TrimLeadingSpace = sep, -1, true
+	header, err := rd.Read()
+	if err != nil {
+		return nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if !slices.Contains(Columns, h) {
+			return nil, errs.Field("file", "infra.csv_column", h, strings.Join(Columns, ", "))
+		}
+		col[h] = i
+	}
+	for _, need := range []string{"code", "name", "kind"} {
+		if _, ok := col[need]; !ok {
+			return nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
+		}
+	}
+	var rows []Row
+	var bad errs.Lines
+	seen := map[string]int{}
+	for n := 2; ; n++ {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			bad.Add(n, errs.E(errs.Invalid, "import.unreadable"))
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rows) >= MaxImportRows {
+			return nil, errs.Field("file", "infra.csv_long", MaxImportRows)
+		}
+		at := func(name string) string {
+			if i, ok := col[name]; ok && i < len(rec) {
+				v := strings.TrimSpace(rec[i])
+				if len(v) > 1 && v[0] == '\'' && strings.ContainsRune("=+-@", rune(v[1])) {
+					v = v[1:] // written so by WriteCSV (safe)
+				}
+				return v
+			}
+			return ""
+		}
+		r, err := parseRow(at)
+		if err != nil {
+			bad.Add(n, err)
+			continue
+		}
+		r.At = n
+		if k, dup := seen[r.Asset.Code]; dup {
+			bad.Add(n, errs.Field("code", "infra.csv_twice", r.Asset.Code, k))
+			continue
+		}
+		seen[r.Asset.Code] = n
+		rows = append(rows, r)
+		if len(bad) >= 50 {
+			break
+		}
+	}
+	if err := bad.Err(); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, errs.Field("file", "infra.csv_empty")
+	}
+	return rows, nil
+}
+
+// parseRow reads one line's values and checks what it can without the
+// database: the asset's own fields.
+func parseRow(at func(string) string) (Row, error) {
+	a := Asset{Code: at("code"), Name: at("name"), Kind: Kind(strings.ToLower(at("kind"))), Model: at("model"), Serial: at("serial"),
+		Addresses: strings.Fields(at("addresses")), Owner: at("owner"), Contract: at("contract"), ContractEnds: at("contract_ends"),
+		Impact: Impact(strings.ToLower(at("gmp_impact")))}
+	r := Row{Building: at("building"), Room: at("room"), Line: at("line"), Zone: at("zone"), Depends: strings.Fields(at("depends_on"))}
+	for _, v := range []string{r.Building, r.Room, r.Line, r.Zone} {
+		if !bounds.Text(v) || utf8.RuneCountInString(v) > 40 {
+			return r, errs.Field("code", "infra.code")
+		}
+	}
+	a.Level = a.Kind.DefaultLevel()
+	if v := at("isa95_level"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return r, errs.Field("isa95_level", "infra.level")
+		}
+		a.Level = Level(n)
+	}
+	if v := at("need"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return r, errs.Field("need", "infra.need", len(r.Depends))
+		}
+		a.Need = n
+	}
+	// Placeholders stand for what the store resolves, so that the
+	// asset's own rules can be checked here.
+	if r.Building != "" {
+		a.BuildingID = r.Building
+	}
+	if r.Room != "" {
+		a.RoomID = r.Room
+	}
+	if r.Line != "" {
+		a.LineID = r.Line
+	}
+	a.DependsOn = slices.Clone(r.Depends)
+	if slices.Contains(r.Depends, a.Code) {
+		return r, errs.Field("depends_on", "infra.depends_self", a.Code)
+	}
+	if err := a.Validate(); err != nil {
+		return r, err
+	}
+	r.Depends = a.DependsOn
+	a.BuildingID, a.RoomID, a.LineID, a.DependsOn = "", "", "", nil
+	r.Asset = a
+	return r, nil
+}
+
+// WriteCSV writes the inventory in the import's format: what it writes,
+// an import reads back unchanged. Assets name their places, zone and
+// dependencies by their codes.
+func WriteCSV(w io.Writer, assets []Asset) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(Columns); err != nil {
+		return err
+	}
+	for _, a := range assets {
+		need := ""
+		if a.Kind == Group {
+			need = strconv.Itoa(a.Need)
+		}
+		if err := cw.Write([]string{safe(a.Code), safe(a.Name), string(a.Kind), safe(a.Building), safe(a.Room), safe(a.Line), safe(a.Model),
+			safe(a.Serial), strings.Join(a.Addresses, " "), safe(a.Owner), safe(a.Contract), a.ContractEnds, strconv.Itoa(int(a.Level)),
+			safe(a.Zone), string(a.Impact), need, strings.Join(a.Depends, " ")}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// safe keeps a spreadsheet from reading a cell as a formula: a value
+// starting with = + - or @ is written after an apostrophe.
+func safe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
