@@ -1,11 +1,13 @@
 package infra
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"galenix/internal/audit"
 	"galenix/internal/bounds"
 	"galenix/internal/errs"
 )
@@ -210,4 +212,12 @@ func (p *Plan) Validate(now time.Time) error {
 		return errs.Field("from", "infra.plan_past")
 	}
 	return nil
+}
+
+// AuditFields lists the plan's fields for the audit trail (its impact is
+// what the what-if computed from the inventory the trail holds).
+func (p *Plan) AuditFields() []audit.Field {
+	scope, _ := json.Marshal(p.Scope)
+	return []audit.Field{audit.F("code", p.Code), audit.F("title", p.Title), audit.F("scope", string(scope)),
+		audit.F("from", p.From.UTC().Format(time.RFC3339)), audit.F("to", p.To.UTC().Format(time.RFC3339)), audit.F("measures", p.Measures)}
 }

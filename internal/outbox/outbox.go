@@ -53,6 +53,10 @@ const (
 	// message was recorded in a client's project (its kind and side in
 	// the payload).
 	ProjectEntryAdded = "project.entry.added"
+	// InfraStateChanged: a supervision check of the infrastructure found
+	// its asset in another state (down, up again, a certificate near its
+	// end): the asset and both states in the payload.
+	InfraStateChanged = "infra.state.changed"
 )
 
 // Event is one thing a committed command did.
