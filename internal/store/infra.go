@@ -8,6 +8,7 @@ import (
 	"galenix/internal/audit"
 	"galenix/internal/errs"
 	"galenix/internal/infra"
+	"galenix/internal/text"
 
 	"github.com/google/uuid"
 )
@@ -383,7 +384,7 @@ func (tx *Tx) updateAsset(old, a *infra.Asset, check bool) error {
 func (s *InfraStore) DeleteAsset(ctx context.Context, id, reason string) error {
 	return s.infraWrite(ctx, "infra.asset.delete", reason, func(tx *Tx) error {
 		if tx.reason == "" {
-			return errs.Field("reason", "reason.required", "infra.reason.delete")
+			return errs.Field("reason", "reason.required_kept", text.Key("reason.what.remove"))
 		}
 		a, err := tx.asset(id)
 		if err != nil {

@@ -116,7 +116,7 @@ func (tx *Tx) check(id string) (*infra.Check, error) {
 func (s *InfraStore) DeleteCheck(ctx context.Context, id, reason string) error {
 	return s.infraWrite(ctx, "infra.check.delete", reason, func(tx *Tx) error {
 		if tx.reason == "" {
-			return errs.Field("reason", "reason.required", "infra.reason.delete")
+			return errs.Field("reason", "reason.required_kept", text.Key("reason.what.remove"))
 		}
 		c, err := tx.check(id)
 		if err != nil {

@@ -81,8 +81,8 @@ func (tx *Tx) importAssets(rows []infra.Row, out *infra.Imported) error {
 		idOf[a.Code] = a.ID
 		for _, ref := range []struct {
 			field, code, key string
-			m               map[string]string
-			to              *string
+			m                map[string]string
+			to               *string
 		}{{"building", r.Building, "infra.no_such_building_code", buildings, &a.BuildingID}, {"room", r.Room, "infra.no_such_room_code", rooms, &a.RoomID},
 			{"line", r.Line, "infra.no_such_line_code", lines, &a.LineID}, {"zone", r.Zone, "infra.no_such_zone_code", zones, &a.ZoneID}} {
 			if ref.code == "" {

@@ -6,13 +6,14 @@ import (
 
 	"galenix/internal/errs"
 	"galenix/internal/infra"
+	"galenix/internal/text"
 )
 
 // The IEC 62443 zones and conduits, and the flows declared between assets,
 // which the conduit rules are checked against.
 
 var (
-	netZoneTable    = table{"infra_zones", infra.EntityZone, []string{"code", "name", "target_sl"}}
+	netZoneTable = table{"infra_zones", infra.EntityZone, []string{"code", "name", "target_sl"}}
 	conduitTable = table{"infra_conduits", infra.EntityConduit, []string{"code", "name", "zone_a", "zone_b", "target_sl", "services"}}
 	flowTable    = table{"infra_flows", infra.EntityFlow, []string{"from_id", "to_id", "service", "purpose"}}
 )
@@ -168,7 +169,7 @@ func (s *InfraStore) CreateFlow(ctx context.Context, f *infra.Flow) error {
 func (s *InfraStore) DeleteFlow(ctx context.Context, id, reason string) error {
 	return s.infraWrite(ctx, "infra.flow.delete", reason, func(tx *Tx) error {
 		if tx.reason == "" {
-			return errs.Field("reason", "reason.required", "infra.reason.delete")
+			return errs.Field("reason", "reason.required_kept", text.Key("reason.what.remove"))
 		}
 		var f infra.Flow
 		if err := tx.byID(`SELECT `+flowCols+` FROM infra_flows f WHERE f.id = ?`, id, func(sc scanner) error { return scanFlow(sc, &f) },
