@@ -326,7 +326,7 @@ func (m *Main) Open(ctx context.Context) error {
 		Site: db.Site(), Clients: db.Clients(), Identity: ids, Admin: ids.Admin(), Signatures: ids.Signatures(),
 		Audit: db.Audit(), AuditBundles: db.Audit(), Drills: db, DB: db, EnvironmentViews: db.Environment(),
 		Log: m.Log, Registry: reg, OpenAPI: docs.OpenAPI, Secure: tlsConfig != nil, AuditKey: m.siteKey.get, RequestHashKey: hashKey,
-		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Qualifications: db.Qualifications(), Access: db.Access(), Controlled: db.Controlled(), RegisterCopyDir: m.Config.registerCopyDir(), Documents: db.Documents(), Projects: db.Projects(), Notices: db.Outbox(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
+		Production: db.Production(), Release: db.Release(), Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Qualifications: db.Qualifications(), Access: db.Access(), Controlled: db.Controlled(), Infra: db.Infra(), RegisterCopyDir: m.Config.registerCopyDir(), Documents: db.Documents(), Projects: db.Projects(), Notices: db.Outbox(), Checks: m.readyChecks(), RequestTimeout: m.Config.RequestTimeout, Admission: m.Config.Admission,
 		Idempotency:    db.Idempotency(),
 		Environment:    db.Environment(),
 		Readings:       m.readings,

@@ -45,6 +45,7 @@ var accounts = []account{
 	// A second analyst reviews the first's results (never their own).
 	{"lab2", "Amina Haddad", identity.RoleLab, "", []string{"ALPHA", "BETA", "GAMMA"}},
 	{"security", "Franck Dumont", identity.RoleSecurity, "", nil},
+	{"it", "Antoine Lambert", identity.RoleIT, "", nil},
 	{"client-alpha", "Sophie Marchand", identity.RoleClientUser, "ALPHA", nil},
 	{"client-beta", "Thomas Weber", identity.RoleClientUser, "BETA", nil},
 	{"client-gamma", "Laura Schmitt", identity.RoleClientManager, "GAMMA", nil},

@@ -145,6 +145,7 @@ func (q *qualityStage) qualifyAnalysts(methods []string, from time.Time) error {
 var teamOf = map[identity.Role]string{
 	identity.RoleAdmin: "B90-JOUR", identity.RoleOperator: "B30-MAT", identity.RoleSupervisor: "B30-MAT", identity.RoleMaintenance: "CHA-MAT",
 	identity.RoleQA: "B90-JOUR", identity.RoleQP: "B90-JOUR", identity.RoleLab: "B25-JOUR", identity.RoleSecurity: "PCS-MAT",
+	identity.RoleIT: "B90-JOUR",
 }
 
 // jobOf is the job of the person behind each staff account.
@@ -152,4 +153,5 @@ var jobOf = map[identity.Role]string{
 	identity.RoleAdmin: "administrateur systèmes", identity.RoleOperator: "opérateur de production", identity.RoleSupervisor: "chef d'équipe production",
 	identity.RoleMaintenance: "technicien de maintenance", identity.RoleQA: "ingénieur assurance qualité", identity.RoleQP: "pharmacien responsable",
 	identity.RoleLab: "technicien de laboratoire", identity.RoleSecurity: "agent de sécurité",
+	identity.RoleIT: "ingénieur infrastructure IT/OT",
 }

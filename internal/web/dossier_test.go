@@ -45,7 +45,7 @@ func batchDossier(t *testing.T, d store.Dialect) {
 	t.Cleanup(func() { db.Close() })
 	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(),
 		Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI,
-		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Qualifications: db.Qualifications(), Access: db.Access(), Controlled: db.Controlled(), Documents: db.Documents(), Projects: db.Projects(), Notices: db.Outbox(),
+		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Qualifications: db.Qualifications(), Access: db.Access(), Controlled: db.Controlled(), Infra: db.Infra(), Documents: db.Documents(), Projects: db.Projects(), Notices: db.Outbox(),
 		Environment: db.Environment(), EnvironmentViews: db.Environment()})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

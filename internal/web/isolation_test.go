@@ -107,7 +107,7 @@ func isolation(t *testing.T, d store.Dialect) {
 	}
 
 	s := web.New(web.Deps{Site: db.Site(), Clients: db.Clients(), Identity: db.Identity(), Admin: db.Identity().Admin(), Signatures: db.Identity().Signatures(), Audit: db.Audit(), AuditBundles: db.Audit(), Production: db.Production(), Release: db.Release(), DB: db, Drills: db, OpenAPI: docs.OpenAPI,
-		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Qualifications: db.Qualifications(), Access: db.Access(), Controlled: db.Controlled(), Documents: db.Documents(), Projects: db.Projects(), Notices: db.Outbox(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
+		Lab: db.Lab(), Deviations: db.Deviations(), Agreements: db.Agreements(), Qualifications: db.Qualifications(), Access: db.Access(), Controlled: db.Controlled(), Infra: db.Infra(), Documents: db.Documents(), Projects: db.Projects(), Notices: db.Outbox(), Environment: db.Environment(), Readings: &ingest.StoreSink{Env: db.Environment()}, EnvironmentViews: db.Environment()})
 	srv := httptest.NewServer(checkContract(t, s.Handler()))
 	t.Cleanup(srv.Close)
 

@@ -31,6 +31,9 @@ var homePaths = map[identity.Role]string{
 	// The equipment to clean, in maintenance or whose qualification lapses.
 	identity.RoleMaintenance: "/equipment",
 	identity.RoleSecurity:    "/security/events",
+	// IT's home: the infrastructure's states, what is down and what it
+	// stops, the single points of failure.
+	identity.RoleIT: "/infra",
 	// The client's portal: its batches live, its volumes, the deadlines
 	// of its quality agreement.
 	identity.RoleClientUser:    "/portal",

@@ -27,6 +27,7 @@ import (
 	"galenix/internal/errs"
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/infra"
 	"galenix/internal/ingest"
 	"galenix/internal/production"
 	"galenix/internal/qualification"
@@ -82,6 +83,9 @@ type Deps struct {
 	// second medium is written (the leading node's periodic work).
 	Controlled      controlled.Service
 	RegisterCopyDir string
+	// Infra is the site's IT and OT infrastructure: assets, dependencies,
+	// supervision; nil: its routes answer an internal error.
+	Infra infra.Service
 	// Notices reads the last events of the reader's clients, which the
 	// client's space lists; nil: it lists none.
 	Notices NoticeSource
@@ -238,6 +242,8 @@ func New(d Deps) *Server {
 	s.routesVisits()
 	s.routesControlled()
 	s.routesControlledPages()
+	s.routesInfra()
+	s.routesInfraPages()
 	s.routesJournal()
 	s.routesZonePages()
 	s.routesPortal()

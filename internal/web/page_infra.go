@@ -1,0 +1,4 @@
+package web
+
+// routesInfraPages registers the infrastructure's pages.
+func (s *Server) routesInfraPages() {}
