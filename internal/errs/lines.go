@@ -1,6 +1,10 @@
 package errs
 
-import "strings"
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
 
 // Lines are the refusals of an import's lines (a CSV file's), each naming
 // its line: an import refused shows every bad line at once, and writes
@@ -19,6 +23,20 @@ func (l Lines) Localize(lang string) string {
 		parts[i] = MessageOf(e, lang)
 	}
 	return strings.Join(parts, " ")
+}
+
+// Sort orders the refusals by line, when two passes found them.
+func (l Lines) Sort() {
+	slices.SortStableFunc(l, func(a, b error) int { return cmp.Compare(lineOf(a), lineOf(b)) })
+}
+
+func lineOf(err error) int {
+	if e, ok := err.(*Error); ok && len(e.Args) > 0 {
+		if n, ok := e.Args[0].(int); ok {
+			return n
+		}
+	}
+	return 0
 }
 
 // Err is the import's refusal: how many lines are refused, and why each;

@@ -241,7 +241,7 @@ func (a *Asset) Validate() error {
 			return errs.Field("contract_ends", "input.date")
 		}
 	}
-	if a.BuildingID == "" && a.Kind.Physical() {
+	if a.BuildingID == "" && a.RoomID == "" && a.LineID == "" && a.Kind.Physical() {
 		return errs.Field("building_id", "infra.building")
 	}
 	if a.Kind == Line && a.LineID == "" {
@@ -314,12 +314,17 @@ func Address(s string) bool {
 	return hostname(s)
 }
 
-// hostname reports whether s is a DNS host name (RFC 1123 labels).
+// hostname reports whether s is a DNS host name (RFC 1123 labels, the
+// last not all digits: "10.0.0.300" is a mistyped address, not a name).
 func hostname(s string) bool {
 	if len(s) > 253 || s == "" {
 		return false
 	}
-	for _, l := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+	labels := strings.Split(strings.TrimSuffix(s, "."), ".")
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return false
+	}
+	for _, l := range labels {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			return false
 		}

@@ -37,12 +37,14 @@ type Row struct {
 const MaxImportRows = 20000
 
 // ParseCSV reads an inventory's CSV file (UTF-8, comma or semicolon
-// separated, a header naming at least code, name and kind). Each bad line
-// is refused in words, naming its line; one bad line refuses the file.
-func ParseCSV(data []byte) ([]Row, error) {
+// separated, a header naming at least code, name and kind): its good rows,
+// and each bad line's refusal in words, naming its line, for the store to
+// add those it finds resolving the codes; one bad line refuses the file.
+// err refuses the file as a whole (its encoding, its header, its size).
+func ParseCSV(data []byte) (rows []Row, bad errs.Lines, err error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 {
-		return nil, errs.Field("file", "infra.csv_encoding")
+		return nil, nil, errs.Field("file", "infra.csv_encoding")
 	}
 	first, _, _ := bytes.Cut(data, []byte("\n"))
 	sep := ','
@@ -51,32 +53,30 @@ func ParseCSV(data []byte) ([]Row, error) {
 	}
 	rd := csv.NewReader(bytes.NewReader(data))
 	rd.Comma, rd.FieldsPerRecord, rd.TrimLeadingSpace = sep, -1, true
-	header, err := rd.Read()
-	if err != nil {
-		return nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
+	header, herr := rd.Read()
+	if herr != nil {
+		return nil, nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
 	}
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if !slices.Contains(Columns, h) {
-			return nil, errs.Field("file", "infra.csv_column", h, strings.Join(Columns, ", "))
+			return nil, nil, errs.Field("file", "infra.csv_column", h, strings.Join(Columns, ", "))
 		}
 		col[h] = i
 	}
 	for _, need := range []string{"code", "name", "kind"} {
 		if _, ok := col[need]; !ok {
-			return nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
+			return nil, nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
 		}
 	}
-	var rows []Row
-	var bad errs.Lines
 	seen := map[string]int{}
 	for n := 2; ; n++ {
-		rec, err := rd.Read()
-		if errors.Is(err, io.EOF) {
+		rec, rerr := rd.Read()
+		if errors.Is(rerr, io.EOF) {
 			break
 		}
-		if err != nil {
+		if rerr != nil {
 			bad.Add(n, errs.E(errs.Invalid, "import.unreadable"))
 			continue
 		}
@@ -84,7 +84,7 @@ func ParseCSV(data []byte) ([]Row, error) {
 			continue
 		}
 		if len(rows) >= MaxImportRows {
-			return nil, errs.Field("file", "infra.csv_long", MaxImportRows)
+			return nil, nil, errs.Field("file", "infra.csv_long", MaxImportRows)
 		}
 		at := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
@@ -96,9 +96,9 @@ func ParseCSV(data []byte) ([]Row, error) {
 			}
 			return ""
 		}
-		r, err := parseRow(at)
-		if err != nil {
-			bad.Add(n, err)
+		r, perr := parseRow(at)
+		if perr != nil {
+			bad.Add(n, perr)
 			continue
 		}
 		r.At = n
@@ -112,13 +112,10 @@ func ParseCSV(data []byte) ([]Row, error) {
 			break
 		}
 	}
-	if err := bad.Err(); err != nil {
-		return nil, err
+	if len(rows) == 0 && len(bad) == 0 {
+		return nil, nil, errs.Field("file", "infra.csv_empty")
 	}
-	if len(rows) == 0 {
-		return nil, errs.Field("file", "infra.csv_empty")
-	}
-	return rows, nil
+	return rows, bad, nil
 }
 
 // parseRow reads one line's values and checks what it can without the

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -20,13 +21,13 @@ func (s *InfraStore) Import(ctx context.Context, data []byte, reason string) (in
 	if err := infra.MayEdit(actorOf(ctx)); err != nil {
 		return out, err
 	}
-	rows, err := infra.ParseCSV(data)
+	rows, bad, err := infra.ParseCSV(data)
 	if err != nil {
 		return out, err
 	}
 	err = s.infraWrite(ctx, "infra.import", reason, func(tx *Tx) error {
 		out = infra.Imported{}
-		return tx.importAssets(rows, &out)
+		return tx.importAssets(rows, slices.Clone(bad), &out)
 	})
 	return out, err
 }
@@ -49,7 +50,9 @@ func (tx *Tx) codes(q string) (map[string]string, error) {
 	return m, rows.Err()
 }
 
-func (tx *Tx) importAssets(rows []infra.Row, out *infra.Imported) error {
+// importAssets writes the rows of an import whose other lines were
+// refused already (bad): every line's refusal is given at once.
+func (tx *Tx) importAssets(rows []infra.Row, bad errs.Lines, out *infra.Imported) error {
 	existing, err := tx.assets("")
 	if err != nil {
 		return err
@@ -68,7 +71,6 @@ func (tx *Tx) importAssets(rows []infra.Row, out *infra.Imported) error {
 	buildings, rooms, lines, zones := maps[0], maps[1], maps[2], maps[3]
 	// First the places and the ids, so that a line may depend on an
 	// asset of a later line.
-	var bad errs.Lines
 	assets := make([]infra.Asset, len(rows))
 	idOf := map[string]string{}
 	for i, r := range rows {
@@ -117,8 +119,9 @@ func (tx *Tx) importAssets(rows []infra.Row, out *infra.Imported) error {
 			bad.Add(r.At, errs.Field("need", "infra.need", len(a.DependsOn)))
 		}
 	}
-	if err := bad.Err(); err != nil {
-		return err
+	if len(bad) > 0 {
+		bad.Sort()
+		return bad.Err()
 	}
 	// The whole graph after the import must hold: no cycle.
 	all := slices.Clone(existing)
@@ -130,7 +133,11 @@ func (tx *Tx) importAssets(rows []infra.Row, out *infra.Imported) error {
 		}
 	}
 	if _, err := infra.NewGraph(all); err != nil {
-		return asField(err, "file")
+		var e *errs.Error
+		if errors.As(err, &e) {
+			return errs.Field("file", e.Key, e.Args...)
+		}
+		return err
 	}
 	// Then the writes: the new assets, the changed ones, and last the new
 	// assets' dependencies, once every asset they name is written.
@@ -174,8 +181,9 @@ func (tx *Tx) importAssets(rows []infra.Row, out *infra.Imported) error {
 		}
 		out.Updated++
 	}
-	if err := bad.Err(); err != nil {
-		return err
+	if len(bad) > 0 {
+		bad.Sort()
+		return bad.Err()
 	}
 	for i := range assets {
 		if byCode[assets[i].Code] == nil {
