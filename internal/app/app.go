@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -138,6 +139,9 @@ type Main struct {
 	siteKey *siteKeyHolder
 	// leading: this node holds the lead and runs the once-only work.
 	leading atomic.Bool
+	// infraRound is held while a round of the infrastructure's checks runs
+	// (infra.go).
+	infraRound sync.Mutex
 	// tls: the server answers HTTPS. (The server's own TLSConfig says
 	// nothing: serving plain HTTP fills it in for HTTP/2.)
 	tls bool

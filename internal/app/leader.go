@@ -42,6 +42,7 @@ func (m *Main) jobs() []*job {
 		{name: "controlled.copy", every: RegisterCopyEvery, run: m.copyRegister, final: true},
 		{name: "controlled.months", every: time.Hour, run: m.recordRegisterMonths},
 		{name: "controlled.crosscheck", every: 10 * time.Minute, run: m.crossCheckVault},
+		{name: "infra.supervise", every: InfraTick, run: m.supervise},
 	}
 }
 

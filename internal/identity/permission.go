@@ -212,6 +212,8 @@ var refusals = map[Permission]string{
 	PermTrainingRecord:    "identity.refused.training_record",
 	PermControlledView:    "identity.refused.controlled_view",
 	PermControlledRecord:  "identity.refused.controlled_record",
+	PermInfraView:         "identity.refused.infra_view",
+	PermInfraEdit:         "identity.refused.infra_edit",
 }
 
 // RolesGranting lists the roles that hold the permission, in role order.

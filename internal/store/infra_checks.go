@@ -189,7 +189,7 @@ func (s *InfraStore) Record(ctx context.Context, results map[string]infra.Result
 // infra.checks.record: by the system on the leading node, or by who may
 // keep the infrastructure.
 func (s *InfraStore) infraRecord(ctx context.Context, fn func(tx *Tx) error) error {
-	if a := actorOf(ctx); a.UserID != "system" {
+	if a := actorOf(ctx); !a.IsSystem() {
 		if err := infra.MayEdit(a); err != nil {
 			return err
 		}
