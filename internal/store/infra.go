@@ -331,7 +331,14 @@ func (tx *Tx) createAsset(a *infra.Asset) error {
 	if err := create(tx, assetTable, a.ID, a, assetRow(a)); err != nil {
 		return err
 	}
-	return tx.setDependencies(a)
+	if err := tx.setDependencies(a); err != nil {
+		return err
+	}
+	got, err := tx.asset(a.ID)
+	if err == nil {
+		*a = *got
+	}
+	return err
 }
 
 // UpdateAsset changes an asset at the version read, with a reason.

@@ -187,7 +187,7 @@ func (s *Server) routesControlled() {
 	}))
 	s.handle("GET", "/api/v1/controlled/alerts", false, list(s, func(r *http.Request) (out []controlled.Alert, err error) {
 		err = svc(func(c controlled.Service) error { out, err = c.Alerts(r.Context()); return err })
-		lang := langOf(r)
+		lang := apiLang(r)
 		for i := range out {
 			out[i].Message = out[i].Detail.Render(lang)
 		}
@@ -240,7 +240,7 @@ func (s *Server) routesControlled() {
 			var err error
 			out.Lines, out.Missing, err = c.VerifyCopy(r.Context(), s.RegisterCopyDir)
 			if err != nil && errs.Is(err, errs.Conflict) {
-				out.Problem, err = errs.MessageOf(err, langOf(r)), nil
+				out.Problem, err = errs.MessageOf(err, apiLang(r)), nil
 			}
 			out.Whole = out.Problem == ""
 			return err

@@ -105,7 +105,7 @@ func TestControlledAPI(t *testing.T) {
 		if !strings.Contains(string(got.body), "25.500") {
 			t.Errorf("the refusal does not say what the container holds: %s", got.body)
 		}
-		alerts := e.call(t, "qp", "GET", "/api/v1/controlled/alerts", nil).items(t)
+		alerts := e.call(t, "qp", "GET", "/api/v1/controlled/alerts", nil, "Accept-Language", "fr").items(t)
 		if len(alerts) != 1 || alerts[0]["kind"] != "negative" || alerts[0]["message"] != "Refusé : Prélèvement de 30,000 g de MORPH depuis le contenant V-1, qui n'en contient pas assez." {
 			t.Fatalf("alerts: %v", alerts)
 		}

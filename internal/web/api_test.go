@@ -389,7 +389,8 @@ func (r reply) wantError(t *testing.T, status int, code, field string) apiError 
 
 // tables are the tables whose rows a refused request must leave as they are.
 var tables = []string{"sites", "buildings", "rooms", "lines", "equipment", "shifts", "teams", "people", "clients", "accounts", "sessions", "audit_log",
-	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_alarms"}
+	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_alarms",
+	"infra_zones", "infra_assets", "infra_dependencies", "infra_conduits", "infra_flows", "infra_checks", "infra_plans"}
 
 // snapshot counts the rows of every table and the audit entries.
 func (e *env) snapshot(t *testing.T) map[string]int {
