@@ -405,25 +405,44 @@ type PlaceLoss struct {
 }
 
 // PlaceLosses weighs the loss of each place that holds infrastructure
-// (not only targets), ranked by what it stops beyond itself.
+// (not only targets), ranked by what it stops beyond itself. The assets
+// are sorted by place once, and each loss walks only what falls with it
+// (spread), so that the site's size costs once, not once per place.
 func (g *Graph) PlaceLosses(places []Place) []PlaceLoss {
+	byRoom, byBuilding := map[string][]int32{}, map[string][]int32{}
+	for i := range g.Assets {
+		a := &g.Assets[i]
+		if a.RoomID != "" {
+			byRoom[a.RoomID] = append(byRoom[a.RoomID], int32(i))
+		}
+		if a.BuildingID != "" {
+			byBuilding[a.BuildingID] = append(byBuilding[a.BuildingID], int32(i))
+		}
+	}
+	sp := g.newSpread()
 	var out []PlaceLoss
 	for _, p := range places {
-		in := g.InPlace(p)
+		in := byBuilding[p.BuildingID]
+		if p.RoomID != "" {
+			in = byRoom[p.RoomID]
+		}
 		if !slices.ContainsFunc(in, func(i int32) bool { return !g.Assets[i].Kind.Target() }) {
 			continue
 		}
-		o := g.Fail(in)
 		l := PlaceLoss{Place: p, Assets: len(in)}
-		for _, t := range o.Stopped {
-			if p.In(&g.Assets[t]) {
+		for _, t := range sp.fail(in) {
+			switch a := &g.Assets[t]; {
+			case !a.Kind.Target():
+			case p.In(a):
 				l.Within++
-				continue
+			default:
+				l.Beyond = append(l.Beyond, t)
+				l.Score += a.Weight()
 			}
-			l.Beyond = append(l.Beyond, t)
-			l.Score += g.Assets[t].Weight()
 		}
+		sp.reset()
 		if len(l.Beyond) > 0 {
+			l.Beyond = g.rank(l.Beyond)
 			out = append(out, l)
 		}
 	}
@@ -431,4 +450,48 @@ func (g *Graph) PlaceLosses(places []Place) []PlaceLoss {
 		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(len(y.Beyond), len(x.Beyond)))
 	})
 	return out
+}
+
+// spread finds what falls with a set of failures by walking from them to
+// what uses them: a user falls once more of its dependencies are down
+// than it can spare (a group: more than n-k). What goes down is the same
+// as Down's, but the walk visits only what falls and its users, not the
+// whole graph; reset readies it for the next set.
+type spread struct {
+	g        *Graph
+	downDeps []int32
+	down     []bool
+	list     []int32
+}
+
+func (g *Graph) newSpread() *spread {
+	return &spread{g: g, downDeps: make([]int32, len(g.Assets)), down: make([]bool, len(g.Assets))}
+}
+
+// fail lists the assets down when the failed ones fail, those first.
+func (s *spread) fail(failed []int32) []int32 {
+	for _, i := range failed {
+		if !s.down[i] {
+			s.down[i], s.list = true, append(s.list, i)
+		}
+	}
+	for k := 0; k < len(s.list); k++ {
+		for _, u := range s.g.users[s.list[k]] {
+			s.downDeps[u]++
+			if !s.down[u] && len(s.g.deps[u])-int(s.downDeps[u]) < s.g.need(u) {
+				s.down[u], s.list = true, append(s.list, u)
+			}
+		}
+	}
+	return s.list
+}
+
+func (s *spread) reset() {
+	for _, i := range s.list {
+		s.down[i] = false
+		for _, u := range s.g.users[i] {
+			s.downDeps[u] = 0
+		}
+	}
+	s.list = s.list[:0]
 }
