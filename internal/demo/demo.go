@@ -96,6 +96,7 @@ func Load(ctx context.Context, db *store.DB, after func(stage string)) (bool, er
 			{"access", l.accessDemo},
 			{"visits", l.visits},
 			{"controlled", l.controlledDemo},
+			{"infra", l.infraDemo},
 		} {
 			if err := s.run(); err != nil {
 				return fmt.Errorf("demo %s: %w", s.name, err)

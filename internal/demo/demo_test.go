@@ -411,7 +411,7 @@ func checkContent(t *testing.T, db *store.DB) {
 		got = append(got, fmt.Sprintf("%s %v %s", a.Username, a.Roles, client[a.ClientID]))
 	}
 	want := []string{"admin [admin] ", "client-alpha [client_user] ALPHA", "client-beta [client_user] BETA",
-		"client-gamma [client_manager] GAMMA", "lab [lab] ", "lab2 [lab] ", "maintenance [maintenance] ",
+		"client-gamma [client_manager] GAMMA", "it [it] ", "lab [lab] ", "lab2 [lab] ", "maintenance [maintenance] ",
 		"operator [operator] ", "operator2 [operator] ", "operator3 [operator] ", "qa [qa] ", "qp [qp] ", "security [security] ", "supervisor [supervisor] ",
 		"supervisor2 [supervisor] "}
 	if !slices.Equal(got, want) {
