@@ -110,7 +110,7 @@ func (c *Check) Due(now time.Time) bool {
 // AuditFields lists the check's settings for the audit trail (its results
 // are its events').
 func (c *Check) AuditFields() []audit.Field {
-	return []audit.Field{audit.F("asset_id", c.AssetID), audit.F("kind", string(c.Kind)), audit.F("target", c.Target),
+	return []audit.Field{audit.F("asset_id", c.AssetID), audit.F("kind", string(c.Kind)), audit.F("check_target", c.Target),
 		audit.F("every_seconds", strconv.Itoa(c.Every)), audit.F("warn_days", strconv.Itoa(c.WarnDays))}
 }
 

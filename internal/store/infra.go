@@ -43,14 +43,6 @@ func infraRead[T any](ctx context.Context, s *InfraStore, fn func(tx *Tx) (T, er
 	return out, err
 }
 
-// infraWrite runs a command of who may keep the infrastructure.
-func (s *InfraStore) infraWrite(ctx context.Context, command, reason string, fn func(tx *Tx) error) error {
-	if err := infra.MayEdit(actorOf(ctx)); err != nil {
-		return err
-	}
-	return s.db.Write(ctx, command, reason, fn)
-}
-
 const assetCols = `a.id, a.code, a.name, a.kind, COALESCE(CAST(a.building_id AS TEXT), ''), COALESCE(b.code, ''), COALESCE(CAST(a.room_id AS TEXT), ''),
 	COALESCE(r.code, ''), COALESCE(r.grade, ''), COALESCE(CAST(a.line_id AS TEXT), ''), COALESCE(l.code, ''), a.model, a.serial, a.addresses, a.owner,
 	a.contract, a.contract_ends, a.isa95_level, COALESCE(CAST(a.zone_id AS TEXT), ''), COALESCE(z.code, ''), a.gmp_impact, a.need, a.version`
@@ -312,7 +304,7 @@ func (s *InfraStore) CreateAsset(ctx context.Context, a *infra.Asset) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.asset.create", "", func(tx *Tx) error {
+	return s.db.Write(ctx, "infra.asset.create", "", func(tx *Tx) error {
 		return tx.createAsset(a)
 	})
 }
@@ -349,7 +341,7 @@ func (s *InfraStore) UpdateAsset(ctx context.Context, a *infra.Asset, reason str
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.asset.update", reason, func(tx *Tx) error {
+	return s.db.Write(ctx, "infra.asset.update", reason, func(tx *Tx) error {
 		old, err := tx.asset(a.ID)
 		if err != nil {
 			return err
@@ -389,7 +381,10 @@ func (tx *Tx) updateAsset(old, a *infra.Asset, check bool) error {
 // DeleteAsset removes an asset nothing depends on any more, with its
 // checks and the flows it takes part in; the trail keeps what it was.
 func (s *InfraStore) DeleteAsset(ctx context.Context, id, reason string) error {
-	return s.infraWrite(ctx, "infra.asset.delete", reason, func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.asset.delete", reason, func(tx *Tx) error {
 		if tx.reason == "" {
 			return errs.Field("reason", "reason.required_kept", text.Key("reason.what.remove"))
 		}

@@ -69,7 +69,10 @@ func (s *InfraStore) CreateCheck(ctx context.Context, c *infra.Check) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.check.create", "", func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.check.create", "", func(tx *Tx) error {
 		a, err := tx.asset(c.AssetID)
 		if err != nil {
 			return asField(err, "asset_id")
@@ -85,7 +88,10 @@ func (s *InfraStore) UpdateCheck(ctx context.Context, c *infra.Check, reason str
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.check.update", reason, func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.check.update", reason, func(tx *Tx) error {
 		old, err := tx.check(c.ID)
 		if err != nil {
 			return err
@@ -114,7 +120,10 @@ func (tx *Tx) check(id string) (*infra.Check, error) {
 
 // DeleteCheck withdraws a check, with a reason; its events stay.
 func (s *InfraStore) DeleteCheck(ctx context.Context, id, reason string) error {
-	return s.infraWrite(ctx, "infra.check.delete", reason, func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.check.delete", reason, func(tx *Tx) error {
 		if tx.reason == "" {
 			return errs.Field("reason", "reason.required_kept", text.Key("reason.what.remove"))
 		}

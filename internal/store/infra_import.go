@@ -25,7 +25,7 @@ func (s *InfraStore) Import(ctx context.Context, data []byte, reason string) (in
 	if err != nil {
 		return out, err
 	}
-	err = s.infraWrite(ctx, "infra.import", reason, func(tx *Tx) error {
+	err = s.db.Write(ctx, "infra.import", reason, func(tx *Tx) error {
 		out = infra.Imported{}
 		return tx.importAssets(rows, slices.Clone(bad), &out)
 	})
@@ -236,7 +236,7 @@ func (s *InfraStore) DraftPlan(ctx context.Context, p *infra.Plan) error {
 	if err := infra.MayEdit(actorOf(ctx)); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.plan.draft", "", func(tx *Tx) error {
+	return s.db.Write(ctx, "infra.plan.draft", "", func(tx *Tx) error {
 		if err := p.Validate(tx.now); err != nil {
 			return err
 		}

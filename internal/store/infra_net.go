@@ -36,7 +36,10 @@ func (s *InfraStore) CreateZone(ctx context.Context, z *infra.Zone) error {
 	if err := z.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.zone.create", "", func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.zone.create", "", func(tx *Tx) error {
 		if err := tx.unique(`SELECT COUNT(*) FROM infra_zones WHERE code = ?`, []any{z.Code}, "code", "infra.code_taken", z.Code); err != nil {
 			return err
 		}
@@ -50,7 +53,10 @@ func (s *InfraStore) UpdateZone(ctx context.Context, z *infra.Zone, reason strin
 	if err := z.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.zone.update", reason, func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.zone.update", reason, func(tx *Tx) error {
 		var old infra.Zone
 		if err := tx.byID(`SELECT `+netZoneCols+` FROM infra_zones z WHERE z.id = ?`, z.ID, func(sc scanner) error { return scanNetZone(sc, &old) },
 			"infra.no_such_zone"); err != nil {
@@ -99,7 +105,10 @@ func (s *InfraStore) CreateConduit(ctx context.Context, c *infra.Conduit) error 
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.conduit.create", "", func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.conduit.create", "", func(tx *Tx) error {
 		if err := tx.zonesExist(c); err != nil {
 			return err
 		}
@@ -116,7 +125,10 @@ func (s *InfraStore) UpdateConduit(ctx context.Context, c *infra.Conduit, reason
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.conduit.update", reason, func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.conduit.update", reason, func(tx *Tx) error {
 		var old infra.Conduit
 		if err := tx.byID(`SELECT `+conduitCols+` FROM infra_conduits c WHERE c.id = ?`, c.ID, func(sc scanner) error { return scanConduit(sc, &old) },
 			"infra.no_such_conduit"); err != nil {
@@ -150,7 +162,10 @@ func (s *InfraStore) CreateFlow(ctx context.Context, f *infra.Flow) error {
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	return s.infraWrite(ctx, "infra.flow.create", "", func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.flow.create", "", func(tx *Tx) error {
 		for _, e := range []struct{ field, id string }{{"from_id", f.From}, {"to_id", f.To}} {
 			if _, err := tx.asset(e.id); err != nil {
 				return asField(err, e.field)
@@ -167,7 +182,10 @@ func (s *InfraStore) CreateFlow(ctx context.Context, f *infra.Flow) error {
 
 // DeleteFlow withdraws a declared flow, with a reason.
 func (s *InfraStore) DeleteFlow(ctx context.Context, id, reason string) error {
-	return s.infraWrite(ctx, "infra.flow.delete", reason, func(tx *Tx) error {
+	if err := infra.MayEdit(actorOf(ctx)); err != nil {
+		return err
+	}
+	return s.db.Write(ctx, "infra.flow.delete", reason, func(tx *Tx) error {
 		if tx.reason == "" {
 			return errs.Field("reason", "reason.required_kept", text.Key("reason.what.remove"))
 		}

@@ -25,7 +25,7 @@ func itAccount(t *testing.T, e *env) {
 
 // infraIDs are the records exerciseInfra wrote.
 type infraIDs struct {
-	zoneOT, zoneDC, conduit, check, flow string
+	zoneOT, zoneDC, conduit, check, flow            string
 	panel, sw1, sw2, pair, plc, line, gw, mon, plan string
 }
 
@@ -81,6 +81,19 @@ func exerciseInfra(t *testing.T, e *env) infraIDs {
 	ups := e.call(t, "it", "GET", "/api/v1/infra/assets?q=B1-UPS", nil).items(t)[0]["id"].(string)
 	if r := e.call(t, "it", "POST", "/api/v1/infra/assets/"+ups+"/remove", map[string]any{"reason": "Saisi par erreur"}); r.status != http.StatusNoContent {
 		t.Fatalf("remove an asset: %d %s", r.status, r.body)
+	}
+	// Each kind of record changed once, with its reason.
+	for _, c := range []struct {
+		path, field string
+		value       any
+	}{{"/api/v1/infra/assets/" + ids.sw2, "serial", "FOC1234X"},
+		{"/api/v1/infra/zones/" + ids.zoneOT, "target_sl", 4}, {"/api/v1/infra/conduits/" + ids.conduit, "target_sl", 4},
+		{"/api/v1/infra/checks/" + ids.check, "every_seconds", 60}} {
+		rec := e.call(t, "it", "GET", c.path, nil).object(t)
+		rec[c.field], rec["reason"] = c.value, "Relevé sur site"
+		if r := e.call(t, "it", "PUT", c.path, rec); r.status != http.StatusOK {
+			t.Fatalf("change %s: %d %s", c.path, r.status, r.body)
+		}
 	}
 	from := time.Now().Add(72 * time.Hour).UTC().Truncate(time.Minute)
 	ids.plan = created(t, e, "it", "/api/v1/infra/plans", map[string]any{"title": "Remplacement du switch 1", "scope": map[string]any{"asset_ids": []string{ids.sw1}},

@@ -93,7 +93,12 @@ var notLists = []string{"/api/v1/me", "/api/v1/site", "/api/v1/openapi.yaml", "/
 	// admin) on this seed, its establishment and the state of its copy,
 	// one object each: TestControlledAPI reads them.
 	"/api/v1/controlled/substances", "/api/v1/controlled/containers", "/api/v1/controlled/movements", "/api/v1/controlled/alerts",
-	"/api/v1/controlled/counts", "/api/v1/controlled/establishment", "/api/v1/controlled/copy", "/api/v1/controlled/reconciliation"}
+	"/api/v1/controlled/counts", "/api/v1/controlled/establishment", "/api/v1/controlled/copy", "/api/v1/controlled/reconciliation",
+	// The infrastructure's lists, none on this seed, its analysis, what-if
+	// and live impact (one object each) and its inventory as a CSV file:
+	// TestInfraAPI reads them.
+	"/api/v1/infra/assets", "/api/v1/infra/zones", "/api/v1/infra/conduits", "/api/v1/infra/flows", "/api/v1/infra/findings", "/api/v1/infra/checks",
+	"/api/v1/infra/events", "/api/v1/infra/plans", "/api/v1/infra/analysis", "/api/v1/infra/whatif", "/api/v1/infra/live", "/api/v1/infra/inventory.csv"}
 
 func TestLists(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {

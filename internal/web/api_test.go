@@ -414,13 +414,23 @@ func (e *env) unchanged(t *testing.T, before map[string]int) {
 	}
 }
 
+// auditEntries reads the trail's entries f selects, every page of them
+// (the store answers at most 1,000 at a time) unless f sets a limit or
+// asks for the newest.
 func (e *env) auditEntries(t *testing.T, f audit.Filter) []audit.Entry {
 	t.Helper()
-	entries, err := e.db.Audit().Entries(identity.WithActor(context.Background(), identity.System), f)
-	if err != nil {
-		t.Fatal(err)
+	var all []audit.Entry
+	for {
+		entries, err := e.db.Audit().Entries(identity.WithActor(context.Background(), identity.System), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, entries...)
+		if f.Limit > 0 || f.Newest || len(entries) < 1000 {
+			return all
+		}
+		f.AfterSeq = entries[len(entries)-1].Seq
 	}
-	return entries
 }
 
 // withID puts id in place of the route pattern's {id}.

@@ -42,6 +42,7 @@ var notGMPData = map[string]string{
 	"outbox.register":        "records a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
 	"outbox.advance":         "moves a durable outbox consumer's cursor (delivery bookkeeping), not GMP data",
 	"outbox.prune":           "deletes delivered outbox events, copies of what audited commands did, not GMP data",
+	"infra.checks.record":    "records the supervision's results and changes of state (infra_events, append-only), operations data about the infrastructure, not GMP data",
 	"environment_rollup.run": "recomputes the plots' 1-minute and 1-hour summaries of readings sealed in the trail (derived, rebuilt from the readings at will), not GMP data",
 }
 
@@ -189,6 +190,8 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 		visit := exerciseVisits(t, e)
 		// The controlled-substance register: every write.
 		exerciseControlled(t, prod.p, prod.reviewed)
+		// The infrastructure: every write.
+		inf := exerciseInfra(t, e)
 		// A client's documents and the end of its contract.
 		exerciseDocuments(t, prod.p)
 		// A client's project: opened, both sides' entries, a task moved,
@@ -239,6 +242,10 @@ func TestEveryWriteCommandIsAudited(t *testing.T) {
 			"/api/v1/clients/{id}/agreement":   {id: e.alpha.ID, field: "notify_major_hours", value: 36, who: "qa"},
 			"/api/v1/projects/{id}":            {id: projectID, field: "title", value: "Renamed project", who: "qa"},
 			"/api/v1/controlled/establishment": {field: "pharmacist", value: "Renamed pharmacist", who: "qa"},
+			"/api/v1/infra/assets/{id}":        {id: inf.sw1, field: "name", value: "Renamed switch", who: "it"},
+			"/api/v1/infra/zones/{id}":         {id: inf.zoneOT, field: "name", value: "Renamed zone", who: "it"},
+			"/api/v1/infra/conduits/{id}":      {id: inf.conduit, field: "name", value: "Renamed conduit", who: "it"},
+			"/api/v1/infra/checks/{id}":        {id: inf.check, field: "every_seconds", value: 90, who: "it"},
 		}
 		seen := 0
 		for _, r := range e.web.Routes() {

@@ -94,7 +94,8 @@ var idemTables = []string{"sites", "buildings", "rooms", "lines", "equipment", "
 	"environment_sensors", "environment_limits", "environment_readings", "environment_gaps", "environment_refusals",
 	"documents", "document_versions", "client_keys", "client_legal_holds", "client_key_shreddings", "projects", "project_entries", "qualifications", "access_zones", "access_readers", "access_events", "musters", "muster_people", "visits",
 	"controlled_establishment", "controlled_substances", "controlled_containers", "controlled_movements", "controlled_discharges",
-	"controlled_alerts", "controlled_counts"}
+	"controlled_alerts", "controlled_counts",
+	"infra_zones", "infra_assets", "infra_dependencies", "infra_conduits", "infra_flows", "infra_checks", "infra_plans"}
 
 // rows counts the rows of every table a write may change.
 func (e *env) rows(t *testing.T) map[string]int {
@@ -231,6 +232,22 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		rec := ok(t, e.call(t, who, "GET", path, nil), http.StatusOK, "GET "+path).object(t)
 		rec[field], rec["reason"] = value, "Idempotency test"
 		return rec
+	}
+	// infraAsset records an asset of the infrastructure; infraZone a zone.
+	itAccount(t, e)
+	infraAsset := func(t *testing.T) string {
+		return created(t, e, "it", "/api/v1/infra/assets", map[string]any{"code": code("A-"), "name": "Switch", "kind": "switch",
+			"building_id": e.building.ID, "isa95_level": 2})
+	}
+	infraZone := func(t *testing.T) string {
+		return created(t, e, "it", "/api/v1/infra/zones", map[string]any{"code": code("Z-"), "name": "Zone", "target_sl": 2})
+	}
+	infraConduit := func(t *testing.T) string {
+		return created(t, e, "it", "/api/v1/infra/conduits", map[string]any{"code": code("C-"), "name": "Conduit", "zone_a_id": infraZone(t),
+			"zone_b_id": infraZone(t), "target_sl": 2, "services": []string{"tcp/443"}})
+	}
+	infraCheck := func(t *testing.T) string {
+		return created(t, e, "it", "/api/v1/infra/checks", map[string]any{"asset_id": infraAsset(t), "kind": "tcp", "target": "10.0.0.1:22"})
 	}
 	// ctrlSubstanceBody is a new controlled substance; ctrlVault records
 	// one with its vault container.
@@ -499,6 +516,61 @@ func idemCases(t *testing.T, e *env) map[string]func(t *testing.T) idemRequest {
 		"countControlledContainer": func(t *testing.T) idemRequest {
 			_, vault := ctrlVault(t)
 			return idemRequest{who: "qa", path: "/api/v1/controlled/counts", body: map[string]any{"container_id": vault, "counted": "0"}}
+		},
+
+		// The infrastructure: every write.
+		"createInfraAsset": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/assets", body: map[string]any{"code": code("A-"), "name": "Switch", "kind": "switch",
+				"building_id": e.building.ID, "isa95_level": 2}}
+		},
+		"updateInfraAsset": func(t *testing.T) idemRequest {
+			path := "/api/v1/infra/assets/" + infraAsset(t)
+			return idemRequest{who: "it", path: path, body: edited(t, "it", path, "name", code("Switch "))}
+		},
+		"removeInfraAsset": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/assets/" + infraAsset(t) + "/remove", body: map[string]any{"reason": "Saisi par erreur"}}
+		},
+		"importInfraInventory": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/inventory", contentType: "text/csv",
+				body: "code,name,kind,building\n" + code("A-") + ",Onduleur,ups," + e.building.Code + "\n"}
+		},
+		"createInfraZone": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/zones", body: map[string]any{"code": code("Z-"), "name": "Zone", "target_sl": 2}}
+		},
+		"updateInfraZone": func(t *testing.T) idemRequest {
+			path := "/api/v1/infra/zones/" + infraZone(t)
+			return idemRequest{who: "it", path: path, body: edited(t, "it", path, "name", code("Zone "))}
+		},
+		"createInfraConduit": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/conduits", body: map[string]any{"code": code("C-"), "name": "Conduit",
+				"zone_a_id": infraZone(t), "zone_b_id": infraZone(t), "target_sl": 2, "services": []string{"tcp/443"}}}
+		},
+		"updateInfraConduit": func(t *testing.T) idemRequest {
+			path := "/api/v1/infra/conduits/" + infraConduit(t)
+			return idemRequest{who: "it", path: path, body: edited(t, "it", path, "name", code("Conduit "))}
+		},
+		"createInfraFlow": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/flows", body: map[string]any{"from_id": infraAsset(t), "to_id": infraAsset(t), "service": "tcp/443"}}
+		},
+		"removeInfraFlow": func(t *testing.T) idemRequest {
+			id := created(t, e, "it", "/api/v1/infra/flows", map[string]any{"from_id": infraAsset(t), "to_id": infraAsset(t), "service": "tcp/443"})
+			return idemRequest{who: "it", path: "/api/v1/infra/flows/" + id + "/remove", body: map[string]any{"reason": "Flux supprimé"}}
+		},
+		"createInfraCheck": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/checks", body: map[string]any{"asset_id": infraAsset(t), "kind": "tcp", "target": "10.0.0.1:22"}}
+		},
+		"updateInfraCheck": func(t *testing.T) idemRequest {
+			path := "/api/v1/infra/checks/" + infraCheck(t)
+			n++
+			return idemRequest{who: "it", path: path, body: edited(t, "it", path, "every_seconds", 30+n)}
+		},
+		"removeInfraCheck": func(t *testing.T) idemRequest {
+			return idemRequest{who: "it", path: "/api/v1/infra/checks/" + infraCheck(t) + "/remove", body: map[string]any{"reason": "Doublon"}}
+		},
+		"draftInfraPlan": func(t *testing.T) idemRequest {
+			from := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Minute)
+			return idemRequest{who: "it", path: "/api/v1/infra/plans", body: map[string]any{"title": "Arrêt du switch", "scope": map[string]any{
+				"asset_ids": []string{infraAsset(t)}}, "from": from.Format(time.RFC3339), "to": from.Add(time.Hour).Format(time.RFC3339)}}
 		},
 
 		// Musters: started, a person checked off, ended.

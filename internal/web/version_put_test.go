@@ -109,6 +109,7 @@ func TestVersionedPUT(t *testing.T) {
 		if est.status != http.StatusOK {
 			t.Fatalf("set the establishment: %d %s", est.status, est.body)
 		}
+		inf := exerciseInfra(t, e)
 		// Each case changes field to value(1), value(2) ...: a text
 		// unless value says otherwise.
 		cases := map[string]struct {
@@ -136,6 +137,22 @@ func TestVersionedPUT(t *testing.T) {
 			"/api/v1/projects/{id}":            {id: projectID, field: "title", who: "qa"},
 			"/api/v1/controlled/establishment": {id: est.object(t)["id"].(string), field: "pharmacist", who: "qa"},
 		}
+		cases["/api/v1/infra/assets/{id}"] = struct {
+			id, field, who string
+			value          func(i int) any
+		}{id: inf.sw1, field: "name", who: "it"}
+		cases["/api/v1/infra/zones/{id}"] = struct {
+			id, field, who string
+			value          func(i int) any
+		}{id: inf.zoneOT, field: "name", who: "it"}
+		cases["/api/v1/infra/conduits/{id}"] = struct {
+			id, field, who string
+			value          func(i int) any
+		}{id: inf.conduit, field: "name", who: "it"}
+		cases["/api/v1/infra/checks/{id}"] = struct {
+			id, field, who string
+			value          func(i int) any
+		}{id: inf.check, field: "every_seconds", who: "it", value: func(i int) any { return float64(30 + i) }}
 		cases["/api/v1/sensors/{id}/limits"] = struct {
 			id, field, who string
 			value          func(i int) any
