@@ -292,7 +292,7 @@ func (m *Main) Open(ctx context.Context) error {
 		if loaded {
 			m.Log.Info("demo site loaded", "took", time.Since(start).Round(time.Millisecond))
 		}
-		m.Log.Info("demo mode: demo accounts exist (admin, operator, supervisor, qa, qp, lab, lab2, maintenance, security, client-alpha, client-beta, client-gamma)", "password", demo.Password)
+		m.Log.Info("demo mode: demo accounts exist (admin, operator, supervisor, qa, qp, lab, lab2, maintenance, security, it, client-alpha, client-beta, client-gamma)", "password", demo.Password)
 		if p, err := db.Identity().SignInPolicy(ctx); err == nil && !p.AdminTOTP {
 			m.Log.Info("demo mode: administrators sign in without a second factor (sign-in policy admin_totp=false); a real site requires one")
 		}
@@ -341,6 +341,13 @@ func (m *Main) Open(ctx context.Context) error {
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", m.Config.Addr, err)
+	}
+	if m.Config.Demo {
+		// The demo's galenix node is this server: its supervision checks
+		// it for real.
+		if err := demo.SuperviseSelf(ctx, db, m.ln.Addr().String(), tlsConfig != nil); err != nil {
+			m.Log.Warn("demo mode: the node's own supervision check", "err", err)
+		}
 	}
 	m.tls = tlsConfig != nil
 	m.server = &http.Server{

@@ -170,7 +170,11 @@ func (s *Server) routesInfra() {
 	})
 	s.handle("GET", "/api/v1/infra/whatif", false, func(w http.ResponseWriter, r *http.Request) {
 		var out *infra.Impacted
-		err := svc(func(c infra.Service) error { var err error; out, err = c.WhatIf(r.Context(), whatIfScope(r)); return err })
+		err := svc(func(c infra.Service) error {
+			var err error
+			out, err = c.WhatIf(r.Context(), whatIfScope(r))
+			return err
+		})
 		s.answer(w, r, http.StatusOK, out, err)
 	})
 	s.handle("GET", "/api/v1/infra/live", false, func(w http.ResponseWriter, r *http.Request) {
