@@ -13,7 +13,7 @@ type Lines []error
 
 // Add notes the refusal of a line.
 func (l *Lines) Add(line int, err error) {
-	*l = append(*l, Field("line", "import.line", line, sentence{err}))
+	*l = append(*l, Field("line", "csvimport.line", line, sentence{err}))
 }
 
 // Localize writes every line's refusal, one after the other, in lang.
@@ -45,7 +45,7 @@ func (l Lines) Err() error {
 	if len(l) == 0 {
 		return nil
 	}
-	return Field("file", "import.refused", len(l), l)
+	return Field("file", "csvimport.refused", len(l), l)
 }
 
 // sentence is a line's refusal written within another sentence: without

@@ -77,7 +77,7 @@ func ParseCSV(data []byte) (rows []Row, bad errs.Lines, err error) {
 			break
 		}
 		if rerr != nil {
-			bad.Add(n, errs.E(errs.Invalid, "import.unreadable"))
+			bad.Add(n, errs.E(errs.Invalid, "csvimport.unreadable"))
 			continue
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {

@@ -234,7 +234,7 @@ func ParseImport(data []byte, instrument string) ([]ImportLine, error) {
 			break
 		}
 		if err != nil {
-			bad.Add(n, errs.E(errs.Invalid, "import.unreadable"))
+			bad.Add(n, errs.E(errs.Invalid, "csvimport.unreadable"))
 			continue
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {

@@ -18,6 +18,7 @@ import (
 
 	"galenix/internal/esign"
 	"galenix/internal/identity"
+	"galenix/internal/infra"
 	"galenix/internal/store"
 	"galenix/internal/text"
 )
@@ -48,9 +49,9 @@ func TestPageWalk(t *testing.T) {
 	w.p.ok(t, e.call(t, "admin", "PUT", "/api/v1/equipment/"+e.equipment.ID, eq), http.StatusOK, "clean the filler")
 	(&devEnv{prodEnv: w.p, n: 3}).exceptionDeviation(t)
 	walkPeople(t, e)
-	extra := walkNumbers(t, w.p)
+	extra := append(walkNumbers(t, w.p), walkInfra(t, e)...)
 	read := map[string]bool{}
-	for _, who := range []string{"admin", "supervisor", "operator", "qa", "qp", "lab", "maint", "guard", "client-alpha", "client-boss"} {
+	for _, who := range []string{"admin", "supervisor", "operator", "qa", "qp", "lab", "maint", "guard", "it", "client-alpha", "client-boss"} {
 		for _, lang := range []string{"fr", "en"} {
 			t.Run(who+"/"+lang, func(t *testing.T) { e.walkPages(t, who, testPassword, lang, extra, read) })
 		}
@@ -156,8 +157,24 @@ func walkNumbers(t *testing.T, p *prodEnv) []string {
 	return []string{"/masters/" + master, "/batches/" + batch, "/lots/" + lot, "/schedule"}
 }
 
-// walkPeople adds the roles the environments lack: maintenance, security
-// and a client's manager.
+// walkInfra seeds the infrastructure (seedInfra) with its core switch
+// down and a planned shutdown drafted, and returns its pages the walk
+// opens first: an asset's, the what-if of a room, the plan.
+func walkInfra(t *testing.T, e *env) []string {
+	t.Helper()
+	s := seedInfra(t, e)
+	s.record(t, e, s.coreCheck.ID, infra.StateDown, text.Code("stored.infra.timeout"))
+	it := e.accounts["it"]
+	plan := infra.Plan{Title: "UPS battery replacement", Scope: infra.Scope{RoomID: e.roomD.ID}, From: time.Now().Add(48 * time.Hour),
+		To: time.Now().Add(52 * time.Hour), Measures: "Manual readings every hour."}
+	if err := e.db.Infra().DraftPlan(identity.WithActor(context.Background(), it.Actor()), &plan); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"/infra/assets/" + s.core.ID, "/infra/assets/" + s.group.ID, "/infra/whatif?room_id=" + e.roomD.ID, "/infra/plans/" + plan.ID}
+}
+
+// walkPeople adds the roles the environments lack: maintenance, security,
+// IT and a client's manager.
 func walkPeople(t *testing.T, e *env) {
 	t.Helper()
 	hash, err := passwordHash()
@@ -168,6 +185,7 @@ func walkPeople(t *testing.T, e *env) {
 		for _, a := range []identity.Account{
 			{Username: "maint", Name: "Mael Tech", Roles: []identity.Role{identity.RoleMaintenance}},
 			{Username: "guard", Name: "Gael Garde", Roles: []identity.Role{identity.RoleSecurity}},
+			{Username: "it", Name: "Iris Network", Roles: []identity.Role{identity.RoleIT}},
 			{Username: "client-boss", Name: "Bea Boss", Roles: []identity.Role{identity.RoleClientManager}, ClientID: e.alpha.ID},
 		} {
 			if err := h.CreateAccount(&a, hash); err != nil {
