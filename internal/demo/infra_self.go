@@ -50,7 +50,8 @@ func SuperviseSelf(ctx context.Context, db *store.DB, addr string, tls bool) err
 	if err != nil {
 		return err
 	}
-	for _, c := range checks {
+	if len(checks) > 0 {
+		c := checks[0]
 		if c.Kind == kind && c.Target == target {
 			return nil
 		}

@@ -171,8 +171,7 @@ func (a *Asset) Weight() int {
 // bitset is a set of asset positions.
 type bitset []uint64
 
-func (b bitset) has(i int32) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
-func (b bitset) set(i int32)      { b[i>>6] |= 1 << (uint(i) & 63) }
+func (b bitset) set(i int32) { b[i>>6] |= 1 << (uint(i) & 63) }
 func (b bitset) or(c bitset) {
 	for k := range b {
 		b[k] |= c[k]
