@@ -104,6 +104,21 @@ func (s *Server) infraBase(r *http.Request, tab string) (infraBase, error) {
 	return b, nil
 }
 
+// infraPage is the service and the base of a page under the tab, or
+// false once the refusal is shown (no service, a reader who may not read
+// the infrastructure).
+func (s *Server) infraPage(w http.ResponseWriter, r *http.Request, tab string) (infra.Service, infraBase, bool) {
+	svc, err := s.infraSvc()
+	if err == nil {
+		var b infraBase
+		if b, err = s.infraBase(r, tab); err == nil {
+			return svc, b, true
+		}
+	}
+	s.pageError(w, r, err)
+	return nil, infraBase{}, false
+}
+
 // When writes a time in the site's zone, the reader's way.
 func (p infraBase) When(v any) string { return prodWhen(p.Lang, v, p.zone) }
 

@@ -29,14 +29,8 @@ type infraSPOFPage struct {
 }
 
 func (s *Server) infraSPOF(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/spof")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/spof")
+	if !ok {
 		return
 	}
 	an, err := svc.Analysis(r.Context())
@@ -104,14 +98,8 @@ var planFields = []string{"title", "from", "to", "measures"}
 // renderInfraWhatIf weighs the scope q names (building_id, room_id,
 // codes) and draws the what-if, with the refused plan form, if any.
 func (s *Server) renderInfraWhatIf(w http.ResponseWriter, r *http.Request, status int, q url.Values, plan *form) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/whatif")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/whatif")
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -238,17 +226,12 @@ func (s *Server) placeNames(r *http.Request) (map[string]string, error) {
 }
 
 func (s *Server) infraPlans(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/plans")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/plans")
+	if !ok {
 		return
 	}
 	d := infraPlansPage{infraBase: b}
+	var err error
 	if d.Plans, err = svc.Plans(r.Context()); err == nil {
 		d.places, err = s.placeNames(r)
 	}
@@ -270,14 +253,8 @@ type infraPlanPage struct {
 }
 
 func (s *Server) infraPlan(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/plans")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/plans")
+	if !ok {
 		return
 	}
 	p, err := svc.Plan(r.Context(), r.PathValue("id"))

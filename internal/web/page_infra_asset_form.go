@@ -77,14 +77,8 @@ func assetOf(v url.Values, inventory []infra.Asset) (infra.Asset, error) {
 // renderInfraAssetForm draws the form of a new asset (id empty) or of the
 // asset id, with the values and the refusal, if any.
 func (s *Server) renderInfraAssetForm(w http.ResponseWriter, r *http.Request, status int, id string, f *form) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/assets")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/assets")
+	if !ok {
 		return
 	}
 	if err := infra.MayEdit(b.Actor); err != nil {

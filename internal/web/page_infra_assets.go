@@ -45,14 +45,8 @@ func infraFilter(q url.Values) infra.Filter {
 }
 
 func (s *Server) renderInfraAssets(w http.ResponseWriter, r *http.Request, status int, imp *form) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/assets")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/assets")
+	if !ok {
 		return
 	}
 	q := r.URL.Query()
@@ -65,6 +59,7 @@ func (s *Server) renderInfraAssets(w http.ResponseWriter, r *http.Request, statu
 			infraCount(d.Lang, "infra.page.updated_n", updated) + "."
 	}
 	ctx := r.Context()
+	var err error
 	if d.Assets, err = svc.Assets(ctx, f); err == nil {
 		d.Buildings, err = s.Site.Buildings(ctx)
 	}
@@ -205,14 +200,8 @@ func (p infraAssetPage) RemoveFor(id string) *form {
 // renderInfraAsset draws the asset's page, with the refused form (check:
 // the new check's; remove: a check's removal, the path's check).
 func (s *Server) renderInfraAsset(w http.ResponseWriter, r *http.Request, status int, refused string, f *form) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/assets")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/assets")
+	if !ok {
 		return
 	}
 	ctx := r.Context()

@@ -50,14 +50,8 @@ type infraMapPage struct {
 }
 
 func (s *Server) infraMap(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/map")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/map")
+	if !ok {
 		return
 	}
 	ctx := r.Context()

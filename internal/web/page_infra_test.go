@@ -21,28 +21,6 @@ import (
 	"galenix/internal/text"
 )
 
-// infraAccounts creates accounts the environment lacks (the IT team's,
-// quality assurance's), with the test password.
-func infraAccounts(t *testing.T, e *env, accounts ...identity.Account) {
-	t.Helper()
-	hash, err := passwordHash()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = e.db.WriteHistory(identity.WithActor(context.Background(), identity.System), "test.seed", func(ctx context.Context, h *store.History) error {
-		for _, a := range accounts {
-			if err := h.CreateAccount(&a, hash); err != nil {
-				return err
-			}
-			e.accounts[a.Username] = a
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // infraSite is a small infrastructure of building B30: the electrical
 // room R-D holds the panel, the UPS, the core switch and two servers; the
 // sterile line L1 in R-B has its PLC behind the switch, the room's
@@ -190,7 +168,7 @@ func (b *webBrowser) download(t *testing.T, path string) (*http.Response, []byte
 // user are refused the pages.
 func TestInfraPages(t *testing.T) {
 	e := newEnv(t, store.SQLite)
-	infraAccounts(t, e, identity.Account{Username: "it", Name: "Iris Network", Roles: []identity.Role{identity.RoleIT}},
+	e.seedAccounts(t, identity.Account{Username: "it", Name: "Iris Network", Roles: []identity.Role{identity.RoleIT}},
 		identity.Account{Username: "qa", Name: "Quentin Quality", Roles: []identity.Role{identity.RoleQA}})
 	s := seedInfra(t, e)
 	fr := e.browserWith(t, "it", testPassword, "fr")

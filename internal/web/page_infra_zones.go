@@ -59,14 +59,8 @@ var zoneFormFields = map[string][]string{
 // renderInfraZones draws the page with the refused form (zone, conduit or
 // flow), if any.
 func (s *Server) renderInfraZones(w http.ResponseWriter, r *http.Request, status int, refused string, f *form) {
-	svc, err := s.infraSvc()
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
-	b, err := s.infraBase(r, "/infra/zones")
-	if err != nil {
-		s.pageError(w, r, err)
+	svc, b, ok := s.infraPage(w, r, "/infra/zones")
+	if !ok {
 		return
 	}
 	ctx := r.Context()
