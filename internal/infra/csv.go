@@ -2,6 +2,7 @@ package infra
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -31,6 +32,27 @@ type Row struct {
 	Building, Room, Line, Zone string
 	// Depends are the codes of what it depends on.
 	Depends []string
+	// Given are the file's columns: a column the file leaves out keeps
+	// a known asset's value.
+	Given map[string]bool
+}
+
+// Keep gives the asset of a known code the values of the columns the
+// file leaves out (its places, zone and dependencies by id); a column
+// given empty clears the value.
+func (r *Row) Keep(a, old *Asset) {
+	for col, keep := range map[string]func(){
+		"building": func() { a.BuildingID = old.BuildingID }, "room": func() { a.RoomID = old.RoomID }, "line": func() { a.LineID = old.LineID },
+		"model": func() { a.Model = old.Model }, "serial": func() { a.Serial = old.Serial }, "addresses": func() { a.Addresses = old.Addresses },
+		"owner": func() { a.Owner = old.Owner }, "contract": func() { a.Contract = old.Contract },
+		"contract_ends": func() { a.ContractEnds = old.ContractEnds }, "isa95_level": func() { a.Level = old.Level },
+		"zone": func() { a.ZoneID = old.ZoneID }, "gmp_impact": func() { a.Impact = old.Impact }, "need": func() { a.Need = old.Need },
+		"depends_on": func() { a.DependsOn = old.DependsOn },
+	} {
+		if !r.Given[col] {
+			keep()
+		}
+	}
 }
 
 // MaxImportRows bounds one import.
@@ -57,13 +79,13 @@ func ParseCSV(data []byte) (rows []Row, bad errs.Lines, err error) {
 	if herr != nil {
 		return nil, nil, errs.Field("file", "infra.csv_header", strings.Join(Columns, ", "))
 	}
-	col := map[string]int{}
+	col, given := map[string]int{}, map[string]bool{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if !slices.Contains(Columns, h) {
 			return nil, nil, errs.Field("file", "infra.csv_column", h, strings.Join(Columns, ", "))
 		}
-		col[h] = i
+		col[h], given[h] = i, true
 	}
 	for _, need := range []string{"code", "name", "kind"} {
 		if _, ok := col[need]; !ok {
@@ -96,12 +118,12 @@ func ParseCSV(data []byte) (rows []Row, bad errs.Lines, err error) {
 			}
 			return ""
 		}
-		r, perr := parseRow(at)
+		r, perr := parseRow(at, given)
 		if perr != nil {
 			bad.Add(n, perr)
 			continue
 		}
-		r.At = n
+		r.At, r.Given = n, given
 		if k, dup := seen[r.Asset.Code]; dup {
 			bad.Add(n, errs.Field("code", "infra.csv_twice", r.Asset.Code, k))
 			continue
@@ -120,7 +142,7 @@ func ParseCSV(data []byte) (rows []Row, bad errs.Lines, err error) {
 
 // parseRow reads one line's values and checks what it can without the
 // database: the asset's own fields.
-func parseRow(at func(string) string) (Row, error) {
+func parseRow(at func(string) string, given map[string]bool) (Row, error) {
 	a := Asset{Code: at("code"), Name: at("name"), Kind: Kind(strings.ToLower(at("kind"))), Model: at("model"), Serial: at("serial"),
 		Addresses: strings.Fields(at("addresses")), Owner: at("owner"), Contract: at("contract"), ContractEnds: at("contract_ends"),
 		Impact: Impact(strings.ToLower(at("gmp_impact")))}
@@ -145,10 +167,11 @@ func parseRow(at func(string) string) (Row, error) {
 		}
 		a.Need = n
 	}
-	// Placeholders stand for what the store resolves, so that the
-	// asset's own rules can be checked here.
-	if r.Building != "" {
-		a.BuildingID = r.Building
+	// Placeholders stand for what the store resolves, or keeps of a known
+	// asset when the file leaves the column out, so that the asset's own
+	// rules can be checked here; the store checks the whole again.
+	if r.Building != "" || !given["building"] {
+		a.BuildingID = cmp.Or(r.Building, "kept")
 	}
 	if r.Room != "" {
 		a.RoomID = r.Room
@@ -156,14 +179,24 @@ func parseRow(at func(string) string) (Row, error) {
 	if r.Line != "" {
 		a.LineID = r.Line
 	}
+	if a.Kind == Group && !given["need"] {
+		a.Need = 1 // a new group needs one member; a known one keeps its own
+	}
 	a.DependsOn = slices.Clone(r.Depends)
+	if !given["depends_on"] {
+		for i := range a.Need {
+			a.DependsOn = append(a.DependsOn, "kept-"+strconv.Itoa(i))
+		}
+	}
 	if slices.Contains(r.Depends, a.Code) {
 		return r, errs.Field("depends_on", "infra.depends_self", a.Code)
 	}
 	if err := a.Validate(); err != nil {
 		return r, err
 	}
-	r.Depends = a.DependsOn
+	if given["depends_on"] {
+		r.Depends = a.DependsOn
+	}
 	a.BuildingID, a.RoomID, a.LineID, a.DependsOn = "", "", "", nil
 	r.Asset = a
 	return r, nil

@@ -97,10 +97,20 @@ func (tx *Tx) importAssets(rows []infra.Row, bad errs.Lines, out *infra.Imported
 			}
 			*ref.to = id
 		}
+		if old := byCode[a.Code]; old != nil {
+			r.Keep(&a, old)
+		}
 		assets[i] = a
 	}
 	for i, r := range rows {
 		a := &assets[i]
+		if old := byCode[a.Code]; old != nil && !r.Given["depends_on"] {
+			// What the file leaves out kept, the whole is checked again.
+			if err := a.Validate(); err != nil {
+				bad.Add(r.At, err)
+			}
+			continue
+		}
 		a.DependsOn = make([]string, 0, len(r.Depends))
 		for _, code := range r.Depends {
 			id, ok := idOf[code]

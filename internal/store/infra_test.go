@@ -184,6 +184,16 @@ func TestInfrastructure(t *testing.T) {
 				t.Errorf("%s is redundant now: %+v", p.Asset.Code, p)
 			}
 		}
+		// A file of a few columns changes those alone: the others keep the
+		// known asset's values.
+		n, err = svc.Import(it, []byte("code;name;kind;serial\nB1-SW-1;Switch 1;switch;SN-0001\nB1-SW-PAIR;Paire;redundancy_group;\n"), "Numéros de série relevés")
+		must(t, err)
+		kept, err := svc.Asset(it, sw1.ID)
+		must(t, err)
+		if n.Updated != 1 || kept.Serial != "SN-0001" || kept.RoomID != f.roomD.ID || kept.ZoneID != ot.ID || len(kept.Addresses) != 2 ||
+			len(kept.DependsOn) != 1 || kept.Level != 2 {
+			t.Errorf("a partial import: %+v, the switch %+v", n, kept)
+		}
 		// A cycle by import is refused whole.
 		_, err = svc.Import(it, []byte("code,name,kind,building,depends_on\nB1-PWR,TGBT B1,power_panel,B1,L1\n"), "boucle")
 		wantErr(t, err, errs.Invalid, "file")
