@@ -42,11 +42,17 @@ var _ controlled.Service = (*ControlledStore)(nil)
 
 // view reads what fn reads of the register for who may read it.
 func view[T any](ctx context.Context, s *ControlledStore, fn func(tx *Tx) (T, error)) (T, error) {
+	return readIf(ctx, s.db, controlled.MayView, fn)
+}
+
+// readIf reads what fn reads, in one read transaction, for an actor the
+// domain's rule may lets read it.
+func readIf[T any](ctx context.Context, db *DB, may func(identity.Actor) error, fn func(tx *Tx) (T, error)) (T, error) {
 	var out T
-	if err := controlled.MayView(actorOf(ctx)); err != nil {
+	if err := may(actorOf(ctx)); err != nil {
 		return out, err
 	}
-	err := s.db.Read(ctx, func(tx *Tx) error {
+	err := db.Read(ctx, func(tx *Tx) error {
 		var err error
 		out, err = fn(tx)
 		return err

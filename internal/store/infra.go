@@ -31,16 +31,7 @@ var assetTable = table{"infra_assets", infra.EntityAsset, []string{"code", "name
 
 // infraRead reads what fn reads for who may read the infrastructure.
 func infraRead[T any](ctx context.Context, s *InfraStore, fn func(tx *Tx) (T, error)) (T, error) {
-	var out T
-	if err := infra.MayView(actorOf(ctx)); err != nil {
-		return out, err
-	}
-	err := s.db.Read(ctx, func(tx *Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	return out, err
+	return readIf(ctx, s.db, infra.MayView, fn)
 }
 
 const assetCols = `a.id, a.code, a.name, a.kind, COALESCE(CAST(a.building_id AS TEXT), ''), COALESCE(b.code, ''), COALESCE(CAST(a.room_id AS TEXT), ''),
