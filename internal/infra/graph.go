@@ -76,7 +76,42 @@ func NewGraph(assets []Asset) (*Graph, error) {
 	if len(g.order) < len(assets) {
 		return nil, errs.Field("depends_on", "infra.cycle", strings.Join(g.cycle(waiting), " → "))
 	}
+	g.groupStates()
 	return g, nil
+}
+
+// groupStates gives each redundancy group, which no check watches, the
+// state its members' make: down when fewer than it needs can be up,
+// degraded when a member is down or degraded but enough remain, up when
+// every member is up, unknown otherwise.
+func (g *Graph) groupStates() {
+	for _, i := range g.order {
+		a := &g.Assets[i]
+		if a.Kind != Group {
+			continue
+		}
+		up, down, weak := 0, 0, 0
+		for _, d := range g.deps[i] {
+			switch g.Assets[d].State {
+			case StateUp:
+				up++
+			case StateDegraded:
+				up, weak = up+1, weak+1
+			case StateDown:
+				down++
+			}
+		}
+		switch n := len(g.deps[i]); {
+		case n-down < a.Need:
+			a.State = StateDown
+		case down > 0 || weak > 0:
+			a.State = StateDegraded
+		case up == n:
+			a.State = StateUp
+		default:
+			a.State = StateUnknown
+		}
+	}
 }
 
 // cycle names the codes of one cycle among the assets Kahn's order could

@@ -241,3 +241,29 @@ func TestDownPropagation(t *testing.T) {
 		t.Errorf("two of three lost: %v", got)
 	}
 }
+
+func TestGroupStates(t *testing.T) {
+	as := []Asset{
+		{ID: "a", Code: "A", Kind: Switch, State: StateUp}, {ID: "b", Code: "B", Kind: Switch, State: StateDown},
+		{ID: "c", Code: "C", Kind: Switch, State: StateUnknown}, {ID: "d", Code: "D", Kind: Switch, State: StateUp},
+		{ID: "ab", Code: "AB", Kind: Group, Need: 1, DependsOn: []string{"a", "b"}},
+		{ID: "ad", Code: "AD", Kind: Group, Need: 2, DependsOn: []string{"a", "d"}},
+		{ID: "bc", Code: "BC", Kind: Group, Need: 2, DependsOn: []string{"b", "c"}},
+		{ID: "ac", Code: "AC", Kind: Group, Need: 1, DependsOn: []string{"a", "c"}},
+		{ID: "g", Code: "G", Kind: Group, Need: 2, DependsOn: []string{"ab", "ad"}},
+	}
+	g, err := NewGraph(as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]State{"AB": StateDegraded, "AD": StateUp, "BC": StateDown, "AC": StateUnknown, "G": StateDegraded}
+	for _, a := range g.Assets {
+		if w, ok := want[a.Code]; ok && a.State != w {
+			t.Errorf("group %s: %s, want %s", a.Code, a.State, w)
+		}
+	}
+	// The live impact counts the switch that failed, not the group.
+	if live := g.Live(); len(live.Failed) != 1 || live.Failed[0].Code != "B" {
+		t.Errorf("live: %+v", live.Failed)
+	}
+}

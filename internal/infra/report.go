@@ -126,11 +126,12 @@ func (g *Graph) Impact(failed []int32) Impacted {
 	return im
 }
 
-// Live is the impact of what the supervision finds down now.
+// Live is the impact of what the supervision finds down now (a
+// redundancy group's state is its members': not a cause of its own).
 func (g *Graph) Live() Impacted {
 	var down []int32
 	for i := range g.Assets {
-		if g.Assets[i].State == StateDown {
+		if g.Assets[i].State == StateDown && g.Assets[i].Kind != Group {
 			down = append(down, int32(i))
 		}
 	}

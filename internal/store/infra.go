@@ -107,7 +107,38 @@ func (tx *Tx) assets(cond string, args ...any) ([]infra.Asset, error) {
 			a.State = infra.AssetState(ss)
 		}
 	}
-	return as, crows.Err()
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	return as, tx.groupStates(as, cond == "")
+}
+
+// groupStates gives the redundancy groups among the assets the state
+// their members make (infra.Graph); whole says the assets are all of
+// them, so that their graph needs no second read.
+func (tx *Tx) groupStates(as []infra.Asset, whole bool) error {
+	if !slices.ContainsFunc(as, func(a infra.Asset) bool { return a.Kind == infra.Group }) {
+		return nil
+	}
+	all := as
+	if !whole {
+		var err error
+		if all, err = tx.assets(""); err != nil {
+			return err
+		}
+	}
+	g, err := infra.NewGraph(all)
+	if err != nil {
+		return nil // a graph that does not hold shows its groups unknown
+	}
+	for i := range as {
+		if as[i].Kind == infra.Group {
+			if k, ok := g.Index(as[i].ID); ok {
+				as[i].State = g.Assets[k].State
+			}
+		}
+	}
+	return nil
 }
 
 // Assets lists the inventory, filtered, by code.
