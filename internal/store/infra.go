@@ -55,8 +55,18 @@ func scanAsset(sc scanner, a *infra.Asset) error {
 }
 
 // assets reads the assets the condition selects (all: ""), by code, each
-// with its dependencies and its state.
+// with its dependencies and its state, a redundancy group's its members'.
 func (tx *Tx) assets(cond string, args ...any) ([]infra.Asset, error) {
+	as, err := tx.assetRows(cond, args...)
+	if err != nil {
+		return nil, err
+	}
+	return as, tx.groupStates(as, cond == "")
+}
+
+// assetRows is assets but for the groups' states, which the graph built
+// of them gives (infra.NewGraph).
+func (tx *Tx) assetRows(cond string, args ...any) ([]infra.Asset, error) {
 	q := `SELECT ` + assetCols + assetFrom
 	if cond != "" {
 		q += ` WHERE ` + cond
@@ -107,10 +117,7 @@ func (tx *Tx) assets(cond string, args ...any) ([]infra.Asset, error) {
 			a.State = infra.AssetState(ss)
 		}
 	}
-	if err := crows.Err(); err != nil {
-		return nil, err
-	}
-	return as, tx.groupStates(as, cond == "")
+	return as, crows.Err()
 }
 
 // groupStates gives the redundancy groups among the assets the state
@@ -120,25 +127,29 @@ func (tx *Tx) groupStates(as []infra.Asset, whole bool) error {
 	if !slices.ContainsFunc(as, func(a infra.Asset) bool { return a.Kind == infra.Group }) {
 		return nil
 	}
-	all := as
-	if !whole {
-		var err error
-		if all, err = tx.assets(""); err != nil {
-			return err
-		}
+	if whole {
+		_, err := infra.NewGraph(as) // sets the groups' states in place
+		return ignoreLoop(err)
 	}
-	g, err := infra.NewGraph(all)
+	g, err := tx.graph()
 	if err != nil {
-		return nil // a graph that does not hold shows its groups unknown
+		return ignoreLoop(err)
 	}
 	for i := range as {
-		if as[i].Kind == infra.Group {
-			if k, ok := g.Index(as[i].ID); ok {
-				as[i].State = g.Assets[k].State
-			}
+		if k, ok := g.Index(as[i].ID); ok && as[i].Kind == infra.Group {
+			as[i].State = g.Assets[k].State
 		}
 	}
 	return nil
+}
+
+// ignoreLoop lets a graph that does not hold (a loop, refused on every
+// write) show its groups unknown rather than fail a read.
+func ignoreLoop(err error) error {
+	if errs.Is(err, errs.Invalid) {
+		return nil
+	}
+	return err
 }
 
 // Assets lists the inventory, filtered, by code.
@@ -272,7 +283,7 @@ func (tx *Tx) places(a *infra.Asset) error {
 // makes a cycle: the graph of all assets, with the changed ones replacing
 // theirs, must build.
 func (tx *Tx) checkGraph(changed ...*infra.Asset) error {
-	all, err := tx.assets("")
+	all, err := tx.assetRows("")
 	if err != nil {
 		return err
 	}
@@ -470,7 +481,7 @@ func (s *InfraStore) Graph(ctx context.Context) (*infra.Graph, error) {
 }
 
 func (tx *Tx) graph() (*infra.Graph, error) {
-	as, err := tx.assets("")
+	as, err := tx.assetRows("")
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func (tx *Tx) codes(q string) (map[string]string, error) {
 // importAssets writes the rows of an import whose other lines were
 // refused already (bad): every line's refusal is given at once.
 func (tx *Tx) importAssets(rows []infra.Row, bad errs.Lines, out *infra.Imported) error {
-	existing, err := tx.assets("")
+	existing, err := tx.assetRows("")
 	if err != nil {
 		return err
 	}

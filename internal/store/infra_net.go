@@ -201,7 +201,7 @@ func (s *InfraStore) DeleteFlow(ctx context.Context, id, reason string) error {
 // Findings confronts the declared flows with the conduits.
 func (s *InfraStore) Findings(ctx context.Context) ([]infra.Finding, error) {
 	return infraRead(ctx, s, func(tx *Tx) ([]infra.Finding, error) {
-		as, err := tx.assets("")
+		as, err := tx.assetRows("")
 		if err != nil {
 			return nil, err
 		}

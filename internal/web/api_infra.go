@@ -1,10 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -55,9 +55,8 @@ func infraFindings(fs []infra.Finding, lang string) []infraFinding {
 }
 
 // whatIfScope reads a what-if's scope from the query: building_id, room_id,
-// and asset_id repeated.
-func whatIfScope(r *http.Request) infra.Scope {
-	q := r.URL.Query()
+// and asset_id repeated (the page adds the assets it names by codes).
+func whatIfScope(q url.Values) infra.Scope {
 	sc := infra.Scope{BuildingID: strings.TrimSpace(q.Get("building_id")), RoomID: strings.TrimSpace(q.Get("room_id"))}
 	for _, id := range q["asset_id"] {
 		if id = strings.TrimSpace(id); id != "" {
@@ -135,23 +134,9 @@ func (s *Server) routesInfra() {
 	s.handle("POST", "/api/v1/infra/assets/{id}/remove", false, s.removal(func(ctx context.Context, id, reason string) error {
 		return svc(func(c infra.Service) error { return c.DeleteAsset(ctx, id, reason) })
 	}))
-	s.handle("GET", "/api/v1/infra/inventory.csv", false, func(w http.ResponseWriter, r *http.Request) {
-		var buf bytes.Buffer
-		err := svc(func(c infra.Service) error {
-			as, err := c.Assets(r.Context(), infra.Filter{})
-			if err != nil {
-				return err
-			}
-			return infra.WriteCSV(&buf, as)
-		})
-		if err != nil {
-			s.apiError(w, r, err)
-			return
-		}
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="inventory.csv"`)
-		_, _ = w.Write(buf.Bytes())
-	})
+	// The page's export (its filters included), answering errors in the
+	// API's envelope to an API client.
+	s.handle("GET", "/api/v1/infra/inventory.csv", false, s.infraAssetsCSV)
 	s.handle("POST", "/api/v1/infra/inventory", false, func(w http.ResponseWriter, r *http.Request) {
 		var out infra.Imported
 		data, _, err := importFile(w, r)
@@ -172,7 +157,7 @@ func (s *Server) routesInfra() {
 		var out *infra.Impacted
 		err := svc(func(c infra.Service) error {
 			var err error
-			out, err = c.WhatIf(r.Context(), whatIfScope(r))
+			out, err = c.WhatIf(r.Context(), whatIfScope(r.URL.Query()))
 			return err
 		})
 		s.answer(w, r, http.StatusOK, out, err)

@@ -153,9 +153,9 @@ func (s *Server) renderInfraWhatIf(w http.ResponseWriter, r *http.Request, statu
 // scopeOf reads a what-if's scope: a building, a room, assets by their
 // codes.
 func scopeOf(q url.Values, inventory []infra.Asset) (infra.Scope, error) {
-	sc := infra.Scope{BuildingID: strings.TrimSpace(q.Get("building_id")), RoomID: strings.TrimSpace(q.Get("room_id"))}
-	var err error
-	sc.AssetIDs, err = idsOfCodes("codes", q.Get("codes"), inventory)
+	sc := whatIfScope(q)
+	ids, err := idsOfCodes("codes", q.Get("codes"), inventory)
+	sc.AssetIDs = append(sc.AssetIDs, ids...)
 	return sc, err
 }
 

@@ -110,7 +110,7 @@ func (s *Server) infraAssetsCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "infra-assets.csv"}))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "inventory.csv"}))
 	h.Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
 }
