@@ -603,7 +603,17 @@ func (u *user) load(name, wait string, actions ...chromedp.Action[chromedp.Void]
 		u.t.Fatalf("%s: %s: %v", u.username, name, err)
 	}
 	u.lastStatus = int(resp.Status)
-	u.do(name+": wait for "+wait, chromedp.WaitVisible(chromedp.CSS(wait)))
+	wctx, wcancel := context.WithTimeout(u.ctx, 30*time.Second)
+	defer wcancel()
+	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(wait))); err != nil {
+		// Say where the browser is and what it shows: a page that
+		// answered something else (the login form again, an error)
+		// reads at once in the failure.
+		ectx, ecancel := context.WithTimeout(u.ctx, 10*time.Second)
+		defer ecancel()
+		shown, _ := chromedp.Run(ectx, chromedp.Evaluate[string](`location.href + "\n" + (document.querySelector("main") || document.body).innerText`))
+		u.t.Fatalf("%s: %s: wait for %s: %v (status %d)\n%.1200s", u.username, name, wait, err, u.lastStatus, shown)
+	}
 }
 
 func (u *user) navigate(url, wait string) {
