@@ -11,6 +11,7 @@ package testmqtt
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -189,9 +190,7 @@ func (b *Broker) start() error {
 	go func() { cmd.Wait(); close(done) }()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", b.Addr(), time.Second)
-		if err == nil {
-			c.Close()
+		if b.answers() == nil {
 			break
 		}
 		select {
@@ -208,6 +207,37 @@ func (b *Broker) start() error {
 	}
 	b.cmd, b.done = cmd, done
 	return nil
+}
+
+// answers connects to the broker as an MQTT client and waits for its
+// answer. mosquitto listens before it installs its signal handlers and
+// enters its loop: a broker that accepts a connection may still die of a
+// SIGTERM without saving its persistence file, one that answers a CONNECT
+// is in its loop and stops cleanly.
+func (b *Broker) answers() error {
+	c, err := net.DialTimeout("tcp", b.Addr(), time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(time.Second)); err != nil {
+		return err
+	}
+	// CONNECT, MQTT 3.1.1, a clean session, a keep-alive of 60 s and
+	// an empty client identifier (the broker names the client).
+	connect := []byte{0x10, 12, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 0}
+	if _, err := c.Write(connect); err != nil {
+		return err
+	}
+	ack := make([]byte, 4)
+	if _, err := io.ReadFull(c, ack); err != nil {
+		return err
+	}
+	if ack[0] != 0x20 {
+		return fmt.Errorf("mosquitto answered a CONNECT with % x", ack)
+	}
+	_, err = c.Write([]byte{0xe0, 0}) // DISCONNECT
+	return err
 }
 
 // stop signals the running broker and waits for it to exit.
