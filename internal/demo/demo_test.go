@@ -116,11 +116,16 @@ func mustLoad(t *testing.T, db *store.DB) {
 }
 
 // TestLoad loads the demo into an empty database, checks what it holds and
-// that its accounts sign in, that a second load changes nothing, and that a
-// load into another empty database gives the same site.
+// that its accounts sign in, that a second load changes nothing, and that
+// two loads started at once into another empty database give the same
+// site. A load takes most of a minute under the race detector: each case
+// of loading is a step of one test, on as few loads as show them all.
 func TestLoad(t *testing.T) {
 	eachDB(t, func(t *testing.T, open opener) {
 		db := open(t)
+		// A load that fails half-way leaves the database as empty as it
+		// found it; the next load then succeeds.
+		failedLoad(t, db)
 		mustLoad(t, db)
 		want := snapshot(t, db)
 
@@ -137,7 +142,7 @@ func TestLoad(t *testing.T) {
 		t.Run("login", func(t *testing.T) { checkLogins(t, db) })
 		t.Run("deterministic", func(t *testing.T) {
 			other := open(t)
-			mustLoad(t, other)
+			concurrentLoads(t, other)
 			got := snapshot(t, other)
 			for i := range min(len(got), len(want)) {
 				if got[i] != want[i] {
@@ -151,66 +156,64 @@ func TestLoad(t *testing.T) {
 	})
 }
 
-// TestLoadFailed checks a load that fails half-way leaves the database as
-// empty as it found it, and that the next load then succeeds.
-func TestLoadFailed(t *testing.T) {
-	eachDB(t, func(t *testing.T, open opener) {
-		db := open(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		loaded, err := Load(ctx, db, func(stage string) {
-			if stage == "people" {
-				cancel()
-			}
-		})
-		if loaded || !errors.Is(err, context.Canceled) {
-			t.Fatalf("load cancelled after the people: %v, %v; want false, context.Canceled", loaded, err)
+// failedLoad checks that a load cancelled half-way leaves the empty db as
+// empty as it found it, and that a load with a context already cancelled
+// fails.
+func failedLoad(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	loaded, err := Load(ctx, db, func(stage string) {
+		if stage == "people" {
+			cancel()
 		}
-		if got := snapshot(t, db); len(got) != 0 {
-			t.Fatalf("a failed load left %d records, first %s", len(got), got[0])
-		}
-		if _, err := db.Site().Site(context.Background()); !errs.Is(err, errs.NotFound) {
-			t.Errorf("site after a failed load: %v, want not found", err)
-		}
-		entries, err := db.Audit().Entries(context.Background(), audit.Filter{})
-		if err != nil || len(entries) != 0 {
-			t.Errorf("a failed load left %d audit entries (%v)", len(entries), err)
-		}
-
-		ctx, cancel2 := context.WithCancel(context.Background())
-		cancel2()
-		if loaded, err := Load(ctx, db, nil); loaded || err == nil {
-			t.Errorf("Load with a cancelled context = %v, %v; want an error", loaded, err)
-		}
-		mustLoad(t, db)
 	})
+	if loaded || !errors.Is(err, context.Canceled) {
+		t.Fatalf("load cancelled after the people: %v, %v; want false, context.Canceled", loaded, err)
+	}
+	if got := snapshot(t, db); len(got) != 0 {
+		t.Fatalf("a failed load left %d records, first %s", len(got), got[0])
+	}
+	if _, err := db.Site().Site(context.Background()); !errs.Is(err, errs.NotFound) {
+		t.Errorf("site after a failed load: %v, want not found", err)
+	}
+	entries, err := db.Audit().Entries(context.Background(), audit.Filter{})
+	if err != nil || len(entries) != 0 {
+		t.Errorf("a failed load left %d audit entries (%v)", len(entries), err)
+	}
+
+	ctx, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if loaded, err := Load(ctx, db, nil); loaded || err == nil {
+		t.Errorf("Load with a cancelled context = %v, %v; want an error", loaded, err)
+	}
 }
 
-// TestLoadConcurrent starts two loads at once on one database, as two
+// concurrentLoads starts two loads at once on the empty db, as two
 // instances of galenix started together would: one loads, the other finds
 // the site loaded, and neither fails.
-func TestLoadConcurrent(t *testing.T) {
-	eachDB(t, func(t *testing.T, open opener) {
-		db := open(t)
-		type result struct {
-			loaded bool
-			err    error
-		}
-		results := make(chan result, 2)
-		for range 2 {
-			go func() {
-				loaded, err := Load(context.Background(), db, nil)
-				results <- result{loaded, err}
-			}()
-		}
-		a, b := <-results, <-results
-		if a.err != nil || b.err != nil || a.loaded == b.loaded {
-			t.Fatalf("two loads at once: (%v, %v) and (%v, %v); want one true, one false, no error", a.loaded, a.err, b.loaded, b.err)
-		}
-		if n := len(read(t, db).lines); n != 50 {
-			t.Errorf("%d lines after two loads at once, want 50", n)
-		}
-	})
+func concurrentLoads(t *testing.T, db *store.DB) {
+	t.Helper()
+	type result struct {
+		loaded bool
+		err    error
+	}
+	start := time.Now()
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			loaded, err := Load(context.Background(), db, nil)
+			results <- result{loaded, err}
+		}()
+	}
+	a, b := <-results, <-results
+	if a.err != nil || b.err != nil || a.loaded == b.loaded {
+		t.Fatalf("two loads at once: (%v, %v) and (%v, %v); want one true, one false, no error", a.loaded, a.err, b.loaded, b.err)
+	}
+	t.Logf("Two loads at once on %s took %v", db.Describe(), time.Since(start).Round(time.Millisecond))
+	if n := len(read(t, db).lines); n != 50 {
+		t.Errorf("%d lines after two loads at once, want 50", n)
+	}
 }
 
 // checkContent checks the loaded demo is the site of BRIEF.md.
