@@ -48,6 +48,8 @@ Commands:
             master key of documents (audited)
   register  "register verify-copy": check the controlled-substance register's copy
             on its second medium against the database
+  infra     the site's IT and OT infrastructure: "infra export" and "infra import" its
+            inventory as CSV, "infra spof" its single points of failure
   simulate  "simulate sensors": publish realistic readings of environmental sensors
             through an MQTT broker, or in bulk over HTTP (demo and load tests)
   version   print the version
@@ -93,6 +95,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = simulateCmd(rest, stdout, stderr)
 	case "register":
 		err = registerCmd(rest, stdout, stderr)
+	case "infra":
+		err = infraCmd(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "galenix", versionString())
 	case "help", "-h", "-help", "--help":
