@@ -40,7 +40,7 @@ func TestAuditVerify(t *testing.T) {
 	}
 
 	var out, errOut bytes.Buffer
-	if code := run([]string{"audit", "verify", "--data", data}, &out, &errOut); code != 0 {
+	if code := runBinary(t, []string{"audit", "verify", "--data", data}, &out, &errOut); code != 0 {
 		t.Fatalf("verify of an untouched trail: exit %d\n%s%s", code, out.String(), errOut.String())
 	}
 	// At least the checkpoint the server signs at its stop; one more per
@@ -87,7 +87,7 @@ func TestAuditVerify(t *testing.T) {
 	const oneReading = `WHERE rowid = (SELECT MIN(rowid) FROM environment_readings)`
 	tamper(`UPDATE environment_readings SET value = -value ` + oneReading)
 	out.Reset()
-	if code := run([]string{"audit", "verify", "--data", data}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "no longer match their seal") {
+	if code := runBinary(t, []string{"audit", "verify", "--data", data}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "no longer match their seal") {
 		t.Errorf("verify of a changed reading: exit %d, want 1\n%s", code, out.String())
 	}
 	tamper(`UPDATE environment_readings SET value = -value ` + oneReading)
@@ -97,7 +97,7 @@ func TestAuditVerify(t *testing.T) {
 	db.Close()
 	out.Reset()
 	errOut.Reset()
-	if code := run([]string{"audit", "verify", "--data", data}, &out, &errOut); code != 1 {
+	if code := runBinary(t, []string{"audit", "verify", "--data", data}, &out, &errOut); code != 1 {
 		t.Fatalf("verify of a tampered trail: exit %d, want 1\n%s", code, out.String())
 	}
 	if !strings.Contains(out.String(), "audit entry 42 does not hold") {

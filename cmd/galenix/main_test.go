@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -34,6 +35,29 @@ var galenixBin = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// runBinary runs the built galenix with args, as an operator would at the
+// terminal, and returns its exit code. A command that reads a whole demo
+// site (audit verify) takes a few seconds there, and minutes under the race
+// detector in this process; run calls the same code in this process.
+func runBinary(t *testing.T, args []string, stdout, stderr io.Writer) int {
+	t.Helper()
+	bin, err := galenixBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("galenix %s: %v", strings.Join(args, " "), err)
+	}
+	return 0
+}
 
 func TestMain(m *testing.M) {
 	// run("serve") in this process starts argon2id workers of the test
