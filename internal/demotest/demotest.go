@@ -62,7 +62,7 @@ func sqliteImage() (map[string][]byte, error) {
 			return
 		}
 		defer os.RemoveAll(dir)
-		if err := serveDemo(dir, ""); err != nil {
+		if err := Serve(dir, ""); err != nil {
 			imageErr = err
 			return
 		}
@@ -98,17 +98,20 @@ func DSN(t testing.TB) string {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		return serveDemo(dir, dsn)
+		return Serve(dir, dsn)
 	})
 }
 
-// serveDemo builds galenix and serves the demo with it from the data
+// Serve builds galenix and serves the demo with it from the data
 // directory dir (its database on PostgreSQL when dsn is set), with
 // MasterKey as its master key of documents, until it is ready; then stops
-// it.
-func serveDemo(dir, dsn string) error {
+// it. dir then holds what a site's first start with --demo leaves there.
+func Serve(dir, dsn string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(dir, store.MasterKeyFile), []byte(base64.StdEncoding.EncodeToString(MasterKey)+"\n"), 0o600); err != nil {
 		return err
 	}

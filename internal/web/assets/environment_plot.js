@@ -54,9 +54,12 @@
   }
 
   var plot = null;
-  var internal = false;
   var asked = 0;
   var timer = null;
+  // span is the span last asked for: uPlot tells its setScale hooks after
+  // the call returns (in a microtask), so the plot's own setScale to the
+  // span it loaded is told like a zoom, and is known by its span.
+  var span = null;
 
   function columns(body) {
     var n = body.t.length;
@@ -79,6 +82,7 @@
   // load asks for the span [min, max] (Unix seconds) and shows it.
   function load(min, max) {
     var n = ++asked;
+    span = { min: min, max: max };
     el.setAttribute("data-state", "loading");
     var from = new Date(Math.floor(min * 1000)).toISOString();
     var to = new Date(Math.ceil(max * 1000) + 1).toISOString();
@@ -87,26 +91,21 @@
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
       .then(function (body) {
         if (n !== asked) { return; } // a later zoom asked for another span
-        internal = true;
-        try {
-          if (!plot) {
-            var s = size();
-            plot = new uPlot({
-              width: s.width, height: s.height, series: series,
-              scales: { x: { time: true } },
-              axes: [{ values: tick }, { values: function (u, splits) { return splits.map(function (v) { return number.format(v); }); }, size: 70 }],
-              cursor: { drag: { x: true, y: false } },
-              legend: { live: true },
-              hooks: { setScale: [onScale] }
-            }, columns(body), el);
-            el.uplot = plot;
-          } else {
-            plot.setData(columns(body), false);
-          }
-          plot.setScale("x", { min: min, max: max });
-        } finally {
-          internal = false;
+        if (!plot) {
+          var s = size();
+          plot = new uPlot({
+            width: s.width, height: s.height, series: series,
+            scales: { x: { time: true } },
+            axes: [{ values: tick }, { values: function (u, splits) { return splits.map(function (v) { return number.format(v); }); }, size: 70 }],
+            cursor: { drag: { x: true, y: false } },
+            legend: { live: true },
+            hooks: { setScale: [onScale] }
+          }, columns(body), el);
+          el.uplot = plot;
+        } else {
+          plot.setData(columns(body), false);
         }
+        plot.setScale("x", { min: min, max: max });
         say(body);
       })
       .catch(function () {
@@ -116,11 +115,13 @@
       });
   }
 
-  // onScale: a zoom (a drag, or setScale from outside) asks for its span.
+  // onScale: a zoom (a drag, or setScale from outside) asks for its span;
+  // the span just asked for is the plot showing what it loaded.
   function onScale(u, key) {
-    if (key !== "x" || internal) { return; }
+    if (key !== "x") { return; }
     var min = u.scales.x.min, max = u.scales.x.max;
     if (min == null || max == null || !(max > min)) { return; }
+    if (span && min === span.min && max === span.max) { return; }
     clearTimeout(timer);
     timer = setTimeout(function () { load(min, max); }, 150);
   }

@@ -3,16 +3,12 @@ package browser_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +17,7 @@ import (
 
 	"galenix/internal/app"
 	"galenix/internal/demo"
+	"galenix/internal/demotest"
 )
 
 // chromium returns the path of Debian's Chromium. Without it the test
@@ -91,66 +88,13 @@ var demoLoad struct {
 // a busy machine may spend minutes on it. TestMain calls it before the
 // tests when Chromium is there, so that no test's deadline pays for it.
 //
-// The demo is the fixture of these tests, not what they test: the
-// galenix binary built as a site runs it (go build, without the race
-// detector: seconds, where this test binary under the race detector takes
-// minutes), with serve --demo, stopped once it is ready. Each test then
+// The demo is the fixture of these tests, not what they test: the galenix
+// binary built as a site serves it first (demotest.Serve: seconds, where
+// this test binary under the race detector takes minutes). Each test then
 // serves a copy in this process.
 func loadDemo() {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
 	demoLoad.dir = filepath.Join(demoRoot, "demo")
-	demoLoad.err = serveDemoOnce(ctx, demoLoad.dir)
-}
-
-// serveDemoOnce builds galenix, serves the demo from dir until it is
-// ready, and stops it.
-func serveDemoOnce(ctx context.Context, dir string) error {
-	bin := filepath.Join(demoRoot, "galenix")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "galenix/cmd/galenix").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build galenix: %v\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	addr := l.Addr().String()
-	l.Close()
-	var log bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, "serve", "--demo", "--data", dir, "--addr", addr)
-	cmd.Env = append(os.Environ(), "GALENIX_DB=", "GALENIX_DRAIN_TIMEOUT=0")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	for {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("galenix serve --demo stopped before it was ready: %v\n%s", err, log.String())
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("galenix serve --demo was not ready in time\n%s", log.String())
-		case <-time.After(50 * time.Millisecond): // polling its readiness
-		}
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
-			break
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return err
-	}
-	if err := <-exited; err != nil {
-		return fmt.Errorf("galenix serve --demo did not stop cleanly: %v\n%s", err, log.String())
-	}
-	return nil
+	demoLoad.err = demotest.Serve(demoLoad.dir, "")
 }
 
 // copyDemo puts into dir a copy of a data directory where galenix loaded
