@@ -114,13 +114,16 @@ func infraImport(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "galenix infra import: --file and --reason are required: the CSV file, and why the inventory changes, kept in the audit trail")
 		return usageError{errors.New("no file or no reason")}
 	}
-	var data []byte
-	var err error
-	if *file == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, maxInventory+1))
-	} else {
-		data, err = readLimited(*file, maxInventory)
+	in := io.Reader(os.Stdin)
+	if *file != "-" {
+		f, err := os.Open(*file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
 	}
+	data, err := io.ReadAll(io.LimitReader(in, maxInventory+1))
 	if err != nil {
 		return err
 	}
@@ -134,52 +137,23 @@ func infraImport(args []string, stdout, stderr io.Writer) error {
 	defer db.Close()
 	done, err := svc.Import(ctx, data, *reason)
 	if err != nil {
-		var e *errs.Error
-		if !errors.As(err, &e) || e.Code == errs.Internal {
+		if errs.CodeOf(err) == errs.Internal {
 			return err
 		}
-		fmt.Fprintf(stdout, "REFUSED: %s\n", refusalHead(e))
-		for _, line := range refusedLines(e) {
-			fmt.Fprintf(stdout, "  %s\n", line)
+		lines := errs.LinesOf(err)
+		if len(lines) == 0 {
+			fmt.Fprintf(stdout, "REFUSED: %s\n", errs.MessageOf(err, "en"))
+		} else {
+			fmt.Fprintf(stdout, "REFUSED: %d line(s) of the file are refused:\n", len(lines))
+		}
+		for _, l := range lines {
+			fmt.Fprintf(stdout, "  %s\n", errs.MessageOf(l, "en"))
 		}
 		fmt.Fprintln(stdout, "Nothing was written.")
 		return errSilent
 	}
 	fmt.Fprintf(stdout, "OK: %d assets created, %d changed\n", done.Created, done.Updated)
 	return nil
-}
-
-// refusalHead is the refusal's first sentence: the whole message unless
-// it refuses lines, whose count it then says.
-func refusalHead(e *errs.Error) string {
-	if e.Key == "csvimport.refused" && len(e.Args) > 0 {
-		return fmt.Sprintf("%v line(s) of the file are refused:", e.Args[0])
-	}
-	return errs.MessageOf(e, "en")
-}
-
-// refusedLines is each refused line's reason, one by one.
-func refusedLines(e *errs.Error) []string {
-	if e.Key != "csvimport.refused" || len(e.Args) < 2 {
-		return nil
-	}
-	lines, _ := e.Args[1].(errs.Lines)
-	out := make([]string, len(lines))
-	for i, l := range lines {
-		out[i] = errs.MessageOf(l, "en")
-	}
-	return out
-}
-
-// readLimited reads a file of at most limit bytes (one more says it is
-// larger).
-func readLimited(path string, limit int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, int64(limit)+1))
 }
 
 func infraSPOF(args []string, stdout, stderr io.Writer) error {

@@ -2,6 +2,7 @@ package errs
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strings"
 )
@@ -46,6 +47,17 @@ func (l Lines) Err() error {
 		return nil
 	}
 	return Field("file", "csvimport.refused", len(l), l)
+}
+
+// LinesOf is the refusal of each line of err, an import's refusal (Err);
+// nil for any other error.
+func LinesOf(err error) Lines {
+	var e *Error
+	if !errors.As(err, &e) || e.Key != "csvimport.refused" || len(e.Args) < 2 {
+		return nil
+	}
+	l, _ := e.Args[1].(Lines)
+	return l
 }
 
 // sentence is a line's refusal written within another sentence: without
