@@ -14,6 +14,7 @@ import (
 	"galenix/docs"
 	"galenix/internal/audit"
 	"galenix/internal/backup"
+	"galenix/internal/environment"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
 	"galenix/internal/quality"
@@ -166,6 +167,13 @@ func TestOpenAPIComponents(t *testing.T) {
 			"Spec": quality.Spec{}, "SpecTest": quality.Test{}, "SpecLimit": quality.Limit{}, "SampleRequest": quality.SampleRequest{},
 			"Sample": quality.Sample{}, "Receipt": quality.Receipt{}, "ResultEntry": quality.Entry{}, "Result": quality.Result{},
 			"ResultOutcome": quality.ResultOutcome{}, "Work": quality.Work{}, "Investigation": quality.Investigation{},
+			// The environment's.
+			"Alarm": struct {
+				environment.Alarm
+				MessageText string `json:"message_text"`
+				Open        bool   `json:"open"`
+				Trail       string `json:"trail"`
+			}{},
 		} {
 			props := at(t, schemas, name, "properties").(map[string]any)
 			got := slices.Sorted(maps.Keys(props))
