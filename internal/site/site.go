@@ -6,6 +6,7 @@ package site
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // zone names resolve on any machine
 	"unicode/utf8"
@@ -28,12 +29,32 @@ type Site struct {
 const DefaultTimezone = "Europe/Paris"
 
 // DefaultLocation is the zone of a site whose settings name none.
-func DefaultLocation() *time.Location {
-	loc, err := time.LoadLocation(DefaultTimezone)
+func DefaultLocation() *time.Location { return defaultLocation() }
+
+var defaultLocation = sync.OnceValue(func() *time.Location {
+	loc, err := LoadZone(DefaultTimezone)
 	if err != nil { // cannot happen: time/tzdata is linked in
 		return time.UTC
 	}
 	return loc
+})
+
+// zones holds the zones LoadZone resolved, by name: time.LoadLocation
+// reads and parses the zone's file on each call, and a screen or an export
+// asks for the site's zone once per row.
+var zones sync.Map
+
+// LoadZone is time.LoadLocation, each name resolved once.
+func LoadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 // Location is the site's time zone, which screens, documents and the days
@@ -43,7 +64,7 @@ func (s *Site) Location() *time.Location {
 	if s == nil || s.Timezone == "" {
 		return DefaultLocation()
 	}
-	loc, err := time.LoadLocation(s.Timezone)
+	loc, err := LoadZone(s.Timezone)
 	if err != nil {
 		return DefaultLocation()
 	}
@@ -60,7 +81,7 @@ func (s *Site) Validate() error {
 	if s.Name, err = name("name", s.Name); err != nil {
 		return err
 	}
-	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" {
+	if _, err := LoadZone(s.Timezone); err != nil || s.Timezone == "" {
 		return errs.Field("timezone", "site.time_zone_must_zone")
 	}
 	s.Address = strings.TrimSpace(s.Address)

@@ -401,3 +401,23 @@ func TestForms(t *testing.T) {
 		t.Errorf("ParseForms(\"\"): got %v, want nil", got)
 	}
 }
+
+func TestLoadZone(t *testing.T) {
+	a, err := LoadZone("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := LoadZone("Europe/Paris")
+	if a != b || a.String() != "Europe/Paris" {
+		t.Errorf("a zone is resolved once: %p %p %s", a, b, a)
+	}
+	if DefaultLocation() != a {
+		t.Errorf("the default location is not the zone resolved once")
+	}
+	if _, err := LoadZone("Europe/Atlantis"); err == nil {
+		t.Errorf("an unknown zone resolved")
+	}
+	if (&Site{Timezone: "Europe/Atlantis"}).Location() != a {
+		t.Errorf("a site of an unknown zone is not shown in the default zone")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"galenix/internal/identity"
+	"galenix/internal/site"
 )
 
 // gate is a server whose every gated request blocks until released, to fill
@@ -30,7 +31,7 @@ func newGate(t *testing.T, l AdmissionLimits) *gate {
 	t.Helper()
 	g := &gate{entered: make(chan string, 64), free: make(chan struct{}, 64)}
 	reg := prometheus.NewRegistry()
-	g.s = &Server{log: slog.New(slog.DiscardHandler), pages: newPages(), metrics: newHTTPMetrics(reg),
+	g.s = &Server{log: slog.New(slog.DiscardHandler), pages: newPages(site.DefaultLocation()), metrics: newHTTPMetrics(reg),
 		admission: newAdmission(l, 2, reg)}
 	g.h = g.s.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.entered <- r.Method + " " + r.URL.Path

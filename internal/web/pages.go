@@ -14,6 +14,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,12 +47,23 @@ type pages struct {
 // shared are the templates every page set includes.
 var shared = []string{"templates/layout.html", "templates/parts.html"}
 
-func newPages() *pages {
-	p := &pages{sets: map[string]map[string]*template.Template{}, version: map[string]string{}}
+func newPages(zone *time.Location) *pages {
+	a := siteAssets()
+	return &pages{sets: pageSets(zone), assets: a.handler, version: a.version, zone: zone}
+}
+
+// assets are the embedded assets and their fingerprints, read once.
+type assets struct {
+	handler http.Handler
+	version map[string]string
+}
+
+var siteAssets = sync.OnceValue(func() assets {
 	sub, err := fs.Sub(assetFS, "assets")
 	if err != nil {
 		panic(err)
 	}
+	version := map[string]string{}
 	_ = fs.WalkDir(sub, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -61,17 +73,33 @@ func newPages() *pages {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		p.version[name] = hex.EncodeToString(sum[:6])
+		version[name] = hex.EncodeToString(sum[:6])
 		return nil
 	})
-	p.assets = http.StripPrefix("/assets/", http.FileServerFS(sub))
+	return assets{handler: http.StripPrefix("/assets/", http.FileServerFS(sub)), version: version}
+})
 
+// parsedSets holds the page sets parsed for a time zone, by its name: the
+// templates are the binary's, and a set, once parsed, is only executed
+// (safe at once from any number of requests), so the servers of one
+// process share them instead of parsing a hundred pages in two languages
+// each.
+var parsedSets sync.Map
+
+// pageSets are the page sets whose dates are written in zone, parsed once
+// per process.
+func pageSets(zone *time.Location) map[string]map[string]*template.Template {
+	if sets, ok := parsedSets.Load(zone.String()); ok {
+		return sets.(map[string]map[string]*template.Template)
+	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
 	}
+	version := siteAssets().version
+	sets := map[string]map[string]*template.Template{}
 	for _, lang := range languages {
-		base := template.Must(template.New("").Funcs(p.funcs(lang)).ParseFS(templateFS, shared...))
+		base := template.Must(template.New("").Funcs(funcs(lang, zone, version)).ParseFS(templateFS, shared...))
 		set := map[string]*template.Template{}
 		for _, n := range names {
 			if isShared(n) {
@@ -80,9 +108,10 @@ func newPages() *pages {
 			t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
 			set[strings.TrimSuffix(path.Base(n), ".html")] = t
 		}
-		p.sets[lang] = set
+		sets[lang] = set
 	}
-	return p
+	got, _ := parsedSets.LoadOrStore(zone.String(), sets)
+	return got.(map[string]map[string]*template.Template)
 }
 
 func isShared(name string) bool {
@@ -94,8 +123,9 @@ func isShared(name string) bool {
 	return false
 }
 
-// funcs are the template functions, bound to one language.
-func (p *pages) funcs(lang string) template.FuncMap {
+// funcs are the template functions, bound to one language and the site's
+// zone.
+func funcs(lang string, zone *time.Location, version map[string]string) template.FuncMap {
 	return template.FuncMap{
 		"t":  func(key string) string { return tr(lang, key) },
 		"tf": func(key string, args ...any) string { return text.Render(lang, key, args...) },
@@ -114,13 +144,13 @@ func (p *pages) funcs(lang string) template.FuncMap {
 		"percent": func(f float64) string { return formatDecimal(lang, math.Round(f*1000)/10) + " %" },
 		"round1":  func(f float64) float64 { return math.Round(f*10) / 10 },
 		"int":     func(n int) string { return formatInt(lang, n) },
-		"date":    func(t time.Time) string { return formatDate(lang, t, p.zone) },
+		"date":    func(t time.Time) string { return formatDate(lang, t, zone) },
 		// zone is the name of the site's time zone, which the pages' times are in.
-		"zone": func() string { return p.zone.String() },
+		"zone": func() string { return zone.String() },
 		// signed is a signature's manifestation, in the site's zone:
 		// signed . for a value holding an esign.Signature.
-		"signed": func(sg interface{ DisplayIn(*time.Location) string }) string { return sg.DisplayIn(p.zone) },
-		"asset":  func(name string) string { return "/assets/" + name + "?v=" + p.version[name] },
+		"signed": func(sg interface{ DisplayIn(*time.Location) string }) string { return sg.DisplayIn(zone) },
+		"asset":  func(name string) string { return "/assets/" + name + "?v=" + version[name] },
 		// idemKey is a fresh idempotency key for a form: submitted twice,
 		// the form is applied once (idempotency.go).
 		"idemKey": func() string { return uuid.NewString() },
@@ -231,7 +261,6 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // routesPages registers the HTML pages.
 func (s *Server) routesPages() {
-	s.pages.zone = s.zone()
 	s.handle("GET", "/assets/", true, s.serveAsset)
 	s.handle("GET", "/login", true, s.loginForm)
 	s.handle("POST", "/login", true, s.login)

@@ -221,7 +221,7 @@ func New(d Deps) *Server {
 	}
 	s.metrics = newHTTPMetrics(s.Registry)
 	s.admission = newAdmission(d.Admission, runtime.NumCPU(), s.Registry)
-	s.pages = newPages()
+	s.pages = newPages(s.zone())
 	s.routesAPI()
 	s.routesAuth()
 	s.routesAdmin()
