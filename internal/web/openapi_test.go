@@ -159,6 +159,7 @@ func TestOpenAPIComponents(t *testing.T) {
 				quality.Deviation
 				TitleCode *text.Coded `json:"title_code"`
 			}{}, "DeviationAction": quality.Action{}, "DeviationImpact": quality.Impact{},
+			"AuditCheckpoint": audit.Checkpoint{},
 			"AuditEntry": struct {
 				ID string `json:"id"`
 				audit.Entry
