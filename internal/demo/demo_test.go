@@ -40,12 +40,15 @@ func (r runner) Run() int { return r() }
 
 // shared is one SQLite database with the demo loaded, for the tests that
 // only read it: a load takes most of a minute under the race detector.
-// The tests of loading itself load their own.
+// It is TestLoad's load on SQLite too, made after a load cancelled half-way
+// into the same database (failed says how that one ended, for TestLoad to
+// judge). The tests of loading itself load the others.
 var shared struct {
-	once sync.Once
-	dir  string
-	db   *store.DB
-	err  error
+	once   sync.Once
+	dir    string
+	db     *store.DB
+	err    error
+	failed cancelled
 	// at is when the load ended: the demo's readings run up to it, however
 	// long the package's tests take after.
 	at time.Time
@@ -62,6 +65,7 @@ func loadedSQLite(t *testing.T) *store.DB {
 		if shared.db, shared.err = store.Open(context.Background(), store.Config{DataDir: shared.dir}); shared.err != nil {
 			return
 		}
+		shared.failed = cancelHalfway(t, shared.db)
 		start := time.Now()
 		var loaded bool
 		if loaded, shared.err = Load(context.Background(), shared.db, nil); shared.err == nil && !loaded {
@@ -119,14 +123,21 @@ func mustLoad(t *testing.T, db *store.DB) {
 // that its accounts sign in, that a second load changes nothing, and that
 // two loads started at once into another empty database give the same
 // site. A load takes most of a minute under the race detector: each case
-// of loading is a step of one test, on as few loads as show them all.
+// of loading is a step of one test, on as few loads as show them all (on
+// SQLite, the first is the package's shared database).
 func TestLoad(t *testing.T) {
 	eachDB(t, func(t *testing.T, open opener) {
-		db := open(t)
 		// A load that fails half-way leaves the database as empty as it
 		// found it; the next load then succeeds.
-		failedLoad(t, db)
-		mustLoad(t, db)
+		var db *store.DB
+		if t.Name() == "TestLoad/sqlite" {
+			db = loadedSQLite(t)
+			checkCancelled(t, shared.failed)
+		} else {
+			db = open(t)
+			checkCancelled(t, cancelHalfway(t, db))
+			mustLoad(t, db)
+		}
 		want := snapshot(t, db)
 
 		t.Run("content", func(t *testing.T) { checkContent(t, db) })
@@ -139,9 +150,9 @@ func TestLoad(t *testing.T) {
 				t.Errorf("the second Load changed the database: %d records before, %d after", len(want), len(got))
 			}
 		})
-		t.Run("login", func(t *testing.T) { checkLogins(t, db) })
 		t.Run("deterministic", func(t *testing.T) {
 			other := open(t)
+			cancelledBefore(t, other)
 			concurrentLoads(t, other)
 			got := snapshot(t, other)
 			for i := range min(len(got), len(want)) {
@@ -152,38 +163,66 @@ func TestLoad(t *testing.T) {
 			if len(got) != len(want) {
 				t.Fatalf("two loads differ: %d records, then %d", len(want), len(got))
 			}
+			// Signing in writes: on this load, not on the shared one
+			// the other tests read.
+			t.Run("login", func(t *testing.T) { checkLogins(t, other) })
 		})
 	})
 }
 
-// failedLoad checks that a load cancelled half-way leaves the empty db as
-// empty as it found it, and that a load with a context already cancelled
-// fails.
-func failedLoad(t *testing.T, db *store.DB) {
+// cancelled is how a load cancelled half-way ended, and what it left.
+type cancelled struct {
+	loaded   bool
+	err      error
+	left     []string
+	siteErr  error
+	entries  int
+	auditErr error
+}
+
+// cancelHalfway loads the demo into the empty db, cancelling the load
+// once its people are in.
+func cancelHalfway(t *testing.T, db *store.DB) cancelled {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	loaded, err := Load(ctx, db, func(stage string) {
+	var c cancelled
+	c.loaded, c.err = Load(ctx, db, func(stage string) {
 		if stage == "people" {
 			cancel()
 		}
 	})
-	if loaded || !errors.Is(err, context.Canceled) {
-		t.Fatalf("load cancelled after the people: %v, %v; want false, context.Canceled", loaded, err)
-	}
-	if got := snapshot(t, db); len(got) != 0 {
-		t.Fatalf("a failed load left %d records, first %s", len(got), got[0])
-	}
-	if _, err := db.Site().Site(context.Background()); !errs.Is(err, errs.NotFound) {
-		t.Errorf("site after a failed load: %v, want not found", err)
-	}
+	c.left = snapshot(t, db)
+	_, c.siteErr = db.Site().Site(context.Background())
 	entries, err := db.Audit().Entries(context.Background(), audit.Filter{})
-	if err != nil || len(entries) != 0 {
-		t.Errorf("a failed load left %d audit entries (%v)", len(entries), err)
-	}
+	c.entries, c.auditErr = len(entries), err
+	return c
+}
 
-	ctx, cancel2 := context.WithCancel(context.Background())
-	cancel2()
+// checkCancelled checks that a load cancelled half-way failed, and left
+// the database as empty as it found it.
+func checkCancelled(t *testing.T, c cancelled) {
+	t.Helper()
+	if c.loaded || !errors.Is(c.err, context.Canceled) {
+		t.Fatalf("load cancelled after the people: %v, %v; want false, context.Canceled", c.loaded, c.err)
+	}
+	if len(c.left) != 0 {
+		t.Fatalf("a failed load left %d records, first %s", len(c.left), c.left[0])
+	}
+	if !errs.Is(c.siteErr, errs.NotFound) {
+		t.Errorf("site after a failed load: %v, want not found", c.siteErr)
+	}
+	if c.entries != 0 || c.auditErr != nil {
+		t.Errorf("a failed load left %d audit entries (%v)", c.entries, c.auditErr)
+	}
+}
+
+// cancelledBefore checks that a load with a context already cancelled
+// fails.
+func cancelledBefore(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
 	if loaded, err := Load(ctx, db, nil); loaded || err == nil {
 		t.Errorf("Load with a cancelled context = %v, %v; want an error", loaded, err)
 	}

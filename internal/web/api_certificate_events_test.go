@@ -24,7 +24,7 @@ import (
 // nothing, neither before nor after; a user who may not read the register
 // cannot open the stream.
 func TestCertificateEvents(t *testing.T) {
-	db, err := store.Open(context.Background(), store.Config{DataDir: demotest.DataDir(t)})
+	db, err := store.Open(context.Background(), store.Config{DataDir: demotest.DataDir(t), Keys: memoKeys})
 	if err != nil {
 		t.Fatal(err)
 	}

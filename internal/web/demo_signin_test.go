@@ -21,7 +21,7 @@ func TestDemoSignsIn(t *testing.T) {
 	for _, d := range []store.Dialect{store.SQLite} {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
-			cfg := store.Config{DataDir: demotest.DataDir(t)}
+			cfg := store.Config{DataDir: demotest.DataDir(t), Keys: memoKeys}
 			db, err := store.Open(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)

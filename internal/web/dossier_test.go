@@ -34,9 +34,9 @@ func TestBatchDossier(t *testing.T) {
 }
 
 func batchDossier(t *testing.T, d store.Dialect) {
-	cfg := store.Config{DataDir: demotest.DataDir(t), MasterKey: demotest.MasterKey}
+	cfg := store.Config{DataDir: demotest.DataDir(t), MasterKey: demotest.MasterKey, Keys: memoKeys}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: demotest.DSN(t), MasterKey: demotest.MasterKey}
+		cfg = store.Config{DSN: demotest.DSN(t), MasterKey: demotest.MasterKey, Keys: memoKeys}
 	}
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {

@@ -65,9 +65,9 @@ func TestIsolation(t *testing.T) {
 }
 
 func isolation(t *testing.T, d store.Dialect) {
-	cfg := store.Config{DataDir: demotest.DataDir(t), MasterKey: demotest.MasterKey}
+	cfg := store.Config{DataDir: demotest.DataDir(t), MasterKey: demotest.MasterKey, Keys: memoKeys}
 	if d == store.Postgres {
-		cfg = store.Config{DSN: demotest.DSN(t), MasterKey: demotest.MasterKey}
+		cfg = store.Config{DSN: demotest.DSN(t), MasterKey: demotest.MasterKey, Keys: memoKeys}
 	}
 	ctx := context.Background()
 	db, err := store.Open(ctx, cfg)

@@ -31,14 +31,17 @@ type plotState struct {
 // readings): each zoom fetches its finer series, and the plot shows its
 // points. On a desktop and on a tablet in portrait, within the CSP.
 func TestBrowserSensorPlot(t *testing.T) {
+	// Runs beside TestBrowserFloor, which spends most of its time waiting
+	// out a real minute of idleness.
+	t.Parallel()
 	execPath := chromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	shots := screenshotDir(t)
 
 	// The demo site, and a sensor in its first grade B room with a month
-	// of readings: one a minute, and one every two seconds over the last
-	// hour.
+	// of readings: one every ten minutes, one a minute over the last day,
+	// and one every two seconds over the last hour.
 	dir := t.TempDir()
 	copyDemo(t, ctx, dir)
 	db, err := store.Open(ctx, store.Config{DataDir: dir})
@@ -80,7 +83,12 @@ func TestBrowserSensorPlot(t *testing.T) {
 		v := 21 + 1.5*(2*day-1)*(2*day-1) - 0.75 + float64(seq%7)/100
 		readings = append(readings, environment.Reading{SensorID: s.ID, Seq: seq, At: at, Value: float64(int(v*100)) / 100})
 	}
-	for at := last.Add(-30 * 24 * time.Hour); at.Before(last.Add(-time.Hour)); at = at.Add(time.Minute) {
+	// Every ten minutes is enough for the month's hourly roll-ups; the
+	// day's zoom needs each minute.
+	for at := last.Add(-30 * 24 * time.Hour); at.Before(last.Add(-24 * time.Hour)); at = at.Add(10 * time.Minute) {
+		add(at)
+	}
+	for at := last.Add(-24 * time.Hour); at.Before(last.Add(-time.Hour)); at = at.Add(time.Minute) {
 		add(at)
 	}
 	for at := last.Add(-time.Hour); !at.After(last); at = at.Add(2 * time.Second) {

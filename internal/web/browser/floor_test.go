@@ -47,6 +47,9 @@ const smallTargets = `[...document.querySelectorAll("button, input:not([type=hid
 	.map(e => { const r = e.getBoundingClientRect(); return e.outerHTML.slice(0, 100) + " " + Math.round(r.width) + "×" + Math.round(r.height); })`
 
 func TestBrowserFloor(t *testing.T) {
+	// Most of this test waits out a real minute of idleness: it runs
+	// beside the package's other parallel tests, once the others are done.
+	t.Parallel()
 	execPath := chromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
