@@ -12,11 +12,17 @@ import (
 	"testing"
 
 	"galenix/docs"
+	"galenix/internal/access"
 	"galenix/internal/audit"
 	"galenix/internal/backup"
+	"galenix/internal/controlled"
+	"galenix/internal/document"
 	"galenix/internal/environment"
 	"galenix/internal/errs"
 	"galenix/internal/identity"
+	"galenix/internal/infra"
+	"galenix/internal/production"
+	"galenix/internal/qualification"
 	"galenix/internal/quality"
 	"galenix/internal/site"
 	"galenix/internal/store"
@@ -168,6 +174,19 @@ func TestOpenAPIComponents(t *testing.T) {
 			"Spec": quality.Spec{}, "SpecTest": quality.Test{}, "SpecLimit": quality.Limit{}, "SampleRequest": quality.SampleRequest{},
 			"Sample": quality.Sample{}, "Receipt": quality.Receipt{}, "ResultEntry": quality.Entry{}, "Result": quality.Result{},
 			"ResultOutcome": quality.ResultOutcome{}, "Work": quality.Work{}, "Investigation": quality.Investigation{},
+			// The production's, the access's and the register's, the
+			// documents', the projects' and the infrastructure's.
+			"Batch": production.Batch{}, "EntryFields": production.Entry{}, "Floor": production.Floor{}, "Lot": production.Lot{},
+			"Order": production.Order{}, "Slot": production.Slot{}, "BatchDossier": quality.Dossier{}, "BatchReview": quality.BatchReview{},
+			"Certification": quality.Certification{}, "ObligationItem": quality.ObligationItem{},
+			"AccessRecord": access.Record{}, "Muster": access.Muster{}, "MusterLine": access.MusterLine{}, "Presence": access.Presence{},
+			"Reader": access.Reader{}, "Visit": access.Visit{}, "Zone": access.Zone{},
+			"ControlledAlert": controlled.Alert{}, "ControlledContainer": controlled.Container{}, "ControlledCount": controlled.Count{},
+			"ControlledMovement": controlled.Movement{}, "ControlledSubstance": controlled.Substance{},
+			"Document": document.Document{}, "DocumentVersion": document.Version{},
+			"Qualification": qualification.Qualification{}, "Token": identity.Token{},
+			"InfraAsset": infra.Asset{}, "InfraConduit": infra.Conduit{}, "InfraFlow": infra.Flow{}, "InfraZone": infra.Zone{}, "InfraLoss": infra.LossReport{},
+			"Sensor": environment.Sensor{}, "SensorLimits": environment.Limits{}, "Reading": environment.Reading{}, "Gap": store.Gap{},
 			// The environment's.
 			"Alarm": struct {
 				environment.Alarm
