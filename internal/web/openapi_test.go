@@ -174,8 +174,8 @@ func TestOpenAPIComponents(t *testing.T) {
 			"Spec": quality.Spec{}, "SpecTest": quality.Test{}, "SpecLimit": quality.Limit{}, "SampleRequest": quality.SampleRequest{},
 			"Sample": quality.Sample{}, "Receipt": quality.Receipt{}, "ResultEntry": quality.Entry{}, "Result": quality.Result{},
 			"ResultOutcome": quality.ResultOutcome{}, "Work": quality.Work{}, "Investigation": quality.Investigation{},
-			// The production's, the access's and the register's, the
-			// documents', the projects' and the infrastructure's.
+			// The production's, the access's, the register's, the
+			// documents' and the infrastructure's.
 			"Batch": production.Batch{}, "EntryFields": production.Entry{}, "Floor": production.Floor{}, "Lot": production.Lot{},
 			"Order": production.Order{}, "Slot": production.Slot{}, "BatchDossier": quality.Dossier{}, "BatchReview": quality.BatchReview{},
 			"Certification": quality.Certification{}, "ObligationItem": quality.ObligationItem{},
