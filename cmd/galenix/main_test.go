@@ -141,6 +141,20 @@ func (s *server) logText() string {
 	return s.log.String()
 }
 
+// logSays reports whether the log says want within a few seconds: a line
+// the server wrote before it answered may still be on its way through the
+// pipe.
+func (s *server) logSays(want string) bool {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(s.logText(), want) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 // waitLine waits for a log line containing want.
 func (s *server) waitLine(t *testing.T, want string) {
 	t.Helper()
@@ -225,7 +239,7 @@ func TestKilledDuringDemoLoad(t *testing.T) {
 
 	s = startServer(t, data, "--demo")
 	s.waitReady(t)
-	if !strings.Contains(s.logText(), "demo site loaded") {
+	if !s.logSays("demo site loaded") {
 		t.Fatalf("the restart did not load the demo; log:\n%s", s.logText())
 	}
 	code, tok := s.login(t, "admin", "galenix-demo")
@@ -246,10 +260,9 @@ func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data, "--demo")
 	s.waitReady(t)
-	log := s.logText()
 	for _, want := range []string{"http://" + s.addr, "SQLite", "demo accounts"} {
-		if !strings.Contains(log, want) {
-			t.Errorf("the log does not say %q:\n%s", want, log)
+		if !s.logSays(want) {
+			t.Errorf("the log does not say %q:\n%s", want, s.logText())
 		}
 	}
 	for _, u := range []string{"admin", "operator", "supervisor", "qa", "qp", "lab", "security", "client-alpha", "client-beta"} {

@@ -115,7 +115,7 @@ func TestServeTLS(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(s.logText(), base) {
+	if !s.logSays(base) {
 		t.Errorf("the log does not say %s:\n%s", base, s.logText())
 	}
 
