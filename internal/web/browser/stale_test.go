@@ -80,7 +80,9 @@ func TestBrowserStaleAccountForm(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#username`), "admin"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), demo.Password),
 		chromedp.Click(chromedp.CSS(`.login button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`main h1`)), // the administrator's home
+		// The signed-in header, not main h1: the login page has one too,
+		// and the next navigation would cancel the sign-in under way.
+		chromedp.WaitVisible(chromedp.CSS(`header a.who`)),
 	)
 	step("open the account's form", chromedp.Navigate(base+"/admin/accounts/"+opID+"/edit"), chromedp.WaitVisible(chromedp.CSS(`#f-name`)))
 
