@@ -79,7 +79,8 @@ var siteAssets = sync.OnceValue(func() assets {
 	return assets{handler: http.StripPrefix("/assets/", http.FileServerFS(sub)), version: version}
 })
 
-// parsedSets holds the page sets parsed for a time zone, by its name: the
+// parsedSets holds the page sets parsed for a time zone (site.LoadZone
+// resolves each name to one *time.Location): the
 // templates are the binary's, and a set, once parsed, is only executed
 // (safe at once from any number of requests), so the servers of one
 // process share them instead of parsing a hundred pages in two languages
@@ -89,7 +90,7 @@ var parsedSets sync.Map
 // pageSets are the page sets whose dates are written in zone, parsed once
 // per process.
 func pageSets(zone *time.Location) map[string]map[string]*template.Template {
-	if sets, ok := parsedSets.Load(zone.String()); ok {
+	if sets, ok := parsedSets.Load(zone); ok {
 		return sets.(map[string]map[string]*template.Template)
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -110,7 +111,7 @@ func pageSets(zone *time.Location) map[string]map[string]*template.Template {
 		}
 		sets[lang] = set
 	}
-	got, _ := parsedSets.LoadOrStore(zone.String(), sets)
+	got, _ := parsedSets.LoadOrStore(zone, sets)
 	return got.(map[string]map[string]*template.Template)
 }
 
