@@ -79,12 +79,11 @@ var siteAssets = sync.OnceValue(func() assets {
 	return assets{handler: http.StripPrefix("/assets/", http.FileServerFS(sub)), version: version}
 })
 
-// parsedSets holds the page sets parsed for a time zone (site.LoadZone
-// resolves each name to one *time.Location): the
-// templates are the binary's, and a set, once parsed, is only executed
-// (safe at once from any number of requests), so the servers of one
-// process share them instead of parsing a hundred pages in two languages
-// each.
+// parsedSets holds the page sets parsed for each time zone (site.LoadZone
+// resolves a name to one *time.Location): the templates are the binary's,
+// and a set, once parsed, is only executed (safe at once from any number
+// of requests), so the servers of one process share them instead of
+// parsing a hundred pages in two languages each.
 var parsedSets sync.Map
 
 // pageSets are the page sets whose dates are written in zone, parsed once
