@@ -242,3 +242,87 @@ func TestMuster(t *testing.T) {
 		}
 	})
 }
+
+// TestPresenceFromLastExit: presence reads a person's passages from their
+// last exit through the perimeter on, and folds them as the whole week's
+// would be: olga left and came back (on site since her return, in the
+// building she entered after it), victor left (gone), a badge seen in the
+// building without passing the gate (on site since then), and a passage at
+// the very time of an exit, ordered by its reader as in the journal.
+func TestPresenceFromLastExit(t *testing.T) {
+	t.Parallel()
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		e := newProdEnv(t, db)
+		e.trainPeople(t, []string{"quinn"})
+		hash, err := seedHash()
+		must(t, err)
+		sam := identity.Account{Username: "sam", Name: "Sam Sécurité", Roles: []identity.Role{identity.RoleSecurity}}
+		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&sam, hash) }))
+		acc, admin := db.Access(), as(sam.Actor())
+		siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
+		must(t, acc.CreateZone(admin, &siteZone))
+		lab := access.Zone{Code: "LAB", Name: "Laboratoire", Kind: access.Laboratory, AssemblyPoint: "Pelouse est"}
+		must(t, acc.CreateZone(admin, &lab))
+		for _, r := range []*access.Reader{{Code: "G-IN", ZoneID: siteZone.ID, Direction: access.In, Door: "Portail"},
+			{Code: "G-OUT", ZoneID: siteZone.ID, Direction: access.Out, Door: "Portail"},
+			{Code: "L-IN", ZoneID: lab.ID, Direction: access.In, Door: "Sas labo"},
+			{Code: "L-OUT", ZoneID: lab.ID, Direction: access.Out, Door: "Sas labo"}} {
+			must(t, acc.CreateReader(admin, r))
+		}
+		now := e.clock.now()
+		at := func(m int) time.Time { return now.Add(time.Duration(m) * time.Minute) }
+		seqs := map[string]int64{}
+		ev := func(reader, badge string, m int) access.Event {
+			seqs[reader]++
+			return access.Event{Reader: reader, Seq: seqs[reader], Badge: badge, At: at(m), Allow: true, Rule: "allowed", Policy: 1}
+		}
+		machine := as(identity.Actor{UserID: "token:reader", Name: "Gate", Scopes: []string{string(identity.ScopeAccessWrite)}})
+		_, err = acc.Intake(machine, []access.Event{
+			ev("G-IN", "B-OLGA", -600), ev("L-IN", "B-OLGA", -590), ev("L-OUT", "B-OLGA", -400), ev("G-OUT", "B-OLGA", -390),
+			ev("G-IN", "B-OLGA", -120), ev("L-IN", "B-OLGA", -110),
+			ev("G-IN", "B-VICTOR", -600), ev("L-IN", "B-VICTOR", -500), ev("G-OUT", "B-VICTOR", -30),
+			ev("L-IN", "B-QUINN", -60),
+		})
+		must(t, err)
+		present, err := acc.Presence(admin)
+		must(t, err)
+		got := map[string]access.Presence{}
+		for _, p := range present {
+			got[p.Name] = p
+		}
+		olga, quinn := e.people["olga"], e.people["quinn"]
+		if len(present) != 2 {
+			t.Fatalf("present: %+v", present)
+		}
+		if p := got[olga.Name]; p.Zone != "Laboratoire" || !p.Since.Equal(at(-120)) || !p.LastSeen.Equal(at(-110)) || p.LastReader != "L-IN" || p.AssemblyPoint != "Pelouse est" {
+			t.Errorf("olga, back on site: %+v", p)
+		}
+		if p := got[quinn.Name]; p.Zone != "Laboratoire" || !p.Since.Equal(at(-60)) {
+			t.Errorf("quinn, seen inside without the gate: %+v", p)
+		}
+		// Victor comes back, then in and out at the same minute: in the
+		// journal's order (the time, then the reader) the exit comes
+		// last, so he is gone. Then out at the gate and into the lab
+		// at the same minute: the lab's passage comes after the exit, so
+		// he is there, since that minute.
+		_, err = acc.Intake(machine, []access.Event{ev("G-IN", "B-VICTOR", -20), ev("G-OUT", "B-VICTOR", -10), ev("G-IN", "B-VICTOR", -10)})
+		must(t, err)
+		present, err = acc.Presence(admin)
+		must(t, err)
+		if len(present) != 2 {
+			t.Fatalf("victor left again at the minute he came in: %+v", present)
+		}
+		_, err = acc.Intake(machine, []access.Event{ev("G-OUT", "B-VICTOR", -5), ev("L-IN", "B-VICTOR", -5)})
+		must(t, err)
+		present, err = acc.Presence(admin)
+		must(t, err)
+		for _, p := range present {
+			if p.Name == e.people["victor"].Name && (!p.Since.Equal(at(-5)) || p.Zone != "Laboratoire") {
+				t.Errorf("victor, seen in the lab at the minute he left: %+v", p)
+			}
+		}
+		if len(present) != 3 {
+			t.Errorf("victor, seen in the lab at the minute he left: %+v", present)
+		}
+	})
+}

@@ -47,16 +47,29 @@ func (tx *Tx) presence() ([]access.Presence, error) {
 	}
 	var passages []access.Passage
 	// The staff's passages, and those of the visitors still on site (one
-	// who left at the gate is gone, whatever the readers saw).
-	if err := tx.each(`SELECT COALESCE(CAST(p.id AS TEXT), CAST(v.id AS TEXT)), e.badge, COALESCE(p.name, v.visitor), v.id IS NOT NULL, COALESCE(h.name, ''),
-		CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at
-		FROM access_events e LEFT JOIN people p ON p.id = e.person_id
-		LEFT JOIN visits v ON v.id = e.visit_id AND v.status = ? LEFT JOIN people h ON h.id = v.host_id
-		WHERE e.allow AND (p.id IS NOT NULL OR v.id IS NOT NULL) AND e.at >= ? AND e.at <= ? ORDER BY e.at, e.reader_code, e.seq`,
-		[]any{string(access.VisitOnSite), tx.now.Add(-presenceWindow), tx.now}, func(sc scanner) error {
+	// who left at the gate is gone, whatever the readers saw). A person's
+	// passages before their last exit through the perimeter change
+	// nothing of what Present folds them into (the exit forgets them), so
+	// each person's are read from that exit on (found in the index
+	// access_events_exits): a few passages a person, not the week's
+	// passages of everyone. A passage at the very time of the exit is
+	// read too, and Present orders it as the journal does.
+	from, to := tx.now.Add(-presenceWindow), tx.now
+	if err := tx.each(`SELECT CAST(p.id AS TEXT), e.badge, p.name, FALSE, '', CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at, e.seq
+		FROM people p CROSS JOIN access_events e
+		WHERE e.person_id = p.id AND e.allow AND e.at <= ? AND e.at >= COALESCE((SELECT MAX(x.at) FROM access_events x
+			WHERE x.person_id = p.id AND x.direction = ? AND x.allow = TRUE AND x.zone_id IN (SELECT id FROM access_zones WHERE kind = ?)
+			AND x.at >= ? AND x.at <= ?), ?)
+		UNION ALL
+		SELECT CAST(v.id AS TEXT), e.badge, v.visitor, TRUE, COALESCE(h.name, ''), CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at, e.seq
+		FROM visits v CROSS JOIN access_events e LEFT JOIN people h ON h.id = v.host_id
+		WHERE v.status = ? AND e.visit_id = v.id AND e.person_id IS NULL AND e.allow AND e.at >= ? AND e.at <= ?
+		ORDER BY 9, 8, 10`,
+		[]any{to, string(access.Out), string(access.Perimeter), from, to, from, string(access.VisitOnSite), from, to}, func(sc scanner) error {
 			var ps access.Passage
 			var dir string
-			err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.Visitor, &ps.Host, &ps.ZoneID, &dir, &ps.Reader, &ps.At)
+			var seq int64
+			err := sc.Scan(&ps.PersonID, &ps.Badge, &ps.Name, &ps.Visitor, &ps.Host, &ps.ZoneID, &dir, &ps.Reader, &ps.At, &seq)
 			ps.Direction, ps.At = access.Direction(dir), ps.At.UTC()
 			passages = append(passages, ps)
 			return err
