@@ -294,7 +294,8 @@ func TestServeDemoAccountsAndGracefulStop(t *testing.T) {
 	for _, want := range []string{`galenix_http_requests_total{code="200",method="POST",route="/api/v1/login"}`,
 		"galenix_http_request_duration_seconds_bucket", `go_sql_open_connections{db_name="galenix"}`, "process_resident_memory_bytes",
 		`galenix_quality_batches_decided{decision="certified"}`, "galenix_quality_right_first_time_ratio", `galenix_quality_open_deviations{age_days="0-7"}`,
-		`galenix_quality_capa_actions{status="overdue"}`, `galenix_quality_release_lead_time_hours{stat="median"}`} {
+		`galenix_quality_capa_actions{status="overdue"}`, `galenix_quality_release_lead_time_hours{stat="median"}`,
+		"galenix_environment_rollup_lag_seconds"} {
 		if !strings.Contains(string(metrics), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -274,8 +274,9 @@ func (m *Main) signCheckpoint(ctx context.Context) error {
 func (m *Main) Leading() bool { return m.leading.Load() }
 
 // leaderMetrics are what IT watches of the once-only work: whether this
-// node leads (exactly one node of a cluster should), and how old the
-// site's last signed checkpoint is (it should stay near CheckpointEvery).
+// node leads (exactly one node of a cluster should), how old the site's
+// last signed checkpoint is (it should stay near CheckpointEvery), and how
+// far behind the sensors' roll-ups are (near RollupLag).
 func (m *Main) leaderMetrics() []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "galenix_leader",
@@ -296,6 +297,17 @@ func (m *Main) leaderMetrics() []prometheus.Collector {
 					return math.NaN()
 				}
 				return time.Since(cp.At).Seconds()
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "galenix_environment_rollup_lag_seconds",
+			Help: "Seconds between now and the reception time up to which the sensors' readings are rolled up (about a minute while the roll-up job keeps up); NaN before its first run or when the database does not answer."},
+			func() float64 {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				mark, ok, err := m.DB.RolledUpTo(ctx)
+				if err != nil || !ok {
+					return math.NaN()
+				}
+				return time.Since(mark).Seconds()
 			}),
 	}
 }

@@ -212,6 +212,25 @@ func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun) (don
 	return done, err
 }
 
+// RolledUpTo is the reception time up to which the roll-up job has rolled
+// the readings up, and false before its first run: what IT's metric of the
+// job's lag reads.
+func (db *DB) RolledUpTo(ctx context.Context) (time.Time, bool, error) {
+	var mark time.Time
+	found := false
+	err := db.Read(identity.WithActor(ctx, identity.System), func(tx *Tx) error {
+		switch err := tx.queryRow(`SELECT mark FROM environment_rollup_mark WHERE id = 1`).Scan(&mark); {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		}
+		found = true
+		return nil
+	})
+	return mark.UTC(), found, err
+}
+
 // rollupMark is where the roll-up job is: the readings received before at,
 // and those received at at up to sensor and seq in that order, are rolled
 // up (sensor beforeSensors: none of those received at at).

@@ -203,6 +203,11 @@ func TestEnvironmentRollupChunks(t *testing.T) {
 
 		clock := now.Add(2 * time.Minute)
 		db.Now = func() time.Time { return clock }
+		// Before the job's first run, IT's metric of its lag has nothing
+		// to say.
+		if _, ok, err := db.RolledUpTo(ctx); err != nil || ok {
+			t.Errorf("rolled up to before the first run: %v %v, want nothing", ok, err)
+		}
 		// One transaction takes 40 readings: at most 40 minutes, and the
 		// mark stops on the 40th reading of the batch, inside it.
 		run, done, err := env.RollUpOnce(ctx)
@@ -229,6 +234,10 @@ func TestEnvironmentRollupChunks(t *testing.T) {
 		}
 		if chunks < 540/40 {
 			t.Errorf("540 readings in %d chunks of 40 at most", chunks)
+		}
+		// Caught up: rolled up to now less the lag it leaves.
+		if to, ok, err := db.RolledUpTo(ctx); err != nil || !ok || !to.Equal(clock.Add(-store.RollupLag)) {
+			t.Errorf("rolled up to %s (%v %v) once caught up, want %s", to, ok, err, clock.Add(-store.RollupLag))
 		}
 		for id, rs := range perSensor {
 			minutes, err := env.Rollups(as(bruno), id, environment.Minute, start.Add(-time.Hour), now.Add(time.Hour))
