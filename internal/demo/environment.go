@@ -263,8 +263,13 @@ func (l *loader) environment() error {
 	// (one transaction a minute would make the load slow, and decides
 	// nothing else: the alarms are evaluated as the readings came).
 	gapFrom, gapTo, filled := now.Add(-envGapFrom), now.Add(-envGapFrom+envGapLength), now.Add(-envGapFilledAgo)
+	// The last slot ends with the load: nothing is received later.
 	slot := func(t time.Time) time.Time {
-		return start.Add((t.Sub(start) + envSlot - 1) / envSlot * envSlot)
+		end := start.Add((t.Sub(start) + envSlot - 1) / envSlot * envSlot)
+		if end.After(now) {
+			return now
+		}
+		return end
 	}
 	type arrival struct {
 		at time.Time
@@ -361,9 +366,10 @@ func (l *loader) environment() error {
 			return fmt.Errorf("alarm state of %s: %w", d.s.Code, err)
 		}
 	}
-	// The plots' roll-ups of the day, made in the load: the server's job
-	// then starts with the last minutes only, instead of holding the
-	// database's writer for the whole day's readings while people sign in.
+	// The plots' roll-ups of the day, made in the load up to its end: the
+	// server's job then has only the intervals still open to close,
+	// instead of holding the database's writer for the day's readings
+	// while people sign in.
 	if _, err := l.db.Environment().RollUp(ctx); err != nil {
 		return fmt.Errorf("roll-ups: %w", err)
 	}

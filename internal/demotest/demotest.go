@@ -11,19 +11,15 @@
 package demotest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -108,9 +104,8 @@ func DSN(t testing.TB) string {
 
 // Serve builds galenix and serves the demo with it from the data
 // directory dir (its database on PostgreSQL when dsn is set), with
-// MasterKey as its master key of documents, until it is ready and its
-// leader has rolled the demo's readings up; then stops it. dir then holds
-// what a site's first start with --demo leaves there.
+// MasterKey as its master key of documents, until it is ready; then stops
+// it. dir then holds what a site's first start with --demo leaves there.
 func Serve(dir, dsn string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -159,23 +154,6 @@ func Serve(dir, dsn string) error {
 			ready = resp.StatusCode == http.StatusOK
 		}
 	}
-	// Its leader's first round of work done: the demo's readings rolled
-	// up (a day of hundreds of sensors), which every copy would redo under
-	// the test's race detector otherwise, for tens of seconds, holding the
-	// database's writer a second at a time.
-	for caughtUp := false; !caughtUp; {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("galenix serve --demo stopped before its readings were rolled up: %v\n%s", err, log.String())
-		case <-ctx.Done():
-			cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("galenix serve --demo did not roll its readings up in time\n%s", log.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		lag, err := rollupLag("http://" + addr + "/metrics")
-		caughtUp = err == nil && lag < 3*time.Minute
-	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}
@@ -183,31 +161,6 @@ func Serve(dir, dsn string) error {
 		return fmt.Errorf("galenix serve --demo did not stop cleanly: %v\n%s", err, log.String())
 	}
 	return nil
-}
-
-// rollupLag reads the roll-up job's lag from a node's metrics: how far
-// behind now its readings are rolled up.
-func rollupLag(url string) (time.Duration, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "galenix_environment_rollup_lag_seconds "); ok {
-			s, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(s) {
-				return 0, fmt.Errorf("no roll-up yet (%s)", v)
-			}
-			return time.Duration(s * float64(time.Second)), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("%s: no galenix_environment_rollup_lag_seconds", url)
 }
 
 // MasterKey is the master key of documents the demo databases are loaded

@@ -1,12 +1,14 @@
 package store_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"galenix/internal/environment"
 	"galenix/internal/errs"
+	"galenix/internal/identity"
 	"galenix/internal/store"
 )
 
@@ -275,6 +277,40 @@ func TestEnvironmentRollupChunks(t *testing.T) {
 			if w := environment.Roll(rs, environment.Hour); len(hours) != len(w) {
 				t.Errorf("sensor %s: %d hours, want %d", id, len(hours), len(w))
 			}
+		}
+	})
+}
+
+// TestEnvironmentRollupInHistory: a history load (the demo's) rolls its
+// readings up to its clock, those received at its last moment too: it
+// holds the writer, and no batch commits late beside it.
+func TestEnvironmentRollupInHistory(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		env := db.Environment()
+		s := newSensor(t, db, f, "T-H")
+		clock := now.Truncate(time.Minute)
+		var raw []environment.Reading
+		for i := range 10 {
+			raw = append(raw, environment.Reading{SensorID: s.ID, Seq: uint64(i + 1), At: clock.Add(time.Duration(i-10) * time.Minute), Value: 20})
+		}
+		must(t, db.WriteHistory(as(identity.System), "test.history", func(ctx context.Context, h *store.History) error {
+			if err := h.Backdate(clock); err != nil {
+				return err
+			}
+			if _, err := env.AppendReadings(ctx, raw, nil); err != nil {
+				return err
+			}
+			_, err := env.RollUp(ctx)
+			return err
+		}))
+		minutes, err := env.Rollups(as(bruno), s.ID, environment.Minute, clock.Add(-time.Hour), clock)
+		must(t, err)
+		if len(minutes) != len(raw) {
+			t.Errorf("%d minutes rolled up in the load, want %d", len(minutes), len(raw))
+		}
+		if to, ok, err := db.RolledUpTo(context.Background()); err != nil || !ok || !to.Equal(clock) {
+			t.Errorf("rolled up to %s (%v %v), want the load's clock %s", to, ok, err, clock)
 		}
 	})
 }
