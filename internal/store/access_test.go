@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"testing"
@@ -137,24 +138,14 @@ func TestAccessIntake(t *testing.T) {
 func TestMuster(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		e := newProdEnv(t, db)
-		hash, err := seedHash()
-		must(t, err)
-		sam := identity.Account{Username: "sam", Name: "Sam Sécurité", Roles: []identity.Role{identity.RoleSecurity}}
-		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&sam, hash) }))
-		acc, admin := db.Access(), as(sam.Actor())
-		siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
-		must(t, acc.CreateZone(admin, &siteZone))
-		for _, r := range []*access.Reader{{Code: "G-IN", ZoneID: siteZone.ID, Direction: access.In, Door: "Portail"},
-			{Code: "G-OUT", ZoneID: siteZone.ID, Direction: access.Out, Door: "Portail"}} {
-			must(t, acc.CreateReader(admin, r))
-		}
+		e, acc, admin := newGuardEnv(t, db)
+		newGate(t, acc, admin)
 		now := e.clock.now()
 		ev := func(reader string, seq int64, badge string, m int) access.Event {
 			return access.Event{Reader: reader, Seq: seq, Badge: badge, At: now.Add(time.Duration(m-60) * time.Minute), Allow: true, Rule: "allowed", Policy: 1}
 		}
 		machine := as(identity.Actor{UserID: "token:reader", Name: "Gate", Scopes: []string{string(identity.ScopeAccessWrite)}})
-		_, err = acc.Intake(machine, []access.Event{ev("G-IN", 1, "B-OLGA", 0), ev("G-IN", 2, "B-VICTOR", 5), ev("G-OUT", 1, "B-VICTOR", 30)})
+		_, err := acc.Intake(machine, []access.Event{ev("G-IN", 1, "B-OLGA", 0), ev("G-IN", 2, "B-VICTOR", 5), ev("G-OUT", 1, "B-VICTOR", 30)})
 		must(t, err)
 		// Victor refused three times at the gate within minutes, and the
 		// gate forced: two alerts for the PC Sécurité.
@@ -252,20 +243,12 @@ func TestMuster(t *testing.T) {
 func TestPresenceFromLastExit(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		e := newProdEnv(t, db)
+		e, acc, admin := newGuardEnv(t, db)
 		e.trainPeople(t, []string{"quinn"})
-		hash, err := seedHash()
-		must(t, err)
-		sam := identity.Account{Username: "sam", Name: "Sam Sécurité", Roles: []identity.Role{identity.RoleSecurity}}
-		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&sam, hash) }))
-		acc, admin := db.Access(), as(sam.Actor())
-		siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
-		must(t, acc.CreateZone(admin, &siteZone))
+		newGate(t, acc, admin)
 		lab := access.Zone{Code: "LAB", Name: "Laboratoire", Kind: access.Laboratory, AssemblyPoint: "Pelouse est"}
 		must(t, acc.CreateZone(admin, &lab))
-		for _, r := range []*access.Reader{{Code: "G-IN", ZoneID: siteZone.ID, Direction: access.In, Door: "Portail"},
-			{Code: "G-OUT", ZoneID: siteZone.ID, Direction: access.Out, Door: "Portail"},
-			{Code: "L-IN", ZoneID: lab.ID, Direction: access.In, Door: "Sas labo"},
+		for _, r := range []*access.Reader{{Code: "L-IN", ZoneID: lab.ID, Direction: access.In, Door: "Sas labo"},
 			{Code: "L-OUT", ZoneID: lab.ID, Direction: access.Out, Door: "Sas labo"}} {
 			must(t, acc.CreateReader(admin, r))
 		}
@@ -277,7 +260,7 @@ func TestPresenceFromLastExit(t *testing.T) {
 			return access.Event{Reader: reader, Seq: seqs[reader], Badge: badge, At: at(m), Allow: true, Rule: "allowed", Policy: 1}
 		}
 		machine := as(identity.Actor{UserID: "token:reader", Name: "Gate", Scopes: []string{string(identity.ScopeAccessWrite)}})
-		_, err = acc.Intake(machine, []access.Event{
+		_, err := acc.Intake(machine, []access.Event{
 			ev("G-IN", "B-OLGA", -600), ev("L-IN", "B-OLGA", -590), ev("L-OUT", "B-OLGA", -400), ev("G-OUT", "B-OLGA", -390),
 			ev("G-IN", "B-OLGA", -120), ev("L-IN", "B-OLGA", -110),
 			ev("G-IN", "B-VICTOR", -600), ev("L-IN", "B-VICTOR", -500), ev("G-OUT", "B-VICTOR", -30),
@@ -325,4 +308,29 @@ func TestPresenceFromLastExit(t *testing.T) {
 			t.Errorf("victor, seen in the lab at the minute he left: %+v", present)
 		}
 	})
+}
+
+// newGuardEnv is the production floor's people, and sam of the PC Sécurité:
+// the access store and sam's context.
+func newGuardEnv(t *testing.T, db *store.DB) (*prodEnv, *store.AccessStore, context.Context) {
+	t.Helper()
+	e := newProdEnv(t, db)
+	hash, err := seedHash()
+	must(t, err)
+	sam := identity.Account{Username: "sam", Name: "Sam Sécurité", Roles: []identity.Role{identity.RoleSecurity}}
+	must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&sam, hash) }))
+	return e, db.Access(), as(sam.Actor())
+}
+
+// newGate makes the site's perimeter, gathering at the Parking nord, and
+// its gate's readers G-IN and G-OUT.
+func newGate(t *testing.T, acc *store.AccessStore, guard context.Context) access.Zone {
+	t.Helper()
+	siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
+	must(t, acc.CreateZone(guard, &siteZone))
+	for _, r := range []*access.Reader{{Code: "G-IN", ZoneID: siteZone.ID, Direction: access.In, Door: "Portail"},
+		{Code: "G-OUT", ZoneID: siteZone.ID, Direction: access.Out, Door: "Portail"}} {
+		must(t, acc.CreateReader(guard, r))
+	}
+	return siteZone
 }

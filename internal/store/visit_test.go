@@ -19,13 +19,9 @@ import (
 func TestVisits(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
-		e := newProdEnv(t, db)
+		e, acc, guard := newGuardEnv(t, db)
 		e.trainPeople(t, []string{"quinn"})
-		hash, err := seedHash()
-		must(t, err)
-		sam := identity.Account{Username: "sam", Name: "Sam Sécurité", Roles: []identity.Role{identity.RoleSecurity}}
-		must(t, db.Write(as(identity.System), "test.seed", "", func(tx *store.Tx) error { return tx.CreateAccount(&sam, hash) }))
-		acc, guard, quinn, olga := db.Access(), as(sam.Actor()), e.actor("quinn"), e.actor("olga")
+		quinn, olga := e.actor("quinn"), e.actor("olga")
 		siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
 		lab := access.Zone{Code: "LAB", Name: "Laboratoire", Kind: access.Laboratory}
 		must(t, acc.CreateZone(guard, &siteZone))
@@ -72,7 +68,7 @@ func TestVisits(t *testing.T) {
 		if vs, err := acc.Visits(olga); err != nil || len(vs) != 1 || vs[0].ID != max.ID {
 			t.Fatalf("olga's visits: %v %+v", err, vs)
 		}
-		_, err = acc.Visit(olga, vera.ID)
+		_, err := acc.Visit(olga, vera.ID)
 		wantErr(t, err, errs.NotFound, "")
 		if n := count(); n != 2 {
 			t.Fatalf("the guard sees %d visits", n)
