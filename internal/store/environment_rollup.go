@@ -25,12 +25,13 @@ const RollupLag = time.Minute
 // RollupChunk bounds the readings, and the intervals left open by earlier
 // runs, that one transaction of the job rolls up: the job commits its
 // progress after each chunk, so a run cut short resumes where it was, and
-// the writer is held for 250 readings or intervals at a time, never long
-// enough to keep a sign-in or a signature waiting, however big the
+// the writer is held for a hundred readings or intervals at a time, never
+// long enough to keep a sign-in or a signature waiting, however big the
 // batches received (a gateway's backlog) or the intervals closing at once
 // (the demo's 1,896 sensors' hours: a thousand took 50 to 65 ms of
-// SQLite's writer, 25 times more under the race detector).
-const RollupChunk = 250
+// SQLite's writer, 25 times more under the race detector, and a busy
+// machine's request waits 2 s at most for the writer).
+const RollupChunk = 100
 
 // RollupRun is what a run of the roll-up job did.
 type RollupRun struct {
