@@ -50,22 +50,27 @@ func (tx *Tx) presence() ([]access.Presence, error) {
 	// who left at the gate is gone, whatever the readers saw). A person's
 	// passages before their last exit through the perimeter change
 	// nothing of what Present folds them into (the exit forgets them), so
-	// each person's are read from that exit on (found in the index
-	// access_events_exits): a few passages a person, not the week's
-	// passages of everyone. A passage at the very time of the exit is
-	// read too, and Present orders it as the journal does.
+	// each person's are read from that exit on: a few passages a person,
+	// not the week's passages of everyone. The exits are sought first,
+	// once a person in the index access_events_exits (MATERIALIZED, so
+	// that PostgreSQL does not seek them again for each passage). A
+	// passage at the very time of the exit is read too, and Present orders
+	// it as the journal does.
 	from, to := tx.now.Add(-presenceWindow), tx.now
-	if err := tx.each(`SELECT CAST(p.id AS TEXT), e.badge, p.name, FALSE, '', CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at, e.seq
-		FROM people p CROSS JOIN access_events e
-		WHERE e.person_id = p.id AND e.allow AND e.at <= ? AND e.at >= COALESCE((SELECT MAX(x.at) FROM access_events x
-			WHERE x.person_id = p.id AND x.direction = ? AND x.allow = TRUE AND x.zone_id IN (SELECT id FROM access_zones WHERE kind = ?)
-			AND x.at >= ? AND x.at <= ?), ?)
+	if err := tx.each(`WITH since AS MATERIALIZED (
+			SELECT p.id, p.name, COALESCE((SELECT MAX(x.at) FROM access_events x
+				WHERE x.person_id = p.id AND x.direction = ? AND x.allow = TRUE AND x.zone_id IN (SELECT id FROM access_zones WHERE kind = ?)
+				AND x.at >= ? AND x.at <= ?), ?) AS at
+			FROM people p)
+		SELECT CAST(s.id AS TEXT), e.badge, s.name, FALSE, '', CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at, e.seq
+		FROM since s CROSS JOIN access_events e
+		WHERE e.person_id = s.id AND e.at >= s.at AND e.at <= ? AND e.allow
 		UNION ALL
 		SELECT CAST(v.id AS TEXT), e.badge, v.visitor, TRUE, COALESCE(h.name, ''), CAST(e.zone_id AS TEXT), e.direction, e.reader_code, e.at, e.seq
 		FROM visits v CROSS JOIN access_events e LEFT JOIN people h ON h.id = v.host_id
 		WHERE v.status = ? AND e.visit_id = v.id AND e.person_id IS NULL AND e.allow AND e.at >= ? AND e.at <= ?
 		ORDER BY 9, 8, 10`,
-		[]any{to, string(access.Out), string(access.Perimeter), from, to, from, string(access.VisitOnSite), from, to}, func(sc scanner) error {
+		[]any{string(access.Out), string(access.Perimeter), from, to, from, to, string(access.VisitOnSite), from, to}, func(sc scanner) error {
 			var ps access.Passage
 			var dir string
 			var seq int64
