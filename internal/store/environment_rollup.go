@@ -70,15 +70,15 @@ func (e *EnvironmentStore) RollUp(ctx context.Context) (*RollupRun, error) {
 		return nil, err
 	}
 	run := &RollupRun{}
-	lag := RollupLag
+	lag, chunk := RollupLag, e.chunk()
 	if e.db.historyOf(ctx) != nil {
-		// A history load (the demo's) holds the writer: no batch
-		// commits late beside it, and its readings are rolled up to its
-		// clock.
-		lag = 0
+		// A history load (the demo's) holds the writer from its start to
+		// its end: no batch commits late beside it, so its readings are
+		// rolled up to its clock, and its chunks need not be short.
+		lag, chunk = 0, 100*chunk
 	}
 	for {
-		done, err := e.rollUpChunk(ctx, run, lag)
+		done, err := e.rollUpChunk(ctx, run, lag, chunk)
 		if err != nil && ctx.Err() != nil {
 			// Stopped (the job's time is up, the server stops): what
 			// the chunks before did is kept, and the next run resumes.
@@ -93,11 +93,17 @@ func (e *EnvironmentStore) RollUp(ctx context.Context) (*RollupRun, error) {
 	}
 }
 
-func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun, lag time.Duration) (done bool, err error) {
-	chunk := RollupChunk
+// chunk is how many readings or intervals a transaction of the job takes.
+func (e *EnvironmentStore) chunk() int {
 	if e.db.rollupChunk > 0 {
-		chunk = e.db.rollupChunk
+		return e.db.rollupChunk
 	}
+	return RollupChunk
+}
+
+// rollUpChunk rolls up, in one transaction, at most chunk readings received
+// up to lag before now, and at most chunk intervals left open.
+func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun, lag time.Duration, chunk int) (done bool, err error) {
 	err = e.db.Write(ctx, "environment_rollup.run", "", func(tx *Tx) error {
 		upto := tx.now.Add(-lag)
 		var m rollupMark

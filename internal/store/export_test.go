@@ -181,7 +181,7 @@ func (db *DB) SetRollupChunk(n int) { db.rollupChunk = n }
 // found nothing more.
 func (e *EnvironmentStore) RollUpOnce(ctx context.Context) (run *RollupRun, done bool, err error) {
 	run = &RollupRun{}
-	done, err = e.rollUpChunk(ctx, run, RollupLag)
+	done, err = e.rollUpChunk(ctx, run, RollupLag, e.chunk())
 	return run, done, err
 }
 
