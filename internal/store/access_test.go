@@ -236,10 +236,10 @@ func TestMuster(t *testing.T) {
 
 // TestPresenceFromLastExit: presence reads a person's passages from their
 // last exit through the perimeter on, and folds them as the whole week's
-// would be: olga left and came back (on site since her return, in the
-// building she entered after it), victor left (gone), a badge seen in the
-// building without passing the gate (on site since then), and a passage at
-// the very time of an exit, ordered by its reader as in the journal.
+// would be: olga left and came back (on site since her return, in the lab
+// she entered after it), victor left (gone), quinn seen in the lab without
+// passing the gate (on site since then), and a passage at the very time of
+// an exit, ordered by its reader as in the journal.
 func TestPresenceFromLastExit(t *testing.T) {
 	t.Parallel()
 	forEachDB(t, func(t *testing.T, db *store.DB) {
@@ -324,7 +324,7 @@ func newGuardEnv(t *testing.T, db *store.DB) (*prodEnv, *store.AccessStore, cont
 
 // newGate makes the site's perimeter, gathering at the Parking nord, and
 // its gate's readers G-IN and G-OUT.
-func newGate(t *testing.T, acc *store.AccessStore, guard context.Context) access.Zone {
+func newGate(t *testing.T, acc *store.AccessStore, guard context.Context) {
 	t.Helper()
 	siteZone := access.Zone{Code: "SITE", Name: "Site", Kind: access.Perimeter, AssemblyPoint: "Parking nord"}
 	must(t, acc.CreateZone(guard, &siteZone))
@@ -332,5 +332,4 @@ func newGate(t *testing.T, acc *store.AccessStore, guard context.Context) access
 		{Code: "G-OUT", ZoneID: siteZone.ID, Direction: access.Out, Door: "Portail"}} {
 		must(t, acc.CreateReader(guard, r))
 	}
-	return siteZone
 }
