@@ -44,19 +44,14 @@ func (e *EnvironmentStore) Compact(ctx context.Context, before time.Time, maxWin
 		return nil, err
 	}
 	// Never past what the roll-up job has read: it reads raw readings.
-	if err := e.db.Read(ctx, func(tx *Tx) error {
-		var mark time.Time
-		switch err := tx.queryRow(`SELECT mark FROM environment_rollup_mark WHERE id = 1`).Scan(&mark); {
-		case errors.Is(err, sql.ErrNoRows):
-			before = time.Time{}
-		case err != nil:
-			return err
-		case mark.Before(before):
-			before = mark
-		}
-		return nil
-	}); err != nil {
+	mark, ok, err := e.db.RolledUpTo(ctx)
+	switch {
+	case err != nil:
 		return nil, err
+	case !ok:
+		before = time.Time{}
+	case mark.Before(before):
+		before = mark
 	}
 	run := &CompactRun{}
 	for range maxWindows {

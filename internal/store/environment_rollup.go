@@ -229,8 +229,8 @@ func (e *EnvironmentStore) rollUpChunk(ctx context.Context, run *RollupRun, lag 
 }
 
 // RolledUpTo is the reception time up to which the roll-up job has rolled
-// the readings up, and false before its first run: what IT's metric of the
-// job's lag reads.
+// the readings up, and false before its first run: how far compaction may
+// go, and what IT's metric of the job's lag reads.
 func (db *DB) RolledUpTo(ctx context.Context) (time.Time, bool, error) {
 	var mark time.Time
 	found := false
